@@ -1,0 +1,39 @@
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client";
+
+export type Db = PrismaClient;
+/** The client or an interactive-transaction client: domain functions accept either. */
+export type Tx = Omit<PrismaClient, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
+
+export interface OpenDb {
+  prisma: PrismaClient;
+  kind: "pglite" | "postgres";
+  /** the PGlite instance when embedded (migrations need it) */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+/** Opens PostgreSQL when `url` is given, otherwise PGlite in `pgliteDir` (or in memory when that is "memory://"). */
+export async function openDb(opts: { url?: string; pgliteDir?: string }): Promise<OpenDb> {
+  if (opts.url) {
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }) });
+    return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
+  }
+  const dir = opts.pgliteDir ?? "memory://";
+  if (!dir.startsWith("memory://")) mkdirSync(path.dirname(dir), { recursive: true });
+  const pglite = await PGlite.create(dir.startsWith("memory://") ? undefined : dir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    prisma,
+    kind: "pglite",
+    pglite,
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

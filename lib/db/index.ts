@@ -1,0 +1,30 @@
+import path from "node:path";
+import { openDb, type OpenDb } from "./client";
+
+export type { Db, Tx, OpenDb } from "./client";
+export { openDb } from "./client";
+
+/**
+ * The process-wide database: PostgreSQL when DATABASE_URL is set, else PGlite persisted in DATA_DIR/pglite.
+ * Kept on globalThis so Next's module reloading in development does not open the embedded database twice.
+ */
+const holder = globalThis as unknown as { __certrenewDb?: Promise<OpenDb> };
+
+export function dataDir(): string {
+  return path.resolve(process.env.DATA_DIR || ".data");
+}
+
+export function getOpenDb(): Promise<OpenDb> {
+  holder.__certrenewDb ??= openDb({ url: process.env.DATABASE_URL || undefined, pgliteDir: path.join(dataDir(), "pglite") });
+  return holder.__certrenewDb;
+}
+
+export async function getDb() {
+  return (await getOpenDb()).prisma;
+}
+
+export async function closeDb(): Promise<void> {
+  const open = holder.__certrenewDb;
+  holder.__certrenewDb = undefined;
+  if (open) await (await open).close();
+}

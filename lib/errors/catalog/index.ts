@@ -1,0 +1,23 @@
+import { commonErrors } from "./common";
+import { pkiErrors } from "./pki";
+import { renewalErrors } from "./renewal";
+import { ordersErrors } from "./orders";
+import { paymentsErrors } from "./payments";
+import { tokenErrors } from "./token";
+import { staffErrors } from "./staff";
+import { mailErrors } from "./mail";
+import { servicesErrors } from "./services";
+
+export const ERRORS = {
+  ...commonErrors,
+  ...pkiErrors,
+  ...renewalErrors,
+  ...ordersErrors,
+  ...paymentsErrors,
+  ...tokenErrors,
+  ...staffErrors,
+  ...mailErrors,
+  ...servicesErrors,
+};
+
+export type ErrorCode = keyof typeof ERRORS;

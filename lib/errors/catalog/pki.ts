@@ -1,0 +1,3 @@
+import { defineErrors } from "../types";
+
+export const pkiErrors = defineErrors({});

@@ -1,0 +1,4 @@
+export const mail = {
+  "zh-CN": {},
+  en: {},
+};

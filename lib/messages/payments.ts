@@ -1,0 +1,4 @@
+export const payments = {
+  "zh-CN": {},
+  en: {},
+};

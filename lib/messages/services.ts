@@ -1,0 +1,4 @@
+export const services = {
+  "zh-CN": {},
+  en: {},
+};

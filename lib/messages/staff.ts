@@ -1,0 +1,4 @@
+export const staff = {
+  "zh-CN": {},
+  en: {},
+};

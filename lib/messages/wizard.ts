@@ -1,0 +1,4 @@
+export const wizard = {
+  "zh-CN": {},
+  en: {},
+};
