@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
+import type { Prisma } from "../generated/prisma/client";
 
 export type ActorType = "holder" | "staff" | "system" | "alipay";
 
@@ -87,7 +88,7 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock) {
     toState: input.toState ?? null,
     ip: input.ip ?? null,
     userAgent: input.userAgent ?? null,
-    data: JSON.parse(JSON.stringify(input.data ?? {})) as Record<string, unknown>,
+    data: JSON.parse(JSON.stringify(input.data ?? {})) as Prisma.InputJsonObject,
     createdAt: new Date(Math.floor(clock.now().getTime())),
     prevHash: last?.hash ?? GENESIS,
   };
