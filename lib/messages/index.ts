@@ -6,9 +6,10 @@ import { services } from "./services";
 import { staff } from "./staff";
 import { payments } from "./payments";
 import { mail } from "./mail";
+import { validation } from "./validation";
 
 /** UI strings, one module per area, zh-CN first. Components never hold literal UI text. */
-const areas = { common, home, wizard, services, staff, payments, mail };
+const areas = { common, home, wizard, services, staff, payments, mail, validation };
 
 type Areas = typeof areas;
 export type Messages = { [K in keyof Areas]: Areas[K]["zh-CN"] };

@@ -1,0 +1,55 @@
+import type { Locale } from "../errors/types";
+import { parseLocale } from "../messages";
+
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.get("cookie");
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+export const LOCALE_COOKIE = "lang";
+
+export function requestLocale(req: Request): Locale {
+  return parseLocale(readCookie(req, LOCALE_COOKIE));
+}
+
+/** The client address as seen by the first trusted proxy (TRUST_PROXY=1), else the socket peer Next reports. */
+export function clientIp(req: Request): string | null {
+  if (process.env.TRUST_PROXY === "1") {
+    const fwd = req.headers.get("x-forwarded-for");
+    if (fwd) return fwd.split(",")[0].trim().slice(0, 64);
+  }
+  return req.headers.get("x-real-ip")?.slice(0, 64) ?? null;
+}
+
+export interface CookieOptions {
+  maxAgeSeconds?: number;
+  secure: boolean;
+  httpOnly?: boolean;
+  sameSite?: "Strict" | "Lax";
+  path?: string;
+}
+
+export function serializeCookie(name: string, value: string, o: CookieOptions): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${o.path ?? "/"}`, `SameSite=${o.sameSite ?? "Strict"}`];
+  if (o.httpOnly !== false) parts.push("HttpOnly");
+  if (o.secure) parts.push("Secure");
+  if (o.maxAgeSeconds !== undefined) parts.push(`Max-Age=${o.maxAgeSeconds}`);
+  return parts.join("; ");
+}
+
+/** Same-origin check for state-changing requests: Origin must be the portal's own origin. */
+export function isSameOrigin(req: Request, publicOrigin: string): boolean {
+  const origin = req.headers.get("origin");
+  if (origin) {
+    if (origin === publicOrigin) return true;
+    const host = req.headers.get("host");
+    const proto = req.headers.get("x-forwarded-proto") ?? new URL(req.url).protocol.replace(":", "");
+    return host !== null && origin === `${proto}://${host}`;
+  }
+  return req.headers.get("sec-fetch-site") === "same-origin";
+}

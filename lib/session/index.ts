@@ -1,0 +1,80 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Prisma, Session, SessionKind } from "../generated/prisma/client";
+import type { Tx } from "../db";
+import type { Clock } from "../clock";
+import { HOUR, MINUTE } from "../clock";
+
+/**
+ * Database-backed sessions for holders and staff: the cookie holds a random token, the table keeps only
+ * its SHA-256, so a database leak gives no usable session. Any portal instance can read any session.
+ */
+
+export const COOKIE = { holder: "cr_holder", staff: "cr_staff" } as const satisfies Record<SessionKind, string>;
+export const CSRF_HEADER = "x-csrf-token";
+
+export const TIMEOUTS: Record<SessionKind, { idleMs: number; absoluteMs: number }> = {
+  holder: { idleMs: 30 * MINUTE, absoluteMs: 4 * HOUR },
+  staff: { idleMs: 30 * MINUTE, absoluteMs: 12 * HOUR },
+};
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export interface NewSession {
+  token: string;
+  session: Session;
+}
+
+export async function createSession(
+  tx: Tx,
+  args: { kind: SessionKind; staffUserId?: string; certificateId?: string; ip?: string | null; userAgent?: string | null; data?: Prisma.InputJsonObject },
+  clock: Clock,
+): Promise<NewSession> {
+  const token = randomBytes(32).toString("base64url");
+  const now = clock.now();
+  const session = await tx.session.create({
+    data: {
+      id: hashToken(token),
+      kind: args.kind,
+      staffUserId: args.staffUserId,
+      certificateId: args.certificateId,
+      csrfToken: randomBytes(24).toString("base64url"),
+      ip: args.ip ?? null,
+      userAgent: args.userAgent ?? null,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + TIMEOUTS[args.kind].absoluteMs),
+      data: args.data ?? {},
+    },
+  });
+  return { token, session };
+}
+
+/** The live session for a cookie token, touched; null when unknown, idle too long or past its absolute end. */
+export async function loadSession(tx: Tx, kind: SessionKind, token: string | undefined, clock: Clock): Promise<Session | null> {
+  if (!token || token.length > 200) return null;
+  const session = await tx.session.findUnique({ where: { id: hashToken(token) } });
+  if (!session || session.kind !== kind) return null;
+  const now = clock.now().getTime();
+  if (session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + TIMEOUTS[kind].idleMs <= now) {
+    await tx.session.deleteMany({ where: { id: session.id } });
+    return null;
+  }
+  // touching at most once a minute keeps reads cheap under load
+  if (now - session.lastSeenAt.getTime() > MINUTE) {
+    await tx.session.updateMany({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
+  }
+  return session;
+}
+
+export async function destroySession(tx: Tx, token: string | undefined): Promise<void> {
+  if (token) await tx.session.deleteMany({ where: { id: hashToken(token) } });
+}
+
+export function csrfMatches(session: Pick<Session, "csrfToken">, header: string | null): boolean {
+  if (!header) return false;
+  const a = Buffer.from(session.csrfToken);
+  const b = Buffer.from(header);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
