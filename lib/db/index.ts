@@ -11,7 +11,7 @@ export { openDb } from "./client";
 const holder = globalThis as unknown as { __certrenewDb?: Promise<OpenDb> };
 
 export function dataDir(): string {
-  return path.resolve(process.env.DATA_DIR || ".data");
+  return path.resolve(/*turbopackIgnore: true*/ process.env.DATA_DIR || ".data");
 }
 
 export function getOpenDb(): Promise<OpenDb> {

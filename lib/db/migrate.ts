@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { MIGRATIONS_DIR, PRISMA_DIR } from "./paths";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -15,8 +16,7 @@ import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm/sch
  * Works on PGlite (embedded) and PostgreSQL (DATABASE_URL) with the standard `_prisma_migrations` table.
  */
 
-export const PRISMA_DIR = path.resolve(process.cwd(), "prisma");
-export const MIGRATIONS_DIR = path.join(PRISMA_DIR, "migrations");
+export { MIGRATIONS_DIR } from "./paths";
 const SCHEMA_FILE = path.join(PRISMA_DIR, "schema.prisma");
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
 

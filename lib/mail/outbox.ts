@@ -1,35 +1,38 @@
+import { z } from "zod";
 import type { Prisma } from "../generated/prisma/client";
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Locale } from "../errors/types";
+import { prepareMailData, type MailData, type MailTemplate } from "./templates";
 
-export type MailTemplate =
-  | "order_submitted"
-  | "payment_received"
-  | "certificate_issued"
-  | "refund_made"
-  | "revocation_confirmed"
-  | "unlock_code"
-  | "invoice_received"
-  | "expiry_reminder";
+export type { MailTemplate, MailData } from "./templates";
 
-export interface MailRequest {
-  to: string;
-  template: MailTemplate;
-  locale?: Locale;
-  data: Record<string, unknown>;
-  orderId?: string;
-  certificateId?: string;
-}
+/** One request per template, so `data` is checked against the template at compile time too. */
+export type MailRequest<T extends MailTemplate = MailTemplate> = T extends MailTemplate
+  ? {
+      to: string;
+      template: T;
+      locale?: Locale;
+      data: MailData<T>;
+      orderId?: string;
+      certificateId?: string;
+    }
+  : never;
 
-/** Queues a mail in the same transaction as the change that causes it; the outbox worker delivers it. */
-export async function enqueueMail(tx: Tx, mail: MailRequest, clock: Clock) {
+const Recipient = z.email().max(254);
+
+/**
+ * Queues a mail in the same transaction as the change that causes it; the outbox worker delivers it.
+ * The data is validated against the template and personal fields are masked before the row is written.
+ */
+export async function enqueueMail<T extends MailTemplate>(tx: Tx, mail: MailRequest<T>, clock: Clock) {
+  const data = prepareMailData(mail.template, mail.data as Record<string, unknown>);
   return tx.mailOutbox.create({
     data: {
-      to: mail.to,
+      to: Recipient.parse(mail.to),
       template: mail.template,
       locale: mail.locale ?? "zh-CN",
-      data: JSON.parse(JSON.stringify(mail.data)) as Prisma.InputJsonObject,
+      data: data as Prisma.InputJsonObject,
       orderId: mail.orderId,
       certificateId: mail.certificateId,
       nextAttemptAt: clock.now(),

@@ -17,6 +17,11 @@ export const home = {
     faqTitle: "常见问题",
     downloadsTitle: "下载中心",
     downloadsIntro: "证书助手、CA 证书与证书吊销列表。",
+    assistantDownload: "证书助手（Windows / macOS / Linux）",
+    rootCert: "根 CA 证书",
+    issuingCert: "签发 CA 证书",
+    crl: "证书吊销列表（CRL）",
+    faqPreview: ["插入证书后不显示证书名称怎么办？", "证书密码忘记了怎么办？默认密码是多少？", "什么时候可以在线更新证书？", "证书已经过期还能在线更新吗？"],
   },
   en: {
     title: "Certificate services",
@@ -36,5 +41,10 @@ export const home = {
     faqTitle: "Frequently asked questions",
     downloadsTitle: "Download centre",
     downloadsIntro: "Certificate assistant, CA certificates and the revocation list.",
+    assistantDownload: "Certificate assistant (Windows / macOS / Linux)",
+    rootCert: "Root CA certificate",
+    issuingCert: "Issuing CA certificate",
+    crl: "Certificate revocation list (CRL)",
+    faqPreview: ["The certificate name does not appear after inserting the key", "I forgot my PIN. What is the default PIN?", "When can I renew online?", "My certificate has expired. Can I still renew online?"],
   },
 };

@@ -7,9 +7,10 @@ import { staff } from "./staff";
 import { payments } from "./payments";
 import { mail } from "./mail";
 import { validation } from "./validation";
+import { renewal } from "./renewal";
 
 /** UI strings, one module per area, zh-CN first. Components never hold literal UI text. */
-const areas = { common, home, wizard, services, staff, payments, mail, validation };
+const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal };
 
 type Areas = typeof areas;
 export type Messages = { [K in keyof Areas]: Areas[K]["zh-CN"] };

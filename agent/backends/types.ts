@@ -1,0 +1,27 @@
+/**
+ * One interface for every kind of token: real PKCS#11 modules (vendor USB keys, OpenSC, SoftHSM2) and the
+ * file-backed virtual token of the demo. The HTTP layer only talks to this.
+ *
+ * Token ids are `<backend>:<token serial>` so one assistant can serve several backends at once.
+ * Certificate and key ids are the CKA_ID (lowercase hex) that links a certificate to its key pair.
+ * Backends throw DomainError with the codes of lib/errors/catalog/token.ts.
+ */
+
+import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenSummary } from "@/lib/token/types";
+
+export type { CertificateSummary, InstallResult, KeygenResult, PinStatus, SignResult, TokenSummary } from "@/lib/token/types";
+
+export interface TokenBackend {
+  readonly name: string;
+  listTokens(): Promise<TokenSummary[]>;
+  pinStatus(tokenSerial: string): Promise<PinStatus>;
+  /** Signs SHA-256(data) with the key of certificate `certId`. The caller has checked `data` is a portal challenge. */
+  sign(tokenSerial: string, args: { certId: string; pin: string; data: Buffer }): Promise<SignResult>;
+  /** New key pair on the token, same family and size as the key of `certId`; reuses a pending key made for it earlier. */
+  keygen(tokenSerial: string, args: { certId: string; pin: string }): Promise<KeygenResult>;
+  /** Writes the leaf of `certificates` (DER, any order) whose key is pending, reads it back, then removes the replaced pair. */
+  install(tokenSerial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult>;
+  /** SO login, C_InitPIN(newPin), C_SetPIN(soPin → newSoPin). */
+  unlock(tokenSerial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void>;
+  close?(): Promise<void>;
+}

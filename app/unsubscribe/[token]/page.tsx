@@ -1,0 +1,64 @@
+import { cookies, headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { systemClock } from "@/lib/clock";
+import { getDb } from "@/lib/db";
+import { isDomainError } from "@/lib/errors";
+import { LOCALE_COOKIE, clientIp } from "@/lib/http/request";
+import { getConfig } from "@/lib/config";
+import { unsubscribe, unsubscribeTarget } from "@/lib/mail/unsubscribe";
+import { getMessages, parseLocale } from "@/lib/messages";
+import styles from "./page.module.css";
+
+export const dynamic = "force-dynamic";
+
+/** Holder-facing actor for the audit trail; the address as the proxy reports it. */
+async function requestActor() {
+  const h = await headers();
+  return { type: "holder" as const, ip: clientIp(new Request(getConfig().publicOrigin, { headers: h })), userAgent: h.get("user-agent")?.slice(0, 300) ?? null };
+}
+
+async function confirmUnsubscribe(token: string) {
+  "use server";
+  await unsubscribe(await getDb(), token, await requestActor(), systemClock);
+  redirect(`/unsubscribe/${encodeURIComponent(token)}`);
+}
+
+/**
+ * Opening the link only asks; the POST of the button opts out. Mail scanners that follow links must not
+ * unsubscribe a holder by themselves.
+ */
+export default async function UnsubscribePage({ params }: { params: Promise<{ token: string }> }) {
+  const { token } = await params;
+  const locale = parseLocale((await cookies()).get(LOCALE_COOKIE)?.value);
+  const t = getMessages(locale).mail.unsubscribe;
+  let target;
+  try {
+    target = await unsubscribeTarget(await getDb(), token);
+  } catch (e) {
+    if (!isDomainError(e)) throw e;
+  }
+
+  return (
+    <main className={styles.page}>
+      <section className={styles.card}>
+        <h1>{t.title}</h1>
+        {!target ? (
+          <p className={styles.error} role="alert">
+            {t.invalid}
+          </p>
+        ) : target.optedOut ? (
+          <p className={styles.done} role="status">
+            {t.done}
+          </p>
+        ) : (
+          <form action={confirmUnsubscribe.bind(null, token)}>
+            <p>{t.confirm.replace("{serial}", target.serial)}</p>
+            <button type="submit" className={styles.button}>
+              {t.button}
+            </button>
+          </form>
+        )}
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,27 @@
+import Link from "next/link";
+import type { Messages } from "@/lib/messages";
+import type { Locale } from "@/lib/errors";
+
+export function SiteHeader({ t, locale }: { t: Messages; locale: Locale }) {
+  const other = locale === "en" ? "zh-CN" : "en";
+  return (
+    <header className="site-header">
+      <div className="container">
+        <Link href="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">CA</span>
+          <span>
+            <span className="brand-name">{t.common.appName}</span>
+            <span className="brand-sub">{t.common.caName}</span>
+          </span>
+        </Link>
+        <nav className="site-nav" aria-label="main">
+          <Link href="/">{t.common.home}</Link>
+          <Link href="/faq">{t.common.faq}</Link>
+          <Link href="/downloads">{t.common.downloads}</Link>
+          <a href={`/lang/${other}`} lang={other} hrefLang={other}>{t.common.language}</a>
+          <span className="hotline-pill">{t.common.hotline}</span>
+        </nav>
+      </div>
+    </header>
+  );
+}

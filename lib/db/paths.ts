@@ -1,0 +1,4 @@
+import path from "node:path";
+
+export const PRISMA_DIR = path.join(process.cwd(), "prisma");
+export const MIGRATIONS_DIR = path.join(process.cwd(), "prisma", "migrations");

@@ -1,0 +1,119 @@
+import { z } from "zod";
+import type { Db, Tx } from "../db";
+import { DAY, HOUR, type Clock } from "../clock";
+import { DomainError } from "../errors";
+import { log } from "../log";
+import type { Job } from "../jobs/scheduler";
+import { windowDaysFor } from "../renewal/eligibility";
+import { enqueueMail } from "./outbox";
+import { unsubscribeToken } from "./unsubscribe";
+
+export const REMINDER_DAYS_KEY = "reminders.days";
+export const DEFAULT_REMINDER_DAYS: readonly number[] = [30, 14, 7, 3, 1];
+
+export const ReminderDays = z
+  .array(z.number().int().min(1).max(90))
+  .min(1)
+  .max(10)
+  .refine((a) => new Set(a).size === a.length)
+  .transform((a) => [...a].sort((x, y) => x - y));
+
+/** The admin's thresholds (days before expiry), ascending; the default when unset or unreadable. */
+export async function reminderDays(db: Tx): Promise<number[]> {
+  const row = await db.setting.findUnique({ where: { key: REMINDER_DAYS_KEY } });
+  if (!row) return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
+  const parsed = ReminderDays.safeParse(row.value);
+  if (parsed.success) return parsed.data;
+  log.warn({ key: REMINDER_DAYS_KEY }, "reminder days setting unreadable; using the default");
+  return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
+}
+
+export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
+  const parsed = ReminderDays.safeParse(days);
+  if (!parsed.success) throw new DomainError("MAIL_REMINDER_DAYS_INVALID");
+  await db.setting.upsert({
+    where: { key: REMINDER_DAYS_KEY },
+    create: { key: REMINDER_DAYS_KEY, value: parsed.data, updatedBy: staffId },
+    update: { value: parsed.data, updatedBy: staffId },
+  });
+  return parsed.data;
+}
+
+/** The smallest threshold the certificate has reached (time left ≤ threshold), or undefined if none yet. */
+export function thresholdReached(days: readonly number[], msLeft: number): number | undefined {
+  return [...days].sort((a, b) => a - b).find((d) => msLeft <= d * DAY);
+}
+
+const PAGE = 500;
+
+/**
+ * Queues one `expiry_reminder` per certificate and threshold for active certificates that will expire within the
+ * largest threshold, have an e-mail, have not opted out, and have no completed renewal (no successor certificate,
+ * no installed order). The ReminderSent row is inserted first in the mail's transaction: of two instances racing,
+ * only the one whose insert lands queues the mail.
+ */
+export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ checked: number; queued: number }> {
+  const days = await reminderDays(db);
+  const now = clock.now();
+  const horizon = new Date(now.getTime() + Math.max(...days) * DAY);
+  let checked = 0;
+  let queued = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await db.certificate.findMany({
+      where: {
+        status: "active",
+        reminderOptOut: false,
+        email: { not: null },
+        notAfter: { gt: now, lte: horizon },
+        next: { is: null },
+        orders: { none: { state: "installed" } },
+      },
+      select: { id: true, serial: true, holderName: true, email: true, notAfter: true, certType: true },
+      orderBy: { id: "asc" },
+      take: PAGE,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    for (const cert of page) {
+      checked++;
+      const msLeft = cert.notAfter.getTime() - now.getTime();
+      const threshold = thresholdReached(days, msLeft);
+      if (threshold === undefined || !cert.email) continue;
+      const windowDays = await windowDaysFor(db, cert);
+      const sent = await db.$transaction(async (tx) => {
+        const { count } = await tx.reminderSent.createMany({ data: [{ certificateId: cert.id, thresholdDays: threshold, sentAt: now }], skipDuplicates: true });
+        if (count === 0) return false;
+        await enqueueMail(
+          tx,
+          {
+            to: cert.email!,
+            template: "expiry_reminder",
+            certificateId: cert.id,
+            data: {
+              holderName: cert.holderName,
+              serial: cert.serial,
+              notAfter: cert.notAfter,
+              opensAt: new Date(cert.notAfter.getTime() - windowDays * DAY),
+              daysLeft: Math.ceil(msLeft / DAY),
+              unsubscribeToken: unsubscribeToken(cert.id),
+            },
+          },
+          clock,
+        );
+        return true;
+      });
+      if (sent) queued++;
+    }
+    if (page.length < PAGE) break;
+    cursor = page[page.length - 1].id;
+  }
+  return { checked, queued };
+}
+
+/** Checked hourly so a reminder leaves within an hour of its threshold; each is still sent only once per threshold. */
+export const expiryReminderJob: Job = {
+  name: "mail.expiry_reminders",
+  everyMs: HOUR,
+  leaseMs: 30 * 60_000,
+  run: (db, clock) => sendExpiryReminders(db, clock),
+};

@@ -1,0 +1,238 @@
+import { z } from "zod";
+import { getConfig } from "../config";
+import type { Locale } from "../errors/types";
+import { formatDateTime, formatFen } from "../messages";
+import { mail as texts } from "../messages/mail";
+import { maskEmail, maskIdNumber, maskMobile, maskName } from "../renewal/mask";
+
+/**
+ * Each template declares its fields by kind. The kind decides three things: how the value is validated when the
+ * mail is queued, whether it is masked before it is stored (personal data never reaches the outbox in clear), and
+ * how it is formatted in the mail.
+ */
+type Kind = "text" | "code" | "token" | "name" | "mobile" | "email" | "idNumber" | "fen" | "years" | "days" | "date" | "invoiceType";
+type Field = Kind | { optional: Kind };
+
+const MASKS: Partial<Record<Kind, (v: string) => string>> = { name: maskName, mobile: maskMobile, email: maskEmail, idNumber: maskIdNumber };
+
+const SPECS = {
+  order_submitted: {
+    fields: { orderNo: "text", holderName: "name", handlerName: "name", handlerMobile: { optional: "mobile" }, amountFen: "fen", years: "years", newNotAfter: "date", paymentDeadline: { optional: "date" } },
+    link: "order",
+  },
+  payment_received: { fields: { orderNo: "text", amountFen: "fen", paidAt: "date", tradeNo: { optional: "text" } }, link: "order" },
+  certificate_issued: { fields: { orderNo: "text", holderName: "name", serial: "text", notBefore: "date", notAfter: "date" }, link: "order" },
+  refund_made: { fields: { orderNo: "text", amountFen: "fen", refundedAt: "date", reason: { optional: "text" } }, link: "order" },
+  revocation_confirmed: {
+    fields: { holderName: "name", serial: "text", revokedAt: "date", reason: { optional: "text" }, orderNo: { optional: "text" } },
+    link: "status",
+  },
+  unlock_code: { fields: { holderName: "name", serial: { optional: "text" }, code: "code", expiresAt: "date" }, link: "unlock" },
+  invoice_received: {
+    fields: { orderNo: "text", invoiceType: "invoiceType", title: "text", taxpayerId: { optional: "idNumber" }, email: "email" },
+    link: "order",
+  },
+  expiry_reminder: {
+    fields: { holderName: "name", serial: "text", notAfter: "date", opensAt: "date", daysLeft: "days", unsubscribeToken: "token" },
+    link: "renew",
+  },
+} as const satisfies Record<string, { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" }>;
+
+export type MailTemplate = keyof typeof SPECS;
+export const MAIL_TEMPLATES = Object.keys(SPECS) as MailTemplate[];
+
+type KindInput = { fen: number; years: number; days: number; date: Date | string; invoiceType: "personal" | "organisation" };
+type InputOfKind<K extends Kind> = K extends keyof KindInput ? KindInput[K] : string;
+type Fields<T extends MailTemplate> = (typeof SPECS)[T]["fields"];
+type RequiredKeys<F> = { [K in keyof F]: F[K] extends Kind ? K : never }[keyof F];
+type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: Kind } ? K : never }[keyof F];
+
+/** What a caller of enqueueMail passes for template T (raw personal data is fine: it is masked before storing). */
+export type MailData<T extends MailTemplate> = { [K in RequiredKeys<Fields<T>>]: Fields<T>[K] extends Kind ? InputOfKind<Fields<T>[K]> : never } & {
+  [K in OptionalKeys<Fields<T>>]?: Fields<T>[K] extends { optional: infer O extends Kind } ? InputOfKind<O> | null : never;
+};
+
+const text = z.string().trim().min(1).max(500);
+function kindSchema(kind: Kind, mask: boolean): z.ZodType {
+  switch (kind) {
+    case "fen":
+    case "years":
+    case "days":
+      return z.number().int().min(0);
+    case "date":
+      return z.coerce.date().transform((d) => d.toISOString());
+    case "invoiceType":
+      return z.enum(["personal", "organisation"]);
+    case "code":
+      return z.string().regex(/^[0-9A-Za-z]{4,12}$/);
+    case "token":
+      return z.string().regex(/^[\w.-]{10,300}$/);
+    case "email":
+      return mask ? z.email().transform(maskEmail) : text;
+    default: {
+      const m = MASKS[kind];
+      return mask && m ? text.transform(m) : text;
+    }
+  }
+}
+
+function schemaFor(template: MailTemplate, mask: boolean) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, f] of Object.entries(SPECS[template].fields) as [string, Field][]) {
+    shape[name] = typeof f === "string" ? kindSchema(f, mask) : kindSchema(f.optional, mask).nullish();
+  }
+  return z.strictObject(shape);
+}
+
+const QUEUE = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, true)])) as Record<MailTemplate, ReturnType<typeof schemaFor>>;
+const STORED = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, false)])) as Record<MailTemplate, ReturnType<typeof schemaFor>>;
+
+/** Validates a caller's data and masks personal fields: the result is what the outbox stores. Throws ZodError on bad data. */
+export function prepareMailData(template: MailTemplate, data: Record<string, unknown>): Record<string, unknown> {
+  const out = QUEUE[template].parse(data);
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== null));
+}
+
+export function isMailTemplate(name: string): name is MailTemplate {
+  return Object.hasOwn(SPECS, name);
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+}
+
+export function mailLinks(origin = getConfig().publicOrigin) {
+  return {
+    order: (orderNo: string) => `${origin}/orders/${encodeURIComponent(orderNo)}`,
+    status: () => `${origin}/status`,
+    unlock: () => `${origin}/unlock`,
+    renew: () => `${origin}/renew`,
+    unsubscribe: (token: string) => `${origin}/unsubscribe/${encodeURIComponent(token)}`,
+  };
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? "");
+}
+
+function formatValue(kind: Kind, v: unknown, locale: Locale): string {
+  const t = texts[locale];
+  switch (kind) {
+    case "fen":
+      return v === 0 ? t.noPayment : fill(t.yuan, { amount: formatFen(Number(v)) });
+    case "years":
+      return fill(t.yearsValue, { years: String(v) });
+    case "days":
+      return fill(t.daysValue, { days: String(v) });
+    case "date":
+      return formatDateTime(String(v), locale);
+    case "invoiceType":
+      return t.invoiceTypes[v as "personal" | "organisation"];
+    default:
+      return String(v);
+  }
+}
+
+/** Renders a stored outbox row into subject, HTML and plain text in the row's locale. Throws on data that does not fit. */
+export function renderMail(template: MailTemplate, locale: Locale, stored: unknown, origin?: string): RenderedMail {
+  const spec = SPECS[template];
+  const data = STORED[template].parse(stored);
+  const t = texts[locale];
+  const tt = t.templates[template];
+  const links = mailLinks(origin);
+
+  const values: Record<string, string> = {};
+  const rows: [label: string, value: string][] = [];
+  for (const [name, f] of Object.entries(spec.fields) as [keyof typeof t.labels | "unsubscribeToken", Field][]) {
+    const v = data[name];
+    const kind = typeof f === "string" ? f : f.optional;
+    if (v === undefined || v === null || kind === "token") continue;
+    values[name] = formatValue(kind, v, locale);
+    rows.push([t.labels[name as keyof typeof t.labels], values[name]]);
+  }
+
+  const action = spec.link === "order" ? links.order(String(data.orderNo)) : links[spec.link]();
+  const unsubscribe = template === "expiry_reminder" ? links.unsubscribe(String(data.unsubscribeToken)) : undefined;
+  const subject = fill(tt.subject, values);
+  const intro = { text: fill(tt.intro, values), html: fill(escapeHtml(tt.intro), Object.fromEntries(Object.entries(values).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`]))) };
+  const unsubscribeLabel = "unsubscribe" in tt ? tt.unsubscribe : undefined;
+
+  const text = [
+    t.greeting,
+    "",
+    intro.text,
+    "",
+    ...rows.map(([l, v]) => `${l}: ${v}`),
+    "",
+    `${tt.action}: ${action}`,
+    "",
+    "--",
+    t.signature,
+    t.footer,
+    ...(unsubscribe && unsubscribeLabel ? [`${unsubscribeLabel}: ${unsubscribe}`] : []),
+    "",
+  ].join("\n");
+
+  const html = layout({
+    locale,
+    subject,
+    signature: t.signature,
+    greeting: t.greeting,
+    introHtml: intro.html,
+    rows,
+    action: { label: tt.action, url: action },
+    footer: t.footer,
+    unsubscribe: unsubscribe && unsubscribeLabel ? { label: unsubscribeLabel, url: unsubscribe } : undefined,
+  });
+
+  const headers: Record<string, string> = {};
+  if (unsubscribe) headers["List-Unsubscribe"] = `<${unsubscribe}>`;
+  return { subject, text, html, headers };
+}
+
+interface Layout {
+  locale: Locale;
+  subject: string;
+  signature: string;
+  greeting: string;
+  /** already escaped */
+  introHtml: string;
+  rows: [string, string][];
+  action: { label: string; url: string };
+  footer: string;
+  unsubscribe?: { label: string; url: string };
+}
+
+/** Table layout with inline styles: the one thing every mail client renders alike. */
+function layout(l: Layout): string {
+  const e = escapeHtml;
+  const font = "font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei',sans-serif";
+  const rows = l.rows
+    .map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v)}</td></tr>`)
+    .join("");
+  const unsubscribe = l.unsubscribe ? `<p style="margin:8px 0 0"><a href="${e(l.unsubscribe.url)}" style="color:#52606d">${e(l.unsubscribe.label)}</a></p>` : "";
+  return `<!doctype html>
+<html lang="${e(l.locale)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${e(l.subject)}</title></head>
+<body style="margin:0;padding:0;background:#f3f5f7;${font}">
+<table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="background:#f3f5f7"><tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="max-width:560px;background:#ffffff;border:1px solid #dde3ea;border-radius:8px">
+<tr><td style="padding:18px 28px;background:#0b5cad;color:#ffffff;font-size:15px;font-weight:600;border-radius:8px 8px 0 0">${e(l.signature)}</td></tr>
+<tr><td style="padding:24px 28px;color:#1f2933;font-size:14px;line-height:1.7">
+<p style="margin:0 0 12px">${e(l.greeting)}</p>
+<p style="margin:0 0 16px">${l.introHtml}</p>
+<table role="presentation" cellspacing="0" cellpadding="0" style="font-size:14px;margin:0 0 20px">${rows}</table>
+<p style="margin:0 0 8px"><a href="${e(l.action.url)}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${e(l.action.label)}</a></p>
+<p style="margin:0;color:#7b8794;font-size:12px;word-break:break-all">${e(l.action.url)}</p>
+</td></tr>
+<tr><td style="padding:16px 28px;border-top:1px solid #eef1f4;color:#7b8794;font-size:12px;line-height:1.6">${e(l.footer)}${unsubscribe}</td></tr>
+</table></td></tr></table>
+</body></html>`;
+}

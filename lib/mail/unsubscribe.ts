@@ -1,0 +1,48 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Db } from "../db";
+import { getConfig } from "../config";
+import { DomainError } from "../errors";
+import type { Clock } from "../clock";
+import { appendAudit, actorFields, type Actor } from "../audit";
+
+/** `<certificate id>.<HMAC>`: a per-certificate link that cannot be forged for another certificate. */
+function sign(certificateId: string): string {
+  return createHmac("sha256", getConfig().SESSION_SECRET).update(`mail-unsubscribe:${certificateId}`).digest("base64url").slice(0, 32);
+}
+
+export function unsubscribeToken(certificateId: string): string {
+  return `${certificateId}.${sign(certificateId)}`;
+}
+
+/** The certificate id the token was made for, or null when the token is damaged or forged. */
+export function verifyUnsubscribeToken(token: string): string | null {
+  const dot = token.lastIndexOf(".");
+  if (dot <= 0) return null;
+  const id = token.slice(0, dot);
+  const given = Buffer.from(token.slice(dot + 1));
+  const expected = Buffer.from(sign(id));
+  return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
+}
+
+/** What the confirmation page shows before the holder confirms. */
+export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial: string; optedOut: boolean }> {
+  const id = verifyUnsubscribeToken(token);
+  const cert = id ? await db.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } }) : null;
+  if (!cert) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
+  return { serial: cert.serial, optedOut: cert.reminderOptOut };
+}
+
+/** Stops expiry reminders for the token's certificate (idempotent, audited once). Order mails are not affected. */
+export async function unsubscribe(db: Db, token: string, actor: Actor, clock: Clock): Promise<{ serial: string }> {
+  const id = verifyUnsubscribeToken(token);
+  if (!id) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
+  return db.$transaction(async (tx) => {
+    const cert = await tx.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } });
+    if (!cert) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
+    if (!cert.reminderOptOut) {
+      await tx.certificate.update({ where: { id }, data: { reminderOptOut: true } });
+      await appendAudit(tx, { ...actorFields(actor), action: "mail.reminders_opt_out", targetType: "certificate", targetId: id }, clock);
+    }
+    return { serial: cert.serial };
+  });
+}

@@ -1,0 +1,53 @@
+/** Names of the renewal domain's codes (ID types, certificate kinds, payer classes, order states). */
+export const renewal = {
+  "zh-CN": {
+    idType: {
+      resident_id: "居民身份证",
+      hk_macao_permit: "港澳居民来往内地通行证",
+      taiwan_permit: "台湾居民来往大陆通行证",
+      passport: "护照",
+      foreign_permanent_resident: "外国人永久居留身份证",
+    },
+    certType: { personal: "个人证书", organisation: "机构证书" },
+    payerClass: { self: "自付费", unified: "统一付费" },
+    noPaymentNeeded: "无需支付",
+    orderState: {
+      draft: "待确认",
+      submitted: "已提交",
+      awaiting_payment: "待支付",
+      paid: "已支付",
+      issuing: "签发中",
+      issued: "待下证",
+      installed: "已完成",
+      cancelled: "已取消",
+      expired: "已过期（未支付）",
+      refund_pending: "退款中",
+      refunded: "已退款",
+    },
+  },
+  en: {
+    idType: {
+      resident_id: "Resident identity card",
+      hk_macao_permit: "Mainland travel permit for Hong Kong and Macao residents",
+      taiwan_permit: "Mainland travel permit for Taiwan residents",
+      passport: "Passport",
+      foreign_permanent_resident: "Foreign permanent resident ID card",
+    },
+    certType: { personal: "Personal certificate", organisation: "Organisation certificate" },
+    payerClass: { self: "Self-paying", unified: "Unified payment" },
+    noPaymentNeeded: "No payment needed",
+    orderState: {
+      draft: "To be confirmed",
+      submitted: "Submitted",
+      awaiting_payment: "Awaiting payment",
+      paid: "Paid",
+      issuing: "Being issued",
+      issued: "Ready to download",
+      installed: "Completed",
+      cancelled: "Cancelled",
+      expired: "Expired (unpaid)",
+      refund_pending: "Refund in progress",
+      refunded: "Refunded",
+    },
+  },
+};

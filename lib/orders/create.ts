@@ -1,0 +1,199 @@
+import type { Db, Tx } from "../db";
+import { MINUTE, type Clock } from "../clock";
+import { Prisma, type Certificate, type OrderState, type RenewalOrder } from "../generated/prisma/client";
+import { appendAudit, actorFields, type Actor } from "../audit";
+import { DomainError, type Locale } from "../errors";
+import { decryptField, encryptField } from "../crypto/field";
+import { HandlerInfo } from "../renewal/handler";
+import { checkEligibility, renewalPreview } from "../renewal/eligibility";
+import { numberSetting } from "../renewal/settings";
+import { priceFor } from "../fees/price";
+import { closeTradeBeforeCancel } from "../payments/alipay/close";
+import { newOrderNo } from "./number";
+import { transitionOrder, withOrderTx } from "./machine";
+
+export const DEFAULT_PAYMENT_WINDOW_MINUTES = 30;
+
+/** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
+function parseHandler(input: HandlerInfo): HandlerInfo {
+  const r = HandlerInfo.safeParse(input);
+  if (r.success) return r.data;
+  const fields: Record<string, string> = {};
+  for (const issue of r.error.issues) fields[issue.path.join(".") || "_"] ??= issue.message;
+  throw new DomainError("HANDLER_INVALID", { fields });
+}
+
+function handlerColumns(h: HandlerInfo) {
+  return {
+    handlerName: h.name,
+    handlerIdType: h.idType,
+    handlerIdEnc: encryptField(h.idNumber),
+    handlerIdLast4: h.idNumber.slice(-4),
+    handlerMobileEnc: encryptField(h.mobile),
+    handlerMobileLast4: h.mobile.slice(-4),
+    handlerEmail: h.email,
+  };
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
+}
+
+/** The order, or ORDER_NOT_FOUND, also when it belongs to another certificate than the caller's session. */
+async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
+  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  if (!order || (certificateId !== undefined && order.certificateId !== certificateId)) throw new DomainError("ORDER_NOT_FOUND");
+  return order;
+}
+
+export interface CreateDraftArgs {
+  certificate: Certificate;
+  handler: HandlerInfo;
+  actor: Actor;
+  clock: Clock;
+  locale: Locale;
+}
+
+/**
+ * Starts the renewal of `certificate` as a draft order, priced by the system at this moment (a snapshot of the
+ * tier). When the certificate already has an open order, that order is returned unchanged (edit it with
+ * updateDraftHandler): the unique openCertificateId makes a second open order impossible even under races.
+ */
+export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<RenewalOrder> {
+  const handler = parseHandler(args.handler);
+  const certificateId = args.certificate.id;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await withOrderTx(db, async (tx) => {
+        const certificate = await tx.certificate.findUnique({ where: { id: certificateId } });
+        const eligible = await checkEligibility(tx, certificate, args.clock);
+        if (eligible.openOrder) return eligible.openOrder;
+        const cert = certificate!;
+        const now = args.clock.now();
+        const price = await priceFor(tx, cert, now);
+        const preview = renewalPreview(cert, price, args.clock);
+        const order = await tx.renewalOrder.create({
+          data: {
+            orderNo: newOrderNo(args.clock),
+            certificateId: cert.id,
+            openCertificateId: cert.id,
+            state: "draft",
+            certSerial: cert.serial,
+            holderName: cert.holderName,
+            certType: cert.certType,
+            payerClass: cert.payerClass,
+            feeTierId: price.tier.id,
+            fenPerYear: price.fenPerYear,
+            years: price.years,
+            priceFen: price.priceFen,
+            newNotAfter: preview.newNotAfter,
+            ...handlerColumns(handler),
+            locale: args.locale,
+            createdAt: now,
+          },
+        });
+        await appendAudit(
+          tx,
+          {
+            ...actorFields(args.actor),
+            action: "order.created",
+            targetType: "order",
+            targetId: order.id,
+            toState: "draft",
+            data: { orderNo: order.orderNo, certSerial: cert.serial, feeTierId: price.tier.id, priceFen: price.priceFen, newNotAfter: preview.newNotAfter.toISOString() },
+          },
+          args.clock,
+        );
+        return order;
+      });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      // another request opened the certificate's order first: resume that one
+      const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificateId } });
+      if (open) return open;
+    }
+  }
+  throw new DomainError("CONFLICT");
+}
+
+/** 返回修改: changes the handler of a draft order. */
+export async function updateDraftHandler(
+  db: Db,
+  args: { orderId: string; handler: HandlerInfo; actor: Actor; clock: Clock; certificateId?: string },
+): Promise<RenewalOrder> {
+  const handler = parseHandler(args.handler);
+  return withOrderTx(db, async (tx) => {
+    const order = await loadOrder(tx, args.orderId, args.certificateId);
+    if (order.state !== "draft") throw new DomainError("ORDER_NOT_EDITABLE", { state: order.state });
+    const before: Record<string, string> = {
+      name: order.handlerName,
+      idType: order.handlerIdType,
+      idNumber: decryptField(order.handlerIdEnc),
+      mobile: decryptField(order.handlerMobileEnc),
+      email: order.handlerEmail,
+    };
+    const changed = Object.keys(before).filter((k) => before[k] !== handler[k as keyof HandlerInfo]);
+    const written = await tx.renewalOrder.updateMany({
+      where: { id: order.id, version: order.version, state: "draft" },
+      data: { ...handlerColumns(handler), version: { increment: 1 } },
+    });
+    if (written.count !== 1) throw new DomainError("CONFLICT");
+    await appendAudit(
+      tx,
+      { ...actorFields(args.actor), action: "order.handler_updated", targetType: "order", targetId: order.id, fromState: "draft", toState: "draft", data: { orderNo: order.orderNo, changed } },
+      args.clock,
+    );
+    return tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+  });
+}
+
+/**
+ * 确认提交. Self-paying orders go draft → submitted → awaiting_payment with a payment deadline (Setting
+ * `payment.windowMinutes`, default 30); unified-payment orders stay in `submitted`, ready for issuance.
+ * The certificate is checked again: it may have expired or been revoked since the draft was made.
+ * Submitting an order that is already submitted returns it unchanged (a double click is not an error).
+ */
+export async function submitOrder(
+  db: Db,
+  args: { orderId: string; actor: Actor; clock: Clock; paymentWindowMinutes?: number; certificateId?: string },
+): Promise<RenewalOrder> {
+  return withOrderTx(db, async (tx) => {
+    const order = await loadOrder(tx, args.orderId, args.certificateId);
+    if (order.state === "submitted" || order.state === "awaiting_payment") return order;
+    if (order.state !== "draft") throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
+    await checkEligibility(tx, await tx.certificate.findUnique({ where: { id: order.certificateId } }), args.clock);
+    if (order.priceFen === 0) {
+      return transitionOrder(tx, { orderId: order.id, to: "submitted", actor: args.actor, clock: args.clock, expectVersion: order.version });
+    }
+    const minutes = args.paymentWindowMinutes ?? (await numberSetting(tx, ["payment.windowMinutes"], DEFAULT_PAYMENT_WINDOW_MINUTES));
+    const paymentDeadline = new Date(args.clock.now().getTime() + minutes * MINUTE);
+    await transitionOrder(tx, { orderId: order.id, to: "submitted", actor: args.actor, clock: args.clock, expectVersion: order.version, set: { paymentDeadline } });
+    return transitionOrder(tx, { orderId: order.id, to: "awaiting_payment", actor: args.actor, clock: args.clock, data: { paymentDeadline: paymentDeadline.toISOString() } });
+  });
+}
+
+const CANCELLABLE: ReadonlySet<OrderState> = new Set(["draft", "submitted", "awaiting_payment"]);
+const MONEY_TAKEN: ReadonlySet<OrderState> = new Set(["paid", "issuing", "issued", "installed", "refund_pending", "refunded"]);
+
+/**
+ * 取消申请. An order awaiting payment first has its Alipay trade closed, so no payment can arrive after the
+ * cancellation; if the trade turns out to be paid the cancellation is refused (ORDER_ALREADY_PAID).
+ */
+export async function cancelOrder(
+  db: Db,
+  args: { orderId: string; actor: Actor; clock: Clock; reason: string; certificateId?: string },
+): Promise<RenewalOrder> {
+  const order = await loadOrder(db, args.orderId, args.certificateId);
+  if (MONEY_TAKEN.has(order.state)) throw new DomainError("ORDER_ALREADY_PAID");
+  if (!CANCELLABLE.has(order.state)) throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "cancelled" });
+  if (order.state === "awaiting_payment" && (await closeTradeBeforeCancel(db, order, args.clock)) === "paid") {
+    throw new DomainError("ORDER_ALREADY_PAID");
+  }
+  return withOrderTx(db, async (tx) => {
+    const current = await loadOrder(tx, order.id);
+    if (MONEY_TAKEN.has(current.state)) throw new DomainError("ORDER_ALREADY_PAID");
+    // the trade was closed for the state we read; anything else happened meanwhile and needs a fresh look
+    if (current.state !== order.state) throw new DomainError("CONFLICT");
+    return transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: args.actor, clock: args.clock, data: { reason: args.reason.slice(0, 200) } });
+  });
+}

@@ -1,0 +1,173 @@
+import type { Db, Tx } from "../db";
+import type { Clock } from "../clock";
+import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/client";
+import { appendAudit, actorFields, type Actor } from "../audit";
+import { DomainError } from "../errors";
+import { enqueueMail, type MailRequest } from "../mail/outbox";
+
+/**
+ * The order state machine: the one way an order changes state.
+ *
+ *   draft → submitted → awaiting_payment → paid → issuing → issued → installed
+ *
+ * Decisions:
+ * - Review (申请表: 确认提交 / 返回修改 / 取消申请) happens while the order is a `draft`: 返回修改 edits the draft
+ *   (lib/orders/create.ts updateDraftHandler), 确认提交 submits it. There is no submitted → draft.
+ * - Unified payment (priceFen = 0) stays in `submitted` after 确认提交: that is its "ready to issue" state, and
+ *   the issuance service moves it submitted → issuing. A failed free issuance goes back to `submitted`, a failed
+ *   paid one back to `paid`: either way it can be retried with a new CSR.
+ * - `issued → issuing` re-issues for a new key when the pending key on the token is gone.
+ * - `cancelled`/`expired` → `refund_pending` when money arrives after the order was closed.
+ * - `refund_pending → refunded` only: once a refund is decided the money goes back (a failed refund is retried
+ *   by the payments service, the order waits in refund_pending). installed and refunded are final.
+ */
+export const TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[]>> = {
+  draft: ["submitted", "cancelled"],
+  submitted: ["awaiting_payment", "issuing", "cancelled"],
+  awaiting_payment: ["paid", "expired", "cancelled"],
+  paid: ["issuing", "refund_pending"],
+  issuing: ["issued", "paid", "submitted", "refund_pending"],
+  issued: ["installed", "issuing"],
+  installed: [],
+  cancelled: ["refund_pending"],
+  expired: ["refund_pending"],
+  refund_pending: ["refunded"],
+  refunded: [],
+};
+
+export const ORDER_STATES = Object.keys(TRANSITIONS) as OrderState[];
+
+type Edge = `${OrderState}>${OrderState}`;
+
+/** Edges only free (unified payment) or only priced (self-paying) orders may take. */
+export const PRICE_CONDITION: Readonly<Partial<Record<Edge, "free" | "priced">>> = {
+  "submitted>awaiting_payment": "priced",
+  "submitted>issuing": "free",
+  "issuing>submitted": "free",
+  "issuing>paid": "priced",
+  "issuing>refund_pending": "priced",
+  "paid>refund_pending": "priced",
+  "cancelled>refund_pending": "priced",
+  "expired>refund_pending": "priced",
+};
+
+/** Entering these states frees the certificate for a new order (openCertificateId → null). */
+export const RELEASES_CERTIFICATE: ReadonlySet<OrderState> = new Set(["cancelled", "expired", "installed", "refunded"]);
+
+/** The holder's order page counts as "in progress" in these states. */
+export const OPEN_STATES: ReadonlySet<OrderState> = new Set(["draft", "submitted", "awaiting_payment", "paid", "issuing", "issued", "refund_pending"]);
+
+/**
+ * Mail sent on entering a state (written to the outbox in the same transaction). `from` limits it so a retry
+ * (issuing → paid after a failed issuance) does not announce the payment twice. order_submitted goes to
+ * unified-payment orders too: it tells the handler that no payment is needed and the certificate can be downloaded.
+ * Entering `issued` requires `issuedCertificateId` (set it with the transition): the mail names the new certificate.
+ */
+export const MAIL_ON_ENTER: Readonly<Partial<Record<OrderState, { template: OrderMail; from?: readonly OrderState[] }>>> = {
+  submitted: { template: "order_submitted", from: ["draft"] },
+  paid: { template: "payment_received", from: ["awaiting_payment"] },
+  issued: { template: "certificate_issued" },
+  refunded: { template: "refund_made" },
+};
+
+export function canTransition(order: Pick<RenewalOrder, "state" | "priceFen">, to: OrderState): boolean {
+  if (!TRANSITIONS[order.state].includes(to)) return false;
+  const condition = PRICE_CONDITION[`${order.state}>${to}`];
+  if (condition === "free") return order.priceFen === 0;
+  if (condition === "priced") return order.priceFen > 0;
+  return true;
+}
+
+/** Columns the machine owns; a caller's `set` may write any other column. */
+type ExtraColumns = Omit<Prisma.RenewalOrderUncheckedUpdateManyInput, "id" | "state" | "version" | "openCertificateId">;
+
+export interface TransitionArgs {
+  orderId: string;
+  to: OrderState;
+  actor: Actor;
+  clock: Clock;
+  /** audit action; default `order.<to>` */
+  action?: string;
+  /** extra audit data (never ID numbers, phones or keys) */
+  data?: Record<string, unknown>;
+  /** extra columns written with the transition, e.g. paidAt */
+  set?: ExtraColumns;
+  /** refuse with CONFLICT unless the order still has this version */
+  expectVersion?: number;
+}
+
+type OrderMail = "order_submitted" | "payment_received" | "certificate_issued" | "refund_made";
+
+/** The mail for entering a state, built from the order row (templates mask personal fields before storing). */
+async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date): Promise<MailRequest> {
+  const base = { to: o.handlerEmail, locale: o.locale === "en" ? ("en" as const) : ("zh-CN" as const), orderId: o.id };
+  switch (template) {
+    case "order_submitted":
+      return {
+        ...base,
+        template,
+        data: { orderNo: o.orderNo, holderName: o.holderName, handlerName: o.handlerName, amountFen: o.priceFen, years: o.years, newNotAfter: o.newNotAfter, paymentDeadline: o.paymentDeadline },
+      };
+    case "payment_received":
+      return { ...base, template, data: { orderNo: o.orderNo, amountFen: o.paidFen ?? o.priceFen, paidAt: o.paidAt ?? now, tradeNo: o.alipayTradeNo } };
+    case "certificate_issued": {
+      if (!o.issuedCertificateId) throw new Error(`order ${o.id} entered issued without issuedCertificateId`);
+      const cert = await tx.certificate.findUniqueOrThrow({ where: { id: o.issuedCertificateId } });
+      return { ...base, template, data: { orderNo: o.orderNo, holderName: o.holderName, serial: cert.serial, notBefore: cert.notBefore, notAfter: cert.notAfter } };
+    }
+    case "refund_made": {
+      const refunded = await tx.refund.aggregate({ where: { orderId: o.id, state: "succeeded" }, _sum: { amountFen: true } });
+      return { ...base, template, data: { orderNo: o.orderNo, amountFen: refunded._sum.amountFen ?? o.paidFen ?? o.priceFen, refundedAt: now } };
+    }
+  }
+}
+
+/**
+ * Moves an order to `to`. Call it inside `db.$transaction(async (tx) => …)` (or withOrderTx) together with the
+ * change that causes it: it re-reads the order, refuses illegal moves (ORDER_ILLEGAL_TRANSITION), writes with
+ * optimistic concurrency on `version` (CONFLICT when someone else changed the order first), appends the audit
+ * event and queues the mail of the new state.
+ */
+export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<RenewalOrder> {
+  const order = await tx.renewalOrder.findUnique({ where: { id: args.orderId } });
+  if (!order) throw new DomainError("ORDER_NOT_FOUND");
+  if (args.expectVersion !== undefined && order.version !== args.expectVersion) throw new DomainError("CONFLICT");
+  if (!canTransition(order, args.to)) throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: args.to });
+
+  const written = await tx.renewalOrder.updateMany({
+    where: { id: order.id, version: order.version, state: order.state },
+    data: {
+      ...args.set,
+      state: args.to,
+      version: { increment: 1 },
+      ...(RELEASES_CERTIFICATE.has(args.to) ? { openCertificateId: null } : {}),
+    },
+  });
+  if (written.count !== 1) throw new DomainError("CONFLICT");
+  const updated = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+
+  await appendAudit(
+    tx,
+    {
+      ...actorFields(args.actor),
+      action: args.action ?? `order.${args.to}`,
+      targetType: "order",
+      targetId: order.id,
+      fromState: order.state,
+      toState: args.to,
+      data: { orderNo: order.orderNo, ...args.data },
+    },
+    args.clock,
+  );
+
+  const mail = MAIL_ON_ENTER[args.to];
+  if (mail && (!mail.from || mail.from.includes(order.state))) {
+    await enqueueMail(tx, await orderMail(tx, mail.template, updated, args.clock.now()), args.clock);
+  }
+  return updated;
+}
+
+/** An interactive transaction with room for the audit chain lock under load. */
+export function withOrderTx<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.$transaction((tx) => fn(tx), { maxWait: 10_000, timeout: 30_000 });
+}

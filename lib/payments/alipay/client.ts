@@ -1,0 +1,104 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { AlipayRequestError, AlipaySdk } from "alipay-sdk";
+import { getConfig, type Config } from "../../config";
+import { DomainError } from "../../errors";
+import { log } from "../../log";
+import { loadSandboxIdentity } from "../sandbox/keys";
+
+export { fenToYuan, yuanToFen } from "./amount";
+
+/** The SDK plus the identity fields a notification must match. Built from config; the sandbox uses its generated keys. */
+export interface Alipay {
+  sdk: AlipaySdk;
+  appId: string;
+  sellerId: string;
+  notifyUrl: string;
+  gateway: string;
+}
+
+/** Alipay's answer to one `exec` call, field names as in Alipay's documentation (snake_case). */
+export interface AlipayResponse {
+  code: string;
+  msg: string;
+  sub_code?: string;
+  sub_msg?: string;
+  [field: string]: unknown;
+}
+
+export const SANDBOX_GATEWAY_PATH = "/sandbox/alipay/gateway.do";
+export const NOTIFY_PATH = "/api/payments/alipay/notify";
+const PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do";
+
+// The Alipay console hands keys out as bare base64 (PKCS#8 for Java, PKCS#1 otherwise); PEM works too.
+function readKey(raw: string, kind: "private" | "public"): KeyObject {
+  const text = raw.replace(/\\n/g, "\n").trim();
+  if (text.includes("-----BEGIN")) return kind === "private" ? createPrivateKey(text) : createPublicKey(text);
+  const der = Buffer.from(text.replace(/\s+/g, ""), "base64");
+  if (kind === "public") return createPublicKey({ key: der, format: "der", type: "spki" });
+  try {
+    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  } catch {
+    return createPrivateKey({ key: der, format: "der", type: "pkcs1" });
+  }
+}
+
+export function buildAlipay(config: Config): Alipay {
+  const notifyUrl = config.ALIPAY_NOTIFY_URL ?? `${config.publicOrigin}${NOTIFY_PATH}`;
+  let appId: string, sellerId: string, privateKey: string, publicKey: string, gateway: string;
+  if (config.ALIPAY_SANDBOX) {
+    const id = loadSandboxIdentity(config.dataDir);
+    ({ appId, sellerId } = id);
+    privateKey = id.appPrivateKey;
+    publicKey = id.alipayPublicKey;
+    gateway = config.ALIPAY_GATEWAY ?? `${config.publicOrigin}${SANDBOX_GATEWAY_PATH}`;
+  } else {
+    if (!config.ALIPAY_APP_ID || !config.ALIPAY_PRIVATE_KEY || !config.ALIPAY_PUBLIC_KEY || !config.ALIPAY_SELLER_ID) {
+      throw new DomainError("ALIPAY_NOT_CONFIGURED");
+    }
+    appId = config.ALIPAY_APP_ID;
+    sellerId = config.ALIPAY_SELLER_ID;
+    privateKey = config.ALIPAY_PRIVATE_KEY;
+    publicKey = config.ALIPAY_PUBLIC_KEY;
+    gateway = config.ALIPAY_GATEWAY ?? PRODUCTION_GATEWAY;
+  }
+  const sdk = new AlipaySdk({
+    appId,
+    privateKey: readKey(privateKey, "private").export({ type: "pkcs1", format: "pem" }).toString(),
+    alipayPublicKey: readKey(publicKey, "public").export({ type: "spki", format: "pem" }).toString(),
+    gateway,
+    signType: "RSA2",
+    camelcase: false,
+    timeout: 10_000,
+  });
+  return { sdk, appId, sellerId, notifyUrl, gateway };
+}
+
+let cached: { config: Config; alipay: Alipay } | undefined;
+
+/** The process's Alipay client, rebuilt when the configuration object changes (tests call resetConfig()). */
+export function getAlipay(): Alipay {
+  const config = getConfig();
+  if (cached?.config !== config) cached = { config, alipay: buildAlipay(config) };
+  return cached.alipay;
+}
+
+/**
+ * One gateway call. Response signatures are always verified; transport and signature failures become
+ * ALIPAY_UNAVAILABLE. Business errors (code ≠ 10000) come back as values for the caller to judge.
+ */
+export async function alipayExec(method: string, bizContent: Record<string, unknown>, opts: { notify?: boolean } = {}): Promise<AlipayResponse> {
+  const alipay = getAlipay();
+  const params: Record<string, unknown> = { bizContent };
+  if (opts.notify) params.notify_url = alipay.notifyUrl;
+  try {
+    return (await alipay.sdk.exec(method, params, { validateSign: true })) as AlipayResponse;
+  } catch (e) {
+    const reason = e instanceof AlipayRequestError ? e.message.slice(0, 200) : String(e);
+    log.warn({ method, reason }, "alipay call failed");
+    throw new DomainError("ALIPAY_UNAVAILABLE", { method });
+  }
+}
+
+export function isSuccess(r: AlipayResponse): boolean {
+  return r.code === "10000";
+}

@@ -1,0 +1,141 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import type { Prisma, SandboxTrade } from "../../generated/prisma/client";
+import type { Db, Tx } from "../../db";
+import type { Clock } from "../../clock";
+import { MINUTE, HOUR } from "../../clock";
+import { log } from "../../log";
+import { fenToYuan } from "../alipay/amount";
+import { formatAlipayTime } from "../alipay/time";
+import type { SandboxEnv } from "./env";
+import { effectiveFaults } from "./faults";
+import { rsa2Sign, signingString } from "./sign";
+
+/** Alipay's documented notify schedule after the first attempt: 4m, 10m, 10m, 1h, 2h, 6h, 15h (8 attempts, ~25 h). */
+export const RETRY_SCHEDULE_MS = [4 * MINUTE, 10 * MINUTE, 10 * MINUTE, HOUR, 2 * HOUR, 6 * HOUR, 15 * HOUR];
+const MAX_ATTEMPTS = RETRY_SCHEDULE_MS.length + 1;
+
+let strangerKey: string | undefined;
+function forgedSigner(): string {
+  strangerKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  return strangerKey;
+}
+
+type TradeStatus = "WAIT_BUYER_PAY" | "TRADE_SUCCESS" | "TRADE_CLOSED" | "TRADE_FINISHED";
+
+export interface NotifyExtra {
+  /** a refund that caused this notification */
+  refund?: { outRequestNo: string; refundedFen: number };
+  /** the fen amount to claim instead of the trade's (the wrongAmount fault) */
+  amountFen?: number;
+}
+
+/** The form fields Alipay posts for a trade status change, signed (RSA2 over all fields but sign and sign_type). */
+export function buildNotify(trade: SandboxTrade, env: SandboxEnv, status: TradeStatus, extra: NotifyExtra = {}, forged = false): Record<string, string> {
+  const now = env.clock.now();
+  const amount = fenToYuan(extra.amountFen ?? trade.totalFen);
+  const fields: Record<string, string> = {
+    notify_time: formatAlipayTime(now),
+    notify_type: "trade_status_sync",
+    notify_id: randomBytes(16).toString("hex"),
+    app_id: trade.appId,
+    charset: "utf-8",
+    version: "1.0",
+    sign_type: "RSA2",
+    trade_no: trade.tradeNo,
+    out_trade_no: trade.outTradeNo,
+    seller_id: env.identity.sellerId,
+    trade_status: status,
+    total_amount: amount,
+    subject: trade.subject,
+    gmt_create: formatAlipayTime(trade.createdAt),
+  };
+  if (trade.buyerLogonId) fields.buyer_logon_id = trade.buyerLogonId;
+  if (trade.paidAt && status !== "WAIT_BUYER_PAY") {
+    fields.gmt_payment = formatAlipayTime(trade.paidAt);
+    fields.receipt_amount = amount;
+    fields.buyer_pay_amount = amount;
+  }
+  if (extra.refund) {
+    fields.out_biz_no = extra.refund.outRequestNo;
+    fields.refund_fee = fenToYuan(extra.refund.refundedFen);
+    fields.gmt_refund = formatAlipayTime(now);
+  }
+  if (status === "TRADE_CLOSED") fields.gmt_close = formatAlipayTime(now);
+  fields.sign = rsa2Sign(signingString(fields, ["sign", "sign_type"]), forged ? forgedSigner() : env.identity.alipayPrivateKey);
+  return fields;
+}
+
+/** Queues the notification for a status change, shaped by the fault switches in force. Call inside the trade's transaction. */
+export async function queueNotify(tx: Tx, env: SandboxEnv, trade: SandboxTrade, status: TradeStatus, extra: NotifyExtra = {}): Promise<void> {
+  if (!trade.notifyUrl) return;
+  const faults = await effectiveFaults(tx as Db, trade.faults);
+  if (faults.lost) return;
+  const start = env.clock.now().getTime() + (faults.delayMs ?? 0);
+  const amountFen = faults.wrongAmount ? trade.totalFen + 1 : undefined;
+  const rows: { params: Record<string, string>; at: number }[] = [];
+  for (let i = 0; i <= (faults.duplicate ?? 0); i++) {
+    rows.push({ params: buildNotify(trade, env, status, { ...extra, amountFen }, faults.badSignature), at: start + i });
+  }
+  if (faults.reorder && status === "TRADE_SUCCESS") {
+    rows.push({ params: buildNotify({ ...trade, paidAt: null }, env, "WAIT_BUYER_PAY", { amountFen }, faults.badSignature), at: start + rows.length + 1 });
+  }
+  await tx.sandboxNotify.createMany({
+    data: rows.map((r) => ({
+      tradeNo: trade.tradeNo,
+      url: trade.notifyUrl!,
+      params: r.params as Prisma.InputJsonObject,
+      nextAttemptAt: new Date(r.at),
+    })),
+  });
+}
+
+async function post(url: string, params: Record<string, string>): Promise<string> {
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      body: new URLSearchParams(params).toString(),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = (await res.text()).trim();
+    return res.ok && text === "success" ? "success" : `http ${res.status}: ${text.slice(0, 80)}`;
+  } catch (e) {
+    return `error: ${(e as Error).message.slice(0, 80)}`;
+  }
+}
+
+/**
+ * Sends the notifications that are due, oldest first. Each row is claimed by moving its next attempt to the
+ * following slot of the schedule before posting, so a crash mid-post only means a retry, as with Alipay.
+ */
+export async function deliverDueNotifies(db: Db, clock: Clock, timeFactor: number, limit = 50): Promise<{ delivered: number; failed: number }> {
+  const due = await db.sandboxNotify.findMany({
+    where: { state: "pending", nextAttemptAt: { lte: clock.now() } },
+    orderBy: [{ nextAttemptAt: "asc" }, { createdAt: "asc" }],
+    take: limit,
+  });
+  let delivered = 0;
+  let failed = 0;
+  for (const n of due) {
+    const attempt = n.attempts + 1;
+    const wait = RETRY_SCHEDULE_MS[n.attempts];
+    const claimed = await db.sandboxNotify.updateMany({
+      where: { id: n.id, attempts: n.attempts, state: "pending" },
+      data: {
+        attempts: attempt,
+        ...(wait === undefined ? {} : { nextAttemptAt: new Date(clock.now().getTime() + Math.max(1, Math.round(wait * timeFactor))) }),
+      },
+    });
+    if (claimed.count === 0) continue;
+    const result = await post(n.url, n.params as Record<string, string>);
+    const ok = result === "success";
+    if (ok) delivered++;
+    else failed++;
+    await db.sandboxNotify.update({
+      where: { id: n.id },
+      data: { lastResult: result, state: ok ? "delivered" : attempt >= MAX_ATTEMPTS ? "gave_up" : "pending" },
+    });
+    if (!ok) log.info({ tradeNo: n.tradeNo, attempt, result }, "sandbox notify not acknowledged");
+  }
+  return { delivered, failed };
+}

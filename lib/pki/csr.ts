@@ -1,0 +1,136 @@
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { DomainError } from "@/lib/errors";
+import { DerError, children, expect, raw, readAll, readBitString, readOid, readSmallInt } from "./der";
+import { OID } from "./oids";
+import { keyAlgorithmName, pemBlocks, sha256Hex } from "./x509";
+
+export const CSR_MAX_BYTES = 16 * 1024;
+
+export interface ParsedCsr {
+  /** SubjectPublicKeyInfo DER of the requested key */
+  spki: Buffer;
+  /** hex SHA-256 of `spki` (Certificate.spkiSha256) */
+  spkiSha256: string;
+  /** "RSA-2048", "EC-P256", … */
+  keyAlgorithm: string;
+  /** the request as DER */
+  der: Buffer;
+}
+
+const SIGNATURES: Record<string, { digest: string; keyType: "rsa" | "ec" }> = {
+  [OID.sha256WithRSA]: { digest: "sha256", keyType: "rsa" },
+  [OID.sha384WithRSA]: { digest: "sha384", keyType: "rsa" },
+  [OID.sha512WithRSA]: { digest: "sha512", keyType: "rsa" },
+  [OID.ecdsaSha256]: { digest: "sha256", keyType: "ec" },
+  [OID.ecdsaSha384]: { digest: "sha384", keyType: "ec" },
+  [OID.ecdsaSha512]: { digest: "sha512", keyType: "ec" },
+};
+
+const CURVES = new Set(["prime256v1", "secp384r1"]);
+const RSA_MIN = 2048;
+// larger moduli cost seconds to verify: refuse them rather than let a request tie up a core
+const RSA_MAX = 8192;
+
+interface Decoded extends ParsedCsr {
+  info: Buffer;
+  key: KeyObject;
+  digest: string;
+  signature: Buffer;
+}
+
+function toDer(input: Buffer | string): Buffer {
+  if (input.length > CSR_MAX_BYTES * 2) throw new DomainError("CSR_TOO_LARGE", { maxBytes: CSR_MAX_BYTES });
+  const text = typeof input === "string" ? input : input.subarray(0, 11).toString("latin1") === "-----BEGIN " ? input.toString("latin1") : undefined;
+  let der: Buffer;
+  if (text === undefined) der = input as Buffer;
+  else if (text.includes("-----BEGIN")) {
+    const [block] = [...pemBlocks(text, "CERTIFICATE REQUEST"), ...pemBlocks(text, "NEW CERTIFICATE REQUEST")];
+    if (!block) throw new DomainError("CSR_MALFORMED", { reason: "no PEM block" });
+    der = block;
+  } else der = Buffer.from(text.replace(/\s+/g, ""), "base64");
+  if (der.length > CSR_MAX_BYTES) throw new DomainError("CSR_TOO_LARGE", { maxBytes: CSR_MAX_BYTES });
+  return der;
+}
+
+function checkKey(spki: Buffer, algOid: string): KeyObject {
+  if (algOid !== OID.rsaEncryption && algOid !== OID.ecPublicKey) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: algOid });
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: spki, format: "der", type: "spki" });
+  } catch {
+    throw new DomainError("CSR_MALFORMED", { reason: "public key" });
+  }
+  const d = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === "rsa") {
+    const bitsLen = d.modulusLength ?? 0;
+    if (bitsLen < RSA_MIN) throw new DomainError("CSR_WEAK_KEY", { algorithm: `RSA-${bitsLen}` });
+    if (bitsLen > RSA_MAX) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: `RSA-${bitsLen}` });
+    return key;
+  }
+  if (key.asymmetricKeyType === "ec" && d.namedCurve && CURVES.has(d.namedCurve)) return key;
+  const curve = d.namedCurve ?? "explicit curve";
+  throw new DomainError(/^(secp|prime)(112|128|160|192|224)/.test(curve) ? "CSR_WEAK_KEY" : "CSR_UNSUPPORTED_ALGORITHM", { algorithm: `EC-${curve}` });
+}
+
+function decode(input: Buffer | string): Decoded {
+  const der = toDer(input);
+  let info: Buffer, spki: Buffer, keyAlgOid: string, sigOid: string, signature: Buffer;
+  try {
+    const [infoNode, algNode, sigNode, extra] = children(expect(readAll(der), 0x30));
+    if (extra) throw new DerError("extra element");
+    const [version, subject, spkiNode, attrs] = children(expect(infoNode, 0x30));
+    if (readSmallInt(expect(version, 0x02)) !== 0) throw new DerError("unsupported version");
+    expect(subject, 0x30);
+    expect(attrs, 0xa0);
+    info = raw(infoNode);
+    spki = raw(expect(spkiNode, 0x30));
+    keyAlgOid = readOid(children(expect(children(spkiNode)[0], 0x30))[0]);
+    sigOid = readOid(children(expect(algNode, 0x30))[0]);
+    signature = readBitString(sigNode);
+  } catch (e) {
+    if (e instanceof DerError) throw new DomainError("CSR_MALFORMED", { reason: e.message });
+    throw e;
+  }
+  const key = checkKey(spki, keyAlgOid);
+  const sig = SIGNATURES[sigOid];
+  if (!sig || sig.keyType !== key.asymmetricKeyType) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: sigOid });
+  return { der, spki, spkiSha256: sha256Hex(spki), keyAlgorithm: keyAlgorithmName(spki), info, key, digest: sig.digest, signature };
+}
+
+const result = (d: Decoded): ParsedCsr => ({ spki: d.spki, spkiSha256: d.spkiSha256, keyAlgorithm: d.keyAlgorithm, der: d.der });
+
+/**
+ * Parses a PKCS#10 request (DER, PEM or bare base64; at most 16 KiB), enforces the key policy (RSA ≥ 2048,
+ * EC P-256/P-384) and verifies its self-signature. The CSR's subject is deliberately ignored: renewed
+ * certificates copy the old certificate's subject. Throws DomainError CSR_* only.
+ */
+export function parseCsr(input: Buffer | string): ParsedCsr {
+  const d = decode(input);
+  let ok = false;
+  try {
+    ok = cryptoVerify(d.digest, d.info, d.key, d.signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new DomainError("CSR_INVALID_SIGNATURE");
+  return result(d);
+}
+
+/** parseCsr with the signature check on libuv's thread pool: the issuance hot path, so both cores verify. */
+export async function parseCsrAsync(input: Buffer | string): Promise<ParsedCsr> {
+  const d = decode(input);
+  const ok = await new Promise<boolean>((resolve) => {
+    try {
+      cryptoVerify(d.digest, d.info, d.key, d.signature, (err, valid) => resolve(!err && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+  if (!ok) throw new DomainError("CSR_INVALID_SIGNATURE");
+  return result(d);
+}
+
+/** CSR_KEY_REUSED when the profile requires a new key pair and the CSR carries the old certificate's key. */
+export function assertRekey(csr: ParsedCsr, oldSpkiSha256: string, requireRekey: boolean): void {
+  if (requireRekey && csr.spkiSha256 === oldSpkiSha256) throw new DomainError("CSR_KEY_REUSED");
+}

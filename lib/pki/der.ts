@@ -1,0 +1,208 @@
+/**
+ * A minimal DER writer and reader. The hot paths (certificate issuance, OCSP) build their ASN.1 from
+ * precomputed byte blocks instead of object trees: pkijs re-encodes the TBS several times and is ~10x
+ * slower (see STACK-NOTES). Only definite-length DER is accepted when reading.
+ */
+
+export class DerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DerError";
+  }
+}
+
+// ---- writing ----
+
+function lengthBytes(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+export function tlv(tag: number, ...content: Buffer[]): Buffer {
+  const body = content.length === 1 ? content[0] : Buffer.concat(content);
+  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+}
+
+export const seq = (...c: Buffer[]) => tlv(0x30, ...c);
+export const set = (...c: Buffer[]) => tlv(0x31, ...c);
+export const octets = (b: Buffer) => tlv(0x04, b);
+export const nul = () => Buffer.from([0x05, 0x00]);
+export const bool = (v: boolean) => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);
+export const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, "utf8"));
+export const printable = (s: string) => tlv(0x13, Buffer.from(s, "ascii"));
+export const ia5 = (s: string) => tlv(0x16, Buffer.from(s, "ascii"));
+/** BIT STRING with no unused bits */
+export const bits = (b: Buffer) => tlv(0x03, Buffer.from([0]), b);
+/** [n] EXPLICIT: constructed context tag around complete elements */
+export const explicit = (n: number, ...c: Buffer[]) => tlv(0xa0 | n, ...c);
+/** [n] IMPLICIT primitive: context tag replacing a primitive type's tag */
+export const implicitPrim = (n: number, content: Buffer) => tlv(0x80 | n, content);
+
+/** INTEGER from unsigned big-endian magnitude bytes (or a non-negative number). */
+export function uint(value: Buffer | number): Buffer {
+  let b = typeof value === "number" ? numberBytes(value) : value;
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0 && b[i + 1] < 0x80) i++;
+  b = b.subarray(i);
+  if (b.length === 0) b = Buffer.from([0]);
+  if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return tlv(0x02, b);
+}
+
+export function enumerated(n: number): Buffer {
+  return tlv(0x0a, uint(n).subarray(2));
+}
+
+function numberBytes(n: number): Buffer {
+  if (!Number.isSafeInteger(n) || n < 0) throw new DerError("integer out of range");
+  const out: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
+  return Buffer.from(out.length ? out : [0]);
+}
+
+export function oid(dotted: string): Buffer {
+  const parts = dotted.split(".").map(Number);
+  const out: number[] = [parts[0] * 40 + parts[1]];
+  for (const p of parts.slice(2)) {
+    const chunk: number[] = [p & 0x7f];
+    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80);
+    out.push(...chunk);
+  }
+  return tlv(0x06, Buffer.from(out));
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+
+/** RFC 5280: UTCTime through 2049, GeneralizedTime from 2050; always whole seconds in UTC. */
+export function time(d: Date): Buffer {
+  const y = d.getUTCFullYear();
+  const rest = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
+  if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${pad(y % 100)}${rest}`, "ascii"));
+  return generalizedTime(d);
+}
+
+export function generalizedTime(d: Date): Buffer {
+  const s = `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
+  return tlv(0x18, Buffer.from(s, "ascii"));
+}
+
+// ---- reading ----
+
+export interface Node {
+  tag: number;
+  /** offset of the tag byte in `buf` */
+  start: number;
+  /** offset of the first content byte */
+  contentStart: number;
+  /** offset after the last content byte */
+  end: number;
+  buf: Buffer;
+}
+
+export function read(buf: Buffer, offset = 0, limit = buf.length): Node {
+  if (offset + 2 > limit) throw new DerError("truncated");
+  const tag = buf[offset];
+  if ((tag & 0x1f) === 0x1f) throw new DerError("high tag numbers are not supported");
+  let len = buf[offset + 1];
+  let p = offset + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new DerError("indefinite or oversized length");
+    if (p + n > limit) throw new DerError("truncated");
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p + i];
+    p += n;
+    if (len < 0x80 || (n > 1 && buf[offset + 2] === 0)) throw new DerError("non-minimal length");
+  }
+  if (p + len > limit) throw new DerError("truncated");
+  return { tag, start: offset, contentStart: p, end: p + len, buf };
+}
+
+/** Reads a complete element that must fill the whole buffer. */
+export function readAll(buf: Buffer): Node {
+  const n = read(buf);
+  if (n.end !== buf.length) throw new DerError("trailing data");
+  return n;
+}
+
+export function children(n: Node): Node[] {
+  if (!(n.tag & 0x20)) throw new DerError("expected a constructed element");
+  const out: Node[] = [];
+  for (let p = n.contentStart; p < n.end; ) {
+    const c = read(n.buf, p, n.end);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
+export function expect(n: Node | undefined, tag: number): Node {
+  if (!n || n.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}`);
+  return n;
+}
+
+export const raw = (n: Node): Buffer => n.buf.subarray(n.start, n.end);
+export const content = (n: Node): Buffer => n.buf.subarray(n.contentStart, n.end);
+
+export function readOid(n: Node): string {
+  const b = content(expect(n, 0x06));
+  if (b.length === 0) throw new DerError("empty OID");
+  const parts: number[] = [];
+  let v = 0;
+  for (let i = 0; i < b.length; i++) {
+    v = v * 128 + (b[i] & 0x7f);
+    if (!(b[i] & 0x80)) {
+      parts.push(v);
+      v = 0;
+    } else if (v > 2 ** 40) throw new DerError("OID arc too large");
+  }
+  if (b[b.length - 1] & 0x80) throw new DerError("truncated OID");
+  const first = parts.shift()!;
+  const a = first < 80 ? Math.floor(first / 40) : 2;
+  return [a, first - a * 40, ...parts].join(".");
+}
+
+/** INTEGER content as lowercase hex of its minimal two's-complement bytes (serial numbers). */
+export function readIntHex(n: Node): string {
+  const b = content(expect(n, 0x02));
+  if (b.length === 0) throw new DerError("empty INTEGER");
+  return b.toString("hex");
+}
+
+export function readSmallInt(n: Node): number {
+  const b = content(n);
+  if (b.length === 0 || b.length > 6) throw new DerError("INTEGER out of range");
+  return b.reduce((v, x) => v * 256 + x, 0);
+}
+
+export function readBitString(n: Node): Buffer {
+  const b = content(expect(n, 0x03));
+  if (b.length === 0) throw new DerError("empty BIT STRING");
+  return b.subarray(1);
+}
+
+export function readTime(n: Node): Date {
+  const s = content(n).toString("ascii");
+  let m: RegExpMatchArray | null;
+  if (n.tag === 0x17 && (m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
+    const yy = Number(m[1]);
+    return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+  }
+  if (n.tag === 0x18 && (m = s.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
+    return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+  }
+  throw new DerError("bad time");
+}
+
+export function readString(n: Node): string {
+  const b = content(n);
+  switch (n.tag) {
+    case 0x1e: // BMPString
+      if (b.length % 2) throw new DerError("odd BMPString");
+      return Buffer.from(b).swap16().toString("utf16le");
+    default:
+      return b.toString(n.tag === 0x0c ? "utf8" : "latin1");
+  }
+}

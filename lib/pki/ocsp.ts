@@ -1,0 +1,241 @@
+/**
+ * RFC 6960 OCSP responder, signed by the issuing CA itself (responderID byKey), SHA-1 or SHA-256 CertIDs.
+ *
+ * Caching design (several portal instances, one database):
+ * - A request for one certificate without a nonce (the common, RFC 5019 case) is answered from a pre-signed
+ *   response: no signature per request. Pre-signed responses live in the OcspResponse table (one per serial,
+ *   SHA-1 CertID) and in process memory.
+ * - A memory entry is trusted for MEMORY_TTL_MS (1 s). After that the instance reads the row's producedAt
+ *   (one primary-key lookup per hot serial per second): same producedAt → keep serving the entry; a different or
+ *   missing row → reload or re-sign. Revocation deletes the row in its transaction and drops the entry of the
+ *   revoking instance, so the revoking instance answers "revoked" at once and every other instance within 1 s.
+ * - Responses are valid for RESPONSE_VALIDITY_MS (nextUpdate) and re-signed once older than REFRESH_AFTER_MS.
+ * - Requests with a nonce, several CertIDs or another hash algorithm are signed fresh from the database status.
+ * - Unknown serials and foreign issuers get a freshly signed "unknown" (never stored).
+ */
+import { createHash } from "node:crypto";
+import { DAY, HOUR, SECOND, type Clock } from "@/lib/clock";
+import type { Tx } from "@/lib/db";
+import { DomainError, isDbUnavailable } from "@/lib/errors";
+import { log } from "@/lib/log";
+import type { Ca } from "./ca";
+import { DerError, children, content, enumerated, expect, explicit, generalizedTime, nul, octets, oid, raw, readAll, readIntHex, readOid, seq, tlv, uint, type Node } from "./der";
+import { OID } from "./oids";
+import { signStructure } from "./signer";
+
+export const MEMORY_TTL_MS = SECOND;
+export const RESPONSE_VALIDITY_MS = DAY;
+export const REFRESH_AFTER_MS = 4 * HOUR;
+export const OCSP_MAX_REQUEST_BYTES = 8 * 1024;
+const MAX_CERT_IDS = 10;
+const MEMORY_MAX_ENTRIES = 200_000;
+
+export const OCSP_STATUS = { successful: 0, malformedRequest: 1, internalError: 2, tryLater: 3, unauthorized: 6 } as const;
+
+export interface OcspCertId {
+  /** the CertID element as sent */
+  der: Buffer;
+  hash: "sha1" | "sha256" | "other";
+  issuerNameHash: Buffer;
+  issuerKeyHash: Buffer;
+  serial: string;
+}
+
+export interface OcspRequest {
+  certIds: OcspCertId[];
+  /** the whole nonce Extension element, echoed back as is */
+  nonceExt?: Buffer;
+}
+
+function malformed(reason: string): DomainError {
+  return new DomainError("OCSP_MALFORMED", { reason });
+}
+
+function readCertId(n: Node): OcspCertId {
+  const [alg, nameHash, keyHash, serial] = children(expect(n, 0x30));
+  const algOid = readOid(children(expect(alg, 0x30))[0]);
+  return {
+    der: raw(n),
+    hash: algOid === OID.sha1 ? "sha1" : algOid === OID.sha256 ? "sha256" : "other",
+    issuerNameHash: content(expect(nameHash, 0x04)),
+    issuerKeyHash: content(expect(keyHash, 0x04)),
+    serial: readIntHex(serial),
+  };
+}
+
+/** Parses an OCSPRequest (DER). Throws DomainError OCSP_MALFORMED for anything else. */
+export function parseOcspRequest(der: Buffer): OcspRequest {
+  if (der.length > OCSP_MAX_REQUEST_BYTES) throw malformed("too large");
+  try {
+    const [tbs] = children(expect(readAll(der), 0x30));
+    const fields = children(expect(tbs, 0x30));
+    let i = 0;
+    if (fields[i]?.tag === 0xa0) i++; // version
+    if (fields[i]?.tag === 0xa1) i++; // requestorName
+    const list = children(expect(fields[i++], 0x30));
+    if (list.length === 0 || list.length > MAX_CERT_IDS) throw new DerError("bad number of requests");
+    const certIds = list.map((r) => readCertId(children(expect(r, 0x30))[0]));
+    let nonceExt: Buffer | undefined;
+    if (fields[i]?.tag === 0xa2) {
+      for (const ext of children(expect(children(fields[i])[0], 0x30))) {
+        const parts = children(expect(ext, 0x30));
+        if (readOid(parts[0]) === OID.ocspNonce) {
+          if (content(expect(parts[parts.length - 1], 0x04)).length > 128) throw new DerError("nonce too long");
+          nonceExt = raw(ext);
+        }
+      }
+    }
+    return { certIds, nonceExt };
+  } catch (e) {
+    if (e instanceof DerError) throw malformed(e.message);
+    if (e instanceof DomainError) throw e;
+    throw malformed("unreadable");
+  }
+}
+
+export const ocspError = (status: number): Buffer => seq(enumerated(status));
+
+interface Status {
+  status: "good" | "revoked" | "unknown";
+  revokedAt?: Date | null;
+  reason?: number | null;
+}
+
+function certStatus(s: Status): Buffer {
+  if (s.status === "good") return Buffer.from([0x80, 0x00]);
+  if (s.status === "unknown") return Buffer.from([0x82, 0x00]);
+  const reason = s.reason === null || s.reason === undefined ? [] : [explicit(0, enumerated(s.reason))];
+  return tlv(0xa1, generalizedTime(s.revokedAt ?? new Date(0)), ...reason);
+}
+
+interface CachedResponse {
+  keyId: string;
+  der: Buffer;
+  producedAt: number;
+  checkedAt: number;
+}
+
+// process memory, keyed by serial (see the design note at the top)
+const memory = new Map<string, CachedResponse>();
+
+/** Drops this process's cached response for `serial` (called on revocation). */
+export function forgetOcsp(serial: string): void {
+  memory.delete(serial);
+}
+
+export interface OcspDeps {
+  db: Tx;
+  ca: Ca;
+  clock: Clock;
+}
+
+/** Issuer hashes and constant blocks of one CA. */
+class IssuerView {
+  readonly keyIdHex: string;
+  readonly nameHash: Record<"sha1" | "sha256", Buffer>;
+  readonly keyHash: Record<"sha1" | "sha256", Buffer>;
+  readonly responderId: Buffer;
+  readonly sha1Alg = seq(oid(OID.sha1), nul());
+
+  constructor(readonly ca: Ca) {
+    const [, key] = children(readAll(Buffer.from(ca.signer.publicKeySpki)));
+    const keyBits = content(key).subarray(1);
+    this.keyIdHex = ca.keyId.toString("hex");
+    this.nameHash = { sha1: createHash("sha1").update(ca.issuerName).digest(), sha256: createHash("sha256").update(ca.issuerName).digest() };
+    this.keyHash = { sha1: createHash("sha1").update(keyBits).digest(), sha256: createHash("sha256").update(keyBits).digest() };
+    this.responderId = explicit(2, octets(this.keyHash.sha1));
+  }
+
+  ours(id: OcspCertId): boolean {
+    return id.hash !== "other" && id.issuerNameHash.equals(this.nameHash[id.hash]) && id.issuerKeyHash.equals(this.keyHash[id.hash]);
+  }
+
+  sha1CertId(serial: string): Buffer {
+    return seq(this.sha1Alg, octets(this.nameHash.sha1), octets(this.keyHash.sha1), uint(Buffer.from(serial, "hex")));
+  }
+}
+
+const views = new WeakMap<Ca, IssuerView>();
+function viewOf(ca: Ca): IssuerView {
+  let v = views.get(ca);
+  if (!v) views.set(ca, (v = new IssuerView(ca)));
+  return v;
+}
+
+async function lookup(db: Tx, view: IssuerView, id: OcspCertId): Promise<Status> {
+  if (!view.ours(id)) return { status: "unknown" };
+  const c = await db.certificate.findUnique({ where: { serial: id.serial }, select: { status: true, revokedAt: true, revocationReason: true, issuerDn: true } });
+  if (!c || c.issuerDn !== view.ca.issuerDn) return { status: "unknown" };
+  return c.status === "revoked" ? { status: "revoked", revokedAt: c.revokedAt, reason: c.revocationReason } : { status: "good" };
+}
+
+async function signResponse(view: IssuerView, now: Date, singles: { certId: Buffer; status: Status }[], nonceExt?: Buffer): Promise<Buffer> {
+  const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const next = new Date(at.getTime() + RESPONSE_VALIDITY_MS);
+  const tbs = seq(
+    view.responderId,
+    generalizedTime(at),
+    seq(...singles.map((s) => seq(s.certId, certStatus(s.status), generalizedTime(at), explicit(0, generalizedTime(next))))),
+    ...(nonceExt ? [explicit(1, seq(nonceExt))] : []),
+  );
+  const basic = await signStructure(tbs, view.ca.signer);
+  return seq(enumerated(OCSP_STATUS.successful), explicit(0, seq(oid(OID.ocspBasic), octets(basic))));
+}
+
+/** The pre-signed response for one of our serials (memory → table → sign), or undefined when the serial is unknown. */
+async function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Buffer | undefined> {
+  const now = deps.clock.now().getTime();
+  const mem = memory.get(serial);
+  if (mem && mem.keyId === view.keyIdHex && now - mem.checkedAt < MEMORY_TTL_MS && now - mem.producedAt < REFRESH_AFTER_MS) return mem.der;
+
+  const row = await deps.db.ocspResponse.findUnique({ where: { serial } });
+  if (row && now - row.producedAt.getTime() < REFRESH_AFTER_MS) {
+    const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
+    const der = fresh ? fresh.der : Buffer.from(row.der);
+    remember(serial, { keyId: view.keyIdHex, der, producedAt: row.producedAt.getTime(), checkedAt: now });
+    return der;
+  }
+  const certId = view.sha1CertId(serial);
+  const status = await lookup(deps.db, view, { der: certId, hash: "sha1", issuerNameHash: view.nameHash.sha1, issuerKeyHash: view.keyHash.sha1, serial });
+  if (status.status === "unknown") return undefined;
+  const producedAt = new Date(Math.floor(now / 1000) * 1000);
+  const der = await signResponse(view, producedAt, [{ certId, status }]);
+  const data = { status: status.status, der: new Uint8Array(der), producedAt, nextUpdate: new Date(producedAt.getTime() + RESPONSE_VALIDITY_MS) };
+  await deps.db.ocspResponse.upsert({ where: { serial }, create: { serial, ...data }, update: data });
+  remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
+  return der;
+}
+
+function remember(serial: string, entry: CachedResponse): void {
+  if (memory.size >= MEMORY_MAX_ENTRIES && !memory.has(serial)) memory.delete(memory.keys().next().value as string);
+  memory.set(serial, entry);
+}
+
+/** Answers a parsed request: the pre-signed response when possible, else a freshly signed one. */
+export async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<Buffer> {
+  const view = viewOf(deps.ca);
+  const [only] = req.certIds;
+  if (req.certIds.length === 1 && !req.nonceExt && only.hash === "sha1" && view.ours(only)) {
+    const der = await presigned(deps, view, only.serial);
+    if (der) return der;
+  }
+  const singles = [];
+  for (const id of req.certIds) singles.push({ certId: id.der, status: await lookup(deps.db, view, id) });
+  return signResponse(view, deps.clock.now(), singles, req.nonceExt);
+}
+
+/** Request bytes in, OCSPResponse bytes out; never throws: bad input → malformedRequest, failures → tryLater/internalError. */
+export async function respondOcsp(deps: OcspDeps, requestDer: Buffer): Promise<Buffer> {
+  let req: OcspRequest;
+  try {
+    req = parseOcspRequest(requestDer);
+  } catch {
+    return ocspError(OCSP_STATUS.malformedRequest);
+  }
+  try {
+    return await answerOcsp(deps, req);
+  } catch (e) {
+    log.error({ err: e }, "ocsp: cannot answer");
+    return ocspError(isDbUnavailable(e) ? OCSP_STATUS.tryLater : OCSP_STATUS.internalError);
+  }
+}

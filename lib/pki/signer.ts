@@ -1,0 +1,227 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
+import type * as Pkcs11Types from "pkcs11js";
+import { bits, children, content, nul, oid, read, readAll, seq, uint } from "./der";
+import { OID } from "./oids";
+
+export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
+
+/** A CA key. The private key never leaves it: callers hand in bytes and get a DER-encoded X.509 signature. */
+export interface Signer {
+  algorithm: SignerAlgorithm;
+  publicKeySpki: Buffer;
+  /** signature over `data` in the encoding X.509, CRLs, OCSP and CMS use (ECDSA as DER SEQUENCE{r,s}) */
+  sign(data: Buffer): Promise<Buffer>;
+}
+
+interface AlgorithmSpec {
+  digest: "sha256" | "sha384";
+  /** AlgorithmIdentifier of the signature, DER */
+  signatureAlgorithm: Buffer;
+}
+
+const ALGORITHMS: Record<SignerAlgorithm, AlgorithmSpec> = {
+  "P-256": { digest: "sha256", signatureAlgorithm: seq(oid(OID.ecdsaSha256)) },
+  "P-384": { digest: "sha384", signatureAlgorithm: seq(oid(OID.ecdsaSha384)) },
+  "RSA-2048": { digest: "sha256", signatureAlgorithm: seq(oid(OID.sha256WithRSA), nul()) },
+  "RSA-3072": { digest: "sha256", signatureAlgorithm: seq(oid(OID.sha256WithRSA), nul()) },
+  "RSA-4096": { digest: "sha256", signatureAlgorithm: seq(oid(OID.sha256WithRSA), nul()) },
+};
+
+export function signatureAlgorithmFor(algorithm: SignerAlgorithm): Buffer {
+  return ALGORITHMS[algorithm].signatureAlgorithm;
+}
+
+/** SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }: certificates, CRLs and BasicOCSPResponse share it. */
+export async function signStructure(tbs: Buffer, signer: Signer): Promise<Buffer> {
+  const sig = await signer.sign(tbs);
+  return seq(tbs, ALGORITHMS[signer.algorithm].signatureAlgorithm, bits(sig));
+}
+
+/** Key algorithm name of a public key, e.g. "RSA-2048" or "P-256"; undefined for anything else. */
+export function algorithmOfKey(key: KeyObject): SignerAlgorithm | undefined {
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === "ec") return d?.namedCurve === "prime256v1" ? "P-256" : d?.namedCurve === "secp384r1" ? "P-384" : undefined;
+  if (key.asymmetricKeyType === "rsa") {
+    const name = `RSA-${d?.modulusLength}`;
+    return name in ALGORITHMS ? (name as SignerAlgorithm) : undefined;
+  }
+  return undefined;
+}
+
+export function generateKey(algorithm: SignerAlgorithm): KeyObject {
+  const { privateKey } = algorithm.startsWith("P-")
+    ? generateKeyPairSync("ec", { namedCurve: algorithm })
+    : generateKeyPairSync("rsa", { modulusLength: Number(algorithm.slice(4)) });
+  return privateKey;
+}
+
+export function encryptPrivateKey(key: KeyObject, passphrase: string): string {
+  return key.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
+}
+
+/** A key held in this process, loaded from an encrypted PKCS#8 PEM. Signs on libuv's thread pool (both cores). */
+export class FileSigner implements Signer {
+  readonly algorithm: SignerAlgorithm;
+  readonly publicKeySpki: Buffer;
+  readonly #key: KeyObject;
+  readonly #digest: string;
+
+  constructor(privateKey: KeyObject) {
+    const algorithm = algorithmOfKey(privateKey);
+    if (!algorithm || privateKey.type !== "private") throw new Error("unsupported CA key: use P-256, P-384 or RSA-2048/3072/4096");
+    this.algorithm = algorithm;
+    this.#key = privateKey;
+    this.#digest = ALGORITHMS[algorithm].digest;
+    this.publicKeySpki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
+  }
+
+  static fromEncryptedPem(pem: string | Buffer, passphrase: string): FileSigner {
+    return new FileSigner(createPrivateKey({ key: pem, format: "pem", passphrase }));
+  }
+
+  sign(data: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }, (err, sig) => (err ? reject(err) : resolve(sig)));
+    });
+  }
+}
+
+/** ECDSA raw r||s (PKCS#11 CKM_ECDSA output) → DER SEQUENCE { r INTEGER, s INTEGER }. */
+export function ecdsaRawToDer(raw: Buffer): Buffer {
+  if (raw.length === 0 || raw.length % 2) throw new Error("raw ECDSA signature must have even length");
+  const half = raw.length / 2;
+  return seq(uint(raw.subarray(0, half)), uint(raw.subarray(half)));
+}
+
+export interface Pkcs11Options {
+  module: string;
+  tokenLabel: string;
+  pin: string;
+  keyLabel: string;
+}
+
+type Pkcs11Module = typeof Pkcs11Types;
+
+async function loadPkcs11(): Promise<Pkcs11Module> {
+  const m = (await import("pkcs11js")) as Pkcs11Module & { default?: Pkcs11Module };
+  return m.default ?? m;
+}
+
+/**
+ * A CA key inside a PKCS#11 token (an HSM; SoftHSM2 in tests). SoftHSM2 has no CKM_ECDSA_SHA256, so EC data is
+ * hashed here and signed with CKM_ECDSA, whose raw r||s output is converted to DER. Calls are synchronous inside
+ * one JS turn, so SignInit+Sign pairs never interleave on the shared session.
+ */
+export class Pkcs11Signer implements Signer {
+  private constructor(
+    readonly algorithm: SignerAlgorithm,
+    readonly publicKeySpki: Buffer,
+    private readonly p11: Pkcs11Types.PKCS11,
+    private readonly session: Buffer,
+    private readonly key: Buffer,
+    private readonly mech: { mechanism: number; prehash?: "sha256" | "sha384" },
+  ) {}
+
+  private static async openSession(opts: Pkcs11Options) {
+    const m = await loadPkcs11();
+    const p11 = new m.PKCS11();
+    p11.load(opts.module);
+    p11.C_Initialize();
+    try {
+      const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === opts.tokenLabel);
+      if (!slot) throw new Error(`PKCS#11 token "${opts.tokenLabel}" not found`);
+      const session = p11.C_OpenSession(slot, m.CKF_SERIAL_SESSION | m.CKF_RW_SESSION);
+      p11.C_Login(session, m.CKU_USER, opts.pin);
+      return { m, p11, session };
+    } catch (e) {
+      p11.C_Finalize();
+      throw e;
+    }
+  }
+
+  private static find(m: Pkcs11Module, p11: Pkcs11Types.PKCS11, session: Buffer, cls: number, label: string): Buffer | null {
+    p11.C_FindObjectsInit(session, [
+      { type: m.CKA_CLASS, value: cls },
+      { type: m.CKA_LABEL, value: label },
+    ]);
+    const h = p11.C_FindObjects(session);
+    p11.C_FindObjectsFinal(session);
+    return h;
+  }
+
+  static async open(opts: Pkcs11Options): Promise<Pkcs11Signer> {
+    const { m, p11, session } = await Pkcs11Signer.openSession(opts);
+    try {
+      const priv = Pkcs11Signer.find(m, p11, session, m.CKO_PRIVATE_KEY, opts.keyLabel);
+      const pub = Pkcs11Signer.find(m, p11, session, m.CKO_PUBLIC_KEY, opts.keyLabel);
+      if (!priv || !pub) throw new Error(`PKCS#11 key "${opts.keyLabel}" not found (private and public objects are needed)`);
+      const [type] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_KEY_TYPE }]);
+      const keyType = (type.value as Buffer).readUIntLE(0, (type.value as Buffer).length);
+      let spki: Buffer;
+      if (keyType === m.CKK_EC) {
+        const [params, point] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_EC_PARAMS }, { type: m.CKA_EC_POINT }]);
+        // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point
+        const q = content(readAll(point.value as Buffer));
+        spki = seq(seq(oid(OID.ecPublicKey), params.value as Buffer), bits(q));
+      } else if (keyType === m.CKK_RSA) {
+        const [n, e] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_MODULUS }, { type: m.CKA_PUBLIC_EXPONENT }]);
+        spki = createPublicKey({ key: { kty: "RSA", n: (n.value as Buffer).toString("base64url"), e: (e.value as Buffer).toString("base64url") }, format: "jwk" }).export({ type: "spki", format: "der" });
+      } else {
+        throw new Error("PKCS#11 key type not supported: use EC P-256/P-384 or RSA");
+      }
+      const algorithm = algorithmOfKey(createPublicKey({ key: spki, format: "der", type: "spki" }));
+      if (!algorithm) throw new Error("PKCS#11 key size or curve not supported");
+      const mech = algorithm.startsWith("P-")
+        ? { mechanism: m.CKM_ECDSA, prehash: ALGORITHMS[algorithm].digest }
+        : { mechanism: m.CKM_SHA256_RSA_PKCS };
+      return new Pkcs11Signer(algorithm, spki, p11, session, priv, mech);
+    } catch (e) {
+      p11.C_Finalize();
+      throw e;
+    }
+  }
+
+  /** Creates a key pair in the token (non-extractable, sensitive private key) labelled `keyLabel`. */
+  static async generate(opts: Pkcs11Options & { algorithm: SignerAlgorithm }): Promise<void> {
+    const { m, p11, session } = await Pkcs11Signer.openSession(opts);
+    try {
+      const id = createHash("sha1").update(opts.keyLabel).digest();
+      const common = [
+        { type: m.CKA_TOKEN, value: true },
+        { type: m.CKA_LABEL, value: opts.keyLabel },
+        { type: m.CKA_ID, value: id },
+      ];
+      const priv = [...common, { type: m.CKA_PRIVATE, value: true }, { type: m.CKA_SIGN, value: true }, { type: m.CKA_SENSITIVE, value: true }, { type: m.CKA_EXTRACTABLE, value: false }];
+      if (opts.algorithm.startsWith("P-")) {
+        const curve = oid(opts.algorithm === "P-256" ? OID.p256 : OID.p384);
+        p11.C_GenerateKeyPair(session, { mechanism: m.CKM_EC_KEY_PAIR_GEN }, [...common, { type: m.CKA_VERIFY, value: true }, { type: m.CKA_EC_PARAMS, value: curve }], priv);
+      } else {
+        p11.C_GenerateKeyPair(
+          session,
+          { mechanism: m.CKM_RSA_PKCS_KEY_PAIR_GEN },
+          [...common, { type: m.CKA_VERIFY, value: true }, { type: m.CKA_MODULUS_BITS, value: Number(opts.algorithm.slice(4)) }, { type: m.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }],
+          priv,
+        );
+      }
+    } finally {
+      p11.C_Finalize();
+    }
+  }
+
+  async sign(data: Buffer): Promise<Buffer> {
+    const input = this.mech.prehash ? createHash(this.mech.prehash).update(data).digest() : data;
+    this.p11.C_SignInit(this.session, { mechanism: this.mech.mechanism }, this.key);
+    const out = this.p11.C_Sign(this.session, input, Buffer.alloc(1024));
+    return this.mech.prehash ? ecdsaRawToDer(out) : Buffer.from(out);
+  }
+
+  close(): void {
+    this.p11.C_Finalize();
+  }
+}
+
+/** SHA-1 of the subjectPublicKey BIT STRING contents: RFC 5280 key identifier (method 1) and OCSP key hash. */
+export function keyIdentifier(spki: Buffer, hash: "sha1" | "sha256" = "sha1"): Buffer {
+  const [, key] = children(read(spki));
+  return createHash(hash).update(content(key).subarray(1)).digest();
+}

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { ConfigError, parseConfig } from "../lib/config";
+import { loadDemoSecrets } from "../lib/config/demo-secrets";
+import { openDb } from "../lib/db/client";
+import { applyMigrations } from "../lib/db/migrate";
+import { seedDemo } from "../lib/demo/seed";
+import { ensureBuild } from "./build";
+
+/**
+ * `npm start`: configuration → build if stale → migrations → demo data (demo mode) → portal + assistant.
+ * Demo mode is the default when DATABASE_URL is not set: embedded PGlite in DATA_DIR, the Alipay sandbox,
+ * a development CA and virtual tokens, with secrets generated once into DATA_DIR/secrets.json.
+ */
+
+const env = process.env;
+for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
+env.PORT ||= "3000";
+env.DATA_DIR ||= ".data";
+if (!env.DATABASE_URL && env.DEMO_MODE === undefined) env.DEMO_MODE = "1";
+const demo = env.DEMO_MODE === "1" || env.DEMO_MODE === "true";
+if (demo) {
+  loadDemoSecrets(path.resolve(env.DATA_DIR), env);
+  env.ALIPAY_SANDBOX ??= "1";
+}
+
+let config;
+try {
+  config = parseConfig(env);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`Configuration error: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}
+
+ensureBuild();
+
+const target = config.DATABASE_URL ? `PostgreSQL at ${new URL(config.DATABASE_URL).host}` : `PGlite in ${path.join(config.dataDir, "pglite")}`;
+try {
+  const db = await openDb({ url: config.DATABASE_URL, pgliteDir: path.join(config.dataDir, "pglite") });
+  try {
+    const applied = await applyMigrations(db.pglite ? { pglite: db.pglite } : { url: config.DATABASE_URL! });
+    console.log(applied.length ? `Applied migrations: ${applied.join(", ")}` : `Database up to date (${target})`);
+    if (demo) {
+      const notes = await seedDemo(db.prisma, config);
+      for (const line of notes) console.log(line);
+    }
+  } finally {
+    await db.close();
+  }
+} catch (e) {
+  const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  console.error(`Cannot prepare the database (${target}): ${reason}`);
+  process.exit(1);
+}
+
+const children: ChildProcess[] = [];
+function run(name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(process.execPath, args, { stdio: "inherit", env: { ...env, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv } });
+  child.on("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`${name} stopped (${signal ?? code}); shutting down`);
+    stop(code ?? 1);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code = 0): void {
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 3000).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() => process.exit(code));
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+run("portal", ["node_modules/next/dist/bin/next", "start", "-p", String(config.PORT)], { NODE_ENV: "production" });
+if (demo) run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
+console.log(`\nCertRenew: ${config.publicOrigin}${demo ? "  (demo mode: PGlite, Alipay sandbox, virtual tokens; mails at /dev/mail)" : ""}\n`);

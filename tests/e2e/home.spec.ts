@@ -1,0 +1,43 @@
+import { expect, test } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+const TILES = ["办理指南", "数字证书申请", "证书信息变更", "证书补办", "证书在线解锁", "证书状态查询", "证书注销", "数字证书更新"];
+
+test("the portal home shows all eight service tiles, the FAQ, downloads and the hotline", async ({ page }) => {
+  await page.goto("/");
+  for (const title of TILES) await expect(page.locator(".tile-title", { hasText: title })).toBeVisible();
+  await expect(page.locator("[data-tile]")).toHaveCount(8);
+  await expect(page.getByRole("heading", { name: "常见问题" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "下载中心" })).toBeVisible();
+  await expect(page.getByText("96701666").first()).toBeVisible();
+  await page.screenshot({ path: "tests/artifacts/home.png", fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical")).toEqual([]);
+});
+
+test("the language switch shows the home page in English and back", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("link", { name: "English" }).click();
+  await expect(page.getByRole("heading", { name: "Certificate services" })).toBeVisible();
+  await page.getByRole("link", { name: "中文" }).click();
+  await expect(page.getByRole("heading", { name: "数字证书业务咨询与办理" })).toBeVisible();
+});
+
+test("every response carries the security headers", async ({ request }) => {
+  const res = await request.get("/");
+  const csp = res.headers()["content-security-policy"];
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toMatch(/script-src 'self' 'nonce-[^']+'/);
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+  expect(res.headers()["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+  expect(res.headers()["x-content-type-options"]).toBe("nosniff");
+});
+
+test("health reports the database and applied migrations", async ({ request }) => {
+  const res = await request.get("/api/health");
+  expect(res.status()).toBe(200);
+  const body = await res.json();
+  expect(body.status).toBe("ok");
+  expect(body.migrations.pending).toEqual([]);
+  expect(body.migrations.applied).toBeGreaterThan(0);
+});
