@@ -1,7 +1,6 @@
 import { systemClock } from "@/lib/clock";
 import { log } from "@/lib/log";
 import { assistantConfig } from "./config";
-import { Pkcs11Backend } from "./backends/pkcs11";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
@@ -9,9 +8,16 @@ import { ASSISTANT_VERSION, startAssistant } from "./server";
 async function main(): Promise<void> {
   const config = assistantConfig(process.env);
   const backends: TokenBackend[] = [];
-  if (config.pkcs11Module) backends.push(new Pkcs11Backend({ modulePath: config.pkcs11Module }));
+  if (config.pkcs11Module) {
+    // loaded only when configured: pkcs11js is a native add-on that holders without a USB key need not install
+    const { Pkcs11Backend } = await import("./backends/pkcs11");
+    backends.push(new Pkcs11Backend({ modulePath: config.pkcs11Module }));
+  }
   if (config.virtualDir) backends.push(new VirtualBackend({ dir: config.virtualDir, testHooks: config.testHooks }));
-  const assistantLog = log.child({ service: "certrenew-assistant" });
+  const assistantLog = log.child({ component: "assistant" });
+  for (const backend of backends) {
+    await backend.listTokens().catch((e: unknown) => assistantLog.warn({ backend: backend.name, reason: e instanceof Error ? e.message : String(e), details: (e as { details?: unknown }).details }, "token backend not usable yet"));
+  }
   const running = await startAssistant({ backends, origins: config.origins, port: config.port, clock: systemClock, log: assistantLog });
   assistantLog.info(
     { port: running.port, origins: config.origins, backends: backends.map((b) => b.name), virtualDir: config.virtualDir, testHooks: config.testHooks, version: ASSISTANT_VERSION },
@@ -27,6 +33,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`certificate assistant failed to start: ${e instanceof Error ? e.message : String(e)}`);
+  const message = e instanceof Error ? e.message : String(e);
+  const hint = /Cannot find (module|package) 'pkcs11js'/.test(message) ? "\nUSB keys need the pkcs11js add-on: run `npm install --omit=dev` in the assistant's folder (INSTALL.md, step 2)." : "";
+  console.error(`certificate assistant failed to start: ${message.split("\n")[0]}${hint}`);
   process.exit(1);
 });

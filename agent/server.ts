@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
@@ -172,10 +173,13 @@ export function createAssistantHandler(opts: AssistantOptions): http.RequestList
     const locale = localeOf(req);
     const fail = (e: unknown, origin: string | null) => {
       const error = e instanceof HttpError ? e.error : e;
-      const { status, body } = toErrorResponse(error, locale);
-      if (status >= 500) opts.log.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error), path: req.url }, "assistant request failed");
+      const requestId = randomBytes(6).toString("hex");
+      const { status, body } = toErrorResponse(error, locale, requestId);
+      // request bodies (PINs) are never logged; only the path and the error
+      if (status >= 500) opts.log.error({ requestId, path: req.url?.split("?")[0], err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, "assistant request failed");
+      // an oversized body is drained (readBody ignores the rest), then the connection is not reused
+      if (e instanceof HttpError && e.error.code === "PAYLOAD_TOO_LARGE") res.setHeader("connection", "close");
       send(res, status, body, origin);
-      if (e instanceof HttpError && e.error.code === "PAYLOAD_TOO_LARGE") req.destroy();
     };
 
     if (!hosts.has(req.headers.host ?? "")) return fail(new DomainError("ASSISTANT_HOST_FORBIDDEN"), null);

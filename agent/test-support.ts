@@ -29,7 +29,7 @@ export interface TestCa {
 export function selfSigned(key: KeyObject, subject: string, days = 30): Buffer {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "key.pem"), key.export({ type: "pkcs8", format: "pem" }));
-  openssl(["req", "-x509", "-new", "-key", path.join(dir, "key.pem"), "-subj", subject, "-days", String(days), "-sha256", "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-outform", "DER", "-out", path.join(dir, "cert.der")]);
+  openssl(["req", "-utf8", "-x509", "-new", "-key", path.join(dir, "key.pem"), "-subj", subject, "-days", String(days), "-sha256", "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-outform", "DER", "-out", path.join(dir, "cert.der")]);
   return fs.readFileSync(path.join(dir, "cert.der"));
 }
 
@@ -47,7 +47,7 @@ export function testCa(): TestCa {
 export function issueFor(ca: TestCa, holderKey: KeyObject, subject: string): Buffer {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "k.pem"), holderKey.export({ type: "pkcs8", format: "pem" }));
-  const csr = openssl(["req", "-new", "-key", path.join(dir, "k.pem"), "-subj", subject, "-outform", "DER"]);
+  const csr = openssl(["req", "-utf8", "-new", "-key", path.join(dir, "k.pem"), "-subj", subject, "-outform", "DER"]);
   return issueFromCsr(ca, csr);
 }
 

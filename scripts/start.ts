@@ -35,6 +35,7 @@ try {
   throw e;
 }
 
+env.ASSISTANT_ORIGINS ||= [...new Set([config.publicOrigin, `http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`])].join(",");
 ensureBuild();
 
 const target = config.DATABASE_URL ? `PostgreSQL at ${new URL(config.DATABASE_URL).host}` : `PGlite in ${path.join(config.dataDir, "pglite")}`;
@@ -57,7 +58,7 @@ try {
 }
 
 const children: ChildProcess[] = [];
-function run(name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+function run(name: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, args, { stdio: "inherit", env: { ...env, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv } });
   child.on("exit", (code, signal) => {
     if (stopping) return;

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, randomBytes } from "node:crypto";
 import * as pkijs from "pkijs";
+import pkcs11js from "pkcs11js";
 import type * as P11 from "pkcs11js";
 import { DomainError, isDomainError } from "@/lib/errors";
 import { buildCsr, bytes, ecdsaRawToDer, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, type KeyFamily } from "../x509";
@@ -50,13 +51,16 @@ export class Pkcs11Backend implements TokenBackend {
 
   constructor(private readonly opts: { modulePath: string }) {}
 
-  private async lib(): Promise<{ m: Pkcs11Module; p11: P11.PKCS11 }> {
+  private lib(): { m: Pkcs11Module; p11: P11.PKCS11 } {
     if (!this.loaded) {
-      const imported = (await import("pkcs11js")) as Pkcs11Module & { default?: Pkcs11Module };
-      const m = imported.default ?? imported;
+      const m = pkcs11js;
       const p11 = new m.PKCS11();
-      p11.load(this.opts.modulePath);
-      p11.C_Initialize();
+      try {
+        p11.load(this.opts.modulePath);
+        p11.C_Initialize();
+      } catch (e) {
+        throw new DomainError("TOKEN_OPERATION_FAILED", { reason: `PKCS#11 module ${this.opts.modulePath} could not be loaded: ${e instanceof Error ? e.message : String(e)}` });
+      }
       this.loaded = { m, p11 };
     }
     return this.loaded;
@@ -65,7 +69,7 @@ export class Pkcs11Backend implements TokenBackend {
   /** The module is called from one place at a time: sessions and login state are per process. */
   private run<T>(fn: (m: Pkcs11Module, p11: P11.PKCS11) => T): Promise<T> {
     const next = this.queue.catch(() => undefined).then(async () => {
-      const { m, p11 } = await this.lib();
+      const { m, p11 } = this.lib();
       try {
         return fn(m, p11);
       } catch (e) {
@@ -85,11 +89,18 @@ export class Pkcs11Backend implements TokenBackend {
     return new DomainError("TOKEN_OPERATION_FAILED", { reason: `CKR 0x${code.toString(16)}` });
   }
 
-  private slotOf(p11: P11.PKCS11, serial: string): Buffer {
-    for (const slot of p11.C_GetSlotList(true)) {
-      if (p11.C_GetTokenInfo(slot).serialNumber.trim() === serial) return slot;
-    }
-    throw new DomainError("TOKEN_NOT_FOUND");
+  /** Slots with an initialised token (SoftHSM2 and some readers also show an empty, uninitialised one). */
+  private initializedSlots(m: Pkcs11Module, p11: P11.PKCS11): { slot: Buffer; info: P11.TokenInfo }[] {
+    return p11
+      .C_GetSlotList(true)
+      .map((slot) => ({ slot, info: p11.C_GetTokenInfo(slot) }))
+      .filter(({ info }) => (info.flags & m.CKF_TOKEN_INITIALIZED) !== 0);
+  }
+
+  private slotOf(m: Pkcs11Module, p11: P11.PKCS11, serial: string): Buffer {
+    const found = this.initializedSlots(m, p11).find(({ info }) => info.serialNumber.trim() === serial);
+    if (!found) throw new DomainError("TOKEN_NOT_FOUND");
+    return found.slot;
   }
 
   private withSession<T>(m: Pkcs11Module, p11: P11.PKCS11, slot: Buffer, rw: boolean, fn: (s: Session) => T): T {
@@ -175,8 +186,7 @@ export class Pkcs11Backend implements TokenBackend {
 
   async listTokens(): Promise<TokenSummary[]> {
     return this.run((m, p11) =>
-      p11.C_GetSlotList(true).map((slot) => {
-        const info = p11.C_GetTokenInfo(slot);
+      this.initializedSlots(m, p11).map(({ slot, info }) => {
         const serial = info.serialNumber.trim();
         const certificates: CertificateSummary[] = this.withSession(m, p11, slot, false, (s) => this.certificates(m, p11, s).map((c) => summarizeCertificate(c.id, c.der)));
         return { id: `${this.name}:${serial}`, backend: this.name, label: info.label.trim(), serial, pin: pinStatusOf(info.flags, m), certificates };
@@ -185,12 +195,12 @@ export class Pkcs11Backend implements TokenBackend {
   }
 
   async pinStatus(serial: string): Promise<PinStatus> {
-    return this.run((m, p11) => pinStatusOf(p11.C_GetTokenInfo(this.slotOf(p11, serial)).flags, m));
+    return this.run((m, p11) => pinStatusOf(p11.C_GetTokenInfo(this.slotOf(m, p11, serial)).flags, m));
   }
 
   async sign(serial: string, args: { certId: string; pin: string; data: Buffer }): Promise<SignResult> {
     return this.run((m, p11) => {
-      const slot = this.slotOf(p11, serial);
+      const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, false, (s) => {
         const der = this.certificate(m, p11, s, args.certId);
         const family = keyFamilyOf(parseCertificate(der).publicKey);
@@ -205,7 +215,7 @@ export class Pkcs11Backend implements TokenBackend {
 
   async keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
     const prepared = await this.run((m, p11) => {
-      const slot = this.slotOf(p11, serial);
+      const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {
         const der = this.certificate(m, p11, s, args.certId);
         const family = keyFamilyOf(parseCertificate(der).publicKey);
@@ -226,7 +236,7 @@ export class Pkcs11Backend implements TokenBackend {
       family: prepared.family,
       sign: (tbs) =>
         this.run((m, p11) => {
-          const slot = this.slotOf(p11, serial);
+          const slot = this.slotOf(m, p11, serial);
           return this.withSession(m, p11, slot, false, (s) => {
             this.login(m, p11, slot, s, args.pin, "user");
             const key = this.keyHandle(m, p11, s, prepared.id, m.CKO_PRIVATE_KEY);
@@ -262,7 +272,7 @@ export class Pkcs11Backend implements TokenBackend {
 
   async install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
     return this.run((m, p11) => {
-      const slot = this.slotOf(p11, serial);
+      const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {
         this.login(m, p11, slot, s, args.pin, "user");
         const pending = this.find(p11, s, [{ type: m.CKA_CLASS, value: m.CKO_PUBLIC_KEY }])
@@ -338,7 +348,7 @@ export class Pkcs11Backend implements TokenBackend {
 
   async unlock(serial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void> {
     return this.run((m, p11) => {
-      const slot = this.slotOf(p11, serial);
+      const slot = this.slotOf(m, p11, serial);
       this.withSession(m, p11, slot, true, (s) => {
         this.login(m, p11, slot, s, args.soPin, "so");
         p11.C_InitPIN(s, args.newPin);

@@ -1,6 +1,8 @@
 import type { Job } from "./scheduler";
 import { mailDeliveryJob } from "../mail/worker";
 import { expiryReminderJob } from "../mail/reminders";
+import { orderRecoveryJob } from "../orders/recovery";
+import { paymentsSweepJob, sandboxNotifyJob } from "../payments/jobs";
 
 /** Every periodic job of the portal; each domain exports its Job and it is listed here. */
-export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob];
+export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob, orderRecoveryJob, paymentsSweepJob, sandboxNotifyJob];

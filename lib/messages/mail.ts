@@ -75,7 +75,7 @@ export const mail = {
         action: "查看订单",
       },
       expiry_reminder: {
-        subject: "您的数字证书将于 {daysLeft} 天后到期，请及时在线更新",
+        subject: "您的数字证书将于 {daysLeft}后到期，请及时在线更新",
         intro: "{holderName} 的数字证书（序列号 {serial}）将于 {notAfter} 到期。到期前 30 天内可在线更新（{opensAt} 起至 {notAfter} 止）；过期后须前往德州政务服务中心现场办理。",
         action: "在线更新证书",
         unsubscribe: "不再接收此证书的到期提醒",
@@ -171,7 +171,7 @@ export const mail = {
         action: "View order",
       },
       expiry_reminder: {
-        subject: "Your certificate expires in {daysLeft} day(s): renew it online in time",
+        subject: "Your certificate expires in {daysLeft}: renew it online in time",
         intro: "The certificate of {holderName} (serial {serial}) expires on {notAfter}. It can be renewed online during the 30 days before expiry (from {opensAt} until {notAfter}); once expired it must be renewed in person at the Dezhou Government Service Centre.",
         action: "Renew online",
         unsubscribe: "Stop expiry reminders for this certificate",

@@ -14,6 +14,10 @@ export const validation = {
     idCheckDigit: "证件号码校验位不正确，请核对",
     mobileInvalid: "请输入 11 位中国大陆手机号码",
     emailInvalid: "电子邮箱格式不正确",
+    invoiceTypeInvalid: "请选择发票类型（个人或单位）",
+    invoiceTitleLength: "发票抬头应为 2 至 100 个字",
+    taxpayerIdRequired: "单位发票须填写纳税人识别号（统一社会信用代码）",
+    taxpayerIdInvalid: "统一社会信用代码应为 18 位且校验位正确，请核对",
   } as Record<string, string>,
   en: {
     required: "This field is required",
@@ -29,5 +33,9 @@ export const validation = {
     idCheckDigit: "The ID number's check digit is wrong; please check it",
     mobileInvalid: "Enter an 11-digit mainland China mobile number",
     emailInvalid: "Invalid e-mail address",
+    invoiceTypeInvalid: "Choose personal or organisation invoice",
+    invoiceTitleLength: "The invoice title must be 2 to 100 characters",
+    taxpayerIdRequired: "Organisation invoices need the taxpayer ID (unified social credit code)",
+    taxpayerIdInvalid: "The unified social credit code must be 18 characters with a valid check character",
   } as Record<string, string>,
 };

@@ -90,6 +90,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
             ...handlerColumns(handler),
             locale: args.locale,
             createdAt: now,
+            updatedAt: now,
           },
         });
         await appendAudit(
@@ -135,7 +136,7 @@ export async function updateDraftHandler(
     const changed = Object.keys(before).filter((k) => before[k] !== handler[k as keyof HandlerInfo]);
     const written = await tx.renewalOrder.updateMany({
       where: { id: order.id, version: order.version, state: "draft" },
-      data: { ...handlerColumns(handler), version: { increment: 1 } },
+      data: { ...handlerColumns(handler), version: { increment: 1 }, updatedAt: args.clock.now() },
     });
     if (written.count !== 1) throw new DomainError("CONFLICT");
     await appendAudit(

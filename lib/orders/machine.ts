@@ -140,6 +140,7 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
       ...args.set,
       state: args.to,
       version: { increment: 1 },
+      updatedAt: args.clock.now(),
       ...(RELEASES_CERTIFICATE.has(args.to) ? { openCertificateId: null } : {}),
     },
   });

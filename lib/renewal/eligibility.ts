@@ -6,7 +6,6 @@ import { DomainError } from "../errors";
 import { addOneYear } from "../pki/issue";
 import { beijingDateTime } from "./dates";
 import { numberSetting } from "./settings";
-import type { Price } from "../fees/price";
 
 export const DEFAULT_WINDOW_DAYS = 30;
 
@@ -63,7 +62,7 @@ export interface RenewalPreview {
 }
 
 /** What the holder is shown before committing: new expiry, validity in days and the price. */
-export function renewalPreview(certificate: Pick<Certificate, "notAfter">, price: Pick<Price, "priceFen" | "years">, clock: Clock): RenewalPreview {
+export function renewalPreview(certificate: Pick<Certificate, "notAfter">, price: { priceFen: number; years: number }, clock: Clock): RenewalPreview {
   const newNotAfter = addOneYear(certificate.notAfter);
   const validityDays = Math.ceil((newNotAfter.getTime() - clock.now().getTime()) / DAY);
   return { newNotAfter, validityDays, priceFen: price.priceFen, years: price.years };

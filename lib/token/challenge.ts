@@ -91,7 +91,7 @@ export function parseChallenge(text: string): ChallengeFields {
   const lines = text.split("\n");
   if (lines[0] !== CHALLENGE_HEADER) throw new ChallengeFormatError("header: expected 'CertRenew challenge v1'");
   const values: string[] = [];
-  const expected = lines.length === 8 ? [...KEYS, "csr-sha256"] : KEYS;
+  const expected = lines.length === KEYS.length + 2 ? [...KEYS, "csr-sha256"] : KEYS;
   if (lines.length !== expected.length + 1) throw new ChallengeFormatError("wrong number of lines");
   expected.forEach((key, i) => {
     const prefix = `${key}: `;

@@ -7,7 +7,7 @@ import { applyMigrations } from "@/lib/db/migrate";
  * A fresh, migrated database for one test file: in-memory PGlite by default, or a new database on the
  * PostgreSQL server of DATABASE_URL (dropped again on close), so suites never see each other's rows.
  */
-export async function createTestDb(): Promise<OpenDb> {
+export async function createTestDb(): Promise<OpenDb & { url?: string }> {
   const base = process.env.DATABASE_URL;
   if (!base) {
     const db = await openDb({ pgliteDir: "memory://" });
@@ -25,6 +25,8 @@ export async function createTestDb(): Promise<OpenDb> {
   const db = await openDb({ url: url.toString() });
   return {
     ...db,
+    /** lets a test open a second client on the same database (several instances) */
+    url: url.toString(),
     async close() {
       await db.close();
       const a = new pg.Client({ connectionString: base });

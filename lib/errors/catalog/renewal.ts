@@ -51,4 +51,44 @@ export const renewalErrors = defineErrors({
     "zh-CN": "收费标准不能追溯生效，生效时间须晚于当前时间。",
     en: "A fee tier cannot take effect in the past.",
   },
+  POP_CHALLENGE_INVALID: {
+    status: 400,
+    "zh-CN": "验证请求无效，请刷新页面后重新提交。",
+    en: "The verification request is not valid. Please reload the page and submit again.",
+  },
+  POP_CHALLENGE_EXPIRED: {
+    status: 401,
+    "zh-CN": "验证已超时（有效期 2 分钟），请重新提交。",
+    en: "The verification timed out (it is valid for 2 minutes). Please submit again.",
+  },
+  POP_CHALLENGE_USED: {
+    status: 409,
+    "zh-CN": "该验证请求已经使用过，请重新提交。",
+    en: "This verification request has already been used. Please submit again.",
+  },
+  POP_SIGNATURE_INVALID: {
+    status: 401,
+    "zh-CN": "U-Key 签名验证失败：签名与系统中的证书不符。请确认插入的是本人的 U-Key。",
+    en: "The key's signature could not be verified against the registered certificate. Check that you inserted your own key.",
+  },
+  POP_CSR_MISMATCH: {
+    status: 400,
+    "zh-CN": "证书请求与签名确认的内容不一致，请重新下证。",
+    en: "The certificate request does not match the one you confirmed. Please start the download again.",
+  },
+  RENEWAL_NOT_READY_TO_ISSUE: {
+    status: 409,
+    "zh-CN": "订单当前状态（{state}）还不能下证。自付费订单须先完成支付。",
+    en: "The certificate cannot be downloaded while the order is in state {state}. Self-paying orders must be paid first.",
+  },
+  RENEWAL_NOT_ISSUED: {
+    status: 409,
+    "zh-CN": "新证书尚未签发，请先完成下证。",
+    en: "The new certificate has not been issued yet. Please download it first.",
+  },
+  RENEWAL_NO_ORDER: {
+    status: 404,
+    "zh-CN": "没有进行中的更新申请，请重新开始。",
+    en: "There is no renewal in progress. Please start again.",
+  },
 });

@@ -5,6 +5,9 @@ import type { Actor } from "../../audit";
 import { DomainError, isDomainError } from "../../errors";
 import { log } from "../../log";
 import { canTransition, transitionOrder, withOrderTx } from "../../orders/machine";
+import { isSuccess, type AlipayResponse } from "./client";
+import { tryYuanToFen } from "./amount";
+import { parseAlipayTime } from "./time";
 import { recordPaymentEvent, type PaymentEventInput } from "./events";
 import { executeRefund } from "./refund";
 
@@ -88,7 +91,23 @@ export async function applyPayment(db: Db, orderId: string, facts: PaymentFacts,
   return result.outcome;
 }
 
-export function requireOrder<T>(order: T | null): T {
-  if (!order) throw new DomainError("ORDER_NOT_FOUND");
-  return order;
+const PAID = new Set(["TRADE_SUCCESS", "TRADE_FINISHED"]);
+
+export function isPaidStatus(r: AlipayResponse): boolean {
+  return isSuccess(r) && PAID.has(String(r.trade_status));
 }
+
+/** Settles the order from a signed query answer that says the trade is paid; the amount must match the order. */
+export async function settleFromQuery(db: Db, order: RenewalOrder, r: AlipayResponse, kind: "query" | "close", clock: Clock): Promise<SettleOutcome | "rejected"> {
+  const amountFen = tryYuanToFen(typeof r.total_amount === "string" ? r.total_amount : undefined);
+  const tradeNo = typeof r.trade_no === "string" ? r.trade_no : "";
+  const base = { kind, outTradeNo: order.orderNo, tradeStatus: String(r.trade_status), tradeNo, amountFen, raw: r };
+  if (amountFen !== order.priceFen || !tradeNo) {
+    await db.$transaction((tx) => recordPaymentEvent(tx, { ...base, order, verified: true, outcome: "rejected:WRONG_AMOUNT" }, clock));
+    log.error({ orderId: order.id, tradeNo }, "alipay query reports a paid trade with the wrong amount");
+    return "rejected";
+  }
+  const paidAt = parseAlipayTime(typeof r.send_pay_date === "string" ? r.send_pay_date : undefined) ?? clock.now();
+  return applyPayment(db, order.id, { tradeNo, amountFen, paidAt }, base, clock);
+}
+

@@ -72,19 +72,21 @@ export async function queueNotify(tx: Tx, env: SandboxEnv, trade: SandboxTrade, 
   if (faults.lost) return;
   const start = env.clock.now().getTime() + (faults.delayMs ?? 0);
   const amountFen = faults.wrongAmount ? trade.totalFen + 1 : undefined;
-  const rows: { params: Record<string, string>; at: number }[] = [];
+  const rows: { params: Record<string, string> }[] = [];
   for (let i = 0; i <= (faults.duplicate ?? 0); i++) {
-    rows.push({ params: buildNotify(trade, env, status, { ...extra, amountFen }, faults.badSignature), at: start + i });
+    rows.push({ params: buildNotify(trade, env, status, { ...extra, amountFen }, faults.badSignature) });
   }
   if (faults.reorder && status === "TRADE_SUCCESS") {
-    rows.push({ params: buildNotify({ ...trade, paidAt: null }, env, "WAIT_BUYER_PAY", { amountFen }, faults.badSignature), at: start + rows.length + 1 });
+    rows.push({ params: buildNotify({ ...trade, paidAt: null }, env, "WAIT_BUYER_PAY", { amountFen }, faults.badSignature) });
   }
   await tx.sandboxNotify.createMany({
-    data: rows.map((r) => ({
+    // all due together; createdAt (a millisecond apart) keeps them in this order
+    data: rows.map((r, i) => ({
       tradeNo: trade.tradeNo,
       url: trade.notifyUrl!,
       params: r.params as Prisma.InputJsonObject,
-      nextAttemptAt: new Date(r.at),
+      nextAttemptAt: new Date(start),
+      createdAt: new Date(env.clock.now().getTime() + i),
     })),
   });
 }

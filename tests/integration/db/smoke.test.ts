@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { createTestDb } from "../helpers/db";
+import { createTestDb } from "../../helpers/db";
 import type { OpenDb } from "@/lib/db";
 
 let db: OpenDb;

@@ -1,0 +1,90 @@
+import type { RenewalOrder } from "../../generated/prisma/client";
+import type { Db } from "../../db";
+import type { Clock } from "../../clock";
+import { log } from "../../log";
+import { getAlipay } from "./client";
+import { tryYuanToFen } from "./amount";
+import { parseAlipayTime } from "./time";
+import { recordPaymentEvent } from "./events";
+import { applyPayment } from "./settle";
+
+type Verified = { ok: true; order: RenewalOrder; amountFen: number; tradeNo: string } | { ok: false; code: string; signed: boolean; order: RenewalOrder | null };
+
+/** Signature first, then that it is for us and for an order we have, for exactly that order's price. */
+async function verify(db: Db, p: Record<string, string>): Promise<Verified> {
+  const alipay = getAlipay();
+  let signed = false;
+  try {
+    signed = alipay.sdk.checkNotifySignV2(p);
+  } catch {
+    signed = false;
+  }
+  if (!signed) return { ok: false, code: "BAD_SIGNATURE", signed, order: null };
+  if (p.app_id !== alipay.appId) return { ok: false, code: "WRONG_APP_ID", signed, order: null };
+  if (p.seller_id !== alipay.sellerId) return { ok: false, code: "WRONG_SELLER_ID", signed, order: null };
+  const order = p.out_trade_no ? await db.renewalOrder.findUnique({ where: { orderNo: p.out_trade_no } }) : null;
+  if (!order) return { ok: false, code: "UNKNOWN_ORDER", signed, order: null };
+  const amountFen = tryYuanToFen(p.total_amount);
+  if (amountFen === null || amountFen !== order.priceFen) return { ok: false, code: "WRONG_AMOUNT", signed, order };
+  if (!p.trade_no) return { ok: false, code: "NO_TRADE_NO", signed, order };
+  return { ok: true, order, amountFen, tradeNo: p.trade_no };
+}
+
+type Handler = (db: Db, v: Extract<Verified, { ok: true }>, p: Record<string, string>, clock: Clock) => Promise<void>;
+
+const event = (v: Extract<Verified, { ok: true }>, p: Record<string, string>) => ({
+  kind: "notify" as const,
+  outTradeNo: v.order.orderNo,
+  tradeStatus: p.trade_status,
+  tradeNo: v.tradeNo,
+  amountFen: v.amountFen,
+  raw: p,
+});
+
+/** Recorded for the timeline, nothing else changes (a stale WAIT_BUYER_PAY never undoes a payment). */
+const recordOnly: Handler = (db, v, p, clock) =>
+  db.$transaction((tx) => recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock)).then(() => undefined);
+
+const markPaid: Handler = async (db, v, p, clock) => {
+  // a refund also re-announces the trade's status; it carries out_biz_no and is not a new payment
+  if (p.out_biz_no || p.gmt_refund) return recordOnly(db, v, p, clock);
+  const paidAt = parseAlipayTime(p.gmt_payment) ?? clock.now();
+  await applyPayment(db, v.order.id, { tradeNo: v.tradeNo, amountFen: v.amountFen, paidAt }, event(v, p), clock);
+};
+
+const HANDLERS: Record<string, Handler> = {
+  TRADE_SUCCESS: markPaid,
+  TRADE_FINISHED: markPaid,
+  WAIT_BUYER_PAY: recordOnly,
+  TRADE_CLOSED: recordOnly,
+};
+
+/**
+ * Alipay's asynchronous notification. Answers "success" only once what it says is committed; "fail" makes Alipay
+ * retry, which is what a rejected (forged, foreign, wrong-amount) or not-yet-stored notification deserves.
+ */
+export async function handleNotify(db: Db, params: Record<string, string>, clock: Clock): Promise<"success" | "fail"> {
+  try {
+    const v = await verify(db, params);
+    if (!v.ok) {
+      await db.$transaction((tx) =>
+        recordPaymentEvent(
+          tx,
+          {
+            order: v.order, kind: "notify", outTradeNo: params.out_trade_no ?? "", tradeStatus: params.trade_status?.slice(0, 40) ?? null,
+            tradeNo: params.trade_no?.slice(0, 64) ?? null, amountFen: tryYuanToFen(params.total_amount), verified: v.signed, outcome: `rejected:${v.code}`, raw: params,
+          },
+          clock,
+        ),
+      );
+      log.warn({ code: v.code, outTradeNo: params.out_trade_no }, "alipay notify rejected");
+      return "fail";
+    }
+    const handler = HANDLERS[params.trade_status ?? ""] ?? recordOnly;
+    await handler(db, v, params, clock);
+    return "success";
+  } catch (e) {
+    log.error({ err: e, outTradeNo: params.out_trade_no }, "alipay notify not stored");
+    return "fail";
+  }
+}

@@ -1,0 +1,62 @@
+import type { OrderState, RenewalOrder } from "../../generated/prisma/client";
+import type { Db } from "../../db";
+import type { Clock } from "../../clock";
+import { DomainError } from "../../errors";
+import { log } from "../../log";
+import { transitionOrder, withOrderTx } from "../../orders/machine";
+import { alipayExec } from "./client";
+import { isPaidStatus, retryOnConflict, settleFromQuery } from "./settle";
+import { closeTradeBeforeCancel } from "./close";
+import { retryPendingRefunds } from "./refund";
+
+/**
+ * Asks Alipay about an order still waiting for payment (the holder's page polls this; the sweep runs it for
+ * orders whose notification is late or lost) and settles it when the trade is paid. Returns the order's state.
+ */
+export async function settleByQuery(db: Db, orderId: string, clock: Clock): Promise<{ state: OrderState; paid: boolean }> {
+  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  if (!order) throw new DomainError("ORDER_NOT_FOUND");
+  if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
+  const r = await alipayExec("alipay.trade.query", { out_trade_no: order.orderNo });
+  if (isPaidStatus(r)) await settleFromQuery(db, order, r, "query", clock);
+  const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
+  return { state: after.state, paid: after.paidAt !== null };
+}
+
+async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<void> {
+  await retryOnConflict(() =>
+    withOrderTx(db, async (tx) => {
+      const o = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+      if (o.state !== "awaiting_payment") return;
+      await transitionOrder(tx, { orderId: o.id, to: "expired", actor: { type: "system", id: "payments-sweep" }, clock, expectVersion: o.version, action: "payment.expired" });
+    }),
+  );
+}
+
+/**
+ * The payments sweep: orders in awaiting_payment whose QR code was shown are queried (a lost notification is
+ * settled here); past their deadline the trade is closed and the order expires. Pending refunds are retried.
+ */
+export async function sweepPayments(db: Db, clock: Clock, limit = 200): Promise<{ checked: number; expired: number; refunds: number }> {
+  const orders = await db.renewalOrder.findMany({ where: { state: "awaiting_payment" }, orderBy: { updatedAt: "asc" }, take: limit });
+  let expired = 0;
+  for (const order of orders) {
+    try {
+      const shown = await db.paymentEvent.count({ where: { orderId: order.id, kind: "precreate", outcome: "applied" } });
+      const pastDeadline = order.paymentDeadline !== null && order.paymentDeadline <= clock.now();
+      if (shown > 0) {
+        const { state } = await settleByQuery(db, order.id, clock);
+        if (state !== "awaiting_payment" || !pastDeadline) continue;
+        if ((await closeTradeBeforeCancel(db, order, clock)) === "paid") continue;
+      } else if (!pastDeadline) {
+        continue;
+      }
+      await expireOrder(db, order, clock);
+      expired++;
+    } catch (e) {
+      log.warn({ err: e, orderId: order.id }, "payments sweep: order skipped");
+    }
+  }
+  const refunds = await retryPendingRefunds(db, clock);
+  return { checked: orders.length, expired, refunds };
+}

@@ -1,0 +1,65 @@
+import type { Invoice } from "../generated/prisma/client";
+import type { Db } from "../db";
+import type { Clock } from "../clock";
+import { appendAudit, actorFields, type Actor } from "../audit";
+import { DomainError } from "../errors";
+import { enqueueMail } from "../mail/outbox";
+import { InvoiceDetails } from "./invoice-details";
+
+export { InvoiceDetails } from "./invoice-details";
+
+// money was received and kept: an invoice can be asked for
+const INVOICEABLE = new Set(["paid", "issuing", "issued", "installed"]);
+
+/**
+ * Stores (or replaces) the order's invoice details until finance marks the invoice issued (INVOICE_LOCKED after
+ * that), audited, and queues the invoice_received confirmation to the address given.
+ */
+export async function saveInvoice(db: Db, input: { orderId: string; details: unknown; actor: Actor; clock: Clock }): Promise<Invoice> {
+  const parsed = InvoiceDetails.safeParse(input.details);
+  if (!parsed.success) {
+    const fields: Record<string, string> = {};
+    for (const issue of parsed.error.issues) fields[issue.path.join(".") || "_"] ??= issue.message;
+    throw new DomainError("VALIDATION_FAILED", { fields });
+  }
+  const d = parsed.data;
+  return db.$transaction(async (tx) => {
+    const order = await tx.renewalOrder.findUnique({ where: { id: input.orderId }, include: { invoice: true } });
+    if (!order) throw new DomainError("ORDER_NOT_FOUND");
+    if (!INVOICEABLE.has(order.state)) throw new DomainError("INVOICE_NOT_ALLOWED", { state: order.state });
+    if (order.invoice?.issuedAt) throw new DomainError("INVOICE_LOCKED");
+    const values = { type: d.type, title: d.title, taxpayerId: d.taxpayerId ?? null, email: d.email };
+    // the update is conditional so a concurrent "issued" wins over a late edit
+    const saved = order.invoice
+      ? await tx.invoice.updateMany({ where: { id: order.invoice.id, issuedAt: null }, data: values })
+      : null;
+    if (saved && saved.count !== 1) throw new DomainError("INVOICE_LOCKED");
+    const invoice = order.invoice ? await tx.invoice.findUniqueOrThrow({ where: { id: order.invoice.id } }) : await tx.invoice.create({ data: { orderId: order.id, ...values } });
+    await appendAudit(
+      tx,
+      { ...actorFields(input.actor), action: order.invoice ? "invoice.updated" : "invoice.submitted", targetType: "order", targetId: order.id, data: { type: d.type } },
+      input.clock,
+    );
+    await enqueueMail(
+      tx,
+      {
+        to: d.email, template: "invoice_received", locale: order.locale === "en" ? "en" : "zh-CN", orderId: order.id,
+        data: { orderNo: order.orderNo, invoiceType: d.type, title: d.title, taxpayerId: d.taxpayerId ?? null, email: d.email },
+      },
+      input.clock,
+    );
+    return invoice;
+  });
+}
+
+/** Finance has issued the e-invoice: the details are locked from now on. Repeating it changes nothing. */
+export async function markInvoiceIssued(db: Db, input: { orderId: string; actor: Actor; clock: Clock }): Promise<Invoice> {
+  return db.$transaction(async (tx) => {
+    const invoice = await tx.invoice.findUnique({ where: { orderId: input.orderId } });
+    if (!invoice) throw new DomainError("INVOICE_NOT_FOUND");
+    if (invoice.issuedAt) return invoice;
+    const done = await tx.invoice.update({ where: { id: invoice.id }, data: { issuedAt: input.clock.now(), issuedBy: input.actor.id ?? null } });
+    await appendAudit(tx, { ...actorFields(input.actor), action: "invoice.issued", targetType: "order", targetId: input.orderId, data: { invoiceId: invoice.id } }, input.clock);
+    return done;
+  });
+}

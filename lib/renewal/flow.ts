@@ -1,0 +1,261 @@
+import type { Db } from "../db";
+import { DAY, MINUTE, type Clock } from "../clock";
+import type { Certificate, RenewalOrder } from "../generated/prisma/client";
+import { appendAudit, actorFields, type Actor } from "../audit";
+import { DomainError, type Locale } from "../errors";
+import { decryptField } from "../crypto/field";
+import { verifyCaptcha } from "../captcha";
+import { hitRateLimit } from "../ratelimit";
+import { createSession, type NewSession } from "../session";
+import { priceFor } from "../fees/price";
+import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "../orders/create";
+import { checkEligibility, renewalPreview } from "./eligibility";
+import type { HandlerInfo } from "./handler";
+import { maskIdNumber, maskMobile } from "./mask";
+import { verifyProof } from "./pop";
+import { confirmInstalled } from "./issue-order";
+
+/**
+ * The holder's wizard, one function per step, thin over orders, fees, payments and pki. Every function takes
+ * the session's certificate id: a holder only ever sees and changes the renewal of the certificate they proved.
+ */
+
+export type WizardStep = "handler" | "review" | "pay" | "invoice" | "issue" | "done" | "refund";
+
+export const LOGIN_LIMIT = { max: 30, windowMs: 10 * MINUTE };
+
+/** Where the wizard resumes for an order (null: no open order, start with the handler form). */
+export function stepFor(order: Pick<RenewalOrder, "state" | "priceFen"> | null, opts: { invoiceDone?: boolean } = {}): WizardStep {
+  if (!order) return "handler";
+  switch (order.state) {
+    case "draft":
+      return "review";
+    case "submitted":
+      return order.priceFen === 0 ? "issue" : "pay";
+    case "awaiting_payment":
+      return "pay";
+    case "paid":
+      return opts.invoiceDone ? "issue" : "invoice";
+    case "issuing":
+    case "issued":
+      return "issue";
+    case "installed":
+      return "done";
+    case "refund_pending":
+    case "refunded":
+      return "refund";
+    case "cancelled":
+    case "expired":
+      return "handler";
+  }
+}
+
+export interface OrderView {
+  id: string;
+  orderNo: string;
+  state: RenewalOrder["state"];
+  step: WizardStep;
+  priceFen: number;
+  years: number;
+  newNotAfter: string;
+  paymentDeadline: string | null;
+  paidAt: string | null;
+  handler: { name: string; idType: string; idNumberMasked: string; mobileMasked: string; email: string };
+  hasInvoice: boolean;
+  issued: { serial: string; notBefore: string; notAfter: string } | null;
+}
+
+export async function orderView(db: Db, order: RenewalOrder, opts: { invoiceSkipped?: boolean } = {}): Promise<OrderView> {
+  const invoice = await db.invoice.findUnique({ where: { orderId: order.id }, select: { id: true } });
+  const issued = order.issuedCertificateId ? await db.certificate.findUnique({ where: { id: order.issuedCertificateId } }) : null;
+  return {
+    id: order.id,
+    orderNo: order.orderNo,
+    state: order.state,
+    step: stepFor(order, { invoiceDone: Boolean(invoice) || opts.invoiceSkipped }),
+    priceFen: order.priceFen,
+    years: order.years,
+    newNotAfter: order.newNotAfter.toISOString(),
+    paymentDeadline: order.paymentDeadline?.toISOString() ?? null,
+    paidAt: order.paidAt?.toISOString() ?? null,
+    handler: {
+      name: order.handlerName,
+      idType: order.handlerIdType,
+      idNumberMasked: maskIdNumber(decryptField(order.handlerIdEnc)),
+      mobileMasked: maskMobile(decryptField(order.handlerMobileEnc)),
+      email: order.handlerEmail,
+    },
+    hasInvoice: Boolean(invoice),
+    issued: issued ? { serial: issued.serial, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString() } : null,
+  };
+}
+
+export interface HolderLoginInput {
+  challengeText: string;
+  signatureB64: string;
+  origin: string;
+  actor: Actor;
+  clock: Clock;
+}
+
+export interface HolderLogin extends NewSession {
+  certificateId: string;
+  step: WizardStep;
+}
+
+/**
+ * Step 1 (插入 U-Key, 提交): proof of possession, then eligibility. An ineligible certificate gets its reason
+ * (too early with the opening date, expired, revoked, unknown) and no session or order is created.
+ * Signing in with the *new* certificate of an order still waiting for its install confirmation completes that
+ * order: the key could only sign with it because the certificate is on the token.
+ */
+export async function holderLogin(db: Db, input: HolderLoginInput): Promise<HolderLogin> {
+  const { clock, actor } = input;
+  await hitRateLimit(db, `login:${actor.ip ?? "unknown"}`, LOGIN_LIMIT, clock);
+  const certificate = await verifyProof(db, { challengeText: input.challengeText, signatureB64: input.signatureB64, purpose: "login", origin: input.origin, clock });
+
+  let sessionCertificate: Certificate = certificate;
+  let step: WizardStep;
+  const renewedBy = await db.renewalOrder.findUnique({ where: { issuedCertificateId: certificate.id } });
+  if (renewedBy?.state === "issued") {
+    await confirmInstalled(db, { orderId: renewedBy.id, actor: { ...actor, id: renewedBy.certificateId }, clock });
+    sessionCertificate = await db.certificate.findUniqueOrThrow({ where: { id: renewedBy.certificateId } });
+    step = "done";
+  } else {
+    const eligible = await checkEligibility(db, certificate, clock);
+    step = stepFor(eligible.openOrder ?? null);
+  }
+
+  const session = await db.$transaction(async (tx) => {
+    const created = await createSession(tx, { kind: "holder", certificateId: sessionCertificate.id, ip: actor.ip, userAgent: actor.userAgent }, clock);
+    await appendAudit(
+      tx,
+      { ...actorFields({ ...actor, type: "holder", id: sessionCertificate.id }), action: "holder.login", targetType: "certificate", targetId: sessionCertificate.id, data: { serial: certificate.serial } },
+      clock,
+    );
+    return created;
+  });
+  return { ...session, certificateId: sessionCertificate.id, step };
+}
+
+async function sessionCertificate(db: Db, certificateId: string): Promise<Certificate> {
+  const certificate = await db.certificate.findUnique({ where: { id: certificateId } });
+  if (!certificate) throw new DomainError("UNAUTHENTICATED");
+  return certificate;
+}
+
+/** The certificate's open order, else its last finished one when that was a completed renewal (for 下证成功). */
+async function currentOrder(db: Db, certificateId: string): Promise<RenewalOrder | null> {
+  const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificateId } });
+  if (open) return open;
+  return db.renewalOrder.findFirst({ where: { certificateId, state: "installed" }, orderBy: { updatedAt: "desc" } });
+}
+
+export interface RenewalSummary {
+  certificate: {
+    serial: string;
+    subjectDn: string;
+    holderName: string;
+    holderIdType: string;
+    holderIdMasked: string;
+    certType: Certificate["certType"];
+    payerClass: Certificate["payerClass"];
+    keyAlgorithm: string;
+    notBefore: string;
+    notAfter: string;
+  };
+  /** 有效期: whole days from now to the new expiry */
+  validityDays: number;
+  newNotAfter: string;
+  priceFen: number;
+  order: OrderView | null;
+  step: WizardStep;
+}
+
+/** Step 2's header (用户名称, 证件类型, masked 证件号码, 有效期, 价格) and where to resume. */
+export async function renewalSummary(db: Db, args: { certificateId: string; clock: Clock; invoiceSkipped?: boolean }): Promise<RenewalSummary> {
+  const certificate = await sessionCertificate(db, args.certificateId);
+  const order = await currentOrder(db, certificate.id);
+  const preview = order ? { priceFen: order.priceFen, newNotAfter: order.newNotAfter } : renewalPreview(certificate, await priceFor(db, certificate, args.clock.now()), args.clock);
+  const newNotAfter = preview.newNotAfter;
+  const view = order ? await orderView(db, order, { invoiceSkipped: args.invoiceSkipped }) : null;
+  return {
+    certificate: {
+      serial: certificate.serial,
+      subjectDn: certificate.subjectDn,
+      holderName: certificate.holderName,
+      holderIdType: certificate.holderIdType,
+      holderIdMasked: maskIdNumber(decryptField(certificate.holderIdEnc)),
+      certType: certificate.certType,
+      payerClass: certificate.payerClass,
+      keyAlgorithm: certificate.keyAlgorithm,
+      notBefore: certificate.notBefore.toISOString(),
+      notAfter: certificate.notAfter.toISOString(),
+    },
+    validityDays: Math.ceil((newNotAfter.getTime() - args.clock.now().getTime()) / DAY),
+    newNotAfter: newNotAfter.toISOString(),
+    priceFen: preview.priceFen,
+    order: view,
+    step: view?.step ?? "handler",
+  };
+}
+
+/** The open order of the session's certificate, or RENEWAL_NO_ORDER. */
+async function openOrder(db: Db, certificateId: string, orderId?: string): Promise<RenewalOrder> {
+  const order = await db.renewalOrder.findUnique({ where: { openCertificateId: certificateId } });
+  if (!order || (orderId !== undefined && order.id !== orderId)) throw new DomainError("RENEWAL_NO_ORDER");
+  return order;
+}
+
+export interface SaveHandlerInput {
+  certificateId: string;
+  handler: HandlerInfo;
+  captchaId: string;
+  captchaAnswer: string;
+  actor: Actor;
+  clock: Clock;
+  locale: Locale;
+}
+
+/** Step 2 (下一步): captcha, then the draft order is created or its handler changed (返回修改). */
+export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<OrderView> {
+  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, input.clock);
+  const certificate = await sessionCertificate(db, input.certificateId);
+  const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } });
+  let order: RenewalOrder;
+  if (open?.state === "draft") {
+    order = await updateDraftHandler(db, { orderId: open.id, handler: input.handler, actor: input.actor, clock: input.clock, certificateId: certificate.id });
+  } else if (open) {
+    throw new DomainError("ORDER_NOT_EDITABLE", { state: open.state });
+  } else {
+    order = await createDraftOrder(db, { certificate, handler: input.handler, actor: input.actor, clock: input.clock, locale: input.locale });
+  }
+  return orderView(db, order);
+}
+
+/** Step 3 确认提交: self-paying orders now await payment, unified-payment orders are ready for 下证. */
+export async function confirmOrder(db: Db, args: { certificateId: string; orderId: string; actor: Actor; clock: Clock }): Promise<OrderView> {
+  await openOrder(db, args.certificateId, args.orderId);
+  const order = await submitOrder(db, { orderId: args.orderId, actor: args.actor, clock: args.clock, certificateId: args.certificateId });
+  return orderView(db, order);
+}
+
+/** Step 3 取消申请: the certificate is free for a new application afterwards. */
+export async function cancel(db: Db, args: { certificateId: string; orderId: string; actor: Actor; clock: Clock }): Promise<OrderView> {
+  await openOrder(db, args.certificateId, args.orderId);
+  const order = await cancelOrder(db, { orderId: args.orderId, actor: args.actor, clock: args.clock, reason: "holder cancelled", certificateId: args.certificateId });
+  return orderView(db, order);
+}
+
+/** Where the holder stands: the current order (open or just completed) and the step to show. */
+export async function orderStatus(db: Db, args: { certificateId: string; invoiceSkipped?: boolean }): Promise<{ order: OrderView | null; step: WizardStep }> {
+  const order = await currentOrder(db, args.certificateId);
+  if (!order) return { order: null, step: "handler" };
+  const view = await orderView(db, order, { invoiceSkipped: args.invoiceSkipped });
+  return { order: view, step: view.step };
+}
+
+/** The open order for a step that needs one (payment, invoice, 下证), owned by the session's certificate. */
+export function requireOpenOrder(db: Db, certificateId: string, orderId?: string): Promise<RenewalOrder> {
+  return openOrder(db, certificateId, orderId);
+}

@@ -1,0 +1,180 @@
+import type { Db, Tx } from "../db";
+import type { Clock } from "../clock";
+import type { Certificate, RenewalOrder } from "../generated/prisma/client";
+import { appendAudit, actorFields, type Actor } from "../audit";
+import { DomainError } from "../errors";
+import { getConfig } from "../config";
+import { getCa, type Ca } from "../pki/ca";
+import { assertRekey, parseCsr } from "../pki/csr";
+import { issueRenewal } from "../pki/issue";
+import { pkcs7CertsOnlyBase64 } from "../pki/pkcs7";
+import { profileFor } from "../pki/profiles";
+import { revokeCertificate } from "../pki/revoke";
+import { sha256Hex } from "../pki/x509";
+import { transitionOrder, withOrderTx } from "../orders/machine";
+import { verifyProof } from "./pop";
+
+/**
+ * 下证 on the server. Issuance is two committed steps so nothing is lost if a process dies in between:
+ *   1. the order enters `issuing` with the verified CSR stored;
+ *   2. the certificate is issued and the order enters `issued`.
+ * A retry with the same key gets the same certificate back; a retry with a new key (the pending key on the
+ * token was lost) issues again and revokes the orphaned certificate, whose key no longer exists anywhere.
+ */
+
+const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
+
+async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
+  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  if (!order || (certificateId !== undefined && order.certificateId !== certificateId)) throw new DomainError("ORDER_NOT_FOUND");
+  return order;
+}
+
+/** Whether an order may start or repeat 下证: paid, free and submitted, or already in issuance. */
+export function readyToIssue(order: Pick<RenewalOrder, "state" | "priceFen">): boolean {
+  if (order.state === "submitted") return order.priceFen === 0;
+  return order.state === "paid" || order.state === "issuing" || order.state === "issued";
+}
+
+function bundle(cert: Certificate, ca: Ca): string {
+  return pkcs7CertsOnlyBase64([Buffer.from(cert.der), ...ca.chain]);
+}
+
+/**
+ * Revokes the certificate issued for a key the holder no longer has and unlinks it from the old certificate,
+ * so the renewal can be issued again for the new key.
+ */
+async function dropOrphan(tx: Tx, orphan: Certificate, order: RenewalOrder, clock: Clock, ca: Ca, actor: Actor): Promise<void> {
+  if (orphan.status !== "revoked") await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca });
+  await tx.certificate.update({ where: { id: orphan.id }, data: { previousId: null } });
+  await appendAudit(
+    tx,
+    { ...actorFields(actor), action: "order.reissue", targetType: "order", targetId: order.id, fromState: order.state, toState: "issuing", data: { orderNo: order.orderNo, orphanSerial: orphan.serial } },
+    clock,
+  );
+}
+
+/** Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. */
+async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate> {
+  return withOrderTx(db, async (tx) => {
+    const order = await loadOrder(tx, orderId);
+    if (order.state === "issued" && order.issuedCertificateId) return tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+    if (order.state !== "issuing" || !order.csrDer) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+    const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+    const created = await issueRenewal(tx, { oldCertificate: old, csrDer: Buffer.from(order.csrDer), orderId: order.id, clock, ca });
+    await transitionOrder(tx, {
+      orderId: order.id,
+      to: "issued",
+      actor,
+      clock,
+      expectVersion: order.version,
+      data: { serial: created.serial },
+      set: { issuedCertificateId: created.id, issuedAt: clock.now() },
+    });
+    return created;
+  });
+}
+
+/** Step 1: store the CSR and enter `issuing`, dropping an orphan issued for another key. */
+async function beginIssuance(db: Db, orderId: string, csrDer: Buffer, spkiSha256: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate | null> {
+  return withOrderTx(db, async (tx) => {
+    const order = await loadOrder(tx, orderId);
+    if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+    const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });
+    if (existing && existing.spkiSha256 === spkiSha256) {
+      // same key as before: hand back the same certificate (finishing step 2 if a process died after issuing)
+      if (order.state === "issued") return existing;
+      if (order.state === "issuing") return null;
+    }
+    if (existing) await dropOrphan(tx, existing, order, clock, ca, actor);
+    const set = { csrDer: new Uint8Array(csrDer), newSpkiSha256: spkiSha256, issuedCertificateId: null, issuedAt: null };
+    if (order.state === "issuing") {
+      const written = await tx.renewalOrder.updateMany({ where: { id: order.id, version: order.version }, data: { ...set, version: { increment: 1 }, updatedAt: clock.now() } });
+      if (written.count !== 1) throw new DomainError("CONFLICT");
+    } else {
+      await transitionOrder(tx, { orderId: order.id, to: "issuing", actor, clock, expectVersion: order.version, data: { keyChanged: Boolean(existing) }, set });
+    }
+    return null;
+  });
+}
+
+export interface IssueForOrderInput {
+  orderId: string;
+  /** PKCS#10 made on the token for the new key */
+  csrDer: Buffer;
+  /** an `issue` challenge naming the CSR's SHA-256, signed with the old certificate's key */
+  challengeText: string;
+  signatureB64: string;
+  origin: string;
+  actor: Actor;
+  clock: Clock;
+  /** the holder's session certificate: another certificate's order is ORDER_NOT_FOUND */
+  certificateId?: string;
+  ca?: Ca;
+}
+
+export interface IssuedBundle {
+  pkcs7: string;
+  certificate: Certificate;
+}
+
+/** Issues (or re-delivers) the renewed certificate of an order and returns it as a certs-only PKCS#7, base64. */
+export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<IssuedBundle> {
+  const { clock, actor } = input;
+  const order = await loadOrder(db, input.orderId, input.certificateId);
+  if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+  const signer = await verifyProof(db, { challengeText: input.challengeText, signatureB64: input.signatureB64, purpose: "issue", origin: input.origin, csrSha256: sha256Hex(input.csrDer), clock });
+  if (signer.id !== order.certificateId) throw new DomainError("POP_SIGNATURE_INVALID");
+  const csr = parseCsr(input.csrDer);
+  assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
+
+  const ca = input.ca ?? (await getCa());
+  const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, ca, actor);
+  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor));
+  return { pkcs7: bundle(certificate, ca), certificate };
+}
+
+/** For the recovery job: finishes an order left in `issuing` with its CSR stored. Null when there is nothing to do. */
+export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca?: Ca): Promise<Certificate | null> {
+  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  if (!order || order.state !== "issuing" || !order.csrDer) return null;
+  return completeIssuance(db, orderId, clock, ca ?? (await getCa()), SYSTEM);
+}
+
+/** The PKCS#7 of an issued order again (a page reload before installing). */
+export async function issuedBundle(db: Db, orderId: string, certificateId: string, ca?: Ca): Promise<IssuedBundle> {
+  const order = await loadOrder(db, orderId, certificateId);
+  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed")) throw new DomainError("RENEWAL_NOT_ISSUED");
+  const certificate = await db.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+  return { pkcs7: bundle(certificate, ca ?? (await getCa())), certificate };
+}
+
+/**
+ * The new certificate is on the key: the order is complete and the old certificate superseded (revoked as well
+ * when REVOKE_SUPERSEDED_ON_RENEWAL is set). Repeating it is harmless.
+ */
+export async function confirmInstalled(
+  db: Db,
+  input: { orderId: string; actor: Actor; clock: Clock; certificateId?: string; ca?: Ca },
+): Promise<RenewalOrder> {
+  const { clock, actor } = input;
+  const revokeOld = getConfig().REVOKE_SUPERSEDED_ON_RENEWAL;
+  const ca = revokeOld ? (input.ca ?? (await getCa())) : input.ca;
+  return withOrderTx(db, async (tx) => {
+    const order = await loadOrder(tx, input.orderId, input.certificateId);
+    if (order.state === "installed") return order;
+    if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
+    const installed = await transitionOrder(tx, { orderId: order.id, to: "installed", actor, clock, expectVersion: order.version, set: { installedAt: clock.now() } });
+    const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+    if (old.status === "active") {
+      await tx.certificate.update({ where: { id: old.id }, data: { status: "superseded" } });
+      await appendAudit(
+        tx,
+        { ...actorFields(actor), action: "certificate.superseded", targetType: "certificate", targetId: old.id, fromState: "active", toState: "superseded", data: { serial: old.serial, orderNo: order.orderNo } },
+        clock,
+      );
+      if (revokeOld) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
+    }
+    return installed;
+  });
+}

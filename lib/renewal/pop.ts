@@ -1,0 +1,99 @@
+import { randomBytes } from "node:crypto";
+import type { Tx } from "../db";
+import { MINUTE, type Clock } from "../clock";
+import type { Certificate } from "../generated/prisma/client";
+import { DomainError } from "../errors";
+import { hitRateLimit } from "../ratelimit";
+import { parseCertificate } from "../pki/x509";
+import { ChallengeFormatError, formatChallenge, parseChallenge, verifyChallengeSignature, type ChallengeFields, type ChallengePurpose } from "../token/challenge";
+
+/**
+ * Proof of possession: the portal hands out a single-use challenge naming the certificate, the holder's key
+ * signs it through the certificate assistant, and the signature is checked against the public key of the
+ * certificate as registered (never a key the client sends).
+ */
+
+export const CHALLENGE_TTL_MS = 2 * MINUTE;
+/** challenges per certificate serial per window: a holder needs a handful, a script hammering a serial is stopped */
+export const CHALLENGE_LIMIT = { max: 20, windowMs: 10 * MINUTE };
+
+export interface IssuedChallenge {
+  text: string;
+  expiresAt: Date;
+}
+
+function normaliseSerial(serial: string): string {
+  return serial.trim().toLowerCase().replace(/:/g, "");
+}
+
+export async function issueChallenge(
+  db: Tx,
+  args: { serial: string; origin: string; purpose: ChallengePurpose; clock: Clock; csrSha256?: string },
+): Promise<IssuedChallenge> {
+  const serial = normaliseSerial(args.serial);
+  const now = args.clock.now();
+  const nonce = randomBytes(32).toString("base64url");
+  let text: string;
+  try {
+    text = formatChallenge({ origin: args.origin, purpose: args.purpose, serial, nonce, issuedAt: now.toISOString(), csrSha256: args.csrSha256 });
+  } catch (e) {
+    if (e instanceof ChallengeFormatError) throw new DomainError("VALIDATION_FAILED", { reason: e.message });
+    throw e;
+  }
+  await hitRateLimit(db, `challenge:${serial}`, CHALLENGE_LIMIT, args.clock);
+  const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
+  await db.challenge.create({ data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now } });
+  return { text, expiresAt };
+}
+
+function parse(text: string): ChallengeFields {
+  try {
+    return parseChallenge(text);
+  } catch {
+    throw new DomainError("POP_CHALLENGE_INVALID");
+  }
+}
+
+/** Marks the challenge used, exactly once across every instance; says why when it cannot. */
+async function consume(db: Tx, fields: ChallengeFields, clock: Clock): Promise<void> {
+  const now = clock.now();
+  const used = await db.challenge.updateMany({
+    where: { nonce: fields.nonce, serial: fields.serial, origin: fields.origin, purpose: fields.purpose, usedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now },
+  });
+  if (used.count === 1) return;
+  const row = await db.challenge.findUnique({ where: { nonce: fields.nonce } });
+  if (!row || row.serial !== fields.serial || row.origin !== fields.origin || row.purpose !== fields.purpose) throw new DomainError("POP_CHALLENGE_INVALID");
+  if (row.usedAt) throw new DomainError("POP_CHALLENGE_USED");
+  throw new DomainError("POP_CHALLENGE_EXPIRED");
+}
+
+export interface ProofInput {
+  challengeText: string;
+  signatureB64: string;
+  purpose: ChallengePurpose;
+  /** the portal's own origin: a challenge made for another site is refused */
+  origin: string;
+  /** required for purpose "issue": the SHA-256 (hex) of the CSR being submitted */
+  csrSha256?: string;
+  clock: Clock;
+}
+
+/**
+ * Checks a signed challenge and returns the registry certificate whose key signed it. The challenge is
+ * consumed first (a failed attempt needs a new one); expired, reused, foreign-origin, wrong-purpose and
+ * wrong-CSR challenges are refused, as are unknown and revoked certificates.
+ */
+export async function verifyProof(db: Tx, input: ProofInput): Promise<Certificate> {
+  const fields = parse(input.challengeText);
+  if (fields.origin !== input.origin || fields.purpose !== input.purpose) throw new DomainError("POP_CHALLENGE_INVALID");
+  if (input.purpose === "issue" && fields.csrSha256 !== input.csrSha256?.toLowerCase()) throw new DomainError("POP_CSR_MISMATCH");
+  await consume(db, fields, input.clock);
+
+  const certificate = await db.certificate.findUnique({ where: { serial: fields.serial } });
+  if (!certificate) throw new DomainError("CERT_UNKNOWN");
+  if (certificate.status === "revoked") throw new DomainError("CERT_REVOKED");
+  const spki = parseCertificate(Buffer.from(certificate.der)).spki;
+  if (!verifyChallengeSignature(input.challengeText, input.signatureB64, spki)) throw new DomainError("POP_SIGNATURE_INVALID");
+  return certificate;
+}

@@ -1,0 +1,168 @@
+import type { Db, Tx } from "../db";
+import { MINUTE, type Clock } from "../clock";
+import type { Session, StaffRole, StaffUser } from "../generated/prisma/client";
+import { appendAudit, type Actor } from "../audit";
+import { DomainError } from "../errors";
+import { clearRateLimit, hitRateLimit, type Limit } from "../ratelimit";
+import { createSession, destroySession, loadSession, type NewSession } from "../session";
+import { decryptField } from "../crypto/field";
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
+import { acceptTotp } from "./totp";
+import { roleMayUse, type StaffRouteKey } from "./permissions";
+
+/**
+ * Staff sign-in. Three brakes against guessing, all in the database so every instance shares them:
+ * - per IP and per username, a fixed-window count of attempts (hitRateLimit → RATE_LIMITED);
+ * - per account, consecutive failures: from the 5th on the account is locked for 1, 2, 4 … minutes (at most 60),
+ *   whatever password is tried meanwhile (STAFF_LOCKED).
+ * Unknown usernames take as long as known ones (a dummy hash is checked) and get the same answer.
+ */
+
+export const LOGIN_LIMITS = {
+  ip: { max: 30, windowMs: 15 * MINUTE },
+  user: { max: 10, windowMs: 15 * MINUTE },
+} as const satisfies Record<string, Limit>;
+export const LOCK_AFTER_FAILURES = 5;
+const LOCK_MAX_MS = 60 * MINUTE;
+
+export function lockDurationMs(failures: number): number {
+  if (failures < LOCK_AFTER_FAILURES) return 0;
+  return Math.min(MINUTE * 2 ** (failures - LOCK_AFTER_FAILURES), LOCK_MAX_MS);
+}
+
+export function normaliseUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+export interface SignInInput {
+  username: string;
+  password: string;
+  otp?: string;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/** The signed-in staff member as routes and pages see them: never the hash or the TOTP secret. */
+export interface StaffIdentity {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: StaffRole;
+  totpEnabled: boolean;
+}
+
+export function identityOf(u: StaffUser): StaffIdentity {
+  return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, totpEnabled: u.totpSecret !== null };
+}
+
+async function recordFailure(db: Db, user: StaffUser, input: SignInInput, reason: string, clock: Clock): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ failedLogins: number }[]>`
+      UPDATE "StaffUser" SET "failedLogins" = "failedLogins" + 1 WHERE "id" = ${user.id} RETURNING "failedLogins"`;
+    const lockMs = lockDurationMs(row.failedLogins);
+    if (lockMs > 0) await tx.staffUser.update({ where: { id: user.id }, data: { lockedUntil: new Date(clock.now().getTime() + lockMs) } });
+    await appendAudit(
+      tx,
+      {
+        actorType: "staff", actorId: user.id, action: "staff.sign_in_failed", targetType: "staff_user", targetId: user.id,
+        ip: input.ip ?? null, userAgent: input.userAgent ?? null, data: { reason, failedLogins: row.failedLogins, lockedForMs: lockMs },
+      },
+      clock,
+    );
+  });
+}
+
+export interface SignedIn extends NewSession {
+  user: StaffIdentity;
+}
+
+export async function signIn(db: Db, input: SignInInput, clock: Clock): Promise<SignedIn> {
+  const username = normaliseUsername(input.username);
+  if (input.ip) await hitRateLimit(db, `staff.login.ip:${input.ip}`, LOGIN_LIMITS.ip, clock);
+  await hitRateLimit(db, `staff.login.user:${username}`, LOGIN_LIMITS.user, clock);
+
+  const user = username ? await db.staffUser.findUnique({ where: { username } }) : null;
+  if (!user || user.disabled) {
+    await verifyPassword(input.password, await dummyHash());
+    throw new DomainError("STAFF_BAD_CREDENTIALS");
+  }
+  const now = clock.now();
+  if (user.lockedUntil && user.lockedUntil > now) {
+    throw new DomainError("STAFF_LOCKED", { retryAfter: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) });
+  }
+  if (!(await verifyPassword(input.password, user.passwordHash))) {
+    await recordFailure(db, user, input, "password", clock);
+    throw new DomainError("STAFF_BAD_CREDENTIALS");
+  }
+  if (user.totpSecret) {
+    if (!input.otp) throw new DomainError("STAFF_OTP_REQUIRED");
+    if (!(await acceptTotp(db, user.id, decryptField(user.totpSecret), input.otp, clock))) {
+      await recordFailure(db, user, input, "otp", clock);
+      throw new DomainError("STAFF_OTP_INVALID");
+    }
+  }
+  const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : undefined;
+  const signedIn = await db.$transaction(async (tx) => {
+    const fresh = await tx.staffUser.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null, ...(rehash ? { passwordHash: rehash } : {}) } });
+    const session = await createSession(tx, { kind: "staff", staffUserId: user.id, ip: input.ip, userAgent: input.userAgent }, clock);
+    await appendAudit(
+      tx,
+      { actorType: "staff", actorId: user.id, action: "staff.signed_in", targetType: "staff_user", targetId: user.id, ip: input.ip ?? null, userAgent: input.userAgent ?? null, data: { role: user.role } },
+      clock,
+    );
+    return { ...session, user: identityOf(fresh) };
+  });
+  await clearRateLimit(db, `staff.login.user:${username}`);
+  return signedIn;
+}
+
+export interface StaffSession {
+  session: Session;
+  user: StaffIdentity;
+}
+
+/** The account behind a loaded staff session; a disabled or deleted account ends the session. */
+export async function staffForSession(db: Tx, session: Session): Promise<StaffIdentity | null> {
+  const user = session.staffUserId ? await db.staffUser.findUnique({ where: { id: session.staffUserId } }) : null;
+  if (!user || user.disabled) {
+    await db.session.deleteMany({ where: { id: session.id } });
+    return null;
+  }
+  return identityOf(user);
+}
+
+/** The staff member behind a session cookie: null when the session is unknown, expired, or the account disabled. */
+export async function authenticateStaff(db: Tx, token: string | undefined, clock: Clock): Promise<StaffSession | null> {
+  const session = await loadSession(db, "staff", token, clock);
+  const user = session ? await staffForSession(db, session) : null;
+  return session && user ? { session, user } : null;
+}
+
+export type StaffAccess = { status: "ok"; staff: StaffSession } | { status: "unauthenticated" } | { status: "forbidden"; staff: StaffSession };
+
+/** Authentication and the registry's permission for one page or route, in one place for the wrapper and the guard. */
+export async function staffAccess(db: Tx, token: string | undefined, key: StaffRouteKey, clock: Clock): Promise<StaffAccess> {
+  const staff = await authenticateStaff(db, token, clock);
+  if (!staff) return { status: "unauthenticated" };
+  return roleMayUse(staff.user.role, key) ? { status: "ok", staff } : { status: "forbidden", staff };
+}
+
+export async function signOut(db: Db, token: string | undefined, actor: Actor, clock: Clock): Promise<void> {
+  await db.$transaction(async (tx) => {
+    await destroySession(tx, token);
+    if (actor.id) {
+      await appendAudit(tx, { actorType: "staff", actorId: actor.id, action: "staff.signed_out", targetType: "staff_user", targetId: actor.id, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null }, clock);
+    }
+  });
+}
+
+/** Ends every session of the user (this one included): after a lost laptop, or on a password reset. */
+export async function signOutEverywhere(tx: Tx, userId: string, actor: Actor, clock: Clock): Promise<number> {
+  const { count } = await tx.session.deleteMany({ where: { kind: "staff", staffUserId: userId } });
+  await appendAudit(
+    tx,
+    { actorType: actor.type, actorId: actor.id ?? null, action: "staff.signed_out_everywhere", targetType: "staff_user", targetId: userId, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null, data: { sessions: count } },
+    clock,
+  );
+  return count;
+}

@@ -1,0 +1,85 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureSystemPackages } from "./lib/system-deps";
+import { ensureBuild } from "./build";
+
+/**
+ * `npm test`: type check, vitest (unit + integration on PGlite), the database suites again on PostgreSQL
+ * when TEST_POSTGRES_URL is set (CI sets it), and Playwright in Debian chromium against the built app.
+ * Ends with one line `N passed, N failed` summed over every suite.
+ */
+
+interface Tally {
+  name: string;
+  passed: number;
+  failed: number;
+}
+
+const tallies: Tally[] = [];
+const tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-test-"));
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+
+function run(cmd: string, args: string[], env: Record<string, string | undefined> = {}): number {
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+function vitest(name: string, files: string[], env: Record<string, string | undefined>): void {
+  const out = path.join(tmp, `${name}.json`);
+  const status = run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...files], env);
+  if (!existsSync(out)) {
+    tallies.push({ name, passed: 0, failed: 1 });
+    return;
+  }
+  const r = JSON.parse(readFileSync(out, "utf8")) as { numPassedTests: number; numFailedTests: number; testResults: { status: string; assertionResults: unknown[] }[] };
+  // a file that fails to load has no assertions but must still count as a failure
+  const brokenFiles = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+  tallies.push({ name, passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0) });
+}
+
+ensureSystemPackages();
+
+if (wanted("types")) {
+  console.log("\n▶ tsc --noEmit");
+  const ok = run(process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit"]) === 0;
+  tallies.push({ name: "types", passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+}
+
+if (wanted("vitest")) {
+  console.log("\n▶ vitest (PGlite)");
+  vitest("vitest", [], { DATABASE_URL: "", NODE_ENV: "test" });
+}
+
+const pg = process.env.TEST_POSTGRES_URL;
+if (pg && wanted("postgres")) {
+  console.log("\n▶ vitest database suites (PostgreSQL)");
+  vitest("postgres", ["tests/integration", "tests/faults"], { DATABASE_URL: pg, NODE_ENV: "test" });
+}
+
+if (wanted("e2e")) {
+  console.log("\n▶ playwright (chromium, production build)");
+  ensureBuild();
+  const out = path.join(tmp, "e2e.json");
+  const dataDir = path.join(tmp, "e2e-data");
+  run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", "--reporter=list,json"], {
+    PLAYWRIGHT_JSON_OUTPUT_NAME: out,
+    E2E_DATA_DIR: dataDir,
+    DATABASE_URL: "",
+  });
+  if (existsSync(out)) {
+    const s = (JSON.parse(readFileSync(out, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number } }).stats;
+    tallies.push({ name: "e2e", passed: s.expected + s.flaky, failed: s.unexpected });
+  } else {
+    tallies.push({ name: "e2e", passed: 0, failed: 1 });
+  }
+}
+
+rmSync(tmp, { recursive: true, force: true });
+console.log("\nSuites: " + tallies.map((t) => `${t.name} ${t.passed}/${t.passed + t.failed}`).join(", "));
+const passed = tallies.reduce((n, t) => n + t.passed, 0);
+const failed = tallies.reduce((n, t) => n + t.failed, 0);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
