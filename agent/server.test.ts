@@ -118,6 +118,20 @@ describe("assistant HTTP layer", () => {
     expect((await request({ path: "/v1/info" })).status).toBe(200);
   });
 
+  it("answers a chunked oversized body (no Content-Length) with 413", async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port: assistant.port, method: "POST", path: "/v1/install", headers: { host: `127.0.0.1:${assistant.port}`, origin: ORIGIN, "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 5; i++) req.write("x".repeat(MAX_BODY_BYTES / 4));
+      req.end();
+    });
+    expect(r).toBe(413);
+    expect((await request({ path: "/v1/info" })).status).toBe(200);
+  });
+
   it("answers schema violations with 422 and field names, never echoing the PIN", async () => {
     const r = await request({ path: "/v1/keygen", body: JSON.stringify({ tokenId: TOKEN, certId: "XYZ", pin: "111111" }) });
     expect(r.status).toBe(422);

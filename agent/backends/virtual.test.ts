@@ -126,6 +126,14 @@ describe("virtual token renewal", () => {
     expect((await backend.install(SERIAL, { pin: "111111", certificates: [newCert] })).certificate.id).toBe(pendingId);
   });
 
+  it("ignores unplug flags unless test hooks are on", async () => {
+    setUp("ec");
+    const production = new VirtualBackend({ dir });
+    scheduleUnplug(dir, SERIAL, "sign");
+    await expect(production.sign(SERIAL, { certId: OLD_ID, pin: "111111", data })).resolves.toMatchObject({ algorithm: "ECDSA-SHA256" });
+    expect((await codeOf(backend.sign(SERIAL, { certId: OLD_ID, pin: "111111", data }))).code).toBe("TOKEN_REMOVED");
+  });
+
   it("refuses a bundle whose certificate matches no pending key and changes nothing", async () => {
     setUp("ec");
     await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });

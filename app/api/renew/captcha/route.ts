@@ -1,0 +1,9 @@
+import { createCaptcha } from "@/lib/captcha";
+import { json, route } from "@/lib/http/route";
+import { holderCertificateId } from "../_holder";
+
+/** A new captcha image (SVG markup in JSON, with its id); the answer stays on the server. */
+export const GET = route({ session: "holder", requireSession: true }, async ({ db, session, clock }) => {
+  const captcha = await createCaptcha(db, clock, holderCertificateId(session));
+  return json({ id: captcha.id, svg: captcha.svg }, 200);
+});

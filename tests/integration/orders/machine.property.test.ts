@@ -1,0 +1,130 @@
+import "@/tests/helpers/env";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import fc from "fast-check";
+import { createTestDb } from "@/tests/helpers/db";
+import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/tests/helpers/orders";
+import type { Db, OpenDb } from "@/lib/db";
+import { fixedClock } from "@/lib/clock";
+import { DomainError } from "@/lib/errors";
+import { verifyAuditChain } from "@/lib/audit";
+import type { OrderState } from "@/lib/generated/prisma/client";
+import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
+import { createDraftOrder, submitOrder } from "@/lib/orders/create";
+import { ORDER_STATES, RELEASES_CERTIFICATE, TRANSITIONS, canTransition, transitionOrder, withOrderTx } from "@/lib/orders/machine";
+
+let open: OpenDb;
+let db: Db;
+const clock = fixedClock("2026-11-30T02:00:00Z");
+
+beforeAll(async () => {
+  open = await createTestDb();
+  db = open.prisma;
+  await ensureDefaultFeeTiers(db, clock);
+});
+afterAll(async () => {
+  await open?.close();
+});
+
+type Cmd = { kind: "create"; cert: number } | { kind: "move"; order: number; to: OrderState };
+
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("create" as const), cert: fc.nat(1) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("move" as const), order: fc.nat(7), to: fc.constantFrom(...ORDER_STATES) }) },
+);
+
+interface Model {
+  id: string;
+  cert: number;
+  state: OrderState;
+  priceFen: number;
+  open: boolean;
+}
+
+async function move(orderId: string, to: OrderState): Promise<string> {
+  // entering `issued` names a new certificate, as the issuance service does
+  const extra = to === "issued" ? { issuedCertificateId: (await insertCertificate(db)).id } : to === "paid" ? { paidFen: 10000, paidAt: clock.now() } : {};
+  try {
+    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra }));
+    return "ok";
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+}
+
+test("random transition sequences: no illegal state stored, one open order per certificate, audit chain intact", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 30 }), async (cmds) => {
+      // a self-paying and a unified-payment certificate per run
+      const certs = [await insertCertificate(db), await insertCertificate(db, { certType: "personal", payerClass: "unified" })];
+      const orders: Model[] = [];
+      for (const c of cmds) {
+        if (c.kind === "create") {
+          const got = await createDraftOrder(db, { certificate: certs[c.cert]!, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+          const existing = orders.find((o) => o.cert === c.cert && o.open);
+          if (existing) expect(got.id).toBe(existing.id);
+          else orders.push({ id: got.id, cert: c.cert, state: "draft", priceFen: got.priceFen, open: true });
+          continue;
+        }
+        const o = orders[c.order % Math.max(orders.length, 1)];
+        if (!o) continue;
+        const legal = canTransition(o, c.to);
+        expect(await move(o.id, c.to)).toBe(legal ? "ok" : "ORDER_ILLEGAL_TRANSITION");
+        if (legal) {
+          o.state = c.to;
+          if (RELEASES_CERTIFICATE.has(c.to)) o.open = false;
+        }
+      }
+      const stored = await db.renewalOrder.findMany({ where: { certificateId: { in: certs.map((c) => c.id) } } });
+      expect(stored).toHaveLength(orders.length);
+      for (const o of orders) {
+        const row = stored.find((s) => s.id === o.id)!;
+        expect(row.state).toBe(o.state);
+        expect(row.openCertificateId).toBe(o.open ? certs[o.cert]!.id : null);
+      }
+      for (const c of certs) expect(stored.filter((s) => s.openCertificateId === c.id).length).toBeLessThanOrEqual(1);
+      // every recorded state change is an edge of the machine
+      const events = await db.auditEvent.findMany({ where: { targetType: "order", targetId: { in: orders.map((o) => o.id) }, fromState: { not: null } } });
+      for (const e of events) {
+        if (e.fromState !== e.toState) expect(TRANSITIONS[e.fromState as OrderState]).toContain(e.toState);
+      }
+      expect((await verifyAuditChain(db)).ok).toBe(true);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test("two parallel transitions of one order: exactly one wins", async () => {
+  for (let i = 0; i < 5; i++) {
+    const cert = await insertCertificate(db);
+    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
+    const outcomes = await Promise.all([move(order.id, "paid"), move(order.id, "expired")]);
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== "ok")[0]).toMatch(/^(CONFLICT|ORDER_ILLEGAL_TRANSITION)$/);
+    const row = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+    expect(row.version).toBe(3);
+    expect(await db.auditEvent.count({ where: { targetId: order.id, toState: row.state } })).toBe(1);
+  }
+});
+
+test("an expected version that is no longer current is a CONFLICT and changes nothing", async () => {
+  const cert = await insertCertificate(db);
+  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const err = await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "submitted", actor: HOLDER, clock, expectVersion: 7 })).catch((e: unknown) => e);
+  expect(err).toMatchObject({ code: "CONFLICT" });
+  expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("draft");
+});
+
+test("mails follow the states: payment announced once even after a failed issuance", async () => {
+  const cert = await insertCertificate(db);
+  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
+  for (const to of ["paid", "issuing", "paid", "issuing", "issued", "installed"] as const) expect(await move(order.id, to)).toBe("ok");
+  const mails = await db.mailOutbox.findMany({ where: { orderId: order.id }, orderBy: { createdAt: "asc" } });
+  expect(mails.map((m) => m.template).sort()).toEqual(["certificate_issued", "order_submitted", "payment_received"]);
+  const issued = mails.find((m) => m.template === "certificate_issued")!;
+  const row = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id }, include: { issuedCertificate: true } });
+  expect(issued.data).toMatchObject({ orderNo: order.orderNo, serial: row.issuedCertificate!.serial });
+  expect(row.openCertificateId).toBeNull();
+});
