@@ -28,6 +28,27 @@ export function keyAlgorithmName(family: KeyFamily): string {
 }
 
 /** SPKI DER of a public key, or of the public half of a private key. */
+/** The key algorithm for display; keys this assistant cannot use (SM2, Ed25519…) are named, not refused. */
+function describeKey(key: KeyObject): string {
+  try {
+    return keyAlgorithmName(keyFamilyOf(key));
+  } catch {
+    const details = key.asymmetricKeyDetails ?? {};
+    return `${(key.asymmetricKeyType ?? "unknown").toUpperCase()}${details.namedCurve ? `-${details.namedCurve}` : ""}`;
+  }
+}
+
+/** Summaries of the certificates that parse; a damaged object on a token must not hide the others. */
+export function summarizeCertificates(objects: { id: string; der: Buffer }[]): CertificateSummary[] {
+  return objects.flatMap((o) => {
+    try {
+      return [summarizeCertificate(o.id, o.der)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 export function spkiDer(key: KeyObject): Buffer {
   const publicKey = key.type === "private" ? createPublicKey(key) : key;
   return publicKey.export({ type: "spki", format: "der" });
@@ -66,7 +87,7 @@ export function summarizeCertificate(id: string, der: Buffer): CertificateSummar
     serial: serialHex(der),
     notBefore: new Date(cert.validFrom).toISOString(),
     notAfter: new Date(cert.validTo).toISOString(),
-    keyAlgorithm: keyAlgorithmName(keyFamilyOf(cert.publicKey)),
+    keyAlgorithm: describeKey(cert.publicKey),
     der: der.toString("base64"),
   };
 }

@@ -36,7 +36,6 @@ try {
 }
 
 env.ASSISTANT_ORIGINS ||= [...new Set([config.publicOrigin, `http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`])].join(",");
-ensureBuild();
 
 const target = config.DATABASE_URL ? `PostgreSQL at ${new URL(config.DATABASE_URL).host}` : `PGlite in ${path.join(config.dataDir, "pglite")}`;
 try {
@@ -56,6 +55,8 @@ try {
   console.error(`Cannot prepare the database (${target}): ${reason}`);
   process.exit(1);
 }
+
+ensureBuild();
 
 const children: ChildProcess[] = [];
 function run(name: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {

@@ -3,7 +3,7 @@ import * as pkijs from "pkijs";
 import pkcs11js from "pkcs11js";
 import type * as P11 from "pkcs11js";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { buildCsr, bytes, ecdsaRawToDer, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, type KeyFamily } from "../x509";
+import { buildCsr, bytes, ecdsaRawToDer, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, summarizeCertificates, type KeyFamily } from "../x509";
 import type { CertificateSummary, InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
 
 /**
@@ -188,7 +188,7 @@ export class Pkcs11Backend implements TokenBackend {
     return this.run((m, p11) =>
       this.initializedSlots(m, p11).map(({ slot, info }) => {
         const serial = info.serialNumber.trim();
-        const certificates: CertificateSummary[] = this.withSession(m, p11, slot, false, (s) => this.certificates(m, p11, s).map((c) => summarizeCertificate(c.id, c.der)));
+        const certificates: CertificateSummary[] = this.withSession(m, p11, slot, false, (s) => summarizeCertificates(this.certificates(m, p11, s)));
         return { id: `${this.name}:${serial}`, backend: this.name, label: info.label.trim(), serial, pin: pinStatusOf(info.flags, m), certificates };
       }),
     );

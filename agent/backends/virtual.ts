@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import { DomainError } from "@/lib/errors";
-import { buildCsr, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, type KeyFamily } from "../x509";
+import { buildCsr, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, summarizeCertificates, type KeyFamily } from "../x509";
 import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
 import {
   openPrivateKey,
@@ -94,7 +94,7 @@ export class VirtualBackend implements TokenBackend {
         label: file.label,
         serial: file.serial,
         pin: pinStatusOf(file),
-        certificates: file.certificates.map((c) => summarizeCertificate(c.id, Buffer.from(c.der, "base64"))),
+        certificates: summarizeCertificates(file.certificates.map((c) => ({ id: c.id, der: Buffer.from(c.der, "base64") }))),
       };
     });
   }

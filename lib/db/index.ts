@@ -28,3 +28,8 @@ export async function closeDb(): Promise<void> {
   holder.__certrenewDb = undefined;
   if (open) await (await open).close();
 }
+
+/** Makes `getDb()` return this database (tests run route handlers against their own fresh database). */
+export function setProcessDb(open: OpenDb): void {
+  holder.__certrenewDb = Promise.resolve(open);
+}

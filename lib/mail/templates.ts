@@ -224,12 +224,12 @@ function layout(l: Layout): string {
 <body style="margin:0;padding:0;background:#f3f5f7;${font}">
 <table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="background:#f3f5f7"><tr><td align="center" style="padding:24px 12px">
 <table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="max-width:560px;background:#ffffff;border:1px solid #dde3ea;border-radius:8px">
-<tr><td style="padding:18px 28px;background:#0b5cad;color:#ffffff;font-size:15px;font-weight:600;border-radius:8px 8px 0 0">${e(l.signature)}</td></tr>
+<tr><td style="padding:18px 28px;background:#0b4f8a;color:#ffffff;font-size:15px;font-weight:600;border-radius:8px 8px 0 0">${e(l.signature)}</td></tr>
 <tr><td style="padding:24px 28px;color:#1f2933;font-size:14px;line-height:1.7">
 <p style="margin:0 0 12px">${e(l.greeting)}</p>
 <p style="margin:0 0 16px">${l.introHtml}</p>
 <table role="presentation" cellspacing="0" cellpadding="0" style="font-size:14px;margin:0 0 20px">${rows}</table>
-<p style="margin:0 0 8px"><a href="${e(l.action.url)}" style="display:inline-block;padding:10px 20px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${e(l.action.label)}</a></p>
+<p style="margin:0 0 8px"><a href="${e(l.action.url)}" style="display:inline-block;padding:10px 20px;background:#0b4f8a;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${e(l.action.label)}</a></p>
 <p style="margin:0;color:#7b8794;font-size:12px;word-break:break-all">${e(l.action.url)}</p>
 </td></tr>
 <tr><td style="padding:16px 28px;border-top:1px solid #eef1f4;color:#7b8794;font-size:12px;line-height:1.6">${e(l.footer)}${unsubscribe}</td></tr>

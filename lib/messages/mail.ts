@@ -96,7 +96,6 @@ export const mail = {
       confirm: "确定不再接收证书 {serial} 的到期提醒邮件吗？",
       button: "确认退订",
       done: "已退订。此证书将不再收到到期提醒邮件，订单相关邮件不受影响。",
-      invalid: "退订链接无效或已损坏，请使用邮件中的完整链接。",
     },
   },
   en: {
@@ -192,7 +191,6 @@ export const mail = {
       confirm: "Stop expiry reminder mails for certificate {serial}?",
       button: "Stop reminders",
       done: "Done. This certificate will receive no more expiry reminders; mails about orders are not affected.",
-      invalid: "This unsubscribe link is invalid or damaged. Please use the complete link from the mail.",
     },
   },
 };

@@ -13,6 +13,7 @@ import { checkEligibility, renewalPreview } from "./eligibility";
 import type { HandlerInfo } from "./handler";
 import { maskIdNumber, maskMobile } from "./mask";
 import { verifyProof } from "./pop";
+import { saveInvoice } from "../payments/invoice";
 import { confirmInstalled } from "./issue-order";
 
 /**
@@ -258,4 +259,30 @@ export async function orderStatus(db: Db, args: { certificateId: string; invoice
 /** The open order for a step that needs one (payment, invoice, 下证), owned by the session's certificate. */
 export function requireOpenOrder(db: Db, certificateId: string, orderId?: string): Promise<RenewalOrder> {
   return openOrder(db, certificateId, orderId);
+}
+
+/** The holder's own order (open or finished), else ORDER_NOT_FOUND. */
+export async function ownOrder(db: Db, certificateId: string, orderId: string): Promise<RenewalOrder> {
+  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  if (!order || order.certificateId !== certificateId) throw new DomainError("ORDER_NOT_FOUND");
+  return order;
+}
+
+/** 开票信息 after payment (optional): stored for finance; the wizard goes on to 下证. */
+export async function saveInvoiceDetails(db: Db, args: { certificateId: string; orderId: string; details: unknown; actor: Actor; clock: Clock }): Promise<OrderView> {
+  const order = await ownOrder(db, args.certificateId, args.orderId);
+  await saveInvoice(db, { orderId: order.id, details: args.details, actor: args.actor, clock: args.clock });
+  return orderView(db, await ownOrder(db, args.certificateId, args.orderId));
+}
+
+/** 跳过: remembered in the holder's session, so resuming in this browser goes straight to 下证. */
+export async function skipInvoice(db: Db, args: { sessionId: string; certificateId: string; orderId: string }): Promise<OrderView> {
+  const order = await ownOrder(db, args.certificateId, args.orderId);
+  const session = await db.session.findUniqueOrThrow({ where: { id: args.sessionId } });
+  const skipped = (session.data as { invoiceSkipped?: unknown }).invoiceSkipped;
+  const list = Array.isArray(skipped) ? skipped.filter((v): v is string => typeof v === "string") : [];
+  if (!list.includes(order.id)) {
+    await db.session.update({ where: { id: session.id }, data: { data: { ...(session.data as object), invoiceSkipped: [...list, order.id] } } });
+  }
+  return orderView(db, order, { invoiceSkipped: true });
 }

@@ -4,7 +4,7 @@ import type { Session, StaffRole, StaffUser } from "../generated/prisma/client";
 import { appendAudit, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { clearRateLimit, hitRateLimit, type Limit } from "../ratelimit";
-import { createSession, destroySession, loadSession, type NewSession } from "../session";
+import { createSession, loadSession, type NewSession } from "../session";
 import { decryptField } from "../crypto/field";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
 import { acceptTotp } from "./totp";
@@ -147,9 +147,10 @@ export async function staffAccess(db: Tx, token: string | undefined, key: StaffR
   return roleMayUse(staff.user.role, key) ? { status: "ok", staff } : { status: "forbidden", staff };
 }
 
-export async function signOut(db: Db, token: string | undefined, actor: Actor, clock: Clock): Promise<void> {
+/** Ends one session, by its stored id (the hash of the cookie value). */
+export async function signOut(db: Db, sessionId: string, actor: Actor, clock: Clock): Promise<void> {
   await db.$transaction(async (tx) => {
-    await destroySession(tx, token);
+    await tx.session.deleteMany({ where: { id: sessionId, kind: "staff" } });
     if (actor.id) {
       await appendAudit(tx, { actorType: "staff", actorId: actor.id, action: "staff.signed_out", targetType: "staff_user", targetId: actor.id, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null }, clock);
     }

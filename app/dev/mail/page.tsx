@@ -1,12 +1,11 @@
 import Link from "next/link";
-import { cookies } from "next/headers";
 import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { getDb } from "@/lib/db";
-import { LOCALE_COOKIE } from "@/lib/http/request";
 import { getDevMail, listDevMails } from "@/lib/mail/sink";
-import { formatDateTime, getMessages, parseLocale } from "@/lib/messages";
+import { formatDateTime, getMessages } from "@/lib/messages";
+import { getLocale } from "../../_lib/i18n";
 import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";
@@ -16,14 +15,16 @@ const Query = z.object({ id: z.uuid().optional().catch(undefined) });
 /** Demo mailbox: the mails the demo-mode sink stored instead of sending. Absent unless DEMO_MODE. */
 export default async function DevMailPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   if (!getConfig().DEMO_MODE) notFound();
-  const locale = parseLocale((await cookies()).get(LOCALE_COOKIE)?.value);
+  const locale = await getLocale();
   const t = getMessages(locale).mail.devMail;
   const { id } = Query.parse(await searchParams);
   const db = await getDb();
-  const [mails, open] = await Promise.all([listDevMails(db), id ? getDevMail(db, id) : null]);
+  const mails = await listDevMails(db);
+  const shown = id ?? mails[0]?.id;
+  const open = shown ? await getDevMail(db, shown) : null;
 
   return (
-    <main className={styles.page}>
+    <div className={styles.page}>
       <header className={styles.header}>
         <h1>{t.title}</h1>
         <p>{t.intro}</p>
@@ -68,6 +69,6 @@ export default async function DevMailPage({ searchParams }: { searchParams: Prom
           </article>
         )}
       </div>
-    </main>
+    </div>
   );
 }

@@ -1,12 +1,13 @@
-import { cookies, headers } from "next/headers";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { systemClock } from "@/lib/clock";
 import { getDb } from "@/lib/db";
-import { isDomainError } from "@/lib/errors";
-import { LOCALE_COOKIE, clientIp } from "@/lib/http/request";
+import { errorMessage, isDomainError } from "@/lib/errors";
+import { clientIp } from "@/lib/http/request";
 import { getConfig } from "@/lib/config";
 import { unsubscribe, unsubscribeTarget } from "@/lib/mail/unsubscribe";
-import { getMessages, parseLocale } from "@/lib/messages";
+import { getMessages } from "@/lib/messages";
+import { getLocale } from "../../_lib/i18n";
 import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";
@@ -29,7 +30,7 @@ async function confirmUnsubscribe(token: string) {
  */
 export default async function UnsubscribePage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const locale = parseLocale((await cookies()).get(LOCALE_COOKIE)?.value);
+  const locale = await getLocale();
   const t = getMessages(locale).mail.unsubscribe;
   let target;
   try {
@@ -39,12 +40,12 @@ export default async function UnsubscribePage({ params }: { params: Promise<{ to
   }
 
   return (
-    <main className={styles.page}>
+    <div className={styles.page}>
       <section className={styles.card}>
         <h1>{t.title}</h1>
         {!target ? (
           <p className={styles.error} role="alert">
-            {t.invalid}
+            {errorMessage("MAIL_UNSUBSCRIBE_INVALID", locale)}
           </p>
         ) : target.optedOut ? (
           <p className={styles.done} role="status">
@@ -59,6 +60,6 @@ export default async function UnsubscribePage({ params }: { params: Promise<{ to
           </form>
         )}
       </section>
-    </main>
+    </div>
   );
 }

@@ -1,0 +1,188 @@
+"use client";
+
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import { AssistantError, createAssistantClient, type AssistantClient } from "@/lib/token/client";
+import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
+import { errorMessage, type ErrorCode, type Locale } from "@/lib/errors";
+import type { Messages } from "@/lib/messages";
+import { ApiError, apiPost } from "./api";
+import { localTime } from "./format";
+import styles from "../renew.module.css";
+
+type Phase = "detecting" | "missing" | "blocked" | "nokey" | "ready";
+
+interface Choice {
+  token: TokenSummary;
+  cert: CertificateSummary;
+}
+
+const UNAVAILABLE: Record<string, string> = {
+  RENEWAL_TOO_EARLY: "too_early",
+  RENEWAL_EXPIRED: "expired",
+  CERT_REVOKED: "revoked",
+  CERT_UNKNOWN: "unknown",
+  CERT_SUPERSEDED: "superseded",
+};
+
+const POLL_MS = 2000;
+
+function choicesOf(tokens: TokenSummary[]): Choice[] {
+  return tokens.flatMap((token) => token.certificates.map((cert) => ({ token, cert })));
+}
+
+const keyOf = (c: Choice) => `${c.token.id}/${c.cert.id}`;
+
+export function InsertKey({ t, locale, assistantUrl, stepPaths }: { t: Messages["wizard"]; locale: Locale; assistantUrl: string; stepPaths: Record<string, string> }) {
+  const router = useRouter();
+  const client = useRef<AssistantClient | null>(null);
+  const [phase, setPhase] = useState<Phase>("detecting");
+  const [blockedText, setBlockedText] = useState("");
+  const [choices, setChoices] = useState<Choice[]>([]);
+  const [selected, setSelected] = useState<string>("");
+  const [pin, setPin] = useState("");
+  const [pinError, setPinError] = useState("");
+  const [formError, setFormError] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const poll = useCallback(async () => {
+    client.current ??= createAssistantClient({ baseUrl: assistantUrl, locale });
+    try {
+      const found = choicesOf(await client.current.tokens());
+      setChoices(found);
+      setPhase(found.length ? "ready" : "nokey");
+      setSelected((s) => (found.some((c) => keyOf(c) === s) ? s : found[0] ? keyOf(found[0]) : ""));
+    } catch (e) {
+      if (e instanceof AssistantError && (e.code === "LNA_DENIED" || e.code === "ASSISTANT_OUTDATED")) {
+        setBlockedText(errorMessage(e.code, locale, e.details));
+        setPhase("blocked");
+      } else {
+        setPhase("missing");
+      }
+    }
+  }, [assistantUrl, locale]);
+
+  useEffect(() => {
+    void poll();
+    const timer = setInterval(() => void poll(), POLL_MS);
+    return () => clearInterval(timer);
+  }, [poll]);
+
+  const choice = choices.find((c) => keyOf(c) === selected);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setPinError("");
+    setFormError("");
+    if (!choice || !client.current) return;
+    if (!pin) {
+      setPinError(t.key.pinRequired);
+      return;
+    }
+    setBusy(true);
+    try {
+      const { challenge } = await apiPost<{ challenge: string }>("/api/renew/challenge", { serial: choice.cert.serial });
+      const signed = await client.current.sign({ tokenId: choice.token.id, certId: choice.cert.id, pin, challenge });
+      const login = await apiPost<{ step: string }>("/api/renew/login", { challenge, signature: signed.signature });
+      router.push(stepPaths[login.step] ?? "/renew/details");
+    } catch (err) {
+      setBusy(false);
+      if (err instanceof AssistantError) {
+        const text = errorMessage(err.code as ErrorCode, locale, err.details);
+        if (err.code === "PIN_INCORRECT" || err.code === "PIN_INCORRECT_UNCOUNTED" || err.code === "PIN_INVALID" || err.code === "PIN_LOCKED") {
+          setPinError(text);
+          setPin("");
+        } else setFormError(text);
+        return;
+      }
+      if (err instanceof ApiError && UNAVAILABLE[err.code]) {
+        const at = (err.details.opensAt ?? err.details.notAfter) as string | undefined;
+        const q = new URLSearchParams({ reason: UNAVAILABLE[err.code] });
+        if (at) q.set("at", at);
+        q.set("exp", choice.cert.notAfter);
+        router.push(`/renew/unavailable?${q.toString()}`);
+        return;
+      }
+      setFormError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  if (phase === "detecting") {
+    return <p className="muted" role="status">{t.key.detecting}</p>;
+  }
+  if (phase === "missing") {
+    return (
+      <div className="alert alert-warn" role="status" data-testid="assistant-missing">
+        <h3>{t.key.assistantMissing}</h3>
+        <p>{t.key.assistantMissingHelp}</p>
+        <ol className={styles.install}>
+          {t.key.installSteps.map((s) => (
+            <li key={s}>{s}</li>
+          ))}
+        </ol>
+        <a className="btn btn-primary" href="/downloads">{t.key.download}</a>
+      </div>
+    );
+  }
+  if (phase === "blocked") {
+    return <div className="alert alert-err" role="alert">{blockedText}</div>;
+  }
+  if (phase === "nokey") {
+    return (
+      <div className="alert alert-info" role="status" data-testid="no-key">
+        <p className={styles.waiting}><span className={styles.spinner} aria-hidden="true" /> {t.key.waitingForKey}</p>
+        <p className="small">{t.key.noKeyHelp}</p>
+      </div>
+    );
+  }
+  return (
+    <form onSubmit={submit} noValidate className={styles.keyForm}>
+      {choices.length > 1 ? (
+        <fieldset className={styles.choices}>
+          <legend>{t.key.chooseCert}</legend>
+          {choices.map((c) => (
+            <label key={keyOf(c)} className={styles.choice}>
+              <input type="radio" name="cert" value={keyOf(c)} checked={selected === keyOf(c)} onChange={() => setSelected(keyOf(c))} />
+              <span>
+                <strong>{c.cert.subjectCN}</strong>
+                <span className="small muted"> · {t.key.validUntil} {localTime(c.cert.notAfter, locale)}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      {choice ? (
+        <dl className="kv" data-testid="cert-name">
+          <dt>{t.key.certName}</dt>
+          <dd><strong>{choice.cert.subjectCN}</strong></dd>
+          <dt>{t.key.validUntil}</dt>
+          <dd>{localTime(choice.cert.notAfter, locale)}</dd>
+          <dt>{t.key.keyLabel}</dt>
+          <dd>{choice.token.label}</dd>
+        </dl>
+      ) : null}
+      <div className={`field ${styles.pinField}${pinError ? " has-error" : ""}`}>
+        <label htmlFor="pin">{t.key.pin}</label>
+        <input
+          id="pin"
+          name="pin"
+          type="password"
+          autoComplete="off"
+          inputMode="text"
+          maxLength={8}
+          value={pin}
+          onChange={(e) => setPin(e.target.value)}
+          aria-describedby="pin-hint pin-error"
+          aria-invalid={pinError ? true : undefined}
+        />
+        <span id="pin-hint" className="field-hint">{t.key.pinHint}</span>
+        <span id="pin-error" className="field-error" role={pinError ? "alert" : undefined}>{pinError}</span>
+      </div>
+      {formError ? <div className="alert alert-err" role="alert">{formError}</div> : null}
+      {pinError && choice?.token.pin.locked ? <p><a href="/unlock">{t.key.unlockLink}</a></p> : null}
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? t.key.working : t.key.submit}</button>
+      </div>
+    </form>
+  );
+}

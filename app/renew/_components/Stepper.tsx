@@ -1,0 +1,20 @@
+import type { Messages } from "@/lib/messages";
+
+const ORDER = ["key", "details", "review", "pay", "issue"] as const;
+export type StepKey = (typeof ORDER)[number];
+
+/** The five steps of the seed guide; unified-payment holders see 支付 as 无需支付. */
+export function Stepper({ t, current, free }: { t: Messages["wizard"]; current: StepKey; free?: boolean }) {
+  const at = ORDER.indexOf(current);
+  return (
+    <nav aria-label={t.title}>
+      <ol className="steps">
+        {ORDER.map((key, i) => (
+          <li key={key} className={i < at ? "done" : i === at ? "current" : undefined} aria-current={i === at ? "step" : undefined}>
+            <span className="step-no">{i + 1}</span> {key === "pay" && free ? t.noPayStep : t.steps[key]}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}

@@ -1,0 +1,41 @@
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
+import { getDb } from "@/lib/db";
+import { systemClock } from "@/lib/clock";
+import { COOKIE, loadSession } from "@/lib/session";
+import { renewalSummary, type RenewalSummary, type WizardStep } from "@/lib/renewal/flow";
+import type { Session } from "@/lib/generated/prisma/client";
+
+export const STEP_PATH: Record<WizardStep, string> = {
+  handler: "/renew/details",
+  review: "/renew/review",
+  pay: "/renew/pay",
+  invoice: "/renew/invoice",
+  issue: "/renew/issue",
+  done: "/renew/done",
+  refund: "/renew/refund",
+};
+
+export interface Holder {
+  session: Session;
+  summary: RenewalSummary;
+}
+
+function skipped(session: Session): boolean {
+  const list = (session.data as { invoiceSkipped?: unknown }).invoiceSkipped;
+  return Array.isArray(list) && list.length > 0;
+}
+
+/**
+ * The signed-in holder and where their renewal stands; back to the insert-key step without a session.
+ * A page that does not match the order's step sends the holder to the right one (resume after leaving).
+ */
+export async function requireHolder(allowed: readonly WizardStep[]): Promise<Holder> {
+  const db = await getDb();
+  const token = (await cookies()).get(COOKIE.holder)?.value;
+  const session = await loadSession(db, "holder", token, systemClock);
+  if (!session?.certificateId) redirect("/renew?expired=1");
+  const summary = await renewalSummary(db, { certificateId: session.certificateId, clock: systemClock, invoiceSkipped: skipped(session) });
+  if (!allowed.includes(summary.step)) redirect(STEP_PATH[summary.step]);
+  return { session, summary };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, parseConfig } from "./index";
+
+const base = {
+  SESSION_SECRET: "s".repeat(40),
+  FIELD_ENCRYPTION_KEY: "ab".repeat(32),
+  SO_PIN_MASTER_SECRET: "m".repeat(40),
+};
+
+function message(env: Record<string, string | undefined>): string {
+  try {
+    parseConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  test("a complete demo environment parses with defaults", () => {
+    const c = parseConfig({ ...base, DEMO_MODE: "1" });
+    expect(c.PORT).toBe(3000);
+    expect(c.publicOrigin).toBe("http://localhost:3000");
+    expect(c.secureCookies).toBe(false);
+  });
+
+  test.each([
+    ["SESSION_SECRET", { ...base, SESSION_SECRET: undefined }, "SESSION_SECRET is missing"],
+    ["SESSION_SECRET", { ...base, SESSION_SECRET: "short" }, "SESSION_SECRET is invalid: expected at least 32 characters"],
+    ["FIELD_ENCRYPTION_KEY", { ...base, FIELD_ENCRYPTION_KEY: "xyz" }, "FIELD_ENCRYPTION_KEY is invalid: expected 64 hex characters"],
+    ["PORT", { ...base, PORT: "70000" }, "PORT is invalid"],
+    ["DATABASE_URL", { ...base, DATABASE_URL: "mysql://x" }, "DATABASE_URL is invalid: expected a PostgreSQL URL"],
+    ["PUBLIC_ORIGIN", { ...base, PUBLIC_ORIGIN: "not a url" }, "PUBLIC_ORIGIN is invalid"],
+  ])("a bad %s stops start-up with one line naming it", (_name, env, expected) => {
+    const m = message(env);
+    expect(m).toContain(expected);
+    expect(m).not.toContain("\n");
+  });
+
+  test("an empty variable counts as not set", () => {
+    expect(parseConfig({ ...base, DATABASE_URL: "", DEMO_MODE: "1" }).DATABASE_URL).toBeUndefined();
+  });
+
+  test("production without demo mode requires the CA passphrase, Alipay keys and SMTP", () => {
+    expect(message({ ...base, NODE_ENV: "production" })).toContain("CA_KEY_PASSPHRASE is missing");
+    expect(message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20) })).toContain("ALIPAY_APP_ID is missing");
+    expect(message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20), ALIPAY_SANDBOX: "1" })).toContain("SMTP_HOST is missing");
+  });
+
+  test("an https public origin makes cookies Secure", () => {
+    expect(parseConfig({ ...base, PUBLIC_ORIGIN: "https://renew.example.cn/" }).secureCookies).toBe(true);
+  });
+});

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import type { Db, Tx } from "../db";
+import type { Clock } from "../clock";
+import type { Prisma } from "../generated/prisma/client";
+import { appendAudit, actorFields, type Actor } from "../audit";
+import { DomainError } from "../errors";
+import { DEFAULT_WINDOW_DAYS } from "../renewal/eligibility";
+import { DEFAULT_PAYMENT_WINDOW_MINUTES } from "../orders/create";
+import { DEFAULT_STUCK_MINUTES } from "../orders/recovery";
+import { DEFAULT_REMINDER_DAYS, REMINDER_DAYS_KEY, ReminderDays } from "../mail/reminders";
+
+/**
+ * The policy settings an admin may change, each with its range and the default its reader falls back to.
+ * The readers live with their domains (renewal/eligibility, orders/create, mail/reminders, orders/recovery);
+ * this module only writes, validated and audited with the old and new value.
+ */
+export const SETTINGS = {
+  "renewal.windowDays": { schema: z.coerce.number().int().min(1).max(90), fallback: DEFAULT_WINDOW_DAYS },
+  "payment.windowMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_PAYMENT_WINDOW_MINUTES },
+  [REMINDER_DAYS_KEY]: { schema: ReminderDays, fallback: [...DEFAULT_REMINDER_DAYS] },
+  "orders.stuckMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_STUCK_MINUTES },
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+export async function listSettings(db: Tx) {
+  const rows = await db.setting.findMany({ where: { key: { in: SETTING_KEYS } } });
+  return SETTING_KEYS.map((key) => {
+    const row = rows.find((r) => r.key === key);
+    return { key, value: row?.value ?? SETTINGS[key].fallback, isDefault: !row, updatedAt: row?.updatedAt ?? null, updatedBy: row?.updatedBy ?? null };
+  });
+}
+
+export async function updateSetting(db: Db, key: SettingKey, raw: unknown, actor: Actor, clock: Clock) {
+  const parsed = SETTINGS[key].schema.safeParse(raw);
+  if (!parsed.success) throw new DomainError("STAFF_SETTING_INVALID", { key });
+  const value = parsed.data as Prisma.InputJsonValue;
+  return db.$transaction(async (tx) => {
+    const before = await tx.setting.findUnique({ where: { key } });
+    const row = await tx.setting.upsert({
+      where: { key },
+      create: { key, value, updatedBy: actor.id ?? null, updatedAt: clock.now() },
+      update: { value, updatedBy: actor.id ?? null, updatedAt: clock.now() },
+    });
+    await appendAudit(tx, { ...actorFields(actor), action: "setting.updated", targetType: "setting", targetId: key, data: { from: before?.value ?? null, to: value } }, clock);
+    return row;
+  });
+}
