@@ -1,10 +1,10 @@
-import { X509Certificate, verify } from "node:crypto";
+import { X509Certificate, generateKeyPairSync, verify } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isDomainError } from "@/lib/errors";
-import { issueFor, issueFromCsr, newKey, opensslVerifiesCsr, pkcs7Bundle, testCa, type TestCa, type TestKeyType } from "../test-support";
+import { issueFor, issueFromCsr, newKey, opensslVerifiesCsr, pkcs7Bundle, selfSigned, testCa, type TestCa, type TestKeyType } from "../test-support";
 import { VirtualBackend } from "./virtual";
 import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "./virtual-store";
 
@@ -150,6 +150,18 @@ describe("virtual token renewal", () => {
     expect((await codeOf(backend.install(SERIAL, { pin: "999999", certificates: [newCert] }))).code).toBe("PIN_INCORRECT");
     const [token] = await backend.listTokens();
     expect(token.certificates.map((c) => c.id)).toEqual([OLD_ID]);
+  });
+});
+
+describe("virtual token listing", () => {
+  it("lists certificates of keys it cannot use by name, and skips damaged objects instead of hiding the key", async () => {
+    setUp("ec");
+    const file = JSON.parse(fs.readFileSync(path.join(dir, `${SERIAL}.json`), "utf8")) as { certificates: { id: string; der: string }[] };
+    const ed = generateKeyPairSync("ed25519").privateKey;
+    file.certificates.push({ id: "ee", der: selfSigned(ed, "/CN=ed25519 holder").toString("base64") }, { id: "bad", der: "AAAA" });
+    fs.writeFileSync(path.join(dir, `${SERIAL}.json`), JSON.stringify(file));
+    const [token] = await backend.listTokens();
+    expect(token.certificates.map((c) => [c.id, c.keyAlgorithm])).toEqual([[OLD_ID, "EC-P256"], ["ee", "ED25519"]]);
   });
 });
 

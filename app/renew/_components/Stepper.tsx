@@ -1,4 +1,5 @@
 import type { Messages } from "@/lib/messages";
+import styles from "../renew.module.css";
 
 const ORDER = ["key", "details", "review", "pay", "issue"] as const;
 export type StepKey = (typeof ORDER)[number];
@@ -11,7 +12,7 @@ export function Stepper({ t, current, free }: { t: Messages["wizard"]; current: 
       <ol className="steps">
         {ORDER.map((key, i) => (
           <li key={key} className={i < at ? "done" : i === at ? "current" : undefined} aria-current={i === at ? "step" : undefined}>
-            <span className="step-no">{i + 1}</span> {key === "pay" && free ? t.noPayStep : t.steps[key]}
+            <span className={styles.stepNo}>{i + 1}</span> {key === "pay" && free ? t.noPayStep : t.steps[key]}
           </li>
         ))}
       </ol>

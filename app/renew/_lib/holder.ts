@@ -5,16 +5,7 @@ import { systemClock } from "@/lib/clock";
 import { COOKIE, loadSession } from "@/lib/session";
 import { renewalSummary, type RenewalSummary, type WizardStep } from "@/lib/renewal/flow";
 import type { Session } from "@/lib/generated/prisma/client";
-
-export const STEP_PATH: Record<WizardStep, string> = {
-  handler: "/renew/details",
-  review: "/renew/review",
-  pay: "/renew/pay",
-  invoice: "/renew/invoice",
-  issue: "/renew/issue",
-  done: "/renew/done",
-  refund: "/renew/refund",
-};
+import { STEP_PATH } from "./steps";
 
 export interface Holder {
   session: Session;

@@ -17,10 +17,16 @@ export async function settleByQuery(db: Db, orderId: string, clock: Clock): Prom
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
+  // no QR code shown yet: Alipay cannot know this order, and the page may poll often
+  if (!(await qrShown(db, order.id))) return { state: order.state, paid: false };
   const r = await alipayExec("alipay.trade.query", { out_trade_no: order.orderNo });
   if (isPaidStatus(r)) await settleFromQuery(db, order, r, "query", clock);
   const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
   return { state: after.state, paid: after.paidAt !== null };
+}
+
+function qrShown(db: Db, orderId: string): Promise<boolean> {
+  return db.paymentEvent.count({ where: { orderId, kind: "precreate", outcome: "applied" } }).then((n) => n > 0);
 }
 
 async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<void> {
@@ -42,9 +48,8 @@ export async function sweepPayments(db: Db, clock: Clock, limit = 200): Promise<
   let expired = 0;
   for (const order of orders) {
     try {
-      const shown = await db.paymentEvent.count({ where: { orderId: order.id, kind: "precreate", outcome: "applied" } });
       const pastDeadline = order.paymentDeadline !== null && order.paymentDeadline <= clock.now();
-      if (shown > 0) {
+      if (await qrShown(db, order.id)) {
         const { state } = await settleByQuery(db, order.id, clock);
         if (state !== "awaiting_payment" || !pastDeadline) continue;
         if ((await closeTradeBeforeCancel(db, order, clock)) === "paid") continue;

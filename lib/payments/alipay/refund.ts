@@ -90,12 +90,16 @@ export async function executeRefund(db: Db, refundId: string, clock: Clock, acto
       clock,
     );
     if (!ok) {
-      return tx.refund.update({
-        where: { id: refund.id },
+      await tx.refund.updateMany({
+        where: { id: refund.id, state: "pending" },
         data: { state: transient ? "pending" : "failed", lastError: `${String(r.sub_code ?? r.code)} ${String(r.sub_msg ?? r.msg)}`.slice(0, 300) },
       });
+      return tx.refund.findUniqueOrThrow({ where: { id: refund.id } });
     }
-    const done = await tx.refund.update({ where: { id: refund.id }, data: { state: "succeeded", completedAt: clock.now(), lastError: null } });
+    // a concurrent run of the same refund (sweep and request) may have recorded it first
+    const won = await tx.refund.updateMany({ where: { id: refund.id, state: "pending" }, data: { state: "succeeded", completedAt: clock.now(), lastError: null } });
+    const done = await tx.refund.findUniqueOrThrow({ where: { id: refund.id } });
+    if (won.count === 0) return done;
     const open = await tx.refund.count({ where: { orderId: order.id, state: "pending" } });
     if (open === 0 && current.state === "refund_pending") {
       await transitionOrder(tx, {

@@ -1,7 +1,9 @@
 import "@/tests/helpers/env";
+import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/tests/helpers/orders";
+import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 import type { Db, OpenDb } from "@/lib/db";
 import { MINUTE, fixedClock, type Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
@@ -12,6 +14,8 @@ import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/orders/create";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/orders/recovery";
+import { createCsr } from "@/lib/pki/csr-build";
+import { resumeIssuance } from "@/lib/renewal/issue-order";
 
 let open: OpenDb;
 let db: Db;
@@ -120,10 +124,6 @@ test("the stuck time comes from Setting orders.stuckMinutes", async () => {
 });
 
 test("with the real issuer: a paid order stuck in issuing with its CSR ends with a certificate", async () => {
-  const { createTestCa, insertHolderCertificate } = await import("@/tests/helpers/pki");
-  const { createCsr } = await import("@/lib/pki/csr-build");
-  const { generateKeyPairSync } = await import("node:crypto");
-  const { resumeIssuance } = await import("@/lib/renewal/issue-order");
   const { ca } = await createTestCa();
   const clock = fixedClock(start);
   const { row: cert } = await insertHolderCertificate(db, ca, { notBefore: new Date("2025-12-10T02:00:00Z"), notAfter: new Date("2026-12-10T02:00:00Z") });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { useTestEnv } from "@/tests/helpers/env";
 import { createTestDb } from "@/tests/helpers/db";
 import { getConfig } from "@/lib/config";
@@ -80,6 +81,7 @@ export async function startHarness() {
   const env: SandboxEnv = await sandboxEnv({ db, clock, config: getConfig() });
 
   return {
+    opened,
     db,
     clock,
     env,
@@ -127,4 +129,22 @@ export async function insertOrder(db: Db, clock: { now(): Date }, over: { state?
 /** The trade number in the pay URL the emulator returned as qr_code. */
 export function tradeNoOf(qrCode: string): string {
   return qrCode.split("/").pop()!;
+}
+
+/**
+ * Registers the suite hooks: one harness per file, and after each test the retries it left scheduled are
+ * dropped, so each test counts only its own deliveries. Returns the harness once beforeAll has run.
+ */
+export function useHarness(): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  afterEach(async () => {
+    await h?.db.sandboxNotify.updateMany({ where: { state: "pending" }, data: { state: "gave_up" } });
+  });
+  return () => h!;
 }

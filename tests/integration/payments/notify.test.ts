@@ -1,5 +1,5 @@
 import "@/tests/helpers/env";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "@/lib/audit";
 import { MINUTE } from "@/lib/clock";
 import { startPayment } from "@/lib/payments/alipay/precreate";
@@ -8,18 +8,12 @@ import { settleByQuery, sweepPayments } from "@/lib/payments/alipay/query";
 import { payTrade } from "@/lib/payments/sandbox/trades";
 import { buildNotify, RETRY_SCHEDULE_MS } from "@/lib/payments/sandbox/notify";
 import { setSandboxFaults } from "@/lib/payments/sandbox/faults";
-import { insertOrder, startHarness, tradeNoOf, TIME_FACTOR, type Harness } from "./harness";
+import { insertOrder, tradeNoOf, TIME_FACTOR, type Harness, useHarness } from "./harness";
 
+const harness = useHarness();
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-// each test counts its own deliveries: retries a test left scheduled must not land in the next one
-afterEach(async () => {
-  await h.db.sandboxNotify.updateMany({ where: { state: "pending" }, data: { state: "gave_up" } });
+beforeAll(() => {
+  h = harness();
 });
 
 async function openAndPay(faults?: Parameters<typeof setSandboxFaults>[1]) {

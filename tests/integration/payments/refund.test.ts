@@ -1,6 +1,6 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AlipaySdk } from "alipay-sdk";
 import { MINUTE } from "@/lib/clock";
 import { startPayment } from "@/lib/payments/alipay/precreate";
@@ -11,17 +11,12 @@ import { alipayExec, getAlipay } from "@/lib/payments/alipay/client";
 import { payTrade, scanTrade } from "@/lib/payments/sandbox/trades";
 import { setSandboxFaults } from "@/lib/payments/sandbox/faults";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
-import { insertOrder, startHarness, tradeNoOf, type Harness } from "./harness";
+import { insertOrder, tradeNoOf, type Harness, useHarness } from "./harness";
 
+const harness = useHarness();
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await h.db.sandboxNotify.updateMany({ where: { state: "pending" }, data: { state: "gave_up" } });
+beforeAll(() => {
+  h = harness();
 });
 
 const reload = (id: string) => h.db.renewalOrder.findUniqueOrThrow({ where: { id } });

@@ -1,0 +1,33 @@
+import type { Locale } from "@/lib/errors";
+import { formatDateTime, formatFen, type Messages } from "@/lib/messages";
+import type { RenewalSummary } from "@/lib/renewal/flow";
+import { fill } from "./format";
+
+export function idTypeName(t: Messages, code: string): string {
+  return (t.renewal.idType as Record<string, string>)[code] ?? t.wizard.holderIdTypes[code] ?? code;
+}
+
+/** 用户名称, 证件类型, 证件号码 (masked), 证书类型, 有效期 (days), 价格 or 无需支付. */
+export function CertSummary({ t, locale, summary }: { t: Messages; locale: Locale; summary: RenewalSummary }) {
+  const d = t.wizard.details;
+  const c = summary.certificate;
+  return (
+    <dl className="kv" data-testid="cert-summary">
+      <dt>{d.holderName}</dt>
+      <dd>{c.holderName}</dd>
+      <dt>{d.idType}</dt>
+      <dd>{idTypeName(t, c.holderIdType)}</dd>
+      <dt>{d.idNumber}</dt>
+      <dd className="mono">{c.holderIdMasked}</dd>
+      <dt>{d.certType}</dt>
+      <dd>{t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}</dd>
+      <dt>{d.validity}</dt>
+      <dd data-testid="validity-days">
+        <strong>{fill(d.validityDays, { n: summary.validityDays })}</strong>{" "}
+        <span className="muted small">({fill(d.validityHint, { date: formatDateTime(summary.newNotAfter, locale) })})</span>
+      </dd>
+      <dt>{d.price}</dt>
+      <dd data-testid="price">{summary.priceFen === 0 ? <span className="badge badge-ok">{t.renewal.noPaymentNeeded}</span> : <strong>{fill(d.yuan, { amount: formatFen(summary.priceFen) })}</strong>}</dd>
+    </dl>
+  );
+}

@@ -1,0 +1,133 @@
+"use client";
+
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import type { Messages } from "@/lib/messages";
+import { ApiError, apiGet, apiPost } from "./api";
+import styles from "../renew.module.css";
+
+type Field = "name" | "idType" | "idNumber" | "mobile" | "email" | "captcha";
+type Values = Record<Exclude<Field, "captcha">, string>;
+
+interface Props {
+  t: Messages["wizard"]["details"];
+  validation: Record<string, string>;
+  idTypes: { code: string; name: string }[];
+  csrf: string;
+  /** sessionStorage key: the values typed in this tab, so 返回修改 shows them again */
+  storageKey: string;
+  saved: { orderId: string; name: string; idType: string; email: string } | null;
+}
+
+const EMPTY: Values = { name: "", idType: "resident_id", idNumber: "", mobile: "", email: "" };
+
+export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }: Props) {
+  const router = useRouter();
+  const [values, setValues] = useState<Values>(EMPTY);
+  const [reenter, setReenter] = useState(false);
+  const [captcha, setCaptcha] = useState<{ id: string; svg: string } | null>(null);
+  const [answer, setAnswer] = useState("");
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [formError, setFormError] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const newCaptcha = useCallback(async () => {
+    setAnswer("");
+    try {
+      setCaptcha(await apiGet<{ id: string; svg: string }>("/api/renew/captcha"));
+    } catch (e) {
+      setFormError(e instanceof Error ? e.message : String(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    let stored: Values | null = null;
+    try {
+      stored = JSON.parse(sessionStorage.getItem(storageKey) ?? "null") as Values | null;
+    } catch {
+      stored = null;
+    }
+    if (stored) setValues({ ...EMPTY, ...stored });
+    else if (saved) {
+      setValues({ ...EMPTY, name: saved.name, idType: saved.idType, email: saved.email });
+      setReenter(true);
+    }
+    void newCaptcha();
+  }, [storageKey, saved, newCaptcha]);
+
+  const set = (k: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [k]: e.target.value }));
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!captcha) return;
+    setBusy(true);
+    setErrors({});
+    setFormError("");
+    try {
+      await apiPost("/api/renew/handler", { handler: values, captchaId: captcha.id, captchaAnswer: answer }, { csrf });
+      sessionStorage.setItem(storageKey, JSON.stringify(values));
+      router.push("/renew/review");
+    } catch (err) {
+      setBusy(false);
+      if (!(err instanceof ApiError)) {
+        setFormError(String(err));
+        return;
+      }
+      const fields = err.details.fields ?? {};
+      const next: Partial<Record<Field, string>> = {};
+      for (const [path, msg] of Object.entries(fields)) {
+        const field = (path.startsWith("handler.") ? path.slice(8) : path === "captchaAnswer" || path === "captchaId" ? "captcha" : path) as Field;
+        next[field] = validation[msg] ?? msg;
+      }
+      setErrors(next);
+      if (err.code === "CAPTCHA_INVALID" || err.code === "CAPTCHA_EXPIRED" || next.captcha) void newCaptcha();
+      if (!Object.keys(next).length) setFormError(err.message);
+    }
+  }
+
+  const field = (k: Field, label: string, input: React.ReactNode, hint?: string) => (
+    <div className={`field${errors[k] ? " has-error" : ""}`}>
+      <label htmlFor={`f-${k}`}>{label}</label>
+      {input}
+      {hint ? <span className="field-hint" id={`h-${k}`}>{hint}</span> : null}
+      <span className="field-error" id={`e-${k}`} data-field-error={k}>{errors[k] ?? ""}</span>
+    </div>
+  );
+  const aria = (k: Field) => ({ id: `f-${k}`, "aria-invalid": errors[k] ? true : undefined, "aria-describedby": `e-${k}` });
+
+  return (
+    <form onSubmit={submit} noValidate>
+      {reenter ? <div className="alert alert-info small">{t.reenter}</div> : null}
+      <div className="grid-2">
+        {field("name", t.handlerName, <input {...aria("name")} name="name" autoComplete="name" value={values.name} onChange={set("name")} maxLength={30} />)}
+        {field(
+          "idType",
+          t.handlerIdType,
+          <select {...aria("idType")} name="idType" value={values.idType} onChange={set("idType")}>
+            {idTypes.map((o) => (
+              <option key={o.code} value={o.code}>{o.name}</option>
+            ))}
+          </select>,
+        )}
+        {field("idNumber", t.handlerIdNumber, <input {...aria("idNumber")} name="idNumber" autoComplete="off" value={values.idNumber} onChange={set("idNumber")} maxLength={32} />)}
+        {field("mobile", t.mobile, <input {...aria("mobile")} name="mobile" type="tel" autoComplete="tel" inputMode="tel" value={values.mobile} onChange={set("mobile")} maxLength={20} />)}
+        {field("email", t.email, <input {...aria("email")} name="email" type="email" autoComplete="email" value={values.email} onChange={set("email")} maxLength={254} />)}
+        {field(
+          "captcha",
+          t.captcha,
+          <div className={styles.captchaRow}>
+            <input {...aria("captcha")} name="captcha" autoComplete="off" value={answer} onChange={(e) => setAnswer(e.target.value)} maxLength={8} className={styles.captchaInput} />
+            <button type="button" className={styles.captchaImage} onClick={() => void newCaptcha()} title={t.captchaHint} aria-label={`${t.captchaAlt}: ${t.captchaRefresh}`}>
+              {captcha ? <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.svg)}`} alt={t.captchaAlt} width={120} height={42} data-captcha-id={captcha.id} /> : null}
+            </button>
+          </div>,
+          t.captchaHint,
+        )}
+      </div>
+      {formError ? <div className="alert alert-err" role="alert">{formError}</div> : null}
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={busy || !captcha}>{busy ? t.saving : t.next}</button>
+      </div>
+    </form>
+  );
+}

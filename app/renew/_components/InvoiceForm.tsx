@@ -1,0 +1,64 @@
+"use client";
+
+import { useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import type { Messages } from "@/lib/messages";
+import { ApiError, apiPost } from "./api";
+
+type Field = "type" | "title" | "taxpayerId" | "email";
+
+export function InvoiceForm({ t, validation, orderId, csrf, next }: { t: Messages["wizard"]["invoice"]; validation: Record<string, string>; orderId: string; csrf: string; next: string }) {
+  const router = useRouter();
+  const [v, setV] = useState<Record<Field, string>>({ type: "personal", title: "", taxpayerId: "", email: "" });
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  async function send(body: unknown) {
+    setBusy(true);
+    setErrors({});
+    setError("");
+    try {
+      await apiPost("/api/renew/invoice", body, { csrf });
+      router.push(next);
+    } catch (e) {
+      setBusy(false);
+      const fields = e instanceof ApiError ? (e.details.fields ?? {}) : {};
+      const mapped: Partial<Record<Field, string>> = {};
+      for (const [k, msg] of Object.entries(fields)) mapped[k.replace(/^details\./, "") as Field] = validation[msg] ?? msg;
+      setErrors(mapped);
+      if (!Object.keys(mapped).length) setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    void send({ orderId, details: { ...v, taxpayerId: v.type === "organisation" || v.taxpayerId ? v.taxpayerId : undefined } });
+  }
+
+  const input = (k: Exclude<Field, "type">, label: string, type = "text") => (
+    <div className={`field${errors[k] ? " has-error" : ""}`}>
+      <label htmlFor={`i-${k}`}>{label}</label>
+      <input id={`i-${k}`} type={type} value={v[k]} onChange={(e) => setV({ ...v, [k]: e.target.value })} aria-invalid={errors[k] ? true : undefined} aria-describedby={`ie-${k}`} />
+      <span className="field-error" id={`ie-${k}`}>{errors[k] ?? ""}</span>
+    </div>
+  );
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <fieldset className="field">
+        <legend>{t.type}</legend>
+        <label><input type="radio" name="type" checked={v.type === "personal"} onChange={() => setV({ ...v, type: "personal" })} /> {t.personal}</label>{" "}
+        <label><input type="radio" name="type" checked={v.type === "organisation"} onChange={() => setV({ ...v, type: "organisation" })} /> {t.organisation}</label>
+      </fieldset>
+      {input("title", t.title)}
+      {v.type === "organisation" ? input("taxpayerId", t.taxpayerId) : null}
+      {input("email", t.email, "email")}
+      {error ? <div className="alert alert-err" role="alert">{error}</div> : null}
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={busy}>{t.save}</button>
+        <button type="button" className="btn" disabled={busy} onClick={() => void send({ orderId, skip: true })}>{t.skip}</button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,116 @@
+"use client";
+
+import { useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import { AssistantError, createAssistantClient } from "@/lib/token/client";
+import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
+import { errorMessage, type ErrorCode, type Locale } from "@/lib/errors";
+import type { Messages } from "@/lib/messages";
+import { apiPost } from "./api";
+import styles from "../renew.module.css";
+
+type T = Messages["wizard"]["issue"];
+const STEPS = ["keygen", "request", "write", "verify"] as const;
+
+interface Props {
+  t: T;
+  locale: Locale;
+  assistantUrl: string;
+  orderId: string;
+  csrf: string;
+  oldSerial: string;
+  issuedSerial: string | null;
+  pinHint: string;
+}
+
+function find(tokens: TokenSummary[], serial: string | null): { token: TokenSummary; cert: CertificateSummary } | null {
+  if (!serial) return null;
+  for (const token of tokens) for (const cert of token.certificates) if (cert.serial === serial) return { token, cert };
+  return null;
+}
+
+/**
+ * 下证 on the key: new key pair and CSR on the token → the old key signs the issue challenge → the portal issues →
+ * the assistant writes and reads back the certificate → the portal records the install. Every step can be
+ * repeated: the token reuses its pending key and the portal returns the same certificate for it.
+ */
+export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, issuedSerial, pinHint }: Props) {
+  const router = useRouter();
+  const [pin, setPin] = useState("");
+  const [step, setStep] = useState(-1);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const [attempted, setAttempted] = useState(false);
+
+  async function run(e: FormEvent) {
+    e.preventDefault();
+    setError("");
+    setBusy(true);
+    setAttempted(true);
+    try {
+      const client = createAssistantClient({ baseUrl: assistantUrl, locale });
+      const tokens = await client.requireTokens();
+      let newSerial = issuedSerial;
+      const installed = find(tokens, issuedSerial);
+      const old = find(tokens, oldSerial);
+      if (!old && !installed) throw new Error(t.noKey);
+      if (old) {
+        const { token, cert } = old;
+        setStep(0);
+        const kg = await client.keygen({ tokenId: token.id, certId: cert.id, pin });
+        setStep(1);
+        const { challenge } = await apiPost<{ challenge: string }>("/api/renew/issue-challenge", { orderId, csr: kg.csr }, { csrf });
+        const signed = await client.sign({ tokenId: token.id, certId: cert.id, pin, challenge });
+        const issued = await apiPost<{ pkcs7: string; certificate: { serial: string } }>("/api/renew/issue", { orderId, csr: kg.csr, challenge, signature: signed.signature }, { csrf });
+        newSerial = issued.certificate.serial;
+        setStep(2);
+        await client.install({ tokenId: token.id, pin, pkcs7: issued.pkcs7 });
+      }
+      setStep(3);
+      if (!find(await client.tokens(), newSerial)) throw new AssistantError("TOKEN_OPERATION_FAILED", { reason: "read-back" });
+      await apiPost("/api/renew/installed", { orderId }, { csrf });
+      setStep(4);
+      router.push("/renew/done");
+    } catch (err) {
+      setBusy(false);
+      setError(err instanceof AssistantError ? errorMessage(err.code as ErrorCode, locale, err.details) : err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  const percent = step < 0 ? 0 : Math.round((step / STEPS.length) * 100);
+  return (
+    <form onSubmit={run} noValidate>
+      <div className="alert alert-warn" role="note">{t.warning}</div>
+      <div className="field">
+        <label htmlFor="issue-pin">{t.pin}</label>
+        <input id="issue-pin" type="password" autoComplete="off" maxLength={8} value={pin} onChange={(e) => setPin(e.target.value)} aria-describedby="issue-pin-hint" />
+        <span className="field-hint" id="issue-pin-hint">{pinHint}</span>
+      </div>
+      {step >= 0 ? (
+        <div className={styles.progressBox} data-testid="issue-progress">
+          <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} aria-label={t.heading}>
+            <span style={{ width: `${percent}%` }} />
+          </div>
+          <ol className={styles.progressSteps}>
+            {STEPS.map((s, i) => (
+              <li key={s} className={i < step ? styles.stepDone : i === step && busy ? styles.stepNow : undefined}>
+                {t.progress[s]}
+                {i < step ? <span className={styles.srOnly}> ({t.stepDone})</span> : null}
+              </li>
+            ))}
+          </ol>
+        </div>
+      ) : null}
+      {error ? (
+        <div className="alert alert-err" role="alert" data-testid="issue-error">
+          <strong>{t.failed}</strong>
+          <p>{error}</p>
+          <p className="small">{t.keptOnServer}</p>
+        </div>
+      ) : null}
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={busy || !pin}>{attempted && !busy ? t.retry : t.button}</button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,95 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+import { useRouter } from "next/navigation";
+import type { Messages } from "@/lib/messages";
+import { apiGet, apiPost } from "./api";
+import { fill } from "./format";
+import styles from "../renew.module.css";
+
+interface Started {
+  qrCode: string;
+  qrSvg: string;
+  amountFen: number;
+  orderNo: string;
+  deadline: string;
+}
+
+const POLL_MS = 2000;
+
+function clock(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function amount(fen: number): string {
+  return `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
+}
+
+export function Payment({ t, yuanLabel, orderId, csrf, sandbox, stepPaths }: { t: Messages["wizard"]["pay"]; yuanLabel: string; orderId: string; csrf: string; sandbox: boolean; stepPaths: Record<string, string> }) {
+  const router = useRouter();
+  const key = useRef(crypto.randomUUID());
+  const [started, setStarted] = useState<Started | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const [state, setState] = useState<"waiting" | "paid" | "expired">("waiting");
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    apiPost<Started>("/api/renew/payment", { orderId }, { csrf, idempotencyKey: key.current }).then(setStarted, (e: Error) => setError(e.message));
+  }, [orderId, csrf]);
+
+  useEffect(() => {
+    if (!started) return;
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    let stop = false;
+    const poll = async () => {
+      if (stop) return;
+      try {
+        const s = await apiGet<{ state: string; paid: boolean; step: string }>(`/api/renew/payment?orderId=${orderId}`);
+        if (s.paid) {
+          setState("paid");
+          router.push(stepPaths[s.step] ?? "/renew/invoice");
+          return;
+        }
+        if (s.state === "expired" || s.state === "cancelled") {
+          setState("expired");
+          return;
+        }
+      } catch {
+        // a failed poll is retried on the next tick
+      }
+      if (!stop) setTimeout(() => void poll(), POLL_MS);
+    };
+    void poll();
+    return () => {
+      stop = true;
+      clearInterval(tick);
+    };
+  }, [started, orderId, router, stepPaths]);
+
+  if (error) return <div className="alert alert-err" role="alert">{error}</div>;
+  if (!started) return <p className="muted" role="status">{t.loading}</p>;
+  const left = new Date(started.deadline).getTime() - now;
+  return (
+    <div className={styles.payBox}>
+      <div className={styles.qr}>
+        <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qrSvg)}`} alt={t.qrAlt} width={220} height={220} />
+      </div>
+      <dl className="kv">
+        <dt>{t.amount}</dt>
+        <dd className={styles.amount} data-testid="pay-amount">{fill(yuanLabel, { amount: amount(started.amountFen) })}</dd>
+        <dt>{t.orderNo}</dt>
+        <dd className="mono" data-testid="pay-order-no">{started.orderNo}</dd>
+        <dt>{t.remaining}</dt>
+        <dd className="mono" data-testid="pay-countdown">{clock(left)}</dd>
+      </dl>
+      <p role="status" aria-live="polite" className={state === "paid" ? "alert alert-ok" : state === "expired" ? "alert alert-err" : "alert alert-info"} data-testid="pay-status">
+        {state === "paid" ? t.paid : state === "expired" || left <= 0 ? t.expired : t.waiting}
+      </p>
+      {state === "expired" ? <a className="btn" href="/renew/details">{t.restart}</a> : null}
+      {sandbox && state === "waiting" ? (
+        <p className="small"><a href={started.qrCode} target="_blank" rel="noopener" data-testid="sandbox-pay-link">{t.sandbox}</a></p>
+      ) : null}
+    </div>
+  );
+}

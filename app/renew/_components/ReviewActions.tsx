@@ -1,0 +1,51 @@
+"use client";
+
+import { useRef, useState } from "react";
+import { useRouter } from "next/navigation";
+import type { Messages } from "@/lib/messages";
+import { apiPost } from "./api";
+import styles from "../renew.module.css";
+
+/** 确认提交 (idempotent: one key for the whole page, so a double click is one submission), 返回修改, 取消申请. */
+export function ReviewActions({ t, orderId, csrf, stepPaths }: { t: Messages["wizard"]["review"]; orderId: string; csrf: string; stepPaths: Record<string, string> }) {
+  const router = useRouter();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const confirmKey = useRef(crypto.randomUUID());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+
+  async function run(path: string, key: string | undefined, next: (r: { step: string }) => string) {
+    setBusy(true);
+    setError("");
+    try {
+      const r = await apiPost<{ step: string }>(path, { orderId }, { csrf, idempotencyKey: key });
+      router.push(next(r));
+    } catch (e) {
+      setBusy(false);
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  return (
+    <>
+      {error ? <div className="alert alert-err" role="alert">{error}</div> : null}
+      <div className="actions">
+        <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void run("/api/renew/confirm", confirmKey.current, (r) => stepPaths[r.step] ?? "/renew")}>
+          {busy ? t.submitting : t.confirm}
+        </button>
+        <button type="button" className="btn" disabled={busy} onClick={() => router.push("/renew/details")}>{t.edit}</button>
+        <button type="button" className="btn btn-danger" disabled={busy} onClick={() => dialog.current?.showModal()}>{t.cancel}</button>
+      </div>
+      <dialog ref={dialog} className={styles.dialog} aria-labelledby="cancel-title">
+        <h2 id="cancel-title">{t.confirmCancelTitle}</h2>
+        <p>{t.confirmCancelBody}</p>
+        <div className="actions">
+          <button type="button" className="btn btn-danger" onClick={() => { dialog.current?.close(); void run("/api/renew/cancel", undefined, () => "/renew/cancelled"); }}>
+            {t.confirmCancelYes}
+          </button>
+          <button type="button" className="btn" autoFocus onClick={() => dialog.current?.close()}>{t.confirmCancelNo}</button>
+        </div>
+      </dialog>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+import type { Metadata } from "next";
+import { getConfig } from "@/lib/config";
+import { getT } from "../_lib/i18n";
+import { Stepper } from "./_components/Stepper";
+import { InsertKey } from "./_components/InsertKey";
+import { STEP_PATH } from "./_lib/steps";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "数字证书更新" };
+
+/** Step 1: find the assistant and the key, PIN, 提交 (proof of possession + eligibility on the server). */
+export default async function RenewStart({ searchParams }: { searchParams: Promise<{ expired?: string }> }) {
+  const { t, locale } = await getT();
+  const { expired } = await searchParams;
+  const assistantUrl = `http://127.0.0.1:${getConfig().ASSISTANT_PORT}`;
+  return (
+    <div className="container narrow">
+      <Stepper t={t.wizard} current="key" />
+      <section className="card">
+        <h1>{t.wizard.title}</h1>
+        <p className="muted">{t.wizard.intro}</p>
+        {expired ? <div className="alert alert-info" role="status">{t.wizard.sessionExpired}</div> : null}
+        <h2>{t.wizard.key.heading}</h2>
+        <InsertKey t={t.wizard} locale={locale} assistantUrl={assistantUrl} stepPaths={STEP_PATH} />
+      </section>
+    </div>
+  );
+}

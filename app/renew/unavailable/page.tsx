@@ -1,0 +1,59 @@
+import Link from "next/link";
+import { getT } from "../../_lib/i18n";
+import { formatDateTime } from "@/lib/messages";
+import { fill } from "../_components/format";
+
+export const dynamic = "force-dynamic";
+
+const REASONS = ["too_early", "expired", "revoked", "unknown", "superseded"] as const;
+type Reason = (typeof REASONS)[number];
+
+function date(v: string | undefined): Date | null {
+  if (!v) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** Why this certificate cannot be renewed online, and what to do instead. Nothing was created. */
+export default async function Unavailable({ searchParams }: { searchParams: Promise<{ reason?: string; at?: string; exp?: string }> }) {
+  const { t, locale } = await getT();
+  const q = await searchParams;
+  const reason: Reason = REASONS.includes(q.reason as Reason) ? (q.reason as Reason) : "unknown";
+  const u = t.wizard.unavailable;
+  const at = date(q.at);
+  const exp = date(q.exp);
+  const inPerson = reason !== "too_early";
+  return (
+    <div className="container narrow">
+      <section className="card" data-reason={reason}>
+        <h1>{u[reason].title}</h1>
+        <p>{u[reason].body}</p>
+        {reason === "too_early" && at ? (
+          <div className="alert alert-info">
+            <p><strong>{fill(u.too_early.opensAt, { date: formatDateTime(at, locale) })}</strong></p>
+            {exp ? <p className="small">{fill(u.too_early.expiresAt, { date: formatDateTime(exp, locale) })}</p> : null}
+          </div>
+        ) : null}
+        {reason === "expired" && (at ?? exp) ? (
+          <div className="alert alert-warn"><p>{fill(u.expired.expiredAt, { date: formatDateTime((at ?? exp)!, locale) })}</p></div>
+        ) : null}
+        {inPerson ? (
+          <dl className="kv" aria-label={u.centre}>
+            <dt>{u.centre}</dt>
+            <dd>{t.common.serviceCentre}</dd>
+            <dt>{u.address}</dt>
+            <dd>{t.common.serviceCentreAddress}</dd>
+            <dt>{u.hours}</dt>
+            <dd>{t.common.openingHours}</dd>
+            <dt>{u.hotline}</dt>
+            <dd><a href={`tel:${t.common.hotlineNumber}`}>{t.common.hotlineNumber}</a></dd>
+          </dl>
+        ) : null}
+        <div className="actions">
+          <Link href="/" className="btn btn-primary">{u.back}</Link>
+          <Link href="/renew" className="btn">{u.retry}</Link>
+        </div>
+      </section>
+    </div>
+  );
+}

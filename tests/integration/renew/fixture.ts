@@ -1,0 +1,72 @@
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { DAY, fixedClock } from "@/lib/clock";
+import { getConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
+import type { CertType, PayerClass } from "@/lib/generated/prisma/client";
+import type { Ca } from "@/lib/pki/ca";
+import { createCsr } from "@/lib/pki/csr-build";
+import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { issueChallenge } from "@/lib/renewal/pop";
+import type { ChallengePurpose } from "@/lib/token/challenge";
+import { insertHolderCertificate } from "@/tests/helpers/pki";
+
+/** Shared set-up of the renewal integration tests: a clock, fee tiers, holders with their keys, signing. */
+
+export const NOW = "2026-11-25T03:00:00.000Z";
+export const holderActor = { type: "holder" as const, id: null, ip: "127.0.0.1", userAgent: "vitest" };
+
+export function newClock() {
+  return fixedClock(NOW);
+}
+
+export async function seedFeeTiers(db: Db): Promise<void> {
+  const from = new Date("2020-01-01T00:00:00Z");
+  await db.feeTier.createMany({
+    data: [
+      { certType: "organisation", payerClass: "self", fenPerYear: 10000, effectiveFrom: from },
+      { certType: "personal", payerClass: "self", fenPerYear: 5000, effectiveFrom: from },
+      { certType: "organisation", payerClass: "unified", fenPerYear: 0, effectiveFrom: from },
+      { certType: "personal", payerClass: "unified", fenPerYear: 0, effectiveFrom: from },
+    ],
+  });
+}
+
+export interface Holder {
+  row: Awaited<ReturnType<typeof insertHolderCertificate>>["row"];
+  key: KeyObject;
+  der: Buffer;
+}
+
+/** A registered holder certificate expiring `daysLeft` days after NOW. */
+export async function holder(db: Db, ca: Ca, opts: { daysLeft?: number; certType?: CertType; payerClass?: PayerClass; cn?: string } = {}): Promise<Holder> {
+  const notAfter = new Date(new Date(NOW).getTime() + (opts.daysLeft ?? 10) * DAY);
+  const notBefore = new Date(notAfter.getTime() - 365 * DAY);
+  return insertHolderCertificate(db, ca, {
+    notBefore,
+    notAfter,
+    certType: opts.certType ?? "personal",
+    payerClass: opts.payerClass ?? "unified",
+    subject: { C: "CN", ST: "SD", L: "dezhou", OU: "I370101000000001", CN: opts.cn ?? `测试证书${Math.random().toString().slice(2, 10)}` },
+  });
+}
+
+export function signText(key: KeyObject, text: string): string {
+  return cryptoSign("sha256", Buffer.from(text, "utf8"), { key, dsaEncoding: "der" }).toString("base64");
+}
+
+export async function signedChallenge(db: Db, h: { row: { serial: string }; key: KeyObject }, clock: ReturnType<typeof newClock>, purpose: ChallengePurpose = "login", csrSha256?: string) {
+  const { text } = await issueChallenge(db, { serial: h.row.serial, origin: getConfig().publicOrigin, purpose, clock, csrSha256 });
+  return { challengeText: text, signatureB64: signText(h.key, text) };
+}
+
+export function newKeyAndCsr(): { key: KeyObject; csr: Buffer } {
+  const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+  return { key, csr: createCsr(key, { C: "CN", CN: "ignored" }) };
+}
+
+/** What a settled Alipay payment does to an order (the payments module's job; here only the state). */
+export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof newClock>): Promise<void> {
+  await withOrderTx(db, (tx) =>
+    transitionOrder(tx, { orderId, to: "paid", actor: { type: "alipay", id: "test" }, clock, set: { paidAt: clock.now(), paidFen: 10000, alipayTradeNo: "2026112522001400000000000001" } }),
+  );
+}
