@@ -78,14 +78,14 @@ export async function unmaskOrderField(db: Db, args: { orderId: string; field: U
   return db.$transaction(async (tx) => {
     const order = await tx.renewalOrder.findUnique({ where: { id: args.orderId }, include: { certificate: { select: { holderIdEnc: true, email: true } } } });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
-    const values: Record<UnmaskableField, string | null> = {
-      handlerIdNumber: decryptField(order.handlerIdEnc),
-      handlerMobile: decryptField(order.handlerMobileEnc),
-      handlerEmail: order.handlerEmail,
-      holderIdNumber: decryptField(order.certificate.holderIdEnc),
-      holderEmail: order.certificate.email,
+    const reveal: Record<UnmaskableField, () => string | null> = {
+      handlerIdNumber: () => decryptField(order.handlerIdEnc),
+      handlerMobile: () => decryptField(order.handlerMobileEnc),
+      handlerEmail: () => order.handlerEmail,
+      holderIdNumber: () => decryptField(order.certificate.holderIdEnc),
+      holderEmail: () => order.certificate.email,
     };
-    const value = values[args.field];
+    const value = reveal[args.field]();
     if (value === null) throw new DomainError("STAFF_NOTHING_TO_UNMASK");
     await appendAudit(
       tx,

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import type { Tx } from "@/lib/db";
+import { afterAll, beforeAll } from "vitest";
+import { createTestDb } from "./db";
+import type { Db, OpenDb, Tx } from "@/lib/db";
+import type { Clock } from "@/lib/clock";
+import { DomainError } from "@/lib/errors";
+import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import type { Certificate, Prisma } from "@/lib/generated/prisma/client";
 import type { Actor } from "@/lib/audit";
 import type { HandlerInfo } from "@/lib/renewal/handler";
@@ -39,3 +44,27 @@ export const HANDLER: HandlerInfo = {
 
 export const HOLDER: Actor = { type: "holder", id: "holder-session", ip: "203.0.113.7", userAgent: "vitest" };
 export const SYSTEM: Actor = { type: "system", id: "test" };
+
+/** The DomainError code a promise rejects with, or "ok": for tables of outcomes. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+}
+
+/** One fresh database per test file with the default fee tiers; returns a getter valid once beforeAll ran. */
+export function useOrdersDb(clock: Clock): () => Db {
+  let open: OpenDb | undefined;
+  beforeAll(async () => {
+    open = await createTestDb();
+    await ensureDefaultFeeTiers(open.prisma, clock);
+  });
+  afterAll(async () => {
+    await open?.close();
+  });
+  return () => open!.prisma;
+}

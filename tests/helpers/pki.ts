@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -74,4 +74,16 @@ export function openssl(args: string[], input?: Buffer): string {
   const out = `${r.stdout}${r.stderr}`;
   if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed (${r.status}):\n${out}`);
   return out;
+}
+
+/** openssl without blocking the event loop: needed when it talks to a server in this process. */
+export function opensslAsync(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    p.on("error", reject);
+    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`openssl ${args.join(" ")} failed (${code}):\n${out}`))));
+  });
 }

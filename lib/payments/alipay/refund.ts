@@ -50,7 +50,7 @@ export async function startRefund(db: Db, input: StartRefundInput): Promise<Refu
     });
     const n = await tx.refund.count({ where: { orderId: order.id } });
     return tx.refund.create({
-      data: { orderId: order.id, outRequestNo: `${order.orderNo}-R${n + 1}`, amountFen, reason, requestedBy: input.actor.id ?? null, automatic: false },
+      data: { orderId: order.id, outRequestNo: `${order.orderNo}-R${n + 1}`, amountFen, reason, requestedBy: input.actor.id ?? null, automatic: false, createdAt: clock.now() },
     });
   });
   try {

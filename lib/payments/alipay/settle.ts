@@ -68,7 +68,7 @@ export async function applyPayment(db: Db, orderId: string, facts: PaymentFacts,
           data: { tradeNo: facts.tradeNo, amountFen: facts.amountFen, via: event.kind },
         });
         const refund = await tx.refund.create({
-          data: { orderId, outRequestNo: `${order.orderNo}-A`, amountFen: facts.amountFen, reason: PAID_LATE, automatic: true, requestedBy: "system" },
+          data: { orderId, outRequestNo: `${order.orderNo}-A`, amountFen: facts.amountFen, reason: PAID_LATE, automatic: true, requestedBy: "system", createdAt: clock.now() },
         });
         await record("refunding", pending, false);
         return { outcome: "refunding" as const, refundId: refund.id };

@@ -1,10 +1,9 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
-import { SYSTEM } from "@/tests/helpers/orders";
+import { codeOf } from "@/tests/helpers/orders";
 import type { OpenDb } from "@/lib/db";
 import { fixedClock, SECOND } from "@/lib/clock";
-import { DomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import { priceFor } from "@/lib/fees/price";
 import { createFeeTier, ensureDefaultFeeTiers, listFeeTiers, type FeeTierInput } from "@/lib/fees/tiers";
@@ -19,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await open?.close();
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-}
 
 describe("default tiers", () => {
   test("prices: organisation 100 CNY, personal 50 CNY, unified payment nothing", async () => {

@@ -1,40 +1,24 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createTestDb, onPostgres } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/tests/helpers/orders";
-import type { Db, OpenDb } from "@/lib/db";
+import { beforeAll, describe, expect, test } from "vitest";
+import { onPostgres } from "@/tests/helpers/db";
+import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
+import type { Db } from "@/lib/db";
 import { DAY, MINUTE, fixedClock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import { decryptField } from "@/lib/crypto/field";
-import { createFeeTier, ensureDefaultFeeTiers } from "@/lib/fees/tiers";
+import { createFeeTier } from "@/lib/fees/tiers";
 import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "@/lib/orders/create";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { ORDER_NO_PATTERN } from "@/lib/orders/number";
 
-let open: OpenDb;
-let db: Db;
 // ten days before the certificates' expiry (2026-12-10 10:00 Beijing)
 const clock = fixedClock("2026-11-30T02:00:00Z");
-
-beforeAll(async () => {
-  open = await createTestDb();
-  db = open.prisma;
-  await ensureDefaultFeeTiers(db, clock);
+const getDb = useOrdersDb(clock);
+let db: Db;
+beforeAll(() => {
+  db = getDb();
 });
-afterAll(async () => {
-  await open?.close();
-});
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
-}
 
 describe("creating the draft", () => {
   test("prices from the tier, encrypts the handler's ID and mobile, opens the certificate", async () => {

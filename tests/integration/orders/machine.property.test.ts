@@ -1,28 +1,19 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import fc from "fast-check";
-import { createTestDb } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/tests/helpers/orders";
-import type { Db, OpenDb } from "@/lib/db";
+import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
+import type { Db } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
-import { DomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
-import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/orders/create";
 import { ORDER_STATES, RELEASES_CERTIFICATE, TRANSITIONS, canTransition, transitionOrder, withOrderTx } from "@/lib/orders/machine";
 
-let open: OpenDb;
-let db: Db;
 const clock = fixedClock("2026-11-30T02:00:00Z");
-
-beforeAll(async () => {
-  open = await createTestDb();
-  db = open.prisma;
-  await ensureDefaultFeeTiers(db, clock);
-});
-afterAll(async () => {
-  await open?.close();
+const getDb = useOrdersDb(clock);
+let db: Db;
+beforeAll(() => {
+  db = getDb();
 });
 
 // "move" tries any state (mostly illegal); "step" tries one of the table's successors, so runs get deep into the machine
@@ -45,13 +36,7 @@ interface Model {
 async function move(orderId: string, to: OrderState): Promise<string> {
   // entering `issued` names a new certificate, as the issuance service does
   const extra = to === "issued" ? { issuedCertificateId: (await insertCertificate(db)).id } : to === "paid" ? { paidFen: 10000, paidAt: clock.now() } : {};
-  try {
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra }));
-    return "ok";
-  } catch (e) {
-    if (e instanceof DomainError) return e.code;
-    throw e;
-  }
+  return codeOf(withOrderTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra })));
 }
 
 test("random transition sequences: no illegal state stored, one open order per certificate, audit chain intact", async () => {

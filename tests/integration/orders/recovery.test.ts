@@ -1,33 +1,25 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { createTestDb } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/tests/helpers/orders";
+import { beforeAll, expect, test } from "vitest";
+import { HANDLER, HOLDER, SYSTEM, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
-import type { Db, OpenDb } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import { MINUTE, fixedClock, type Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
 import { allJobs } from "@/lib/jobs/all";
-import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/orders/create";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/orders/recovery";
 import { createCsr } from "@/lib/pki/csr-build";
 import { resumeIssuance } from "@/lib/renewal/issue-order";
 
-let open: OpenDb;
-let db: Db;
 const start = "2026-11-30T02:00:00Z";
-
-beforeAll(async () => {
-  open = await createTestDb();
-  db = open.prisma;
-  await ensureDefaultFeeTiers(db, fixedClock(start));
-});
-afterAll(async () => {
-  await open?.close();
+const getDb = useOrdersDb(fixedClock(start));
+let db: Db;
+beforeAll(() => {
+  db = getDb();
 });
 
 /** A self-paying order walked to `path`'s last state at `clock`'s time. */

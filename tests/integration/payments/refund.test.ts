@@ -3,6 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AlipaySdk } from "alipay-sdk";
 import { MINUTE } from "@/lib/clock";
+import { resetConfig } from "@/lib/config";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { closeTradeBeforeCancel } from "@/lib/payments/alipay/close";
 import { sweepPayments } from "@/lib/payments/alipay/query";
@@ -126,6 +127,26 @@ describe("close, late payment and refunds against the local emulator", () => {
     } finally {
       await h.db.setting.delete({ where: { key: ALLOW_PARTIAL_SETTING } });
     }
+  });
+
+  it("keeps a refund pending while Alipay is unreachable and completes it on the sweep's retry", async () => {
+    const order = await paidOrder();
+    const gateway = process.env.ALIPAY_GATEWAY!;
+    process.env.ALIPAY_GATEWAY = "http://127.0.0.1:9/gateway.do"; // discard port: nothing listens
+    resetConfig();
+    let refund;
+    try {
+      refund = await startRefund(h.db, { orderId: order.id, reason: "holder asked", actor: finance, clock: h.clock });
+    } finally {
+      process.env.ALIPAY_GATEWAY = gateway;
+      resetConfig();
+    }
+    expect(refund.state).toBe("pending");
+    expect((await reload(order.id)).state).toBe("refund_pending");
+    h.clock.advance(MINUTE);
+    await sweepPayments(h.db, h.clock);
+    expect((await h.db.refund.findUniqueOrThrow({ where: { id: refund.id } })).state).toBe("succeeded");
+    expect((await reload(order.id)).state).toBe("refunded");
   });
 
   it("refuses to refund an order that was never paid", async () => {

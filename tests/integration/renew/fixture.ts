@@ -66,7 +66,8 @@ export function newKeyAndCsr(): { key: KeyObject; csr: Buffer } {
 
 /** What a settled Alipay payment does to an order (the payments module's job; here only the state). */
 export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof newClock>): Promise<void> {
-  await withOrderTx(db, (tx) =>
-    transitionOrder(tx, { orderId, to: "paid", actor: { type: "alipay", id: "test" }, clock, set: { paidAt: clock.now(), paidFen: 10000, alipayTradeNo: "2026112522001400000000000001" } }),
-  );
+  await withOrderTx(db, async (tx) => {
+    const order = await tx.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
+    await transitionOrder(tx, { orderId, to: "paid", actor: { type: "alipay", id: "test" }, clock, set: { paidAt: clock.now(), paidFen: order.priceFen, alipayTradeNo: `2026112522${order.orderNo.slice(-18)}` } });
+  });
 }

@@ -1,0 +1,79 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getConfig } from "@/lib/config";
+import { assistantPackage } from "@/lib/content/downloads";
+import { getT } from "../_lib/i18n";
+
+export const dynamic = "force-dynamic";
+
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getT()).t.services.content.downloadsTitle };
+}
+
+function size(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/** 下载中心: the certificate assistant, the CA certificates, the CRL and the user guide. */
+export default async function DownloadsPage() {
+  const { t } = await getT();
+  const c = t.services.content;
+  const files = assistantPackage();
+  const origin = getConfig().publicOrigin;
+  return (
+    <div className="container narrow">
+      <section className="hero">
+        <h1>{c.downloadsTitle}</h1>
+        <p>{c.downloadsIntro}</p>
+      </section>
+      <section className="card" aria-labelledby="assistant-title">
+        <h2 id="assistant-title">{c.assistant}</h2>
+        <p>{c.assistantDesc}</p>
+        {files ? (
+          <ul className="list-plain" data-testid="assistant-files">
+            {files.map((f, i) => (
+              <li key={f.name}>
+                <a href={`/downloads/assistant/${encodeURIComponent(f.name)}`} download className={i === 0 ? "btn btn-primary" : undefined}>
+                  {i === 0 ? c.assistantDownload : f.name.endsWith(".md") ? c.assistantInstall : f.name}
+                </a>{" "}
+                <span className="small muted mono">
+                  {f.name} · {size(f.bytes)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <div className="alert alert-warn" role="status">{c.assistantMissing}</div>
+        )}
+      </section>
+      <section className="card" aria-labelledby="ca-title">
+        <h2 id="ca-title">{c.caCerts}</h2>
+        <ul className="list-plain">
+          <li>
+            <a href="/ca/root.cer">{c.rootCert}</a>
+          </li>
+          <li>
+            <a href="/ca/issuing.cer">{c.issuingCert}</a>
+          </li>
+          <li>
+            <a href="/crl/issuing.crl">{c.crl}</a>
+            <div className="small muted">
+              {c.crlDesc} <span className="mono">{origin}/ocsp</span>
+            </div>
+          </li>
+        </ul>
+      </section>
+      <section className="card" aria-labelledby="guide-title">
+        <h2 id="guide-title">{c.guide}</h2>
+        <ul className="list-plain">
+          <li>
+            <Link href="/guide">{c.guideLink}</Link>
+          </li>
+          <li>
+            <Link href="/faq">{c.faqTitle}</Link>
+          </li>
+        </ul>
+      </section>
+    </div>
+  );
+}

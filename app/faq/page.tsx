@@ -1,0 +1,25 @@
+import type { Metadata } from "next";
+import { servicesContent } from "@/lib/content/services";
+import { FaqList } from "@/components/services/FaqList";
+import { getT } from "../_lib/i18n";
+
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getT()).t.services.content.faqTitle };
+}
+
+/** 常见问题 with a search box. */
+export default async function FaqPage() {
+  const { locale, t } = await getT();
+  const c = t.services.content;
+  return (
+    <div className="container narrow">
+      <section className="hero">
+        <h1>{c.faqTitle}</h1>
+        <p>{t.common.hotline}</p>
+      </section>
+      <section className="card">
+        <FaqList entries={servicesContent(locale).faq} t={c} />
+      </section>
+    </div>
+  );
+}
