@@ -1,4 +1,4 @@
-/** Names of the renewal domain's codes (ID types, certificate kinds, payer classes, order states). */
+/** Names of the renewal domain's codes (ID types, certificate kinds, payer classes). */
 export const renewal = {
   "zh-CN": {
     idType: {
@@ -11,19 +11,6 @@ export const renewal = {
     certType: { personal: "个人证书", organisation: "机构证书" },
     payerClass: { self: "自付费", unified: "统一付费" },
     noPaymentNeeded: "无需支付",
-    orderState: {
-      draft: "待确认",
-      submitted: "已提交",
-      awaiting_payment: "待支付",
-      paid: "已支付",
-      issuing: "签发中",
-      issued: "待下证",
-      installed: "已完成",
-      cancelled: "已取消",
-      expired: "已过期（未支付）",
-      refund_pending: "退款中",
-      refunded: "已退款",
-    },
   },
   en: {
     idType: {
@@ -36,18 +23,5 @@ export const renewal = {
     certType: { personal: "Personal certificate", organisation: "Organisation certificate" },
     payerClass: { self: "Self-paying", unified: "Unified payment" },
     noPaymentNeeded: "No payment needed",
-    orderState: {
-      draft: "To be confirmed",
-      submitted: "Submitted",
-      awaiting_payment: "Awaiting payment",
-      paid: "Paid",
-      issuing: "Being issued",
-      issued: "Ready to download",
-      installed: "Completed",
-      cancelled: "Cancelled",
-      expired: "Expired (unpaid)",
-      refund_pending: "Refund in progress",
-      refunded: "Refunded",
-    },
   },
 };

@@ -174,7 +174,8 @@ export async function submitOrder(
 }
 
 const CANCELLABLE: ReadonlySet<OrderState> = new Set(["draft", "submitted", "awaiting_payment"]);
-const MONEY_TAKEN: ReadonlySet<OrderState> = new Set(["paid", "issuing", "issued", "installed", "refund_pending", "refunded"]);
+const PAST_PAYMENT: ReadonlySet<OrderState> = new Set(["paid", "issuing", "issued", "installed", "refund_pending", "refunded"]);
+const moneyTaken = (o: RenewalOrder) => o.priceFen > 0 && PAST_PAYMENT.has(o.state);
 
 /**
  * 取消申请. An order awaiting payment first has its Alipay trade closed, so no payment can arrive after the
@@ -185,14 +186,14 @@ export async function cancelOrder(
   args: { orderId: string; actor: Actor; clock: Clock; reason: string; certificateId?: string },
 ): Promise<RenewalOrder> {
   const order = await loadOrder(db, args.orderId, args.certificateId);
-  if (MONEY_TAKEN.has(order.state)) throw new DomainError("ORDER_ALREADY_PAID");
+  if (moneyTaken(order)) throw new DomainError("ORDER_ALREADY_PAID");
   if (!CANCELLABLE.has(order.state)) throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "cancelled" });
   if (order.state === "awaiting_payment" && (await closeTradeBeforeCancel(db, order, args.clock)) === "paid") {
     throw new DomainError("ORDER_ALREADY_PAID");
   }
   return withOrderTx(db, async (tx) => {
     const current = await loadOrder(tx, order.id);
-    if (MONEY_TAKEN.has(current.state)) throw new DomainError("ORDER_ALREADY_PAID");
+    if (moneyTaken(current)) throw new DomainError("ORDER_ALREADY_PAID");
     // the trade was closed for the state we read; anything else happened meanwhile and needs a fresh look
     if (current.state !== order.state) throw new DomainError("CONFLICT");
     return transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: args.actor, clock: args.clock, data: { reason: args.reason.slice(0, 200) } });

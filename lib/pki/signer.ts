@@ -107,6 +107,30 @@ async function loadPkcs11(): Promise<Pkcs11Module> {
   return m.default ?? m;
 }
 
+// A module may be initialised once per process: share it between signers and finalise after the last one closes.
+const modules = new Map<string, { m: Pkcs11Module; p11: Pkcs11Types.PKCS11; users: number; pins: Map<string, string> }>();
+
+async function acquireModule(modulePath: string) {
+  let entry = modules.get(modulePath);
+  if (!entry) {
+    const m = await loadPkcs11();
+    const p11 = new m.PKCS11();
+    p11.load(modulePath);
+    p11.C_Initialize();
+    entry = { m, p11, users: 0, pins: new Map<string, string>() };
+    modules.set(modulePath, entry);
+  }
+  entry.users++;
+  return entry;
+}
+
+function releaseModule(modulePath: string): void {
+  const entry = modules.get(modulePath);
+  if (!entry || --entry.users > 0) return;
+  modules.delete(modulePath);
+  entry.p11.C_Finalize();
+}
+
 /**
  * A CA key inside a PKCS#11 token (an HSM; SoftHSM2 in tests). SoftHSM2 has no CKM_ECDSA_SHA256, so EC data is
  * hashed here and signed with CKM_ECDSA, whose raw r||s output is converted to DER. Calls are synchronous inside
@@ -120,21 +144,27 @@ export class Pkcs11Signer implements Signer {
     private readonly session: Buffer,
     private readonly key: Buffer,
     private readonly mech: { mechanism: number; prehash?: "sha256" | "sha384" },
+    private readonly modulePath: string,
   ) {}
 
   private static async openSession(opts: Pkcs11Options) {
-    const m = await loadPkcs11();
-    const p11 = new m.PKCS11();
-    p11.load(opts.module);
-    p11.C_Initialize();
+    const entry = await acquireModule(opts.module);
+    const { m, p11 } = entry;
     try {
       const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === opts.tokenLabel);
       if (!slot) throw new Error(`PKCS#11 token "${opts.tokenLabel}" not found`);
       const session = p11.C_OpenSession(slot, m.CKF_SERIAL_SESSION | m.CKF_RW_SESSION);
-      p11.C_Login(session, m.CKU_USER, opts.pin);
+      try {
+        p11.C_Login(session, m.CKU_USER, opts.pin);
+        entry.pins.set(opts.tokenLabel, opts.pin);
+      } catch (e) {
+        // login state is shared by all sessions of this process: the token cannot check the PIN again, so we do
+        if (!/USER_ALREADY_LOGGED_IN/.test(String(e))) throw e;
+        if (entry.pins.get(opts.tokenLabel) !== opts.pin) throw new Error("CKR_PIN_INCORRECT");
+      }
       return { m, p11, session };
     } catch (e) {
-      p11.C_Finalize();
+      releaseModule(opts.module);
       throw e;
     }
   }
@@ -156,7 +186,7 @@ export class Pkcs11Signer implements Signer {
       const pub = Pkcs11Signer.find(m, p11, session, m.CKO_PUBLIC_KEY, opts.keyLabel);
       if (!priv || !pub) throw new Error(`PKCS#11 key "${opts.keyLabel}" not found (private and public objects are needed)`);
       const [type] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_KEY_TYPE }]);
-      const keyType = (type.value as Buffer).readUIntLE(0, (type.value as Buffer).length);
+      const keyType = (type.value as Buffer).readUInt32LE(0); // CK_ULONG, little-endian; key types fit 32 bits
       let spki: Buffer;
       if (keyType === m.CKK_EC) {
         const [params, point] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_EC_PARAMS }, { type: m.CKA_EC_POINT }]);
@@ -174,9 +204,10 @@ export class Pkcs11Signer implements Signer {
       const mech = algorithm.startsWith("P-")
         ? { mechanism: m.CKM_ECDSA, prehash: ALGORITHMS[algorithm].digest }
         : { mechanism: m.CKM_SHA256_RSA_PKCS };
-      return new Pkcs11Signer(algorithm, spki, p11, session, priv, mech);
+      return new Pkcs11Signer(algorithm, spki, p11, session, priv, mech, opts.module);
     } catch (e) {
-      p11.C_Finalize();
+      p11.C_CloseSession(session);
+      releaseModule(opts.module);
       throw e;
     }
   }
@@ -204,7 +235,8 @@ export class Pkcs11Signer implements Signer {
         );
       }
     } finally {
-      p11.C_Finalize();
+      p11.C_CloseSession(session);
+      releaseModule(opts.module);
     }
   }
 
@@ -216,7 +248,8 @@ export class Pkcs11Signer implements Signer {
   }
 
   close(): void {
-    this.p11.C_Finalize();
+    this.p11.C_CloseSession(this.session);
+    releaseModule(this.modulePath);
   }
 }
 

@@ -3,6 +3,7 @@ import { DAY, MINUTE, type Clock } from "../clock";
 import { listFailedMails } from "../mail/worker";
 import { DEFAULT_STUCK_MINUTES } from "../orders/recovery";
 import { numberSetting } from "../renewal/settings";
+import { maskEmail } from "../renewal/mask";
 
 /**
  * Figures for the admin dashboard, grouped by calendar day in Asia/Shanghai (UTC+8, no daylight saving, so a
@@ -79,7 +80,7 @@ export async function dashboard(db: Db, clock: Clock, periodDays = 30) {
     expiringTotal: expiring.reduce((n, r) => n + Number(r.value), 0),
     stuck,
     stuckMinutes,
-    failedMails,
+    failedMails: failedMails.map((m) => ({ ...m, to: maskEmail(m.to) })),
     byState: Object.fromEntries(byState.map((s) => [s.state, s._count._all])) as Record<string, number>,
   };
 }

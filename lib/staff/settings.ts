@@ -14,10 +14,15 @@ import { DEFAULT_REMINDER_DAYS, REMINDER_DAYS_KEY, ReminderDays } from "../mail/
  * The readers live with their domains (renewal/eligibility, orders/create, mail/reminders, orders/recovery);
  * this module only writes, validated and audited with the old and new value.
  */
+/** "30, 14，7" as typed in the form → [30, 14, 7] */
+function dayList(v: unknown): unknown {
+  return typeof v === "string" ? v.split(/[\s,，]+/).filter(Boolean).map(Number) : v;
+}
+
 export const SETTINGS = {
   "renewal.windowDays": { schema: z.coerce.number().int().min(1).max(90), fallback: DEFAULT_WINDOW_DAYS },
   "payment.windowMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_PAYMENT_WINDOW_MINUTES },
-  [REMINDER_DAYS_KEY]: { schema: ReminderDays, fallback: [...DEFAULT_REMINDER_DAYS] },
+  [REMINDER_DAYS_KEY]: { schema: z.preprocess(dayList, ReminderDays), fallback: [...DEFAULT_REMINDER_DAYS] },
   "orders.stuckMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_STUCK_MINUTES },
 } as const;
 

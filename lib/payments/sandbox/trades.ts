@@ -65,7 +65,7 @@ export async function precreate(env: SandboxEnv, appId: string, notifyUrl: strin
     const now = env.clock.now();
     try {
       const trade = await env.db.sandboxTrade.create({
-        data: { tradeNo: newTradeNo(now), appId, outTradeNo, totalFen, subject, notifyUrl, status: "WAIT_BUYER_PAY", timeoutAt: new Date(now.getTime() + timeout) },
+        data: { tradeNo: newTradeNo(now), appId, outTradeNo, totalFen, subject, notifyUrl, status: "WAIT_BUYER_PAY", timeoutAt: new Date(now.getTime() + timeout), createdAt: now },
       });
       return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, trade.tradeNo) };
     } catch (e) {

@@ -1,32 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
-import { blindIndex, encryptField } from "@/lib/crypto/field";
+import { encryptField } from "@/lib/crypto/field";
+import { insertCertificate as insertRegistryCertificate } from "@/tests/helpers/orders";
 
-/** A registry certificate inserted directly (the mail tests need rows, not a CA). */
+/** A registry certificate of a personal holder with an e-mail on record, expiring at `notAfter`. */
 export function insertCertificate(db: Db, over: Partial<Prisma.CertificateUncheckedCreateInput> & { notAfter: Date }) {
-  const serial = over.serial ?? randomBytes(8).toString("hex");
-  const idNumber = "370102199001011234";
-  return db.certificate.create({
-    data: {
-      serial,
-      subjectDn: `CN=测试证书${serial},L=dezhou,S=SD,C=CN`,
-      issuerDn: "CN=Test CA,C=CN",
-      holderName: "张三丰",
-      holderIdType: "居民身份证",
-      holderIdEnc: encryptField(idNumber),
-      holderIdHash: blindIndex(idNumber),
-      holderIdLast4: idNumber.slice(-4),
-      email: "holder@example.cn",
-      certType: "personal",
-      payerClass: "self",
-      keyAlgorithm: "EC-P256",
-      spkiSha256: randomBytes(32).toString("hex"),
-      notBefore: new Date(over.notAfter.getTime() - 365 * 86_400_000),
-      der: Buffer.from([0x30, 0x00]),
-      ...over,
-    },
-  });
+  return insertRegistryCertificate(db, { holderName: "张三丰", certType: "personal", email: "holder@example.cn", ...over });
 }
 
 /** An order in the given state for the certificate, with every required column filled. */

@@ -180,6 +180,14 @@ describe("review, submit and cancel", () => {
   });
 });
 
+test("a unified-payment order being issued cannot be cancelled either (and is not called paid)", async () => {
+  const cert = await insertCertificate(db, { payerClass: "unified" });
+  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
+  await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock }));
+  expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe("ORDER_ILLEGAL_TRANSITION");
+});
+
 describe("fee tier change mid-order", () => {
   test("an existing order keeps its price; new orders get the new tier", async () => {
     const k = { certType: "personal", payerClass: "self" } as const;

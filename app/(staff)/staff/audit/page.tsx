@@ -1,0 +1,111 @@
+import Link from "next/link";
+import { getT } from "@/app/_lib/i18n";
+import { getDb } from "@/lib/db";
+import { verifyAuditChain } from "@/lib/audit";
+import { formatDateTime } from "@/lib/messages";
+import { AuditFilter, listAuditEvents, staffNames } from "@/lib/staff/audit-log";
+import { requireStaff } from "../../_lib/guard";
+import { fmt, withParams } from "../../_lib/format";
+
+type Params = Record<string, string | undefined>;
+const FILTERS = ["actor", "action", "targetType", "targetId", "from", "to"] as const;
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Params> }) {
+  await requireStaff("/staff/audit");
+  const { t, locale } = await getT();
+  const a = t.staff.audit;
+  const params = await searchParams;
+  const db = await getDb();
+  const parsed = AuditFilter.safeParse(params);
+  const filter = parsed.success ? parsed.data : AuditFilter.parse({});
+  const [page, names, check] = await Promise.all([listAuditEvents(db, filter), staffNames(db), params.verify === "1" ? verifyAuditChain(db) : null]);
+  const filterParams = Object.fromEntries(FILTERS.map((k) => [k, params[k]]));
+  const labels: Record<(typeof FILTERS)[number], string> = { actor: a.actor, action: a.action, targetType: a.targetType, targetId: a.targetId, from: a.from, to: a.to };
+
+  return (
+    <>
+      <h1>{a.title}</h1>
+      <form method="get" action="/staff/audit" className="card" role="search">
+        <div className="grid-2">
+          {FILTERS.map((k) => (
+            <div className="field" key={k}>
+              <label htmlFor={k}>{labels[k]}</label>
+              <input id={k} name={k} defaultValue={params[k] ?? ""} type={k === "from" || k === "to" ? "date" : "text"} />
+            </div>
+          ))}
+        </div>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary">
+            {a.filter}
+          </button>
+          <a className="btn" href={withParams("/api/staff/audit/export", filterParams, {})} download>
+            {a.export}
+          </a>
+          <Link className="btn" href={withParams("/staff/audit", filterParams, { verify: "1" })}>
+            {a.verify}
+          </Link>
+        </div>
+      </form>
+
+      {check && (
+        <p className={`alert section ${check.ok ? "alert-ok" : "alert-err"}`} role="status" data-testid="chain-check">
+          {check.ok ? fmt(a.verifyOk, { checked: check.checked }) : fmt(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
+          {!check.ok && (
+            <>
+              {" "}
+              <Link href={withParams("/staff/audit", {}, { before: String((check.brokenAt ?? 0) + 3) })}>#{check.brokenAt}</Link>
+            </>
+          )}
+        </p>
+      )}
+
+      <section className="section">
+        {page.rows.length === 0 ? (
+          <p className="muted">{a.none}</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" data-testid="audit-rows">
+              <thead>
+                <tr>
+                  <th>{a.columns.seq}</th>
+                  <th>{a.columns.at}</th>
+                  <th>{a.columns.actor}</th>
+                  <th>{a.columns.action}</th>
+                  <th>{a.columns.target}</th>
+                  <th>{a.columns.states}</th>
+                  <th>{a.columns.ip}</th>
+                  <th>{a.columns.data}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.rows.map((e) => (
+                  <tr key={e.seq} className={check && !check.ok && check.brokenAt === e.seq ? "alert-err" : undefined}>
+                    <td className="mono">{e.seq}</td>
+                    <td className="small">{formatDateTime(e.createdAt, locale)}</td>
+                    <td className="small">
+                      {e.actorType} {e.actorId ? (names[e.actorId] ?? e.actorId) : ""}
+                    </td>
+                    <td className="mono small">{e.action}</td>
+                    <td className="small">
+                      {e.targetType === "order" && e.targetId ? <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link> : e.targetType} <span className="mono">{e.targetId}</span>
+                    </td>
+                    <td className="small">{e.fromState || e.toState ? `${e.fromState ?? ""} → ${e.toState ?? ""}` : ""}</td>
+                    <td className="small mono">{e.ip}</td>
+                    <td className="small mono">{JSON.stringify(e.data)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {page.nextBefore && (
+          <p className="actions">
+            <Link className="btn" href={withParams("/staff/audit", filterParams, { before: String(page.nextBefore) })}>
+              {a.older}
+            </Link>
+          </p>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,138 @@
+import Link from "next/link";
+import { getT } from "@/app/_lib/i18n";
+import { getDb } from "@/lib/db";
+import { formatDateTime, formatFen } from "@/lib/messages";
+import { ORDER_STATES } from "@/lib/orders/machine";
+import { OrderSearch, SORTS, searchOrders } from "@/lib/staff/search";
+import { requireStaff } from "../../_lib/guard";
+import { fmt, withParams } from "../../_lib/format";
+
+type Params = Record<string, string | undefined>;
+
+export default async function OrderSearchPage({ searchParams }: { searchParams: Promise<Params> }) {
+  await requireStaff("/staff/orders");
+  const { t, locale } = await getT();
+  const s = t.staff.search;
+  const params = await searchParams;
+  const parsed = OrderSearch.safeParse(params);
+  const result = parsed.success ? await searchOrders(await getDb(), parsed.data) : null;
+  const text = (name: keyof typeof s & string, label: string, extra: Record<string, string | number> = {}) => (
+    <div className="field">
+      <label htmlFor={name}>{label}</label>
+      <input id={name} name={name} defaultValue={params[name] ?? ""} {...extra} />
+    </div>
+  );
+
+  return (
+    <>
+      <h1>{s.title}</h1>
+      <form method="get" action="/staff/orders" className="card" role="search">
+        <div className="grid-2">
+          {text("orderNo", s.orderNo)}
+          {text("serial", s.serial)}
+          {text("holderName", s.holderName)}
+          {text("phoneLast4", s.phoneLast4, { inputMode: "numeric", maxLength: 4 })}
+          {text("idLast4", s.idLast4, { maxLength: 4 })}
+          <div className="field">
+            <label htmlFor="state">{s.state}</label>
+            <select id="state" name="state" defaultValue={params.state ?? ""}>
+              <option value="">{s.anyState}</option>
+              {ORDER_STATES.map((st) => (
+                <option key={st} value={st}>
+                  {t.staff.states[st]}
+                </option>
+              ))}
+            </select>
+          </div>
+          {text("from", s.from, { type: "date" })}
+          {text("to", s.to, { type: "date" })}
+          <div className="field">
+            <label htmlFor="sort">{s.sort}</label>
+            <select id="sort" name="sort" defaultValue={params.sort ?? "created_desc"}>
+              {SORTS.map((k) => (
+                <option key={k} value={k}>
+                  {s.sorts[k]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label>
+              <input type="checkbox" name="flagged" value="1" defaultChecked={params.flagged === "1"} /> {s.flagged}
+            </label>
+          </div>
+        </div>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary">
+            {s.submit}
+          </button>
+          <Link href="/staff/orders" className="btn">
+            {s.reset}
+          </Link>
+        </div>
+      </form>
+
+      {!parsed.success && (
+        <p className="alert alert-err section" role="alert">
+          {Object.keys(parsed.error.flatten().fieldErrors).map((k) => `${k}: ${t.validation.invalid}`).join("; ")}
+        </p>
+      )}
+      {result && (
+        <section className="section">
+          {result.rows.length === 0 ? (
+            <p className="muted">{s.none}</p>
+          ) : (
+            <div className="table-wrap">
+              <table className="table" data-testid="order-results">
+                <thead>
+                  <tr>
+                    <th>{s.columns.orderNo}</th>
+                    <th>{s.columns.state}</th>
+                    <th>{s.columns.holder}</th>
+                    <th>{s.columns.serial}</th>
+                    <th>{s.columns.handler}</th>
+                    <th>{s.columns.price}</th>
+                    <th>{s.columns.created}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {result.rows.map((r) => (
+                    <tr key={r.id}>
+                      <td>
+                        <Link href={`/staff/orders/${r.id}`} className="mono">
+                          {r.orderNo}
+                        </Link>
+                        {r.flagged && <span className="badge badge-warn"> {s.flaggedBadge}</span>}
+                      </td>
+                      <td>{t.staff.states[r.state]}</td>
+                      <td>{r.holderName}</td>
+                      <td className="mono small">{r.certSerial}</td>
+                      <td>
+                        {r.handlerName} <span className="muted small">*{r.handlerMobileLast4}</span>
+                      </td>
+                      <td>{formatFen(r.priceFen)}</td>
+                      <td className="small">{formatDateTime(r.createdAt, locale)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <nav className="actions" aria-label="pages">
+            {result.page > 1 && (
+              <Link className="btn" href={withParams("/staff/orders", params, { page: String(result.page - 1) })}>
+                {s.prev}
+              </Link>
+            )}
+            <span className="muted">{fmt(s.page, { page: result.page })}</span>
+            {result.hasNext && (
+              <Link className="btn" href={withParams("/staff/orders", params, { page: String(result.page + 1) })}>
+                {s.next}
+              </Link>
+            )}
+          </nav>
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,21 @@
+import path from "node:path";
+import { getConfig, resetConfig, type Config } from "../../lib/config";
+import { loadDemoSecrets } from "../../lib/config/demo-secrets";
+
+/**
+ * Points this process's configuration at a running demo portal (its DATA_DIR secrets, database and origin), so
+ * the harness can load the portal's CA and write registry rows the portal will trust.
+ */
+export function useConfigOf(portal: { dataDir: string; base: string }, databaseUrl?: string): Config {
+  const env = process.env;
+  for (const name of ["SESSION_SECRET", "FIELD_ENCRYPTION_KEY", "SO_PIN_MASTER_SECRET", "CA_KEY_PASSPHRASE"]) delete env[name];
+  env.DATA_DIR = path.resolve(portal.dataDir);
+  env.PUBLIC_ORIGIN = portal.base;
+  env.DEMO_MODE = "1";
+  env.ALIPAY_SANDBOX = "1";
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  else delete env.DATABASE_URL;
+  loadDemoSecrets(env.DATA_DIR, env);
+  resetConfig();
+  return getConfig();
+}

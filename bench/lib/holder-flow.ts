@@ -1,0 +1,119 @@
+import { HolderClient } from "./http";
+import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "./holders";
+import type { Recorder } from "./stats";
+
+/**
+ * One simulated holder through the whole wizard over HTTP, step by step as the browser and the certificate
+ * assistant would call the portal. Every step is timed under its name; the first failure ends the holder's run.
+ */
+
+export const FLOW_STEPS = [
+  "challenge",
+  "login",
+  "summary",
+  "captcha",
+  "handler",
+  "confirm",
+  "payment",
+  "sandbox-pay",
+  "payment-status",
+  "invoice-skip",
+  "issue-challenge",
+  "issue",
+  "installed",
+] as const;
+export type FlowStep = (typeof FLOW_STEPS)[number];
+
+interface OrderView {
+  id: string;
+  state: string;
+  step: string;
+}
+
+export interface FlowOptions {
+  /** stop after this step (fault tests leave orders at a given point) */
+  until?: FlowStep;
+  /** how long to wait for the notification to mark the order paid */
+  paidTimeoutMs?: number;
+  pollMs?: number;
+}
+
+export interface FlowResult {
+  orderId?: string;
+  orderNo?: string;
+  completed: FlowStep[];
+  /** ms from the sandbox payment to the order being paid (notification or query) */
+  timeToPaidMs?: number;
+  issuedSerial?: string;
+}
+
+export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec: Recorder, opts: FlowOptions = {}): Promise<FlowResult> {
+  const result: FlowResult = { completed: [] };
+  const step = async <T>(name: FlowStep, fn: () => Promise<T>): Promise<T | undefined> => {
+    const r = await rec.time(name, fn);
+    result.completed.push(name);
+    return r;
+  };
+  const done = (name: FlowStep) => opts.until === name;
+
+  const { challenge } = (await step("challenge", () => client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: holder.serial } })))!;
+  if (done("challenge")) return result;
+  const login = (await step("login", () => client.ok<{ csrfToken: string }>("POST", "/api/renew/login", { json: { challenge, signature: signChallenge(holder.key, challenge) } })))!;
+  client.csrfToken = login.csrfToken;
+  if (done("login")) return result;
+  await step("summary", () => client.ok("GET", "/api/renew/summary"));
+  if (done("summary")) return result;
+  const captcha = (await step("captcha", () => client.ok<{ id: string }>("GET", "/api/renew/captcha")))!;
+  if (done("captcha")) return result;
+  const draft = (await step("handler", () =>
+    client.ok<OrderView>("POST", "/api/renew/handler", { json: { handler: handlerFor(holder.index), captchaId: captcha.id, captchaAnswer: "test-bypass" }, idempotent: true }),
+  ))!;
+  result.orderId = draft.id;
+  if (done("handler")) return result;
+  const confirmed = (await step("confirm", () => client.ok<OrderView & { orderNo?: string }>("POST", "/api/renew/confirm", { json: { orderId: draft.id }, idempotent: true })))!;
+  if (done("confirm")) return result;
+
+  if (confirmed.state === "awaiting_payment") {
+    const pay = (await step("payment", () => client.ok<{ qrCode: string; orderNo: string }>("POST", "/api/renew/payment", { json: { orderId: draft.id }, idempotent: true })))!;
+    result.orderNo = pay.orderNo;
+    if (done("payment")) return result;
+    const payUrl = new URL(pay.qrCode);
+    // the buyer's phone: Alipay's pay page (the emulator) is on the portal in demo mode
+    await step("sandbox-pay", async () => {
+      const r = await client.request("POST", `${payUrl.pathname}/confirm`);
+      if (r.status !== 303 && r.status !== 200) throw new Error(`sandbox pay → ${r.status}`);
+    });
+    if (done("sandbox-pay")) return result;
+    const paidFrom = performance.now();
+    const until = paidFrom + (opts.paidTimeoutMs ?? 60_000);
+    for (;;) {
+      const s = (await rec.time("payment-status", () => client.ok<{ paid: boolean; state: string }>("GET", `/api/renew/payment?orderId=${draft.id}`)))!;
+      if (s.paid) break;
+      if (performance.now() > until) {
+        rec.fail("payment-status", `not paid after ${opts.paidTimeoutMs ?? 60_000} ms (state ${s.state})`);
+        throw new Error("payment not settled in time");
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+    }
+    result.timeToPaidMs = performance.now() - paidFrom;
+    result.completed.push("payment-status");
+    if (done("payment-status")) return result;
+    await step("invoice-skip", () => client.ok("POST", "/api/renew/invoice", { json: { orderId: draft.id, skip: true }, idempotent: true }));
+    if (done("invoice-skip")) return result;
+  }
+
+  const { key: _newKey, csr } = newKeyAndCsr();
+  const csrB64 = csr.toString("base64");
+  const ic = (await step("issue-challenge", () => client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId: draft.id, csr: csrB64 } })))!;
+  if (done("issue-challenge")) return result;
+  const issued = (await step("issue", () =>
+    client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
+      json: { orderId: draft.id, csr: csrB64, challenge: ic.challenge, signature: signChallenge(holder.key, ic.challenge) },
+      idempotent: true,
+    }),
+  ))!;
+  result.issuedSerial = issued.certificate.serial;
+  if (done("issue")) return result;
+  await step("installed", () => client.ok("POST", "/api/renew/installed", { json: { orderId: draft.id }, idempotent: true }));
+  return result;
+}

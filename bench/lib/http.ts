@@ -1,0 +1,111 @@
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+
+/**
+ * A small HTTP client for simulated holders: one cookie jar per client, the portal's CSRF and idempotency
+ * headers, JSON in and out, and a keep-alive agent shared by all clients of a run.
+ */
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+export interface HttpResult<T = unknown> {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: T;
+  text: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly text: string,
+  ) {
+    super(`${method} ${path} → ${status} ${text.slice(0, 160)}`);
+    this.name = "HttpError";
+  }
+}
+
+export interface ClientOptions {
+  /** e.g. http://127.0.0.1:4123 (also sent as Origin) */
+  base: string;
+  /** a distinct client address per simulated holder (the portal reads it with TRUST_PROXY=1) */
+  forwardedFor?: string;
+  timeoutMs?: number;
+}
+
+export class HolderClient {
+  private readonly cookies = new Map<string, string>();
+  csrfToken: string | undefined;
+
+  constructor(readonly opts: ClientOptions) {}
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  private storeCookies(headers: http.IncomingHttpHeaders): void {
+    for (const c of headers["set-cookie"] ?? []) {
+      const [pair, ...attrs] = c.split(";");
+      const i = pair.indexOf("=");
+      const name = pair.slice(0, i).trim();
+      const value = pair.slice(i + 1).trim();
+      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a));
+      if (expired || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  /** Sends one request; resolves with any status (callers decide what is an error). */
+  request<T = unknown>(method: string, path: string, opts: { json?: unknown; form?: Record<string, string>; idempotent?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+    const url = new URL(path, this.opts.base);
+    const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
+    let payload: Buffer | undefined;
+    if (opts.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(opts.json));
+      headers["content-type"] = "application/json";
+    } else if (opts.form) {
+      payload = Buffer.from(new URLSearchParams(opts.form).toString());
+      headers["content-type"] = "application/x-www-form-urlencoded";
+    }
+    if (payload) headers["content-length"] = String(payload.length);
+    if (method !== "GET" && method !== "HEAD") headers.origin = this.opts.base;
+    if (this.csrfToken) headers["x-csrf-token"] = this.csrfToken;
+    if (opts.idempotent) headers["idempotency-key"] = randomBytes(12).toString("base64url");
+    if (this.opts.forwardedFor) headers["x-forwarded-for"] = this.opts.forwardedFor;
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+
+    return new Promise((resolve, reject) => {
+      const req = http.request(url, { method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          this.storeCookies(res.headers);
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body: unknown = text;
+          if ((res.headers["content-type"] ?? "").includes("json")) {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              body = text;
+            }
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
+        });
+        res.on("error", reject);
+      });
+      req.setTimeout(this.opts.timeoutMs ?? 60_000, () => req.destroy(new Error(`timeout ${method} ${path}`)));
+      req.on("error", reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** Like request, but a status outside 2xx/3xx is thrown as HttpError. */
+  async ok<T = unknown>(method: string, path: string, opts: Parameters<HolderClient["request"]>[2] = {}): Promise<T> {
+    const r = await this.request<T>(method, path, opts);
+    if (r.status >= 400) throw new HttpError(method, path, r.status, r.text);
+    return r.body;
+  }
+}

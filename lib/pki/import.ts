@@ -1,0 +1,183 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import type { Db } from "@/lib/db";
+import { DomainError } from "@/lib/errors";
+import { registerCertificate, type HolderRecord } from "@/lib/registry/register";
+import { DerError } from "./der";
+import { certificateInfo } from "./seed-certs";
+import { pemBlocks } from "./x509";
+
+/**
+ * Registry import (`npm run certs:import -- FILE`): a CSV with holder metadata, or PEM/DER certificate files.
+ * Everything is checked first and every problem is reported with its line; then all rows go in one transaction.
+ *
+ * CSV columns (header row required, any order): cert_file (path relative to the CSV), holder_name,
+ * holder_id_type, holder_id_number, cert_type (personal|organisation), payer_class (self|unified),
+ * email (optional), token_serial (optional).
+ */
+
+export interface ImportRow {
+  /** line in the source file (CSV) or the certificate's position in a PEM/DER file */
+  line: number;
+  der: Buffer;
+  holder: HolderRecord;
+}
+
+export interface ImportProblem {
+  line: number;
+  message: string;
+}
+
+const CsvRow = z.object({
+  cert_file: z.string().min(1, "cert_file is empty"),
+  holder_name: z.string().trim().min(1, "holder_name is empty").max(200),
+  holder_id_type: z.string().trim().min(1, "holder_id_type is empty").max(40),
+  holder_id_number: z.string().trim().min(4, "holder_id_number is too short").max(64),
+  cert_type: z.enum(["personal", "organisation"], { message: "cert_type must be personal or organisation" }),
+  payer_class: z.enum(["self", "unified"], { message: "payer_class must be self or unified" }),
+  email: z.union([z.literal(""), z.email("email is not an e-mail address")]).optional(),
+  token_serial: z.string().trim().max(64).optional(),
+});
+
+/** RFC 4180 CSV: quoted fields, "" escapes, CRLF or LF. Returns rows with the line each starts on. */
+export function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const rows: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") line++;
+        cell += ch;
+      }
+    } else if (ch === '"' && cell === "") quoted = true;
+    else if (ch === ",") cells.push(cell), (cell = "");
+    else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      cells.push(cell);
+      if (cells.some((c) => c !== "")) rows.push({ line: start, cells });
+      cells = [];
+      cell = "";
+      start = ++line;
+    } else cell += ch;
+  }
+  cells.push(cell);
+  if (cells.some((c) => c !== "")) rows.push({ line: start, cells });
+  return rows;
+}
+
+function readCertificates(file: string): Buffer[] {
+  const bytes = readFileSync(file);
+  const text = bytes.subarray(0, 64).toString("latin1");
+  return text.includes("-----BEGIN") ? pemBlocks(bytes.toString("latin1"), "CERTIFICATE") : [bytes];
+}
+
+function checkCertificate(der: Buffer): string | undefined {
+  try {
+    certificateInfo(der);
+    return undefined;
+  } catch (e) {
+    return e instanceof DerError || e instanceof TypeError ? `not a readable X.509 certificate (${e.message})` : String(e);
+  }
+}
+
+export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: ImportProblem[] } {
+  const rows: ImportRow[] = [];
+  const problems: ImportProblem[] = [];
+  const [header, ...data] = parseCsv(readFileSync(csvPath, "utf8").replace(/^\uFEFF/, ""));
+  if (!header) return { rows, problems: [{ line: 1, message: "the file is empty" }] };
+  const names = header.cells.map((c) => c.trim());
+  for (const required of ["cert_file", "holder_name", "holder_id_type", "holder_id_number", "cert_type", "payer_class"]) {
+    if (!names.includes(required)) problems.push({ line: header.line, message: `column ${required} is missing` });
+  }
+  if (problems.length) return { rows, problems };
+  for (const { line, cells } of data) {
+    if (cells.length !== names.length) {
+      problems.push({ line, message: `expected ${names.length} fields, found ${cells.length}` });
+      continue;
+    }
+    const parsed = CsvRow.safeParse(Object.fromEntries(names.map((n, i) => [n, cells[i]])));
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((i) => ({ line, message: i.message })));
+      continue;
+    }
+    const r = parsed.data;
+    let certs: Buffer[];
+    try {
+      certs = readCertificates(path.resolve(path.dirname(csvPath), r.cert_file));
+    } catch {
+      problems.push({ line, message: `cannot read ${r.cert_file}` });
+      continue;
+    }
+    if (certs.length !== 1) {
+      problems.push({ line, message: `${r.cert_file} holds ${certs.length} certificates, expected 1` });
+      continue;
+    }
+    const bad = checkCertificate(certs[0]);
+    if (bad) {
+      problems.push({ line, message: `${r.cert_file}: ${bad}` });
+      continue;
+    }
+    rows.push({
+      line,
+      der: certs[0],
+      holder: {
+        holderName: r.holder_name, holderIdType: r.holder_id_type, holderIdNumber: r.holder_id_number, email: r.email || null,
+        certType: r.cert_type, payerClass: r.payer_class, tokenSerial: r.token_serial || null,
+      },
+    });
+  }
+  return { rows, problems };
+}
+
+/** Bare PEM/DER files: holder name from the CN; ID unknown; type and payer class as given. */
+export function rowsFromCertificateFiles(files: string[], defaults: Pick<HolderRecord, "certType" | "payerClass">): { rows: ImportRow[]; problems: ImportProblem[] } {
+  const rows: ImportRow[] = [];
+  const problems: ImportProblem[] = [];
+  let n = 0;
+  for (const file of files) {
+    for (const der of readCertificates(file)) {
+      const line = ++n;
+      const bad = checkCertificate(der);
+      if (bad) {
+        problems.push({ line, message: `${path.basename(file)} certificate ${line}: ${bad}` });
+        continue;
+      }
+      const info = certificateInfo(der);
+      rows.push({ line, der, holder: { holderName: info.subjectCn ?? info.subjectDn, holderIdType: "unknown", holderIdNumber: "", ...defaults } });
+    }
+  }
+  return { rows, problems };
+}
+
+/**
+ * Stores all rows in one transaction, or nothing: duplicate serials (in the file or already registered) and
+ * every earlier problem make it throw CERT_IMPORT_INVALID with `details.problems` [{ line, message }].
+ */
+export async function importCertificates(db: Db, input: { rows: ImportRow[]; problems: ImportProblem[] }): Promise<number> {
+  const problems = [...input.problems];
+  const seen = new Map<string, number>();
+  for (const r of input.rows) {
+    const serial = certificateInfo(r.der).serial;
+    const first = seen.get(serial);
+    if (first !== undefined) problems.push({ line: r.line, message: `serial ${serial} repeats line ${first}` });
+    else seen.set(serial, r.line);
+  }
+  const existing = await db.certificate.findMany({ where: { serial: { in: [...seen.keys()] } }, select: { serial: true } });
+  for (const e of existing) problems.push({ line: seen.get(e.serial)!, message: `serial ${e.serial} is already in the registry` });
+  if (problems.length) throw new DomainError("CERT_IMPORT_INVALID", { problems: problems.sort((a, b) => a.line - b.line) });
+  await db.$transaction(
+    async (tx) => {
+      for (const r of input.rows) await registerCertificate(tx, r.der, r.holder);
+    },
+    { timeout: 10 * 60_000, maxWait: 60_000 },
+  );
+  return input.rows.length;
+}

@@ -1,0 +1,45 @@
+/**
+ * `npm run certs:import -- FILE [FILE…] [--cert-type personal|organisation] [--payer-class self|unified]`
+ * FILE is a CSV with holder metadata (see lib/pki/import.ts) or PEM/DER certificate files. All or nothing:
+ * any problem is listed with its line and nothing is stored.
+ */
+import { parseArgs } from "node:util";
+import { closeDb, getDb } from "@/lib/db";
+import { isDomainError } from "@/lib/errors";
+import { importCertificates, rowsFromCertificateFiles, rowsFromCsv, type ImportProblem } from "@/lib/pki/import";
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { "cert-type": { type: "string", default: "personal" }, "payer-class": { type: "string", default: "self" } },
+  });
+  const certType = values["cert-type"];
+  const payerClass = values["payer-class"];
+  if (positionals.length === 0 || (certType !== "personal" && certType !== "organisation") || (payerClass !== "self" && payerClass !== "unified")) {
+    console.error("usage: npm run certs:import -- FILE.csv | CERT.pem|.cer… [--cert-type personal|organisation] [--payer-class self|unified]");
+    return 2;
+  }
+  const csv = positionals.length === 1 && positionals[0].toLowerCase().endsWith(".csv");
+  const input = csv ? rowsFromCsv(positionals[0]) : rowsFromCertificateFiles(positionals, { certType, payerClass });
+  try {
+    const n = await importCertificates(await getDb(), input);
+    console.log(`Imported ${n} certificate(s).`);
+    if (!csv) console.log("Holder ID numbers are unknown for certificates imported without a CSV; add them with a CSV import for renewal checks.");
+    return 0;
+  } catch (e) {
+    if (!isDomainError(e) || e.code !== "CERT_IMPORT_INVALID") throw e;
+    console.error("Nothing was imported. Problems:");
+    for (const p of e.details.problems as ImportProblem[]) console.error(`  line ${p.line}: ${p.message}`);
+    return 1;
+  } finally {
+    await closeDb();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`certs:import failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

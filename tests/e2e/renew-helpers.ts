@@ -1,0 +1,118 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+/** Shared steps of the renewal wizard's browser tests. Each test uses its own demo holder (DATA_DIR/demo-holders.json). */
+
+export interface DemoHolder {
+  key: string;
+  serial: string;
+  cn: string;
+  tokenSerial: string;
+  certType: string;
+  payerClass: string;
+  notAfter: string;
+}
+
+export const PIN = "111111";
+export const BYPASS = "test-bypass";
+export const HANDLER = { name: "王经办", idNumber: "11010519491231002X", mobile: "13812345678", email: "jingban@example.cn" };
+
+const dataDir = () => process.env.E2E_DATA_DIR!;
+
+export function demoHolder(key: string): DemoHolder {
+  const all = JSON.parse(readFileSync(path.join(dataDir(), "demo-holders.json"), "utf8")) as DemoHolder[];
+  const found = all.find((h) => h.key === key);
+  if (!found) throw new Error(`demo holder ${key} missing from demo-holders.json`);
+  return found;
+}
+
+interface TokenFile {
+  certificates: { id: string; der: string }[];
+}
+
+export function tokenCertificates(h: DemoHolder): Buffer[] {
+  const file = JSON.parse(readFileSync(path.join(dataDir(), "tokens", `${h.tokenSerial}.json`), "utf8")) as TokenFile;
+  return file.certificates.map((c) => Buffer.from(c.der, "base64"));
+}
+
+/** The key is "pulled out" at the named step of the next operation (assistant test hook). */
+export function scheduleUnplug(h: DemoHolder, step: string): void {
+  writeFileSync(path.join(dataDir(), "tokens", `${h.tokenSerial}.json.unplug`), step);
+}
+
+/** Screenshot into tests/artifacts and an axe check: no serious or critical violations. */
+export async function snap(page: Page, name: string): Promise<void> {
+  mkdirSync("tests/artifacts", { recursive: true });
+  await page.screenshot({ path: `tests/artifacts/renew-${name}.png`, fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad, `axe on ${name}`).toEqual([]);
+}
+
+/** Step 1: choose the holder's certificate, PIN, 提交. */
+export async function insertKey(page: Page, h: DemoHolder, pin = PIN): Promise<void> {
+  await page.goto("/renew");
+  await expect(page.getByTestId("cert-name")).toBeVisible();
+  const choice = page.getByRole("radio", { name: new RegExp(h.cn) });
+  if (await choice.count()) await choice.check();
+  await expect(page.getByTestId("cert-name")).toContainText(h.cn);
+  await page.getByLabel("证书密码").fill(pin);
+  await page.getByRole("button", { name: "提交" }).click();
+}
+
+export async function fillHandler(page: Page, values: Partial<typeof HANDLER> = {}, captcha = BYPASS): Promise<void> {
+  const v = { ...HANDLER, ...values };
+  await page.getByLabel("经办人姓名").fill(v.name);
+  await page.getByLabel("经办人证件号码").fill(v.idNumber);
+  await page.getByLabel("手机号码").fill(v.mobile);
+  await page.getByLabel("电子邮箱").fill(v.email);
+  await page.getByLabel("验证码", { exact: true }).fill(captcha);
+}
+
+/** 下证 with the PIN, to 下证成功. */
+export async function download(page: Page, pin = PIN): Promise<void> {
+  await page.getByLabel("证书密码").fill(pin);
+  await page.getByRole("button", { name: /下证/ }).click();
+}
+
+function openssl(args: string[]): string {
+  const r = spawnSync("openssl", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function addOneYearUtc(d: Date): Date {
+  const y = d.getUTCFullYear() + 1;
+  const last = new Date(Date.UTC(y, d.getUTCMonth() + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, d.getUTCMonth(), Math.min(d.getUTCDate(), last), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()));
+}
+
+/**
+ * The certificate now on the key, checked with openssl: it chains to the portal's CA (/ca/root.cer,
+ * /ca/issuing.cer), has the old certificate's subject and ends exactly one year after the old one.
+ */
+export async function checkRenewed(page: Page, h: DemoHolder, oldDer: Buffer, newSerial: string): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "renew-e2e-"));
+  const write = (name: string, der: Buffer) => {
+    writeFileSync(path.join(dir, `${name}.der`), der);
+    openssl(["x509", "-inform", "DER", "-in", path.join(dir, `${name}.der`), "-out", path.join(dir, `${name}.pem`)]);
+    return path.join(dir, `${name}.pem`);
+  };
+  const root = write("root", Buffer.from(await (await page.request.get("/ca/root.cer")).body()));
+  const issuing = write("issuing", Buffer.from(await (await page.request.get("/ca/issuing.cer")).body()));
+  const onKey = tokenCertificates(h);
+  const fresh = onKey.find((der) => openssl(["x509", "-inform", "DER", "-in", write("probe", der), "-noout", "-serial"]).toLowerCase().endsWith(newSerial.toLowerCase()));
+  expect(fresh, "the new certificate is on the key").toBeDefined();
+  expect(onKey).toHaveLength(1);
+  const leaf = write("new", fresh!);
+  const old = write("old", oldDer);
+  expect(openssl(["verify", "-CAfile", root, "-untrusted", issuing, leaf])).toContain(": OK");
+  const subject = (f: string) => openssl(["x509", "-in", f, "-noout", "-subject", "-nameopt", "RFC2253"]);
+  expect(subject(leaf)).toBe(subject(old));
+  const end = (f: string) => new Date(openssl(["x509", "-in", f, "-noout", "-enddate"]).replace("notAfter=", ""));
+  expect(end(leaf).toISOString()).toBe(addOneYearUtc(end(old)).toISOString());
+}
