@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ["lib/**/*.test.ts", "agent/**/*.test.ts", "tests/integration/**/*.test.ts", "tests/faults/**/*.test.ts"],
     environment: "node",
+    globalSetup: ["tests/helpers/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -18,14 +18,14 @@ export interface OpenDb {
 }
 
 /** Opens PostgreSQL when `url` is given, otherwise PGlite in `pgliteDir` (or in memory when that is "memory://"). */
-export async function openDb(opts: { url?: string; pgliteDir?: string }): Promise<OpenDb> {
+export async function openDb(opts: { url?: string; pgliteDir?: string; loadDataDir?: Blob }): Promise<OpenDb> {
   if (opts.url) {
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }) });
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
   }
   const dir = opts.pgliteDir ?? "memory://";
   if (!dir.startsWith("memory://")) mkdirSync(path.dirname(dir), { recursive: true });
-  const pglite = await PGlite.create(dir.startsWith("memory://") ? undefined : dir);
+  const pglite = await PGlite.create(dir.startsWith("memory://") ? { loadDataDir: opts.loadDataDir } : { dataDir: dir });
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
     prisma,

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { openDb, type OpenDb } from "@/lib/db/client";
 import { applyMigrations } from "@/lib/db/migrate";
@@ -10,6 +11,8 @@ import { applyMigrations } from "@/lib/db/migrate";
 export async function createTestDb(): Promise<OpenDb & { url?: string }> {
   const base = process.env.DATABASE_URL;
   if (!base) {
+    const template = process.env.CERTRENEW_PGLITE_TEMPLATE;
+    if (template && existsSync(template)) return openDb({ pgliteDir: "memory://", loadDataDir: new Blob([readFileSync(template)]) });
     const db = await openDb({ pgliteDir: "memory://" });
     await applyMigrations({ pglite: db.pglite! });
     return db;
