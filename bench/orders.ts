@@ -2,6 +2,7 @@ import { useTestEnv } from "../tests/helpers/env";
 import { createTestDb } from "../tests/helpers/db";
 import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "../tests/helpers/orders";
 import { fixedClock } from "../lib/clock";
+import type { Certificate } from "../lib/generated/prisma/client";
 import { ensureDefaultFeeTiers } from "../lib/fees/tiers";
 import { checkEligibility } from "../lib/renewal/eligibility";
 import { createDraftOrder, submitOrder } from "../lib/orders/create";
@@ -18,7 +19,7 @@ const clock = fixedClock("2026-11-30T02:00:00Z");
 await ensureDefaultFeeTiers(db, clock);
 
 const N = 200;
-const certs = [];
+const certs: Certificate[] = [];
 for (let i = 0; i < N * 2; i++) certs.push(await insertCertificate(db));
 
 async function timed(label: string, n: number, concurrency: number, op: (i: number) => Promise<unknown>) {

@@ -32,9 +32,8 @@ function readLine(): Promise<string> {
 
 /** Reads a line from the terminal without echoing it. */
 function askHidden(question: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const stdin = process.stdin;
-    if (!stdin.isTTY) return reject(new Error("no terminal to ask for the password: use --password-stdin"));
     process.stdout.write(question);
     stdin.setRawMode(true);
     stdin.resume();
@@ -81,6 +80,9 @@ async function main(): Promise<number> {
   let password: string;
   if (values["password-stdin"]) {
     password = (await readLine()).replace(/\r$/, "");
+  } else if (!process.stdin.isTTY) {
+    console.error("No terminal to ask for the password: pass it on standard input with --password-stdin.");
+    return 2;
   } else {
     password = await askHidden(`Password for ${values.username} (at least ${PASSWORD_MIN_LENGTH} characters): `);
     if ((await askHidden("Repeat the password: ")) !== password) {
@@ -97,7 +99,7 @@ async function main(): Promise<number> {
       console.error(errorMessage(e.code, "en", e.details));
       return 1;
     }
-    console.error(`Cannot create the account: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+    console.error(`Cannot create the account (is the database reachable and migrated? \`npm start\` applies the migrations): ${e instanceof Error ? (e.message.split("\n").find((l) => l.trim()) ?? e.name) : String(e)}`);
     return 1;
   } finally {
     await closeDb();

@@ -4,6 +4,7 @@ import { useMemo, useState, type FormEvent } from "react";
 import Link from "next/link";
 import type { Locale } from "@/lib/errors";
 import { formatDateTime, type Messages } from "@/lib/messages";
+import { fill } from "./fill";
 import { api } from "./api";
 import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
@@ -22,10 +23,6 @@ interface Revoked {
   serial: string;
   revokedAt: string;
   reason: Reason;
-}
-
-function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? "");
 }
 
 /** Choose the certificate, the reason, then confirm with the PIN: the key signs a `revoke` challenge. */

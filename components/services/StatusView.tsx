@@ -5,6 +5,7 @@ import Link from "next/link";
 import type { Locale } from "@/lib/errors";
 import { formatDateTime, type Messages } from "@/lib/messages";
 import type { CertificateStatus } from "@/lib/services/status";
+import { fill } from "./fill";
 import { api } from "./api";
 import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
@@ -77,16 +78,12 @@ export function StatusView({ assistantUrl, locale, t }: Props) {
         )}
       </section>
       <div aria-live="polite">
-        {busy && <p className="muted">{t.key.detecting}</p>}
+        {busy && <p className="muted">{s.querying}</p>}
         {problem && <div className="alert alert-err" role="alert">{problem}</div>}
         {result && <StatusResult result={result} locale={locale} t={s} reasons={t.revoke.reasons} />}
       </div>
     </div>
   );
-}
-
-function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? "");
 }
 
 function renewalText(r: CertificateStatus, s: Messages["services"]["status"], locale: Locale): string {

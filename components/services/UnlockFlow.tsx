@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react
 import type { Locale } from "@/lib/errors";
 import { AssistantError } from "@/lib/token/client";
 import type { Messages } from "@/lib/messages";
+import { fill } from "./fill";
 import { api, ApiError } from "./api";
 import { assistantClient, errorCodeOf, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
@@ -30,10 +31,6 @@ interface SoPins {
 
 /** The assistant's own rule for a user PIN (DOMAIN rule 5: at most 8 characters). */
 const PIN_RULE = /^[\x20-\x7e]{4,8}$/;
-
-function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? "");
-}
 
 /** Certificate → ID number + captcha (code sent) → code → new PIN twice → SO unlock through the assistant → confirm. */
 export function UnlockFlow({ assistantUrl, locale, t }: Props) {

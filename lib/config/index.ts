@@ -42,6 +42,10 @@ const Env = z.object({
   ALIPAY_APP_ID: z.string().min(1).optional(),
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
   ALIPAY_PUBLIC_KEY: z.string().min(1).optional(),
+  /** certificate mode (公钥证书模式): the three PEM files' contents instead of ALIPAY_PUBLIC_KEY */
+  ALIPAY_APP_CERT: z.string().min(1).optional(),
+  ALIPAY_PUBLIC_CERT: z.string().min(1).optional(),
+  ALIPAY_ROOT_CERT: z.string().min(1).optional(),
   ALIPAY_GATEWAY: url.optional(),
   ALIPAY_SELLER_ID: z.string().min(1).optional(),
   ALIPAY_NOTIFY_URL: url.optional(),
@@ -95,9 +99,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError("PKCS11_MODULE is missing: CA_SIGNER=pkcs11 needs PKCS11_MODULE, PKCS11_PIN and PKCS11_KEY_LABEL");
     }
     if (!c.ALIPAY_SANDBOX) {
-      for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_GATEWAY", "ALIPAY_SELLER_ID"] as const) {
+      for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_GATEWAY", "ALIPAY_SELLER_ID"] as const) {
         if (!c[name]) throw new ConfigError(`${name} is missing: required for Alipay unless ALIPAY_SANDBOX=1`);
       }
+      const certMode = Boolean(c.ALIPAY_APP_CERT || c.ALIPAY_PUBLIC_CERT || c.ALIPAY_ROOT_CERT);
+      if (certMode && !(c.ALIPAY_APP_CERT && c.ALIPAY_PUBLIC_CERT && c.ALIPAY_ROOT_CERT)) {
+        throw new ConfigError("ALIPAY_PUBLIC_CERT is missing: certificate mode needs ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT and ALIPAY_ROOT_CERT");
+      }
+      if (!certMode && !c.ALIPAY_PUBLIC_KEY) throw new ConfigError("ALIPAY_PUBLIC_KEY is missing: required for Alipay unless ALIPAY_SANDBOX=1 or certificate mode");
     }
     if (!c.SMTP_HOST) throw new ConfigError("SMTP_HOST is missing: required in production (outgoing mail)");
   }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Db, Tx } from "../db";
 import { DAY, HOUR, type Clock } from "../clock";
 import { DomainError } from "../errors";
+import type { CertType } from "../generated/prisma/client";
 import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
 import { windowDaysFor } from "../renewal/eligibility";
@@ -59,6 +60,7 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
   let checked = 0;
   let queued = 0;
   let cursor: string | undefined;
+  const windows: Partial<Record<CertType, number>> = {};
   for (;;) {
     const page = await db.certificate.findMany({
       where: {
@@ -69,7 +71,7 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
         next: { is: null },
         orders: { none: { state: "installed" } },
       },
-      select: { id: true, serial: true, holderName: true, email: true, notAfter: true, certType: true },
+      select: { id: true, serial: true, holderName: true, email: true, notAfter: true, certType: true, reminders: { select: { thresholdDays: true } } },
       orderBy: { id: "asc" },
       take: PAGE,
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
@@ -78,8 +80,9 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
       checked++;
       const msLeft = cert.notAfter.getTime() - now.getTime();
       const threshold = thresholdReached(days, msLeft);
-      if (threshold === undefined || !cert.email) continue;
-      const windowDays = await windowDaysFor(db, cert);
+      // already reminded at this stage or a later one (the thresholds may have been changed since)
+      if (threshold === undefined || !cert.email || cert.reminders.some((r) => r.thresholdDays <= threshold)) continue;
+      const windowDays = (windows[cert.certType] ??= await windowDaysFor(db, cert));
       const sent = await db.$transaction(async (tx) => {
         const { count } = await tx.reminderSent.createMany({ data: [{ certificateId: cert.id, thresholdDays: threshold, sentAt: now }], skipDuplicates: true });
         if (count === 0) return false;

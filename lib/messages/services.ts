@@ -22,6 +22,7 @@ export const services = {
       serialLabel: "证书序列号",
       serialHint: "十六进制数字，如 5f3a9c…，可含冒号或空格",
       query: "查询",
+      querying: "正在查询…",
       result: "查询结果",
       states: {
         valid: "有效",
@@ -173,6 +174,7 @@ export const services = {
       serialLabel: "Serial number",
       serialHint: "Hexadecimal digits such as 5f3a9c…; colons or spaces allowed",
       query: "Check",
+      querying: "Checking…",
       result: "Result",
       states: {
         valid: "Valid",

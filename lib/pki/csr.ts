@@ -1,8 +1,8 @@
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { DomainError } from "@/lib/errors";
 import { DerError, children, expect, raw, readAll, readBitString, readOid, readSmallInt } from "./der";
 import { OID } from "./oids";
-import { keyAlgorithmName, pemBlocks, sha256Hex } from "./x509";
+import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex } from "./x509";
 
 export const CSR_MAX_BYTES = 16 * 1024;
 
@@ -56,7 +56,7 @@ function checkKey(spki: Buffer, algOid: string): KeyObject {
   if (algOid !== OID.rsaEncryption && algOid !== OID.ecPublicKey) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: algOid });
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: spki, format: "der", type: "spki" });
+    key = publicKeyFromSpki(spki);
   } catch {
     throw new DomainError("CSR_MALFORMED", { reason: "public key" });
   }
@@ -94,7 +94,7 @@ function decode(input: Buffer | string): Decoded {
   const key = checkKey(spki, keyAlgOid);
   const sig = SIGNATURES[sigOid];
   if (!sig || sig.keyType !== key.asymmetricKeyType) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: sigOid });
-  return { der, spki, spkiSha256: sha256Hex(spki), keyAlgorithm: keyAlgorithmName(spki), info, key, digest: sig.digest, signature };
+  return { der, spki, spkiSha256: sha256Hex(spki), keyAlgorithm: keyAlgorithmOf(key), info, key, digest: sig.digest, signature };
 }
 
 const result = (d: Decoded): ParsedCsr => ({ spki: d.spki, spkiSha256: d.spkiSha256, keyAlgorithm: d.keyAlgorithm, der: d.der });

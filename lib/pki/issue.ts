@@ -10,7 +10,7 @@ import { profileFor, type CertProfile } from "./profiles";
 import { signStructure, signatureAlgorithmFor, keyIdentifier } from "./signer";
 import {
   authorityInfoAccessExt, authorityKeyIdExt, basicConstraintsExt, certificatePoliciesExt, crlDistributionPointsExt, encodeTbsCertificate,
-  extKeyUsageExt, keyAlgorithmName, keyUsageExt, parseCertificate, sha256Hex, subjectKeyIdExt,
+  extKeyUsageExt, keyUsageExt, parseCertificate, subjectKeyIdExt,
 } from "./x509";
 
 /**
@@ -150,8 +150,8 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
       email: old.email,
       certType: old.certType,
       payerClass: old.payerClass,
-      keyAlgorithm: keyAlgorithmName(csr.spki),
-      spkiSha256: sha256Hex(csr.spki),
+      keyAlgorithm: csr.keyAlgorithm,
+      spkiSha256: csr.spkiSha256,
       notBefore,
       notAfter,
       status: "active",

@@ -6,7 +6,7 @@ import { ORDER_STATES } from "../orders/machine";
 
 /**
  * Helpdesk order search. Every filter is an exact or prefix match on an indexed column of RenewalOrder
- * (orderNo, certSerial, holderName, handlerMobileLast4, handlerIdLast4, createdAt, state+createdAt), so a
+ * (orderNo, certSerial, holderName, handlerMobileLast4, handlerIdLast4, createdAt, state+createdAt, updatedAt), so a
  * search stays a short index scan at a million orders. Pages are fetched one row long to know whether another
  * page follows; no total count, which would scan every match.
  */
@@ -55,7 +55,9 @@ export function searchWhere(s: OrderSearch): Prisma.RenewalOrderWhereInput {
   const where: Prisma.RenewalOrderWhereInput = {};
   if (s.orderNo) where.orderNo = s.orderNo;
   if (s.serial) where.certSerial = s.serial;
-  if (s.holderName) where.holderName = { startsWith: s.holderName };
+  // a prefix as a range on the plain index (LIKE 'x%' cannot use it unless the collation is exactly "C"); the
+  // range is the prefix set in code-point order (C / C.UTF-8 databases), and startsWith keeps it exact elsewhere
+  if (s.holderName) where.holderName = { gte: s.holderName, lt: `${s.holderName}\u{10FFFF}`, startsWith: s.holderName };
   if (s.phoneLast4) where.handlerMobileLast4 = s.phoneLast4;
   if (s.idLast4) where.handlerIdLast4 = s.idLast4;
   if (s.from || s.to) where.createdAt = { ...(s.from ? { gte: s.from } : {}), ...(s.to ? { lt: new Date(s.to.getTime() + DAY) } : {}) };

@@ -2,6 +2,7 @@ import type { Locale } from "@/lib/errors";
 import { formatDateTime, formatFen, type Messages } from "@/lib/messages";
 import type { RenewalSummary } from "@/lib/renewal/flow";
 import { fill } from "./format";
+import styles from "../renew.module.css";
 
 export function idTypeName(t: Messages, code: string): string {
   return (t.renewal.idType as Record<string, string>)[code] ?? t.wizard.holderIdTypes[code] ?? code;
@@ -27,7 +28,7 @@ export function CertSummary({ t, locale, summary }: { t: Messages; locale: Local
         <span className="muted small">({fill(d.validityHint, { date: formatDateTime(summary.newNotAfter, locale) })})</span>
       </dd>
       <dt>{d.price}</dt>
-      <dd data-testid="price">{summary.priceFen === 0 ? <span className="badge badge-ok">{t.renewal.noPaymentNeeded}</span> : <strong>{fill(d.yuan, { amount: formatFen(summary.priceFen) })}</strong>}</dd>
+      <dd data-testid="price">{summary.priceFen === 0 ? <strong className={styles.free}>{t.renewal.noPaymentNeeded}</strong> : <strong>{fill(d.yuan, { amount: formatFen(summary.priceFen) })}</strong>}</dd>
     </dl>
   );
 }

@@ -29,9 +29,14 @@ export const SANDBOX_GATEWAY_PATH = "/sandbox/alipay/gateway.do";
 export const NOTIFY_PATH = "/api/payments/alipay/notify";
 const PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do";
 
+/** Environment values may carry PEM line breaks as literal `\n`. */
+function pem(text: string): string {
+  return text.replace(/\\n/g, "\n").trim();
+}
+
 // The Alipay console hands keys out as bare base64 (PKCS#8 for Java, PKCS#1 otherwise); PEM works too.
 function readKey(raw: string, kind: "private" | "public"): KeyObject {
-  const text = raw.replace(/\\n/g, "\n").trim();
+  const text = pem(raw);
   if (text.includes("-----BEGIN")) return kind === "private" ? createPrivateKey(text) : createPublicKey(text);
   const der = Buffer.from(text.replace(/\s+/g, ""), "base64");
   if (kind === "public") return createPublicKey({ key: der, format: "der", type: "spki" });
@@ -44,27 +49,33 @@ function readKey(raw: string, kind: "private" | "public"): KeyObject {
 
 export function buildAlipay(config: Config): Alipay {
   const notifyUrl = config.ALIPAY_NOTIFY_URL ?? `${config.publicOrigin}${NOTIFY_PATH}`;
-  let appId: string, sellerId: string, privateKey: string, publicKey: string, gateway: string;
+  let appId: string, sellerId: string, privateKey: string, gateway: string;
+  let verifyWith: { alipayPublicKey: string } | { appCertContent: string; alipayPublicCertContent: string; alipayRootCertContent: string };
   if (config.ALIPAY_SANDBOX) {
     const id = loadSandboxIdentity(config.dataDir);
     ({ appId, sellerId } = id);
     privateKey = id.appPrivateKey;
-    publicKey = id.alipayPublicKey;
+    verifyWith = { alipayPublicKey: id.alipayPublicKey };
     gateway = config.ALIPAY_GATEWAY ?? `${config.publicOrigin}${SANDBOX_GATEWAY_PATH}`;
   } else {
-    if (!config.ALIPAY_APP_ID || !config.ALIPAY_PRIVATE_KEY || !config.ALIPAY_PUBLIC_KEY || !config.ALIPAY_SELLER_ID) {
+    const { ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY, ALIPAY_SELLER_ID, ALIPAY_PUBLIC_KEY, ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT, ALIPAY_ROOT_CERT } = config;
+    if (!ALIPAY_APP_ID || !ALIPAY_PRIVATE_KEY || !ALIPAY_SELLER_ID) throw new DomainError("ALIPAY_NOT_CONFIGURED");
+    if (ALIPAY_APP_CERT && ALIPAY_PUBLIC_CERT && ALIPAY_ROOT_CERT) {
+      verifyWith = { appCertContent: pem(ALIPAY_APP_CERT), alipayPublicCertContent: pem(ALIPAY_PUBLIC_CERT), alipayRootCertContent: pem(ALIPAY_ROOT_CERT) };
+    } else if (ALIPAY_PUBLIC_KEY) {
+      verifyWith = { alipayPublicKey: ALIPAY_PUBLIC_KEY };
+    } else {
       throw new DomainError("ALIPAY_NOT_CONFIGURED");
     }
-    appId = config.ALIPAY_APP_ID;
-    sellerId = config.ALIPAY_SELLER_ID;
-    privateKey = config.ALIPAY_PRIVATE_KEY;
-    publicKey = config.ALIPAY_PUBLIC_KEY;
+    appId = ALIPAY_APP_ID;
+    sellerId = ALIPAY_SELLER_ID;
+    privateKey = ALIPAY_PRIVATE_KEY;
     gateway = config.ALIPAY_GATEWAY ?? PRODUCTION_GATEWAY;
   }
   const sdk = new AlipaySdk({
     appId,
     privateKey: readKey(privateKey, "private").export({ type: "pkcs1", format: "pem" }).toString(),
-    alipayPublicKey: readKey(publicKey, "public").export({ type: "spki", format: "pem" }).toString(),
+    ...("alipayPublicKey" in verifyWith ? { alipayPublicKey: readKey(verifyWith.alipayPublicKey, "public").export({ type: "spki", format: "pem" }).toString() } : verifyWith),
     gateway,
     signType: "RSA2",
     camelcase: false,

@@ -19,6 +19,7 @@ export class SmtpSink {
   received: Received[] = [];
   reject?: { code: number; message: string };
   private server?: SMTPServer;
+  private client?: MailTransport;
   port = 0;
 
   async start(port = 0): Promise<this> {
@@ -26,6 +27,7 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ["STARTTLS", "AUTH"],
       logger: false,
+      disableReverseLookup: true,
       onData: (stream, session, done) => {
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
@@ -47,13 +49,17 @@ export class SmtpSink {
   }
 
   async stop(): Promise<void> {
+    this.client?.close();
+    this.client = undefined;
     const s = this.server;
     this.server = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  /** The portal's SMTP transport pointed at this server (pooled connections, closed by stop()). */
   transport(): MailTransport {
-    return smtpTransport({ host: "127.0.0.1", port: this.port, secure: false, from: "CertRenew <noreply@renew.example.cn>", timeoutMs: 5_000 });
+    this.client ??= smtpTransport({ host: "127.0.0.1", port: this.port, secure: false, from: "CertRenew <noreply@renew.example.cn>", timeoutMs: 5_000 });
+    return this.client;
   }
 }
 

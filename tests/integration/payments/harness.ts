@@ -52,7 +52,8 @@ export async function startHarness() {
 
   const gateway = http.createServer((req, res) => {
     void (async () => {
-      const response = await handleGateway(await toRequest(req, gatewayOrigin), { db, clock });
+      // the emulator keeps its sandbox configuration even while a test switches the merchant side to "production"
+      const response = await handleGateway(await toRequest(req, gatewayOrigin), { db, clock, config: env.config });
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
     })();

@@ -2,26 +2,24 @@ import "@/tests/helpers/env";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "@/lib/clock";
 import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { currentCrl } from "@/lib/pki/crl";
 import { revocationChallenge, revokeByHolder } from "@/lib/services/revoke";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, openssl } from "@/tests/helpers/pki";
-import { ACTOR, ORIGIN, holder, signChallenge } from "./fixture";
+import { openssl } from "@/tests/helpers/pki";
+import { ACTOR, ORIGIN, holder, signChallenge, useServicesDb } from "./fixture";
 
 const NOW = new Date("2026-11-25T02:00:00.000Z");
 const clock = fixedClock(NOW.toISOString());
+const env = useServicesDb();
 let db: OpenDb;
 let ca: Ca;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  ({ ca } = await createTestCa());
+beforeAll(() => {
+  db = env.db();
+  ca = env.ca();
 });
-afterAll(async () => db?.close());
 
 async function signed(der: Buffer, key: Parameters<typeof signChallenge>[1]) {
   const { text } = await revocationChallenge(db.prisma, { certificateDer: der, origin: ORIGIN, clock, rateKey: `k${Math.random()}` });

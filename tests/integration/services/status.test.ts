@@ -1,24 +1,21 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "@/lib/clock";
 import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { certificateStatus, normaliseSerialInput } from "@/lib/services/status";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa } from "@/tests/helpers/pki";
-import { ACTOR, DAY, holder } from "./fixture";
+import { ACTOR, DAY, holder, useServicesDb } from "./fixture";
 
 const NOW = new Date("2026-11-25T02:00:00.000Z");
 const clock = fixedClock(NOW.toISOString());
+const env = useServicesDb();
 let db: OpenDb;
 let ca: Ca;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  ({ ca } = await createTestCa());
+beforeAll(() => {
+  db = env.db();
+  ca = env.ca();
 });
-afterAll(async () => db?.close());
 
 const ctx = (rateKey = "t") => ({ clock, rateKey });
 

@@ -1,4 +1,4 @@
-import "@/tests/helpers/env";
+import { useTestEnv } from "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { z } from "zod";
 import { createTestDb } from "@/tests/helpers/db";
@@ -104,6 +104,18 @@ describe("the staff route wrapper", () => {
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).not.toContain("Secure");
+  });
+
+  test("behind HTTPS the session cookie is Secure as well", async () => {
+    useTestEnv({ PUBLIC_ORIGIN: "https://renew.example.cn" });
+    try {
+      const res = await login(req("POST", { origin: "https://renew.example.cn", body: { username: "r-admin", password: PASSWORD } }));
+      expect(res.status).toBe(200);
+      expect(res.headers.get("set-cookie")).toMatch(/HttpOnly; Secure/);
+    } finally {
+      delete process.env.PUBLIC_ORIGIN;
+      useTestEnv();
+    }
   });
 
   test("a session of a disabled account is refused", async () => {

@@ -6,7 +6,3 @@ export const dynamic = "force-dynamic";
 export function POST(req: Request) {
   return handleGateway(req);
 }
-
-export function GET(req: Request) {
-  return handleGateway(req);
-}

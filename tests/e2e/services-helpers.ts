@@ -1,0 +1,37 @@
+import { mkdirSync } from "node:fs";
+import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { formatChallenge } from "@/lib/token/challenge";
+import type { DemoHolder } from "./renew-helpers";
+
+export { BYPASS, PIN, demoHolder, tokenCertificates } from "./renew-helpers";
+
+/** Screenshot into tests/artifacts/services-<name>.png and an axe check: no serious or critical violations. */
+export async function snapService(page: Page, name: string): Promise<void> {
+  mkdirSync("tests/artifacts", { recursive: true });
+  await page.screenshot({ path: `tests/artifacts/services-${name}.png`, fullPage: true });
+  const axe = await new AxeBuilder({ page }).analyze();
+  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad, `axe on ${name}`).toEqual([]);
+}
+
+/** The certificate's button in the key picker (by serial: renewals elsewhere may reuse a name). */
+export function certButton(page: Page, h: DemoHolder) {
+  return page.locator(`button[data-serial="${h.serial}"]`);
+}
+
+/** Calls the certificate assistant as the portal page would (same Origin). */
+export async function assistantSign(baseURL: string, h: DemoHolder, pin: string): Promise<{ status: number; code?: string }> {
+  const port = Number(process.env.E2E_ASSISTANT_PORT ?? 17543);
+  const tokens = (await (await fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { origin: baseURL } })).json()) as { tokens: { id: string; serial: string; certificates: { id: string; serial: string }[] }[] };
+  const token = tokens.tokens.find((t) => t.serial === h.tokenSerial)!;
+  const cert = token.certificates.find((c) => c.serial === h.serial)!;
+  const challenge = formatChallenge({ origin: baseURL, purpose: "login", serial: h.serial, nonce: Buffer.alloc(32, 5).toString("base64url"), issuedAt: new Date().toISOString() });
+  const res = await fetch(`http://127.0.0.1:${port}/v1/sign`, {
+    method: "POST",
+    headers: { origin: baseURL, "content-type": "application/json" },
+    body: JSON.stringify({ tokenId: token.id, certId: cert.id, pin, challenge }),
+  });
+  const body = (await res.json()) as { error?: { code: string } };
+  return { status: res.status, code: body.error?.code };
+}

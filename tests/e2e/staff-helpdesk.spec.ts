@@ -1,0 +1,42 @@
+import { expect, test } from "@playwright/test";
+import { holderOrder, snapStaff, staffSignIn } from "./staff-helpers";
+
+test("helpdesk signs in, finds an order made by the renewal flow, reads its timeline and adds a note", async ({ page, browser }) => {
+  const { holder, orderNo } = await holderOrder(page, "org_self_3", { pay: false });
+
+  const staff = await (await browser.newContext()).newPage();
+  await staffSignIn(staff, "helpdesk");
+  await snapStaff(staff, "1-home-helpdesk");
+  // the helpdesk console has no admin sections, and their pages refuse it
+  await expect(staff.getByRole("link", { name: "审计日志" })).toHaveCount(0);
+  await staff.goto("/staff/audit");
+  await expect(staff).toHaveURL(/\/staff\?forbidden=1$/);
+
+  await staff.goto("/staff/orders");
+  await staff.getByLabel("用户名称（可输入开头部分）").fill(holder.cn);
+  await staff.getByRole("button", { name: "查询" }).click();
+  await expect(staff.getByTestId("order-results")).toContainText(orderNo);
+  await snapStaff(staff, "2-search");
+  await staff.getByRole("link", { name: orderNo }).click();
+
+  await expect(staff.getByRole("heading", { name: new RegExp(orderNo) })).toBeVisible();
+  await expect(staff.getByTestId("order-state")).toHaveText("待支付");
+  const timeline = staff.getByTestId("timeline");
+  for (const action of ["order.created", "order.submitted", "order.awaiting_payment"]) await expect(timeline).toContainText(action);
+  // personal data is masked until someone asks, with a reason
+  await expect(staff.getByText("*******5678")).toBeVisible();
+  await expect(staff.getByText("13812345678")).toHaveCount(0);
+
+  await staff.getByTestId("note-form").getByLabel("备注内容").fill("经办人来电询问付款方式");
+  await staff.getByTestId("note-form").getByRole("button", { name: "添加备注" }).click();
+  await expect(timeline).toContainText("经办人来电询问付款方式");
+  await expect(timeline).toContainText("order.note");
+  await snapStaff(staff, "3-order");
+
+  await staff.getByText("显示完整信息").nth(2).click();
+  await staff.getByLabel("查看原因").last().fill("回拨经办人");
+  await staff.getByRole("button", { name: "显示完整信息" }).last().click();
+  await expect(staff.getByTestId("unmasked")).toHaveText("13812345678");
+  await staff.reload();
+  await expect(timeline).toContainText("order.unmasked");
+});

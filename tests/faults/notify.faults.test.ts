@@ -1,0 +1,166 @@
+import "@/tests/helpers/env";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedClock, HOUR, MINUTE } from "@/lib/clock";
+import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { sweepPayments } from "@/lib/payments/alipay/query";
+import { setSandboxFaults, type SandboxFaults } from "@/lib/payments/sandbox/faults";
+import { deliverDueNotifies } from "@/lib/payments/sandbox/notify";
+import { Recorder } from "@/bench/lib/stats";
+import { runHolderFlow } from "@/bench/lib/holder-flow";
+import type { HolderClient } from "@/bench/lib/http";
+import { newKeyAndCsr, signChallenge, type SimHolder } from "@/bench/lib/holders";
+import { startWorld, type World } from "./helpers/world";
+import { useFaultSummary } from "./helpers/summary";
+
+/**
+ * Alipay's notifications misbehaving, through the real sandbox gateway and the real notify route over HTTP: the
+ * emulator's fault switches shape what it sends; the invariants say the money is applied exactly once and every
+ * paid order can still be issued or is refunded.
+ */
+
+let w: World;
+const summary = useFaultSummary("Alipay notifications");
+
+beforeAll(async () => {
+  w = await startWorld();
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+/** A holder's order with its QR trade open and the given faults switched on for that trade. */
+async function orderAwaitingPayment(faults: SandboxFaults) {
+  const [h] = await w.holders(1);
+  const client = w.client();
+  const r = await runHolderFlow(client, h, new Recorder(), { until: "payment" });
+  const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: r.orderId! } });
+  await setSandboxFaults(w.db, faults, order.orderNo);
+  const trade = await w.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
+  return { h, client, order, trade };
+}
+
+/** The holder goes on to 下证 and installs: a paid order must end issued. */
+async function finish(p: { h: SimHolder; client: HolderClient; order: { id: string } }): Promise<void> {
+  const { csr } = newKeyAndCsr();
+  const body = { orderId: p.order.id, csr: csr.toString("base64") };
+  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
+  await p.client.ok("POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(p.h.key, challenge) }, idempotent: true });
+  await p.client.ok("POST", "/api/renew/installed", { json: { orderId: p.order.id }, idempotent: true });
+}
+
+/** The buyer pays on the emulator's page; it sends the (faulty) notifications due now. */
+async function pay(client: HolderClient, tradeNo: string) {
+  const r = await client.request("POST", `/sandbox/alipay/pay/${tradeNo}/confirm`);
+  expect(r.status).toBe(303);
+}
+
+const state = async (orderId: string) => (await w.db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } })).state;
+const events = (orderId: string) => w.db.paymentEvent.findMany({ where: { orderId, kind: "notify" }, orderBy: { createdAt: "asc" } });
+
+describe("Alipay notification faults", () => {
+  it("duplicated notifications (×4) apply the payment once", async () => {
+    const p = await orderAwaitingPayment({ duplicate: 3 });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    const outcomes = (await events(order.id)).map((e) => e.outcome);
+    const checks: [string, boolean][] = [
+      [`4 deliveries: 1 applied, 3 duplicates (${outcomes.join(",")})`, outcomes.filter((o) => o === "applied").length === 1 && outcomes.filter((o) => o === "duplicate").length === 3],
+      ["order paid", (await state(order.id)) === "paid"],
+    ];
+    await finish(p);
+    await summary.verify(w.db, "notify duplicated ×4", 3, checks, { orderIds: [order.id] });
+  });
+
+  it("a stale WAIT_BUYER_PAY arriving after TRADE_SUCCESS never undoes the payment", async () => {
+    const p = await orderAwaitingPayment({ reorder: true });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    const statuses = (await events(order.id)).map((e) => e.tradeStatus);
+    const checks: [string, boolean][] = [
+      [`success then stale wait (${statuses.join(",")})`, statuses.join(",") === "TRADE_SUCCESS,WAIT_BUYER_PAY"],
+      ["order still paid", (await state(order.id)) === "paid"],
+    ];
+    await finish(p);
+    await summary.verify(w.db, "notify reordered", 1, checks, { orderIds: [order.id] });
+  });
+
+  it("a notification delayed past the order's deadline: the sweep settles by query first, the late one is a duplicate", async () => {
+    const p = await orderAwaitingPayment({ delayMs: 3 * HOUR });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    expect(await state(order.id)).toBe("awaiting_payment");
+    const afterDeadline = fixedClock(new Date(order.paymentDeadline!.getTime() + MINUTE));
+    await sweepPayments(w.db, afterDeadline);
+    const settled = await state(order.id);
+    await deliverDueNotifies(w.db, fixedClock(new Date(Date.now() + 3 * HOUR + MINUTE)), 1);
+    const outcomes = (await events(order.id)).map((e) => e.outcome);
+    const checks: [string, boolean][] = [
+      ["paid by the sweep's query, not expired", settled === "paid" && (await state(order.id)) === "paid"],
+      [`late notification is a duplicate (${outcomes.join(",")})`, outcomes.join(",") === "duplicate"],
+    ];
+    await finish(p);
+    await summary.verify(w.db, "notify delayed past expiry (query)", 1, checks, { orderIds: [order.id] });
+  });
+
+  it("a payment whose notification arrives after the order expired is refunded automatically", async () => {
+    const p = await orderAwaitingPayment({ delayMs: 3 * HOUR });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    // the sweep could not learn of the payment (Alipay unreachable) and expired the order at its deadline
+    await withOrderTx(w.db, (tx) => transitionOrder(tx, { orderId: order.id, to: "expired", actor: { type: "system", id: "payments-sweep" }, clock: fixedClock(order.paymentDeadline!), action: "payment.expired" }));
+    await deliverDueNotifies(w.db, fixedClock(new Date(Date.now() + 3 * HOUR + MINUTE)), 1);
+    const after = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+    const refunds = await w.db.refund.findMany({ where: { orderId: order.id } });
+    await summary.verify(w.db, "notify after expiry → refund", 1, [
+      [`refunded in full (${after.state}, ${refunds.map((r) => `${r.state}:${r.amountFen}`).join(",")})`, after.state === "refunded" && refunds.length === 1 && refunds[0].amountFen === order.priceFen],
+      ["flagged for the helpdesk", after.flagged],
+    ], { orderIds: [order.id] });
+  });
+
+  it("forged notifications are refused and change nothing; the holder's page still learns of the real payment", async () => {
+    const p = await orderAwaitingPayment({ badSignature: true, duplicate: 1 });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    const before = await state(order.id);
+    const outcomes = (await w.db.paymentEvent.findMany({ where: { outTradeNo: order.orderNo, kind: "notify" } })).map((e) => `${e.outcome}/${e.verified}`);
+    const polled = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${order.id}`);
+    const checks: [string, boolean][] = [
+      ["order unchanged by the forgeries", before === "awaiting_payment"],
+      [`both refused unverified (${outcomes.join(",")})`, outcomes.length === 2 && outcomes.every((o) => o === "rejected:BAD_SIGNATURE/false")],
+      ["paid once by the signed query", polled.paid && (await state(order.id)) === "paid"],
+    ];
+    await finish(p);
+    await summary.verify(w.db, "notify forged ×2", 2, checks, { orderIds: [order.id] });
+  });
+
+  it("a notification with the wrong amount is refused; the query with the right amount settles the order", async () => {
+    const p = await orderAwaitingPayment({ wrongAmount: true });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    const before = await state(order.id);
+    const outcomes = (await events(order.id)).map((e) => e.outcome);
+    const polled = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${order.id}`);
+    const after = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+    const checks: [string, boolean][] = [
+      ["order unchanged by it", before === "awaiting_payment"],
+      [`refused (${outcomes.join(",")})`, outcomes.join(",") === "rejected:WRONG_AMOUNT"],
+      ["paid the order's price once", polled.paid && after.paidFen === order.priceFen],
+    ];
+    await finish(p);
+    await summary.verify(w.db, "notify wrong amount", 1, checks, { orderIds: [order.id] });
+  });
+
+  it("a lost notification: the payments sweep settles the order by query", async () => {
+    const p = await orderAwaitingPayment({ lost: true });
+    const { client, order, trade } = p;
+    await pay(client, trade.tradeNo);
+    const before = await state(order.id);
+    await sweepPayments(w.db, fixedClock(new Date()));
+    const checks: [string, boolean][] = [
+      ["no notification, not paid yet", before === "awaiting_payment" && (await events(order.id)).length === 0],
+      ["paid by the sweep", (await state(order.id)) === "paid"],
+    ];
+    await finish(p);
+    await summary.verify(w.db, "notify lost", 1, checks, { orderIds: [order.id] });
+  });
+});

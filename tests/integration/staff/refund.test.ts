@@ -1,0 +1,75 @@
+import "@/tests/helpers/env";
+import { beforeAll, describe, expect, test } from "vitest";
+import { setProcessDb } from "@/lib/db";
+import { systemClock } from "@/lib/clock";
+import { COOKIE, CSRF_HEADER } from "@/lib/session";
+import { startPayment } from "@/lib/payments/alipay/precreate";
+import { payTrade } from "@/lib/payments/sandbox/trades";
+import { signIn } from "@/lib/staff/auth";
+import { createStaffUser } from "@/lib/staff/users";
+import { POST as refundRoute } from "@/app/api/staff/orders/[id]/refund/route";
+import { insertOrder, tradeNoOf, type Harness, useHarness } from "../payments/harness";
+
+/** Finance refunds a payment made in the Alipay emulator, through the staff API route, as the console does. */
+const harness = useHarness();
+let h: Harness;
+const sessions: Record<string, { token: string; csrf: string }> = {};
+
+beforeAll(async () => {
+  h = harness();
+  setProcessDb({ prisma: h.db, kind: "pglite", close: async () => {} });
+  for (const role of ["helpdesk", "finance"] as const) {
+    await createStaffUser(h.db, { username: `pay-${role}`, password: "Correct-Horse-42!", role }, { type: "system", id: "test" }, systemClock);
+    const s = await signIn(h.db, { username: `pay-${role}`, password: "Correct-Horse-42!" }, systemClock);
+    sessions[role] = { token: s.token, csrf: s.session.csrfToken };
+  }
+});
+
+function post(role: string, orderId: string, body: unknown) {
+  const origin = "http://portal.test";
+  const req = new Request(`${origin}/api/staff/orders/${orderId}/refund`, {
+    method: "POST",
+    headers: { origin, "content-type": "application/json", cookie: `${COOKIE.staff}=${sessions[role].token}`, [CSRF_HEADER]: sessions[role].csrf },
+    body: JSON.stringify(body),
+  });
+  return refundRoute(req, { params: Promise.resolve({ id: orderId }) });
+}
+
+async function paidOrder() {
+  const order = await insertOrder(h.db, h.clock);
+  const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+  await payTrade(h.env, tradeNoOf(start.qrCode));
+  await h.deliver();
+  expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
+  return order;
+}
+
+describe("refunds from the staff console", () => {
+  test("helpdesk may not refund; nothing changes", async () => {
+    const order = await paidOrder();
+    const res = await post("helpdesk", order.id, { reason: "holder asked" });
+    expect(res.status).toBe(403);
+    expect(await h.db.refund.count({ where: { orderId: order.id } })).toBe(0);
+  });
+
+  test("a refund needs a reason", async () => {
+    const order = await paidOrder();
+    const res = await post("finance", order.id, { reason: "" });
+    expect(res.status).toBe(422);
+    expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
+  });
+
+  test("finance refunds a sandbox payment in full: the order is refunded and the audit names the staff member and reason", async () => {
+    const order = await paidOrder();
+    const res = await post("finance", order.id, { reason: "holder renewed in person instead" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ state: "succeeded" });
+    const after = await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id }, include: { refunds: true } });
+    expect(after.state).toBe("refunded");
+    expect(after.refunds).toMatchObject([{ amountFen: 10000, state: "succeeded", reason: "holder renewed in person instead" }]);
+    const financeId = (await h.db.staffUser.findUniqueOrThrow({ where: { username: "pay-finance" } })).id;
+    expect(await h.db.auditEvent.findFirst({ where: { targetId: order.id, action: "refund.requested" } })).toMatchObject({ actorType: "staff", actorId: financeId, data: { reason: "holder renewed in person instead" } });
+    const trade = await h.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
+    expect(trade.refunds).toMatchObject([{ amountFen: 10000 }]);
+  });
+});
