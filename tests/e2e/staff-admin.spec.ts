@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { snapStaff, staffSignIn } from "./staff-helpers";
 import { demoHolder } from "./renew-helpers";
@@ -62,6 +60,4 @@ test("sign-in refuses a wrong password with a clear message", async ({ page }) =
   await page.getByRole("button", { name: "登录" }).click();
   await expect(page.getByRole("alert")).toHaveText("用户名或密码不正确。");
   await snapStaff(page, "0-login-error");
-  void readFileSync;
-  void path;
 });
