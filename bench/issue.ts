@@ -9,13 +9,13 @@
  * work while the main thread encodes DER and batches inserts.
  */
 import { generateKeyPairSync, randomBytes, sign as cryptoSign, createPrivateKey } from "node:crypto";
+import { createTestDb } from "../tests/helpers/db";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseConfig } from "../lib/config";
-import { openDb, type OpenDb } from "../lib/db/client";
-import { applyMigrations } from "../lib/db/migrate";
+import type { OpenDb } from "../lib/db/client";
 import type { Prisma } from "../lib/generated/prisma/client";
 import { ensureDevCa, loadCa, CA_FILES } from "../lib/pki/ca";
 import { parseCsrAsync } from "../lib/pki/csr";
@@ -41,34 +41,6 @@ const PASS = "bench-passphrase-0123";
 
 console.log(`command: ${process.argv.map((a) => (a.includes(" ") ? JSON.stringify(a) : a)).join(" ")}`);
 console.log(`node ${process.version}, ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, db=${process.env.DATABASE_URL ? "postgresql" : "pglite (in-memory)"}`);
-
-async function openBenchDb(): Promise<OpenDb> {
-  if (!process.env.DATABASE_URL) {
-    const db = await openDb({ pgliteDir: "memory://" });
-    await applyMigrations({ pglite: db.pglite! });
-    return db;
-  }
-  const pg = (await import("pg")).default;
-  const name = `certrenew_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(process.env.DATABASE_URL);
-  url.pathname = `/${name}`;
-  await applyMigrations({ url: url.toString() });
-  const db = await openDb({ url: url.toString() });
-  return {
-    ...db,
-    async close() {
-      await db.close();
-      const a = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 function rawSignRate(algorithm: SignerAlgorithm, dir: string): number {
   const key = createPrivateKey({ key: readFileSync(path.join(dir, CA_FILES.issuingKey)), passphrase: PASS });
@@ -151,7 +123,7 @@ async function main() {
     createCsr(csrKey === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
   );
   console.log(`count=${COUNT} concurrency=${CONCURRENCY} batch=${BATCH} insert=${values.insert} csr key=${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct CSRs, each verified every time)`);
-  const db = await openBenchDb();
+  const db = await createTestDb(); // fresh migrated database: PostgreSQL (dropped afterwards) or in-memory PGlite
   try {
     for (const alg of ["P-256", "RSA-2048"] as const) await run(alg, db, csrs);
   } finally {

@@ -9,6 +9,7 @@ import { fill } from "./fill";
 import { api } from "./api";
 import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
+import styles from "./services.module.css";
 
 interface Props {
   assistantUrl: string;
@@ -16,7 +17,7 @@ interface Props {
   t: Messages["services"];
 }
 
-const BADGE: Record<CertificateStatus["state"], string> = { valid: "badge-ok", renewable: "badge-warn", expired: "badge-err", revoked: "badge-err", superseded: "badge-muted" };
+const BADGE: Record<CertificateStatus["state"], string> = { valid: `badge-ok ${styles.badgeOk}`, renewable: "badge-warn", expired: "badge-err", revoked: "badge-err", superseded: "badge-muted" };
 
 export function StatusView({ assistantUrl, locale, t }: Props) {
   const client = useMemo(() => assistantClient(assistantUrl, locale), [assistantUrl, locale]);

@@ -2,6 +2,7 @@ import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { MINUTE, HOUR } from "../clock";
 import { getConfig } from "../config";
+import { DomainError } from "../errors";
 import { log } from "../log";
 import { INSTANCE_ID } from "../jobs/lease";
 import type { Job } from "../jobs/scheduler";
@@ -131,10 +132,10 @@ export function listFailedMails(db: Db, take = 100) {
   });
 }
 
-/** Helpdesk "resend": a failed mail gets a fresh set of attempts. Returns false if it was not failed. */
-export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise<boolean> {
+/** Helpdesk "resend": a failed mail gets a fresh set of attempts (MAIL_NOT_FAILED for any other mail). */
+export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise<void> {
   const { count } = await db.mailOutbox.updateMany({ where: { id, state: "failed" }, data: { state: "pending", attempts: 0, nextAttemptAt: clock.now(), lastError: null } });
-  return count === 1;
+  if (count !== 1) throw new DomainError("MAIL_NOT_FAILED");
 }
 
 let processTransport: MailTransport | undefined;

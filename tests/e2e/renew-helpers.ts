@@ -105,7 +105,7 @@ export async function checkRenewed(page: Page, h: DemoHolder, oldDer: Buffer, ne
   const root = write("root", Buffer.from(await (await page.request.get("/ca/root.cer")).body()));
   const issuing = write("issuing", Buffer.from(await (await page.request.get("/ca/issuing.cer")).body()));
   const onKey = tokenCertificates(h);
-  const fresh = onKey.find((der) => openssl(["x509", "-inform", "DER", "-in", write("probe", der), "-noout", "-serial"]).toLowerCase().endsWith(newSerial.toLowerCase()));
+  const fresh = onKey.find((der) => openssl(["x509", "-in", write("probe", der), "-noout", "-serial"]).toLowerCase().endsWith(newSerial.toLowerCase()));
   expect(fresh, "the new certificate is on the key").toBeDefined();
   expect(onKey).toHaveLength(1);
   const leaf = write("new", fresh!);

@@ -116,7 +116,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
           "captcha",
           t.captcha,
           <div className={styles.captchaRow}>
-            <input {...aria("captcha")} name="captcha" autoComplete="off" value={answer} onChange={(e) => setAnswer(e.target.value)} maxLength={8} className={styles.captchaInput} />
+            <input {...aria("captcha")} name="captcha" autoComplete="off" value={answer} onChange={(e) => setAnswer(e.target.value)} maxLength={16} className={styles.captchaInput} />
             <button type="button" className={styles.captchaImage} onClick={() => void newCaptcha()} title={t.captchaHint} aria-label={`${t.captchaAlt}: ${t.captchaRefresh}`}>
               {captcha ? <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.svg)}`} alt={t.captchaAlt} width={120} height={42} data-captcha-id={captcha.id} /> : null}
             </button>

@@ -1,6 +1,6 @@
 import { afterAll, expect } from "vitest";
 import type { Db } from "@/lib/db";
-import { checkInvariants, type Violation } from "./invariants";
+import { checkInvariants } from "./invariants";
 
 /**
  * The fault matrix's tally: each case records the faults it injected and the invariants it checked; after the
@@ -17,8 +17,12 @@ interface Row {
 
 export function useFaultSummary(title: string) {
   const rows: Row[] = [];
+  const notes: string[] = [];
   afterAll(() => {
-    if (rows.length === 0) return;
+    if (rows.length === 0) {
+      if (notes.length) process.stdout.write(`\nFault matrix: ${title}\n${notes.map((n) => `  ${n}`).join("\n")}\n`);
+      return;
+    }
     const total = rows.reduce((t, r) => ({ case: "total", faults: t.faults + r.faults, invariants: t.invariants + r.invariants, violations: t.violations + r.violations }), { case: "total", faults: 0, invariants: 0, violations: 0 });
     const all = [...rows, total];
     const w = Math.max(4, ...all.map((r) => r.case.length));
@@ -30,15 +34,16 @@ export function useFaultSummary(title: string) {
       ...rows.map((r) => line(r.case, String(r.faults), String(r.invariants), String(r.violations))),
       line("-".repeat(w), "------", "----------", "----------"),
       line(`${rows.length} cases`, String(total.faults), String(total.invariants), String(total.violations)),
+      ...notes.map((n) => `  ${n}`),
       "",
     ];
     process.stdout.write(out.join("\n") + "\n");
   });
 
   return {
-    /** Records a case: `faults` injected, plus extra invariant checks (`extra`: name → violation text or null). */
-    record(name: string, faults: number, violations: Violation[], invariantsChecked: number): void {
-      rows.push({ case: name, faults, invariants: invariantsChecked, violations: violations.length });
+    /** A line under the table (e.g. why a case was skipped). */
+    note(text: string): void {
+      notes.push(text);
     },
     /**
      * Checks the standard invariants plus the case's own assertions (`own`: a list of [description, ok]) and

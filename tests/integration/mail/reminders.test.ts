@@ -1,32 +1,22 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { createTestDb, onPostgres } from "@/tests/helpers/db";
+import { beforeEach, describe, expect, test } from "vitest";
+import { onPostgres } from "@/tests/helpers/db";
 import { openDb, type OpenDb } from "@/lib/db";
 import { DAY, HOUR, fixedClock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { deliverDue } from "@/lib/mail/worker";
 import { sendExpiryReminders, setReminderDays } from "@/lib/mail/reminders";
 import { unsubscribe, unsubscribeTarget } from "@/lib/mail/unsubscribe";
-import { SmtpSink } from "./smtp";
+import { useMailTestBed } from "./smtp";
 import { insertCertificate, insertOrder } from "./fixtures";
 
-let db: OpenDb & { url?: string };
-const smtp = new SmtpSink();
+const ctx = useMailTestBed();
 const T0 = new Date("2026-11-01T00:00:00Z");
 const at = (days: number) => new Date(T0.getTime() + days * DAY);
 const holder = { type: "holder" as const, ip: "127.0.0.1", userAgent: "vitest" };
 
-beforeAll(async () => {
-  db = await createTestDb();
-  await smtp.start();
-});
-afterAll(async () => {
-  await smtp.stop();
-  await db?.close();
-});
 beforeEach(async () => {
-  smtp.received = [];
-  const p = db.prisma;
+  const p = ctx.db.prisma;
   await p.reminderSent.deleteMany();
   await p.mailOutbox.deleteMany();
   await p.setting.deleteMany();
@@ -35,16 +25,16 @@ beforeEach(async () => {
   await p.certificate.deleteMany();
 });
 
-/** Runs the daily job (twice, as a second instance or a restart would) and delivers; returns serial → days left per mail. */
+/** Runs the reminder job on day n (twice, as a second instance or a restart would), delivers, and returns the mails by serial. */
 async function day(n: number, hourOffset = 9) {
   const clock = fixedClock(new Date(at(n).getTime() + hourOffset * HOUR));
-  const first = await sendExpiryReminders(db.prisma, clock);
-  const again = await sendExpiryReminders(db.prisma, clock);
+  const first = await sendExpiryReminders(ctx.db.prisma, clock);
+  const again = await sendExpiryReminders(ctx.db.prisma, clock);
   expect(again.queued).toBe(0);
-  smtp.received = [];
-  await deliverDue(db.prisma, { clock, transport: smtp.transport(), batch: 100 });
-  expect(smtp.received).toHaveLength(first.queued);
-  return smtp.received.map((m) => ({ serial: /证书序列号: (\w+)/.exec(m.text)![1], subject: m.subject, mail: m }));
+  ctx.smtp.received = [];
+  await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport(), batch: 100 });
+  expect(ctx.smtp.received).toHaveLength(first.queued);
+  return ctx.smtp.received.map((m) => ({ serial: /证书序列号: (\w+)/.exec(m.text)![1], subject: m.subject, mail: m }));
 }
 
 async function simulate(days: number) {
@@ -55,7 +45,7 @@ async function simulate(days: number) {
 
 describe("the reminder job with a fixed clock", () => {
   test("sends each threshold once, on the right day, only to certificates without a completed renewal", async () => {
-    const p = db.prisma;
+    const p = ctx.db.prisma;
     await insertCertificate(p, { serial: "a30", notAfter: at(30) });
     await insertCertificate(p, { serial: "b20", notAfter: new Date(at(20).getTime() + 12 * HOUR) });
     await insertCertificate(p, { serial: "i45", notAfter: at(45) });
@@ -80,7 +70,7 @@ describe("the reminder job with a fixed clock", () => {
   });
 
   test("the mail names the days left and the window, and links to renewal and unsubscribe", async () => {
-    await insertCertificate(db.prisma, { serial: "c7", notAfter: new Date("2026-11-08T09:38:33Z") });
+    await insertCertificate(ctx.db.prisma, { serial: "c7", notAfter: new Date("2026-11-08T09:38:33Z") });
     const [m] = await day(0);
     expect(m.subject).toBe("您的数字证书将于 8 天后到期，请及时在线更新");
     expect(m.mail.to).toEqual(["holder@example.cn"]);
@@ -92,57 +82,57 @@ describe("the reminder job with a fixed clock", () => {
   });
 
   test("thresholds are an admin setting", async () => {
-    await setReminderDays(db.prisma, [2, 10], "admin-1");
-    await insertCertificate(db.prisma, { serial: "s30", notAfter: at(30) });
+    await setReminderDays(ctx.db.prisma, [2, 10], "admin-1");
+    await insertCertificate(ctx.db.prisma, { serial: "s30", notAfter: at(30) });
     expect(await simulate(31)).toEqual({ s30: [20, 28] });
-    await expect(setReminderDays(db.prisma, [0, 5], "admin-1")).rejects.toMatchObject({ code: "MAIL_REMINDER_DAYS_INVALID" });
-    await expect(setReminderDays(db.prisma, [5, 5], "admin-1")).rejects.toBeInstanceOf(DomainError);
+    await expect(setReminderDays(ctx.db.prisma, [0, 5], "admin-1")).rejects.toMatchObject({ code: "MAIL_REMINDER_DAYS_INVALID" });
+    await expect(setReminderDays(ctx.db.prisma, [5, 5], "admin-1")).rejects.toBeInstanceOf(DomainError);
   });
 
   test(`two instances running the job at once queue each reminder once (${onPostgres ? "two PostgreSQL clients" : "concurrent PGlite callers"})`, async () => {
-    for (let i = 0; i < 25; i++) await insertCertificate(db.prisma, { serial: `par${i}`, notAfter: at(3 + (i % 20)) });
-    const second = db.url ? await openDb({ url: db.url }) : db;
+    for (let i = 0; i < 25; i++) await insertCertificate(ctx.db.prisma, { serial: `par${i}`, notAfter: at(3 + (i % 20)) });
+    const second = ctx.db.url ? await openDb({ url: ctx.db.url }) : ctx.db;
     try {
       const clock = fixedClock(T0);
-      const [a, b] = await Promise.all([sendExpiryReminders(db.prisma, clock), sendExpiryReminders(second.prisma, clock)]);
+      const [a, b] = await Promise.all([sendExpiryReminders(ctx.db.prisma, clock), sendExpiryReminders(second.prisma, clock)]);
       expect(a.queued + b.queued).toBe(25);
     } finally {
-      if (second !== db) await second.close();
+      if (second !== ctx.db) await second.close();
     }
-    expect(await db.prisma.mailOutbox.count()).toBe(25);
-    expect(await db.prisma.reminderSent.count()).toBe(25);
+    expect(await ctx.db.prisma.mailOutbox.count()).toBe(25);
+    expect(await ctx.db.prisma.reminderSent.count()).toBe(25);
   });
 });
 
 describe("unsubscribe", () => {
   test("the signed link from the mail stops further reminders for that certificate only", async () => {
-    await insertCertificate(db.prisma, { serial: "u30", notAfter: at(30) });
-    await insertCertificate(db.prisma, { serial: "k30", notAfter: at(30) });
+    await insertCertificate(ctx.db.prisma, { serial: "u30", notAfter: at(30) });
+    await insertCertificate(ctx.db.prisma, { serial: "k30", notAfter: at(30) });
     const mails = await day(0, 0);
     expect(mails.map((m) => m.serial).sort()).toEqual(["k30", "u30"]);
     const link = /\/unsubscribe\/([\w.%-]+)/.exec(mails.find((m) => m.serial === "u30")!.mail.text)![1];
     const token = decodeURIComponent(link);
 
-    expect(await unsubscribeTarget(db.prisma, token)).toEqual({ serial: "u30", optedOut: false });
-    expect(await unsubscribe(db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
-    expect(await unsubscribe(db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
-    expect(await unsubscribeTarget(db.prisma, token)).toEqual({ serial: "u30", optedOut: true });
-    const u30 = await db.prisma.certificate.findUniqueOrThrow({ where: { serial: "u30" } });
-    expect(await db.prisma.auditEvent.count({ where: { action: "mail.reminders_opt_out", targetId: u30.id } })).toBe(1);
+    expect(await unsubscribeTarget(ctx.db.prisma, token)).toEqual({ serial: "u30", optedOut: false });
+    expect(await unsubscribe(ctx.db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
+    expect(await unsubscribe(ctx.db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
+    expect(await unsubscribeTarget(ctx.db.prisma, token)).toEqual({ serial: "u30", optedOut: true });
+    const u30 = await ctx.db.prisma.certificate.findUniqueOrThrow({ where: { serial: "u30" } });
+    expect(await ctx.db.prisma.auditEvent.count({ where: { action: "mail.reminders_opt_out", targetId: u30.id } })).toBe(1);
 
     expect((await day(16, 0)).map((m) => m.serial)).toEqual(["k30"]);
   });
 
   test("a forged or damaged token changes nothing", async () => {
-    const a = await insertCertificate(db.prisma, { serial: "f1", notAfter: at(30) });
-    const b = await insertCertificate(db.prisma, { serial: "f2", notAfter: at(30) });
+    const a = await insertCertificate(ctx.db.prisma, { serial: "f1", notAfter: at(30) });
+    const b = await insertCertificate(ctx.db.prisma, { serial: "f2", notAfter: at(30) });
     const [m] = (await day(0, 0)).filter((x) => x.serial === "f1");
     const token = decodeURIComponent(/\/unsubscribe\/([\w.%-]+)/.exec(m.mail.text)![1]);
     const sig = token.slice(token.lastIndexOf(".") + 1);
     for (const bad of [`${b.id}.${sig}`, `${a.id}.${sig.slice(0, -1)}${sig.endsWith("A") ? "B" : "A"}`, a.id, "", "x.y"]) {
-      await expect(unsubscribe(db.prisma, bad, holder, fixedClock(T0))).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
-      await expect(unsubscribeTarget(db.prisma, bad)).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
+      await expect(unsubscribe(ctx.db.prisma, bad, holder, fixedClock(T0))).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
+      await expect(unsubscribeTarget(ctx.db.prisma, bad)).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
     }
-    expect(await db.prisma.certificate.count({ where: { reminderOptOut: true } })).toBe(0);
+    expect(await ctx.db.prisma.certificate.count({ where: { reminderOptOut: true } })).toBe(0);
   });
 });

@@ -1,6 +1,9 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import type { OpenDb } from "@/lib/db";
+import { createTestDb } from "@/tests/helpers/db";
 import { smtpTransport, type MailTransport } from "@/lib/mail/transport";
 
 /** One message as the receiving SMTP server saw it, decoded just enough to assert on. */
@@ -125,5 +128,29 @@ export function parseMessage(raw: string, from: string, to: string[]): Received 
     headers,
     text: (parts["text/plain"] ?? "").replace(/\r\n/g, "\n"),
     html: parts["text/html"] ?? "",
+  };
+}
+
+/** One fresh database and one loopback SMTP server per test file; the received list and refusals reset per test. */
+export function useMailTestBed(): { readonly db: OpenDb & { url?: string }; smtp: SmtpSink } {
+  let open: (OpenDb & { url?: string }) | undefined;
+  const smtp = new SmtpSink();
+  beforeAll(async () => {
+    open = await createTestDb();
+    await smtp.start();
+  });
+  afterAll(async () => {
+    await smtp.stop();
+    await open?.close();
+  });
+  beforeEach(() => {
+    smtp.received = [];
+    smtp.reject = undefined;
+  });
+  return {
+    get db() {
+      return open!;
+    },
+    smtp,
   };
 }

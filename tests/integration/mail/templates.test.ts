@@ -1,34 +1,19 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { createTestDb } from "@/tests/helpers/db";
-import type { OpenDb } from "@/lib/db";
+import { describe, expect, test } from "vitest";
 import { fixedClock } from "@/lib/clock";
 import { enqueueMail, type MailRequest } from "@/lib/mail/outbox";
 import { deliverDue } from "@/lib/mail/worker";
-import { SmtpSink } from "./smtp";
+import { useMailTestBed } from "./smtp";
 
-let db: OpenDb;
-const smtp = new SmtpSink();
+const ctx = useMailTestBed();
 const clock = fixedClock("2026-11-25T02:00:00Z");
 
-beforeAll(async () => {
-  db = await createTestDb();
-  await smtp.start();
-});
-afterAll(async () => {
-  await smtp.stop();
-  await db?.close();
-});
-beforeEach(() => {
-  smtp.received = [];
-});
-
 async function sendOne(mail: MailRequest) {
-  await db.prisma.$transaction((tx) => enqueueMail(tx, mail, clock));
-  const r = await deliverDue(db.prisma, { clock, transport: smtp.transport(), origin: "https://renew.example.cn" });
+  await ctx.db.prisma.$transaction((tx) => enqueueMail(tx, mail, clock));
+  const r = await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport(), origin: "https://renew.example.cn" });
   expect(r).toMatchObject({ claimed: 1, sent: 1 });
-  expect(smtp.received).toHaveLength(1);
-  return smtp.received[0];
+  expect(ctx.smtp.received).toHaveLength(1);
+  return ctx.smtp.received[0];
 }
 
 const to = "handler@example.cn";
@@ -125,20 +110,20 @@ describe("each event produces exactly one mail with the right content", () => {
 });
 
 test("the outbox stores personal data masked, never in clear", async () => {
-  const row = await db.prisma.$transaction((tx) =>
+  const row = await ctx.db.prisma.$transaction((tx) =>
     enqueueMail(tx, { to, template: "order_submitted", data: { orderNo: "R7", holderName: "张三丰", handlerName: "李小四", handlerMobile: "13812345678", amountFen: 5000, years: 1, newNotAfter: "2027-12-03T09:38:33Z" } }, clock),
   );
-  const stored = JSON.stringify((await db.prisma.mailOutbox.findUniqueOrThrow({ where: { id: row.id } })).data);
+  const stored = JSON.stringify((await ctx.db.prisma.mailOutbox.findUniqueOrThrow({ where: { id: row.id } })).data);
   expect(stored).toContain("138****5678");
   expect(stored).not.toContain("13812345678");
   expect(stored).not.toContain("张三丰");
 });
 
 test("data that does not fit the template is refused when queued, nothing stored", async () => {
-  const before = await db.prisma.mailOutbox.count();
+  const before = await ctx.db.prisma.mailOutbox.count();
   await expect(
-    db.prisma.$transaction((tx) => enqueueMail(tx, { to, template: "payment_received", data: { orderNo: "R8", amountFen: -1, paidAt: "2026-11-25T02:00:00Z" } }, clock)),
+    ctx.db.prisma.$transaction((tx) => enqueueMail(tx, { to, template: "payment_received", data: { orderNo: "R8", amountFen: -1, paidAt: "2026-11-25T02:00:00Z" } }, clock)),
   ).rejects.toThrow();
-  await expect(db.prisma.$transaction((tx) => enqueueMail(tx, { to: "not-an-address", template: "payment_received", data: { orderNo: "R8", amountFen: 1, paidAt: "2026-11-25T02:00:00Z" } }, clock))).rejects.toThrow();
-  expect(await db.prisma.mailOutbox.count()).toBe(before);
+  await expect(ctx.db.prisma.$transaction((tx) => enqueueMail(tx, { to: "not-an-address", template: "payment_received", data: { orderNo: "R8", amountFen: 1, paidAt: "2026-11-25T02:00:00Z" } }, clock))).rejects.toThrow();
+  expect(await ctx.db.prisma.mailOutbox.count()).toBe(before);
 });

@@ -1,31 +1,20 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
-import { createTestDb, onPostgres } from "@/tests/helpers/db";
+import { beforeEach, expect, test } from "vitest";
+import { onPostgres } from "@/tests/helpers/db";
 import { openDb, type OpenDb } from "@/lib/db";
 import { fixedClock, MINUTE, type Clock } from "@/lib/clock";
 import { enqueueMail } from "@/lib/mail/outbox";
 import { backoffMs, deliverDue, listFailedMails, MAX_ATTEMPTS, retryFailedMail } from "@/lib/mail/worker";
-import { SmtpSink } from "./smtp";
+import { useMailTestBed } from "./smtp";
 
-let db: OpenDb & { url?: string };
-const smtp = new SmtpSink();
+const ctx = useMailTestBed();
 
-beforeAll(async () => {
-  db = await createTestDb();
-  await smtp.start();
-});
-afterAll(async () => {
-  await smtp.stop();
-  await db?.close();
-});
 beforeEach(async () => {
-  smtp.received = [];
-  smtp.reject = undefined;
-  await db.prisma.mailOutbox.deleteMany();
+  await ctx.db.prisma.mailOutbox.deleteMany();
 });
 
 async function enqueue(n: number, clock: Clock) {
-  await db.prisma.$transaction(async (tx) => {
+  await ctx.db.prisma.$transaction(async (tx) => {
     for (let i = 0; i < n; i++) {
       await enqueueMail(tx, { to: `h${i}@example.cn`, template: "payment_received", data: { orderNo: `R${String(i).padStart(4, "0")}`, amountFen: 5000, paidAt: clock.now() } }, clock);
     }
@@ -35,62 +24,62 @@ async function enqueue(n: number, clock: Clock) {
 test("SMTP down: every mail is retried later with back-off, then delivered once, nothing lost or doubled", async () => {
   const clock = fixedClock("2026-11-25T02:00:00Z");
   await enqueue(3, clock);
-  const port = smtp.port;
-  await smtp.stop();
+  const port = ctx.smtp.port;
+  await ctx.smtp.stop();
 
-  const down = await deliverDue(db.prisma, { clock, transport: smtp.transport() });
+  const down = await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() });
   expect(down).toMatchObject({ claimed: 3, sent: 0, retried: 3 });
-  const rows = await db.prisma.mailOutbox.findMany();
+  const rows = await ctx.db.prisma.mailOutbox.findMany();
   for (const r of rows) {
     expect(r).toMatchObject({ state: "pending", attempts: 1, leaseUntil: null });
     expect(r.nextAttemptAt.getTime()).toBe(clock.now().getTime() + MINUTE);
     expect(r.lastError).toMatch(/ECONNREFUSED/);
   }
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
 
-  await smtp.start(port);
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 0 });
+  await ctx.smtp.start(port);
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
   clock.advance(MINUTE);
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 3, sent: 3 });
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 3, sent: 3 });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
 
-  expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(["h0@example.cn", "h1@example.cn", "h2@example.cn"]);
-  const sent = await db.prisma.mailOutbox.findMany();
+  expect(ctx.smtp.received.map((m) => m.to[0]).sort()).toEqual(["h0@example.cn", "h1@example.cn", "h2@example.cn"]);
+  const sent = await ctx.db.prisma.mailOutbox.findMany();
   expect(sent.every((r) => r.state === "sent" && r.attempts === 2 && r.messageId && r.sentAt?.getTime() === clock.now().getTime())).toBe(true);
 });
 
-test("a temporary SMTP refusal (451) is retried; a permanent one (550) fails at once and shows in the helpdesk list", async () => {
+test("a temporary SMTP refusal (451) is retried; a permanent one (550) fails at once, shows in the helpdesk list and can be resent", async () => {
   const clock = fixedClock("2026-11-25T02:00:00Z");
   await enqueue(1, clock);
-  smtp.reject = { code: 451, message: "try again later" };
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ retried: 1 });
+  ctx.smtp.reject = { code: 451, message: "try again later" };
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ retried: 1 });
   clock.advance(backoffMs(1));
-  smtp.reject = { code: 550, message: "mailbox unavailable" };
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ failed: 1 });
+  ctx.smtp.reject = { code: 550, message: "mailbox unavailable" };
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ failed: 1 });
 
-  const failed = await listFailedMails(db.prisma);
+  const failed = await listFailedMails(ctx.db.prisma);
   expect(failed).toHaveLength(1);
   expect(failed[0]).toMatchObject({ to: "h0@example.cn", template: "payment_received", attempts: 2 });
   expect(failed[0].lastError).toMatch(/mailbox unavailable/);
   clock.advance(24 * 60 * MINUTE);
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
 
-  smtp.reject = undefined;
-  expect(await retryFailedMail(db.prisma, failed[0].id, clock)).toBe(true);
-  expect(await retryFailedMail(db.prisma, failed[0].id, clock)).toBe(false);
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ sent: 1 });
-  expect(smtp.received).toHaveLength(1);
+  ctx.smtp.reject = undefined;
+  await retryFailedMail(ctx.db.prisma, failed[0].id, clock);
+  await expect(retryFailedMail(ctx.db.prisma, failed[0].id, clock)).rejects.toMatchObject({ code: "MAIL_NOT_FAILED" });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ sent: 1 });
+  expect(ctx.smtp.received).toHaveLength(1);
 });
 
 test(`a mail that keeps failing gives up after ${MAX_ATTEMPTS} attempts, waiting longer each time`, async () => {
   const clock = fixedClock("2026-11-25T02:00:00Z");
   await enqueue(1, clock);
-  smtp.reject = { code: 421, message: "service not available" };
+  ctx.smtp.reject = { code: 421, message: "service not available" };
   const waits: number[] = [];
   for (let i = 1; i <= MAX_ATTEMPTS; i++) {
-    const r = await deliverDue(db.prisma, { clock, transport: smtp.transport() });
+    const r = await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() });
     expect(r.claimed).toBe(1);
-    const row = await db.prisma.mailOutbox.findFirstOrThrow();
+    const row = await ctx.db.prisma.mailOutbox.findFirstOrThrow();
     if (i < MAX_ATTEMPTS) {
       expect(row.state).toBe("pending");
       waits.push(row.nextAttemptAt.getTime() - clock.now().getTime());
@@ -98,44 +87,44 @@ test(`a mail that keeps failing gives up after ${MAX_ATTEMPTS} attempts, waiting
     } else expect(row).toMatchObject({ state: "failed", attempts: MAX_ATTEMPTS });
   }
   expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64].map((m) => m * MINUTE));
-  expect(smtp.received).toHaveLength(0);
+  expect(ctx.smtp.received).toHaveLength(0);
 });
 
 test("a row leased by a worker that died is left alone until its lease runs out, then delivered once", async () => {
   const clock = fixedClock("2026-11-25T02:00:00Z");
   await enqueue(1, clock);
-  await db.prisma.mailOutbox.updateMany({ data: { leaseOwner: "dead-worker", leaseUntil: new Date(clock.now().getTime() + 5 * MINUTE), attempts: 1 } });
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 0 });
+  await ctx.db.prisma.mailOutbox.updateMany({ data: { leaseOwner: "dead-worker", leaseUntil: new Date(clock.now().getTime() + 5 * MINUTE), attempts: 1 } });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
   clock.advance(5 * MINUTE + 1000);
-  expect(await deliverDue(db.prisma, { clock, transport: smtp.transport() })).toMatchObject({ claimed: 1, sent: 1 });
-  expect(smtp.received).toHaveLength(1);
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 1, sent: 1 });
+  expect(ctx.smtp.received).toHaveLength(1);
 });
 
 test(`two workers on the same database deliver each mail exactly once (${onPostgres ? "two PostgreSQL clients" : "two concurrent PGlite callers"})`, async () => {
   const clock = fixedClock("2026-11-25T02:00:00Z");
   const n = 60;
   await enqueue(n, clock);
-  const second = db.url ? await openDb({ url: db.url }) : db;
+  const second = ctx.db.url ? await openDb({ url: ctx.db.url }) : ctx.db;
   try {
     const worker = async (client: OpenDb, owner: string) => {
       let sent = 0;
       for (;;) {
-        const r = await deliverDue(client.prisma, { clock, transport: smtp.transport(), owner, batch: 4 });
+        const r = await deliverDue(client.prisma, { clock, transport: ctx.smtp.transport(), owner, batch: 4 });
         sent += r.sent;
         if (r.claimed === 0) return sent;
       }
     };
-    const [a, b] = await Promise.all([worker(db, "worker-a"), worker(second, "worker-b")]);
+    const [a, b] = await Promise.all([worker(ctx.db, "worker-a"), worker(second, "worker-b")]);
     expect(a + b).toBe(n);
     expect(a).toBeGreaterThan(0);
     expect(b).toBeGreaterThan(0);
   } finally {
-    if (second !== db) await second.close();
+    if (second !== ctx.db) await second.close();
   }
-  expect(smtp.received).toHaveLength(n);
-  expect(new Set(smtp.received.map((m) => m.messageId)).size).toBe(n);
-  expect(new Set(smtp.received.map((m) => m.subject)).size).toBe(n);
-  const rows = await db.prisma.mailOutbox.findMany();
+  expect(ctx.smtp.received).toHaveLength(n);
+  expect(new Set(ctx.smtp.received.map((m) => m.messageId)).size).toBe(n);
+  expect(new Set(ctx.smtp.received.map((m) => m.subject)).size).toBe(n);
+  const rows = await ctx.db.prisma.mailOutbox.findMany();
   expect(rows.every((r) => r.state === "sent" && r.attempts === 1)).toBe(true);
   expect(new Set(rows.map((r) => r.leaseOwner))).toEqual(new Set(["worker-a", "worker-b"]));
 });

@@ -1,0 +1,113 @@
+import "@/tests/helpers/env";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { onPostgres } from "@/tests/helpers/db";
+import type { HolderClient, HttpResult } from "@/bench/lib/http";
+import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "@/bench/lib/holders";
+import { freePort } from "@/bench/lib/portal";
+import { startWorld, type World } from "./helpers/world";
+import { useFaultSummary } from "./helpers/summary";
+import { clusterUnavailable, createCluster, type Cluster } from "./helpers/pg-cluster";
+
+/**
+ * PostgreSQL is restarted (pg_ctl restart -m fast) on a private cluster while holders are in the middle of the
+ * wizard. Every answer must be a success, a domain error, or 503 with Retry-After — never a 500 — and a client
+ * that retries the same request (same Idempotency-Key) after a 503 must get through once the database is back.
+ */
+
+const summary = useFaultSummary("PostgreSQL restarted mid-flow");
+const why = !onPostgres ? "needs DATABASE_URL (runs in the PostgreSQL pass of npm test)" : clusterUnavailable();
+if (why) summary.note(`skipped: PostgreSQL restart — ${why}`);
+
+interface Seen {
+  step: string;
+  status: number;
+  retryAfter?: string;
+  code?: string;
+}
+
+let w: World;
+let cluster: Cluster;
+const originalUrl = process.env.DATABASE_URL;
+
+describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
+  beforeAll(async () => {
+    cluster = createCluster(await freePort());
+    process.env.DATABASE_URL = cluster.url;
+    w = await startWorld({ DATABASE_URL: cluster.url });
+  });
+  afterAll(async () => {
+    await w?.close();
+    cluster?.destroy();
+    process.env.DATABASE_URL = originalUrl;
+  });
+
+  /** One request, retried with the same idempotency key while the answer is 503 (as the wizard's fetch does). */
+  async function call(c: HolderClient, seen: Seen[], step: string, method: string, path: string, opts: { json?: unknown; idempotent?: boolean } = {}): Promise<HttpResult> {
+    const headers = opts.idempotent ? { "idempotency-key": randomBytes(12).toString("base64url") } : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const r = await c.request(method, path, { json: opts.json, headers });
+      const code = typeof r.body === "object" && r.body && "error" in r.body ? (r.body as { error: { code: string } }).error.code : undefined;
+      seen.push({ step, status: r.status, retryAfter: r.headers["retry-after"] as string | undefined, code });
+      if (r.status !== 503 || attempt >= 80) return r;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+
+  /** The wizard with retries; a step whose single-use challenge was used up by a failed attempt starts from a new one. */
+  async function flow(h: SimHolder, seen: Seen[]): Promise<string> {
+    const c = w.client();
+    for (let i = 0; i < 5 && !c.csrfToken; i++) {
+      const ch = await call(c, seen, "challenge", "POST", "/api/renew/challenge", { json: { serial: h.serial } });
+      if (ch.status !== 200) continue;
+      const text = (ch.body as { challenge: string }).challenge;
+      const login = await call(c, seen, "login", "POST", "/api/renew/login", { json: { challenge: text, signature: signChallenge(h.key, text) } });
+      if (login.status === 200) c.csrfToken = (login.body as { csrfToken: string }).csrfToken;
+    }
+    const draft = await call(c, seen, "handler", "POST", "/api/renew/handler", { json: { handler: handlerFor(h.index), captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, idempotent: true });
+    const orderId = (draft.body as { id: string }).id;
+    await call(c, seen, "confirm", "POST", "/api/renew/confirm", { json: { orderId }, idempotent: true });
+    const pay = await call(c, seen, "payment", "POST", "/api/renew/payment", { json: { orderId }, idempotent: true });
+    const qr = new URL((pay.body as { qrCode: string }).qrCode);
+    await call(c, seen, "sandbox-pay", "POST", `${qr.pathname}/confirm`);
+    for (let i = 0; i < 80; i++) {
+      const s = await call(c, seen, "payment-status", "GET", `/api/renew/payment?orderId=${orderId}`);
+      if ((s.body as { paid?: boolean }).paid) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const { csr } = newKeyAndCsr();
+    const body = { orderId, csr: csr.toString("base64") };
+    for (let i = 0; i < 5; i++) {
+      const ic = await call(c, seen, "issue-challenge", "POST", "/api/renew/issue-challenge", { json: body });
+      if (ic.status !== 200) continue;
+      const challenge = (ic.body as { challenge: string }).challenge;
+      const issued = await call(c, seen, "issue", "POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(h.key, challenge) }, idempotent: true });
+      if (issued.status === 200) break;
+    }
+    await call(c, seen, "installed", "POST", "/api/renew/installed", { json: { orderId }, idempotent: true });
+    return orderId;
+  }
+
+  it("answers 503 with Retry-After while the database is down, then the same requests succeed; nothing half-written", { timeout: 180_000 }, async () => {
+    const holders = await w.holders(6);
+    const seen: Seen[] = [];
+    const runs = holders.map((h, i) => new Promise((r) => setTimeout(r, i * 150)).then(() => flow(h, seen)));
+    await new Promise((r) => setTimeout(r, 700));
+    await cluster.stop();
+    const before = seen.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = seen.length - before;
+    await cluster.start();
+    const orderIds = await Promise.all(runs);
+
+    const bad = seen.filter((s) => s.status >= 500 && !(s.status === 503 && s.retryAfter));
+    const unavailable = seen.filter((s) => s.status === 503);
+    const orders = await w.db.renewalOrder.findMany({ where: { id: { in: orderIds } } });
+    summary.note(`${seen.length} requests, ${unavailable.length} answered 503 + Retry-After while PostgreSQL restarted (${during} answered while it was down)`);
+    await summary.verify(w.db, "PostgreSQL restart mid-flow (6 holders)", 1, [
+      [`no 500, every 503 with Retry-After (${bad.map((s) => `${s.step} ${s.status} ${s.code ?? ""}`).join("; ")})`, bad.length === 0],
+      [`every holder finished after the restart (${orders.map((o) => o.state).join(",")})`, orders.length === 6 && orders.every((o) => o.state === "installed")],
+      ["no route handler threw", w.crashes.length === 0],
+    ], { orderIds });
+  });
+});
