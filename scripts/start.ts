@@ -5,6 +5,7 @@ import { loadDemoSecrets } from "../lib/config/demo-secrets";
 import { openDb } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
 import { seedDemo } from "../lib/demo/seed";
+import { validateMailConfig } from "../lib/mail/transport";
 import { ensureBuild } from "./build";
 
 /**
@@ -27,6 +28,7 @@ if (demo) {
 let config;
 try {
   config = parseConfig(env);
+  validateMailConfig(config);
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(`Configuration error: ${e.message}`);

@@ -4,6 +4,7 @@ import { getT } from "../_lib/i18n";
 import { Stepper } from "./_components/Stepper";
 import { InsertKey } from "./_components/InsertKey";
 import { STEP_PATH } from "./_lib/steps";
+import { assistantErrorTexts } from "./_lib/assistant-errors";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "数字证书更新" };
@@ -21,7 +22,7 @@ export default async function RenewStart({ searchParams }: { searchParams: Promi
         <p className="muted">{t.wizard.intro}</p>
         {expired ? <div className="alert alert-info" role="status">{t.wizard.sessionExpired}</div> : null}
         <h2>{t.wizard.key.heading}</h2>
-        <InsertKey t={t.wizard} locale={locale} assistantUrl={assistantUrl} stepPaths={STEP_PATH} />
+        <InsertKey t={t.wizard} locale={locale} assistantUrl={assistantUrl} stepPaths={STEP_PATH} errorTexts={assistantErrorTexts(locale)} />
       </section>
     </div>
   );

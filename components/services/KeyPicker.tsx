@@ -7,6 +7,7 @@ import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
 import { formatDate, type Messages } from "@/lib/messages";
 import { problemText } from "./assistant";
+import styles from "./services.module.css";
 
 export interface KeyChoice {
   token: TokenSummary;
@@ -61,7 +62,7 @@ export function KeyPicker({ client, locale, t, onChoose, chosen }: Props) {
                 <button type="button" className={`btn${active ? " btn-primary" : ""}`} aria-pressed={active} onClick={() => onChoose({ token, certificate })} data-serial={certificate.serial}>
                   {certificate.subjectCN}
                 </button>{" "}
-                <span className="small muted">
+                <span className={`small muted ${styles.entryMeta}`}>
                   {t.serial} <span className="mono">{certificate.serial}</span> · {t.validUntil} {formatDate(certificate.notAfter, locale)} · {t.tokenSerial} <span className="mono">{token.serial}</span>
                 </span>{" "}
                 {token.pin.locked && <span className="badge badge-err">{t.pinLocked}</span>}

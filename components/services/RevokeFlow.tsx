@@ -59,7 +59,7 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
   if (done) {
     return (
       <section className="card" aria-labelledby="revoke-done">
-        <div className="alert alert-ok" role="status">
+        <div className={`alert alert-ok ${styles.okText}`} role="status">
           <h2 id="revoke-done">{r.done}</h2>
           <p>{fill(r.doneText, { serial: done.serial, revokedAt: formatDateTime(done.revokedAt, locale), reason: r.reasons[done.reason].title })}</p>
         </div>

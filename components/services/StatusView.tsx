@@ -1,6 +1,6 @@
 "use client";
 
-import { useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import Link from "next/link";
 import type { Locale } from "@/lib/errors";
 import { formatDateTime, type Messages } from "@/lib/messages";
@@ -104,9 +104,12 @@ function renewalText(r: CertificateStatus, s: Messages["services"]["status"], lo
 }
 
 function StatusResult({ result: r, locale, t: s, reasons }: { result: CertificateStatus; locale: Locale; t: Messages["services"]["status"]; reasons: Messages["services"]["revoke"]["reasons"] }) {
+  const ref = useRef<HTMLElement>(null);
+  // the result sits below a long list of certificates: bring it into view
+  useEffect(() => ref.current?.scrollIntoView({ block: "nearest" }), [r]);
   const reason = r.revocationReason && r.revocationReason in reasons ? reasons[r.revocationReason as keyof typeof reasons].title : r.revocationReason;
   return (
-    <section className="card" aria-labelledby="status-result" data-state={r.state}>
+    <section ref={ref} className="card" aria-labelledby="status-result" data-state={r.state}>
       <h2 id="status-result">{s.result}</h2>
       <dl className="kv">
         <dt>{s.fields.state}</dt>

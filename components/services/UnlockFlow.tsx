@@ -140,7 +140,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
   if (finished) {
     return (
       <section className="card">
-        <div className="alert alert-ok" role="status">
+        <div className={`alert alert-ok ${styles.okText}`} role="status">
           <h2>{u.done}</h2>
           <p>{u.doneText}</p>
         </div>
@@ -179,7 +179,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
               <div className={styles.captchaImage} role="img" aria-label={u.captchaAlt} dangerouslySetInnerHTML={{ __html: captcha?.svg ?? "" }} />
               <button type="button" className="btn" onClick={() => void newCaptcha()}>{u.captchaRefresh}</button>
             </div>
-            <input id="captcha" value={captchaAnswer} onChange={(e) => setCaptchaAnswer(e.target.value)} autoComplete="off" maxLength={8} required />
+            <input id="captcha" value={captchaAnswer} onChange={(e) => setCaptchaAnswer(e.target.value)} autoComplete="off" maxLength={32} required />
           </div>
           {alert}
           <div className="actions">

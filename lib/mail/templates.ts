@@ -106,7 +106,8 @@ export interface RenderedMail {
 
 export function mailLinks(origin = getConfig().publicOrigin) {
   return {
-    order: (orderNo: string) => `${origin}/orders/${encodeURIComponent(orderNo)}`,
+    // the wizard resumes the open order once the key is inserted; the number is shown for reference
+    order: (orderNo: string) => `${origin}/renew?order=${encodeURIComponent(orderNo)}`,
     status: () => `${origin}/status`,
     unlock: () => `${origin}/unlock`,
     renew: () => `${origin}/renew`,

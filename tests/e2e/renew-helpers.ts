@@ -4,18 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import type { DemoHolderEntry } from "../../lib/demo/seed";
 
 /** Shared steps of the renewal wizard's browser tests. Each test uses its own demo holder (DATA_DIR/demo-holders.json). */
 
-export interface DemoHolder {
-  key: string;
-  serial: string;
-  cn: string;
-  tokenSerial: string;
-  certType: string;
-  payerClass: string;
-  notAfter: string;
-}
+export type DemoHolder = DemoHolderEntry;
 
 export const PIN = "111111";
 export const BYPASS = "test-bypass";
@@ -46,6 +39,8 @@ export function scheduleUnplug(h: DemoHolder, step: string): void {
 
 /** Screenshot into tests/artifacts and an axe check: no serious or critical violations. */
 export async function snap(page: Page, name: string): Promise<void> {
+  // RENEW_NO_SNAP=1 times the bare flow (bench figure), without screenshots and axe
+  if (process.env.RENEW_NO_SNAP === "1") return;
   mkdirSync("tests/artifacts", { recursive: true });
   await page.screenshot({ path: `tests/artifacts/renew-${name}.png`, fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
@@ -71,6 +66,16 @@ export async function fillHandler(page: Page, values: Partial<typeof HANDLER> = 
   await page.getByLabel("手机号码").fill(v.mobile);
   await page.getByLabel("电子邮箱").fill(v.email);
   await page.getByLabel("验证码", { exact: true }).fill(captcha);
+}
+
+/** Opens the emulator's scan-and-pay page (what the QR code on /renew/pay encodes) and pays. */
+export async function payInSandbox(page: Page): Promise<void> {
+  const href = await page.getByTestId("sandbox-pay-link").getAttribute("href");
+  const payPage = await page.context().newPage();
+  await payPage.goto(href!);
+  await payPage.getByRole("button", { name: /确认付款|付款/ }).click();
+  await expect(payPage.getByTestId("trade-status")).toBeVisible();
+  await payPage.close();
 }
 
 /** 下证 with the PIN, to 下证成功. */

@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { checkRenewed, demoHolder, download, fillHandler, insertKey, snap, tokenCertificates } from "./renew-helpers";
 
 test("a unified-payment personal holder renews to 下证成功 without paying", async ({ page }) => {
-  const h = demoHolder("personal_unified_1");
+  const h = demoHolder(process.env.RENEW_UNIFIED_HOLDER ?? "personal_unified_1");
   const oldDer = tokenCertificates(h)[0];
   const started = Date.now();
 
@@ -53,4 +53,15 @@ test("the wizard works at phone width", async ({ page }) => {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(390);
   await snap(page, "phone-insert-key");
+});
+
+test("the wizard speaks English after the language switch", async ({ page }) => {
+  await page.goto("/lang/en");
+  await page.goto("/renew");
+  await expect(page.getByRole("heading", { name: "Certificate renewal" })).toBeVisible();
+  await expect(page.getByLabel("PIN")).toBeVisible();
+  await expect(page.getByText("the default PIN is 111111")).toBeVisible();
+  await snap(page, "english-insert-key");
+  await page.goto("/renew/unavailable?reason=expired&at=2026-11-22T15:26:43.000Z");
+  await expect(page.getByRole("heading", { name: "Expired: online renewal is not possible" })).toBeVisible();
 });

@@ -58,6 +58,30 @@ test("sign-in refuses a wrong password with a clear message", async ({ page }) =
   await page.getByLabel("用户名").fill("admin");
   await page.getByLabel("密码", { exact: true }).fill("wrong-password");
   await page.getByRole("button", { name: "登录" }).click();
-  await expect(page.getByRole("alert")).toHaveText("用户名或密码不正确。");
+  await expect(page.getByTestId("staff-login").getByRole("alert")).toHaveText("用户名或密码不正确。");
   await snapStaff(page, "0-login-error");
+});
+
+test("admin creates a staff account, which can then sign in; settings show their values", async ({ page, browser }) => {
+  await staffSignIn(page, "admin");
+  await page.goto("/staff/users");
+  // by id: every row also has a role menu labelled 角色
+  await page.locator("#username").fill("e2e.agent");
+  await page.locator("#displayName").fill("E2E 客服");
+  await page.locator("#password").fill("Strong-Enough-2026?");
+  await page.locator("#role").selectOption("helpdesk");
+  await page.getByRole("button", { name: "创建" }).click();
+  await expect(page.getByRole("row", { name: /e2e\.agent/ })).toContainText("客服");
+  await snapStaff(page, "8-users");
+
+  const other = await (await browser.newContext()).newPage();
+  await other.goto("/staff/login");
+  await other.getByLabel("用户名").fill("e2e.agent");
+  await other.getByLabel("密码", { exact: true }).fill("Strong-Enough-2026?");
+  await other.getByRole("button", { name: "登录" }).click();
+  await expect(other.getByTestId("signed-in-as")).toContainText("E2E 客服");
+
+  await page.goto("/staff/settings");
+  await expect(page.getByTestId("setting-payment.windowMinutes").getByRole("textbox")).toHaveValue(/^\d+$/);
+  await snapStaff(page, "9-settings");
 });

@@ -33,10 +33,11 @@ test("helpdesk signs in, finds an order made by the renewal flow, reads its time
   await expect(timeline).toContainText("order.note");
   await snapStaff(staff, "3-order");
 
-  await staff.getByText("显示完整信息").nth(2).click();
-  await staff.getByLabel("查看原因").last().fill("回拨经办人");
-  await staff.getByRole("button", { name: "显示完整信息" }).last().click();
-  await expect(staff.getByTestId("unmasked")).toHaveText("13812345678");
+  const mobile = staff.getByTestId("unmask-handlerMobile");
+  await mobile.getByText("显示完整信息").first().click();
+  await mobile.getByLabel("查看原因").fill("回拨经办人");
+  await mobile.getByRole("button", { name: "显示完整信息" }).click();
+  await expect(mobile.getByTestId("unmasked")).toHaveText("13812345678");
   await staff.reload();
   await expect(timeline).toContainText("order.unmasked");
 });

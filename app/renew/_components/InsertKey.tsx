@@ -4,10 +4,11 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from "react"
 import { useRouter } from "next/navigation";
 import { AssistantError, createAssistantClient, type AssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
-import { errorMessage, type ErrorCode, type Locale } from "@/lib/errors";
+import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
 import { ApiError, apiPost } from "./api";
-import { localTime } from "./format";
+import { beijingDateTime } from "@/lib/renewal/dates";
+import { fill } from "./format";
 import styles from "../renew.module.css";
 
 type Phase = "detecting" | "missing" | "blocked" | "nokey" | "ready";
@@ -33,7 +34,7 @@ function choicesOf(tokens: TokenSummary[]): Choice[] {
 
 const keyOf = (c: Choice) => `${c.token.id}/${c.cert.id}`;
 
-export function InsertKey({ t, locale, assistantUrl, stepPaths }: { t: Messages["wizard"]; locale: Locale; assistantUrl: string; stepPaths: Record<string, string> }) {
+export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { t: Messages["wizard"]; locale: Locale; assistantUrl: string; stepPaths: Record<string, string>; errorTexts: Record<string, string> }) {
   const router = useRouter();
   const client = useRef<AssistantClient | null>(null);
   const [phase, setPhase] = useState<Phase>("detecting");
@@ -54,13 +55,13 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths }: { t: Messages[
       setSelected((s) => (found.some((c) => keyOf(c) === s) ? s : found[0] ? keyOf(found[0]) : ""));
     } catch (e) {
       if (e instanceof AssistantError && (e.code === "LNA_DENIED" || e.code === "ASSISTANT_OUTDATED")) {
-        setBlockedText(errorMessage(e.code, locale, e.details));
+        setBlockedText(fill(errorTexts[e.code] ?? e.code, e.details));
         setPhase("blocked");
       } else {
         setPhase("missing");
       }
     }
-  }, [assistantUrl, locale]);
+  }, [assistantUrl, locale, errorTexts]);
 
   useEffect(() => {
     void poll();
@@ -88,7 +89,7 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths }: { t: Messages[
     } catch (err) {
       setBusy(false);
       if (err instanceof AssistantError) {
-        const text = errorMessage(err.code as ErrorCode, locale, err.details);
+        const text = fill(errorTexts[err.code] ?? err.code, err.details);
         if (err.code === "PIN_INCORRECT" || err.code === "PIN_INCORRECT_UNCOUNTED" || err.code === "PIN_INVALID" || err.code === "PIN_LOCKED") {
           setPinError(text);
           setPin("");
@@ -145,7 +146,7 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths }: { t: Messages[
               <input type="radio" name="cert" value={keyOf(c)} checked={selected === keyOf(c)} onChange={() => setSelected(keyOf(c))} />
               <span>
                 <strong>{c.cert.subjectCN}</strong>
-                <span className="small muted"> · {t.key.validUntil} {localTime(c.cert.notAfter, locale)}</span>
+                <span className="small muted"> · {t.key.validUntil} {beijingDateTime(new Date(c.cert.notAfter))}</span>
               </span>
             </label>
           ))}
@@ -156,7 +157,7 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths }: { t: Messages[
           <dt>{t.key.certName}</dt>
           <dd><strong>{choice.cert.subjectCN}</strong></dd>
           <dt>{t.key.validUntil}</dt>
-          <dd>{localTime(choice.cert.notAfter, locale)}</dd>
+          <dd>{beijingDateTime(new Date(choice.cert.notAfter))}</dd>
           <dt>{t.key.keyLabel}</dt>
           <dd>{choice.token.label}</dd>
         </dl>

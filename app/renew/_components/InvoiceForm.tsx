@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
 import { ApiError, apiPost } from "./api";
+import styles from "../renew.module.css";
 
 type Field = "type" | "title" | "taxpayerId" | "email";
 
@@ -46,9 +47,9 @@ export function InvoiceForm({ t, validation, orderId, csrf, next }: { t: Message
 
   return (
     <form onSubmit={submit} noValidate>
-      <fieldset className="field">
+      <fieldset className={styles.radioGroup}>
         <legend>{t.type}</legend>
-        <label><input type="radio" name="type" checked={v.type === "personal"} onChange={() => setV({ ...v, type: "personal" })} /> {t.personal}</label>{" "}
+        <label><input type="radio" name="type" checked={v.type === "personal"} onChange={() => setV({ ...v, type: "personal" })} /> {t.personal}</label>
         <label><input type="radio" name="type" checked={v.type === "organisation"} onChange={() => setV({ ...v, type: "organisation" })} /> {t.organisation}</label>
       </fieldset>
       {input("title", t.title)}

@@ -4,9 +4,10 @@ import { useState, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import { AssistantError, createAssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
-import { errorMessage, type ErrorCode, type Locale } from "@/lib/errors";
+import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
 import { apiPost } from "./api";
+import { fill } from "./format";
 import styles from "../renew.module.css";
 
 type T = Messages["wizard"]["issue"];
@@ -21,6 +22,7 @@ interface Props {
   oldSerial: string;
   issuedSerial: string | null;
   pinHint: string;
+  errorTexts: Record<string, string>;
 }
 
 function find(tokens: TokenSummary[], serial: string | null): { token: TokenSummary; cert: CertificateSummary } | null {
@@ -34,7 +36,7 @@ function find(tokens: TokenSummary[], serial: string | null): { token: TokenSumm
  * the assistant writes and reads back the certificate → the portal records the install. Every step can be
  * repeated: the token reuses its pending key and the portal returns the same certificate for it.
  */
-export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, issuedSerial, pinHint }: Props) {
+export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, issuedSerial, pinHint, errorTexts }: Props) {
   const router = useRouter();
   const [pin, setPin] = useState("");
   const [step, setStep] = useState(-1);
@@ -73,13 +75,13 @@ export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, i
       router.push("/renew/done");
     } catch (err) {
       setBusy(false);
-      setError(err instanceof AssistantError ? errorMessage(err.code as ErrorCode, locale, err.details) : err instanceof Error ? err.message : String(err));
+      setError(err instanceof AssistantError ? fill(errorTexts[err.code] ?? err.code, err.details) : err instanceof Error ? err.message : String(err));
     }
   }
 
   const percent = step < 0 ? 0 : Math.round((step / STEPS.length) * 100);
   return (
-    <form onSubmit={run} noValidate>
+    <form onSubmit={run} noValidate className={styles.issueForm}>
       <div className="alert alert-warn" role="note">{t.warning}</div>
       <div className="field">
         <label htmlFor="issue-pin">{t.pin}</label>

@@ -5,6 +5,7 @@ import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
 import { IssueCert } from "../_components/IssueCert";
 import { fill } from "../_components/format";
+import { assistantErrorTexts } from "../_lib/assistant-errors";
 
 export const dynamic = "force-dynamic";
 
@@ -40,6 +41,7 @@ export default async function Issue() {
           oldSerial={c.serial}
           issuedSerial={order.issued?.serial ?? null}
           pinHint={t.wizard.key.pinHint}
+          errorTexts={assistantErrorTexts(locale)}
         />
       </section>
     </div>

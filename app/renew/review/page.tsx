@@ -31,7 +31,7 @@ export default async function Review() {
             <tr><th scope="row">{d.holderName}</th><td>{c.holderName}</td></tr>
             <tr><th scope="row">{d.idType}</th><td>{idTypeName(t, c.holderIdType)}</td></tr>
             <tr><th scope="row">{d.idNumber}</th><td className="mono">{c.holderIdMasked}</td></tr>
-            <tr><th scope="row">{d.certType}</th><td>{t.renewal.certType[c.certType]}（{t.renewal.payerClass[c.payerClass]}）</td></tr>
+            <tr><th scope="row">{d.certType}</th><td>{t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}</td></tr>
             <tr><th scope="row">{r.serial}</th><td className="mono">{c.serial}</td></tr>
             <tr><th scope="row">{r.subject}</th><td className="mono">{c.subjectDn}</td></tr>
             <tr><th scope="row">{r.currentExpiry}</th><td>{formatDateTime(c.notAfter, locale)}</td></tr>

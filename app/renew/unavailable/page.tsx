@@ -2,6 +2,7 @@ import Link from "next/link";
 import { getT } from "../../_lib/i18n";
 import { formatDateTime } from "@/lib/messages";
 import { fill } from "../_components/format";
+import styles from "../renew.module.css";
 
 export const dynamic = "force-dynamic";
 
@@ -30,12 +31,12 @@ export default async function Unavailable({ searchParams }: { searchParams: Prom
         <p>{u[reason].body}</p>
         {reason === "too_early" && at ? (
           <div className="alert alert-info">
-            <p><strong>{fill(u.too_early.opensAt, { date: formatDateTime(at, locale) })}</strong></p>
-            {exp ? <p className="small">{fill(u.too_early.expiresAt, { date: formatDateTime(exp, locale) })}</p> : null}
+            <p className={styles.tight}><strong>{fill(u.too_early.opensAt, { date: formatDateTime(at, locale) })}</strong></p>
+            {exp ? <p className={`small ${styles.tight}`}>{fill(u.too_early.expiresAt, { date: formatDateTime(exp, locale) })}</p> : null}
           </div>
         ) : null}
         {reason === "expired" && (at ?? exp) ? (
-          <div className="alert alert-warn"><p>{fill(u.expired.expiredAt, { date: formatDateTime((at ?? exp)!, locale) })}</p></div>
+          <div className="alert alert-warn"><p className={styles.tight}>{fill(u.expired.expiredAt, { date: formatDateTime((at ?? exp)!, locale) })}</p></div>
         ) : null}
         {inPerson ? (
           <dl className="kv" aria-label={u.centre}>

@@ -71,10 +71,13 @@ export async function dispatch(req: Request, table: RouteEntry[] = routeTable())
     const fn = mod[req.method.toUpperCase() as (typeof METHODS)[number]];
     if (!fn) return new Response(null, { status: 405 });
     const params: Record<string, string | string[]> = {};
-    entry.params.forEach((p, i) => {
-      const v = decodeURIComponent(m[i + 1]);
-      params[p.name] = p.catchAll ? v.split("/") : v;
-    });
+    try {
+      entry.params.forEach((p, i) => {
+        params[p.name] = p.catchAll ? m[i + 1].split("/").map(decodeURIComponent) : decodeURIComponent(m[i + 1]);
+      });
+    } catch {
+      return new Response("Bad Request", { status: 400 }); // as Next answers a malformed %-escape in the path
+    }
     return fn(req, { params: Promise.resolve(params) });
   }
   return new Response("Not Found", { status: 404 });

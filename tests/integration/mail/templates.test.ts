@@ -32,7 +32,7 @@ describe("each event produces exactly one mail with the right content", () => {
       expect(body).toContain("138****5678");
       expect(body).toContain("张*丰");
       expect(body).toContain("李*四");
-      expect(body).toContain("https://renew.example.cn/orders/R20261125AB12CD");
+      expect(body).toContain("https://renew.example.cn/renew?order=R20261125AB12CD");
       expect(body).not.toContain("13812345678");
       expect(body).not.toContain("张三丰");
     }

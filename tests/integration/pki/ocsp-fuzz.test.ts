@@ -46,6 +46,10 @@ describe("OCSP responder", () => {
     const b = await respondOcsp(deps(), request);
     expect(b).toEqual(a);
     expect(await db.prisma.ocspResponse.count({ where: { serial } })).toBe(1);
+    // GET /ocsp/<base64>, URL-encoded or raw with '/' and '+', reaches the same answer
+    for (const p of [encodeURIComponent(request.toString("base64")), request.toString("base64"), request.toString("base64url")]) {
+      expect((await answerOcspHttp(deps(), { method: "GET", path: p })).body).toEqual(a);
+    }
     // with a nonce the answer is signed fresh and echoes it
     const n = await respondOcsp(deps(), nonceRequest);
     expect(n.equals(a)).toBe(false);

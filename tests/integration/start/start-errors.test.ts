@@ -33,6 +33,7 @@ describe("npm start refuses bad configuration", () => {
     const r = start({
       DATABASE_URL: "postgresql://certrenew@127.0.0.1:1/certrenew",
       DEMO_MODE: "0",
+      SMTP_HOST: "127.0.0.1",
       SESSION_SECRET: "s".repeat(40),
       FIELD_ENCRYPTION_KEY: "ab".repeat(32),
       SO_PIN_MASTER_SECRET: "m".repeat(40),

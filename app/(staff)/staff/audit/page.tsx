@@ -6,6 +6,8 @@ import { formatDateTime } from "@/lib/messages";
 import { AuditFilter, listAuditEvents, staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../_lib/guard";
 import { fmt, withParams } from "../../_lib/format";
+import { TableWrap } from "../../_components/TableWrap";
+import styles from "../staff.module.css";
 
 type Params = Record<string, string | undefined>;
 const FILTERS = ["actor", "action", "targetType", "targetId", "from", "to"] as const;
@@ -48,7 +50,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       </form>
 
       {check && (
-        <p className={`alert section ${check.ok ? "alert-ok" : "alert-err"}`} role="status" data-testid="chain-check">
+        <p className={`alert section ${check.ok ? `alert-ok ${styles.okText}` : "alert-err"}`} role="status" data-testid="chain-check">
           {check.ok ? fmt(a.verifyOk, { checked: check.checked }) : fmt(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
           {!check.ok && (
             <>
@@ -63,7 +65,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         {page.rows.length === 0 ? (
           <p className="muted">{a.none}</p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label={a.title}>
             <table className="table" data-testid="audit-rows">
               <thead>
                 <tr>
@@ -87,16 +89,19 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     </td>
                     <td className="mono small">{e.action}</td>
                     <td className="small">
-                      {e.targetType === "order" && e.targetId ? <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link> : e.targetType} <span className="mono">{e.targetId}</span>
+                      {e.targetType === "order" && e.targetId ? <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link> : e.targetType}{" "}
+                      <span className="mono" title={e.targetId ?? undefined}>
+                        {e.targetId && e.targetId.length > 20 ? `${e.targetId.slice(0, 8)}…` : e.targetId}
+                      </span>
                     </td>
                     <td className="small">{e.fromState || e.toState ? `${e.fromState ?? ""} → ${e.toState ?? ""}` : ""}</td>
                     <td className="small mono">{e.ip}</td>
-                    <td className="small mono">{JSON.stringify(e.data)}</td>
+                    <td className={`small mono ${styles.data}`}>{JSON.stringify(e.data)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         {page.nextBefore && (
           <p className="actions">

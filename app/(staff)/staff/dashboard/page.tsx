@@ -7,6 +7,8 @@ import { dashboard } from "@/lib/staff/dashboard";
 import { requireStaff } from "../../_lib/guard";
 import { fmt } from "../../_lib/format";
 import { DayBars, RevenueLines } from "../../_components/DashboardCharts";
+import { TableWrap } from "../../_components/TableWrap";
+import styles from "../staff.module.css";
 
 export default async function DashboardPage() {
   await requireStaff("/staff/dashboard");
@@ -17,7 +19,7 @@ export default async function DashboardPage() {
   return (
     <>
       <h1>{d.title}</h1>
-      <div className="grid-2">
+      <div className={`grid-2 ${styles.rows}`}>
         <section className="card">
           <h2>{d.renewals}</h2>
           <DayBars data={data.renewalsPerDay} label={d.renewals} testId="chart-renewals" />
@@ -42,7 +44,7 @@ export default async function DashboardPage() {
         {data.stuck.length === 0 ? (
           <p className="muted">{d.noStuck}</p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label={d.title}>
             <table className="table">
               <thead>
                 <tr>
@@ -67,7 +69,7 @@ export default async function DashboardPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
 
@@ -76,7 +78,7 @@ export default async function DashboardPage() {
         {data.failedMails.length === 0 ? (
           <p className="muted">{d.noFailedMails}</p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label={d.title}>
             <table className="table">
               <thead>
                 <tr>
@@ -99,7 +101,7 @@ export default async function DashboardPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </>

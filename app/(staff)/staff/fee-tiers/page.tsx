@@ -10,6 +10,8 @@ import { listAuditEvents, AuditFilter } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../_lib/guard";
 import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
+import { TableWrap } from "../../_components/TableWrap";
+import styles from "../staff.module.css";
 
 export default async function FeeTiersPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const staff = await requireStaff("/staff/fee-tiers");
@@ -38,7 +40,7 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
       <h1>{f.title}</h1>
       <section className="card">
         <h2>{f.current}</h2>
-        <div className="table-wrap">
+        <TableWrap label={f.current}>
           <table className="table" data-testid="fee-tiers">
             <thead>
               <tr>
@@ -67,10 +69,10 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </section>
 
-      <div className="grid-2 section">
+      <div className={`grid-2 section ${styles.rows}`}>
         {can(staff.user.role, "fee_tiers.manage") && (
           <section className="card">
             <h2>{f.create}</h2>
@@ -106,7 +108,7 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
                 <input id="note" name="note" maxLength={200} />
               </div>
               <div className="field">
-                <label>
+                <label className={styles.check}>
                   <input type="checkbox" name="closeOpenEnded" defaultChecked /> {f.closeOpenEnded}
                 </label>
               </div>
@@ -146,7 +148,7 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
         <ul className="list-plain small">
           {history.rows.map((e) => (
             <li key={e.seq}>
-              {formatDateTime(e.createdAt, locale)} · <strong>{e.action}</strong> · {e.actorType} {e.actorId} · <span className="mono">{JSON.stringify(e.data)}</span>
+              {formatDateTime(e.createdAt, locale)} · <strong>{e.action}</strong> · {e.actorType} {e.actorId} · <span className={`mono ${styles.data}`}>{JSON.stringify(e.data)}</span>
             </li>
           ))}
         </ul>

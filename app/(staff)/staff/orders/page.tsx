@@ -6,6 +6,8 @@ import { ORDER_STATES } from "@/lib/orders/machine";
 import { OrderSearch, SORTS, searchOrders } from "@/lib/staff/search";
 import { requireStaff } from "../../_lib/guard";
 import { fmt, withParams } from "../../_lib/format";
+import { TableWrap } from "../../_components/TableWrap";
+import styles from "../staff.module.css";
 
 type Params = Record<string, string | undefined>;
 
@@ -57,7 +59,7 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
             </select>
           </div>
           <div className="field">
-            <label>
+            <label className={styles.check}>
               <input type="checkbox" name="flagged" value="1" defaultChecked={params.flagged === "1"} /> {s.flagged}
             </label>
           </div>
@@ -82,7 +84,7 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
           {result.rows.length === 0 ? (
             <p className="muted">{s.none}</p>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label={s.title}>
               <table className="table" data-testid="order-results">
                 <thead>
                   <tr>
@@ -116,7 +118,7 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
           <nav className="actions" aria-label="pages">
             {result.page > 1 && (

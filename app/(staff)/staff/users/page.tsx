@@ -6,6 +6,7 @@ import { listStaffUsers } from "@/lib/staff/users";
 import { requireStaff } from "../../_lib/guard";
 import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
+import { TableWrap } from "../../_components/TableWrap";
 
 export default async function StaffUsersPage() {
   const staff = await requireStaff("/staff/users");
@@ -18,7 +19,7 @@ export default async function StaffUsersPage() {
   return (
     <>
       <h1>{u.title}</h1>
-      <div className="table-wrap">
+      <TableWrap label={u.title}>
         <table className="table">
           <thead>
             <tr>
@@ -72,7 +73,7 @@ export default async function StaffUsersPage() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
 
       {manage && (
         <section className="card section" style={{ maxWidth: 520 }}>

@@ -10,6 +10,8 @@ import { staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../../_lib/guard";
 import { fmt } from "../../../_lib/format";
 import { ActionForm } from "../../../_components/ActionForm";
+import { TableWrap } from "../../../_components/TableWrap";
+import styles from "../../staff.module.css";
 
 function ReasonField({ t, id, label }: { t: Messages; id: string; label?: string }) {
   return (
@@ -22,7 +24,7 @@ function ReasonField({ t, id, label }: { t: Messages; id: string; label?: string
 
 function Unmask({ t, orderId, field }: { t: Messages; orderId: string; field: UnmaskableField }) {
   return (
-    <details className="small">
+    <details className="small" data-testid={`unmask-${field}`}>
       <summary>{t.staff.order.show}</summary>
       <ActionForm action={`/api/staff/orders/${orderId}/unmask`} extra={{ field }} submitLabel={t.staff.order.show} busyLabel={t.staff.submitting} showValue>
         <ReasonField t={t} id={`reason-unmask-${field}`} label={t.staff.order.unmaskReason} />
@@ -147,7 +149,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
             {d.paymentEvents.length === 0 ? (
               <p className="muted">{o.noPayments}</p>
             ) : (
-              <div className="table-wrap">
+              <TableWrap label={o.payments}>
                 <table className="table">
                   <thead>
                     <tr>
@@ -170,7 +172,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             )}
             <h3 className="section">{o.refunds}</h3>
             {d.refunds.length === 0 ? (
@@ -248,7 +250,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                     {dt(e.createdAt)} · {o.actor}: {e.actorType}
                     {e.actorId ? ` ${names[e.actorId] ?? e.actorId}` : ""}
                   </div>
-                  {e.data && Object.keys(e.data as object).length > 0 && <div className="small mono">{JSON.stringify(e.data)}</div>}
+                  {e.data && Object.keys(e.data as object).length > 0 && <div className={`small mono ${styles.data}`}>{JSON.stringify(e.data)}</div>}
                 </li>
               ))}
             </ol>
