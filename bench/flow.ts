@@ -50,12 +50,13 @@ const portalEnv: Record<string, string> = {
   LOG_LEVEL: "warn",
 };
 if (args.pool) portalEnv.DATABASE_POOL_SIZE = args.pool;
+if (args["cpu-prof"]) portalEnv.CERTRENEW_CPU_PROF_DIR = path.resolve(args["cpu-prof"]);
 const t0 = performance.now();
 const portal = await startPortal({
   root,
   env: portalEnv,
   quiet: args.quiet,
-  nodeOptions: args["cpu-prof"] ? `--cpu-prof --cpu-prof-dir=${path.resolve(args["cpu-prof"])}` : undefined,
+  nodeOptions: args["cpu-prof"] ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,
 });
 console.log(`portal ${portal.base} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (PostgreSQL ${new URL(database.url).pathname.slice(1)})`);
 
@@ -118,6 +119,6 @@ try {
   agent.destroy();
   await portal.stop();
   if (!args.keep) await database.drop();
-  if (args["cpu-prof"]) console.log(`CPU profiles of the portal processes in ${path.resolve(args["cpu-prof"])}`);
+  if (args["cpu-prof"]) console.log(`CPU profile of next start in ${path.resolve(args["cpu-prof"])}`);
 }
 process.exit(exitCode);

@@ -1,4 +1,5 @@
-import { HolderClient } from "./http";
+import type { KeyObject } from "node:crypto";
+import type { HolderClient } from "./http";
 import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "./holders";
 import type { Recorder } from "./stats";
 
@@ -45,6 +46,15 @@ export interface FlowResult {
   /** ms from the sandbox payment to the order being paid (notification or query) */
   timeToPaidMs?: number;
   issuedSerial?: string;
+}
+
+/** 下证 for an order with a given CSR (a new key pair on the token), then the install confirmation. Returns the new serial. */
+export async function issueAndInstall(client: HolderClient, oldKey: KeyObject, orderId: string, csr: Buffer = newKeyAndCsr().csr): Promise<string> {
+  const body = { orderId, csr: csr.toString("base64") };
+  const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
+  const issued = await client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(oldKey, challenge) }, idempotent: true });
+  await client.ok("POST", "/api/renew/installed", { json: { orderId }, idempotent: true });
+  return issued.certificate.serial;
 }
 
 export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec: Recorder, opts: FlowOptions = {}): Promise<FlowResult> {

@@ -82,8 +82,8 @@ export async function startPortal(opts: StartPortalOptions = {}): Promise<Portal
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "certrenew-portal-"));
   const base = `http://127.0.0.1:${port}`;
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
     NODE_ENV: "production",
     PORT: String(port),
     PUBLIC_ORIGIN: base,

@@ -93,8 +93,8 @@ export function commandLine(): string {
   return ["npx tsx", script, ...process.argv.slice(2)].join(" ");
 }
 
-/** "2 × CPU model, 24 GiB, Node v20.x" for the results table. */
+/** "2 × CPU model, 24 GiB, Node v20.x, load 1.2" for the results table (the load says how busy the machine was). */
 export function machine(): string {
   const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${os.loadavg()[0].toFixed(1)}`;
 }

@@ -23,6 +23,7 @@ interface Revoked {
   serial: string;
   revokedAt: string;
   reason: Reason;
+  mailed: boolean;
 }
 
 /** Choose the certificate, the reason, then confirm with the PIN: the key signs a `revoke` challenge. */
@@ -62,6 +63,7 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
         <div className={`alert alert-ok ${styles.okText}`} role="status">
           <h2 id="revoke-done">{r.done}</h2>
           <p>{fill(r.doneText, { serial: done.serial, revokedAt: formatDateTime(done.revokedAt, locale), reason: r.reasons[done.reason].title })}</p>
+          {done.mailed && <p>{r.doneMailed}</p>}
         </div>
         <Link className="btn" href="/status">{r.checkStatus}</Link>
       </section>

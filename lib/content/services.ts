@@ -42,7 +42,7 @@ const zh: ServicesContent = {
       title: "数字证书申请（新办）",
       summary: "首次申请数字证书须本人或经办人携带材料到德州政务服务中心现场办理，当场领取 U-Key。",
       when: ["第一次申请个人或机构数字证书", "证书已过期，无法在线更新"],
-      personal: ["《数字证书申请表》（现场填写或从本站下载后填写并签字）", "本人有效身份证原件及复印件", "委托他人办理的：授权委托书、经办人身份证原件及复印件"],
+      personal: ["《数字证书申请表》（在服务中心领取，填写并签字）", "本人有效身份证原件及复印件", "委托他人办理的：授权委托书、经办人身份证原件及复印件"],
       organisation: [
         "《数字证书申请表》（加盖单位公章）",
         "营业执照（或事业单位法人证书、组织机构代码证）副本原件及加盖公章的复印件",
@@ -108,7 +108,7 @@ const en: ServicesContent = {
       title: "New certificate",
       summary: "A first certificate is applied for in person, by the holder or a handler, at the Dezhou Government Service Centre; the key is handed over on the spot.",
       when: ["First application for a personal or organisation certificate", "The certificate has expired and can no longer be renewed online"],
-      personal: ["Certificate application form (fill in on site, or download, fill in and sign)", "Your ID card, original and copy", "If someone applies for you: letter of authorisation and the handler's ID card, original and copy"],
+      personal: ["Certificate application form (available at the centre; fill in and sign)", "Your ID card, original and copy", "If someone applies for you: letter of authorisation and the handler's ID card, original and copy"],
       organisation: [
         "Certificate application form with the organisation's seal",
         "Business licence (or public institution certificate), original and a sealed copy",

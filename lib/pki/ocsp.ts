@@ -182,12 +182,24 @@ async function signResponse(view: IssuerView, now: Date, singles: { certId: Buff
   return seq(enumerated(OCSP_STATUS.successful), explicit(0, seq(oid(OID.ocspBasic), octets(basic))));
 }
 
+// one database check per serial at a time: concurrent requests for a hot serial wait for the same answer
+const inflight = new Map<string, Promise<Buffer | undefined>>();
+
 /** The pre-signed response for one of our serials (memory → table → sign), or undefined when the serial is unknown. */
-async function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Buffer | undefined> {
+function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Buffer | undefined> | Buffer {
   const now = deps.clock.now().getTime();
   const mem = memory.get(serial);
   if (mem && mem.keyId === view.keyIdHex && now - mem.checkedAt < MEMORY_TTL_MS && now - mem.producedAt < REFRESH_AFTER_MS) return mem.der;
+  const key = `${view.keyIdHex}:${serial}`;
+  let p = inflight.get(key);
+  if (!p) {
+    p = revalidate(deps, view, serial, now, mem).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+  }
+  return p;
+}
 
+async function revalidate(deps: OcspDeps, view: IssuerView, serial: string, now: number, mem: CachedResponse | undefined): Promise<Buffer | undefined> {
   const row = await deps.db.ocspResponse.findUnique({ where: { serial } });
   if (row && now - row.producedAt.getTime() < REFRESH_AFTER_MS) {
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;

@@ -88,7 +88,7 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
         input.clock,
       );
     }
-    return { serial: revoked.serial, revokedAt: revoked.revokedAt.toISOString(), reason };
+    return { serial: revoked.serial, revokedAt: revoked.revokedAt.toISOString(), reason, mailed: Boolean(certificate.email) };
   });
 }
 

@@ -37,6 +37,21 @@ export function scheduleUnplug(h: DemoHolder, step: string): void {
   writeFileSync(path.join(dataDir(), "tokens", `${h.tokenSerial}.json.unplug`), step);
 }
 
+/** The token "lost" its pending key pair (e.g. re-initialised by other software): only certified keys remain. */
+export function dropPendingKeys(h: DemoHolder): void {
+  const file = path.join(dataDir(), "tokens", `${h.tokenSerial}.json`);
+  const token = JSON.parse(readFileSync(file, "utf8")) as { keys: { pendingFor: string | null }[] };
+  token.keys = token.keys.filter((k) => k.pendingFor === null);
+  writeFileSync(file, JSON.stringify(token, null, 2));
+}
+
+/** Serial numbers (upper-case hex, as openssl prints them) on the portal's current CRL. */
+export async function crlSerials(page: Page): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "renew-crl-"));
+  writeFileSync(path.join(dir, "issuing.crl"), Buffer.from(await (await page.request.get("/crl/issuing.crl")).body()));
+  return openssl(["crl", "-inform", "DER", "-in", path.join(dir, "issuing.crl"), "-noout", "-text"]).toUpperCase();
+}
+
 /** Screenshot into tests/artifacts and an axe check: no serious or critical violations. */
 export async function snap(page: Page, name: string): Promise<void> {
   // RENEW_NO_SNAP=1 times the bare flow (bench figure), without screenshots and axe

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, demoHolder, download, fillHandler, insertKey, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
+import { checkRenewed, crlSerials, demoHolder, download, dropPendingKeys, fillHandler, insertKey, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
 
 test("the key unplugged while the certificate is written: 重新下证 installs the same certificate, issued once", async ({ page }) => {
   const h = demoHolder("personal_unified_6");
@@ -25,4 +25,28 @@ test("the key unplugged while the certificate is written: 重新下证 installs 
   const serial = (await page.getByTestId("new-serial").textContent())!.trim();
   await checkRenewed(page, h, oldDer, serial);
   expect(issuedStart).not.toContain("签发时");
+});
+
+test("the pending key lost after the certificate was issued: 下证 issues again for a new key and revokes the orphan", async ({ page }) => {
+  const h = demoHolder("org_unified_1");
+  const oldDer = tokenCertificates(h)[0];
+  await insertKey(page, h);
+  await fillHandler(page);
+  await page.getByRole("button", { name: "下一步" }).click();
+  await page.getByRole("button", { name: "确认提交" }).click();
+  await expect(page).toHaveURL(/\/renew\/issue$/);
+
+  scheduleUnplug(h, "install:before-write");
+  await download(page);
+  await expect(page.getByTestId("issue-error")).toBeVisible();
+  const first = (await (await page.request.get("/api/renew/status")).json()) as { order: { issued: { serial: string } } };
+  const orphanSerial = first.order.issued.serial;
+
+  dropPendingKeys(h);
+  await download(page);
+  await expect(page.getByRole("heading", { name: "下证成功" })).toBeVisible({ timeout: 30_000 });
+  const serial = (await page.getByTestId("new-serial").textContent())!.trim();
+  expect(serial).not.toBe(orphanSerial);
+  await checkRenewed(page, h, oldDer, serial);
+  expect(await crlSerials(page)).toContain(orphanSerial.toUpperCase().replace(/^0+/, ""));
 });

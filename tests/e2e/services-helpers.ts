@@ -35,3 +35,17 @@ export async function assistantSign(baseURL: string, h: DemoHolder, pin: string)
   const body = (await res.json()) as { error?: { code: string } };
   return { status: res.status, code: body.error?.code };
 }
+
+/** The plain text of the newest demo-mailbox mail (/dev/mail) with this subject to this address, once delivered. */
+export async function mailText(page: Page, subject: string, to: string): Promise<string> {
+  let text = "";
+  await expect(async () => {
+    await page.goto("/dev/mail");
+    // short timeouts: a mail not delivered yet must fail this round, not hang it
+    const link = page.getByRole("link").filter({ hasText: subject }).filter({ hasText: to }).first();
+    await page.goto((await link.getAttribute("href", { timeout: 2_000 }))!);
+    text = (await page.locator("article pre").textContent({ timeout: 5_000 })) ?? "";
+    expect(text).not.toBe("");
+  }).toPass({ timeout: 60_000, intervals: [2_000] });
+  return text;
+}

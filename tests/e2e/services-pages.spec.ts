@@ -69,3 +69,15 @@ test("the download centre offers the assistant package (or the operator note), C
   }
   await snapService(page, "downloads");
 });
+
+test("the pages speak English when the holder chose it", async ({ page, context, baseURL }) => {
+  await context.addCookies([{ name: "lang", value: "en", url: baseURL! }]);
+  await page.goto("/faq");
+  await expect(page.getByRole("heading", { level: 1, name: "Frequently asked questions" })).toBeVisible();
+  await page.getByLabel("Search the questions").fill("default");
+  await expect(page.locator("details summary")).toHaveText(["What is the default PIN? I forgot mine."]);
+  await page.goto("/in-person/change");
+  await expect(page.getByRole("heading", { level: 1, name: "Change of certificate details" })).toBeVisible();
+  await page.goto("/unlock");
+  await expect(page.getByRole("heading", { level: 1, name: "Online PIN unlock" })).toBeVisible();
+});

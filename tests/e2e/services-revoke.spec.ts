@@ -4,11 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { derToPem } from "@/lib/pki/x509";
-import { PIN, certButton, demoHolder, snapService, tokenCertificates } from "./services-helpers";
+import { PIN, certButton, demoHolder, mailText, snapService, tokenCertificates } from "./services-helpers";
 
 /** 证书注销 end to end on org_unified_2 (nobody else uses it), then openssl ocsp against the running portal. */
 
-test("revokes with PIN and signed challenge after a confirmation; OCSP says revoked at once", async ({ page, baseURL, request }) => {
+test("revokes with PIN and signed challenge after a confirmation; OCSP says revoked at once; the holder gets a mail", async ({ page, context, baseURL, request }) => {
   const h = demoHolder("org_unified_2");
   const [leafDer] = tokenCertificates(h);
   await page.goto("/revoke");
@@ -49,6 +49,9 @@ test("revokes with PIN and signed challenge after a confirmation; OCSP says revo
   expect(out).toContain("Response verify OK");
   expect(out).toMatch(/leaf\.pem: revoked/);
   expect(out).toContain("Reason: keyCompromise");
+
+  const mail = await mailText(await context.newPage(), `证书已注销（序列号 ${h.serial}）`, `${h.key}@demo.certrenew.local`);
+  expect(mail).toContain("此操作不可撤销");
 
   // revoking again is refused with a clear message
   await page.goto("/revoke");

@@ -1,26 +1,11 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { DEMO_HOLDERS, demoResidentId } from "@/lib/demo/holders";
-import { BYPASS, PIN, assistantSign, certButton, demoHolder, snapService } from "./services-helpers";
+import { BYPASS, PIN, assistantSign, certButton, demoHolder, mailText, snapService } from "./services-helpers";
 
 /** 证书在线解锁 end to end on personal_unified_6's virtual token (nobody else uses it). */
 
 const KEY = "personal_unified_6";
 const ID_NUMBER = demoResidentId(DEMO_HOLDERS.findIndex((h) => h.key === KEY));
-
-/** The code from the demo mailbox (/dev/mail): the newest unlock mail to this holder. */
-async function mailedCode(page: Page, to: string): Promise<string> {
-  let code = "";
-  await expect(async () => {
-    await page.goto("/dev/mail");
-    // short timeouts: an action that waits for a mail not yet delivered must fail this round, not hang it
-    const link = page.getByRole("link").filter({ hasText: "证书在线解锁验证码" }).filter({ hasText: to }).first();
-    await page.goto((await link.getAttribute("href", { timeout: 2_000 }))!);
-    const text = (await page.locator("article pre").textContent({ timeout: 5_000 })) ?? "";
-    code = /验证码为 (\d{6})/.exec(text)?.[1] ?? "";
-    expect(code).toMatch(/^\d{6}$/);
-  }).toPass({ timeout: 60_000, intervals: [2_000] });
-  return code;
-}
 
 test("a PIN locked by wrong tries is unlocked online: ID number, mailed code, new PIN; the new PIN signs", async ({ page, context, baseURL }) => {
   test.setTimeout(180_000);
@@ -52,7 +37,8 @@ test("a PIN locked by wrong tries is unlocked online: ID number, mailed code, ne
   await snapService(page, "unlock-code");
 
   const mailbox = await context.newPage();
-  const code = await mailedCode(mailbox, to);
+  const code = /验证码为 (\d{6})/.exec(await mailText(mailbox, "证书在线解锁验证码", to))?.[1] ?? "";
+  expect(code).toMatch(/^\d{6}$/);
 
   // a wrong code first: counted, the holder may type it again
   await page.getByLabel("邮件中的 6 位验证码").fill(code === "000000" ? "000001" : "000000");

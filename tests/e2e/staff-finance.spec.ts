@@ -17,7 +17,7 @@ test("finance refunds a payment made in the Alipay sandbox", async ({ page, brow
   await staff.getByRole("button", { name: "退款（全额）" }).click();
   await expect(staff.getByTestId("order-state")).toHaveText("已退款", { timeout: 20_000 });
   await expect(staff.getByTestId("refunds")).toContainText("100.00");
-  await expect(staff.getByTestId("refunds")).toContainText("succeeded");
+  await expect(staff.getByTestId("refunds")).toContainText("退款成功");
   await expect(staff.getByTestId("timeline")).toContainText("refund.succeeded");
   await snapStaff(staff, "4-refunded");
 });

@@ -15,8 +15,8 @@ import { VirtualBackend } from "@/agent/backends/virtual";
 import { createVirtualToken, importKeyAndCertificate } from "@/agent/backends/virtual-store";
 import { startAssistant } from "@/agent/server";
 import { Recorder } from "@/bench/lib/stats";
-import { runHolderFlow } from "@/bench/lib/holder-flow";
-import { newKeyAndCsr, signChallenge } from "@/bench/lib/holders";
+import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
+import { newKeyAndCsr } from "@/bench/lib/holders";
 import { dispatch, routeTable } from "./helpers/route-server";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
@@ -71,11 +71,7 @@ beforeAll(async () => {
   const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: r.orderId! } });
   notifyParams = (await w.db.sandboxNotify.findFirstOrThrow({ where: { params: { path: ["out_trade_no"], equals: order.orderNo } } })).params as Record<string, string>;
   // the fixture order goes on to 下证 so that it ends installed (the invariants want every paid order finished)
-  const { csr } = newKeyAndCsr();
-  const issueBody = { orderId: order.id, csr: csr.toString("base64") };
-  const { challenge } = await c.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: issueBody });
-  await c.ok("POST", "/api/renew/issue", { json: { ...issueBody, challenge, signature: signChallenge(h.key, challenge) }, idempotent: true });
-  await c.ok("POST", "/api/renew/installed", { json: { orderId: order.id }, idempotent: true });
+  await issueAndInstall(c, h.key, order.id);
   holderCookie = `cr_holder=${c.cookie("cr_holder")}`;
   holderCsrf = c.csrfToken!;
   const staff = await createStaffUser(w.db, { username: "fuzzadmin", password: "correct horse battery staple 42", role: "admin" }, { type: "system", id: "fuzz" }, systemClock);

@@ -2,7 +2,7 @@ import "@/tests/helpers/env";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Recorder } from "@/bench/lib/stats";
-import { runHolderFlow } from "@/bench/lib/holder-flow";
+import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
 import { handlerFor, newKeyAndCsr, signChallenge } from "@/bench/lib/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
@@ -33,10 +33,8 @@ describe("holder API faults", () => {
     expect(["invoice", "issue"]).toContain(login.step);
     expect(status.order.state).toBe("paid");
 
-    const { csr } = newKeyAndCsr();
-    const ic = await again.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId: status.order.id, csr: csr.toString("base64") } });
-    await again.ok("POST", "/api/renew/issue", { json: { orderId: status.order.id, csr: csr.toString("base64"), challenge: ic.challenge, signature: signChallenge(h.key, ic.challenge) }, idempotent: true });
-    const done = await again.ok<{ state: string }>("POST", "/api/renew/installed", { json: { orderId: status.order.id }, idempotent: true });
+    await issueAndInstall(again, h.key, status.order.id);
+    const done = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: status.order.id } });
     expect(done.state).toBe("installed");
     await summary.verify(w.db, "browser closed after payment → resume", 1, [["order installed after resume", done.state === "installed"]], { orderIds: [status.order.id] });
   });

@@ -6,9 +6,9 @@ import { sweepPayments } from "@/lib/payments/alipay/query";
 import { setSandboxFaults, type SandboxFaults } from "@/lib/payments/sandbox/faults";
 import { deliverDueNotifies } from "@/lib/payments/sandbox/notify";
 import { Recorder } from "@/bench/lib/stats";
-import { runHolderFlow } from "@/bench/lib/holder-flow";
+import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
 import type { HolderClient } from "@/bench/lib/http";
-import { newKeyAndCsr, signChallenge, type SimHolder } from "@/bench/lib/holders";
+import type { SimHolder } from "@/bench/lib/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
 
@@ -41,11 +41,7 @@ async function orderAwaitingPayment(faults: SandboxFaults) {
 
 /** The holder goes on to 下证 and installs: a paid order must end issued. */
 async function finish(p: { h: SimHolder; client: HolderClient; order: { id: string } }): Promise<void> {
-  const { csr } = newKeyAndCsr();
-  const body = { orderId: p.order.id, csr: csr.toString("base64") };
-  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-  await p.client.ok("POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(p.h.key, challenge) }, idempotent: true });
-  await p.client.ok("POST", "/api/renew/installed", { json: { orderId: p.order.id }, idempotent: true });
+  await issueAndInstall(p.client, p.h.key, p.order.id);
 }
 
 /** The buyer pays on the emulator's page; it sends the (faulty) notifications due now. */

@@ -17,7 +17,7 @@ import { clusterUnavailable, createCluster, type Cluster } from "./helpers/pg-cl
 
 const summary = useFaultSummary("PostgreSQL restarted mid-flow");
 const why = !onPostgres ? "needs DATABASE_URL (runs in the PostgreSQL pass of npm test)" : clusterUnavailable();
-if (why) summary.note(`skipped: PostgreSQL restart — ${why}`);
+if (why) summary.skipped(why);
 
 interface Seen {
   step: string;

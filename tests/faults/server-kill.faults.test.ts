@@ -14,7 +14,7 @@ import { ensureDevCa, getCa, resetCa } from "@/lib/pki/ca";
 import { recoverStuckOrders } from "@/lib/orders/recovery";
 import { agent, HolderClient } from "@/bench/lib/http";
 import { newKeyAndCsr, registerHolders, signChallenge, type SimHolder } from "@/bench/lib/holders";
-import { runHolderFlow } from "@/bench/lib/holder-flow";
+import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
 import { freePort } from "@/bench/lib/portal";
 import { Recorder } from "@/bench/lib/stats";
 import { startServerProcess, type ServerProcess } from "./helpers/server-process";
@@ -84,14 +84,6 @@ async function paid(h: SimHolder): Promise<{ client: HolderClient; orderId: stri
   return { client: c, orderId: r.orderId! };
 }
 
-/** 下证 with a given CSR (the key pair stays on the token between attempts), then the install confirmation. */
-async function issueAndInstall(c: HolderClient, h: SimHolder, orderId: string, csr: Buffer): Promise<string> {
-  const body = { orderId, csr: csr.toString("base64") };
-  const { challenge } = await c.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-  const r = await c.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(h.key, challenge) }, idempotent: true });
-  await c.ok("POST", "/api/renew/installed", { json: { orderId }, idempotent: true });
-  return r.certificate.serial;
-}
 
 describe("server killed", () => {
   it("SIGKILL between payment and 下证 and during 下证 requests: recovery finishes or flags, holders who return complete", { timeout: 240_000 }, async () => {
@@ -130,9 +122,9 @@ describe("server killed", () => {
     });
 
     server = await startServerProcess(childEnv);
-    const serialA = await issueAndInstall(a.client, back, a.orderId, newKeyAndCsr().csr);
+    const serialA = await issueAndInstall(a.client, back.key, a.orderId);
     for (const r of ready) {
-      const serial = await issueAndInstall(r.client, r.h, r.orderId, r.csr);
+      const serial = await issueAndInstall(r.client, r.h.key, r.orderId, r.csr);
       const before = atKill.issued.get(r.orderId);
       own.push([`retry re-delivers the certificate issued before or by recovery (${before ?? "none"} → ${serial})`, before === undefined || before === serial]);
     }

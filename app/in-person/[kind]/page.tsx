@@ -40,13 +40,14 @@ export default async function InPersonPage({ params }: Params) {
           <h2 id="checklist-title">{c.checklist}</h2>
           <PrintButton label={c.print} className={styles.noPrint} />
         </div>
+        <h3>{c.when}</h3>
         <ul>
           {service.when.map((w) => (
             <li key={w}>{w}</li>
           ))}
         </ul>
         <div className="grid-2">
-          <section>
+          <section aria-label={`${c.materials} · ${c.personal}`}>
             <h3>{c.personal}</h3>
             <ul className={styles.checklist}>
               {service.personal.map((m) => (
@@ -54,7 +55,7 @@ export default async function InPersonPage({ params }: Params) {
               ))}
             </ul>
           </section>
-          <section>
+          <section aria-label={`${c.materials} · ${c.organisation}`}>
             <h3>{c.organisation}</h3>
             <ul className={styles.checklist}>
               {service.organisation.map((m) => (

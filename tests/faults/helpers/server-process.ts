@@ -13,7 +13,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tests/faults/helpers/route-server-main.ts")], {
     cwd: ROOT,
-    env: { ...(process.env as Record<string, string>), ...env },
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -28,7 +28,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", (code) => {
+    child.once("exit", (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}):\n${out}`));
     });

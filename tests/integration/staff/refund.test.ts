@@ -8,6 +8,8 @@ import { payTrade } from "@/lib/payments/sandbox/trades";
 import { signIn } from "@/lib/staff/auth";
 import { createStaffUser } from "@/lib/staff/users";
 import { POST as refundRoute } from "@/app/api/staff/orders/[id]/refund/route";
+import { POST as invoiceIssuedRoute } from "@/app/api/staff/orders/[id]/invoice-issued/route";
+import { saveInvoice } from "@/lib/payments/invoice";
 import { insertOrder, tradeNoOf, type Harness, useHarness } from "../payments/harness";
 
 /** Finance refunds a payment made in the Alipay emulator, through the staff API route, as the console does. */
@@ -25,14 +27,14 @@ beforeAll(async () => {
   }
 });
 
-function post(role: string, orderId: string, body: unknown) {
+function post(role: string, orderId: string, body: unknown, route = refundRoute, action = "refund") {
   const origin = "http://portal.test";
-  const req = new Request(`${origin}/api/staff/orders/${orderId}/refund`, {
+  const req = new Request(`${origin}/api/staff/orders/${orderId}/${action}`, {
     method: "POST",
     headers: { origin, "content-type": "application/json", cookie: `${COOKIE.staff}=${sessions[role].token}`, [CSRF_HEADER]: sessions[role].csrf },
     body: JSON.stringify(body),
   });
-  return refundRoute(req, { params: Promise.resolve({ id: orderId }) });
+  return route(req, { params: Promise.resolve({ id: orderId }) });
 }
 
 async function paidOrder() {
@@ -71,5 +73,18 @@ describe("refunds from the staff console", () => {
     expect(await h.db.auditEvent.findFirst({ where: { targetId: order.id, action: "refund.requested" } })).toMatchObject({ actorType: "staff", actorId: financeId, data: { reason: "holder renewed in person instead" } });
     const trade = await h.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
     expect(trade.refunds).toMatchObject([{ amountFen: 10000 }]);
+  });
+});
+
+describe("invoices from the staff console", () => {
+  test("finance marks the holder's invoice issued, which locks it; helpdesk may not", async () => {
+    const order = await paidOrder();
+    await saveInvoice(h.db, { orderId: order.id, details: { type: "personal", title: "张三", email: "zhangsan@example.com" }, actor: { type: "holder", id: "h" }, clock: h.clock });
+    expect((await post("helpdesk", order.id, {}, invoiceIssuedRoute, "invoice-issued")).status).toBe(403);
+    expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).toBeNull();
+    const res = await post("finance", order.id, {}, invoiceIssuedRoute, "invoice-issued");
+    expect(res.status).toBe(200);
+    expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).not.toBeNull();
+    await expect(saveInvoice(h.db, { orderId: order.id, details: { type: "personal", title: "李四", email: "l@example.com" }, actor: { type: "holder", id: "h" }, clock: h.clock })).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
   });
 });

@@ -7,6 +7,7 @@ import { requireStaff } from "../../_lib/guard";
 import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
 import { TableWrap } from "../../_components/TableWrap";
+import styles from "../staff.module.css";
 
 export default async function StaffUsersPage() {
   const staff = await requireStaff("/staff/users");
@@ -39,7 +40,7 @@ export default async function StaffUsersPage() {
                 <td>{user.displayName}</td>
                 <td>{t.staff.roles[user.role]}</td>
                 <td>
-                  {user.disabled ? <span className="badge badge-muted">{u.disabled}</span> : <span className="badge badge-ok">{u.active}</span>}
+                  {user.disabled ? <span className="badge badge-muted">{u.disabled}</span> : <span className={`badge badge-ok ${styles.okText}`}>{u.active}</span>}
                   {user.lockedUntil && user.lockedUntil > now && <span className="badge badge-warn">{fmt(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}</span>}
                 </td>
                 <td>{user.totpEnabled ? u.on : u.off}</td>

@@ -181,7 +181,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
               <ul className="list-plain" data-testid="refunds">
                 {d.refunds.map((r) => (
                   <li key={r.id}>
-                    {formatFen(r.amountFen)} · {r.state} · {r.reason} <span className="muted small">{dt(r.createdAt)}</span>
+                    {formatFen(r.amountFen)} · {o.refundStates[r.state]} · {r.reason} <span className="muted small">{dt(r.createdAt)}</span>
                   </li>
                 ))}
               </ul>
