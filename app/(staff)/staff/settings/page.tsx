@@ -27,7 +27,9 @@ export default async function SettingsPage() {
             </p>
             {manage ? (
               <ActionForm action="/api/staff/settings" method="PUT" extra={{ key: s.key }} submitLabel={st.save} busyLabel={t.staff.submitting} testId={`setting-${s.key}`}>
-                <input name="value" defaultValue={shown(s.value)} aria-label={st.labels[s.key]} required />
+                <div className="field">
+                  <input name="value" defaultValue={shown(s.value)} aria-label={st.labels[s.key]} required />
+                </div>
               </ActionForm>
             ) : (
               <p className="mono">{shown(s.value)}</p>

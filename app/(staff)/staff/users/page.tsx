@@ -49,21 +49,25 @@ export default async function StaffUsersPage() {
                   <td>
                     {user.id !== staff.user.id && (
                       <details>
-                        <summary>…</summary>
+                        <summary>{u.manage}</summary>
                         <div className="stack">
                           <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: user.disabled ? "enable" : "disable" }} submitLabel={user.disabled ? u.enable : u.disable} busyLabel={t.staff.submitting} danger={!user.disabled} />
                           {user.lockedUntil && <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: "unlock" }} submitLabel={u.unlock} busyLabel={t.staff.submitting} />}
                           <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: "role" }} submitLabel={u.changeRole} busyLabel={t.staff.submitting}>
-                            <select name="role" defaultValue={user.role} aria-label={u.role}>
-                              {ROLES.map((r) => (
-                                <option key={r} value={r}>
-                                  {t.staff.roles[r]}
-                                </option>
-                              ))}
-                            </select>
+                            <div className="field">
+                              <select name="role" defaultValue={user.role} aria-label={u.role}>
+                                {ROLES.map((r) => (
+                                  <option key={r} value={r}>
+                                    {t.staff.roles[r]}
+                                  </option>
+                                ))}
+                              </select>
+                            </div>
                           </ActionForm>
                           <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: "password" }} submitLabel={u.resetPassword} busyLabel={t.staff.submitting}>
-                            <input name="password" type="password" autoComplete="new-password" aria-label={u.newPassword} required minLength={12} />
+                            <div className="field">
+                              <input name="password" type="password" autoComplete="new-password" aria-label={u.newPassword} required minLength={12} />
+                            </div>
                           </ActionForm>
                         </div>
                       </details>
