@@ -101,7 +101,22 @@ try {
   console.log(statsTable([...base.stats(), ...rec.stats()]));
   console.log(`payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`);
   const worst = rec.stats().reduce((m, s) => Math.max(m, s.p99), 0);
-  console.log(`errors: ${rec.totalErrors}${rec.errorSamples.length ? `\n  ${rec.errorSamples.slice(0, 10).join("\n  ")}` : ""}`);
+  console.log(`errors: ${rec.totalErrors}${rec.errorSamples.length ? `\n  ${rec.errorSamples.join("\n  ")}` : ""}`);
+  if (rec.totalErrors > 0) {
+    // the portal's own account of its 5xx answers (pino JSON lines at level error)
+    const reasons = new Map<string, number>();
+    for (const line of portal.output().split("\n")) {
+      if (!line.startsWith("{") || !line.includes('"level":50')) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; err?: { type?: string; message?: string } };
+        const key = `${entry.msg}: ${entry.err?.type ?? ""} ${(entry.err?.message ?? "").split("\n").filter(Boolean).slice(-1)[0]?.slice(0, 200) ?? ""}`;
+        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+      } catch {
+        // not a log line
+      }
+    }
+    for (const [reason, n] of reasons) console.log(`  portal log ×${n}: ${reason}`);
+  }
   console.log(`worst step p99: ${ms(worst)} ms (goal < 500 ms) → ${worst < 500 && rec.totalErrors === 0 ? "met" : "MISSED"}`);
 
   // the run must leave a consistent database

@@ -35,6 +35,16 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
+export interface RequestOptions {
+  json?: unknown;
+  form?: Record<string, string>;
+  /** send a fresh Idempotency-Key (the same one on the one automatic retry) */
+  idempotent?: boolean;
+  headers?: Record<string, string>;
+}
+
+class StaleSocketError extends Error {}
+
 export class HolderClient {
   private readonly cookies = new Map<string, string>();
   csrfToken: string | undefined;
@@ -57,23 +67,39 @@ export class HolderClient {
     }
   }
 
-  /** Sends one request; resolves with any status (callers decide what is an error). */
-  request<T = unknown>(method: string, path: string, opts: { json?: unknown; form?: Record<string, string>; idempotent?: boolean; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
-    const url = new URL(path, this.opts.base);
-    const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
-    let payload: Buffer | undefined;
-    if (opts.json !== undefined) {
-      payload = Buffer.from(JSON.stringify(opts.json));
-      headers["content-type"] = "application/json";
-    } else if (opts.form) {
-      payload = Buffer.from(new URLSearchParams(opts.form).toString());
-      headers["content-type"] = "application/x-www-form-urlencoded";
+  /**
+   * Sends one request; resolves with any status (callers decide what is an error). A kept-alive connection the
+   * server closed just as it was reused is retried once on a new one, as browsers do (Node's documented
+   * `reusedSocket` pattern); any other network error is thrown.
+   */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
+    const headers = this.headersFor(method, opts);
+    try {
+      return await this.send<T>(method, path, headers, opts);
+    } catch (e) {
+      if (!(e instanceof StaleSocketError)) throw e;
+      return this.send<T>(method, path, headers, opts);
     }
-    if (payload) headers["content-length"] = String(payload.length);
+  }
+
+  private headersFor(method: string, opts: RequestOptions): Record<string, string> {
+    const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
+    if (opts.json !== undefined) headers["content-type"] = "application/json";
+    else if (opts.form) headers["content-type"] = "application/x-www-form-urlencoded";
     if (method !== "GET" && method !== "HEAD") headers.origin = this.opts.base;
     if (this.csrfToken) headers["x-csrf-token"] = this.csrfToken;
     if (opts.idempotent) headers["idempotency-key"] = randomBytes(12).toString("base64url");
     if (this.opts.forwardedFor) headers["x-forwarded-for"] = this.opts.forwardedFor;
+    return headers;
+  }
+
+  private send<T>(method: string, path: string, baseHeaders: Record<string, string>, opts: RequestOptions): Promise<HttpResult<T>> {
+    const url = new URL(path, this.opts.base);
+    const headers = { ...baseHeaders };
+    let payload: Buffer | undefined;
+    if (opts.json !== undefined) payload = Buffer.from(JSON.stringify(opts.json));
+    else if (opts.form) payload = Buffer.from(new URLSearchParams(opts.form).toString());
+    if (payload) headers["content-length"] = String(payload.length);
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
 
     return new Promise((resolve, reject) => {
@@ -96,14 +122,14 @@ export class HolderClient {
         res.on("error", reject);
       });
       req.setTimeout(this.opts.timeoutMs ?? 60_000, () => req.destroy(new Error(`timeout ${method} ${path}`)));
-      req.on("error", reject);
+      req.on("error", (e: NodeJS.ErrnoException) => reject(req.reusedSocket && e.code === "ECONNRESET" ? new StaleSocketError() : e));
       if (payload) req.write(payload);
       req.end();
     });
   }
 
   /** Like request, but a status outside 2xx/3xx is thrown as HttpError. */
-  async ok<T = unknown>(method: string, path: string, opts: Parameters<HolderClient["request"]>[2] = {}): Promise<T> {
+  async ok<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const r = await this.request<T>(method, path, opts);
     if (r.status >= 400) throw new HttpError(method, path, r.status, r.text);
     return r.body;

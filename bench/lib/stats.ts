@@ -33,7 +33,8 @@ export class Recorder {
   fail(step: string, reason: string): void {
     this.failures.set(step, (this.failures.get(step) ?? 0) + 1);
     if (!this.samples.has(step)) this.samples.set(step, []);
-    if (this.errorSamples.length < 20) this.errorSamples.push(`${step}: ${reason}`);
+    // a few samples of each step's errors, so every failing step shows why
+    if (this.errorSamples.filter((e) => e.startsWith(`${step}: `)).length < 3) this.errorSamples.push(`${step}: ${reason}`);
   }
 
   /** Times `fn` under `step`; a throw is counted as an error of that step and rethrown. */

@@ -32,6 +32,9 @@ export const DEMO_HOLDERS: DemoHolder[] = [
   { key: "too_early", cn: PEOPLE[10], certType: "personal", payerClass: "self", daysLeft: 60, keyAlgorithm: "EC-P256" },
   { key: "expired", cn: PEOPLE[11], certType: "personal", payerClass: "self", daysLeft: -3, keyAlgorithm: "EC-P256" },
   { key: "revoked", cn: "德州市已注销测试有限公司", certType: "organisation", payerClass: "self", daysLeft: 15, revoked: true, keyAlgorithm: "EC-P256" },
+  // appended, never inserted above: a holder's token serial follows its place in this list
+  { key: "unlock_1", cn: "郑洁", certType: "personal", payerClass: "unified", daysLeft: 40, keyAlgorithm: "EC-P256" },
+  { key: "revoke_1", cn: "德州市测试注销有限公司", certType: "organisation", payerClass: "unified", daysLeft: 200, keyAlgorithm: "EC-P256" },
 ];
 
 export const DEMO_PIN = "111111";

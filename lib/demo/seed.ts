@@ -11,6 +11,7 @@ import { ensureDefaultFeeTiers } from "../fees/tiers";
 import { registerCertificate } from "../registry/register";
 import { deriveSoPin } from "../token/so-pin";
 import { createVirtualToken, importKeyAndCertificate, tokenPath } from "../../agent/backends/virtual-store";
+import { ensureDemoStaff } from "../staff/demo";
 import { DEMO_HOLDERS, DEMO_PIN, demoCreditCode, demoResidentId, notAfterFor, type DemoHolder } from "./holders";
 
 export interface DemoHolderEntry {
@@ -91,6 +92,8 @@ export async function seedDemo(db: Db, config: Config): Promise<string[]> {
     added++;
   }
   if (added) notes.push(`Created ${added} demo holders on virtual tokens (PIN ${DEMO_PIN}); list: ${manifestFile}`);
+  const demoStaff = await ensureDemoStaff(db, systemClock, config.dataDir);
+  notes.push(`Demo staff (sign in at /staff/login): ${demoStaff.map((s) => `${s.role} ${s.username} / ${s.password}`).join("; ")}`);
   notes.push(`Demo holders: ${manifest.filter((m) => !m.key.match(/_[2-9]$/)).map((m) => `${m.key} ${m.cn}`).join("; ")}`);
   return notes;
 }

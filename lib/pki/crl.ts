@@ -1,10 +1,11 @@
 import { DAY, type Clock } from "@/lib/clock";
 import type { Db, Tx } from "@/lib/db";
 import type { Ca } from "./ca";
-import { enumerated, explicit, seq, time, uint } from "./der";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { decodePki } from "./asn1";
 import { OID } from "./oids";
-import { signStructure, signatureAlgorithmFor } from "./signer";
-import { authorityKeyIdExt, extension } from "./x509";
+import { signatureAlgorithmFor } from "./signer";
 
 /** A CRL is valid for a week and reissued daily (and at once on every revocation). */
 export const CRL_VALIDITY_MS = 7 * DAY;
@@ -20,10 +21,45 @@ export interface CrlDeps {
 
 const crlIssuer = (ca: Ca) => ca.keyId.toString("hex");
 
-function entry(serial: string, revokedAt: Date, reason: number | null): Buffer {
-  // RFC 5280 5.3.1: reason code "unspecified" (0) should be absent
-  const ext = reason ? [seq(extension(OID.crlReason, false, enumerated(reason)))] : [];
-  return seq(uint(Buffer.from(serial, "hex")), time(revokedAt), ...ext);
+/** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
+const crlTime = (d: Date) => new pkijs.Time({ type: d.getUTCFullYear() < 2050 ? 0 : 1, value: d });
+
+const extension = (extnID: string, value: asn1js.AsnType) => new pkijs.Extension({ extnID, critical: false, extnValue: value.toBER(false) });
+
+function entry(serial: string, revokedAt: Date, reason: number | null): pkijs.RevokedCertificate {
+  return new pkijs.RevokedCertificate({
+    userCertificate: new asn1js.Integer({ valueHex: Buffer.from(serial, "hex") }),
+    revocationDate: crlTime(revokedAt),
+    // RFC 5280 5.3.1: reason code "unspecified" (0) should be absent
+    ...(reason ? { crlEntryExtensions: new pkijs.Extensions({ extensions: [extension(OID.crlReason, new asn1js.Enumerated({ value: reason }))] }) } : {}),
+  });
+}
+
+/**
+ * The signed CRL (DER): pkijs builds and encodes the TBSCertList, the CA's Signer signs those bytes (the private
+ * key never leaves it), pkijs writes the outer SEQUENCE. Not a hot path: once a day and on each revocation.
+ */
+async function signCrl(ca: Ca, crlNumber: number, thisUpdate: Date, nextUpdate: Date, revoked: pkijs.RevokedCertificate[]): Promise<Buffer> {
+  const algorithm = decodePki(signatureAlgorithmFor(ca.signer.algorithm), (schema) => new pkijs.AlgorithmIdentifier({ schema })).value;
+  const crl = new pkijs.CertificateRevocationList({
+    version: 1,
+    signature: algorithm,
+    issuer: decodePki(ca.issuerName, (schema) => new pkijs.RelativeDistinguishedNames({ schema })).value,
+    thisUpdate: crlTime(thisUpdate),
+    nextUpdate: crlTime(nextUpdate),
+    ...(revoked.length ? { revokedCertificates: revoked } : {}),
+    crlExtensions: new pkijs.Extensions({
+      extensions: [
+        extension(OID.authorityKeyIdentifier, new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: ca.keyId }) }).toSchema()),
+        extension(OID.crlNumber, new asn1js.Integer({ value: crlNumber })),
+      ],
+    }),
+  });
+  const tbs = new Uint8Array(crl.encodeTBS().toBER(false));
+  crl.tbsView = tbs;
+  crl.signatureAlgorithm = algorithm;
+  crl.signatureValue = new asn1js.BitString({ valueHex: await ca.signer.sign(Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength)) });
+  return Buffer.from(crl.toSchema().toBER(false));
 }
 
 /** Signs a new full CRL (next CRL number) listing every certificate this CA has revoked, and stores it. */
@@ -39,16 +75,8 @@ export async function generateCrl(tx: Tx, { ca, clock }: CrlDeps) {
   });
   const thisUpdate = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
   const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
-  const tbs = seq(
-    uint(1),
-    signatureAlgorithmFor(ca.signer.algorithm),
-    ca.issuerName,
-    time(thisUpdate),
-    time(nextUpdate),
-    ...(revoked.length ? [seq(...revoked.map((r) => entry(r.serial, r.revokedAt ?? thisUpdate, r.revocationReason)))] : []),
-    explicit(0, seq(authorityKeyIdExt(ca.keyId), extension(OID.crlNumber, false, uint(crlNumber)))),
-  );
-  const der = await signStructure(tbs, ca.signer);
+  const entries = revoked.map((r) => entry(r.serial, r.revokedAt ?? thisUpdate, r.revocationReason));
+  const der = await signCrl(ca, crlNumber, thisUpdate, nextUpdate, entries);
   return tx.crl.create({ data: { issuer, crlNumber, thisUpdate, nextUpdate, der: new Uint8Array(der) } });
 }
 

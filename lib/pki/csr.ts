@@ -1,6 +1,9 @@
 import { verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { DomainError } from "@/lib/errors";
-import { DerError, children, expect, raw, readAll, readBitString, readOid, readSmallInt } from "./der";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { bitStringBytes, bytesOf, decodePki, elementsOf, rawOf } from "./asn1";
+import { DerError } from "./der";
 import { OID } from "./oids";
 import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex } from "./x509";
 
@@ -52,11 +55,12 @@ function toDer(input: Buffer | string): Buffer {
   return der;
 }
 
-function checkKey(spki: Buffer, algOid: string): KeyObject {
+function checkKey(spki: Buffer, info: pkijs.PublicKeyInfo): KeyObject {
+  const algOid = info.algorithm.algorithmId;
   if (algOid !== OID.rsaEncryption && algOid !== OID.ecPublicKey) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: algOid });
   let key: KeyObject;
   try {
-    key = publicKeyFromSpki(spki);
+    key = publicKeyFromSpki(spki, info);
   } catch {
     throw new DomainError("CSR_MALFORMED", { reason: "public key" });
   }
@@ -72,29 +76,30 @@ function checkKey(spki: Buffer, algOid: string): KeyObject {
   throw new DomainError(/^(secp|prime)(112|128|160|192|224)/.test(curve) ? "CSR_WEAK_KEY" : "CSR_UNSUPPORTED_ALGORITHM", { algorithm: `EC-${curve}` });
 }
 
-function decode(input: Buffer | string): Decoded {
-  const der = toDer(input);
-  let info: Buffer, spki: Buffer, keyAlgOid: string, sigOid: string, signature: Buffer;
+/** pkijs reads the request; the SPKI's own bytes (hashed and stored) come from the asn1js tree it was read from. */
+function readRequest(der: Buffer): { csr: pkijs.CertificationRequest; spki: Buffer; signature: Buffer } {
   try {
-    const [infoNode, algNode, sigNode, extra] = children(expect(readAll(der), 0x30));
-    if (extra) throw new DerError("extra element");
-    const [version, subject, spkiNode, attrs] = children(expect(infoNode, 0x30));
-    if (readSmallInt(expect(version, 0x02)) !== 0) throw new DerError("unsupported version");
-    expect(subject, 0x30);
-    expect(attrs, 0xa0);
-    info = raw(infoNode);
-    spki = raw(expect(spkiNode, 0x30));
-    keyAlgOid = readOid(children(expect(children(spkiNode)[0], 0x30))[0]);
-    sigOid = readOid(children(expect(algNode, 0x30))[0]);
-    signature = readBitString(sigNode);
+    const { value: csr, tree } = decodePki(der, (schema) => new pkijs.CertificationRequest({ schema }));
+    if (csr.version !== 0) throw new DerError("unsupported version");
+    const [version, subject, spkiBlock, attributes, extra] = elementsOf(elementsOf(tree)[0]);
+    if (!(version instanceof asn1js.Integer) || !(subject instanceof asn1js.Sequence) || !(spkiBlock instanceof asn1js.Sequence) || !attributes || extra) {
+      throw new DerError("unexpected CertificationRequestInfo");
+    }
+    return { csr, spki: rawOf(spkiBlock), signature: bitStringBytes(csr.signatureValue) };
   } catch (e) {
     if (e instanceof DerError) throw new DomainError("CSR_MALFORMED", { reason: e.message });
     throw e;
   }
-  const key = checkKey(spki, keyAlgOid);
+}
+
+function decode(input: Buffer | string): Decoded {
+  const der = toDer(input);
+  const { csr, spki, signature } = readRequest(der);
+  const key = checkKey(spki, csr.subjectPublicKeyInfo);
+  const sigOid = csr.signatureAlgorithm.algorithmId;
   const sig = SIGNATURES[sigOid];
   if (!sig || sig.keyType !== key.asymmetricKeyType) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: sigOid });
-  return { der, spki, spkiSha256: sha256Hex(spki), keyAlgorithm: keyAlgorithmOf(key), info, key, digest: sig.digest, signature };
+  return { der, spki, spkiSha256: sha256Hex(spki), keyAlgorithm: keyAlgorithmOf(key), info: bytesOf(csr.tbsView), key, digest: sig.digest, signature };
 }
 
 const result = (d: Decoded): ParsedCsr => ({ spki: d.spki, spkiSha256: d.spkiSha256, keyAlgorithm: d.keyAlgorithm, der: d.der });

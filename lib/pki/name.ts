@@ -1,4 +1,6 @@
-import { DerError, children, expect, oid, printable, read, readOid, readString, seq, set, utf8, type Node } from "./der";
+import * as asn1js from "asn1js";
+import { elementsOf, fromDer, nodeOf } from "./asn1";
+import { DerError, oid, printable, raw, seq, set, utf8, type Node } from "./der";
 import { OID } from "./oids";
 
 /** Subject fields of a holder certificate, in the order they are written (C first, CN last). */
@@ -30,33 +32,44 @@ function escapeValue(v: string): string {
   return v.replace(/([,+"\\<>;=])/g, "\\$1").replace(/^([ #])/, "\\$1").replace(/ $/, "\\ ");
 }
 
+/** The attributes of a Name, one array per RDN (most general first), with the value as its string type decodes. */
+function attributes(name: Node): { type: string; value: string }[][] {
+  const buf = raw(name);
+  const root = fromDer(buf);
+  if (!(root instanceof asn1js.Sequence)) throw new DerError("expected a SEQUENCE");
+  return elementsOf(root).map((rdn) => {
+    if (!(rdn instanceof asn1js.Set)) throw new DerError("expected a SET");
+    return elementsOf(rdn).map((atv) => {
+      const [type, value] = elementsOf(atv);
+      if (!(type instanceof asn1js.ObjectIdentifier) || !value) throw new DerError("attribute without value");
+      const n = nodeOf(value, buf);
+      return { type: type.valueBlock.toString(), value: decodeString(n.tag, buf.subarray(n.contentStart, n.end)) };
+    });
+  });
+}
+
+function decodeString(tag: number, b: Buffer): string {
+  if (tag === 0x1e) {
+    // BMPString: UTF-16 big-endian
+    if (b.length % 2) throw new DerError("odd BMPString");
+    return Buffer.from(b).swap16().toString("utf16le");
+  }
+  return b.toString(tag === 0x0c ? "utf8" : "latin1");
+}
+
 /** RFC 4514 string (most specific first), e.g. `CN=测试证书,OU=I370101,L=dezhou,ST=SD,C=CN`. */
 export function formatName(name: Node): string {
-  const parts: string[] = [];
-  for (const rdn of children(expect(name, 0x30))) {
-    const atvs = children(expect(rdn, 0x31)).map((atv) => {
-      const [type, value] = children(expect(atv, 0x30));
-      if (!value) throw new DerError("attribute without value");
-      const o = readOid(type);
-      return `${SHORT[o] ?? o}=${escapeValue(readString(value))}`;
-    });
-    parts.unshift(atvs.join("+"));
-  }
-  return parts.join(",");
+  return attributes(name)
+    .map((rdn) => rdn.map((a) => `${SHORT[a.type] ?? a.type}=${escapeValue(a.value)}`).join("+"))
+    .reverse()
+    .join(",");
 }
 
 /** The value of the last (most specific) CN attribute, if any. */
 export function commonName(name: Node): string | undefined {
-  let cn: string | undefined;
-  for (const rdn of children(expect(name, 0x30))) {
-    for (const atv of children(rdn)) {
-      const [type, value] = children(atv);
-      if (readOid(type) === OID.CN && value) cn = readString(value);
-    }
-  }
-  return cn;
+  return attributes(name).flat().findLast((a) => a.type === OID.CN)?.value;
 }
 
 export function formatNameDer(der: Buffer): string {
-  return formatName(read(der));
+  return formatName(nodeOf(fromDer(der), der));
 }

@@ -1,8 +1,8 @@
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
-import {
-  DerError, bits, bool, children, content, expect, explicit, implicitPrim, octets, oid, raw, read, readAll, readBitString,
-  readIntHex, readOid, readTime, seq, time, tlv, uint, type Node,
-} from "./der";
+import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import * as asn1js from "asn1js";
+import * as pkijs from "pkijs";
+import { bitStringBytes, bytesOf, decodePki, elementsOf, fromDer, integerHex, nodeOf, rawOf } from "./asn1";
+import { DerError, bool, explicit, implicitPrim, octets, oid, seq, time, tlv, uint, type Node } from "./der";
 import { OID } from "./oids";
 import type { ExtKeyUsage, KeyUsageBit } from "./profiles";
 
@@ -94,40 +94,26 @@ export interface ParsedCertificate {
   signature: Buffer;
 }
 
-/** Structural parse of an X.509 certificate (no signature check). Throws DerError on anything malformed. */
+/** Structural parse of an X.509 certificate with pkijs (no signature check). Throws DerError on anything malformed. */
 export function parseCertificate(der: Buffer): ParsedCertificate {
-  const top = readAll(der);
-  const [tbsNode, algNode, sigNode] = children(expect(top, 0x30));
-  const f = children(expect(tbsNode, 0x30));
-  let i = 0;
-  if (f[0]?.tag === 0xa0) i++;
-  const serialHex = readIntHex(f[i++]);
-  i++; // signature algorithm (repeated outside)
-  const issuerName = expect(f[i++], 0x30);
-  const [nb, na] = children(expect(f[i++], 0x30));
-  const subjectName = expect(f[i++], 0x30);
-  const spki = raw(expect(f[i++], 0x30));
+  const { value: cert, tree } = decodePki(der, (schema) => new pkijs.Certificate({ schema }));
+  // pkijs keeps no raw bytes of the names and the key: take them from the asn1js tree it was read from
+  const fields = elementsOf(elementsOf(tree)[0]);
+  const i = fields[0] instanceof asn1js.Constructed && fields[0].idBlock.tagClass === 3 ? 1 : 0; // [0] version
   const extensions = new Map<string, Buffer>();
-  for (; i < f.length; i++) {
-    if (f[i].tag !== 0xa3) continue;
-    for (const ext of children(expect(children(f[i])[0], 0x30))) {
-      const parts = children(expect(ext, 0x30));
-      extensions.set(readOid(parts[0]), content(expect(parts[parts.length - 1], 0x04)));
-    }
-  }
-  if (!nb || !na) throw new DerError("bad validity");
+  for (const ext of cert.extensions ?? []) extensions.set(ext.extnID, bytesOf(ext.extnValue.valueBlock.valueHexView));
   return {
     der,
-    tbs: raw(tbsNode),
-    serialHex,
-    issuerName,
-    subjectName,
-    notBefore: readTime(nb),
-    notAfter: readTime(na),
-    spki,
+    tbs: bytesOf(cert.tbsView),
+    serialHex: integerHex(cert.serialNumber),
+    issuerName: nodeOf(fields[i + 2], der),
+    subjectName: nodeOf(fields[i + 4], der),
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    spki: rawOf(fields[i + 5]),
     extensions,
-    signatureAlgorithm: readOid(children(expect(algNode, 0x30))[0]),
-    signature: readBitString(sigNode),
+    signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
+    signature: bitStringBytes(cert.signatureValue),
   };
 }
 
@@ -142,30 +128,36 @@ const b64u = (b: Buffer) => {
 /**
  * The public key of an SPKI. RSA and uncompressed P-256/P-384 keys go through JWK import, which is ~19x (RSA) and
  * ~2x (EC) faster than OpenSSL 3's DER decoder here; anything else takes the DER path. Throws on bad keys.
+ * `info` is the same SPKI already read by pkijs (the CSR parser has it), to save a second parse.
  */
-export function publicKeyFromSpki(spki: Buffer): KeyObject {
+export function publicKeyFromSpki(spki: Buffer, info?: pkijs.PublicKeyInfo): KeyObject {
   try {
-    const [alg, key] = children(readAll(spki));
-    const [algOid, params] = children(expect(alg, 0x30));
-    const id = readOid(algOid);
-    const bitsContent = readBitString(key);
-    if (id === OID.rsaEncryption) {
-      const [n, e, extra] = children(readAll(bitsContent));
-      if (!extra && n.tag === 0x02 && e.tag === 0x02 && content(n).length > 0 && !(content(n)[0] & 0x80)) {
-        return createPublicKey({ key: { kty: "RSA", n: b64u(content(n)), e: b64u(content(e)) }, format: "jwk" });
-      }
-    } else if (id === OID.ecPublicKey && params?.tag === 0x06) {
-      const curve = JWK_CURVES[readOid(params)];
-      if (curve && bitsContent.length === 1 + 2 * curve.size && bitsContent[0] === 0x04) {
-        const x = bitsContent.subarray(1, 1 + curve.size).toString("base64url");
-        const y = bitsContent.subarray(1 + curve.size).toString("base64url");
-        return createPublicKey({ key: { kty: "EC", crv: curve.crv, x, y }, format: "jwk" });
-      }
-    }
+    const jwk = jwkOf(info ?? decodePki(spki, (schema) => new pkijs.PublicKeyInfo({ schema })).value);
+    if (jwk) return createPublicKey({ key: jwk, format: "jwk" });
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
   }
   return createPublicKey({ key: spki, format: "der", type: "spki" });
+}
+
+function jwkOf(info: pkijs.PublicKeyInfo): JsonWebKey | undefined {
+  const id = info.algorithm.algorithmId;
+  const key = bitStringBytes(info.subjectPublicKey);
+  if (id === OID.rsaEncryption) {
+    // RSAPublicKey read with asn1js, not pkijs: pkijs strips the INTEGER sign byte, and a negative modulus must
+    // take the DER path (which refuses it)
+    const [n, e, extra] = elementsOf(fromDer(key));
+    if (!extra && n instanceof asn1js.Integer && e instanceof asn1js.Integer) {
+      const modulus = bytesOf(n.valueBlock.valueHexView);
+      if (modulus.length > 0 && !(modulus[0] & 0x80)) return { kty: "RSA", n: b64u(modulus), e: b64u(bytesOf(e.valueBlock.valueHexView)) };
+    }
+  } else if (id === OID.ecPublicKey && info.algorithm.algorithmParams instanceof asn1js.ObjectIdentifier) {
+    const curve = JWK_CURVES[info.algorithm.algorithmParams.valueBlock.toString()];
+    if (curve && key.length === 1 + 2 * curve.size && key[0] === 0x04) {
+      return { kty: "EC", crv: curve.crv, x: key.subarray(1, 1 + curve.size).toString("base64url"), y: key.subarray(1 + curve.size).toString("base64url") };
+    }
+  }
+  return undefined;
 }
 
 /** "RSA-2048", "EC-P256", "EC-P384" (the Certificate.keyAlgorithm form), or e.g. "ed25519" / "EC-secp256k1" otherwise. */
@@ -185,7 +177,9 @@ export const sha256Hex = (b: Buffer) => createHash("sha256").update(b).digest("h
 /** Subject key identifier stored in a certificate, if present. */
 export function subjectKeyId(cert: ParsedCertificate): Buffer | undefined {
   const v = cert.extensions.get(OID.subjectKeyIdentifier);
-  return v ? content(read(v)) : undefined;
+  const id = v ? fromDer(v) : undefined;
+  if (id && !(id instanceof asn1js.OctetString)) throw new DerError("bad subject key identifier");
+  return id ? bytesOf(id.valueBlock.valueHexView) : undefined;
 }
 
 export function derToPem(der: Buffer, label = "CERTIFICATE"): string {

@@ -16,6 +16,10 @@ import { ChallengeFormatError, formatChallenge, parseChallenge, verifyChallengeS
 export const CHALLENGE_TTL_MS = 2 * MINUTE;
 /** challenges per certificate serial per window: a holder needs a handful, a script hammering a serial is stopped */
 export const CHALLENGE_LIMIT = { max: 20, windowMs: 10 * MINUTE };
+/** challenges per client address (when known), so varying the serial does not fill the table */
+export const CHALLENGE_IP_LIMIT = { max: 120, windowMs: 10 * MINUTE };
+/** used and expired challenges are kept this long (for support questions), then purged */
+export const CHALLENGE_RETENTION_MS = 24 * 60 * MINUTE;
 
 export interface IssuedChallenge {
   text: string;
@@ -28,7 +32,7 @@ function normaliseSerial(serial: string): string {
 
 export async function issueChallenge(
   db: Tx,
-  args: { serial: string; origin: string; purpose: ChallengePurpose; clock: Clock; csrSha256?: string },
+  args: { serial: string; origin: string; purpose: ChallengePurpose; clock: Clock; csrSha256?: string; ip?: string | null },
 ): Promise<IssuedChallenge> {
   const serial = normaliseSerial(args.serial);
   const now = args.clock.now();
@@ -40,6 +44,7 @@ export async function issueChallenge(
     if (e instanceof ChallengeFormatError) throw new DomainError("VALIDATION_FAILED", { reason: e.message });
     throw e;
   }
+  if (args.ip) await hitRateLimit(db, `challenge-ip:${args.ip}`, CHALLENGE_IP_LIMIT, args.clock);
   await hitRateLimit(db, `challenge:${serial}`, CHALLENGE_LIMIT, args.clock);
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
   await db.challenge.create({ data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now } });
@@ -96,4 +101,10 @@ export async function verifyProof(db: Tx, input: ProofInput): Promise<Certificat
   const spki = parseCertificate(Buffer.from(certificate.der)).spki;
   if (!verifyChallengeSignature(input.challengeText, input.signatureB64, spki)) throw new DomainError("POP_SIGNATURE_INVALID");
   return certificate;
+}
+
+/** Deletes challenges that expired more than a day ago (a periodic job). Returns how many. */
+export async function purgeChallenges(db: Tx, clock: Clock): Promise<number> {
+  const { count } = await db.challenge.deleteMany({ where: { expiresAt: { lt: new Date(clock.now().getTime() - CHALLENGE_RETENTION_MS) } } });
+  return count;
 }

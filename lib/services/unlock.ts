@@ -190,6 +190,7 @@ export async function releaseSoPin(db: Db, input: { requestId: string; code: str
 
 /** A released request and its code again: only the page that did the unlock can confirm or report it. */
 async function releasedRequest(db: Db, ctx: StepContext, requestId: string, code: string): Promise<UnlockRequest & { soPinVersion: number }> {
+  await limit(db, ctx, `unlock-confirm:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_RELEASE_LIMIT, null);
   const req = await db.unlockRequest.findUnique({ where: { id: requestId } });
   if (!req || !sameHash(codeHash(req.id, code), req.codeHash)) return refuse(db, ctx, "UNLOCK_REQUEST_INVALID", "request_invalid", req?.certificateId ?? null);
   if (!req.verifiedAt || req.soPinVersion === null || req.completedAt) return refuse(db, ctx, "UNLOCK_NOT_RELEASED", "confirm_refused", req.certificateId);

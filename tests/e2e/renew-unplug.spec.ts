@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, crlSerials, demoHolder, download, dropPendingKeys, fillHandler, insertKey, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
+import { checkRenewed, crlSerials, demoHolder, download, dropPendingKeys, fillHandler, insertKey, payInSandbox, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
 
 test("the key unplugged while the certificate is written: 重新下证 installs the same certificate, issued once", async ({ page }) => {
   const h = demoHolder("personal_unified_6");
@@ -49,4 +49,29 @@ test("the pending key lost after the certificate was issued: 下证 issues again
   expect(serial).not.toBe(orphanSerial);
   await checkRenewed(page, h, oldDer, serial);
   expect(await crlSerials(page)).toContain(orphanSerial.toUpperCase().replace(/^0+/, ""));
+});
+
+test("the browser closed after the key was written: signing in with the new certificate completes the renewal", async ({ page, browser }) => {
+  const h = demoHolder("personal_self_2");
+  const oldDer = tokenCertificates(h)[0];
+  await insertKey(page, h);
+  await fillHandler(page);
+  await page.getByRole("button", { name: "下一步" }).click();
+  await page.getByRole("button", { name: "确认提交" }).click();
+  await payInSandbox(page);
+  await expect(page).toHaveURL(/\/renew\/invoice$/, { timeout: 20_000 });
+  await page.getByRole("button", { name: "跳过，直接下证" }).click();
+  await expect(page).toHaveURL(/\/renew\/issue$/);
+  // the page dies right after the assistant wrote the certificate: the portal never hears "installed"
+  await page.route("**/api/renew/installed", (route) => route.abort());
+  await download(page);
+  await expect(page.getByTestId("issue-error")).toBeVisible();
+  await page.close();
+
+  const context = await browser.newContext();
+  const again = await context.newPage();
+  await insertKey(again, h);
+  await expect(again.getByRole("heading", { name: "下证成功" })).toBeVisible();
+  await checkRenewed(again, h, oldDer, (await again.getByTestId("new-serial").textContent())!.trim());
+  await context.close();
 });

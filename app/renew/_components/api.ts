@@ -20,7 +20,12 @@ export interface CallOptions {
   csrf?: string;
   /** reuse the same key when repeating one action (a retry after a network error) */
   idempotencyKey?: string;
-  offlineMessage?: string;
+}
+
+function offlineMessage(): string {
+  return document.documentElement.lang === "en"
+    ? "The portal could not be reached. Check the network connection and try again."
+    : "无法连接到服务器，请检查网络后重试。";
 }
 
 async function call<T>(method: "GET" | "POST", path: string, body: unknown, o: CallOptions): Promise<T> {
@@ -38,7 +43,7 @@ async function call<T>(method: "GET" | "POST", path: string, body: unknown, o: C
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError("NETWORK", o.offlineMessage ?? "Network error");
+    throw new ApiError("NETWORK", offlineMessage());
   }
   const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; details?: Record<string, unknown> } } | null;
   if (!res.ok || !json) {

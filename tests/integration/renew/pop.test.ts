@@ -102,3 +102,32 @@ describe("proof of possession", () => {
     await expect(issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock })).resolves.toBeDefined();
   });
 });
+
+describe("challenge housekeeping", () => {
+  it("purges challenges a day after they expired and keeps newer ones", async () => {
+    const { purgeChallenges } = await import("@/lib/renewal/pop");
+    const clock = newClock();
+    const fresh = await holder(db, ca);
+    await issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock });
+    clock.advance(24 * 60 * MINUTE);
+    const kept = await issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock });
+    clock.advance(3 * MINUTE);
+    expect(await purgeChallenges(db, clock)).toBeGreaterThanOrEqual(1);
+    expect(await db.challenge.count({ where: { serial: fresh.row.serial } })).toBe(1);
+    expect(kept.text).toContain(fresh.row.serial);
+  });
+
+  it("limits challenges per client address across serials", async () => {
+    const { CHALLENGE_IP_LIMIT } = await import("@/lib/renewal/pop");
+    const clock = newClock();
+    const serials = await Promise.all([holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca)]);
+    let refused = 0;
+    for (let i = 0; i <= CHALLENGE_IP_LIMIT.max; i++) {
+      await issueChallenge(db, { serial: serials[i % serials.length].row.serial, origin, purpose: "login", clock, ip: "203.0.113.7" }).catch((e: { code?: string }) => {
+        if (e.code === "RATE_LIMITED") refused++;
+        else throw e;
+      });
+    }
+    expect(refused).toBe(1);
+  });
+});

@@ -47,6 +47,14 @@ describe("the audit log viewer", () => {
     expect(await db.setting.findUnique({ where: { key: "payment.windowMinutes" } })).toMatchObject({ value: 45, updatedBy: adminId });
   });
 
+  test("settings are range-checked; reminder days may be typed as a comma list", async () => {
+    const admin = { type: "staff" as const, id: adminId };
+    const c = fixedClock("2026-11-23T02:00:00Z");
+    await expect(updateSetting(db, "renewal.windowDays", 0, admin, c)).rejects.toMatchObject({ code: "STAFF_SETTING_INVALID" });
+    await expect(updateSetting(db, "reminders.days", "7, 7", admin, c)).rejects.toMatchObject({ code: "STAFF_SETTING_INVALID" });
+    expect((await updateSetting(db, "reminders.days", "14, 7，1", admin, c)).value).toEqual([1, 7, 14]);
+  });
+
   test("the CSV export has every filtered row, oldest first, and neutralises formulas", async () => {
     let csv = "";
     for await (const chunk of auditCsv(db, AuditFilter.parse({ action: "order." }), 4)) csv += chunk;
@@ -58,7 +66,7 @@ describe("the audit log viewer", () => {
   });
 
   test("verification finds the row altered with raw SQL", async () => {
-    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, checked: 8 });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, checked: 9 });
     const victim = (await list({ targetId: "order-3" }))[0];
     await db.$executeRawUnsafe(`UPDATE "AuditEvent" SET "data" = '{"i": 99}' WHERE "seq" = ${victim.seq}`);
     expect(await verifyAuditChain(db)).toEqual({ ok: false, checked: victim.seq - 1, brokenAt: victim.seq });

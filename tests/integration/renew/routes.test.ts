@@ -1,0 +1,142 @@
+import "@/tests/helpers/env";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getConfig, resetConfig } from "@/lib/config";
+import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
+import { resetCa, type Ca } from "@/lib/pki/ca";
+import { sha256Hex } from "@/lib/pki/x509";
+import { COOKIE, CSRF_HEADER } from "@/lib/session";
+import { issueChallenge } from "@/lib/renewal/pop";
+import { createTestDb } from "@/tests/helpers/db";
+import { createTestCa } from "@/tests/helpers/pki";
+import * as challengeRoute from "@/app/api/renew/challenge/route";
+import * as loginRoute from "@/app/api/renew/login/route";
+import * as handlerRoute from "@/app/api/renew/handler/route";
+import * as confirmRoute from "@/app/api/renew/confirm/route";
+import * as issueChallengeRoute from "@/app/api/renew/issue-challenge/route";
+import * as issueRoute from "@/app/api/renew/issue/route";
+import * as installedRoute from "@/app/api/renew/installed/route";
+import * as statusRoute from "@/app/api/renew/status/route";
+import { holder, newKeyAndCsr, seedFeeTiers, signText, type Holder } from "./fixture";
+
+let opened: OpenDb;
+let db: Db;
+let ca: Ca;
+let origin: string;
+
+beforeAll(async () => {
+  process.env.TEST_CAPTCHA_BYPASS = "1";
+  ({ ca } = await createTestCa());
+  resetCa();
+  origin = getConfig().publicOrigin;
+  opened = await createTestDb();
+  db = opened.prisma as Db;
+  setProcessDb(opened);
+  await seedFeeTiers(db);
+});
+afterAll(async () => {
+  delete process.env.TEST_CAPTCHA_BYPASS;
+  resetConfig();
+  await opened?.close();
+});
+
+interface Browser {
+  cookie?: string;
+  csrf?: string;
+}
+
+function request(path: string, b: Browser, body?: unknown, headers: Record<string, string> = {}): Request {
+  return new Request(`${origin}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: {
+      origin,
+      "content-type": "application/json",
+      "x-real-ip": "10.1.2.3",
+      ...(b.cookie ? { cookie: b.cookie } : {}),
+      ...(b.csrf ? { [CSRF_HEADER]: b.csrf } : {}),
+      ...headers,
+    },
+  });
+}
+
+const key = () => crypto.randomUUID();
+
+async function signIn(h: Holder): Promise<Browser & { res: Response }> {
+  const c = await (await challengeRoute.POST(request("/api/renew/challenge", {}, { serial: h.row.serial }))).json();
+  const res = await loginRoute.POST(request("/api/renew/login", {}, { challenge: c.challenge, signature: signText(h.key, c.challenge) }));
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  const body = await res.clone().json();
+  return { res, cookie: setCookie.split(";")[0], csrf: body.csrfToken };
+}
+
+const handler = { name: "张三", idType: "resident_id", idNumber: "11010519491231002X", mobile: "13812345678", email: "z@example.cn" };
+
+describe("the holder API", () => {
+  it("signs in with a strict, HttpOnly session cookie; an ineligible certificate gets its reason and no cookie", async () => {
+    const ok = await signIn(await holder(db, ca));
+    expect(ok.res.status).toBe(200);
+    expect(ok.res.headers.get("set-cookie")).toMatch(new RegExp(`^${COOKIE.holder}=[^;]+; Path=/; SameSite=Strict; HttpOnly`));
+
+    const early = await signIn(await holder(db, ca, { daysLeft: 45 }));
+    expect(early.res.status).toBe(409);
+    expect((await early.res.json()).error).toMatchObject({ code: "RENEWAL_TOO_EARLY", details: { windowDays: 30 } });
+    expect(early.res.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("refuses holder POSTs without the session's CSRF token or from another origin, changing nothing", async () => {
+    const h = await holder(db, ca);
+    const b = await signIn(h);
+    const body = { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" };
+    expect((await handlerRoute.POST(request("/api/renew/handler", { cookie: b.cookie }, body, { "idempotency-key": key() }))).status).toBe(403);
+    expect((await handlerRoute.POST(request("/api/renew/handler", b, body, { "idempotency-key": key(), origin: "https://evil.example" }))).status).toBe(403);
+    expect(await db.renewalOrder.count({ where: { certificateId: h.row.id } })).toBe(0);
+  });
+
+  it("answers a repeated 确认提交 with the first response and submits once", async () => {
+    const h = await holder(db, ca, { payerClass: "self" });
+    const b = await signIn(h);
+    const draft = await (await handlerRoute.POST(request("/api/renew/handler", b, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
+    const k = key();
+    const [a, c] = await Promise.all([
+      confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": k })),
+      confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": k })),
+    ]);
+    expect([a.status, c.status]).toEqual([200, 200]);
+    expect((await a.json()).state).toBe("awaiting_payment");
+    expect(await db.auditEvent.count({ where: { targetId: draft.id, action: "order.submitted" } })).toBe(1);
+  });
+
+  it("does not show or confirm another holder's order", async () => {
+    const a = await signIn(await holder(db, ca));
+    const draft = await (await handlerRoute.POST(request("/api/renew/handler", a, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
+    const other = await signIn(await holder(db, ca));
+    const res = await confirmRoute.POST(request("/api/renew/confirm", other, { orderId: draft.id }, { "idempotency-key": key() }));
+    expect((await res.json()).error.code).toBe("RENEWAL_NO_ORDER");
+    expect((await (await statusRoute.GET(request("/api/renew/status", other))).json()).order).toBeNull();
+  });
+
+  it("runs a unified-payment renewal over HTTP to installed; a repeated 下证 POST returns the same certificate", async () => {
+    const h = await holder(db, ca, { payerClass: "unified" });
+    const b = await signIn(h);
+    const draft = await (await handlerRoute.POST(request("/api/renew/handler", b, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
+    expect((await (await confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": key() }))).json()).step).toBe("issue");
+
+    const csr = newKeyAndCsr().csr.toString("base64");
+    const c = await (await issueChallengeRoute.POST(request("/api/renew/issue-challenge", b, { orderId: draft.id, csr }))).json();
+    expect(c.challenge).toContain(`csr-sha256: ${sha256Hex(Buffer.from(csr, "base64"))}`);
+    const issueBody = { orderId: draft.id, csr, challenge: c.challenge, signature: signText(h.key, c.challenge) };
+    const k = key();
+    const first = await (await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": k }))).json();
+    const again = await (await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": k }))).json();
+    expect(again.certificate.serial).toBe(first.certificate.serial);
+    expect(again.pkcs7).toBe(first.pkcs7);
+
+    const reused = await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": key() }));
+    expect((await reused.json()).error.code).toBe("POP_CHALLENGE_USED");
+
+    expect((await (await installedRoute.POST(request("/api/renew/installed", b, { orderId: draft.id }, { "idempotency-key": key() }))).json()).state).toBe("installed");
+    const status = await (await statusRoute.GET(request("/api/renew/status", b))).json();
+    expect([status.step, status.order.issued.serial]).toEqual(["done", first.certificate.serial]);
+    void issueChallenge;
+  });
+});
