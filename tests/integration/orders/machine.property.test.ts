@@ -88,7 +88,7 @@ test("random transition sequences: no illegal state stored, one open order per c
   );
   // the runs covered the whole machine, not just its first steps
   expect([...reached].sort()).toEqual(ORDER_STATES.filter((s) => s !== "draft").sort());
-});
+}, 240_000);
 
 test("two parallel transitions of one order: exactly one wins", async () => {
   for (let i = 0; i < 5; i++) {
