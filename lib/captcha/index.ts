@@ -17,7 +17,7 @@ function answerHash(id: string, answer: string): string {
 
 /** A new captcha image; the answer is kept only as an HMAC bound to the captcha id. */
 export async function createCaptcha(db: Db, clock: Clock, rateKey: string): Promise<{ id: string; svg: string }> {
-  await hitRateLimit(db, `captcha:${rateKey}`, { max: 30, windowMs: 10 * MINUTE }, clock);
+  await hitRateLimit(db, `captcha:${rateKey}`, { max: 60, windowMs: 10 * MINUTE }, clock);
   const { text, data } = svgCaptcha.create({ size: 4, noise: 2, ignoreChars: "0o1ilI", color: true, background: "#f4f6f8" });
   const row = await db.captcha.create({ data: { answerHash: "", expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS) } });
   await db.captcha.update({ where: { id: row.id }, data: { answerHash: answerHash(row.id, text) } });

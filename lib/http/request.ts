@@ -17,13 +17,20 @@ export function requestLocale(req: Request): Locale {
   return parseLocale(readCookie(req, LOCALE_COOKIE));
 }
 
-/** The client address as seen by the first trusted proxy (TRUST_PROXY=1), else the socket peer Next reports. */
+/**
+ * The client address for rate limits and audit. Next fills X-Forwarded-For with the socket address when
+ * the client sent none. Behind a load balancer set TRUST_PROXY to the number of proxies in front
+ * (usually 1): the address is then read that many entries from the right, where the proxy wrote it, so a
+ * client cannot choose its own address by sending the header itself.
+ */
 export function clientIp(req: Request): string | null {
-  if (process.env.TRUST_PROXY === "1") {
-    const fwd = req.headers.get("x-forwarded-for");
-    if (fwd) return fwd.split(",")[0].trim().slice(0, 64);
-  }
-  return req.headers.get("x-real-ip")?.slice(0, 64) ?? null;
+  const hops = Number(process.env.TRUST_PROXY ?? "0") || 0;
+  const chain = (req.headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const ip = chain[Math.max(0, chain.length - Math.max(1, hops))];
+  return ip ? ip.slice(0, 64) : null;
 }
 
 export interface CookieOptions {

@@ -3,6 +3,7 @@ import { mailDeliveryJob } from "../mail/worker";
 import { expiryReminderJob } from "../mail/reminders";
 import { orderRecoveryJob } from "../orders/recovery";
 import { paymentsSweepJob, sandboxNotifyJob } from "../payments/jobs";
+import { crlRefreshJob } from "../pki/crl";
 
 /** Every periodic job of the portal; each domain exports its Job and it is listed here. */
-export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob, orderRecoveryJob, paymentsSweepJob, sandboxNotifyJob];
+export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob, orderRecoveryJob, paymentsSweepJob, sandboxNotifyJob, crlRefreshJob];

@@ -105,7 +105,7 @@ export const wizard = {
     },
     invoice: {
       heading: "开票信息",
-      intro: "支付成功。如需发票，请填写开票信息（可跳过，之后也可在订单页补填）。",
+      intro: "支付成功。如需发票，请填写开票信息（可跳过，下证完成后仍可补填）。",
       type: "发票抬头类型",
       personal: "个人",
       organisation: "单位",
@@ -256,7 +256,7 @@ export const wizard = {
     },
     invoice: {
       heading: "Invoice details",
-      intro: "Payment received. If you need an invoice, enter the details (optional; you can also add them later from the order page).",
+      intro: "Payment received. If you need an invoice, enter the details (optional; you can still add them after the download).",
       type: "Invoice for",
       personal: "An individual",
       organisation: "An organisation",

@@ -1,6 +1,7 @@
-import { DAY, type Clock } from "@/lib/clock";
+import { DAY, HOUR, type Clock } from "@/lib/clock";
 import type { Db, Tx } from "@/lib/db";
-import type { Ca } from "./ca";
+import type { Job } from "@/lib/jobs/scheduler";
+import { getCa, type Ca } from "./ca";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { decodePki } from "./asn1";
@@ -55,9 +56,10 @@ async function signCrl(ca: Ca, crlNumber: number, thisUpdate: Date, nextUpdate: 
       ],
     }),
   });
-  const tbs = new Uint8Array(crl.encodeTBS().toBER(false));
-  crl.tbsView = tbs;
   crl.signatureAlgorithm = algorithm;
+  // toSchema(true) encodes the TBS from the fields (encodeTBS itself is protected in pkijs's types)
+  const tbs = new Uint8Array(crl.toSchema(true).valueBlock.value[0].toBER(false));
+  crl.tbsView = tbs;
   crl.signatureValue = new asn1js.BitString({ valueHex: await ca.signer.sign(Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength)) });
   return Buffer.from(crl.toSchema().toBER(false));
 }
@@ -94,3 +96,14 @@ export async function refreshCrlIfDue(db: Db, deps: CrlDeps): Promise<boolean> {
   await currentCrl(db, deps);
   return (await db.crl.count({ where: { issuer: crlIssuer(deps.ca) } })) > before;
 }
+
+/**
+ * Background refresh (lib/jobs/all.ts): checks hourly and reissues the process CA's CRL once it is a day old. The
+ * scheduler holds the "pki.crl-refresh" lease for the run, so one instance signs; the CRL number is serialised by
+ * generateCrl's advisory lock anyway.
+ */
+export const crlRefreshJob: Job = {
+  name: "pki.crl-refresh",
+  everyMs: HOUR,
+  run: async (db, clock) => ({ signed: await refreshCrlIfDue(db, { ca: await getCa(), clock }) }),
+};

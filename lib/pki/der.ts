@@ -1,7 +1,9 @@
 /**
- * A minimal DER writer and reader. The hot paths (certificate issuance, OCSP) build their ASN.1 from
- * precomputed byte blocks instead of object trees: pkijs re-encodes the TBS several times and is ~10x
- * slower (see STACK-NOTES). Only definite-length DER is accepted when reading.
+ * A minimal DER writer, and a reader just big enough to locate elements. Only the hot paths use it: building
+ * and signing certificate TBSs (issue.ts, x509.ts encodeTbsCertificate and its extensions, the key identifier)
+ * and OCSP responses (ocsp.ts), which are encoded once from precomputed byte blocks instead of object trees —
+ * pkijs re-encodes the TBS several times and is ~10x slower (see STACK-NOTES). Everything that *reads* requests,
+ * certificates and names goes through pkijs/asn1js (asn1.ts). Only definite-length DER is accepted when reading.
  */
 
 export class DerError extends Error {
@@ -32,7 +34,6 @@ export const nul = () => Buffer.from([0x05, 0x00]);
 export const bool = (v: boolean) => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);
 export const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, "utf8"));
 export const printable = (s: string) => tlv(0x13, Buffer.from(s, "ascii"));
-export const ia5 = (s: string) => tlv(0x16, Buffer.from(s, "ascii"));
 /** BIT STRING with no unused bits */
 export const bits = (b: Buffer) => tlv(0x03, Buffer.from([0]), b);
 /** [n] EXPLICIT: constructed context tag around complete elements */
@@ -138,71 +139,5 @@ export function children(n: Node): Node[] {
   return out;
 }
 
-export function expect(n: Node | undefined, tag: number): Node {
-  if (!n || n.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}`);
-  return n;
-}
-
 export const raw = (n: Node): Buffer => n.buf.subarray(n.start, n.end);
 export const content = (n: Node): Buffer => n.buf.subarray(n.contentStart, n.end);
-
-export function readOid(n: Node): string {
-  const b = content(expect(n, 0x06));
-  if (b.length === 0) throw new DerError("empty OID");
-  const parts: number[] = [];
-  let v = 0;
-  for (let i = 0; i < b.length; i++) {
-    v = v * 128 + (b[i] & 0x7f);
-    if (!(b[i] & 0x80)) {
-      parts.push(v);
-      v = 0;
-    } else if (v > 2 ** 40) throw new DerError("OID arc too large");
-  }
-  if (b[b.length - 1] & 0x80) throw new DerError("truncated OID");
-  const first = parts.shift()!;
-  const a = first < 80 ? Math.floor(first / 40) : 2;
-  return [a, first - a * 40, ...parts].join(".");
-}
-
-/** INTEGER content as lowercase hex of its minimal two's-complement bytes (serial numbers). */
-export function readIntHex(n: Node): string {
-  const b = content(expect(n, 0x02));
-  if (b.length === 0) throw new DerError("empty INTEGER");
-  return b.toString("hex");
-}
-
-export function readSmallInt(n: Node): number {
-  const b = content(n);
-  if (b.length === 0 || b.length > 6) throw new DerError("INTEGER out of range");
-  return b.reduce((v, x) => v * 256 + x, 0);
-}
-
-export function readBitString(n: Node): Buffer {
-  const b = content(expect(n, 0x03));
-  if (b.length === 0) throw new DerError("empty BIT STRING");
-  return b.subarray(1);
-}
-
-export function readTime(n: Node): Date {
-  const s = content(n).toString("ascii");
-  let m: RegExpMatchArray | null;
-  if (n.tag === 0x17 && (m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
-    const yy = Number(m[1]);
-    return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  }
-  if (n.tag === 0x18 && (m = s.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
-    return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  }
-  throw new DerError("bad time");
-}
-
-export function readString(n: Node): string {
-  const b = content(n);
-  switch (n.tag) {
-    case 0x1e: // BMPString
-      if (b.length % 2) throw new DerError("odd BMPString");
-      return Buffer.from(b).swap16().toString("utf16le");
-    default:
-      return b.toString(n.tag === 0x0c ? "utf8" : "latin1");
-  }
-}

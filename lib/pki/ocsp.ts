@@ -12,6 +12,12 @@
  * - Responses are valid for RESPONSE_VALIDITY_MS (nextUpdate) and re-signed once older than REFRESH_AFTER_MS.
  * - Requests with a nonce, several CertIDs or another hash algorithm are signed fresh from the database status.
  * - Unknown serials and foreign issuers get a freshly signed "unknown" (never stored).
+ *
+ * ASN.1: requests are read with pkijs (OCSPRequest). Responses are written with the small DER writer in der.ts on
+ * purpose: every cache miss, refresh, nonce request and "unknown" answer builds a ResponseData, and pkijs's
+ * BasicOCSPResponse encodes it through an asn1js object tree several times (STACK-NOTES: the re-encoding is what
+ * makes pkijs ~10x slower); the writer encodes each response once from precomputed blocks (responderID, the
+ * issuer's CertID hashes), which is what keeps a cache refresh or a burst of nonce requests cheap.
  */
 import { createHash } from "node:crypto";
 import { DAY, HOUR, SECOND, type Clock } from "@/lib/clock";
@@ -19,9 +25,11 @@ import type { Tx } from "@/lib/db";
 import { DomainError, isDbUnavailable } from "@/lib/errors";
 import { log } from "@/lib/log";
 import type { Ca } from "./ca";
-import { DerError, children, content, enumerated, expect, explicit, generalizedTime, nul, octets, oid, raw, readAll, readIntHex, readOid, seq, tlv, uint, type Node } from "./der";
+import * as pkijs from "pkijs";
+import { bytesOf, decodePki, integerHex } from "./asn1";
+import { DerError, enumerated, explicit, generalizedTime, nul, octets, oid, seq, tlv, uint } from "./der";
 import { OID } from "./oids";
-import { signStructure } from "./signer";
+import { keyIdentifier, signStructure } from "./signer";
 
 export const MEMORY_TTL_MS = SECOND;
 export const RESPONSE_VALIDITY_MS = DAY;
@@ -51,39 +59,31 @@ function malformed(reason: string): DomainError {
   return new DomainError("OCSP_MALFORMED", { reason });
 }
 
-function readCertId(n: Node): OcspCertId {
-  const [alg, nameHash, keyHash, serial] = children(expect(n, 0x30));
-  const algOid = readOid(children(expect(alg, 0x30))[0]);
+function readCertId(id: pkijs.CertID): OcspCertId {
+  const algOid = id.hashAlgorithm.algorithmId;
   return {
-    der: raw(n),
+    // re-encoded from the parsed fields: the responder echoes it in its SingleResponse
+    der: Buffer.from(id.toSchema().toBER(false)),
     hash: algOid === OID.sha1 ? "sha1" : algOid === OID.sha256 ? "sha256" : "other",
-    issuerNameHash: content(expect(nameHash, 0x04)),
-    issuerKeyHash: content(expect(keyHash, 0x04)),
-    serial: readIntHex(serial),
+    issuerNameHash: bytesOf(id.issuerNameHash.valueBlock.valueHexView),
+    issuerKeyHash: bytesOf(id.issuerKeyHash.valueBlock.valueHexView),
+    serial: integerHex(id.serialNumber),
   };
 }
 
-/** Parses an OCSPRequest (DER). Throws DomainError OCSP_MALFORMED for anything else. */
+/** Parses an OCSPRequest (DER) with pkijs. Throws DomainError OCSP_MALFORMED for anything else. */
 export function parseOcspRequest(der: Buffer): OcspRequest {
   if (der.length > OCSP_MAX_REQUEST_BYTES) throw malformed("too large");
   try {
-    const [tbs] = children(expect(readAll(der), 0x30));
-    const fields = children(expect(tbs, 0x30));
-    let i = 0;
-    if (fields[i]?.tag === 0xa0) i++; // version
-    if (fields[i]?.tag === 0xa1) i++; // requestorName
-    const list = children(expect(fields[i++], 0x30));
+    const { tbsRequest } = decodePki(der, (schema) => new pkijs.OCSPRequest({ schema })).value;
+    const list = tbsRequest.requestList;
     if (list.length === 0 || list.length > MAX_CERT_IDS) throw new DerError("bad number of requests");
-    const certIds = list.map((r) => readCertId(children(expect(r, 0x30))[0]));
+    const certIds = list.map((r) => readCertId(r.reqCert));
     let nonceExt: Buffer | undefined;
-    if (fields[i]?.tag === 0xa2) {
-      for (const ext of children(expect(children(fields[i])[0], 0x30))) {
-        const parts = children(expect(ext, 0x30));
-        if (readOid(parts[0]) === OID.ocspNonce) {
-          if (content(expect(parts[parts.length - 1], 0x04)).length > 128) throw new DerError("nonce too long");
-          nonceExt = raw(ext);
-        }
-      }
+    for (const ext of tbsRequest.requestExtensions ?? []) {
+      if (ext.extnID !== OID.ocspNonce) continue;
+      if (ext.extnValue.valueBlock.valueHexView.byteLength > 128) throw new DerError("nonce too long");
+      nonceExt = Buffer.from(ext.toSchema().toBER(false));
     }
     return { certIds, nonceExt };
   } catch (e) {
@@ -138,11 +138,10 @@ class IssuerView {
   readonly sha1Alg = seq(oid(OID.sha1), nul());
 
   constructor(readonly ca: Ca) {
-    const [, key] = children(readAll(Buffer.from(ca.signer.publicKeySpki)));
-    const keyBits = content(key).subarray(1);
+    const spki = ca.signer.publicKeySpki;
     this.keyIdHex = ca.keyId.toString("hex");
     this.nameHash = { sha1: createHash("sha1").update(ca.issuerName).digest(), sha256: createHash("sha256").update(ca.issuerName).digest() };
-    this.keyHash = { sha1: createHash("sha1").update(keyBits).digest(), sha256: createHash("sha256").update(keyBits).digest() };
+    this.keyHash = { sha1: keyIdentifier(spki, "sha1"), sha256: keyIdentifier(spki, "sha256") };
     this.responderId = explicit(2, octets(this.keyHash.sha1));
   }
 

@@ -1,6 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
 import type * as Pkcs11Types from "pkcs11js";
-import { bits, children, content, nul, oid, read, readAll, seq, uint } from "./der";
+import * as asn1js from "asn1js";
+import { bytesOf, fromDer } from "./asn1";
+import { bits, children, content, nul, oid, read, seq, uint } from "./der";
 import { OID } from "./oids";
 
 export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
@@ -191,8 +193,9 @@ export class Pkcs11Signer implements Signer {
       if (keyType === m.CKK_EC) {
         const [params, point] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_EC_PARAMS }, { type: m.CKA_EC_POINT }]);
         // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point
-        const q = content(readAll(point.value as Buffer));
-        spki = seq(seq(oid(OID.ecPublicKey), params.value as Buffer), bits(q));
+        const q = fromDer(point.value as Buffer);
+        if (!(q instanceof asn1js.OctetString)) throw new Error("PKCS#11 CKA_EC_POINT is not an OCTET STRING");
+        spki = seq(seq(oid(OID.ecPublicKey), params.value as Buffer), bits(bytesOf(q.valueBlock.valueHexView)));
       } else if (keyType === m.CKK_RSA) {
         const [n, e] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_MODULUS }, { type: m.CKA_PUBLIC_EXPONENT }]);
         spki = createPublicKey({ key: { kty: "RSA", n: (n.value as Buffer).toString("base64url"), e: (e.value as Buffer).toString("base64url") }, format: "jwk" }).export({ type: "spki", format: "der" });
@@ -253,7 +256,10 @@ export class Pkcs11Signer implements Signer {
   }
 }
 
-/** SHA-1 of the subjectPublicKey BIT STRING contents: RFC 5280 key identifier (method 1) and OCSP key hash. */
+/**
+ * SHA-1 of the subjectPublicKey BIT STRING contents: RFC 5280 key identifier (method 1) and OCSP key hash.
+ * Read with der.ts, not asn1js: it runs for every issued certificate (its SKI), inside the TBS fast path.
+ */
 export function keyIdentifier(spki: Buffer, hash: "sha1" | "sha256" = "sha1"): Buffer {
   const [, key] = children(read(spki));
   return createHash(hash).update(content(key).subarray(1)).digest();

@@ -93,6 +93,15 @@ export async function payInSandbox(page: Page): Promise<void> {
   await payPage.close();
 }
 
+/** A unified-payment holder from the key to the 下证 page: sign in, handler, 确认提交. */
+export async function reachIssueStep(page: Page, h: DemoHolder): Promise<void> {
+  await insertKey(page, h);
+  await fillHandler(page);
+  await page.getByRole("button", { name: "下一步" }).click();
+  await page.getByRole("button", { name: "确认提交" }).click();
+  await expect(page).toHaveURL(/\/renew\/issue$/);
+}
+
 /** 下证 with the PIN, to 下证成功. */
 export async function download(page: Page, pin = PIN): Promise<void> {
   await page.getByLabel("证书密码").fill(pin);

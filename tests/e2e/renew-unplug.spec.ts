@@ -1,14 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, crlSerials, demoHolder, download, dropPendingKeys, fillHandler, insertKey, payInSandbox, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
+import { checkRenewed, crlSerials, demoHolder, download, dropPendingKeys, fillHandler, insertKey, payInSandbox, reachIssueStep, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
 
 test("the key unplugged while the certificate is written: 重新下证 installs the same certificate, issued once", async ({ page }) => {
   const h = demoHolder("personal_unified_6");
   const oldDer = tokenCertificates(h)[0];
-  await insertKey(page, h);
-  await fillHandler(page);
-  await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
-  await expect(page).toHaveURL(/\/renew\/issue$/);
+  await reachIssueStep(page, h);
 
   scheduleUnplug(h, "install:before-write");
   await download(page);
@@ -30,11 +26,7 @@ test("the key unplugged while the certificate is written: 重新下证 installs 
 test("the pending key lost after the certificate was issued: 下证 issues again for a new key and revokes the orphan", async ({ page }) => {
   const h = demoHolder("org_unified_1");
   const oldDer = tokenCertificates(h)[0];
-  await insertKey(page, h);
-  await fillHandler(page);
-  await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
-  await expect(page).toHaveURL(/\/renew\/issue$/);
+  await reachIssueStep(page, h);
 
   scheduleUnplug(h, "install:before-write");
   await download(page);

@@ -2,9 +2,9 @@ import { expect, test } from "@playwright/test";
 import { DEMO_HOLDERS, demoResidentId } from "@/lib/demo/holders";
 import { BYPASS, PIN, assistantSign, certButton, demoHolder, mailText, snapService } from "./services-helpers";
 
-/** 证书在线解锁 end to end on personal_unified_6's virtual token (nobody else uses it). */
+/** 证书在线解锁 end to end on unlock_1's virtual token (a demo holder kept for this test). */
 
-const KEY = "personal_unified_6";
+const KEY = "unlock_1";
 const ID_NUMBER = demoResidentId(DEMO_HOLDERS.findIndex((h) => h.key === KEY));
 
 test("a PIN locked by wrong tries is unlocked online: ID number, mailed code, new PIN; the new PIN signs", async ({ page, context, baseURL }) => {

@@ -50,7 +50,7 @@ describe("captcha", () => {
 
   test("creating captchas is rate-limited per client", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
-    for (let i = 0; i < 30; i++) await createCaptcha(db.prisma, clock, "ip-flood");
+    for (let i = 0; i < 60; i++) await createCaptcha(db.prisma, clock, "ip-flood");
     await expect(createCaptcha(db.prisma, clock, "ip-flood")).rejects.toMatchObject({ code: "RATE_LIMITED" });
   });
 });
