@@ -4,6 +4,7 @@ import { expiryReminderJob } from "../mail/reminders";
 import { orderRecoveryJob } from "../orders/recovery";
 import { paymentsSweepJob, sandboxNotifyJob } from "../payments/jobs";
 import { crlRefreshJob } from "../pki/crl";
+import { housekeepingJob } from "./housekeeping";
 
 /** Every periodic job of the portal; each domain exports its Job and it is listed here. */
-export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob, orderRecoveryJob, paymentsSweepJob, sandboxNotifyJob, crlRefreshJob];
+export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob, orderRecoveryJob, paymentsSweepJob, sandboxNotifyJob, crlRefreshJob, housekeepingJob];

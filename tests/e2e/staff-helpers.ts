@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { demoHolder, fillHandler, insertKey, type DemoHolder } from "./renew-helpers";
+import { demoHolder, fillHandler, insertKey, payInSandbox, type DemoHolder } from "./renew-helpers";
 
 /** Shared steps of the staff console's browser tests. Demo staff come from DATA_DIR/demo-staff.json (the seed). */
 
@@ -47,12 +47,7 @@ export async function holderOrder(page: Page, key: string, opts: { pay: boolean 
   await expect(page).toHaveURL(/\/renew\/pay$/);
   const orderNo = (await page.getByTestId("pay-order-no").textContent())!.trim();
   if (opts.pay) {
-    const href = await page.getByTestId("sandbox-pay-link").getAttribute("href");
-    const payPage = await page.context().newPage();
-    await payPage.goto(href!);
-    await payPage.getByRole("button", { name: /确认付款|付款/ }).click();
-    await expect(payPage.getByTestId("trade-status")).toBeVisible();
-    await payPage.close();
+    await payInSandbox(page);
     await expect(page).toHaveURL(/\/renew\/invoice$/, { timeout: 20_000 });
   }
   return { holder, orderNo };

@@ -1,0 +1,51 @@
+import "../../helpers/env";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { createTestDb } from "../../helpers/db";
+import type { OpenDb } from "@/lib/db";
+import { fixedClock, DAY, HOUR } from "@/lib/clock";
+import { purgeExpired } from "@/lib/jobs/housekeeping";
+import { acquireLease, releaseLease } from "@/lib/jobs/lease";
+
+let db: OpenDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+test("housekeeping deletes only rows that can no longer matter", async () => {
+  const clock = fixedClock("2026-11-25T12:00:00Z");
+  const now = clock.now().getTime();
+  const at = (ms: number) => new Date(now + ms);
+  await db.prisma.captcha.createMany({ data: [{ answerHash: "old", expiresAt: at(-2 * HOUR) }, { answerHash: "live", expiresAt: at(HOUR) }] });
+  await db.prisma.session.createMany({
+    data: [
+      { id: "ended", kind: "holder", csrfToken: "x", expiresAt: at(-1000) },
+      { id: "live", kind: "holder", csrfToken: "x", expiresAt: at(HOUR) },
+    ],
+  });
+  await db.prisma.idempotencyKey.createMany({
+    data: [
+      { key: "old", requestHash: "h", status: 200, response: {}, createdAt: at(-2 * DAY) },
+      { key: "new", requestHash: "h", status: 200, response: {}, createdAt: at(-HOUR) },
+    ],
+  });
+  const purged = await purgeExpired(db.prisma, clock);
+  expect(purged).toMatchObject({ captchas: 1, sessions: 1, idempotency: 1 });
+  expect((await db.prisma.captcha.findMany()).map((c) => c.answerHash)).toEqual(["live"]);
+  expect((await db.prisma.session.findMany()).map((s) => s.id)).toEqual(["live"]);
+  expect((await db.prisma.idempotencyKey.findMany()).map((k) => k.key)).toEqual(["new"]);
+});
+
+test("a job lease is held by one instance at a time and taken over once it lapses", async () => {
+  const clock = fixedClock("2026-11-25T12:00:00Z");
+  expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-a")).toBe(true);
+  expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-b")).toBe(false);
+  clock.advance(60_001);
+  expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-b")).toBe(true);
+  await releaseLease(db.prisma, "test.job", clock, { ok: true }, "instance-a");
+  expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-a")).toBe(false);
+  await releaseLease(db.prisma, "test.job", clock, { ok: true }, "instance-b");
+  expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-a")).toBe(true);
+});
