@@ -17,16 +17,22 @@ export interface OpenDb {
   close(): Promise<void>;
 }
 
+/**
+ * Under load, transactions queue for a pooled connection and for the audit chain's lock; Prisma's defaults
+ * (2 s to start, 5 s to finish) turned that wait into errors. A request that still waits longer gets a 503.
+ */
+const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+
 /** Opens PostgreSQL when `url` is given, otherwise PGlite in `pgliteDir` (or in memory when that is "memory://"). */
 export async function openDb(opts: { url?: string; pgliteDir?: string; loadDataDir?: Blob }): Promise<OpenDb> {
   if (opts.url) {
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }) });
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }), transactionOptions: TX_OPTIONS });
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
   }
   const dir = opts.pgliteDir ?? "memory://";
   if (!dir.startsWith("memory://")) mkdirSync(path.dirname(dir), { recursive: true });
   const pglite = await PGlite.create(dir.startsWith("memory://") ? { loadDataDir: opts.loadDataDir } : { dataDir: dir });
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TX_OPTIONS });
   return {
     prisma,
     kind: "pglite",

@@ -56,7 +56,7 @@ export function toErrorResponse(e: unknown, locale: Locale, requestId?: string):
   return { status: 500, body: { error: { code: "INTERNAL", message: errorMessage("INTERNAL", locale, { requestId }), requestId } } };
 }
 
-const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down)|P1001|P1017|DatabaseNotReachable|ConnectionClosed/;
+const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down)|P1001|P1017|P2028|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed/;
 
 /** A lost or refused database connection: the request may be retried, nothing was half-written. */
 export function isDbUnavailable(e: unknown): boolean {

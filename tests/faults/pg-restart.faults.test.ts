@@ -1,6 +1,7 @@
 import "@/tests/helpers/env";
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, it, vi } from "vitest";
+import { log } from "@/lib/log";
 import { onPostgres } from "@/tests/helpers/db";
 import type { HolderClient, HttpResult } from "@/bench/lib/http";
 import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "@/bench/lib/holders";
@@ -95,6 +96,19 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
   }
 
   it("answers 503 with Retry-After while the database is down, then the same requests succeed; nothing half-written", { timeout: 180_000 }, async () => {
+    // what the route wrapper logs for a 500 says which database error was not recognised as "unavailable"
+    const internal: string[] = [];
+    const child = log.child.bind(log);
+    const spy = vi.spyOn(log, "child").mockImplementation((bindings, options) => {
+      const l = child(bindings, options);
+      const error = l.error.bind(l);
+      l.error = ((obj: unknown, ...rest: unknown[]) => {
+        const err = (obj as { err?: Error & { code?: string } }).err;
+        if (err) internal.push(`${err.name} ${err.code ?? ""}: ${err.message.split("\n").filter(Boolean).slice(-1)[0]?.slice(0, 160)}`);
+        return (error as (o: unknown, ...r: unknown[]) => void)(obj, ...rest);
+      }) as typeof l.error;
+      return l;
+    });
     const holders = await w.holders(6);
     const seen: Seen[] = [];
     const runs = holders.map((h, i) => new Promise((r) => setTimeout(r, i * 150)).then(() => flow(h, seen)));
@@ -105,6 +119,7 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
     const during = seen.length - before;
     await cluster.start();
     const orderIds = await Promise.all(runs);
+    spy.mockRestore();
 
     const bad = seen.filter((s) => s.status >= 500 && !(s.status === 503 && s.retryAfter));
     const unavailable = seen.filter((s) => s.status === 503);
@@ -112,7 +127,7 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
     const refused = [...new Set(seen.filter((s) => s.status >= 400 && s.status !== 503).map((s) => `${s.step} ${s.status} ${s.code ?? ""}`))];
     summary.note(`${seen.length} requests, ${unavailable.length} answered 503 + Retry-After while PostgreSQL restarted (${during} answered while it was down); other refusals: ${refused.join(", ") || "none"}`);
     await summary.verify(w.db, "PostgreSQL restart mid-flow (6 holders)", 1, [
-      [`no 500, every 503 with Retry-After (${bad.map((s) => `${s.step} ${s.status} ${s.code ?? ""}`).join("; ")})`, bad.length === 0],
+      [`no 500, every 503 with Retry-After (${bad.map((s) => `${s.step} ${s.status} ${s.code ?? ""}`).join("; ")}; logged: ${[...new Set(internal)].join(" | ")})`, bad.length === 0],
       [`every holder finished after the restart (${orders.map((o) => o.state).join(",")})`, orders.length === 6 && orders.every((o) => o.state === "installed")],
       ["no route handler threw", w.crashes.length === 0],
     ], { orderIds });
