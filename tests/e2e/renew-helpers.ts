@@ -57,6 +57,8 @@ export async function snap(page: Page, name: string): Promise<void> {
   // RENEW_NO_SNAP=1 times the bare flow (bench figure), without screenshots and axe
   if (process.env.RENEW_NO_SNAP === "1") return;
   mkdirSync("tests/artifacts", { recursive: true });
+  // after a client-side navigation Next streams the <title> in a moment later than the page body
+  await page.waitForFunction(() => document.title.length > 0);
   await page.screenshot({ path: `tests/artifacts/renew-${name}.png`, fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
   const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
