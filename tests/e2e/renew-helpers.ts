@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { snapAndCheck } from "./page-check";
 import type { DemoHolderEntry } from "../../lib/demo/seed";
 
 /** Shared steps of the renewal wizard's browser tests. Each test uses its own demo holder (DATA_DIR/demo-holders.json). */
@@ -56,13 +56,7 @@ export async function crlSerials(page: Page): Promise<string> {
 export async function snap(page: Page, name: string): Promise<void> {
   // RENEW_NO_SNAP=1 times the bare flow (bench figure), without screenshots and axe
   if (process.env.RENEW_NO_SNAP === "1") return;
-  mkdirSync("tests/artifacts", { recursive: true });
-  // after a client-side navigation Next streams the <title> in a moment later than the page body
-  await page.waitForFunction(() => document.title.length > 0);
-  await page.screenshot({ path: `tests/artifacts/renew-${name}.png`, fullPage: true });
-  const axe = await new AxeBuilder({ page }).analyze();
-  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(bad, `axe on ${name}`).toEqual([]);
+  await snapAndCheck(page, `renew-${name}`);
 }
 
 /** Step 1: choose the holder's certificate, PIN, 提交. */

@@ -1,6 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { snapAndCheck } from "./page-check";
 import { formatChallenge } from "@/lib/token/challenge";
 import type { DemoHolder } from "./renew-helpers";
 
@@ -8,11 +7,7 @@ export { BYPASS, PIN, demoHolder, tokenCertificates } from "./renew-helpers";
 
 /** Screenshot into tests/artifacts/services-<name>.png and an axe check: no serious or critical violations. */
 export async function snapService(page: Page, name: string): Promise<void> {
-  mkdirSync("tests/artifacts", { recursive: true });
-  await page.screenshot({ path: `tests/artifacts/services-${name}.png`, fullPage: true });
-  const axe = await new AxeBuilder({ page }).analyze();
-  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(bad, `axe on ${name}`).toEqual([]);
+  await snapAndCheck(page, `services-${name}`);
 }
 
 /** The certificate's button in the key picker (by serial: renewals elsewhere may reuse a name). */

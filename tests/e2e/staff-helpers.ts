@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { snapAndCheck } from "./page-check";
 import { demoHolder, fillHandler, insertKey, payInSandbox, type DemoHolder } from "./renew-helpers";
 
 /** Shared steps of the staff console's browser tests. Demo staff come from DATA_DIR/demo-staff.json (the seed). */
@@ -26,11 +26,7 @@ export async function staffSignIn(page: Page, role: Role): Promise<void> {
 
 /** Screenshot into tests/artifacts and an axe check: no serious or critical violations. */
 export async function snapStaff(page: Page, name: string): Promise<void> {
-  mkdirSync("tests/artifacts", { recursive: true });
-  await page.screenshot({ path: `tests/artifacts/staff-${name}.png`, fullPage: true });
-  const axe = await new AxeBuilder({ page }).analyze();
-  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(bad, `axe on ${name}`).toEqual([]);
+  await snapAndCheck(page, `staff-${name}`);
 }
 
 /**
