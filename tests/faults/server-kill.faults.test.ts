@@ -17,7 +17,7 @@ import { newKeyAndCsr, registerHolders, signChallenge, type SimHolder } from "@/
 import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
 import { freePort } from "@/bench/lib/portal";
 import { Recorder } from "@/bench/lib/stats";
-import { startServerProcess, type ServerProcess } from "./helpers/server-process";
+import { killAllServers, startServerProcess, type ServerProcess } from "./helpers/server-process";
 import { useFaultSummary } from "./helpers/summary";
 
 /**
@@ -70,6 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await killAllServers();
   agent.destroy();
   await pg?.close();
   resetCa();
@@ -104,7 +105,14 @@ describe("server killed", () => {
       await new Promise((r) => setTimeout(r, i * 25));
       return s.client.request("POST", "/api/renew/issue", { json: s.body, idempotent: true }).catch((e: Error) => e);
     });
-    await new Promise((r) => setTimeout(r, 100));
+    if (pg) {
+      // on PostgreSQL the test can watch: kill as soon as an order has entered issuing (CSR stored, not yet issued)
+      const ids = ready.map((r) => r.orderId);
+      const until = Date.now() + 5_000;
+      while (Date.now() < until && (await pg.prisma.renewalOrder.count({ where: { id: { in: ids }, state: "issuing" } })) === 0);
+    } else {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await server.kill("SIGKILL");
     const answered = (await Promise.all(inflight)).filter((r) => !(r instanceof Error) && r.status === 200).length;
 

@@ -8,6 +8,15 @@ import { serveRoutes } from "./route-server";
 const port = Number(process.env.PORT);
 const running = await serveRoutes(port, (e) => console.error("route threw:", e));
 process.stdout.write(`ready ${running.base}\n`);
+// the test that started this server may die without killing it (a worker ended on timeout): go with it
+const parent = process.ppid;
+setInterval(() => {
+  try {
+    process.kill(parent, 0);
+  } catch {
+    process.exit(1);
+  }
+}, 1000).unref();
 process.on("SIGTERM", () => {
   void running
     .close()

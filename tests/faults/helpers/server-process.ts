@@ -9,6 +9,25 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+const live = new Set<ChildProcess>();
+// a test that fails or times out must not leave its server running
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
+
+/** Kills every server process this test file started that is still running (for afterAll). */
+export async function killAllServers(): Promise<void> {
+  await Promise.all(
+    [...live].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          c.once("exit", () => resolve());
+          c.kill("SIGKILL");
+        }),
+    ),
+  );
+}
+
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tests/faults/helpers/route-server-main.ts")], {
@@ -16,7 +35,9 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  live.add(child);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.once("exit", () => live.delete(child));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready:\n${out}`)), timeoutMs);
     const onData = (d: Buffer) => {
