@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openDb } from "../lib/db/client";
@@ -57,6 +57,9 @@ const portal = await startPortal({
   env: portalEnv,
   quiet: args.quiet,
   nodeOptions: args["cpu-prof"] ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,
+}).catch(async (e: unknown) => {
+  await database.drop();
+  throw e;
 });
 console.log(`portal ${portal.base} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (PostgreSQL ${new URL(database.url).pathname.slice(1)})`);
 
@@ -133,7 +136,10 @@ try {
 } finally {
   agent.destroy();
   await portal.stop();
-  if (!args.keep) await database.drop();
+  if (!args.keep) {
+    await database.drop();
+    rmSync(portal.dataDir, { recursive: true, force: true });
+  }
   if (args["cpu-prof"]) console.log(`CPU profile of next start in ${path.resolve(args["cpu-prof"])}`);
 }
 process.exit(exitCode);
