@@ -65,16 +65,22 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
       const login = await call(c, seen, "login", "POST", "/api/renew/login", { json: { challenge: text, signature: signChallenge(h.key, text) } });
       if (login.status === 200) c.csrfToken = (login.body as { csrfToken: string }).csrfToken;
     }
-    const draft = await call(c, seen, "handler", "POST", "/api/renew/handler", { json: { handler: handlerFor(h.index), captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, idempotent: true });
+    // a step that met the outage is sent again (same Idempotency-Key) until the database is back
+    const retry = async (send: () => Promise<{ status: number; body: unknown }>) => {
+      let r = await send();
+      for (const until = Date.now() + 45_000; r.status !== 200 && Date.now() < until; r = await send()) {
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      return r;
+    };
+    const handler = { handler: handlerFor(h.index), captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" };
+    const draft = await retry(() => call(c, seen, "handler", "POST", "/api/renew/handler", { json: handler, idempotent: true }));
     const orderId = (draft.body as { id: string }).id;
-    await call(c, seen, "confirm", "POST", "/api/renew/confirm", { json: { orderId }, idempotent: true });
+    await retry(() => call(c, seen, "confirm", "POST", "/api/renew/confirm", { json: { orderId }, idempotent: true }));
     // opening the QR trade calls the Alipay emulator, which shares the database: while it is down the emulator
     // answers "system busy" (ALIPAY_* errors, 4xx/502) and the holder presses the button again
-    let pay = await call(c, seen, "payment", "POST", "/api/renew/payment", { json: { orderId }, idempotent: true });
-    for (let i = 0; i < 40 && pay.status !== 200; i++) {
-      await new Promise((res) => setTimeout(res, 250));
-      pay = await call(c, seen, "payment", "POST", "/api/renew/payment", { json: { orderId }, idempotent: true });
-    }
+    const pay = await retry(() => call(c, seen, "payment", "POST", "/api/renew/payment", { json: { orderId }, idempotent: true }));
+    if (pay.status !== 200) throw new Error(`payment never opened after the restart: ${pay.status} ${JSON.stringify(pay.body).slice(0, 200)}`);
     const qr = new URL((pay.body as { qrCode: string }).qrCode);
     await call(c, seen, "sandbox-pay", "POST", `${qr.pathname}/confirm`);
     for (let i = 0; i < 80; i++) {
