@@ -56,11 +56,17 @@ export function toErrorResponse(e: unknown, locale: Locale, requestId?: string):
   return { status: 500, body: { error: { code: "INTERNAL", message: errorMessage("INTERNAL", locale, { requestId }), requestId } } };
 }
 
-const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down)|P1001|P1017|P2028|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed/;
+const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down|in recovery mode)|\b57P0[1-3]\b|Code: `08|P1001|P1017|P2028|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed|Connection is closed|not queryable|Server has closed the connection|Connection lost/;
 
-/** A lost or refused database connection: the request may be retried, nothing was half-written. */
+/**
+ * A lost or refused database connection (including PostgreSQL's "operator intervention" and connection
+ * exception SQLSTATEs): the request may be retried, nothing was half-written. Checked by shape, not class,
+ * because driver adapters may throw plain objects.
+ */
 export function isDbUnavailable(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const code = (e as { code?: unknown }).code;
-  return UNAVAILABLE.test(`${e.name} ${e.message} ${typeof code === "string" ? code : ""} ${e.cause instanceof Error ? e.cause.message : ""}`);
+  if (typeof e !== "object" || e === null) return false;
+  const o = e as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown; meta?: unknown };
+  const cause = o.cause as { message?: unknown; code?: unknown } | undefined;
+  const parts = [o.name, o.message, o.code, cause?.message, cause?.code, o.meta ? JSON.stringify(o.meta) : ""];
+  return UNAVAILABLE.test(parts.filter((p) => typeof p === "string").join(" "));
 }
