@@ -1,6 +1,6 @@
 import "@/tests/helpers/env";
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +9,9 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "@/lib/errors";
 import { assertRekey, CSR_MAX_BYTES, parseCsr, parseCsrAsync } from "./csr";
 import { createCsr } from "./csr-build";
+import { bits, children, explicit, nul, oid, raw, readAll, seq, tlv, uint } from "./der";
+import { encodeName } from "./name";
+import { OID } from "./oids";
 import { derToPem } from "./x509";
 
 const ec = (namedCurve: string) => generateKeyPairSync("ec", { namedCurve }).privateKey;
@@ -86,6 +89,25 @@ describe("parseCsr", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
     execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-sha1", "-nodes", "-subj", "/CN=x", "-keyout", path.join(dir, "k"), "-out", path.join(dir, "r.pem")], { stdio: "ignore" });
     expect(code(() => parseCsr(readFileSync(path.join(dir, "r.pem"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
+  });
+
+  it("reads the request from its asn1js tree: version, attributes and the RSA modulus sign are checked", () => {
+    // a request is re-signed after each edit, so only the checked field makes it fail
+    const key = rsa(2048);
+    const signed = (info: Buffer) => seq(info, seq(oid(OID.sha256WithRSA), nul()), bits(cryptoSign("sha256", info, key)));
+    const spki = createPublicKey(key).export({ type: "spki", format: "der" });
+    const name = encodeName({ C: "CN", CN: "x" });
+    expect(parseCsr(signed(seq(uint(0), name, spki, explicit(0)))).keyAlgorithm).toBe("RSA-2048");
+    expect(code(() => parseCsr(signed(seq(uint(1), name, spki, explicit(0)))))).toBe("CSR_MALFORMED");
+    expect(code(() => parseCsr(signed(seq(uint(0), name, spki))))).toBe("CSR_MALFORMED");
+    expect(code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0), nul()))))).toBe("CSR_MALFORMED");
+    // the same modulus with its sign byte dropped is a negative INTEGER: OpenSSL's PKCS#1 import would take it
+    const pkcs1 = createPublicKey(key).export({ type: "pkcs1", format: "der" });
+    const [n, e] = children(readAll(pkcs1));
+    expect(pkcs1[n.contentStart]).toBe(0);
+    const negative = seq(tlv(0x02, pkcs1.subarray(n.contentStart + 1, n.end)), raw(e));
+    const badSpki = seq(seq(oid(OID.rsaEncryption), nul()), bits(negative));
+    expect(code(() => parseCsr(signed(seq(uint(0), name, badSpki, explicit(0)))))).toBe("CSR_MALFORMED");
   });
 
   it("refuses the old certificate's key when the profile requires a new key pair", () => {

@@ -1,11 +1,10 @@
 import { verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { DomainError } from "@/lib/errors";
 import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
-import { bitStringBytes, bytesOf, decodePki, elementsOf, rawOf } from "./asn1";
+import { bitStringBytes, elementsOf, fromDer, rawOf } from "./asn1";
 import { DerError } from "./der";
 import { OID } from "./oids";
-import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex } from "./x509";
+import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex, spkiPartsOf, type SpkiParts } from "./x509";
 
 export const CSR_MAX_BYTES = 16 * 1024;
 
@@ -55,12 +54,11 @@ function toDer(input: Buffer | string): Buffer {
   return der;
 }
 
-function checkKey(spki: Buffer, info: pkijs.PublicKeyInfo): KeyObject {
-  const algOid = info.algorithm.algorithmId;
-  if (algOid !== OID.rsaEncryption && algOid !== OID.ecPublicKey) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: algOid });
+function checkKey(spki: Buffer, parts: SpkiParts): KeyObject {
+  if (parts.algorithm !== OID.rsaEncryption && parts.algorithm !== OID.ecPublicKey) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: parts.algorithm });
   let key: KeyObject;
   try {
-    key = publicKeyFromSpki(spki, info);
+    key = publicKeyFromSpki(spki, parts);
   } catch {
     throw new DomainError("CSR_MALFORMED", { reason: "public key" });
   }
@@ -76,16 +74,41 @@ function checkKey(spki: Buffer, info: pkijs.PublicKeyInfo): KeyObject {
   throw new DomainError(/^(secp|prime)(112|128|160|192|224)/.test(curve) ? "CSR_WEAK_KEY" : "CSR_UNSUPPORTED_ALGORITHM", { algorithm: `EC-${curve}` });
 }
 
-/** pkijs reads the request; the SPKI's own bytes (hashed and stored) come from the asn1js tree it was read from. */
-function readRequest(der: Buffer): { csr: pkijs.CertificationRequest; spki: Buffer; signature: Buffer } {
+interface Request {
+  info: Buffer;
+  spki: Buffer;
+  spkiParts: SpkiParts;
+  signatureAlgorithm: string;
+  signature: Buffer;
+}
+
+/**
+ * Reads CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature } straight
+ * from the asn1js tree. pkijs's schema comparison would double the cost of the issuance hot path (STACK-NOTES), and
+ * the fields needed are few: every one is checked for its type here, and the subject is not read at all.
+ */
+function readRequest(der: Buffer): Request {
   try {
-    const { value: csr, tree } = decodePki(der, (schema) => new pkijs.CertificationRequest({ schema }));
-    if (csr.version !== 0) throw new DerError("unsupported version");
-    const [version, subject, spkiBlock, attributes, extra] = elementsOf(elementsOf(tree)[0]);
-    if (!(version instanceof asn1js.Integer) || !(subject instanceof asn1js.Sequence) || !(spkiBlock instanceof asn1js.Sequence) || !attributes || extra) {
+    const [infoBlock, algBlock, sigBlock, extra] = elementsOf(fromDer(der));
+    if (extra || !(infoBlock instanceof asn1js.Sequence) || !(algBlock instanceof asn1js.Sequence)) throw new DerError("unexpected CertificationRequest");
+    const [version, subject, spkiBlock, attributes, more] = elementsOf(infoBlock);
+    if (!(version instanceof asn1js.Integer) || !(subject instanceof asn1js.Sequence) || !(spkiBlock instanceof asn1js.Sequence) || more) {
       throw new DerError("unexpected CertificationRequestInfo");
     }
-    return { csr, spki: rawOf(spkiBlock), signature: bitStringBytes(csr.signatureValue) };
+    if (version.valueBlock.valueHexView.length !== 1 || version.valueBlock.valueHexView[0] !== 0) throw new DerError("unsupported version");
+    // attributes [0] IMPLICIT SET OF Attribute: required by RFC 2986, may be empty
+    if (!attributes || attributes.idBlock.tagClass !== 3 || attributes.idBlock.tagNumber !== 0 || !attributes.idBlock.isConstructed) {
+      throw new DerError("missing attributes");
+    }
+    const [algId] = elementsOf(algBlock);
+    if (!(algId instanceof asn1js.ObjectIdentifier)) throw new DerError("unexpected signature algorithm");
+    return {
+      info: rawOf(infoBlock),
+      spki: rawOf(spkiBlock),
+      spkiParts: spkiPartsOf(spkiBlock),
+      signatureAlgorithm: algId.valueBlock.toString(),
+      signature: bitStringBytes(sigBlock as asn1js.BitString),
+    };
   } catch (e) {
     if (e instanceof DerError) throw new DomainError("CSR_MALFORMED", { reason: e.message });
     throw e;
@@ -94,12 +117,11 @@ function readRequest(der: Buffer): { csr: pkijs.CertificationRequest; spki: Buff
 
 function decode(input: Buffer | string): Decoded {
   const der = toDer(input);
-  const { csr, spki, signature } = readRequest(der);
-  const key = checkKey(spki, csr.subjectPublicKeyInfo);
-  const sigOid = csr.signatureAlgorithm.algorithmId;
-  const sig = SIGNATURES[sigOid];
-  if (!sig || sig.keyType !== key.asymmetricKeyType) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: sigOid });
-  return { der, spki, spkiSha256: sha256Hex(spki), keyAlgorithm: keyAlgorithmOf(key), info: bytesOf(csr.tbsView), key, digest: sig.digest, signature };
+  const req = readRequest(der);
+  const key = checkKey(req.spki, req.spkiParts);
+  const sig = SIGNATURES[req.signatureAlgorithm];
+  if (!sig || sig.keyType !== key.asymmetricKeyType) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: req.signatureAlgorithm });
+  return { der, spki: req.spki, spkiSha256: sha256Hex(req.spki), keyAlgorithm: keyAlgorithmOf(key), info: req.info, key, digest: sig.digest, signature: req.signature };
 }
 
 const result = (d: Decoded): ParsedCsr => ({ spki: d.spki, spkiSha256: d.spkiSha256, keyAlgorithm: d.keyAlgorithm, der: d.der });

@@ -1,8 +1,8 @@
-import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { bitStringBytes, bytesOf, decodePki, elementsOf, fromDer, integerHex, nodeOf, rawOf } from "./asn1";
-import { DerError, bool, explicit, implicitPrim, octets, oid, seq, time, tlv, uint, type Node } from "./der";
+import { DerError, bool, children, explicit, implicitPrim, octets, oid, readAll, seq, time, tlv, uint, type Node } from "./der";
 import { OID } from "./oids";
 import type { ExtKeyUsage, KeyUsageBit } from "./profiles";
 
@@ -119,42 +119,61 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
 
 const JWK_CURVES: Record<string, { crv: string; size: number }> = { [OID.p256]: { crv: "P-256", size: 32 }, [OID.p384]: { crv: "P-384", size: 48 } };
 
-const b64u = (b: Buffer) => {
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  return b.subarray(i).toString("base64url");
-};
+
+/** The parts of a SubjectPublicKeyInfo read from its asn1js element (no pkijs schema: this is the CSR hot path). */
+export interface SpkiParts {
+  algorithm: string;
+  /** the named-curve OID for EC keys; undefined when absent or NULL */
+  curve?: string;
+  /** the BIT STRING contents: RSAPublicKey DER or the EC point */
+  key: Buffer;
+}
+
+export function spkiPartsOf(block: asn1js.AsnType): SpkiParts {
+  const [algorithm, key, extra] = elementsOf(block);
+  const [id, params, more] = elementsOf(algorithm);
+  if (extra || more || !(id instanceof asn1js.ObjectIdentifier)) throw new DerError("unexpected SubjectPublicKeyInfo");
+  let curve: string | undefined;
+  if (params instanceof asn1js.ObjectIdentifier) curve = params.valueBlock.toString();
+  else if (params && !(params instanceof asn1js.Null)) throw new DerError("unsupported key parameters");
+  return { algorithm: id.valueBlock.toString(), curve, key: bitStringBytes(key as asn1js.BitString) };
+}
 
 /**
- * The public key of an SPKI. RSA and uncompressed P-256/P-384 keys go through JWK import, which is ~19x (RSA) and
- * ~2x (EC) faster than OpenSSL 3's DER decoder here; anything else takes the DER path. Throws on bad keys.
- * `info` is the same SPKI already read by pkijs (the CSR parser has it), to save a second parse.
+ * The public key of an SPKI. RSA keys are imported from their PKCS#1 bytes and uncompressed P-256/P-384 keys as
+ * JWK, both ~35x faster than OpenSSL 3's SPKI decoder here (it tries every decoder in turn); anything else takes
+ * the SPKI path. Throws on bad keys. `parts` is the same SPKI already read from an asn1js tree (the CSR parser has
+ * it), to save a parse.
  */
-export function publicKeyFromSpki(spki: Buffer, info?: pkijs.PublicKeyInfo): KeyObject {
+export function publicKeyFromSpki(spki: Buffer, parts?: SpkiParts): KeyObject {
   try {
-    const jwk = jwkOf(info ?? decodePki(spki, (schema) => new pkijs.PublicKeyInfo({ schema })).value);
-    if (jwk) return createPublicKey({ key: jwk, format: "jwk" });
+    const key = fastImport(parts ?? spkiPartsOf(fromDer(spki)));
+    if (key) return key;
   } catch (e) {
     if (!(e instanceof DerError)) throw e;
   }
   return createPublicKey({ key: spki, format: "der", type: "spki" });
 }
 
-function jwkOf(info: pkijs.PublicKeyInfo): JsonWebKey | undefined {
-  const id = info.algorithm.algorithmId;
-  const key = bitStringBytes(info.subjectPublicKey);
-  if (id === OID.rsaEncryption) {
-    // RSAPublicKey read with asn1js, not pkijs: pkijs strips the INTEGER sign byte, and a negative modulus must
-    // take the DER path (which refuses it)
-    const [n, e, extra] = elementsOf(fromDer(key));
-    if (!extra && n instanceof asn1js.Integer && e instanceof asn1js.Integer) {
-      const modulus = bytesOf(n.valueBlock.valueHexView);
-      if (modulus.length > 0 && !(modulus[0] & 0x80)) return { kty: "RSA", n: b64u(modulus), e: b64u(bytesOf(e.valueBlock.valueHexView)) };
+function fastImport({ algorithm, curve: curveOid, key }: SpkiParts): KeyObject | undefined {
+  if (algorithm === OID.rsaEncryption) {
+    let imported: KeyObject;
+    try {
+      imported = createPublicKey({ key, format: "der", type: "pkcs1" });
+    } catch {
+      return undefined;
     }
-  } else if (id === OID.ecPublicKey && info.algorithm.algorithmParams instanceof asn1js.ObjectIdentifier) {
-    const curve = JWK_CURVES[info.algorithm.algorithmParams.valueBlock.toString()];
+    // OpenSSL reads a negative modulus as its absolute value (both import paths): refuse it here, so no certificate
+    // ever carries a key that stricter parsers reject
+    const [modulus] = children(readAll(key));
+    if (modulus?.tag !== 0x02 || modulus.end === modulus.contentStart || key[modulus.contentStart] & 0x80) throw new Error("RSA modulus is not a positive INTEGER");
+    return imported;
+  }
+  if (algorithm === OID.ecPublicKey && curveOid) {
+    const curve = JWK_CURVES[curveOid];
     if (curve && key.length === 1 + 2 * curve.size && key[0] === 0x04) {
-      return { kty: "EC", crv: curve.crv, x: key.subarray(1, 1 + curve.size).toString("base64url"), y: key.subarray(1 + curve.size).toString("base64url") };
+      const x = key.subarray(1, 1 + curve.size).toString("base64url");
+      return createPublicKey({ key: { kty: "EC", crv: curve.crv, x, y: key.subarray(1 + curve.size).toString("base64url") }, format: "jwk" });
     }
   }
   return undefined;
