@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openDb } from "../lib/db/client";
@@ -50,7 +50,10 @@ const portalEnv: Record<string, string> = {
   LOG_LEVEL: "warn",
 };
 if (args.pool) portalEnv.DATABASE_POOL_SIZE = args.pool;
-if (args["cpu-prof"]) portalEnv.CERTRENEW_CPU_PROF_DIR = path.resolve(args["cpu-prof"]);
+if (args["cpu-prof"]) {
+  portalEnv.CERTRENEW_CPU_PROF_DIR = path.resolve(args["cpu-prof"]);
+  mkdirSync(portalEnv.CERTRENEW_CPU_PROF_DIR, { recursive: true });
+}
 const t0 = performance.now();
 const portal = await startPortal({
   root,

@@ -2,7 +2,8 @@
 // `next start` process of the portal with the inspector and writes a .cpuprofile into CERTRENEW_CPU_PROF_DIR
 // when that process exits (open it in Chrome DevTools or speedscope).
 const dir = process.env.CERTRENEW_CPU_PROF_DIR;
-const isNextStart = process.argv.some((a) => /next[\\/]dist[\\/]bin[\\/]next$/.test(a)) && process.argv.includes("start");
+// `next start` itself, or the server process it may fork (next/dist/server/lib/start-server.js)
+const isNextStart = process.argv.some((a) => /next[\\/]dist[\\/](bin[\\/]next|server[\\/]lib[\\/]start-server\.js)$/.test(a));
 if (dir && isNextStart) {
   const inspector = require("node:inspector");
   const fs = require("node:fs");
@@ -13,12 +14,18 @@ if (dir && isNextStart) {
   session.post("Profiler.setSamplingInterval", { interval: 500 });
   session.post("Profiler.start");
   let written = false;
-  process.on("exit", () => {
+  // the portal is stopped with SIGTERM: write the profile first, then exit as Next would
+  process.prependListener("SIGTERM", () => {
+    write();
+    process.exit(0);
+  });
+  process.on("exit", write);
+  function write() {
     if (written) return;
     written = true;
     // a same-thread inspector session answers synchronously, so this completes before the process ends
     session.post("Profiler.stop", (err, result) => {
       if (!err) fs.writeFileSync(path.join(dir, `next-start-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });
-  });
+  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Tx } from "../db";
+import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
-import type { Prisma } from "../generated/prisma/client";
+import type { AuditEvent, Prisma } from "../generated/prisma/client";
 
 export type ActorType = "holder" | "staff" | "system" | "alipay";
 
@@ -74,11 +74,38 @@ export function auditHash(e: Hashable): string {
   return createHash("sha256").update(e.prevHash).update("\n").update(body).digest("hex");
 }
 
-/** Appends one event to the hash chain. Call it inside the transaction of the change it records. */
-export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock) {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`;
-  const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
-  const row = {
+type AuditRow = Omit<Hashable, "seq"> & { data: Prisma.InputJsonObject };
+
+// Events appended inside a transaction opened by lib/db's $transaction wait here until its callback has finished;
+// then they are chained and written in one go, just before COMMIT (see sealAudit).
+const deferred = new WeakMap<object, AuditRow[]>();
+
+/** Called by lib/db for each interactive transaction it opens: appendAudit on `tx` defers to sealAudit. */
+export function deferAudit(tx: object): void {
+  deferred.set(tx, []);
+}
+
+/**
+ * Appends one event to the hash chain. Call it inside the transaction of the change it records. In a transaction
+ * opened through lib/db the event is written when the transaction's work is done (sealAudit), so the chain's lock
+ * is held only for that write and the COMMIT, not for the rest of the transaction; elsewhere it is written at once.
+ */
+export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock): Promise<void> {
+  const row = auditRow(input, clock);
+  const queue = deferred.get(tx);
+  if (queue) queue.push(row);
+  else if ("$transaction" in tx) await (tx as Db).$transaction((t) => writeChained(t, [row])); // not in a transaction: the lock needs one
+  else await writeChained(tx, [row]);
+}
+
+/** appendAudit written at once, for a caller that answers with the event itself (a helpdesk note and its seq). */
+export async function appendAuditNow(tx: Tx, input: AuditInput, clock: Clock): Promise<AuditEvent> {
+  await lockChain(tx);
+  return tx.auditEvent.create({ data: await chained(tx, [auditRow(input, clock)]).then((rows) => rows[0]) });
+}
+
+function auditRow(input: AuditInput, clock: Clock): AuditRow {
+  return {
     actorType: input.actorType,
     actorId: input.actorId ?? null,
     action: input.action,
@@ -90,11 +117,38 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock) {
     userAgent: input.userAgent ?? null,
     data: JSON.parse(JSON.stringify(input.data ?? {})) as Prisma.InputJsonObject,
     createdAt: new Date(Math.floor(clock.now().getTime())),
-    prevHash: last?.hash ?? GENESIS,
+    prevHash: GENESIS,
   };
-  return tx.auditEvent.create({ data: { ...row, hash: auditHash(row) } });
 }
 
+/**
+ * Writes the events deferred on `tx`, linked to the newest event, under the chain's lock (held until COMMIT, so
+ * the chain never forks). lib/db calls it as the last step of every interactive transaction.
+ */
+export async function sealAudit(tx: Tx): Promise<void> {
+  const queue = deferred.get(tx);
+  if (!queue?.length) return;
+  deferred.set(tx, []);
+  await writeChained(tx, queue);
+}
+
+async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
+  await lockChain(tx);
+  await tx.auditEvent.createMany({ data: await chained(tx, rows) });
+}
+
+const lockChain = (tx: Tx) => tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`;
+
+/** `rows` linked after the newest event, each with its hash: call it holding the chain's lock. */
+async function chained(tx: Tx, rows: AuditRow[]) {
+  const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+  let prevHash = last?.hash ?? GENESIS;
+  return rows.map((r) => {
+    const row = { ...r, prevHash };
+    prevHash = auditHash(row);
+    return { ...row, hash: prevHash };
+  });
+}
 export function actorFields(actor: Actor): Pick<AuditInput, "actorType" | "actorId" | "ip" | "userAgent"> {
   return { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null };
 }

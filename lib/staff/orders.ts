@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Prisma, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, appendAuditNow, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { decryptField } from "../crypto/field";
 import { maskEmail } from "../renewal/mask";
@@ -101,7 +101,7 @@ export async function addOrderNote(db: Db, args: { orderId: string; note: string
   const note = cleanReason(args.note);
   return db.$transaction(async (tx) => {
     const order = await loadOrder(tx, args.orderId);
-    return appendAudit(
+    return appendAuditNow(
       tx,
       { ...actorFields(args.actor), action: "order.note", targetType: "order", targetId: order.id, fromState: order.state, toState: order.state, data: { orderNo: order.orderNo, note } },
       args.clock,
