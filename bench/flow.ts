@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     root: { type: "string", default: process.cwd() },
     "cpu-prof": { type: "string" },
     pool: { type: "string" },
+    processes: { type: "string", default: "1" },
     keep: { type: "boolean", default: false },
     quiet: { type: "boolean", default: true },
   },
@@ -50,6 +51,7 @@ const portalEnv: Record<string, string> = {
   LOG_LEVEL: "warn",
 };
 if (args.pool) portalEnv.DATABASE_POOL_SIZE = args.pool;
+portalEnv.PORTAL_PROCESSES = args.processes!;
 if (args["cpu-prof"]) {
   portalEnv.CERTRENEW_CPU_PROF_DIR = path.resolve(args["cpu-prof"]);
   mkdirSync(portalEnv.CERTRENEW_CPU_PROF_DIR, { recursive: true });

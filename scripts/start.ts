@@ -82,6 +82,8 @@ function stop(code = 0): void {
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-run("portal", ["node_modules/next/dist/bin/next", "start", "-p", String(config.PORT)], { NODE_ENV: "production" });
+// several processes share the port through node:cluster (scripts/portal-cluster.cjs) when PORTAL_PROCESSES > 1
+const nextStart = ["start", "-p", String(config.PORT)];
+run("portal", [config.PORTAL_PROCESSES > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart], { NODE_ENV: "production" });
 if (demo) run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
 console.log(`\nCertRenew: ${config.publicOrigin}${demo ? "  (demo mode: PGlite, Alipay sandbox, virtual tokens; mails at /dev/mail)" : ""}\n`);

@@ -77,8 +77,20 @@ export function auditHash(e: Hashable): string {
 type AuditRow = Omit<Hashable, "seq"> & { data: Prisma.InputJsonObject };
 
 // Events appended inside a transaction opened by lib/db's $transaction wait here until its callback has finished;
-// then they are chained and written in one go, just before COMMIT (see sealAudit).
-const deferred = new WeakMap<object, AuditRow[]>();
+// then they are chained and written in one go, just before COMMIT (see sealAudit). Kept on globalThis: a bundler
+// may load this module more than once in one process (Next's route and instrumentation bundles), and every copy
+// must see the same transactions.
+interface Registry {
+  deferred: WeakMap<object, AuditRow[]>;
+  roots: WeakSet<object>;
+}
+const registry: Registry = ((globalThis as { [k: symbol]: Registry })[Symbol.for("certrenew.audit")] ??= { deferred: new WeakMap(), roots: new WeakSet() });
+const deferred = registry.deferred;
+
+/** Called by lib/db for each client it opens: appendAudit on the client itself runs in a transaction of its own. */
+export function markAuditRoot(db: object): void {
+  registry.roots.add(db);
+}
 
 /** Called by lib/db for each interactive transaction it opens: appendAudit on `tx` defers to sealAudit. */
 export function deferAudit(tx: object): void {
@@ -94,8 +106,8 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock): Prom
   const row = auditRow(input, clock);
   const queue = deferred.get(tx);
   if (queue) queue.push(row);
-  else if ("$transaction" in tx) await (tx as Db).$transaction((t) => writeChained(t, [row])); // not in a transaction: the lock needs one
-  else await writeChained(tx, [row]);
+  else if (registry.roots.has(tx)) await (tx as Db).$transaction((t) => writeChained(t, [row])); // not in a transaction: the lock needs one
+  else await writeChained(tx, [row]); // a transaction lib/db did not open
 }
 
 /** appendAudit written at once, for a caller that answers with the event itself (a helpdesk note and its seq). */

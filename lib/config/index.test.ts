@@ -30,6 +30,7 @@ describe("configuration", () => {
     ["SESSION_SECRET", { ...base, SESSION_SECRET: "short" }, "SESSION_SECRET is invalid: expected at least 32 characters"],
     ["FIELD_ENCRYPTION_KEY", { ...base, FIELD_ENCRYPTION_KEY: "xyz" }, "FIELD_ENCRYPTION_KEY is invalid: expected 64 hex characters"],
     ["PORT", { ...base, PORT: "70000" }, "PORT is invalid"],
+    ["PORTAL_PROCESSES", { ...base, PORTAL_PROCESSES: "2" }, "PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL"],
     ["DATABASE_URL", { ...base, DATABASE_URL: "mysql://x" }, "DATABASE_URL is invalid: expected a PostgreSQL URL"],
     ["PUBLIC_ORIGIN", { ...base, PUBLIC_ORIGIN: "not a url" }, "PUBLIC_ORIGIN is invalid"],
   ])("a bad %s stops start-up with one line naming it", (_name, env, expected) => {

@@ -17,6 +17,8 @@ const url = z.string().url("an absolute URL such as https://renew.example.cn");
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: port.default(3000),
+  /** `next start` processes sharing PORT (node:cluster); more than one needs PostgreSQL */
+  PORTAL_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
     .string()
@@ -91,6 +93,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`${name} ${shown}`);
   }
   const c = parsed.data;
+  if (c.PORTAL_PROCESSES > 1 && !c.DATABASE_URL) throw new ConfigError("PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)");
   if (c.NODE_ENV === "production" && !c.DEMO_MODE) {
     for (const name of ["CA_KEY_PASSPHRASE"] as const) {
       if (c.CA_SIGNER === "file" && !c[name]) throw new ConfigError(`${name} is missing: required in production with CA_SIGNER=file`);

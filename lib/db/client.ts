@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
-import { deferAudit, sealAudit } from "../audit";
+import { deferAudit, markAuditRoot, sealAudit } from "../audit";
 
 export type Db = PrismaClient;
 /** The client or an interactive-transaction client: domain functions accept either. */
@@ -41,6 +41,7 @@ function sealingAudit(prisma: PrismaClient): PrismaClient {
         }, options)
       : original(arg, options);
   Object.defineProperty(prisma, "$transaction", { value: $transaction, configurable: true });
+  markAuditRoot(prisma);
   return prisma;
 }
 
