@@ -6,20 +6,45 @@ import { loadCa } from "../lib/pki/ca";
 import { verifyAuditChain } from "../lib/audit";
 import { HolderClient, agent } from "./lib/http";
 import { registerHolders } from "./lib/holders";
-import { runHolderFlow, type FlowResult } from "./lib/holder-flow";
+import { runHolderFlow, type FlowResult, type FlowStep } from "./lib/holder-flow";
 import { freshDatabase, startPortal } from "./lib/portal";
 import { useConfigOf } from "./lib/env";
 import { Recorder, commandLine, machine, ms, percentile, statsTable } from "./lib/stats";
 
 /**
- * `npx tsx bench/flow.ts [--holders 500] [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR]`
+ * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N]
+ *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR]`
  *
  * N simulated holders at once through the whole holder API (challenge, login, summary, captcha with the test
  * bypass, handler, confirm, Alipay sandbox payment, notification, invoice skip, 下证 with CSR + PoP, install
  * confirmation) against `next start` on a fresh PostgreSQL database, started by `scripts/start.ts` in demo mode
  * with TEST_CAPTCHA_BYPASS=1 and the background jobs on. Prints p50/p95/p99 per step and the error count,
  * with a static page at the same concurrency as the baseline. Goal: p99 < 500 ms per step, 0 errors.
+ *
+ * `--pace human` (default): each holder arrives at a random moment within `--arrive` seconds (default 60) and
+ * then takes the time a person takes before each request (HUMAN_PAUSES_S below: typing the PIN, filling in the
+ * handler form, scanning the QR code with a phone, the token making its key); the payment page polls every 2 s as
+ * the wizard does. All N holders are inside the flow at the same time for most of the run.
+ * `--pace none`: every holder fires its next request the moment the last one answers, all starting together:
+ * a stress test of capacity (N requests always in flight), not a model of holders.
  */
+
+/** [min, max] seconds a person spends before each request of the wizard (uniformly drawn). */
+const HUMAN_PAUSES_S: Record<FlowStep, [number, number]> = {
+  challenge: [0, 0], // arrival is spread by --arrive
+  login: [3, 8], // types the PIN
+  summary: [0, 0.5], // the page loads right after the sign-in
+  captcha: [0, 0.5],
+  handler: [20, 60], // handler's name, ID number, phone and e-mail, and the captcha
+  confirm: [5, 15], // reads the application form
+  payment: [1, 3],
+  "sandbox-pay": [10, 30], // scans the QR code and pays on the phone
+  "payment-status": [0, 0],
+  "invoice-skip": [3, 10],
+  "issue-challenge": [1, 3], // clicks 下证
+  issue: [1, 3], // the token makes its new key and signs
+  installed: [1, 2], // the token writes the certificate
+};
 
 const { values: args } = parseArgs({
   options: {
@@ -29,12 +54,20 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "string" },
     pool: { type: "string" },
     processes: { type: "string", default: "1" },
+    pace: { type: "string", default: "human" },
+    arrive: { type: "string", default: "60" },
     keep: { type: "boolean", default: false },
     quiet: { type: "boolean", default: true },
   },
 });
 
 const N = Number(args.holders);
+const HUMAN = args.pace === "human";
+const ARRIVE_S = Number(args.arrive);
+if (!HUMAN && args.pace !== "none") throw new Error("--pace is human or none");
+const sleep = (s: number) => new Promise<void>((r) => setTimeout(r, s * 1000));
+const between = ([min, max]: [number, number]) => min + Math.random() * (max - min);
+const think = HUMAN ? (step: FlowStep) => sleep(between(HUMAN_PAUSES_S[step])) : undefined;
 const root = path.resolve(args.root!);
 if (!existsSync(path.join(root, "scripts/start.ts"))) throw new Error(`not a CertRenew checkout: ${root}`);
 
@@ -86,26 +119,45 @@ try {
   // baseline: a static page at the same concurrency
   const base = new Recorder();
   const anon = new HolderClient({ base: portal.base });
-  await Promise.all(Array.from({ length: N }, () => base.time("static page GET /faq", () => anon.ok("GET", "/faq", { headers: { accept: "text/html" } })).catch(() => undefined)));
+  const staticPage = () => base.time("static page GET /faq", () => anon.ok("GET", "/faq", { headers: { accept: "text/html" } })).catch(() => undefined);
+  // stress: N at once before the run; human pace: one every 2 s during the run, so it meets the same load
+  if (!HUMAN) await Promise.all(Array.from({ length: N }, staticPage));
+  let running = true;
+  const sampler = HUMAN ? (async () => { while (running) await Promise.all([staticPage(), sleep(2)]); })() : undefined;
 
   const rec = new Recorder();
   const results: (FlowResult | null)[] = [];
   t = performance.now();
+  // how many holders are inside the flow at once (sampled every second)
+  let inside = 0;
+  let peakInside = 0;
+  const insideSamples: number[] = [];
+  const counter = setInterval(() => insideSamples.push(inside), 1000);
   await Promise.all(
     load.map(async (h) => {
+      if (HUMAN) await sleep(Math.random() * ARRIVE_S);
       const client = new HolderClient({ base: portal.base, forwardedFor: `10.${(h.index >> 16) & 255}.${(h.index >> 8) & 255}.${h.index & 255}` });
+      inside++;
+      peakInside = Math.max(peakInside, inside);
       try {
-        results.push(await runHolderFlow(client, h, rec, { pollMs: 1000, paidTimeoutMs: 120_000 }));
+        results.push(await runHolderFlow(client, h, rec, { pollMs: HUMAN ? 2000 : 1000, paidTimeoutMs: 120_000, think }));
       } catch {
         results.push(null);
+      } finally {
+        inside--;
       }
     }),
   );
+  clearInterval(counter);
+  running = false;
+  await sampler;
   const wall = (performance.now() - t) / 1000;
+  const requests = rec.stats().reduce((n, s) => n + s.count, 0);
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
 
-  console.log(`\n${N} concurrent holders, whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s)`);
+  console.log(`\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, processes ${args.processes}`);
+  console.log(`whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`);
   console.log(statsTable([...base.stats(), ...rec.stats()]));
   console.log(`payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`);
   const worst = rec.stats().reduce((m, s) => Math.max(m, s.p99), 0);

@@ -37,6 +37,8 @@ export interface FlowOptions {
   /** how long to wait for the notification to mark the order paid */
   paidTimeoutMs?: number;
   pollMs?: number;
+  /** waits before each step as the person at the keyboard would (bench/flow.ts --pace human); none by default */
+  think?: (step: FlowStep) => Promise<void>;
 }
 
 export interface FlowResult {
@@ -60,6 +62,7 @@ export async function issueAndInstall(client: HolderClient, oldKey: KeyObject, o
 export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec: Recorder, opts: FlowOptions = {}): Promise<FlowResult> {
   const result: FlowResult = { completed: [] };
   const step = async <T>(name: FlowStep, fn: () => Promise<T>): Promise<T | undefined> => {
+    await opts.think?.(name);
     const r = await rec.time(name, fn);
     result.completed.push(name);
     return r;
