@@ -18,11 +18,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
-import type { IssuedRow, IssueWorkerData } from "./lib/issue-worker";
+import { IssuePool } from "./lib/issue-pool";
+import { BENCH_PASS, benchEnv, certificateRow, insertUnnest, type Row } from "./lib/cert-store";
 import { parseConfig } from "../lib/config";
 import type { OpenDb } from "../lib/db/client";
-import type { Prisma } from "../lib/generated/prisma/client";
 import { ensureDevCa, loadCa, CA_FILES } from "../lib/pki/ca";
 import { parseCsrAsync } from "../lib/pki/csr";
 import { createCsr } from "../lib/pki/csr-build";
@@ -50,7 +49,7 @@ const WORKERS = Number(values.workers);
 const CHUNK = 100;
 const IN_FLIGHT = 3;
 const MAX_STORING = 2;
-const PASS = "bench-passphrase-0123";
+const PASS = BENCH_PASS;
 
 console.log(`command: ${process.argv.map((a) => (a.includes(" ") ? JSON.stringify(a) : a)).join(" ")}`);
 console.log(`node ${process.version}, ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, db=${process.env.DATABASE_URL ? "postgresql" : "pglite (in-memory)"}`);
@@ -67,41 +66,10 @@ function rawSignRate(algorithm: SignerAlgorithm, dir: string): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
-type Row = Prisma.CertificateCreateManyInput & { der: Uint8Array; notBefore: Date; notAfter: Date };
-
-const UNNEST_INSERT = `INSERT INTO "Certificate" (id, serial, "subjectDn", "issuerDn", "holderName", "holderIdType", "holderIdEnc", "holderIdHash", "holderIdLast4", "certType", "payerClass", "keyAlgorithm", "spkiSha256", "notBefore", "notAfter", der)
-     SELECT gen_random_uuid()::text, s, sd, idn, hn, ht, he, hh, hl, ct::"CertType", pc::"PayerClass", ka, sp, nb, na, decode(d, 'base64')
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamp[], $14::timestamp[], $15::text[])
-       AS u(s, sd, idn, hn, ht, he, hh, hl, ct, pc, ka, sp, nb, na, d)`;
-
-/** One INSERT … SELECT FROM unnest(arrays) per batch: one statement and 15 parameters however many rows. */
-function insertUnnest(db: OpenDb, rows: Row[]) {
-  const col = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
-  const params = [
-    col("serial"), col("subjectDn"), col("issuerDn"), col("holderName"), col("holderIdType"), col("holderIdEnc"), col("holderIdHash"), col("holderIdLast4"),
-    col("certType"), col("payerClass"), col("keyAlgorithm"), col("spkiSha256"), col("notBefore"), col("notAfter"), rows.map((r) => Buffer.from(r.der).toString("base64")),
-  ];
-  return db.prisma.$executeRawUnsafe(UNNEST_INSERT, ...params);
-}
-
-/** WORKERS threads, each with the CA loaded and the CSRs, resolved once every one has said it is ready. */
-async function startWorkers(data: IssueWorkerData): Promise<Worker[]> {
-  return Promise.all(
-    Array.from({ length: WORKERS }, () => {
-      const entry = new URL("./lib/issue-worker.ts", import.meta.url).href;
-      const w = new Worker(new URL("./lib/ts-worker.mjs", import.meta.url), { workerData: { ...data, entry }, resourceLimits: { maxYoungGenerationSizeMb: 48 } }); // fewer scavenges
-      return new Promise<Worker>((resolve, reject) => {
-        w.once("error", reject);
-        w.once("message", () => resolve(w));
-      });
-    }),
-  );
-}
-
 async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-ca-"));
   await ensureDevCa(dir, { algorithm, passphrase: PASS });
-  const env = { ...(process.env as Record<string, string>), SESSION_SECRET: "s".repeat(40), FIELD_ENCRYPTION_KEY: "0".repeat(64), SO_PIN_MASTER_SECRET: "m".repeat(40), CA_DIR: dir, CA_KEY_PASSPHRASE: PASS, PUBLIC_ORIGIN: "https://renew.example.cn" };
+  const env = benchEnv(dir);
   const ca = await loadCa(parseConfig(env));
   const raw = rawSignRate(algorithm, dir);
 
@@ -133,17 +101,13 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
     while (storing >= MAX_STORING) await new Promise<void>((go) => room.push(go));
   };
 
-  const toRow = (r: { serial: string; spkiSha256: string; keyAlgorithm: string; notBefore: Date; der: Uint8Array }): Row => ({
-    serial: r.serial, subjectDn: "CN=测试证书2018072403,OU=I370101000000001,L=dezhou,ST=SD,C=CN", issuerDn: ca.issuerDn, holderName: "测试证书2018072403", holderIdType: "resident_id",
-    holderIdEnc: "v1.bench", holderIdHash: "bench", holderIdLast4: "1234", certType: "personal", payerClass: "self", keyAlgorithm: r.keyAlgorithm,
-    spkiSha256: r.spkiSha256, notBefore: r.notBefore, notAfter, der: r.der as Uint8Array<ArrayBuffer>,
-  });
+  const toRow = (r: { serial: string; spkiSha256: string; keyAlgorithm: string; notBefore: Date; der: Uint8Array }): Row => certificateRow({ ...r, issuerDn: ca.issuerDn, notAfter });
   const add = (row: Row) => {
     pending.push(row);
     if (pending.length >= BATCH) flush();
   };
 
-  const workers = await startWorkers({ env, csrs, subjectDer, oldNotAfter: oldNotAfter.getTime() });
+  const pool = WORKERS ? await IssuePool.start(WORKERS, { env, csrs, subjectDer, oldNotAfter: oldNotAfter.getTime() }) : undefined;
   const t0 = performance.now();
   let next = 0;
   async function worker() {
@@ -156,40 +120,25 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
       add(toRow({ serial, spkiSha256: csr.spkiSha256, keyAlgorithm: csr.keyAlgorithm, notBefore, der: new Uint8Array(der) }));
     }
   }
-  /** Feeds one worker thread chunks of CSR indices, IN_FLIGHT at a time, until COUNT are handed out. */
-  async function feed(w: Worker) {
-    const take = () => {
-      if (next >= COUNT) return undefined;
+  /** One of WORKERS × IN_FLIGHT feeders: hands the pool chunks of CSR indices until COUNT are handed out. */
+  async function feed(p: IssuePool) {
+    while (next < COUNT) {
       const ids = Array.from({ length: Math.min(CHUNK, COUNT - next) }, (_, k) => next + k);
       next += ids.length;
-      return ids;
-    };
-    await new Promise<void>((resolve, reject) => {
-      let out = 0;
-      w.on("error", reject);
-      w.on("message", (rows: IssuedRow[]) => {
-        out--;
-        for (const r of rows) add(toRow({ ...r, notBefore: new Date(r.notBefore) }));
-        void storageRoom().then(() => {
-          const ids = take();
-          if (ids) (out++, w.postMessage(ids));
-          else if (out === 0) resolve();
-        });
-      });
-      for (let k = 0; k < IN_FLIGHT; k++) {
-        const ids = take();
-        if (ids) (out++, w.postMessage(ids));
+      for (const r of await p.issue(ids)) {
+        if ("error" in r) throw new Error(`a bench CSR was refused: ${r.error}`);
+        add(toRow({ ...r, notBefore: new Date(r.notBefore) }));
       }
-      if (out === 0) resolve();
-    });
+      await storageRoom();
+    }
   }
-  if (workers.length) await Promise.all(workers.map(feed));
+  if (pool) await Promise.all(Array.from({ length: WORKERS * IN_FLIGHT }, () => feed(pool)));
   else await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   flush();
   const built = (performance.now() - t0) / 1000;
   await Promise.all(flushes);
   const secs = (performance.now() - t0) / 1000;
-  await Promise.all(workers.map((w) => w.terminate()));
+  await pool?.close();
   const stored = await db.prisma.certificate.count({ where: { issuerDn: ca.issuerDn } });
   rmSync(dir, { recursive: true, force: true });
   const rate = COUNT / secs;

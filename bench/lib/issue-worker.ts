@@ -5,9 +5,10 @@
  * batches the database inserts.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { DomainError } from "../../lib/errors";
 import { parseConfig } from "../../lib/config";
 import { loadCa } from "../../lib/pki/ca";
-import { parseCsr } from "../../lib/pki/csr";
+import { parseCsr, type ParsedCsr } from "../../lib/pki/csr";
 import { addOneYear, buildCertificate, randomSerialHex } from "../../lib/pki/issue";
 import { PROFILES } from "../../lib/pki/profiles";
 
@@ -34,17 +35,34 @@ const subjectDer = Buffer.from(data.subjectDer);
 const notAfter = addOneYear(new Date(data.oldNotAfter));
 const profile = PROFILES.personal;
 
-parentPort!.on("message", async (indices: number[]) => {
-  // parse and verify one after another (CPU on this thread), then sign them all at once (libuv's pool)
-  const parsed = indices.map((i) => parseCsr(csrs[i % csrs.length]));
-  const rows = await Promise.all(
-    parsed.map(async (csr): Promise<IssuedRow> => {
+/** A batch of CSRs to issue for: indices into the CSRs given at start, or request bodies (PKCS#10 DER). */
+export interface IssueJob {
+  id: number;
+  items: (number | Uint8Array)[];
+}
+export type IssueResult = IssuedRow | { error: string };
+
+function parse(item: number | Uint8Array): ParsedCsr | { error: string } {
+  try {
+    return parseCsr(typeof item === "number" ? csrs[item % csrs.length] : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+  } catch (e) {
+    if (e instanceof DomainError) return { error: e.code };
+    throw e;
+  }
+}
+
+parentPort!.on("message", async ({ id, items }: IssueJob) => {
+  // parse and verify them all, then build and sign (inline: this is a worker thread)
+  const parsed = items.map(parse);
+  const results = await Promise.all(
+    parsed.map(async (csr): Promise<IssueResult> => {
+      if ("error" in csr) return csr;
       const serial = randomSerialHex();
       const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
       const der = await buildCertificate({ subjectDer, spki: csr.spki, serial, notBefore, notAfter, profile, ca });
       return { serial, spkiSha256: csr.spkiSha256, keyAlgorithm: csr.keyAlgorithm, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), der };
     }),
   );
-  parentPort!.postMessage(rows);
+  parentPort!.postMessage({ id, results });
 });
 parentPort!.postMessage("ready");

@@ -1,0 +1,88 @@
+import type { OpenDb } from "../../lib/db/client";
+import type { Prisma } from "../../lib/generated/prisma/client";
+import { parseConfig } from "../../lib/config";
+
+/** The CA key passphrase of the benches' throwaway CAs. */
+export const BENCH_PASS = "bench-passphrase-0123";
+
+/** Configuration for a bench CA in `caDir` (the other secrets are throwaway values). */
+export function benchConfig(caDir: string) {
+  return parseConfig(benchEnv(caDir));
+}
+
+export function benchEnv(caDir: string): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    SESSION_SECRET: "s".repeat(40),
+    FIELD_ENCRYPTION_KEY: "0".repeat(64),
+    SO_PIN_MASTER_SECRET: "m".repeat(40),
+    CA_DIR: caDir,
+    CA_KEY_PASSPHRASE: BENCH_PASS,
+    PUBLIC_ORIGIN: "https://renew.example.cn",
+  };
+}
+
+export type Row = Prisma.CertificateCreateManyInput & { der: Uint8Array; notBefore: Date; notAfter: Date };
+
+/** A Certificate row as a renewal stores it, holder fields copied from a (fixed) old certificate. */
+export function certificateRow(r: { serial: string; issuerDn: string; spkiSha256: string; keyAlgorithm: string; notBefore: Date; notAfter: Date; der: Uint8Array }): Row {
+  return {
+    serial: r.serial, subjectDn: "CN=测试证书2018072403,OU=I370101000000001,L=dezhou,ST=SD,C=CN", issuerDn: r.issuerDn, holderName: "测试证书2018072403", holderIdType: "resident_id",
+    holderIdEnc: "v1.bench", holderIdHash: "bench", holderIdLast4: "1234", certType: "personal", payerClass: "self", keyAlgorithm: r.keyAlgorithm,
+    spkiSha256: r.spkiSha256, notBefore: r.notBefore, notAfter: r.notAfter, der: r.der as Uint8Array<ArrayBuffer>,
+  };
+}
+
+const UNNEST_INSERT = `INSERT INTO "Certificate" (id, serial, "subjectDn", "issuerDn", "holderName", "holderIdType", "holderIdEnc", "holderIdHash", "holderIdLast4", "certType", "payerClass", "keyAlgorithm", "spkiSha256", "notBefore", "notAfter", der)
+     SELECT gen_random_uuid()::text, s, sd, idn, hn, ht, he, hh, hl, ct::"CertType", pc::"PayerClass", ka, sp, nb, na, decode(d, 'base64')
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamp[], $14::timestamp[], $15::text[])
+       AS u(s, sd, idn, hn, ht, he, hh, hl, ct, pc, ka, sp, nb, na, d)`;
+
+/** One INSERT … SELECT FROM unnest(arrays) per batch: one statement and 15 parameters however many rows. */
+export function insertUnnest(db: OpenDb, rows: Row[]) {
+  const col = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
+  const params = [
+    col("serial"), col("subjectDn"), col("issuerDn"), col("holderName"), col("holderIdType"), col("holderIdEnc"), col("holderIdHash"), col("holderIdLast4"),
+    col("certType"), col("payerClass"), col("keyAlgorithm"), col("spkiSha256"), col("notBefore"), col("notAfter"), rows.map((r) => Buffer.from(r.der).toString("base64")),
+  ];
+  return db.prisma.$executeRawUnsafe(UNNEST_INSERT, ...params);
+}
+
+/**
+ * Group commit: rows handed in by concurrent requests are stored together, one INSERT per batch, and each
+ * caller's promise resolves once its row is committed. A batch goes when it has `maxRows` or `maxWaitMs` has
+ * passed since its first row; at most `maxInFlight` inserts run at once (the rest wait, and so do their callers).
+ */
+export class GroupCommit {
+  #pending: { row: Row; done: (e?: unknown) => void }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight = 0;
+
+  constructor(
+    private readonly db: OpenDb,
+    private readonly opts = { maxRows: 200, maxWaitMs: Number(process.env.GC_WAIT ?? 2), maxInFlight: 2 },
+  ) {}
+
+  store(row: Row): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ row, done: (e) => (e ? reject(e) : resolve()) });
+      if (this.#pending.length >= this.opts.maxRows) this.#flush();
+      else this.#timer ??= setTimeout(() => this.#flush(), this.opts.maxWaitMs);
+    });
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#pending.length || this.#inFlight >= this.opts.maxInFlight) return;
+    const batch = this.#pending.splice(0, this.opts.maxRows);
+    this.#inFlight++;
+    insertUnnest(this.db, batch.map((p) => p.row)).then(
+      () => batch.forEach((p) => p.done()),
+      (e: unknown) => batch.forEach((p) => p.done(e ?? new Error("insert failed"))),
+    ).finally(() => {
+      this.#inFlight--;
+      this.#flush();
+    });
+  }
+}
