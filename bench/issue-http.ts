@@ -5,7 +5,7 @@
  * the certs-only PKCS#7 (leaf + chain). autocannon in the primary sends 64 distinct CSRs round-robin, each
  * verified every time. Next to it, the raw single-core crypto.sign rate of the same key.
  *
- *   DATABASE_URL=postgresql://… npx tsx bench/issue-http.ts [--ca P-256|RSA-2048] [--processes 2] [--threads 1]
+ *   DATABASE_URL=postgresql://… npx tsx bench/issue-http.ts [--ca P-256|RSA-2048] [--processes 1] [--threads 2]
  *                               [--connections 256] [--duration 10] [--csr-key rsa|p256]
  *
  * `--processes` node:cluster server processes share the port; in each, the main thread speaks HTTP and stores,
@@ -41,8 +41,8 @@ import type { IssueResult } from "./lib/issue-worker";
 const { values } = parseArgs({
   options: {
     ca: { type: "string", default: "P-256" },
-    processes: { type: "string", default: String(os.availableParallelism()) },
-    threads: { type: "string", default: "1" },
+    processes: { type: "string", default: "1" },
+    threads: { type: "string", default: String(os.availableParallelism()) },
     connections: { type: "string", default: "256" },
     duration: { type: "string", default: "10" },
     "csr-key": { type: "string", default: "rsa" },
