@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openDb } from "../lib/db/client";
@@ -53,7 +54,7 @@ const { values: args } = parseArgs({
     root: { type: "string", default: process.cwd() },
     "cpu-prof": { type: "string" },
     pool: { type: "string" },
-    processes: { type: "string", default: "1" },
+    processes: { type: "string" },
     pace: { type: "string", default: "human" },
     arrive: { type: "string", default: "60" },
     keep: { type: "boolean", default: false },
@@ -84,7 +85,8 @@ const portalEnv: Record<string, string> = {
   LOG_LEVEL: "warn",
 };
 if (args.pool) portalEnv.DATABASE_POOL_SIZE = args.pool;
-portalEnv.PORTAL_PROCESSES = args.processes!;
+// unset: the portal's own default, one process per core on PostgreSQL
+if (args.processes) portalEnv.PORTAL_PROCESSES = args.processes;
 if (args["cpu-prof"]) {
   portalEnv.CERTRENEW_CPU_PROF_DIR = path.resolve(args["cpu-prof"]);
   mkdirSync(portalEnv.CERTRENEW_CPU_PROF_DIR, { recursive: true });
@@ -156,7 +158,7 @@ try {
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
 
-  console.log(`\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, processes ${args.processes}`);
+  console.log(`\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}`);
   console.log(`whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`);
   console.log(statsTable([...base.stats(), ...rec.stats()]));
   console.log(`payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`);

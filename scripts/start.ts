@@ -82,8 +82,9 @@ function stop(code = 0): void {
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-// several processes share the port through node:cluster (scripts/portal-cluster.cjs) when PORTAL_PROCESSES > 1
+// several processes share the port through node:cluster (scripts/portal-cluster.cjs): one per core on PostgreSQL
+// unless PORTAL_PROCESSES says otherwise
 const nextStart = ["start", "-p", String(config.PORT)];
-run("portal", [config.PORTAL_PROCESSES > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart], { NODE_ENV: "production" });
+run("portal", [config.portalProcesses > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart], { NODE_ENV: "production", PORTAL_PROCESSES: String(config.portalProcesses) });
 if (demo) run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
 console.log(`\nCertRenew: ${config.publicOrigin}${demo ? "  (demo mode: PGlite, Alipay sandbox, virtual tokens; mails at /dev/mail)" : ""}\n`);

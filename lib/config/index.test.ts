@@ -1,3 +1,4 @@
+import os from "node:os";
 import { describe, expect, test } from "vitest";
 import { ConfigError, parseConfig } from "./index";
 
@@ -21,6 +22,9 @@ describe("configuration", () => {
   test("a complete demo environment parses with defaults", () => {
     const c = parseConfig({ ...base, DEMO_MODE: "1" });
     expect(c.PORT).toBe(3000);
+    expect(c.portalProcesses).toBe(1); // PGlite: one process
+    expect(parseConfig({ ...base, DATABASE_URL: "postgresql://x@h/db" }).portalProcesses).toBe(os.availableParallelism());
+    expect(parseConfig({ ...base, DATABASE_URL: "postgresql://x@h/db", PORTAL_PROCESSES: "3" }).portalProcesses).toBe(3);
     expect(c.publicOrigin).toBe("http://localhost:3000");
     expect(c.secureCookies).toBe(false);
   });

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -17,8 +18,8 @@ const url = z.string().url("an absolute URL such as https://renew.example.cn");
 const Env = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: port.default(3000),
-  /** `next start` processes sharing PORT (node:cluster); more than one needs PostgreSQL */
-  PORTAL_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
+  /** `next start` processes sharing PORT (node:cluster); more than one needs PostgreSQL. Unset: see parseConfig */
+  PORTAL_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
     .string()
@@ -73,6 +74,8 @@ export type Config = z.infer<typeof Env> & {
   caDir: string;
   publicOrigin: string;
   secureCookies: boolean;
+  /** PORTAL_PROCESSES, or one per core on PostgreSQL and 1 on PGlite */
+  portalProcesses: number;
 };
 
 export class ConfigError extends Error {
@@ -93,7 +96,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`${name} ${shown}`);
   }
   const c = parsed.data;
-  if (c.PORTAL_PROCESSES > 1 && !c.DATABASE_URL) throw new ConfigError("PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)");
+  if ((c.PORTAL_PROCESSES ?? 1) > 1 && !c.DATABASE_URL) throw new ConfigError("PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)");
   if (c.NODE_ENV === "production" && !c.DEMO_MODE) {
     for (const name of ["CA_KEY_PASSPHRASE"] as const) {
       if (c.CA_SIGNER === "file" && !c[name]) throw new ConfigError(`${name} is missing: required in production with CA_SIGNER=file`);
@@ -121,6 +124,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     caDir: path.resolve(c.CA_DIR ?? path.join(dataDir, "ca")),
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https://"),
+    // one process per core on PostgreSQL (the 500-holder bench needs both cores); PGlite belongs to one process
+    portalProcesses: c.PORTAL_PROCESSES ?? (c.DATABASE_URL ? os.availableParallelism() : 1),
   };
 }
 
