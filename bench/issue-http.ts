@@ -16,8 +16,8 @@
  * renewal per 下证 request inside its order transaction (bench/flow.ts measures that path).
  */
 import cluster from "node:cluster";
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign as cryptoSign } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -26,7 +26,7 @@ import autocannon from "autocannon";
 import { DomainError } from "../lib/errors";
 import { openDb } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
-import { ensureDevCa, loadCa, CA_FILES, type Ca } from "../lib/pki/ca";
+import { ensureDevCa, loadCa, type Ca } from "../lib/pki/ca";
 import { parseCsr } from "../lib/pki/csr";
 import { createCsr } from "../lib/pki/csr-build";
 import { addOneYear, buildCertificate, randomSerialHex } from "../lib/pki/issue";
@@ -34,7 +34,7 @@ import { encodeName } from "../lib/pki/name";
 import { pkcs7CertsOnly } from "../lib/pki/pkcs7";
 import { PROFILES } from "../lib/pki/profiles";
 import type { SignerAlgorithm } from "../lib/pki/signer";
-import { BENCH_PASS, benchConfig, benchEnv, certificateRow, GroupCommit } from "./lib/cert-store";
+import { BENCH_PASS, benchConfig, benchEnv, certificateRow, GroupCommit, rawSignRate, runRoles } from "./lib/cert-store";
 import { IssuePool } from "./lib/issue-pool";
 import type { IssueResult } from "./lib/issue-worker";
 
@@ -113,18 +113,6 @@ async function worker() {
   });
 }
 
-function rawSignRate(algorithm: SignerAlgorithm, dir: string): number {
-  const key = createPrivateKey({ key: readFileSync(path.join(dir, CA_FILES.issuingKey)), passphrase: BENCH_PASS });
-  const data = randomBytes(700);
-  const t0 = performance.now();
-  let n = 0;
-  while (performance.now() - t0 < 2000) {
-    cryptoSign(algorithm === "P-384" ? "sha384" : "sha256", data, key);
-    n++;
-  }
-  return n / ((performance.now() - t0) / 1000);
-}
-
 async function primary() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL (PostgreSQL) is required: the workers are separate processes");
@@ -186,12 +174,4 @@ async function primary() {
   }
 }
 
-(process.env.BENCH_ROLE === "worker" ? worker() : primary()).then(
-  () => {
-    if (process.env.BENCH_ROLE !== "worker") process.exit(0);
-  },
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runRoles(primary, worker);

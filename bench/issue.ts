@@ -12,17 +12,17 @@
  * `--workers 0` runs everything on the main thread (CSR verification and signing still on libuv's pool).
  * `--insert none` skips storing, to show what the database costs.
  */
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, createPrivateKey } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { createTestDb } from "../tests/helpers/db";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { IssuePool } from "./lib/issue-pool";
-import { BENCH_PASS, benchEnv, certificateRow, insertUnnest, type Row } from "./lib/cert-store";
+import { BENCH_PASS, benchEnv, certificateRow, insertUnnest, rawSignRate, type Row } from "./lib/cert-store";
 import { parseConfig } from "../lib/config";
 import type { OpenDb } from "../lib/db/client";
-import { ensureDevCa, loadCa, CA_FILES } from "../lib/pki/ca";
+import { ensureDevCa, loadCa } from "../lib/pki/ca";
 import { parseCsrAsync } from "../lib/pki/csr";
 import { createCsr } from "../lib/pki/csr-build";
 import { addOneYear, buildCertificate, randomSerialHex } from "../lib/pki/issue";
@@ -53,18 +53,6 @@ const PASS = BENCH_PASS;
 
 console.log(`command: ${process.argv.map((a) => (a.includes(" ") ? JSON.stringify(a) : a)).join(" ")}`);
 console.log(`node ${process.version}, ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, db=${process.env.DATABASE_URL ? "postgresql" : "pglite (in-memory)"}`);
-
-function rawSignRate(algorithm: SignerAlgorithm, dir: string): number {
-  const key = createPrivateKey({ key: readFileSync(path.join(dir, CA_FILES.issuingKey)), passphrase: PASS });
-  const data = randomBytes(700); // about a TBSCertificate
-  const t0 = performance.now();
-  let n = 0;
-  while (performance.now() - t0 < 2000) {
-    cryptoSign(algorithm === "P-384" ? "sha384" : "sha256", data, key);
-    n++;
-  }
-  return n / ((performance.now() - t0) / 1000);
-}
 
 async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-ca-"));

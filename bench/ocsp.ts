@@ -23,6 +23,7 @@ import { OID } from "../lib/pki/oids";
 import { respondOcsp } from "../lib/pki/ocsp";
 import { answerOcspHttp } from "../lib/pki/ocsp-http";
 import { issueHolderCertificate } from "../lib/pki/seed-certs";
+import { runRoles } from "./lib/cert-store";
 
 const PASS = "bench-passphrase-0123";
 const { values } = parseArgs({
@@ -132,12 +133,4 @@ async function primary() {
   }
 }
 
-(process.env.BENCH_ROLE === "worker" ? worker() : primary()).then(
-  () => {
-    if (process.env.BENCH_ROLE !== "worker") process.exit(0);
-  },
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runRoles(primary, worker);

@@ -1,4 +1,9 @@
+import { createPrivateKey, randomBytes, sign as cryptoSign } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { OpenDb } from "../../lib/db/client";
+import { CA_FILES } from "../../lib/pki/ca";
+import type { SignerAlgorithm } from "../../lib/pki/signer";
 import type { Prisma } from "../../lib/generated/prisma/client";
 import { parseConfig } from "../../lib/config";
 
@@ -20,6 +25,33 @@ export function benchEnv(caDir: string): Record<string, string> {
     CA_KEY_PASSPHRASE: BENCH_PASS,
     PUBLIC_ORIGIN: "https://renew.example.cn",
   };
+}
+
+/** The raw single-core crypto.sign rate of the bench CA's issuing key in `caDir`, over 2 s: the baseline. */
+export function rawSignRate(algorithm: SignerAlgorithm, caDir: string): number {
+  const key = createPrivateKey({ key: readFileSync(path.join(caDir, CA_FILES.issuingKey)), passphrase: BENCH_PASS });
+  const data = randomBytes(700); // about a TBSCertificate
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 2000) {
+    cryptoSign(algorithm === "P-384" ? "sha384" : "sha256", data, key);
+    n++;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** Runs a primary/worker bench file: the primary exits when done, a cluster worker keeps serving. */
+export function runRoles(primary: () => Promise<void>, worker: () => Promise<void>): void {
+  const isWorker = process.env.BENCH_ROLE === "worker";
+  (isWorker ? worker() : primary()).then(
+    () => {
+      if (!isWorker) process.exit(0);
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }
 
 export type Row = Prisma.CertificateCreateManyInput & { der: Uint8Array; notBefore: Date; notAfter: Date };
