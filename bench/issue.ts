@@ -49,14 +49,13 @@ const WORKERS = Number(values.workers);
 const CHUNK = 100;
 const IN_FLIGHT = 3;
 const MAX_STORING = 2;
-const PASS = BENCH_PASS;
 
 console.log(`command: ${process.argv.map((a) => (a.includes(" ") ? JSON.stringify(a) : a)).join(" ")}`);
 console.log(`node ${process.version}, ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, db=${process.env.DATABASE_URL ? "postgresql" : "pglite (in-memory)"}`);
 
 async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-ca-"));
-  await ensureDevCa(dir, { algorithm, passphrase: PASS });
+  await ensureDevCa(dir, { algorithm, passphrase: BENCH_PASS });
   const env = benchEnv(dir);
   const ca = await loadCa(parseConfig(env));
   const raw = rawSignRate(algorithm, dir);

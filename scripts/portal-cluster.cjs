@@ -14,6 +14,7 @@ cluster.on("exit", (worker, code, signal) => {
   cluster.fork();
 });
 function stop() {
+  if (stopping) return;
   stopping = true;
   for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
   setTimeout(() => process.exit(0), 5000).unref();

@@ -1,8 +1,8 @@
 /**
- * One issuance worker thread of bench/issue.ts: loads the CA from the same directory and passphrase as the main
- * thread, then for each batch of CSR indices runs the CA core's own steps (parseCsr: structure, key policy and
- * self-signature; buildCertificate: TBS + CA signature) and posts back the rows to store. The main thread only
- * batches the database inserts.
+ * One issuance worker thread of bench/lib/issue-pool.ts (bench/issue.ts, bench/issue-http.ts): loads the CA from
+ * the same directory and passphrase as the main thread, then for each batch of CSRs (indices into the ones given at
+ * start, or request bodies) runs the CA core's own steps (parseCsr: structure, key policy and self-signature;
+ * buildCertificate: TBS + CA signature) and posts back the rows to store. The main thread stores them.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { DomainError } from "../../lib/errors";

@@ -161,6 +161,7 @@ async function chained(tx: Tx, rows: AuditRow[]) {
     return { ...row, hash: prevHash };
   });
 }
+
 export function actorFields(actor: Actor): Pick<AuditInput, "actorType" | "actorId" | "ip" | "userAgent"> {
   return { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null };
 }

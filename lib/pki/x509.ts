@@ -119,7 +119,6 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
 
 const JWK_CURVES: Record<string, { crv: string; size: number }> = { [OID.p256]: { crv: "P-256", size: 32 }, [OID.p384]: { crv: "P-384", size: 48 } };
 
-
 /** The parts of a SubjectPublicKeyInfo read from its asn1js element (no pkijs schema: this is the CSR hot path). */
 export interface SpkiParts {
   algorithm: string;
