@@ -7,9 +7,11 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DomainError } from "@/lib/errors";
-import { assertRekey, CSR_MAX_BYTES, parseCsr, parseCsrAsync } from "./csr";
 import { createCsr } from "./csr-build";
-import { bits, children, explicit, nul, oid, raw, readAll, seq, tlv, uint } from "./der";
+import * as asn1js from "asn1js";
+import { bitStringBytes, elementsOf, fromDer, rawOf } from "./asn1";
+import { assertRekey, CSR_MAX_BYTES, parseCsr, parseCsrAsync, readRequest } from "./csr";
+import { bits, children, explicit, nul, oid, raw, readAll, seq, set, tlv, uint, utf8 } from "./der";
 import { encodeName } from "./name";
 import { OID } from "./oids";
 import { derToPem } from "./x509";
@@ -91,7 +93,7 @@ describe("parseCsr", () => {
     expect(code(() => parseCsr(readFileSync(path.join(dir, "r.pem"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
   });
 
-  it("reads the request from its asn1js tree: version, attributes and the RSA modulus sign are checked", () => {
+  it("checks the version, the attributes, the subject's shape and the RSA modulus sign", () => {
     // a request is re-signed after each edit, so only the checked field makes it fail
     const key = rsa(2048);
     const signed = (info: Buffer) => seq(info, seq(oid(OID.sha256WithRSA), nul()), bits(cryptoSign("sha256", info, key)));
@@ -101,6 +103,13 @@ describe("parseCsr", () => {
     expect(code(() => parseCsr(signed(seq(uint(1), name, spki, explicit(0)))))).toBe("CSR_MALFORMED");
     expect(code(() => parseCsr(signed(seq(uint(0), name, spki))))).toBe("CSR_MALFORMED");
     expect(code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0), nul()))))).toBe("CSR_MALFORMED");
+    // attributes that are not SEQUENCE { OID, SET }, a subject that is not a Name, signature parameters other than NULL
+    expect(parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), set(utf8("x")))))))).toBeTruthy();
+    expect(code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), utf8("x")))))))).toBe("CSR_MALFORMED");
+    expect(code(() => parseCsr(signed(seq(uint(0), seq(seq(oid(OID.ecdsaSha256), utf8("x"))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
+    expect(code(() => parseCsr(signed(seq(uint(0), seq(set(seq(utf8("x"), utf8("x")))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
+    const info = seq(uint(0), name, spki, explicit(0));
+    expect(code(() => parseCsr(seq(info, seq(oid(OID.sha256WithRSA), uint(0)), bits(cryptoSign("sha256", info, key)))))).toBe("CSR_MALFORMED");
     // the same modulus with its sign byte dropped is a negative INTEGER: OpenSSL's PKCS#1 import would take it
     const pkcs1 = createPublicKey(key).export({ type: "pkcs1", format: "der" });
     const [n, e] = children(readAll(pkcs1));
@@ -136,5 +145,96 @@ describe("parseCsr", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+/**
+ * The request as asn1js reads it: the reference for csr.ts's DER reader. Everything that reader accepts must read
+ * the same here (the converse does not hold: asn1js also takes BER, such as indefinite lengths).
+ */
+function readWithAsn1js(der: Buffer) {
+  const [info, alg, sig] = elementsOf(fromDer(der));
+  const [, , spki] = elementsOf(info);
+  const [keyAlg, key] = elementsOf(spki);
+  const [keyOid, params] = elementsOf(keyAlg);
+  return {
+    info: rawOf(info),
+    spki: rawOf(spki),
+    algorithm: (keyOid as asn1js.ObjectIdentifier).valueBlock.toString(),
+    curve: params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : undefined,
+    key: bitStringBytes(key as asn1js.BitString),
+    signatureAlgorithm: (elementsOf(alg)[0] as asn1js.ObjectIdentifier).valueBlock.toString(),
+    signature: bitStringBytes(sig as asn1js.BitString),
+  };
+}
+
+describe("readRequest (der.ts) against asn1js", () => {
+  const keys = [P256, rsa(2048), ec("P-384")];
+  const text = fc.string({ minLength: 1, maxLength: 12 });
+  const subject = fc.record({ C: fc.constantFrom("CN", "US"), ST: text, O: text, OU: text, CN: text }, { requiredKeys: ["C", "CN"] });
+  const attribute = fc.tuple(fc.constantFrom(OID.ecdsaSha256, "1.2.840.113549.1.9.7", "1.3.6.1.4.1.311.13.2.3"), fc.array(text, { minLength: 1, maxLength: 3 }));
+  const request = fc.tuple(fc.nat(keys.length - 1), subject, fc.array(attribute, { maxLength: 3 })).map(([k, fields, attributes]) => {
+    const key = keys[k];
+    const info = seq(uint(0), encodeName(fields), createPublicKey(key).export({ type: "spki", format: "der" }), explicit(0, ...attributes.map(([type, values]) => seq(oid(type), set(...values.map(utf8))))));
+    const alg = key.asymmetricKeyType === "rsa" ? seq(oid(OID.sha256WithRSA), nul()) : seq(oid(OID.ecdsaSha256));
+    return seq(info, alg, bits(cryptoSign("sha256", info, key)));
+  });
+  const fields = (r: ReturnType<typeof readRequest>) => ({ ...r, algorithm: r.spkiParts.algorithm, curve: r.spkiParts.curve, key: r.spkiParts.key, spkiParts: undefined });
+
+  it("reads every well-formed request as asn1js does, and parseCsr accepts it", () => {
+    fc.assert(
+      fc.property(request, (der) => {
+        const { spkiParts, ...mine } = fields(readRequest(der));
+        expect(spkiParts).toBeUndefined();
+        expect(mine).toEqual(readWithAsn1js(der));
+        expect(parseCsr(der).der).toBe(der);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  /** [start, end) of each subject value and attribute value set: contents csr.ts checks for shape only, never reads. */
+  function unreadRegions(der: Buffer): [number, number][] {
+    const [info] = children(readAll(der));
+    const [, subject, , attributes] = children(info);
+    const values = children(subject).flatMap((rdn) => children(rdn).map((atv) => children(atv)[1]));
+    return [...values, ...children(attributes).map((a) => children(a)[1])].map((n) => [n.start, n.end]);
+  }
+
+  it("accepts nothing asn1js reads differently; asn1js refuses only the contents of values csr.ts never reads (one byte changed)", () => {
+    const counts = { accepted: 0, same: 0, unreadContents: 0 };
+    fc.assert(
+      fc.property(request, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(), (der, at, value, cut) => {
+        const b = Buffer.from(der);
+        const i = at % b.length;
+        b[i] = value;
+        for (const input of [b, b.subarray(0, Math.max(1, cut % b.length))]) {
+          let mine: ReturnType<typeof fields> | undefined;
+          try {
+            mine = fields(readRequest(input));
+          } catch (e) {
+            expect(e).toBeInstanceOf(DomainError);
+          }
+          if (!mine) continue;
+          counts.accepted++;
+          const { spkiParts: _, ...rest } = mine;
+          let theirs: ReturnType<typeof readWithAsn1js> | undefined;
+          try {
+            theirs = readWithAsn1js(input);
+          } catch {
+            // asn1js also validates contents (times, string lengths, reserved tags): only inside the unread values
+            const regions = unreadRegions(der);
+            expect(regions.some(([start, end]) => i >= start && i < end)).toBe(true);
+            counts.unreadContents++;
+            continue;
+          }
+          expect(rest).toEqual(theirs);
+          counts.same++;
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // an edit inside a name, key or signature keeps the structure: the property was exercised, not skipped
+    expect(counts.same).toBeGreaterThan(500);
   });
 });

@@ -1,8 +1,6 @@
 import { verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { DomainError } from "@/lib/errors";
-import * as asn1js from "asn1js";
-import { bitStringBytes, elementsOf, fromDer, rawOf } from "./asn1";
-import { DerError } from "./der";
+import { DerError, TAG, bitStringContent, children, content, isNull, raw, readAll, readOid, tagged, walk, type Node } from "./der";
 import { OID } from "./oids";
 import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex, spkiPartsOf, type SpkiParts } from "./x509";
 
@@ -82,33 +80,46 @@ interface Request {
   signature: Buffer;
 }
 
+/** Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY }: its shape only; the values are never read. */
+function checkName(name: Node): void {
+  for (const rdn of children(tagged(name, TAG.SEQUENCE, "Name"))) {
+    for (const atv of children(tagged(rdn, TAG.SET, "RelativeDistinguishedName"))) {
+      const [type, value, extra] = children(tagged(atv, TAG.SEQUENCE, "AttributeTypeAndValue"));
+      readOid(type);
+      if (!value || extra) throw new DerError("unexpected AttributeTypeAndValue");
+      walk(value);
+    }
+  }
+}
+
+/** attributes [0] IMPLICIT SET OF Attribute, Attribute ::= SEQUENCE { type OID, values SET }: required by RFC 2986, may be empty. */
+function checkAttributes(attributes: Node | undefined): void {
+  for (const attribute of children(tagged(attributes, TAG.CONTEXT_0, "attributes [0]"))) {
+    const [type, values, extra] = children(tagged(attribute, TAG.SEQUENCE, "Attribute"));
+    readOid(type);
+    if (extra) throw new DerError("unexpected Attribute");
+    walk(tagged(values, TAG.SET, "attribute values"));
+  }
+}
+
 /**
- * Reads CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature } straight
- * from the asn1js tree. pkijs's schema comparison would double the cost of the issuance hot path (STACK-NOTES), and
- * the fields needed are few: every one is checked for its type here, and the subject is not read at all.
+ * Reads CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature } with the
+ * strict DER reader (der.ts): this is the issuance hot path, where asn1js's object tree cost ~120 µs a request.
+ * Every element is checked for its tag and shape down to the last byte; the subject's values are never read (the
+ * renewal copies the old certificate's subject). Exported for csr.test.ts, which holds it against asn1js.
  */
-function readRequest(der: Buffer): Request {
+export function readRequest(der: Buffer): Request {
   try {
-    const [infoBlock, algBlock, sigBlock, extra] = elementsOf(fromDer(der));
-    if (extra || !(infoBlock instanceof asn1js.Sequence) || !(algBlock instanceof asn1js.Sequence)) throw new DerError("unexpected CertificationRequest");
-    const [version, subject, spkiBlock, attributes, more] = elementsOf(infoBlock);
-    if (!(version instanceof asn1js.Integer) || !(subject instanceof asn1js.Sequence) || !(spkiBlock instanceof asn1js.Sequence) || more) {
-      throw new DerError("unexpected CertificationRequestInfo");
-    }
-    if (version.valueBlock.valueHexView.length !== 1 || version.valueBlock.valueHexView[0] !== 0) throw new DerError("unsupported version");
-    // attributes [0] IMPLICIT SET OF Attribute: required by RFC 2986, may be empty
-    if (!attributes || attributes.idBlock.tagClass !== 3 || attributes.idBlock.tagNumber !== 0 || !attributes.idBlock.isConstructed) {
-      throw new DerError("missing attributes");
-    }
-    const [algId] = elementsOf(algBlock);
-    if (!(algId instanceof asn1js.ObjectIdentifier)) throw new DerError("unexpected signature algorithm");
-    return {
-      info: rawOf(infoBlock),
-      spki: rawOf(spkiBlock),
-      spkiParts: spkiPartsOf(spkiBlock),
-      signatureAlgorithm: algId.valueBlock.toString(),
-      signature: bitStringBytes(sigBlock as asn1js.BitString),
-    };
+    const [infoNode, algNode, sigNode, extra] = children(tagged(readAll(der), TAG.SEQUENCE, "CertificationRequest"));
+    const [version, subject, spkiNode, attributes, more] = children(tagged(infoNode, TAG.SEQUENCE, "CertificationRequestInfo"));
+    const v = content(tagged(version, TAG.INTEGER, "version"));
+    if (v.length !== 1 || v[0] !== 0) throw new DerError("unsupported version");
+    checkName(subject);
+    const spkiParts = spkiPartsOf(spkiNode);
+    checkAttributes(attributes);
+    const [algId, params, algMore] = children(tagged(algNode, TAG.SEQUENCE, "signature AlgorithmIdentifier"));
+    if (extra || more || algMore || (params && !isNull(params))) throw new DerError("unexpected CertificationRequest");
+    return { info: raw(infoNode), spki: raw(spkiNode), spkiParts, signatureAlgorithm: readOid(algId), signature: bitStringContent(sigNode) };
   } catch (e) {
     if (e instanceof DerError) throw new DomainError("CSR_MALFORMED", { reason: e.message });
     throw e;

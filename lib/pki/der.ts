@@ -1,9 +1,12 @@
 /**
- * A minimal DER writer, and a reader just big enough to locate elements. Only the hot paths use it: building
- * and signing certificate TBSs (issue.ts, x509.ts encodeTbsCertificate and its extensions, the key identifier)
- * and OCSP responses (ocsp.ts), which are encoded once from precomputed byte blocks instead of object trees —
- * pkijs re-encodes the TBS several times and is ~10x slower (see STACK-NOTES). Everything that *reads* requests,
- * certificates and names goes through pkijs/asn1js (asn1.ts). Only definite-length DER is accepted when reading.
+ * A minimal DER writer and a strict DER reader, for the issuance and OCSP hot paths only: certificate TBSs
+ * (issue.ts, x509.ts encodeTbsCertificate and its extensions, the key identifier) and OCSP responses (ocsp.ts) are
+ * encoded once from precomputed byte blocks instead of object trees — pkijs re-encodes the TBS several times and
+ * is ~10x slower (see STACK-NOTES) — and PKCS#10 requests are read here (csr.ts): asn1js builds four objects per
+ * element, each checking its buffers, ~120 µs per request against ~1 µs (bench/README.md). csr.test.ts checks that
+ * whatever this reader accepts, asn1js reads the same way. Certificates, CRLs, OCSP requests and names are read
+ * with pkijs/asn1js (asn1.ts). Only definite-length DER is accepted when reading: no indefinite or non-minimal
+ * lengths, no high tag numbers.
  */
 
 export class DerError extends Error {
@@ -106,6 +109,9 @@ export function read(buf: Buffer, offset = 0, limit = buf.length): Node {
   if (offset + 2 > limit) throw new DerError("truncated");
   const tag = buf[offset];
   if ((tag & 0x1f) === 0x1f) throw new DerError("high tag numbers are not supported");
+  if (tag === 0) throw new DerError("end-of-contents octets in DER");
+  // universal class: SEQUENCE and SET are always constructed, every other type used in PKI is primitive in DER
+  if (!(tag & 0xc0) && !!(tag & 0x20) !== ((tag & 0x1f) === 0x10 || (tag & 0x1f) === 0x11)) throw new DerError("wrong constructed bit for the type");
   let len = buf[offset + 1];
   let p = offset + 2;
   if (len & 0x80) {
@@ -141,3 +147,46 @@ export function children(n: Node): Node[] {
 
 export const raw = (n: Node): Buffer => n.buf.subarray(n.start, n.end);
 export const content = (n: Node): Buffer => n.buf.subarray(n.contentStart, n.end);
+
+/** DER tags the readers check. */
+export const TAG = { INTEGER: 0x02, BIT_STRING: 0x03, NULL: 0x05, OID: 0x06, SEQUENCE: 0x30, SET: 0x31, CONTEXT_0: 0xa0 } as const;
+
+/** `n` if it is there and has `tag`; otherwise a DerError naming `what`. */
+export function tagged(n: Node | undefined, tag: number, what: string): Node {
+  if (!n || n.tag !== tag) throw new DerError(`expected ${what}`);
+  return n;
+}
+
+/** An empty NULL (AlgorithmIdentifier parameters). */
+export const isNull = (n: Node): boolean => n.tag === TAG.NULL && n.end === n.contentStart;
+
+/** Every constructed element inside `n`, all the way down, is well-formed (primitive contents are not read). */
+export function walk(n: Node): void {
+  if (n.tag & 0x20) for (const c of children(n)) walk(c);
+}
+
+/** An OBJECT IDENTIFIER in dotted form; minimal base-128 arcs below 2^53 only. */
+export function readOid(n: Node): string {
+  const b = content(tagged(n, TAG.OID, "an OBJECT IDENTIFIER"));
+  if (b.length === 0 || b[b.length - 1] & 0x80) throw new DerError("truncated OBJECT IDENTIFIER");
+  const arcs: number[] = [];
+  let v = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (v === 0 && b[i] === 0x80) throw new DerError("non-minimal OBJECT IDENTIFIER arc");
+    v = v * 128 + (b[i] & 0x7f);
+    if (v > Number.MAX_SAFE_INTEGER) throw new DerError("OBJECT IDENTIFIER arc too large");
+    if (!(b[i] & 0x80)) {
+      if (arcs.length) arcs.push(v);
+      else arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      v = 0;
+    }
+  }
+  return arcs.join(".");
+}
+
+/** The contents of a BIT STRING with no unused bits (keys, signatures). */
+export function bitStringContent(n: Node): Buffer {
+  const b = content(tagged(n, TAG.BIT_STRING, "a BIT STRING"));
+  if (b.length === 0 || b[0] !== 0) throw new DerError("bad BIT STRING");
+  return b.subarray(1);
+}
