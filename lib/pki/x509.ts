@@ -142,9 +142,8 @@ export function spkiPartsOf(spki: Node): SpkiParts {
 /**
  * The public key of an SPKI. RSA keys are imported from their PKCS#1 bytes (4 µs against 138 µs through OpenSSL 3's
  * SPKI decoder, which tries every decoder in turn) and uncompressed P-256/P-384 keys as JWK (87 µs against 188 µs:
- * OpenSSL checks the point either way); anything else takes
- * the SPKI path. Throws on bad keys. `parts` is the same SPKI already read (the CSR parser has it), to save a
- * parse.
+ * OpenSSL checks the point either way); anything else takes the SPKI path. Throws on bad keys. `parts` is the same
+ * SPKI already read (the CSR parser has it), to save a parse.
  */
 export function publicKeyFromSpki(spki: Buffer, parts?: SpkiParts): KeyObject {
   try {
