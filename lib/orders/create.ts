@@ -183,7 +183,15 @@ const moneyTaken = (o: RenewalOrder) => o.priceFen > 0 && PAST_PAYMENT.has(o.sta
  */
 export async function cancelOrder(
   db: Db,
-  args: { orderId: string; actor: Actor; clock: Clock; reason: string; certificateId?: string },
+  args: {
+    orderId: string;
+    actor: Actor;
+    clock: Clock;
+    reason: string;
+    certificateId?: string;
+    /** more to write in the cancellation's own transaction (staff: the "handled in person" event) */
+    alsoInTx?: (tx: Tx, cancelled: RenewalOrder) => Promise<unknown>;
+  },
 ): Promise<RenewalOrder> {
   const order = await loadOrder(db, args.orderId, args.certificateId);
   if (moneyTaken(order)) throw new DomainError("ORDER_ALREADY_PAID");
@@ -196,6 +204,8 @@ export async function cancelOrder(
     if (moneyTaken(current)) throw new DomainError("ORDER_ALREADY_PAID");
     // the trade was closed for the state we read; anything else happened meanwhile and needs a fresh look
     if (current.state !== order.state) throw new DomainError("CONFLICT");
-    return transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: args.actor, clock: args.clock, data: { reason: args.reason.slice(0, 200) } });
+    const cancelled = await transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: args.actor, clock: args.clock, data: { reason: args.reason.slice(0, 200) } });
+    await args.alsoInTx?.(tx, cancelled);
+    return cancelled;
   });
 }

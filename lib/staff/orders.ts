@@ -143,23 +143,24 @@ export const IN_PERSON_PREFIX = "handled_in_person:";
 
 /**
  * "Handled in person": the holder went to the service centre instead. It maps onto the state machine as a
- * cancellation of the unpaid online order whose reason starts with `handled_in_person:` (so reports can tell
- * it apart), followed by an `order.handled_in_person` event. A paid order must be refunded first: the service
- * centre takes its own payment, and the state machine's only way out of `paid` without a certificate is a refund.
+ * cancellation of the unpaid online order whose reason starts with `handled_in_person:` (so reports can tell it
+ * apart) and an `order.handled_in_person` event, both in one transaction. A paid order must be refunded first:
+ * the service centre takes its own payment, and the state machine's only way out of `paid` without a
+ * certificate is a refund.
  */
 export async function markHandledInPerson(db: Db, args: { orderId: string; reason: string; actor: Actor; clock: Clock }): Promise<RenewalOrder> {
   const reason = cleanReason(args.reason);
   const order = await loadOrder(db, args.orderId);
   if (!["draft", "submitted", "awaiting_payment"].includes(order.state)) throw new DomainError("STAFF_IN_PERSON_NOT_ALLOWED", { state: order.state });
-  const cancelled = await cancelOrder(db, { orderId: order.id, actor: args.actor, clock: args.clock, reason: `${IN_PERSON_PREFIX} ${reason}` });
-  await db.$transaction((tx) =>
-    appendAudit(
-      tx,
-      { ...actorFields(args.actor), action: "order.handled_in_person", targetType: "order", targetId: order.id, fromState: cancelled.state, toState: cancelled.state, data: { orderNo: order.orderNo, reason } },
-      args.clock,
-    ),
-  );
-  return cancelled;
+  return cancelOrder(db, {
+    orderId: order.id, actor: args.actor, clock: args.clock, reason: `${IN_PERSON_PREFIX} ${reason}`,
+    alsoInTx: (tx, cancelled) =>
+      appendAudit(
+        tx,
+        { ...actorFields(args.actor), action: "order.handled_in_person", targetType: "order", targetId: order.id, fromState: cancelled.state, toState: cancelled.state, data: { orderNo: order.orderNo, reason } },
+        args.clock,
+      ),
+  });
 }
 
 /**

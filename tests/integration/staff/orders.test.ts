@@ -111,13 +111,20 @@ describe("helpdesk actions", () => {
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
   });
 
-  test("handled in person cancels the online order with a recognisable reason", async () => {
+  test("handled in person cancels the online order with a recognisable reason, in one transaction", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
     const done = await markHandledInPerson(db, { orderId: order.id, reason: "came to the service centre", actor: AGENT, clock });
     expect(done.state).toBe("cancelled");
     const events = await db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } });
     expect(events.at(-2)).toMatchObject({ action: "order.cancelled", data: { reason: "handled_in_person: came to the service centre" } });
     expect(events.at(-1)).toMatchObject({ action: "order.handled_in_person", data: { reason: "came to the service centre" } });
+    // the row versions' transaction id: the cancelled order and both events were written by one transaction
+    const writers = await db.$queryRawUnsafe<{ xmin: string }[]>(
+      `SELECT xmin::text FROM "RenewalOrder" WHERE id = $1 UNION SELECT xmin::text FROM "AuditEvent" WHERE seq = ANY($2::int[])`,
+      order.id,
+      [events.at(-2)!.seq, events.at(-1)!.seq],
+    );
+    expect(writers).toHaveLength(1);
   });
 
   test("re-issuance is refused for an order that is not stuck in issuing", async () => {
