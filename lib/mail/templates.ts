@@ -20,7 +20,7 @@ const SPECS = {
     fields: { orderNo: "text", holderName: "name", handlerName: "name", handlerMobile: { optional: "mobile" }, amountFen: "fen", years: "years", newNotAfter: "date", paymentDeadline: { optional: "date" } },
     link: "order",
   },
-  payment_received: { fields: { orderNo: "text", amountFen: "fen", paidAt: "date", tradeNo: { optional: "text" } }, link: "order" },
+  payment_received: { fields: { orderNo: "text", amountFen: "fen", paidAt: "date", tradeNo: { optional: "text" }, invoiceToken: { optional: "token" } }, link: "order" },
   certificate_issued: { fields: { orderNo: "text", holderName: "name", serial: "text", notBefore: "date", notAfter: "date" }, link: "order" },
   refund_made: { fields: { orderNo: "text", amountFen: "fen", refundedAt: "date", reason: { optional: "text" } }, link: "order" },
   revocation_confirmed: {
@@ -112,6 +112,7 @@ export function mailLinks(origin = getConfig().publicOrigin) {
     unlock: () => `${origin}/unlock`,
     renew: () => `${origin}/renew`,
     unsubscribe: (token: string) => `${origin}/unsubscribe/${encodeURIComponent(token)}`,
+    invoice: (token: string) => `${origin}/invoice/${encodeURIComponent(token)}`,
   };
 }
 
@@ -152,7 +153,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
 
   const values: Record<string, string> = {};
   const rows: [label: string, value: string][] = [];
-  for (const [name, f] of Object.entries(spec.fields) as [keyof typeof t.labels | "unsubscribeToken", Field][]) {
+  for (const [name, f] of Object.entries(spec.fields) as [keyof typeof t.labels | "unsubscribeToken" | "invoiceToken", Field][]) {
     const v = data[name];
     const kind = typeof f === "string" ? f : f.optional;
     if (v === undefined || v === null || kind === "token") continue;
@@ -165,6 +166,8 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
   const subject = fill(tt.subject, values);
   const intro = { text: fill(tt.intro, values), html: fill(escapeHtml(tt.intro), Object.fromEntries(Object.entries(values).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`]))) };
   const unsubscribeLabel = "unsubscribe" in tt ? tt.unsubscribe : undefined;
+  // the payment mail's own link to the order's invoice page (lib/payments/invoice.ts invoiceLinkToken)
+  const invoice = "invoice" in tt && data.invoiceToken ? { label: tt.invoice, url: links.invoice(String(data.invoiceToken)) } : undefined;
 
   const text = [
     t.greeting,
@@ -174,6 +177,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     ...rows.map(([l, v]) => `${l}: ${v}`),
     "",
     `${tt.action}: ${action}`,
+    ...(invoice ? [`${invoice.label}: ${invoice.url}`] : []),
     "",
     "--",
     t.signature,
@@ -190,6 +194,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     introHtml: intro.html,
     rows,
     action: { label: tt.action, url: action },
+    secondary: invoice,
     footer: t.footer,
     unsubscribe: unsubscribe && unsubscribeLabel ? { label: unsubscribeLabel, url: unsubscribe } : undefined,
   });
@@ -208,6 +213,8 @@ interface Layout {
   introHtml: string;
   rows: [string, string][];
   action: { label: string; url: string };
+  /** a second link under the button */
+  secondary?: { label: string; url: string };
   footer: string;
   unsubscribe?: { label: string; url: string };
 }
@@ -232,7 +239,7 @@ function layout(l: Layout): string {
 <table role="presentation" cellspacing="0" cellpadding="0" style="font-size:14px;margin:0 0 20px">${rows}</table>
 <p style="margin:0 0 8px"><a href="${e(l.action.url)}" style="display:inline-block;padding:10px 20px;background:#0b4f8a;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${e(l.action.label)}</a></p>
 <p style="margin:0;color:#7b8794;font-size:12px;word-break:break-all">${e(l.action.url)}</p>
-</td></tr>
+${l.secondary ? `<p style="margin:16px 0 0"><a href="${e(l.secondary.url)}" style="color:#0b4f8a">${e(l.secondary.label)}</a></p>\n` : ""}</td></tr>
 <tr><td style="padding:16px 28px;border-top:1px solid #eef1f4;color:#7b8794;font-size:12px;line-height:1.6">${e(l.footer)}${unsubscribe}</td></tr>
 </table></td></tr></table>
 </body></html>`;

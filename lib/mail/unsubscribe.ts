@@ -1,28 +1,16 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db";
-import { getConfig } from "../config";
+import { linkToken, verifyLinkToken } from "../crypto/link-token";
 import { DomainError } from "../errors";
 import type { Clock } from "../clock";
 import { appendAudit, actorFields, type Actor } from "../audit";
 
-/** `<certificate id>.<HMAC>`: a per-certificate link that cannot be forged for another certificate. */
-function sign(certificateId: string): string {
-  return createHmac("sha256", getConfig().SESSION_SECRET).update(`mail-unsubscribe:${certificateId}`).digest("base64url").slice(0, 32);
-}
+const PURPOSE = "mail-unsubscribe";
 
-export function unsubscribeToken(certificateId: string): string {
-  return `${certificateId}.${sign(certificateId)}`;
-}
+/** A per-certificate link that cannot be forged for another certificate (lib/crypto/link-token). */
+export const unsubscribeToken = (certificateId: string): string => linkToken(PURPOSE, certificateId);
 
 /** The certificate id the token was made for, or null when the token is damaged or forged. */
-export function verifyUnsubscribeToken(token: string): string | null {
-  const dot = token.lastIndexOf(".");
-  if (dot <= 0) return null;
-  const id = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1));
-  const expected = Buffer.from(sign(id));
-  return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
-}
+export const verifyUnsubscribeToken = (token: string): string | null => verifyLinkToken(PURPOSE, token);
 
 /** What the confirmation page shows before the holder confirms. */
 export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial: string; optedOut: boolean }> {

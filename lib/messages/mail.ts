@@ -48,6 +48,7 @@ export const mail = {
         subject: "已收到您的付款（订单号 {orderNo}）",
         intro: "订单 {orderNo} 已收到付款 {amountFen}。请回到网站，插入 U-Key 完成下证。",
         action: "继续下证",
+        invoice: "填写或修改开票信息（下证后也可使用此链接）",
       },
       certificate_issued: {
         subject: "新证书已签发（订单号 {orderNo}）",
@@ -142,6 +143,7 @@ export const mail = {
         subject: "Payment received (order {orderNo})",
         intro: "We received {amountFen} for order {orderNo}. Return to the portal with the key inserted to download the new certificate.",
         action: "Continue to download",
+        invoice: "Give or change the invoice details (this link still works after the download)",
       },
       certificate_issued: {
         subject: "New certificate issued (order {orderNo})",

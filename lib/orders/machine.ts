@@ -4,6 +4,7 @@ import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/clien
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../mail/outbox";
+import { invoiceLinkToken } from "../payments/invoice";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -109,7 +110,7 @@ async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date
         data: { orderNo: o.orderNo, holderName: o.holderName, handlerName: o.handlerName, amountFen: o.priceFen, years: o.years, newNotAfter: o.newNotAfter, paymentDeadline: o.paymentDeadline },
       };
     case "payment_received":
-      return { ...base, template, data: { orderNo: o.orderNo, amountFen: o.paidFen ?? o.priceFen, paidAt: o.paidAt ?? now, tradeNo: o.alipayTradeNo } };
+      return { ...base, template, data: { orderNo: o.orderNo, amountFen: o.paidFen ?? o.priceFen, paidAt: o.paidAt ?? now, tradeNo: o.alipayTradeNo, invoiceToken: invoiceLinkToken(o.id) } };
     case "certificate_issued": {
       if (!o.issuedCertificateId) throw new Error(`order ${o.id} entered issued without issuedCertificateId`);
       const cert = await tx.certificate.findUniqueOrThrow({ where: { id: o.issuedCertificateId } });

@@ -3,7 +3,9 @@ import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
+import { linkToken, verifyLinkToken } from "../crypto/link-token";
 import { enqueueMail } from "../mail/outbox";
+import { maskEmail } from "../renewal/mask";
 import { InvoiceDetails } from "./invoice-details";
 
 export { InvoiceDetails } from "./invoice-details";
@@ -62,4 +64,49 @@ export async function markInvoiceIssued(db: Db, input: { orderId: string; actor:
     await appendAudit(tx, { ...actorFields(input.actor), action: "invoice.issued", targetType: "order", targetId: input.orderId, data: { invoiceId: invoice.id } }, input.clock);
     return done;
   });
+}
+
+const LINK_PURPOSE = "order-invoice";
+
+/**
+ * The order's own invoice page link (`/invoice/<token>`), sent with the payment mail: invoice details can be given
+ * or corrected later without the key — the key then holds the new certificate, which is no longer renewable.
+ */
+export const invoiceLinkToken = (orderId: string): string => linkToken(LINK_PURPOSE, orderId);
+
+export interface InvoiceLinkView {
+  orderNo: string;
+  paidFen: number;
+  paidAt: Date | null;
+  /** details can be given or changed now */
+  open: boolean;
+  /** the details given so far (the e-mail masked), or null */
+  invoice: { type: string; title: string; taxpayerId: string | null; email: string; issued: boolean } | null;
+}
+
+async function orderOfLink(db: Db, token: string) {
+  const id = verifyLinkToken(LINK_PURPOSE, token);
+  const order = id ? await db.renewalOrder.findUnique({ where: { id }, include: { invoice: true } }) : null;
+  if (!order) throw new DomainError("INVOICE_LINK_INVALID");
+  return order;
+}
+
+/** What the invoice page shows for a link; INVOICE_LINK_INVALID for a damaged or forged one. */
+export async function invoiceLinkView(db: Db, token: string): Promise<InvoiceLinkView> {
+  const order = await orderOfLink(db, token);
+  const inv = order.invoice;
+  return {
+    orderNo: order.orderNo,
+    paidFen: order.paidFen ?? order.priceFen,
+    paidAt: order.paidAt,
+    open: INVOICEABLE.has(order.state) && !inv?.issuedAt,
+    invoice: inv ? { type: inv.type, title: inv.title, taxpayerId: inv.taxpayerId, email: maskEmail(inv.email), issued: Boolean(inv.issuedAt) } : null,
+  };
+}
+
+/** Saves invoice details through the order's link: the same rules as in the wizard (saveInvoice). */
+export async function saveInvoiceByLink(db: Db, input: { token: string; details: unknown; actor: Actor; clock: Clock }): Promise<InvoiceLinkView> {
+  const order = await orderOfLink(db, input.token);
+  await saveInvoice(db, { orderId: order.id, details: input.details, actor: input.actor, clock: input.clock });
+  return invoiceLinkView(db, input.token);
 }

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, demoHolder, download, fillHandler, insertKey, payInSandbox, snap, tokenCertificates } from "./renew-helpers";
+import { checkRenewed, demoHolder, download, fillHandler, HANDLER, insertKey, payInSandbox, snap, tokenCertificates } from "./renew-helpers";
+import { mailText } from "./services-helpers";
 
 test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads its certificate", async ({ page }) => {
   const h = demoHolder("org_self_1");
@@ -35,7 +36,27 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await download(page);
   await expect(page.getByRole("heading", { name: "下证成功" })).toBeVisible({ timeout: 30_000 });
   await snap(page, "selfpay-6-done");
+  const orderNo = (await page.getByTestId("order-no").textContent())!.trim();
   await checkRenewed(page, h, oldDer, (await page.getByTestId("new-serial").textContent())!.trim());
+
+  // later, without the key (it now holds the new certificate): the payment mail's link opens the order's invoice page
+  const mail = await mailText(page, `已收到您的付款（订单号 ${orderNo}）`, HANDLER.email);
+  const link = /填写或修改开票信息（下证后也可使用此链接）: (\S+)/.exec(mail)?.[1];
+  expect(link).toBeTruthy();
+  await page.context().clearCookies();
+  await page.goto(new URL(link!).pathname);
+  await expect(page.getByTestId("invoice-given")).toContainText("91350100M000100Y43");
+  await page.getByRole("radio", { name: "单位" }).check();
+  await page.getByLabel("发票抬头").fill(`${h.cn}（财务部）`);
+  await page.getByLabel("纳税人识别号（统一社会信用代码）").fill("91350100M000100Y43");
+  await page.getByLabel("接收发票的电子邮箱").fill("finance@example.cn");
+  await page.getByRole("button", { name: "提交开票信息" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "开票信息已保存" })).toBeVisible();
+  await expect(page.getByTestId("invoice-given")).toContainText(`${h.cn}（财务部）`);
+  await expect(page.getByRole("button", { name: "提交开票信息" })).toBeEnabled();
+  await snap(page, "selfpay-7-invoice-later");
+  await page.goto(`${new URL(link!).pathname.slice(0, -3)}xyz`);
+  await expect(page.locator(".alert-err")).toHaveText("该开票链接无效，请使用付款成功邮件中的链接，或致电 96701666。");
 });
 
 test("closing the page after payment and coming back resumes the paid order without paying again", async ({ page, browser }) => {

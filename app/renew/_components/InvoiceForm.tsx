@@ -8,7 +8,16 @@ import styles from "../renew.module.css";
 
 type Field = "type" | "title" | "taxpayerId" | "email";
 
-export function InvoiceForm({ t, validation, orderId, csrf, next }: { t: Messages["wizard"]["invoice"]; validation: Record<string, string>; orderId: string; csrf: string; next: string }) {
+/**
+ * 开票信息. In the wizard it posts to /api/renew/invoice for the session's order (and offers 跳过); on the order's
+ * invoice link page (/invoice/<token>) it posts to that link's endpoint, with no session and nothing to skip.
+ */
+export function InvoiceForm({ t, validation, post, next }: {
+  t: Messages["wizard"]["invoice"];
+  validation: Record<string, string>;
+  post: { url: "/api/renew/invoice"; orderId: string; csrf: string } | { url: `/api/invoice/${string}` };
+  next: string;
+}) {
   const router = useRouter();
   const [v, setV] = useState<Record<Field, string>>({ type: "personal", title: "", taxpayerId: "", email: "" });
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
@@ -20,8 +29,10 @@ export function InvoiceForm({ t, validation, orderId, csrf, next }: { t: Message
     setErrors({});
     setError("");
     try {
-      await apiPost("/api/renew/invoice", body, { csrf });
+      await apiPost(post.url, body, { csrf: "csrf" in post ? post.csrf : undefined });
       router.push(next);
+      // the link page stays where it is (it shows what was saved): the form can be sent again
+      if (!("orderId" in post)) setBusy(false);
     } catch (e) {
       setBusy(false);
       const fields = e instanceof ApiError ? (e.details.fields ?? {}) : {};
@@ -34,7 +45,8 @@ export function InvoiceForm({ t, validation, orderId, csrf, next }: { t: Message
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    void send({ orderId, details: { ...v, taxpayerId: v.type === "organisation" || v.taxpayerId ? v.taxpayerId : undefined } });
+    const details = { ...v, taxpayerId: v.type === "organisation" || v.taxpayerId ? v.taxpayerId : undefined };
+    void send("orderId" in post ? { orderId: post.orderId, details } : { details });
   }
 
   const input = (k: Exclude<Field, "type">, label: string, type = "text") => (
@@ -58,7 +70,7 @@ export function InvoiceForm({ t, validation, orderId, csrf, next }: { t: Message
       {error ? <div className="alert alert-err" role="alert">{error}</div> : null}
       <div className="actions">
         <button type="submit" className="btn btn-primary" disabled={busy}>{t.save}</button>
-        <button type="button" className="btn" disabled={busy} onClick={() => void send({ orderId, skip: true })}>{t.skip}</button>
+        {"orderId" in post ? <button type="button" className="btn" disabled={busy} onClick={() => void send({ orderId: post.orderId, skip: true })}>{t.skip}</button> : null}
       </div>
     </form>
   );

@@ -23,7 +23,7 @@ export default async function Done() {
         <p className="center">{d.body}</p>
         <dl className="kv">
           <dt>{d.orderNo}</dt>
-          <dd className="mono">{order.orderNo}</dd>
+          <dd className="mono" data-testid="order-no">{order.orderNo}</dd>
           {order.issued ? (
             <>
               <dt>{d.serial}</dt>

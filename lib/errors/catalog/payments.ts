@@ -11,6 +11,7 @@ export const paymentsErrors = defineErrors({
   REFUND_AMOUNT_INVALID: { status: 422, "zh-CN": "退款金额须大于 0 且不超过实付金额。", en: "The refund amount must be above zero and at most the amount paid." },
   INVOICE_NOT_ALLOWED: { status: 409, "zh-CN": "付款完成后才能填写开票信息。", en: "Invoice details can be given once the order is paid." },
   INVOICE_LOCKED: { status: 409, "zh-CN": "发票已开具，开票信息不能再修改。", en: "The invoice has been issued; its details can no longer be changed." },
+  INVOICE_LINK_INVALID: { status: 404, "zh-CN": "该开票链接无效，请使用付款成功邮件中的链接，或致电 96701666。", en: "This invoice link is not valid. Use the link in the payment mail, or call 96701666." },
   INVOICE_NOT_FOUND: { status: 404, "zh-CN": "尚未填写开票信息。", en: "No invoice details have been given yet." },
   SANDBOX_DISABLED: { status: 404, "zh-CN": "未找到相应内容。", en: "Not found." },
   SANDBOX_TRADE_NOT_FOUND: { status: 404, "zh-CN": "交易不存在或已关闭。", en: "The trade does not exist or has been closed." },

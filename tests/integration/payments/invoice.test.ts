@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { fixedClock } from "@/lib/clock";
 import type { Db, OpenDb } from "@/lib/db";
-import { markInvoiceIssued, saveInvoice } from "@/lib/payments/invoice";
+import { invoiceLinkToken, invoiceLinkView, markInvoiceIssued, saveInvoice, saveInvoiceByLink } from "@/lib/payments/invoice";
+import { unsubscribeToken } from "@/lib/mail/unsubscribe";
+import { withOrderTx, transitionOrder } from "@/lib/orders/machine";
+import { renderMail } from "@/lib/mail/templates";
 import { insertOrder } from "./harness";
 
 let opened: OpenDb;
@@ -57,5 +60,51 @@ describe("invoice details", () => {
   it("cannot be marked issued before they exist", async () => {
     const order = await insertOrder(db, clock, { state: "paid" });
     await expect(markInvoiceIssued(db, { orderId: order.id, actor: finance, clock })).rejects.toMatchObject({ code: "INVOICE_NOT_FOUND" });
+  });
+
+  it("can be given later through the order's link from the payment mail, until the invoice is issued", async () => {
+    const order = await insertOrder(db, clock, { state: "awaiting_payment" });
+    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "paid", actor: holder, clock, set: { paidFen: order.priceFen, paidAt: clock.now() } }));
+    // the payment mail carries the link, and it renders under the main button
+    const mail = await db.mailOutbox.findFirstOrThrow({ where: { orderId: order.id, template: "payment_received" } });
+    const token = (mail.data as { invoiceToken: string }).invoiceToken;
+    expect(token).toBe(invoiceLinkToken(order.id));
+    const rendered = renderMail("payment_received", "zh-CN", mail.data, "https://renew.example.cn");
+    expect(rendered.text).toContain(`填写或修改开票信息（下证后也可使用此链接）: https://renew.example.cn/invoice/${encodeURIComponent(token)}`);
+    expect(rendered.html).toContain(`href="https://renew.example.cn/invoice/${encodeURIComponent(token)}"`);
+
+    expect(await invoiceLinkView(db, token)).toMatchObject({ orderNo: order.orderNo, paidFen: order.priceFen, open: true, invoice: null });
+    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
+    const view = await saveInvoiceByLink(db, { token, details: org, actor: holder, clock });
+    expect(view).toMatchObject({ open: true, invoice: { type: "organisation", title: org.title, taxpayerId: org.taxpayerId, email: "f*n@example.com", issued: false } });
+    await markInvoiceIssued(db, { orderId: order.id, actor: finance, clock });
+    expect(await invoiceLinkView(db, token)).toMatchObject({ open: false, invoice: { issued: true } });
+    await expect(saveInvoiceByLink(db, { token, details: { ...org, title: "德州市测试有限公司（更正）" }, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
+    expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe(org.title);
+  });
+
+  it("refuses a damaged, forged or borrowed link and changes nothing", async () => {
+    const order = await insertOrder(db, clock, { state: "paid" });
+    const other = await insertOrder(db, clock, { state: "paid" });
+    const token = invoiceLinkToken(order.id);
+    const bad = [
+      token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"), // one character of the MAC changed
+      `${other.id}.${token.split(".")[1]}`, // another order with this order's MAC
+      unsubscribeToken(order.id), // a token made for another purpose, for the same id
+      "not-a-token",
+      "",
+    ];
+    for (const t of bad) {
+      await expect(invoiceLinkView(db, t)).rejects.toMatchObject({ code: "INVOICE_LINK_INVALID" });
+      await expect(saveInvoiceByLink(db, { token: t, details: org, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_LINK_INVALID" });
+    }
+    expect(await db.invoice.count({ where: { orderId: { in: [order.id, other.id] } } })).toBe(0);
+  });
+
+  it("are refused through the link before payment", async () => {
+    const order = await insertOrder(db, clock, { state: "awaiting_payment" });
+    const token = invoiceLinkToken(order.id);
+    expect(await invoiceLinkView(db, token)).toMatchObject({ open: false, invoice: null });
+    await expect(saveInvoiceByLink(db, { token, details: org, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_NOT_ALLOWED" });
   });
 });
