@@ -108,6 +108,10 @@ describe("parseCsr", () => {
     expect(code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), utf8("x")))))))).toBe("CSR_MALFORMED");
     expect(code(() => parseCsr(signed(seq(uint(0), seq(seq(oid(OID.ecdsaSha256), utf8("x"))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
     expect(code(() => parseCsr(signed(seq(uint(0), seq(set(seq(utf8("x"), utf8("x")))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
+    // a subject value nested past any real name: refused before the signature is even checked
+    let deep: Buffer = nul();
+    for (let i = 0; i < 40; i++) deep = seq(deep);
+    expect(code(() => parseCsr(signed(seq(uint(0), seq(set(seq(oid(OID.ecdsaSha256), deep))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
     const info = seq(uint(0), name, spki, explicit(0));
     expect(code(() => parseCsr(seq(info, seq(oid(OID.sha256WithRSA), uint(0)), bits(cryptoSign("sha256", info, key)))))).toBe("CSR_MALFORMED");
     // the same modulus with its sign byte dropped is a negative INTEGER: OpenSSL's PKCS#1 import would take it

@@ -160,9 +160,13 @@ export function tagged(n: Node | undefined, tag: number, what: string): Node {
 /** An empty NULL (AlgorithmIdentifier parameters). */
 export const isNull = (n: Node): boolean => n.tag === TAG.NULL && n.end === n.contentStart;
 
+/** Deeper than any real name or attribute value; a bound on the recursion whatever the input. */
+const MAX_DEPTH = 32;
+
 /** Every constructed element inside `n`, all the way down, is well-formed (primitive contents are not read). */
-export function walk(n: Node): void {
-  if (n.tag & 0x20) for (const c of children(n)) walk(c);
+export function walk(n: Node, depth = 0): void {
+  if (depth > MAX_DEPTH) throw new DerError("nested too deeply");
+  if (n.tag & 0x20) for (const c of children(n)) walk(c, depth + 1);
 }
 
 /** An OBJECT IDENTIFIER in dotted form; minimal base-128 arcs below 2^53 only. */
