@@ -50,12 +50,21 @@ export interface FlowResult {
   issuedSerial?: string;
 }
 
-/** 下证 for an order with a given CSR (a new key pair on the token), then the install confirmation. Returns the new serial. */
-export async function issueAndInstall(client: HolderClient, oldKey: KeyObject, orderId: string, csr: Buffer = newKeyAndCsr().csr): Promise<string> {
-  const body = { orderId, csr: csr.toString("base64") };
+/**
+ * The install confirmation as the wizard sends it once the certificate is on the key: the new key signs a login
+ * challenge for the new certificate.
+ */
+export async function confirmInstall(client: HolderClient, newKey: KeyObject, newSerial: string, orderId: string): Promise<{ state: string }> {
+  const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: newSerial } });
+  return client.ok<{ state: string }>("POST", "/api/renew/installed", { json: { orderId, challenge, signature: signChallenge(newKey, challenge) }, idempotent: true });
+}
+
+/** 下证 for an order with a new key pair and its CSR (as the token makes them), then the install confirmation. Returns the new serial. */
+export async function issueAndInstall(client: HolderClient, oldKey: KeyObject, orderId: string, newKey: { key: KeyObject; csr: Buffer } = newKeyAndCsr()): Promise<string> {
+  const body = { orderId, csr: newKey.csr.toString("base64") };
   const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
   const issued = await client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(oldKey, challenge) }, idempotent: true });
-  await client.ok("POST", "/api/renew/installed", { json: { orderId }, idempotent: true });
+  await confirmInstall(client, newKey.key, issued.certificate.serial, orderId);
   return issued.certificate.serial;
 }
 
@@ -115,7 +124,7 @@ export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec
     if (done("invoice-skip")) return result;
   }
 
-  const { key: _newKey, csr } = newKeyAndCsr();
+  const { key: newKey, csr } = newKeyAndCsr();
   const csrB64 = csr.toString("base64");
   const ic = (await step("issue-challenge", () => client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId: draft.id, csr: csrB64 } })))!;
   if (done("issue-challenge")) return result;
@@ -127,6 +136,6 @@ export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec
   ))!;
   result.issuedSerial = issued.certificate.serial;
   if (done("issue")) return result;
-  await step("installed", () => client.ok("POST", "/api/renew/installed", { json: { orderId: draft.id }, idempotent: true }));
+  await step("installed", () => confirmInstall(client, newKey, issued.certificate.serial, draft.id));
   return result;
 }

@@ -149,9 +149,34 @@ export async function issuedBundle(db: Db, orderId: string, certificateId: strin
   return { pkcs7: bundle(certificate, ca ?? (await getCa())), certificate };
 }
 
+export interface InstallProof {
+  /** a `login` challenge for the new certificate's serial, signed with the new key */
+  challengeText: string;
+  signatureB64: string;
+  origin: string;
+}
+
 /**
- * The new certificate is on the key: the order is complete and the old certificate superseded (revoked as well
- * when REVOKE_SUPERSEDED_ON_RENEWAL is set). Repeating it is harmless.
+ * The browser reports the new certificate written to the key. The server takes it only with proof: the new key
+ * signs a login challenge naming the new certificate, which a token can do only once it holds both. The old
+ * certificate is superseded (and may be revoked) by confirmInstalled, so a report without the certificate on the
+ * key must not get there.
+ */
+export async function confirmInstalledWithProof(
+  db: Db,
+  input: { orderId: string; proof: InstallProof; actor: Actor; clock: Clock; certificateId?: string; ca?: Ca },
+): Promise<RenewalOrder> {
+  const order = await loadOrder(db, input.orderId, input.certificateId);
+  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed")) throw new DomainError("RENEWAL_NOT_ISSUED");
+  const signer = await verifyProof(db, { ...input.proof, purpose: "login", clock: input.clock });
+  if (signer.id !== order.issuedCertificateId) throw new DomainError("POP_SIGNATURE_INVALID");
+  return confirmInstalled(db, input);
+}
+
+/**
+ * The new certificate is on the key (proven by its key's signature: confirmInstalledWithProof, or a sign-in with
+ * the new certificate): the order is complete and the old certificate superseded (revoked as well when
+ * REVOKE_SUPERSEDED_ON_RENEWAL is set). Repeating it is harmless.
  */
 export async function confirmInstalled(
   db: Db,

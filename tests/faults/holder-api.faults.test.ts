@@ -66,13 +66,15 @@ describe("holder API faults", () => {
     const notify = await w.db.sandboxNotify.findFirstOrThrow({ where: { params: { path: ["out_trade_no"], equals: order.orderNo } } });
     await burst("notify", () => c.request("POST", "/api/payments/alipay/notify", { form: notify.params as Record<string, string> }));
     // 下证: ten challenges for one CSR, ten issue requests at once → one certificate
-    const { csr } = newKeyAndCsr();
+    const { key: newKey, csr } = newKeyAndCsr();
     const csrB64 = csr.toString("base64");
     const challenges = await Promise.all(Array.from({ length: 10 }, () => c.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId, csr: csrB64 } })));
     const issues = await burst("issue", (i) => c.request("POST", "/api/renew/issue", { json: { orderId, csr: csrB64, challenge: challenges[i].challenge, signature: signChallenge(h.key, challenges[i].challenge) }, idempotent: true }));
-    await burst("installed", () => c.request("POST", "/api/renew/installed", { json: { orderId }, idempotent: true }));
-
     const serials = new Set(issues.filter((r) => r.status === 200).map((r) => (JSON.parse(r.text) as { certificate: { serial: string } }).certificate.serial));
+    // install confirmations: ten login challenges for the new certificate, each signed by the new key, sent at once
+    const proofs = await Promise.all(Array.from({ length: 10 }, () => c.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: [...serials][0] } })));
+    await burst("installed", (i) => c.request("POST", "/api/renew/installed", { json: { orderId, challenge: proofs[i].challenge, signature: signChallenge(newKey, proofs[i].challenge) }, idempotent: true }));
+
     const audits = await w.db.auditEvent.groupBy({ by: ["action"], where: { targetId: orderId }, _count: true });
     const count = (a: string) => audits.find((x) => x.action === a)?._count ?? 0;
     const trades = await w.db.sandboxTrade.count({ where: { outTradeNo: order.orderNo } });

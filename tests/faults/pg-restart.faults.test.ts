@@ -88,16 +88,22 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
       if ((s.body as { paid?: boolean }).paid) break;
       await new Promise((res) => setTimeout(res, 100));
     }
-    const { csr } = newKeyAndCsr();
+    const { key: newKey, csr } = newKeyAndCsr();
     const body = { orderId, csr: csr.toString("base64") };
+    let serial = "";
     for (let i = 0; i < 5; i++) {
       const ic = await call(c, seen, "issue-challenge", "POST", "/api/renew/issue-challenge", { json: body });
       if (ic.status !== 200) continue;
       const challenge = (ic.body as { challenge: string }).challenge;
       const issued = await call(c, seen, "issue", "POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(h.key, challenge) }, idempotent: true });
-      if (issued.status === 200) break;
+      if (issued.status === 200) {
+        serial = (issued.body as { certificate: { serial: string } }).certificate.serial;
+        break;
+      }
     }
-    await call(c, seen, "installed", "POST", "/api/renew/installed", { json: { orderId }, idempotent: true });
+    const proof = await call(c, seen, "challenge", "POST", "/api/renew/challenge", { json: { serial } });
+    const challenge = (proof.body as { challenge: string }).challenge;
+    await call(c, seen, "installed", "POST", "/api/renew/installed", { json: { orderId, challenge, signature: signChallenge(newKey, challenge) }, idempotent: true });
     return orderId;
   }
 

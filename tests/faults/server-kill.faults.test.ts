@@ -92,10 +92,10 @@ describe("server killed", () => {
     const [back, gone, ...issuing] = holders;
     const a = await paid(back);
     const b = await paid(gone);
-    const ready = await Promise.all(issuing.map(async (h) => ({ h, ...(await paid(h)), csr: newKeyAndCsr().csr })));
+    const ready = await Promise.all(issuing.map(async (h) => ({ h, ...(await paid(h)), newKey: newKeyAndCsr() })));
     const signed = await Promise.all(
       ready.map(async (r) => {
-        const body = { orderId: r.orderId, csr: r.csr.toString("base64") };
+        const body = { orderId: r.orderId, csr: r.newKey.csr.toString("base64") };
         const { challenge } = await r.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
         return { ...r, body: { ...body, challenge, signature: signChallenge(r.h.key, challenge) } };
       }),
@@ -132,7 +132,7 @@ describe("server killed", () => {
     server = await startServerProcess(childEnv);
     const serialA = await issueAndInstall(a.client, back.key, a.orderId);
     for (const r of ready) {
-      const serial = await issueAndInstall(r.client, r.h.key, r.orderId, r.csr);
+      const serial = await issueAndInstall(r.client, r.h.key, r.orderId, r.newKey);
       const before = atKill.issued.get(r.orderId);
       own.push([`retry re-delivers the certificate issued before or by recovery (${before ?? "none"} → ${serial})`, before === undefined || before === serial]);
     }

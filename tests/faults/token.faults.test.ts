@@ -43,14 +43,17 @@ async function paidHolderOnToken(): Promise<{ h: SimHolder; token: string; clien
   return { h, token, client, orderId: r.orderId! };
 }
 
-/** The page's 下证 button: key pair + CSR on the token, issue challenge signed by the old key, issue, install. */
+/** The page's 下证 button: key pair + CSR on the token, issue challenge signed by the old key, issue, install, proof by the new key. */
 async function download(p: { token: string; client: HolderClient; orderId: string }) {
   const { csr } = await backend.keygen(p.token, { certId: "01", pin: PIN });
   const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId: p.orderId, csr } });
   const { signature } = await backend.sign(p.token, { certId: "01", pin: PIN, data: Buffer.from(challenge, "utf8") });
   const issued = await p.client.ok<{ pkcs7: string; certificate: { serial: string } }>("POST", "/api/renew/issue", { json: { orderId: p.orderId, csr, challenge, signature }, idempotent: true });
-  await backend.install(p.token, { pin: PIN, certificates: certificatesFromPkcs7(Buffer.from(issued.pkcs7, "base64")) });
-  const done = await p.client.ok<{ state: string }>("POST", "/api/renew/installed", { json: { orderId: p.orderId }, idempotent: true });
+  const placed = await backend.install(p.token, { pin: PIN, certificates: certificatesFromPkcs7(Buffer.from(issued.pkcs7, "base64")) });
+  // the install confirmation: the new key signs a login challenge for the new certificate
+  const proof = await p.client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: issued.certificate.serial } });
+  const byNewKey = await backend.sign(p.token, { certId: placed.certificate.id, pin: PIN, data: Buffer.from(proof.challenge, "utf8") });
+  const done = await p.client.ok<{ state: string }>("POST", "/api/renew/installed", { json: { orderId: p.orderId, challenge: proof.challenge, signature: byNewKey.signature }, idempotent: true });
   return { serial: issued.certificate.serial, state: done.state };
 }
 

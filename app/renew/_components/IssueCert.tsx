@@ -33,7 +33,8 @@ function find(tokens: TokenSummary[], serial: string | null): { token: TokenSumm
 
 /**
  * 下证 on the key: new key pair and CSR on the token → the old key signs the issue challenge → the portal issues →
- * the assistant writes and reads back the certificate → the portal records the install. Every step can be
+ * the assistant writes and reads back the certificate → the new key signs a login challenge for it and the portal
+ * records the install. Every step can be
  * repeated: the token reuses its pending key and the portal returns the same certificate for it.
  */
 export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, issuedSerial, pinHint, errorTexts }: Props) {
@@ -69,8 +70,12 @@ export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, i
         await client.install({ tokenId: token.id, pin, pkcs7: issued.pkcs7 });
       }
       setStep(3);
-      if (!find(await client.tokens(), newSerial)) throw new AssistantError("TOKEN_OPERATION_FAILED", { reason: "read-back" });
-      await apiPost("/api/renew/installed", { orderId }, { csrf });
+      const placed = find(await client.tokens(), newSerial);
+      if (!placed) throw new AssistantError("TOKEN_OPERATION_FAILED", { reason: "read-back" });
+      // the new key signs a login challenge for the new certificate: the portal's proof that both are on the key
+      const proof = await apiPost<{ challenge: string }>("/api/renew/challenge", { serial: placed.cert.serial }, { csrf });
+      const signedByNew = await client.sign({ tokenId: placed.token.id, certId: placed.cert.id, pin, challenge: proof.challenge });
+      await apiPost("/api/renew/installed", { orderId, challenge: proof.challenge, signature: signedByNew.signature }, { csrf });
       setStep(4);
       router.push("/renew/done");
     } catch (err) {

@@ -121,7 +121,8 @@ describe("the holder API", () => {
     const draft = await (await handlerRoute.POST(request("/api/renew/handler", b, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
     expect((await (await confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": key() }))).json()).step).toBe("issue");
 
-    const csr = newKeyAndCsr().csr.toString("base64");
+    const newKey = newKeyAndCsr();
+    const csr = newKey.csr.toString("base64");
     const c = await (await issueChallengeRoute.POST(request("/api/renew/issue-challenge", b, { orderId: draft.id, csr }))).json();
     expect(c.challenge).toContain(`csr-sha256: ${sha256Hex(Buffer.from(csr, "base64"))}`);
     const issueBody = { orderId: draft.id, csr, challenge: c.challenge, signature: signText(h.key, c.challenge) };
@@ -134,7 +135,16 @@ describe("the holder API", () => {
     const reused = await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": key() }));
     expect((await reused.json()).error.code).toBe("POP_CHALLENGE_USED");
 
-    expect((await (await installedRoute.POST(request("/api/renew/installed", b, { orderId: draft.id }, { "idempotency-key": key() }))).json()).state).toBe("installed");
+    // the install confirmation needs the new key's signature on a login challenge for the new certificate
+    const proofFor = async (serial: string) => (await (await challengeRoute.POST(request("/api/renew/challenge", {}, { serial }))).json()).challenge as string;
+    const install = async (challenge: string, signature: string) => (await installedRoute.POST(request("/api/renew/installed", b, { orderId: draft.id, challenge, signature }, { "idempotency-key": key() }))).json();
+    const p1 = await proofFor(first.certificate.serial);
+    expect((await install(p1, signText(h.key, p1))).error.code).toBe("POP_SIGNATURE_INVALID"); // the old key
+    const p2 = await proofFor(h.row.serial);
+    expect((await install(p2, signText(h.key, p2))).error.code).toBe("POP_SIGNATURE_INVALID"); // the old certificate's own challenge
+    expect((await (await statusRoute.GET(request("/api/renew/status", b))).json()).order.state).toBe("issued");
+    const p3 = await proofFor(first.certificate.serial);
+    expect((await install(p3, signText(newKey.key, p3))).state).toBe("installed");
     const status = await (await statusRoute.GET(request("/api/renew/status", b))).json();
     expect([status.step, status.order.issued.serial]).toEqual(["done", first.certificate.serial]);
     void issueChallenge;
