@@ -141,10 +141,15 @@ export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca?:
   return completeIssuance(db, orderId, clock, ca ?? (await getCa()), SYSTEM);
 }
 
+/** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
+function assertIssued(order: RenewalOrder): asserts order is RenewalOrder & { issuedCertificateId: string } {
+  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed")) throw new DomainError("RENEWAL_NOT_ISSUED");
+}
+
 /** The PKCS#7 of an issued order again (a page reload before installing). */
 export async function issuedBundle(db: Db, orderId: string, certificateId: string, ca?: Ca): Promise<IssuedBundle> {
   const order = await loadOrder(db, orderId, certificateId);
-  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed")) throw new DomainError("RENEWAL_NOT_ISSUED");
+  assertIssued(order);
   const certificate = await db.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
   return { pkcs7: bundle(certificate, ca ?? (await getCa())), certificate };
 }
@@ -167,7 +172,7 @@ export async function confirmInstalledWithProof(
   input: { orderId: string; proof: InstallProof; actor: Actor; clock: Clock; certificateId?: string; ca?: Ca },
 ): Promise<RenewalOrder> {
   const order = await loadOrder(db, input.orderId, input.certificateId);
-  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed")) throw new DomainError("RENEWAL_NOT_ISSUED");
+  assertIssued(order);
   const signer = await verifyProof(db, { ...input.proof, purpose: "login", clock: input.clock });
   if (signer.id !== order.issuedCertificateId) throw new DomainError("POP_SIGNATURE_INVALID");
   return confirmInstalled(db, input);
