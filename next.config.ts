@@ -2,7 +2,15 @@ import type { NextConfig } from "next";
 
 const config: NextConfig = {
   // PGlite loads its wasm from its own package directory; bundling breaks that at run time.
-  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "pkcs11js", "pino", "svg-captcha", "alipay-sdk", "nodemailer"],
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pglite-prisma-adapter",
+    "pkcs11js",
+    "pino",
+    "svg-captcha",
+    "alipay-sdk",
+    "nodemailer",
+  ],
   poweredByHeader: false,
   reactStrictMode: true,
   // `npm test` runs `tsc --noEmit` over the whole repository; the build need not type-check again.

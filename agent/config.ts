@@ -7,7 +7,9 @@ import { z } from "zod";
  */
 
 const flag = z.enum(["1", "0", "true", "false", ""]).transform((v) => v === "1" || v === "true");
-const origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "origins as scheme://host[:port], comma-separated, no path");
+const origin = z
+  .string()
+  .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "origins as scheme://host[:port], comma-separated, no path");
 
 const Env = z.object({
   NODE_ENV: z.string().optional(),
@@ -34,12 +36,16 @@ export function assistantConfig(env: Record<string, string | undefined>): Assist
     throw new Error(`${String(issue.path[0])} is invalid: ${issue.message}`);
   }
   const c = parsed.data;
-  const origins = c.ASSISTANT_ORIGINS.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean);
+  const origins = c.ASSISTANT_ORIGINS.split(",")
+    .map((o) => o.trim().replace(/\/$/, ""))
+    .filter(Boolean);
   for (const o of origins) {
     const checked = origin.safeParse(o);
-    if (!checked.success) throw new Error(`ASSISTANT_ORIGINS is invalid: ${checked.error.issues[0].message} (got "${o}")`);
+    if (!checked.success)
+      throw new Error(`ASSISTANT_ORIGINS is invalid: ${checked.error.issues[0].message} (got "${o}")`);
   }
-  if (c.ASSISTANT_TEST_HOOKS && c.NODE_ENV === "production") throw new Error("ASSISTANT_TEST_HOOKS is invalid: not allowed with NODE_ENV=production");
+  if (c.ASSISTANT_TEST_HOOKS && c.NODE_ENV === "production")
+    throw new Error("ASSISTANT_TEST_HOOKS is invalid: not allowed with NODE_ENV=production");
   const virtual = c.ASSISTANT_VIRTUAL_TOKENS ?? !c.ASSISTANT_PKCS11_MODULE;
   return {
     port: c.ASSISTANT_PORT,

@@ -16,11 +16,33 @@ async function main(): Promise<void> {
   if (config.virtualDir) backends.push(new VirtualBackend({ dir: config.virtualDir, testHooks: config.testHooks }));
   const assistantLog = log.child({ component: "assistant" });
   for (const backend of backends) {
-    await backend.listTokens().catch((e: unknown) => assistantLog.warn({ backend: backend.name, reason: e instanceof Error ? e.message : String(e), details: (e as { details?: unknown }).details }, "token backend not usable yet"));
+    await backend.listTokens().catch((e: unknown) =>
+      assistantLog.warn(
+        {
+          backend: backend.name,
+          reason: e instanceof Error ? e.message : String(e),
+          details: (e as { details?: unknown }).details,
+        },
+        "token backend not usable yet",
+      ),
+    );
   }
-  const running = await startAssistant({ backends, origins: config.origins, port: config.port, clock: systemClock, log: assistantLog });
+  const running = await startAssistant({
+    backends,
+    origins: config.origins,
+    port: config.port,
+    clock: systemClock,
+    log: assistantLog,
+  });
   assistantLog.info(
-    { port: running.port, origins: config.origins, backends: backends.map((b) => b.name), virtualDir: config.virtualDir, testHooks: config.testHooks, version: ASSISTANT_VERSION },
+    {
+      port: running.port,
+      origins: config.origins,
+      backends: backends.map((b) => b.name),
+      virtualDir: config.virtualDir,
+      testHooks: config.testHooks,
+      version: ASSISTANT_VERSION,
+    },
     `certificate assistant listening on http://127.0.0.1:${running.port}`,
   );
   const stop = async () => {
@@ -34,7 +56,9 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const message = e instanceof Error ? e.message : String(e);
-  const hint = /Cannot find (module|package) 'pkcs11js'/.test(message) ? "\nUSB keys need the pkcs11js add-on: run `npm install --omit=dev` in the assistant's folder (INSTALL.md, step 2)." : "";
+  const hint = /Cannot find (module|package) 'pkcs11js'/.test(message)
+    ? "\nUSB keys need the pkcs11js add-on: run `npm install --omit=dev` in the assistant's folder (INSTALL.md, step 2)."
+    : "";
   console.error(`certificate assistant failed to start: ${message.split("\n")[0]}${hint}`);
   process.exit(1);
 });

@@ -26,7 +26,13 @@ beforeAll(async () => {
   const key = newKey("ec");
   certDer = issueFor(testCa(), key, "/C=CN/CN=张三");
   importKeyAndCertificate(token, { privateKey: key, certificateDer: certDer, id: "01" });
-  assistant = await startAssistant({ backends: [new VirtualBackend({ dir })], origins: [ORIGIN, "http://localhost:3000"], port: 0, clock: fixedClock(NOW), log });
+  assistant = await startAssistant({
+    backends: [new VirtualBackend({ dir })],
+    origins: [ORIGIN, "http://localhost:3000"],
+    port: 0,
+    clock: fixedClock(NOW),
+    log,
+  });
 });
 
 afterAll(() => assistant.close());
@@ -38,19 +44,36 @@ interface Reply {
 }
 
 /** Raw requests, so a test can send any Host, Origin and body. */
-function request(opts: { method?: string; path: string; host?: string; origin?: string | null; body?: string | Buffer; contentType?: string; headers?: Record<string, string> }): Promise<Reply> {
+function request(opts: {
+  method?: string;
+  path: string;
+  host?: string;
+  origin?: string | null;
+  body?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host: opts.host ?? `127.0.0.1:${assistant.port}`, ...opts.headers };
     if (opts.origin !== null) headers.origin = opts.origin ?? ORIGIN;
     if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
-    const req = http.request({ host: "127.0.0.1", port: assistant.port, method: opts.method ?? (opts.body === undefined ? "GET" : "POST"), path: opts.path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : {} });
-      });
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: assistant.port,
+        method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
+        path: opts.path,
+        headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : {} });
+        });
+      },
+    );
     req.on("error", reject);
     if (opts.body !== undefined) req.write(opts.body);
     req.end();
@@ -58,10 +81,21 @@ function request(opts: { method?: string; path: string; host?: string; origin?: 
 }
 
 function challenge(overrides: Partial<ChallengeFields> = {}): string {
-  return formatChallenge({ origin: ORIGIN, purpose: "login", serial: serialHex(certDer), nonce: Buffer.alloc(32, 9).toString("base64url"), issuedAt: NOW, ...overrides });
+  return formatChallenge({
+    origin: ORIGIN,
+    purpose: "login",
+    serial: serialHex(certDer),
+    nonce: Buffer.alloc(32, 9).toString("base64url"),
+    issuedAt: NOW,
+    ...overrides,
+  });
 }
 
-const sign = (text: string, extra: Record<string, unknown> = {}) => request({ path: "/v1/sign", body: JSON.stringify({ tokenId: TOKEN, certId: "01", pin: "111111", challenge: text, ...extra }) });
+const sign = (text: string, extra: Record<string, unknown> = {}) =>
+  request({
+    path: "/v1/sign",
+    body: JSON.stringify({ tokenId: TOKEN, certId: "01", pin: "111111", challenge: text, ...extra }),
+  });
 
 describe("assistant HTTP layer", () => {
   it("answers /v1/info to an allowed origin with CORS headers", async () => {
@@ -83,7 +117,12 @@ describe("assistant HTTP layer", () => {
   });
 
   it("refuses a Host other than 127.0.0.1:PORT or localhost:PORT (DNS rebinding)", async () => {
-    for (const host of ["evil.example", `evil.example:${assistant.port}`, "127.0.0.1", `127.0.0.1:${assistant.port + 1}`]) {
+    for (const host of [
+      "evil.example",
+      `evil.example:${assistant.port}`,
+      "127.0.0.1",
+      `127.0.0.1:${assistant.port + 1}`,
+    ]) {
       const r = await request({ path: "/v1/info", host });
       expect(r.status).toBe(403);
       expect(r.json.error?.code).toBe("ASSISTANT_HOST_FORBIDDEN");
@@ -92,7 +131,11 @@ describe("assistant HTTP layer", () => {
   });
 
   it("answers a preflight with Access-Control-Allow-Private-Network", async () => {
-    const r = await request({ method: "OPTIONS", path: "/v1/sign", headers: { "access-control-request-method": "POST", "access-control-request-private-network": "true" } });
+    const r = await request({
+      method: "OPTIONS",
+      path: "/v1/sign",
+      headers: { "access-control-request-method": "POST", "access-control-request-private-network": "true" },
+    });
     expect(r.status).toBe(204);
     expect(r.headers["access-control-allow-private-network"]).toBe("true");
     expect(r.headers["access-control-allow-origin"]).toBe(ORIGIN);
@@ -112,7 +155,10 @@ describe("assistant HTTP layer", () => {
   });
 
   it("answers an oversized body with 413 and keeps serving", async () => {
-    const r = await request({ path: "/v1/install", body: JSON.stringify({ tokenId: TOKEN, pin: "111111", pkcs7: "A".repeat(MAX_BODY_BYTES) }) });
+    const r = await request({
+      path: "/v1/install",
+      body: JSON.stringify({ tokenId: TOKEN, pin: "111111", pkcs7: "A".repeat(MAX_BODY_BYTES) }),
+    });
     expect(r.status).toBe(413);
     expect(r.json.error?.code).toBe("PAYLOAD_TOO_LARGE");
     expect((await request({ path: "/v1/info" })).status).toBe(200);
@@ -120,10 +166,24 @@ describe("assistant HTTP layer", () => {
 
   it("answers a chunked oversized body (no Content-Length) with 413", async () => {
     const r = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: assistant.port, method: "POST", path: "/v1/install", headers: { host: `127.0.0.1:${assistant.port}`, origin: ORIGIN, "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: assistant.port,
+          method: "POST",
+          path: "/v1/install",
+          headers: {
+            host: `127.0.0.1:${assistant.port}`,
+            origin: ORIGIN,
+            "content-type": "application/json",
+            "transfer-encoding": "chunked",
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       for (let i = 0; i < 5; i++) req.write("x".repeat(MAX_BODY_BYTES / 4));
       req.end();
@@ -133,10 +193,16 @@ describe("assistant HTTP layer", () => {
   });
 
   it("answers schema violations with 422 and field names, never echoing the PIN", async () => {
-    const r = await request({ path: "/v1/keygen", body: JSON.stringify({ tokenId: TOKEN, certId: "XYZ", pin: "111111" }) });
+    const r = await request({
+      path: "/v1/keygen",
+      body: JSON.stringify({ tokenId: TOKEN, certId: "XYZ", pin: "111111" }),
+    });
     expect(r.status).toBe(422);
     expect(r.json.error?.details?.fields).toHaveProperty("certId");
-    const pin = await request({ path: "/v1/keygen", body: JSON.stringify({ tokenId: TOKEN, certId: "01", pin: "123456789" }) });
+    const pin = await request({
+      path: "/v1/keygen",
+      body: JSON.stringify({ tokenId: TOKEN, certId: "01", pin: "123456789" }),
+    });
     expect(pin.json.error?.code).toBe("PIN_INVALID");
     expect(JSON.stringify(pin.json)).not.toContain("123456789");
   });
@@ -144,7 +210,9 @@ describe("assistant HTTP layer", () => {
   it("answers an unknown token or certificate with 404 and a code", async () => {
     expect((await request({ path: "/v1/pin-status?tokenId=virtual:NOPE" })).json.error?.code).toBe("TOKEN_NOT_FOUND");
     expect((await request({ path: "/v1/pin-status?tokenId=smartcard:X1" })).json.error?.code).toBe("TOKEN_NOT_FOUND");
-    expect((await request({ path: "/v1/pin-status?tokenId=virtual:..%2F..%2Fetc" })).status).toBeGreaterThanOrEqual(400);
+    expect((await request({ path: "/v1/pin-status?tokenId=virtual:..%2F..%2Fetc" })).status).toBeGreaterThanOrEqual(
+      400,
+    );
     const r = await sign(challenge(), { certId: "ff" });
     expect(r.status).toBe(404);
     expect(r.json.error?.code).toBe("TOKEN_CERT_NOT_FOUND");
@@ -156,7 +224,13 @@ describe("assistant HTTP layer", () => {
 
   it("lists tokens and PIN status without the PIN", async () => {
     const r = await request({ path: "/v1/tokens" });
-    expect(r.json.tokens).toMatchObject([{ id: TOKEN, certificates: [{ id: "01", subjectCN: "张三", keyAlgorithm: "EC-P256" }], pin: { triesLeft: 6, locked: false } }]);
+    expect(r.json.tokens).toMatchObject([
+      {
+        id: TOKEN,
+        certificates: [{ id: "01", subjectCN: "张三", keyAlgorithm: "EC-P256" }],
+        pin: { triesLeft: 6, locked: false },
+      },
+    ]);
     expect((await request({ path: `/v1/pin-status?tokenId=${TOKEN}` })).json.pin).toMatchObject({ triesLeft: 6 });
   });
 
@@ -169,7 +243,12 @@ describe("assistant HTTP layer", () => {
   });
 
   it("refuses to sign anything that is not a portal challenge", async () => {
-    for (const text of ["hello", `${challenge()}\n`, challenge().replace("login", "pay"), Buffer.from("x").toString("base64")]) {
+    for (const text of [
+      "hello",
+      `${challenge()}\n`,
+      challenge().replace("login", "pay"),
+      Buffer.from("x").toString("base64"),
+    ]) {
       const r = await sign(text);
       expect(r.status).toBe(400);
       expect(r.json.error?.code).toBe("CHALLENGE_REFUSED");
@@ -189,9 +268,17 @@ describe("assistant HTTP layer", () => {
   });
 
   it("reports a wrong PIN with the tries left, in the holder's language", async () => {
-    const r = await request({ path: "/v1/sign", headers: { "accept-language": "en-GB" }, body: JSON.stringify({ tokenId: TOKEN, certId: "01", pin: "000000", challenge: challenge() }) });
+    const r = await request({
+      path: "/v1/sign",
+      headers: { "accept-language": "en-GB" },
+      body: JSON.stringify({ tokenId: TOKEN, certId: "01", pin: "000000", challenge: challenge() }),
+    });
     expect(r.status).toBe(401);
-    expect(r.json.error).toMatchObject({ code: "PIN_INCORRECT", details: { triesLeft: 5 }, message: "Wrong PIN. 5 tries left." });
+    expect(r.json.error).toMatchObject({
+      code: "PIN_INCORRECT",
+      details: { triesLeft: 5 },
+      message: "Wrong PIN. 5 tries left.",
+    });
     expect((await sign(challenge())).status).toBe(200);
   });
 });

@@ -30,7 +30,14 @@ const CertId = z.string().regex(/^[0-9a-f]{2,128}$/);
 
 const SignBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin, challenge: z.string().max(1024) });
 const KeygenBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin });
-const InstallBody = z.object({ tokenId: TokenId, pin: Pin, pkcs7: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(60_000) });
+const InstallBody = z.object({
+  tokenId: TokenId,
+  pin: Pin,
+  pkcs7: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(60_000),
+});
 const UnlockBody = z.object({ tokenId: TokenId, soPin: SoPin, newPin: Pin, newSoPin: SoPin });
 
 class HttpError extends Error {
@@ -124,7 +131,12 @@ export function createAssistantHandler(opts: AssistantOptions): http.RequestList
 
   type Route = (req: http.IncomingMessage, url: URL, origin: string) => Promise<unknown>;
   const routes: Record<string, Route> = {
-    "GET /v1/info": async () => ({ name: "certrenew-assistant", version: ASSISTANT_VERSION, apiVersion: API_VERSION, backends: opts.backends.map((b) => b.name) }),
+    "GET /v1/info": async () => ({
+      name: "certrenew-assistant",
+      version: ASSISTANT_VERSION,
+      apiVersion: API_VERSION,
+      backends: opts.backends.map((b) => b.name),
+    }),
     "GET /v1/tokens": async () => ({ tokens: await listAll() }),
     "GET /v1/pin-status": async (_req, url) => {
       const tokenId = parse(TokenId, url.searchParams.get("tokenId"));
@@ -134,7 +146,12 @@ export function createAssistantHandler(opts: AssistantOptions): http.RequestList
     "POST /v1/sign": async (req, _url, origin) => {
       const body = parse(SignBody, await readBody(req));
       const cert = await certificate(body.tokenId, body.certId);
-      challengeToSign(body.challenge, { requestOrigin: origin, allowedOrigins: opts.origins, certSerial: cert.serial, now: opts.clock.now() });
+      challengeToSign(body.challenge, {
+        requestOrigin: origin,
+        allowedOrigins: opts.origins,
+        certSerial: cert.serial,
+        now: opts.clock.now(),
+      });
       const { backend, serial } = backendOf(body.tokenId);
       return backend.sign(serial, { certId: body.certId, pin: body.pin, data: Buffer.from(body.challenge, "utf8") });
     },
@@ -176,7 +193,15 @@ export function createAssistantHandler(opts: AssistantOptions): http.RequestList
       const requestId = randomBytes(6).toString("hex");
       const { status, body } = toErrorResponse(error, locale, requestId);
       // request bodies (PINs) are never logged; only the path and the error
-      if (status >= 500) opts.log.error({ requestId, path: req.url?.split("?")[0], err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, "assistant request failed");
+      if (status >= 500)
+        opts.log.error(
+          {
+            requestId,
+            path: req.url?.split("?")[0],
+            err: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+          },
+          "assistant request failed",
+        );
       // an oversized body is drained (readBody ignores the rest), then the connection is not reused
       if (e instanceof HttpError && e.error.code === "PAYLOAD_TOO_LARGE") res.setHeader("connection", "close");
       send(res, status, body, origin);
@@ -207,7 +232,8 @@ export function createAssistantHandler(opts: AssistantOptions): http.RequestList
     }
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return fail(new DomainError("NOT_FOUND"), origin);
-    if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) return fail(new DomainError("BAD_REQUEST", { reason: "content-type must be application/json" }), origin);
+    if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? ""))
+      return fail(new DomainError("BAD_REQUEST", { reason: "content-type must be application/json" }), origin);
 
     route(req, url, origin).then(
       (result) => send(res, 200, result, origin),
@@ -223,7 +249,9 @@ export interface RunningAssistant {
 }
 
 /** Listens on 127.0.0.1 only; port 0 picks a free port (tests). */
-export async function startAssistant(opts: Omit<AssistantOptions, "port"> & { port: number }): Promise<RunningAssistant> {
+export async function startAssistant(
+  opts: Omit<AssistantOptions, "port"> & { port: number },
+): Promise<RunningAssistant> {
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -17,7 +17,9 @@ function openssl(args: string[], input?: Buffer): Buffer {
 }
 
 export function newKey(type: TestKeyType): KeyObject {
-  return type === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+  return type === "rsa"
+    ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+    : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 }
 
 export interface TestCa {
@@ -29,7 +31,25 @@ export interface TestCa {
 export function selfSigned(key: KeyObject, subject: string, days = 30): Buffer {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "key.pem"), key.export({ type: "pkcs8", format: "pem" }));
-  openssl(["req", "-utf8", "-x509", "-new", "-key", path.join(dir, "key.pem"), "-subj", subject, "-days", String(days), "-sha256", "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-outform", "DER", "-out", path.join(dir, "cert.der")]);
+  openssl([
+    "req",
+    "-utf8",
+    "-x509",
+    "-new",
+    "-key",
+    path.join(dir, "key.pem"),
+    "-subj",
+    subject,
+    "-days",
+    String(days),
+    "-sha256",
+    "-set_serial",
+    `0x${randomBytes(8).toString("hex")}`,
+    "-outform",
+    "DER",
+    "-out",
+    path.join(dir, "cert.der"),
+  ]);
   return fs.readFileSync(path.join(dir, "cert.der"));
 }
 
@@ -57,7 +77,23 @@ export function issueFromCsr(ca: TestCa, csrDer: Buffer): Buffer {
   fs.writeFileSync(path.join(dir, "req.der"), csrDer);
   openssl(["req", "-inform", "DER", "-in", path.join(dir, "req.der"), "-verify", "-noout"]);
   openssl(["req", "-inform", "DER", "-in", path.join(dir, "req.der"), "-out", path.join(dir, "req.pem")]);
-  return openssl(["x509", "-req", "-in", path.join(dir, "req.pem"), "-CA", path.join(ca.dir, "ca.pem"), "-CAkey", path.join(ca.dir, "ca.key"), "-set_serial", `0x${randomBytes(9).toString("hex")}`, "-days", "395", "-sha256", "-outform", "DER"]);
+  return openssl([
+    "x509",
+    "-req",
+    "-in",
+    path.join(dir, "req.pem"),
+    "-CA",
+    path.join(ca.dir, "ca.pem"),
+    "-CAkey",
+    path.join(ca.dir, "ca.key"),
+    "-set_serial",
+    `0x${randomBytes(9).toString("hex")}`,
+    "-days",
+    "395",
+    "-sha256",
+    "-outform",
+    "DER",
+  ]);
 }
 
 /** `openssl req -verify` on a DER request: true when the CSR's own signature verifies. */

@@ -8,7 +8,12 @@ import type { CertificateSummary } from "./backends/types";
 
 export type KeyFamily = { type: "rsa"; bits: number } | { type: "ec"; curve: "P-256" | "P-384" };
 
-const CURVES: Record<string, "P-256" | "P-384"> = { prime256v1: "P-256", "P-256": "P-256", secp384r1: "P-384", "P-384": "P-384" };
+const CURVES: Record<string, "P-256" | "P-384"> = {
+  prime256v1: "P-256",
+  "P-256": "P-256",
+  secp384r1: "P-384",
+  "P-384": "P-384",
+};
 
 /** pkijs wants an ArrayBuffer-backed view; a Buffer may share Node's pool. */
 export function bytes(b: Buffer): Uint8Array<ArrayBuffer> {
@@ -20,7 +25,9 @@ export function keyFamilyOf(key: KeyObject): KeyFamily {
   if (key.asymmetricKeyType === "rsa" && details.modulusLength) return { type: "rsa", bits: details.modulusLength };
   const curve = key.asymmetricKeyType === "ec" && details.namedCurve ? CURVES[details.namedCurve] : undefined;
   if (curve) return { type: "ec", curve };
-  throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: `${key.asymmetricKeyType ?? "?"} ${details.namedCurve ?? details.modulusLength ?? ""}`.trim() });
+  throw new DomainError("TOKEN_KEY_UNSUPPORTED", {
+    algorithm: `${key.asymmetricKeyType ?? "?"} ${details.namedCurve ?? details.modulusLength ?? ""}`.trim(),
+  });
 }
 
 export function keyAlgorithmName(family: KeyFamily): string {
@@ -130,7 +137,8 @@ class ExternallySignedCsr extends pkijs.CertificationRequest {
 }
 
 const SIG_ALG = {
-  rsa: () => new pkijs.AlgorithmIdentifier({ algorithmId: "1.2.840.113549.1.1.11", algorithmParams: new asn1js.Null() }),
+  rsa: () =>
+    new pkijs.AlgorithmIdentifier({ algorithmId: "1.2.840.113549.1.1.11", algorithmParams: new asn1js.Null() }),
   ec: () => new pkijs.AlgorithmIdentifier({ algorithmId: "1.2.840.10045.4.3.2" }),
 };
 
@@ -138,7 +146,12 @@ const SIG_ALG = {
  * A PKCS#10 request for the subject of the old certificate and the new public key, signed on the token:
  * `sign` gets the TBS bytes and returns a PKCS#1 v1.5 (RSA) or DER ECDSA (EC) signature over SHA-256 of them.
  */
-export async function buildCsr(args: { subject: Buffer; spki: Buffer; family: KeyFamily; sign: (tbs: Buffer) => Promise<Buffer> }): Promise<Buffer> {
+export async function buildCsr(args: {
+  subject: Buffer;
+  spki: Buffer;
+  family: KeyFamily;
+  sign: (tbs: Buffer) => Promise<Buffer>;
+}): Promise<Buffer> {
   const csr = new ExternallySignedCsr();
   csr.version = 0;
   csr.subject = new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(bytes(args.subject)).result });

@@ -17,7 +17,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang={locale}>
       <body>
-        <a className="skip" href="#main">{t.common.skipToContent}</a>
+        <a className="skip" href="#main">
+          {t.common.skipToContent}
+        </a>
         <SiteHeader t={t} locale={locale} />
         <main id="main">{children}</main>
         <SiteFooter t={t} />

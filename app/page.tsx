@@ -36,11 +36,15 @@ export default async function HomePage() {
         <section className="card">
           <div className="section-title">
             <h2>{t.home.faqTitle}</h2>
-            <Link href="/faq" className="small">{t.common.faq} →</Link>
+            <Link href="/faq" className="small">
+              {t.common.faq} →
+            </Link>
           </div>
           <ul className="list-plain">
             {t.home.faqPreview.map((q) => (
-              <li key={q}><Link href="/faq">{q}</Link></li>
+              <li key={q}>
+                <Link href="/faq">{q}</Link>
+              </li>
             ))}
           </ul>
         </section>
@@ -48,10 +52,18 @@ export default async function HomePage() {
           <h2>{t.home.downloadsTitle}</h2>
           <p className="muted small">{t.home.downloadsIntro}</p>
           <ul className="list-plain">
-            <li><Link href="/downloads">{t.home.assistantDownload}</Link></li>
-            <li><a href="/ca/root.cer">{t.home.rootCert}</a></li>
-            <li><a href="/ca/issuing.cer">{t.home.issuingCert}</a></li>
-            <li><a href="/crl/issuing.crl">{t.home.crl}</a></li>
+            <li>
+              <Link href="/downloads">{t.home.assistantDownload}</Link>
+            </li>
+            <li>
+              <a href="/ca/root.cer">{t.home.rootCert}</a>
+            </li>
+            <li>
+              <a href="/ca/issuing.cer">{t.home.issuingCert}</a>
+            </li>
+            <li>
+              <a href="/crl/issuing.crl">{t.home.crl}</a>
+            </li>
           </ul>
           <p className="small">{t.common.hotline}</p>
         </section>

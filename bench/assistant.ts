@@ -20,11 +20,18 @@ for (const type of ["ec", "rsa"] as const) {
   const cert = issueFor(ca, key, `/CN=bench ${type}`);
   importKeyAndCertificate(token, { privateKey: key, certificateDer: cert, id: "01" });
   const backend = new VirtualBackend({ dir });
-  const text = formatChallenge({ origin: "https://renew.example.cn", purpose: "login", serial: serialHex(cert), nonce: Buffer.alloc(32, 1).toString("base64url"), issuedAt: new Date().toISOString() });
+  const text = formatChallenge({
+    origin: "https://renew.example.cn",
+    purpose: "login",
+    serial: serialHex(cert),
+    nonce: Buffer.alloc(32, 1).toString("base64url"),
+    issuedAt: new Date().toISOString(),
+  });
   const n = 20;
   let t = performance.now();
   let signature = "";
-  for (let i = 0; i < n; i++) signature = (await backend.sign(serial, { certId: "01", pin: "111111", data: Buffer.from(text) })).signature;
+  for (let i = 0; i < n; i++)
+    signature = (await backend.sign(serial, { certId: "01", pin: "111111", data: Buffer.from(text) })).signature;
   rows.push(`virtual ${type} sign (PIN check + sign): ${((performance.now() - t) / n).toFixed(1)} ms/op`);
   t = performance.now();
   await backend.keygen(serial, { certId: "01", pin: "111111" });

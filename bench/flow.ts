@@ -50,7 +50,11 @@ const HUMAN_PAUSES_S: Record<FlowStep, [number, number]> = {
 const { values: args } = parseArgs({
   options: {
     holders: { type: "string", default: "500" },
-    db: { type: "string", default: process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:55432/postgres" },
+    db: {
+      type: "string",
+      default:
+        process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:55432/postgres",
+    },
     root: { type: "string", default: process.cwd() },
     "cpu-prof": { type: "string" },
     pool: { type: "string" },
@@ -101,7 +105,9 @@ const portal = await startPortal({
   await database.drop();
   throw e;
 });
-console.log(`portal ${portal.base} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (PostgreSQL ${new URL(database.url).pathname.slice(1)})`);
+console.log(
+  `portal ${portal.base} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (PostgreSQL ${new URL(database.url).pathname.slice(1)})`,
+);
 
 let exitCode = 0;
 try {
@@ -116,16 +122,29 @@ try {
 
   // warm-up: first requests load each route's modules; not counted
   const warmRec = new Recorder();
-  await Promise.all(warm.map((h) => runHolderFlow(new HolderClient({ base: portal.base, forwardedFor: `198.51.100.${h.index % 250}` }), h, warmRec, { pollMs: 250 })));
+  await Promise.all(
+    warm.map((h) =>
+      runHolderFlow(new HolderClient({ base: portal.base, forwardedFor: `198.51.100.${h.index % 250}` }), h, warmRec, {
+        pollMs: 250,
+      }),
+    ),
+  );
 
   // baseline: a static page at the same concurrency
   const base = new Recorder();
   const anon = new HolderClient({ base: portal.base });
-  const staticPage = () => base.time("static page GET /faq", () => anon.ok("GET", "/faq", { headers: { accept: "text/html" } })).catch(() => undefined);
+  const staticPage = () =>
+    base
+      .time("static page GET /faq", () => anon.ok("GET", "/faq", { headers: { accept: "text/html" } }))
+      .catch(() => undefined);
   // stress: N at once before the run; human pace: one every 2 s during the run, so it meets the same load
   if (!HUMAN) await Promise.all(Array.from({ length: N }, staticPage));
   let running = true;
-  const sampler = HUMAN ? (async () => { while (running) await Promise.all([staticPage(), sleep(2)]); })() : undefined;
+  const sampler = HUMAN
+    ? (async () => {
+        while (running) await Promise.all([staticPage(), sleep(2)]);
+      })()
+    : undefined;
 
   const rec = new Recorder();
   const results: (FlowResult | null)[] = [];
@@ -138,11 +157,16 @@ try {
   await Promise.all(
     load.map(async (h) => {
       if (HUMAN) await sleep(Math.random() * ARRIVE_S);
-      const client = new HolderClient({ base: portal.base, forwardedFor: `10.${(h.index >> 16) & 255}.${(h.index >> 8) & 255}.${h.index & 255}` });
+      const client = new HolderClient({
+        base: portal.base,
+        forwardedFor: `10.${(h.index >> 16) & 255}.${(h.index >> 8) & 255}.${h.index & 255}`,
+      });
       inside++;
       peakInside = Math.max(peakInside, inside);
       try {
-        results.push(await runHolderFlow(client, h, rec, { pollMs: HUMAN ? 2000 : 1000, paidTimeoutMs: 120_000, think }));
+        results.push(
+          await runHolderFlow(client, h, rec, { pollMs: HUMAN ? 2000 : 1000, paidTimeoutMs: 120_000, think }),
+        );
       } catch {
         results.push(null);
       } finally {
@@ -158,10 +182,16 @@ try {
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
 
-  console.log(`\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}`);
-  console.log(`whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`);
+  console.log(
+    `\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}`,
+  );
+  console.log(
+    `whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`,
+  );
   console.log(statsTable([...base.stats(), ...rec.stats()]));
-  console.log(`payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`);
+  console.log(
+    `payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`,
+  );
   const worst = rec.stats().reduce((m, s) => Math.max(m, s.p99), 0);
   console.log(`errors: ${rec.totalErrors}${rec.errorSamples.length ? `\n  ${rec.errorSamples.join("\n  ")}` : ""}`);
   if (rec.totalErrors > 0) {
@@ -179,13 +209,19 @@ try {
     }
     for (const [reason, n] of reasons) console.log(`  portal log ×${n}: ${reason}`);
   }
-  console.log(`worst step p99: ${ms(worst)} ms (goal < 500 ms) → ${worst < 500 && rec.totalErrors === 0 ? "met" : "MISSED"}`);
+  console.log(
+    `worst step p99: ${ms(worst)} ms (goal < 500 ms) → ${worst < 500 && rec.totalErrors === 0 ? "met" : "MISSED"}`,
+  );
 
   // the run must leave a consistent database
   const orders = await db.prisma.renewalOrder.groupBy({ by: ["state"], _count: true });
   const chain = await verifyAuditChain(db.prisma);
-  const dupes = await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM (SELECT "previousId" FROM "Certificate" WHERE "previousId" IS NOT NULL GROUP BY "previousId" HAVING count(*) > 1) d`;
-  console.log(`orders by state: ${orders.map((o) => `${o.state} ${o._count}`).join(", ")}; audit chain ${chain.ok ? "verifies" : `BROKEN at ${chain.brokenAt}`} (${chain.checked} events); renewals issued twice: ${Number(dupes[0].n)}`);
+  const dupes = await db.prisma.$queryRaw<
+    { n: bigint }[]
+  >`SELECT count(*) AS n FROM (SELECT "previousId" FROM "Certificate" WHERE "previousId" IS NOT NULL GROUP BY "previousId" HAVING count(*) > 1) d`;
+  console.log(
+    `orders by state: ${orders.map((o) => `${o.state} ${o._count}`).join(", ")}; audit chain ${chain.ok ? "verifies" : `BROKEN at ${chain.brokenAt}`} (${chain.checked} events); renewals issued twice: ${Number(dupes[0].n)}`,
+  );
   if (rec.totalErrors > 0 || !chain.ok) exitCode = 1;
   await db.close();
 } catch (e) {

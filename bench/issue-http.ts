@@ -34,7 +34,15 @@ import { encodeName } from "../lib/pki/name";
 import { pkcs7CertsOnly } from "../lib/pki/pkcs7";
 import { PROFILES } from "../lib/pki/profiles";
 import type { SignerAlgorithm } from "../lib/pki/signer";
-import { BENCH_PASS, benchConfig, benchEnv, certificateRow, GroupCommit, rawSignRate, runRoles } from "./lib/cert-store";
+import {
+  BENCH_PASS,
+  benchConfig,
+  benchEnv,
+  certificateRow,
+  GroupCommit,
+  rawSignRate,
+  runRoles,
+} from "./lib/cert-store";
 import { IssuePool } from "./lib/issue-pool";
 import type { IssueResult } from "./lib/issue-worker";
 
@@ -58,8 +66,26 @@ async function issue(ca: Ca, store: GroupCommit, body: Buffer): Promise<Buffer> 
   const csr = parseCsr(body);
   const serial = randomSerialHex();
   const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const der = await buildCertificate({ subjectDer: SUBJECT, spki: csr.spki, serial, notBefore, notAfter: NOT_AFTER, profile: PROFILES.personal, ca });
-  await store.store(certificateRow({ serial, issuerDn: ca.issuerDn, spkiSha256: csr.spkiSha256, keyAlgorithm: csr.keyAlgorithm, notBefore, notAfter: NOT_AFTER, der }));
+  const der = await buildCertificate({
+    subjectDer: SUBJECT,
+    spki: csr.spki,
+    serial,
+    notBefore,
+    notAfter: NOT_AFTER,
+    profile: PROFILES.personal,
+    ca,
+  });
+  await store.store(
+    certificateRow({
+      serial,
+      issuerDn: ca.issuerDn,
+      spkiSha256: csr.spkiSha256,
+      keyAlgorithm: csr.keyAlgorithm,
+      notBefore,
+      notAfter: NOT_AFTER,
+      der,
+    }),
+  );
   return pkcs7CertsOnly([der, ...ca.chain]);
 }
 
@@ -93,7 +119,12 @@ async function worker() {
   const port = Number(process.env.BENCH_PORT);
   if (process.env.BENCH_THREADS === "0") return serve(port, (body) => issue(ca, store, body));
 
-  const pool = await IssuePool.start(Number(process.env.BENCH_THREADS), { env: benchEnv(process.env.BENCH_CA_DIR!), csrs: [], subjectDer: SUBJECT, oldNotAfter: OLD_NOT_AFTER.getTime() });
+  const pool = await IssuePool.start(Number(process.env.BENCH_THREADS), {
+    env: benchEnv(process.env.BENCH_CA_DIR!),
+    csrs: [],
+    subjectDer: SUBJECT,
+    oldNotAfter: OLD_NOT_AFTER.getTime(),
+  });
   let queue: { body: Buffer; done: (r: IssueResult) => void }[] = [];
   const dispatch = () => {
     const batch = queue;
@@ -108,7 +139,15 @@ async function worker() {
     });
     if ("error" in r) throw new DomainError(r.error as never);
     const der = Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength);
-    await store.store(certificateRow({ ...r, issuerDn: ca.issuerDn, notBefore: new Date(r.notBefore), notAfter: new Date(r.notAfter), der }));
+    await store.store(
+      certificateRow({
+        ...r,
+        issuerDn: ca.issuerDn,
+        notBefore: new Date(r.notBefore),
+        notAfter: new Date(r.notAfter),
+        der,
+      }),
+    );
     return pkcs7CertsOnly([der, ...ca.chain]);
   });
 }
@@ -120,7 +159,12 @@ async function primary() {
   const processes = Number(values.processes);
   const threads = Number(values.threads);
   console.log(`command: ${process.argv.join(" ")}`);
-  console.log(`node ${process.version}, ${os.cpus().length} cores, ${processes} server processes (node:cluster) with ${threads} worker threads each, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores, ${processes} server processes (node:cluster) with ${threads} worker threads each, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
 
   const pg = (await import("pg")).default;
   const name = `certrenew_bench_${randomBytes(4).toString("hex")}`;
@@ -137,12 +181,22 @@ async function primary() {
 
   const csrKey = values["csr-key"] === "p256" ? "p256" : "rsa";
   const bodies = Array.from({ length: 64 }, () =>
-    createCsr(csrKey === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
+    createCsr(
+      csrKey === "rsa"
+        ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+        : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey,
+    ),
   );
   const port = 20000 + Math.floor(Math.random() * 20000);
   await Promise.all(
     Array.from({ length: processes }, () => {
-      const w = cluster.fork({ BENCH_ROLE: "worker", BENCH_DB_URL: dbUrl, BENCH_CA_DIR: caDir, BENCH_PORT: String(port), BENCH_THREADS: String(threads) });
+      const w = cluster.fork({
+        BENCH_ROLE: "worker",
+        BENCH_DB_URL: dbUrl,
+        BENCH_CA_DIR: caDir,
+        BENCH_PORT: String(port),
+        BENCH_THREADS: String(threads),
+      });
       return new Promise<void>((r) => w.on("message", (m) => m === "ready" && r()));
     }),
   );
@@ -153,9 +207,15 @@ async function primary() {
       url: `http://127.0.0.1:${port}/issue`,
       connections: Number(values.connections),
       duration: Number(values.duration),
-      requests: bodies.map((body) => ({ method: "POST" as const, body, headers: { "content-type": "application/pkcs10" } })),
+      requests: bodies.map((body) => ({
+        method: "POST" as const,
+        body,
+        headers: { "content-type": "application/pkcs10" },
+      })),
     };
-    console.log(`CA ${algorithm}, CSR key ${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct), autocannon connections=${opts.connections} duration=${opts.duration}s`);
+    console.log(
+      `CA ${algorithm}, CSR key ${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct), autocannon connections=${opts.connections} duration=${opts.duration}s`,
+    );
     await autocannon({ ...opts, duration: 2 }); // warm-up
     const before = await db.prisma.certificate.count();
     const r = await autocannon(opts);

@@ -51,7 +51,9 @@ const IN_FLIGHT = 3;
 const MAX_STORING = 2;
 
 console.log(`command: ${process.argv.map((a) => (a.includes(" ") ? JSON.stringify(a) : a)).join(" ")}`);
-console.log(`node ${process.version}, ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, db=${process.env.DATABASE_URL ? "postgresql" : "pglite (in-memory)"}`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} cores, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}, db=${process.env.DATABASE_URL ? "postgresql" : "pglite (in-memory)"}`,
+);
 
 async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "bench-ca-"));
@@ -72,7 +74,12 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
   let room: (() => void)[] = [];
   const flush = () => {
     if (!pending.length) return;
-    const insert = values.insert === "none" ? Promise.resolve() : values.insert === "createMany" ? db.prisma.certificate.createMany({ data: pending }) : insertUnnest(db, pending);
+    const insert =
+      values.insert === "none"
+        ? Promise.resolve()
+        : values.insert === "createMany"
+          ? db.prisma.certificate.createMany({ data: pending })
+          : insertUnnest(db, pending);
     storing++;
     flushes.push(
       insert.finally(() => {
@@ -88,13 +95,21 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
     while (storing >= MAX_STORING) await new Promise<void>((go) => room.push(go));
   };
 
-  const toRow = (r: { serial: string; spkiSha256: string; keyAlgorithm: string; notBefore: Date; der: Uint8Array }): Row => certificateRow({ ...r, issuerDn: ca.issuerDn, notAfter });
+  const toRow = (r: {
+    serial: string;
+    spkiSha256: string;
+    keyAlgorithm: string;
+    notBefore: Date;
+    der: Uint8Array;
+  }): Row => certificateRow({ ...r, issuerDn: ca.issuerDn, notAfter });
   const add = (row: Row) => {
     pending.push(row);
     if (pending.length >= BATCH) flush();
   };
 
-  const pool = WORKERS ? await IssuePool.start(WORKERS, { env, csrs, subjectDer, oldNotAfter: oldNotAfter.getTime() }) : undefined;
+  const pool = WORKERS
+    ? await IssuePool.start(WORKERS, { env, csrs, subjectDer, oldNotAfter: oldNotAfter.getTime() })
+    : undefined;
   const t0 = performance.now();
   let next = 0;
   async function worker() {
@@ -104,7 +119,15 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
       const serial = randomSerialHex();
       const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
       const der = await buildCertificate({ subjectDer, spki: csr.spki, serial, notBefore, notAfter, profile, ca });
-      add(toRow({ serial, spkiSha256: csr.spkiSha256, keyAlgorithm: csr.keyAlgorithm, notBefore, der: new Uint8Array(der) }));
+      add(
+        toRow({
+          serial,
+          spkiSha256: csr.spkiSha256,
+          keyAlgorithm: csr.keyAlgorithm,
+          notBefore,
+          der: new Uint8Array(der),
+        }),
+      );
     }
   }
   /** One of WORKERS × IN_FLIGHT feeders: hands the pool chunks of CSR indices until COUNT are handed out. */
@@ -138,9 +161,15 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
 async function main() {
   const csrKey = values["csr-key"] === "p256" ? "p256" : "rsa";
   const csrs = Array.from({ length: 64 }, () =>
-    createCsr(csrKey === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey),
+    createCsr(
+      csrKey === "rsa"
+        ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+        : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey,
+    ),
   );
-  console.log(`count=${COUNT} workers=${WORKERS} ${WORKERS ? `(chunks of ${CHUNK}, ${IN_FLIGHT} in flight each)` : `concurrency=${CONCURRENCY}`} batch=${BATCH} insert=${values.insert} csr key=${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct CSRs, each verified every time)`);
+  console.log(
+    `count=${COUNT} workers=${WORKERS} ${WORKERS ? `(chunks of ${CHUNK}, ${IN_FLIGHT} in flight each)` : `concurrency=${CONCURRENCY}`} batch=${BATCH} insert=${values.insert} csr key=${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct CSRs, each verified every time)`,
+  );
   const db = await createTestDb(); // fresh migrated database: PostgreSQL (dropped afterwards) or in-memory PGlite
   try {
     for (const alg of values.ca.split(",") as SignerAlgorithm[]) await run(alg, db, csrs);

@@ -20,15 +20,35 @@ const smtp = await new SmtpSink().start();
 const clock = fixedClock("2026-11-25T02:00:00Z");
 const rate = (n: number, ms: number) => `${Math.round((n * 1000) / ms)}/s`;
 
-const data = prepareMailData("order_submitted", { orderNo: "R1", holderName: "张三丰", handlerName: "李四", handlerMobile: "13812345678", amountFen: 10000, years: 1, newNotAfter: "2027-01-01T00:00:00Z" });
+const data = prepareMailData("order_submitted", {
+  orderNo: "R1",
+  holderName: "张三丰",
+  handlerName: "李四",
+  handlerMobile: "13812345678",
+  amountFen: 10000,
+  years: 1,
+  newNotAfter: "2027-01-01T00:00:00Z",
+});
 let t = performance.now();
 for (let i = 0; i < 5000; i++) renderMail("order_submitted", "zh-CN", data, "https://renew.example.cn");
 console.log(`renderMail (HTML + text): ${rate(5000, performance.now() - t)}`);
 
 async function fill(n: number) {
-  await db.$transaction(async (tx) => {
-    for (let i = 0; i < n; i++) await enqueueMail(tx, { to: `h${i}@example.cn`, template: "payment_received", data: { orderNo: `R${i}`, amountFen: 5000, paidAt: clock.now() } }, clock);
-  }, { timeout: 120_000 });
+  await db.$transaction(
+    async (tx) => {
+      for (let i = 0; i < n; i++)
+        await enqueueMail(
+          tx,
+          {
+            to: `h${i}@example.cn`,
+            template: "payment_received",
+            data: { orderNo: `R${i}`, amountFen: 5000, paidAt: clock.now() },
+          },
+          clock,
+        );
+    },
+    { timeout: 120_000 },
+  );
 }
 
 async function drain(owner: string) {
@@ -43,13 +63,18 @@ console.log(`deliverDue over SMTP, 1 worker (×${N}): ${rate(N, performance.now(
 await fill(N);
 t = performance.now();
 await Promise.all([drain("w1"), drain("w2")]);
-console.log(`deliverDue over SMTP, 2 workers (×${N}): ${rate(N, performance.now() - t)}; received ${smtp.received.length} of ${2 * N}`);
+console.log(
+  `deliverDue over SMTP, 2 workers (×${N}): ${rate(N, performance.now() - t)}; received ${smtp.received.length} of ${2 * N}`,
+);
 
 const C = 3000;
-for (let i = 0; i < C; i++) await insertCertificate(db, { notAfter: new Date(clock.now().getTime() + (1 + (i % 60)) * DAY) });
+for (let i = 0; i < C; i++)
+  await insertCertificate(db, { notAfter: new Date(clock.now().getTime() + (1 + (i % 60)) * DAY) });
 t = performance.now();
 const first = await sendExpiryReminders(db, clock);
-console.log(`sendExpiryReminders over ${C} certificates, first run: ${(performance.now() - t).toFixed(0)} ms, queued ${first.queued}`);
+console.log(
+  `sendExpiryReminders over ${C} certificates, first run: ${(performance.now() - t).toFixed(0)} ms, queued ${first.queued}`,
+);
 t = performance.now();
 const again = await sendExpiryReminders(db, clock);
 console.log(`sendExpiryReminders, same day again: ${(performance.now() - t).toFixed(0)} ms, queued ${again.queued}`);

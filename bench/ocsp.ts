@@ -36,7 +36,14 @@ const { values } = parseArgs({
 });
 
 function config(caDir: string) {
-  return parseConfig({ ...(process.env as Record<string, string>), SESSION_SECRET: "s".repeat(40), FIELD_ENCRYPTION_KEY: "0".repeat(64), SO_PIN_MASTER_SECRET: "m".repeat(40), CA_DIR: caDir, CA_KEY_PASSPHRASE: PASS });
+  return parseConfig({
+    ...(process.env as Record<string, string>),
+    SESSION_SECRET: "s".repeat(40),
+    FIELD_ENCRYPTION_KEY: "0".repeat(64),
+    SO_PIN_MASTER_SECRET: "m".repeat(40),
+    CA_DIR: caDir,
+    CA_KEY_PASSPHRASE: PASS,
+  });
 }
 
 function serve(db: OpenDb, ca: Ca, port: number): Promise<http.Server> {
@@ -44,7 +51,15 @@ function serve(db: OpenDb, ca: Ca, port: number): Promise<http.Server> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      void answerOcspHttp({ db: db.prisma, ca, clock: systemClock }, { method: req.method ?? "GET", path: (req.url ?? "").replace(/^\/ocsp\/?/, ""), body: Buffer.concat(chunks), contentType: req.headers["content-type"] }).then((a) => {
+      void answerOcspHttp(
+        { db: db.prisma, ca, clock: systemClock },
+        {
+          method: req.method ?? "GET",
+          path: (req.url ?? "").replace(/^\/ocsp\/?/, ""),
+          body: Buffer.concat(chunks),
+          contentType: req.headers["content-type"],
+        },
+      ).then((a) => {
         res.writeHead(a.status, a.headers);
         res.end(a.body);
       });
@@ -64,7 +79,12 @@ async function primary() {
   console.log(`command: ${process.argv.join(" ")}`);
   const url = process.env.DATABASE_URL;
   const workers = url ? Number(values.workers) : 0;
-  console.log(`node ${process.version}, ${os.cpus().length} cores, db=${url ? "postgresql" : "pglite (in-memory)"}, servers=${url ? `${workers} cluster workers` : "1 (in the primary)"}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores, db=${url ? "postgresql" : "pglite (in-memory)"}, servers=${url ? `${workers} cluster workers` : "1 (in the primary)"}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
   let db: OpenDb;
   let dbUrl: string | undefined;
   if (url) {
@@ -92,11 +112,40 @@ async function primary() {
   const keyHash = createHash("sha1").update(keyBits).digest();
   const paths: string[] = [];
   for (let i = 0; i < 100; i++) {
-    const { der, info } = await issueHolderCertificate({ ca, subject: { C: "CN", CN: `holder ${i}` }, publicKey: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000 * 365), certType: "personal" });
-    await db.prisma.certificate.create({
-      data: { serial: info.serial, subjectDn: info.subjectDn, issuerDn: info.issuerDn, holderName: `holder ${i}`, holderIdType: "r", holderIdEnc: "v1.x", holderIdHash: "h", holderIdLast4: "0000", certType: "personal", payerClass: "self", keyAlgorithm: info.keyAlgorithm, spkiSha256: info.spkiSha256, notBefore: info.notBefore, notAfter: info.notAfter, der: new Uint8Array(der) },
+    const { der, info } = await issueHolderCertificate({
+      ca,
+      subject: { C: "CN", CN: `holder ${i}` },
+      publicKey: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey,
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000 * 365),
+      certType: "personal",
     });
-    const request = seq(seq(seq(seq(seq(seq(oid(OID.sha1), nul()), octets(nameHash), octets(keyHash), uint(Buffer.from(info.serial, "hex")))))));
+    await db.prisma.certificate.create({
+      data: {
+        serial: info.serial,
+        subjectDn: info.subjectDn,
+        issuerDn: info.issuerDn,
+        holderName: `holder ${i}`,
+        holderIdType: "r",
+        holderIdEnc: "v1.x",
+        holderIdHash: "h",
+        holderIdLast4: "0000",
+        certType: "personal",
+        payerClass: "self",
+        keyAlgorithm: info.keyAlgorithm,
+        spkiSha256: info.spkiSha256,
+        notBefore: info.notBefore,
+        notAfter: info.notAfter,
+        der: new Uint8Array(der),
+      },
+    });
+    const request = seq(
+      seq(
+        seq(
+          seq(seq(seq(oid(OID.sha1), nul()), octets(nameHash), octets(keyHash), uint(Buffer.from(info.serial, "hex")))),
+        ),
+      ),
+    );
     const response = await respondOcsp({ db: db.prisma, ca, clock: systemClock }, request);
     if (response.length < 100) throw new Error("the responder did not answer a known serial");
     paths.push(`/ocsp/${encodeURIComponent(request.toString("base64"))}`);
@@ -107,7 +156,12 @@ async function primary() {
   if (workers > 0) {
     await Promise.all(
       Array.from({ length: workers }, () => {
-        const w = cluster.fork({ BENCH_ROLE: "worker", BENCH_DB_URL: dbUrl, BENCH_CA_DIR: caDir, BENCH_PORT: String(port) });
+        const w = cluster.fork({
+          BENCH_ROLE: "worker",
+          BENCH_DB_URL: dbUrl,
+          BENCH_CA_DIR: caDir,
+          BENCH_PORT: String(port),
+        });
         return new Promise<void>((r) => w.on("message", (m) => m === "ready" && r()));
       }),
     );
@@ -115,11 +169,21 @@ async function primary() {
     server = await serve(db, ca, port);
   }
 
-  const opts = { url: `http://127.0.0.1:${port}`, connections: Number(values.connections), duration: Number(values.duration), pipelining: Number(values.pipelining), requests: paths.map((p) => ({ method: "GET" as const, path: p })) };
-  console.log(`autocannon url=${opts.url}/ocsp/<base64 of 100 requests> connections=${opts.connections} pipelining=${opts.pipelining} duration=${opts.duration}s`);
+  const opts = {
+    url: `http://127.0.0.1:${port}`,
+    connections: Number(values.connections),
+    duration: Number(values.duration),
+    pipelining: Number(values.pipelining),
+    requests: paths.map((p) => ({ method: "GET" as const, path: p })),
+  };
+  console.log(
+    `autocannon url=${opts.url}/ocsp/<base64 of 100 requests> connections=${opts.connections} pipelining=${opts.pipelining} duration=${opts.duration}s`,
+  );
   await autocannon({ ...opts, duration: 2 }); // warm-up: memory caches in every worker
   const r = await autocannon(opts);
-  console.log(`OCSP cached: ${r.requests.average.toFixed(0)} responses/s (avg), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, 2xx=${r["2xx"]}, non2xx=${r.non2xx}, errors=${r.errors}, timeouts=${r.timeouts}`);
+  console.log(
+    `OCSP cached: ${r.requests.average.toFixed(0)} responses/s (avg), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, 2xx=${r["2xx"]}, non2xx=${r.non2xx}, errors=${r.errors}, timeouts=${r.timeouts}`,
+  );
 
   for (const id in cluster.workers) cluster.workers[id]?.kill();
   server?.close();

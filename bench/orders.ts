@@ -25,23 +25,49 @@ for (let i = 0; i < N * 2; i++) certs.push(await insertCertificate(db));
 async function timed(label: string, n: number, concurrency: number, op: (i: number) => Promise<unknown>) {
   let next = 0;
   const t = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < n) await op(next++); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await op(next++);
+    }),
+  );
   const s = (performance.now() - t) / 1000;
-  console.log(`${label} (×${n}, ${concurrency} at once): ${Math.round(n / s)}/s, ${((s * 1000 * concurrency) / n).toFixed(1)} ms/op`);
+  console.log(
+    `${label} (×${n}, ${concurrency} at once): ${Math.round(n / s)}/s, ${((s * 1000 * concurrency) / n).toFixed(1)} ms/op`,
+  );
 }
 
 const orders: string[] = [];
 await timed("checkEligibility", N, 1, (i) => checkEligibility(db, certs[i]!, clock));
 await timed("createDraftOrder + submitOrder", N, 1, async (i) => {
-  const o = await createDraftOrder(db, { certificate: certs[i]!, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const o = await createDraftOrder(db, {
+    certificate: certs[i]!,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   orders.push((await submitOrder(db, { orderId: o.id, actor: HOLDER, clock })).id);
 });
 await timed("createDraftOrder + submitOrder", N, 10, async (i) => {
-  const o = await createDraftOrder(db, { certificate: certs[N + i]!, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const o = await createDraftOrder(db, {
+    certificate: certs[N + i]!,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   orders.push((await submitOrder(db, { orderId: o.id, actor: HOLDER, clock })).id);
 });
 await timed("transitionOrder awaiting_payment → paid (with mail)", N * 2, 10, (i) =>
-  withOrderTx(db, (tx) => transitionOrder(tx, { orderId: orders[i]!, to: "paid", actor: SYSTEM, clock, set: { paidFen: 10000, paidAt: clock.now() } })),
+  withOrderTx(db, (tx) =>
+    transitionOrder(tx, {
+      orderId: orders[i]!,
+      to: "paid",
+      actor: SYSTEM,
+      clock,
+      set: { paidFen: 10000, paidAt: clock.now() },
+    }),
+  ),
 );
 console.log(`database: ${open.kind}`);
 await open.close();

@@ -9,7 +9,10 @@ import { chromium } from "@playwright/test";
 const base = (process.argv[2] ?? "http://localhost:3000").replace(/\/$/, "");
 const pages = ["/renew", "/renew/unavailable?reason=too_early&at=2026-12-01T00:00:00Z"];
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--headless"] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--headless"],
+});
 for (const p of pages) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -21,7 +24,9 @@ for (const p of pages) {
   );
   const wire = js.reduce((s, r) => s + r.wire, 0);
   const decoded = js.reduce((s, r) => s + r.decoded, 0);
-  console.log(`${p.padEnd(60)} ${js.length} scripts, ${(wire / 1024).toFixed(1)} KB on the wire (gzip), ${(decoded / 1024).toFixed(1)} KB decoded`);
+  console.log(
+    `${p.padEnd(60)} ${js.length} scripts, ${(wire / 1024).toFixed(1)} KB on the wire (gzip), ${(decoded / 1024).toFixed(1)} KB decoded`,
+  );
   await context.close();
 }
 await browser.close();

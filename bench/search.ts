@@ -17,7 +17,13 @@ import { Recorder, commandLine, machine, statsTable } from "./lib/stats";
  * whether the plan scans the whole table, which a busy machine's client-side latency cannot hide.
  */
 
-const { values } = parseArgs({ options: { orders: { type: "string", default: "1000000" }, runs: { type: "string", default: "200" }, reseed: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    orders: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "200" },
+    reseed: { type: "boolean", default: false },
+  },
+});
 const N = Number(values.orders);
 const RUNS = Number(values.runs);
 const base = process.env.DATABASE_URL;
@@ -84,7 +90,10 @@ async function prepare(): Promise<void> {
 }
 
 await prepare();
-const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url.toString(), max: 4 }), log: [{ emit: "event", level: "query" }] });
+const prisma = new PrismaClient({
+  adapter: new PrismaPg({ connectionString: url.toString(), max: 4 }),
+  log: [{ emit: "event", level: "query" }],
+});
 let lastQuery: { query: string; params: string } | null = null;
 prisma.$on("query", (e) => {
   lastQuery = { query: e.query, params: e.params };
@@ -101,7 +110,10 @@ const FORMS: [string, () => Record<string, string>][] = [
   ["holder name (full)", () => ({ holderName: `德州测试单位${pick(NAMES)}` })],
   ["holder name prefix (many matches)", () => ({ holderName: `德州测试单位${1 + pick(9)}` })],
   ["handler phone last 4", () => ({ phoneLast4: String(pick(10000)).padStart(4, "0") })],
-  ["handler ID last 4 + 90 days", () => ({ idLast4: String(pick(10000)).padStart(4, "0"), from: day(NOW - 90 * DAY_MS), to: day(NOW) })],
+  [
+    "handler ID last 4 + 90 days",
+    () => ({ idLast4: String(pick(10000)).padStart(4, "0"), from: day(NOW - 90 * DAY_MS), to: day(NOW) }),
+  ],
   ["date range (one week)", () => ({ from: day(NOW - (7 + pick(700)) * DAY_MS), to: day(NOW - pick(7) * DAY_MS) })],
   ["state: issuing (rare)", () => ({ state: "issuing" })],
   ["state: installed, oldest first", () => ({ state: "installed", sort: "created_asc" })],
@@ -142,13 +154,23 @@ await pgc.end();
 await prisma.$disconnect();
 
 console.log(`\n$ ${commandLine()}`);
-console.log(`${machine()}; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}; ${N} orders, ${CERTS} certificates, ${RUNS} runs per form, one at a time\n`);
+console.log(
+  `${machine()}; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}; ${N} orders, ${CERTS} certificates, ${RUNS} runs per form, one at a time\n`,
+);
 console.log("client side (searchOrders through Prisma, as the console calls it):");
 console.log(statsTable(rec.stats()));
 console.log("\ndatabase side (EXPLAIN ANALYZE execution time of the same SQL, every 5th run):");
 console.log(statsTable(server.stats()));
 const scans = [...seqScans.entries()];
-console.log(scans.length ? `\nplans with a sequential scan: ${scans.map(([k, n]) => `${k} (${n}×)`).join(", ")}` : "\nno plan scans the whole table");
+console.log(
+  scans.length
+    ? `\nplans with a sequential scan: ${scans.map(([k, n]) => `${k} (${n}×)`).join(", ")}`
+    : "\nno plan scans the whole table",
+);
 const slow = rec.stats().filter((s) => s.p95 >= 20);
-console.log(slow.length ? `client p95 at or above the 20 ms goal: ${slow.map((s) => s.step).join(", ")}` : "every form is under the 20 ms p95 goal (client side)");
+console.log(
+  slow.length
+    ? `client p95 at or above the 20 ms goal: ${slow.map((s) => s.step).join(", ")}`
+    : "every form is under the 20 ms p95 goal (client side)",
+);
 process.exit(0);

@@ -29,7 +29,11 @@ const now = Date.now();
 const holders = [];
 for (let i = 0; i < Math.min(n, 200); i++) {
   const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-  const h = await insertHolderCertificate(db.prisma, ca, { notBefore: new Date(now - 300 * DAY), notAfter: new Date(now + (i % 90) * DAY), key });
+  const h = await insertHolderCertificate(db.prisma, ca, {
+    notBefore: new Date(now - 300 * DAY),
+    notAfter: new Date(now + (i % 90) * DAY),
+    key,
+  });
   const row = await db.prisma.certificate.update({ where: { id: h.row.id }, data: { tokenSerial: `BENCH${i}` } });
   holders.push({ ...h, row });
 }
@@ -37,8 +41,12 @@ for (let i = 0; i < Math.min(n, 200); i++) {
 const rec = new Recorder();
 for (let i = 0; i < n; i++) {
   const h = holders[i % holders.length];
-  await rec.time("status by serial", () => certificateStatus(db.prisma, { serial: h.row.serial }, { clock: systemClock, rateKey: `b${i}` }));
-  await rec.time("status by certificate", () => certificateStatus(db.prisma, { certificateDer: h.der }, { clock: systemClock, rateKey: `c${i}` }));
+  await rec.time("status by serial", () =>
+    certificateStatus(db.prisma, { serial: h.row.serial }, { clock: systemClock, rateKey: `b${i}` }),
+  );
+  await rec.time("status by certificate", () =>
+    certificateStatus(db.prisma, { certificateDer: h.der }, { clock: systemClock, rateKey: `c${i}` }),
+  );
 }
 for (let i = 0; i < Math.min(n, holders.length * 4); i++) {
   const h = holders[i % holders.length];
@@ -47,18 +55,38 @@ for (let i = 0; i < Math.min(n, holders.length * 4); i++) {
   let started;
   try {
     started = await rec.time("unlock start (captcha, ID, code mail)", () =>
-      startUnlock(db.prisma, { certificateDer: h.der, tokenSerial: h.row.tokenSerial!, idNumber: "370101199001011234", captchaId: crypto.randomUUID(), captchaAnswer: TEST_BYPASS_ANSWER, locale: "zh-CN" }, ctx),
+      startUnlock(
+        db.prisma,
+        {
+          certificateDer: h.der,
+          tokenSerial: h.row.tokenSerial!,
+          idNumber: "370101199001011234",
+          captchaId: crypto.randomUUID(),
+          captchaAnswer: TEST_BYPASS_ANSWER,
+          locale: "zh-CN",
+        },
+        ctx,
+      ),
     );
   } catch {
     continue; // the per-certificate limit (5 an hour) stops repeats of one holder, as it should
   }
-  const mail = await db.prisma.mailOutbox.findFirstOrThrow({ where: { certificateId: h.row.id, template: "unlock_code" }, orderBy: { createdAt: "desc" } });
+  const mail = await db.prisma.mailOutbox.findFirstOrThrow({
+    where: { certificateId: h.row.id, template: "unlock_code" },
+    orderBy: { createdAt: "desc" },
+  });
   const code = String((mail.data as { code: string }).code);
-  await rec.time("unlock release (code → SO PINs)", () => releaseSoPin(db.prisma, { requestId: started.requestId, code }, ctx));
-  await rec.time("unlock confirm (version bump)", () => confirmUnlock(db.prisma, { requestId: started.requestId, code, usedAlternative: false }, ctx));
+  await rec.time("unlock release (code → SO PINs)", () =>
+    releaseSoPin(db.prisma, { requestId: started.requestId, code }, ctx),
+  );
+  await rec.time("unlock confirm (version bump)", () =>
+    confirmUnlock(db.prisma, { requestId: started.requestId, code, usedAlternative: false }, ctx),
+  );
 }
 
-console.log(`# ${commandLine()}\n# ${new Date().toISOString()} · ${machine()} · ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite (in-memory)"}\n`);
+console.log(
+  `# ${commandLine()}\n# ${new Date().toISOString()} · ${machine()} · ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite (in-memory)"}\n`,
+);
 console.log(statsTable(rec.stats()));
 if (rec.errorSamples.length) console.log(`\nerrors: ${rec.errorSamples.slice(0, 3).join("; ")}`);
 await db.close();

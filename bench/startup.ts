@@ -17,7 +17,11 @@ import { commandLine, machine, table } from "./lib/stats";
  */
 
 const { values: args } = parseArgs({
-  options: { repo: { type: "string", default: process.cwd() }, keep: { type: "boolean", default: false }, "js-only": { type: "string" } },
+  options: {
+    repo: { type: "string", default: process.cwd() },
+    keep: { type: "boolean", default: false },
+    "js-only": { type: "string" },
+  },
 });
 
 console.log(`$ ${commandLine()}`);
@@ -48,7 +52,14 @@ const port = await freePort();
 const startAt = performance.now();
 const child = spawn("npm", ["start"], {
   cwd: dir,
-  env: { ...process.env, PORT: String(port), ASSISTANT_PORT: String(await freePort()), DATABASE_URL: "", DEMO_MODE: "", NODE_ENV: "production" },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    ASSISTANT_PORT: String(await freePort()),
+    DATABASE_URL: "",
+    DEMO_MODE: "",
+    NODE_ENV: "production",
+  },
   stdio: ["ignore", "pipe", "pipe"],
   detached: true,
 });
@@ -76,7 +87,9 @@ async function firstPage(): Promise<void> {
  * Scripts a page's HTML loads from /_next/static, and their gzip size (the page's first-load JS). `nomodule`
  * polyfills are left out: browsers that run modules (every browser the portal supports) never fetch them.
  */
-async function firstLoadJs(page: string): Promise<{ page: string; status: number; scripts: number; raw: number; gzip: number }> {
+async function firstLoadJs(
+  page: string,
+): Promise<{ page: string; status: number; scripts: number; raw: number; gzip: number }> {
   const r = await fetch(`${base}${page}`, { redirect: "manual" });
   const html = await r.text();
   const tags = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"[^>]*>/g)].filter((m) => !/\bnomodule\b/i.test(m[0]));
@@ -96,9 +109,22 @@ async function reportJs(): Promise<void> {
   const sizes = [];
   for (const p of ["/", "/renew"]) sizes.push(await firstLoadJs(p));
   console.log(`\nfirst-load JS (every module /_next/static script in the page's HTML, gzip -9):`);
-  console.log(table(["page", "status", "scripts", "raw KB", "gzip KB"], sizes.map((s) => [s.page, String(s.status), String(s.scripts), (s.raw / 1024).toFixed(1), (s.gzip / 1024).toFixed(1)])));
+  console.log(
+    table(
+      ["page", "status", "scripts", "raw KB", "gzip KB"],
+      sizes.map((s) => [
+        s.page,
+        String(s.status),
+        String(s.scripts),
+        (s.raw / 1024).toFixed(1),
+        (s.gzip / 1024).toFixed(1),
+      ]),
+    ),
+  );
   const wizard = sizes.find((s) => s.page === "/renew")!.gzip / 1024;
-  console.log(`wizard (/renew) first-load JS: ${wizard.toFixed(1)} KB gzip (goal ≤ 150 KB) → ${wizard <= 150 ? "met" : "MISSED"}`);
+  console.log(
+    `wizard (/renew) first-load JS: ${wizard.toFixed(1)} KB gzip (goal ≤ 150 KB) → ${wizard <= 150 ? "met" : "MISSED"}`,
+  );
 }
 
 let code = 0;
@@ -107,7 +133,9 @@ try {
   const startS = (performance.now() - startAt) / 1000;
   const totalS = (performance.now() - t0) / 1000;
   const built = /Building the portal/.test(out);
-  console.log(`\ngit clone ${cloneS.toFixed(1)} s · npm install ${installS.toFixed(1)} s · npm start → first page ${startS.toFixed(1)} s${built ? " (includes next build)" : ""}`);
+  console.log(
+    `\ngit clone ${cloneS.toFixed(1)} s · npm install ${installS.toFixed(1)} s · npm start → first page ${startS.toFixed(1)} s${built ? " (includes next build)" : ""}`,
+  );
   console.log(`fresh clone → first page: ${totalS.toFixed(1)} s (goal ≤ 180 s) → ${totalS <= 180 ? "met" : "MISSED"}`);
 
   await reportJs();

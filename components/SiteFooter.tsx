@@ -5,7 +5,9 @@ export function SiteFooter({ t }: { t: Messages }) {
     <footer className="site-footer">
       <div className="container">
         <div>{t.common.footer}</div>
-        <div className="small">{t.common.serviceCentre} · {t.common.openingHours}</div>
+        <div className="small">
+          {t.common.serviceCentre} · {t.common.openingHours}
+        </div>
       </div>
     </footer>
   );

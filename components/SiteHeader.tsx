@@ -8,7 +8,9 @@ export function SiteHeader({ t, locale }: { t: Messages; locale: Locale }) {
     <header className="site-header">
       <div className="container">
         <Link href="/" className="brand">
-          <span className="brand-mark" aria-hidden="true">CA</span>
+          <span className="brand-mark" aria-hidden="true">
+            CA
+          </span>
           <span>
             <span className="brand-name">{t.common.appName}</span>
             <span className="brand-sub">{t.common.caName}</span>
@@ -18,7 +20,9 @@ export function SiteHeader({ t, locale }: { t: Messages; locale: Locale }) {
           <Link href="/">{t.common.home}</Link>
           <Link href="/faq">{t.common.faq}</Link>
           <Link href="/downloads">{t.common.downloads}</Link>
-          <a href={`/lang/${other}`} lang={other} hrefLang={other}>{t.common.language}</a>
+          <a href={`/lang/${other}`} lang={other} hrefLang={other}>
+            {t.common.language}
+          </a>
           <span className="hotline-pill">{t.common.hotline}</span>
         </nav>
       </div>

@@ -28,9 +28,16 @@ const result = await build({
   logLevel: "warning",
   metafile: true,
 });
-const install = fs.readFileSync(path.join(root, "agent", "INSTALL.md"), "utf8").replaceAll("{{VERSION}}", ASSISTANT_VERSION);
+const install = fs
+  .readFileSync(path.join(root, "agent", "INSTALL.md"), "utf8")
+  .replaceAll("{{VERSION}}", ASSISTANT_VERSION);
 fs.writeFileSync(path.join(outDir, "INSTALL.md"), install);
-fs.writeFileSync(path.join(outDir, "package.json"), `${JSON.stringify({ name: "certrenew-assistant", version: ASSISTANT_VERSION, private: true, main: "certrenew-assistant.cjs", optionalDependencies: { pkcs11js: "^2.1.7" } }, null, 2)}\n`);
+fs.writeFileSync(
+  path.join(outDir, "package.json"),
+  `${JSON.stringify({ name: "certrenew-assistant", version: ASSISTANT_VERSION, private: true, main: "certrenew-assistant.cjs", optionalDependencies: { pkcs11js: "^2.1.7" } }, null, 2)}\n`,
+);
 const bytes = fs.statSync(outfile).size;
-console.log(`wrote ${path.relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} inputs), INSTALL.md, package.json`);
+console.log(
+  `wrote ${path.relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} inputs), INSTALL.md, package.json`,
+);
 process.exit(0);

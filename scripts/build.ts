@@ -7,7 +7,10 @@ export function ensureBuild(force = false): void {
   if (!force && buildIsFresh()) return;
   const hash = sourceHash();
   console.log("Building the portal (next build)…");
-  const r = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  const r = spawnSync(process.execPath, ["node_modules/next/dist/bin/next", "build"], {
+    stdio: "inherit",
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+  });
   if (r.status !== 0) {
     console.error("next build failed");
     process.exit(r.status ?? 1);

@@ -14,19 +14,33 @@ async function main(): Promise<void> {
   if (!config.CA_KEY_PASSPHRASE) throw new Error("CA_KEY_PASSPHRASE is missing: it encrypts the CA key files");
   let issuingSigner: Pkcs11Signer | undefined;
   if (config.CA_SIGNER === "pkcs11") {
-    const opts = { module: config.PKCS11_MODULE ?? "", tokenLabel: config.PKCS11_TOKEN_LABEL ?? "", pin: config.PKCS11_PIN ?? "", keyLabel: config.PKCS11_KEY_LABEL ?? "" };
+    const opts = {
+      module: config.PKCS11_MODULE ?? "",
+      tokenLabel: config.PKCS11_TOKEN_LABEL ?? "",
+      pin: config.PKCS11_PIN ?? "",
+      keyLabel: config.PKCS11_KEY_LABEL ?? "",
+    };
     issuingSigner = await Pkcs11Signer.open(opts).catch(async (e: unknown) => {
       if (!String(e).includes("not found (private")) throw e;
       await Pkcs11Signer.generate({ ...opts, algorithm: config.CA_KEY_ALGORITHM });
       return Pkcs11Signer.open(opts);
     });
   }
-  const { created } = await ensureDevCa(config.caDir, { algorithm: config.CA_KEY_ALGORITHM, passphrase: config.CA_KEY_PASSPHRASE, issuingSigner });
+  const { created } = await ensureDevCa(config.caDir, {
+    algorithm: config.CA_KEY_ALGORITHM,
+    passphrase: config.CA_KEY_PASSPHRASE,
+    issuingSigner,
+  });
   const ca = await loadCa(config);
   console.log(created ? `Created a CA in ${config.caDir}` : `A CA already exists in ${config.caDir}; nothing changed`);
-  for (const [name, der] of [["root", ca.rootCert], ["issuing", ca.issuingCert]] as const) {
+  for (const [name, der] of [
+    ["root", ca.rootCert],
+    ["issuing", ca.issuingCert],
+  ] as const) {
     const info = certificateInfo(der);
-    console.log(`${name}: ${info.subjectDn} (${info.keyAlgorithm}, until ${info.notAfter.toISOString()}) sha256=${createHash("sha256").update(der).digest("hex")}`);
+    console.log(
+      `${name}: ${info.subjectDn} (${info.keyAlgorithm}, until ${info.notAfter.toISOString()}) sha256=${createHash("sha256").update(der).digest("hex")}`,
+    );
   }
   issuingSigner?.close();
   if (ca.signer !== issuingSigner && ca.signer instanceof Pkcs11Signer) ca.signer.close();

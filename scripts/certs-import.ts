@@ -11,12 +11,21 @@ import { importCertificates, rowsFromCertificateFiles, rowsFromCsv, type ImportP
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { "cert-type": { type: "string", default: "personal" }, "payer-class": { type: "string", default: "self" } },
+    options: {
+      "cert-type": { type: "string", default: "personal" },
+      "payer-class": { type: "string", default: "self" },
+    },
   });
   const certType = values["cert-type"];
   const payerClass = values["payer-class"];
-  if (positionals.length === 0 || (certType !== "personal" && certType !== "organisation") || (payerClass !== "self" && payerClass !== "unified")) {
-    console.error("usage: npm run certs:import -- FILE.csv | CERT.pem|.cer… [--cert-type personal|organisation] [--payer-class self|unified]");
+  if (
+    positionals.length === 0 ||
+    (certType !== "personal" && certType !== "organisation") ||
+    (payerClass !== "self" && payerClass !== "unified")
+  ) {
+    console.error(
+      "usage: npm run certs:import -- FILE.csv | CERT.pem|.cer… [--cert-type personal|organisation] [--payer-class self|unified]",
+    );
     return 2;
   }
   const csv = positionals.length === 1 && positionals[0].toLowerCase().endsWith(".csv");
@@ -24,7 +33,10 @@ async function main(): Promise<number> {
   try {
     const n = await importCertificates(await getDb(), input);
     console.log(`Imported ${n} certificate(s).`);
-    if (!csv) console.log("Holder ID numbers are unknown for certificates imported without a CSV; add them with a CSV import for renewal checks.");
+    if (!csv)
+      console.log(
+        "Holder ID numbers are unknown for certificates imported without a CSV; add them with a CSV import for renewal checks.",
+      );
     return 0;
   } catch (e) {
     if (!isDomainError(e) || e.code !== "CERT_IMPORT_INVALID") throw e;

@@ -6,5 +6,9 @@ if (!name || !/^[a-z0-9_]+$/i.test(name)) {
   process.exit(2);
 }
 const dir = await createMigration(name);
-console.log(dir ? `wrote prisma/migrations/${dir}/migration.sql` : "schema.prisma and the migrations already agree: nothing to write");
+console.log(
+  dir
+    ? `wrote prisma/migrations/${dir}/migration.sql`
+    : "schema.prisma and the migrations already agree: nothing to write",
+);
 process.exit(0);

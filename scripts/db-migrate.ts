@@ -7,7 +7,8 @@ import { applyMigrations } from "../lib/db/migrate";
 const url = process.env.DATABASE_URL || undefined;
 const dataDir = path.resolve(process.env.DATA_DIR || ".data");
 try {
-  if (url && !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("DATABASE_URL is invalid: expected a PostgreSQL URL");
+  if (url && !/^postgres(ql)?:\/\//.test(url))
+    throw new ConfigError("DATABASE_URL is invalid: expected a PostgreSQL URL");
   const db = await openDb({ url, pgliteDir: path.join(dataDir, "pglite") });
   try {
     const applied = await applyMigrations(db.pglite ? { pglite: db.pglite } : { url: url! });

@@ -65,7 +65,12 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { role: { type: "string" }, username: { type: "string" }, "display-name": { type: "string" }, "password-stdin": { type: "boolean", default: false } },
+      options: {
+        role: { type: "string" },
+        username: { type: "string" },
+        "display-name": { type: "string" },
+        "password-stdin": { type: "boolean", default: false },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -91,7 +96,12 @@ async function main(): Promise<number> {
     }
   }
   try {
-    const user = await createStaffUser(await getDb(), { username: values.username, password, role, displayName: values["display-name"] }, { type: "system", id: "staff:create" }, systemClock);
+    const user = await createStaffUser(
+      await getDb(),
+      { username: values.username, password, role, displayName: values["display-name"] },
+      { type: "system", id: "staff:create" },
+      systemClock,
+    );
     console.log(`Created ${user.role} account "${user.username}". Sign in at /staff/login.`);
     return 0;
   } catch (e) {
@@ -99,7 +109,9 @@ async function main(): Promise<number> {
       console.error(errorMessage(e.code, "en", e.details));
       return 1;
     }
-    console.error(`Cannot create the account (is the database reachable and migrated? \`npm start\` applies the migrations): ${e instanceof Error ? (e.message.split("\n").find((l) => l.trim()) ?? e.name) : String(e)}`);
+    console.error(
+      `Cannot create the account (is the database reachable and migrated? \`npm start\` applies the migrations): ${e instanceof Error ? (e.message.split("\n").find((l) => l.trim()) ?? e.name) : String(e)}`,
+    );
     return 1;
   } finally {
     await closeDb();

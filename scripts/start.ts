@@ -37,9 +37,13 @@ try {
   throw e;
 }
 
-env.ASSISTANT_ORIGINS ||= [...new Set([config.publicOrigin, `http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`])].join(",");
+env.ASSISTANT_ORIGINS ||= [
+  ...new Set([config.publicOrigin, `http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`]),
+].join(",");
 
-const target = config.DATABASE_URL ? `PostgreSQL at ${new URL(config.DATABASE_URL).host}` : `PGlite in ${path.join(config.dataDir, "pglite")}`;
+const target = config.DATABASE_URL
+  ? `PostgreSQL at ${new URL(config.DATABASE_URL).host}`
+  : `PGlite in ${path.join(config.dataDir, "pglite")}`;
 try {
   const db = await openDb({ url: config.DATABASE_URL, pgliteDir: path.join(config.dataDir, "pglite") });
   try {
@@ -62,7 +66,10 @@ ensureBuild();
 
 const children: ChildProcess[] = [];
 function run(name: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, args, { stdio: "inherit", env: { ...env, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv } });
+  const child = spawn(process.execPath, args, {
+    stdio: "inherit",
+    env: { ...env, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv },
+  });
   child.on("exit", (code, signal) => {
     if (stopping) return;
     console.error(`${name} stopped (${signal ?? code}); shutting down`);
@@ -77,7 +84,9 @@ function stop(code = 0): void {
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() => process.exit(code));
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
+    process.exit(code),
+  );
 }
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
@@ -85,6 +94,12 @@ process.on("SIGTERM", () => stop(0));
 // several processes share the port through node:cluster (scripts/portal-cluster.cjs): one per core on PostgreSQL
 // unless PORTAL_PROCESSES says otherwise
 const nextStart = ["start", "-p", String(config.PORT)];
-run("portal", [config.portalProcesses > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart], { NODE_ENV: "production", PORTAL_PROCESSES: String(config.portalProcesses) });
+run(
+  "portal",
+  [config.portalProcesses > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart],
+  { NODE_ENV: "production", PORTAL_PROCESSES: String(config.portalProcesses) },
+);
 if (demo) run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
-console.log(`\nCertRenew: ${config.publicOrigin}${demo ? "  (demo mode: PGlite, Alipay sandbox, virtual tokens; mails at /dev/mail)" : ""}\n`);
+console.log(
+  `\nCertRenew: ${config.publicOrigin}${demo ? "  (demo mode: PGlite, Alipay sandbox, virtual tokens; mails at /dev/mail)" : ""}\n`,
+);

@@ -29,15 +29,34 @@ function run(cmd: string, args: string[], env: Record<string, string | undefined
 
 function vitest(name: string, files: string[], env: Record<string, string | undefined>): void {
   const out = path.join(tmp, `${name}.json`);
-  const status = run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...files], env);
+  const status = run(
+    process.execPath,
+    [
+      "node_modules/vitest/vitest.mjs",
+      "run",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${out}`,
+      ...files,
+    ],
+    env,
+  );
   if (!existsSync(out)) {
     tallies.push({ name, passed: 0, failed: 1 });
     return;
   }
-  const r = JSON.parse(readFileSync(out, "utf8")) as { numPassedTests: number; numFailedTests: number; testResults: { status: string; assertionResults: unknown[] }[] };
+  const r = JSON.parse(readFileSync(out, "utf8")) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    testResults: { status: string; assertionResults: unknown[] }[];
+  };
   // a file that fails to load has no assertions but must still count as a failure
   const brokenFiles = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
-  tallies.push({ name, passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0) });
+  tallies.push({
+    name,
+    passed: r.numPassedTests,
+    failed: r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0),
+  });
 }
 
 ensureSystemPackages();
@@ -70,7 +89,9 @@ if (wanted("e2e")) {
     DATABASE_URL: "",
   });
   if (existsSync(out)) {
-    const s = (JSON.parse(readFileSync(out, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number } }).stats;
+    const s = (
+      JSON.parse(readFileSync(out, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number } }
+    ).stats;
     tallies.push({ name: "e2e", passed: s.expected + s.flaky, failed: s.unexpected });
   } else {
     tallies.push({ name: "e2e", passed: 0, failed: 1 });

@@ -3,8 +3,29 @@ import * as pkijs from "pkijs";
 import pkcs11js from "pkcs11js";
 import type * as P11 from "pkcs11js";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { buildCsr, bytes, ecdsaRawToDer, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, summarizeCertificates, type KeyFamily } from "../x509";
-import type { CertificateSummary, InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
+import {
+  buildCsr,
+  bytes,
+  ecdsaRawToDer,
+  findLeafFor,
+  keyAlgorithmName,
+  keyFamilyOf,
+  parseCertificate,
+  spkiDer,
+  subjectDer,
+  summarizeCertificate,
+  summarizeCertificates,
+  type KeyFamily,
+} from "../x509";
+import type {
+  CertificateSummary,
+  InstallResult,
+  KeygenResult,
+  PinStatus,
+  SignResult,
+  TokenBackend,
+  TokenSummary,
+} from "./types";
 
 /**
  * Real tokens through a PKCS#11 module (vendor USB-key middleware, OpenSC, SoftHSM2).
@@ -59,7 +80,9 @@ export class Pkcs11Backend implements TokenBackend {
         p11.load(this.opts.modulePath);
         p11.C_Initialize();
       } catch (e) {
-        throw new DomainError("TOKEN_OPERATION_FAILED", { reason: `PKCS#11 module ${this.opts.modulePath} could not be loaded: ${e instanceof Error ? e.message : String(e)}` });
+        throw new DomainError("TOKEN_OPERATION_FAILED", {
+          reason: `PKCS#11 module ${this.opts.modulePath} could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+        });
       }
       this.loaded = { m, p11 };
     }
@@ -68,14 +91,16 @@ export class Pkcs11Backend implements TokenBackend {
 
   /** The module is called from one place at a time: sessions and login state are per process. */
   private run<T>(fn: (m: Pkcs11Module, p11: P11.PKCS11) => T): Promise<T> {
-    const next = this.queue.catch(() => undefined).then(async () => {
-      const { m, p11 } = this.lib();
-      try {
-        return fn(m, p11);
-      } catch (e) {
-        throw this.translate(e);
-      }
-    });
+    const next = this.queue
+      .catch(() => undefined)
+      .then(async () => {
+        const { m, p11 } = this.lib();
+        try {
+          return fn(m, p11);
+        } catch (e) {
+          throw this.translate(e);
+        }
+      });
     this.queue = next;
     return next;
   }
@@ -116,7 +141,14 @@ export class Pkcs11Backend implements TokenBackend {
     }
   }
 
-  private login(m: Pkcs11Module, p11: P11.PKCS11, slot: Buffer, session: Session, pin: string, role: "user" | "so"): void {
+  private login(
+    m: Pkcs11Module,
+    p11: P11.PKCS11,
+    slot: Buffer,
+    session: Session,
+    pin: string,
+    role: "user" | "so",
+  ): void {
     try {
       p11.C_Login(session, role === "user" ? m.CKU_USER : m.CKU_SO, pin);
     } catch (e) {
@@ -125,12 +157,16 @@ export class Pkcs11Backend implements TokenBackend {
       const flags = p11.C_GetTokenInfo(slot).flags;
       if (role === "so") {
         if (code === m.CKR_PIN_LOCKED || (flags & m.CKF_SO_PIN_LOCKED) !== 0) throw new DomainError("SO_PIN_LOCKED");
-        if (code === m.CKR_PIN_INCORRECT) throw new DomainError("SO_PIN_INCORRECT", { finalTry: (flags & m.CKF_SO_PIN_FINAL_TRY) !== 0 });
+        if (code === m.CKR_PIN_INCORRECT)
+          throw new DomainError("SO_PIN_INCORRECT", { finalTry: (flags & m.CKF_SO_PIN_FINAL_TRY) !== 0 });
         throw e;
       }
       const status = pinStatusOf(flags, m);
       if (code === m.CKR_PIN_LOCKED || status.locked) throw new DomainError("PIN_LOCKED");
-      if (code === m.CKR_PIN_INCORRECT) throw status.finalTry ? new DomainError("PIN_INCORRECT", { ...status, triesLeft: 1 }) : new DomainError("PIN_INCORRECT_UNCOUNTED", { ...status });
+      if (code === m.CKR_PIN_INCORRECT)
+        throw status.finalTry
+          ? new DomainError("PIN_INCORRECT", { ...status, triesLeft: 1 })
+          : new DomainError("PIN_INCORRECT_UNCOUNTED", { ...status });
       throw e;
     }
   }
@@ -154,11 +190,19 @@ export class Pkcs11Backend implements TokenBackend {
     return a.value as Buffer;
   }
 
-  private certificates(m: Pkcs11Module, p11: P11.PKCS11, session: Session): { id: string; der: Buffer; handle: Buffer }[] {
+  private certificates(
+    m: Pkcs11Module,
+    p11: P11.PKCS11,
+    session: Session,
+  ): { id: string; der: Buffer; handle: Buffer }[] {
     return this.find(p11, session, [
       { type: m.CKA_CLASS, value: m.CKO_CERTIFICATE },
       { type: m.CKA_CERTIFICATE_TYPE, value: m.CKC_X_509 },
-    ]).map((handle) => ({ handle, id: this.attr(p11, session, handle, m.CKA_ID).toString("hex"), der: this.attr(p11, session, handle, m.CKA_VALUE) }));
+    ]).map((handle) => ({
+      handle,
+      id: this.attr(p11, session, handle, m.CKA_ID).toString("hex"),
+      der: this.attr(p11, session, handle, m.CKA_VALUE),
+    }));
   }
 
   private certificate(m: Pkcs11Module, p11: P11.PKCS11, session: Session, certId: string): Buffer {
@@ -174,7 +218,14 @@ export class Pkcs11Backend implements TokenBackend {
     ])[0];
   }
 
-  private signOnToken(m: Pkcs11Module, p11: P11.PKCS11, session: Session, privateKey: Buffer, family: KeyFamily, data: Buffer): Buffer {
+  private signOnToken(
+    m: Pkcs11Module,
+    p11: P11.PKCS11,
+    session: Session,
+    privateKey: Buffer,
+    family: KeyFamily,
+    data: Buffer,
+  ): Buffer {
     if (family.type === "rsa") {
       p11.C_SignInit(session, { mechanism: m.CKM_SHA256_RSA_PKCS }, privateKey);
       return p11.C_Sign(session, data, Buffer.alloc(family.bits / 8 + 16));
@@ -188,8 +239,17 @@ export class Pkcs11Backend implements TokenBackend {
     return this.run((m, p11) =>
       this.initializedSlots(m, p11).map(({ slot, info }) => {
         const serial = info.serialNumber.trim();
-        const certificates: CertificateSummary[] = this.withSession(m, p11, slot, false, (s) => summarizeCertificates(this.certificates(m, p11, s)));
-        return { id: `${this.name}:${serial}`, backend: this.name, label: info.label.trim(), serial, pin: pinStatusOf(info.flags, m), certificates };
+        const certificates: CertificateSummary[] = this.withSession(m, p11, slot, false, (s) =>
+          summarizeCertificates(this.certificates(m, p11, s)),
+        );
+        return {
+          id: `${this.name}:${serial}`,
+          backend: this.name,
+          label: info.label.trim(),
+          serial,
+          pin: pinStatusOf(info.flags, m),
+          certificates,
+        };
       }),
     );
   }
@@ -208,7 +268,11 @@ export class Pkcs11Backend implements TokenBackend {
         const key = this.keyHandle(m, p11, s, args.certId, m.CKO_PRIVATE_KEY);
         if (!key) throw new DomainError("TOKEN_CERT_NOT_FOUND");
         const signature = this.signOnToken(m, p11, s, key, family, args.data);
-        return { signature: signature.toString("base64"), algorithm: family.type === "rsa" ? "RSA-SHA256" : "ECDSA-SHA256", certificate: der.toString("base64") };
+        return {
+          signature: signature.toString("base64"),
+          algorithm: family.type === "rsa" ? "RSA-SHA256" : "ECDSA-SHA256",
+          certificate: der.toString("base64"),
+        };
       });
     });
   }
@@ -221,7 +285,10 @@ export class Pkcs11Backend implements TokenBackend {
         const family = keyFamilyOf(parseCertificate(der).publicKey);
         this.login(m, p11, slot, s, args.pin, "user");
         const label = PENDING + args.certId;
-        let publicKey = this.find(p11, s, [{ type: m.CKA_CLASS, value: m.CKO_PUBLIC_KEY }, { type: m.CKA_LABEL, value: label }])[0];
+        let publicKey = this.find(p11, s, [
+          { type: m.CKA_CLASS, value: m.CKO_PUBLIC_KEY },
+          { type: m.CKA_LABEL, value: label },
+        ])[0];
         let id = publicKey ? this.attr(p11, s, publicKey, m.CKA_ID).toString("hex") : "";
         if (!publicKey || !this.keyHandle(m, p11, s, id, m.CKO_PRIVATE_KEY)) {
           id = randomBytes(20).toString("hex");
@@ -254,7 +321,11 @@ export class Pkcs11Backend implements TokenBackend {
       { type: m.CKA_ID, value: Buffer.from(id, "hex") },
       { type: m.CKA_LABEL, value: label },
     ];
-    const publicTemplate: P11.Template = [...common, { type: m.CKA_PRIVATE, value: false }, { type: m.CKA_VERIFY, value: true }];
+    const publicTemplate: P11.Template = [
+      ...common,
+      { type: m.CKA_PRIVATE, value: false },
+      { type: m.CKA_VERIFY, value: true },
+    ];
     const privateTemplate: P11.Template = [
       ...common,
       { type: m.CKA_PRIVATE, value: true },
@@ -263,8 +334,12 @@ export class Pkcs11Backend implements TokenBackend {
       { type: m.CKA_SIGN, value: true },
     ];
     if (family.type === "rsa") {
-      publicTemplate.push({ type: m.CKA_MODULUS_BITS, value: family.bits }, { type: m.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) });
-      return p11.C_GenerateKeyPair(s, { mechanism: m.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate).publicKey;
+      publicTemplate.push(
+        { type: m.CKA_MODULUS_BITS, value: family.bits },
+        { type: m.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+      );
+      return p11.C_GenerateKeyPair(s, { mechanism: m.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate)
+        .publicKey;
     }
     publicTemplate.push({ type: m.CKA_EC_PARAMS, value: EC_PARAMS[family.curve] });
     return p11.C_GenerateKeyPair(s, { mechanism: m.CKM_EC_KEY_PAIR_GEN }, publicTemplate, privateTemplate).publicKey;
@@ -283,18 +358,24 @@ export class Pkcs11Backend implements TokenBackend {
             const spki = this.publicSpki(m, p11, s, k.handle);
             return { id, replaces: k.label.slice(PENDING.length), spki };
           });
-        const match = findLeafFor(args.certificates, pending.map((p) => p.spki));
+        const match = findLeafFor(
+          args.certificates,
+          pending.map((p) => p.spki),
+        );
         if (!match) return this.alreadyInstalled(m, p11, s, args.certificates);
         const key = pending[match.index];
 
         const existing = this.certificates(m, p11, s).find((c) => c.id === key.id);
-        if (existing && !existing.der.equals(match.der)) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "another certificate holds the new key's id" });
+        if (existing && !existing.der.equals(match.der))
+          throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "another certificate holds the new key's id" });
         if (!existing) p11.C_CreateObject(s, this.certificateTemplate(m, key.id, match.der));
         const readBack = this.certificates(m, p11, s).find((c) => c.id === key.id);
-        if (!readBack || !readBack.der.equals(match.der)) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "read-back mismatch" });
+        if (!readBack || !readBack.der.equals(match.der))
+          throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "read-back mismatch" });
 
         if (key.replaces !== key.id) {
-          for (const handle of this.find(p11, s, [{ type: m.CKA_ID, value: Buffer.from(key.replaces, "hex") }])) p11.C_DestroyObject(s, handle);
+          for (const handle of this.find(p11, s, [{ type: m.CKA_ID, value: Buffer.from(key.replaces, "hex") }]))
+            p11.C_DestroyObject(s, handle);
         }
         const summary = summarizeCertificate(key.id, match.der);
         for (const handle of this.find(p11, s, [{ type: m.CKA_ID, value: Buffer.from(key.id, "hex") }])) {
@@ -315,7 +396,8 @@ export class Pkcs11Backend implements TokenBackend {
     }
     const params = this.attr(p11, s, handle, m.CKA_EC_PARAMS);
     const curve = Object.keys(EC_PARAMS).find((name) => EC_PARAMS[name].equals(params));
-    if (keyType !== m.CKK_EC || !curve) throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: `key type ${keyType}` });
+    if (keyType !== m.CKK_EC || !curve)
+      throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: `key type ${keyType}` });
     let point = this.attr(p11, s, handle, m.CKA_EC_POINT);
     // CKA_EC_POINT is DER OCTET STRING { 04 ‖ X ‖ Y } by the standard; a few modules return the bare point
     if (point[0] === 0x04 && point[1] === point.length - 2 && point.length % 2 === 1) point = point.subarray(2);
@@ -341,7 +423,9 @@ export class Pkcs11Backend implements TokenBackend {
   }
 
   private alreadyInstalled(m: Pkcs11Module, p11: P11.PKCS11, s: Session, certificates: Buffer[]): InstallResult {
-    const onToken = this.certificates(m, p11, s).find((c) => certificates.some((d) => d.equals(c.der)) && this.keyHandle(m, p11, s, c.id, m.CKO_PRIVATE_KEY));
+    const onToken = this.certificates(m, p11, s).find(
+      (c) => certificates.some((d) => d.equals(c.der)) && this.keyHandle(m, p11, s, c.id, m.CKO_PRIVATE_KEY),
+    );
     if (!onToken) throw new DomainError("TOKEN_NO_PENDING_KEY");
     return { certificate: summarizeCertificate(onToken.id, onToken.der), replacedId: null };
   }

@@ -9,7 +9,14 @@
 
 import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenSummary } from "@/lib/token/types";
 
-export type { CertificateSummary, InstallResult, KeygenResult, PinStatus, SignResult, TokenSummary } from "@/lib/token/types";
+export type {
+  CertificateSummary,
+  InstallResult,
+  KeygenResult,
+  PinStatus,
+  SignResult,
+  TokenSummary,
+} from "@/lib/token/types";
 
 export interface TokenBackend {
   readonly name: string;

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, randomBytes, scryptSync, type KeyObject } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  scryptSync,
+  type KeyObject,
+} from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DomainError } from "@/lib/errors";
@@ -133,7 +141,8 @@ export function readTokenFile(dir: string, serial: string): VirtualTokenFile {
     throw new DomainError("TOKEN_NOT_FOUND");
   }
   const file = JSON.parse(text) as VirtualTokenFile;
-  if (file.format !== VIRTUAL_TOKEN_FORMAT) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "unknown token format" });
+  if (file.format !== VIRTUAL_TOKEN_FORMAT)
+    throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "unknown token format" });
   return file;
 }
 
@@ -145,7 +154,14 @@ export function writeTokenFile(dir: string, file: VirtualTokenFile): void {
   fs.renameSync(tmp, target);
 }
 
-export function createVirtualToken(args: { dir: string; label: string; serial: string; pin: string; soPin: string; pinLimit?: number }): VirtualToken {
+export function createVirtualToken(args: {
+  dir: string;
+  label: string;
+  serial: string;
+  pin: string;
+  soPin: string;
+  pinLimit?: number;
+}): VirtualToken {
   fs.mkdirSync(args.dir, { recursive: true, mode: 0o700 });
   const masterKey = randomBytes(32);
   const pinLimit = args.pinLimit ?? DEFAULT_PIN_LIMIT;
@@ -166,14 +182,25 @@ export function createVirtualToken(args: { dir: string; label: string; serial: s
 }
 
 /** Puts an existing key pair and its certificate on the token under `id` (lowercase hex, the CKA_ID). */
-export function importKeyAndCertificate(token: VirtualToken, args: { privateKey: KeyObject; certificateDer: Buffer; id: string }): void {
+export function importKeyAndCertificate(
+  token: VirtualToken,
+  args: { privateKey: KeyObject; certificateDer: Buffer; id: string },
+): void {
   if (!ID.test(args.id)) throw new Error("id must be 2-64 lowercase hex characters");
   const file = readTokenFile(token.dir, token.serial);
-  if (file.keys.some((k) => k.id === args.id) || file.certificates.some((c) => c.id === args.id)) throw new Error(`id ${args.id} already used on token ${token.serial}`);
+  if (file.keys.some((k) => k.id === args.id) || file.certificates.some((c) => c.id === args.id))
+    throw new Error(`id ${args.id} already used on token ${token.serial}`);
   const certKey = parseCertificate(args.certificateDer).publicKey;
   const spki = spkiDer(certKey);
-  if (!spki.equals(spkiDer(createPublicKey(args.privateKey)))) throw new Error("the private key does not match the certificate");
-  file.keys.push({ id: args.id, family: keyFamilyOf(certKey), spki: b64(spki), sealed: sealPrivateKey(token.masterKey, token.serial, args.id, args.privateKey), pendingFor: null });
+  if (!spki.equals(spkiDer(createPublicKey(args.privateKey))))
+    throw new Error("the private key does not match the certificate");
+  file.keys.push({
+    id: args.id,
+    family: keyFamilyOf(certKey),
+    spki: b64(spki),
+    sealed: sealPrivateKey(token.masterKey, token.serial, args.id, args.privateKey),
+    pendingFor: null,
+  });
   file.certificates.push({ id: args.id, der: b64(args.certificateDer) });
   writeTokenFile(token.dir, file);
 }

@@ -4,7 +4,17 @@ import os from "node:os";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { isDomainError } from "@/lib/errors";
-import { issueFor, issueFromCsr, newKey, opensslVerifiesCsr, pkcs7Bundle, selfSigned, testCa, type TestCa, type TestKeyType } from "../test-support";
+import {
+  issueFor,
+  issueFromCsr,
+  newKey,
+  opensslVerifiesCsr,
+  pkcs7Bundle,
+  selfSigned,
+  testCa,
+  type TestCa,
+  type TestKeyType,
+} from "../test-support";
 import { VirtualBackend } from "./virtual";
 import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "./virtual-store";
 
@@ -61,12 +71,23 @@ describe("virtual token PIN", () => {
 
   it("SO unlock sets a new user PIN on a locked token, keeps the keys, and rotates the SO PIN", async () => {
     for (let i = 0; i < 6; i++) await codeOf(backend.sign(SERIAL, { certId: OLD_ID, pin: "000000", data }));
-    expect((await codeOf(backend.unlock(SERIAL, { soPin: "wrong-so", newPin: "222222", newSoPin: "so-secret-2" }))).code).toBe("SO_PIN_INCORRECT");
+    expect(
+      (await codeOf(backend.unlock(SERIAL, { soPin: "wrong-so", newPin: "222222", newSoPin: "so-secret-2" }))).code,
+    ).toBe("SO_PIN_INCORRECT");
     await backend.unlock(SERIAL, { soPin: "so-secret-1", newPin: "222222", newSoPin: "so-secret-2" });
     const signed = await backend.sign(SERIAL, { certId: OLD_ID, pin: "222222", data });
-    expect(verify("sha256", data, { key: new X509Certificate(oldCert).publicKey, dsaEncoding: "der" }, Buffer.from(signed.signature, "base64"))).toBe(true);
+    expect(
+      verify(
+        "sha256",
+        data,
+        { key: new X509Certificate(oldCert).publicKey, dsaEncoding: "der" },
+        Buffer.from(signed.signature, "base64"),
+      ),
+    ).toBe(true);
     expect((await codeOf(backend.sign(SERIAL, { certId: OLD_ID, pin: "111111", data }))).code).toBe("PIN_INCORRECT");
-    expect((await codeOf(backend.unlock(SERIAL, { soPin: "so-secret-1", newPin: "333333", newSoPin: "x-so-3" }))).code).toBe("SO_PIN_INCORRECT");
+    expect(
+      (await codeOf(backend.unlock(SERIAL, { soPin: "so-secret-1", newPin: "333333", newSoPin: "x-so-3" }))).code,
+    ).toBe("SO_PIN_INCORRECT");
   });
 
   it("stores neither the PIN nor a private key in clear", async () => {
@@ -79,15 +100,18 @@ describe("virtual token PIN", () => {
 });
 
 describe("virtual token renewal", () => {
-  it.each(["ec", "rsa"] as const)("makes a %s key of the old key's family on the token and a CSR that openssl verifies", async (type) => {
-    setUp(type);
-    const result = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
-    const csr = Buffer.from(result.csr, "base64");
-    expect(opensslVerifiesCsr(csr)).toBe(true);
-    expect(result.keyAlgorithm).toBe(type === "rsa" ? "RSA-2048" : "EC-P256");
-    const again = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
-    expect(again.pendingId).toBe(result.pendingId);
-  });
+  it.each(["ec", "rsa"] as const)(
+    "makes a %s key of the old key's family on the token and a CSR that openssl verifies",
+    async (type) => {
+      setUp(type);
+      const result = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
+      const csr = Buffer.from(result.csr, "base64");
+      expect(opensslVerifiesCsr(csr)).toBe(true);
+      expect(result.keyAlgorithm).toBe(type === "rsa" ? "RSA-2048" : "EC-P256");
+      const again = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
+      expect(again.pendingId).toBe(result.pendingId);
+    },
+  );
 
   it("keeps the old certificate until the new one is read back, and a retry after an unplug completes with the same pending key", async () => {
     setUp("ec");
@@ -108,8 +132,17 @@ describe("virtual token renewal", () => {
     expect(after.certificates[0].der).toBe(newCert.toString("base64"));
 
     const signed = await backend.sign(SERIAL, { certId: pendingId, pin: "111111", data });
-    expect(verify("sha256", data, { key: new X509Certificate(newCert).publicKey, dsaEncoding: "der" }, Buffer.from(signed.signature, "base64"))).toBe(true);
-    expect((await codeOf(backend.sign(SERIAL, { certId: OLD_ID, pin: "111111", data }))).code).toBe("TOKEN_CERT_NOT_FOUND");
+    expect(
+      verify(
+        "sha256",
+        data,
+        { key: new X509Certificate(newCert).publicKey, dsaEncoding: "der" },
+        Buffer.from(signed.signature, "base64"),
+      ),
+    ).toBe(true);
+    expect((await codeOf(backend.sign(SERIAL, { certId: OLD_ID, pin: "111111", data }))).code).toBe(
+      "TOKEN_CERT_NOT_FOUND",
+    );
 
     const repeated = await backend.install(SERIAL, { pin: "111111", certificates: bundle });
     expect(repeated).toMatchObject({ replacedId: null, certificate: { id: pendingId } });
@@ -120,7 +153,9 @@ describe("virtual token renewal", () => {
     const { pendingId, csr } = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
     const newCert = issueFromCsr(ca, Buffer.from(csr, "base64"));
     scheduleUnplug(dir, SERIAL, "install:before-write");
-    expect((await codeOf(backend.install(SERIAL, { pin: "111111", certificates: [newCert] }))).code).toBe("TOKEN_REMOVED");
+    expect((await codeOf(backend.install(SERIAL, { pin: "111111", certificates: [newCert] }))).code).toBe(
+      "TOKEN_REMOVED",
+    );
     const [midway] = await backend.listTokens();
     expect(midway.certificates.map((c) => c.id)).toEqual([OLD_ID]);
     expect((await backend.install(SERIAL, { pin: "111111", certificates: [newCert] })).certificate.id).toBe(pendingId);
@@ -130,7 +165,9 @@ describe("virtual token renewal", () => {
     setUp("ec");
     const production = new VirtualBackend({ dir });
     scheduleUnplug(dir, SERIAL, "sign");
-    await expect(production.sign(SERIAL, { certId: OLD_ID, pin: "111111", data })).resolves.toMatchObject({ algorithm: "ECDSA-SHA256" });
+    await expect(production.sign(SERIAL, { certId: OLD_ID, pin: "111111", data })).resolves.toMatchObject({
+      algorithm: "ECDSA-SHA256",
+    });
     expect((await codeOf(backend.sign(SERIAL, { certId: OLD_ID, pin: "111111", data }))).code).toBe("TOKEN_REMOVED");
   });
 
@@ -139,7 +176,9 @@ describe("virtual token renewal", () => {
     await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
     const before = fs.readFileSync(path.join(dir, `${SERIAL}.json`), "utf8");
     const stranger = issueFor(ca, newKey("ec"), "/CN=someone else");
-    expect((await codeOf(backend.install(SERIAL, { pin: "111111", certificates: [stranger, ca.der] }))).code).toBe("TOKEN_NO_PENDING_KEY");
+    expect((await codeOf(backend.install(SERIAL, { pin: "111111", certificates: [stranger, ca.der] }))).code).toBe(
+      "TOKEN_NO_PENDING_KEY",
+    );
     expect(fs.readFileSync(path.join(dir, `${SERIAL}.json`), "utf8")).toBe(before);
   });
 
@@ -147,7 +186,9 @@ describe("virtual token renewal", () => {
     setUp("ec");
     const { csr } = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
     const newCert = issueFromCsr(ca, Buffer.from(csr, "base64"));
-    expect((await codeOf(backend.install(SERIAL, { pin: "999999", certificates: [newCert] }))).code).toBe("PIN_INCORRECT");
+    expect((await codeOf(backend.install(SERIAL, { pin: "999999", certificates: [newCert] }))).code).toBe(
+      "PIN_INCORRECT",
+    );
     const [token] = await backend.listTokens();
     expect(token.certificates.map((c) => c.id)).toEqual([OLD_ID]);
   });
@@ -156,12 +197,20 @@ describe("virtual token renewal", () => {
 describe("virtual token listing", () => {
   it("lists certificates of keys it cannot use by name, and skips damaged objects instead of hiding the key", async () => {
     setUp("ec");
-    const file = JSON.parse(fs.readFileSync(path.join(dir, `${SERIAL}.json`), "utf8")) as { certificates: { id: string; der: string }[] };
+    const file = JSON.parse(fs.readFileSync(path.join(dir, `${SERIAL}.json`), "utf8")) as {
+      certificates: { id: string; der: string }[];
+    };
     const ed = generateKeyPairSync("ed25519").privateKey;
-    file.certificates.push({ id: "ee", der: selfSigned(ed, "/CN=ed25519 holder").toString("base64") }, { id: "bad", der: "AAAA" });
+    file.certificates.push(
+      { id: "ee", der: selfSigned(ed, "/CN=ed25519 holder").toString("base64") },
+      { id: "bad", der: "AAAA" },
+    );
     fs.writeFileSync(path.join(dir, `${SERIAL}.json`), JSON.stringify(file));
     const [token] = await backend.listTokens();
-    expect(token.certificates.map((c) => [c.id, c.keyAlgorithm])).toEqual([[OLD_ID, "EC-P256"], ["ee", "ED25519"]]);
+    expect(token.certificates.map((c) => [c.id, c.keyAlgorithm])).toEqual([
+      [OLD_ID, "EC-P256"],
+      ["ee", "ED25519"],
+    ]);
   });
 });
 

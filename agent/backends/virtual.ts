@@ -1,7 +1,18 @@
 import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import { DomainError } from "@/lib/errors";
-import { buildCsr, findLeafFor, keyAlgorithmName, keyFamilyOf, parseCertificate, spkiDer, subjectDer, summarizeCertificate, summarizeCertificates, type KeyFamily } from "../x509";
+import {
+  buildCsr,
+  findLeafFor,
+  keyAlgorithmName,
+  keyFamilyOf,
+  parseCertificate,
+  spkiDer,
+  subjectDer,
+  summarizeCertificate,
+  summarizeCertificates,
+  type KeyFamily,
+} from "../x509";
 import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
 import {
   openPrivateKey,
@@ -26,9 +37,10 @@ function pinStatusOf(file: VirtualTokenFile): PinStatus {
 }
 
 function generateLike(family: KeyFamily): KeyObject {
-  const pair = family.type === "rsa"
-    ? generateKeyPairSync("rsa", { modulusLength: family.bits, publicExponent: 0x10001 })
-    : generateKeyPairSync("ec", { namedCurve: family.curve });
+  const pair =
+    family.type === "rsa"
+      ? generateKeyPairSync("rsa", { modulusLength: family.bits, publicExponent: 0x10001 })
+      : generateKeyPairSync("ec", { namedCurve: family.curve });
   return pair.privateKey;
 }
 
@@ -94,7 +106,9 @@ export class VirtualBackend implements TokenBackend {
         label: file.label,
         serial: file.serial,
         pin: pinStatusOf(file),
-        certificates: summarizeCertificates(file.certificates.map((c) => ({ id: c.id, der: Buffer.from(c.der, "base64") }))),
+        certificates: summarizeCertificates(
+          file.certificates.map((c) => ({ id: c.id, der: Buffer.from(c.der, "base64") })),
+        ),
       };
     });
   }
@@ -132,7 +146,13 @@ export class VirtualBackend implements TokenBackend {
         privateKey = generateLike(family);
         const id = randomBytes(20).toString("hex");
         this.checkpoint(serial, "keygen:before-write");
-        pending = { id, family, spki: spkiDer(privateKey).toString("base64"), sealed: sealPrivateKey(masterKey, serial, id, privateKey), pendingFor: args.certId };
+        pending = {
+          id,
+          family,
+          spki: spkiDer(privateKey).toString("base64"),
+          sealed: sealPrivateKey(masterKey, serial, id, privateKey),
+          pendingFor: args.certId,
+        };
         file.keys.push(pending);
         writeTokenFile(this.opts.dir, file);
       }
@@ -151,14 +171,18 @@ export class VirtualBackend implements TokenBackend {
       const file = readTokenFile(this.opts.dir, serial);
       this.login(file, args.pin);
       const pending = file.keys.filter((k) => k.pendingFor !== null);
-      const match = findLeafFor(args.certificates, pending.map((k) => Buffer.from(k.spki, "base64")));
+      const match = findLeafFor(
+        args.certificates,
+        pending.map((k) => Buffer.from(k.spki, "base64")),
+      );
       if (!match) return this.alreadyInstalled(file, args.certificates);
       const key = pending[match.index];
       const replacedId = key.pendingFor;
 
       this.checkpoint(serial, "install:before-write");
       const existing = file.certificates.find((c) => c.id === key.id);
-      if (existing && existing.der !== match.der.toString("base64")) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "another certificate holds the new key's id" });
+      if (existing && existing.der !== match.der.toString("base64"))
+        throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "another certificate holds the new key's id" });
       if (!existing) {
         file.certificates.push({ id: key.id, der: match.der.toString("base64") });
         writeTokenFile(this.opts.dir, file);
@@ -167,11 +191,14 @@ export class VirtualBackend implements TokenBackend {
 
       const reread = readTokenFile(this.opts.dir, serial);
       const written = reread.certificates.find((c) => c.id === key.id);
-      if (!written || !Buffer.from(written.der, "base64").equals(match.der)) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "read-back mismatch" });
+      if (!written || !Buffer.from(written.der, "base64").equals(match.der))
+        throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "read-back mismatch" });
       this.checkpoint(serial, "install:before-remove");
 
       reread.certificates = reread.certificates.filter((c) => c.id !== replacedId);
-      reread.keys = reread.keys.filter((k) => k.id !== replacedId).map((k) => (k.id === key.id ? { ...k, pendingFor: null } : k));
+      reread.keys = reread.keys
+        .filter((k) => k.id !== replacedId)
+        .map((k) => (k.id === key.id ? { ...k, pendingFor: null } : k));
       writeTokenFile(this.opts.dir, reread);
       return { certificate: summarizeCertificate(key.id, match.der), replacedId };
     });
@@ -180,7 +207,11 @@ export class VirtualBackend implements TokenBackend {
   /** A retried install whose first attempt finished: answer as before instead of failing. */
   private alreadyInstalled(file: VirtualTokenFile, certificates: Buffer[]): InstallResult {
     const onToken = new Set(file.certificates.map((c) => c.der));
-    const der = certificates.find((c) => onToken.has(c.toString("base64")) && file.keys.some((k) => k.spki === spkiDer(parseCertificate(c).publicKey).toString("base64")));
+    const der = certificates.find(
+      (c) =>
+        onToken.has(c.toString("base64")) &&
+        file.keys.some((k) => k.spki === spkiDer(parseCertificate(c).publicKey).toString("base64")),
+    );
     if (!der) throw new DomainError("TOKEN_NO_PENDING_KEY");
     const id = file.certificates.find((c) => c.der === der.toString("base64"))!.id;
     return { certificate: summarizeCertificate(id, der), replacedId: null };
@@ -194,7 +225,9 @@ export class VirtualBackend implements TokenBackend {
       if (!masterKey) {
         file.soTriesLeft -= 1;
         writeTokenFile(this.opts.dir, file);
-        throw new DomainError(file.soTriesLeft <= 0 ? "SO_PIN_LOCKED" : "SO_PIN_INCORRECT", { triesLeft: file.soTriesLeft });
+        throw new DomainError(file.soTriesLeft <= 0 ? "SO_PIN_LOCKED" : "SO_PIN_INCORRECT", {
+          triesLeft: file.soTriesLeft,
+        });
       }
       this.checkpoint(serial, "unlock");
       file.userWrap = wrapMasterKey(masterKey, args.newPin, "user", serial);

@@ -11,7 +11,9 @@ export async function generateMetadata(): Promise<Metadata> {
 }
 
 function size(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  return bytes >= 1024 * 1024
+    ? `${(bytes / 1024 / 1024).toFixed(1)} MB`
+    : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
 /** 下载中心: the certificate assistant, the CA certificates, the CRL and the user guide. */
@@ -33,7 +35,11 @@ export default async function DownloadsPage() {
           <ul className="list-plain" data-testid="assistant-files">
             {files.map((f, i) => (
               <li key={f.name}>
-                <a href={`/downloads/assistant/${encodeURIComponent(f.name)}`} download className={i === 0 ? "btn btn-primary" : undefined}>
+                <a
+                  href={`/downloads/assistant/${encodeURIComponent(f.name)}`}
+                  download
+                  className={i === 0 ? "btn btn-primary" : undefined}
+                >
                   {i === 0 ? c.assistantDownload : f.name.endsWith(".md") ? c.assistantInstall : f.name}
                 </a>{" "}
                 <span className="small muted mono">
@@ -43,7 +49,9 @@ export default async function DownloadsPage() {
             ))}
           </ul>
         ) : (
-          <div className="alert alert-warn" role="status">{c.assistantMissing}</div>
+          <div className="alert alert-warn" role="status">
+            {c.assistantMissing}
+          </div>
         )}
       </section>
       <section className="card" aria-labelledby="ca-title">

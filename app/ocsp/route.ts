@@ -5,8 +5,15 @@ export const dynamic = "force-dynamic";
 
 export async function POST(request: Request) {
   const declared = Number(request.headers.get("content-length") ?? 0);
-  const body = declared > OCSP_MAX_REQUEST_BYTES ? Buffer.alloc(OCSP_MAX_REQUEST_BYTES + 1) : Buffer.from(await request.arrayBuffer());
-  const a = await answerOcspHttp(await processOcspDeps(), { method: "POST", body, contentType: request.headers.get("content-type") });
+  const body =
+    declared > OCSP_MAX_REQUEST_BYTES
+      ? Buffer.alloc(OCSP_MAX_REQUEST_BYTES + 1)
+      : Buffer.from(await request.arrayBuffer());
+  const a = await answerOcspHttp(await processOcspDeps(), {
+    method: "POST",
+    body,
+    contentType: request.headers.get("content-type"),
+  });
   return new Response(new Uint8Array(a.body), { status: a.status, headers: a.headers });
 }
 

@@ -20,9 +20,19 @@ export default async function RenewStart({ searchParams }: { searchParams: Promi
       <section className="card">
         <h1>{t.wizard.title}</h1>
         <p className="muted">{t.wizard.intro}</p>
-        {expired ? <div className="alert alert-info" role="status">{t.wizard.sessionExpired}</div> : null}
+        {expired ? (
+          <div className="alert alert-info" role="status">
+            {t.wizard.sessionExpired}
+          </div>
+        ) : null}
         <h2>{t.wizard.key.heading}</h2>
-        <InsertKey t={t.wizard} locale={locale} assistantUrl={assistantUrl} stepPaths={STEP_PATH} errorTexts={assistantErrorTexts(locale)} />
+        <InsertKey
+          t={t.wizard}
+          locale={locale}
+          assistantUrl={assistantUrl}
+          stepPaths={STEP_PATH}
+          errorTexts={assistantErrorTexts(locale)}
+        />
       </section>
     </div>
   );

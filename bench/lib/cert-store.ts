@@ -57,11 +57,31 @@ export function runRoles(primary: () => Promise<void>, worker: () => Promise<voi
 export type Row = Prisma.CertificateCreateManyInput & { der: Uint8Array; notBefore: Date; notAfter: Date };
 
 /** A Certificate row as a renewal stores it, holder fields copied from a (fixed) old certificate. */
-export function certificateRow(r: { serial: string; issuerDn: string; spkiSha256: string; keyAlgorithm: string; notBefore: Date; notAfter: Date; der: Uint8Array }): Row {
+export function certificateRow(r: {
+  serial: string;
+  issuerDn: string;
+  spkiSha256: string;
+  keyAlgorithm: string;
+  notBefore: Date;
+  notAfter: Date;
+  der: Uint8Array;
+}): Row {
   return {
-    serial: r.serial, subjectDn: "CN=测试证书2018072403,OU=I370101000000001,L=dezhou,ST=SD,C=CN", issuerDn: r.issuerDn, holderName: "测试证书2018072403", holderIdType: "resident_id",
-    holderIdEnc: "v1.bench", holderIdHash: "bench", holderIdLast4: "1234", certType: "personal", payerClass: "self", keyAlgorithm: r.keyAlgorithm,
-    spkiSha256: r.spkiSha256, notBefore: r.notBefore, notAfter: r.notAfter, der: r.der as Uint8Array<ArrayBuffer>,
+    serial: r.serial,
+    subjectDn: "CN=测试证书2018072403,OU=I370101000000001,L=dezhou,ST=SD,C=CN",
+    issuerDn: r.issuerDn,
+    holderName: "测试证书2018072403",
+    holderIdType: "resident_id",
+    holderIdEnc: "v1.bench",
+    holderIdHash: "bench",
+    holderIdLast4: "1234",
+    certType: "personal",
+    payerClass: "self",
+    keyAlgorithm: r.keyAlgorithm,
+    spkiSha256: r.spkiSha256,
+    notBefore: r.notBefore,
+    notAfter: r.notAfter,
+    der: r.der as Uint8Array<ArrayBuffer>,
   };
 }
 
@@ -74,8 +94,21 @@ const UNNEST_INSERT = `INSERT INTO "Certificate" (id, serial, "subjectDn", "issu
 export function insertUnnest(db: OpenDb, rows: Row[]) {
   const col = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
   const params = [
-    col("serial"), col("subjectDn"), col("issuerDn"), col("holderName"), col("holderIdType"), col("holderIdEnc"), col("holderIdHash"), col("holderIdLast4"),
-    col("certType"), col("payerClass"), col("keyAlgorithm"), col("spkiSha256"), col("notBefore"), col("notAfter"), rows.map((r) => Buffer.from(r.der).toString("base64")),
+    col("serial"),
+    col("subjectDn"),
+    col("issuerDn"),
+    col("holderName"),
+    col("holderIdType"),
+    col("holderIdEnc"),
+    col("holderIdHash"),
+    col("holderIdLast4"),
+    col("certType"),
+    col("payerClass"),
+    col("keyAlgorithm"),
+    col("spkiSha256"),
+    col("notBefore"),
+    col("notAfter"),
+    rows.map((r) => Buffer.from(r.der).toString("base64")),
   ];
   return db.prisma.$executeRawUnsafe(UNNEST_INSERT, ...params);
 }
@@ -109,12 +142,17 @@ export class GroupCommit {
     if (!this.#pending.length || this.#inFlight >= this.opts.maxInFlight) return;
     const batch = this.#pending.splice(0, this.opts.maxRows);
     this.#inFlight++;
-    insertUnnest(this.db, batch.map((p) => p.row)).then(
-      () => batch.forEach((p) => p.done()),
-      (e: unknown) => batch.forEach((p) => p.done(e ?? new Error("insert failed"))),
-    ).finally(() => {
-      this.#inFlight--;
-      this.#flush();
-    });
+    insertUnnest(
+      this.db,
+      batch.map((p) => p.row),
+    )
+      .then(
+        () => batch.forEach((p) => p.done()),
+        (e: unknown) => batch.forEach((p) => p.done(e ?? new Error("insert failed"))),
+      )
+      .finally(() => {
+        this.#inFlight--;
+        this.#flush();
+      });
   }
 }

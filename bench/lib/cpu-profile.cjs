@@ -3,7 +3,9 @@
 // when that process exits (open it in Chrome DevTools or speedscope).
 const dir = process.env.CERTRENEW_CPU_PROF_DIR;
 // `next start` itself, or the server process it may fork (next/dist/server/lib/start-server.js)
-const isNextStart = process.argv.some((a) => /next[\\/]dist[\\/](bin[\\/]next|server[\\/]lib[\\/]start-server\.js)$/.test(a));
+const isNextStart = process.argv.some((a) =>
+  /next[\\/]dist[\\/](bin[\\/]next|server[\\/]lib[\\/]start-server\.js)$/.test(a),
+);
 if (dir && isNextStart) {
   const inspector = require("node:inspector");
   const fs = require("node:fs");
@@ -25,7 +27,8 @@ if (dir && isNextStart) {
     written = true;
     // a same-thread inspector session answers synchronously, so this completes before the process ends
     session.post("Profiler.stop", (err, result) => {
-      if (!err) fs.writeFileSync(path.join(dir, `next-start-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+      if (!err)
+        fs.writeFileSync(path.join(dir, `next-start-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });
   }
 }

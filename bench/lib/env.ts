@@ -8,7 +8,8 @@ import { loadDemoSecrets } from "../../lib/config/demo-secrets";
  */
 export function useConfigOf(portal: { dataDir: string; base: string }, databaseUrl?: string): Config {
   const env = process.env;
-  for (const name of ["SESSION_SECRET", "FIELD_ENCRYPTION_KEY", "SO_PIN_MASTER_SECRET", "CA_KEY_PASSPHRASE"]) delete env[name];
+  for (const name of ["SESSION_SECRET", "FIELD_ENCRYPTION_KEY", "SO_PIN_MASTER_SECRET", "CA_KEY_PASSPHRASE"])
+    delete env[name];
   env.DATA_DIR = path.resolve(portal.dataDir);
   env.PUBLIC_ORIGIN = portal.base;
   env.DEMO_MODE = "1";

@@ -54,21 +54,44 @@ export interface FlowResult {
  * The install confirmation as the wizard sends it once the certificate is on the key: the new key signs a login
  * challenge for the new certificate.
  */
-export async function confirmInstall(client: HolderClient, newKey: KeyObject, newSerial: string, orderId: string): Promise<{ state: string }> {
-  const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: newSerial } });
-  return client.ok<{ state: string }>("POST", "/api/renew/installed", { json: { orderId, challenge, signature: signChallenge(newKey, challenge) }, idempotent: true });
+export async function confirmInstall(
+  client: HolderClient,
+  newKey: KeyObject,
+  newSerial: string,
+  orderId: string,
+): Promise<{ state: string }> {
+  const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/challenge", {
+    json: { serial: newSerial },
+  });
+  return client.ok<{ state: string }>("POST", "/api/renew/installed", {
+    json: { orderId, challenge, signature: signChallenge(newKey, challenge) },
+    idempotent: true,
+  });
 }
 
 /** 下证 for an order with a new key pair and its CSR (as the token makes them), then the install confirmation. Returns the new serial. */
-export async function issueAndInstall(client: HolderClient, oldKey: KeyObject, orderId: string, newKey: { key: KeyObject; csr: Buffer } = newKeyAndCsr()): Promise<string> {
+export async function issueAndInstall(
+  client: HolderClient,
+  oldKey: KeyObject,
+  orderId: string,
+  newKey: { key: KeyObject; csr: Buffer } = newKeyAndCsr(),
+): Promise<string> {
   const body = { orderId, csr: newKey.csr.toString("base64") };
   const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-  const issued = await client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", { json: { ...body, challenge, signature: signChallenge(oldKey, challenge) }, idempotent: true });
+  const issued = await client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
+    json: { ...body, challenge, signature: signChallenge(oldKey, challenge) },
+    idempotent: true,
+  });
   await confirmInstall(client, newKey.key, issued.certificate.serial, orderId);
   return issued.certificate.serial;
 }
 
-export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec: Recorder, opts: FlowOptions = {}): Promise<FlowResult> {
+export async function runHolderFlow(
+  client: HolderClient,
+  holder: SimHolder,
+  rec: Recorder,
+  opts: FlowOptions = {},
+): Promise<FlowResult> {
   const result: FlowResult = { completed: [] };
   const step = async <T>(name: FlowStep, fn: () => Promise<T>): Promise<T | undefined> => {
     await opts.think?.(name);
@@ -78,9 +101,15 @@ export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec
   };
   const done = (name: FlowStep) => opts.until === name;
 
-  const { challenge } = (await step("challenge", () => client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: holder.serial } })))!;
+  const { challenge } = (await step("challenge", () =>
+    client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: holder.serial } }),
+  ))!;
   if (done("challenge")) return result;
-  const login = (await step("login", () => client.ok<{ csrfToken: string }>("POST", "/api/renew/login", { json: { challenge, signature: signChallenge(holder.key, challenge) } })))!;
+  const login = (await step("login", () =>
+    client.ok<{ csrfToken: string }>("POST", "/api/renew/login", {
+      json: { challenge, signature: signChallenge(holder.key, challenge) },
+    }),
+  ))!;
   client.csrfToken = login.csrfToken;
   if (done("login")) return result;
   await step("summary", () => client.ok("GET", "/api/renew/summary"));
@@ -88,15 +117,28 @@ export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec
   const captcha = (await step("captcha", () => client.ok<{ id: string }>("GET", "/api/renew/captcha")))!;
   if (done("captcha")) return result;
   const draft = (await step("handler", () =>
-    client.ok<OrderView>("POST", "/api/renew/handler", { json: { handler: handlerFor(holder.index), captchaId: captcha.id, captchaAnswer: "test-bypass" }, idempotent: true }),
+    client.ok<OrderView>("POST", "/api/renew/handler", {
+      json: { handler: handlerFor(holder.index), captchaId: captcha.id, captchaAnswer: "test-bypass" },
+      idempotent: true,
+    }),
   ))!;
   result.orderId = draft.id;
   if (done("handler")) return result;
-  const confirmed = (await step("confirm", () => client.ok<OrderView & { orderNo?: string }>("POST", "/api/renew/confirm", { json: { orderId: draft.id }, idempotent: true })))!;
+  const confirmed = (await step("confirm", () =>
+    client.ok<OrderView & { orderNo?: string }>("POST", "/api/renew/confirm", {
+      json: { orderId: draft.id },
+      idempotent: true,
+    }),
+  ))!;
   if (done("confirm")) return result;
 
   if (confirmed.state === "awaiting_payment") {
-    const pay = (await step("payment", () => client.ok<{ qrCode: string; orderNo: string }>("POST", "/api/renew/payment", { json: { orderId: draft.id }, idempotent: true })))!;
+    const pay = (await step("payment", () =>
+      client.ok<{ qrCode: string; orderNo: string }>("POST", "/api/renew/payment", {
+        json: { orderId: draft.id },
+        idempotent: true,
+      }),
+    ))!;
     result.orderNo = pay.orderNo;
     if (done("payment")) return result;
     const payUrl = new URL(pay.qrCode);
@@ -109,7 +151,9 @@ export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec
     const paidFrom = performance.now();
     const until = paidFrom + (opts.paidTimeoutMs ?? 60_000);
     for (;;) {
-      const s = (await rec.time("payment-status", () => client.ok<{ paid: boolean; state: string }>("GET", `/api/renew/payment?orderId=${draft.id}`)))!;
+      const s = (await rec.time("payment-status", () =>
+        client.ok<{ paid: boolean; state: string }>("GET", `/api/renew/payment?orderId=${draft.id}`),
+      ))!;
       if (s.paid) break;
       if (performance.now() > until) {
         rec.fail("payment-status", `not paid after ${opts.paidTimeoutMs ?? 60_000} ms (state ${s.state})`);
@@ -120,17 +164,28 @@ export async function runHolderFlow(client: HolderClient, holder: SimHolder, rec
     result.timeToPaidMs = performance.now() - paidFrom;
     result.completed.push("payment-status");
     if (done("payment-status")) return result;
-    await step("invoice-skip", () => client.ok("POST", "/api/renew/invoice", { json: { orderId: draft.id, skip: true }, idempotent: true }));
+    await step("invoice-skip", () =>
+      client.ok("POST", "/api/renew/invoice", { json: { orderId: draft.id, skip: true }, idempotent: true }),
+    );
     if (done("invoice-skip")) return result;
   }
 
   const { key: newKey, csr } = newKeyAndCsr();
   const csrB64 = csr.toString("base64");
-  const ic = (await step("issue-challenge", () => client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId: draft.id, csr: csrB64 } })))!;
+  const ic = (await step("issue-challenge", () =>
+    client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", {
+      json: { orderId: draft.id, csr: csrB64 },
+    }),
+  ))!;
   if (done("issue-challenge")) return result;
   const issued = (await step("issue", () =>
     client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
-      json: { orderId: draft.id, csr: csrB64, challenge: ic.challenge, signature: signChallenge(holder.key, ic.challenge) },
+      json: {
+        orderId: draft.id,
+        csr: csrB64,
+        challenge: ic.challenge,
+        signature: signChallenge(holder.key, ic.challenge),
+      },
       idempotent: true,
     }),
   ))!;

@@ -29,7 +29,13 @@ export function residentId(index: number): string {
 }
 
 export function handlerFor(index: number): HandlerInfo {
-  return { name: "张三", idType: "resident_id", idNumber: residentId(index), mobile: `138${String(10_000_000 + index).slice(-8)}`, email: `handler${index}@example.com` };
+  return {
+    name: "张三",
+    idType: "resident_id",
+    idNumber: residentId(index),
+    mobile: `138${String(10_000_000 + index).slice(-8)}`,
+    email: `handler${index}@example.com`,
+  };
 }
 
 /** Registers `count` holders whose certificates expire `daysLeft` days from now (inside the renewal window). */
@@ -54,7 +60,14 @@ export async function registerHolders(
       notAfter,
       certType,
     });
-    const row = await registerCertificate(db, der, { holderName: cn, holderIdType: "resident_id", holderIdNumber: residentId(i), email: `holder${i}@example.com`, certType, payerClass });
+    const row = await registerCertificate(db, der, {
+      holderName: cn,
+      holderIdType: "resident_id",
+      holderIdNumber: residentId(i),
+      email: `holder${i}@example.com`,
+      certType,
+      payerClass,
+    });
     out.push({ index: i, serial: row.serial, certificateId: row.id, key, certType, payerClass });
   }
   return out;

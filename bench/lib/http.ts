@@ -93,7 +93,12 @@ export class HolderClient {
     return headers;
   }
 
-  private send<T>(method: string, path: string, baseHeaders: Record<string, string>, opts: RequestOptions): Promise<HttpResult<T>> {
+  private send<T>(
+    method: string,
+    path: string,
+    baseHeaders: Record<string, string>,
+    opts: RequestOptions,
+  ): Promise<HttpResult<T>> {
     const url = new URL(path, this.opts.base);
     const headers = { ...baseHeaders };
     let payload: Buffer | undefined;
@@ -122,7 +127,9 @@ export class HolderClient {
         res.on("error", reject);
       });
       req.setTimeout(this.opts.timeoutMs ?? 60_000, () => req.destroy(new Error(`timeout ${method} ${path}`)));
-      req.on("error", (e: NodeJS.ErrnoException) => reject(req.reusedSocket && e.code === "ECONNRESET" ? new StaleSocketError() : e));
+      req.on("error", (e: NodeJS.ErrnoException) =>
+        reject(req.reusedSocket && e.code === "ECONNRESET" ? new StaleSocketError() : e),
+      );
       if (payload) req.write(payload);
       req.end();
     });

@@ -16,7 +16,10 @@ export class IssuePool {
     await Promise.all(
       Array.from({ length: threads }, async () => {
         // tsx's loader is not inherited by worker threads: ts-worker.mjs registers it and loads `entry`
-        const w = new Worker(new URL("./ts-worker.mjs", import.meta.url), { workerData: { ...data, entry }, resourceLimits: { maxYoungGenerationSizeMb: 48 } });
+        const w = new Worker(new URL("./ts-worker.mjs", import.meta.url), {
+          workerData: { ...data, entry },
+          resourceLimits: { maxYoungGenerationSizeMb: 48 },
+        });
         await new Promise<void>((resolve, reject) => {
           w.once("error", reject);
           w.once("message", () => resolve());

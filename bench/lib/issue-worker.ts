@@ -44,7 +44,9 @@ export type IssueResult = IssuedRow | { error: string };
 
 function parse(item: number | Uint8Array): ParsedCsr | { error: string } {
   try {
-    return parseCsr(typeof item === "number" ? csrs[item % csrs.length] : Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+    return parseCsr(
+      typeof item === "number" ? csrs[item % csrs.length] : Buffer.from(item.buffer, item.byteOffset, item.byteLength),
+    );
   } catch (e) {
     if (e instanceof DomainError) return { error: e.code };
     throw e;
@@ -60,7 +62,14 @@ parentPort!.on("message", async ({ id, items }: IssueJob) => {
       const serial = randomSerialHex();
       const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
       const der = await buildCertificate({ subjectDer, spki: csr.spki, serial, notBefore, notAfter, profile, ca });
-      return { serial, spkiSha256: csr.spkiSha256, keyAlgorithm: csr.keyAlgorithm, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), der };
+      return {
+        serial,
+        spkiSha256: csr.spkiSha256,
+        keyAlgorithm: csr.keyAlgorithm,
+        notBefore: notBefore.getTime(),
+        notAfter: notAfter.getTime(),
+        der,
+      };
     }),
   );
   parentPort!.postMessage({ id, results });

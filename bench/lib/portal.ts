@@ -20,7 +20,10 @@ export function freePort(): Promise<number> {
 }
 
 /** A new empty database on the server of `baseUrl`; `drop()` removes it again. */
-export async function freshDatabase(baseUrl: string, prefix = "certrenew_bench"): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshDatabase(
+  baseUrl: string,
+  prefix = "certrenew_bench",
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(5).toString("hex")}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -64,7 +67,8 @@ export interface StartPortalOptions {
 async function waitReady(base: string, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`portal exited (${child.exitCode}) before it was ready:\n${output().slice(-3000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`portal exited (${child.exitCode}) before it was ready:\n${output().slice(-3000)}`);
     try {
       const res = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(5_000) });
       if (res.status === 200) return;
@@ -94,7 +98,12 @@ export async function startPortal(opts: StartPortalOptions = {}): Promise<Portal
   };
   if (opts.nodeOptions) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} ${opts.nodeOptions}`.trim();
   let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   const keep = (d: Buffer) => {
     out += d.toString();
     if (out.length > 200_000) out = out.slice(-100_000);

@@ -34,7 +34,8 @@ export class Recorder {
     this.failures.set(step, (this.failures.get(step) ?? 0) + 1);
     if (!this.samples.has(step)) this.samples.set(step, []);
     // a few samples of each step's errors, so every failing step shows why
-    if (this.errorSamples.filter((e) => e.startsWith(`${step}: `)).length < 3) this.errorSamples.push(`${step}: ${reason}`);
+    if (this.errorSamples.filter((e) => e.startsWith(`${step}: `)).length < 3)
+      this.errorSamples.push(`${step}: ${reason}`);
   }
 
   /** Times `fn` under `step`; a throw is counted as an error of that step and rethrown. */
@@ -73,7 +74,8 @@ export class Recorder {
 /** Rows of strings as an aligned text table with a header rule. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 

@@ -17,7 +17,14 @@ export function FaqList({ entries, t }: Props) {
     <div className="stack">
       <div className="field">
         <label htmlFor="faq-search">{t.faqSearch}</label>
-        <input id="faq-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder={t.faqSearchHint} aria-controls="faq-list" />
+        <input
+          id="faq-search"
+          type="search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          placeholder={t.faqSearchHint}
+          aria-controls="faq-list"
+        />
       </div>
       <div id="faq-list" aria-live="polite">
         {shown.length === 0 && <p className="muted">{t.faqNone}</p>}

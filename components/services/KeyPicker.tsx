@@ -25,13 +25,19 @@ interface Props {
 
 /** The certificates on the inserted keys, read through the certificate assistant without the PIN. */
 export function KeyPicker({ client, locale, t, onChoose, chosen }: Props) {
-  const [state, setState] = useState<{ loading: boolean; entries: KeyChoice[]; problem?: string }>({ loading: true, entries: [] });
+  const [state, setState] = useState<{ loading: boolean; entries: KeyChoice[]; problem?: string }>({
+    loading: true,
+    entries: [],
+  });
 
   const load = useCallback(async () => {
     setState({ loading: true, entries: [] });
     try {
       const tokens = await client.requireTokens();
-      setState({ loading: false, entries: tokens.flatMap((token) => token.certificates.map((certificate) => ({ token, certificate }))) });
+      setState({
+        loading: false,
+        entries: tokens.flatMap((token) => token.certificates.map((certificate) => ({ token, certificate }))),
+      });
     } catch (e) {
       setState({ loading: false, entries: [], problem: problemText(e, locale) });
     }
@@ -59,11 +65,19 @@ export function KeyPicker({ client, locale, t, onChoose, chosen }: Props) {
             const active = chosen?.token.id === token.id && chosen.certificate.id === certificate.id;
             return (
               <li key={`${token.id}/${certificate.id}`}>
-                <button type="button" className={`btn${active ? " btn-primary" : ""}`} aria-pressed={active} onClick={() => onChoose({ token, certificate })} data-serial={certificate.serial}>
+                <button
+                  type="button"
+                  className={`btn${active ? " btn-primary" : ""}`}
+                  aria-pressed={active}
+                  onClick={() => onChoose({ token, certificate })}
+                  data-serial={certificate.serial}
+                >
                   {certificate.subjectCN}
                 </button>{" "}
                 <span className={`small muted ${styles.entryMeta}`}>
-                  {t.serial} <span className="mono">{certificate.serial}</span> · {t.validUntil} {formatDate(certificate.notAfter, locale)} · {t.tokenSerial} <span className="mono">{token.serial}</span>
+                  {t.serial} <span className="mono">{certificate.serial}</span> · {t.validUntil}{" "}
+                  {formatDate(certificate.notAfter, locale)} · {t.tokenSerial}{" "}
+                  <span className="mono">{token.serial}</span>
                 </span>{" "}
                 {token.pin.locked && <span className="badge badge-err">{t.pinLocked}</span>}
               </li>

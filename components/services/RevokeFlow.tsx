@@ -45,9 +45,18 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
     setBusy(true);
     setProblem(null);
     try {
-      const { challenge } = await api<{ challenge: string }>("/api/services/revoke/challenge", { certificate: chosen.certificate.der });
+      const { challenge } = await api<{ challenge: string }>("/api/services/revoke/challenge", {
+        certificate: chosen.certificate.der,
+      });
       const signed = await client.sign({ tokenId: chosen.token.id, certId: chosen.certificate.id, pin, challenge });
-      setDone(await api<Revoked>("/api/services/revoke", { challenge, signature: signed.signature, reason, confirmed: understood }));
+      setDone(
+        await api<Revoked>("/api/services/revoke", {
+          challenge,
+          signature: signed.signature,
+          reason,
+          confirmed: understood,
+        }),
+      );
       setStep(3);
     } catch (err) {
       setProblem(problemText(err, locale));
@@ -62,10 +71,18 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
       <section className="card" aria-labelledby="revoke-done">
         <div className={`alert alert-ok ${styles.okText}`} role="status">
           <h2 id="revoke-done">{r.done}</h2>
-          <p>{fill(r.doneText, { serial: done.serial, revokedAt: formatDateTime(done.revokedAt, locale), reason: r.reasons[done.reason].title })}</p>
+          <p>
+            {fill(r.doneText, {
+              serial: done.serial,
+              revokedAt: formatDateTime(done.revokedAt, locale),
+              reason: r.reasons[done.reason].title,
+            })}
+          </p>
           {done.mailed && <p>{r.doneMailed}</p>}
         </div>
-        <Link className="btn" href="/status">{r.checkStatus}</Link>
+        <Link className="btn" href="/status">
+          {r.checkStatus}
+        </Link>
       </section>
     );
   }
@@ -75,7 +92,16 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
       <Steps labels={r.steps} current={step} />
       {step === 0 && (
         <section className="card">
-          <KeyPicker client={client} locale={locale} t={t.key} chosen={chosen} onChoose={(c) => { setChosen(c); setStep(1); }} />
+          <KeyPicker
+            client={client}
+            locale={locale}
+            t={t.key}
+            chosen={chosen}
+            onChoose={(c) => {
+              setChosen(c);
+              setStep(1);
+            }}
+          />
         </section>
       )}
       {step === 1 && chosen && (
@@ -84,14 +110,25 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
             <legend className={styles.legend}>{r.reasonLegend}</legend>
             {(Object.keys(r.reasons) as Reason[]).map((key) => (
               <label key={key} className={styles.choice}>
-                <input type="radio" name="reason" value={key} checked={reason === key} onChange={() => setReason(key)} /> <strong>{r.reasons[key].title}</strong>
+                <input
+                  type="radio"
+                  name="reason"
+                  value={key}
+                  checked={reason === key}
+                  onChange={() => setReason(key)}
+                />{" "}
+                <strong>{r.reasons[key].title}</strong>
                 <span className={`field-hint ${styles.choiceHint}`}>{r.reasons[key].desc}</span>
               </label>
             ))}
           </fieldset>
           <div className="actions">
-            <button type="button" className="btn" onClick={() => setStep(0)}>{t.key.choose}</button>
-            <button type="button" className="btn btn-primary" disabled={!reason} onClick={() => setStep(2)}>{r.steps[2]}</button>
+            <button type="button" className="btn" onClick={() => setStep(0)}>
+              {t.key.choose}
+            </button>
+            <button type="button" className="btn btn-primary" disabled={!reason} onClick={() => setStep(2)}>
+              {r.steps[2]}
+            </button>
           </div>
         </section>
       )}
@@ -100,20 +137,43 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
           <div className="alert alert-err" role="note">
             <h2>{r.warningTitle}</h2>
             <p>{fill(r.warning, { name: chosen.certificate.subjectCN, serial: chosen.certificate.serial })}</p>
-            <p className="small"><strong>{r.reasons[reason].title}</strong></p>
+            <p className="small">
+              <strong>{r.reasons[reason].title}</strong>
+            </p>
           </div>
           <div className="field">
             <label htmlFor="pin">{r.pinLabel}</label>
-            <input id="pin" type="password" inputMode="text" autoComplete="off" maxLength={8} value={pin} onChange={(e) => setPin(e.target.value)} aria-describedby="pin-hint" required />
-            <span id="pin-hint" className="field-hint">{r.pinHint}</span>
+            <input
+              id="pin"
+              type="password"
+              inputMode="text"
+              autoComplete="off"
+              maxLength={8}
+              value={pin}
+              onChange={(e) => setPin(e.target.value)}
+              aria-describedby="pin-hint"
+              required
+            />
+            <span id="pin-hint" className="field-hint">
+              {r.pinHint}
+            </span>
           </div>
           <label className={styles.choice}>
-            <input type="checkbox" checked={understood} onChange={(e) => setUnderstood(e.target.checked)} /> {r.confirmCheck}
+            <input type="checkbox" checked={understood} onChange={(e) => setUnderstood(e.target.checked)} />{" "}
+            {r.confirmCheck}
           </label>
-          {problem && <div className="alert alert-err" role="alert">{problem}</div>}
+          {problem && (
+            <div className="alert alert-err" role="alert">
+              {problem}
+            </div>
+          )}
           <div className="actions">
-            <button type="button" className="btn" onClick={() => setStep(1)} disabled={busy}>{r.steps[1]}</button>
-            <button type="submit" className="btn btn-danger" disabled={busy || !understood || pin.length === 0}>{busy ? r.working : r.submit}</button>
+            <button type="button" className="btn" onClick={() => setStep(1)} disabled={busy}>
+              {r.steps[1]}
+            </button>
+            <button type="submit" className="btn btn-danger" disabled={busy || !understood || pin.length === 0}>
+              {busy ? r.working : r.submit}
+            </button>
           </div>
         </form>
       )}

@@ -17,7 +17,13 @@ interface Props {
   t: Messages["services"];
 }
 
-const BADGE: Record<CertificateStatus["state"], string> = { valid: `badge-ok ${styles.badgeOk}`, renewable: "badge-warn", expired: "badge-err", revoked: "badge-err", superseded: "badge-muted" };
+const BADGE: Record<CertificateStatus["state"], string> = {
+  valid: `badge-ok ${styles.badgeOk}`,
+  renewable: "badge-warn",
+  expired: "badge-err",
+  revoked: "badge-err",
+  superseded: "badge-muted",
+};
 
 export function StatusView({ assistantUrl, locale, t }: Props) {
   const client = useMemo(() => assistantClient(assistantUrl, locale), [assistantUrl, locale]);
@@ -55,10 +61,20 @@ export function StatusView({ assistantUrl, locale, t }: Props) {
   return (
     <div className="stack">
       <div className="actions" role="group" aria-label={s.title}>
-        <button type="button" className={`btn${mode === "key" ? " btn-primary" : ""}`} aria-pressed={mode === "key"} onClick={() => setMode("key")}>
+        <button
+          type="button"
+          className={`btn${mode === "key" ? " btn-primary" : ""}`}
+          aria-pressed={mode === "key"}
+          onClick={() => setMode("key")}
+        >
           {s.byKey}
         </button>
-        <button type="button" className={`btn${mode === "serial" ? " btn-primary" : ""}`} aria-pressed={mode === "serial"} onClick={() => setMode("serial")}>
+        <button
+          type="button"
+          className={`btn${mode === "serial" ? " btn-primary" : ""}`}
+          aria-pressed={mode === "serial"}
+          onClick={() => setMode("serial")}
+        >
           {s.bySerial}
         </button>
       </div>
@@ -69,8 +85,20 @@ export function StatusView({ assistantUrl, locale, t }: Props) {
           <form onSubmit={onSerial} noValidate>
             <div className="field">
               <label htmlFor="serial">{s.serialLabel}</label>
-              <input id="serial" name="serial" className="mono" value={serial} onChange={(e) => setSerial(e.target.value)} autoComplete="off" spellCheck={false} aria-describedby="serial-hint" required />
-              <span id="serial-hint" className="field-hint">{s.serialHint}</span>
+              <input
+                id="serial"
+                name="serial"
+                className="mono"
+                value={serial}
+                onChange={(e) => setSerial(e.target.value)}
+                autoComplete="off"
+                spellCheck={false}
+                aria-describedby="serial-hint"
+                required
+              />
+              <span id="serial-hint" className="field-hint">
+                {s.serialHint}
+              </span>
             </div>
             <button type="submit" className="btn btn-primary" disabled={busy || serial.trim() === ""}>
               {s.query}
@@ -80,7 +108,11 @@ export function StatusView({ assistantUrl, locale, t }: Props) {
       </section>
       <div aria-live="polite">
         {busy && <p className="muted">{s.querying}</p>}
-        {problem && <div className="alert alert-err" role="alert">{problem}</div>}
+        {problem && (
+          <div className="alert alert-err" role="alert">
+            {problem}
+          </div>
+        )}
         {result && <StatusResult result={result} locale={locale} t={s} reasons={t.revoke.reasons} />}
       </div>
     </div>
@@ -103,18 +135,33 @@ function renewalText(r: CertificateStatus, s: Messages["services"]["status"], lo
   }
 }
 
-function StatusResult({ result: r, locale, t: s, reasons }: { result: CertificateStatus; locale: Locale; t: Messages["services"]["status"]; reasons: Messages["services"]["revoke"]["reasons"] }) {
+function StatusResult({
+  result: r,
+  locale,
+  t: s,
+  reasons,
+}: {
+  result: CertificateStatus;
+  locale: Locale;
+  t: Messages["services"]["status"];
+  reasons: Messages["services"]["revoke"]["reasons"];
+}) {
   const ref = useRef<HTMLElement>(null);
   // the result sits below a long list of certificates: bring it into view
   useEffect(() => ref.current?.scrollIntoView({ block: "nearest" }), [r]);
-  const reason = r.revocationReason && r.revocationReason in reasons ? reasons[r.revocationReason as keyof typeof reasons].title : r.revocationReason;
+  const reason =
+    r.revocationReason && r.revocationReason in reasons
+      ? reasons[r.revocationReason as keyof typeof reasons].title
+      : r.revocationReason;
   return (
     <section ref={ref} className="card" aria-labelledby="status-result" data-state={r.state}>
       <h2 id="status-result">{s.result}</h2>
       <dl className="kv">
         <dt>{s.fields.state}</dt>
         <dd>
-          <span className={`badge ${BADGE[r.state]}`} data-testid="status-state">{s.states[r.state]}</span>
+          <span className={`badge ${BADGE[r.state]}`} data-testid="status-state">
+            {s.states[r.state]}
+          </span>
         </dd>
         {r.subject && (
           <>
@@ -143,19 +190,24 @@ function StatusResult({ result: r, locale, t: s, reasons }: { result: Certificat
         {r.successor && (
           <>
             <dt>{s.fields.successor}</dt>
-            <dd>{fill(s.successorText, { serial: r.successor.serial, notAfter: formatDateTime(r.successor.notAfter, locale) })}</dd>
+            <dd>
+              {fill(s.successorText, {
+                serial: r.successor.serial,
+                notAfter: formatDateTime(r.successor.notAfter, locale),
+              })}
+            </dd>
           </>
         )}
         <dt>{s.fields.renewal}</dt>
         <dd data-testid="status-renewal">
-          {renewalText(r, s, locale)}{" "}
-          {r.renewal.renewable && !r.openOrder && <Link href="/renew">{s.goRenew}</Link>}
+          {renewalText(r, s, locale)} {r.renewal.renewable && !r.openOrder && <Link href="/renew">{s.goRenew}</Link>}
         </dd>
         {r.openOrder && (
           <>
             <dt>{s.fields.openOrder}</dt>
             <dd>
-              {fill(s.orderOpen, { state: s.orderStates[r.openOrder.state] })} <Link href={r.openOrder.resumeUrl}>{s.resume}</Link>
+              {fill(s.orderOpen, { state: s.orderStates[r.openOrder.state] })}{" "}
+              <Link href={r.openOrder.resumeUrl}>{s.resume}</Link>
             </dd>
           </>
         )}

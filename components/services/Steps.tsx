@@ -3,7 +3,11 @@ export function Steps({ labels, current }: { labels: readonly string[]; current:
   return (
     <ol className="steps">
       {labels.map((label, i) => (
-        <li key={label} className={i < current ? "done" : i === current ? "current" : undefined} aria-current={i === current ? "step" : undefined}>
+        <li
+          key={label}
+          className={i < current ? "done" : i === current ? "current" : undefined}
+          aria-current={i === current ? "step" : undefined}
+        >
           {label}
         </li>
       ))}

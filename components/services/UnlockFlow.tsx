@@ -79,7 +79,13 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
     setProblem(null);
     try {
       setStarted(
-        await api<Started>("/api/services/unlock/start", { certificate: chosen.certificate.der, tokenSerial: chosen.token.serial, idNumber, captchaId: captcha.id, captchaAnswer }),
+        await api<Started>("/api/services/unlock/start", {
+          certificate: chosen.certificate.der,
+          tokenSerial: chosen.token.serial,
+          idNumber,
+          captchaId: captcha.id,
+          captchaAnswer,
+        }),
       );
       setStep(2);
     } catch (err) {
@@ -121,7 +127,12 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
         await client.unlock({ tokenId: chosen.token.id, soPin: pins.soPin, newPin: pin, newSoPin: pins.newSoPin });
       } catch (err) {
         if (!(err instanceof AssistantError && err.code === "SO_PIN_INCORRECT" && pins.alternative)) throw err;
-        await client.unlock({ tokenId: chosen.token.id, soPin: pins.alternative.soPin, newPin: pin, newSoPin: pins.alternative.newSoPin });
+        await client.unlock({
+          tokenId: chosen.token.id,
+          soPin: pins.alternative.soPin,
+          newPin: pin,
+          newSoPin: pins.alternative.newSoPin,
+        });
         usedAlternative = true;
       }
       await api("/api/services/unlock/confirm", { ...ids, usedAlternative });
@@ -159,7 +170,17 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
       <Steps labels={u.steps} current={Math.min(step, 3)} />
       {step === 0 && (
         <section className="card">
-          <KeyPicker client={client} locale={locale} t={t.key} chosen={chosen} onChoose={(c) => { setChosen(c); setProblem(null); setStep(1); }} />
+          <KeyPicker
+            client={client}
+            locale={locale}
+            t={t.key}
+            chosen={chosen}
+            onChoose={(c) => {
+              setChosen(c);
+              setProblem(null);
+              setStep(1);
+            }}
+          />
         </section>
       )}
       {step === 1 && chosen && (
@@ -169,36 +190,82 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
           </p>
           <div className="field">
             <label htmlFor="idNumber">{u.idLabel}</label>
-            <input id="idNumber" value={idNumber} onChange={(e) => setIdNumber(e.target.value)} autoComplete="off" maxLength={32} aria-describedby="id-hint" required />
-            <span id="id-hint" className="field-hint">{u.idHint}</span>
+            <input
+              id="idNumber"
+              value={idNumber}
+              onChange={(e) => setIdNumber(e.target.value)}
+              autoComplete="off"
+              maxLength={32}
+              aria-describedby="id-hint"
+              required
+            />
+            <span id="id-hint" className="field-hint">
+              {u.idHint}
+            </span>
           </div>
           <div className="field">
             <label htmlFor="captcha">{u.captchaLabel}</label>
             <div className={styles.captcha}>
               {/* the SVG comes from our own captcha endpoint (svg-captcha: paths only, no script) */}
-              <div className={styles.captchaImage} role="img" aria-label={u.captchaAlt} dangerouslySetInnerHTML={{ __html: captcha?.svg ?? "" }} />
-              <button type="button" className="btn" onClick={() => void newCaptcha()}>{u.captchaRefresh}</button>
+              <div
+                className={styles.captchaImage}
+                role="img"
+                aria-label={u.captchaAlt}
+                dangerouslySetInnerHTML={{ __html: captcha?.svg ?? "" }}
+              />
+              <button type="button" className="btn" onClick={() => void newCaptcha()}>
+                {u.captchaRefresh}
+              </button>
             </div>
-            <input id="captcha" value={captchaAnswer} onChange={(e) => setCaptchaAnswer(e.target.value)} autoComplete="off" maxLength={32} required />
+            <input
+              id="captcha"
+              value={captchaAnswer}
+              onChange={(e) => setCaptchaAnswer(e.target.value)}
+              autoComplete="off"
+              maxLength={32}
+              required
+            />
           </div>
           {alert}
           <div className="actions">
-            <button type="button" className="btn" onClick={restart}>{u.restart}</button>
-            <button type="submit" className="btn btn-primary" disabled={busy || !idNumber.trim() || !captchaAnswer.trim() || !captcha}>{u.sendCode}</button>
+            <button type="button" className="btn" onClick={restart}>
+              {u.restart}
+            </button>
+            <button
+              type="submit"
+              className="btn btn-primary"
+              disabled={busy || !idNumber.trim() || !captchaAnswer.trim() || !captcha}
+            >
+              {u.sendCode}
+            </button>
           </div>
         </form>
       )}
       {step === 2 && started && (
         <form className="card" onSubmit={enterCode} noValidate>
-          <div className="alert alert-info" role="status">{fill(u.codeSent, { to: started.sentTo.join(", "), minutes: "10" })}</div>
+          <div className="alert alert-info" role="status">
+            {fill(u.codeSent, { to: started.sentTo.join(", "), minutes: "10" })}
+          </div>
           <div className="field">
             <label htmlFor="code">{u.codeLabel}</label>
-            <input id="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))} required />
+            <input
+              id="code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              maxLength={6}
+              value={code}
+              onChange={(e) => setCode(e.target.value.replace(/\D/g, ""))}
+              required
+            />
           </div>
           {alert}
           <div className="actions">
-            <button type="button" className="btn" onClick={restart}>{u.restart}</button>
-            <button type="submit" className="btn btn-primary" disabled={code.length !== 6}>{u.steps[3]}</button>
+            <button type="button" className="btn" onClick={restart}>
+              {u.restart}
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={code.length !== 6}>
+              {u.steps[3]}
+            </button>
           </div>
         </form>
       )}
@@ -206,17 +273,40 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
         <form className="card" onSubmit={unlock} noValidate>
           <div className="field">
             <label htmlFor="newPin">{u.newPin}</label>
-            <input id="newPin" type="password" autoComplete="new-password" maxLength={8} value={pin} onChange={(e) => setPin(e.target.value)} aria-describedby="pin-rule" required />
-            <span id="pin-rule" className="field-hint">{u.pinRule}</span>
+            <input
+              id="newPin"
+              type="password"
+              autoComplete="new-password"
+              maxLength={8}
+              value={pin}
+              onChange={(e) => setPin(e.target.value)}
+              aria-describedby="pin-rule"
+              required
+            />
+            <span id="pin-rule" className="field-hint">
+              {u.pinRule}
+            </span>
           </div>
           <div className="field">
             <label htmlFor="newPinAgain">{u.newPinAgain}</label>
-            <input id="newPinAgain" type="password" autoComplete="new-password" maxLength={8} value={pinAgain} onChange={(e) => setPinAgain(e.target.value)} required />
+            <input
+              id="newPinAgain"
+              type="password"
+              autoComplete="new-password"
+              maxLength={8}
+              value={pinAgain}
+              onChange={(e) => setPinAgain(e.target.value)}
+              required
+            />
           </div>
           {alert}
           <div className="actions">
-            <button type="button" className="btn" onClick={restart} disabled={busy}>{u.restart}</button>
-            <button type="submit" className="btn btn-primary" disabled={busy || !pin || !pinAgain}>{busy ? u.working : u.submit}</button>
+            <button type="button" className="btn" onClick={restart} disabled={busy}>
+              {u.restart}
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={busy || !pin || !pinAgain}>
+              {busy ? u.working : u.submit}
+            </button>
           </div>
         </form>
       )}

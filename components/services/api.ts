@@ -18,8 +18,15 @@ export async function api<T>(path: string, body?: unknown): Promise<T> {
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: "no-store",
   });
-  const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
-  if (!res.ok) throw new ApiError(json.error?.code ?? "INTERNAL", json.error?.message ?? `HTTP ${res.status}`, json.error?.details);
+  const json = (await res.json().catch(() => ({}))) as {
+    error?: { code: string; message: string; details?: Record<string, unknown> };
+  };
+  if (!res.ok)
+    throw new ApiError(
+      json.error?.code ?? "INTERNAL",
+      json.error?.message ?? `HTTP ${res.status}`,
+      json.error?.details,
+    );
   return json as T;
 }
 

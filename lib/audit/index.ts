@@ -84,7 +84,10 @@ interface Registry {
   deferred: WeakMap<object, AuditRow[]>;
   roots: WeakSet<object>;
 }
-const registry: Registry = ((globalThis as { [k: symbol]: Registry })[Symbol.for("certrenew.audit")] ??= { deferred: new WeakMap(), roots: new WeakSet() });
+const registry: Registry = ((globalThis as { [k: symbol]: Registry })[Symbol.for("certrenew.audit")] ??= {
+  deferred: new WeakMap(),
+  roots: new WeakSet(),
+});
 const deferred = registry.deferred;
 
 /** Called by lib/db for each client it opens: appendAudit on the client itself runs in a transaction of its own. */
@@ -106,7 +109,8 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock): Prom
   const row = auditRow(input, clock);
   const queue = deferred.get(tx);
   if (queue) queue.push(row);
-  else if (registry.roots.has(tx)) await (tx as Db).$transaction((t) => writeChained(t, [row])); // not in a transaction: the lock needs one
+  else if (registry.roots.has(tx))
+    await (tx as Db).$transaction((t) => writeChained(t, [row])); // not in a transaction: the lock needs one
   else await writeChained(tx, [row]); // a transaction lib/db did not open
 }
 
@@ -179,7 +183,11 @@ export async function verifyAuditChain(db: Tx, pageSize = 5000): Promise<ChainCh
   let after = 0;
   let checked = 0;
   for (;;) {
-    const rows = await db.auditEvent.findMany({ where: { seq: { gt: after } }, orderBy: { seq: "asc" }, take: pageSize });
+    const rows = await db.auditEvent.findMany({
+      where: { seq: { gt: after } },
+      orderBy: { seq: "asc" },
+      take: pageSize,
+    });
     if (rows.length === 0) return { ok: true, checked };
     for (const r of rows) {
       if (r.prevHash !== prev || auditHash(r) !== r.hash) return { ok: false, checked, brokenAt: r.seq };

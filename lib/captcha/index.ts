@@ -12,14 +12,24 @@ export const CAPTCHA_TTL_MS = 5 * MINUTE;
 export const TEST_BYPASS_ANSWER = "test-bypass";
 
 function answerHash(id: string, answer: string): string {
-  return createHmac("sha256", getConfig().SESSION_SECRET).update(`captcha:${id}:${answer.trim().toLowerCase()}`).digest("hex");
+  return createHmac("sha256", getConfig().SESSION_SECRET)
+    .update(`captcha:${id}:${answer.trim().toLowerCase()}`)
+    .digest("hex");
 }
 
 /** A new captcha image; the answer is kept only as an HMAC bound to the captcha id. */
 export async function createCaptcha(db: Db, clock: Clock, rateKey: string): Promise<{ id: string; svg: string }> {
   await hitRateLimit(db, `captcha:${rateKey}`, { max: 60, windowMs: 10 * MINUTE }, clock);
-  const { text, data } = svgCaptcha.create({ size: 4, noise: 2, ignoreChars: "0o1ilI", color: true, background: "#f4f6f8" });
-  const row = await db.captcha.create({ data: { answerHash: "", expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS) } });
+  const { text, data } = svgCaptcha.create({
+    size: 4,
+    noise: 2,
+    ignoreChars: "0o1ilI",
+    color: true,
+    background: "#f4f6f8",
+  });
+  const row = await db.captcha.create({
+    data: { answerHash: "", expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS) },
+  });
   await db.captcha.update({ where: { id: row.id }, data: { answerHash: answerHash(row.id, text) } });
   return { id: row.id, svg: data };
 }
@@ -34,6 +44,8 @@ export async function verifyCaptcha(db: Db, id: string, answer: string, clock: C
   const used = await db.captcha.updateMany({ where: { id, usedAt: null }, data: { usedAt: now } });
   const row = used.count === 1 ? await db.captcha.findUnique({ where: { id } }) : null;
   if (!row) throw new DomainError("CAPTCHA_INVALID", { fields: { captcha: "captchaInvalid" } });
-  if (row.expiresAt.getTime() <= now.getTime()) throw new DomainError("CAPTCHA_EXPIRED", { fields: { captcha: "captchaExpired" } });
-  if (row.answerHash !== answerHash(id, answer)) throw new DomainError("CAPTCHA_INVALID", { fields: { captcha: "captchaInvalid" } });
+  if (row.expiresAt.getTime() <= now.getTime())
+    throw new DomainError("CAPTCHA_EXPIRED", { fields: { captcha: "captchaExpired" } });
+  if (row.answerHash !== answerHash(id, answer))
+    throw new DomainError("CAPTCHA_INVALID", { fields: { captcha: "captchaInvalid" } });
 }

@@ -23,18 +23,34 @@ describe("configuration", () => {
     const c = parseConfig({ ...base, DEMO_MODE: "1" });
     expect(c.PORT).toBe(3000);
     expect(c.portalProcesses).toBe(1); // PGlite: one process
-    expect(parseConfig({ ...base, DATABASE_URL: "postgresql://x@h/db" }).portalProcesses).toBe(os.availableParallelism());
-    expect(parseConfig({ ...base, DATABASE_URL: "postgresql://x@h/db", PORTAL_PROCESSES: "3" }).portalProcesses).toBe(3);
+    expect(parseConfig({ ...base, DATABASE_URL: "postgresql://x@h/db" }).portalProcesses).toBe(
+      os.availableParallelism(),
+    );
+    expect(parseConfig({ ...base, DATABASE_URL: "postgresql://x@h/db", PORTAL_PROCESSES: "3" }).portalProcesses).toBe(
+      3,
+    );
     expect(c.publicOrigin).toBe("http://localhost:3000");
     expect(c.secureCookies).toBe(false);
   });
 
   test.each([
     ["SESSION_SECRET", { ...base, SESSION_SECRET: undefined }, "SESSION_SECRET is missing"],
-    ["SESSION_SECRET", { ...base, SESSION_SECRET: "short" }, "SESSION_SECRET is invalid: expected at least 32 characters"],
-    ["FIELD_ENCRYPTION_KEY", { ...base, FIELD_ENCRYPTION_KEY: "xyz" }, "FIELD_ENCRYPTION_KEY is invalid: expected 64 hex characters"],
+    [
+      "SESSION_SECRET",
+      { ...base, SESSION_SECRET: "short" },
+      "SESSION_SECRET is invalid: expected at least 32 characters",
+    ],
+    [
+      "FIELD_ENCRYPTION_KEY",
+      { ...base, FIELD_ENCRYPTION_KEY: "xyz" },
+      "FIELD_ENCRYPTION_KEY is invalid: expected 64 hex characters",
+    ],
     ["PORT", { ...base, PORT: "70000" }, "PORT is invalid"],
-    ["PORTAL_PROCESSES", { ...base, PORTAL_PROCESSES: "2" }, "PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL"],
+    [
+      "PORTAL_PROCESSES",
+      { ...base, PORTAL_PROCESSES: "2" },
+      "PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL",
+    ],
     ["DATABASE_URL", { ...base, DATABASE_URL: "mysql://x" }, "DATABASE_URL is invalid: expected a PostgreSQL URL"],
     ["PUBLIC_ORIGIN", { ...base, PUBLIC_ORIGIN: "not a url" }, "PUBLIC_ORIGIN is invalid"],
   ])("a bad %s stops start-up with one line naming it", (_name, env, expected) => {
@@ -49,8 +65,12 @@ describe("configuration", () => {
 
   test("production without demo mode requires the CA passphrase, Alipay keys and SMTP", () => {
     expect(message({ ...base, NODE_ENV: "production" })).toContain("CA_KEY_PASSPHRASE is missing");
-    expect(message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20) })).toContain("ALIPAY_APP_ID is missing");
-    expect(message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20), ALIPAY_SANDBOX: "1" })).toContain("SMTP_HOST is missing");
+    expect(message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20) })).toContain(
+      "ALIPAY_APP_ID is missing",
+    );
+    expect(
+      message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20), ALIPAY_SANDBOX: "1" }),
+    ).toContain("SMTP_HOST is missing");
   });
 
   test("an https public origin makes cookies Secure", () => {

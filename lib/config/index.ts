@@ -39,7 +39,10 @@ const Env = z.object({
   PKCS11_TOKEN_LABEL: z.string().optional(),
   PKCS11_PIN: z.string().optional(),
   PKCS11_KEY_LABEL: z.string().optional(),
-  CERT_POLICY_OID: z.string().regex(/^\d+(\.\d+)+$/, "a dotted OID such as 1.2.156.112559.1.1").default("1.2.156.112559.1.1.1"),
+  CERT_POLICY_OID: z
+    .string()
+    .regex(/^\d+(\.\d+)+$/, "a dotted OID such as 1.2.156.112559.1.1")
+    .default("1.2.156.112559.1.1.1"),
   REVOKE_SUPERSEDED_ON_RENEWAL: bool.default(false),
 
   ALIPAY_APP_ID: z.string().min(1).optional(),
@@ -92,17 +95,26 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0] ?? "environment");
-    const shown = issue.code === "invalid_type" && given[name] === undefined ? "is missing" : `is invalid: expected ${issue.message}`;
+    const shown =
+      issue.code === "invalid_type" && given[name] === undefined
+        ? "is missing"
+        : `is invalid: expected ${issue.message}`;
     throw new ConfigError(`${name} ${shown}`);
   }
   const c = parsed.data;
-  if ((c.PORTAL_PROCESSES ?? 1) > 1 && !c.DATABASE_URL) throw new ConfigError("PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)");
+  if ((c.PORTAL_PROCESSES ?? 1) > 1 && !c.DATABASE_URL)
+    throw new ConfigError(
+      "PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)",
+    );
   if (c.NODE_ENV === "production" && !c.DEMO_MODE) {
     for (const name of ["CA_KEY_PASSPHRASE"] as const) {
-      if (c.CA_SIGNER === "file" && !c[name]) throw new ConfigError(`${name} is missing: required in production with CA_SIGNER=file`);
+      if (c.CA_SIGNER === "file" && !c[name])
+        throw new ConfigError(`${name} is missing: required in production with CA_SIGNER=file`);
     }
     if (c.CA_SIGNER === "pkcs11" && (!c.PKCS11_MODULE || !c.PKCS11_PIN)) {
-      throw new ConfigError("PKCS11_MODULE is missing: CA_SIGNER=pkcs11 needs PKCS11_MODULE, PKCS11_PIN and PKCS11_KEY_LABEL");
+      throw new ConfigError(
+        "PKCS11_MODULE is missing: CA_SIGNER=pkcs11 needs PKCS11_MODULE, PKCS11_PIN and PKCS11_KEY_LABEL",
+      );
     }
     if (!c.ALIPAY_SANDBOX) {
       for (const name of ["ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_GATEWAY", "ALIPAY_SELLER_ID"] as const) {
@@ -110,9 +122,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       }
       const certMode = Boolean(c.ALIPAY_APP_CERT || c.ALIPAY_PUBLIC_CERT || c.ALIPAY_ROOT_CERT);
       if (certMode && !(c.ALIPAY_APP_CERT && c.ALIPAY_PUBLIC_CERT && c.ALIPAY_ROOT_CERT)) {
-        throw new ConfigError("ALIPAY_PUBLIC_CERT is missing: certificate mode needs ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT and ALIPAY_ROOT_CERT");
+        throw new ConfigError(
+          "ALIPAY_PUBLIC_CERT is missing: certificate mode needs ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT and ALIPAY_ROOT_CERT",
+        );
       }
-      if (!certMode && !c.ALIPAY_PUBLIC_KEY) throw new ConfigError("ALIPAY_PUBLIC_KEY is missing: required for Alipay unless ALIPAY_SANDBOX=1 or certificate mode");
+      if (!certMode && !c.ALIPAY_PUBLIC_KEY)
+        throw new ConfigError(
+          "ALIPAY_PUBLIC_KEY is missing: required for Alipay unless ALIPAY_SANDBOX=1 or certificate mode",
+        );
     }
     if (!c.SMTP_HOST) throw new ConfigError("SMTP_HOST is missing: required in production (outgoing mail)");
   }

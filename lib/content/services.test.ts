@@ -5,7 +5,17 @@ describe("services content", () => {
   it("has the same FAQ entries in zh-CN and en, covering what holders ask", () => {
     const zh = servicesContent("zh-CN").faq.map((e) => e.id);
     expect(servicesContent("en").faq.map((e) => e.id)).toEqual(zh);
-    for (const id of ["assistant", "name-not-shown", "default-pin", "pin-after-renewal", "window", "expired", "payment", "download-interrupted"]) expect(zh).toContain(id);
+    for (const id of [
+      "assistant",
+      "name-not-shown",
+      "default-pin",
+      "pin-after-renewal",
+      "window",
+      "expired",
+      "payment",
+      "download-interrupted",
+    ])
+      expect(zh).toContain(id);
   });
 
   it("lists materials for personal and organisation holders for every in-person service, with the hotline", () => {

@@ -48,12 +48,19 @@ function sealingAudit(prisma: PrismaClient): PrismaClient {
 /** Opens PostgreSQL when `url` is given, otherwise PGlite in `pgliteDir` (or in memory when that is "memory://"). */
 export async function openDb(opts: { url?: string; pgliteDir?: string; loadDataDir?: Blob }): Promise<OpenDb> {
   if (opts.url) {
-    const prisma = sealingAudit(new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }), transactionOptions: TX_OPTIONS }));
+    const prisma = sealingAudit(
+      new PrismaClient({
+        adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }),
+        transactionOptions: TX_OPTIONS,
+      }),
+    );
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
   }
   const dir = opts.pgliteDir ?? "memory://";
   if (!dir.startsWith("memory://")) mkdirSync(path.dirname(dir), { recursive: true });
-  const pglite = await PGlite.create(dir.startsWith("memory://") ? { loadDataDir: opts.loadDataDir } : { dataDir: dir });
+  const pglite = await PGlite.create(
+    dir.startsWith("memory://") ? { loadDataDir: opts.loadDataDir } : { dataDir: dir },
+  );
   const prisma = sealingAudit(new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TX_OPTIONS }));
   return {
     prisma,

@@ -18,10 +18,17 @@ export async function checkHealth(db: Db): Promise<Health> {
     const reason = e instanceof Error ? e.message.split("\n")[0].slice(0, 200) : "unknown";
     return { ok: false, database: "unreachable", reason };
   }
-  const committed = (await readdir(/*turbopackIgnore: true*/ MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  const committed = (await readdir(/*turbopackIgnore: true*/ MIGRATIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
   const done = new Set(rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => r.migration_name));
   const failed = rows.filter((r) => !r.finished_at && !r.rolled_back_at).map((r) => r.migration_name);
   const pending = committed.filter((n) => !done.has(n));
   const ok = pending.length === 0 && failed.length === 0;
-  return { ok, database: "ok", migrations: { applied: done.size, pending, failed }, reason: ok ? undefined : "migrations not applied" };
+  return {
+    ok,
+    database: "ok",
+    migrations: { applied: done.size, pending, failed },
+    reason: ok ? undefined : "migrations not applied",
+  };
 }

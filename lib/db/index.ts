@@ -15,7 +15,10 @@ export function dataDir(): string {
 }
 
 export function getOpenDb(): Promise<OpenDb> {
-  holder.__certrenewDb ??= openDb({ url: process.env.DATABASE_URL || undefined, pgliteDir: path.join(dataDir(), "pglite") });
+  holder.__certrenewDb ??= openDb({
+    url: process.env.DATABASE_URL || undefined,
+    pgliteDir: path.join(dataDir(), "pglite"),
+  });
   return holder.__certrenewDb;
 }
 

@@ -30,7 +30,9 @@ function loadRuntime(): Promise<WasmRuntime> {
     const dir = path.dirname(entry);
     const js = (await import(pathToFileURL(entry).href)) as WasmRuntime & { __wbg_set_wasm(w: unknown): void };
     const bytes = await readFile(path.join(dir, "schema_engine_bg.wasm"));
-    const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": js as unknown as WebAssembly.ModuleImports });
+    const { instance } = await WebAssembly.instantiate(bytes, {
+      "./schema_engine_bg.js": js as unknown as WebAssembly.ModuleImports,
+    });
     js.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
     return js;
@@ -82,7 +84,12 @@ async function withEngine<T>(target: MigrationTarget, fn: (engine: SchemaEngine)
 }
 
 export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationList> {
-  const names = existsSync(dir) ? (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  const names = existsSync(dir)
+    ? (await readdir(dir, { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
   const migrationDirectories = await Promise.all(
     names.map(async (name) => ({
       path: name,

@@ -13,7 +13,14 @@ export interface DemoHolder {
 }
 
 const PEOPLE = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷", "吴昊", "徐丽", "孙杰"];
-const ORGS = ["德州市数据科技有限公司", "德州市新能源有限公司", "德州市建设工程有限公司", "德州市医药连锁有限公司", "德州市物流有限公司", "德州市教育服务中心"];
+const ORGS = [
+  "德州市数据科技有限公司",
+  "德州市新能源有限公司",
+  "德州市建设工程有限公司",
+  "德州市医药连锁有限公司",
+  "德州市物流有限公司",
+  "德州市教育服务中心",
+];
 
 function series(prefix: string, n: number, make: (i: number) => Omit<DemoHolder, "key">): DemoHolder[] {
   return Array.from({ length: n }, (_, i) => ({ key: `${prefix}_${i + 1}`, ...make(i) }));
@@ -25,16 +32,55 @@ function series(prefix: string, n: number, make: (i: number) => Omit<DemoHolder,
  * completed renewal uses one up.
  */
 export const DEMO_HOLDERS: DemoHolder[] = [
-  ...series("personal_self", 4, (i) => ({ cn: PEOPLE[i], certType: "personal", payerClass: "self", daysLeft: 10 + i, keyAlgorithm: i % 2 ? "RSA-2048" : "EC-P256" })),
-  ...series("org_self", 4, (i) => ({ cn: ORGS[i], certType: "organisation", payerClass: "self", daysLeft: 20 + i, keyAlgorithm: i % 2 ? "EC-P256" : "RSA-2048" })),
-  ...series("personal_unified", 6, (i) => ({ cn: PEOPLE[4 + i], certType: "personal", payerClass: "unified", daysLeft: 5 + i, keyAlgorithm: "EC-P256" })),
-  ...series("org_unified", 2, (i) => ({ cn: ORGS[4 + i], certType: "organisation", payerClass: "unified", daysLeft: 15 + i, keyAlgorithm: "EC-P256" })),
+  ...series("personal_self", 4, (i) => ({
+    cn: PEOPLE[i],
+    certType: "personal",
+    payerClass: "self",
+    daysLeft: 10 + i,
+    keyAlgorithm: i % 2 ? "RSA-2048" : "EC-P256",
+  })),
+  ...series("org_self", 4, (i) => ({
+    cn: ORGS[i],
+    certType: "organisation",
+    payerClass: "self",
+    daysLeft: 20 + i,
+    keyAlgorithm: i % 2 ? "EC-P256" : "RSA-2048",
+  })),
+  ...series("personal_unified", 6, (i) => ({
+    cn: PEOPLE[4 + i],
+    certType: "personal",
+    payerClass: "unified",
+    daysLeft: 5 + i,
+    keyAlgorithm: "EC-P256",
+  })),
+  ...series("org_unified", 2, (i) => ({
+    cn: ORGS[4 + i],
+    certType: "organisation",
+    payerClass: "unified",
+    daysLeft: 15 + i,
+    keyAlgorithm: "EC-P256",
+  })),
   { key: "too_early", cn: PEOPLE[10], certType: "personal", payerClass: "self", daysLeft: 60, keyAlgorithm: "EC-P256" },
   { key: "expired", cn: PEOPLE[11], certType: "personal", payerClass: "self", daysLeft: -3, keyAlgorithm: "EC-P256" },
-  { key: "revoked", cn: "德州市已注销测试有限公司", certType: "organisation", payerClass: "self", daysLeft: 15, revoked: true, keyAlgorithm: "EC-P256" },
+  {
+    key: "revoked",
+    cn: "德州市已注销测试有限公司",
+    certType: "organisation",
+    payerClass: "self",
+    daysLeft: 15,
+    revoked: true,
+    keyAlgorithm: "EC-P256",
+  },
   // appended, never inserted above: a holder's token serial follows its place in this list
   { key: "unlock_1", cn: "郑洁", certType: "personal", payerClass: "unified", daysLeft: 40, keyAlgorithm: "EC-P256" },
-  { key: "revoke_1", cn: "德州市测试注销有限公司", certType: "organisation", payerClass: "unified", daysLeft: 200, keyAlgorithm: "EC-P256" },
+  {
+    key: "revoke_1",
+    cn: "德州市测试注销有限公司",
+    certType: "organisation",
+    payerClass: "unified",
+    daysLeft: 200,
+    keyAlgorithm: "EC-P256",
+  },
 ];
 
 export const DEMO_PIN = "111111";

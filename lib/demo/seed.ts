@@ -32,7 +32,13 @@ function keyPair(alg: DemoHolder["keyAlgorithm"]): KeyObject {
     : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 }
 
-async function seedHolder(db: Db, config: Config, holder: DemoHolder, index: number, start: Date): Promise<DemoHolderEntry> {
+async function seedHolder(
+  db: Db,
+  config: Config,
+  holder: DemoHolder,
+  index: number,
+  start: Date,
+): Promise<DemoHolderEntry> {
   const ca = await loadCa(config);
   const tokenSerial = `DZ${String(index + 1).padStart(6, "0")}`;
   const privateKey = keyPair(holder.keyAlgorithm);
@@ -41,7 +47,13 @@ async function seedHolder(db: Db, config: Config, holder: DemoHolder, index: num
   const idNumber = org ? demoCreditCode(index) : demoResidentId(index);
   const { der, info } = await issueHolderCertificate({
     ca,
-    subject: { C: "CN", ST: "SD", L: "dezhou", OU: `${org ? "O" : "I"}${idNumber.slice(0, 6)}${String(index).padStart(4, "0")}`, CN: holder.cn },
+    subject: {
+      C: "CN",
+      ST: "SD",
+      L: "dezhou",
+      OU: `${org ? "O" : "I"}${idNumber.slice(0, 6)}${String(index).padStart(4, "0")}`,
+      CN: holder.cn,
+    },
     publicKey: privateKey,
     notBefore: new Date(notAfter.getTime() - 365 * DAY),
     notAfter,
@@ -57,12 +69,33 @@ async function seedHolder(db: Db, config: Config, holder: DemoHolder, index: num
       payerClass: holder.payerClass,
       tokenSerial,
     });
-    if (holder.revoked) await revokeCertificate(tx, { serial: info.serial, reason: "cessationOfOperation", clock: systemClock, actor: SYSTEM, ca });
+    if (holder.revoked)
+      await revokeCertificate(tx, {
+        serial: info.serial,
+        reason: "cessationOfOperation",
+        clock: systemClock,
+        actor: SYSTEM,
+        ca,
+      });
   });
   const tokensDir = path.join(config.dataDir, "tokens");
-  const token = createVirtualToken({ dir: tokensDir, label: `${holder.cn}`, serial: tokenSerial, pin: DEMO_PIN, soPin: deriveSoPin(config.SO_PIN_MASTER_SECRET, tokenSerial, 0) });
+  const token = createVirtualToken({
+    dir: tokensDir,
+    label: `${holder.cn}`,
+    serial: tokenSerial,
+    pin: DEMO_PIN,
+    soPin: deriveSoPin(config.SO_PIN_MASTER_SECRET, tokenSerial, 0),
+  });
   importKeyAndCertificate(token, { privateKey, certificateDer: der, id: info.spkiSha256.slice(0, 16) });
-  return { key: holder.key, serial: info.serial, cn: holder.cn, tokenSerial, certType: holder.certType, payerClass: holder.payerClass, notAfter: notAfter.toISOString() };
+  return {
+    key: holder.key,
+    serial: info.serial,
+    cn: holder.cn,
+    tokenSerial,
+    certType: holder.certType,
+    payerClass: holder.payerClass,
+    notAfter: notAfter.toISOString(),
+  };
 }
 
 /**
@@ -73,27 +106,45 @@ async function seedHolder(db: Db, config: Config, holder: DemoHolder, index: num
 export async function seedDemo(db: Db, config: Config): Promise<string[]> {
   const notes: string[] = [];
   if (config.CA_SIGNER === "file") {
-    const { created } = await ensureDevCa(config.caDir, { algorithm: config.CA_KEY_ALGORITHM, passphrase: config.CA_KEY_PASSPHRASE! });
+    const { created } = await ensureDevCa(config.caDir, {
+      algorithm: config.CA_KEY_ALGORITHM,
+      passphrase: config.CA_KEY_PASSPHRASE!,
+    });
     if (created) notes.push(`Created a development CA in ${config.caDir}`);
   }
   await ensureDefaultFeeTiers(db, systemClock);
 
   const manifestFile = path.join(config.dataDir, "demo-holders.json");
-  const manifest: DemoHolderEntry[] = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, "utf8")) as DemoHolderEntry[]) : [];
-  const start = manifest.length ? new Date(Date.parse(manifest[0].notAfter) - DEMO_HOLDERS.find((h) => h.key === manifest[0].key)!.daysLeft * DAY) : systemClock.now();
+  const manifest: DemoHolderEntry[] = existsSync(manifestFile)
+    ? (JSON.parse(readFileSync(manifestFile, "utf8")) as DemoHolderEntry[])
+    : [];
+  const start = manifest.length
+    ? new Date(Date.parse(manifest[0].notAfter) - DEMO_HOLDERS.find((h) => h.key === manifest[0].key)!.daysLeft * DAY)
+    : systemClock.now();
   let added = 0;
   for (const [i, holder] of DEMO_HOLDERS.entries()) {
     if (manifest.some((m) => m.key === holder.key)) continue;
     const tokenSerial = `DZ${String(i + 1).padStart(6, "0")}`;
     // a start interrupted after the certificate was registered: keep what is there, never duplicate
-    if (existsSync(tokenPath(path.join(config.dataDir, "tokens"), tokenSerial)) && (await db.certificate.count({ where: { tokenSerial } })) > 0) continue;
+    if (
+      existsSync(tokenPath(path.join(config.dataDir, "tokens"), tokenSerial)) &&
+      (await db.certificate.count({ where: { tokenSerial } })) > 0
+    )
+      continue;
     manifest.push(await seedHolder(db, config, holder, i, start));
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
     added++;
   }
   if (added) notes.push(`Created ${added} demo holders on virtual tokens (PIN ${DEMO_PIN}); list: ${manifestFile}`);
   const demoStaff = await ensureDemoStaff(db, systemClock, config.dataDir);
-  notes.push(`Demo staff (sign in at /staff/login): ${demoStaff.map((s) => `${s.role} ${s.username} / ${s.password}`).join("; ")}`);
-  notes.push(`Demo holders: ${manifest.filter((m) => !m.key.match(/_[2-9]$/)).map((m) => `${m.key} ${m.cn}`).join("; ")}`);
+  notes.push(
+    `Demo staff (sign in at /staff/login): ${demoStaff.map((s) => `${s.role} ${s.username} / ${s.password}`).join("; ")}`,
+  );
+  notes.push(
+    `Demo holders: ${manifest
+      .filter((m) => !m.key.match(/_[2-9]$/))
+      .map((m) => `${m.key} ${m.cn}`)
+      .join("; ")}`,
+  );
   return notes;
 }

@@ -4,10 +4,24 @@ import { DomainError, isDbUnavailable, toErrorResponse } from "./index";
 describe("error mapping", () => {
   test.each([
     ["a refused connection", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
-    ["an administrator shutdown (57P01)", Object.assign(new Error("Database error. Code: `57P01`. Message: `terminating connection due to administrator command`"), { code: "P2039" })],
-    ["a transaction that could not start", Object.assign(new Error("Transaction API error: Unable to start a transaction in the given time."), { code: "P2028" })],
+    [
+      "an administrator shutdown (57P01)",
+      Object.assign(
+        new Error("Database error. Code: `57P01`. Message: `terminating connection due to administrator command`"),
+        { code: "P2039" },
+      ),
+    ],
+    [
+      "a transaction that could not start",
+      Object.assign(new Error("Transaction API error: Unable to start a transaction in the given time."), {
+        code: "P2028",
+      }),
+    ],
     ["a plain object thrown by a driver", { message: "Connection terminated unexpectedly" }],
-    ["a pooled client broken by the restart", new Error("Client has encountered a connection error and is not queryable")],
+    [
+      "a pooled client broken by the restart",
+      new Error("Client has encountered a connection error and is not queryable"),
+    ],
   ])("%s is a 503 with a retry hint, not a 500", (_name, e) => {
     expect(isDbUnavailable(e)).toBe(true);
     const r = toErrorResponse(e, "zh-CN", "r1");
@@ -16,7 +30,11 @@ describe("error mapping", () => {
   });
 
   test("a unique violation is not an outage", () => {
-    expect(isDbUnavailable(Object.assign(new Error("Unique constraint failed on the fields: (`serial`)"), { code: "P2002" }))).toBe(false);
+    expect(
+      isDbUnavailable(
+        Object.assign(new Error("Unique constraint failed on the fields: (`serial`)"), { code: "P2002" }),
+      ),
+    ).toBe(false);
   });
 
   test("a domain error keeps its status and its message in the holder's language", () => {

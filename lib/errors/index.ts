@@ -48,15 +48,32 @@ export interface ErrorBody {
 export function toErrorResponse(e: unknown, locale: Locale, requestId?: string): { status: number; body: ErrorBody } {
   if (isDomainError(e)) {
     const details = Object.keys(e.details).length ? e.details : undefined;
-    return { status: e.status, body: { error: { code: e.code, message: errorMessage(e.code, locale, e.details), details, requestId } } };
+    return {
+      status: e.status,
+      body: { error: { code: e.code, message: errorMessage(e.code, locale, e.details), details, requestId } },
+    };
   }
   if (isDbUnavailable(e)) {
-    return { status: 503, body: { error: { code: "DB_UNAVAILABLE", message: errorMessage("DB_UNAVAILABLE", locale), details: { retryAfter: 5 }, requestId } } };
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: "DB_UNAVAILABLE",
+          message: errorMessage("DB_UNAVAILABLE", locale),
+          details: { retryAfter: 5 },
+          requestId,
+        },
+      },
+    };
   }
-  return { status: 500, body: { error: { code: "INTERNAL", message: errorMessage("INTERNAL", locale, { requestId }), requestId } } };
+  return {
+    status: 500,
+    body: { error: { code: "INTERNAL", message: errorMessage("INTERNAL", locale, { requestId }), requestId } },
+  };
 }
 
-const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down|in recovery mode)|\b57P0[1-3]\b|Code: `08|P1001|P1017|P2028|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed|Connection is closed|not queryable|Server has closed the connection|Connection lost/;
+const UNAVAILABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down|in recovery mode)|\b57P0[1-3]\b|Code: `08|P1001|P1017|P2028|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed|Connection is closed|not queryable|Server has closed the connection|Connection lost/;
 
 /**
  * A lost or refused database connection (including PostgreSQL's "operator intervention" and connection

@@ -36,7 +36,10 @@ async function lockKey(tx: Tx, key: FeeKey) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`fee_tier:${key.certType}:${key.payerClass}`}))`;
 }
 
-function overlaps(a: { effectiveFrom: Date; effectiveTo: Date | null }, b: { effectiveFrom: Date; effectiveTo: Date | null }) {
+function overlaps(
+  a: { effectiveFrom: Date; effectiveTo: Date | null },
+  b: { effectiveFrom: Date; effectiveTo: Date | null },
+) {
   const aEnd = a.effectiveTo?.getTime() ?? Infinity;
   const bEnd = b.effectiveTo?.getTime() ?? Infinity;
   return a.effectiveFrom.getTime() < bEnd && b.effectiveFrom.getTime() < aEnd;
@@ -67,9 +70,13 @@ export async function createFeeTier(db: Db, input: FeeTierInput, actor: Actor, c
   const span = { effectiveFrom: input.effectiveFrom, effectiveTo: input.effectiveTo ?? null };
   return db.$transaction(async (tx) => {
     await lockKey(tx, input);
-    const existing = await tx.feeTier.findMany({ where: { certType: input.certType, payerClass: input.payerClass }, orderBy: { effectiveFrom: "asc" } });
+    const existing = await tx.feeTier.findMany({
+      where: { certType: input.certType, payerClass: input.payerClass },
+      orderBy: { effectiveFrom: "asc" },
+    });
     const clashing = existing.filter((t) => overlaps(t, span));
-    const closable = (t: FeeTier) => input.closeOpenEnded === true && t.effectiveTo === null && t.effectiveFrom < input.effectiveFrom;
+    const closable = (t: FeeTier) =>
+      input.closeOpenEnded === true && t.effectiveTo === null && t.effectiveFrom < input.effectiveFrom;
     const refused = clashing.find((t) => !closable(t));
     if (refused) {
       throw new DomainError("FEE_TIER_OVERLAP", {
@@ -82,7 +89,13 @@ export async function createFeeTier(db: Db, input: FeeTierInput, actor: Actor, c
       await tx.feeTier.update({ where: { id: t.id }, data: { effectiveTo: input.effectiveFrom } });
       await appendAudit(
         tx,
-        { ...actorFields(actor), action: "fee_tier.closed", targetType: "fee_tier", targetId: t.id, data: { effectiveTo: input.effectiveFrom.toISOString(), reason: "superseded by scheduled tier" } },
+        {
+          ...actorFields(actor),
+          action: "fee_tier.closed",
+          targetType: "fee_tier",
+          targetId: t.id,
+          data: { effectiveTo: input.effectiveFrom.toISOString(), reason: "superseded by scheduled tier" },
+        },
         clock,
       );
     }
@@ -98,7 +111,17 @@ export async function createFeeTier(db: Db, input: FeeTierInput, actor: Actor, c
         createdAt: now,
       },
     });
-    await appendAudit(tx, { ...actorFields(actor), action: "fee_tier.created", targetType: "fee_tier", targetId: tier.id, data: tierData(tier) }, clock);
+    await appendAudit(
+      tx,
+      {
+        ...actorFields(actor),
+        action: "fee_tier.created",
+        targetType: "fee_tier",
+        targetId: tier.id,
+        data: tierData(tier),
+      },
+      clock,
+    );
     return tier;
   });
 }
@@ -127,8 +150,21 @@ export async function ensureDefaultFeeTiers(db: Db, clock: Clock): Promise<FeeTi
     const tier = await db.$transaction(async (tx) => {
       await lockKey(tx, d);
       if (await tx.feeTier.count({ where: { certType: d.certType, payerClass: d.payerClass } })) return null;
-      const t = await tx.feeTier.create({ data: { ...d, effectiveFrom: DEFAULT_TIERS_FROM, note: "default", createdBy: "system", createdAt: clock.now() } });
-      await appendAudit(tx, { actorType: "system", actorId: "seed", action: "fee_tier.created", targetType: "fee_tier", targetId: t.id, data: tierData(t) }, clock);
+      const t = await tx.feeTier.create({
+        data: { ...d, effectiveFrom: DEFAULT_TIERS_FROM, note: "default", createdBy: "system", createdAt: clock.now() },
+      });
+      await appendAudit(
+        tx,
+        {
+          actorType: "system",
+          actorId: "seed",
+          action: "fee_tier.created",
+          targetType: "fee_tier",
+          targetId: t.id,
+          data: tierData(t),
+        },
+        clock,
+      );
       return t;
     });
     if (tier) created.push(tier);

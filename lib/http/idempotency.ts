@@ -20,8 +20,15 @@ function isUniqueViolation(e: unknown): boolean {
  * another body is refused. Concurrent repeats wait for the first to finish. Errors are not remembered, so a
  * failed request can be retried with the same key.
  */
-export async function withIdempotency(db: Db, key: string, requestBody: unknown, fn: () => Promise<StoredResponse>): Promise<StoredResponse> {
-  const requestHash = createHash("sha256").update(JSON.stringify(requestBody ?? null)).digest("hex");
+export async function withIdempotency(
+  db: Db,
+  key: string,
+  requestBody: unknown,
+  fn: () => Promise<StoredResponse>,
+): Promise<StoredResponse> {
+  const requestHash = createHash("sha256")
+    .update(JSON.stringify(requestBody ?? null))
+    .digest("hex");
   try {
     await db.idempotencyKey.create({ data: { key, requestHash, status: PENDING, response: {} } });
   } catch (e) {
@@ -32,7 +39,10 @@ export async function withIdempotency(db: Db, key: string, requestBody: unknown,
     const result = await fn();
     await db.idempotencyKey.update({
       where: { key },
-      data: { status: result.status, response: JSON.parse(JSON.stringify(result.body ?? null)) as Prisma.InputJsonValue },
+      data: {
+        status: result.status,
+        response: JSON.parse(JSON.stringify(result.body ?? null)) as Prisma.InputJsonValue,
+      },
     });
     return result;
   } catch (e) {

@@ -56,7 +56,10 @@ type NextCtx = { params: Promise<Record<string, string | string[]>> };
 const DEFAULT_MAX_BODY = 64 * 1024;
 
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+  });
 }
 
 async function readBody(req: Request, max: number): Promise<string> {
@@ -97,9 +100,12 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
       const mutating = method !== "GET" && method !== "HEAD";
       if ((opts.csrf ?? mutating) && !isSameOrigin(req, config.publicOrigin)) throw new DomainError("CSRF_FAILED");
 
-      const session = opts.session ? await loadSession(db, opts.session, readCookie(req, COOKIE[opts.session]), clock) : null;
+      const session = opts.session
+        ? await loadSession(db, opts.session, readCookie(req, COOKIE[opts.session]), clock)
+        : null;
       if (opts.requireSession && !session) throw new DomainError("UNAUTHENTICATED");
-      if (session && mutating && (opts.csrf ?? true) && !csrfMatches(session, req.headers.get(CSRF_HEADER))) throw new DomainError("CSRF_FAILED");
+      if (session && mutating && (opts.csrf ?? true) && !csrfMatches(session, req.headers.get(CSRF_HEADER)))
+        throw new DomainError("CSRF_FAILED");
 
       let rawText: string | undefined;
       let body = undefined as B;
@@ -115,7 +121,9 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
           body = parseWith(opts.body, parsed, locale);
         }
       }
-      const query = (opts.query ? parseWith(opts.query, Object.fromEntries(new URL(req.url).searchParams), locale) : undefined) as Q;
+      const query = (
+        opts.query ? parseWith(opts.query, Object.fromEntries(new URL(req.url).searchParams), locale) : undefined
+      ) as Q;
       const params = nextCtx ? await nextCtx.params : {};
       const actor: Actor = {
         type: session?.kind === "staff" ? "staff" : "holder",
@@ -124,7 +132,10 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
         userAgent: req.headers.get("user-agent")?.slice(0, 300) ?? null,
       };
       const ctx: RouteContext<B, Q> = {
-        req: rawText !== undefined && opts.rawBody ? new Request(req.url, { method: req.method, headers: req.headers, body: rawText }) : req,
+        req:
+          rawText !== undefined && opts.rawBody
+            ? new Request(req.url, { method: req.method, headers: req.headers, body: rawText })
+            : req,
         requestId,
         locale,
         body,
@@ -136,7 +147,8 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
         clock,
         config,
         log: rlog,
-        setCookie: (name, value, o) => cookies.push(serializeCookie(name, value, { secure: config.secureCookies, ...o })),
+        setCookie: (name, value, o) =>
+          cookies.push(serializeCookie(name, value, { secure: config.secureCookies, ...o })),
       };
       const run = async () => {
         const result = await handler(ctx);
@@ -145,7 +157,8 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
       let out: Response | { status: number; body: unknown };
       if (opts.idempotency) {
         const key = req.headers.get(IDEMPOTENCY_HEADER);
-        if (!key || !/^[A-Za-z0-9_-]{8,80}$/.test(key)) throw new DomainError("BAD_REQUEST", { header: IDEMPOTENCY_HEADER });
+        if (!key || !/^[A-Za-z0-9_-]{8,80}$/.test(key))
+          throw new DomainError("BAD_REQUEST", { header: IDEMPOTENCY_HEADER });
         const scope = `${opts.idempotency}:${session?.id ?? actor.ip ?? "anon"}:${key}`;
         out = await withIdempotency(db, scope, body, async () => {
           const r = await run();
@@ -163,7 +176,8 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
       const { status, body } = toErrorResponse(e, locale, requestId);
       if (status >= 500) rlog.error({ err: e }, "request failed");
       const headers: Record<string, string> = { "x-request-id": requestId };
-      if (status === 503 || status === 429) headers["retry-after"] = String((body.error.details?.retryAfter as number | undefined) ?? 5);
+      if (status === 503 || status === 429)
+        headers["retry-after"] = String((body.error.details?.retryAfter as number | undefined) ?? 5);
       return json(body, status, headers);
     }
   };

@@ -7,4 +7,12 @@ import { crlRefreshJob } from "../pki/crl";
 import { housekeepingJob } from "./housekeeping";
 
 /** Every periodic job of the portal; each domain exports its Job and it is listed here. */
-export const allJobs: Job[] = [mailDeliveryJob, expiryReminderJob, orderRecoveryJob, paymentsSweepJob, sandboxNotifyJob, crlRefreshJob, housekeepingJob];
+export const allJobs: Job[] = [
+  mailDeliveryJob,
+  expiryReminderJob,
+  orderRecoveryJob,
+  paymentsSweepJob,
+  sandboxNotifyJob,
+  crlRefreshJob,
+  housekeepingJob,
+];

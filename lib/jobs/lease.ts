@@ -9,7 +9,13 @@ export const INSTANCE_ID = `${process.pid}-${randomUUID().slice(0, 8)}`;
  * Takes the named lease when it is free or expired (one atomic UPDATE … RETURNING), so with several
  * instances exactly one runs a singleton job at a time. Returns false when another instance holds it.
  */
-export async function acquireLease(db: Db, name: string, ms: number, clock: Clock, owner = INSTANCE_ID): Promise<boolean> {
+export async function acquireLease(
+  db: Db,
+  name: string,
+  ms: number,
+  clock: Clock,
+  owner = INSTANCE_ID,
+): Promise<boolean> {
   const now = clock.now();
   const until = new Date(now.getTime() + ms);
   await db.$executeRaw`INSERT INTO "JobLease" ("name") VALUES (${name}) ON CONFLICT ("name") DO NOTHING`;
@@ -20,15 +26,31 @@ export async function acquireLease(db: Db, name: string, ms: number, clock: Cloc
   return got.length === 1;
 }
 
-export async function releaseLease(db: Db, name: string, clock: Clock, result: unknown, owner = INSTANCE_ID): Promise<void> {
+export async function releaseLease(
+  db: Db,
+  name: string,
+  clock: Clock,
+  result: unknown,
+  owner = INSTANCE_ID,
+): Promise<void> {
   await db.jobLease.updateMany({
     where: { name, owner },
-    data: { leaseUntil: null, lastRunAt: clock.now(), lastResult: JSON.parse(JSON.stringify(result ?? null)) as Prisma.InputJsonValue },
+    data: {
+      leaseUntil: null,
+      lastRunAt: clock.now(),
+      lastResult: JSON.parse(JSON.stringify(result ?? null)) as Prisma.InputJsonValue,
+    },
   });
 }
 
 /** Runs `fn` only if this instance wins the lease; returns undefined when another instance holds it. */
-export async function runExclusive<T>(db: Db, name: string, leaseMs: number, clock: Clock, fn: () => Promise<T>): Promise<T | undefined> {
+export async function runExclusive<T>(
+  db: Db,
+  name: string,
+  leaseMs: number,
+  clock: Clock,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
   if (!(await acquireLease(db, name, leaseMs, clock))) return undefined;
   let result: T | undefined;
   try {

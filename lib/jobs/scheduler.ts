@@ -19,7 +19,9 @@ export function startScheduler(db: Db, jobs: readonly Job[], clock: Clock = syst
       if (running) return;
       running = true;
       try {
-        await runExclusive(db, job.name, job.leaseMs ?? Math.max(job.everyMs * 2, 60_000), clock, () => job.run(db, clock));
+        await runExclusive(db, job.name, job.leaseMs ?? Math.max(job.everyMs * 2, 60_000), clock, () =>
+          job.run(db, clock),
+        );
       } catch (err) {
         log.warn({ err, job: job.name }, "job run failed");
       } finally {

@@ -5,7 +5,20 @@ export const log = pino({
   level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === "test" ? "silent" : "info"),
   base: { service: "certrenew" },
   redact: {
-    paths: ["pin", "*.pin", "password", "*.password", "idNumber", "*.idNumber", "mobile", "*.mobile", "soPin", "*.soPin", "privateKey", "*.privateKey"],
+    paths: [
+      "pin",
+      "*.pin",
+      "password",
+      "*.password",
+      "idNumber",
+      "*.idNumber",
+      "mobile",
+      "*.mobile",
+      "soPin",
+      "*.soPin",
+      "privateKey",
+      "*.privateKey",
+    ],
     censor: "[redacted]",
   },
 });

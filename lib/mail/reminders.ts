@@ -71,7 +71,15 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
         next: { is: null },
         orders: { none: { state: "installed" } },
       },
-      select: { id: true, serial: true, holderName: true, email: true, notAfter: true, certType: true, reminders: { select: { thresholdDays: true } } },
+      select: {
+        id: true,
+        serial: true,
+        holderName: true,
+        email: true,
+        notAfter: true,
+        certType: true,
+        reminders: { select: { thresholdDays: true } },
+      },
       orderBy: { id: "asc" },
       take: PAGE,
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
@@ -84,7 +92,10 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
       if (threshold === undefined || !cert.email || cert.reminders.some((r) => r.thresholdDays <= threshold)) continue;
       const windowDays = (windows[cert.certType] ??= await windowDaysFor(db, cert));
       const sent = await db.$transaction(async (tx) => {
-        const { count } = await tx.reminderSent.createMany({ data: [{ certificateId: cert.id, thresholdDays: threshold, sentAt: now }], skipDuplicates: true });
+        const { count } = await tx.reminderSent.createMany({
+          data: [{ certificateId: cert.id, thresholdDays: threshold, sentAt: now }],
+          skipDuplicates: true,
+        });
         if (count === 0) return false;
         await enqueueMail(
           tx,

@@ -9,7 +9,9 @@ export function devMailSink(db: Db, from: string): MailTransport {
     from,
     async send(m) {
       try {
-        await db.devMail.create({ data: { messageId: m.messageId, from, to: m.to, subject: m.subject, text: m.text, html: m.html } });
+        await db.devMail.create({
+          data: { messageId: m.messageId, from, to: m.to, subject: m.subject, text: m.text, html: m.html },
+        });
       } catch (e) {
         if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")) throw e;
       }
@@ -20,7 +22,11 @@ export function devMailSink(db: Db, from: string): MailTransport {
 }
 
 export function listDevMails(db: Db, take = 200) {
-  return db.devMail.findMany({ orderBy: { createdAt: "desc" }, take, select: { id: true, to: true, subject: true, createdAt: true } });
+  return db.devMail.findMany({
+    orderBy: { createdAt: "desc" },
+    take,
+    select: { id: true, to: true, subject: true, createdAt: true },
+  });
 }
 
 export function getDevMail(db: Db, id: string) {

@@ -10,30 +10,93 @@ import { maskEmail, maskIdNumber, maskMobile, maskName } from "../renewal/mask";
  * mail is queued, whether it is masked before it is stored (personal data never reaches the outbox in clear), and
  * how it is formatted in the mail.
  */
-type Kind = "text" | "code" | "token" | "name" | "mobile" | "email" | "idNumber" | "fen" | "years" | "days" | "date" | "invoiceType";
+type Kind =
+  | "text"
+  | "code"
+  | "token"
+  | "name"
+  | "mobile"
+  | "email"
+  | "idNumber"
+  | "fen"
+  | "years"
+  | "days"
+  | "date"
+  | "invoiceType";
 type Field = Kind | { optional: Kind };
 
-const MASKS: Partial<Record<Kind, (v: string) => string>> = { name: maskName, mobile: maskMobile, email: maskEmail, idNumber: maskIdNumber };
+const MASKS: Partial<Record<Kind, (v: string) => string>> = {
+  name: maskName,
+  mobile: maskMobile,
+  email: maskEmail,
+  idNumber: maskIdNumber,
+};
 
 const SPECS = {
   order_submitted: {
-    fields: { orderNo: "text", holderName: "name", handlerName: "name", handlerMobile: { optional: "mobile" }, amountFen: "fen", years: "years", newNotAfter: "date", paymentDeadline: { optional: "date" } },
+    fields: {
+      orderNo: "text",
+      holderName: "name",
+      handlerName: "name",
+      handlerMobile: { optional: "mobile" },
+      amountFen: "fen",
+      years: "years",
+      newNotAfter: "date",
+      paymentDeadline: { optional: "date" },
+    },
     link: "order",
   },
-  payment_received: { fields: { orderNo: "text", amountFen: "fen", paidAt: "date", tradeNo: { optional: "text" }, invoiceToken: { optional: "token" } }, link: "order" },
-  certificate_issued: { fields: { orderNo: "text", holderName: "name", serial: "text", notBefore: "date", notAfter: "date" }, link: "order" },
-  refund_made: { fields: { orderNo: "text", amountFen: "fen", refundedAt: "date", reason: { optional: "text" } }, link: "order" },
+  payment_received: {
+    fields: {
+      orderNo: "text",
+      amountFen: "fen",
+      paidAt: "date",
+      tradeNo: { optional: "text" },
+      invoiceToken: { optional: "token" },
+    },
+    link: "order",
+  },
+  certificate_issued: {
+    fields: { orderNo: "text", holderName: "name", serial: "text", notBefore: "date", notAfter: "date" },
+    link: "order",
+  },
+  refund_made: {
+    fields: { orderNo: "text", amountFen: "fen", refundedAt: "date", reason: { optional: "text" } },
+    link: "order",
+  },
   revocation_confirmed: {
-    fields: { holderName: "name", serial: "text", revokedAt: "date", reason: { optional: "text" }, orderNo: { optional: "text" } },
+    fields: {
+      holderName: "name",
+      serial: "text",
+      revokedAt: "date",
+      reason: { optional: "text" },
+      orderNo: { optional: "text" },
+    },
     link: "status",
   },
-  unlock_code: { fields: { holderName: "name", serial: { optional: "text" }, code: "code", expiresAt: "date" }, link: "unlock" },
+  unlock_code: {
+    fields: { holderName: "name", serial: { optional: "text" }, code: "code", expiresAt: "date" },
+    link: "unlock",
+  },
   invoice_received: {
-    fields: { orderNo: "text", invoiceType: "invoiceType", title: "text", taxpayerId: { optional: "idNumber" }, email: "email" },
+    fields: {
+      orderNo: "text",
+      invoiceType: "invoiceType",
+      title: "text",
+      taxpayerId: { optional: "idNumber" },
+      email: "email",
+    },
     link: "order",
   },
   expiry_reminder: {
-    fields: { holderName: "name", serial: "text", notAfter: "date", opensAt: "date", daysLeft: "days", unsubscribeToken: "token" },
+    fields: {
+      holderName: "name",
+      serial: "text",
+      notAfter: "date",
+      opensAt: "date",
+      daysLeft: "days",
+      unsubscribeToken: "token",
+    },
     link: "renew",
   },
 } as const satisfies Record<string, { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" }>;
@@ -41,15 +104,25 @@ const SPECS = {
 export type MailTemplate = keyof typeof SPECS;
 export const MAIL_TEMPLATES = Object.keys(SPECS) as MailTemplate[];
 
-type KindInput = { fen: number; years: number; days: number; date: Date | string; invoiceType: "personal" | "organisation" };
+type KindInput = {
+  fen: number;
+  years: number;
+  days: number;
+  date: Date | string;
+  invoiceType: "personal" | "organisation";
+};
 type InputOfKind<K extends Kind> = K extends keyof KindInput ? KindInput[K] : string;
 type Fields<T extends MailTemplate> = (typeof SPECS)[T]["fields"];
 type RequiredKeys<F> = { [K in keyof F]: F[K] extends Kind ? K : never }[keyof F];
 type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: Kind } ? K : never }[keyof F];
 
 /** What a caller of enqueueMail passes for template T (raw personal data is fine: it is masked before storing). */
-export type MailData<T extends MailTemplate> = { [K in RequiredKeys<Fields<T>>]: Fields<T>[K] extends Kind ? InputOfKind<Fields<T>[K]> : never } & {
-  [K in OptionalKeys<Fields<T>>]?: Fields<T>[K] extends { optional: infer O extends Kind } ? InputOfKind<O> | null : never;
+export type MailData<T extends MailTemplate> = {
+  [K in RequiredKeys<Fields<T>>]: Fields<T>[K] extends Kind ? InputOfKind<Fields<T>[K]> : never;
+} & {
+  [K in OptionalKeys<Fields<T>>]?: Fields<T>[K] extends { optional: infer O extends Kind }
+    ? InputOfKind<O> | null
+    : never;
 };
 
 const text = z.string().trim().min(1).max(500);
@@ -84,8 +157,14 @@ function schemaFor(template: MailTemplate, mask: boolean) {
   return z.strictObject(shape);
 }
 
-const QUEUE = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, true)])) as Record<MailTemplate, ReturnType<typeof schemaFor>>;
-const STORED = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, false)])) as Record<MailTemplate, ReturnType<typeof schemaFor>>;
+const QUEUE = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, true)])) as Record<
+  MailTemplate,
+  ReturnType<typeof schemaFor>
+>;
+const STORED = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, false)])) as Record<
+  MailTemplate,
+  ReturnType<typeof schemaFor>
+>;
 
 /** Validates a caller's data and masks personal fields: the result is what the outbox stores. Throws ZodError on bad data. */
 export function prepareMailData(template: MailTemplate, data: Record<string, unknown>): Record<string, unknown> {
@@ -153,7 +232,10 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
 
   const values: Record<string, string> = {};
   const rows: [label: string, value: string][] = [];
-  for (const [name, f] of Object.entries(spec.fields) as [keyof typeof t.labels | "unsubscribeToken" | "invoiceToken", Field][]) {
+  for (const [name, f] of Object.entries(spec.fields) as [
+    keyof typeof t.labels | "unsubscribeToken" | "invoiceToken",
+    Field,
+  ][]) {
     const v = data[name];
     const kind = typeof f === "string" ? f : f.optional;
     if (v === undefined || v === null || kind === "token") continue;
@@ -164,10 +246,19 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
   const action = spec.link === "order" ? links.order(String(data.orderNo)) : links[spec.link]();
   const unsubscribe = template === "expiry_reminder" ? links.unsubscribe(String(data.unsubscribeToken)) : undefined;
   const subject = fill(tt.subject, values);
-  const intro = { text: fill(tt.intro, values), html: fill(escapeHtml(tt.intro), Object.fromEntries(Object.entries(values).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`]))) };
+  const intro = {
+    text: fill(tt.intro, values),
+    html: fill(
+      escapeHtml(tt.intro),
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, `<strong>${escapeHtml(v)}</strong>`])),
+    ),
+  };
   const unsubscribeLabel = "unsubscribe" in tt ? tt.unsubscribe : undefined;
   // the payment mail's own link to the order's invoice page (lib/payments/invoice.ts invoiceLinkToken)
-  const invoice = "invoice" in tt && data.invoiceToken ? { label: tt.invoice, url: links.invoice(String(data.invoiceToken)) } : undefined;
+  const invoice =
+    "invoice" in tt && data.invoiceToken
+      ? { label: tt.invoice, url: links.invoice(String(data.invoiceToken)) }
+      : undefined;
 
   const text = [
     t.greeting,
@@ -224,9 +315,14 @@ function layout(l: Layout): string {
   const e = escapeHtml;
   const font = "font-family:-apple-system,'Segoe UI','PingFang SC','Microsoft YaHei',sans-serif";
   const rows = l.rows
-    .map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v)}</td></tr>`,
+    )
     .join("");
-  const unsubscribe = l.unsubscribe ? `<p style="margin:8px 0 0"><a href="${e(l.unsubscribe.url)}" style="color:#52606d">${e(l.unsubscribe.label)}</a></p>` : "";
+  const unsubscribe = l.unsubscribe
+    ? `<p style="margin:8px 0 0"><a href="${e(l.unsubscribe.url)}" style="color:#52606d">${e(l.unsubscribe.label)}</a></p>`
+    : "";
   return `<!doctype html>
 <html lang="${e(l.locale)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${e(l.subject)}</title></head>
 <body style="margin:0;padding:0;background:#f3f5f7;${font}">

@@ -14,7 +14,11 @@ describe("mail settings are validated at start", () => {
     expect(check({ DEMO_MODE: "1" })).toEqual({ sink: true, from: "CertRenew <noreply@localhost>" });
   });
   test("without SMTP_HOST outside demo mode, start-up stops naming SMTP_HOST", () => {
-    expect(() => check({})).toThrow(new ConfigError("SMTP_HOST is missing: required for outgoing mail unless DEMO_MODE=1 (demo mail sink at /dev/mail)"));
+    expect(() => check({})).toThrow(
+      new ConfigError(
+        "SMTP_HOST is missing: required for outgoing mail unless DEMO_MODE=1 (demo mail sink at /dev/mail)",
+      ),
+    );
   });
   test("SMTP_USER without SMTP_PASS is refused", () => {
     expect(() => check({ SMTP_HOST: "smtp.example.cn", SMTP_USER: "u" })).toThrow(/SMTP_PASS is missing/);
@@ -23,7 +27,16 @@ describe("mail settings are validated at start", () => {
     expect(() => check({ SMTP_HOST: "smtp.example.cn", MAIL_FROM: "CertRenew" })).toThrow(/MAIL_FROM is invalid/);
   });
   test("a full SMTP configuration is taken as given", () => {
-    expect(check({ SMTP_HOST: "smtp.example.cn", SMTP_PORT: "465", SMTP_SECURE: "1", SMTP_USER: "u", SMTP_PASS: "p", MAIL_FROM: "CA <ca@example.cn>" })).toEqual({
+    expect(
+      check({
+        SMTP_HOST: "smtp.example.cn",
+        SMTP_PORT: "465",
+        SMTP_SECURE: "1",
+        SMTP_USER: "u",
+        SMTP_PASS: "p",
+        MAIL_FROM: "CA <ca@example.cn>",
+      }),
+    ).toEqual({
       host: "smtp.example.cn",
       port: 465,
       secure: true,

@@ -41,13 +41,24 @@ export interface SmtpSettings {
 
 /** Checks the mail settings once at start; throws ConfigError naming the variable, like lib/config. */
 export function validateMailConfig(c: Config): SmtpSettings | { sink: true; from: string } {
-  if (!ADDRESS.test(c.MAIL_FROM)) throw new ConfigError('MAIL_FROM is invalid: expected an address such as "CertRenew <noreply@example.cn>"');
+  if (!ADDRESS.test(c.MAIL_FROM))
+    throw new ConfigError('MAIL_FROM is invalid: expected an address such as "CertRenew <noreply@example.cn>"');
   if (!c.SMTP_HOST) {
     if (c.DEMO_MODE) return { sink: true, from: c.MAIL_FROM };
-    throw new ConfigError("SMTP_HOST is missing: required for outgoing mail unless DEMO_MODE=1 (demo mail sink at /dev/mail)");
+    throw new ConfigError(
+      "SMTP_HOST is missing: required for outgoing mail unless DEMO_MODE=1 (demo mail sink at /dev/mail)",
+    );
   }
-  if (Boolean(c.SMTP_USER) !== Boolean(c.SMTP_PASS)) throw new ConfigError("SMTP_PASS is missing: SMTP_USER and SMTP_PASS go together");
-  return { host: c.SMTP_HOST, port: c.SMTP_PORT, secure: c.SMTP_SECURE, user: c.SMTP_USER, pass: c.SMTP_PASS, from: c.MAIL_FROM };
+  if (Boolean(c.SMTP_USER) !== Boolean(c.SMTP_PASS))
+    throw new ConfigError("SMTP_PASS is missing: SMTP_USER and SMTP_PASS go together");
+  return {
+    host: c.SMTP_HOST,
+    port: c.SMTP_PORT,
+    secure: c.SMTP_SECURE,
+    user: c.SMTP_USER,
+    pass: c.SMTP_PASS,
+    from: c.MAIL_FROM,
+  };
 }
 
 export function smtpTransport(s: SmtpSettings): MailTransport {
@@ -70,7 +81,15 @@ export function smtpTransport(s: SmtpSettings): MailTransport {
     kind: "smtp",
     from: s.from,
     async send(m) {
-      const info = await t.sendMail({ from: s.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId, headers: m.headers });
+      const info = await t.sendMail({
+        from: s.from,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        messageId: m.messageId,
+        headers: m.headers,
+      });
       return { messageId: info.messageId };
     },
     close: () => t.close(),

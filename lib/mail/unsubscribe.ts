@@ -15,7 +15,9 @@ export const verifyUnsubscribeToken = (token: string): string | null => verifyLi
 /** What the confirmation page shows before the holder confirms. */
 export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial: string; optedOut: boolean }> {
   const id = verifyUnsubscribeToken(token);
-  const cert = id ? await db.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } }) : null;
+  const cert = id
+    ? await db.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } })
+    : null;
   if (!cert) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
   return { serial: cert.serial, optedOut: cert.reminderOptOut };
 }
@@ -29,7 +31,11 @@ export async function unsubscribe(db: Db, token: string, actor: Actor, clock: Cl
     if (!cert) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
     if (!cert.reminderOptOut) {
       await tx.certificate.update({ where: { id }, data: { reminderOptOut: true } });
-      await appendAudit(tx, { ...actorFields(actor), action: "mail.reminders_opt_out", targetType: "certificate", targetId: id }, clock);
+      await appendAudit(
+        tx,
+        { ...actorFields(actor), action: "mail.reminders_opt_out", targetType: "certificate", targetId: id },
+        clock,
+      );
     }
     return { serial: cert.serial };
   });

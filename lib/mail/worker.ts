@@ -97,13 +97,19 @@ async function deliverOne(
     if (!isMailTemplate(row.template)) throw new Error(`unknown mail template ${row.template}`);
     rendered = renderMail(row.template, parseLocale(row.locale), row.data, o.origin);
   } catch (err) {
-    await db.mailOutbox.updateMany({ where: mine, data: { state: "failed", leaseUntil: null, lastError: `render: ${errorText(err)}` } });
+    await db.mailOutbox.updateMany({
+      where: mine,
+      data: { state: "failed", leaseUntil: null, lastError: `render: ${errorText(err)}` },
+    });
     log.error({ mailId: row.id, template: row.template, err: errorText(err) }, "mail cannot be rendered");
     return "failed";
   }
   try {
     const info = await o.transport.send({ messageId: `<${row.id}@${o.domain}>`, to: row.to, ...rendered });
-    await db.mailOutbox.updateMany({ where: mine, data: { state: "sent", sentAt: o.clock.now(), messageId: info.messageId, leaseUntil: null, lastError: null } });
+    await db.mailOutbox.updateMany({
+      where: mine,
+      data: { state: "sent", sentAt: o.clock.now(), messageId: info.messageId, leaseUntil: null, lastError: null },
+    });
     return "sent";
   } catch (err) {
     const final = isPermanentSmtpError(err) || row.attempts >= o.maxAttempts;
@@ -111,9 +117,16 @@ async function deliverOne(
       where: mine,
       data: final
         ? { state: "failed", leaseUntil: null, lastError: errorText(err) }
-        : { leaseUntil: null, lastError: errorText(err), nextAttemptAt: new Date(o.clock.now().getTime() + backoffMs(row.attempts)) },
+        : {
+            leaseUntil: null,
+            lastError: errorText(err),
+            nextAttemptAt: new Date(o.clock.now().getTime() + backoffMs(row.attempts)),
+          },
     });
-    log.warn({ mailId: row.id, template: row.template, attempts: row.attempts, final, err: errorText(err) }, "mail delivery failed");
+    log.warn(
+      { mailId: row.id, template: row.template, attempts: row.attempts, final, err: errorText(err) },
+      "mail delivery failed",
+    );
     return final ? "failed" : "retried";
   }
 }
@@ -128,13 +141,25 @@ export function listFailedMails(db: Db, take = 100) {
     where: { state: "failed" },
     orderBy: { createdAt: "desc" },
     take,
-    select: { id: true, to: true, template: true, attempts: true, lastError: true, orderId: true, certificateId: true, createdAt: true },
+    select: {
+      id: true,
+      to: true,
+      template: true,
+      attempts: true,
+      lastError: true,
+      orderId: true,
+      certificateId: true,
+      createdAt: true,
+    },
   });
 }
 
 /** Helpdesk "resend": a failed mail gets a fresh set of attempts (MAIL_NOT_FAILED for any other mail). */
 export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise<void> {
-  const { count } = await db.mailOutbox.updateMany({ where: { id, state: "failed" }, data: { state: "pending", attempts: 0, nextAttemptAt: clock.now(), lastError: null } });
+  const { count } = await db.mailOutbox.updateMany({
+    where: { id, state: "failed" },
+    data: { state: "pending", attempts: 0, nextAttemptAt: clock.now(), lastError: null },
+  });
   if (count !== 1) throw new DomainError("MAIL_NOT_FAILED");
 }
 

@@ -21,11 +21,17 @@ export const home = {
     rootCert: "根 CA 证书",
     issuingCert: "签发 CA 证书",
     crl: "证书吊销列表（CRL）",
-    faqPreview: ["插入证书后不显示证书名称怎么办？", "证书密码忘记了怎么办？默认密码是多少？", "什么时候可以在线更新证书？", "证书已经过期还能在线更新吗？"],
+    faqPreview: [
+      "插入证书后不显示证书名称怎么办？",
+      "证书密码忘记了怎么办？默认密码是多少？",
+      "什么时候可以在线更新证书？",
+      "证书已经过期还能在线更新吗？",
+    ],
   },
   en: {
     title: "Certificate services",
-    intro: "Renew your certificate in any modern browser, no IE or ActiveX needed. Install the certificate assistant once before you start.",
+    intro:
+      "Renew your certificate in any modern browser, no IE or ActiveX needed. Install the certificate assistant once before you start.",
     tiles: {
       guide: { title: "Service guide", desc: "What to bring and how each service works" },
       apply: { title: "New certificate", desc: "For first-time applicants" },
@@ -45,6 +51,11 @@ export const home = {
     rootCert: "Root CA certificate",
     issuingCert: "Issuing CA certificate",
     crl: "Certificate revocation list (CRL)",
-    faqPreview: ["The certificate name does not appear after inserting the key", "I forgot my PIN. What is the default PIN?", "When can I renew online?", "My certificate has expired. Can I still renew online?"],
+    faqPreview: [
+      "The certificate name does not appear after inserting the key",
+      "I forgot my PIN. What is the default PIN?",
+      "When can I renew online?",
+      "My certificate has expired. Can I still renew online?",
+    ],
   },
 };

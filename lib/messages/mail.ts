@@ -62,12 +62,14 @@ export const mail = {
       },
       revocation_confirmed: {
         subject: "证书已注销（序列号 {serial}）",
-        intro: "{holderName} 的证书（序列号 {serial}）已于 {revokedAt} 注销，此操作不可撤销。如非本人操作，请立即致电 96701666。",
+        intro:
+          "{holderName} 的证书（序列号 {serial}）已于 {revokedAt} 注销，此操作不可撤销。如非本人操作，请立即致电 96701666。",
         action: "查询证书状态",
       },
       unlock_code: {
         subject: "证书在线解锁验证码",
-        intro: "您正在为 {holderName} 的 U-Key 办理在线解锁。验证码为 {code}，有效期至 {expiresAt}。请勿将验证码告诉任何人。",
+        intro:
+          "您正在为 {holderName} 的 U-Key 办理在线解锁。验证码为 {code}，有效期至 {expiresAt}。请勿将验证码告诉任何人。",
         action: "返回在线解锁",
       },
       invoice_received: {
@@ -77,7 +79,8 @@ export const mail = {
       },
       expiry_reminder: {
         subject: "您的数字证书将于 {daysLeft}后到期，请及时在线更新",
-        intro: "{holderName} 的数字证书（序列号 {serial}）将于 {notAfter} 到期。到期前 30 天内可在线更新（{opensAt} 起至 {notAfter} 止）；过期后须前往德州政务服务中心现场办理。",
+        intro:
+          "{holderName} 的数字证书（序列号 {serial}）将于 {notAfter} 到期。到期前 30 天内可在线更新（{opensAt} 起至 {notAfter} 止）；过期后须前往德州政务服务中心现场办理。",
         action: "在线更新证书",
         unsubscribe: "不再接收此证书的到期提醒",
       },
@@ -141,38 +144,45 @@ export const mail = {
       },
       payment_received: {
         subject: "Payment received (order {orderNo})",
-        intro: "We received {amountFen} for order {orderNo}. Return to the portal with the key inserted to download the new certificate.",
+        intro:
+          "We received {amountFen} for order {orderNo}. Return to the portal with the key inserted to download the new certificate.",
         action: "Continue to download",
         invoice: "Give or change the invoice details (this link still works after the download)",
       },
       certificate_issued: {
         subject: "New certificate issued (order {orderNo})",
-        intro: "The new certificate of {holderName} has been issued and is valid until {notAfter}. The PIN is the same as before.",
+        intro:
+          "The new certificate of {holderName} has been issued and is valid until {notAfter}. The PIN is the same as before.",
         action: "View order",
       },
       refund_made: {
         subject: "Refund completed (order {orderNo})",
-        intro: "{amountFen} for order {orderNo} has been refunded to the Alipay account it came from; Alipay decides when it arrives.",
+        intro:
+          "{amountFen} for order {orderNo} has been refunded to the Alipay account it came from; Alipay decides when it arrives.",
         action: "View order",
       },
       revocation_confirmed: {
         subject: "Certificate revoked (serial {serial})",
-        intro: "The certificate of {holderName} (serial {serial}) was revoked at {revokedAt}. This cannot be undone. If you did not ask for this, call 96701666 at once.",
+        intro:
+          "The certificate of {holderName} (serial {serial}) was revoked at {revokedAt}. This cannot be undone. If you did not ask for this, call 96701666 at once.",
         action: "Check certificate status",
       },
       unlock_code: {
         subject: "Your code for the online PIN unlock",
-        intro: "You are unlocking the key of {holderName}. Your code is {code}, valid until {expiresAt}. Never tell anyone this code.",
+        intro:
+          "You are unlocking the key of {holderName}. Your code is {code}, valid until {expiresAt}. Never tell anyone this code.",
         action: "Back to online unlock",
       },
       invoice_received: {
         subject: "Invoice details received (order {orderNo})",
-        intro: "We received the invoice details for order {orderNo}. The e-invoice will be sent to {email} once issued.",
+        intro:
+          "We received the invoice details for order {orderNo}. The e-invoice will be sent to {email} once issued.",
         action: "View order",
       },
       expiry_reminder: {
         subject: "Your certificate expires in {daysLeft}: renew it online in time",
-        intro: "The certificate of {holderName} (serial {serial}) expires on {notAfter}. It can be renewed online during the 30 days before expiry (from {opensAt} until {notAfter}); once expired it must be renewed in person at the Dezhou Government Service Centre.",
+        intro:
+          "The certificate of {holderName} (serial {serial}) expires on {notAfter}. It can be renewed online during the 30 days before expiry (from {opensAt} until {notAfter}); once expired it must be renewed in person at the Dezhou Government Service Centre.",
         action: "Renew online",
         unsubscribe: "Stop expiry reminders for this certificate",
       },

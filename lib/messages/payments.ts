@@ -52,7 +52,12 @@ export const payments = {
       paid: "付款成功，商户将收到支付通知。",
       closed: "交易已关闭，无法付款。",
       notFound: "交易不存在。",
-      statuses: { WAIT_BUYER_PAY: "等待付款", TRADE_SUCCESS: "已付款", TRADE_FINISHED: "交易完结", TRADE_CLOSED: "已关闭" } as Record<string, string>,
+      statuses: {
+        WAIT_BUYER_PAY: "等待付款",
+        TRADE_SUCCESS: "已付款",
+        TRADE_FINISHED: "交易完结",
+        TRADE_CLOSED: "已关闭",
+      } as Record<string, string>,
     },
   },
   en: {
@@ -72,7 +77,8 @@ export const payments = {
     },
     invoice: {
       title: "Invoice details",
-      intro: "Once paid, you can give your invoice details; the e-invoice is sent to the e-mail address below. You can change them until the invoice is issued.",
+      intro:
+        "Once paid, you can give your invoice details; the e-invoice is sent to the e-mail address below. You can change them until the invoice is issued.",
       type: "Invoice type",
       personal: "Personal",
       organisation: "Organisation",
@@ -108,7 +114,12 @@ export const payments = {
       paid: "Paid. The merchant will be notified.",
       closed: "The trade is closed and cannot be paid.",
       notFound: "No such trade.",
-      statuses: { WAIT_BUYER_PAY: "Waiting for payment", TRADE_SUCCESS: "Paid", TRADE_FINISHED: "Finished", TRADE_CLOSED: "Closed" } as Record<string, string>,
+      statuses: {
+        WAIT_BUYER_PAY: "Waiting for payment",
+        TRADE_SUCCESS: "Paid",
+        TRADE_FINISHED: "Finished",
+        TRADE_CLOSED: "Closed",
+      } as Record<string, string>,
     },
   },
 };

@@ -71,17 +71,22 @@ export const services = {
     },
     revoke: {
       title: "证书注销",
-      intro: "注销（吊销）后，证书立即失效，所有依赖方通过 CRL 和 OCSP 都会看到它已被注销。注销不可撤销；如仍需证书，请改为办理更新或补办。",
+      intro:
+        "注销（吊销）后，证书立即失效，所有依赖方通过 CRL 和 OCSP 都会看到它已被注销。注销不可撤销；如仍需证书，请改为办理更新或补办。",
       steps: ["选择证书", "注销原因", "确认注销"],
       reasonLegend: "请选择注销原因",
       reasons: {
-        keyCompromise: { title: "密钥泄露或 U-Key 被他人使用", desc: "U-Key 丢失、被盗，或怀疑密码和私钥已被他人知道。" },
+        keyCompromise: {
+          title: "密钥泄露或 U-Key 被他人使用",
+          desc: "U-Key 丢失、被盗，或怀疑密码和私钥已被他人知道。",
+        },
         affiliationChanged: { title: "单位或身份信息已变化", desc: "证书上的单位名称、职务或隶属关系已不再正确。" },
         superseded: { title: "已被新证书取代", desc: "已经取得新证书，这张旧证书不再使用。" },
         cessationOfOperation: { title: "不再需要此证书", desc: "单位注销、业务终止或不再使用数字证书。" },
       },
       warningTitle: "注销后无法恢复",
-      warning: "证书 {name}（序列号 {serial}）将被立即注销，不能撤销，也不能再用于登录、签名或更新。如需新证书，须携带材料前往德州政务服务中心办理。",
+      warning:
+        "证书 {name}（序列号 {serial}）将被立即注销，不能撤销，也不能再用于登录、签名或更新。如需新证书，须携带材料前往德州政务服务中心办理。",
       confirmCheck: "我已了解注销后不可恢复，确认注销这张证书",
       pinLabel: "证书密码（PIN）",
       pinHint: "用于证明您持有这把 U-Key；密码只发送给本机的证书助手，不会上传。",
@@ -94,7 +99,8 @@ export const services = {
     },
     unlock: {
       title: "证书在线解锁",
-      intro: "忘记证书密码或密码已锁定时，可在线设置新密码：插入 U-Key，核对登记的证件号码，输入发送到登记邮箱的验证码，然后设置新密码。U-Key 中的证书和密钥保持不变。",
+      intro:
+        "忘记证书密码或密码已锁定时，可在线设置新密码：插入 U-Key，核对登记的证件号码，输入发送到登记邮箱的验证码，然后设置新密码。U-Key 中的证书和密钥保持不变。",
       steps: ["选择证书", "验证身份", "输入验证码", "设置新密码"],
       idLabel: "登记的证件号码",
       idHint: "个人证书为身份证号码，机构证书为统一社会信用代码",
@@ -141,7 +147,8 @@ export const services = {
       downloadsTitle: "下载中心",
       downloadsIntro: "首次在线办理前请先安装证书助手；CA 证书和证书吊销列表供验证证书使用。",
       assistant: "证书助手",
-      assistantDesc: "让浏览器（Chrome、Edge、Firefox、360 极速模式）访问 U-Key，代替旧的 ActiveX 控件。需要 Node.js 20 或更高版本。",
+      assistantDesc:
+        "让浏览器（Chrome、Edge、Firefox、360 极速模式）访问 U-Key，代替旧的 ActiveX 控件。需要 Node.js 20 或更高版本。",
       assistantDownload: "下载证书助手",
       assistantInstall: "安装说明",
       assistantMissing: "证书助手安装包尚未生成。管理员请在服务器上运行 npm run assistant:pack 后刷新本页。",
@@ -170,7 +177,8 @@ export const services = {
     },
     status: {
       title: "Certificate status",
-      intro: "Insert your key and choose the certificate, or type its serial number. A query by serial number shows no personal data.",
+      intro:
+        "Insert your key and choose the certificate, or type its serial number. A query by serial number shows no personal data.",
       byKey: "From the key",
       bySerial: "By serial number",
       serialLabel: "Serial number",
@@ -201,7 +209,8 @@ export const services = {
       },
       renewableNow: "Can be renewed online now (until {closesAt}).",
       renewableFrom: "Can be renewed online from {opensAt} (within 30 days before expiry).",
-      renewExpired: "The certificate has expired and cannot be renewed online; please go to the Dezhou Government Service Centre.",
+      renewExpired:
+        "The certificate has expired and cannot be renewed online; please go to the Dezhou Government Service Centre.",
       renewRevoked: "The certificate is revoked and cannot be renewed.",
       renewSuperseded: "This certificate has been renewed; use the new one.",
       renewNot: "Cannot be renewed online at the moment.",
@@ -225,30 +234,47 @@ export const services = {
     },
     revoke: {
       title: "Revocation",
-      intro: "A revoked certificate stops working at once: every relying party sees the revocation through the CRL and OCSP. Revocation cannot be undone; if you still need a certificate, renew or replace it instead.",
+      intro:
+        "A revoked certificate stops working at once: every relying party sees the revocation through the CRL and OCSP. Revocation cannot be undone; if you still need a certificate, renew or replace it instead.",
       steps: ["Certificate", "Reason", "Confirm"],
       reasonLegend: "Why are you revoking this certificate?",
       reasons: {
-        keyCompromise: { title: "Key compromised or used by someone else", desc: "The key was lost or stolen, or someone else may know the PIN or have the private key." },
-        affiliationChanged: { title: "Organisation or details changed", desc: "The organisation name, role or affiliation on the certificate is no longer correct." },
-        superseded: { title: "Replaced by a new certificate", desc: "You already have a new certificate and no longer use this one." },
-        cessationOfOperation: { title: "No longer needed", desc: "The organisation closed, the business ended or certificates are no longer used." },
+        keyCompromise: {
+          title: "Key compromised or used by someone else",
+          desc: "The key was lost or stolen, or someone else may know the PIN or have the private key.",
+        },
+        affiliationChanged: {
+          title: "Organisation or details changed",
+          desc: "The organisation name, role or affiliation on the certificate is no longer correct.",
+        },
+        superseded: {
+          title: "Replaced by a new certificate",
+          desc: "You already have a new certificate and no longer use this one.",
+        },
+        cessationOfOperation: {
+          title: "No longer needed",
+          desc: "The organisation closed, the business ended or certificates are no longer used.",
+        },
       },
       warningTitle: "This cannot be undone",
-      warning: "The certificate {name} (serial {serial}) will be revoked at once. It cannot be restored and can no longer be used to sign in, sign or renew. A new certificate requires a visit to the Dezhou Government Service Centre.",
+      warning:
+        "The certificate {name} (serial {serial}) will be revoked at once. It cannot be restored and can no longer be used to sign in, sign or renew. A new certificate requires a visit to the Dezhou Government Service Centre.",
       confirmCheck: "I understand that revocation cannot be undone, revoke this certificate",
       pinLabel: "Certificate PIN",
-      pinHint: "Proves you hold this key. The PIN goes only to the certificate assistant on this computer, never to the server.",
+      pinHint:
+        "Proves you hold this key. The PIN goes only to the certificate assistant on this computer, never to the server.",
       submit: "Revoke certificate",
       working: "Revoking…",
       done: "Certificate revoked",
-      doneText: "The certificate (serial {serial}) was revoked at {revokedAt}, reason: {reason}. The CRL and OCSP were updated at the same time.",
+      doneText:
+        "The certificate (serial {serial}) was revoked at {revokedAt}, reason: {reason}. The CRL and OCSP were updated at the same time.",
       doneMailed: "A confirmation e-mail went to the address on record.",
       checkStatus: "Check certificate status",
     },
     unlock: {
       title: "Online PIN unlock",
-      intro: "If you forgot your PIN or it is locked, set a new PIN online: insert the key, confirm the ID number on record, enter the code sent to the e-mail on record, then choose a new PIN. The certificate and keys on the key stay as they are.",
+      intro:
+        "If you forgot your PIN or it is locked, set a new PIN online: insert the key, confirm the ID number on record, enter the code sent to the e-mail on record, then choose a new PIN. The certificate and keys on the key stay as they are.",
       steps: ["Certificate", "Identity", "Code", "New PIN"],
       idLabel: "ID number on record",
       idHint: "Resident ID number for personal certificates, unified social credit code for organisations",
@@ -272,7 +298,8 @@ export const services = {
     },
     content: {
       inPersonBadge: "In person",
-      onlineNote: "This service is not available online. Bring the documents below to the Dezhou Government Service Centre.",
+      onlineNote:
+        "This service is not available online. Bring the documents below to the Dezhou Government Service Centre.",
       materials: "Documents to bring",
       when: "When this applies",
       personal: "Personal certificate",
@@ -293,12 +320,15 @@ export const services = {
       faqSearchHint: "Type a word such as PIN, expired, download",
       faqNone: "No matching question. Try another word or call 96701666.",
       downloadsTitle: "Download centre",
-      downloadsIntro: "Install the certificate assistant before your first online service; the CA certificates and the revocation list are for checking certificates.",
+      downloadsIntro:
+        "Install the certificate assistant before your first online service; the CA certificates and the revocation list are for checking certificates.",
       assistant: "Certificate assistant",
-      assistantDesc: "Lets your browser (Chrome, Edge, Firefox, 360 speed mode) use the key, replacing the old ActiveX control. Needs Node.js 20 or later.",
+      assistantDesc:
+        "Lets your browser (Chrome, Edge, Firefox, 360 speed mode) use the key, replacing the old ActiveX control. Needs Node.js 20 or later.",
       assistantDownload: "Download the certificate assistant",
       assistantInstall: "Installation guide",
-      assistantMissing: "The assistant package has not been built yet. Operators: run npm run assistant:pack on the server, then reload this page.",
+      assistantMissing:
+        "The assistant package has not been built yet. Operators: run npm run assistant:pack on the server, then reload this page.",
       caCerts: "CA certificates",
       rootCert: "Root CA certificate (root.cer)",
       issuingCert: "Issuing CA certificate (issuing.cer)",

@@ -11,7 +11,11 @@ export const wizard = {
       detecting: "正在检测证书助手…",
       assistantMissing: "未检测到证书助手",
       assistantMissingHelp: "证书助手是让网页访问 U-Key 的本地程序，只需安装一次。安装并启动后，本页会自动继续。",
-      installSteps: ["从下载中心下载“证书助手”安装包", "双击安装，完成后证书助手会自动启动（任务栏出现图标）", "回到本页，无需刷新，页面会自动检测"],
+      installSteps: [
+        "从下载中心下载“证书助手”安装包",
+        "双击安装，完成后证书助手会自动启动（任务栏出现图标）",
+        "回到本页，无需刷新，页面会自动检测",
+      ],
       download: "下载证书助手",
       waitingForKey: "请插入 U-Key…",
       noKeyHelp: "若插入后仍未显示证书名称，请刷新本页或重新插拔 U-Key。",
@@ -29,11 +33,29 @@ export const wizard = {
       unlockLink: "前往证书在线解锁",
     },
     unavailable: {
-      too_early: { title: "尚未到可更新时间", body: "证书到期前 30 天内才能在线更新。", opensAt: "本证书可于 {date} 起办理更新。", expiresAt: "当前证书到期时间：{date}" },
-      expired: { title: "证书已过期，无法在线更新", body: "证书过期后不能在线更新，请携带有效证件和 U-Key 前往服务中心现场办理。", expiredAt: "证书已于 {date} 过期。" },
-      revoked: { title: "证书已注销", body: "该证书已被注销（吊销），不能更新。如需继续使用，请前往服务中心现场办理新证书。" },
-      unknown: { title: "未找到证书记录", body: "系统中没有这张证书的记录，无法在线更新。请携带有效证件和 U-Key 前往服务中心现场办理。" },
-      superseded: { title: "证书已更新", body: "这张证书已经更新过，请使用新证书。如新证书未能写入 U-Key，请联系服务热线。" },
+      too_early: {
+        title: "尚未到可更新时间",
+        body: "证书到期前 30 天内才能在线更新。",
+        opensAt: "本证书可于 {date} 起办理更新。",
+        expiresAt: "当前证书到期时间：{date}",
+      },
+      expired: {
+        title: "证书已过期，无法在线更新",
+        body: "证书过期后不能在线更新，请携带有效证件和 U-Key 前往服务中心现场办理。",
+        expiredAt: "证书已于 {date} 过期。",
+      },
+      revoked: {
+        title: "证书已注销",
+        body: "该证书已被注销（吊销），不能更新。如需继续使用，请前往服务中心现场办理新证书。",
+      },
+      unknown: {
+        title: "未找到证书记录",
+        body: "系统中没有这张证书的记录，无法在线更新。请携带有效证件和 U-Key 前往服务中心现场办理。",
+      },
+      superseded: {
+        title: "证书已更新",
+        body: "这张证书已经更新过，请使用新证书。如新证书未能写入 U-Key，请联系服务热线。",
+      },
       centre: "服务中心",
       address: "地址",
       hours: "办公时间",
@@ -149,11 +171,15 @@ export const wizard = {
     sessionExpired: "登录已过期，请重新插入 U-Key 验证。",
     error: "操作失败",
     retry: "重试",
-    holderIdTypes: { id_card: "居民身份证", uscc: "统一社会信用代码", org_code: "组织机构代码" } as Record<string, string>,
+    holderIdTypes: { id_card: "居民身份证", uscc: "统一社会信用代码", org_code: "组织机构代码" } as Record<
+      string,
+      string
+    >,
   },
   en: {
     title: "Certificate renewal",
-    intro: "You can renew online within 30 days before your certificate expires; the new certificate runs until one year after the current expiry. Keep your key inserted throughout.",
+    intro:
+      "You can renew online within 30 days before your certificate expires; the new certificate runs until one year after the current expiry. Keep your key inserted throughout.",
     steps: { key: "Insert key", details: "Check details", review: "Confirm", pay: "Pay", issue: "Download" },
     stepOf: "Step {n} of 5",
     noPayStep: "No payment needed",
@@ -161,11 +187,17 @@ export const wizard = {
       heading: "Insert your key and enter the PIN",
       detecting: "Looking for the certificate assistant…",
       assistantMissing: "The certificate assistant was not found",
-      assistantMissingHelp: "The certificate assistant is a small program that lets this page reach your key. You install it once; this page continues by itself once it runs.",
-      installSteps: ["Download the certificate assistant from the download centre", "Run the installer; the assistant starts by itself (an icon appears in the taskbar)", "Come back to this page; it detects the assistant without reloading"],
+      assistantMissingHelp:
+        "The certificate assistant is a small program that lets this page reach your key. You install it once; this page continues by itself once it runs.",
+      installSteps: [
+        "Download the certificate assistant from the download centre",
+        "Run the installer; the assistant starts by itself (an icon appears in the taskbar)",
+        "Come back to this page; it detects the assistant without reloading",
+      ],
       download: "Download the certificate assistant",
       waitingForKey: "Please insert your key…",
-      noKeyHelp: "If the certificate name does not appear after inserting the key, reload this page or re-plug the key.",
+      noKeyHelp:
+        "If the certificate name does not appear after inserting the key, reload this page or re-plug the key.",
       certName: "Certificate name",
       chooseCert: "Choose the certificate to renew",
       validUntil: "Valid until",
@@ -180,11 +212,29 @@ export const wizard = {
       unlockLink: "Go to online PIN unlock",
     },
     unavailable: {
-      too_early: { title: "Renewal is not open yet", body: "Online renewal opens 30 days before expiry.", opensAt: "This certificate can be renewed from {date}.", expiresAt: "Current expiry: {date}" },
-      expired: { title: "Expired: online renewal is not possible", body: "An expired certificate cannot be renewed online. Please bring your ID and key to the service centre.", expiredAt: "The certificate expired on {date}." },
-      revoked: { title: "Certificate revoked", body: "This certificate has been revoked and cannot be renewed. Please apply for a new certificate in person at the service centre." },
-      unknown: { title: "Certificate not found", body: "This certificate is not in our registry and cannot be renewed online. Please bring your ID and key to the service centre." },
-      superseded: { title: "Already renewed", body: "This certificate has already been renewed; please use the new one. If the new certificate could not be written to the key, call the hotline." },
+      too_early: {
+        title: "Renewal is not open yet",
+        body: "Online renewal opens 30 days before expiry.",
+        opensAt: "This certificate can be renewed from {date}.",
+        expiresAt: "Current expiry: {date}",
+      },
+      expired: {
+        title: "Expired: online renewal is not possible",
+        body: "An expired certificate cannot be renewed online. Please bring your ID and key to the service centre.",
+        expiredAt: "The certificate expired on {date}.",
+      },
+      revoked: {
+        title: "Certificate revoked",
+        body: "This certificate has been revoked and cannot be renewed. Please apply for a new certificate in person at the service centre.",
+      },
+      unknown: {
+        title: "Certificate not found",
+        body: "This certificate is not in our registry and cannot be renewed online. Please bring your ID and key to the service centre.",
+      },
+      superseded: {
+        title: "Already renewed",
+        body: "This certificate has already been renewed; please use the new one. If the new certificate could not be written to the key, call the hotline.",
+      },
       centre: "Service centre",
       address: "Address",
       hours: "Opening hours",
@@ -239,7 +289,11 @@ export const wizard = {
       confirmCancelNo: "Keep going",
       submitting: "Submitting…",
     },
-    cancelled: { title: "Application cancelled", body: "This renewal application was cancelled; you can apply again.", again: "Apply again" },
+    cancelled: {
+      title: "Application cancelled",
+      body: "This renewal application was cancelled; you can apply again.",
+      again: "Apply again",
+    },
     pay: {
       heading: "Pay with Alipay",
       intro: "Scan the QR code with Alipay. This page moves on by itself once the payment arrives.",
@@ -256,7 +310,8 @@ export const wizard = {
     },
     invoice: {
       heading: "Invoice details",
-      intro: "Payment received. If you need an invoice, enter the details (optional; you can still add them after the download).",
+      intro:
+        "Payment received. If you need an invoice, enter the details (optional; you can still add them after the download).",
       type: "Invoice for",
       personal: "An individual",
       organisation: "An organisation",
@@ -280,10 +335,16 @@ export const wizard = {
       button: "Download",
       retry: "Download again",
       warning: "Do not unplug the key or close this page while the certificate is being downloaded.",
-      progress: { keygen: "Generating the new key on the key", request: "Requesting the certificate", write: "Writing to the key", verify: "Verifying" },
+      progress: {
+        keygen: "Generating the new key on the key",
+        request: "Requesting the certificate",
+        write: "Writing to the key",
+        verify: "Verifying",
+      },
       stepDone: "done",
       failed: "Download not completed",
-      keptOnServer: "The new certificate is kept on the server. Insert the key again and press Download again: you will not be charged or issued twice.",
+      keptOnServer:
+        "The new certificate is kept on the server. Insert the key again and press Download again: you will not be charged or issued twice.",
       noKey: "Please insert your original key and try again.",
     },
     done: {
@@ -296,10 +357,17 @@ export const wizard = {
       home: "Back to home",
       invoice: "Add invoice details",
     },
-    refund: { title: "Refund in progress", body: "This order is being refunded to the original payment account. Call the hotline with any questions." },
+    refund: {
+      title: "Refund in progress",
+      body: "This order is being refunded to the original payment account. Call the hotline with any questions.",
+    },
     sessionExpired: "Your session has expired. Please verify with your key again.",
     error: "Something went wrong",
     retry: "Retry",
-    holderIdTypes: { id_card: "Resident identity card", uscc: "Unified social credit code", org_code: "Organisation code" } as Record<string, string>,
+    holderIdTypes: {
+      id_card: "Resident identity card",
+      uscc: "Unified social credit code",
+      org_code: "Organisation code",
+    } as Record<string, string>,
   },
 };

@@ -42,7 +42,8 @@ function isUniqueViolation(e: unknown): boolean {
 /** The order, or ORDER_NOT_FOUND, also when it belongs to another certificate than the caller's session. */
 async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
-  if (!order || (certificateId !== undefined && order.certificateId !== certificateId)) throw new DomainError("ORDER_NOT_FOUND");
+  if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
+    throw new DomainError("ORDER_NOT_FOUND");
   return order;
 }
 
@@ -101,7 +102,13 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
             targetType: "order",
             targetId: order.id,
             toState: "draft",
-            data: { orderNo: order.orderNo, certSerial: cert.serial, feeTierId: price.tier.id, priceFen: price.priceFen, newNotAfter: preview.newNotAfter.toISOString() },
+            data: {
+              orderNo: order.orderNo,
+              certSerial: cert.serial,
+              feeTierId: price.tier.id,
+              priceFen: price.priceFen,
+              newNotAfter: preview.newNotAfter.toISOString(),
+            },
           },
           args.clock,
         );
@@ -141,7 +148,15 @@ export async function updateDraftHandler(
     if (written.count !== 1) throw new DomainError("CONFLICT");
     await appendAudit(
       tx,
-      { ...actorFields(args.actor), action: "order.handler_updated", targetType: "order", targetId: order.id, fromState: "draft", toState: "draft", data: { orderNo: order.orderNo, changed } },
+      {
+        ...actorFields(args.actor),
+        action: "order.handler_updated",
+        targetType: "order",
+        targetId: order.id,
+        fromState: "draft",
+        toState: "draft",
+        data: { orderNo: order.orderNo, changed },
+      },
       args.clock,
     );
     return tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
@@ -161,20 +176,48 @@ export async function submitOrder(
   return withOrderTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId, args.certificateId);
     if (order.state === "submitted" || order.state === "awaiting_payment") return order;
-    if (order.state !== "draft") throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
+    if (order.state !== "draft")
+      throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
     await checkEligibility(tx, await tx.certificate.findUnique({ where: { id: order.certificateId } }), args.clock);
     if (order.priceFen === 0) {
-      return transitionOrder(tx, { orderId: order.id, to: "submitted", actor: args.actor, clock: args.clock, expectVersion: order.version });
+      return transitionOrder(tx, {
+        orderId: order.id,
+        to: "submitted",
+        actor: args.actor,
+        clock: args.clock,
+        expectVersion: order.version,
+      });
     }
-    const minutes = args.paymentWindowMinutes ?? (await numberSetting(tx, ["payment.windowMinutes"], DEFAULT_PAYMENT_WINDOW_MINUTES));
+    const minutes =
+      args.paymentWindowMinutes ?? (await numberSetting(tx, ["payment.windowMinutes"], DEFAULT_PAYMENT_WINDOW_MINUTES));
     const paymentDeadline = new Date(args.clock.now().getTime() + minutes * MINUTE);
-    await transitionOrder(tx, { orderId: order.id, to: "submitted", actor: args.actor, clock: args.clock, expectVersion: order.version, set: { paymentDeadline } });
-    return transitionOrder(tx, { orderId: order.id, to: "awaiting_payment", actor: args.actor, clock: args.clock, data: { paymentDeadline: paymentDeadline.toISOString() } });
+    await transitionOrder(tx, {
+      orderId: order.id,
+      to: "submitted",
+      actor: args.actor,
+      clock: args.clock,
+      expectVersion: order.version,
+      set: { paymentDeadline },
+    });
+    return transitionOrder(tx, {
+      orderId: order.id,
+      to: "awaiting_payment",
+      actor: args.actor,
+      clock: args.clock,
+      data: { paymentDeadline: paymentDeadline.toISOString() },
+    });
   });
 }
 
 const CANCELLABLE: ReadonlySet<OrderState> = new Set(["draft", "submitted", "awaiting_payment"]);
-const PAST_PAYMENT: ReadonlySet<OrderState> = new Set(["paid", "issuing", "issued", "installed", "refund_pending", "refunded"]);
+const PAST_PAYMENT: ReadonlySet<OrderState> = new Set([
+  "paid",
+  "issuing",
+  "issued",
+  "installed",
+  "refund_pending",
+  "refunded",
+]);
 const moneyTaken = (o: RenewalOrder) => o.priceFen > 0 && PAST_PAYMENT.has(o.state);
 
 /**
@@ -195,7 +238,8 @@ export async function cancelOrder(
 ): Promise<RenewalOrder> {
   const order = await loadOrder(db, args.orderId, args.certificateId);
   if (moneyTaken(order)) throw new DomainError("ORDER_ALREADY_PAID");
-  if (!CANCELLABLE.has(order.state)) throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "cancelled" });
+  if (!CANCELLABLE.has(order.state))
+    throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "cancelled" });
   if (order.state === "awaiting_payment" && (await closeTradeBeforeCancel(db, order, args.clock)) === "paid") {
     throw new DomainError("ORDER_ALREADY_PAID");
   }
@@ -204,7 +248,13 @@ export async function cancelOrder(
     if (moneyTaken(current)) throw new DomainError("ORDER_ALREADY_PAID");
     // the trade was closed for the state we read; anything else happened meanwhile and needs a fresh look
     if (current.state !== order.state) throw new DomainError("CONFLICT");
-    const cancelled = await transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: args.actor, clock: args.clock, data: { reason: args.reason.slice(0, 200) } });
+    const cancelled = await transitionOrder(tx, {
+      orderId: order.id,
+      to: "cancelled",
+      actor: args.actor,
+      clock: args.clock,
+      data: { reason: args.reason.slice(0, 200) },
+    });
     await args.alsoInTx?.(tx, cancelled);
     return cancelled;
   });

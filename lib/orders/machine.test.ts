@@ -32,7 +32,9 @@ function expected(from: OrderState, to: OrderState, priceFen: number): boolean {
 }
 
 describe("every (from, to) pair for priced and free orders", () => {
-  const pairs = ORDER_STATES.flatMap((from) => ORDER_STATES.flatMap((to) => [5000, 0].map((priceFen) => [from, to, priceFen] as const)));
+  const pairs = ORDER_STATES.flatMap((from) =>
+    ORDER_STATES.flatMap((to) => [5000, 0].map((priceFen) => [from, to, priceFen] as const)),
+  );
   test.each(pairs)("%s → %s (priceFen %i)", (from, to, priceFen) => {
     expect(canTransition({ state: from, priceFen }, to)).toBe(expected(from, to, priceFen));
   });
@@ -48,7 +50,8 @@ test("installed and refunded are final", () => {
 test("unified-payment orders never enter payment states", () => {
   const reachable = new Set<OrderState>(["draft"]);
   for (let i = 0; i < ORDER_STATES.length; i++) {
-    for (const from of [...reachable]) for (const to of ORDER_STATES) if (canTransition({ state: from, priceFen: 0 }, to)) reachable.add(to);
+    for (const from of [...reachable])
+      for (const to of ORDER_STATES) if (canTransition({ state: from, priceFen: 0 }, to)) reachable.add(to);
   }
   expect([...reachable].sort()).toEqual(["cancelled", "draft", "installed", "issued", "issuing", "submitted"]);
 });

@@ -56,7 +56,15 @@ export const PRICE_CONDITION: Readonly<Partial<Record<Edge, "free" | "priced">>>
 export const RELEASES_CERTIFICATE: ReadonlySet<OrderState> = new Set(["cancelled", "expired", "installed", "refunded"]);
 
 /** The holder's order page counts as "in progress" in these states. */
-export const OPEN_STATES: ReadonlySet<OrderState> = new Set(["draft", "submitted", "awaiting_payment", "paid", "issuing", "issued", "refund_pending"]);
+export const OPEN_STATES: ReadonlySet<OrderState> = new Set([
+  "draft",
+  "submitted",
+  "awaiting_payment",
+  "paid",
+  "issuing",
+  "issued",
+  "refund_pending",
+]);
 
 /**
  * Mail sent on entering a state (written to the outbox in the same transaction). `from` limits it so a retry
@@ -64,7 +72,9 @@ export const OPEN_STATES: ReadonlySet<OrderState> = new Set(["draft", "submitted
  * unified-payment orders too: it tells the handler that no payment is needed and the certificate can be downloaded.
  * Entering `issued` requires `issuedCertificateId` (set it with the transition): the mail names the new certificate.
  */
-export const MAIL_ON_ENTER: Readonly<Partial<Record<OrderState, { template: OrderMail; from?: readonly OrderState[] }>>> = {
+export const MAIL_ON_ENTER: Readonly<
+  Partial<Record<OrderState, { template: OrderMail; from?: readonly OrderState[] }>>
+> = {
   submitted: { template: "order_submitted", from: ["draft"] },
   paid: { template: "payment_received", from: ["awaiting_payment"] },
   issued: { template: "certificate_issued" },
@@ -107,18 +117,53 @@ async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date
       return {
         ...base,
         template,
-        data: { orderNo: o.orderNo, holderName: o.holderName, handlerName: o.handlerName, amountFen: o.priceFen, years: o.years, newNotAfter: o.newNotAfter, paymentDeadline: o.paymentDeadline },
+        data: {
+          orderNo: o.orderNo,
+          holderName: o.holderName,
+          handlerName: o.handlerName,
+          amountFen: o.priceFen,
+          years: o.years,
+          newNotAfter: o.newNotAfter,
+          paymentDeadline: o.paymentDeadline,
+        },
       };
     case "payment_received":
-      return { ...base, template, data: { orderNo: o.orderNo, amountFen: o.paidFen ?? o.priceFen, paidAt: o.paidAt ?? now, tradeNo: o.alipayTradeNo, invoiceToken: invoiceLinkToken(o.id) } };
+      return {
+        ...base,
+        template,
+        data: {
+          orderNo: o.orderNo,
+          amountFen: o.paidFen ?? o.priceFen,
+          paidAt: o.paidAt ?? now,
+          tradeNo: o.alipayTradeNo,
+          invoiceToken: invoiceLinkToken(o.id),
+        },
+      };
     case "certificate_issued": {
       if (!o.issuedCertificateId) throw new Error(`order ${o.id} entered issued without issuedCertificateId`);
       const cert = await tx.certificate.findUniqueOrThrow({ where: { id: o.issuedCertificateId } });
-      return { ...base, template, data: { orderNo: o.orderNo, holderName: o.holderName, serial: cert.serial, notBefore: cert.notBefore, notAfter: cert.notAfter } };
+      return {
+        ...base,
+        template,
+        data: {
+          orderNo: o.orderNo,
+          holderName: o.holderName,
+          serial: cert.serial,
+          notBefore: cert.notBefore,
+          notAfter: cert.notAfter,
+        },
+      };
     }
     case "refund_made": {
-      const refunded = await tx.refund.aggregate({ where: { orderId: o.id, state: "succeeded" }, _sum: { amountFen: true } });
-      return { ...base, template, data: { orderNo: o.orderNo, amountFen: refunded._sum.amountFen ?? o.paidFen ?? o.priceFen, refundedAt: now } };
+      const refunded = await tx.refund.aggregate({
+        where: { orderId: o.id, state: "succeeded" },
+        _sum: { amountFen: true },
+      });
+      return {
+        ...base,
+        template,
+        data: { orderNo: o.orderNo, amountFen: refunded._sum.amountFen ?? o.paidFen ?? o.priceFen, refundedAt: now },
+      };
     }
   }
 }
@@ -133,7 +178,8 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
   const order = await tx.renewalOrder.findUnique({ where: { id: args.orderId } });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (args.expectVersion !== undefined && order.version !== args.expectVersion) throw new DomainError("CONFLICT");
-  if (!canTransition(order, args.to)) throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: args.to });
+  if (!canTransition(order, args.to))
+    throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: args.to });
 
   const written = await tx.renewalOrder.updateMany({
     where: { id: order.id, version: order.version, state: order.state },

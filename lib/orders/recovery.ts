@@ -26,7 +26,11 @@ export interface RecoveryOptions {
  * (idempotent); everything else is flagged for the helpdesk, once, with an audit event, because issuing needs
  * the holder's key on the token: a person has to call the holder (or start a refund).
  */
-export async function recoverStuckOrders(db: Db, clock: Clock, opts: RecoveryOptions = {}): Promise<{ resumed: number; flagged: number }> {
+export async function recoverStuckOrders(
+  db: Db,
+  clock: Clock,
+  opts: RecoveryOptions = {},
+): Promise<{ resumed: number; flagged: number }> {
   const resume = opts.resume ?? resumeIssuance;
   const minutes = opts.stuckMinutes ?? (await numberSetting(db, ["orders.stuckMinutes"], DEFAULT_STUCK_MINUTES));
   const before = new Date(clock.now().getTime() - minutes * MINUTE);
@@ -58,7 +62,13 @@ export async function recoverStuckOrders(db: Db, clock: Clock, opts: RecoveryOpt
 }
 
 /** Flags one order unless it moved or was flagged meanwhile; returns whether it did. */
-async function flagOrder(db: Db, order: RenewalOrder, reason: FlagReason, clock: Clock, error?: string): Promise<boolean> {
+async function flagOrder(
+  db: Db,
+  order: RenewalOrder,
+  reason: FlagReason,
+  clock: Clock,
+  error?: string,
+): Promise<boolean> {
   return withOrderTx(db, async (tx) => {
     const written = await tx.renewalOrder.updateMany({
       where: { id: order.id, version: order.version, flagged: false },
@@ -67,7 +77,16 @@ async function flagOrder(db: Db, order: RenewalOrder, reason: FlagReason, clock:
     if (written.count !== 1) return false;
     await appendAudit(
       tx,
-      { actorType: "system", actorId: "orders.recovery", action: "order.flagged", targetType: "order", targetId: order.id, fromState: order.state, toState: order.state, data: { orderNo: order.orderNo, reason, ...(error ? { error } : {}) } },
+      {
+        actorType: "system",
+        actorId: "orders.recovery",
+        action: "order.flagged",
+        targetType: "order",
+        targetId: order.id,
+        fromState: order.state,
+        toState: order.state,
+        data: { orderNo: order.orderNo, reason, ...(error ? { error } : {}) },
+      },
       clock,
     );
     return true;

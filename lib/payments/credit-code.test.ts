@@ -35,18 +35,35 @@ describe("统一社会信用代码 (GB 32100-2015)", () => {
 describe("InvoiceDetails", () => {
   it("requires the taxpayer ID for organisations and checks it", () => {
     const base = { type: "organisation", title: "德州市某某有限公司", email: "Finance@Example.com" };
-    expect(InvoiceDetails.safeParse(base).error?.issues[0]).toMatchObject({ path: ["taxpayerId"], message: "taxpayerIdRequired" });
-    expect(InvoiceDetails.safeParse({ ...base, taxpayerId: "914403001922038217" }).error?.issues[0]).toMatchObject({ message: "taxpayerIdInvalid" });
-    expect(InvoiceDetails.parse({ ...base, taxpayerId: " 9144 0300 7152 6726 xg " })).toEqual({ ...base, email: "finance@example.com", taxpayerId: "9144030071526726XG" });
+    expect(InvoiceDetails.safeParse(base).error?.issues[0]).toMatchObject({
+      path: ["taxpayerId"],
+      message: "taxpayerIdRequired",
+    });
+    expect(InvoiceDetails.safeParse({ ...base, taxpayerId: "914403001922038217" }).error?.issues[0]).toMatchObject({
+      message: "taxpayerIdInvalid",
+    });
+    expect(InvoiceDetails.parse({ ...base, taxpayerId: " 9144 0300 7152 6726 xg " })).toEqual({
+      ...base,
+      email: "finance@example.com",
+      taxpayerId: "9144030071526726XG",
+    });
   });
 
   it("lets individuals leave the taxpayer ID out, but checks it when given", () => {
-    expect(InvoiceDetails.parse({ type: "personal", title: "张三", email: "a@b.cn", taxpayerId: "" }).taxpayerId).toBeUndefined();
-    expect(InvoiceDetails.safeParse({ type: "personal", title: "张三", email: "a@b.cn", taxpayerId: "123" }).success).toBe(false);
+    expect(
+      InvoiceDetails.parse({ type: "personal", title: "张三", email: "a@b.cn", taxpayerId: "" }).taxpayerId,
+    ).toBeUndefined();
+    expect(
+      InvoiceDetails.safeParse({ type: "personal", title: "张三", email: "a@b.cn", taxpayerId: "123" }).success,
+    ).toBe(false);
   });
 
   it("refuses a bad e-mail and an empty title", () => {
-    expect(InvoiceDetails.safeParse({ type: "personal", title: "张三", email: "nope" }).error?.issues[0].message).toBe("emailInvalid");
-    expect(InvoiceDetails.safeParse({ type: "personal", title: " ", email: "a@b.cn" }).error?.issues[0].message).toBe("invoiceTitleLength");
+    expect(InvoiceDetails.safeParse({ type: "personal", title: "张三", email: "nope" }).error?.issues[0].message).toBe(
+      "emailInvalid",
+    );
+    expect(InvoiceDetails.safeParse({ type: "personal", title: " ", email: "a@b.cn" }).error?.issues[0].message).toBe(
+      "invoiceTitleLength",
+    );
   });
 });

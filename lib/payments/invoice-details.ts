@@ -14,10 +14,17 @@ export const InvoiceDetails = z
       .transform(normaliseCreditCode)
       .optional()
       .transform((v) => (v ? v : undefined)),
-    email: z.string().trim().toLowerCase().max(254, "tooLong").pipe(z.email({ message: "emailInvalid" })),
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(254, "tooLong")
+      .pipe(z.email({ message: "emailInvalid" })),
   })
   .superRefine((v, ctx) => {
-    if (v.type === "organisation" && !v.taxpayerId) ctx.addIssue({ code: "custom", path: ["taxpayerId"], message: "taxpayerIdRequired" });
-    if (v.taxpayerId && !isValidCreditCode(v.taxpayerId)) ctx.addIssue({ code: "custom", path: ["taxpayerId"], message: "taxpayerIdInvalid" });
+    if (v.type === "organisation" && !v.taxpayerId)
+      ctx.addIssue({ code: "custom", path: ["taxpayerId"], message: "taxpayerIdRequired" });
+    if (v.taxpayerId && !isValidCreditCode(v.taxpayerId))
+      ctx.addIssue({ code: "custom", path: ["taxpayerId"], message: "taxpayerIdInvalid" });
   });
 export type InvoiceDetails = z.infer<typeof InvoiceDetails>;

@@ -17,7 +17,10 @@ const INVOICEABLE = new Set(["paid", "issuing", "issued", "installed"]);
  * Stores (or replaces) the order's invoice details until finance marks the invoice issued (INVOICE_LOCKED after
  * that), audited, and queues the invoice_received confirmation to the address given.
  */
-export async function saveInvoice(db: Db, input: { orderId: string; details: unknown; actor: Actor; clock: Clock }): Promise<Invoice> {
+export async function saveInvoice(
+  db: Db,
+  input: { orderId: string; details: unknown; actor: Actor; clock: Clock },
+): Promise<Invoice> {
   const parsed = InvoiceDetails.safeParse(input.details);
   if (!parsed.success) {
     const fields: Record<string, string> = {};
@@ -36,17 +39,34 @@ export async function saveInvoice(db: Db, input: { orderId: string; details: unk
       ? await tx.invoice.updateMany({ where: { id: order.invoice.id, issuedAt: null }, data: values })
       : null;
     if (saved && saved.count !== 1) throw new DomainError("INVOICE_LOCKED");
-    const invoice = order.invoice ? await tx.invoice.findUniqueOrThrow({ where: { id: order.invoice.id } }) : await tx.invoice.create({ data: { orderId: order.id, ...values } });
+    const invoice = order.invoice
+      ? await tx.invoice.findUniqueOrThrow({ where: { id: order.invoice.id } })
+      : await tx.invoice.create({ data: { orderId: order.id, ...values } });
     await appendAudit(
       tx,
-      { ...actorFields(input.actor), action: order.invoice ? "invoice.updated" : "invoice.submitted", targetType: "order", targetId: order.id, data: { type: d.type } },
+      {
+        ...actorFields(input.actor),
+        action: order.invoice ? "invoice.updated" : "invoice.submitted",
+        targetType: "order",
+        targetId: order.id,
+        data: { type: d.type },
+      },
       input.clock,
     );
     await enqueueMail(
       tx,
       {
-        to: d.email, template: "invoice_received", locale: order.locale === "en" ? "en" : "zh-CN", orderId: order.id,
-        data: { orderNo: order.orderNo, invoiceType: d.type, title: d.title, taxpayerId: d.taxpayerId ?? null, email: d.email },
+        to: d.email,
+        template: "invoice_received",
+        locale: order.locale === "en" ? "en" : "zh-CN",
+        orderId: order.id,
+        data: {
+          orderNo: order.orderNo,
+          invoiceType: d.type,
+          title: d.title,
+          taxpayerId: d.taxpayerId ?? null,
+          email: d.email,
+        },
       },
       input.clock,
     );
@@ -55,13 +75,29 @@ export async function saveInvoice(db: Db, input: { orderId: string; details: unk
 }
 
 /** Finance has issued the e-invoice: the details are locked from now on. Repeating it changes nothing. */
-export async function markInvoiceIssued(db: Db, input: { orderId: string; actor: Actor; clock: Clock }): Promise<Invoice> {
+export async function markInvoiceIssued(
+  db: Db,
+  input: { orderId: string; actor: Actor; clock: Clock },
+): Promise<Invoice> {
   return db.$transaction(async (tx) => {
     const invoice = await tx.invoice.findUnique({ where: { orderId: input.orderId } });
     if (!invoice) throw new DomainError("INVOICE_NOT_FOUND");
     if (invoice.issuedAt) return invoice;
-    const done = await tx.invoice.update({ where: { id: invoice.id }, data: { issuedAt: input.clock.now(), issuedBy: input.actor.id ?? null } });
-    await appendAudit(tx, { ...actorFields(input.actor), action: "invoice.issued", targetType: "order", targetId: input.orderId, data: { invoiceId: invoice.id } }, input.clock);
+    const done = await tx.invoice.update({
+      where: { id: invoice.id },
+      data: { issuedAt: input.clock.now(), issuedBy: input.actor.id ?? null },
+    });
+    await appendAudit(
+      tx,
+      {
+        ...actorFields(input.actor),
+        action: "invoice.issued",
+        targetType: "order",
+        targetId: input.orderId,
+        data: { invoiceId: invoice.id },
+      },
+      input.clock,
+    );
     return done;
   });
 }
@@ -100,12 +136,23 @@ export async function invoiceLinkView(db: Db, token: string): Promise<InvoiceLin
     paidFen: order.paidFen ?? order.priceFen,
     paidAt: order.paidAt,
     open: INVOICEABLE.has(order.state) && !inv?.issuedAt,
-    invoice: inv ? { type: inv.type, title: inv.title, taxpayerId: inv.taxpayerId, email: maskEmail(inv.email), issued: Boolean(inv.issuedAt) } : null,
+    invoice: inv
+      ? {
+          type: inv.type,
+          title: inv.title,
+          taxpayerId: inv.taxpayerId,
+          email: maskEmail(inv.email),
+          issued: Boolean(inv.issuedAt),
+        }
+      : null,
   };
 }
 
 /** Saves invoice details through the order's link: the same rules as in the wizard (saveInvoice). */
-export async function saveInvoiceByLink(db: Db, input: { token: string; details: unknown; actor: Actor; clock: Clock }): Promise<InvoiceLinkView> {
+export async function saveInvoiceByLink(
+  db: Db,
+  input: { token: string; details: unknown; actor: Actor; clock: Clock },
+): Promise<InvoiceLinkView> {
   const order = await orderOfLink(db, input.token);
   await saveInvoice(db, { orderId: order.id, details: input.details, actor: input.actor, clock: input.clock });
   return invoiceLinkView(db, input.token);

@@ -38,7 +38,8 @@ export function decodePki<T>(der: Buffer, make: (schema: asn1js.AsnType) => T): 
 /** The elements of a constructed asn1js block (SEQUENCE, SET, [n] EXPLICIT). */
 export function elementsOf(block: asn1js.AsnType | undefined): asn1js.AsnType[] {
   const value = (block as asn1js.Constructed | undefined)?.valueBlock?.value;
-  if (!block || !(block as asn1js.BaseBlock).idBlock.isConstructed || !Array.isArray(value)) throw new DerError("expected a constructed element");
+  if (!block || !(block as asn1js.BaseBlock).idBlock.isConstructed || !Array.isArray(value))
+    throw new DerError("expected a constructed element");
   return value;
 }
 
@@ -52,8 +53,15 @@ export function nodeOf(block: asn1js.AsnType, buf: Buffer): Node {
   const b = block as asn1js.BaseBlock;
   const view = b.valueBeforeDecodeView;
   const start = view.byteOffset - buf.byteOffset;
-  if (view.buffer !== buf.buffer || start < 0 || start + view.byteLength > buf.length) throw new DerError("element outside its buffer");
-  return { tag: view[0], start, contentStart: start + b.idBlock.blockLength + b.lenBlock.blockLength, end: start + view.byteLength, buf };
+  if (view.buffer !== buf.buffer || start < 0 || start + view.byteLength > buf.length)
+    throw new DerError("element outside its buffer");
+  return {
+    tag: view[0],
+    start,
+    contentStart: start + b.idBlock.blockLength + b.lenBlock.blockLength,
+    end: start + view.byteLength,
+    buf,
+  };
 }
 
 /** Lowercase hex of an INTEGER's content bytes (serial numbers, as stored in Certificate.serial). */

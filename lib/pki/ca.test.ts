@@ -7,14 +7,19 @@ import { parseConfig } from "@/lib/config";
 import { CA_FILES, ensureDevCa, loadCa } from "./ca";
 
 const env = (dir: string, extra: Record<string, string> = {}) =>
-  parseConfig({ ...process.env, CA_DIR: dir, PUBLIC_ORIGIN: "https://renew.example.cn", ...extra } as Record<string, string>);
+  parseConfig({ ...process.env, CA_DIR: dir, PUBLIC_ORIGIN: "https://renew.example.cn", ...extra } as Record<
+    string,
+    string
+  >);
 
 describe("ensureDevCa / loadCa", () => {
   it("creates root and issuing CA once and never rewrites the files", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "ca-"));
     expect(await ensureDevCa(dir, { algorithm: "P-256", passphrase: "a-long-passphrase" })).toEqual({ created: true });
     const before = Object.fromEntries(Object.values(CA_FILES).map((f) => [f, readFileSync(path.join(dir, f))]));
-    expect(await ensureDevCa(dir, { algorithm: "RSA-2048", passphrase: "another-passphrase" })).toEqual({ created: false });
+    expect(await ensureDevCa(dir, { algorithm: "RSA-2048", passphrase: "another-passphrase" })).toEqual({
+      created: false,
+    });
     for (const f of Object.values(CA_FILES)) expect(readFileSync(path.join(dir, f))).toEqual(before[f]);
     expect(readdirSync(dir).sort()).toEqual(Object.values(CA_FILES).sort());
     expect(statSync(path.join(dir, CA_FILES.issuingKey)).mode & 0o077).toBe(0);
@@ -27,7 +32,11 @@ describe("ensureDevCa / loadCa", () => {
     expect(ca.signer.algorithm).toBe("RSA-2048");
     expect(ca.chain).toEqual([ca.issuingCert, ca.rootCert]);
     expect(ca.issuerDn).toBe("CN=CertRenew Demo Issuing CA,O=CertRenew Demo,C=CN");
-    expect(ca.urls).toEqual({ crl: "https://renew.example.cn/crl/issuing.crl", ocsp: "https://renew.example.cn/ocsp", caIssuers: "https://renew.example.cn/ca/issuing.cer" });
+    expect(ca.urls).toEqual({
+      crl: "https://renew.example.cn/crl/issuing.crl",
+      ocsp: "https://renew.example.cn/ocsp",
+      caIssuers: "https://renew.example.cn/ca/issuing.cer",
+    });
     expect((await loadCa(env(dir))).issuingCert).toEqual(ca.issuingCert);
   });
 

@@ -4,9 +4,25 @@ import path from "node:path";
 import { getConfig, type Config } from "@/lib/config";
 import { raw } from "./der";
 import { encodeName } from "./name";
-import { FileSigner, Pkcs11Signer, encryptPrivateKey, generateKey, keyIdentifier, signStructure, signatureAlgorithmFor, type Signer, type SignerAlgorithm } from "./signer";
 import {
-  authorityKeyIdExt, basicConstraintsExt, encodeTbsCertificate, keyUsageExt, parseCertificate, subjectKeyIdExt, type ParsedCertificate,
+  FileSigner,
+  Pkcs11Signer,
+  encryptPrivateKey,
+  generateKey,
+  keyIdentifier,
+  signStructure,
+  signatureAlgorithmFor,
+  type Signer,
+  type SignerAlgorithm,
+} from "./signer";
+import {
+  authorityKeyIdExt,
+  basicConstraintsExt,
+  encodeTbsCertificate,
+  keyUsageExt,
+  parseCertificate,
+  subjectKeyIdExt,
+  type ParsedCertificate,
 } from "./x509";
 import { formatName } from "./name";
 
@@ -105,10 +121,24 @@ export async function ensureDevCa(dir: string, opts: DevCaOptions): Promise<{ cr
     issuingPem = encryptPrivateKey(key, opts.passphrase);
   }
   const rootCert = await caCertificate({
-    subject: rootName, issuer: rootName, spki: rootSigner.publicKeySpki, issuerSpki: rootSigner.publicKeySpki, signer: rootSigner, pathLen: 1, years: 20, now,
+    subject: rootName,
+    issuer: rootName,
+    spki: rootSigner.publicKeySpki,
+    issuerSpki: rootSigner.publicKeySpki,
+    signer: rootSigner,
+    pathLen: 1,
+    years: 20,
+    now,
   });
   const issuingCert = await caCertificate({
-    subject: issuingName, issuer: rootName, spki: issuingSigner.publicKeySpki, issuerSpki: rootSigner.publicKeySpki, signer: rootSigner, pathLen: 0, years: 10, now,
+    subject: issuingName,
+    issuer: rootName,
+    spki: issuingSigner.publicKeySpki,
+    issuerSpki: rootSigner.publicKeySpki,
+    signer: rootSigner,
+    pathLen: 0,
+    years: 10,
+    now,
   });
   writeOnce(path.join(dir, CA_FILES.rootKey), encryptPrivateKey(rootKey, opts.passphrase));
   writeOnce(path.join(dir, CA_FILES.rootCert), rootCert);
@@ -117,9 +147,15 @@ export async function ensureDevCa(dir: string, opts: DevCaOptions): Promise<{ cr
   return { created: true };
 }
 
-export function buildCa(signer: Signer, issuingCert: Buffer, rootCert: Buffer, config: Pick<Config, "publicOrigin" | "CERT_POLICY_OID">): Ca {
+export function buildCa(
+  signer: Signer,
+  issuingCert: Buffer,
+  rootCert: Buffer,
+  config: Pick<Config, "publicOrigin" | "CERT_POLICY_OID">,
+): Ca {
   const issuing: ParsedCertificate = parseCertificate(issuingCert);
-  if (!issuing.spki.equals(signer.publicKeySpki)) throw new Error("the CA key does not match the issuing CA certificate");
+  if (!issuing.spki.equals(signer.publicKeySpki))
+    throw new Error("the CA key does not match the issuing CA certificate");
   parseCertificate(rootCert);
   return {
     signer,
@@ -148,7 +184,12 @@ async function pkcs11Signer(config: Config): Promise<Pkcs11Signer> {
   if (!PKCS11_MODULE || !PKCS11_TOKEN_LABEL || !PKCS11_PIN || !PKCS11_KEY_LABEL) {
     throw new Error("CA_SIGNER=pkcs11 needs PKCS11_MODULE, PKCS11_TOKEN_LABEL, PKCS11_PIN and PKCS11_KEY_LABEL");
   }
-  return Pkcs11Signer.open({ module: PKCS11_MODULE, tokenLabel: PKCS11_TOKEN_LABEL, pin: PKCS11_PIN, keyLabel: PKCS11_KEY_LABEL });
+  return Pkcs11Signer.open({
+    module: PKCS11_MODULE,
+    tokenLabel: PKCS11_TOKEN_LABEL,
+    pin: PKCS11_PIN,
+    keyLabel: PKCS11_KEY_LABEL,
+  });
 }
 
 /**
@@ -161,12 +202,27 @@ export async function loadCa(config: Config = getConfig()): Promise<Ca> {
   const mayCreate = config.NODE_ENV !== "production" || config.DEMO_MODE;
   if (config.CA_SIGNER === "pkcs11") {
     const signer = await pkcs11Signer(config);
-    if (mayCreate) await ensureDevCa(dir, { algorithm: config.CA_KEY_ALGORITHM, passphrase: passphraseOf(config), issuingSigner: signer });
-    return buildCa(signer, readFileSync(path.join(dir, CA_FILES.issuingCert)), readFileSync(path.join(dir, CA_FILES.rootCert)), config);
+    if (mayCreate)
+      await ensureDevCa(dir, {
+        algorithm: config.CA_KEY_ALGORITHM,
+        passphrase: passphraseOf(config),
+        issuingSigner: signer,
+      });
+    return buildCa(
+      signer,
+      readFileSync(path.join(dir, CA_FILES.issuingCert)),
+      readFileSync(path.join(dir, CA_FILES.rootCert)),
+      config,
+    );
   }
   if (mayCreate) await ensureDevCa(dir, { algorithm: config.CA_KEY_ALGORITHM, passphrase: passphraseOf(config) });
   const signer = FileSigner.fromEncryptedPem(readFileSync(path.join(dir, CA_FILES.issuingKey)), passphraseOf(config));
-  return buildCa(signer, readFileSync(path.join(dir, CA_FILES.issuingCert)), readFileSync(path.join(dir, CA_FILES.rootCert)), config);
+  return buildCa(
+    signer,
+    readFileSync(path.join(dir, CA_FILES.issuingCert)),
+    readFileSync(path.join(dir, CA_FILES.rootCert)),
+    config,
+  );
 }
 
 const holder = globalThis as unknown as { __certrenewCa?: Promise<Ca> };

@@ -25,14 +25,21 @@ const crlIssuer = (ca: Ca) => ca.keyId.toString("hex");
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 const crlTime = (d: Date) => new pkijs.Time({ type: d.getUTCFullYear() < 2050 ? 0 : 1, value: d });
 
-const extension = (extnID: string, value: asn1js.AsnType) => new pkijs.Extension({ extnID, critical: false, extnValue: value.toBER(false) });
+const extension = (extnID: string, value: asn1js.AsnType) =>
+  new pkijs.Extension({ extnID, critical: false, extnValue: value.toBER(false) });
 
 function entry(serial: string, revokedAt: Date, reason: number | null): pkijs.RevokedCertificate {
   return new pkijs.RevokedCertificate({
     userCertificate: new asn1js.Integer({ valueHex: Buffer.from(serial, "hex") }),
     revocationDate: crlTime(revokedAt),
     // RFC 5280 5.3.1: reason code "unspecified" (0) should be absent
-    ...(reason ? { crlEntryExtensions: new pkijs.Extensions({ extensions: [extension(OID.crlReason, new asn1js.Enumerated({ value: reason }))] }) } : {}),
+    ...(reason
+      ? {
+          crlEntryExtensions: new pkijs.Extensions({
+            extensions: [extension(OID.crlReason, new asn1js.Enumerated({ value: reason }))],
+          }),
+        }
+      : {}),
   });
 }
 
@@ -40,8 +47,17 @@ function entry(serial: string, revokedAt: Date, reason: number | null): pkijs.Re
  * The signed CRL (DER): pkijs builds and encodes the TBSCertList, the CA's Signer signs those bytes (the private
  * key never leaves it), pkijs writes the outer SEQUENCE. Not a hot path: once a day and on each revocation.
  */
-async function signCrl(ca: Ca, crlNumber: number, thisUpdate: Date, nextUpdate: Date, revoked: pkijs.RevokedCertificate[]): Promise<Buffer> {
-  const algorithm = decodePki(signatureAlgorithmFor(ca.signer.algorithm), (schema) => new pkijs.AlgorithmIdentifier({ schema })).value;
+async function signCrl(
+  ca: Ca,
+  crlNumber: number,
+  thisUpdate: Date,
+  nextUpdate: Date,
+  revoked: pkijs.RevokedCertificate[],
+): Promise<Buffer> {
+  const algorithm = decodePki(
+    signatureAlgorithmFor(ca.signer.algorithm),
+    (schema) => new pkijs.AlgorithmIdentifier({ schema }),
+  ).value;
   const crl = new pkijs.CertificateRevocationList({
     version: 1,
     signature: algorithm,
@@ -51,7 +67,12 @@ async function signCrl(ca: Ca, crlNumber: number, thisUpdate: Date, nextUpdate: 
     ...(revoked.length ? { revokedCertificates: revoked } : {}),
     crlExtensions: new pkijs.Extensions({
       extensions: [
-        extension(OID.authorityKeyIdentifier, new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: ca.keyId }) }).toSchema()),
+        extension(
+          OID.authorityKeyIdentifier,
+          new pkijs.AuthorityKeyIdentifier({
+            keyIdentifier: new asn1js.OctetString({ valueHex: ca.keyId }),
+          }).toSchema(),
+        ),
         extension(OID.crlNumber, new asn1js.Integer({ value: crlNumber })),
       ],
     }),
@@ -60,7 +81,9 @@ async function signCrl(ca: Ca, crlNumber: number, thisUpdate: Date, nextUpdate: 
   // toSchema(true) encodes the TBS from the fields (encodeTBS itself is protected in pkijs's types)
   const tbs = new Uint8Array(crl.toSchema(true).valueBlock.value[0].toBER(false));
   crl.tbsView = tbs;
-  crl.signatureValue = new asn1js.BitString({ valueHex: await ca.signer.sign(Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength)) });
+  crl.signatureValue = new asn1js.BitString({
+    valueHex: await ca.signer.sign(Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength)),
+  });
   return Buffer.from(crl.toSchema().toBER(false));
 }
 
@@ -68,7 +91,11 @@ async function signCrl(ca: Ca, crlNumber: number, thisUpdate: Date, nextUpdate: 
 export async function generateCrl(tx: Tx, { ca, clock }: CrlDeps) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CRL_LOCK})`;
   const issuer = crlIssuer(ca);
-  const last = await tx.crl.findFirst({ where: { issuer }, orderBy: { crlNumber: "desc" }, select: { crlNumber: true } });
+  const last = await tx.crl.findFirst({
+    where: { issuer },
+    orderBy: { crlNumber: "desc" },
+    select: { crlNumber: true },
+  });
   const crlNumber = (last?.crlNumber ?? 0) + 1;
   const revoked = await tx.certificate.findMany({
     where: { status: "revoked", issuerDn: ca.issuerDn },

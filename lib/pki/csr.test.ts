@@ -44,7 +44,23 @@ describe("parseCsr", () => {
 
   it("accepts PEM text and PEM bytes made by openssl req", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
-    execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=x", "-keyout", path.join(dir, "k"), "-out", path.join(dir, "r.pem")], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=x",
+        "-keyout",
+        path.join(dir, "k"),
+        "-out",
+        path.join(dir, "r.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     const pem = readFileSync(path.join(dir, "r.pem"));
     expect(parseCsr(pem).keyAlgorithm).toBe("RSA-2048");
     expect(parseCsr(pem.toString()).der[0]).toBe(0x30);
@@ -71,7 +87,10 @@ describe("parseCsr", () => {
     expect(code(() => parseCsr(badSig))).toBe("CSR_INVALID_SIGNATURE");
     await expect(parseCsrAsync(badSig)).rejects.toMatchObject({ code: "CSR_INVALID_SIGNATURE" });
     // same structure, content changed after signing (a byte of the CN)
-    const tampered = Buffer.from(createCsr(P256, { C: "CN", CN: "alice" }).toString("latin1").replace("alice", "alicf"), "latin1");
+    const tampered = Buffer.from(
+      createCsr(P256, { C: "CN", CN: "alice" }).toString("latin1").replace("alice", "alicf"),
+      "latin1",
+    );
     expect(code(() => parseCsr(tampered))).toBe("CSR_INVALID_SIGNATURE");
   });
 
@@ -83,20 +102,54 @@ describe("parseCsr", () => {
     expect(code(() => parseCsr(createCsr(ec("secp256k1"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
     expect(code(() => parseCsr(createCsr(ec("P-521"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
     const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
-    execFileSync("openssl", ["req", "-new", "-newkey", "ed25519", "-nodes", "-subj", "/CN=x", "-keyout", path.join(dir, "k"), "-out", path.join(dir, "r.pem")], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "ed25519",
+        "-nodes",
+        "-subj",
+        "/CN=x",
+        "-keyout",
+        path.join(dir, "k"),
+        "-out",
+        path.join(dir, "r.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     expect(code(() => parseCsr(readFileSync(path.join(dir, "r.pem"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
   });
 
   it("refuses a SHA-1 signed request as CSR_UNSUPPORTED_ALGORITHM", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
-    execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-sha1", "-nodes", "-subj", "/CN=x", "-keyout", path.join(dir, "k"), "-out", path.join(dir, "r.pem")], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-sha1",
+        "-nodes",
+        "-subj",
+        "/CN=x",
+        "-keyout",
+        path.join(dir, "k"),
+        "-out",
+        path.join(dir, "r.pem"),
+      ],
+      { stdio: "ignore" },
+    );
     expect(code(() => parseCsr(readFileSync(path.join(dir, "r.pem"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
   });
 
   it("checks the version, the attributes, the subject's shape and the RSA modulus sign", () => {
     // a request is re-signed after each edit, so only the checked field makes it fail
     const key = rsa(2048);
-    const signed = (info: Buffer) => seq(info, seq(oid(OID.sha256WithRSA), nul()), bits(cryptoSign("sha256", info, key)));
+    const signed = (info: Buffer) =>
+      seq(info, seq(oid(OID.sha256WithRSA), nul()), bits(cryptoSign("sha256", info, key)));
     const spki = createPublicKey(key).export({ type: "spki", format: "der" });
     const name = encodeName({ C: "CN", CN: "x" });
     expect(parseCsr(signed(seq(uint(0), name, spki, explicit(0)))).keyAlgorithm).toBe("RSA-2048");
@@ -104,16 +157,28 @@ describe("parseCsr", () => {
     expect(code(() => parseCsr(signed(seq(uint(0), name, spki))))).toBe("CSR_MALFORMED");
     expect(code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0), nul()))))).toBe("CSR_MALFORMED");
     // attributes that are not SEQUENCE { OID, SET }, a subject that is not a Name, signature parameters other than NULL
-    expect(parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), set(utf8("x")))))))).toBeTruthy();
-    expect(code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), utf8("x")))))))).toBe("CSR_MALFORMED");
-    expect(code(() => parseCsr(signed(seq(uint(0), seq(seq(oid(OID.ecdsaSha256), utf8("x"))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
-    expect(code(() => parseCsr(signed(seq(uint(0), seq(set(seq(utf8("x"), utf8("x")))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
+    expect(
+      parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), set(utf8("x"))))))),
+    ).toBeTruthy();
+    expect(
+      code(() => parseCsr(signed(seq(uint(0), name, spki, explicit(0, seq(oid(OID.ecdsaSha256), utf8("x"))))))),
+    ).toBe("CSR_MALFORMED");
+    expect(
+      code(() => parseCsr(signed(seq(uint(0), seq(seq(oid(OID.ecdsaSha256), utf8("x"))), spki, explicit(0))))),
+    ).toBe("CSR_MALFORMED");
+    expect(code(() => parseCsr(signed(seq(uint(0), seq(set(seq(utf8("x"), utf8("x")))), spki, explicit(0)))))).toBe(
+      "CSR_MALFORMED",
+    );
     // a subject value nested past any real name: refused before the signature is even checked
     let deep: Buffer = nul();
     for (let i = 0; i < 40; i++) deep = seq(deep);
-    expect(code(() => parseCsr(signed(seq(uint(0), seq(set(seq(oid(OID.ecdsaSha256), deep))), spki, explicit(0)))))).toBe("CSR_MALFORMED");
+    expect(
+      code(() => parseCsr(signed(seq(uint(0), seq(set(seq(oid(OID.ecdsaSha256), deep))), spki, explicit(0))))),
+    ).toBe("CSR_MALFORMED");
     const info = seq(uint(0), name, spki, explicit(0));
-    expect(code(() => parseCsr(seq(info, seq(oid(OID.sha256WithRSA), uint(0)), bits(cryptoSign("sha256", info, key)))))).toBe("CSR_MALFORMED");
+    expect(
+      code(() => parseCsr(seq(info, seq(oid(OID.sha256WithRSA), uint(0)), bits(cryptoSign("sha256", info, key))))),
+    ).toBe("CSR_MALFORMED");
     // the same modulus with its sign byte dropped is a negative INTEGER: OpenSSL's PKCS#1 import would take it
     const pkcs1 = createPublicKey(key).export({ type: "pkcs1", format: "der" });
     const [n, e] = children(readAll(pkcs1));
@@ -139,14 +204,21 @@ describe("parseCsr", () => {
         if (!(e instanceof DomainError)) throw e;
       }
     };
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (b) => onlyDomain(Buffer.from(b))), { numRuns: 2000 });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(good.length), (edits, cut) => {
-        const b = Buffer.from(good);
-        for (const [i, v] of edits) b[i] = v;
-        onlyDomain(b.subarray(0, Math.max(cut, 1)));
-        onlyDomain(b);
-      }),
+      fc.property(fc.uint8Array({ maxLength: 2048 }), (b) => onlyDomain(Buffer.from(b))),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat(good.length),
+        (edits, cut) => {
+          const b = Buffer.from(good);
+          for (const [i, v] of edits) b[i] = v;
+          onlyDomain(b.subarray(0, Math.max(cut, 1)));
+          onlyDomain(b);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -175,15 +247,34 @@ function readWithAsn1js(der: Buffer) {
 describe("readRequest (der.ts) against asn1js", () => {
   const keys = [P256, rsa(2048), ec("P-384")];
   const text = fc.string({ minLength: 1, maxLength: 12 });
-  const subject = fc.record({ C: fc.constantFrom("CN", "US"), ST: text, O: text, OU: text, CN: text }, { requiredKeys: ["C", "CN"] });
-  const attribute = fc.tuple(fc.constantFrom(OID.ecdsaSha256, "1.2.840.113549.1.9.7", "1.3.6.1.4.1.311.13.2.3"), fc.array(text, { minLength: 1, maxLength: 3 }));
-  const request = fc.tuple(fc.nat(keys.length - 1), subject, fc.array(attribute, { maxLength: 3 })).map(([k, fields, attributes]) => {
-    const key = keys[k];
-    const info = seq(uint(0), encodeName(fields), createPublicKey(key).export({ type: "spki", format: "der" }), explicit(0, ...attributes.map(([type, values]) => seq(oid(type), set(...values.map(utf8))))));
-    const alg = key.asymmetricKeyType === "rsa" ? seq(oid(OID.sha256WithRSA), nul()) : seq(oid(OID.ecdsaSha256));
-    return seq(info, alg, bits(cryptoSign("sha256", info, key)));
+  const subject = fc.record(
+    { C: fc.constantFrom("CN", "US"), ST: text, O: text, OU: text, CN: text },
+    { requiredKeys: ["C", "CN"] },
+  );
+  const attribute = fc.tuple(
+    fc.constantFrom(OID.ecdsaSha256, "1.2.840.113549.1.9.7", "1.3.6.1.4.1.311.13.2.3"),
+    fc.array(text, { minLength: 1, maxLength: 3 }),
+  );
+  const request = fc
+    .tuple(fc.nat(keys.length - 1), subject, fc.array(attribute, { maxLength: 3 }))
+    .map(([k, fields, attributes]) => {
+      const key = keys[k];
+      const info = seq(
+        uint(0),
+        encodeName(fields),
+        createPublicKey(key).export({ type: "spki", format: "der" }),
+        explicit(0, ...attributes.map(([type, values]) => seq(oid(type), set(...values.map(utf8))))),
+      );
+      const alg = key.asymmetricKeyType === "rsa" ? seq(oid(OID.sha256WithRSA), nul()) : seq(oid(OID.ecdsaSha256));
+      return seq(info, alg, bits(cryptoSign("sha256", info, key)));
+    });
+  const fields = (r: ReturnType<typeof readRequest>) => ({
+    ...r,
+    algorithm: r.spkiParts.algorithm,
+    curve: r.spkiParts.curve,
+    key: r.spkiParts.key,
+    spkiParts: undefined,
   });
-  const fields = (r: ReturnType<typeof readRequest>) => ({ ...r, algorithm: r.spkiParts.algorithm, curve: r.spkiParts.curve, key: r.spkiParts.key, spkiParts: undefined });
 
   it("reads every well-formed request as asn1js does, and parseCsr accepts it", () => {
     fc.assert(

@@ -1,6 +1,19 @@
 import { verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { DomainError } from "@/lib/errors";
-import { DerError, TAG, bitStringContent, children, content, isNull, raw, readAll, readOid, tagged, walk, type Node } from "./der";
+import {
+  DerError,
+  TAG,
+  bitStringContent,
+  children,
+  content,
+  isNull,
+  raw,
+  readAll,
+  readOid,
+  tagged,
+  walk,
+  type Node,
+} from "./der";
 import { OID } from "./oids";
 import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex, spkiPartsOf, type SpkiParts } from "./x509";
 
@@ -40,7 +53,12 @@ interface Decoded extends ParsedCsr {
 
 function toDer(input: Buffer | string): Buffer {
   if (input.length > CSR_MAX_BYTES * 2) throw new DomainError("CSR_TOO_LARGE", { maxBytes: CSR_MAX_BYTES });
-  const text = typeof input === "string" ? input : input.subarray(0, 11).toString("latin1") === "-----BEGIN " ? input.toString("latin1") : undefined;
+  const text =
+    typeof input === "string"
+      ? input
+      : input.subarray(0, 11).toString("latin1") === "-----BEGIN "
+        ? input.toString("latin1")
+        : undefined;
   let der: Buffer;
   if (text === undefined) der = input as Buffer;
   else if (text.includes("-----BEGIN")) {
@@ -53,7 +71,8 @@ function toDer(input: Buffer | string): Buffer {
 }
 
 function checkKey(spki: Buffer, parts: SpkiParts): KeyObject {
-  if (parts.algorithm !== OID.rsaEncryption && parts.algorithm !== OID.ecPublicKey) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: parts.algorithm });
+  if (parts.algorithm !== OID.rsaEncryption && parts.algorithm !== OID.ecPublicKey)
+    throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: parts.algorithm });
   let key: KeyObject;
   try {
     key = publicKeyFromSpki(spki, parts);
@@ -69,7 +88,10 @@ function checkKey(spki: Buffer, parts: SpkiParts): KeyObject {
   }
   if (key.asymmetricKeyType === "ec" && d.namedCurve && CURVES.has(d.namedCurve)) return key;
   const curve = d.namedCurve ?? "explicit curve";
-  throw new DomainError(/^(secp|prime)(112|128|160|192|224)/.test(curve) ? "CSR_WEAK_KEY" : "CSR_UNSUPPORTED_ALGORITHM", { algorithm: `EC-${curve}` });
+  throw new DomainError(
+    /^(secp|prime)(112|128|160|192|224)/.test(curve) ? "CSR_WEAK_KEY" : "CSR_UNSUPPORTED_ALGORITHM",
+    { algorithm: `EC-${curve}` },
+  );
 }
 
 interface Request {
@@ -111,7 +133,9 @@ function checkAttributes(attributes: Node | undefined): void {
 export function readRequest(der: Buffer): Request {
   try {
     const [infoNode, algNode, sigNode, extra] = children(tagged(readAll(der), TAG.SEQUENCE, "CertificationRequest"));
-    const [version, subject, spkiNode, attributes, more] = children(tagged(infoNode, TAG.SEQUENCE, "CertificationRequestInfo"));
+    const [version, subject, spkiNode, attributes, more] = children(
+      tagged(infoNode, TAG.SEQUENCE, "CertificationRequestInfo"),
+    );
     const v = content(tagged(version, TAG.INTEGER, "version"));
     if (v.length !== 1 || v[0] !== 0) throw new DerError("unsupported version");
     checkName(subject);
@@ -119,7 +143,13 @@ export function readRequest(der: Buffer): Request {
     checkAttributes(attributes);
     const [algId, params, algMore] = children(tagged(algNode, TAG.SEQUENCE, "signature AlgorithmIdentifier"));
     if (extra || more || algMore || (params && !isNull(params))) throw new DerError("unexpected CertificationRequest");
-    return { info: raw(infoNode), spki: raw(spkiNode), spkiParts, signatureAlgorithm: readOid(algId), signature: bitStringContent(sigNode) };
+    return {
+      info: raw(infoNode),
+      spki: raw(spkiNode),
+      spkiParts,
+      signatureAlgorithm: readOid(algId),
+      signature: bitStringContent(sigNode),
+    };
   } catch (e) {
     if (e instanceof DerError) throw new DomainError("CSR_MALFORMED", { reason: e.message });
     throw e;
@@ -131,11 +161,26 @@ function decode(input: Buffer | string): Decoded {
   const req = readRequest(der);
   const key = checkKey(req.spki, req.spkiParts);
   const sig = SIGNATURES[req.signatureAlgorithm];
-  if (!sig || sig.keyType !== key.asymmetricKeyType) throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: req.signatureAlgorithm });
-  return { der, spki: req.spki, spkiSha256: sha256Hex(req.spki), keyAlgorithm: keyAlgorithmOf(key), info: req.info, key, digest: sig.digest, signature: req.signature };
+  if (!sig || sig.keyType !== key.asymmetricKeyType)
+    throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: req.signatureAlgorithm });
+  return {
+    der,
+    spki: req.spki,
+    spkiSha256: sha256Hex(req.spki),
+    keyAlgorithm: keyAlgorithmOf(key),
+    info: req.info,
+    key,
+    digest: sig.digest,
+    signature: req.signature,
+  };
 }
 
-const result = (d: Decoded): ParsedCsr => ({ spki: d.spki, spkiSha256: d.spkiSha256, keyAlgorithm: d.keyAlgorithm, der: d.der });
+const result = (d: Decoded): ParsedCsr => ({
+  spki: d.spki,
+  spkiSha256: d.spkiSha256,
+  keyAlgorithm: d.keyAlgorithm,
+  der: d.der,
+});
 
 /**
  * Parses a PKCS#10 request (DER, PEM or bare base64; at most 16 KiB), enforces the key policy (RSA ≥ 2048,

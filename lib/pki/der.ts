@@ -111,7 +111,8 @@ export function read(buf: Buffer, offset = 0, limit = buf.length): Node {
   if ((tag & 0x1f) === 0x1f) throw new DerError("high tag numbers are not supported");
   if (tag === 0) throw new DerError("end-of-contents octets in DER");
   // universal class: SEQUENCE and SET are always constructed, every other type used in PKI is primitive in DER
-  if (!(tag & 0xc0) && !!(tag & 0x20) !== ((tag & 0x1f) === 0x10 || (tag & 0x1f) === 0x11)) throw new DerError("wrong constructed bit for the type");
+  if (!(tag & 0xc0) && !!(tag & 0x20) !== ((tag & 0x1f) === 0x10 || (tag & 0x1f) === 0x11))
+    throw new DerError("wrong constructed bit for the type");
   let len = buf[offset + 1];
   let p = offset + 2;
   if (len & 0x80) {
@@ -137,7 +138,7 @@ export function readAll(buf: Buffer): Node {
 export function children(n: Node): Node[] {
   if (!(n.tag & 0x20)) throw new DerError("expected a constructed element");
   const out: Node[] = [];
-  for (let p = n.contentStart; p < n.end; ) {
+  for (let p = n.contentStart; p < n.end;) {
     const c = read(n.buf, p, n.end);
     out.push(c);
     p = c.end;
@@ -149,7 +150,15 @@ export const raw = (n: Node): Buffer => n.buf.subarray(n.start, n.end);
 export const content = (n: Node): Buffer => n.buf.subarray(n.contentStart, n.end);
 
 /** DER tags the readers check. */
-export const TAG = { INTEGER: 0x02, BIT_STRING: 0x03, NULL: 0x05, OID: 0x06, SEQUENCE: 0x30, SET: 0x31, CONTEXT_0: 0xa0 } as const;
+export const TAG = {
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  NULL: 0x05,
+  OID: 0x06,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+  CONTEXT_0: 0xa0,
+} as const;
 
 /** `n` if it is there and has `tag`; otherwise a DerError naming `what`. */
 export function tagged(n: Node | undefined, tag: number, what: string): Node {

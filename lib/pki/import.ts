@@ -51,14 +51,14 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (ch === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (ch === '"') quoted = false;
       else {
         if (ch === "\n") line++;
         cell += ch;
       }
     } else if (ch === '"' && cell === "") quoted = true;
-    else if (ch === ",") cells.push(cell), (cell = "");
+    else if (ch === ",") (cells.push(cell), (cell = ""));
     else if (ch === "\n" || ch === "\r") {
       if (ch === "\r" && text[i + 1] === "\n") i++;
       cells.push(cell);
@@ -84,7 +84,9 @@ function checkCertificate(der: Buffer): string | undefined {
     certificateInfo(der);
     return undefined;
   } catch (e) {
-    return e instanceof DerError || e instanceof TypeError ? `not a readable X.509 certificate (${e.message})` : String(e);
+    return e instanceof DerError || e instanceof TypeError
+      ? `not a readable X.509 certificate (${e.message})`
+      : String(e);
   }
 }
 
@@ -94,7 +96,14 @@ export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: Imp
   const [header, ...data] = parseCsv(readFileSync(csvPath, "utf8").replace(/^\uFEFF/, ""));
   if (!header) return { rows, problems: [{ line: 1, message: "the file is empty" }] };
   const names = header.cells.map((c) => c.trim());
-  for (const required of ["cert_file", "holder_name", "holder_id_type", "holder_id_number", "cert_type", "payer_class"]) {
+  for (const required of [
+    "cert_file",
+    "holder_name",
+    "holder_id_type",
+    "holder_id_number",
+    "cert_type",
+    "payer_class",
+  ]) {
     if (!names.includes(required)) problems.push({ line: header.line, message: `column ${required} is missing` });
   }
   if (problems.length) return { rows, problems };
@@ -129,8 +138,13 @@ export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: Imp
       line,
       der: certs[0],
       holder: {
-        holderName: r.holder_name, holderIdType: r.holder_id_type, holderIdNumber: r.holder_id_number, email: r.email || null,
-        certType: r.cert_type, payerClass: r.payer_class, tokenSerial: r.token_serial || null,
+        holderName: r.holder_name,
+        holderIdType: r.holder_id_type,
+        holderIdNumber: r.holder_id_number,
+        email: r.email || null,
+        certType: r.cert_type,
+        payerClass: r.payer_class,
+        tokenSerial: r.token_serial || null,
       },
     });
   }
@@ -138,7 +152,10 @@ export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: Imp
 }
 
 /** Bare PEM/DER files: holder name from the CN; ID unknown; type and payer class as given. */
-export function rowsFromCertificateFiles(files: string[], defaults: Pick<HolderRecord, "certType" | "payerClass">): { rows: ImportRow[]; problems: ImportProblem[] } {
+export function rowsFromCertificateFiles(
+  files: string[],
+  defaults: Pick<HolderRecord, "certType" | "payerClass">,
+): { rows: ImportRow[]; problems: ImportProblem[] } {
   const rows: ImportRow[] = [];
   const problems: ImportProblem[] = [];
   let n = 0;
@@ -151,7 +168,16 @@ export function rowsFromCertificateFiles(files: string[], defaults: Pick<HolderR
         continue;
       }
       const info = certificateInfo(der);
-      rows.push({ line, der, holder: { holderName: info.subjectCn ?? info.subjectDn, holderIdType: "unknown", holderIdNumber: "", ...defaults } });
+      rows.push({
+        line,
+        der,
+        holder: {
+          holderName: info.subjectCn ?? info.subjectDn,
+          holderIdType: "unknown",
+          holderIdNumber: "",
+          ...defaults,
+        },
+      });
     }
   }
   return { rows, problems };
@@ -161,7 +187,10 @@ export function rowsFromCertificateFiles(files: string[], defaults: Pick<HolderR
  * Stores all rows in one transaction, or nothing: duplicate serials (in the file or already registered) and
  * every earlier problem make it throw CERT_IMPORT_INVALID with `details.problems` [{ line, message }].
  */
-export async function importCertificates(db: Db, input: { rows: ImportRow[]; problems: ImportProblem[] }): Promise<number> {
+export async function importCertificates(
+  db: Db,
+  input: { rows: ImportRow[]; problems: ImportProblem[] },
+): Promise<number> {
   const problems = [...input.problems];
   const seen = new Map<string, number>();
   for (const r of input.rows) {
@@ -170,9 +199,14 @@ export async function importCertificates(db: Db, input: { rows: ImportRow[]; pro
     if (first !== undefined) problems.push({ line: r.line, message: `serial ${serial} repeats line ${first}` });
     else seen.set(serial, r.line);
   }
-  const existing = await db.certificate.findMany({ where: { serial: { in: [...seen.keys()] } }, select: { serial: true } });
-  for (const e of existing) problems.push({ line: seen.get(e.serial)!, message: `serial ${e.serial} is already in the registry` });
-  if (problems.length) throw new DomainError("CERT_IMPORT_INVALID", { problems: problems.sort((a, b) => a.line - b.line) });
+  const existing = await db.certificate.findMany({
+    where: { serial: { in: [...seen.keys()] } },
+    select: { serial: true },
+  });
+  for (const e of existing)
+    problems.push({ line: seen.get(e.serial)!, message: `serial ${e.serial} is already in the registry` });
+  if (problems.length)
+    throw new DomainError("CERT_IMPORT_INVALID", { problems: problems.sort((a, b) => a.line - b.line) });
   await db.$transaction(
     async (tx) => {
       for (const r of input.rows) await registerCertificate(tx, r.der, r.holder);

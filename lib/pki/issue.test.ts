@@ -45,20 +45,50 @@ describe("buildCertificate", () => {
     const subject = encodeName({ C: "CN", O: "德州市政务服务中心", CN: "机构证书" });
     const spki = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "der" });
     const der = await buildCertificate({
-      subjectDer: subject, spki, serial: "4a0102030405060708090a0b0c0d0e0f", notBefore: new Date("2026-11-25T10:00:00Z"), notAfter: new Date("2051-01-01T00:00:00Z"), profile: PROFILES.organisation, ca,
+      subjectDer: subject,
+      spki,
+      serial: "4a0102030405060708090a0b0c0d0e0f",
+      notBefore: new Date("2026-11-25T10:00:00Z"),
+      notAfter: new Date("2051-01-01T00:00:00Z"),
+      profile: PROFILES.organisation,
+      ca,
     });
     const info = certificateInfo(der);
-    expect(info).toMatchObject({ serial: "4a0102030405060708090a0b0c0d0e0f", subjectDn: "CN=机构证书,O=德州市政务服务中心,C=CN", issuerDn: ca.issuerDn, keyAlgorithm: "EC-P256" });
+    expect(info).toMatchObject({
+      serial: "4a0102030405060708090a0b0c0d0e0f",
+      subjectDn: "CN=机构证书,O=德州市政务服务中心,C=CN",
+      issuerDn: ca.issuerDn,
+      keyAlgorithm: "EC-P256",
+    });
     expect(info.notBefore.toISOString()).toBe("2026-11-25T10:00:00.000Z");
     expect(info.notAfter.toISOString()).toBe("2051-01-01T00:00:00.000Z");
-    expect(parseCertificate(der).subjectName.buf.subarray(parseCertificate(der).subjectName.start, parseCertificate(der).subjectName.end)).toEqual(subject);
+    expect(
+      parseCertificate(der).subjectName.buf.subarray(
+        parseCertificate(der).subjectName.start,
+        parseCertificate(der).subjectName.end,
+      ),
+    ).toEqual(subject);
   });
 
   it("sets key encipherment for RSA keys only (profiles by key type)", async () => {
     const make = async (spki: Buffer) =>
-      parseCertificate(await buildCertificate({ subjectDer: encodeName({ C: "CN", CN: "x" }), spki, serial: randomSerialHex(), notBefore: new Date(), notAfter: new Date(Date.now() + 1e9), profile: PROFILES.personal, ca }));
-    const rsa = await make(generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "der" }));
-    const ec = await make(generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({ type: "spki", format: "der" }));
+      parseCertificate(
+        await buildCertificate({
+          subjectDer: encodeName({ C: "CN", CN: "x" }),
+          spki,
+          serial: randomSerialHex(),
+          notBefore: new Date(),
+          notAfter: new Date(Date.now() + 1e9),
+          profile: PROFILES.personal,
+          ca,
+        }),
+      );
+    const rsa = await make(
+      generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "der" }),
+    );
+    const ec = await make(
+      generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey.export({ type: "spki", format: "der" }),
+    );
     // KeyUsage BIT STRING: 0x05 unused bits, 0xe0 = digitalSignature|nonRepudiation|keyEncipherment
     expect(rsa.extensions.get(OID.keyUsage)?.toString("hex")).toBe("030205e0");
     expect(ec.extensions.get(OID.keyUsage)?.toString("hex")).toBe("030206c0");

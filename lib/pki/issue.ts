@@ -9,8 +9,16 @@ import { raw } from "./der";
 import { profileFor, type CertProfile } from "./profiles";
 import { signStructure, signatureAlgorithmFor, keyIdentifier } from "./signer";
 import {
-  authorityInfoAccessExt, authorityKeyIdExt, basicConstraintsExt, certificatePoliciesExt, crlDistributionPointsExt, encodeTbsCertificate,
-  extKeyUsageExt, keyUsageExt, parseCertificate, subjectKeyIdExt,
+  authorityInfoAccessExt,
+  authorityKeyIdExt,
+  basicConstraintsExt,
+  certificatePoliciesExt,
+  crlDistributionPointsExt,
+  encodeTbsCertificate,
+  extKeyUsageExt,
+  keyUsageExt,
+  parseCertificate,
+  subjectKeyIdExt,
 } from "./x509";
 
 /**
@@ -22,7 +30,16 @@ export function addOneYear(date: Date): Date {
   const y = date.getUTCFullYear() + 1;
   const m = date.getUTCMonth();
   const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, m, Math.min(date.getUTCDate(), lastDay), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()));
+  return new Date(
+    Date.UTC(
+      y,
+      m,
+      Math.min(date.getUTCDate(), lastDay),
+      date.getUTCHours(),
+      date.getUTCMinutes(),
+      date.getUTCSeconds(),
+    ),
+  );
 }
 
 /** 126 random bits as a positive 16-byte INTEGER (first byte 01xxxxxx: always 16 bytes, never sign-padded). */
@@ -59,7 +76,11 @@ function blocks(ca: Ca, profile: CertProfile, keyType: "rsa" | "ec"): ProfileBlo
   let entry = byProfile.get(profile);
   if (!entry) {
     const make = (k: "rsa" | "ec"): ProfileBlocks => ({
-      before: Buffer.concat([basicConstraintsExt(false), keyUsageExt(profile.keyUsage[k]), extKeyUsageExt(profile.extKeyUsage)]),
+      before: Buffer.concat([
+        basicConstraintsExt(false),
+        keyUsageExt(profile.keyUsage[k]),
+        extKeyUsageExt(profile.extKeyUsage),
+      ]),
       after: Buffer.concat([
         authorityKeyIdExt(ca.keyId),
         crlDistributionPointsExt(ca.urls.crl),
@@ -135,7 +156,15 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
   const oldCert = parseCertificate(Buffer.from(old.der));
   const notBefore = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
   const notAfter = addOneYear(old.notAfter);
-  const der = await buildCertificate({ subjectDer: raw(oldCert.subjectName), spki: csr.spki, serial, notBefore, notAfter, profile, ca });
+  const der = await buildCertificate({
+    subjectDer: raw(oldCert.subjectName),
+    spki: csr.spki,
+    serial,
+    notBefore,
+    notAfter,
+    profile,
+    ca,
+  });
 
   const created = await tx.certificate.create({
     data: {

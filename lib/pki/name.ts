@@ -29,7 +29,10 @@ export function encodeName(fields: SubjectFields): Buffer {
 }
 
 function escapeValue(v: string): string {
-  return v.replace(/([,+"\\<>;=])/g, "\\$1").replace(/^([ #])/, "\\$1").replace(/ $/, "\\ ");
+  return v
+    .replace(/([,+"\\<>;=])/g, "\\$1")
+    .replace(/^([ #])/, "\\$1")
+    .replace(/ $/, "\\ ");
 }
 
 /** The attributes of a Name, one array per RDN (most general first), with the value as its string type decodes. */
@@ -67,7 +70,9 @@ export function formatName(name: Node): string {
 
 /** The value of the last (most specific) CN attribute, if any. */
 export function commonName(name: Node): string | undefined {
-  return attributes(name).flat().findLast((a) => a.type === OID.CN)?.value;
+  return attributes(name)
+    .flat()
+    .findLast((a) => a.type === OID.CN)?.value;
 }
 
 export function formatNameDer(der: Buffer): string {

@@ -38,14 +38,23 @@ export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Prom
   let der: Buffer | undefined;
   if (req.method === "POST") {
     if (!req.contentType?.toLowerCase().startsWith("application/ocsp-request")) {
-      return { status: 415, headers: { "content-type": "text/plain" }, body: Buffer.from("expected application/ocsp-request") };
+      return {
+        status: 415,
+        headers: { "content-type": "text/plain" },
+        body: Buffer.from("expected application/ocsp-request"),
+      };
     }
-    if ((req.body?.length ?? 0) > OCSP_MAX_REQUEST_BYTES) return { status: 413, headers: { "content-type": "text/plain" }, body: Buffer.from("request too large") };
+    if ((req.body?.length ?? 0) > OCSP_MAX_REQUEST_BYTES)
+      return { status: 413, headers: { "content-type": "text/plain" }, body: Buffer.from("request too large") };
     der = req.body;
   } else if (req.method === "GET") {
     der = req.path && req.path.length <= OCSP_MAX_REQUEST_BYTES * 2 ? decodeGetPath(req.path) : undefined;
   } else {
-    return { status: 405, headers: { allow: "GET, POST", "content-type": "text/plain" }, body: Buffer.from("method not allowed") };
+    return {
+      status: 405,
+      headers: { allow: "GET, POST", "content-type": "text/plain" },
+      body: Buffer.from("method not allowed"),
+    };
   }
   const body = der && der.length ? await respondOcsp(deps, der) : ocspError(OCSP_STATUS.malformedRequest);
   return { status: 200, headers: OCSP_HEADERS, body };
@@ -53,7 +62,11 @@ export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Prom
 
 /** The process's responder dependencies (database, CA, system clock) for the routes. */
 export async function processOcspDeps(): Promise<OcspDeps> {
-  const [{ getDb }, { getCa }, { systemClock }] = await Promise.all([import("@/lib/db"), import("./ca"), import("@/lib/clock")]);
+  const [{ getDb }, { getCa }, { systemClock }] = await Promise.all([
+    import("@/lib/db"),
+    import("./ca"),
+    import("@/lib/clock"),
+  ]);
   const [db, ca] = await Promise.all([getDb(), getCa()]);
   return { db, ca, clock: systemClock };
 }

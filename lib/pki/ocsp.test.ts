@@ -8,12 +8,43 @@ import { DomainError } from "@/lib/errors";
 import { parseOcspRequest } from "./ocsp";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ocsp-req-"));
-execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=issuer", "-keyout", path.join(dir, "k"), "-out", path.join(dir, "ca.pem")], { stdio: "ignore" });
+execFileSync(
+  "openssl",
+  [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-subj",
+    "/CN=issuer",
+    "-keyout",
+    path.join(dir, "k"),
+    "-out",
+    path.join(dir, "ca.pem"),
+  ],
+  { stdio: "ignore" },
+);
 
 /** An OCSP request made by openssl for `serial` (hex) under the test issuer. */
 function opensslRequest(serial: string, nonce: boolean, name = serial): Buffer {
   const out = path.join(dir, `${name}-${nonce}.der`);
-  execFileSync("openssl", ["ocsp", "-issuer", path.join(dir, "ca.pem"), "-serial", `0x${serial}`, nonce ? "-nonce" : "-no_nonce", "-reqout", out], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "ocsp",
+      "-issuer",
+      path.join(dir, "ca.pem"),
+      "-serial",
+      `0x${serial}`,
+      nonce ? "-nonce" : "-no_nonce",
+      "-reqout",
+      out,
+    ],
+    { stdio: "ignore" },
+  );
   return readFileSync(out);
 }
 
@@ -44,7 +75,11 @@ describe("parseOcspRequest", () => {
   it("refuses garbage and truncated requests as OCSP_MALFORMED, also after the same bytes parsed well", () => {
     const good = opensslRequest("7a03", false);
     parseOcspRequest(good);
-    for (const bad of [Buffer.from("garbage"), good.subarray(0, good.length - 2), Buffer.concat([good, Buffer.from([0])])]) {
+    for (const bad of [
+      Buffer.from("garbage"),
+      good.subarray(0, good.length - 2),
+      Buffer.concat([good, Buffer.from([0])]),
+    ]) {
       let error: unknown;
       try {
         parseOcspRequest(bad);

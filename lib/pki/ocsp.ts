@@ -38,7 +38,13 @@ export const OCSP_MAX_REQUEST_BYTES = 8 * 1024;
 const MAX_CERT_IDS = 10;
 const MEMORY_MAX_ENTRIES = 200_000;
 
-export const OCSP_STATUS = { successful: 0, malformedRequest: 1, internalError: 2, tryLater: 3, unauthorized: 6 } as const;
+export const OCSP_STATUS = {
+  successful: 0,
+  malformedRequest: 1,
+  internalError: 2,
+  tryLater: 3,
+  unauthorized: 6,
+} as const;
 
 export interface OcspCertId {
   /** the CertID element as sent */
@@ -161,13 +167,20 @@ class IssuerView {
   constructor(readonly ca: Ca) {
     const spki = ca.signer.publicKeySpki;
     this.keyIdHex = ca.keyId.toString("hex");
-    this.nameHash = { sha1: createHash("sha1").update(ca.issuerName).digest(), sha256: createHash("sha256").update(ca.issuerName).digest() };
+    this.nameHash = {
+      sha1: createHash("sha1").update(ca.issuerName).digest(),
+      sha256: createHash("sha256").update(ca.issuerName).digest(),
+    };
     this.keyHash = { sha1: keyIdentifier(spki, "sha1"), sha256: keyIdentifier(spki, "sha256") };
     this.responderId = explicit(2, octets(this.keyHash.sha1));
   }
 
   ours(id: OcspCertId): boolean {
-    return id.hash !== "other" && id.issuerNameHash.equals(this.nameHash[id.hash]) && id.issuerKeyHash.equals(this.keyHash[id.hash]);
+    return (
+      id.hash !== "other" &&
+      id.issuerNameHash.equals(this.nameHash[id.hash]) &&
+      id.issuerKeyHash.equals(this.keyHash[id.hash])
+    );
   }
 
   sha1CertId(serial: string): Buffer {
@@ -184,18 +197,32 @@ function viewOf(ca: Ca): IssuerView {
 
 async function lookup(db: Tx, view: IssuerView, id: OcspCertId): Promise<Status> {
   if (!view.ours(id)) return { status: "unknown" };
-  const c = await db.certificate.findUnique({ where: { serial: id.serial }, select: { status: true, revokedAt: true, revocationReason: true, issuerDn: true } });
+  const c = await db.certificate.findUnique({
+    where: { serial: id.serial },
+    select: { status: true, revokedAt: true, revocationReason: true, issuerDn: true },
+  });
   if (!c || c.issuerDn !== view.ca.issuerDn) return { status: "unknown" };
-  return c.status === "revoked" ? { status: "revoked", revokedAt: c.revokedAt, reason: c.revocationReason } : { status: "good" };
+  return c.status === "revoked"
+    ? { status: "revoked", revokedAt: c.revokedAt, reason: c.revocationReason }
+    : { status: "good" };
 }
 
-async function signResponse(view: IssuerView, now: Date, singles: { certId: Buffer; status: Status }[], nonceExt?: Buffer): Promise<Buffer> {
+async function signResponse(
+  view: IssuerView,
+  now: Date,
+  singles: { certId: Buffer; status: Status }[],
+  nonceExt?: Buffer,
+): Promise<Buffer> {
   const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const next = new Date(at.getTime() + RESPONSE_VALIDITY_MS);
   const tbs = seq(
     view.responderId,
     generalizedTime(at),
-    seq(...singles.map((s) => seq(s.certId, certStatus(s.status), generalizedTime(at), explicit(0, generalizedTime(next))))),
+    seq(
+      ...singles.map((s) =>
+        seq(s.certId, certStatus(s.status), generalizedTime(at), explicit(0, generalizedTime(next))),
+      ),
+    ),
     ...(nonceExt ? [explicit(1, seq(nonceExt))] : []),
   );
   const basic = await signStructure(tbs, view.ca.signer);
@@ -209,7 +236,13 @@ const inflight = new Map<string, Promise<Buffer | undefined>>();
 function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Buffer | undefined> | Buffer {
   const now = deps.clock.now().getTime();
   const mem = memory.get(serial);
-  if (mem && mem.keyId === view.keyIdHex && now - mem.checkedAt < MEMORY_TTL_MS && now - mem.producedAt < REFRESH_AFTER_MS) return mem.der;
+  if (
+    mem &&
+    mem.keyId === view.keyIdHex &&
+    now - mem.checkedAt < MEMORY_TTL_MS &&
+    now - mem.producedAt < REFRESH_AFTER_MS
+  )
+    return mem.der;
   const key = `${view.keyIdHex}:${serial}`;
   let p = inflight.get(key);
   if (!p) {
@@ -219,7 +252,13 @@ function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Bu
   return p;
 }
 
-async function revalidate(deps: OcspDeps, view: IssuerView, serial: string, now: number, mem: CachedResponse | undefined): Promise<Buffer | undefined> {
+async function revalidate(
+  deps: OcspDeps,
+  view: IssuerView,
+  serial: string,
+  now: number,
+  mem: CachedResponse | undefined,
+): Promise<Buffer | undefined> {
   const row = await deps.db.ocspResponse.findUnique({ where: { serial } });
   if (row && now - row.producedAt.getTime() < REFRESH_AFTER_MS) {
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
@@ -228,11 +267,22 @@ async function revalidate(deps: OcspDeps, view: IssuerView, serial: string, now:
     return der;
   }
   const certId = view.sha1CertId(serial);
-  const status = await lookup(deps.db, view, { der: certId, hash: "sha1", issuerNameHash: view.nameHash.sha1, issuerKeyHash: view.keyHash.sha1, serial });
+  const status = await lookup(deps.db, view, {
+    der: certId,
+    hash: "sha1",
+    issuerNameHash: view.nameHash.sha1,
+    issuerKeyHash: view.keyHash.sha1,
+    serial,
+  });
   if (status.status === "unknown") return undefined;
   const producedAt = new Date(Math.floor(now / 1000) * 1000);
   const der = await signResponse(view, producedAt, [{ certId, status }]);
-  const data = { status: status.status, der: new Uint8Array(der), producedAt, nextUpdate: new Date(producedAt.getTime() + RESPONSE_VALIDITY_MS) };
+  const data = {
+    status: status.status,
+    der: new Uint8Array(der),
+    producedAt,
+    nextUpdate: new Date(producedAt.getTime() + RESPONSE_VALIDITY_MS),
+  };
   await deps.db.ocspResponse.upsert({ where: { serial }, create: { serial, ...data }, update: data });
   remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
   return der;

@@ -21,7 +21,15 @@ describe("pkcs7CertsOnly", () => {
 
   it("is a certs-only SignedData that pkijs reads back: version 1, data content, no signers, the certificates in order", async () => {
     const spki = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "der" });
-    const leaf = await buildCertificate({ subjectDer: encodeName({ C: "CN", CN: "x" }), spki, serial: randomSerialHex(), notBefore: new Date(), notAfter: new Date(Date.now() + 1e9), profile: PROFILES.personal, ca });
+    const leaf = await buildCertificate({
+      subjectDer: encodeName({ C: "CN", CN: "x" }),
+      spki,
+      serial: randomSerialHex(),
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 1e9),
+      profile: PROFILES.personal,
+      ca,
+    });
     const der = pkcs7CertsOnly([leaf, ...ca.chain]);
 
     const info = new pkijs.ContentInfo({ schema: asn1js.fromBER(der).result });

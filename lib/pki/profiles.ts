@@ -1,6 +1,13 @@
 import type { CertType } from "@/lib/generated/prisma/client";
 
-export type KeyUsageBit = "digitalSignature" | "nonRepudiation" | "keyEncipherment" | "dataEncipherment" | "keyAgreement" | "keyCertSign" | "cRLSign";
+export type KeyUsageBit =
+  | "digitalSignature"
+  | "nonRepudiation"
+  | "keyEncipherment"
+  | "dataEncipherment"
+  | "keyAgreement"
+  | "keyCertSign"
+  | "cRLSign";
 export type ExtKeyUsage = "clientAuth" | "emailProtection";
 
 /** What a holder certificate of one type contains. Profiles are data: issue.ts encodes whatever is listed here. */
@@ -16,13 +23,19 @@ export interface CertProfile {
 export const PROFILES: Record<CertType, CertProfile> = {
   personal: {
     certType: "personal",
-    keyUsage: { rsa: ["digitalSignature", "nonRepudiation", "keyEncipherment"], ec: ["digitalSignature", "nonRepudiation"] },
+    keyUsage: {
+      rsa: ["digitalSignature", "nonRepudiation", "keyEncipherment"],
+      ec: ["digitalSignature", "nonRepudiation"],
+    },
     extKeyUsage: ["clientAuth", "emailProtection"],
     requireRekey: true,
   },
   organisation: {
     certType: "organisation",
-    keyUsage: { rsa: ["digitalSignature", "nonRepudiation", "keyEncipherment"], ec: ["digitalSignature", "nonRepudiation"] },
+    keyUsage: {
+      rsa: ["digitalSignature", "nonRepudiation", "keyEncipherment"],
+      ec: ["digitalSignature", "nonRepudiation"],
+    },
     extKeyUsage: ["clientAuth", "emailProtection"],
     requireRekey: true,
   },

@@ -54,7 +54,15 @@ export async function revokeCertificate(tx: Tx, input: RevokeInput) {
   if (count === 0) throw new DomainError("CERT_ALREADY_REVOKED", { serial });
   await appendAudit(
     tx,
-    { ...actorFields(input.actor), action: "certificate.revoked", targetType: "certificate", targetId: cert.id, fromState: cert.status, toState: "revoked", data: { serial, reason: code } },
+    {
+      ...actorFields(input.actor),
+      action: "certificate.revoked",
+      targetType: "certificate",
+      targetId: cert.id,
+      fromState: cert.status,
+      toState: "revoked",
+      data: { serial, reason: code },
+    },
     input.clock,
   );
   await tx.ocspResponse.deleteMany({ where: { serial } });

@@ -45,9 +45,12 @@ export interface HolderCertificateInput {
 }
 
 /** A holder certificate with the profile of `certType`, for demo data and test fixtures (no database). */
-export async function issueHolderCertificate(input: HolderCertificateInput): Promise<{ der: Buffer; info: CertificateInfo }> {
+export async function issueHolderCertificate(
+  input: HolderCertificateInput,
+): Promise<{ der: Buffer; info: CertificateInfo }> {
   const k = input.publicKey;
-  const spki = k instanceof KeyObject ? (k.type === "public" ? k : createPublicKey(k)).export({ type: "spki", format: "der" }) : k;
+  const spki =
+    k instanceof KeyObject ? (k.type === "public" ? k : createPublicKey(k)).export({ type: "spki", format: "der" }) : k;
   const der = await buildCertificate({
     subjectDer: encodeName(input.subject),
     spki,

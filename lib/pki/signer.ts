@@ -1,4 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as cryptoSign,
+  type KeyObject,
+} from "node:crypto";
 import { isMainThread } from "node:worker_threads";
 import type * as Pkcs11Types from "pkcs11js";
 import * as asn1js from "asn1js";
@@ -43,7 +50,8 @@ export async function signStructure(tbs: Buffer, signer: Signer): Promise<Buffer
 /** Key algorithm name of a public key, e.g. "RSA-2048" or "P-256"; undefined for anything else. */
 export function algorithmOfKey(key: KeyObject): SignerAlgorithm | undefined {
   const d = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === "ec") return d?.namedCurve === "prime256v1" ? "P-256" : d?.namedCurve === "secp384r1" ? "P-384" : undefined;
+  if (key.asymmetricKeyType === "ec")
+    return d?.namedCurve === "prime256v1" ? "P-256" : d?.namedCurve === "secp384r1" ? "P-384" : undefined;
   if (key.asymmetricKeyType === "rsa") {
     const name = `RSA-${d?.modulusLength}`;
     return name in ALGORITHMS ? (name as SignerAlgorithm) : undefined;
@@ -75,7 +83,8 @@ export class FileSigner implements Signer {
 
   constructor(privateKey: KeyObject) {
     const algorithm = algorithmOfKey(privateKey);
-    if (!algorithm || privateKey.type !== "private") throw new Error("unsupported CA key: use P-256, P-384 or RSA-2048/3072/4096");
+    if (!algorithm || privateKey.type !== "private")
+      throw new Error("unsupported CA key: use P-256, P-384 or RSA-2048/3072/4096");
     this.algorithm = algorithm;
     this.#key = privateKey;
     this.#digest = ALGORITHMS[algorithm].digest;
@@ -89,7 +98,9 @@ export class FileSigner implements Signer {
   sign(data: Buffer): Promise<Buffer> {
     if (!isMainThread) return Promise.resolve(cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }));
     return new Promise((resolve, reject) => {
-      cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }, (err, sig) => (err ? reject(err) : resolve(sig)));
+      cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }, (err, sig) =>
+        err ? reject(err) : resolve(sig),
+      );
     });
   }
 }
@@ -116,7 +127,10 @@ async function loadPkcs11(): Promise<Pkcs11Module> {
 }
 
 // A module may be initialised once per process: share it between signers and finalise after the last one closes.
-const modules = new Map<string, { m: Pkcs11Module; p11: Pkcs11Types.PKCS11; users: number; pins: Map<string, string> }>();
+const modules = new Map<
+  string,
+  { m: Pkcs11Module; p11: Pkcs11Types.PKCS11; users: number; pins: Map<string, string> }
+>();
 
 async function acquireModule(modulePath: string) {
   let entry = modules.get(modulePath);
@@ -177,7 +191,13 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  private static find(m: Pkcs11Module, p11: Pkcs11Types.PKCS11, session: Buffer, cls: number, label: string): Buffer | null {
+  private static find(
+    m: Pkcs11Module,
+    p11: Pkcs11Types.PKCS11,
+    session: Buffer,
+    cls: number,
+    label: string,
+  ): Buffer | null {
     p11.C_FindObjectsInit(session, [
       { type: m.CKA_CLASS, value: cls },
       { type: m.CKA_LABEL, value: label },
@@ -192,19 +212,33 @@ export class Pkcs11Signer implements Signer {
     try {
       const priv = Pkcs11Signer.find(m, p11, session, m.CKO_PRIVATE_KEY, opts.keyLabel);
       const pub = Pkcs11Signer.find(m, p11, session, m.CKO_PUBLIC_KEY, opts.keyLabel);
-      if (!priv || !pub) throw new Error(`PKCS#11 key "${opts.keyLabel}" not found (private and public objects are needed)`);
+      if (!priv || !pub)
+        throw new Error(`PKCS#11 key "${opts.keyLabel}" not found (private and public objects are needed)`);
       const [type] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_KEY_TYPE }]);
       const keyType = (type.value as Buffer).readUInt32LE(0); // CK_ULONG, little-endian; key types fit 32 bits
       let spki: Buffer;
       if (keyType === m.CKK_EC) {
-        const [params, point] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_EC_PARAMS }, { type: m.CKA_EC_POINT }]);
+        const [params, point] = p11.C_GetAttributeValue(session, pub, [
+          { type: m.CKA_EC_PARAMS },
+          { type: m.CKA_EC_POINT },
+        ]);
         // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point
         const q = fromDer(point.value as Buffer);
         if (!(q instanceof asn1js.OctetString)) throw new Error("PKCS#11 CKA_EC_POINT is not an OCTET STRING");
         spki = seq(seq(oid(OID.ecPublicKey), params.value as Buffer), bits(bytesOf(q.valueBlock.valueHexView)));
       } else if (keyType === m.CKK_RSA) {
-        const [n, e] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_MODULUS }, { type: m.CKA_PUBLIC_EXPONENT }]);
-        spki = createPublicKey({ key: { kty: "RSA", n: (n.value as Buffer).toString("base64url"), e: (e.value as Buffer).toString("base64url") }, format: "jwk" }).export({ type: "spki", format: "der" });
+        const [n, e] = p11.C_GetAttributeValue(session, pub, [
+          { type: m.CKA_MODULUS },
+          { type: m.CKA_PUBLIC_EXPONENT },
+        ]);
+        spki = createPublicKey({
+          key: {
+            kty: "RSA",
+            n: (n.value as Buffer).toString("base64url"),
+            e: (e.value as Buffer).toString("base64url"),
+          },
+          format: "jwk",
+        }).export({ type: "spki", format: "der" });
       } else {
         throw new Error("PKCS#11 key type not supported: use EC P-256/P-384 or RSA");
       }
@@ -231,15 +265,31 @@ export class Pkcs11Signer implements Signer {
         { type: m.CKA_LABEL, value: opts.keyLabel },
         { type: m.CKA_ID, value: id },
       ];
-      const priv = [...common, { type: m.CKA_PRIVATE, value: true }, { type: m.CKA_SIGN, value: true }, { type: m.CKA_SENSITIVE, value: true }, { type: m.CKA_EXTRACTABLE, value: false }];
+      const priv = [
+        ...common,
+        { type: m.CKA_PRIVATE, value: true },
+        { type: m.CKA_SIGN, value: true },
+        { type: m.CKA_SENSITIVE, value: true },
+        { type: m.CKA_EXTRACTABLE, value: false },
+      ];
       if (opts.algorithm.startsWith("P-")) {
         const curve = oid(opts.algorithm === "P-256" ? OID.p256 : OID.p384);
-        p11.C_GenerateKeyPair(session, { mechanism: m.CKM_EC_KEY_PAIR_GEN }, [...common, { type: m.CKA_VERIFY, value: true }, { type: m.CKA_EC_PARAMS, value: curve }], priv);
+        p11.C_GenerateKeyPair(
+          session,
+          { mechanism: m.CKM_EC_KEY_PAIR_GEN },
+          [...common, { type: m.CKA_VERIFY, value: true }, { type: m.CKA_EC_PARAMS, value: curve }],
+          priv,
+        );
       } else {
         p11.C_GenerateKeyPair(
           session,
           { mechanism: m.CKM_RSA_PKCS_KEY_PAIR_GEN },
-          [...common, { type: m.CKA_VERIFY, value: true }, { type: m.CKA_MODULUS_BITS, value: Number(opts.algorithm.slice(4)) }, { type: m.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }],
+          [
+            ...common,
+            { type: m.CKA_VERIFY, value: true },
+            { type: m.CKA_MODULUS_BITS, value: Number(opts.algorithm.slice(4)) },
+            { type: m.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+          ],
           priv,
         );
       }

@@ -2,7 +2,26 @@ import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { bitStringBytes, bytesOf, decodePki, elementsOf, fromDer, integerHex, nodeOf, rawOf } from "./asn1";
-import { DerError, TAG, bitStringContent, bool, children, explicit, implicitPrim, isNull, octets, oid, readAll, readOid, seq, tagged, time, tlv, uint, type Node } from "./der";
+import {
+  DerError,
+  TAG,
+  bitStringContent,
+  bool,
+  children,
+  explicit,
+  implicitPrim,
+  isNull,
+  octets,
+  oid,
+  readAll,
+  readOid,
+  seq,
+  tagged,
+  time,
+  tlv,
+  uint,
+  type Node,
+} from "./der";
 import { OID } from "./oids";
 import type { ExtKeyUsage, KeyUsageBit } from "./profiles";
 
@@ -13,7 +32,13 @@ export function extension(id: string, critical: boolean, value: Buffer): Buffer 
 }
 
 const KU_BIT: Record<KeyUsageBit, number> = {
-  digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4, keyCertSign: 5, cRLSign: 6,
+  digitalSignature: 0,
+  nonRepudiation: 1,
+  keyEncipherment: 2,
+  dataEncipherment: 3,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
 };
 
 export function keyUsageExt(usages: KeyUsageBit[]): Buffer {
@@ -34,11 +59,16 @@ export function extKeyUsageExt(usages: ExtKeyUsage[]): Buffer {
 }
 
 export const subjectKeyIdExt = (keyId: Buffer) => extension(OID.subjectKeyIdentifier, false, octets(keyId));
-export const authorityKeyIdExt = (keyId: Buffer) => extension(OID.authorityKeyIdentifier, false, seq(implicitPrim(0, keyId)));
+export const authorityKeyIdExt = (keyId: Buffer) =>
+  extension(OID.authorityKeyIdentifier, false, seq(implicitPrim(0, keyId)));
 
 export function crlDistributionPointsExt(url: string): Buffer {
   // DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames { uniformResourceIdentifier [6] } } }
-  return extension(OID.crlDistributionPoints, false, seq(seq(explicit(0, explicit(0, implicitPrim(6, Buffer.from(url, "ascii")))))));
+  return extension(
+    OID.crlDistributionPoints,
+    false,
+    seq(seq(explicit(0, explicit(0, implicitPrim(6, Buffer.from(url, "ascii")))))),
+  );
 }
 
 export function authorityInfoAccessExt(ocspUrl: string, caIssuersUrl: string): Buffer {
@@ -46,7 +76,8 @@ export function authorityInfoAccessExt(ocspUrl: string, caIssuersUrl: string): B
   return extension(OID.authorityInfoAccess, false, seq(ad(OID.adOcsp, ocspUrl), ad(OID.adCaIssuers, caIssuersUrl)));
 }
 
-export const certificatePoliciesExt = (policyOid: string) => extension(OID.certificatePolicies, false, seq(seq(oid(policyOid))));
+export const certificatePoliciesExt = (policyOid: string) =>
+  extension(OID.certificatePolicies, false, seq(seq(oid(policyOid))));
 
 // ---- TBSCertificate ----
 
@@ -117,7 +148,10 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   };
 }
 
-const JWK_CURVES: Record<string, { crv: string; size: number }> = { [OID.p256]: { crv: "P-256", size: 32 }, [OID.p384]: { crv: "P-384", size: 48 } };
+const JWK_CURVES: Record<string, { crv: string; size: number }> = {
+  [OID.p256]: { crv: "P-256", size: 32 },
+  [OID.p384]: { crv: "P-384", size: 48 },
+};
 
 /** The parts of a SubjectPublicKeyInfo, read with der.ts (the CSR hot path). */
 export interface SpkiParts {
@@ -166,14 +200,18 @@ function fastImport({ algorithm, curve: curveOid, key }: SpkiParts): KeyObject |
     // OpenSSL reads a negative modulus as its absolute value (both import paths): refuse it here, so no certificate
     // ever carries a key that stricter parsers reject
     const [modulus] = children(readAll(key));
-    if (modulus?.tag !== TAG.INTEGER || modulus.end === modulus.contentStart || key[modulus.contentStart] & 0x80) throw new Error("RSA modulus is not a positive INTEGER");
+    if (modulus?.tag !== TAG.INTEGER || modulus.end === modulus.contentStart || key[modulus.contentStart] & 0x80)
+      throw new Error("RSA modulus is not a positive INTEGER");
     return imported;
   }
   if (algorithm === OID.ecPublicKey && curveOid) {
     const curve = JWK_CURVES[curveOid];
     if (curve && key.length === 1 + 2 * curve.size && key[0] === 0x04) {
       const x = key.subarray(1, 1 + curve.size).toString("base64url");
-      return createPublicKey({ key: { kty: "EC", crv: curve.crv, x, y: key.subarray(1 + curve.size).toString("base64url") }, format: "jwk" });
+      return createPublicKey({
+        key: { kty: "EC", crv: curve.crv, x, y: key.subarray(1 + curve.size).toString("base64url") },
+        format: "jwk",
+      });
     }
   }
   return undefined;
@@ -187,7 +225,12 @@ export function keyAlgorithmName(spki: Buffer): string {
 export function keyAlgorithmOf(k: KeyObject): string {
   const d = k.asymmetricKeyDetails;
   if (k.asymmetricKeyType === "rsa") return `RSA-${d?.modulusLength}`;
-  if (k.asymmetricKeyType === "ec") return d?.namedCurve === "prime256v1" ? "EC-P256" : d?.namedCurve === "secp384r1" ? "EC-P384" : `EC-${d?.namedCurve}`;
+  if (k.asymmetricKeyType === "ec")
+    return d?.namedCurve === "prime256v1"
+      ? "EC-P256"
+      : d?.namedCurve === "secp384r1"
+        ? "EC-P384"
+        : `EC-${d?.namedCurve}`;
   return String(k.asymmetricKeyType);
 }
 
@@ -202,7 +245,10 @@ export function subjectKeyId(cert: ParsedCertificate): Buffer | undefined {
 }
 
 export function derToPem(der: Buffer, label = "CERTIFICATE"): string {
-  const b64 = der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  const b64 = der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 

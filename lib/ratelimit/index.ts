@@ -11,7 +11,12 @@ export interface Limit {
  * Counts one attempt for `key` in a fixed window, in the database (one atomic upsert), so every portal
  * instance shares the count. Throws RATE_LIMITED with the seconds to wait once `max` is passed.
  */
-export async function hitRateLimit(db: Tx, key: string, limit: Limit, clock: Clock): Promise<{ count: number; resetAt: Date }> {
+export async function hitRateLimit(
+  db: Tx,
+  key: string,
+  limit: Limit,
+  clock: Clock,
+): Promise<{ count: number; resetAt: Date }> {
   const now = clock.now();
   const reset = new Date(now.getTime() + limit.windowMs);
   const rows = await db.$queryRaw<{ count: number; resetAt: Date }[]>`
@@ -22,7 +27,9 @@ export async function hitRateLimit(db: Tx, key: string, limit: Limit, clock: Clo
     RETURNING "count", "resetAt"`;
   const { count, resetAt } = rows[0];
   if (count > limit.max) {
-    throw new DomainError("RATE_LIMITED", { retryAfter: Math.max(1, Math.ceil((new Date(resetAt).getTime() - now.getTime()) / 1000)) });
+    throw new DomainError("RATE_LIMITED", {
+      retryAfter: Math.max(1, Math.ceil((new Date(resetAt).getTime() - now.getTime()) / 1000)),
+    });
   }
   return { count, resetAt: new Date(resetAt) };
 }

@@ -9,7 +9,14 @@ import { checkEligibility, renewalPreview } from "./eligibility";
 const NOT_AFTER = new Date("2018-08-03T09:38:33Z");
 
 function cert(patch: Partial<Certificate> = {}): Certificate {
-  return { id: "c1", certType: "personal", payerClass: "self", status: "active", notAfter: NOT_AFTER, ...patch } as Certificate;
+  return {
+    id: "c1",
+    certType: "personal",
+    payerClass: "self",
+    status: "active",
+    notAfter: NOT_AFTER,
+    ...patch,
+  } as Certificate;
 }
 
 /** Only what eligibility reads: settings and the certificate's open order. */
@@ -46,9 +53,15 @@ describe("renewal window (30 days before expiry, to the second)", () => {
   });
 
   test("too early says from when renewal opens, in UTC and Beijing time", async () => {
-    const err = await checkEligibility(fakeDb(), cert(), fixedClock(new Date(NOT_AFTER.getTime() - 40 * DAY))).catch((e: unknown) => e);
+    const err = await checkEligibility(fakeDb(), cert(), fixedClock(new Date(NOT_AFTER.getTime() - 40 * DAY))).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).details).toMatchObject({ opensAt: "2018-07-04T09:38:33.000Z", opensAtLocal: "2018-07-04 17:38:33", windowDays: 30 });
+    expect((err as DomainError).details).toMatchObject({
+      opensAt: "2018-07-04T09:38:33.000Z",
+      opensAtLocal: "2018-07-04 17:38:33",
+      windowDays: 30,
+    });
   });
 
   test("returns the window on success", async () => {
@@ -62,9 +75,24 @@ describe("window length is configuration per profile", () => {
   test.each([
     ["default 30 days", {}, "personal", "RENEWAL_TOO_EARLY"],
     ["global setting 45", { "renewal.windowDays": 45 }, "personal", "ok"],
-    ["profile setting wins over the global one", { "renewal.windowDays": 45, "renewal.windowDays.personal": 35 }, "personal", "RENEWAL_TOO_EARLY"],
-    ["another profile's setting does not apply", { "renewal.windowDays.organisation": 60 }, "personal", "RENEWAL_TOO_EARLY"],
-    ["organisation setting applies to organisation certificates", { "renewal.windowDays.organisation": 60 }, "organisation", "ok"],
+    [
+      "profile setting wins over the global one",
+      { "renewal.windowDays": 45, "renewal.windowDays.personal": 35 },
+      "personal",
+      "RENEWAL_TOO_EARLY",
+    ],
+    [
+      "another profile's setting does not apply",
+      { "renewal.windowDays.organisation": 60 },
+      "personal",
+      "RENEWAL_TOO_EARLY",
+    ],
+    [
+      "organisation setting applies to organisation certificates",
+      { "renewal.windowDays.organisation": 60 },
+      "organisation",
+      "ok",
+    ],
     ["a nonsense setting falls back to 30", { "renewal.windowDays": "abc" }, "personal", "RENEWAL_TOO_EARLY"],
   ] as const)("%s", async (_, settings, certType, expected) => {
     expect(await outcome(at, cert({ certType }), fakeDb({ settings }))).toBe(expected);
@@ -80,14 +108,44 @@ describe("certificate status and open orders", () => {
   const expired = new Date(NOT_AFTER.getTime() + 5 * DAY);
   const cases: [string, Date, Certificate | null, Partial<RenewalOrder> | undefined, string][] = [
     ["refuses a certificate the registry does not know", inWindow, null, undefined, "CERT_UNKNOWN"],
-    ["refuses a revoked certificate inside the window", inWindow, cert({ status: "revoked" }), undefined, "CERT_REVOKED"],
-    ["refuses a revoked certificate even with a paid order", inWindow, cert({ status: "revoked" }), { state: "paid" }, "CERT_REVOKED"],
+    [
+      "refuses a revoked certificate inside the window",
+      inWindow,
+      cert({ status: "revoked" }),
+      undefined,
+      "CERT_REVOKED",
+    ],
+    [
+      "refuses a revoked certificate even with a paid order",
+      inWindow,
+      cert({ status: "revoked" }),
+      { state: "paid" },
+      "CERT_REVOKED",
+    ],
     ["refuses a superseded certificate", inWindow, cert({ status: "superseded" }), undefined, "CERT_SUPERSEDED"],
     ["resumes the open draft instead of starting a second order", inWindow, cert(), { state: "draft" }, "ok:draft"],
     ["resumes an order awaiting payment", inWindow, cert(), { state: "awaiting_payment" }, "ok:awaiting_payment"],
-    ["refuses an unpaid open order once the certificate expired", expired, cert(), { state: "awaiting_payment" }, "RENEWAL_EXPIRED"],
-    ["resumes a paid order after the certificate expired (paid ends in a certificate)", expired, cert(), { state: "paid" }, "ok:paid"],
-    ["resumes an issued order of a superseded certificate (download still pending)", inWindow, cert({ status: "superseded" }), { state: "issued" }, "ok:issued"],
+    [
+      "refuses an unpaid open order once the certificate expired",
+      expired,
+      cert(),
+      { state: "awaiting_payment" },
+      "RENEWAL_EXPIRED",
+    ],
+    [
+      "resumes a paid order after the certificate expired (paid ends in a certificate)",
+      expired,
+      cert(),
+      { state: "paid" },
+      "ok:paid",
+    ],
+    [
+      "resumes an issued order of a superseded certificate (download still pending)",
+      inWindow,
+      cert({ status: "superseded" }),
+      { state: "issued" },
+      "ok:issued",
+    ],
   ];
   test.each(cases)("%s", async (_, at, c, openOrder, expected) => {
     expect(await outcome(at, c, fakeDb({ openOrder }))).toBe(expected);
@@ -101,7 +159,11 @@ describe("renewal preview", () => {
   });
 
   test("29 February expiry renews to 28 February", () => {
-    const p = renewalPreview(cert({ notAfter: new Date("2028-02-29T04:00:00Z") }), { priceFen: 0, years: 1 }, fixedClock("2028-02-20T04:00:00Z"));
+    const p = renewalPreview(
+      cert({ notAfter: new Date("2028-02-29T04:00:00Z") }),
+      { priceFen: 0, years: 1 },
+      fixedClock("2028-02-20T04:00:00Z"),
+    );
     expect(p.newNotAfter).toEqual(new Date("2029-02-28T04:00:00Z"));
   });
 

@@ -32,7 +32,12 @@ export function windowDaysFor(db: Tx, certificate: Pick<Certificate, "certType">
  * Whether the certificate may be renewed online now: renewable iff notAfter − window ≤ now < notAfter, the
  * certificate is active and known. Throws a DomainError saying why not (with the opening date when too early).
  */
-export async function checkEligibility(db: Tx, certificate: Certificate | null, clock: Clock, opts: { windowDays?: number } = {}): Promise<Eligible> {
+export async function checkEligibility(
+  db: Tx,
+  certificate: Certificate | null,
+  clock: Clock,
+  opts: { windowDays?: number } = {},
+): Promise<Eligible> {
   if (!certificate) throw new DomainError("CERT_UNKNOWN");
   if (certificate.status === "revoked") throw new DomainError("CERT_REVOKED");
   const windowDays = opts.windowDays ?? (await windowDaysFor(db, certificate));
@@ -44,10 +49,17 @@ export async function checkEligibility(db: Tx, certificate: Certificate | null, 
   if (certificate.status === "superseded") throw new DomainError("CERT_SUPERSEDED");
   const now = clock.now().getTime();
   if (now < opensAt.getTime()) {
-    throw new DomainError("RENEWAL_TOO_EARLY", { opensAt: opensAt.toISOString(), opensAtLocal: beijingDateTime(opensAt), windowDays });
+    throw new DomainError("RENEWAL_TOO_EARLY", {
+      opensAt: opensAt.toISOString(),
+      opensAtLocal: beijingDateTime(opensAt),
+      windowDays,
+    });
   }
   if (now >= closesAt.getTime()) {
-    throw new DomainError("RENEWAL_EXPIRED", { notAfter: closesAt.toISOString(), notAfterLocal: beijingDateTime(closesAt) });
+    throw new DomainError("RENEWAL_EXPIRED", {
+      notAfter: closesAt.toISOString(),
+      notAfterLocal: beijingDateTime(closesAt),
+    });
   }
   return openOrder ? { ok: true, opensAt, closesAt, openOrder } : { ok: true, opensAt, closesAt };
 }
@@ -62,7 +74,11 @@ export interface RenewalPreview {
 }
 
 /** What the holder is shown before committing: new expiry, validity in days and the price. */
-export function renewalPreview(certificate: Pick<Certificate, "notAfter">, price: { priceFen: number; years: number }, clock: Clock): RenewalPreview {
+export function renewalPreview(
+  certificate: Pick<Certificate, "notAfter">,
+  price: { priceFen: number; years: number },
+  clock: Clock,
+): RenewalPreview {
   const newNotAfter = addOneYear(certificate.notAfter);
   const validityDays = Math.ceil((newNotAfter.getTime() - clock.now().getTime()) / DAY);
   return { newNotAfter, validityDays, priceFen: price.priceFen, years: price.years };

@@ -27,7 +27,10 @@ export type WizardStep = "handler" | "review" | "pay" | "invoice" | "issue" | "d
 export const LOGIN_LIMIT = { max: 60, windowMs: 10 * MINUTE };
 
 /** Where the wizard resumes for an order (null: no open order, start with the handler form). */
-export function stepFor(order: Pick<RenewalOrder, "state" | "priceFen"> | null, opts: { invoiceDone?: boolean } = {}): WizardStep {
+export function stepFor(
+  order: Pick<RenewalOrder, "state" | "priceFen"> | null,
+  opts: { invoiceDone?: boolean } = {},
+): WizardStep {
   if (!order) return "handler";
   switch (order.state) {
     case "draft":
@@ -67,9 +70,15 @@ export interface OrderView {
   issued: { serial: string; notBefore: string; notAfter: string } | null;
 }
 
-export async function orderView(db: Db, order: RenewalOrder, opts: { invoiceSkipped?: boolean } = {}): Promise<OrderView> {
+export async function orderView(
+  db: Db,
+  order: RenewalOrder,
+  opts: { invoiceSkipped?: boolean } = {},
+): Promise<OrderView> {
   const invoice = await db.invoice.findUnique({ where: { orderId: order.id }, select: { id: true } });
-  const issued = order.issuedCertificateId ? await db.certificate.findUnique({ where: { id: order.issuedCertificateId } }) : null;
+  const issued = order.issuedCertificateId
+    ? await db.certificate.findUnique({ where: { id: order.issuedCertificateId } })
+    : null;
   return {
     id: order.id,
     orderNo: order.orderNo,
@@ -88,7 +97,9 @@ export async function orderView(db: Db, order: RenewalOrder, opts: { invoiceSkip
       email: order.handlerEmail,
     },
     hasInvoice: Boolean(invoice),
-    issued: issued ? { serial: issued.serial, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString() } : null,
+    issued: issued
+      ? { serial: issued.serial, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString() }
+      : null,
   };
 }
 
@@ -114,7 +125,13 @@ export interface HolderLogin extends NewSession {
 export async function holderLogin(db: Db, input: HolderLoginInput): Promise<HolderLogin> {
   const { clock, actor } = input;
   if (actor.ip) await hitRateLimit(db, `login:${actor.ip}`, LOGIN_LIMIT, clock);
-  const certificate = await verifyProof(db, { challengeText: input.challengeText, signatureB64: input.signatureB64, purpose: "login", origin: input.origin, clock });
+  const certificate = await verifyProof(db, {
+    challengeText: input.challengeText,
+    signatureB64: input.signatureB64,
+    purpose: "login",
+    origin: input.origin,
+    clock,
+  });
 
   let sessionCertificate: Certificate = certificate;
   let step: WizardStep;
@@ -129,10 +146,20 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
   }
 
   const session = await db.$transaction(async (tx) => {
-    const created = await createSession(tx, { kind: "holder", certificateId: sessionCertificate.id, ip: actor.ip, userAgent: actor.userAgent }, clock);
+    const created = await createSession(
+      tx,
+      { kind: "holder", certificateId: sessionCertificate.id, ip: actor.ip, userAgent: actor.userAgent },
+      clock,
+    );
     await appendAudit(
       tx,
-      { ...actorFields({ ...actor, type: "holder", id: sessionCertificate.id }), action: "holder.login", targetType: "certificate", targetId: sessionCertificate.id, data: { serial: certificate.serial } },
+      {
+        ...actorFields({ ...actor, type: "holder", id: sessionCertificate.id }),
+        action: "holder.login",
+        targetType: "certificate",
+        targetId: sessionCertificate.id,
+        data: { serial: certificate.serial },
+      },
       clock,
     );
     return created;
@@ -175,10 +202,15 @@ export interface RenewalSummary {
 }
 
 /** Step 2's header (用户名称, 证件类型, masked 证件号码, 有效期, 价格) and where to resume. */
-export async function renewalSummary(db: Db, args: { certificateId: string; clock: Clock; invoiceSkipped?: boolean }): Promise<RenewalSummary> {
+export async function renewalSummary(
+  db: Db,
+  args: { certificateId: string; clock: Clock; invoiceSkipped?: boolean },
+): Promise<RenewalSummary> {
   const certificate = await sessionCertificate(db, args.certificateId);
   const order = await currentOrder(db, certificate.id);
-  const preview = order ? { priceFen: order.priceFen, newNotAfter: order.newNotAfter } : renewalPreview(certificate, await priceFor(db, certificate, args.clock.now()), args.clock);
+  const preview = order
+    ? { priceFen: order.priceFen, newNotAfter: order.newNotAfter }
+    : renewalPreview(certificate, await priceFor(db, certificate, args.clock.now()), args.clock);
   const newNotAfter = preview.newNotAfter;
   const view = order ? await orderView(db, order, { invoiceSkipped: args.invoiceSkipped }) : null;
   return {
@@ -226,31 +258,63 @@ export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<Orde
   const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } });
   let order: RenewalOrder;
   if (open?.state === "draft") {
-    order = await updateDraftHandler(db, { orderId: open.id, handler: input.handler, actor: input.actor, clock: input.clock, certificateId: certificate.id });
+    order = await updateDraftHandler(db, {
+      orderId: open.id,
+      handler: input.handler,
+      actor: input.actor,
+      clock: input.clock,
+      certificateId: certificate.id,
+    });
   } else if (open) {
     throw new DomainError("ORDER_NOT_EDITABLE", { state: open.state });
   } else {
-    order = await createDraftOrder(db, { certificate, handler: input.handler, actor: input.actor, clock: input.clock, locale: input.locale });
+    order = await createDraftOrder(db, {
+      certificate,
+      handler: input.handler,
+      actor: input.actor,
+      clock: input.clock,
+      locale: input.locale,
+    });
   }
   return orderView(db, order);
 }
 
 /** Step 3 确认提交: self-paying orders now await payment, unified-payment orders are ready for 下证. */
-export async function confirmOrder(db: Db, args: { certificateId: string; orderId: string; actor: Actor; clock: Clock }): Promise<OrderView> {
+export async function confirmOrder(
+  db: Db,
+  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock },
+): Promise<OrderView> {
   await openOrder(db, args.certificateId, args.orderId);
-  const order = await submitOrder(db, { orderId: args.orderId, actor: args.actor, clock: args.clock, certificateId: args.certificateId });
+  const order = await submitOrder(db, {
+    orderId: args.orderId,
+    actor: args.actor,
+    clock: args.clock,
+    certificateId: args.certificateId,
+  });
   return orderView(db, order);
 }
 
 /** Step 3 取消申请: the certificate is free for a new application afterwards. */
-export async function cancel(db: Db, args: { certificateId: string; orderId: string; actor: Actor; clock: Clock }): Promise<OrderView> {
+export async function cancel(
+  db: Db,
+  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock },
+): Promise<OrderView> {
   await openOrder(db, args.certificateId, args.orderId);
-  const order = await cancelOrder(db, { orderId: args.orderId, actor: args.actor, clock: args.clock, reason: "holder cancelled", certificateId: args.certificateId });
+  const order = await cancelOrder(db, {
+    orderId: args.orderId,
+    actor: args.actor,
+    clock: args.clock,
+    reason: "holder cancelled",
+    certificateId: args.certificateId,
+  });
   return orderView(db, order);
 }
 
 /** Where the holder stands: the current order (open or just completed) and the step to show. */
-export async function orderStatus(db: Db, args: { certificateId: string; invoiceSkipped?: boolean }): Promise<{ order: OrderView | null; step: WizardStep }> {
+export async function orderStatus(
+  db: Db,
+  args: { certificateId: string; invoiceSkipped?: boolean },
+): Promise<{ order: OrderView | null; step: WizardStep }> {
   const order = await currentOrder(db, args.certificateId);
   if (!order) return { order: null, step: "handler" };
   const view = await orderView(db, order, { invoiceSkipped: args.invoiceSkipped });
@@ -270,20 +334,29 @@ export async function ownOrder(db: Db, certificateId: string, orderId: string): 
 }
 
 /** 开票信息 after payment (optional): stored for finance; the wizard goes on to 下证. */
-export async function saveInvoiceDetails(db: Db, args: { certificateId: string; orderId: string; details: unknown; actor: Actor; clock: Clock }): Promise<OrderView> {
+export async function saveInvoiceDetails(
+  db: Db,
+  args: { certificateId: string; orderId: string; details: unknown; actor: Actor; clock: Clock },
+): Promise<OrderView> {
   const order = await ownOrder(db, args.certificateId, args.orderId);
   await saveInvoice(db, { orderId: order.id, details: args.details, actor: args.actor, clock: args.clock });
   return orderView(db, await ownOrder(db, args.certificateId, args.orderId));
 }
 
 /** 跳过: remembered in the holder's session, so resuming in this browser goes straight to 下证. */
-export async function skipInvoice(db: Db, args: { sessionId: string; certificateId: string; orderId: string }): Promise<OrderView> {
+export async function skipInvoice(
+  db: Db,
+  args: { sessionId: string; certificateId: string; orderId: string },
+): Promise<OrderView> {
   const order = await ownOrder(db, args.certificateId, args.orderId);
   const session = await db.session.findUniqueOrThrow({ where: { id: args.sessionId } });
   const skipped = (session.data as { invoiceSkipped?: unknown }).invoiceSkipped;
   const list = Array.isArray(skipped) ? skipped.filter((v): v is string => typeof v === "string") : [];
   if (!list.includes(order.id)) {
-    await db.session.update({ where: { id: session.id }, data: { data: { ...(session.data as object), invoiceSkipped: [...list, order.id] } } });
+    await db.session.update({
+      where: { id: session.id },
+      data: { data: { ...(session.data as object), invoiceSkipped: [...list, order.id] } },
+    });
   }
   return orderView(db, order, { invoiceSkipped: true });
 }

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { HandlerInfo, gb11643CheckChar, idNumberProblem, type IdType } from "./handler";
 
-const base = { name: "张三", idType: "resident_id", idNumber: "370102199001011231", mobile: "13812345678", email: "zhangsan@example.com" };
+const base = {
+  name: "张三",
+  idType: "resident_id",
+  idNumber: "370102199001011231",
+  mobile: "13812345678",
+  email: "zhangsan@example.com",
+};
 
 function fieldErrors(input: Record<string, unknown>): Record<string, string> {
   const r = HandlerInfo.safeParse(input);

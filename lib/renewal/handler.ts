@@ -6,7 +6,13 @@ import { z } from "zod";
  */
 
 /** Stable codes stored in the database; their names (居民身份证, 护照, …) are in lib/messages/renewal.ts. */
-export const ID_TYPES = ["resident_id", "hk_macao_permit", "taiwan_permit", "passport", "foreign_permanent_resident"] as const;
+export const ID_TYPES = [
+  "resident_id",
+  "hk_macao_permit",
+  "taiwan_permit",
+  "passport",
+  "foreign_permanent_resident",
+] as const;
 export type IdType = (typeof ID_TYPES)[number];
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -71,7 +77,8 @@ export function normaliseMobile(v: string): string {
   return digits.replace(/^(\+86|0086|86)(?=1\d{10}$)/, "");
 }
 
-const NAME = /^[\p{Script=Han}\p{Script=Latin}](?:[\p{Script=Han}\p{Script=Latin} ·•.'-]*[\p{Script=Han}\p{Script=Latin}.])?$/u;
+const NAME =
+  /^[\p{Script=Han}\p{Script=Latin}](?:[\p{Script=Han}\p{Script=Latin} ·•.'-]*[\p{Script=Han}\p{Script=Latin}.])?$/u;
 
 export const HandlerName = z
   .string({ error: "required" })

@@ -26,7 +26,8 @@ const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
 
 async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
-  if (!order || (certificateId !== undefined && order.certificateId !== certificateId)) throw new DomainError("ORDER_NOT_FOUND");
+  if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
+    throw new DomainError("ORDER_NOT_FOUND");
   return order;
 }
 
@@ -44,12 +45,28 @@ function bundle(cert: Certificate, ca: Ca): string {
  * Revokes the certificate issued for a key the holder no longer has and unlinks it from the old certificate,
  * so the renewal can be issued again for the new key.
  */
-async function dropOrphan(tx: Tx, orphan: Certificate, order: RenewalOrder, clock: Clock, ca: Ca, actor: Actor): Promise<void> {
-  if (orphan.status !== "revoked") await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca });
+async function dropOrphan(
+  tx: Tx,
+  orphan: Certificate,
+  order: RenewalOrder,
+  clock: Clock,
+  ca: Ca,
+  actor: Actor,
+): Promise<void> {
+  if (orphan.status !== "revoked")
+    await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca });
   await tx.certificate.update({ where: { id: orphan.id }, data: { previousId: null } });
   await appendAudit(
     tx,
-    { ...actorFields(actor), action: "order.reissue", targetType: "order", targetId: order.id, fromState: order.state, toState: "issuing", data: { orderNo: order.orderNo, orphanSerial: orphan.serial } },
+    {
+      ...actorFields(actor),
+      action: "order.reissue",
+      targetType: "order",
+      targetId: order.id,
+      fromState: order.state,
+      toState: "issuing",
+      data: { orderNo: order.orderNo, orphanSerial: orphan.serial },
+    },
     clock,
   );
 }
@@ -58,10 +75,18 @@ async function dropOrphan(tx: Tx, orphan: Certificate, order: RenewalOrder, cloc
 async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate> {
   return withOrderTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
-    if (order.state === "issued" && order.issuedCertificateId) return tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
-    if (order.state !== "issuing" || !order.csrDer) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+    if (order.state === "issued" && order.issuedCertificateId)
+      return tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+    if (order.state !== "issuing" || !order.csrDer)
+      throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
-    const created = await issueRenewal(tx, { oldCertificate: old, csrDer: Buffer.from(order.csrDer), orderId: order.id, clock, ca });
+    const created = await issueRenewal(tx, {
+      oldCertificate: old,
+      csrDer: Buffer.from(order.csrDer),
+      orderId: order.id,
+      clock,
+      ca,
+    });
     await transitionOrder(tx, {
       orderId: order.id,
       to: "issued",
@@ -76,7 +101,15 @@ async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, a
 }
 
 /** Step 1: store the CSR and enter `issuing`, dropping an orphan issued for another key. */
-async function beginIssuance(db: Db, orderId: string, csrDer: Buffer, spkiSha256: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate | null> {
+async function beginIssuance(
+  db: Db,
+  orderId: string,
+  csrDer: Buffer,
+  spkiSha256: string,
+  clock: Clock,
+  ca: Ca,
+  actor: Actor,
+): Promise<Certificate | null> {
   return withOrderTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
     if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
@@ -87,12 +120,28 @@ async function beginIssuance(db: Db, orderId: string, csrDer: Buffer, spkiSha256
       if (order.state === "issuing") return null;
     }
     if (existing) await dropOrphan(tx, existing, order, clock, ca, actor);
-    const set = { csrDer: new Uint8Array(csrDer), newSpkiSha256: spkiSha256, issuedCertificateId: null, issuedAt: null };
+    const set = {
+      csrDer: new Uint8Array(csrDer),
+      newSpkiSha256: spkiSha256,
+      issuedCertificateId: null,
+      issuedAt: null,
+    };
     if (order.state === "issuing") {
-      const written = await tx.renewalOrder.updateMany({ where: { id: order.id, version: order.version }, data: { ...set, version: { increment: 1 }, updatedAt: clock.now() } });
+      const written = await tx.renewalOrder.updateMany({
+        where: { id: order.id, version: order.version },
+        data: { ...set, version: { increment: 1 }, updatedAt: clock.now() },
+      });
       if (written.count !== 1) throw new DomainError("CONFLICT");
     } else {
-      await transitionOrder(tx, { orderId: order.id, to: "issuing", actor, clock, expectVersion: order.version, data: { keyChanged: Boolean(existing) }, set });
+      await transitionOrder(tx, {
+        orderId: order.id,
+        to: "issuing",
+        actor,
+        clock,
+        expectVersion: order.version,
+        data: { keyChanged: Boolean(existing) },
+        set,
+      });
     }
     return null;
   });
@@ -123,7 +172,14 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   const { clock, actor } = input;
   const order = await loadOrder(db, input.orderId, input.certificateId);
   if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
-  const signer = await verifyProof(db, { challengeText: input.challengeText, signatureB64: input.signatureB64, purpose: "issue", origin: input.origin, csrSha256: sha256Hex(input.csrDer), clock });
+  const signer = await verifyProof(db, {
+    challengeText: input.challengeText,
+    signatureB64: input.signatureB64,
+    purpose: "issue",
+    origin: input.origin,
+    csrSha256: sha256Hex(input.csrDer),
+    clock,
+  });
   if (signer.id !== order.certificateId) throw new DomainError("POP_SIGNATURE_INVALID");
   const csr = parseCsr(input.csrDer);
   assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
@@ -143,7 +199,8 @@ export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca?:
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
 function assertIssued(order: RenewalOrder): asserts order is RenewalOrder & { issuedCertificateId: string } {
-  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed")) throw new DomainError("RENEWAL_NOT_ISSUED");
+  if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed"))
+    throw new DomainError("RENEWAL_NOT_ISSUED");
 }
 
 /** The PKCS#7 of an issued order again (a page reload before installing). */
@@ -194,13 +251,28 @@ export async function confirmInstalled(
     const order = await loadOrder(tx, input.orderId, input.certificateId);
     if (order.state === "installed") return order;
     if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
-    const installed = await transitionOrder(tx, { orderId: order.id, to: "installed", actor, clock, expectVersion: order.version, set: { installedAt: clock.now() } });
+    const installed = await transitionOrder(tx, {
+      orderId: order.id,
+      to: "installed",
+      actor,
+      clock,
+      expectVersion: order.version,
+      set: { installedAt: clock.now() },
+    });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
     if (old.status === "active") {
       await tx.certificate.update({ where: { id: old.id }, data: { status: "superseded" } });
       await appendAudit(
         tx,
-        { ...actorFields(actor), action: "certificate.superseded", targetType: "certificate", targetId: old.id, fromState: "active", toState: "superseded", data: { serial: old.serial, orderNo: order.orderNo } },
+        {
+          ...actorFields(actor),
+          action: "certificate.superseded",
+          targetType: "certificate",
+          targetId: old.id,
+          fromState: "active",
+          toState: "superseded",
+          data: { serial: old.serial, orderNo: order.orderNo },
+        },
         clock,
       );
       if (revokeOld) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });

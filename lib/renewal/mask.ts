@@ -4,7 +4,9 @@
  */
 
 function keepEnds(chars: string[], head: number, tail: number): string {
-  return chars.slice(0, head).join("") + "*".repeat(chars.length - head - tail) + chars.slice(chars.length - tail).join("");
+  return (
+    chars.slice(0, head).join("") + "*".repeat(chars.length - head - tail) + chars.slice(chars.length - tail).join("")
+  );
 }
 
 /** '370102199001011234' → '3701**********1234'; shorter numbers keep less, and at least half is hidden. */

@@ -5,7 +5,14 @@ import type { Certificate } from "../generated/prisma/client";
 import { DomainError } from "../errors";
 import { hitRateLimit } from "../ratelimit";
 import { parseCertificate } from "../pki/x509";
-import { ChallengeFormatError, formatChallenge, parseChallenge, verifyChallengeSignature, type ChallengeFields, type ChallengePurpose } from "../token/challenge";
+import {
+  ChallengeFormatError,
+  formatChallenge,
+  parseChallenge,
+  verifyChallengeSignature,
+  type ChallengeFields,
+  type ChallengePurpose,
+} from "../token/challenge";
 
 /**
  * Proof of possession: the portal hands out a single-use challenge naming the certificate, the holder's key
@@ -32,14 +39,28 @@ function normaliseSerial(serial: string): string {
 
 export async function issueChallenge(
   db: Tx,
-  args: { serial: string; origin: string; purpose: ChallengePurpose; clock: Clock; csrSha256?: string; ip?: string | null },
+  args: {
+    serial: string;
+    origin: string;
+    purpose: ChallengePurpose;
+    clock: Clock;
+    csrSha256?: string;
+    ip?: string | null;
+  },
 ): Promise<IssuedChallenge> {
   const serial = normaliseSerial(args.serial);
   const now = args.clock.now();
   const nonce = randomBytes(32).toString("base64url");
   let text: string;
   try {
-    text = formatChallenge({ origin: args.origin, purpose: args.purpose, serial, nonce, issuedAt: now.toISOString(), csrSha256: args.csrSha256 });
+    text = formatChallenge({
+      origin: args.origin,
+      purpose: args.purpose,
+      serial,
+      nonce,
+      issuedAt: now.toISOString(),
+      csrSha256: args.csrSha256,
+    });
   } catch (e) {
     if (e instanceof ChallengeFormatError) throw new DomainError("VALIDATION_FAILED", { reason: e.message });
     throw e;
@@ -47,7 +68,9 @@ export async function issueChallenge(
   if (args.ip) await hitRateLimit(db, `challenge-ip:${args.ip}`, CHALLENGE_IP_LIMIT, args.clock);
   await hitRateLimit(db, `challenge:${serial}`, CHALLENGE_LIMIT, args.clock);
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
-  await db.challenge.create({ data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now } });
+  await db.challenge.create({
+    data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now },
+  });
   return { text, expiresAt };
 }
 
@@ -63,12 +86,20 @@ function parse(text: string): ChallengeFields {
 async function consume(db: Tx, fields: ChallengeFields, clock: Clock): Promise<void> {
   const now = clock.now();
   const used = await db.challenge.updateMany({
-    where: { nonce: fields.nonce, serial: fields.serial, origin: fields.origin, purpose: fields.purpose, usedAt: null, expiresAt: { gt: now } },
+    where: {
+      nonce: fields.nonce,
+      serial: fields.serial,
+      origin: fields.origin,
+      purpose: fields.purpose,
+      usedAt: null,
+      expiresAt: { gt: now },
+    },
     data: { usedAt: now },
   });
   if (used.count === 1) return;
   const row = await db.challenge.findUnique({ where: { nonce: fields.nonce } });
-  if (!row || row.serial !== fields.serial || row.origin !== fields.origin || row.purpose !== fields.purpose) throw new DomainError("POP_CHALLENGE_INVALID");
+  if (!row || row.serial !== fields.serial || row.origin !== fields.origin || row.purpose !== fields.purpose)
+    throw new DomainError("POP_CHALLENGE_INVALID");
   if (row.usedAt) throw new DomainError("POP_CHALLENGE_USED");
   throw new DomainError("POP_CHALLENGE_EXPIRED");
 }
@@ -91,20 +122,25 @@ export interface ProofInput {
  */
 export async function verifyProof(db: Tx, input: ProofInput): Promise<Certificate> {
   const fields = parse(input.challengeText);
-  if (fields.origin !== input.origin || fields.purpose !== input.purpose) throw new DomainError("POP_CHALLENGE_INVALID");
-  if (input.purpose === "issue" && fields.csrSha256 !== input.csrSha256?.toLowerCase()) throw new DomainError("POP_CSR_MISMATCH");
+  if (fields.origin !== input.origin || fields.purpose !== input.purpose)
+    throw new DomainError("POP_CHALLENGE_INVALID");
+  if (input.purpose === "issue" && fields.csrSha256 !== input.csrSha256?.toLowerCase())
+    throw new DomainError("POP_CSR_MISMATCH");
   await consume(db, fields, input.clock);
 
   const certificate = await db.certificate.findUnique({ where: { serial: fields.serial } });
   if (!certificate) throw new DomainError("CERT_UNKNOWN");
   if (certificate.status === "revoked") throw new DomainError("CERT_REVOKED");
   const spki = parseCertificate(Buffer.from(certificate.der)).spki;
-  if (!verifyChallengeSignature(input.challengeText, input.signatureB64, spki)) throw new DomainError("POP_SIGNATURE_INVALID");
+  if (!verifyChallengeSignature(input.challengeText, input.signatureB64, spki))
+    throw new DomainError("POP_SIGNATURE_INVALID");
   return certificate;
 }
 
 /** Deletes challenges that expired more than a day ago (a periodic job). Returns how many. */
 export async function purgeChallenges(db: Tx, clock: Clock): Promise<number> {
-  const { count } = await db.challenge.deleteMany({ where: { expiresAt: { lt: new Date(clock.now().getTime() - CHALLENGE_RETENTION_MS) } } });
+  const { count } = await db.challenge.deleteMany({
+    where: { expiresAt: { lt: new Date(clock.now().getTime() - CHALLENGE_RETENTION_MS) } },
+  });
   return count;
 }

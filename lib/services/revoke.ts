@@ -22,7 +22,12 @@ import { registeredCertificate } from "./certificate";
  */
 
 /** The RFC 5280 reasons a holder can choose (the others are for the CA itself). */
-export const HOLDER_REVOCATION_REASONS = ["keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"] as const;
+export const HOLDER_REVOCATION_REASONS = [
+  "keyCompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+] as const;
 export type HolderRevocationReason = (typeof HOLDER_REVOCATION_REASONS)[number];
 
 export const REVOKE_LIMIT = { max: 10, windowMs: 10 * MINUTE };
@@ -34,12 +39,19 @@ const CANCELLED_BY_REVOCATION: ReadonlySet<OrderState> = new Set(["draft", "subm
 
 async function refuseIfBlocked(db: Db, certificate: Pick<Certificate, "id" | "status">): Promise<void> {
   if (certificate.status === "revoked") throw new DomainError("CERT_ALREADY_REVOKED");
-  const order = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id }, select: { state: true } });
-  if (order && BLOCKING.has(order.state)) throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: order.state });
+  const order = await db.renewalOrder.findUnique({
+    where: { openCertificateId: certificate.id },
+    select: { state: true },
+  });
+  if (order && BLOCKING.has(order.state))
+    throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: order.state });
 }
 
 /** The challenge the key signs; refused up front when the certificate cannot be revoked now. */
-export async function revocationChallenge(db: Db, args: { certificateDer: Buffer; origin: string; clock: Clock; rateKey: string }): Promise<IssuedChallenge> {
+export async function revocationChallenge(
+  db: Db,
+  args: { certificateDer: Buffer; origin: string; clock: Clock; rateKey: string },
+): Promise<IssuedChallenge> {
   await hitRateLimit(db, `revoke:${args.rateKey}`, REVOKE_LIMIT, args.clock);
   const certificate = await registeredCertificate(db, args.certificateDer, "CERT_UNKNOWN");
   await refuseIfBlocked(db, certificate);
@@ -59,36 +71,79 @@ export interface RevokeByHolderInput {
 }
 
 export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
-  if (!(HOLDER_REVOCATION_REASONS as readonly string[]).includes(input.reason)) throw new DomainError("REVOKE_REASON_INVALID");
+  if (!(HOLDER_REVOCATION_REASONS as readonly string[]).includes(input.reason))
+    throw new DomainError("REVOKE_REASON_INVALID");
   const reason = input.reason as HolderRevocationReason;
   if (!input.confirmed) throw new DomainError("REVOKE_NOT_CONFIRMED");
-  const certificate = await verifyProof(db, { challengeText: input.challengeText, signatureB64: input.signatureB64, purpose: "revoke", origin: input.origin, clock: input.clock });
+  const certificate = await verifyProof(db, {
+    challengeText: input.challengeText,
+    signatureB64: input.signatureB64,
+    purpose: "revoke",
+    origin: input.origin,
+    clock: input.clock,
+  });
   const actor: Actor = { ...input.actor, type: "holder", id: certificate.id };
 
   await refuseIfBlocked(db, certificate);
-  const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id }, select: { id: true, state: true } });
+  const open = await db.renewalOrder.findUnique({
+    where: { openCertificateId: certificate.id },
+    select: { id: true, state: true },
+  });
   if (open && CANCELLED_BY_REVOCATION.has(open.state)) {
     try {
-      await cancelOrder(db, { orderId: open.id, actor, clock: input.clock, reason: "certificate revoked by holder", certificateId: certificate.id });
+      await cancelOrder(db, {
+        orderId: open.id,
+        actor,
+        clock: input.clock,
+        reason: "certificate revoked by holder",
+        certificateId: certificate.id,
+      });
     } catch (e) {
-      if (e instanceof DomainError && e.code === "ORDER_ALREADY_PAID") throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: "paid" });
+      if (e instanceof DomainError && e.code === "ORDER_ALREADY_PAID")
+        throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: "paid" });
       throw e;
     }
   }
 
   return withOrderTx(db, async (tx) => {
     // re-read inside the transaction: an order may have been paid since the check above
-    const order = await tx.renewalOrder.findUnique({ where: { openCertificateId: certificate.id }, select: { state: true } });
-    if (order && BLOCKING.has(order.state)) throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: order.state });
-    const revoked = await revokeCertificate(tx, { serial: certificate.serial, reason, clock: input.clock, actor, ca: input.ca });
+    const order = await tx.renewalOrder.findUnique({
+      where: { openCertificateId: certificate.id },
+      select: { state: true },
+    });
+    if (order && BLOCKING.has(order.state))
+      throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: order.state });
+    const revoked = await revokeCertificate(tx, {
+      serial: certificate.serial,
+      reason,
+      clock: input.clock,
+      actor,
+      ca: input.ca,
+    });
     if (certificate.email) {
       await enqueueMail(
         tx,
-        { to: certificate.email, template: "revocation_confirmed", locale: input.locale, certificateId: certificate.id, data: { holderName: certificate.holderName, serial: certificate.serial, revokedAt: revoked.revokedAt, reason: reasonText(reason, input.locale) } },
+        {
+          to: certificate.email,
+          template: "revocation_confirmed",
+          locale: input.locale,
+          certificateId: certificate.id,
+          data: {
+            holderName: certificate.holderName,
+            serial: certificate.serial,
+            revokedAt: revoked.revokedAt,
+            reason: reasonText(reason, input.locale),
+          },
+        },
         input.clock,
       );
     }
-    return { serial: revoked.serial, revokedAt: revoked.revokedAt.toISOString(), reason, mailed: Boolean(certificate.email) };
+    return {
+      serial: revoked.serial,
+      revokedAt: revoked.revokedAt.toISOString(),
+      reason,
+      mailed: Boolean(certificate.email),
+    };
   });
 }
 

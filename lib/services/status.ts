@@ -44,9 +44,15 @@ export function normaliseSerialInput(input: string): string {
   return s;
 }
 
-async function findCertificate(db: Tx, query: StatusQuery): Promise<{ certificate: Certificate; withSubject: boolean }> {
+async function findCertificate(
+  db: Tx,
+  query: StatusQuery,
+): Promise<{ certificate: Certificate; withSubject: boolean }> {
   if ("certificateDer" in query) {
-    return { certificate: await registeredCertificate(db, query.certificateDer, "STATUS_CERT_MISMATCH"), withSubject: true };
+    return {
+      certificate: await registeredCertificate(db, query.certificateDer, "STATUS_CERT_MISMATCH"),
+      withSubject: true,
+    };
   }
   const serial = normaliseSerialInput(query.serial);
   // the registry keeps the DER integer's bytes (a leading 00 included); holders often type it without
@@ -61,7 +67,11 @@ function reasonName(code: number | null): RevocationReason | undefined {
   return (Object.entries(REVOCATION_REASONS) as [RevocationReason, number][]).find(([, c]) => c === code)?.[0];
 }
 
-async function renewalOf(db: Tx, certificate: Certificate, clock: Clock): Promise<CertificateStatus["renewal"] & { orderState?: OrderState }> {
+async function renewalOf(
+  db: Tx,
+  certificate: Certificate,
+  clock: Clock,
+): Promise<CertificateStatus["renewal"] & { orderState?: OrderState }> {
   const closesAt = certificate.notAfter.toISOString();
   try {
     const e = await checkEligibility(db, certificate, clock);
@@ -73,20 +83,33 @@ async function renewalOf(db: Tx, certificate: Certificate, clock: Clock): Promis
   }
 }
 
-export async function certificateStatus(db: Tx, query: StatusQuery, ctx: { clock: Clock; rateKey: string }): Promise<CertificateStatus> {
+export async function certificateStatus(
+  db: Tx,
+  query: StatusQuery,
+  ctx: { clock: Clock; rateKey: string },
+): Promise<CertificateStatus> {
   await hitRateLimit(db, `status:${ctx.rateKey}`, STATUS_LIMIT, ctx.clock);
   const { certificate: c, withSubject } = await findCertificate(db, query);
   const { orderState: committedOrderState, ...renewal } = await renewalOf(db, c, ctx.clock);
-  const successor = await db.certificate.findUnique({ where: { previousId: c.id }, select: { serial: true, notAfter: true } });
-  const order = committedOrderState ? { state: committedOrderState } : await db.renewalOrder.findUnique({ where: { openCertificateId: c.id }, select: { state: true } });
+  const successor = await db.certificate.findUnique({
+    where: { previousId: c.id },
+    select: { serial: true, notAfter: true },
+  });
+  const order = committedOrderState
+    ? { state: committedOrderState }
+    : await db.renewalOrder.findUnique({ where: { openCertificateId: c.id }, select: { state: true } });
 
   const now = ctx.clock.now().getTime();
   const state: CertificateState =
-    c.status === "revoked" ? "revoked"
-    : c.status === "superseded" || successor ? "superseded"
-    : now >= c.notAfter.getTime() ? "expired"
-    : renewal.renewable ? "renewable"
-    : "valid";
+    c.status === "revoked"
+      ? "revoked"
+      : c.status === "superseded" || successor
+        ? "superseded"
+        : now >= c.notAfter.getTime()
+          ? "expired"
+          : renewal.renewable
+            ? "renewable"
+            : "valid";
 
   return {
     serial: c.serial,

@@ -28,14 +28,21 @@ import { registeredCertificate } from "./certificate";
 export const UNLOCK_CODE_TTL_MS = 10 * MINUTE;
 export const UNLOCK_MAX_CODE_ATTEMPTS = 5;
 /** per client address, then per certificate: identity checks and codes sent */
-export const UNLOCK_START_LIMITS = { ip: { max: 10, windowMs: HOUR }, certificate: { max: 5, windowMs: HOUR } } satisfies Record<string, Limit>;
+export const UNLOCK_START_LIMITS = {
+  ip: { max: 10, windowMs: HOUR },
+  certificate: { max: 5, windowMs: HOUR },
+} satisfies Record<string, Limit>;
 export const UNLOCK_RELEASE_LIMIT: Limit = { max: 30, windowMs: 10 * MINUTE };
 
 /** Delivers the one-time code; e-mail in the demo, an SMS gateway can be added beside it. */
 export interface CodeSender {
   channel: "email" | "sms";
   /** queues the code in the caller's transaction; returns the masked destination, or null when there is none on record */
-  send(tx: Tx, args: { certificate: Certificate; code: string; expiresAt: Date; locale: Locale }, clock: Clock): Promise<string | null>;
+  send(
+    tx: Tx,
+    args: { certificate: Certificate; code: string; expiresAt: Date; locale: Locale },
+    clock: Clock,
+  ): Promise<string | null>;
 }
 
 export const emailCodeSender: CodeSender = {
@@ -44,7 +51,13 @@ export const emailCodeSender: CodeSender = {
     if (!certificate.email) return null;
     await enqueueMail(
       tx,
-      { to: certificate.email, template: "unlock_code", locale, certificateId: certificate.id, data: { holderName: certificate.holderName, serial: certificate.serial, code, expiresAt } },
+      {
+        to: certificate.email,
+        template: "unlock_code",
+        locale,
+        certificateId: certificate.id,
+        data: { holderName: certificate.holderName, serial: certificate.serial, code, expiresAt },
+      },
       clock,
     );
     return maskEmail(certificate.email);
@@ -57,7 +70,9 @@ interface StepContext {
 }
 
 function codeHash(requestId: string, code: string): string {
-  return createHmac("sha256", getConfig().SESSION_SECRET).update(`unlock-code:${requestId}:${code.trim()}`).digest("hex");
+  return createHmac("sha256", getConfig().SESSION_SECRET)
+    .update(`unlock-code:${requestId}:${code.trim()}`)
+    .digest("hex");
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -66,9 +81,24 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-async function audit(db: Db, ctx: StepContext, action: string, target: { certificateId: string | null; data?: Record<string, unknown> }): Promise<void> {
+async function audit(
+  db: Db,
+  ctx: StepContext,
+  action: string,
+  target: { certificateId: string | null; data?: Record<string, unknown> },
+): Promise<void> {
   await db.$transaction((tx) =>
-    appendAudit(tx, { ...actorFields(ctx.actor), action: `unlock.${action}`, targetType: "certificate", targetId: target.certificateId, data: target.data ?? {} }, ctx.clock),
+    appendAudit(
+      tx,
+      {
+        ...actorFields(ctx.actor),
+        action: `unlock.${action}`,
+        targetType: "certificate",
+        targetId: target.certificateId,
+        data: target.data ?? {},
+      },
+      ctx.clock,
+    ),
   );
 }
 
@@ -84,7 +114,14 @@ async function limit(db: Db, ctx: StepContext, key: string, l: Limit, certificat
   }
 }
 
-async function refuse(db: Db, ctx: StepContext, code: ErrorCode, action: string, certificateId: string | null, details: Record<string, unknown> = {}): Promise<never> {
+async function refuse(
+  db: Db,
+  ctx: StepContext,
+  code: ErrorCode,
+  action: string,
+  certificateId: string | null,
+  details: Record<string, unknown> = {},
+): Promise<never> {
   await audit(db, ctx, action, { certificateId, data: { code } });
   throw new DomainError(code, details);
 }
@@ -105,14 +142,20 @@ export interface StartedUnlock {
   sentTo: string[];
 }
 
-export async function startUnlock(db: Db, input: StartUnlockInput, ctx: StepContext & { senders?: CodeSender[] }): Promise<StartedUnlock> {
+export async function startUnlock(
+  db: Db,
+  input: StartUnlockInput,
+  ctx: StepContext & { senders?: CodeSender[] },
+): Promise<StartedUnlock> {
   await limit(db, ctx, `unlock-start:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_START_LIMITS.ip, null);
   await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock);
   const certificate = await registeredCertificate(db, input.certificateDer, "UNLOCK_CERT_UNKNOWN");
   await limit(db, ctx, `unlock-start:cert:${certificate.id}`, UNLOCK_START_LIMITS.certificate, certificate.id);
   if (certificate.status === "revoked") await refuse(db, ctx, "CERT_REVOKED", "refused", certificate.id);
-  if (!certificate.tokenSerial || certificate.tokenSerial !== input.tokenSerial.trim()) await refuse(db, ctx, "UNLOCK_TOKEN_MISMATCH", "token_mismatch", certificate.id);
-  if (!sameHash(blindIndex(input.idNumber), certificate.holderIdHash)) await refuse(db, ctx, "UNLOCK_ID_MISMATCH", "id_mismatch", certificate.id);
+  if (!certificate.tokenSerial || certificate.tokenSerial !== input.tokenSerial.trim())
+    await refuse(db, ctx, "UNLOCK_TOKEN_MISMATCH", "token_mismatch", certificate.id);
+  if (!sameHash(blindIndex(input.idNumber), certificate.holderIdHash))
+    await refuse(db, ctx, "UNLOCK_ID_MISMATCH", "id_mismatch", certificate.id);
 
   const senders = ctx.senders ?? [emailCodeSender];
   const now = ctx.clock.now();
@@ -121,15 +164,37 @@ export async function startUnlock(db: Db, input: StartUnlockInput, ctx: StepCont
   const expiresAt = new Date(now.getTime() + UNLOCK_CODE_TTL_MS);
   const sentTo = await db.$transaction(async (tx) => {
     // only the newest code counts: earlier unused ones end now
-    await tx.unlockRequest.updateMany({ where: { certificateId: certificate.id, verifiedAt: null, expiresAt: { gt: now } }, data: { expiresAt: now } });
-    await tx.unlockRequest.create({ data: { id, certificateId: certificate.id, tokenSerial: certificate.tokenSerial!, codeHash: codeHash(id, code), expiresAt, createdAt: now } });
+    await tx.unlockRequest.updateMany({
+      where: { certificateId: certificate.id, verifiedAt: null, expiresAt: { gt: now } },
+      data: { expiresAt: now },
+    });
+    await tx.unlockRequest.create({
+      data: {
+        id,
+        certificateId: certificate.id,
+        tokenSerial: certificate.tokenSerial!,
+        codeHash: codeHash(id, code),
+        expiresAt,
+        createdAt: now,
+      },
+    });
     const sent: string[] = [];
     for (const sender of senders) {
       const to = await sender.send(tx, { certificate, code, expiresAt, locale: input.locale }, ctx.clock);
       if (to) sent.push(to);
     }
     if (sent.length === 0) throw new DomainError("UNLOCK_NO_CONTACT");
-    await appendAudit(tx, { ...actorFields(ctx.actor), action: "unlock.code_sent", targetType: "certificate", targetId: certificate.id, data: { requestId: id, channels: senders.map((s) => s.channel) } }, ctx.clock);
+    await appendAudit(
+      tx,
+      {
+        ...actorFields(ctx.actor),
+        action: "unlock.code_sent",
+        targetType: "certificate",
+        targetId: certificate.id,
+        data: { requestId: id, channels: senders.map((s) => s.channel) },
+      },
+      ctx.clock,
+    );
     return sent;
   });
   return { requestId: id, expiresAt: expiresAt.toISOString(), sentTo };
@@ -143,13 +208,23 @@ async function checkCode(db: Db, ctx: StepContext, requestId: string, code: stri
   const req = await db.unlockRequest.findUnique({ where: { id: requestId } });
   if (!req) return refuse(db, ctx, "UNLOCK_REQUEST_INVALID", "request_invalid", null);
   if (req.verifiedAt || req.completedAt) return refuse(db, ctx, "UNLOCK_CODE_USED", "code_reused", req.certificateId);
-  if (req.attempts >= UNLOCK_MAX_CODE_ATTEMPTS) return refuse(db, ctx, "UNLOCK_TOO_MANY_ATTEMPTS", "too_many_attempts", req.certificateId, { retryAfterMinutes: UNLOCK_CODE_TTL_MS / MINUTE });
-  if (req.expiresAt.getTime() <= ctx.clock.now().getTime()) return refuse(db, ctx, "UNLOCK_CODE_EXPIRED", "code_expired", req.certificateId);
+  if (req.attempts >= UNLOCK_MAX_CODE_ATTEMPTS)
+    return refuse(db, ctx, "UNLOCK_TOO_MANY_ATTEMPTS", "too_many_attempts", req.certificateId, {
+      retryAfterMinutes: UNLOCK_CODE_TTL_MS / MINUTE,
+    });
+  if (req.expiresAt.getTime() <= ctx.clock.now().getTime())
+    return refuse(db, ctx, "UNLOCK_CODE_EXPIRED", "code_expired", req.certificateId);
   if (!sameHash(codeHash(req.id, code), req.codeHash)) {
-    const counted = await db.unlockRequest.updateMany({ where: { id: req.id, attempts: { lt: UNLOCK_MAX_CODE_ATTEMPTS } }, data: { attempts: { increment: 1 } } });
+    const counted = await db.unlockRequest.updateMany({
+      where: { id: req.id, attempts: { lt: UNLOCK_MAX_CODE_ATTEMPTS } },
+      data: { attempts: { increment: 1 } },
+    });
     const attempts = counted.count === 1 ? req.attempts + 1 : UNLOCK_MAX_CODE_ATTEMPTS;
     const attemptsLeft = UNLOCK_MAX_CODE_ATTEMPTS - attempts;
-    if (attemptsLeft <= 0) return refuse(db, ctx, "UNLOCK_TOO_MANY_ATTEMPTS", "too_many_attempts", req.certificateId, { retryAfterMinutes: UNLOCK_CODE_TTL_MS / MINUTE });
+    if (attemptsLeft <= 0)
+      return refuse(db, ctx, "UNLOCK_TOO_MANY_ATTEMPTS", "too_many_attempts", req.certificateId, {
+        retryAfterMinutes: UNLOCK_CODE_TTL_MS / MINUTE,
+      });
     return refuse(db, ctx, "UNLOCK_CODE_INVALID", "code_invalid", req.certificateId, { attemptsLeft });
   }
   return req;
@@ -163,20 +238,48 @@ export interface ReleasedSoPins {
 }
 
 /** The code, once: marks the request verified and releases the current and next SO PIN of its token. */
-export async function releaseSoPin(db: Db, input: { requestId: string; code: string }, ctx: StepContext): Promise<ReleasedSoPins> {
+export async function releaseSoPin(
+  db: Db,
+  input: { requestId: string; code: string },
+  ctx: StepContext,
+): Promise<ReleasedSoPins> {
   await limit(db, ctx, `unlock-release:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_RELEASE_LIMIT, null);
   const req = await checkCode(db, ctx, input.requestId, input.code);
   const secret = getConfig().SO_PIN_MASTER_SECRET;
   const now = ctx.clock.now();
   const released = await db.$transaction(async (tx) => {
     const version = (await tx.tokenRecord.findUnique({ where: { tokenSerial: req.tokenSerial } }))?.soPinVersion ?? 0;
-    const unconfirmed = await tx.unlockRequest.count({ where: { tokenSerial: req.tokenSerial, id: { not: req.id }, verifiedAt: { not: null }, completedAt: null, soPinVersion: version } });
+    const unconfirmed = await tx.unlockRequest.count({
+      where: {
+        tokenSerial: req.tokenSerial,
+        id: { not: req.id },
+        verifiedAt: { not: null },
+        completedAt: null,
+        soPinVersion: version,
+      },
+    });
     const won = await tx.unlockRequest.updateMany({
-      where: { id: req.id, verifiedAt: null, completedAt: null, expiresAt: { gt: now }, attempts: { lt: UNLOCK_MAX_CODE_ATTEMPTS } },
+      where: {
+        id: req.id,
+        verifiedAt: null,
+        completedAt: null,
+        expiresAt: { gt: now },
+        attempts: { lt: UNLOCK_MAX_CODE_ATTEMPTS },
+      },
       data: { verifiedAt: now, soPinVersion: version, soPinAlt: unconfirmed > 0 },
     });
     if (won.count !== 1) return null;
-    await appendAudit(tx, { ...actorFields(ctx.actor), action: "unlock.so_pin_released", targetType: "certificate", targetId: req.certificateId, data: { requestId: req.id, tokenSerial: req.tokenSerial, soPinVersion: version, alternative: unconfirmed > 0 } }, ctx.clock);
+    await appendAudit(
+      tx,
+      {
+        ...actorFields(ctx.actor),
+        action: "unlock.so_pin_released",
+        targetType: "certificate",
+        targetId: req.certificateId,
+        data: { requestId: req.id, tokenSerial: req.tokenSerial, soPinVersion: version, alternative: unconfirmed > 0 },
+      },
+      ctx.clock,
+    );
     return { version, alternative: unconfirmed > 0 };
   });
   if (!released) return refuse(db, ctx, "UNLOCK_CODE_USED", "code_reused", req.certificateId);
@@ -184,38 +287,78 @@ export async function releaseSoPin(db: Db, input: { requestId: string; code: str
   return {
     soPin: pin(released.version),
     newSoPin: pin(released.version + 1),
-    ...(released.alternative ? { alternative: { soPin: pin(released.version + 1), newSoPin: pin(released.version + 2) } } : {}),
+    ...(released.alternative
+      ? { alternative: { soPin: pin(released.version + 1), newSoPin: pin(released.version + 2) } }
+      : {}),
   };
 }
 
 /** A released request and its code again: only the page that did the unlock can confirm or report it. */
-async function releasedRequest(db: Db, ctx: StepContext, requestId: string, code: string): Promise<UnlockRequest & { soPinVersion: number }> {
+async function releasedRequest(
+  db: Db,
+  ctx: StepContext,
+  requestId: string,
+  code: string,
+): Promise<UnlockRequest & { soPinVersion: number }> {
   await limit(db, ctx, `unlock-confirm:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_RELEASE_LIMIT, null);
   const req = await db.unlockRequest.findUnique({ where: { id: requestId } });
-  if (!req || !sameHash(codeHash(req.id, code), req.codeHash)) return refuse(db, ctx, "UNLOCK_REQUEST_INVALID", "request_invalid", req?.certificateId ?? null);
-  if (!req.verifiedAt || req.soPinVersion === null || req.completedAt) return refuse(db, ctx, "UNLOCK_NOT_RELEASED", "confirm_refused", req.certificateId);
+  if (!req || !sameHash(codeHash(req.id, code), req.codeHash))
+    return refuse(db, ctx, "UNLOCK_REQUEST_INVALID", "request_invalid", req?.certificateId ?? null);
+  if (!req.verifiedAt || req.soPinVersion === null || req.completedAt)
+    return refuse(db, ctx, "UNLOCK_NOT_RELEASED", "confirm_refused", req.certificateId);
   return { ...req, soPinVersion: req.soPinVersion };
 }
 
 /** The assistant set the new PIN and rotated the SO PIN (with the alternative pair when `usedAlternative`). */
-export async function confirmUnlock(db: Db, input: { requestId: string; code: string; usedAlternative: boolean }, ctx: StepContext): Promise<{ soPinVersion: number }> {
+export async function confirmUnlock(
+  db: Db,
+  input: { requestId: string; code: string; usedAlternative: boolean },
+  ctx: StepContext,
+): Promise<{ soPinVersion: number }> {
   const req = await releasedRequest(db, ctx, input.requestId, input.code);
-  if (input.usedAlternative && !req.soPinAlt) return refuse(db, ctx, "UNLOCK_ROTATION_INVALID", "confirm_refused", req.certificateId);
+  if (input.usedAlternative && !req.soPinAlt)
+    return refuse(db, ctx, "UNLOCK_ROTATION_INVALID", "confirm_refused", req.certificateId);
   const rotatedTo = req.soPinVersion + (input.usedAlternative ? 2 : 1);
   return db.$transaction(async (tx) => {
-    const done = await tx.unlockRequest.updateMany({ where: { id: req.id, completedAt: null }, data: { completedAt: ctx.clock.now() } });
+    const done = await tx.unlockRequest.updateMany({
+      where: { id: req.id, completedAt: null },
+      data: { completedAt: ctx.clock.now() },
+    });
     if (done.count !== 1) throw new DomainError("UNLOCK_NOT_RELEASED");
     const current = (await tx.tokenRecord.findUnique({ where: { tokenSerial: req.tokenSerial } }))?.soPinVersion ?? 0;
     // never step back: a later unlock of the same token may have confirmed first
     const version = Math.max(current, rotatedTo);
-    await tx.tokenRecord.upsert({ where: { tokenSerial: req.tokenSerial }, create: { tokenSerial: req.tokenSerial, soPinVersion: version }, update: { soPinVersion: version } });
-    await appendAudit(tx, { ...actorFields(ctx.actor), action: "unlock.completed", targetType: "certificate", targetId: req.certificateId, fromState: "locked", toState: "unlocked", data: { requestId: req.id, tokenSerial: req.tokenSerial, soPinVersion: version } }, ctx.clock);
+    await tx.tokenRecord.upsert({
+      where: { tokenSerial: req.tokenSerial },
+      create: { tokenSerial: req.tokenSerial, soPinVersion: version },
+      update: { soPinVersion: version },
+    });
+    await appendAudit(
+      tx,
+      {
+        ...actorFields(ctx.actor),
+        action: "unlock.completed",
+        targetType: "certificate",
+        targetId: req.certificateId,
+        fromState: "locked",
+        toState: "unlocked",
+        data: { requestId: req.id, tokenSerial: req.tokenSerial, soPinVersion: version },
+      },
+      ctx.clock,
+    );
     return { soPinVersion: version };
   });
 }
 
 /** The assistant could not unlock: recorded for the helpdesk; the server's SO PIN version stays as it is. */
-export async function reportUnlockFailure(db: Db, input: { requestId: string; code: string; errorCode: string }, ctx: StepContext): Promise<void> {
+export async function reportUnlockFailure(
+  db: Db,
+  input: { requestId: string; code: string; errorCode: string },
+  ctx: StepContext,
+): Promise<void> {
   const req = await releasedRequest(db, ctx, input.requestId, input.code);
-  await audit(db, ctx, "failed", { certificateId: req.certificateId, data: { requestId: req.id, tokenSerial: req.tokenSerial, errorCode: input.errorCode.slice(0, 64) } });
+  await audit(db, ctx, "failed", {
+    certificateId: req.certificateId,
+    data: { requestId: req.id, tokenSerial: req.tokenSerial, errorCode: input.errorCode.slice(0, 64) },
+  });
 }

@@ -28,7 +28,14 @@ export interface NewSession {
 
 export async function createSession(
   tx: Tx,
-  args: { kind: SessionKind; staffUserId?: string; certificateId?: string; ip?: string | null; userAgent?: string | null; data?: Prisma.InputJsonObject },
+  args: {
+    kind: SessionKind;
+    staffUserId?: string;
+    certificateId?: string;
+    ip?: string | null;
+    userAgent?: string | null;
+    data?: Prisma.InputJsonObject;
+  },
   clock: Clock,
 ): Promise<NewSession> {
   const token = randomBytes(32).toString("base64url");
@@ -52,7 +59,12 @@ export async function createSession(
 }
 
 /** The live session for a cookie token, touched; null when unknown, idle too long or past its absolute end. */
-export async function loadSession(tx: Tx, kind: SessionKind, token: string | undefined, clock: Clock): Promise<Session | null> {
+export async function loadSession(
+  tx: Tx,
+  kind: SessionKind,
+  token: string | undefined,
+  clock: Clock,
+): Promise<Session | null> {
   if (!token || token.length > 200) return null;
   const session = await tx.session.findUnique({ where: { id: hashToken(token) } });
   if (!session || session.kind !== kind) return null;

@@ -37,13 +37,17 @@ async function auditWhere(db: Tx, f: AuditFilter): Promise<Prisma.AuditEventWher
   if (f.action) where.action = f.action.endsWith(".") ? { startsWith: f.action } : f.action;
   if (f.targetType) where.targetType = f.targetType;
   if (f.targetId) where.targetId = f.targetId;
-  if (f.from || f.to) where.createdAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: new Date(f.to.getTime() + DAY) } : {}) };
+  if (f.from || f.to)
+    where.createdAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: new Date(f.to.getTime() + DAY) } : {}) };
   return where;
 }
 
 export const AUDIT_PAGE = 100;
 
-export async function listAuditEvents(db: Tx, f: AuditFilter): Promise<{ rows: AuditEvent[]; nextBefore: number | null }> {
+export async function listAuditEvents(
+  db: Tx,
+  f: AuditFilter,
+): Promise<{ rows: AuditEvent[]; nextBefore: number | null }> {
   const where = await auditWhere(db, f);
   if (f.before) where.seq = { lt: f.before };
   const rows = await db.auditEvent.findMany({ where, orderBy: { seq: "desc" }, take: AUDIT_PAGE + 1 });
@@ -57,11 +61,32 @@ export async function staffNames(db: Tx): Promise<Record<string, string>> {
   return Object.fromEntries(users.map((u) => [u.id, u.username]));
 }
 
-const CSV_COLUMNS = ["seq", "createdAt", "actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState", "ip", "userAgent", "data", "hash"] as const;
+const CSV_COLUMNS = [
+  "seq",
+  "createdAt",
+  "actorType",
+  "actorId",
+  "action",
+  "targetType",
+  "targetId",
+  "fromState",
+  "toState",
+  "ip",
+  "userAgent",
+  "data",
+  "hash",
+] as const;
 
 /** One CSV cell; a leading = + - @ is neutralised so a spreadsheet never runs a cell as a formula. */
 export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? "" : v instanceof Date ? v.toISOString() : typeof v === "object" ? JSON.stringify(v) : String(v);
+  let s =
+    v === null || v === undefined
+      ? ""
+      : v instanceof Date
+        ? v.toISOString()
+        : typeof v === "object"
+          ? JSON.stringify(v)
+          : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -72,7 +97,11 @@ export async function* auditCsv(db: Tx, f: AuditFilter, pageSize = 2000): AsyncG
   yield `${CSV_COLUMNS.join(",")}\r\n`;
   let after = 0;
   for (;;) {
-    const rows = await db.auditEvent.findMany({ where: { AND: [where, { seq: { gt: after } }] }, orderBy: { seq: "asc" }, take: pageSize });
+    const rows = await db.auditEvent.findMany({
+      where: { AND: [where, { seq: { gt: after } }] },
+      orderBy: { seq: "asc" },
+      take: pageSize,
+    });
     if (rows.length === 0) return;
     yield rows.map((r) => `${CSV_COLUMNS.map((c) => csvCell(r[c])).join(",")}\r\n`).join("");
     after = rows[rows.length - 1].seq;

@@ -52,7 +52,13 @@ export interface StaffIdentity {
 }
 
 export function identityOf(u: StaffUser): StaffIdentity {
-  return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, totpEnabled: u.totpSecret !== null };
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    role: u.role,
+    totpEnabled: u.totpSecret !== null,
+  };
 }
 
 async function recordFailure(db: Db, user: StaffUser, input: SignInInput, reason: string, clock: Clock): Promise<void> {
@@ -60,12 +66,22 @@ async function recordFailure(db: Db, user: StaffUser, input: SignInInput, reason
     const [row] = await tx.$queryRaw<{ failedLogins: number }[]>`
       UPDATE "StaffUser" SET "failedLogins" = "failedLogins" + 1 WHERE "id" = ${user.id} RETURNING "failedLogins"`;
     const lockMs = lockDurationMs(row.failedLogins);
-    if (lockMs > 0) await tx.staffUser.update({ where: { id: user.id }, data: { lockedUntil: new Date(clock.now().getTime() + lockMs) } });
+    if (lockMs > 0)
+      await tx.staffUser.update({
+        where: { id: user.id },
+        data: { lockedUntil: new Date(clock.now().getTime() + lockMs) },
+      });
     await appendAudit(
       tx,
       {
-        actorType: "staff", actorId: user.id, action: "staff.sign_in_failed", targetType: "staff_user", targetId: user.id,
-        ip: input.ip ?? null, userAgent: input.userAgent ?? null, data: { reason, failedLogins: row.failedLogins, lockedForMs: lockMs },
+        actorType: "staff",
+        actorId: user.id,
+        action: "staff.sign_in_failed",
+        targetType: "staff_user",
+        targetId: user.id,
+        ip: input.ip ?? null,
+        userAgent: input.userAgent ?? null,
+        data: { reason, failedLogins: row.failedLogins, lockedForMs: lockMs },
       },
       clock,
     );
@@ -88,7 +104,9 @@ export async function signIn(db: Db, input: SignInInput, clock: Clock): Promise<
   }
   const now = clock.now();
   if (user.lockedUntil && user.lockedUntil > now) {
-    throw new DomainError("STAFF_LOCKED", { retryAfter: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000) });
+    throw new DomainError("STAFF_LOCKED", {
+      retryAfter: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000),
+    });
   }
   if (!(await verifyPassword(input.password, user.passwordHash))) {
     await recordFailure(db, user, input, "password", clock);
@@ -103,11 +121,27 @@ export async function signIn(db: Db, input: SignInInput, clock: Clock): Promise<
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : undefined;
   const signedIn = await db.$transaction(async (tx) => {
-    const fresh = await tx.staffUser.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null, ...(rehash ? { passwordHash: rehash } : {}) } });
-    const session = await createSession(tx, { kind: "staff", staffUserId: user.id, ip: input.ip, userAgent: input.userAgent }, clock);
+    const fresh = await tx.staffUser.update({
+      where: { id: user.id },
+      data: { failedLogins: 0, lockedUntil: null, ...(rehash ? { passwordHash: rehash } : {}) },
+    });
+    const session = await createSession(
+      tx,
+      { kind: "staff", staffUserId: user.id, ip: input.ip, userAgent: input.userAgent },
+      clock,
+    );
     await appendAudit(
       tx,
-      { actorType: "staff", actorId: user.id, action: "staff.signed_in", targetType: "staff_user", targetId: user.id, ip: input.ip ?? null, userAgent: input.userAgent ?? null, data: { role: user.role } },
+      {
+        actorType: "staff",
+        actorId: user.id,
+        action: "staff.signed_in",
+        targetType: "staff_user",
+        targetId: user.id,
+        ip: input.ip ?? null,
+        userAgent: input.userAgent ?? null,
+        data: { role: user.role },
+      },
       clock,
     );
     return { ...session, user: identityOf(fresh) };
@@ -138,10 +172,16 @@ export async function authenticateStaff(db: Tx, token: string | undefined, clock
   return session && user ? { session, user } : null;
 }
 
-export type StaffAccess = { status: "ok"; staff: StaffSession } | { status: "unauthenticated" } | { status: "forbidden"; staff: StaffSession };
+export type StaffAccess =
+  { status: "ok"; staff: StaffSession } | { status: "unauthenticated" } | { status: "forbidden"; staff: StaffSession };
 
 /** Authentication and the registry's permission for one page or route, in one place for the wrapper and the guard. */
-export async function staffAccess(db: Tx, token: string | undefined, key: StaffRouteKey, clock: Clock): Promise<StaffAccess> {
+export async function staffAccess(
+  db: Tx,
+  token: string | undefined,
+  key: StaffRouteKey,
+  clock: Clock,
+): Promise<StaffAccess> {
   const staff = await authenticateStaff(db, token, clock);
   if (!staff) return { status: "unauthenticated" };
   return roleMayUse(staff.user.role, key) ? { status: "ok", staff } : { status: "forbidden", staff };
@@ -152,7 +192,19 @@ export async function signOut(db: Db, sessionId: string, actor: Actor, clock: Cl
   await db.$transaction(async (tx) => {
     await tx.session.deleteMany({ where: { id: sessionId, kind: "staff" } });
     if (actor.id) {
-      await appendAudit(tx, { actorType: "staff", actorId: actor.id, action: "staff.signed_out", targetType: "staff_user", targetId: actor.id, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null }, clock);
+      await appendAudit(
+        tx,
+        {
+          actorType: "staff",
+          actorId: actor.id,
+          action: "staff.signed_out",
+          targetType: "staff_user",
+          targetId: actor.id,
+          ip: actor.ip ?? null,
+          userAgent: actor.userAgent ?? null,
+        },
+        clock,
+      );
     }
   });
 }
@@ -162,7 +214,16 @@ export async function signOutEverywhere(tx: Tx, userId: string, actor: Actor, cl
   const { count } = await tx.session.deleteMany({ where: { kind: "staff", staffUserId: userId } });
   await appendAudit(
     tx,
-    { actorType: actor.type, actorId: actor.id ?? null, action: "staff.signed_out_everywhere", targetType: "staff_user", targetId: userId, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null, data: { sessions: count } },
+    {
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      action: "staff.signed_out_everywhere",
+      targetType: "staff_user",
+      targetId: userId,
+      ip: actor.ip ?? null,
+      userAgent: actor.userAgent ?? null,
+      data: { sessions: count },
+    },
     clock,
   );
   return count;

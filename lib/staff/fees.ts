@@ -6,7 +6,13 @@ import { priceFor, type Price } from "../fees/price";
 import { tryYuanToFen } from "../payments/alipay/amount";
 
 export interface FeePreview {
-  certificate: { serial: string; holderName: string; certType: CertType; payerClass: PayerClass; notAfter: Date } | null;
+  certificate: {
+    serial: string;
+    holderName: string;
+    certType: CertType;
+    payerClass: PayerClass;
+    notAfter: Date;
+  } | null;
   certType: CertType;
   payerClass: PayerClass;
   at: Date;
@@ -17,11 +23,17 @@ export interface FeePreview {
  * What a renewal would cost on a given date: for a known certificate (by serial) or for a type and payer class.
  * The same priceFor the order uses, so the preview cannot disagree with the price an order will snapshot.
  */
-export async function previewFee(db: Tx, q: { serial?: string; certType?: CertType; payerClass?: PayerClass; at: Date }): Promise<FeePreview> {
+export async function previewFee(
+  db: Tx,
+  q: { serial?: string; certType?: CertType; payerClass?: PayerClass; at: Date },
+): Promise<FeePreview> {
   let certificate: FeePreview["certificate"] = null;
   let key: { certType: CertType; payerClass: PayerClass };
   if (q.serial) {
-    certificate = await db.certificate.findUnique({ where: { serial: q.serial }, select: { serial: true, holderName: true, certType: true, payerClass: true, notAfter: true } });
+    certificate = await db.certificate.findUnique({
+      where: { serial: q.serial },
+      select: { serial: true, holderName: true, certType: true, payerClass: true, notAfter: true },
+    });
     if (!certificate) throw new DomainError("NOT_FOUND");
     key = certificate;
   } else if (q.certType && q.payerClass) {
@@ -29,7 +41,13 @@ export async function previewFee(db: Tx, q: { serial?: string; certType?: CertTy
   } else {
     throw new DomainError("VALIDATION_FAILED", { fields: { serial: "required" } });
   }
-  return { certificate, certType: key.certType, payerClass: key.payerClass, at: q.at, price: await priceFor(db, key, q.at) };
+  return {
+    certificate,
+    certType: key.certType,
+    payerClass: key.payerClass,
+    at: q.at,
+    price: await priceFor(db, key, q.at),
+  };
 }
 
 /** "2026-12-01T00:00" as typed in a datetime-local field, in Beijing time → the UTC instant. */
@@ -44,7 +62,10 @@ const blank = (v: unknown) => (v === "" || v === null ? undefined : v);
 export const FeeTierForm = z.object({
   certType: z.enum(["personal", "organisation"]),
   payerClass: z.enum(["self", "unified"]),
-  fenPerYear: z.preprocess((v) => (typeof v === "string" ? (tryYuanToFen(v.trim()) ?? Number.NaN) : v), z.number().int().min(0)),
+  fenPerYear: z.preprocess(
+    (v) => (typeof v === "string" ? (tryYuanToFen(v.trim()) ?? Number.NaN) : v),
+    z.number().int().min(0),
+  ),
   effectiveFrom: BeijingDateTime,
   effectiveTo: z.preprocess(blank, BeijingDateTime.optional()),
   note: z.preprocess(blank, z.string().trim().max(200).optional()),

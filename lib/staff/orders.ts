@@ -36,10 +36,39 @@ export async function orderDetail(db: Tx, orderId: string) {
   const order = await db.renewalOrder.findUnique({
     where: { id: orderId },
     include: {
-      certificate: { select: { id: true, serial: true, subjectDn: true, holderName: true, holderIdType: true, holderIdLast4: true, certType: true, payerClass: true, notBefore: true, notAfter: true, status: true, email: true } },
-      issuedCertificate: { select: { id: true, serial: true, subjectDn: true, notBefore: true, notAfter: true, status: true } },
+      certificate: {
+        select: {
+          id: true,
+          serial: true,
+          subjectDn: true,
+          holderName: true,
+          holderIdType: true,
+          holderIdLast4: true,
+          certType: true,
+          payerClass: true,
+          notBefore: true,
+          notAfter: true,
+          status: true,
+          email: true,
+        },
+      },
+      issuedCertificate: {
+        select: { id: true, serial: true, subjectDn: true, notBefore: true, notAfter: true, status: true },
+      },
       feeTier: { select: { id: true, fenPerYear: true, effectiveFrom: true, effectiveTo: true, note: true } },
-      paymentEvents: { orderBy: { createdAt: "asc" }, select: { id: true, kind: true, tradeStatus: true, tradeNo: true, amountFen: true, verified: true, outcome: true, createdAt: true } },
+      paymentEvents: {
+        orderBy: { createdAt: "asc" },
+        select: {
+          id: true,
+          kind: true,
+          tradeStatus: true,
+          tradeNo: true,
+          amountFen: true,
+          verified: true,
+          outcome: true,
+          createdAt: true,
+        },
+      },
       refunds: { orderBy: { createdAt: "asc" } },
       invoice: true,
     },
@@ -50,7 +79,16 @@ export async function orderDetail(db: Tx, orderId: string) {
     db.mailOutbox.findMany({
       where: { orderId },
       orderBy: { createdAt: "asc" },
-      select: { id: true, template: true, state: true, attempts: true, lastError: true, createdAt: true, sentAt: true, to: true },
+      select: {
+        id: true,
+        template: true,
+        state: true,
+        attempts: true,
+        lastError: true,
+        createdAt: true,
+        sentAt: true,
+        to: true,
+      },
     }),
   ]);
   const { handlerIdEnc, handlerMobileEnc, csrDer, certificate, ...rest } = order;
@@ -62,21 +100,37 @@ export async function orderDetail(db: Tx, orderId: string) {
     handlerEmail: maskEmail(order.handlerEmail),
     handlerIdMasked: lastFourOnly(order.handlerIdLast4, 18),
     handlerMobileMasked: lastFourOnly(order.handlerMobileLast4, 11),
-    certificate: { ...certificate, email: certificate.email ? maskEmail(certificate.email) : null, holderIdMasked: lastFourOnly(certificate.holderIdLast4, 18) },
+    certificate: {
+      ...certificate,
+      email: certificate.email ? maskEmail(certificate.email) : null,
+      holderIdMasked: lastFourOnly(certificate.holderIdLast4, 18),
+    },
     mails: mails.map((m) => ({ ...m, to: maskEmail(m.to) })),
     timeline,
   };
 }
 export type OrderDetail = Awaited<ReturnType<typeof orderDetail>>;
 
-export const UNMASKABLE = ["handlerIdNumber", "handlerMobile", "handlerEmail", "holderIdNumber", "holderEmail"] as const;
+export const UNMASKABLE = [
+  "handlerIdNumber",
+  "handlerMobile",
+  "handlerEmail",
+  "holderIdNumber",
+  "holderEmail",
+] as const;
 export type UnmaskableField = (typeof UNMASKABLE)[number];
 
 /** Shows one personal field in full; the audit event (who, which field, why) is written before the value is returned. */
-export async function unmaskOrderField(db: Db, args: { orderId: string; field: UnmaskableField; reason: string; actor: Actor; clock: Clock }): Promise<string> {
+export async function unmaskOrderField(
+  db: Db,
+  args: { orderId: string; field: UnmaskableField; reason: string; actor: Actor; clock: Clock },
+): Promise<string> {
   const reason = cleanReason(args.reason);
   return db.$transaction(async (tx) => {
-    const order = await tx.renewalOrder.findUnique({ where: { id: args.orderId }, include: { certificate: { select: { holderIdEnc: true, email: true } } } });
+    const order = await tx.renewalOrder.findUnique({
+      where: { id: args.orderId },
+      include: { certificate: { select: { holderIdEnc: true, email: true } } },
+    });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
     const reveal: Record<UnmaskableField, () => string | null> = {
       handlerIdNumber: () => decryptField(order.handlerIdEnc),
@@ -89,7 +143,15 @@ export async function unmaskOrderField(db: Db, args: { orderId: string; field: U
     if (value === null) throw new DomainError("STAFF_NOTHING_TO_UNMASK");
     await appendAudit(
       tx,
-      { ...actorFields(args.actor), action: "order.unmasked", targetType: "order", targetId: order.id, fromState: order.state, toState: order.state, data: { orderNo: order.orderNo, field: args.field, reason } },
+      {
+        ...actorFields(args.actor),
+        action: "order.unmasked",
+        targetType: "order",
+        targetId: order.id,
+        fromState: order.state,
+        toState: order.state,
+        data: { orderNo: order.orderNo, field: args.field, reason },
+      },
       args.clock,
     );
     return value;
@@ -103,7 +165,15 @@ export async function addOrderNote(db: Db, args: { orderId: string; note: string
     const order = await loadOrder(tx, args.orderId);
     return appendAuditNow(
       tx,
-      { ...actorFields(args.actor), action: "order.note", targetType: "order", targetId: order.id, fromState: order.state, toState: order.state, data: { orderNo: order.orderNo, note } },
+      {
+        ...actorFields(args.actor),
+        action: "order.note",
+        targetType: "order",
+        targetId: order.id,
+        fromState: order.state,
+        toState: order.state,
+        data: { orderNo: order.orderNo, note },
+      },
       args.clock,
     );
   });
@@ -113,7 +183,10 @@ export async function addOrderNote(db: Db, args: { orderId: string; note: string
  * Sends one of the order's mails again: a new outbox row with the stored (already masked) content, so the
  * original row keeps its own history. Works for sent and failed mails alike (the holder lost it, or it bounced).
  */
-export async function resendOrderMail(db: Db, args: { orderId: string; mailId: string; reason: string; actor: Actor; clock: Clock }) {
+export async function resendOrderMail(
+  db: Db,
+  args: { orderId: string; mailId: string; reason: string; actor: Actor; clock: Clock },
+) {
   const reason = cleanReason(args.reason);
   return db.$transaction(async (tx) => {
     const order = await loadOrder(tx, args.orderId);
@@ -121,13 +194,27 @@ export async function resendOrderMail(db: Db, args: { orderId: string; mailId: s
     if (!mail) throw new DomainError("STAFF_MAIL_NOT_FOUND");
     const copy = await tx.mailOutbox.create({
       data: {
-        to: mail.to, template: mail.template, locale: mail.locale, data: mail.data as Prisma.InputJsonValue,
-        orderId: mail.orderId, certificateId: mail.certificateId, nextAttemptAt: args.clock.now(), createdAt: args.clock.now(),
+        to: mail.to,
+        template: mail.template,
+        locale: mail.locale,
+        data: mail.data as Prisma.InputJsonValue,
+        orderId: mail.orderId,
+        certificateId: mail.certificateId,
+        nextAttemptAt: args.clock.now(),
+        createdAt: args.clock.now(),
       },
     });
     await appendAudit(
       tx,
-      { ...actorFields(args.actor), action: "order.mail_resent", targetType: "order", targetId: order.id, fromState: order.state, toState: order.state, data: { orderNo: order.orderNo, template: mail.template, mailId: mail.id, newMailId: copy.id, reason } },
+      {
+        ...actorFields(args.actor),
+        action: "order.mail_resent",
+        targetType: "order",
+        targetId: order.id,
+        fromState: order.state,
+        toState: order.state,
+        data: { orderNo: order.orderNo, template: mail.template, mailId: mail.id, newMailId: copy.id, reason },
+      },
       args.clock,
     );
     return copy;
@@ -135,8 +222,16 @@ export async function resendOrderMail(db: Db, args: { orderId: string; mailId: s
 }
 
 /** Cancels an unpaid order on the holder's behalf (closing its Alipay trade first); refused once money is taken. */
-export function cancelOrderByStaff(db: Db, args: { orderId: string; reason: string; actor: Actor; clock: Clock }): Promise<RenewalOrder> {
-  return cancelOrder(db, { orderId: args.orderId, actor: args.actor, clock: args.clock, reason: cleanReason(args.reason) });
+export function cancelOrderByStaff(
+  db: Db,
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+): Promise<RenewalOrder> {
+  return cancelOrder(db, {
+    orderId: args.orderId,
+    actor: args.actor,
+    clock: args.clock,
+    reason: cleanReason(args.reason),
+  });
 }
 
 export const IN_PERSON_PREFIX = "handled_in_person:";
@@ -148,16 +243,31 @@ export const IN_PERSON_PREFIX = "handled_in_person:";
  * the service centre takes its own payment, and the state machine's only way out of `paid` without a
  * certificate is a refund.
  */
-export async function markHandledInPerson(db: Db, args: { orderId: string; reason: string; actor: Actor; clock: Clock }): Promise<RenewalOrder> {
+export async function markHandledInPerson(
+  db: Db,
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+): Promise<RenewalOrder> {
   const reason = cleanReason(args.reason);
   const order = await loadOrder(db, args.orderId);
-  if (!["draft", "submitted", "awaiting_payment"].includes(order.state)) throw new DomainError("STAFF_IN_PERSON_NOT_ALLOWED", { state: order.state });
+  if (!["draft", "submitted", "awaiting_payment"].includes(order.state))
+    throw new DomainError("STAFF_IN_PERSON_NOT_ALLOWED", { state: order.state });
   return cancelOrder(db, {
-    orderId: order.id, actor: args.actor, clock: args.clock, reason: `${IN_PERSON_PREFIX} ${reason}`,
+    orderId: order.id,
+    actor: args.actor,
+    clock: args.clock,
+    reason: `${IN_PERSON_PREFIX} ${reason}`,
     alsoInTx: (tx, cancelled) =>
       appendAudit(
         tx,
-        { ...actorFields(args.actor), action: "order.handled_in_person", targetType: "order", targetId: order.id, fromState: cancelled.state, toState: cancelled.state, data: { orderNo: order.orderNo, reason } },
+        {
+          ...actorFields(args.actor),
+          action: "order.handled_in_person",
+          targetType: "order",
+          targetId: order.id,
+          fromState: cancelled.state,
+          toState: cancelled.state,
+          data: { orderNo: order.orderNo, reason },
+        },
         args.clock,
       ),
   });
@@ -169,7 +279,10 @@ export async function markHandledInPerson(db: Db, args: { orderId: string; reaso
  * so the holder's next 下证 starts cleanly. An order in `paid` has no CSR: only the holder, with the key, can
  * continue it, so staff are refused (call the holder, or refund).
  */
-export async function reissueStuckOrder(db: Db, args: { orderId: string; reason: string; actor: Actor; clock: Clock }): Promise<RenewalOrder> {
+export async function reissueStuckOrder(
+  db: Db,
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+): Promise<RenewalOrder> {
   const reason = cleanReason(args.reason);
   const order = await loadOrder(db, args.orderId);
   if (order.state !== "issuing") throw new DomainError("STAFF_REISSUE_NOT_ALLOWED", { state: order.state });
@@ -177,7 +290,15 @@ export async function reissueStuckOrder(db: Db, args: { orderId: string; reason:
     await db.$transaction((tx) =>
       appendAudit(
         tx,
-        { ...actorFields(args.actor), action: "order.reissue_requested", targetType: "order", targetId: order.id, fromState: order.state, toState: order.state, data: { orderNo: order.orderNo, reason } },
+        {
+          ...actorFields(args.actor),
+          action: "order.reissue_requested",
+          targetType: "order",
+          targetId: order.id,
+          fromState: order.state,
+          toState: order.state,
+          data: { orderNo: order.orderNo, reason },
+        },
         args.clock,
       ),
     );
@@ -186,15 +307,24 @@ export async function reissueStuckOrder(db: Db, args: { orderId: string; reason:
   }
   return withOrderTx(db, (tx) =>
     transitionOrder(tx, {
-      orderId: order.id, to: order.priceFen === 0 ? "submitted" : "paid", actor: args.actor, clock: args.clock, expectVersion: order.version,
-      action: "order.reissue_reset", data: { reason }, set: { flagged: false, flagReason: null },
+      orderId: order.id,
+      to: order.priceFen === 0 ? "submitted" : "paid",
+      actor: args.actor,
+      clock: args.clock,
+      expectVersion: order.version,
+      action: "order.reissue_reset",
+      data: { reason },
+      set: { flagged: false, flagReason: null },
     }),
   );
 }
 
 /** The DER of the certificate issued for the order, for download from the order page. */
 export async function issuedCertificateDer(db: Tx, orderId: string): Promise<{ serial: string; der: Uint8Array }> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId }, select: { issuedCertificate: { select: { serial: true, der: true } } } });
+  const order = await db.renewalOrder.findUnique({
+    where: { id: orderId },
+    select: { issuedCertificate: { select: { serial: true, der: true } } },
+  });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (!order.issuedCertificate) throw new DomainError("NOT_FOUND");
   return { serial: order.issuedCertificate.serial, der: order.issuedCertificate.der };

@@ -14,7 +14,9 @@ const MAX_MEM = 128 * 1024 * 1024;
 
 function derive(password: string, salt: Buffer, o: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { N: o.N, r: o.r, p: o.p, maxmem: MAX_MEM };
-  return new Promise((resolve, reject) => scrypt(password.normalize("NFKC"), salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize("NFKC"), salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -64,7 +66,20 @@ export function dummyHash(): Promise<string> {
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
 
-const COMMON = ["password", "12345678", "qwerty", "111111", "123456", "admin", "letmein", "welcome", "certrenew", "96701666", "iloveyou", "abc123"];
+const COMMON = [
+  "password",
+  "12345678",
+  "qwerty",
+  "111111",
+  "123456",
+  "admin",
+  "letmein",
+  "welcome",
+  "certrenew",
+  "96701666",
+  "iloveyou",
+  "abc123",
+];
 
 export type PasswordProblem = "too_short" | "too_long" | "too_simple" | "contains_username" | "common";
 
@@ -86,7 +101,12 @@ export function passwordProblem(password: string, username: string): PasswordPro
 
 export function assertPasswordStrength(password: string, username: string): void {
   const problem = passwordProblem(password, username);
-  if (problem) throw new DomainError("STAFF_PASSWORD_WEAK", { problem, minLength: PASSWORD_MIN_LENGTH, fields: { password: `password_${problem}` } });
+  if (problem)
+    throw new DomainError("STAFF_PASSWORD_WEAK", {
+      problem,
+      minLength: PASSWORD_MIN_LENGTH,
+      fields: { password: `password_${problem}` },
+    });
 }
 
 /** A password that passes the policy, for demo accounts and resets: 20 characters from four classes. */

@@ -20,12 +20,19 @@ type StaffOptions<B, Q> = Omit<RouteOptions<B, Q>, "session" | "requireSession" 
 type PublicKey = { [K in StaffApiKey]: (typeof STAFF_ROUTES)[K] extends "public" ? K : never }[StaffApiKey];
 type ProtectedKey = Exclude<StaffApiKey, PublicKey>;
 
-export function staffRoute<B = undefined, Q = undefined>(key: ProtectedKey, opts: StaffOptions<B, Q>, handler: (ctx: StaffContext<B, Q>) => Promise<unknown>) {
+export function staffRoute<B = undefined, Q = undefined>(
+  key: ProtectedKey,
+  opts: StaffOptions<B, Q>,
+  handler: (ctx: StaffContext<B, Q>) => Promise<unknown>,
+) {
   return route<B, Q>({ ...opts, session: "staff", requireSession: true }, async (ctx) => {
     const staff = await staffForSession(ctx.db, ctx.session!);
     if (!staff) throw new DomainError("UNAUTHENTICATED");
     if (!roleMayUse(staff.role, key)) {
-      log.warn({ requestId: ctx.requestId, staffUserId: staff.id, role: staff.role, route: key }, "staff permission refused");
+      log.warn(
+        { requestId: ctx.requestId, staffUserId: staff.id, role: staff.role, route: key },
+        "staff permission refused",
+      );
       throw new DomainError("FORBIDDEN", { needs: STAFF_ROUTES[key] });
     }
     return handler({ ...ctx, staff });
@@ -33,7 +40,11 @@ export function staffRoute<B = undefined, Q = undefined>(key: ProtectedKey, opts
 }
 
 /** The sign-in: no session yet, so the same-origin check is the CSRF defence (login CSRF). */
-export function staffPublicRoute<B = undefined, Q = undefined>(key: PublicKey, opts: StaffOptions<B, Q>, handler: (ctx: RouteContext<B, Q>) => Promise<unknown>) {
+export function staffPublicRoute<B = undefined, Q = undefined>(
+  key: PublicKey,
+  opts: StaffOptions<B, Q>,
+  handler: (ctx: RouteContext<B, Q>) => Promise<unknown>,
+) {
   void key; // typed against the registry: only a route listed as "public" can skip the session
   return route<B, Q>({ ...opts, csrf: true }, handler);
 }

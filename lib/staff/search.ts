@@ -60,7 +60,8 @@ export function searchWhere(s: OrderSearch): Prisma.RenewalOrderWhereInput {
   if (s.holderName) where.holderName = { gte: s.holderName, lt: `${s.holderName}\u{10FFFF}`, startsWith: s.holderName };
   if (s.phoneLast4) where.handlerMobileLast4 = s.phoneLast4;
   if (s.idLast4) where.handlerIdLast4 = s.idLast4;
-  if (s.from || s.to) where.createdAt = { ...(s.from ? { gte: s.from } : {}), ...(s.to ? { lt: new Date(s.to.getTime() + DAY) } : {}) };
+  if (s.from || s.to)
+    where.createdAt = { ...(s.from ? { gte: s.from } : {}), ...(s.to ? { lt: new Date(s.to.getTime() + DAY) } : {}) };
   if (s.state) where.state = s.state as Prisma.EnumOrderStateFilter["equals"];
   if (s.flagged) where.flagged = true;
   return where;

@@ -16,12 +16,20 @@ import { DEFAULT_REMINDER_DAYS, REMINDER_DAYS_KEY, ReminderDays } from "../mail/
  */
 /** "30, 14，7" as typed in the form → [30, 14, 7] */
 function dayList(v: unknown): unknown {
-  return typeof v === "string" ? v.split(/[\s,，]+/).filter(Boolean).map(Number) : v;
+  return typeof v === "string"
+    ? v
+        .split(/[\s,，]+/)
+        .filter(Boolean)
+        .map(Number)
+    : v;
 }
 
 export const SETTINGS = {
   "renewal.windowDays": { schema: z.coerce.number().int().min(1).max(90), fallback: DEFAULT_WINDOW_DAYS },
-  "payment.windowMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_PAYMENT_WINDOW_MINUTES },
+  "payment.windowMinutes": {
+    schema: z.coerce.number().int().min(5).max(1440),
+    fallback: DEFAULT_PAYMENT_WINDOW_MINUTES,
+  },
   [REMINDER_DAYS_KEY]: { schema: z.preprocess(dayList, ReminderDays), fallback: [...DEFAULT_REMINDER_DAYS] },
   "orders.stuckMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_STUCK_MINUTES },
 } as const;
@@ -33,7 +41,13 @@ export async function listSettings(db: Tx) {
   const rows = await db.setting.findMany({ where: { key: { in: SETTING_KEYS } } });
   return SETTING_KEYS.map((key) => {
     const row = rows.find((r) => r.key === key);
-    return { key, value: row?.value ?? SETTINGS[key].fallback, isDefault: !row, updatedAt: row?.updatedAt ?? null, updatedBy: row?.updatedBy ?? null };
+    return {
+      key,
+      value: row?.value ?? SETTINGS[key].fallback,
+      isDefault: !row,
+      updatedAt: row?.updatedAt ?? null,
+      updatedBy: row?.updatedBy ?? null,
+    };
   });
 }
 
@@ -48,7 +62,17 @@ export async function updateSetting(db: Db, key: SettingKey, raw: unknown, actor
       create: { key, value, updatedBy: actor.id ?? null, updatedAt: clock.now() },
       update: { value, updatedBy: actor.id ?? null, updatedAt: clock.now() },
     });
-    await appendAudit(tx, { ...actorFields(actor), action: "setting.updated", targetType: "setting", targetId: key, data: { from: before?.value ?? null, to: value } }, clock);
+    await appendAudit(
+      tx,
+      {
+        ...actorFields(actor),
+        action: "setting.updated",
+        targetType: "setting",
+        targetId: key,
+        data: { from: before?.value ?? null, to: value },
+      },
+      clock,
+    );
     return row;
   });
 }

@@ -13,7 +13,12 @@ export function newTotpSecret(): string {
 }
 
 export function totpUri(secretBase32: string, username: string): string {
-  return new TOTP({ issuer: "CertRenew", label: username, secret: Secret.fromBase32(secretBase32), period: PERIOD }).toString();
+  return new TOTP({
+    issuer: "CertRenew",
+    label: username,
+    secret: Secret.fromBase32(secretBase32),
+    period: PERIOD,
+  }).toString();
 }
 
 export function totpCode(secretBase32: string, clock: Clock): string {
@@ -24,10 +29,22 @@ export function totpCode(secretBase32: string, clock: Clock): string {
  * Whether `code` is valid now, and not yet used: each accepted time step is recorded (a one-shot rate-limit key
  * that lives as long as the code could be valid), so a code seen over someone's shoulder cannot be replayed.
  */
-export async function acceptTotp(db: Tx, userId: string, secretBase32: string, code: string, clock: Clock): Promise<boolean> {
+export async function acceptTotp(
+  db: Tx,
+  userId: string,
+  secretBase32: string,
+  code: string,
+  clock: Clock,
+): Promise<boolean> {
   if (!/^\d{6}$/.test(code)) return false;
   const now = clock.now().getTime();
-  const delta = TOTP.validate({ token: code, secret: Secret.fromBase32(secretBase32), period: PERIOD, timestamp: now, window: 1 });
+  const delta = TOTP.validate({
+    token: code,
+    secret: Secret.fromBase32(secretBase32),
+    period: PERIOD,
+    timestamp: now,
+    window: 1,
+  });
   if (delta === null) return false;
   const step = TOTP.counter({ period: PERIOD, timestamp: now }) + delta;
   try {

@@ -35,20 +35,45 @@ export async function createStaffUser(db: Db, input: NewStaffUser, actor: Actor,
   try {
     return await db.$transaction(async (tx) => {
       const user = await tx.staffUser.create({
-        data: { username, passwordHash, role: input.role, displayName: input.displayName?.trim() || null, createdAt: clock.now(), passwordChangedAt: clock.now() },
+        data: {
+          username,
+          passwordHash,
+          role: input.role,
+          displayName: input.displayName?.trim() || null,
+          createdAt: clock.now(),
+          passwordChangedAt: clock.now(),
+        },
       });
-      await appendAudit(tx, { ...actorFields(actor), action: "staff.created", targetType: "staff_user", targetId: user.id, data: { username, role: input.role } }, clock);
+      await appendAudit(
+        tx,
+        {
+          ...actorFields(actor),
+          action: "staff.created",
+          targetType: "staff_user",
+          targetId: user.id,
+          data: { username, role: input.role },
+        },
+        clock,
+      );
       return identityOf(user);
     });
   } catch (e) {
-    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") throw new DomainError("STAFF_USERNAME_TAKEN");
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")
+      throw new DomainError("STAFF_USERNAME_TAKEN");
     throw e;
   }
 }
 
-export async function listStaffUsers(db: Tx): Promise<(StaffIdentity & { disabled: boolean; lockedUntil: Date | null; createdAt: Date })[]> {
+export async function listStaffUsers(
+  db: Tx,
+): Promise<(StaffIdentity & { disabled: boolean; lockedUntil: Date | null; createdAt: Date })[]> {
   const users = await db.staffUser.findMany({ orderBy: { username: "asc" } });
-  return users.map((u) => ({ ...identityOf(u), disabled: u.disabled, lockedUntil: u.lockedUntil, createdAt: u.createdAt }));
+  return users.map((u) => ({
+    ...identityOf(u),
+    disabled: u.disabled,
+    lockedUntil: u.lockedUntil,
+    createdAt: u.createdAt,
+  }));
 }
 
 async function loadUser(tx: Tx, id: string): Promise<StaffUser> {
@@ -68,17 +93,39 @@ async function assertAnotherAdmin(tx: Tx, user: StaffUser) {
   if (others === 0) throw new DomainError("STAFF_LAST_ADMIN");
 }
 
-export type StaffChange = { kind: "disable" } | { kind: "enable" } | { kind: "role"; role: StaffRole } | { kind: "password"; password: string } | { kind: "unlock" };
+export type StaffChange =
+  | { kind: "disable" }
+  | { kind: "enable" }
+  | { kind: "role"; role: StaffRole }
+  | { kind: "password"; password: string }
+  | { kind: "unlock" };
 
 /** One admin change to another account. Nobody disables themselves or changes their own role. */
-export async function changeStaffUser(db: Db, userId: string, change: StaffChange, actor: Actor, clock: Clock): Promise<StaffIdentity> {
-  if ((change.kind === "disable" || change.kind === "role") && actor.id === userId) throw new DomainError("STAFF_SELF_CHANGE");
+export async function changeStaffUser(
+  db: Db,
+  userId: string,
+  change: StaffChange,
+  actor: Actor,
+  clock: Clock,
+): Promise<StaffIdentity> {
+  if ((change.kind === "disable" || change.kind === "role") && actor.id === userId)
+    throw new DomainError("STAFF_SELF_CHANGE");
   const passwordHash = change.kind === "password" ? await hashPassword(change.password) : undefined;
   return db.$transaction(async (tx) => {
     await lockStaff(tx);
     const user = await loadUser(tx, userId);
     const audit = (action: string, data: Record<string, unknown> = {}) =>
-      appendAudit(tx, { ...actorFields(actor), action, targetType: "staff_user", targetId: user.id, data: { username: user.username, ...data } }, clock);
+      appendAudit(
+        tx,
+        {
+          ...actorFields(actor),
+          action,
+          targetType: "staff_user",
+          targetId: user.id,
+          data: { username: user.username, ...data },
+        },
+        clock,
+      );
     let updated: StaffUser;
     switch (change.kind) {
       case "disable":
@@ -88,7 +135,10 @@ export async function changeStaffUser(db: Db, userId: string, change: StaffChang
         await signOutEverywhere(tx, user.id, actor, clock);
         break;
       case "enable":
-        updated = await tx.staffUser.update({ where: { id: user.id }, data: { disabled: false, failedLogins: 0, lockedUntil: null } });
+        updated = await tx.staffUser.update({
+          where: { id: user.id },
+          data: { disabled: false, failedLogins: 0, lockedUntil: null },
+        });
         await audit("staff.enabled");
         break;
       case "role":
@@ -98,7 +148,10 @@ export async function changeStaffUser(db: Db, userId: string, change: StaffChang
         break;
       case "password":
         assertPasswordStrength(change.password, user.username);
-        updated = await tx.staffUser.update({ where: { id: user.id }, data: { passwordHash, passwordChangedAt: clock.now(), failedLogins: 0, lockedUntil: null } });
+        updated = await tx.staffUser.update({
+          where: { id: user.id },
+          data: { passwordHash, passwordChangedAt: clock.now(), failedLogins: 0, lockedUntil: null },
+        });
         await audit("staff.password_reset");
         await signOutEverywhere(tx, user.id, actor, clock);
         break;
@@ -121,12 +174,23 @@ export function startTotp(user: Pick<StaffIdentity, "username">): { secret: stri
   return { secret, uri: totpUri(secret, user.username) };
 }
 
-export async function confirmTotp(db: Db, userId: string, secret: string, code: string, actor: Actor, clock: Clock): Promise<void> {
+export async function confirmTotp(
+  db: Db,
+  userId: string,
+  secret: string,
+  code: string,
+  actor: Actor,
+  clock: Clock,
+): Promise<void> {
   if (!/^[A-Z2-7]{32}$/.test(secret)) throw new DomainError("VALIDATION_FAILED", { fields: { secret: "invalid" } });
   if (!(await acceptTotp(db, userId, secret, code, clock))) throw new DomainError("STAFF_OTP_INVALID");
   await db.$transaction(async (tx) => {
     await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: encryptField(secret) } });
-    await appendAudit(tx, { ...actorFields(actor), action: "staff.totp_enabled", targetType: "staff_user", targetId: userId }, clock);
+    await appendAudit(
+      tx,
+      { ...actorFields(actor), action: "staff.totp_enabled", targetType: "staff_user", targetId: userId },
+      clock,
+    );
   });
 }
 
@@ -134,9 +198,14 @@ export async function confirmTotp(db: Db, userId: string, secret: string, code: 
 export async function disableTotp(db: Db, userId: string, code: string, actor: Actor, clock: Clock): Promise<void> {
   const user = await loadUser(db, userId);
   if (!user.totpSecret) return;
-  if (!(await acceptTotp(db, userId, decryptField(user.totpSecret), code, clock))) throw new DomainError("STAFF_OTP_INVALID");
+  if (!(await acceptTotp(db, userId, decryptField(user.totpSecret), code, clock)))
+    throw new DomainError("STAFF_OTP_INVALID");
   await db.$transaction(async (tx) => {
     await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: null } });
-    await appendAudit(tx, { ...actorFields(actor), action: "staff.totp_disabled", targetType: "staff_user", targetId: userId }, clock);
+    await appendAudit(
+      tx,
+      { ...actorFields(actor), action: "staff.totp_disabled", targetType: "staff_user", targetId: userId },
+      clock,
+    );
   });
 }

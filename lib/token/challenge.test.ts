@@ -1,6 +1,12 @@
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ChallengeFormatError, formatChallenge, parseChallenge, verifyChallengeSignature, type ChallengeFields } from "./challenge";
+import {
+  ChallengeFormatError,
+  formatChallenge,
+  parseChallenge,
+  verifyChallengeSignature,
+  type ChallengeFields,
+} from "./challenge";
 
 const base: ChallengeFields = {
   origin: "https://renew.example.cn",
@@ -13,7 +19,14 @@ const base: ChallengeFields = {
 describe("challenge text", () => {
   it("has exactly the documented lines, joined by \\n, without a trailing newline", () => {
     expect(formatChallenge(base)).toBe(
-      ["CertRenew challenge v1", "origin: https://renew.example.cn", "purpose: login", "serial: 00a1b2c3", `nonce: ${base.nonce}`, "issued-at: 2026-11-25T10:00:00.000Z"].join("\n"),
+      [
+        "CertRenew challenge v1",
+        "origin: https://renew.example.cn",
+        "purpose: login",
+        "serial: 00a1b2c3",
+        `nonce: ${base.nonce}`,
+        "issued-at: 2026-11-25T10:00:00.000Z",
+      ].join("\n"),
     );
     const csrSha256 = createHash("sha256").update("csr").digest("hex");
     const issue = formatChallenge({ ...base, purpose: "issue", csrSha256 });
@@ -22,7 +35,8 @@ describe("challenge text", () => {
   });
 
   it("parses what it formats for every purpose", () => {
-    for (const purpose of ["login", "revoke", "unlock"] as const) expect(parseChallenge(formatChallenge({ ...base, purpose }))).toEqual({ ...base, purpose });
+    for (const purpose of ["login", "revoke", "unlock"] as const)
+      expect(parseChallenge(formatChallenge({ ...base, purpose }))).toEqual({ ...base, purpose });
   });
 
   it("refuses anything but the canonical form", () => {
@@ -65,7 +79,13 @@ describe("verifyChallengeSignature", () => {
     const signature = sign("sha256", Buffer.from(text), { key: privateKey, dsaEncoding: "der" }).toString("base64");
     expect(verifyChallengeSignature(text, signature, spki)).toBe(true);
     expect(verifyChallengeSignature(text.replace("login", "revoke"), signature, spki)).toBe(false);
-    expect(verifyChallengeSignature(text, Buffer.from(Buffer.from(signature, "base64").map((b, i) => (i === 10 ? b ^ 1 : b))).toString("base64"), spki)).toBe(false);
+    expect(
+      verifyChallengeSignature(
+        text,
+        Buffer.from(Buffer.from(signature, "base64").map((b, i) => (i === 10 ? b ^ 1 : b))).toString("base64"),
+        spki,
+      ),
+    ).toBe(false);
     const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "der" });
     expect(verifyChallengeSignature(text, signature, other)).toBe(false);
   });
@@ -81,7 +101,13 @@ describe("verifyChallengeSignature", () => {
     const raw = sign("sha256", Buffer.from(text), { key: ec.privateKey, dsaEncoding: "ieee-p1363" }).toString("base64");
     expect(verifyChallengeSignature(text, raw, ec.publicKey.export({ type: "spki", format: "der" }))).toBe(false);
     const ed = generateKeyPairSync("ed25519");
-    expect(verifyChallengeSignature(text, sign(null, Buffer.from(text), ed.privateKey).toString("base64"), ed.publicKey.export({ type: "spki", format: "der" }))).toBe(false);
+    expect(
+      verifyChallengeSignature(
+        text,
+        sign(null, Buffer.from(text), ed.privateKey).toString("base64"),
+        ed.publicKey.export({ type: "spki", format: "der" }),
+      ),
+    ).toBe(false);
     expect(verifyChallengeSignature(text, "AAAA", Buffer.from("not a key"))).toBe(false);
   });
 });

@@ -58,12 +58,14 @@ function isCanonicalTime(iso: string): boolean {
 
 function check(fields: ChallengeFields): void {
   if (!ORIGIN.test(fields.origin)) throw new ChallengeFormatError("origin: scheme://host[:port], lowercase, no path");
-  if (!CHALLENGE_PURPOSES.includes(fields.purpose)) throw new ChallengeFormatError("purpose: login, issue, revoke or unlock");
+  if (!CHALLENGE_PURPOSES.includes(fields.purpose))
+    throw new ChallengeFormatError("purpose: login, issue, revoke or unlock");
   if (!SERIAL.test(fields.serial)) throw new ChallengeFormatError("serial: lowercase hex");
   if (!isCanonicalNonce(fields.nonce)) throw new ChallengeFormatError("nonce: base64url of 32 bytes, no padding");
   if (!isCanonicalTime(fields.issuedAt)) throw new ChallengeFormatError("issued-at: ISO-8601 UTC with milliseconds");
   if (fields.purpose === "issue") {
-    if (fields.csrSha256 === undefined || !SHA256_HEX.test(fields.csrSha256)) throw new ChallengeFormatError("csr-sha256: 64 lowercase hex, required for purpose=issue");
+    if (fields.csrSha256 === undefined || !SHA256_HEX.test(fields.csrSha256))
+      throw new ChallengeFormatError("csr-sha256: 64 lowercase hex, required for purpose=issue");
   } else if (fields.csrSha256 !== undefined) {
     throw new ChallengeFormatError("csr-sha256: only for purpose=issue");
   }

@@ -17,7 +17,8 @@ import { ASSISTANT_ERROR_CODES, AssistantError, createAssistantClient } from "./
 
 const ORIGIN = "https://renew.example.cn";
 /** Node's fetch sends no Origin; a browser always does for this cross-origin call. */
-const browserFetch: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin: ORIGIN } });
+const browserFetch: typeof fetch = (input, init) =>
+  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin: ORIGIN } });
 const permissionsSaying = (state: PermissionState) => ({ query: async () => ({ state }) as PermissionStatus });
 
 async function codeOf(p: Promise<unknown>): Promise<AssistantError> {
@@ -36,10 +37,11 @@ function fakeServer(handler: http.RequestListener): Promise<{ url: string; close
     server.listen(0, "127.0.0.1", () =>
       resolve({
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       }),
     ),
   );
@@ -51,11 +53,24 @@ let certDer: Buffer;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "client-"));
-  const token = createVirtualToken({ dir, label: "Demo", serial: "VT7", pin: "111111", soPin: "so-secret", pinLimit: 3 });
+  const token = createVirtualToken({
+    dir,
+    label: "Demo",
+    serial: "VT7",
+    pin: "111111",
+    soPin: "so-secret",
+    pinLimit: 3,
+  });
   const key = newKey("ec");
   certDer = issueFor(testCa(), key, "/CN=李四");
   importKeyAndCertificate(token, { privateKey: key, certificateDer: certDer, id: "07" });
-  assistant = await startAssistant({ backends: [new VirtualBackend({ dir })], origins: [ORIGIN], port: 0, clock: systemClock, log });
+  assistant = await startAssistant({
+    backends: [new VirtualBackend({ dir })],
+    origins: [ORIGIN],
+    port: 0,
+    clock: systemClock,
+    log,
+  });
 });
 
 afterAll(() => assistant.close());
@@ -76,9 +91,14 @@ describe("assistant client", () => {
   });
 
   it("says ASSISTANT_OUTDATED for an assistant older than the portal needs", async () => {
-    const old = await fakeServer((_req, res) => res.end(JSON.stringify({ name: "certrenew-assistant", version: "0.9.3", apiVersion: 1, backends: [] })));
+    const old = await fakeServer((_req, res) =>
+      res.end(JSON.stringify({ name: "certrenew-assistant", version: "0.9.3", apiVersion: 1, backends: [] })),
+    );
     const client = createAssistantClient({ baseUrl: old.url });
-    expect(await codeOf(client.tokens())).toMatchObject({ code: "ASSISTANT_OUTDATED", details: { version: "0.9.3", required: "1.0.0" } });
+    expect(await codeOf(client.tokens())).toMatchObject({
+      code: "ASSISTANT_OUTDATED",
+      details: { version: "0.9.3", required: "1.0.0" },
+    });
     await old.close();
   });
 
@@ -93,10 +113,19 @@ describe("assistant client", () => {
     const client = createAssistantClient({ baseUrl: `http://127.0.0.1:${assistant.port}`, fetch: browserFetch });
     const [token] = await client.requireTokens();
     expect(token.certificates[0].subjectCN).toBe("李四");
-    const challenge = formatChallenge({ origin: ORIGIN, purpose: "login", serial: serialHex(certDer), nonce: Buffer.alloc(32, 3).toString("base64url"), issuedAt: new Date().toISOString() });
+    const challenge = formatChallenge({
+      origin: ORIGIN,
+      purpose: "login",
+      serial: serialHex(certDer),
+      nonce: Buffer.alloc(32, 3).toString("base64url"),
+      issuedAt: new Date().toISOString(),
+    });
     const args = { tokenId: token.id, certId: "07", pin: "000000", challenge };
     expect(await codeOf(client.sign(args))).toMatchObject({ code: "PIN_INCORRECT", details: { triesLeft: 2 } });
-    expect(await codeOf(client.sign(args))).toMatchObject({ code: "PIN_INCORRECT", details: { triesLeft: 1, finalTry: true } });
+    expect(await codeOf(client.sign(args))).toMatchObject({
+      code: "PIN_INCORRECT",
+      details: { triesLeft: 1, finalTry: true },
+    });
     expect((await codeOf(client.sign(args))).code).toBe("PIN_LOCKED");
     expect(await client.pinStatus(token.id)).toMatchObject({ locked: true });
     await client.unlock({ tokenId: token.id, soPin: "so-secret", newPin: "111111", newSoPin: "so-secret-2" });
@@ -104,7 +133,13 @@ describe("assistant client", () => {
   });
 
   it("says TOKEN_NOT_PRESENT when no key with a certificate is inserted", async () => {
-    const empty = await startAssistant({ backends: [new VirtualBackend({ dir: path.join(dir, "none") })], origins: [ORIGIN], port: 0, clock: systemClock, log });
+    const empty = await startAssistant({
+      backends: [new VirtualBackend({ dir: path.join(dir, "none") })],
+      origins: [ORIGIN],
+      port: 0,
+      clock: systemClock,
+      log,
+    });
     const client = createAssistantClient({ baseUrl: `http://127.0.0.1:${empty.port}`, fetch: browserFetch });
     expect((await codeOf(client.requireTokens())).code).toBe("TOKEN_NOT_PRESENT");
     await empty.close();

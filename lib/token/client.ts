@@ -1,4 +1,12 @@
-import type { AssistantInfo, InstallResult, KeygenResult, PinStatus, SignResult, TokenSummary, UnlockResult } from "./types";
+import type {
+  AssistantInfo,
+  InstallResult,
+  KeygenResult,
+  PinStatus,
+  SignResult,
+  TokenSummary,
+  UnlockResult,
+} from "./types";
 
 /**
  * The page's client for the certificate assistant (runs in the browser: fetch only, no Node imports).
@@ -62,7 +70,9 @@ const LNA_PERMISSION_NAMES = ["loopback-network", "local-network-access", "local
  * Chrome 142+ asks the holder before a public page may reach 127.0.0.1. "prompt": explain the browser's
  * question before the first call; "denied": show how to allow it in site settings. Other browsers: "unsupported".
  */
-export async function localNetworkPermission(permissions: Pick<Permissions, "query"> | undefined = globalThis.navigator?.permissions): Promise<LocalNetworkPermission> {
+export async function localNetworkPermission(
+  permissions: Pick<Permissions, "query"> | undefined = globalThis.navigator?.permissions,
+): Promise<LocalNetworkPermission> {
   if (!permissions) return "unsupported";
   let seen: LocalNetworkPermission = "unsupported";
   for (const name of LNA_PERMISSION_NAMES) {
@@ -126,7 +136,10 @@ export function createAssistantClient(options: AssistantClientOptions = {}): Ass
     try {
       res = await doFetch(`${baseUrl}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(options.locale ? { "accept-language": options.locale } : {}) },
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(options.locale ? { "accept-language": options.locale } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
         cache: "no-store",
@@ -159,8 +172,10 @@ export function createAssistantClient(options: AssistantClientOptions = {}): Ass
   function info(): Promise<AssistantInfo> {
     checked ??= call<AssistantInfo>("GET", "/v1/info", undefined, timeoutMs)
       .then((i) => {
-        if (i.name !== "certrenew-assistant") throw new AssistantError("ASSISTANT_NOT_RUNNING", { found: String(i.name) });
-        if (i.apiVersion !== ASSISTANT_API_VERSION || compareVersions(i.version, minVersion) < 0) throw new AssistantError("ASSISTANT_OUTDATED", { version: i.version, required: minVersion });
+        if (i.name !== "certrenew-assistant")
+          throw new AssistantError("ASSISTANT_NOT_RUNNING", { found: String(i.name) });
+        if (i.apiVersion !== ASSISTANT_API_VERSION || compareVersions(i.version, minVersion) < 0)
+          throw new AssistantError("ASSISTANT_OUTDATED", { version: i.version, required: minVersion });
         return i;
       })
       .catch((e: unknown) => {
@@ -188,7 +203,9 @@ export function createAssistantClient(options: AssistantClientOptions = {}): Ass
       return found;
     },
     async pinStatus(tokenId) {
-      return (await checkedCall<{ pin: PinStatus }>("GET", `/v1/pin-status?tokenId=${encodeURIComponent(tokenId)}`, undefined)).pin;
+      return (
+        await checkedCall<{ pin: PinStatus }>("GET", `/v1/pin-status?tokenId=${encodeURIComponent(tokenId)}`, undefined)
+      ).pin;
     },
     sign: (args) => checkedCall<SignResult>("POST", "/v1/sign", args),
     keygen: (args) => checkedCall<KeygenResult>("POST", "/v1/keygen", args, slowTimeoutMs),

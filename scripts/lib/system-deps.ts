@@ -19,7 +19,9 @@ export function ensureSystemPackages(packages = TEST_PACKAGES): void {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const hasApt = spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
   if (!isRoot || !hasApt) {
-    console.error(`Missing system packages: ${missing.join(" ")} — install them first, e.g. sudo apt-get install -y ${missing.join(" ")}`);
+    console.error(
+      `Missing system packages: ${missing.join(" ")} — install them first, e.g. sudo apt-get install -y ${missing.join(" ")}`,
+    );
     process.exit(1);
   }
   console.log(`Installing ${missing.join(" ")} (apt-get)…`);

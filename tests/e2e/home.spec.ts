@@ -1,7 +1,16 @@
 import { expect, test } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
-const TILES = ["办理指南", "数字证书申请", "证书信息变更", "证书补办", "证书在线解锁", "证书状态查询", "证书注销", "数字证书更新"];
+const TILES = [
+  "办理指南",
+  "数字证书申请",
+  "证书信息变更",
+  "证书补办",
+  "证书在线解锁",
+  "证书状态查询",
+  "证书注销",
+  "数字证书更新",
+];
 
 test("the portal home shows all eight service tiles, the FAQ, downloads and the hotline", async ({ page }) => {
   await page.goto("/");

@@ -9,6 +9,8 @@ export async function snapAndCheck(page: Page, name: string): Promise<void> {
   await page.waitForFunction(() => document.title.length > 0);
   await page.screenshot({ path: `tests/artifacts/${name}.png`, fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
-  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  const bad = axe.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
   expect(bad, `axe on ${name}`).toEqual([]);
 }

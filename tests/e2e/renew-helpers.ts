@@ -12,7 +12,12 @@ export type DemoHolder = DemoHolderEntry;
 
 export const PIN = "111111";
 export const BYPASS = "test-bypass";
-export const HANDLER = { name: "王经办", idNumber: "11010519491231002X", mobile: "13812345678", email: "jingban@example.cn" };
+export const HANDLER = {
+  name: "王经办",
+  idNumber: "11010519491231002X",
+  mobile: "13812345678",
+  email: "jingban@example.cn",
+};
 
 const dataDir = () => process.env.E2E_DATA_DIR!;
 
@@ -113,7 +118,9 @@ function openssl(args: string[]): string {
 function addOneYearUtc(d: Date): Date {
   const y = d.getUTCFullYear() + 1;
   const last = new Date(Date.UTC(y, d.getUTCMonth() + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, d.getUTCMonth(), Math.min(d.getUTCDate(), last), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()));
+  return new Date(
+    Date.UTC(y, d.getUTCMonth(), Math.min(d.getUTCDate(), last), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()),
+  );
 }
 
 /**
@@ -130,7 +137,11 @@ export async function checkRenewed(page: Page, h: DemoHolder, oldDer: Buffer, ne
   const root = write("root", Buffer.from(await (await page.request.get("/ca/root.cer")).body()));
   const issuing = write("issuing", Buffer.from(await (await page.request.get("/ca/issuing.cer")).body()));
   const onKey = tokenCertificates(h);
-  const fresh = onKey.find((der) => openssl(["x509", "-in", write("probe", der), "-noout", "-serial"]).toLowerCase().endsWith(newSerial.toLowerCase()));
+  const fresh = onKey.find((der) =>
+    openssl(["x509", "-in", write("probe", der), "-noout", "-serial"])
+      .toLowerCase()
+      .endsWith(newSerial.toLowerCase()),
+  );
   expect(fresh, "the new certificate is on the key").toBeDefined();
   expect(onKey).toHaveLength(1);
   const leaf = write("new", fresh!);

@@ -1,5 +1,15 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, demoHolder, download, fillHandler, HANDLER, insertKey, payInSandbox, snap, tokenCertificates } from "./renew-helpers";
+import {
+  checkRenewed,
+  demoHolder,
+  download,
+  fillHandler,
+  HANDLER,
+  insertKey,
+  payInSandbox,
+  snap,
+  tokenCertificates,
+} from "./renew-helpers";
 import { mailText } from "./services-helpers";
 
 test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads its certificate", async ({ page }) => {
@@ -59,7 +69,10 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await expect(page.locator(".alert-err")).toHaveText("该开票链接无效，请使用付款成功邮件中的链接，或致电 96701666。");
 });
 
-test("closing the page after payment and coming back resumes the paid order without paying again", async ({ page, browser }) => {
+test("closing the page after payment and coming back resumes the paid order without paying again", async ({
+  page,
+  browser,
+}) => {
   const h = demoHolder("personal_self_1");
   const oldDer = tokenCertificates(h)[0];
   await insertKey(page, h);

@@ -1,7 +1,22 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, crlSerials, demoHolder, download, dropPendingKeys, fillHandler, insertKey, payInSandbox, reachIssueStep, scheduleUnplug, snap, tokenCertificates } from "./renew-helpers";
+import {
+  checkRenewed,
+  crlSerials,
+  demoHolder,
+  download,
+  dropPendingKeys,
+  fillHandler,
+  insertKey,
+  payInSandbox,
+  reachIssueStep,
+  scheduleUnplug,
+  snap,
+  tokenCertificates,
+} from "./renew-helpers";
 
-test("the key unplugged while the certificate is written: 重新下证 installs the same certificate, issued once", async ({ page }) => {
+test("the key unplugged while the certificate is written: 重新下证 installs the same certificate, issued once", async ({
+  page,
+}) => {
   const h = demoHolder("personal_unified_6");
   const oldDer = tokenCertificates(h)[0];
   await reachIssueStep(page, h);
@@ -23,7 +38,9 @@ test("the key unplugged while the certificate is written: 重新下证 installs 
   expect(issuedStart).not.toContain("签发时");
 });
 
-test("the pending key lost after the certificate was issued: 下证 issues again for a new key and revokes the orphan", async ({ page }) => {
+test("the pending key lost after the certificate was issued: 下证 issues again for a new key and revokes the orphan", async ({
+  page,
+}) => {
   const h = demoHolder("org_unified_1");
   const oldDer = tokenCertificates(h)[0];
   await reachIssueStep(page, h);
@@ -31,7 +48,9 @@ test("the pending key lost after the certificate was issued: 下证 issues again
   scheduleUnplug(h, "install:before-write");
   await download(page);
   await expect(page.getByTestId("issue-error")).toBeVisible();
-  const first = (await (await page.request.get("/api/renew/status")).json()) as { order: { issued: { serial: string } } };
+  const first = (await (await page.request.get("/api/renew/status")).json()) as {
+    order: { issued: { serial: string } };
+  };
   const orphanSerial = first.order.issued.serial;
 
   dropPendingKeys(h);
@@ -43,7 +62,10 @@ test("the pending key lost after the certificate was issued: 下证 issues again
   expect(await crlSerials(page)).toContain(orphanSerial.toUpperCase().replace(/^0+/, ""));
 });
 
-test("the browser closed after the key was written: signing in with the new certificate completes the renewal", async ({ page, browser }) => {
+test("the browser closed after the key was written: signing in with the new certificate completes the renewal", async ({
+  page,
+  browser,
+}) => {
   const h = demoHolder("personal_self_2");
   const oldDer = tokenCertificates(h)[0];
   await insertKey(page, h);

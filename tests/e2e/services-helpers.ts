@@ -16,12 +16,24 @@ export function certButton(page: Page, h: DemoHolder) {
 }
 
 /** Calls the certificate assistant as the portal page would (same Origin). */
-export async function assistantSign(baseURL: string, h: DemoHolder, pin: string): Promise<{ status: number; code?: string }> {
+export async function assistantSign(
+  baseURL: string,
+  h: DemoHolder,
+  pin: string,
+): Promise<{ status: number; code?: string }> {
   const port = Number(process.env.E2E_ASSISTANT_PORT ?? 17543);
-  const tokens = (await (await fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { origin: baseURL } })).json()) as { tokens: { id: string; serial: string; certificates: { id: string; serial: string }[] }[] };
+  const tokens = (await (
+    await fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { origin: baseURL } })
+  ).json()) as { tokens: { id: string; serial: string; certificates: { id: string; serial: string }[] }[] };
   const token = tokens.tokens.find((t) => t.serial === h.tokenSerial)!;
   const cert = token.certificates.find((c) => c.serial === h.serial)!;
-  const challenge = formatChallenge({ origin: baseURL, purpose: "login", serial: h.serial, nonce: Buffer.alloc(32, 5).toString("base64url"), issuedAt: new Date().toISOString() });
+  const challenge = formatChallenge({
+    origin: baseURL,
+    purpose: "login",
+    serial: h.serial,
+    nonce: Buffer.alloc(32, 5).toString("base64url"),
+    issuedAt: new Date().toISOString(),
+  });
   const res = await fetch(`http://127.0.0.1:${port}/v1/sign`, {
     method: "POST",
     headers: { origin: baseURL, "content-type": "application/json" },

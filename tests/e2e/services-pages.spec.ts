@@ -3,8 +3,14 @@ import { snapService } from "./services-helpers";
 
 /** The in-person, guide, FAQ and download pages: content from lib/content/services.ts, printable, searchable. */
 
-for (const [kind, title] of [["apply", "数字证书申请（新办）"], ["change", "证书信息变更"], ["replace", "证书补办"]] as const) {
-  test(`the ${kind} page says it is done in person and lists materials, address, hours and hotline`, async ({ page }) => {
+for (const [kind, title] of [
+  ["apply", "数字证书申请（新办）"],
+  ["change", "证书信息变更"],
+  ["replace", "证书补办"],
+] as const) {
+  test(`the ${kind} page says it is done in person and lists materials, address, hours and hotline`, async ({
+    page,
+  }) => {
     await page.goto(`/in-person/${kind}`);
     await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
     await expect(page.getByText("这项业务不能在线办理")).toBeVisible();
@@ -51,7 +57,10 @@ test("the FAQ search filters the questions and says when nothing matches", async
   await snapService(page, "faq");
 });
 
-test("the download centre offers the assistant package (or the operator note), CA certificates and the CRL", async ({ page, request }) => {
+test("the download centre offers the assistant package (or the operator note), CA certificates and the CRL", async ({
+  page,
+  request,
+}) => {
   await page.goto("/downloads");
   const files = page.getByTestId("assistant-files");
   if (await files.count()) {

@@ -3,7 +3,9 @@ import { certButton, demoHolder, snapService } from "./services-helpers";
 
 /** 证书状态查询 on read-only demo holders: too_early (valid), personal_self_4 (in the window), revoked. */
 
-test("a typed serial of a certificate 60 days from expiry shows valid and the date online renewal opens, without personal data", async ({ page }) => {
+test("a typed serial of a certificate 60 days from expiry shows valid and the date online renewal opens, without personal data", async ({
+  page,
+}) => {
   const h = demoHolder("too_early");
   await page.goto("/status");
   await page.getByRole("button", { name: "按序列号查询" }).click();
@@ -15,7 +17,9 @@ test("a typed serial of a certificate 60 days from expiry shows valid and the da
   await snapService(page, "status-serial-valid");
 });
 
-test("the certificate on the key within 30 days of expiry shows renewable, its name and a link to renew", async ({ page }) => {
+test("the certificate on the key within 30 days of expiry shows renewable, its name and a link to renew", async ({
+  page,
+}) => {
   const h = demoHolder("personal_self_4");
   await page.goto("/status");
   await certButton(page, h).click();

@@ -7,7 +7,11 @@ import { BYPASS, PIN, assistantSign, certButton, demoHolder, mailText, snapServi
 const KEY = "unlock_1";
 const ID_NUMBER = demoResidentId(DEMO_HOLDERS.findIndex((h) => h.key === KEY));
 
-test("a PIN locked by wrong tries is unlocked online: ID number, mailed code, new PIN; the new PIN signs", async ({ page, context, baseURL }) => {
+test("a PIN locked by wrong tries is unlocked online: ID number, mailed code, new PIN; the new PIN signs", async ({
+  page,
+  context,
+  baseURL,
+}) => {
   test.setTimeout(180_000);
   const h = demoHolder(KEY);
   const to = `${KEY}@demo.certrenew.local`;
@@ -64,5 +68,4 @@ test("a PIN locked by wrong tries is unlocked online: ID number, mailed code, ne
   // signing in with the new PIN works, the old one no longer does
   expect(await assistantSign(baseURL!, h, "87654321")).toEqual({ status: 200, code: undefined });
   expect((await assistantSign(baseURL!, h, PIN)).code).toBe("PIN_INCORRECT");
-
 });

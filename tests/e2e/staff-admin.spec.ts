@@ -40,7 +40,8 @@ test("admin schedules a new fee tier; the preview uses it from its date on", asy
 test("admin sees the dashboard charts and verifies the audit chain", async ({ page }) => {
   await staffSignIn(page, "admin");
   await page.goto("/staff/dashboard");
-  for (const id of ["chart-renewals", "chart-revenue", "chart-expiring", "chart-states"]) await expect(page.getByTestId(id).locator("svg").first()).toBeVisible();
+  for (const id of ["chart-renewals", "chart-revenue", "chart-expiring", "chart-states"])
+    await expect(page.getByTestId(id).locator("svg").first()).toBeVisible();
   await snapStaff(page, "6-dashboard");
 
   await page.goto("/staff/audit");

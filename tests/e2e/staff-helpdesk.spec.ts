@@ -1,7 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { holderOrder, snapStaff, staffSignIn } from "./staff-helpers";
 
-test("helpdesk signs in, finds an order made by the renewal flow, reads its timeline and adds a note", async ({ page, browser }) => {
+test("helpdesk signs in, finds an order made by the renewal flow, reads its timeline and adds a note", async ({
+  page,
+  browser,
+}) => {
   const { holder, orderNo } = await holderOrder(page, "org_self_3", { pay: false });
 
   const staff = await (await browser.newContext()).newPage();
@@ -22,7 +25,8 @@ test("helpdesk signs in, finds an order made by the renewal flow, reads its time
   await expect(staff.getByRole("heading", { name: new RegExp(orderNo) })).toBeVisible();
   await expect(staff.getByTestId("order-state")).toHaveText("待支付");
   const timeline = staff.getByTestId("timeline");
-  for (const action of ["order.created", "order.submitted", "order.awaiting_payment"]) await expect(timeline).toContainText(action);
+  for (const action of ["order.created", "order.submitted", "order.awaiting_payment"])
+    await expect(timeline).toContainText(action);
   // personal data is masked until someone asks, with a reason
   await expect(staff.getByText("*******5678")).toBeVisible();
   await expect(staff.getByText("13812345678")).toHaveCount(0);

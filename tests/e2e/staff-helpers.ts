@@ -9,7 +9,11 @@ import { demoHolder, fillHandler, insertKey, payInSandbox, type DemoHolder } fro
 export type Role = "admin" | "helpdesk" | "finance" | "auditor";
 
 export function demoStaff(role: Role): { username: string; password: string } {
-  const all = JSON.parse(readFileSync(path.join(process.env.E2E_DATA_DIR!, "demo-staff.json"), "utf8")) as { username: string; password: string; role: Role }[];
+  const all = JSON.parse(readFileSync(path.join(process.env.E2E_DATA_DIR!, "demo-staff.json"), "utf8")) as {
+    username: string;
+    password: string;
+    role: Role;
+  }[];
   const found = all.find((s) => s.role === role);
   if (!found) throw new Error(`no demo ${role} in demo-staff.json`);
   return found;
@@ -33,7 +37,11 @@ export async function snapStaff(page: Page, name: string): Promise<void> {
  * A holder renews through the wizard up to the payment page (and pays in the Alipay emulator when asked), as the
  * renewal flow makes orders; returns the holder and the order number shown to them.
  */
-export async function holderOrder(page: Page, key: string, opts: { pay: boolean }): Promise<{ holder: DemoHolder; orderNo: string }> {
+export async function holderOrder(
+  page: Page,
+  key: string,
+  opts: { pay: boolean },
+): Promise<{ holder: DemoHolder; orderNo: string }> {
   const holder = demoHolder(key);
   await insertKey(page, holder);
   await expect(page).toHaveURL(/\/renew\/details$/);

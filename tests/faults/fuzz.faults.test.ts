@@ -40,7 +40,10 @@ const summary = useFaultSummary("bad-input fuzzing (fast-check)");
 /** What must not change under bad input; sessions, challenges, captchas, rate limits and rejected-notify evidence may. */
 async function businessState(db: Db): Promise<string> {
   const [orders, certs, payments, refunds, invoices, tiers, staff, settings, audit, mail] = await Promise.all([
-    db.renewalOrder.findMany({ select: { id: true, state: true, version: true, flagged: true }, orderBy: { id: "asc" } }),
+    db.renewalOrder.findMany({
+      select: { id: true, state: true, version: true, flagged: true },
+      orderBy: { id: "asc" },
+    }),
     db.certificate.findMany({ select: { id: true, status: true }, orderBy: { id: "asc" } }),
     db.paymentEvent.count({ where: { verified: true, NOT: { outcome: { startsWith: "rejected" } } } }),
     db.refund.count(),
@@ -51,7 +54,18 @@ async function businessState(db: Db): Promise<string> {
     db.auditEvent.findMany({ select: { action: true }, orderBy: { seq: "asc" } }),
     db.mailOutbox.count(),
   ]);
-  return JSON.stringify({ orders, certs, payments, refunds, invoices, tiers, staff, settings, audit: audit.map((a) => a.action), mail });
+  return JSON.stringify({
+    orders,
+    certs,
+    payments,
+    refunds,
+    invoices,
+    tiers,
+    staff,
+    settings,
+    audit: audit.map((a) => a.action),
+    mail,
+  });
 }
 
 function diff(before: string, after: string): string {
@@ -69,12 +83,19 @@ beforeAll(async () => {
   const c = w.client();
   const r = await runHolderFlow(c, h, new Recorder(), { until: "payment-status", pollMs: 50 });
   const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: r.orderId! } });
-  notifyParams = (await w.db.sandboxNotify.findFirstOrThrow({ where: { params: { path: ["out_trade_no"], equals: order.orderNo } } })).params as Record<string, string>;
+  notifyParams = (
+    await w.db.sandboxNotify.findFirstOrThrow({ where: { params: { path: ["out_trade_no"], equals: order.orderNo } } })
+  ).params as Record<string, string>;
   // the fixture order goes on to 下证 so that it ends installed (the invariants want every paid order finished)
   await issueAndInstall(c, h.key, order.id);
   holderCookie = `cr_holder=${c.cookie("cr_holder")}`;
   holderCsrf = c.csrfToken!;
-  const staff = await createStaffUser(w.db, { username: "fuzzadmin", password: "correct horse battery staple 42", role: "admin" }, { type: "system", id: "fuzz" }, systemClock);
+  const staff = await createStaffUser(
+    w.db,
+    { username: "fuzzadmin", password: "correct horse battery staple 42", role: "admin" },
+    { type: "system", id: "fuzz" },
+    systemClock,
+  );
   const s = await createSession(w.db, { kind: "staff", staffUserId: staff.id }, systemClock);
   staffCookie = `cr_staff=${s.token}`;
   staffCsrf = s.session.csrfToken;
@@ -83,7 +104,40 @@ afterAll(async () => {
   await w?.close();
 });
 
-const KEYS = ["orderId", "serial", "challenge", "signature", "csr", "handler", "captchaId", "captchaAnswer", "skip", "details", "username", "password", "code", "amountFen", "reason", "note", "role", "fenPerYear", "certType", "payerClass", "effectiveFrom", "key", "value", "faults", "outTradeNo", "tokenId", "q", "idNumber", "newPin", "unlockCode", "email", "disabled"];
+const KEYS = [
+  "orderId",
+  "serial",
+  "challenge",
+  "signature",
+  "csr",
+  "handler",
+  "captchaId",
+  "captchaAnswer",
+  "skip",
+  "details",
+  "username",
+  "password",
+  "code",
+  "amountFen",
+  "reason",
+  "note",
+  "role",
+  "fenPerYear",
+  "certType",
+  "payerClass",
+  "effectiveFrom",
+  "key",
+  "value",
+  "faults",
+  "outTradeNo",
+  "tokenId",
+  "q",
+  "idNumber",
+  "newPin",
+  "unlockCode",
+  "email",
+  "disabled",
+];
 const value = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.integer(),
@@ -93,13 +147,30 @@ const value = fc.oneof(
   fc.uuid(),
   fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
   fc.object({ maxDepth: 2, maxKeys: 3 }),
-  fc.constantFrom("", " ", "0", "-1", "1e309", "__proto__", "constructor", "../../etc/passwd", "<script>", "'; DROP TABLE x; --", "\u0000", "ｆｕｌｌ", "a".repeat(5000)),
+  fc.constantFrom(
+    "",
+    " ",
+    "0",
+    "-1",
+    "1e309",
+    "__proto__",
+    "constructor",
+    "../../etc/passwd",
+    "<script>",
+    "'; DROP TABLE x; --",
+    "\u0000",
+    "ｆｕｌｌ",
+    "a".repeat(5000),
+  ),
 );
 const body = fc.oneof(
   { weight: 1, arbitrary: fc.constant(undefined) },
   { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
   { weight: 2, arbitrary: fc.json({ maxDepth: 2 }) },
-  { weight: 5, arbitrary: fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 5 }).map((o) => JSON.stringify(o)) },
+  {
+    weight: 5,
+    arbitrary: fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 5 }).map((o) => JSON.stringify(o)),
+  },
 );
 const request = fc.record({
   body,
@@ -108,7 +179,11 @@ const request = fc.record({
   csrf: fc.constantFrom("valid", "bad", "none"),
   idem: fc.constantFrom("valid", "bad", "none"),
   type: fc.constantFrom("application/json", "application/x-www-form-urlencoded", "text/plain", "none"),
-  query: fc.dictionary(fc.constantFrom("orderId", "q", "page", "serial", "from", "to", "kind", "state", "cursor", "tokenId"), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+  query: fc.dictionary(
+    fc.constantFrom("orderId", "q", "page", "serial", "from", "to", "kind", "state", "cursor", "tokenId"),
+    fc.string({ maxLength: 20 }),
+    { maxKeys: 3 },
+  ),
   param: fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 30 }), fc.base64String({ maxLength: 80 })),
 });
 type Gen = typeof request extends fc.Arbitrary<infer T> ? T : never;
@@ -133,61 +208,89 @@ function build(method: string, pattern: string, g: Gen): Request {
 }
 
 describe("bad-input fuzzing", () => {
-  it("every route handler: no 5xx, nothing thrown, no business state changed by a refused request", { timeout: 240_000 }, async () => {
-    // Every business change writes an audit event in its transaction, so the audit count after each request says
-    // whether it changed anything; a request the portal accepted (2xx) may, a refused one may not. The full
-    // fingerprint is compared at the end, re-based after each accepted change.
-    let baseline = await businessState(w.db);
-    let audits = await w.db.auditEvent.count();
-    const failures: string[] = [];
-    const changedByRefused: string[] = [];
-    const accepted: string[] = [];
-    let requests = 0;
-    let handlers = 0;
-    for (const entry of routeTable()) {
-      const mod = (await import(/* @vite-ignore */ path.resolve(import.meta.dirname, "../..", entry.file))) as Record<string, unknown>;
-      const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => typeof mod[m] === "function");
-      for (const method of methods) {
-        handlers++;
-        await fc.assert(
-          fc.asyncProperty(request, async (g) => {
-            requests++;
-            let status: number;
-            try {
-              status = (await dispatch(build(method, entry.pattern, g))).status;
-            } catch (e) {
-              failures.push(`${method} ${entry.pattern} threw ${(e as Error).message?.slice(0, 120)}`);
-              return;
-            }
-            if (status >= 500) failures.push(`${method} ${entry.pattern} → ${status} for ${JSON.stringify(g).slice(0, 200)}`);
-            const now = await w.db.auditEvent.count();
-            if (now !== audits) {
-              const actions = (await w.db.auditEvent.findMany({ orderBy: { seq: "desc" }, take: now - audits, select: { action: true } })).map((a) => a.action).join(",");
-              if (status >= 400) changedByRefused.push(`${method} ${entry.pattern} ${status}: ${actions}`);
-              else {
-                accepted.push(`${method} ${entry.pattern}: ${actions}`);
-                baseline = await businessState(w.db);
+  it(
+    "every route handler: no 5xx, nothing thrown, no business state changed by a refused request",
+    { timeout: 240_000 },
+    async () => {
+      // Every business change writes an audit event in its transaction, so the audit count after each request says
+      // whether it changed anything; a request the portal accepted (2xx) may, a refused one may not. The full
+      // fingerprint is compared at the end, re-based after each accepted change.
+      let baseline = await businessState(w.db);
+      let audits = await w.db.auditEvent.count();
+      const failures: string[] = [];
+      const changedByRefused: string[] = [];
+      const accepted: string[] = [];
+      let requests = 0;
+      let handlers = 0;
+      for (const entry of routeTable()) {
+        const mod = (await import(/* @vite-ignore */ path.resolve(import.meta.dirname, "../..", entry.file))) as Record<
+          string,
+          unknown
+        >;
+        const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => typeof mod[m] === "function");
+        for (const method of methods) {
+          handlers++;
+          await fc.assert(
+            fc.asyncProperty(request, async (g) => {
+              requests++;
+              let status: number;
+              try {
+                status = (await dispatch(build(method, entry.pattern, g))).status;
+              } catch (e) {
+                failures.push(`${method} ${entry.pattern} threw ${(e as Error).message?.slice(0, 120)}`);
+                return;
               }
-              audits = now;
-            }
-          }),
-          { numRuns: RUNS },
-        );
+              if (status >= 500)
+                failures.push(`${method} ${entry.pattern} → ${status} for ${JSON.stringify(g).slice(0, 200)}`);
+              const now = await w.db.auditEvent.count();
+              if (now !== audits) {
+                const actions = (
+                  await w.db.auditEvent.findMany({
+                    orderBy: { seq: "desc" },
+                    take: now - audits,
+                    select: { action: true },
+                  })
+                )
+                  .map((a) => a.action)
+                  .join(",");
+                if (status >= 400) changedByRefused.push(`${method} ${entry.pattern} ${status}: ${actions}`);
+                else {
+                  accepted.push(`${method} ${entry.pattern}: ${actions}`);
+                  baseline = await businessState(w.db);
+                }
+                audits = now;
+              }
+            }),
+            { numRuns: RUNS },
+          );
+        }
       }
-    }
-    const after = await businessState(w.db);
-    const changed = baseline === after ? "" : diff(baseline, after);
-    summary.note(`${handlers} route handlers × ${RUNS} generated requests = ${requests} requests; accepted state changes: ${accepted.length ? accepted.join("; ") : "none"}`);
-    await summary.verify(w.db, `every route handler (${handlers}), ${requests} bad requests`, requests, [
-      [`no 5xx / nothing thrown (${failures.length}: ${[...new Set(failures.map((f) => f.split(" for ")[0]))].slice(0, 8).join(" | ")})`, failures.length === 0],
-      [`no state change by a refused request (${changedByRefused.slice(0, 5).join(" | ")})`, changedByRefused.length === 0],
-      [`business state otherwise unchanged (${changed})`, changed === ""],
-    ]);
-  });
+      const after = await businessState(w.db);
+      const changed = baseline === after ? "" : diff(baseline, after);
+      summary.note(
+        `${handlers} route handlers × ${RUNS} generated requests = ${requests} requests; accepted state changes: ${accepted.length ? accepted.join("; ") : "none"}`,
+      );
+      await summary.verify(w.db, `every route handler (${handlers}), ${requests} bad requests`, requests, [
+        [
+          `no 5xx / nothing thrown (${failures.length}: ${[...new Set(failures.map((f) => f.split(" for ")[0]))].slice(0, 8).join(" | ")})`,
+          failures.length === 0,
+        ],
+        [
+          `no state change by a refused request (${changedByRefused.slice(0, 5).join(" | ")})`,
+          changedByRefused.length === 0,
+        ],
+        [`business state otherwise unchanged (${changed})`, changed === ""],
+      ]);
+    },
+  );
 
   it("a session cookie with a malformed %-escape is treated as no session, not a 500", async () => {
     const statuses = await Promise.all(
-      ["/api/renew/summary", "/api/renew/status", "/api/staff/orders"].map(async (p) => (await dispatch(new Request(`${w.base}${p}`, { headers: { cookie: "cr_holder=%%bad; cr_staff=%E0%A4%A" } }))).status),
+      ["/api/renew/summary", "/api/renew/status", "/api/staff/orders"].map(
+        async (p) =>
+          (await dispatch(new Request(`${w.base}${p}`, { headers: { cookie: "cr_holder=%%bad; cr_staff=%E0%A4%A" } })))
+            .status,
+      ),
     );
     expect(statuses.every((s) => s < 500)).toBe(true);
   });
@@ -201,18 +304,33 @@ describe("bad-input fuzzing", () => {
       try {
         parseCsr(input);
       } catch (e) {
-        if (!isDomainError(e) || !e.code.startsWith("CSR_")) failures.push(`${(e as Error).name}: ${(e as Error).message?.slice(0, 80)}`);
+        if (!isDomainError(e) || !e.code.startsWith("CSR_"))
+          failures.push(`${(e as Error).name}: ${(e as Error).message?.slice(0, 80)}`);
       }
     };
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 700 }), (b) => check(Buffer.from(b))), { numRuns: 300 });
-    fc.assert(fc.property(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 }), (i, x) => {
-      const b = Buffer.from(valid);
-      b[i] ^= x;
-      check(b);
-    }), { numRuns: 400 });
-    fc.assert(fc.property(fc.nat(valid.length), (cut) => check(valid.subarray(0, cut))), { numRuns: 100 });
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => check(s)), { numRuns: 100 });
-    await summary.verify(w.db, `CSR parser (${n} inputs)`, n, [[`only CSR_* errors (${failures.slice(0, 3).join(" | ")})`, failures.length === 0]]);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 700 }), (b) => check(Buffer.from(b))),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.nat(valid.length - 1), fc.integer({ min: 1, max: 255 }), (i, x) => {
+        const b = Buffer.from(valid);
+        b[i] ^= x;
+        check(b);
+      }),
+      { numRuns: 400 },
+    );
+    fc.assert(
+      fc.property(fc.nat(valid.length), (cut) => check(valid.subarray(0, cut))),
+      { numRuns: 100 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => check(s)),
+      { numRuns: 100 },
+    );
+    await summary.verify(w.db, `CSR parser (${n} inputs)`, n, [
+      [`only CSR_* errors (${failures.slice(0, 3).join(" | ")})`, failures.length === 0],
+    ]);
   });
 
   it("the OCSP endpoint answers every malformed request without 5xx", { timeout: 120_000 }, async () => {
@@ -223,81 +341,169 @@ describe("bad-input fuzzing", () => {
       const r = await dispatch(req);
       if (r.status >= 500) failures.push(`${req.method} → ${r.status}`);
     };
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), fc.constantFrom("application/ocsp-request", "text/plain", ""), async (b, type) => {
-      const bytes = Buffer.from([0x30, ...b]);
-      await send(new Request(`${w.base}/ocsp`, { method: "POST", headers: type ? { "content-type": type } : {}, body: bytes }));
-      await send(new Request(`${w.base}/ocsp/${encodeURIComponent(bytes.toString("base64"))}`));
-    }), { numRuns: 150 });
-    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 200 }), async (s) => {
-      await send(new Request(`${w.base}/ocsp/${s.replace(/[?#]/g, "")}`));
-    }), { numRuns: 100 });
-    await summary.verify(w.db, `OCSP endpoint (${n} requests)`, n, [[`no 5xx (${failures.slice(0, 3).join(" | ")})`, failures.length === 0]]);
-  });
-
-  it("the Alipay notify endpoint refuses tampered and random notifications without 5xx or any order change", { timeout: 120_000 }, async () => {
-    const before = await businessState(w.db);
-    const failures: string[] = [];
-    let n = 0;
-    const post = async (params: Record<string, string>) => {
-      n++;
-      const r = await dispatch(new Request(`${w.base}/api/payments/alipay/notify`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params).toString() }));
-      const text = await r.text();
-      if (r.status >= 500 || !["fail", "success"].includes(text)) failures.push(`${r.status} ${text.slice(0, 60)}`);
-      if (text === "success") failures.push(`accepted a tampered notification: ${JSON.stringify(params).slice(0, 120)}`);
-    };
-    const fields = Object.keys(notifyParams).filter((k) => k !== "sign_type");
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...fields), fc.string({ maxLength: 30 }), async (k, v) => {
-      if (notifyParams[k] === v) return;
-      await post({ ...notifyParams, [k]: v });
-    }), { numRuns: 120 });
-    await fc.assert(fc.asyncProperty(fc.dictionary(fc.constantFrom(...fields, "refund_fee", "out_biz_no", "gmt_refund"), fc.string({ maxLength: 30 }), { maxKeys: 12 }), async (p) => post(p)), { numRuns: 120 });
-    const after = await businessState(w.db);
-    await summary.verify(w.db, `notify endpoint (${n} tampered/random)`, n, [
-      [`only "fail", no 5xx (${failures.slice(0, 3).join(" | ")})`, failures.length === 0],
-      [`business state unchanged (${before === after ? "" : diff(before, after)})`, before === after],
-    ]);
-  });
-
-  it("the certificate assistant's API answers bad requests without 5xx and leaves the token's keys alone", { timeout: 120_000 }, async () => {
-    const dir = path.join(w.dataDir, "fuzz-tokens");
-    const token = createVirtualToken({ dir, label: "FUZZ", serial: "FUZZ01", pin: "111111", soPin: "so-pin-1234" });
-    const [h] = await w.holders(1);
-    const cert = await w.db.certificate.findUniqueOrThrow({ where: { id: h.certificateId } });
-    importKeyAndCertificate(token, { privateKey: h.key, certificateDer: Buffer.from(cert.der), id: "01" });
-    const keysOf = () => {
-      const f = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((n) => n.endsWith(".json"))!), "utf8")) as { keys: unknown; certificates: unknown };
-      return createHash("sha256").update(JSON.stringify([f.keys, f.certificates])).digest("hex");
-    };
-    const before = keysOf();
-    const origin = "http://127.0.0.1:3999";
-    const assistant = await startAssistant({ backends: [new VirtualBackend({ dir })], origins: [origin], port: 0, clock: systemClock, log });
-    const failures: string[] = [];
-    let n = 0;
-    try {
-      const paths = ["/v1/info", "/v1/tokens", "/v1/pin-status", "/v1/sign", "/v1/keygen", "/v1/install", "/v1/unlock", "/", "/v1/../v1/sign", "/v2/sign"];
-      const field = fc.oneof(value, fc.constantFrom("virtual:FUZZ01", "01", "111111", "12345678", "MIIB"));
-      await fc.assert(fc.asyncProperty(
-        fc.constantFrom("GET", "POST", "OPTIONS", "PUT", "DELETE"),
-        fc.constantFrom(...paths),
-        fc.constantFrom(origin, "https://evil.example", ""),
-        fc.constantFrom("application/json", "text/plain", ""),
-        fc.oneof(fc.dictionary(fc.constantFrom("tokenId", "certId", "pin", "challenge", "pkcs7", "soPin", "newPin", "newSoPin"), field, { maxKeys: 5 }).map((o) => JSON.stringify(o)), fc.string({ maxLength: 80 })),
-        async (method, p, o, type, b) => {
-          n++;
-          const headers: Record<string, string> = {};
-          if (o) headers.origin = o;
-          if (type) headers["content-type"] = type;
-          const res = await fetch(`http://127.0.0.1:${assistant.port}${p}?tokenId=${encodeURIComponent(b.slice(0, 20))}`, { method, headers, body: method === "GET" || method === "OPTIONS" ? undefined : b });
-          await res.arrayBuffer();
-          if (res.status >= 500) failures.push(`${method} ${p} → ${res.status}`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.constantFrom("application/ocsp-request", "text/plain", ""),
+        async (b, type) => {
+          const bytes = Buffer.from([0x30, ...b]);
+          await send(
+            new Request(`${w.base}/ocsp`, {
+              method: "POST",
+              headers: type ? { "content-type": type } : {},
+              body: bytes,
+            }),
+          );
+          await send(new Request(`${w.base}/ocsp/${encodeURIComponent(bytes.toString("base64"))}`));
         },
-      ), { numRuns: 250 });
-    } finally {
-      await assistant.close();
-    }
-    await summary.verify(w.db, `assistant API (${n} requests)`, n, [
+      ),
+      { numRuns: 150 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), async (s) => {
+        await send(new Request(`${w.base}/ocsp/${s.replace(/[?#]/g, "")}`));
+      }),
+      { numRuns: 100 },
+    );
+    await summary.verify(w.db, `OCSP endpoint (${n} requests)`, n, [
       [`no 5xx (${failures.slice(0, 3).join(" | ")})`, failures.length === 0],
-      ["token keys and certificates unchanged", keysOf() === before],
     ]);
   });
+
+  it(
+    "the Alipay notify endpoint refuses tampered and random notifications without 5xx or any order change",
+    { timeout: 120_000 },
+    async () => {
+      const before = await businessState(w.db);
+      const failures: string[] = [];
+      let n = 0;
+      const post = async (params: Record<string, string>) => {
+        n++;
+        const r = await dispatch(
+          new Request(`${w.base}/api/payments/alipay/notify`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams(params).toString(),
+          }),
+        );
+        const text = await r.text();
+        if (r.status >= 500 || !["fail", "success"].includes(text)) failures.push(`${r.status} ${text.slice(0, 60)}`);
+        if (text === "success")
+          failures.push(`accepted a tampered notification: ${JSON.stringify(params).slice(0, 120)}`);
+      };
+      const fields = Object.keys(notifyParams).filter((k) => k !== "sign_type");
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...fields), fc.string({ maxLength: 30 }), async (k, v) => {
+          if (notifyParams[k] === v) return;
+          await post({ ...notifyParams, [k]: v });
+        }),
+        { numRuns: 120 },
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.dictionary(
+            fc.constantFrom(...fields, "refund_fee", "out_biz_no", "gmt_refund"),
+            fc.string({ maxLength: 30 }),
+            { maxKeys: 12 },
+          ),
+          async (p) => post(p),
+        ),
+        { numRuns: 120 },
+      );
+      const after = await businessState(w.db);
+      await summary.verify(w.db, `notify endpoint (${n} tampered/random)`, n, [
+        [`only "fail", no 5xx (${failures.slice(0, 3).join(" | ")})`, failures.length === 0],
+        [`business state unchanged (${before === after ? "" : diff(before, after)})`, before === after],
+      ]);
+    },
+  );
+
+  it(
+    "the certificate assistant's API answers bad requests without 5xx and leaves the token's keys alone",
+    { timeout: 120_000 },
+    async () => {
+      const dir = path.join(w.dataDir, "fuzz-tokens");
+      const token = createVirtualToken({ dir, label: "FUZZ", serial: "FUZZ01", pin: "111111", soPin: "so-pin-1234" });
+      const [h] = await w.holders(1);
+      const cert = await w.db.certificate.findUniqueOrThrow({ where: { id: h.certificateId } });
+      importKeyAndCertificate(token, { privateKey: h.key, certificateDer: Buffer.from(cert.der), id: "01" });
+      const keysOf = () => {
+        const f = JSON.parse(
+          readFileSync(
+            path.join(
+              dir,
+              readdirSync(dir).find((n) => n.endsWith(".json"))!,
+            ),
+            "utf8",
+          ),
+        ) as { keys: unknown; certificates: unknown };
+        return createHash("sha256")
+          .update(JSON.stringify([f.keys, f.certificates]))
+          .digest("hex");
+      };
+      const before = keysOf();
+      const origin = "http://127.0.0.1:3999";
+      const assistant = await startAssistant({
+        backends: [new VirtualBackend({ dir })],
+        origins: [origin],
+        port: 0,
+        clock: systemClock,
+        log,
+      });
+      const failures: string[] = [];
+      let n = 0;
+      try {
+        const paths = [
+          "/v1/info",
+          "/v1/tokens",
+          "/v1/pin-status",
+          "/v1/sign",
+          "/v1/keygen",
+          "/v1/install",
+          "/v1/unlock",
+          "/",
+          "/v1/../v1/sign",
+          "/v2/sign",
+        ];
+        const field = fc.oneof(value, fc.constantFrom("virtual:FUZZ01", "01", "111111", "12345678", "MIIB"));
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom("GET", "POST", "OPTIONS", "PUT", "DELETE"),
+            fc.constantFrom(...paths),
+            fc.constantFrom(origin, "https://evil.example", ""),
+            fc.constantFrom("application/json", "text/plain", ""),
+            fc.oneof(
+              fc
+                .dictionary(
+                  fc.constantFrom("tokenId", "certId", "pin", "challenge", "pkcs7", "soPin", "newPin", "newSoPin"),
+                  field,
+                  { maxKeys: 5 },
+                )
+                .map((o) => JSON.stringify(o)),
+              fc.string({ maxLength: 80 }),
+            ),
+            async (method, p, o, type, b) => {
+              n++;
+              const headers: Record<string, string> = {};
+              if (o) headers.origin = o;
+              if (type) headers["content-type"] = type;
+              const res = await fetch(
+                `http://127.0.0.1:${assistant.port}${p}?tokenId=${encodeURIComponent(b.slice(0, 20))}`,
+                { method, headers, body: method === "GET" || method === "OPTIONS" ? undefined : b },
+              );
+              await res.arrayBuffer();
+              if (res.status >= 500) failures.push(`${method} ${p} → ${res.status}`);
+            },
+          ),
+          { numRuns: 250 },
+        );
+      } finally {
+        await assistant.close();
+      }
+      await summary.verify(w.db, `assistant API (${n} requests)`, n, [
+        [`no 5xx (${failures.slice(0, 3).join(" | ")})`, failures.length === 0],
+        ["token keys and certificates unchanged", keysOf() === before],
+      ]);
+    },
+  );
 });

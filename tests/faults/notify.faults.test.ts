@@ -51,7 +51,8 @@ async function pay(client: HolderClient, tradeNo: string) {
 }
 
 const state = async (orderId: string) => (await w.db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } })).state;
-const events = (orderId: string) => w.db.paymentEvent.findMany({ where: { orderId, kind: "notify" }, orderBy: { createdAt: "asc" } });
+const events = (orderId: string) =>
+  w.db.paymentEvent.findMany({ where: { orderId, kind: "notify" }, orderBy: { createdAt: "asc" } });
 
 describe("Alipay notification faults", () => {
   it("duplicated notifications (×4) apply the payment once", async () => {
@@ -60,7 +61,10 @@ describe("Alipay notification faults", () => {
     await pay(client, trade.tradeNo);
     const outcomes = (await events(order.id)).map((e) => e.outcome);
     const checks: [string, boolean][] = [
-      [`4 deliveries: 1 applied, 3 duplicates (${outcomes.join(",")})`, outcomes.filter((o) => o === "applied").length === 1 && outcomes.filter((o) => o === "duplicate").length === 3],
+      [
+        `4 deliveries: 1 applied, 3 duplicates (${outcomes.join(",")})`,
+        outcomes.filter((o) => o === "applied").length === 1 && outcomes.filter((o) => o === "duplicate").length === 3,
+      ],
       ["order paid", (await state(order.id)) === "paid"],
     ];
     await finish(p);
@@ -103,14 +107,31 @@ describe("Alipay notification faults", () => {
     const { client, order, trade } = p;
     await pay(client, trade.tradeNo);
     // the sweep could not learn of the payment (Alipay unreachable) and expired the order at its deadline
-    await withOrderTx(w.db, (tx) => transitionOrder(tx, { orderId: order.id, to: "expired", actor: { type: "system", id: "payments-sweep" }, clock: fixedClock(order.paymentDeadline!), action: "payment.expired" }));
+    await withOrderTx(w.db, (tx) =>
+      transitionOrder(tx, {
+        orderId: order.id,
+        to: "expired",
+        actor: { type: "system", id: "payments-sweep" },
+        clock: fixedClock(order.paymentDeadline!),
+        action: "payment.expired",
+      }),
+    );
     await deliverDueNotifies(w.db, fixedClock(new Date(Date.now() + 3 * HOUR + MINUTE)), 1);
     const after = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
     const refunds = await w.db.refund.findMany({ where: { orderId: order.id } });
-    await summary.verify(w.db, "notify after expiry → refund", 1, [
-      [`refunded in full (${after.state}, ${refunds.map((r) => `${r.state}:${r.amountFen}`).join(",")})`, after.state === "refunded" && refunds.length === 1 && refunds[0].amountFen === order.priceFen],
-      ["flagged for the helpdesk", after.flagged],
-    ], { orderIds: [order.id] });
+    await summary.verify(
+      w.db,
+      "notify after expiry → refund",
+      1,
+      [
+        [
+          `refunded in full (${after.state}, ${refunds.map((r) => `${r.state}:${r.amountFen}`).join(",")})`,
+          after.state === "refunded" && refunds.length === 1 && refunds[0].amountFen === order.priceFen,
+        ],
+        ["flagged for the helpdesk", after.flagged],
+      ],
+      { orderIds: [order.id] },
+    );
   });
 
   it("forged notifications are refused and change nothing; the holder's page still learns of the real payment", async () => {
@@ -118,11 +139,16 @@ describe("Alipay notification faults", () => {
     const { client, order, trade } = p;
     await pay(client, trade.tradeNo);
     const before = await state(order.id);
-    const outcomes = (await w.db.paymentEvent.findMany({ where: { outTradeNo: order.orderNo, kind: "notify" } })).map((e) => `${e.outcome}/${e.verified}`);
+    const outcomes = (await w.db.paymentEvent.findMany({ where: { outTradeNo: order.orderNo, kind: "notify" } })).map(
+      (e) => `${e.outcome}/${e.verified}`,
+    );
     const polled = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${order.id}`);
     const checks: [string, boolean][] = [
       ["order unchanged by the forgeries", before === "awaiting_payment"],
-      [`both refused unverified (${outcomes.join(",")})`, outcomes.length === 2 && outcomes.every((o) => o === "rejected:BAD_SIGNATURE/false")],
+      [
+        `both refused unverified (${outcomes.join(",")})`,
+        outcomes.length === 2 && outcomes.every((o) => o === "rejected:BAD_SIGNATURE/false"),
+      ],
       ["paid once by the signed query", polled.paid && (await state(order.id)) === "paid"],
     ];
     await finish(p);

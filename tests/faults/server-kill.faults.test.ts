@@ -49,7 +49,14 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   dataDir = mkdtempSync(path.join(os.tmpdir(), "certrenew-kill-"));
-  useTestEnv({ DATA_DIR: dataDir, CA_DIR: path.join(dataDir, "ca"), PUBLIC_ORIGIN: base, TEST_CAPTCHA_BYPASS: "1", TRUST_PROXY: "1", ALIPAY_SANDBOX: "1" });
+  useTestEnv({
+    DATA_DIR: dataDir,
+    CA_DIR: path.join(dataDir, "ca"),
+    PUBLIC_ORIGIN: base,
+    TEST_CAPTCHA_BYPASS: "1",
+    TRUST_PROXY: "1",
+    ALIPAY_SANDBOX: "1",
+  });
   delete process.env.ALIPAY_GATEWAY;
   delete process.env.ALIPAY_NOTIFY_URL;
   if (onPostgres) {
@@ -85,72 +92,118 @@ async function paid(h: SimHolder): Promise<{ client: HolderClient; orderId: stri
   return { client: c, orderId: r.orderId! };
 }
 
-
 describe("server killed", () => {
-  it("SIGKILL between payment and 下证 and during 下证 requests: recovery finishes or flags, holders who return complete", { timeout: 240_000 }, async () => {
-    let server: ServerProcess = await startServerProcess(childEnv);
-    const [back, gone, ...issuing] = holders;
-    const a = await paid(back);
-    const b = await paid(gone);
-    const ready = await Promise.all(issuing.map(async (h) => ({ h, ...(await paid(h)), newKey: newKeyAndCsr() })));
-    const signed = await Promise.all(
-      ready.map(async (r) => {
-        const body = { orderId: r.orderId, csr: r.newKey.csr.toString("base64") };
-        const { challenge } = await r.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-        return { ...r, body: { ...body, challenge, signature: signChallenge(r.h.key, challenge) } };
-      }),
-    );
-    // 下证 requests staggered 25 ms apart; the process dies while some are in flight
-    const inflight = signed.map(async (s, i) => {
-      await new Promise((r) => setTimeout(r, i * 25));
-      return s.client.request("POST", "/api/renew/issue", { json: s.body, idempotent: true }).catch((e: Error) => e);
-    });
-    if (pg) {
-      // on PostgreSQL the test can watch: kill as soon as an order has entered issuing (CSR stored, not yet issued)
-      const ids = ready.map((r) => r.orderId);
-      const until = Date.now() + 5_000;
-      while (Date.now() < until && (await pg.prisma.renewalOrder.count({ where: { id: { in: ids }, state: "issuing" } })) === 0);
-    } else {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await server.kill("SIGKILL");
-    const answered = (await Promise.all(inflight)).filter((r) => !(r instanceof Error) && r.status === 200).length;
+  it(
+    "SIGKILL between payment and 下证 and during 下证 requests: recovery finishes or flags, holders who return complete",
+    { timeout: 240_000 },
+    async () => {
+      let server: ServerProcess = await startServerProcess(childEnv);
+      const [back, gone, ...issuing] = holders;
+      const a = await paid(back);
+      const b = await paid(gone);
+      const ready = await Promise.all(issuing.map(async (h) => ({ h, ...(await paid(h)), newKey: newKeyAndCsr() })));
+      const signed = await Promise.all(
+        ready.map(async (r) => {
+          const body = { orderId: r.orderId, csr: r.newKey.csr.toString("base64") };
+          const { challenge } = await r.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", {
+            json: body,
+          });
+          return { ...r, body: { ...body, challenge, signature: signChallenge(r.h.key, challenge) } };
+        }),
+      );
+      // 下证 requests staggered 25 ms apart; the process dies while some are in flight
+      const inflight = signed.map(async (s, i) => {
+        await new Promise((r) => setTimeout(r, i * 25));
+        return s.client.request("POST", "/api/renew/issue", { json: s.body, idempotent: true }).catch((e: Error) => e);
+      });
+      if (pg) {
+        // on PostgreSQL the test can watch: kill as soon as an order has entered issuing (CSR stored, not yet issued)
+        const ids = ready.map((r) => r.orderId);
+        const until = Date.now() + 5_000;
+        while (
+          Date.now() < until &&
+          (await pg.prisma.renewalOrder.count({ where: { id: { in: ids }, state: "issuing" } })) === 0
+        );
+      } else {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await server.kill("SIGKILL");
+      const answered = (await Promise.all(inflight)).filter((r) => !(r instanceof Error) && r.status === 200).length;
 
-    const own: [string, boolean][] = [];
-    const atKill = await withDb(async (db) => {
-      const at = await db.renewalOrder.findMany({ where: { id: { in: ready.map((r) => r.orderId) } } });
-      const recovered = await recoverStuckOrders(db, systemClock, { stuckMinutes: 0 });
-      const inIssuing = at.filter((o) => o.state === "issuing").length;
-      const stillPaid = at.filter((o) => o.state === "paid").length;
-      own.push([`recovery resumed every order left in issuing (${recovered.resumed}/${inIssuing})`, recovered.resumed === inIssuing]);
-      own.push([`recovery flagged every paid order (${recovered.flagged}/${stillPaid + 2})`, recovered.flagged === stillPaid + 2]);
-      const after = await db.renewalOrder.findMany({ where: { id: { in: ready.map((r) => r.orderId) } } });
-      own.push([`nothing left in issuing after recovery`, after.every((o) => o.state !== "issuing")]);
-      return { states: at.map((o) => o.state), issued: new Map(await Promise.all(after.filter((o) => o.issuedCertificateId).map(async (o) => [o.id, (await db.certificate.findUniqueOrThrow({ where: { id: o.issuedCertificateId! } })).serial] as const))) };
-    });
+      const own: [string, boolean][] = [];
+      const atKill = await withDb(async (db) => {
+        const at = await db.renewalOrder.findMany({ where: { id: { in: ready.map((r) => r.orderId) } } });
+        const recovered = await recoverStuckOrders(db, systemClock, { stuckMinutes: 0 });
+        const inIssuing = at.filter((o) => o.state === "issuing").length;
+        const stillPaid = at.filter((o) => o.state === "paid").length;
+        own.push([
+          `recovery resumed every order left in issuing (${recovered.resumed}/${inIssuing})`,
+          recovered.resumed === inIssuing,
+        ]);
+        own.push([
+          `recovery flagged every paid order (${recovered.flagged}/${stillPaid + 2})`,
+          recovered.flagged === stillPaid + 2,
+        ]);
+        const after = await db.renewalOrder.findMany({ where: { id: { in: ready.map((r) => r.orderId) } } });
+        own.push([`nothing left in issuing after recovery`, after.every((o) => o.state !== "issuing")]);
+        return {
+          states: at.map((o) => o.state),
+          issued: new Map(
+            await Promise.all(
+              after
+                .filter((o) => o.issuedCertificateId)
+                .map(
+                  async (o) =>
+                    [
+                      o.id,
+                      (await db.certificate.findUniqueOrThrow({ where: { id: o.issuedCertificateId! } })).serial,
+                    ] as const,
+                ),
+            ),
+          ),
+        };
+      });
 
-    server = await startServerProcess(childEnv);
-    const serialA = await issueAndInstall(a.client, back.key, a.orderId);
-    for (const r of ready) {
-      const serial = await issueAndInstall(r.client, r.h.key, r.orderId, r.newKey);
-      const before = atKill.issued.get(r.orderId);
-      own.push([`retry re-delivers the certificate issued before or by recovery (${before ?? "none"} → ${serial})`, before === undefined || before === serial]);
-    }
-    await server.kill("SIGTERM");
+      server = await startServerProcess(childEnv);
+      const serialA = await issueAndInstall(a.client, back.key, a.orderId);
+      for (const r of ready) {
+        const serial = await issueAndInstall(r.client, r.h.key, r.orderId, r.newKey);
+        const before = atKill.issued.get(r.orderId);
+        own.push([
+          `retry re-delivers the certificate issued before or by recovery (${before ?? "none"} → ${serial})`,
+          before === undefined || before === serial,
+        ]);
+      }
+      await server.kill("SIGTERM");
 
-    await withDb(async (db) => {
-      const ids = [a.orderId, b.orderId, ...ready.map((r) => r.orderId)];
-      const orders = await db.renewalOrder.findMany({ where: { id: { in: ids } } });
-      const left = orders.find((o) => o.id === b.orderId)!;
-      const caught = atKill.states.filter((s) => s === "issuing").length;
-      await summary.verify(db, `SIGKILL: 2 paid + ${ready.length} issuing (${caught} caught in issuing, ${answered} answered)`, 1 + ready.length, [
-        ...own,
-        ["returning holder after the kill installed", orders.find((o) => o.id === a.orderId)?.state === "installed" && Boolean(serialA)],
-        [`holder who never returns: flagged paid_not_issued (${left.state}, ${left.flagReason})`, left.state === "paid" && left.flagged && left.flagReason === "paid_not_issued"],
-        [`every 下证 order installed (${orders.map((o) => o.state).join(",")})`, orders.filter((o) => o.id !== b.orderId).every((o) => o.state === "installed")],
-      ], { orderIds: ids });
-    });
-    expect(atKill.states.length).toBe(ready.length);
-  });
+      await withDb(async (db) => {
+        const ids = [a.orderId, b.orderId, ...ready.map((r) => r.orderId)];
+        const orders = await db.renewalOrder.findMany({ where: { id: { in: ids } } });
+        const left = orders.find((o) => o.id === b.orderId)!;
+        const caught = atKill.states.filter((s) => s === "issuing").length;
+        await summary.verify(
+          db,
+          `SIGKILL: 2 paid + ${ready.length} issuing (${caught} caught in issuing, ${answered} answered)`,
+          1 + ready.length,
+          [
+            ...own,
+            [
+              "returning holder after the kill installed",
+              orders.find((o) => o.id === a.orderId)?.state === "installed" && Boolean(serialA),
+            ],
+            [
+              `holder who never returns: flagged paid_not_issued (${left.state}, ${left.flagReason})`,
+              left.state === "paid" && left.flagged && left.flagReason === "paid_not_issued",
+            ],
+            [
+              `every 下证 order installed (${orders.map((o) => o.state).join(",")})`,
+              orders.filter((o) => o.id !== b.orderId).every((o) => o.state === "installed"),
+            ],
+          ],
+          { orderIds: ids },
+        );
+      });
+      expect(atKill.states.length).toBe(ready.length);
+    },
+  );
 });
-

@@ -2,7 +2,13 @@ import "@/tests/helpers/env";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualBackend } from "@/agent/backends/virtual";
-import { createVirtualToken, importKeyAndCertificate, readTokenFile, scheduleUnplug, writeTokenFile } from "@/agent/backends/virtual-store";
+import {
+  createVirtualToken,
+  importKeyAndCertificate,
+  readTokenFile,
+  scheduleUnplug,
+  writeTokenFile,
+} from "@/agent/backends/virtual-store";
 import { certificatesFromPkcs7 } from "@/agent/x509";
 import { Recorder } from "@/bench/lib/stats";
 import { runHolderFlow } from "@/bench/lib/holder-flow";
@@ -46,30 +52,57 @@ async function paidHolderOnToken(): Promise<{ h: SimHolder; token: string; clien
 /** The page's 下证 button: key pair + CSR on the token, issue challenge signed by the old key, issue, install, proof by the new key. */
 async function download(p: { token: string; client: HolderClient; orderId: string }) {
   const { csr } = await backend.keygen(p.token, { certId: "01", pin: PIN });
-  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: { orderId: p.orderId, csr } });
+  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", {
+    json: { orderId: p.orderId, csr },
+  });
   const { signature } = await backend.sign(p.token, { certId: "01", pin: PIN, data: Buffer.from(challenge, "utf8") });
-  const issued = await p.client.ok<{ pkcs7: string; certificate: { serial: string } }>("POST", "/api/renew/issue", { json: { orderId: p.orderId, csr, challenge, signature }, idempotent: true });
-  const placed = await backend.install(p.token, { pin: PIN, certificates: certificatesFromPkcs7(Buffer.from(issued.pkcs7, "base64")) });
+  const issued = await p.client.ok<{ pkcs7: string; certificate: { serial: string } }>("POST", "/api/renew/issue", {
+    json: { orderId: p.orderId, csr, challenge, signature },
+    idempotent: true,
+  });
+  const placed = await backend.install(p.token, {
+    pin: PIN,
+    certificates: certificatesFromPkcs7(Buffer.from(issued.pkcs7, "base64")),
+  });
   // the install confirmation: the new key signs a login challenge for the new certificate
-  const proof = await p.client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: issued.certificate.serial } });
-  const byNewKey = await backend.sign(p.token, { certId: placed.certificate.id, pin: PIN, data: Buffer.from(proof.challenge, "utf8") });
-  const done = await p.client.ok<{ state: string }>("POST", "/api/renew/installed", { json: { orderId: p.orderId, challenge: proof.challenge, signature: byNewKey.signature }, idempotent: true });
+  const proof = await p.client.ok<{ challenge: string }>("POST", "/api/renew/challenge", {
+    json: { serial: issued.certificate.serial },
+  });
+  const byNewKey = await backend.sign(p.token, {
+    certId: placed.certificate.id,
+    pin: PIN,
+    data: Buffer.from(proof.challenge, "utf8"),
+  });
+  const done = await p.client.ok<{ state: string }>("POST", "/api/renew/installed", {
+    json: { orderId: p.orderId, challenge: proof.challenge, signature: byNewKey.signature },
+    idempotent: true,
+  });
   return { serial: issued.certificate.serial, state: done.state };
 }
 
 function onToken(token: string, serial: string): boolean {
-  return readTokenFile(tokenDir, token).certificates.some((c) => c.der && Buffer.from(c.der, "base64").toString("hex").includes(serial));
+  return readTokenFile(tokenDir, token).certificates.some(
+    (c) => c.der && Buffer.from(c.der, "base64").toString("hex").includes(serial),
+  );
 }
 
 describe("key unplugged during 下证", () => {
-  for (const step of ["keygen:before-write", "sign", "install:before-write", "install:after-write", "install:before-remove"]) {
+  for (const step of [
+    "keygen:before-write",
+    "sign",
+    "install:before-write",
+    "install:after-write",
+    "install:before-remove",
+  ]) {
     it(`unplugged at ${step}: the retry installs the one certificate of the order`, async () => {
       const p = await paidHolderOnToken();
       scheduleUnplug(tokenDir, p.token, step);
       await expect(download(p)).rejects.toMatchObject({ code: "TOKEN_REMOVED" });
       const retry = await download(p);
       const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
-      const issuedCount = await w.db.auditEvent.count({ where: { action: "certificate.issued", data: { path: ["orderId"], equals: p.orderId } } });
+      const issuedCount = await w.db.auditEvent.count({
+        where: { action: "certificate.issued", data: { path: ["orderId"], equals: p.orderId } },
+      });
       await summary.verify(
         w.db,
         `key unplugged at ${step}`,
@@ -91,7 +124,9 @@ describe("key unplugged during 下证", () => {
     const file = readTokenFile(tokenDir, p.token);
     writeTokenFile(tokenDir, { ...file, keys: file.keys.filter((k) => k.pendingFor === null) });
     const retry = await download(p);
-    const issued = await w.db.auditEvent.findMany({ where: { action: "certificate.issued", data: { path: ["orderId"], equals: p.orderId } } });
+    const issued = await w.db.auditEvent.findMany({
+      where: { action: "certificate.issued", data: { path: ["orderId"], equals: p.orderId } },
+    });
     const certs = await w.db.certificate.findMany({ where: { id: { in: issued.map((e) => e.targetId!) } } });
     await summary.verify(
       w.db,
@@ -99,7 +134,10 @@ describe("key unplugged during 下证", () => {
       1,
       [
         ["two issuances, one live", certs.length === 2 && certs.filter((c) => c.status !== "revoked").length === 1],
-        ["the live one is on the key", onToken(p.token, retry.serial) && certs.find((c) => c.status !== "revoked")?.serial === retry.serial],
+        [
+          "the live one is on the key",
+          onToken(p.token, retry.serial) && certs.find((c) => c.status !== "revoked")?.serial === retry.serial,
+        ],
       ],
       { orderIds: [p.orderId] },
     );

@@ -12,7 +12,8 @@ export async function createTestDb(): Promise<OpenDb & { url?: string }> {
   const base = process.env.DATABASE_URL;
   if (!base) {
     const template = process.env.CERTRENEW_PGLITE_TEMPLATE;
-    if (template && existsSync(template)) return openDb({ pgliteDir: "memory://", loadDataDir: new Blob([readFileSync(template)]) });
+    if (template && existsSync(template))
+      return openDb({ pgliteDir: "memory://", loadDataDir: new Blob([readFileSync(template)]) });
     const db = await openDb({ pgliteDir: "memory://" });
     await applyMigrations({ pglite: db.pglite! });
     return db;

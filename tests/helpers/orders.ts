@@ -10,7 +10,10 @@ import type { Actor } from "@/lib/audit";
 import type { HandlerInfo } from "@/lib/renewal/handler";
 
 /** A registry certificate row; the DER is any bytes here: the order code never parses it. */
-export function insertCertificate(db: Tx, patch: Partial<Prisma.CertificateUncheckedCreateInput> = {}): Promise<Certificate> {
+export function insertCertificate(
+  db: Tx,
+  patch: Partial<Prisma.CertificateUncheckedCreateInput> = {},
+): Promise<Certificate> {
   const serial = randomBytes(16).toString("hex");
   return db.certificate.create({
     data: {

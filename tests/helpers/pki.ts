@@ -23,17 +23,37 @@ export async function createTestCa(algorithm: SignerAlgorithm = "P-256"): Promis
   return { ca: await loadCa(getConfig()), dir };
 }
 
-export const DEFAULT_SUBJECT: SubjectFields = { C: "CN", ST: "SD", L: "dezhou", OU: "I370101000000001", CN: "测试证书2018072403" };
+export const DEFAULT_SUBJECT: SubjectFields = {
+  C: "CN",
+  ST: "SD",
+  L: "dezhou",
+  OU: "I370101000000001",
+  CN: "测试证书2018072403",
+};
 
 /** Stores a holder certificate signed by `ca` (a registry row like the seed's) and returns the row and its key. */
 export async function insertHolderCertificate(
   db: Tx,
   ca: Ca,
-  opts: { notBefore: Date; notAfter: Date; certType?: CertType; payerClass?: PayerClass; subject?: SubjectFields; key?: KeyObject },
+  opts: {
+    notBefore: Date;
+    notAfter: Date;
+    certType?: CertType;
+    payerClass?: PayerClass;
+    subject?: SubjectFields;
+    key?: KeyObject;
+  },
 ) {
   const key = opts.key ?? generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
   const certType = opts.certType ?? "personal";
-  const { der, info } = await issueHolderCertificate({ ca, subject: opts.subject ?? DEFAULT_SUBJECT, publicKey: key, notBefore: opts.notBefore, notAfter: opts.notAfter, certType });
+  const { der, info } = await issueHolderCertificate({
+    ca,
+    subject: opts.subject ?? DEFAULT_SUBJECT,
+    publicKey: key,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
+    certType,
+  });
   const row = await db.certificate.create({
     data: {
       serial: info.serial,
@@ -84,6 +104,8 @@ export function opensslAsync(args: string[]): Promise<string> {
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr.on("data", (d: Buffer) => (out += d.toString()));
     p.on("error", reject);
-    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`openssl ${args.join(" ")} failed (${code}):\n${out}`))));
+    p.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`openssl ${args.join(" ")} failed (${code}):\n${out}`)),
+    );
   });
 }

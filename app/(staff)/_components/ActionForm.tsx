@@ -38,7 +38,8 @@ export function ActionForm(props: {
     setError(null);
     const body: Record<string, unknown> = { ...props.extra };
     for (const [k, v] of new FormData(e.currentTarget).entries()) body[k] = typeof v === "string" ? v : v.name;
-    for (const box of e.currentTarget.querySelectorAll<HTMLInputElement>("input[type=checkbox]")) body[box.name] = box.checked;
+    for (const box of e.currentTarget.querySelectorAll<HTMLInputElement>("input[type=checkbox]"))
+      body[box.name] = box.checked;
     try {
       const res = await fetch(props.action, {
         method: props.method ?? "POST",
@@ -48,7 +49,11 @@ export function ActionForm(props: {
       const data = (await res.json().catch(() => ({}))) as ErrorBody & { value?: string };
       if (!res.ok) {
         const fields = data.error?.details?.fields;
-        const detail = fields ? ` (${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join("; ")})` : "";
+        const detail = fields
+          ? ` (${Object.entries(fields)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join("; ")})`
+          : "";
         setError(`${data.error?.message ?? res.statusText}${detail}`);
         return;
       }

@@ -1,5 +1,16 @@
 "use client";
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
 
 interface Point {
   day: string;
@@ -26,7 +37,17 @@ export function DayBars({ data, label, testId }: { data: Point[]; label: string;
   );
 }
 
-export function RevenueLines({ data, received, refunded, testId }: { data: { day: string; revenueFen: number; refundsFen: number }[]; received: string; refunded: string; testId: string }) {
+export function RevenueLines({
+  data,
+  received,
+  refunded,
+  testId,
+}: {
+  data: { day: string; revenueFen: number; refundsFen: number }[];
+  received: string;
+  refunded: string;
+  testId: string;
+}) {
   const yuan = data.map((d) => ({ day: d.day, received: d.revenueFen / 100, refunded: d.refundsFen / 100 }));
   return (
     <div style={{ width: "100%", height: 240 }} data-testid={testId} role="img" aria-label={received}>
@@ -37,7 +58,14 @@ export function RevenueLines({ data, received, refunded, testId }: { data: { day
           <YAxis fontSize={11} width={50} />
           <Tooltip />
           <Legend />
-          <Line type="monotone" dataKey="received" name={received} stroke={BRAND} dot={false} isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="received"
+            name={received}
+            stroke={BRAND}
+            dot={false}
+            isAnimationActive={false}
+          />
           <Line type="monotone" dataKey="refunded" name={refunded} stroke={ERR} dot={false} isAnimationActive={false} />
         </LineChart>
       </ResponsiveContainer>

@@ -17,7 +17,11 @@ export function TotpEnrol({ labels }: { labels: Labels }) {
   const csrf = useCsrf();
   const [enrol, setEnrol] = useState<{ secret: string; qr: string } | null>(null);
   async function start() {
-    const res = await fetch("/api/staff/account/totp", { method: "POST", headers: { "x-csrf-token": csrf, "content-type": "application/json" }, body: "{}" });
+    const res = await fetch("/api/staff/account/totp", {
+      method: "POST",
+      headers: { "x-csrf-token": csrf, "content-type": "application/json" },
+      body: "{}",
+    });
     if (res.ok) setEnrol((await res.json()) as { secret: string; qr: string });
   }
   if (!enrol) {
@@ -34,10 +38,24 @@ export function TotpEnrol({ labels }: { labels: Labels }) {
       <p className="mono small">
         {labels.secret}: {enrol.secret}
       </p>
-      <ActionForm action="/api/staff/account/totp" method="PUT" extra={{ secret: enrol.secret }} submitLabel={labels.confirm} busyLabel={labels.busy}>
+      <ActionForm
+        action="/api/staff/account/totp"
+        method="PUT"
+        extra={{ secret: enrol.secret }}
+        submitLabel={labels.confirm}
+        busyLabel={labels.busy}
+      >
         <div className="field">
           <label htmlFor="code">{labels.code}</label>
-          <input id="code" name="code" inputMode="numeric" pattern="[0-9]{6}" maxLength={6} required autoComplete="one-time-code" />
+          <input
+            id="code"
+            name="code"
+            inputMode="numeric"
+            pattern="[0-9]{6}"
+            maxLength={6}
+            required
+            autoComplete="one-time-code"
+          />
         </div>
       </ActionForm>
     </div>

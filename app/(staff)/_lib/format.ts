@@ -4,7 +4,11 @@ export function fmt(template: string, vars: Record<string, string | number>): st
 }
 
 /** Query-string of a page link that keeps the current filters and changes some. */
-export function withParams(base: string, params: Record<string, string | undefined>, change: Record<string, string | undefined>): string {
+export function withParams(
+  base: string,
+  params: Record<string, string | undefined>,
+  change: Record<string, string | undefined>,
+): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...params, ...change })) if (v) q.set(k, v);
   const s = q.toString();

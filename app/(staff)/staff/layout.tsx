@@ -29,8 +29,19 @@ export default async function StaffLayout({ children }: { children: ReactNode })
               ))}
             </nav>
             <div className={styles.who}>
-              <span data-testid="signed-in-as">{fmt(s.signedInAs, { name: staff.user.displayName ?? staff.user.username, role: s.roles[staff.user.role] })}</span>
-              <ActionForm action="/api/staff/session" method="DELETE" submitLabel={s.signOut} busyLabel={s.submitting} redirectTo="/staff/login" />
+              <span data-testid="signed-in-as">
+                {fmt(s.signedInAs, {
+                  name: staff.user.displayName ?? staff.user.username,
+                  role: s.roles[staff.user.role],
+                })}
+              </span>
+              <ActionForm
+                action="/api/staff/session"
+                method="DELETE"
+                submitLabel={s.signOut}
+                busyLabel={s.submitting}
+                redirectTo="/staff/login"
+              />
             </div>
           </div>
         </div>

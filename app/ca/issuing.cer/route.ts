@@ -5,6 +5,10 @@ export const dynamic = "force-dynamic";
 export async function GET() {
   const ca = await getCa();
   return new Response(new Uint8Array(ca.issuingCert), {
-    headers: { "content-type": "application/pkix-cert", "content-disposition": 'attachment; filename="issuing.cer"', "cache-control": "public, max-age=3600" },
+    headers: {
+      "content-type": "application/pkix-cert",
+      "content-disposition": 'attachment; filename="issuing.cer"',
+      "cache-control": "public, max-age=3600",
+    },
   });
 }

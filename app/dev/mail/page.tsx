@@ -13,7 +13,11 @@ export const dynamic = "force-dynamic";
 const Query = z.object({ id: z.uuid().optional().catch(undefined) });
 
 /** Demo mailbox: the mails the demo-mode sink stored instead of sending. Absent unless DEMO_MODE. */
-export default async function DevMailPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DevMailPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   if (!getConfig().DEMO_MODE) notFound();
   const locale = await getLocale();
   const t = getMessages(locale).mail.devMail;
@@ -37,7 +41,11 @@ export default async function DevMailPage({ searchParams }: { searchParams: Prom
             <ul>
               {mails.map((m) => (
                 <li key={m.id}>
-                  <Link href={`/dev/mail?id=${m.id}`} className={m.id === open?.id ? styles.active : undefined} aria-current={m.id === open?.id ? "true" : undefined}>
+                  <Link
+                    href={`/dev/mail?id=${m.id}`}
+                    className={m.id === open?.id ? styles.active : undefined}
+                    aria-current={m.id === open?.id ? "true" : undefined}
+                  >
                     <span className={styles.subject}>{m.subject}</span>
                     <span className={styles.meta}>
                       {m.to} · {formatDateTime(m.createdAt, locale)}

@@ -65,7 +65,9 @@ export default async function InPersonPage({ params }: Params) {
           </section>
         </div>
         {service.notes.map((n) => (
-          <p key={n} className="small muted">{n}</p>
+          <p key={n} className="small muted">
+            {n}
+          </p>
         ))}
       </section>
       <CentreCard centre={content.centre} t={c} />

@@ -14,7 +14,13 @@ export const metadata: Metadata = { title: "开票信息" };
  * issues the invoice, also after 下证 (when the key already holds the new certificate). No session: the link's
  * token names the order and cannot be forged.
  */
-export default async function InvoiceByLink({ params, searchParams }: { params: Promise<{ token: string }>; searchParams: Promise<{ saved?: string }> }) {
+export default async function InvoiceByLink({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ token: string }>;
+  searchParams: Promise<{ saved?: string }>;
+}) {
   const { token } = await params;
   const { saved } = await searchParams;
   const { t, locale } = await getT();
@@ -30,7 +36,9 @@ export default async function InvoiceByLink({ params, searchParams }: { params: 
       <div className="container narrow">
         <section className="card">
           <h1>{p.title}</h1>
-          <div className="alert alert-err" role="alert">{errorMessage("INVOICE_LINK_INVALID", locale)}</div>
+          <div className="alert alert-err" role="alert">
+            {errorMessage("INVOICE_LINK_INVALID", locale)}
+          </div>
         </section>
       </div>
     );
@@ -44,7 +52,9 @@ export default async function InvoiceByLink({ params, searchParams }: { params: 
           <dt>{p.orderNo}</dt>
           <dd className="mono">{view.orderNo}</dd>
           <dt>{p.paid}</dt>
-          <dd>{formatFen(view.paidFen)} {t.payments.pay.yuan}</dd>
+          <dd>
+            {formatFen(view.paidFen)} {t.payments.pay.yuan}
+          </dd>
           {view.paidAt ? (
             <>
               <dt>{p.paidAt}</dt>
@@ -52,7 +62,11 @@ export default async function InvoiceByLink({ params, searchParams }: { params: 
             </>
           ) : null}
         </dl>
-        {saved && inv ? <div className="alert alert-ok" role="status">{p.saved}</div> : null}
+        {saved && inv ? (
+          <div className="alert alert-ok" role="status">
+            {p.saved}
+          </div>
+        ) : null}
         {inv ? (
           <>
             <h2>{p.given}</h2>
@@ -70,16 +84,27 @@ export default async function InvoiceByLink({ params, searchParams }: { params: 
               <dt>{p.email}</dt>
               <dd>{inv.email}</dd>
             </dl>
-            {inv.issued ? <div className="alert alert-info" role="status">{p.locked}</div> : null}
+            {inv.issued ? (
+              <div className="alert alert-info" role="status">
+                {p.locked}
+              </div>
+            ) : null}
           </>
         ) : null}
         {view.open ? (
           <>
             <p className="muted small">{inv ? p.change : p.intro}</p>
-            <InvoiceForm t={t.wizard.invoice} validation={t.validation} post={{ url: `/api/invoice/${encodeURIComponent(token)}` }} next={`/invoice/${encodeURIComponent(token)}?saved=1`} />
+            <InvoiceForm
+              t={t.wizard.invoice}
+              validation={t.validation}
+              post={{ url: `/api/invoice/${encodeURIComponent(token)}` }}
+              next={`/invoice/${encodeURIComponent(token)}?saved=1`}
+            />
           </>
         ) : !inv ? (
-          <div className="alert alert-info" role="status">{p.notOpen}</div>
+          <div className="alert alert-info" role="status">
+            {p.notOpen}
+          </div>
         ) : null}
       </section>
     </div>

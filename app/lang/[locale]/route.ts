@@ -10,7 +10,12 @@ export async function GET(req: Request, ctx: { params: Promise<{ locale: string 
     status: 303,
     headers: {
       location: target,
-      "set-cookie": serializeCookie(LOCALE_COOKIE, locale, { secure: false, httpOnly: false, sameSite: "Lax", maxAgeSeconds: 365 * 86400 }),
+      "set-cookie": serializeCookie(LOCALE_COOKIE, locale, {
+        secure: false,
+        httpOnly: false,
+        sameSite: "Lax",
+        maxAgeSeconds: 365 * 86400,
+      }),
     },
   });
 }

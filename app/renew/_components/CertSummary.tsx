@@ -21,14 +21,24 @@ export function CertSummary({ t, locale, summary }: { t: Messages; locale: Local
       <dt>{d.idNumber}</dt>
       <dd className="mono">{c.holderIdMasked}</dd>
       <dt>{d.certType}</dt>
-      <dd>{t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}</dd>
+      <dd>
+        {t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}
+      </dd>
       <dt>{d.validity}</dt>
       <dd data-testid="validity-days">
         <strong>{fill(d.validityDays, { n: summary.validityDays })}</strong>{" "}
-        <span className="muted small">({fill(d.validityHint, { date: formatDateTime(summary.newNotAfter, locale) })})</span>
+        <span className="muted small">
+          ({fill(d.validityHint, { date: formatDateTime(summary.newNotAfter, locale) })})
+        </span>
       </dd>
       <dt>{d.price}</dt>
-      <dd data-testid="price">{summary.priceFen === 0 ? <strong className={styles.free}>{t.renewal.noPaymentNeeded}</strong> : <strong>{fill(d.yuan, { amount: formatFen(summary.priceFen) })}</strong>}</dd>
+      <dd data-testid="price">
+        {summary.priceFen === 0 ? (
+          <strong className={styles.free}>{t.renewal.noPaymentNeeded}</strong>
+        ) : (
+          <strong>{fill(d.yuan, { amount: formatFen(summary.priceFen) })}</strong>
+        )}
+      </dd>
     </dl>
   );
 }

@@ -55,7 +55,8 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
     void newCaptcha();
   }, [storageKey, saved, newCaptcha]);
 
-  const set = (k: keyof Values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [k]: e.target.value }));
+  const set = (k: keyof Values) => (e: { target: { value: string } }) =>
+    setValues((v) => ({ ...v, [k]: e.target.value }));
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -76,7 +77,13 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
       const fields = err.details.fields ?? {};
       const next: Partial<Record<Field, string>> = {};
       for (const [path, msg] of Object.entries(fields)) {
-        const field = (path.startsWith("handler.") ? path.slice(8) : path === "captchaAnswer" || path === "captchaId" ? "captcha" : path) as Field;
+        const field = (
+          path.startsWith("handler.")
+            ? path.slice(8)
+            : path === "captchaAnswer" || path === "captchaId"
+              ? "captcha"
+              : path
+        ) as Field;
         next[field] = validation[msg] ?? msg;
       }
       setErrors(next);
@@ -89,44 +96,131 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
     <div className={`field${errors[k] ? " has-error" : ""}`}>
       <label htmlFor={`f-${k}`}>{label}</label>
       {input}
-      {hint ? <span className="field-hint" id={`h-${k}`}>{hint}</span> : null}
-      <span className="field-error" id={`e-${k}`} data-field-error={k}>{errors[k] ?? ""}</span>
+      {hint ? (
+        <span className="field-hint" id={`h-${k}`}>
+          {hint}
+        </span>
+      ) : null}
+      <span className="field-error" id={`e-${k}`} data-field-error={k}>
+        {errors[k] ?? ""}
+      </span>
     </div>
   );
-  const aria = (k: Field) => ({ id: `f-${k}`, "aria-invalid": errors[k] ? true : undefined, "aria-describedby": `e-${k}` });
+  const aria = (k: Field) => ({
+    id: `f-${k}`,
+    "aria-invalid": errors[k] ? true : undefined,
+    "aria-describedby": `e-${k}`,
+  });
 
   return (
     <form onSubmit={submit} noValidate>
       {reenter ? <div className="alert alert-info small">{t.reenter}</div> : null}
       <div className="grid-2">
-        {field("name", t.handlerName, <input {...aria("name")} name="name" autoComplete="name" value={values.name} onChange={set("name")} maxLength={30} />)}
+        {field(
+          "name",
+          t.handlerName,
+          <input
+            {...aria("name")}
+            name="name"
+            autoComplete="name"
+            value={values.name}
+            onChange={set("name")}
+            maxLength={30}
+          />,
+        )}
         {field(
           "idType",
           t.handlerIdType,
           <select {...aria("idType")} name="idType" value={values.idType} onChange={set("idType")}>
             {idTypes.map((o) => (
-              <option key={o.code} value={o.code}>{o.name}</option>
+              <option key={o.code} value={o.code}>
+                {o.name}
+              </option>
             ))}
           </select>,
         )}
-        {field("idNumber", t.handlerIdNumber, <input {...aria("idNumber")} name="idNumber" autoComplete="off" value={values.idNumber} onChange={set("idNumber")} maxLength={32} />)}
-        {field("mobile", t.mobile, <input {...aria("mobile")} name="mobile" type="tel" autoComplete="tel" inputMode="tel" value={values.mobile} onChange={set("mobile")} maxLength={20} />)}
-        {field("email", t.email, <input {...aria("email")} name="email" type="email" autoComplete="email" value={values.email} onChange={set("email")} maxLength={254} />)}
+        {field(
+          "idNumber",
+          t.handlerIdNumber,
+          <input
+            {...aria("idNumber")}
+            name="idNumber"
+            autoComplete="off"
+            value={values.idNumber}
+            onChange={set("idNumber")}
+            maxLength={32}
+          />,
+        )}
+        {field(
+          "mobile",
+          t.mobile,
+          <input
+            {...aria("mobile")}
+            name="mobile"
+            type="tel"
+            autoComplete="tel"
+            inputMode="tel"
+            value={values.mobile}
+            onChange={set("mobile")}
+            maxLength={20}
+          />,
+        )}
+        {field(
+          "email",
+          t.email,
+          <input
+            {...aria("email")}
+            name="email"
+            type="email"
+            autoComplete="email"
+            value={values.email}
+            onChange={set("email")}
+            maxLength={254}
+          />,
+        )}
         {field(
           "captcha",
           t.captcha,
           <div className={styles.captchaRow}>
-            <input {...aria("captcha")} name="captcha" autoComplete="off" value={answer} onChange={(e) => setAnswer(e.target.value)} maxLength={16} className={styles.captchaInput} />
-            <button type="button" className={styles.captchaImage} onClick={() => void newCaptcha()} title={t.captchaHint} aria-label={`${t.captchaAlt}: ${t.captchaRefresh}`}>
-              {captcha ? <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.svg)}`} alt={t.captchaAlt} width={120} height={42} data-captcha-id={captcha.id} /> : null}
+            <input
+              {...aria("captcha")}
+              name="captcha"
+              autoComplete="off"
+              value={answer}
+              onChange={(e) => setAnswer(e.target.value)}
+              maxLength={16}
+              className={styles.captchaInput}
+            />
+            <button
+              type="button"
+              className={styles.captchaImage}
+              onClick={() => void newCaptcha()}
+              title={t.captchaHint}
+              aria-label={`${t.captchaAlt}: ${t.captchaRefresh}`}
+            >
+              {captcha ? (
+                <img
+                  src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.svg)}`}
+                  alt={t.captchaAlt}
+                  width={120}
+                  height={42}
+                  data-captcha-id={captcha.id}
+                />
+              ) : null}
             </button>
           </div>,
           t.captchaHint,
         )}
       </div>
-      {formError ? <div className="alert alert-err" role="alert">{formError}</div> : null}
+      {formError ? (
+        <div className="alert alert-err" role="alert">
+          {formError}
+        </div>
+      ) : null}
       <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy || !captcha}>{busy ? t.saving : t.next}</button>
+        <button type="submit" className="btn btn-primary" disabled={busy || !captcha}>
+          {busy ? t.saving : t.next}
+        </button>
       </div>
     </form>
   );

@@ -34,7 +34,19 @@ function choicesOf(tokens: TokenSummary[]): Choice[] {
 
 const keyOf = (c: Choice) => `${c.token.id}/${c.cert.id}`;
 
-export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { t: Messages["wizard"]; locale: Locale; assistantUrl: string; stepPaths: Record<string, string>; errorTexts: Record<string, string> }) {
+export function InsertKey({
+  t,
+  locale,
+  assistantUrl,
+  stepPaths,
+  errorTexts,
+}: {
+  t: Messages["wizard"];
+  locale: Locale;
+  assistantUrl: string;
+  stepPaths: Record<string, string>;
+  errorTexts: Record<string, string>;
+}) {
   const router = useRouter();
   const client = useRef<AssistantClient | null>(null);
   const [phase, setPhase] = useState<Phase>("detecting");
@@ -82,7 +94,9 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
     }
     setBusy(true);
     try {
-      const { challenge } = await apiPost<{ challenge: string }>("/api/renew/challenge", { serial: choice.cert.serial });
+      const { challenge } = await apiPost<{ challenge: string }>("/api/renew/challenge", {
+        serial: choice.cert.serial,
+      });
       const signed = await client.current.sign({ tokenId: choice.token.id, certId: choice.cert.id, pin, challenge });
       const login = await apiPost<{ step: string }>("/api/renew/login", { challenge, signature: signed.signature });
       router.push(stepPaths[login.step] ?? "/renew/details");
@@ -90,7 +104,12 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
       setBusy(false);
       if (err instanceof AssistantError) {
         const text = fill(errorTexts[err.code] ?? err.code, err.details);
-        if (err.code === "PIN_INCORRECT" || err.code === "PIN_INCORRECT_UNCOUNTED" || err.code === "PIN_INVALID" || err.code === "PIN_LOCKED") {
+        if (
+          err.code === "PIN_INCORRECT" ||
+          err.code === "PIN_INCORRECT_UNCOUNTED" ||
+          err.code === "PIN_INVALID" ||
+          err.code === "PIN_LOCKED"
+        ) {
           setPinError(text);
           setPin("");
         } else setFormError(text);
@@ -109,7 +128,11 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
   }
 
   if (phase === "detecting") {
-    return <p className="muted" role="status">{t.key.detecting}</p>;
+    return (
+      <p className="muted" role="status">
+        {t.key.detecting}
+      </p>
+    );
   }
   if (phase === "missing") {
     return (
@@ -121,17 +144,25 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
             <li key={s}>{s}</li>
           ))}
         </ol>
-        <a className="btn btn-primary" href="/downloads">{t.key.download}</a>
+        <a className="btn btn-primary" href="/downloads">
+          {t.key.download}
+        </a>
       </div>
     );
   }
   if (phase === "blocked") {
-    return <div className="alert alert-err" role="alert">{blockedText}</div>;
+    return (
+      <div className="alert alert-err" role="alert">
+        {blockedText}
+      </div>
+    );
   }
   if (phase === "nokey") {
     return (
       <div className="alert alert-info" role="status" data-testid="no-key">
-        <p className={styles.waiting}><span className={styles.spinner} aria-hidden="true" /> {t.key.waitingForKey}</p>
+        <p className={styles.waiting}>
+          <span className={styles.spinner} aria-hidden="true" /> {t.key.waitingForKey}
+        </p>
         <p className="small">{t.key.noKeyHelp}</p>
       </div>
     );
@@ -143,10 +174,19 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
           <legend>{t.key.chooseCert}</legend>
           {choices.map((c) => (
             <label key={keyOf(c)} className={styles.choice}>
-              <input type="radio" name="cert" value={keyOf(c)} checked={selected === keyOf(c)} onChange={() => setSelected(keyOf(c))} />
+              <input
+                type="radio"
+                name="cert"
+                value={keyOf(c)}
+                checked={selected === keyOf(c)}
+                onChange={() => setSelected(keyOf(c))}
+              />
               <span>
                 <strong>{c.cert.subjectCN}</strong>
-                <span className="small muted"> · {t.key.validUntil} {beijingDateTime(new Date(c.cert.notAfter))}</span>
+                <span className="small muted">
+                  {" "}
+                  · {t.key.validUntil} {beijingDateTime(new Date(c.cert.notAfter))}
+                </span>
               </span>
             </label>
           ))}
@@ -155,7 +195,9 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
       {choice ? (
         <dl className="kv" data-testid="cert-name">
           <dt>{t.key.certName}</dt>
-          <dd><strong>{choice.cert.subjectCN}</strong></dd>
+          <dd>
+            <strong>{choice.cert.subjectCN}</strong>
+          </dd>
           <dt>{t.key.validUntil}</dt>
           <dd>{beijingDateTime(new Date(choice.cert.notAfter))}</dd>
           <dt>{t.key.keyLabel}</dt>
@@ -176,13 +218,27 @@ export function InsertKey({ t, locale, assistantUrl, stepPaths, errorTexts }: { 
           aria-describedby="pin-hint pin-error"
           aria-invalid={pinError ? true : undefined}
         />
-        <span id="pin-hint" className="field-hint">{t.key.pinHint}</span>
-        <span id="pin-error" className="field-error" role={pinError ? "alert" : undefined}>{pinError}</span>
+        <span id="pin-hint" className="field-hint">
+          {t.key.pinHint}
+        </span>
+        <span id="pin-error" className="field-error" role={pinError ? "alert" : undefined}>
+          {pinError}
+        </span>
       </div>
-      {formError ? <div className="alert alert-err" role="alert">{formError}</div> : null}
-      {pinError && choice?.token.pin.locked ? <p><a href="/unlock">{t.key.unlockLink}</a></p> : null}
+      {formError ? (
+        <div className="alert alert-err" role="alert">
+          {formError}
+        </div>
+      ) : null}
+      {pinError && choice?.token.pin.locked ? (
+        <p>
+          <a href="/unlock">{t.key.unlockLink}</a>
+        </p>
+      ) : null}
       <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? t.key.working : t.key.submit}</button>
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? t.key.working : t.key.submit}
+        </button>
       </div>
     </form>
   );

@@ -12,7 +12,12 @@ type Field = "type" | "title" | "taxpayerId" | "email";
  * 开票信息. In the wizard it posts to /api/renew/invoice for the session's order (and offers 跳过); on the order's
  * invoice link page (/invoice/<token>) it posts to that link's endpoint, with no session and nothing to skip.
  */
-export function InvoiceForm({ t, validation, post, next }: {
+export function InvoiceForm({
+  t,
+  validation,
+  post,
+  next,
+}: {
   t: Messages["wizard"]["invoice"];
   validation: Record<string, string>;
   post: { url: "/api/renew/invoice"; orderId: string; csrf: string } | { url: `/api/invoice/${string}` };
@@ -37,7 +42,8 @@ export function InvoiceForm({ t, validation, post, next }: {
       setBusy(false);
       const fields = e instanceof ApiError ? (e.details.fields ?? {}) : {};
       const mapped: Partial<Record<Field, string>> = {};
-      for (const [k, msg] of Object.entries(fields)) mapped[k.replace(/^details\./, "") as Field] = validation[msg] ?? msg;
+      for (const [k, msg] of Object.entries(fields))
+        mapped[k.replace(/^details\./, "") as Field] = validation[msg] ?? msg;
       setErrors(mapped);
       if (!Object.keys(mapped).length) setError(e instanceof Error ? e.message : String(e));
     }
@@ -52,8 +58,17 @@ export function InvoiceForm({ t, validation, post, next }: {
   const input = (k: Exclude<Field, "type">, label: string, type = "text") => (
     <div className={`field${errors[k] ? " has-error" : ""}`}>
       <label htmlFor={`i-${k}`}>{label}</label>
-      <input id={`i-${k}`} type={type} value={v[k]} onChange={(e) => setV({ ...v, [k]: e.target.value })} aria-invalid={errors[k] ? true : undefined} aria-describedby={`ie-${k}`} />
-      <span className="field-error" id={`ie-${k}`}>{errors[k] ?? ""}</span>
+      <input
+        id={`i-${k}`}
+        type={type}
+        value={v[k]}
+        onChange={(e) => setV({ ...v, [k]: e.target.value })}
+        aria-invalid={errors[k] ? true : undefined}
+        aria-describedby={`ie-${k}`}
+      />
+      <span className="field-error" id={`ie-${k}`}>
+        {errors[k] ?? ""}
+      </span>
     </div>
   );
 
@@ -61,16 +76,47 @@ export function InvoiceForm({ t, validation, post, next }: {
     <form onSubmit={submit} noValidate>
       <fieldset className={styles.radioGroup}>
         <legend>{t.type}</legend>
-        <label><input type="radio" name="type" checked={v.type === "personal"} onChange={() => setV({ ...v, type: "personal" })} /> {t.personal}</label>
-        <label><input type="radio" name="type" checked={v.type === "organisation"} onChange={() => setV({ ...v, type: "organisation" })} /> {t.organisation}</label>
+        <label>
+          <input
+            type="radio"
+            name="type"
+            checked={v.type === "personal"}
+            onChange={() => setV({ ...v, type: "personal" })}
+          />{" "}
+          {t.personal}
+        </label>
+        <label>
+          <input
+            type="radio"
+            name="type"
+            checked={v.type === "organisation"}
+            onChange={() => setV({ ...v, type: "organisation" })}
+          />{" "}
+          {t.organisation}
+        </label>
       </fieldset>
       {input("title", t.title)}
       {v.type === "organisation" ? input("taxpayerId", t.taxpayerId) : null}
       {input("email", t.email, "email")}
-      {error ? <div className="alert alert-err" role="alert">{error}</div> : null}
+      {error ? (
+        <div className="alert alert-err" role="alert">
+          {error}
+        </div>
+      ) : null}
       <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>{t.save}</button>
-        {"orderId" in post ? <button type="button" className="btn" disabled={busy} onClick={() => void send({ orderId: post.orderId, skip: true })}>{t.skip}</button> : null}
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {t.save}
+        </button>
+        {"orderId" in post ? (
+          <button
+            type="button"
+            className="btn"
+            disabled={busy}
+            onClick={() => void send({ orderId: post.orderId, skip: true })}
+          >
+            {t.skip}
+          </button>
+        ) : null}
       </div>
     </form>
   );

@@ -37,7 +37,17 @@ function find(tokens: TokenSummary[], serial: string | null): { token: TokenSumm
  * records the install. Every step can be
  * repeated: the token reuses its pending key and the portal returns the same certificate for it.
  */
-export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, issuedSerial, pinHint, errorTexts }: Props) {
+export function IssueCert({
+  t,
+  locale,
+  assistantUrl,
+  orderId,
+  csrf,
+  oldSerial,
+  issuedSerial,
+  pinHint,
+  errorTexts,
+}: Props) {
   const router = useRouter();
   const [pin, setPin] = useState("");
   const [step, setStep] = useState(-1);
@@ -62,9 +72,17 @@ export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, i
         setStep(0);
         const kg = await client.keygen({ tokenId: token.id, certId: cert.id, pin });
         setStep(1);
-        const { challenge } = await apiPost<{ challenge: string }>("/api/renew/issue-challenge", { orderId, csr: kg.csr }, { csrf });
+        const { challenge } = await apiPost<{ challenge: string }>(
+          "/api/renew/issue-challenge",
+          { orderId, csr: kg.csr },
+          { csrf },
+        );
         const signed = await client.sign({ tokenId: token.id, certId: cert.id, pin, challenge });
-        const issued = await apiPost<{ pkcs7: string; certificate: { serial: string } }>("/api/renew/issue", { orderId, csr: kg.csr, challenge, signature: signed.signature }, { csrf });
+        const issued = await apiPost<{ pkcs7: string; certificate: { serial: string } }>(
+          "/api/renew/issue",
+          { orderId, csr: kg.csr, challenge, signature: signed.signature },
+          { csrf },
+        );
         newSerial = issued.certificate.serial;
         setStep(2);
         await client.install({ tokenId: token.id, pin, pkcs7: issued.pkcs7 });
@@ -73,29 +91,67 @@ export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, i
       const placed = find(await client.tokens(), newSerial);
       if (!placed) throw new AssistantError("TOKEN_OPERATION_FAILED", { reason: "read-back" });
       // the new key signs a login challenge for the new certificate: the portal's proof that both are on the key
-      const proof = await apiPost<{ challenge: string }>("/api/renew/challenge", { serial: placed.cert.serial }, { csrf });
-      const signedByNew = await client.sign({ tokenId: placed.token.id, certId: placed.cert.id, pin, challenge: proof.challenge });
-      await apiPost("/api/renew/installed", { orderId, challenge: proof.challenge, signature: signedByNew.signature }, { csrf });
+      const proof = await apiPost<{ challenge: string }>(
+        "/api/renew/challenge",
+        { serial: placed.cert.serial },
+        { csrf },
+      );
+      const signedByNew = await client.sign({
+        tokenId: placed.token.id,
+        certId: placed.cert.id,
+        pin,
+        challenge: proof.challenge,
+      });
+      await apiPost(
+        "/api/renew/installed",
+        { orderId, challenge: proof.challenge, signature: signedByNew.signature },
+        { csrf },
+      );
       setStep(4);
       router.push("/renew/done");
     } catch (err) {
       setBusy(false);
-      setError(err instanceof AssistantError ? fill(errorTexts[err.code] ?? err.code, err.details) : err instanceof Error ? err.message : String(err));
+      setError(
+        err instanceof AssistantError
+          ? fill(errorTexts[err.code] ?? err.code, err.details)
+          : err instanceof Error
+            ? err.message
+            : String(err),
+      );
     }
   }
 
   const percent = step < 0 ? 0 : Math.round((step / STEPS.length) * 100);
   return (
     <form onSubmit={run} noValidate className={styles.issueForm}>
-      <div className="alert alert-warn" role="note">{t.warning}</div>
+      <div className="alert alert-warn" role="note">
+        {t.warning}
+      </div>
       <div className="field">
         <label htmlFor="issue-pin">{t.pin}</label>
-        <input id="issue-pin" type="password" autoComplete="off" maxLength={8} value={pin} onChange={(e) => setPin(e.target.value)} aria-describedby="issue-pin-hint" />
-        <span className="field-hint" id="issue-pin-hint">{pinHint}</span>
+        <input
+          id="issue-pin"
+          type="password"
+          autoComplete="off"
+          maxLength={8}
+          value={pin}
+          onChange={(e) => setPin(e.target.value)}
+          aria-describedby="issue-pin-hint"
+        />
+        <span className="field-hint" id="issue-pin-hint">
+          {pinHint}
+        </span>
       </div>
       {step >= 0 ? (
         <div className={styles.progressBox} data-testid="issue-progress">
-          <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} aria-label={t.heading}>
+          <div
+            className="progress"
+            role="progressbar"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            aria-label={t.heading}
+          >
             <span style={{ width: `${percent}%` }} />
           </div>
           <ol className={styles.progressSteps}>
@@ -116,7 +172,9 @@ export function IssueCert({ t, locale, assistantUrl, orderId, csrf, oldSerial, i
         </div>
       ) : null}
       <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={busy || !pin}>{attempted && !busy ? t.retry : t.button}</button>
+        <button type="submit" className="btn btn-primary" disabled={busy || !pin}>
+          {attempted && !busy ? t.retry : t.button}
+        </button>
       </div>
     </form>
   );

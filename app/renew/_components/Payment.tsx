@@ -26,7 +26,21 @@ function amount(fen: number): string {
   return `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
 }
 
-export function Payment({ t, yuanLabel, orderId, csrf, sandbox, stepPaths }: { t: Messages["wizard"]["pay"]; yuanLabel: string; orderId: string; csrf: string; sandbox: boolean; stepPaths: Record<string, string> }) {
+export function Payment({
+  t,
+  yuanLabel,
+  orderId,
+  csrf,
+  sandbox,
+  stepPaths,
+}: {
+  t: Messages["wizard"]["pay"];
+  yuanLabel: string;
+  orderId: string;
+  csrf: string;
+  sandbox: boolean;
+  stepPaths: Record<string, string>;
+}) {
   const router = useRouter();
   const key = useRef(crypto.randomUUID());
   const [started, setStarted] = useState<Started | null>(null);
@@ -35,7 +49,10 @@ export function Payment({ t, yuanLabel, orderId, csrf, sandbox, stepPaths }: { t
   const [error, setError] = useState("");
 
   useEffect(() => {
-    apiPost<Started>("/api/renew/payment", { orderId }, { csrf, idempotencyKey: key.current }).then(setStarted, (e: Error) => setError(e.message));
+    apiPost<Started>("/api/renew/payment", { orderId }, { csrf, idempotencyKey: key.current }).then(
+      setStarted,
+      (e: Error) => setError(e.message),
+    );
   }, [orderId, csrf]);
 
   useEffect(() => {
@@ -67,28 +84,62 @@ export function Payment({ t, yuanLabel, orderId, csrf, sandbox, stepPaths }: { t
     };
   }, [started, orderId, router, stepPaths]);
 
-  if (error) return <div className="alert alert-err" role="alert">{error}</div>;
-  if (!started) return <p className="muted" role="status">{t.loading}</p>;
+  if (error)
+    return (
+      <div className="alert alert-err" role="alert">
+        {error}
+      </div>
+    );
+  if (!started)
+    return (
+      <p className="muted" role="status">
+        {t.loading}
+      </p>
+    );
   const left = new Date(started.deadline).getTime() - now;
   return (
     <div className={styles.payBox}>
       <div className={styles.qr}>
-        <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qrSvg)}`} alt={t.qrAlt} width={220} height={220} />
+        <img
+          src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qrSvg)}`}
+          alt={t.qrAlt}
+          width={220}
+          height={220}
+        />
       </div>
       <dl className="kv">
         <dt>{t.amount}</dt>
-        <dd className={styles.amount} data-testid="pay-amount">{fill(yuanLabel, { amount: amount(started.amountFen) })}</dd>
+        <dd className={styles.amount} data-testid="pay-amount">
+          {fill(yuanLabel, { amount: amount(started.amountFen) })}
+        </dd>
         <dt>{t.orderNo}</dt>
-        <dd className="mono" data-testid="pay-order-no">{started.orderNo}</dd>
+        <dd className="mono" data-testid="pay-order-no">
+          {started.orderNo}
+        </dd>
         <dt>{t.remaining}</dt>
-        <dd className="mono" data-testid="pay-countdown">{clock(left)}</dd>
+        <dd className="mono" data-testid="pay-countdown">
+          {clock(left)}
+        </dd>
       </dl>
-      <p role="status" aria-live="polite" className={state === "paid" ? "alert alert-ok" : state === "expired" ? "alert alert-err" : "alert alert-info"} data-testid="pay-status">
+      <p
+        role="status"
+        aria-live="polite"
+        className={state === "paid" ? "alert alert-ok" : state === "expired" ? "alert alert-err" : "alert alert-info"}
+        data-testid="pay-status"
+      >
         {state === "paid" ? t.paid : state === "expired" || left <= 0 ? t.expired : t.waiting}
       </p>
-      {state === "expired" ? <a className="btn" href="/renew/details">{t.restart}</a> : null}
+      {state === "expired" ? (
+        <a className="btn" href="/renew/details">
+          {t.restart}
+        </a>
+      ) : null}
       {sandbox && state === "waiting" ? (
-        <p className="small"><a href={started.qrCode} target="_blank" rel="noopener" data-testid="sandbox-pay-link">{t.sandbox}</a></p>
+        <p className="small">
+          <a href={started.qrCode} target="_blank" rel="noopener" data-testid="sandbox-pay-link">
+            {t.sandbox}
+          </a>
+        </p>
       ) : null}
     </div>
   );

@@ -7,7 +7,17 @@ import { apiPost } from "./api";
 import styles from "../renew.module.css";
 
 /** 确认提交 (idempotent: one key for the whole page, so a double click is one submission), 返回修改, 取消申请. */
-export function ReviewActions({ t, orderId, csrf, stepPaths }: { t: Messages["wizard"]["review"]; orderId: string; csrf: string; stepPaths: Record<string, string> }) {
+export function ReviewActions({
+  t,
+  orderId,
+  csrf,
+  stepPaths,
+}: {
+  t: Messages["wizard"]["review"];
+  orderId: string;
+  csrf: string;
+  stepPaths: Record<string, string>;
+}) {
   const router = useRouter();
   const dialog = useRef<HTMLDialogElement>(null);
   const confirmKey = useRef(crypto.randomUUID());
@@ -28,22 +38,44 @@ export function ReviewActions({ t, orderId, csrf, stepPaths }: { t: Messages["wi
 
   return (
     <>
-      {error ? <div className="alert alert-err" role="alert">{error}</div> : null}
+      {error ? (
+        <div className="alert alert-err" role="alert">
+          {error}
+        </div>
+      ) : null}
       <div className="actions">
-        <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void run("/api/renew/confirm", confirmKey.current, (r) => stepPaths[r.step] ?? "/renew")}>
+        <button
+          type="button"
+          className="btn btn-primary"
+          disabled={busy}
+          onClick={() => void run("/api/renew/confirm", confirmKey.current, (r) => stepPaths[r.step] ?? "/renew")}
+        >
           {busy ? t.submitting : t.confirm}
         </button>
-        <button type="button" className="btn" disabled={busy} onClick={() => router.push("/renew/details")}>{t.edit}</button>
-        <button type="button" className="btn btn-danger" disabled={busy} onClick={() => dialog.current?.showModal()}>{t.cancel}</button>
+        <button type="button" className="btn" disabled={busy} onClick={() => router.push("/renew/details")}>
+          {t.edit}
+        </button>
+        <button type="button" className="btn btn-danger" disabled={busy} onClick={() => dialog.current?.showModal()}>
+          {t.cancel}
+        </button>
       </div>
       <dialog ref={dialog} className={styles.dialog} aria-labelledby="cancel-title">
         <h2 id="cancel-title">{t.confirmCancelTitle}</h2>
         <p>{t.confirmCancelBody}</p>
         <div className="actions">
-          <button type="button" className="btn btn-danger" onClick={() => { dialog.current?.close(); void run("/api/renew/cancel", undefined, () => "/renew/cancelled"); }}>
+          <button
+            type="button"
+            className="btn btn-danger"
+            onClick={() => {
+              dialog.current?.close();
+              void run("/api/renew/cancel", undefined, () => "/renew/cancelled");
+            }}
+          >
             {t.confirmCancelYes}
           </button>
-          <button type="button" className="btn" autoFocus onClick={() => dialog.current?.close()}>{t.confirmCancelNo}</button>
+          <button type="button" className="btn" autoFocus onClick={() => dialog.current?.close()}>
+            {t.confirmCancelNo}
+          </button>
         </div>
       </dialog>
     </>

@@ -11,8 +11,13 @@ export function Stepper({ t, current, free }: { t: Messages["wizard"]; current: 
     <nav aria-label={t.title}>
       <ol className={`steps ${styles.steps}`}>
         {ORDER.map((key, i) => (
-          <li key={key} className={i < at ? "done" : i === at ? "current" : undefined} aria-current={i === at ? "step" : undefined}>
-            <span className={styles.stepNo}>{i + 1}</span> <span className={styles.stepLabel}>{key === "pay" && free ? t.noPayStep : t.steps[key]}</span>
+          <li
+            key={key}
+            className={i < at ? "done" : i === at ? "current" : undefined}
+            aria-current={i === at ? "step" : undefined}
+          >
+            <span className={styles.stepNo}>{i + 1}</span>{" "}
+            <span className={styles.stepLabel}>{key === "pay" && free ? t.noPayStep : t.steps[key]}</span>
           </li>
         ))}
       </ol>

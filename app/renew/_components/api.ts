@@ -45,7 +45,9 @@ async function call<T>(method: "GET" | "POST", path: string, body: unknown, o: C
   } catch {
     throw new ApiError("NETWORK", offlineMessage());
   }
-  const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; details?: Record<string, unknown> } } | null;
+  const json = (await res.json().catch(() => null)) as {
+    error?: { code: string; message: string; details?: Record<string, unknown> };
+  } | null;
   if (!res.ok || !json) {
     const e = json?.error;
     throw new ApiError(e?.code ?? "INTERNAL", e?.message ?? `HTTP ${res.status}`, e?.details ?? {}, res.status);

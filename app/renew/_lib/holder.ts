@@ -26,7 +26,11 @@ export async function requireHolder(allowed: readonly WizardStep[]): Promise<Hol
   const token = (await cookies()).get(COOKIE.holder)?.value;
   const session = await loadSession(db, "holder", token, systemClock);
   if (!session?.certificateId) redirect("/renew?expired=1");
-  const summary = await renewalSummary(db, { certificateId: session.certificateId, clock: systemClock, invoiceSkipped: skipped(session) });
+  const summary = await renewalSummary(db, {
+    certificateId: session.certificateId,
+    clock: systemClock,
+    invoiceSkipped: skipped(session),
+  });
   if (!allowed.includes(summary.step)) redirect(STEP_PATH[summary.step]);
   return { session, summary };
 }

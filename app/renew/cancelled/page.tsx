@@ -11,8 +11,12 @@ export default async function Cancelled() {
         <h1>{t.wizard.cancelled.title}</h1>
         <p>{t.wizard.cancelled.body}</p>
         <div className="actions">
-          <Link href="/renew/details" className="btn btn-primary">{t.wizard.cancelled.again}</Link>
-          <Link href="/" className="btn">{t.wizard.unavailable.back}</Link>
+          <Link href="/renew/details" className="btn btn-primary">
+            {t.wizard.cancelled.again}
+          </Link>
+          <Link href="/" className="btn">
+            {t.wizard.unavailable.back}
+          </Link>
         </div>
       </section>
     </div>

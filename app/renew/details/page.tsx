@@ -29,7 +29,16 @@ export default async function Details() {
           idTypes={idTypes}
           csrf={session.csrfToken}
           storageKey={`renew.handler.${summary.certificate.serial}`}
-          saved={order ? { orderId: order.id, name: order.handler.name, idType: order.handler.idType, email: order.handler.email } : null}
+          saved={
+            order
+              ? {
+                  orderId: order.id,
+                  name: order.handler.name,
+                  idType: order.handler.idType,
+                  email: order.handler.email,
+                }
+              : null
+          }
         />
       </section>
     </div>

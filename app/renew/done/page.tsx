@@ -18,24 +18,41 @@ export default async function Done() {
     <div className="container narrow">
       <Stepper t={t.wizard} current="issue" free={order.priceFen === 0} />
       <section className="card">
-        <div className={styles.success} aria-hidden="true">✓</div>
+        <div className={styles.success} aria-hidden="true">
+          ✓
+        </div>
         <h1 className="center">{d.title}</h1>
         <p className="center">{d.body}</p>
         <dl className="kv">
           <dt>{d.orderNo}</dt>
-          <dd className="mono" data-testid="order-no">{order.orderNo}</dd>
+          <dd className="mono" data-testid="order-no">
+            {order.orderNo}
+          </dd>
           {order.issued ? (
             <>
               <dt>{d.serial}</dt>
-              <dd className="mono" data-testid="new-serial">{order.issued.serial}</dd>
+              <dd className="mono" data-testid="new-serial">
+                {order.issued.serial}
+              </dd>
               <dt>{d.validity}</dt>
-              <dd data-testid="new-validity">{fill(d.from, { from: formatDateTime(order.issued.notBefore, locale), to: formatDateTime(order.issued.notAfter, locale) })}</dd>
+              <dd data-testid="new-validity">
+                {fill(d.from, {
+                  from: formatDateTime(order.issued.notBefore, locale),
+                  to: formatDateTime(order.issued.notAfter, locale),
+                })}
+              </dd>
             </>
           ) : null}
         </dl>
         <div className="actions">
-          <Link href="/" className="btn btn-primary">{d.home}</Link>
-          {order.priceFen > 0 && !order.hasInvoice ? <Link href="/renew/invoice" className="btn">{d.invoice}</Link> : null}
+          <Link href="/" className="btn btn-primary">
+            {d.home}
+          </Link>
+          {order.priceFen > 0 && !order.hasInvoice ? (
+            <Link href="/renew/invoice" className="btn">
+              {d.invoice}
+            </Link>
+          ) : null}
         </div>
       </section>
     </div>

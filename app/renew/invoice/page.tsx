@@ -18,7 +18,12 @@ export default async function Invoice() {
       <section className="card">
         <h1>{t.wizard.invoice.heading}</h1>
         <p className="muted small">{t.wizard.invoice.intro}</p>
-        <InvoiceForm t={t.wizard.invoice} validation={t.validation} post={{ url: "/api/renew/invoice", orderId: order.id, csrf: session.csrfToken }} next={summary.step === "done" ? "/renew/done" : "/renew/issue"} />
+        <InvoiceForm
+          t={t.wizard.invoice}
+          validation={t.validation}
+          post={{ url: "/api/renew/invoice", orderId: order.id, csrf: session.csrfToken }}
+          next={summary.step === "done" ? "/renew/done" : "/renew/issue"}
+        />
       </section>
     </div>
   );

@@ -26,9 +26,15 @@ export default async function Issue() {
           <dt>{i.certType}</dt>
           <dd>{t.renewal.certType[c.certType]}</dd>
           <dt>{i.subject}</dt>
-          <dd className="mono" data-testid="subject-dn">{c.subjectDn}</dd>
+          <dd className="mono" data-testid="subject-dn">
+            {c.subjectDn}
+          </dd>
           <dt>{i.start}</dt>
-          <dd>{order.issued ? formatDateTime(order.issued.notBefore, locale) : fill(i.startValue, { date: formatDateTime(new Date(), locale) })}</dd>
+          <dd>
+            {order.issued
+              ? formatDateTime(order.issued.notBefore, locale)
+              : fill(i.startValue, { date: formatDateTime(new Date(), locale) })}
+          </dd>
           <dt>{i.end}</dt>
           <dd data-testid="new-not-after">{formatDateTime(order.newNotAfter, locale)}</dd>
         </dl>

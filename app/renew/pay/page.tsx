@@ -17,7 +17,14 @@ export default async function Pay() {
       <section className="card">
         <h1>{t.wizard.pay.heading}</h1>
         <p className="muted small">{t.wizard.pay.intro}</p>
-        <Payment t={t.wizard.pay} yuanLabel={t.wizard.details.yuan} orderId={summary.order!.id} csrf={session.csrfToken} sandbox={getConfig().ALIPAY_SANDBOX} stepPaths={STEP_PATH} />
+        <Payment
+          t={t.wizard.pay}
+          yuanLabel={t.wizard.details.yuan}
+          orderId={summary.order!.id}
+          csrf={session.csrfToken}
+          sandbox={getConfig().ALIPAY_SANDBOX}
+          stepPaths={STEP_PATH}
+        />
       </section>
     </div>
   );

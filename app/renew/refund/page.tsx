@@ -14,7 +14,11 @@ export default async function Refund() {
         <p>{t.wizard.refund.body}</p>
         <p className="mono">{summary.order?.orderNo}</p>
         <p>{t.common.hotline}</p>
-        <div className="actions"><Link href="/" className="btn">{t.wizard.unavailable.back}</Link></div>
+        <div className="actions">
+          <Link href="/" className="btn">
+            {t.wizard.unavailable.back}
+          </Link>
+        </div>
       </section>
     </div>
   );

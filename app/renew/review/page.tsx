@@ -27,27 +27,79 @@ export default async function Review() {
         <table className={`table ${styles.formTable}`}>
           <caption className={styles.caption}>{r.certSection}</caption>
           <tbody>
-            <tr><th scope="row">{r.orderNo}</th><td className="mono">{order.orderNo}</td></tr>
-            <tr><th scope="row">{d.holderName}</th><td>{c.holderName}</td></tr>
-            <tr><th scope="row">{d.idType}</th><td>{idTypeName(t, c.holderIdType)}</td></tr>
-            <tr><th scope="row">{d.idNumber}</th><td className="mono">{c.holderIdMasked}</td></tr>
-            <tr><th scope="row">{d.certType}</th><td>{t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}</td></tr>
-            <tr><th scope="row">{r.serial}</th><td className="mono">{c.serial}</td></tr>
-            <tr><th scope="row">{r.subject}</th><td className="mono">{c.subjectDn}</td></tr>
-            <tr><th scope="row">{r.currentExpiry}</th><td>{formatDateTime(c.notAfter, locale)}</td></tr>
-            <tr><th scope="row">{r.newExpiry}</th><td>{formatDateTime(order.newNotAfter, locale)}</td></tr>
-            <tr><th scope="row">{d.validity}</th><td>{fill(d.validityDays, { n: summary.validityDays })}</td></tr>
-            <tr><th scope="row">{r.amount}</th><td data-testid="amount">{order.priceFen === 0 ? t.renewal.noPaymentNeeded : fill(d.yuan, { amount: formatFen(order.priceFen) })}</td></tr>
+            <tr>
+              <th scope="row">{r.orderNo}</th>
+              <td className="mono">{order.orderNo}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.holderName}</th>
+              <td>{c.holderName}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.idType}</th>
+              <td>{idTypeName(t, c.holderIdType)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.idNumber}</th>
+              <td className="mono">{c.holderIdMasked}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.certType}</th>
+              <td>
+                {t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}
+              </td>
+            </tr>
+            <tr>
+              <th scope="row">{r.serial}</th>
+              <td className="mono">{c.serial}</td>
+            </tr>
+            <tr>
+              <th scope="row">{r.subject}</th>
+              <td className="mono">{c.subjectDn}</td>
+            </tr>
+            <tr>
+              <th scope="row">{r.currentExpiry}</th>
+              <td>{formatDateTime(c.notAfter, locale)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{r.newExpiry}</th>
+              <td>{formatDateTime(order.newNotAfter, locale)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.validity}</th>
+              <td>{fill(d.validityDays, { n: summary.validityDays })}</td>
+            </tr>
+            <tr>
+              <th scope="row">{r.amount}</th>
+              <td data-testid="amount">
+                {order.priceFen === 0 ? t.renewal.noPaymentNeeded : fill(d.yuan, { amount: formatFen(order.priceFen) })}
+              </td>
+            </tr>
           </tbody>
         </table>
         <table className={`table ${styles.formTable}`}>
           <caption className={styles.caption}>{r.handlerSection}</caption>
           <tbody>
-            <tr><th scope="row">{d.handlerName}</th><td data-testid="review-name">{order.handler.name}</td></tr>
-            <tr><th scope="row">{d.handlerIdType}</th><td>{idTypeName(t, order.handler.idType)}</td></tr>
-            <tr><th scope="row">{d.handlerIdNumber}</th><td className="mono">{order.handler.idNumberMasked}</td></tr>
-            <tr><th scope="row">{d.mobile}</th><td className="mono">{order.handler.mobileMasked}</td></tr>
-            <tr><th scope="row">{d.email}</th><td>{order.handler.email}</td></tr>
+            <tr>
+              <th scope="row">{d.handlerName}</th>
+              <td data-testid="review-name">{order.handler.name}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.handlerIdType}</th>
+              <td>{idTypeName(t, order.handler.idType)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.handlerIdNumber}</th>
+              <td className="mono">{order.handler.idNumberMasked}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.mobile}</th>
+              <td className="mono">{order.handler.mobileMasked}</td>
+            </tr>
+            <tr>
+              <th scope="row">{d.email}</th>
+              <td>{order.handler.email}</td>
+            </tr>
           </tbody>
         </table>
         <ReviewActions t={r} orderId={order.id} csrf={session.csrfToken} stepPaths={STEP_PATH} />

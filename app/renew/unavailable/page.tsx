@@ -16,7 +16,11 @@ function date(v: string | undefined): Date | null {
 }
 
 /** Why this certificate cannot be renewed online, and what to do instead. Nothing was created. */
-export default async function Unavailable({ searchParams }: { searchParams: Promise<{ reason?: string; at?: string; exp?: string }> }) {
+export default async function Unavailable({
+  searchParams,
+}: {
+  searchParams: Promise<{ reason?: string; at?: string; exp?: string }>;
+}) {
   const { t, locale } = await getT();
   const q = await searchParams;
   const reason: Reason = REASONS.includes(q.reason as Reason) ? (q.reason as Reason) : "unknown";
@@ -31,12 +35,20 @@ export default async function Unavailable({ searchParams }: { searchParams: Prom
         <p>{u[reason].body}</p>
         {reason === "too_early" && at ? (
           <div className="alert alert-info">
-            <p className={styles.tight}><strong>{fill(u.too_early.opensAt, { date: formatDateTime(at, locale) })}</strong></p>
-            {exp ? <p className={`small ${styles.tight}`}>{fill(u.too_early.expiresAt, { date: formatDateTime(exp, locale) })}</p> : null}
+            <p className={styles.tight}>
+              <strong>{fill(u.too_early.opensAt, { date: formatDateTime(at, locale) })}</strong>
+            </p>
+            {exp ? (
+              <p className={`small ${styles.tight}`}>
+                {fill(u.too_early.expiresAt, { date: formatDateTime(exp, locale) })}
+              </p>
+            ) : null}
           </div>
         ) : null}
         {reason === "expired" && (at ?? exp) ? (
-          <div className="alert alert-warn"><p className={styles.tight}>{fill(u.expired.expiredAt, { date: formatDateTime((at ?? exp)!, locale) })}</p></div>
+          <div className="alert alert-warn">
+            <p className={styles.tight}>{fill(u.expired.expiredAt, { date: formatDateTime((at ?? exp)!, locale) })}</p>
+          </div>
         ) : null}
         {inPerson ? (
           <dl className="kv" aria-label={u.centre}>
@@ -47,12 +59,18 @@ export default async function Unavailable({ searchParams }: { searchParams: Prom
             <dt>{u.hours}</dt>
             <dd>{t.common.openingHours}</dd>
             <dt>{u.hotline}</dt>
-            <dd><a href={`tel:${t.common.hotlineNumber}`}>{t.common.hotlineNumber}</a></dd>
+            <dd>
+              <a href={`tel:${t.common.hotlineNumber}`}>{t.common.hotlineNumber}</a>
+            </dd>
           </dl>
         ) : null}
         <div className="actions">
-          <Link href="/" className="btn btn-primary">{u.back}</Link>
-          <Link href="/renew" className="btn">{u.retry}</Link>
+          <Link href="/" className="btn btn-primary">
+            {u.back}
+          </Link>
+          <Link href="/renew" className="btn">
+            {u.retry}
+          </Link>
         </div>
       </section>
     </div>

@@ -15,7 +15,11 @@ export const dynamic = "force-dynamic";
 /** Holder-facing actor for the audit trail; the address as the proxy reports it. */
 async function requestActor() {
   const h = await headers();
-  return { type: "holder" as const, ip: clientIp(new Request(getConfig().publicOrigin, { headers: h })), userAgent: h.get("user-agent")?.slice(0, 300) ?? null };
+  return {
+    type: "holder" as const,
+    ip: clientIp(new Request(getConfig().publicOrigin, { headers: h })),
+    userAgent: h.get("user-agent")?.slice(0, 300) ?? null,
+  };
 }
 
 async function confirmUnsubscribe(token: string) {

@@ -7,7 +7,11 @@ export const staffErrors = defineErrors({
     "zh-CN": "登录失败次数过多，账号已暂时锁定，请 {retryAfter} 秒后再试。",
     en: "Too many failed sign-ins. The account is locked; try again in {retryAfter} seconds.",
   },
-  STAFF_OTP_REQUIRED: { status: 401, "zh-CN": "请输入身份验证器上的 6 位动态码。", en: "Enter the 6-digit code from your authenticator app." },
+  STAFF_OTP_REQUIRED: {
+    status: 401,
+    "zh-CN": "请输入身份验证器上的 6 位动态码。",
+    en: "Enter the 6-digit code from your authenticator app.",
+  },
   STAFF_OTP_INVALID: { status: 422, "zh-CN": "动态码不正确或已过期。", en: "The code is wrong or has expired." },
   STAFF_PASSWORD_WEAK: {
     status: 422,
@@ -16,10 +20,22 @@ export const staffErrors = defineErrors({
   },
   STAFF_USERNAME_TAKEN: { status: 409, "zh-CN": "该用户名已被使用。", en: "This username is taken." },
   STAFF_USER_NOT_FOUND: { status: 404, "zh-CN": "未找到该工作人员账号。", en: "Staff account not found." },
-  STAFF_LAST_ADMIN: { status: 409, "zh-CN": "不能停用或降级最后一个可用的管理员账号。", en: "The last active administrator cannot be disabled or given another role." },
-  STAFF_SELF_CHANGE: { status: 409, "zh-CN": "不能停用自己的账号或修改自己的角色。", en: "You cannot disable your own account or change your own role." },
+  STAFF_LAST_ADMIN: {
+    status: 409,
+    "zh-CN": "不能停用或降级最后一个可用的管理员账号。",
+    en: "The last active administrator cannot be disabled or given another role.",
+  },
+  STAFF_SELF_CHANGE: {
+    status: 409,
+    "zh-CN": "不能停用自己的账号或修改自己的角色。",
+    en: "You cannot disable your own account or change your own role.",
+  },
   STAFF_MAIL_NOT_FOUND: { status: 404, "zh-CN": "该订单没有这封邮件。", en: "This order has no such mail." },
-  STAFF_SETTING_INVALID: { status: 422, "zh-CN": "设置值不在允许范围内（{key}）。", en: "The value of {key} is out of range." },
+  STAFF_SETTING_INVALID: {
+    status: 422,
+    "zh-CN": "设置值不在允许范围内（{key}）。",
+    en: "The value of {key} is out of range.",
+  },
   STAFF_IN_PERSON_NOT_ALLOWED: {
     status: 409,
     "zh-CN": "订单状态为 {state}，不能标记为现场办理：已付款的订单请先退款。",

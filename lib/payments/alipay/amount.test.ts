@@ -12,7 +12,8 @@ describe("fenToYuan", () => {
   });
 
   it("refuses fractions, negatives and non-numbers", () => {
-    for (const bad of [0.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 100_000_000_01]) expect(() => fenToYuan(bad)).toThrow(RangeError);
+    for (const bad of [0.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 100_000_000_01])
+      expect(() => fenToYuan(bad)).toThrow(RangeError);
   });
 });
 
@@ -26,7 +27,22 @@ describe("yuanToFen", () => {
   });
 
   it("refuses anything that is not exactly a non-negative amount with at most two decimals", () => {
-    for (const bad of ["", " 1.00", "1.00 ", "-1.00", "+1.00", "1.001", "1e2", "01.00", "1.", ".5", "1,00", "0x10", "100000000.01", "NaN"]) {
+    for (const bad of [
+      "",
+      " 1.00",
+      "1.00 ",
+      "-1.00",
+      "+1.00",
+      "1.001",
+      "1e2",
+      "01.00",
+      "1.",
+      ".5",
+      "1,00",
+      "0x10",
+      "100000000.01",
+      "NaN",
+    ]) {
       expect(() => yuanToFen(bad), bad).toThrow(RangeError);
     }
   });

@@ -50,7 +50,9 @@ function readKey(raw: string, kind: "private" | "public"): KeyObject {
 export function buildAlipay(config: Config): Alipay {
   const notifyUrl = config.ALIPAY_NOTIFY_URL ?? `${config.publicOrigin}${NOTIFY_PATH}`;
   let appId: string, sellerId: string, privateKey: string, gateway: string;
-  let verifyWith: { alipayPublicKey: string } | { appCertContent: string; alipayPublicCertContent: string; alipayRootCertContent: string };
+  let verifyWith:
+    | { alipayPublicKey: string }
+    | { appCertContent: string; alipayPublicCertContent: string; alipayRootCertContent: string };
   if (config.ALIPAY_SANDBOX) {
     const id = loadSandboxIdentity(config.dataDir);
     ({ appId, sellerId } = id);
@@ -58,10 +60,22 @@ export function buildAlipay(config: Config): Alipay {
     verifyWith = { alipayPublicKey: id.alipayPublicKey };
     gateway = config.ALIPAY_GATEWAY ?? `${config.publicOrigin}${SANDBOX_GATEWAY_PATH}`;
   } else {
-    const { ALIPAY_APP_ID, ALIPAY_PRIVATE_KEY, ALIPAY_SELLER_ID, ALIPAY_PUBLIC_KEY, ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT, ALIPAY_ROOT_CERT } = config;
+    const {
+      ALIPAY_APP_ID,
+      ALIPAY_PRIVATE_KEY,
+      ALIPAY_SELLER_ID,
+      ALIPAY_PUBLIC_KEY,
+      ALIPAY_APP_CERT,
+      ALIPAY_PUBLIC_CERT,
+      ALIPAY_ROOT_CERT,
+    } = config;
     if (!ALIPAY_APP_ID || !ALIPAY_PRIVATE_KEY || !ALIPAY_SELLER_ID) throw new DomainError("ALIPAY_NOT_CONFIGURED");
     if (ALIPAY_APP_CERT && ALIPAY_PUBLIC_CERT && ALIPAY_ROOT_CERT) {
-      verifyWith = { appCertContent: pem(ALIPAY_APP_CERT), alipayPublicCertContent: pem(ALIPAY_PUBLIC_CERT), alipayRootCertContent: pem(ALIPAY_ROOT_CERT) };
+      verifyWith = {
+        appCertContent: pem(ALIPAY_APP_CERT),
+        alipayPublicCertContent: pem(ALIPAY_PUBLIC_CERT),
+        alipayRootCertContent: pem(ALIPAY_ROOT_CERT),
+      };
     } else if (ALIPAY_PUBLIC_KEY) {
       verifyWith = { alipayPublicKey: ALIPAY_PUBLIC_KEY };
     } else {
@@ -75,7 +89,13 @@ export function buildAlipay(config: Config): Alipay {
   const sdk = new AlipaySdk({
     appId,
     privateKey: readKey(privateKey, "private").export({ type: "pkcs1", format: "pem" }).toString(),
-    ...("alipayPublicKey" in verifyWith ? { alipayPublicKey: readKey(verifyWith.alipayPublicKey, "public").export({ type: "spki", format: "pem" }).toString() } : verifyWith),
+    ...("alipayPublicKey" in verifyWith
+      ? {
+          alipayPublicKey: readKey(verifyWith.alipayPublicKey, "public")
+            .export({ type: "spki", format: "pem" })
+            .toString(),
+        }
+      : verifyWith),
     gateway,
     signType: "RSA2",
     camelcase: false,
@@ -97,7 +117,11 @@ export function getAlipay(): Alipay {
  * One gateway call. Response signatures are always verified; transport and signature failures become
  * ALIPAY_UNAVAILABLE. Business errors (code ≠ 10000) come back as values for the caller to judge.
  */
-export async function alipayExec(method: string, bizContent: Record<string, unknown>, opts: { notify?: boolean } = {}): Promise<AlipayResponse> {
+export async function alipayExec(
+  method: string,
+  bizContent: Record<string, unknown>,
+  opts: { notify?: boolean } = {},
+): Promise<AlipayResponse> {
   const alipay = getAlipay();
   const params: Record<string, unknown> = { bizContent };
   if (opts.notify) params.notify_url = alipay.notifyUrl;

@@ -11,7 +11,11 @@ import { isPaidStatus, settleFromQuery } from "./settle";
  * settled ("paid": do not cancel), else closes the trade ("closed"). "none": nobody has scanned the code yet,
  * so Alipay has no trade to close; a payment that still comes in is refunded automatically by the notify handler.
  */
-export async function closeTradeBeforeCancel(db: Db, order: RenewalOrder, clock: Clock): Promise<"paid" | "closed" | "none"> {
+export async function closeTradeBeforeCancel(
+  db: Db,
+  order: RenewalOrder,
+  clock: Clock,
+): Promise<"paid" | "closed" | "none"> {
   const q = await alipayExec("alipay.trade.query", { out_trade_no: order.orderNo });
   if (isPaidStatus(q)) {
     await settleFromQuery(db, order, q, "query", clock);
@@ -33,7 +37,20 @@ export async function closeTradeBeforeCancel(db: Db, order: RenewalOrder, clock:
     throw new DomainError("ALIPAY_REJECTED", { subCode: String(c.sub_code ?? c.code) });
   }
   await db.$transaction((tx) =>
-    recordPaymentEvent(tx, { order, kind: "close", outTradeNo: order.orderNo, tradeStatus: "TRADE_CLOSED", tradeNo: typeof c.trade_no === "string" ? c.trade_no : null, verified: true, outcome: "closed", raw: c }, clock),
+    recordPaymentEvent(
+      tx,
+      {
+        order,
+        kind: "close",
+        outTradeNo: order.orderNo,
+        tradeStatus: "TRADE_CLOSED",
+        tradeNo: typeof c.trade_no === "string" ? c.trade_no : null,
+        verified: true,
+        outcome: "closed",
+        raw: c,
+      },
+      clock,
+    ),
   );
   return "closed";
 }

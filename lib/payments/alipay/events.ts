@@ -44,7 +44,12 @@ export async function recordPaymentEvent(tx: Tx, e: PaymentEventInput, clock: Cl
         targetId: e.order.id,
         fromState: e.order.state,
         toState: e.order.state,
-        data: { outcome: e.outcome, tradeStatus: e.tradeStatus ?? null, tradeNo: e.tradeNo ?? null, amountFen: e.amountFen ?? null },
+        data: {
+          outcome: e.outcome,
+          tradeStatus: e.tradeStatus ?? null,
+          tradeNo: e.tradeNo ?? null,
+          amountFen: e.amountFen ?? null,
+        },
       },
       clock,
     );

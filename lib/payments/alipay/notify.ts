@@ -8,7 +8,9 @@ import { parseAlipayTime } from "./time";
 import { recordPaymentEvent } from "./events";
 import { applyPayment } from "./settle";
 
-type Verified = { ok: true; order: RenewalOrder; amountFen: number; tradeNo: string } | { ok: false; code: string; signed: boolean; order: RenewalOrder | null };
+type Verified =
+  | { ok: true; order: RenewalOrder; amountFen: number; tradeNo: string }
+  | { ok: false; code: string; signed: boolean; order: RenewalOrder | null };
 
 /** Signature first, then that it is for us and for an order we have, for exactly that order's price. */
 async function verify(db: Db, p: Record<string, string>): Promise<Verified> {
@@ -43,7 +45,11 @@ const event = (v: Extract<Verified, { ok: true }>, p: Record<string, string>) =>
 
 /** Recorded for the timeline, nothing else changes (a stale WAIT_BUYER_PAY never undoes a payment). */
 const recordOnly: Handler = (db, v, p, clock) =>
-  db.$transaction((tx) => recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock)).then(() => undefined);
+  db
+    .$transaction((tx) =>
+      recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock),
+    )
+    .then(() => undefined);
 
 const markPaid: Handler = async (db, v, p, clock) => {
   // a refund also re-announces the trade's status; it carries out_biz_no and is not a new payment
@@ -71,8 +77,15 @@ export async function handleNotify(db: Db, params: Record<string, string>, clock
         recordPaymentEvent(
           tx,
           {
-            order: v.order, kind: "notify", outTradeNo: params.out_trade_no ?? "", tradeStatus: params.trade_status?.slice(0, 40) ?? null,
-            tradeNo: params.trade_no?.slice(0, 64) ?? null, amountFen: tryYuanToFen(params.total_amount), verified: v.signed, outcome: `rejected:${v.code}`, raw: params,
+            order: v.order,
+            kind: "notify",
+            outTradeNo: params.out_trade_no ?? "",
+            tradeStatus: params.trade_status?.slice(0, 40) ?? null,
+            tradeNo: params.trade_no?.slice(0, 64) ?? null,
+            amountFen: tryYuanToFen(params.total_amount),
+            verified: v.signed,
+            outcome: `rejected:${v.code}`,
+            raw: params,
           },
           clock,
         ),

@@ -18,7 +18,10 @@ export interface PaymentStart {
 }
 
 async function openTrade(db: Db, orderId: string): Promise<string | null> {
-  const shown = await db.paymentEvent.findFirst({ where: { orderId, kind: "precreate", outcome: "applied" }, orderBy: { createdAt: "desc" } });
+  const shown = await db.paymentEvent.findFirst({
+    where: { orderId, kind: "precreate", outcome: "applied" },
+    orderBy: { createdAt: "desc" },
+  });
   const qr = (shown?.raw as { qr_code?: unknown } | undefined)?.qr_code;
   return typeof qr === "string" ? qr : null;
 }
@@ -32,7 +35,8 @@ export async function startPayment(db: Db, input: { orderId: string; clock: Cloc
   const { clock } = input;
   const order = await db.renewalOrder.findUnique({ where: { id: input.orderId } });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
-  if (order.state !== "awaiting_payment" || order.priceFen <= 0) throw new DomainError("PAYMENT_NOT_OPEN", { state: order.state });
+  if (order.state !== "awaiting_payment" || order.priceFen <= 0)
+    throw new DomainError("PAYMENT_NOT_OPEN", { state: order.state });
   const deadline = order.paymentDeadline;
   if (!deadline || deadline <= clock.now()) throw new DomainError("PAYMENT_EXPIRED");
 
@@ -54,7 +58,15 @@ export async function startPayment(db: Db, input: { orderId: string; clock: Cloc
     await db.$transaction((tx) =>
       recordPaymentEvent(
         tx,
-        { order, kind: "precreate", outTradeNo: order.orderNo, amountFen: order.priceFen, verified: true, outcome: ok ? "applied" : `rejected:${String(r.sub_code ?? r.code)}`, raw: r },
+        {
+          order,
+          kind: "precreate",
+          outTradeNo: order.orderNo,
+          amountFen: order.priceFen,
+          verified: true,
+          outcome: ok ? "applied" : `rejected:${String(r.sub_code ?? r.code)}`,
+          raw: r,
+        },
         clock,
       ),
     );

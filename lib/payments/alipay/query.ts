@@ -13,7 +13,11 @@ import { retryPendingRefunds } from "./refund";
  * Asks Alipay about an order still waiting for payment (the holder's page polls this; the sweep runs it for
  * orders whose notification is late or lost) and settles it when the trade is paid. Returns the order's state.
  */
-export async function settleByQuery(db: Db, orderId: string, clock: Clock): Promise<{ state: OrderState; paid: boolean }> {
+export async function settleByQuery(
+  db: Db,
+  orderId: string,
+  clock: Clock,
+): Promise<{ state: OrderState; paid: boolean }> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
@@ -34,7 +38,14 @@ async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<v
     withOrderTx(db, async (tx) => {
       const o = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
       if (o.state !== "awaiting_payment") return;
-      await transitionOrder(tx, { orderId: o.id, to: "expired", actor: { type: "system", id: "payments-sweep" }, clock, expectVersion: o.version, action: "payment.expired" });
+      await transitionOrder(tx, {
+        orderId: o.id,
+        to: "expired",
+        actor: { type: "system", id: "payments-sweep" },
+        clock,
+        expectVersion: o.version,
+        action: "payment.expired",
+      });
     }),
   );
 }
@@ -43,8 +54,16 @@ async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<v
  * The payments sweep: orders in awaiting_payment whose QR code was shown are queried (a lost notification is
  * settled here); past their deadline the trade is closed and the order expires. Pending refunds are retried.
  */
-export async function sweepPayments(db: Db, clock: Clock, limit = 200): Promise<{ checked: number; expired: number; refunds: number }> {
-  const orders = await db.renewalOrder.findMany({ where: { state: "awaiting_payment" }, orderBy: { updatedAt: "asc" }, take: limit });
+export async function sweepPayments(
+  db: Db,
+  clock: Clock,
+  limit = 200,
+): Promise<{ checked: number; expired: number; refunds: number }> {
+  const orders = await db.renewalOrder.findMany({
+    where: { state: "awaiting_payment" },
+    orderBy: { updatedAt: "asc" },
+    take: limit,
+  });
   let expired = 0;
   for (const order of orders) {
     try {

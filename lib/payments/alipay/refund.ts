@@ -38,19 +38,39 @@ export async function startRefund(db: Db, input: StartRefundInput): Promise<Refu
   const refund = await withOrderTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUnique({ where: { id: input.orderId } });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
-    if (!canTransition(order, "refund_pending") || order.state === "cancelled" || order.state === "expired" || !order.paidFen) {
+    if (
+      !canTransition(order, "refund_pending") ||
+      order.state === "cancelled" ||
+      order.state === "expired" ||
+      !order.paidFen
+    ) {
       throw new DomainError("REFUND_NOT_ALLOWED", { state: order.state });
     }
     const amountFen = input.amountFen ?? order.paidFen;
-    if (!Number.isSafeInteger(amountFen) || amountFen < 1 || amountFen > order.paidFen) throw new DomainError("REFUND_AMOUNT_INVALID");
-    if (amountFen !== order.paidFen && !(await partialAllowed(tx as Db))) throw new DomainError("REFUND_PARTIAL_NOT_ALLOWED", { paidFen: order.paidFen });
+    if (!Number.isSafeInteger(amountFen) || amountFen < 1 || amountFen > order.paidFen)
+      throw new DomainError("REFUND_AMOUNT_INVALID");
+    if (amountFen !== order.paidFen && !(await partialAllowed(tx as Db)))
+      throw new DomainError("REFUND_PARTIAL_NOT_ALLOWED", { paidFen: order.paidFen });
     await transitionOrder(tx, {
-      orderId: order.id, to: "refund_pending", actor: input.actor, clock, expectVersion: order.version, action: "refund.requested",
+      orderId: order.id,
+      to: "refund_pending",
+      actor: input.actor,
+      clock,
+      expectVersion: order.version,
+      action: "refund.requested",
       data: { amountFen, reason },
     });
     const n = await tx.refund.count({ where: { orderId: order.id } });
     return tx.refund.create({
-      data: { orderId: order.id, outRequestNo: `${order.orderNo}-R${n + 1}`, amountFen, reason, requestedBy: input.actor.id ?? null, automatic: false, createdAt: clock.now() },
+      data: {
+        orderId: order.id,
+        outRequestNo: `${order.orderNo}-R${n + 1}`,
+        amountFen,
+        reason,
+        requestedBy: input.actor.id ?? null,
+        automatic: false,
+        createdAt: clock.now(),
+      },
     });
   });
   try {
@@ -66,7 +86,12 @@ export async function startRefund(db: Db, input: StartRefundInput): Promise<Refu
  * the outcome: succeeded → order refunded; a definite refusal → failed, for a person to handle; anything
  * transient → still pending.
  */
-export async function executeRefund(db: Db, refundId: string, clock: Clock, actor: Actor = { type: "system", id: "payments" }): Promise<Refund> {
+export async function executeRefund(
+  db: Db,
+  refundId: string,
+  clock: Clock,
+  actor: Actor = { type: "system", id: "payments" },
+): Promise<Refund> {
   const refund = await db.refund.findUniqueOrThrow({ where: { id: refundId }, include: { order: true } });
   if (refund.state !== "pending") return refund;
   const { order } = refund;
@@ -83,8 +108,14 @@ export async function executeRefund(db: Db, refundId: string, clock: Clock, acto
     await recordPaymentEvent(
       tx,
       {
-        order: current, kind: "refund", outTradeNo: order.orderNo, tradeNo: typeof r.trade_no === "string" ? r.trade_no : null,
-        amountFen: refund.amountFen, verified: true, outcome: ok ? "succeeded" : `${transient ? "retry" : "failed"}:${String(r.sub_code ?? r.code)}`, raw: r,
+        order: current,
+        kind: "refund",
+        outTradeNo: order.orderNo,
+        tradeNo: typeof r.trade_no === "string" ? r.trade_no : null,
+        amountFen: refund.amountFen,
+        verified: true,
+        outcome: ok ? "succeeded" : `${transient ? "retry" : "failed"}:${String(r.sub_code ?? r.code)}`,
+        raw: r,
         audit: !ok,
       },
       clock,
@@ -92,18 +123,29 @@ export async function executeRefund(db: Db, refundId: string, clock: Clock, acto
     if (!ok) {
       await tx.refund.updateMany({
         where: { id: refund.id, state: "pending" },
-        data: { state: transient ? "pending" : "failed", lastError: `${String(r.sub_code ?? r.code)} ${String(r.sub_msg ?? r.msg)}`.slice(0, 300) },
+        data: {
+          state: transient ? "pending" : "failed",
+          lastError: `${String(r.sub_code ?? r.code)} ${String(r.sub_msg ?? r.msg)}`.slice(0, 300),
+        },
       });
       return tx.refund.findUniqueOrThrow({ where: { id: refund.id } });
     }
     // a concurrent run of the same refund (sweep and request) may have recorded it first
-    const won = await tx.refund.updateMany({ where: { id: refund.id, state: "pending" }, data: { state: "succeeded", completedAt: clock.now(), lastError: null } });
+    const won = await tx.refund.updateMany({
+      where: { id: refund.id, state: "pending" },
+      data: { state: "succeeded", completedAt: clock.now(), lastError: null },
+    });
     const done = await tx.refund.findUniqueOrThrow({ where: { id: refund.id } });
     if (won.count === 0) return done;
     const open = await tx.refund.count({ where: { orderId: order.id, state: "pending" } });
     if (open === 0 && current.state === "refund_pending") {
       await transitionOrder(tx, {
-        orderId: order.id, to: "refunded", actor, clock, expectVersion: current.version, action: "refund.succeeded",
+        orderId: order.id,
+        to: "refunded",
+        actor,
+        clock,
+        expectVersion: current.version,
+        action: "refund.succeeded",
         data: { amountFen: refund.amountFen, outRequestNo: refund.outRequestNo, automatic: refund.automatic },
       });
     }
@@ -113,7 +155,10 @@ export async function executeRefund(db: Db, refundId: string, clock: Clock, acto
 
 /** Pending refunds whose Alipay call did not get through; run by the payments sweep. */
 export async function retryPendingRefunds(db: Db, clock: Clock): Promise<number> {
-  const pending = await db.refund.findMany({ where: { state: "pending", createdAt: { lte: new Date(clock.now().getTime() - 30_000) } }, take: 50 });
+  const pending = await db.refund.findMany({
+    where: { state: "pending", createdAt: { lte: new Date(clock.now().getTime() - 30_000) } },
+    take: 50,
+  });
   let done = 0;
   for (const r of pending) {
     try {
@@ -124,4 +169,3 @@ export async function retryPendingRefunds(db: Db, clock: Clock): Promise<number>
   }
   return done;
 }
-

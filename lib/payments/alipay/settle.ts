@@ -40,7 +40,13 @@ export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 4): Pr
  * awaiting_payment → paid; a payment for a cancelled or expired order → flagged, refund_pending and an automatic
  * refund (sent after commit); the same trade seen again → duplicate, nothing changes.
  */
-export async function applyPayment(db: Db, orderId: string, facts: PaymentFacts, event: EventBase, clock: Clock): Promise<SettleOutcome> {
+export async function applyPayment(
+  db: Db,
+  orderId: string,
+  facts: PaymentFacts,
+  event: EventBase,
+  clock: Clock,
+): Promise<SettleOutcome> {
   const actor: Actor = { type: "alipay", id: facts.tradeNo };
   const result = await retryOnConflict(() =>
     withOrderTx(db, async (tx) => {
@@ -51,7 +57,13 @@ export async function applyPayment(db: Db, orderId: string, facts: PaymentFacts,
 
       if (order.state === "awaiting_payment") {
         const paid = await transitionOrder(tx, {
-          orderId, to: "paid", actor, clock, expectVersion: order.version, action: "payment.received", set: money,
+          orderId,
+          to: "paid",
+          actor,
+          clock,
+          expectVersion: order.version,
+          action: "payment.received",
+          set: money,
           data: { tradeNo: facts.tradeNo, amountFen: facts.amountFen, via: event.kind },
         });
         await record("applied", paid, false);
@@ -63,18 +75,34 @@ export async function applyPayment(db: Db, orderId: string, facts: PaymentFacts,
       }
       if ((order.state === "cancelled" || order.state === "expired") && canTransition(order, "refund_pending")) {
         const pending = await transitionOrder(tx, {
-          orderId, to: "refund_pending", actor, clock, expectVersion: order.version, action: "payment.after_close",
+          orderId,
+          to: "refund_pending",
+          actor,
+          clock,
+          expectVersion: order.version,
+          action: "payment.after_close",
           set: { ...money, flagged: true, flagReason: PAID_LATE },
           data: { tradeNo: facts.tradeNo, amountFen: facts.amountFen, via: event.kind },
         });
         const refund = await tx.refund.create({
-          data: { orderId, outRequestNo: `${order.orderNo}-A`, amountFen: facts.amountFen, reason: PAID_LATE, automatic: true, requestedBy: "system", createdAt: clock.now() },
+          data: {
+            orderId,
+            outRequestNo: `${order.orderNo}-A`,
+            amountFen: facts.amountFen,
+            reason: PAID_LATE,
+            automatic: true,
+            requestedBy: "system",
+            createdAt: clock.now(),
+          },
         });
         await record("refunding", pending, false);
         return { outcome: "refunding" as const, refundId: refund.id };
       }
       // money for an order in a state that cannot take it: keep the evidence and ask a person to look
-      await tx.renewalOrder.update({ where: { id: orderId }, data: { flagged: true, flagReason: `unexpected payment ${facts.tradeNo} in state ${order.state}` } });
+      await tx.renewalOrder.update({
+        where: { id: orderId },
+        data: { flagged: true, flagReason: `unexpected payment ${facts.tradeNo} in state ${order.state}` },
+      });
       await record("unexpected");
       return { outcome: "unexpected" as const };
     }),
@@ -87,7 +115,8 @@ export async function applyPayment(db: Db, orderId: string, facts: PaymentFacts,
       log.warn({ err: e, orderId }, "automatic refund not completed yet");
     }
   }
-  if (result.outcome === "unexpected") log.error({ orderId, tradeNo: facts.tradeNo }, "payment for an order that cannot take it; flagged");
+  if (result.outcome === "unexpected")
+    log.error({ orderId, tradeNo: facts.tradeNo }, "payment for an order that cannot take it; flagged");
   return result.outcome;
 }
 
@@ -98,16 +127,23 @@ export function isPaidStatus(r: AlipayResponse): boolean {
 }
 
 /** Settles the order from a signed query answer that says the trade is paid; the amount must match the order. */
-export async function settleFromQuery(db: Db, order: RenewalOrder, r: AlipayResponse, kind: "query" | "close", clock: Clock): Promise<SettleOutcome | "rejected"> {
+export async function settleFromQuery(
+  db: Db,
+  order: RenewalOrder,
+  r: AlipayResponse,
+  kind: "query" | "close",
+  clock: Clock,
+): Promise<SettleOutcome | "rejected"> {
   const amountFen = tryYuanToFen(typeof r.total_amount === "string" ? r.total_amount : undefined);
   const tradeNo = typeof r.trade_no === "string" ? r.trade_no : "";
   const base = { kind, outTradeNo: order.orderNo, tradeStatus: String(r.trade_status), tradeNo, amountFen, raw: r };
   if (amountFen !== order.priceFen || !tradeNo) {
-    await db.$transaction((tx) => recordPaymentEvent(tx, { ...base, order, verified: true, outcome: "rejected:WRONG_AMOUNT" }, clock));
+    await db.$transaction((tx) =>
+      recordPaymentEvent(tx, { ...base, order, verified: true, outcome: "rejected:WRONG_AMOUNT" }, clock),
+    );
     log.error({ orderId: order.id, tradeNo }, "alipay query reports a paid trade with the wrong amount");
     return "rejected";
   }
   const paidAt = parseAlipayTime(typeof r.send_pay_date === "string" ? r.send_pay_date : undefined) ?? clock.now();
   return applyPayment(db, order.id, { tradeNo, amountFen, paidAt }, base, clock);
 }
-

@@ -15,5 +15,10 @@ export interface SandboxEnv {
 export async function sandboxEnv(over: Partial<Omit<SandboxEnv, "identity">> = {}): Promise<SandboxEnv> {
   const config = over.config ?? getConfig();
   if (!config.ALIPAY_SANDBOX) throw new DomainError("SANDBOX_DISABLED");
-  return { db: over.db ?? (await getDb()), clock: over.clock ?? systemClock, config, identity: loadSandboxIdentity(config.dataDir) };
+  return {
+    db: over.db ?? (await getDb()),
+    clock: over.clock ?? systemClock,
+    config,
+    identity: loadSandboxIdentity(config.dataDir),
+  };
 }

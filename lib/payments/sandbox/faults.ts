@@ -30,7 +30,11 @@ export async function setSandboxFaults(db: Db, faults: SandboxFaults, outTradeNo
   if (outTradeNo) {
     await db.sandboxTrade.update({ where: { outTradeNo }, data: { faults: value } });
   } else {
-    await db.setting.upsert({ where: { key: GLOBAL_KEY }, create: { key: GLOBAL_KEY, value, updatedBy: "sandbox" }, update: { value } });
+    await db.setting.upsert({
+      where: { key: GLOBAL_KEY },
+      create: { key: GLOBAL_KEY, value, updatedBy: "sandbox" },
+      update: { value },
+    });
   }
 }
 

@@ -4,7 +4,10 @@ import { sandboxEnv, type SandboxEnv } from "./env";
 import { rsa2Sign, rsa2Verify, signingString } from "./sign";
 import { bizError, close, precreate, query, refund, type GatewayResult } from "./trades";
 
-const METHODS: Record<string, (env: SandboxEnv, p: Record<string, string>, biz: Record<string, unknown>) => Promise<GatewayResult>> = {
+const METHODS: Record<
+  string,
+  (env: SandboxEnv, p: Record<string, string>, biz: Record<string, unknown>) => Promise<GatewayResult>
+> = {
   "alipay.trade.precreate": (env, p, biz) => precreate(env, p.app_id, p.notify_url || undefined, biz),
   "alipay.trade.query": (env, _p, biz) => query(env, biz),
   "alipay.trade.close": (env, _p, biz) => close(env, biz),
@@ -54,7 +57,8 @@ export async function handleGateway(req: Request, over: Partial<Omit<SandboxEnv,
   const reply = (r: GatewayResult) => signedResponse(env, method, r);
   if (!(method in METHODS)) return reply(bizError("isv.invalid-method", "不存在的方法名", "40002"));
   if (p.app_id !== env.identity.appId) return reply(bizError("isv.invalid-app-id", "无效的AppID参数", "40002"));
-  if (p.sign_type !== "RSA2" || !p.sign) return reply(bizError("isv.invalid-signature-type", "无效的签名类型", "40002"));
+  if (p.sign_type !== "RSA2" || !p.sign)
+    return reply(bizError("isv.invalid-signature-type", "无效的签名类型", "40002"));
   if (!rsa2Verify(signingString(p, ["sign"]), p.sign, env.identity.appPublicKey)) {
     return reply(bizError("isv.invalid-signature", "验签出错", "40002"));
   }
@@ -64,6 +68,11 @@ export async function handleGateway(req: Request, over: Partial<Omit<SandboxEnv,
     return reply(await METHODS[method](env, p, biz));
   } catch (e) {
     log.error({ err: e, method }, "sandbox gateway failed");
-    return reply({ code: "20000", msg: "Service Currently Unavailable", sub_code: "aop.unknow-error", sub_msg: "系统繁忙" });
+    return reply({
+      code: "20000",
+      msg: "Service Currently Unavailable",
+      sub_code: "aop.unknow-error",
+      sub_msg: "系统繁忙",
+    });
   }
 }

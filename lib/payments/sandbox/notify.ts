@@ -16,7 +16,9 @@ const MAX_ATTEMPTS = RETRY_SCHEDULE_MS.length + 1;
 
 let strangerKey: string | undefined;
 function forgedSigner(): string {
-  strangerKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  strangerKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 })
+    .privateKey.export({ type: "pkcs1", format: "pem" })
+    .toString();
   return strangerKey;
 }
 
@@ -30,7 +32,13 @@ export interface NotifyExtra {
 }
 
 /** The form fields Alipay posts for a trade status change, signed (RSA2 over all fields but sign and sign_type). */
-export function buildNotify(trade: SandboxTrade, env: SandboxEnv, status: TradeStatus, extra: NotifyExtra = {}, forged = false): Record<string, string> {
+export function buildNotify(
+  trade: SandboxTrade,
+  env: SandboxEnv,
+  status: TradeStatus,
+  extra: NotifyExtra = {},
+  forged = false,
+): Record<string, string> {
   const now = env.clock.now();
   const amount = fenToYuan(extra.amountFen ?? trade.totalFen);
   const fields: Record<string, string> = {
@@ -61,12 +69,21 @@ export function buildNotify(trade: SandboxTrade, env: SandboxEnv, status: TradeS
     fields.gmt_refund = formatAlipayTime(now);
   }
   if (status === "TRADE_CLOSED") fields.gmt_close = formatAlipayTime(now);
-  fields.sign = rsa2Sign(signingString(fields, ["sign", "sign_type"]), forged ? forgedSigner() : env.identity.alipayPrivateKey);
+  fields.sign = rsa2Sign(
+    signingString(fields, ["sign", "sign_type"]),
+    forged ? forgedSigner() : env.identity.alipayPrivateKey,
+  );
   return fields;
 }
 
 /** Queues the notification for a status change, shaped by the fault switches in force. Call inside the trade's transaction. */
-export async function queueNotify(tx: Tx, env: SandboxEnv, trade: SandboxTrade, status: TradeStatus, extra: NotifyExtra = {}): Promise<void> {
+export async function queueNotify(
+  tx: Tx,
+  env: SandboxEnv,
+  trade: SandboxTrade,
+  status: TradeStatus,
+  extra: NotifyExtra = {},
+): Promise<void> {
   if (!trade.notifyUrl) return;
   const faults = await effectiveFaults(tx as Db, trade.faults);
   if (faults.lost) return;
@@ -77,7 +94,9 @@ export async function queueNotify(tx: Tx, env: SandboxEnv, trade: SandboxTrade, 
     rows.push({ params: buildNotify(trade, env, status, { ...extra, amountFen }, faults.badSignature) });
   }
   if (faults.reorder && status === "TRADE_SUCCESS") {
-    rows.push({ params: buildNotify({ ...trade, paidAt: null }, env, "WAIT_BUYER_PAY", { amountFen }, faults.badSignature) });
+    rows.push({
+      params: buildNotify({ ...trade, paidAt: null }, env, "WAIT_BUYER_PAY", { amountFen }, faults.badSignature),
+    });
   }
   await tx.sandboxNotify.createMany({
     // all due together; createdAt (a millisecond apart) keeps them in this order
@@ -110,7 +129,12 @@ async function post(url: string, params: Record<string, string>): Promise<string
  * Sends the notifications that are due, oldest first. Each row is claimed by moving its next attempt to the
  * following slot of the schedule before posting, so a crash mid-post only means a retry, as with Alipay.
  */
-export async function deliverDueNotifies(db: Db, clock: Clock, timeFactor: number, limit = 50): Promise<{ delivered: number; failed: number }> {
+export async function deliverDueNotifies(
+  db: Db,
+  clock: Clock,
+  timeFactor: number,
+  limit = 50,
+): Promise<{ delivered: number; failed: number }> {
   const due = await db.sandboxNotify.findMany({
     where: { state: "pending", nextAttemptAt: { lte: clock.now() } },
     orderBy: [{ nextAttemptAt: "asc" }, { createdAt: "asc" }],
@@ -125,7 +149,9 @@ export async function deliverDueNotifies(db: Db, clock: Clock, timeFactor: numbe
       where: { id: n.id, attempts: n.attempts, state: "pending" },
       data: {
         attempts: attempt,
-        ...(wait === undefined ? {} : { nextAttemptAt: new Date(clock.now().getTime() + Math.max(1, Math.round(wait * timeFactor))) }),
+        ...(wait === undefined
+          ? {}
+          : { nextAttemptAt: new Date(clock.now().getTime() + Math.max(1, Math.round(wait * timeFactor))) }),
       },
     });
     if (claimed.count === 0) continue;

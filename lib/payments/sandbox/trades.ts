@@ -31,11 +31,19 @@ function timeoutMs(express: string | undefined): number | null {
 }
 
 /** Trades past their timeout close by themselves, as on Alipay; the change is written when first seen. */
-async function current(env: SandboxEnv, where: { outTradeNo?: string; tradeNo?: string }): Promise<SandboxTrade | null> {
+async function current(
+  env: SandboxEnv,
+  where: { outTradeNo?: string; tradeNo?: string },
+): Promise<SandboxTrade | null> {
   if (!where.outTradeNo && !where.tradeNo) return null;
-  const trade = await env.db.sandboxTrade.findFirst({ where: where.tradeNo ? { tradeNo: where.tradeNo } : { outTradeNo: where.outTradeNo } });
+  const trade = await env.db.sandboxTrade.findFirst({
+    where: where.tradeNo ? { tradeNo: where.tradeNo } : { outTradeNo: where.outTradeNo },
+  });
   if (!trade || trade.status !== "WAIT_BUYER_PAY" || trade.timeoutAt > env.clock.now()) return trade;
-  await env.db.sandboxTrade.updateMany({ where: { tradeNo: trade.tradeNo, status: "WAIT_BUYER_PAY" }, data: { status: "TRADE_CLOSED" } });
+  await env.db.sandboxTrade.updateMany({
+    where: { tradeNo: trade.tradeNo, status: "WAIT_BUYER_PAY" },
+    data: { status: "TRADE_CLOSED" },
+  });
   return { ...trade, status: "TRADE_CLOSED" };
 }
 
@@ -45,16 +53,26 @@ function visible(trade: SandboxTrade | null): trade is SandboxTrade {
 }
 
 function ids(biz: Record<string, unknown>) {
-  return { outTradeNo: typeof biz.out_trade_no === "string" ? biz.out_trade_no : undefined, tradeNo: typeof biz.trade_no === "string" ? biz.trade_no : undefined };
+  return {
+    outTradeNo: typeof biz.out_trade_no === "string" ? biz.out_trade_no : undefined,
+    tradeNo: typeof biz.trade_no === "string" ? biz.trade_no : undefined,
+  };
 }
 
 export function payUrl(env: SandboxEnv, tradeNo: string): string {
   return `${env.config.publicOrigin}/sandbox/alipay/pay/${tradeNo}`;
 }
 
-export async function precreate(env: SandboxEnv, appId: string, notifyUrl: string | undefined, biz: Record<string, unknown>): Promise<GatewayResult> {
+export async function precreate(
+  env: SandboxEnv,
+  appId: string,
+  notifyUrl: string | undefined,
+  biz: Record<string, unknown>,
+): Promise<GatewayResult> {
   const outTradeNo = typeof biz.out_trade_no === "string" ? biz.out_trade_no : "";
-  const totalFen = tryYuanToFen(typeof biz.total_amount === "string" ? biz.total_amount : String(biz.total_amount ?? ""));
+  const totalFen = tryYuanToFen(
+    typeof biz.total_amount === "string" ? biz.total_amount : String(biz.total_amount ?? ""),
+  );
   const subject = typeof biz.subject === "string" ? biz.subject : "";
   const timeout = timeoutMs(typeof biz.timeout_express === "string" ? biz.timeout_express : undefined);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(outTradeNo) || !subject || totalFen === null || totalFen < 1 || timeout === null) {
@@ -65,7 +83,17 @@ export async function precreate(env: SandboxEnv, appId: string, notifyUrl: strin
     const now = env.clock.now();
     try {
       const trade = await env.db.sandboxTrade.create({
-        data: { tradeNo: newTradeNo(now), appId, outTradeNo, totalFen, subject, notifyUrl, status: "WAIT_BUYER_PAY", timeoutAt: new Date(now.getTime() + timeout), createdAt: now },
+        data: {
+          tradeNo: newTradeNo(now),
+          appId,
+          outTradeNo,
+          totalFen,
+          subject,
+          notifyUrl,
+          status: "WAIT_BUYER_PAY",
+          timeoutAt: new Date(now.getTime() + timeout),
+          createdAt: now,
+        },
       });
       return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, trade.tradeNo) };
     } catch (e) {
@@ -74,7 +102,8 @@ export async function precreate(env: SandboxEnv, appId: string, notifyUrl: strin
     }
   }
   if (existing.totalFen !== totalFen) return bizError("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
-  if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED") return bizError("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
+  if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED")
+    return bizError("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
   if (existing.status === "TRADE_CLOSED") return bizError("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
   return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, existing.tradeNo) };
 }
@@ -101,10 +130,14 @@ export async function query(env: SandboxEnv, biz: Record<string, unknown>): Prom
 export async function close(env: SandboxEnv, biz: Record<string, unknown>): Promise<GatewayResult> {
   const trade = await current(env, ids(biz));
   if (!visible(trade)) return NOT_EXIST();
-  if (trade.status === "TRADE_SUCCESS" || trade.status === "TRADE_FINISHED") return bizError("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
+  if (trade.status === "TRADE_SUCCESS" || trade.status === "TRADE_FINISHED")
+    return bizError("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
   if (trade.status === "WAIT_BUYER_PAY") {
     await env.db.$transaction(async (tx) => {
-      const n = await tx.sandboxTrade.updateMany({ where: { tradeNo: trade.tradeNo, status: "WAIT_BUYER_PAY" }, data: { status: "TRADE_CLOSED" } });
+      const n = await tx.sandboxTrade.updateMany({
+        where: { tradeNo: trade.tradeNo, status: "WAIT_BUYER_PAY" },
+        data: { status: "TRADE_CLOSED" },
+      });
       if (n.count === 1) await queueNotify(tx, env, { ...trade, status: "TRADE_CLOSED" }, "TRADE_CLOSED");
     });
   }
@@ -118,12 +151,16 @@ interface RefundEntry {
 }
 
 export async function refund(env: SandboxEnv, biz: Record<string, unknown>): Promise<GatewayResult> {
-  const amountFen = tryYuanToFen(typeof biz.refund_amount === "string" ? biz.refund_amount : String(biz.refund_amount ?? ""));
+  const amountFen = tryYuanToFen(
+    typeof biz.refund_amount === "string" ? biz.refund_amount : String(biz.refund_amount ?? ""),
+  );
   const outRequestNo = typeof biz.out_request_no === "string" && biz.out_request_no ? biz.out_request_no : undefined;
   if (amountFen === null || amountFen < 1) return bizError("isv.invalid-parameter", "参数无效", "40002");
   return env.db.$transaction(async (tx) => {
     const where = ids(biz);
-    const row = await tx.sandboxTrade.findFirst({ where: where.tradeNo ? { tradeNo: where.tradeNo } : { outTradeNo: where.outTradeNo ?? "" } });
+    const row = await tx.sandboxTrade.findFirst({
+      where: where.tradeNo ? { tradeNo: where.tradeNo } : { outTradeNo: where.outTradeNo ?? "" },
+    });
     if (!visible(row)) return NOT_EXIST();
     // serialise refunds of one trade
     await tx.$executeRaw`SELECT 1 FROM "SandboxTrade" WHERE "tradeNo" = ${row.tradeNo} FOR UPDATE`;
@@ -141,7 +178,8 @@ export async function refund(env: SandboxEnv, biz: Record<string, unknown>): Pro
     });
     const earlier = refunds.find((r) => r.outRequestNo === requestNo);
     if (earlier) {
-      if (earlier.amountFen !== amountFen) return bizError("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额与首次请求不一致");
+      if (earlier.amountFen !== amountFen)
+        return bizError("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额与首次请求不一致");
       return answer("N", refunded);
     }
     if (trade.status !== "TRADE_SUCCESS") return bizError("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
@@ -153,7 +191,8 @@ export async function refund(env: SandboxEnv, biz: Record<string, unknown>): Pro
       where: { tradeNo: trade.tradeNo },
       data: { refunds: [...refunds, entry] as unknown as Prisma.InputJsonArray, status },
     });
-    if (status === "TRADE_CLOSED") await queueNotify(tx, env, updated, "TRADE_CLOSED", { refund: { outRequestNo: requestNo, refundedFen: total } });
+    if (status === "TRADE_CLOSED")
+      await queueNotify(tx, env, updated, "TRADE_CLOSED", { refund: { outRequestNo: requestNo, refundedFen: total } });
     return answer("Y", total);
   });
 }
@@ -169,7 +208,11 @@ export async function scanTrade(env: SandboxEnv, tradeNo: string): Promise<Sandb
 }
 
 /** The buyer pressed 确认付款: the trade is paid and its notification queued, in one transaction. */
-export async function payTrade(env: SandboxEnv, tradeNo: string, buyerLogonId = "sandbox***@example.com"): Promise<SandboxTrade> {
+export async function payTrade(
+  env: SandboxEnv,
+  tradeNo: string,
+  buyerLogonId = "sandbox***@example.com",
+): Promise<SandboxTrade> {
   await scanTrade(env, tradeNo);
   return env.db.$transaction(async (tx) => {
     const now = env.clock.now();

@@ -21,9 +21,18 @@ export interface InvariantReport {
   violations: Violation[];
 }
 
-export const INVARIANTS = ["paid ends issued/refunded", "one certificate per order", "payment applied once", "refund ≤ paid", "audit chain verifies"] as const;
+export const INVARIANTS = [
+  "paid ends issued/refunded",
+  "one certificate per order",
+  "payment applied once",
+  "refund ≤ paid",
+  "audit chain verifies",
+] as const;
 
-export async function checkInvariants(db: Db, opts: { allowFlaggedPaid?: boolean; orderIds?: string[] } = {}): Promise<InvariantReport> {
+export async function checkInvariants(
+  db: Db,
+  opts: { allowFlaggedPaid?: boolean; orderIds?: string[] } = {},
+): Promise<InvariantReport> {
   const violations: Violation[] = [];
   const where = opts.orderIds ? { id: { in: opts.orderIds } } : {};
   const orders = await db.renewalOrder.findMany({ where });
@@ -32,10 +41,17 @@ export async function checkInvariants(db: Db, opts: { allowFlaggedPaid?: boolean
     if (o.paidAt === null) continue;
     const done = ["issued", "installed", "refunded", "refund_pending"].includes(o.state);
     const flagged = (opts.allowFlaggedPaid ?? true) && o.flagged && ["paid", "issuing"].includes(o.state);
-    if (!done && !flagged) violations.push({ invariant: INVARIANTS[0], detail: `order ${o.orderNo} paid but ${o.state}${o.flagged ? " (flagged)" : ""}` });
+    if (!done && !flagged)
+      violations.push({
+        invariant: INVARIANTS[0],
+        detail: `order ${o.orderNo} paid but ${o.state}${o.flagged ? " (flagged)" : ""}`,
+      });
   }
 
-  const issued = await db.auditEvent.findMany({ where: { action: "certificate.issued" }, select: { targetId: true, data: true } });
+  const issued = await db.auditEvent.findMany({
+    where: { action: "certificate.issued" },
+    select: { targetId: true, data: true },
+  });
   const certsByOrder = new Map<string, string[]>();
   for (const e of issued) {
     const orderId = (e.data as { orderId?: string }).orderId;
@@ -46,19 +62,45 @@ export async function checkInvariants(db: Db, opts: { allowFlaggedPaid?: boolean
     const live = await db.certificate.count({ where: { id: { in: ids }, status: { not: "revoked" } } });
     if (live > 1) violations.push({ invariant: INVARIANTS[1], detail: `order ${orderId}: ${live} live certificates` });
     const order = orders.find((o) => o.id === orderId);
-    if (order?.issuedCertificateId && !ids.includes(order.issuedCertificateId)) violations.push({ invariant: INVARIANTS[1], detail: `order ${orderId}: issued certificate not from its own issuance` });
+    if (order?.issuedCertificateId && !ids.includes(order.issuedCertificateId))
+      violations.push({
+        invariant: INVARIANTS[1],
+        detail: `order ${orderId}: issued certificate not from its own issuance`,
+      });
   }
 
-  const applied = await db.paymentEvent.groupBy({ by: ["orderId"], where: { outcome: "applied", kind: { not: "precreate" }, ...(opts.orderIds ? { orderId: { in: opts.orderIds } } : {}) }, _count: true });
-  for (const a of applied) if (a._count > 1) violations.push({ invariant: INVARIANTS[2], detail: `order ${a.orderId}: payment applied ${a._count} times` });
+  const applied = await db.paymentEvent.groupBy({
+    by: ["orderId"],
+    where: {
+      outcome: "applied",
+      kind: { not: "precreate" },
+      ...(opts.orderIds ? { orderId: { in: opts.orderIds } } : {}),
+    },
+    _count: true,
+  });
+  for (const a of applied)
+    if (a._count > 1)
+      violations.push({ invariant: INVARIANTS[2], detail: `order ${a.orderId}: payment applied ${a._count} times` });
   for (const o of orders) {
-    if (o.paidFen !== null && o.paidFen !== o.priceFen) violations.push({ invariant: INVARIANTS[2], detail: `order ${o.orderNo}: paid ${o.paidFen} fen for a price of ${o.priceFen}` });
+    if (o.paidFen !== null && o.paidFen !== o.priceFen)
+      violations.push({
+        invariant: INVARIANTS[2],
+        detail: `order ${o.orderNo}: paid ${o.paidFen} fen for a price of ${o.priceFen}`,
+      });
   }
 
-  const refunds = await db.refund.groupBy({ by: ["orderId"], where: { state: "succeeded" }, _sum: { amountFen: true } });
+  const refunds = await db.refund.groupBy({
+    by: ["orderId"],
+    where: { state: "succeeded" },
+    _sum: { amountFen: true },
+  });
   for (const r of refunds) {
     const o = orders.find((x) => x.id === r.orderId);
-    if (o && (r._sum.amountFen ?? 0) > (o.paidFen ?? 0)) violations.push({ invariant: INVARIANTS[3], detail: `order ${o.orderNo}: refunded ${r._sum.amountFen} of ${o.paidFen}` });
+    if (o && (r._sum.amountFen ?? 0) > (o.paidFen ?? 0))
+      violations.push({
+        invariant: INVARIANTS[3],
+        detail: `order ${o.orderNo}: refunded ${r._sum.amountFen} of ${o.paidFen}`,
+      });
   }
 
   const chain = await verifyAuditChain(db);

@@ -42,10 +42,22 @@ export function createCluster(port: number): Cluster {
   const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
   chownSync(dir, uid, gid);
-  const asPg = (cmd: string, args: string[]) => execFileSync("runuser", ["-u", "postgres", "--", path.join(bin, cmd), ...args], { stdio: "pipe" });
+  const asPg = (cmd: string, args: string[]) =>
+    execFileSync("runuser", ["-u", "postgres", "--", path.join(bin, cmd), ...args], { stdio: "pipe" });
   asPg("initdb", ["-D", path.join(dir, "data"), "-A", "trust", "-U", "postgres"]);
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=100`;
-  const ctlArgs = (...args: string[]) => ["-u", "postgres", "--", path.join(bin, "pg_ctl"), "-D", path.join(dir, "data"), "-l", path.join(dir, "log"), "-w", ...args];
+  const ctlArgs = (...args: string[]) => [
+    "-u",
+    "postgres",
+    "--",
+    path.join(bin, "pg_ctl"),
+    "-D",
+    path.join(dir, "data"),
+    "-l",
+    path.join(dir, "log"),
+    "-w",
+    ...args,
+  ];
   const ctl = (...args: string[]) => execFileSync("runuser", ctlArgs(...args), { stdio: "pipe" });
   ctl("-o", opts, "start");
   return {

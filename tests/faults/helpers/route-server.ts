@@ -44,12 +44,22 @@ export function routeTable(): RouteEntry[] {
         params.push({ name: m[2], catchAll: Boolean(m[1]) });
         return m[1] ? "(.+)" : "([^/]+)";
       });
-      return { file: path.relative(ROOT, abs), pattern: `/${segments.join("/")}`, regex: new RegExp(`^/${parts.join("/")}/?$`), params };
+      return {
+        file: path.relative(ROOT, abs),
+        pattern: `/${segments.join("/")}`,
+        regex: new RegExp(`^/${parts.join("/")}/?$`),
+        params,
+      };
     })
     .sort((a, b) => a.params.length - b.params.length || b.pattern.length - a.pattern.length);
 }
 
-type RouteModule = Partial<Record<(typeof METHODS)[number], (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response> | Response>>;
+type RouteModule = Partial<
+  Record<
+    (typeof METHODS)[number],
+    (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response> | Response
+  >
+>;
 
 const modules = new Map<string, Promise<RouteModule>>();
 export function loadRoute(entry: RouteEntry): Promise<RouteModule> {
@@ -92,7 +102,11 @@ async function toRequest(req: http.IncomingMessage, base: string): Promise<Reque
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
   }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(new URL(req.url ?? "/", base), { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+  return new Request(new URL(req.url ?? "/", base), {
+    method: req.method,
+    headers,
+    body: hasBody ? Buffer.concat(chunks) : undefined,
+  });
 }
 
 export interface RunningRouteServer {
@@ -102,7 +116,10 @@ export interface RunningRouteServer {
 }
 
 /** Serves the routes on 127.0.0.1:`port`; an exception escaping a route is a 500 with the message in the log. */
-export function serveRoutes(port: number, onError: (e: unknown) => void = (e) => console.error(e)): Promise<RunningRouteServer> {
+export function serveRoutes(
+  port: number,
+  onError: (e: unknown) => void = (e) => console.error(e),
+): Promise<RunningRouteServer> {
   const table = routeTable();
   const base = `http://127.0.0.1:${port}`;
   const server = http.createServer((req, res) => {

@@ -30,11 +30,15 @@ export async function killAllServers(): Promise<void> {
 
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tests/faults/helpers/route-server-main.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "tests/faults/helpers/route-server-main.ts")],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   live.add(child);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   child.once("exit", () => live.delete(child));

@@ -23,9 +23,18 @@ const FAULT_FILES = readdirSync(import.meta.dirname + "/..").filter((f) => f.end
 const LEDGER = path.join(os.tmpdir(), `certrenew-faults-${process.ppid}.jsonl`);
 
 function render(title: string, rows: Row[], notes: string[]): string {
-  const total = rows.reduce((t, r) => ({ case: "total", faults: t.faults + r.faults, invariants: t.invariants + r.invariants, violations: t.violations + r.violations }), { case: "total", faults: 0, invariants: 0, violations: 0 });
+  const total = rows.reduce(
+    (t, r) => ({
+      case: "total",
+      faults: t.faults + r.faults,
+      invariants: t.invariants + r.invariants,
+      violations: t.violations + r.violations,
+    }),
+    { case: "total", faults: 0, invariants: 0, violations: 0 },
+  );
   const w = Math.max(8, ...rows.map((r) => r.case.length));
-  const line = (c: string, f: string, i: string, v: string) => `${c.padEnd(w)}  ${f.padStart(6)}  ${i.padStart(10)}  ${v.padStart(10)}`;
+  const line = (c: string, f: string, i: string, v: string) =>
+    `${c.padEnd(w)}  ${f.padStart(6)}  ${i.padStart(10)}  ${v.padStart(10)}`;
   const rule = line("-".repeat(w), "------", "----------", "----------");
   return [
     `\n${title}`,
@@ -42,10 +51,19 @@ function render(title: string, rows: Row[], notes: string[]): string {
 /** Adds this file's rows to the run's ledger; the last fault file to finish prints the whole matrix. */
 function ledger(title: string, rows: Row[], notes: string[]): void {
   appendFileSync(LEDGER, JSON.stringify({ title, rows, notes }) + "\n");
-  const files = readFileSync(LEDGER, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { title: string; rows: Row[]; notes: string[] });
+  const files = readFileSync(LEDGER, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { title: string; rows: Row[]; notes: string[] });
   if (files.length < FAULT_FILES) return;
   const all = files.flatMap((f) => f.rows.map((r) => ({ ...r, case: `${f.title}: ${r.case}` })));
-  process.stdout.write(render(`Fault matrix, all ${files.length} files`, all, files.flatMap((f) => f.notes)) + "\n");
+  process.stdout.write(
+    render(
+      `Fault matrix, all ${files.length} files`,
+      all,
+      files.flatMap((f) => f.notes),
+    ) + "\n",
+  );
   rmSync(LEDGER, { force: true });
 }
 
@@ -75,9 +93,18 @@ export function useFaultSummary(title: string) {
      * Checks the standard invariants plus the case's own assertions (`own`: a list of [description, ok]) and
      * records the case; fails the test on any violation.
      */
-    async verify(db: Db, name: string, faults: number, own: [string, boolean][] = [], opts: Parameters<typeof checkInvariants>[1] = {}): Promise<void> {
+    async verify(
+      db: Db,
+      name: string,
+      faults: number,
+      own: [string, boolean][] = [],
+      opts: Parameters<typeof checkInvariants>[1] = {},
+    ): Promise<void> {
       const report = await checkInvariants(db, opts);
-      const violations = [...report.violations, ...own.filter(([, ok]) => !ok).map(([d]) => ({ invariant: "case", detail: d }))];
+      const violations = [
+        ...report.violations,
+        ...own.filter(([, ok]) => !ok).map(([d]) => ({ invariant: "case", detail: d })),
+      ];
       rows.push({ case: name, faults, invariants: report.checked + own.length, violations: violations.length });
       expect(violations).toEqual([]);
     },

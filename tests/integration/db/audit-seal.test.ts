@@ -48,30 +48,37 @@ describe("audit events are sealed at the end of their transaction", () => {
   });
 
   // PGlite runs one transaction at a time, so only PostgreSQL can show two of them overlapping
-  test.skipIf(!onPostgres)("a transaction still working does not hold the chain's lock: another one appends and commits meanwhile", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let appended!: () => void;
-    const slowHasAppended = new Promise<void>((r) => (appended = r));
-    const slow = db.$transaction(async (tx) => {
-      await appendAudit(tx, event("slow"), clock);
-      appended();
-      await gate;
-    });
-    await slowHasAppended;
-    // under a lock taken at the first event this would wait for `slow` until the timeout
-    await db.$transaction((tx) => appendAudit(tx, event("quick"), clock), { maxWait: 2_000, timeout: 2_000 });
-    release();
-    await slow;
-    expect((await actions()).slice(-2)).toEqual(["quick", "slow"]);
-    expect((await verifyAuditChain(db)).ok).toBe(true);
-  });
+  test.skipIf(!onPostgres)(
+    "a transaction still working does not hold the chain's lock: another one appends and commits meanwhile",
+    async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let appended!: () => void;
+      const slowHasAppended = new Promise<void>((r) => (appended = r));
+      const slow = db.$transaction(async (tx) => {
+        await appendAudit(tx, event("slow"), clock);
+        appended();
+        await gate;
+      });
+      await slowHasAppended;
+      // under a lock taken at the first event this would wait for `slow` until the timeout
+      await db.$transaction((tx) => appendAudit(tx, event("quick"), clock), { maxWait: 2_000, timeout: 2_000 });
+      release();
+      await slow;
+      expect((await actions()).slice(-2)).toEqual(["quick", "slow"]);
+      expect((await verifyAuditChain(db)).ok).toBe(true);
+    },
+  );
 
   test("twenty transactions appending at once leave one unbroken chain", async () => {
-    await Promise.all(Array.from({ length: 20 }, (_, i) => db.$transaction(async (tx) => {
-      await appendAudit(tx, event(`parallel-${i}-a`), clock);
-      await appendAudit(tx, event(`parallel-${i}-b`), clock);
-    })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db.$transaction(async (tx) => {
+          await appendAudit(tx, event(`parallel-${i}-a`), clock);
+          await appendAudit(tx, event(`parallel-${i}-b`), clock);
+        }),
+      ),
+    );
     const all = await actions();
     for (let i = 0; i < 20; i++) expect(all.indexOf(`parallel-${i}-b`)).toBe(all.indexOf(`parallel-${i}-a`) + 1);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });

@@ -21,7 +21,10 @@ async function brokenMigrationsDir(): Promise<{ dir: string; broken: string }> {
   await cp(MIGRATIONS_DIR, dir, { recursive: true });
   const broken = "29991231000000_broken";
   await mkdir(path.join(dir, broken));
-  await writeFile(path.join(dir, broken, "migration.sql"), 'ALTER TABLE "Certificate" ADD COLUMN "x" INTEGER;\nSELECT * FROM "no_such_table";\n');
+  await writeFile(
+    path.join(dir, broken, "migration.sql"),
+    'ALTER TABLE "Certificate" ADD COLUMN "x" INTEGER;\nSELECT * FROM "no_such_table";\n',
+  );
   return { dir, broken };
 }
 
@@ -62,7 +65,9 @@ describe.runIf(!pgUrl)("on PGlite", () => {
     const db = await openDb({ pgliteDir: dataDir });
     cleanups.push(() => db.close());
     await expect(applyMigrations({ pglite: db.pglite! }, dir)).rejects.toThrow();
-    const rows = await db.prisma.$queryRaw<{ migration_name: string; finished_at: Date | null }[]>`SELECT migration_name, finished_at FROM "_prisma_migrations"`;
+    const rows = await db.prisma.$queryRaw<
+      { migration_name: string; finished_at: Date | null }[]
+    >`SELECT migration_name, finished_at FROM "_prisma_migrations"`;
     const row = rows.find((r) => r.migration_name === broken);
     expect(row?.finished_at ?? null).toBeNull();
     await expect(applyMigrations({ pglite: db.pglite! }, dir)).rejects.toThrow();
@@ -82,7 +87,9 @@ describe.runIf(pgUrl)("on PostgreSQL", () => {
     await expect(applyMigrations({ url }, dir)).rejects.toThrow();
     const db = await openDb({ url });
     cleanups.push(() => db.close());
-    const rows = await db.prisma.$queryRaw<{ migration_name: string; finished_at: Date | null }[]>`SELECT migration_name, finished_at FROM "_prisma_migrations"`;
+    const rows = await db.prisma.$queryRaw<
+      { migration_name: string; finished_at: Date | null }[]
+    >`SELECT migration_name, finished_at FROM "_prisma_migrations"`;
     expect(rows.find((r) => r.migration_name === broken)?.finished_at ?? null).toBeNull();
     await expect(applyMigrations({ url }, dir)).rejects.toThrow();
   });

@@ -15,7 +15,6 @@ afterAll(async () => {
   await db?.close();
 });
 
-
 describe("captcha", () => {
   test("a wrong answer uses the captcha up, so the right answer afterwards is refused", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
@@ -83,7 +82,11 @@ describe("sessions", () => {
   });
 
   test("the database keeps only a hash of the session token", async () => {
-    const { token, session } = await createSession(db.prisma, { kind: "holder", certificateId: "c" }, fixedClock("2026-11-25T10:00:00Z"));
+    const { token, session } = await createSession(
+      db.prisma,
+      { kind: "holder", certificateId: "c" },
+      fixedClock("2026-11-25T10:00:00Z"),
+    );
     expect(session.id).not.toContain(token);
     expect(await db.prisma.session.count({ where: { id: token } })).toBe(0);
   });

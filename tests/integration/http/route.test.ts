@@ -20,7 +20,11 @@ afterAll(async () => {
 });
 
 function req(method: string, body?: string, headers: Record<string, string> = {}): Request {
-  return new Request(`${ORIGIN}/api/x`, { method, body, headers: { origin: ORIGIN, "content-type": "application/json", ...headers } });
+  return new Request(`${ORIGIN}/api/x`, {
+    method,
+    body,
+    headers: { origin: ORIGIN, "content-type": "application/json", ...headers },
+  });
 }
 
 const Body = z.object({ name: z.string().min(2, "tooShort") });
@@ -40,7 +44,11 @@ describe("the route wrapper", () => {
   test("refuses a POST without Origin unless the browser says same-origin", async () => {
     const bare = new Request(`${ORIGIN}/api/x`, { method: "POST", body: '{"name":"ab"}' });
     expect((await echo(bare)).status).toBe(403);
-    const same = new Request(`${ORIGIN}/api/x`, { method: "POST", body: '{"name":"ab"}', headers: { "sec-fetch-site": "same-origin" } });
+    const same = new Request(`${ORIGIN}/api/x`, {
+      method: "POST",
+      body: '{"name":"ab"}',
+      headers: { "sec-fetch-site": "same-origin" },
+    });
     expect((await echo(same)).status).toBe(200);
   });
 
@@ -87,7 +95,9 @@ describe("the route wrapper", () => {
 
   test("with a session, a state-changing request needs the session's CSRF token", async () => {
     const { token, session } = await createSession(db.prisma, { kind: "holder", certificateId: "c1" }, systemClock);
-    const guarded = route({ session: "holder", requireSession: true }, async ({ session: s }) => ({ cert: s!.certificateId }));
+    const guarded = route({ session: "holder", requireSession: true }, async ({ session: s }) => ({
+      cert: s!.certificateId,
+    }));
     const cookie = `${COOKIE.holder}=${token}`;
     expect((await guarded(req("POST", "", { cookie }))).status).toBe(403);
     expect((await guarded(req("POST", "", { cookie, [CSRF_HEADER]: "wrong" }))).status).toBe(403);
@@ -120,7 +130,11 @@ describe("idempotency keys", () => {
 
   test("ten parallel repeats run the handler once", async () => {
     const before = calls;
-    const results = await Promise.all(Array.from({ length: 10 }, () => once(req("POST", '{"name":"par"}', { "idempotency-key": "key-cccccccc" })).then((r) => r.json())));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        once(req("POST", '{"name":"par"}', { "idempotency-key": "key-cccccccc" })).then((r) => r.json()),
+      ),
+    );
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
     expect(calls).toBe(before + 1);
   });

@@ -18,7 +18,12 @@ test("housekeeping deletes only rows that can no longer matter", async () => {
   const clock = fixedClock("2026-11-25T12:00:00Z");
   const now = clock.now().getTime();
   const at = (ms: number) => new Date(now + ms);
-  await db.prisma.captcha.createMany({ data: [{ answerHash: "old", expiresAt: at(-2 * HOUR) }, { answerHash: "live", expiresAt: at(HOUR) }] });
+  await db.prisma.captcha.createMany({
+    data: [
+      { answerHash: "old", expiresAt: at(-2 * HOUR) },
+      { answerHash: "live", expiresAt: at(HOUR) },
+    ],
+  });
   await db.prisma.session.createMany({
     data: [
       { id: "ended", kind: "holder", csrfToken: "x", expiresAt: at(-1000) },

@@ -6,11 +6,21 @@ import { insertCertificate as insertRegistryCertificate } from "@/tests/helpers/
 
 /** A registry certificate of a personal holder with an e-mail on record, expiring at `notAfter`. */
 export function insertCertificate(db: Db, over: Partial<Prisma.CertificateUncheckedCreateInput> & { notAfter: Date }) {
-  return insertRegistryCertificate(db, { holderName: "张三丰", certType: "personal", email: "holder@example.cn", ...over });
+  return insertRegistryCertificate(db, {
+    holderName: "张三丰",
+    certType: "personal",
+    email: "holder@example.cn",
+    ...over,
+  });
 }
 
 /** An order in the given state for the certificate, with every required column filled. */
-export function insertOrder(db: Db, certificateId: string, serial: string, state: Prisma.RenewalOrderUncheckedCreateInput["state"]) {
+export function insertOrder(
+  db: Db,
+  certificateId: string,
+  serial: string,
+  state: Prisma.RenewalOrderUncheckedCreateInput["state"],
+) {
   return db.renewalOrder.create({
     data: {
       orderNo: `R${randomBytes(6).toString("hex")}`,

@@ -85,16 +85,22 @@ describe("the reminder job with a fixed clock", () => {
     await setReminderDays(ctx.db.prisma, [2, 10], "admin-1");
     await insertCertificate(ctx.db.prisma, { serial: "s30", notAfter: at(30) });
     expect(await simulate(31)).toEqual({ s30: [20, 28] });
-    await expect(setReminderDays(ctx.db.prisma, [0, 5], "admin-1")).rejects.toMatchObject({ code: "MAIL_REMINDER_DAYS_INVALID" });
+    await expect(setReminderDays(ctx.db.prisma, [0, 5], "admin-1")).rejects.toMatchObject({
+      code: "MAIL_REMINDER_DAYS_INVALID",
+    });
     await expect(setReminderDays(ctx.db.prisma, [5, 5], "admin-1")).rejects.toBeInstanceOf(DomainError);
   });
 
   test(`two instances running the job at once queue each reminder once (${onPostgres ? "two PostgreSQL clients" : "concurrent PGlite callers"})`, async () => {
-    for (let i = 0; i < 25; i++) await insertCertificate(ctx.db.prisma, { serial: `par${i}`, notAfter: at(3 + (i % 20)) });
+    for (let i = 0; i < 25; i++)
+      await insertCertificate(ctx.db.prisma, { serial: `par${i}`, notAfter: at(3 + (i % 20)) });
     const second = ctx.db.url ? await openDb({ url: ctx.db.url }) : ctx.db;
     try {
       const clock = fixedClock(T0);
-      const [a, b] = await Promise.all([sendExpiryReminders(ctx.db.prisma, clock), sendExpiryReminders(second.prisma, clock)]);
+      const [a, b] = await Promise.all([
+        sendExpiryReminders(ctx.db.prisma, clock),
+        sendExpiryReminders(second.prisma, clock),
+      ]);
       expect(a.queued + b.queued).toBe(25);
     } finally {
       if (second !== ctx.db) await second.close();
@@ -118,7 +124,9 @@ describe("unsubscribe", () => {
     expect(await unsubscribe(ctx.db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
     expect(await unsubscribeTarget(ctx.db.prisma, token)).toEqual({ serial: "u30", optedOut: true });
     const u30 = await ctx.db.prisma.certificate.findUniqueOrThrow({ where: { serial: "u30" } });
-    expect(await ctx.db.prisma.auditEvent.count({ where: { action: "mail.reminders_opt_out", targetId: u30.id } })).toBe(1);
+    expect(
+      await ctx.db.prisma.auditEvent.count({ where: { action: "mail.reminders_opt_out", targetId: u30.id } }),
+    ).toBe(1);
 
     expect((await day(16, 0)).map((m) => m.serial)).toEqual(["k30"]);
   });
@@ -129,8 +137,16 @@ describe("unsubscribe", () => {
     const [m] = (await day(0, 0)).filter((x) => x.serial === "f1");
     const token = decodeURIComponent(/\/unsubscribe\/([\w.%-]+)/.exec(m.mail.text)![1]);
     const sig = token.slice(token.lastIndexOf(".") + 1);
-    for (const bad of [`${b.id}.${sig}`, `${a.id}.${sig.slice(0, -1)}${sig.endsWith("A") ? "B" : "A"}`, a.id, "", "x.y"]) {
-      await expect(unsubscribe(ctx.db.prisma, bad, holder, fixedClock(T0))).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
+    for (const bad of [
+      `${b.id}.${sig}`,
+      `${a.id}.${sig.slice(0, -1)}${sig.endsWith("A") ? "B" : "A"}`,
+      a.id,
+      "",
+      "x.y",
+    ]) {
+      await expect(unsubscribe(ctx.db.prisma, bad, holder, fixedClock(T0))).rejects.toMatchObject({
+        code: "MAIL_UNSUBSCRIBE_INVALID",
+      });
       await expect(unsubscribeTarget(ctx.db.prisma, bad)).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
     }
     expect(await ctx.db.prisma.certificate.count({ where: { reminderOptOut: true } })).toBe(0);

@@ -22,7 +22,17 @@ test("in demo mode without SMTP the mails land in the DevMail sink, readable for
   const transport = createMailTransport(getConfig(), db.prisma);
   expect(transport.kind).toBe("sink");
   const clock = fixedClock("2026-11-25T02:00:00Z");
-  await db.prisma.$transaction((tx) => enqueueMail(tx, { to: "h@example.cn", template: "unlock_code", data: { holderName: "张三丰", code: "777888", expiresAt: "2026-11-25T02:10:00Z" } }, clock));
+  await db.prisma.$transaction((tx) =>
+    enqueueMail(
+      tx,
+      {
+        to: "h@example.cn",
+        template: "unlock_code",
+        data: { holderName: "张三丰", code: "777888", expiresAt: "2026-11-25T02:10:00Z" },
+      },
+      clock,
+    ),
+  );
   expect(await deliverDue(db.prisma, { clock, transport })).toMatchObject({ sent: 1 });
 
   const list = await listDevMails(db.prisma);

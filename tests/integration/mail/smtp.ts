@@ -40,7 +40,13 @@ export class SmtpSink {
             return done(err);
           }
           const env = session.envelope;
-          this.received.push(parseMessage(Buffer.concat(chunks).toString("utf8"), env.mailFrom ? env.mailFrom.address : "", env.rcptTo.map((r) => r.address)));
+          this.received.push(
+            parseMessage(
+              Buffer.concat(chunks).toString("utf8"),
+              env.mailFrom ? env.mailFrom.address : "",
+              env.rcptTo.map((r) => r.address),
+            ),
+          );
           done();
         });
       },
@@ -61,7 +67,13 @@ export class SmtpSink {
 
   /** The portal's SMTP transport pointed at this server (pooled connections, closed by stop()). */
   transport(): MailTransport {
-    this.client ??= smtpTransport({ host: "127.0.0.1", port: this.port, secure: false, from: "CertRenew <noreply@renew.example.cn>", timeoutMs: 5_000 });
+    this.client ??= smtpTransport({
+      host: "127.0.0.1",
+      port: this.port,
+      secure: false,
+      from: "CertRenew <noreply@renew.example.cn>",
+      timeoutMs: 5_000,
+    });
     return this.client;
   }
 }

@@ -16,7 +16,15 @@ beforeEach(async () => {
 async function enqueue(n: number, clock: Clock) {
   await ctx.db.prisma.$transaction(async (tx) => {
     for (let i = 0; i < n; i++) {
-      await enqueueMail(tx, { to: `h${i}@example.cn`, template: "payment_received", data: { orderNo: `R${String(i).padStart(4, "0")}`, amountFen: 5000, paidAt: clock.now() } }, clock);
+      await enqueueMail(
+        tx,
+        {
+          to: `h${i}@example.cn`,
+          template: "payment_received",
+          data: { orderNo: `R${String(i).padStart(4, "0")}`, amountFen: 5000, paidAt: clock.now() },
+        },
+        clock,
+      );
     }
   });
 }
@@ -40,12 +48,19 @@ test("SMTP down: every mail is retried later with back-off, then delivered once,
   await ctx.smtp.start(port);
   expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
   clock.advance(MINUTE);
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 3, sent: 3 });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({
+    claimed: 3,
+    sent: 3,
+  });
   expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
 
   expect(ctx.smtp.received.map((m) => m.to[0]).sort()).toEqual(["h0@example.cn", "h1@example.cn", "h2@example.cn"]);
   const sent = await ctx.db.prisma.mailOutbox.findMany();
-  expect(sent.every((r) => r.state === "sent" && r.attempts === 2 && r.messageId && r.sentAt?.getTime() === clock.now().getTime())).toBe(true);
+  expect(
+    sent.every(
+      (r) => r.state === "sent" && r.attempts === 2 && r.messageId && r.sentAt?.getTime() === clock.now().getTime(),
+    ),
+  ).toBe(true);
 });
 
 test("a temporary SMTP refusal (451) is retried; a permanent one (550) fails at once, shows in the helpdesk list and can be resent", async () => {
@@ -93,10 +108,15 @@ test(`a mail that keeps failing gives up after ${MAX_ATTEMPTS} attempts, waiting
 test("a row leased by a worker that died is left alone until its lease runs out, then delivered once", async () => {
   const clock = fixedClock("2026-11-25T02:00:00Z");
   await enqueue(1, clock);
-  await ctx.db.prisma.mailOutbox.updateMany({ data: { leaseOwner: "dead-worker", leaseUntil: new Date(clock.now().getTime() + 5 * MINUTE), attempts: 1 } });
+  await ctx.db.prisma.mailOutbox.updateMany({
+    data: { leaseOwner: "dead-worker", leaseUntil: new Date(clock.now().getTime() + 5 * MINUTE), attempts: 1 },
+  });
   expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
   clock.advance(5 * MINUTE + 1000);
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 1, sent: 1 });
+  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({
+    claimed: 1,
+    sent: 1,
+  });
   expect(ctx.smtp.received).toHaveLength(1);
 });
 

@@ -19,7 +19,13 @@ beforeAll(async () => {
 async function awaitingPayment() {
   const { db, clock } = harness();
   const cert = await insertCertificate(db, { notAfter: new Date(clock.now().getTime() + 15 * 86_400_000) });
-  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const order = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   return submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
 }
 
@@ -46,7 +52,9 @@ describe("取消申请 of an order awaiting payment (Alipay emulator)", () => {
     const order = await awaitingPayment();
     const start = await startPayment(db, { orderId: order.id, clock });
     await payTrade(env, tradeNoOf(start.qrCode));
-    const err = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" }).catch((e: unknown) => e);
+    const err = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe("ORDER_ALREADY_PAID");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");

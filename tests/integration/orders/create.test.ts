@@ -23,7 +23,13 @@ beforeAll(() => {
 describe("creating the draft", () => {
   test("prices from the tier, encrypts the handler's ID and mobile, opens the certificate", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     expect(order).toMatchObject({
       state: "draft",
       version: 0,
@@ -54,8 +60,20 @@ describe("creating the draft", () => {
 
   test("a second create for the same certificate resumes the open order", async () => {
     const cert = await insertCertificate(db);
-    const first = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
-    const again = await createDraftOrder(db, { certificate: cert, handler: { ...HANDLER, name: "李四" }, actor: HOLDER, clock, locale: "en" });
+    const first = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
+    const again = await createDraftOrder(db, {
+      certificate: cert,
+      handler: { ...HANDLER, name: "李四" },
+      actor: HOLDER,
+      clock,
+      locale: "en",
+    });
     expect(again.id).toBe(first.id);
     expect(again.handlerName).toBe("张三");
     expect(await db.renewalOrder.count({ where: { certificateId: cert.id } })).toBe(1);
@@ -67,13 +85,23 @@ describe("creating the draft", () => {
     ["revoked", { status: "revoked" as const }, "CERT_REVOKED"],
   ])("refuses a %s certificate and writes nothing", async (_, patch, code) => {
     const cert = await insertCertificate(db, patch);
-    expect(await codeOf(createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" }))).toBe(code);
+    expect(
+      await codeOf(
+        createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" }),
+      ),
+    ).toBe(code);
     expect(await db.renewalOrder.count({ where: { certificateId: cert.id } })).toBe(0);
   });
 
   test("refuses invalid handler details with per-field codes and writes nothing", async () => {
     const cert = await insertCertificate(db);
-    const err = await createDraftOrder(db, { certificate: cert, handler: { ...HANDLER, idNumber: "370102199001011234" }, actor: HOLDER, clock, locale: "zh-CN" }).catch((e: unknown) => e);
+    const err = await createDraftOrder(db, {
+      certificate: cert,
+      handler: { ...HANDLER, idNumber: "370102199001011234" },
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: "HANDLER_INVALID", details: { fields: { idNumber: "idCheckDigit" } } });
     expect(await db.renewalOrder.count({ where: { certificateId: cert.id } })).toBe(0);
@@ -82,7 +110,15 @@ describe("creating the draft", () => {
   test(`20 parallel creates for one certificate give exactly one order${onPostgres ? " (PostgreSQL)" : " (PGlite)"}`, async () => {
     const cert = await insertCertificate(db);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => createDraftOrder(db, { certificate: cert, handler: { ...HANDLER, name: `经办人${"一二三四五六七八九十"[i % 10]}` }, actor: HOLDER, clock, locale: "zh-CN" })),
+      Array.from({ length: 20 }, (_, i) =>
+        createDraftOrder(db, {
+          certificate: cert,
+          handler: { ...HANDLER, name: `经办人${"一二三四五六七八九十"[i % 10]}` },
+          actor: HOLDER,
+          clock,
+          locale: "zh-CN",
+        }),
+      ),
     );
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     expect(await db.renewalOrder.count({ where: { certificateId: cert.id } })).toBe(1);
@@ -94,19 +130,42 @@ describe("creating the draft", () => {
 describe("review, submit and cancel", () => {
   test("返回修改 changes the handler of a draft, audited without the values", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
-    const edited = await updateDraftHandler(db, { orderId: order.id, handler: { ...HANDLER, mobile: "13900001111" }, actor: HOLDER, clock });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
+    const edited = await updateDraftHandler(db, {
+      orderId: order.id,
+      handler: { ...HANDLER, mobile: "13900001111" },
+      actor: HOLDER,
+      clock,
+    });
     expect(edited).toMatchObject({ version: 1, handlerMobileLast4: "1111" });
     expect(decryptField(edited.handlerMobileEnc)).toBe("13900001111");
-    const audit = await db.auditEvent.findFirstOrThrow({ where: { targetId: order.id, action: "order.handler_updated" } });
+    const audit = await db.auditEvent.findFirstOrThrow({
+      where: { targetId: order.id, action: "order.handler_updated" },
+    });
     expect(audit.data).toEqual({ orderNo: order.orderNo, changed: ["mobile"] });
   });
 
   test("self-paying: 确认提交 leads to awaiting_payment with a 30-minute deadline and queues the mail", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     const submitted = await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
-    expect(submitted).toMatchObject({ state: "awaiting_payment", version: 2, paymentDeadline: new Date(clock.now().getTime() + 30 * MINUTE) });
+    expect(submitted).toMatchObject({
+      state: "awaiting_payment",
+      version: 2,
+      paymentDeadline: new Date(clock.now().getTime() + 30 * MINUTE),
+    });
     const audit = await db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } });
     expect(audit.map((a) => [a.action, a.fromState, a.toState])).toEqual([
       ["order.created", null, "draft"],
@@ -119,14 +178,22 @@ describe("review, submit and cancel", () => {
     expect(mails[0]!.data).toMatchObject({ orderNo: order.orderNo, amountFen: 10000 });
     // a double click on 确认提交 changes nothing
     expect((await submitOrder(db, { orderId: order.id, actor: HOLDER, clock })).version).toBe(2);
-    expect(await codeOf(updateDraftHandler(db, { orderId: order.id, handler: HANDLER, actor: HOLDER, clock }))).toBe("ORDER_NOT_EDITABLE");
+    expect(await codeOf(updateDraftHandler(db, { orderId: order.id, handler: HANDLER, actor: HOLDER, clock }))).toBe(
+      "ORDER_NOT_EDITABLE",
+    );
   });
 
   test("the payment window comes from Setting payment.windowMinutes", async () => {
     await db.setting.create({ data: { key: "payment.windowMinutes", value: 15 } });
     try {
       const cert = await insertCertificate(db);
-      const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+      const order = await createDraftOrder(db, {
+        certificate: cert,
+        handler: HANDLER,
+        actor: HOLDER,
+        clock,
+        locale: "zh-CN",
+      });
       const submitted = await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
       expect(submitted.paymentDeadline).toEqual(new Date(clock.now().getTime() + 15 * MINUTE));
     } finally {
@@ -136,7 +203,13 @@ describe("review, submit and cancel", () => {
 
   test("unified payment: no price, 确认提交 leaves the order submitted, ready for issuance", async () => {
     const cert = await insertCertificate(db, { certType: "personal", payerClass: "unified" });
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "en" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "en",
+    });
     expect(order.priceFen).toBe(0);
     const submitted = await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
     expect(submitted).toMatchObject({ state: "submitted", paymentDeadline: null });
@@ -146,7 +219,13 @@ describe("review, submit and cancel", () => {
 
   test("submitting after the certificate expired is refused", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     const later = fixedClock(new Date(cert.notAfter.getTime() + 1000));
     expect(await codeOf(submitOrder(db, { orderId: order.id, actor: HOLDER, clock: later }))).toBe("RENEWAL_EXPIRED");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("draft");
@@ -154,17 +233,37 @@ describe("review, submit and cancel", () => {
 
   test("取消申请 frees the certificate for a new order", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     const cancelled = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" });
     expect(cancelled).toMatchObject({ state: "cancelled", openCertificateId: null });
-    const next = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const next = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     expect(next.id).not.toBe(order.id);
-    expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "again" }))).toBe("ORDER_ILLEGAL_TRANSITION");
+    expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "again" }))).toBe(
+      "ORDER_ILLEGAL_TRANSITION",
+    );
   });
 
   test("another certificate's session cannot touch the order", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     const args = { orderId: order.id, actor: HOLDER, clock, certificateId: "someone-else" };
     expect(await codeOf(cancelOrder(db, { ...args, reason: "x" }))).toBe("ORDER_NOT_FOUND");
     expect(await codeOf(submitOrder(db, args))).toBe("ORDER_NOT_FOUND");
@@ -173,37 +272,78 @@ describe("review, submit and cancel", () => {
 
   test("a paid order cannot be cancelled", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "paid", actor: SYSTEM, clock, set: { paidFen: 10000, paidAt: clock.now() } }));
-    expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe("ORDER_ALREADY_PAID");
+    await withOrderTx(db, (tx) =>
+      transitionOrder(tx, {
+        orderId: order.id,
+        to: "paid",
+        actor: SYSTEM,
+        clock,
+        set: { paidFen: 10000, paidAt: clock.now() },
+      }),
+    );
+    expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe(
+      "ORDER_ALREADY_PAID",
+    );
   });
 });
 
 test("a unified-payment order being issued cannot be cancelled either (and is not called paid)", async () => {
   const cert = await insertCertificate(db, { payerClass: "unified" });
-  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const order = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock }));
-  expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe("ORDER_ILLEGAL_TRANSITION");
+  expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe(
+    "ORDER_ILLEGAL_TRANSITION",
+  );
 });
 
 describe("fee tier change mid-order", () => {
   test("an existing order keeps its price; new orders get the new tier", async () => {
     const k = { certType: "personal", payerClass: "self" } as const;
     const c1 = await insertCertificate(db, k);
-    const before = await createDraftOrder(db, { certificate: c1, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const before = await createDraftOrder(db, {
+      certificate: c1,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     expect(before.priceFen).toBe(5000);
 
     const admin = { type: "staff" as const, id: "admin" };
-    await createFeeTier(db, { ...k, fenPerYear: 6000, effectiveFrom: new Date(clock.now().getTime() + MINUTE), closeOpenEnded: true }, admin, clock);
+    await createFeeTier(
+      db,
+      { ...k, fenPerYear: 6000, effectiveFrom: new Date(clock.now().getTime() + MINUTE), closeOpenEnded: true },
+      admin,
+      clock,
+    );
     const later = fixedClock(new Date(clock.now().getTime() + DAY));
 
     const submitted = await submitOrder(db, { orderId: before.id, actor: HOLDER, clock: later });
     expect(submitted).toMatchObject({ state: "awaiting_payment", priceFen: 5000, feeTierId: before.feeTierId });
 
     const c2 = await insertCertificate(db, k);
-    const after = await createDraftOrder(db, { certificate: c2, handler: HANDLER, actor: HOLDER, clock: later, locale: "zh-CN" });
+    const after = await createDraftOrder(db, {
+      certificate: c2,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock: later,
+      locale: "zh-CN",
+    });
     expect(after.priceFen).toBe(6000);
     expect(after.feeTierId).not.toBe(before.feeTierId);
   });

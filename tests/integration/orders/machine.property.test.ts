@@ -7,7 +7,14 @@ import { fixedClock } from "@/lib/clock";
 import { verifyAuditChain } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
 import { createDraftOrder, submitOrder } from "@/lib/orders/create";
-import { ORDER_STATES, RELEASES_CERTIFICATE, TRANSITIONS, canTransition, transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import {
+  ORDER_STATES,
+  RELEASES_CERTIFICATE,
+  TRANSITIONS,
+  canTransition,
+  transitionOrder,
+  withOrderTx,
+} from "@/lib/orders/machine";
 
 const clock = fixedClock("2026-11-30T02:00:00Z");
 const getDb = useOrdersDb(clock);
@@ -18,11 +25,21 @@ beforeAll(() => {
 
 // "move" tries any state (mostly illegal ones); "step" takes one of the legal moves of a live order, so runs get
 // deep into the machine
-type Cmd = { kind: "create"; cert: number } | { kind: "move"; order: number; to: OrderState } | { kind: "step"; order: number; choice: number };
+type Cmd =
+  | { kind: "create"; cert: number }
+  | { kind: "move"; order: number; to: OrderState }
+  | { kind: "step"; order: number; choice: number };
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("create" as const), cert: fc.nat(1) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("move" as const), order: fc.nat(7), to: fc.constantFrom(...ORDER_STATES) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("move" as const),
+      order: fc.nat(7),
+      to: fc.constantFrom(...ORDER_STATES),
+    }),
+  },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("step" as const), order: fc.nat(7), choice: fc.nat(3) }) },
 );
 
@@ -36,7 +53,12 @@ interface Model {
 
 async function move(orderId: string, to: OrderState): Promise<string> {
   // entering `issued` names a new certificate, as the issuance service does
-  const extra = to === "issued" ? { issuedCertificateId: (await insertCertificate(db)).id } : to === "paid" ? { paidFen: 10000, paidAt: clock.now() } : {};
+  const extra =
+    to === "issued"
+      ? { issuedCertificateId: (await insertCertificate(db)).id }
+      : to === "paid"
+        ? { paidFen: 10000, paidAt: clock.now() }
+        : {};
   return codeOf(withOrderTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra })));
 }
 
@@ -46,11 +68,20 @@ test("random transition sequences: no illegal state stored, one open order per c
     fc.asyncProperty(fc.array(cmd, { minLength: 10, maxLength: 40 }), async (tail) => {
       const cmds: Cmd[] = [{ kind: "create", cert: 0 }, { kind: "create", cert: 1 }, ...tail];
       // a self-paying and a unified-payment certificate per run
-      const certs = [await insertCertificate(db), await insertCertificate(db, { certType: "personal", payerClass: "unified" })];
+      const certs = [
+        await insertCertificate(db),
+        await insertCertificate(db, { certType: "personal", payerClass: "unified" }),
+      ];
       const orders: Model[] = [];
       for (const c of cmds) {
         if (c.kind === "create") {
-          const got = await createDraftOrder(db, { certificate: certs[c.cert]!, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+          const got = await createDraftOrder(db, {
+            certificate: certs[c.cert]!,
+            handler: HANDLER,
+            actor: HOLDER,
+            clock,
+            locale: "zh-CN",
+          });
           const existing = orders.find((o) => o.cert === c.cert && o.open);
           if (existing) expect(got.id).toBe(existing.id);
           else orders.push({ id: got.id, cert: c.cert, state: "draft", priceFen: got.priceFen, open: true });
@@ -78,7 +109,9 @@ test("random transition sequences: no illegal state stored, one open order per c
       }
       for (const c of certs) expect(stored.filter((s) => s.openCertificateId === c.id).length).toBeLessThanOrEqual(1);
       // every recorded state change is an edge of the machine
-      const events = await db.auditEvent.findMany({ where: { targetType: "order", targetId: { in: orders.map((o) => o.id) }, fromState: { not: null } } });
+      const events = await db.auditEvent.findMany({
+        where: { targetType: "order", targetId: { in: orders.map((o) => o.id) }, fromState: { not: null } },
+      });
       for (const e of events) {
         if (e.fromState !== e.toState) expect(TRANSITIONS[e.fromState as OrderState]).toContain(e.toState);
       }
@@ -93,7 +126,13 @@ test("random transition sequences: no illegal state stored, one open order per c
 test("two parallel transitions of one order: exactly one wins", async () => {
   for (let i = 0; i < 5; i++) {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const order = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
     const outcomes = await Promise.all([move(order.id, "paid"), move(order.id, "expired")]);
     expect(outcomes.filter((o) => o === "ok")).toHaveLength(1);
@@ -106,21 +145,39 @@ test("two parallel transitions of one order: exactly one wins", async () => {
 
 test("an expected version that is no longer current is a CONFLICT and changes nothing", async () => {
   const cert = await insertCertificate(db);
-  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
-  const err = await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "submitted", actor: HOLDER, clock, expectVersion: 7 })).catch((e: unknown) => e);
+  const order = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
+  const err = await withOrderTx(db, (tx) =>
+    transitionOrder(tx, { orderId: order.id, to: "submitted", actor: HOLDER, clock, expectVersion: 7 }),
+  ).catch((e: unknown) => e);
   expect(err).toMatchObject({ code: "CONFLICT" });
   expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("draft");
 });
 
 test("mails follow the states: payment announced once even after a failed issuance", async () => {
   const cert = await insertCertificate(db);
-  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const order = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
-  for (const to of ["paid", "issuing", "paid", "issuing", "issued", "installed"] as const) expect(await move(order.id, to)).toBe("ok");
+  for (const to of ["paid", "issuing", "paid", "issuing", "issued", "installed"] as const)
+    expect(await move(order.id, to)).toBe("ok");
   const mails = await db.mailOutbox.findMany({ where: { orderId: order.id }, orderBy: { createdAt: "asc" } });
   expect(mails.map((m) => m.template).sort()).toEqual(["certificate_issued", "order_submitted", "payment_received"]);
   const issued = mails.find((m) => m.template === "certificate_issued")!;
-  const row = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id }, include: { issuedCertificate: true } });
+  const row = await db.renewalOrder.findUniqueOrThrow({
+    where: { id: order.id },
+    include: { issuedCertificate: true },
+  });
   expect(issued.data).toMatchObject({ orderNo: order.orderNo, serial: row.issuedCertificate!.serial });
   expect(row.openCertificateId).toBeNull();
 });

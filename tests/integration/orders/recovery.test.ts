@@ -25,10 +25,21 @@ beforeAll(() => {
 /** A self-paying order walked to `path`'s last state at `clock`'s time. */
 async function orderIn(path: OrderState[], clock: Clock, csr = false) {
   const cert = await insertCertificate(db);
-  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const order = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   for (const to of path) {
-    const set = to === "paid" ? { paidFen: 10000, paidAt: clock.now() } : to === "issuing" && csr ? { csrDer: new Uint8Array([0x30, 0x00]) } : {};
+    const set =
+      to === "paid"
+        ? { paidFen: 10000, paidAt: clock.now() }
+        : to === "issuing" && csr
+          ? { csrDer: new Uint8Array([0x30, 0x00]) }
+          : {};
     await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set }));
   }
   return order;
@@ -58,7 +69,13 @@ test("flags orders paid or issuing for more than 30 minutes, once, with an audit
   expect(byId[awaiting.id]!.flagged).toBe(false);
   expect(byId[fresh.id]!.flagged).toBe(false);
   const audit = await db.auditEvent.findFirstOrThrow({ where: { targetId: paid.id, action: "order.flagged" } });
-  expect(audit).toMatchObject({ actorType: "system", actorId: "orders.recovery", fromState: "paid", toState: "paid", data: { orderNo: paid.orderNo, reason: "paid_not_issued" } });
+  expect(audit).toMatchObject({
+    actorType: "system",
+    actorId: "orders.recovery",
+    fromState: "paid",
+    toState: "paid",
+    data: { orderNo: paid.orderNo, reason: "paid_not_issued" },
+  });
 
   clock.advance(60 * MINUTE);
   expect((await recoverStuckOrders(db, clock, { resume: failResume })).flagged).toBe(1); // only `fresh` is new
@@ -79,12 +96,17 @@ test("an order left in issuing with its CSR is issued again instead of flagged",
     resume: async (d, orderId, c) => {
       resumed.push(orderId);
       const cert = await insertCertificate(d);
-      await withOrderTx(d, (tx) => transitionOrder(tx, { orderId, to: "issued", actor: SYSTEM, clock: c, set: { issuedCertificateId: cert.id } }));
+      await withOrderTx(d, (tx) =>
+        transitionOrder(tx, { orderId, to: "issued", actor: SYSTEM, clock: c, set: { issuedCertificateId: cert.id } }),
+      );
     },
   });
   expect(result).toEqual({ resumed: 1, flagged: 0 });
   expect(resumed).toEqual([order.id]);
-  expect(await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ state: "issued", flagged: false });
+  expect(await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({
+    state: "issued",
+    flagged: false,
+  });
 });
 
 test("a failed resume flags the order with the error code", async () => {
@@ -97,7 +119,11 @@ test("a failed resume flags the order with the error code", async () => {
     },
   });
   expect(result.flagged).toBeGreaterThanOrEqual(1);
-  expect(await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ state: "issuing", flagged: true, flagReason: "issuance_failed" });
+  expect(await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({
+    state: "issuing",
+    flagged: true,
+    flagReason: "issuance_failed",
+  });
   const audit = await db.auditEvent.findFirstOrThrow({ where: { targetId: order.id, action: "order.flagged" } });
   expect(audit.data).toMatchObject({ reason: "issuance_failed", error: "CA_UNAVAILABLE" });
 });
@@ -118,18 +144,36 @@ test("the stuck time comes from Setting orders.stuckMinutes", async () => {
 test("with the real issuer: a paid order stuck in issuing with its CSR ends with a certificate", async () => {
   const { ca } = await createTestCa();
   const clock = fixedClock(start);
-  const { row: cert } = await insertHolderCertificate(db, ca, { notBefore: new Date("2025-12-10T02:00:00Z"), notAfter: new Date("2026-12-10T02:00:00Z") });
-  const order = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+  const { row: cert } = await insertHolderCertificate(db, ca, {
+    notBefore: new Date("2025-12-10T02:00:00Z"),
+    notAfter: new Date("2026-12-10T02:00:00Z"),
+  });
+  const order = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   const csrDer = new Uint8Array(createCsr(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey));
   await withOrderTx(db, async (tx) => {
-    await transitionOrder(tx, { orderId: order.id, to: "paid", actor: SYSTEM, clock, set: { paidFen: order.priceFen, paidAt: clock.now() } });
+    await transitionOrder(tx, {
+      orderId: order.id,
+      to: "paid",
+      actor: SYSTEM,
+      clock,
+      set: { paidFen: order.priceFen, paidAt: clock.now() },
+    });
     await transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock, set: { csrDer } });
   });
   clock.advance(31 * MINUTE);
   const result = await recoverStuckOrders(db, clock, { resume: (d, id, c) => resumeIssuance(d, id, c, ca) });
   expect(result.resumed).toBe(1);
-  const done = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id }, include: { issuedCertificate: true } });
+  const done = await db.renewalOrder.findUniqueOrThrow({
+    where: { id: order.id },
+    include: { issuedCertificate: true },
+  });
   expect(done.state).toBe("issued");
   expect(done.issuedCertificate!.notAfter).toEqual(done.newNotAfter);
   expect(await db.mailOutbox.count({ where: { orderId: order.id, template: "certificate_issued" } })).toBe(1);

@@ -31,7 +31,9 @@ async function toRequest(req: http.IncomingMessage, base: string): Promise<Reque
 }
 
 function listen(server: http.Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 export type NotifyMode = "handle" | "fail";
@@ -104,13 +106,29 @@ export async function startHarness() {
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /** An order row as the renewal flow would leave it, inserted directly. */
-export async function insertOrder(db: Db, clock: { now(): Date }, over: { state?: OrderState; priceFen?: number; deadlineMs?: number } = {}): Promise<RenewalOrder> {
+export async function insertOrder(
+  db: Db,
+  clock: { now(): Date },
+  over: { state?: OrderState; priceFen?: number; deadlineMs?: number } = {},
+): Promise<RenewalOrder> {
   const serial = randomBytes(8).toString("hex");
   const cert = await db.certificate.create({
     data: {
-      serial, subjectDn: "CN=测试证书", issuerDn: "CN=Test CA", holderName: "德州测试单位", holderIdType: "统一社会信用代码",
-      holderIdEnc: "x", holderIdHash: serial, holderIdLast4: "0001", certType: "organisation", payerClass: "self",
-      keyAlgorithm: "RSA-2048", spkiSha256: serial, notBefore: new Date("2025-12-01T00:00:00Z"), notAfter: new Date("2026-12-10T00:00:00Z"), der: Buffer.from([0]),
+      serial,
+      subjectDn: "CN=测试证书",
+      issuerDn: "CN=Test CA",
+      holderName: "德州测试单位",
+      holderIdType: "统一社会信用代码",
+      holderIdEnc: "x",
+      holderIdHash: serial,
+      holderIdLast4: "0001",
+      certType: "organisation",
+      payerClass: "self",
+      keyAlgorithm: "RSA-2048",
+      spkiSha256: serial,
+      notBefore: new Date("2025-12-01T00:00:00Z"),
+      notAfter: new Date("2026-12-10T00:00:00Z"),
+      der: Buffer.from([0]),
     },
   });
   const state = over.state ?? "awaiting_payment";
@@ -118,10 +136,24 @@ export async function insertOrder(db: Db, clock: { now(): Date }, over: { state?
   return db.renewalOrder.create({
     data: {
       orderNo: `R20261125${randomBytes(5).toString("hex").toUpperCase()}`,
-      certificateId: cert.id, openCertificateId: open ? cert.id : null, state, certSerial: serial, holderName: cert.holderName,
-      certType: "organisation", payerClass: "self", fenPerYear: 10000, years: 1, priceFen: over.priceFen ?? 10000,
-      newNotAfter: new Date("2027-12-10T00:00:00Z"), handlerName: "张三", handlerIdType: "身份证", handlerIdEnc: "x", handlerIdLast4: "1234",
-      handlerMobileEnc: "x", handlerMobileLast4: "5678", handlerEmail: "handler@example.com",
+      certificateId: cert.id,
+      openCertificateId: open ? cert.id : null,
+      state,
+      certSerial: serial,
+      holderName: cert.holderName,
+      certType: "organisation",
+      payerClass: "self",
+      fenPerYear: 10000,
+      years: 1,
+      priceFen: over.priceFen ?? 10000,
+      newNotAfter: new Date("2027-12-10T00:00:00Z"),
+      handlerName: "张三",
+      handlerIdType: "身份证",
+      handlerIdEnc: "x",
+      handlerIdLast4: "1234",
+      handlerMobileEnc: "x",
+      handlerMobileLast4: "5678",
+      handlerEmail: "handler@example.com",
       paymentDeadline: new Date(clock.now().getTime() + (over.deadlineMs ?? 30 * 60_000)),
     },
   });

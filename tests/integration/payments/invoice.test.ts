@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { fixedClock } from "@/lib/clock";
 import type { Db, OpenDb } from "@/lib/db";
-import { invoiceLinkToken, invoiceLinkView, markInvoiceIssued, saveInvoice, saveInvoiceByLink } from "@/lib/payments/invoice";
+import {
+  invoiceLinkToken,
+  invoiceLinkView,
+  markInvoiceIssued,
+  saveInvoice,
+  saveInvoiceByLink,
+} from "@/lib/payments/invoice";
 import { unsubscribeToken } from "@/lib/mail/unsubscribe";
 import { withOrderTx, transitionOrder } from "@/lib/orders/machine";
 import { renderMail } from "@/lib/mail/templates";
@@ -14,7 +20,12 @@ let db: Db;
 const clock = fixedClock("2026-11-25T03:00:00Z");
 const holder = { type: "holder" as const, id: "cert-1", ip: "127.0.0.1", userAgent: "test" };
 const finance = { type: "staff" as const, id: "finance-1", ip: "127.0.0.1", userAgent: "test" };
-const org = { type: "organisation", title: "德州市测试有限公司", taxpayerId: "914403001922038216", email: "fin@example.com" };
+const org = {
+  type: "organisation",
+  title: "德州市测试有限公司",
+  taxpayerId: "914403001922038216",
+  email: "fin@example.com",
+};
 
 beforeAll(async () => {
   opened = await createTestDb();
@@ -29,28 +40,50 @@ describe("invoice details", () => {
     const order = await insertOrder(db, clock, { state: "paid" });
     const first = await saveInvoice(db, { orderId: order.id, details: org, actor: holder, clock });
     expect([first.type, first.taxpayerId, first.issuedAt]).toEqual(["organisation", "914403001922038216", null]);
-    await saveInvoice(db, { orderId: order.id, details: { ...org, title: "德州市测试有限公司（更正）" }, actor: holder, clock });
-    expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe("德州市测试有限公司（更正）");
+    await saveInvoice(db, {
+      orderId: order.id,
+      details: { ...org, title: "德州市测试有限公司（更正）" },
+      actor: holder,
+      clock,
+    });
+    expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe(
+      "德州市测试有限公司（更正）",
+    );
     expect(await db.mailOutbox.count({ where: { orderId: order.id, template: "invoice_received" } })).toBe(2);
 
     const issued = await markInvoiceIssued(db, { orderId: order.id, actor: finance, clock });
     expect([issued.issuedAt?.toISOString(), issued.issuedBy]).toEqual([clock.now().toISOString(), "finance-1"]);
-    await expect(saveInvoice(db, { orderId: order.id, details: org, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
-    expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe("德州市测试有限公司（更正）");
-    const actions = (await db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } })).map((a) => a.action);
+    await expect(saveInvoice(db, { orderId: order.id, details: org, actor: holder, clock })).rejects.toMatchObject({
+      code: "INVOICE_LOCKED",
+    });
+    expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe(
+      "德州市测试有限公司（更正）",
+    );
+    const actions = (await db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } })).map(
+      (a) => a.action,
+    );
     expect(actions).toEqual(["invoice.submitted", "invoice.updated", "invoice.issued"]);
   });
 
   it("are refused before payment and after a refund", async () => {
     for (const state of ["awaiting_payment", "refunded"] as const) {
       const order = await insertOrder(db, clock, { state });
-      await expect(saveInvoice(db, { orderId: order.id, details: org, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_NOT_ALLOWED" });
+      await expect(saveInvoice(db, { orderId: order.id, details: org, actor: holder, clock })).rejects.toMatchObject({
+        code: "INVOICE_NOT_ALLOWED",
+      });
     }
   });
 
   it("with a wrong credit code are refused field by field and nothing is stored", async () => {
     const order = await insertOrder(db, clock, { state: "issued" });
-    await expect(saveInvoice(db, { orderId: order.id, details: { ...org, taxpayerId: "914403001922038217" }, actor: holder, clock })).rejects.toMatchObject({
+    await expect(
+      saveInvoice(db, {
+        orderId: order.id,
+        details: { ...org, taxpayerId: "914403001922038217" },
+        actor: holder,
+        clock,
+      }),
+    ).rejects.toMatchObject({
       code: "VALIDATION_FAILED",
       details: { fields: { taxpayerId: "taxpayerIdInvalid" } },
     });
@@ -59,27 +92,55 @@ describe("invoice details", () => {
 
   it("cannot be marked issued before they exist", async () => {
     const order = await insertOrder(db, clock, { state: "paid" });
-    await expect(markInvoiceIssued(db, { orderId: order.id, actor: finance, clock })).rejects.toMatchObject({ code: "INVOICE_NOT_FOUND" });
+    await expect(markInvoiceIssued(db, { orderId: order.id, actor: finance, clock })).rejects.toMatchObject({
+      code: "INVOICE_NOT_FOUND",
+    });
   });
 
   it("can be given later through the order's link from the payment mail, until the invoice is issued", async () => {
     const order = await insertOrder(db, clock, { state: "awaiting_payment" });
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "paid", actor: holder, clock, set: { paidFen: order.priceFen, paidAt: clock.now() } }));
+    await withOrderTx(db, (tx) =>
+      transitionOrder(tx, {
+        orderId: order.id,
+        to: "paid",
+        actor: holder,
+        clock,
+        set: { paidFen: order.priceFen, paidAt: clock.now() },
+      }),
+    );
     // the payment mail carries the link, and it renders under the main button
     const mail = await db.mailOutbox.findFirstOrThrow({ where: { orderId: order.id, template: "payment_received" } });
     const token = (mail.data as { invoiceToken: string }).invoiceToken;
     expect(token).toBe(invoiceLinkToken(order.id));
     const rendered = renderMail("payment_received", "zh-CN", mail.data, "https://renew.example.cn");
-    expect(rendered.text).toContain(`填写或修改开票信息（下证后也可使用此链接）: https://renew.example.cn/invoice/${encodeURIComponent(token)}`);
+    expect(rendered.text).toContain(
+      `填写或修改开票信息（下证后也可使用此链接）: https://renew.example.cn/invoice/${encodeURIComponent(token)}`,
+    );
     expect(rendered.html).toContain(`href="https://renew.example.cn/invoice/${encodeURIComponent(token)}"`);
 
-    expect(await invoiceLinkView(db, token)).toMatchObject({ orderNo: order.orderNo, paidFen: order.priceFen, open: true, invoice: null });
+    expect(await invoiceLinkView(db, token)).toMatchObject({
+      orderNo: order.orderNo,
+      paidFen: order.priceFen,
+      open: true,
+      invoice: null,
+    });
     await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
     const view = await saveInvoiceByLink(db, { token, details: org, actor: holder, clock });
-    expect(view).toMatchObject({ open: true, invoice: { type: "organisation", title: org.title, taxpayerId: org.taxpayerId, email: "f*n@example.com", issued: false } });
+    expect(view).toMatchObject({
+      open: true,
+      invoice: {
+        type: "organisation",
+        title: org.title,
+        taxpayerId: org.taxpayerId,
+        email: "f*n@example.com",
+        issued: false,
+      },
+    });
     await markInvoiceIssued(db, { orderId: order.id, actor: finance, clock });
     expect(await invoiceLinkView(db, token)).toMatchObject({ open: false, invoice: { issued: true } });
-    await expect(saveInvoiceByLink(db, { token, details: { ...org, title: "德州市测试有限公司（更正）" }, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
+    await expect(
+      saveInvoiceByLink(db, { token, details: { ...org, title: "德州市测试有限公司（更正）" }, actor: holder, clock }),
+    ).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
     expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe(org.title);
   });
 
@@ -96,7 +157,9 @@ describe("invoice details", () => {
     ];
     for (const t of bad) {
       await expect(invoiceLinkView(db, t)).rejects.toMatchObject({ code: "INVOICE_LINK_INVALID" });
-      await expect(saveInvoiceByLink(db, { token: t, details: org, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_LINK_INVALID" });
+      await expect(saveInvoiceByLink(db, { token: t, details: org, actor: holder, clock })).rejects.toMatchObject({
+        code: "INVOICE_LINK_INVALID",
+      });
     }
     expect(await db.invoice.count({ where: { orderId: { in: [order.id, other.id] } } })).toBe(0);
   });
@@ -105,6 +168,8 @@ describe("invoice details", () => {
     const order = await insertOrder(db, clock, { state: "awaiting_payment" });
     const token = invoiceLinkToken(order.id);
     expect(await invoiceLinkView(db, token)).toMatchObject({ open: false, invoice: null });
-    await expect(saveInvoiceByLink(db, { token, details: org, actor: holder, clock })).rejects.toMatchObject({ code: "INVOICE_NOT_ALLOWED" });
+    await expect(saveInvoiceByLink(db, { token, details: org, actor: holder, clock })).rejects.toMatchObject({
+      code: "INVOICE_NOT_ALLOWED",
+    });
   });
 });

@@ -25,7 +25,8 @@ async function openAndPay(faults?: Parameters<typeof setSandboxFaults>[1]) {
 }
 
 const reload = (id: string) => h.db.renewalOrder.findUniqueOrThrow({ where: { id } });
-const events = (orderId: string) => h.db.paymentEvent.findMany({ where: { orderId, kind: "notify" }, orderBy: { createdAt: "asc" } });
+const events = (orderId: string) =>
+  h.db.paymentEvent.findMany({ where: { orderId, kind: "notify" }, orderBy: { createdAt: "asc" } });
 
 describe("Alipay notify against the local emulator", () => {
   it("pays: precreate → scan and pay → signed notify → order paid once, audited, mail queued", async () => {
@@ -80,15 +81,30 @@ describe("Alipay notify against the local emulator", () => {
     await h.deliver();
     expect(h.answers.at(-1)).toBe("fail");
     expect((await reload(order.id)).state).toBe("awaiting_payment");
-    expect((await events(order.id)).map((e) => [e.outcome, e.verified, e.amountFen])).toEqual([["rejected:WRONG_AMOUNT", true, 10001]]);
+    expect((await events(order.id)).map((e) => [e.outcome, e.verified, e.amountFen])).toEqual([
+      ["rejected:WRONG_AMOUNT", true, 10001],
+    ]);
   });
 
   it("rejects a signed notification for another app id, and one for an unknown order", async () => {
     const { order, trade } = await openAndPay({ lost: true });
-    expect(await handleNotify(h.db, buildNotify({ ...trade, appId: "2021000000000000" }, h.env, "TRADE_SUCCESS"), h.clock)).toBe("fail");
-    expect(await handleNotify(h.db, buildNotify({ ...trade, outTradeNo: "R20261125NOSUCHORDER" }, h.env, "TRADE_SUCCESS"), h.clock)).toBe("fail");
+    expect(
+      await handleNotify(h.db, buildNotify({ ...trade, appId: "2021000000000000" }, h.env, "TRADE_SUCCESS"), h.clock),
+    ).toBe("fail");
+    expect(
+      await handleNotify(
+        h.db,
+        buildNotify({ ...trade, outTradeNo: "R20261125NOSUCHORDER" }, h.env, "TRADE_SUCCESS"),
+        h.clock,
+      ),
+    ).toBe("fail");
     expect((await reload(order.id)).state).toBe("awaiting_payment");
-    const outcomes = (await h.db.paymentEvent.findMany({ where: { tradeNo: trade.tradeNo, kind: "notify" }, orderBy: { createdAt: "asc" } })).map((e) => e.outcome);
+    const outcomes = (
+      await h.db.paymentEvent.findMany({
+        where: { tradeNo: trade.tradeNo, kind: "notify" },
+        orderBy: { createdAt: "asc" },
+      })
+    ).map((e) => e.outcome);
     expect(outcomes).toEqual(["rejected:WRONG_APP_ID", "rejected:UNKNOWN_ORDER"]);
   });
 
@@ -105,7 +121,12 @@ describe("Alipay notify against the local emulator", () => {
     const params = buildNotify(trade, h.env, "TRADE_SUCCESS");
     const answers = await Promise.all([1, 2, 3, 4].map(() => handleNotify(h.db, params, h.clock)));
     expect(answers).toEqual(["success", "success", "success", "success"]);
-    expect((await events(order.id)).map((e) => e.outcome).sort()).toEqual(["applied", "duplicate", "duplicate", "duplicate"]);
+    expect((await events(order.id)).map((e) => e.outcome).sort()).toEqual([
+      "applied",
+      "duplicate",
+      "duplicate",
+      "duplicate",
+    ]);
     expect(await h.db.auditEvent.count({ where: { targetId: order.id, action: "payment.received" } })).toBe(1);
   });
 

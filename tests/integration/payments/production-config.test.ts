@@ -43,15 +43,24 @@ async function payOnce() {
   expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
 }
 
-const bare = (pemText: string) => pemText.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+const bare = (pemText: string) =>
+  pemText
+    .split("\n")
+    .filter((l) => l && !l.startsWith("-----"))
+    .join("");
 
 describe("switching to real Alipay is configuration only", () => {
   it("works with keys given as the Alipay console shows them (bare base64 on one line)", async () => {
-    const pkcs8 = execFileSync("openssl", ["pkcs8", "-topk8", "-nocrypt"], { input: h.env.identity.appPrivateKey }).toString();
-    await asProduction({ ALIPAY_PRIVATE_KEY: bare(pkcs8), ALIPAY_PUBLIC_KEY: bare(h.env.identity.alipayPublicKey) }, async () => {
-      expect(getAlipay().appId).toBe(h.env.identity.appId);
-      await payOnce();
-    });
+    const pkcs8 = execFileSync("openssl", ["pkcs8", "-topk8", "-nocrypt"], {
+      input: h.env.identity.appPrivateKey,
+    }).toString();
+    await asProduction(
+      { ALIPAY_PRIVATE_KEY: bare(pkcs8), ALIPAY_PUBLIC_KEY: bare(h.env.identity.alipayPublicKey) },
+      async () => {
+        expect(getAlipay().appId).toBe(h.env.identity.appId);
+        await payOnce();
+      },
+    );
   });
 
   it("works in certificate mode (公钥证书模式) with the app, Alipay and root certificates", async () => {
@@ -59,25 +68,78 @@ describe("switching to real Alipay is configuration only", () => {
     try {
       const f = (n: string) => path.join(dir, n);
       const ossl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
-      ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("root.key"), "-out", f("root.crt"), "-days", "30", "-subj", "/C=CN/O=Test Root/CN=Test Alipay Root", "-sha256");
-      for (const [name, key] of [["alipay", h.env.identity.alipayPrivateKey], ["app", h.env.identity.appPrivateKey]] as const) {
+      ossl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f("root.key"),
+        "-out",
+        f("root.crt"),
+        "-days",
+        "30",
+        "-subj",
+        "/C=CN/O=Test Root/CN=Test Alipay Root",
+        "-sha256",
+      );
+      for (const [name, key] of [
+        ["alipay", h.env.identity.alipayPrivateKey],
+        ["app", h.env.identity.appPrivateKey],
+      ] as const) {
         writeFileSync(f(`${name}.key`), key);
         ossl("req", "-new", "-key", f(`${name}.key`), "-out", f(`${name}.csr`), "-subj", `/C=CN/O=Test/CN=${name}`);
-        ossl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("root.crt"), "-CAkey", f("root.key"), "-CAcreateserial", "-out", f(`${name}.crt`), "-days", "30", "-sha256");
+        ossl(
+          "x509",
+          "-req",
+          "-in",
+          f(`${name}.csr`),
+          "-CA",
+          f("root.crt"),
+          "-CAkey",
+          f("root.key"),
+          "-CAcreateserial",
+          "-out",
+          f(`${name}.crt`),
+          "-days",
+          "30",
+          "-sha256",
+        );
       }
       const read = (n: string) => readFileSync(f(n), "utf8").replaceAll("\n", "\\n"); // as one env line
-      await asProduction({ ALIPAY_PRIVATE_KEY: h.env.identity.appPrivateKey, ALIPAY_APP_CERT: read("app.crt"), ALIPAY_PUBLIC_CERT: read("alipay.crt"), ALIPAY_ROOT_CERT: read("root.crt") }, async () => {
-        expect(getAlipay().sdk.config.appCertSn).toMatch(/^[0-9a-f]{32}$/);
-        await payOnce();
-      });
+      await asProduction(
+        {
+          ALIPAY_PRIVATE_KEY: h.env.identity.appPrivateKey,
+          ALIPAY_APP_CERT: read("app.crt"),
+          ALIPAY_PUBLIC_CERT: read("alipay.crt"),
+          ALIPAY_ROOT_CERT: read("root.crt"),
+        },
+        async () => {
+          expect(getAlipay().sdk.config.appCertSn).toMatch(/^[0-9a-f]{32}$/);
+          await payOnce();
+        },
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it("production start-up names the missing Alipay setting", () => {
-    const env = { NODE_ENV: "production", SESSION_SECRET: "s".repeat(32), FIELD_ENCRYPTION_KEY: "0".repeat(64), SO_PIN_MASTER_SECRET: "s".repeat(32), CA_KEY_PASSPHRASE: "p".repeat(12), SMTP_HOST: "smtp.example.cn" };
-    const alipay = { ALIPAY_APP_ID: "2021", ALIPAY_PRIVATE_KEY: "k", ALIPAY_GATEWAY: "https://openapi.alipay.com/gateway.do", ALIPAY_SELLER_ID: "2088" };
+    const env = {
+      NODE_ENV: "production",
+      SESSION_SECRET: "s".repeat(32),
+      FIELD_ENCRYPTION_KEY: "0".repeat(64),
+      SO_PIN_MASTER_SECRET: "s".repeat(32),
+      CA_KEY_PASSPHRASE: "p".repeat(12),
+      SMTP_HOST: "smtp.example.cn",
+    };
+    const alipay = {
+      ALIPAY_APP_ID: "2021",
+      ALIPAY_PRIVATE_KEY: "k",
+      ALIPAY_GATEWAY: "https://openapi.alipay.com/gateway.do",
+      ALIPAY_SELLER_ID: "2088",
+    };
     expect(() => parseConfig({ ...env, ...alipay })).toThrow(/^ALIPAY_PUBLIC_KEY is missing/);
     expect(() => parseConfig({ ...env, ...alipay, ALIPAY_APP_CERT: "x" })).toThrow(/^ALIPAY_PUBLIC_CERT is missing/);
     expect(() => parseConfig({ ...env, ...alipay, ALIPAY_PUBLIC_KEY: "k" })).not.toThrow();

@@ -87,41 +87,79 @@ describe("close, late payment and refunds against the local emulator", () => {
     const order = await insertOrder(h.db, h.clock);
     const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
     expect(await closeTradeBeforeCancel(h.db, order, h.clock)).toBe("none");
-    await withOrderTx(h.db, (tx) => transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: { type: "holder", id: "c1" }, clock: h.clock }));
+    await withOrderTx(h.db, (tx) =>
+      transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: { type: "holder", id: "c1" }, clock: h.clock }),
+    );
     await payTrade(h.env, tradeNoOf(start.qrCode));
     await h.deliver();
     const o = await reload(order.id);
     expect([o.state, o.flagged]).toEqual(["refunded", true]);
     const audit = await h.db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } });
-    expect(audit.map((a) => a.action)).toEqual(["payment.precreate", "order.cancelled", "payment.after_close", "refund.succeeded"]);
+    expect(audit.map((a) => a.action)).toEqual([
+      "payment.precreate",
+      "order.cancelled",
+      "payment.after_close",
+      "refund.succeeded",
+    ]);
   });
 
   it("finance refunds a paid order in full; partial refunds are refused unless policy allows them", async () => {
     const order = await paidOrder();
-    await expect(startRefund(h.db, { orderId: order.id, reason: "holder asked", actor: finance, clock: h.clock, amountFen: 3000 })).rejects.toMatchObject({
+    await expect(
+      startRefund(h.db, { orderId: order.id, reason: "holder asked", actor: finance, clock: h.clock, amountFen: 3000 }),
+    ).rejects.toMatchObject({
       code: "REFUND_PARTIAL_NOT_ALLOWED",
     });
     expect((await reload(order.id)).state).toBe("paid");
-    const refund = await startRefund(h.db, { orderId: order.id, reason: "holder asked", actor: finance, clock: h.clock });
-    expect([refund.state, refund.amountFen, refund.automatic, refund.requestedBy]).toEqual(["succeeded", 10000, false, finance.id]);
+    const refund = await startRefund(h.db, {
+      orderId: order.id,
+      reason: "holder asked",
+      actor: finance,
+      clock: h.clock,
+    });
+    expect([refund.state, refund.amountFen, refund.automatic, refund.requestedBy]).toEqual([
+      "succeeded",
+      10000,
+      false,
+      finance.id,
+    ]);
     expect((await reload(order.id)).state).toBe("refunded");
-    const audit = await h.db.auditEvent.findMany({ where: { targetId: order.id, action: { startsWith: "refund." } }, orderBy: { seq: "asc" } });
+    const audit = await h.db.auditEvent.findMany({
+      where: { targetId: order.id, action: { startsWith: "refund." } },
+      orderBy: { seq: "asc" },
+    });
     expect(audit.map((a) => [a.action, a.actorType, a.toState])).toEqual([
       ["refund.requested", "staff", "refund_pending"],
       ["refund.succeeded", "staff", "refunded"],
     ]);
-    await expect(startRefund(h.db, { orderId: order.id, reason: "again", actor: finance, clock: h.clock })).rejects.toMatchObject({ code: "REFUND_NOT_ALLOWED" });
+    await expect(
+      startRefund(h.db, { orderId: order.id, reason: "again", actor: finance, clock: h.clock }),
+    ).rejects.toMatchObject({ code: "REFUND_NOT_ALLOWED" });
   });
 
   it("allows a partial refund when the policy setting says so", async () => {
     await h.db.setting.create({ data: { key: ALLOW_PARTIAL_SETTING, value: true } });
     try {
       const order = await paidOrder();
-      const refund = await startRefund(h.db, { orderId: order.id, reason: "half year", actor: finance, clock: h.clock, amountFen: 3000 });
+      const refund = await startRefund(h.db, {
+        orderId: order.id,
+        reason: "half year",
+        actor: finance,
+        clock: h.clock,
+        amountFen: 3000,
+      });
       expect([refund.state, refund.amountFen]).toEqual(["succeeded", 3000]);
       const trade = await h.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
       expect([trade.status, trade.refunds]).toMatchObject(["TRADE_SUCCESS", [{ amountFen: 3000 }]]);
-      await expect(startRefund(h.db, { orderId: (await paidOrder()).id, reason: "x", actor: finance, clock: h.clock, amountFen: 10001 })).rejects.toMatchObject({
+      await expect(
+        startRefund(h.db, {
+          orderId: (await paidOrder()).id,
+          reason: "x",
+          actor: finance,
+          clock: h.clock,
+          amountFen: 10001,
+        }),
+      ).rejects.toMatchObject({
         code: "REFUND_AMOUNT_INVALID",
       });
     } finally {
@@ -151,32 +189,57 @@ describe("close, late payment and refunds against the local emulator", () => {
 
   it("refuses to refund an order that was never paid", async () => {
     const order = await insertOrder(h.db, h.clock);
-    await expect(startRefund(h.db, { orderId: order.id, reason: "x", actor: finance, clock: h.clock })).rejects.toMatchObject({ code: "REFUND_NOT_ALLOWED" });
+    await expect(
+      startRefund(h.db, { orderId: order.id, reason: "x", actor: finance, clock: h.clock }),
+    ).rejects.toMatchObject({ code: "REFUND_NOT_ALLOWED" });
   });
 });
 
 describe("the emulator's gateway checks signatures both ways", () => {
-  const strangerKey = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  const strangerKey = () =>
+    generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 
   it("refuses a request signed with a key that is not the app's", async () => {
     const ours = getAlipay();
-    const sdk = new AlipaySdk({ appId: ours.appId, privateKey: strangerKey(), alipayPublicKey: ours.sdk.config.alipayPublicKey, gateway: ours.gateway, camelcase: false });
+    const sdk = new AlipaySdk({
+      appId: ours.appId,
+      privateKey: strangerKey(),
+      alipayPublicKey: ours.sdk.config.alipayPublicKey,
+      gateway: ours.gateway,
+      camelcase: false,
+    });
     const r = await sdk.exec("alipay.trade.query", { bizContent: { out_trade_no: "R1" } }, { validateSign: true });
     expect([r.code, r.sub_code]).toEqual(["40002", "isv.invalid-signature"]);
   });
 
   it("refuses a request from another app id", async () => {
     const ours = getAlipay();
-    const sdk = new AlipaySdk({ appId: "2021000000000000", privateKey: ours.sdk.config.privateKey, alipayPublicKey: ours.sdk.config.alipayPublicKey, gateway: ours.gateway, camelcase: false });
+    const sdk = new AlipaySdk({
+      appId: "2021000000000000",
+      privateKey: ours.sdk.config.privateKey,
+      alipayPublicKey: ours.sdk.config.alipayPublicKey,
+      gateway: ours.gateway,
+      camelcase: false,
+    });
     const r = await sdk.exec("alipay.trade.query", { bizContent: { out_trade_no: "R1" } }, { validateSign: true });
     expect(r.sub_code).toBe("isv.invalid-app-id");
   });
 
   it("our client refuses an answer whose signature does not verify", async () => {
     const ours = getAlipay();
-    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
-    const sdk = new AlipaySdk({ appId: ours.appId, privateKey: ours.sdk.config.privateKey, alipayPublicKey: stranger, gateway: ours.gateway, camelcase: false });
-    await expect(sdk.exec("alipay.trade.query", { bizContent: { out_trade_no: "R1" } }, { validateSign: true })).rejects.toThrow(/验签失败/);
+    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
+    const sdk = new AlipaySdk({
+      appId: ours.appId,
+      privateKey: ours.sdk.config.privateKey,
+      alipayPublicKey: stranger,
+      gateway: ours.gateway,
+      camelcase: false,
+    });
+    await expect(
+      sdk.exec("alipay.trade.query", { bizContent: { out_trade_no: "R1" } }, { validateSign: true }),
+    ).rejects.toThrow(/验签失败/);
     const r = await alipayExec("alipay.trade.query", { out_trade_no: "R1" });
     expect(r.sub_code).toBe("ACQ.TRADE_NOT_EXIST");
   });

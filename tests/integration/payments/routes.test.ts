@@ -19,7 +19,11 @@ beforeAll(() => {
 });
 
 function formPost(url: string, params: Record<string, string>): Request {
-  return new Request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: new URLSearchParams(params).toString() });
+  return new Request(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body: new URLSearchParams(params).toString(),
+  });
 }
 
 async function lostTrade() {
@@ -36,20 +40,38 @@ describe("payment routes", () => {
     const forged = await notifyRoute(formPost("http://alipay.example/notify", { ...params, total_amount: "1.00" }));
     expect([forged.status, await forged.text()]).toEqual([200, "fail"]);
     const res = await notifyRoute(formPost("http://alipay.example/notify", params));
-    expect([res.status, res.headers.get("content-type"), await res.text()]).toEqual([200, "text/plain; charset=utf-8", "success"]);
+    expect([res.status, res.headers.get("content-type"), await res.text()]).toEqual([
+      200,
+      "text/plain; charset=utf-8",
+      "success",
+    ]);
     expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
   });
 
   it("the emulator's fault switch works over HTTP in demo mode only", async () => {
     const body = JSON.stringify({ faults: { duplicate: 1 } });
-    const ok = await faultsRoute(new Request("http://portal.test/sandbox/alipay/faults", { method: "POST", headers: { "content-type": "application/json" }, body }));
+    const ok = await faultsRoute(
+      new Request("http://portal.test/sandbox/alipay/faults", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }),
+    );
     expect(ok.status).toBe(200);
-    expect((await h.db.setting.findUniqueOrThrow({ where: { key: "alipay.sandbox.faults" } })).value).toEqual({ duplicate: 1 });
+    expect((await h.db.setting.findUniqueOrThrow({ where: { key: "alipay.sandbox.faults" } })).value).toEqual({
+      duplicate: 1,
+    });
     await setSandboxFaults(h.db, {});
     process.env.DEMO_MODE = "0";
     resetConfig();
     try {
-      const refused = await faultsRoute(new Request("http://portal.test/sandbox/alipay/faults", { method: "POST", headers: { "content-type": "application/json" }, body }));
+      const refused = await faultsRoute(
+        new Request("http://portal.test/sandbox/alipay/faults", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        }),
+      );
       expect(refused.status).toBe(404);
     } finally {
       process.env.DEMO_MODE = "1";
@@ -61,7 +83,9 @@ describe("payment routes", () => {
     process.env.ALIPAY_SANDBOX = "0";
     resetConfig();
     try {
-      const res = await gatewayRoute(formPost("http://portal.test/sandbox/alipay/gateway.do?method=alipay.trade.query", {}));
+      const res = await gatewayRoute(
+        formPost("http://portal.test/sandbox/alipay/gateway.do?method=alipay.trade.query", {}),
+      );
       expect(res.status).toBe(404);
     } finally {
       process.env.ALIPAY_SANDBOX = "1";

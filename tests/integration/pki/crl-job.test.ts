@@ -14,7 +14,8 @@ describe("CRL refresh job", () => {
   let dir: string;
   let ca: Ca;
   // what the scheduler does on every tick (lib/jobs/scheduler.ts): run the job under its lease
-  const tick = (clock: Clock) => runExclusive(db.prisma, crlRefreshJob.name, 60_000, clock, () => crlRefreshJob.run(db.prisma, clock));
+  const tick = (clock: Clock) =>
+    runExclusive(db.prisma, crlRefreshJob.name, 60_000, clock, () => crlRefreshJob.run(db.prisma, clock));
 
   beforeAll(async () => {
     db = await createTestDb();
@@ -38,7 +39,10 @@ describe("CRL refresh job", () => {
     const crls = await db.prisma.crl.findMany({ orderBy: { crlNumber: "asc" } });
     expect(crls.map((c) => c.crlNumber)).toEqual([1, 2]);
     const { issuing } = writePem(dir, { issuing: ca.issuingCert });
-    const text = openssl(["crl", "-inform", "DER", "-CAfile", issuing, "-verify", "-noout", "-text"], Buffer.from(crls[1]!.der));
+    const text = openssl(
+      ["crl", "-inform", "DER", "-CAfile", issuing, "-verify", "-noout", "-text"],
+      Buffer.from(crls[1]!.der),
+    );
     expect(text).toContain("verify OK");
     expect(text).toMatch(/CRL Number:\s+2/);
     const lease = await db.prisma.jobLease.findUniqueOrThrow({ where: { name: "pki.crl-refresh" } });

@@ -27,7 +27,12 @@ describe("certificate registry import", () => {
 
   async function certFile(name: string, cn: string, pem = true) {
     const { der } = await issueHolderCertificate({
-      ca, subject: { C: "CN", CN: cn }, publicKey: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 30 * 86_400_000), certType: "personal",
+      ca,
+      subject: { C: "CN", CN: cn },
+      publicKey: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey,
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 30 * 86_400_000),
+      certType: "personal",
     });
     writeFileSync(path.join(dir, name), pem ? derToPem(der) : der);
     return der;
@@ -80,10 +85,19 @@ describe("certificate registry import", () => {
     );
     expect(await importCertificates(db.prisma, rowsFromCsv(csv))).toBe(2);
     const row = await db.prisma.certificate.findFirstOrThrow({ where: { holderName: "单位甲" } });
-    expect(row).toMatchObject({ certType: "organisation", payerClass: "unified", holderIdLast4: "0001", tokenSerial: "DZ1", issuerDn: ca.issuerDn });
+    expect(row).toMatchObject({
+      certType: "organisation",
+      payerClass: "unified",
+      holderIdLast4: "0001",
+      tokenSerial: "DZ1",
+      issuerDn: ca.issuerDn,
+    });
     expect(decryptField(row.holderIdEnc)).toBe("91371400MA3C000001");
     expect(Buffer.from(row.der)).toEqual(a);
-    await expect(importCertificates(db.prisma, rowsFromCsv(csv))).rejects.toMatchObject({ code: "CERT_IMPORT_INVALID", details: { problems: [{ line: 2 }, { line: 3 }] } });
+    await expect(importCertificates(db.prisma, rowsFromCsv(csv))).rejects.toMatchObject({
+      code: "CERT_IMPORT_INVALID",
+      details: { problems: [{ line: 2 }, { line: 3 }] },
+    });
   });
 
   it("imports bare PEM bundles with several certificates and the given type and payer class", async () => {
@@ -91,7 +105,14 @@ describe("certificate registry import", () => {
     const y = await certFile("y.pem", "乙");
     const bundle = path.join(dir, "bundle.pem");
     writeFileSync(bundle, derToPem(x) + derToPem(y));
-    expect(await importCertificates(db.prisma, rowsFromCertificateFiles([bundle], { certType: "organisation", payerClass: "self" }))).toBe(2);
-    expect(await db.prisma.certificate.count({ where: { holderName: { in: ["甲", "乙"] }, certType: "organisation" } })).toBe(2);
+    expect(
+      await importCertificates(
+        db.prisma,
+        rowsFromCertificateFiles([bundle], { certType: "organisation", payerClass: "self" }),
+      ),
+    ).toBe(2);
+    expect(
+      await db.prisma.certificate.count({ where: { holderName: { in: ["甲", "乙"] }, certType: "organisation" } }),
+    ).toBe(2);
   });
 });

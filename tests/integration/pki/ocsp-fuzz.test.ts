@@ -27,7 +27,11 @@ describe("OCSP responder", () => {
   beforeAll(async () => {
     db = await createTestDb();
     ({ ca } = await createTestCa("P-256"));
-    const holder = await insertHolderCertificate(db.prisma, ca, { notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000), key: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey });
+    const holder = await insertHolderCertificate(db.prisma, ca, {
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000),
+      key: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey,
+    });
     serial = holder.row.serial;
     const dir = mkdtempSync(path.join(os.tmpdir(), "ocsp-"));
     const f = writePem(dir, { issuing: ca.issuingCert, leaf: holder.der });
@@ -47,7 +51,11 @@ describe("OCSP responder", () => {
     expect(b).toEqual(a);
     expect(await db.prisma.ocspResponse.count({ where: { serial } })).toBe(1);
     // GET /ocsp/<base64>, URL-encoded or raw with '/' and '+', reaches the same answer
-    for (const p of [encodeURIComponent(request.toString("base64")), request.toString("base64"), request.toString("base64url")]) {
+    for (const p of [
+      encodeURIComponent(request.toString("base64")),
+      request.toString("base64"),
+      request.toString("base64url"),
+    ]) {
       expect((await answerOcspHttp(deps(), { method: "GET", path: p })).body).toEqual(a);
     }
     // with a nonce the answer is signed fresh and echoes it
@@ -60,7 +68,10 @@ describe("OCSP responder", () => {
     const before = await respondOcsp(deps(), request);
     // another instance revokes: the row is deleted there; this process's memory still holds the good answer
     await db.prisma.$transaction(async (tx) => {
-      await tx.certificate.update({ where: { serial }, data: { status: "revoked", revokedAt: clock.now(), revocationReason: 1 } });
+      await tx.certificate.update({
+        where: { serial },
+        data: { status: "revoked", revokedAt: clock.now(), revocationReason: 1 },
+      });
       await tx.ocspResponse.delete({ where: { serial } });
     });
     clock.advance(2 * SECOND);
@@ -71,7 +82,11 @@ describe("OCSP responder", () => {
   });
 
   it("refuses to revoke through revokeCertificate twice but keeps answering", async () => {
-    await expect(db.prisma.$transaction((tx) => revokeCertificate(tx, { serial, reason: 1, clock, actor: { type: "system" }, ca }))).rejects.toMatchObject({ code: "CERT_ALREADY_REVOKED" });
+    await expect(
+      db.prisma.$transaction((tx) =>
+        revokeCertificate(tx, { serial, reason: 1, clock, actor: { type: "system" }, ca }),
+      ),
+    ).rejects.toMatchObject({ code: "CERT_ALREADY_REVOKED" });
     expect((await respondOcsp(deps(), request))[0]).toBe(0x30);
   });
 
@@ -81,7 +96,9 @@ describe("OCSP responder", () => {
     const get = await answerOcspHttp(deps(), { method: "GET", path: "%%%not-base64" });
     expect(get).toMatchObject({ status: 200 });
     expect(get.body).toEqual(MALFORMED);
-    expect((await answerOcspHttp(deps(), { method: "POST", body: request, contentType: "text/plain" })).status).toBe(415);
+    expect((await answerOcspHttp(deps(), { method: "POST", body: request, contentType: "text/plain" })).status).toBe(
+      415,
+    );
 
     const check = async (req: Parameters<typeof answerOcspHttp>[1]) => {
       const a = await answerOcspHttp(deps(), req);
@@ -99,12 +116,19 @@ describe("OCSP responder", () => {
       { numRuns: 300 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.nat(request.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(request.length), async (edits, cut) => {
-        const b = Buffer.from(request);
-        for (const [i, v] of edits) b[i] = v;
-        await check({ method: "POST", body: b.subarray(0, cut), contentType: "application/ocsp-request" });
-        await check({ method: "GET", path: encodeURIComponent(b.toString("base64")) });
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(request.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.nat(request.length),
+        async (edits, cut) => {
+          const b = Buffer.from(request);
+          for (const [i, v] of edits) b[i] = v;
+          await check({ method: "POST", body: b.subarray(0, cut), contentType: "application/ocsp-request" });
+          await check({ method: "GET", path: encodeURIComponent(b.toString("base64")) });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -40,7 +40,12 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
       req.on("end", () => {
         void answerOcspHttp(
           { db: db.prisma, ca, clock: systemClock },
-          { method: req.method ?? "GET", path: (req.url ?? "").replace(/^\/ocsp\/?/, ""), body: Buffer.concat(chunks), contentType: req.headers["content-type"] },
+          {
+            method: req.method ?? "GET",
+            path: (req.url ?? "").replace(/^\/ocsp\/?/, ""),
+            body: Buffer.concat(chunks),
+            contentType: req.headers["content-type"],
+          },
         ).then((a) => {
           res.writeHead(a.status, a.headers);
           res.end(a.body);
@@ -58,10 +63,15 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
 
   async function renewOne() {
     const now = new Date();
-    const old = await insertHolderCertificate(db.prisma, ca, { notBefore: new Date(now.getTime() - 340 * DAY), notAfter: new Date(now.getTime() + 20 * DAY) });
+    const old = await insertHolderCertificate(db.prisma, ca, {
+      notBefore: new Date(now.getTime() - 340 * DAY),
+      notAfter: new Date(now.getTime() + 20 * DAY),
+    });
     const newKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     const csr = createCsr(newKey, { C: "CN", CN: "ignored subject from the CSR" });
-    const cert = await db.prisma.$transaction((tx) => issueRenewal(tx, { oldCertificate: old.row, csrDer: csr, orderId: "order-1", clock: fixedClock(now), ca }));
+    const cert = await db.prisma.$transaction((tx) =>
+      issueRenewal(tx, { oldCertificate: old.row, csrDer: csr, orderId: "order-1", clock: fixedClock(now), ca }),
+    );
     return { old, csr, cert, der: Buffer.from(cert.der) };
   }
 
@@ -74,7 +84,9 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
   it("issues a renewed certificate that openssl verifies against the root with the profile's extensions", async () => {
     const { cert, der, old } = await renewOne();
     const leaf = writePem(tmp, { [`leaf-${cert.serial}`]: der })[`leaf-${cert.serial}`];
-    expect(openssl(["verify", "-CAfile", files.root, "-untrusted", files.issuing, "-purpose", "sslclient", leaf])).toContain(": OK");
+    expect(
+      openssl(["verify", "-CAfile", files.root, "-untrusted", files.issuing, "-purpose", "sslclient", leaf]),
+    ).toContain(": OK");
     const text = openssl(["x509", "-in", leaf, "-noout", "-text", "-nameopt", "utf8"]);
     expect(text).toMatch(/Basic Constraints: critical\s+CA:FALSE/);
     expect(text).toMatch(/Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment/);
@@ -89,7 +101,18 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(text).toContain("Subject: C=CN, ST=SD, L=dezhou, OU=I370101000000001, CN=测试证书2018072403");
     expect(text).not.toContain("ignored subject");
     const oldNotAfter = old.row.notAfter;
-    expect(cert.notAfter.toISOString()).toBe(new Date(Date.UTC(oldNotAfter.getUTCFullYear() + 1, oldNotAfter.getUTCMonth(), oldNotAfter.getUTCDate(), oldNotAfter.getUTCHours(), oldNotAfter.getUTCMinutes(), oldNotAfter.getUTCSeconds())).toISOString());
+    expect(cert.notAfter.toISOString()).toBe(
+      new Date(
+        Date.UTC(
+          oldNotAfter.getUTCFullYear() + 1,
+          oldNotAfter.getUTCMonth(),
+          oldNotAfter.getUTCDate(),
+          oldNotAfter.getUTCHours(),
+          oldNotAfter.getUTCMinutes(),
+          oldNotAfter.getUTCSeconds(),
+        ),
+      ).toISOString(),
+    );
   });
 
   it("bundles leaf and chain as a certs-only PKCS#7 that openssl pkcs7 prints", async () => {
@@ -104,7 +127,20 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     const { der, cert } = await renewOne();
     const leaf = path.join(tmp, `ocsp-${cert.serial}.pem`);
     writeFileSync(leaf, derToPem(der));
-    const ask = (extra: string[] = []) => opensslAsync(["ocsp", "-issuer", files.issuing, "-cert", leaf, "-url", url, "-CAfile", files.root, "-resp_text", ...extra]);
+    const ask = (extra: string[] = []) =>
+      opensslAsync([
+        "ocsp",
+        "-issuer",
+        files.issuing,
+        "-cert",
+        leaf,
+        "-url",
+        url,
+        "-CAfile",
+        files.root,
+        "-resp_text",
+        ...extra,
+      ]);
 
     const good = await ask();
     expect(good).toContain("Response verify OK");
@@ -112,25 +148,58 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(good).toContain("Next Update:");
     expect(await ask(["-no_nonce"])).toMatch(/: good/);
 
-    await db.prisma.$transaction((tx) => revokeCertificate(tx, { serial: cert.serial, reason: "keyCompromise", clock: systemClock, actor: { type: "staff", id: "staff-1" }, ca }));
+    await db.prisma.$transaction((tx) =>
+      revokeCertificate(tx, {
+        serial: cert.serial,
+        reason: "keyCompromise",
+        clock: systemClock,
+        actor: { type: "staff", id: "staff-1" },
+        ca,
+      }),
+    );
     const revoked = await ask(["-no_nonce"]);
     expect(revoked).toContain("Response verify OK");
     expect(revoked).toMatch(/: revoked/);
     expect(revoked).toContain("Reason: keyCompromise");
     expect(await ask()).toMatch(/: revoked/);
 
-    const stranger = await insertHolderCertificate(db.prisma, ca, { notBefore: new Date(), notAfter: new Date(Date.now() + DAY) });
+    const stranger = await insertHolderCertificate(db.prisma, ca, {
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + DAY),
+    });
     await db.prisma.certificate.delete({ where: { id: stranger.row.id } });
     const strangerPem = path.join(tmp, "stranger.pem");
     writeFileSync(strangerPem, derToPem(stranger.der));
-    const unknown = await opensslAsync(["ocsp", "-issuer", files.issuing, "-cert", strangerPem, "-url", url, "-CAfile", files.root, "-resp_text"]);
+    const unknown = await opensslAsync([
+      "ocsp",
+      "-issuer",
+      files.issuing,
+      "-cert",
+      strangerPem,
+      "-url",
+      url,
+      "-CAfile",
+      files.root,
+      "-resp_text",
+    ]);
     expect(unknown).toContain("Response verify OK");
     expect(unknown).toMatch(/: unknown/);
 
     const crl = await currentCrl(db.prisma, { ca, clock: systemClock });
     const crlFile = path.join(tmp, "issuing.crl");
     writeFileSync(crlFile, crl.der);
-    const crlText = openssl(["crl", "-inform", "DER", "-in", crlFile, "-CAfile", files.issuing, "-verify", "-noout", "-text"]);
+    const crlText = openssl([
+      "crl",
+      "-inform",
+      "DER",
+      "-in",
+      crlFile,
+      "-CAfile",
+      files.issuing,
+      "-verify",
+      "-noout",
+      "-text",
+    ]);
     expect(crlText).toContain("verify OK");
     expect(crlText).toContain(`Serial Number: ${cert.serial.toUpperCase()}`);
     expect(crlText).toContain("Key Compromise");
@@ -143,7 +212,9 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(later.crlNumber).toBeGreaterThan(first.crlNumber);
     const f = path.join(tmp, "later.crl");
     writeFileSync(f, later.der);
-    expect(openssl(["crl", "-inform", "DER", "-in", f, "-CAfile", files.issuing, "-verify", "-noout"])).toContain("verify OK");
+    expect(openssl(["crl", "-inform", "DER", "-in", f, "-CAfile", files.issuing, "-verify", "-noout"])).toContain(
+      "verify OK",
+    );
     expect(readFileSync(f).length).toBeGreaterThan(100);
   });
 });

@@ -40,7 +40,9 @@ describe("CA, CRL and OCSP routes (process-wide CA and database)", () => {
   it("serves a CRL that openssl reads", async () => {
     const res = await crlGet();
     expect(res.headers.get("content-type")).toBe("application/pkix-crl");
-    expect(openssl(["crl", "-inform", "DER", "-noout", "-text"], Buffer.from(await res.arrayBuffer()))).toMatch(/CRL Number:\s+1/);
+    expect(openssl(["crl", "-inform", "DER", "-noout", "-text"], Buffer.from(await res.arrayBuffer()))).toMatch(
+      /CRL Number:\s+1/,
+    );
   });
 
   it("answers unreadable OCSP requests with malformedRequest over GET and POST, and a wrong content type with 415", async () => {
@@ -49,8 +51,24 @@ describe("CA, CRL and OCSP routes (process-wide CA and database)", () => {
     expect(get.headers.get("content-type")).toBe("application/ocsp-response");
     expect(Buffer.from(await get.arrayBuffer())).toEqual(MALFORMED);
     expect(Buffer.from(await (await ocspBare()).arrayBuffer())).toEqual(MALFORMED);
-    const post = await ocspPost(new Request("http://localhost/ocsp", { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: new Uint8Array([0x30, 0x00]) }));
+    const post = await ocspPost(
+      new Request("http://localhost/ocsp", {
+        method: "POST",
+        headers: { "content-type": "application/ocsp-request" },
+        body: new Uint8Array([0x30, 0x00]),
+      }),
+    );
     expect(Buffer.from(await post.arrayBuffer())).toEqual(MALFORMED);
-    expect((await ocspPost(new Request("http://localhost/ocsp", { method: "POST", headers: { "content-type": "text/plain" }, body: "x" }))).status).toBe(415);
+    expect(
+      (
+        await ocspPost(
+          new Request("http://localhost/ocsp", {
+            method: "POST",
+            headers: { "content-type": "text/plain" },
+            body: "x",
+          }),
+        )
+      ).status,
+    ).toBe(415);
   });
 });

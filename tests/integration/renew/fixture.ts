@@ -38,7 +38,11 @@ export interface Holder {
 }
 
 /** A registered holder certificate expiring `daysLeft` days after NOW. */
-export async function holder(db: Db, ca: Ca, opts: { daysLeft?: number; certType?: CertType; payerClass?: PayerClass; cn?: string } = {}): Promise<Holder> {
+export async function holder(
+  db: Db,
+  ca: Ca,
+  opts: { daysLeft?: number; certType?: CertType; payerClass?: PayerClass; cn?: string } = {},
+): Promise<Holder> {
   const notAfter = new Date(new Date(NOW).getTime() + (opts.daysLeft ?? 10) * DAY);
   const notBefore = new Date(notAfter.getTime() - 365 * DAY);
   return insertHolderCertificate(db, ca, {
@@ -46,7 +50,13 @@ export async function holder(db: Db, ca: Ca, opts: { daysLeft?: number; certType
     notAfter,
     certType: opts.certType ?? "personal",
     payerClass: opts.payerClass ?? "unified",
-    subject: { C: "CN", ST: "SD", L: "dezhou", OU: "I370101000000001", CN: opts.cn ?? `测试证书${Math.random().toString().slice(2, 10)}` },
+    subject: {
+      C: "CN",
+      ST: "SD",
+      L: "dezhou",
+      OU: "I370101000000001",
+      CN: opts.cn ?? `测试证书${Math.random().toString().slice(2, 10)}`,
+    },
   });
 }
 
@@ -54,8 +64,20 @@ export function signText(key: KeyObject, text: string): string {
   return cryptoSign("sha256", Buffer.from(text, "utf8"), { key, dsaEncoding: "der" }).toString("base64");
 }
 
-export async function signedChallenge(db: Db, h: { row: { serial: string }; key: KeyObject }, clock: ReturnType<typeof newClock>, purpose: ChallengePurpose = "login", csrSha256?: string) {
-  const { text } = await issueChallenge(db, { serial: h.row.serial, origin: getConfig().publicOrigin, purpose, clock, csrSha256 });
+export async function signedChallenge(
+  db: Db,
+  h: { row: { serial: string }; key: KeyObject },
+  clock: ReturnType<typeof newClock>,
+  purpose: ChallengePurpose = "login",
+  csrSha256?: string,
+) {
+  const { text } = await issueChallenge(db, {
+    serial: h.row.serial,
+    origin: getConfig().publicOrigin,
+    purpose,
+    clock,
+    csrSha256,
+  });
   return { challengeText: text, signatureB64: signText(h.key, text) };
 }
 
@@ -68,6 +90,12 @@ export function newKeyAndCsr(): { key: KeyObject; csr: Buffer } {
 export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof newClock>): Promise<void> {
   await withOrderTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
-    await transitionOrder(tx, { orderId, to: "paid", actor: { type: "alipay", id: "test" }, clock, set: { paidAt: clock.now(), paidFen: order.priceFen, alipayTradeNo: `2026112522${order.orderNo.slice(-18)}` } });
+    await transitionOrder(tx, {
+      orderId,
+      to: "paid",
+      actor: { type: "alipay", id: "test" },
+      clock,
+      set: { paidAt: clock.now(), paidFen: order.priceFen, alipayTradeNo: `2026112522${order.orderNo.slice(-18)}` },
+    });
   });
 }

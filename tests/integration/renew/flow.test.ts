@@ -17,7 +17,13 @@ let db: Db;
 let ca: Ca;
 let ipCounter = 0;
 
-const handler: HandlerInfo = { name: "张三", idType: "resident_id", idNumber: "11010519491231002X", mobile: "13812345678", email: "zhangsan@example.cn" };
+const handler: HandlerInfo = {
+  name: "张三",
+  idType: "resident_id",
+  idNumber: "11010519491231002X",
+  mobile: "13812345678",
+  email: "zhangsan@example.cn",
+};
 
 beforeAll(async () => {
   process.env.TEST_CAPTCHA_BYPASS = "1";
@@ -37,11 +43,24 @@ function actor() {
 }
 
 async function login(h: Holder, clock = newClock()) {
-  return holderLogin(db, { ...(await signedChallenge(db, h, clock)), origin: getConfig().publicOrigin, actor: actor(), clock });
+  return holderLogin(db, {
+    ...(await signedChallenge(db, h, clock)),
+    origin: getConfig().publicOrigin,
+    actor: actor(),
+    clock,
+  });
 }
 
 async function draft(h: Holder, clock = newClock()) {
-  return saveHandler(db, { certificateId: h.row.id, handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: TEST_BYPASS_ANSWER, actor: actor(), clock, locale: "zh-CN" });
+  return saveHandler(db, {
+    certificateId: h.row.id,
+    handler,
+    captchaId: "00000000-0000-4000-8000-000000000000",
+    captchaAnswer: TEST_BYPASS_ANSWER,
+    actor: actor(),
+    clock,
+    locale: "zh-CN",
+  });
 }
 
 describe("holder login", () => {
@@ -57,7 +76,10 @@ describe("holder login", () => {
     const h = await holder(db, ca, { daysLeft: 31 });
     const before = await db.session.count();
     const err = await login(h).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "RENEWAL_TOO_EARLY", details: { opensAt: new Date(h.row.notAfter.getTime() - 30 * DAY).toISOString() } });
+    expect(err).toMatchObject({
+      code: "RENEWAL_TOO_EARLY",
+      details: { opensAt: new Date(h.row.notAfter.getTime() - 30 * DAY).toISOString() },
+    });
     expect(await db.session.count()).toBe(before);
   });
 
@@ -95,7 +117,16 @@ describe("the wizard steps", () => {
     const h = await holder(db, ca);
     const clock = newClock();
     const captcha = await createCaptcha(db, clock, "flow-test");
-    const attempt = () => saveHandler(db, { certificateId: h.row.id, handler, captchaId: captcha.id, captchaAnswer: "zzzz", actor: actor(), clock, locale: "zh-CN" });
+    const attempt = () =>
+      saveHandler(db, {
+        certificateId: h.row.id,
+        handler,
+        captchaId: captcha.id,
+        captchaAnswer: "zzzz",
+        actor: actor(),
+        clock,
+        locale: "zh-CN",
+      });
     await expect(attempt()).rejects.toMatchObject({ code: "CAPTCHA_INVALID" });
     await expect(attempt()).rejects.toMatchObject({ code: "CAPTCHA_INVALID" });
     expect(await db.renewalOrder.count({ where: { certificateId: h.row.id } })).toBe(0);
@@ -104,19 +135,39 @@ describe("the wizard steps", () => {
   it("keeps one draft per certificate: 返回修改 changes the same order's handler", async () => {
     const h = await holder(db, ca);
     const first = await draft(h);
-    const again = await saveHandler(db, { certificateId: h.row.id, handler: { ...handler, name: "李四" }, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: TEST_BYPASS_ANSWER, actor: actor(), clock: newClock(), locale: "zh-CN" });
+    const again = await saveHandler(db, {
+      certificateId: h.row.id,
+      handler: { ...handler, name: "李四" },
+      captchaId: "00000000-0000-4000-8000-000000000000",
+      captchaAnswer: TEST_BYPASS_ANSWER,
+      actor: actor(),
+      clock: newClock(),
+      locale: "zh-CN",
+    });
     expect(again.id).toBe(first.id);
-    expect(again.handler).toMatchObject({ name: "李四", idNumberMasked: "1101**********002X", mobileMasked: "138****5678" });
+    expect(again.handler).toMatchObject({
+      name: "李四",
+      idNumberMasked: "1101**********002X",
+      mobileMasked: "138****5678",
+    });
     expect(await db.renewalOrder.count({ where: { certificateId: h.row.id } })).toBe(1);
   });
 
   it("sends unified-payment orders straight to 下证 and self-paying ones to payment", async () => {
     const unified = await holder(db, ca, { payerClass: "unified" });
     const u = await draft(unified);
-    expect((await confirmOrder(db, { certificateId: unified.row.id, orderId: u.id, actor: actor(), clock: newClock() })).step).toBe("issue");
+    expect(
+      (await confirmOrder(db, { certificateId: unified.row.id, orderId: u.id, actor: actor(), clock: newClock() }))
+        .step,
+    ).toBe("issue");
     const self = await holder(db, ca, { payerClass: "self" });
     const s = await draft(self);
-    const confirmed = await confirmOrder(db, { certificateId: self.row.id, orderId: s.id, actor: actor(), clock: newClock() });
+    const confirmed = await confirmOrder(db, {
+      certificateId: self.row.id,
+      orderId: s.id,
+      actor: actor(),
+      clock: newClock(),
+    });
     expect([confirmed.step, confirmed.state, confirmed.priceFen]).toEqual(["pay", "awaiting_payment", 5000]);
   });
 
@@ -124,15 +175,24 @@ describe("the wizard steps", () => {
     const a = await holder(db, ca);
     const b = await holder(db, ca);
     const order = await draft(a);
-    await expect(confirmOrder(db, { certificateId: b.row.id, orderId: order.id, actor: actor(), clock: newClock() })).rejects.toMatchObject({ code: "RENEWAL_NO_ORDER" });
-    await expect(cancel(db, { certificateId: b.row.id, orderId: order.id, actor: actor(), clock: newClock() })).rejects.toMatchObject({ code: "RENEWAL_NO_ORDER" });
+    await expect(
+      confirmOrder(db, { certificateId: b.row.id, orderId: order.id, actor: actor(), clock: newClock() }),
+    ).rejects.toMatchObject({ code: "RENEWAL_NO_ORDER" });
+    await expect(
+      cancel(db, { certificateId: b.row.id, orderId: order.id, actor: actor(), clock: newClock() }),
+    ).rejects.toMatchObject({ code: "RENEWAL_NO_ORDER" });
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("draft");
   });
 
   it("取消申请 frees the certificate for a new application", async () => {
     const h = await holder(db, ca);
     const first = await draft(h);
-    const cancelled = await cancel(db, { certificateId: h.row.id, orderId: first.id, actor: actor(), clock: newClock() });
+    const cancelled = await cancel(db, {
+      certificateId: h.row.id,
+      orderId: first.id,
+      actor: actor(),
+      clock: newClock(),
+    });
     expect(cancelled.state).toBe("cancelled");
     expect((await orderStatus(db, { certificateId: h.row.id })).step).toBe("handler");
     const second = await draft(h);

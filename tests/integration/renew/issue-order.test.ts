@@ -16,7 +16,16 @@ import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/i
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, openssl, writePem } from "@/tests/helpers/pki";
-import { holder, holderActor, markPaid, newClock, newKeyAndCsr, seedFeeTiers, signedChallenge, type Holder } from "./fixture";
+import {
+  holder,
+  holderActor,
+  markPaid,
+  newClock,
+  newKeyAndCsr,
+  seedFeeTiers,
+  signedChallenge,
+  type Holder,
+} from "./fixture";
 
 let opened: OpenDb;
 let db: Db;
@@ -45,7 +54,13 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   const clock = newClock();
   const draft = await saveHandler(db, {
     certificateId: h.row.id,
-    handler: { name: "张三", idType: "resident_id", idNumber: "11010519491231002X", mobile: "13812345678", email: "z@example.cn" },
+    handler: {
+      name: "张三",
+      idType: "resident_id",
+      idNumber: "11010519491231002X",
+      mobile: "13812345678",
+      email: "z@example.cn",
+    },
     captchaId: "00000000-0000-4000-8000-000000000000",
     captchaAnswer: TEST_BYPASS_ANSWER,
     actor: holderActor,
@@ -58,7 +73,16 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
 
 async function issue(h: Holder, orderId: string, csr: Buffer, clock = newClock()) {
   const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(csr));
-  return issueForOrder(db, { orderId, csrDer: csr, ...proof, origin, actor: holderActor, clock, certificateId: h.row.id, ca });
+  return issueForOrder(db, {
+    orderId,
+    csrDer: csr,
+    ...proof,
+    origin,
+    actor: holderActor,
+    clock,
+    certificateId: h.row.id,
+    ca,
+  });
 }
 
 /** The leaf of a certs-only PKCS#7 as openssl reads it, checked against the test CA's chain. */
@@ -66,11 +90,22 @@ function opensslCheck(pkcs7: string, name: string) {
   const p7 = path.join(tmp, `${name}.p7b`);
   writeFileSync(p7, Buffer.from(pkcs7, "base64"));
   const certs = openssl(["pkcs7", "-inform", "DER", "-in", p7, "-print_certs"]);
-  const leafPem = certs.slice(certs.indexOf("-----BEGIN CERTIFICATE-----"), certs.indexOf("-----END CERTIFICATE-----") + 25);
+  const leafPem = certs.slice(
+    certs.indexOf("-----BEGIN CERTIFICATE-----"),
+    certs.indexOf("-----END CERTIFICATE-----") + 25,
+  );
   writeFileSync(path.join(tmp, `${name}.pem`), leafPem);
   const files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
   const verify = openssl(["verify", "-CAfile", files.root, "-untrusted", files.issuing, path.join(tmp, `${name}.pem`)]);
-  const subject = openssl(["x509", "-in", path.join(tmp, `${name}.pem`), "-noout", "-subject", "-nameopt", "RFC2253"]).trim();
+  const subject = openssl([
+    "x509",
+    "-in",
+    path.join(tmp, `${name}.pem`),
+    "-noout",
+    "-subject",
+    "-nameopt",
+    "RFC2253",
+  ]).trim();
   const endDate = openssl(["x509", "-in", path.join(tmp, `${name}.pem`), "-noout", "-enddate"]).trim();
   return { verify, subject, endDate };
 }
@@ -101,7 +136,9 @@ describe("下证 (issuance for an order)", () => {
     const first = await issue(h, order.id, csr);
     const again = await issue(h, order.id, csr);
     expect(again.certificate.serial).toBe(first.certificate.serial);
-    expect(await db.certificate.count({ where: { OR: [{ previousId: h.row.id }, { serial: first.certificate.serial }] } })).toBe(1);
+    expect(
+      await db.certificate.count({ where: { OR: [{ previousId: h.row.id }, { serial: first.certificate.serial }] } }),
+    ).toBe(1);
   });
 
   it("issues once when two 下证 requests for the same key race", async () => {
@@ -110,7 +147,11 @@ describe("下证 (issuance for an order)", () => {
     const results = await Promise.allSettled([issue(h, order.id, csr), issue(h, order.id, csr)]);
     const serials = new Set(results.flatMap((r) => (r.status === "fulfilled" ? [r.value.certificate.serial] : [])));
     expect(serials.size).toBe(1);
-    expect(await db.certificate.count({ where: { issuerDn: ca.issuerDn, holderName: h.row.holderName, NOT: { id: h.row.id } } })).toBe(1);
+    expect(
+      await db.certificate.count({
+        where: { issuerDn: ca.issuerDn, holderName: h.row.holderName, NOT: { id: h.row.id } },
+      }),
+    ).toBe(1);
   });
 
   it("re-issues for a new key when the pending key was lost, and revokes the orphaned certificate", async () => {
@@ -125,7 +166,9 @@ describe("下证 (issuance for an order)", () => {
     const crl = await db.crl.findFirstOrThrow({ orderBy: { crlNumber: "desc" } });
     const crlFile = path.join(tmp, "orphan.crl");
     writeFileSync(crlFile, Buffer.from(crl.der));
-    expect(openssl(["crl", "-inform", "DER", "-in", crlFile, "-noout", "-text"]).toUpperCase()).toContain(lost.certificate.serial.toUpperCase());
+    expect(openssl(["crl", "-inform", "DER", "-in", crlFile, "-noout", "-text"]).toUpperCase()).toContain(
+      lost.certificate.serial.toUpperCase(),
+    );
   });
 
   it("refuses 下证 of a self-paying order before payment, and issues once it is paid", async () => {
@@ -142,13 +185,37 @@ describe("下证 (issuance for an order)", () => {
     const { csr } = newKeyAndCsr();
     const clock = newClock();
     const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(newKeyAndCsr().csr));
-    await expect(issueForOrder(db, { orderId: order.id, csrDer: csr, ...proof, origin, actor: holderActor, clock, certificateId: h.row.id, ca })).rejects.toMatchObject({ code: "POP_CSR_MISMATCH" });
+    await expect(
+      issueForOrder(db, {
+        orderId: order.id,
+        csrDer: csr,
+        ...proof,
+        origin,
+        actor: holderActor,
+        clock,
+        certificateId: h.row.id,
+        ca,
+      }),
+    ).rejects.toMatchObject({ code: "POP_CSR_MISMATCH" });
 
     const other = await holder(db, ca);
     const foreign = await signedChallenge(db, other, clock, "issue", sha256Hex(csr));
-    await expect(issueForOrder(db, { orderId: order.id, csrDer: csr, ...foreign, origin, actor: holderActor, clock, ca })).rejects.toMatchObject({ code: "POP_SIGNATURE_INVALID" });
+    await expect(
+      issueForOrder(db, { orderId: order.id, csrDer: csr, ...foreign, origin, actor: holderActor, clock, ca }),
+    ).rejects.toMatchObject({ code: "POP_SIGNATURE_INVALID" });
     const stolen = await signedChallenge(db, h, clock, "issue", sha256Hex(csr));
-    await expect(issueForOrder(db, { orderId: order.id, csrDer: csr, ...stolen, origin, actor: holderActor, clock, certificateId: other.row.id, ca })).rejects.toMatchObject({ code: "ORDER_NOT_FOUND" });
+    await expect(
+      issueForOrder(db, {
+        orderId: order.id,
+        csrDer: csr,
+        ...stolen,
+        origin,
+        actor: holderActor,
+        clock,
+        certificateId: other.row.id,
+        ca,
+      }),
+    ).rejects.toMatchObject({ code: "ORDER_NOT_FOUND" });
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("submitted");
   });
 
@@ -163,7 +230,15 @@ describe("下证 (issuance for an order)", () => {
     const { h, order } = await submitted();
     const { csr } = newKeyAndCsr();
     const clock = newClock();
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holderActor, clock, set: { csrDer: new Uint8Array(csr), newSpkiSha256: "x" } }));
+    await withOrderTx(db, (tx) =>
+      transitionOrder(tx, {
+        orderId: order.id,
+        to: "issuing",
+        actor: holderActor,
+        clock,
+        set: { csrDer: new Uint8Array(csr), newSpkiSha256: "x" },
+      }),
+    );
     const cert = await resumeIssuance(db, order.id, clock, ca);
     expect(cert?.previousId).toBe(h.row.id);
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("issued");
@@ -175,10 +250,14 @@ describe("install confirmation", () => {
   it("completes the order and supersedes the old certificate (kept valid unless configured to revoke)", async () => {
     const { h, order } = await submitted();
     await issue(h, order.id, newKeyAndCsr().csr);
-    await expect(confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca })).resolves.toMatchObject({ state: "installed" });
+    await expect(
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+    ).resolves.toMatchObject({ state: "installed" });
     const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
     expect([old.status, old.revokedAt]).toEqual(["superseded", null]);
-    await expect(confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca })).resolves.toMatchObject({ state: "installed" });
+    await expect(
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+    ).resolves.toMatchObject({ state: "installed" });
   });
 
   it("revokes the old certificate when REVOKE_SUPERSEDED_ON_RENEWAL is set", async () => {
@@ -187,7 +266,13 @@ describe("install confirmation", () => {
     try {
       const { h, order } = await submitted();
       await issue(h, order.id, newKeyAndCsr().csr);
-      await confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca });
+      await confirmInstalled(db, {
+        orderId: order.id,
+        actor: holderActor,
+        clock: newClock(),
+        certificateId: h.row.id,
+        ca,
+      });
       const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
       expect([old.status, old.revocationReason]).toEqual(["revoked", 4]);
     } finally {
@@ -198,7 +283,9 @@ describe("install confirmation", () => {
 
   it("refuses before the certificate is issued", async () => {
     const { h, order } = await submitted();
-    await expect(confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca })).rejects.toMatchObject({ code: "RENEWAL_NOT_ISSUED" });
+    await expect(
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+    ).rejects.toMatchObject({ code: "RENEWAL_NOT_ISSUED" });
   });
 
   it("completes the order when the holder signs in with the new certificate after the page was closed", async () => {

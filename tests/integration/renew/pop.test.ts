@@ -27,14 +27,17 @@ afterAll(async () => {
   await opened?.close();
 });
 
-const login = (p: { challengeText: string; signatureB64: string }, clock = newClock()) => verifyProof(db, { ...p, purpose: "login", origin, clock });
+const login = (p: { challengeText: string; signatureB64: string }, clock = newClock()) =>
+  verifyProof(db, { ...p, purpose: "login", origin, clock });
 
 describe("proof of possession", () => {
   it("accepts a challenge signed by the registered certificate's key and returns that certificate", async () => {
     const proof = await signedChallenge(db, h, newClock());
     const cert = await login(proof);
     expect(cert.id).toBe(h.row.id);
-    expect((await db.challenge.findFirstOrThrow({ where: { serial: h.row.serial, usedAt: { not: null } } })).purpose).toBe("login");
+    expect(
+      (await db.challenge.findFirstOrThrow({ where: { serial: h.row.serial, usedAt: { not: null } } })).purpose,
+    ).toBe("login");
   });
 
   it("refuses a challenge the second time (single use)", async () => {
@@ -58,27 +61,44 @@ describe("proof of possession", () => {
 
   it("refuses a challenge made for another origin, another purpose, or not made here", async () => {
     const clock = newClock();
-    const foreign = await issueChallenge(db, { serial: h.row.serial, origin: "https://evil.example", purpose: "login", clock });
-    await expect(login({ challengeText: foreign.text, signatureB64: signText(h.key, foreign.text) })).rejects.toMatchObject({ code: "POP_CHALLENGE_INVALID" });
+    const foreign = await issueChallenge(db, {
+      serial: h.row.serial,
+      origin: "https://evil.example",
+      purpose: "login",
+      clock,
+    });
+    await expect(
+      login({ challengeText: foreign.text, signatureB64: signText(h.key, foreign.text) }),
+    ).rejects.toMatchObject({ code: "POP_CHALLENGE_INVALID" });
 
     const revoke = await issueChallenge(db, { serial: h.row.serial, origin, purpose: "revoke", clock });
-    await expect(login({ challengeText: revoke.text, signatureB64: signText(h.key, revoke.text) })).rejects.toMatchObject({ code: "POP_CHALLENGE_INVALID" });
+    await expect(
+      login({ challengeText: revoke.text, signatureB64: signText(h.key, revoke.text) }),
+    ).rejects.toMatchObject({ code: "POP_CHALLENGE_INVALID" });
 
     const forged = revoke.text.replace("purpose: revoke", "purpose: login");
-    await expect(login({ challengeText: forged, signatureB64: signText(h.key, forged) })).rejects.toMatchObject({ code: "POP_CHALLENGE_INVALID" });
-    await expect(login({ challengeText: "hello", signatureB64: "AA==" })).rejects.toMatchObject({ code: "POP_CHALLENGE_INVALID" });
+    await expect(login({ challengeText: forged, signatureB64: signText(h.key, forged) })).rejects.toMatchObject({
+      code: "POP_CHALLENGE_INVALID",
+    });
+    await expect(login({ challengeText: "hello", signatureB64: "AA==" })).rejects.toMatchObject({
+      code: "POP_CHALLENGE_INVALID",
+    });
   });
 
   it("refuses a signature made by another key than the certificate's", async () => {
     const other = await holder(db, ca);
     const { text } = await issueChallenge(db, { serial: h.row.serial, origin, purpose: "login", clock: newClock() });
-    await expect(login({ challengeText: text, signatureB64: signText(other.key, text) })).rejects.toMatchObject({ code: "POP_SIGNATURE_INVALID" });
+    await expect(login({ challengeText: text, signatureB64: signText(other.key, text) })).rejects.toMatchObject({
+      code: "POP_SIGNATURE_INVALID",
+    });
   });
 
   it("refuses an issue challenge for another CSR than the one submitted", async () => {
     const clock = newClock();
     const proof = await signedChallenge(db, h, clock, "issue", "a".repeat(64));
-    await expect(verifyProof(db, { ...proof, purpose: "issue", origin, clock, csrSha256: "b".repeat(64) })).rejects.toMatchObject({ code: "POP_CSR_MISMATCH" });
+    await expect(
+      verifyProof(db, { ...proof, purpose: "issue", origin, clock, csrSha256: "b".repeat(64) }),
+    ).rejects.toMatchObject({ code: "POP_CSR_MISMATCH" });
     const ok = await verifyProof(db, { ...proof, purpose: "issue", origin, clock, csrSha256: "a".repeat(64) });
     expect(ok.id).toBe(h.row.id);
   });
@@ -86,20 +106,35 @@ describe("proof of possession", () => {
   it("refuses unknown and revoked certificates", async () => {
     const clock = newClock();
     const unknown = await issueChallenge(db, { serial: "0badc0ffee", origin, purpose: "login", clock });
-    await expect(login({ challengeText: unknown.text, signatureB64: signText(h.key, unknown.text) })).rejects.toMatchObject({ code: "CERT_UNKNOWN" });
+    await expect(
+      login({ challengeText: unknown.text, signatureB64: signText(h.key, unknown.text) }),
+    ).rejects.toMatchObject({ code: "CERT_UNKNOWN" });
 
     const revoked = await holder(db, ca);
-    await db.$transaction((tx) => revokeCertificate(tx, { serial: revoked.row.serial, reason: "keyCompromise", clock, actor: { type: "staff", id: "s1" }, ca }));
+    await db.$transaction((tx) =>
+      revokeCertificate(tx, {
+        serial: revoked.row.serial,
+        reason: "keyCompromise",
+        clock,
+        actor: { type: "staff", id: "s1" },
+        ca,
+      }),
+    );
     await expect(login(await signedChallenge(db, revoked, clock))).rejects.toMatchObject({ code: "CERT_REVOKED" });
   });
 
   it(`rate-limits challenges per certificate (${CHALLENGE_LIMIT.max} per 10 minutes)`, async () => {
     const fresh = await holder(db, ca);
     const clock = newClock();
-    for (let i = 0; i < CHALLENGE_LIMIT.max; i++) await issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock });
-    await expect(issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock })).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    for (let i = 0; i < CHALLENGE_LIMIT.max; i++)
+      await issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock });
+    await expect(
+      issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock }),
+    ).rejects.toMatchObject({ code: "RATE_LIMITED" });
     clock.advance(10 * MINUTE);
-    await expect(issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock })).resolves.toBeDefined();
+    await expect(
+      issueChallenge(db, { serial: fresh.row.serial, origin, purpose: "login", clock }),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -120,10 +155,24 @@ describe("challenge housekeeping", () => {
   it("limits challenges per client address across serials", async () => {
     const { CHALLENGE_IP_LIMIT } = await import("@/lib/renewal/pop");
     const clock = newClock();
-    const serials = await Promise.all([holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca), holder(db, ca)]);
+    const serials = await Promise.all([
+      holder(db, ca),
+      holder(db, ca),
+      holder(db, ca),
+      holder(db, ca),
+      holder(db, ca),
+      holder(db, ca),
+      holder(db, ca),
+    ]);
     let refused = 0;
     for (let i = 0; i <= CHALLENGE_IP_LIMIT.max; i++) {
-      await issueChallenge(db, { serial: serials[i % serials.length].row.serial, origin, purpose: "login", clock, ip: "203.0.113.7" }).catch((e: { code?: string }) => {
+      await issueChallenge(db, {
+        serial: serials[i % serials.length].row.serial,
+        origin,
+        purpose: "login",
+        clock,
+        ip: "203.0.113.7",
+      }).catch((e: { code?: string }) => {
         if (e.code === "RATE_LIMITED") refused++;
         else throw e;
       });

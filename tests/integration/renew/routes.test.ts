@@ -63,19 +63,29 @@ const key = () => crypto.randomUUID();
 
 async function signIn(h: Holder): Promise<Browser & { res: Response }> {
   const c = await (await challengeRoute.POST(request("/api/renew/challenge", {}, { serial: h.row.serial }))).json();
-  const res = await loginRoute.POST(request("/api/renew/login", {}, { challenge: c.challenge, signature: signText(h.key, c.challenge) }));
+  const res = await loginRoute.POST(
+    request("/api/renew/login", {}, { challenge: c.challenge, signature: signText(h.key, c.challenge) }),
+  );
   const setCookie = res.headers.get("set-cookie") ?? "";
   const body = await res.clone().json();
   return { res, cookie: setCookie.split(";")[0], csrf: body.csrfToken };
 }
 
-const handler = { name: "张三", idType: "resident_id", idNumber: "11010519491231002X", mobile: "13812345678", email: "z@example.cn" };
+const handler = {
+  name: "张三",
+  idType: "resident_id",
+  idNumber: "11010519491231002X",
+  mobile: "13812345678",
+  email: "z@example.cn",
+};
 
 describe("the holder API", () => {
   it("signs in with a strict, HttpOnly session cookie; an ineligible certificate gets its reason and no cookie", async () => {
     const ok = await signIn(await holder(db, ca));
     expect(ok.res.status).toBe(200);
-    expect(ok.res.headers.get("set-cookie")).toMatch(new RegExp(`^${COOKIE.holder}=[^;]+; Path=/; SameSite=Strict; HttpOnly`));
+    expect(ok.res.headers.get("set-cookie")).toMatch(
+      new RegExp(`^${COOKIE.holder}=[^;]+; Path=/; SameSite=Strict; HttpOnly`),
+    );
 
     const early = await signIn(await holder(db, ca, { daysLeft: 45 }));
     expect(early.res.status).toBe(409);
@@ -87,15 +97,33 @@ describe("the holder API", () => {
     const h = await holder(db, ca);
     const b = await signIn(h);
     const body = { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" };
-    expect((await handlerRoute.POST(request("/api/renew/handler", { cookie: b.cookie }, body, { "idempotency-key": key() }))).status).toBe(403);
-    expect((await handlerRoute.POST(request("/api/renew/handler", b, body, { "idempotency-key": key(), origin: "https://evil.example" }))).status).toBe(403);
+    expect(
+      (await handlerRoute.POST(request("/api/renew/handler", { cookie: b.cookie }, body, { "idempotency-key": key() })))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await handlerRoute.POST(
+          request("/api/renew/handler", b, body, { "idempotency-key": key(), origin: "https://evil.example" }),
+        )
+      ).status,
+    ).toBe(403);
     expect(await db.renewalOrder.count({ where: { certificateId: h.row.id } })).toBe(0);
   });
 
   it("answers a repeated 确认提交 with the first response and submits once", async () => {
     const h = await holder(db, ca, { payerClass: "self" });
     const b = await signIn(h);
-    const draft = await (await handlerRoute.POST(request("/api/renew/handler", b, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
+    const draft = await (
+      await handlerRoute.POST(
+        request(
+          "/api/renew/handler",
+          b,
+          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
+          { "idempotency-key": key() },
+        ),
+      )
+    ).json();
     const k = key();
     const [a, c] = await Promise.all([
       confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": k })),
@@ -108,9 +136,20 @@ describe("the holder API", () => {
 
   it("does not show or confirm another holder's order", async () => {
     const a = await signIn(await holder(db, ca));
-    const draft = await (await handlerRoute.POST(request("/api/renew/handler", a, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
+    const draft = await (
+      await handlerRoute.POST(
+        request(
+          "/api/renew/handler",
+          a,
+          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
+          { "idempotency-key": key() },
+        ),
+      )
+    ).json();
     const other = await signIn(await holder(db, ca));
-    const res = await confirmRoute.POST(request("/api/renew/confirm", other, { orderId: draft.id }, { "idempotency-key": key() }));
+    const res = await confirmRoute.POST(
+      request("/api/renew/confirm", other, { orderId: draft.id }, { "idempotency-key": key() }),
+    );
     expect((await res.json()).error.code).toBe("RENEWAL_NO_ORDER");
     expect((await (await statusRoute.GET(request("/api/renew/status", other))).json()).order).toBeNull();
   });
@@ -118,17 +157,38 @@ describe("the holder API", () => {
   it("runs a unified-payment renewal over HTTP to installed; a repeated 下证 POST returns the same certificate", async () => {
     const h = await holder(db, ca, { payerClass: "unified" });
     const b = await signIn(h);
-    const draft = await (await handlerRoute.POST(request("/api/renew/handler", b, { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" }, { "idempotency-key": key() }))).json();
-    expect((await (await confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": key() }))).json()).step).toBe("issue");
+    const draft = await (
+      await handlerRoute.POST(
+        request(
+          "/api/renew/handler",
+          b,
+          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
+          { "idempotency-key": key() },
+        ),
+      )
+    ).json();
+    expect(
+      (
+        await (
+          await confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": key() }))
+        ).json()
+      ).step,
+    ).toBe("issue");
 
     const newKey = newKeyAndCsr();
     const csr = newKey.csr.toString("base64");
-    const c = await (await issueChallengeRoute.POST(request("/api/renew/issue-challenge", b, { orderId: draft.id, csr }))).json();
+    const c = await (
+      await issueChallengeRoute.POST(request("/api/renew/issue-challenge", b, { orderId: draft.id, csr }))
+    ).json();
     expect(c.challenge).toContain(`csr-sha256: ${sha256Hex(Buffer.from(csr, "base64"))}`);
     const issueBody = { orderId: draft.id, csr, challenge: c.challenge, signature: signText(h.key, c.challenge) };
     const k = key();
-    const first = await (await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": k }))).json();
-    const again = await (await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": k }))).json();
+    const first = await (
+      await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": k }))
+    ).json();
+    const again = await (
+      await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": k }))
+    ).json();
     expect(again.certificate.serial).toBe(first.certificate.serial);
     expect(again.pkcs7).toBe(first.pkcs7);
 
@@ -136,8 +196,14 @@ describe("the holder API", () => {
     expect((await reused.json()).error.code).toBe("POP_CHALLENGE_USED");
 
     // the install confirmation needs the new key's signature on a login challenge for the new certificate
-    const proofFor = async (serial: string) => (await (await challengeRoute.POST(request("/api/renew/challenge", {}, { serial }))).json()).challenge as string;
-    const install = async (challenge: string, signature: string) => (await installedRoute.POST(request("/api/renew/installed", b, { orderId: draft.id, challenge, signature }, { "idempotency-key": key() }))).json();
+    const proofFor = async (serial: string) =>
+      (await (await challengeRoute.POST(request("/api/renew/challenge", {}, { serial }))).json()).challenge as string;
+    const install = async (challenge: string, signature: string) =>
+      (
+        await installedRoute.POST(
+          request("/api/renew/installed", b, { orderId: draft.id, challenge, signature }, { "idempotency-key": key() }),
+        )
+      ).json();
     const p1 = await proofFor(first.certificate.serial);
     expect((await install(p1, signText(h.key, p1))).error.code).toBe("POP_SIGNATURE_INVALID"); // the old key
     const p2 = await proofFor(h.row.serial);

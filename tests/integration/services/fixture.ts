@@ -13,7 +13,10 @@ export const DAY = 86_400_000;
 
 /** A registered holder certificate expiring `daysLeft` days after `now`, with its key. */
 export function holder(db: Tx, ca: Ca, now: Date, daysLeft: number) {
-  return insertHolderCertificate(db, ca, { notBefore: new Date(now.getTime() - 300 * DAY), notAfter: new Date(now.getTime() + daysLeft * DAY) });
+  return insertHolderCertificate(db, ca, {
+    notBefore: new Date(now.getTime() - 300 * DAY),
+    notAfter: new Date(now.getTime() + daysLeft * DAY),
+  });
 }
 
 /** What the assistant does after the PIN: SHA-256 over the challenge text, DER ECDSA / PKCS#1 v1.5. */

@@ -24,7 +24,11 @@ describe("certificate status", () => {
     const { row } = await holder(db.prisma, ca, NOW, 60);
     const s = await certificateStatus(db.prisma, { serial: row.serial }, ctx());
     expect(s.state).toBe("valid");
-    expect(s.renewal).toMatchObject({ renewable: false, blockedBy: "RENEWAL_TOO_EARLY", opensAt: new Date(row.notAfter.getTime() - 30 * DAY).toISOString() });
+    expect(s.renewal).toMatchObject({
+      renewable: false,
+      blockedBy: "RENEWAL_TOO_EARLY",
+      opensAt: new Date(row.notAfter.getTime() - 30 * DAY).toISOString(),
+    });
   });
 
   it("reports a certificate 10 days from expiry as renewable now", async () => {
@@ -43,9 +47,16 @@ describe("certificate status", () => {
 
   it("reports a revoked certificate with its date and reason", async () => {
     const { row } = await holder(db.prisma, ca, NOW, 20);
-    await db.prisma.$transaction((tx) => revokeCertificate(tx, { serial: row.serial, reason: "keyCompromise", clock, actor: ACTOR, ca }));
+    await db.prisma.$transaction((tx) =>
+      revokeCertificate(tx, { serial: row.serial, reason: "keyCompromise", clock, actor: ACTOR, ca }),
+    );
     const s = await certificateStatus(db.prisma, { serial: row.serial }, ctx());
-    expect(s).toMatchObject({ state: "revoked", revocationReason: "keyCompromise", revokedAt: NOW.toISOString(), renewal: { renewable: false, blockedBy: "CERT_REVOKED" } });
+    expect(s).toMatchObject({
+      state: "revoked",
+      revocationReason: "keyCompromise",
+      revokedAt: NOW.toISOString(),
+      renewal: { renewable: false, blockedBy: "CERT_REVOKED" },
+    });
   });
 
   it("reports a renewed certificate as superseded and names its successor", async () => {
@@ -70,12 +81,16 @@ describe("certificate status", () => {
 
   it("refuses a malformed serial and says when a serial is unknown", async () => {
     expect(() => normaliseSerialInput("zz-12")).toThrow("STATUS_SERIAL_INVALID");
-    await expect(certificateStatus(db.prisma, { serial: "abcdef0123" }, ctx())).rejects.toMatchObject({ code: "STATUS_NOT_FOUND" });
+    await expect(certificateStatus(db.prisma, { serial: "abcdef0123" }, ctx())).rejects.toMatchObject({
+      code: "STATUS_NOT_FOUND",
+    });
   });
 
   it("rate-limits queries per client: the 31st in a minute is refused", async () => {
     const { row } = await holder(db.prisma, ca, NOW, 40);
     for (let i = 0; i < 30; i++) await certificateStatus(db.prisma, { serial: row.serial }, ctx("busy"));
-    await expect(certificateStatus(db.prisma, { serial: row.serial }, ctx("busy"))).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    await expect(certificateStatus(db.prisma, { serial: row.serial }, ctx("busy"))).rejects.toMatchObject({
+      code: "RATE_LIMITED",
+    });
   });
 });

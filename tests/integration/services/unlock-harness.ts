@@ -8,20 +8,45 @@ import { HOLDER_ID } from "./fixture";
 
 /** The mailed code, as the holder reads it (the outbox keeps the code in clear, it is what the mail says). */
 export async function mailedCode(db: Db, certificateId: string): Promise<string> {
-  const mail = await db.mailOutbox.findFirstOrThrow({ where: { certificateId, template: "unlock_code" }, orderBy: { createdAt: "desc" } });
+  const mail = await db.mailOutbox.findFirstOrThrow({
+    where: { certificateId, template: "unlock_code" },
+    orderBy: { createdAt: "desc" },
+  });
   return String((mail.data as { code: string }).code);
 }
 
-export function start(db: Db, args: { der: Buffer; tokenSerial: string; idNumber?: string; clock: Clock; actor: Actor; captchaId?: string; captchaAnswer?: string }) {
+export function start(
+  db: Db,
+  args: {
+    der: Buffer;
+    tokenSerial: string;
+    idNumber?: string;
+    clock: Clock;
+    actor: Actor;
+    captchaId?: string;
+    captchaAnswer?: string;
+  },
+) {
   return startUnlock(
     db,
-    { certificateDer: args.der, tokenSerial: args.tokenSerial, idNumber: args.idNumber ?? HOLDER_ID, captchaId: args.captchaId ?? crypto.randomUUID(), captchaAnswer: args.captchaAnswer ?? TEST_BYPASS_ANSWER, locale: "zh-CN" },
+    {
+      certificateDer: args.der,
+      tokenSerial: args.tokenSerial,
+      idNumber: args.idNumber ?? HOLDER_ID,
+      captchaId: args.captchaId ?? crypto.randomUUID(),
+      captchaAnswer: args.captchaAnswer ?? TEST_BYPASS_ANSWER,
+      locale: "zh-CN",
+    },
     { clock: args.clock, actor: args.actor },
   );
 }
 
 /** The whole page flow: start → code from the mail → release → assistant backend unlock → confirm. */
-export async function unlockThrough(backend: TokenBackend, db: Db, args: { der: Buffer; certificateId: string; tokenSerial: string; newPin: string; clock: Clock; actor: Actor }) {
+export async function unlockThrough(
+  backend: TokenBackend,
+  db: Db,
+  args: { der: Buffer; certificateId: string; tokenSerial: string; newPin: string; clock: Clock; actor: Actor },
+) {
   const { requestId } = await start(db, args);
   const code = await mailedCode(db, args.certificateId);
   const pins = await releaseSoPin(db, { requestId, code }, { clock: args.clock, actor: args.actor });

@@ -37,7 +37,13 @@ let serial: string;
 const soPin = (v: number) => deriveSoPin(getConfig().SO_PIN_MASTER_SECRET, tokenSerial, v);
 
 function sign(pin: string) {
-  const challenge = formatChallenge({ origin: "http://127.0.0.1:9", purpose: "login", serial, nonce: Buffer.alloc(32, 9).toString("base64url"), issuedAt: NOW.toISOString() });
+  const challenge = formatChallenge({
+    origin: "http://127.0.0.1:9",
+    purpose: "login",
+    serial,
+    nonce: Buffer.alloc(32, 9).toString("base64url"),
+    issuedAt: NOW.toISOString(),
+  });
   return backend.sign(tokenSerial, { certId: ID, pin, data: Buffer.from(challenge) });
 }
 
@@ -46,7 +52,10 @@ beforeAll(async () => {
   resetConfig();
   work = fs.mkdtempSync(path.join(os.tmpdir(), "unlock-softhsm-"));
   fs.mkdirSync(path.join(work, "tokens"));
-  fs.writeFileSync(path.join(work, "softhsm2.conf"), `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  fs.writeFileSync(
+    path.join(work, "softhsm2.conf"),
+    `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
   process.env.SOFTHSM2_CONF = path.join(work, "softhsm2.conf");
   const env = process.env;
 
@@ -57,13 +66,44 @@ beforeAll(async () => {
   certificateId = h.row.id;
   serial = h.row.serial;
 
-  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", "holder", "--so-pin", "factory-so", "--pin", "111111"], { env, stdio: "pipe" });
+  execFileSync(
+    "softhsm2-util",
+    ["--init-token", "--free", "--label", "holder", "--so-pin", "factory-so", "--pin", "111111"],
+    { env, stdio: "pipe" },
+  );
   fs.writeFileSync(path.join(work, "key.pem"), h.key.export({ type: "pkcs8", format: "pem" }));
   fs.writeFileSync(path.join(work, "cert.der"), der);
-  execFileSync("softhsm2-util", ["--import", path.join(work, "key.pem"), "--token", "holder", "--label", "holder", "--id", ID, "--pin", "111111"], { env, stdio: "pipe" });
-  execFileSync("pkcs11-tool", ["--module", MODULE, "--token-label", "holder", "--login", "--pin", "111111", "--write-object", path.join(work, "cert.der"), "--type", "cert", "--id", ID, "--label", "holder"], { env, stdio: "pipe" });
+  execFileSync(
+    "softhsm2-util",
+    ["--import", path.join(work, "key.pem"), "--token", "holder", "--label", "holder", "--id", ID, "--pin", "111111"],
+    { env, stdio: "pipe" },
+  );
+  execFileSync(
+    "pkcs11-tool",
+    [
+      "--module",
+      MODULE,
+      "--token-label",
+      "holder",
+      "--login",
+      "--pin",
+      "111111",
+      "--write-object",
+      path.join(work, "cert.der"),
+      "--type",
+      "cert",
+      "--id",
+      ID,
+      "--label",
+      "holder",
+    ],
+    { env, stdio: "pipe" },
+  );
   const shown = execFileSync("softhsm2-util", ["--show-slots"], { env }).toString();
-  tokenSerial = /Serial number:\s+(\S+)/.exec(shown.split(/\nSlot /).find((b) => b.includes("Label:            holder")) ?? "")?.[1] ?? "";
+  tokenSerial =
+    /Serial number:\s+(\S+)/.exec(
+      shown.split(/\nSlot /).find((b) => b.includes("Label:            holder")) ?? "",
+    )?.[1] ?? "";
   expect(tokenSerial).toMatch(/^[0-9a-f]{16}$/);
   await db.prisma.certificate.update({ where: { id: certificateId }, data: { tokenSerial } });
 
@@ -80,15 +120,31 @@ afterAll(async () => {
 describe("online PIN unlock on SoftHSM2", () => {
   it("sets the new PIN with C_InitPIN and rotates the SO PIN with C_SetPIN to the next derived version", async () => {
     await expect(sign("999999")).rejects.toMatchObject({ code: "PIN_INCORRECT_UNCOUNTED" });
-    const out = await unlockThrough(backend, db.prisma, { der, certificateId, tokenSerial, newPin: "86421357", clock, actor: ACTOR });
+    const out = await unlockThrough(backend, db.prisma, {
+      der,
+      certificateId,
+      tokenSerial,
+      newPin: "86421357",
+      clock,
+      actor: ACTOR,
+    });
     expect(out.soPinVersion).toBe(1);
     await expect(sign("86421357")).resolves.toMatchObject({ algorithm: "ECDSA-SHA256" });
     await expect(sign("111111")).rejects.toMatchObject({ code: "PIN_INCORRECT_UNCOUNTED" });
-    await expect(backend.unlock(tokenSerial, { soPin: soPin(0), newPin: "111111", newSoPin: soPin(9) })).rejects.toMatchObject({ code: "SO_PIN_INCORRECT" });
+    await expect(
+      backend.unlock(tokenSerial, { soPin: soPin(0), newPin: "111111", newSoPin: soPin(9) }),
+    ).rejects.toMatchObject({ code: "SO_PIN_INCORRECT" });
   });
 
   it("a second unlock uses the rotated SO PIN (version 1) and moves to version 2", async () => {
-    const out = await unlockThrough(backend, db.prisma, { der, certificateId, tokenSerial, newPin: "5555", clock, actor: ACTOR });
+    const out = await unlockThrough(backend, db.prisma, {
+      der,
+      certificateId,
+      tokenSerial,
+      newPin: "5555",
+      clock,
+      actor: ACTOR,
+    });
     expect(out.soPinVersion).toBe(2);
     await expect(sign("5555")).resolves.toBeDefined();
     expect((await db.prisma.tokenRecord.findUniqueOrThrow({ where: { tokenSerial } })).soPinVersion).toBe(2);

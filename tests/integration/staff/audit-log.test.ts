@@ -16,11 +16,31 @@ let adminId = "";
 beforeAll(async () => {
   open = await createTestDb();
   db = open.prisma;
-  adminId = (await createStaffUser(db, { username: "chief", password: "Correct-Horse-42!", role: "admin" }, { type: "system", id: "seed" }, clock)).id;
+  adminId = (
+    await createStaffUser(
+      db,
+      { username: "chief", password: "Correct-Horse-42!", role: "admin" },
+      { type: "system", id: "seed" },
+      clock,
+    )
+  ).id;
   const admin = { type: "staff" as const, id: adminId, ip: "10.0.0.9" };
   for (let i = 0; i < 6; i++) {
     clock.advance(MINUTE);
-    await db.$transaction((tx) => appendAudit(tx, { actorType: "holder", actorId: `cert-${i % 2}`, action: i % 2 ? "order.created" : "order.note", targetType: "order", targetId: `order-${i}`, data: { i } }, clock));
+    await db.$transaction((tx) =>
+      appendAudit(
+        tx,
+        {
+          actorType: "holder",
+          actorId: `cert-${i % 2}`,
+          action: i % 2 ? "order.created" : "order.note",
+          targetType: "order",
+          targetId: `order-${i}`,
+          data: { i },
+        },
+        clock,
+      ),
+    );
   }
   clock.set("2026-11-22T02:00:00Z");
   await updateSetting(db, "payment.windowMinutes", 45, admin, clock);
@@ -44,14 +64,21 @@ describe("the audit log viewer", () => {
   test("a settings change records the old and the new value", async () => {
     const [e] = await list({ action: "setting.updated" });
     expect(e).toMatchObject({ targetId: "payment.windowMinutes", data: { from: null, to: 45 } });
-    expect(await db.setting.findUnique({ where: { key: "payment.windowMinutes" } })).toMatchObject({ value: 45, updatedBy: adminId });
+    expect(await db.setting.findUnique({ where: { key: "payment.windowMinutes" } })).toMatchObject({
+      value: 45,
+      updatedBy: adminId,
+    });
   });
 
   test("settings are range-checked; reminder days may be typed as a comma list", async () => {
     const admin = { type: "staff" as const, id: adminId };
     const c = fixedClock("2026-11-23T02:00:00Z");
-    await expect(updateSetting(db, "renewal.windowDays", 0, admin, c)).rejects.toMatchObject({ code: "STAFF_SETTING_INVALID" });
-    await expect(updateSetting(db, "reminders.days", "7, 7", admin, c)).rejects.toMatchObject({ code: "STAFF_SETTING_INVALID" });
+    await expect(updateSetting(db, "renewal.windowDays", 0, admin, c)).rejects.toMatchObject({
+      code: "STAFF_SETTING_INVALID",
+    });
+    await expect(updateSetting(db, "reminders.days", "7, 7", admin, c)).rejects.toMatchObject({
+      code: "STAFF_SETTING_INVALID",
+    });
     expect((await updateSetting(db, "reminders.days", "14, 7，1", admin, c)).value).toEqual([1, 7, 14]);
   });
 
@@ -59,9 +86,18 @@ describe("the audit log viewer", () => {
     let csv = "";
     for await (const chunk of auditCsv(db, AuditFilter.parse({ action: "order." }), 4)) csv += chunk;
     const lines = csv.trimEnd().split("\r\n");
-    expect(lines[0]).toBe("seq,createdAt,actorType,actorId,action,targetType,targetId,fromState,toState,ip,userAgent,data,hash");
-    expect(lines.slice(1).map((l) => l.split(",")[6])).toEqual(["order-0", "order-1", "order-2", "order-3", "order-4", "order-5"]);
-    expect(csvCell("=HYPERLINK(\"x\")")).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(lines[0]).toBe(
+      "seq,createdAt,actorType,actorId,action,targetType,targetId,fromState,toState,ip,userAgent,data,hash",
+    );
+    expect(lines.slice(1).map((l) => l.split(",")[6])).toEqual([
+      "order-0",
+      "order-1",
+      "order-2",
+      "order-3",
+      "order-4",
+      "order-5",
+    ]);
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
     expect(csvCell({ a: 1 })).toBe(`"{""a"":1}"`);
   });
 

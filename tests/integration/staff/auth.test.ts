@@ -53,14 +53,21 @@ describe("staff sign-in", () => {
 
   test("a wrong password and an unknown user get the same answer", async () => {
     const username = await newUser();
-    expect(await codeOf(signIn(db, { username, password: "wrong", ip: "10.0.0.2" }, clock))).toBe("STAFF_BAD_CREDENTIALS");
-    expect(await codeOf(signIn(db, { username: "nobody", password: "wrong", ip: "10.0.0.2" }, clock))).toBe("STAFF_BAD_CREDENTIALS");
+    expect(await codeOf(signIn(db, { username, password: "wrong", ip: "10.0.0.2" }, clock))).toBe(
+      "STAFF_BAD_CREDENTIALS",
+    );
+    expect(await codeOf(signIn(db, { username: "nobody", password: "wrong", ip: "10.0.0.2" }, clock))).toBe(
+      "STAFF_BAD_CREDENTIALS",
+    );
   });
 
   test(`locks the account after ${LOCK_AFTER_FAILURES} failures, even for the right password, and doubles the lock`, async () => {
     const c = fixedClock("2026-11-25T03:00:00Z");
     const username = await newUser();
-    for (let i = 0; i < LOCK_AFTER_FAILURES; i++) expect(await codeOf(signIn(db, { username, password: "nope", ip: `10.1.0.${i}` }, c))).toBe("STAFF_BAD_CREDENTIALS");
+    for (let i = 0; i < LOCK_AFTER_FAILURES; i++)
+      expect(await codeOf(signIn(db, { username, password: "nope", ip: `10.1.0.${i}` }, c))).toBe(
+        "STAFF_BAD_CREDENTIALS",
+      );
     expect(await codeOf(signIn(db, { username, password: PASSWORD, ip: "10.1.1.1" }, c))).toBe("STAFF_LOCKED");
     c.advance(MINUTE + SECOND);
     // one more failure after the first lock: locked for two minutes now
@@ -77,7 +84,8 @@ describe("staff sign-in", () => {
   test("the lock answer says how long to wait", async () => {
     const c = fixedClock("2026-11-25T04:00:00Z");
     const username = await newUser();
-    for (let i = 0; i < LOCK_AFTER_FAILURES; i++) await codeOf(signIn(db, { username, password: "nope", ip: `10.2.0.${i}` }, c));
+    for (let i = 0; i < LOCK_AFTER_FAILURES; i++)
+      await codeOf(signIn(db, { username, password: "nope", ip: `10.2.0.${i}` }, c));
     const err = await signIn(db, { username, password: PASSWORD, ip: "10.2.1.1" }, c).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "STAFF_LOCKED", details: { retryAfter: 60 } });
   });
@@ -85,17 +93,21 @@ describe("staff sign-in", () => {
   test("one IP trying many usernames is rate limited", async () => {
     const c = fixedClock("2026-11-25T05:00:00Z");
     const codes: string[] = [];
-    for (let i = 0; i <= LOGIN_LIMITS.ip.max; i++) codes.push(await codeOf(signIn(db, { username: `ghost${i}`, password: "x", ip: "192.0.2.99" }, c)));
+    for (let i = 0; i <= LOGIN_LIMITS.ip.max; i++)
+      codes.push(await codeOf(signIn(db, { username: `ghost${i}`, password: "x", ip: "192.0.2.99" }, c)));
     expect(codes.slice(0, LOGIN_LIMITS.ip.max).every((x) => x === "STAFF_BAD_CREDENTIALS")).toBe(true);
     expect(codes[LOGIN_LIMITS.ip.max]).toBe("RATE_LIMITED");
     c.advance(LOGIN_LIMITS.ip.windowMs);
-    expect(await codeOf(signIn(db, { username: "ghost0", password: "x", ip: "192.0.2.99" }, c))).toBe("STAFF_BAD_CREDENTIALS");
+    expect(await codeOf(signIn(db, { username: "ghost0", password: "x", ip: "192.0.2.99" }, c))).toBe(
+      "STAFF_BAD_CREDENTIALS",
+    );
   });
 
   test("one username tried from many IPs is rate limited too", async () => {
     const c = fixedClock("2026-11-25T06:00:00Z");
     const codes: string[] = [];
-    for (let i = 0; i <= LOGIN_LIMITS.user.max; i++) codes.push(await codeOf(signIn(db, { username: "spread", password: "x", ip: `198.51.100.${i}` }, c)));
+    for (let i = 0; i <= LOGIN_LIMITS.user.max; i++)
+      codes.push(await codeOf(signIn(db, { username: "spread", password: "x", ip: `198.51.100.${i}` }, c)));
     expect(codes[LOGIN_LIMITS.user.max]).toBe("RATE_LIMITED");
   });
 
@@ -111,7 +123,9 @@ describe("staff sign-in", () => {
     const username = await newUser();
     await codeOf(signIn(db, { username, password: "bad", ip: "10.9.9.9" }, clock));
     const s = await signIn(db, { username, password: PASSWORD, ip: "10.9.9.9" }, clock);
-    const actions = (await db.auditEvent.findMany({ where: { targetId: s.user.id }, orderBy: { seq: "asc" } })).map((e) => e.action);
+    const actions = (await db.auditEvent.findMany({ where: { targetId: s.user.id }, orderBy: { seq: "asc" } })).map(
+      (e) => e.action,
+    );
     expect(actions).toEqual(["staff.created", "staff.sign_in_failed", "staff.signed_in"]);
     expect((await verifyAuditChain(db)).ok).toBe(true);
   });
@@ -149,7 +163,9 @@ describe("staff sessions", () => {
     const a1 = await signIn(db, { username: a, password: PASSWORD }, clock);
     const a2 = await signIn(db, { username: a, password: PASSWORD }, clock);
     const b1 = await signIn(db, { username: b, password: PASSWORD }, clock);
-    const ended = await db.$transaction((tx) => signOutEverywhere(tx, a1.user.id, { type: "staff", id: a1.user.id }, clock));
+    const ended = await db.$transaction((tx) =>
+      signOutEverywhere(tx, a1.user.id, { type: "staff", id: a1.user.id }, clock),
+    );
     expect(ended).toBe(2);
     expect(await authenticateStaff(db, a1.token, clock)).toBeNull();
     expect(await authenticateStaff(db, a2.token, clock)).toBeNull();
@@ -188,13 +204,21 @@ describe("TOTP second factor", () => {
 
 describe("account management", () => {
   test("refuses a weak password", async () => {
-    expect(await codeOf(createStaffUser(db, { username: "weakling", password: "short1A!", role: "helpdesk" }, ADMIN, clock))).toBe("STAFF_PASSWORD_WEAK");
-    expect(await codeOf(createStaffUser(db, { username: "weakling", password: "weakling-Password-1", role: "helpdesk" }, ADMIN, clock))).toBe("STAFF_PASSWORD_WEAK");
+    expect(
+      await codeOf(createStaffUser(db, { username: "weakling", password: "short1A!", role: "helpdesk" }, ADMIN, clock)),
+    ).toBe("STAFF_PASSWORD_WEAK");
+    expect(
+      await codeOf(
+        createStaffUser(db, { username: "weakling", password: "weakling-Password-1", role: "helpdesk" }, ADMIN, clock),
+      ),
+    ).toBe("STAFF_PASSWORD_WEAK");
   });
 
   test("refuses a taken username", async () => {
     const username = await newUser();
-    expect(await codeOf(createStaffUser(db, { username, password: PASSWORD, role: "helpdesk" }, ADMIN, clock))).toBe("STAFF_USERNAME_TAKEN");
+    expect(await codeOf(createStaffUser(db, { username, password: PASSWORD, role: "helpdesk" }, ADMIN, clock))).toBe(
+      "STAFF_USERNAME_TAKEN",
+    );
   });
 
   test("the last active admin cannot be disabled or demoted, and nobody disables themselves", async () => {
@@ -203,8 +227,12 @@ describe("account management", () => {
     const row = await db.staffUser.findUniqueOrThrow({ where: { username: admin } });
     const other = { type: "staff" as const, id: "someone-else" };
     expect(await codeOf(changeStaffUser(db, row.id, { kind: "disable" }, other, clock))).toBe("STAFF_LAST_ADMIN");
-    expect(await codeOf(changeStaffUser(db, row.id, { kind: "role", role: "auditor" }, other, clock))).toBe("STAFF_LAST_ADMIN");
-    expect(await codeOf(changeStaffUser(db, row.id, { kind: "disable" }, { type: "staff", id: row.id }, clock))).toBe("STAFF_SELF_CHANGE");
+    expect(await codeOf(changeStaffUser(db, row.id, { kind: "role", role: "auditor" }, other, clock))).toBe(
+      "STAFF_LAST_ADMIN",
+    );
+    expect(await codeOf(changeStaffUser(db, row.id, { kind: "disable" }, { type: "staff", id: row.id }, clock))).toBe(
+      "STAFF_SELF_CHANGE",
+    );
     const second = await newUser("admin");
     expect(await codeOf(changeStaffUser(db, row.id, { kind: "role", role: "auditor" }, other, clock))).toBe("ok");
     expect(second).toBeTruthy();

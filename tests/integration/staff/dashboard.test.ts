@@ -31,9 +31,23 @@ afterAll(async () => {
 async function paidAt(at: Date, expiresInDays = 10) {
   const c = fixedClock(at);
   const cert = await insertCertificate(db, { notAfter: new Date(at.getTime() + expiresInDays * DAY) });
-  const draft = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock: c, locale: "zh-CN" });
+  const draft = await createDraftOrder(db, {
+    certificate: cert,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock: c,
+    locale: "zh-CN",
+  });
   const o = await submitOrder(db, { orderId: draft.id, actor: HOLDER, clock: c });
-  return withOrderTx(db, (tx) => transitionOrder(tx, { orderId: o.id, to: "paid", actor: SYSTEM, clock: c, set: { paidFen: o.priceFen, paidAt: at } }));
+  return withOrderTx(db, (tx) =>
+    transitionOrder(tx, {
+      orderId: o.id,
+      to: "paid",
+      actor: SYSTEM,
+      clock: c,
+      set: { paidFen: o.priceFen, paidAt: at },
+    }),
+  );
 }
 
 describe("the dashboard", () => {

@@ -9,7 +9,15 @@ import { verifyAuditChain } from "@/lib/audit";
 import { createFeeTier, ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/orders/create";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
-import { addOrderNote, markHandledInPerson, orderDetail, reissueStuckOrder, resendOrderMail, unmaskOrderField, cancelOrderByStaff } from "@/lib/staff/orders";
+import {
+  addOrderNote,
+  markHandledInPerson,
+  orderDetail,
+  reissueStuckOrder,
+  resendOrderMail,
+  unmaskOrderField,
+  cancelOrderByStaff,
+} from "@/lib/staff/orders";
 import { previewFee } from "@/lib/staff/fees";
 import { OrderSearch, searchOrders } from "@/lib/staff/search";
 
@@ -56,24 +64,47 @@ describe("the order page", () => {
     expect(text).not.toContain(HANDLER.idNumber);
     expect(text).not.toContain(HANDLER.mobile);
     expect(text).not.toContain("handlerIdEnc");
-    expect(d.timeline.map((e) => e.action)).toEqual(["order.created", "order.submitted", "order.awaiting_payment", "order.note"]);
+    expect(d.timeline.map((e) => e.action)).toEqual([
+      "order.created",
+      "order.submitted",
+      "order.awaiting_payment",
+      "order.note",
+    ]);
     expect(d.timeline.map((e) => e.seq)).toEqual([...d.timeline.map((e) => e.seq)].sort((a, b) => a - b));
-    expect(d.timeline[3]).toMatchObject({ actorType: "staff", actorId: AGENT.id, data: { note: "holder called about the invoice" } });
+    expect(d.timeline[3]).toMatchObject({
+      actorType: "staff",
+      actorId: AGENT.id,
+      data: { note: "holder called about the invoice" },
+    });
     expect(d.mails.map((m) => m.template)).toEqual(["order_submitted"]);
   });
 
   test("unmasking returns the full value and records who looked, at what and why", async () => {
     const order = await submittedOrder();
-    const value = await unmaskOrderField(db, { orderId: order.id, field: "handlerMobile", reason: "call back the handler", actor: AGENT, clock });
+    const value = await unmaskOrderField(db, {
+      orderId: order.id,
+      field: "handlerMobile",
+      reason: "call back the handler",
+      actor: AGENT,
+      clock,
+    });
     expect(value).toBe(HANDLER.mobile);
     const event = await db.auditEvent.findFirstOrThrow({ where: { targetId: order.id, action: "order.unmasked" } });
-    expect(event).toMatchObject({ actorId: AGENT.id, ip: AGENT.ip, data: { field: "handlerMobile", reason: "call back the handler" } });
+    expect(event).toMatchObject({
+      actorId: AGENT.id,
+      ip: AGENT.ip,
+      data: { field: "handlerMobile", reason: "call back the handler" },
+    });
     expect(JSON.stringify(event.data)).not.toContain(HANDLER.mobile);
   });
 
   test("unmasking without a reason is refused and leaves no trace", async () => {
     const order = await submittedOrder();
-    expect(await codeOf(unmaskOrderField(db, { orderId: order.id, field: "handlerIdNumber", reason: "  ", actor: AGENT, clock }))).toBe("VALIDATION_FAILED");
+    expect(
+      await codeOf(
+        unmaskOrderField(db, { orderId: order.id, field: "handlerIdNumber", reason: "  ", actor: AGENT, clock }),
+      ),
+    ).toBe("VALIDATION_FAILED");
     expect(await db.auditEvent.count({ where: { targetId: order.id, action: "order.unmasked" } })).toBe(0);
   });
 });
@@ -82,42 +113,84 @@ describe("helpdesk actions", () => {
   test("resending a mail queues a copy and notes the reason", async () => {
     const order = await submittedOrder();
     const [mail] = await db.mailOutbox.findMany({ where: { orderId: order.id } });
-    const copy = await resendOrderMail(db, { orderId: order.id, mailId: mail.id, reason: "holder lost the mail", actor: AGENT, clock });
+    const copy = await resendOrderMail(db, {
+      orderId: order.id,
+      mailId: mail.id,
+      reason: "holder lost the mail",
+      actor: AGENT,
+      clock,
+    });
     expect(copy).toMatchObject({ to: mail.to, template: mail.template, state: "pending", attempts: 0 });
     expect(copy.data).toEqual(mail.data);
-    expect(await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.mail_resent" } })).toMatchObject({ data: { reason: "holder lost the mail", mailId: mail.id } });
+    expect(await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.mail_resent" } })).toMatchObject(
+      { data: { reason: "holder lost the mail", mailId: mail.id } },
+    );
   });
 
   test("a mail of another order cannot be resent through this one", async () => {
     const a = await submittedOrder();
     const b = await submittedOrder();
     const [mailOfB] = await db.mailOutbox.findMany({ where: { orderId: b.id } });
-    expect(await codeOf(resendOrderMail(db, { orderId: a.id, mailId: mailOfB.id, reason: "x", actor: AGENT, clock }))).toBe("STAFF_MAIL_NOT_FOUND");
+    expect(
+      await codeOf(resendOrderMail(db, { orderId: a.id, mailId: mailOfB.id, reason: "x", actor: AGENT, clock })),
+    ).toBe("STAFF_MAIL_NOT_FOUND");
   });
 
   test("cancelling an unpaid order goes through the state machine with the reason", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
-    const cancelled = await cancelOrderByStaff(db, { orderId: order.id, reason: "duplicate application", actor: AGENT, clock });
+    const cancelled = await cancelOrderByStaff(db, {
+      orderId: order.id,
+      reason: "duplicate application",
+      actor: AGENT,
+      clock,
+    });
     expect(cancelled.state).toBe("cancelled");
     expect(cancelled.openCertificateId).toBeNull();
-    expect(await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.cancelled" } })).toMatchObject({ fromState: "submitted", toState: "cancelled", data: { reason: "duplicate application" } });
+    expect(await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.cancelled" } })).toMatchObject({
+      fromState: "submitted",
+      toState: "cancelled",
+      data: { reason: "duplicate application" },
+    });
   });
 
   test("a paid order can be neither cancelled nor marked as handled in person", async () => {
     const order = await submittedOrder();
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "paid", actor: AGENT, clock, set: { paidFen: order.priceFen, paidAt: clock.now() } }));
-    expect(await codeOf(cancelOrderByStaff(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe("ORDER_ALREADY_PAID");
-    expect(await codeOf(markHandledInPerson(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe("STAFF_IN_PERSON_NOT_ALLOWED");
+    await withOrderTx(db, (tx) =>
+      transitionOrder(tx, {
+        orderId: order.id,
+        to: "paid",
+        actor: AGENT,
+        clock,
+        set: { paidFen: order.priceFen, paidAt: clock.now() },
+      }),
+    );
+    expect(await codeOf(cancelOrderByStaff(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
+      "ORDER_ALREADY_PAID",
+    );
+    expect(await codeOf(markHandledInPerson(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
+      "STAFF_IN_PERSON_NOT_ALLOWED",
+    );
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
   });
 
   test("handled in person cancels the online order with a recognisable reason, in one transaction", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
-    const done = await markHandledInPerson(db, { orderId: order.id, reason: "came to the service centre", actor: AGENT, clock });
+    const done = await markHandledInPerson(db, {
+      orderId: order.id,
+      reason: "came to the service centre",
+      actor: AGENT,
+      clock,
+    });
     expect(done.state).toBe("cancelled");
     const events = await db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } });
-    expect(events.at(-2)).toMatchObject({ action: "order.cancelled", data: { reason: "handled_in_person: came to the service centre" } });
-    expect(events.at(-1)).toMatchObject({ action: "order.handled_in_person", data: { reason: "came to the service centre" } });
+    expect(events.at(-2)).toMatchObject({
+      action: "order.cancelled",
+      data: { reason: "handled_in_person: came to the service centre" },
+    });
+    expect(events.at(-1)).toMatchObject({
+      action: "order.handled_in_person",
+      data: { reason: "came to the service centre" },
+    });
     // the row versions' transaction id: the cancelled order and both events were written by one transaction
     const writers = await db.$queryRawUnsafe<{ xmin: string }[]>(
       `SELECT xmin::text FROM "RenewalOrder" WHERE id = $1 UNION SELECT xmin::text FROM "AuditEvent" WHERE seq = ANY($2::int[])`,
@@ -129,18 +202,39 @@ describe("helpdesk actions", () => {
 
   test("re-issuance is refused for an order that is not stuck in issuing", async () => {
     const order = await submittedOrder();
-    expect(await codeOf(reissueStuckOrder(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe("STAFF_REISSUE_NOT_ALLOWED");
+    expect(await codeOf(reissueStuckOrder(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
+      "STAFF_REISSUE_NOT_ALLOWED",
+    );
   });
 
   test("an order stuck in issuing without a stored CSR goes back to paid, unflagged, for the holder to retry", async () => {
     const order = await submittedOrder();
     await withOrderTx(db, async (tx) => {
-      await transitionOrder(tx, { orderId: order.id, to: "paid", actor: AGENT, clock, set: { paidFen: order.priceFen, paidAt: clock.now() } });
-      await transitionOrder(tx, { orderId: order.id, to: "issuing", actor: AGENT, clock, set: { flagged: true, flagReason: "issuing_stalled" } });
+      await transitionOrder(tx, {
+        orderId: order.id,
+        to: "paid",
+        actor: AGENT,
+        clock,
+        set: { paidFen: order.priceFen, paidAt: clock.now() },
+      });
+      await transitionOrder(tx, {
+        orderId: order.id,
+        to: "issuing",
+        actor: AGENT,
+        clock,
+        set: { flagged: true, flagReason: "issuing_stalled" },
+      });
     });
-    const reset = await reissueStuckOrder(db, { orderId: order.id, reason: "holder's download failed", actor: AGENT, clock });
+    const reset = await reissueStuckOrder(db, {
+      orderId: order.id,
+      reason: "holder's download failed",
+      actor: AGENT,
+      clock,
+    });
     expect(reset).toMatchObject({ state: "paid", flagged: false });
-    expect(await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.reissue_reset" } })).toMatchObject({ fromState: "issuing", toState: "paid", data: { reason: "holder's download failed" } });
+    expect(
+      await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.reissue_reset" } }),
+    ).toMatchObject({ fromState: "issuing", toState: "paid", data: { reason: "holder's download failed" } });
   });
 
   test("every action left the audit chain intact", async () => {
@@ -152,17 +246,41 @@ describe("fee tiers scheduled by an admin", () => {
   test("a new order uses the scheduled tier from its date on, and the preview agrees", async () => {
     const admin = { type: "staff" as const, id: "staff-admin-1" };
     const from = new Date("2026-12-05T16:00:00Z"); // 2026-12-06 00:00 Beijing
-    await createFeeTier(db, { certType: "personal", payerClass: "self", fenPerYear: 6000, effectiveFrom: from, closeOpenEnded: true, note: "2027 price" }, admin, clock);
+    await createFeeTier(
+      db,
+      {
+        certType: "personal",
+        payerClass: "self",
+        fenPerYear: 6000,
+        effectiveFrom: from,
+        closeOpenEnded: true,
+        note: "2027 price",
+      },
+      admin,
+      clock,
+    );
     const cert = await insertCertificate(db, { certType: "personal", payerClass: "self" });
     expect((await previewFee(db, { serial: cert.serial, at: new Date(from.getTime() - 1) })).price.priceFen).toBe(5000);
     expect((await previewFee(db, { serial: cert.serial, at: from })).price.priceFen).toBe(6000);
 
-    const before = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" });
+    const before = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock,
+      locale: "zh-CN",
+    });
     expect(before.priceFen).toBe(5000);
     await cancelOrderByStaff(db, { orderId: before.id, reason: "re-price test", actor: admin, clock });
 
     const onTheDay = fixedClock(from);
-    const after = await createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock: onTheDay, locale: "zh-CN" });
+    const after = await createDraftOrder(db, {
+      certificate: cert,
+      handler: HANDLER,
+      actor: HOLDER,
+      clock: onTheDay,
+      locale: "zh-CN",
+    });
     expect(after).toMatchObject({ priceFen: 6000, fenPerYear: 6000 });
     // the earlier order keeps its snapshot
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: before.id } })).priceFen).toBe(5000);
@@ -174,13 +292,31 @@ describe("order search", () => {
   let ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    const make = async (key: string, holderName: string, mobile: string, idNumber: string, at: Date, state: "awaiting_payment" | "cancelled") => {
+    const make = async (
+      key: string,
+      holderName: string,
+      mobile: string,
+      idNumber: string,
+      at: Date,
+      state: "awaiting_payment" | "cancelled",
+    ) => {
       const c = fixedClock(at);
       // the one to cancel pays nothing, so no Alipay trade needs closing
-      const cert = await insertCertificate(db, { holderName, notAfter: new Date(at.getTime() + 10 * DAY), payerClass: state === "cancelled" ? "unified" : "self" });
-      const draft = await createDraftOrder(db, { certificate: cert, handler: { ...HANDLER, mobile, idNumber }, actor: HOLDER, clock: c, locale: "zh-CN" });
+      const cert = await insertCertificate(db, {
+        holderName,
+        notAfter: new Date(at.getTime() + 10 * DAY),
+        payerClass: state === "cancelled" ? "unified" : "self",
+      });
+      const draft = await createDraftOrder(db, {
+        certificate: cert,
+        handler: { ...HANDLER, mobile, idNumber },
+        actor: HOLDER,
+        clock: c,
+        locale: "zh-CN",
+      });
       const o = await submitOrder(db, { orderId: draft.id, actor: HOLDER, clock: c });
-      if (state === "cancelled") await cancelOrderByStaff(db, { orderId: o.id, reason: "test", actor: AGENT, clock: c });
+      if (state === "cancelled")
+        await cancelOrderByStaff(db, { orderId: o.id, reason: "test", actor: AGENT, clock: c });
       ids[key] = o.id;
       return o;
     };
@@ -190,7 +326,8 @@ describe("order search", () => {
     await make("c", "搜索测试甲分公司", "13900003333", "370102199001011258", day("2026-10-09"), "awaiting_payment");
   });
 
-  const find = async (q: Record<string, string>) => (await searchOrders(db, OrderSearch.parse({ ...q, holderName: q.holderName ?? "搜索测试" }))).rows.map((r) => r.id);
+  const find = async (q: Record<string, string>) =>
+    (await searchOrders(db, OrderSearch.parse({ ...q, holderName: q.holderName ?? "搜索测试" }))).rows.map((r) => r.id);
 
   test("by holder name prefix, newest first by default", async () => {
     expect(await find({ holderName: "搜索测试甲" })).toEqual([ids.c, ids.a]);
@@ -200,7 +337,9 @@ describe("order search", () => {
   test("by order number and by certificate serial, exactly", async () => {
     const a = await db.renewalOrder.findUniqueOrThrow({ where: { id: ids.a } });
     expect((await searchOrders(db, OrderSearch.parse({ orderNo: a.orderNo }))).rows.map((r) => r.id)).toEqual([ids.a]);
-    expect((await searchOrders(db, OrderSearch.parse({ serial: a.certSerial.toUpperCase() }))).rows.map((r) => r.id)).toEqual([ids.a]);
+    expect(
+      (await searchOrders(db, OrderSearch.parse({ serial: a.certSerial.toUpperCase() }))).rows.map((r) => r.id),
+    ).toEqual([ids.a]);
   });
 
   test("by the handler's phone or ID last four", async () => {

@@ -72,7 +72,9 @@ function urlOf(file: string): string | null {
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 describe("every staff page and API route is in the registry and uses it", () => {
-  const files = [...walk(path.join(ROOT, "app/(staff)")), ...walk(path.join(ROOT, "app/api/staff"))].filter((f) => /\/(page\.tsx|route\.ts)$/.test(f));
+  const files = [...walk(path.join(ROOT, "app/(staff)")), ...walk(path.join(ROOT, "app/api/staff"))].filter((f) =>
+    /\/(page\.tsx|route\.ts)$/.test(f),
+  );
 
   test("there are staff pages and routes to check", () => {
     expect(files.filter((f) => f.endsWith("page.tsx")).length).toBeGreaterThanOrEqual(8);
@@ -91,13 +93,17 @@ describe("every staff page and API route is in the registry and uses it", () => 
         if (need !== "public") expect(src).toContain(`requireStaff("${url}")`);
       });
     } else {
-      const methods = METHODS.filter((m) => new RegExp(`export const ${m}\\b|export (async )?function ${m}\\b`).test(src));
+      const methods = METHODS.filter((m) =>
+        new RegExp(`export const ${m}\\b|export (async )?function ${m}\\b`).test(src),
+      );
       test(`route ${url} (${rel}) registers each method and wraps it with its key`, () => {
         expect(methods.length).toBeGreaterThan(0);
         for (const m of methods) {
           const key = `${m} ${url}`;
           expect(STAFF_ROUTES).toHaveProperty([key]);
-          expect(src).toMatch(new RegExp(`export const ${m} = staff(Public)?Route\\("${key.replace(/[[\]/]/g, "\\$&")}"`));
+          expect(src).toMatch(
+            new RegExp(`export const ${m} = staff(Public)?Route\\("${key.replace(/[[\]/]/g, "\\$&")}"`),
+          );
         }
       });
     }
@@ -109,7 +115,9 @@ describe("every staff page and API route is in the registry and uses it", () => 
       const url = urlOf(f);
       if (!url) continue;
       if (f.endsWith("page.tsx")) present.add(url);
-      else for (const m of METHODS) if (new RegExp(`export const ${m}\\b`).test(readFileSync(f, "utf8"))) present.add(`${m} ${url}`);
+      else
+        for (const m of METHODS)
+          if (new RegExp(`export const ${m}\\b`).test(readFileSync(f, "utf8"))) present.add(`${m} ${url}`);
     }
     expect(Object.keys(STAFF_ROUTES).filter((k) => !present.has(k))).toEqual([]);
   });

@@ -21,7 +21,12 @@ beforeAll(async () => {
   h = harness();
   setProcessDb({ prisma: h.db, kind: "pglite", close: async () => {} });
   for (const role of ["helpdesk", "finance"] as const) {
-    await createStaffUser(h.db, { username: `pay-${role}`, password: "Correct-Horse-42!", role }, { type: "system", id: "test" }, systemClock);
+    await createStaffUser(
+      h.db,
+      { username: `pay-${role}`, password: "Correct-Horse-42!", role },
+      { type: "system", id: "test" },
+      systemClock,
+    );
     const s = await signIn(h.db, { username: `pay-${role}`, password: "Correct-Horse-42!" }, systemClock);
     sessions[role] = { token: s.token, csrf: s.session.csrfToken };
   }
@@ -31,7 +36,12 @@ function post(role: string, orderId: string, body: unknown, route = refundRoute,
   const origin = "http://portal.test";
   const req = new Request(`${origin}/api/staff/orders/${orderId}/${action}`, {
     method: "POST",
-    headers: { origin, "content-type": "application/json", cookie: `${COOKIE.staff}=${sessions[role].token}`, [CSRF_HEADER]: sessions[role].csrf },
+    headers: {
+      origin,
+      "content-type": "application/json",
+      cookie: `${COOKIE.staff}=${sessions[role].token}`,
+      [CSRF_HEADER]: sessions[role].csrf,
+    },
     body: JSON.stringify(body),
   });
   return route(req, { params: Promise.resolve({ id: orderId }) });
@@ -68,9 +78,13 @@ describe("refunds from the staff console", () => {
     expect(await res.json()).toMatchObject({ state: "succeeded" });
     const after = await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id }, include: { refunds: true } });
     expect(after.state).toBe("refunded");
-    expect(after.refunds).toMatchObject([{ amountFen: 10000, state: "succeeded", reason: "holder renewed in person instead" }]);
+    expect(after.refunds).toMatchObject([
+      { amountFen: 10000, state: "succeeded", reason: "holder renewed in person instead" },
+    ]);
     const financeId = (await h.db.staffUser.findUniqueOrThrow({ where: { username: "pay-finance" } })).id;
-    expect(await h.db.auditEvent.findFirst({ where: { targetId: order.id, action: "refund.requested" } })).toMatchObject({ actorType: "staff", actorId: financeId, data: { reason: "holder renewed in person instead" } });
+    expect(
+      await h.db.auditEvent.findFirst({ where: { targetId: order.id, action: "refund.requested" } }),
+    ).toMatchObject({ actorType: "staff", actorId: financeId, data: { reason: "holder renewed in person instead" } });
     const trade = await h.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
     expect(trade.refunds).toMatchObject([{ amountFen: 10000 }]);
   });
@@ -79,12 +93,24 @@ describe("refunds from the staff console", () => {
 describe("invoices from the staff console", () => {
   test("finance marks the holder's invoice issued, which locks it; helpdesk may not", async () => {
     const order = await paidOrder();
-    await saveInvoice(h.db, { orderId: order.id, details: { type: "personal", title: "张三", email: "zhangsan@example.com" }, actor: { type: "holder", id: "h" }, clock: h.clock });
+    await saveInvoice(h.db, {
+      orderId: order.id,
+      details: { type: "personal", title: "张三", email: "zhangsan@example.com" },
+      actor: { type: "holder", id: "h" },
+      clock: h.clock,
+    });
     expect((await post("helpdesk", order.id, {}, invoiceIssuedRoute, "invoice-issued")).status).toBe(403);
     expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).toBeNull();
     const res = await post("finance", order.id, {}, invoiceIssuedRoute, "invoice-issued");
     expect(res.status).toBe(200);
     expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).not.toBeNull();
-    await expect(saveInvoice(h.db, { orderId: order.id, details: { type: "personal", title: "李四", email: "l@example.com" }, actor: { type: "holder", id: "h" }, clock: h.clock })).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
+    await expect(
+      saveInvoice(h.db, {
+        orderId: order.id,
+        details: { type: "personal", title: "李四", email: "l@example.com" },
+        actor: { type: "holder", id: "h" },
+        clock: h.clock,
+      }),
+    ).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
   });
 });

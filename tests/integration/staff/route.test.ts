@@ -20,7 +20,12 @@ beforeAll(async () => {
   db = open.prisma;
   setProcessDb(open);
   for (const role of ["helpdesk", "finance", "admin", "auditor"] as const) {
-    await createStaffUser(db, { username: `r-${role}`, password: PASSWORD, role }, { type: "system", id: "test" }, systemClock);
+    await createStaffUser(
+      db,
+      { username: `r-${role}`, password: PASSWORD, role },
+      { type: "system", id: "test" },
+      systemClock,
+    );
     const s = await signIn(db, { username: `r-${role}`, password: PASSWORD }, systemClock);
     sessions[role] = { token: s.token, csrf: s.session.csrfToken };
   }
@@ -36,20 +41,31 @@ const note = staffRoute("POST /api/staff/orders/[id]/note", { body: z.object({ n
 });
 const refund = staffRoute("POST /api/staff/orders/[id]/refund", {}, async () => ({ ok: true }));
 const auditRead = staffRoute("GET /api/staff/audit/verify", {}, async (ctx) => ({ role: ctx.staff.role }));
-const login = staffPublicRoute("POST /api/staff/session", { body: z.object({ username: z.string(), password: z.string() }) }, async (ctx) => {
-  const s = await signIn(ctx.db, ctx.body, ctx.clock);
-  ctx.setCookie(COOKIE.staff, s.token, { maxAgeSeconds: 60 });
-  return { ok: true };
-});
+const login = staffPublicRoute(
+  "POST /api/staff/session",
+  { body: z.object({ username: z.string(), password: z.string() }) },
+  async (ctx) => {
+    const s = await signIn(ctx.db, ctx.body, ctx.clock);
+    ctx.setCookie(COOKIE.staff, s.token, { maxAgeSeconds: 60 });
+    return { ok: true };
+  },
+);
 
-function req(method: string, opts: { role?: string; csrf?: string | null; origin?: string | null; body?: unknown } = {}): Request {
+function req(
+  method: string,
+  opts: { role?: string; csrf?: string | null; origin?: string | null; body?: unknown } = {},
+): Request {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (opts.origin !== null) headers.origin = opts.origin ?? ORIGIN;
   const s = opts.role ? sessions[opts.role] : undefined;
   if (s) headers.cookie = `${COOKIE.staff}=${s.token}`;
   const csrf = opts.csrf === undefined ? s?.csrf : opts.csrf;
   if (csrf) headers[CSRF_HEADER] = csrf;
-  return new Request(`${ORIGIN}/api/staff/x`, { method, headers, body: method === "GET" ? undefined : JSON.stringify(opts.body ?? { note: "hi" }) });
+  return new Request(`${ORIGIN}/api/staff/x`, {
+    method,
+    headers,
+    body: method === "GET" ? undefined : JSON.stringify(opts.body ?? { note: "hi" }),
+  });
 }
 
 async function code(res: Response): Promise<string> {
@@ -72,7 +88,9 @@ describe("the staff route wrapper", () => {
   });
 
   test("refuses a state-changing request from another origin even with the token", async () => {
-    expect(await code(await note(req("POST", { role: "helpdesk", origin: "https://evil.example" })))).toBe("CSRF_FAILED");
+    expect(await code(await note(req("POST", { role: "helpdesk", origin: "https://evil.example" })))).toBe(
+      "CSRF_FAILED",
+    );
   });
 
   test("lets the right token through", async () => {
@@ -109,7 +127,9 @@ describe("the staff route wrapper", () => {
   test("behind HTTPS the session cookie is Secure as well", async () => {
     useTestEnv({ PUBLIC_ORIGIN: "https://renew.example.cn" });
     try {
-      const res = await login(req("POST", { origin: "https://renew.example.cn", body: { username: "r-admin", password: PASSWORD } }));
+      const res = await login(
+        req("POST", { origin: "https://renew.example.cn", body: { username: "r-admin", password: PASSWORD } }),
+      );
       expect(res.status).toBe(200);
       expect(res.headers.get("set-cookie")).toMatch(/HttpOnly; Secure/);
     } finally {

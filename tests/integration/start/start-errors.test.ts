@@ -8,7 +8,12 @@ import { describe, expect, test } from "vitest";
 function start(env: Record<string, string>) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "certrenew-start-"));
   const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATA_DIR: dataDir, ...env } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      DATA_DIR: dataDir,
+      ...env,
+    } as unknown as NodeJS.ProcessEnv,
     encoding: "utf8",
     timeout: 60_000,
   });

@@ -21,7 +21,15 @@ let assistant: RunningAssistant;
 let browser: Browser;
 
 beforeAll(async () => {
-  const bundle = await build({ entryPoints: [path.join(import.meta.dirname, "lna-page.ts")], bundle: true, write: false, platform: "browser", format: "iife", tsconfig: "tsconfig.json", logLevel: "silent" });
+  const bundle = await build({
+    entryPoints: [path.join(import.meta.dirname, "lna-page.ts")],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "iife",
+    tsconfig: "tsconfig.json",
+    logLevel: "silent",
+  });
   const js = bundle.outputFiles[0].text;
   page = http.createServer((req, res) => {
     res.setHeader("content-type", req.url === "/app.js" ? "text/javascript" : "text/html");
@@ -30,7 +38,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", () => resolve()));
   const pagePort = (page.address() as AddressInfo).port;
   pageOrigin = `http://portal.test:${pagePort}`;
-  assistant = await startAssistant({ backends: [new VirtualBackend({ dir: path.join(os.tmpdir(), "lna-no-tokens") })], origins: [pageOrigin], port: 0, clock: systemClock, log });
+  assistant = await startAssistant({
+    backends: [new VirtualBackend({ dir: path.join(os.tmpdir(), "lna-no-tokens") })],
+    origins: [pageOrigin],
+    port: 0,
+    clock: systemClock,
+    log,
+  });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: [
@@ -50,12 +64,21 @@ afterAll(async () => {
   page?.close();
 });
 
-async function probe(opts: { grant: boolean; port: number }): Promise<{ before: string; code?: string; version?: string }> {
+async function probe(opts: {
+  grant: boolean;
+  port: number;
+}): Promise<{ before: string; code?: string; version?: string }> {
   const context = await browser.newContext();
   if (opts.grant) await context.grantPermissions(["local-network-access"], { origin: pageOrigin });
   const tab = await context.newPage();
   await tab.goto(`${pageOrigin}/`);
-  const result = await tab.evaluate((url) => (window as unknown as { probe: (u: string) => Promise<{ before: string; code?: string; version?: string }> }).probe(url), `http://127.0.0.1:${opts.port}`);
+  const result = await tab.evaluate(
+    (url) =>
+      (
+        window as unknown as { probe: (u: string) => Promise<{ before: string; code?: string; version?: string }> }
+      ).probe(url),
+    `http://127.0.0.1:${opts.port}`,
+  );
   await context.close();
   return result;
 }

@@ -11,7 +11,16 @@ import { formatChallenge, verifyChallengeSignature } from "@/lib/token/challenge
 import { Pkcs11Backend } from "@/agent/backends/pkcs11";
 import { startAssistant, type RunningAssistant } from "@/agent/server";
 import { serialHex } from "@/agent/x509";
-import { issueFor, issueFromCsr, newKey, opensslVerifiesCsr, pkcs7Bundle, testCa, type TestCa, type TestKeyType } from "@/agent/test-support";
+import {
+  issueFor,
+  issueFromCsr,
+  newKey,
+  opensslVerifiesCsr,
+  pkcs7Bundle,
+  testCa,
+  type TestCa,
+  type TestKeyType,
+} from "@/agent/test-support";
 
 /**
  * The assistant against a real PKCS#11 module: SoftHSM2 with its own config and token directory,
@@ -30,15 +39,42 @@ let assistant: RunningAssistant;
 let ca: TestCa;
 
 function initToken(label: string, keyType: TestKeyType, id: string): { serial: string; cert: Buffer } {
-  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", "111111"], { env: process.env, stdio: "pipe" });
+  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", "111111"], {
+    env: process.env,
+    stdio: "pipe",
+  });
   const key = newKey(keyType);
   const cert = issueFor(ca, key, `/C=CN/ST=SD/L=dezhou/O=Dezhou Test/CN=${label}`);
   const keyPem = path.join(work, `${label}.key.pem`);
   const certDer = path.join(work, `${label}.cert.der`);
   fs.writeFileSync(keyPem, key.export({ type: "pkcs8", format: "pem" }));
   fs.writeFileSync(certDer, cert);
-  execFileSync("softhsm2-util", ["--import", keyPem, "--token", label, "--label", label, "--id", id, "--pin", "111111"], { env: process.env, stdio: "pipe" });
-  execFileSync("pkcs11-tool", ["--module", MODULE, "--token-label", label, "--login", "--pin", "111111", "--write-object", certDer, "--type", "cert", "--id", id, "--label", label], { env: process.env, stdio: "pipe" });
+  execFileSync(
+    "softhsm2-util",
+    ["--import", keyPem, "--token", label, "--label", label, "--id", id, "--pin", "111111"],
+    { env: process.env, stdio: "pipe" },
+  );
+  execFileSync(
+    "pkcs11-tool",
+    [
+      "--module",
+      MODULE,
+      "--token-label",
+      label,
+      "--login",
+      "--pin",
+      "111111",
+      "--write-object",
+      certDer,
+      "--type",
+      "cert",
+      "--id",
+      id,
+      "--label",
+      label,
+    ],
+    { env: process.env, stdio: "pipe" },
+  );
   const shown = execFileSync("softhsm2-util", ["--show-slots"], { env: process.env }).toString();
   const block = shown.split(/\nSlot /).find((b) => b.includes(`Label:            ${label}`)) ?? "";
   const serial = /Serial number:\s+(\S+)/.exec(block)?.[1] ?? "";
@@ -59,7 +95,10 @@ const tokens: Record<TestKeyType, { serial: string; cert: Buffer; id: string }> 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "softhsm-"));
   fs.mkdirSync(path.join(work, "tokens"));
-  fs.writeFileSync(path.join(work, "softhsm2.conf"), `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  fs.writeFileSync(
+    path.join(work, "softhsm2.conf"),
+    `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
   process.env.SOFTHSM2_CONF = path.join(work, "softhsm2.conf");
   ca = testCa();
   tokens.ec = { ...initToken("holder-ec", "ec", "0a01"), id: "0a01" };
@@ -77,59 +116,108 @@ describe("PKCS#11 backend on SoftHSM2", () => {
   it("lists the tokens and their certificates without the PIN", async () => {
     const { status, json } = await call("/v1/tokens");
     expect(status).toBe(200);
-    const list = json.tokens as { id: string; serial: string; certificates: { id: string; subjectCN: string; keyAlgorithm: string }[] }[];
+    const list = json.tokens as {
+      id: string;
+      serial: string;
+      certificates: { id: string; subjectCN: string; keyAlgorithm: string }[];
+    }[];
     const ec = list.find((t) => t.serial === tokens.ec.serial)!;
     expect(ec.id).toBe(`pkcs11:${tokens.ec.serial}`);
     expect(ec.certificates).toMatchObject([{ id: "0a01", subjectCN: "holder-ec", keyAlgorithm: "EC-P256" }]);
-    expect(list.find((t) => t.serial === tokens.rsa.serial)!.certificates).toMatchObject([{ id: "0b02", keyAlgorithm: "RSA-2048" }]);
+    expect(list.find((t) => t.serial === tokens.rsa.serial)!.certificates).toMatchObject([
+      { id: "0b02", keyAlgorithm: "RSA-2048" },
+    ]);
   });
 
-  it.each(["ec", "rsa"] as const)("signs a portal challenge with the %s key (verifiable by verifyChallengeSignature)", async (type) => {
-    const t = tokens[type];
-    const cert = new X509Certificate(t.cert);
-    const serial = serialHex(t.cert);
-    const challenge = formatChallenge({ origin: ORIGIN, purpose: "login", serial, nonce: Buffer.alloc(32, 7).toString("base64url"), issuedAt: NOW });
-    const { status, json } = await call("/v1/sign", { tokenId: `pkcs11:${t.serial}`, certId: t.id, pin: "111111", challenge });
-    expect(status).toBe(200);
-    expect(json.algorithm).toBe(type === "rsa" ? "RSA-SHA256" : "ECDSA-SHA256");
-    expect(verifyChallengeSignature(challenge, json.signature as string, cert.publicKey.export({ type: "spki", format: "der" }))).toBe(true);
-  });
+  it.each(["ec", "rsa"] as const)(
+    "signs a portal challenge with the %s key (verifiable by verifyChallengeSignature)",
+    async (type) => {
+      const t = tokens[type];
+      const cert = new X509Certificate(t.cert);
+      const serial = serialHex(t.cert);
+      const challenge = formatChallenge({
+        origin: ORIGIN,
+        purpose: "login",
+        serial,
+        nonce: Buffer.alloc(32, 7).toString("base64url"),
+        issuedAt: NOW,
+      });
+      const { status, json } = await call("/v1/sign", {
+        tokenId: `pkcs11:${t.serial}`,
+        certId: t.id,
+        pin: "111111",
+        challenge,
+      });
+      expect(status).toBe(200);
+      expect(json.algorithm).toBe(type === "rsa" ? "RSA-SHA256" : "ECDSA-SHA256");
+      expect(
+        verifyChallengeSignature(
+          challenge,
+          json.signature as string,
+          cert.publicKey.export({ type: "spki", format: "der" }),
+        ),
+      ).toBe(true);
+    },
+  );
 
   it("reports a wrong PIN with the token's flags and never signs arbitrary text", async () => {
-    const wrong = await call("/v1/sign", { tokenId: `pkcs11:${tokens.ec.serial}`, certId: "0a01", pin: "000000", challenge: formatChallenge({ origin: ORIGIN, purpose: "login", serial: serialHex(tokens.ec.cert), nonce: Buffer.alloc(32, 1).toString("base64url"), issuedAt: NOW }) });
+    const wrong = await call("/v1/sign", {
+      tokenId: `pkcs11:${tokens.ec.serial}`,
+      certId: "0a01",
+      pin: "000000",
+      challenge: formatChallenge({
+        origin: ORIGIN,
+        purpose: "login",
+        serial: serialHex(tokens.ec.cert),
+        nonce: Buffer.alloc(32, 1).toString("base64url"),
+        issuedAt: NOW,
+      }),
+    });
     expect(wrong.status).toBe(401);
     expect((wrong.json.error as { code: string }).code).toBe("PIN_INCORRECT_UNCOUNTED");
-    const arbitrary = await call("/v1/sign", { tokenId: `pkcs11:${tokens.ec.serial}`, certId: "0a01", pin: "111111", challenge: "please sign this contract" });
+    const arbitrary = await call("/v1/sign", {
+      tokenId: `pkcs11:${tokens.ec.serial}`,
+      certId: "0a01",
+      pin: "111111",
+      challenge: "please sign this contract",
+    });
     expect(arbitrary.status).toBe(400);
     expect((arbitrary.json.error as { code: string }).code).toBe("CHALLENGE_REFUSED");
   });
 
-  it.each(["ec", "rsa"] as const)("keygen → openssl-verified CSR → install → read back replaces the %s pair only after the new one is on the token", async (type) => {
-    const t = tokens[type];
-    const tokenId = `pkcs11:${t.serial}`;
-    const keygen = await call("/v1/keygen", { tokenId, certId: t.id, pin: "111111" });
-    expect(keygen.status).toBe(200);
-    const csr = Buffer.from(keygen.json.csr as string, "base64");
-    expect(opensslVerifiesCsr(csr)).toBe(true);
-    const again = await call("/v1/keygen", { tokenId, certId: t.id, pin: "111111" });
-    expect(again.json.pendingId).toBe(keygen.json.pendingId);
+  it.each(["ec", "rsa"] as const)(
+    "keygen → openssl-verified CSR → install → read back replaces the %s pair only after the new one is on the token",
+    async (type) => {
+      const t = tokens[type];
+      const tokenId = `pkcs11:${t.serial}`;
+      const keygen = await call("/v1/keygen", { tokenId, certId: t.id, pin: "111111" });
+      expect(keygen.status).toBe(200);
+      const csr = Buffer.from(keygen.json.csr as string, "base64");
+      expect(opensslVerifiesCsr(csr)).toBe(true);
+      const again = await call("/v1/keygen", { tokenId, certId: t.id, pin: "111111" });
+      expect(again.json.pendingId).toBe(keygen.json.pendingId);
 
-    const midway = await backend.listTokens();
-    expect(midway.find((x) => x.serial === t.serial)!.certificates.map((c) => c.id)).toEqual([t.id]);
+      const midway = await backend.listTokens();
+      expect(midway.find((x) => x.serial === t.serial)!.certificates.map((c) => c.id)).toEqual([t.id]);
 
-    const newCert = issueFromCsr(ca, csr);
-    const install = await call("/v1/install", { tokenId, pin: "111111", pkcs7: pkcs7Bundle([newCert, ca.der]) });
-    expect(install.status).toBe(200);
-    expect(install.json).toMatchObject({ replacedId: t.id, certificate: { id: keygen.json.pendingId } });
+      const newCert = issueFromCsr(ca, csr);
+      const install = await call("/v1/install", { tokenId, pin: "111111", pkcs7: pkcs7Bundle([newCert, ca.der]) });
+      expect(install.status).toBe(200);
+      expect(install.json).toMatchObject({ replacedId: t.id, certificate: { id: keygen.json.pendingId } });
 
-    const after = (await backend.listTokens()).find((x) => x.serial === t.serial)!;
-    expect(after.certificates.map((c) => c.der)).toEqual([newCert.toString("base64")]);
-    const signed = await backend.sign(t.serial, { certId: keygen.json.pendingId as string, pin: "111111", data: Buffer.from("x") });
-    expect(signed.certificate).toBe(newCert.toString("base64"));
+      const after = (await backend.listTokens()).find((x) => x.serial === t.serial)!;
+      expect(after.certificates.map((c) => c.der)).toEqual([newCert.toString("base64")]);
+      const signed = await backend.sign(t.serial, {
+        certId: keygen.json.pendingId as string,
+        pin: "111111",
+        data: Buffer.from("x"),
+      });
+      expect(signed.certificate).toBe(newCert.toString("base64"));
 
-    const repeated = await call("/v1/install", { tokenId, pin: "111111", pkcs7: pkcs7Bundle([newCert]) });
-    expect(repeated.json).toMatchObject({ replacedId: null });
-  });
+      const repeated = await call("/v1/install", { tokenId, pin: "111111", pkcs7: pkcs7Bundle([newCert]) });
+      expect(repeated.json).toMatchObject({ replacedId: null });
+    },
+  );
 
   it("unlocks with the SO PIN: C_InitPIN sets the new user PIN and C_SetPIN rotates the SO PIN", async () => {
     const tokenId = `pkcs11:${tokens.rsa.serial}`;
@@ -138,9 +226,15 @@ describe("PKCS#11 backend on SoftHSM2", () => {
     const ok = await call("/v1/unlock", { tokenId, soPin: SO_PIN, newPin: "222222", newSoPin: "so-pin-0002" });
     expect(ok.status).toBe(200);
     const [cert] = (await backend.listTokens()).find((x) => x.serial === tokens.rsa.serial)!.certificates;
-    await expect(backend.sign(tokens.rsa.serial, { certId: cert.id, pin: "222222", data: Buffer.from("x") })).resolves.toMatchObject({ algorithm: "RSA-SHA256" });
-    await expect(backend.sign(tokens.rsa.serial, { certId: cert.id, pin: "111111", data: Buffer.from("x") })).rejects.toSatisfy((e) => isDomainError(e) && e.code === "PIN_INCORRECT_UNCOUNTED");
-    await expect(backend.unlock(tokens.rsa.serial, { soPin: SO_PIN, newPin: "333333", newSoPin: "x" + SO_PIN })).rejects.toSatisfy((e) => isDomainError(e) && e.code === "SO_PIN_INCORRECT");
+    await expect(
+      backend.sign(tokens.rsa.serial, { certId: cert.id, pin: "222222", data: Buffer.from("x") }),
+    ).resolves.toMatchObject({ algorithm: "RSA-SHA256" });
+    await expect(
+      backend.sign(tokens.rsa.serial, { certId: cert.id, pin: "111111", data: Buffer.from("x") }),
+    ).rejects.toSatisfy((e) => isDomainError(e) && e.code === "PIN_INCORRECT_UNCOUNTED");
+    await expect(
+      backend.unlock(tokens.rsa.serial, { soPin: SO_PIN, newPin: "333333", newSoPin: "x" + SO_PIN }),
+    ).rejects.toSatisfy((e) => isDomainError(e) && e.code === "SO_PIN_INCORRECT");
     await backend.unlock(tokens.rsa.serial, { soPin: "so-pin-0002", newPin: "111111", newSoPin: SO_PIN });
   });
 

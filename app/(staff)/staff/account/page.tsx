@@ -12,13 +12,21 @@ export default async function AccountPage() {
   return (
     <div className="stack" style={{ maxWidth: 640 }}>
       <h1>{a.title}</h1>
-      <p>{fmt(s.signedInAs, { name: staff.user.displayName ?? staff.user.username, role: s.roles[staff.user.role] })}</p>
+      <p>
+        {fmt(s.signedInAs, { name: staff.user.displayName ?? staff.user.username, role: s.roles[staff.user.role] })}
+      </p>
       <section className="card">
         <h2>{a.totp}</h2>
         {staff.user.totpEnabled ? (
           <>
             <p>{a.totpOn}</p>
-            <ActionForm action="/api/staff/account/totp" method="DELETE" submitLabel={a.totpDisable} busyLabel={s.submitting} danger>
+            <ActionForm
+              action="/api/staff/account/totp"
+              method="DELETE"
+              submitLabel={a.totpDisable}
+              busyLabel={s.submitting}
+              danger
+            >
               <div className="field">
                 <label htmlFor="code">{a.totpCode}</label>
                 <input id="code" name="code" inputMode="numeric" pattern="[0-9]{6}" maxLength={6} required />
@@ -28,14 +36,30 @@ export default async function AccountPage() {
         ) : (
           <>
             <p className="muted">{a.totpOff}</p>
-            <TotpEnrol labels={{ start: a.totpStart, scan: a.totpScan, secret: a.totpSecret, code: a.totpCode, confirm: a.totpConfirm, busy: s.submitting }} />
+            <TotpEnrol
+              labels={{
+                start: a.totpStart,
+                scan: a.totpScan,
+                secret: a.totpSecret,
+                code: a.totpCode,
+                confirm: a.totpConfirm,
+                busy: s.submitting,
+              }}
+            />
           </>
         )}
       </section>
       <section className="card">
         <h2>{s.signOutEverywhere}</h2>
         <p className="muted">{s.signOutEverywhereHint}</p>
-        <ActionForm action="/api/staff/sessions" method="DELETE" submitLabel={s.signOutEverywhere} busyLabel={s.submitting} danger redirectTo="/staff/login" />
+        <ActionForm
+          action="/api/staff/sessions"
+          method="DELETE"
+          submitLabel={s.signOutEverywhere}
+          busyLabel={s.submitting}
+          danger
+          redirectTo="/staff/login"
+        />
       </section>
     </div>
   );

@@ -20,9 +20,20 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const db = await getDb();
   const parsed = AuditFilter.safeParse(params);
   const filter = parsed.success ? parsed.data : AuditFilter.parse({});
-  const [page, names, check] = await Promise.all([listAuditEvents(db, filter), staffNames(db), params.verify === "1" ? verifyAuditChain(db) : null]);
+  const [page, names, check] = await Promise.all([
+    listAuditEvents(db, filter),
+    staffNames(db),
+    params.verify === "1" ? verifyAuditChain(db) : null,
+  ]);
   const filterParams = Object.fromEntries(FILTERS.map((k) => [k, params[k]]));
-  const labels: Record<(typeof FILTERS)[number], string> = { actor: a.actor, action: a.action, targetType: a.targetType, targetId: a.targetId, from: a.from, to: a.to };
+  const labels: Record<(typeof FILTERS)[number], string> = {
+    actor: a.actor,
+    action: a.action,
+    targetType: a.targetType,
+    targetId: a.targetId,
+    from: a.from,
+    to: a.to,
+  };
 
   return (
     <>
@@ -32,7 +43,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           {FILTERS.map((k) => (
             <div className="field" key={k}>
               <label htmlFor={k}>{labels[k]}</label>
-              <input id={k} name={k} defaultValue={params[k] ?? ""} type={k === "from" || k === "to" ? "date" : "text"} />
+              <input
+                id={k}
+                name={k}
+                defaultValue={params[k] ?? ""}
+                type={k === "from" || k === "to" ? "date" : "text"}
+              />
             </div>
           ))}
         </div>
@@ -50,12 +66,20 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       </form>
 
       {check && (
-        <p className={`alert section ${check.ok ? `alert-ok ${styles.okText}` : "alert-err"}`} role="status" data-testid="chain-check">
-          {check.ok ? fmt(a.verifyOk, { checked: check.checked }) : fmt(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
+        <p
+          className={`alert section ${check.ok ? `alert-ok ${styles.okText}` : "alert-err"}`}
+          role="status"
+          data-testid="chain-check"
+        >
+          {check.ok
+            ? fmt(a.verifyOk, { checked: check.checked })
+            : fmt(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
           {!check.ok && (
             <>
               {" "}
-              <Link href={withParams("/staff/audit", {}, { before: String((check.brokenAt ?? 0) + 3) })}>#{check.brokenAt}</Link>
+              <Link href={withParams("/staff/audit", {}, { before: String((check.brokenAt ?? 0) + 3) })}>
+                #{check.brokenAt}
+              </Link>
             </>
           )}
         </p>
@@ -89,12 +113,18 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     </td>
                     <td className="mono small">{e.action}</td>
                     <td className="small">
-                      {e.targetType === "order" && e.targetId ? <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link> : e.targetType}{" "}
+                      {e.targetType === "order" && e.targetId ? (
+                        <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link>
+                      ) : (
+                        e.targetType
+                      )}{" "}
                       <span className="mono" title={e.targetId ?? undefined}>
                         {e.targetId && e.targetId.length > 20 ? `${e.targetId.slice(0, 8)}…` : e.targetId}
                       </span>
                     </td>
-                    <td className="small">{e.fromState || e.toState ? `${e.fromState ?? ""} → ${e.toState ?? ""}` : ""}</td>
+                    <td className="small">
+                      {e.fromState || e.toState ? `${e.fromState ?? ""} → ${e.toState ?? ""}` : ""}
+                    </td>
                     <td className="small mono">{e.ip}</td>
                     <td className={`small mono ${styles.data}`}>{JSON.stringify(e.data)}</td>
                   </tr>

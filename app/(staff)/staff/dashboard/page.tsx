@@ -26,7 +26,12 @@ export default async function DashboardPage() {
         </section>
         <section className="card">
           <h2>{d.revenue}</h2>
-          <RevenueLines data={data.revenuePerDay} received={d.revenueSeries} refunded={d.refundSeries} testId="chart-revenue" />
+          <RevenueLines
+            data={data.revenuePerDay}
+            received={d.revenueSeries}
+            refunded={d.refundSeries}
+            testId="chart-revenue"
+          />
         </section>
         <section className="card">
           <h2>{d.expiring}</h2>
@@ -35,7 +40,14 @@ export default async function DashboardPage() {
         </section>
         <section className="card">
           <h2>{d.byState}</h2>
-          <DayBars data={Object.entries(data.byState).map(([state, value]) => ({ day: t.staff.states[state] ?? state, value }))} label={d.byState} testId="chart-states" />
+          <DayBars
+            data={Object.entries(data.byState).map(([state, value]) => ({
+              day: t.staff.states[state] ?? state,
+              value,
+            }))}
+            label={d.byState}
+            testId="chart-states"
+          />
         </section>
       </div>
 
@@ -93,7 +105,9 @@ export default async function DashboardPage() {
                 {data.failedMails.map((m) => (
                   <tr key={m.id}>
                     <td className="small">{formatDateTime(m.createdAt, locale)}</td>
-                    <td className="mono small">{m.orderId ? <Link href={`/staff/orders/${m.orderId}`}>{m.template}</Link> : m.template}</td>
+                    <td className="mono small">
+                      {m.orderId ? <Link href={`/staff/orders/${m.orderId}`}>{m.template}</Link> : m.template}
+                    </td>
                     <td>{m.to}</td>
                     <td>{m.attempts}</td>
                     <td className="small">{m.lastError}</td>

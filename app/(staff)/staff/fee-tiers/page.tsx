@@ -13,14 +13,21 @@ import { ActionForm } from "../../_components/ActionForm";
 import { TableWrap } from "../../_components/TableWrap";
 import styles from "../staff.module.css";
 
-export default async function FeeTiersPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function FeeTiersPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
   const staff = await requireStaff("/staff/fee-tiers");
   const { t, locale } = await getT();
   const f = t.staff.fees;
   const db = await getDb();
   const now = systemClock.now();
   const params = await searchParams;
-  const [tiers, history] = await Promise.all([listFeeTiers(db), listAuditEvents(db, AuditFilter.parse({ targetType: "fee_tier" }))]);
+  const [tiers, history] = await Promise.all([
+    listFeeTiers(db),
+    listAuditEvents(db, AuditFilter.parse({ targetType: "fee_tier" })),
+  ]);
 
   let preview: FeePreview | null = null;
   let previewError: string | null = null;
@@ -76,7 +83,12 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
         {can(staff.user.role, "fee_tiers.manage") && (
           <section className="card">
             <h2>{f.create}</h2>
-            <ActionForm action="/api/staff/fee-tiers" submitLabel={f.submit} busyLabel={t.staff.submitting} testId="fee-tier-form">
+            <ActionForm
+              action="/api/staff/fee-tiers"
+              submitLabel={f.submit}
+              busyLabel={t.staff.submitting}
+              testId="fee-tier-form"
+            >
               <div className="field">
                 <label htmlFor="certType">{f.columns.certType}</label>
                 <select id="certType" name="certType">
@@ -132,7 +144,11 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
           </form>
           {preview && (
             <p className="alert alert-info section" role="status" data-testid="fee-preview">
-              {fmt(f.previewResult, { date: formatDateTime(preview.at, locale), yuan: formatFen(preview.price.priceFen), from: formatDateTime(preview.price.tier.effectiveFrom, locale) })}
+              {fmt(f.previewResult, {
+                date: formatDateTime(preview.at, locale),
+                yuan: formatFen(preview.price.priceFen),
+                from: formatDateTime(preview.price.tier.effectiveFrom, locale),
+              })}
             </p>
           )}
           {previewError && (
@@ -148,7 +164,8 @@ export default async function FeeTiersPage({ searchParams }: { searchParams: Pro
         <ul className="list-plain small">
           {history.rows.map((e) => (
             <li key={e.seq}>
-              {formatDateTime(e.createdAt, locale)} · <strong>{e.action}</strong> · {e.actorType} {e.actorId} · <span className={`mono ${styles.data}`}>{JSON.stringify(e.data)}</span>
+              {formatDateTime(e.createdAt, locale)} · <strong>{e.action}</strong> · {e.actorType} {e.actorId} ·{" "}
+              <span className={`mono ${styles.data}`}>{JSON.stringify(e.data)}</span>
             </li>
           ))}
         </ul>

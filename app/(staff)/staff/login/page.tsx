@@ -14,18 +14,38 @@ export default async function StaffLoginPage() {
   return (
     <div className="narrow card" style={{ maxWidth: 440, margin: "0 auto" }}>
       <h1>{l.title}</h1>
-      <ActionForm action="/api/staff/session" submitLabel={l.submit} busyLabel={t.staff.submitting} redirectTo="/staff" testId="staff-login">
+      <ActionForm
+        action="/api/staff/session"
+        submitLabel={l.submit}
+        busyLabel={t.staff.submitting}
+        redirectTo="/staff"
+        testId="staff-login"
+      >
         <div className="field">
           <label htmlFor="username">{l.username}</label>
           <input id="username" name="username" autoComplete="username" required maxLength={32} />
         </div>
         <div className="field">
           <label htmlFor="password">{l.password}</label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required maxLength={128} />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            maxLength={128}
+          />
         </div>
         <div className="field">
           <label htmlFor="otp">{l.otp}</label>
-          <input id="otp" name="otp" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9]{6}" maxLength={6} />
+          <input
+            id="otp"
+            name="otp"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9]{6}"
+            maxLength={6}
+          />
         </div>
       </ActionForm>
       <p className="muted small">{l.hint}</p>

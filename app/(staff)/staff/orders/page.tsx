@@ -76,7 +76,9 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
 
       {!parsed.success && (
         <p className="alert alert-err section" role="alert">
-          {Object.keys(parsed.error.flatten().fieldErrors).map((k) => `${k}: ${t.validation.invalid}`).join("; ")}
+          {Object.keys(parsed.error.flatten().fieldErrors)
+            .map((k) => `${k}: ${t.validation.invalid}`)
+            .join("; ")}
         </p>
       )}
       {result && (

@@ -23,10 +23,20 @@ export default async function SettingsPage() {
           <section key={s.key} className="card">
             <h2 className="small">{st.labels[s.key]}</h2>
             <p className="muted small">
-              <span className="mono">{s.key}</span> · {s.isDefault ? st.isDefault : fmt(st.updated, { at: s.updatedAt ? formatDateTime(s.updatedAt, locale) : "" })}
+              <span className="mono">{s.key}</span> ·{" "}
+              {s.isDefault
+                ? st.isDefault
+                : fmt(st.updated, { at: s.updatedAt ? formatDateTime(s.updatedAt, locale) : "" })}
             </p>
             {manage ? (
-              <ActionForm action="/api/staff/settings" method="PUT" extra={{ key: s.key }} submitLabel={st.save} busyLabel={t.staff.submitting} testId={`setting-${s.key}`}>
+              <ActionForm
+                action="/api/staff/settings"
+                method="PUT"
+                extra={{ key: s.key }}
+                submitLabel={st.save}
+                busyLabel={t.staff.submitting}
+                testId={`setting-${s.key}`}
+              >
                 <div className="field">
                   <input name="value" defaultValue={shown(s.value)} aria-label={st.labels[s.key]} required />
                 </div>

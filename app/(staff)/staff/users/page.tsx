@@ -40,8 +40,16 @@ export default async function StaffUsersPage() {
                 <td>{user.displayName}</td>
                 <td>{t.staff.roles[user.role]}</td>
                 <td>
-                  {user.disabled ? <span className="badge badge-muted">{u.disabled}</span> : <span className={`badge badge-ok ${styles.okText}`}>{u.active}</span>}
-                  {user.lockedUntil && user.lockedUntil > now && <span className="badge badge-warn">{fmt(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}</span>}
+                  {user.disabled ? (
+                    <span className="badge badge-muted">{u.disabled}</span>
+                  ) : (
+                    <span className={`badge badge-ok ${styles.okText}`}>{u.active}</span>
+                  )}
+                  {user.lockedUntil && user.lockedUntil > now && (
+                    <span className="badge badge-warn">
+                      {fmt(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}
+                    </span>
+                  )}
                 </td>
                 <td>{user.totpEnabled ? u.on : u.off}</td>
                 <td className="small">{formatDateTime(user.createdAt, locale)}</td>
@@ -51,9 +59,30 @@ export default async function StaffUsersPage() {
                       <details>
                         <summary>{u.manage}</summary>
                         <div className="stack">
-                          <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: user.disabled ? "enable" : "disable" }} submitLabel={user.disabled ? u.enable : u.disable} busyLabel={t.staff.submitting} danger={!user.disabled} />
-                          {user.lockedUntil && <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: "unlock" }} submitLabel={u.unlock} busyLabel={t.staff.submitting} />}
-                          <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: "role" }} submitLabel={u.changeRole} busyLabel={t.staff.submitting}>
+                          <ActionForm
+                            action={`/api/staff/users/${user.id}`}
+                            method="PATCH"
+                            extra={{ kind: user.disabled ? "enable" : "disable" }}
+                            submitLabel={user.disabled ? u.enable : u.disable}
+                            busyLabel={t.staff.submitting}
+                            danger={!user.disabled}
+                          />
+                          {user.lockedUntil && (
+                            <ActionForm
+                              action={`/api/staff/users/${user.id}`}
+                              method="PATCH"
+                              extra={{ kind: "unlock" }}
+                              submitLabel={u.unlock}
+                              busyLabel={t.staff.submitting}
+                            />
+                          )}
+                          <ActionForm
+                            action={`/api/staff/users/${user.id}`}
+                            method="PATCH"
+                            extra={{ kind: "role" }}
+                            submitLabel={u.changeRole}
+                            busyLabel={t.staff.submitting}
+                          >
                             <div className="field">
                               <select name="role" defaultValue={user.role} aria-label={u.role}>
                                 {ROLES.map((r) => (
@@ -64,9 +93,22 @@ export default async function StaffUsersPage() {
                               </select>
                             </div>
                           </ActionForm>
-                          <ActionForm action={`/api/staff/users/${user.id}`} method="PATCH" extra={{ kind: "password" }} submitLabel={u.resetPassword} busyLabel={t.staff.submitting}>
+                          <ActionForm
+                            action={`/api/staff/users/${user.id}`}
+                            method="PATCH"
+                            extra={{ kind: "password" }}
+                            submitLabel={u.resetPassword}
+                            busyLabel={t.staff.submitting}
+                          >
                             <div className="field">
-                              <input name="password" type="password" autoComplete="new-password" aria-label={u.newPassword} required minLength={12} />
+                              <input
+                                name="password"
+                                type="password"
+                                autoComplete="new-password"
+                                aria-label={u.newPassword}
+                                required
+                                minLength={12}
+                              />
                             </div>
                           </ActionForm>
                         </div>
@@ -86,7 +128,13 @@ export default async function StaffUsersPage() {
           <ActionForm action="/api/staff/users" submitLabel={u.submit} busyLabel={t.staff.submitting}>
             <div className="field">
               <label htmlFor="username">{u.username}</label>
-              <input id="username" name="username" required pattern="[a-zA-Z][a-zA-Z0-9._\-]{2,31}" autoComplete="off" />
+              <input
+                id="username"
+                name="username"
+                required
+                pattern="[a-zA-Z][a-zA-Z0-9._\-]{2,31}"
+                autoComplete="off"
+              />
             </div>
             <div className="field">
               <label htmlFor="displayName">{u.displayName}</label>
@@ -94,7 +142,14 @@ export default async function StaffUsersPage() {
             </div>
             <div className="field">
               <label htmlFor="password">{u.password}</label>
-              <input id="password" name="password" type="password" required minLength={12} autoComplete="new-password" />
+              <input
+                id="password"
+                name="password"
+                type="password"
+                required
+                minLength={12}
+                autoComplete="new-password"
+              />
               <span className="field-hint">{u.passwordHint}</span>
             </div>
             <div className="field">

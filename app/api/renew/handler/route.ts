@@ -11,6 +11,16 @@ const Body = z.object({
 });
 
 /** 下一步 on the details step: creates the draft order, or changes its handler (返回修改). */
-export const POST = route({ session: "holder", requireSession: true, body: Body, idempotency: "renew.handler" }, async ({ db, session, body, actor, clock, locale }) =>
-  saveHandler(db, { certificateId: holderCertificateId(session), handler: body.handler, captchaId: body.captchaId, captchaAnswer: body.captchaAnswer, actor, clock, locale }),
+export const POST = route(
+  { session: "holder", requireSession: true, body: Body, idempotency: "renew.handler" },
+  async ({ db, session, body, actor, clock, locale }) =>
+    saveHandler(db, {
+      certificateId: holderCertificateId(session),
+      handler: body.handler,
+      captchaId: body.captchaId,
+      captchaAnswer: body.captchaAnswer,
+      actor,
+      clock,
+      locale,
+    }),
 );

@@ -4,15 +4,26 @@ import { orderView } from "@/lib/renewal/flow";
 import { confirmInstalledWithProof } from "@/lib/renewal/issue-order";
 import { holderCertificateId } from "../_holder";
 
-const Body = z.object({ orderId: z.string().uuid(), challenge: z.string().max(1024), signature: z.string().min(1).max(2048) });
+const Body = z.object({
+  orderId: z.string().uuid(),
+  challenge: z.string().max(1024),
+  signature: z.string().min(1).max(2048),
+});
 
 /**
  * The assistant wrote and read back the new certificate, and the new key signed a login challenge for it: the
  * renewal is complete (下证成功).
  */
-export const POST = route({ session: "holder", requireSession: true, body: Body, idempotency: "renew.installed" }, async ({ db, session, body, actor, clock, config }) => {
-  const order = await confirmInstalledWithProof(db, {
-    orderId: body.orderId, proof: { challengeText: body.challenge, signatureB64: body.signature, origin: config.publicOrigin }, actor, clock, certificateId: holderCertificateId(session),
-  });
-  return orderView(db, order);
-});
+export const POST = route(
+  { session: "holder", requireSession: true, body: Body, idempotency: "renew.installed" },
+  async ({ db, session, body, actor, clock, config }) => {
+    const order = await confirmInstalledWithProof(db, {
+      orderId: body.orderId,
+      proof: { challengeText: body.challenge, signatureB64: body.signature, origin: config.publicOrigin },
+      actor,
+      clock,
+      certificateId: holderCertificateId(session),
+    });
+    return orderView(db, order);
+  },
+);

@@ -4,12 +4,19 @@ import { InvoiceDetails } from "@/lib/payments/invoice";
 import { saveInvoiceDetails, skipInvoice } from "@/lib/renewal/flow";
 import { holderCertificateId } from "../_holder";
 
-const Body = z.object({ orderId: z.string().uuid(), skip: z.literal(true).optional(), details: z.unknown().optional() });
+const Body = z.object({
+  orderId: z.string().uuid(),
+  skip: z.literal(true).optional(),
+  details: z.unknown().optional(),
+});
 
 /** 开票信息 after payment, or 跳过. */
-export const POST = route({ session: "holder", requireSession: true, body: Body, idempotency: "renew.invoice" }, async ({ db, session, body, actor, clock, locale }) => {
-  const certificateId = holderCertificateId(session);
-  if (body.skip) return skipInvoice(db, { sessionId: session!.id, certificateId, orderId: body.orderId });
-  const details = parseWith(InvoiceDetails, body.details ?? {}, locale);
-  return saveInvoiceDetails(db, { certificateId, orderId: body.orderId, details, actor, clock });
-});
+export const POST = route(
+  { session: "holder", requireSession: true, body: Body, idempotency: "renew.invoice" },
+  async ({ db, session, body, actor, clock, locale }) => {
+    const certificateId = holderCertificateId(session);
+    if (body.skip) return skipInvoice(db, { sessionId: session!.id, certificateId, orderId: body.orderId });
+    const details = parseWith(InvoiceDetails, body.details ?? {}, locale);
+    return saveInvoiceDetails(db, { certificateId, orderId: body.orderId, details, actor, clock });
+  },
+);

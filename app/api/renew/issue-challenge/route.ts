@@ -7,14 +7,27 @@ import { readyToIssue } from "@/lib/renewal/issue-order";
 import { issueChallenge } from "@/lib/renewal/pop";
 import { holderCertificateId } from "../_holder";
 
-const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(24_000);
+const Base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+  .max(24_000);
 const Body = z.object({ orderId: z.string().uuid(), csr: Base64 });
 
 /** The challenge the old key signs to confirm 下证 of exactly this CSR. */
-export const POST = route({ session: "holder", requireSession: true, body: Body }, async ({ db, session, body, config, clock, actor }) => {
-  const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
-  if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
-  const csrSha256 = createHash("sha256").update(Buffer.from(body.csr, "base64")).digest("hex");
-  const c = await issueChallenge(db, { serial: order.certSerial, origin: config.publicOrigin, purpose: "issue", csrSha256, clock, ip: actor.ip });
-  return { challenge: c.text, expiresAt: c.expiresAt.toISOString() };
-});
+export const POST = route(
+  { session: "holder", requireSession: true, body: Body },
+  async ({ db, session, body, config, clock, actor }) => {
+    const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
+    if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+    const csrSha256 = createHash("sha256").update(Buffer.from(body.csr, "base64")).digest("hex");
+    const c = await issueChallenge(db, {
+      serial: order.certSerial,
+      origin: config.publicOrigin,
+      purpose: "issue",
+      csrSha256,
+      clock,
+      ip: actor.ip,
+    });
+    return { challenge: c.text, expiresAt: c.expiresAt.toISOString() };
+  },
+);

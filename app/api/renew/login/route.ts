@@ -8,7 +8,13 @@ const Body = z.object({ challenge: z.string().max(1024), signature: z.string().m
 
 /** 提交 on the insert-key step: proof of possession + eligibility, then the holder session cookie. */
 export const POST = route({ body: Body }, async ({ db, body, config, clock, actor, req, setCookie }) => {
-  const login = await holderLogin(db, { challengeText: body.challenge, signatureB64: body.signature, origin: config.publicOrigin, actor, clock });
+  const login = await holderLogin(db, {
+    challengeText: body.challenge,
+    signatureB64: body.signature,
+    origin: config.publicOrigin,
+    actor,
+    clock,
+  });
   await destroySession(db, readCookie(req, COOKIE.holder));
   setCookie(COOKIE.holder, login.token, { maxAgeSeconds: TIMEOUTS.holder.absoluteMs / 1000 });
   return { step: login.step, csrfToken: login.session.csrfToken };

@@ -9,17 +9,29 @@ const Body = z.object({ orderId: z.string().uuid() });
 const Query = z.object({ orderId: z.string().uuid() });
 
 /** Opens (or shows again) the Alipay QR trade of the holder's order. */
-export const POST = route({ session: "holder", requireSession: true, body: Body, idempotency: "renew.payment" }, async ({ db, session, body, clock }) => {
-  const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
-  const p = await startPayment(db, { orderId: order.id, clock });
-  return { qrCode: p.qrCode, qrSvg: p.qrSvg, amountFen: p.amountFen, orderNo: p.orderNo, deadline: p.deadline.toISOString() };
-});
+export const POST = route(
+  { session: "holder", requireSession: true, body: Body, idempotency: "renew.payment" },
+  async ({ db, session, body, clock }) => {
+    const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
+    const p = await startPayment(db, { orderId: order.id, clock });
+    return {
+      qrCode: p.qrCode,
+      qrSvg: p.qrSvg,
+      amountFen: p.amountFen,
+      orderNo: p.orderNo,
+      deadline: p.deadline.toISOString(),
+    };
+  },
+);
 
 /** The page's live status: asks Alipay about the trade and settles it when paid. */
-export const GET = route({ session: "holder", requireSession: true, query: Query }, async ({ db, session, query, clock }) => {
-  const certificateId = holderCertificateId(session);
-  const order = await requireOpenOrder(db, certificateId, query.orderId);
-  const settled = await settleByQuery(db, order.id, clock);
-  const status = await orderStatus(db, { certificateId, invoiceSkipped: invoiceSkipped(session, order.id) });
-  return { state: settled.state, paid: settled.paid, step: status.step };
-});
+export const GET = route(
+  { session: "holder", requireSession: true, query: Query },
+  async ({ db, session, query, clock }) => {
+    const certificateId = holderCertificateId(session);
+    const order = await requireOpenOrder(db, certificateId, query.orderId);
+    const settled = await settleByQuery(db, order.id, clock);
+    const status = await orderStatus(db, { certificateId, invoiceSkipped: invoiceSkipped(session, order.id) });
+    return { state: settled.state, paid: settled.paid, step: status.step };
+  },
+);

@@ -3,6 +3,10 @@ import { renewalSummary } from "@/lib/renewal/flow";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
 export const GET = route({ session: "holder", requireSession: true }, async ({ db, session, clock }) => {
-  const summary = await renewalSummary(db, { certificateId: holderCertificateId(session), clock, invoiceSkipped: invoiceSkipped(session) });
+  const summary = await renewalSummary(db, {
+    certificateId: holderCertificateId(session),
+    clock,
+    invoiceSkipped: invoiceSkipped(session),
+  });
   return { ...summary, csrfToken: session!.csrfToken };
 });

@@ -11,5 +11,14 @@ const Body = z.object({
 
 /** 证书注销: the signed challenge proves possession; reason and the explicit confirmation are checked on the server. */
 export const POST = route({ body: Body }, async ({ db, body, config, clock, actor, locale }) =>
-  revokeByHolder(db, { challengeText: body.challenge, signatureB64: body.signature, reason: body.reason, confirmed: body.confirmed, origin: config.publicOrigin, locale, clock, actor }),
+  revokeByHolder(db, {
+    challengeText: body.challenge,
+    signatureB64: body.signature,
+    reason: body.reason,
+    confirmed: body.confirmed,
+    origin: config.publicOrigin,
+    locale,
+    clock,
+    actor,
+  }),
 );

@@ -10,7 +10,11 @@ const SignIn = z.object({
 });
 
 export const POST = staffPublicRoute("POST /api/staff/session", { body: SignIn }, async (ctx) => {
-  const { token, user } = await signIn(ctx.db, { ...ctx.body, ip: ctx.actor.ip, userAgent: ctx.actor.userAgent }, ctx.clock);
+  const { token, user } = await signIn(
+    ctx.db,
+    { ...ctx.body, ip: ctx.actor.ip, userAgent: ctx.actor.userAgent },
+    ctx.clock,
+  );
   ctx.setCookie(COOKIE.staff, token, { maxAgeSeconds: Math.floor(TIMEOUTS.staff.absoluteMs / 1000) });
   return { user };
 });

@@ -26,7 +26,13 @@ function Unmask({ t, orderId, field }: { t: Messages; orderId: string; field: Un
   return (
     <details className="small" data-testid={`unmask-${field}`}>
       <summary>{t.staff.order.show}</summary>
-      <ActionForm action={`/api/staff/orders/${orderId}/unmask`} extra={{ field }} submitLabel={t.staff.order.show} busyLabel={t.staff.submitting} showValue>
+      <ActionForm
+        action={`/api/staff/orders/${orderId}/unmask`}
+        extra={{ field }}
+        submitLabel={t.staff.order.show}
+        busyLabel={t.staff.submitting}
+        showValue
+      >
         <ReasonField t={t} id={`reason-unmask-${field}`} label={t.staff.order.unmaskReason} />
       </ActionForm>
     </details>
@@ -57,7 +63,13 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
         <strong>{label}</strong>
       </summary>
       {opts.hint && <p className="muted small">{opts.hint}</p>}
-      <ActionForm action={`${api}/${path}`} submitLabel={label} busyLabel={s.submitting} danger={opts.danger} confirmText={opts.danger ? s.confirm : undefined}>
+      <ActionForm
+        action={`${api}/${path}`}
+        submitLabel={label}
+        busyLabel={s.submitting}
+        danger={opts.danger}
+        confirmText={opts.danger ? s.confirm : undefined}
+      >
         <ReasonField t={t} id={opts.reasonId} />
       </ActionForm>
     </details>
@@ -69,7 +81,10 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
         <Link href="/staff/orders">← {o.back}</Link>
       </p>
       <h1>
-        {fmt(o.title, { orderNo: d.orderNo })} <span className="badge" data-testid="order-state">{s.states[d.state]}</span>
+        {fmt(o.title, { orderNo: d.orderNo })}{" "}
+        <span className="badge" data-testid="order-state">
+          {s.states[d.state]}
+        </span>
       </h1>
       {d.flagged && (
         <p className="alert alert-warn" role="status">
@@ -138,7 +153,11 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                 <strong>{formatFen(d.priceFen)}</strong>
               </dd>
               <dt>{o.tier}</dt>
-              <dd>{d.feeTier ? `${formatDate(d.feeTier.effectiveFrom, locale)} – ${d.feeTier.effectiveTo ? formatDate(d.feeTier.effectiveTo, locale) : t.staff.fees.openEnded}` : "—"}</dd>
+              <dd>
+                {d.feeTier
+                  ? `${formatDate(d.feeTier.effectiveFrom, locale)} – ${d.feeTier.effectiveTo ? formatDate(d.feeTier.effectiveTo, locale) : t.staff.fees.openEnded}`
+                  : "—"}
+              </dd>
               <dt>{o.newNotAfter}</dt>
               <dd>{formatDateTime(d.newNotAfter, locale)}</dd>
             </dl>
@@ -181,7 +200,8 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
               <ul className="list-plain" data-testid="refunds">
                 {d.refunds.map((r) => (
                   <li key={r.id}>
-                    {formatFen(r.amountFen)} · {o.refundStates[r.state]} · {r.reason} <span className="muted small">{dt(r.createdAt)}</span>
+                    {formatFen(r.amountFen)} · {o.refundStates[r.state]} · {r.reason}{" "}
+                    <span className="muted small">{dt(r.createdAt)}</span>
                   </li>
                 ))}
               </ul>
@@ -191,7 +211,8 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
               <p className="muted">{o.noInvoice}</p>
             ) : (
               <p>
-                {d.invoice.title} ({d.invoice.type}) — {d.invoice.issuedAt ? fmt(o.invoiceIssued, { at: dt(d.invoice.issuedAt) }) : o.invoiceNotIssued}
+                {d.invoice.title} ({d.invoice.type}) —{" "}
+                {d.invoice.issuedAt ? fmt(o.invoiceIssued, { at: dt(d.invoice.issuedAt) }) : o.invoiceNotIssued}
               </p>
             )}
           </section>
@@ -226,7 +247,8 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
               <ul className="list-plain">
                 {d.mails.map((m) => (
                   <li key={m.id}>
-                    <span className="mono small">{m.template}</span> → {m.to} · {o.mailStates[m.state]} <span className="muted small">{dt(m.sentAt ?? m.createdAt)}</span>
+                    <span className="mono small">{m.template}</span> → {m.to} · {o.mailStates[m.state]}{" "}
+                    <span className="muted small">{dt(m.sentAt ?? m.createdAt)}</span>
                     {m.lastError && <span className="field-error"> {m.lastError}</span>}
                   </li>
                 ))}
@@ -250,7 +272,9 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                     {dt(e.createdAt)} · {o.actor}: {e.actorType}
                     {e.actorId ? ` ${names[e.actorId] ?? e.actorId}` : ""}
                   </div>
-                  {e.data && Object.keys(e.data as object).length > 0 && <div className={`small mono ${styles.data}`}>{JSON.stringify(e.data)}</div>}
+                  {e.data && Object.keys(e.data as object).length > 0 && (
+                    <div className={`small mono ${styles.data}`}>{JSON.stringify(e.data)}</div>
+                  )}
                 </li>
               ))}
             </ol>
@@ -292,10 +316,19 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
               </ActionForm>
             </details>
           )}
-          {can(role, "orders.cancel") && ["draft", "submitted", "awaiting_payment"].includes(d.state) && act(o.cancel, "cancel", { danger: true, reasonId: "reason-cancel" })}
-          {can(role, "orders.mark_in_person") && ["draft", "submitted", "awaiting_payment"].includes(d.state) && act(o.inPerson, "in-person", { danger: true, hint: o.inPersonHint, reasonId: "reason-inperson" })}
-          {can(role, "orders.reissue") && d.state === "issuing" && act(o.reissue, "reissue", { hint: o.reissueHint, reasonId: "reason-reissue" })}
-          {can(role, "payments.refund") && d.paidFen !== null && ["paid", "issuing"].includes(d.state) && act(o.refund, "refund", { danger: true, reasonId: "reason-refund" })}
+          {can(role, "orders.cancel") &&
+            ["draft", "submitted", "awaiting_payment"].includes(d.state) &&
+            act(o.cancel, "cancel", { danger: true, reasonId: "reason-cancel" })}
+          {can(role, "orders.mark_in_person") &&
+            ["draft", "submitted", "awaiting_payment"].includes(d.state) &&
+            act(o.inPerson, "in-person", { danger: true, hint: o.inPersonHint, reasonId: "reason-inperson" })}
+          {can(role, "orders.reissue") &&
+            d.state === "issuing" &&
+            act(o.reissue, "reissue", { hint: o.reissueHint, reasonId: "reason-reissue" })}
+          {can(role, "payments.refund") &&
+            d.paidFen !== null &&
+            ["paid", "issuing"].includes(d.state) &&
+            act(o.refund, "refund", { danger: true, reasonId: "reason-refund" })}
           {can(role, "invoices.issue") && d.invoice && !d.invoice.issuedAt && (
             <div className="card">
               <ActionForm action={`${api}/invoice-issued`} submitLabel={o.invoiceIssue} busyLabel={s.submitting} />

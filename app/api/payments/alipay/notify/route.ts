@@ -7,5 +7,8 @@ export const dynamic = "force-dynamic";
 export const POST = route({ csrf: false, rawBody: true }, async ({ req, db, clock }) => {
   const params = Object.fromEntries(new URLSearchParams(await req.text()));
   const answer = await handleNotify(db, params, clock);
-  return new Response(answer, { status: 200, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+  return new Response(answer, {
+    status: 200,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+  });
 });

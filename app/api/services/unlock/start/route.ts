@@ -13,5 +13,16 @@ const Body = z.object({
 
 /** Identity check (ID number on record + captcha); sends the one-time code to the contact on record. */
 export const POST = route({ body: Body }, async ({ db, body, clock, actor, locale }) =>
-  startUnlock(db, { certificateDer: body.certificate, tokenSerial: body.tokenSerial, idNumber: body.idNumber, captchaId: body.captchaId, captchaAnswer: body.captchaAnswer, locale }, { clock, actor }),
+  startUnlock(
+    db,
+    {
+      certificateDer: body.certificate,
+      tokenSerial: body.tokenSerial,
+      idNumber: body.idNumber,
+      captchaId: body.captchaId,
+      captchaAnswer: body.captchaAnswer,
+      locale,
+    },
+    { clock, actor },
+  ),
 );
