@@ -5,9 +5,10 @@ import Link from "next/link";
 import type { AssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
-import { formatDate, type Messages } from "@/lib/messages";
+import type { Messages } from "@/lib/messages";
 import { problemText } from "./assistant";
 import styles from "./services.module.css";
+import { formatDate } from "@/lib/messages/format";
 
 export interface KeyChoice {
   token: TokenSummary;

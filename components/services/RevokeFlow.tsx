@@ -3,13 +3,14 @@
 import { useMemo, useState, type FormEvent } from "react";
 import Link from "next/link";
 import type { Locale } from "@/lib/errors";
-import { formatDateTime, type Messages } from "@/lib/messages";
-import { fill } from "./fill";
-import { api } from "./api";
+import type { Messages } from "@/lib/messages";
+import { apiPost } from "@/lib/api/client";
+import type { RevokedResponse } from "@/lib/api/services";
 import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
 import { Steps } from "./Steps";
 import styles from "./services.module.css";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 type Reason = keyof Messages["services"]["revoke"]["reasons"];
 
@@ -17,13 +18,6 @@ interface Props {
   assistantUrl: string;
   locale: Locale;
   t: Messages["services"];
-}
-
-interface Revoked {
-  serial: string;
-  revokedAt: string;
-  reason: Reason;
-  mailed: boolean;
 }
 
 /** Choose the certificate, the reason, then confirm with the PIN: the key signs a `revoke` challenge. */
@@ -37,7 +31,7 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
   const [pin, setPin] = useState("");
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const [done, setDone] = useState<Revoked | null>(null);
+  const [done, setDone] = useState<RevokedResponse | null>(null);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -45,12 +39,12 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
     setBusy(true);
     setProblem(null);
     try {
-      const { challenge } = await api<{ challenge: string }>("/api/services/revoke/challenge", {
+      const { challenge } = await apiPost("/api/services/revoke/challenge", {
         certificate: chosen.certificate.der,
       });
       const signed = await client.sign({ tokenId: chosen.token.id, certId: chosen.certificate.id, pin, challenge });
       setDone(
-        await api<Revoked>("/api/services/revoke", {
+        await apiPost("/api/services/revoke", {
           challenge,
           signature: signed.signature,
           reason,

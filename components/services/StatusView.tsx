@@ -3,13 +3,14 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import Link from "next/link";
 import type { Locale } from "@/lib/errors";
-import { formatDateTime, type Messages } from "@/lib/messages";
-import type { CertificateStatus } from "@/lib/services/status";
-import { fill } from "./fill";
-import { api } from "./api";
+import type { Messages } from "@/lib/messages";
+import { apiPost } from "@/lib/api/client";
+import type { PostEndpoints } from "@/lib/api/endpoints";
+import type { CertificateStatusResponse as CertificateStatus } from "@/lib/api/services";
 import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
 import styles from "./services.module.css";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 interface Props {
   assistantUrl: string;
@@ -34,12 +35,12 @@ export function StatusView({ assistantUrl, locale, t }: Props) {
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  async function query(body: unknown) {
+  async function query(body: PostEndpoints["/api/services/status"]["body"]) {
     setBusy(true);
     setProblem(null);
     setResult(null);
     try {
-      setResult(await api<CertificateStatus>("/api/services/status", body));
+      setResult(await apiPost("/api/services/status", body));
     } catch (e) {
       setProblem(problemText(e, locale));
     } finally {

@@ -4,29 +4,18 @@ import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react
 import type { Locale } from "@/lib/errors";
 import { AssistantError } from "@/lib/token/client";
 import type { Messages } from "@/lib/messages";
-import { fill } from "./fill";
-import { api, ApiError } from "./api";
+import { ApiError, apiGet, apiPost } from "@/lib/api/client";
+import type { SoPinsResponse, UnlockStartedResponse } from "@/lib/api/services";
 import { assistantClient, errorCodeOf, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
 import { Steps } from "./Steps";
 import styles from "./services.module.css";
+import { fill } from "@/lib/messages/format";
 
 interface Props {
   assistantUrl: string;
   locale: Locale;
   t: Messages["services"];
-}
-
-interface Started {
-  requestId: string;
-  expiresAt: string;
-  sentTo: string[];
-}
-
-interface SoPins {
-  soPin: string;
-  newSoPin: string;
-  alternative?: { soPin: string; newSoPin: string };
 }
 
 /** The assistant's own rule for a user PIN (DOMAIN rule 5: at most 8 characters). */
@@ -41,7 +30,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
   const [idNumber, setIdNumber] = useState("");
   const [captcha, setCaptcha] = useState<{ id: string; svg: string } | null>(null);
   const [captchaAnswer, setCaptchaAnswer] = useState("");
-  const [started, setStarted] = useState<Started | null>(null);
+  const [started, setStarted] = useState<UnlockStartedResponse | null>(null);
   const [code, setCode] = useState("");
   const [pin, setPin] = useState("");
   const [pinAgain, setPinAgain] = useState("");
@@ -52,7 +41,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
   const newCaptcha = useCallback(async () => {
     setCaptchaAnswer("");
     try {
-      setCaptcha(await api<{ id: string; svg: string }>("/api/services/captcha"));
+      setCaptcha(await apiGet("/api/services/captcha"));
     } catch (e) {
       setProblem(problemText(e, locale));
     }
@@ -79,7 +68,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
     setProblem(null);
     try {
       setStarted(
-        await api<Started>("/api/services/unlock/start", {
+        await apiPost("/api/services/unlock/start", {
           certificate: chosen.certificate.der,
           tokenSerial: chosen.token.serial,
           idNumber,
@@ -111,9 +100,9 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
     setBusy(true);
     setProblem(null);
     const ids = { requestId: started.requestId, code: code.trim() };
-    let pins: SoPins;
+    let pins: SoPinsResponse;
     try {
-      pins = await api<SoPins>("/api/services/unlock/release", ids);
+      pins = await apiPost("/api/services/unlock/release", ids);
     } catch (err) {
       setProblem(problemText(err, locale));
       setBusy(false);
@@ -135,12 +124,12 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
         });
         usedAlternative = true;
       }
-      await api("/api/services/unlock/confirm", { ...ids, usedAlternative });
+      await apiPost("/api/services/unlock/confirm", { ...ids, usedAlternative });
       setFinished(true);
       setStep(4);
     } catch (err) {
       setProblem(fill(u.failed, { message: problemText(err, locale) }));
-      await api("/api/services/unlock/report", { ...ids, errorCode: errorCodeOf(err) }).catch(() => undefined);
+      await apiPost("/api/services/unlock/report", { ...ids, errorCode: errorCodeOf(err) }).catch(() => undefined);
     } finally {
       setPin("");
       setPinAgain("");

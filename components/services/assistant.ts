@@ -1,6 +1,6 @@
 import { AssistantError, createAssistantClient, type AssistantClient } from "@/lib/token/client";
 import { errorMessage, type Locale } from "@/lib/errors";
-import { ApiError, describeError } from "./api";
+import { ApiError, describeError } from "@/lib/api/client";
 
 export function assistantClient(baseUrl: string, locale: Locale): AssistantClient {
   return createAssistantClient({ baseUrl, locale });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { getConfig } from "../config";
 import type { Locale } from "../errors/types";
-import { formatDateTime, formatFen } from "../messages";
+import { fill, formatDateTime, formatFen } from "../messages/format";
 import { mail as texts } from "../messages/mail";
 import { maskEmail, maskIdNumber, maskMobile, maskName } from "../renewal/mask";
 
@@ -198,10 +198,6 @@ export function mailLinks(origin = getConfig().publicOrigin) {
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
-
-function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? "");
 }
 
 function formatValue(kind: Kind, v: unknown, locale: Locale): string {

@@ -4,10 +4,10 @@ import { getT } from "@/app/_lib/i18n";
 import { roleMayUse } from "@/lib/staff/permissions";
 import { SECTIONS } from "../_lib/nav";
 import { currentStaff } from "../_lib/guard";
-import { fmt } from "../_lib/format";
 import { CsrfProvider } from "../_components/CsrfProvider";
 import { ActionForm } from "../_components/ActionForm";
 import styles from "./staff.module.css";
+import { fill } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
 
@@ -30,7 +30,7 @@ export default async function StaffLayout({ children }: { children: ReactNode })
             </nav>
             <div className={styles.who}>
               <span data-testid="signed-in-as">
-                {fmt(s.signedInAs, {
+                {fill(s.signedInAs, {
                   name: staff.user.displayName ?? staff.user.username,
                   role: s.roles[staff.user.role],
                 })}

@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db";
 import { errorMessage, isDomainError } from "@/lib/errors";
-import { formatDateTime, formatFen } from "@/lib/messages";
 import { invoiceLinkView, type InvoiceLinkView } from "@/lib/payments/invoice";
 import { getT } from "../../_lib/i18n";
 import { InvoiceForm } from "../../renew/_components/InvoiceForm";
+import { formatDateTime, formatFen } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "开票信息" };

@@ -1,8 +1,8 @@
 import type { Locale } from "@/lib/errors";
-import { formatDateTime, formatFen, type Messages } from "@/lib/messages";
+import type { Messages } from "@/lib/messages";
 import type { RenewalSummary } from "@/lib/renewal/flow";
-import { fill } from "./format";
 import styles from "../renew.module.css";
+import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
 export function idTypeName(t: Messages, code: string): string {
   return (t.renewal.idType as Record<string, string>)[code] ?? t.wizard.holderIdTypes[code] ?? code;

@@ -3,11 +3,12 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
-import { ApiError, apiGet, apiPost } from "./api";
+import { ApiError, apiGet, apiPost } from "@/lib/api/client";
+import type { PostEndpoints } from "@/lib/api/endpoints";
 import styles from "../renew.module.css";
 
 type Field = "name" | "idType" | "idNumber" | "mobile" | "email" | "captcha";
-type Values = Record<Exclude<Field, "captcha">, string>;
+type Values = PostEndpoints["/api/renew/handler"]["body"]["handler"];
 
 interface Props {
   t: Messages["wizard"]["details"];
@@ -34,7 +35,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
   const newCaptcha = useCallback(async () => {
     setAnswer("");
     try {
-      setCaptcha(await apiGet<{ id: string; svg: string }>("/api/renew/captcha"));
+      setCaptcha(await apiGet("/api/renew/captcha"));
     } catch (e) {
       setFormError(e instanceof Error ? e.message : String(e));
     }
@@ -49,7 +50,8 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
     }
     if (stored) setValues({ ...EMPTY, ...stored });
     else if (saved) {
-      setValues({ ...EMPTY, name: saved.name, idType: saved.idType, email: saved.email });
+      // the order stores one of the codes the server accepted
+      setValues({ ...EMPTY, name: saved.name, idType: saved.idType as Values["idType"], email: saved.email });
       setReenter(true);
     }
     void newCaptcha();

@@ -6,10 +6,10 @@ import { AssistantError, createAssistantClient, type AssistantClient } from "@/l
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
-import { ApiError, apiPost } from "./api";
+import { ApiError, apiPost } from "@/lib/api/client";
 import { beijingDateTime } from "@/lib/renewal/dates";
-import { fill } from "./format";
 import styles from "../renew.module.css";
+import { fill } from "@/lib/messages/format";
 
 type Phase = "detecting" | "missing" | "blocked" | "nokey" | "ready";
 
@@ -94,11 +94,11 @@ export function InsertKey({
     }
     setBusy(true);
     try {
-      const { challenge } = await apiPost<{ challenge: string }>("/api/renew/challenge", {
+      const { challenge } = await apiPost("/api/renew/challenge", {
         serial: choice.cert.serial,
       });
       const signed = await client.current.sign({ tokenId: choice.token.id, certId: choice.cert.id, pin, challenge });
-      const login = await apiPost<{ step: string }>("/api/renew/login", { challenge, signature: signed.signature });
+      const login = await apiPost("/api/renew/login", { challenge, signature: signed.signature });
       router.push(stepPaths[login.step] ?? "/renew/details");
     } catch (err) {
       setBusy(false);

@@ -3,7 +3,8 @@
 import { useState, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
-import { ApiError, apiPost } from "./api";
+import { ApiError, apiPost } from "@/lib/api/client";
+import type { PostEndpoints } from "@/lib/api/endpoints";
 import styles from "../renew.module.css";
 
 type Field = "type" | "title" | "taxpayerId" | "email";
@@ -29,7 +30,7 @@ export function InvoiceForm({
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
-  async function send(body: unknown) {
+  async function send(body: PostEndpoints[typeof post.url]["body"]) {
     setBusy(true);
     setErrors({});
     setError("");

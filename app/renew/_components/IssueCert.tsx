@@ -6,9 +6,9 @@ import { AssistantError, createAssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
-import { apiPost } from "./api";
-import { fill } from "./format";
+import { apiPost } from "@/lib/api/client";
 import styles from "../renew.module.css";
+import { fill } from "@/lib/messages/format";
 
 type T = Messages["wizard"]["issue"];
 const STEPS = ["keygen", "request", "write", "verify"] as const;
@@ -72,13 +72,9 @@ export function IssueCert({
         setStep(0);
         const kg = await client.keygen({ tokenId: token.id, certId: cert.id, pin });
         setStep(1);
-        const { challenge } = await apiPost<{ challenge: string }>(
-          "/api/renew/issue-challenge",
-          { orderId, csr: kg.csr },
-          { csrf },
-        );
+        const { challenge } = await apiPost("/api/renew/issue-challenge", { orderId, csr: kg.csr }, { csrf });
         const signed = await client.sign({ tokenId: token.id, certId: cert.id, pin, challenge });
-        const issued = await apiPost<{ pkcs7: string; certificate: { serial: string } }>(
+        const issued = await apiPost(
           "/api/renew/issue",
           { orderId, csr: kg.csr, challenge, signature: signed.signature },
           { csrf },
@@ -91,11 +87,7 @@ export function IssueCert({
       const placed = find(await client.tokens(), newSerial);
       if (!placed) throw new AssistantError("TOKEN_OPERATION_FAILED", { reason: "read-back" });
       // the new key signs a login challenge for the new certificate: the portal's proof that both are on the key
-      const proof = await apiPost<{ challenge: string }>(
-        "/api/renew/challenge",
-        { serial: placed.cert.serial },
-        { csrf },
-      );
+      const proof = await apiPost("/api/renew/challenge", { serial: placed.cert.serial }, { csrf });
       const signedByNew = await client.sign({
         tokenId: placed.token.id,
         certId: placed.cert.id,

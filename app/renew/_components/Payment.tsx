@@ -3,27 +3,16 @@
 import { useEffect, useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
-import { apiGet, apiPost } from "./api";
-import { fill } from "./format";
+import { apiGet, apiPost } from "@/lib/api/client";
+import type { PaymentStartedResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
-
-interface Started {
-  qrCode: string;
-  qrSvg: string;
-  amountFen: number;
-  orderNo: string;
-  deadline: string;
-}
+import { fill, formatFen } from "@/lib/messages/format";
 
 const POLL_MS = 2000;
 
 function clock(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-}
-
-function amount(fen: number): string {
-  return `${Math.trunc(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
 }
 
 export function Payment({
@@ -43,15 +32,14 @@ export function Payment({
 }) {
   const router = useRouter();
   const key = useRef(crypto.randomUUID());
-  const [started, setStarted] = useState<Started | null>(null);
+  const [started, setStarted] = useState<PaymentStartedResponse | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const [state, setState] = useState<"waiting" | "paid" | "expired">("waiting");
   const [error, setError] = useState("");
 
   useEffect(() => {
-    apiPost<Started>("/api/renew/payment", { orderId }, { csrf, idempotencyKey: key.current }).then(
-      setStarted,
-      (e: Error) => setError(e.message),
+    apiPost("/api/renew/payment", { orderId }, { csrf, idempotencyKey: key.current }).then(setStarted, (e: Error) =>
+      setError(e.message),
     );
   }, [orderId, csrf]);
 
@@ -62,7 +50,7 @@ export function Payment({
     const poll = async () => {
       if (stop) return;
       try {
-        const s = await apiGet<{ state: string; paid: boolean; step: string }>(`/api/renew/payment?orderId=${orderId}`);
+        const s = await apiGet("/api/renew/payment", { query: { orderId } });
         if (s.paid) {
           setState("paid");
           router.push(stepPaths[s.step] ?? "/renew/invoice");
@@ -110,7 +98,7 @@ export function Payment({
       <dl className="kv">
         <dt>{t.amount}</dt>
         <dd className={styles.amount} data-testid="pay-amount">
-          {fill(yuanLabel, { amount: amount(started.amountFen) })}
+          {fill(yuanLabel, { amount: formatFen(started.amountFen) })}
         </dd>
         <dt>{t.orderNo}</dt>
         <dd className="mono" data-testid="pay-order-no">

@@ -3,7 +3,8 @@
 import { useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
-import { apiPost } from "./api";
+import { apiPost } from "@/lib/api/client";
+import type { OrderResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
 
 /** 确认提交 (idempotent: one key for the whole page, so a double click is one submission), 返回修改, 取消申请. */
@@ -24,11 +25,15 @@ export function ReviewActions({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 
-  async function run(path: string, key: string | undefined, next: (r: { step: string }) => string) {
+  async function run(
+    path: "/api/renew/confirm" | "/api/renew/cancel",
+    key: string | undefined,
+    next: (r: OrderResponse) => string,
+  ) {
     setBusy(true);
     setError("");
     try {
-      const r = await apiPost<{ step: string }>(path, { orderId }, { csrf, idempotencyKey: key });
+      const r = await apiPost(path, { orderId }, { csrf, idempotencyKey: key });
       router.push(next(r));
     } catch (e) {
       setBusy(false);

@@ -1,10 +1,9 @@
 import Link from "next/link";
 import { getT } from "../../_lib/i18n";
-import { formatDateTime } from "@/lib/messages";
 import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
-import { fill } from "../_components/format";
 import styles from "../renew.module.css";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
 

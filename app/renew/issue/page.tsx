@@ -1,11 +1,10 @@
 import { getT } from "../../_lib/i18n";
 import { getConfig } from "@/lib/config";
-import { formatDateTime } from "@/lib/messages";
 import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
 import { IssueCert } from "../_components/IssueCert";
-import { fill } from "../_components/format";
 import { assistantErrorTexts } from "../_lib/assistant-errors";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
 

@@ -1,12 +1,11 @@
 import { getT } from "../../_lib/i18n";
-import { formatDateTime, formatFen } from "@/lib/messages";
 import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
 import { idTypeName } from "../_components/CertSummary";
 import { ReviewActions } from "../_components/ReviewActions";
-import { fill } from "../_components/format";
 import { STEP_PATH } from "../_lib/steps";
 import styles from "../renew.module.css";
+import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
 

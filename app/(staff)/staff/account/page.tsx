@@ -1,8 +1,8 @@
 import { getT } from "@/app/_lib/i18n";
 import { requireStaff } from "../../_lib/guard";
-import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
 import { TotpEnrol } from "../../_components/TotpEnrol";
+import { fill } from "@/lib/messages/format";
 
 export default async function AccountPage() {
   const staff = await requireStaff("/staff/account");
@@ -13,7 +13,7 @@ export default async function AccountPage() {
     <div className="stack" style={{ maxWidth: 640 }}>
       <h1>{a.title}</h1>
       <p>
-        {fmt(s.signedInAs, { name: staff.user.displayName ?? staff.user.username, role: s.roles[staff.user.role] })}
+        {fill(s.signedInAs, { name: staff.user.displayName ?? staff.user.username, role: s.roles[staff.user.role] })}
       </p>
       <section className="card">
         <h2>{a.totp}</h2>

@@ -2,12 +2,12 @@ import Link from "next/link";
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { verifyAuditChain } from "@/lib/audit";
-import { formatDateTime } from "@/lib/messages";
 import { AuditFilter, listAuditEvents, staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../_lib/guard";
-import { fmt, withParams } from "../../_lib/format";
+import { withParams } from "../../_lib/links";
 import { TableWrap } from "../../_components/TableWrap";
 import styles from "../staff.module.css";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 type Params = Record<string, string | undefined>;
 const FILTERS = ["actor", "action", "targetType", "targetId", "from", "to"] as const;
@@ -72,8 +72,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           data-testid="chain-check"
         >
           {check.ok
-            ? fmt(a.verifyOk, { checked: check.checked })
-            : fmt(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
+            ? fill(a.verifyOk, { checked: check.checked })
+            : fill(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
           {!check.ok && (
             <>
               {" "}

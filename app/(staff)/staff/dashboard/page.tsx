@@ -2,13 +2,12 @@ import Link from "next/link";
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { systemClock } from "@/lib/clock";
-import { formatDateTime } from "@/lib/messages";
 import { dashboard } from "@/lib/staff/dashboard";
 import { requireStaff } from "../../_lib/guard";
-import { fmt } from "../../_lib/format";
 import { DayBars, RevenueLines } from "../../_components/DashboardCharts";
 import { TableWrap } from "../../_components/TableWrap";
 import styles from "../staff.module.css";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 export default async function DashboardPage() {
   await requireStaff("/staff/dashboard");
@@ -35,7 +34,7 @@ export default async function DashboardPage() {
         </section>
         <section className="card">
           <h2>{d.expiring}</h2>
-          <p className="muted">{fmt(d.expiringTotal, { count: data.expiringTotal })}</p>
+          <p className="muted">{fill(d.expiringTotal, { count: data.expiringTotal })}</p>
           <DayBars data={data.expiringPerDay} label={d.expiring} testId="chart-expiring" />
         </section>
         <section className="card">
@@ -52,7 +51,7 @@ export default async function DashboardPage() {
       </div>
 
       <section className="card section">
-        <h2>{fmt(d.stuck, { minutes: data.stuckMinutes })}</h2>
+        <h2>{fill(d.stuck, { minutes: data.stuckMinutes })}</h2>
         {data.stuck.length === 0 ? (
           <p className="muted">{d.noStuck}</p>
         ) : (

@@ -2,16 +2,15 @@ import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { systemClock } from "@/lib/clock";
 import { isDomainError, errorMessage } from "@/lib/errors";
-import { formatDateTime, formatFen } from "@/lib/messages";
 import { listFeeTiers } from "@/lib/fees/tiers";
 import { can } from "@/lib/staff/permissions";
 import { FeePreviewQuery, previewFee, type FeePreview } from "@/lib/staff/fees";
 import { listAuditEvents, AuditFilter } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../_lib/guard";
-import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
 import { TableWrap } from "../../_components/TableWrap";
 import styles from "../staff.module.css";
+import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
 export default async function FeeTiersPage({
   searchParams,
@@ -144,7 +143,7 @@ export default async function FeeTiersPage({
           </form>
           {preview && (
             <p className="alert alert-info section" role="status" data-testid="fee-preview">
-              {fmt(f.previewResult, {
+              {fill(f.previewResult, {
                 date: formatDateTime(preview.at, locale),
                 yuan: formatFen(preview.price.priceFen),
                 from: formatDateTime(preview.price.tier.effectiveFrom, locale),

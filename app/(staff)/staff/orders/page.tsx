@@ -1,13 +1,13 @@
 import Link from "next/link";
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
-import { formatDateTime, formatFen } from "@/lib/messages";
 import { ORDER_STATES } from "@/lib/orders/machine";
 import { OrderSearch, SORTS, searchOrders } from "@/lib/staff/search";
 import { requireStaff } from "../../_lib/guard";
-import { fmt, withParams } from "../../_lib/format";
+import { withParams } from "../../_lib/links";
 import { TableWrap } from "../../_components/TableWrap";
 import styles from "../staff.module.css";
+import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
 type Params = Record<string, string | undefined>;
 
@@ -128,7 +128,7 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
                 {s.prev}
               </Link>
             )}
-            <span className="muted">{fmt(s.page, { page: result.page })}</span>
+            <span className="muted">{fill(s.page, { page: result.page })}</span>
             {result.hasNext && (
               <Link className="btn" href={withParams("/staff/orders", params, { page: String(result.page + 1) })}>
                 {s.next}

@@ -1,11 +1,10 @@
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
-import { formatDateTime } from "@/lib/messages";
 import { can } from "@/lib/staff/permissions";
 import { listSettings } from "@/lib/staff/settings";
 import { requireStaff } from "../../_lib/guard";
-import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 export default async function SettingsPage() {
   const staff = await requireStaff("/staff/settings");
@@ -26,7 +25,7 @@ export default async function SettingsPage() {
               <span className="mono">{s.key}</span> ·{" "}
               {s.isDefault
                 ? st.isDefault
-                : fmt(st.updated, { at: s.updatedAt ? formatDateTime(s.updatedAt, locale) : "" })}
+                : fill(st.updated, { at: s.updatedAt ? formatDateTime(s.updatedAt, locale) : "" })}
             </p>
             {manage ? (
               <ActionForm

@@ -1,13 +1,12 @@
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
-import { formatDateTime } from "@/lib/messages";
 import { can, ROLES } from "@/lib/staff/permissions";
 import { listStaffUsers } from "@/lib/staff/users";
 import { requireStaff } from "../../_lib/guard";
-import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";
 import { TableWrap } from "../../_components/TableWrap";
 import styles from "../staff.module.css";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 export default async function StaffUsersPage() {
   const staff = await requireStaff("/staff/users");
@@ -47,7 +46,7 @@ export default async function StaffUsersPage() {
                   )}
                   {user.lockedUntil && user.lockedUntil > now && (
                     <span className="badge badge-warn">
-                      {fmt(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}
+                      {fill(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}
                     </span>
                   )}
                 </td>

@@ -1,3 +1,4 @@
+import type { CaptchaResponse } from "@/lib/api/common";
 import { createCaptcha } from "@/lib/captcha";
 import { json, route } from "@/lib/http/route";
 import { holderCertificateId } from "../_holder";
@@ -5,5 +6,5 @@ import { holderCertificateId } from "../_holder";
 /** A new captcha image (SVG markup in JSON, with its id); the answer stays on the server. */
 export const GET = route({ session: "holder", requireSession: true }, async ({ db, session, clock }) => {
   const captcha = await createCaptcha(db, clock, holderCertificateId(session));
-  return json({ id: captcha.id, svg: captcha.svg }, 200);
+  return json({ id: captcha.id, svg: captcha.svg } satisfies CaptchaResponse, 200);
 });

@@ -1,18 +1,11 @@
-import { z } from "zod";
+import { HandlerRequest } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
-import { HandlerInfo } from "@/lib/renewal/handler";
 import { saveHandler } from "@/lib/renewal/flow";
 import { holderCertificateId } from "../_holder";
 
-const Body = z.object({
-  handler: HandlerInfo,
-  captchaId: z.string().uuid({ error: "captchaInvalid" }),
-  captchaAnswer: z.string({ error: "required" }).trim().min(1, "required").max(16, "captchaInvalid"),
-});
-
 /** 下一步 on the details step: creates the draft order, or changes its handler (返回修改). */
 export const POST = route(
-  { session: "holder", requireSession: true, body: Body, idempotency: "renew.handler" },
+  { session: "holder", requireSession: true, body: HandlerRequest, idempotency: "renew.handler" },
   async ({ db, session, body, actor, clock, locale }) =>
     saveHandler(db, {
       certificateId: holderCertificateId(session),

@@ -1,21 +1,15 @@
-import { z } from "zod";
+import { InstalledRequest } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
 import { orderView } from "@/lib/renewal/flow";
 import { confirmInstalledWithProof } from "@/lib/renewal/issue-order";
 import { holderCertificateId } from "../_holder";
-
-const Body = z.object({
-  orderId: z.string().uuid(),
-  challenge: z.string().max(1024),
-  signature: z.string().min(1).max(2048),
-});
 
 /**
  * The assistant wrote and read back the new certificate, and the new key signed a login challenge for it: the
  * renewal is complete (下证成功).
  */
 export const POST = route(
-  { session: "holder", requireSession: true, body: Body, idempotency: "renew.installed" },
+  { session: "holder", requireSession: true, body: InstalledRequest, idempotency: "renew.installed" },
   async ({ db, session, body, actor, clock, config }) => {
     const order = await confirmInstalledWithProof(db, {
       orderId: body.orderId,

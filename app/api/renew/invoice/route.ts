@@ -1,18 +1,12 @@
-import { z } from "zod";
+import { InvoiceRequest } from "@/lib/api/renew";
 import { parseWith, route } from "@/lib/http/route";
 import { InvoiceDetails } from "@/lib/payments/invoice";
 import { saveInvoiceDetails, skipInvoice } from "@/lib/renewal/flow";
 import { holderCertificateId } from "../_holder";
 
-const Body = z.object({
-  orderId: z.string().uuid(),
-  skip: z.literal(true).optional(),
-  details: z.unknown().optional(),
-});
-
 /** 开票信息 after payment, or 跳过. */
 export const POST = route(
-  { session: "holder", requireSession: true, body: Body, idempotency: "renew.invoice" },
+  { session: "holder", requireSession: true, body: InvoiceRequest, idempotency: "renew.invoice" },
   async ({ db, session, body, actor, clock, locale }) => {
     const certificateId = holderCertificateId(session);
     if (body.skip) return skipInvoice(db, { sessionId: session!.id, certificateId, orderId: body.orderId });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import type { ChallengeResponse } from "@/lib/api/common";
+import { IssueChallengeRequest } from "@/lib/api/renew";
 import { DomainError } from "@/lib/errors";
 import { route } from "@/lib/http/route";
 import { requireOpenOrder } from "@/lib/renewal/flow";
@@ -7,15 +8,9 @@ import { readyToIssue } from "@/lib/renewal/issue-order";
 import { issueChallenge } from "@/lib/renewal/pop";
 import { holderCertificateId } from "../_holder";
 
-const Base64 = z
-  .string()
-  .regex(/^[A-Za-z0-9+/]+={0,2}$/)
-  .max(24_000);
-const Body = z.object({ orderId: z.string().uuid(), csr: Base64 });
-
 /** The challenge the old key signs to confirm 下证 of exactly this CSR. */
 export const POST = route(
-  { session: "holder", requireSession: true, body: Body },
+  { session: "holder", requireSession: true, body: IssueChallengeRequest },
   async ({ db, session, body, config, clock, actor }) => {
     const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
     if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
@@ -28,6 +23,6 @@ export const POST = route(
       clock,
       ip: actor.ip,
     });
-    return { challenge: c.text, expiresAt: c.expiresAt.toISOString() };
+    return { challenge: c.text, expiresAt: c.expiresAt.toISOString() } satisfies ChallengeResponse;
   },
 );

@@ -1,17 +1,11 @@
-import { z } from "zod";
+import { IssueRequest, type IssueResponse } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
 import { issueForOrder } from "@/lib/renewal/issue-order";
 import { holderCertificateId } from "../_holder";
 
-const Base64 = z
-  .string()
-  .regex(/^[A-Za-z0-9+/]+={0,2}$/)
-  .max(24_000);
-const Body = z.object({ orderId: z.string().uuid(), csr: Base64, challenge: z.string().max(1024), signature: Base64 });
-
 /** 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install. */
 export const POST = route(
-  { session: "holder", requireSession: true, body: Body, idempotency: "renew.issue" },
+  { session: "holder", requireSession: true, body: IssueRequest, idempotency: "renew.issue" },
   async ({ db, session, body, config, actor, clock }) => {
     const issued = await issueForOrder(db, {
       orderId: body.orderId,
@@ -32,6 +26,6 @@ export const POST = route(
         notBefore: c.notBefore.toISOString(),
         notAfter: c.notAfter.toISOString(),
       },
-    };
+    } satisfies IssueResponse;
   },
 );

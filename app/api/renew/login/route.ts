@@ -1,13 +1,11 @@
-import { z } from "zod";
+import { LoginRequest, type LoginResponse } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
 import { readCookie } from "@/lib/http/request";
 import { holderLogin } from "@/lib/renewal/flow";
 import { COOKIE, TIMEOUTS, destroySession } from "@/lib/session";
 
-const Body = z.object({ challenge: z.string().max(1024), signature: z.string().min(1).max(2048) });
-
 /** 提交 on the insert-key step: proof of possession + eligibility, then the holder session cookie. */
-export const POST = route({ body: Body }, async ({ db, body, config, clock, actor, req, setCookie }) => {
+export const POST = route({ body: LoginRequest }, async ({ db, body, config, clock, actor, req, setCookie }) => {
   const login = await holderLogin(db, {
     challengeText: body.challenge,
     signatureB64: body.signature,
@@ -17,5 +15,5 @@ export const POST = route({ body: Body }, async ({ db, body, config, clock, acto
   });
   await destroySession(db, readCookie(req, COOKIE.holder));
   setCookie(COOKIE.holder, login.token, { maxAgeSeconds: TIMEOUTS.holder.absoluteMs / 1000 });
-  return { step: login.step, csrfToken: login.session.csrfToken };
+  return { step: login.step, csrfToken: login.session.csrfToken } satisfies LoginResponse;
 });

@@ -1,16 +1,13 @@
-import { z } from "zod";
+import { OrderRef, type PaymentStartedResponse, type PaymentStatusResponse } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { settleByQuery } from "@/lib/payments/alipay/query";
 import { orderStatus, requireOpenOrder } from "@/lib/renewal/flow";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
-const Body = z.object({ orderId: z.string().uuid() });
-const Query = z.object({ orderId: z.string().uuid() });
-
 /** Opens (or shows again) the Alipay QR trade of the holder's order. */
 export const POST = route(
-  { session: "holder", requireSession: true, body: Body, idempotency: "renew.payment" },
+  { session: "holder", requireSession: true, body: OrderRef, idempotency: "renew.payment" },
   async ({ db, session, body, clock }) => {
     const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
     const p = await startPayment(db, { orderId: order.id, clock });
@@ -20,18 +17,18 @@ export const POST = route(
       amountFen: p.amountFen,
       orderNo: p.orderNo,
       deadline: p.deadline.toISOString(),
-    };
+    } satisfies PaymentStartedResponse;
   },
 );
 
 /** The page's live status: asks Alipay about the trade and settles it when paid. */
 export const GET = route(
-  { session: "holder", requireSession: true, query: Query },
+  { session: "holder", requireSession: true, query: OrderRef },
   async ({ db, session, query, clock }) => {
     const certificateId = holderCertificateId(session);
     const order = await requireOpenOrder(db, certificateId, query.orderId);
     const settled = await settleByQuery(db, order.id, clock);
     const status = await orderStatus(db, { certificateId, invoiceSkipped: invoiceSkipped(session, order.id) });
-    return { state: settled.state, paid: settled.paid, step: status.step };
+    return { state: settled.state, paid: settled.paid, step: status.step } satisfies PaymentStatusResponse;
   },
 );

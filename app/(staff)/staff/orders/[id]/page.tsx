@@ -3,15 +3,15 @@ import { notFound } from "next/navigation";
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { isDomainError } from "@/lib/errors";
-import { formatDate, formatDateTime, formatFen, type Messages } from "@/lib/messages";
+import type { Messages } from "@/lib/messages";
 import { can } from "@/lib/staff/permissions";
 import { orderDetail, type UnmaskableField } from "@/lib/staff/orders";
 import { staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../../_lib/guard";
-import { fmt } from "../../../_lib/format";
 import { ActionForm } from "../../../_components/ActionForm";
 import { TableWrap } from "../../../_components/TableWrap";
 import styles from "../../staff.module.css";
+import { fill, formatDate, formatDateTime, formatFen } from "@/lib/messages/format";
 
 function ReasonField({ t, id, label }: { t: Messages; id: string; label?: string }) {
   return (
@@ -81,14 +81,14 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
         <Link href="/staff/orders">← {o.back}</Link>
       </p>
       <h1>
-        {fmt(o.title, { orderNo: d.orderNo })}{" "}
+        {fill(o.title, { orderNo: d.orderNo })}{" "}
         <span className="badge" data-testid="order-state">
           {s.states[d.state]}
         </span>
       </h1>
       {d.flagged && (
         <p className="alert alert-warn" role="status">
-          {fmt(o.flagged, { reason: d.flagReason ?? "" })}
+          {fill(o.flagged, { reason: d.flagReason ?? "" })}
         </p>
       )}
       <div className="two-col">
@@ -212,7 +212,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
             ) : (
               <p>
                 {d.invoice.title} ({d.invoice.type}) —{" "}
-                {d.invoice.issuedAt ? fmt(o.invoiceIssued, { at: dt(d.invoice.issuedAt) }) : o.invoiceNotIssued}
+                {d.invoice.issuedAt ? fill(o.invoiceIssued, { at: dt(d.invoice.issuedAt) }) : o.invoiceNotIssued}
               </p>
             )}
           </section>

@@ -1,18 +1,9 @@
-import { z } from "zod";
 import { route } from "@/lib/http/route";
 import { startUnlock } from "@/lib/services/unlock";
-import { CertificateB64 } from "../../_schemas";
-
-const Body = z.object({
-  certificate: CertificateB64,
-  tokenSerial: z.string().min(1).max(64),
-  idNumber: z.string().trim().min(6).max(32),
-  captchaId: z.uuid(),
-  captchaAnswer: z.string().min(1).max(32),
-});
+import { UnlockStartRequest } from "@/lib/api/services";
 
 /** Identity check (ID number on record + captcha); sends the one-time code to the contact on record. */
-export const POST = route({ body: Body }, async ({ db, body, clock, actor, locale }) =>
+export const POST = route({ body: UnlockStartRequest }, async ({ db, body, clock, actor, locale }) =>
   startUnlock(
     db,
     {

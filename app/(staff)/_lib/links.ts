@@ -1,8 +1,3 @@
-/** Fills `{name}` placeholders of a message. */
-export function fmt(template: string, vars: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
-}
-
 /** Query-string of a page link that keeps the current filters and changes some. */
 export function withParams(
   base: string,

@@ -1,0 +1,39 @@
+import type { z } from "zod";
+import type * as common from "./common";
+import type * as invoice from "./invoice";
+import type * as renew from "./renew";
+import type * as services from "./services";
+
+/**
+ * Every route the browser calls, by method and path: what it takes (the request schema's input) and what it
+ * answers (the response schema). Types only, so the browser bundle gets the shapes without zod.
+ */
+
+type Post<Req extends z.ZodType, Res extends z.ZodType> = { body: z.input<Req>; response: z.output<Res> };
+
+export interface GetEndpoints {
+  "/api/renew/captcha": { response: common.CaptchaResponse };
+  "/api/renew/payment": { query: z.input<typeof renew.OrderRef>; response: renew.PaymentStatusResponse };
+  "/api/services/captcha": { response: common.CaptchaResponse };
+}
+
+export interface PostEndpoints {
+  "/api/renew/challenge": Post<typeof renew.ChallengeRequest, typeof common.ChallengeResponse>;
+  "/api/renew/login": Post<typeof renew.LoginRequest, typeof renew.LoginResponse>;
+  "/api/renew/handler": Post<typeof renew.HandlerRequest, typeof renew.OrderResponse>;
+  "/api/renew/confirm": Post<typeof renew.OrderRef, typeof renew.OrderResponse>;
+  "/api/renew/cancel": Post<typeof renew.OrderRef, typeof renew.OrderResponse>;
+  "/api/renew/payment": Post<typeof renew.OrderRef, typeof renew.PaymentStartedResponse>;
+  "/api/renew/invoice": Post<typeof renew.InvoiceRequest, typeof renew.OrderResponse>;
+  "/api/renew/issue-challenge": Post<typeof renew.IssueChallengeRequest, typeof common.ChallengeResponse>;
+  "/api/renew/issue": Post<typeof renew.IssueRequest, typeof renew.IssueResponse>;
+  "/api/renew/installed": Post<typeof renew.InstalledRequest, typeof renew.OrderResponse>;
+  [invoiceLink: `/api/invoice/${string}`]: Post<typeof invoice.InvoiceLinkRequest, typeof invoice.InvoiceLinkResponse>;
+  "/api/services/status": Post<typeof services.StatusRequest, typeof services.CertificateStatusResponse>;
+  "/api/services/revoke/challenge": Post<typeof services.RevokeChallengeRequest, typeof common.ChallengeResponse>;
+  "/api/services/revoke": Post<typeof services.RevokeRequest, typeof services.RevokedResponse>;
+  "/api/services/unlock/start": Post<typeof services.UnlockStartRequest, typeof services.UnlockStartedResponse>;
+  "/api/services/unlock/release": Post<typeof services.RequestAndCode, typeof services.SoPinsResponse>;
+  "/api/services/unlock/confirm": Post<typeof services.UnlockConfirmRequest, typeof services.UnlockConfirmedResponse>;
+  "/api/services/unlock/report": Post<typeof services.UnlockReportRequest, typeof services.UnlockReportedResponse>;
+}
