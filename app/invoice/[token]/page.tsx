@@ -3,7 +3,7 @@ import { getDb } from "@/lib/db";
 import { errorMessage, isDomainError } from "@/lib/errors";
 import { invoiceLinkView, type InvoiceLinkView } from "@/lib/payments/invoice";
 import { getT } from "../../_lib/i18n";
-import { InvoiceForm } from "../../renew/_components/InvoiceForm";
+import { InvoiceForm } from "@/components/invoice/InvoiceForm";
 import { formatDateTime, formatFen } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";

@@ -2,7 +2,7 @@ import { redirect } from "next/navigation";
 import { getT } from "../../_lib/i18n";
 import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
-import { InvoiceForm } from "../_components/InvoiceForm";
+import { InvoiceForm } from "@/components/invoice/InvoiceForm";
 
 export const dynamic = "force-dynamic";
 

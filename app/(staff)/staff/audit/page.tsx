@@ -5,7 +5,7 @@ import { verifyAuditChain } from "@/lib/audit";
 import { AuditFilter, listAuditEvents, staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../_lib/guard";
 import { withParams } from "../../_lib/links";
-import { TableWrap } from "../../_components/TableWrap";
+import { DataTable } from "@/components/ui/DataTable";
 import styles from "../staff.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
 
@@ -86,53 +86,51 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       )}
 
       <section className="section">
-        {page.rows.length === 0 ? (
-          <p className="muted">{a.none}</p>
-        ) : (
-          <TableWrap label={a.title}>
-            <table className="table" data-testid="audit-rows">
-              <thead>
-                <tr>
-                  <th>{a.columns.seq}</th>
-                  <th>{a.columns.at}</th>
-                  <th>{a.columns.actor}</th>
-                  <th>{a.columns.action}</th>
-                  <th>{a.columns.target}</th>
-                  <th>{a.columns.states}</th>
-                  <th>{a.columns.ip}</th>
-                  <th>{a.columns.data}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.rows.map((e) => (
-                  <tr key={e.seq} className={check && !check.ok && check.brokenAt === e.seq ? "alert-err" : undefined}>
-                    <td className="mono">{e.seq}</td>
-                    <td className="small">{formatDateTime(e.createdAt, locale)}</td>
-                    <td className="small">
-                      {e.actorType} {e.actorId ? (names[e.actorId] ?? e.actorId) : ""}
-                    </td>
-                    <td className="mono small">{e.action}</td>
-                    <td className="small">
-                      {e.targetType === "order" && e.targetId ? (
-                        <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link>
-                      ) : (
-                        e.targetType
-                      )}{" "}
-                      <span className="mono" title={e.targetId ?? undefined}>
-                        {e.targetId && e.targetId.length > 20 ? `${e.targetId.slice(0, 8)}…` : e.targetId}
-                      </span>
-                    </td>
-                    <td className="small">
-                      {e.fromState || e.toState ? `${e.fromState ?? ""} → ${e.toState ?? ""}` : ""}
-                    </td>
-                    <td className="small mono">{e.ip}</td>
-                    <td className={`small mono ${styles.data}`}>{JSON.stringify(e.data)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        )}
+        <DataTable
+          label={a.title}
+          testId="audit-rows"
+          rows={page.rows}
+          rowKey={(e) => e.seq}
+          rowClassName={(e) => (check && !check.ok && check.brokenAt === e.seq ? "alert-err" : undefined)}
+          empty={a.none}
+          columns={[
+            { header: a.columns.seq, className: "mono", cell: (e) => e.seq },
+            { header: a.columns.at, className: "small", cell: (e) => formatDateTime(e.createdAt, locale) },
+            {
+              header: a.columns.actor,
+              className: "small",
+              cell: (e) => (
+                <>
+                  {e.actorType} {e.actorId ? (names[e.actorId] ?? e.actorId) : ""}
+                </>
+              ),
+            },
+            { header: a.columns.action, className: "mono small", cell: (e) => e.action },
+            {
+              header: a.columns.target,
+              className: "small",
+              cell: (e) => (
+                <>
+                  {e.targetType === "order" && e.targetId ? (
+                    <Link href={`/staff/orders/${e.targetId}`}>{e.targetType}</Link>
+                  ) : (
+                    e.targetType
+                  )}{" "}
+                  <span className="mono" title={e.targetId ?? undefined}>
+                    {e.targetId && e.targetId.length > 20 ? `${e.targetId.slice(0, 8)}…` : e.targetId}
+                  </span>
+                </>
+              ),
+            },
+            {
+              header: a.columns.states,
+              className: "small",
+              cell: (e) => (e.fromState || e.toState ? `${e.fromState ?? ""} → ${e.toState ?? ""}` : ""),
+            },
+            { header: a.columns.ip, className: "small mono", cell: (e) => e.ip },
+            { header: a.columns.data, className: `small mono ${styles.data}`, cell: (e) => JSON.stringify(e.data) },
+          ]}
+        />
         {page.nextBefore && (
           <p className="actions">
             <Link className="btn" href={withParams("/staff/audit", filterParams, { before: String(page.nextBefore) })}>

@@ -5,7 +5,7 @@ import { systemClock } from "@/lib/clock";
 import { dashboard } from "@/lib/staff/dashboard";
 import { requireStaff } from "../../_lib/guard";
 import { DayBars, RevenueLines } from "../../_components/DashboardCharts";
-import { TableWrap } from "../../_components/TableWrap";
+import { DataTable } from "@/components/ui/DataTable";
 import styles from "../staff.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
 
@@ -52,70 +52,46 @@ export default async function DashboardPage() {
 
       <section className="card section">
         <h2>{fill(d.stuck, { minutes: data.stuckMinutes })}</h2>
-        {data.stuck.length === 0 ? (
-          <p className="muted">{d.noStuck}</p>
-        ) : (
-          <TableWrap label={d.title}>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{d.columns.orderNo}</th>
-                  <th>{d.columns.state}</th>
-                  <th>{d.columns.holder}</th>
-                  <th>{d.columns.since}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.stuck.map((o) => (
-                  <tr key={o.id}>
-                    <td>
-                      <Link href={`/staff/orders/${o.id}`} className="mono">
-                        {o.orderNo}
-                      </Link>
-                    </td>
-                    <td>{t.staff.states[o.state]}</td>
-                    <td>{o.holderName}</td>
-                    <td className="small">{formatDateTime(o.updatedAt, locale)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        )}
+        <DataTable
+          label={d.title}
+          rows={data.stuck}
+          rowKey={(o) => o.id}
+          empty={d.noStuck}
+          columns={[
+            {
+              header: d.columns.orderNo,
+              cell: (o) => (
+                <Link href={`/staff/orders/${o.id}`} className="mono">
+                  {o.orderNo}
+                </Link>
+              ),
+            },
+            { header: d.columns.state, cell: (o) => t.staff.states[o.state] },
+            { header: d.columns.holder, cell: (o) => o.holderName },
+            { header: d.columns.since, className: "small", cell: (o) => formatDateTime(o.updatedAt, locale) },
+          ]}
+        />
       </section>
 
       <section className="card section">
         <h2>{d.failedMails}</h2>
-        {data.failedMails.length === 0 ? (
-          <p className="muted">{d.noFailedMails}</p>
-        ) : (
-          <TableWrap label={d.title}>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>{d.columns.at}</th>
-                  <th>{d.columns.template}</th>
-                  <th>{d.columns.to}</th>
-                  <th>{d.columns.attempts}</th>
-                  <th>{d.columns.error}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.failedMails.map((m) => (
-                  <tr key={m.id}>
-                    <td className="small">{formatDateTime(m.createdAt, locale)}</td>
-                    <td className="mono small">
-                      {m.orderId ? <Link href={`/staff/orders/${m.orderId}`}>{m.template}</Link> : m.template}
-                    </td>
-                    <td>{m.to}</td>
-                    <td>{m.attempts}</td>
-                    <td className="small">{m.lastError}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        )}
+        <DataTable
+          label={d.title}
+          rows={data.failedMails}
+          rowKey={(m) => m.id}
+          empty={d.noFailedMails}
+          columns={[
+            { header: d.columns.at, className: "small", cell: (m) => formatDateTime(m.createdAt, locale) },
+            {
+              header: d.columns.template,
+              className: "mono small",
+              cell: (m) => (m.orderId ? <Link href={`/staff/orders/${m.orderId}`}>{m.template}</Link> : m.template),
+            },
+            { header: d.columns.to, cell: (m) => m.to },
+            { header: d.columns.attempts, cell: (m) => m.attempts },
+            { header: d.columns.error, className: "small", cell: (m) => m.lastError },
+          ]}
+        />
       </section>
     </>
   );

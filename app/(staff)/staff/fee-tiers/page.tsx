@@ -8,7 +8,7 @@ import { FeePreviewQuery, previewFee, type FeePreview } from "@/lib/staff/fees";
 import { listAuditEvents, AuditFilter } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../_lib/guard";
 import { ActionForm } from "../../_components/ActionForm";
-import { TableWrap } from "../../_components/TableWrap";
+import { DataTable } from "@/components/ui/DataTable";
 import styles from "../staff.module.css";
 import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
@@ -46,36 +46,27 @@ export default async function FeeTiersPage({
       <h1>{f.title}</h1>
       <section className="card">
         <h2>{f.current}</h2>
-        <TableWrap label={f.current}>
-          <table className="table" data-testid="fee-tiers">
-            <thead>
-              <tr>
-                <th>{f.columns.certType}</th>
-                <th>{f.columns.payerClass}</th>
-                <th>{f.columns.fenPerYear}</th>
-                <th>{f.columns.from}</th>
-                <th>{f.columns.to}</th>
-                <th>{f.columns.note}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {tiers.map((tier) => (
-                <tr key={tier.id}>
-                  <td>{t.staff.certTypes[tier.certType]}</td>
-                  <td>{t.staff.payerClasses[tier.payerClass]}</td>
-                  <td>{formatFen(tier.fenPerYear)}</td>
-                  <td className="small">{formatDateTime(tier.effectiveFrom, locale)}</td>
-                  <td className="small">{tier.effectiveTo ? formatDateTime(tier.effectiveTo, locale) : f.openEnded}</td>
-                  <td className="small">{tier.note}</td>
-                  <td>
-                    <span className="badge">{status(tier.effectiveFrom, tier.effectiveTo)}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label={f.current}
+          testId="fee-tiers"
+          rows={tiers}
+          rowKey={(tier) => tier.id}
+          columns={[
+            { header: f.columns.certType, cell: (tier) => t.staff.certTypes[tier.certType] },
+            { header: f.columns.payerClass, cell: (tier) => t.staff.payerClasses[tier.payerClass] },
+            { header: f.columns.fenPerYear, cell: (tier) => formatFen(tier.fenPerYear) },
+            { header: f.columns.from, className: "small", cell: (tier) => formatDateTime(tier.effectiveFrom, locale) },
+            {
+              header: f.columns.to,
+              className: "small",
+              cell: (tier) => (tier.effectiveTo ? formatDateTime(tier.effectiveTo, locale) : f.openEnded),
+            },
+            { header: f.columns.note, className: "small", cell: (tier) => tier.note },
+            {
+              cell: (tier) => <span className="badge">{status(tier.effectiveFrom, tier.effectiveTo)}</span>,
+            },
+          ]}
+        />
       </section>
 
       <div className={`grid-2 section ${styles.rows}`}>

@@ -5,7 +5,7 @@ import { ORDER_STATES } from "@/lib/orders/machine";
 import { OrderSearch, SORTS, searchOrders } from "@/lib/staff/search";
 import { requireStaff } from "../../_lib/guard";
 import { withParams } from "../../_lib/links";
-import { TableWrap } from "../../_components/TableWrap";
+import { DataTable } from "@/components/ui/DataTable";
 import styles from "../staff.module.css";
 import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
@@ -83,45 +83,39 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
       )}
       {result && (
         <section className="section">
-          {result.rows.length === 0 ? (
-            <p className="muted">{s.none}</p>
-          ) : (
-            <TableWrap label={s.title}>
-              <table className="table" data-testid="order-results">
-                <thead>
-                  <tr>
-                    <th>{s.columns.orderNo}</th>
-                    <th>{s.columns.state}</th>
-                    <th>{s.columns.holder}</th>
-                    <th>{s.columns.serial}</th>
-                    <th>{s.columns.handler}</th>
-                    <th>{s.columns.price}</th>
-                    <th>{s.columns.created}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.rows.map((r) => (
-                    <tr key={r.id}>
-                      <td>
-                        <Link href={`/staff/orders/${r.id}`} className="mono">
-                          {r.orderNo}
-                        </Link>
-                        {r.flagged && <span className="badge badge-warn"> {s.flaggedBadge}</span>}
-                      </td>
-                      <td>{t.staff.states[r.state]}</td>
-                      <td>{r.holderName}</td>
-                      <td className="mono small">{r.certSerial}</td>
-                      <td>
-                        {r.handlerName} <span className="muted small">*{r.handlerMobileLast4}</span>
-                      </td>
-                      <td>{formatFen(r.priceFen)}</td>
-                      <td className="small">{formatDateTime(r.createdAt, locale)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
-          )}
+          <DataTable
+            label={s.title}
+            testId="order-results"
+            rows={result.rows}
+            rowKey={(r) => r.id}
+            empty={s.none}
+            columns={[
+              {
+                header: s.columns.orderNo,
+                cell: (r) => (
+                  <>
+                    <Link href={`/staff/orders/${r.id}`} className="mono">
+                      {r.orderNo}
+                    </Link>
+                    {r.flagged && <span className="badge badge-warn"> {s.flaggedBadge}</span>}
+                  </>
+                ),
+              },
+              { header: s.columns.state, cell: (r) => t.staff.states[r.state] },
+              { header: s.columns.holder, cell: (r) => r.holderName },
+              { header: s.columns.serial, className: "mono small", cell: (r) => r.certSerial },
+              {
+                header: s.columns.handler,
+                cell: (r) => (
+                  <>
+                    {r.handlerName} <span className="muted small">*{r.handlerMobileLast4}</span>
+                  </>
+                ),
+              },
+              { header: s.columns.price, cell: (r) => formatFen(r.priceFen) },
+              { header: s.columns.created, className: "small", cell: (r) => formatDateTime(r.createdAt, locale) },
+            ]}
+          />
           <nav className="actions" aria-label="pages">
             {result.page > 1 && (
               <Link className="btn" href={withParams("/staff/orders", params, { page: String(result.page - 1) })}>

@@ -4,7 +4,7 @@ import { can, ROLES } from "@/lib/staff/permissions";
 import { listStaffUsers } from "@/lib/staff/users";
 import { requireStaff } from "../../_lib/guard";
 import { ActionForm } from "../../_components/ActionForm";
-import { TableWrap } from "../../_components/TableWrap";
+import { DataTable } from "@/components/ui/DataTable";
 import styles from "../staff.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
 
@@ -19,107 +19,100 @@ export default async function StaffUsersPage() {
   return (
     <>
       <h1>{u.title}</h1>
-      <TableWrap label={u.title}>
-        <table className="table">
-          <thead>
-            <tr>
-              <th>{u.columns.username}</th>
-              <th>{u.columns.name}</th>
-              <th>{u.columns.role}</th>
-              <th>{u.columns.status}</th>
-              <th>{u.columns.totp}</th>
-              <th>{u.columns.created}</th>
-              {manage && <th />}
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((user) => (
-              <tr key={user.id}>
-                <td className="mono">{user.username}</td>
-                <td>{user.displayName}</td>
-                <td>{t.staff.roles[user.role]}</td>
-                <td>
-                  {user.disabled ? (
-                    <span className="badge badge-muted">{u.disabled}</span>
-                  ) : (
-                    <span className={`badge badge-ok ${styles.okText}`}>{u.active}</span>
-                  )}
-                  {user.lockedUntil && user.lockedUntil > now && (
-                    <span className="badge badge-warn">
-                      {fill(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}
-                    </span>
-                  )}
-                </td>
-                <td>{user.totpEnabled ? u.on : u.off}</td>
-                <td className="small">{formatDateTime(user.createdAt, locale)}</td>
-                {manage && (
-                  <td>
-                    {user.id !== staff.user.id && (
-                      <details>
-                        <summary>{u.manage}</summary>
-                        <div className="stack">
-                          <ActionForm
-                            action={`/api/staff/users/${user.id}`}
-                            method="PATCH"
-                            extra={{ kind: user.disabled ? "enable" : "disable" }}
-                            submitLabel={user.disabled ? u.enable : u.disable}
-                            busyLabel={t.staff.submitting}
-                            danger={!user.disabled}
-                          />
-                          {user.lockedUntil && (
-                            <ActionForm
-                              action={`/api/staff/users/${user.id}`}
-                              method="PATCH"
-                              extra={{ kind: "unlock" }}
-                              submitLabel={u.unlock}
-                              busyLabel={t.staff.submitting}
-                            />
-                          )}
-                          <ActionForm
-                            action={`/api/staff/users/${user.id}`}
-                            method="PATCH"
-                            extra={{ kind: "role" }}
-                            submitLabel={u.changeRole}
-                            busyLabel={t.staff.submitting}
-                          >
-                            <div className="field">
-                              <select name="role" defaultValue={user.role} aria-label={u.role}>
-                                {ROLES.map((r) => (
-                                  <option key={r} value={r}>
-                                    {t.staff.roles[r]}
-                                  </option>
-                                ))}
-                              </select>
-                            </div>
-                          </ActionForm>
-                          <ActionForm
-                            action={`/api/staff/users/${user.id}`}
-                            method="PATCH"
-                            extra={{ kind: "password" }}
-                            submitLabel={u.resetPassword}
-                            busyLabel={t.staff.submitting}
-                          >
-                            <div className="field">
-                              <input
-                                name="password"
-                                type="password"
-                                autoComplete="new-password"
-                                aria-label={u.newPassword}
-                                required
-                                minLength={12}
-                              />
-                            </div>
-                          </ActionForm>
-                        </div>
-                      </details>
-                    )}
-                  </td>
+      <DataTable
+        label={u.title}
+        rows={users}
+        rowKey={(user) => user.id}
+        columns={[
+          { header: u.columns.username, className: "mono", cell: (user) => user.username },
+          { header: u.columns.name, cell: (user) => user.displayName },
+          { header: u.columns.role, cell: (user) => t.staff.roles[user.role] },
+          {
+            header: u.columns.status,
+            cell: (user) => (
+              <>
+                {user.disabled ? (
+                  <span className="badge badge-muted">{u.disabled}</span>
+                ) : (
+                  <span className={`badge badge-ok ${styles.okText}`}>{u.active}</span>
                 )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+                {user.lockedUntil && user.lockedUntil > now && (
+                  <span className="badge badge-warn">
+                    {fill(u.locked, { until: formatDateTime(user.lockedUntil, locale) })}
+                  </span>
+                )}
+              </>
+            ),
+          },
+          { header: u.columns.totp, cell: (user) => (user.totpEnabled ? u.on : u.off) },
+          { header: u.columns.created, className: "small", cell: (user) => formatDateTime(user.createdAt, locale) },
+          manage && {
+            cell: (user) => (
+              <>
+                {user.id !== staff.user.id && (
+                  <details>
+                    <summary>{u.manage}</summary>
+                    <div className="stack">
+                      <ActionForm
+                        action={`/api/staff/users/${user.id}`}
+                        method="PATCH"
+                        extra={{ kind: user.disabled ? "enable" : "disable" }}
+                        submitLabel={user.disabled ? u.enable : u.disable}
+                        busyLabel={t.staff.submitting}
+                        danger={!user.disabled}
+                      />
+                      {user.lockedUntil && (
+                        <ActionForm
+                          action={`/api/staff/users/${user.id}`}
+                          method="PATCH"
+                          extra={{ kind: "unlock" }}
+                          submitLabel={u.unlock}
+                          busyLabel={t.staff.submitting}
+                        />
+                      )}
+                      <ActionForm
+                        action={`/api/staff/users/${user.id}`}
+                        method="PATCH"
+                        extra={{ kind: "role" }}
+                        submitLabel={u.changeRole}
+                        busyLabel={t.staff.submitting}
+                      >
+                        <div className="field">
+                          <select name="role" defaultValue={user.role} aria-label={u.role}>
+                            {ROLES.map((r) => (
+                              <option key={r} value={r}>
+                                {t.staff.roles[r]}
+                              </option>
+                            ))}
+                          </select>
+                        </div>
+                      </ActionForm>
+                      <ActionForm
+                        action={`/api/staff/users/${user.id}`}
+                        method="PATCH"
+                        extra={{ kind: "password" }}
+                        submitLabel={u.resetPassword}
+                        busyLabel={t.staff.submitting}
+                      >
+                        <div className="field">
+                          <input
+                            name="password"
+                            type="password"
+                            autoComplete="new-password"
+                            aria-label={u.newPassword}
+                            required
+                            minLength={12}
+                          />
+                        </div>
+                      </ActionForm>
+                    </div>
+                  </details>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
 
       {manage && (
         <section className="card section" style={{ maxWidth: 520 }}>

@@ -9,7 +9,7 @@ import { orderDetail, type UnmaskableField } from "@/lib/staff/orders";
 import { staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../../_lib/guard";
 import { ActionForm } from "../../../_components/ActionForm";
-import { TableWrap } from "../../../_components/TableWrap";
+import { DataTable } from "@/components/ui/DataTable";
 import styles from "../../staff.module.css";
 import { fill, formatDate, formatDateTime, formatFen } from "@/lib/messages/format";
 
@@ -165,34 +165,19 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
 
           <section className="card">
             <h2>{o.payments}</h2>
-            {d.paymentEvents.length === 0 ? (
-              <p className="muted">{o.noPayments}</p>
-            ) : (
-              <TableWrap label={o.payments}>
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th>{o.paymentColumns.at}</th>
-                      <th>{o.paymentColumns.kind}</th>
-                      <th>{o.paymentColumns.status}</th>
-                      <th>{o.paymentColumns.amount}</th>
-                      <th>{o.paymentColumns.outcome}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.paymentEvents.map((p) => (
-                      <tr key={p.id}>
-                        <td className="small">{dt(p.createdAt)}</td>
-                        <td>{p.kind}</td>
-                        <td>{p.tradeStatus ?? "—"}</td>
-                        <td>{p.amountFen === null ? "—" : formatFen(p.amountFen)}</td>
-                        <td className="small">{p.outcome}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
-            )}
+            <DataTable
+              label={o.payments}
+              rows={d.paymentEvents}
+              rowKey={(p) => p.id}
+              empty={o.noPayments}
+              columns={[
+                { header: o.paymentColumns.at, className: "small", cell: (p) => dt(p.createdAt) },
+                { header: o.paymentColumns.kind, cell: (p) => p.kind },
+                { header: o.paymentColumns.status, cell: (p) => p.tradeStatus ?? "—" },
+                { header: o.paymentColumns.amount, cell: (p) => (p.amountFen === null ? "—" : formatFen(p.amountFen)) },
+                { header: o.paymentColumns.outcome, className: "small", cell: (p) => p.outcome },
+              ]}
+            />
             <h3 className="section">{o.refunds}</h3>
             {d.refunds.length === 0 ? (
               <p className="muted">{o.noRefunds}</p>

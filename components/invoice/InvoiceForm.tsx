@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
 import { ApiError, apiPost } from "@/lib/api/client";
 import type { PostEndpoints } from "@/lib/api/endpoints";
-import styles from "../renew.module.css";
+import styles from "./InvoiceForm.module.css";
 
 type Field = "type" | "title" | "taxpayerId" | "email";
 
