@@ -31,7 +31,9 @@ function offlineMessage(): string {
     : "无法连接到服务器，请检查网络后重试。";
 }
 
-async function call<T>(method: "GET" | "POST", path: string, body: unknown, o: CallOptions): Promise<T> {
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+async function call<T>(method: Method, path: string, body: unknown, o: CallOptions): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -75,6 +77,19 @@ export function apiPost<P extends keyof PostEndpoints>(
   o: CallOptions = {},
 ): Promise<PostEndpoints[P]["response"]> {
   return call("POST", path, body, o);
+}
+
+/**
+ * A staff form's call (components of app/(staff)): any method, any staff route, an untyped answer. The staff
+ * routes keep their schemas beside them; only the holder-facing routes form the typed contract above.
+ */
+export function apiSend(
+  method: Exclude<Method, "GET">,
+  path: string,
+  body: unknown,
+  o: CallOptions = {},
+): Promise<unknown> {
+  return call(method, path, body, o);
 }
 
 /** The message of a failure for one alert line; a VALIDATION_FAILED answer's field messages are appended. */

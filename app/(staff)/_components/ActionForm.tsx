@@ -1,11 +1,8 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent, type ReactNode } from "react";
+import { ApiError, apiSend } from "@/lib/api/client";
 import { useCsrf } from "./CsrfProvider";
-
-interface ErrorBody {
-  error?: { code: string; message: string; details?: { fields?: Record<string, string> } };
-}
 
 /**
  * A form that sends its fields as JSON to a staff API route with the CSRF header, then refreshes the page
@@ -41,22 +38,7 @@ export function ActionForm(props: {
     for (const box of e.currentTarget.querySelectorAll<HTMLInputElement>("input[type=checkbox]"))
       body[box.name] = box.checked;
     try {
-      const res = await fetch(props.action, {
-        method: props.method ?? "POST",
-        headers: { "content-type": "application/json", "x-csrf-token": csrf },
-        body: JSON.stringify(body),
-      });
-      const data = (await res.json().catch(() => ({}))) as ErrorBody & { value?: string };
-      if (!res.ok) {
-        const fields = data.error?.details?.fields;
-        const detail = fields
-          ? ` (${Object.entries(fields)
-              .map(([k, v]) => `${k}: ${v}`)
-              .join("; ")})`
-          : "";
-        setError(`${data.error?.message ?? res.statusText}${detail}`);
-        return;
-      }
+      const data = (await apiSend(props.method ?? "POST", props.action, body, { csrf })) as { value?: string };
       if (props.showValue) {
         setValue(data.value ?? "");
         return;
@@ -68,8 +50,14 @@ export function ActionForm(props: {
         router.refresh();
         (e.target as HTMLFormElement).reset();
       }
-    } catch {
-      setError("Network error");
+    } catch (err) {
+      const fields = err instanceof ApiError ? err.details.fields : undefined;
+      const detail = fields
+        ? ` (${Object.entries(fields)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join("; ")})`
+        : "";
+      setError(`${err instanceof Error ? err.message : String(err)}${detail}`);
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,6 @@
 "use client";
 import { useState } from "react";
+import { apiSend } from "@/lib/api/client";
 import { useCsrf } from "./CsrfProvider";
 import { ActionForm } from "./ActionForm";
 
@@ -17,12 +18,9 @@ export function TotpEnrol({ labels }: { labels: Labels }) {
   const csrf = useCsrf();
   const [enrol, setEnrol] = useState<{ secret: string; qr: string } | null>(null);
   async function start() {
-    const res = await fetch("/api/staff/account/totp", {
-      method: "POST",
-      headers: { "x-csrf-token": csrf, "content-type": "application/json" },
-      body: "{}",
-    });
-    if (res.ok) setEnrol((await res.json()) as { secret: string; qr: string });
+    // a failure leaves the button as it was: the next click asks again
+    const answer = await apiSend("POST", "/api/staff/account/totp", {}, { csrf }).catch(() => null);
+    if (answer) setEnrol(answer as { secret: string; qr: string });
   }
   if (!enrol) {
     return (
