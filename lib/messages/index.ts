@@ -9,8 +9,6 @@ import { mail } from "./mail";
 import { validation } from "./validation";
 import { renewal } from "./renewal";
 
-export { fill, formatDate, formatDateTime, formatFen } from "./format";
-
 /** UI strings, one module per area, zh-CN first. Components never hold literal UI text. */
 const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal };
 

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { getDb } from "@/lib/db";
 import { getDevMail, listDevMails } from "@/lib/mail/sink";
-import { formatDateTime, getMessages } from "@/lib/messages";
+import { getMessages } from "@/lib/messages";
+import { formatDateTime } from "@/lib/messages/format";
 import { getLocale } from "../../_lib/i18n";
 import styles from "./page.module.css";
 

@@ -2,7 +2,8 @@ import { cookies } from "next/headers";
 import { notFound } from "next/navigation";
 import { isDomainError } from "@/lib/errors";
 import { LOCALE_COOKIE } from "@/lib/http/request";
-import { formatFen, getMessages, parseLocale } from "@/lib/messages";
+import { getMessages, parseLocale } from "@/lib/messages";
+import { formatFen } from "@/lib/messages/format";
 import { openSandboxTrade } from "@/lib/payments/sandbox/actions";
 import styles from "./page.module.css";
 
