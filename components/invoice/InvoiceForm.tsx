@@ -8,6 +8,7 @@ import type { PostEndpoints } from "@/lib/api/endpoints";
 import styles from "./InvoiceForm.module.css";
 
 type Field = "type" | "title" | "taxpayerId" | "email";
+type Values = Record<Exclude<Field, "type">, string> & { type: "personal" | "organisation" };
 
 /**
  * 开票信息. In the wizard it posts to /api/renew/invoice for the session's order (and offers 跳过); on the order's
@@ -25,7 +26,7 @@ export function InvoiceForm({
   next: string;
 }) {
   const router = useRouter();
-  const [v, setV] = useState<Record<Field, string>>({ type: "personal", title: "", taxpayerId: "", email: "" });
+  const [v, setV] = useState<Values>({ type: "personal", title: "", taxpayerId: "", email: "" });
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { InvoiceDetails } from "../payments/invoice-details";
 import type * as common from "./common";
 import type * as invoice from "./invoice";
 import type * as renew from "./renew";
@@ -10,6 +11,8 @@ import type * as services from "./services";
  */
 
 type Post<Req extends z.ZodType, Res extends z.ZodType> = { body: z.input<Req>; response: z.output<Res> };
+/** The invoice routes take `details` as unknown and check it with InvoiceDetails themselves. */
+type WithDetails<Req extends z.ZodType> = Omit<z.input<Req>, "details"> & { details?: z.input<typeof InvoiceDetails> };
 
 export interface GetEndpoints {
   "/api/renew/captcha": { response: common.CaptchaResponse };
@@ -24,11 +27,17 @@ export interface PostEndpoints {
   "/api/renew/confirm": Post<typeof renew.OrderRef, typeof renew.OrderResponse>;
   "/api/renew/cancel": Post<typeof renew.OrderRef, typeof renew.OrderResponse>;
   "/api/renew/payment": Post<typeof renew.OrderRef, typeof renew.PaymentStartedResponse>;
-  "/api/renew/invoice": Post<typeof renew.InvoiceRequest, typeof renew.OrderResponse>;
+  "/api/renew/invoice": {
+    body: WithDetails<typeof renew.InvoiceRequest>;
+    response: renew.OrderResponse;
+  };
   "/api/renew/issue-challenge": Post<typeof renew.IssueChallengeRequest, typeof common.ChallengeResponse>;
   "/api/renew/issue": Post<typeof renew.IssueRequest, typeof renew.IssueResponse>;
   "/api/renew/installed": Post<typeof renew.InstalledRequest, typeof renew.OrderResponse>;
-  [invoiceLink: `/api/invoice/${string}`]: Post<typeof invoice.InvoiceLinkRequest, typeof invoice.InvoiceLinkResponse>;
+  [invoiceLink: `/api/invoice/${string}`]: {
+    body: WithDetails<typeof invoice.InvoiceLinkRequest>;
+    response: invoice.InvoiceLinkResponse;
+  };
   "/api/services/status": Post<typeof services.StatusRequest, typeof services.CertificateStatusResponse>;
   "/api/services/revoke/challenge": Post<typeof services.RevokeChallengeRequest, typeof common.ChallengeResponse>;
   "/api/services/revoke": Post<typeof services.RevokeRequest, typeof services.RevokedResponse>;

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * The HTTP contract of /api/invoice/<token> (开票信息 through the order's invoice link). zod only. `details` is
- * checked against InvoiceDetails by the route, so field errors carry the `details.` path.
+ * checked by the route with InvoiceDetails of lib/payments/invoice-details.ts.
  */
 
 export const InvoiceLinkRequest = z.object({ details: z.unknown() });

@@ -26,7 +26,7 @@ export const HandlerRequest = z.object({
   captchaAnswer: z.string({ error: "required" }).trim().min(1, "required").max(16, "captchaInvalid"),
 });
 
-/** 开票信息 (`details`, checked against InvoiceDetails by the route so field errors carry the `details.` path) or 跳过. */
+/** 开票信息 (`details`, which the route checks with InvoiceDetails of lib/payments/invoice-details.ts) or 跳过. */
 export const InvoiceRequest = z.object({
   orderId: z.string().uuid(),
   skip: z.literal(true).optional(),
