@@ -7,10 +7,11 @@ import { checkSystemTools } from "./lib/system-tools";
 import { ensureBuild } from "./build";
 
 /**
- * `npm test`: static checks (every system tool the suites use is installed by this command and by .ci/run),
- * type check, vitest (unit + integration on PGlite), the database suites again on PostgreSQL when
- * TEST_POSTGRES_URL is set (CI sets it), and Playwright in Debian chromium against the built app.
- * Ends with one line `N passed, N failed` summed over every suite; each static check counts as one test.
+ * `npm test`: static checks (the system tools the suites use are installed by this command and by .ci/run;
+ * `npm run lint`, `format:check` and `knip`), type check, vitest (unit + integration on PGlite), the database
+ * suites again on PostgreSQL when TEST_POSTGRES_URL is set (CI sets it), and Playwright in Debian chromium
+ * against the built app. Ends with one line `N passed, N failed` summed over every suite; each static check
+ * counts as one.
  */
 
 interface Tally {
@@ -70,6 +71,10 @@ if (wanted("static")) {
   };
   console.log("\n▶ static: system tools");
   check("system tools", checkSystemTools(process.cwd()));
+  for (const script of ["lint", "format:check", "knip"]) {
+    console.log(`\n▶ static: npm run ${script}`);
+    check(script, run("npm", ["run", "--silent", script]) === 0);
+  }
   tallies.push(checks);
 }
 
