@@ -8,6 +8,7 @@ export const LIB_NEVER_PACKAGES: string[];
 export const LIB_NEVER_FOLDERS: string[];
 export const OUTSIDE: Record<string, { allow?: string[]; deny?: string[] }>;
 export const TEST_FILE: RegExp;
+export const TESTS_MAY_ALSO: string[];
 export interface LayerTable {
   kernel: Rows;
   domain: Rows;
@@ -17,5 +18,6 @@ export interface LayerTable {
   libNeverFolders: string[];
   outside: Record<string, { allow?: string[]; deny?: string[] }>;
   testFile: string;
+  testsMayAlso: string[];
 }
 export const LAYERS: LayerTable;

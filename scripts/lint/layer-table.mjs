@@ -7,8 +7,7 @@
  * lib/x. DOMAIN and COMPOSITION folders may always import every KERNEL folder. A lib folder that is in no
  * group is reported as unknown (add it to a group).
  *
- * Test files (TEST_FILE) are the code's consumers, not part of its layers: only the tests ↔ bench rule
- * applies to them.
+ * Test files (TEST_FILE) beside the code follow their folder's rules, and may also import TESTS_MAY_ALSO.
  */
 
 /** Imports no domain folder. */
@@ -73,8 +72,14 @@ export const OUTSIDE = {
   bench: { deny: ["tests"] },
 };
 
-/** Files only the tests ↔ bench rule applies to. */
+/** Test files beside the code (lib/**, agent/**): their folder's rules apply, plus TESTS_MAY_ALSO. */
 export const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
+
+/**
+ * What a test file beside the code may import besides what its folder may: the test helpers, the demo and
+ * test doubles, and the certificate assistant (lib/token's client is tested against it). Never bench/.
+ */
+export const TESTS_MAY_ALSO = ["tests", "lib/dev", "agent"];
 
 /** The whole table, as the rule takes it. */
 export const LAYERS = {
@@ -86,4 +91,5 @@ export const LAYERS = {
   libNeverFolders: LIB_NEVER_FOLDERS,
   outside: OUTSIDE,
   testFile: TEST_FILE.source,
+  testsMayAlso: TESTS_MAY_ALSO,
 };

@@ -64,11 +64,15 @@ tester.run("layers/imports", importsRule, {
     ),
     ok(
       "agent/server.test.ts",
-      'import { fixedClock } from "@/lib/clock"; import { testCa } from "@/tests/helpers/pki";',
+      'import { formatChallenge } from "@/lib/token/challenge"; import { testCa } from "@/tests/helpers/pki";',
     ),
     ok(
       "lib/pki/pkcs7.test.ts",
-      'import { testCa } from "@/tests/helpers/pki"; import { NextRequest } from "next/server";',
+      'import { testCa } from "@/tests/helpers/pki"; import { demoCerts } from "@/lib/dev/certs";',
+    ),
+    ok(
+      "lib/token/client.test.ts",
+      'import { startAssistant } from "@/agent/server"; import { createDb } from "../db";',
     ),
     ok("app/dev/page.tsx", 'import { seed } from "@/lib/dev/seed"; import { redirect } from "next/navigation";'),
     ok("tests/helpers/holders.ts", 'import { seed } from "@/lib/dev/seed"; import { openDb } from "@/lib/db";'),
@@ -194,17 +198,28 @@ tester.run("layers/imports", importsRule, {
     bad(
       "tests/faults/helpers/world.ts",
       'import { holders } from "@/bench/lib/holders";',
-      "tests → bench: tests/ never import bench/",
+      "tests → bench: tests/ never imports bench/",
     ),
     bad(
       "lib/pki/issue.test.ts",
       'import { holders } from "../../bench/lib/holders";',
-      "tests → bench: tests/ never import bench/",
+      "tests → bench: test files never import bench/",
     ),
     bad(
       "bench/mail.ts",
       'import { openTestDb } from "../tests/helpers/db";',
-      "bench → tests: bench/ never import tests/",
+      "bench → tests: bench/ never imports tests/",
+    ),
+    bad(
+      "lib/orders/machine.test.ts",
+      'import { startRenewal } from "@/lib/renewal/flow"; import { NextRequest } from "next/server";',
+      `lib/orders → lib/renewal: lib/orders may import kernel, outbox ${TABLE}`,
+      "lib/orders → next: lib/ never imports next (it is plain TypeScript, free of Next and React)",
+    ),
+    bad(
+      "agent/server.test.ts",
+      'import { fixedClock } from "@/lib/clock";',
+      `agent → lib/clock: agent/ imports only agent, lib/token, lib/errors, lib/pki/der ${TABLE}`,
     ),
   ],
 });
