@@ -65,8 +65,7 @@ function compile(table) {
  */
 function violation(table, folders, from, target, typeOnly) {
   if (!target) return null;
-  const fromParts = from.split("/");
-  const top = fromParts[0];
+  const top = from.split("/")[0];
   const targetTop = target.path?.split("/")[0];
 
   if (new RegExp(table.testFile).test(from) && top !== "tests" && top !== "bench" && target.path) {
@@ -96,7 +95,7 @@ function violation(table, folders, from, target, typeOnly) {
     if (rules.typeOnly.has(toFolder) && typeOnly) return null;
     const allowed = rules.list.length ? rules.list.join(", ") : "no other lib folder";
     const kernelNote =
-      rules.group === "kernel" && !folders.get(toFolder).group.startsWith("kernel")
+      rules.group === "kernel" && folders.get(toFolder).group !== "kernel"
         ? " (the kernel imports no domain folder)"
         : "";
     return `${name} → ${to}: ${name} may import ${allowed}${kernelNote} (${TABLE_FILE})`;
