@@ -3,7 +3,13 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": import.meta.dirname } },
   test: {
-    include: ["lib/**/*.test.ts", "agent/**/*.test.ts", "tests/integration/**/*.test.ts", "tests/faults/**/*.test.ts"],
+    include: [
+      "lib/**/*.test.ts",
+      "agent/**/*.test.ts",
+      "scripts/**/*.test.ts",
+      "tests/integration/**/*.test.ts",
+      "tests/faults/**/*.test.ts",
+    ],
     environment: "node",
     globalSetup: ["tests/helpers/global-setup.ts"],
     testTimeout: 60_000,

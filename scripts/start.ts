@@ -84,8 +84,8 @@ function stop(code = 0): void {
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
-    process.exit(code),
+  void Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(
+    () => process.exit(code),
   );
 }
 process.on("SIGINT", () => stop(0));

@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureSystemPackages } from "./lib/system-deps";
+import { checkSystemTools } from "./lib/system-tools";
 import { ensureBuild } from "./build";
 
 /**
- * `npm test`: type check, vitest (unit + integration on PGlite), the database suites again on PostgreSQL
- * when TEST_POSTGRES_URL is set (CI sets it), and Playwright in Debian chromium against the built app.
- * Ends with one line `N passed, N failed` summed over every suite.
+ * `npm test`: static checks (the system tools the suites use are installed by this command and by .ci/run;
+ * `npm run lint`, `format:check` and `knip`), type check, vitest (unit + integration on PGlite), the database
+ * suites again on PostgreSQL when TEST_POSTGRES_URL is set (CI sets it), and Playwright in Debian chromium
+ * against the built app. Ends with one line `N passed, N failed` summed over every suite; each static check
+ * counts as one.
  */
 
 interface Tally {
@@ -57,6 +60,22 @@ function vitest(name: string, files: string[], env: Record<string, string | unde
     passed: r.numPassedTests,
     failed: r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0),
   });
+}
+
+if (wanted("static")) {
+  const checks: Tally = { name: "static", passed: 0, failed: 0 };
+  const check = (name: string, ok: boolean) => {
+    console.log(`${ok ? "✓" : "✗"} ${name}`);
+    if (ok) checks.passed++;
+    else checks.failed++;
+  };
+  console.log("\n▶ static: system tools");
+  check("system tools", checkSystemTools(process.cwd()));
+  for (const script of ["lint", "format:check", "knip"]) {
+    console.log(`\n▶ static: npm run ${script}`);
+    check(script, run("npm", ["run", "--silent", script]) === 0);
+  }
+  tallies.push(checks);
 }
 
 ensureSystemPackages();

@@ -189,7 +189,7 @@ const result = (d: Decoded): ParsedCsr => ({
  */
 export function parseCsr(input: Buffer | string): ParsedCsr {
   const d = decode(input);
-  let ok = false;
+  let ok: boolean;
   try {
     ok = cryptoVerify(d.digest, d.info, d.key, d.signature);
   } catch {

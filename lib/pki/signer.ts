@@ -182,7 +182,7 @@ export class Pkcs11Signer implements Signer {
       } catch (e) {
         // login state is shared by all sessions of this process: the token cannot check the PIN again, so we do
         if (!/USER_ALREADY_LOGGED_IN/.test(String(e))) throw e;
-        if (entry.pins.get(opts.tokenLabel) !== opts.pin) throw new Error("CKR_PIN_INCORRECT");
+        if (entry.pins.get(opts.tokenLabel) !== opts.pin) throw new Error("CKR_PIN_INCORRECT", { cause: e });
       }
       return { m, p11, session };
     } catch (e) {

@@ -6,7 +6,7 @@ import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { decryptField, encryptField } from "../crypto/field";
 import { assertPasswordStrength, hashPassword } from "./passwords";
-import { identityOf, normaliseUsername, signOutEverywhere, type StaffIdentity } from "./auth";
+import { identityOf, signOutEverywhere, type StaffIdentity } from "./auth";
 import { ROLES } from "./permissions";
 import { acceptTotp, newTotpSecret, totpUri } from "./totp";
 

@@ -10,7 +10,7 @@ import path from "node:path";
  */
 
 export const ROOT = path.resolve(import.meta.dirname, "../../..");
-const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface RouteEntry {
   /** the file, relative to the repository */
@@ -56,7 +56,7 @@ export function routeTable(): RouteEntry[] {
 
 type RouteModule = Partial<
   Record<
-    (typeof METHODS)[number],
+    Method,
     (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response> | Response
   >
 >;
@@ -78,7 +78,7 @@ export async function dispatch(req: Request, table: RouteEntry[] = routeTable())
     const m = entry.regex.exec(pathname);
     if (!m) continue;
     const mod = await loadRoute(entry);
-    const fn = mod[req.method.toUpperCase() as (typeof METHODS)[number]];
+    const fn = mod[req.method.toUpperCase() as Method];
     if (!fn) return new Response(null, { status: 405 });
     const params: Record<string, string | string[]> = {};
     try {

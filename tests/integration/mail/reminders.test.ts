@@ -1,7 +1,7 @@
 import "@/tests/helpers/env";
 import { beforeEach, describe, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
-import { openDb, type OpenDb } from "@/lib/db";
+import { openDb } from "@/lib/db";
 import { DAY, HOUR, fixedClock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { deliverDue } from "@/lib/mail/worker";
