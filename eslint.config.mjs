@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import { defineConfig, globalIgnores } from "eslint/config";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 import layers from "./scripts/lint/layers.mjs";
 import { LAYERS } from "./scripts/lint/layer-table.mjs";
@@ -67,6 +68,11 @@ export default defineConfig([
       // async event handlers (onSubmit, process.on, setInterval) that catch their own errors are fine
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: false }],
     },
+  },
+  {
+    files: ["app/**/*.tsx", "components/**/*.tsx"],
+    plugins: { "react-hooks": reactHooks },
+    rules: { "react-hooks/rules-of-hooks": "error", "react-hooks/exhaustive-deps": "warn" },
   },
   { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: node } },
   {

@@ -38,12 +38,6 @@ const config: KnipConfig = {
   ignoreExportsUsedInFile: true,
   // system tools: scripts/lib/system-deps.ts installs them (and the static suite checks that it does)
   ignoreBinaries: [new RegExp(`^(${SYSTEM_COMMANDS.join("|")})$`)],
-  ignoreDependencies: [
-    // used by scripts/assistant-pack.ts and a test, installed through tsx/next: to be listed in devDependencies
-    "esbuild",
-    // smtp-server ships its own types: to be uninstalled
-    "@types/smtp-server",
-  ],
 };
 
 export default config;

@@ -42,7 +42,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
   }, []);
 
   useEffect(() => {
-    let stored: Values | null = null;
+    let stored: Values | null;
     try {
       stored = JSON.parse(sessionStorage.getItem(storageKey) ?? "null") as Values | null;
     } catch {
