@@ -4,7 +4,7 @@ import type { Db } from "../../lib/db";
 import type { CertType, PayerClass } from "../../lib/generated/prisma/client";
 import type { Ca } from "../../lib/pki/ca";
 import { createCsr } from "../../lib/pki/csr-build";
-import { issueHolderCertificate } from "../../lib/pki/seed-certs";
+import { issueHolderCertificate } from "../../lib/dev/demo/certificates";
 import { gb11643CheckChar, type HandlerInfo } from "../../lib/renewal/handler";
 import { registerCertificate } from "../../lib/registry/register";
 

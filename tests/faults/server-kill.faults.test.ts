@@ -19,6 +19,7 @@ import { freePort } from "@/bench/lib/portal";
 import { Recorder } from "@/bench/lib/stats";
 import { killAllServers, startServerProcess, type ServerProcess } from "./helpers/server-process";
 import { useFaultSummary } from "./helpers/summary";
+import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
 
 /**
  * The server process is SIGKILLed between payment and 下证, and in the middle of 下证 requests; it is started
@@ -56,6 +57,7 @@ beforeAll(async () => {
     TEST_CAPTCHA_BYPASS: "1",
     TRUST_PROXY: "1",
     ALIPAY_SANDBOX: "1",
+    ...sandboxMerchantEnv(dataDir),
   });
   delete process.env.ALIPAY_GATEWAY;
   delete process.env.ALIPAY_NOTIFY_URL;

@@ -9,7 +9,7 @@ import type { Tx } from "@/lib/db";
 import type { CertType, PayerClass } from "@/lib/generated/prisma/client";
 import { ensureDevCa, loadCa, type Ca } from "@/lib/pki/ca";
 import type { SubjectFields } from "@/lib/pki/name";
-import { issueHolderCertificate } from "@/lib/pki/seed-certs";
+import { issueHolderCertificate } from "@/lib/dev/demo/certificates";
 import type { SignerAlgorithm } from "@/lib/pki/signer";
 import { derToPem } from "@/lib/pki/x509";
 

@@ -7,7 +7,7 @@ import type { OpenDb } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
 import { importCertificates, parseCsv, rowsFromCertificateFiles, rowsFromCsv } from "@/lib/pki/import";
-import { issueHolderCertificate } from "@/lib/pki/seed-certs";
+import { issueHolderCertificate } from "@/lib/dev/demo/certificates";
 import { derToPem } from "@/lib/pki/x509";
 import { generateKeyPairSync } from "node:crypto";
 import { decryptField } from "@/lib/crypto/field";

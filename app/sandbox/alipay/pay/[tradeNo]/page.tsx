@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { isDomainError } from "@/lib/errors";
 import { LOCALE_COOKIE } from "@/lib/http/request";
 import { formatFen, getMessages, parseLocale } from "@/lib/messages";
-import { openSandboxTrade } from "@/lib/payments/sandbox/actions";
+import { openSandboxTrade } from "@/lib/dev/alipay-sandbox/actions";
 import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Db } from "../db";
-import type { Clock } from "../clock";
-import type { StaffRole } from "../generated/prisma/client";
-import { getConfig } from "../config";
-import type { Actor } from "../audit";
-import { generatePassword, passwordProblem } from "./passwords";
-import { changeStaffUser, createStaffUser } from "./users";
-import { ROLES } from "./permissions";
+import type { Db } from "../../db";
+import type { Clock } from "../../clock";
+import type { StaffRole } from "../../generated/prisma/client";
+import { getConfig } from "../../config";
+import type { Actor } from "../../audit";
+import { generatePassword, passwordProblem } from "../../staff/passwords";
+import { changeStaffUser, createStaffUser } from "../../staff/users";
+import { ROLES } from "../../staff/permissions";
 
 export interface DemoStaff {
   username: string;
