@@ -16,7 +16,7 @@ import {
   type TestKeyType,
 } from "../test-support";
 import { VirtualBackend } from "./virtual";
-import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "./virtual-store";
+import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "@/lib/token/virtual-store";
 
 const SERIAL = "VT0001";
 const OLD_ID = "0a0b";

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualBackend } from "@/agent/backends/virtual";
-import { createVirtualToken, importKeyAndCertificate } from "@/agent/backends/virtual-store";
+import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { startAssistant, type RunningAssistant } from "@/agent/server";
 import { issueFor, newKey, testCa } from "@/agent/test-support";
 import { serialHex } from "@/agent/x509";

@@ -12,7 +12,7 @@ import { parseCsr } from "@/lib/pki/csr";
 import { createSession } from "@/lib/session";
 import { createStaffUser } from "@/lib/staff/users";
 import { VirtualBackend } from "@/agent/backends/virtual";
-import { createVirtualToken, importKeyAndCertificate } from "@/agent/backends/virtual-store";
+import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { startAssistant } from "@/agent/server";
 import { Recorder } from "@/bench/lib/stats";
 import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";

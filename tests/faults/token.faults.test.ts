@@ -8,7 +8,7 @@ import {
   readTokenFile,
   scheduleUnplug,
   writeTokenFile,
-} from "@/agent/backends/virtual-store";
+} from "@/lib/token/virtual-store";
 import { certificatesFromPkcs7 } from "@/agent/x509";
 import { Recorder } from "@/bench/lib/stats";
 import { runHolderFlow } from "@/bench/lib/holder-flow";

@@ -9,7 +9,7 @@ import { revokeCertificate } from "../../pki/revoke";
 import { ensureDefaultFeeTiers } from "../../fees/tiers";
 import { registerCertificate } from "../../registry/register";
 import { deriveSoPin } from "../../token/so-pin";
-import { createVirtualToken, importKeyAndCertificate, tokenPath } from "../../../agent/backends/virtual-store";
+import { createVirtualToken, importKeyAndCertificate, tokenPath } from "../../token/virtual-store";
 import { issueHolderCertificate } from "./certificates";
 import { ensureDemoStaff } from "./staff";
 import { DEMO_HOLDERS, DEMO_PIN, demoCreditCode, demoResidentId, notAfterFor, type DemoHolder } from "./holders";
