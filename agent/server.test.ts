@@ -10,7 +10,7 @@ import { formatChallenge, verifyChallengeSignature, type ChallengeFields } from 
 import { VirtualBackend } from "./backends/virtual";
 import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { MAX_BODY_BYTES, startAssistant, type RunningAssistant } from "./server";
-import { issueFor, newKey, testCa } from "./test-support";
+import { issueFor, newKey, testCa } from "@/lib/dev/testing/openssl-certs";
 import { serialHex } from "./x509";
 
 const ORIGIN = "https://renew.example.cn";

@@ -14,7 +14,7 @@ import {
   testCa,
   type TestCa,
   type TestKeyType,
-} from "../test-support";
+} from "@/lib/dev/testing/openssl-certs";
 import { VirtualBackend } from "./virtual";
 import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "@/lib/token/virtual-store";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualBackend } from "@/agent/backends/virtual";
 import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { startAssistant, type RunningAssistant } from "@/agent/server";
-import { issueFor, newKey, testCa } from "@/agent/test-support";
+import { issueFor, newKey, testCa } from "@/lib/dev/testing/openssl-certs";
 import { serialHex } from "@/agent/x509";
 import { systemClock } from "@/lib/clock";
 import { ERRORS } from "@/lib/errors/catalog";

@@ -8,9 +8,9 @@ import { systemClock } from "@/lib/clock";
 import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { ensureDevCa, getCa, resetCa, type Ca } from "@/lib/pki/ca";
-import { agent, HolderClient } from "@/bench/lib/http";
-import { registerHolders, type SimHolder } from "@/bench/lib/holders";
-import { freePort } from "@/bench/lib/portal";
+import { agent, HolderClient } from "@/lib/dev/sim/http";
+import { registerHolders, type SimHolder } from "@/lib/dev/sim/holders";
+import { freePort } from "@/lib/dev/sim/portal";
 import { serveRoutes, type RunningRouteServer } from "./route-server";
 import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
 
