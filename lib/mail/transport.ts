@@ -2,7 +2,7 @@ import nodemailer from "nodemailer";
 import { ConfigError, type Config } from "../config";
 
 /** One rendered mail, ready to hand to a transport. `messageId` is fixed per outbox row so a resend is recognisable. */
-export interface OutgoingMail {
+interface OutgoingMail {
   messageId: string;
   to: string;
   subject: string;

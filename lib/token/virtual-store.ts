@@ -29,9 +29,9 @@ import { keyFamilyOf, type KeyFamily } from "./key-family";
  * (also the right one) until an SO unlock.
  */
 
-export const VIRTUAL_TOKEN_FORMAT = "certrenew-virtual-token/1";
-export const DEFAULT_PIN_LIMIT = 6;
-export const DEFAULT_SO_PIN_LIMIT = 10;
+const VIRTUAL_TOKEN_FORMAT = "certrenew-virtual-token/1";
+const DEFAULT_PIN_LIMIT = 6;
+const DEFAULT_SO_PIN_LIMIT = 10;
 const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 interface Sealed {
@@ -54,7 +54,7 @@ export interface VirtualKey {
   pendingFor: string | null;
 }
 
-export interface VirtualCertificate {
+interface VirtualCertificate {
   id: string;
   der: string;
 }

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { derToPem } from "@/lib/pki/x509";
+import { derToPem } from "@/tests/helpers/pem";
 
 /** The test CA and holder certificates (shared with the benches, which may not import tests/). */
 export { createTestCa, insertHolderCertificate } from "@/lib/dev/testing/pki";

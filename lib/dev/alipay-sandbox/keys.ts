@@ -43,7 +43,7 @@ function generate(): SandboxIdentity {
 
 const cache = new Map<string, SandboxIdentity>();
 
-export function sandboxDir(dataDir: string): string {
+function sandboxDir(dataDir: string): string {
   return path.join(dataDir, "alipay-sandbox");
 }
 

@@ -59,7 +59,7 @@ function ids(biz: Record<string, unknown>) {
   };
 }
 
-export function payUrl(env: SandboxEnv, tradeNo: string): string {
+function payUrl(env: SandboxEnv, tradeNo: string): string {
   return `${env.config.publicOrigin}/sandbox/alipay/pay/${tradeNo}`;
 }
 

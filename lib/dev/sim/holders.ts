@@ -23,7 +23,7 @@ export interface SimHolder {
 }
 
 /** A valid 18-character resident ID (check character per GB 11643) that differs per index. */
-export function residentId(index: number): string {
+function residentId(index: number): string {
   const first17 = `37140119850101${String(index % 1000).padStart(3, "0")}`;
   return first17 + gb11643CheckChar(first17);
 }

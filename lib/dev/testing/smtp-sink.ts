@@ -115,7 +115,7 @@ function split(raw: string): [Map<string, string>, string] {
   return [parseHeaders(raw.slice(0, i)), raw.slice(i + sep.length)];
 }
 
-export function parseMessage(raw: string, from: string, to: string[]): Received {
+function parseMessage(raw: string, from: string, to: string[]): Received {
   const [headers, body] = split(raw);
   const parts: Record<string, string> = {};
   const boundary = /boundary="?([^";]+)"?/.exec(headers.get("content-type") ?? "")?.[1];

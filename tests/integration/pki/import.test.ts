@@ -8,7 +8,7 @@ import { DomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
 import { importCertificates, parseCsv, rowsFromCertificateFiles, rowsFromCsv } from "@/lib/pki/import";
 import { issueHolderCertificate } from "@/lib/dev/demo/certificates";
-import { derToPem } from "@/lib/pki/x509";
+import { derToPem } from "@/tests/helpers/pem";
 import { generateKeyPairSync } from "node:crypto";
 import { decryptField } from "@/lib/crypto/field";
 import { createTestDb } from "@/tests/helpers/db";
