@@ -2,7 +2,7 @@ import { DomainError } from "@/lib/errors";
 import { ChallengeFormatError, parseChallenge, type ChallengeFields } from "@/lib/token/challenge";
 
 /** How far the challenge's issued-at may be from the assistant's clock. */
-export const CHALLENGE_SKEW_MS = 5 * 60 * 1000;
+const CHALLENGE_SKEW_MS = 5 * 60 * 1000;
 
 /**
  * The assistant is not a signing oracle: it signs a text only when it is a well-formed portal challenge for

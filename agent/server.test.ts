@@ -8,9 +8,9 @@ import { fixedClock } from "@/lib/clock";
 import { log } from "@/lib/log";
 import { formatChallenge, verifyChallengeSignature, type ChallengeFields } from "@/lib/token/challenge";
 import { VirtualBackend } from "./backends/virtual";
-import { createVirtualToken, importKeyAndCertificate } from "./backends/virtual-store";
+import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { MAX_BODY_BYTES, startAssistant, type RunningAssistant } from "./server";
-import { issueFor, newKey, testCa } from "./test-support";
+import { issueFor, newKey, testCa } from "@/lib/dev/testing/openssl-certs";
 import { serialHex } from "./x509";
 
 const ORIGIN = "https://renew.example.cn";

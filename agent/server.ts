@@ -10,7 +10,7 @@ import { challengeToSign } from "./policy";
 import type { CertificateSummary, TokenBackend, TokenSummary } from "./backends/types";
 
 export const ASSISTANT_VERSION = "1.0.0";
-export const API_VERSION = 1;
+const API_VERSION = 1;
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AssistantOptions {
@@ -100,7 +100,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
  * Host must be 127.0.0.1:PORT or localhost:PORT (DNS rebinding), Origin must be allowed (403 otherwise, also
  * for preflights), bodies are JSON under 64 KiB, and every failure is a JSON error with a code.
  */
-export function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
+function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
   const byName = new Map(opts.backends.map((b) => [b.name, b]));
   const hosts = new Set([`127.0.0.1:${opts.port}`, `localhost:${opts.port}`]);
 

@@ -2,32 +2,16 @@ import { X509Certificate, createHash, createPublicKey, type KeyObject } from "no
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { DomainError } from "@/lib/errors";
+import { keyFamilyOf, type KeyFamily } from "@/lib/token/key-family";
 import type { CertificateSummary } from "./backends/types";
 
+export { keyFamilyOf, type KeyFamily };
+
 /** Certificate, CSR and PKCS#7 handling shared by every backend; no token access here. */
-
-export type KeyFamily = { type: "rsa"; bits: number } | { type: "ec"; curve: "P-256" | "P-384" };
-
-const CURVES: Record<string, "P-256" | "P-384"> = {
-  prime256v1: "P-256",
-  "P-256": "P-256",
-  secp384r1: "P-384",
-  "P-384": "P-384",
-};
 
 /** pkijs wants an ArrayBuffer-backed view; a Buffer may share Node's pool. */
 export function bytes(b: Buffer): Uint8Array<ArrayBuffer> {
   return new Uint8Array(b);
-}
-
-export function keyFamilyOf(key: KeyObject): KeyFamily {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === "rsa" && details.modulusLength) return { type: "rsa", bits: details.modulusLength };
-  const curve = key.asymmetricKeyType === "ec" && details.namedCurve ? CURVES[details.namedCurve] : undefined;
-  if (curve) return { type: "ec", curve };
-  throw new DomainError("TOKEN_KEY_UNSUPPORTED", {
-    algorithm: `${key.asymmetricKeyType ?? "?"} ${details.namedCurve ?? details.modulusLength ?? ""}`.trim(),
-  });
 }
 
 export function keyAlgorithmName(family: KeyFamily): string {

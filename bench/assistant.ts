@@ -3,8 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { VirtualBackend } from "../agent/backends/virtual";
-import { createVirtualToken, importKeyAndCertificate } from "../agent/backends/virtual-store";
-import { issueFor, newKey, testCa } from "../agent/test-support";
+import { createVirtualToken, importKeyAndCertificate } from "../lib/token/virtual-store";
+import { issueFor, newKey, testCa } from "../lib/dev/testing/openssl-certs";
 import { serialHex } from "../agent/x509";
 import { formatChallenge, verifyChallengeSignature } from "../lib/token/challenge";
 

@@ -5,12 +5,12 @@ import { parseArgs } from "node:util";
 import { openDb } from "../lib/db/client";
 import { loadCa } from "../lib/pki/ca";
 import { verifyAuditChain } from "../lib/audit";
-import { HolderClient, agent } from "./lib/http";
-import { registerHolders } from "./lib/holders";
-import { runHolderFlow, type FlowResult, type FlowStep } from "./lib/holder-flow";
-import { freshDatabase, startPortal } from "./lib/portal";
+import { HolderClient, agent } from "../lib/dev/sim/http";
+import { registerHolders } from "../lib/dev/sim/holders";
+import { runHolderFlow, type FlowResult, type FlowStep } from "../lib/dev/sim/holder-flow";
+import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
 import { useConfigOf } from "./lib/env";
-import { Recorder, commandLine, machine, ms, percentile, statsTable } from "./lib/stats";
+import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../lib/dev/sim/stats";
 
 /**
  * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N]

@@ -13,7 +13,7 @@
  * `--insert none` skips storing, to show what the database costs.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { createTestDb } from "../tests/helpers/db";
+import { createTestDb } from "../lib/dev/testing/db";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

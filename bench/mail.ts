@@ -1,7 +1,7 @@
-import { useTestEnv } from "../tests/helpers/env";
-import { createTestDb } from "../tests/helpers/db";
-import { SmtpSink } from "../tests/integration/mail/smtp";
-import { insertCertificate } from "../tests/integration/mail/fixtures";
+import { useTestEnv } from "../lib/dev/testing/env";
+import { createTestDb } from "../lib/dev/testing/db";
+import { SmtpSink } from "../lib/dev/testing/smtp-sink";
+import { insertCertificate } from "../lib/dev/testing/fixtures";
 import { DAY, fixedClock } from "../lib/clock";
 import { enqueueMail } from "../lib/mail/outbox";
 import { prepareMailData, renderMail } from "../lib/mail/templates";
@@ -69,7 +69,12 @@ console.log(
 
 const C = 3000;
 for (let i = 0; i < C; i++)
-  await insertCertificate(db, { notAfter: new Date(clock.now().getTime() + (1 + (i % 60)) * DAY) });
+  await insertCertificate(db, {
+    holderName: "张三丰",
+    certType: "personal",
+    email: "holder@example.cn",
+    notAfter: new Date(clock.now().getTime() + (1 + (i % 60)) * DAY),
+  });
 t = performance.now();
 const first = await sendExpiryReminders(db, clock);
 console.log(

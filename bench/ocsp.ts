@@ -22,7 +22,7 @@ import { children, content, nul, octets, oid, readAll, seq, uint } from "../lib/
 import { OID } from "../lib/pki/oids";
 import { respondOcsp } from "../lib/pki/ocsp";
 import { answerOcspHttp } from "../lib/pki/ocsp-http";
-import { issueHolderCertificate } from "../lib/pki/seed-certs";
+import { issueHolderCertificate } from "../lib/dev/demo/certificates";
 import { runRoles } from "./lib/cert-store";
 
 const PASS = "bench-passphrase-0123";

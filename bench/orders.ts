@@ -1,6 +1,6 @@
-import { useTestEnv } from "../tests/helpers/env";
-import { createTestDb } from "../tests/helpers/db";
-import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "../tests/helpers/orders";
+import { useTestEnv } from "../lib/dev/testing/env";
+import { createTestDb } from "../lib/dev/testing/db";
+import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "../lib/dev/testing/fixtures";
 import { fixedClock } from "../lib/clock";
 import type { Certificate } from "../lib/generated/prisma/client";
 import { ensureDefaultFeeTiers } from "../lib/fees/tiers";

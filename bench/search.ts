@@ -6,7 +6,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../lib/generated/prisma/client";
 import { applyMigrations } from "../lib/db/migrate";
 import { OrderSearch, searchOrders } from "../lib/staff/search";
-import { Recorder, commandLine, machine, statsTable } from "./lib/stats";
+import { Recorder, commandLine, machine, statsTable } from "../lib/dev/sim/stats";
 
 /**
  * `DATABASE_URL=postgresql://… npx tsx bench/search.ts [--orders 1000000] [--runs 200] [--reseed]`

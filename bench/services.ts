@@ -12,10 +12,10 @@ import { systemClock } from "../lib/clock";
 import { resetConfig } from "../lib/config";
 import { confirmUnlock, releaseSoPin, startUnlock } from "../lib/services/unlock";
 import { certificateStatus } from "../lib/services/status";
-import { useTestEnv } from "../tests/helpers/env";
-import { createTestDb } from "../tests/helpers/db";
-import { createTestCa, insertHolderCertificate } from "../tests/helpers/pki";
-import { Recorder, commandLine, machine, statsTable } from "./lib/stats";
+import { useTestEnv } from "../lib/dev/testing/env";
+import { createTestDb } from "../lib/dev/testing/db";
+import { createTestCa, insertHolderCertificate } from "../lib/dev/testing/pki";
+import { Recorder, commandLine, machine, statsTable } from "../lib/dev/sim/stats";
 
 const { values } = parseArgs({ options: { n: { type: "string", default: "300" } } });
 const n = Number(values.n);

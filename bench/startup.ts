@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { freePort } from "./lib/portal";
-import { commandLine, machine, table } from "./lib/stats";
+import { freePort } from "../lib/dev/sim/portal";
+import { commandLine, machine, table } from "../lib/dev/sim/stats";
 
 /**
  * `npx tsx bench/startup.ts [--repo /work/main] [--keep]`

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { getConfig } from "@/lib/config";
 import { ensureDevCa, loadCa } from "@/lib/pki/ca";
 import { Pkcs11Signer } from "@/lib/pki/signer";
-import { certificateInfo } from "@/lib/pki/seed-certs";
+import { certificateInfo } from "@/lib/pki/cert-info";
 
 async function main(): Promise<void> {
   const config = getConfig();

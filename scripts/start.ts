@@ -4,7 +4,8 @@ import { ConfigError, parseConfig } from "../lib/config";
 import { loadDemoSecrets } from "../lib/config/demo-secrets";
 import { openDb } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
-import { seedDemo } from "../lib/demo/seed";
+import { seedDemo } from "../lib/dev/demo/seed";
+import { sandboxMerchantEnv } from "../lib/dev/alipay-sandbox/keys";
 import { validateMailConfig } from "../lib/mail/transport";
 import { ensureBuild } from "./build";
 
@@ -36,6 +37,9 @@ try {
   }
   throw e;
 }
+
+// the portal pays through the emulator with the emulator's keys, configured like a real merchant's
+if (config.ALIPAY_SANDBOX) Object.assign(env, sandboxMerchantEnv(config.dataDir));
 
 env.ASSISTANT_ORIGINS ||= [
   ...new Set([config.publicOrigin, `http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`]),

@@ -14,9 +14,9 @@ import {
   testCa,
   type TestCa,
   type TestKeyType,
-} from "../test-support";
+} from "@/lib/dev/testing/openssl-certs";
 import { VirtualBackend } from "./virtual";
-import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "./virtual-store";
+import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "@/lib/token/virtual-store";
 
 const SERIAL = "VT0001";
 const OLD_ID = "0a0b";

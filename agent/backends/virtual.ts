@@ -24,7 +24,7 @@ import {
   writeTokenFile,
   type VirtualKey,
   type VirtualTokenFile,
-} from "./virtual-store";
+} from "@/lib/token/virtual-store";
 
 function pinStatusOf(file: VirtualTokenFile): PinStatus {
   return {

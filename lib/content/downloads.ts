@@ -6,7 +6,7 @@ import path from "node:path";
  * there are served, by exact name, so no path from the request ever reaches the file system.
  */
 
-export const ASSISTANT_MAIN_FILE = "certrenew-assistant.cjs";
+const ASSISTANT_MAIN_FILE = "certrenew-assistant.cjs";
 
 export interface PackageFile {
   name: string;

@@ -9,7 +9,7 @@ import { common } from "../messages/common";
 export const IN_PERSON_KINDS = ["apply", "change", "replace"] as const;
 export type InPersonKind = (typeof IN_PERSON_KINDS)[number];
 
-export interface InPersonService {
+interface InPersonService {
   title: string;
   summary: string;
   /** when this service is the right one */

@@ -16,7 +16,7 @@ export interface Price {
 }
 
 /** Prisma filter for the tiers of `key` in force at `at` (effectiveFrom inclusive, effectiveTo exclusive). */
-export function inForceAt(key: FeeKey, at: Date) {
+function inForceAt(key: FeeKey, at: Date) {
   return {
     certType: key.certType,
     payerClass: key.payerClass,

@@ -21,7 +21,7 @@ export interface FeeTierInput extends FeeKey {
 /** 1,000,000 CNY per year: anything above is a typing error, not a fee. */
 const MAX_FEN_PER_YEAR = 100_000_000;
 
-export const DEFAULT_FEE_TIERS: readonly { certType: CertType; payerClass: PayerClass; fenPerYear: number }[] = [
+const DEFAULT_FEE_TIERS: readonly { certType: CertType; payerClass: PayerClass; fenPerYear: number }[] = [
   { certType: "organisation", payerClass: "self", fenPerYear: 10000 },
   { certType: "personal", payerClass: "self", fenPerYear: 5000 },
   { certType: "organisation", payerClass: "unified", fenPerYear: 0 },
@@ -29,7 +29,7 @@ export const DEFAULT_FEE_TIERS: readonly { certType: CertType; payerClass: Payer
 ];
 
 /** The default tiers apply from long before any certificate the portal will meet. */
-export const DEFAULT_TIERS_FROM = new Date("2000-01-01T00:00:00Z");
+const DEFAULT_TIERS_FROM = new Date("2000-01-01T00:00:00Z");
 
 // serialises writers of one (certType, payerClass) so two admins cannot both pass the overlap check
 async function lockKey(tx: Tx, key: FeeKey) {

@@ -1,8 +1,9 @@
 import type { Job } from "./scheduler";
-import { mailDeliveryJob } from "../mail/worker";
+import { mailDeliveryJob } from "../runtime/mail";
 import { expiryReminderJob } from "../mail/reminders";
 import { orderRecoveryJob } from "../orders/recovery";
-import { paymentsSweepJob, sandboxNotifyJob } from "../payments/jobs";
+import { paymentsSweepJob } from "../payments/jobs";
+import { sandboxNotifyJob } from "../dev/alipay-sandbox/job";
 import { crlRefreshJob } from "../pki/crl";
 import { housekeepingJob } from "./housekeeping";
 

@@ -20,7 +20,7 @@ export const ReminderDays = z
   .transform((a) => [...a].sort((x, y) => x - y));
 
 /** The admin's thresholds (days before expiry), ascending; the default when unset or unreadable. */
-export async function reminderDays(db: Tx): Promise<number[]> {
+async function reminderDays(db: Tx): Promise<number[]> {
   const row = await db.setting.findUnique({ where: { key: REMINDER_DAYS_KEY } });
   if (!row) return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
   const parsed = ReminderDays.safeParse(row.value);
@@ -41,7 +41,7 @@ export async function setReminderDays(db: Tx, days: unknown, staffId: string): P
 }
 
 /** The smallest threshold the certificate has reached (time left ≤ threshold), or undefined if none yet. */
-export function thresholdReached(days: readonly number[], msLeft: number): number | undefined {
+function thresholdReached(days: readonly number[], msLeft: number): number | undefined {
   return [...days].sort((a, b) => a - b).find((d) => msLeft <= d * DAY);
 }
 

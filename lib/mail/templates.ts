@@ -183,7 +183,7 @@ export interface RenderedMail {
   headers: Record<string, string>;
 }
 
-export function mailLinks(origin = getConfig().publicOrigin) {
+function mailLinks(origin = getConfig().publicOrigin) {
   return {
     // the wizard resumes the open order once the key is inserted; the number is shown for reference
     order: (orderNo: string) => `${origin}/renew?order=${encodeURIComponent(orderNo)}`,

@@ -1,10 +1,8 @@
 import nodemailer from "nodemailer";
 import { ConfigError, type Config } from "../config";
-import type { Db } from "../db";
-import { devMailSink } from "./sink";
 
 /** One rendered mail, ready to hand to a transport. `messageId` is fixed per outbox row so a resend is recognisable. */
-export interface OutgoingMail {
+interface OutgoingMail {
   messageId: string;
   to: string;
   subject: string;
@@ -94,11 +92,6 @@ export function smtpTransport(s: SmtpSettings): MailTransport {
     },
     close: () => t.close(),
   };
-}
-
-export function createMailTransport(c: Config, db: Db): MailTransport {
-  const s = validateMailConfig(c);
-  return "sink" in s ? devMailSink(db, s.from) : smtpTransport(s);
 }
 
 /** The domain part of MAIL_FROM, for Message-IDs. */

@@ -10,7 +10,7 @@ const PURPOSE = "mail-unsubscribe";
 export const unsubscribeToken = (certificateId: string): string => linkToken(PURPOSE, certificateId);
 
 /** The certificate id the token was made for, or null when the token is damaged or forged. */
-export const verifyUnsubscribeToken = (token: string): string | null => verifyLinkToken(PURPOSE, token);
+const verifyUnsubscribeToken = (token: string): string | null => verifyLinkToken(PURPOSE, token);
 
 /** What the confirmation page shows before the holder confirms. */
 export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial: string; optedOut: boolean }> {

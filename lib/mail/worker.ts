@@ -1,14 +1,13 @@
 import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { MINUTE, HOUR } from "../clock";
-import { getConfig } from "../config";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import { INSTANCE_ID } from "../jobs/lease";
 import type { Job } from "../jobs/scheduler";
 import { parseLocale } from "../messages";
 import { isMailTemplate, renderMail } from "./templates";
-import { createMailTransport, isPermanentSmtpError, senderDomain, type MailTransport } from "./transport";
+import { isPermanentSmtpError, senderDomain, type MailTransport } from "./transport";
 
 export const MAX_ATTEMPTS = 8;
 const BACKOFF_BASE_MS = MINUTE;
@@ -163,21 +162,25 @@ export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise
   if (count !== 1) throw new DomainError("MAIL_NOT_FAILED");
 }
 
-let processTransport: MailTransport | undefined;
-
-/** Delivers due mails every 15 s until the queue is drained (bounded per run). */
-export const mailDeliveryJob: Job = {
-  name: "mail.deliver",
-  everyMs: 15_000,
-  leaseMs: 10 * MINUTE,
-  async run(db, clock) {
-    processTransport ??= createMailTransport(getConfig(), db);
-    const total: DeliverResult = { claimed: 0, sent: 0, retried: 0, failed: 0 };
-    for (let round = 0; round < 50; round++) {
-      const r = await deliverDue(db, { clock, transport: processTransport });
-      for (const k of Object.keys(total) as (keyof DeliverResult)[]) total[k] += r[k];
-      if (r.claimed === 0 || r.retried + r.failed === r.claimed) break;
-    }
-    return total;
-  },
-};
+/**
+ * Delivers due mails every 15 s until the queue is drained (bounded per run), through the transport `connect`
+ * makes on the first run (the composition point chooses SMTP or the demo sink).
+ */
+export function deliveryJob(connect: (db: Db) => MailTransport): Job {
+  let transport: MailTransport | undefined;
+  return {
+    name: "mail.deliver",
+    everyMs: 15_000,
+    leaseMs: 10 * MINUTE,
+    async run(db, clock) {
+      transport ??= connect(db);
+      const total: DeliverResult = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+      for (let round = 0; round < 50; round++) {
+        const r = await deliverDue(db, { clock, transport });
+        for (const k of Object.keys(total) as (keyof DeliverResult)[]) total[k] += r[k];
+        if (r.claimed === 0 || r.retried + r.failed === r.claimed) break;
+      }
+      return total;
+    },
+  };
+}

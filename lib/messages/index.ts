@@ -15,9 +15,6 @@ const areas = { common, home, wizard, services, staff, payments, mail, validatio
 type Areas = typeof areas;
 export type Messages = { [K in keyof Areas]: Areas[K]["zh-CN"] };
 
-export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
-export const DEFAULT_LOCALE: Locale = "zh-CN";
-
 export function getMessages(locale: Locale): Messages {
   const out = {} as Record<string, unknown>;
   for (const [name, area] of Object.entries(areas)) out[name] = area[locale];

@@ -9,8 +9,8 @@ import { OID } from "./oids";
 import { signatureAlgorithmFor } from "./signer";
 
 /** A CRL is valid for a week and reissued daily (and at once on every revocation). */
-export const CRL_VALIDITY_MS = 7 * DAY;
-export const CRL_REFRESH_AFTER_MS = DAY;
+const CRL_VALIDITY_MS = 7 * DAY;
+const CRL_REFRESH_AFTER_MS = DAY;
 
 // serialises CRL numbering across portal instances (any fixed 64-bit key)
 const CRL_LOCK = 4_242_101;
@@ -118,7 +118,7 @@ export async function currentCrl(db: Db, deps: CrlDeps): Promise<{ der: Buffer; 
 }
 
 /** Scheduled refresh: reissues the CRL when it is a day old. Returns whether a new CRL was signed. */
-export async function refreshCrlIfDue(db: Db, deps: CrlDeps): Promise<boolean> {
+async function refreshCrlIfDue(db: Db, deps: CrlDeps): Promise<boolean> {
   const before = await db.crl.count({ where: { issuer: crlIssuer(deps.ca) } });
   await currentCrl(db, deps);
   return (await db.crl.count({ where: { issuer: crlIssuer(deps.ca) } })) > before;

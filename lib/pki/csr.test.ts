@@ -14,7 +14,7 @@ import { assertRekey, CSR_MAX_BYTES, parseCsr, parseCsrAsync, readRequest } from
 import { bits, children, explicit, nul, oid, raw, readAll, seq, set, tlv, uint, utf8 } from "./der";
 import { encodeName } from "./name";
 import { OID } from "./oids";
-import { derToPem } from "./x509";
+import { derToPem } from "@/tests/helpers/pem";
 
 const ec = (namedCurve: string) => generateKeyPairSync("ec", { namedCurve }).privateKey;
 const rsa = (modulusLength: number) => generateKeyPairSync("rsa", { modulusLength }).privateKey;

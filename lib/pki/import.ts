@@ -5,7 +5,7 @@ import type { Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import { registerCertificate, type HolderRecord } from "@/lib/registry/register";
 import { DerError } from "./der";
-import { certificateInfo } from "./seed-certs";
+import { certificateInfo } from "./cert-info";
 import { pemBlocks } from "./x509";
 
 /**

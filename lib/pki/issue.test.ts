@@ -6,7 +6,7 @@ import { addOneYear, buildCertificate, randomSerialHex } from "./issue";
 import { encodeName } from "./name";
 import { OID } from "./oids";
 import { PROFILES } from "./profiles";
-import { certificateInfo } from "./seed-certs";
+import { certificateInfo } from "./cert-info";
 import { parseCertificate } from "./x509";
 import { createTestCa } from "@/tests/helpers/pki";
 import { rmSync } from "node:fs";

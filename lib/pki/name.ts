@@ -74,7 +74,3 @@ export function commonName(name: Node): string | undefined {
     .flat()
     .findLast((a) => a.type === OID.CN)?.value;
 }
-
-export function formatNameDer(der: Buffer): string {
-  return formatName(nodeOf(fromDer(der), der));
-}

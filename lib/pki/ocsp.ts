@@ -31,9 +31,9 @@ import { DerError, enumerated, explicit, generalizedTime, nul, octets, oid, seq,
 import { OID } from "./oids";
 import { keyIdentifier, signStructure } from "./signer";
 
-export const MEMORY_TTL_MS = SECOND;
-export const RESPONSE_VALIDITY_MS = DAY;
-export const REFRESH_AFTER_MS = 4 * HOUR;
+const MEMORY_TTL_MS = SECOND;
+const RESPONSE_VALIDITY_MS = DAY;
+const REFRESH_AFTER_MS = 4 * HOUR;
 export const OCSP_MAX_REQUEST_BYTES = 8 * 1024;
 const MAX_CERT_IDS = 10;
 const MEMORY_MAX_ENTRIES = 200_000;
@@ -46,7 +46,7 @@ export const OCSP_STATUS = {
   unauthorized: 6,
 } as const;
 
-export interface OcspCertId {
+interface OcspCertId {
   /** the CertID element as sent */
   der: Buffer;
   hash: "sha1" | "sha256" | "other";
@@ -294,7 +294,7 @@ function remember(serial: string, entry: CachedResponse): void {
 }
 
 /** Answers a parsed request: the pre-signed response when possible, else a freshly signed one. */
-export async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<Buffer> {
+async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<Buffer> {
   const view = viewOf(deps.ca);
   const [only] = req.certIds;
   if (req.certIds.length === 1 && !req.nonceExt && only.hash === "sha1" && view.ours(only)) {

@@ -48,7 +48,7 @@ export async function signStructure(tbs: Buffer, signer: Signer): Promise<Buffer
 }
 
 /** Key algorithm name of a public key, e.g. "RSA-2048" or "P-256"; undefined for anything else. */
-export function algorithmOfKey(key: KeyObject): SignerAlgorithm | undefined {
+function algorithmOfKey(key: KeyObject): SignerAlgorithm | undefined {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === "ec")
     return d?.namedCurve === "prime256v1" ? "P-256" : d?.namedCurve === "secp384r1" ? "P-384" : undefined;
@@ -106,7 +106,7 @@ export class FileSigner implements Signer {
 }
 
 /** ECDSA raw r||s (PKCS#11 CKM_ECDSA output) → DER SEQUENCE { r INTEGER, s INTEGER }. */
-export function ecdsaRawToDer(raw: Buffer): Buffer {
+function ecdsaRawToDer(raw: Buffer): Buffer {
   if (raw.length === 0 || raw.length % 2) throw new Error("raw ECDSA signature must have even length");
   const half = raw.length / 2;
   return seq(uint(raw.subarray(0, half)), uint(raw.subarray(half)));

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { bitStringBytes, bytesOf, decodePki, elementsOf, fromDer, integerHex, nodeOf, rawOf } from "./asn1";
+import { bitStringBytes, bytesOf, decodePki, elementsOf, integerHex, nodeOf, rawOf } from "./asn1";
 import {
   DerError,
   TAG,
@@ -27,7 +27,7 @@ import type { ExtKeyUsage, KeyUsageBit } from "./profiles";
 
 // ---- extensions ----
 
-export function extension(id: string, critical: boolean, value: Buffer): Buffer {
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
@@ -235,22 +235,6 @@ export function keyAlgorithmOf(k: KeyObject): string {
 }
 
 export const sha256Hex = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-/** Subject key identifier stored in a certificate, if present. */
-export function subjectKeyId(cert: ParsedCertificate): Buffer | undefined {
-  const v = cert.extensions.get(OID.subjectKeyIdentifier);
-  const id = v ? fromDer(v) : undefined;
-  if (id && !(id instanceof asn1js.OctetString)) throw new DerError("bad subject key identifier");
-  return id ? bytesOf(id.valueBlock.valueHexView) : undefined;
-}
-
-export function derToPem(der: Buffer, label = "CERTIFICATE"): string {
-  const b64 = der
-    .toString("base64")
-    .replace(/(.{64})/g, "$1\n")
-    .replace(/\n$/, "");
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
 
 /** All PEM blocks with `label`, decoded. */
 export function pemBlocks(text: string, label: string): Buffer[] {

@@ -1,7 +1,7 @@
 import type { CertStatus, CertType, PayerClass } from "../generated/prisma/client";
 import type { Tx } from "../db";
 import { blindIndex, encryptField } from "../crypto/field";
-import { certificateInfo } from "../pki/seed-certs";
+import { certificateInfo } from "../pki/cert-info";
 
 export interface HolderRecord {
   holderName: string;

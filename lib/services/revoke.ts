@@ -22,15 +22,15 @@ import { registeredCertificate } from "./certificate";
  */
 
 /** The RFC 5280 reasons a holder can choose (the others are for the CA itself). */
-export const HOLDER_REVOCATION_REASONS = [
+const HOLDER_REVOCATION_REASONS = [
   "keyCompromise",
   "affiliationChanged",
   "superseded",
   "cessationOfOperation",
 ] as const;
-export type HolderRevocationReason = (typeof HOLDER_REVOCATION_REASONS)[number];
+type HolderRevocationReason = (typeof HOLDER_REVOCATION_REASONS)[number];
 
-export const REVOKE_LIMIT = { max: 10, windowMs: 10 * MINUTE };
+const REVOKE_LIMIT = { max: 10, windowMs: 10 * MINUTE };
 
 /** Orders that must end (issue or refund) before the certificate may be revoked. */
 const BLOCKING: ReadonlySet<OrderState> = new Set(["paid", "issuing"]);

@@ -13,9 +13,9 @@ import { registeredCertificate } from "./certificate";
  * subject too, since the holder already has it in hand.
  */
 
-export const STATUS_LIMIT = { max: 30, windowMs: MINUTE };
+const STATUS_LIMIT = { max: 30, windowMs: MINUTE };
 
-export type CertificateState = "valid" | "renewable" | "expired" | "revoked" | "superseded";
+type CertificateState = "valid" | "renewable" | "expired" | "revoked" | "superseded";
 
 export interface CertificateStatus {
   serial: string;

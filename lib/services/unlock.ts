@@ -25,14 +25,14 @@ import { registeredCertificate } from "./certificate";
  * Every step is rate-limited and audited; a refused step changes nothing but the attempt counters.
  */
 
-export const UNLOCK_CODE_TTL_MS = 10 * MINUTE;
+const UNLOCK_CODE_TTL_MS = 10 * MINUTE;
 export const UNLOCK_MAX_CODE_ATTEMPTS = 5;
 /** per client address, then per certificate: identity checks and codes sent */
-export const UNLOCK_START_LIMITS = {
+const UNLOCK_START_LIMITS = {
   ip: { max: 10, windowMs: HOUR },
   certificate: { max: 5, windowMs: HOUR },
 } satisfies Record<string, Limit>;
-export const UNLOCK_RELEASE_LIMIT: Limit = { max: 30, windowMs: 10 * MINUTE };
+const UNLOCK_RELEASE_LIMIT: Limit = { max: 30, windowMs: 10 * MINUTE };
 
 /** Delivers the one-time code; e-mail in the demo, an SMS gateway can be added beside it. */
 export interface CodeSender {
@@ -45,7 +45,7 @@ export interface CodeSender {
   ): Promise<string | null>;
 }
 
-export const emailCodeSender: CodeSender = {
+const emailCodeSender: CodeSender = {
   channel: "email",
   async send(tx, { certificate, code, expiresAt, locale }, clock) {
     if (!certificate.email) return null;

@@ -17,7 +17,7 @@ export const TIMEOUTS: Record<SessionKind, { idleMs: number; absoluteMs: number 
   staff: { idleMs: 30 * MINUTE, absoluteMs: 12 * HOUR },
 };
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 

@@ -42,7 +42,7 @@ async function auditWhere(db: Tx, f: AuditFilter): Promise<Prisma.AuditEventWher
   return where;
 }
 
-export const AUDIT_PAGE = 100;
+const AUDIT_PAGE = 100;
 
 export async function listAuditEvents(
   db: Tx,

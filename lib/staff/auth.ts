@@ -25,7 +25,7 @@ export const LOGIN_LIMITS = {
 export const LOCK_AFTER_FAILURES = 5;
 const LOCK_MAX_MS = 60 * MINUTE;
 
-export function lockDurationMs(failures: number): number {
+function lockDurationMs(failures: number): number {
   if (failures < LOCK_AFTER_FAILURES) return 0;
   return Math.min(MINUTE * 2 ** (failures - LOCK_AFTER_FAILURES), LOCK_MAX_MS);
 }

@@ -51,7 +51,7 @@ export async function previewFee(
 }
 
 /** "2026-12-01T00:00" as typed in a datetime-local field, in Beijing time → the UTC instant. */
-export const BeijingDateTime = z
+const BeijingDateTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/, "invalid")
   .transform((s) => new Date(`${s.length === 10 ? `${s}T00:00:00` : s.length === 16 ? `${s}:00` : s}+08:00`));

@@ -234,7 +234,7 @@ export function cancelOrderByStaff(
   });
 }
 
-export const IN_PERSON_PREFIX = "handled_in_person:";
+const IN_PERSON_PREFIX = "handled_in_person:";
 
 /**
  * "Handled in person": the holder went to the service centre instead. It maps onto the state machine as a

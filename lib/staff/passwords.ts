@@ -64,7 +64,7 @@ export function dummyHash(): Promise<string> {
 }
 
 export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 128;
+const PASSWORD_MAX_LENGTH = 128;
 
 const COMMON = [
   "password",

@@ -20,7 +20,7 @@ const ShanghaiDay = z
   .transform((d) => new Date(`${d}T00:00:00+08:00`));
 
 export const SORTS = ["created_desc", "created_asc", "updated_desc"] as const;
-export const PAGE_SIZE = 50;
+const PAGE_SIZE = 50;
 const MAX_PAGE = 200;
 
 export const OrderSearch = z.object({
@@ -51,7 +51,7 @@ export const OrderSearch = z.object({
 });
 export type OrderSearch = z.infer<typeof OrderSearch>;
 
-export function searchWhere(s: OrderSearch): Prisma.RenewalOrderWhereInput {
+function searchWhere(s: OrderSearch): Prisma.RenewalOrderWhereInput {
   const where: Prisma.RenewalOrderWhereInput = {};
   if (s.orderNo) where.orderNo = s.orderNo;
   if (s.serial) where.certSerial = s.serial;
@@ -73,7 +73,7 @@ const ORDER_BY: Record<OrderSearch["sort"], Prisma.RenewalOrderOrderByWithRelati
   updated_desc: [{ updatedAt: "desc" }, { id: "desc" }],
 };
 
-export const RESULT_COLUMNS = {
+const RESULT_COLUMNS = {
   id: true,
   orderNo: true,
   state: true,
@@ -89,7 +89,7 @@ export const RESULT_COLUMNS = {
   updatedAt: true,
 } as const satisfies Prisma.RenewalOrderSelect;
 
-export type OrderRow = Prisma.RenewalOrderGetPayload<{ select: typeof RESULT_COLUMNS }>;
+type OrderRow = Prisma.RenewalOrderGetPayload<{ select: typeof RESULT_COLUMNS }>;
 
 export interface SearchResult {
   rows: OrderRow[];

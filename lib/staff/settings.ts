@@ -24,7 +24,7 @@ function dayList(v: unknown): unknown {
     : v;
 }
 
-export const SETTINGS = {
+const SETTINGS = {
   "renewal.windowDays": { schema: z.coerce.number().int().min(1).max(90), fallback: DEFAULT_WINDOW_DAYS },
   "payment.windowMinutes": {
     schema: z.coerce.number().int().min(5).max(1440),

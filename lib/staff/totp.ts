@@ -21,10 +21,6 @@ export function totpUri(secretBase32: string, username: string): string {
   }).toString();
 }
 
-export function totpCode(secretBase32: string, clock: Clock): string {
-  return TOTP.generate({ secret: Secret.fromBase32(secretBase32), period: PERIOD, timestamp: clock.now().getTime() });
-}
-
 /**
  * Whether `code` is valid now, and not yet used: each accepted time step is recorded (a one-shot rate-limit key
  * that lives as long as the code could be valid), so a code seen over someone's shoulder cannot be replayed.

@@ -12,7 +12,7 @@ import { acceptTotp, newTotpSecret, totpUri } from "./totp";
 
 /** Staff accounts: every change is audited in its own transaction; a password reset or disabling ends all sessions. */
 
-export const Username = z
+const Username = z
   .string()
   .trim()
   .toLowerCase()

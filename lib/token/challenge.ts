@@ -16,8 +16,8 @@ import { createPublicKey, verify } from "node:crypto";
  * Lines are joined by "\n", with no trailing newline. The signature is over the UTF-8 bytes with SHA-256.
  */
 
-export const CHALLENGE_HEADER = "CertRenew challenge v1";
-export const CHALLENGE_PURPOSES = ["login", "issue", "revoke", "unlock"] as const;
+const CHALLENGE_HEADER = "CertRenew challenge v1";
+const CHALLENGE_PURPOSES = ["login", "issue", "revoke", "unlock"] as const;
 export type ChallengePurpose = (typeof CHALLENGE_PURPOSES)[number];
 
 export interface ChallengeFields {

@@ -14,10 +14,10 @@ import type {
  * lib/errors/catalog/token.ts (or the assistant's own code), so the page can say what is wrong and what to do.
  */
 
-export const DEFAULT_ASSISTANT_URL = "http://127.0.0.1:17443";
+const DEFAULT_ASSISTANT_URL = "http://127.0.0.1:17443";
 /** The oldest assistant this portal works with; older ones are asked to update. */
-export const MIN_ASSISTANT_VERSION = "1.0.0";
-export const ASSISTANT_API_VERSION = 1;
+const MIN_ASSISTANT_VERSION = "1.0.0";
+const ASSISTANT_API_VERSION = 1;
 
 /** Every code an AssistantError can carry; each has zh-CN/en text in lib/errors (errorMessage(code, locale, details)). */
 export const ASSISTANT_ERROR_CODES = [

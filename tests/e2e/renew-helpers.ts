@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 import { snapAndCheck } from "./page-check";
-import type { DemoHolderEntry } from "../../lib/demo/seed";
+import type { DemoHolderEntry } from "../../lib/dev/demo/seed";
 
 /** Shared steps of the renewal wizard's browser tests. Each test uses its own demo holder (DATA_DIR/demo-holders.json). */
 

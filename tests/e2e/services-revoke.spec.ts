@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { derToPem } from "@/lib/pki/x509";
+import { derToPem } from "@/tests/helpers/pem";
 import { PIN, certButton, demoHolder, mailText, snapService, tokenCertificates } from "./services-helpers";
 
 /** 证书注销 end to end on org_unified_2 (nobody else uses it), then openssl ocsp against the running portal. */

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { DEMO_HOLDERS, demoResidentId } from "@/lib/demo/holders";
+import { DEMO_HOLDERS, demoResidentId } from "@/lib/dev/demo/holders";
 import { BYPASS, PIN, assistantSign, certButton, demoHolder, mailText, snapService } from "./services-helpers";
 
 /** 证书在线解锁 end to end on unlock_1's virtual token (a demo holder kept for this test). */

@@ -1,9 +1,9 @@
 import "@/tests/helpers/env";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Recorder } from "@/bench/lib/stats";
-import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
-import { handlerFor, newKeyAndCsr, signChallenge } from "@/bench/lib/holders";
+import { Recorder } from "@/lib/dev/sim/stats";
+import { issueAndInstall, runHolderFlow } from "@/lib/dev/sim/holder-flow";
+import { handlerFor, newKeyAndCsr, signChallenge } from "@/lib/dev/sim/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
 

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock, HOUR, MINUTE } from "@/lib/clock";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { sweepPayments } from "@/lib/payments/alipay/query";
-import { setSandboxFaults, type SandboxFaults } from "@/lib/payments/sandbox/faults";
-import { deliverDueNotifies } from "@/lib/payments/sandbox/notify";
-import { Recorder } from "@/bench/lib/stats";
-import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
-import type { HolderClient } from "@/bench/lib/http";
-import type { SimHolder } from "@/bench/lib/holders";
+import { setSandboxFaults, type SandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
+import { deliverDueNotifies } from "@/lib/dev/alipay-sandbox/notify";
+import { Recorder } from "@/lib/dev/sim/stats";
+import { issueAndInstall, runHolderFlow } from "@/lib/dev/sim/holder-flow";
+import type { HolderClient } from "@/lib/dev/sim/http";
+import type { SimHolder } from "@/lib/dev/sim/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
 

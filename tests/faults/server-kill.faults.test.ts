@@ -12,13 +12,14 @@ import { applyMigrations } from "@/lib/db/migrate";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { ensureDevCa, getCa, resetCa } from "@/lib/pki/ca";
 import { recoverStuckOrders } from "@/lib/orders/recovery";
-import { agent, HolderClient } from "@/bench/lib/http";
-import { newKeyAndCsr, registerHolders, signChallenge, type SimHolder } from "@/bench/lib/holders";
-import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";
-import { freePort } from "@/bench/lib/portal";
-import { Recorder } from "@/bench/lib/stats";
+import { agent, HolderClient } from "@/lib/dev/sim/http";
+import { newKeyAndCsr, registerHolders, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
+import { issueAndInstall, runHolderFlow } from "@/lib/dev/sim/holder-flow";
+import { freePort } from "@/lib/dev/sim/portal";
+import { Recorder } from "@/lib/dev/sim/stats";
 import { killAllServers, startServerProcess, type ServerProcess } from "./helpers/server-process";
 import { useFaultSummary } from "./helpers/summary";
+import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
 
 /**
  * The server process is SIGKILLed between payment and 下证, and in the middle of 下证 requests; it is started
@@ -56,6 +57,7 @@ beforeAll(async () => {
     TEST_CAPTCHA_BYPASS: "1",
     TRUST_PROXY: "1",
     ALIPAY_SANDBOX: "1",
+    ...sandboxMerchantEnv(dataDir),
   });
   delete process.env.ALIPAY_GATEWAY;
   delete process.env.ALIPAY_NOTIFY_URL;

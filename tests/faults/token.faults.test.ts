@@ -8,12 +8,12 @@ import {
   readTokenFile,
   scheduleUnplug,
   writeTokenFile,
-} from "@/agent/backends/virtual-store";
+} from "@/lib/token/virtual-store";
 import { certificatesFromPkcs7 } from "@/agent/x509";
-import { Recorder } from "@/bench/lib/stats";
-import { runHolderFlow } from "@/bench/lib/holder-flow";
-import type { HolderClient } from "@/bench/lib/http";
-import type { SimHolder } from "@/bench/lib/holders";
+import { Recorder } from "@/lib/dev/sim/stats";
+import { runHolderFlow } from "@/lib/dev/sim/holder-flow";
+import type { HolderClient } from "@/lib/dev/sim/http";
+import type { SimHolder } from "@/lib/dev/sim/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
 

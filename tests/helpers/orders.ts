@@ -1,52 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import { createTestDb } from "./db";
-import type { Db, OpenDb, Tx } from "@/lib/db";
+import type { Db, OpenDb } from "@/lib/db";
 import type { Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import type { Certificate, Prisma } from "@/lib/generated/prisma/client";
-import type { Actor } from "@/lib/audit";
-import type { HandlerInfo } from "@/lib/renewal/handler";
 
-/** A registry certificate row; the DER is any bytes here: the order code never parses it. */
-export function insertCertificate(
-  db: Tx,
-  patch: Partial<Prisma.CertificateUncheckedCreateInput> = {},
-): Promise<Certificate> {
-  const serial = randomBytes(16).toString("hex");
-  return db.certificate.create({
-    data: {
-      serial,
-      subjectDn: `CN=测试证书${serial.slice(0, 6)},L=dezhou,S=SD,C=CN`,
-      issuerDn: "CN=Test CA,C=CN",
-      holderName: "德州市测试局",
-      holderIdType: "organisation_code",
-      holderIdEnc: "v1.test",
-      holderIdHash: serial,
-      holderIdLast4: "1234",
-      certType: "organisation",
-      payerClass: "self",
-      keyAlgorithm: "EC-P256",
-      spkiSha256: serial.padEnd(64, "0"),
-      notBefore: new Date("2025-12-10T02:00:00Z"),
-      notAfter: new Date("2026-12-10T02:00:00Z"),
-      der: Buffer.from(serial, "hex"),
-      ...patch,
-    },
-  });
-}
-
-export const HANDLER: HandlerInfo = {
-  name: "张三",
-  idType: "resident_id",
-  idNumber: "370102199001011231",
-  mobile: "13812345678",
-  email: "zhangsan@example.com",
-};
-
-export const HOLDER: Actor = { type: "holder", id: "holder-session", ip: "203.0.113.7", userAgent: "vitest" };
-export const SYSTEM: Actor = { type: "system", id: "test" };
+/** Order fixtures (shared with the benches, which may not import tests/). */
+export { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/lib/dev/testing/fixtures";
 
 /** The DomainError code a promise rejects with, or "ok": for tables of outcomes. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {

@@ -3,7 +3,7 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { getDb } from "@/lib/db";
-import { getDevMail, listDevMails } from "@/lib/mail/sink";
+import { getDevMail, listDevMails } from "@/lib/dev/mail-sink";
 import { getMessages } from "@/lib/messages";
 import { formatDateTime } from "@/lib/messages/format";
 import { getLocale } from "../../_lib/i18n";

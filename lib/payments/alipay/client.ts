@@ -3,11 +3,13 @@ import { AlipayRequestError, AlipaySdk } from "alipay-sdk";
 import { getConfig, type Config } from "../../config";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
-import { loadSandboxIdentity } from "../sandbox/keys";
 
 export { fenToYuan, yuanToFen } from "./amount";
 
-/** The SDK plus the identity fields a notification must match. Built from config; the sandbox uses its generated keys. */
+/**
+ * The SDK plus the identity fields a notification must match. Built from config; in sandbox mode the launcher
+ * fills the same variables with the emulator's generated keys, and the gateway defaults to the emulator's.
+ */
 export interface Alipay {
   sdk: AlipaySdk;
   appId: string;
@@ -49,43 +51,33 @@ function readKey(raw: string, kind: "private" | "public"): KeyObject {
 
 export function buildAlipay(config: Config): Alipay {
   const notifyUrl = config.ALIPAY_NOTIFY_URL ?? `${config.publicOrigin}${NOTIFY_PATH}`;
-  let appId: string, sellerId: string, privateKey: string, gateway: string;
+  const {
+    ALIPAY_APP_ID: appId,
+    ALIPAY_PRIVATE_KEY: privateKey,
+    ALIPAY_SELLER_ID: sellerId,
+    ALIPAY_PUBLIC_KEY,
+    ALIPAY_APP_CERT,
+    ALIPAY_PUBLIC_CERT,
+    ALIPAY_ROOT_CERT,
+  } = config;
+  if (!appId || !privateKey || !sellerId) throw new DomainError("ALIPAY_NOT_CONFIGURED");
   let verifyWith:
     | { alipayPublicKey: string }
     | { appCertContent: string; alipayPublicCertContent: string; alipayRootCertContent: string };
-  if (config.ALIPAY_SANDBOX) {
-    const id = loadSandboxIdentity(config.dataDir);
-    ({ appId, sellerId } = id);
-    privateKey = id.appPrivateKey;
-    verifyWith = { alipayPublicKey: id.alipayPublicKey };
-    gateway = config.ALIPAY_GATEWAY ?? `${config.publicOrigin}${SANDBOX_GATEWAY_PATH}`;
+  if (ALIPAY_APP_CERT && ALIPAY_PUBLIC_CERT && ALIPAY_ROOT_CERT) {
+    verifyWith = {
+      appCertContent: pem(ALIPAY_APP_CERT),
+      alipayPublicCertContent: pem(ALIPAY_PUBLIC_CERT),
+      alipayRootCertContent: pem(ALIPAY_ROOT_CERT),
+    };
+  } else if (ALIPAY_PUBLIC_KEY) {
+    verifyWith = { alipayPublicKey: ALIPAY_PUBLIC_KEY };
   } else {
-    const {
-      ALIPAY_APP_ID,
-      ALIPAY_PRIVATE_KEY,
-      ALIPAY_SELLER_ID,
-      ALIPAY_PUBLIC_KEY,
-      ALIPAY_APP_CERT,
-      ALIPAY_PUBLIC_CERT,
-      ALIPAY_ROOT_CERT,
-    } = config;
-    if (!ALIPAY_APP_ID || !ALIPAY_PRIVATE_KEY || !ALIPAY_SELLER_ID) throw new DomainError("ALIPAY_NOT_CONFIGURED");
-    if (ALIPAY_APP_CERT && ALIPAY_PUBLIC_CERT && ALIPAY_ROOT_CERT) {
-      verifyWith = {
-        appCertContent: pem(ALIPAY_APP_CERT),
-        alipayPublicCertContent: pem(ALIPAY_PUBLIC_CERT),
-        alipayRootCertContent: pem(ALIPAY_ROOT_CERT),
-      };
-    } else if (ALIPAY_PUBLIC_KEY) {
-      verifyWith = { alipayPublicKey: ALIPAY_PUBLIC_KEY };
-    } else {
-      throw new DomainError("ALIPAY_NOT_CONFIGURED");
-    }
-    appId = ALIPAY_APP_ID;
-    sellerId = ALIPAY_SELLER_ID;
-    privateKey = ALIPAY_PRIVATE_KEY;
-    gateway = config.ALIPAY_GATEWAY ?? PRODUCTION_GATEWAY;
+    throw new DomainError("ALIPAY_NOT_CONFIGURED");
   }
+  const gateway =
+    config.ALIPAY_GATEWAY ??
+    (config.ALIPAY_SANDBOX ? `${config.publicOrigin}${SANDBOX_GATEWAY_PATH}` : PRODUCTION_GATEWAY);
   const sdk = new AlipaySdk({
     appId,
     privateKey: readKey(privateKey, "private").export({ type: "pkcs1", format: "pem" }).toString(),

@@ -8,10 +8,11 @@ import { systemClock } from "@/lib/clock";
 import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { ensureDevCa, getCa, resetCa, type Ca } from "@/lib/pki/ca";
-import { agent, HolderClient } from "@/bench/lib/http";
-import { registerHolders, type SimHolder } from "@/bench/lib/holders";
-import { freePort } from "@/bench/lib/portal";
+import { agent, HolderClient } from "@/lib/dev/sim/http";
+import { registerHolders, type SimHolder } from "@/lib/dev/sim/holders";
+import { freePort } from "@/lib/dev/sim/portal";
 import { serveRoutes, type RunningRouteServer } from "./route-server";
+import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
 
 /**
  * One portal for a fault test file, in this process: a fresh database (PGlite, or PostgreSQL with DATABASE_URL),
@@ -44,6 +45,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     CA_DIR: path.join(dataDir, "ca"),
     PUBLIC_ORIGIN: base,
     ALIPAY_SANDBOX: "1",
+    ...sandboxMerchantEnv(dataDir),
     TEST_CAPTCHA_BYPASS: "1",
     TRUST_PROXY: "1",
     LOG_LEVEL: "silent",

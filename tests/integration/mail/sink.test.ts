@@ -5,8 +5,8 @@ import type { OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
 import { getConfig } from "@/lib/config";
 import { enqueueMail } from "@/lib/mail/outbox";
-import { createMailTransport } from "@/lib/mail/transport";
-import { getDevMail, listDevMails } from "@/lib/mail/sink";
+import { createMailTransport } from "@/lib/runtime/mail";
+import { getDevMail, listDevMails } from "@/lib/dev/mail-sink";
 import { deliverDue } from "@/lib/mail/worker";
 
 let db: OpenDb;

@@ -6,7 +6,7 @@ import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { cancelOrder, createDraftOrder, submitOrder } from "@/lib/orders/create";
 import { startPayment } from "@/lib/payments/alipay/precreate";
-import { payTrade, scanTrade } from "@/lib/payments/sandbox/trades";
+import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
 
 const harness = useHarness();
 

@@ -12,10 +12,11 @@ import { getConfig } from "@/lib/config";
 import { fixedClock } from "@/lib/clock";
 import type { Db } from "@/lib/db";
 import type { OrderState, RenewalOrder } from "@/lib/generated/prisma/client";
-import { handleGateway } from "@/lib/payments/sandbox/gateway";
-import { sandboxEnv, type SandboxEnv } from "@/lib/payments/sandbox/env";
-import { deliverDueNotifies } from "@/lib/payments/sandbox/notify";
+import { handleGateway } from "@/lib/dev/alipay-sandbox/gateway";
+import { sandboxEnv, type SandboxEnv } from "@/lib/dev/alipay-sandbox/env";
+import { deliverDueNotifies } from "@/lib/dev/alipay-sandbox/notify";
 import { handleNotify } from "@/lib/payments/alipay/notify";
+import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
 
 export const TIME_FACTOR = 0.001;
 
@@ -80,6 +81,7 @@ export async function startHarness() {
     ALIPAY_GATEWAY: `${gatewayOrigin}/gateway.do`,
     ALIPAY_NOTIFY_URL: `${notifyOrigin}/api/payments/alipay/notify`,
     ALIPAY_SANDBOX_TIME_FACTOR: String(TIME_FACTOR),
+    ...sandboxMerchantEnv(dataDir),
   });
   const env: SandboxEnv = await sandboxEnv({ db, clock, config: getConfig() });
 

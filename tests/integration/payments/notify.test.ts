@@ -5,9 +5,9 @@ import { MINUTE } from "@/lib/clock";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { handleNotify } from "@/lib/payments/alipay/notify";
 import { settleByQuery, sweepPayments } from "@/lib/payments/alipay/query";
-import { payTrade } from "@/lib/payments/sandbox/trades";
-import { buildNotify, RETRY_SCHEDULE_MS } from "@/lib/payments/sandbox/notify";
-import { setSandboxFaults } from "@/lib/payments/sandbox/faults";
+import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
+import { buildNotify, RETRY_SCHEDULE_MS } from "@/lib/dev/alipay-sandbox/notify";
+import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { insertOrder, tradeNoOf, TIME_FACTOR, type Harness, useHarness } from "./harness";
 
 const harness = useHarness();

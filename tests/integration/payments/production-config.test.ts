@@ -8,9 +8,9 @@ import { parseConfig, resetConfig } from "@/lib/config";
 import { getAlipay } from "@/lib/payments/alipay/client";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { handleNotify } from "@/lib/payments/alipay/notify";
-import { buildNotify } from "@/lib/payments/sandbox/notify";
-import { payTrade } from "@/lib/payments/sandbox/trades";
-import { setSandboxFaults } from "@/lib/payments/sandbox/faults";
+import { buildNotify } from "@/lib/dev/alipay-sandbox/notify";
+import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
+import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { insertOrder, tradeNoOf, useHarness, type Harness } from "./harness";
 
 const harness = useHarness();

@@ -9,8 +9,8 @@ import { closeTradeBeforeCancel } from "@/lib/payments/alipay/close";
 import { sweepPayments } from "@/lib/payments/alipay/query";
 import { ALLOW_PARTIAL_SETTING, startRefund } from "@/lib/payments/alipay/refund";
 import { alipayExec, getAlipay } from "@/lib/payments/alipay/client";
-import { payTrade, scanTrade } from "@/lib/payments/sandbox/trades";
-import { setSandboxFaults } from "@/lib/payments/sandbox/faults";
+import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
+import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { insertOrder, tradeNoOf, type Harness, useHarness } from "./harness";
 

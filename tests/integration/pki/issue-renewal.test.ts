@@ -8,7 +8,7 @@ import type { Ca } from "@/lib/pki/ca";
 import { createCsr } from "@/lib/pki/csr-build";
 import { issueRenewal } from "@/lib/pki/issue";
 import { revokeCertificate } from "@/lib/pki/revoke";
-import { certificateInfo } from "@/lib/pki/seed-certs";
+import { certificateInfo } from "@/lib/pki/cert-info";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 

@@ -15,7 +15,7 @@ import { issueRenewal } from "@/lib/pki/issue";
 import { answerOcspHttp } from "@/lib/pki/ocsp-http";
 import { pkcs7CertsOnly } from "@/lib/pki/pkcs7";
 import { revokeCertificate } from "@/lib/pki/revoke";
-import { derToPem } from "@/lib/pki/x509";
+import { derToPem } from "@/tests/helpers/pem";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "@/lib/config";
 import { loadCa } from "@/lib/pki/ca";
-import { issueHolderCertificate } from "@/lib/pki/seed-certs";
+import { issueHolderCertificate } from "@/lib/dev/demo/certificates";
 import { Pkcs11Signer, type SignerAlgorithm } from "@/lib/pki/signer";
 import { openssl, writePem } from "@/tests/helpers/pki";
 

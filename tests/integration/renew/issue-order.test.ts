@@ -8,7 +8,7 @@ import { getConfig, resetConfig } from "@/lib/config";
 import type { Db, OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { addOneYear } from "@/lib/pki/issue";
-import { certificateInfo } from "@/lib/pki/seed-certs";
+import { certificateInfo } from "@/lib/pki/cert-info";
 import { sha256Hex } from "@/lib/pki/x509";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { confirmOrder, holderLogin, saveHandler } from "@/lib/renewal/flow";

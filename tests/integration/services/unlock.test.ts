@@ -12,7 +12,7 @@ import { confirmUnlock, releaseSoPin, UNLOCK_MAX_CODE_ATTEMPTS } from "@/lib/ser
 import { deriveSoPin } from "@/lib/token/so-pin";
 import { formatChallenge } from "@/lib/token/challenge";
 import { VirtualBackend } from "@/agent/backends/virtual";
-import { createVirtualToken, importKeyAndCertificate } from "@/agent/backends/virtual-store";
+import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa } from "@/tests/helpers/pki";
 import { holder } from "./fixture";

@@ -1,16 +1,21 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Secret, TOTP } from "otpauth";
 import { createTestDb } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
-import { fixedClock, MINUTE, HOUR, SECOND } from "@/lib/clock";
+import { fixedClock, MINUTE, HOUR, SECOND, type Clock } from "@/lib/clock";
 import { TIMEOUTS } from "@/lib/session";
 import { isDomainError } from "@/lib/errors";
 import { authenticateStaff, LOCK_AFTER_FAILURES, LOGIN_LIMITS, signIn, signOutEverywhere } from "@/lib/staff/auth";
 import { changeStaffUser, confirmTotp, createStaffUser, startTotp } from "@/lib/staff/users";
-import { totpCode } from "@/lib/staff/totp";
 import { verifyAuditChain } from "@/lib/audit";
 
 const ADMIN = { type: "system" as const, id: "test" };
+
+/** What the staff member's authenticator app shows (RFC 6238: SHA-1, 6 digits, 30 s). */
+function totpCode(secretBase32: string, clock: Clock): string {
+  return TOTP.generate({ secret: Secret.fromBase32(secretBase32), period: 30, timestamp: clock.now().getTime() });
+}
 const PASSWORD = "Correct-Horse-42!";
 let open: OpenDb;
 let db: Db;

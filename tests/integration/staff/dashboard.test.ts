@@ -11,7 +11,7 @@ import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/orders/create";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { dashboard } from "@/lib/staff/dashboard";
-import { ensureDemoStaff } from "@/lib/staff/demo";
+import { ensureDemoStaff } from "@/lib/dev/demo/staff";
 import { signIn } from "@/lib/staff/auth";
 
 let open: OpenDb;

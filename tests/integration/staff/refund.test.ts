@@ -4,7 +4,7 @@ import { setProcessDb } from "@/lib/db";
 import { systemClock } from "@/lib/clock";
 import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import { startPayment } from "@/lib/payments/alipay/precreate";
-import { payTrade } from "@/lib/payments/sandbox/trades";
+import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { signIn } from "@/lib/staff/auth";
 import { createStaffUser } from "@/lib/staff/users";
 import { POST as refundRoute } from "@/app/api/staff/orders/[id]/refund/route";

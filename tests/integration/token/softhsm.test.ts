@@ -20,7 +20,7 @@ import {
   testCa,
   type TestCa,
   type TestKeyType,
-} from "@/agent/test-support";
+} from "@/lib/dev/testing/openssl-certs";
 
 /**
  * The assistant against a real PKCS#11 module: SoftHSM2 with its own config and token directory,

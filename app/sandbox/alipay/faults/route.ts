@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { route } from "@/lib/http/route";
-import { setSandboxFaultsFromHttp } from "@/lib/payments/sandbox/actions";
+import { setSandboxFaultsFromHttp } from "@/lib/dev/alipay-sandbox/actions";
 
 export const dynamic = "force-dynamic";
 

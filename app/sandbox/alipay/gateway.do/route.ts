@@ -1,4 +1,4 @@
-import { handleGateway } from "@/lib/payments/sandbox/gateway";
+import { handleGateway } from "@/lib/dev/alipay-sandbox/gateway";
 
 export const dynamic = "force-dynamic";
 

@@ -4,7 +4,7 @@ import { isDomainError } from "@/lib/errors";
 import { LOCALE_COOKIE } from "@/lib/http/request";
 import { getMessages, parseLocale } from "@/lib/messages";
 import { formatFen } from "@/lib/messages/format";
-import { openSandboxTrade } from "@/lib/payments/sandbox/actions";
+import { openSandboxTrade } from "@/lib/dev/alipay-sandbox/actions";
 import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";

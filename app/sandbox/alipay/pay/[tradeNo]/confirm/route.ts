@@ -1,5 +1,5 @@
 import { isDomainError } from "@/lib/errors";
-import { confirmSandboxPayment } from "@/lib/payments/sandbox/actions";
+import { confirmSandboxPayment } from "@/lib/dev/alipay-sandbox/actions";
 
 export const dynamic = "force-dynamic";
 

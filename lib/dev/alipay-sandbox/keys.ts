@@ -43,7 +43,7 @@ function generate(): SandboxIdentity {
 
 const cache = new Map<string, SandboxIdentity>();
 
-export function sandboxDir(dataDir: string): string {
+function sandboxDir(dataDir: string): string {
   return path.join(dataDir, "alipay-sandbox");
 }
 
@@ -67,4 +67,22 @@ export function loadSandboxIdentity(dataDir: string): SandboxIdentity {
   const identity = JSON.parse(readFileSync(file, "utf8")) as SandboxIdentity;
   cache.set(dir, identity);
   return identity;
+}
+
+/**
+ * The merchant side's configuration for the emulator: the variables a real merchant sets (lib/config), filled
+ * with the emulator's keys, so the Alipay client needs no sandbox branch. The launcher (scripts/start.ts) and
+ * the in-process test harnesses put these into the environment; any certificate-mode variables are cleared.
+ */
+export function sandboxMerchantEnv(dataDir: string): Record<string, string> {
+  const id = loadSandboxIdentity(dataDir);
+  return {
+    ALIPAY_APP_ID: id.appId,
+    ALIPAY_SELLER_ID: id.sellerId,
+    ALIPAY_PRIVATE_KEY: id.appPrivateKey,
+    ALIPAY_PUBLIC_KEY: id.alipayPublicKey,
+    ALIPAY_APP_CERT: "",
+    ALIPAY_PUBLIC_CERT: "",
+    ALIPAY_ROOT_CERT: "",
+  };
 }

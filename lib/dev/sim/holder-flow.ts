@@ -8,7 +8,7 @@ import type { Recorder } from "./stats";
  * assistant would call the portal. Every step is timed under its name; the first failure ends the holder's run.
  */
 
-export const FLOW_STEPS = [
+const FLOW_STEPS = [
   "challenge",
   "login",
   "summary",
@@ -54,7 +54,7 @@ export interface FlowResult {
  * The install confirmation as the wizard sends it once the certificate is on the key: the new key signs a login
  * challenge for the new certificate.
  */
-export async function confirmInstall(
+async function confirmInstall(
   client: HolderClient,
   newKey: KeyObject,
   newSerial: string,

@@ -1,12 +1,12 @@
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { DAY } from "../../lib/clock";
-import type { Db } from "../../lib/db";
-import type { CertType, PayerClass } from "../../lib/generated/prisma/client";
-import type { Ca } from "../../lib/pki/ca";
-import { createCsr } from "../../lib/pki/csr-build";
-import { issueHolderCertificate } from "../../lib/pki/seed-certs";
-import { gb11643CheckChar, type HandlerInfo } from "../../lib/renewal/handler";
-import { registerCertificate } from "../../lib/registry/register";
+import { DAY } from "../../clock";
+import type { Db } from "../../db";
+import type { CertType, PayerClass } from "../../generated/prisma/client";
+import type { Ca } from "../../pki/ca";
+import { createCsr } from "../../pki/csr-build";
+import { issueHolderCertificate } from "../demo/certificates";
+import { gb11643CheckChar, type HandlerInfo } from "../../renewal/handler";
+import { registerCertificate } from "../../registry/register";
 
 /**
  * Simulated holders: a certificate issued by the portal's CA for a key the simulation holds, registered like
@@ -23,7 +23,7 @@ export interface SimHolder {
 }
 
 /** A valid 18-character resident ID (check character per GB 11643) that differs per index. */
-export function residentId(index: number): string {
+function residentId(index: number): string {
   const first17 = `37140119850101${String(index % 1000).padStart(3, "0")}`;
   return first17 + gb11643CheckChar(first17);
 }

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** Throwaway certificates for the assistant's tests, made with openssl (independent of lib/pki). */
+/** Throwaway certificates for the assistant's tests and bench, made with openssl (independent of lib/pki). */
 
 export type TestKeyType = "rsa" | "ec";
 

@@ -15,7 +15,7 @@ export interface HttpResult<T = unknown> {
   text: string;
 }
 
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(
     readonly method: string,
     readonly path: string,

@@ -1,17 +1,17 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Db } from "../db";
-import type { Config } from "../config";
-import { systemClock, DAY } from "../clock";
-import { ensureDevCa, loadCa } from "../pki/ca";
-import { issueHolderCertificate } from "../pki/seed-certs";
-import { revokeCertificate } from "../pki/revoke";
-import { ensureDefaultFeeTiers } from "../fees/tiers";
-import { registerCertificate } from "../registry/register";
-import { deriveSoPin } from "../token/so-pin";
-import { createVirtualToken, importKeyAndCertificate, tokenPath } from "../../agent/backends/virtual-store";
-import { ensureDemoStaff } from "../staff/demo";
+import type { Db } from "../../db";
+import type { Config } from "../../config";
+import { systemClock, DAY } from "../../clock";
+import { ensureDevCa, loadCa } from "../../pki/ca";
+import { revokeCertificate } from "../../pki/revoke";
+import { ensureDefaultFeeTiers } from "../../fees/tiers";
+import { registerCertificate } from "../../registry/register";
+import { deriveSoPin } from "../../token/so-pin";
+import { createVirtualToken, importKeyAndCertificate, tokenPath } from "../../token/virtual-store";
+import { issueHolderCertificate } from "./certificates";
+import { ensureDemoStaff } from "./staff";
 import { DEMO_HOLDERS, DEMO_PIN, demoCreditCode, demoResidentId, notAfterFor, type DemoHolder } from "./holders";
 
 export interface DemoHolderEntry {

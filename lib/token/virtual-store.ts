@@ -1,4 +1,5 @@
 import {
+  X509Certificate,
   createCipheriv,
   createDecipheriv,
   createPrivateKey,
@@ -9,11 +10,12 @@ import {
 } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { DomainError } from "@/lib/errors";
-import { keyFamilyOf, parseCertificate, spkiDer, type KeyFamily } from "../x509";
+import { DomainError } from "../errors";
+import { keyFamilyOf, type KeyFamily } from "./key-family";
 
 /**
- * The virtual token's file format: `<dir>/<serial>.json`, one per token.
+ * The virtual token's file format: `<dir>/<serial>.json`, one per token. The certificate assistant's
+ * VirtualBackend operates on it; the demo seed, tests and benches provision tokens with it.
  *
  * Key protection. Each token has a random 256-bit token master key (TMK). Private keys (PKCS#8 DER) are
  * sealed under the TMK with AES-256-GCM, the token serial and key id as associated data (a sealed key cannot
@@ -27,9 +29,9 @@ import { keyFamilyOf, parseCertificate, spkiDer, type KeyFamily } from "../x509"
  * (also the right one) until an SO unlock.
  */
 
-export const VIRTUAL_TOKEN_FORMAT = "certrenew-virtual-token/1";
-export const DEFAULT_PIN_LIMIT = 6;
-export const DEFAULT_SO_PIN_LIMIT = 10;
+const VIRTUAL_TOKEN_FORMAT = "certrenew-virtual-token/1";
+const DEFAULT_PIN_LIMIT = 6;
+const DEFAULT_SO_PIN_LIMIT = 10;
 const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 interface Sealed {
@@ -52,7 +54,7 @@ export interface VirtualKey {
   pendingFor: string | null;
 }
 
-export interface VirtualCertificate {
+interface VirtualCertificate {
   id: string;
   der: string;
 }
@@ -190,9 +192,9 @@ export function importKeyAndCertificate(
   const file = readTokenFile(token.dir, token.serial);
   if (file.keys.some((k) => k.id === args.id) || file.certificates.some((c) => c.id === args.id))
     throw new Error(`id ${args.id} already used on token ${token.serial}`);
-  const certKey = parseCertificate(args.certificateDer).publicKey;
-  const spki = spkiDer(certKey);
-  if (!spki.equals(spkiDer(createPublicKey(args.privateKey))))
+  const certKey = new X509Certificate(args.certificateDer).publicKey;
+  const spki = certKey.export({ type: "spki", format: "der" });
+  if (!spki.equals(createPublicKey(args.privateKey).export({ type: "spki", format: "der" })))
     throw new Error("the private key does not match the certificate");
   file.keys.push({
     id: args.id,

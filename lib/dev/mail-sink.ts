@@ -1,6 +1,6 @@
 import type { Db } from "../db";
 import { Prisma } from "../generated/prisma/client";
-import type { MailTransport } from "./transport";
+import type { MailTransport } from "../mail/transport";
 
 /** Demo mode: "delivering" stores the mail in DevMail for /dev/mail. The same Message-ID twice is stored once. */
 export function devMailSink(db: Db, from: string): MailTransport {

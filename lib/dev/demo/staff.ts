@@ -1,13 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Db } from "../db";
-import type { Clock } from "../clock";
-import type { StaffRole } from "../generated/prisma/client";
-import { getConfig } from "../config";
-import type { Actor } from "../audit";
-import { generatePassword, passwordProblem } from "./passwords";
-import { changeStaffUser, createStaffUser } from "./users";
-import { ROLES } from "./permissions";
+import type { Db } from "../../db";
+import type { Clock } from "../../clock";
+import type { StaffRole } from "../../generated/prisma/client";
+import type { Actor } from "../../audit";
+import { generatePassword, passwordProblem } from "../../staff/passwords";
+import { changeStaffUser, createStaffUser } from "../../staff/users";
+import { ROLES } from "../../staff/permissions";
 
 export interface DemoStaff {
   username: string;
@@ -29,7 +28,7 @@ function passwordFor(username: string): string {
  * kept in DATA_DIR/demo-staff.json (mode 600) so they stay the same across starts; an account whose password
  * is not in the file (the file was deleted) gets a new one.
  */
-export async function ensureDemoStaff(db: Db, clock: Clock, dataDir = getConfig().dataDir): Promise<DemoStaff[]> {
+export async function ensureDemoStaff(db: Db, clock: Clock, dataDir: string): Promise<DemoStaff[]> {
   const file = path.join(dataDir, "demo-staff.json");
   const known: DemoStaff[] = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as DemoStaff[]) : [];
   const out: DemoStaff[] = [];

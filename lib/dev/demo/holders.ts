@@ -1,5 +1,5 @@
-import type { CertType, PayerClass } from "../generated/prisma/client";
-import { DAY } from "../clock";
+import type { CertType, PayerClass } from "../../generated/prisma/client";
+import { DAY } from "../../clock";
 
 /** One demo holder: a certificate on its own virtual token, expiring `daysLeft` days after the first start. */
 export interface DemoHolder {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Prisma, type SandboxTrade } from "../../generated/prisma/client";
 import { DomainError } from "../../errors";
-import { fenToYuan, tryYuanToFen } from "../alipay/amount";
-import { formatAlipayTime } from "../alipay/time";
+import { fenToYuan, tryYuanToFen } from "../../payments/alipay/amount";
+import { formatAlipayTime } from "../../payments/alipay/time";
 import { MINUTE, HOUR, DAY } from "../../clock";
 import type { SandboxEnv } from "./env";
 import { queueNotify } from "./notify";
@@ -59,7 +59,7 @@ function ids(biz: Record<string, unknown>) {
   };
 }
 
-export function payUrl(env: SandboxEnv, tradeNo: string): string {
+function payUrl(env: SandboxEnv, tradeNo: string): string {
   return `${env.config.publicOrigin}/sandbox/alipay/pay/${tradeNo}`;
 }
 

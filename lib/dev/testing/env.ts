@@ -1,0 +1,17 @@
+import { resetConfig } from "../../config";
+
+/** Demo-like secrets for tests and benches; call before anything reads getConfig(). */
+export function useTestEnv(overrides: Record<string, string> = {}): void {
+  const defaults: Record<string, string> = {
+    NODE_ENV: "test",
+    SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
+    FIELD_ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+    SO_PIN_MASTER_SECRET: "test-so-pin-master-secret-0123456789abcdef",
+    CA_KEY_PASSPHRASE: "test-ca-passphrase-0123",
+    DEMO_MODE: "1",
+    ALIPAY_SANDBOX: "1",
+    JOBS_ENABLED: "0",
+  };
+  for (const [k, v] of Object.entries({ ...defaults, ...overrides })) process.env[k] = v;
+  resetConfig();
+}
