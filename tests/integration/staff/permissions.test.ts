@@ -102,7 +102,7 @@ describe("every staff page and API route is in the registry and uses it", () => 
           const key = `${m} ${url}`;
           expect(STAFF_ROUTES).toHaveProperty([key]);
           expect(src).toMatch(
-            new RegExp(`export const ${m} = staff(Public)?Route\\("${key.replace(/[[\]/]/g, "\\$&")}"`),
+            new RegExp(`export const ${m} = staff(Public)?Route\\(\\s*"${key.replace(/[[\]/]/g, "\\$&")}"`),
           );
         }
       });
