@@ -1,12 +1,12 @@
 /**
  * A minimal DER writer and a strict DER reader, for the issuance and OCSP hot paths only: certificate TBSs
  * (issue.ts, x509.ts encodeTbsCertificate and its extensions, the key identifier) and OCSP responses (ocsp.ts) are
- * encoded once from precomputed byte blocks instead of object trees — pkijs re-encodes the TBS several times and
- * is ~10x slower (see STACK-NOTES) — and PKCS#10 requests are read here (csr.ts): asn1js builds four objects per
- * element, each checking its buffers, ~120 µs per request against ~1 µs (bench/README.md). csr.test.ts checks that
- * whatever this reader accepts, asn1js reads the same way. Certificates, CRLs, OCSP requests and names are read
- * with pkijs/asn1js (asn1.ts). Only definite-length DER is accepted when reading: no indefinite or non-minimal
- * lengths, no high tag numbers.
+ * encoded once from precomputed byte blocks instead of object trees, and PKCS#10 requests are read here (csr.ts).
+ * The assistant (agent/x509.ts) writes and reads its DER here too. Why not asn1js/pkijs, with the figures and the
+ * command that measures them: README.md in this folder (bench/der.ts: ~100x and more per request or TBS).
+ * der.test.ts round-trips every writer through asn1js; csr.test.ts checks that whatever this reader accepts, asn1js
+ * reads the same way. Certificates, CRLs, OCSP requests and names are read with pkijs/asn1js (asn1.ts). Only
+ * definite-length DER is accepted when reading: no indefinite or non-minimal lengths, no high tag numbers.
  */
 
 export class DerError extends Error {
