@@ -1,24 +1,41 @@
 import { X509Certificate, createHash, createPublicKey, type KeyObject } from "node:crypto";
-import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
 import { DomainError } from "@/lib/errors";
+import {
+  TAG,
+  bits,
+  children,
+  explicit,
+  nul,
+  oid,
+  raw,
+  readAll,
+  readOid,
+  seq,
+  tagged,
+  uint,
+  content,
+  type Node,
+} from "@/lib/pki/der";
 import { keyFamilyOf, type KeyFamily } from "@/lib/token/key-family";
 import type { CertificateSummary } from "./backends/types";
 
 export { keyFamilyOf, type KeyFamily };
 
-/** Certificate, CSR and PKCS#7 handling shared by every backend; no token access here. */
+/**
+ * Certificate, CSR and PKCS#7 handling shared by every backend; no token access here. DER is written and read with
+ * the portal's own lib/pki/der.ts (the one ASN.1 writer); node:crypto parses certificates and keys.
+ */
 
-/** pkijs wants an ArrayBuffer-backed view; a Buffer may share Node's pool. */
-export function bytes(b: Buffer): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(b);
-}
+const OID = {
+  signedData: "1.2.840.113549.1.7.2",
+  sha256WithRSA: "1.2.840.113549.1.1.11",
+  ecdsaSha256: "1.2.840.10045.4.3.2",
+} as const;
 
 export function keyAlgorithmName(family: KeyFamily): string {
   return family.type === "rsa" ? `RSA-${family.bits}` : `EC-${family.curve.replace("-", "")}`;
 }
 
-/** SPKI DER of a public key, or of the public half of a private key. */
 /** The key algorithm for display; keys this assistant cannot use (SM2, Ed25519…) are named, not refused. */
 function describeKey(key: KeyObject): string {
   try {
@@ -40,6 +57,7 @@ export function summarizeCertificates(objects: { id: string; der: Buffer }[]): C
   });
 }
 
+/** SPKI DER of a public key, or of the public half of a private key. */
 export function spkiDer(key: KeyObject): Buffer {
   const publicKey = key.type === "private" ? createPublicKey(key) : key;
   return publicKey.export({ type: "spki", format: "der" });
@@ -54,10 +72,21 @@ function oneLine(dn: string): string {
   return dn.split("\n").reverse().join(", ");
 }
 
+/** The serial number, issuer and subject of a certificate as encoded (strict DER; no signature check). */
+export function certificateFields(certDer: Buffer): { serial: Node; issuer: Node; subject: Node } {
+  const [tbs] = children(tagged(readAll(certDer), TAG.SEQUENCE, "a Certificate"));
+  const fields = children(tagged(tbs, TAG.SEQUENCE, "a TBSCertificate"));
+  const i = fields[0]?.tag === TAG.CONTEXT_0 ? 1 : 0; // [0] EXPLICIT version
+  return {
+    serial: tagged(fields[i], TAG.INTEGER, "a serial number"),
+    issuer: tagged(fields[i + 2], TAG.SEQUENCE, "an issuer Name"),
+    subject: tagged(fields[i + 4], TAG.SEQUENCE, "a subject Name"),
+  };
+}
+
 /** Serial exactly as encoded (leading zero bytes kept), lowercase hex. */
 export function serialHex(der: Buffer): string {
-  const cert = pkijs.Certificate.fromBER(bytes(der));
-  return Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString("hex");
+  return content(certificateFields(der).serial).toString("hex");
 }
 
 export function parseCertificate(der: Buffer): X509Certificate {
@@ -83,15 +112,36 @@ export function summarizeCertificate(id: string, der: Buffer): CertificateSummar
   };
 }
 
-/** The certificates of a PKCS#7 SignedData ("certs-only") bundle, DER. */
+/**
+ * The certificates of a PKCS#7 SignedData ("certs-only") bundle, DER, in the order of the bundle (a DER SET OF is
+ * sorted by encoding, so the leaf is found by its key, not by its position). Other certificate choices (attribute
+ * certificates and the like) are skipped; a bundle without a readable certificate is TOKEN_BUNDLE_INVALID.
+ *
+ *   ContentInfo ::= SEQUENCE { contentType signedData, content [0] EXPLICIT SignedData }
+ *   SignedData  ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo SEQUENCE,
+ *                              certificates [0] IMPLICIT SET OF OPTIONAL, crls [1] IMPLICIT OPTIONAL, signerInfos SET }
+ */
 export function certificatesFromPkcs7(der: Buffer): Buffer[] {
   try {
-    const info = pkijs.ContentInfo.fromBER(bytes(der));
-    if (info.contentType !== pkijs.ContentInfo.SIGNED_DATA) throw new Error("not SignedData");
-    const signed = new pkijs.SignedData({ schema: info.content });
-    const certs = (signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+    const [contentType, wrapped, extra] = children(tagged(readAll(der), TAG.SEQUENCE, "a ContentInfo"));
+    if (readOid(contentType) !== OID.signedData || extra) throw new Error("not SignedData");
+    const [signedData, more] = children(tagged(wrapped, TAG.CONTEXT_0, "[0] content"));
+    if (more) throw new Error("more than one content");
+    const [version, digestAlgorithms, encapContentInfo, ...rest] = children(
+      tagged(signedData, TAG.SEQUENCE, "a SignedData"),
+    );
+    tagged(version, TAG.INTEGER, "a version");
+    tagged(digestAlgorithms, TAG.SET, "digestAlgorithms");
+    tagged(encapContentInfo, TAG.SEQUENCE, "encapContentInfo");
+    let k = 0;
+    const set = rest[k]?.tag === TAG.CONTEXT_0 ? rest[k++] : undefined;
+    if (rest[k]?.tag === 0xa1) k++; // crls
+    tagged(rest[k], TAG.SET, "signerInfos");
+    if (rest.length !== k + 1) throw new Error("unexpected SignedData field");
+    const certs = (set ? children(set) : []).filter((c) => c.tag === TAG.SEQUENCE).map((c) => Buffer.from(raw(c)));
     if (certs.length === 0) throw new Error("no certificates");
-    return certs.map((c) => Buffer.from(c.toSchema().toBER(false)));
+    for (const c of certs) certificateFields(c);
+    return certs;
   } catch {
     throw new DomainError("TOKEN_BUNDLE_INVALID");
   }
@@ -110,25 +160,20 @@ export function findLeafFor(certificates: Buffer[], spkis: Buffer[]): { der: Buf
 
 /** The DER of the certificate's subject Name, copied byte for byte into the CSR. */
 export function subjectDer(certDer: Buffer): Buffer {
-  const cert = pkijs.Certificate.fromBER(bytes(certDer));
-  return Buffer.from(cert.subject.toSchema().toBER(false));
+  return Buffer.from(raw(certificateFields(certDer).subject));
 }
 
-class ExternallySignedCsr extends pkijs.CertificationRequest {
-  tbsDer(): Buffer {
-    return Buffer.from(this.encodeTBS().toBER(false));
-  }
-}
-
-const SIG_ALG = {
-  rsa: () =>
-    new pkijs.AlgorithmIdentifier({ algorithmId: "1.2.840.113549.1.1.11", algorithmParams: new asn1js.Null() }),
-  ec: () => new pkijs.AlgorithmIdentifier({ algorithmId: "1.2.840.10045.4.3.2" }),
+const SIGNATURE_ALGORITHM = {
+  rsa: seq(oid(OID.sha256WithRSA), nul()),
+  ec: seq(oid(OID.ecdsaSha256)),
 };
 
 /**
  * A PKCS#10 request for the subject of the old certificate and the new public key, signed on the token:
  * `sign` gets the TBS bytes and returns a PKCS#1 v1.5 (RSA) or DER ECDSA (EC) signature over SHA-256 of them.
+ *
+ *   CertificationRequest ::= SEQUENCE { CertificationRequestInfo, signatureAlgorithm, signature BIT STRING }
+ *   CertificationRequestInfo ::= SEQUENCE { version 0, subject Name, SubjectPublicKeyInfo, attributes [0] {} }
  */
 export async function buildCsr(args: {
   subject: Buffer;
@@ -136,33 +181,17 @@ export async function buildCsr(args: {
   family: KeyFamily;
   sign: (tbs: Buffer) => Promise<Buffer>;
 }): Promise<Buffer> {
-  const csr = new ExternallySignedCsr();
-  csr.version = 0;
-  csr.subject = new pkijs.RelativeDistinguishedNames({ schema: asn1js.fromBER(bytes(args.subject)).result });
-  csr.subjectPublicKeyInfo = new pkijs.PublicKeyInfo({ schema: asn1js.fromBER(bytes(args.spki)).result });
-  csr.attributes = [];
-  csr.signatureAlgorithm = SIG_ALG[args.family.type]();
-  const tbs = csr.tbsDer();
-  csr.tbsView = new Uint8Array(tbs);
-  const signature = await args.sign(tbs);
-  csr.signatureValue = new asn1js.BitString({ valueHex: bytes(signature) });
-  return Buffer.from(csr.toSchema().toBER(false));
-}
-
-function derInteger(unsigned: Buffer): Buffer {
-  let start = 0;
-  while (start < unsigned.length - 1 && unsigned[start] === 0) start++;
-  let body = unsigned.subarray(start);
-  if (body[0] & 0x80) body = Buffer.concat([Buffer.from([0]), body]);
-  return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  tagged(readAll(args.subject), TAG.SEQUENCE, "a Name");
+  tagged(readAll(args.spki), TAG.SEQUENCE, "a SubjectPublicKeyInfo");
+  const info = seq(uint(0), args.subject, args.spki, explicit(0));
+  const signature = await args.sign(info);
+  return seq(info, SIGNATURE_ALGORITHM[args.family.type], bits(signature));
 }
 
 /** PKCS#11 CKM_ECDSA returns r‖s; X.509, CMS and the portal want ECDSA-Sig-Value (DER). */
-export function ecdsaRawToDer(raw: Buffer): Buffer {
-  const half = raw.length / 2;
-  const body = Buffer.concat([derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half))]);
-  const length = body.length < 0x80 ? Buffer.from([body.length]) : Buffer.from([0x81, body.length]);
-  return Buffer.concat([Buffer.from([0x30]), length, body]);
+export function ecdsaRawToDer(rawSignature: Buffer): Buffer {
+  const half = rawSignature.length / 2;
+  return seq(uint(rawSignature.subarray(0, half)), uint(rawSignature.subarray(half)));
 }
 
 export function publicKeyFromSpki(spki: Buffer): KeyObject {

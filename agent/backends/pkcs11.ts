@@ -1,11 +1,11 @@
 import { createHash, createPublicKey, randomBytes } from "node:crypto";
-import * as pkijs from "pkijs";
 import pkcs11js from "pkcs11js";
 import type * as P11 from "pkcs11js";
 import { DomainError, isDomainError } from "@/lib/errors";
+import { raw } from "@/lib/pki/der";
 import {
   buildCsr,
-  bytes,
+  certificateFields,
   ecdsaRawToDer,
   findLeafFor,
   keyAlgorithmName,
@@ -407,7 +407,7 @@ export class Pkcs11Backend implements TokenBackend {
   }
 
   private certificateTemplate(m: Pkcs11Module, id: string, der: Buffer): P11.Template {
-    const cert = pkijs.Certificate.fromBER(bytes(der));
+    const cert = certificateFields(der);
     return [
       { type: m.CKA_CLASS, value: m.CKO_CERTIFICATE },
       { type: m.CKA_CERTIFICATE_TYPE, value: m.CKC_X_509 },
@@ -415,9 +415,9 @@ export class Pkcs11Backend implements TokenBackend {
       { type: m.CKA_PRIVATE, value: false },
       { type: m.CKA_ID, value: Buffer.from(id, "hex") },
       { type: m.CKA_LABEL, value: summarizeCertificate(id, der).subjectCN || id },
-      { type: m.CKA_SUBJECT, value: Buffer.from(cert.subject.toSchema().toBER(false)) },
-      { type: m.CKA_ISSUER, value: Buffer.from(cert.issuer.toSchema().toBER(false)) },
-      { type: m.CKA_SERIAL_NUMBER, value: Buffer.from(cert.serialNumber.toBER(false)) },
+      { type: m.CKA_SUBJECT, value: Buffer.from(raw(cert.subject)) },
+      { type: m.CKA_ISSUER, value: Buffer.from(raw(cert.issuer)) },
+      { type: m.CKA_SERIAL_NUMBER, value: Buffer.from(raw(cert.serial)) },
       { type: m.CKA_VALUE, value: der },
     ];
   }

@@ -1,4 +1,6 @@
-export const common = {
+import { messageArea } from "./area";
+
+export const common = messageArea({
   "zh-CN": {
     appName: "数字证书在线服务",
     caName: "山东CA · 德州电子政务数字证书",
@@ -41,4 +43,4 @@ export const common = {
     footer: "Dezhou e-Government Certificate Services · Hotline 96701666",
     skipToContent: "Skip to content",
   },
-};
+});

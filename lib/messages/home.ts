@@ -1,4 +1,6 @@
-export const home = {
+import { messageArea } from "./area";
+
+export const home = messageArea({
   "zh-CN": {
     title: "数字证书业务咨询与办理",
     intro: "在任何现代浏览器中办理证书更新，无需 IE 或 ActiveX。首次使用请先安装证书助手。",
@@ -58,4 +60,4 @@ export const home = {
       "My certificate has expired. Can I still renew online?",
     ],
   },
-};
+});

@@ -1,8 +1,10 @@
+import { messageArea } from "./area";
+
 /**
  * Mail texts (lib/mail/templates.ts) and the two mail pages (/dev/mail, /unsubscribe). `{name}` is filled with
  * the already formatted and escaped value of that field.
  */
-export const mail = {
+export const mail = messageArea({
   "zh-CN": {
     greeting: "您好，",
     signature: "山东CA · 德州电子政务数字证书服务",
@@ -203,4 +205,4 @@ export const mail = {
       done: "Done. This certificate will receive no more expiry reminders; mails about orders are not affected.",
     },
   },
-};
+});

@@ -1,4 +1,6 @@
-export const payments = {
+import { messageArea } from "./area";
+
+export const payments = messageArea({
   "zh-CN": {
     pay: {
       title: "支付宝扫码支付",
@@ -122,4 +124,4 @@ export const payments = {
       } as Record<string, string>,
     },
   },
-};
+});

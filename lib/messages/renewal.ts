@@ -1,5 +1,7 @@
+import { messageArea } from "./area";
+
 /** Names of the renewal domain's codes (ID types, certificate kinds, payer classes). */
-export const renewal = {
+export const renewal = messageArea({
   "zh-CN": {
     idType: {
       resident_id: "居民身份证",
@@ -24,4 +26,4 @@ export const renewal = {
     payerClass: { self: "Self-paying", unified: "Unified payment" },
     noPaymentNeeded: "No payment needed",
   },
-};
+});

@@ -1,5 +1,7 @@
+import { messageArea } from "./area";
+
 /** Status query, revocation, online PIN unlock and the in-person / guide / FAQ / download pages. */
-export const services = {
+export const services = messageArea({
   "zh-CN": {
     key: {
       detecting: "正在检测证书助手和 U-Key…",
@@ -338,4 +340,4 @@ export const services = {
       guideLink: "Service guide and FAQ",
     },
   },
-};
+});

@@ -1,3 +1,5 @@
+import { messageArea, type Translation } from "./area";
+
 const zh = {
   console: "工作人员控制台",
   nav: {
@@ -265,9 +267,7 @@ const zh = {
   },
 };
 
-type StaffMessages = typeof zh;
-
-const en: StaffMessages = {
+const en: Translation<typeof zh> = {
   console: "Staff console",
   nav: {
     home: "Home",
@@ -539,4 +539,4 @@ const en: StaffMessages = {
   },
 };
 
-export const staff = { "zh-CN": zh, en };
+export const staff = messageArea({ "zh-CN": zh, en });

@@ -1,5 +1,7 @@
+import { messageArea } from "./area";
+
 /** Field-level validation messages: zod schemas use these keys as their messages. */
-export const validation = {
+export const validation = messageArea({
   "zh-CN": {
     required: "此项为必填项",
     invalid: "格式不正确",
@@ -38,4 +40,4 @@ export const validation = {
     taxpayerIdRequired: "Organisation invoices need the taxpayer ID (unified social credit code)",
     taxpayerIdInvalid: "The unified social credit code must be 18 characters with a valid check character",
   } as Record<string, string>,
-};
+});

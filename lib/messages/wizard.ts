@@ -1,5 +1,7 @@
+import { messageArea } from "./area";
+
 /** The holder's renewal wizard (数字证书更新), app/renew. */
-export const wizard = {
+export const wizard = messageArea({
   "zh-CN": {
     title: "数字证书更新",
     intro: "证书到期前 30 天内可在线办理更新延期，新证书有效期为原到期日顺延一年。办理过程中请保持 U-Key 插入。",
@@ -370,4 +372,4 @@ export const wizard = {
       org_code: "Organisation code",
     } as Record<string, string>,
   },
-};
+});

@@ -1,12 +1,12 @@
 /**
  * A minimal DER writer and a strict DER reader, for the issuance and OCSP hot paths only: certificate TBSs
  * (issue.ts, x509.ts encodeTbsCertificate and its extensions, the key identifier) and OCSP responses (ocsp.ts) are
- * encoded once from precomputed byte blocks instead of object trees — pkijs re-encodes the TBS several times and
- * is ~10x slower (see STACK-NOTES) — and PKCS#10 requests are read here (csr.ts): asn1js builds four objects per
- * element, each checking its buffers, ~120 µs per request against ~1 µs (bench/README.md). csr.test.ts checks that
- * whatever this reader accepts, asn1js reads the same way. Certificates, CRLs, OCSP requests and names are read
- * with pkijs/asn1js (asn1.ts). Only definite-length DER is accepted when reading: no indefinite or non-minimal
- * lengths, no high tag numbers.
+ * encoded once from precomputed byte blocks instead of object trees, and PKCS#10 requests are read here (csr.ts).
+ * The assistant (agent/x509.ts) writes and reads its DER here too. Why not asn1js/pkijs, with the figures and the
+ * command that measures them: README.md in this folder (bench/der.ts: ~100x and more per request or TBS).
+ * der.test.ts round-trips every writer through asn1js; csr.test.ts checks that whatever this reader accepts, asn1js
+ * reads the same way. Certificates, CRLs, OCSP requests and names are read with pkijs/asn1js (asn1.ts). Only
+ * definite-length DER is accepted when reading: no indefinite or non-minimal lengths, no high tag numbers.
  */
 
 export class DerError extends Error {
@@ -31,18 +31,42 @@ export function tlv(tag: number, ...content: Buffer[]): Buffer {
 }
 
 export const seq = (...c: Buffer[]) => tlv(0x30, ...c);
-export const set = (...c: Buffer[]) => tlv(0x31, ...c);
+/** SET OF: DER puts the elements in ascending order of their encodings (X.690 11.6), whatever order they come in. */
+export const set = (...c: Buffer[]) => tlv(0x31, ...derOrder(c));
+
+/**
+ * The elements of a SET OF in DER order: ascending as octet strings, a shorter encoding padded with zero octets
+ * (which is what Buffer.compare gives for complete TLVs). For implicitly tagged SET OFs, e.g. the PKCS#7
+ * `certificates [0] IMPLICIT SET OF Certificate`.
+ */
+export function derOrder(elements: Buffer[]): Buffer[] {
+  return elements.length < 2 ? elements : [...elements].sort(Buffer.compare);
+}
 export const octets = (b: Buffer) => tlv(0x04, b);
 export const nul = () => Buffer.from([0x05, 0x00]);
 export const bool = (v: boolean) => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);
 export const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, "utf8"));
-export const printable = (s: string) => tlv(0x13, Buffer.from(s, "ascii"));
+
+/** PrintableString's whole alphabet (X.680 41.4): letters, digits, space and ' ( ) + , - . / : = ? */
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/** PrintableString; throws DerError for any character outside its alphabet (e.g. `@`, `_`, `*`, non-ASCII). */
+export function printable(s: string): Buffer {
+  if (!PRINTABLE.test(s)) throw new DerError("not a PrintableString");
+  return tlv(0x13, Buffer.from(s, "ascii"));
+}
 /** BIT STRING with no unused bits */
 export const bits = (b: Buffer) => tlv(0x03, Buffer.from([0]), b);
 /** [n] EXPLICIT: constructed context tag around complete elements */
-export const explicit = (n: number, ...c: Buffer[]) => tlv(0xa0 | n, ...c);
+export const explicit = (n: number, ...c: Buffer[]) => tlv(0xa0 | contextTag(n), ...c);
 /** [n] IMPLICIT primitive: context tag replacing a primitive type's tag */
-export const implicitPrim = (n: number, content: Buffer) => tlv(0x80 | n, content);
+export const implicitPrim = (n: number, content: Buffer) => tlv(0x80 | contextTag(n), content);
+
+/** Context tag numbers 0..30 fit the one tag byte this writer emits. */
+function contextTag(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 30) throw new DerError("context tag out of range");
+  return n;
+}
 
 /** INTEGER from unsigned big-endian magnitude bytes (or a non-negative number). */
 export function uint(value: Buffer | number): Buffer {
@@ -66,12 +90,22 @@ function numberBytes(n: number): Buffer {
   return Buffer.from(out.length ? out : [0]);
 }
 
+/** Dotted form: at least two arcs, decimal without leading zeros; first arc 0, 1 or 2 (below 40 under 0 and 1). */
+const DOTTED_OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
+
+/** OBJECT IDENTIFIER from its dotted form; throws DerError for anything that is not a valid OID. */
 export function oid(dotted: string): Buffer {
+  if (!DOTTED_OID.test(dotted)) throw new DerError(`not an OBJECT IDENTIFIER: ${JSON.stringify(dotted)}`);
   const parts = dotted.split(".").map(Number);
-  const out: number[] = [parts[0] * 40 + parts[1]];
-  for (const p of parts.slice(2)) {
-    const chunk: number[] = [p & 0x7f];
-    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80);
+  if (parts[0] < 2 && parts[1] >= 40) throw new DerError(`not an OBJECT IDENTIFIER: ${JSON.stringify(dotted)}`);
+  const first = parts[0] * 40 + parts[1];
+  if (parts.some((p) => !Number.isSafeInteger(p)) || !Number.isSafeInteger(first))
+    throw new DerError("OBJECT IDENTIFIER arc too large");
+  const out: number[] = [];
+  for (const p of [first, ...parts.slice(2)]) {
+    // base 128, most significant group first, every group but the last with the high bit set
+    const chunk: number[] = [p % 128];
+    for (let v = Math.floor(p / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v % 128) | 0x80);
     out.push(...chunk);
   }
   return tlv(0x06, Buffer.from(out));
@@ -82,12 +116,16 @@ const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 /** RFC 5280: UTCTime through 2049, GeneralizedTime from 2050; always whole seconds in UTC. */
 export function time(d: Date): Buffer {
   const y = d.getUTCFullYear();
+  if (Number.isNaN(y)) throw new DerError("invalid date");
   const rest = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
   if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${pad(y % 100)}${rest}`, "ascii"));
   return generalizedTime(d);
 }
 
+/** GeneralizedTime in whole seconds, UTC (`YYYYMMDDHHMMSSZ`); years 0000–9999 only. */
 export function generalizedTime(d: Date): Buffer {
+  const y = d.getUTCFullYear();
+  if (!(y >= 0 && y <= 9999)) throw new DerError("date outside GeneralizedTime's years");
   const s = `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
   return tlv(0x18, Buffer.from(s, "ascii"));
 }

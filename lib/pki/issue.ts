@@ -100,8 +100,8 @@ const RSA_OID_DER = Buffer.from("06092a864886f70d010101", "hex");
 
 /**
  * A signed holder certificate (DER). The TBS is encoded once from precomputed blocks, signed by the CA's
- * Signer, and wrapped in the outer SEQUENCE directly — no ASN.1 object tree (STACK-NOTES: pkijs spends its
- * time re-encoding).
+ * Signer, and wrapped in the outer SEQUENCE directly — no ASN.1 object tree (pkijs spends its time re-encoding:
+ * lib/pki/README.md).
  */
 export function buildCertificate(input: BuildCertificateInput): Promise<Buffer> {
   const keyType = input.spki.subarray(0, 24).includes(RSA_OID_DER) ? "rsa" : "ec";

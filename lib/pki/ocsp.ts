@@ -15,8 +15,8 @@
  *
  * ASN.1: requests are read with pkijs (OCSPRequest). Responses are written with the small DER writer in der.ts on
  * purpose: every cache miss, refresh, nonce request and "unknown" answer builds a ResponseData, and pkijs's
- * BasicOCSPResponse encodes it through an asn1js object tree several times (STACK-NOTES: the re-encoding is what
- * makes pkijs ~10x slower); the writer encodes each response once from precomputed blocks (responderID, the
+ * BasicOCSPResponse encodes it through an asn1js object tree several times (the re-encoding is what makes pkijs
+ * slow: lib/pki/README.md); the writer encodes each response once from precomputed blocks (responderID, the
  * issuer's CertID hashes), which is what keeps a cache refresh or a burst of nonce requests cheap.
  */
 import { createHash } from "node:crypto";

@@ -19,7 +19,7 @@ describe("pkcs7CertsOnly", () => {
   beforeAll(async () => ({ ca, dir } = await createTestCa("P-256")));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("is a certs-only SignedData that pkijs reads back: version 1, data content, no signers, the certificates in order", async () => {
+  it("is a certs-only SignedData that pkijs reads back: version 1, data content, no signers, the certificates in DER order", async () => {
     const spki = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "der" });
     const leaf = await buildCertificate({
       subjectDer: encodeName({ C: "CN", CN: "x" }),
@@ -40,7 +40,9 @@ describe("pkcs7CertsOnly", () => {
     expect(signed.signerInfos).toEqual([]);
     expect(signed.digestAlgorithms).toEqual([]);
     const certs = (signed.certificates ?? []).map((c) => Buffer.from((c as pkijs.Certificate).toSchema().toBER()));
-    expect(certs).toEqual([leaf, ...ca.chain]);
+    // certificates [0] IMPLICIT SET OF: all of them, ascending by encoding whatever order they were given in
+    expect(certs).toEqual([leaf, ...ca.chain].sort(Buffer.compare));
+    expect(pkcs7CertsOnly([...ca.chain].reverse().concat(leaf))).toEqual(der);
     // and it is DER: pkijs encodes the same structure to the same bytes
     expect(Buffer.from(info.toSchema().toBER())).toEqual(der);
   });

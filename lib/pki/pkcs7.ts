@@ -1,9 +1,10 @@
-import { DerError, explicit, oid, readAll, seq, set, tlv, uint } from "./der";
+import { DerError, derOrder, explicit, oid, readAll, seq, set, tlv, uint } from "./der";
 import { OID } from "./oids";
 
 /**
- * A certs-only CMS SignedData (RFC 5652 "degenerate" PKCS#7): no signers, just the certificates, leaf first.
- * This is what the token writes (.p7b).
+ * A certs-only CMS SignedData (RFC 5652 "degenerate" PKCS#7): no signers, just the certificates. This is what the
+ * token writes (.p7b). The certificates are a SET OF, so DER puts them in the order of their encodings, not in the
+ * order given: readers find the leaf by its key (the assistant) or its issuer, never by its position.
  *
  *   ContentInfo ::= SEQUENCE { contentType signedData, content [0] EXPLICIT SignedData }
  *   SignedData  ::= SEQUENCE { version 1, digestAlgorithms SET {}, encapContentInfo SEQUENCE { id-data },
@@ -15,7 +16,7 @@ import { OID } from "./oids";
  */
 export function pkcs7CertsOnly(certs: Buffer[]): Buffer {
   for (const der of certs) if (readAll(der).tag !== 0x30) throw new DerError("not a certificate");
-  const signedData = seq(uint(1), set(), seq(oid(OID.data)), tlv(0xa0, ...certs), set());
+  const signedData = seq(uint(1), set(), seq(oid(OID.data)), tlv(0xa0, ...derOrder(certs)), set());
   return seq(oid(OID.signedData), explicit(0, signedData));
 }
 

@@ -9,7 +9,7 @@ import type { Db, OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { addOneYear } from "@/lib/pki/issue";
 import { certificateInfo } from "@/lib/pki/cert-info";
-import { sha256Hex } from "@/lib/pki/x509";
+import { pemBlocks, sha256Hex } from "@/lib/pki/x509";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { confirmOrder, holderLogin, saveHandler } from "@/lib/renewal/flow";
 import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
@@ -90,10 +90,15 @@ function opensslCheck(pkcs7: string, name: string) {
   const p7 = path.join(tmp, `${name}.p7b`);
   writeFileSync(p7, Buffer.from(pkcs7, "base64"));
   const certs = openssl(["pkcs7", "-inform", "DER", "-in", p7, "-print_certs"]);
-  const leafPem = certs.slice(
-    certs.indexOf("-----BEGIN CERTIFICATE-----"),
-    certs.indexOf("-----END CERTIFICATE-----") + 25,
+  // the certificates are a DER SET OF (sorted by encoding): the leaf is the one that is not the CA's
+  const pems = certs.match(/-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g) ?? [];
+  expect(pems).toHaveLength(3);
+  const leaves = pems.filter(
+    (pem) =>
+      !pemBlocks(pem, "CERTIFICATE")[0].equals(ca.rootCert) && !pemBlocks(pem, "CERTIFICATE")[0].equals(ca.issuingCert),
   );
+  expect(leaves).toHaveLength(1);
+  const leafPem = leaves[0];
   writeFileSync(path.join(tmp, `${name}.pem`), leafPem);
   const files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
   const verify = openssl(["verify", "-CAfile", files.root, "-untrusted", files.issuing, path.join(tmp, `${name}.pem`)]);
