@@ -1,6 +1,5 @@
-import { systemClock } from "@/lib/clock";
-import { log } from "@/lib/log";
 import { assistantConfig } from "./config";
+import { assistantLog } from "./log";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
@@ -14,7 +13,6 @@ async function main(): Promise<void> {
     backends.push(new Pkcs11Backend({ modulePath: config.pkcs11Module }));
   }
   if (config.virtualDir) backends.push(new VirtualBackend({ dir: config.virtualDir, testHooks: config.testHooks }));
-  const assistantLog = log.child({ component: "assistant" });
   for (const backend of backends) {
     await backend.listTokens().catch((e: unknown) =>
       assistantLog.warn(
@@ -31,7 +29,7 @@ async function main(): Promise<void> {
     backends,
     origins: config.origins,
     port: config.port,
-    clock: systemClock,
+    clock: { now: () => new Date() },
     log: assistantLog,
   });
   assistantLog.info(
@@ -47,7 +45,7 @@ async function main(): Promise<void> {
   );
   const stop = async () => {
     await running.close();
-    await Promise.all(backends.map((b) => b.close?.()));
+    await Promise.all(backends.map(async (b) => b.close?.()));
     process.exit(0);
   };
   process.on("SIGINT", stop);

@@ -4,8 +4,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
-import { log } from "@/lib/log";
+import { assistantLog } from "./log";
 import { formatChallenge, verifyChallengeSignature, type ChallengeFields } from "@/lib/token/challenge";
 import { VirtualBackend } from "./backends/virtual";
 import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
@@ -30,8 +29,8 @@ beforeAll(async () => {
     backends: [new VirtualBackend({ dir })],
     origins: [ORIGIN, "http://localhost:3000"],
     port: 0,
-    clock: fixedClock(NOW),
-    log,
+    clock: { now: () => new Date(NOW) },
+    log: assistantLog,
   });
 });
 

@@ -3,11 +3,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { DomainError, toErrorResponse, type Locale } from "@/lib/errors";
-import type { Logger } from "@/lib/log";
-import type { Clock } from "@/lib/clock";
 import { certificatesFromPkcs7 } from "./x509";
 import { challengeToSign } from "./policy";
 import type { CertificateSummary, TokenBackend, TokenSummary } from "./backends/types";
+import type { AssistantLog } from "./log";
 
 export const ASSISTANT_VERSION = "1.0.0";
 const API_VERSION = 1;
@@ -18,8 +17,8 @@ export interface AssistantOptions {
   /** exact origins (scheme://host[:port]) allowed to call; others get 403 */
   origins: readonly string[];
   port: number;
-  clock: Clock;
-  log: Logger;
+  clock: { now(): Date };
+  log: AssistantLog;
 }
 
 /** PIN: what the portal lets holders choose (≤ 8 characters, DOMAIN rule 5), printable ASCII. */
