@@ -44,6 +44,8 @@ export const DOMAIN = {
   content: ["messages"],
   staff: ["domain"],
   http: ["pki", "session", "messages"],
+  // the HTTP contract the browser shares with the routes: schemas and types only, nothing that runs on the server
+  api: ["renewal", "payments", "services"],
 };
 
 /** Composition points: lib/dev (demo and test doubles) and lib/runtime, the one lib folder that may use lib/dev. */
