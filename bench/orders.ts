@@ -5,7 +5,7 @@ import { fixedClock } from "../lib/clock";
 import type { Certificate } from "../lib/generated/prisma/client";
 import { ensureDefaultFeeTiers } from "../lib/fees/tiers";
 import { checkEligibility } from "../lib/renewal/eligibility";
-import { createDraftOrder, submitOrder } from "../lib/orders/create";
+import { createDraftOrder, submitOrder } from "../lib/renewal/create-order";
 import { transitionOrder, withOrderTx } from "../lib/orders/machine";
 
 /**

@@ -1,7 +1,7 @@
 import type { Job } from "./scheduler";
 import { mailDeliveryJob } from "../mail/worker";
 import { expiryReminderJob } from "../mail/reminders";
-import { orderRecoveryJob } from "../orders/recovery";
+import { orderRecoveryJob } from "../renewal/recovery";
 import { paymentsSweepJob, sandboxNotifyJob } from "../payments/jobs";
 import { crlRefreshJob } from "../pki/crl";
 import { housekeepingJob } from "./housekeeping";

@@ -3,7 +3,7 @@ import { getConfig } from "../config";
 import type { Locale } from "../errors/types";
 import { formatDateTime, formatFen } from "../messages";
 import { mail as texts } from "../messages/mail";
-import { maskEmail, maskIdNumber, maskMobile, maskName } from "../renewal/mask";
+import { maskEmail, maskIdNumber, maskMobile, maskName } from "../privacy/mask";
 
 /**
  * Each template declares its fields by kind. The kind decides three things: how the value is validated when the
@@ -254,7 +254,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     ),
   };
   const unsubscribeLabel = "unsubscribe" in tt ? tt.unsubscribe : undefined;
-  // the payment mail's own link to the order's invoice page (lib/payments/invoice.ts invoiceLinkToken)
+  // the payment mail's own link to the order's invoice page (lib/crypto/link-token.ts invoiceLinkToken)
   const invoice =
     "invoice" in tt && data.invoiceToken
       ? { label: tt.invoice, url: links.invoice(String(data.invoiceToken)) }

@@ -4,7 +4,7 @@ import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/clien
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../mail/outbox";
-import { invoiceLinkToken } from "../payments/invoice";
+import { invoiceLinkToken } from "../crypto/link-token";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -13,7 +13,7 @@ import { invoiceLinkToken } from "../payments/invoice";
  *
  * Decisions:
  * - Review (申请表: 确认提交 / 返回修改 / 取消申请) happens while the order is a `draft`: 返回修改 edits the draft
- *   (lib/orders/create.ts updateDraftHandler), 确认提交 submits it. There is no submitted → draft.
+ *   (lib/renewal/create-order.ts updateDraftHandler), 确认提交 submits it. There is no submitted → draft.
  * - Unified payment (priceFen = 0) stays in `submitted` after 确认提交: that is its "ready to issue" state, and
  *   the issuance service moves it submitted → issuing. A failed free issuance goes back to `submitted`, a failed
  *   paid one back to `paid`: either way it can be retried with a new CSR.

@@ -3,9 +3,9 @@ import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
-import { linkToken, verifyLinkToken } from "../crypto/link-token";
+import { verifyInvoiceLinkToken } from "../crypto/link-token";
 import { enqueueMail } from "../mail/outbox";
-import { maskEmail } from "../renewal/mask";
+import { maskEmail } from "../privacy/mask";
 import { InvoiceDetails } from "./invoice-details";
 
 export { InvoiceDetails } from "./invoice-details";
@@ -102,14 +102,6 @@ export async function markInvoiceIssued(
   });
 }
 
-const LINK_PURPOSE = "order-invoice";
-
-/**
- * The order's own invoice page link (`/invoice/<token>`), sent with the payment mail: invoice details can be given
- * or corrected later without the key — the key then holds the new certificate, which is no longer renewable.
- */
-export const invoiceLinkToken = (orderId: string): string => linkToken(LINK_PURPOSE, orderId);
-
 export interface InvoiceLinkView {
   orderNo: string;
   paidFen: number;
@@ -121,7 +113,7 @@ export interface InvoiceLinkView {
 }
 
 async function orderOfLink(db: Db, token: string) {
-  const id = verifyLinkToken(LINK_PURPOSE, token);
+  const id = verifyInvoiceLinkToken(token);
   const order = id ? await db.renewalOrder.findUnique({ where: { id }, include: { invoice: true } }) : null;
   if (!order) throw new DomainError("INVOICE_LINK_INVALID");
   return order;

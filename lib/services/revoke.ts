@@ -5,7 +5,7 @@ import type { Certificate, OrderState } from "../generated/prisma/client";
 import { DomainError } from "../errors";
 import type { Locale } from "../errors/types";
 import { enqueueMail } from "../mail/outbox";
-import { cancelOrder } from "../orders/create";
+import { cancelOrder } from "../renewal/create-order";
 import { withOrderTx } from "../orders/machine";
 import { hitRateLimit } from "../ratelimit";
 import { issueChallenge, verifyProof, type IssuedChallenge } from "../renewal/pop";

@@ -10,7 +10,7 @@ import { DomainError, isDomainError, type ErrorCode } from "../errors";
 import type { Locale } from "../errors/types";
 import { enqueueMail } from "../mail/outbox";
 import { hitRateLimit, type Limit } from "../ratelimit";
-import { maskEmail } from "../renewal/mask";
+import { maskEmail } from "../privacy/mask";
 import { deriveSoPin } from "../token/so-pin";
 import { registeredCertificate } from "./certificate";
 

@@ -4,8 +4,8 @@ import type { Prisma, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, appendAuditNow, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { decryptField } from "../crypto/field";
-import { maskEmail } from "../renewal/mask";
-import { cancelOrder } from "../orders/create";
+import { maskEmail } from "../privacy/mask";
+import { cancelOrder } from "../renewal/create-order";
 import { transitionOrder, withOrderTx } from "../orders/machine";
 import { resumeIssuance } from "../renewal/issue-order";
 

@@ -11,7 +11,7 @@ import { openDb, type Db, type OpenDb } from "@/lib/db";
 import { applyMigrations } from "@/lib/db/migrate";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { ensureDevCa, getCa, resetCa } from "@/lib/pki/ca";
-import { recoverStuckOrders } from "@/lib/orders/recovery";
+import { recoverStuckOrders } from "@/lib/renewal/recovery";
 import { agent, HolderClient } from "@/bench/lib/http";
 import { newKeyAndCsr, registerHolders, signChallenge, type SimHolder } from "@/bench/lib/holders";
 import { issueAndInstall, runHolderFlow } from "@/bench/lib/holder-flow";

@@ -8,7 +8,7 @@ import { DomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import { decryptField } from "@/lib/crypto/field";
 import { createFeeTier } from "@/lib/fees/tiers";
-import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "@/lib/orders/create";
+import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "@/lib/renewal/create-order";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { ORDER_NO_PATTERN } from "@/lib/orders/number";
 

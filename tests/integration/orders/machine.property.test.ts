@@ -6,7 +6,7 @@ import type { Db } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
 import { verifyAuditChain } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import {
   ORDER_STATES,
   RELEASES_CERTIFICATE,

@@ -9,9 +9,9 @@ import { DomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
 import { allJobs } from "@/lib/jobs/all";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
-import { orderRecoveryJob, recoverStuckOrders } from "@/lib/orders/recovery";
+import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
 import { createCsr } from "@/lib/pki/csr-build";
 import { resumeIssuance } from "@/lib/renewal/issue-order";
 

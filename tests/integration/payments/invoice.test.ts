@@ -3,14 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { fixedClock } from "@/lib/clock";
 import type { Db, OpenDb } from "@/lib/db";
-import {
-  invoiceLinkToken,
-  invoiceLinkView,
-  markInvoiceIssued,
-  saveInvoice,
-  saveInvoiceByLink,
-} from "@/lib/payments/invoice";
+import { invoiceLinkView, markInvoiceIssued, saveInvoice, saveInvoiceByLink } from "@/lib/payments/invoice";
 import { unsubscribeToken } from "@/lib/mail/unsubscribe";
+import { invoiceLinkToken } from "@/lib/crypto/link-token";
 import { withOrderTx, transitionOrder } from "@/lib/orders/machine";
 import { renderMail } from "@/lib/mail/templates";
 import { insertOrder } from "./harness";

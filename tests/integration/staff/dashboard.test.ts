@@ -8,7 +8,7 @@ import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY, HOUR, fixedClock } from "@/lib/clock";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import { dashboard } from "@/lib/staff/dashboard";
 import { ensureDemoStaff } from "@/lib/staff/demo";

@@ -7,7 +7,7 @@ import { DAY, fixedClock } from "@/lib/clock";
 import { isDomainError } from "@/lib/errors";
 import { verifyAuditChain } from "@/lib/audit";
 import { createFeeTier, ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
 import {
   addOrderNote,

@@ -4,13 +4,13 @@ import { Prisma, type Certificate, type OrderState, type RenewalOrder } from "..
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField, encryptField } from "../crypto/field";
-import { HandlerInfo } from "../renewal/handler";
-import { checkEligibility, renewalPreview } from "../renewal/eligibility";
-import { numberSetting } from "../renewal/settings";
+import { HandlerInfo } from "./handler";
+import { checkEligibility, renewalPreview } from "./eligibility";
+import { numberSetting } from "./settings";
 import { priceFor } from "../fees/price";
 import { closeTradeBeforeCancel } from "../payments/alipay/close";
-import { newOrderNo } from "./number";
-import { transitionOrder, withOrderTx } from "./machine";
+import { newOrderNo } from "../orders/number";
+import { transitionOrder, withOrderTx } from "../orders/machine";
 
 export const DEFAULT_PAYMENT_WINDOW_MINUTES = 30;
 

@@ -5,9 +5,9 @@ import { isDomainError } from "../errors";
 import { appendAudit } from "../audit";
 import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
-import { numberSetting } from "../renewal/settings";
-import { resumeIssuance } from "../renewal/issue-order";
-import { withOrderTx } from "./machine";
+import { numberSetting } from "./settings";
+import { resumeIssuance } from "./issue-order";
+import { withOrderTx } from "../orders/machine";
 
 export const DEFAULT_STUCK_MINUTES = 30;
 const BATCH = 200;
