@@ -1,33 +1,11 @@
-import { z } from "zod";
 import type { Db, Tx } from "../db";
 import { DAY, HOUR, type Clock } from "../clock";
 import { DomainError } from "../errors";
 import type { CertType } from "../generated/prisma/client";
-import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
-import { windowDaysFor } from "../renewal/eligibility";
+import { REMINDER_DAYS_KEY, ReminderDays, reminderDays, windowDaysFor } from "../settings";
 import { enqueueMail } from "./outbox";
 import { unsubscribeToken } from "./unsubscribe";
-
-export const REMINDER_DAYS_KEY = "reminders.days";
-export const DEFAULT_REMINDER_DAYS: readonly number[] = [30, 14, 7, 3, 1];
-
-export const ReminderDays = z
-  .array(z.number().int().min(1).max(90))
-  .min(1)
-  .max(10)
-  .refine((a) => new Set(a).size === a.length)
-  .transform((a) => [...a].sort((x, y) => x - y));
-
-/** The admin's thresholds (days before expiry), ascending; the default when unset or unreadable. */
-export async function reminderDays(db: Tx): Promise<number[]> {
-  const row = await db.setting.findUnique({ where: { key: REMINDER_DAYS_KEY } });
-  if (!row) return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
-  const parsed = ReminderDays.safeParse(row.value);
-  if (parsed.success) return parsed.data;
-  log.warn({ key: REMINDER_DAYS_KEY }, "reminder days setting unreadable; using the default");
-  return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
-}
 
 export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
   const parsed = ReminderDays.safeParse(days);

@@ -6,13 +6,11 @@ import { DomainError, type Locale } from "../errors";
 import { decryptField, encryptField } from "../crypto/field";
 import { HandlerInfo } from "./handler";
 import { checkEligibility, renewalPreview } from "./eligibility";
-import { numberSetting } from "./settings";
+import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
 import { priceFor } from "../fees/price";
 import { closeTradeBeforeCancel } from "../payments/alipay/close";
 import { newOrderNo } from "../orders/number";
 import { transitionOrder, withOrderTx } from "../orders/machine";
-
-export const DEFAULT_PAYMENT_WINDOW_MINUTES = 30;
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
 function parseHandler(input: HandlerInfo): HandlerInfo {

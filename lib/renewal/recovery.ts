@@ -5,11 +5,10 @@ import { isDomainError } from "../errors";
 import { appendAudit } from "../audit";
 import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
-import { numberSetting } from "./settings";
+import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
 import { resumeIssuance } from "./issue-order";
 import { withOrderTx } from "../orders/machine";
 
-export const DEFAULT_STUCK_MINUTES = 30;
 const BATCH = 200;
 
 export type FlagReason = "paid_not_issued" | "issuing_stalled" | "issuance_failed";

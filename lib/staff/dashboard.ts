@@ -1,8 +1,7 @@
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import { listFailedMails } from "../mail/worker";
-import { DEFAULT_STUCK_MINUTES } from "../renewal/recovery";
-import { numberSetting } from "../renewal/settings";
+import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
 import { maskEmail } from "../privacy/mask";
 
 /**

@@ -6,7 +6,7 @@ import { fixedClock, MINUTE } from "@/lib/clock";
 import { appendAudit, verifyAuditChain } from "@/lib/audit";
 import { AuditFilter, auditCsv, csvCell, listAuditEvents } from "@/lib/staff/audit-log";
 import { createStaffUser } from "@/lib/staff/users";
-import { updateSetting } from "@/lib/staff/settings";
+import { updateSetting } from "@/lib/settings/policy";
 
 let open: OpenDb;
 let db: Db;

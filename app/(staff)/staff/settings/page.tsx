@@ -2,7 +2,7 @@ import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { formatDateTime } from "@/lib/messages";
 import { can } from "@/lib/staff/permissions";
-import { listSettings } from "@/lib/staff/settings";
+import { listSettings } from "@/lib/settings/policy";
 import { requireStaff } from "../../_lib/guard";
 import { fmt } from "../../_lib/format";
 import { ActionForm } from "../../_components/ActionForm";

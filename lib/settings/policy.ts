@@ -4,15 +4,19 @@ import type { Clock } from "../clock";
 import type { Prisma } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
-import { DEFAULT_WINDOW_DAYS } from "../renewal/eligibility";
-import { DEFAULT_PAYMENT_WINDOW_MINUTES } from "../renewal/create-order";
-import { DEFAULT_STUCK_MINUTES } from "../renewal/recovery";
-import { DEFAULT_REMINDER_DAYS, REMINDER_DAYS_KEY, ReminderDays } from "../mail/reminders";
+import {
+  DEFAULT_PAYMENT_WINDOW_MINUTES,
+  DEFAULT_REMINDER_DAYS,
+  DEFAULT_STUCK_MINUTES,
+  DEFAULT_WINDOW_DAYS,
+  REMINDER_DAYS_KEY,
+  ReminderDays,
+} from ".";
 
 /**
  * The policy settings an admin may change, each with its range and the default its reader falls back to.
- * The readers live with their domains (renewal/eligibility, renewal/create-order, mail/reminders, renewal/recovery);
- * this module only writes, validated and audited with the old and new value.
+ * Their readers and defaults are in lib/settings/index.ts; this module lists them for the admin and writes them,
+ * validated and audited with the old and new value.
  */
 /** "30, 14，7" as typed in the form → [30, 14, 7] */
 function dayList(v: unknown): unknown {
