@@ -3,8 +3,9 @@ import { createTestDb } from "../tests/helpers/db";
 import { SmtpSink } from "../tests/integration/mail/smtp";
 import { insertCertificate } from "../tests/integration/mail/fixtures";
 import { DAY, fixedClock } from "../lib/clock";
-import { enqueueMail } from "../lib/mail/outbox";
-import { prepareMailData, renderMail } from "../lib/mail/templates";
+import { enqueueMail } from "../lib/outbox";
+import { prepareMailData } from "../lib/outbox/mail-data";
+import { renderMail } from "../lib/mail/templates";
 import { deliverDue } from "../lib/mail/worker";
 import { sendExpiryReminders } from "../lib/mail/reminders";
 

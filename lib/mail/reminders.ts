@@ -4,7 +4,7 @@ import { DomainError } from "../errors";
 import type { CertType } from "../generated/prisma/client";
 import type { Job } from "../jobs/scheduler";
 import { REMINDER_DAYS_KEY, ReminderDays, reminderDays, windowDaysFor } from "../settings";
-import { enqueueMail } from "./outbox";
+import { enqueueMail } from "../outbox";
 import { unsubscribeToken } from "./unsubscribe";
 
 export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {

@@ -7,7 +7,8 @@ import { log } from "../log";
 import { INSTANCE_ID } from "../jobs/lease";
 import type { Job } from "../jobs/scheduler";
 import { parseLocale } from "../messages";
-import { isMailTemplate, renderMail } from "./templates";
+import { renderMail } from "./templates";
+import { isMailTemplate } from "../outbox/mail-data";
 import { createMailTransport, isPermanentSmtpError, senderDomain, type MailTransport } from "./transport";
 
 export const MAX_ATTEMPTS = 8;

@@ -3,7 +3,7 @@ import type { Clock } from "../clock";
 import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
-import { enqueueMail, type MailRequest } from "../mail/outbox";
+import { enqueueMail, type MailRequest } from "../outbox";
 import { invoiceLinkToken } from "../crypto/link-token";
 
 /**

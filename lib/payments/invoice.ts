@@ -4,7 +4,7 @@ import type { Clock } from "../clock";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { verifyInvoiceLinkToken } from "../crypto/link-token";
-import { enqueueMail } from "../mail/outbox";
+import { enqueueMail } from "../outbox";
 import { maskEmail } from "../privacy/mask";
 import { InvoiceDetails } from "./invoice-details";
 

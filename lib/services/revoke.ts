@@ -4,7 +4,7 @@ import type { Actor } from "../audit";
 import type { Certificate, OrderState } from "../generated/prisma/client";
 import { DomainError } from "../errors";
 import type { Locale } from "../errors/types";
-import { enqueueMail } from "../mail/outbox";
+import { enqueueMail } from "../outbox";
 import { cancelOrder } from "../renewal/create-order";
 import { withOrderTx } from "../orders/machine";
 import { hitRateLimit } from "../ratelimit";

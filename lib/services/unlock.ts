@@ -8,7 +8,7 @@ import { blindIndex } from "../crypto/field";
 import type { Certificate, UnlockRequest } from "../generated/prisma/client";
 import { DomainError, isDomainError, type ErrorCode } from "../errors";
 import type { Locale } from "../errors/types";
-import { enqueueMail } from "../mail/outbox";
+import { enqueueMail } from "../outbox";
 import { hitRateLimit, type Limit } from "../ratelimit";
 import { maskEmail } from "../privacy/mask";
 import { deriveSoPin } from "../token/so-pin";

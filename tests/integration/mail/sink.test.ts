@@ -4,7 +4,7 @@ import { createTestDb } from "@/tests/helpers/db";
 import type { OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
 import { getConfig } from "@/lib/config";
-import { enqueueMail } from "@/lib/mail/outbox";
+import { enqueueMail } from "@/lib/outbox";
 import { createMailTransport } from "@/lib/mail/transport";
 import { getDevMail, listDevMails } from "@/lib/mail/sink";
 import { deliverDue } from "@/lib/mail/worker";

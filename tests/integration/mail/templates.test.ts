@@ -1,7 +1,7 @@
 import "@/tests/helpers/env";
 import { describe, expect, test } from "vitest";
 import { fixedClock } from "@/lib/clock";
-import { enqueueMail, type MailRequest } from "@/lib/mail/outbox";
+import { enqueueMail, type MailRequest } from "@/lib/outbox";
 import { deliverDue } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";
 

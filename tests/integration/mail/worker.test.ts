@@ -3,7 +3,7 @@ import { beforeEach, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
 import { openDb, type OpenDb } from "@/lib/db";
 import { fixedClock, MINUTE, type Clock } from "@/lib/clock";
-import { enqueueMail } from "@/lib/mail/outbox";
+import { enqueueMail } from "@/lib/outbox";
 import { backoffMs, deliverDue, listFailedMails, MAX_ATTEMPTS, retryFailedMail } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";
 
