@@ -8,6 +8,7 @@ import { prepareMailData } from "../lib/outbox/mail-data";
 import { renderMail } from "../lib/mail/templates";
 import { deliverDue } from "../lib/mail/worker";
 import { sendExpiryReminders } from "../lib/mail/reminders";
+import { withTx } from "../lib/audit";
 
 /**
  * `npx tsx bench/mail.ts` (PGlite in memory) or with DATABASE_URL (a scratch PostgreSQL database):
@@ -35,7 +36,8 @@ for (let i = 0; i < 5000; i++) renderMail("order_submitted", "zh-CN", data, "htt
 console.log(`renderMail (HTML + text): ${rate(5000, performance.now() - t)}`);
 
 async function fill(n: number) {
-  await db.$transaction(
+  await withTx(
+    db,
     async (tx) => {
       for (let i = 0; i < n; i++)
         await enqueueMail(

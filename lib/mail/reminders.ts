@@ -6,6 +6,7 @@ import type { Job } from "../jobs/scheduler";
 import { REMINDER_DAYS_KEY, ReminderDays, reminderDays, windowDaysFor } from "../settings";
 import { enqueueMail } from "../outbox";
 import { unsubscribeToken } from "./unsubscribe";
+import { withTx } from "../audit";
 
 export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
   const parsed = ReminderDays.safeParse(days);
@@ -69,7 +70,7 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
       // already reminded at this stage or a later one (the thresholds may have been changed since)
       if (threshold === undefined || !cert.email || cert.reminders.some((r) => r.thresholdDays <= threshold)) continue;
       const windowDays = (windows[cert.certType] ??= await windowDaysFor(db, cert));
-      const sent = await db.$transaction(async (tx) => {
+      const sent = await withTx(db, async (tx) => {
         const { count } = await tx.reminderSent.createMany({
           data: [{ certificateId: cert.id, thresholdDays: threshold, sentAt: now }],
           skipDuplicates: true,

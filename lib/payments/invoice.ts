@@ -1,7 +1,7 @@
 import type { Invoice } from "../generated/prisma/client";
 import type { Db } from "../db";
 import type { Clock } from "../clock";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { verifyInvoiceLinkToken } from "../crypto/link-token";
 import { enqueueMail } from "../outbox";
@@ -28,7 +28,7 @@ export async function saveInvoice(
     throw new DomainError("VALIDATION_FAILED", { fields });
   }
   const d = parsed.data;
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUnique({ where: { id: input.orderId }, include: { invoice: true } });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
     if (!INVOICEABLE.has(order.state)) throw new DomainError("INVOICE_NOT_ALLOWED", { state: order.state });
@@ -79,7 +79,7 @@ export async function markInvoiceIssued(
   db: Db,
   input: { orderId: string; actor: Actor; clock: Clock },
 ): Promise<Invoice> {
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const invoice = await tx.invoice.findUnique({ where: { orderId: input.orderId } });
     if (!invoice) throw new DomainError("INVOICE_NOT_FOUND");
     if (invoice.issuedAt) return invoice;

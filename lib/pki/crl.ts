@@ -7,6 +7,7 @@ import * as pkijs from "pkijs";
 import { decodePki } from "./asn1";
 import { OID } from "./oids";
 import { signatureAlgorithmFor } from "./signer";
+import { withTx } from "../audit";
 
 /** A CRL is valid for a week and reissued daily (and at once on every revocation). */
 export const CRL_VALIDITY_MS = 7 * DAY;
@@ -113,7 +114,7 @@ export async function generateCrl(tx: Tx, { ca, clock }: CrlDeps) {
 export async function currentCrl(db: Db, deps: CrlDeps): Promise<{ der: Buffer; crlNumber: number; nextUpdate: Date }> {
   const newest = await db.crl.findFirst({ where: { issuer: crlIssuer(deps.ca) }, orderBy: { crlNumber: "desc" } });
   const due = !newest || deps.clock.now().getTime() - newest.thisUpdate.getTime() >= CRL_REFRESH_AFTER_MS;
-  const row = due ? await db.$transaction((tx) => generateCrl(tx, deps)) : newest;
+  const row = due ? await withTx(db, (tx) => generateCrl(tx, deps)) : newest;
   return { der: Buffer.from(row.der), crlNumber: row.crlNumber, nextUpdate: row.nextUpdate };
 }
 

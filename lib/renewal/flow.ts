@@ -1,7 +1,7 @@
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField } from "../crypto/field";
 import { verifyCaptcha } from "../captcha";
@@ -145,7 +145,7 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
     step = stepFor(eligible.openOrder ?? null);
   }
 
-  const session = await db.$transaction(async (tx) => {
+  const session = await withTx(db, async (tx) => {
     const created = await createSession(
       tx,
       { kind: "holder", certificateId: sessionCertificate.id, ip: actor.ip, userAgent: actor.userAgent },

@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { getConfig } from "../config";
 import { getCa, type Ca } from "../pki/ca";
@@ -11,7 +11,7 @@ import { pkcs7CertsOnlyBase64 } from "../pki/pkcs7";
 import { profileFor } from "../pki/profiles";
 import { revokeCertificate } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
-import { transitionOrder, withOrderTx } from "../orders/machine";
+import { transitionOrder } from "../orders/machine";
 import { verifyProof } from "./pop";
 
 /**
@@ -73,7 +73,7 @@ async function dropOrphan(
 
 /** Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. */
 async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate> {
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
     if (order.state === "issued" && order.issuedCertificateId)
       return tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
@@ -110,7 +110,7 @@ async function beginIssuance(
   ca: Ca,
   actor: Actor,
 ): Promise<Certificate | null> {
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
     if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });
@@ -247,7 +247,7 @@ export async function confirmInstalled(
   const { clock, actor } = input;
   const revokeOld = getConfig().REVOKE_SUPERSEDED_ON_RENEWAL;
   const ca = revokeOld ? (input.ca ?? (await getCa())) : input.ca;
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, input.orderId, input.certificateId);
     if (order.state === "installed") return order;
     if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");

@@ -2,12 +2,11 @@ import type { Db } from "../db";
 import { MINUTE, type Clock } from "../clock";
 import type { RenewalOrder } from "../generated/prisma/client";
 import { isDomainError } from "../errors";
-import { appendAudit } from "../audit";
+import { appendAudit, withTx } from "../audit";
 import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
 import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
 import { resumeIssuance } from "./issue-order";
-import { withOrderTx } from "../orders/machine";
 
 const BATCH = 200;
 
@@ -68,7 +67,7 @@ async function flagOrder(
   clock: Clock,
   error?: string,
 ): Promise<boolean> {
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const written = await tx.renewalOrder.updateMany({
       where: { id: order.id, version: order.version, flagged: false },
       data: { flagged: true, flagReason: reason, updatedAt: clock.now() },

@@ -1,7 +1,7 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Db, Tx } from "../db";
 import { HOUR, MINUTE, type Clock } from "../clock";
-import { actorFields, appendAudit, type Actor } from "../audit";
+import { actorFields, appendAudit, type Actor, withTx } from "../audit";
 import { verifyCaptcha } from "../captcha";
 import { getConfig } from "../config";
 import { blindIndex } from "../crypto/field";
@@ -87,7 +87,7 @@ async function audit(
   action: string,
   target: { certificateId: string | null; data?: Record<string, unknown> },
 ): Promise<void> {
-  await db.$transaction((tx) =>
+  await withTx(db, (tx) =>
     appendAudit(
       tx,
       {
@@ -162,7 +162,7 @@ export async function startUnlock(
   const id = randomUUID();
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
   const expiresAt = new Date(now.getTime() + UNLOCK_CODE_TTL_MS);
-  const sentTo = await db.$transaction(async (tx) => {
+  const sentTo = await withTx(db, async (tx) => {
     // only the newest code counts: earlier unused ones end now
     await tx.unlockRequest.updateMany({
       where: { certificateId: certificate.id, verifiedAt: null, expiresAt: { gt: now } },
@@ -247,7 +247,7 @@ export async function releaseSoPin(
   const req = await checkCode(db, ctx, input.requestId, input.code);
   const secret = getConfig().SO_PIN_MASTER_SECRET;
   const now = ctx.clock.now();
-  const released = await db.$transaction(async (tx) => {
+  const released = await withTx(db, async (tx) => {
     const version = (await tx.tokenRecord.findUnique({ where: { tokenSerial: req.tokenSerial } }))?.soPinVersion ?? 0;
     const unconfirmed = await tx.unlockRequest.count({
       where: {
@@ -319,7 +319,7 @@ export async function confirmUnlock(
   if (input.usedAlternative && !req.soPinAlt)
     return refuse(db, ctx, "UNLOCK_ROTATION_INVALID", "confirm_refused", req.certificateId);
   const rotatedTo = req.soPinVersion + (input.usedAlternative ? 2 : 1);
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const done = await tx.unlockRequest.updateMany({
       where: { id: req.id, completedAt: null },
       data: { completedAt: ctx.clock.now() },

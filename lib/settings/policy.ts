@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Prisma } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import {
   DEFAULT_PAYMENT_WINDOW_MINUTES,
@@ -59,7 +59,7 @@ export async function updateSetting(db: Db, key: SettingKey, raw: unknown, actor
   const parsed = SETTINGS[key].schema.safeParse(raw);
   if (!parsed.success) throw new DomainError("STAFF_SETTING_INVALID", { key });
   const value = parsed.data as Prisma.InputJsonValue;
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const before = await tx.setting.findUnique({ where: { key } });
     const row = await tx.setting.upsert({
       where: { key },

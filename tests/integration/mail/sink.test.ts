@@ -8,6 +8,7 @@ import { enqueueMail } from "@/lib/outbox";
 import { createMailTransport } from "@/lib/mail/transport";
 import { getDevMail, listDevMails } from "@/lib/mail/sink";
 import { deliverDue } from "@/lib/mail/worker";
+import { withTx } from "@/lib/audit";
 
 let db: OpenDb;
 beforeAll(async () => {
@@ -22,7 +23,7 @@ test("in demo mode without SMTP the mails land in the DevMail sink, readable for
   const transport = createMailTransport(getConfig(), db.prisma);
   expect(transport.kind).toBe("sink");
   const clock = fixedClock("2026-11-25T02:00:00Z");
-  await db.prisma.$transaction((tx) =>
+  await withTx(db.prisma, (tx) =>
     enqueueMail(
       tx,
       {

@@ -6,6 +6,7 @@ import { fixedClock, MINUTE, type Clock } from "@/lib/clock";
 import { enqueueMail } from "@/lib/outbox";
 import { backoffMs, deliverDue, listFailedMails, MAX_ATTEMPTS, retryFailedMail } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";
+import { withTx } from "@/lib/audit";
 
 const ctx = useMailTestBed();
 
@@ -14,7 +15,7 @@ beforeEach(async () => {
 });
 
 async function enqueue(n: number, clock: Clock) {
-  await ctx.db.prisma.$transaction(async (tx) => {
+  await withTx(ctx.db.prisma, async (tx) => {
     for (let i = 0; i < n; i++) {
       await enqueueMail(
         tx,

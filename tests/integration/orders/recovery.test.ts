@@ -6,11 +6,11 @@ import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 import type { Db } from "@/lib/db";
 import { MINUTE, fixedClock, type Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
 import { allJobs } from "@/lib/jobs/all";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
 import { createCsr } from "@/lib/pki/csr-build";
 import { resumeIssuance } from "@/lib/renewal/issue-order";
@@ -40,7 +40,7 @@ async function orderIn(path: OrderState[], clock: Clock, csr = false) {
         : to === "issuing" && csr
           ? { csrDer: new Uint8Array([0x30, 0x00]) }
           : {};
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set }));
+    await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set }));
   }
   return order;
 }
@@ -96,7 +96,7 @@ test("an order left in issuing with its CSR is issued again instead of flagged",
     resume: async (d, orderId, c) => {
       resumed.push(orderId);
       const cert = await insertCertificate(d);
-      await withOrderTx(d, (tx) =>
+      await withTx(d, (tx) =>
         transitionOrder(tx, { orderId, to: "issued", actor: SYSTEM, clock: c, set: { issuedCertificateId: cert.id } }),
       );
     },
@@ -157,7 +157,7 @@ test("with the real issuer: a paid order stuck in issuing with its CSR ends with
   });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   const csrDer = new Uint8Array(createCsr(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey));
-  await withOrderTx(db, async (tx) => {
+  await withTx(db, async (tx) => {
     await transitionOrder(tx, {
       orderId: order.id,
       to: "paid",

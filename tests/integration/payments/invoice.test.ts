@@ -6,9 +6,10 @@ import type { Db, OpenDb } from "@/lib/db";
 import { invoiceLinkView, markInvoiceIssued, saveInvoice, saveInvoiceByLink } from "@/lib/payments/invoice";
 import { unsubscribeToken } from "@/lib/mail/unsubscribe";
 import { invoiceLinkToken } from "@/lib/crypto/link-token";
-import { withOrderTx, transitionOrder } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { renderMail } from "@/lib/mail/templates";
 import { insertOrder } from "./harness";
+import { withTx } from "@/lib/audit";
 
 let opened: OpenDb;
 let db: Db;
@@ -94,7 +95,7 @@ describe("invoice details", () => {
 
   it("can be given later through the order's link from the payment mail, until the invoice is issued", async () => {
     const order = await insertOrder(db, clock, { state: "awaiting_payment" });
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
@@ -119,7 +120,7 @@ describe("invoice details", () => {
       open: true,
       invoice: null,
     });
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
+    await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
     const view = await saveInvoiceByLink(db, { token, details: org, actor: holder, clock });
     expect(view).toMatchObject({
       open: true,

@@ -18,6 +18,7 @@ import { revokeCertificate } from "@/lib/pki/revoke";
 import { derToPem } from "@/lib/pki/x509";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { withTx } from "@/lib/audit";
 
 const DAY = 86_400_000;
 
@@ -69,7 +70,7 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     });
     const newKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     const csr = createCsr(newKey, { C: "CN", CN: "ignored subject from the CSR" });
-    const cert = await db.prisma.$transaction((tx) =>
+    const cert = await withTx(db.prisma, (tx) =>
       issueRenewal(tx, { oldCertificate: old.row, csrDer: csr, orderId: "order-1", clock: fixedClock(now), ca }),
     );
     return { old, csr, cert, der: Buffer.from(cert.der) };
@@ -148,7 +149,7 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(good).toContain("Next Update:");
     expect(await ask(["-no_nonce"])).toMatch(/: good/);
 
-    await db.prisma.$transaction((tx) =>
+    await withTx(db.prisma, (tx) =>
       revokeCertificate(tx, {
         serial: cert.serial,
         reason: "keyCompromise",

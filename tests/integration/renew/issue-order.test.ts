@@ -13,7 +13,7 @@ import { sha256Hex } from "@/lib/pki/x509";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { confirmOrder, holderLogin, saveHandler } from "@/lib/renewal/flow";
 import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, openssl, writePem } from "@/tests/helpers/pki";
 import {
@@ -26,6 +26,7 @@ import {
   signedChallenge,
   type Holder,
 } from "./fixture";
+import { withTx } from "@/lib/audit";
 
 let opened: OpenDb;
 let db: Db;
@@ -230,7 +231,7 @@ describe("下证 (issuance for an order)", () => {
     const { h, order } = await submitted();
     const { csr } = newKeyAndCsr();
     const clock = newClock();
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "issuing",

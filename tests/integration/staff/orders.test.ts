@@ -5,10 +5,10 @@ import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY, fixedClock } from "@/lib/clock";
 import { isDomainError } from "@/lib/errors";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 import { createFeeTier, ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import {
   addOrderNote,
   markHandledInPerson,
@@ -155,7 +155,7 @@ describe("helpdesk actions", () => {
 
   test("a paid order can be neither cancelled nor marked as handled in person", async () => {
     const order = await submittedOrder();
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
@@ -209,7 +209,7 @@ describe("helpdesk actions", () => {
 
   test("an order stuck in issuing without a stored CSR goes back to paid, unflagged, for the holder to retry", async () => {
     const order = await submittedOrder();
-    await withOrderTx(db, async (tx) => {
+    await withTx(db, async (tx) => {
       await transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
