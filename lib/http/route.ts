@@ -8,6 +8,7 @@ import { log, type Logger } from "../log";
 import type { Actor } from "../audit";
 import { DomainError, toErrorResponse, type Locale } from "../errors";
 import { getMessages } from "../messages";
+import { getCa, type Ca } from "../pki/ca";
 import { COOKIE, CSRF_HEADER, csrfMatches, loadSession } from "../session";
 import { IDEMPOTENCY_HEADER, withIdempotency } from "./idempotency";
 import { clientIp, isSameOrigin, readCookie, requestLocale, serializeCookie, type CookieOptions } from "./request";
@@ -28,6 +29,8 @@ export interface RouteContext<B, Q> {
   session: Session | null;
   actor: Actor;
   db: Db;
+  /** the process CA, loaded on first use (routes that sign nothing never load it) */
+  ca: () => Promise<Ca>;
   clock: Clock;
   config: Config;
   log: Logger;
@@ -144,6 +147,7 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
         session,
         actor,
         db,
+        ca: getCa,
         clock,
         config,
         log: rlog,

@@ -1,7 +1,7 @@
 import { DAY, HOUR, type Clock } from "@/lib/clock";
 import type { Db, Tx } from "@/lib/db";
 import type { Job } from "@/lib/jobs/scheduler";
-import { getCa, type Ca } from "./ca";
+import type { Ca } from "./ca";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { decodePki } from "./asn1";
@@ -126,12 +126,12 @@ export async function refreshCrlIfDue(db: Db, deps: CrlDeps): Promise<boolean> {
 }
 
 /**
- * Background refresh (lib/jobs/all.ts): checks hourly and reissues the process CA's CRL once it is a day old. The
+ * Background refresh (lib/runtime/jobs.ts): checks hourly and reissues the CA's CRL once it is a day old. The
  * scheduler holds the "pki.crl-refresh" lease for the run, so one instance signs; the CRL number is serialised by
  * generateCrl's advisory lock anyway.
  */
-export const crlRefreshJob: Job = {
+export const crlRefreshJob = (ca: () => Promise<Ca>): Job => ({
   name: "pki.crl-refresh",
   everyMs: HOUR,
-  run: async (db, clock) => ({ signed: await refreshCrlIfDue(db, { ca: await getCa(), clock }) }),
-};
+  run: async (db, clock) => ({ signed: await refreshCrlIfDue(db, { ca: await ca(), clock }) }),
+});

@@ -1,3 +1,4 @@
+import type { Ca } from "../pki/ca";
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
@@ -109,6 +110,8 @@ export interface HolderLoginInput {
   origin: string;
   actor: Actor;
   clock: Clock;
+  /** passed on to confirmInstalled when the sign-in completes an install (REVOKE_SUPERSEDED_ON_RENEWAL) */
+  revokeSupersededWith?: Ca;
 }
 
 export interface HolderLogin extends NewSession {
@@ -137,7 +140,12 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
   let step: WizardStep;
   const renewedBy = await db.renewalOrder.findUnique({ where: { issuedCertificateId: certificate.id } });
   if (renewedBy?.state === "issued") {
-    await confirmInstalled(db, { orderId: renewedBy.id, actor: { ...actor, id: renewedBy.certificateId }, clock });
+    await confirmInstalled(db, {
+      orderId: renewedBy.id,
+      actor: { ...actor, id: renewedBy.certificateId },
+      clock,
+      revokeSupersededWith: input.revokeSupersededWith,
+    });
     sessionCertificate = await db.certificate.findUniqueOrThrow({ where: { id: renewedBy.certificateId } });
     step = "done";
   } else {

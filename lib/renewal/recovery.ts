@@ -7,6 +7,7 @@ import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
 import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
 import { resumeIssuance } from "./issue-order";
+import type { Ca } from "../pki/ca";
 
 const BATCH = 200;
 
@@ -14,8 +15,8 @@ export type FlagReason = "paid_not_issued" | "issuing_stalled" | "issuance_faile
 
 export interface RecoveryOptions {
   stuckMinutes?: number;
-  /** finishes an `issuing` order from its stored CSR (lib/renewal/issue-order.ts); injectable for tests */
-  resume?: (db: Db, orderId: string, clock: Clock) => Promise<unknown>;
+  /** finishes an `issuing` order from its stored CSR (resumeIssuance with the process CA; tests inject failures) */
+  resume: (db: Db, orderId: string, clock: Clock) => Promise<unknown>;
 }
 
 /**
@@ -27,9 +28,9 @@ export interface RecoveryOptions {
 export async function recoverStuckOrders(
   db: Db,
   clock: Clock,
-  opts: RecoveryOptions = {},
+  opts: RecoveryOptions,
 ): Promise<{ resumed: number; flagged: number }> {
-  const resume = opts.resume ?? resumeIssuance;
+  const { resume } = opts;
   const minutes = opts.stuckMinutes ?? (await numberSetting(db, ["orders.stuckMinutes"], DEFAULT_STUCK_MINUTES));
   const before = new Date(clock.now().getTime() - minutes * MINUTE);
   const stuck = await db.renewalOrder.findMany({
@@ -91,8 +92,10 @@ async function flagOrder(
   });
 }
 
-export const orderRecoveryJob: Job = {
+/** The recovery as a background job; `ca` loads the CA that signs resumed issuances. */
+export const orderRecoveryJob = (ca: () => Promise<Ca>): Job => ({
   name: "orders.recovery",
   everyMs: 5 * MINUTE,
-  run: (db, clock) => recoverStuckOrders(db, clock),
-};
+  run: (db, clock) =>
+    recoverStuckOrders(db, clock, { resume: async (d, orderId, c) => resumeIssuance(d, orderId, c, await ca()) }),
+});

@@ -68,7 +68,7 @@ export interface RevokeByHolderInput {
   locale: Locale;
   clock: Clock;
   actor: Actor;
-  ca?: Ca;
+  ca: Ca;
 }
 
 export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {

@@ -8,6 +8,7 @@ import { maskEmail } from "../privacy/mask";
 import { cancelOrder } from "../renewal/create-order";
 import { transitionOrder } from "../orders/machine";
 import { resumeIssuance } from "../renewal/issue-order";
+import type { Ca } from "../pki/ca";
 
 /**
  * The helpdesk's view of one order and the actions on it. Personal data leaves this module masked; the full
@@ -281,7 +282,7 @@ export async function markHandledInPerson(
  */
 export async function reissueStuckOrder(
   db: Db,
-  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock; ca: () => Promise<Ca> },
 ): Promise<RenewalOrder> {
   const reason = cleanReason(args.reason);
   const order = await loadOrder(db, args.orderId);
@@ -302,7 +303,7 @@ export async function reissueStuckOrder(
         args.clock,
       ),
     );
-    await resumeIssuance(db, order.id, args.clock);
+    await resumeIssuance(db, order.id, args.clock, await args.ca());
     return loadOrder(db, order.id);
   }
   return withTx(db, (tx) =>

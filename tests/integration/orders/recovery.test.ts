@@ -8,7 +8,9 @@ import { MINUTE, fixedClock, type Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
-import { allJobs } from "@/lib/jobs/all";
+import { serverJobs } from "@/lib/runtime/jobs";
+import { getConfig } from "@/lib/config";
+import { getCa } from "@/lib/pki/ca";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
@@ -46,7 +48,7 @@ async function orderIn(path: OrderState[], clock: Clock, csr = false) {
 }
 
 test("the recovery job is scheduled with the portal's jobs", () => {
-  expect(allJobs).toContain(orderRecoveryJob);
+  expect(serverJobs(getConfig()).map((j) => j.name)).toContain(orderRecoveryJob(getCa).name);
 });
 
 test("flags orders paid or issuing for more than 30 minutes, once, with an audit event", async () => {

@@ -252,40 +252,33 @@ describe("install confirmation", () => {
     const { h, order } = await submitted();
     await issue(h, order.id, newKeyAndCsr().csr);
     await expect(
-      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id }),
     ).resolves.toMatchObject({ state: "installed" });
     const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
     expect([old.status, old.revokedAt]).toEqual(["superseded", null]);
     await expect(
-      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id }),
     ).resolves.toMatchObject({ state: "installed" });
   });
 
-  it("revokes the old certificate when REVOKE_SUPERSEDED_ON_RENEWAL is set", async () => {
-    process.env.REVOKE_SUPERSEDED_ON_RENEWAL = "1";
-    resetConfig();
-    try {
-      const { h, order } = await submitted();
-      await issue(h, order.id, newKeyAndCsr().csr);
-      await confirmInstalled(db, {
-        orderId: order.id,
-        actor: holderActor,
-        clock: newClock(),
-        certificateId: h.row.id,
-        ca,
-      });
-      const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
-      expect([old.status, old.revocationReason]).toEqual(["revoked", 4]);
-    } finally {
-      delete process.env.REVOKE_SUPERSEDED_ON_RENEWAL;
-      resetConfig();
-    }
+  it("revokes the old certificate when REVOKE_SUPERSEDED_ON_RENEWAL is set (the route passes the CA)", async () => {
+    const { h, order } = await submitted();
+    await issue(h, order.id, newKeyAndCsr().csr);
+    await confirmInstalled(db, {
+      orderId: order.id,
+      actor: holderActor,
+      clock: newClock(),
+      certificateId: h.row.id,
+      revokeSupersededWith: ca,
+    });
+    const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
+    expect([old.status, old.revocationReason]).toEqual(["revoked", 4]);
   });
 
   it("refuses before the certificate is issued", async () => {
     const { h, order } = await submitted();
     await expect(
-      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id }),
     ).rejects.toMatchObject({ code: "RENEWAL_NOT_ISSUED" });
   });
 

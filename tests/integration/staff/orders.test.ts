@@ -21,6 +21,9 @@ import {
 import { previewFee } from "@/lib/staff/fees";
 import { OrderSearch, searchOrders } from "@/lib/staff/search";
 
+/** Staff actions here never sign: an order without a stored CSR is reset, not issued. */
+const noCa = () => Promise.reject(new Error("no CA needed"));
+
 let open: OpenDb;
 let db: Db;
 // ten days before the test certificates expire (2026-12-10 02:00 UTC)
@@ -202,7 +205,7 @@ describe("helpdesk actions", () => {
 
   test("re-issuance is refused for an order that is not stuck in issuing", async () => {
     const order = await submittedOrder();
-    expect(await codeOf(reissueStuckOrder(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
+    expect(await codeOf(reissueStuckOrder(db, { orderId: order.id, reason: "x", actor: AGENT, clock, ca: noCa }))).toBe(
       "STAFF_REISSUE_NOT_ALLOWED",
     );
   });
@@ -230,6 +233,7 @@ describe("helpdesk actions", () => {
       reason: "holder's download failed",
       actor: AGENT,
       clock,
+      ca: noCa,
     });
     expect(reset).toMatchObject({ state: "paid", flagged: false });
     expect(

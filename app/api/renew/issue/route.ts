@@ -12,7 +12,7 @@ const Body = z.object({ orderId: z.string().uuid(), csr: Base64, challenge: z.st
 /** 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install. */
 export const POST = route(
   { session: "holder", requireSession: true, body: Body, idempotency: "renew.issue" },
-  async ({ db, session, body, config, actor, clock }) => {
+  async ({ db, ca, session, body, config, actor, clock }) => {
     const issued = await issueForOrder(db, {
       orderId: body.orderId,
       csrDer: Buffer.from(body.csr, "base64"),
@@ -22,6 +22,7 @@ export const POST = route(
       actor,
       clock,
       certificateId: holderCertificateId(session),
+      ca: await ca(),
     });
     const c = issued.certificate;
     return {

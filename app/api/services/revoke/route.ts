@@ -10,7 +10,7 @@ const Body = z.object({
 });
 
 /** 证书注销: the signed challenge proves possession; reason and the explicit confirmation are checked on the server. */
-export const POST = route({ body: Body }, async ({ db, body, config, clock, actor, locale }) =>
+export const POST = route({ body: Body }, async ({ db, ca, body, config, clock, actor, locale }) =>
   revokeByHolder(db, {
     challengeText: body.challenge,
     signatureB64: body.signature,
@@ -20,5 +20,6 @@ export const POST = route({ body: Body }, async ({ db, body, config, clock, acto
     locale,
     clock,
     actor,
+    ca: await ca(),
   }),
 );
