@@ -3,10 +3,10 @@ import path from "node:path";
 import { z } from "zod";
 import type { Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
-import { registerCertificate, type HolderRecord } from "@/lib/registry/register";
-import { DerError } from "./der";
-import { certificateInfo } from "./seed-certs";
-import { pemBlocks } from "./x509";
+import { registerCertificate, type HolderRecord } from "./register";
+import { DerError } from "../pki/der";
+import { certificateInfo } from "../pki/seed-certs";
+import { pemBlocks } from "../pki/x509";
 import { withTx } from "../audit";
 
 /**
