@@ -4,7 +4,7 @@ import type { Certificate, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import type { Ca } from "../pki/ca";
-import { assertRekey, parseCsr } from "../pki/csr";
+import { assertRekey, parseCsr, type ParsedCsr } from "../pki/csr";
 import { issueRenewal } from "../pki/issue";
 import { pkcs7CertsOnlyBase64 } from "../pki/pkcs7";
 import { profileFor } from "../pki/profiles";
@@ -70,8 +70,19 @@ async function dropOrphan(
   );
 }
 
-/** Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. */
-async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate> {
+/**
+ * Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. `verified` is the CSR step 1 stored, as
+ * issueForOrder parsed and verified it; it is used when it is still the stored one, else the stored CSR is parsed
+ * (a resumed issuance, or another request replaced it meanwhile).
+ */
+async function completeIssuance(
+  db: Db,
+  orderId: string,
+  clock: Clock,
+  ca: Ca,
+  actor: Actor,
+  verified?: ParsedCsr,
+): Promise<Certificate> {
   return withTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
     if (order.state === "issued" && order.issuedCertificateId)
@@ -79,9 +90,10 @@ async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, a
     if (order.state !== "issuing" || !order.csrDer)
       throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+    const stored = Buffer.from(order.csrDer);
     const created = await issueRenewal(tx, {
       oldCertificate: old,
-      csrDer: Buffer.from(order.csrDer),
+      csr: verified?.der.equals(stored) ? verified : parseCsr(stored),
       orderId: order.id,
       clock,
       ca,
@@ -185,7 +197,7 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
 
   const { ca } = input;
   const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, ca, actor);
-  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor));
+  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor, csr));
   return { pkcs7: bundle(certificate, ca), certificate };
 }
 

@@ -12,6 +12,7 @@ import { certificateInfo } from "@/lib/pki/seed-certs";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 import { withTx } from "@/lib/audit";
+import { parseCsr } from "@/lib/pki/csr";
 
 const NOW = new Date("2026-11-25T06:00:00Z");
 const clock = fixedClock(NOW);
@@ -38,7 +39,7 @@ describe("issueRenewal", () => {
   it("stores the renewed certificate: now → old notAfter + 1 year, holder data and subject copied, linked to the old one", async () => {
     const old = await oldCert();
     const cert = await withTx(db.prisma, (tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: newCsr(), orderId: "o-1", clock, ca }),
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(newCsr()), orderId: "o-1", clock, ca }),
     );
     expect(cert.notBefore.toISOString()).toBe("2026-11-25T06:00:00.000Z");
     expect(cert.notAfter.toISOString()).toBe("2027-12-10T17:38:33.000Z");
@@ -64,10 +65,10 @@ describe("issueRenewal", () => {
   it("returns the same certificate when called twice for the same old certificate", async () => {
     const old = await oldCert();
     const first = await withTx(db.prisma, (tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: newCsr(), orderId: "o-2", clock, ca }),
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(newCsr()), orderId: "o-2", clock, ca }),
     );
     const again = await withTx(db.prisma, (tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: newCsr(), orderId: "o-2", clock, ca }),
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(newCsr()), orderId: "o-2", clock, ca }),
     );
     expect(again.id).toBe(first.id);
     expect(await db.prisma.certificate.count({ where: { previousId: old.row.id } })).toBe(1);
@@ -78,7 +79,7 @@ describe("issueRenewal", () => {
     const before = await db.prisma.certificate.count();
     await expect(
       withTx(db.prisma, (tx) =>
-        issueRenewal(tx, { oldCertificate: old.row, csrDer: createCsr(old.key), orderId: "o-3", clock, ca }),
+        issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(createCsr(old.key)), orderId: "o-3", clock, ca }),
       ),
     ).rejects.toMatchObject({ code: "CSR_KEY_REUSED" });
     expect(await db.prisma.certificate.count()).toBe(before);
@@ -88,7 +89,7 @@ describe("issueRenewal", () => {
     const old = await oldCert();
     const before = await db.prisma.certificate.count();
     const err = await withTx(db.prisma, (tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: Buffer.from("junk"), orderId: "o-4", clock, ca }),
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(Buffer.from("junk")), orderId: "o-4", clock, ca }),
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe("CSR_MALFORMED");
@@ -102,7 +103,7 @@ describe("issueRenewal", () => {
     const cert = await withTx(db.prisma, (tx) =>
       issueRenewal(tx, {
         oldCertificate: old.row,
-        csrDer: newCsr(),
+        csr: parseCsr(newCsr()),
         orderId: "o-5",
         clock,
         ca,
