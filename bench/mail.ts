@@ -9,6 +9,7 @@ import { renderMail } from "../lib/mail/templates";
 import { deliverDue } from "../lib/mail/worker";
 import { sendExpiryReminders } from "../lib/mail/reminders";
 import { withTx } from "../lib/audit";
+import { getConfig } from "../lib/config";
 
 /**
  * `npx tsx bench/mail.ts` (PGlite in memory) or with DATABASE_URL (a scratch PostgreSQL database):
@@ -55,7 +56,12 @@ async function fill(n: number) {
 }
 
 async function drain(owner: string) {
-  for (;;) if ((await deliverDue(db, { clock, transport: smtp.transport(), owner, batch: 20 })).claimed === 0) return;
+  for (;;)
+    if (
+      (await deliverDue(db, { clock, origin: getConfig().publicOrigin, transport: smtp.transport(), owner, batch: 20 }))
+        .claimed === 0
+    )
+      return;
 }
 
 const N = 300;

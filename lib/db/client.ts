@@ -23,11 +23,19 @@ export interface OpenDb {
  */
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
-/** Opens PostgreSQL when `url` is given, otherwise PGlite in `pgliteDir` (or in memory when that is "memory://"). */
-export async function openDb(opts: { url?: string; pgliteDir?: string; loadDataDir?: Blob }): Promise<OpenDb> {
+/**
+ * Opens PostgreSQL when `url` is given (a pool of `poolSize` connections, default 10), otherwise PGlite in
+ * `pgliteDir` (or in memory when that is "memory://").
+ */
+export async function openDb(opts: {
+  url?: string;
+  poolSize?: number;
+  pgliteDir?: string;
+  loadDataDir?: Blob;
+}): Promise<OpenDb> {
   if (opts.url) {
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }),
+      adapter: new PrismaPg({ connectionString: opts.url, max: opts.poolSize ?? 10 }),
       transactionOptions: TX_OPTIONS,
     });
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };

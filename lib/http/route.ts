@@ -131,7 +131,7 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
       const actor: Actor = {
         type: session?.kind === "staff" ? "staff" : "holder",
         id: session?.kind === "staff" ? session.staffUserId : (session?.certificateId ?? null),
-        ip: clientIp(req),
+        ip: clientIp(req, config.TRUST_PROXY),
         userAgent: req.headers.get("user-agent")?.slice(0, 300) ?? null,
       };
       const ctx: RouteContext<B, Q> = {

@@ -1,4 +1,3 @@
-import { getConfig } from "../config";
 import type { Locale } from "../errors/types";
 import { formatDateTime, formatFen } from "../messages";
 import { mail as texts } from "../messages/mail";
@@ -11,7 +10,8 @@ export interface RenderedMail {
   headers: Record<string, string>;
 }
 
-export function mailLinks(origin = getConfig().publicOrigin) {
+/** The portal links a mail carries, under `origin` (the configured PUBLIC_ORIGIN). */
+export function mailLinks(origin: string) {
   return {
     // the wizard resumes the open order once the key is inserted; the number is shown for reference
     order: (orderNo: string) => `${origin}/renew?order=${encodeURIComponent(orderNo)}`,
@@ -51,7 +51,7 @@ function formatValue(kind: Kind, v: unknown, locale: Locale): string {
 }
 
 /** Renders a stored outbox row into subject, HTML and plain text in the row's locale. Throws on data that does not fit. */
-export function renderMail(template: MailTemplate, locale: Locale, stored: unknown, origin?: string): RenderedMail {
+export function renderMail(template: MailTemplate, locale: Locale, stored: unknown, origin: string): RenderedMail {
   const spec = MAIL_SPECS[template];
   const data = parseStoredMailData(template, stored);
   const t = texts[locale];

@@ -1,7 +1,7 @@
 import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { MINUTE, HOUR } from "../clock";
-import { getConfig } from "../config";
+import type { Config } from "../config";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import { INSTANCE_ID } from "../jobs/lease";
@@ -29,7 +29,8 @@ export interface DeliverOptions {
   /** how long claimed rows stay reserved; must outlast sending the batch (rows not sent in time are handed back) */
   leaseMs?: number;
   maxAttempts?: number;
-  origin?: string;
+  /** the portal's public origin, for the links in the mails */
+  origin: string;
 }
 
 export interface DeliverResult {
@@ -90,7 +91,7 @@ export async function deliverDue(db: Db, opts: DeliverOptions): Promise<DeliverR
 async function deliverOne(
   db: Db,
   row: ClaimedRow,
-  o: { transport: MailTransport; owner: string; clock: Clock; maxAttempts: number; domain: string; origin?: string },
+  o: { transport: MailTransport; owner: string; clock: Clock; maxAttempts: number; domain: string; origin: string },
 ): Promise<"sent" | "retried" | "failed"> {
   const mine = { id: row.id, leaseOwner: o.owner, state: "pending" as const };
   let rendered;
@@ -164,21 +165,22 @@ export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise
   if (count !== 1) throw new DomainError("MAIL_NOT_FAILED");
 }
 
-let processTransport: MailTransport | undefined;
-
-/** Delivers due mails every 15 s until the queue is drained (bounded per run). */
-export const mailDeliveryJob: Job = {
-  name: "mail.deliver",
-  everyMs: 15_000,
-  leaseMs: 10 * MINUTE,
-  async run(db, clock) {
-    processTransport ??= createMailTransport(getConfig(), db);
-    const total: DeliverResult = { claimed: 0, sent: 0, retried: 0, failed: 0 };
-    for (let round = 0; round < 50; round++) {
-      const r = await deliverDue(db, { clock, transport: processTransport });
-      for (const k of Object.keys(total) as (keyof DeliverResult)[]) total[k] += r[k];
-      if (r.claimed === 0 || r.retried + r.failed === r.claimed) break;
-    }
-    return total;
-  },
-};
+/** Delivers due mails every 15 s until the queue is drained (bounded per run), through the configured transport. */
+export function mailDeliveryJob(config: Config): Job {
+  let transport: MailTransport | undefined;
+  return {
+    name: "mail.deliver",
+    everyMs: 15_000,
+    leaseMs: 10 * MINUTE,
+    async run(db, clock) {
+      transport ??= createMailTransport(config, db);
+      const total: DeliverResult = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+      for (let round = 0; round < 50; round++) {
+        const r = await deliverDue(db, { clock, transport, origin: config.publicOrigin });
+        for (const k of Object.keys(total) as (keyof DeliverResult)[]) total[k] += r[k];
+        if (r.claimed === 0 || r.retried + r.failed === r.claimed) break;
+      }
+      return total;
+    },
+  };
+}

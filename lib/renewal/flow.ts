@@ -5,7 +5,7 @@ import type { Certificate, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField } from "../crypto/field";
-import { verifyCaptcha } from "../captcha";
+import { verifyCaptcha, type CaptchaConfig } from "../captcha";
 import { hitRateLimit } from "../ratelimit";
 import { createSession, type NewSession } from "../session";
 import { priceFor } from "../fees/price";
@@ -257,11 +257,12 @@ export interface SaveHandlerInput {
   actor: Actor;
   clock: Clock;
   locale: Locale;
+  config: CaptchaConfig;
 }
 
 /** Step 2 (下一步): captcha, then the draft order is created or its handler changed (返回修改). */
 export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<OrderView> {
-  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, input.clock);
+  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, input.clock, input.config);
   const certificate = await sessionCertificate(db, input.certificateId);
   const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } });
   let order: RenewalOrder;

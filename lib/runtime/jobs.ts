@@ -21,7 +21,7 @@ function sandboxNotifyJob(timeFactor: number): Job {
 /** Every periodic job of the portal, wired to the process CA and the configuration. */
 export function serverJobs(config: Config): Job[] {
   return [
-    mailDeliveryJob,
+    mailDeliveryJob(config),
     expiryReminderJob,
     orderRecoveryJob(getCa),
     paymentsSweepJob,

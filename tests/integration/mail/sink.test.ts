@@ -34,7 +34,9 @@ test("in demo mode without SMTP the mails land in the DevMail sink, readable for
       clock,
     ),
   );
-  expect(await deliverDue(db.prisma, { clock, transport })).toMatchObject({ sent: 1 });
+  expect(await deliverDue(db.prisma, { clock, origin: getConfig().publicOrigin, transport })).toMatchObject({
+    sent: 1,
+  });
 
   const list = await listDevMails(db.prisma);
   expect(list).toHaveLength(1);

@@ -54,6 +54,7 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   const h = await holder(db, ca, { payerClass: opts.payerClass ?? "unified", certType: "organisation" });
   const clock = newClock();
   const draft = await saveHandler(db, {
+    config: getConfig(),
     certificateId: h.row.id,
     handler: {
       name: "张三",

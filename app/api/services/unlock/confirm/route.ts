@@ -6,6 +6,6 @@ import { RequestAndCode } from "../_schemas";
 const Body = RequestAndCode.extend({ usedAlternative: z.boolean().default(false) });
 
 /** The assistant set the new PIN and rotated the SO PIN: the server moves the token's SO PIN version. */
-export const POST = route({ body: Body }, async ({ db, body, clock, actor }) =>
-  confirmUnlock(db, body, { clock, actor }),
+export const POST = route({ body: Body }, async ({ db, body, clock, actor, config }) =>
+  confirmUnlock(db, body, { clock, actor, config }),
 );

@@ -12,7 +12,7 @@ const Body = z.object({
 });
 
 /** Identity check (ID number on record + captcha); sends the one-time code to the contact on record. */
-export const POST = route({ body: Body }, async ({ db, body, clock, actor, locale }) =>
+export const POST = route({ body: Body }, async ({ db, body, clock, actor, locale, config }) =>
   startUnlock(
     db,
     {
@@ -23,6 +23,6 @@ export const POST = route({ body: Body }, async ({ db, body, clock, actor, local
       captchaAnswer: body.captchaAnswer,
       locale,
     },
-    { clock, actor },
+    { clock, actor, config },
   ),
 );
