@@ -3,10 +3,13 @@ import { createTestDb } from "../lib/dev/testing/db";
 import { SmtpSink } from "../lib/dev/testing/smtp-sink";
 import { insertCertificate } from "../lib/dev/testing/fixtures";
 import { DAY, fixedClock } from "../lib/clock";
-import { enqueueMail } from "../lib/mail/outbox";
-import { prepareMailData, renderMail } from "../lib/mail/templates";
+import { enqueueMail } from "../lib/outbox";
+import { prepareMailData } from "../lib/outbox/mail-data";
+import { renderMail } from "../lib/mail/templates";
 import { deliverDue } from "../lib/mail/worker";
 import { sendExpiryReminders } from "../lib/mail/reminders";
+import { withTx } from "../lib/audit";
+import { getConfig } from "../lib/config";
 
 /**
  * `npx tsx bench/mail.ts` (PGlite in memory) or with DATABASE_URL (a scratch PostgreSQL database):
@@ -34,7 +37,8 @@ for (let i = 0; i < 5000; i++) renderMail("order_submitted", "zh-CN", data, "htt
 console.log(`renderMail (HTML + text): ${rate(5000, performance.now() - t)}`);
 
 async function fill(n: number) {
-  await db.$transaction(
+  await withTx(
+    db,
     async (tx) => {
       for (let i = 0; i < n; i++)
         await enqueueMail(
@@ -52,7 +56,12 @@ async function fill(n: number) {
 }
 
 async function drain(owner: string) {
-  for (;;) if ((await deliverDue(db, { clock, transport: smtp.transport(), owner, batch: 20 })).claimed === 0) return;
+  for (;;)
+    if (
+      (await deliverDue(db, { clock, origin: getConfig().publicOrigin, transport: smtp.transport(), owner, batch: 20 }))
+        .claimed === 0
+    )
+      return;
 }
 
 const N = 300;

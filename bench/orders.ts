@@ -5,8 +5,9 @@ import { fixedClock } from "../lib/clock";
 import type { Certificate } from "../lib/generated/prisma/client";
 import { ensureDefaultFeeTiers } from "../lib/fees/tiers";
 import { checkEligibility } from "../lib/renewal/eligibility";
-import { createDraftOrder, submitOrder } from "../lib/orders/create";
-import { transitionOrder, withOrderTx } from "../lib/orders/machine";
+import { createDraftOrder, submitOrder } from "../lib/renewal/create-order";
+import { transitionOrder } from "../lib/orders/machine";
+import { withTx } from "../lib/audit";
 
 /**
  * `npx tsx bench/orders.ts` (PGlite in memory) or with DATABASE_URL (a scratch PostgreSQL database):
@@ -59,7 +60,7 @@ await timed("createDraftOrder + submitOrder", N, 10, async (i) => {
   orders.push((await submitOrder(db, { orderId: o.id, actor: HOLDER, clock })).id);
 });
 await timed("transitionOrder awaiting_payment → paid (with mail)", N * 2, 10, (i) =>
-  withOrderTx(db, (tx) =>
+  withTx(db, (tx) =>
     transitionOrder(tx, {
       orderId: orders[i]!,
       to: "paid",

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { generateKeyPairSync } from "node:crypto";
 import { TEST_BYPASS_ANSWER } from "../lib/captcha";
 import { systemClock } from "../lib/clock";
-import { resetConfig } from "../lib/config";
+import { getConfig, resetConfig } from "../lib/config";
 import { confirmUnlock, releaseSoPin, startUnlock } from "../lib/services/unlock";
 import { certificateStatus } from "../lib/services/status";
 import { useTestEnv } from "../lib/dev/testing/env";
@@ -51,7 +51,7 @@ for (let i = 0; i < n; i++) {
 for (let i = 0; i < Math.min(n, holders.length * 4); i++) {
   const h = holders[i % holders.length];
   const actor = { type: "holder" as const, id: null, ip: `10.0.${i >> 8}.${i & 255}`, userAgent: "bench" };
-  const ctx = { clock: systemClock, actor };
+  const ctx = { clock: systemClock, actor, config: getConfig() };
   let started;
   try {
     started = await rec.time("unlock start (captcha, ID, code mail)", () =>

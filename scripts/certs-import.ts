@@ -1,12 +1,12 @@
 /**
  * `npm run certs:import -- FILE [FILE…] [--cert-type personal|organisation] [--payer-class self|unified]`
- * FILE is a CSV with holder metadata (see lib/pki/import.ts) or PEM/DER certificate files. All or nothing:
+ * FILE is a CSV with holder metadata (see lib/registry/import.ts) or PEM/DER certificate files. All or nothing:
  * any problem is listed with its line and nothing is stored.
  */
 import { parseArgs } from "node:util";
 import { closeDb, getDb } from "@/lib/db";
 import { isDomainError } from "@/lib/errors";
-import { importCertificates, rowsFromCertificateFiles, rowsFromCsv, type ImportProblem } from "@/lib/pki/import";
+import { importCertificates, rowsFromCertificateFiles, rowsFromCsv, type ImportProblem } from "@/lib/registry/import";
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -76,46 +76,61 @@ export function auditHash(e: Hashable): string {
 
 type AuditRow = Omit<Hashable, "seq"> & { data: Prisma.InputJsonObject };
 
-// Events appended inside a transaction opened by lib/db's $transaction wait here until its callback has finished;
-// then they are chained and written in one go, just before COMMIT (see sealAudit). Kept on globalThis: a bundler
-// may load this module more than once in one process (Next's route and instrumentation bundles), and every copy
-// must see the same transactions.
-interface Registry {
-  deferred: WeakMap<object, AuditRow[]>;
-  roots: WeakSet<object>;
-}
-const registry: Registry = ((globalThis as { [k: symbol]: Registry })[Symbol.for("certrenew.audit")] ??= {
-  deferred: new WeakMap(),
-  roots: new WeakSet(),
-});
-const deferred = registry.deferred;
-
-/** Called by lib/db for each client it opens: appendAudit on the client itself runs in a transaction of its own. */
-export function markAuditRoot(db: object): void {
-  registry.roots.add(db);
+/**
+ * Options for withTx; unset ones keep the client's defaults (lib/db: room for the chain's lock under load).
+ * `isolationLevel` is Prisma's own setting.
+ */
+export interface TxOptions {
+  maxWait?: number;
+  timeout?: number;
+  isolationLevel?: Prisma.TransactionIsolationLevel;
 }
 
-/** Called by lib/db for each interactive transaction it opens: appendAudit on `tx` defers to sealAudit. */
-export function deferAudit(tx: object): void {
-  deferred.set(tx, []);
+// The events each open withTx transaction has appended so far, by its transaction client (Prisma makes one per
+// transaction; a property set on it would land on the shared client underneath). Module state is enough: the code
+// that appends to a transaction is always bundled with the withTx that opened it.
+const pending = new WeakMap<Tx, AuditRow[]>();
+
+/**
+ * Runs `fn` in an interactive transaction and seals the audit events it appended just before COMMIT: they are
+ * chained and written in one go under the chain's lock, so the lock is held only for that write and the COMMIT,
+ * and transactions that append audit events overlap for all their other statements. Every transaction that
+ * appends audit events is opened here; appendAudit refuses any other.
+ */
+export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, options?: TxOptions): Promise<T> {
+  return db.$transaction(async (tx) => {
+    const queue: AuditRow[] = [];
+    pending.set(tx, queue);
+    const result = await fn(tx);
+    pending.delete(tx);
+    if (queue.length) await writeChained(tx, queue);
+    return result;
+  }, options);
+}
+
+/** The client itself, not a transaction client (Prisma leaves `$connect` off those). */
+const isClient = (db: Tx): db is Db => typeof (db as Partial<Db>).$connect === "function";
+
+function pendingOf(tx: Tx): AuditRow[] {
+  const queue = pending.get(tx);
+  if (!queue) throw new Error("audit events are written in a transaction opened by withTx (lib/audit)");
+  return queue;
 }
 
 /**
- * Appends one event to the hash chain. Call it inside the transaction of the change it records. In a transaction
- * opened through lib/db the event is written when the transaction's work is done (sealAudit), so the chain's lock
- * is held only for that write and the COMMIT, not for the rest of the transaction; elsewhere it is written at once.
+ * Appends one event to the hash chain. Call it inside the withTx transaction of the change it records: the event is
+ * written when the transaction's work is done. On the client itself (no transaction) it opens one of its own.
+ * Any other transaction is refused (it throws): its events would be written without the seal.
  */
 export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock): Promise<void> {
   const row = auditRow(input, clock);
-  const queue = deferred.get(tx);
-  if (queue) queue.push(row);
-  else if (registry.roots.has(tx))
-    await (tx as Db).$transaction((t) => writeChained(t, [row])); // not in a transaction: the lock needs one
-  else await writeChained(tx, [row]); // a transaction lib/db did not open
+  if (isClient(tx)) return withTx(tx, async (t) => void pendingOf(t).push(row));
+  pendingOf(tx).push(row);
 }
 
 /** appendAudit written at once, for a caller that answers with the event itself (a helpdesk note and its seq). */
 export async function appendAuditNow(tx: Tx, input: AuditInput, clock: Clock): Promise<AuditEvent> {
+  pendingOf(tx);
   await lockChain(tx);
   return tx.auditEvent.create({ data: await chained(tx, [auditRow(input, clock)]).then((rows) => rows[0]) });
 }
@@ -137,17 +152,7 @@ function auditRow(input: AuditInput, clock: Clock): AuditRow {
   };
 }
 
-/**
- * Writes the events deferred on `tx`, linked to the newest event, under the chain's lock (held until COMMIT, so
- * the chain never forks). lib/db calls it as the last step of every interactive transaction.
- */
-export async function sealAudit(tx: Tx): Promise<void> {
-  const queue = deferred.get(tx);
-  if (!queue?.length) return;
-  deferred.set(tx, []);
-  await writeChained(tx, queue);
-}
-
+/** Writes `rows` linked to the newest event, under the chain's lock (held until COMMIT, so the chain never forks). */
 async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
   await lockChain(tx);
   await tx.auditEvent.createMany({ data: await chained(tx, rows) });

@@ -70,6 +70,8 @@ const Env = z.object({
   ASSISTANT_ORIGINS: z.string().optional(),
   TEST_CAPTCHA_BYPASS: bool.default(false),
   JOBS_ENABLED: bool.default(true),
+  /** reverse proxies in front (lib/http/request.ts clientIp); anything but a count means none */
+  TRUST_PROXY: z.coerce.number().int().min(0).catch(0),
 });
 
 export type Config = z.infer<typeof Env> & {

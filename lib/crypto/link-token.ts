@@ -22,3 +22,14 @@ export function verifyLinkToken(purpose: string, token: string): string | null {
   const expected = Buffer.from(mac(purpose, id));
   return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
 }
+
+const INVOICE_PURPOSE = "order-invoice";
+
+/**
+ * The order's own invoice page link (`/invoice/<token>`), sent with the payment mail: invoice details can be given
+ * or corrected later without the key — the key then holds the new certificate, which is no longer renewable.
+ */
+export const invoiceLinkToken = (orderId: string): string => linkToken(INVOICE_PURPOSE, orderId);
+
+/** The order id an invoice link was made for, or null. */
+export const verifyInvoiceLinkToken = (token: string): string | null => verifyLinkToken(INVOICE_PURPOSE, token);

@@ -4,7 +4,6 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
-import { deferAudit, markAuditRoot, sealAudit } from "../audit";
 
 export type Db = PrismaClient;
 /** The client or an interactive-transaction client: domain functions accept either. */
@@ -25,35 +24,20 @@ export interface OpenDb {
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
 /**
- * Every interactive transaction of the client ends by sealing the audit events appended in it (lib/audit): the
- * chain's lock is then taken just before COMMIT instead of at the first event, so transactions that append audit
- * events overlap for all their other statements.
+ * Opens PostgreSQL when `url` is given (a pool of `poolSize` connections, default 10), otherwise PGlite in
+ * `pgliteDir` (or in memory when that is "memory://").
  */
-function sealingAudit(prisma: PrismaClient): PrismaClient {
-  const original = prisma.$transaction.bind(prisma) as (arg: unknown, options?: unknown) => Promise<unknown>;
-  const $transaction = (arg: unknown, options?: unknown) =>
-    typeof arg === "function"
-      ? original(async (tx: Tx) => {
-          deferAudit(tx);
-          const result: unknown = await (arg as (tx: Tx) => Promise<unknown>)(tx);
-          await sealAudit(tx);
-          return result;
-        }, options)
-      : original(arg, options);
-  Object.defineProperty(prisma, "$transaction", { value: $transaction, configurable: true });
-  markAuditRoot(prisma);
-  return prisma;
-}
-
-/** Opens PostgreSQL when `url` is given, otherwise PGlite in `pgliteDir` (or in memory when that is "memory://"). */
-export async function openDb(opts: { url?: string; pgliteDir?: string; loadDataDir?: Blob }): Promise<OpenDb> {
+export async function openDb(opts: {
+  url?: string;
+  poolSize?: number;
+  pgliteDir?: string;
+  loadDataDir?: Blob;
+}): Promise<OpenDb> {
   if (opts.url) {
-    const prisma = sealingAudit(
-      new PrismaClient({
-        adapter: new PrismaPg({ connectionString: opts.url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }),
-        transactionOptions: TX_OPTIONS,
-      }),
-    );
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: opts.url, max: opts.poolSize ?? 10 }),
+      transactionOptions: TX_OPTIONS,
+    });
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
   }
   const dir = opts.pgliteDir ?? "memory://";
@@ -61,7 +45,7 @@ export async function openDb(opts: { url?: string; pgliteDir?: string; loadDataD
   const pglite = await PGlite.create(
     dir.startsWith("memory://") ? { loadDataDir: opts.loadDataDir } : { dataDir: dir },
   );
-  const prisma = sealingAudit(new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TX_OPTIONS }));
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TX_OPTIONS });
   return {
     prisma,
     kind: "pglite",

@@ -17,6 +17,7 @@ export function dataDir(): string {
 export function getOpenDb(): Promise<OpenDb> {
   holder.__certrenewDb ??= openDb({
     url: process.env.DATABASE_URL || undefined,
+    poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10),
     pgliteDir: path.join(dataDir(), "pglite"),
   });
   return holder.__certrenewDb;

@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { CertType, FeeTier, PayerClass } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import type { FeeKey } from "./price";
 
@@ -68,7 +68,7 @@ export async function createFeeTier(db: Db, input: FeeTierInput, actor: Actor, c
   const now = clock.now();
   validate(input, now);
   const span = { effectiveFrom: input.effectiveFrom, effectiveTo: input.effectiveTo ?? null };
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     await lockKey(tx, input);
     const existing = await tx.feeTier.findMany({
       where: { certType: input.certType, payerClass: input.payerClass },
@@ -147,7 +147,7 @@ export async function listFeeTiers(db: Tx, filter: Partial<FeeKey> = {}): Promis
 export async function ensureDefaultFeeTiers(db: Db, clock: Clock): Promise<FeeTier[]> {
   const created: FeeTier[] = [];
   for (const d of DEFAULT_FEE_TIERS) {
-    const tier = await db.$transaction(async (tx) => {
+    const tier = await withTx(db, async (tx) => {
       await lockKey(tx, d);
       if (await tx.feeTier.count({ where: { certType: d.certType, payerClass: d.payerClass } })) return null;
       const t = await tx.feeTier.create({

@@ -30,8 +30,8 @@ export function requestLocale(req: Request): Locale {
  * (usually 1): the address is then read that many entries from the right, where the proxy wrote it, so a
  * client cannot choose its own address by sending the header itself.
  */
-export function clientIp(req: Request): string | null {
-  const hops = Number(process.env.TRUST_PROXY ?? "0") || 0;
+export function clientIp(req: Request, trustProxy: number): string | null {
+  const hops = trustProxy;
   const chain = (req.headers.get("x-forwarded-for") ?? "")
     .split(",")
     .map((s) => s.trim())

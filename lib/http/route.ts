@@ -8,6 +8,7 @@ import { log, type Logger } from "../log";
 import type { Actor } from "../audit";
 import { DomainError, toErrorResponse, type Locale } from "../errors";
 import { getMessages } from "../messages";
+import { getCa, type Ca } from "../pki/ca";
 import { COOKIE, CSRF_HEADER, csrfMatches, loadSession } from "../session";
 import { IDEMPOTENCY_HEADER, withIdempotency } from "./idempotency";
 import { clientIp, isSameOrigin, readCookie, requestLocale, serializeCookie, type CookieOptions } from "./request";
@@ -28,6 +29,8 @@ export interface RouteContext<B, Q> {
   session: Session | null;
   actor: Actor;
   db: Db;
+  /** the process CA, loaded on first use (routes that sign nothing never load it) */
+  ca: () => Promise<Ca>;
   clock: Clock;
   config: Config;
   log: Logger;
@@ -128,7 +131,7 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
       const actor: Actor = {
         type: session?.kind === "staff" ? "staff" : "holder",
         id: session?.kind === "staff" ? session.staffUserId : (session?.certificateId ?? null),
-        ip: clientIp(req),
+        ip: clientIp(req, config.TRUST_PROXY),
         userAgent: req.headers.get("user-agent")?.slice(0, 300) ?? null,
       };
       const ctx: RouteContext<B, Q> = {
@@ -144,6 +147,7 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
         session,
         actor,
         db,
+        ca: getCa,
         clock,
         config,
         log: rlog,

@@ -1,33 +1,12 @@
-import { z } from "zod";
 import type { Db, Tx } from "../db";
 import { DAY, HOUR, type Clock } from "../clock";
 import { DomainError } from "../errors";
 import type { CertType } from "../generated/prisma/client";
-import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
-import { windowDaysFor } from "../renewal/eligibility";
-import { enqueueMail } from "./outbox";
+import { REMINDER_DAYS_KEY, ReminderDays, reminderDays, windowDaysFor } from "../settings";
+import { enqueueMail } from "../outbox";
 import { unsubscribeToken } from "./unsubscribe";
-
-export const REMINDER_DAYS_KEY = "reminders.days";
-export const DEFAULT_REMINDER_DAYS: readonly number[] = [30, 14, 7, 3, 1];
-
-export const ReminderDays = z
-  .array(z.number().int().min(1).max(90))
-  .min(1)
-  .max(10)
-  .refine((a) => new Set(a).size === a.length)
-  .transform((a) => [...a].sort((x, y) => x - y));
-
-/** The admin's thresholds (days before expiry), ascending; the default when unset or unreadable. */
-async function reminderDays(db: Tx): Promise<number[]> {
-  const row = await db.setting.findUnique({ where: { key: REMINDER_DAYS_KEY } });
-  if (!row) return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
-  const parsed = ReminderDays.safeParse(row.value);
-  if (parsed.success) return parsed.data;
-  log.warn({ key: REMINDER_DAYS_KEY }, "reminder days setting unreadable; using the default");
-  return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
-}
+import { withTx } from "../audit";
 
 export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
   const parsed = ReminderDays.safeParse(days);
@@ -91,7 +70,7 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
       // already reminded at this stage or a later one (the thresholds may have been changed since)
       if (threshold === undefined || !cert.email || cert.reminders.some((r) => r.thresholdDays <= threshold)) continue;
       const windowDays = (windows[cert.certType] ??= await windowDaysFor(db, cert));
-      const sent = await db.$transaction(async (tx) => {
+      const sent = await withTx(db, async (tx) => {
         const { count } = await tx.reminderSent.createMany({
           data: [{ certificateId: cert.id, thresholdDays: threshold, sentAt: now }],
           skipDuplicates: true,

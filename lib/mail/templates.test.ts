@@ -1,7 +1,8 @@
 import "@/tests/helpers/env";
 import { describe, expect, test } from "vitest";
 import { mail } from "../messages/mail";
-import { MAIL_TEMPLATES, escapeHtml, prepareMailData, renderMail, type MailData, type MailTemplate } from "./templates";
+import { MAIL_TEMPLATES, prepareMailData, type MailData, type MailTemplate } from "../outbox/mail-data";
+import { escapeHtml, renderMail } from "./templates";
 
 const samples: { [T in MailTemplate]: MailData<T> } = {
   order_submitted: {

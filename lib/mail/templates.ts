@@ -1,180 +1,7 @@
-import { z } from "zod";
-import { getConfig } from "../config";
 import type { Locale } from "../errors/types";
 import { fill, formatDateTime, formatFen } from "../messages/format";
 import { mail as texts } from "../messages/mail";
-import { maskEmail, maskIdNumber, maskMobile, maskName } from "../renewal/mask";
-
-/**
- * Each template declares its fields by kind. The kind decides three things: how the value is validated when the
- * mail is queued, whether it is masked before it is stored (personal data never reaches the outbox in clear), and
- * how it is formatted in the mail.
- */
-type Kind =
-  | "text"
-  | "code"
-  | "token"
-  | "name"
-  | "mobile"
-  | "email"
-  | "idNumber"
-  | "fen"
-  | "years"
-  | "days"
-  | "date"
-  | "invoiceType";
-type Field = Kind | { optional: Kind };
-
-const MASKS: Partial<Record<Kind, (v: string) => string>> = {
-  name: maskName,
-  mobile: maskMobile,
-  email: maskEmail,
-  idNumber: maskIdNumber,
-};
-
-const SPECS = {
-  order_submitted: {
-    fields: {
-      orderNo: "text",
-      holderName: "name",
-      handlerName: "name",
-      handlerMobile: { optional: "mobile" },
-      amountFen: "fen",
-      years: "years",
-      newNotAfter: "date",
-      paymentDeadline: { optional: "date" },
-    },
-    link: "order",
-  },
-  payment_received: {
-    fields: {
-      orderNo: "text",
-      amountFen: "fen",
-      paidAt: "date",
-      tradeNo: { optional: "text" },
-      invoiceToken: { optional: "token" },
-    },
-    link: "order",
-  },
-  certificate_issued: {
-    fields: { orderNo: "text", holderName: "name", serial: "text", notBefore: "date", notAfter: "date" },
-    link: "order",
-  },
-  refund_made: {
-    fields: { orderNo: "text", amountFen: "fen", refundedAt: "date", reason: { optional: "text" } },
-    link: "order",
-  },
-  revocation_confirmed: {
-    fields: {
-      holderName: "name",
-      serial: "text",
-      revokedAt: "date",
-      reason: { optional: "text" },
-      orderNo: { optional: "text" },
-    },
-    link: "status",
-  },
-  unlock_code: {
-    fields: { holderName: "name", serial: { optional: "text" }, code: "code", expiresAt: "date" },
-    link: "unlock",
-  },
-  invoice_received: {
-    fields: {
-      orderNo: "text",
-      invoiceType: "invoiceType",
-      title: "text",
-      taxpayerId: { optional: "idNumber" },
-      email: "email",
-    },
-    link: "order",
-  },
-  expiry_reminder: {
-    fields: {
-      holderName: "name",
-      serial: "text",
-      notAfter: "date",
-      opensAt: "date",
-      daysLeft: "days",
-      unsubscribeToken: "token",
-    },
-    link: "renew",
-  },
-} as const satisfies Record<string, { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" }>;
-
-export type MailTemplate = keyof typeof SPECS;
-export const MAIL_TEMPLATES = Object.keys(SPECS) as MailTemplate[];
-
-type KindInput = {
-  fen: number;
-  years: number;
-  days: number;
-  date: Date | string;
-  invoiceType: "personal" | "organisation";
-};
-type InputOfKind<K extends Kind> = K extends keyof KindInput ? KindInput[K] : string;
-type Fields<T extends MailTemplate> = (typeof SPECS)[T]["fields"];
-type RequiredKeys<F> = { [K in keyof F]: F[K] extends Kind ? K : never }[keyof F];
-type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: Kind } ? K : never }[keyof F];
-
-/** What a caller of enqueueMail passes for template T (raw personal data is fine: it is masked before storing). */
-export type MailData<T extends MailTemplate> = {
-  [K in RequiredKeys<Fields<T>>]: Fields<T>[K] extends Kind ? InputOfKind<Fields<T>[K]> : never;
-} & {
-  [K in OptionalKeys<Fields<T>>]?: Fields<T>[K] extends { optional: infer O extends Kind }
-    ? InputOfKind<O> | null
-    : never;
-};
-
-const text = z.string().trim().min(1).max(500);
-function kindSchema(kind: Kind, mask: boolean): z.ZodType {
-  switch (kind) {
-    case "fen":
-    case "years":
-    case "days":
-      return z.number().int().min(0);
-    case "date":
-      return z.coerce.date().transform((d) => d.toISOString());
-    case "invoiceType":
-      return z.enum(["personal", "organisation"]);
-    case "code":
-      return z.string().regex(/^[0-9A-Za-z]{4,12}$/);
-    case "token":
-      return z.string().regex(/^[\w.-]{10,300}$/);
-    case "email":
-      return mask ? z.email().transform(maskEmail) : text;
-    default: {
-      const m = MASKS[kind];
-      return mask && m ? text.transform(m) : text;
-    }
-  }
-}
-
-function schemaFor(template: MailTemplate, mask: boolean) {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [name, f] of Object.entries(SPECS[template].fields) as [string, Field][]) {
-    shape[name] = typeof f === "string" ? kindSchema(f, mask) : kindSchema(f.optional, mask).nullish();
-  }
-  return z.strictObject(shape);
-}
-
-const QUEUE = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, true)])) as Record<
-  MailTemplate,
-  ReturnType<typeof schemaFor>
->;
-const STORED = Object.fromEntries(MAIL_TEMPLATES.map((t) => [t, schemaFor(t, false)])) as Record<
-  MailTemplate,
-  ReturnType<typeof schemaFor>
->;
-
-/** Validates a caller's data and masks personal fields: the result is what the outbox stores. Throws ZodError on bad data. */
-export function prepareMailData(template: MailTemplate, data: Record<string, unknown>): Record<string, unknown> {
-  const out = QUEUE[template].parse(data);
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== null));
-}
-
-export function isMailTemplate(name: string): name is MailTemplate {
-  return Object.hasOwn(SPECS, name);
-}
+import { MAIL_SPECS, parseStoredMailData, type Field, type Kind, type MailTemplate } from "../outbox/mail-data";
 
 export interface RenderedMail {
   subject: string;
@@ -183,7 +10,8 @@ export interface RenderedMail {
   headers: Record<string, string>;
 }
 
-function mailLinks(origin = getConfig().publicOrigin) {
+/** The portal links a mail carries, under `origin` (the configured PUBLIC_ORIGIN). */
+export function mailLinks(origin: string) {
   return {
     // the wizard resumes the open order once the key is inserted; the number is shown for reference
     order: (orderNo: string) => `${origin}/renew?order=${encodeURIComponent(orderNo)}`,
@@ -219,9 +47,9 @@ function formatValue(kind: Kind, v: unknown, locale: Locale): string {
 }
 
 /** Renders a stored outbox row into subject, HTML and plain text in the row's locale. Throws on data that does not fit. */
-export function renderMail(template: MailTemplate, locale: Locale, stored: unknown, origin?: string): RenderedMail {
-  const spec = SPECS[template];
-  const data = STORED[template].parse(stored);
+export function renderMail(template: MailTemplate, locale: Locale, stored: unknown, origin: string): RenderedMail {
+  const spec = MAIL_SPECS[template];
+  const data = parseStoredMailData(template, stored);
   const t = texts[locale];
   const tt = t.templates[template];
   const links = mailLinks(origin);
@@ -250,7 +78,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     ),
   };
   const unsubscribeLabel = "unsubscribe" in tt ? tt.unsubscribe : undefined;
-  // the payment mail's own link to the order's invoice page (lib/payments/invoice.ts invoiceLinkToken)
+  // the payment mail's own link to the order's invoice page (lib/crypto/link-token.ts invoiceLinkToken)
   const invoice =
     "invoice" in tt && data.invoiceToken
       ? { label: tt.invoice, url: links.invoice(String(data.invoiceToken)) }

@@ -2,7 +2,7 @@ import type { Db } from "../db";
 import { linkToken, verifyLinkToken } from "../crypto/link-token";
 import { DomainError } from "../errors";
 import type { Clock } from "../clock";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 
 const PURPOSE = "mail-unsubscribe";
 
@@ -26,7 +26,7 @@ export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial
 export async function unsubscribe(db: Db, token: string, actor: Actor, clock: Clock): Promise<{ serial: string }> {
   const id = verifyUnsubscribeToken(token);
   if (!id) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const cert = await tx.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } });
     if (!cert) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
     if (!cert.reminderOptOut) {

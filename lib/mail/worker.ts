@@ -6,7 +6,8 @@ import { log } from "../log";
 import { INSTANCE_ID } from "../jobs/lease";
 import type { Job } from "../jobs/scheduler";
 import { parseLocale } from "../messages";
-import { isMailTemplate, renderMail } from "./templates";
+import { renderMail } from "./templates";
+import { isMailTemplate } from "../outbox/mail-data";
 import { isPermanentSmtpError, senderDomain, type MailTransport } from "./transport";
 
 export const MAX_ATTEMPTS = 8;
@@ -27,7 +28,8 @@ export interface DeliverOptions {
   /** how long claimed rows stay reserved; must outlast sending the batch (rows not sent in time are handed back) */
   leaseMs?: number;
   maxAttempts?: number;
-  origin?: string;
+  /** the portal's public origin, for the links in the mails */
+  origin: string;
 }
 
 export interface DeliverResult {
@@ -88,7 +90,7 @@ export async function deliverDue(db: Db, opts: DeliverOptions): Promise<DeliverR
 async function deliverOne(
   db: Db,
   row: ClaimedRow,
-  o: { transport: MailTransport; owner: string; clock: Clock; maxAttempts: number; domain: string; origin?: string },
+  o: { transport: MailTransport; owner: string; clock: Clock; maxAttempts: number; domain: string; origin: string },
 ): Promise<"sent" | "retried" | "failed"> {
   const mine = { id: row.id, leaseOwner: o.owner, state: "pending" as const };
   let rendered;
@@ -164,9 +166,9 @@ export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise
 
 /**
  * Delivers due mails every 15 s until the queue is drained (bounded per run), through the transport `connect`
- * makes on the first run (the composition point chooses SMTP or the demo sink).
+ * makes on the first run (the composition point chooses SMTP or the demo sink); links in mails point at `origin`.
  */
-export function deliveryJob(connect: (db: Db) => MailTransport): Job {
+export function deliveryJob(connect: (db: Db) => MailTransport, origin: string): Job {
   let transport: MailTransport | undefined;
   return {
     name: "mail.deliver",
@@ -176,7 +178,7 @@ export function deliveryJob(connect: (db: Db) => MailTransport): Job {
       transport ??= connect(db);
       const total: DeliverResult = { claimed: 0, sent: 0, retried: 0, failed: 0 };
       for (let round = 0; round < 50; round++) {
-        const r = await deliverDue(db, { clock, transport });
+        const r = await deliverDue(db, { clock, transport, origin });
         for (const k of Object.keys(total) as (keyof DeliverResult)[]) total[k] += r[k];
         if (r.claimed === 0 || r.retried + r.failed === r.claimed) break;
       }

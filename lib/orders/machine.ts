@@ -1,10 +1,10 @@
-import type { Db, Tx } from "../db";
+import type { Tx } from "../db";
 import type { Clock } from "../clock";
 import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
-import { enqueueMail, type MailRequest } from "../mail/outbox";
-import { invoiceLinkToken } from "../payments/invoice";
+import { enqueueMail, type MailRequest } from "../outbox";
+import { invoiceLinkToken } from "../crypto/link-token";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -13,7 +13,7 @@ import { invoiceLinkToken } from "../payments/invoice";
  *
  * Decisions:
  * - Review (申请表: 确认提交 / 返回修改 / 取消申请) happens while the order is a `draft`: 返回修改 edits the draft
- *   (lib/orders/create.ts updateDraftHandler), 确认提交 submits it. There is no submitted → draft.
+ *   (lib/renewal/create-order.ts updateDraftHandler), 确认提交 submits it. There is no submitted → draft.
  * - Unified payment (priceFen = 0) stays in `submitted` after 确认提交: that is its "ready to issue" state, and
  *   the issuance service moves it submitted → issuing. A failed free issuance goes back to `submitted`, a failed
  *   paid one back to `paid`: either way it can be retried with a new CSR.
@@ -169,7 +169,7 @@ async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date
 }
 
 /**
- * Moves an order to `to`. Call it inside `db.$transaction(async (tx) => …)` (or withOrderTx) together with the
+ * Moves an order to `to`. Call it inside `withTx(db, async (tx) => …)` (lib/audit) together with the
  * change that causes it: it re-reads the order, refuses illegal moves (ORDER_ILLEGAL_TRANSITION), writes with
  * optimistic concurrency on `version` (CONFLICT when someone else changed the order first), appends the audit
  * event and queues the mail of the new state.
@@ -213,9 +213,4 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
     await enqueueMail(tx, await orderMail(tx, mail.template, updated, args.clock.now()), args.clock);
   }
   return updated;
-}
-
-/** An interactive transaction with room for the audit chain lock under load. */
-export function withOrderTx<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.$transaction((tx) => fn(tx), { maxWait: 10_000, timeout: 30_000 });
 }

@@ -1,11 +1,11 @@
 import type { Invoice } from "../generated/prisma/client";
 import type { Db } from "../db";
 import type { Clock } from "../clock";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { linkToken, verifyLinkToken } from "../crypto/link-token";
-import { enqueueMail } from "../mail/outbox";
-import { maskEmail } from "../renewal/mask";
+import { verifyInvoiceLinkToken } from "../crypto/link-token";
+import { enqueueMail } from "../outbox";
+import { maskEmail } from "../privacy/mask";
 import { InvoiceDetails } from "./invoice-details";
 
 export { InvoiceDetails } from "./invoice-details";
@@ -28,7 +28,7 @@ export async function saveInvoice(
     throw new DomainError("VALIDATION_FAILED", { fields });
   }
   const d = parsed.data;
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUnique({ where: { id: input.orderId }, include: { invoice: true } });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
     if (!INVOICEABLE.has(order.state)) throw new DomainError("INVOICE_NOT_ALLOWED", { state: order.state });
@@ -79,7 +79,7 @@ export async function markInvoiceIssued(
   db: Db,
   input: { orderId: string; actor: Actor; clock: Clock },
 ): Promise<Invoice> {
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const invoice = await tx.invoice.findUnique({ where: { orderId: input.orderId } });
     if (!invoice) throw new DomainError("INVOICE_NOT_FOUND");
     if (invoice.issuedAt) return invoice;
@@ -102,14 +102,6 @@ export async function markInvoiceIssued(
   });
 }
 
-const LINK_PURPOSE = "order-invoice";
-
-/**
- * The order's own invoice page link (`/invoice/<token>`), sent with the payment mail: invoice details can be given
- * or corrected later without the key — the key then holds the new certificate, which is no longer renewable.
- */
-export const invoiceLinkToken = (orderId: string): string => linkToken(LINK_PURPOSE, orderId);
-
 export interface InvoiceLinkView {
   orderNo: string;
   paidFen: number;
@@ -121,7 +113,7 @@ export interface InvoiceLinkView {
 }
 
 async function orderOfLink(db: Db, token: string) {
-  const id = verifyLinkToken(LINK_PURPOSE, token);
+  const id = verifyInvoiceLinkToken(token);
   const order = id ? await db.renewalOrder.findUnique({ where: { id }, include: { invoice: true } }) : null;
   if (!order) throw new DomainError("INVOICE_LINK_INVALID");
   return order;

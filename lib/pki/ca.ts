@@ -197,7 +197,7 @@ async function pkcs11Signer(config: Config): Promise<Pkcs11Signer> {
  * the certificates from CA_DIR. In development and demo mode a missing CA is created first (ensureDevCa); in
  * production the CA files must have been put there (`npm run ca:init` or an existing CA).
  */
-export async function loadCa(config: Config = getConfig()): Promise<Ca> {
+export async function loadCa(config: Config): Promise<Ca> {
   const dir = config.caDir;
   const mayCreate = config.NODE_ENV !== "production" || config.DEMO_MODE;
   if (config.CA_SIGNER === "pkcs11") {
@@ -230,7 +230,7 @@ const holder = globalThis as unknown as { __certrenewCa?: Promise<Ca> };
 /** The process-wide CA, loaded once (a failed load is retried on the next call). */
 export function getCa(): Promise<Ca> {
   if (!holder.__certrenewCa) {
-    const p = loadCa();
+    const p = loadCa(getConfig());
     holder.__certrenewCa = p;
     p.catch(() => {
       if (holder.__certrenewCa === p) holder.__certrenewCa = undefined;

@@ -1,12 +1,13 @@
 import { DAY, HOUR, type Clock } from "@/lib/clock";
 import type { Db, Tx } from "@/lib/db";
 import type { Job } from "@/lib/jobs/scheduler";
-import { getCa, type Ca } from "./ca";
+import type { Ca } from "./ca";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { decodePki } from "./asn1";
 import { OID } from "./oids";
 import { signatureAlgorithmFor } from "./signer";
+import { withTx } from "../audit";
 
 /** A CRL is valid for a week and reissued daily (and at once on every revocation). */
 const CRL_VALIDITY_MS = 7 * DAY;
@@ -113,7 +114,7 @@ export async function generateCrl(tx: Tx, { ca, clock }: CrlDeps) {
 export async function currentCrl(db: Db, deps: CrlDeps): Promise<{ der: Buffer; crlNumber: number; nextUpdate: Date }> {
   const newest = await db.crl.findFirst({ where: { issuer: crlIssuer(deps.ca) }, orderBy: { crlNumber: "desc" } });
   const due = !newest || deps.clock.now().getTime() - newest.thisUpdate.getTime() >= CRL_REFRESH_AFTER_MS;
-  const row = due ? await db.$transaction((tx) => generateCrl(tx, deps)) : newest;
+  const row = due ? await withTx(db, (tx) => generateCrl(tx, deps)) : newest;
   return { der: Buffer.from(row.der), crlNumber: row.crlNumber, nextUpdate: row.nextUpdate };
 }
 
@@ -125,12 +126,12 @@ async function refreshCrlIfDue(db: Db, deps: CrlDeps): Promise<boolean> {
 }
 
 /**
- * Background refresh (lib/jobs/all.ts): checks hourly and reissues the process CA's CRL once it is a day old. The
+ * Background refresh (lib/runtime/jobs.ts): checks hourly and reissues the CA's CRL once it is a day old. The
  * scheduler holds the "pki.crl-refresh" lease for the run, so one instance signs; the CRL number is serialised by
  * generateCrl's advisory lock anyway.
  */
-export const crlRefreshJob: Job = {
+export const crlRefreshJob = (ca: () => Promise<Ca>): Job => ({
   name: "pki.crl-refresh",
   everyMs: HOUR,
-  run: async (db, clock) => ({ signed: await refreshCrlIfDue(db, { ca: await getCa(), clock }) }),
-};
+  run: async (db, clock) => ({ signed: await refreshCrlIfDue(db, { ca: await ca(), clock }) }),
+});

@@ -4,7 +4,7 @@ import type { Clock } from "@/lib/clock";
 import type { Tx } from "@/lib/db";
 import type { Certificate } from "@/lib/generated/prisma/client";
 import type { Ca } from "./ca";
-import { assertRekey, parseCsr } from "./csr";
+import { assertRekey, type ParsedCsr } from "./csr";
 import { raw } from "./der";
 import { profileFor, type CertProfile } from "./profiles";
 import { signStructure, signatureAlgorithmFor, keyIdentifier } from "./signer";
@@ -121,7 +121,8 @@ export function buildCertificate(input: BuildCertificateInput): Promise<Buffer> 
 
 export interface IssueRenewalInput {
   oldCertificate: Certificate;
-  csrDer: Buffer;
+  /** the request as parseCsr returned it: parsed and its self-signature verified */
+  csr: ParsedCsr;
   orderId: string;
   clock: Clock;
   ca: Ca;
@@ -132,7 +133,8 @@ export interface IssueRenewalInput {
 const SERIAL_TRIES = 5;
 
 /**
- * Issues the renewal of `oldCertificate` inside the caller's transaction: verifies the CSR, copies the subject
+ * Issues the renewal of `oldCertificate` inside the caller's transaction for a verified CSR (parseCsr, once, by the
+ * caller): checks the rekey policy, copies the subject
  * and holder data from the old certificate, notBefore = now, notAfter = old notAfter + 1 calendar year, and stores
  * the new Certificate (previousId = old.id). Calling it again for the same old certificate returns the first one
  * (Certificate.previousId is unique), so a retried order step cannot issue twice.
@@ -142,7 +144,7 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
   const existing = await tx.certificate.findUnique({ where: { previousId: old.id } });
   if (existing) return existing;
 
-  const csr = parseCsr(input.csrDer);
+  const { csr } = input;
   const profile = profileFor(old.certType);
   assertRekey(csr, old.spkiSha256, profile.requireRekey);
 

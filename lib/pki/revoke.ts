@@ -2,7 +2,7 @@ import { actorFields, appendAudit, type Actor } from "@/lib/audit";
 import type { Clock } from "@/lib/clock";
 import type { Tx } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
-import { getCa, type Ca } from "./ca";
+import type { Ca } from "./ca";
 import { generateCrl } from "./crl";
 import { forgetOcsp } from "./ocsp";
 
@@ -25,7 +25,7 @@ export interface RevokeInput {
   reason: RevocationReason | number;
   clock: Clock;
   actor: Actor;
-  ca?: Ca;
+  ca: Ca;
 }
 
 function reasonCode(reason: RevocationReason | number): number {
@@ -67,7 +67,6 @@ export async function revokeCertificate(tx: Tx, input: RevokeInput) {
   );
   await tx.ocspResponse.deleteMany({ where: { serial } });
   forgetOcsp(serial);
-  const ca = input.ca ?? (await getCa());
-  await generateCrl(tx, { ca, clock: input.clock });
+  await generateCrl(tx, { ca: input.ca, clock: input.clock });
   return { id: cert.id, serial, revokedAt: at, reason: code };
 }

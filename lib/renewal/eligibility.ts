@@ -5,9 +5,7 @@ import type { Certificate, OrderState, RenewalOrder } from "../generated/prisma/
 import { DomainError } from "../errors";
 import { addOneYear } from "../pki/issue";
 import { beijingDateTime } from "./dates";
-import { numberSetting } from "./settings";
-
-export const DEFAULT_WINDOW_DAYS = 30;
+import { windowDaysFor } from "../settings";
 
 export interface Eligible {
   ok: true;
@@ -22,11 +20,6 @@ export interface Eligible {
  * a paid order always ends in a certificate or a refund, even if the old certificate expires meanwhile.
  */
 const COMMITTED: ReadonlySet<OrderState> = new Set(["paid", "issuing", "issued", "refund_pending"]);
-
-/** Renewal window in days for the certificate's profile: `renewal.windowDays.<certType>`, else `renewal.windowDays`, else 30. */
-export function windowDaysFor(db: Tx, certificate: Pick<Certificate, "certType">): Promise<number> {
-  return numberSetting(db, [`renewal.windowDays.${certificate.certType}`, "renewal.windowDays"], DEFAULT_WINDOW_DAYS);
-}
 
 /**
  * Whether the certificate may be renewed online now: renewable iff notAfter − window ≤ now < notAfter, the

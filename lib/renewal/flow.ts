@@ -1,17 +1,18 @@
+import type { Ca } from "../pki/ca";
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField } from "../crypto/field";
-import { verifyCaptcha } from "../captcha";
+import { verifyCaptcha, type CaptchaConfig } from "../captcha";
 import { hitRateLimit } from "../ratelimit";
 import { createSession, type NewSession } from "../session";
 import { priceFor } from "../fees/price";
-import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "../orders/create";
+import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "./create-order";
 import { checkEligibility, renewalPreview } from "./eligibility";
 import type { HandlerInfo } from "./handler";
-import { maskIdNumber, maskMobile } from "./mask";
+import { maskIdNumber, maskMobile } from "../privacy/mask";
 import { verifyProof } from "./pop";
 import { saveInvoice } from "../payments/invoice";
 import { confirmInstalled } from "./issue-order";
@@ -109,6 +110,8 @@ export interface HolderLoginInput {
   origin: string;
   actor: Actor;
   clock: Clock;
+  /** passed on to confirmInstalled when the sign-in completes an install (REVOKE_SUPERSEDED_ON_RENEWAL) */
+  revokeSupersededWith?: Ca;
 }
 
 export interface HolderLogin extends NewSession {
@@ -137,7 +140,12 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
   let step: WizardStep;
   const renewedBy = await db.renewalOrder.findUnique({ where: { issuedCertificateId: certificate.id } });
   if (renewedBy?.state === "issued") {
-    await confirmInstalled(db, { orderId: renewedBy.id, actor: { ...actor, id: renewedBy.certificateId }, clock });
+    await confirmInstalled(db, {
+      orderId: renewedBy.id,
+      actor: { ...actor, id: renewedBy.certificateId },
+      clock,
+      revokeSupersededWith: input.revokeSupersededWith,
+    });
     sessionCertificate = await db.certificate.findUniqueOrThrow({ where: { id: renewedBy.certificateId } });
     step = "done";
   } else {
@@ -145,7 +153,7 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
     step = stepFor(eligible.openOrder ?? null);
   }
 
-  const session = await db.$transaction(async (tx) => {
+  const session = await withTx(db, async (tx) => {
     const created = await createSession(
       tx,
       { kind: "holder", certificateId: sessionCertificate.id, ip: actor.ip, userAgent: actor.userAgent },
@@ -249,11 +257,12 @@ export interface SaveHandlerInput {
   actor: Actor;
   clock: Clock;
   locale: Locale;
+  config: CaptchaConfig;
 }
 
 /** Step 2 (下一步): captcha, then the draft order is created or its handler changed (返回修改). */
 export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<OrderView> {
-  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, input.clock);
+  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, input.clock, input.config);
   const certificate = await sessionCertificate(db, input.certificateId);
   const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } });
   let order: RenewalOrder;

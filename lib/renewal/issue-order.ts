@@ -1,17 +1,16 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { getConfig } from "../config";
-import { getCa, type Ca } from "../pki/ca";
-import { assertRekey, parseCsr } from "../pki/csr";
+import type { Ca } from "../pki/ca";
+import { assertRekey, parseCsr, type ParsedCsr } from "../pki/csr";
 import { issueRenewal } from "../pki/issue";
 import { pkcs7CertsOnlyBase64 } from "../pki/pkcs7";
 import { profileFor } from "../pki/profiles";
 import { revokeCertificate } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
-import { transitionOrder, withOrderTx } from "../orders/machine";
+import { transitionOrder } from "../orders/machine";
 import { verifyProof } from "./pop";
 
 /**
@@ -71,18 +70,30 @@ async function dropOrphan(
   );
 }
 
-/** Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. */
-async function completeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca, actor: Actor): Promise<Certificate> {
-  return withOrderTx(db, async (tx) => {
+/**
+ * Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. `verified` is the CSR step 1 stored, as
+ * issueForOrder parsed and verified it; it is used when it is still the stored one, else the stored CSR is parsed
+ * (a resumed issuance, or another request replaced it meanwhile).
+ */
+async function completeIssuance(
+  db: Db,
+  orderId: string,
+  clock: Clock,
+  ca: Ca,
+  actor: Actor,
+  verified?: ParsedCsr,
+): Promise<Certificate> {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
     if (order.state === "issued" && order.issuedCertificateId)
       return tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
     if (order.state !== "issuing" || !order.csrDer)
       throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+    const stored = Buffer.from(order.csrDer);
     const created = await issueRenewal(tx, {
       oldCertificate: old,
-      csrDer: Buffer.from(order.csrDer),
+      csr: verified?.der.equals(stored) ? verified : parseCsr(stored),
       orderId: order.id,
       clock,
       ca,
@@ -110,7 +121,7 @@ async function beginIssuance(
   ca: Ca,
   actor: Actor,
 ): Promise<Certificate | null> {
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, orderId);
     if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });
@@ -159,7 +170,7 @@ export interface IssueForOrderInput {
   clock: Clock;
   /** the holder's session certificate: another certificate's order is ORDER_NOT_FOUND */
   certificateId?: string;
-  ca?: Ca;
+  ca: Ca;
 }
 
 export interface IssuedBundle {
@@ -184,31 +195,23 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   const csr = parseCsr(input.csrDer);
   assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
 
-  const ca = input.ca ?? (await getCa());
+  const { ca } = input;
   const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, ca, actor);
-  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor));
+  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor, csr));
   return { pkcs7: bundle(certificate, ca), certificate };
 }
 
 /** For the recovery job: finishes an order left in `issuing` with its CSR stored. Null when there is nothing to do. */
-export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca?: Ca): Promise<Certificate | null> {
+export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca): Promise<Certificate | null> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
-  return completeIssuance(db, orderId, clock, ca ?? (await getCa()), SYSTEM);
+  return completeIssuance(db, orderId, clock, ca, SYSTEM);
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
 function assertIssued(order: RenewalOrder): asserts order is RenewalOrder & { issuedCertificateId: string } {
   if (!order.issuedCertificateId || (order.state !== "issued" && order.state !== "installed"))
     throw new DomainError("RENEWAL_NOT_ISSUED");
-}
-
-/** The PKCS#7 of an issued order again (a page reload before installing). */
-export async function issuedBundle(db: Db, orderId: string, certificateId: string, ca?: Ca): Promise<IssuedBundle> {
-  const order = await loadOrder(db, orderId, certificateId);
-  assertIssued(order);
-  const certificate = await db.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
-  return { pkcs7: bundle(certificate, ca ?? (await getCa())), certificate };
 }
 
 export interface InstallProof {
@@ -226,7 +229,7 @@ export interface InstallProof {
  */
 export async function confirmInstalledWithProof(
   db: Db,
-  input: { orderId: string; proof: InstallProof; actor: Actor; clock: Clock; certificateId?: string; ca?: Ca },
+  input: { orderId: string; proof: InstallProof } & ConfirmInstalledInput,
 ): Promise<RenewalOrder> {
   const order = await loadOrder(db, input.orderId, input.certificateId);
   assertIssued(order);
@@ -235,19 +238,24 @@ export async function confirmInstalledWithProof(
   return confirmInstalled(db, input);
 }
 
+export interface ConfirmInstalledInput {
+  orderId: string;
+  actor: Actor;
+  clock: Clock;
+  certificateId?: string;
+  /** set when the old certificate is revoked as well (REVOKE_SUPERSEDED_ON_RENEWAL): the CA that signs its CRL */
+  revokeSupersededWith?: Ca;
+}
+
 /**
  * The new certificate is on the key (proven by its key's signature: confirmInstalledWithProof, or a sign-in with
  * the new certificate): the order is complete and the old certificate superseded (revoked as well when
- * REVOKE_SUPERSEDED_ON_RENEWAL is set). Repeating it is harmless.
+ * `revokeSupersededWith` is given). Repeating it is harmless.
  */
-export async function confirmInstalled(
-  db: Db,
-  input: { orderId: string; actor: Actor; clock: Clock; certificateId?: string; ca?: Ca },
-): Promise<RenewalOrder> {
+export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Promise<RenewalOrder> {
   const { clock, actor } = input;
-  const revokeOld = getConfig().REVOKE_SUPERSEDED_ON_RENEWAL;
-  const ca = revokeOld ? (input.ca ?? (await getCa())) : input.ca;
-  return withOrderTx(db, async (tx) => {
+  const ca = input.revokeSupersededWith;
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, input.orderId, input.certificateId);
     if (order.state === "installed") return order;
     if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
@@ -275,7 +283,7 @@ export async function confirmInstalled(
         },
         clock,
       );
-      if (revokeOld) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
+      if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
     }
     return installed;
   });

@@ -1,4 +1,4 @@
-import { getConfig, type Config } from "../config";
+import type { Config } from "../config";
 import type { Db } from "../db";
 import { devMailSink } from "../dev/mail-sink";
 import { smtpTransport, validateMailConfig, type MailTransport } from "../mail/transport";
@@ -11,4 +11,6 @@ export function createMailTransport(config: Config, db: Db): MailTransport {
 }
 
 /** The mail worker's job with the process's transport, made from the configuration on its first run. */
-export const mailDeliveryJob = deliveryJob((db) => createMailTransport(getConfig(), db));
+export function mailDeliveryJob(config: Config) {
+  return deliveryJob((db) => createMailTransport(config, db), config.publicOrigin);
+}

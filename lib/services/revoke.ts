@@ -4,15 +4,16 @@ import type { Actor } from "../audit";
 import type { Certificate, OrderState } from "../generated/prisma/client";
 import { DomainError } from "../errors";
 import type { Locale } from "../errors/types";
-import { enqueueMail } from "../mail/outbox";
-import { cancelOrder } from "../orders/create";
-import { withOrderTx } from "../orders/machine";
+import { enqueueMail } from "../outbox";
+import { cancelOrder } from "../renewal/create-order";
+
 import { hitRateLimit } from "../ratelimit";
 import { issueChallenge, verifyProof, type IssuedChallenge } from "../renewal/pop";
 import type { Ca } from "../pki/ca";
 import { revokeCertificate } from "../pki/revoke";
 import { services as texts } from "../messages/services";
 import { registeredCertificate } from "./certificate";
+import { withTx } from "../audit";
 
 /**
  * 证书注销 by the holder: proof of possession (the key signs a `revoke` challenge after the PIN), a reason,
@@ -67,7 +68,7 @@ export interface RevokeByHolderInput {
   locale: Locale;
   clock: Clock;
   actor: Actor;
-  ca?: Ca;
+  ca: Ca;
 }
 
 export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
@@ -105,7 +106,7 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
     }
   }
 
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     // re-read inside the transaction: an order may have been paid since the check above
     const order = await tx.renewalOrder.findUnique({
       where: { openCertificateId: certificate.id },

@@ -1,16 +1,16 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Db, Tx } from "../db";
 import { HOUR, MINUTE, type Clock } from "../clock";
-import { actorFields, appendAudit, type Actor } from "../audit";
-import { verifyCaptcha } from "../captcha";
-import { getConfig } from "../config";
+import { actorFields, appendAudit, type Actor, withTx } from "../audit";
+import { verifyCaptcha, type CaptchaConfig } from "../captcha";
+import type { Config } from "../config";
 import { blindIndex } from "../crypto/field";
 import type { Certificate, UnlockRequest } from "../generated/prisma/client";
 import { DomainError, isDomainError, type ErrorCode } from "../errors";
 import type { Locale } from "../errors/types";
-import { enqueueMail } from "../mail/outbox";
+import { enqueueMail } from "../outbox";
 import { hitRateLimit, type Limit } from "../ratelimit";
-import { maskEmail } from "../renewal/mask";
+import { maskEmail } from "../privacy/mask";
 import { deriveSoPin } from "../token/so-pin";
 import { registeredCertificate } from "./certificate";
 
@@ -67,12 +67,12 @@ const emailCodeSender: CodeSender = {
 interface StepContext {
   clock: Clock;
   actor: Actor;
+  /** the code's HMAC secret, the SO PIN master secret, the captcha's settings */
+  config: Pick<Config, "SESSION_SECRET" | "SO_PIN_MASTER_SECRET"> & CaptchaConfig;
 }
 
-function codeHash(requestId: string, code: string): string {
-  return createHmac("sha256", getConfig().SESSION_SECRET)
-    .update(`unlock-code:${requestId}:${code.trim()}`)
-    .digest("hex");
+function codeHash(secret: string, requestId: string, code: string): string {
+  return createHmac("sha256", secret).update(`unlock-code:${requestId}:${code.trim()}`).digest("hex");
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -87,7 +87,7 @@ async function audit(
   action: string,
   target: { certificateId: string | null; data?: Record<string, unknown> },
 ): Promise<void> {
-  await db.$transaction((tx) =>
+  await withTx(db, (tx) =>
     appendAudit(
       tx,
       {
@@ -148,7 +148,7 @@ export async function startUnlock(
   ctx: StepContext & { senders?: CodeSender[] },
 ): Promise<StartedUnlock> {
   await limit(db, ctx, `unlock-start:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_START_LIMITS.ip, null);
-  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock);
+  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock, ctx.config);
   const certificate = await registeredCertificate(db, input.certificateDer, "UNLOCK_CERT_UNKNOWN");
   await limit(db, ctx, `unlock-start:cert:${certificate.id}`, UNLOCK_START_LIMITS.certificate, certificate.id);
   if (certificate.status === "revoked") await refuse(db, ctx, "CERT_REVOKED", "refused", certificate.id);
@@ -162,7 +162,7 @@ export async function startUnlock(
   const id = randomUUID();
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
   const expiresAt = new Date(now.getTime() + UNLOCK_CODE_TTL_MS);
-  const sentTo = await db.$transaction(async (tx) => {
+  const sentTo = await withTx(db, async (tx) => {
     // only the newest code counts: earlier unused ones end now
     await tx.unlockRequest.updateMany({
       where: { certificateId: certificate.id, verifiedAt: null, expiresAt: { gt: now } },
@@ -173,7 +173,7 @@ export async function startUnlock(
         id,
         certificateId: certificate.id,
         tokenSerial: certificate.tokenSerial!,
-        codeHash: codeHash(id, code),
+        codeHash: codeHash(ctx.config.SESSION_SECRET, id, code),
         expiresAt,
         createdAt: now,
       },
@@ -214,7 +214,7 @@ async function checkCode(db: Db, ctx: StepContext, requestId: string, code: stri
     });
   if (req.expiresAt.getTime() <= ctx.clock.now().getTime())
     return refuse(db, ctx, "UNLOCK_CODE_EXPIRED", "code_expired", req.certificateId);
-  if (!sameHash(codeHash(req.id, code), req.codeHash)) {
+  if (!sameHash(codeHash(ctx.config.SESSION_SECRET, req.id, code), req.codeHash)) {
     const counted = await db.unlockRequest.updateMany({
       where: { id: req.id, attempts: { lt: UNLOCK_MAX_CODE_ATTEMPTS } },
       data: { attempts: { increment: 1 } },
@@ -245,9 +245,9 @@ export async function releaseSoPin(
 ): Promise<ReleasedSoPins> {
   await limit(db, ctx, `unlock-release:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_RELEASE_LIMIT, null);
   const req = await checkCode(db, ctx, input.requestId, input.code);
-  const secret = getConfig().SO_PIN_MASTER_SECRET;
+  const secret = ctx.config.SO_PIN_MASTER_SECRET;
   const now = ctx.clock.now();
-  const released = await db.$transaction(async (tx) => {
+  const released = await withTx(db, async (tx) => {
     const version = (await tx.tokenRecord.findUnique({ where: { tokenSerial: req.tokenSerial } }))?.soPinVersion ?? 0;
     const unconfirmed = await tx.unlockRequest.count({
       where: {
@@ -302,7 +302,7 @@ async function releasedRequest(
 ): Promise<UnlockRequest & { soPinVersion: number }> {
   await limit(db, ctx, `unlock-confirm:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_RELEASE_LIMIT, null);
   const req = await db.unlockRequest.findUnique({ where: { id: requestId } });
-  if (!req || !sameHash(codeHash(req.id, code), req.codeHash))
+  if (!req || !sameHash(codeHash(ctx.config.SESSION_SECRET, req.id, code), req.codeHash))
     return refuse(db, ctx, "UNLOCK_REQUEST_INVALID", "request_invalid", req?.certificateId ?? null);
   if (!req.verifiedAt || req.soPinVersion === null || req.completedAt)
     return refuse(db, ctx, "UNLOCK_NOT_RELEASED", "confirm_refused", req.certificateId);
@@ -319,7 +319,7 @@ export async function confirmUnlock(
   if (input.usedAlternative && !req.soPinAlt)
     return refuse(db, ctx, "UNLOCK_ROTATION_INVALID", "confirm_refused", req.certificateId);
   const rotatedTo = req.soPinVersion + (input.usedAlternative ? 2 : 1);
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const done = await tx.unlockRequest.updateMany({
       where: { id: req.id, completedAt: null },
       data: { completedAt: ctx.clock.now() },

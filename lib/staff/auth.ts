@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../db";
 import { MINUTE, type Clock } from "../clock";
 import type { Session, StaffRole, StaffUser } from "../generated/prisma/client";
-import { appendAudit, type Actor } from "../audit";
+import { appendAudit, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { clearRateLimit, hitRateLimit, type Limit } from "../ratelimit";
 import { createSession, loadSession, type NewSession } from "../session";
@@ -62,7 +62,7 @@ export function identityOf(u: StaffUser): StaffIdentity {
 }
 
 async function recordFailure(db: Db, user: StaffUser, input: SignInInput, reason: string, clock: Clock): Promise<void> {
-  await db.$transaction(async (tx) => {
+  await withTx(db, async (tx) => {
     const [row] = await tx.$queryRaw<{ failedLogins: number }[]>`
       UPDATE "StaffUser" SET "failedLogins" = "failedLogins" + 1 WHERE "id" = ${user.id} RETURNING "failedLogins"`;
     const lockMs = lockDurationMs(row.failedLogins);
@@ -120,7 +120,7 @@ export async function signIn(db: Db, input: SignInInput, clock: Clock): Promise<
     }
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : undefined;
-  const signedIn = await db.$transaction(async (tx) => {
+  const signedIn = await withTx(db, async (tx) => {
     const fresh = await tx.staffUser.update({
       where: { id: user.id },
       data: { failedLogins: 0, lockedUntil: null, ...(rehash ? { passwordHash: rehash } : {}) },
@@ -189,7 +189,7 @@ export async function staffAccess(
 
 /** Ends one session, by its stored id (the hash of the cookie value). */
 export async function signOut(db: Db, sessionId: string, actor: Actor, clock: Clock): Promise<void> {
-  await db.$transaction(async (tx) => {
+  await withTx(db, async (tx) => {
     await tx.session.deleteMany({ where: { id: sessionId, kind: "staff" } });
     if (actor.id) {
       await appendAudit(

@@ -1,9 +1,8 @@
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import { listFailedMails } from "../mail/worker";
-import { DEFAULT_STUCK_MINUTES } from "../orders/recovery";
-import { numberSetting } from "../renewal/settings";
-import { maskEmail } from "../renewal/mask";
+import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
+import { maskEmail } from "../privacy/mask";
 
 /**
  * Figures for the admin dashboard, grouped by calendar day in Asia/Shanghai (UTC+8, no daylight saving, so a

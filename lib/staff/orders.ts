@@ -1,13 +1,14 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Prisma, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, appendAuditNow, actorFields, type Actor } from "../audit";
+import { appendAudit, appendAuditNow, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { decryptField } from "../crypto/field";
-import { maskEmail } from "../renewal/mask";
-import { cancelOrder } from "../orders/create";
-import { transitionOrder, withOrderTx } from "../orders/machine";
+import { maskEmail } from "../privacy/mask";
+import { cancelOrder } from "../renewal/create-order";
+import { transitionOrder } from "../orders/machine";
 import { resumeIssuance } from "../renewal/issue-order";
+import type { Ca } from "../pki/ca";
 
 /**
  * The helpdesk's view of one order and the actions on it. Personal data leaves this module masked; the full
@@ -126,7 +127,7 @@ export async function unmaskOrderField(
   args: { orderId: string; field: UnmaskableField; reason: string; actor: Actor; clock: Clock },
 ): Promise<string> {
   const reason = cleanReason(args.reason);
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUnique({
       where: { id: args.orderId },
       include: { certificate: { select: { holderIdEnc: true, email: true } } },
@@ -161,7 +162,7 @@ export async function unmaskOrderField(
 /** A helpdesk note: an audit event on the order's timeline, nothing else changes. */
 export async function addOrderNote(db: Db, args: { orderId: string; note: string; actor: Actor; clock: Clock }) {
   const note = cleanReason(args.note);
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId);
     return appendAuditNow(
       tx,
@@ -188,7 +189,7 @@ export async function resendOrderMail(
   args: { orderId: string; mailId: string; reason: string; actor: Actor; clock: Clock },
 ) {
   const reason = cleanReason(args.reason);
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId);
     const mail = await tx.mailOutbox.findFirst({ where: { id: args.mailId, orderId: order.id } });
     if (!mail) throw new DomainError("STAFF_MAIL_NOT_FOUND");
@@ -281,13 +282,13 @@ export async function markHandledInPerson(
  */
 export async function reissueStuckOrder(
   db: Db,
-  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock; ca: () => Promise<Ca> },
 ): Promise<RenewalOrder> {
   const reason = cleanReason(args.reason);
   const order = await loadOrder(db, args.orderId);
   if (order.state !== "issuing") throw new DomainError("STAFF_REISSUE_NOT_ALLOWED", { state: order.state });
   if (order.csrDer) {
-    await db.$transaction((tx) =>
+    await withTx(db, (tx) =>
       appendAudit(
         tx,
         {
@@ -302,10 +303,10 @@ export async function reissueStuckOrder(
         args.clock,
       ),
     );
-    await resumeIssuance(db, order.id, args.clock);
+    await resumeIssuance(db, order.id, args.clock, await args.ca());
     return loadOrder(db, order.id);
   }
-  return withOrderTx(db, (tx) =>
+  return withTx(db, (tx) =>
     transitionOrder(tx, {
       orderId: order.id,
       to: order.priceFen === 0 ? "submitted" : "paid",

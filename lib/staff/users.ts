@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import { Prisma, type StaffRole, type StaffUser } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { decryptField, encryptField } from "../crypto/field";
 import { assertPasswordStrength, hashPassword } from "./passwords";
@@ -33,7 +33,7 @@ export async function createStaffUser(db: Db, input: NewStaffUser, actor: Actor,
   assertPasswordStrength(input.password, username);
   const passwordHash = await hashPassword(input.password);
   try {
-    return await db.$transaction(async (tx) => {
+    return await withTx(db, async (tx) => {
       const user = await tx.staffUser.create({
         data: {
           username,
@@ -111,7 +111,7 @@ export async function changeStaffUser(
   if ((change.kind === "disable" || change.kind === "role") && actor.id === userId)
     throw new DomainError("STAFF_SELF_CHANGE");
   const passwordHash = change.kind === "password" ? await hashPassword(change.password) : undefined;
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     await lockStaff(tx);
     const user = await loadUser(tx, userId);
     const audit = (action: string, data: Record<string, unknown> = {}) =>
@@ -184,7 +184,7 @@ export async function confirmTotp(
 ): Promise<void> {
   if (!/^[A-Z2-7]{32}$/.test(secret)) throw new DomainError("VALIDATION_FAILED", { fields: { secret: "invalid" } });
   if (!(await acceptTotp(db, userId, secret, code, clock))) throw new DomainError("STAFF_OTP_INVALID");
-  await db.$transaction(async (tx) => {
+  await withTx(db, async (tx) => {
     await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: encryptField(secret) } });
     await appendAudit(
       tx,
@@ -200,7 +200,7 @@ export async function disableTotp(db: Db, userId: string, code: string, actor: A
   if (!user.totpSecret) return;
   if (!(await acceptTotp(db, userId, decryptField(user.totpSecret), code, clock)))
     throw new DomainError("STAFF_OTP_INVALID");
-  await db.$transaction(async (tx) => {
+  await withTx(db, async (tx) => {
     await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: null } });
     await appendAudit(
       tx,

@@ -1,7 +1,7 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock, HOUR, MINUTE } from "@/lib/clock";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { sweepPayments } from "@/lib/payments/alipay/query";
 import { setSandboxFaults, type SandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { deliverDueNotifies } from "@/lib/dev/alipay-sandbox/notify";
@@ -11,6 +11,7 @@ import type { HolderClient } from "@/lib/dev/sim/http";
 import type { SimHolder } from "@/lib/dev/sim/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
+import { withTx } from "@/lib/audit";
 
 /**
  * Alipay's notifications misbehaving, through the real sandbox gateway and the real notify route over HTTP: the
@@ -107,7 +108,7 @@ describe("Alipay notification faults", () => {
     const { client, order, trade } = p;
     await pay(client, trade.tradeNo);
     // the sweep could not learn of the payment (Alipay unreachable) and expired the order at its deadline
-    await withOrderTx(w.db, (tx) =>
+    await withTx(w.db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "expired",

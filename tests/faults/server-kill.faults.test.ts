@@ -11,7 +11,8 @@ import { openDb, type Db, type OpenDb } from "@/lib/db";
 import { applyMigrations } from "@/lib/db/migrate";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { ensureDevCa, getCa, resetCa } from "@/lib/pki/ca";
-import { recoverStuckOrders } from "@/lib/orders/recovery";
+import { recoverStuckOrders } from "@/lib/renewal/recovery";
+import { resumeIssuance } from "@/lib/renewal/issue-order";
 import { agent, HolderClient } from "@/lib/dev/sim/http";
 import { newKeyAndCsr, registerHolders, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
 import { issueAndInstall, runHolderFlow } from "@/lib/dev/sim/holder-flow";
@@ -135,7 +136,11 @@ describe("server killed", () => {
       const own: [string, boolean][] = [];
       const atKill = await withDb(async (db) => {
         const at = await db.renewalOrder.findMany({ where: { id: { in: ready.map((r) => r.orderId) } } });
-        const recovered = await recoverStuckOrders(db, systemClock, { stuckMinutes: 0 });
+        const ca = await getCa();
+        const recovered = await recoverStuckOrders(db, systemClock, {
+          stuckMinutes: 0,
+          resume: (d, orderId, clock) => resumeIssuance(d, orderId, clock, ca),
+        });
         const inIssuing = at.filter((o) => o.state === "issuing").length;
         const stillPaid = at.filter((o) => o.state === "paid").length;
         own.push([

@@ -17,7 +17,7 @@ async function requestActor() {
   const h = await headers();
   return {
     type: "holder" as const,
-    ip: clientIp(new Request(getConfig().publicOrigin, { headers: h })),
+    ip: clientIp(new Request(getConfig().publicOrigin, { headers: h }), getConfig().TRUST_PROXY),
     userAgent: h.get("user-agent")?.slice(0, 300) ?? null,
   };
 }

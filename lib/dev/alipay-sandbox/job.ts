@@ -1,13 +1,11 @@
 import type { Job } from "../../jobs/scheduler";
-import { getConfig } from "../../config";
 import { deliverDueNotifies } from "./notify";
 
-/** The Alipay emulator's notification sender (retries on Alipay's schedule); idle unless ALIPAY_SANDBOX=1. */
-export const sandboxNotifyJob: Job = {
-  name: "alipay-sandbox.notify",
-  everyMs: 2_000,
-  run: async (db, clock) => {
-    const config = getConfig();
-    return config.ALIPAY_SANDBOX ? deliverDueNotifies(db, clock, config.ALIPAY_SANDBOX_TIME_FACTOR) : null;
-  },
-};
+/** The Alipay emulator's notification sender (retries on Alipay's schedule); listed only with ALIPAY_SANDBOX=1. */
+export function sandboxNotifyJob(timeFactor: number): Job {
+  return {
+    name: "alipay-sandbox.notify",
+    everyMs: 2_000,
+    run: (db, clock) => deliverDueNotifies(db, clock, timeFactor),
+  };
+}

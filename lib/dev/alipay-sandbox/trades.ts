@@ -6,6 +6,7 @@ import { formatAlipayTime } from "../../payments/alipay/time";
 import { MINUTE, HOUR, DAY } from "../../clock";
 import type { SandboxEnv } from "./env";
 import { queueNotify } from "./notify";
+import { withTx } from "../../audit";
 
 /** What a gateway method answers: Alipay's `<method>_response` object. */
 export type GatewayResult = Record<string, string>;
@@ -133,7 +134,7 @@ export async function close(env: SandboxEnv, biz: Record<string, unknown>): Prom
   if (trade.status === "TRADE_SUCCESS" || trade.status === "TRADE_FINISHED")
     return bizError("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
   if (trade.status === "WAIT_BUYER_PAY") {
-    await env.db.$transaction(async (tx) => {
+    await withTx(env.db, async (tx) => {
       const n = await tx.sandboxTrade.updateMany({
         where: { tradeNo: trade.tradeNo, status: "WAIT_BUYER_PAY" },
         data: { status: "TRADE_CLOSED" },
@@ -156,7 +157,7 @@ export async function refund(env: SandboxEnv, biz: Record<string, unknown>): Pro
   );
   const outRequestNo = typeof biz.out_request_no === "string" && biz.out_request_no ? biz.out_request_no : undefined;
   if (amountFen === null || amountFen < 1) return bizError("isv.invalid-parameter", "参数无效", "40002");
-  return env.db.$transaction(async (tx) => {
+  return withTx(env.db, async (tx) => {
     const where = ids(biz);
     const row = await tx.sandboxTrade.findFirst({
       where: where.tradeNo ? { tradeNo: where.tradeNo } : { outTradeNo: where.outTradeNo ?? "" },
@@ -214,7 +215,7 @@ export async function payTrade(
   buyerLogonId = "sandbox***@example.com",
 ): Promise<SandboxTrade> {
   await scanTrade(env, tradeNo);
-  return env.db.$transaction(async (tx) => {
+  return withTx(env.db, async (tx) => {
     const now = env.clock.now();
     const n = await tx.sandboxTrade.updateMany({
       where: { tradeNo, status: "WAIT_BUYER_PAY", timeoutAt: { gt: now } },

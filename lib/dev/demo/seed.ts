@@ -13,6 +13,7 @@ import { createVirtualToken, importKeyAndCertificate, tokenPath } from "../../to
 import { issueHolderCertificate } from "./certificates";
 import { ensureDemoStaff } from "./staff";
 import { DEMO_HOLDERS, DEMO_PIN, demoCreditCode, demoResidentId, notAfterFor, type DemoHolder } from "./holders";
+import { withTx } from "../../audit";
 
 export interface DemoHolderEntry {
   key: string;
@@ -59,7 +60,7 @@ async function seedHolder(
     notAfter,
     certType: holder.certType,
   });
-  await db.$transaction(async (tx) => {
+  await withTx(db, async (tx) => {
     await registerCertificate(tx, der, {
       holderName: holder.cn,
       holderIdType: org ? "uscc" : "resident_id",

@@ -5,6 +5,7 @@ import { DomainError } from "../../errors";
 import { alipayExec, isSuccess } from "./client";
 import { recordPaymentEvent } from "./events";
 import { isPaidStatus, settleFromQuery } from "./settle";
+import { withTx } from "../../audit";
 
 /**
  * Before an unpaid order is cancelled or expires: asks Alipay first, so a payment that just happened is
@@ -36,7 +37,7 @@ export async function closeTradeBeforeCancel(
     }
     throw new DomainError("ALIPAY_REJECTED", { subCode: String(c.sub_code ?? c.code) });
   }
-  await db.$transaction((tx) =>
+  await withTx(db, (tx) =>
     recordPaymentEvent(
       tx,
       {

@@ -7,6 +7,7 @@ import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
 import { recordPaymentEvent } from "./events";
 import { applyPayment } from "./settle";
+import { withTx } from "../../audit";
 
 type Verified =
   | { ok: true; order: RenewalOrder; amountFen: number; tradeNo: string }
@@ -45,11 +46,9 @@ const event = (v: Extract<Verified, { ok: true }>, p: Record<string, string>) =>
 
 /** Recorded for the timeline, nothing else changes (a stale WAIT_BUYER_PAY never undoes a payment). */
 const recordOnly: Handler = (db, v, p, clock) =>
-  db
-    .$transaction((tx) =>
-      recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock),
-    )
-    .then(() => undefined);
+  withTx(db, (tx) =>
+    recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock),
+  ).then(() => undefined);
 
 const markPaid: Handler = async (db, v, p, clock) => {
   // a refund also re-announces the trade's status; it carries out_biz_no and is not a new payment
@@ -73,7 +72,7 @@ export async function handleNotify(db: Db, params: Record<string, string>, clock
   try {
     const v = await verify(db, params);
     if (!v.ok) {
-      await db.$transaction((tx) =>
+      await withTx(db, (tx) =>
         recordPaymentEvent(
           tx,
           {

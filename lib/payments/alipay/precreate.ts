@@ -7,6 +7,7 @@ import { alipayExec, isSuccess } from "./client";
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { settleByQuery } from "./query";
+import { withTx } from "../../audit";
 
 export interface PaymentStart {
   /** the URL Alipay returned; the QR code encodes it, and on a phone it opens Alipay */
@@ -55,7 +56,7 @@ export async function startPayment(db: Db, input: { orderId: string; clock: Cloc
       { notify: true },
     );
     const ok = isSuccess(r) && typeof r.qr_code === "string";
-    await db.$transaction((tx) =>
+    await withTx(db, (tx) =>
       recordPaymentEvent(
         tx,
         {

@@ -3,11 +3,12 @@ import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
-import { transitionOrder, withOrderTx } from "../../orders/machine";
+import { transitionOrder } from "../../orders/machine";
 import { alipayExec } from "./client";
 import { isPaidStatus, retryOnConflict, settleFromQuery } from "./settle";
 import { closeTradeBeforeCancel } from "./close";
 import { retryPendingRefunds } from "./refund";
+import { withTx } from "../../audit";
 
 /**
  * Asks Alipay about an order still waiting for payment (the holder's page polls this; the sweep runs it for
@@ -35,7 +36,7 @@ function qrShown(db: Db, orderId: string): Promise<boolean> {
 
 async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<void> {
   await retryOnConflict(() =>
-    withOrderTx(db, async (tx) => {
+    withTx(db, async (tx) => {
       const o = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
       if (o.state !== "awaiting_payment") return;
       await transitionOrder(tx, {

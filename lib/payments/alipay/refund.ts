@@ -3,10 +3,11 @@ import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import type { Actor } from "../../audit";
 import { DomainError, isDomainError } from "../../errors";
-import { canTransition, transitionOrder, withOrderTx } from "../../orders/machine";
+import { canTransition, transitionOrder } from "../../orders/machine";
 import { alipayExec, isSuccess } from "./client";
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
+import { withTx } from "../../audit";
 
 export const ALLOW_PARTIAL_SETTING = "refund.allowPartial";
 
@@ -35,7 +36,7 @@ export async function startRefund(db: Db, input: StartRefundInput): Promise<Refu
   const { clock } = input;
   const reason = input.reason.trim().slice(0, 200);
   if (!reason) throw new DomainError("VALIDATION_FAILED", { fields: { reason: "required" } });
-  const refund = await withOrderTx(db, async (tx) => {
+  const refund = await withTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUnique({ where: { id: input.orderId } });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
     if (
@@ -103,7 +104,7 @@ export async function executeRefund(
   });
   const ok = isSuccess(r);
   const transient = !ok && TRANSIENT.has(String(r.sub_code ?? ""));
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const current = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
     await recordPaymentEvent(
       tx,

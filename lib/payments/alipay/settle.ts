@@ -4,12 +4,13 @@ import type { Clock } from "../../clock";
 import type { Actor } from "../../audit";
 import { DomainError, isDomainError } from "../../errors";
 import { log } from "../../log";
-import { canTransition, transitionOrder, withOrderTx } from "../../orders/machine";
+import { canTransition, transitionOrder } from "../../orders/machine";
 import { isSuccess, type AlipayResponse } from "./client";
 import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
 import { recordPaymentEvent, type PaymentEventInput } from "./events";
 import { executeRefund } from "./refund";
+import { withTx } from "../../audit";
 
 /** A payment Alipay vouches for (a verified notification or a signed query answer). */
 export interface PaymentFacts {
@@ -49,7 +50,7 @@ export async function applyPayment(
 ): Promise<SettleOutcome> {
   const actor: Actor = { type: "alipay", id: facts.tradeNo };
   const result = await retryOnConflict(() =>
-    withOrderTx(db, async (tx) => {
+    withTx(db, async (tx) => {
       const order = await tx.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
       const record = (outcome: SettleOutcome, o: Pick<RenewalOrder, "id" | "state"> = order, audit = true) =>
         recordPaymentEvent(tx, { ...event, order: o, outcome, verified: true, audit }, clock);
@@ -138,7 +139,7 @@ export async function settleFromQuery(
   const tradeNo = typeof r.trade_no === "string" ? r.trade_no : "";
   const base = { kind, outTradeNo: order.orderNo, tradeStatus: String(r.trade_status), tradeNo, amountFen, raw: r };
   if (amountFen !== order.priceFen || !tradeNo) {
-    await db.$transaction((tx) =>
+    await withTx(db, (tx) =>
       recordPaymentEvent(tx, { ...base, order, verified: true, outcome: "rejected:WRONG_AMOUNT" }, clock),
     );
     log.error({ orderId: order.id, tradeNo }, "alipay query reports a paid trade with the wrong amount");

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
-import { appendAudit, verifyAuditChain } from "@/lib/audit";
+import { appendAudit, appendAuditNow, verifyAuditChain, withTx } from "@/lib/audit";
 
 let open: OpenDb;
 let db: Db;
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe("audit events are sealed at the end of their transaction", () => {
   test("events appended in one transaction are written in call order, after the transaction's own work", async () => {
-    await db.$transaction(async (tx) => {
+    await withTx(db, async (tx) => {
       await appendAudit(tx, event("first"), clock);
       await appendAudit(tx, event("second"), clock);
       // not written yet: the chain's lock is taken only when the callback is done
@@ -33,13 +33,50 @@ describe("audit events are sealed at the end of their transaction", () => {
 
   test("a transaction that fails writes none of its events", async () => {
     await expect(
-      db.$transaction(async (tx) => {
+      withTx(db, async (tx) => {
         await appendAudit(tx, event("rolled-back"), clock);
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
     expect(await actions()).not.toContain("rolled-back");
   });
+
+  test("a transaction not opened by withTx cannot append an audit event: it throws and writes nothing", async () => {
+    await expect(db.$transaction((tx) => appendAudit(tx, event("unsealed"), clock))).rejects.toThrow(/withTx/);
+    await expect(db.$transaction((tx) => appendAuditNow(tx, event("unsealed-now"), clock))).rejects.toThrow(/withTx/);
+    await expect(
+      db.$transaction(async (tx) => {
+        await tx.setting.create({ data: { key: "audit-seal.test", value: 1 } });
+        await appendAudit(tx, event("unsealed-with-work"), clock);
+      }),
+    ).rejects.toThrow(/withTx/);
+    expect(await db.setting.findUnique({ where: { key: "audit-seal.test" } })).toBeNull();
+    const all = await actions();
+    for (const a of ["unsealed", "unsealed-now", "unsealed-with-work"]) expect(all).not.toContain(a);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  test("withTx keeps the client's transaction options unless given its own", async () => {
+    // a transaction longer than Prisma's 5 s default timeout would fail without the client's 30 s
+    const slow = withTx(db, async (tx) => {
+      await new Promise((r) => setTimeout(r, 5_500));
+      await appendAudit(tx, event("long"), clock);
+    });
+    await expect(slow).resolves.toBeUndefined();
+    await expect(
+      withTx(
+        db,
+        async (tx) => {
+          await new Promise((r) => setTimeout(r, 300));
+          await appendAudit(tx, event("too-long"), clock);
+        },
+        { timeout: 100 },
+      ),
+    ).rejects.toThrow();
+    const all = await actions();
+    expect(all).toContain("long");
+    expect(all).not.toContain("too-long");
+  }, 15_000);
 
   test("outside a transaction an event is written at once, in its own transaction", async () => {
     await appendAudit(db, event("standalone"), clock);
@@ -55,14 +92,14 @@ describe("audit events are sealed at the end of their transaction", () => {
       const gate = new Promise<void>((r) => (release = r));
       let appended!: () => void;
       const slowHasAppended = new Promise<void>((r) => (appended = r));
-      const slow = db.$transaction(async (tx) => {
+      const slow = withTx(db, async (tx) => {
         await appendAudit(tx, event("slow"), clock);
         appended();
         await gate;
       });
       await slowHasAppended;
       // under a lock taken at the first event this would wait for `slow` until the timeout
-      await db.$transaction((tx) => appendAudit(tx, event("quick"), clock), { maxWait: 2_000, timeout: 2_000 });
+      await withTx(db, (tx) => appendAudit(tx, event("quick"), clock), { maxWait: 2_000, timeout: 2_000 });
       release();
       await slow;
       expect((await actions()).slice(-2)).toEqual(["quick", "slow"]);
@@ -73,7 +110,7 @@ describe("audit events are sealed at the end of their transaction", () => {
   test("twenty transactions appending at once leave one unbroken chain", async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        db.$transaction(async (tx) => {
+        withTx(db, async (tx) => {
           await appendAudit(tx, event(`parallel-${i}-a`), clock);
           await appendAudit(tx, event(`parallel-${i}-b`), clock);
         }),

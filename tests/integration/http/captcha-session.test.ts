@@ -6,6 +6,7 @@ import type { OpenDb } from "@/lib/db";
 import { createCaptcha, verifyCaptcha, CAPTCHA_TTL_MS } from "@/lib/captcha";
 import { fixedClock, MINUTE, HOUR } from "@/lib/clock";
 import { createSession, loadSession, TIMEOUTS } from "@/lib/session";
+import { getConfig } from "@/lib/config";
 
 let db: OpenDb;
 beforeAll(async () => {
@@ -18,39 +19,49 @@ afterAll(async () => {
 describe("captcha", () => {
   test("a wrong answer uses the captcha up, so the right answer afterwards is refused", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
-    const { id, svg } = await createCaptcha(db.prisma, clock, "ip-1");
+    const { id, svg } = await createCaptcha(db.prisma, clock, "ip-1", getConfig());
     expect(svg).toContain("<svg");
-    await expect(verifyCaptcha(db.prisma, id, "zzzz", clock)).rejects.toMatchObject({ code: "CAPTCHA_INVALID" });
+    await expect(verifyCaptcha(db.prisma, id, "zzzz", clock, getConfig())).rejects.toMatchObject({
+      code: "CAPTCHA_INVALID",
+    });
     const row = await db.prisma.captcha.findUniqueOrThrow({ where: { id } });
     expect(row.usedAt).not.toBeNull();
   });
 
   test("the right answer passes once, and only within five minutes", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
-    const { id } = await createCaptcha(db.prisma, clock, "ip-2");
+    const { id } = await createCaptcha(db.prisma, clock, "ip-2", getConfig());
     // plant a known answer with the same HMAC the server uses
     const hash = createHmac("sha256", process.env.SESSION_SECRET!).update(`captcha:${id}:ab12`).digest("hex");
     await db.prisma.captcha.update({ where: { id }, data: { answerHash: hash } });
-    await verifyCaptcha(db.prisma, id, "AB12", clock);
-    await expect(verifyCaptcha(db.prisma, id, "ab12", clock)).rejects.toMatchObject({ code: "CAPTCHA_INVALID" });
+    await verifyCaptcha(db.prisma, id, "AB12", clock, getConfig());
+    await expect(verifyCaptcha(db.prisma, id, "ab12", clock, getConfig())).rejects.toMatchObject({
+      code: "CAPTCHA_INVALID",
+    });
 
-    const late = await createCaptcha(db.prisma, clock, "ip-2");
+    const late = await createCaptcha(db.prisma, clock, "ip-2", getConfig());
     const lateHash = createHmac("sha256", process.env.SESSION_SECRET!).update(`captcha:${late.id}:ab12`).digest("hex");
     await db.prisma.captcha.update({ where: { id: late.id }, data: { answerHash: lateHash } });
     clock.advance(CAPTCHA_TTL_MS);
-    await expect(verifyCaptcha(db.prisma, late.id, "ab12", clock)).rejects.toMatchObject({ code: "CAPTCHA_EXPIRED" });
+    await expect(verifyCaptcha(db.prisma, late.id, "ab12", clock, getConfig())).rejects.toMatchObject({
+      code: "CAPTCHA_EXPIRED",
+    });
   });
 
   test("the test bypass answer is refused unless TEST_CAPTCHA_BYPASS is set", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
-    const { id } = await createCaptcha(db.prisma, clock, "ip-3");
-    await expect(verifyCaptcha(db.prisma, id, "test-bypass", clock)).rejects.toMatchObject({ code: "CAPTCHA_INVALID" });
+    const { id } = await createCaptcha(db.prisma, clock, "ip-3", getConfig());
+    await expect(verifyCaptcha(db.prisma, id, "test-bypass", clock, getConfig())).rejects.toMatchObject({
+      code: "CAPTCHA_INVALID",
+    });
   });
 
   test("creating captchas is rate-limited per client", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
-    for (let i = 0; i < 60; i++) await createCaptcha(db.prisma, clock, "ip-flood");
-    await expect(createCaptcha(db.prisma, clock, "ip-flood")).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    for (let i = 0; i < 60; i++) await createCaptcha(db.prisma, clock, "ip-flood", getConfig());
+    await expect(createCaptcha(db.prisma, clock, "ip-flood", getConfig())).rejects.toMatchObject({
+      code: "RATE_LIMITED",
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDb } from "../../helpers/db";
 import type { OpenDb } from "@/lib/db";
 import { fixedClock, DAY, HOUR } from "@/lib/clock";
-import { purgeExpired } from "@/lib/jobs/housekeeping";
+import { purgeExpired } from "@/lib/runtime/housekeeping";
 import { acquireLease, releaseLease } from "@/lib/jobs/lease";
 
 let db: OpenDb;

@@ -9,6 +9,7 @@ import { sendExpiryReminders, setReminderDays } from "@/lib/mail/reminders";
 import { unsubscribe, unsubscribeTarget } from "@/lib/mail/unsubscribe";
 import { useMailTestBed } from "./smtp";
 import { insertCertificate, insertOrder } from "./fixtures";
+import { getConfig } from "@/lib/config";
 
 const ctx = useMailTestBed();
 const T0 = new Date("2026-11-01T00:00:00Z");
@@ -32,7 +33,12 @@ async function day(n: number, hourOffset = 9) {
   const again = await sendExpiryReminders(ctx.db.prisma, clock);
   expect(again.queued).toBe(0);
   ctx.smtp.received = [];
-  await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport(), batch: 100 });
+  await deliverDue(ctx.db.prisma, {
+    clock,
+    origin: getConfig().publicOrigin,
+    transport: ctx.smtp.transport(),
+    batch: 100,
+  });
   expect(ctx.smtp.received).toHaveLength(first.queued);
   return ctx.smtp.received.map((m) => ({ serial: /证书序列号: (\w+)/.exec(m.text)![1], subject: m.subject, mail: m }));
 }

@@ -4,10 +4,11 @@ import { createTestDb } from "@/tests/helpers/db";
 import type { OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
 import { getConfig } from "@/lib/config";
-import { enqueueMail } from "@/lib/mail/outbox";
+import { enqueueMail } from "@/lib/outbox";
 import { createMailTransport } from "@/lib/runtime/mail";
 import { getDevMail, listDevMails } from "@/lib/dev/mail-sink";
 import { deliverDue } from "@/lib/mail/worker";
+import { withTx } from "@/lib/audit";
 
 let db: OpenDb;
 beforeAll(async () => {
@@ -22,7 +23,7 @@ test("in demo mode without SMTP the mails land in the DevMail sink, readable for
   const transport = createMailTransport(getConfig(), db.prisma);
   expect(transport.kind).toBe("sink");
   const clock = fixedClock("2026-11-25T02:00:00Z");
-  await db.prisma.$transaction((tx) =>
+  await withTx(db.prisma, (tx) =>
     enqueueMail(
       tx,
       {
@@ -33,7 +34,9 @@ test("in demo mode without SMTP the mails land in the DevMail sink, readable for
       clock,
     ),
   );
-  expect(await deliverDue(db.prisma, { clock, transport })).toMatchObject({ sent: 1 });
+  expect(await deliverDue(db.prisma, { clock, origin: getConfig().publicOrigin, transport })).toMatchObject({
+    sent: 1,
+  });
 
   const list = await listDevMails(db.prisma);
   expect(list).toHaveLength(1);

@@ -1,15 +1,17 @@
 import "@/tests/helpers/env";
 import { describe, expect, test } from "vitest";
 import { fixedClock } from "@/lib/clock";
-import { enqueueMail, type MailRequest } from "@/lib/mail/outbox";
+import { enqueueMail, type MailRequest } from "@/lib/outbox";
 import { deliverDue } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";
+import { withTx } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
 
 const ctx = useMailTestBed();
 const clock = fixedClock("2026-11-25T02:00:00Z");
 
 async function sendOne(mail: MailRequest) {
-  await ctx.db.prisma.$transaction((tx) => enqueueMail(tx, mail, clock));
+  await withTx(ctx.db.prisma, (tx) => enqueueMail(tx, mail, clock));
   const r = await deliverDue(ctx.db.prisma, {
     clock,
     transport: ctx.smtp.transport(),
@@ -181,7 +183,7 @@ describe("each event produces exactly one mail with the right content", () => {
 });
 
 test("the outbox stores personal data masked, never in clear", async () => {
-  const row = await ctx.db.prisma.$transaction((tx) =>
+  const row = await withTx(ctx.db.prisma, (tx) =>
     enqueueMail(
       tx,
       {
@@ -209,7 +211,7 @@ test("the outbox stores personal data masked, never in clear", async () => {
 test("data that does not fit the template is refused when queued, nothing stored", async () => {
   const before = await ctx.db.prisma.mailOutbox.count();
   await expect(
-    ctx.db.prisma.$transaction((tx) =>
+    withTx(ctx.db.prisma, (tx) =>
       enqueueMail(
         tx,
         { to, template: "payment_received", data: { orderNo: "R8", amountFen: -1, paidAt: "2026-11-25T02:00:00Z" } },
@@ -218,7 +220,7 @@ test("data that does not fit the template is refused when queued, nothing stored
     ),
   ).rejects.toThrow();
   await expect(
-    ctx.db.prisma.$transaction((tx) =>
+    withTx(ctx.db.prisma, (tx) =>
       enqueueMail(
         tx,
         {

@@ -3,9 +3,11 @@ import { beforeEach, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
 import { openDb, type OpenDb } from "@/lib/db";
 import { fixedClock, MINUTE, type Clock } from "@/lib/clock";
-import { enqueueMail } from "@/lib/mail/outbox";
+import { enqueueMail } from "@/lib/outbox";
 import { backoffMs, deliverDue, listFailedMails, MAX_ATTEMPTS, retryFailedMail } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";
+import { withTx } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
 
 const ctx = useMailTestBed();
 
@@ -14,7 +16,7 @@ beforeEach(async () => {
 });
 
 async function enqueue(n: number, clock: Clock) {
-  await ctx.db.prisma.$transaction(async (tx) => {
+  await withTx(ctx.db.prisma, async (tx) => {
     for (let i = 0; i < n; i++) {
       await enqueueMail(
         tx,
@@ -35,7 +37,11 @@ test("SMTP down: every mail is retried later with back-off, then delivered once,
   const port = ctx.smtp.port;
   await ctx.smtp.stop();
 
-  const down = await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() });
+  const down = await deliverDue(ctx.db.prisma, {
+    clock,
+    origin: getConfig().publicOrigin,
+    transport: ctx.smtp.transport(),
+  });
   expect(down).toMatchObject({ claimed: 3, sent: 0, retried: 3 });
   const rows = await ctx.db.prisma.mailOutbox.findMany();
   for (const r of rows) {
@@ -43,16 +49,24 @@ test("SMTP down: every mail is retried later with back-off, then delivered once,
     expect(r.nextAttemptAt.getTime()).toBe(clock.now().getTime() + MINUTE);
     expect(r.lastError).toMatch(/ECONNREFUSED/);
   }
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ claimed: 0 });
 
   await ctx.smtp.start(port);
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ claimed: 0 });
   clock.advance(MINUTE);
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({
     claimed: 3,
     sent: 3,
   });
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ claimed: 0 });
 
   expect(ctx.smtp.received.map((m) => m.to[0]).sort()).toEqual(["h0@example.cn", "h1@example.cn", "h2@example.cn"]);
   const sent = await ctx.db.prisma.mailOutbox.findMany();
@@ -67,22 +81,30 @@ test("a temporary SMTP refusal (451) is retried; a permanent one (550) fails at 
   const clock = fixedClock("2026-11-25T02:00:00Z");
   await enqueue(1, clock);
   ctx.smtp.reject = { code: 451, message: "try again later" };
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ retried: 1 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ retried: 1 });
   clock.advance(backoffMs(1));
   ctx.smtp.reject = { code: 550, message: "mailbox unavailable" };
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ failed: 1 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ failed: 1 });
 
   const failed = await listFailedMails(ctx.db.prisma);
   expect(failed).toHaveLength(1);
   expect(failed[0]).toMatchObject({ to: "h0@example.cn", template: "payment_received", attempts: 2 });
   expect(failed[0].lastError).toMatch(/mailbox unavailable/);
   clock.advance(24 * 60 * MINUTE);
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ claimed: 0 });
 
   ctx.smtp.reject = undefined;
   await retryFailedMail(ctx.db.prisma, failed[0].id, clock);
   await expect(retryFailedMail(ctx.db.prisma, failed[0].id, clock)).rejects.toMatchObject({ code: "MAIL_NOT_FAILED" });
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ sent: 1 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ sent: 1 });
   expect(ctx.smtp.received).toHaveLength(1);
 });
 
@@ -92,7 +114,11 @@ test(`a mail that keeps failing gives up after ${MAX_ATTEMPTS} attempts, waiting
   ctx.smtp.reject = { code: 421, message: "service not available" };
   const waits: number[] = [];
   for (let i = 1; i <= MAX_ATTEMPTS; i++) {
-    const r = await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() });
+    const r = await deliverDue(ctx.db.prisma, {
+      clock,
+      origin: getConfig().publicOrigin,
+      transport: ctx.smtp.transport(),
+    });
     expect(r.claimed).toBe(1);
     const row = await ctx.db.prisma.mailOutbox.findFirstOrThrow();
     if (i < MAX_ATTEMPTS) {
@@ -111,9 +137,13 @@ test("a row leased by a worker that died is left alone until its lease runs out,
   await ctx.db.prisma.mailOutbox.updateMany({
     data: { leaseOwner: "dead-worker", leaseUntil: new Date(clock.now().getTime() + 5 * MINUTE), attempts: 1 },
   });
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({ claimed: 0 });
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({ claimed: 0 });
   clock.advance(5 * MINUTE + 1000);
-  expect(await deliverDue(ctx.db.prisma, { clock, transport: ctx.smtp.transport() })).toMatchObject({
+  expect(
+    await deliverDue(ctx.db.prisma, { clock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() }),
+  ).toMatchObject({
     claimed: 1,
     sent: 1,
   });
@@ -129,7 +159,13 @@ test(`two workers on the same database deliver each mail exactly once (${onPostg
     const worker = async (client: OpenDb, owner: string) => {
       let sent = 0;
       for (;;) {
-        const r = await deliverDue(client.prisma, { clock, transport: ctx.smtp.transport(), owner, batch: 4 });
+        const r = await deliverDue(client.prisma, {
+          clock,
+          origin: getConfig().publicOrigin,
+          transport: ctx.smtp.transport(),
+          owner,
+          batch: 4,
+        });
         sent += r.sent;
         if (r.claimed === 0) return sent;
       }

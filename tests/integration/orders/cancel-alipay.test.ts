@@ -4,7 +4,7 @@ import { tradeNoOf, useHarness } from "../payments/harness";
 import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
 import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { cancelOrder, createDraftOrder, submitOrder } from "@/lib/orders/create";
+import { cancelOrder, createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
 

@@ -5,11 +5,11 @@ import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from 
 import type { Db } from "@/lib/db";
 import { DAY, MINUTE, fixedClock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 import { decryptField } from "@/lib/crypto/field";
 import { createFeeTier } from "@/lib/fees/tiers";
-import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "@/lib/orders/create";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "@/lib/renewal/create-order";
+import { transitionOrder } from "@/lib/orders/machine";
 import { ORDER_NO_PATTERN } from "@/lib/orders/number";
 
 // ten days before the certificates' expiry (2026-12-10 10:00 Beijing)
@@ -280,7 +280,7 @@ describe("review, submit and cancel", () => {
       locale: "zh-CN",
     });
     await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
@@ -305,7 +305,7 @@ test("a unified-payment order being issued cannot be cancelled either (and is no
     locale: "zh-CN",
   });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
-  await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock }));
+  await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock }));
   expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe(
     "ORDER_ILLEGAL_TRANSITION",
   );

@@ -4,17 +4,10 @@ import fc from "fast-check";
 import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
 import type { Db } from "@/lib/db";
 import { fixedClock } from "@/lib/clock";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
-import {
-  ORDER_STATES,
-  RELEASES_CERTIFICATE,
-  TRANSITIONS,
-  canTransition,
-  transitionOrder,
-  withOrderTx,
-} from "@/lib/orders/machine";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { ORDER_STATES, RELEASES_CERTIFICATE, TRANSITIONS, canTransition, transitionOrder } from "@/lib/orders/machine";
 
 const clock = fixedClock("2026-11-30T02:00:00Z");
 const getDb = useOrdersDb(clock);
@@ -59,7 +52,7 @@ async function move(orderId: string, to: OrderState): Promise<string> {
       : to === "paid"
         ? { paidFen: 10000, paidAt: clock.now() }
         : {};
-  return codeOf(withOrderTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra })));
+  return codeOf(withTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra })));
 }
 
 test("random transition sequences: no illegal state stored, one open order per certificate, audit chain intact", async () => {
@@ -152,7 +145,7 @@ test("an expected version that is no longer current is a CONFLICT and changes no
     clock,
     locale: "zh-CN",
   });
-  const err = await withOrderTx(db, (tx) =>
+  const err = await withTx(db, (tx) =>
     transitionOrder(tx, { orderId: order.id, to: "submitted", actor: HOLDER, clock, expectVersion: 7 }),
   ).catch((e: unknown) => e);
   expect(err).toMatchObject({ code: "CONFLICT" });

@@ -6,12 +6,14 @@ import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 import type { Db } from "@/lib/db";
 import { MINUTE, fixedClock, type Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
-import { allJobs } from "@/lib/jobs/all";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
-import { orderRecoveryJob, recoverStuckOrders } from "@/lib/orders/recovery";
+import { serverJobs } from "@/lib/runtime/jobs";
+import { getConfig } from "@/lib/config";
+import { getCa } from "@/lib/pki/ca";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { transitionOrder } from "@/lib/orders/machine";
+import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
 import { createCsr } from "@/lib/pki/csr-build";
 import { resumeIssuance } from "@/lib/renewal/issue-order";
 
@@ -40,13 +42,13 @@ async function orderIn(path: OrderState[], clock: Clock, csr = false) {
         : to === "issuing" && csr
           ? { csrDer: new Uint8Array([0x30, 0x00]) }
           : {};
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set }));
+    await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set }));
   }
   return order;
 }
 
 test("the recovery job is scheduled with the portal's jobs", () => {
-  expect(allJobs).toContain(orderRecoveryJob);
+  expect(serverJobs(getConfig()).map((j) => j.name)).toContain(orderRecoveryJob(getCa).name);
 });
 
 test("flags orders paid or issuing for more than 30 minutes, once, with an audit event", async () => {
@@ -96,7 +98,7 @@ test("an order left in issuing with its CSR is issued again instead of flagged",
     resume: async (d, orderId, c) => {
       resumed.push(orderId);
       const cert = await insertCertificate(d);
-      await withOrderTx(d, (tx) =>
+      await withTx(d, (tx) =>
         transitionOrder(tx, { orderId, to: "issued", actor: SYSTEM, clock: c, set: { issuedCertificateId: cert.id } }),
       );
     },
@@ -157,7 +159,7 @@ test("with the real issuer: a paid order stuck in issuing with its CSR ends with
   });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   const csrDer = new Uint8Array(createCsr(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey));
-  await withOrderTx(db, async (tx) => {
+  await withTx(db, async (tx) => {
     await transitionOrder(tx, {
       orderId: order.id,
       to: "paid",

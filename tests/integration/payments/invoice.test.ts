@@ -3,17 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { fixedClock } from "@/lib/clock";
 import type { Db, OpenDb } from "@/lib/db";
-import {
-  invoiceLinkToken,
-  invoiceLinkView,
-  markInvoiceIssued,
-  saveInvoice,
-  saveInvoiceByLink,
-} from "@/lib/payments/invoice";
+import { invoiceLinkView, markInvoiceIssued, saveInvoice, saveInvoiceByLink } from "@/lib/payments/invoice";
 import { unsubscribeToken } from "@/lib/mail/unsubscribe";
-import { withOrderTx, transitionOrder } from "@/lib/orders/machine";
+import { invoiceLinkToken } from "@/lib/crypto/link-token";
+import { transitionOrder } from "@/lib/orders/machine";
 import { renderMail } from "@/lib/mail/templates";
 import { insertOrder } from "./harness";
+import { withTx } from "@/lib/audit";
 
 let opened: OpenDb;
 let db: Db;
@@ -99,7 +95,7 @@ describe("invoice details", () => {
 
   it("can be given later through the order's link from the payment mail, until the invoice is issued", async () => {
     const order = await insertOrder(db, clock, { state: "awaiting_payment" });
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
@@ -124,7 +120,7 @@ describe("invoice details", () => {
       open: true,
       invoice: null,
     });
-    await withOrderTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
+    await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
     const view = await saveInvoiceByLink(db, { token, details: org, actor: holder, clock });
     expect(view).toMatchObject({
       open: true,

@@ -11,8 +11,9 @@ import { ALLOW_PARTIAL_SETTING, startRefund } from "@/lib/payments/alipay/refund
 import { alipayExec, getAlipay } from "@/lib/payments/alipay/client";
 import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { insertOrder, tradeNoOf, type Harness, useHarness } from "./harness";
+import { withTx } from "@/lib/audit";
 
 const harness = useHarness();
 let h: Harness;
@@ -87,7 +88,7 @@ describe("close, late payment and refunds against the local emulator", () => {
     const order = await insertOrder(h.db, h.clock);
     const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
     expect(await closeTradeBeforeCancel(h.db, order, h.clock)).toBe("none");
-    await withOrderTx(h.db, (tx) =>
+    await withTx(h.db, (tx) =>
       transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: { type: "holder", id: "c1" }, clock: h.clock }),
     );
     await payTrade(h.env, tradeNoOf(start.qrCode));

@@ -2,14 +2,17 @@ import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOUR, fixedClock, type Clock } from "@/lib/clock";
 import type { OpenDb } from "@/lib/db/client";
-import { allJobs } from "@/lib/jobs/all";
+import { serverJobs } from "@/lib/runtime/jobs";
+import { getConfig } from "@/lib/config";
 import { acquireLease, runExclusive } from "@/lib/jobs/lease";
-import { resetCa, type Ca } from "@/lib/pki/ca";
-import { crlRefreshJob } from "@/lib/pki/crl";
+import { getCa, resetCa, type Ca } from "@/lib/pki/ca";
+import { crlRefreshJob as crlRefreshJobWith } from "@/lib/pki/crl";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, openssl, writePem } from "@/tests/helpers/pki";
 
 describe("CRL refresh job", () => {
+  // the job signs with the process CA (getCa), as lib/runtime/jobs.ts wires it
+  const crlRefreshJob = crlRefreshJobWith(getCa);
   let db: OpenDb;
   let dir: string;
   let ca: Ca;
@@ -25,7 +28,7 @@ describe("CRL refresh job", () => {
   afterAll(() => db.close());
 
   it("is scheduled with the portal's jobs", () => {
-    expect(allJobs).toContain(crlRefreshJob);
+    expect(serverJobs(getConfig()).map((j) => j.name)).toContain(crlRefreshJob.name);
   });
 
   it("signs a CRL when none exists, then again only once the newest is a day old", async () => {

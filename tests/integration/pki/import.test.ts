@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDb } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
-import { importCertificates, parseCsv, rowsFromCertificateFiles, rowsFromCsv } from "@/lib/pki/import";
+import { importCertificates, parseCsv, rowsFromCertificateFiles, rowsFromCsv } from "@/lib/registry/import";
 import { issueHolderCertificate } from "@/lib/dev/demo/certificates";
 import { derToPem } from "@/tests/helpers/pem";
 import { generateKeyPairSync } from "node:crypto";

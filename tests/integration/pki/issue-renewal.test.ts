@@ -11,6 +11,8 @@ import { revokeCertificate } from "@/lib/pki/revoke";
 import { certificateInfo } from "@/lib/pki/cert-info";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
+import { withTx } from "@/lib/audit";
+import { parseCsr } from "@/lib/pki/csr";
 
 const NOW = new Date("2026-11-25T06:00:00Z");
 const clock = fixedClock(NOW);
@@ -36,8 +38,8 @@ describe("issueRenewal", () => {
 
   it("stores the renewed certificate: now → old notAfter + 1 year, holder data and subject copied, linked to the old one", async () => {
     const old = await oldCert();
-    const cert = await db.prisma.$transaction((tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: newCsr(), orderId: "o-1", clock, ca }),
+    const cert = await withTx(db.prisma, (tx) =>
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(newCsr()), orderId: "o-1", clock, ca }),
     );
     expect(cert.notBefore.toISOString()).toBe("2026-11-25T06:00:00.000Z");
     expect(cert.notAfter.toISOString()).toBe("2027-12-10T17:38:33.000Z");
@@ -62,11 +64,11 @@ describe("issueRenewal", () => {
 
   it("returns the same certificate when called twice for the same old certificate", async () => {
     const old = await oldCert();
-    const first = await db.prisma.$transaction((tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: newCsr(), orderId: "o-2", clock, ca }),
+    const first = await withTx(db.prisma, (tx) =>
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(newCsr()), orderId: "o-2", clock, ca }),
     );
-    const again = await db.prisma.$transaction((tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: newCsr(), orderId: "o-2", clock, ca }),
+    const again = await withTx(db.prisma, (tx) =>
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(newCsr()), orderId: "o-2", clock, ca }),
     );
     expect(again.id).toBe(first.id);
     expect(await db.prisma.certificate.count({ where: { previousId: old.row.id } })).toBe(1);
@@ -76,8 +78,8 @@ describe("issueRenewal", () => {
     const old = await oldCert();
     const before = await db.prisma.certificate.count();
     await expect(
-      db.prisma.$transaction((tx) =>
-        issueRenewal(tx, { oldCertificate: old.row, csrDer: createCsr(old.key), orderId: "o-3", clock, ca }),
+      withTx(db.prisma, (tx) =>
+        issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(createCsr(old.key)), orderId: "o-3", clock, ca }),
       ),
     ).rejects.toMatchObject({ code: "CSR_KEY_REUSED" });
     expect(await db.prisma.certificate.count()).toBe(before);
@@ -86,11 +88,9 @@ describe("issueRenewal", () => {
   it("refuses a bad CSR with its code and stores nothing", async () => {
     const old = await oldCert();
     const before = await db.prisma.certificate.count();
-    const err = await db.prisma
-      .$transaction((tx) =>
-        issueRenewal(tx, { oldCertificate: old.row, csrDer: Buffer.from("junk"), orderId: "o-4", clock, ca }),
-      )
-      .catch((e: unknown) => e);
+    const err = await withTx(db.prisma, (tx) =>
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(Buffer.from("junk")), orderId: "o-4", clock, ca }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe("CSR_MALFORMED");
     expect(await db.prisma.certificate.count()).toBe(before);
@@ -100,10 +100,10 @@ describe("issueRenewal", () => {
     const old = await oldCert();
     const taken = old.row.serial;
     const serials = [taken, "4bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"];
-    const cert = await db.prisma.$transaction((tx) =>
+    const cert = await withTx(db.prisma, (tx) =>
       issueRenewal(tx, {
         oldCertificate: old.row,
-        csrDer: newCsr(),
+        csr: parseCsr(newCsr()),
         orderId: "o-5",
         clock,
         ca,
@@ -130,7 +130,7 @@ describe("revokeCertificate", () => {
       notAfter: new Date("2027-01-01T00:00:00Z"),
     });
     const crlsBefore = await db.prisma.crl.count();
-    await db.prisma.$transaction((tx) =>
+    await withTx(db.prisma, (tx) =>
       revokeCertificate(tx, { serial: row.serial.toUpperCase(), reason: "superseded", clock, actor, ca }),
     );
     const after = await db.prisma.certificate.findUniqueOrThrow({ where: { id: row.id } });
@@ -149,16 +149,16 @@ describe("revokeCertificate", () => {
       notBefore: NOW,
       notAfter: new Date("2027-01-01T00:00:00Z"),
     });
-    await db.prisma.$transaction((tx) => revokeCertificate(tx, { serial: row.serial, reason: 1, clock, actor, ca }));
+    await withTx(db.prisma, (tx) => revokeCertificate(tx, { serial: row.serial, reason: 1, clock, actor, ca }));
     const crls = await db.prisma.crl.count();
     await expect(
-      db.prisma.$transaction((tx) => revokeCertificate(tx, { serial: row.serial, reason: 1, clock, actor, ca })),
+      withTx(db.prisma, (tx) => revokeCertificate(tx, { serial: row.serial, reason: 1, clock, actor, ca })),
     ).rejects.toMatchObject({ code: "CERT_ALREADY_REVOKED" });
     await expect(
-      db.prisma.$transaction((tx) => revokeCertificate(tx, { serial: "40ff", reason: 1, clock, actor, ca })),
+      withTx(db.prisma, (tx) => revokeCertificate(tx, { serial: "40ff", reason: 1, clock, actor, ca })),
     ).rejects.toMatchObject({ code: "CERT_NOT_FOUND" });
     await expect(
-      db.prisma.$transaction((tx) => revokeCertificate(tx, { serial: row.serial, reason: 7, clock, actor, ca })),
+      withTx(db.prisma, (tx) => revokeCertificate(tx, { serial: row.serial, reason: 7, clock, actor, ca })),
     ).rejects.toMatchObject({ code: "REVOCATION_REASON_INVALID" });
     expect(await db.prisma.crl.count()).toBe(crls);
   });

@@ -15,6 +15,7 @@ import { answerOcspHttp } from "@/lib/pki/ocsp-http";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate, openssl, writePem } from "@/tests/helpers/pki";
+import { withTx } from "@/lib/audit";
 
 describe("OCSP responder", () => {
   let db: OpenDb;
@@ -67,7 +68,7 @@ describe("OCSP responder", () => {
   it("reflects a revocation made by another instance once the memory entry's 1 s TTL has passed", async () => {
     const before = await respondOcsp(deps(), request);
     // another instance revokes: the row is deleted there; this process's memory still holds the good answer
-    await db.prisma.$transaction(async (tx) => {
+    await withTx(db.prisma, async (tx) => {
       await tx.certificate.update({
         where: { serial },
         data: { status: "revoked", revokedAt: clock.now(), revocationReason: 1 },
@@ -83,9 +84,7 @@ describe("OCSP responder", () => {
 
   it("refuses to revoke through revokeCertificate twice but keeps answering", async () => {
     await expect(
-      db.prisma.$transaction((tx) =>
-        revokeCertificate(tx, { serial, reason: 1, clock, actor: { type: "system" }, ca }),
-      ),
+      withTx(db.prisma, (tx) => revokeCertificate(tx, { serial, reason: 1, clock, actor: { type: "system" }, ca })),
     ).rejects.toMatchObject({ code: "CERT_ALREADY_REVOKED" });
     expect((await respondOcsp(deps(), request))[0]).toBe(0x30);
   });

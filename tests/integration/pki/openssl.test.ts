@@ -18,6 +18,8 @@ import { revokeCertificate } from "@/lib/pki/revoke";
 import { derToPem } from "@/tests/helpers/pem";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { withTx } from "@/lib/audit";
+import { parseCsr } from "@/lib/pki/csr";
 
 const DAY = 86_400_000;
 
@@ -69,8 +71,8 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     });
     const newKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     const csr = createCsr(newKey, { C: "CN", CN: "ignored subject from the CSR" });
-    const cert = await db.prisma.$transaction((tx) =>
-      issueRenewal(tx, { oldCertificate: old.row, csrDer: csr, orderId: "order-1", clock: fixedClock(now), ca }),
+    const cert = await withTx(db.prisma, (tx) =>
+      issueRenewal(tx, { oldCertificate: old.row, csr: parseCsr(csr), orderId: "order-1", clock: fixedClock(now), ca }),
     );
     return { old, csr, cert, der: Buffer.from(cert.der) };
   }
@@ -148,7 +150,7 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(good).toContain("Next Update:");
     expect(await ask(["-no_nonce"])).toMatch(/: good/);
 
-    await db.prisma.$transaction((tx) =>
+    await withTx(db.prisma, (tx) =>
       revokeCertificate(tx, {
         serial: cert.serial,
         reason: "keyCompromise",

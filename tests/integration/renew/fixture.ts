@@ -5,10 +5,11 @@ import type { Db } from "@/lib/db";
 import type { CertType, PayerClass } from "@/lib/generated/prisma/client";
 import type { Ca } from "@/lib/pki/ca";
 import { createCsr } from "@/lib/pki/csr-build";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { issueChallenge } from "@/lib/renewal/pop";
 import type { ChallengePurpose } from "@/lib/token/challenge";
 import { insertHolderCertificate } from "@/tests/helpers/pki";
+import { withTx } from "@/lib/audit";
 
 /** Shared set-up of the renewal integration tests: a clock, fee tiers, holders with their keys, signing. */
 
@@ -88,7 +89,7 @@ export function newKeyAndCsr(): { key: KeyObject; csr: Buffer } {
 
 /** What a settled Alipay payment does to an order (the payments module's job; here only the state). */
 export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof newClock>): Promise<void> {
-  await withOrderTx(db, async (tx) => {
+  await withTx(db, async (tx) => {
     const order = await tx.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
     await transitionOrder(tx, {
       orderId,

@@ -53,6 +53,7 @@ async function login(h: Holder, clock = newClock()) {
 
 async function draft(h: Holder, clock = newClock()) {
   return saveHandler(db, {
+    config: getConfig(),
     certificateId: h.row.id,
     handler,
     captchaId: "00000000-0000-4000-8000-000000000000",
@@ -116,9 +117,10 @@ describe("the wizard steps", () => {
   it("refuses a wrong captcha and creates no order; the captcha cannot be tried twice", async () => {
     const h = await holder(db, ca);
     const clock = newClock();
-    const captcha = await createCaptcha(db, clock, "flow-test");
+    const captcha = await createCaptcha(db, clock, "flow-test", getConfig());
     const attempt = () =>
       saveHandler(db, {
+        config: getConfig(),
         certificateId: h.row.id,
         handler,
         captchaId: captcha.id,
@@ -136,6 +138,7 @@ describe("the wizard steps", () => {
     const h = await holder(db, ca);
     const first = await draft(h);
     const again = await saveHandler(db, {
+      config: getConfig(),
       certificateId: h.row.id,
       handler: { ...handler, name: "李四" },
       captchaId: "00000000-0000-4000-8000-000000000000",

@@ -13,7 +13,7 @@ import { pemBlocks, sha256Hex } from "@/lib/pki/x509";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { confirmOrder, holderLogin, saveHandler } from "@/lib/renewal/flow";
 import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { transitionOrder } from "@/lib/orders/machine";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, openssl, writePem } from "@/tests/helpers/pki";
 import {
@@ -26,6 +26,7 @@ import {
   signedChallenge,
   type Holder,
 } from "./fixture";
+import { withTx } from "@/lib/audit";
 
 let opened: OpenDb;
 let db: Db;
@@ -53,6 +54,7 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   const h = await holder(db, ca, { payerClass: opts.payerClass ?? "unified", certType: "organisation" });
   const clock = newClock();
   const draft = await saveHandler(db, {
+    config: getConfig(),
     certificateId: h.row.id,
     handler: {
       name: "张三",
@@ -235,7 +237,7 @@ describe("下证 (issuance for an order)", () => {
     const { h, order } = await submitted();
     const { csr } = newKeyAndCsr();
     const clock = newClock();
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "issuing",
@@ -256,40 +258,33 @@ describe("install confirmation", () => {
     const { h, order } = await submitted();
     await issue(h, order.id, newKeyAndCsr().csr);
     await expect(
-      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id }),
     ).resolves.toMatchObject({ state: "installed" });
     const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
     expect([old.status, old.revokedAt]).toEqual(["superseded", null]);
     await expect(
-      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id }),
     ).resolves.toMatchObject({ state: "installed" });
   });
 
-  it("revokes the old certificate when REVOKE_SUPERSEDED_ON_RENEWAL is set", async () => {
-    process.env.REVOKE_SUPERSEDED_ON_RENEWAL = "1";
-    resetConfig();
-    try {
-      const { h, order } = await submitted();
-      await issue(h, order.id, newKeyAndCsr().csr);
-      await confirmInstalled(db, {
-        orderId: order.id,
-        actor: holderActor,
-        clock: newClock(),
-        certificateId: h.row.id,
-        ca,
-      });
-      const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
-      expect([old.status, old.revocationReason]).toEqual(["revoked", 4]);
-    } finally {
-      delete process.env.REVOKE_SUPERSEDED_ON_RENEWAL;
-      resetConfig();
-    }
+  it("revokes the old certificate when REVOKE_SUPERSEDED_ON_RENEWAL is set (the route passes the CA)", async () => {
+    const { h, order } = await submitted();
+    await issue(h, order.id, newKeyAndCsr().csr);
+    await confirmInstalled(db, {
+      orderId: order.id,
+      actor: holderActor,
+      clock: newClock(),
+      certificateId: h.row.id,
+      revokeSupersededWith: ca,
+    });
+    const old = await db.certificate.findUniqueOrThrow({ where: { id: h.row.id } });
+    expect([old.status, old.revocationReason]).toEqual(["revoked", 4]);
   });
 
   it("refuses before the certificate is issued", async () => {
     const { h, order } = await submitted();
     await expect(
-      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id, ca }),
+      confirmInstalled(db, { orderId: order.id, actor: holderActor, clock: newClock(), certificateId: h.row.id }),
     ).rejects.toMatchObject({ code: "RENEWAL_NOT_ISSUED" });
   });
 

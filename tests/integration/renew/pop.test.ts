@@ -9,6 +9,7 @@ import { CHALLENGE_LIMIT, issueChallenge, verifyProof } from "@/lib/renewal/pop"
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa } from "@/tests/helpers/pki";
 import { holder, newClock, signText, signedChallenge, type Holder } from "./fixture";
+import { withTx } from "@/lib/audit";
 
 let opened: OpenDb;
 let db: Db;
@@ -111,7 +112,7 @@ describe("proof of possession", () => {
     ).rejects.toMatchObject({ code: "CERT_UNKNOWN" });
 
     const revoked = await holder(db, ca);
-    await db.$transaction((tx) =>
+    await withTx(db, (tx) =>
       revokeCertificate(tx, {
         serial: revoked.row.serial,
         reason: "keyCompromise",

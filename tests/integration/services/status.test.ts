@@ -6,6 +6,7 @@ import type { Ca } from "@/lib/pki/ca";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { certificateStatus, normaliseSerialInput } from "@/lib/services/status";
 import { ACTOR, DAY, holder, useServicesDb } from "./fixture";
+import { withTx } from "@/lib/audit";
 
 const NOW = new Date("2026-11-25T02:00:00.000Z");
 const clock = fixedClock(NOW.toISOString());
@@ -47,7 +48,7 @@ describe("certificate status", () => {
 
   it("reports a revoked certificate with its date and reason", async () => {
     const { row } = await holder(db.prisma, ca, NOW, 20);
-    await db.prisma.$transaction((tx) =>
+    await withTx(db.prisma, (tx) =>
       revokeCertificate(tx, { serial: row.serial, reason: "keyCompromise", clock, actor: ACTOR, ca }),
     );
     const s = await certificateStatus(db.prisma, { serial: row.serial }, ctx());

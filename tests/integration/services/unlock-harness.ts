@@ -5,6 +5,7 @@ import { confirmUnlock, releaseSoPin, startUnlock } from "@/lib/services/unlock"
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import type { TokenBackend } from "@/agent/backends/types";
 import { HOLDER_ID } from "./fixture";
+import { getConfig } from "@/lib/config";
 
 /** The mailed code, as the holder reads it (the outbox keeps the code in clear, it is what the mail says). */
 export async function mailedCode(db: Db, certificateId: string): Promise<string> {
@@ -37,7 +38,7 @@ export function start(
       captchaAnswer: args.captchaAnswer ?? TEST_BYPASS_ANSWER,
       locale: "zh-CN",
     },
-    { clock: args.clock, actor: args.actor },
+    { clock: args.clock, actor: args.actor, config: getConfig() },
   );
 }
 
@@ -49,7 +50,15 @@ export async function unlockThrough(
 ) {
   const { requestId } = await start(db, args);
   const code = await mailedCode(db, args.certificateId);
-  const pins = await releaseSoPin(db, { requestId, code }, { clock: args.clock, actor: args.actor });
+  const pins = await releaseSoPin(
+    db,
+    { requestId, code },
+    { clock: args.clock, actor: args.actor, config: getConfig() },
+  );
   await backend.unlock(args.tokenSerial, { soPin: pins.soPin, newPin: args.newPin, newSoPin: pins.newSoPin });
-  return confirmUnlock(db, { requestId, code, usedAlternative: false }, { clock: args.clock, actor: args.actor });
+  return confirmUnlock(
+    db,
+    { requestId, code, usedAlternative: false },
+    { clock: args.clock, actor: args.actor, config: getConfig() },
+  );
 }

@@ -132,7 +132,7 @@ describe("online PIN unlock on a virtual token", () => {
 
   it("refuses a wrong captcha answer before looking at the ID number", async () => {
     const h = await holderOnToken();
-    const captcha = await createCaptcha(db.prisma, clock, "t");
+    const captcha = await createCaptcha(db.prisma, clock, "t", getConfig());
     await expect(start(db.prisma, { ...h, clock, captchaId: captcha.id, captchaAnswer: "nope" })).rejects.toMatchObject(
       { code: "CAPTCHA_INVALID" },
     );
@@ -151,7 +151,7 @@ describe("online PIN unlock on a virtual token", () => {
     const { requestId } = await start(db.prisma, { ...h, clock });
     const code = await mailedCode(db.prisma, h.row.id);
     await expect(
-      releaseSoPin(db.prisma, { requestId, code }, { clock: later(11), actor: h.actor }),
+      releaseSoPin(db.prisma, { requestId, code }, { clock: later(11), actor: h.actor, config: getConfig() }),
     ).rejects.toMatchObject({ code: "UNLOCK_CODE_EXPIRED" });
     expect((await db.prisma.unlockRequest.findUniqueOrThrow({ where: { id: requestId } })).verifiedAt).toBeNull();
     expect(await version(h.tokenSerial)).toBe(0);
@@ -161,8 +161,10 @@ describe("online PIN unlock on a virtual token", () => {
     const h = await holderOnToken();
     const { requestId } = await start(db.prisma, { ...h, clock });
     const code = await mailedCode(db.prisma, h.row.id);
-    await releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor });
-    await expect(releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor })).rejects.toMatchObject({
+    await releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor, config: getConfig() });
+    await expect(
+      releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor, config: getConfig() }),
+    ).rejects.toMatchObject({
       code: "UNLOCK_CODE_USED",
     });
   });
@@ -174,13 +176,17 @@ describe("online PIN unlock on a virtual token", () => {
     const wrong = code === "000000" ? "000001" : "000000";
     for (let i = 1; i < UNLOCK_MAX_CODE_ATTEMPTS; i++) {
       await expect(
-        releaseSoPin(db.prisma, { requestId, code: wrong }, { clock, actor: h.actor }),
+        releaseSoPin(db.prisma, { requestId, code: wrong }, { clock, actor: h.actor, config: getConfig() }),
       ).rejects.toMatchObject({ code: "UNLOCK_CODE_INVALID", details: { attemptsLeft: UNLOCK_MAX_CODE_ATTEMPTS - i } });
     }
-    await expect(releaseSoPin(db.prisma, { requestId, code: wrong }, { clock, actor: h.actor })).rejects.toMatchObject({
+    await expect(
+      releaseSoPin(db.prisma, { requestId, code: wrong }, { clock, actor: h.actor, config: getConfig() }),
+    ).rejects.toMatchObject({
       code: "UNLOCK_TOO_MANY_ATTEMPTS",
     });
-    await expect(releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor })).rejects.toMatchObject({
+    await expect(
+      releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor, config: getConfig() }),
+    ).rejects.toMatchObject({
       code: "UNLOCK_TOO_MANY_ATTEMPTS",
     });
     expect((await db.prisma.unlockRequest.findUniqueOrThrow({ where: { id: requestId } })).verifiedAt).toBeNull();
@@ -201,7 +207,11 @@ describe("online PIN unlock on a virtual token", () => {
     const firstCode = await mailedCode(db.prisma, h.row.id);
     await start(db.prisma, { ...h, clock });
     await expect(
-      releaseSoPin(db.prisma, { requestId: first.requestId, code: firstCode }, { clock, actor: h.actor }),
+      releaseSoPin(
+        db.prisma,
+        { requestId: first.requestId, code: firstCode },
+        { clock, actor: h.actor, config: getConfig() },
+      ),
     ).rejects.toMatchObject({ code: "UNLOCK_CODE_EXPIRED" });
   });
 
@@ -209,13 +219,21 @@ describe("online PIN unlock on a virtual token", () => {
     const h = await holderOnToken();
     const a = await start(db.prisma, { ...h, clock });
     const aCode = await mailedCode(db.prisma, h.row.id);
-    const pins = await releaseSoPin(db.prisma, { requestId: a.requestId, code: aCode }, { clock, actor: h.actor });
+    const pins = await releaseSoPin(
+      db.prisma,
+      { requestId: a.requestId, code: aCode },
+      { clock, actor: h.actor, config: getConfig() },
+    );
     await backend.unlock(h.tokenSerial, { soPin: pins.soPin, newPin: "111222", newSoPin: pins.newSoPin });
     // the page closed before confirming: the server still says version 0, the key is at version 1
 
     const b = await start(db.prisma, { ...h, clock });
     const bCode = await mailedCode(db.prisma, h.row.id);
-    const again = await releaseSoPin(db.prisma, { requestId: b.requestId, code: bCode }, { clock, actor: h.actor });
+    const again = await releaseSoPin(
+      db.prisma,
+      { requestId: b.requestId, code: bCode },
+      { clock, actor: h.actor, config: getConfig() },
+    );
     expect(again.alternative).toBeDefined();
     await expect(
       backend.unlock(h.tokenSerial, { soPin: again.soPin, newPin: "333444", newSoPin: again.newSoPin }),
@@ -228,7 +246,7 @@ describe("online PIN unlock on a virtual token", () => {
     await confirmUnlock(
       db.prisma,
       { requestId: b.requestId, code: bCode, usedAlternative: true },
-      { clock, actor: h.actor },
+      { clock, actor: h.actor, config: getConfig() },
     );
     expect(await version(h.tokenSerial)).toBe(2);
     await expect(signWith(h.tokenSerial, h.row.serial, "333444")).resolves.toBeDefined();
@@ -239,18 +257,26 @@ describe("online PIN unlock on a virtual token", () => {
     const { requestId } = await start(db.prisma, { ...h, clock });
     const code = await mailedCode(db.prisma, h.row.id);
     await expect(
-      confirmUnlock(db.prisma, { requestId, code, usedAlternative: false }, { clock, actor: h.actor }),
+      confirmUnlock(
+        db.prisma,
+        { requestId, code, usedAlternative: false },
+        { clock, actor: h.actor, config: getConfig() },
+      ),
     ).rejects.toMatchObject({ code: "UNLOCK_NOT_RELEASED" });
-    await releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor });
+    await releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor, config: getConfig() });
     await expect(
       confirmUnlock(
         db.prisma,
         { requestId, code: code === "123456" ? "654321" : "123456", usedAlternative: false },
-        { clock, actor: h.actor },
+        { clock, actor: h.actor, config: getConfig() },
       ),
     ).rejects.toMatchObject({ code: "UNLOCK_REQUEST_INVALID" });
     await expect(
-      confirmUnlock(db.prisma, { requestId, code, usedAlternative: true }, { clock, actor: h.actor }),
+      confirmUnlock(
+        db.prisma,
+        { requestId, code, usedAlternative: true },
+        { clock, actor: h.actor, config: getConfig() },
+      ),
     ).rejects.toMatchObject({ code: "UNLOCK_ROTATION_INVALID" });
     expect(await version(h.tokenSerial)).toBe(0);
   });

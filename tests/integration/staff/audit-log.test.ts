@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock, MINUTE } from "@/lib/clock";
-import { appendAudit, verifyAuditChain } from "@/lib/audit";
+import { appendAudit, verifyAuditChain, withTx } from "@/lib/audit";
 import { AuditFilter, auditCsv, csvCell, listAuditEvents } from "@/lib/staff/audit-log";
 import { createStaffUser } from "@/lib/staff/users";
-import { updateSetting } from "@/lib/staff/settings";
+import { updateSetting } from "@/lib/settings/policy";
 
 let open: OpenDb;
 let db: Db;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const admin = { type: "staff" as const, id: adminId, ip: "10.0.0.9" };
   for (let i = 0; i < 6; i++) {
     clock.advance(MINUTE);
-    await db.$transaction((tx) =>
+    await withTx(db, (tx) =>
       appendAudit(
         tx,
         {

@@ -8,7 +8,7 @@ import { TIMEOUTS } from "@/lib/session";
 import { isDomainError } from "@/lib/errors";
 import { authenticateStaff, LOCK_AFTER_FAILURES, LOGIN_LIMITS, signIn, signOutEverywhere } from "@/lib/staff/auth";
 import { changeStaffUser, confirmTotp, createStaffUser, startTotp } from "@/lib/staff/users";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 
 const ADMIN = { type: "system" as const, id: "test" };
 
@@ -168,9 +168,7 @@ describe("staff sessions", () => {
     const a1 = await signIn(db, { username: a, password: PASSWORD }, clock);
     const a2 = await signIn(db, { username: a, password: PASSWORD }, clock);
     const b1 = await signIn(db, { username: b, password: PASSWORD }, clock);
-    const ended = await db.$transaction((tx) =>
-      signOutEverywhere(tx, a1.user.id, { type: "staff", id: a1.user.id }, clock),
-    );
+    const ended = await withTx(db, (tx) => signOutEverywhere(tx, a1.user.id, { type: "staff", id: a1.user.id }, clock));
     expect(ended).toBe(2);
     expect(await authenticateStaff(db, a1.token, clock)).toBeNull();
     expect(await authenticateStaff(db, a2.token, clock)).toBeNull();

@@ -8,11 +8,12 @@ import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY, HOUR, fixedClock } from "@/lib/clock";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { transitionOrder } from "@/lib/orders/machine";
 import { dashboard } from "@/lib/staff/dashboard";
 import { ensureDemoStaff } from "@/lib/dev/demo/staff";
 import { signIn } from "@/lib/staff/auth";
+import { withTx } from "@/lib/audit";
 
 let open: OpenDb;
 let db: Db;
@@ -39,7 +40,7 @@ async function paidAt(at: Date, expiresInDays = 10) {
     locale: "zh-CN",
   });
   const o = await submitOrder(db, { orderId: draft.id, actor: HOLDER, clock: c });
-  return withOrderTx(db, (tx) =>
+  return withTx(db, (tx) =>
     transitionOrder(tx, {
       orderId: o.id,
       to: "paid",

@@ -5,10 +5,10 @@ import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY, fixedClock } from "@/lib/clock";
 import { isDomainError } from "@/lib/errors";
-import { verifyAuditChain } from "@/lib/audit";
+import { verifyAuditChain, withTx } from "@/lib/audit";
 import { createFeeTier, ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { createDraftOrder, submitOrder } from "@/lib/orders/create";
-import { transitionOrder, withOrderTx } from "@/lib/orders/machine";
+import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { transitionOrder } from "@/lib/orders/machine";
 import {
   addOrderNote,
   markHandledInPerson,
@@ -20,6 +20,9 @@ import {
 } from "@/lib/staff/orders";
 import { previewFee } from "@/lib/staff/fees";
 import { OrderSearch, searchOrders } from "@/lib/staff/search";
+
+/** Staff actions here never sign: an order without a stored CSR is reset, not issued. */
+const noCa = () => Promise.reject(new Error("no CA needed"));
 
 let open: OpenDb;
 let db: Db;
@@ -155,7 +158,7 @@ describe("helpdesk actions", () => {
 
   test("a paid order can be neither cancelled nor marked as handled in person", async () => {
     const order = await submittedOrder();
-    await withOrderTx(db, (tx) =>
+    await withTx(db, (tx) =>
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
@@ -202,14 +205,14 @@ describe("helpdesk actions", () => {
 
   test("re-issuance is refused for an order that is not stuck in issuing", async () => {
     const order = await submittedOrder();
-    expect(await codeOf(reissueStuckOrder(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
+    expect(await codeOf(reissueStuckOrder(db, { orderId: order.id, reason: "x", actor: AGENT, clock, ca: noCa }))).toBe(
       "STAFF_REISSUE_NOT_ALLOWED",
     );
   });
 
   test("an order stuck in issuing without a stored CSR goes back to paid, unflagged, for the holder to retry", async () => {
     const order = await submittedOrder();
-    await withOrderTx(db, async (tx) => {
+    await withTx(db, async (tx) => {
       await transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
@@ -230,6 +233,7 @@ describe("helpdesk actions", () => {
       reason: "holder's download failed",
       actor: AGENT,
       clock,
+      ca: noCa,
     });
     expect(reset).toMatchObject({ state: "paid", flagged: false });
     expect(

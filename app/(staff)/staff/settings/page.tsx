@@ -1,7 +1,7 @@
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { can } from "@/lib/staff/permissions";
-import { listSettings } from "@/lib/staff/settings";
+import { listSettings } from "@/lib/settings/policy";
 import { requireStaff } from "../../_lib/guard";
 import { ActionForm } from "../../_components/ActionForm";
 import { fill, formatDateTime } from "@/lib/messages/format";

@@ -4,7 +4,7 @@ import { json, route } from "@/lib/http/route";
 import { holderCertificateId } from "../_holder";
 
 /** A new captcha image (SVG markup in JSON, with its id); the answer stays on the server. */
-export const GET = route({ session: "holder", requireSession: true }, async ({ db, session, clock }) => {
-  const captcha = await createCaptcha(db, clock, holderCertificateId(session));
+export const GET = route({ session: "holder", requireSession: true }, async ({ db, session, clock, config }) => {
+  const captcha = await createCaptcha(db, clock, holderCertificateId(session), config);
   return json({ id: captcha.id, svg: captcha.svg } satisfies CaptchaResponse, 200);
 });

@@ -6,7 +6,7 @@ import { holderCertificateId } from "../_holder";
 /** 下一步 on the details step: creates the draft order, or changes its handler (返回修改). */
 export const POST = route(
   { session: "holder", requireSession: true, body: HandlerRequest, idempotency: "renew.handler" },
-  async ({ db, session, body, actor, clock, locale }) =>
+  async ({ db, session, body, actor, clock, locale, config }) =>
     saveHandler(db, {
       certificateId: holderCertificateId(session),
       handler: body.handler,
@@ -15,5 +15,6 @@ export const POST = route(
       actor,
       clock,
       locale,
+      config,
     }),
 );

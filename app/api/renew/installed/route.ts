@@ -10,13 +10,14 @@ import { holderCertificateId } from "../_holder";
  */
 export const POST = route(
   { session: "holder", requireSession: true, body: InstalledRequest, idempotency: "renew.installed" },
-  async ({ db, session, body, actor, clock, config }) => {
+  async ({ db, ca, session, body, actor, clock, config }) => {
     const order = await confirmInstalledWithProof(db, {
       orderId: body.orderId,
       proof: { challengeText: body.challenge, signatureB64: body.signature, origin: config.publicOrigin },
       actor,
       clock,
       certificateId: holderCertificateId(session),
+      revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL ? await ca() : undefined,
     });
     return orderView(db, order);
   },

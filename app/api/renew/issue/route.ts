@@ -6,7 +6,7 @@ import { holderCertificateId } from "../_holder";
 /** 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install. */
 export const POST = route(
   { session: "holder", requireSession: true, body: IssueRequest, idempotency: "renew.issue" },
-  async ({ db, session, body, config, actor, clock }) => {
+  async ({ db, ca, session, body, config, actor, clock }) => {
     const issued = await issueForOrder(db, {
       orderId: body.orderId,
       csrDer: Buffer.from(body.csr, "base64"),
@@ -16,6 +16,7 @@ export const POST = route(
       actor,
       clock,
       certificateId: holderCertificateId(session),
+      ca: await ca(),
     });
     const c = issued.certificate;
     return {

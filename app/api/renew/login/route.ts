@@ -5,13 +5,14 @@ import { holderLogin } from "@/lib/renewal/flow";
 import { COOKIE, TIMEOUTS, destroySession } from "@/lib/session";
 
 /** 提交 on the insert-key step: proof of possession + eligibility, then the holder session cookie. */
-export const POST = route({ body: LoginRequest }, async ({ db, body, config, clock, actor, req, setCookie }) => {
+export const POST = route({ body: LoginRequest }, async ({ db, ca, body, config, clock, actor, req, setCookie }) => {
   const login = await holderLogin(db, {
     challengeText: body.challenge,
     signatureB64: body.signature,
     origin: config.publicOrigin,
     actor,
     clock,
+    revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL ? await ca() : undefined,
   });
   await destroySession(db, readCookie(req, COOKIE.holder));
   setCookie(COOKIE.holder, login.token, { maxAgeSeconds: TIMEOUTS.holder.absoluteMs / 1000 });

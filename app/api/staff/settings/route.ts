@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SETTING_KEYS, updateSetting } from "@/lib/staff/settings";
+import { SETTING_KEYS, updateSetting } from "@/lib/settings/policy";
 import { staffRoute } from "@/lib/staff/route";
 
 const Update = z.object({ key: z.enum(SETTING_KEYS as [string, ...string[]]), value: z.unknown() });

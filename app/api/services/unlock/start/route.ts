@@ -3,7 +3,7 @@ import { startUnlock } from "@/lib/services/unlock";
 import { UnlockStartRequest } from "@/lib/api/services";
 
 /** Identity check (ID number on record + captcha); sends the one-time code to the contact on record. */
-export const POST = route({ body: UnlockStartRequest }, async ({ db, body, clock, actor, locale }) =>
+export const POST = route({ body: UnlockStartRequest }, async ({ db, body, clock, actor, locale, config }) =>
   startUnlock(
     db,
     {
@@ -14,6 +14,6 @@ export const POST = route({ body: UnlockStartRequest }, async ({ db, body, clock
       captchaAnswer: body.captchaAnswer,
       locale,
     },
-    { clock, actor },
+    { clock, actor, config },
   ),
 );

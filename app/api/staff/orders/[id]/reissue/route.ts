@@ -10,6 +10,7 @@ export const POST = staffRoute("POST /api/staff/orders/[id]/reissue", { body: Re
     reason: ctx.body.reason,
     actor: ctx.actor,
     clock: ctx.clock,
+    ca: ctx.ca,
   });
   return { state: order.state };
 });

@@ -3,9 +3,9 @@ import type { Prisma } from "../generated/prisma/client";
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Locale } from "../errors/types";
-import { prepareMailData, type MailData, type MailTemplate } from "./templates";
+import { prepareMailData, type MailData, type MailTemplate } from "./mail-data";
 
-export type { MailTemplate, MailData } from "./templates";
+export type { MailTemplate, MailData } from "./mail-data";
 
 /** One request per template, so `data` is checked against the template at compile time too. */
 export type MailRequest<T extends MailTemplate = MailTemplate> = T extends MailTemplate

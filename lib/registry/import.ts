@@ -3,10 +3,11 @@ import path from "node:path";
 import { z } from "zod";
 import type { Db } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
-import { registerCertificate, type HolderRecord } from "@/lib/registry/register";
-import { DerError } from "./der";
-import { certificateInfo } from "./cert-info";
-import { pemBlocks } from "./x509";
+import { registerCertificate, type HolderRecord } from "./register";
+import { DerError } from "../pki/der";
+import { certificateInfo } from "../pki/cert-info";
+import { pemBlocks } from "../pki/x509";
+import { withTx } from "../audit";
 
 /**
  * Registry import (`npm run certs:import -- FILE`): a CSV with holder metadata, or PEM/DER certificate files.
@@ -207,7 +208,8 @@ export async function importCertificates(
     problems.push({ line: seen.get(e.serial)!, message: `serial ${e.serial} is already in the registry` });
   if (problems.length)
     throw new DomainError("CERT_IMPORT_INVALID", { problems: problems.sort((a, b) => a.line - b.line) });
-  await db.$transaction(
+  await withTx(
+    db,
     async (tx) => {
       for (const r of input.rows) await registerCertificate(tx, r.der, r.holder);
     },

@@ -2,7 +2,7 @@ import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { DAY, HOUR } from "../clock";
 import { purgeChallenges } from "../renewal/pop";
-import type { Job } from "./scheduler";
+import type { Job } from "../jobs/scheduler";
 
 /**
  * Deletes short-lived rows once they can no longer matter: used or expired challenges and captchas,

@@ -1,18 +1,16 @@
 import type { Db, Tx } from "../db";
 import { MINUTE, type Clock } from "../clock";
 import { Prisma, type Certificate, type OrderState, type RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField, encryptField } from "../crypto/field";
-import { HandlerInfo } from "../renewal/handler";
-import { checkEligibility, renewalPreview } from "../renewal/eligibility";
-import { numberSetting } from "../renewal/settings";
+import { HandlerInfo } from "./handler";
+import { checkEligibility, renewalPreview } from "./eligibility";
+import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
 import { priceFor } from "../fees/price";
 import { closeTradeBeforeCancel } from "../payments/alipay/close";
-import { newOrderNo } from "./number";
-import { transitionOrder, withOrderTx } from "./machine";
-
-export const DEFAULT_PAYMENT_WINDOW_MINUTES = 30;
+import { newOrderNo } from "../orders/number";
+import { transitionOrder } from "../orders/machine";
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
 function parseHandler(input: HandlerInfo): HandlerInfo {
@@ -65,7 +63,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
   const certificateId = args.certificate.id;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await withOrderTx(db, async (tx) => {
+      return await withTx(db, async (tx) => {
         const certificate = await tx.certificate.findUnique({ where: { id: certificateId } });
         const eligible = await checkEligibility(tx, certificate, args.clock);
         if (eligible.openOrder) return eligible.openOrder;
@@ -130,7 +128,7 @@ export async function updateDraftHandler(
   args: { orderId: string; handler: HandlerInfo; actor: Actor; clock: Clock; certificateId?: string },
 ): Promise<RenewalOrder> {
   const handler = parseHandler(args.handler);
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId, args.certificateId);
     if (order.state !== "draft") throw new DomainError("ORDER_NOT_EDITABLE", { state: order.state });
     const before: Record<string, string> = {
@@ -173,7 +171,7 @@ export async function submitOrder(
   db: Db,
   args: { orderId: string; actor: Actor; clock: Clock; paymentWindowMinutes?: number; certificateId?: string },
 ): Promise<RenewalOrder> {
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId, args.certificateId);
     if (order.state === "submitted" || order.state === "awaiting_payment") return order;
     if (order.state !== "draft")
@@ -243,7 +241,7 @@ export async function cancelOrder(
   if (order.state === "awaiting_payment" && (await closeTradeBeforeCancel(db, order, args.clock)) === "paid") {
     throw new DomainError("ORDER_ALREADY_PAID");
   }
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const current = await loadOrder(tx, order.id);
     if (moneyTaken(current)) throw new DomainError("ORDER_ALREADY_PAID");
     // the trade was closed for the state we read; anything else happened meanwhile and needs a fresh look

@@ -2,17 +2,21 @@ import { z } from "zod";
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Prisma } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor } from "../audit";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { DEFAULT_WINDOW_DAYS } from "../renewal/eligibility";
-import { DEFAULT_PAYMENT_WINDOW_MINUTES } from "../orders/create";
-import { DEFAULT_STUCK_MINUTES } from "../orders/recovery";
-import { DEFAULT_REMINDER_DAYS, REMINDER_DAYS_KEY, ReminderDays } from "../mail/reminders";
+import {
+  DEFAULT_PAYMENT_WINDOW_MINUTES,
+  DEFAULT_REMINDER_DAYS,
+  DEFAULT_STUCK_MINUTES,
+  DEFAULT_WINDOW_DAYS,
+  REMINDER_DAYS_KEY,
+  ReminderDays,
+} from ".";
 
 /**
  * The policy settings an admin may change, each with its range and the default its reader falls back to.
- * The readers live with their domains (renewal/eligibility, orders/create, mail/reminders, orders/recovery);
- * this module only writes, validated and audited with the old and new value.
+ * Their readers and defaults are in lib/settings/index.ts; this module lists them for the admin and writes them,
+ * validated and audited with the old and new value.
  */
 /** "30, 14，7" as typed in the form → [30, 14, 7] */
 function dayList(v: unknown): unknown {
@@ -55,7 +59,7 @@ export async function updateSetting(db: Db, key: SettingKey, raw: unknown, actor
   const parsed = SETTINGS[key].schema.safeParse(raw);
   if (!parsed.success) throw new DomainError("STAFF_SETTING_INVALID", { key });
   const value = parsed.data as Prisma.InputJsonValue;
-  return db.$transaction(async (tx) => {
+  return withTx(db, async (tx) => {
     const before = await tx.setting.findUnique({ where: { key } });
     const row = await tx.setting.upsert({
       where: { key },

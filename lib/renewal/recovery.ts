@@ -2,22 +2,21 @@ import type { Db } from "../db";
 import { MINUTE, type Clock } from "../clock";
 import type { RenewalOrder } from "../generated/prisma/client";
 import { isDomainError } from "../errors";
-import { appendAudit } from "../audit";
+import { appendAudit, withTx } from "../audit";
 import { log } from "../log";
 import type { Job } from "../jobs/scheduler";
-import { numberSetting } from "../renewal/settings";
-import { resumeIssuance } from "../renewal/issue-order";
-import { withOrderTx } from "./machine";
+import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
+import { resumeIssuance } from "./issue-order";
+import type { Ca } from "../pki/ca";
 
-export const DEFAULT_STUCK_MINUTES = 30;
 const BATCH = 200;
 
 export type FlagReason = "paid_not_issued" | "issuing_stalled" | "issuance_failed";
 
 export interface RecoveryOptions {
   stuckMinutes?: number;
-  /** finishes an `issuing` order from its stored CSR (lib/renewal/issue-order.ts); injectable for tests */
-  resume?: (db: Db, orderId: string, clock: Clock) => Promise<unknown>;
+  /** finishes an `issuing` order from its stored CSR (resumeIssuance with the process CA; tests inject failures) */
+  resume: (db: Db, orderId: string, clock: Clock) => Promise<unknown>;
 }
 
 /**
@@ -29,9 +28,9 @@ export interface RecoveryOptions {
 export async function recoverStuckOrders(
   db: Db,
   clock: Clock,
-  opts: RecoveryOptions = {},
+  opts: RecoveryOptions,
 ): Promise<{ resumed: number; flagged: number }> {
-  const resume = opts.resume ?? resumeIssuance;
+  const { resume } = opts;
   const minutes = opts.stuckMinutes ?? (await numberSetting(db, ["orders.stuckMinutes"], DEFAULT_STUCK_MINUTES));
   const before = new Date(clock.now().getTime() - minutes * MINUTE);
   const stuck = await db.renewalOrder.findMany({
@@ -69,7 +68,7 @@ async function flagOrder(
   clock: Clock,
   error?: string,
 ): Promise<boolean> {
-  return withOrderTx(db, async (tx) => {
+  return withTx(db, async (tx) => {
     const written = await tx.renewalOrder.updateMany({
       where: { id: order.id, version: order.version, flagged: false },
       data: { flagged: true, flagReason: reason, updatedAt: clock.now() },
@@ -93,8 +92,10 @@ async function flagOrder(
   });
 }
 
-export const orderRecoveryJob: Job = {
+/** The recovery as a background job; `ca` loads the CA that signs resumed issuances. */
+export const orderRecoveryJob = (ca: () => Promise<Ca>): Job => ({
   name: "orders.recovery",
   everyMs: 5 * MINUTE,
-  run: (db, clock) => recoverStuckOrders(db, clock),
-};
+  run: (db, clock) =>
+    recoverStuckOrders(db, clock, { resume: async (d, orderId, c) => resumeIssuance(d, orderId, c, await ca()) }),
+});

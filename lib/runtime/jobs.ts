@@ -1,0 +1,23 @@
+import type { Job } from "../jobs/scheduler";
+import type { Config } from "../config";
+import { getCa } from "../pki/ca";
+import { mailDeliveryJob } from "./mail";
+import { expiryReminderJob } from "../mail/reminders";
+import { orderRecoveryJob } from "../renewal/recovery";
+import { paymentsSweepJob } from "../payments/jobs";
+import { sandboxNotifyJob } from "../dev/alipay-sandbox/job";
+import { crlRefreshJob } from "../pki/crl";
+import { housekeepingJob } from "./housekeeping";
+
+/** Every periodic job of the portal, wired to the process CA and the configuration. */
+export function serverJobs(config: Config): Job[] {
+  return [
+    mailDeliveryJob(config),
+    expiryReminderJob,
+    orderRecoveryJob(getCa),
+    paymentsSweepJob,
+    ...(config.ALIPAY_SANDBOX ? [sandboxNotifyJob(config.ALIPAY_SANDBOX_TIME_FACTOR)] : []),
+    crlRefreshJob(getCa),
+    housekeepingJob,
+  ];
+}

@@ -1,0 +1,14 @@
+import { getDb } from "../db";
+import { getConfig } from "../config";
+import { log } from "../log";
+import { startScheduler } from "../jobs/scheduler";
+import { serverJobs } from "./jobs";
+
+let stop: (() => void) | undefined;
+
+export async function startServerJobs(): Promise<void> {
+  if (stop) return;
+  const jobs = serverJobs(getConfig());
+  stop = startScheduler(await getDb(), jobs);
+  log.info({ jobs: jobs.map((j) => j.name) }, "background jobs started");
+}

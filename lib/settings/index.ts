@@ -1,0 +1,47 @@
+import { z } from "zod";
+import type { Tx } from "../db";
+import type { CertType } from "../generated/prisma/client";
+import { log } from "../log";
+
+/**
+ * The `Setting` table: policy values an admin may change (lib/settings/policy.ts writes them), each read here with
+ * the default its domain falls back to.
+ */
+export const DEFAULT_WINDOW_DAYS = 30;
+export const DEFAULT_PAYMENT_WINDOW_MINUTES = 30;
+export const DEFAULT_STUCK_MINUTES = 30;
+export const REMINDER_DAYS_KEY = "reminders.days";
+export const DEFAULT_REMINDER_DAYS: readonly number[] = [30, 14, 7, 3, 1];
+
+export const ReminderDays = z
+  .array(z.number().int().min(1).max(90))
+  .min(1)
+  .max(10)
+  .refine((a) => new Set(a).size === a.length)
+  .transform((a) => [...a].sort((x, y) => x - y));
+
+/** A numeric `Setting` (stored as a JSON number or numeric string); the first key present wins. */
+export async function numberSetting(db: Tx, keys: readonly string[], fallback: number): Promise<number> {
+  const rows = await db.setting.findMany({ where: { key: { in: [...keys] } } });
+  for (const key of keys) {
+    const v = rows.find((r) => r.key === key)?.value;
+    const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+    if (Number.isFinite(n) && n > 0) return n;
+  }
+  return fallback;
+}
+
+/** Renewal window in days for the certificate's profile: `renewal.windowDays.<certType>`, else `renewal.windowDays`, else 30. */
+export function windowDaysFor(db: Tx, certificate: { certType: CertType }): Promise<number> {
+  return numberSetting(db, [`renewal.windowDays.${certificate.certType}`, "renewal.windowDays"], DEFAULT_WINDOW_DAYS);
+}
+
+/** The admin's reminder thresholds (days before expiry), ascending; the default when unset or unreadable. */
+export async function reminderDays(db: Tx): Promise<number[]> {
+  const row = await db.setting.findUnique({ where: { key: REMINDER_DAYS_KEY } });
+  if (!row) return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
+  const parsed = ReminderDays.safeParse(row.value);
+  if (parsed.success) return parsed.data;
+  log.warn({ key: REMINDER_DAYS_KEY }, "reminder days setting unreadable; using the default");
+  return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
+}
