@@ -52,15 +52,19 @@ export function parseCsv(text: string): { line: number; cells: string[] }[] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') ((cell += '"'), i++);
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else {
         if (ch === "\n") line++;
         cell += ch;
       }
     } else if (ch === '"' && cell === "") quoted = true;
-    else if (ch === ",") (cells.push(cell), (cell = ""));
-    else if (ch === "\n" || ch === "\r") {
+    else if (ch === ",") {
+      cells.push(cell);
+      cell = "";
+    } else if (ch === "\n" || ch === "\r") {
       if (ch === "\r" && text[i + 1] === "\n") i++;
       cells.push(cell);
       if (cells.some((c) => c !== "")) rows.push({ line: start, cells });

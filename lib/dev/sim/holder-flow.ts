@@ -8,22 +8,20 @@ import type { Recorder } from "./stats";
  * assistant would call the portal. Every step is timed under its name; the first failure ends the holder's run.
  */
 
-const FLOW_STEPS = [
-  "challenge",
-  "login",
-  "summary",
-  "captcha",
-  "handler",
-  "confirm",
-  "payment",
-  "sandbox-pay",
-  "payment-status",
-  "invoice-skip",
-  "issue-challenge",
-  "issue",
-  "installed",
-] as const;
-export type FlowStep = (typeof FLOW_STEPS)[number];
+export type FlowStep =
+  | "challenge"
+  | "login"
+  | "summary"
+  | "captcha"
+  | "handler"
+  | "confirm"
+  | "payment"
+  | "sandbox-pay"
+  | "payment-status"
+  | "invoice-skip"
+  | "issue-challenge"
+  | "issue"
+  | "installed";
 
 interface OrderView {
   id: string;

@@ -16,7 +16,7 @@ type Verified =
 /** Signature first, then that it is for us and for an order we have, for exactly that order's price. */
 async function verify(db: Db, p: Record<string, string>): Promise<Verified> {
   const alipay = getAlipay();
-  let signed = false;
+  let signed: boolean;
   try {
     signed = alipay.sdk.checkNotifySignV2(p);
   } catch {

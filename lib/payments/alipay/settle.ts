@@ -2,7 +2,7 @@ import type { RenewalOrder } from "../../generated/prisma/client";
 import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import type { Actor } from "../../audit";
-import { DomainError, isDomainError } from "../../errors";
+import { isDomainError } from "../../errors";
 import { log } from "../../log";
 import { canTransition, transitionOrder } from "../../orders/machine";
 import { isSuccess, type AlipayResponse } from "./client";

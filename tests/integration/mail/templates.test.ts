@@ -5,7 +5,6 @@ import { enqueueMail, type MailRequest } from "@/lib/outbox";
 import { deliverDue } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";
 import { withTx } from "@/lib/audit";
-import { getConfig } from "@/lib/config";
 
 const ctx = useMailTestBed();
 const clock = fixedClock("2026-11-25T02:00:00Z");
