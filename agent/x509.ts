@@ -193,7 +193,3 @@ export function ecdsaRawToDer(rawSignature: Buffer): Buffer {
   const half = rawSignature.length / 2;
   return seq(uint(rawSignature.subarray(0, half)), uint(rawSignature.subarray(half)));
 }
-
-export function publicKeyFromSpki(spki: Buffer): KeyObject {
-  return createPublicKey({ key: spki, format: "der", type: "spki" });
-}

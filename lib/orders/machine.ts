@@ -55,17 +55,6 @@ export const PRICE_CONDITION: Readonly<Partial<Record<Edge, "free" | "priced">>>
 /** Entering these states frees the certificate for a new order (openCertificateId → null). */
 export const RELEASES_CERTIFICATE: ReadonlySet<OrderState> = new Set(["cancelled", "expired", "installed", "refunded"]);
 
-/** The holder's order page counts as "in progress" in these states. */
-export const OPEN_STATES: ReadonlySet<OrderState> = new Set([
-  "draft",
-  "submitted",
-  "awaiting_payment",
-  "paid",
-  "issuing",
-  "issued",
-  "refund_pending",
-]);
-
 /**
  * Mail sent on entering a state (written to the outbox in the same transaction). `from` limits it so a retry
  * (issuing → paid after a failed issuance) does not announce the payment twice. order_submitted goes to

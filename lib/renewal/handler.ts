@@ -118,4 +118,3 @@ export const HandlerInfo = z
   });
 
 export type HandlerInfo = z.infer<typeof HandlerInfo>;
-export type HandlerInfoInput = z.input<typeof HandlerInfo>;

@@ -91,4 +91,3 @@ export async function dashboard(db: Db, clock: Clock, periodDays = 30) {
     byState: Object.fromEntries(byState.map((s) => [s.state, s._count._all])) as Record<string, number>,
   };
 }
-export type Dashboard = Awaited<ReturnType<typeof dashboard>>;

@@ -110,7 +110,6 @@ export async function orderDetail(db: Tx, orderId: string) {
     timeline,
   };
 }
-export type OrderDetail = Awaited<ReturnType<typeof orderDetail>>;
 
 export const UNMASKABLE = [
   "handlerIdNumber",

@@ -4,8 +4,6 @@ import { getConfig, type Config } from "../../config";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
 
-export { fenToYuan, yuanToFen } from "./amount";
-
 /**
  * The SDK plus the identity fields a notification must match. Built from config; in sandbox mode the launcher
  * fills the same variables with the emulator's generated keys, and the gateway defaults to the emulator's.
