@@ -85,12 +85,12 @@ for (let i = 0; i < C; i++)
     notAfter: new Date(clock.now().getTime() + (1 + (i % 60)) * DAY),
   });
 t = performance.now();
-const first = await sendExpiryReminders(db, clock);
+const first = await sendExpiryReminders(db, clock, getConfig());
 console.log(
   `sendExpiryReminders over ${C} certificates, first run: ${(performance.now() - t).toFixed(0)} ms, queued ${first.queued}`,
 );
 t = performance.now();
-const again = await sendExpiryReminders(db, clock);
+const again = await sendExpiryReminders(db, clock, getConfig());
 console.log(`sendExpiryReminders, same day again: ${(performance.now() - t).toFixed(0)} ms, queued ${again.queued}`);
 
 await smtp.stop();

@@ -1,4 +1,5 @@
 import { useTestEnv } from "../lib/dev/testing/env";
+import { getConfig } from "../lib/config";
 import { createTestDb } from "../lib/dev/testing/db";
 import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "../lib/dev/testing/fixtures";
 import { fixedClock } from "../lib/clock";
@@ -41,6 +42,7 @@ const orders: string[] = [];
 await timed("checkEligibility", N, 1, (i) => checkEligibility(db, certs[i]!, clock));
 await timed("createDraftOrder + submitOrder", N, 1, async (i) => {
   const o = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: certs[i]!,
     handler: HANDLER,
     actor: HOLDER,
@@ -51,6 +53,7 @@ await timed("createDraftOrder + submitOrder", N, 1, async (i) => {
 });
 await timed("createDraftOrder + submitOrder", N, 10, async (i) => {
   const o = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: certs[N + i]!,
     handler: HANDLER,
     actor: HOLDER,
@@ -64,6 +67,7 @@ await timed("transitionOrder awaiting_payment → paid (with mail)", N * 2, 10, 
     transitionOrder(tx, {
       orderId: orders[i]!,
       to: "paid",
+      links: getConfig(),
       actor: SYSTEM,
       clock,
       set: { paidFen: 10000, paidAt: clock.now() },

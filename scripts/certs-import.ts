@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { closeDb, getDb } from "@/lib/db";
+import { getConfig } from "@/lib/config";
 import { isDomainError } from "@/lib/errors";
 import { importCertificates, rowsFromCertificateFiles, rowsFromCsv, type ImportProblem } from "@/lib/registry/import";
 
@@ -31,7 +32,7 @@ async function main(): Promise<number> {
   const csv = positionals.length === 1 && positionals[0].toLowerCase().endsWith(".csv");
   const input = csv ? rowsFromCsv(positionals[0]) : rowsFromCertificateFiles(positionals, { certType, payerClass });
   try {
-    const n = await importCertificates(await getDb(), input);
+    const n = await importCertificates(await getDb(), getConfig(), input);
     console.log(`Imported ${n} certificate(s).`);
     if (!csv)
       console.log(

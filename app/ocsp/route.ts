@@ -1,4 +1,5 @@
-import { answerOcspHttp, processOcspDeps } from "@/lib/pki/ocsp-http";
+import { answerOcspHttp } from "@/lib/pki/ocsp-http";
+import { processOcspDeps } from "@/lib/http/ocsp";
 import { OCSP_MAX_REQUEST_BYTES } from "@/lib/pki/ocsp";
 
 export const dynamic = "force-dynamic";

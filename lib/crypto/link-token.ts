@@ -1,25 +1,28 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { getConfig } from "../config";
+import type { Config } from "../config";
 
-function mac(purpose: string, id: string): string {
-  return createHmac("sha256", getConfig().SESSION_SECRET).update(`${purpose}:${id}`).digest("base64url").slice(0, 32);
+/** The secret link tokens are made with (SESSION_SECRET): pass the Config itself or any object carrying it. */
+export type LinkKeys = Pick<Config, "SESSION_SECRET">;
+
+function mac(keys: LinkKeys, purpose: string, id: string): string {
+  return createHmac("sha256", keys.SESSION_SECRET).update(`${purpose}:${id}`).digest("base64url").slice(0, 32);
 }
 
 /**
  * `<id>.<HMAC>`: a link to one record for one purpose (a mail's unsubscribe link, an order's invoice page). It
  * cannot be forged for another record or reused for another purpose; only SESSION_SECRET makes it.
  */
-export function linkToken(purpose: string, id: string): string {
-  return `${id}.${mac(purpose, id)}`;
+export function linkToken(keys: LinkKeys, purpose: string, id: string): string {
+  return `${id}.${mac(keys, purpose, id)}`;
 }
 
 /** The record id the token was made for, or null when the token is damaged, forged or made for another purpose. */
-export function verifyLinkToken(purpose: string, token: string): string | null {
+export function verifyLinkToken(keys: LinkKeys, purpose: string, token: string): string | null {
   const dot = token.lastIndexOf(".");
   if (dot <= 0) return null;
   const id = token.slice(0, dot);
   const given = Buffer.from(token.slice(dot + 1));
-  const expected = Buffer.from(mac(purpose, id));
+  const expected = Buffer.from(mac(keys, purpose, id));
   return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
 }
 
@@ -29,7 +32,8 @@ const INVOICE_PURPOSE = "order-invoice";
  * The order's own invoice page link (`/invoice/<token>`), sent with the payment mail: invoice details can be given
  * or corrected later without the key — the key then holds the new certificate, which is no longer renewable.
  */
-export const invoiceLinkToken = (orderId: string): string => linkToken(INVOICE_PURPOSE, orderId);
+export const invoiceLinkToken = (keys: LinkKeys, orderId: string): string => linkToken(keys, INVOICE_PURPOSE, orderId);
 
 /** The order id an invoice link was made for, or null. */
-export const verifyInvoiceLinkToken = (token: string): string | null => verifyLinkToken(INVOICE_PURPOSE, token);
+export const verifyInvoiceLinkToken = (keys: LinkKeys, token: string): string | null =>
+  verifyLinkToken(keys, INVOICE_PURPOSE, token);

@@ -9,6 +9,7 @@ import type { Actor } from "../audit";
 import { DomainError, toErrorResponse, type Locale } from "../errors";
 import { getMessages } from "../messages";
 import { getCa, type Ca } from "../pki/ca";
+import { alipayFor, type Alipay } from "../payments/alipay/client";
 import { COOKIE, CSRF_HEADER, csrfMatches, loadSession } from "../session";
 import { IDEMPOTENCY_HEADER, withIdempotency } from "./idempotency";
 import { clientIp, isSameOrigin, readCookie, requestLocale, serializeCookie, type CookieOptions } from "./request";
@@ -31,6 +32,8 @@ export interface RouteContext<B, Q> {
   db: Db;
   /** the process CA, loaded on first use (routes that sign nothing never load it) */
   ca: () => Promise<Ca>;
+  /** the Alipay client made from `config`, built on first use and kept while the configuration stays the same */
+  alipay: () => Alipay;
   clock: Clock;
   config: Config;
   log: Logger;
@@ -148,6 +151,7 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
         actor,
         db,
         ca: getCa,
+        alipay: () => alipayFor(config),
         clock,
         config,
         log: rlog,

@@ -6,6 +6,7 @@ import type { Job } from "../jobs/scheduler";
 import { REMINDER_DAYS_KEY, ReminderDays, reminderDays, windowDaysFor } from "../settings";
 import { enqueueMail } from "../outbox";
 import { unsubscribeToken } from "./unsubscribe";
+import type { LinkKeys } from "../crypto/link-token";
 import { withTx } from "../audit";
 
 export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
@@ -32,7 +33,11 @@ const PAGE = 500;
  * no installed order). The ReminderSent row is inserted first in the mail's transaction: of two instances racing,
  * only the one whose insert lands queues the mail.
  */
-export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ checked: number; queued: number }> {
+export async function sendExpiryReminders(
+  db: Db,
+  clock: Clock,
+  keys: LinkKeys,
+): Promise<{ checked: number; queued: number }> {
   const days = await reminderDays(db);
   const now = clock.now();
   const horizon = new Date(now.getTime() + Math.max(...days) * DAY);
@@ -88,7 +93,7 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
               notAfter: cert.notAfter,
               opensAt: new Date(cert.notAfter.getTime() - windowDays * DAY),
               daysLeft: Math.ceil(msLeft / DAY),
-              unsubscribeToken: unsubscribeToken(cert.id),
+              unsubscribeToken: unsubscribeToken(keys, cert.id),
             },
           },
           clock,
@@ -104,9 +109,9 @@ export async function sendExpiryReminders(db: Db, clock: Clock): Promise<{ check
 }
 
 /** Checked hourly so a reminder leaves within an hour of its threshold; each is still sent only once per threshold. */
-export const expiryReminderJob: Job = {
+export const expiryReminderJob = (keys: LinkKeys): Job => ({
   name: "mail.expiry_reminders",
   everyMs: HOUR,
   leaseMs: 30 * 60_000,
-  run: (db, clock) => sendExpiryReminders(db, clock),
-};
+  run: (db, clock) => sendExpiryReminders(db, clock, keys),
+});

@@ -1,5 +1,5 @@
 import type { Db } from "../db";
-import { linkToken, verifyLinkToken } from "../crypto/link-token";
+import { linkToken, verifyLinkToken, type LinkKeys } from "../crypto/link-token";
 import { DomainError } from "../errors";
 import type { Clock } from "../clock";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
@@ -7,14 +7,19 @@ import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 const PURPOSE = "mail-unsubscribe";
 
 /** A per-certificate link that cannot be forged for another certificate (lib/crypto/link-token). */
-export const unsubscribeToken = (certificateId: string): string => linkToken(PURPOSE, certificateId);
+export const unsubscribeToken = (keys: LinkKeys, certificateId: string): string =>
+  linkToken(keys, PURPOSE, certificateId);
 
 /** The certificate id the token was made for, or null when the token is damaged or forged. */
-const verifyUnsubscribeToken = (token: string): string | null => verifyLinkToken(PURPOSE, token);
+const verifyUnsubscribeToken = (keys: LinkKeys, token: string): string | null => verifyLinkToken(keys, PURPOSE, token);
 
 /** What the confirmation page shows before the holder confirms. */
-export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial: string; optedOut: boolean }> {
-  const id = verifyUnsubscribeToken(token);
+export async function unsubscribeTarget(
+  db: Db,
+  keys: LinkKeys,
+  token: string,
+): Promise<{ serial: string; optedOut: boolean }> {
+  const id = verifyUnsubscribeToken(keys, token);
   const cert = id
     ? await db.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } })
     : null;
@@ -23,8 +28,14 @@ export async function unsubscribeTarget(db: Db, token: string): Promise<{ serial
 }
 
 /** Stops expiry reminders for the token's certificate (idempotent, audited once). Order mails are not affected. */
-export async function unsubscribe(db: Db, token: string, actor: Actor, clock: Clock): Promise<{ serial: string }> {
-  const id = verifyUnsubscribeToken(token);
+export async function unsubscribe(
+  db: Db,
+  keys: LinkKeys,
+  token: string,
+  actor: Actor,
+  clock: Clock,
+): Promise<{ serial: string }> {
+  const id = verifyUnsubscribeToken(keys, token);
   if (!id) throw new DomainError("MAIL_UNSUBSCRIBE_INVALID");
   return withTx(db, async (tx) => {
     const cert = await tx.certificate.findUnique({ where: { id }, select: { serial: true, reminderOptOut: true } });

@@ -4,7 +4,7 @@ import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/clien
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../outbox";
-import { invoiceLinkToken } from "../crypto/link-token";
+import { invoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -94,12 +94,23 @@ export interface TransitionArgs {
   set?: ExtraColumns;
   /** refuse with CONFLICT unless the order still has this version */
   expectVersion?: number;
+  /**
+   * The secret the payment mail's invoice link is made with (SESSION_SECRET): required when the transition
+   * sends `payment_received` (awaiting_payment → paid), read at the edge and passed in.
+   */
+  links?: LinkKeys;
 }
 
 type OrderMail = "order_submitted" | "payment_received" | "certificate_issued" | "refund_made";
 
 /** The mail for entering a state, built from the order row (templates mask personal fields before storing). */
-async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date): Promise<MailRequest> {
+async function orderMail(
+  tx: Tx,
+  template: OrderMail,
+  o: RenewalOrder,
+  now: Date,
+  links: LinkKeys | undefined,
+): Promise<MailRequest> {
   const base = { to: o.handlerEmail, locale: o.locale === "en" ? ("en" as const) : ("zh-CN" as const), orderId: o.id };
   switch (template) {
     case "order_submitted":
@@ -117,6 +128,7 @@ async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date
         },
       };
     case "payment_received":
+      if (!links) throw new Error(`order ${o.id} entered paid without the invoice link secret (links)`);
       return {
         ...base,
         template,
@@ -125,7 +137,7 @@ async function orderMail(tx: Tx, template: OrderMail, o: RenewalOrder, now: Date
           amountFen: o.paidFen ?? o.priceFen,
           paidAt: o.paidAt ?? now,
           tradeNo: o.alipayTradeNo,
-          invoiceToken: invoiceLinkToken(o.id),
+          invoiceToken: invoiceLinkToken(links, o.id),
         },
       };
     case "certificate_issued": {
@@ -199,7 +211,7 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
 
   const mail = MAIL_ON_ENTER[args.to];
   if (mail && (!mail.from || mail.from.includes(order.state))) {
-    await enqueueMail(tx, await orderMail(tx, mail.template, updated, args.clock.now()), args.clock);
+    await enqueueMail(tx, await orderMail(tx, mail.template, updated, args.clock.now(), args.links), args.clock);
   }
   return updated;
 }

@@ -3,7 +3,7 @@ import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { verifyInvoiceLinkToken } from "../crypto/link-token";
+import { verifyInvoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 import { enqueueMail } from "../outbox";
 import { maskEmail } from "../privacy/mask";
 import { InvoiceDetails } from "./invoice-details";
@@ -112,16 +112,16 @@ export interface InvoiceLinkView {
   invoice: { type: string; title: string; taxpayerId: string | null; email: string; issued: boolean } | null;
 }
 
-async function orderOfLink(db: Db, token: string) {
-  const id = verifyInvoiceLinkToken(token);
+async function orderOfLink(db: Db, keys: LinkKeys, token: string) {
+  const id = verifyInvoiceLinkToken(keys, token);
   const order = id ? await db.renewalOrder.findUnique({ where: { id }, include: { invoice: true } }) : null;
   if (!order) throw new DomainError("INVOICE_LINK_INVALID");
   return order;
 }
 
 /** What the invoice page shows for a link; INVOICE_LINK_INVALID for a damaged or forged one. */
-export async function invoiceLinkView(db: Db, token: string): Promise<InvoiceLinkView> {
-  const order = await orderOfLink(db, token);
+export async function invoiceLinkView(db: Db, keys: LinkKeys, token: string): Promise<InvoiceLinkView> {
+  const order = await orderOfLink(db, keys, token);
   const inv = order.invoice;
   return {
     orderNo: order.orderNo,
@@ -143,9 +143,9 @@ export async function invoiceLinkView(db: Db, token: string): Promise<InvoiceLin
 /** Saves invoice details through the order's link: the same rules as in the wizard (saveInvoice). */
 export async function saveInvoiceByLink(
   db: Db,
-  input: { token: string; details: unknown; actor: Actor; clock: Clock },
+  input: { token: string; details: unknown; actor: Actor; clock: Clock; keys: LinkKeys },
 ): Promise<InvoiceLinkView> {
-  const order = await orderOfLink(db, input.token);
+  const order = await orderOfLink(db, input.keys, input.token);
   await saveInvoice(db, { orderId: order.id, details: input.details, actor: input.actor, clock: input.clock });
-  return invoiceLinkView(db, input.token);
+  return invoiceLinkView(db, input.keys, input.token);
 }

@@ -59,14 +59,3 @@ export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Prom
   const body = der && der.length ? await respondOcsp(deps, der) : ocspError(OCSP_STATUS.malformedRequest);
   return { status: 200, headers: OCSP_HEADERS, body };
 }
-
-/** The process's responder dependencies (database, CA, system clock) for the routes. */
-export async function processOcspDeps(): Promise<OcspDeps> {
-  const [{ getDb }, { getCa }, { systemClock }] = await Promise.all([
-    import("@/lib/db"),
-    import("./ca"),
-    import("@/lib/clock"),
-  ]);
-  const [db, ca] = await Promise.all([getDb(), getCa()]);
-  return { db, ca, clock: systemClock };
-}

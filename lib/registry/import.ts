@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { FieldKeys } from "../crypto/field";
 import path from "node:path";
 import { z } from "zod";
 import type { Db } from "@/lib/db";
@@ -194,6 +195,7 @@ export function rowsFromCertificateFiles(
  */
 export async function importCertificates(
   db: Db,
+  keys: FieldKeys,
   input: { rows: ImportRow[]; problems: ImportProblem[] },
 ): Promise<number> {
   const problems = [...input.problems];
@@ -215,7 +217,7 @@ export async function importCertificates(
   await withTx(
     db,
     async (tx) => {
-      for (const r of input.rows) await registerCertificate(tx, r.der, r.holder);
+      for (const r of input.rows) await registerCertificate(tx, keys, r.der, r.holder);
     },
     { timeout: 10 * 60_000, maxWait: 60_000 },
   );

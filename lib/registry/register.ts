@@ -1,6 +1,6 @@
 import type { CertStatus, CertType, PayerClass } from "../generated/prisma/client";
 import type { Tx } from "../db";
-import { blindIndex, encryptField } from "../crypto/field";
+import { blindIndex, encryptField, type FieldKeys } from "../crypto/field";
 import { certificateInfo } from "../pki/cert-info";
 
 export interface HolderRecord {
@@ -14,8 +14,11 @@ export interface HolderRecord {
   status?: CertStatus;
 }
 
-/** Adds an existing holder certificate to the registry; registry fields are read from the DER itself. */
-export async function registerCertificate(tx: Tx, der: Buffer, holder: HolderRecord) {
+/**
+ * Adds an existing holder certificate to the registry; registry fields are read from the DER itself. The ID number
+ * is stored encrypted and blind-indexed with `keys` (FIELD_ENCRYPTION_KEY).
+ */
+export async function registerCertificate(tx: Tx, keys: FieldKeys, der: Buffer, holder: HolderRecord) {
   const info = certificateInfo(der);
   const id = holder.holderIdNumber.trim().toUpperCase();
   return tx.certificate.create({
@@ -25,8 +28,8 @@ export async function registerCertificate(tx: Tx, der: Buffer, holder: HolderRec
       issuerDn: info.issuerDn,
       holderName: holder.holderName,
       holderIdType: holder.holderIdType,
-      holderIdEnc: encryptField(id),
-      holderIdHash: blindIndex(id),
+      holderIdEnc: encryptField(keys, id),
+      holderIdHash: blindIndex(keys, id),
       holderIdLast4: id.slice(-4),
       email: holder.email ?? null,
       certType: holder.certType,

@@ -3,12 +3,16 @@ import { MINUTE, type Clock } from "../clock";
 import { Prisma, type Certificate, type OrderState, type RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
-import { decryptField, encryptField } from "../crypto/field";
+import { decryptField, encryptField, type FieldKeys } from "../crypto/field";
 import { HandlerInfo } from "./handler";
 import { checkEligibility, renewalPreview } from "./eligibility";
 import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
 import { priceFor } from "../fees/price";
 import { closeTradeBeforeCancel } from "../payments/alipay/close";
+import type { PaymentDeps } from "../payments/alipay/client";
+
+/** What cancelling needs from the edge (lib/payments/alipay/client.ts), for callers that do not import payments. */
+export type { PaymentDeps };
 import { newOrderNo } from "../orders/number";
 import { transitionOrder } from "../orders/machine";
 
@@ -21,13 +25,13 @@ function parseHandler(input: HandlerInfo): HandlerInfo {
   throw new DomainError("HANDLER_INVALID", { fields });
 }
 
-function handlerColumns(h: HandlerInfo) {
+function handlerColumns(keys: FieldKeys, h: HandlerInfo) {
   return {
     handlerName: h.name,
     handlerIdType: h.idType,
-    handlerIdEnc: encryptField(h.idNumber),
+    handlerIdEnc: encryptField(keys, h.idNumber),
     handlerIdLast4: h.idNumber.slice(-4),
-    handlerMobileEnc: encryptField(h.mobile),
+    handlerMobileEnc: encryptField(keys, h.mobile),
     handlerMobileLast4: h.mobile.slice(-4),
     handlerEmail: h.email,
   };
@@ -51,6 +55,8 @@ export interface CreateDraftArgs {
   actor: Actor;
   clock: Clock;
   locale: Locale;
+  /** FIELD_ENCRYPTION_KEY, for the handler's ID and mobile numbers */
+  keys: FieldKeys;
 }
 
 /**
@@ -86,7 +92,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
             years: price.years,
             priceFen: price.priceFen,
             newNotAfter: preview.newNotAfter,
-            ...handlerColumns(handler),
+            ...handlerColumns(args.keys, handler),
             locale: args.locale,
             createdAt: now,
             updatedAt: now,
@@ -125,7 +131,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
 /** 返回修改: changes the handler of a draft order. */
 export async function updateDraftHandler(
   db: Db,
-  args: { orderId: string; handler: HandlerInfo; actor: Actor; clock: Clock; certificateId?: string },
+  args: { orderId: string; handler: HandlerInfo; actor: Actor; clock: Clock; keys: FieldKeys; certificateId?: string },
 ): Promise<RenewalOrder> {
   const handler = parseHandler(args.handler);
   return withTx(db, async (tx) => {
@@ -134,14 +140,14 @@ export async function updateDraftHandler(
     const before: Record<string, string> = {
       name: order.handlerName,
       idType: order.handlerIdType,
-      idNumber: decryptField(order.handlerIdEnc),
-      mobile: decryptField(order.handlerMobileEnc),
+      idNumber: decryptField(args.keys, order.handlerIdEnc),
+      mobile: decryptField(args.keys, order.handlerMobileEnc),
       email: order.handlerEmail,
     };
     const changed = Object.keys(before).filter((k) => before[k] !== handler[k as keyof HandlerInfo]);
     const written = await tx.renewalOrder.updateMany({
       where: { id: order.id, version: order.version, state: "draft" },
-      data: { ...handlerColumns(handler), version: { increment: 1 }, updatedAt: args.clock.now() },
+      data: { ...handlerColumns(args.keys, handler), version: { increment: 1 }, updatedAt: args.clock.now() },
     });
     if (written.count !== 1) throw new DomainError("CONFLICT");
     await appendAudit(
@@ -229,6 +235,8 @@ export async function cancelOrder(
     actor: Actor;
     clock: Clock;
     reason: string;
+    /** the Alipay client (the trade of an order awaiting payment is closed first) and the invoice link secret */
+    pay: PaymentDeps;
     certificateId?: string;
     /** more to write in the cancellation's own transaction (staff: the "handled in person" event) */
     alsoInTx?: (tx: Tx, cancelled: RenewalOrder) => Promise<unknown>;
@@ -238,7 +246,10 @@ export async function cancelOrder(
   if (moneyTaken(order)) throw new DomainError("ORDER_ALREADY_PAID");
   if (!CANCELLABLE.has(order.state))
     throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "cancelled" });
-  if (order.state === "awaiting_payment" && (await closeTradeBeforeCancel(db, order, args.clock)) === "paid") {
+  if (
+    order.state === "awaiting_payment" &&
+    (await closeTradeBeforeCancel(db, args.pay, order, args.clock)) === "paid"
+  ) {
     throw new DomainError("ORDER_ALREADY_PAID");
   }
   return withTx(db, async (tx) => {

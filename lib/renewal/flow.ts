@@ -1,10 +1,11 @@
 import type { Ca } from "../pki/ca";
+import type { PaymentDeps } from "../payments/alipay/client";
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
-import { decryptField } from "../crypto/field";
+import { decryptField, type FieldKeys } from "../crypto/field";
 import { verifyCaptcha, type CaptchaConfig } from "../captcha";
 import { hitRateLimit } from "../ratelimit";
 import { createSession, type NewSession } from "../session";
@@ -73,6 +74,7 @@ export interface OrderView {
 
 export async function orderView(
   db: Db,
+  keys: FieldKeys,
   order: RenewalOrder,
   opts: { invoiceSkipped?: boolean } = {},
 ): Promise<OrderView> {
@@ -93,8 +95,8 @@ export async function orderView(
     handler: {
       name: order.handlerName,
       idType: order.handlerIdType,
-      idNumberMasked: maskIdNumber(decryptField(order.handlerIdEnc)),
-      mobileMasked: maskMobile(decryptField(order.handlerMobileEnc)),
+      idNumberMasked: maskIdNumber(decryptField(keys, order.handlerIdEnc)),
+      mobileMasked: maskMobile(decryptField(keys, order.handlerMobileEnc)),
       email: order.handlerEmail,
     },
     hasInvoice: Boolean(invoice),
@@ -212,7 +214,7 @@ export interface RenewalSummary {
 /** Step 2's header (用户名称, 证件类型, masked 证件号码, 有效期, 价格) and where to resume. */
 export async function renewalSummary(
   db: Db,
-  args: { certificateId: string; clock: Clock; invoiceSkipped?: boolean },
+  args: { certificateId: string; clock: Clock; keys: FieldKeys; invoiceSkipped?: boolean },
 ): Promise<RenewalSummary> {
   const certificate = await sessionCertificate(db, args.certificateId);
   const order = await currentOrder(db, certificate.id);
@@ -220,14 +222,14 @@ export async function renewalSummary(
     ? { priceFen: order.priceFen, newNotAfter: order.newNotAfter }
     : renewalPreview(certificate, await priceFor(db, certificate, args.clock.now()), args.clock);
   const newNotAfter = preview.newNotAfter;
-  const view = order ? await orderView(db, order, { invoiceSkipped: args.invoiceSkipped }) : null;
+  const view = order ? await orderView(db, args.keys, order, { invoiceSkipped: args.invoiceSkipped }) : null;
   return {
     certificate: {
       serial: certificate.serial,
       subjectDn: certificate.subjectDn,
       holderName: certificate.holderName,
       holderIdType: certificate.holderIdType,
-      holderIdMasked: maskIdNumber(decryptField(certificate.holderIdEnc)),
+      holderIdMasked: maskIdNumber(decryptField(args.keys, certificate.holderIdEnc)),
       certType: certificate.certType,
       payerClass: certificate.payerClass,
       keyAlgorithm: certificate.keyAlgorithm,
@@ -258,6 +260,8 @@ export interface SaveHandlerInput {
   clock: Clock;
   locale: Locale;
   config: CaptchaConfig;
+  /** FIELD_ENCRYPTION_KEY, for the handler's ID and mobile numbers */
+  keys: FieldKeys;
 }
 
 /** Step 2 (下一步): captcha, then the draft order is created or its handler changed (返回修改). */
@@ -272,6 +276,7 @@ export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<Orde
       handler: input.handler,
       actor: input.actor,
       clock: input.clock,
+      keys: input.keys,
       certificateId: certificate.id,
     });
   } else if (open) {
@@ -283,15 +288,16 @@ export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<Orde
       actor: input.actor,
       clock: input.clock,
       locale: input.locale,
+      keys: input.keys,
     });
   }
-  return orderView(db, order);
+  return orderView(db, input.keys, order);
 }
 
 /** Step 3 确认提交: self-paying orders now await payment, unified-payment orders are ready for 下证. */
 export async function confirmOrder(
   db: Db,
-  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock },
+  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock; keys: FieldKeys },
 ): Promise<OrderView> {
   await openOrder(db, args.certificateId, args.orderId);
   const order = await submitOrder(db, {
@@ -300,13 +306,13 @@ export async function confirmOrder(
     clock: args.clock,
     certificateId: args.certificateId,
   });
-  return orderView(db, order);
+  return orderView(db, args.keys, order);
 }
 
 /** Step 3 取消申请: the certificate is free for a new application afterwards. */
 export async function cancel(
   db: Db,
-  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock },
+  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock; keys: FieldKeys; pay: PaymentDeps },
 ): Promise<OrderView> {
   await openOrder(db, args.certificateId, args.orderId);
   const order = await cancelOrder(db, {
@@ -314,19 +320,20 @@ export async function cancel(
     actor: args.actor,
     clock: args.clock,
     reason: "holder cancelled",
+    pay: args.pay,
     certificateId: args.certificateId,
   });
-  return orderView(db, order);
+  return orderView(db, args.keys, order);
 }
 
 /** Where the holder stands: the current order (open or just completed) and the step to show. */
 export async function orderStatus(
   db: Db,
-  args: { certificateId: string; invoiceSkipped?: boolean },
+  args: { certificateId: string; keys: FieldKeys; invoiceSkipped?: boolean },
 ): Promise<{ order: OrderView | null; step: WizardStep }> {
   const order = await currentOrder(db, args.certificateId);
   if (!order) return { order: null, step: "handler" };
-  const view = await orderView(db, order, { invoiceSkipped: args.invoiceSkipped });
+  const view = await orderView(db, args.keys, order, { invoiceSkipped: args.invoiceSkipped });
   return { order: view, step: view.step };
 }
 
@@ -345,17 +352,17 @@ export async function ownOrder(db: Db, certificateId: string, orderId: string): 
 /** 开票信息 after payment (optional): stored for finance; the wizard goes on to 下证. */
 export async function saveInvoiceDetails(
   db: Db,
-  args: { certificateId: string; orderId: string; details: unknown; actor: Actor; clock: Clock },
+  args: { certificateId: string; orderId: string; details: unknown; actor: Actor; clock: Clock; keys: FieldKeys },
 ): Promise<OrderView> {
   const order = await ownOrder(db, args.certificateId, args.orderId);
   await saveInvoice(db, { orderId: order.id, details: args.details, actor: args.actor, clock: args.clock });
-  return orderView(db, await ownOrder(db, args.certificateId, args.orderId));
+  return orderView(db, args.keys, await ownOrder(db, args.certificateId, args.orderId));
 }
 
 /** 跳过: remembered in the holder's session, so resuming in this browser goes straight to 下证. */
 export async function skipInvoice(
   db: Db,
-  args: { sessionId: string; certificateId: string; orderId: string },
+  args: { sessionId: string; certificateId: string; orderId: string; keys: FieldKeys },
 ): Promise<OrderView> {
   const order = await ownOrder(db, args.certificateId, args.orderId);
   const session = await db.session.findUniqueOrThrow({ where: { id: args.sessionId } });
@@ -367,5 +374,5 @@ export async function skipInvoice(
       data: { data: { ...(session.data as object), invoiceSkipped: [...list, order.id] } },
     });
   }
-  return orderView(db, order, { invoiceSkipped: true });
+  return orderView(db, args.keys, order, { invoiceSkipped: true });
 }

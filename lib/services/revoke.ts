@@ -1,4 +1,5 @@
 import type { Db } from "../db";
+import type { PaymentDeps } from "../renewal/create-order";
 import { MINUTE, type Clock } from "../clock";
 import type { Actor } from "../audit";
 import type { Certificate, OrderState } from "../generated/prisma/client";
@@ -69,6 +70,8 @@ export interface RevokeByHolderInput {
   clock: Clock;
   actor: Actor;
   ca: Ca;
+  /** an open order awaiting payment is cancelled first, its Alipay trade closed */
+  pay: PaymentDeps;
 }
 
 export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
@@ -97,6 +100,7 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
         actor,
         clock: input.clock,
         reason: "certificate revoked by holder",
+        pay: input.pay,
         certificateId: certificate.id,
       });
     } catch (e) {

@@ -67,8 +67,8 @@ const emailCodeSender: CodeSender = {
 interface StepContext {
   clock: Clock;
   actor: Actor;
-  /** the code's HMAC secret, the SO PIN master secret, the captcha's settings */
-  config: Pick<Config, "SESSION_SECRET" | "SO_PIN_MASTER_SECRET"> & CaptchaConfig;
+  /** the code's HMAC secret, the SO PIN master secret, the ID number's blind-index key, the captcha's settings */
+  config: Pick<Config, "SESSION_SECRET" | "SO_PIN_MASTER_SECRET" | "FIELD_ENCRYPTION_KEY"> & CaptchaConfig;
 }
 
 function codeHash(secret: string, requestId: string, code: string): string {
@@ -154,7 +154,7 @@ export async function startUnlock(
   if (certificate.status === "revoked") await refuse(db, ctx, "CERT_REVOKED", "refused", certificate.id);
   if (!certificate.tokenSerial || certificate.tokenSerial !== input.tokenSerial.trim())
     await refuse(db, ctx, "UNLOCK_TOKEN_MISMATCH", "token_mismatch", certificate.id);
-  if (!sameHash(blindIndex(input.idNumber), certificate.holderIdHash))
+  if (!sameHash(blindIndex(ctx.config, input.idNumber), certificate.holderIdHash))
     await refuse(db, ctx, "UNLOCK_ID_MISMATCH", "id_mismatch", certificate.id);
 
   const senders = ctx.senders ?? [emailCodeSender];

@@ -5,7 +5,7 @@ import { appendAudit, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { clearRateLimit, hitRateLimit, type Limit } from "../ratelimit";
 import { createSession, loadSession, type NewSession } from "../session";
-import { decryptField } from "../crypto/field";
+import { decryptField, type FieldKeys } from "../crypto/field";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
 import { acceptTotp } from "./totp";
 import { roleMayUse, type StaffRouteKey } from "./permissions";
@@ -92,7 +92,8 @@ export interface SignedIn extends NewSession {
   user: StaffIdentity;
 }
 
-export async function signIn(db: Db, input: SignInInput, clock: Clock): Promise<SignedIn> {
+/** `keys` opens the stored TOTP secret (FIELD_ENCRYPTION_KEY). */
+export async function signIn(db: Db, keys: FieldKeys, input: SignInInput, clock: Clock): Promise<SignedIn> {
   const username = normaliseUsername(input.username);
   if (input.ip) await hitRateLimit(db, `staff.login.ip:${input.ip}`, LOGIN_LIMITS.ip, clock);
   await hitRateLimit(db, `staff.login.user:${username}`, LOGIN_LIMITS.user, clock);
@@ -114,7 +115,7 @@ export async function signIn(db: Db, input: SignInInput, clock: Clock): Promise<
   }
   if (user.totpSecret) {
     if (!input.otp) throw new DomainError("STAFF_OTP_REQUIRED");
-    if (!(await acceptTotp(db, user.id, decryptField(user.totpSecret), input.otp, clock))) {
+    if (!(await acceptTotp(db, user.id, decryptField(keys, user.totpSecret), input.otp, clock))) {
       await recordFailure(db, user, input, "otp", clock);
       throw new DomainError("STAFF_OTP_INVALID");
     }

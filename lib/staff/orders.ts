@@ -1,9 +1,10 @@
 import type { Db, Tx } from "../db";
+import type { PaymentDeps } from "../payments/alipay/client";
 import type { Clock } from "../clock";
 import type { Prisma, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, appendAuditNow, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { decryptField } from "../crypto/field";
+import { decryptField, type FieldKeys } from "../crypto/field";
 import { maskEmail } from "../privacy/mask";
 import { cancelOrder } from "../renewal/create-order";
 import { transitionOrder } from "../orders/machine";
@@ -123,7 +124,7 @@ export type UnmaskableField = (typeof UNMASKABLE)[number];
 /** Shows one personal field in full; the audit event (who, which field, why) is written before the value is returned. */
 export async function unmaskOrderField(
   db: Db,
-  args: { orderId: string; field: UnmaskableField; reason: string; actor: Actor; clock: Clock },
+  args: { orderId: string; field: UnmaskableField; reason: string; actor: Actor; clock: Clock; keys: FieldKeys },
 ): Promise<string> {
   const reason = cleanReason(args.reason);
   return withTx(db, async (tx) => {
@@ -133,10 +134,10 @@ export async function unmaskOrderField(
     });
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
     const reveal: Record<UnmaskableField, () => string | null> = {
-      handlerIdNumber: () => decryptField(order.handlerIdEnc),
-      handlerMobile: () => decryptField(order.handlerMobileEnc),
+      handlerIdNumber: () => decryptField(args.keys, order.handlerIdEnc),
+      handlerMobile: () => decryptField(args.keys, order.handlerMobileEnc),
       handlerEmail: () => order.handlerEmail,
-      holderIdNumber: () => decryptField(order.certificate.holderIdEnc),
+      holderIdNumber: () => decryptField(args.keys, order.certificate.holderIdEnc),
       holderEmail: () => order.certificate.email,
     };
     const value = reveal[args.field]();
@@ -224,13 +225,14 @@ export async function resendOrderMail(
 /** Cancels an unpaid order on the holder's behalf (closing its Alipay trade first); refused once money is taken. */
 export function cancelOrderByStaff(
   db: Db,
-  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock; pay: PaymentDeps },
 ): Promise<RenewalOrder> {
   return cancelOrder(db, {
     orderId: args.orderId,
     actor: args.actor,
     clock: args.clock,
     reason: cleanReason(args.reason),
+    pay: args.pay,
   });
 }
 
@@ -245,7 +247,7 @@ const IN_PERSON_PREFIX = "handled_in_person:";
  */
 export async function markHandledInPerson(
   db: Db,
-  args: { orderId: string; reason: string; actor: Actor; clock: Clock },
+  args: { orderId: string; reason: string; actor: Actor; clock: Clock; pay: PaymentDeps },
 ): Promise<RenewalOrder> {
   const reason = cleanReason(args.reason);
   const order = await loadOrder(db, args.orderId);
@@ -256,6 +258,7 @@ export async function markHandledInPerson(
     actor: args.actor,
     clock: args.clock,
     reason: `${IN_PERSON_PREFIX} ${reason}`,
+    pay: args.pay,
     alsoInTx: (tx, cancelled) =>
       appendAudit(
         tx,

@@ -4,7 +4,7 @@ import type { Clock } from "../clock";
 import { Prisma, type StaffRole, type StaffUser } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { decryptField, encryptField } from "../crypto/field";
+import { decryptField, encryptField, type FieldKeys } from "../crypto/field";
 import { assertPasswordStrength, hashPassword } from "./passwords";
 import { identityOf, signOutEverywhere, type StaffIdentity } from "./auth";
 import { ROLES } from "./permissions";
@@ -176,6 +176,7 @@ export function startTotp(user: Pick<StaffIdentity, "username">): { secret: stri
 
 export async function confirmTotp(
   db: Db,
+  keys: FieldKeys,
   userId: string,
   secret: string,
   code: string,
@@ -185,7 +186,7 @@ export async function confirmTotp(
   if (!/^[A-Z2-7]{32}$/.test(secret)) throw new DomainError("VALIDATION_FAILED", { fields: { secret: "invalid" } });
   if (!(await acceptTotp(db, userId, secret, code, clock))) throw new DomainError("STAFF_OTP_INVALID");
   await withTx(db, async (tx) => {
-    await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: encryptField(secret) } });
+    await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: encryptField(keys, secret) } });
     await appendAudit(
       tx,
       { ...actorFields(actor), action: "staff.totp_enabled", targetType: "staff_user", targetId: userId },
@@ -195,10 +196,17 @@ export async function confirmTotp(
 }
 
 /** Turning the second factor off needs a current code, so a borrowed session alone cannot do it. */
-export async function disableTotp(db: Db, userId: string, code: string, actor: Actor, clock: Clock): Promise<void> {
+export async function disableTotp(
+  db: Db,
+  keys: FieldKeys,
+  userId: string,
+  code: string,
+  actor: Actor,
+  clock: Clock,
+): Promise<void> {
   const user = await loadUser(db, userId);
   if (!user.totpSecret) return;
-  if (!(await acceptTotp(db, userId, decryptField(user.totpSecret), code, clock)))
+  if (!(await acceptTotp(db, userId, decryptField(keys, user.totpSecret), code, clock)))
     throw new DomainError("STAFF_OTP_INVALID");
   await withTx(db, async (tx) => {
     await tx.staffUser.update({ where: { id: userId }, data: { totpSecret: null } });

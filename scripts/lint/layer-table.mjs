@@ -43,7 +43,8 @@ export const DOMAIN = {
   services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha"],
   content: ["messages"],
   staff: ["domain"],
-  http: ["pki", "session", "messages"],
+  // the route context carries the process CA (pki) and the Alipay client made from its config (payments)
+  http: ["pki", "payments", "session", "messages"],
   // the HTTP contract the browser shares with the routes: schemas and types only, nothing that runs on the server
   api: ["renewal", "payments", "services"],
 };

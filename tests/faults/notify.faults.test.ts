@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock, HOUR, MINUTE } from "@/lib/clock";
 import { transitionOrder } from "@/lib/orders/machine";
@@ -91,7 +92,7 @@ describe("Alipay notification faults", () => {
     await pay(client, trade.tradeNo);
     expect(await state(order.id)).toBe("awaiting_payment");
     const afterDeadline = fixedClock(new Date(order.paymentDeadline!.getTime() + MINUTE));
-    await sweepPayments(w.db, afterDeadline);
+    await sweepPayments(w.db, envPayments, afterDeadline);
     const settled = await state(order.id);
     await deliverDueNotifies(w.db, fixedClock(new Date(Date.now() + 3 * HOUR + MINUTE)), 1);
     const outcomes = (await events(order.id)).map((e) => e.outcome);
@@ -178,7 +179,7 @@ describe("Alipay notification faults", () => {
     const { client, order, trade } = p;
     await pay(client, trade.tradeNo);
     const before = await state(order.id);
-    await sweepPayments(w.db, fixedClock(new Date()));
+    await sweepPayments(w.db, envPayments, fixedClock(new Date()));
     const checks: [string, boolean][] = [
       ["no notification, not paid yet", before === "awaiting_payment" && (await events(order.id)).length === 0],
       ["paid by the sweep", (await state(order.id)) === "paid"],

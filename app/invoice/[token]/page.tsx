@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db";
+import { getConfig } from "@/lib/config";
 import { errorMessage, isDomainError } from "@/lib/errors";
 import { invoiceLinkView, type InvoiceLinkView } from "@/lib/payments/invoice";
 import { getT } from "../../_lib/i18n";
@@ -27,7 +28,7 @@ export default async function InvoiceByLink({
   const p = t.payments.invoice;
   let view: InvoiceLinkView | undefined;
   try {
-    view = await invoiceLinkView(await getDb(), token);
+    view = await invoiceLinkView(await getDb(), getConfig(), token);
   } catch (e) {
     if (!isDomainError(e)) throw e;
   }

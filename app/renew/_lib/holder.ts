@@ -1,6 +1,7 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { getDb } from "@/lib/db";
+import { getConfig } from "@/lib/config";
 import { systemClock } from "@/lib/clock";
 import { COOKIE, loadSession } from "@/lib/session";
 import { renewalSummary, type RenewalSummary, type WizardStep } from "@/lib/renewal/flow";
@@ -29,6 +30,7 @@ export async function requireHolder(allowed: readonly WizardStep[]): Promise<Hol
   const summary = await renewalSummary(db, {
     certificateId: session.certificateId,
     clock: systemClock,
+    keys: getConfig(),
     invoiceSkipped: skipped(session),
   });
   if (!allowed.includes(summary.step)) redirect(STEP_PATH[summary.step]);

@@ -24,7 +24,7 @@ async function requestActor() {
 
 async function confirmUnsubscribe(token: string) {
   "use server";
-  await unsubscribe(await getDb(), token, await requestActor(), systemClock);
+  await unsubscribe(await getDb(), getConfig(), token, await requestActor(), systemClock);
   redirect(`/unsubscribe/${encodeURIComponent(token)}`);
 }
 
@@ -38,7 +38,7 @@ export default async function UnsubscribePage({ params }: { params: Promise<{ to
   const t = getMessages(locale).mail.unsubscribe;
   let target;
   try {
-    target = await unsubscribeTarget(await getDb(), token);
+    target = await unsubscribeTarget(await getDb(), getConfig(), token);
   } catch (e) {
     if (!isDomainError(e)) throw e;
   }

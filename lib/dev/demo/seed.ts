@@ -61,7 +61,7 @@ async function seedHolder(
     certType: holder.certType,
   });
   await withTx(db, async (tx) => {
-    await registerCertificate(tx, der, {
+    await registerCertificate(tx, config, der, {
       holderName: holder.cn,
       holderIdType: org ? "uscc" : "resident_id",
       holderIdNumber: idNumber,

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { getConfig } from "../../config";
 import { DAY } from "../../clock";
 import type { Db } from "../../db";
 import type { CertType, PayerClass } from "../../generated/prisma/client";
@@ -60,7 +61,7 @@ export async function registerHolders(
       notAfter,
       certType,
     });
-    const row = await registerCertificate(db, der, {
+    const row = await registerCertificate(db, getConfig(), der, {
       holderName: cn,
       holderIdType: "resident_id",
       holderIdNumber: residentId(i),

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { AlipayRequestError, AlipaySdk } from "alipay-sdk";
-import { getConfig, type Config } from "../../config";
+import type { Config } from "../../config";
+import type { LinkKeys } from "../../crypto/link-token";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
 
@@ -96,11 +97,23 @@ export function buildAlipay(config: Config): Alipay {
 
 let cached: { config: Config; alipay: Alipay } | undefined;
 
-/** The process's Alipay client, rebuilt when the configuration object changes (tests call resetConfig()). */
-export function getAlipay(): Alipay {
-  const config = getConfig();
+/**
+ * The Alipay client for `config`, built on first use and kept while the same configuration object is passed
+ * (the edges pass the process configuration; tests that call resetConfig() get a new client).
+ */
+export function alipayFor(config: Config): Alipay {
   if (cached?.config !== config) cached = { config, alipay: buildAlipay(config) };
   return cached.alipay;
+}
+
+/**
+ * What the payment steps get from the edge (a route's context, lib/runtime's jobs, a script): the Alipay client,
+ * made on first use (steps that never reach Alipay never build it), and the secret the payment mail's invoice
+ * link is made with (SESSION_SECRET; lib/orders/machine.ts `links`).
+ */
+export interface PaymentDeps {
+  alipay: () => Alipay;
+  links: LinkKeys;
 }
 
 /**
@@ -108,11 +121,11 @@ export function getAlipay(): Alipay {
  * ALIPAY_UNAVAILABLE. Business errors (code ≠ 10000) come back as values for the caller to judge.
  */
 export async function alipayExec(
+  alipay: Alipay,
   method: string,
   bizContent: Record<string, unknown>,
   opts: { notify?: boolean } = {},
 ): Promise<AlipayResponse> {
-  const alipay = getAlipay();
   const params: Record<string, unknown> = { bizContent };
   if (opts.notify) params.notify_url = alipay.notifyUrl;
   try {

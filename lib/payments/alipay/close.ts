@@ -2,7 +2,7 @@ import type { RenewalOrder } from "../../generated/prisma/client";
 import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import { DomainError } from "../../errors";
-import { alipayExec, isSuccess } from "./client";
+import { alipayExec, isSuccess, type PaymentDeps } from "./client";
 import { recordPaymentEvent } from "./events";
 import { isPaidStatus, settleFromQuery } from "./settle";
 import { withTx } from "../../audit";
@@ -14,12 +14,13 @@ import { withTx } from "../../audit";
  */
 export async function closeTradeBeforeCancel(
   db: Db,
+  pay: PaymentDeps,
   order: RenewalOrder,
   clock: Clock,
 ): Promise<"paid" | "closed" | "none"> {
-  const q = await alipayExec("alipay.trade.query", { out_trade_no: order.orderNo });
+  const q = await alipayExec(pay.alipay(), "alipay.trade.query", { out_trade_no: order.orderNo });
   if (isPaidStatus(q)) {
-    await settleFromQuery(db, order, q, "query", clock);
+    await settleFromQuery(db, pay, order, q, "query", clock);
     return "paid";
   }
   if (!isSuccess(q)) {
@@ -27,12 +28,12 @@ export async function closeTradeBeforeCancel(
     throw new DomainError("ALIPAY_REJECTED", { subCode: String(q.sub_code ?? q.code) });
   }
   if (q.trade_status === "TRADE_CLOSED") return "closed";
-  const c = await alipayExec("alipay.trade.close", { out_trade_no: order.orderNo });
+  const c = await alipayExec(pay.alipay(), "alipay.trade.close", { out_trade_no: order.orderNo });
   if (!isSuccess(c)) {
     // paid between our query and the close
-    const again = await alipayExec("alipay.trade.query", { out_trade_no: order.orderNo });
+    const again = await alipayExec(pay.alipay(), "alipay.trade.query", { out_trade_no: order.orderNo });
     if (isPaidStatus(again)) {
-      await settleFromQuery(db, order, again, "query", clock);
+      await settleFromQuery(db, pay, order, again, "query", clock);
       return "paid";
     }
     throw new DomainError("ALIPAY_REJECTED", { subCode: String(c.sub_code ?? c.code) });

@@ -2,7 +2,7 @@ import type { RenewalOrder } from "../../generated/prisma/client";
 import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import { log } from "../../log";
-import { getAlipay } from "./client";
+import type { Alipay, PaymentDeps } from "./client";
 import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
 import { recordPaymentEvent } from "./events";
@@ -14,8 +14,7 @@ type Verified =
   | { ok: false; code: string; signed: boolean; order: RenewalOrder | null };
 
 /** Signature first, then that it is for us and for an order we have, for exactly that order's price. */
-async function verify(db: Db, p: Record<string, string>): Promise<Verified> {
-  const alipay = getAlipay();
+async function verify(db: Db, alipay: Alipay, p: Record<string, string>): Promise<Verified> {
   let signed: boolean;
   try {
     signed = alipay.sdk.checkNotifySignV2(p);
@@ -33,7 +32,13 @@ async function verify(db: Db, p: Record<string, string>): Promise<Verified> {
   return { ok: true, order, amountFen, tradeNo: p.trade_no };
 }
 
-type Handler = (db: Db, v: Extract<Verified, { ok: true }>, p: Record<string, string>, clock: Clock) => Promise<void>;
+type Handler = (
+  db: Db,
+  pay: PaymentDeps,
+  v: Extract<Verified, { ok: true }>,
+  p: Record<string, string>,
+  clock: Clock,
+) => Promise<void>;
 
 const event = (v: Extract<Verified, { ok: true }>, p: Record<string, string>) => ({
   kind: "notify" as const,
@@ -45,16 +50,16 @@ const event = (v: Extract<Verified, { ok: true }>, p: Record<string, string>) =>
 });
 
 /** Recorded for the timeline, nothing else changes (a stale WAIT_BUYER_PAY never undoes a payment). */
-const recordOnly: Handler = (db, v, p, clock) =>
+const recordOnly: Handler = (db, _pay, v, p, clock) =>
   withTx(db, (tx) =>
     recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock),
   ).then(() => undefined);
 
-const markPaid: Handler = async (db, v, p, clock) => {
+const markPaid: Handler = async (db, pay, v, p, clock) => {
   // a refund also re-announces the trade's status; it carries out_biz_no and is not a new payment
-  if (p.out_biz_no || p.gmt_refund) return recordOnly(db, v, p, clock);
+  if (p.out_biz_no || p.gmt_refund) return recordOnly(db, pay, v, p, clock);
   const paidAt = parseAlipayTime(p.gmt_payment) ?? clock.now();
-  await applyPayment(db, v.order.id, { tradeNo: v.tradeNo, amountFen: v.amountFen, paidAt }, event(v, p), clock);
+  await applyPayment(db, pay, v.order.id, { tradeNo: v.tradeNo, amountFen: v.amountFen, paidAt }, event(v, p), clock);
 };
 
 const HANDLERS: Record<string, Handler> = {
@@ -68,9 +73,14 @@ const HANDLERS: Record<string, Handler> = {
  * Alipay's asynchronous notification. Answers "success" only once what it says is committed; "fail" makes Alipay
  * retry, which is what a rejected (forged, foreign, wrong-amount) or not-yet-stored notification deserves.
  */
-export async function handleNotify(db: Db, params: Record<string, string>, clock: Clock): Promise<"success" | "fail"> {
+export async function handleNotify(
+  db: Db,
+  pay: PaymentDeps,
+  params: Record<string, string>,
+  clock: Clock,
+): Promise<"success" | "fail"> {
   try {
-    const v = await verify(db, params);
+    const v = await verify(db, pay.alipay(), params);
     if (!v.ok) {
       await withTx(db, (tx) =>
         recordPaymentEvent(
@@ -93,7 +103,7 @@ export async function handleNotify(db: Db, params: Record<string, string>, clock
       return "fail";
     }
     const handler = HANDLERS[params.trade_status ?? ""] ?? recordOnly;
-    await handler(db, v, params, clock);
+    await handler(db, pay, v, params, clock);
     return "success";
   } catch (e) {
     log.error({ err: e, outTradeNo: params.out_trade_no }, "alipay notify not stored");

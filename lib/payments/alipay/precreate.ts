@@ -3,7 +3,7 @@ import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import { MINUTE } from "../../clock";
 import { DomainError } from "../../errors";
-import { alipayExec, isSuccess } from "./client";
+import { alipayExec, isSuccess, type PaymentDeps } from "./client";
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { settleByQuery } from "./query";
@@ -32,7 +32,11 @@ async function openTrade(db: Db, orderId: string): Promise<string | null> {
  * the amount from the order's price snapshot, timing out with the payment window). Calling it again returns the
  * same open trade.
  */
-export async function startPayment(db: Db, input: { orderId: string; clock: Clock }): Promise<PaymentStart> {
+export async function startPayment(
+  db: Db,
+  pay: PaymentDeps,
+  input: { orderId: string; clock: Clock },
+): Promise<PaymentStart> {
   const { clock } = input;
   const order = await db.renewalOrder.findUnique({ where: { id: input.orderId } });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
@@ -45,6 +49,7 @@ export async function startPayment(db: Db, input: { orderId: string; clock: Cloc
   if (!qrCode) {
     const minutes = Math.max(1, Math.ceil((deadline.getTime() - clock.now().getTime()) / MINUTE));
     const r = await alipayExec(
+      pay.alipay(),
       "alipay.trade.precreate",
       {
         out_trade_no: order.orderNo,
@@ -73,7 +78,7 @@ export async function startPayment(db: Db, input: { orderId: string; clock: Cloc
     );
     if (!ok) {
       if (r.sub_code === "ACQ.TRADE_HAS_SUCCESS") {
-        const { state } = await settleByQuery(db, order.id, clock);
+        const { state } = await settleByQuery(db, pay, order.id, clock);
         throw new DomainError("PAYMENT_NOT_OPEN", { state });
       }
       throw new DomainError("ALIPAY_REJECTED", { subCode: String(r.sub_code ?? r.code) });

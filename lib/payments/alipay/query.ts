@@ -4,7 +4,7 @@ import type { Clock } from "../../clock";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
 import { transitionOrder } from "../../orders/machine";
-import { alipayExec } from "./client";
+import { alipayExec, type PaymentDeps } from "./client";
 import { isPaidStatus, retryOnConflict, settleFromQuery } from "./settle";
 import { closeTradeBeforeCancel } from "./close";
 import { retryPendingRefunds } from "./refund";
@@ -16,6 +16,7 @@ import { withTx } from "../../audit";
  */
 export async function settleByQuery(
   db: Db,
+  pay: PaymentDeps,
   orderId: string,
   clock: Clock,
 ): Promise<{ state: OrderState; paid: boolean }> {
@@ -24,8 +25,8 @@ export async function settleByQuery(
   if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
   // no QR code shown yet: Alipay cannot know this order, and the page may poll often
   if (!(await qrShown(db, order.id))) return { state: order.state, paid: false };
-  const r = await alipayExec("alipay.trade.query", { out_trade_no: order.orderNo });
-  if (isPaidStatus(r)) await settleFromQuery(db, order, r, "query", clock);
+  const r = await alipayExec(pay.alipay(), "alipay.trade.query", { out_trade_no: order.orderNo });
+  if (isPaidStatus(r)) await settleFromQuery(db, pay, order, r, "query", clock);
   const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
   return { state: after.state, paid: after.paidAt !== null };
 }
@@ -57,6 +58,7 @@ async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<v
  */
 export async function sweepPayments(
   db: Db,
+  pay: PaymentDeps,
   clock: Clock,
   limit = 200,
 ): Promise<{ checked: number; expired: number; refunds: number }> {
@@ -70,9 +72,9 @@ export async function sweepPayments(
     try {
       const pastDeadline = order.paymentDeadline !== null && order.paymentDeadline <= clock.now();
       if (await qrShown(db, order.id)) {
-        const { state } = await settleByQuery(db, order.id, clock);
+        const { state } = await settleByQuery(db, pay, order.id, clock);
         if (state !== "awaiting_payment" || !pastDeadline) continue;
-        if ((await closeTradeBeforeCancel(db, order, clock)) === "paid") continue;
+        if ((await closeTradeBeforeCancel(db, pay, order, clock)) === "paid") continue;
       } else if (!pastDeadline) {
         continue;
       }
@@ -82,6 +84,6 @@ export async function sweepPayments(
       log.warn({ err: e, orderId: order.id }, "payments sweep: order skipped");
     }
   }
-  const refunds = await retryPendingRefunds(db, clock);
+  const refunds = await retryPendingRefunds(db, pay, clock);
   return { checked: orders.length, expired, refunds };
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../../clock";
 import type { Actor } from "../../audit";
 import { DomainError, isDomainError } from "../../errors";
 import { canTransition, transitionOrder } from "../../orders/machine";
-import { alipayExec, isSuccess } from "./client";
+import { alipayExec, isSuccess, type PaymentDeps } from "./client";
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { withTx } from "../../audit";
@@ -32,7 +32,7 @@ export interface StartRefundInput {
  * Finance staff refunds a paid order: the order goes to refund_pending with a Refund row (its out_request_no makes
  * Alipay's side idempotent), then alipay.trade.refund is called; on success the order becomes refunded.
  */
-export async function startRefund(db: Db, input: StartRefundInput): Promise<Refund> {
+export async function startRefund(db: Db, pay: PaymentDeps, input: StartRefundInput): Promise<Refund> {
   const { clock } = input;
   const reason = input.reason.trim().slice(0, 200);
   if (!reason) throw new DomainError("VALIDATION_FAILED", { fields: { reason: "required" } });
@@ -75,7 +75,7 @@ export async function startRefund(db: Db, input: StartRefundInput): Promise<Refu
     });
   });
   try {
-    return await executeRefund(db, refund.id, clock, input.actor);
+    return await executeRefund(db, pay, refund.id, clock, input.actor);
   } catch (e) {
     if (isDomainError(e) && e.code === "ALIPAY_UNAVAILABLE") return refund; // pending; the sweep retries it
     throw e;
@@ -89,6 +89,7 @@ export async function startRefund(db: Db, input: StartRefundInput): Promise<Refu
  */
 export async function executeRefund(
   db: Db,
+  pay: PaymentDeps,
   refundId: string,
   clock: Clock,
   actor: Actor = { type: "system", id: "payments" },
@@ -96,7 +97,7 @@ export async function executeRefund(
   const refund = await db.refund.findUniqueOrThrow({ where: { id: refundId }, include: { order: true } });
   if (refund.state !== "pending") return refund;
   const { order } = refund;
-  const r = await alipayExec("alipay.trade.refund", {
+  const r = await alipayExec(pay.alipay(), "alipay.trade.refund", {
     out_trade_no: order.orderNo,
     refund_amount: fenToYuan(refund.amountFen),
     out_request_no: refund.outRequestNo,
@@ -155,7 +156,7 @@ export async function executeRefund(
 }
 
 /** Pending refunds whose Alipay call did not get through; run by the payments sweep. */
-export async function retryPendingRefunds(db: Db, clock: Clock): Promise<number> {
+export async function retryPendingRefunds(db: Db, pay: PaymentDeps, clock: Clock): Promise<number> {
   const pending = await db.refund.findMany({
     where: { state: "pending", createdAt: { lte: new Date(clock.now().getTime() - 30_000) } },
     take: 50,
@@ -163,7 +164,7 @@ export async function retryPendingRefunds(db: Db, clock: Clock): Promise<number>
   let done = 0;
   for (const r of pending) {
     try {
-      if ((await executeRefund(db, r.id, clock)).state === "succeeded") done++;
+      if ((await executeRefund(db, pay, r.id, clock)).state === "succeeded") done++;
     } catch (e) {
       if (!(isDomainError(e) && e.code === "ALIPAY_UNAVAILABLE")) throw e;
     }

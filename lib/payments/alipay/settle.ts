@@ -5,7 +5,7 @@ import type { Actor } from "../../audit";
 import { isDomainError } from "../../errors";
 import { log } from "../../log";
 import { canTransition, transitionOrder } from "../../orders/machine";
-import { isSuccess, type AlipayResponse } from "./client";
+import { isSuccess, type AlipayResponse, type PaymentDeps } from "./client";
 import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
 import { recordPaymentEvent, type PaymentEventInput } from "./events";
@@ -43,6 +43,7 @@ export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 4): Pr
  */
 export async function applyPayment(
   db: Db,
+  pay: PaymentDeps,
   orderId: string,
   facts: PaymentFacts,
   event: EventBase,
@@ -64,6 +65,7 @@ export async function applyPayment(
           clock,
           expectVersion: order.version,
           action: "payment.received",
+          links: pay.links,
           set: money,
           data: { tradeNo: facts.tradeNo, amountFen: facts.amountFen, via: event.kind },
         });
@@ -110,7 +112,7 @@ export async function applyPayment(
   );
   if ("refundId" in result && result.refundId) {
     try {
-      await executeRefund(db, result.refundId, clock);
+      await executeRefund(db, pay, result.refundId, clock);
     } catch (e) {
       // the refund row stays pending; the payments sweep retries it with the same out_request_no
       log.warn({ err: e, orderId }, "automatic refund not completed yet");
@@ -130,6 +132,7 @@ export function isPaidStatus(r: AlipayResponse): boolean {
 /** Settles the order from a signed query answer that says the trade is paid; the amount must match the order. */
 export async function settleFromQuery(
   db: Db,
+  pay: PaymentDeps,
   order: RenewalOrder,
   r: AlipayResponse,
   kind: "query" | "close",
@@ -146,5 +149,5 @@ export async function settleFromQuery(
     return "rejected";
   }
   const paidAt = parseAlipayTime(typeof r.send_pay_date === "string" ? r.send_pay_date : undefined) ?? clock.now();
-  return applyPayment(db, order.id, { tradeNo, amountFen, paidAt }, base, clock);
+  return applyPayment(db, pay, order.id, { tradeNo, amountFen, paidAt }, base, clock);
 }

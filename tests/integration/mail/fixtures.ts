@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { getConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { encryptField } from "@/lib/crypto/field";
@@ -36,9 +37,9 @@ export function insertOrder(
       newNotAfter: new Date("2030-01-01T00:00:00Z"),
       handlerName: "李四",
       handlerIdType: "居民身份证",
-      handlerIdEnc: encryptField("370102199001015678"),
+      handlerIdEnc: encryptField(getConfig(), "370102199001015678"),
       handlerIdLast4: "5678",
-      handlerMobileEnc: encryptField("13812345678"),
+      handlerMobileEnc: encryptField(getConfig(), "13812345678"),
       handlerMobileLast4: "5678",
       handlerEmail: "handler@example.cn",
     },

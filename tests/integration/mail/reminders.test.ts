@@ -29,8 +29,8 @@ beforeEach(async () => {
 /** Runs the reminder job on day n (twice, as a second instance or a restart would), delivers, and returns the mails by serial. */
 async function day(n: number, hourOffset = 9) {
   const clock = fixedClock(new Date(at(n).getTime() + hourOffset * HOUR));
-  const first = await sendExpiryReminders(ctx.db.prisma, clock);
-  const again = await sendExpiryReminders(ctx.db.prisma, clock);
+  const first = await sendExpiryReminders(ctx.db.prisma, clock, getConfig());
+  const again = await sendExpiryReminders(ctx.db.prisma, clock, getConfig());
   expect(again.queued).toBe(0);
   ctx.smtp.received = [];
   await deliverDue(ctx.db.prisma, {
@@ -104,8 +104,8 @@ describe("the reminder job with a fixed clock", () => {
     try {
       const clock = fixedClock(T0);
       const [a, b] = await Promise.all([
-        sendExpiryReminders(ctx.db.prisma, clock),
-        sendExpiryReminders(second.prisma, clock),
+        sendExpiryReminders(ctx.db.prisma, clock, getConfig()),
+        sendExpiryReminders(second.prisma, clock, getConfig()),
       ]);
       expect(a.queued + b.queued).toBe(25);
     } finally {
@@ -125,10 +125,10 @@ describe("unsubscribe", () => {
     const link = /\/unsubscribe\/([\w.%-]+)/.exec(mails.find((m) => m.serial === "u30")!.mail.text)![1];
     const token = decodeURIComponent(link);
 
-    expect(await unsubscribeTarget(ctx.db.prisma, token)).toEqual({ serial: "u30", optedOut: false });
-    expect(await unsubscribe(ctx.db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
-    expect(await unsubscribe(ctx.db.prisma, token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
-    expect(await unsubscribeTarget(ctx.db.prisma, token)).toEqual({ serial: "u30", optedOut: true });
+    expect(await unsubscribeTarget(ctx.db.prisma, getConfig(), token)).toEqual({ serial: "u30", optedOut: false });
+    expect(await unsubscribe(ctx.db.prisma, getConfig(), token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
+    expect(await unsubscribe(ctx.db.prisma, getConfig(), token, holder, fixedClock(at(1)))).toEqual({ serial: "u30" });
+    expect(await unsubscribeTarget(ctx.db.prisma, getConfig(), token)).toEqual({ serial: "u30", optedOut: true });
     const u30 = await ctx.db.prisma.certificate.findUniqueOrThrow({ where: { serial: "u30" } });
     expect(
       await ctx.db.prisma.auditEvent.count({ where: { action: "mail.reminders_opt_out", targetId: u30.id } }),
@@ -150,10 +150,12 @@ describe("unsubscribe", () => {
       "",
       "x.y",
     ]) {
-      await expect(unsubscribe(ctx.db.prisma, bad, holder, fixedClock(T0))).rejects.toMatchObject({
+      await expect(unsubscribe(ctx.db.prisma, getConfig(), bad, holder, fixedClock(T0))).rejects.toMatchObject({
         code: "MAIL_UNSUBSCRIBE_INVALID",
       });
-      await expect(unsubscribeTarget(ctx.db.prisma, bad)).rejects.toMatchObject({ code: "MAIL_UNSUBSCRIBE_INVALID" });
+      await expect(unsubscribeTarget(ctx.db.prisma, getConfig(), bad)).rejects.toMatchObject({
+        code: "MAIL_UNSUBSCRIBE_INVALID",
+      });
     }
     expect(await ctx.db.prisma.certificate.count({ where: { reminderOptOut: true } })).toBe(0);
   });

@@ -1,4 +1,6 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
+import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tradeNoOf, useHarness } from "../payments/harness";
 import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
@@ -20,6 +22,7 @@ async function awaitingPayment() {
   const { db, clock } = harness();
   const cert = await insertCertificate(db, { notAfter: new Date(clock.now().getTime() + 15 * 86_400_000) });
   const order = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,
@@ -33,16 +36,28 @@ describe("取消申请 of an order awaiting payment (Alipay emulator)", () => {
   test("before the QR code was ever opened: nothing to close, the order is cancelled", async () => {
     const { db, clock } = harness();
     const order = await awaitingPayment();
-    const cancelled = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" });
+    const cancelled = await cancelOrder(db, {
+      pay: envPayments,
+      orderId: order.id,
+      actor: HOLDER,
+      clock,
+      reason: "holder",
+    });
     expect(cancelled).toMatchObject({ state: "cancelled", openCertificateId: null });
   });
 
   test("with a scanned, unpaid trade: the trade is closed first, then the order cancelled", async () => {
     const { db, clock, env } = harness();
     const order = await awaitingPayment();
-    const start = await startPayment(db, { orderId: order.id, clock });
+    const start = await startPayment(db, envPayments, { orderId: order.id, clock });
     await scanTrade(env, tradeNoOf(start.qrCode));
-    const cancelled = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" });
+    const cancelled = await cancelOrder(db, {
+      pay: envPayments,
+      orderId: order.id,
+      actor: HOLDER,
+      clock,
+      reason: "holder",
+    });
     expect(cancelled.state).toBe("cancelled");
     expect(await db.paymentEvent.count({ where: { orderId: order.id, kind: "close", outcome: "closed" } })).toBe(1);
   });
@@ -50,11 +65,15 @@ describe("取消申请 of an order awaiting payment (Alipay emulator)", () => {
   test("refuses to cancel when the holder already paid, and the payment is recorded", async () => {
     const { db, clock, env } = harness();
     const order = await awaitingPayment();
-    const start = await startPayment(db, { orderId: order.id, clock });
+    const start = await startPayment(db, envPayments, { orderId: order.id, clock });
     await payTrade(env, tradeNoOf(start.qrCode));
-    const err = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" }).catch(
-      (e: unknown) => e,
-    );
+    const err = await cancelOrder(db, {
+      pay: envPayments,
+      orderId: order.id,
+      actor: HOLDER,
+      clock,
+      reason: "holder",
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe("ORDER_ALREADY_PAID");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");

@@ -1,4 +1,6 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
+import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
 import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
@@ -24,6 +26,7 @@ describe("creating the draft", () => {
   test("prices from the tier, encrypts the handler's ID and mobile, opens the certificate", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -50,8 +53,8 @@ describe("creating the draft", () => {
     });
     expect(order.orderNo).toMatch(ORDER_NO_PATTERN);
     expect(order.handlerIdEnc).not.toContain("370102");
-    expect(decryptField(order.handlerIdEnc)).toBe(HANDLER.idNumber);
-    expect(decryptField(order.handlerMobileEnc)).toBe(HANDLER.mobile);
+    expect(decryptField(getConfig(), order.handlerIdEnc)).toBe(HANDLER.idNumber);
+    expect(decryptField(getConfig(), order.handlerMobileEnc)).toBe(HANDLER.mobile);
     const audit = await db.auditEvent.findFirstOrThrow({ where: { targetId: order.id, action: "order.created" } });
     expect(audit).toMatchObject({ actorType: "holder", ip: "203.0.113.7", toState: "draft" });
     expect(JSON.stringify(audit.data)).not.toContain(HANDLER.idNumber);
@@ -61,6 +64,7 @@ describe("creating the draft", () => {
   test("a second create for the same certificate resumes the open order", async () => {
     const cert = await insertCertificate(db);
     const first = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -68,6 +72,7 @@ describe("creating the draft", () => {
       locale: "zh-CN",
     });
     const again = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: { ...HANDLER, name: "李四" },
       actor: HOLDER,
@@ -87,7 +92,14 @@ describe("creating the draft", () => {
     const cert = await insertCertificate(db, patch);
     expect(
       await codeOf(
-        createDraftOrder(db, { certificate: cert, handler: HANDLER, actor: HOLDER, clock, locale: "zh-CN" }),
+        createDraftOrder(db, {
+          keys: getConfig(),
+          certificate: cert,
+          handler: HANDLER,
+          actor: HOLDER,
+          clock,
+          locale: "zh-CN",
+        }),
       ),
     ).toBe(code);
     expect(await db.renewalOrder.count({ where: { certificateId: cert.id } })).toBe(0);
@@ -96,6 +108,7 @@ describe("creating the draft", () => {
   test("refuses invalid handler details with per-field codes and writes nothing", async () => {
     const cert = await insertCertificate(db);
     const err = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: { ...HANDLER, idNumber: "370102199001011234" },
       actor: HOLDER,
@@ -112,6 +125,7 @@ describe("creating the draft", () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         createDraftOrder(db, {
+          keys: getConfig(),
           certificate: cert,
           handler: { ...HANDLER, name: `经办人${"一二三四五六七八九十"[i % 10]}` },
           actor: HOLDER,
@@ -131,6 +145,7 @@ describe("review, submit and cancel", () => {
   test("返回修改 changes the handler of a draft, audited without the values", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -138,13 +153,14 @@ describe("review, submit and cancel", () => {
       locale: "zh-CN",
     });
     const edited = await updateDraftHandler(db, {
+      keys: getConfig(),
       orderId: order.id,
       handler: { ...HANDLER, mobile: "13900001111" },
       actor: HOLDER,
       clock,
     });
     expect(edited).toMatchObject({ version: 1, handlerMobileLast4: "1111" });
-    expect(decryptField(edited.handlerMobileEnc)).toBe("13900001111");
+    expect(decryptField(getConfig(), edited.handlerMobileEnc)).toBe("13900001111");
     const audit = await db.auditEvent.findFirstOrThrow({
       where: { targetId: order.id, action: "order.handler_updated" },
     });
@@ -154,6 +170,7 @@ describe("review, submit and cancel", () => {
   test("self-paying: 确认提交 leads to awaiting_payment with a 30-minute deadline and queues the mail", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -178,9 +195,11 @@ describe("review, submit and cancel", () => {
     expect(mails[0]!.data).toMatchObject({ orderNo: order.orderNo, amountFen: 10000 });
     // a double click on 确认提交 changes nothing
     expect((await submitOrder(db, { orderId: order.id, actor: HOLDER, clock })).version).toBe(2);
-    expect(await codeOf(updateDraftHandler(db, { orderId: order.id, handler: HANDLER, actor: HOLDER, clock }))).toBe(
-      "ORDER_NOT_EDITABLE",
-    );
+    expect(
+      await codeOf(
+        updateDraftHandler(db, { keys: getConfig(), orderId: order.id, handler: HANDLER, actor: HOLDER, clock }),
+      ),
+    ).toBe("ORDER_NOT_EDITABLE");
   });
 
   test("the payment window comes from Setting payment.windowMinutes", async () => {
@@ -188,6 +207,7 @@ describe("review, submit and cancel", () => {
     try {
       const cert = await insertCertificate(db);
       const order = await createDraftOrder(db, {
+        keys: getConfig(),
         certificate: cert,
         handler: HANDLER,
         actor: HOLDER,
@@ -204,6 +224,7 @@ describe("review, submit and cancel", () => {
   test("unified payment: no price, 确认提交 leaves the order submitted, ready for issuance", async () => {
     const cert = await insertCertificate(db, { certType: "personal", payerClass: "unified" });
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -220,6 +241,7 @@ describe("review, submit and cancel", () => {
   test("submitting after the certificate expired is refused", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -234,15 +256,23 @@ describe("review, submit and cancel", () => {
   test("取消申请 frees the certificate for a new order", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
       clock,
       locale: "zh-CN",
     });
-    const cancelled = await cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "holder" });
+    const cancelled = await cancelOrder(db, {
+      pay: envPayments,
+      orderId: order.id,
+      actor: HOLDER,
+      clock,
+      reason: "holder",
+    });
     expect(cancelled).toMatchObject({ state: "cancelled", openCertificateId: null });
     const next = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -250,14 +280,15 @@ describe("review, submit and cancel", () => {
       locale: "zh-CN",
     });
     expect(next.id).not.toBe(order.id);
-    expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "again" }))).toBe(
-      "ORDER_ILLEGAL_TRANSITION",
-    );
+    expect(
+      await codeOf(cancelOrder(db, { pay: envPayments, orderId: order.id, actor: HOLDER, clock, reason: "again" })),
+    ).toBe("ORDER_ILLEGAL_TRANSITION");
   });
 
   test("another certificate's session cannot touch the order", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -265,14 +296,17 @@ describe("review, submit and cancel", () => {
       locale: "zh-CN",
     });
     const args = { orderId: order.id, actor: HOLDER, clock, certificateId: "someone-else" };
-    expect(await codeOf(cancelOrder(db, { ...args, reason: "x" }))).toBe("ORDER_NOT_FOUND");
+    expect(await codeOf(cancelOrder(db, { pay: envPayments, ...args, reason: "x" }))).toBe("ORDER_NOT_FOUND");
     expect(await codeOf(submitOrder(db, args))).toBe("ORDER_NOT_FOUND");
-    expect(await codeOf(updateDraftHandler(db, { ...args, handler: HANDLER }))).toBe("ORDER_NOT_FOUND");
+    expect(await codeOf(updateDraftHandler(db, { keys: getConfig(), ...args, handler: HANDLER }))).toBe(
+      "ORDER_NOT_FOUND",
+    );
   });
 
   test("a paid order cannot be cancelled", async () => {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -284,20 +318,22 @@ describe("review, submit and cancel", () => {
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
+        links: getConfig(),
         actor: SYSTEM,
         clock,
         set: { paidFen: 10000, paidAt: clock.now() },
       }),
     );
-    expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe(
-      "ORDER_ALREADY_PAID",
-    );
+    expect(
+      await codeOf(cancelOrder(db, { pay: envPayments, orderId: order.id, actor: HOLDER, clock, reason: "x" })),
+    ).toBe("ORDER_ALREADY_PAID");
   });
 });
 
 test("a unified-payment order being issued cannot be cancelled either (and is not called paid)", async () => {
   const cert = await insertCertificate(db, { payerClass: "unified" });
   const order = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,
@@ -306,9 +342,9 @@ test("a unified-payment order being issued cannot be cancelled either (and is no
   });
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock }));
-  expect(await codeOf(cancelOrder(db, { orderId: order.id, actor: HOLDER, clock, reason: "x" }))).toBe(
-    "ORDER_ILLEGAL_TRANSITION",
-  );
+  expect(
+    await codeOf(cancelOrder(db, { pay: envPayments, orderId: order.id, actor: HOLDER, clock, reason: "x" })),
+  ).toBe("ORDER_ILLEGAL_TRANSITION");
 });
 
 describe("fee tier change mid-order", () => {
@@ -316,6 +352,7 @@ describe("fee tier change mid-order", () => {
     const k = { certType: "personal", payerClass: "self" } as const;
     const c1 = await insertCertificate(db, k);
     const before = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: c1,
       handler: HANDLER,
       actor: HOLDER,
@@ -338,6 +375,7 @@ describe("fee tier change mid-order", () => {
 
     const c2 = await insertCertificate(db, k);
     const after = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: c2,
       handler: HANDLER,
       actor: HOLDER,

@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { getConfig } from "@/lib/config";
 import { beforeAll, expect, test } from "vitest";
 import fc from "fast-check";
 import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
@@ -52,7 +53,9 @@ async function move(orderId: string, to: OrderState): Promise<string> {
       : to === "paid"
         ? { paidFen: 10000, paidAt: clock.now() }
         : {};
-  return codeOf(withTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra })));
+  return codeOf(
+    withTx(db, (tx) => transitionOrder(tx, { orderId, to, actor: SYSTEM, clock, set: extra, links: getConfig() })),
+  );
 }
 
 test("random transition sequences: no illegal state stored, one open order per certificate, audit chain intact", async () => {
@@ -69,6 +72,7 @@ test("random transition sequences: no illegal state stored, one open order per c
       for (const c of cmds) {
         if (c.kind === "create") {
           const got = await createDraftOrder(db, {
+            keys: getConfig(),
             certificate: certs[c.cert]!,
             handler: HANDLER,
             actor: HOLDER,
@@ -120,6 +124,7 @@ test("two parallel transitions of one order: exactly one wins", async () => {
   for (let i = 0; i < 5; i++) {
     const cert = await insertCertificate(db);
     const order = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -139,6 +144,7 @@ test("two parallel transitions of one order: exactly one wins", async () => {
 test("an expected version that is no longer current is a CONFLICT and changes nothing", async () => {
   const cert = await insertCertificate(db);
   const order = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,
@@ -155,6 +161,7 @@ test("an expected version that is no longer current is a CONFLICT and changes no
 test("mails follow the states: payment announced once even after a failed issuance", async () => {
   const cert = await insertCertificate(db);
   const order = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,

@@ -28,6 +28,7 @@ beforeAll(() => {
 async function orderIn(path: OrderState[], clock: Clock, csr = false) {
   const cert = await insertCertificate(db);
   const order = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,
@@ -42,7 +43,9 @@ async function orderIn(path: OrderState[], clock: Clock, csr = false) {
         : to === "issuing" && csr
           ? { csrDer: new Uint8Array([0x30, 0x00]) }
           : {};
-    await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set }));
+    await withTx(db, (tx) =>
+      transitionOrder(tx, { orderId: order.id, to, actor: SYSTEM, clock, set, links: getConfig() }),
+    );
   }
   return order;
 }
@@ -151,6 +154,7 @@ test("with the real issuer: a paid order stuck in issuing with its CSR ends with
     notAfter: new Date("2026-12-10T02:00:00Z"),
   });
   const order = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,
@@ -163,6 +167,7 @@ test("with the real issuer: a paid order stuck in issuing with its CSR ends with
     await transitionOrder(tx, {
       orderId: order.id,
       to: "paid",
+      links: getConfig(),
       actor: SYSTEM,
       clock,
       set: { paidFen: order.priceFen, paidAt: clock.now() },

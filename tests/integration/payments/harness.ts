@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import http from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,7 +67,7 @@ export async function startHarness() {
       const r = await toRequest(req, notifyOrigin);
       const params = Object.fromEntries(new URLSearchParams(await r.text()));
       received.push(params);
-      const answer = state.mode === "handle" ? await handleNotify(db, params, clock) : "fail";
+      const answer = state.mode === "handle" ? await handleNotify(db, envPayments, params, clock) : "fail";
       answers.push(answer);
       res.writeHead(200, { "content-type": "text/plain" });
       res.end(answer);

@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { fixedClock } from "@/lib/clock";
@@ -99,6 +100,7 @@ describe("invoice details", () => {
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
+        links: getConfig(),
         actor: holder,
         clock,
         set: { paidFen: order.priceFen, paidAt: clock.now() },
@@ -107,21 +109,21 @@ describe("invoice details", () => {
     // the payment mail carries the link, and it renders under the main button
     const mail = await db.mailOutbox.findFirstOrThrow({ where: { orderId: order.id, template: "payment_received" } });
     const token = (mail.data as { invoiceToken: string }).invoiceToken;
-    expect(token).toBe(invoiceLinkToken(order.id));
+    expect(token).toBe(invoiceLinkToken(getConfig(), order.id));
     const rendered = renderMail("payment_received", "zh-CN", mail.data, "https://renew.example.cn");
     expect(rendered.text).toContain(
       `填写或修改开票信息（下证后也可使用此链接）: https://renew.example.cn/invoice/${encodeURIComponent(token)}`,
     );
     expect(rendered.html).toContain(`href="https://renew.example.cn/invoice/${encodeURIComponent(token)}"`);
 
-    expect(await invoiceLinkView(db, token)).toMatchObject({
+    expect(await invoiceLinkView(db, getConfig(), token)).toMatchObject({
       orderNo: order.orderNo,
       paidFen: order.priceFen,
       open: true,
       invoice: null,
     });
     await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: holder, clock }));
-    const view = await saveInvoiceByLink(db, { token, details: org, actor: holder, clock });
+    const view = await saveInvoiceByLink(db, { token, details: org, actor: holder, clock, keys: getConfig() });
     expect(view).toMatchObject({
       open: true,
       invoice: {
@@ -133,9 +135,15 @@ describe("invoice details", () => {
       },
     });
     await markInvoiceIssued(db, { orderId: order.id, actor: finance, clock });
-    expect(await invoiceLinkView(db, token)).toMatchObject({ open: false, invoice: { issued: true } });
+    expect(await invoiceLinkView(db, getConfig(), token)).toMatchObject({ open: false, invoice: { issued: true } });
     await expect(
-      saveInvoiceByLink(db, { token, details: { ...org, title: "德州市测试有限公司（更正）" }, actor: holder, clock }),
+      saveInvoiceByLink(db, {
+        token,
+        details: { ...org, title: "德州市测试有限公司（更正）" },
+        actor: holder,
+        clock,
+        keys: getConfig(),
+      }),
     ).rejects.toMatchObject({ code: "INVOICE_LOCKED" });
     expect((await db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).title).toBe(org.title);
   });
@@ -143,17 +151,19 @@ describe("invoice details", () => {
   it("refuses a damaged, forged or borrowed link and changes nothing", async () => {
     const order = await insertOrder(db, clock, { state: "paid" });
     const other = await insertOrder(db, clock, { state: "paid" });
-    const token = invoiceLinkToken(order.id);
+    const token = invoiceLinkToken(getConfig(), order.id);
     const bad = [
       token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"), // one character of the MAC changed
       `${other.id}.${token.split(".")[1]}`, // another order with this order's MAC
-      unsubscribeToken(order.id), // a token made for another purpose, for the same id
+      unsubscribeToken(getConfig(), order.id), // a token made for another purpose, for the same id
       "not-a-token",
       "",
     ];
     for (const t of bad) {
-      await expect(invoiceLinkView(db, t)).rejects.toMatchObject({ code: "INVOICE_LINK_INVALID" });
-      await expect(saveInvoiceByLink(db, { token: t, details: org, actor: holder, clock })).rejects.toMatchObject({
+      await expect(invoiceLinkView(db, getConfig(), t)).rejects.toMatchObject({ code: "INVOICE_LINK_INVALID" });
+      await expect(
+        saveInvoiceByLink(db, { token: t, details: org, actor: holder, clock, keys: getConfig() }),
+      ).rejects.toMatchObject({
         code: "INVOICE_LINK_INVALID",
       });
     }
@@ -162,9 +172,11 @@ describe("invoice details", () => {
 
   it("are refused through the link before payment", async () => {
     const order = await insertOrder(db, clock, { state: "awaiting_payment" });
-    const token = invoiceLinkToken(order.id);
-    expect(await invoiceLinkView(db, token)).toMatchObject({ open: false, invoice: null });
-    await expect(saveInvoiceByLink(db, { token, details: org, actor: holder, clock })).rejects.toMatchObject({
+    const token = invoiceLinkToken(getConfig(), order.id);
+    expect(await invoiceLinkView(db, getConfig(), token)).toMatchObject({ open: false, invoice: null });
+    await expect(
+      saveInvoiceByLink(db, { token, details: org, actor: holder, clock, keys: getConfig() }),
+    ).rejects.toMatchObject({
       code: "INVOICE_NOT_ALLOWED",
     });
   });

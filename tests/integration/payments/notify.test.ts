@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "@/lib/audit";
 import { MINUTE } from "@/lib/clock";
@@ -18,7 +19,7 @@ beforeAll(() => {
 
 async function openAndPay(faults?: Parameters<typeof setSandboxFaults>[1]) {
   const order = await insertOrder(h.db, h.clock);
-  const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+  const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
   if (faults) await setSandboxFaults(h.db, faults, order.orderNo);
   const trade = await payTrade(h.env, tradeNoOf(start.qrCode));
   return { order, start, trade };
@@ -31,12 +32,12 @@ const events = (orderId: string) =>
 describe("Alipay notify against the local emulator", () => {
   it("pays: precreate → scan and pay → signed notify → order paid once, audited, mail queued", async () => {
     const order = await insertOrder(h.db, h.clock);
-    const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     expect(start.amountFen).toBe(10000);
     expect(start.orderNo).toBe(order.orderNo);
     expect(start.qrCode).toMatch(/^http:\/\/portal\.test\/sandbox\/alipay\/pay\/\d{28}$/);
     expect(start.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
-    const again = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+    const again = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     expect(again.qrCode).toBe(start.qrCode);
     expect(await h.db.sandboxTrade.count({ where: { outTradeNo: order.orderNo } })).toBe(1);
     const trade = await h.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
@@ -72,7 +73,7 @@ describe("Alipay notify against the local emulator", () => {
   it("rejects a genuine notification whose amount was altered after signing", async () => {
     const { order, trade } = await openAndPay({ lost: true });
     const params = buildNotify(trade, h.env, "TRADE_SUCCESS");
-    expect(await handleNotify(h.db, { ...params, total_amount: "0.01" }, h.clock)).toBe("fail");
+    expect(await handleNotify(h.db, envPayments, { ...params, total_amount: "0.01" }, h.clock)).toBe("fail");
     expect((await reload(order.id)).state).toBe("awaiting_payment");
   });
 
@@ -89,11 +90,17 @@ describe("Alipay notify against the local emulator", () => {
   it("rejects a signed notification for another app id, and one for an unknown order", async () => {
     const { order, trade } = await openAndPay({ lost: true });
     expect(
-      await handleNotify(h.db, buildNotify({ ...trade, appId: "2021000000000000" }, h.env, "TRADE_SUCCESS"), h.clock),
+      await handleNotify(
+        h.db,
+        envPayments,
+        buildNotify({ ...trade, appId: "2021000000000000" }, h.env, "TRADE_SUCCESS"),
+        h.clock,
+      ),
     ).toBe("fail");
     expect(
       await handleNotify(
         h.db,
+        envPayments,
         buildNotify({ ...trade, outTradeNo: "R20261125NOSUCHORDER" }, h.env, "TRADE_SUCCESS"),
         h.clock,
       ),
@@ -119,7 +126,7 @@ describe("Alipay notify against the local emulator", () => {
   it("applies the same notification delivered concurrently exactly once", async () => {
     const { order, trade } = await openAndPay({ lost: true });
     const params = buildNotify(trade, h.env, "TRADE_SUCCESS");
-    const answers = await Promise.all([1, 2, 3, 4].map(() => handleNotify(h.db, params, h.clock)));
+    const answers = await Promise.all([1, 2, 3, 4].map(() => handleNotify(h.db, envPayments, params, h.clock)));
     expect(answers).toEqual(["success", "success", "success", "success"]);
     expect((await events(order.id)).map((e) => e.outcome).sort()).toEqual([
       "applied",
@@ -144,17 +151,17 @@ describe("Alipay notify against the local emulator", () => {
   it("settles by query when the notification is lost, and the sweep does the same", async () => {
     const { order } = await openAndPay({ lost: true });
     expect(await h.deliver()).toEqual({ delivered: 0, failed: 0 });
-    expect(await settleByQuery(h.db, order.id, h.clock)).toEqual({ state: "paid", paid: true });
+    expect(await settleByQuery(h.db, envPayments, order.id, h.clock)).toEqual({ state: "paid", paid: true });
 
     const second = await openAndPay({ lost: true });
-    await sweepPayments(h.db, h.clock);
+    await sweepPayments(h.db, envPayments, h.clock);
     expect((await reload(second.order.id)).state).toBe("paid");
   });
 
   it("a delayed notification arrives after the query settled the order and changes nothing", async () => {
     const { order } = await openAndPay({ delayMs: 10 * MINUTE });
     expect(await h.deliver()).toEqual({ delivered: 0, failed: 0 });
-    await settleByQuery(h.db, order.id, h.clock);
+    await settleByQuery(h.db, envPayments, order.id, h.clock);
     h.clock.advance(10 * MINUTE);
     expect(await h.deliver()).toEqual({ delivered: 1, failed: 0 });
     expect((await events(order.id)).map((e) => e.outcome)).toEqual(["duplicate"]);

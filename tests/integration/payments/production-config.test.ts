@@ -1,11 +1,12 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseConfig, resetConfig } from "@/lib/config";
-import { getAlipay } from "@/lib/payments/alipay/client";
+import { parseConfig, resetConfig, getConfig } from "@/lib/config";
+import { alipayFor } from "@/lib/payments/alipay/client";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { handleNotify } from "@/lib/payments/alipay/notify";
 import { buildNotify } from "@/lib/dev/alipay-sandbox/notify";
@@ -36,10 +37,10 @@ async function asProduction(extra: Record<string, string>, fn: () => Promise<voi
 
 async function payOnce() {
   const order = await insertOrder(h.db, h.clock);
-  const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+  const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
   await setSandboxFaults(h.db, { lost: true }, order.orderNo);
   const trade = await payTrade(h.env, tradeNoOf(start.qrCode));
-  expect(await handleNotify(h.db, buildNotify(trade, h.env, "TRADE_SUCCESS"), h.clock)).toBe("success");
+  expect(await handleNotify(h.db, envPayments, buildNotify(trade, h.env, "TRADE_SUCCESS"), h.clock)).toBe("success");
   expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
 }
 
@@ -57,7 +58,7 @@ describe("switching to real Alipay is configuration only", () => {
     await asProduction(
       { ALIPAY_PRIVATE_KEY: bare(pkcs8), ALIPAY_PUBLIC_KEY: bare(h.env.identity.alipayPublicKey) },
       async () => {
-        expect(getAlipay().appId).toBe(h.env.identity.appId);
+        expect(alipayFor(getConfig()).appId).toBe(h.env.identity.appId);
         await payOnce();
       },
     );
@@ -116,7 +117,7 @@ describe("switching to real Alipay is configuration only", () => {
           ALIPAY_ROOT_CERT: read("root.crt"),
         },
         async () => {
-          expect(getAlipay().sdk.config.appCertSn).toMatch(/^[0-9a-f]{32}$/);
+          expect(alipayFor(getConfig()).sdk.config.appCertSn).toMatch(/^[0-9a-f]{32}$/);
           await payOnce();
         },
       );

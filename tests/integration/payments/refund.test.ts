@@ -1,14 +1,15 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { generateKeyPairSync } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AlipaySdk } from "alipay-sdk";
 import { MINUTE } from "@/lib/clock";
-import { resetConfig } from "@/lib/config";
+import { resetConfig, getConfig } from "@/lib/config";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { closeTradeBeforeCancel } from "@/lib/payments/alipay/close";
 import { sweepPayments } from "@/lib/payments/alipay/query";
 import { ALLOW_PARTIAL_SETTING, startRefund } from "@/lib/payments/alipay/refund";
-import { alipayExec, getAlipay } from "@/lib/payments/alipay/client";
+import { alipayExec, alipayFor } from "@/lib/payments/alipay/client";
 import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { transitionOrder } from "@/lib/orders/machine";
@@ -26,7 +27,7 @@ const finance = { type: "staff" as const, id: "staff-finance-1", ip: "10.0.0.1",
 
 async function paidOrder() {
   const order = await insertOrder(h.db, h.clock);
-  const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+  const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
   await payTrade(h.env, tradeNoOf(start.qrCode));
   await h.deliver();
   expect((await reload(order.id)).state).toBe("paid");
@@ -36,35 +37,35 @@ async function paidOrder() {
 describe("close, late payment and refunds against the local emulator", () => {
   it("closes a scanned unpaid trade before cancelling; the QR code can then no longer be paid", async () => {
     const order = await insertOrder(h.db, h.clock);
-    const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     await scanTrade(h.env, tradeNoOf(start.qrCode));
-    expect(await closeTradeBeforeCancel(h.db, order, h.clock)).toBe("closed");
+    expect(await closeTradeBeforeCancel(h.db, envPayments, order, h.clock)).toBe("closed");
     await expect(payTrade(h.env, tradeNoOf(start.qrCode))).rejects.toMatchObject({ code: "SANDBOX_TRADE_NOT_PAYABLE" });
     expect((await reload(order.id)).state).toBe("awaiting_payment");
   });
 
   it("finds the payment instead of closing when the holder paid just before cancelling", async () => {
     const order = await insertOrder(h.db, h.clock);
-    const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     await setSandboxFaults(h.db, { lost: true }, order.orderNo);
     await payTrade(h.env, tradeNoOf(start.qrCode));
-    expect(await closeTradeBeforeCancel(h.db, order, h.clock)).toBe("paid");
+    expect(await closeTradeBeforeCancel(h.db, envPayments, order, h.clock)).toBe("paid");
     expect((await reload(order.id)).state).toBe("paid");
   });
 
   it("answers none when nobody scanned the code: Alipay has no trade to close yet", async () => {
     const order = await insertOrder(h.db, h.clock);
-    await startPayment(h.db, { orderId: order.id, clock: h.clock });
-    expect(await closeTradeBeforeCancel(h.db, order, h.clock)).toBe("none");
+    await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
+    expect(await closeTradeBeforeCancel(h.db, envPayments, order, h.clock)).toBe("none");
   });
 
   it("refunds automatically and flags a payment that arrives after the order expired", async () => {
     // 4.5 minutes left: the QR trade gets timeout_express 5m, so it is still payable just after our deadline
     const order = await insertOrder(h.db, h.clock, { deadlineMs: 4.5 * MINUTE });
-    const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     const missed = await insertOrder(h.db, h.clock, { deadlineMs: MINUTE }); // never showed a QR code
     h.clock.advance(4.5 * MINUTE + 10_000);
-    const swept = await sweepPayments(h.db, h.clock);
+    const swept = await sweepPayments(h.db, envPayments, h.clock);
     expect(swept.expired).toBeGreaterThanOrEqual(2);
     expect((await reload(order.id)).state).toBe("expired");
     expect((await reload(missed.id)).state).toBe("expired");
@@ -86,8 +87,8 @@ describe("close, late payment and refunds against the local emulator", () => {
 
   it("refunds automatically a payment made with the QR code after the order was cancelled", async () => {
     const order = await insertOrder(h.db, h.clock);
-    const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
-    expect(await closeTradeBeforeCancel(h.db, order, h.clock)).toBe("none");
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
+    expect(await closeTradeBeforeCancel(h.db, envPayments, order, h.clock)).toBe("none");
     await withTx(h.db, (tx) =>
       transitionOrder(tx, { orderId: order.id, to: "cancelled", actor: { type: "holder", id: "c1" }, clock: h.clock }),
     );
@@ -107,12 +108,18 @@ describe("close, late payment and refunds against the local emulator", () => {
   it("finance refunds a paid order in full; partial refunds are refused unless policy allows them", async () => {
     const order = await paidOrder();
     await expect(
-      startRefund(h.db, { orderId: order.id, reason: "holder asked", actor: finance, clock: h.clock, amountFen: 3000 }),
+      startRefund(h.db, envPayments, {
+        orderId: order.id,
+        reason: "holder asked",
+        actor: finance,
+        clock: h.clock,
+        amountFen: 3000,
+      }),
     ).rejects.toMatchObject({
       code: "REFUND_PARTIAL_NOT_ALLOWED",
     });
     expect((await reload(order.id)).state).toBe("paid");
-    const refund = await startRefund(h.db, {
+    const refund = await startRefund(h.db, envPayments, {
       orderId: order.id,
       reason: "holder asked",
       actor: finance,
@@ -134,7 +141,7 @@ describe("close, late payment and refunds against the local emulator", () => {
       ["refund.succeeded", "staff", "refunded"],
     ]);
     await expect(
-      startRefund(h.db, { orderId: order.id, reason: "again", actor: finance, clock: h.clock }),
+      startRefund(h.db, envPayments, { orderId: order.id, reason: "again", actor: finance, clock: h.clock }),
     ).rejects.toMatchObject({ code: "REFUND_NOT_ALLOWED" });
   });
 
@@ -142,7 +149,7 @@ describe("close, late payment and refunds against the local emulator", () => {
     await h.db.setting.create({ data: { key: ALLOW_PARTIAL_SETTING, value: true } });
     try {
       const order = await paidOrder();
-      const refund = await startRefund(h.db, {
+      const refund = await startRefund(h.db, envPayments, {
         orderId: order.id,
         reason: "half year",
         actor: finance,
@@ -153,7 +160,7 @@ describe("close, late payment and refunds against the local emulator", () => {
       const trade = await h.db.sandboxTrade.findUniqueOrThrow({ where: { outTradeNo: order.orderNo } });
       expect([trade.status, trade.refunds]).toMatchObject(["TRADE_SUCCESS", [{ amountFen: 3000 }]]);
       await expect(
-        startRefund(h.db, {
+        startRefund(h.db, envPayments, {
           orderId: (await paidOrder()).id,
           reason: "x",
           actor: finance,
@@ -175,7 +182,12 @@ describe("close, late payment and refunds against the local emulator", () => {
     resetConfig();
     let refund;
     try {
-      refund = await startRefund(h.db, { orderId: order.id, reason: "holder asked", actor: finance, clock: h.clock });
+      refund = await startRefund(h.db, envPayments, {
+        orderId: order.id,
+        reason: "holder asked",
+        actor: finance,
+        clock: h.clock,
+      });
     } finally {
       process.env.ALIPAY_GATEWAY = gateway;
       resetConfig();
@@ -183,7 +195,7 @@ describe("close, late payment and refunds against the local emulator", () => {
     expect(refund.state).toBe("pending");
     expect((await reload(order.id)).state).toBe("refund_pending");
     h.clock.advance(MINUTE);
-    await sweepPayments(h.db, h.clock);
+    await sweepPayments(h.db, envPayments, h.clock);
     expect((await h.db.refund.findUniqueOrThrow({ where: { id: refund.id } })).state).toBe("succeeded");
     expect((await reload(order.id)).state).toBe("refunded");
   });
@@ -191,7 +203,7 @@ describe("close, late payment and refunds against the local emulator", () => {
   it("refuses to refund an order that was never paid", async () => {
     const order = await insertOrder(h.db, h.clock);
     await expect(
-      startRefund(h.db, { orderId: order.id, reason: "x", actor: finance, clock: h.clock }),
+      startRefund(h.db, envPayments, { orderId: order.id, reason: "x", actor: finance, clock: h.clock }),
     ).rejects.toMatchObject({ code: "REFUND_NOT_ALLOWED" });
   });
 });
@@ -201,7 +213,7 @@ describe("the emulator's gateway checks signatures both ways", () => {
     generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 
   it("refuses a request signed with a key that is not the app's", async () => {
-    const ours = getAlipay();
+    const ours = alipayFor(getConfig());
     const sdk = new AlipaySdk({
       appId: ours.appId,
       privateKey: strangerKey(),
@@ -214,7 +226,7 @@ describe("the emulator's gateway checks signatures both ways", () => {
   });
 
   it("refuses a request from another app id", async () => {
-    const ours = getAlipay();
+    const ours = alipayFor(getConfig());
     const sdk = new AlipaySdk({
       appId: "2021000000000000",
       privateKey: ours.sdk.config.privateKey,
@@ -227,7 +239,7 @@ describe("the emulator's gateway checks signatures both ways", () => {
   });
 
   it("our client refuses an answer whose signature does not verify", async () => {
-    const ours = getAlipay();
+    const ours = alipayFor(getConfig());
     const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 })
       .publicKey.export({ type: "spki", format: "pem" })
       .toString();
@@ -241,7 +253,7 @@ describe("the emulator's gateway checks signatures both ways", () => {
     await expect(
       sdk.exec("alipay.trade.query", { bizContent: { out_trade_no: "R1" } }, { validateSign: true }),
     ).rejects.toThrow(/验签失败/);
-    const r = await alipayExec("alipay.trade.query", { out_trade_no: "R1" });
+    const r = await alipayExec(alipayFor(getConfig()), "alipay.trade.query", { out_trade_no: "R1" });
     expect(r.sub_code).toBe("ACQ.TRADE_NOT_EXIST");
   });
 });

@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setProcessDb } from "@/lib/db";
 import { resetConfig } from "@/lib/config";
@@ -28,7 +29,7 @@ function formPost(url: string, params: Record<string, string>): Request {
 
 async function lostTrade() {
   const order = await insertOrder(h.db, h.clock);
-  const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+  const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
   await setSandboxFaults(h.db, { lost: true }, order.orderNo);
   return { order, trade: await payTrade(h.env, tradeNoOf(start.qrCode)) };
 }

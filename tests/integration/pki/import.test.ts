@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { getConfig } from "@/lib/config";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -62,7 +63,7 @@ describe("certificate registry import", () => {
       ].join("\n"),
     );
     const before = await db.prisma.certificate.count();
-    const err = await importCertificates(db.prisma, rowsFromCsv(csv)).catch((e: unknown) => e);
+    const err = await importCertificates(db.prisma, getConfig(), rowsFromCsv(csv)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     const problems = (err as DomainError).details.problems as { line: number; message: string }[];
     expect(problems.map((p) => p.line)).toEqual([3, 4, 5, 6]);
@@ -83,7 +84,7 @@ describe("certificate registry import", () => {
         '"单位甲",a.pem,uscc,91371400MA3C000001,organisation,unified,,DZ1\r\n' +
         "个人乙,b.cer,resident_id,370101199001011234,personal,self,b@example.cn,\r\n",
     );
-    expect(await importCertificates(db.prisma, rowsFromCsv(csv))).toBe(2);
+    expect(await importCertificates(db.prisma, getConfig(), rowsFromCsv(csv))).toBe(2);
     const row = await db.prisma.certificate.findFirstOrThrow({ where: { holderName: "单位甲" } });
     expect(row).toMatchObject({
       certType: "organisation",
@@ -92,9 +93,9 @@ describe("certificate registry import", () => {
       tokenSerial: "DZ1",
       issuerDn: ca.issuerDn,
     });
-    expect(decryptField(row.holderIdEnc)).toBe("91371400MA3C000001");
+    expect(decryptField(getConfig(), row.holderIdEnc)).toBe("91371400MA3C000001");
     expect(Buffer.from(row.der)).toEqual(a);
-    await expect(importCertificates(db.prisma, rowsFromCsv(csv))).rejects.toMatchObject({
+    await expect(importCertificates(db.prisma, getConfig(), rowsFromCsv(csv))).rejects.toMatchObject({
       code: "CERT_IMPORT_INVALID",
       details: { problems: [{ line: 2 }, { line: 3 }] },
     });
@@ -108,6 +109,7 @@ describe("certificate registry import", () => {
     expect(
       await importCertificates(
         db.prisma,
+        getConfig(),
         rowsFromCertificateFiles([bundle], { certType: "organisation", payerClass: "self" }),
       ),
     ).toBe(2);

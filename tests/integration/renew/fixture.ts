@@ -94,6 +94,7 @@ export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof
     await transitionOrder(tx, {
       orderId,
       to: "paid",
+      links: getConfig(),
       actor: { type: "alipay", id: "test" },
       clock,
       set: { paidAt: clock.now(), paidFen: order.priceFen, alipayTradeNo: `2026112522${order.orderNo.slice(-18)}` },

@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addOneYear } from "@/lib/pki/issue";
 import { DAY } from "@/lib/clock";
@@ -53,6 +54,7 @@ async function login(h: Holder, clock = newClock()) {
 
 async function draft(h: Holder, clock = newClock()) {
   return saveHandler(db, {
+    keys: getConfig(),
     config: getConfig(),
     certificateId: h.row.id,
     handler,
@@ -95,7 +97,13 @@ describe("holder login", () => {
     await login(h);
     const order = await draft(h);
     expect((await login(h)).step).toBe("review");
-    await confirmOrder(db, { certificateId: h.row.id, orderId: order.id, actor: actor(), clock: newClock() });
+    await confirmOrder(db, {
+      keys: getConfig(),
+      certificateId: h.row.id,
+      orderId: order.id,
+      actor: actor(),
+      clock: newClock(),
+    });
     expect((await login(h)).step).toBe("pay");
   });
 });
@@ -104,14 +112,14 @@ describe("the wizard steps", () => {
   it("show the holder's masked ID, validity in days (old expiry + 1 year − now) and the price", async () => {
     const clock = newClock();
     const self = await holder(db, ca, { certType: "organisation", payerClass: "self", daysLeft: 10 });
-    const s = await renewalSummary(db, { certificateId: self.row.id, clock });
+    const s = await renewalSummary(db, { keys: getConfig(), certificateId: self.row.id, clock });
     expect(s.certificate.holderIdMasked).toBe("3701**********1234");
     expect(s.priceFen).toBe(10000);
     expect(s.newNotAfter).toBe(addOneYear(self.row.notAfter).toISOString());
     expect(s.validityDays).toBe(Math.ceil((addOneYear(self.row.notAfter).getTime() - clock.now().getTime()) / DAY));
     expect(s.validityDays).toBeGreaterThanOrEqual(375);
     const unified = await holder(db, ca, { payerClass: "unified" });
-    expect((await renewalSummary(db, { certificateId: unified.row.id, clock })).priceFen).toBe(0);
+    expect((await renewalSummary(db, { keys: getConfig(), certificateId: unified.row.id, clock })).priceFen).toBe(0);
   });
 
   it("refuses a wrong captcha and creates no order; the captcha cannot be tried twice", async () => {
@@ -120,6 +128,7 @@ describe("the wizard steps", () => {
     const captcha = await createCaptcha(db, clock, "flow-test", getConfig());
     const attempt = () =>
       saveHandler(db, {
+        keys: getConfig(),
         config: getConfig(),
         certificateId: h.row.id,
         handler,
@@ -138,6 +147,7 @@ describe("the wizard steps", () => {
     const h = await holder(db, ca);
     const first = await draft(h);
     const again = await saveHandler(db, {
+      keys: getConfig(),
       config: getConfig(),
       certificateId: h.row.id,
       handler: { ...handler, name: "李四" },
@@ -160,12 +170,20 @@ describe("the wizard steps", () => {
     const unified = await holder(db, ca, { payerClass: "unified" });
     const u = await draft(unified);
     expect(
-      (await confirmOrder(db, { certificateId: unified.row.id, orderId: u.id, actor: actor(), clock: newClock() }))
-        .step,
+      (
+        await confirmOrder(db, {
+          keys: getConfig(),
+          certificateId: unified.row.id,
+          orderId: u.id,
+          actor: actor(),
+          clock: newClock(),
+        })
+      ).step,
     ).toBe("issue");
     const self = await holder(db, ca, { payerClass: "self" });
     const s = await draft(self);
     const confirmed = await confirmOrder(db, {
+      keys: getConfig(),
       certificateId: self.row.id,
       orderId: s.id,
       actor: actor(),
@@ -179,10 +197,23 @@ describe("the wizard steps", () => {
     const b = await holder(db, ca);
     const order = await draft(a);
     await expect(
-      confirmOrder(db, { certificateId: b.row.id, orderId: order.id, actor: actor(), clock: newClock() }),
+      confirmOrder(db, {
+        keys: getConfig(),
+        certificateId: b.row.id,
+        orderId: order.id,
+        actor: actor(),
+        clock: newClock(),
+      }),
     ).rejects.toMatchObject({ code: "RENEWAL_NO_ORDER" });
     await expect(
-      cancel(db, { certificateId: b.row.id, orderId: order.id, actor: actor(), clock: newClock() }),
+      cancel(db, {
+        pay: envPayments,
+        keys: getConfig(),
+        certificateId: b.row.id,
+        orderId: order.id,
+        actor: actor(),
+        clock: newClock(),
+      }),
     ).rejects.toMatchObject({ code: "RENEWAL_NO_ORDER" });
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("draft");
   });
@@ -191,13 +222,15 @@ describe("the wizard steps", () => {
     const h = await holder(db, ca);
     const first = await draft(h);
     const cancelled = await cancel(db, {
+      pay: envPayments,
+      keys: getConfig(),
       certificateId: h.row.id,
       orderId: first.id,
       actor: actor(),
       clock: newClock(),
     });
     expect(cancelled.state).toBe("cancelled");
-    expect((await orderStatus(db, { certificateId: h.row.id })).step).toBe("handler");
+    expect((await orderStatus(db, { keys: getConfig(), certificateId: h.row.id })).step).toBe("handler");
     const second = await draft(h);
     expect(second.id).not.toBe(first.id);
   });

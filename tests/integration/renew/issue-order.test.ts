@@ -54,6 +54,7 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   const h = await holder(db, ca, { payerClass: opts.payerClass ?? "unified", certType: "organisation" });
   const clock = newClock();
   const draft = await saveHandler(db, {
+    keys: getConfig(),
     config: getConfig(),
     certificateId: h.row.id,
     handler: {
@@ -69,7 +70,13 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
     clock,
     locale: "zh-CN",
   });
-  const order = await confirmOrder(db, { certificateId: h.row.id, orderId: draft.id, actor: holderActor, clock });
+  const order = await confirmOrder(db, {
+    keys: getConfig(),
+    certificateId: h.row.id,
+    orderId: draft.id,
+    actor: holderActor,
+    clock,
+  });
   return { h, order };
 }
 

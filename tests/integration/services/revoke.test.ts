@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +32,7 @@ async function signed(der: Buffer, key: Parameters<typeof signChallenge>[1]) {
   return { challengeText: text, signatureB64: signChallenge(text, key) };
 }
 
-const base = { origin: ORIGIN, locale: "zh-CN" as const, clock, actor: ACTOR };
+const base = { origin: ORIGIN, locale: "zh-CN" as const, clock, actor: ACTOR, pay: envPayments };
 
 describe("revocation by the holder", () => {
   it("revokes with proof of possession: CRL lists it, the mail is queued, the audit names the holder", async () => {

@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Secret, TOTP } from "otpauth";
 import { createTestDb } from "@/tests/helpers/db";
@@ -49,7 +50,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe("staff sign-in", () => {
   test("the right password opens a session that authenticates the user", async () => {
     const username = await newUser();
-    const s = await signIn(db, { username: username.toUpperCase(), password: PASSWORD, ip: "10.0.0.1" }, clock);
+    const s = await signIn(
+      db,
+      getConfig(),
+      { username: username.toUpperCase(), password: PASSWORD, ip: "10.0.0.1" },
+      clock,
+    );
     expect(s.user.username).toBe(username);
     const auth = await authenticateStaff(db, s.token, clock);
     expect(auth?.user.role).toBe("helpdesk");
@@ -58,29 +64,35 @@ describe("staff sign-in", () => {
 
   test("a wrong password and an unknown user get the same answer", async () => {
     const username = await newUser();
-    expect(await codeOf(signIn(db, { username, password: "wrong", ip: "10.0.0.2" }, clock))).toBe(
+    expect(await codeOf(signIn(db, getConfig(), { username, password: "wrong", ip: "10.0.0.2" }, clock))).toBe(
       "STAFF_BAD_CREDENTIALS",
     );
-    expect(await codeOf(signIn(db, { username: "nobody", password: "wrong", ip: "10.0.0.2" }, clock))).toBe(
-      "STAFF_BAD_CREDENTIALS",
-    );
+    expect(
+      await codeOf(signIn(db, getConfig(), { username: "nobody", password: "wrong", ip: "10.0.0.2" }, clock)),
+    ).toBe("STAFF_BAD_CREDENTIALS");
   });
 
   test(`locks the account after ${LOCK_AFTER_FAILURES} failures, even for the right password, and doubles the lock`, async () => {
     const c = fixedClock("2026-11-25T03:00:00Z");
     const username = await newUser();
     for (let i = 0; i < LOCK_AFTER_FAILURES; i++)
-      expect(await codeOf(signIn(db, { username, password: "nope", ip: `10.1.0.${i}` }, c))).toBe(
+      expect(await codeOf(signIn(db, getConfig(), { username, password: "nope", ip: `10.1.0.${i}` }, c))).toBe(
         "STAFF_BAD_CREDENTIALS",
       );
-    expect(await codeOf(signIn(db, { username, password: PASSWORD, ip: "10.1.1.1" }, c))).toBe("STAFF_LOCKED");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD, ip: "10.1.1.1" }, c))).toBe(
+      "STAFF_LOCKED",
+    );
     c.advance(MINUTE + SECOND);
     // one more failure after the first lock: locked for two minutes now
-    expect(await codeOf(signIn(db, { username, password: "nope", ip: "10.1.1.2" }, c))).toBe("STAFF_BAD_CREDENTIALS");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: "nope", ip: "10.1.1.2" }, c))).toBe(
+      "STAFF_BAD_CREDENTIALS",
+    );
     c.advance(MINUTE + SECOND);
-    expect(await codeOf(signIn(db, { username, password: PASSWORD, ip: "10.1.1.3" }, c))).toBe("STAFF_LOCKED");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD, ip: "10.1.1.3" }, c))).toBe(
+      "STAFF_LOCKED",
+    );
     c.advance(MINUTE);
-    expect(await codeOf(signIn(db, { username, password: PASSWORD, ip: "10.1.1.4" }, c))).toBe("ok");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD, ip: "10.1.1.4" }, c))).toBe("ok");
     const row = await db.staffUser.findUniqueOrThrow({ where: { username } });
     expect(row.failedLogins).toBe(0);
     expect(row.lockedUntil).toBeNull();
@@ -90,8 +102,10 @@ describe("staff sign-in", () => {
     const c = fixedClock("2026-11-25T04:00:00Z");
     const username = await newUser();
     for (let i = 0; i < LOCK_AFTER_FAILURES; i++)
-      await codeOf(signIn(db, { username, password: "nope", ip: `10.2.0.${i}` }, c));
-    const err = await signIn(db, { username, password: PASSWORD, ip: "10.2.1.1" }, c).catch((e: unknown) => e);
+      await codeOf(signIn(db, getConfig(), { username, password: "nope", ip: `10.2.0.${i}` }, c));
+    const err = await signIn(db, getConfig(), { username, password: PASSWORD, ip: "10.2.1.1" }, c).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: "STAFF_LOCKED", details: { retryAfter: 60 } });
   });
 
@@ -99,11 +113,11 @@ describe("staff sign-in", () => {
     const c = fixedClock("2026-11-25T05:00:00Z");
     const codes: string[] = [];
     for (let i = 0; i <= LOGIN_LIMITS.ip.max; i++)
-      codes.push(await codeOf(signIn(db, { username: `ghost${i}`, password: "x", ip: "192.0.2.99" }, c)));
+      codes.push(await codeOf(signIn(db, getConfig(), { username: `ghost${i}`, password: "x", ip: "192.0.2.99" }, c)));
     expect(codes.slice(0, LOGIN_LIMITS.ip.max).every((x) => x === "STAFF_BAD_CREDENTIALS")).toBe(true);
     expect(codes[LOGIN_LIMITS.ip.max]).toBe("RATE_LIMITED");
     c.advance(LOGIN_LIMITS.ip.windowMs);
-    expect(await codeOf(signIn(db, { username: "ghost0", password: "x", ip: "192.0.2.99" }, c))).toBe(
+    expect(await codeOf(signIn(db, getConfig(), { username: "ghost0", password: "x", ip: "192.0.2.99" }, c))).toBe(
       "STAFF_BAD_CREDENTIALS",
     );
   });
@@ -112,22 +126,26 @@ describe("staff sign-in", () => {
     const c = fixedClock("2026-11-25T06:00:00Z");
     const codes: string[] = [];
     for (let i = 0; i <= LOGIN_LIMITS.user.max; i++)
-      codes.push(await codeOf(signIn(db, { username: "spread", password: "x", ip: `198.51.100.${i}` }, c)));
+      codes.push(
+        await codeOf(signIn(db, getConfig(), { username: "spread", password: "x", ip: `198.51.100.${i}` }, c)),
+      );
     expect(codes[LOGIN_LIMITS.user.max]).toBe("RATE_LIMITED");
   });
 
   test("a disabled account cannot sign in and its sessions end", async () => {
     const username = await newUser();
-    const s = await signIn(db, { username, password: PASSWORD }, clock);
+    const s = await signIn(db, getConfig(), { username, password: PASSWORD }, clock);
     await changeStaffUser(db, s.user.id, { kind: "disable" }, ADMIN, clock);
     expect(await authenticateStaff(db, s.token, clock)).toBeNull();
-    expect(await codeOf(signIn(db, { username, password: PASSWORD }, clock))).toBe("STAFF_BAD_CREDENTIALS");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD }, clock))).toBe(
+      "STAFF_BAD_CREDENTIALS",
+    );
   });
 
   test("failed and successful sign-ins are in the audit chain", async () => {
     const username = await newUser();
-    await codeOf(signIn(db, { username, password: "bad", ip: "10.9.9.9" }, clock));
-    const s = await signIn(db, { username, password: PASSWORD, ip: "10.9.9.9" }, clock);
+    await codeOf(signIn(db, getConfig(), { username, password: "bad", ip: "10.9.9.9" }, clock));
+    const s = await signIn(db, getConfig(), { username, password: PASSWORD, ip: "10.9.9.9" }, clock);
     const actions = (await db.auditEvent.findMany({ where: { targetId: s.user.id }, orderBy: { seq: "asc" } })).map(
       (e) => e.action,
     );
@@ -140,7 +158,7 @@ describe("staff sessions", () => {
   test(`end after ${TIMEOUTS.staff.idleMs / MINUTE} idle minutes`, async () => {
     const c = fixedClock("2026-11-25T08:00:00Z");
     const username = await newUser();
-    const s = await signIn(db, { username, password: PASSWORD }, c);
+    const s = await signIn(db, getConfig(), { username, password: PASSWORD }, c);
     c.advance(TIMEOUTS.staff.idleMs - MINUTE);
     expect(await authenticateStaff(db, s.token, c)).not.toBeNull();
     c.advance(TIMEOUTS.staff.idleMs - SECOND);
@@ -152,7 +170,7 @@ describe("staff sessions", () => {
   test(`end ${TIMEOUTS.staff.absoluteMs / HOUR} hours after sign-in however active`, async () => {
     const c = fixedClock("2026-11-25T09:00:00Z");
     const username = await newUser();
-    const s = await signIn(db, { username, password: PASSWORD }, c);
+    const s = await signIn(db, getConfig(), { username, password: PASSWORD }, c);
     const steps = Math.floor(TIMEOUTS.staff.absoluteMs / (10 * MINUTE));
     for (let i = 1; i < steps; i++) {
       c.advance(10 * MINUTE);
@@ -165,9 +183,9 @@ describe("staff sessions", () => {
   test("sign out everywhere ends every session of the account, and only that account's", async () => {
     const a = await newUser();
     const b = await newUser();
-    const a1 = await signIn(db, { username: a, password: PASSWORD }, clock);
-    const a2 = await signIn(db, { username: a, password: PASSWORD }, clock);
-    const b1 = await signIn(db, { username: b, password: PASSWORD }, clock);
+    const a1 = await signIn(db, getConfig(), { username: a, password: PASSWORD }, clock);
+    const a2 = await signIn(db, getConfig(), { username: a, password: PASSWORD }, clock);
+    const b1 = await signIn(db, getConfig(), { username: b, password: PASSWORD }, clock);
     const ended = await withTx(db, (tx) => signOutEverywhere(tx, a1.user.id, { type: "staff", id: a1.user.id }, clock));
     expect(ended).toBe(2);
     expect(await authenticateStaff(db, a1.token, clock)).toBeNull();
@@ -177,10 +195,10 @@ describe("staff sessions", () => {
 
   test("a password reset ends the account's sessions", async () => {
     const username = await newUser();
-    const s = await signIn(db, { username, password: PASSWORD }, clock);
+    const s = await signIn(db, getConfig(), { username, password: PASSWORD }, clock);
     await changeStaffUser(db, s.user.id, { kind: "password", password: "Another-Strong-77?" }, ADMIN, clock);
     expect(await authenticateStaff(db, s.token, clock)).toBeNull();
-    expect(await codeOf(signIn(db, { username, password: "Another-Strong-77?" }, clock))).toBe("ok");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: "Another-Strong-77?" }, clock))).toBe("ok");
   });
 });
 
@@ -191,17 +209,21 @@ describe("TOTP second factor", () => {
     const user = await db.staffUser.findUniqueOrThrow({ where: { username } });
     const { secret, uri } = startTotp(user);
     expect(uri).toMatch(/^otpauth:\/\/totp\/CertRenew:/);
-    expect(await codeOf(confirmTotp(db, user.id, secret, "000000", ADMIN, c))).toBe("STAFF_OTP_INVALID");
-    await confirmTotp(db, user.id, secret, totpCode(secret, c), ADMIN, c);
+    expect(await codeOf(confirmTotp(db, getConfig(), user.id, secret, "000000", ADMIN, c))).toBe("STAFF_OTP_INVALID");
+    await confirmTotp(db, getConfig(), user.id, secret, totpCode(secret, c), ADMIN, c);
     expect((await db.staffUser.findUniqueOrThrow({ where: { id: user.id } })).totpSecret).not.toContain(secret);
 
     c.advance(MINUTE);
-    expect(await codeOf(signIn(db, { username, password: PASSWORD }, c))).toBe("STAFF_OTP_REQUIRED");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD }, c))).toBe("STAFF_OTP_REQUIRED");
     const code = totpCode(secret, c);
-    expect(await codeOf(signIn(db, { username, password: PASSWORD, otp: code }, c))).toBe("ok");
-    expect(await codeOf(signIn(db, { username, password: PASSWORD, otp: code }, c))).toBe("STAFF_OTP_INVALID");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD, otp: code }, c))).toBe("ok");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD, otp: code }, c))).toBe(
+      "STAFF_OTP_INVALID",
+    );
     c.advance(2 * MINUTE);
-    expect(await codeOf(signIn(db, { username, password: PASSWORD, otp: code }, c))).toBe("STAFF_OTP_INVALID");
+    expect(await codeOf(signIn(db, getConfig(), { username, password: PASSWORD, otp: code }, c))).toBe(
+      "STAFF_OTP_INVALID",
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { getConfig } from "@/lib/config";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,6 +34,7 @@ async function paidAt(at: Date, expiresInDays = 10) {
   const c = fixedClock(at);
   const cert = await insertCertificate(db, { notAfter: new Date(at.getTime() + expiresInDays * DAY) });
   const draft = await createDraftOrder(db, {
+    keys: getConfig(),
     certificate: cert,
     handler: HANDLER,
     actor: HOLDER,
@@ -44,6 +46,7 @@ async function paidAt(at: Date, expiresInDays = 10) {
     transitionOrder(tx, {
       orderId: o.id,
       to: "paid",
+      links: getConfig(),
       actor: SYSTEM,
       clock: c,
       set: { paidFen: o.priceFen, paidAt: at },
@@ -92,13 +95,17 @@ describe("demo staff", () => {
       const again = await ensureDemoStaff(db, now, dir);
       expect(again).toEqual(first);
       const admin = first.find((s) => s.role === "admin")!;
-      expect((await signIn(db, { username: admin.username, password: admin.password }, now)).user.role).toBe("admin");
+      expect(
+        (await signIn(db, getConfig(), { username: admin.username, password: admin.password }, now)).user.role,
+      ).toBe("admin");
       // the file is lost: the accounts get new passwords that work
       rmSync(file);
       const renewed = await ensureDemoStaff(db, now, dir);
       expect(renewed.find((s) => s.role === "admin")!.password).not.toBe(admin.password);
       const r = renewed.find((s) => s.role === "helpdesk")!;
-      expect((await signIn(db, { username: r.username, password: r.password }, now)).user.role).toBe("helpdesk");
+      expect((await signIn(db, getConfig(), { username: r.username, password: r.password }, now)).user.role).toBe(
+        "helpdesk",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,6 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
+import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
@@ -51,7 +53,14 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 async function submittedOrder(patch: Parameters<typeof insertCertificate>[1] = {}, handler = HANDLER) {
   const cert = await insertCertificate(db, patch);
-  const draft = await createDraftOrder(db, { certificate: cert, handler, actor: HOLDER, clock, locale: "zh-CN" });
+  const draft = await createDraftOrder(db, {
+    keys: getConfig(),
+    certificate: cert,
+    handler,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
   return submitOrder(db, { orderId: draft.id, actor: HOLDER, clock });
 }
 
@@ -85,6 +94,7 @@ describe("the order page", () => {
   test("unmasking returns the full value and records who looked, at what and why", async () => {
     const order = await submittedOrder();
     const value = await unmaskOrderField(db, {
+      keys: getConfig(),
       orderId: order.id,
       field: "handlerMobile",
       reason: "call back the handler",
@@ -105,7 +115,14 @@ describe("the order page", () => {
     const order = await submittedOrder();
     expect(
       await codeOf(
-        unmaskOrderField(db, { orderId: order.id, field: "handlerIdNumber", reason: "  ", actor: AGENT, clock }),
+        unmaskOrderField(db, {
+          orderId: order.id,
+          field: "handlerIdNumber",
+          reason: "  ",
+          actor: AGENT,
+          clock,
+          keys: getConfig(),
+        }),
       ),
     ).toBe("VALIDATION_FAILED");
     expect(await db.auditEvent.count({ where: { targetId: order.id, action: "order.unmasked" } })).toBe(0);
@@ -142,6 +159,7 @@ describe("helpdesk actions", () => {
   test("cancelling an unpaid order goes through the state machine with the reason", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
     const cancelled = await cancelOrderByStaff(db, {
+      pay: envPayments,
       orderId: order.id,
       reason: "duplicate application",
       actor: AGENT,
@@ -162,23 +180,25 @@ describe("helpdesk actions", () => {
       transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
+        links: getConfig(),
         actor: AGENT,
         clock,
         set: { paidFen: order.priceFen, paidAt: clock.now() },
       }),
     );
-    expect(await codeOf(cancelOrderByStaff(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
-      "ORDER_ALREADY_PAID",
-    );
-    expect(await codeOf(markHandledInPerson(db, { orderId: order.id, reason: "x", actor: AGENT, clock }))).toBe(
-      "STAFF_IN_PERSON_NOT_ALLOWED",
-    );
+    expect(
+      await codeOf(cancelOrderByStaff(db, { pay: envPayments, orderId: order.id, reason: "x", actor: AGENT, clock })),
+    ).toBe("ORDER_ALREADY_PAID");
+    expect(
+      await codeOf(markHandledInPerson(db, { pay: envPayments, orderId: order.id, reason: "x", actor: AGENT, clock })),
+    ).toBe("STAFF_IN_PERSON_NOT_ALLOWED");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
   });
 
   test("handled in person cancels the online order with a recognisable reason, in one transaction", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
     const done = await markHandledInPerson(db, {
+      pay: envPayments,
       orderId: order.id,
       reason: "came to the service centre",
       actor: AGENT,
@@ -216,6 +236,7 @@ describe("helpdesk actions", () => {
       await transitionOrder(tx, {
         orderId: order.id,
         to: "paid",
+        links: getConfig(),
         actor: AGENT,
         clock,
         set: { paidFen: order.priceFen, paidAt: clock.now() },
@@ -268,6 +289,7 @@ describe("fee tiers scheduled by an admin", () => {
     expect((await previewFee(db, { serial: cert.serial, at: from })).price.priceFen).toBe(6000);
 
     const before = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -275,10 +297,17 @@ describe("fee tiers scheduled by an admin", () => {
       locale: "zh-CN",
     });
     expect(before.priceFen).toBe(5000);
-    await cancelOrderByStaff(db, { orderId: before.id, reason: "re-price test", actor: admin, clock });
+    await cancelOrderByStaff(db, {
+      pay: envPayments,
+      orderId: before.id,
+      reason: "re-price test",
+      actor: admin,
+      clock,
+    });
 
     const onTheDay = fixedClock(from);
     const after = await createDraftOrder(db, {
+      keys: getConfig(),
       certificate: cert,
       handler: HANDLER,
       actor: HOLDER,
@@ -312,6 +341,7 @@ describe("order search", () => {
         payerClass: state === "cancelled" ? "unified" : "self",
       });
       const draft = await createDraftOrder(db, {
+        keys: getConfig(),
         certificate: cert,
         handler: { ...HANDLER, mobile, idNumber },
         actor: HOLDER,
@@ -320,7 +350,7 @@ describe("order search", () => {
       });
       const o = await submitOrder(db, { orderId: draft.id, actor: HOLDER, clock: c });
       if (state === "cancelled")
-        await cancelOrderByStaff(db, { orderId: o.id, reason: "test", actor: AGENT, clock: c });
+        await cancelOrderByStaff(db, { pay: envPayments, orderId: o.id, reason: "test", actor: AGENT, clock: c });
       ids[key] = o.id;
       return o;
     };

@@ -1,4 +1,6 @@
 import "@/tests/helpers/env";
+import { envPayments } from "@/tests/helpers/payments";
+import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { setProcessDb } from "@/lib/db";
 import { systemClock } from "@/lib/clock";
@@ -27,7 +29,7 @@ beforeAll(async () => {
       { type: "system", id: "test" },
       systemClock,
     );
-    const s = await signIn(h.db, { username: `pay-${role}`, password: "Correct-Horse-42!" }, systemClock);
+    const s = await signIn(h.db, getConfig(), { username: `pay-${role}`, password: "Correct-Horse-42!" }, systemClock);
     sessions[role] = { token: s.token, csrf: s.session.csrfToken };
   }
 });
@@ -49,7 +51,7 @@ function post(role: string, orderId: string, body: unknown, route = refundRoute,
 
 async function paidOrder() {
   const order = await insertOrder(h.db, h.clock);
-  const start = await startPayment(h.db, { orderId: order.id, clock: h.clock });
+  const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
   await payTrade(h.env, tradeNoOf(start.qrCode));
   await h.deliver();
   expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");

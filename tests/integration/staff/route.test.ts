@@ -1,4 +1,5 @@
 import { useTestEnv } from "@/tests/helpers/env";
+import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { z } from "zod";
 import { createTestDb } from "@/tests/helpers/db";
@@ -26,7 +27,7 @@ beforeAll(async () => {
       { type: "system", id: "test" },
       systemClock,
     );
-    const s = await signIn(db, { username: `r-${role}`, password: PASSWORD }, systemClock);
+    const s = await signIn(db, getConfig(), { username: `r-${role}`, password: PASSWORD }, systemClock);
     sessions[role] = { token: s.token, csrf: s.session.csrfToken };
   }
 });
@@ -45,7 +46,7 @@ const login = staffPublicRoute(
   "POST /api/staff/session",
   { body: z.object({ username: z.string(), password: z.string() }) },
   async (ctx) => {
-    const s = await signIn(ctx.db, ctx.body, ctx.clock);
+    const s = await signIn(ctx.db, ctx.config, ctx.body, ctx.clock);
     ctx.setCookie(COOKIE.staff, s.token, { maxAgeSeconds: 60 });
     return { ok: true };
   },

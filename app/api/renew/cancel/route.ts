@@ -6,6 +6,13 @@ import { holderCertificateId } from "../_holder";
 /** 取消申请 */
 export const POST = route(
   { session: "holder", requireSession: true, body: OrderRef, idempotency: "renew.cancel" },
-  async ({ db, session, body, actor, clock }) =>
-    cancel(db, { certificateId: holderCertificateId(session), orderId: body.orderId, actor, clock }),
+  async ({ db, session, body, actor, clock, config, alipay }) =>
+    cancel(db, {
+      certificateId: holderCertificateId(session),
+      orderId: body.orderId,
+      actor,
+      clock,
+      keys: config,
+      pay: { alipay, links: config },
+    }),
 );

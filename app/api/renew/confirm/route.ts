@@ -6,6 +6,12 @@ import { holderCertificateId } from "../_holder";
 /** 确认提交 */
 export const POST = route(
   { session: "holder", requireSession: true, body: OrderRef, idempotency: "renew.confirm" },
-  async ({ db, session, body, actor, clock }) =>
-    confirmOrder(db, { certificateId: holderCertificateId(session), orderId: body.orderId, actor, clock }),
+  async ({ db, session, body, actor, clock, config }) =>
+    confirmOrder(db, {
+      certificateId: holderCertificateId(session),
+      orderId: body.orderId,
+      actor,
+      clock,
+      keys: config,
+    }),
 );

@@ -16,5 +16,6 @@ export const POST = route(
       clock,
       locale,
       config,
+      keys: config,
     }),
 );

@@ -19,6 +19,6 @@ export const POST = route(
       certificateId: holderCertificateId(session),
       revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL ? await ca() : undefined,
     });
-    return orderView(db, order);
+    return orderView(db, config, order);
   },
 );

@@ -8,9 +8,9 @@ import { holderCertificateId, invoiceSkipped } from "../_holder";
 /** Opens (or shows again) the Alipay QR trade of the holder's order. */
 export const POST = route(
   { session: "holder", requireSession: true, body: OrderRef, idempotency: "renew.payment" },
-  async ({ db, session, body, clock }) => {
+  async ({ db, session, body, clock, alipay, config }) => {
     const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
-    const p = await startPayment(db, { orderId: order.id, clock });
+    const p = await startPayment(db, { alipay, links: config }, { orderId: order.id, clock });
     return {
       qrCode: p.qrCode,
       qrSvg: p.qrSvg,
@@ -24,11 +24,15 @@ export const POST = route(
 /** The page's live status: asks Alipay about the trade and settles it when paid. */
 export const GET = route(
   { session: "holder", requireSession: true, query: OrderRef },
-  async ({ db, session, query, clock }) => {
+  async ({ db, session, query, clock, config, alipay }) => {
     const certificateId = holderCertificateId(session);
     const order = await requireOpenOrder(db, certificateId, query.orderId);
-    const settled = await settleByQuery(db, order.id, clock);
-    const status = await orderStatus(db, { certificateId, invoiceSkipped: invoiceSkipped(session, order.id) });
+    const settled = await settleByQuery(db, { alipay, links: config }, order.id, clock);
+    const status = await orderStatus(db, {
+      certificateId,
+      invoiceSkipped: invoiceSkipped(session, order.id),
+      keys: config,
+    });
     return { state: settled.state, paid: settled.paid, step: status.step } satisfies PaymentStatusResponse;
   },
 );

@@ -12,6 +12,7 @@ const SignIn = z.object({
 export const POST = staffPublicRoute("POST /api/staff/session", { body: SignIn }, async (ctx) => {
   const { token, user } = await signIn(
     ctx.db,
+    ctx.config,
     { ...ctx.body, ip: ctx.actor.ip, userAgent: ctx.actor.userAgent },
     ctx.clock,
   );

@@ -15,12 +15,12 @@ export const PUT = staffRoute(
   "PUT /api/staff/account/totp",
   { body: Code.extend({ secret: z.string().max(64) }) },
   async (ctx) => {
-    await confirmTotp(ctx.db, ctx.staff.id, ctx.body.secret, ctx.body.code, ctx.actor, ctx.clock);
+    await confirmTotp(ctx.db, ctx.config, ctx.staff.id, ctx.body.secret, ctx.body.code, ctx.actor, ctx.clock);
     return { ok: true };
   },
 );
 
 export const DELETE = staffRoute("DELETE /api/staff/account/totp", { body: Code }, async (ctx) => {
-  await disableTotp(ctx.db, ctx.staff.id, ctx.body.code, ctx.actor, ctx.clock);
+  await disableTotp(ctx.db, ctx.config, ctx.staff.id, ctx.body.code, ctx.actor, ctx.clock);
   return { ok: true };
 });

@@ -10,6 +10,7 @@ export const POST = staffRoute("POST /api/staff/orders/[id]/cancel", { body: Rea
     reason: ctx.body.reason,
     actor: ctx.actor,
     clock: ctx.clock,
+    pay: { alipay: ctx.alipay, links: ctx.config },
   });
   return { state: order.state };
 });

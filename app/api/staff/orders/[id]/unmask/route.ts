@@ -10,5 +10,6 @@ export const POST = staffRoute("POST /api/staff/orders/[id]/unmask", { body: Unm
     ...ctx.body,
     actor: ctx.actor,
     clock: ctx.clock,
+    keys: ctx.config,
   }),
 }));
