@@ -3,6 +3,7 @@ import { assistantLog } from "./log";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
+import { runModuleHostIfAsked } from "./middleware/host";
 
 async function main(): Promise<void> {
   const config = assistantConfig(process.env);
@@ -52,11 +53,11 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 }
 
-main().catch((e: unknown) => {
-  const message = e instanceof Error ? e.message : String(e);
-  const hint = /Cannot find (module|package) 'pkcs11js'/.test(message)
-    ? "\nUSB keys need the pkcs11js add-on: run `npm install --omit=dev` in the assistant's folder (INSTALL.md, step 2)."
-    : "";
-  console.error(`certificate assistant failed to start: ${message.split("\n")[0]}${hint}`);
-  process.exit(1);
-});
+// the same executable also runs the module hosts: one child process per middleware library (middleware/host.ts)
+if (!runModuleHostIfAsked()) {
+  main().catch((e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`certificate assistant failed to start: ${message.split("\n")[0]}`);
+    process.exit(1);
+  });
+}

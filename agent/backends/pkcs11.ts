@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, randomBytes } from "node:crypto";
+import path from "node:path";
 import { DomainError, isDomainError } from "@/lib/errors";
 import { raw } from "@/lib/pki/der";
 import { CK, PKCS11, type Handle, type Template, type TokenInfo } from "@/lib/pkcs11";
@@ -70,7 +71,12 @@ export class Pkcs11Backend implements TokenBackend {
   private loaded?: { m: Pkcs11Module; p11: PKCS11 };
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly opts: { modulePath: string }) {}
+  /** the file name holders and support see in TOKEN_MIDDLEWARE_ERROR */
+  readonly library: string;
+
+  constructor(private readonly opts: { modulePath: string }) {
+    this.library = path.basename(opts.modulePath);
+  }
 
   private lib(): { m: Pkcs11Module; p11: PKCS11 } {
     if (!this.loaded) {
@@ -80,8 +86,9 @@ export class Pkcs11Backend implements TokenBackend {
         p11 = new PKCS11(loadKoffi(), this.opts.modulePath);
         p11.C_Initialize();
       } catch (e) {
-        throw new DomainError("TOKEN_OPERATION_FAILED", {
-          reason: `PKCS#11 module ${this.opts.modulePath} could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+        throw new DomainError("TOKEN_MIDDLEWARE_ERROR", {
+          library: this.library,
+          reason: `not loaded: ${e instanceof Error ? e.message : String(e)}`,
         });
       }
       this.loaded = { m, p11 };
@@ -111,7 +118,10 @@ export class Pkcs11Backend implements TokenBackend {
     if (code === undefined) return e;
     if (REMOVED.has(code)) return new DomainError("TOKEN_REMOVED");
     if (code === 0xa1 || code === 0xa2) return new DomainError("PIN_INVALID");
-    return new DomainError("TOKEN_OPERATION_FAILED", { reason: `CKR 0x${code.toString(16)}` });
+    return new DomainError("TOKEN_MIDDLEWARE_ERROR", {
+      library: this.library,
+      reason: e instanceof Error ? e.message : `CKR 0x${code.toString(16)}`,
+    });
   }
 
   /** Slots with an initialised token (SoftHSM2 and some readers also show an empty, uninitialised one). */

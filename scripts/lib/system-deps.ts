@@ -27,6 +27,7 @@ export const TEST_PACKAGES: SystemPackage[] = [
   },
   { pkg: "opensc", probe: "/usr/bin/pkcs11-tool", provides: ["pkcs11-tool"] },
   { pkg: "openssl", probe: "/usr/bin/openssl", provides: ["openssl", "/usr/bin/openssl"] },
+  { pkg: "gcc", probe: "/usr/bin/gcc", provides: ["gcc"] },
 ];
 
 /**
