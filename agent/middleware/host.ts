@@ -1,4 +1,5 @@
 import type { TokenBackend } from "../backends/types";
+import type { ModuleKind } from "./known";
 import { decode, encode, errorOf, METHODS, type HostRequest, type HostResponse } from "./protocol";
 
 /**
@@ -8,7 +9,6 @@ import { decode, encode, errorOf, METHODS, type HostRequest, type HostResponse }
  */
 
 export const MODULE_HOST_FLAG = "--certrenew-module-host";
-export type ModuleKind = "pkcs11" | "skf";
 
 async function openBackend(kind: ModuleKind, modulePath: string): Promise<TokenBackend> {
   if (kind === "pkcs11") {

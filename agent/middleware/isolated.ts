@@ -3,7 +3,8 @@ import path from "node:path";
 import { isSea } from "node:sea";
 import { DomainError } from "@/lib/errors";
 import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "../backends/types";
-import { MODULE_HOST_FLAG, type ModuleKind } from "./host";
+import { MODULE_HOST_FLAG } from "./host";
+import type { ModuleKind } from "./known";
 import { decode, encode, errorFrom, type HostRequest, type HostResponse, type Method } from "./protocol";
 
 /**
@@ -61,6 +62,7 @@ export class IsolatedBackend implements TokenBackend {
   private host?: Host;
   private nextId = 1;
   private readonly timeouts: { call: number; keygen: number };
+  private retired?: string;
 
   constructor(private readonly opts: IsolatedOptions) {
     this.name = opts.name;
@@ -116,6 +118,7 @@ export class IsolatedBackend implements TokenBackend {
   }
 
   private call<T>(method: Method, args: unknown[], timeout = this.timeouts.call): Promise<T> {
+    if (this.retired) return Promise.reject(this.fail(this.retired));
     this.host ??= this.start();
     const host = this.host;
     const id = this.nextId++;
@@ -150,7 +153,14 @@ export class IsolatedBackend implements TokenBackend {
     return this.call<number>("probe", [], timeout);
   }
 
+  /** A library found on disk that cannot be loaded at all: it lists no keys from now on (discover.ts). */
+  async retire(reason: string): Promise<void> {
+    this.retired = reason;
+    await this.close();
+  }
+
   listTokens(): Promise<TokenSummary[]> {
+    if (this.retired) return Promise.resolve([]);
     return this.call<TokenSummary[]>("listTokens", []).then((tokens) =>
       // the child names tokens after its backend kind; here they carry this library's name
       tokens.map((t) => ({ ...t, id: `${this.name}:${t.serial}`, backend: this.name })),

@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "@/lib/clock";
 import { isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { probeModules } from "@/agent/middleware/discover";
 import { IsolatedBackend, type SpawnCommand } from "@/agent/middleware/isolated";
-import { MODULE_HOST_FLAG, type ModuleKind } from "@/agent/middleware/host";
+import { MODULE_HOST_FLAG } from "@/agent/middleware/host";
+import type { ModuleKind } from "@/agent/middleware/known";
 import { startAssistant, type RunningAssistant } from "@/agent/server";
 import { issueFor, issueFromCsr, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
 
@@ -219,5 +221,31 @@ describe("middleware libraries in their own processes", () => {
     } finally {
       await only.close();
     }
+  }, 30_000);
+
+  it("sets aside a found library that cannot be loaded at all; a configured one keeps reporting", async () => {
+    const notALibrary = path.join(work, "libnot-pkcs11.so");
+    fs.writeFileSync(notALibrary, "not an ELF file");
+    const found = isolated("found", notALibrary);
+    const configured = isolated("configured", notALibrary);
+    const lines: string[] = [];
+    const collect = { info: (_: object, m: string) => lines.push(m), warn: (_: object, m: string) => lines.push(m) };
+    await probeModules(
+      [
+        {
+          backend: found,
+          module: { name: "found", vendor: "x", kind: "pkcs11", path: notALibrary, configured: false },
+        },
+        {
+          backend: configured,
+          module: { name: "configured", vendor: "x", kind: "pkcs11", path: notALibrary, configured: true },
+        },
+      ],
+      collect,
+    );
+    expect(lines).toEqual(["middleware library failed its load attempt", "middleware library failed its load attempt"]);
+    await expect(found.listTokens()).resolves.toEqual([]);
+    expect(found.pid).toBeUndefined();
+    await expect(configured.listTokens()).rejects.toSatisfy(middlewareError("libnot-pkcs11.so", /^not loaded/));
   }, 30_000);
 });
