@@ -77,12 +77,12 @@ describe("middleware discovery", () => {
 
   it("reads the development setting ASSISTANT_MODULES and ASSISTANT_DISCOVER_MODULES", () => {
     const c = assistantConfig({
-      ASSISTANT_MODULES: "pkcs11=/opt/a/libp11.so; skf=/opt/b/libskf.so",
+      ASSISTANT_MODULES: "pkcs11=/srv/a/libp11.so; skf=/srv/b/libskf.so",
       ASSISTANT_DISCOVER_MODULES: "0",
     });
     expect(c.modules).toEqual([
-      { kind: "pkcs11", path: "/opt/a/libp11.so" },
-      { kind: "skf", path: "/opt/b/libskf.so" },
+      { kind: "pkcs11", path: "/srv/a/libp11.so" },
+      { kind: "skf", path: "/srv/b/libskf.so" },
     ]);
     expect(c.discoverModules).toBe(false);
     expect(assistantConfig({}).discoverModules).toBe(true);
