@@ -1,5 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -248,4 +249,39 @@ describe("middleware libraries in their own processes", () => {
     expect(found.pid).toBeUndefined();
     await expect(configured.listTokens()).rejects.toSatisfy(middlewareError("libnot-pkcs11.so", /^not loaded/));
   }, 30_000);
+
+  it("the assistant itself (tsx agent/main.ts) starts its module hosts from its own entry point", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "agent/main.ts")], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ASSISTANT_PORT: String(port),
+        ASSISTANT_ORIGINS: ORIGIN,
+        ASSISTANT_PKCS11_MODULE: SOFTHSM,
+        ASSISTANT_MODULES: `pkcs11=${libs.abort}`,
+        ASSISTANT_DISCOVER_MODULES: "0",
+        ASSISTANT_VIRTUAL_TOKENS: "0",
+      },
+      stdio: "ignore",
+    });
+    try {
+      let list: { id: string }[] | undefined;
+      for (let i = 0; i < 60 && !list; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        list = await fetch(`http://127.0.0.1:${port}/v1/tokens`, { headers: { origin: ORIGIN } })
+          .then(async (r) => ((await r.json()) as { tokens: { id: string }[] }).tokens)
+          .catch(() => undefined);
+      }
+      expect(list?.map((t) => t.id)).toEqual([`pkcs11:${serial}`]);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+  }, 60_000);
 });
