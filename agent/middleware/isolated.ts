@@ -38,8 +38,11 @@ export interface IsolatedOptions {
   kind: ModuleKind;
   modulePath: string;
   command?: (kind: ModuleKind, modulePath: string) => SpawnCommand;
-  /** per-call timeouts in ms: keygen may take a minute on a slow key (RSA on the card) */
-  timeouts?: { call?: number; keygen?: number };
+  /**
+   * per-call timeouts in ms: keygen may take a minute on a slow key (RSA on the card); after listing hung,
+   * listing answers with that error for `hungListPause` ms (calls for one of its keys still restart it)
+   */
+  timeouts?: { call?: number; keygen?: number; hungListPause?: number };
   onEvent?: (event: { library: string; event: "started" | "stopped" | "killed"; reason?: string }) => void;
 }
 
@@ -61,13 +64,19 @@ export class IsolatedBackend implements TokenBackend {
   readonly library: string;
   private host?: Host;
   private nextId = 1;
-  private readonly timeouts: { call: number; keygen: number };
+  private readonly timeouts: { call: number; keygen: number; hungListPause: number };
   private retired?: string;
+  /** after a hang while listing, listing fails fast for a while: one hung library must not slow every list */
+  private listHung?: { until: number; error: DomainError };
 
   constructor(private readonly opts: IsolatedOptions) {
     this.name = opts.name;
     this.library = path.basename(opts.modulePath);
-    this.timeouts = { call: opts.timeouts?.call ?? 30_000, keygen: opts.timeouts?.keygen ?? 180_000 };
+    this.timeouts = {
+      call: opts.timeouts?.call ?? 30_000,
+      keygen: opts.timeouts?.keygen ?? 180_000,
+      hungListPause: opts.timeouts?.hungListPause ?? 60_000,
+    };
   }
 
   get modulePath(): string {
@@ -161,9 +170,18 @@ export class IsolatedBackend implements TokenBackend {
 
   listTokens(): Promise<TokenSummary[]> {
     if (this.retired) return Promise.resolve([]);
-    return this.call<TokenSummary[]>("listTokens", []).then((tokens) =>
-      // the child names tokens after its backend kind; here they carry this library's name
-      tokens.map((t) => ({ ...t, id: `${this.name}:${t.serial}`, backend: this.name })),
+    if (this.listHung && Date.now() < this.listHung.until) return Promise.reject(this.listHung.error);
+    return this.call<TokenSummary[]>("listTokens", []).then(
+      (tokens) => {
+        this.listHung = undefined;
+        // the child names tokens after its backend kind; here they carry this library's name
+        return tokens.map((t) => ({ ...t, id: `${this.name}:${t.serial}`, backend: this.name }));
+      },
+      (e: DomainError) => {
+        if (/^no answer/.test(String(e.details?.reason)))
+          this.listHung = { until: Date.now() + this.timeouts.hungListPause, error: e };
+        throw e;
+      },
     );
   }
 

@@ -174,6 +174,11 @@ describe("middleware libraries in their own processes", () => {
     const [crash, hang, error] = backends;
     await expect(crash.listTokens()).rejects.toSatisfy(middlewareError("libabort-pkcs11.so", /SIGABRT/));
     await expect(hang.listTokens()).rejects.toSatisfy(middlewareError("libhang-pkcs11.so", /no answer within 3 s/));
+    // a hung library does not slow every list: for a while listing fails at once, without a new process
+    const started = Date.now();
+    await expect(hang.listTokens()).rejects.toSatisfy(middlewareError("libhang-pkcs11.so", /no answer within 3 s/));
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(hang.pid).toBeUndefined();
     await expect(error.listTokens()).rejects.toSatisfy(middlewareError("liberror-pkcs11.so", /CKR_GENERAL_ERROR/));
   }, 30_000);
 
