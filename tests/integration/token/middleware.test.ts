@@ -154,6 +154,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await assistant?.close();
   await Promise.all(backends.map((b) => b.close()));
+  fs.rmSync(work, { recursive: true, force: true });
 });
 
 async function tokens(): Promise<{ status: number; json: Record<string, unknown> }> {
