@@ -24,6 +24,7 @@ const config: KnipConfig = {
     // started as processes or bundled by the tests that name them
     "tests/faults/helpers/route-server-main.ts",
     "tests/integration/token/lna-page.ts",
+    "tests/integration/token/fixtures/win-{abi,host}-check.ts",
     "tests/**/*.{test,spec}.ts",
   ],
   project: [

@@ -5,7 +5,7 @@ const config: NextConfig = {
   serverExternalPackages: [
     "@electric-sql/pglite",
     "pglite-prisma-adapter",
-    "pkcs11js",
+    "koffi",
     "pino",
     "svg-captcha",
     "alipay-sdk",

@@ -3,21 +3,49 @@ import { assistantLog } from "./log";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
+import { findModules, probeModules, type FoundModule } from "./middleware/discover";
+import { runModuleHostIfAsked } from "./middleware/host";
+import { IsolatedBackend } from "./middleware/isolated";
+import type { ModuleKind } from "./middleware/known";
+
+/** Library kinds a module host can open (agent/middleware/host.ts). */
+const HOSTED_KINDS = new Set<ModuleKind>(["pkcs11"]);
 
 async function main(): Promise<void> {
   const config = assistantConfig(process.env);
   const backends: TokenBackend[] = [];
-  if (config.pkcs11Module) {
-    // loaded only when configured: pkcs11js is a native add-on that holders without a USB key need not install
-    const { Pkcs11Backend } = await import("./backends/pkcs11");
-    backends.push(new Pkcs11Backend({ modulePath: config.pkcs11Module }));
+  // middleware libraries: the configured ones, then the known vendor libraries found on disk, each in its own process
+  const found = findModules({
+    configured: [
+      ...(config.pkcs11Module ? [{ kind: "pkcs11" as const, path: config.pkcs11Module }] : []),
+      ...(config.modules ?? []),
+    ],
+    discover: config.discoverModules,
+  });
+  const hosted: { backend: IsolatedBackend; module: FoundModule }[] = [];
+  for (const module of found) {
+    // SKF (GM/T 0016) libraries: once agent/middleware/host.ts opens SkfBackend({ modulePath }) for kind "skf",
+    // add "skf" to HOSTED_KINDS and they are served like the PKCS#11 ones (isolated, probed, deduplicated).
+    if (!HOSTED_KINDS.has(module.kind)) {
+      assistantLog.info(
+        { library: module.path, kind: module.kind },
+        "middleware library found, no backend for its kind",
+      );
+      continue;
+    }
+    // ASSISTANT_PKCS11_MODULE keeps its token ids (`pkcs11:<serial>`)
+    const name = module.configured && module.path === config.pkcs11Module ? "pkcs11" : module.name;
+    const backend = new IsolatedBackend({ name, kind: module.kind, modulePath: module.path });
+    hosted.push({ backend, module: { ...module, name } });
+    backends.push(backend);
   }
-  if (config.virtualDir) backends.push(new VirtualBackend({ dir: config.virtualDir, testHooks: config.testHooks }));
-  for (const backend of backends) {
-    await backend.listTokens().catch((e: unknown) =>
+  if (config.virtualDir) {
+    const virtual = new VirtualBackend({ dir: config.virtualDir, testHooks: config.testHooks });
+    backends.push(virtual);
+    await virtual.listTokens().catch((e: unknown) =>
       assistantLog.warn(
         {
-          backend: backend.name,
+          backend: virtual.name,
           reason: e instanceof Error ? e.message : String(e),
           details: (e as { details?: unknown }).details,
         },
@@ -37,12 +65,15 @@ async function main(): Promise<void> {
       port: running.port,
       origins: config.origins,
       backends: backends.map((b) => b.name),
+      modules: hosted.map((h) => ({ name: h.module.name, vendor: h.module.vendor, path: h.module.path })),
       virtualDir: config.virtualDir,
       testHooks: config.testHooks,
       version: ASSISTANT_VERSION,
     },
     `certificate assistant listening on http://127.0.0.1:${running.port}`,
   );
+  // the load attempt of each library runs once the assistant answers (start-up stays fast)
+  void probeModules(hosted, assistantLog);
   const stop = async () => {
     await running.close();
     await Promise.all(backends.map(async (b) => b.close?.()));
@@ -52,11 +83,11 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 }
 
-main().catch((e: unknown) => {
-  const message = e instanceof Error ? e.message : String(e);
-  const hint = /Cannot find (module|package) 'pkcs11js'/.test(message)
-    ? "\nUSB keys need the pkcs11js add-on: run `npm install --omit=dev` in the assistant's folder (INSTALL.md, step 2)."
-    : "";
-  console.error(`certificate assistant failed to start: ${message.split("\n")[0]}${hint}`);
-  process.exit(1);
-});
+// the same executable also runs the module hosts: one child process per middleware library (middleware/host.ts)
+if (!runModuleHostIfAsked()) {
+  main().catch((e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`certificate assistant failed to start: ${message.split("\n")[0]}`);
+    process.exit(1);
+  });
+}

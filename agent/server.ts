@@ -7,6 +7,7 @@ import { certificatesFromPkcs7 } from "./x509";
 import { challengeToSign } from "./policy";
 import type { CertificateSummary, TokenBackend, TokenSummary } from "./backends/types";
 import type { AssistantLog } from "./log";
+import { dedupeTokens } from "./middleware/dedupe";
 
 export const ASSISTANT_VERSION = "1.0.0";
 const API_VERSION = 1;
@@ -123,9 +124,32 @@ function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
     return found;
   }
 
+  /**
+   * Every backend's tokens, a key seen by two libraries once. A library that fails (TOKEN_MIDDLEWARE_ERROR:
+   * crashed, hung, errors) does not hide the others' keys; its error is the answer only when no key is left.
+   */
   async function listAll(): Promise<TokenSummary[]> {
-    const lists = await Promise.all(opts.backends.map((b) => b.listTokens()));
-    return lists.flat();
+    const settled = await Promise.allSettled(opts.backends.map((b) => b.listTokens()));
+    const tokens: TokenSummary[] = [];
+    const failures: unknown[] = [];
+    settled.forEach((r, i) => {
+      if (r.status === "fulfilled") tokens.push(...r.value);
+      else {
+        failures.push(r.reason);
+        opts.log.warn(
+          {
+            backend: opts.backends[i].name,
+            err:
+              r.reason instanceof Error
+                ? { message: r.reason.message, details: (r.reason as DomainError).details }
+                : String(r.reason),
+          },
+          "token backend failed to list its keys",
+        );
+      }
+    });
+    if (tokens.length === 0 && failures.length > 0) throw failures[0];
+    return dedupeTokens(tokens);
   }
 
   type Route = (req: http.IncomingMessage, url: URL, origin: string) => Promise<unknown>;

@@ -5,8 +5,9 @@ import { ASSISTANT_VERSION } from "../agent/server";
 
 /**
  * `npm run assistant:pack`: the download-centre package of the certificate assistant, one CommonJS file
- * (Node 20+) plus an install guide. pkcs11js is a native addon and stays outside the bundle: holders with a
- * real USB key install it next to the file (INSTALL.md); without it the assistant serves virtual tokens only.
+ * (Node 20+) plus an install guide. koffi (FFI for the USB keys' middleware, prebuilt addons for every
+ * platform in its npm package, nothing compiled) stays outside the bundle: `npm install --omit=dev` next to
+ * the file fetches it. The single-executable build replaces this (agent/native/koffi.ts is the seam).
  */
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -21,7 +22,7 @@ const result = await build({
   target: "node20",
   format: "cjs",
   outfile,
-  external: ["pkcs11js"],
+  external: ["koffi"],
   tsconfig: path.join(root, "tsconfig.json"),
   banner: { js: `#!/usr/bin/env node\n// CertRenew certificate assistant ${ASSISTANT_VERSION}` },
   legalComments: "none",
@@ -34,7 +35,7 @@ const install = fs
 fs.writeFileSync(path.join(outDir, "INSTALL.md"), install);
 fs.writeFileSync(
   path.join(outDir, "package.json"),
-  `${JSON.stringify({ name: "certrenew-assistant", version: ASSISTANT_VERSION, private: true, main: "certrenew-assistant.cjs", optionalDependencies: { pkcs11js: "^2.1.7" } }, null, 2)}\n`,
+  `${JSON.stringify({ name: "certrenew-assistant", version: ASSISTANT_VERSION, private: true, main: "certrenew-assistant.cjs", dependencies: { koffi: "2.12.4" } }, null, 2)}\n`,
 );
 const bytes = fs.statSync(outfile).size;
 console.log(

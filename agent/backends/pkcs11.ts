@@ -1,8 +1,9 @@
 import { createHash, createPublicKey, randomBytes } from "node:crypto";
-import pkcs11js from "pkcs11js";
-import type * as P11 from "pkcs11js";
+import path from "node:path";
 import { DomainError, isDomainError } from "@/lib/errors";
 import { raw } from "@/lib/pki/der";
+import { CK, PKCS11, type Handle, type Template, type TokenInfo } from "@/lib/pkcs11";
+import { loadKoffi } from "../native/koffi";
 import {
   buildCsr,
   certificateFields,
@@ -37,8 +38,8 @@ import type {
  * - The token's own retry counter is the only one: we report its flags and never retry a PIN ourselves.
  */
 
-type Pkcs11Module = typeof P11;
-type Session = Buffer;
+type Pkcs11Module = typeof CK;
+type Session = Handle;
 
 const PENDING = "certrenew-pending:";
 const EC_PARAMS: Record<string, Buffer> = {
@@ -67,21 +68,27 @@ function b64url(b: Buffer): string {
 
 export class Pkcs11Backend implements TokenBackend {
   readonly name = "pkcs11";
-  private loaded?: { m: Pkcs11Module; p11: P11.PKCS11 };
+  private loaded?: { m: Pkcs11Module; p11: PKCS11 };
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly opts: { modulePath: string }) {}
+  /** the file name holders and support see in TOKEN_MIDDLEWARE_ERROR */
+  readonly library: string;
 
-  private lib(): { m: Pkcs11Module; p11: P11.PKCS11 } {
+  constructor(private readonly opts: { modulePath: string }) {
+    this.library = path.basename(opts.modulePath);
+  }
+
+  private lib(): { m: Pkcs11Module; p11: PKCS11 } {
     if (!this.loaded) {
-      const m = pkcs11js;
-      const p11 = new m.PKCS11();
+      const m = CK;
+      let p11: PKCS11;
       try {
-        p11.load(this.opts.modulePath);
+        p11 = new PKCS11(loadKoffi(), this.opts.modulePath);
         p11.C_Initialize();
       } catch (e) {
-        throw new DomainError("TOKEN_OPERATION_FAILED", {
-          reason: `PKCS#11 module ${this.opts.modulePath} could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+        throw new DomainError("TOKEN_MIDDLEWARE_ERROR", {
+          library: this.library,
+          reason: `not loaded: ${e instanceof Error ? e.message : String(e)}`,
         });
       }
       this.loaded = { m, p11 };
@@ -90,7 +97,7 @@ export class Pkcs11Backend implements TokenBackend {
   }
 
   /** The module is called from one place at a time: sessions and login state are per process. */
-  private run<T>(fn: (m: Pkcs11Module, p11: P11.PKCS11) => T): Promise<T> {
+  private run<T>(fn: (m: Pkcs11Module, p11: PKCS11) => T): Promise<T> {
     const next = this.queue
       .catch(() => undefined)
       .then(async () => {
@@ -111,24 +118,27 @@ export class Pkcs11Backend implements TokenBackend {
     if (code === undefined) return e;
     if (REMOVED.has(code)) return new DomainError("TOKEN_REMOVED");
     if (code === 0xa1 || code === 0xa2) return new DomainError("PIN_INVALID");
-    return new DomainError("TOKEN_OPERATION_FAILED", { reason: `CKR 0x${code.toString(16)}` });
+    return new DomainError("TOKEN_MIDDLEWARE_ERROR", {
+      library: this.library,
+      reason: e instanceof Error ? e.message : `CKR 0x${code.toString(16)}`,
+    });
   }
 
   /** Slots with an initialised token (SoftHSM2 and some readers also show an empty, uninitialised one). */
-  private initializedSlots(m: Pkcs11Module, p11: P11.PKCS11): { slot: Buffer; info: P11.TokenInfo }[] {
+  private initializedSlots(m: Pkcs11Module, p11: PKCS11): { slot: Handle; info: TokenInfo }[] {
     return p11
       .C_GetSlotList(true)
       .map((slot) => ({ slot, info: p11.C_GetTokenInfo(slot) }))
       .filter(({ info }) => (info.flags & m.CKF_TOKEN_INITIALIZED) !== 0);
   }
 
-  private slotOf(m: Pkcs11Module, p11: P11.PKCS11, serial: string): Buffer {
+  private slotOf(m: Pkcs11Module, p11: PKCS11, serial: string): Handle {
     const found = this.initializedSlots(m, p11).find(({ info }) => info.serialNumber.trim() === serial);
     if (!found) throw new DomainError("TOKEN_NOT_FOUND");
     return found.slot;
   }
 
-  private withSession<T>(m: Pkcs11Module, p11: P11.PKCS11, slot: Buffer, rw: boolean, fn: (s: Session) => T): T {
+  private withSession<T>(m: Pkcs11Module, p11: PKCS11, slot: Handle, rw: boolean, fn: (s: Session) => T): T {
     const session = p11.C_OpenSession(slot, m.CKF_SERIAL_SESSION | (rw ? m.CKF_RW_SESSION : 0));
     try {
       return fn(session);
@@ -141,14 +151,7 @@ export class Pkcs11Backend implements TokenBackend {
     }
   }
 
-  private login(
-    m: Pkcs11Module,
-    p11: P11.PKCS11,
-    slot: Buffer,
-    session: Session,
-    pin: string,
-    role: "user" | "so",
-  ): void {
+  private login(m: Pkcs11Module, p11: PKCS11, slot: Handle, session: Session, pin: string, role: "user" | "so"): void {
     try {
       p11.C_Login(session, role === "user" ? m.CKU_USER : m.CKU_SO, pin);
     } catch (e) {
@@ -171,10 +174,10 @@ export class Pkcs11Backend implements TokenBackend {
     }
   }
 
-  private find(p11: P11.PKCS11, session: Session, template: P11.Template): Buffer[] {
+  private find(p11: PKCS11, session: Session, template: Template): Handle[] {
     p11.C_FindObjectsInit(session, template);
     try {
-      const found: Buffer[] = [];
+      const found: Handle[] = [];
       for (;;) {
         const batch = p11.C_FindObjects(session, 64);
         if (batch.length === 0) return found;
@@ -185,16 +188,12 @@ export class Pkcs11Backend implements TokenBackend {
     }
   }
 
-  private attr(p11: P11.PKCS11, session: Session, object: Buffer, type: number): Buffer {
+  private attr(p11: PKCS11, session: Session, object: Handle, type: number): Buffer {
     const [a] = p11.C_GetAttributeValue(session, object, [{ type }]);
     return a.value as Buffer;
   }
 
-  private certificates(
-    m: Pkcs11Module,
-    p11: P11.PKCS11,
-    session: Session,
-  ): { id: string; der: Buffer; handle: Buffer }[] {
+  private certificates(m: Pkcs11Module, p11: PKCS11, session: Session): { id: string; der: Buffer; handle: Handle }[] {
     return this.find(p11, session, [
       { type: m.CKA_CLASS, value: m.CKO_CERTIFICATE },
       { type: m.CKA_CERTIFICATE_TYPE, value: m.CKC_X_509 },
@@ -205,13 +204,13 @@ export class Pkcs11Backend implements TokenBackend {
     }));
   }
 
-  private certificate(m: Pkcs11Module, p11: P11.PKCS11, session: Session, certId: string): Buffer {
+  private certificate(m: Pkcs11Module, p11: PKCS11, session: Session, certId: string): Buffer {
     const cert = this.certificates(m, p11, session).find((c) => c.id === certId);
     if (!cert) throw new DomainError("TOKEN_CERT_NOT_FOUND");
     return cert.der;
   }
 
-  private keyHandle(m: Pkcs11Module, p11: P11.PKCS11, session: Session, id: string, cls: number): Buffer | undefined {
+  private keyHandle(m: Pkcs11Module, p11: PKCS11, session: Session, id: string, cls: number): Handle | undefined {
     return this.find(p11, session, [
       { type: m.CKA_CLASS, value: cls },
       { type: m.CKA_ID, value: Buffer.from(id, "hex") },
@@ -220,18 +219,18 @@ export class Pkcs11Backend implements TokenBackend {
 
   private signOnToken(
     m: Pkcs11Module,
-    p11: P11.PKCS11,
+    p11: PKCS11,
     session: Session,
-    privateKey: Buffer,
+    privateKey: Handle,
     family: KeyFamily,
     data: Buffer,
   ): Buffer {
     if (family.type === "rsa") {
       p11.C_SignInit(session, { mechanism: m.CKM_SHA256_RSA_PKCS }, privateKey);
-      return p11.C_Sign(session, data, Buffer.alloc(family.bits / 8 + 16));
+      return p11.C_Sign(session, data);
     }
     p11.C_SignInit(session, { mechanism: m.CKM_ECDSA }, privateKey);
-    const raw = p11.C_Sign(session, createHash("sha256").update(data).digest(), Buffer.alloc(256));
+    const raw = p11.C_Sign(session, createHash("sha256").update(data).digest());
     return ecdsaRawToDer(raw);
   }
 
@@ -315,18 +314,18 @@ export class Pkcs11Backend implements TokenBackend {
     return { pendingId: prepared.id, csr: csr.toString("base64"), keyAlgorithm: keyAlgorithmName(prepared.family) };
   }
 
-  private generate(m: Pkcs11Module, p11: P11.PKCS11, s: Session, family: KeyFamily, id: string, label: string): Buffer {
+  private generate(m: Pkcs11Module, p11: PKCS11, s: Session, family: KeyFamily, id: string, label: string): Handle {
     const common = [
       { type: m.CKA_TOKEN, value: true },
       { type: m.CKA_ID, value: Buffer.from(id, "hex") },
       { type: m.CKA_LABEL, value: label },
     ];
-    const publicTemplate: P11.Template = [
+    const publicTemplate: Template = [
       ...common,
       { type: m.CKA_PRIVATE, value: false },
       { type: m.CKA_VERIFY, value: true },
     ];
-    const privateTemplate: P11.Template = [
+    const privateTemplate: Template = [
       ...common,
       { type: m.CKA_PRIVATE, value: true },
       { type: m.CKA_SENSITIVE, value: true },
@@ -387,7 +386,7 @@ export class Pkcs11Backend implements TokenBackend {
   }
 
   /** SubjectPublicKeyInfo DER of a public key object, rebuilt from its attributes. */
-  private publicSpki(m: Pkcs11Module, p11: P11.PKCS11, s: Session, handle: Buffer): Buffer {
+  private publicSpki(m: Pkcs11Module, p11: PKCS11, s: Session, handle: Handle): Buffer {
     const keyType = this.attr(p11, s, handle, m.CKA_KEY_TYPE).readUIntLE(0, 1);
     if (keyType === m.CKK_RSA) {
       const n = this.attr(p11, s, handle, m.CKA_MODULUS);
@@ -406,7 +405,7 @@ export class Pkcs11Backend implements TokenBackend {
     return spkiDer(createPublicKey({ key: jwk, format: "jwk" }));
   }
 
-  private certificateTemplate(m: Pkcs11Module, id: string, der: Buffer): P11.Template {
+  private certificateTemplate(m: Pkcs11Module, id: string, der: Buffer): Template {
     const cert = certificateFields(der);
     return [
       { type: m.CKA_CLASS, value: m.CKO_CERTIFICATE },
@@ -422,7 +421,7 @@ export class Pkcs11Backend implements TokenBackend {
     ];
   }
 
-  private alreadyInstalled(m: Pkcs11Module, p11: P11.PKCS11, s: Session, certificates: Buffer[]): InstallResult {
+  private alreadyInstalled(m: Pkcs11Module, p11: PKCS11, s: Session, certificates: Buffer[]): InstallResult {
     const onToken = this.certificates(m, p11, s).find(
       (c) => certificates.some((d) => d.equals(c.der)) && this.keyHandle(m, p11, s, c.id, m.CKO_PRIVATE_KEY),
     );

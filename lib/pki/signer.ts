@@ -7,11 +7,11 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { isMainThread } from "node:worker_threads";
-import type * as Pkcs11Types from "pkcs11js";
 import * as asn1js from "asn1js";
 import { bytesOf, fromDer } from "./asn1";
 import { bits, children, content, nul, oid, read, seq, uint } from "./der";
 import { OID } from "./oids";
+import { CK, PKCS11, type Handle } from "../pkcs11";
 
 export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
 
@@ -119,25 +119,22 @@ export interface Pkcs11Options {
   keyLabel: string;
 }
 
-type Pkcs11Module = typeof Pkcs11Types;
+type Pkcs11Module = typeof CK;
 
-async function loadPkcs11(): Promise<Pkcs11Module> {
-  const m = (await import("pkcs11js")) as Pkcs11Module & { default?: Pkcs11Module };
-  return m.default ?? m;
+/** koffi is loaded only when a CA key lives in an HSM. */
+async function loadKoffi() {
+  const m = await import("koffi");
+  return m.default;
 }
 
 // A module may be initialised once per process: share it between signers and finalise after the last one closes.
-const modules = new Map<
-  string,
-  { m: Pkcs11Module; p11: Pkcs11Types.PKCS11; users: number; pins: Map<string, string> }
->();
+const modules = new Map<string, { m: Pkcs11Module; p11: PKCS11; users: number; pins: Map<string, string> }>();
 
 async function acquireModule(modulePath: string) {
   let entry = modules.get(modulePath);
   if (!entry) {
-    const m = await loadPkcs11();
-    const p11 = new m.PKCS11();
-    p11.load(modulePath);
+    const m = CK;
+    const p11 = new PKCS11(await loadKoffi(), modulePath);
     p11.C_Initialize();
     entry = { m, p11, users: 0, pins: new Map<string, string>() };
     modules.set(modulePath, entry);
@@ -162,9 +159,9 @@ export class Pkcs11Signer implements Signer {
   private constructor(
     readonly algorithm: SignerAlgorithm,
     readonly publicKeySpki: Buffer,
-    private readonly p11: Pkcs11Types.PKCS11,
-    private readonly session: Buffer,
-    private readonly key: Buffer,
+    private readonly p11: PKCS11,
+    private readonly session: Handle,
+    private readonly key: Handle,
     private readonly mech: { mechanism: number; prehash?: "sha256" | "sha384" },
     private readonly modulePath: string,
   ) {}
@@ -191,20 +188,14 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  private static find(
-    m: Pkcs11Module,
-    p11: Pkcs11Types.PKCS11,
-    session: Buffer,
-    cls: number,
-    label: string,
-  ): Buffer | null {
+  private static find(m: Pkcs11Module, p11: PKCS11, session: Handle, cls: number, label: string): Handle | null {
     p11.C_FindObjectsInit(session, [
       { type: m.CKA_CLASS, value: cls },
       { type: m.CKA_LABEL, value: label },
     ]);
-    const h = p11.C_FindObjects(session);
+    const [h] = p11.C_FindObjects(session, 1);
     p11.C_FindObjectsFinal(session);
-    return h;
+    return h ?? null;
   }
 
   static async open(opts: Pkcs11Options): Promise<Pkcs11Signer> {
@@ -302,7 +293,7 @@ export class Pkcs11Signer implements Signer {
   async sign(data: Buffer): Promise<Buffer> {
     const input = this.mech.prehash ? createHash(this.mech.prehash).update(data).digest() : data;
     this.p11.C_SignInit(this.session, { mechanism: this.mech.mechanism }, this.key);
-    const out = this.p11.C_Sign(this.session, input, Buffer.alloc(1024));
+    const out = this.p11.C_Sign(this.session, input);
     return this.mech.prehash ? ecdsaRawToDer(out) : Buffer.from(out);
   }
 

@@ -27,6 +27,13 @@ export const TEST_PACKAGES: SystemPackage[] = [
   },
   { pkg: "opensc", probe: "/usr/bin/pkcs11-tool", provides: ["pkcs11-tool"] },
   { pkg: "openssl", probe: "/usr/bin/openssl", provides: ["openssl", "/usr/bin/openssl"] },
+  { pkg: "gcc", probe: "/usr/bin/gcc", provides: ["gcc"] },
+  {
+    pkg: "gcc-mingw-w64-x86-64",
+    probe: "/usr/bin/x86_64-w64-mingw32-gcc",
+    provides: ["x86_64-w64-mingw32-gcc"],
+  },
+  { pkg: "wine", probe: "/usr/bin/wine", provides: ["wine"] },
 ];
 
 /**
@@ -49,7 +56,7 @@ export const CI_ONLY_PACKAGES: (SystemPackage & { why: string })[] = [
 ];
 
 /** Commands that come with every Debian system (Essential packages) or with Node itself. */
-export const BASE_COMMANDS = ["sh", "bash", "id", "apt-get", "node", "npm", "npx"];
+export const BASE_COMMANDS = ["sh", "bash", "id", "tar", "apt-get", "node", "npm", "npx"];
 
 /**
  * Installs what is missing when we may (root with apt-get); otherwise stops with one line saying what

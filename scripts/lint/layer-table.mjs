@@ -24,6 +24,8 @@ export const KERNEL = {
   session: ["db", "clock", "crypto", "errors"],
   messages: ["errors"],
   privacy: [],
+  // PKCS#11 through koffi (koffi handed in by the caller): the CA signer's HSM and the assistant's USB keys
+  pkcs11: [],
   captcha: ["kernel"],
 };
 
@@ -70,7 +72,7 @@ export const LIB_NEVER_FOLDERS = ["app", "components", "agent", "bench", "tests"
  * under it.
  */
 export const OUTSIDE = {
-  agent: { allow: ["agent", "lib/token", "lib/errors", "lib/pki/der"] },
+  agent: { allow: ["agent", "lib/token", "lib/errors", "lib/pki/der", "lib/pkcs11"] },
   tests: { deny: ["bench"] },
   bench: { deny: ["tests"] },
 };

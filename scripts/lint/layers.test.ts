@@ -60,7 +60,7 @@ tester.run("layers/imports", importsRule, {
     ),
     ok(
       "agent/x509.ts",
-      'import { sequence } from "../lib/pki/der"; import { serial } from "./backends/types"; import "pkcs11js";',
+      'import { sequence } from "../lib/pki/der"; import { serial } from "./backends/types"; import "koffi";',
     ),
     ok(
       "agent/server.test.ts",
@@ -187,13 +187,13 @@ tester.run("layers/imports", importsRule, {
     bad(
       "agent/main.ts",
       'import { systemClock } from "@/lib/clock"; import { parseCsr } from "../lib/pki/csr";',
-      `agent → lib/clock: agent/ imports only agent, lib/token, lib/errors, lib/pki/der ${TABLE}`,
-      `agent → lib/pki/csr: agent/ imports only agent, lib/token, lib/errors, lib/pki/der ${TABLE}`,
+      `agent → lib/clock: agent/ imports only agent, lib/token, lib/errors, lib/pki/der, lib/pkcs11 ${TABLE}`,
+      `agent → lib/pki/csr: agent/ imports only agent, lib/token, lib/errors, lib/pki/der, lib/pkcs11 ${TABLE}`,
     ),
     bad(
       "agent/main.ts",
       'const { testCa } = await import("@/tests/helpers/pki");',
-      `agent → tests/helpers/pki: agent/ imports only agent, lib/token, lib/errors, lib/pki/der ${TABLE}`,
+      `agent → tests/helpers/pki: agent/ imports only agent, lib/token, lib/errors, lib/pki/der, lib/pkcs11 ${TABLE}`,
     ),
     bad(
       "tests/faults/helpers/world.ts",
@@ -219,7 +219,7 @@ tester.run("layers/imports", importsRule, {
     bad(
       "agent/server.test.ts",
       'import { fixedClock } from "@/lib/clock";',
-      `agent → lib/clock: agent/ imports only agent, lib/token, lib/errors, lib/pki/der ${TABLE}`,
+      `agent → lib/clock: agent/ imports only agent, lib/token, lib/errors, lib/pki/der, lib/pkcs11 ${TABLE}`,
     ),
   ],
 });

@@ -99,6 +99,12 @@ export const tokenErrors = defineErrors({
     "zh-CN": "U-Key 不支持此证书的密钥算法（{algorithm}）。",
     en: "The key does not support this certificate's key algorithm ({algorithm}).",
   },
+  TOKEN_MIDDLEWARE_ERROR: {
+    status: 502,
+    "zh-CN":
+      "U-Key 驱动程序 {library} 出错（{reason}）。请重新插拔 U-Key 后重试；若仍失败，请重新安装该 U-Key 的驱动。",
+    en: "The key's driver {library} failed ({reason}). Re-plug the key and try again; if it keeps failing, reinstall the key's driver.",
+  },
   TOKEN_OPERATION_FAILED: {
     status: 502,
     "zh-CN": "U-Key 操作失败（{reason}），请重新插拔后重试。",
