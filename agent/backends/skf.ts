@@ -58,7 +58,7 @@ const CONTAINER_RSA = 1;
 const CONTAINER_ECC = 2;
 
 /** GM/T 0009: the signer ID when none is agreed. */
-export const SM2_DEFAULT_ID = Buffer.from("1234567812345678", "ascii");
+const SM2_DEFAULT_ID = Buffer.from("1234567812345678", "ascii");
 
 const PENDING = "certrenew-pending-";
 const SHA256_DIGEST_INFO = Buffer.from("3031300d060960864801650304020105000420", "hex");

@@ -20,7 +20,7 @@ export interface CertificateSummary {
   serial: string;
   notBefore: string;
   notAfter: string;
-  /** "RSA-2048", "EC-P256", "EC-P384" */
+  /** "RSA-2048", "EC-P256", "EC-P384"; "SM2" on SKF keys */
   keyAlgorithm: string;
   /** base64 DER */
   der: string;

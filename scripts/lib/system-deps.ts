@@ -27,6 +27,9 @@ export const TEST_PACKAGES: SystemPackage[] = [
   },
   { pkg: "opensc", probe: "/usr/bin/pkcs11-tool", provides: ["pkcs11-tool"] },
   { pkg: "openssl", probe: "/usr/bin/openssl", provides: ["openssl", "/usr/bin/openssl"] },
+  // the mock SKF library of tests/integration/token/skf.test.ts is built from C against libcrypto
+  { pkg: "gcc", probe: "/usr/bin/gcc", provides: ["gcc"] },
+  { pkg: "libssl-dev", probe: "/usr/include/openssl/evp.h", provides: ["/usr/include/openssl"] },
 ];
 
 /**
