@@ -132,9 +132,23 @@ function nameList(buf: Buffer): string[] {
   return names;
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const GBK = new TextDecoder("gbk");
+
+/** A NUL-padded CHAR[] of DEVINFO for display: UTF-8 when it is, else GBK (Chinese Windows middleware). */
 function fixedString(buf: Buffer): string {
   const end = buf.indexOf(0);
-  return (end < 0 ? buf : buf.subarray(0, end)).toString("latin1").trim();
+  const bytes = end < 0 ? buf : buf.subarray(0, end);
+  try {
+    return UTF8.decode(bytes).trim();
+  } catch {
+    return GBK.decode(bytes).trim();
+  }
+}
+
+/** What the assistant's token ids allow (agent/server.ts TokenId): other characters become "_". */
+function tokenSerial(s: string): string {
+  return s.replace(/[^A-Za-z0-9_. -]/g, "_").slice(0, 64);
 }
 
 export function containerId(name: string): string {
@@ -339,6 +353,7 @@ export class SkfBackend implements TokenBackend {
       try {
         const info = Buffer.alloc(512);
         await this.call("SKF_GetDevInfo", dev, info);
+        // DEVINFO (packed): Version 2, Manufacturer 64, Issuer 64, Label 32 at 130, SerialNumber 32 at 162
         const devSerial = fixedString(info.subarray(162, 194)) || devName;
         const label = fixedString(info.subarray(130, 162)) || devName;
         const appNames = nameList(await this.variable("SKF_EnumApplication", [dev]));
@@ -347,8 +362,7 @@ export class SkfBackend implements TokenBackend {
           await this.call("SKF_OpenApplication", dev, cstr(appName), appOut);
           const app = appOut[0];
           try {
-            const serial =
-              appNames.length === 1 ? devSerial : `${devSerial}.${appName.replace(/[^A-Za-z0-9_. -]/g, "_")}`;
+            const serial = tokenSerial(appNames.length === 1 ? devSerial : `${devSerial}.${appName}`);
             out.push(await visit({ dev, app, devName, appName, serial, label }));
           } finally {
             await this.try("SKF_CloseApplication", app);

@@ -8,6 +8,9 @@ import { isDomainError } from "@/lib/errors";
 import { children, content, readAll } from "@/lib/pki/der";
 import { formatChallenge } from "@/lib/token/challenge";
 import { SkfBackend, containerId, envelopedKeyBlob } from "@/agent/backends/skf";
+import { startAssistant } from "@/agent/server";
+import { fixedClock } from "@/lib/clock";
+import { log } from "@/lib/log";
 import { serialHex } from "@/agent/x509";
 import { issueFor, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
 
@@ -80,7 +83,12 @@ function provision(kind: Kind, device: string, serial: string, container: string
   const cert = kind === "rsa" ? issueFor(ca, key, subject) : sm2Certificate(key, subject);
   const dir = path.join(state, device, "CERTRENEW", container);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(state, device, "device"), `label=${device}\nserial=${serial}\n`);
+  // the SM2 key's label in GBK, as Chinese Windows middleware reports it ("测试" is b2e2 cad4)
+  const label = kind === "sm2" ? Buffer.concat([Buffer.from("b2e2cad4", "hex"), Buffer.from(` ${device}`)]) : device;
+  fs.writeFileSync(
+    path.join(state, device, "device"),
+    Buffer.concat([Buffer.from("label="), Buffer.from(label), Buffer.from(`\nserial=${serial}\n`)]),
+  );
   fs.writeFileSync(
     path.join(state, device, "CERTRENEW", "pin"),
     "user=111111\nadmin=admin-0001\nuserMax=3\nuserLeft=3\nadminMax=5\nadminLeft=5\n",
@@ -160,6 +168,7 @@ describe("SKF backend on the mock SKF library", () => {
       pin: { triesLeft: 3, countLow: false, finalTry: false, locked: false },
       certificates: [{ id: containerId("holder-rsa"), subjectCN: "holder-rsa", keyAlgorithm: "RSA-2048" }],
     });
+    expect(list[1].label).toBe("测试 USBKEY-SM2");
     expect(list[1].certificates).toMatchObject([
       { id: containerId(tokens.sm2.container), subjectCN: "holder-sm2", keyAlgorithm: "SM2" },
     ]);
@@ -313,5 +322,43 @@ describe("SKF backend on the mock SKF library", () => {
     // the signing certificate and key are untouched
     const list = (await backend.listTokens()).find((tok) => tok.serial === t.serial)!;
     expect(list.certificates.map((c) => c.der)).toEqual([t.cert.toString("base64")]);
+  });
+
+  it("serves the SKF keys over the assistant's HTTP API: list, PIN status, signing, a wrong PIN's count", async () => {
+    const assistant = await startAssistant({
+      backends: [backend],
+      origins: [ORIGIN],
+      port: 0,
+      clock: fixedClock(NOW),
+      log,
+    });
+    const call = async (pathname: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${assistant.port}${pathname}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { origin: ORIGIN, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    try {
+      const t = tokens.sm2;
+      const tokenId = `skf:${t.serial}`;
+      const listed = await call("/v1/tokens");
+      expect((listed.json.tokens as { id: string }[]).map((tok) => tok.id)).toContain(tokenId);
+      const challenge = challengeFor(t.cert, 3);
+      const signed = await call("/v1/sign", { tokenId, certId: containerId(t.container), pin: "111111", challenge });
+      expect(signed.status).toBe(200);
+      expect(signed.json.algorithm).toBe("SM2-SM3");
+      expect(opensslVerifies("sm2", t.cert, challenge, signed.json.signature as string)).toBe(true);
+      const wrong = await call("/v1/sign", { tokenId, certId: containerId(t.container), pin: "000000", challenge });
+      expect(wrong.status).toBe(401);
+      expect(wrong.json.error).toMatchObject({ code: "PIN_INCORRECT" });
+      const status = await call(`/v1/pin-status?tokenId=${encodeURIComponent(tokenId)}`);
+      expect(status.json.pin).toMatchObject({ triesLeft: 2, countLow: true, locked: false });
+      await call("/v1/sign", { tokenId, certId: containerId(t.container), pin: "111111", challenge });
+      expect(await backend.pinStatus(t.serial)).toMatchObject({ triesLeft: 3 });
+    } finally {
+      await assistant.close();
+    }
   });
 });
