@@ -566,12 +566,16 @@ export class SkfBackend implements TokenBackend {
         if (rv !== SAR.OK) throw new SkfError("SKF_CreateContainer", rv);
         const container = open[0];
         try {
+          // the container of a renewal already installed (its old container not yet removed): never overwrite it
+          if (await this.exportCertificate(container, true))
+            throw new DomainError("TOKEN_OPERATION_FAILED", {
+              reason: "the renewed certificate is already on the key",
+            });
           let key = await this.signingKey(container);
           const reusable =
             key &&
             key.family.type === family.type &&
-            (family.type !== "rsa" || (key.family.type === "rsa" && key.family.bits === family.bits)) &&
-            !(await this.exportCertificate(container, true));
+            (family.type !== "rsa" || (key.family.type === "rsa" && key.family.bits === family.bits));
           if (!reusable) {
             if (family.type === "rsa")
               await this.call("SKF_GenRSAKeyPair", container, family.bits, Buffer.alloc(RSA_PUBLIC_BLOB));
@@ -610,9 +614,15 @@ export class SkfBackend implements TokenBackend {
           pending.map((p) => p.spki),
         );
         if (!match) {
+          // a retried install: the certificate is on the key already; finish an install cut off before the removal
           const onToken = containers.find((c) => c.cert && args.certificates.some((d) => d.equals(c.cert!)));
           if (!onToken) throw new DomainError("TOKEN_NO_PENDING_KEY");
-          return { certificate: summarizeCertificate(containerId(onToken.name), onToken.cert!), replacedId: null };
+          const left = containers.find((c) => c.cert && pendingName(c.name) === onToken.name);
+          if (left) await this.call("SKF_DeleteContainer", ref.app, cstr(left.name));
+          return {
+            certificate: summarizeCertificate(containerId(onToken.name), onToken.cert!),
+            replacedId: left ? containerId(left.name) : null,
+          };
         }
         const target = pending[match.index].name;
         await this.withContainer(ref.app, target, async (c) => {

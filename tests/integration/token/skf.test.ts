@@ -270,6 +270,29 @@ describe("SKF backend on the mock SKF library", () => {
     60_000,
   );
 
+  it("an install cut off after writing the certificate is finished by the retry, and keygen never overwrites it", async () => {
+    const t = tokens.rsa;
+    const oldId = containerId(t.container);
+    const keygen = await backend.keygen(t.serial, { certId: oldId, pin: "111111" });
+    const leaf = issueFromRequest(Buffer.from(keygen.csr, "base64"), "rsa");
+    // as if the key were unplugged between SKF_ImportCertificate and SKF_DeleteContainer
+    const pending = Buffer.from(keygen.pendingId, "hex").toString("latin1");
+    fs.writeFileSync(path.join(state, "USBKEY-RSA", "CERTRENEW", pending, "sign.cer"), leaf);
+    const both = (await backend.listTokens()).find((tok) => tok.serial === t.serial)!;
+    expect(both.certificates.map((c) => c.id).sort()).toEqual([oldId, keygen.pendingId].sort());
+    expect(
+      (await failure(backend.keygen(t.serial, { certId: oldId, pin: "111111" }))).details.reason as string,
+    ).toContain("already on the key");
+
+    await expect(backend.install(t.serial, { pin: "111111", certificates: [leaf] })).resolves.toMatchObject({
+      replacedId: oldId,
+      certificate: { id: keygen.pendingId },
+    });
+    const after = (await backend.listTokens()).find((tok) => tok.serial === t.serial)!;
+    expect(after.certificates.map((c) => c.id)).toEqual([keygen.pendingId]);
+    tokens.rsa = { ...t, container: pending, cert: leaf };
+  });
+
   it("install without a matching pending key is TOKEN_NO_PENDING_KEY", async () => {
     const stranger = issueFor(ca, newKey("rsa"), "/CN=stranger");
     expect((await failure(backend.install(tokens.rsa.serial, { pin: "111111", certificates: [stranger] }))).code).toBe(
