@@ -37,7 +37,7 @@ const OID = {
 } as const;
 
 /** The key families a CSR can be made for: the token families, and SM2 (SKF keys; signed with SM3 and the default ID). */
-export type CsrKeyFamily = KeyFamily | { type: "sm2" };
+type CsrKeyFamily = KeyFamily | { type: "sm2" };
 
 /** An id-ecPublicKey SubjectPublicKeyInfo on the SM2 curve. */
 export function isSm2Spki(spki: Buffer): boolean {

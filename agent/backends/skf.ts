@@ -257,6 +257,7 @@ interface AppRef {
 export class SkfBackend implements TokenBackend {
   readonly name = "skf";
   private fns?: Record<SkfName, Fn>;
+  private library?: { unload(): void };
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: { modulePath: string }) {}
@@ -278,6 +279,7 @@ export class SkfBackend implements TokenBackend {
           fns[name] = lib.func(name, "uint32", types) as unknown as Fn;
         }
         this.fns = fns;
+        this.library = lib;
       } catch (e) {
         throw new DomainError("TOKEN_OPERATION_FAILED", {
           reason: `SKF library ${this.opts.modulePath} could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
@@ -675,7 +677,12 @@ export class SkfBackend implements TokenBackend {
     );
   }
 
+  /** Unloads the library once the calls under way are done. */
   async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    const library = this.library;
     this.fns = undefined;
+    this.library = undefined;
+    library?.unload();
   }
 }

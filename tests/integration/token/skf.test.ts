@@ -259,6 +259,7 @@ describe("SKF backend on the mock SKF library", () => {
         data: Buffer.from(challenge),
       });
       expect(opensslVerifies(kind, leaf, challenge, signed.signature)).toBe(true);
+      await reloaded.close();
 
       // a retried install answers as before
       await expect(backend.install(t.serial, { pin: "111111", certificates: [leaf, ca.der] })).resolves.toMatchObject({
