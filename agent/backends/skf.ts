@@ -43,10 +43,8 @@ const SAR = {
   PIN_LOCKED: 0x0a000025,
   PIN_INVALID: 0x0a000026,
   PIN_LEN_RANGE: 0x0a000027,
-  CERT_NOT_FOUND: 0x0a00001c,
   KEY_NOT_FOUND: 0x0a00001b,
   FILE_NOT_EXIST: 0x0a000031,
-  FILE_ALREADY_EXIST: 0x0a00002f,
 } as const;
 
 const SGD_SM3 = 0x00000001;
@@ -361,7 +359,7 @@ export class SkfBackend implements TokenBackend {
         const appNames = nameList(await this.variable("SKF_EnumApplication", [dev]));
         for (const appName of appNames) {
           const appOut: Handle[] = [null];
-          await this.call("SKF_OpenApplication", dev, cstr(appName), appOut);
+          if ((await this.try("SKF_OpenApplication", dev, cstr(appName), appOut)) !== SAR.OK) continue;
           const app = appOut[0];
           try {
             const serial = tokenSerial(appNames.length === 1 ? devSerial : `${devSerial}.${appName}`);
@@ -401,11 +399,17 @@ export class SkfBackend implements TokenBackend {
     }
   }
 
+  /**
+   * The container's certificate, or undefined when it has none. Middleware answers "none" in many ways
+   * (SAR_CERTNOTFOUNTERR, SAR_FILE_NOT_EXIST, SAR_FAIL, or success with length 0): every answer but an unplugged
+   * device counts as none, so one odd container does not hide the key's other certificates.
+   */
   private async exportCertificate(container: Handle, sign: boolean): Promise<Buffer | undefined> {
     try {
-      return await this.variable("SKF_ExportCertificate", [container, sign ? 1 : 0]);
+      const der = await this.variable("SKF_ExportCertificate", [container, sign ? 1 : 0]);
+      return der.length > 0 ? der : undefined;
     } catch (e) {
-      if (e instanceof SkfError && (e.code === SAR.CERT_NOT_FOUND || e.code === SAR.FILE_NOT_EXIST)) return undefined;
+      if (e instanceof SkfError && e.code !== SAR.DEVICE_REMOVED) return undefined;
       throw e;
     }
   }
