@@ -6,10 +6,6 @@ import { ASSISTANT_VERSION, startAssistant } from "./server";
 import { findModules, probeModules, type FoundModule } from "./middleware/discover";
 import { runModuleHostIfAsked } from "./middleware/host";
 import { IsolatedBackend } from "./middleware/isolated";
-import type { ModuleKind } from "./middleware/known";
-
-/** Library kinds a module host can open (agent/middleware/host.ts). */
-const HOSTED_KINDS = new Set<ModuleKind>(["pkcs11"]);
 
 async function main(): Promise<void> {
   const config = assistantConfig(process.env);
@@ -24,15 +20,6 @@ async function main(): Promise<void> {
   });
   const hosted: { backend: IsolatedBackend; module: FoundModule }[] = [];
   for (const module of found) {
-    // SKF (GM/T 0016) libraries: once agent/middleware/host.ts opens SkfBackend({ modulePath }) for kind "skf",
-    // add "skf" to HOSTED_KINDS and they are served like the PKCS#11 ones (isolated, probed, deduplicated).
-    if (!HOSTED_KINDS.has(module.kind)) {
-      assistantLog.info(
-        { library: module.path, kind: module.kind },
-        "middleware library found, no backend for its kind",
-      );
-      continue;
-    }
     // ASSISTANT_PKCS11_MODULE keeps its token ids (`pkcs11:<serial>`)
     const name = module.configured && module.path === config.pkcs11Module ? "pkcs11" : module.name;
     const backend = new IsolatedBackend({ name, kind: module.kind, modulePath: module.path });

@@ -30,7 +30,25 @@ const OID = {
   signedData: "1.2.840.113549.1.7.2",
   sha256WithRSA: "1.2.840.113549.1.1.11",
   ecdsaSha256: "1.2.840.10045.4.3.2",
+  /** SM2 signature with SM3 (GM/T 0006), no parameters */
+  sm2WithSm3: "1.2.156.10197.1.501",
+  /** the SM2 curve, as the parameters of id-ecPublicKey */
+  sm2Curve: "1.2.156.10197.1.301",
 } as const;
+
+/** The key families a CSR can be made for: the token families, and SM2 (SKF keys; signed with SM3 and the default ID). */
+type CsrKeyFamily = KeyFamily | { type: "sm2" };
+
+/** An id-ecPublicKey SubjectPublicKeyInfo on the SM2 curve. */
+export function isSm2Spki(spki: Buffer): boolean {
+  try {
+    const [algorithm] = children(tagged(readAll(spki), TAG.SEQUENCE, "a SubjectPublicKeyInfo"));
+    const [, parameters] = children(tagged(algorithm, TAG.SEQUENCE, "an AlgorithmIdentifier"));
+    return parameters?.tag === TAG.OID && readOid(parameters) === OID.sm2Curve;
+  } catch {
+    return false;
+  }
+}
 
 export function keyAlgorithmName(family: KeyFamily): string {
   return family.type === "rsa" ? `RSA-${family.bits}` : `EC-${family.curve.replace("-", "")}`;
@@ -41,6 +59,7 @@ function describeKey(key: KeyObject): string {
   try {
     return keyAlgorithmName(keyFamilyOf(key));
   } catch {
+    if (isSm2Spki(spkiDer(key))) return "SM2";
     const details = key.asymmetricKeyDetails ?? {};
     return `${(key.asymmetricKeyType ?? "unknown").toUpperCase()}${details.namedCurve ? `-${details.namedCurve}` : ""}`;
   }
@@ -166,11 +185,13 @@ export function subjectDer(certDer: Buffer): Buffer {
 const SIGNATURE_ALGORITHM = {
   rsa: seq(oid(OID.sha256WithRSA), nul()),
   ec: seq(oid(OID.ecdsaSha256)),
+  sm2: seq(oid(OID.sm2WithSm3)),
 };
 
 /**
  * A PKCS#10 request for the subject of the old certificate and the new public key, signed on the token:
- * `sign` gets the TBS bytes and returns a PKCS#1 v1.5 (RSA) or DER ECDSA (EC) signature over SHA-256 of them.
+ * `sign` gets the TBS bytes and returns a PKCS#1 v1.5 (RSA) or DER ECDSA (EC) signature over SHA-256 of them, or
+ * for SM2 a DER SM2 signature over SM3(Z ‖ TBS) with the default ID 1234567812345678.
  *
  *   CertificationRequest ::= SEQUENCE { CertificationRequestInfo, signatureAlgorithm, signature BIT STRING }
  *   CertificationRequestInfo ::= SEQUENCE { version 0, subject Name, SubjectPublicKeyInfo, attributes [0] {} }
@@ -178,7 +199,7 @@ const SIGNATURE_ALGORITHM = {
 export async function buildCsr(args: {
   subject: Buffer;
   spki: Buffer;
-  family: KeyFamily;
+  family: CsrKeyFamily;
   sign: (tbs: Buffer) => Promise<Buffer>;
 }): Promise<Buffer> {
   tagged(readAll(args.subject), TAG.SEQUENCE, "a Name");

@@ -15,8 +15,8 @@ async function openBackend(kind: ModuleKind, modulePath: string): Promise<TokenB
     const { Pkcs11Backend } = await import("../backends/pkcs11");
     return new Pkcs11Backend({ modulePath });
   }
-  // SKF (GM/T 0016) middleware: the coordinator wires `new SkfBackend({ modulePath })` from ../backends/skf here.
-  throw new Error(`no backend for ${kind} libraries in this build`);
+  const { SkfBackend } = await import("../backends/skf");
+  return new SkfBackend({ modulePath });
 }
 
 /** Runs the host when argv holds `MODULE_HOST_FLAG <kind> <library path>`; returns false otherwise. */

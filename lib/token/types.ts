@@ -20,7 +20,7 @@ export interface CertificateSummary {
   serial: string;
   notBefore: string;
   notAfter: string;
-  /** "RSA-2048", "EC-P256", "EC-P384" */
+  /** "RSA-2048", "EC-P256", "EC-P384"; "SM2" on SKF keys */
   keyAlgorithm: string;
   /** base64 DER */
   der: string;
@@ -44,9 +44,12 @@ export interface AssistantInfo {
 }
 
 export interface SignResult {
-  /** base64: PKCS#1 v1.5 for RSA, DER ECDSA-Sig-Value for EC; always over SHA-256 of the challenge's UTF-8 bytes */
+  /**
+   * base64: PKCS#1 v1.5 for RSA, DER ECDSA-Sig-Value for EC, over SHA-256 of the challenge's UTF-8 bytes; for SM2
+   * (SKF keys) DER SM2 signature over SM3(Z ‖ challenge) with the default ID 1234567812345678
+   */
   signature: string;
-  algorithm: "RSA-SHA256" | "ECDSA-SHA256";
+  algorithm: "RSA-SHA256" | "ECDSA-SHA256" | "SM2-SM3";
   /** base64 DER of the certificate whose key signed */
   certificate: string;
 }

@@ -34,6 +34,8 @@ export const TEST_PACKAGES: SystemPackage[] = [
     provides: ["x86_64-w64-mingw32-gcc"],
   },
   { pkg: "wine", probe: "/usr/bin/wine", provides: ["wine"] },
+  // the mock SKF library of tests/integration/token/skf.test.ts is built from C against libcrypto
+  { pkg: "libssl-dev", probe: "/usr/include/openssl/evp.h", provides: ["/usr/include/openssl"] },
 ];
 
 /**
