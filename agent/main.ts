@@ -1,11 +1,14 @@
+import path from "node:path";
 import { assistantConfig } from "./config";
 import { assistantLog } from "./log";
+import { isPackaged } from "./native/sea";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
 
 async function main(): Promise<void> {
-  const config = assistantConfig(process.env);
+  // installed: portal.json (the stamped portal origin) sits next to certrenew-assistant(.exe)
+  const config = assistantConfig(process.env, { programDir: isPackaged() ? path.dirname(process.execPath) : null });
   const backends: TokenBackend[] = [];
   if (config.pkcs11Module) {
     // loaded only when configured: pkcs11js is a native add-on that holders without a USB key need not install
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       backends: backends.map((b) => b.name),
       virtualDir: config.virtualDir,
       testHooks: config.testHooks,
+      settings: config.settingsFiles,
       version: ASSISTANT_VERSION,
     },
     `certificate assistant listening on http://127.0.0.1:${running.port}`,
@@ -57,6 +61,7 @@ main().catch((e: unknown) => {
   const hint = /Cannot find (module|package) 'pkcs11js'/.test(message)
     ? "\nUSB keys need the pkcs11js add-on: run `npm install --omit=dev` in the assistant's folder (INSTALL.md, step 2)."
     : "";
+  assistantLog.error({ reason: message }, "certificate assistant failed to start");
   console.error(`certificate assistant failed to start: ${message.split("\n")[0]}${hint}`);
   process.exit(1);
 });
