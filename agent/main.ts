@@ -1,12 +1,26 @@
 import path from "node:path";
 import { assistantConfig } from "./config";
 import { assistantLog } from "./log";
+import { loadKoffi } from "./native/koffi";
 import { isPackaged } from "./native/sea";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--check-native")) {
+    // support and tests: the FFI add-on loads on this machine (inside the single executable: from its asset)
+    const koffi = loadKoffi();
+    const pid =
+      process.platform === "win32"
+        ? koffi.load("kernel32.dll").func("uint32_t __stdcall GetCurrentProcessId()")
+        : koffi.load(process.platform === "darwin" ? "libc.dylib" : "libc.so.6").func("int getpid()");
+    const ffi = (pid() as number) === process.pid;
+    const result = { ffi, platform: process.platform, packaged: isPackaged() };
+    assistantLog.info(result, "native check");
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  }
   // installed: portal.json (the stamped portal origin) sits next to certrenew-assistant(.exe)
   const config = assistantConfig(process.env, { programDir: isPackaged() ? path.dirname(process.execPath) : null });
   const backends: TokenBackend[] = [];

@@ -1,8 +1,8 @@
 ; CertRenew 证书助手 — Windows installer (makensis, built by scripts/assistant-pack.ts; do not run by hand).
-; Per-user: no administrator rights, files in %LOCALAPPDATA%\Programs, registry under HKCU only.
+; 64-bit (the assistant is x64; Wine without 32-bit support runs it too). Per-user: no administrator rights, files in %LOCALAPPDATA%\Programs, registry under HKCU only.
 ; Defines from the command line: VERSION, PUBLISHER, SRC (folder with certrenew-assistant.exe, portal.json,
 ; assistant.json), OUTFILE.
-Unicode true
+Target amd64-unicode
 ManifestDPIAware true
 RequestExecutionLevel user
 SetCompressor /SOLID lzma

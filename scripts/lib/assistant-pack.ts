@@ -12,7 +12,6 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
 import { ASSISTANT_VERSION } from "../../agent/server";
@@ -211,15 +210,7 @@ export function verifyExe(file: string, rootPem?: string): void {
 }
 
 async function inject(exe: string, blob: string): Promise<void> {
-  // postject ships no types
-  const { inject: postject } = createRequire(import.meta.filename)("postject") as {
-    inject(
-      file: string,
-      name: string,
-      data: Buffer,
-      opts: { sentinelFuse: string; overwrite?: boolean },
-    ): Promise<void>;
-  };
+  const { inject: postject } = await import("postject");
   await postject(exe, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
 }
 

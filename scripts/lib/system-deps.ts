@@ -27,6 +27,11 @@ export const TEST_PACKAGES: SystemPackage[] = [
   },
   { pkg: "opensc", probe: "/usr/bin/pkcs11-tool", provides: ["pkcs11-tool"] },
   { pkg: "openssl", probe: "/usr/bin/openssl", provides: ["openssl", "/usr/bin/openssl"] },
+  // the certificate assistant's installer (npm run assistant:pack) and its test under Wine
+  { pkg: "nsis", probe: "/usr/bin/makensis", provides: ["makensis"] },
+  { pkg: "osslsigncode", probe: "/usr/bin/osslsigncode", provides: ["osslsigncode"] },
+  { pkg: "wine64", probe: "/usr/lib/wine/wine64", provides: [] },
+  { pkg: "wine", probe: "/usr/bin/wine", provides: ["wine", "wineboot", "wineserver"] },
 ];
 
 /**
@@ -49,7 +54,7 @@ export const CI_ONLY_PACKAGES: (SystemPackage & { why: string })[] = [
 ];
 
 /** Commands that come with every Debian system (Essential packages) or with Node itself. */
-export const BASE_COMMANDS = ["sh", "bash", "id", "apt-get", "node", "npm", "npx"];
+export const BASE_COMMANDS = ["sh", "bash", "id", "apt-get", "node", "npm", "npx", "tar"];
 
 /**
  * Installs what is missing when we may (root with apt-get); otherwise stops with one line saying what
