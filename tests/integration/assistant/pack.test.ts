@@ -259,6 +259,20 @@ describe("the installer under Wine", () => {
     expect(verifyChallengeSignature(challenge, signed.signature, certSpki)).toBe(true);
   });
 
+  it("upgrades in place: the running copy is replaced and restarted, the holder's settings stay", async () => {
+    const settings = path.join(programDir(), "..", "..", "..", "Roaming", "CertRenew", "assistant.json");
+    const logFile = path.join(programDir(), "..", "..", "CertRenew", "assistant.log");
+    const kept = { origins: [ORIGIN], virtualTokens: true };
+    fs.writeFileSync(settings, JSON.stringify(kept));
+    const starts = () => fs.readFileSync(logFile, "utf8").split("certificate assistant listening").length - 1;
+    const before = starts();
+    const r = wine([path.join(distDir(root), INSTALLER_NAME), "/S"], 120_000);
+    expect(r.status, r.out).toBe(0);
+    await waitFor("the upgraded assistant to start", () => (starts() > before ? true : null), 45_000);
+    expect((await get("/v1/info", ORIGIN)).status).toBe(200);
+    expect(JSON.parse(fs.readFileSync(settings, "utf8"))).toEqual(kept);
+  }, 150_000);
+
   it("uninstalls: files, Run entry and Apps & features entry gone, assistant stopped", async () => {
     const r = wine([path.join(programDir(), "uninstall.exe"), "/S"], 60_000);
     expect(r.status, r.out).toBe(0);
