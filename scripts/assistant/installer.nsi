@@ -1,7 +1,8 @@
 ; CertRenew 证书助手 — Windows installer (makensis, built by scripts/assistant-pack.ts; do not run by hand).
 ; 64-bit (the assistant is x64; Wine without 32-bit support runs it too). Per-user: no administrator rights, files in %LOCALAPPDATA%\Programs, registry under HKCU only.
 ; Defines from the command line: VERSION, PUBLISHER, SRC (folder with certrenew-assistant.exe, portal.json,
-; assistant.json), OUTFILE.
+; assistant.json), OUTFILE, SIZE_KB, and SIGN (a command that Authenticode-signs the file it is given: the
+; uninstaller is signed before it is packed into the installer).
 Target amd64-unicode
 ManifestDPIAware true
 RequestExecutionLevel user
@@ -15,6 +16,10 @@ SetCompressorDictSize 32
 !define RUNKEY "Software\Microsoft\Windows\CurrentVersion\Run"
 !define RUNVALUE "CertRenewAssistant"
 !define UNINSTKEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\CertRenewAssistant"
+
+!ifdef SIGN
+!uninstfinalize '"${SIGN}" "%1"'
+!endif
 
 Name "${APP}"
 OutFile "${OUTFILE}"

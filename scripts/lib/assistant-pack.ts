@@ -308,6 +308,15 @@ export async function packAssistant(opts: PackOptions): Promise<{ manifest: Assi
   writeFileSync(path.join(stage, "portal.json"), settings);
   writeFileSync(path.join(stage, "assistant.json"), settings);
   const installer = path.join(stage, INSTALLER_NAME);
+  // makensis signs the uninstaller it writes with this (!uninstfinalize): the same key as everything else
+  const signScript = path.join(stage, "sign-uninstaller.sh");
+  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  writeFileSync(
+    signScript,
+    `#!/bin/sh\nset -e\nosslsigncode sign -certs ${q(opts.sign.certPem)} -key ${q(opts.sign.keyPem)} -h sha256 ` +
+      `-n ${q("CertRenew 证书助手 卸载程序")} -i ${q(opts.origin)} -in "$1" -out "$1.signed" >/dev/null\nmv "$1.signed" "$1"\n`,
+    { mode: 0o755 },
+  );
   const t = Date.now();
   const r = spawnSync(
     "makensis",
@@ -320,6 +329,7 @@ export async function packAssistant(opts: PackOptions): Promise<{ manifest: Assi
       `-DSRC=${stage}`,
       `-DOUTFILE=${installer}`,
       `-DSIZE_KB=${Math.ceil(statSync(winExe).size / 1024)}`,
+      `-DSIGN=${signScript}`,
       path.join(root, "scripts", "assistant", "installer.nsi"),
     ],
     { encoding: "utf8" },

@@ -196,6 +196,8 @@ describe("the installer under Wine", () => {
     const r = wine([path.join(distDir(root), INSTALLER_NAME), "/S"], 120_000);
     expect(r.status, r.out).toBe(0);
     expect(fs.existsSync(path.join(programDir(), WIN_EXE))).toBe(true);
+    // the uninstaller makensis wrote is signed too (!uninstfinalize)
+    verifyExe(path.join(programDir(), "uninstall.exe"), sign.rootPem);
     const run = wine(["reg", "query", RUN_KEY, "/v", "CertRenewAssistant"]);
     expect(run.out).toContain(`${WIN_EXE}`);
     expect(wine(["reg", "query", UNINSTALL_KEY, "/v", "DisplayVersion"]).out).toContain(ASSISTANT_VERSION);
