@@ -41,8 +41,13 @@ describe("assistantConfig: settings files", () => {
     expect(c.port).toBe(17500);
     expect(c.modules).toEqual([{ kind: "skf", path: "C:\\Windows\\System32\\vendor_skf.dll" }]);
     expect(c.settingsFiles).toEqual([path.join(program, "portal.json"), user]);
-    // installed: the demo's virtual tokens live in the settings folder, not in the current directory
-    expect(c.virtualDir).toBe(path.join(dir, "cfg", "certrenew", "tokens"));
+    // installed: no virtual tokens unless asked; then they live in the settings folder, not the current directory
+    expect(c.virtualDir).toBeNull();
+    write(user, { virtualTokens: true });
+    expect(
+      assistantConfig({ XDG_CONFIG_HOME: path.join(dir, "cfg") }, { programDir: program, platform: "linux" })
+        .virtualDir,
+    ).toBe(path.join(dir, "cfg", "certrenew", "tokens"));
   });
 
   it("environment variables win over the files (development and tests)", () => {

@@ -121,7 +121,10 @@ export function assistantConfig(env: Record<string, string | undefined>, sources
   if (c.ASSISTANT_TEST_HOOKS && c.NODE_ENV === "production")
     throw new Error("ASSISTANT_TEST_HOOKS is invalid: not allowed with NODE_ENV=production");
   const last = <K extends keyof AssistantSettings>(k: K) => settings.findLast((s) => s[k] !== undefined)?.[k];
-  const virtual = c.ASSISTANT_VIRTUAL_TOKENS ?? last("virtualTokens") ?? !c.ASSISTANT_PKCS11_MODULE;
+  // virtual (demo) tokens: on under tsx unless a PKCS#11 module is set; the installed program serves holders'
+  // real keys and has them only when a setting or variable asks
+  const virtual =
+    c.ASSISTANT_VIRTUAL_TOKENS ?? last("virtualTokens") ?? (!c.ASSISTANT_PKCS11_MODULE && !sources.programDir);
   // the installed program keeps its virtual (demo) tokens per user; tsx and tests use DATA_DIR as before
   const virtualDir = c.DATA_DIR
     ? path.resolve(c.DATA_DIR, "tokens")

@@ -114,7 +114,8 @@ run(
 // the assistant of the demo: from source, or the packed single executable when ASSISTANT_EXECUTABLE names it
 if (demo) {
   const exe = env.ASSISTANT_EXECUTABLE;
-  if (exe) runExecutable("certificate assistant", path.resolve(exe));
+  // the packed program serves virtual tokens only when told to (holders' PCs have real keys)
+  if (exe) runExecutable("certificate assistant", path.resolve(exe), [], { ASSISTANT_VIRTUAL_TOKENS: "1" });
   else run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
 }
 // the installer the download centre serves (cached; built in the background when something changed)

@@ -115,6 +115,7 @@ beforeAll(async () => {
     ASSISTANT_PORT: String(port),
     LOG_LEVEL: "info",
     DATA_DIR: `Z:${path.join(work, "data")}`,
+    ASSISTANT_VIRTUAL_TOKENS: "1",
     ASSISTANT_ORIGINS: "",
   };
   delete wineEnv.ASSISTANT_ORIGINS;
