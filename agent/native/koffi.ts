@@ -1,5 +1,4 @@
 import { createRequire } from "node:module";
-import path from "node:path";
 import { extractAsset, isPackaged } from "./sea";
 
 type Koffi = typeof import("koffi");
@@ -22,7 +21,9 @@ export function loadKoffi(): Koffi {
     process.dlopen(mod, file);
     koffi = mod.exports;
   } else {
-    koffi = createRequire(path.join(process.cwd(), "noop.js"))("koffi") as Koffi;
+    // resolved from this file (tsx, vitest: ESM), or from the bundle's own path (plain node running a CJS bundle)
+    const from = typeof __filename === "string" ? __filename : import.meta.url;
+    koffi = createRequire(from)("koffi") as Koffi;
   }
   return koffi;
 }
