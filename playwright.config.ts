@@ -56,6 +56,9 @@ export default defineConfig({
       // the wizard tests answer the captcha with TEST_BYPASS_ANSWER (svg-captcha text is not machine-readable by design)
       TEST_CAPTCHA_BYPASS: "1",
       LOG_LEVEL: "warn",
+      // the installer is built by `npm run assistant:pack` (and the pack test), not in the background of each run;
+      // ASSISTANT_EXECUTABLE (passed through from the environment) runs the packed assistant instead of tsx
+      ASSISTANT_PACK: "0",
     },
   },
 });

@@ -1,5 +1,8 @@
+import path from "node:path";
 import { assistantConfig } from "./config";
 import { assistantLog } from "./log";
+import { loadKoffi } from "./native/koffi";
+import { isPackaged } from "./native/sea";
 import type { TokenBackend } from "./backends/types";
 import { VirtualBackend } from "./backends/virtual";
 import { ASSISTANT_VERSION, startAssistant } from "./server";
@@ -8,7 +11,21 @@ import { runModuleHostIfAsked } from "./middleware/host";
 import { IsolatedBackend } from "./middleware/isolated";
 
 async function main(): Promise<void> {
-  const config = assistantConfig(process.env);
+  if (process.argv.includes("--check-native")) {
+    // support and tests: the FFI add-on loads on this machine (inside the single executable: from its asset)
+    const koffi = loadKoffi();
+    const pid =
+      process.platform === "win32"
+        ? koffi.load("kernel32.dll").func("uint32_t __stdcall GetCurrentProcessId()")
+        : koffi.load(process.platform === "darwin" ? "libc.dylib" : "libc.so.6").func("int getpid()");
+    const ffi = (pid() as number) === process.pid;
+    const result = { ffi, platform: process.platform, packaged: isPackaged() };
+    assistantLog.info(result, "native check");
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  }
+  // installed: portal.json (the stamped portal origin) sits next to certrenew-assistant(.exe)
+  const config = assistantConfig(process.env, { programDir: isPackaged() ? path.dirname(process.execPath) : null });
   const backends: TokenBackend[] = [];
   // middleware libraries: the configured ones, then the known vendor libraries found on disk, each in its own process
   const found = findModules({
@@ -55,6 +72,7 @@ async function main(): Promise<void> {
       modules: hosted.map((h) => ({ name: h.module.name, vendor: h.module.vendor, path: h.module.path })),
       virtualDir: config.virtualDir,
       testHooks: config.testHooks,
+      settings: config.settingsFiles,
       version: ASSISTANT_VERSION,
     },
     `certificate assistant listening on http://127.0.0.1:${running.port}`,
@@ -74,6 +92,7 @@ async function main(): Promise<void> {
 if (!runModuleHostIfAsked()) {
   main().catch((e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
+    assistantLog.error({ reason: message }, "certificate assistant failed to start");
     console.error(`certificate assistant failed to start: ${message.split("\n")[0]}`);
     process.exit(1);
   });

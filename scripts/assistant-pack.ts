@@ -1,44 +1,56 @@
-import fs from "node:fs";
 import path from "node:path";
-import { build } from "esbuild";
-import { ASSISTANT_VERSION } from "../agent/server";
+import { parseConfig } from "../lib/config";
+import { loadDemoSecrets } from "../lib/config/demo-secrets";
+import { ensureDemoCodeSigning } from "../lib/dev/demo/code-signing";
+import { packAssistant, type SigningKey } from "./lib/assistant-pack";
 
 /**
- * `npm run assistant:pack`: the download-centre package of the certificate assistant, one CommonJS file
- * (Node 20+) plus an install guide. koffi (FFI for the USB keys' middleware, prebuilt addons for every
- * platform in its npm package, nothing compiled) stays outside the bundle: `npm install --omit=dev` next to
- * the file fetches it. The single-executable build replaces this (agent/native/koffi.ts is the seam).
+ * `npm run assistant:pack`: dist/assistant/CertRenewAssistantSetup.exe (+ the two single executables and
+ * manifest.json), stamped with this portal's origin (PUBLIC_ORIGIN, or http://localhost:PORT) and signed with
+ * ASSISTANT_SIGN_CERT / ASSISTANT_SIGN_KEY (PEM files; ASSISTANT_SIGN_CA: the root to verify against), or in
+ * demo mode with a code-signing certificate from the development CA. Cached: nothing is rebuilt when nothing
+ * changed (--force rebuilds). scripts/lib/assistant-pack.ts does the work.
  */
 
-const root = path.resolve(import.meta.dirname, "..");
-const outDir = path.join(root, "dist", "assistant");
-const outfile = path.join(outDir, "certrenew-assistant.cjs");
+/** What the pack needs from the environment, resolved like `npm start` does; throws with a sentence when it cannot. */
+export async function packSettings(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ origin: string; sign: SigningKey; demo: boolean }> {
+  const e = { ...env };
+  for (const [k, v] of Object.entries(e)) if (v === "") delete e[k];
+  e.PORT ||= "3000";
+  e.DATA_DIR ||= ".data";
+  if (!e.DATABASE_URL && e.DEMO_MODE === undefined) e.DEMO_MODE = "1";
+  const demo = e.DEMO_MODE === "1" || e.DEMO_MODE === "true";
+  if (demo) loadDemoSecrets(path.resolve(e.DATA_DIR), e);
+  const config = parseConfig(e);
+  if (e.ASSISTANT_SIGN_CERT && e.ASSISTANT_SIGN_KEY)
+    return {
+      origin: config.publicOrigin,
+      sign: { certPem: e.ASSISTANT_SIGN_CERT, keyPem: e.ASSISTANT_SIGN_KEY, rootPem: e.ASSISTANT_SIGN_CA },
+      demo,
+    };
+  if (!demo)
+    throw new Error("ASSISTANT_SIGN_CERT and ASSISTANT_SIGN_KEY are missing: the installer must be signed (PEM files)");
+  return { origin: config.publicOrigin, sign: await ensureDemoCodeSigning(config), demo };
+}
 
-fs.rmSync(outDir, { recursive: true, force: true });
-const result = await build({
-  entryPoints: [path.join(root, "agent", "main.ts")],
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  outfile,
-  external: ["koffi"],
-  tsconfig: path.join(root, "tsconfig.json"),
-  banner: { js: `#!/usr/bin/env node\n// CertRenew certificate assistant ${ASSISTANT_VERSION}` },
-  legalComments: "none",
-  logLevel: "warning",
-  metafile: true,
-});
-const install = fs
-  .readFileSync(path.join(root, "agent", "INSTALL.md"), "utf8")
-  .replaceAll("{{VERSION}}", ASSISTANT_VERSION);
-fs.writeFileSync(path.join(outDir, "INSTALL.md"), install);
-fs.writeFileSync(
-  path.join(outDir, "package.json"),
-  `${JSON.stringify({ name: "certrenew-assistant", version: ASSISTANT_VERSION, private: true, main: "certrenew-assistant.cjs", dependencies: { koffi: "2.12.4" } }, null, 2)}\n`,
-);
-const bytes = fs.statSync(outfile).size;
-console.log(
-  `wrote ${path.relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} inputs), INSTALL.md, package.json`,
-);
-process.exit(0);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const { origin, sign } = await packSettings();
+    const root = path.resolve(import.meta.dirname, "..");
+    if (process.argv.includes("--force")) {
+      const { rmSync } = await import("node:fs");
+      rmSync(path.join(root, "dist", "assistant"), { recursive: true, force: true });
+    }
+    const { manifest, built } = await packAssistant({ root, origin, sign });
+    console.log(
+      `${built ? "built" : "up to date:"} dist/assistant/${manifest.installer.name} ${manifest.version} for ${manifest.origin}, ` +
+        `${(manifest.installer.bytes / 1048576).toFixed(1)} MB, sha256 ${manifest.installer.sha256}`,
+    );
+    process.exit(0);
+  } catch (e) {
+    console.error(`assistant:pack failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+}

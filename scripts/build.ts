@@ -1,5 +1,6 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import os from "node:os";
 import { STAMP_FILE, buildIsFresh, sourceHash } from "./lib/build-stamp";
 
 /** `next build` unless the last build was made from exactly these sources (use --force to rebuild). */
@@ -18,6 +19,45 @@ export function ensureBuild(force = false): void {
   writeFileSync(STAMP_FILE, hash + "\n");
 }
 
+/** Why the certificate assistant's installer cannot be built on this machine, or null when it can. */
+function assistantPackBlocker(env: NodeJS.ProcessEnv): string | null {
+  if (env.ASSISTANT_PACK === "0") return "ASSISTANT_PACK=0";
+  const missing = [
+    ["makensis", "nsis"],
+    ["osslsigncode", "osslsigncode"],
+  ].filter(([cmd]) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status !== 0);
+  if (missing.length > 0)
+    return `${missing.map(([c]) => c).join(" and ")} missing (apt-get install -y ${missing.map(([, p]) => p).join(" ")})`;
+  return null;
+}
+
+/**
+ * The certificate assistant's installer for the download centre (`npm run assistant:pack`: cached, so a second
+ * run with nothing changed takes about a second). `wait`: in the foreground (`npm run build`); otherwise in
+ * the background at low priority, so that `npm start` serves at once and the download centre says "being
+ * built" until it is there. Skipped with one line when nsis or osslsigncode is missing (development).
+ */
+export function ensureAssistantPackage(env: NodeJS.ProcessEnv, wait: boolean): ChildProcess | null {
+  const blocker = assistantPackBlocker(env);
+  if (blocker) {
+    console.log(`Certificate assistant installer: not built (${blocker}); the download centre says so.`);
+    return null;
+  }
+  const args = ["--import", "tsx", "scripts/assistant-pack.ts"];
+  if (wait) {
+    const r = spawnSync(process.execPath, args, { stdio: "inherit", env });
+    if (r.status !== 0) console.error("Certificate assistant installer: not built (see above).");
+    return null;
+  }
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"], env });
+  if (child.pid) os.setPriority(child.pid, 10);
+  child.on("exit", (code) => {
+    if (code !== 0) console.error("Certificate assistant installer: not built (see above).");
+  });
+  return child;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureBuild(process.argv.includes("--force"));
+  ensureAssistantPackage(process.env, true);
 }

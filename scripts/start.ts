@@ -7,7 +7,7 @@ import { applyMigrations } from "../lib/db/migrate";
 import { seedDemo } from "../lib/dev/demo/seed";
 import { sandboxMerchantEnv } from "../lib/dev/alipay-sandbox/keys";
 import { validateMailConfig } from "../lib/mail/transport";
-import { ensureBuild } from "./build";
+import { ensureAssistantPackage, ensureBuild } from "./build";
 
 /**
  * `npm start`: configuration → build if stale → migrations → demo data (demo mode) → portal + assistant.
@@ -70,7 +70,15 @@ ensureBuild();
 
 const children: ChildProcess[] = [];
 function run(name: string, args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
+  return runExecutable(name, process.execPath, args, extraEnv);
+}
+function runExecutable(
+  name: string,
+  file: string,
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+): ChildProcess {
+  const child = spawn(file, args, {
     stdio: "inherit",
     env: { ...env, NEXT_TELEMETRY_DISABLED: "1", ...extraEnv },
   });
@@ -103,7 +111,16 @@ run(
   [config.portalProcesses > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart],
   { NODE_ENV: "production", PORTAL_PROCESSES: String(config.portalProcesses) },
 );
-if (demo) run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
+// the assistant of the demo: from source, or the packed single executable when ASSISTANT_EXECUTABLE names it
+if (demo) {
+  const exe = env.ASSISTANT_EXECUTABLE;
+  // the packed program serves virtual tokens only when told to (holders' PCs have real keys)
+  if (exe) runExecutable("certificate assistant", path.resolve(exe), [], { ASSISTANT_VIRTUAL_TOKENS: "1" });
+  else run("certificate assistant", ["--import", "tsx", "agent/main.ts"]);
+}
+// the installer the download centre serves (cached; built in the background when something changed)
+const pack = ensureAssistantPackage(env, false);
+if (pack) children.push(pack);
 console.log(
   `\nCertRenew: ${config.publicOrigin}${demo ? "  (demo mode: PGlite, Alipay sandbox, virtual tokens; mails at /dev/mail)" : ""}\n`,
 );

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { ensureSystemPackages } from "./lib/system-deps";
 import { checkSystemTools } from "./lib/system-tools";
-import { ensureBuild } from "./build";
+import { ensureAssistantPackage, ensureBuild } from "./build";
+import { LINUX_EXE } from "./lib/assistant-pack";
 
 /**
  * `npm test`: static checks (the system tools the suites use are installed by this command and by .ci/run;
@@ -97,24 +98,34 @@ if (pg && wanted("postgres")) {
   vitest("postgres", ["tests/integration", "tests/faults"], { DATABASE_URL: pg, NODE_ENV: "test" });
 }
 
-if (wanted("e2e")) {
-  console.log("\n▶ playwright (chromium, production build)");
-  ensureBuild();
-  const out = path.join(tmp, "e2e.json");
-  const dataDir = path.join(tmp, "e2e-data");
-  run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", "--reporter=list,json"], {
+function playwright(name: string, args: string[], env: Record<string, string>): void {
+  const out = path.join(tmp, `${name}.json`);
+  run(process.execPath, ["node_modules/@playwright/test/cli.js", "test", "--reporter=list,json", ...args], {
     PLAYWRIGHT_JSON_OUTPUT_NAME: out,
-    E2E_DATA_DIR: dataDir,
+    E2E_DATA_DIR: path.join(tmp, `${name}-data`),
     DATABASE_URL: "",
+    ...env,
   });
   if (existsSync(out)) {
     const s = (
       JSON.parse(readFileSync(out, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number } }
     ).stats;
-    tallies.push({ name: "e2e", passed: s.expected + s.flaky, failed: s.unexpected });
+    tallies.push({ name, passed: s.expected + s.flaky, failed: s.unexpected });
   } else {
-    tallies.push({ name: "e2e", passed: 0, failed: 1 });
+    tallies.push({ name, passed: 0, failed: 1 });
   }
+}
+
+if (wanted("e2e")) {
+  console.log("\n▶ playwright (chromium, production build)");
+  ensureBuild();
+  playwright("e2e", [], {});
+  // the wizard once more, through the packed single executable instead of `tsx agent/main.ts`
+  ensureAssistantPackage(process.env, true);
+  const exe = path.join("dist", "assistant", LINUX_EXE);
+  console.log(`\n▶ playwright: the wizard through ${exe}`);
+  if (existsSync(exe)) playwright("e2e-packed", ["tests/e2e/renew-unified.spec.ts"], { ASSISTANT_EXECUTABLE: exe });
+  else tallies.push({ name: "e2e-packed", passed: 0, failed: 1 });
 }
 
 rmSync(tmp, { recursive: true, force: true });

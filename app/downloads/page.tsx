@@ -20,7 +20,7 @@ function size(bytes: number): string {
 export default async function DownloadsPage() {
   const { t } = await getT();
   const c = t.services.content;
-  const files = assistantPackage();
+  const pkg = assistantPackage();
   const origin = getConfig().publicOrigin;
   return (
     <div className="container narrow">
@@ -31,23 +31,35 @@ export default async function DownloadsPage() {
       <section className="card" aria-labelledby="assistant-title">
         <h2 id="assistant-title">{c.assistant}</h2>
         <p>{c.assistantDesc}</p>
-        {files ? (
-          <ul className="list-plain" data-testid="assistant-files">
-            {files.map((f, i) => (
-              <li key={f.name}>
-                <a
-                  href={`/downloads/assistant/${encodeURIComponent(f.name)}`}
-                  download
-                  className={i === 0 ? "btn btn-primary" : undefined}
-                >
-                  {i === 0 ? c.assistantDownload : f.name.endsWith(".md") ? c.assistantInstall : f.name}
-                </a>{" "}
-                <span className="small muted mono">
-                  {f.name} · {size(f.bytes)}
-                </span>
-              </li>
-            ))}
-          </ul>
+        {pkg ? (
+          <>
+            <p>
+              <a
+                href={`/downloads/assistant/${encodeURIComponent(pkg.installer.name)}`}
+                download
+                className="btn btn-primary"
+                data-testid="assistant-download"
+              >
+                {c.assistantDownload}
+              </a>
+            </p>
+            <dl className="small" data-testid="assistant-files">
+              <dt>{c.assistantVersion}</dt>
+              <dd className="mono">{pkg.version}</dd>
+              <dt>{c.assistantFile}</dt>
+              <dd className="mono">
+                {pkg.installer.name} · {size(pkg.installer.bytes)}
+              </dd>
+              <dt>SHA-256</dt>
+              <dd className="mono">{pkg.installer.sha256}</dd>
+            </dl>
+            <h3>{c.assistantInstall}</h3>
+            <ol>
+              {c.assistantNotes.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ol>
+          </>
         ) : (
           <div className="alert alert-warn" role="status">
             {c.assistantMissing}

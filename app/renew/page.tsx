@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { getConfig } from "@/lib/config";
+import { assistantPackage } from "@/lib/content/downloads";
 import { getT } from "../_lib/i18n";
 import { Stepper } from "./_components/Stepper";
 import { InsertKey } from "./_components/InsertKey";
@@ -14,6 +15,9 @@ export default async function RenewStart({ searchParams }: { searchParams: Promi
   const { t, locale } = await getT();
   const { expired } = await searchParams;
   const assistantUrl = `http://127.0.0.1:${getConfig().ASSISTANT_PORT}`;
+  // the installer itself when it is built, else the download centre (which says why it is not there yet)
+  const installer = assistantPackage()?.installer.name;
+  const downloadHref = installer ? `/downloads/assistant/${encodeURIComponent(installer)}` : "/downloads";
   return (
     <div className="container narrow">
       <Stepper t={t.wizard} current="key" />
@@ -30,6 +34,7 @@ export default async function RenewStart({ searchParams }: { searchParams: Promi
           t={t.wizard}
           locale={locale}
           assistantUrl={assistantUrl}
+          downloadHref={downloadHref}
           stepPaths={STEP_PATH}
           errorTexts={assistantErrorTexts(locale)}
         />

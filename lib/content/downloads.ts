@@ -1,33 +1,47 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
 /**
- * The certificate assistant package built by `npm run assistant:pack` (dist/assistant). Only the files listed
- * there are served, by exact name, so no path from the request ever reaches the file system.
+ * The certificate assistant's installer built by `npm run assistant:pack` (dist/assistant, described by its
+ * manifest.json: version, size, SHA-256). Only the files the manifest lists are served, by exact name, so no
+ * path from the request ever reaches the file system.
  */
-
-const ASSISTANT_MAIN_FILE = "certrenew-assistant.cjs";
 
 export interface PackageFile {
   name: string;
   bytes: number;
+  sha256: string;
+}
+
+export interface AssistantDownload {
+  version: string;
+  /** the Windows installer (the download holders need) */
+  installer: PackageFile;
+  /** the single executables (Windows, Linux) for administrators */
+  files: PackageFile[];
 }
 
 function packageDir(root = process.cwd()): string {
   return path.join(root, "dist", "assistant");
 }
 
-/** The package's files, main file first; null when it has not been built. */
-export function assistantPackage(root?: string): PackageFile[] | null {
-  const dir = packageDir(root);
-  if (!existsSync(path.join(dir, ASSISTANT_MAIN_FILE))) return null;
-  return readdirSync(dir)
-    .filter((name) => statSync(path.join(dir, name)).isFile())
-    .sort((a, b) => (a === ASSISTANT_MAIN_FILE ? -1 : b === ASSISTANT_MAIN_FILE ? 1 : a.localeCompare(b)))
-    .map((name) => ({ name, bytes: statSync(path.join(dir, name)).size }));
+let cache: { mtimeMs: number; value: AssistantDownload } | null = null;
+
+/** The installer and its facts; null when it has not been built (or is being rebuilt). */
+export function assistantPackage(root?: string): AssistantDownload | null {
+  const file = path.join(packageDir(root), "manifest.json");
+  if (!existsSync(file)) return null;
+  const mtimeMs = statSync(file).mtimeMs;
+  if (cache?.mtimeMs !== mtimeMs) {
+    const m = JSON.parse(readFileSync(file, "utf8")) as AssistantDownload;
+    cache = { mtimeMs, value: { version: m.version, installer: m.installer, files: m.files } };
+  }
+  const value = cache.value;
+  return [value.installer, ...value.files].every((f) => existsSync(path.join(packageDir(root), f.name))) ? value : null;
 }
 
 export function readAssistantFile(name: string, root?: string): Buffer | null {
-  const file = assistantPackage(root)?.find((f) => f.name === name);
+  const pkg = assistantPackage(root);
+  const file = pkg && [pkg.installer, ...pkg.files].find((f) => f.name === name);
   return file ? readFileSync(path.join(packageDir(root), file.name)) : null;
 }

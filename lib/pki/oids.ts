@@ -31,6 +31,7 @@ export const OID = {
   authorityInfoAccess: "1.3.6.1.5.5.7.1.1",
   clientAuth: "1.3.6.1.5.5.7.3.2",
   emailProtection: "1.3.6.1.5.5.7.3.4",
+  codeSigning: "1.3.6.1.5.5.7.3.3",
   ocspSigning: "1.3.6.1.5.5.7.3.9",
   adOcsp: "1.3.6.1.5.5.7.48.1",
   adCaIssuers: "1.3.6.1.5.5.7.48.2",

@@ -8,7 +8,7 @@ export type KeyUsageBit =
   | "keyAgreement"
   | "keyCertSign"
   | "cRLSign";
-export type ExtKeyUsage = "clientAuth" | "emailProtection";
+export type ExtKeyUsage = "clientAuth" | "emailProtection" | "codeSigning";
 
 /** What a holder certificate of one type contains. Profiles are data: issue.ts encodes whatever is listed here. */
 export interface CertProfile {

@@ -33,9 +33,13 @@ export const TEST_PACKAGES: SystemPackage[] = [
     probe: "/usr/bin/x86_64-w64-mingw32-gcc",
     provides: ["x86_64-w64-mingw32-gcc"],
   },
-  { pkg: "wine", probe: "/usr/bin/wine", provides: ["wine"] },
   // the mock SKF library of tests/integration/token/skf.test.ts is built from C against libcrypto
   { pkg: "libssl-dev", probe: "/usr/include/openssl/evp.h", provides: ["/usr/include/openssl"] },
+  // the certificate assistant's installer (npm run assistant:pack) and its test under Wine
+  { pkg: "nsis", probe: "/usr/bin/makensis", provides: ["makensis"] },
+  { pkg: "osslsigncode", probe: "/usr/bin/osslsigncode", provides: ["osslsigncode"] },
+  { pkg: "wine64", probe: "/usr/lib/wine/wine64", provides: [] },
+  { pkg: "wine", probe: "/usr/bin/wine", provides: ["wine", "wineboot", "wineserver"] },
 ];
 
 /**

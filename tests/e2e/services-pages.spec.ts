@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { snapService } from "./services-helpers";
 
@@ -57,7 +58,7 @@ test("the FAQ search filters the questions and says when nothing matches", async
   await snapService(page, "faq");
 });
 
-test("the download centre offers the assistant package (or the operator note), CA certificates and the CRL", async ({
+test("the download centre offers the assistant installer with version, size and SHA-256 (or the operator note), CA certificates and the CRL", async ({
   page,
   request,
 }) => {
@@ -67,7 +68,10 @@ test("the download centre offers the assistant package (or the operator note), C
     const href = await page.getByRole("link", { name: "下载证书助手" }).getAttribute("href");
     const res = await request.get(href!);
     expect(res.status()).toBe(200);
-    expect((await res.body()).subarray(0, 40).toString()).toContain("#!/usr/bin/env node");
+    const body = await res.body();
+    expect(body.subarray(0, 2).toString("latin1")).toBe("MZ");
+    // the page states the installer's size and SHA-256, and they are the served file's
+    await expect(files).toContainText(createHash("sha256").update(body).digest("hex"));
   } else {
     await expect(page.getByText("npm run assistant:pack")).toBeVisible();
   }

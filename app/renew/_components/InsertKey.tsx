@@ -11,7 +11,7 @@ import { beijingDateTime } from "@/lib/renewal/dates";
 import styles from "../renew.module.css";
 import { fill } from "@/lib/messages/format";
 
-type Phase = "detecting" | "missing" | "blocked" | "nokey" | "ready";
+type Phase = "detecting" | "missing" | "outdated" | "blocked" | "nokey" | "ready";
 
 interface Choice {
   token: TokenSummary;
@@ -38,12 +38,15 @@ export function InsertKey({
   t,
   locale,
   assistantUrl,
+  downloadHref,
   stepPaths,
   errorTexts,
 }: {
   t: Messages["wizard"];
   locale: Locale;
   assistantUrl: string;
+  /** the installer (or the download centre while it is not built) */
+  downloadHref: string;
   stepPaths: Record<string, string>;
   errorTexts: Record<string, string>;
 }) {
@@ -67,8 +70,10 @@ export function InsertKey({
       setSelected((s) => (found.some((c) => keyOf(c) === s) ? s : found[0] ? keyOf(found[0]) : ""));
     } catch (e) {
       if (e instanceof AssistantError && (e.code === "LNA_DENIED" || e.code === "ASSISTANT_OUTDATED")) {
+        // an outdated assistant gets the download and the install notes, like a missing one; polling goes on,
+        // so the page continues by itself once the new version answers /v1/info
         setBlockedText(fill(errorTexts[e.code] ?? e.code, e.details));
-        setPhase("blocked");
+        setPhase(e.code === "ASSISTANT_OUTDATED" ? "outdated" : "blocked");
       } else {
         setPhase("missing");
       }
@@ -134,17 +139,17 @@ export function InsertKey({
       </p>
     );
   }
-  if (phase === "missing") {
+  if (phase === "missing" || phase === "outdated") {
     return (
-      <div className="alert alert-warn" role="status" data-testid="assistant-missing">
-        <h3>{t.key.assistantMissing}</h3>
-        <p>{t.key.assistantMissingHelp}</p>
+      <div className="alert alert-warn" role="status" data-testid={`assistant-${phase}`}>
+        <h3>{phase === "missing" ? t.key.assistantMissing : t.key.assistantOutdated}</h3>
+        <p>{phase === "missing" ? t.key.assistantMissingHelp : blockedText}</p>
         <ol className={styles.install}>
           {t.key.installSteps.map((s) => (
             <li key={s}>{s}</li>
           ))}
         </ol>
-        <a className="btn btn-primary" href="/downloads">
+        <a className="btn btn-primary" href={downloadHref} download={downloadHref !== "/downloads" || undefined}>
           {t.key.download}
         </a>
       </div>

@@ -1,0 +1,297 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { X509Certificate, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ASSISTANT_VERSION } from "@/agent/server";
+import { serialHex } from "@/agent/x509";
+import { formatChallenge, verifyChallengeSignature } from "@/lib/token/challenge";
+import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
+import { issueFor, newKey, testCa } from "@/lib/dev/testing/openssl-certs";
+import { packSettings } from "@/scripts/assistant-pack";
+import {
+  INSTALLER_NAME,
+  LINUX_EXE,
+  WIN_EXE,
+  distDir,
+  packAssistant,
+  verifyExe,
+  type AssistantManifest,
+  type SigningKey,
+} from "@/scripts/lib/assistant-pack";
+
+/**
+ * The installable certificate assistant (`npm run assistant:pack`), end to end on Linux: the installer is
+ * built (or reused: same inputs as `npm start`'s demo build, so the pack is cached between runs), both Windows
+ * executables pass `osslsigncode verify`, and under Wine (Debian wine 8, a throwaway WINEPREFIX) the silent
+ * install writes the Run entry, starts the assistant, which answers /v1/info from Linux for the stamped origin
+ * only and signs a portal challenge with a virtual token; the uninstaller removes the files and the Run entry.
+ */
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const ORIGIN = "http://localhost:3000";
+const OTHER_ORIGIN = "https://evil.example";
+const RUN_KEY = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run";
+const UNINSTALL_KEY = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\CertRenewAssistant";
+const SERIAL_TOKEN = "WINE0001";
+const CERT_ID = "01";
+
+let manifest: AssistantManifest;
+let sign: SigningKey;
+let work: string;
+let prefix: string;
+let wineEnv: NodeJS.ProcessEnv;
+let certSerial: string;
+let certSpki: Buffer;
+const port = 17000 + Math.floor(Math.random() * 900);
+
+/** Runs wine with its output in a file: a program started under Wine with a pipe as stdout fails (EBADF). */
+function wine(args: string[], timeout = 60_000): { status: number | null; out: string } {
+  const file = path.join(work, `wine-${randomBytes(4).toString("hex")}.log`);
+  const fd = fs.openSync(file, "w");
+  try {
+    const r = spawnSync("wine", args, { env: wineEnv, timeout, stdio: ["ignore", fd, fd] });
+    return { status: r.status, out: fs.readFileSync(file, "utf8").replace(/\r/g, "") };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function get(p: string, origin: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}${p}`, { headers: { origin }, signal: AbortSignal.timeout(5000) });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null> | T | null, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await Promise.resolve(probe()).catch(() => null);
+    if (v !== null && v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const programDir = () =>
+  path.join(prefix, "drive_c", "users", os.userInfo().username, "AppData", "Local", "Programs", "CertRenew Assistant");
+
+beforeAll(async () => {
+  // the same settings as `npm start` in demo mode on the default port: one cached pack serves both
+  const settings = await packSettings({
+    ...process.env,
+    PORT: "3000",
+    DATA_DIR: path.join(root, ".data"),
+    DEMO_MODE: "1",
+    DATABASE_URL: "",
+    PUBLIC_ORIGIN: "",
+    ASSISTANT_SIGN_CERT: "",
+    ASSISTANT_SIGN_KEY: "",
+  });
+  expect(settings.origin).toBe(ORIGIN);
+  sign = settings.sign;
+  ({ manifest } = await packAssistant({ root, origin: settings.origin, sign, log: () => {} }));
+
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "certrenew-wine-"));
+  prefix = path.join(work, "prefix");
+  // a virtual token for the installed assistant (DATA_DIR is seen through Wine's Z: drive)
+  const ca = testCa();
+  const key = newKey("ec");
+  const cert = issueFor(ca, key, "/C=CN/O=Wine Test/CN=Wine Holder");
+  const token = createVirtualToken({
+    dir: path.join(work, "data", "tokens"),
+    label: "Wine key",
+    serial: SERIAL_TOKEN,
+    pin: "111111",
+    soPin: "so-secret-1",
+  });
+  importKeyAndCertificate(token, { privateKey: key, certificateDer: cert, id: CERT_ID });
+  certSerial = serialHex(cert);
+  certSpki = new X509Certificate(cert).publicKey.export({ type: "spki", format: "der" });
+  wineEnv = {
+    ...process.env,
+    WINEPREFIX: prefix,
+    WINEDEBUG: "-all",
+    WINEDLLOVERRIDES: "mscoree,mshtml=",
+    ASSISTANT_PORT: String(port),
+    LOG_LEVEL: "info",
+    DATA_DIR: `Z:${path.join(work, "data")}`,
+    ASSISTANT_VIRTUAL_TOKENS: "1",
+    ASSISTANT_ORIGINS: "",
+  };
+  delete wineEnv.ASSISTANT_ORIGINS;
+  delete wineEnv.DISPLAY;
+  execFileSync("wineboot", ["-i"], { env: wineEnv, stdio: "ignore", timeout: 120_000 });
+  // a new prefix may say Windows 7, which Node 22 refuses to run on; holders have Windows 10/11
+  expect(wine(["reg", "add", "HKCU\\Software\\Wine", "/v", "Version", "/d", "win10", "/f"]).status).toBe(0);
+}, 600_000);
+
+afterAll(() => {
+  if (prefix) spawnSync("wineserver", ["-k"], { env: wineEnv, stdio: "ignore", timeout: 20_000 });
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("npm run assistant:pack", () => {
+  it("builds a signed installer under 40 MB and two single executables, listed with SHA-256", () => {
+    expect(manifest.version).toBe(ASSISTANT_VERSION);
+    expect(manifest.origin).toBe(ORIGIN);
+    expect(manifest.installer.name).toBe(INSTALLER_NAME);
+    expect(manifest.installer.bytes).toBeLessThanOrEqual(40 * 1024 * 1024);
+    expect(manifest.installer.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.files.map((f) => f.name).sort()).toEqual([LINUX_EXE, WIN_EXE].sort());
+    for (const f of [manifest.installer, ...manifest.files])
+      expect(fs.statSync(path.join(distDir(root), f.name)).size).toBe(f.bytes);
+  });
+
+  it("osslsigncode verify passes for certrenew-assistant.exe and the installer", () => {
+    verifyExe(path.join(distDir(root), WIN_EXE), sign.rootPem);
+    verifyExe(path.join(distDir(root), INSTALLER_NAME), sign.rootPem);
+  });
+
+  it("the Linux executable loads koffi from its own asset and calls libc through it", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "certrenew-linux-native-"));
+    try {
+      const r = spawnSync(path.join(distDir(root), LINUX_EXE), ["--check-native"], {
+        env: { NODE_ENV: "test", HOME: home },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ ffi: true, platform: "linux", packaged: true });
+      // the add-on was written to the per-user folder
+      expect(fs.readdirSync(path.join(home, ".cache", "certrenew", "native")).some((f) => f.endsWith(".node"))).toBe(
+        true,
+      );
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("the Linux executable answers /v1/info (no Node installed needed)", async () => {
+    const home = path.join(os.tmpdir(), `certrenew-linux-exe-${process.pid}`);
+    const linuxPort = port + 1000;
+    const child: ChildProcess = spawn(path.join(distDir(root), LINUX_EXE), [], {
+      env: {
+        NODE_ENV: "test",
+        HOME: home,
+        ASSISTANT_PORT: String(linuxPort),
+        ASSISTANT_ORIGINS: ORIGIN,
+        DATA_DIR: path.join(home, "data"),
+      },
+      stdio: "ignore",
+    });
+    try {
+      const info = await waitFor("the Linux executable", async () => {
+        const res = await fetch(`http://127.0.0.1:${linuxPort}/v1/info`, { headers: { origin: ORIGIN } });
+        return res.ok ? ((await res.json()) as { version: string }) : null;
+      });
+      expect(info.version).toBe(ASSISTANT_VERSION);
+    } finally {
+      child.kill("SIGTERM");
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the installer under Wine", () => {
+  it("installs silently, registers the Run entry and starts the assistant for the stamped origin only", async () => {
+    const r = wine([path.join(distDir(root), INSTALLER_NAME), "/S"], 120_000);
+    expect(r.status, r.out).toBe(0);
+    expect(fs.existsSync(path.join(programDir(), WIN_EXE))).toBe(true);
+    // the uninstaller makensis wrote is signed too (!uninstfinalize)
+    verifyExe(path.join(programDir(), "uninstall.exe"), sign.rootPem);
+    const run = wine(["reg", "query", RUN_KEY, "/v", "CertRenewAssistant"]);
+    expect(run.out).toContain(`${WIN_EXE}`);
+    expect(wine(["reg", "query", UNINSTALL_KEY, "/v", "DisplayVersion"]).out).toContain(ASSISTANT_VERSION);
+
+    const info = await waitFor(
+      "the installed assistant",
+      async () => {
+        const res = await get("/v1/info", ORIGIN);
+        return res.ok ? { body: (await res.json()) as { version: string; backends: string[] }, res } : null;
+      },
+      45_000,
+    ).catch((e: unknown) => {
+      const logFile = path.join(programDir(), "..", "..", "CertRenew", "assistant.log");
+      const logText = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "(no log file)";
+      throw new Error(`${String(e)}\ninstaller output: ${r.out}\nassistant log: ${logText}`);
+    });
+    expect(info.body.version).toBe(ASSISTANT_VERSION);
+    expect(info.body.backends).toContain("virtual");
+    expect(info.res.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const other = await get("/v1/info", OTHER_ORIGIN);
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe("ASSISTANT_ORIGIN_FORBIDDEN");
+  }, 150_000);
+
+  it("loads koffi's Windows add-on from its asset and calls kernel32 through it", async () => {
+    const r = wine([path.join(programDir(), WIN_EXE), "--check-native"], 60_000);
+    expect(r.status, r.out).toBe(0);
+    const logFile = path.join(programDir(), "..", "..", "CertRenew", "assistant.log");
+    const line = await waitFor("the native check in the log", () =>
+      fs.existsSync(logFile)
+        ? (fs
+            .readFileSync(logFile, "utf8")
+            .split("\n")
+            .find((l) => l.includes('"native check"')) ?? null)
+        : null,
+    );
+    expect(JSON.parse(line)).toMatchObject({ ffi: true, platform: "win32", packaged: true });
+  });
+
+  it("signs a portal challenge with a virtual token", async () => {
+    const tokens = (await (await get("/v1/tokens", ORIGIN)).json()) as {
+      tokens: { id: string; certificates: { id: string; serial: string }[] }[];
+    };
+    const token = tokens.tokens.find((t) => t.id === `virtual:${SERIAL_TOKEN}`);
+    expect(token?.certificates.map((c) => c.serial)).toContain(certSerial);
+    const challenge = formatChallenge({
+      origin: ORIGIN,
+      purpose: "login",
+      serial: certSerial,
+      nonce: randomBytes(32).toString("base64url"),
+      issuedAt: new Date().toISOString(),
+    });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/sign`, {
+      method: "POST",
+      headers: { origin: ORIGIN, "content-type": "application/json" },
+      body: JSON.stringify({ tokenId: token!.id, certId: CERT_ID, pin: "111111", challenge }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(res.status).toBe(200);
+    const signed = (await res.json()) as { signature: string };
+    expect(verifyChallengeSignature(challenge, signed.signature, certSpki)).toBe(true);
+  });
+
+  it("upgrades in place: the running copy is replaced and restarted, the holder's settings stay", async () => {
+    const settings = path.join(programDir(), "..", "..", "..", "Roaming", "CertRenew", "assistant.json");
+    const logFile = path.join(programDir(), "..", "..", "CertRenew", "assistant.log");
+    const kept = { origins: [ORIGIN], virtualTokens: true };
+    fs.writeFileSync(settings, JSON.stringify(kept));
+    const starts = () => fs.readFileSync(logFile, "utf8").split("certificate assistant listening").length - 1;
+    const before = starts();
+    const r = wine([path.join(distDir(root), INSTALLER_NAME), "/S"], 120_000);
+    expect(r.status, r.out).toBe(0);
+    await waitFor("the upgraded assistant to start", () => (starts() > before ? true : null), 45_000);
+    expect((await get("/v1/info", ORIGIN)).status).toBe(200);
+    expect(JSON.parse(fs.readFileSync(settings, "utf8"))).toEqual(kept);
+  }, 150_000);
+
+  it("uninstalls: files, Run entry and Apps & features entry gone, assistant stopped", async () => {
+    const r = wine([path.join(programDir(), "uninstall.exe"), "/S"], 60_000);
+    expect(r.status, r.out).toBe(0);
+    // NSIS's uninstaller runs from a temporary copy: wait for it to finish
+    await waitFor("the uninstaller", () => (fs.existsSync(path.join(programDir(), WIN_EXE)) ? null : true));
+    await waitFor("the Run entry to go", () =>
+      wine(["reg", "query", RUN_KEY, "/v", "CertRenewAssistant"]).out.includes(WIN_EXE) ? null : true,
+    );
+    expect(wine(["reg", "query", UNINSTALL_KEY]).out).not.toContain("DisplayVersion");
+    await waitFor(
+      "the assistant to stop",
+      async () =>
+        await get("/v1/info", ORIGIN).then(
+          () => null,
+          () => true,
+        ),
+    );
+  }, 120_000);
+});
