@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { ORDER_NO_PATTERN, newOrderNo } from "./number";
 
 test("order numbers start with R and the Beijing date", () => {

@@ -1,7 +1,7 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { DAY, fixedClock } from "@/lib/clock";
+import { DAY } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { getConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { CertType, PayerClass } from "@/lib/generated/prisma/client";

@@ -9,7 +9,7 @@ import { children, content, readAll } from "@/lib/pki/der";
 import { formatChallenge } from "@/lib/token/challenge";
 import { SkfBackend, containerId, envelopedKeyBlob } from "@/agent/backends/skf";
 import { startAssistant } from "@/agent/server";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { log } from "@/lib/log";
 import { serialHex } from "@/agent/x509";
 import { issueFor, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
