@@ -2,7 +2,6 @@ import path from "node:path";
 import { openDb, type OpenDb } from "./client";
 
 export type { Db, Tx, OpenDb } from "./client";
-export { openDb } from "./client";
 
 /**
  * The process-wide database: PostgreSQL when DATABASE_URL is set, else PGlite persisted in DATA_DIR/pglite.

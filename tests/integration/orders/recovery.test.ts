@@ -15,7 +15,7 @@ import { getCa } from "@/lib/pki/ca";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
-import { createCsr } from "@/lib/pki/csr-build";
+import { createCsr } from "@/lib/dev/testing/csr-build";
 import { resumeIssuance } from "@/lib/renewal/issue-order";
 
 const start = "2026-11-30T02:00:00Z";

@@ -11,7 +11,7 @@ import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { currentCrl } from "@/lib/pki/crl";
-import { createCsr } from "@/lib/pki/csr-build";
+import { createCsr } from "@/lib/dev/testing/csr-build";
 import { issueRenewal } from "@/lib/pki/issue";
 import { answerOcspHttp } from "@/lib/pki/ocsp-http";
 import { pkcs7CertsOnly } from "@/lib/pki/pkcs7";
