@@ -32,7 +32,7 @@ export async function closeDb(): Promise<void> {
   if (open) await (await open).close();
 }
 
-/** Makes `getDb()` return this database (tests run route handlers against their own fresh database). */
+/** Test seam of getOpenDb()/getDb(): the process database becomes this one (route handlers run on a test's database). */
 export function setProcessDb(open: OpenDb): void {
   holder.__certrenewDb = Promise.resolve(open);
 }
