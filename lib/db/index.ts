@@ -32,7 +32,7 @@ export async function closeDb(): Promise<void> {
   if (open) await (await open).close();
 }
 
-/** Test seam of getOpenDb()/getDb(): the process database becomes this one (route handlers run on a test's database). */
+/** Test seam of getOpenDb()/getDb(): the process database becomes this one (route handlers run on a test's). */
 export function setProcessDb(open: OpenDb): void {
   holder.__certrenewDb = Promise.resolve(open);
 }
