@@ -11,6 +11,7 @@ import { signIn } from "@/lib/staff/auth";
 import { createStaffUser } from "@/lib/staff/users";
 import { POST as retryRoute } from "@/app/api/staff/mails/[id]/retry/route";
 import { useMailTestBed } from "./smtp";
+import { insertCertificate, insertOrder } from "./fixtures";
 
 /** Staff retry a failed mail through the staff API route, as the dashboard's and the order page's button do. */
 const ctx = useMailTestBed();
@@ -58,7 +59,7 @@ const deliver = () =>
   deliverDue(ctx.db.prisma, { clock: systemClock, origin: getConfig().publicOrigin, transport: ctx.smtp.transport() });
 
 /** A mail the SMTP server refused for good (550): failed at once, as the dashboard lists it. */
-async function failedMail() {
+async function failedMail(orderId?: string) {
   await withTx(ctx.db.prisma, (tx) =>
     enqueueMail(
       tx,
@@ -66,6 +67,7 @@ async function failedMail() {
         to: "holder@example.cn",
         template: "payment_received",
         data: { orderNo: "R0001", amountFen: 5000, paidAt: systemClock.now() },
+        orderId,
       },
       systemClock,
     ),
@@ -103,6 +105,20 @@ describe("staff retry a failed mail", () => {
       targetType: "mail",
       data: { mailId: mail.id, template: "payment_received", attempts: 1 },
     });
+  });
+
+  test("an order's mail: the retry shows in the order's timeline", async () => {
+    const cert = await insertCertificate(ctx.db.prisma, {
+      serial: "retry-1",
+      notAfter: new Date("2027-01-01T00:00:00Z"),
+    });
+    const order = await insertOrder(ctx.db.prisma, cert.id, cert.serial, "paid");
+    const mail = await failedMail(order.id);
+    expect((await retry("helpdesk", mail.id)).status).toBe(200);
+    expect(
+      await ctx.db.prisma.auditEvent.findFirst({ where: { action: "mail.retried", targetType: "order" } }),
+    ).toMatchObject({ targetId: order.id, data: { mailId: mail.id } });
+    expect(await deliver()).toMatchObject({ sent: 1 });
   });
 
   test("a mail that has not failed is refused (409), one that does not exist is not found (404)", async () => {
