@@ -16,7 +16,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
-import { createCsr } from "../lib/pki/csr-build";
+import { createCsr } from "../lib/dev/testing/csr-build";
 import { readRequest } from "../lib/pki/csr";
 import { encodeName } from "../lib/pki/name";
 import { OID } from "../lib/pki/oids";

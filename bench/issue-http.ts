@@ -28,7 +28,7 @@ import { openDb } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
 import { ensureDevCa, loadCa, type Ca } from "../lib/pki/ca";
 import { parseCsr } from "../lib/pki/csr";
-import { createCsr } from "../lib/pki/csr-build";
+import { createCsr } from "../lib/dev/testing/csr-build";
 import { addOneYear, buildCertificate, randomSerialHex } from "../lib/pki/issue";
 import { encodeName } from "../lib/pki/name";
 import { pkcs7CertsOnly } from "../lib/pki/pkcs7";

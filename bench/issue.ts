@@ -23,8 +23,8 @@ import { BENCH_PASS, benchEnv, certificateRow, insertUnnest, rawSignRate, type R
 import { parseConfig } from "../lib/config";
 import type { OpenDb } from "../lib/db/client";
 import { ensureDevCa, loadCa } from "../lib/pki/ca";
-import { parseCsrAsync } from "../lib/pki/csr";
-import { createCsr } from "../lib/pki/csr-build";
+import { parseCsrAsync } from "../lib/dev/testing/csr";
+import { createCsr } from "../lib/dev/testing/csr-build";
 import { addOneYear, buildCertificate, randomSerialHex } from "../lib/pki/issue";
 import { encodeName } from "../lib/pki/name";
 import { PROFILES } from "../lib/pki/profiles";

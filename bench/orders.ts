@@ -2,7 +2,7 @@ import { useTestEnv } from "../lib/dev/testing/env";
 import { getConfig } from "../lib/config";
 import { createTestDb } from "../lib/dev/testing/db";
 import { HANDLER, HOLDER, SYSTEM, insertCertificate } from "../lib/dev/testing/fixtures";
-import { fixedClock } from "../lib/clock";
+import { fixedClock } from "../lib/dev/testing/clock";
 import type { Certificate } from "../lib/generated/prisma/client";
 import { ensureDefaultFeeTiers } from "../lib/fees/tiers";
 import { checkEligibility } from "../lib/renewal/eligibility";

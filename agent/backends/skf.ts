@@ -50,7 +50,6 @@ const SAR = {
 
 const SGD_SM3 = 0x00000001;
 const SGD_SM2_1 = 0x00020100;
-const SGD_SM4_ECB = 0x00000401;
 const ADMIN_TYPE = 0;
 const USER_TYPE = 1;
 const CONTAINER_RSA = 1;
@@ -194,49 +193,6 @@ function familyOfCertificate(der: Buffer): SkfFamily {
 
 function keyAlgorithmOf(family: SkfFamily): string {
   return family.type === "rsa" ? `RSA-${family.bits}` : "SM2";
-}
-
-/**
- * An ENVELOPEDKEYBLOB (GM/T 0016 6.4.10) from its parts, for SKF_ImportECCKeyPair: an SM2 key pair whose private key
- * is encrypted with a symmetric key (SM4-ECB here), that key SM2-encrypted to the container's signing public key.
- *
- *   { ULONG Version = 1; ULONG ulSymmAlgID; ULONG ulBits = 256; BYTE cbEncryptedPriKey[64];
- *     ECCPUBLICKEYBLOB PubKey; ECCCIPHERBLOB { BYTE X[64]; BYTE Y[64]; BYTE HASH[32]; ULONG CipherLen; BYTE Cipher[] } }
- *
- * `encryptedPrivateKey` is the 64-byte PrivateKey field of ECCPRIVATEKEYBLOB (the 32-byte key right-aligned)
- * encrypted; `publicKey` and the cipher's point are 32-byte big-endian coordinates (C1), `hash` is C3, `ciphertext` C2.
- */
-export function envelopedKeyBlob(args: {
-  symmAlgId?: number;
-  encryptedPrivateKey: Buffer;
-  publicKey: { x: Buffer; y: Buffer };
-  cipher: { x: Buffer; y: Buffer; hash: Buffer; ciphertext: Buffer };
-}): Buffer {
-  const coord = (b: Buffer) => {
-    if (b.length > 64) throw new Error("coordinate longer than 64 bytes");
-    return Buffer.concat([Buffer.alloc(64 - b.length), b]);
-  };
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    return b;
-  };
-  if (args.encryptedPrivateKey.length !== 64) throw new Error("cbEncryptedPriKey is 64 bytes");
-  if (args.cipher.hash.length !== 32) throw new Error("HASH is 32 bytes");
-  return Buffer.concat([
-    u32(1),
-    u32(args.symmAlgId ?? SGD_SM4_ECB),
-    u32(256),
-    args.encryptedPrivateKey,
-    u32(256),
-    coord(args.publicKey.x),
-    coord(args.publicKey.y),
-    coord(args.cipher.x),
-    coord(args.cipher.y),
-    args.cipher.hash,
-    u32(args.cipher.ciphertext.length),
-    args.cipher.ciphertext,
-  ]);
 }
 
 interface Container {
@@ -664,7 +620,7 @@ export class SkfBackend implements TokenBackend {
   }
 
   /**
-   * Imports an enveloped SM2 encryption key pair (ENVELOPEDKEYBLOB, see envelopedKeyBlob) into the container of
+   * Imports an enveloped SM2 encryption key pair (ENVELOPEDKEYBLOB, see envelopedKeyBlob in tests/integration/token/skf.test.ts) into the container of
    * `certId` (an installed certificate or a pending key), whose signing key opens the envelope, and optionally its
    * encryption certificate. Not in TokenBackend yet: the national-cryptography issue wires it.
    */

@@ -16,7 +16,8 @@ import {
   type TestKeyType,
 } from "@/lib/dev/testing/openssl-certs";
 import { VirtualBackend } from "./virtual";
-import { createVirtualToken, importKeyAndCertificate, scheduleUnplug } from "@/lib/token/virtual-store";
+import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
+import { scheduleUnplug } from "@/lib/dev/testing/virtual-token";
 
 const SERIAL = "VT0001";
 const OLD_ID = "0a0b";

@@ -155,7 +155,7 @@ export function getConfig(): Config {
   return cached;
 }
 
-/** Tests change the environment and need the next getConfig() to see it. */
+/** Test seam of getConfig(): drops the cached config, so the next getConfig() reads the changed environment. */
 export function resetConfig(): void {
   cached = undefined;
 }

@@ -2,7 +2,6 @@ import path from "node:path";
 import { openDb, type OpenDb } from "./client";
 
 export type { Db, Tx, OpenDb } from "./client";
-export { openDb } from "./client";
 
 /**
  * The process-wide database: PostgreSQL when DATABASE_URL is set, else PGlite persisted in DATA_DIR/pglite.
@@ -33,7 +32,7 @@ export async function closeDb(): Promise<void> {
   if (open) await (await open).close();
 }
 
-/** Makes `getDb()` return this database (tests run route handlers against their own fresh database). */
+/** Test seam of getOpenDb()/getDb(): the process database becomes this one (route handlers run on a test's). */
 export function setProcessDb(open: OpenDb): void {
   holder.__certrenewDb = Promise.resolve(open);
 }

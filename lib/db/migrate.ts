@@ -16,7 +16,6 @@ import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm/sch
  * Works on PGlite (embedded) and PostgreSQL (DATABASE_URL) with the standard `_prisma_migrations` table.
  */
 
-export { MIGRATIONS_DIR } from "./paths";
 const SCHEMA_FILE = path.join(PRISMA_DIR, "schema.prisma");
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
 

@@ -1,24 +1,12 @@
-import type { Db, Tx } from "../db";
+import type { Db } from "../db";
 import { DAY, HOUR, type Clock } from "../clock";
-import { DomainError } from "../errors";
 import type { CertType } from "../generated/prisma/client";
 import type { Job } from "../jobs/scheduler";
-import { REMINDER_DAYS_KEY, ReminderDays, reminderDays, windowDaysFor } from "../settings";
+import { reminderDays, windowDaysFor } from "../settings";
 import { enqueueMail } from "../outbox";
 import { unsubscribeToken } from "./unsubscribe";
 import type { LinkKeys } from "../crypto/link-token";
 import { withTx } from "../audit";
-
-export async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
-  const parsed = ReminderDays.safeParse(days);
-  if (!parsed.success) throw new DomainError("MAIL_REMINDER_DAYS_INVALID");
-  await db.setting.upsert({
-    where: { key: REMINDER_DAYS_KEY },
-    create: { key: REMINDER_DAYS_KEY, value: parsed.data, updatedBy: staffId },
-    update: { value: parsed.data, updatedBy: staffId },
-  });
-  return parsed.data;
-}
 
 /** The smallest threshold the certificate has reached (time left ≤ threshold), or undefined if none yet. */
 function thresholdReached(days: readonly number[], msLeft: number): number | undefined {

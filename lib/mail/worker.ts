@@ -1,4 +1,4 @@
-import type { Db } from "../db";
+import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import { MINUTE, HOUR } from "../clock";
 import { DomainError } from "../errors";
@@ -155,8 +155,8 @@ export function listFailedMails(db: Db, take = 100) {
   });
 }
 
-/** Helpdesk "resend": a failed mail gets a fresh set of attempts (MAIL_NOT_FAILED for any other mail). */
-export async function retryFailedMail(db: Db, id: string, clock: Clock): Promise<void> {
+/** Staff "retry": a failed mail gets a fresh set of attempts (MAIL_NOT_FAILED for any other mail). */
+export async function retryFailedMail(db: Tx, id: string, clock: Clock): Promise<void> {
   const { count } = await db.mailOutbox.updateMany({
     where: { id, state: "failed" },
     data: { state: "pending", attempts: 0, nextAttemptAt: clock.now(), lastError: null },

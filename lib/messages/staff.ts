@@ -128,6 +128,7 @@ const zh = {
     noteText: "备注内容",
     resend: "重发邮件",
     resendWhich: "邮件",
+    retryMail: "重试发送",
     cancel: "取消订单（未支付）",
     inPerson: "标记为“已现场办理”",
     inPersonHint: "未支付的在线订单将被取消，并注明用户已到政务服务中心现场办理。",
@@ -214,6 +215,7 @@ const zh = {
     noStuck: "没有停滞的订单。",
     failedMails: "发送失败的邮件",
     noFailedMails: "没有发送失败的邮件。",
+    retry: "重试发送",
     byState: "订单状态分布",
     columns: {
       orderNo: "订单号",
@@ -225,6 +227,7 @@ const zh = {
       error: "错误",
       attempts: "尝试次数",
       at: "时间",
+      actions: "操作",
     },
   },
   audit: {
@@ -392,6 +395,7 @@ const en: Translation<typeof zh> = {
     noteText: "Note",
     resend: "Resend a mail",
     resendWhich: "Mail",
+    retryMail: "Retry",
     cancel: "Cancel the order (unpaid)",
     inPerson: "Mark as handled in person",
     inPersonHint: "The unpaid online order is cancelled, noting that the holder was served at the service centre.",
@@ -485,6 +489,7 @@ const en: Translation<typeof zh> = {
     noStuck: "No stalled orders.",
     failedMails: "Failed mails",
     noFailedMails: "No failed mails.",
+    retry: "Retry",
     byState: "Orders by state",
     columns: {
       orderNo: "Order",
@@ -496,6 +501,7 @@ const en: Translation<typeof zh> = {
       error: "Error",
       attempts: "Attempts",
       at: "At",
+      actions: "Actions",
     },
   },
   audit: {

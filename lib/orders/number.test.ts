@@ -1,6 +1,7 @@
 import { expect, test } from "vitest";
-import { fixedClock } from "@/lib/clock";
-import { ORDER_NO_PATTERN, newOrderNo } from "./number";
+import { fixedClock } from "@/lib/dev/testing/clock";
+import { newOrderNo } from "./number";
+import { ORDER_NO_PATTERN } from "@/tests/helpers/orders";
 
 test("order numbers start with R and the Beijing date", () => {
   expect(newOrderNo(fixedClock("2026-11-24T16:30:00Z"))).toMatch(/^R20261125[0-9A-Z]{10}$/);

@@ -16,5 +16,3 @@ export function newOrderNo(clock: Clock): string {
   for (const b of bytes) tail += ALPHABET[b & 31];
   return `R${day}${tail}`;
 }
-
-export const ORDER_NO_PATTERN = /^R\d{8}[0-9A-HJKMNP-TV-Z]{10}$/;

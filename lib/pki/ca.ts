@@ -239,7 +239,7 @@ export function getCa(): Promise<Ca> {
   return holder.__certrenewCa;
 }
 
-/** Tests that change CA configuration drop the cached CA. */
+/** Test seam of getCa(): drops the cached process CA, so the next getCa() loads it from the changed configuration. */
 export function resetCa(): void {
   holder.__certrenewCa = undefined;
 }

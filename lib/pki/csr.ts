@@ -44,7 +44,8 @@ const RSA_MIN = 2048;
 // larger moduli cost seconds to verify: refuse them rather than let a request tie up a core
 const RSA_MAX = 8192;
 
-interface Decoded extends ParsedCsr {
+/** A request read and held to the key policy, its self-signature not yet verified (the verifier's inputs). */
+export interface DecodedCsr extends ParsedCsr {
   info: Buffer;
   key: KeyObject;
   digest: string;
@@ -156,7 +157,11 @@ export function readRequest(der: Buffer): Request {
   }
 }
 
-function decode(input: Buffer | string): Decoded {
+/**
+ * Reads a request and checks its key policy without verifying its signature: parseCsr verifies it next (the
+ * bench's parseCsrAsync in lib/dev/testing verifies it on the thread pool instead).
+ */
+export function decodeCsr(input: Buffer | string): DecodedCsr {
   const der = toDer(input);
   const req = readRequest(der);
   const key = checkKey(req.spki, req.spkiParts);
@@ -175,7 +180,8 @@ function decode(input: Buffer | string): Decoded {
   };
 }
 
-const result = (d: Decoded): ParsedCsr => ({
+/** The ParsedCsr of a request whose signature was verified. */
+export const parsedCsr = (d: DecodedCsr): ParsedCsr => ({
   spki: d.spki,
   spkiSha256: d.spkiSha256,
   keyAlgorithm: d.keyAlgorithm,
@@ -188,7 +194,7 @@ const result = (d: Decoded): ParsedCsr => ({
  * certificates copy the old certificate's subject. Throws DomainError CSR_* only.
  */
 export function parseCsr(input: Buffer | string): ParsedCsr {
-  const d = decode(input);
+  const d = decodeCsr(input);
   let ok: boolean;
   try {
     ok = cryptoVerify(d.digest, d.info, d.key, d.signature);
@@ -196,21 +202,7 @@ export function parseCsr(input: Buffer | string): ParsedCsr {
     ok = false;
   }
   if (!ok) throw new DomainError("CSR_INVALID_SIGNATURE");
-  return result(d);
-}
-
-/** parseCsr with the signature check on libuv's thread pool: the issuance hot path, so both cores verify. */
-export async function parseCsrAsync(input: Buffer | string): Promise<ParsedCsr> {
-  const d = decode(input);
-  const ok = await new Promise<boolean>((resolve) => {
-    try {
-      cryptoVerify(d.digest, d.info, d.key, d.signature, (err, valid) => resolve(!err && valid));
-    } catch {
-      resolve(false);
-    }
-  });
-  if (!ok) throw new DomainError("CSR_INVALID_SIGNATURE");
-  return result(d);
+  return parsedCsr(d);
 }
 
 /** CSR_KEY_REUSED when the profile requires a new key pair and the CSR carries the old certificate's key. */

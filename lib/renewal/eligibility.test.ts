@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { DAY, SECOND, fixedClock } from "@/lib/clock";
+import { DAY, SECOND } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { Tx } from "@/lib/db";
 import type { Certificate, RenewalOrder } from "@/lib/generated/prisma/client";
 import { DomainError } from "@/lib/errors";

@@ -83,6 +83,8 @@ export const STAFF_ROUTES = {
   "POST /api/staff/orders/[id]/unmask": "orders.unmask",
   "POST /api/staff/orders/[id]/note": "orders.note",
   "POST /api/staff/orders/[id]/resend-mail": "orders.resend_mail",
+  // a failed mail (the dashboard's list, the order page) sent again as it is: the same permission as a resend
+  "POST /api/staff/mails/[id]/retry": "orders.resend_mail",
   "POST /api/staff/orders/[id]/cancel": "orders.cancel",
   "POST /api/staff/orders/[id]/in-person": "orders.mark_in_person",
   "POST /api/staff/orders/[id]/reissue": "orders.reissue",

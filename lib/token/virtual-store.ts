@@ -207,19 +207,18 @@ export function importKeyAndCertificate(
   writeTokenFile(token.dir, file);
 }
 
-const UNPLUG_SUFFIX = ".unplug";
-
 /**
- * Test hook: makes the token "unplugged" at the named step of the next operation that reaches it
- * (e.g. `install:after-write`), once. Honoured only by a VirtualBackend created with `testHooks: true`.
+ * Test hook: a file `<serial>.json.unplug` naming a step (e.g. `install:after-write`, or `*`) makes the token
+ * "unplugged" at that step of the next operation that reaches it, once. Honoured only by a VirtualBackend created
+ * with `testHooks: true`; lib/dev/testing/virtual-token.ts's scheduleUnplug writes it.
  */
-export function scheduleUnplug(dir: string, serial: string, step: string): void {
-  fs.writeFileSync(tokenPath(dir, serial) + UNPLUG_SUFFIX, step);
+export function unplugFlagPath(dir: string, serial: string): string {
+  return tokenPath(dir, serial) + ".unplug";
 }
 
 /** Throws TOKEN_REMOVED (and clears the flag) if an unplug is scheduled for this step. */
 export function unplugCheckpoint(dir: string, serial: string, step: string): void {
-  const flag = tokenPath(dir, serial) + UNPLUG_SUFFIX;
+  const flag = unplugFlagPath(dir, serial);
   let wanted: string;
   try {
     wanted = fs.readFileSync(flag, "utf8").trim();

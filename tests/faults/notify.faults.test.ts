@@ -1,7 +1,8 @@
 import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock, HOUR, MINUTE } from "@/lib/clock";
+import { HOUR, MINUTE } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { transitionOrder } from "@/lib/orders/machine";
 import { sweepPayments } from "@/lib/payments/alipay/query";
 import { setSandboxFaults, type SandboxFaults } from "@/lib/dev/alipay-sandbox/faults";

@@ -7,7 +7,7 @@ import { useTestEnv } from "@/tests/helpers/env";
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import { getConfig } from "@/lib/config";
 import { systemClock } from "@/lib/clock";
-import { openDb, type Db, type OpenDb } from "@/lib/db";
+import { openDb, type Db, type OpenDb } from "@/lib/db/client";
 import { applyMigrations } from "@/lib/db/migrate";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { ensureDevCa, getCa, resetCa } from "@/lib/pki/ca";

@@ -2,13 +2,8 @@ import "@/tests/helpers/env";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VirtualBackend } from "@/agent/backends/virtual";
-import {
-  createVirtualToken,
-  importKeyAndCertificate,
-  readTokenFile,
-  scheduleUnplug,
-  writeTokenFile,
-} from "@/lib/token/virtual-store";
+import { createVirtualToken, importKeyAndCertificate, readTokenFile, writeTokenFile } from "@/lib/token/virtual-store";
+import { scheduleUnplug } from "@/lib/dev/testing/virtual-token";
 import { certificatesFromPkcs7 } from "@/agent/x509";
 import { Recorder } from "@/lib/dev/sim/stats";
 import { runHolderFlow } from "@/lib/dev/sim/holder-flow";

@@ -8,6 +8,9 @@ import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 /** Order fixtures (shared with the benches, which may not import tests/). */
 export { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/lib/dev/testing/fixtures";
 
+/** What newOrderNo returns: `R`, the Beijing date, 10 Crockford base32 characters. */
+export const ORDER_NO_PATTERN = /^R\d{8}[0-9A-HJKMNP-TV-Z]{10}$/;
+
 /** The DomainError code a promise rejects with, or "ok": for tables of outcomes. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {
   try {

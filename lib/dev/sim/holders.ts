@@ -4,7 +4,7 @@ import { DAY } from "../../clock";
 import type { Db } from "../../db";
 import type { CertType, PayerClass } from "../../generated/prisma/client";
 import type { Ca } from "../../pki/ca";
-import { createCsr } from "../../pki/csr-build";
+import { createCsr } from "../testing/csr-build";
 import { issueHolderCertificate } from "../demo/certificates";
 import { gb11643CheckChar, type HandlerInfo } from "../../renewal/handler";
 import { registerCertificate } from "../../registry/register";

@@ -2,7 +2,7 @@ import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { appendAudit, appendAuditNow, verifyAuditChain, withTx } from "@/lib/audit";
 
 let open: OpenDb;

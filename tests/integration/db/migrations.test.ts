@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, test } from "vitest";
-import { MIGRATIONS_DIR, applyMigrations, diffMigrationsToSchema } from "@/lib/db/migrate";
+import { applyMigrations, diffMigrationsToSchema } from "@/lib/db/migrate";
+import { MIGRATIONS_DIR } from "@/lib/db/paths";
 import { checkHealth } from "@/lib/db/health";
 import { openDb } from "@/lib/db/client";
 

@@ -4,7 +4,8 @@ import { createHmac } from "node:crypto";
 import { createTestDb } from "../../helpers/db";
 import type { OpenDb } from "@/lib/db";
 import { createCaptcha, verifyCaptcha, CAPTCHA_TTL_MS } from "@/lib/captcha";
-import { fixedClock, MINUTE, HOUR } from "@/lib/clock";
+import { MINUTE, HOUR } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { createSession, loadSession, TIMEOUTS } from "@/lib/session";
 import { getConfig } from "@/lib/config";
 

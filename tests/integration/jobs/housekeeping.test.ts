@@ -2,7 +2,8 @@ import "../../helpers/env";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDb } from "../../helpers/db";
 import type { OpenDb } from "@/lib/db";
-import { fixedClock, DAY, HOUR } from "@/lib/clock";
+import { DAY, HOUR } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { purgeExpired } from "@/lib/runtime/housekeeping";
 import { acquireLease, releaseLease } from "@/lib/jobs/lease";
 

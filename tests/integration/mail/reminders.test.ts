@@ -1,17 +1,32 @@
 import "@/tests/helpers/env";
 import { beforeEach, describe, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
-import { openDb } from "@/lib/db";
-import { DAY, HOUR, fixedClock } from "@/lib/clock";
+import { openDb } from "@/lib/db/client";
+import { DAY, HOUR } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { DomainError } from "@/lib/errors";
 import { deliverDue } from "@/lib/mail/worker";
-import { sendExpiryReminders, setReminderDays } from "@/lib/mail/reminders";
+import { sendExpiryReminders } from "@/lib/mail/reminders";
+import { REMINDER_DAYS_KEY, ReminderDays } from "@/lib/settings";
+import type { Tx } from "@/lib/db";
 import { unsubscribe, unsubscribeTarget } from "@/lib/mail/unsubscribe";
 import { useMailTestBed } from "./smtp";
 import { insertCertificate, insertOrder } from "./fixtures";
 import { getConfig } from "@/lib/config";
 
 const ctx = useMailTestBed();
+
+/** Writes the reminder thresholds straight into the settings table, as validated by the setting's own schema. */
+async function setReminderDays(db: Tx, days: unknown, staffId: string): Promise<number[]> {
+  const parsed = ReminderDays.safeParse(days);
+  if (!parsed.success) throw new DomainError("MAIL_REMINDER_DAYS_INVALID");
+  await db.setting.upsert({
+    where: { key: REMINDER_DAYS_KEY },
+    create: { key: REMINDER_DAYS_KEY, value: parsed.data, updatedBy: staffId },
+    update: { value: parsed.data, updatedBy: staffId },
+  });
+  return parsed.data;
+}
 const T0 = new Date("2026-11-01T00:00:00Z");
 const at = (days: number) => new Date(T0.getTime() + days * DAY);
 const holder = { type: "holder" as const, ip: "127.0.0.1", userAgent: "vitest" };

@@ -2,7 +2,7 @@ import { useTestEnv } from "@/tests/helpers/env";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import type { OpenDb } from "@/lib/db";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { getConfig } from "@/lib/config";
 import { enqueueMail } from "@/lib/outbox";
 import { createMailTransport } from "@/lib/runtime/mail";

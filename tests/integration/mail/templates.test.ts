@@ -1,6 +1,6 @@
 import "@/tests/helpers/env";
 import { describe, expect, test } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { enqueueMail, type MailRequest } from "@/lib/outbox";
 import { deliverDue } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";

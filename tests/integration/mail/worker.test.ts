@@ -1,8 +1,9 @@
 import "@/tests/helpers/env";
 import { beforeEach, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
-import { openDb, type OpenDb } from "@/lib/db";
-import { fixedClock, MINUTE, type Clock } from "@/lib/clock";
+import { openDb, type OpenDb } from "@/lib/db/client";
+import { MINUTE, type Clock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { enqueueMail } from "@/lib/outbox";
 import { backoffMs, deliverDue, listFailedMails, MAX_ATTEMPTS, retryFailedMail } from "@/lib/mail/worker";
 import { useMailTestBed } from "./smtp";

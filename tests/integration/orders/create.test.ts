@@ -3,16 +3,24 @@ import { envPayments } from "@/tests/helpers/payments";
 import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { onPostgres } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
+import {
+  HANDLER,
+  HOLDER,
+  ORDER_NO_PATTERN,
+  SYSTEM,
+  codeOf,
+  insertCertificate,
+  useOrdersDb,
+} from "@/tests/helpers/orders";
 import type { Db } from "@/lib/db";
-import { DAY, MINUTE, fixedClock } from "@/lib/clock";
+import { DAY, MINUTE } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { DomainError } from "@/lib/errors";
 import { verifyAuditChain, withTx } from "@/lib/audit";
 import { decryptField } from "@/lib/crypto/field";
 import { createFeeTier } from "@/lib/fees/tiers";
 import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "@/lib/renewal/create-order";
 import { transitionOrder } from "@/lib/orders/machine";
-import { ORDER_NO_PATTERN } from "@/lib/orders/number";
 
 // ten days before the certificates' expiry (2026-12-10 10:00 Beijing)
 const clock = fixedClock("2026-11-30T02:00:00Z");

@@ -4,7 +4,7 @@ import { beforeAll, expect, test } from "vitest";
 import fc from "fast-check";
 import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
 import type { Db } from "@/lib/db";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";

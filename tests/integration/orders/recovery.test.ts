@@ -4,7 +4,8 @@ import { beforeAll, expect, test } from "vitest";
 import { HANDLER, HOLDER, SYSTEM, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 import type { Db } from "@/lib/db";
-import { MINUTE, fixedClock, type Clock } from "@/lib/clock";
+import { MINUTE, type Clock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { DomainError } from "@/lib/errors";
 import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
@@ -14,7 +15,7 @@ import { getCa } from "@/lib/pki/ca";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
-import { createCsr } from "@/lib/pki/csr-build";
+import { createCsr } from "@/lib/dev/testing/csr-build";
 import { resumeIssuance } from "@/lib/renewal/issue-order";
 
 const start = "2026-11-30T02:00:00Z";

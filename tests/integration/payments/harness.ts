@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { useTestEnv } from "@/tests/helpers/env";
 import { createTestDb } from "@/tests/helpers/db";
 import { getConfig } from "@/lib/config";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { Db } from "@/lib/db";
 import type { OrderState, RenewalOrder } from "@/lib/generated/prisma/client";
 import { handleGateway } from "@/lib/dev/alipay-sandbox/gateway";

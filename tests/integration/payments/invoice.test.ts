@@ -2,7 +2,7 @@ import "@/tests/helpers/env";
 import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { Db, OpenDb } from "@/lib/db";
 import { invoiceLinkView, markInvoiceIssued, saveInvoice, saveInvoiceByLink } from "@/lib/payments/invoice";
 import { unsubscribeToken } from "@/lib/mail/unsubscribe";

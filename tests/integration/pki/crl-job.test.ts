@@ -1,6 +1,7 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HOUR, fixedClock, type Clock } from "@/lib/clock";
+import { HOUR, type Clock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db/client";
 import { serverJobs } from "@/lib/runtime/jobs";
 import { getConfig } from "@/lib/config";

@@ -1,11 +1,11 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
 import { DomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
-import { createCsr } from "@/lib/pki/csr-build";
+import { createCsr } from "@/lib/dev/testing/csr-build";
 import { issueRenewal } from "@/lib/pki/issue";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { certificateInfo } from "@/lib/pki/cert-info";

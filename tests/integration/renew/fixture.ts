@@ -1,10 +1,11 @@
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { DAY, fixedClock } from "@/lib/clock";
+import { DAY } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { getConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { CertType, PayerClass } from "@/lib/generated/prisma/client";
 import type { Ca } from "@/lib/pki/ca";
-import { createCsr } from "@/lib/pki/csr-build";
+import { createCsr } from "@/lib/dev/testing/csr-build";
 import { transitionOrder } from "@/lib/orders/machine";
 import { issueChallenge } from "@/lib/renewal/pop";
 import type { ChallengePurpose } from "@/lib/token/challenge";

@@ -235,7 +235,7 @@ describe("下证 (issuance for an order)", () => {
 
   it("refuses a CSR carrying the old key", async () => {
     const { h, order } = await submitted();
-    const { createCsr } = await import("@/lib/pki/csr-build");
+    const { createCsr } = await import("@/lib/dev/testing/csr-build");
     const csr = createCsr(h.key);
     await expect(issue(h, order.id, csr)).rejects.toMatchObject({ code: "CSR_KEY_REUSED" });
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { currentCrl } from "@/lib/pki/crl";

@@ -1,6 +1,6 @@
 import "@/tests/helpers/env";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { revokeCertificate } from "@/lib/pki/revoke";

@@ -45,11 +45,13 @@ describe("roles as data", () => {
     for (const need of Object.values(STAFF_ROUTES)) expect(["public", "signed_in", ...ACTIONS]).toContain(need);
   });
 
-  test("a helpdesk user may open the order search but not the audit log; an auditor may read the log but not refund", () => {
+  test("a helpdesk user may open the order search but not the audit log; an auditor may read the log but not refund nor retry a mail", () => {
     expect(roleMayUse("helpdesk", "/staff/orders")).toBe(true);
     expect(roleMayUse("helpdesk", "/staff/audit")).toBe(false);
     expect(roleMayUse("auditor", "GET /api/staff/audit/export")).toBe(true);
     expect(roleMayUse("auditor", "POST /api/staff/orders/[id]/refund")).toBe(false);
+    expect(roleMayUse("helpdesk", "POST /api/staff/mails/[id]/retry")).toBe(true);
+    expect(roleMayUse("auditor", "POST /api/staff/mails/[id]/retry")).toBe(false);
   });
 });
 

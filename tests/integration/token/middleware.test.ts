@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { probeModules } from "@/agent/middleware/discover";

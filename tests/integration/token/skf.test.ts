@@ -7,12 +7,58 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isDomainError } from "@/lib/errors";
 import { children, content, readAll } from "@/lib/pki/der";
 import { formatChallenge } from "@/lib/token/challenge";
-import { SkfBackend, containerId, envelopedKeyBlob } from "@/agent/backends/skf";
+import { SkfBackend, containerId } from "@/agent/backends/skf";
 import { startAssistant } from "@/agent/server";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { log } from "@/lib/log";
 import { serialHex } from "@/agent/x509";
 import { issueFor, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
+
+/** SGD_SM4_ECB (GM/T 0006): the symmetric algorithm the enveloped blob's private key is encrypted with. */
+const SGD_SM4_ECB = 0x00000401;
+
+/**
+ * An ENVELOPEDKEYBLOB (GM/T 0016 6.4.10) from its parts, for SKF_ImportECCKeyPair: an SM2 key pair whose private key
+ * is encrypted with a symmetric key (SM4-ECB here), that key SM2-encrypted to the container's signing public key.
+ *
+ *   { ULONG Version = 1; ULONG ulSymmAlgID; ULONG ulBits = 256; BYTE cbEncryptedPriKey[64];
+ *     ECCPUBLICKEYBLOB PubKey; ECCCIPHERBLOB { BYTE X[64]; BYTE Y[64]; BYTE HASH[32]; ULONG CipherLen; BYTE Cipher[] } }
+ *
+ * `encryptedPrivateKey` is the 64-byte PrivateKey field of ECCPRIVATEKEYBLOB (the 32-byte key right-aligned)
+ * encrypted; `publicKey` and the cipher's point are 32-byte big-endian coordinates (C1), `hash` is C3, `ciphertext` C2.
+ */
+function envelopedKeyBlob(args: {
+  symmAlgId?: number;
+  encryptedPrivateKey: Buffer;
+  publicKey: { x: Buffer; y: Buffer };
+  cipher: { x: Buffer; y: Buffer; hash: Buffer; ciphertext: Buffer };
+}): Buffer {
+  const coord = (b: Buffer) => {
+    if (b.length > 64) throw new Error("coordinate longer than 64 bytes");
+    return Buffer.concat([Buffer.alloc(64 - b.length), b]);
+  };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  if (args.encryptedPrivateKey.length !== 64) throw new Error("cbEncryptedPriKey is 64 bytes");
+  if (args.cipher.hash.length !== 32) throw new Error("HASH is 32 bytes");
+  return Buffer.concat([
+    u32(1),
+    u32(args.symmAlgId ?? SGD_SM4_ECB),
+    u32(256),
+    args.encryptedPrivateKey,
+    u32(256),
+    coord(args.publicKey.x),
+    coord(args.publicKey.y),
+    coord(args.cipher.x),
+    coord(args.cipher.y),
+    args.cipher.hash,
+    u32(args.cipher.ciphertext.length),
+    args.cipher.ciphertext,
+  ]);
+}
 
 /**
  * The SKF backend against a mock SKF library built here from C (tests/fixtures/skf-mock, gcc + libcrypto), with its

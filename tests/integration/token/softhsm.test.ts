@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "@/lib/clock";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { formatChallenge, verifyChallengeSignature } from "@/lib/token/challenge";

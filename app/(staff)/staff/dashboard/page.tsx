@@ -3,14 +3,17 @@ import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
 import { systemClock } from "@/lib/clock";
 import { dashboard } from "@/lib/staff/dashboard";
+import { can } from "@/lib/staff/permissions";
 import { requireStaff } from "../../_lib/guard";
+import { ActionForm } from "../../_components/ActionForm";
 import { DayBars, RevenueLines } from "../../_components/DashboardCharts";
 import { DataTable } from "@/components/ui/DataTable";
 import styles from "../staff.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
 
 export default async function DashboardPage() {
-  await requireStaff("/staff/dashboard");
+  const staff = await requireStaff("/staff/dashboard");
+  const mayRetry = can(staff.user.role, "orders.resend_mail");
   const { t, locale } = await getT();
   const d = t.staff.dashboard;
   const data = await dashboard(await getDb(), systemClock);
@@ -90,6 +93,17 @@ export default async function DashboardPage() {
             { header: d.columns.to, cell: (m) => m.to },
             { header: d.columns.attempts, cell: (m) => m.attempts },
             { header: d.columns.error, className: "small", cell: (m) => m.lastError },
+            mayRetry && {
+              header: d.columns.actions,
+              cell: (m) => (
+                <ActionForm
+                  action={`/api/staff/mails/${m.id}/retry`}
+                  submitLabel={d.retry}
+                  busyLabel={t.staff.submitting}
+                  testId={`retry-mail-${m.id}`}
+                />
+              ),
+            },
           ]}
         />
       </section>

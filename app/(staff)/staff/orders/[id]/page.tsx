@@ -235,6 +235,14 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                     <span className="mono small">{m.template}</span> → {m.to} · {o.mailStates[m.state]}{" "}
                     <span className="muted small">{dt(m.sentAt ?? m.createdAt)}</span>
                     {m.lastError && <span className="field-error"> {m.lastError}</span>}
+                    {m.state === "failed" && can(role, "orders.resend_mail") && (
+                      <ActionForm
+                        action={`/api/staff/mails/${m.id}/retry`}
+                        submitLabel={o.retryMail}
+                        busyLabel={s.submitting}
+                        testId={`retry-mail-${m.id}`}
+                      />
+                    )}
                   </li>
                 ))}
               </ul>

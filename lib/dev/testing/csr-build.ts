@@ -1,7 +1,7 @@
 import { createPublicKey, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { bits, explicit, nul, oid, seq, uint } from "./der";
-import { encodeName, type SubjectFields } from "./name";
-import { OID } from "./oids";
+import { bits, explicit, nul, oid, seq, uint } from "../../pki/der";
+import { encodeName, type SubjectFields } from "../../pki/name";
+import { OID } from "../../pki/oids";
 
 /**
  * A PKCS#10 request signed with `privateKey` (SHA-256; RSA PKCS#1 v1.5 or ECDSA). For the virtual token, demo
