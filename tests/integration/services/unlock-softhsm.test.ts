@@ -1,5 +1,4 @@
 import "@/tests/helpers/env";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,13 +13,14 @@ import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa } from "@/tests/helpers/pki";
 import { holder } from "./fixture";
 import { unlockThrough } from "./unlock-harness";
+import { SOFTHSM_MODULE, provisionHolderToken, useSoftHsm } from "@/lib/dev/testing/softhsm";
 
 /**
  * Online unlock against a real PKCS#11 token: SoftHSM2 with this test's own config and token directory. The token
  * is initialised like an enrolment station would, then its SO PIN set to the server-derived version 0.
  */
 
-const MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+const MODULE = SOFTHSM_MODULE;
 const NOW = new Date("2026-11-25T02:00:00.000Z");
 const clock = fixedClock(NOW.toISOString());
 const ACTOR = { type: "holder" as const, id: null, ip: "192.0.2.50", userAgent: "vitest" };
@@ -51,13 +51,7 @@ beforeAll(async () => {
   process.env.TEST_CAPTCHA_BYPASS = "1";
   resetConfig();
   work = fs.mkdtempSync(path.join(os.tmpdir(), "unlock-softhsm-"));
-  fs.mkdirSync(path.join(work, "tokens"));
-  fs.writeFileSync(
-    path.join(work, "softhsm2.conf"),
-    `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  process.env.SOFTHSM2_CONF = path.join(work, "softhsm2.conf");
-  const env = process.env;
+  useSoftHsm(work);
 
   db = await createTestDb();
   const { ca } = await createTestCa();
@@ -66,44 +60,14 @@ beforeAll(async () => {
   certificateId = h.row.id;
   serial = h.row.serial;
 
-  execFileSync(
-    "softhsm2-util",
-    ["--init-token", "--free", "--label", "holder", "--so-pin", "factory-so", "--pin", "111111"],
-    { env, stdio: "pipe" },
-  );
-  fs.writeFileSync(path.join(work, "key.pem"), h.key.export({ type: "pkcs8", format: "pem" }));
-  fs.writeFileSync(path.join(work, "cert.der"), der);
-  execFileSync(
-    "softhsm2-util",
-    ["--import", path.join(work, "key.pem"), "--token", "holder", "--label", "holder", "--id", ID, "--pin", "111111"],
-    { env, stdio: "pipe" },
-  );
-  execFileSync(
-    "pkcs11-tool",
-    [
-      "--module",
-      MODULE,
-      "--token-label",
-      "holder",
-      "--login",
-      "--pin",
-      "111111",
-      "--write-object",
-      path.join(work, "cert.der"),
-      "--type",
-      "cert",
-      "--id",
-      ID,
-      "--label",
-      "holder",
-    ],
-    { env, stdio: "pipe" },
-  );
-  const shown = execFileSync("softhsm2-util", ["--show-slots"], { env }).toString();
-  tokenSerial =
-    /Serial number:\s+(\S+)/.exec(
-      shown.split(/\nSlot /).find((b) => b.includes("Label:            holder")) ?? "",
-    )?.[1] ?? "";
+  tokenSerial = provisionHolderToken({
+    work,
+    label: "holder",
+    soPin: "factory-so",
+    key: h.key,
+    certificate: der,
+    id: ID,
+  });
   expect(tokenSerial).toMatch(/^[0-9a-f]{16}$/);
   await db.prisma.certificate.update({ where: { id: certificateId }, data: { tokenSerial } });
 

@@ -13,6 +13,7 @@ import { MODULE_HOST_FLAG } from "@/agent/middleware/host";
 import type { ModuleKind } from "@/agent/middleware/known";
 import { startAssistant, type RunningAssistant } from "@/agent/server";
 import { issueFor, issueFromCsr, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
+import { SOFTHSM_MODULE, provisionHolderToken, useSoftHsm } from "@/lib/dev/testing/softhsm";
 
 /**
  * Middleware isolation: every library runs in its own child process (the assistant's own entry point with
@@ -22,7 +23,7 @@ import { issueFor, issueFromCsr, newKey, testCa, type TestCa } from "@/lib/dev/t
  * pending key survives a crash of its library's process.
  */
 
-const SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so";
+const SOFTHSM = SOFTHSM_MODULE;
 const ORIGIN = "https://renew.example.cn";
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
@@ -74,67 +75,17 @@ beforeAll(async () => {
       path.join(import.meta.dirname, "fixtures/broken-pkcs11.c"),
     ]);
   }
-  fs.mkdirSync(path.join(work, "tokens"));
-  fs.writeFileSync(
-    path.join(work, "softhsm2.conf"),
-    `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  process.env.SOFTHSM2_CONF = path.join(work, "softhsm2.conf"); // the children inherit it
+  useSoftHsm(work); // the children inherit SOFTHSM2_CONF
   ca = testCa();
-  execFileSync(
-    "softhsm2-util",
-    ["--init-token", "--free", "--label", "holder", "--so-pin", "so-pin-0001", "--pin", "111111"],
-    {
-      stdio: "pipe",
-    },
-  );
   const key = newKey("ec");
-  fs.writeFileSync(path.join(work, "key.pem"), key.export({ type: "pkcs8", format: "pem" }));
-  fs.writeFileSync(path.join(work, "cert.der"), issueFor(ca, key, "/C=CN/O=Dezhou Test/CN=holder"));
-  execFileSync(
-    "softhsm2-util",
-    [
-      "--import",
-      path.join(work, "key.pem"),
-      "--token",
-      "holder",
-      "--label",
-      "holder",
-      "--id",
-      "0c03",
-      "--pin",
-      "111111",
-    ],
-    {
-      stdio: "pipe",
-    },
-  );
-  execFileSync(
-    "pkcs11-tool",
-    [
-      "--module",
-      SOFTHSM,
-      "--token-label",
-      "holder",
-      "--login",
-      "--pin",
-      "111111",
-      "--write-object",
-      path.join(work, "cert.der"),
-      "--type",
-      "cert",
-      "--id",
-      "0c03",
-    ],
-    { stdio: "pipe" },
-  );
-  serial =
-    /Serial number:\s+(\S+)/.exec(
-      execFileSync("softhsm2-util", ["--show-slots"])
-        .toString()
-        .split(/\nSlot /)
-        .find((b) => b.includes("holder")) ?? "",
-    )?.[1] ?? "";
+  serial = provisionHolderToken({
+    work,
+    label: "holder",
+    soPin: "so-pin-0001",
+    key,
+    certificate: issueFor(ca, key, "/C=CN/O=Dezhou Test/CN=holder"),
+    id: "0c03",
+  });
   assistant = await startAssistant({
     // a crashing, a hanging and an erring library before the good one; the good one twice (two libraries, one key)
     backends: [

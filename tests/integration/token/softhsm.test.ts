@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -21,6 +20,7 @@ import {
   type TestCa,
   type TestKeyType,
 } from "@/lib/dev/testing/openssl-certs";
+import { SOFTHSM_MODULE, provisionHolderToken, useSoftHsm } from "@/lib/dev/testing/softhsm";
 
 /**
  * The assistant against a real PKCS#11 module: SoftHSM2 with its own config and token directory,
@@ -28,7 +28,7 @@ import {
  * written with pkcs11-tool (as a CA's enrolment station would), then every operation over HTTP.
  */
 
-const MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+const MODULE = SOFTHSM_MODULE;
 const ORIGIN = "https://renew.example.cn";
 const NOW = "2026-11-25T10:00:00.000Z";
 const SO_PIN = "so-pin-0001";
@@ -39,46 +39,9 @@ let assistant: RunningAssistant;
 let ca: TestCa;
 
 function initToken(label: string, keyType: TestKeyType, id: string): { serial: string; cert: Buffer } {
-  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", "111111"], {
-    env: process.env,
-    stdio: "pipe",
-  });
   const key = newKey(keyType);
   const cert = issueFor(ca, key, `/C=CN/ST=SD/L=dezhou/O=Dezhou Test/CN=${label}`);
-  const keyPem = path.join(work, `${label}.key.pem`);
-  const certDer = path.join(work, `${label}.cert.der`);
-  fs.writeFileSync(keyPem, key.export({ type: "pkcs8", format: "pem" }));
-  fs.writeFileSync(certDer, cert);
-  execFileSync(
-    "softhsm2-util",
-    ["--import", keyPem, "--token", label, "--label", label, "--id", id, "--pin", "111111"],
-    { env: process.env, stdio: "pipe" },
-  );
-  execFileSync(
-    "pkcs11-tool",
-    [
-      "--module",
-      MODULE,
-      "--token-label",
-      label,
-      "--login",
-      "--pin",
-      "111111",
-      "--write-object",
-      certDer,
-      "--type",
-      "cert",
-      "--id",
-      id,
-      "--label",
-      label,
-    ],
-    { env: process.env, stdio: "pipe" },
-  );
-  const shown = execFileSync("softhsm2-util", ["--show-slots"], { env: process.env }).toString();
-  const block = shown.split(/\nSlot /).find((b) => b.includes(`Label:            ${label}`)) ?? "";
-  const serial = /Serial number:\s+(\S+)/.exec(block)?.[1] ?? "";
-  return { serial, cert };
+  return { serial: provisionHolderToken({ work, label, soPin: SO_PIN, key, certificate: cert, id }), cert };
 }
 
 async function call(pathname: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -94,12 +57,7 @@ const tokens: Record<TestKeyType, { serial: string; cert: Buffer; id: string }> 
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "softhsm-"));
-  fs.mkdirSync(path.join(work, "tokens"));
-  fs.writeFileSync(
-    path.join(work, "softhsm2.conf"),
-    `directories.tokendir = ${path.join(work, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`,
-  );
-  process.env.SOFTHSM2_CONF = path.join(work, "softhsm2.conf");
+  useSoftHsm(work);
   ca = testCa();
   tokens.ec = { ...initToken("holder-ec", "ec", "0a01"), id: "0a01" };
   tokens.rsa = { ...initToken("holder-rsa", "rsa", "0b02"), id: "0b02" };
