@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -55,7 +55,14 @@ export function extractAsset(key: string, name: string): string {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, bytes, { mode: 0o755 });
-    renameSync(tmp, file);
+    try {
+      renameSync(tmp, file);
+    } catch (e) {
+      // another process (the module hosts start together) got there first and may have loaded it already:
+      // Windows refuses to replace a loaded DLL, and the bytes are the same
+      rmSync(tmp, { force: true });
+      if (!existsSync(file)) throw e;
+    }
   }
   return file;
 }

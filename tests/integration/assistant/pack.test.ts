@@ -9,6 +9,7 @@ import { serialHex } from "@/agent/x509";
 import { formatChallenge, verifyChallengeSignature } from "@/lib/token/challenge";
 import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { issueFor, newKey, testCa } from "@/lib/dev/testing/openssl-certs";
+import { MODULE_HOST_FLAG } from "@/agent/middleware/host";
 import { packSettings } from "@/scripts/assistant-pack";
 import {
   INSTALLER_NAME,
@@ -27,6 +28,9 @@ import {
  * executables pass `osslsigncode verify`, and under Wine (Debian wine 8, a throwaway WINEPREFIX) the silent
  * install writes the Run entry, starts the assistant, which answers /v1/info from Linux for the stamped origin
  * only and signs a portal challenge with a virtual token; the uninstaller removes the files and the Run entry.
+ * Middleware libraries inside the packed executables: each runs in a module host, the executable started again
+ * from itself with MODULE_HOST_FLAG (agent/middleware/isolated.ts hostCommand, IPC) — under Wine a PKCS#11 DLL
+ * built here with mingw (fixtures/win-pkcs11.c) next to a broken and a missing one, on Linux SoftHSM2.
  */
 
 const root = path.resolve(import.meta.dirname, "../../..");
@@ -36,6 +40,8 @@ const RUN_KEY = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run";
 const UNINSTALL_KEY = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\CertRenewAssistant";
 const SERIAL_TOKEN = "WINE0001";
 const CERT_ID = "01";
+const FIXTURES = path.join(root, "tests/integration/token/fixtures");
+const SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so";
 
 let manifest: AssistantManifest;
 let sign: SigningKey;
@@ -72,8 +78,69 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null> | T | nul
   }
 }
 
+async function post(p: string, body: unknown, base = `http://127.0.0.1:${port}`): Promise<Response> {
+  return fetch(`${base}${p}`, {
+    method: "POST",
+    headers: { origin: ORIGIN, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(20_000),
+  });
+}
+
+interface ListedToken {
+  id: string;
+  label: string;
+  serial: string;
+  certificates: { id: string; serial: string; keyAlgorithm: string }[];
+}
+
+/** The modules (backend name and path) of the last "listening" line of an assistant log (JSON lines). */
+function listeningModules(logText: string): { name: string; path: string }[] {
+  const line = logText
+    .split("\n")
+    .filter((l) => l.includes("certificate assistant listening"))
+    .pop();
+  if (!line) throw new Error(`no start-up line in the log:\n${logText.slice(-2000)}`);
+  return (JSON.parse(line) as { modules: { name: string; path: string }[] }).modules;
+}
+
+/** A portal challenge for the certificate with this serial, issued now. */
+const challengeFor = (serial: string) =>
+  formatChallenge({
+    origin: ORIGIN,
+    purpose: "login",
+    serial,
+    nonce: randomBytes(32).toString("base64url"),
+    issuedAt: new Date().toISOString(),
+  });
+
+/** The command lines (argv) of the running processes, or of those whose parent is `parent` (Linux /proc). */
+function processCommands(parent?: number): string[][] {
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (parent !== undefined && ppid !== parent) return [];
+        return [fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").filter(Boolean)];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
+
 const programDir = () =>
   path.join(prefix, "drive_c", "users", os.userInfo().username, "AppData", "Local", "Programs", "CertRenew Assistant");
+/** %LOCALAPPDATA%\CertRenew: the installed program's log and extracted add-on */
+const userDataDir = () => path.join(programDir(), "..", "..", "CertRenew");
+/** %APPDATA%\CertRenew\assistant.json: the holder's settings */
+const settingsFile = () => path.join(programDir(), "..", "..", "..", "Roaming", "CertRenew", "assistant.json");
+const installedLog = () => {
+  const file = path.join(userDataDir(), "assistant.log");
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+};
 
 beforeAll(async () => {
   // the same settings as `npm start` in demo mode on the default port: one cached pack serves both
@@ -190,6 +257,116 @@ describe("npm run assistant:pack", () => {
       fs.rmSync(home, { recursive: true, force: true });
     }
   });
+
+  it("the Linux executable serves SoftHSM2 from a module host (itself started again); a missing library is set aside", async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "certrenew-linux-hsm-"));
+    const linuxPort = port + 2000;
+    const base = `http://127.0.0.1:${linuxPort}`;
+    const conf = path.join(home, "softhsm2.conf");
+    const logFile = path.join(home, "assistant.log");
+    const missing = path.join(home, "missing-pkcs11.so");
+    fs.mkdirSync(path.join(home, "hsm"));
+    fs.writeFileSync(
+      conf,
+      `directories.tokendir = ${path.join(home, "hsm")}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+    );
+    const hsmEnv = { ...process.env, SOFTHSM2_CONF: conf };
+    const tool = (cmd: string, args: string[]) => execFileSync(cmd, args, { env: hsmEnv, stdio: "pipe" }).toString();
+    tool("softhsm2-util", ["--init-token", "--free", "--label", "sea", "--so-pin", "so-pin-0001", "--pin", "111111"]);
+    const key = newKey("ec");
+    const cert = issueFor(testCa(), key, "/C=CN/O=SEA Test/CN=SEA Holder");
+    fs.writeFileSync(path.join(home, "key.pem"), key.export({ type: "pkcs8", format: "pem" }));
+    fs.writeFileSync(path.join(home, "cert.der"), cert);
+    tool("softhsm2-util", [
+      "--import",
+      path.join(home, "key.pem"),
+      "--token",
+      "sea",
+      "--label",
+      "sea",
+      "--id",
+      "0d04",
+      "--pin",
+      "111111",
+    ]);
+    tool("pkcs11-tool", [
+      "--module",
+      SOFTHSM,
+      "--token-label",
+      "sea",
+      "--login",
+      "--pin",
+      "111111",
+      "--write-object",
+      path.join(home, "cert.der"),
+      "--type",
+      "cert",
+      "--id",
+      "0d04",
+    ]);
+    const slot = tool("softhsm2-util", ["--show-slots"])
+      .split(/\nSlot /)
+      .find((b) => /Label:\s+sea\s/.test(b));
+    const hsmSerial = /Serial number:\s+(\S+)/.exec(slot ?? "")?.[1];
+    expect(hsmSerial).toBeTruthy();
+    const child: ChildProcess = spawn(path.join(distDir(root), LINUX_EXE), [], {
+      env: {
+        NODE_ENV: "test",
+        HOME: home,
+        ASSISTANT_PORT: String(linuxPort),
+        ASSISTANT_ORIGINS: ORIGIN,
+        ASSISTANT_MODULES: `pkcs11=${SOFTHSM};pkcs11=${missing}`,
+        ASSISTANT_DISCOVER_MODULES: "0",
+        ASSISTANT_VIRTUAL_TOKENS: "0",
+        SOFTHSM2_CONF: conf,
+        LOG_LEVEL: "info",
+        ASSISTANT_LOG_FILE: logFile,
+      },
+      stdio: "ignore",
+    });
+    try {
+      const tokens = await waitFor("SoftHSM2's token from the Linux executable", async () => {
+        const res = await fetch(`${base}/v1/tokens`, {
+          headers: { origin: ORIGIN },
+          signal: AbortSignal.timeout(20_000),
+        });
+        const body = (await res.json()) as { tokens?: ListedToken[] };
+        return body.tokens?.some((t) => t.serial === hsmSerial) ? body.tokens : null;
+      }).catch((e: unknown) => {
+        throw new Error(
+          `${String(e)}\nassistant log: ${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : ""}`,
+        );
+      });
+      const names = new Map(listeningModules(fs.readFileSync(logFile, "utf8")).map((m) => [m.path, m.name]));
+      const token = tokens.find((t) => t.serial === hsmSerial)!;
+      expect(token.id).toBe(`${names.get(SOFTHSM)}:${hsmSerial}`);
+      expect(token.certificates).toMatchObject([{ id: "0d04", serial: serialHex(cert), keyAlgorithm: "EC-P256" }]);
+      // the library is loaded by a child of the executable: the executable itself with the host flag
+      const hosts = processCommands(child.pid!).filter((argv) => argv.includes(MODULE_HOST_FLAG));
+      expect(hosts).toContainEqual([path.join(distDir(root), LINUX_EXE), MODULE_HOST_FLAG, "pkcs11", SOFTHSM]);
+
+      const challenge = challengeFor(serialHex(cert));
+      const res = await post("/v1/sign", { tokenId: token.id, certId: "0d04", pin: "111111", challenge }, base);
+      expect(res.status).toBe(200);
+      const signed = (await res.json()) as { signature: string };
+      const spki = new X509Certificate(cert).publicKey.export({ type: "spki", format: "der" });
+      expect(verifyChallengeSignature(challenge, signed.signature, spki)).toBe(true);
+
+      const gone = await fetch(`${base}/v1/pin-status?tokenId=${names.get(missing)}:X1`, {
+        headers: { origin: ORIGIN },
+      });
+      expect(gone.status).toBe(502);
+      const { error } = (await gone.json()) as {
+        error: { code: string; details: { library: string; reason: string } };
+      };
+      expect(error).toMatchObject({ code: "TOKEN_MIDDLEWARE_ERROR", details: { library: "missing-pkcs11.so" } });
+      expect(error.details.reason).toMatch(/^not loaded/);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode === null ? child.once("exit", r) : r(null)));
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe("the installer under Wine", () => {
@@ -262,9 +439,111 @@ describe("the installer under Wine", () => {
     expect(verifyChallengeSignature(challenge, signed.signature, certSpki)).toBe(true);
   });
 
+  it("serves a PKCS#11 DLL from a module host (the executable started again); a broken and a missing library are set aside", async () => {
+    // the libraries in a vendor-like folder on C:; the good one holds an RSA certificate
+    const dir = path.join(prefix, "drive_c", "CertRenewTest");
+    fs.mkdirSync(dir, { recursive: true });
+    const cert = issueFor(testCa(), newKey("rsa"), "/C=CN/O=Wine Test/CN=Wine Module Holder");
+    const header = path.join(work, "cert-der.h");
+    fs.writeFileSync(
+      header,
+      `#define CERT_DER_LEN ${cert.length}\nstatic const unsigned char cert_der[] = {${[...cert].join(",")}};\n`,
+    );
+    const mingw = (args: string[]) => execFileSync("x86_64-w64-mingw32-gcc", ["-shared", "-O1", ...args]);
+    mingw(["-include", header, "-o", path.join(dir, "win-pkcs11.dll"), path.join(FIXTURES, "win-pkcs11.c")]);
+    mingw(["-o", path.join(dir, "broken-pkcs11.dll"), path.join(FIXTURES, "broken-pkcs11.c")]);
+    const good = "C:\\CertRenewTest\\win-pkcs11.dll";
+    const broken = "C:\\CertRenewTest\\broken-pkcs11.dll";
+    const missing = "C:\\CertRenewTest\\missing-pkcs11.dll";
+    fs.writeFileSync(
+      settingsFile(),
+      JSON.stringify({ origins: [ORIGIN], modules: [good, broken, missing].map((p) => ({ kind: "pkcs11", path: p })) }),
+    );
+
+    // restart as a holder's PC would (the installer stops it with taskkill, the Run entry starts it), with the
+    // add-on to extract again: the three module hosts start together and write it at the same time
+    wine(["taskkill", "/F", "/IM", WIN_EXE]);
+    await waitFor("the assistant to stop", () =>
+      get("/v1/info", ORIGIN).then(
+        () => null,
+        () => true,
+      ),
+    );
+    fs.rmSync(path.join(userDataDir(), "native"), { recursive: true, force: true });
+    const starts = () => installedLog().split("certificate assistant listening").length - 1;
+    const before = starts();
+    const logFd = fs.openSync(path.join(work, "restarted.log"), "w");
+    spawn("wine", [path.join(programDir(), WIN_EXE)], { env: wineEnv, stdio: ["ignore", logFd, logFd] }).unref();
+    fs.closeSync(logFd);
+    await waitFor("the restarted assistant", () => (starts() > before ? true : null), 45_000);
+    const names = new Map(listeningModules(installedLog()).map((m) => [m.path, m.name]));
+    expect([...names.keys()]).toEqual([good, broken, missing]);
+
+    const tokenId = `${names.get(good)}:W1`;
+    const tokens = await waitFor(
+      "the DLL's token",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/tokens`, {
+          headers: { origin: ORIGIN },
+          signal: AbortSignal.timeout(30_000),
+        });
+        const body = (await res.json()) as { tokens?: ListedToken[] };
+        return body.tokens?.some((t) => t.id === tokenId) ? body.tokens : null;
+      },
+      45_000,
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}\nassistant log: ${installedLog().slice(-4000)}`);
+    });
+    expect(tokens.find((t) => t.id === tokenId)).toMatchObject({
+      label: "wine-token",
+      serial: "W1",
+      certificates: [{ id: "0a01", serial: serialHex(cert), keyAlgorithm: "RSA-2048" }],
+    });
+    // each library in its own process: the installed executable started again with the host flag (Wine shows
+    // Windows command lines in /proc)
+    const hosts = processCommands().filter((argv) => argv[1] === MODULE_HOST_FLAG);
+    for (const library of [good, broken, missing])
+      expect(hosts).toContainEqual([
+        expect.stringMatching(/\\certrenew-assistant\.exe$/),
+        MODULE_HOST_FLAG,
+        "pkcs11",
+        library,
+      ]);
+    // the broken and the missing library do not hide the other keys
+    expect(tokens.map((t) => t.id)).toContain(`virtual:${SERIAL_TOKEN}`);
+
+    // signing goes through the host to the DLL, whose C_Sign answers "<mechanism>:<data>" (CKM_SHA256_RSA_PKCS)
+    const challenge = challengeFor(serialHex(cert));
+    const res = await post("/v1/sign", { tokenId, certId: "0a01", pin: "1234", challenge });
+    expect(res.status).toBe(200);
+    const signed = (await res.json()) as { signature: string; algorithm: string; certificate: string };
+    expect(Buffer.from(signed.signature, "base64").toString()).toBe(`0040:${challenge}`);
+    expect(signed.algorithm).toBe("RSA-SHA256");
+    expect(Buffer.from(signed.certificate, "base64").equals(cert)).toBe(true);
+    // the library's refusal comes back through IPC as the domain error
+    const wrong = await post("/v1/sign", {
+      tokenId,
+      certId: "0a01",
+      pin: "0000",
+      challenge: challengeFor(serialHex(cert)),
+    });
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe("PIN_INCORRECT_UNCOUNTED");
+
+    for (const [library, reason] of [
+      ["broken-pkcs11.dll", /CKR_GENERAL_ERROR/],
+      ["missing-pkcs11.dll", /^not loaded/],
+    ] as const) {
+      const r = await get(`/v1/pin-status?tokenId=${names.get(`C:\\CertRenewTest\\${library}`)}:X1`, ORIGIN);
+      expect(r.status).toBe(502);
+      const { error } = (await r.json()) as { error: { code: string; details: { library: string; reason: string } } };
+      expect(error).toMatchObject({ code: "TOKEN_MIDDLEWARE_ERROR", details: { library } });
+      expect(error.details.reason).toMatch(reason);
+    }
+  }, 120_000);
+
   it("upgrades in place: the running copy is replaced and restarted, the holder's settings stay", async () => {
-    const settings = path.join(programDir(), "..", "..", "..", "Roaming", "CertRenew", "assistant.json");
-    const logFile = path.join(programDir(), "..", "..", "CertRenew", "assistant.log");
+    const settings = settingsFile();
+    const logFile = path.join(userDataDir(), "assistant.log");
     const kept = { origins: [ORIGIN], virtualTokens: true };
     fs.writeFileSync(settings, JSON.stringify(kept));
     const starts = () => fs.readFileSync(logFile, "utf8").split("certificate assistant listening").length - 1;
