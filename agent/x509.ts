@@ -208,9 +208,3 @@ export async function buildCsr(args: {
   const signature = await args.sign(info);
   return seq(info, SIGNATURE_ALGORITHM[args.family.type], bits(signature));
 }
-
-/** PKCS#11 CKM_ECDSA returns r‖s; X.509, CMS and the portal want ECDSA-Sig-Value (DER). */
-export function ecdsaRawToDer(rawSignature: Buffer): Buffer {
-  const half = rawSignature.length / 2;
-  return seq(uint(rawSignature.subarray(0, half)), uint(rawSignature.subarray(half)));
-}

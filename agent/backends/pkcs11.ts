@@ -1,13 +1,12 @@
 import { createHash, createPublicKey, randomBytes } from "node:crypto";
 import path from "node:path";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { raw } from "@/lib/pki/der";
+import { ecdsaRawToDer, raw } from "@/lib/pki/der";
 import { CK, PKCS11, type Handle, type Template, type TokenInfo } from "@/lib/pkcs11";
 import { loadKoffi } from "../native/koffi";
 import {
   buildCsr,
   certificateFields,
-  ecdsaRawToDer,
   findLeafFor,
   keyAlgorithmName,
   keyFamilyOf,

@@ -1,11 +1,10 @@
 import path from "node:path";
 import { createHash, createPublicKey } from "node:crypto";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { bits, oid, seq } from "@/lib/pki/der";
+import { bits, ecdsaRawToDer, oid, seq } from "@/lib/pki/der";
 import { loadKoffi } from "../native/koffi";
 import {
   buildCsr,
-  ecdsaRawToDer,
   findLeafFor,
   isSm2Spki,
   parseCertificate,

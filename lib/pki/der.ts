@@ -79,6 +79,13 @@ export function uint(value: Buffer | number): Buffer {
   return tlv(0x02, b);
 }
 
+/** ECDSA raw r‖s (what PKCS#11 CKM_ECDSA and SKF return) → ECDSA-Sig-Value, SEQUENCE { r INTEGER, s INTEGER }. */
+export function ecdsaRawToDer(raw: Buffer): Buffer {
+  if (raw.length === 0 || raw.length % 2) throw new DerError("raw ECDSA signature must have even length");
+  const half = raw.length / 2;
+  return seq(uint(raw.subarray(0, half)), uint(raw.subarray(half)));
+}
+
 export function enumerated(n: number): Buffer {
   return tlv(0x0a, uint(n).subarray(2));
 }

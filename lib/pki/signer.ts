@@ -9,7 +9,7 @@ import {
 import { isMainThread } from "node:worker_threads";
 import * as asn1js from "asn1js";
 import { bytesOf, fromDer } from "./asn1";
-import { bits, children, content, nul, oid, read, seq, uint } from "./der";
+import { bits, children, content, ecdsaRawToDer, nul, oid, read, seq } from "./der";
 import { OID } from "./oids";
 import { CK, PKCS11, type Handle } from "../pkcs11";
 
@@ -103,13 +103,6 @@ export class FileSigner implements Signer {
       );
     });
   }
-}
-
-/** ECDSA raw r||s (PKCS#11 CKM_ECDSA output) → DER SEQUENCE { r INTEGER, s INTEGER }. */
-function ecdsaRawToDer(raw: Buffer): Buffer {
-  if (raw.length === 0 || raw.length % 2) throw new Error("raw ECDSA signature must have even length");
-  const half = raw.length / 2;
-  return seq(uint(raw.subarray(0, half)), uint(raw.subarray(half)));
 }
 
 export interface Pkcs11Options {
