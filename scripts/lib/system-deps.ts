@@ -40,6 +40,10 @@ export const TEST_PACKAGES: SystemPackage[] = [
   { pkg: "osslsigncode", probe: "/usr/bin/osslsigncode", provides: ["osslsigncode"] },
   { pkg: "wine64", probe: "/usr/lib/wine/wine64", provides: [] },
   { pkg: "wine", probe: "/usr/bin/wine", provides: ["wine", "wineboot", "wineserver"] },
+  // the upstream CA peer of RA mode and of the performance benches (cfssl serve / ocspserve)
+  { pkg: "golang-cfssl", probe: "/usr/bin/cfssl", provides: ["cfssl", "cfssljson"] },
+  // the load balancer of the cluster suite (deploy/nginx)
+  { pkg: "nginx", probe: "/usr/sbin/nginx", provides: ["nginx", "/usr/sbin/nginx"] },
 ];
 
 /**
