@@ -1,0 +1,402 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createCmpIssuer, type CmpSettings } from "@/lib/pki/issuers/cmp";
+import { parseMessage } from "@/lib/pki/issuers/cmp/messages";
+import { certFields } from "@/lib/pki/issuers/cmp/protection";
+import { UpstreamError, type RenewalRequest } from "@/lib/pki/issuers/types";
+import { PROFILES } from "@/lib/pki/profiles";
+
+/**
+ * The CMP issuer against OpenSSL's own CMP server (`openssl cmp -port`), both protection kinds. The mock answers
+ * every certification request with one fixed certificate (-rsp_cert) and refuses a kur whose oldCertID does not
+ * name that certificate's issuer and serial: so the mock CA issues the "renewed" certificate in advance, for the
+ * CSR's key, with the old certificate's serial number.
+ */
+
+let dir: string;
+const f = (name: string) => path.join(dir, name);
+const pem = (name: string) => readFileSync(f(name), "utf8");
+const der = (name: string) => Buffer.from(pem(name).replace(/-----[^-]+-----|\s/g, ""), "base64");
+
+function openssl(args: string[]): string {
+  const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+function newKey(name: string) {
+  openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name]);
+}
+
+/** A certificate for `key` signed by `ca` (its .crt/.key), with the extensions section `ext` of exts.cnf. */
+function issue(name: string, subject: string, ca: string, ext: string, serial = `0x${randomBytes(8).toString("hex")}`) {
+  openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
+  openssl(
+    ["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-set_serial", serial].concat([
+      "-days",
+      "30",
+      "-extfile",
+      "exts.cnf",
+      "-extensions",
+      ext,
+      "-out",
+      `${name}.crt`,
+    ]),
+  );
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "certrenew-cmp-"));
+  writeFileSync(
+    f("exts.cnf"),
+    [
+      "[ca]",
+      "basicConstraints=critical,CA:TRUE",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "subjectKeyIdentifier=hash",
+      "authorityKeyIdentifier=keyid",
+      "[ee]",
+      "basicConstraints=CA:FALSE",
+      "keyUsage=critical,digitalSignature",
+      "subjectKeyIdentifier=hash",
+      "authorityKeyIdentifier=keyid",
+    ].join("\n"),
+  );
+  newKey("root.key");
+  openssl([
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    "root.key",
+    "-subj",
+    "/O=Mock/CN=Mock Root CA",
+    "-days",
+    "30",
+    "-out",
+    "root.crt",
+  ]);
+  newKey("issuing.key");
+  issue("issuing", "/O=Mock/CN=Mock Issuing CA", "root", "ca");
+  newKey("srv.key");
+  issue("srv", "/O=Mock/CN=Mock CMP Server", "root", "ee");
+  newKey("ra.key");
+  issue("ra", "/O=CertRenew/CN=CertRenew RA", "root", "ee");
+  // another root: answers signed under it must be refused
+  newKey("other.key");
+  openssl(["req", "-x509", "-new", "-key", "other.key", "-subj", "/CN=Other Root", "-days", "30", "-out", "other.crt"]);
+
+  newKey("old.key");
+  const serial = `0x${randomBytes(8).toString("hex")}`;
+  issue("old", "/C=CN/O=Holder Org/CN=Holder", "issuing", "ee", serial);
+  newKey("new.key");
+  issue("new", "/C=CN/O=Holder Org/CN=Holder", "issuing", "ee", serial);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const servers: ChildProcess[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) s.kill();
+  for (const close of closers.splice(0)) await close();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Mock {
+  url: string;
+  log: () => string;
+}
+
+/** Starts `openssl cmp -port` with the given options; resolves once it accepts connections. */
+async function mockServer(args: string[]): Promise<Mock> {
+  const port = await freePort();
+  // stdbuf: the mock logs each message it handles on stdout, which is block-buffered into a pipe otherwise
+  const p = spawn("stdbuf", ["-oL", "-eL", "openssl", "cmp", "-port", String(port), "-verbosity", "7", ...args], {
+    cwd: dir,
+  });
+  servers.push(p);
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      log += d.toString();
+      if (/ACCEPT/.test(log)) resolve();
+    };
+    p.stdout!.on("data", onData);
+    p.stderr!.on("data", onData);
+    p.once("exit", (code) => reject(new Error(`openssl cmp exited (${code}): ${log}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/pkix/`, log: () => log };
+}
+
+const MAC_SERVER = ["-srv_ref", "ra-ref", "-srv_secret", "pass:shared-secret-1"];
+const ANSWER = ["-rsp_cert", "new.crt", "-rsp_extracerts", "issuing.crt", "-accept_raverified"];
+const SIG_SERVER = ["-srv_cert", "srv.crt", "-srv_key", "srv.key", "-srv_trusted", "root.crt"];
+
+const macSettings = (url: string, extra: Partial<CmpSettings> = {}): CmpSettings => ({
+  serverUrl: url,
+  ref: "ra-ref",
+  secret: "shared-secret-1",
+  trustedPem: pem("root.crt"),
+  ...extra,
+});
+
+const signatureSettings = (url: string, extra: Partial<CmpSettings> = {}): CmpSettings => ({
+  serverUrl: url,
+  certPem: pem("ra.crt"),
+  keyPem: pem("ra.key"),
+  trustedPem: pem("root.crt"),
+  ...extra,
+});
+
+function renewal(): RenewalRequest {
+  const old = der("old.crt");
+  return {
+    transactionId: randomBytes(16),
+    oldCertDer: old,
+    csrDer: der("new.csr"),
+    spki: certFields(der("new.crt")).spki,
+    subjectDer: certFields(old).subject,
+    notBefore: new Date(),
+    notAfter: new Date(Date.now() + 365 * 86400_000),
+    profile: PROFILES.personal,
+  };
+}
+
+/** The issued certificate passes `openssl verify` against the mock root and carries the CSR's public key. */
+function expectIssuedForCsr(certDer: Buffer, chainDer: Buffer[]) {
+  writeFileSync(f("got.der"), certDer);
+  openssl(["x509", "-inform", "DER", "-in", "got.der", "-out", "got.crt"]);
+  writeFileSync(f("chain.der"), chainDer[0]);
+  openssl(["x509", "-inform", "DER", "-in", "chain.der", "-out", "chain.crt"]);
+  expect(openssl(["verify", "-CAfile", "root.crt", "-untrusted", "chain.crt", "got.crt"])).toContain("got.crt: OK");
+  expect(openssl(["x509", "-in", "got.crt", "-noout", "-pubkey"])).toBe(
+    openssl(["req", "-in", "new.csr", "-noout", "-pubkey"]),
+  );
+  expect(chainDer).toHaveLength(1);
+  expect(chainDer[0]).toEqual(der("issuing.crt"));
+}
+
+/** The CMP messages the mock received and sent, in order, once it has logged `last` (its log lags its answer). */
+async function messages(mock: Mock, last: string): Promise<string[]> {
+  const list = () => [...mock.log().matchAll(/CMP DEBUG: ((?:received|sending) [A-Z]+)/g)].map((m) => m[1]);
+  for (let i = 0; i < 100 && !list().includes(last); i++) await new Promise((r) => setTimeout(r, 50));
+  return list();
+}
+
+async function upstreamError(p: Promise<unknown>): Promise<UpstreamError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(UpstreamError);
+  return e as UpstreamError;
+}
+
+describe.each([
+  ["PBMAC (CMP_REF/CMP_SECRET)", MAC_SERVER, macSettings],
+  ["signature (CMP_CERT/CMP_KEY)", SIG_SERVER, signatureSettings],
+] as const)("CMP issuer with %s protection against openssl's mock CA", (_, serverArgs, settings) => {
+  it("renews with kur (raVerified POP), confirms, and gets a certificate openssl verifies for the CSR's key", async () => {
+    const mock = await mockServer([...serverArgs, ...ANSWER]);
+    const outcome = await createCmpIssuer(settings(mock.url)).renew(renewal());
+    expect(outcome.status).toBe("issued");
+    if (outcome.status !== "issued") return;
+    expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    expect(await messages(mock, "sending PKICONF")).toEqual([
+      "received KUR",
+      "sending KUP",
+      "received CERTCONF",
+      "sending PKICONF",
+    ]);
+  });
+
+  it("revokes with rr and the CA's rp confirms it", async () => {
+    const mock = await mockServer([...serverArgs, ...ANSWER]);
+    await createCmpIssuer(settings(mock.url)).revoke({
+      transactionId: randomBytes(16),
+      certDer: der("new.crt"),
+      reason: 1,
+    });
+    expect(await messages(mock, "sending RP")).toEqual(["received RR", "sending RP"]);
+  });
+});
+
+/** An HTTP front for the mock that records each request's body and can cut the connection instead of answering. */
+async function proxy(target: string, cut: (n: number) => boolean) {
+  const bodies: Buffer[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks);
+      bodies.push(body);
+      const answer = await fetch(target, {
+        method: "POST",
+        headers: { "content-type": "application/pkixcmp", connection: "close" },
+        body: new Uint8Array(body),
+      });
+      const bytes = Buffer.from(await answer.arrayBuffer());
+      if (cut(bodies.length)) return req.socket.destroy();
+      res.writeHead(200, { "content-type": "application/pkixcmp" }).end(bytes);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/pkix/`, bodies };
+}
+
+describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
+  it("polls a waiting CA (pollReq/pollRep, checkAfter) until the certificate comes", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER, "-poll_count", "2", "-check_after", "1"]);
+    const outcome = await createCmpIssuer(macSettings(mock.url)).renew(renewal());
+    expect(outcome.status).toBe("issued");
+    if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    expect(await messages(mock, "sending PKICONF")).toEqual([
+      "received KUR",
+      "sending KUP",
+      "received POLLREQ",
+      "sending POLLREP",
+      "received POLLREQ",
+      "sending KUP",
+      "received CERTCONF",
+      "sending PKICONF",
+    ]);
+  });
+
+  it("answers pending when the CA asks to wait longer than maxWaitSeconds, and resumes polling on the retry", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER, "-poll_count", "2", "-check_after", "1"]);
+    const issuer = createCmpIssuer(macSettings(mock.url, { maxWaitSeconds: 0 }));
+    const request = renewal();
+    expect(await issuer.renew(request)).toEqual({ status: "pending", retryAfterSeconds: 1 });
+    const outcome = await issuer.renew(request);
+    expect(outcome.status).toBe("issued");
+    // one kur only: the retry continued the same transaction
+    expect((await messages(mock, "sending PKICONF")).filter((m) => m === "received KUR")).toHaveLength(1);
+  });
+
+  it("turns a rejection into a final UpstreamError with the CA's failure and text", async () => {
+    const mock = await mockServer([
+      ...MAC_SERVER,
+      ...ANSWER,
+      "-pkistatus",
+      "2",
+      "-failure",
+      "2",
+      "-statusstring",
+      "not for you",
+    ]);
+    const e = await upstreamError(createCmpIssuer(macSettings(mock.url)).renew(renewal()));
+    expect(e.retryable).toBe(false);
+    expect(e.message).toContain("not for you");
+    expect(e.detail).toMatchObject({ pkiStatus: 2, failInfo: "badRequest" });
+  });
+
+  it("keeps a refusal for an unavailable CA (systemUnavail) retryable", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER, "-pkistatus", "2", "-failure", "24"]);
+    const e = await upstreamError(createCmpIssuer(macSettings(mock.url)).renew(renewal()));
+    expect(e.retryable).toBe(true);
+    expect(e.detail).toMatchObject({ failInfo: "systemUnavail" });
+  });
+
+  it("refuses an answer whose MAC was made with another secret", async () => {
+    const mock = await mockServer([
+      "-srv_ref",
+      "ra-ref",
+      "-srv_secret",
+      "pass:not-our-secret",
+      "-accept_unprotected",
+      ...ANSWER,
+    ]);
+    const e = await upstreamError(createCmpIssuer(macSettings(mock.url)).renew(renewal()));
+    expect(e.retryable).toBe(true);
+    expect(e.message).toContain("MAC does not match");
+    expect(e.detail).toMatchObject({ reason: "protection" });
+  });
+
+  it("refuses an unprotected answer", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER, "-send_unprotected"]);
+    const e = await upstreamError(createCmpIssuer(macSettings(mock.url)).renew(renewal()));
+    expect(e.message).toContain("not protected");
+    expect(e.retryable).toBe(true);
+  });
+
+  it("refuses a signed answer whose signer does not chain to CMP_TRUSTED", async () => {
+    const mock = await mockServer([...SIG_SERVER, ...ANSWER]);
+    const issuer = createCmpIssuer(signatureSettings(mock.url, { trustedPem: pem("other.crt") }));
+    const e = await upstreamError(issuer.renew(renewal()));
+    expect(e.message).toContain("to CMP_TRUSTED");
+    expect(e.detail).toMatchObject({ reason: "protection" });
+  });
+
+  it("rejects in certConf a certificate for another key, as a final refusal", async () => {
+    // old.crt has the serial the mock checks in oldCertID, but the old key
+    const mock = await mockServer([
+      ...MAC_SERVER,
+      "-rsp_cert",
+      "old.crt",
+      "-rsp_extracerts",
+      "issuing.crt",
+      "-accept_raverified",
+    ]);
+    const e = await upstreamError(createCmpIssuer(macSettings(mock.url)).renew(renewal()));
+    expect(e.retryable).toBe(false);
+    expect(e.message).toContain("another public key");
+    expect(await messages(mock, "received CERTCONF")).toContain("received CERTCONF");
+  });
+
+  it("reuses the transactionID when a renewal is retried after the answer was lost", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
+    const front = await proxy(mock.url, (n) => n === 1);
+    const issuer = createCmpIssuer(macSettings(front.url));
+    const request = renewal();
+    const first = await upstreamError(issuer.renew(request));
+    expect(first.retryable).toBe(true);
+    const outcome = await issuer.renew(request);
+    expect(outcome.status).toBe("issued");
+    const ids = front.bodies.map((b) => parseMessage(b).header.transactionID);
+    expect(ids).toHaveLength(3); // kur (answer lost), kur, certConf
+    for (const id of ids) expect(id).toEqual(request.transactionId);
+  });
+
+  it("reports a CA that cannot be reached, or answers garbage, as retryable", async () => {
+    const down = await upstreamError(
+      createCmpIssuer(macSettings(`http://127.0.0.1:${await freePort()}/pkix/`)).renew(renewal()),
+    );
+    expect(down).toMatchObject({ retryable: true, detail: { reason: "unreachable" } });
+
+    const junk = createHttpServer((_, res) =>
+      res.writeHead(200, { "content-type": "application/pkixcmp" }).end("\x30\x03\x02\x01"),
+    );
+    await new Promise<void>((r) => junk.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise<void>((r) => junk.close(() => r())));
+    const url = `http://127.0.0.1:${(junk.address() as AddressInfo).port}/`;
+    const e = await upstreamError(createCmpIssuer(macSettings(url)).renew(renewal()));
+    expect(e).toMatchObject({ retryable: true, detail: { reason: "garbage" } });
+  });
+
+  it("counts a revocation of an already revoked certificate (certRevoked) as confirmed, other refusals as final", async () => {
+    const revoked = await mockServer([...MAC_SERVER, ...ANSWER, "-pkistatus", "2", "-failure", "10"]);
+    const revocation = { transactionId: randomBytes(16), certDer: der("new.crt"), reason: 4 };
+    await createCmpIssuer(macSettings(revoked.url)).revoke(revocation);
+    const refused = await mockServer([...MAC_SERVER, ...ANSWER, "-pkistatus", "2", "-failure", "23"]);
+    const e = await upstreamError(createCmpIssuer(macSettings(refused.url)).revoke(revocation));
+    expect(e).toMatchObject({ retryable: false, detail: { failInfo: "notAuthorized" } });
+  });
+});
