@@ -195,7 +195,7 @@ function expectIssuedForCsr(certDer: Buffer, chainDer: Buffer[]) {
 
 /** The CMP messages the mock received and sent, in order, once it has logged `last` (its log lags its answer). */
 async function messages(mock: Mock, last: string): Promise<string[]> {
-  const list = () => [...mock.log().matchAll(/CMP DEBUG: ((?:received|sending) [A-Z]+)/g)].map((m) => m[1]);
+  const list = () => [...mock.log().matchAll(/CMP DEBUG: ((?:received|sending) [A-Z0-9]+)/g)].map((m) => m[1]);
   for (let i = 0; i < 100 && !list().includes(last); i++) await new Promise((r) => setTimeout(r, 50));
   return list();
 }
@@ -238,23 +238,29 @@ describe.each([
   });
 });
 
-/** An HTTP front for the mock that records each request's body and can cut the connection instead of answering. */
-async function proxy(target: string, cut: (n: number) => boolean) {
+/**
+ * An HTTP front for the mock that records each request and answer and may change the answer: `answer` gets the
+ * request's number (from 1), the mock's answer and the answers so far; null cuts the connection instead.
+ */
+async function proxy(target: string, answer: (n: number, bytes: Buffer, answers: Buffer[]) => Buffer | null) {
   const bodies: Buffer[] = [];
+  const answers: Buffer[] = [];
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       const body = Buffer.concat(chunks);
       bodies.push(body);
-      const answer = await fetch(target, {
+      const upstream = await fetch(target, {
         method: "POST",
         headers: { "content-type": "application/pkixcmp", connection: "close" },
         body: new Uint8Array(body),
       });
-      const bytes = Buffer.from(await answer.arrayBuffer());
-      if (cut(bodies.length)) return req.socket.destroy();
-      res.writeHead(200, { "content-type": "application/pkixcmp" }).end(bytes);
+      const bytes = Buffer.from(await upstream.arrayBuffer());
+      const sent = answer(bodies.length, bytes, answers);
+      answers.push(bytes);
+      if (!sent) return req.socket.destroy();
+      res.writeHead(200, { "content-type": "application/pkixcmp" }).end(sent);
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -363,7 +369,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
 
   it("reuses the transactionID when a renewal is retried after the answer was lost", async () => {
     const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
-    const front = await proxy(mock.url, (n) => n === 1);
+    const front = await proxy(mock.url, (n, bytes) => (n === 1 ? null : bytes));
     const issuer = createCmpIssuer(macSettings(front.url));
     const request = renewal();
     const first = await upstreamError(issuer.renew(request));
@@ -373,6 +379,15 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const ids = front.bodies.map((b) => parseMessage(b).header.transactionID);
     expect(ids).toHaveLength(3); // kur (answer lost), kur, certConf
     for (const id of ids) expect(id).toEqual(request.transactionId);
+  });
+
+  it("refuses a replayed answer: its recipNonce is not the senderNonce of the request it answers", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
+    // the certConf gets the kup again: same transaction, valid MAC, stale nonce
+    const front = await proxy(mock.url, (n, bytes, answers) => (n === 2 ? answers[0] : bytes));
+    const e = await upstreamError(createCmpIssuer(macSettings(front.url)).renew(renewal()));
+    expect(e.message).toContain("recipNonce");
+    expect(e.retryable).toBe(true);
   });
 
   it("reports a CA that cannot be reached, or answers garbage, as retryable", async () => {
@@ -389,6 +404,24 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const url = `http://127.0.0.1:${(junk.address() as AddressInfo).port}/`;
     const e = await upstreamError(createCmpIssuer(macSettings(url)).renew(renewal()));
     expect(e).toMatchObject({ retryable: true, detail: { reason: "garbage" } });
+  });
+
+  it("without raVerified the CA refuses the kur (badPOP); p10cr with the holder's CSR is the fallback", async () => {
+    const args = [...MAC_SERVER, "-rsp_cert", "new.crt", "-rsp_extracerts", "issuing.crt"];
+    const strict = await mockServer(args);
+    const e = await upstreamError(createCmpIssuer(macSettings(strict.url)).renew(renewal()));
+    expect(e).toMatchObject({ retryable: false, detail: { failInfo: "badPOP" } });
+
+    const mock = await mockServer(args);
+    const outcome = await createCmpIssuer(macSettings(mock.url, { renewalRequest: "p10cr" })).renew(renewal());
+    expect(outcome.status).toBe("issued");
+    if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    expect(await messages(mock, "sending PKICONF")).toEqual([
+      "received P10CR",
+      "sending CP",
+      "received CERTCONF",
+      "sending PKICONF",
+    ]);
   });
 
   it("counts a revocation of an already revoked certificate (certRevoked) as confirmed, other refusals as final", async () => {

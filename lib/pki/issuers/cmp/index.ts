@@ -35,6 +35,8 @@ import {
   BODY,
   algorithmOf,
   BODY_NAME,
+  CERT_REQ_ID,
+  CERT_REQ_ID_NONE,
   certConfBody,
   checkPkiConf,
   directoryName,
@@ -170,7 +172,7 @@ class CmpIssuer implements UpstreamIssuer {
     const answer = await this.#exchange(tx, rrBody(cert.issuer, cert.serial, req.reason));
     const status =
       answer.bodyType === BODY.error
-        ? parseErrorMsg(answer.body)
+        ? this.#read(() => parseErrorMsg(answer.body))
         : answer.bodyType === BODY.rp
           ? this.#read(() => parseRevRep(answer.body))
           : this.#unexpected(answer, "rp");
@@ -304,14 +306,18 @@ class CmpIssuer implements UpstreamIssuer {
     req: RenewalRequest,
     deadline: number,
   ): Promise<RenewalOutcome> {
+    const expectedId = this.#s.renewalRequest === "p10cr" ? CERT_REQ_ID_NONE : CERT_REQ_ID;
     if (answer.bodyType === BODY.error) {
-      const e = parseErrorMsg(answer.body);
+      const e = this.#read(() => parseErrorMsg(answer.body));
+      // delayed delivery (RFC 9483 4.4): an error with status waiting, then polling
+      if (e.status === PKI_STATUS.waiting) return this.#poll(tx, expectedId, req, deadline);
       throw refusal("CMP CA refused the renewal", e);
     }
     if (answer.bodyType !== BODY.kup && answer.bodyType !== BODY.cp && answer.bodyType !== BODY.ip)
       this.#unexpected(answer, "kup");
     const rep = this.#read(() => parseCertRep(answer.body));
     const { status } = rep;
+    if (rep.certReqId !== expectedId) throw garbage(`CMP answer for certReqId ${rep.certReqId}`);
     if (status.status === PKI_STATUS.waiting) return this.#poll(tx, rep.certReqId, req, deadline);
     if (status.status === PKI_STATUS.rejection) throw refusal("CMP CA refused the renewal", status);
     if (
@@ -356,7 +362,11 @@ class CmpIssuer implements UpstreamIssuer {
     this.#open.set(key, { kind: "confirming", tx, certReqId, certDer, chainDer });
     const answer = await this.#exchange(tx, certConfBody(certHash(certDer), certReqId));
     if (answer.bodyType === BODY.error)
-      throw refusal("CMP CA refused the confirmation", parseErrorMsg(answer.body), true);
+      throw refusal(
+        "CMP CA refused the confirmation",
+        this.#read(() => parseErrorMsg(answer.body)),
+        true,
+      );
     if (answer.bodyType !== BODY.pkiconf) this.#unexpected(answer, "pkiconf");
     this.#read(() => checkPkiConf(answer.body));
     this.#open.delete(key);

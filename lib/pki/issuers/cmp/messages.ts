@@ -102,8 +102,9 @@ export const FAILURE_BITS = [
 export type FailureInfo = (typeof FAILURE_BITS)[number];
 
 export const PVNO_CMP2000 = 2;
-/** The only certReqId a single-request kur uses (RFC 9483 4.1.1). */
+/** The only certReqId a single-request kur uses (RFC 9483 4.1.1); a p10cr has none, answered as -1. */
 export const CERT_REQ_ID = 0;
+export const CERT_REQ_ID_NONE = -1;
 
 // ---- the header ----
 
@@ -202,10 +203,16 @@ export function certConfBody(
   reject?: { failure: FailureInfo; text: string },
 ): Buffer {
   const status = reject ? [statusInfo(PKI_STATUS.rejection, reject.text, reject.failure)] : [];
-  return explicit(BODY.certConf, seq(seq(octets(certHash), uint(certReqId), ...status)));
+  return explicit(BODY.certConf, seq(seq(octets(certHash), requestId(certReqId), ...status)));
 }
 
-export const pollReqBody = (certReqId: number) => explicit(BODY.pollReq, seq(seq(uint(certReqId))));
+export const pollReqBody = (certReqId: number) => explicit(BODY.pollReq, seq(seq(requestId(certReqId))));
+
+/** certReqId: 0 for a kur; -1 after a p10cr, which carries none (RFC 9483 4.1.4, OpenSSL's CERTREQID_NONE). */
+function requestId(id: number): Buffer {
+  if (id === -1) return Buffer.from([0x02, 0x01, 0xff]);
+  return uint(id);
+}
 
 /** rr [11]: one RevDetails naming the certificate by issuer and serial, with the CRL reason (RFC 9483 4.2). */
 export function rrBody(issuerDer: Buffer, serialDer: Buffer, reason: number): Buffer {
