@@ -1,16 +1,18 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createPublicKey, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createCmpIssuer, type CmpSettings } from "@/lib/pki/issuers/cmp";
+import { createCmpIssuer, type CmpExchange, type CmpSettings } from "@/lib/pki/issuers/cmp";
 import { parseMessage } from "@/lib/pki/issuers/cmp/messages";
 import { certFields } from "@/lib/pki/issuers/cmp/protection";
 import { UpstreamError, type RenewalRequest } from "@/lib/pki/issuers/types";
 import { PROFILES } from "@/lib/pki/profiles";
+import { Pkcs11Signer } from "@/lib/pki/signer";
+import { SOFTHSM_MODULE, useSoftHsm } from "@/lib/dev/testing/softhsm";
 
 /**
  * The CMP issuer against OpenSSL's own CMP server (`openssl cmp -port`), both protection kinds. The mock answers
@@ -215,10 +217,21 @@ describe.each([
 ] as const)("CMP issuer with %s protection against openssl's mock CA", (_, serverArgs, settings) => {
   it("renews with kur (raVerified POP), confirms, and gets a certificate openssl verifies for the CSR's key", async () => {
     const mock = await mockServer([...serverArgs, ...ANSWER]);
-    const outcome = await createCmpIssuer(settings(mock.url)).renew(renewal());
+    const exchanges: CmpExchange[] = [];
+    const request = renewal();
+    const issuer = createCmpIssuer(settings(mock.url), { onExchange: (e) => exchanges.push(e) });
+    const outcome = await issuer.renew(request);
     expect(outcome.status).toBe("issued");
     if (outcome.status !== "issued") return;
     expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    expect(exchanges.map(({ request, answer, pkiStatus }) => ({ request, answer, pkiStatus }))).toEqual([
+      { request: "kur", answer: "kup", pkiStatus: 0 },
+      { request: "certConf", answer: "pkiconf", pkiStatus: undefined },
+    ]);
+    for (const e of exchanges) {
+      expect(e.transactionId).toBe(request.transactionId.toString("hex"));
+      expect(e.requestSha256).toMatch(/^[0-9a-f]{64}$/);
+    }
     expect(await messages(mock, "sending PKICONF")).toEqual([
       "received KUR",
       "sending KUP",
@@ -433,3 +446,78 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     expect(e).toMatchObject({ retryable: false, detail: { failInfo: "notAuthorized" } });
   });
 });
+
+describe.skipIf(!existsSync(SOFTHSM_MODULE))(
+  "CMP issuer signing with the RA's key in a PKCS#11 token (SoftHSM2)",
+  () => {
+    const token = { module: SOFTHSM_MODULE, tokenLabel: "cmp-ra", pin: "246810", keyLabel: "ra" };
+    let signer: Pkcs11Signer;
+
+    beforeAll(async () => {
+      useSoftHsm(path.join(dir, "softhsm"));
+      execFileSync(
+        "softhsm2-util",
+        ["--init-token", "--free", "--label", token.tokenLabel, "--so-pin", "13579135", "--pin", token.pin],
+        {
+          stdio: "ignore",
+        },
+      );
+      await Pkcs11Signer.generate({ ...token, algorithm: "P-256" });
+      signer = await Pkcs11Signer.open(token);
+      // the RA certificate for the token's key: a throwaway request, its key replaced by the token's
+      writeFileSync(
+        f("hsm-ra.pub"),
+        createPublicKey({ key: signer.publicKeySpki, format: "der", type: "spki" }).export({
+          type: "spki",
+          format: "pem",
+        }),
+      );
+      newKey("hsm-ra.key");
+      openssl([
+        "req",
+        "-new",
+        "-key",
+        "hsm-ra.key",
+        "-subj",
+        "/O=CertRenew/CN=CertRenew RA (HSM)",
+        "-out",
+        "hsm-ra.csr",
+      ]);
+      openssl(
+        [
+          "x509",
+          "-req",
+          "-in",
+          "hsm-ra.csr",
+          "-force_pubkey",
+          "hsm-ra.pub",
+          "-CA",
+          "root.crt",
+          "-CAkey",
+          "root.key",
+        ].concat(["-days", "30", "-extfile", "exts.cnf", "-extensions", "ee", "-out", "hsm-ra.crt"]),
+      );
+    });
+    afterAll(() => signer?.close());
+
+    it("renews with kur protected by the token's signature", async () => {
+      const mock = await mockServer([...SIG_SERVER, ...ANSWER]);
+      const issuer = createCmpIssuer(
+        { serverUrl: mock.url, certPem: pem("hsm-ra.crt"), trustedPem: pem("root.crt") },
+        { signer },
+      );
+      const outcome = await issuer.renew(renewal());
+      expect(outcome.status).toBe("issued");
+      if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    });
+
+    it("refuses a token key that is not CMP_CERT's", () => {
+      expect(() =>
+        createCmpIssuer(
+          { serverUrl: "http://127.0.0.1:1/", certPem: pem("ra.crt"), trustedPem: pem("root.crt") },
+          { signer },
+        ),
+      ).toThrow(/not the key of CMP_CERT/);
+    });
+  },
+);

@@ -103,8 +103,27 @@ type OpenTransaction =
 export interface CmpIssuerOptions {
   /** the RA's key when it is not a file (e.g. a Pkcs11Signer); CmpSettings.certPem names its certificate */
   signer?: Signer;
-  /** tests: the clock for validity checks */
+  /** the clock for certificate validity checks (tests) */
   now?: () => Date;
+  /**
+   * Told about every request/answer pair, refused answers included: what the caller records as an audit event
+   * ("every upstream exchange is an audit event: request digest, answer status"). It must not throw.
+   */
+  onExchange?: (e: CmpExchange) => void;
+}
+
+export interface CmpExchange {
+  transactionId: string;
+  /** kur, p10cr, certConf, pollReq, rr */
+  request: string;
+  /** SHA-256 of the whole request message, hex */
+  requestSha256: string;
+  /** kup, cp, pollRep, rp, pkiconf, error; undefined when no answer could be read */
+  answer?: string;
+  /** PKIStatus of the answer, if it carries one (pollRep counts as waiting) */
+  pkiStatus?: number;
+  /** why the exchange failed, if it did */
+  error?: string;
 }
 
 export function createCmpIssuer(input: CmpSettings, options: CmpIssuerOptions = {}): UpstreamIssuer {
@@ -120,10 +139,12 @@ class CmpIssuer implements UpstreamIssuer {
   readonly #senderKID?: Buffer;
   readonly #now: () => Date;
   readonly #open = new Map<string, OpenTransaction>();
+  readonly #onExchange?: (e: CmpExchange) => void;
 
   constructor(s: ReturnType<typeof CmpSettings.parse>, options: CmpIssuerOptions) {
     this.#s = s;
     this.#now = options.now ?? (() => new Date());
+    this.#onExchange = options.onExchange;
     this.#trust = new TrustAnchors(pemBlocks(s.trustedPem, "CERTIFICATE"));
     if (s.ref && s.secret) {
       this.#protection = { kind: "mac", ref: Buffer.from(s.ref, "utf8"), secret: Buffer.from(s.secret, "utf8") };
@@ -188,6 +209,24 @@ class CmpIssuer implements UpstreamIssuer {
 
   /** One request/answer: protect, POST, then check the answer's protection, transactionID and recipNonce. */
   async #exchange(tx: Transaction, body: Buffer): Promise<PkiMessage> {
+    const request = BODY_NAME[body[0] & 0x1f] ?? String(body[0] & 0x1f);
+    const event: CmpExchange = { transactionId: tx.id.toString("hex"), request, requestSha256: "" };
+    try {
+      const answer = await this.#send(tx, body, (message) => {
+        event.requestSha256 = createHash("sha256").update(message).digest("hex");
+      });
+      event.answer = BODY_NAME[answer.bodyType] ?? String(answer.bodyType);
+      event.pkiStatus = statusOf(answer);
+      return answer;
+    } catch (e) {
+      event.error = (e as Error).message;
+      throw e;
+    } finally {
+      this.#onExchange?.(event);
+    }
+  }
+
+  async #send(tx: Transaction, body: Buffer, sending: (message: Buffer) => void): Promise<PkiMessage> {
     const senderNonce = randomBytes(16);
     const protectionAlg = protectionAlgorithm(this.#protection);
     const header = encodeHeader({
@@ -202,7 +241,9 @@ class CmpIssuer implements UpstreamIssuer {
     });
     const protection = await protect(this.#protection, protectionAlg, protectedPart(header, body));
     const extraCerts = this.#protection.kind === "signature" ? this.#protection.certChainDer : [];
-    const bytes = await this.#post(encodeMessage(header, body, protection, extraCerts));
+    const message = encodeMessage(header, body, protection, extraCerts);
+    sending(message);
+    const bytes = await this.#post(message);
 
     const answer = this.#read(() => parseMessage(bytes));
     const h = answer.header;
@@ -219,6 +260,7 @@ class CmpIssuer implements UpstreamIssuer {
         },
         this.#protection,
         this.#trust,
+        this.#now(),
       );
     } catch (e) {
       if (e instanceof ProtectionError || e instanceof DerError)
@@ -419,6 +461,28 @@ function firstChild(n: Node): Node {
   const [c] = children(n);
   if (!c) throw new DerError("empty GeneralName");
   return c;
+}
+
+/** The PKIStatus an answer carries, for the exchange record; undefined if it has none or cannot be read. */
+function statusOf(answer: PkiMessage): number | undefined {
+  try {
+    switch (answer.bodyType) {
+      case BODY.ip:
+      case BODY.cp:
+      case BODY.kup:
+        return parseCertRep(answer.body).status.status;
+      case BODY.rp:
+        return parseRevRep(answer.body).status;
+      case BODY.error:
+        return parseErrorMsg(answer.body).status;
+      case BODY.pollRep:
+        return PKI_STATUS.waiting;
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 function garbage(message: string): UpstreamError {

@@ -144,7 +144,7 @@ export interface AnswerToCheck {
  * that names the sender (and carries senderKID, if given) and chains to the trust anchors. Unprotected answers,
  * errors included, are refused: anyone on the path could have written them.
  */
-export function verifyAnswer(a: AnswerToCheck, ours: Protection, trust: TrustAnchors): void {
+export function verifyAnswer(a: AnswerToCheck, ours: Protection, trust: TrustAnchors, now = new Date()): void {
   if (!a.protectionAlg || !a.protection) throw new ProtectionError("answer is not protected");
   const alg = algorithmOf(a.protectionAlg);
   if (alg.oid === CMP_OID.passwordBasedMac) {
@@ -169,7 +169,7 @@ export function verifyAnswer(a: AnswerToCheck, ours: Protection, trust: TrustAnc
       : signer.publicKey;
   if (!verify(digest, a.protectedPart, key, a.protection))
     throw new ProtectionError("answer signature does not verify");
-  trust.path(signerDer, a.extraCerts);
+  trust.path(signerDer, a.extraCerts, now);
 }
 
 /** The subject Name of a certificate, DER (tbs: [0] version, serial, signature, issuer, validity, subject). */
