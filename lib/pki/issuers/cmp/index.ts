@@ -88,6 +88,7 @@ const RETRYABLE_FAILURES: ReadonlySet<FailureInfo> = new Set([
 
 const MAX_ANSWER_BYTES = 1 << 20;
 const MAX_POLLS = 1000;
+const MAX_OPEN = 10_000;
 
 interface Transaction {
   id: Buffer;
@@ -182,6 +183,9 @@ class CmpIssuer implements UpstreamIssuer {
             oldSerialDer: old.serial,
             subjectDer: req.subjectDer,
             spki: req.spki,
+            // the period the holder paid for; a CA may still shorten it (grantedWithMods)
+            notBefore: req.notBefore,
+            notAfter: req.notAfter,
           });
     const answer = await this.#exchange(tx, body);
     return this.#certAnswer(tx, answer, req, Date.now() + this.#s.maxWaitSeconds * 1000);
@@ -201,6 +205,13 @@ class CmpIssuer implements UpstreamIssuer {
     if (status.status === PKI_STATUS.waiting) throw refusal("CMP CA is not ready to revoke yet", status, true);
     if (status.status === PKI_STATUS.rejection || answer.bodyType === BODY.error)
       throw refusal("CMP CA refused the revocation", status);
+  }
+
+  /** Keeps an open transaction; the oldest is forgotten past MAX_OPEN (its retry then re-sends the request). */
+  #remember(key: string, t: OpenTransaction) {
+    this.#open.delete(key);
+    this.#open.set(key, t);
+    if (this.#open.size > MAX_OPEN) this.#open.delete(this.#open.keys().next().value!);
   }
 
   #recipient(issuerDer: Buffer): Buffer {
@@ -401,7 +412,7 @@ class CmpIssuer implements UpstreamIssuer {
     chainDer: Buffer[],
     key: string,
   ): Promise<RenewalOutcome> {
-    this.#open.set(key, { kind: "confirming", tx, certReqId, certDer, chainDer });
+    this.#remember(key, { kind: "confirming", tx, certReqId, certDer, chainDer });
     const answer = await this.#exchange(tx, certConfBody(certHash(certDer), certReqId));
     if (answer.bodyType === BODY.error)
       throw refusal(
@@ -434,7 +445,7 @@ class CmpIssuer implements UpstreamIssuer {
       const rep = this.#read(() => parsePollRep(answer.body));
       const after = Math.max(0, rep.checkAfter);
       if (Date.now() + after * 1000 > deadline) {
-        this.#open.set(key, { kind: "waiting", tx, certReqId, retryAfterSeconds: after });
+        this.#remember(key, { kind: "waiting", tx, certReqId, retryAfterSeconds: after });
         return { status: "pending", retryAfterSeconds: Math.max(1, after) };
       }
       await sleep(after * 1000);
