@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createCmpIssuer, type CmpExchange, type CmpSettings } from "@/lib/pki/issuers/cmp";
-import { parseMessage } from "@/lib/pki/issuers/cmp/messages";
+import { BODY_NAME, parseMessage } from "@/lib/pki/issuers/cmp/messages";
 import { certFields } from "@/lib/pki/issuers/cmp/protection";
 import { UpstreamError, type RenewalRequest } from "@/lib/pki/issuers/types";
 import { PROFILES } from "@/lib/pki/profiles";
@@ -394,6 +394,23 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     for (const id of ids) expect(id).toEqual(request.transactionId);
   });
 
+  it("after a lost pkiconf re-sends certConf, and starts over under the same transactionID once the CA has closed it", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
+    const front = await proxy(mock.url, (n, bytes) => (n === 2 ? null : bytes));
+    const issuer = createCmpIssuer(macSettings(front.url));
+    const request = renewal();
+    expect((await upstreamError(issuer.renew(request))).detail).toMatchObject({ reason: "unreachable" });
+    // the mock took the first certConf and closed the transaction: it refuses the second one
+    expect(await upstreamError(issuer.renew(request))).toMatchObject({
+      retryable: true,
+      detail: { reason: "refused" },
+    });
+    expect((await issuer.renew(request)).status).toBe("issued");
+    const sent = front.bodies.map((b) => parseMessage(b));
+    expect(sent.map((m) => BODY_NAME[m.bodyType])).toEqual(["kur", "certConf", "certConf", "kur", "certConf"]);
+    for (const m of sent) expect(m.header.transactionID).toEqual(request.transactionId);
+  });
+
   it("refuses a replayed answer: its recipNonce is not the senderNonce of the request it answers", async () => {
     const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
     // the certConf gets the kup again: same transaction, valid MAC, stale nonce
@@ -403,7 +420,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     expect(e.retryable).toBe(true);
   });
 
-  it("reports a CA that cannot be reached, or answers garbage, as retryable", async () => {
+  it("reports a CA that cannot be reached, answers garbage or does not answer in time as retryable", async () => {
     const down = await upstreamError(
       createCmpIssuer(macSettings(`http://127.0.0.1:${await freePort()}/pkix/`)).renew(renewal()),
     );
@@ -417,6 +434,13 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const url = `http://127.0.0.1:${(junk.address() as AddressInfo).port}/`;
     const e = await upstreamError(createCmpIssuer(macSettings(url)).renew(renewal()));
     expect(e).toMatchObject({ retryable: true, detail: { reason: "garbage" } });
+
+    const silent = createHttpServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise<void>((r) => silent.close(() => r())));
+    const slowUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+    const slow = await upstreamError(createCmpIssuer(macSettings(slowUrl, { timeoutMs: 300 })).renew(renewal()));
+    expect(slow).toMatchObject({ retryable: true, detail: { reason: "timeout" } });
   });
 
   it("without raVerified the CA refuses the kur (badPOP); p10cr with the holder's CSR is the fallback", async () => {

@@ -171,7 +171,8 @@ class CmpIssuer implements UpstreamIssuer {
   async renew(req: RenewalRequest): Promise<RenewalOutcome> {
     const key = req.transactionId.toString("hex");
     const open = this.#open.get(key);
-    if (open?.kind === "waiting") return this.#poll(open.tx, open.certReqId, req);
+    const deadline = Date.now() + this.#s.maxWaitSeconds * 1000;
+    if (open?.kind === "waiting") return this.#poll(open.tx, open.certReqId, req, deadline);
     if (open?.kind === "confirming") return this.#confirm(open.tx, open.certReqId, open.certDer, open.chainDer, key);
     const old = certFields(req.oldCertDer);
     const tx: Transaction = { id: req.transactionId, recipient: this.#recipient(old.issuer) };
@@ -188,7 +189,7 @@ class CmpIssuer implements UpstreamIssuer {
             notAfter: req.notAfter,
           });
     const answer = await this.#exchange(tx, body);
-    return this.#certAnswer(tx, answer, req, Date.now() + this.#s.maxWaitSeconds * 1000);
+    return this.#certAnswer(tx, answer, req, deadline);
   }
 
   async revoke(req: RevocationRequest): Promise<void> {
@@ -414,12 +415,15 @@ class CmpIssuer implements UpstreamIssuer {
   ): Promise<RenewalOutcome> {
     this.#remember(key, { kind: "confirming", tx, certReqId, certDer, chainDer });
     const answer = await this.#exchange(tx, certConfBody(certHash(certDer), certReqId));
-    if (answer.bodyType === BODY.error)
+    if (answer.bodyType === BODY.error) {
+      // e.g. a re-sent certConf the CA had already closed: start over with the same transactionID next time
+      this.#open.delete(key);
       throw refusal(
         "CMP CA refused the confirmation",
         this.#read(() => parseErrorMsg(answer.body)),
         true,
       );
+    }
     if (answer.bodyType !== BODY.pkiconf) this.#unexpected(answer, "pkiconf");
     this.#read(() => checkPkiConf(answer.body));
     this.#open.delete(key);
@@ -427,7 +431,7 @@ class CmpIssuer implements UpstreamIssuer {
   }
 
   /** pollReq until the certificate comes, the CA refuses, or the wait would pass `deadline` (then `pending`). */
-  async #poll(tx: Transaction, certReqId: number, req: RenewalRequest, deadline = Date.now()): Promise<RenewalOutcome> {
+  async #poll(tx: Transaction, certReqId: number, req: RenewalRequest, deadline: number): Promise<RenewalOutcome> {
     const key = tx.id.toString("hex");
     for (let i = 0; i < MAX_POLLS; i++) {
       let answer: PkiMessage;
