@@ -159,11 +159,12 @@ const macSettings = (url: string, extra: Partial<CmpSettings> = {}): CmpSettings
   ...extra,
 });
 
+/** As the ra seam passes them: file paths, as CMP_CERT/CMP_KEY/CMP_TRUSTED name them. */
 const signatureSettings = (url: string, extra: Partial<CmpSettings> = {}): CmpSettings => ({
   serverUrl: url,
-  certPem: pem("ra.crt"),
-  keyPem: pem("ra.key"),
-  trustedPem: pem("root.crt"),
+  certFile: f("ra.crt"),
+  keyFile: f("ra.key"),
+  trustedFile: f("root.crt"),
   ...extra,
 });
 

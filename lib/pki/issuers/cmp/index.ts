@@ -68,9 +68,9 @@ import {
   verifyAnswer,
   type Protection,
 } from "./protection";
-import { CmpSettings, nameFromSlashForm } from "./settings";
+import { CmpSettings, nameFromSlashForm, type ParsedCmpSettings } from "./settings";
 
-export { CmpSettings, cmpSettingsFromEnv, nameFromSlashForm } from "./settings";
+export { CmpSettings, cmpSettingsFromEnv, nameFromSlashForm, type ParsedCmpSettings } from "./settings";
 
 /** Refusals a later attempt may overcome: the CA is busy or broken, or it could not check our message. */
 const RETRYABLE_FAILURES: ReadonlySet<FailureInfo> = new Set([
@@ -133,7 +133,7 @@ export function createCmpIssuer(input: CmpSettings, options: CmpIssuerOptions = 
 
 class CmpIssuer implements UpstreamIssuer {
   readonly kind = "cmp" as const;
-  readonly #s: ReturnType<typeof CmpSettings.parse>;
+  readonly #s: ParsedCmpSettings;
   readonly #protection: Protection;
   readonly #trust: TrustAnchors;
   readonly #sender: Buffer;
@@ -142,7 +142,7 @@ class CmpIssuer implements UpstreamIssuer {
   readonly #open = new Map<string, OpenTransaction>();
   readonly #onExchange?: (e: CmpExchange) => void;
 
-  constructor(s: ReturnType<typeof CmpSettings.parse>, options: CmpIssuerOptions) {
+  constructor(s: ParsedCmpSettings, options: CmpIssuerOptions) {
     this.#s = s;
     this.#now = options.now ?? (() => new Date());
     this.#onExchange = options.onExchange;

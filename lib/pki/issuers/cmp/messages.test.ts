@@ -116,6 +116,12 @@ describe("CMP settings", () => {
       });
       expect(s).toMatchObject({ ref: "ra", secret: "secret", trustedPem: trusted, renewalRequest: "p10cr" });
       expect(s.maxWaitSeconds).toBe(30);
+      expect(() => cmpSettingsFromEnv({ CMP_SERVER_URL: "http://x/", CMP_REF: "r", CMP_SECRET: "s" })).toThrow(
+        /CMP_TRUSTED is missing/,
+      );
+      expect(() =>
+        CmpSettings.parse({ serverUrl: "http://x/", ref: "r", secret: "s", trustedFile: path.join(dir, "none") }),
+      ).toThrow(/cannot read trustedFile/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,11 +5,12 @@ import { OID } from "../../oids";
 import { pemBlocks } from "../../x509";
 
 /**
- * What the CMP issuer needs, as values (PEM text, not paths): `cmpSettingsFromEnv` reads the CMP_* variables and
- * the files they name. Exactly one protection: `ref` + `secret` (PasswordBasedMac) or `certPem` + a key (`keyPem`,
- * or a Signer handed to createCmpIssuer, e.g. a PKCS#11 key).
+ * What the CMP issuer needs. Certificates and key as PEM text (`certPem`, `keyPem`, `trustedPem`) or as paths of
+ * PEM files (`certFile`, `keyFile`, `trustedFile`, read when the settings are parsed). Exactly one protection:
+ * `ref` + `secret` (PasswordBasedMac) or a certificate + its key (`keyPem`/`keyFile`, or a Signer handed to
+ * createCmpIssuer, e.g. a PKCS#11 key). `cmpSettingsFromEnv` maps the CMP_* variables.
  */
-export const CmpSettings = z
+const CmpSettingsValues = z
   .object({
     /** the CA's CMP endpoint, e.g. http://ca.example:8080/pkix/ (CMP_SERVER_URL) */
     serverUrl: z.url({ protocol: /^https?$/ }),
@@ -23,7 +24,7 @@ export const CmpSettings = z
     keyPem: z.string().optional(),
     keyPassphrase: z.string().optional(),
     /** the CA certificates answers and issued certificates must chain to (CMP_TRUSTED) */
-    trustedPem: z.string().min(1, "CMP_TRUSTED is missing"),
+    trustedPem: z.string({ error: "CMP_TRUSTED is missing" }).min(1, "CMP_TRUSTED is missing"),
     /** recipient Name in OpenSSL's slash form, e.g. `/C=CN/O=Example CA/CN=Issuing CA`; default: the issuer */
     recipient: z.string().optional(),
     /** sender Name, same form; default: the RA certificate's subject, or the empty name with MAC protection */
@@ -48,25 +49,52 @@ export const CmpSettings = z
     if (pemBlocks(s.trustedPem, "CERTIFICATE").length === 0)
       ctx.addIssue({ code: "custom", message: "CMP_TRUSTED holds no certificate" });
   });
-export type CmpSettings = z.input<typeof CmpSettings>;
+
+const FILES = { certFile: "certPem", keyFile: "keyPem", trustedFile: "trustedPem" } as const;
+
+/** `…File` paths → the `…Pem` text they hold (a value given as text wins). */
+function readFiles(input: unknown): unknown {
+  if (typeof input !== "object" || input === null) return input;
+  const out: Record<string, unknown> = { ...input };
+  for (const [file, pem] of Object.entries(FILES)) {
+    const p = out[file];
+    delete out[file];
+    if (typeof p !== "string" || out[pem] !== undefined) continue;
+    try {
+      out[pem] = readFileSync(p, "utf8");
+    } catch (e) {
+      throw new Error(`CMP settings: cannot read ${file} ${p}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return out;
+}
+
+export const CmpSettings = z.preprocess(readFiles, CmpSettingsValues);
+export type CmpSettings = Omit<z.input<typeof CmpSettingsValues>, "trustedPem"> & {
+  trustedPem?: string;
+  certFile?: string;
+  keyFile?: string;
+  trustedFile?: string;
+};
+export type ParsedCmpSettings = z.output<typeof CmpSettingsValues>;
 
 /**
  * Settings from the environment: CMP_SERVER_URL, CMP_REF + CMP_SECRET or CMP_CERT + CMP_KEY (+ CMP_KEY_PASSPHRASE),
  * CMP_TRUSTED, CMP_RECIPIENT, CMP_SENDER, CMP_RENEWAL_REQUEST. CMP_CERT, CMP_KEY and CMP_TRUSTED are file paths.
  */
-export function cmpSettingsFromEnv(env: Record<string, string | undefined>): z.output<typeof CmpSettings> {
-  const file = (p: string | undefined) => (p ? readFileSync(p, "utf8") : undefined);
+export function cmpSettingsFromEnv(env: Record<string, string | undefined>): ParsedCmpSettings {
+  const v = (name: string) => env[name] || undefined;
   return CmpSettings.parse({
-    serverUrl: env.CMP_SERVER_URL,
-    ref: env.CMP_REF || undefined,
-    secret: env.CMP_SECRET || undefined,
-    certPem: file(env.CMP_CERT),
-    keyPem: file(env.CMP_KEY),
-    keyPassphrase: env.CMP_KEY_PASSPHRASE || undefined,
-    trustedPem: file(env.CMP_TRUSTED) ?? "",
-    recipient: env.CMP_RECIPIENT || undefined,
-    sender: env.CMP_SENDER || undefined,
-    renewalRequest: env.CMP_RENEWAL_REQUEST || undefined,
+    serverUrl: v("CMP_SERVER_URL"),
+    ref: v("CMP_REF"),
+    secret: v("CMP_SECRET"),
+    certFile: v("CMP_CERT"),
+    keyFile: v("CMP_KEY"),
+    keyPassphrase: v("CMP_KEY_PASSPHRASE"),
+    trustedFile: v("CMP_TRUSTED"),
+    recipient: v("CMP_RECIPIENT"),
+    sender: v("CMP_SENDER"),
+    renewalRequest: v("CMP_RENEWAL_REQUEST"),
   });
 }
 
