@@ -1,9 +1,8 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createPublicKey, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
-import os from "node:os";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createCmpIssuer, type CmpExchange, type CmpSettings } from "@/lib/pki/issuers/cmp";
@@ -13,6 +12,18 @@ import { UpstreamError, type RenewalRequest } from "@/lib/pki/issuers/types";
 import { PROFILES } from "@/lib/pki/profiles";
 import { Pkcs11Signer } from "@/lib/pki/signer";
 import { SOFTHSM_MODULE, useSoftHsm } from "@/lib/dev/testing/softhsm";
+import {
+  CMP_MOCK_MAC_ARGS,
+  CMP_MOCK_REF,
+  CMP_MOCK_SECRET,
+  CMP_MOCK_SIGNATURE_ARGS,
+  cmpMockAnswer,
+  createCmpMockPki,
+  freePort,
+  startCmpMock,
+  type CmpMock,
+  type CmpMockPki,
+} from "@/lib/dev/testing/cmp-mock";
 
 /**
  * The CMP issuer against OpenSSL's own CMP server (`openssl cmp -port`), both protection kinds. The mock answers
@@ -21,140 +32,48 @@ import { SOFTHSM_MODULE, useSoftHsm } from "@/lib/dev/testing/softhsm";
  * CSR's key, with the old certificate's serial number.
  */
 
-let dir: string;
-const f = (name: string) => path.join(dir, name);
-const pem = (name: string) => readFileSync(f(name), "utf8");
-const der = (name: string) => Buffer.from(pem(name).replace(/-----[^-]+-----|\s/g, ""), "base64");
-
-function openssl(args: string[]): string {
-  const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-function newKey(name: string) {
-  openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name]);
-}
-
-/** A certificate for `key` signed by `ca` (its .crt/.key), with the extensions section `ext` of exts.cnf. */
-function issue(name: string, subject: string, ca: string, ext: string, serial = `0x${randomBytes(8).toString("hex")}`) {
-  openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`]);
-  openssl(
-    ["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-set_serial", serial].concat([
-      "-days",
-      "30",
-      "-extfile",
-      "exts.cnf",
-      "-extensions",
-      ext,
-      "-out",
-      `${name}.crt`,
-    ]),
-  );
-}
+let pki: CmpMockPki;
+const f = (name: string) => pki.file(name);
+const pem = (name: string) => pki.pem(name);
+const der = (name: string) => pki.der(name);
+const openssl = (args: string[]) => pki.openssl(args);
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "certrenew-cmp-"));
-  writeFileSync(
-    f("exts.cnf"),
-    [
-      "[ca]",
-      "basicConstraints=critical,CA:TRUE",
-      "keyUsage=critical,keyCertSign,cRLSign",
-      "subjectKeyIdentifier=hash",
-      "authorityKeyIdentifier=keyid",
-      "[ee]",
-      "basicConstraints=CA:FALSE",
-      "keyUsage=critical,digitalSignature",
-      "subjectKeyIdentifier=hash",
-      "authorityKeyIdentifier=keyid",
-    ].join("\n"),
-  );
-  newKey("root.key");
-  openssl([
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    "root.key",
-    "-subj",
-    "/O=Mock/CN=Mock Root CA",
-    "-days",
-    "30",
-    "-out",
-    "root.crt",
-  ]);
-  newKey("issuing.key");
-  issue("issuing", "/O=Mock/CN=Mock Issuing CA", "root", "ca");
-  newKey("srv.key");
-  issue("srv", "/O=Mock/CN=Mock CMP Server", "root", "ee");
-  newKey("ra.key");
-  issue("ra", "/O=CertRenew/CN=CertRenew RA", "root", "ee");
+  pki = createCmpMockPki();
   // another root: answers signed under it must be refused
-  newKey("other.key");
+  pki.newKey("other.key");
   openssl(["req", "-x509", "-new", "-key", "other.key", "-subj", "/CN=Other Root", "-days", "30", "-out", "other.crt"]);
-
-  newKey("old.key");
+  // the holder's certificate and its renewal, made in advance with the same serial (see cmp-mock.ts)
   const serial = `0x${randomBytes(8).toString("hex")}`;
-  issue("old", "/C=CN/O=Holder Org/CN=Holder", "issuing", "ee", serial);
-  newKey("new.key");
-  issue("new", "/C=CN/O=Holder Org/CN=Holder", "issuing", "ee", serial);
+  pki.newKey("old.key");
+  pki.issue("old", { subject: "/C=CN/O=Holder Org/CN=Holder", ca: "issuing", ext: "ee", serial });
+  pki.newKey("new.key");
+  pki.issue("new", { subject: "/C=CN/O=Holder Org/CN=Holder", ca: "issuing", ext: "ee", serial });
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
 
-const servers: ChildProcess[] = [];
+const mocks: CmpMock[] = [];
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) s.kill();
+  for (const m of mocks.splice(0)) m.stop();
   for (const close of closers.splice(0)) await close();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+async function mockServer(args: string[]): Promise<CmpMock> {
+  const mock = await startCmpMock(pki, args);
+  mocks.push(mock);
+  return mock;
 }
 
-interface Mock {
-  url: string;
-  log: () => string;
-}
-
-/** Starts `openssl cmp -port` with the given options; resolves once it accepts connections. */
-async function mockServer(args: string[]): Promise<Mock> {
-  const port = await freePort();
-  // stdbuf: the mock logs each message it handles on stdout, which is block-buffered into a pipe otherwise
-  const p = spawn("stdbuf", ["-oL", "-eL", "openssl", "cmp", "-port", String(port), "-verbosity", "7", ...args], {
-    cwd: dir,
-  });
-  servers.push(p);
-  let log = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      log += d.toString();
-      if (/ACCEPT/.test(log)) resolve();
-    };
-    p.stdout!.on("data", onData);
-    p.stderr!.on("data", onData);
-    p.once("exit", (code) => reject(new Error(`openssl cmp exited (${code}): ${log}`)));
-  });
-  return { url: `http://127.0.0.1:${port}/pkix/`, log: () => log };
-}
-
-const MAC_SERVER = ["-srv_ref", "ra-ref", "-srv_secret", "pass:shared-secret-1"];
-const ANSWER = ["-rsp_cert", "new.crt", "-rsp_extracerts", "issuing.crt", "-accept_raverified"];
-const SIG_SERVER = ["-srv_cert", "srv.crt", "-srv_key", "srv.key", "-srv_trusted", "root.crt"];
+const MAC_SERVER = CMP_MOCK_MAC_ARGS;
+const ANSWER = cmpMockAnswer("new");
+const SIG_SERVER = CMP_MOCK_SIGNATURE_ARGS;
 
 const macSettings = (url: string, extra: Partial<CmpSettings> = {}): CmpSettings => ({
   serverUrl: url,
-  ref: "ra-ref",
-  secret: "shared-secret-1",
+  ref: CMP_MOCK_REF,
+  secret: CMP_MOCK_SECRET,
   trustedPem: pem("root.crt"),
   ...extra,
 });
@@ -196,13 +115,6 @@ function expectIssuedForCsr(certDer: Buffer, chainDer: Buffer[]) {
   expect(chainDer[0]).toEqual(der("issuing.crt"));
 }
 
-/** The CMP messages the mock received and sent, in order, once it has logged `last` (its log lags its answer). */
-async function messages(mock: Mock, last: string): Promise<string[]> {
-  const list = () => [...mock.log().matchAll(/CMP DEBUG: ((?:received|sending) [A-Z0-9]+)/g)].map((m) => m[1]);
-  for (let i = 0; i < 100 && !list().includes(last); i++) await new Promise((r) => setTimeout(r, 50));
-  return list();
-}
-
 async function upstreamError(p: Promise<unknown>): Promise<UpstreamError> {
   const e = await p.then(
     () => undefined,
@@ -233,7 +145,7 @@ describe.each([
       expect(e.transactionId).toBe(request.transactionId.toString("hex"));
       expect(e.requestSha256).toMatch(/^[0-9a-f]{64}$/);
     }
-    expect(await messages(mock, "sending PKICONF")).toEqual([
+    expect(await mock.messages("sending PKICONF")).toEqual([
       "received KUR",
       "sending KUP",
       "received CERTCONF",
@@ -248,7 +160,7 @@ describe.each([
       certDer: der("new.crt"),
       reason: 1,
     });
-    expect(await messages(mock, "sending RP")).toEqual(["received RR", "sending RP"]);
+    expect(await mock.messages("sending RP")).toEqual(["received RR", "sending RP"]);
   });
 });
 
@@ -288,7 +200,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const outcome = await createCmpIssuer(macSettings(mock.url)).renew(renewal());
     expect(outcome.status).toBe("issued");
     if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
-    expect(await messages(mock, "sending PKICONF")).toEqual([
+    expect(await mock.messages("sending PKICONF")).toEqual([
       "received KUR",
       "sending KUP",
       "received POLLREQ",
@@ -308,7 +220,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const outcome = await issuer.renew(request);
     expect(outcome.status).toBe("issued");
     // one kur only: the retry continued the same transaction
-    expect((await messages(mock, "sending PKICONF")).filter((m) => m === "received KUR")).toHaveLength(1);
+    expect((await mock.messages("sending PKICONF")).filter((m) => m === "received KUR")).toHaveLength(1);
   });
 
   it("turns a rejection into a final UpstreamError with the CA's failure and text", async () => {
@@ -378,7 +290,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const e = await upstreamError(createCmpIssuer(macSettings(mock.url)).renew(renewal()));
     expect(e.retryable).toBe(false);
     expect(e.message).toContain("another public key");
-    expect(await messages(mock, "received CERTCONF")).toContain("received CERTCONF");
+    expect(await mock.messages("received CERTCONF")).toContain("received CERTCONF");
   });
 
   it("reuses the transactionID when a renewal is retried after the answer was lost", async () => {
@@ -454,7 +366,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const outcome = await createCmpIssuer(macSettings(mock.url, { renewalRequest: "p10cr" })).renew(renewal());
     expect(outcome.status).toBe("issued");
     if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
-    expect(await messages(mock, "sending PKICONF")).toEqual([
+    expect(await mock.messages("sending PKICONF")).toEqual([
       "received P10CR",
       "sending CP",
       "received CERTCONF",
@@ -479,7 +391,7 @@ describe.skipIf(!existsSync(SOFTHSM_MODULE))(
     let signer: Pkcs11Signer;
 
     beforeAll(async () => {
-      useSoftHsm(path.join(dir, "softhsm"));
+      useSoftHsm(path.join(pki.dir, "softhsm"));
       execFileSync(
         "softhsm2-util",
         ["--init-token", "--free", "--label", token.tokenLabel, "--so-pin", "13579135", "--pin", token.pin],
@@ -497,7 +409,7 @@ describe.skipIf(!existsSync(SOFTHSM_MODULE))(
           format: "pem",
         }),
       );
-      newKey("hsm-ra.key");
+      pki.newKey("hsm-ra.key");
       openssl([
         "req",
         "-new",
