@@ -61,6 +61,7 @@ import {
 import {
   certFields,
   keyIdOf,
+  macProtection,
   protect,
   protectionAlgorithm,
   ProtectionError,
@@ -148,8 +149,8 @@ class CmpIssuer implements UpstreamIssuer {
     this.#onExchange = options.onExchange;
     this.#trust = new TrustAnchors(pemBlocks(s.trustedPem, "CERTIFICATE"));
     if (s.ref && s.secret) {
-      this.#protection = { kind: "mac", ref: Buffer.from(s.ref, "utf8"), secret: Buffer.from(s.secret, "utf8") };
-      this.#senderKID = this.#protection.ref;
+      this.#protection = macProtection(Buffer.from(s.ref, "utf8"), Buffer.from(s.secret, "utf8"));
+      this.#senderKID = Buffer.from(s.ref, "utf8");
       this.#sender = directoryName(s.sender ? nameFromSlashForm(s.sender) : NULL_DN);
     } else {
       const chain = pemBlocks(s.certPem ?? "", "CERTIFICATE");

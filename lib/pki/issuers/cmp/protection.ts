@@ -12,13 +12,35 @@ import { algorithmOf, CMP_OID, octetString, smallInt } from "./messages";
 
 /** What the client protects its requests with. */
 export type Protection =
-  | { kind: "mac"; ref: Buffer; secret: Buffer }
+  | {
+      kind: "mac";
+      ref: Buffer;
+      secret: Buffer;
+      /** our PBMParameter's AlgorithmIdentifier, one salt per issuer (see macProtection) */
+      algorithm: Buffer;
+      /** derived keys by PBMParameter: the iterated hash costs milliseconds, a message's HMAC microseconds */
+      keys: Map<string, Buffer>;
+    }
   | {
       kind: "signature";
       signer: Signer;
       /** the RA's certificate first, then any intermediates the CA needs to reach its trust anchor */
       certChainDer: Buffer[];
     };
+
+/**
+ * PBMAC protection with one random salt for the issuer's lifetime: the salt keeps precomputed tables from working
+ * across secrets; a fresh one per message would only repeat the 10,000 hashes (about 10 ms) for every message.
+ */
+export function macProtection(ref: Buffer, secret: Buffer): Protection {
+  const params = seq(
+    octets(randomBytes(16)),
+    seq(oid(OID.sha256)),
+    uint(OUR_ITERATIONS),
+    seq(oid(CMP_OID.hmacWithSha256)),
+  );
+  return { kind: "mac", ref, secret, algorithm: seq(oid(CMP_OID.passwordBasedMac), params), keys: new Map() };
+}
 
 const OWF: Record<string, string> = {
   [OID.sha1]: "sha1",
@@ -41,27 +63,30 @@ const OUR_ITERATIONS = 10_000;
 
 /** The AlgorithmIdentifier our requests carry in protectionAlg. */
 export function protectionAlgorithm(p: Protection): Buffer {
-  if (p.kind === "signature") return signatureAlgorithmFor(p.signer.algorithm);
-  const params = seq(
-    octets(randomBytes(16)),
-    seq(oid(OID.sha256)),
-    uint(OUR_ITERATIONS),
-    seq(oid(CMP_OID.hmacWithSha256)),
-  );
-  return seq(oid(CMP_OID.passwordBasedMac), params);
+  return p.kind === "signature" ? signatureAlgorithmFor(p.signer.algorithm) : p.algorithm;
 }
 
+/** A CA that changes its salt with every answer cannot grow the key cache past this. */
+const MAX_CACHED_KEYS = 64;
+
 /** PBMAC key: the one-way function applied iterationCount times to secret ‖ salt, then HMAC over the data. */
-function passwordBasedMac(secret: Buffer, params: Node, data: Buffer): Buffer {
+function passwordBasedMac(p: Extract<Protection, { kind: "mac" }>, params: Node, data: Buffer): Buffer {
   const [saltNode, owfNode, countNode, macNode] = children(params);
   if (!macNode) throw new DerError("short PBMParameter");
   const owf = OWF[algorithmOf(owfNode).oid];
   const mac = HMAC[algorithmOf(macNode).oid];
   if (!owf || !mac) throw new ProtectionError("unsupported PasswordBasedMac algorithm");
-  const count = smallInt(countNode);
-  if (count < MIN_ITERATIONS || count > MAX_ITERATIONS) throw new ProtectionError("PBMAC iteration count out of range");
-  let key = createHash(owf).update(secret).update(octetString(saltNode)).digest();
-  for (let i = 1; i < count; i++) key = createHash(owf).update(key).digest();
+  const id = params.buf.subarray(params.start, params.end).toString("hex");
+  let key = p.keys.get(id);
+  if (!key) {
+    const count = smallInt(countNode);
+    if (count < MIN_ITERATIONS || count > MAX_ITERATIONS)
+      throw new ProtectionError("PBMAC iteration count out of range");
+    key = createHash(owf).update(p.secret).update(octetString(saltNode)).digest();
+    for (let i = 1; i < count; i++) key = createHash(owf).update(key).digest();
+    if (p.keys.size >= MAX_CACHED_KEYS) p.keys.delete(p.keys.keys().next().value!);
+    p.keys.set(id, key);
+  }
   return createHmac(mac, key).update(data).digest();
 }
 
@@ -69,7 +94,7 @@ function passwordBasedMac(secret: Buffer, params: Node, data: Buffer): Buffer {
 export async function protect(p: Protection, algorithm: Buffer, data: Buffer): Promise<Buffer> {
   if (p.kind === "signature") return p.signer.sign(data);
   const params = children(readAll(algorithm))[1];
-  return passwordBasedMac(p.secret, params, data);
+  return passwordBasedMac(p, params, data);
 }
 
 export class ProtectionError extends Error {
@@ -150,7 +175,7 @@ export function verifyAnswer(a: AnswerToCheck, ours: Protection, trust: TrustAnc
   if (alg.oid === CMP_OID.passwordBasedMac) {
     if (ours.kind !== "mac" || !alg.params)
       throw new ProtectionError("answer MAC-protected but no shared secret is set");
-    const expected = passwordBasedMac(ours.secret, alg.params, a.protectedPart);
+    const expected = passwordBasedMac(ours, alg.params, a.protectedPart);
     if (expected.length !== a.protection.length || !timingSafeEqual(expected, a.protection))
       throw new ProtectionError("answer MAC does not match");
     return;
