@@ -170,6 +170,7 @@ class CmpIssuer implements UpstreamIssuer {
   }
 
   async renew(req: RenewalRequest): Promise<RenewalOutcome> {
+    checkTransactionId(req.transactionId);
     const key = req.transactionId.toString("hex");
     const open = this.#open.get(key);
     const deadline = Date.now() + this.#s.maxWaitSeconds * 1000;
@@ -194,6 +195,7 @@ class CmpIssuer implements UpstreamIssuer {
   }
 
   async revoke(req: RevocationRequest): Promise<void> {
+    checkTransactionId(req.transactionId);
     const cert = certFields(req.certDer);
     const tx: Transaction = { id: req.transactionId, recipient: this.#recipient(cert.issuer) };
     const answer = await this.#exchange(tx, rrBody(cert.issuer, cert.serial, req.reason));
@@ -499,6 +501,11 @@ function statusOf(answer: PkiMessage): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** RFC 9483 3.1: 128 bits, so that transactions of different RAs do not collide at the CA. */
+function checkTransactionId(id: Buffer) {
+  if (id.length < 16 || id.length > 64) throw new Error("CMP transactionID must be 16 to 64 bytes");
 }
 
 function garbage(message: string): UpstreamError {
