@@ -293,6 +293,15 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     expect(await mock.messages("received CERTCONF")).toContain("received CERTCONF");
   });
 
+  it("rejects in certConf a certificate outside its validity", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
+    const later = () => new Date(Date.now() + 60 * 86400_000);
+    const e = await upstreamError(createCmpIssuer(macSettings(mock.url), { now: later }).renew(renewal()));
+    expect(e.retryable).toBe(false);
+    expect(e.message).toContain("outside its validity");
+    expect(await mock.messages("received CERTCONF")).toContain("received CERTCONF");
+  });
+
   it("reuses the transactionID when a renewal is retried after the answer was lost", async () => {
     const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
     const front = await proxy(mock.url, (n, bytes) => (n === 1 ? null : bytes));

@@ -181,7 +181,8 @@ export function verifyAnswer(a: AnswerToCheck, ours: Protection, trust: TrustAnc
     return;
   }
   if (!(alg.oid in SIGNATURE_DIGEST)) throw new ProtectionError(`unsupported protection algorithm ${alg.oid}`);
-  const signerDer = a.extraCerts.find((d) => {
+  // RFC 9483 puts the signer's certificate first in extraCerts; a CA that leaves it out may be pinned in CMP_TRUSTED
+  const signerDer = [...a.extraCerts, ...trust.anchors.map((c) => c.raw)].find((d) => {
     if (a.senderName && !subjectDerOf(d).equals(a.senderName)) return false;
     return !a.senderKID || keyIdOf(new X509Certificate(d))?.equals(a.senderKID) === true;
   });
