@@ -5,7 +5,7 @@ import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createCmpIssuer, type CmpExchange, type CmpSettings } from "@/lib/pki/issuers/cmp";
+import { createCmpIssuer, type CmpExchange, type CmpSettings, type CmpTransactionStore } from "@/lib/pki/issuers/cmp";
 import { BODY_NAME, parseMessage } from "@/lib/pki/issuers/cmp/messages";
 import { certFields } from "@/lib/pki/issuers/cmp/protection";
 import { UpstreamError, type RenewalRequest } from "@/lib/pki/issuers/types";
@@ -221,6 +221,33 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     expect(outcome.status).toBe("issued");
     // one kur only: the retry continued the same transaction
     expect((await mock.messages("sending PKICONF")).filter((m) => m === "received KUR")).toHaveLength(1);
+  });
+
+  it("continues a waiting transaction after a restart from a transaction store that outlives the issuer", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER, "-poll_count", "2", "-check_after", "1"]);
+    const saved = new Map<string, string>(); // e.g. a database row per transaction
+    const transactions: CmpTransactionStore = {
+      get: async (id) => saved.get(id),
+      set: async (id, state) => void saved.set(id, state),
+      delete: async (id) => void saved.delete(id),
+    };
+    const request = renewal();
+    const before = createCmpIssuer(macSettings(mock.url, { maxWaitSeconds: 0 }), { transactions });
+    expect((await before.renew(request)).status).toBe("pending");
+    expect(saved.size).toBe(1);
+    const after = createCmpIssuer(macSettings(mock.url, { maxWaitSeconds: 0 }), { transactions });
+    expect((await after.renew(request)).status).toBe("issued");
+    expect(saved.size).toBe(0);
+    expect(await mock.messages("sending PKICONF")).toEqual([
+      "received KUR",
+      "sending KUP",
+      "received POLLREQ",
+      "sending POLLREP",
+      "received POLLREQ",
+      "sending KUP",
+      "received CERTCONF",
+      "sending PKICONF",
+    ]);
   });
 
   it("turns a rejection into a final UpstreamError with the CA's failure and text", async () => {

@@ -70,8 +70,16 @@ import {
   type Protection,
 } from "./protection";
 import { CmpSettings, nameFromSlashForm, type ParsedCmpSettings } from "./settings";
+import {
+  deserialize,
+  memoryTransactionStore,
+  serialize,
+  type CmpTransactionStore,
+  type Transaction,
+} from "./transactions";
 
 export { CmpSettings, cmpSettingsFromEnv, nameFromSlashForm, type ParsedCmpSettings } from "./settings";
+export { memoryTransactionStore, type CmpTransactionStore } from "./transactions";
 
 /** Refusals a later attempt may overcome: the CA is busy or broken, or it could not check our message. */
 const RETRYABLE_FAILURES: ReadonlySet<FailureInfo> = new Set([
@@ -89,22 +97,15 @@ const RETRYABLE_FAILURES: ReadonlySet<FailureInfo> = new Set([
 
 const MAX_ANSWER_BYTES = 1 << 20;
 const MAX_POLLS = 1000;
-const MAX_OPEN = 10_000;
-
-interface Transaction {
-  id: Buffer;
-  recipient: Buffer;
-  /** the CA's last senderNonce: our next recipNonce */
-  caNonce?: Buffer;
-}
-
-type OpenTransaction =
-  | { kind: "waiting"; tx: Transaction; certReqId: number; retryAfterSeconds: number }
-  | { kind: "confirming"; tx: Transaction; certReqId: number; certDer: Buffer; chainDer: Buffer[] };
 
 export interface CmpIssuerOptions {
   /** the RA's key when it is not a file (e.g. a Pkcs11Signer); CmpSettings.certPem names its certificate */
   signer?: Signer;
+  /**
+   * Where transactions open between two renew() calls are kept (waiting, or issued and not yet confirmed); by
+   * default this process's memory. A store that outlives the process lets a retry after a restart continue them.
+   */
+  transactions?: CmpTransactionStore;
   /** the clock for certificate validity checks (tests) */
   now?: () => Date;
   /**
@@ -140,13 +141,14 @@ class CmpIssuer implements UpstreamIssuer {
   readonly #sender: Buffer;
   readonly #senderKID?: Buffer;
   readonly #now: () => Date;
-  readonly #open = new Map<string, OpenTransaction>();
+  readonly #open: CmpTransactionStore;
   readonly #onExchange?: (e: CmpExchange) => void;
 
   constructor(s: ParsedCmpSettings, options: CmpIssuerOptions) {
     this.#s = s;
     this.#now = options.now ?? (() => new Date());
     this.#onExchange = options.onExchange;
+    this.#open = options.transactions ?? memoryTransactionStore();
     this.#trust = new TrustAnchors(pemBlocks(s.trustedPem, "CERTIFICATE"));
     if (s.ref && s.secret) {
       this.#protection = macProtection(Buffer.from(s.ref, "utf8"), Buffer.from(s.secret, "utf8"));
@@ -172,7 +174,8 @@ class CmpIssuer implements UpstreamIssuer {
   async renew(req: RenewalRequest): Promise<RenewalOutcome> {
     checkTransactionId(req.transactionId);
     const key = req.transactionId.toString("hex");
-    const open = this.#open.get(key);
+    const stored = await this.#open.get(key);
+    const open = stored === undefined ? undefined : deserialize(stored);
     const deadline = Date.now() + this.#s.maxWaitSeconds * 1000;
     if (open?.kind === "waiting") return this.#poll(open.tx, open.certReqId, req, deadline);
     if (open?.kind === "confirming") return this.#confirm(open.tx, open.certReqId, open.certDer, open.chainDer, key);
@@ -209,13 +212,6 @@ class CmpIssuer implements UpstreamIssuer {
     if (status.status === PKI_STATUS.waiting) throw refusal("CMP CA is not ready to revoke yet", status, true);
     if (status.status === PKI_STATUS.rejection || answer.bodyType === BODY.error)
       throw refusal("CMP CA refused the revocation", status);
-  }
-
-  /** Keeps an open transaction; the oldest is forgotten past MAX_OPEN (its retry then re-sends the request). */
-  #remember(key: string, t: OpenTransaction) {
-    this.#open.delete(key);
-    this.#open.set(key, t);
-    if (this.#open.size > MAX_OPEN) this.#open.delete(this.#open.keys().next().value!);
   }
 
   #recipient(issuerDer: Buffer): Buffer {
@@ -416,11 +412,11 @@ class CmpIssuer implements UpstreamIssuer {
     chainDer: Buffer[],
     key: string,
   ): Promise<RenewalOutcome> {
-    this.#remember(key, { kind: "confirming", tx, certReqId, certDer, chainDer });
+    await this.#open.set(key, serialize({ kind: "confirming", tx, certReqId, certDer, chainDer }));
     const answer = await this.#exchange(tx, certConfBody(certHash(certDer), certReqId));
     if (answer.bodyType === BODY.error) {
       // e.g. a re-sent certConf the CA had already closed: start over with the same transactionID next time
-      this.#open.delete(key);
+      await this.#open.delete(key);
       throw refusal(
         "CMP CA refused the confirmation",
         this.#read(() => parseErrorMsg(answer.body)),
@@ -429,7 +425,7 @@ class CmpIssuer implements UpstreamIssuer {
     }
     if (answer.bodyType !== BODY.pkiconf) this.#unexpected(answer, "pkiconf");
     this.#read(() => checkPkiConf(answer.body));
-    this.#open.delete(key);
+    await this.#open.delete(key);
     return { status: "issued", certDer, chainDer };
   }
 
@@ -437,27 +433,21 @@ class CmpIssuer implements UpstreamIssuer {
   async #poll(tx: Transaction, certReqId: number, req: RenewalRequest, deadline: number): Promise<RenewalOutcome> {
     const key = tx.id.toString("hex");
     for (let i = 0; i < MAX_POLLS; i++) {
-      let answer: PkiMessage;
-      try {
-        answer = await this.#exchange(tx, pollReqBody(certReqId));
-      } catch (e) {
-        // the CA may have dropped the transaction: start over with the same transactionID next time
-        this.#open.delete(key);
-        throw e;
-      }
+      // down or garbage: the transaction stays open, the next renew() polls again
+      const answer = await this.#exchange(tx, pollReqBody(certReqId));
       if (answer.bodyType !== BODY.pollRep) {
-        this.#open.delete(key);
+        await this.#open.delete(key);
         return this.#certAnswer(tx, answer, req, deadline);
       }
       const rep = this.#read(() => parsePollRep(answer.body));
       const after = Math.max(0, rep.checkAfter);
       if (Date.now() + after * 1000 > deadline) {
-        this.#remember(key, { kind: "waiting", tx, certReqId, retryAfterSeconds: after });
+        await this.#open.set(key, serialize({ kind: "waiting", tx, certReqId }));
         return { status: "pending", retryAfterSeconds: Math.max(1, after) };
       }
       await sleep(after * 1000);
     }
-    this.#open.delete(key);
+    await this.#open.delete(key);
     throw new UpstreamError("CMP CA kept the request waiting too long", true, { reason: "waiting" });
   }
 }
