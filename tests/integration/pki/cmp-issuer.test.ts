@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { createPublicKey, randomBytes } from "node:crypto";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -367,6 +368,49 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const e = await upstreamError(createCmpIssuer(macSettings(front.url)).renew(renewal()));
     expect(e.message).toContain("recipNonce");
     expect(e.retryable).toBe(true);
+  });
+
+  it("speaks https to a CA whose TLS certificate chains to CMP_TLS_TRUSTED, and refuses it without", async () => {
+    const mock = await mockServer([...MAC_SERVER, ...ANSWER]);
+    writeFileSync(f("tls.cnf"), "[tls]\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+    pki.newKey("tls.key");
+    openssl(["req", "-new", "-key", "tls.key", "-subj", "/CN=127.0.0.1", "-out", "tls.csr"]);
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "root.crt",
+        "-CAkey",
+        "root.key",
+        "-days",
+        "30",
+        "-out",
+        "tls.crt",
+      ].concat(["-extfile", "tls.cnf", "-extensions", "tls"]),
+    );
+    const front = createHttpsServer({ key: pem("tls.key"), cert: pem("tls.crt") }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", async () => {
+        const answer = await fetch(mock.url, {
+          method: "POST",
+          headers: { "content-type": "application/pkixcmp" },
+          body: new Uint8Array(Buffer.concat(chunks)),
+        });
+        res.writeHead(200, { "content-type": "application/pkixcmp" }).end(Buffer.from(await answer.arrayBuffer()));
+      });
+    });
+    await new Promise<void>((r) => front.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise<void>((r) => front.close(() => r())));
+    const url = `https://127.0.0.1:${(front.address() as AddressInfo).port}/pkix/`;
+
+    const untrusting = await upstreamError(createCmpIssuer(macSettings(url)).renew(renewal()));
+    expect(untrusting).toMatchObject({ retryable: true, detail: { reason: "unreachable" } });
+    const outcome = await createCmpIssuer(macSettings(url, { tlsTrustedFile: f("root.crt") })).renew(renewal());
+    expect(outcome.status).toBe("issued");
   });
 
   it("reports a CA that cannot be reached, answers garbage or does not answer in time as retryable", async () => {

@@ -296,6 +296,7 @@ class CmpIssuer implements UpstreamIssuer {
       const req = request(url, {
         method: "POST",
         agent: false,
+        ...(this.#s.tlsTrustedPem ? { ca: this.#s.tlsTrustedPem } : {}),
         timeout: this.#s.timeoutMs,
         headers: {
           "content-type": "application/pkixcmp",

@@ -25,6 +25,8 @@ const CmpSettingsValues = z
     keyPassphrase: z.string().optional(),
     /** the CA certificates answers and issued certificates must chain to (CMP_TRUSTED) */
     trustedPem: z.string({ error: "CMP_TRUSTED is missing" }).min(1, "CMP_TRUSTED is missing"),
+    /** https only: the CA certificates the server's TLS certificate must chain to (default: the system's) */
+    tlsTrustedPem: z.string().optional(),
     /** recipient Name in OpenSSL's slash form, e.g. `/C=CN/O=Example CA/CN=Issuing CA`; default: the issuer */
     recipient: z.string().optional(),
     /** sender Name, same form; default: the RA certificate's subject, or the empty name with MAC protection */
@@ -50,7 +52,12 @@ const CmpSettingsValues = z
       ctx.addIssue({ code: "custom", message: "CMP_TRUSTED holds no certificate" });
   });
 
-const FILES = { certFile: "certPem", keyFile: "keyPem", trustedFile: "trustedPem" } as const;
+const FILES = {
+  certFile: "certPem",
+  keyFile: "keyPem",
+  trustedFile: "trustedPem",
+  tlsTrustedFile: "tlsTrustedPem",
+} as const;
 
 /** `…File` paths → the `…Pem` text they hold (a value given as text wins). */
 function readFiles(input: unknown): unknown {
@@ -75,12 +82,14 @@ export type CmpSettings = Omit<z.input<typeof CmpSettingsValues>, "trustedPem"> 
   certFile?: string;
   keyFile?: string;
   trustedFile?: string;
+  tlsTrustedFile?: string;
 };
 export type ParsedCmpSettings = z.output<typeof CmpSettingsValues>;
 
 /**
  * Settings from the environment: CMP_SERVER_URL, CMP_REF + CMP_SECRET or CMP_CERT + CMP_KEY (+ CMP_KEY_PASSPHRASE),
- * CMP_TRUSTED, CMP_RECIPIENT, CMP_SENDER, CMP_RENEWAL_REQUEST. CMP_CERT, CMP_KEY and CMP_TRUSTED are file paths.
+ * CMP_TRUSTED, CMP_TLS_TRUSTED, CMP_RECIPIENT, CMP_SENDER, CMP_RENEWAL_REQUEST. CMP_CERT, CMP_KEY, CMP_TRUSTED and
+ * CMP_TLS_TRUSTED are file paths.
  */
 export function cmpSettingsFromEnv(env: Record<string, string | undefined>): ParsedCmpSettings {
   const v = (name: string) => env[name] || undefined;
@@ -92,6 +101,7 @@ export function cmpSettingsFromEnv(env: Record<string, string | undefined>): Par
     keyFile: v("CMP_KEY"),
     keyPassphrase: v("CMP_KEY_PASSPHRASE"),
     trustedFile: v("CMP_TRUSTED"),
+    tlsTrustedFile: v("CMP_TLS_TRUSTED"),
     recipient: v("CMP_RECIPIENT"),
     sender: v("CMP_SENDER"),
     renewalRequest: v("CMP_RENEWAL_REQUEST"),
