@@ -198,10 +198,15 @@ function measured(handle: (req: Request, nextCtx?: NextCtx) => Promise<Response>
   return async (req: Request, nextCtx?: NextCtx): Promise<Response> => {
     const started = performance.now();
     const res = await handle(req, nextCtx);
-    const params = nextCtx ? await nextCtx.params.catch(() => ({})) : {};
-    const labels = { route: routePattern(new URL(req.url).pathname, params), method: req.method.toUpperCase() };
-    metrics.httpRequests.inc({ ...labels, status: String(res.status) });
-    metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+    try {
+      // routes without dynamic segments get no params from Next
+      const params = (await Promise.resolve(nextCtx?.params).catch(() => undefined)) ?? {};
+      const labels = { route: routePattern(new URL(req.url).pathname, params), method: req.method.toUpperCase() };
+      metrics.httpRequests.inc({ ...labels, status: String(res.status) });
+      metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+    } catch {
+      // a metric never costs a request its answer
+    }
     return res;
   };
 }
