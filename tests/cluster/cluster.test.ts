@@ -108,7 +108,7 @@ describe.skipIf(Boolean(why))("cluster: release ×2 behind nginx on PostgreSQL, 
     const secrets = {} as NodeJS.ProcessEnv;
     loadDemoSecrets(dataDir, secrets);
     env = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      PATH: process.env.PATH ?? "",
       NODE_ENV: "production",
       DEMO_MODE: "1",
       DATABASE_URL: database.url,
