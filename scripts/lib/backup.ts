@@ -247,6 +247,7 @@ export async function restore(opts: {
     if (!("pgliteDir" in opts.target)) throw new Error("this backup is of PGlite: restore it with DATABASE_URL unset");
     const dir = opts.target.pgliteDir;
     if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`);
+    mkdirSync(path.dirname(dir), { recursive: true });
     const blob = new Blob([readFileSync(path.join(opts.dir, "pglite.tar.gz"))]);
     const db = new PGlite(dir, { loadDataDir: blob });
     await db.waitReady;
