@@ -51,6 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Instance {
   port: number;
+  metricsPort: number;
   child: ChildProcess;
   output(): string;
 }
@@ -63,11 +64,16 @@ let nginx: Nginx;
 let env: Record<string, string>;
 const instances: Instance[] = [];
 
-async function startInstance(port: number): Promise<Instance> {
+async function startInstance(port: number, metricsPort: number): Promise<Instance> {
   let out = "";
   const child = spawn(process.execPath, ["server.js"], {
     cwd: RELEASE,
-    env: { ...env, PORT: String(port), HOSTNAME: "127.0.0.1" } as unknown as NodeJS.ProcessEnv,
+    env: {
+      ...env,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+      METRICS_PORT: String(metricsPort),
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-50_000)));
@@ -84,7 +90,7 @@ async function startInstance(port: number): Promise<Instance> {
     if (Date.now() > until) throw new Error(`instance on ${port} not ready:\n${out}`);
     await sleep(250);
   }
-  return { port, child, output: () => out };
+  return { port, metricsPort, child, output: () => out };
 }
 
 function stopInstance(i: Instance, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
@@ -143,7 +149,7 @@ describe.skipIf(Boolean(why))("cluster: release ×2 behind nginx on PostgreSQL, 
     const all = await registerHolders(db.prisma, ca, HOLDERS + 1, { prefix: "集群" });
     holders = all.slice(0, HOLDERS);
     probe = all[HOLDERS];
-    for (const p of ports) instances.push(await startInstance(p));
+    for (const p of ports) instances.push(await startInstance(p, await freePort()));
     nginx = await startNginx(path.join(dataDir, "nginx"), nginxPort, ports, process.cwd());
   }, 300_000);
 
@@ -211,7 +217,7 @@ describe.skipIf(Boolean(why))("cluster: release ×2 behind nginx on PostgreSQL, 
           restarted = (async () => {
             await new Promise((r) => victim.child.once("exit", r));
             await sleep(2000);
-            instances[0] = await startInstance(victim.port);
+            instances[0] = await startInstance(victim.port, victim.metricsPort);
           })();
         }
       }),
@@ -279,5 +285,14 @@ describe.skipIf(Boolean(why))("cluster: release ×2 behind nginx on PostgreSQL, 
     const seenAddrs = new Set(nginx.seen().map((l) => l.addr));
     for (const e of created) expect(seenAddrs.has(e.ip!)).toBe(true);
     expect(await db.prisma.auditEvent.count({ where: { ip: FORGED } })).toBe(0);
+
+    // each instance's METRICS_PORT: its requests per route, and the orders as the database has them
+    const survivor = instances[1];
+    const text = await (await fetch(`http://127.0.0.1:${survivor.metricsPort}/metrics`)).text();
+    expect(text).toMatch(
+      /^certrenew_http_requests_total\{route="\/api\/renew\/issue",method="POST",status="200"\} \d+$/m,
+    );
+    expect(text).toContain(`certrenew_orders{state="installed"} ${HOLDERS}`);
+    expect(text).toMatch(/^certrenew_paid_not_issued_oldest_seconds 0$/m);
   }, 600_000);
 });
