@@ -129,12 +129,13 @@ if (wanted("e2e")) {
   else tallies.push({ name: "e2e-packed", passed: 0, failed: 1 });
 }
 
-// the release as deployed: two instances from the release folder behind nginx, on PostgreSQL (TEST_POSTGRES_URL, or a
+// the release as deployed: two instances from release/ behind nginx, on PostgreSQL (TEST_POSTGRES_URL, or a
 // throwaway server of the suite's own when run as root), one of them SIGKILLed mid-run (tests/cluster)
 if (wanted("cluster")) {
   console.log("\n▶ cluster (the release ×2 behind nginx, PostgreSQL, one instance SIGKILLed)");
   ensureBuild();
-  const release = path.join(tmp, "release");
+  // what `npm run build` makes, in the same place (hard links into node_modules need the same file system)
+  const release = path.resolve("release");
   await assembleRelease(process.cwd(), release);
   vitest("cluster", ["tests/cluster"], {
     CLUSTER_RELEASE: release,

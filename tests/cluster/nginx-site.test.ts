@@ -42,8 +42,8 @@ test("the production nginx site and proxy snippet are valid nginx configuration"
     path.join(dir, "tls/fullchain.pem"),
   ]);
   const site = readFileSync(path.join(repo, "deploy/nginx/certrenew.conf"), "utf8")
-    .replaceAll("/etc/nginx/snippets/", `${dir}/snippets/`)
-    .replaceAll("/etc/ssl/certrenew/", `${dir}/tls/`)
+    .replace(/\/etc\/nginx\/snippets\//g, `${dir}/snippets/`)
+    .replace(/\/etc\/ssl\/certrenew\//g, `${dir}/tls/`)
     // unprivileged test ports instead of 80/443
     .replace(/listen (\[::\]:)?80;/g, "listen $1" + "18080;")
     .replace(/listen (\[::\]:)?443 ssl/g, "listen $1" + "18443 ssl");
