@@ -34,6 +34,8 @@ export default defineConfig([
     ".next/",
     ".data/",
     "dist/",
+    // npm run build's release folder (bundles and production node_modules)
+    "release/",
     "lib/generated/",
     "prisma/migrations/",
     "tests/artifacts/",

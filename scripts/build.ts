@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { STAMP_FILE, buildIsFresh, sourceHash } from "./lib/build-stamp";
 
 /** `next build` unless the last build was made from exactly these sources (use --force to rebuild). */
@@ -57,7 +58,18 @@ export function ensureAssistantPackage(env: NodeJS.ProcessEnv, wait: boolean): C
   return child;
 }
 
+/**
+ * `npm run build`: the Next build (standalone output), the assistant installer (once, here: every instance serves
+ * these same bytes), then the release folder (scripts/release/assemble.ts) that `npm run serve` starts.
+ * `--out DIR` puts the release elsewhere (default ./release).
+ */
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureBuild(process.argv.includes("--force"));
   ensureAssistantPackage(process.env, true);
+  const i = process.argv.indexOf("--out");
+  const out = path.resolve(i > 0 ? process.argv[i + 1] : "release");
+  const { assembleRelease } = await import("./release/assemble");
+  const t = Date.now();
+  await assembleRelease(process.cwd(), out);
+  console.log(`Release: ${out} (${((Date.now() - t) / 1000).toFixed(1)} s) — start it with npm run serve`);
 }

@@ -5,13 +5,14 @@ import path from "node:path";
 import { ensureSystemPackages } from "./lib/system-deps";
 import { checkSystemTools } from "./lib/system-tools";
 import { ensureAssistantPackage, ensureBuild } from "./build";
+import { assembleRelease } from "./release/assemble";
 import { LINUX_EXE } from "./lib/assistant-pack";
 
 /**
  * `npm test`: static checks (the system tools the suites use are installed by this command and by .ci/run;
  * `npm run lint`, `format:check` and `knip`), type check, vitest (unit + integration on PGlite), the database
- * suites again on PostgreSQL when TEST_POSTGRES_URL is set (CI sets it), and Playwright in Debian chromium
- * against the built app. Ends with one line `N passed, N failed` summed over every suite; each static check
+ * suites again on PostgreSQL when TEST_POSTGRES_URL is set (CI sets it), Playwright in Debian chromium
+ * against the built app, and the cluster suite (the release twice behind nginx; tests/cluster). Ends with one line `N passed, N failed` summed over every suite; each static check
  * counts as one.
  */
 
@@ -126,6 +127,21 @@ if (wanted("e2e")) {
   console.log(`\n▶ playwright: the wizard through ${exe}`);
   if (existsSync(exe)) playwright("e2e-packed", ["tests/e2e/renew-unified.spec.ts"], { ASSISTANT_EXECUTABLE: exe });
   else tallies.push({ name: "e2e-packed", passed: 0, failed: 1 });
+}
+
+// the release as deployed: two instances from release/ behind nginx, on PostgreSQL (TEST_POSTGRES_URL, or a
+// throwaway server of the suite's own when run as root), one of them SIGKILLed mid-run (tests/cluster)
+if (wanted("cluster")) {
+  console.log("\n▶ cluster (the release ×2 behind nginx, PostgreSQL, one instance SIGKILLed)");
+  ensureBuild();
+  // what `npm run build` makes, in the same place (hard links into node_modules need the same file system)
+  const release = path.resolve("release");
+  await assembleRelease(process.cwd(), release);
+  vitest("cluster", ["tests/cluster"], {
+    CLUSTER_RELEASE: release,
+    DATABASE_URL: "",
+    NODE_ENV: "test",
+  });
 }
 
 rmSync(tmp, { recursive: true, force: true });

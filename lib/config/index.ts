@@ -72,6 +72,14 @@ const Env = z.object({
   JOBS_ENABLED: bool.default(true),
   /** reverse proxies in front (lib/http/request.ts clientIp); anything but a count means none */
   TRUST_PROXY: z.coerce.number().int().min(0).catch(0),
+
+  // operations (#23)
+  /** bearer token for /api/metrics and /api/ready's details; unset: /api/metrics answers 404 */
+  METRICS_TOKEN: z.string().min(24, "at least 24 characters of random token").optional(),
+  /** the front's primary process serves /metrics for all its processes on this port (lib/metrics/cluster.ts) */
+  METRICS_PORT: port.optional(),
+  /** the SESSION_SECRET before a rotation: links and codes made with it stay valid during the grace period */
+  SESSION_SECRET_PREVIOUS: secret.optional(),
 });
 
 export type Config = z.infer<typeof Env> & {

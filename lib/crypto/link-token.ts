@@ -1,11 +1,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config";
 
-/** The secret link tokens are made with (SESSION_SECRET): pass the Config itself or any object carrying it. */
-export type LinkKeys = Pick<Config, "SESSION_SECRET">;
+/**
+ * The secret link tokens are made with (SESSION_SECRET): pass the Config itself or any object carrying it. During a
+ * rotation SESSION_SECRET_PREVIOUS, when set, still verifies the links mailed before it (new links use the new one).
+ */
+export type LinkKeys = Pick<Config, "SESSION_SECRET"> & Partial<Pick<Config, "SESSION_SECRET_PREVIOUS">>;
 
-function mac(keys: LinkKeys, purpose: string, id: string): string {
-  return createHmac("sha256", keys.SESSION_SECRET).update(`${purpose}:${id}`).digest("base64url").slice(0, 32);
+function mac(secret: string, purpose: string, id: string): string {
+  return createHmac("sha256", secret).update(`${purpose}:${id}`).digest("base64url").slice(0, 32);
 }
 
 /**
@@ -13,7 +16,7 @@ function mac(keys: LinkKeys, purpose: string, id: string): string {
  * cannot be forged for another record or reused for another purpose; only SESSION_SECRET makes it.
  */
 export function linkToken(keys: LinkKeys, purpose: string, id: string): string {
-  return `${id}.${mac(keys, purpose, id)}`;
+  return `${id}.${mac(keys.SESSION_SECRET, purpose, id)}`;
 }
 
 /** The record id the token was made for, or null when the token is damaged, forged or made for another purpose. */
@@ -22,8 +25,14 @@ export function verifyLinkToken(keys: LinkKeys, purpose: string, token: string):
   if (dot <= 0) return null;
   const id = token.slice(0, dot);
   const given = Buffer.from(token.slice(dot + 1));
-  const expected = Buffer.from(mac(keys, purpose, id));
-  return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
+  const secrets = keys.SESSION_SECRET_PREVIOUS
+    ? [keys.SESSION_SECRET, keys.SESSION_SECRET_PREVIOUS]
+    : [keys.SESSION_SECRET];
+  for (const secret of secrets) {
+    const expected = Buffer.from(mac(secret, purpose, id));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return id;
+  }
+  return null;
 }
 
 const INVOICE_PURPOSE = "order-invoice";

@@ -5,6 +5,13 @@ import { Prisma } from "../generated/prisma/client";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 const PENDING = 0;
+/**
+ * A key still pending this long belongs to a request whose process died (SIGKILL, crash, OOM) before it could
+ * record an answer or remove the key: a repeat takes it over and runs the request again, which the handlers are
+ * built for (the order state machine and issuance are idempotent). Longer than any request takes.
+ */
+const ABANDONED_MS = 15_000;
+const TAKEOVER = Symbol("takeover");
 
 export interface StoredResponse {
   status: number;
@@ -30,10 +37,13 @@ export async function withIdempotency(
     .update(JSON.stringify(requestBody ?? null))
     .digest("hex");
   try {
-    await db.idempotencyKey.create({ data: { key, requestHash, status: PENDING, response: {} } });
+    await db.idempotencyKey.create({
+      data: { key, requestHash, status: PENDING, response: {}, createdAt: new Date() },
+    });
   } catch (e) {
     if (!isUniqueViolation(e)) throw e;
-    return replay(db, key, requestHash);
+    const seen = await replay(db, key, requestHash);
+    if (seen !== TAKEOVER) return seen;
   }
   try {
     const result = await fn();
@@ -51,12 +61,20 @@ export async function withIdempotency(
   }
 }
 
-async function replay(db: Db, key: string, requestHash: string): Promise<StoredResponse> {
-  for (let i = 0; i < 100; i++) {
+/** The first request's answer once it is there; TAKEOVER when its process died and this request now owns the key. */
+async function replay(db: Db, key: string, requestHash: string): Promise<StoredResponse | typeof TAKEOVER> {
+  for (let i = 0; i < 200; i++) {
     const row = await db.idempotencyKey.findUnique({ where: { key } });
     if (!row) throw new DomainError("CONFLICT");
     if (row.requestHash !== requestHash) throw new DomainError("IDEMPOTENCY_MISMATCH");
     if (row.status !== PENDING) return { status: row.status, body: row.response };
+    if (Date.now() - row.createdAt.getTime() > ABANDONED_MS) {
+      const took = await db.idempotencyKey.updateMany({
+        where: { key, status: PENDING, createdAt: row.createdAt },
+        data: { createdAt: new Date() },
+      });
+      if (took.count === 1) return TAKEOVER;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new DomainError("CONFLICT");

@@ -5,6 +5,7 @@ import { getDb, type Db } from "../db";
 import { getConfig, type Config } from "../config";
 import { systemClock, type Clock } from "../clock";
 import { log, type Logger } from "../log";
+import { metrics, routePattern } from "../metrics";
 import type { Actor } from "../audit";
 import { DomainError, toErrorResponse, type Locale } from "../errors";
 import { getMessages } from "../messages";
@@ -93,7 +94,7 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown, locale: Local
 }
 
 export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, handler: Handler<B, Q>) {
-  return async (req: Request, nextCtx?: NextCtx): Promise<Response> => {
+  const handle = async (req: Request, nextCtx?: NextCtx): Promise<Response> => {
     const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
     const locale = requestLocale(req);
     const rlog = log.child({ requestId });
@@ -188,5 +189,24 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
         headers["retry-after"] = String((body.error.details?.retryAfter as number | undefined) ?? 5);
       return json(body, status, headers);
     }
+  };
+  return measured(handle);
+}
+
+/** Requests and latency per route pattern (lib/metrics), around a route handler. */
+function measured(handle: (req: Request, nextCtx?: NextCtx) => Promise<Response>) {
+  return async (req: Request, nextCtx?: NextCtx): Promise<Response> => {
+    const started = performance.now();
+    const res = await handle(req, nextCtx);
+    try {
+      // routes without dynamic segments get no params from Next
+      const params = (await Promise.resolve(nextCtx?.params).catch(() => undefined)) ?? {};
+      const labels = { route: routePattern(new URL(req.url).pathname, params), method: req.method.toUpperCase() };
+      metrics.httpRequests.inc({ ...labels, status: String(res.status) });
+      metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+    } catch {
+      // a metric never costs a request its answer
+    }
+    return res;
   };
 }

@@ -30,6 +30,7 @@ import { decodePki, integerHex } from "./asn1";
 import { DerError, enumerated, explicit, generalizedTime, nul, octets, oid, seq, tlv, uint } from "./der";
 import { OID } from "./oids";
 import { keyIdentifier, signStructure } from "./signer";
+import { metrics } from "../metrics";
 
 const MEMORY_TTL_MS = SECOND;
 const RESPONSE_VALIDITY_MS = DAY;
@@ -241,8 +242,10 @@ function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Bu
     mem.keyId === view.keyIdHex &&
     now - mem.checkedAt < MEMORY_TTL_MS &&
     now - mem.producedAt < REFRESH_AFTER_MS
-  )
+  ) {
+    metrics.ocspAnswers.inc({ source: "memory" });
     return mem.der;
+  }
   const key = `${view.keyIdHex}:${serial}`;
   let p = inflight.get(key);
   if (!p) {
@@ -264,6 +267,7 @@ async function revalidate(
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
     const der = fresh ? fresh.der : Buffer.from(row.der);
     remember(serial, { keyId: view.keyIdHex, der, producedAt: row.producedAt.getTime(), checkedAt: now });
+    metrics.ocspAnswers.inc({ source: "table" });
     return der;
   }
   const certId = view.sha1CertId(serial);
@@ -284,6 +288,7 @@ async function revalidate(
     nextUpdate: new Date(producedAt.getTime() + RESPONSE_VALIDITY_MS),
   };
   await deps.db.ocspResponse.upsert({ where: { serial }, create: { serial, ...data }, update: data });
+  metrics.ocspAnswers.inc({ source: "signed" });
   remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
   return der;
 }
@@ -301,6 +306,7 @@ async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<Buffer> {
     const der = await presigned(deps, view, only.serial);
     if (der) return der;
   }
+  metrics.ocspAnswers.inc({ source: "nonce" });
   const singles = [];
   for (const id of req.certIds) singles.push({ certId: id.der, status: await lookup(deps.db, view, id) });
   return signResponse(view, deps.clock.now(), singles, req.nonceExt);

@@ -12,6 +12,7 @@ import { bytesOf, fromDer } from "./asn1";
 import { bits, children, content, ecdsaRawToDer, nul, oid, read, seq } from "./der";
 import { OID } from "./oids";
 import { CK, PKCS11, type Handle } from "../pkcs11";
+import { metrics } from "../metrics";
 
 export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
 
@@ -43,7 +44,10 @@ export function signatureAlgorithmFor(algorithm: SignerAlgorithm): Buffer {
 
 /** SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }: certificates, CRLs and BasicOCSPResponse share it. */
 export async function signStructure(tbs: Buffer, signer: Signer): Promise<Buffer> {
-  const sig = await signer.sign(tbs);
+  const sig = await signer.sign(tbs).catch((e: unknown) => {
+    metrics.signerErrors.inc();
+    throw e;
+  });
   return seq(tbs, ALGORITHMS[signer.algorithm].signatureAlgorithm, bits(sig));
 }
 

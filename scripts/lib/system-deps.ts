@@ -54,8 +54,10 @@ export const CI_ONLY_PACKAGES: (SystemPackage & { why: string })[] = [
   {
     pkg: "postgresql",
     probe: "/usr/lib/postgresql",
-    provides: ["initdb", "pg_ctl", "/usr/lib/postgresql"],
-    why: "the database suites on PostgreSQL (TEST_POSTGRES_URL) and the pg-restart fault test (skips without it)",
+    provides: ["initdb", "pg_ctl", "pg_dump", "pg_restore", "/usr/lib/postgresql"],
+    why:
+      "the database suites on PostgreSQL (TEST_POSTGRES_URL: backup/restore uses pg_dump and pg_restore there), the " +
+      "pg-restart fault test and the cluster suite's own server without TEST_POSTGRES_URL (both skip without it)",
   },
   {
     pkg: "util-linux",

@@ -27,6 +27,8 @@ export const KERNEL = {
   // PKCS#11 through koffi (koffi handed in by the caller): the CA signer's HSM and the assistant's USB keys
   pkcs11: [],
   captcha: ["kernel"],
+  // prom-client counters and histograms (ops, #23)
+  metrics: [],
 };
 
 /** May import every kernel folder plus the ones listed. */
@@ -49,6 +51,8 @@ export const DOMAIN = {
   http: ["pki", "payments", "session", "messages"],
   // the HTTP contract the browser shares with the routes: schemas and types only, nothing that runs on the server
   api: ["renewal", "payments", "services"],
+  // operations (#23): readiness checks and the database gauges of the metrics
+  ops: ["pki"],
 };
 
 /** Composition points: lib/dev (demo and test doubles) and lib/runtime, the one lib folder that may use lib/dev. */

@@ -58,13 +58,31 @@ async function confirmInstall(
   newSerial: string,
   orderId: string,
 ): Promise<{ state: string }> {
-  const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/challenge", {
-    json: { serial: newSerial },
+  return withFreshChallenge(async () => {
+    const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/challenge", {
+      json: { serial: newSerial },
+    });
+    return client.ok<{ state: string }>("POST", "/api/renew/installed", {
+      json: { orderId, challenge, signature: signChallenge(newKey, challenge) },
+      idempotent: true,
+    });
   });
-  return client.ok<{ state: string }>("POST", "/api/renew/installed", {
-    json: { orderId, challenge, signature: signChallenge(newKey, challenge) },
-    idempotent: true,
-  });
+}
+
+/**
+ * A signed challenge is single-use. When a request carrying one was cut off (its server process died after using
+ * the challenge) and sent again, the portal answers POP_CHALLENGE_USED ("请重新提交"): the wizard then asks for a
+ * new challenge and signs again, and so does the simulation. Issuance and the install confirmation are idempotent
+ * for the same order and key, so the second round finishes what the first began.
+ */
+async function withFreshChallenge<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (i >= 2 || !(e instanceof Error) || !e.message.includes("POP_CHALLENGE_USED")) throw e;
+    }
+  }
 }
 
 /** 下证 for an order with a new key pair and its CSR (as the token makes them), then the install confirmation. Returns the new serial. */
@@ -75,10 +93,12 @@ export async function issueAndInstall(
   newKey: { key: KeyObject; csr: Buffer } = newKeyAndCsr(),
 ): Promise<string> {
   const body = { orderId, csr: newKey.csr.toString("base64") };
-  const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-  const issued = await client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
-    json: { ...body, challenge, signature: signChallenge(oldKey, challenge) },
-    idempotent: true,
+  const issued = await withFreshChallenge(async () => {
+    const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
+    return client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
+      json: { ...body, challenge, signature: signChallenge(oldKey, challenge) },
+      idempotent: true,
+    });
   });
   await confirmInstall(client, newKey.key, issued.certificate.serial, orderId);
   return issued.certificate.serial;
@@ -170,23 +190,31 @@ export async function runHolderFlow(
 
   const { key: newKey, csr } = newKeyAndCsr();
   const csrB64 = csr.toString("base64");
-  const ic = (await step("issue-challenge", () =>
-    client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", {
-      json: { orderId: draft.id, csr: csrB64 },
-    }),
-  ))!;
-  if (done("issue-challenge")) return result;
-  const issued = (await step("issue", () =>
-    client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
-      json: {
-        orderId: draft.id,
-        csr: csrB64,
-        challenge: ic.challenge,
-        signature: signChallenge(holder.key, ic.challenge),
-      },
-      idempotent: true,
-    }),
-  ))!;
+  let issued: { certificate: { serial: string } } | undefined;
+  for (let round = 0; !issued; round++) {
+    const ic = (await step("issue-challenge", () =>
+      client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", {
+        json: { orderId: draft.id, csr: csrB64 },
+      }),
+    ))!;
+    if (done("issue-challenge")) return result;
+    try {
+      issued = (await step("issue", () =>
+        client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
+          json: {
+            orderId: draft.id,
+            csr: csrB64,
+            challenge: ic.challenge,
+            signature: signChallenge(holder.key, ic.challenge),
+          },
+          idempotent: true,
+        }),
+      ))!;
+    } catch (e) {
+      // see withFreshChallenge
+      if (round >= 2 || !(e instanceof Error) || !e.message.includes("POP_CHALLENGE_USED")) throw e;
+    }
+  }
   result.issuedSerial = issued.certificate.serial;
   if (done("issue")) return result;
   await step("installed", () => confirmInstall(client, newKey, issued.certificate.serial, draft.id));

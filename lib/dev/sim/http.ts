@@ -32,7 +32,15 @@ export interface ClientOptions {
   base: string;
   /** a distinct client address per simulated holder (the portal reads it with TRUST_PROXY=1) */
   forwardedFor?: string;
+  /** the source address to connect from (e.g. 127.0.0.42: a distinct real peer per holder, as a proxy sees it) */
+  localAddress?: string;
   timeoutMs?: number;
+  /**
+   * Answers a browser would send again (network error, 502, 503, 504): sent again this many times with the same
+   * headers — the same Idempotency-Key and cookies — `retryDelayMs` apart. Off by default.
+   */
+  retries?: number;
+  retryDelayMs?: number;
 }
 
 export interface RequestOptions {
@@ -74,6 +82,29 @@ export class HolderClient {
    */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
     const headers = this.headersFor(method, opts);
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= (this.opts.retries ?? 0);
+      try {
+        const r = await this.sendOnce<T>(method, path, headers, opts);
+        if (last || ![502, 503, 504].includes(r.status)) return r;
+        this.retried++;
+      } catch (e) {
+        if (last) throw e;
+        this.retried++;
+      }
+      await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 500));
+    }
+  }
+
+  /** how many requests were sent again (ClientOptions.retries) */
+  retried = 0;
+
+  private async sendOnce<T>(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    opts: RequestOptions,
+  ): Promise<HttpResult<T>> {
     try {
       return await this.send<T>(method, path, headers, opts);
     } catch (e) {
@@ -108,7 +139,7 @@ export class HolderClient {
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
 
     return new Promise((resolve, reject) => {
-      const req = http.request(url, { method, headers, agent }, (res) => {
+      const req = http.request(url, { method, headers, agent, localAddress: this.opts.localAddress }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {

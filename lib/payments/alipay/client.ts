@@ -4,6 +4,7 @@ import type { Config } from "../../config";
 import type { LinkKeys } from "../../crypto/link-token";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
+import { metrics } from "../../metrics";
 
 /**
  * The SDK plus the identity fields a notification must match. Built from config; in sandbox mode the launcher
@@ -129,8 +130,14 @@ export async function alipayExec(
   const params: Record<string, unknown> = { bizContent };
   if (opts.notify) params.notify_url = alipay.notifyUrl;
   try {
-    return (await alipay.sdk.exec(method, params, { validateSign: true })) as AlipayResponse;
+    const r = (await alipay.sdk.exec(method, params, { validateSign: true })) as AlipayResponse;
+    metrics.alipayCalls.inc({
+      method,
+      outcome: isSuccess(r) ? "success" : String(r.sub_code ?? r.code ?? "error").slice(0, 60),
+    });
+    return r;
   } catch (e) {
+    metrics.alipayCalls.inc({ method, outcome: "unavailable" });
     const reason = e instanceof AlipayRequestError ? e.message.slice(0, 200) : String(e);
     log.warn({ method, reason }, "alipay call failed");
     throw new DomainError("ALIPAY_UNAVAILABLE", { method });

@@ -8,6 +8,7 @@ import { parseAlipayTime } from "./time";
 import { recordPaymentEvent } from "./events";
 import { applyPayment } from "./settle";
 import { withTx } from "../../audit";
+import { metrics } from "../../metrics";
 
 type Verified =
   | { ok: true; order: RenewalOrder; amountFen: number; tradeNo: string }
@@ -100,13 +101,16 @@ export async function handleNotify(
         ),
       );
       log.warn({ code: v.code, outTradeNo: params.out_trade_no }, "alipay notify rejected");
+      metrics.alipayNotifications.inc({ outcome: `rejected:${v.code}` });
       return "fail";
     }
     const handler = HANDLERS[params.trade_status ?? ""] ?? recordOnly;
     await handler(db, pay, v, params, clock);
+    metrics.alipayNotifications.inc({ outcome: "success" });
     return "success";
   } catch (e) {
     log.error({ err: e, outTradeNo: params.out_trade_no }, "alipay notify not stored");
+    metrics.alipayNotifications.inc({ outcome: "fail" });
     return "fail";
   }
 }

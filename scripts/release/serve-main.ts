@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError, parseConfig } from "../../lib/config";
+import { loadDemoSecrets } from "../../lib/config/demo-secrets";
+import { openDb } from "../../lib/db/client";
+import { applyMigrations } from "../../lib/db/migrate";
+import { sandboxMerchantEnv } from "../../lib/dev/alipay-sandbox/keys";
+import { validateMailConfig } from "../../lib/mail/transport";
+
+/**
+ * release/server.js (`npm run serve`): runs in the release folder, builds nothing. The configuration is checked
+ * first (one line naming a bad variable, exit 2), pending migrations are applied (RUN_MIGRATIONS=0 leaves that to
+ * a deploy step: `node scripts/migrate.mjs`; Prisma's migration lock makes concurrent starts safe), then the
+ * front (scripts/front.mjs) starts PORTAL_PROCESSES processes on PORT.
+ */
+
+process.chdir(path.join(import.meta.dirname, ".."));
+const env = process.env;
+for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
+(env as Record<string, string | undefined>).NODE_ENV ??= "production";
+env.NEXT_TELEMETRY_DISABLED = "1";
+if (env.DEMO_MODE === "1" || env.DEMO_MODE === "true") loadDemoSecrets(path.resolve(env.DATA_DIR || ".data"), env);
+
+let config;
+try {
+  config = parseConfig(env);
+  validateMailConfig(config);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`Configuration error: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}
+if (config.ALIPAY_SANDBOX) Object.assign(env, sandboxMerchantEnv(config.dataDir));
+env.PORTAL_PROCESSES = String(config.portalProcesses);
+
+if (env.RUN_MIGRATIONS !== "0") {
+  try {
+    const db = await openDb({ url: config.DATABASE_URL, pgliteDir: path.join(config.dataDir, "pglite") });
+    try {
+      const applied = await applyMigrations(db.pglite ? { pglite: db.pglite } : { url: config.DATABASE_URL! });
+      if (applied.length) console.log(`Applied migrations: ${applied.join(", ")}`);
+    } finally {
+      await db.close();
+    }
+  } catch (e) {
+    console.error(`Cannot prepare the database: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+    process.exit(1);
+  }
+}
+
+// the Next configuration the app was built with, for whichever front loads Next (what Next's standalone server.js
+// passes): the release folder has no next.config.ts
+const built = JSON.parse(readFileSync(".next/required-server-files.json", "utf8")) as { config: object };
+env.__NEXT_PRIVATE_STANDALONE_CONFIG ??= JSON.stringify(built.config);
+
+await import(pathToFileURL(path.join(import.meta.dirname, "front.mjs")).href);
