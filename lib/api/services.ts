@@ -76,6 +76,8 @@ export const RevokedResponse = z.object({
   revokedAt: z.string(),
   reason: z.enum(["keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"]),
   mailed: z.boolean(),
+  /** RA mode: sent to the upstream CA, not confirmed yet (revokedAt is when it was requested) */
+  pending: z.boolean().optional(),
 });
 export type RevokedResponse = z.infer<typeof RevokedResponse>;
 

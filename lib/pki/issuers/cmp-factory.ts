@@ -1,0 +1,21 @@
+import type { UpstreamIssuer } from "./types";
+
+/**
+ * ISSUER=cmp's client is the cmp helper's `createCmpIssuer` in lib/pki/issuers/cmp/ (written beside this branch).
+ * MERGE POINT: once lib/pki/issuers/cmp/ is in the tree, replace the body of this file with
+ *   export { createCmpIssuer } from "./cmp";
+ * (adapting CmpSettings below to its settings type if the names differ). Until then ISSUER=cmp stops at start-up.
+ */
+export interface CmpSettings {
+  serverUrl: string;
+  ref?: string;
+  secret?: string;
+  /** RA certificate and key files (signature protection) */
+  certFile?: string;
+  keyFile?: string;
+  /** PEM file: the CA certificates the answers must chain to */
+  trustedFile?: string;
+  timeoutMs: number;
+}
+
+export const createCmpIssuer: ((settings: CmpSettings) => UpstreamIssuer) | null = null;

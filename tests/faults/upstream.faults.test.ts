@@ -1,0 +1,171 @@
+import "@/tests/helpers/env";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MINUTE, type Clock } from "@/lib/clock";
+import { startCfssl, type CfsslPeer } from "@/lib/dev/testing/cfssl";
+import { Recorder } from "@/lib/dev/sim/stats";
+import { runHolderFlow } from "@/lib/dev/sim/holder-flow";
+import { newKeyAndCsr, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
+import type { HolderClient } from "@/lib/dev/sim/http";
+import { getUpstreamIssuer, resetUpstreamIssuer } from "@/lib/pki/issuers";
+import { cfsslSerial } from "@/lib/pki/issuers/cfssl";
+import { renewalTransactionId, retryUpstreamIssuance } from "@/lib/renewal/upstream-issue";
+import { sha256Hex } from "@/lib/pki/x509";
+import { parseCsr } from "@/lib/pki/csr";
+import { derToPem } from "@/tests/helpers/pem";
+import { openssl } from "@/tests/helpers/pki";
+import { startWorld, type World } from "./helpers/world";
+import { startTcpProxy, type ProxyMode, type TcpProxy } from "./helpers/tcp-proxy";
+import { useFaultSummary } from "./helpers/summary";
+
+/**
+ * RA mode (ISSUER=cfssl) with the upstream CA failing on the way: a real `cfssl serve`, killed and restarted, and
+ * a TCP proxy in front of it that cuts, slows, garbles or errors. In every case the holder's 下证 gets a clear
+ * 稍后重试 (503 UPSTREAM_RETRY_LATER), the paid order stays `issuing` with its CSR, the upstream job completes it
+ * once the upstream is back, the holder's retry gets that same certificate, and the upstream holds exactly one
+ * good certificate for the order (a certificate whose answer was lost is revoked there, never handed out).
+ */
+
+const CFSSL_PORT = 31411;
+const PROXY_PORT = 31412;
+let w: World;
+let cfssl: CfsslPeer;
+let proxy: TcpProxy;
+const summary = useFaultSummary("RA mode: upstream CA (cfssl) faults");
+const later = (minutes: number): Clock => ({ now: () => new Date(Date.now() + minutes * MINUTE) });
+
+beforeAll(async () => {
+  cfssl = await startCfssl({ port: CFSSL_PORT });
+  proxy = await startTcpProxy(PROXY_PORT, { host: "127.0.0.1", port: CFSSL_PORT });
+  w = await startWorld({
+    ISSUER: "cfssl",
+    CFSSL_URL: proxy.url,
+    CFSSL_AUTH_KEY: cfssl.authKeyHex,
+    CFSSL_PROFILE: cfssl.profile,
+    UPSTREAM_TIMEOUT_MS: "1500",
+  });
+  resetUpstreamIssuer();
+});
+afterAll(async () => {
+  await w?.close();
+  await proxy?.close();
+  cfssl?.stop();
+});
+
+function deps() {
+  return { upstream: getUpstreamIssuer()! };
+}
+
+async function paidHolder(): Promise<{ h: SimHolder; client: HolderClient; orderId: string }> {
+  const [h] = await w.holders(1);
+  const client = w.client();
+  const r = await runHolderFlow(client, h, new Recorder(), { until: "invoice-skip", pollMs: 50 });
+  return { h, client, orderId: r.orderId! };
+}
+
+/** 下证 as the wizard sends it; the raw answer (the fault cases expect a 503). */
+async function issue(p: { h: SimHolder; client: HolderClient; orderId: string }, csr: Buffer) {
+  const body = { orderId: p.orderId, csr: csr.toString("base64") };
+  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
+  return p.client.request<{
+    certificate?: { serial: string };
+    pkcs7?: string;
+    error?: { code: string; message: string };
+  }>("POST", "/api/renew/issue", {
+    json: { ...body, challenge, signature: signChallenge(p.h.key, challenge) },
+    idempotent: true,
+  });
+}
+
+function verifyWithUpstreamCa(der: Buffer): string {
+  const file = path.join(cfssl.dir, `leaf-${sha256Hex(der).slice(0, 8)}.pem`);
+  writeFileSync(file, derToPem(der));
+  return openssl(["verify", "-CAfile", cfssl.caFile, file]);
+}
+
+/** The serials cfssl was asked for in this order's transaction, and what cfssl says about each. */
+function upstreamView(orderId: string, csr: Buffer) {
+  const tx = renewalTransactionId(orderId, parseCsr(csr).spkiSha256);
+  const { map } = cfssl.statuses();
+  return [0, 1, 2, 3].map((k) => map.get(cfsslSerial(tx, k).hex) ?? "none");
+}
+
+describe("RA mode through cfssl", () => {
+  it("renews through the wizard's API: the certificate is cfssl's and openssl verifies it against cfssl's CA", async () => {
+    const p = await paidHolder();
+    const { csr } = newKeyAndCsr();
+    const r = await issue(p, csr);
+    expect(r.status).toBe(200);
+    const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+    expect(order.state).toBe("issued");
+    const cert = await w.db.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId! } });
+    expect(cert.issuerDn).toContain("Upstream Issuing CA");
+    expect(verifyWithUpstreamCa(Buffer.from(cert.der))).toContain("OK");
+    expect(upstreamView(p.orderId, csr)).toEqual(["good", "none", "none", "none"]);
+    const events = await w.db.auditEvent.findMany({ where: { action: "upstream.renew", targetId: p.orderId } });
+    expect(events.map((e) => (e.data as { status: string }).status)).toEqual(["issued"]);
+    expect((events[0].data as { requestSha256: string }).requestSha256).toMatch(/^[0-9a-f]{64}$/);
+    await summary.verify(w.db, "no fault (baseline)", 0, [["order issued by the upstream", order.state === "issued"]]);
+  });
+
+  const cases: { name: string; mode: ProxyMode | "down"; signedBeforeFailure: boolean }[] = [
+    { name: "upstream down (cfssl killed)", mode: "down", signedBeforeFailure: false },
+    { name: "upstream slow (answer after the timeout)", mode: "slow", signedBeforeFailure: true },
+    { name: "upstream answers garbage", mode: "garbage", signedBeforeFailure: false },
+    { name: "upstream answers an error (502)", mode: "error", signedBeforeFailure: false },
+    { name: "upstream dies after issuing, before answering", mode: "cut", signedBeforeFailure: true },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: 稍后重试, the order waits in issuing, the job completes it, nothing issued twice`, async () => {
+      const p = await paidHolder();
+      const { csr } = newKeyAndCsr();
+      if (c.mode === "down") cfssl.kill();
+      else {
+        proxy.mode = c.mode;
+        proxy.delayMs = 2500;
+      }
+      const failed = await issue(p, csr);
+      proxy.mode = "pass";
+      if (c.mode === "down") await cfssl.restart();
+
+      expect(failed.status).toBe(503);
+      expect(failed.body.error?.code).toBe("UPSTREAM_RETRY_LATER");
+      expect(failed.body.error?.message).toContain("稍后重试");
+      const waiting = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+      expect(waiting.state).toBe("issuing");
+      expect(waiting.upstreamLastError).toBeTruthy();
+      if (c.mode === "slow") await new Promise((r) => setTimeout(r, 1500)); // let cfssl's late answer go by
+
+      // the upstream job, a few minutes later
+      const pass = await retryUpstreamIssuance(w.db, deps(), later(5));
+      expect(pass.issued).toBeGreaterThanOrEqual(1);
+      const done = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+      expect(done.state).toBe("issued");
+      const cert = await w.db.certificate.findUniqueOrThrow({ where: { id: done.issuedCertificateId! } });
+      expect(verifyWithUpstreamCa(Buffer.from(cert.der))).toContain("OK");
+
+      // the holder comes back and presses 下证 again with the same key: the same certificate
+      const again = await issue(p, csr);
+      expect(again.status).toBe(200);
+      expect(again.body.certificate?.serial).toBe(cert.serial);
+
+      const view = upstreamView(p.orderId, csr);
+      const good = view.filter((s) => s === "good").length;
+      const expected = c.signedBeforeFailure ? ["revoked", "good", "none", "none"] : ["good", "none", "none", "none"];
+      expect(view).toEqual(expected);
+      const statuses = (
+        await w.db.auditEvent.findMany({ where: { action: "upstream.renew", targetId: p.orderId } })
+      ).map((e) => (e.data as { status: string }).status);
+      expect(statuses[0]).toBe("retry");
+      expect(statuses.at(-1)).toBe("issued");
+      await summary.verify(w.db, c.name, 1, [
+        ["holder told 稍后重试 (503)", failed.status === 503],
+        ["completed by the job", done.state === "issued"],
+        ["one good certificate upstream", good === 1],
+        ["retry hands out the same certificate", again.body.certificate?.serial === cert.serial],
+      ]);
+    });
+  }
+});
