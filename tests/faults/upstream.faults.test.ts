@@ -18,6 +18,10 @@ import { openssl } from "@/tests/helpers/pki";
 import { startWorld, type World } from "./helpers/world";
 import { startTcpProxy, type ProxyMode, type TcpProxy } from "./helpers/tcp-proxy";
 import { useFaultSummary } from "./helpers/summary";
+import http from "node:http";
+import type { KeyObject } from "node:crypto";
+import { sendUpstreamRevocations } from "@/lib/services/revocation-intents";
+import { applyUpstreamCrl } from "@/lib/registry/upstream-crl";
 
 /**
  * RA mode (ISSUER=cfssl) with the upstream CA failing on the way: a real `cfssl serve`, killed and restarted, and
@@ -29,14 +33,18 @@ import { useFaultSummary } from "./helpers/summary";
 
 const CFSSL_PORT = 31411;
 const PROXY_PORT = 31412;
+const OCSP_PORT = 31413;
+const CRL_PORT = 31414;
 let w: World;
 let cfssl: CfsslPeer;
 let proxy: TcpProxy;
 const summary = useFaultSummary("RA mode: upstream CA (cfssl) faults");
+/** certificates renewed through cfssl in this file, with their new keys (the revocation cases use them) */
+const renewed: { id: string; serial: string; der: Buffer; key: KeyObject; client: HolderClient }[] = [];
 const later = (minutes: number): Clock => ({ now: () => new Date(Date.now() + minutes * MINUTE) });
 
 beforeAll(async () => {
-  cfssl = await startCfssl({ port: CFSSL_PORT });
+  cfssl = await startCfssl({ port: CFSSL_PORT, ocspPort: OCSP_PORT });
   proxy = await startTcpProxy(PROXY_PORT, { host: "127.0.0.1", port: CFSSL_PORT });
   w = await startWorld({
     ISSUER: "cfssl",
@@ -94,12 +102,13 @@ function upstreamView(orderId: string, csr: Buffer) {
 describe("RA mode through cfssl", () => {
   it("renews through the wizard's API: the certificate is cfssl's and openssl verifies it against cfssl's CA", async () => {
     const p = await paidHolder();
-    const { csr } = newKeyAndCsr();
+    const { csr, key } = newKeyAndCsr();
     const r = await issue(p, csr);
     expect(r.status).toBe(200);
     const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
     expect(order.state).toBe("issued");
     const cert = await w.db.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId! } });
+    renewed.push({ id: cert.id, serial: cert.serial, der: Buffer.from(cert.der), key, client: p.client });
     expect(cert.issuerDn).toContain("Upstream Issuing CA");
     expect(verifyWithUpstreamCa(Buffer.from(cert.der))).toContain("OK");
     expect(upstreamView(p.orderId, csr)).toEqual(["good", "none", "none", "none"]);
@@ -120,7 +129,7 @@ describe("RA mode through cfssl", () => {
   for (const c of cases) {
     it(`${c.name}: 稍后重试, the order waits in issuing, the job completes it, nothing issued twice`, async () => {
       const p = await paidHolder();
-      const { csr } = newKeyAndCsr();
+      const { csr, key } = newKeyAndCsr();
       if (c.mode === "down") cfssl.kill();
       else {
         proxy.mode = c.mode;
@@ -145,6 +154,7 @@ describe("RA mode through cfssl", () => {
       expect(done.state).toBe("issued");
       const cert = await w.db.certificate.findUniqueOrThrow({ where: { id: done.issuedCertificateId! } });
       expect(verifyWithUpstreamCa(Buffer.from(cert.der))).toContain("OK");
+      renewed.push({ id: cert.id, serial: cert.serial, der: Buffer.from(cert.der), key, client: p.client });
 
       // the holder comes back and presses 下证 again with the same key: the same certificate
       const again = await issue(p, csr);
@@ -168,4 +178,92 @@ describe("RA mode through cfssl", () => {
       ]);
     });
   }
+});
+
+/** 证书注销 as the page sends it: challenge for the certificate, signed by its key, reason, confirmation. */
+async function revoke(c: (typeof renewed)[number]) {
+  const { challenge } = await c.client.ok<{ challenge: string }>("POST", "/api/services/revoke/challenge", {
+    json: { certificate: c.der.toString("base64") },
+  });
+  return c.client.ok<{ pending?: boolean; revokedAt: string }>("POST", "/api/services/revoke", {
+    json: { challenge, signature: signChallenge(c.key, challenge), reason: "keyCompromise", confirmed: true },
+  });
+}
+
+describe("RA mode: revocations reach the upstream, and the upstream's revocations reach the registry", () => {
+  it("a holder's 注销 goes to cfssl first; the certificate is marked revoked once cfssl confirmed", async () => {
+    const c = renewed[0];
+    const out = await revoke(c);
+    expect(out.pending).toBe(false);
+    expect(cfssl.statuses().map.get(c.serial)).toBe("revoked");
+    const row = await w.db.certificate.findUniqueOrThrow({ where: { id: c.id } });
+    expect(row).toMatchObject({ status: "revoked", revocationReason: 1 });
+    const sent = await w.db.auditEvent.findMany({ where: { action: "upstream.revoke", targetId: c.id } });
+    expect(sent.map((e) => (e.data as { status: string }).status)).toEqual(["confirmed"]);
+  });
+
+  it("with cfssl down the 注销 is requested, not done: the job sends it later and only then marks it revoked", async () => {
+    const c = renewed[1];
+    cfssl.kill();
+    const out = await revoke(c);
+    await cfssl.restart();
+    expect(out.pending).toBe(true);
+    expect((await w.db.certificate.findUniqueOrThrow({ where: { id: c.id } })).status).toBe("active");
+    const intent = await w.db.upstreamRevocation.findUniqueOrThrow({ where: { certificateId: c.id } });
+    expect(intent).toMatchObject({ state: "pending", attempts: 1 });
+    expect(intent.lastError).toBeTruthy();
+
+    // too early for the back-off: nothing sent; later: confirmed, revoked, the holder mailed
+    expect((await sendUpstreamRevocations(w.db, getUpstreamIssuer()!, later(0))).confirmed).toBe(0);
+    expect((await sendUpstreamRevocations(w.db, getUpstreamIssuer()!, later(5))).confirmed).toBe(1);
+    expect(cfssl.statuses().map.get(c.serial)).toBe("revoked");
+    expect((await w.db.certificate.findUniqueOrThrow({ where: { id: c.id } })).status).toBe("revoked");
+    expect(await w.db.upstreamRevocation.findUniqueOrThrow({ where: { certificateId: c.id } })).toMatchObject({
+      state: "confirmed",
+      attempts: 2,
+    });
+    expect(await w.db.mailOutbox.count({ where: { certificateId: c.id, template: "revocation_confirmed" } })).toBe(1);
+    await summary.verify(w.db, "注销 while the upstream is down", 1, [
+      ["not marked revoked before the upstream confirmed", out.pending === true],
+    ]);
+  });
+
+  it("证书状态查询 asks cfssl's OCSP responder: a certificate revoked at the CA shows revoked", async () => {
+    const c = renewed[2];
+    // the operator revokes it at the CA, not through the portal
+    const r = await fetch(`${cfssl.url}/api/v1/cfssl/revoke`, {
+      method: "POST",
+      body: JSON.stringify({ serial: BigInt(`0x${c.serial}`).toString(), authority_key_id: "", reason: "1" }),
+    });
+    expect(r.status).toBe(200);
+    await cfssl.serveOcsp();
+    const status = await w
+      .client()
+      .ok<{ state: string; upstream?: { status: string } }>("POST", "/api/services/status", {
+        json: { serial: c.serial },
+      });
+    expect(status.upstream?.status).toBe("revoked");
+    expect(status.state).toBe("revoked");
+    const good = await w.client().ok<{ state: string; upstream?: { status: string } }>("POST", "/api/services/status", {
+      json: { serial: renewed[3].serial },
+    });
+    expect(good.upstream?.status).toBe("good");
+    expect(good.state).not.toBe("revoked");
+  });
+
+  it("the upstream-CRL job marks certificates revoked at the CA as revoked in the registry", async () => {
+    const c = renewed[2];
+    expect((await w.db.certificate.findUniqueOrThrow({ where: { id: c.id } })).status).toBe("active");
+    const crl = cfssl.crl();
+    const server = http.createServer((_, res) => res.end(crl));
+    await new Promise<void>((r) => server.listen(CRL_PORT, "127.0.0.1", () => r()));
+    try {
+      const out = await applyUpstreamCrl(w.db, `http://127.0.0.1:${CRL_PORT}/upstream.crl`, later(0));
+      expect(out.marked).toBe(1);
+      expect((await w.db.certificate.findUniqueOrThrow({ where: { id: c.id } })).status).toBe("revoked");
+      expect((await applyUpstreamCrl(w.db, `http://127.0.0.1:${CRL_PORT}/upstream.crl`, later(0))).marked).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -28,6 +28,13 @@ export interface CfsslPeer {
    * lists them) and openssl. `responses` is ocspdump's output, what `cfssl ocspserve -responses` serves.
    */
   statuses(): { map: Map<string, string>; responses: string };
+  /** A CRL of every certificate cfssl's store has revoked, signed by its CA (`cfssl gencrl`), DER. */
+  crl(): Buffer;
+  /**
+   * (Re)starts `cfssl ocspserve` on `port` with a response for every certificate in the store (the profile's
+   * ocsp_url points there when startCfssl was given `ocspPort`).
+   */
+  serveOcsp(): Promise<void>;
   /** SIGKILL (the upstream "dies") */
   kill(): void;
   /** start again on the same port with the same CA and store */
@@ -56,7 +63,7 @@ function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
   });
 }
 
-export async function startCfssl(opts: { port: number; expiry?: string; ocspUrl?: string; crlUrl?: string }) {
+export async function startCfssl(opts: { port: number; expiry?: string; ocspPort?: number; crlUrl?: string }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "certrenew-cfssl-"));
   const caFile = path.join(dir, "ca.pem");
   const keyFile = path.join(dir, "ca.key");
@@ -92,7 +99,7 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspUrl?
     usages: ["digital signature", "content commitment", "client auth", "email protection"],
     auth_key: "portal",
     ClientProvidesSerialNumbers: true,
-    ocsp_url: opts.ocspUrl ?? `${base}/ocsp`,
+    ocsp_url: opts.ocspPort ? `http://127.0.0.1:${opts.ocspPort}` : `${base}/ocsp`,
     crl_url: opts.crlUrl ?? `${base}/crl`,
     issuer_urls: [`${base}/ca.pem`],
   };
@@ -133,6 +140,7 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspUrl?
     await waitForPort(opts.port);
   };
   await start();
+  let ocspChild: ChildProcess | undefined;
   const kill = () => {
     if (child && child.exitCode === null) child.kill("SIGKILL");
     child = undefined;
@@ -171,7 +179,35 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspUrl?
       kill();
       await start();
     },
-    stop: kill,
+    crl: () => {
+      const serials = [...peer.statuses().map]
+        .filter(([, status]) => status === "revoked")
+        .map(([hex]) => BigInt(`0x${hex}`).toString());
+      const list = path.join(dir, "revoked.txt");
+      writeFileSync(list, serials.join("\n") + "\n");
+      const b64 = execFileSync("cfssl", ["gencrl", list, caFile, keyFile], { encoding: "utf8" });
+      return Buffer.from(b64.trim(), "base64");
+    },
+    serveOcsp: async () => {
+      if (!opts.ocspPort) throw new Error("startCfssl was given no ocspPort");
+      if (ocspChild && ocspChild.exitCode === null) {
+        const exited = new Promise((r) => ocspChild!.once("exit", r));
+        ocspChild.kill("SIGKILL");
+        await exited;
+      }
+      const file = path.join(dir, "responses.txt");
+      writeFileSync(file, peer.statuses().responses);
+      ocspChild = spawn(
+        "cfssl",
+        ["ocspserve", "-address", "127.0.0.1", "-port", String(opts.ocspPort), "-responses", file, "-loglevel", "3"],
+        { stdio: "ignore" },
+      );
+      await waitForPort(opts.ocspPort);
+    },
+    stop: () => {
+      kill();
+      if (ocspChild && ocspChild.exitCode === null) ocspChild.kill("SIGKILL");
+    },
   };
   return peer;
 }
