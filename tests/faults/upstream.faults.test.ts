@@ -9,8 +9,10 @@ import { runHolderFlow } from "@/lib/dev/sim/holder-flow";
 import { newKeyAndCsr, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
 import type { HolderClient } from "@/lib/dev/sim/http";
 import { getUpstreamIssuer, resetUpstreamIssuer } from "@/lib/pki/issuers";
-import { cfsslSerial } from "@/lib/pki/issuers/cfssl";
-import { renewalTransactionId, retryUpstreamIssuance } from "@/lib/renewal/upstream-issue";
+import { cfsslSerial, createCfsslIssuer } from "@/lib/pki/issuers/cfssl";
+import { getConfig } from "@/lib/config";
+import { alipayFor } from "@/lib/payments/alipay/client";
+import { processUpstreamDeps, renewalTransactionId, retryUpstreamIssuance } from "@/lib/renewal/upstream-issue";
 import { sha256Hex } from "@/lib/pki/x509";
 import { parseCsr } from "@/lib/pki/csr";
 import { derToPem } from "@/tests/helpers/pem";
@@ -178,6 +180,37 @@ describe("RA mode through cfssl", () => {
       ]);
     });
   }
+});
+
+describe("RA mode: a final refusal", () => {
+  it("the CA refusing the request for good refunds the paid order and flags it; nothing is issued", async () => {
+    const p = await paidHolder();
+    const { csr } = newKeyAndCsr();
+    proxy.mode = "error";
+    const failed = await issue(p, csr);
+    proxy.mode = "pass";
+    expect(failed.status).toBe(503);
+    // the same upstream behind a profile whose policy refuses every holder name
+    const strict = createCfsslIssuer({
+      url: cfssl.url,
+      authKeyHex: cfssl.authKeyHex,
+      profile: "strict",
+      timeoutMs: 5000,
+    });
+    const pay = { alipay: () => alipayFor(getConfig()), links: getConfig() };
+    const out = await retryUpstreamIssuance(w.db, { ...processUpstreamDeps(pay)!, upstream: strict }, later(5));
+    expect(out.refused).toBe(1);
+    const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+    expect(["refund_pending", "refunded"]).toContain(order.state);
+    expect(order).toMatchObject({ flagged: true, flagReason: "upstream_refused", issuedCertificateId: null });
+    expect(await w.db.refund.count({ where: { orderId: p.orderId } })).toBe(1);
+    expect(upstreamView(p.orderId, csr)).toEqual(["none", "none", "none", "none"]);
+    const again = await issue(p, csr).catch((e: Error) => e);
+    expect(again instanceof Error || again.status >= 400).toBe(true);
+    await summary.verify(w.db, "upstream refuses for good", 1, [
+      ["refunded, not issued", order.issuedCertificateId === null],
+    ]);
+  });
 });
 
 /** 证书注销 as the page sends it: challenge for the certificate, signed by its key, reason, confirmation. */

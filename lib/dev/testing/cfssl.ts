@@ -106,7 +106,11 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspPort
   writeFileSync(
     path.join(dir, "config.json"),
     JSON.stringify({
-      signing: { default: { expiry: "8760h", usages: ["signing"] }, profiles: { holder: profile } },
+      signing: {
+        default: { expiry: "8760h", usages: ["signing"] },
+        // `strict` refuses every holder name (cfssl's policy error): the final-refusal case
+        profiles: { holder: profile, strict: { ...profile, name_whitelist: "^no-holder-matches$" } },
+      },
       auth_keys: { portal: { type: "standard", key: authKeyHex } },
     }),
   );
