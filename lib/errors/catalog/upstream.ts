@@ -14,4 +14,10 @@ export const upstreamErrors = defineErrors({
       "签发机构（CA）拒绝了这次证书申请。已付款项将原路退回（统一缴费的无需处理）；如需帮助请拨打 96701666 或前往德州政务服务中心现场办理。",
     en: "The certificate authority refused this request. Any payment will be refunded to where it came from; for help call 96701666 or visit the Dezhou Government Service Centre.",
   },
+  UNLOCK_IN_PERSON: {
+    status: 422,
+    "zh-CN":
+      "这把 U-Key 由原系统发放，系统中没有它的管理员密码，无法在线解锁。请携带 U-Key 和有效证件前往德州政务服务中心现场解锁，咨询电话 96701666。",
+    en: "This key was issued by the previous system and its administrator PIN is not on record, so it cannot be unlocked online. Bring the key and your ID to the Dezhou Government Service Centre (hotline 96701666).",
+  },
 });
