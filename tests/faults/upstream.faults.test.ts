@@ -22,7 +22,8 @@ import { startTcpProxy, type ProxyMode, type TcpProxy } from "./helpers/tcp-prox
 import { useFaultSummary } from "./helpers/summary";
 import http from "node:http";
 import type { KeyObject } from "node:crypto";
-import { sendUpstreamRevocations } from "@/lib/services/revocation-intents";
+import { sendUpstreamRevocations, stuckRevocations } from "@/lib/services/revocation-intents";
+import { orderDetail } from "@/lib/staff/orders";
 import { applyUpstreamCrl } from "@/lib/registry/upstream-crl";
 
 /**
@@ -147,6 +148,10 @@ describe("RA mode through cfssl", () => {
       const waiting = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
       expect(waiting.state).toBe("issuing");
       expect(waiting.upstreamLastError).toBeTruthy();
+      // the helpdesk's order view shows what the CA answered
+      const seen = await orderDetail(w.db, p.orderId);
+      expect(seen.upstreamAttempts).toBe(1);
+      expect(seen.upstreamLastError).toBe(waiting.upstreamLastError);
       if (c.mode === "slow") await new Promise((r) => setTimeout(r, 1500)); // let cfssl's late answer go by
 
       // the upstream job, a few minutes later
@@ -246,6 +251,9 @@ describe("RA mode: revocations reach the upstream, and the upstream's revocation
     expect(intent).toMatchObject({ state: "pending", attempts: 1 });
     expect(intent.lastError).toBeTruthy();
 
+    // the helpdesk sees it once it waits for more than an hour
+    expect((await stuckRevocations(w.db, later(0))).map((r) => r.certificateId)).not.toContain(c.id);
+    expect((await stuckRevocations(w.db, later(61))).map((r) => r.certificateId)).toContain(c.id);
     // too early for the back-off: nothing sent; later: confirmed, revoked, the holder mailed
     expect((await sendUpstreamRevocations(w.db, getUpstreamIssuer()!, later(0))).confirmed).toBe(0);
     expect((await sendUpstreamRevocations(w.db, getUpstreamIssuer()!, later(5))).confirmed).toBe(1);
