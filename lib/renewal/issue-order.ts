@@ -282,8 +282,11 @@ export interface ConfirmInstalledInput {
   actor: Actor;
   clock: Clock;
   certificateId?: string;
-  /** set when the old certificate is revoked as well (REVOKE_SUPERSEDED_ON_RENEWAL): the CA that signs its CRL */
-  revokeSupersededWith?: Ca;
+  /**
+   * set when the old certificate is revoked as well (REVOKE_SUPERSEDED_ON_RENEWAL): the CA that signs its CRL, or in
+   * RA mode "upstream" (a revocation intent the upstream job sends)
+   */
+  revokeSupersededWith?: Ca | "upstream";
 }
 
 /**
@@ -322,7 +325,9 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
         },
         clock,
       );
-      if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
+      if (ca === "upstream")
+        await requestUpstreamRevocation(tx, { certificate: old, reason: 4 /* superseded */, actor, clock });
+      else if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
     }
     return installed;
   });

@@ -24,6 +24,10 @@ import http from "node:http";
 import type { KeyObject } from "node:crypto";
 import { sendUpstreamRevocations, stuckRevocations } from "@/lib/services/revocation-intents";
 import { orderDetail } from "@/lib/staff/orders";
+import { X509Certificate } from "node:crypto";
+import { pemBlocks } from "@/lib/pki/x509";
+import { buildOcspRequest, readOcspResponse } from "@/lib/pki/issuers/ocsp-client";
+import { answerRaCrl, answerRaOcsp } from "@/lib/pki/issuers/status-endpoints";
 import { applyUpstreamCrl } from "@/lib/registry/upstream-crl";
 
 /**
@@ -306,5 +310,52 @@ describe("RA mode: revocations reach the upstream, and the upstream's revocation
     } finally {
       server.close();
     }
+  });
+});
+
+describe("RA mode: /ocsp and /crl answer as configured (the portal signs neither)", () => {
+  it("proxy: cfssl's OCSP answer and CRL go through, cached; the responder gone still answers from the cache", async () => {
+    const c = renewed[3];
+    const issuerDer = pemBlocks(cfssl.caPem, "CERTIFICATE")[0];
+    const request = buildOcspRequest(c.der, issuerDer);
+    const mode = {
+      kind: "proxy" as const,
+      ocspUrl: `http://127.0.0.1:${OCSP_PORT}`,
+      crlUrl: `http://127.0.0.1:${CRL_PORT}/u.crl`,
+      cacheSeconds: 60,
+    };
+    const first = await answerRaOcsp(
+      mode,
+      { method: "POST", body: request, contentType: "application/ocsp-request" },
+      2000,
+    );
+    expect(first.status).toBe(200);
+    expect(readOcspResponse(first.body, c.serial, new X509Certificate(issuerDer)).status).toBe("good");
+    cfssl.stop(); // the responder (and cfssl) gone: the cached answer still serves
+    const again = await answerRaOcsp(
+      mode,
+      { method: "GET", path: encodeURIComponent(request.toString("base64")) },
+      2000,
+    );
+    expect(again.body.equals(first.body)).toBe(true);
+    // a request never seen, with the responder gone: OCSP tryLater, not a portal-signed answer
+    const other = await answerRaOcsp(mode, { method: "POST", body: buildOcspRequest(renewed[4].der, issuerDer) }, 2000);
+    expect(other.body.equals(Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x03]))).toBe(true);
+    const crl = await answerRaCrl(mode, 2000);
+    expect(crl.status).toBe(503);
+    await cfssl.restart();
+  });
+
+  it("pointer: 404 naming the CA's responder, through the portal's own /ocsp and /crl routes", async () => {
+    const ocsp = await fetch(`${w.base}/ocsp`, {
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request" },
+      body: new Uint8Array(Buffer.from([0x30, 0x00])),
+    });
+    expect(ocsp.status).toBe(404);
+    expect(await ocsp.text()).toContain("registration authority");
+    const crl = await fetch(`${w.base}/crl/issuing.crl`);
+    expect(crl.status).toBe(404);
+    expect(await crl.text()).toContain("注册机构");
   });
 });
