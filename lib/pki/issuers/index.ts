@@ -4,7 +4,7 @@ import { createCfsslIssuer } from "./cfssl";
 import { createCmpIssuer } from "./cmp-factory";
 import type { UpstreamIssuer } from "./types";
 
-export { UpstreamError, type UpstreamIssuer, type RenewalRequest, type RenewalOutcome } from "./types";
+export type { UpstreamIssuer } from "./types";
 
 type IssuerConfig = Pick<
   Config,
