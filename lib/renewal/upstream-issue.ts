@@ -31,6 +31,8 @@ import { startRefund } from "../payments/alipay/refund";
  * to `submitted`) and the order is flagged for the helpdesk.
  */
 
+const RESOLVED_BY_ISSUING = new Set(["paid_not_issued", "issuing_stalled", "issuance_failed", "upstream_unavailable"]);
+
 /** How long one exchange may hold an order: longer than any upstream timeout (UPSTREAM_TIMEOUT_MS ≤ 120 s). */
 const LEASE_MS = 3 * MINUTE;
 
@@ -162,6 +164,10 @@ async function record(
         issuedAt: clock.now(),
         upstreamLeaseUntil: null,
         upstreamLastError: null,
+        // the flag said "not issued yet" (recovery or the upstream job): issuing resolves it
+        ...(order.flagged && RESOLVED_BY_ISSUING.has(order.flagReason ?? "")
+          ? { flagged: false, flagReason: null }
+          : {}),
       },
     });
     return created;

@@ -191,6 +191,28 @@ describe("RA mode through cfssl", () => {
   }
 });
 
+describe("RA mode: an upstream down for long", () => {
+  it("the order is flagged for the helpdesk after 30 minutes, keeps being retried, and the flag goes once issued", async () => {
+    const p = await paidHolder();
+    const { csr } = newKeyAndCsr();
+    cfssl.kill();
+    try {
+      expect((await issue(p, csr)).status).toBe(503);
+      const pass = await retryUpstreamIssuance(w.db, deps(), later(40));
+      expect(pass).toMatchObject({ issued: 0, waiting: 1 });
+      const flagged = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+      expect(flagged).toMatchObject({ state: "issuing", flagged: true, flagReason: "upstream_unavailable" });
+      expect(flagged.upstreamAttempts).toBe(2);
+    } finally {
+      await cfssl.restart();
+    }
+    expect((await retryUpstreamIssuance(w.db, deps(), later(80))).issued).toBe(1);
+    const done = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+    expect(done).toMatchObject({ state: "issued", flagged: false, flagReason: null });
+    await summary.verify(w.db, "upstream down for 40 minutes", 2, [["issued in the end", done.state === "issued"]]);
+  });
+});
+
 describe("RA mode: a final refusal", () => {
   it("the CA refusing the request for good refunds the paid order and flags it; nothing is issued", async () => {
     const p = await paidHolder();
