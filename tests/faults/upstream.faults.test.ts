@@ -191,6 +191,26 @@ describe("RA mode through cfssl", () => {
   }
 });
 
+describe("RA mode: 下证 pressed twice at once", () => {
+  it("one exchange with the CA at a time per order: the second request waits its turn, one certificate", async () => {
+    const p = await paidHolder();
+    const { csr } = newKeyAndCsr();
+    proxy.mode = "slow";
+    proxy.delayMs = 700; // under the 1.5 s timeout: the first exchange succeeds, slowly
+    const both = await Promise.all([issue(p, csr), issue(p, csr)]);
+    proxy.mode = "pass";
+    const statuses = both.map((r) => r.status).sort();
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(statuses).toContain(200);
+    const exchanges = await w.db.auditEvent.count({ where: { action: "upstream.renew", targetId: p.orderId } });
+    expect(exchanges).toBe(1);
+    expect(upstreamView(p.orderId, csr)).toEqual(["good", "none", "none", "none"]);
+    const again = await issue(p, csr);
+    expect(again.status).toBe(200);
+    await summary.verify(w.db, "下证 twice at once, upstream slow", 1, [["one exchange upstream", exchanges === 1]]);
+  });
+});
+
 describe("RA mode: an upstream down for long", () => {
   it("the order is flagged for the helpdesk after 30 minutes, keeps being retried, and the flag goes once issued", async () => {
     const p = await paidHolder();
