@@ -128,6 +128,8 @@ function checkIssuer(c: z.infer<typeof Env>): void {
     if (!mac && !signature)
       throw new ConfigError("CMP_SECRET is missing: ISSUER=cmp needs CMP_REF and CMP_SECRET, or CMP_CERT and CMP_KEY");
     if (mac && !c.CMP_REF) throw new ConfigError("CMP_REF is missing: required with CMP_SECRET");
+    if (!c.CMP_TRUSTED)
+      throw new ConfigError("CMP_TRUSTED is missing: ISSUER=cmp needs the CA certificates its answers chain to");
   }
   if (c.ISSUER !== "builtin" && c.RA_STATUS_ENDPOINTS === "proxy" && !c.UPSTREAM_OCSP_URL && !c.UPSTREAM_CRL_URL)
     throw new ConfigError(

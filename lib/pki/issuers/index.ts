@@ -2,6 +2,8 @@ import type { Config } from "@/lib/config";
 import { getConfig } from "@/lib/config";
 import { createCfsslIssuer } from "./cfssl";
 import { createCmpIssuer } from "./cmp-factory";
+import { getDb } from "@/lib/db";
+import { dbTransactionStore } from "./transaction-store";
 import type { UpstreamIssuer } from "./types";
 
 export type { UpstreamIssuer } from "./types";
@@ -35,15 +37,19 @@ export function upstreamIssuerFor(config: IssuerConfig): UpstreamIssuer | null {
       });
     case "cmp":
       if (!createCmpIssuer) throw new Error("ISSUER=cmp: the CMP client (lib/pki/issuers/cmp) is not in this build");
-      return createCmpIssuer({
-        serverUrl: config.CMP_SERVER_URL!,
-        ref: config.CMP_REF,
-        secret: config.CMP_SECRET,
-        certFile: config.CMP_CERT,
-        keyFile: config.CMP_KEY,
-        trustedFile: config.CMP_TRUSTED,
-        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      });
+      return createCmpIssuer(
+        {
+          serverUrl: config.CMP_SERVER_URL!,
+          ref: config.CMP_REF,
+          secret: config.CMP_SECRET,
+          certFile: config.CMP_CERT,
+          keyFile: config.CMP_KEY,
+          trustedFile: config.CMP_TRUSTED,
+          timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        },
+        // open CMP transactions (waiting, issued but unconfirmed) outlive the process and are shared by instances
+        { transactions: dbTransactionStore(getDb) },
+      );
   }
 }
 
