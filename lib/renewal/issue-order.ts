@@ -151,6 +151,11 @@ async function beginIssuance(
       if (order.state === "issued") return existing;
       if (order.state === "issuing") return null;
     }
+    // RA mode: the CSR of an order whose upstream exchange is in flight (or told to wait) must not change under it
+    if (order.state === "issuing" && order.upstreamLeaseUntil && order.upstreamLeaseUntil > clock.now())
+      throw new DomainError("UPSTREAM_RETRY_LATER", {
+        retryAfter: Math.ceil((order.upstreamLeaseUntil.getTime() - clock.now().getTime()) / 1000),
+      });
     if (existing) await dropOrphan(tx, existing, order, clock, issuance, actor);
     const set = {
       csrDer: new Uint8Array(csrDer),

@@ -211,6 +211,29 @@ describe("RA mode: 下证 pressed twice at once", () => {
   });
 });
 
+describe("RA mode: a new key while the CA is being asked", () => {
+  it("the order's CSR does not change under an exchange in flight: the second key is told 稍后重试", async () => {
+    const p = await paidHolder();
+    const a = newKeyAndCsr();
+    const b = newKeyAndCsr();
+    proxy.mode = "slow";
+    proxy.delayMs = 900;
+    const first = issue(p, a.csr);
+    await new Promise((r) => setTimeout(r, 400));
+    const second = await issue(p, b.csr);
+    const done = await first;
+    proxy.mode = "pass";
+    expect(second.status).toBe(503);
+    expect(second.body.error?.code).toBe("UPSTREAM_RETRY_LATER");
+    expect(done.status).toBe(200);
+    const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+    expect(order.newSpkiSha256).toBe(parseCsr(a.csr).spkiSha256);
+    expect(upstreamView(p.orderId, a.csr)).toEqual(["good", "none", "none", "none"]);
+    expect(upstreamView(p.orderId, b.csr)).toEqual(["none", "none", "none", "none"]);
+    await summary.verify(w.db, "new key during an exchange", 1, [["CSR kept", order.newSpkiSha256 !== null]]);
+  });
+});
+
 describe("RA mode: an upstream down for long", () => {
   it("the order is flagged for the helpdesk after 30 minutes, keeps being retried, and the flag goes once issued", async () => {
     const p = await paidHolder();
