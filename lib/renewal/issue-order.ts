@@ -224,6 +224,16 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
 
   const issuance = issuanceOf(input);
+  if (
+    issuance.upstream &&
+    order.state === "issuing" &&
+    order.upstreamAttempts > 0 &&
+    order.newSpkiSha256 !== csr.spkiSha256
+  )
+    // RA mode, a new key after an exchange whose outcome is unknown: the upstream may hold a certificate for the old
+    // key. Finish that transaction first (its certificate is then recorded and dropped as an orphan below, revoked
+    // upstream through an intent), so no certificate is left valid upstream without the portal knowing it.
+    await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
   const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
   const certificate =
     already ??

@@ -234,6 +234,32 @@ describe("RA mode: a new key while the CA is being asked", () => {
   });
 });
 
+describe("RA mode: a new key after a lost answer", () => {
+  it("the old key's transaction is finished first, its certificate revoked upstream; the new key gets one", async () => {
+    const p = await paidHolder();
+    const a = newKeyAndCsr();
+    const b = newKeyAndCsr();
+    proxy.mode = "cut";
+    expect((await issue(p, a.csr)).status).toBe(503);
+    proxy.mode = "pass";
+    // the pending key A is lost on the token: the wizard makes key B
+    const r = await issue(p, b.csr);
+    expect(r.status).toBe(200);
+    const order = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } });
+    expect(order.newSpkiSha256).toBe(parseCsr(b.csr).spkiSha256);
+    const orphanIntent = await w.db.upstreamRevocation.findFirstOrThrow({
+      where: { serial: cfsslSerial(renewalTransactionId(p.orderId, parseCsr(a.csr).spkiSha256), 1).hex },
+    });
+    expect(orphanIntent.reason).toBe(4);
+    await sendUpstreamRevocations(w.db, getUpstreamIssuer()!, later(1));
+    expect(upstreamView(p.orderId, a.csr)).toEqual(["revoked", "revoked", "none", "none"]);
+    expect(upstreamView(p.orderId, b.csr)).toEqual(["good", "none", "none", "none"]);
+    await summary.verify(w.db, "new key after a lost answer", 1, [
+      ["only the new key's certificate is good upstream", true],
+    ]);
+  });
+});
+
 describe("RA mode: an upstream down for long", () => {
   it("the order is flagged for the helpdesk after 30 minutes, keeps being retried, and the flag goes once issued", async () => {
     const p = await paidHolder();
