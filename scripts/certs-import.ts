@@ -1,8 +1,11 @@
 /**
- * `npm run certs:import -- FILE [FILE…] [--cert-type personal|organisation] [--payer-class self|unified]`
+ * `npm run certs:import -- FILE [FILE…] [--cert-type personal|organisation] [--payer-class self|unified]
+ *   [--pin-key-file KEYFILE]`
+ * KEYFILE holds the import PIN key (64 hex characters) that opens the CSV's admin_pin_enc column (RA mode).
  * FILE is a CSV with holder metadata (see lib/registry/import.ts) or PEM/DER certificate files. All or nothing:
  * any problem is listed with its line and nothing is stored.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { closeDb, getDb } from "@/lib/db";
 import { getConfig } from "@/lib/config";
@@ -15,6 +18,7 @@ async function main(): Promise<number> {
     options: {
       "cert-type": { type: "string", default: "personal" },
       "payer-class": { type: "string", default: "self" },
+      "pin-key-file": { type: "string" },
     },
   });
   const certType = values["cert-type"];
@@ -30,7 +34,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const csv = positionals.length === 1 && positionals[0].toLowerCase().endsWith(".csv");
-  const input = csv ? rowsFromCsv(positionals[0]) : rowsFromCertificateFiles(positionals, { certType, payerClass });
+  const keyFile = values["pin-key-file"];
+  const pinKeyHex = keyFile ? readFileSync(keyFile, "utf8").trim() : undefined;
+  if (pinKeyHex !== undefined && !/^[0-9a-f]{64}$/i.test(pinKeyHex)) {
+    console.error("--pin-key-file: expected 64 hex characters (a 256-bit key)");
+    return 2;
+  }
+  const input = csv
+    ? rowsFromCsv(positionals[0], { pinKeyHex })
+    : rowsFromCertificateFiles(positionals, { certType, payerClass });
   try {
     const n = await importCertificates(await getDb(), getConfig(), input);
     console.log(`Imported ${n} certificate(s).`);

@@ -64,15 +64,15 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
     return (
       <section className="card" aria-labelledby="revoke-done">
         <div className={`alert alert-ok ${styles.okText}`} role="status">
-          <h2 id="revoke-done">{r.done}</h2>
+          <h2 id="revoke-done">{done.pending ? r.pendingTitle : r.done}</h2>
           <p>
-            {fill(r.doneText, {
+            {fill(done.pending ? r.pendingText : r.doneText, {
               serial: done.serial,
               revokedAt: formatDateTime(done.revokedAt, locale),
               reason: r.reasons[done.reason].title,
             })}
           </p>
-          {done.mailed && <p>{r.doneMailed}</p>}
+          {done.mailed && <p>{done.pending ? r.pendingMailed : r.doneMailed}</p>}
         </div>
         <Link className="btn" href="/status">
           {r.checkStatus}

@@ -68,6 +68,8 @@ export const CertificateStatusResponse = z.object({
   openOrder: z.object({ state: OrderState, resumeUrl: z.string() }).optional(),
   /** only when the query carried the certificate itself */
   subject: z.object({ subjectDn: z.string(), holderName: z.string() }).optional(),
+  /** RA mode: what the issuing CA's OCSP responder said (absent when it could not be asked) */
+  upstream: z.object({ status: z.enum(["good", "revoked", "unknown"]), checkedAt: z.string() }).optional(),
 });
 export type CertificateStatusResponse = z.infer<typeof CertificateStatusResponse>;
 
@@ -76,6 +78,8 @@ export const RevokedResponse = z.object({
   revokedAt: z.string(),
   reason: z.enum(["keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"]),
   mailed: z.boolean(),
+  /** RA mode: sent to the upstream CA, not confirmed yet (revokedAt is when it was requested) */
+  pending: z.boolean().optional(),
 });
 export type RevokedResponse = z.infer<typeof RevokedResponse>;
 

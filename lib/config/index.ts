@@ -45,6 +45,31 @@ const Env = z.object({
     .default("1.2.156.112559.1.1.1"),
   REVOKE_SUPERSEDED_ON_RENEWAL: bool.default(false),
 
+  // RA mode (#20): who signs renewals. builtin = the portal's own CA; cmp / cfssl = the operator's CA upstream
+  ISSUER: z.enum(["builtin", "cmp", "cfssl"]).default("builtin"),
+  CFSSL_URL: url.optional(),
+  /** the hex HMAC-SHA256 key of cfssl's auth_keys entry for CFSSL_PROFILE */
+  CFSSL_AUTH_KEY: z
+    .string()
+    .regex(/^([0-9a-f]{2}){16,}$/i, "hex characters (cfssl's auth key, ≥ 16 bytes)")
+    .optional(),
+  CFSSL_PROFILE: z.string().min(1).default("holder"),
+  CMP_SERVER_URL: url.optional(),
+  CMP_REF: z.string().min(1).optional(),
+  CMP_SECRET: z.string().min(1).optional(),
+  CMP_CERT: z.string().min(1).optional(),
+  CMP_KEY: z.string().min(1).optional(),
+  CMP_TRUSTED: z.string().min(1).optional(),
+  /** one upstream exchange (request to answer) may take this long before it counts as "upstream slow" */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /**
+   * RA mode: what /ocsp and /crl/* answer (the portal signs neither). proxy = forward to UPSTREAM_OCSP_URL /
+   * UPSTREAM_CRL_URL with a short cache; pointer = 404 naming the upstream's URLs.
+   */
+  RA_STATUS_ENDPOINTS: z.enum(["proxy", "pointer"]).default("pointer"),
+  UPSTREAM_OCSP_URL: url.optional(),
+  UPSTREAM_CRL_URL: url.optional(),
+
   ALIPAY_APP_ID: z.string().min(1).optional(),
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),
   ALIPAY_PUBLIC_KEY: z.string().min(1).optional(),
@@ -98,6 +123,28 @@ export class ConfigError extends Error {
   }
 }
 
+/** RA mode needs its upstream's settings, whatever the environment (there is no demo upstream). */
+function checkIssuer(c: z.infer<typeof Env>): void {
+  if (c.ISSUER === "cfssl") {
+    for (const name of ["CFSSL_URL", "CFSSL_AUTH_KEY"] as const)
+      if (!c[name]) throw new ConfigError(`${name} is missing: required with ISSUER=cfssl`);
+  }
+  if (c.ISSUER === "cmp") {
+    if (!c.CMP_SERVER_URL) throw new ConfigError("CMP_SERVER_URL is missing: required with ISSUER=cmp");
+    const mac = Boolean(c.CMP_SECRET);
+    const signature = Boolean(c.CMP_CERT && c.CMP_KEY);
+    if (!mac && !signature)
+      throw new ConfigError("CMP_SECRET is missing: ISSUER=cmp needs CMP_REF and CMP_SECRET, or CMP_CERT and CMP_KEY");
+    if (mac && !c.CMP_REF) throw new ConfigError("CMP_REF is missing: required with CMP_SECRET");
+    if (!c.CMP_TRUSTED)
+      throw new ConfigError("CMP_TRUSTED is missing: ISSUER=cmp needs the CA certificates its answers chain to");
+  }
+  if (c.ISSUER !== "builtin" && c.RA_STATUS_ENDPOINTS === "proxy" && !c.UPSTREAM_OCSP_URL && !c.UPSTREAM_CRL_URL)
+    throw new ConfigError(
+      "UPSTREAM_OCSP_URL is missing: RA_STATUS_ENDPOINTS=proxy needs UPSTREAM_OCSP_URL and/or UPSTREAM_CRL_URL",
+    );
+}
+
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // an empty variable means "not set", as in most deployment tools
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
@@ -116,9 +163,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       "PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)",
     );
+  checkIssuer(c);
   if (c.NODE_ENV === "production" && !c.DEMO_MODE) {
     for (const name of ["CA_KEY_PASSPHRASE"] as const) {
-      if (c.CA_SIGNER === "file" && !c[name])
+      if (c.ISSUER === "builtin" && c.CA_SIGNER === "file" && !c[name])
         throw new ConfigError(`${name} is missing: required in production with CA_SIGNER=file`);
     }
     if (c.CA_SIGNER === "pkcs11" && (!c.PKCS11_MODULE || !c.PKCS11_PIN)) {

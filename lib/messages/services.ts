@@ -97,6 +97,11 @@ export const services = messageArea({
       done: "证书已注销",
       doneText: "证书（序列号 {serial}）已于 {revokedAt} 注销，原因：{reason}。CRL 和 OCSP 已同时更新。",
       doneMailed: "确认邮件已发送到登记的邮箱。",
+      // RA mode (ra): the operator's CA revokes; the portal waits for its confirmation
+      pendingTitle: "注销申请已提交",
+      pendingText:
+        "证书（序列号 {serial}）的注销申请已提交给签发机构（CA），原因：{reason}。签发机构确认后证书即被注销；确认前证书状态保持不变，请稍后在“证书状态查询”中查看。",
+      pendingMailed: "签发机构确认后，确认邮件将发送到登记的邮箱。",
       checkStatus: "查看证书状态",
     },
     unlock: {
@@ -280,6 +285,10 @@ export const services = messageArea({
       doneText:
         "The certificate (serial {serial}) was revoked at {revokedAt}, reason: {reason}. The CRL and OCSP were updated at the same time.",
       doneMailed: "A confirmation e-mail went to the address on record.",
+      pendingTitle: "Revocation requested",
+      pendingText:
+        "The revocation of the certificate (serial {serial}) has been sent to the certificate authority, reason: {reason}. The certificate is revoked as soon as the authority confirms; until then its status is unchanged. Check it later under Certificate status.",
+      pendingMailed: "Once the authority confirms, a confirmation e-mail goes to the address on record.",
       checkStatus: "Check certificate status",
     },
     unlock: {

@@ -74,3 +74,13 @@ export function commonName(name: Node): string | undefined {
     .flat()
     .findLast((a) => a.type === OID.CN)?.value;
 }
+
+/** The subject fields a CA's API takes (cfssl's `subject`), read from a Name; the last value of each kind wins. */
+export function nameFields(name: Node): Partial<SubjectFields> {
+  const out: Partial<SubjectFields> = {};
+  for (const a of attributes(name).flat()) {
+    const k = SHORT[a.type];
+    if (k && k !== "E") out[k as keyof SubjectFields] = a.value;
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { FieldKeys } from "../crypto/field";
+import { encryptField, type FieldKeys } from "../crypto/field";
 import path from "node:path";
 import { z } from "zod";
 import type { Db } from "@/lib/db";
@@ -16,7 +17,9 @@ import { withTx } from "../audit";
  *
  * CSV columns (header row required, any order): cert_file (path relative to the CSV), holder_name,
  * holder_id_type, holder_id_number, cert_type (personal|organisation), payer_class (self|unified),
- * email (optional), token_serial (optional).
+ * email (optional), token_serial (optional), admin_pin_enc (optional, RA mode's export from the operator: the token's
+ * administrator (SO) PIN sealed with the import PIN key, see openAdminPin; a CSV with this column marks tokens
+ * without a value as "admin PIN unknown": online unlock then tells the holder to come in person).
  */
 
 export interface ImportRow {
@@ -24,6 +27,8 @@ export interface ImportRow {
   line: number;
   der: Buffer;
   holder: HolderRecord;
+  /** RA mode: the token's admin PIN from the operator's export (plain here, sealed with the field key when stored); null = unknown */
+  adminPin?: string | null;
 }
 
 export interface ImportProblem {
@@ -40,7 +45,33 @@ const CsvRow = z.object({
   payer_class: z.enum(["self", "unified"], { message: "payer_class must be self or unified" }),
   email: z.union([z.literal(""), z.email("email is not an e-mail address")]).optional(),
   token_serial: z.string().trim().max(64).optional(),
+  admin_pin_enc: z.string().trim().max(512).optional(),
 });
+
+/**
+ * The operator's sealed admin PIN: base64 of IV (12) ‖ AES-256-GCM ciphertext ‖ tag (16) under the import PIN key
+ * (32 bytes, hex, given to certs:import with --pin-key-file), the token serial as additional data (a PIN sealed
+ * for one token does not open for another). Throws on anything else.
+ */
+export function openAdminPin(sealedB64: string, tokenSerial: string, pinKeyHex: string): string {
+  const b = Buffer.from(sealedB64, "base64");
+  if (b.length < 12 + 16 + 4) throw new Error("sealed admin PIN too short");
+  const d = createDecipheriv("aes-256-gcm", Buffer.from(pinKeyHex, "hex"), b.subarray(0, 12));
+  d.setAAD(Buffer.from(tokenSerial, "utf8"));
+  d.setAuthTag(b.subarray(b.length - 16));
+  const pin = Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]).toString("utf8");
+  if (!/^[\x21-\x7e]{4,64}$/.test(pin)) throw new Error("the admin PIN is not 4–64 printable characters");
+  return pin;
+}
+
+/** The operator's side of openAdminPin (its export tool; tests and the demo use it). */
+export function sealAdminPin(pin: string, tokenSerial: string, pinKeyHex: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", Buffer.from(pinKeyHex, "hex"), iv);
+  c.setAAD(Buffer.from(tokenSerial, "utf8"));
+  const body = Buffer.concat([c.update(pin, "utf8"), c.final()]);
+  return Buffer.concat([iv, body, c.getAuthTag()]).toString("base64");
+}
 
 /** RFC 4180 CSV: quoted fields, "" escapes, CRLF or LF. Returns rows with the line each starts on. */
 export function parseCsv(text: string): { line: number; cells: string[] }[] {
@@ -96,7 +127,10 @@ function checkCertificate(der: Buffer): string | undefined {
   }
 }
 
-export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: ImportProblem[] } {
+export function rowsFromCsv(
+  csvPath: string,
+  opts: { pinKeyHex?: string } = {},
+): { rows: ImportRow[]; problems: ImportProblem[] } {
   const rows: ImportRow[] = [];
   const problems: ImportProblem[] = [];
   const [header, ...data] = parseCsv(readFileSync(csvPath, "utf8").replace(/^\uFEFF/, ""));
@@ -112,6 +146,9 @@ export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: Imp
   ]) {
     if (!names.includes(required)) problems.push({ line: header.line, message: `column ${required} is missing` });
   }
+  const withPins = names.includes("admin_pin_enc");
+  if (withPins && !opts.pinKeyHex)
+    problems.push({ line: header.line, message: "column admin_pin_enc needs --pin-key-file (the import PIN key)" });
   if (problems.length) return { rows, problems };
   for (const { line, cells } of data) {
     if (cells.length !== names.length) {
@@ -140,9 +177,26 @@ export function rowsFromCsv(csvPath: string): { rows: ImportRow[]; problems: Imp
       problems.push({ line, message: `${r.cert_file}: ${bad}` });
       continue;
     }
+    let adminPin: string | null | undefined;
+    if (withPins) {
+      adminPin = null;
+      if (r.admin_pin_enc) {
+        if (!r.token_serial) {
+          problems.push({ line, message: "admin_pin_enc without token_serial" });
+          continue;
+        }
+        try {
+          adminPin = openAdminPin(r.admin_pin_enc, r.token_serial, opts.pinKeyHex!);
+        } catch (e) {
+          problems.push({ line, message: `admin_pin_enc does not open with the PIN key (${(e as Error).message})` });
+          continue;
+        }
+      }
+    }
     rows.push({
       line,
       der: certs[0],
+      adminPin,
       holder: {
         holderName: r.holder_name,
         holderIdType: r.holder_id_type,
@@ -217,7 +271,19 @@ export async function importCertificates(
   await withTx(
     db,
     async (tx) => {
-      for (const r of input.rows) await registerCertificate(tx, keys, r.der, r.holder);
+      for (const r of input.rows) {
+        await registerCertificate(tx, keys, r.der, r.holder);
+        const token = r.holder.tokenSerial;
+        if (r.adminPin === undefined || !token) continue;
+        // the operator's admin PIN is the token's SO PIN version 0; none on record: unlock only in person
+        const pin = r.adminPin ? { adminPinEnc: encryptField(keys, r.adminPin), adminPinUnknown: false } : null;
+        const data = pin ?? { adminPinEnc: null, adminPinUnknown: true };
+        await tx.tokenRecord.upsert({
+          where: { tokenSerial: token },
+          create: { tokenSerial: token, ...data },
+          update: data,
+        });
+      }
     },
     { timeout: 10 * 60_000, maxWait: 60_000 },
   );

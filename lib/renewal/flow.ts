@@ -113,7 +113,7 @@ export interface HolderLoginInput {
   actor: Actor;
   clock: Clock;
   /** passed on to confirmInstalled when the sign-in completes an install (REVOKE_SUPERSEDED_ON_RENEWAL) */
-  revokeSupersededWith?: Ca;
+  revokeSupersededWith?: Ca | "upstream";
 }
 
 export interface HolderLogin extends NewSession {

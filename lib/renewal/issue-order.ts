@@ -12,6 +12,9 @@ import { revokeCertificate } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
 import { transitionOrder } from "../orders/machine";
 import { verifyProof } from "./pop";
+import { read } from "../pki/der";
+import { requestUpstreamRevocation } from "../pki/revocation-intents";
+import { completeUpstreamIssuance, type UpstreamDeps } from "./upstream-issue";
 
 /**
  * 下证 on the server. Issuance is two committed steps so nothing is lost if a process dies in between:
@@ -36,8 +39,23 @@ export function readyToIssue(order: Pick<RenewalOrder, "state" | "priceFen">): b
   return order.state === "paid" || order.state === "issuing" || order.state === "issued";
 }
 
-function bundle(cert: Certificate, ca: Ca): string {
-  return pkcs7CertsOnlyBase64([Buffer.from(cert.der), ...ca.chain]);
+/** Who certifies: the portal's own CA (ISSUER=builtin) or the operator's CA upstream (RA mode). */
+export type Issuance = { ca: Ca; upstream?: undefined } | { upstream: UpstreamDeps; ca?: undefined };
+
+/** DER elements laid end to end (Certificate.chainDer) → one buffer each. */
+function splitDer(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < b.length;) {
+    const n = read(b, at);
+    out.push(b.subarray(n.start, n.end));
+    at = n.end;
+  }
+  return out;
+}
+
+function bundle(cert: Certificate, issuance: Issuance): string {
+  const chain = cert.chainDer ? splitDer(Buffer.from(cert.chainDer)) : (issuance.ca?.chain ?? []);
+  return pkcs7CertsOnlyBase64([Buffer.from(cert.der), ...chain]);
 }
 
 /**
@@ -49,11 +67,14 @@ async function dropOrphan(
   orphan: Certificate,
   order: RenewalOrder,
   clock: Clock,
-  ca: Ca,
+  issuance: Issuance,
   actor: Actor,
 ): Promise<void> {
-  if (orphan.status !== "revoked")
-    await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca });
+  if (orphan.status !== "revoked") {
+    if (issuance.ca)
+      await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca: issuance.ca });
+    else await requestUpstreamRevocation(tx, { certificate: orphan, reason: 4, actor, clock });
+  }
   await tx.certificate.update({ where: { id: orphan.id }, data: { previousId: null } });
   await appendAudit(
     tx,
@@ -118,7 +139,7 @@ async function beginIssuance(
   csrDer: Buffer,
   spkiSha256: string,
   clock: Clock,
-  ca: Ca,
+  issuance: Issuance,
   actor: Actor,
 ): Promise<Certificate | null> {
   return withTx(db, async (tx) => {
@@ -130,7 +151,12 @@ async function beginIssuance(
       if (order.state === "issued") return existing;
       if (order.state === "issuing") return null;
     }
-    if (existing) await dropOrphan(tx, existing, order, clock, ca, actor);
+    // RA mode: the CSR of an order whose upstream exchange is in flight (or told to wait) must not change under it
+    if (order.state === "issuing" && order.upstreamLeaseUntil && order.upstreamLeaseUntil > clock.now())
+      throw new DomainError("UPSTREAM_RETRY_LATER", {
+        retryAfter: Math.ceil((order.upstreamLeaseUntil.getTime() - clock.now().getTime()) / 1000),
+      });
+    if (existing) await dropOrphan(tx, existing, order, clock, issuance, actor);
     const set = {
       csrDer: new Uint8Array(csrDer),
       newSpkiSha256: spkiSha256,
@@ -170,7 +196,9 @@ export interface IssueForOrderInput {
   clock: Clock;
   /** the holder's session certificate: another certificate's order is ORDER_NOT_FOUND */
   certificateId?: string;
-  ca: Ca;
+  /** the portal's CA (builtin) or, in RA mode, the upstream; `ca` alone means builtin */
+  ca?: Ca;
+  upstream?: UpstreamDeps | null;
 }
 
 export interface IssuedBundle {
@@ -195,17 +223,43 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   const csr = parseCsr(input.csrDer);
   assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
 
-  const { ca } = input;
-  const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, ca, actor);
-  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor, csr));
-  return { pkcs7: bundle(certificate, ca), certificate };
+  const issuance = issuanceOf(input);
+  if (
+    issuance.upstream &&
+    order.state === "issuing" &&
+    order.upstreamAttempts > 0 &&
+    order.newSpkiSha256 !== csr.spkiSha256
+  )
+    // RA mode, a new key after an exchange whose outcome is unknown: the upstream may hold a certificate for the old
+    // key. Finish that transaction first (its certificate is then recorded and dropped as an orphan below, revoked
+    // upstream through an intent), so no certificate is left valid upstream without the portal knowing it.
+    await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
+  const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
+  const certificate =
+    already ??
+    (issuance.upstream
+      ? await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor)
+      : await completeIssuance(db, order.id, clock, issuance.ca, actor, csr));
+  return { pkcs7: bundle(certificate, issuance), certificate };
+}
+
+function issuanceOf(input: { ca?: Ca; upstream?: UpstreamDeps | null }): Issuance {
+  if (input.upstream) return { upstream: input.upstream };
+  if (!input.ca) throw new Error("issuance needs the portal's CA or an upstream issuer");
+  return { ca: input.ca };
 }
 
 /** For the recovery job: finishes an order left in `issuing` with its CSR stored. Null when there is nothing to do. */
-export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca): Promise<Certificate | null> {
+export async function resumeIssuance(
+  db: Db,
+  orderId: string,
+  clock: Clock,
+  by: Ca | { upstream: UpstreamDeps },
+): Promise<Certificate | null> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
-  return completeIssuance(db, orderId, clock, ca, SYSTEM);
+  if ("upstream" in by) return completeUpstreamIssuance(db, orderId, by.upstream, clock, SYSTEM);
+  return completeIssuance(db, orderId, clock, by, SYSTEM);
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
@@ -243,8 +297,11 @@ export interface ConfirmInstalledInput {
   actor: Actor;
   clock: Clock;
   certificateId?: string;
-  /** set when the old certificate is revoked as well (REVOKE_SUPERSEDED_ON_RENEWAL): the CA that signs its CRL */
-  revokeSupersededWith?: Ca;
+  /**
+   * set when the old certificate is revoked as well (REVOKE_SUPERSEDED_ON_RENEWAL): the CA that signs its CRL, or in
+   * RA mode "upstream" (a revocation intent the upstream job sends)
+   */
+  revokeSupersededWith?: Ca | "upstream";
 }
 
 /**
@@ -283,7 +340,9 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
         },
         clock,
       );
-      if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
+      if (ca === "upstream")
+        await requestUpstreamRevocation(tx, { certificate: old, reason: 4 /* superseded */, actor, clock });
+      else if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
     }
     return installed;
   });

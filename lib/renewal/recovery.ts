@@ -8,6 +8,7 @@ import type { Job } from "../jobs/scheduler";
 import { DEFAULT_STUCK_MINUTES, numberSetting } from "../settings";
 import { resumeIssuance } from "./issue-order";
 import type { Ca } from "../pki/ca";
+import { retryUpstreamIssuance, type UpstreamDeps } from "./upstream-issue";
 
 const BATCH = 200;
 
@@ -92,10 +93,23 @@ async function flagOrder(
   });
 }
 
-/** The recovery as a background job; `ca` loads the CA that signs resumed issuances. */
-export const orderRecoveryJob = (ca: () => Promise<Ca>): Job => ({
+/**
+ * The recovery as a background job; `ca` loads the CA that signs resumed issuances, or in RA mode `upstream` is
+ * the operator's CA the resumed issuances go to.
+ */
+export const orderRecoveryJob = (ca: () => Promise<Ca>, upstream?: UpstreamDeps | null): Job => ({
   name: "orders.recovery",
   everyMs: 5 * MINUTE,
   run: (db, clock) =>
-    recoverStuckOrders(db, clock, { resume: async (d, orderId, c) => resumeIssuance(d, orderId, c, await ca()) }),
+    recoverStuckOrders(db, clock, {
+      resume: async (d, orderId, c) => resumeIssuance(d, orderId, c, upstream ? { upstream } : await ca()),
+    }),
+});
+
+/** RA mode: retries upstream issuance every minute (back-off per order), so a 稍后重试 completes by itself. */
+export const upstreamIssuanceJob = (deps: UpstreamDeps): Job => ({
+  name: "orders.upstream",
+  everyMs: MINUTE,
+  leaseMs: 5 * MINUTE,
+  run: (db, clock) => retryUpstreamIssuance(db, deps, clock),
 });

@@ -3,22 +3,34 @@ import type { Config } from "../config";
 import { getCa } from "../pki/ca";
 import { mailDeliveryJob } from "./mail";
 import { expiryReminderJob } from "../mail/reminders";
-import { orderRecoveryJob } from "../renewal/recovery";
+import { orderRecoveryJob, upstreamIssuanceJob } from "../renewal/recovery";
+import { processUpstreamDeps } from "../renewal/upstream-issue";
+import { upstreamRevocationJob } from "../services/revocation-intents";
 import { paymentsSweepJob } from "../payments/jobs";
 import { alipayFor } from "../payments/alipay/client";
 import { sandboxNotifyJob } from "../dev/alipay-sandbox/job";
 import { crlRefreshJob } from "../pki/crl";
+import { upstreamCrlJob } from "../registry/upstream-crl";
 import { housekeepingJob } from "./housekeeping";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
+  const pay = { alipay: () => alipayFor(config), links: config };
+  // RA mode (ISSUER=cmp | cfssl): the upstream issues and revokes; the portal signs no CRL
+  const upstream = processUpstreamDeps(pay);
   return [
     mailDeliveryJob(config),
     expiryReminderJob(config),
-    orderRecoveryJob(getCa),
-    paymentsSweepJob({ alipay: () => alipayFor(config), links: config }),
+    orderRecoveryJob(getCa, upstream),
+    paymentsSweepJob(pay),
     ...(config.ALIPAY_SANDBOX ? [sandboxNotifyJob(config.ALIPAY_SANDBOX_TIME_FACTOR)] : []),
-    crlRefreshJob(getCa),
+    ...(upstream
+      ? [
+          upstreamIssuanceJob(upstream),
+          upstreamRevocationJob(upstream.upstream),
+          ...(config.UPSTREAM_CRL_URL ? [upstreamCrlJob(config.UPSTREAM_CRL_URL, config.UPSTREAM_TIMEOUT_MS)] : []),
+        ]
+      : [crlRefreshJob(getCa)]),
     housekeepingJob,
   ];
 }

@@ -15,6 +15,10 @@ import { revokeCertificate } from "../pki/revoke";
 import { services as texts } from "../messages/services";
 import { registeredCertificate } from "./certificate";
 import { withTx } from "../audit";
+import type { UpstreamIssuer } from "../pki/issuers/types";
+import { requestUpstreamRevocation } from "../pki/revocation-intents";
+import { REVOCATION_REASONS } from "../pki/revoke";
+import { sendUpstreamRevocations } from "./revocation-intents";
 
 /**
  * 证书注销 by the holder: proof of possession (the key signs a `revoke` challenge after the PIN), a reason,
@@ -69,7 +73,10 @@ export interface RevokeByHolderInput {
   locale: Locale;
   clock: Clock;
   actor: Actor;
-  ca: Ca;
+  /** the portal's CA (builtin); unused in RA mode */
+  ca?: Ca;
+  /** RA mode: the operator's CA, which revokes first (the certificate is marked revoked once it confirms) */
+  upstream?: UpstreamIssuer | null;
   /** an open order awaiting payment is cancelled first, its Alipay trade closed */
   pay: PaymentDeps;
 }
@@ -110,6 +117,8 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
     }
   }
 
+  if (input.upstream) return revokeUpstream(db, input.upstream, certificate, reason, actor, input);
+
   return withTx(db, async (tx) => {
     // re-read inside the transaction: an order may have been paid since the check above
     const order = await tx.renewalOrder.findUnique({
@@ -118,6 +127,7 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
     });
     if (order && BLOCKING.has(order.state))
       throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: order.state });
+    if (!input.ca) throw new Error("revocation needs the portal's CA or an upstream issuer");
     const revoked = await revokeCertificate(tx, {
       serial: certificate.serial,
       reason,
@@ -150,6 +160,47 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
       mailed: Boolean(certificate.email),
     };
   });
+}
+
+/**
+ * RA mode: the intent is committed first (it is never lost), then sent at once; if the upstream confirms in this
+ * request the holder sees the revocation done, otherwise "requested" and the job (upstreamRevocationJob) finishes it.
+ */
+async function revokeUpstream(
+  db: Db,
+  upstream: UpstreamIssuer,
+  certificate: Certificate,
+  reason: HolderRevocationReason,
+  actor: Actor,
+  input: RevokeByHolderInput,
+) {
+  const requestedAt = new Date(Math.floor(input.clock.now().getTime() / 1000) * 1000);
+  await withTx(db, async (tx) => {
+    const order = await tx.renewalOrder.findUnique({
+      where: { openCertificateId: certificate.id },
+      select: { state: true },
+    });
+    if (order && BLOCKING.has(order.state))
+      throw new DomainError("REVOKE_ORDER_IN_PROGRESS", { orderState: order.state });
+    await requestUpstreamRevocation(tx, {
+      certificate,
+      reason: REVOCATION_REASONS[reason],
+      actor,
+      clock: input.clock,
+      locale: input.locale,
+      mailTo: certificate.email,
+    });
+  });
+  await sendUpstreamRevocations(db, upstream, input.clock, { certificateId: certificate.id });
+  const after = await db.certificate.findUniqueOrThrow({ where: { id: certificate.id } });
+  const confirmed = after.status === "revoked";
+  return {
+    serial: certificate.serial,
+    revokedAt: (confirmed && after.revokedAt ? after.revokedAt : requestedAt).toISOString(),
+    reason,
+    mailed: Boolean(certificate.email),
+    pending: !confirmed,
+  };
 }
 
 function reasonText(reason: HolderRevocationReason, locale: Locale): string {

@@ -6,6 +6,7 @@ import { hitRateLimit } from "../ratelimit";
 import { checkEligibility } from "../renewal/eligibility";
 import { REVOCATION_REASONS, type RevocationReason } from "../pki/revoke";
 import { registeredCertificate } from "./certificate";
+import type { UpstreamCertStatus } from "../pki/issuers/ocsp-client";
 
 /**
  * 证书状态查询: what a certificate's state is and whether it can be renewed online. A query by typed serial
@@ -31,6 +32,8 @@ export interface CertificateStatus {
   openOrder?: { state: OrderState; resumeUrl: string };
   /** only when the query carried the certificate itself */
   subject?: { subjectDn: string; holderName: string };
+  /** RA mode: what the issuing CA's OCSP responder said (absent when it could not be asked) */
+  upstream?: { status: UpstreamCertStatus["status"]; checkedAt: string };
 }
 
 export type StatusQuery = { serial: string } | { certificateDer: Buffer };
@@ -86,10 +89,20 @@ async function renewalOf(
 export async function certificateStatus(
   db: Tx,
   query: StatusQuery,
-  ctx: { clock: Clock; rateKey: string },
+  ctx: {
+    clock: Clock;
+    rateKey: string;
+    /** RA mode: asks the upstream CA's OCSP responder (cached briefly); a revocation it reports wins */
+    upstreamOcsp?: (c: Certificate) => Promise<UpstreamCertStatus | null>;
+  },
 ): Promise<CertificateStatus> {
   await hitRateLimit(db, `status:${ctx.rateKey}`, STATUS_LIMIT, ctx.clock);
-  const { certificate: c, withSubject } = await findCertificate(db, query);
+  const { certificate: found, withSubject } = await findCertificate(db, query);
+  const upstream = ctx.upstreamOcsp ? await ctx.upstreamOcsp(found) : null;
+  const c: Certificate =
+    upstream?.status === "revoked" && found.status !== "revoked"
+      ? { ...found, status: "revoked", revokedAt: upstream.revokedAt, revocationReason: upstream.reason ?? 0 }
+      : found;
   const { orderState: committedOrderState, ...renewal } = await renewalOf(db, c, ctx.clock);
   const successor = await db.certificate.findUnique({
     where: { previousId: c.id },
@@ -122,5 +135,6 @@ export async function certificateStatus(
     ...(successor ? { successor: { serial: successor.serial, notAfter: successor.notAfter.toISOString() } } : {}),
     ...(order ? { openOrder: { state: order.state, resumeUrl: "/renew" } } : {}),
     ...(withSubject ? { subject: { subjectDn: c.subjectDn, holderName: c.holderName } } : {}),
+    ...(upstream ? { upstream: { status: upstream.status, checkedAt: upstream.thisUpdate.toISOString() } } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { HOUR, MINUTE, type Clock } from "../clock";
 import { actorFields, appendAudit, type Actor, withTx } from "../audit";
 import { verifyCaptcha, type CaptchaConfig } from "../captcha";
 import type { Config } from "../config";
-import { blindIndex } from "../crypto/field";
+import { blindIndex, decryptField } from "../crypto/field";
 import type { Certificate, UnlockRequest } from "../generated/prisma/client";
 import { DomainError, isDomainError, type ErrorCode } from "../errors";
 import type { Locale } from "../errors/types";
@@ -156,6 +156,10 @@ export async function startUnlock(
     await refuse(db, ctx, "UNLOCK_TOKEN_MISMATCH", "token_mismatch", certificate.id);
   if (!sameHash(blindIndex(ctx.config, input.idNumber), certificate.holderIdHash))
     await refuse(db, ctx, "UNLOCK_ID_MISMATCH", "id_mismatch", certificate.id);
+  // a key from the operator's previous system whose admin PIN was not in its export (certs:import)
+  const token = await db.tokenRecord.findUnique({ where: { tokenSerial: certificate.tokenSerial! } });
+  if (token?.adminPinUnknown && token.soPinVersion === 0)
+    await refuse(db, ctx, "UNLOCK_IN_PERSON", "admin_pin_unknown", certificate.id);
 
   const senders = ctx.senders ?? [emailCodeSender];
   const now = ctx.clock.now();
@@ -247,8 +251,11 @@ export async function releaseSoPin(
   const req = await checkCode(db, ctx, input.requestId, input.code);
   const secret = ctx.config.SO_PIN_MASTER_SECRET;
   const now = ctx.clock.now();
+  let importedPin: string | null = null;
   const released = await withTx(db, async (tx) => {
-    const version = (await tx.tokenRecord.findUnique({ where: { tokenSerial: req.tokenSerial } }))?.soPinVersion ?? 0;
+    const record = await tx.tokenRecord.findUnique({ where: { tokenSerial: req.tokenSerial } });
+    importedPin = record?.adminPinEnc ? decryptField(ctx.config, record.adminPinEnc) : null;
+    const version = record?.soPinVersion ?? 0;
     const unconfirmed = await tx.unlockRequest.count({
       where: {
         tokenSerial: req.tokenSerial,
@@ -283,7 +290,8 @@ export async function releaseSoPin(
     return { version, alternative: unconfirmed > 0 };
   });
   if (!released) return refuse(db, ctx, "UNLOCK_CODE_USED", "code_reused", req.certificateId);
-  const pin = (v: number) => deriveSoPin(secret, req.tokenSerial, v);
+  // version 0 of an imported token is the operator's admin PIN; the first online unlock rotates it to the derived scheme
+  const pin = (v: number) => (v === 0 && importedPin ? importedPin : deriveSoPin(secret, req.tokenSerial, v));
   return {
     soPin: pin(released.version),
     newSoPin: pin(released.version + 1),

@@ -1,3 +1,4 @@
+import { stuckRevocations } from "../services/revocation-intents";
 import type { Db } from "../db";
 import { DAY, MINUTE, type Clock } from "../clock";
 import { listFailedMails } from "../mail/worker";
@@ -46,7 +47,7 @@ export async function dashboard(db: Db, clock: Clock, periodDays = 30) {
   const stuckMinutes = await numberSetting(db, ["orders.stuckMinutes"], DEFAULT_STUCK_MINUTES);
   const stuckBefore = new Date(now.getTime() - stuckMinutes * MINUTE);
 
-  const [renewals, revenue, refunds, expiring, stuck, failedMails, byState] = await Promise.all([
+  const [renewals, revenue, refunds, expiring, stuck, failedMails, byState, revocations] = await Promise.all([
     db.$queryRaw<{ day: string; value: bigint }[]>`
       SELECT to_char("issuedAt" + interval '8 hours', 'YYYY-MM-DD') AS day, count(*) AS value
       FROM "RenewalOrder" WHERE "issuedAt" >= ${from} AND "issuedAt" <= ${now} GROUP BY 1`,
@@ -75,6 +76,7 @@ export async function dashboard(db: Db, clock: Clock, periodDays = 30) {
     }),
     listFailedMails(db, 50),
     db.renewalOrder.groupBy({ by: ["state"], _count: { _all: true } }),
+    stuckRevocations(db, clock),
   ]);
 
   const revenueByDay = fill(past, revenue);
@@ -88,6 +90,7 @@ export async function dashboard(db: Db, clock: Clock, periodDays = 30) {
     stuck,
     stuckMinutes,
     failedMails: failedMails.map((m) => ({ ...m, to: maskEmail(m.to) })),
+    stuckRevocations: revocations,
     byState: Object.fromEntries(byState.map((s) => [s.state, s._count._all])) as Record<string, number>,
   };
 }

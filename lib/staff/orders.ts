@@ -76,7 +76,8 @@ export async function orderDetail(db: Tx, orderId: string) {
     },
   });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
-  const [timeline, mails] = await Promise.all([
+  const certificateIds = [order.certificateId, ...(order.issuedCertificateId ? [order.issuedCertificateId] : [])];
+  const [timeline, mails, upstreamRevocations] = await Promise.all([
     db.auditEvent.findMany({ where: { targetType: "order", targetId: orderId }, orderBy: { seq: "asc" } }),
     db.mailOutbox.findMany({
       where: { orderId },
@@ -90,6 +91,21 @@ export async function orderDetail(db: Tx, orderId: string) {
         createdAt: true,
         sentAt: true,
         to: true,
+      },
+    }),
+    // RA mode: revocations of this order's certificates sent to (or waiting for) the upstream CA
+    db.upstreamRevocation.findMany({
+      where: { certificateId: { in: certificateIds } },
+      orderBy: { createdAt: "asc" },
+      select: {
+        id: true,
+        serial: true,
+        state: true,
+        attempts: true,
+        lastError: true,
+        nextAttemptAt: true,
+        createdAt: true,
+        confirmedAt: true,
       },
     }),
   ]);
@@ -108,6 +124,7 @@ export async function orderDetail(db: Tx, orderId: string) {
       holderIdMasked: lastFourOnly(certificate.holderIdLast4, 18),
     },
     mails: mails.map((m) => ({ ...m, to: maskEmail(m.to) })),
+    upstreamRevocations,
     timeline,
   };
 }

@@ -76,6 +76,24 @@ export default async function DashboardPage() {
         />
       </section>
 
+      {data.stuckRevocations.length > 0 && (
+        <section className="card section" data-testid="stuck-revocations">
+          <h2>{d.stuckRevocations}</h2>
+          <DataTable
+            label={d.stuckRevocations}
+            rows={data.stuckRevocations}
+            rowKey={(r) => r.id}
+            empty={d.noStuckRevocations}
+            columns={[
+              { header: d.columns.at, className: "small", cell: (r) => formatDateTime(r.createdAt, locale) },
+              { header: d.columns.state, className: "mono small", cell: (r) => `${r.serial} · ${r.state}` },
+              { header: d.columns.attempts, cell: (r) => r.attempts },
+              { header: d.columns.error, className: "small", cell: (r) => r.lastError },
+            ]}
+          />
+        </section>
+      )}
+
       <section className="card section">
         <h2>{d.failedMails}</h2>
         <DataTable

@@ -1,5 +1,6 @@
 import { InstalledRequest } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
+import { getUpstreamIssuer } from "@/lib/pki/issuers";
 import { orderView } from "@/lib/renewal/flow";
 import { confirmInstalledWithProof } from "@/lib/renewal/issue-order";
 import { holderCertificateId } from "../_holder";
@@ -17,7 +18,12 @@ export const POST = route(
       actor,
       clock,
       certificateId: holderCertificateId(session),
-      revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL ? await ca() : undefined,
+      // RA mode: the old certificate's revocation goes to the operator's CA as an intent
+      revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL
+        ? getUpstreamIssuer()
+          ? "upstream"
+          : await ca()
+        : undefined,
     });
     return orderView(db, config, order);
   },

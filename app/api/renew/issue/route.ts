@@ -1,12 +1,15 @@
 import { IssueRequest, type IssueResponse } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
 import { issueForOrder } from "@/lib/renewal/issue-order";
+import { processUpstreamDeps } from "@/lib/renewal/upstream-issue";
 import { holderCertificateId } from "../_holder";
 
 /** 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install. */
 export const POST = route(
   { session: "holder", requireSession: true, body: IssueRequest, idempotency: "renew.issue" },
-  async ({ db, ca, session, body, config, actor, clock }) => {
+  async ({ db, ca, alipay, session, body, config, actor, clock }) => {
+    // RA mode (ISSUER=cmp | cfssl): the operator's CA certifies; builtin: the portal's own CA
+    const upstream = processUpstreamDeps({ alipay, links: config });
     const issued = await issueForOrder(db, {
       orderId: body.orderId,
       csrDer: Buffer.from(body.csr, "base64"),
@@ -16,7 +19,7 @@ export const POST = route(
       actor,
       clock,
       certificateId: holderCertificateId(session),
-      ca: await ca(),
+      ...(upstream ? { upstream } : { ca: await ca() }),
     });
     const c = issued.certificate;
     return {

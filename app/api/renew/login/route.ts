@@ -1,5 +1,6 @@
 import { LoginRequest, type LoginResponse } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
+import { getUpstreamIssuer } from "@/lib/pki/issuers";
 import { readCookie } from "@/lib/http/request";
 import { holderLogin } from "@/lib/renewal/flow";
 import { COOKIE, TIMEOUTS, destroySession } from "@/lib/session";
@@ -12,7 +13,12 @@ export const POST = route({ body: LoginRequest }, async ({ db, ca, body, config,
     origin: config.publicOrigin,
     actor,
     clock,
-    revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL ? await ca() : undefined,
+    // RA mode: the old certificate's revocation goes to the operator's CA as an intent
+    revokeSupersededWith: config.REVOKE_SUPERSEDED_ON_RENEWAL
+      ? getUpstreamIssuer()
+        ? "upstream"
+        : await ca()
+      : undefined,
   });
   await destroySession(db, readCookie(req, COOKIE.holder));
   setCookie(COOKIE.holder, login.token, { maxAgeSeconds: TIMEOUTS.holder.absoluteMs / 1000 });

@@ -224,6 +224,41 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
             )}
           </section>
 
+          {(d.upstreamAttempts > 0 || d.upstreamRevocations.length > 0) && (
+            <section className="card" data-testid="upstream">
+              <h2>{o.upstream}</h2>
+              <dl className="kv">
+                <dt>{o.upstreamAttempts}</dt>
+                <dd>{d.upstreamAttempts}</dd>
+                {d.upstreamLastError && (
+                  <>
+                    <dt>{o.upstreamLastError}</dt>
+                    <dd className="mono small">{d.upstreamLastError}</dd>
+                  </>
+                )}
+                {d.state === "issuing" && d.upstreamLeaseUntil && (
+                  <>
+                    <dt>{o.upstreamNextTry}</dt>
+                    <dd>{dt(d.upstreamLeaseUntil)}</dd>
+                  </>
+                )}
+              </dl>
+              {d.upstreamRevocations.length > 0 && (
+                <>
+                  <h3>{o.upstreamRevocations}</h3>
+                  <ul>
+                    {d.upstreamRevocations.map((r) => (
+                      <li key={r.id}>
+                        <span className="mono">{r.serial}</span> — {o.upstreamRevocationStates[r.state]} ({r.attempts})
+                        {r.lastError && <span className="muted small"> {r.lastError}</span>}
+                      </li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </section>
+          )}
+
           <section className="card">
             <h2>{o.mails}</h2>
             {d.mails.length === 0 ? (
