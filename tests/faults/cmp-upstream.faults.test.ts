@@ -24,6 +24,7 @@ import { retryUpstreamIssuance } from "@/lib/renewal/upstream-issue";
 import { derToPem } from "@/tests/helpers/pem";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
+import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy";
 
 /**
  * RA mode over CMP (ISSUER=cmp) end to end: the wizard's API against OpenSSL's own CMP server (`openssl cmp -port`,
@@ -36,7 +37,9 @@ import { useFaultSummary } from "./helpers/summary";
  */
 
 const MOCK_PORT = 31901;
+const PROXY_PORT = 31902;
 let w: World;
+let proxy: TcpProxy;
 let pki: CmpMockPki;
 let mock: CmpMock | undefined;
 const summary = useFaultSummary("RA mode: upstream CA (CMP, openssl mock) faults");
@@ -46,9 +49,11 @@ let certCount = 0;
 
 beforeAll(async () => {
   pki = createCmpMockPki();
+  // the portal reaches the mock through a TCP proxy (pass, or the faults on the way: cut answers)
+  proxy = await startTcpProxy(PROXY_PORT, { host: "127.0.0.1", port: MOCK_PORT });
   w = await startWorld({
     ISSUER: "cmp",
-    CMP_SERVER_URL: `http://127.0.0.1:${MOCK_PORT}/pkix/`,
+    CMP_SERVER_URL: `${proxy.url}/pkix/`,
     CMP_REF: CMP_MOCK_REF,
     CMP_SECRET: CMP_MOCK_SECRET,
     CMP_TRUSTED: pki.file("root.crt"),
@@ -60,6 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   mock?.stop();
   await w?.close();
+  await proxy?.close();
 });
 
 /** The mock CA issues the certificate for this CSR's key in advance; the mock is restarted to answer with it. */
@@ -267,6 +273,46 @@ describe("RA mode through CMP: faults", () => {
     await summary.verify(w.db, "CMP error answer that may change", 1, [
       ["not refunded", waiting.state === "issuing"],
       ["completed by the job", cert.status === "active"],
+    ]);
+  });
+
+  it("the CMP server dies after issuing, before its answer arrives: 稍后重试, the job completes it", async () => {
+    const p = await paidHolder();
+    const { csr } = newKeyAndCsr();
+    const name = await upstreamWillIssue(csr);
+    proxy.mode = "cut";
+    const failed = await issue(p, csr);
+    proxy.mode = "pass";
+    expect(failed.status).toBe(503);
+    expect(failed.body.error?.code).toBe("UPSTREAM_RETRY_LATER");
+    expect(await count(mock!, "sending CP")).toBe(1); // the CA answered; the portal never heard it
+    expect((await w.db.renewalOrder.findUniqueOrThrow({ where: { id: p.orderId } })).state).toBe("issuing");
+
+    expect((await retryUpstreamIssuance(w.db, { upstream: getUpstreamIssuer()! }, later(5))).issued).toBe(1);
+    const cert = await issuedCertificate(p.orderId);
+    expect(Buffer.from(cert.der).equals(pki.der(`${name}.crt`))).toBe(true);
+    // the retry is the same CMP transaction (same transactionID); the first certificate was never confirmed
+    // (certConf), which RFC 9483 leaves the CA to withdraw. OpenSSL's mock takes the first transaction as aborted
+    // and answers again with its one certificate; a CA that still holds it answers transactionIdInUse (retryable).
+    expect(await mock!.messages("sending PKICONF")).toEqual([
+      "received P10CR",
+      "sending CP",
+      "received P10CR",
+      "sending CP",
+      "received CERTCONF",
+      "sending PKICONF",
+    ]);
+    const events = await w.db.auditEvent.findMany({
+      where: { action: "upstream.cmp", targetId: p.orderId },
+      orderBy: { seq: "asc" },
+    });
+    const ids = new Set(events.map((e) => (e.data as { transactionId: string }).transactionId));
+    expect(events.map((e) => (e.data as { request: string }).request)).toEqual(["p10cr", "p10cr", "certConf"]);
+    expect(ids.size).toBe(1);
+    await summary.verify(w.db, "CMP server dies after issuing, before answering", 1, [
+      ["holder told 稍后重试 (503)", failed.status === 503],
+      ["completed by the job", cert.status === "active"],
+      ["retried under the same transactionID", ids.size === 1],
     ]);
   });
 
