@@ -11,13 +11,15 @@ import {
   CMP_MOCK_MAC_ARGS,
   CMP_MOCK_REF,
   CMP_MOCK_SECRET,
+  CMP_MOCK_SIGNATURE_ARGS,
   cmpMockAnswer,
   createCmpMockPki,
   startCmpMock,
   type CmpMock,
   type CmpMockPki,
 } from "@/lib/dev/testing/cmp-mock";
-import { getUpstreamIssuer, resetUpstreamIssuer } from "@/lib/pki/issuers";
+import { getConfig } from "@/lib/config";
+import { getUpstreamIssuer, resetUpstreamIssuer, upstreamIssuerFor } from "@/lib/pki/issuers";
 import { deserialize } from "@/lib/pki/issuers/cmp/transactions";
 import { sha256Hex } from "@/lib/pki/x509";
 import { retryUpstreamIssuance } from "@/lib/renewal/upstream-issue";
@@ -174,6 +176,33 @@ describe("RA mode through CMP (openssl's mock server)", () => {
       revocationReason: 1,
     });
     expect((await cmpEvents(c.id)).map((e) => [e.request, e.answer, e.pkiStatus])).toEqual([["rr", "rp", 0]]);
+  });
+});
+
+describe("RA mode through CMP with signature protection (CMP_CERT/CMP_KEY)", () => {
+  it("the RA signs its requests with its key file, the mock signs its answers; the job renews the order", async () => {
+    const p = await paidHolder();
+    const { csr } = newKeyAndCsr();
+    const name = await upstreamWillIssue(csr, CMP_MOCK_SIGNATURE_ARGS);
+    stopMock();
+    expect((await issue(p, csr)).status).toBe(503); // the order waits in issuing for the job
+    await restartMock(name, CMP_MOCK_SIGNATURE_ARGS);
+    const signed = upstreamIssuerFor({
+      ...getConfig(),
+      CMP_REF: undefined,
+      CMP_SECRET: undefined,
+      CMP_CERT: pki.file("ra.crt"),
+      CMP_KEY: pki.file("ra.key"),
+    })!;
+    expect((await retryUpstreamIssuance(w.db, { upstream: signed }, later(5))).issued).toBe(1);
+    const cert = await issuedCertificate(p.orderId);
+    expect(Buffer.from(cert.der).equals(pki.der(`${name}.crt`))).toBe(true);
+    expect(verifyWithMockCa(Buffer.from(cert.der))).toContain(": OK");
+    expect((await cmpEvents(p.orderId)).map((e) => [e.request, e.answer])).toEqual([
+      ["p10cr", null],
+      ["p10cr", "cp"],
+      ["certConf", "pkiconf"],
+    ]);
   });
 });
 
