@@ -60,6 +60,15 @@ const Env = z.object({
   CMP_CERT: z.string().min(1).optional(),
   CMP_KEY: z.string().min(1).optional(),
   CMP_TRUSTED: z.string().min(1).optional(),
+  // ISSUER=cmp, the rest (cmp2): see lib/pki/issuers/cmp/settings.ts
+  CMP_KEY_PASSPHRASE: z.string().min(1).optional(),
+  /** https: PEM file of the CAs the CMP server's TLS certificate chains to (default: the system's) */
+  CMP_TLS_TRUSTED: z.string().min(1).optional(),
+  /** recipient / sender Names in OpenSSL's slash form, /C=CN/O=…/CN=… */
+  CMP_RECIPIENT: z.string().min(1).optional(),
+  CMP_SENDER: z.string().min(1).optional(),
+  /** kur (key update, raVerified POP; the default) or p10cr (the holder's CSR as it is) */
+  CMP_RENEWAL_REQUEST: z.enum(["kur", "p10cr"]).default("kur"),
   /** one upstream exchange (request to answer) may take this long before it counts as "upstream slow" */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /**
@@ -137,7 +146,7 @@ function checkIssuer(c: z.infer<typeof Env>): void {
       throw new ConfigError("CMP_SECRET is missing: ISSUER=cmp needs CMP_REF and CMP_SECRET, or CMP_CERT and CMP_KEY");
     if (mac && !c.CMP_REF) throw new ConfigError("CMP_REF is missing: required with CMP_SECRET");
     if (!c.CMP_TRUSTED)
-      throw new ConfigError("CMP_TRUSTED is missing: ISSUER=cmp needs the CA certificates its answers chain to");
+      throw new ConfigError("CMP_TRUSTED is missing: required with ISSUER=cmp (PEM file of the CA certificates)");
   }
   if (c.ISSUER !== "builtin" && c.RA_STATUS_ENDPOINTS === "proxy" && !c.UPSTREAM_OCSP_URL && !c.UPSTREAM_CRL_URL)
     throw new ConfigError(

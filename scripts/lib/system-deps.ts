@@ -68,7 +68,7 @@ export const CI_ONLY_PACKAGES: (SystemPackage & { why: string })[] = [
 ];
 
 /** Commands that come with every Debian system (Essential packages) or with Node itself. */
-export const BASE_COMMANDS = ["sh", "bash", "id", "tar", "apt-get", "node", "npm", "npx"];
+export const BASE_COMMANDS = ["sh", "bash", "id", "tar", "apt-get", "node", "npm", "npx", "stdbuf"];
 
 /**
  * Installs what is missing when we may (root with apt-get); otherwise stops with one line saying what

@@ -32,9 +32,9 @@ describe("ISSUER and RA mode settings", () => {
     expect(() =>
       parseConfig({ ...base, ISSUER: "cmp", CMP_SERVER_URL: "http://ca:1/pkix/", CMP_SECRET: "pass" }),
     ).toThrow(/CMP_REF is missing/);
-    const cmp = { ...base, ISSUER: "cmp", CMP_SERVER_URL: "http://ca:1/", CMP_CERT: "ra.pem", CMP_KEY: "ra.key" };
-    expect(() => parseConfig(cmp)).toThrow(/CMP_TRUSTED is missing/);
-    expect(parseConfig({ ...cmp, CMP_TRUSTED: "ca.pem" }).ISSUER).toBe("cmp");
+    const sig = { ...base, ISSUER: "cmp", CMP_SERVER_URL: "http://ca:1/", CMP_CERT: "ra.pem", CMP_KEY: "ra.key" };
+    expect(() => parseConfig(sig)).toThrow(/CMP_TRUSTED is missing/);
+    expect(parseConfig({ ...sig, CMP_TRUSTED: "ca.pem" }).ISSUER).toBe("cmp");
   });
 
   test("RA mode's /ocsp and /crl: a pointer by default, a proxy when configured with the upstream's URLs", () => {

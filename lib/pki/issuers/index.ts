@@ -2,8 +2,6 @@ import type { Config } from "@/lib/config";
 import { getConfig } from "@/lib/config";
 import { createCfsslIssuer } from "./cfssl";
 import { createCmpIssuer } from "./cmp-factory";
-import { getDb } from "@/lib/db";
-import { dbTransactionStore } from "./transaction-store";
 import type { UpstreamIssuer } from "./types";
 
 export type { UpstreamIssuer } from "./types";
@@ -20,6 +18,11 @@ type IssuerConfig = Pick<
   | "CMP_CERT"
   | "CMP_KEY"
   | "CMP_TRUSTED"
+  | "CMP_KEY_PASSPHRASE"
+  | "CMP_TLS_TRUSTED"
+  | "CMP_RECIPIENT"
+  | "CMP_SENDER"
+  | "CMP_RENEWAL_REQUEST"
   | "UPSTREAM_TIMEOUT_MS"
 >;
 
@@ -36,20 +39,20 @@ export function upstreamIssuerFor(config: IssuerConfig): UpstreamIssuer | null {
         timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       });
     case "cmp":
-      if (!createCmpIssuer) throw new Error("ISSUER=cmp: the CMP client (lib/pki/issuers/cmp) is not in this build");
-      return createCmpIssuer(
-        {
-          serverUrl: config.CMP_SERVER_URL!,
-          ref: config.CMP_REF,
-          secret: config.CMP_SECRET,
-          certFile: config.CMP_CERT,
-          keyFile: config.CMP_KEY,
-          trustedFile: config.CMP_TRUSTED,
-          timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-        },
-        // open CMP transactions (waiting, issued but unconfirmed) outlive the process and are shared by instances
-        { transactions: dbTransactionStore(getDb) },
-      );
+      return createCmpIssuer({
+        serverUrl: config.CMP_SERVER_URL!,
+        ref: config.CMP_REF,
+        secret: config.CMP_SECRET,
+        certFile: config.CMP_CERT,
+        keyFile: config.CMP_KEY,
+        keyPassphrase: config.CMP_KEY_PASSPHRASE,
+        trustedFile: config.CMP_TRUSTED,
+        tlsTrustedFile: config.CMP_TLS_TRUSTED,
+        recipient: config.CMP_RECIPIENT,
+        sender: config.CMP_SENDER,
+        renewalRequest: config.CMP_RENEWAL_REQUEST,
+        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      });
   }
 }
 

@@ -78,8 +78,8 @@ import {
   type Transaction,
 } from "./transactions";
 
-export { CmpSettings, cmpSettingsFromEnv, nameFromSlashForm, type ParsedCmpSettings } from "./settings";
-export { memoryTransactionStore, type CmpTransactionStore } from "./transactions";
+export { CmpSettings } from "./settings";
+export type { CmpTransactionStore } from "./transactions";
 
 /** Refusals a later attempt may overcome: the CA is busy or broken, or it could not check our message. */
 const RETRYABLE_FAILURES: ReadonlySet<FailureInfo> = new Set([
