@@ -1,17 +1,14 @@
 import { systemClock } from "@/lib/clock";
 import { getDb } from "@/lib/db";
 import { getCa } from "@/lib/pki/ca";
-import { currentCrl } from "@/lib/pki/crl";
+import { servedCrl } from "@/lib/pki/crl";
+import { conditionalOf, crlAnswer } from "@/lib/pki/http";
 
 export const dynamic = "force-dynamic";
 
-export async function GET() {
-  const crl = await currentCrl(await getDb(), { ca: await getCa(), clock: systemClock });
-  return new Response(new Uint8Array(crl.der), {
-    headers: {
-      "content-type": "application/pkix-crl",
-      "content-disposition": 'attachment; filename="issuing.crl"',
-      "cache-control": "public, max-age=300",
-    },
-  });
+/** Under `npm start` the node:http front (lib/runtime/front.ts) answers this path; this route serves `next dev`. */
+export async function GET(request: Request) {
+  const crl = await servedCrl(await getDb(), { ca: await getCa(), clock: systemClock });
+  const a = crlAnswer(conditionalOf(request.headers), crl);
+  return new Response(a.status === 304 ? null : new Uint8Array(a.body), { status: a.status, headers: a.headers });
 }
