@@ -32,7 +32,7 @@ async function serve(): Promise<void> {
   const { createFront } = await import("../lib/runtime/front");
   const app = next({ dev: false, dir, port, hostname: host ?? "localhost" });
   await app.prepare();
-  // RA mode (lib/pki/issuers): /ocsp and /crl answer from the upstream CA through Next's routes
+  // RA mode (lib/pki/issuers): /ocsp, /crl and /ca answer from the upstream CA through Next's routes
   const builtinCa = (process.env.ISSUER ?? "builtin") === "builtin";
   const server = http.createServer(createFront({ next: app.getRequestHandler(), pki: builtinCa }));
   // a little longer than the usual load balancer's idle timeout (nginx keepalive_timeout 60 s upstream: 60 s)

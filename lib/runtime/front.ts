@@ -21,7 +21,7 @@ import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
  * handler (routing, proxy.ts, the App Router's Request/Response adaptation) an answer cost ~2 ms of CPU, here it
  * costs a map lookup. Every other request goes to Next unchanged, except for the peer header below.
  *
- * The Next routes of the same paths stay (next dev, and RA mode where /ocsp and /crl answer from upstream:
+ * The Next routes of the same paths stay (next dev, and RA mode where /ocsp, /crl and /ca answer from upstream:
  * `pki: false`); both answer alike through lib/pki/http.ts and lib/pki/ocsp-http.ts.
  */
 
@@ -44,7 +44,10 @@ export type NextHandler = (req: IncomingMessage, res: ServerResponse) => unknown
 export interface FrontOptions {
   /** Next's request handler (`next(...).getRequestHandler()`), for everything the front does not answer */
   next: NextHandler;
-  /** answer /ocsp and /crl from the built-in CA (default true); false in RA mode, where Next's routes answer */
+  /**
+   * answer /ocsp, /crl and /ca from the built-in CA (default true); false in RA mode (lib/pki/issuers), where
+   * Next's routes answer them from the upstream CA
+   */
   pki?: boolean;
   /** where dist/assistant is (default: the working directory) */
   root?: string;
@@ -181,7 +184,7 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
     const getLike = req.method === "GET" || req.method === "HEAD";
     if (pki && (pathname === "/ocsp" || pathname.startsWith("/ocsp/"))) return ocsp(req, res, pathname);
     if (pki && pathname === "/crl/issuing.crl") return getLike ? crl(req, res) : send(res, METHOD_NOT_ALLOWED, false);
-    if (pathname === "/ca/root.cer" || pathname === "/ca/issuing.cer")
+    if (pki && (pathname === "/ca/root.cer" || pathname === "/ca/issuing.cer"))
       return getLike ? caCert(req, res, pathname.slice(4) as "root.cer") : send(res, METHOD_NOT_ALLOWED, false);
     if (pathname.startsWith("/downloads/assistant/")) {
       const name = pathname.slice("/downloads/assistant/".length);
