@@ -6,7 +6,7 @@ const dir = process.env.CERTRENEW_CPU_PROF_DIR;
 // or `next start` itself, or the server process it may fork (next/dist/server/lib/start-server.js)
 const isPortalServer =
   process.argv.some((a) => /scripts[\\/]portal-server\.ts$/.test(a)) &&
-  (process.env.NODE_UNIQUE_ID !== undefined || !(Number(process.env.PORTAL_PROCESSES) > 1));
+  (require("node:cluster").isWorker || !(Number(process.env.PORTAL_PROCESSES) > 1));
 const isNextStart = process.argv.some((a) =>
   /next[\\/]dist[\\/](bin[\\/]next|server[\\/]lib[\\/]start-server\.js)$/.test(a),
 );
