@@ -17,8 +17,6 @@ export interface OcspHttpRequest extends Conditional {
   contentType?: string | null;
 }
 
-export type { HttpAnswer };
-
 const OCSP_HEADERS = { "content-type": "application/ocsp-response", "cache-control": "no-cache" };
 
 /**
