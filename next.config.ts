@@ -16,6 +16,25 @@ const config: NextConfig = {
   // `npm run build` assembles release/ from .next/standalone (scripts/release/assemble.ts): build once, run many
   output: "standalone",
   poweredByHeader: false,
+  // the same on every answer (the pages' nonce CSP is proxy.ts's; the node:http front sets these on its own answers)
+  async headers() {
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "x-frame-options", value: "DENY" },
+          { key: "x-content-type-options", value: "nosniff" },
+          { key: "referrer-policy", value: "strict-origin-when-cross-origin" },
+          { key: "permissions-policy", value: "camera=(), microphone=(), geolocation=()" },
+        ],
+      },
+      {
+        source: "/:path*",
+        has: [{ type: "header", key: "x-forwarded-proto", value: "https" }],
+        headers: [{ key: "strict-transport-security", value: "max-age=31536000; includeSubDomains" }],
+      },
+    ];
+  },
   reactStrictMode: true,
   // `npm test` runs `tsc --noEmit` over the whole repository; the build need not type-check again.
   typescript: { ignoreBuildErrors: true },

@@ -103,14 +103,14 @@ function stop(code = 0): void {
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-// several processes share the port through node:cluster (scripts/portal-cluster.cjs): one per core on PostgreSQL
-// unless PORTAL_PROCESSES says otherwise
-const nextStart = ["start", "-p", String(config.PORT)];
-run(
-  "portal",
-  [config.portalProcesses > 1 ? "scripts/portal-cluster.cjs" : "node_modules/next/dist/bin/next", ...nextStart],
-  { NODE_ENV: "production", PORTAL_PROCESSES: String(config.portalProcesses) },
-);
+// the portal: scripts/portal-server.ts, the node:http front (OCSP, CRL, CA certificates and the assistant's files
+// from the process's caches) in front of Next's request handler; PORTAL_PROCESSES processes share the port through
+// node:cluster, one per core on PostgreSQL unless PORTAL_PROCESSES says otherwise
+run("portal", ["--import", "tsx", "scripts/portal-server.ts"], {
+  NODE_ENV: "production",
+  PORT: String(config.PORT),
+  PORTAL_PROCESSES: String(config.portalProcesses),
+});
 // the assistant of the demo: from source, or the packed single executable when ASSISTANT_EXECUTABLE names it
 if (demo) {
   const exe = env.ASSISTANT_EXECUTABLE;

@@ -7,6 +7,7 @@ import { answerRaOcsp } from "@/lib/pki/issuers/status-endpoints";
 
 export const dynamic = "force-dynamic";
 
+/** Under `npm start` the node:http front (lib/runtime/front.ts) answers this path; this route serves `next dev`. */
 export async function POST(request: Request) {
   const declared = Number(request.headers.get("content-length") ?? 0);
   const body =

@@ -1,12 +1,16 @@
 // Preloaded with NODE_OPTIONS="--require …/cpu-profile.cjs" (node refuses --cpu-prof there): profiles the
-// `next start` process of the portal with the inspector and writes a .cpuprofile into CERTRENEW_CPU_PROF_DIR
-// when that process exits (open it in Chrome DevTools or speedscope).
+// portal's server processes with the inspector and writes a .cpuprofile into CERTRENEW_CPU_PROF_DIR when each
+// exits (open it in Chrome DevTools or speedscope).
 const dir = process.env.CERTRENEW_CPU_PROF_DIR;
-// `next start` itself, or the server process it may fork (next/dist/server/lib/start-server.js)
+// scripts/portal-server.ts: the one process, or each node:cluster worker (not the primary, which only forks);
+// or `next start` itself, or the server process it may fork (next/dist/server/lib/start-server.js)
+const isPortalServer =
+  process.argv.some((a) => /scripts[\\/]portal-server\.ts$/.test(a)) &&
+  (require("node:cluster").isWorker || !(Number(process.env.PORTAL_PROCESSES) > 1));
 const isNextStart = process.argv.some((a) =>
   /next[\\/]dist[\\/](bin[\\/]next|server[\\/]lib[\\/]start-server\.js)$/.test(a),
 );
-if (dir && isNextStart) {
+if (dir && (isPortalServer || isNextStart)) {
   const inspector = require("node:inspector");
   const fs = require("node:fs");
   const path = require("node:path");
@@ -27,8 +31,7 @@ if (dir && isNextStart) {
     written = true;
     // a same-thread inspector session answers synchronously, so this completes before the process ends
     session.post("Profiler.stop", (err, result) => {
-      if (!err)
-        fs.writeFileSync(path.join(dir, `next-start-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+      if (!err) fs.writeFileSync(path.join(dir, `portal-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
     });
   }
 }

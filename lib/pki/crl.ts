@@ -1,4 +1,4 @@
-import { DAY, HOUR, type Clock } from "@/lib/clock";
+import { DAY, HOUR, SECOND, type Clock } from "@/lib/clock";
 import type { Db, Tx } from "@/lib/db";
 import type { Job } from "@/lib/jobs/scheduler";
 import type { Ca } from "./ca";
@@ -111,11 +111,58 @@ export async function generateCrl(tx: Tx, { ca, clock }: CrlDeps) {
 }
 
 /** The newest CRL, reissued first when there is none yet or it is older than a day. For the route and the job. */
-export async function currentCrl(db: Db, deps: CrlDeps): Promise<{ der: Buffer; crlNumber: number; nextUpdate: Date }> {
+export async function currentCrl(db: Db, deps: CrlDeps): Promise<PublishedCrl> {
   const newest = await db.crl.findFirst({ where: { issuer: crlIssuer(deps.ca) }, orderBy: { crlNumber: "desc" } });
   const due = !newest || deps.clock.now().getTime() - newest.thisUpdate.getTime() >= CRL_REFRESH_AFTER_MS;
   const row = due ? await withTx(db, (tx) => generateCrl(tx, deps)) : newest;
-  return { der: Buffer.from(row.der), crlNumber: row.crlNumber, nextUpdate: row.nextUpdate };
+  return {
+    issuer: row.issuer,
+    der: Buffer.from(row.der),
+    crlNumber: row.crlNumber,
+    thisUpdate: row.thisUpdate,
+    nextUpdate: row.nextUpdate,
+  };
+}
+
+export interface PublishedCrl {
+  issuer: string;
+  der: Buffer;
+  crlNumber: number;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+// The CRL as the node:http front serves it (lib/runtime/front.ts): kept in memory and trusted for a second, then
+// checked against the newest row's number (an index lookup, no bytes); a revocation signs a new CRL in its
+// transaction, so every instance serves it within a second, as with OCSP. On globalThis for the same reason as
+// lib/pki/ocsp.ts's memory (the front and Next's bundle each load this module).
+const crlMemory = globalThis as unknown as {
+  __certrenewCrl?: { crl: PublishedCrl; checkedAt: number };
+  __certrenewCrlLoading?: Promise<PublishedCrl>;
+};
+
+/** currentCrl() for serving: from memory within a second of the last check, else checked (one query) or reloaded. */
+export function servedCrl(db: Db, deps: CrlDeps): Promise<PublishedCrl> | PublishedCrl {
+  const now = deps.clock.now().getTime();
+  const held = crlMemory.__certrenewCrl;
+  const issuer = crlIssuer(deps.ca);
+  if (held && held.crl.issuer === issuer && now - held.checkedAt < SECOND) return held.crl;
+  crlMemory.__certrenewCrlLoading ??= (async () => {
+    const newest = await db.crl.findFirst({
+      where: { issuer },
+      orderBy: { crlNumber: "desc" },
+      select: { crlNumber: true, thisUpdate: true },
+    });
+    const same =
+      held &&
+      held.crl.issuer === issuer &&
+      newest?.crlNumber === held.crl.crlNumber &&
+      now - newest.thisUpdate.getTime() < CRL_REFRESH_AFTER_MS;
+    const crl = same ? held.crl : await currentCrl(db, deps);
+    crlMemory.__certrenewCrl = { crl, checkedAt: now };
+    return crl;
+  })().finally(() => (crlMemory.__certrenewCrlLoading = undefined));
+  return crlMemory.__certrenewCrlLoading;
 }
 
 /** Scheduled refresh: reissues the CRL when it is a day old. Returns whether a new CRL was signed. */

@@ -1,6 +1,14 @@
-import { OCSP_MAX_REQUEST_BYTES, OCSP_STATUS, ocspError, respondOcsp, type OcspDeps } from "./ocsp";
+import { cacheableAnswer, type Conditional, type HttpAnswer } from "./http";
+import {
+  OCSP_MAX_REQUEST_BYTES,
+  OCSP_STATUS,
+  answerOcspRequest,
+  ocspError,
+  type OcspAnswer,
+  type OcspDeps,
+} from "./ocsp";
 
-export interface OcspHttpRequest {
+export interface OcspHttpRequest extends Conditional {
   method: string;
   /** GET: the base64 request from the path after /ocsp/ (URL-encoded or not) */
   path?: string;
@@ -9,13 +17,26 @@ export interface OcspHttpRequest {
   contentType?: string | null;
 }
 
-export interface HttpAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
 const OCSP_HEADERS = { "content-type": "application/ocsp-response", "cache-control": "no-cache" };
+
+/**
+ * How long an HTTP cache (a CDN, a proxy, the relying party's own) may keep a GET answer before it asks again.
+ * RFC 5019 allows up to nextUpdate (a day here), but a revocation must reach relying parties soon: a cache that
+ * keeps an answer for 60 s and then revalidates it (If-None-Match → 304 while the pre-signed response is the
+ * same) shows a revocation within a minute and still takes nearly all the traffic off the portal.
+ */
+export const OCSP_HTTP_MAX_AGE_S = 60;
+
+/** The caching headers of a successful GET answer (RFC 5019 6.2, max-age capped at OCSP_HTTP_MAX_AGE_S). */
+function cachingHeaders(a: OcspAnswer, now: number): Record<string, string> {
+  const untilNext = Math.floor(((a.nextUpdate?.getTime() ?? now) - now) / 1000);
+  const maxAge = Math.max(0, Math.min(OCSP_HTTP_MAX_AGE_S, untilNext));
+  return {
+    "content-type": "application/ocsp-response",
+    "cache-control": `max-age=${maxAge}, public, no-transform, must-revalidate`,
+    expires: new Date(now + maxAge * 1000).toUTCString(),
+  };
+}
 
 function decodeGetPath(path: string): Buffer | undefined {
   let text: string;
@@ -31,8 +52,11 @@ function decodeGetPath(path: string): Buffer | undefined {
 }
 
 /**
- * HTTP binding of the OCSP responder (RFC 6960 appendix A), shared by the Next route and the tests' node:http
- * server. Unreadable requests get an OCSP malformedRequest; only a wrong method or content type is a 4xx.
+ * HTTP binding of the OCSP responder (RFC 6960 appendix A, RFC 5019), shared by the portal's node:http front
+ * (lib/runtime/front.ts), the Next routes (next dev) and the tests. Unreadable requests get an OCSP
+ * malformedRequest; only a wrong method or content type is a 4xx. A successful GET answer carries
+ * Cache-Control max-age, ETag, Last-Modified and Expires, and a conditional GET whose validator still matches
+ * gets 304 without a body; POST answers are not cacheable (no-cache), as RFC 5019 says.
  */
 export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Promise<HttpAnswer> {
   let der: Buffer | undefined;
@@ -56,6 +80,8 @@ export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Prom
       body: Buffer.from("method not allowed"),
     };
   }
-  const body = der && der.length ? await respondOcsp(deps, der) : ocspError(OCSP_STATUS.malformedRequest);
-  return { status: 200, headers: OCSP_HEADERS, body };
+  const answer: OcspAnswer =
+    der && der.length ? await answerOcspRequest(deps, der) : { der: ocspError(OCSP_STATUS.malformedRequest) };
+  if (req.method !== "GET" || !answer.producedAt) return { status: 200, headers: OCSP_HEADERS, body: answer.der };
+  return cacheableAnswer(req, answer.der, cachingHeaders(answer, deps.clock.now().getTime()), answer.producedAt);
 }

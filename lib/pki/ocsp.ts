@@ -143,12 +143,22 @@ interface CachedResponse {
   checkedAt: number;
 }
 
-// process memory, keyed by serial (see the design note at the top)
-const memory = new Map<string, CachedResponse>();
+// process memory, keyed by serial (see the design note at the top). Kept on globalThis: the node:http front
+// (lib/runtime/front.ts, loaded by scripts/portal-server.ts) and Next's bundle each load their own copy of this
+// module in the same process, and a revocation through Next's copy (forgetOcsp) must drop the entry the front serves.
+const shared = globalThis as unknown as { __certrenewOcspMemory?: Map<string, CachedResponse> };
+const memory = (shared.__certrenewOcspMemory ??= new Map<string, CachedResponse>());
 
 /** Drops this process's cached response for `serial` (called on revocation). */
 export function forgetOcsp(serial: string): void {
   memory.delete(serial);
+}
+
+/** An OCSPResponse and, for a successful one, its thisUpdate/producedAt and nextUpdate (the HTTP caching headers). */
+export interface OcspAnswer {
+  der: Buffer;
+  producedAt?: Date;
+  nextUpdate?: Date;
 }
 
 export interface OcspDeps {
@@ -213,7 +223,7 @@ async function signResponse(
   now: Date,
   singles: { certId: Buffer; status: Status }[],
   nonceExt?: Buffer,
-): Promise<Buffer> {
+): Promise<OcspAnswer> {
   const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const next = new Date(at.getTime() + RESPONSE_VALIDITY_MS);
   const tbs = seq(
@@ -227,14 +237,25 @@ async function signResponse(
     ...(nonceExt ? [explicit(1, seq(nonceExt))] : []),
   );
   const basic = await signStructure(tbs, view.ca.signer);
-  return seq(enumerated(OCSP_STATUS.successful), explicit(0, seq(oid(OID.ocspBasic), octets(basic))));
+  const der = seq(enumerated(OCSP_STATUS.successful), explicit(0, seq(oid(OID.ocspBasic), octets(basic))));
+  return { der, producedAt: at, nextUpdate: next };
 }
 
+const answerOf = (e: CachedResponse): OcspAnswer => ({
+  der: e.der,
+  producedAt: new Date(e.producedAt),
+  nextUpdate: new Date(e.producedAt + RESPONSE_VALIDITY_MS),
+});
+
 // one database check per serial at a time: concurrent requests for a hot serial wait for the same answer
-const inflight = new Map<string, Promise<Buffer | undefined>>();
+const inflight = new Map<string, Promise<CachedResponse | undefined>>();
 
 /** The pre-signed response for one of our serials (memory → table → sign), or undefined when the serial is unknown. */
-function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Buffer | undefined> | Buffer {
+function presigned(
+  deps: OcspDeps,
+  view: IssuerView,
+  serial: string,
+): Promise<CachedResponse | undefined> | CachedResponse {
   const now = deps.clock.now().getTime();
   const mem = memory.get(serial);
   if (
@@ -244,7 +265,7 @@ function presigned(deps: OcspDeps, view: IssuerView, serial: string): Promise<Bu
     now - mem.producedAt < REFRESH_AFTER_MS
   ) {
     metrics.ocspAnswers.inc({ source: "memory" });
-    return mem.der;
+    return mem;
   }
   const key = `${view.keyIdHex}:${serial}`;
   let p = inflight.get(key);
@@ -261,14 +282,13 @@ async function revalidate(
   serial: string,
   now: number,
   mem: CachedResponse | undefined,
-): Promise<Buffer | undefined> {
+): Promise<CachedResponse | undefined> {
   const row = await deps.db.ocspResponse.findUnique({ where: { serial } });
   if (row && now - row.producedAt.getTime() < REFRESH_AFTER_MS) {
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
     const der = fresh ? fresh.der : Buffer.from(row.der);
-    remember(serial, { keyId: view.keyIdHex, der, producedAt: row.producedAt.getTime(), checkedAt: now });
     metrics.ocspAnswers.inc({ source: "table" });
-    return der;
+    return remember(serial, { keyId: view.keyIdHex, der, producedAt: row.producedAt.getTime(), checkedAt: now });
   }
   const certId = view.sha1CertId(serial);
   const status = await lookup(deps.db, view, {
@@ -280,7 +300,7 @@ async function revalidate(
   });
   if (status.status === "unknown") return undefined;
   const producedAt = new Date(Math.floor(now / 1000) * 1000);
-  const der = await signResponse(view, producedAt, [{ certId, status }]);
+  const { der } = await signResponse(view, producedAt, [{ certId, status }]);
   const data = {
     status: status.status,
     der: new Uint8Array(der),
@@ -289,22 +309,22 @@ async function revalidate(
   };
   await deps.db.ocspResponse.upsert({ where: { serial }, create: { serial, ...data }, update: data });
   metrics.ocspAnswers.inc({ source: "signed" });
-  remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
-  return der;
+  return remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
 }
 
-function remember(serial: string, entry: CachedResponse): void {
+function remember(serial: string, entry: CachedResponse): CachedResponse {
   if (memory.size >= MEMORY_MAX_ENTRIES && !memory.has(serial)) memory.delete(memory.keys().next().value as string);
   memory.set(serial, entry);
+  return entry;
 }
 
 /** Answers a parsed request: the pre-signed response when possible, else a freshly signed one. */
-async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<Buffer> {
+async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<OcspAnswer> {
   const view = viewOf(deps.ca);
   const [only] = req.certIds;
   if (req.certIds.length === 1 && !req.nonceExt && only.hash === "sha1" && view.ours(only)) {
-    const der = await presigned(deps, view, only.serial);
-    if (der) return der;
+    const entry = await presigned(deps, view, only.serial);
+    if (entry) return answerOf(entry);
   }
   metrics.ocspAnswers.inc({ source: "nonce" });
   const singles = [];
@@ -312,18 +332,26 @@ async function answerOcsp(deps: OcspDeps, req: OcspRequest): Promise<Buffer> {
   return signResponse(view, deps.clock.now(), singles, req.nonceExt);
 }
 
-/** Request bytes in, OCSPResponse bytes out; never throws: bad input → malformedRequest, failures → tryLater/internalError. */
-export async function respondOcsp(deps: OcspDeps, requestDer: Buffer): Promise<Buffer> {
+/**
+ * Request bytes in, OCSPResponse bytes out (with its times when successful); never throws: bad input →
+ * malformedRequest, failures → tryLater/internalError.
+ */
+export async function answerOcspRequest(deps: OcspDeps, requestDer: Buffer): Promise<OcspAnswer> {
   let req: OcspRequest;
   try {
     req = parseOcspRequest(requestDer);
   } catch {
-    return ocspError(OCSP_STATUS.malformedRequest);
+    return { der: ocspError(OCSP_STATUS.malformedRequest) };
   }
   try {
     return await answerOcsp(deps, req);
   } catch (e) {
     log.error({ err: e }, "ocsp: cannot answer");
-    return ocspError(isDbUnavailable(e) ? OCSP_STATUS.tryLater : OCSP_STATUS.internalError);
+    return { der: ocspError(isDbUnavailable(e) ? OCSP_STATUS.tryLater : OCSP_STATUS.internalError) };
   }
+}
+
+/** Request bytes in, OCSPResponse bytes out (answerOcspRequest without the times). */
+export async function respondOcsp(deps: OcspDeps, requestDer: Buffer): Promise<Buffer> {
+  return (await answerOcspRequest(deps, requestDer)).der;
 }

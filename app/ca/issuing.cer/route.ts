@@ -1,14 +1,11 @@
 import { getCa } from "@/lib/pki/ca";
+import { caCertAnswer, conditionalOf } from "@/lib/pki/http";
 
 export const dynamic = "force-dynamic";
 
-export async function GET() {
+/** Under `npm start` the node:http front (lib/runtime/front.ts) answers this path; this route serves `next dev`. */
+export async function GET(request: Request) {
   const ca = await getCa();
-  return new Response(new Uint8Array(ca.issuingCert), {
-    headers: {
-      "content-type": "application/pkix-cert",
-      "content-disposition": 'attachment; filename="issuing.cer"',
-      "cache-control": "public, max-age=3600",
-    },
-  });
+  const a = caCertAnswer(conditionalOf(request.headers), ca.issuingCert, "issuing.cer");
+  return new Response(a.status === 304 ? null : new Uint8Array(a.body), { status: a.status, headers: a.headers });
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { OCSP_MAX_REQUEST_BYTES, OCSP_STATUS, ocspError } from "../ocsp";
-import type { HttpAnswer, OcspHttpRequest } from "../ocsp-http";
+import type { HttpAnswer } from "../http";
+import type { OcspHttpRequest } from "../ocsp-http";
 import { upstreamFetch } from "./http";
 import type { ProtocolMode } from "./index";
 

@@ -30,15 +30,15 @@ describe("CA, CRL and OCSP routes (process-wide CA and database)", () => {
   afterAll(() => closeDb());
 
   it("serves the root and issuing certificates as DER, created on first use in development", async () => {
-    const root = await rootGet();
+    const root = await rootGet(new Request("http://localhost/ca/root.cer"));
     expect(root.headers.get("content-type")).toBe("application/pkix-cert");
     expect(Buffer.from(await root.arrayBuffer())).toEqual(readFileSync(path.join(dir, "ca", "root.cer")));
-    const issuing = Buffer.from(await (await issuingGet()).arrayBuffer());
+    const issuing = Buffer.from(await (await issuingGet(new Request("http://localhost/ca/issuing.cer"))).arrayBuffer());
     expect(openssl(["x509", "-inform", "DER", "-noout", "-subject"], issuing)).toContain("Issuing CA");
   });
 
   it("serves a CRL that openssl reads", async () => {
-    const res = await crlGet();
+    const res = await crlGet(new Request("http://localhost/crl/issuing.crl"));
     expect(res.headers.get("content-type")).toBe("application/pkix-crl");
     expect(openssl(["crl", "-inform", "DER", "-noout", "-text"], Buffer.from(await res.arrayBuffer()))).toMatch(
       /CRL Number:\s+1/,

@@ -1,0 +1,221 @@
+import { createReadStream, statSync } from "node:fs";
+import path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { systemClock, type Clock } from "../clock";
+import { getDb, type Db } from "../db";
+import { log } from "../log";
+import { assistantPackage } from "../content/downloads";
+import { getCa, type Ca } from "../pki/ca";
+import { servedCrl } from "../pki/crl";
+import { caCertAnswer, crlAnswer, notModified, type HttpAnswer } from "../pki/http";
+import { answerOcspHttp } from "../pki/ocsp-http";
+import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
+
+/**
+ * The portal's node:http front (scripts/portal-server.ts runs it in every portal process).
+ *
+ * It answers the protocol endpoints itself, from what is already signed and cached in the process: OCSP
+ * (POST /ocsp, GET /ocsp/<base64>), the CRL (/crl/issuing.crl), the CA certificates (/ca/root.cer,
+ * /ca/issuing.cer) and the certificate assistant's files (/downloads/assistant/<file>), with HTTP caching
+ * headers and conditional GET. Relying parties check every signature against /ocsp: through Next's request
+ * handler (routing, proxy.ts, the App Router's Request/Response adaptation) an answer cost ~2 ms of CPU, here it
+ * costs a map lookup. Every other request goes to Next unchanged, except for the peer header below.
+ *
+ * The Next routes of the same paths stay (next dev, and RA mode where /ocsp, /crl and /ca answer from upstream:
+ * `pki: false`); both answer alike through lib/pki/http.ts and lib/pki/ocsp-http.ts.
+ */
+
+/**
+ * Contract with lib/http/request.ts (clientIp): the socket's remote address, set by the front on every request it
+ * hands to Next after deleting any copy the client sent. The coordinator points this at harden's exported
+ * constant when both branches are merged.
+ */
+export const PEER_HEADER = "x-certrenew-peer";
+
+/** What every answer of the front carries (proxy.ts and next.config.ts give Next's answers the same). */
+const SECURITY_HEADERS: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "strict-origin-when-cross-origin",
+};
+
+export type NextHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface FrontOptions {
+  /** Next's request handler (`next(...).getRequestHandler()`), for everything the front does not answer */
+  next: NextHandler;
+  /**
+   * answer /ocsp, /crl and /ca from the built-in CA (default true); false in RA mode (lib/pki/issuers), where
+   * Next's routes answer them from the upstream CA
+   */
+  pki?: boolean;
+  /** where dist/assistant is (default: the working directory) */
+  root?: string;
+  db?: () => Promise<Db>;
+  ca?: () => Promise<Ca>;
+  clock?: Clock;
+}
+
+function send(res: ServerResponse, a: HttpAnswer, head: boolean): void {
+  const headers: Record<string, string | number> = { ...SECURITY_HEADERS, ...a.headers };
+  if (a.status !== 304) headers["content-length"] = a.body.length;
+  res.writeHead(a.status, headers);
+  res.end(head || a.status === 304 ? undefined : a.body);
+}
+
+const text = (status: number, body: string, extra: Record<string, string> = {}): HttpAnswer => ({
+  status,
+  headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...extra },
+  body: Buffer.from(body),
+});
+
+const METHOD_NOT_ALLOWED = text(405, "method not allowed", { allow: "GET, HEAD" });
+
+/** Reads a request body up to `max` bytes; undefined when it is longer (the rest is not read). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > max) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on("data", (c: Buffer) => {
+      length += c.length;
+      if (length > max) {
+        req.removeAllListeners("data");
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+export function createFront(opts: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const pki = opts.pki ?? true;
+  const db = opts.db ?? getDb;
+  const ca = opts.ca ?? getCa;
+  const clock = opts.clock ?? systemClock;
+  const root = opts.root ?? process.cwd();
+
+  async function ocsp(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const deps = { db: await db(), ca: await ca(), clock };
+    if (req.method === "POST") {
+      const body = await readBody(req, OCSP_MAX_REQUEST_BYTES);
+      // too large: answered without reading the rest, and the connection is not reused
+      if (!body) res.setHeader("connection", "close");
+      const a = await answerOcspHttp(deps, {
+        method: "POST",
+        body: body ?? Buffer.alloc(OCSP_MAX_REQUEST_BYTES + 1),
+        contentType: req.headers["content-type"],
+      });
+      return send(res, a, false);
+    }
+    const a = await answerOcspHttp(deps, {
+      method: req.method ?? "GET",
+      path: pathname.slice("/ocsp".length).replace(/^\//, ""),
+      ifNoneMatch: req.headers["if-none-match"],
+      ifModifiedSince: req.headers["if-modified-since"],
+    });
+    send(res, a, false);
+  }
+
+  async function crl(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const current = await servedCrl(await db(), { ca: await ca(), clock });
+    send(
+      res,
+      crlAnswer(
+        { ifNoneMatch: req.headers["if-none-match"], ifModifiedSince: req.headers["if-modified-since"] },
+        current,
+      ),
+      req.method === "HEAD",
+    );
+  }
+
+  async function caCert(req: IncomingMessage, res: ServerResponse, file: "root.cer" | "issuing.cer"): Promise<void> {
+    const c = await ca();
+    const der = file === "root.cer" ? c.rootCert : c.issuingCert;
+    send(
+      res,
+      caCertAnswer(
+        { ifNoneMatch: req.headers["if-none-match"], ifModifiedSince: req.headers["if-modified-since"] },
+        der,
+        file,
+      ),
+      req.method === "HEAD",
+    );
+  }
+
+  /** A file the manifest of dist/assistant lists, streamed (the installer is tens of MB); ETag is its SHA-256. */
+  function assistantFile(req: IncomingMessage, res: ServerResponse, name: string): void {
+    const pkg = assistantPackage(root);
+    const file = pkg && [pkg.installer, ...pkg.files].find((f) => f.name === name);
+    if (!file) return send(res, text(404, "Not found"), req.method === "HEAD");
+    const full = path.join(root, "dist", "assistant", file.name);
+    const st = statSync(full);
+    const etag = `"${file.sha256}"`;
+    const headers = {
+      "content-type": file.name.endsWith(".exe")
+        ? "application/vnd.microsoft.portable-executable"
+        : "application/octet-stream",
+      "content-disposition": `attachment; filename="${file.name}"`,
+      "cache-control": "no-cache",
+    };
+    const lastModified = st.mtime.toUTCString();
+    const cond = { ifNoneMatch: req.headers["if-none-match"], ifModifiedSince: req.headers["if-modified-since"] };
+    if (notModified(cond, etag, st.mtime)) {
+      res.writeHead(304, { ...SECURITY_HEADERS, etag, "last-modified": lastModified, "cache-control": "no-cache" });
+      return void res.end();
+    }
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      ...headers,
+      etag,
+      "last-modified": lastModified,
+      "content-length": st.size,
+    });
+    if (req.method === "HEAD") return void res.end();
+    createReadStream(full)
+      .on("error", () => res.destroy())
+      .pipe(res);
+  }
+
+  function protocol(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> | void | false {
+    const getLike = req.method === "GET" || req.method === "HEAD";
+    if (pki && (pathname === "/ocsp" || pathname.startsWith("/ocsp/"))) return ocsp(req, res, pathname);
+    if (pki && pathname === "/crl/issuing.crl") return getLike ? crl(req, res) : send(res, METHOD_NOT_ALLOWED, false);
+    if (pki && (pathname === "/ca/root.cer" || pathname === "/ca/issuing.cer"))
+      return getLike ? caCert(req, res, pathname.slice(4) as "root.cer") : send(res, METHOD_NOT_ALLOWED, false);
+    if (pathname.startsWith("/downloads/assistant/")) {
+      const name = pathname.slice("/downloads/assistant/".length);
+      return getLike ? assistantFile(req, res, name) : send(res, METHOD_NOT_ALLOWED, false);
+    }
+    return false;
+  }
+
+  return (req, res) => {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const pathname = q < 0 ? url : url.slice(0, q);
+    let answered: Promise<void> | void | false;
+    try {
+      answered = protocol(req, res, pathname);
+    } catch (e) {
+      answered = Promise.reject(e);
+    }
+    if (answered !== false) {
+      if (answered)
+        answered.catch((e: unknown) => {
+          log.error({ err: e, path: pathname }, "front: cannot answer");
+          if (!res.headersSent) send(res, text(503, "temporarily unavailable", { "retry-after": "5" }), false);
+          else res.destroy();
+        });
+      return;
+    }
+    // the contract with clientIp (lib/http/request.ts): the peer is the socket's address, never the client's word
+    delete req.headers[PEER_HEADER];
+    const peer = req.socket.remoteAddress;
+    if (peer) req.headers[PEER_HEADER] = peer;
+    void opts.next(req, res);
+  };
+}

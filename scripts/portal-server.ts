@@ -1,0 +1,87 @@
+import cluster from "node:cluster";
+import http from "node:http";
+import path from "node:path";
+
+/**
+ * The portal's server, what `npm start` (scripts/start.ts) and a release run:
+ *
+ *   node --import tsx scripts/portal-server.ts [APP_DIR]      (or: npx tsx scripts/portal-server.ts [APP_DIR])
+ *
+ * APP_DIR (or PORTAL_DIR; default the working directory) holds the built app (`.next`, from `npm run build`)
+ * and becomes the working directory, so the app's relative paths (prisma/migrations, dist/assistant, DATA_DIR)
+ * mean the same for Next and for the front. Environment: PORT (default 3000), PORTAL_HOST (default: every
+ * address), PORTAL_PROCESSES (default 1: one process; N > 1: N worker processes sharing PORT through
+ * node:cluster, each replaced when it dies; more than one needs PostgreSQL), and the portal's own settings.
+ *
+ * Each process is a node:http server whose handler is the front (lib/runtime/front.ts): OCSP, the CRL, the CA
+ * certificates and the assistant's files are answered there from the process's caches; everything else goes to
+ * Next's request handler (`next({ dev: false, dir }).getRequestHandler()`), with the peer header set from the
+ * socket.
+ */
+
+const dir = path.resolve(process.argv[2] ?? process.env.PORTAL_DIR ?? ".");
+process.chdir(dir);
+(process.env as Record<string, string>).NODE_ENV = "production";
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
+const port = Number(process.env.PORT || 3000);
+const host = process.env.PORTAL_HOST || undefined;
+const count = Math.max(1, Math.floor(Number(process.env.PORTAL_PROCESSES)) || 1);
+
+async function serve(): Promise<void> {
+  const { default: next } = await import("next");
+  const { createFront } = await import("../lib/runtime/front");
+  const app = next({ dev: false, dir, port, hostname: host ?? "localhost" });
+  await app.prepare();
+  // RA mode (lib/pki/issuers): /ocsp, /crl and /ca answer from the upstream CA through Next's routes
+  const builtinCa = (process.env.ISSUER ?? "builtin") === "builtin";
+  const server = http.createServer(createFront({ next: app.getRequestHandler(), pki: builtinCa }));
+  // a little longer than the usual load balancer's idle timeout (nginx keepalive_timeout 60 s upstream: 60 s)
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  if (!cluster.isWorker) console.log(`portal listening on ${host ?? "*"}:${port} (${dir})`);
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+function primary(): void {
+  let stopping = false;
+  for (let i = 0; i < count; i++) cluster.fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) return;
+    // a crashed process is replaced; the others keep serving meanwhile
+    console.error(`portal process ${worker.process.pid} stopped (${signal ?? code}); starting another`);
+    cluster.fork();
+  });
+  cluster.once("listening", () =>
+    console.log(`portal listening on ${host ?? "*"}:${port}: ${count} processes (${dir})`),
+  );
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+    setTimeout(() => process.exit(0), 6000).unref();
+    cluster.on("exit", () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+if (count > 1 && cluster.isPrimary) primary();
+else
+  await serve().catch((e: unknown) => {
+    console.error("portal: cannot start:", e);
+    process.exit(1);
+  });

@@ -1,0 +1,346 @@
+import "@/tests/helpers/env";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTx } from "@/lib/audit";
+import { systemClock } from "@/lib/clock";
+import type { OpenDb } from "@/lib/db";
+import type { Ca } from "@/lib/pki/ca";
+import { revokeCertificate } from "@/lib/pki/revoke";
+import { OCSP_HTTP_MAX_AGE_S } from "@/lib/pki/ocsp-http";
+import { PEER_HEADER, createFront } from "@/lib/runtime/front";
+import { derToPem } from "@/tests/helpers/pem";
+import { createTestDb } from "@/tests/helpers/db";
+import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+
+const DAY = 86_400_000;
+
+/** What the front handed to Next: the request as Next's handler receives it. */
+interface Handed {
+  method?: string;
+  url?: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+describe("the node:http front (lib/runtime/front.ts) of scripts/portal-server.ts", () => {
+  let db: OpenDb;
+  let ca: Ca;
+  let tmp: string;
+  let files: Record<string, string>;
+  let base: string;
+  let raBase: string;
+  const servers: http.Server[] = [];
+  const handed: Handed[] = [];
+
+  // stands where Next's request handler stands: records what it was given and answers 299 so a test can tell
+  const next = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      handed.push({
+        method: req.method,
+        url: req.url,
+        headers: { ...req.headers },
+        body: Buffer.concat(chunks).toString(),
+      });
+      res.writeHead(299, { "content-type": "text/plain" });
+      res.end("next");
+    });
+  };
+
+  async function listen(handler: http.RequestListener): Promise<string> {
+    const server = http.createServer(handler);
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    ({ ca } = await createTestCa("P-256"));
+    tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-front-"));
+    files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
+    // an assistant package as `npm run assistant:pack` leaves it (dist/assistant + manifest.json)
+    const dist = path.join(tmp, "dist", "assistant");
+    mkdirSync(dist, { recursive: true });
+    const exe = Buffer.from("MZ the installer".repeat(1000));
+    writeFileSync(path.join(dist, "CertRenewAssistantSetup.exe"), exe);
+    writeFileSync(path.join(dist, "secret.txt"), "not listed");
+    const entry = {
+      name: "CertRenewAssistantSetup.exe",
+      bytes: exe.length,
+      sha256: createHash("sha256").update(exe).digest("hex"),
+    };
+    writeFileSync(path.join(dist, "manifest.json"), JSON.stringify({ version: "1.0.0", installer: entry, files: [] }));
+    const deps = { db: async () => db.prisma, ca: async () => ca, clock: systemClock, root: tmp };
+    base = await listen(createFront({ next, ...deps }));
+    raBase = await listen(createFront({ next, ...deps, pki: false }));
+  });
+
+  afterAll(async () => {
+    for (const s of servers) s.close();
+    await db?.close();
+  });
+
+  async function holder() {
+    const c = await insertHolderCertificate(db.prisma, ca, {
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 300 * DAY),
+    });
+    const pem = path.join(tmp, `leaf-${c.row.serial}.pem`);
+    writeFileSync(pem, derToPem(c.der));
+    const req = path.join(tmp, `req-${c.row.serial}.der`);
+    openssl(["ocsp", "-issuer", files.issuing, "-cert", pem, "-no_nonce", "-reqout", req]);
+    return { serial: c.row.serial, pem, req };
+  }
+
+  const ask = (pem: string, extra: string[] = []) =>
+    opensslAsync([
+      "ocsp",
+      "-issuer",
+      files.issuing,
+      "-cert",
+      pem,
+      "-url",
+      `${base}/ocsp`,
+      "-CAfile",
+      files.root,
+      "-resp_text",
+      ...extra,
+    ]);
+
+  it("answers OCSP over POST to openssl, good and then revoked at once after a revocation in this process", async () => {
+    const h = await holder();
+    const good = await ask(h.pem);
+    expect(good).toContain("Response verify OK");
+    expect(good).toMatch(/: good/);
+    expect(await ask(h.pem, ["-no_nonce"])).toMatch(/: good/);
+    await withTx(db.prisma, (tx) =>
+      revokeCertificate(tx, {
+        serial: h.serial,
+        reason: "keyCompromise",
+        clock: systemClock,
+        actor: { type: "staff", id: "staff-1" },
+        ca,
+      }),
+    );
+    const revoked = await ask(h.pem, ["-no_nonce"]);
+    expect(revoked).toContain("Response verify OK");
+    expect(revoked).toMatch(/: revoked/);
+    expect(revoked).toContain("Reason: keyCompromise");
+    expect(await ask(h.pem)).toMatch(/: revoked/);
+    expect(handed).toHaveLength(0);
+  });
+
+  it("answers GET /ocsp/<base64> with RFC 5019 caching headers and 304 for a matching validator", async () => {
+    const h = await holder();
+    const der = readFileSync(h.req);
+    const url = `${base}/ocsp/${encodeURIComponent(der.toString("base64"))}`;
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/ocsp-response");
+    expect(res.headers.get("cache-control")).toBe(
+      `max-age=${OCSP_HTTP_MAX_AGE_S}, public, no-transform, must-revalidate`,
+    );
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    const etag = res.headers.get("etag")!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    const lastModified = res.headers.get("last-modified")!;
+    const body = Buffer.from(await res.arrayBuffer());
+    const respFile = path.join(tmp, `resp-${h.serial}.der`);
+    writeFileSync(respFile, body);
+    const text = openssl(["ocsp", "-respin", respFile, "-issuer", files.issuing, "-CAfile", files.root, "-resp_text"]);
+    expect(text).toContain("Response verify OK");
+    expect(text).toMatch(/: good/);
+    // Last-Modified is the response's thisUpdate
+    const thisUpdate = /This Update: (.+)/.exec(text)![1];
+    expect(new Date(lastModified).getTime()).toBe(new Date(thisUpdate).getTime());
+    expect(Date.parse(res.headers.get("expires")!) - Date.parse(res.headers.get("date")!)).toBe(
+      OCSP_HTTP_MAX_AGE_S * 1000,
+    );
+
+    // the same pre-signed bytes again, and the same validator
+    const again = await fetch(url);
+    expect(again.headers.get("etag")).toBe(etag);
+    expect(Buffer.from(await again.arrayBuffer())).toEqual(body);
+
+    const byTag = await fetch(url, { headers: { "if-none-match": `"other", ${etag}` } });
+    expect(byTag.status).toBe(304);
+    expect(byTag.headers.get("etag")).toBe(etag);
+    expect(byTag.headers.get("cache-control")).toContain("max-age=");
+    expect((await byTag.arrayBuffer()).byteLength).toBe(0);
+    const byDate = await fetch(url, { headers: { "if-modified-since": lastModified } });
+    expect(byDate.status).toBe(304);
+    const older = await fetch(url, {
+      headers: { "if-modified-since": new Date(Date.parse(lastModified) - 1000).toUTCString() },
+    });
+    expect(older.status).toBe(200);
+    // If-None-Match decides when both are sent (RFC 9110 13.2.2)
+    const otherTag = await fetch(url, { headers: { "if-none-match": '"other"', "if-modified-since": lastModified } });
+    expect(otherTag.status).toBe(200);
+  });
+
+  it("keeps POST answers uncacheable and refuses what is not an OCSP request like the Next route does", async () => {
+    const h = await holder();
+    const der = readFileSync(h.req);
+    const post = await fetch(`${base}/ocsp`, {
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request" },
+      body: der,
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get("cache-control")).toBe("no-cache");
+    const wrongType = await fetch(`${base}/ocsp`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "x",
+    });
+    expect(wrongType.status).toBe(415);
+    const tooLarge = await fetch(`${base}/ocsp`, {
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request" },
+      body: Buffer.alloc(64 * 1024, 1),
+    });
+    expect(tooLarge.status).toBe(413);
+    // an unreadable request is an OCSP malformedRequest, not an HTTP error
+    const garbage = await fetch(`${base}/ocsp/bm90LWFuLW9jc3AtcmVxdWVzdA==`);
+    expect(garbage.status).toBe(200);
+    expect(Buffer.from(await garbage.arrayBuffer()).toString("hex")).toBe("30030a0101");
+    expect(garbage.headers.get("cache-control")).toBe("no-cache");
+    expect((await fetch(`${base}/ocsp`, { method: "PUT", body: "x" })).status).toBe(405);
+    expect(handed).toHaveLength(0);
+  });
+
+  it("serves the CRL and the CA certificates with validators, 304, and HEAD without a body", async () => {
+    const crl = await fetch(`${base}/crl/issuing.crl`);
+    expect(crl.status).toBe(200);
+    expect(crl.headers.get("content-type")).toBe("application/pkix-crl");
+    expect(crl.headers.get("cache-control")).toBe("public, max-age=300");
+    const crlDer = Buffer.from(await crl.arrayBuffer());
+    const crlFile = path.join(tmp, "served.crl");
+    writeFileSync(crlFile, crlDer);
+    const crlText = openssl([
+      "crl",
+      "-inform",
+      "DER",
+      "-in",
+      crlFile,
+      "-CAfile",
+      files.issuing,
+      "-verify",
+      "-noout",
+      "-text",
+    ]);
+    expect(crlText).toContain("verify OK");
+    const lastUpdate = /Last Update: (.+)/.exec(crlText)![1];
+    expect(Date.parse(crl.headers.get("last-modified")!)).toBe(new Date(lastUpdate).getTime());
+    const etag = crl.headers.get("etag")!;
+    expect((await fetch(`${base}/crl/issuing.crl`, { headers: { "if-none-match": etag } })).status).toBe(304);
+    const head = await fetch(`${base}/crl/issuing.crl`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(crlDer.length));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    expect((await fetch(`${base}/crl/issuing.crl`, { method: "POST", body: "x" })).status).toBe(405);
+
+    for (const [file, der] of [
+      ["root.cer", ca.rootCert],
+      ["issuing.cer", ca.issuingCert],
+    ] as const) {
+      const res = await fetch(`${base}/ca/${file}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/pkix-cert");
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(der);
+      const lm = res.headers.get("last-modified")!;
+      expect(Date.parse(lm)).toBeLessThanOrEqual(Date.now());
+      expect(
+        (await fetch(`${base}/ca/${file}`, { headers: { "if-none-match": res.headers.get("etag")! } })).status,
+      ).toBe(304);
+      expect((await fetch(`${base}/ca/${file}`, { headers: { "if-modified-since": lm } })).status).toBe(304);
+    }
+    expect(openssl(["x509", "-inform", "DER", "-noout", "-subject"], ca.issuingCert)).toContain("Issuing CA");
+    expect(handed).toHaveLength(0);
+  });
+
+  it("streams the assistant's listed files with the manifest's SHA-256 as ETag, and nothing else", async () => {
+    const res = await fetch(`${base}/downloads/assistant/CertRenewAssistantSetup.exe`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/vnd.microsoft.portable-executable");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="CertRenewAssistantSetup.exe"');
+    const body = Buffer.from(await res.arrayBuffer());
+    const sha = createHash("sha256").update(body).digest("hex");
+    expect(res.headers.get("etag")).toBe(`"${sha}"`);
+    expect(res.headers.get("content-length")).toBe(String(body.length));
+    const cond = await fetch(`${base}/downloads/assistant/CertRenewAssistantSetup.exe`, {
+      headers: { "if-none-match": `"${sha}"` },
+    });
+    expect(cond.status).toBe(304);
+    for (const name of ["secret.txt", "manifest.json", "..%2Fmanifest.json", "nothing.exe"])
+      expect((await fetch(`${base}/downloads/assistant/${name}`)).status).toBe(404);
+    expect(handed).toHaveLength(0);
+  });
+
+  it("hands every other request to Next with the peer header set from the socket, whatever the client sent", async () => {
+    handed.length = 0;
+    const res = await fetch(`${base}/api/renewal/login?x=1`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        [PEER_HEADER]: "203.0.113.9",
+        "x-forwarded-for": "198.51.100.7",
+      },
+      body: JSON.stringify({ pin: "1234" }),
+    });
+    expect(res.status).toBe(299);
+    expect(await res.text()).toBe("next");
+    // a header sent twice reaches node as one joined value; both copies go
+    const raw = await new Promise<string>((resolve, reject) => {
+      const u = new URL(base);
+      const socket = net.connect(Number(u.port), u.hostname, () =>
+        socket.end(
+          `GET /renew HTTP/1.1\r\nHost: ${u.host}\r\n${PEER_HEADER}: 10.0.0.1\r\n${PEER_HEADER}: 10.0.0.2\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      let out = "";
+      socket.on("data", (d: Buffer) => (out += d.toString()));
+      socket.on("end", () => resolve(out));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 299/);
+    for (const path of ["/ocspx", "/ocsp-info", "/crl/other.crl", "/ca/other.cer", "/api/health", "/"])
+      expect((await fetch(`${base}${path}`)).status).toBe(299);
+
+    const [login, renew, ...rest] = handed;
+    expect(login).toMatchObject({ method: "POST", url: "/api/renewal/login?x=1", body: '{"pin":"1234"}' });
+    expect(login.headers[PEER_HEADER]).toBe("127.0.0.1");
+    // the front leaves X-Forwarded-For to clientIp (TRUST_PROXY decides whether it counts)
+    expect(login.headers["x-forwarded-for"]).toBe("198.51.100.7");
+    expect(renew.headers[PEER_HEADER]).toBe("127.0.0.1");
+    expect(rest.map((h) => h.url)).toEqual([
+      "/ocspx",
+      "/ocsp-info",
+      "/crl/other.crl",
+      "/ca/other.cer",
+      "/api/health",
+      "/",
+    ]);
+    expect(rest.every((h) => h.headers[PEER_HEADER] === "127.0.0.1")).toBe(true);
+  });
+
+  it("in RA mode (pki: false) hands /ocsp, /crl and /ca to Next's routes, which answer from the upstream CA", async () => {
+    handed.length = 0;
+    expect((await fetch(`${raBase}/ocsp/bm90LWFuLW9jc3AtcmVxdWVzdA==`)).status).toBe(299);
+    expect((await fetch(`${raBase}/crl/issuing.crl`)).status).toBe(299);
+    expect((await fetch(`${raBase}/ca/root.cer`)).status).toBe(299);
+    expect((await fetch(`${raBase}/downloads/assistant/nothing.exe`)).status).toBe(404);
+    expect(handed.map((h) => h.url)).toEqual([
+      "/ocsp/bm90LWFuLW9jc3AtcmVxdWVzdA==",
+      "/crl/issuing.crl",
+      "/ca/root.cer",
+    ]);
+  });
+});
