@@ -37,6 +37,12 @@ const InstallBody = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]+={0,2}$/)
     .max(60_000),
+  /** dual certificates: the KMC's ENVELOPEDKEYBLOB for the pending key, base64 */
+  envelope: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(2_000)
+    .optional(),
 });
 const UnlockBody = z.object({ tokenId: TokenId, soPin: SoPin, newPin: Pin, newSoPin: SoPin });
 
@@ -187,7 +193,8 @@ function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
       const body = parse(InstallBody, await readBody(req));
       const certificates = certificatesFromPkcs7(Buffer.from(body.pkcs7, "base64"));
       const { backend, serial } = backendOf(body.tokenId);
-      return backend.install(serial, { pin: body.pin, certificates });
+      const envelope = body.envelope ? Buffer.from(body.envelope, "base64") : undefined;
+      return backend.install(serial, { pin: body.pin, certificates, envelope });
     },
     "POST /v1/unlock": async (req) => {
       const body = parse(UnlockBody, await readBody(req));

@@ -343,7 +343,12 @@ export class Pkcs11Backend implements TokenBackend {
     return p11.C_GenerateKeyPair(s, { mechanism: m.CKM_EC_KEY_PAIR_GEN }, publicTemplate, privateTemplate).publicKey;
   }
 
-  async install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  async install(
+    serial: string,
+    args: { pin: string; certificates: Buffer[]; envelope?: Buffer },
+  ): Promise<InstallResult> {
+    // dual certificates arrive as a GM/T 0016 envelope, which only SKF keys (and the virtual token) import
+    if (args.envelope) throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2 (enveloped encryption key)" });
     return this.run((m, p11) => {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {

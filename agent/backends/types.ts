@@ -26,8 +26,15 @@ export interface TokenBackend {
   sign(tokenSerial: string, args: { certId: string; pin: string; data: Buffer }): Promise<SignResult>;
   /** New key pair on the token, same family and size as the key of `certId`; reuses a pending key made for it earlier. */
   keygen(tokenSerial: string, args: { certId: string; pin: string }): Promise<KeygenResult>;
-  /** Writes the leaf of `certificates` (DER, any order) whose key is pending, reads it back, then removes the replaced pair. */
-  install(tokenSerial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult>;
+  /**
+   * Writes the leaf of `certificates` (DER, any order) whose key is pending, reads it back, then removes the replaced
+   * pair. With `envelope` (dual certificates: a GM/T 0016 ENVELOPEDKEYBLOB sealed to the pending SM2 key) the
+   * encryption key pair is imported into the same container with its certificate from `certificates`.
+   */
+  install(
+    tokenSerial: string,
+    args: { pin: string; certificates: Buffer[]; envelope?: Buffer },
+  ): Promise<InstallResult>;
   /** SO login, C_InitPIN(newPin), C_SetPIN(soPin → newSoPin). */
   unlock(tokenSerial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void>;
   close?(): Promise<void>;

@@ -4,6 +4,7 @@ import { DomainError } from "@/lib/errors";
 import {
   buildCsr,
   findLeafFor,
+  serialHex,
   keyAlgorithmName,
   keyFamilyOf,
   parseCertificate,
@@ -13,8 +14,18 @@ import {
   summarizeCertificates,
   type KeyFamily,
 } from "../x509";
-import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
+import type {
+  CertificateSummary,
+  InstallResult,
+  KeygenResult,
+  PinStatus,
+  SignResult,
+  TokenBackend,
+  TokenSummary,
+} from "./types";
+import { openEnvelope, sm2PrivateKeyObject, sm2PrivateScalar, sm2SpkiOfPoint } from "@/lib/token/enveloped-key";
 import {
+  encryptionKeyLabel,
   openPrivateKey,
   readTokenFile,
   sealPrivateKey,
@@ -42,6 +53,10 @@ function generateLike(family: KeyFamily): KeyObject {
       ? generateKeyPairSync("rsa", { modulusLength: family.bits, publicExponent: 0x10001 })
       : generateKeyPairSync("ec", { namedCurve: family.curve });
   return pair.privateKey;
+}
+
+function isSm2Key(key: KeyObject): boolean {
+  return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "SM2";
 }
 
 function signWith(key: KeyObject, data: Buffer): Buffer {
@@ -108,7 +123,10 @@ export class VirtualBackend implements TokenBackend {
         pin: pinStatusOf(file),
         certificates: summarizeCertificates(
           file.certificates.map((c) => ({ id: c.id, der: Buffer.from(c.der, "base64") })),
-        ),
+        ).map((summary) => {
+          const encryption = file.keys.find((k) => k.id === summary.id)?.encryption;
+          return encryption ? this.summary(summary.id, Buffer.from(summary.der, "base64"), encryption) : summary;
+        }),
       };
     });
   }
@@ -166,10 +184,10 @@ export class VirtualBackend implements TokenBackend {
     });
   }
 
-  install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  install(serial: string, args: { pin: string; certificates: Buffer[]; envelope?: Buffer }): Promise<InstallResult> {
     return this.exclusive(serial, () => {
       const file = readTokenFile(this.opts.dir, serial);
-      this.login(file, args.pin);
+      const masterKey = this.login(file, args.pin);
       const pending = file.keys.filter((k) => k.pendingFor !== null);
       const match = findLeafFor(
         args.certificates,
@@ -178,6 +196,10 @@ export class VirtualBackend implements TokenBackend {
       if (!match) return this.alreadyInstalled(file, args.certificates);
       const key = pending[match.index];
       const replacedId = key.pendingFor;
+      // dual certificates: the envelope is opened and checked before anything is written (SKF_ImportECCKeyPair)
+      const encryption = args.envelope
+        ? this.importEnvelope(masterKey, serial, key, args.envelope, args.certificates)
+        : undefined;
 
       this.checkpoint(serial, "install:before-write");
       const existing = file.certificates.find((c) => c.id === key.id);
@@ -185,6 +207,7 @@ export class VirtualBackend implements TokenBackend {
         throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "another certificate holds the new key's id" });
       if (!existing) {
         file.certificates.push({ id: key.id, der: match.der.toString("base64") });
+        if (encryption) file.keys = file.keys.map((k) => (k.id === key.id ? { ...k, encryption } : k));
         writeTokenFile(this.opts.dir, file);
       }
       this.checkpoint(serial, "install:after-write");
@@ -200,8 +223,43 @@ export class VirtualBackend implements TokenBackend {
         .filter((k) => k.id !== replacedId)
         .map((k) => (k.id === key.id ? { ...k, pendingFor: null } : k));
       writeTokenFile(this.opts.dir, reread);
-      return { certificate: summarizeCertificate(key.id, match.der), replacedId };
+      return { certificate: this.summary(key.id, match.der, encryption), replacedId };
     });
+  }
+
+  /**
+   * Opens a KMC envelope with the pending signing key and finds the encryption certificate for its key among
+   * `certificates`: the encryption pair to store in the pending key's container.
+   */
+  private importEnvelope(
+    masterKey: Buffer,
+    serial: string,
+    key: VirtualKey,
+    envelope: Buffer,
+    certificates: Buffer[],
+  ): NonNullable<VirtualKey["encryption"]> {
+    const signing = openPrivateKey(masterKey, serial, key);
+    if (!isSm2Key(signing)) throw new DomainError("TOKEN_ENVELOPE_INVALID", { reason: "the signing key is not SM2" });
+    const opened = openEnvelope(envelope, sm2PrivateScalar(signing));
+    try {
+      const spki = sm2SpkiOfPoint(opened.publicKey);
+      const cert = findLeafFor(certificates, [spki]);
+      if (!cert) throw new DomainError("TOKEN_ENVELOPE_INVALID", { reason: "no certificate for the enveloped key" });
+      return {
+        spki: spki.toString("base64"),
+        sealed: sealPrivateKey(masterKey, serial, encryptionKeyLabel(key.id), sm2PrivateKeyObject(opened.d)),
+        certificate: cert.der.toString("base64"),
+      };
+    } finally {
+      opened.d.fill(0);
+    }
+  }
+
+  private summary(id: string, der: Buffer, encryption?: VirtualKey["encryption"]): CertificateSummary {
+    const summary = summarizeCertificate(id, der);
+    if (!encryption) return summary;
+    const enc = Buffer.from(encryption.certificate, "base64");
+    return { ...summary, encryption: { serial: serialHex(enc), der: encryption.certificate } };
   }
 
   /** A retried install whose first attempt finished: answer as before instead of failing. */
@@ -214,7 +272,7 @@ export class VirtualBackend implements TokenBackend {
     );
     if (!der) throw new DomainError("TOKEN_NO_PENDING_KEY");
     const id = file.certificates.find((c) => c.der === der.toString("base64"))!.id;
-    return { certificate: summarizeCertificate(id, der), replacedId: null };
+    return { certificate: this.summary(id, der, file.keys.find((k) => k.id === id)?.encryption), replacedId: null };
   }
 
   unlock(serial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void> {

@@ -197,7 +197,7 @@ export class IsolatedBackend implements TokenBackend {
     return this.call("keygen", [serial, args], this.timeouts.keygen);
   }
 
-  install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  install(serial: string, args: { pin: string; certificates: Buffer[]; envelope?: Buffer }): Promise<InstallResult> {
     return this.call("install", [serial, args], this.timeouts.keygen);
   }
 

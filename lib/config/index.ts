@@ -44,6 +44,11 @@ const Env = z.object({
     .regex(/^\d+(\.\d+)+$/, "a dotted OID such as 1.2.156.112559.1.1")
     .default("1.2.156.112559.1.1.1"),
   REVOKE_SUPERSEDED_ON_RENEWAL: bool.default(false),
+  /** the key management centre's SM4 master key (dual certificates: lib/kmc); without it SM2 renewals cannot issue */
+  KMC_MASTER_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/i, "32 hex characters (a 128-bit SM4 key)")
+    .optional(),
 
   ALIPAY_APP_ID: z.string().min(1).optional(),
   ALIPAY_PRIVATE_KEY: z.string().min(1).optional(),

@@ -12,6 +12,13 @@ import { revokeCertificate } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
 import { transitionOrder } from "../orders/machine";
 import { verifyProof } from "./pop";
+import { getKmc, type Kmc } from "../kmc/keys";
+import {
+  deliverEncryptionPair,
+  issueEncryptionPair,
+  needsEncryptionPair,
+  type DeliveredEncryptionPair,
+} from "../kmc/dual";
 
 /**
  * 下证 on the server. Issuance is two committed steps so nothing is lost if a process dies in between:
@@ -19,6 +26,10 @@ import { verifyProof } from "./pop";
  *   2. the certificate is issued and the order enters `issued`.
  * A retry with the same key gets the same certificate back; a retry with a new key (the pending key on the
  * token was lost) issues again and revokes the orphaned certificate, whose key no longer exists anywhere.
+ *
+ * Dual certificates (SM2 keys, lib/kmc): step 2 issues the encryption certificate for a new KMC key pair in the same
+ * transaction as the signing one, so both exist or neither; an orphan's encryption certificate is revoked with it;
+ * every delivery envelopes the escrowed key afresh to the signing key of the CSR.
  */
 
 const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
@@ -36,8 +47,12 @@ export function readyToIssue(order: Pick<RenewalOrder, "state" | "priceFen">): b
   return order.state === "paid" || order.state === "issuing" || order.state === "issued";
 }
 
-function bundle(cert: Certificate, ca: Ca): string {
-  return pkcs7CertsOnlyBase64([Buffer.from(cert.der), ...ca.chain]);
+function bundle(cert: Certificate, ca: Ca, encryption?: Certificate): string {
+  return pkcs7CertsOnlyBase64([
+    Buffer.from(cert.der),
+    ...(encryption ? [Buffer.from(encryption.der)] : []),
+    ...ca.chain,
+  ]);
 }
 
 /**
@@ -54,6 +69,9 @@ async function dropOrphan(
 ): Promise<void> {
   if (orphan.status !== "revoked")
     await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca });
+  const pair = await tx.certificate.findUnique({ where: { signingCertificateId: orphan.id } });
+  if (pair && pair.status !== "revoked")
+    await revokeCertificate(tx, { serial: pair.serial, reason: "superseded", clock, actor, ca });
   await tx.certificate.update({ where: { id: orphan.id }, data: { previousId: null } });
   await appendAudit(
     tx,
@@ -64,7 +82,11 @@ async function dropOrphan(
       targetId: order.id,
       fromState: order.state,
       toState: "issuing",
-      data: { orderNo: order.orderNo, orphanSerial: orphan.serial },
+      data: {
+        orderNo: order.orderNo,
+        orphanSerial: orphan.serial,
+        ...(pair ? { orphanEncryptionSerial: pair.serial } : {}),
+      },
     },
     clock,
   );
@@ -81,6 +103,7 @@ async function completeIssuance(
   clock: Clock,
   ca: Ca,
   actor: Actor,
+  kmc: Kmc | null | undefined,
   verified?: ParsedCsr,
 ): Promise<Certificate> {
   return withTx(db, async (tx) => {
@@ -91,20 +114,18 @@ async function completeIssuance(
       throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
     const stored = Buffer.from(order.csrDer);
-    const created = await issueRenewal(tx, {
-      oldCertificate: old,
-      csr: verified?.der.equals(stored) ? verified : parseCsr(stored),
-      orderId: order.id,
-      clock,
-      ca,
-    });
+    const csr = verified?.der.equals(stored) ? verified : parseCsr(stored);
+    const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
+    const encryption = needsEncryptionPair(csr.spki)
+      ? await issueEncryptionPair(tx, { signing: created, kmc, ca, clock, orderId: order.id })
+      : null;
     await transitionOrder(tx, {
       orderId: order.id,
       to: "issued",
       actor,
       clock,
       expectVersion: order.version,
-      data: { serial: created.serial },
+      data: { serial: created.serial, ...(encryption ? { encryptionSerial: encryption.serial } : {}) },
       set: { issuedCertificateId: created.id, issuedAt: clock.now() },
     });
     return created;
@@ -171,11 +192,16 @@ export interface IssueForOrderInput {
   /** the holder's session certificate: another certificate's order is ORDER_NOT_FOUND */
   certificateId?: string;
   ca: Ca;
+  /** the key management centre (default: the process KMC): SM2 keys get an encryption certificate too */
+  kmc?: Kmc | null;
 }
 
 export interface IssuedBundle {
+  /** certs-only PKCS#7: the signing certificate, the encryption certificate of a dual pair, the CA chain */
   pkcs7: string;
   certificate: Certificate;
+  /** dual certificates: the encryption certificate and its key enveloped to the CSR's key */
+  encryption: DeliveredEncryptionPair | null;
 }
 
 /** Issues (or re-delivers) the renewed certificate of an order and returns it as a certs-only PKCS#7, base64. */
@@ -196,16 +222,24 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
 
   const { ca } = input;
+  const kmc = input.kmc === undefined ? getKmc() : input.kmc;
   const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, ca, actor);
-  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor, csr));
-  return { pkcs7: bundle(certificate, ca), certificate };
+  const certificate = already ?? (await completeIssuance(db, order.id, clock, ca, actor, kmc, csr));
+  const encryption = await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc });
+  return { pkcs7: bundle(certificate, ca, encryption?.certificate), certificate, encryption };
 }
 
 /** For the recovery job: finishes an order left in `issuing` with its CSR stored. Null when there is nothing to do. */
-export async function resumeIssuance(db: Db, orderId: string, clock: Clock, ca: Ca): Promise<Certificate | null> {
+export async function resumeIssuance(
+  db: Db,
+  orderId: string,
+  clock: Clock,
+  ca: Ca,
+  kmc: Kmc | null = getKmc(),
+): Promise<Certificate | null> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
-  return completeIssuance(db, orderId, clock, ca, SYSTEM);
+  return completeIssuance(db, orderId, clock, ca, SYSTEM, kmc);
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
@@ -284,6 +318,11 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
         clock,
       );
       if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
+    }
+    const oldPair = await tx.certificate.findUnique({ where: { signingCertificateId: old.id } });
+    if (oldPair?.status === "active") {
+      await tx.certificate.update({ where: { id: oldPair.id }, data: { status: "superseded" } });
+      if (ca) await revokeCertificate(tx, { serial: oldPair.serial, reason: "superseded", clock, actor, ca });
     }
     return installed;
   });

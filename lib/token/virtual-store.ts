@@ -52,6 +52,11 @@ export interface VirtualKey {
   sealed: Sealed;
   /** id of the certificate this key will replace once its own certificate is installed */
   pendingFor: string | null;
+  /**
+   * Dual certificates: the encryption key pair imported from the KMC's envelope into this key's container (like an
+   * SKF container's second pair), sealed under the TMK with `<serial>/key/<id>/enc`, and its certificate (base64 DER).
+   */
+  encryption?: { spki: string; sealed: Sealed; certificate: string };
 }
 
 interface VirtualCertificate {
@@ -129,7 +134,12 @@ export function sealPrivateKey(masterKey: Buffer, serial: string, id: string, pr
   return seal(masterKey, privateKey.export({ type: "pkcs8", format: "der" }), `${serial}/key/${id}`);
 }
 
-export function openPrivateKey(masterKey: Buffer, serial: string, key: VirtualKey): KeyObject {
+/** The AAD of a container's encryption private key: never interchangeable with its signing key. */
+export function encryptionKeyLabel(id: string): string {
+  return `${id}/enc`;
+}
+
+export function openPrivateKey(masterKey: Buffer, serial: string, key: Pick<VirtualKey, "id" | "sealed">): KeyObject {
   const der = open(masterKey, key.sealed, `${serial}/key/${key.id}`);
   if (!der) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "key object damaged" });
   return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
