@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { hmacSm3, sm4Decrypt, sm4Encrypt } from "../crypto/sm2";
 
 /**
  * Escrow of KMC private keys under the KMC master key (an SM4 key, KMC_MASTER_KEY): SM4-CBC with a random IV,
@@ -16,25 +17,19 @@ export interface KmcMasterKey {
   readonly key: Buffer;
 }
 
+const ZERO = Buffer.from([0]);
+
 function derive(master: KmcMasterKey, label: string): Buffer {
-  return createHmac("sm3", master.key).update(`certrenew-kmc:${label}`).digest();
+  return hmacSm3(master.key, Buffer.from(`certrenew-kmc:${label}`));
 }
 
 function tag(master: KmcMasterKey, aad: string, iv: Buffer, ct: Buffer): Buffer {
-  return createHmac("sm3", derive(master, "escrow-mac"))
-    .update(ESCROW_FORMAT)
-    .update(Buffer.from([0]))
-    .update(aad)
-    .update(Buffer.from([0]))
-    .update(iv)
-    .update(ct)
-    .digest();
+  return hmacSm3(derive(master, "escrow-mac"), Buffer.from(ESCROW_FORMAT), ZERO, Buffer.from(aad), ZERO, iv, ct);
 }
 
 export function sealEscrow(master: KmcMasterKey, secret: Buffer, aad: string): Buffer {
   const iv = randomBytes(16);
-  const cipher = createCipheriv("sm4-cbc", derive(master, "escrow-enc").subarray(0, 16), iv);
-  const ct = Buffer.concat([cipher.update(secret), cipher.final()]);
+  const ct = sm4Encrypt(derive(master, "escrow-enc").subarray(0, 16), secret, { mode: "cbc", iv });
   return Buffer.concat([iv, ct, tag(master, aad, iv, ct)]);
 }
 
@@ -47,6 +42,5 @@ export function openEscrow(master: KmcMasterKey, format: string, escrowed: Buffe
   const mac = escrowed.subarray(escrowed.length - 32);
   if (!timingSafeEqual(mac, tag(master, aad, iv, ct)))
     throw new Error("escrowed key does not verify under the KMC master key");
-  const decipher = createDecipheriv("sm4-cbc", derive(master, "escrow-enc").subarray(0, 16), iv);
-  return Buffer.concat([decipher.update(ct), decipher.final()]);
+  return sm4Decrypt(derive(master, "escrow-enc").subarray(0, 16), ct, { mode: "cbc", iv });
 }

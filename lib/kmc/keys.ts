@@ -1,9 +1,10 @@
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
+import { generateSm2KeyPair, sm2SpkiEncode } from "../crypto/sm2";
 import type { Tx } from "../db";
 import { getConfig, type Config } from "../config";
 import type { KmcKey } from "../generated/prisma/client";
 import { DomainError } from "../errors";
-import { sealEnvelope, sm2PointOfSpki, sm2PrivateScalar } from "../token/enveloped-key";
+import { sealEnvelope, sm2PointOfSpki } from "../token/enveloped-key";
 import { ESCROW_FORMAT, openEscrow, sealEscrow, type KmcMasterKey } from "./escrow";
 
 /**
@@ -38,9 +39,9 @@ const spkiHash = (spki: Buffer) => createHash("sha256").update(spki).digest("hex
 
 /** A new SM2 encryption key pair, escrowed in the caller's transaction; the certificate is linked by the caller. */
 export async function createEncryptionKey(tx: Tx, kmc: Kmc, args: { orderId?: string }): Promise<KmcKey> {
-  const pair = generateKeyPairSync("ec", { namedCurve: "SM2" });
-  const spki = pair.publicKey.export({ type: "spki", format: "der" });
-  const d = sm2PrivateScalar(pair.privateKey);
+  const pair = generateSm2KeyPair();
+  const spki = sm2SpkiEncode(pair.publicKey);
+  const d = pair.privateKey;
   const spkiSha256 = spkiHash(spki);
   try {
     return await tx.kmcKey.create({

@@ -1,12 +1,16 @@
+import { createPrivateKey, randomBytes, type KeyObject } from "node:crypto";
 import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  randomBytes,
-  type KeyObject,
-} from "node:crypto";
-import { sm2 } from "sm-crypto-v2";
+  isSm2Spki,
+  sm2Decrypt,
+  sm2Encrypt,
+  sm2Pkcs8Decode,
+  sm2Pkcs8Encode,
+  sm2PublicKeyOf,
+  sm2SpkiDecode,
+  sm2SpkiEncode,
+  sm4Decrypt,
+  sm4Encrypt,
+} from "../crypto/sm2";
 import { DomainError } from "../errors";
 
 /**
@@ -107,63 +111,45 @@ export function decodeEnvelopedKeyBlob(blob: Buffer): EnvelopedKeyParts {
   };
 }
 
-// ---- SM2 keys as raw values ----
+// ---- SM2 keys (lib/crypto/sm2: a public key is the 65-byte point 04‖x‖y, a private key the 32-byte scalar) ----
 
-const SM2_SPKI_PREFIX = Buffer.from("3059301306072a8648ce3d020106082a811ccf5501822d034200", "hex");
-const SM2_SEC1_PREFIX = Buffer.from("30770201010420", "hex");
-const SM2_SEC1_MIDDLE = Buffer.from("a00a06082a811ccf5501822da144034200", "hex");
+export { isSm2Spki };
 
-/** Whether a SubjectPublicKeyInfo is an SM2 key (id-ecPublicKey on curve 1.2.156.10197.1.301). */
-export function isSm2Spki(spki: Buffer): boolean {
-  return (
-    spki.length === SM2_SPKI_PREFIX.length + 65 && spki.subarray(0, SM2_SPKI_PREFIX.length).equals(SM2_SPKI_PREFIX)
-  );
+function pointOf(publicKey: Buffer): Sm2Point {
+  return { x: Buffer.from(publicKey.subarray(1, 33)), y: Buffer.from(publicKey.subarray(33, 65)) };
 }
 
-/** The point of an SM2 SubjectPublicKeyInfo (id-ecPublicKey, curve 1.2.156.10197.1.301, uncompressed point). */
-export function sm2PointOfSpki(spki: Buffer): Sm2Point {
-  if (!isSm2Spki(spki)) throw envelopeError("not an SM2 public key");
-  const point = spki.subarray(SM2_SPKI_PREFIX.length);
-  if (point[0] !== 4) throw envelopeError("not an uncompressed point");
-  return { x: Buffer.from(point.subarray(1, 33)), y: Buffer.from(point.subarray(33, 65)) };
-}
+const pointBytes = (p: Sm2Point) => Buffer.concat([Buffer.from([4]), p.x, p.y]);
 
+/** The SubjectPublicKeyInfo of an SM2 point. */
 export function sm2SpkiOfPoint(p: Sm2Point): Buffer {
-  return Buffer.concat([SM2_SPKI_PREFIX, Buffer.from([4]), p.x, p.y]);
+  return sm2SpkiEncode(pointBytes(p));
 }
 
-/** The private scalar d of an SM2 private key (its SEC1 ECPrivateKey). */
+/** The point of an SM2 SubjectPublicKeyInfo; TOKEN_ENVELOPE_INVALID for any other key. */
+export function sm2PointOfSpki(spki: Buffer): Sm2Point {
+  try {
+    return pointOf(sm2SpkiDecode(spki));
+  } catch {
+    throw envelopeError("not an SM2 public key");
+  }
+}
+
+/** The private scalar d of an SM2 private key object (the virtual token keeps keys as node:crypto objects). */
 export function sm2PrivateScalar(key: KeyObject): Buffer {
-  const sec1 = key.export({ type: "sec1", format: "der" });
-  if (!sec1.subarray(0, SM2_SEC1_PREFIX.length).equals(SM2_SEC1_PREFIX)) throw envelopeError("not an SM2 private key");
-  return Buffer.from(sec1.subarray(SM2_SEC1_PREFIX.length, SM2_SEC1_PREFIX.length + 32));
+  try {
+    return sm2Pkcs8Decode(key.export({ type: "pkcs8", format: "der" })).privateKey;
+  } catch {
+    throw envelopeError("not an SM2 private key");
+  }
 }
 
-/** d·G, checked on the curve: the public point of a private scalar. */
-export function sm2PointOfScalar(d: Buffer): Sm2Point {
-  const hex = sm2.getPublicKeyFromPrivateKey(d.toString("hex"));
-  const raw = Buffer.from(hex, "hex");
-  return { x: raw.subarray(1, 33), y: raw.subarray(33, 65) };
-}
-
-/** A node:crypto private key object for an SM2 scalar (for the virtual token's key store, openssl in tests). */
+/** A node:crypto private key object for an SM2 scalar (the virtual token's key store, openssl in tests). */
 export function sm2PrivateKeyObject(d: Buffer): KeyObject {
-  const p = sm2PointOfScalar(d);
-  const sec1 = Buffer.concat([SM2_SEC1_PREFIX, d, SM2_SEC1_MIDDLE, Buffer.from([4]), p.x, p.y]);
-  return createPrivateKey({ key: sec1, format: "der", type: "sec1" });
-}
-
-export function sm2PublicKeyObject(p: Sm2Point): KeyObject {
-  return createPublicKey({ key: sm2SpkiOfPoint(p), format: "der", type: "spki" });
+  return createPrivateKey({ key: sm2Pkcs8Encode(d), format: "der", type: "pkcs8" });
 }
 
 // ---- sealing and opening ----
-
-function sm4Ecb(key: Buffer, data: Buffer, encrypt: boolean): Buffer {
-  const c = encrypt ? createCipheriv("sm4-ecb", key, null) : createDecipheriv("sm4-ecb", key, null);
-  c.setAutoPadding(false);
-  return Buffer.concat([c.update(data), c.final()]);
-}
 
 /**
  * Seals an SM2 key pair (private scalar `d`) for the token whose signing public key is `recipient`: a fresh SM4
@@ -173,15 +159,16 @@ export function sealEnvelope(args: { d: Buffer; recipient: Sm2Point }): Buffer {
   if (args.d.length !== 32) throw new Error("an SM2 private key is 32 bytes");
   const sm4Key = randomBytes(SM4_KEY_BYTES);
   try {
-    const encryptedPrivateKey = sm4Ecb(sm4Key, Buffer.concat([Buffer.alloc(32), args.d]), true);
-    const recipientHex = `04${args.recipient.x.toString("hex")}${args.recipient.y.toString("hex")}`;
-    // C1 ‖ C3 ‖ C2 (cipherMode 1), C1 without the 04 prefix
-    const c = Buffer.from(sm2.doEncrypt(new Uint8Array(sm4Key), recipientHex, 1), "hex");
+    const field = Buffer.concat([Buffer.alloc(32), args.d]);
+    const encryptedPrivateKey = sm4Encrypt(sm4Key, field, { mode: "ecb", padding: false });
+    field.fill(0);
+    // 04 ‖ C1.x ‖ C1.y ‖ C3 ‖ C2
+    const c = sm2Encrypt(sm4Key, pointBytes(args.recipient), "c1c3c2");
     return encodeEnvelopedKeyBlob({
       symmAlgId: SGD_SM4_ECB,
       encryptedPrivateKey,
-      publicKey: sm2PointOfScalar(args.d),
-      cipher: { x: c.subarray(0, 32), y: c.subarray(32, 64), hash: c.subarray(64, 96), ciphertext: c.subarray(96) },
+      publicKey: pointOf(sm2PublicKeyOf(args.d)),
+      cipher: { x: c.subarray(1, 33), y: c.subarray(33, 65), hash: c.subarray(65, 97), ciphertext: c.subarray(97) },
     });
   } finally {
     sm4Key.fill(0);
@@ -195,18 +182,30 @@ export function sealEnvelope(args: { d: Buffer; recipient: Sm2Point }): Buffer {
 export function openEnvelope(blob: Buffer, recipientD: Buffer): { d: Buffer; publicKey: Sm2Point } {
   const parts = decodeEnvelopedKeyBlob(blob);
   if (parts.symmAlgId !== SGD_SM4_ECB) throw envelopeError("symmetric algorithm not supported");
-  const c = Buffer.concat([parts.cipher.x, parts.cipher.y, parts.cipher.hash, parts.cipher.ciphertext]);
+  const c = Buffer.concat([
+    Buffer.from([4]),
+    parts.cipher.x,
+    parts.cipher.y,
+    parts.cipher.hash,
+    parts.cipher.ciphertext,
+  ]);
   let sm4Key: Buffer;
   try {
-    sm4Key = Buffer.from(sm2.doDecrypt(c.toString("hex"), recipientD.toString("hex"), 1, { output: "array" }));
+    sm4Key = sm2Decrypt(c, recipientD, "c1c3c2");
   } catch {
     throw envelopeError("the signing key cannot open it");
   }
   if (sm4Key.length !== SM4_KEY_BYTES) throw envelopeError("the signing key cannot open it");
-  const field = sm4Ecb(sm4Key, parts.encryptedPrivateKey, false);
+  const field = sm4Decrypt(sm4Key, parts.encryptedPrivateKey, { mode: "ecb", padding: false });
   sm4Key.fill(0);
   const d = unfield64(field, "PrivateKey");
-  const point = sm2PointOfScalar(d);
+  field.fill(0);
+  let point: Sm2Point;
+  try {
+    point = pointOf(sm2PublicKeyOf(d));
+  } catch {
+    throw envelopeError("the private key is not an SM2 key");
+  }
   if (!point.x.equals(parts.publicKey.x) || !point.y.equals(parts.publicKey.y))
     throw envelopeError("the private key does not match PubKey");
   return { d, publicKey: parts.publicKey };
