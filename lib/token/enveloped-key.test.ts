@@ -6,7 +6,6 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSm2KeyPair } from "@/lib/crypto/sm2";
 import { isDomainError } from "@/lib/errors";
-import { octets, seq, uint } from "@/lib/pki/der";
 import {
   SGD_SM4_ECB,
   decodeEnvelopedKeyBlob,
@@ -22,6 +21,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "envelope-"));
 function point(publicKey: Buffer) {
   return { x: publicKey.subarray(1, 33), y: publicKey.subarray(33, 65) };
 }
+
+/** Short-form DER (every part here is under 128 bytes): an independent writer for openssl's SM2Cipher. */
+const tlv = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([tag, body.length]), body]);
+function uint(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0 && !(b[i + 1] & 0x80)) i++;
+  const v = b.subarray(i);
+  return tlv(0x02, v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
+const seq = (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts));
+const octets = (b: Buffer) => tlv(0x04, b);
 
 function codeOf(fn: () => unknown): string {
   try {
