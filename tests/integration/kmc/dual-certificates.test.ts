@@ -10,6 +10,7 @@ import type { Db, OpenDb } from "@/lib/db";
 import { isDomainError } from "@/lib/errors";
 import { deliverEncryptionPair, issueEncryptionPair } from "@/lib/kmc/dual";
 import { getKmc } from "@/lib/kmc/keys";
+import { decideRecovery, deliverRecovery, requestRecovery } from "@/lib/kmc/recovery";
 import type { Ca } from "@/lib/pki/ca";
 import { openEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 import { fixedClock } from "@/lib/dev/testing/clock";
@@ -118,5 +119,98 @@ describe("dual certificates: the KMC's encryption pair", () => {
     }
     expect(code).toBe("KMC_NOT_CONFIGURED");
     expect(await db.certificate.count({ where: { signingCertificateId: signing.id } })).toBe(0);
+  });
+});
+
+describe("key recovery: two staff members, then an envelope to a key the holder proved", () => {
+  const alice = { type: "staff" as const, id: "staff-alice" };
+  const bob = { type: "staff" as const, id: "staff-bob" };
+
+  async function code(p: Promise<unknown>): Promise<string> {
+    try {
+      await p;
+    } catch (e) {
+      return isDomainError(e) ? e.code : String(e);
+    }
+    return "resolved";
+  }
+
+  it("asks (A), refuses A's own approval, approves (B), delivers once to the same holder's new SM2 key; all audited", async () => {
+    const { signing } = await sm2Holder();
+    const kmc = getKmc();
+    const enc = await withTx(db, (tx) => issueEncryptionPair(tx, { signing, kmc, ca, clock, orderId: "order-r" }));
+
+    const asked = await requestRecovery(db, {
+      serial: enc.serial,
+      reason: "U-Key 损坏，补办后恢复加密密钥",
+      actor: alice,
+      clock,
+    });
+    expect(asked.state).toBe("requested");
+    expect(await code(decideRecovery(db, { id: asked.id, approve: true, actor: alice, clock }))).toBe(
+      "KMC_RECOVERY_SAME_STAFF",
+    );
+    const replacement = generateSm2KeyPair();
+    const { row: newSigning } = await insertHolderCertificate(db, ca, {
+      notBefore: new Date("2026-11-25T00:00:00Z"),
+      notAfter: new Date("2027-12-01T00:00:00Z"),
+      key: sm2PrivateKeyObject(replacement.privateKey),
+    });
+    // not approved yet: nothing is delivered
+    expect(
+      await code(deliverRecovery(db, { id: asked.id, holderCertificate: newSigning, kmc, actor: alice, clock })),
+    ).toBe("KMC_RECOVERY_STATE");
+    const approved = await decideRecovery(db, { id: asked.id, approve: true, actor: bob, clock });
+    expect(approved).toMatchObject({ state: "approved", approvedById: bob.id });
+
+    // another person's certificate (another ID number) never receives the key
+    const stranger = await insertHolderCertificate(db, ca, {
+      notBefore: new Date("2026-11-25T00:00:00Z"),
+      notAfter: new Date("2027-12-01T00:00:00Z"),
+      key: sm2PrivateKeyObject(generateSm2KeyPair().privateKey),
+    });
+    await db.certificate.update({ where: { id: stranger.row.id }, data: { holderIdHash: "another-holder" } });
+    const strangerRow = await db.certificate.findUniqueOrThrow({ where: { id: stranger.row.id } });
+    expect(
+      await code(deliverRecovery(db, { id: asked.id, holderCertificate: strangerRow, kmc, actor: alice, clock })),
+    ).toBe("KMC_RECOVERY_WRONG_HOLDER");
+
+    const delivered = await deliverRecovery(db, {
+      id: asked.id,
+      holderCertificate: newSigning,
+      kmc,
+      actor: alice,
+      clock,
+    });
+    const { d } = openEnvelope(delivered.envelope, replacement.privateKey);
+    const keyFile = file("recovered.pem", sm2PrivateKeyObject(d).export({ type: "pkcs8", format: "pem" }));
+    const certFile = file("recovered-cert.pem", new X509Certificate(Buffer.from(enc.der)).toString());
+    expect(openssl(["pkey", "-in", keyFile, "-pubout"])).toBe(openssl(["x509", "-in", certFile, "-noout", "-pubkey"]));
+    expect(
+      await code(deliverRecovery(db, { id: asked.id, holderCertificate: newSigning, kmc, actor: alice, clock })),
+    ).toBe("KMC_RECOVERY_STATE");
+
+    const events = await db.auditEvent.findMany({ where: { targetId: asked.id }, orderBy: { seq: "asc" } });
+    expect(events.map((e) => [e.action, e.actorId])).toEqual([
+      ["kmc.recovery_requested", alice.id],
+      ["kmc.recovery_approved", bob.id],
+      ["kmc.recovery_delivered", alice.id],
+    ]);
+    expect(JSON.stringify(events)).not.toContain(delivered.envelope.toString("base64").slice(0, 40));
+  });
+
+  it("a rejected request cannot be approved or delivered; a signing certificate cannot be asked for", async () => {
+    const { signing } = await sm2Holder();
+    const enc = await withTx(db, (tx) =>
+      issueEncryptionPair(tx, { signing, kmc: getKmc(), ca, clock, orderId: "order-x" }),
+    );
+    const asked = await requestRecovery(db, { serial: enc.serial, reason: "test", actor: alice, clock });
+    expect((await decideRecovery(db, { id: asked.id, approve: false, actor: bob, clock })).state).toBe("rejected");
+    expect(await code(decideRecovery(db, { id: asked.id, approve: true, actor: bob, clock }))).toBe(
+      "KMC_RECOVERY_STATE",
+    );
+    expect(await code(requestRecovery(db, { serial: signing.serial, reason: "test", actor: alice, clock }))).toBe(
+      "KMC_KEY_NOT_FOUND",
+    );
   });
 });
