@@ -55,10 +55,6 @@ function generateLike(family: KeyFamily): KeyObject {
   return pair.privateKey;
 }
 
-function isSm2Key(key: KeyObject): boolean {
-  return key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "SM2";
-}
-
 function signWith(key: KeyObject, data: Buffer): Buffer {
   return cryptoSign("sha256", data, { key, dsaEncoding: "der" });
 }
@@ -238,9 +234,8 @@ export class VirtualBackend implements TokenBackend {
     envelope: Buffer,
     certificates: Buffer[],
   ): NonNullable<VirtualKey["encryption"]> {
-    const signing = openPrivateKey(masterKey, serial, key);
-    if (!isSm2Key(signing)) throw new DomainError("TOKEN_ENVELOPE_INVALID", { reason: "the signing key is not SM2" });
-    const opened = openEnvelope(envelope, sm2PrivateScalar(signing));
+    // TOKEN_ENVELOPE_INVALID unless the pending key is SM2 (node:crypto names imported SM2 keys no type)
+    const opened = openEnvelope(envelope, sm2PrivateScalar(openPrivateKey(masterKey, serial, key)));
     try {
       const spki = sm2SpkiOfPoint(opened.publicKey);
       const cert = findLeafFor(certificates, [spki]);
