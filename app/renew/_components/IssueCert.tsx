@@ -81,7 +81,13 @@ export function IssueCert({
         );
         newSerial = issued.certificate.serial;
         setStep(2);
-        await client.install({ tokenId: token.id, pin, pkcs7: issued.pkcs7 });
+        // dual certificates (SM2): the encryption key comes enveloped to the new key, imported with the certificates
+        await client.install({
+          tokenId: token.id,
+          pin,
+          pkcs7: issued.pkcs7,
+          ...(issued.encryption ? { envelope: issued.encryption.envelope } : {}),
+        });
       }
       setStep(3);
       const placed = find(await client.tokens(), newSerial);
