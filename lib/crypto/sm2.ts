@@ -6,6 +6,7 @@ import {
   createPrivateKey,
   getCiphers,
   getHashes,
+  type KeyObject,
 } from "node:crypto";
 import { sm2 as gm2, sm3 as jsSm3, sm4 as jsSm4 } from "sm-crypto-v2";
 
@@ -253,7 +254,7 @@ export function sm2Pkcs8Decode(der: Uint8Array): Sm2KeyPair {
  * the password-based encryption; the key itself is only carried, never used, by node:crypto.
  */
 export function encryptSm2PrivateKeyPem(privateKey: Uint8Array, passphrase: string): string {
-  const key = createPrivateKey({ key: sm2Pkcs8Encode(privateKey), format: "der", type: "pkcs8" });
+  const key = sm2KeyObject({ privateKey: Buffer.from(privateKey), publicKey: sm2PublicKeyOf(privateKey) });
   return key.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
 }
 
@@ -261,6 +262,24 @@ export function encryptSm2PrivateKeyPem(privateKey: Uint8Array, passphrase: stri
 export function decryptSm2PrivateKeyPem(pem: string | Buffer, passphrase?: string): Sm2KeyPair {
   const key = createPrivateKey({ key: pem, format: "pem", passphrase });
   return sm2Pkcs8Decode(key.export({ type: "pkcs8", format: "der" }));
+}
+
+/**
+ * The SM2 key pair inside a private KeyObject, or undefined for any other key. Node reads SM2 PKCS#8 into KeyObjects
+ * without a key type (OpenSSL 3 calls them "SM2", Node knows no such type) and cannot sign SM2 with them.
+ */
+export function sm2PairOfKeyObject(key: KeyObject): Sm2KeyPair | undefined {
+  if (key.asymmetricKeyType !== undefined || key.type !== "private") return undefined;
+  try {
+    return sm2Pkcs8Decode(key.export({ type: "pkcs8", format: "der" }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A private KeyObject holding an SM2 key pair (to store or export it as the other keys are; not to sign). */
+export function sm2KeyObject(pair: Sm2KeyPair): KeyObject {
+  return createPrivateKey({ key: sm2Pkcs8Encode(pair.privateKey, pair.publicKey), format: "der", type: "pkcs8" });
 }
 
 // ---- SM3 ----
