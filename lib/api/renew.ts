@@ -70,7 +70,14 @@ export const OrderResponse = z.object({
     email: z.string(),
   }),
   hasInvoice: z.boolean(),
-  issued: z.object({ serial: z.string(), notBefore: z.string(), notAfter: z.string() }).nullable(),
+  issued: z
+    .object({
+      serial: z.string(),
+      notBefore: z.string(),
+      notAfter: z.string(),
+      encryptionSerial: z.string().optional(),
+    })
+    .nullable(),
 });
 export type OrderResponse = z.infer<typeof OrderResponse>;
 
