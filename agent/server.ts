@@ -44,6 +44,19 @@ const InstallBody = z.object({
     .max(2_000)
     .optional(),
 });
+const ImportKeyBody = z.object({
+  tokenId: TokenId,
+  certId: CertId,
+  pin: Pin,
+  envelope: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(2_000),
+  certificate: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(16_000),
+});
 const UnlockBody = z.object({ tokenId: TokenId, soPin: SoPin, newPin: Pin, newSoPin: SoPin });
 
 class HttpError extends Error {
@@ -195,6 +208,20 @@ function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
       const { backend, serial } = backendOf(body.tokenId);
       const envelope = body.envelope ? Buffer.from(body.envelope, "base64") : undefined;
       return backend.install(serial, { pin: body.pin, certificates, envelope });
+    },
+    // key recovery (dual certificates): the KMC's envelope for a certificate already on the key
+    "POST /v1/import-key": async (req) => {
+      const body = parse(ImportKeyBody, await readBody(req));
+      const { backend, serial } = backendOf(body.tokenId);
+      if (!backend.importEncryptionKeyPair)
+        throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2 (enveloped encryption key)" });
+      await backend.importEncryptionKeyPair(serial, {
+        certId: body.certId,
+        pin: body.pin,
+        envelope: Buffer.from(body.envelope, "base64"),
+        certificate: Buffer.from(body.certificate, "base64"),
+      });
+      return { tokenId: body.tokenId, certId: body.certId };
     },
     "POST /v1/unlock": async (req) => {
       const body = parse(UnlockBody, await readBody(req));

@@ -35,6 +35,14 @@ export interface TokenBackend {
     tokenSerial: string,
     args: { pin: string; certificates: Buffer[]; envelope?: Buffer },
   ): Promise<InstallResult>;
+  /**
+   * Key recovery (dual certificates): imports a KMC envelope sealed to the signing key of installed certificate
+   * `certId` into its container, with the encryption certificate. Only backends with SM2 containers have it.
+   */
+  importEncryptionKeyPair?(
+    tokenSerial: string,
+    args: { certId: string; pin: string; envelope: Buffer; certificate?: Buffer },
+  ): Promise<{ publicKey: Buffer }>;
   /** SO login, C_InitPIN(newPin), C_SetPIN(soPin → newSoPin). */
   unlock(tokenSerial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void>;
   close?(): Promise<void>;

@@ -257,6 +257,23 @@ export class VirtualBackend implements TokenBackend {
     return { ...summary, encryption: { serial: serialHex(enc), der: encryption.certificate } };
   }
 
+  /** Key recovery: the KMC's envelope for installed certificate `certId`, opened with its key and kept beside it. */
+  importEncryptionKeyPair(
+    serial: string,
+    args: { certId: string; pin: string; envelope: Buffer; certificate?: Buffer },
+  ): Promise<{ publicKey: Buffer }> {
+    return this.exclusive(serial, () => {
+      const file = readTokenFile(this.opts.dir, serial);
+      const { key } = this.certAndKey(file, args.certId);
+      const masterKey = this.login(file, args.pin);
+      const certificates = args.certificate ? [args.certificate] : [];
+      const encryption = this.importEnvelope(masterKey, serial, key, args.envelope, certificates);
+      file.keys = file.keys.map((k) => (k.id === key.id ? { ...k, encryption } : k));
+      writeTokenFile(this.opts.dir, file);
+      return { publicKey: Buffer.from(encryption.spki, "base64") };
+    });
+  }
+
   /** A retried install whose first attempt finished: answer as before instead of failing. */
   private alreadyInstalled(file: VirtualTokenFile, certificates: Buffer[]): InstallResult {
     const onToken = new Set(file.certificates.map((c) => c.der));

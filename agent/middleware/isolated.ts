@@ -201,6 +201,13 @@ export class IsolatedBackend implements TokenBackend {
     return this.call("install", [serial, args], this.timeouts.keygen);
   }
 
+  importEncryptionKeyPair(
+    serial: string,
+    args: { certId: string; pin: string; envelope: Buffer; certificate?: Buffer },
+  ): Promise<{ publicKey: Buffer }> {
+    return this.call("importEncryptionKeyPair", [serial, args]);
+  }
+
   async unlock(serial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void> {
     await this.call("unlock", [serial, args]);
   }

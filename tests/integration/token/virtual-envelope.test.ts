@@ -147,7 +147,7 @@ describe("virtual token: dual-certificate install", () => {
     expect(file.keys.find((k) => k.id === pendingId)?.pendingFor).toBe(OLD_ID);
   });
 
-  it("takes the envelope over the assistant's HTTP API (POST /v1/install with envelope)", async () => {
+  it("takes the envelope over the assistant's HTTP API (POST /v1/install with envelope, then /v1/import-key)", async () => {
     const b = await dualBundle();
     const assistant = await startAssistant({
       backends: [backend],
@@ -170,6 +170,27 @@ describe("virtual token: dual-certificate install", () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as { certificate: { encryption?: { der: string } } };
       expect(body.certificate.encryption?.der).toBe(b.encCert.toString("base64"));
+
+      // key recovery: another escrowed key, enveloped to the installed signing key, imported beside it
+      const recovered = generateSm2KeyPair();
+      const recoveredCert = await certFor(sm2PrivateKeyObject(recovered.privateKey));
+      const imported = await fetch(`http://127.0.0.1:${assistant.port}/v1/import-key`, {
+        method: "POST",
+        headers: { origin: ORIGIN, "content-type": "application/json" },
+        body: JSON.stringify({
+          tokenId: `virtual:${SERIAL}`,
+          certId: pendingId,
+          pin: PIN,
+          envelope: sealEnvelope({
+            d: recovered.privateKey,
+            recipient: { x: pending.publicKey.subarray(1, 33), y: pending.publicKey.subarray(33) },
+          }).toString("base64"),
+          certificate: recoveredCert.toString("base64"),
+        }),
+      });
+      expect(imported.status).toBe(200);
+      const listed = (await backend.listTokens())[0].certificates[0];
+      expect(listed.encryption?.der).toBe(recoveredCert.toString("base64"));
     } finally {
       await assistant.close();
     }
