@@ -28,6 +28,17 @@ import type {
 } from "./types";
 
 /**
+ * PKCS#11 defines no SM2 mechanism (vendors each have their own): SM2 USB keys are used through SKF (skf.ts).
+ */
+type Pkcs11Family = Exclude<KeyFamily, { type: "sm2" }>;
+
+function pkcs11FamilyOf(certDer: Buffer): Pkcs11Family {
+  const family = keyFamilyOf(parseCertificate(certDer).publicKey);
+  if (family.type === "sm2") throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2" });
+  return family;
+}
+
+/**
  * Real tokens through a PKCS#11 module (vendor USB-key middleware, OpenSC, SoftHSM2).
  *
  * - ECDSA: many modules (SoftHSM2 among them) lack CKM_ECDSA_SHA256, so we hash here and use CKM_ECDSA,
@@ -221,7 +232,7 @@ export class Pkcs11Backend implements TokenBackend {
     p11: PKCS11,
     session: Session,
     privateKey: Handle,
-    family: KeyFamily,
+    family: Pkcs11Family,
     data: Buffer,
   ): Buffer {
     if (family.type === "rsa") {
@@ -261,7 +272,7 @@ export class Pkcs11Backend implements TokenBackend {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, false, (s) => {
         const der = this.certificate(m, p11, s, args.certId);
-        const family = keyFamilyOf(parseCertificate(der).publicKey);
+        const family = pkcs11FamilyOf(der);
         this.login(m, p11, slot, s, args.pin, "user");
         const key = this.keyHandle(m, p11, s, args.certId, m.CKO_PRIVATE_KEY);
         if (!key) throw new DomainError("TOKEN_CERT_NOT_FOUND");
@@ -280,7 +291,7 @@ export class Pkcs11Backend implements TokenBackend {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {
         const der = this.certificate(m, p11, s, args.certId);
-        const family = keyFamilyOf(parseCertificate(der).publicKey);
+        const family = pkcs11FamilyOf(der);
         this.login(m, p11, slot, s, args.pin, "user");
         const label = PENDING + args.certId;
         let publicKey = this.find(p11, s, [
@@ -313,7 +324,7 @@ export class Pkcs11Backend implements TokenBackend {
     return { pendingId: prepared.id, csr: csr.toString("base64"), keyAlgorithm: keyAlgorithmName(prepared.family) };
   }
 
-  private generate(m: Pkcs11Module, p11: PKCS11, s: Session, family: KeyFamily, id: string, label: string): Handle {
+  private generate(m: Pkcs11Module, p11: PKCS11, s: Session, family: Pkcs11Family, id: string, label: string): Handle {
     const common = [
       { type: m.CKA_TOKEN, value: true },
       { type: m.CKA_ID, value: Buffer.from(id, "hex") },

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { randomBytes, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import { DomainError } from "@/lib/errors";
 import {
@@ -12,7 +12,6 @@ import {
   subjectDer,
   summarizeCertificate,
   summarizeCertificates,
-  type KeyFamily,
 } from "../x509";
 import type {
   CertificateSummary,
@@ -26,9 +25,11 @@ import type {
 import { openEnvelope, sm2PrivateKeyObject, sm2PrivateScalar, sm2SpkiOfPoint } from "@/lib/token/enveloped-key";
 import {
   encryptionKeyLabel,
+  generateTokenKey,
   openPrivateKey,
   readTokenFile,
   sealPrivateKey,
+  signWithTokenKey,
   unplugCheckpoint,
   unwrapMasterKey,
   wrapMasterKey,
@@ -47,17 +48,7 @@ function pinStatusOf(file: VirtualTokenFile): PinStatus {
   };
 }
 
-function generateLike(family: KeyFamily): KeyObject {
-  const pair =
-    family.type === "rsa"
-      ? generateKeyPairSync("rsa", { modulusLength: family.bits, publicExponent: 0x10001 })
-      : generateKeyPairSync("ec", { namedCurve: family.curve });
-  return pair.privateKey;
-}
-
-function signWith(key: KeyObject, data: Buffer): Buffer {
-  return cryptoSign("sha256", data, { key, dsaEncoding: "der" });
-}
+const SIGNATURE_ALGORITHM = { rsa: "RSA-SHA256", ec: "ECDSA-SHA256", sm2: "SM2-SM3" } as const;
 
 /** Tokens as files under `dir` (DATA_DIR/tokens): the demo's keys, and the place to test lockout and unplugging. */
 export class VirtualBackend implements TokenBackend {
@@ -137,10 +128,10 @@ export class VirtualBackend implements TokenBackend {
       const { der, key } = this.certAndKey(file, args.certId);
       const masterKey = this.login(file, args.pin);
       this.checkpoint(serial, "sign");
-      const signature = signWith(openPrivateKey(masterKey, serial, key), args.data);
+      const signature = signWithTokenKey(openPrivateKey(masterKey, serial, key), args.data);
       return {
         signature: signature.toString("base64"),
-        algorithm: key.family.type === "rsa" ? "RSA-SHA256" : "ECDSA-SHA256",
+        algorithm: SIGNATURE_ALGORITHM[key.family.type],
         certificate: der.toString("base64"),
       };
     });
@@ -157,7 +148,7 @@ export class VirtualBackend implements TokenBackend {
         privateKey = openPrivateKey(masterKey, serial, pending);
       } else {
         const family = keyFamilyOf(parseCertificate(der).publicKey);
-        privateKey = generateLike(family);
+        privateKey = generateTokenKey(family);
         const id = randomBytes(20).toString("hex");
         this.checkpoint(serial, "keygen:before-write");
         pending = {
@@ -174,7 +165,7 @@ export class VirtualBackend implements TokenBackend {
         subject: subjectDer(der),
         spki: Buffer.from(pending.spki, "base64"),
         family: pending.family,
-        sign: async (tbs) => signWith(privateKey, tbs),
+        sign: async (tbs) => signWithTokenKey(privateKey, tbs),
       });
       return { pendingId: pending.id, csr: csr.toString("base64"), keyAlgorithm: keyAlgorithmName(pending.family) };
     });

@@ -11,7 +11,6 @@ import { issueHolderCertificate } from "@/lib/dev/demo/certificates";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { log } from "@/lib/log";
 import { sealEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
-import type { KeyFamily } from "@/lib/token/key-family";
 import {
   createVirtualToken,
   importKeyAndCertificate,
@@ -77,7 +76,7 @@ beforeEach(async () => {
   const key = sm2PrivateKeyObject(pending.privateKey);
   file.keys.push({
     id: pendingId,
-    family: { type: "sm2" } as unknown as KeyFamily,
+    family: { type: "sm2" },
     spki: sm2SpkiEncode(pending.publicKey).toString("base64"),
     sealed: sealPrivateKey(token.masterKey, SERIAL, pendingId, key),
     pendingFor: OLD_ID,
