@@ -10,6 +10,8 @@ const zh = {
     users: "账号管理",
     settings: "系统设置",
     audit: "审计日志",
+    // kmc: key recovery of dual-certificate encryption keys
+    kmc: "密钥恢复",
     account: "我的账号",
   },
   roles: { helpdesk: "客服", finance: "财务", admin: "管理员", auditor: "审计员" } as Record<string, string>,
@@ -280,6 +282,8 @@ const en: Translation<typeof zh> = {
     users: "Staff",
     settings: "Settings",
     audit: "Audit log",
+    // kmc: key recovery of dual-certificate encryption keys
+    kmc: "Key recovery",
     account: "My account",
   },
   roles: { helpdesk: "Helpdesk", finance: "Finance", admin: "Administrator", auditor: "Auditor" },

@@ -77,6 +77,7 @@ export const STAFF_ROUTES = {
   "/staff/settings": "settings.read",
   "/staff/dashboard": "dashboard.read",
   "/staff/audit": "audit.read",
+  "/staff/kmc": "kmc.read",
   // API
   "POST /api/staff/session": "public",
   "DELETE /api/staff/session": "signed_in",
