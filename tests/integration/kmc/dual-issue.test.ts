@@ -45,8 +45,8 @@ afterAll(async () => {
   await opened?.close();
 });
 
-async function submitted() {
-  const h = await holder(db, ca, { payerClass: "unified", certType: "organisation" });
+async function submitted(withCa = ca) {
+  const h = await holder(db, withCa, { payerClass: "unified", certType: "organisation" });
   const clock = newClock();
   const draft = await saveHandler(db, {
     keys: getConfig(),
@@ -80,7 +80,7 @@ function sm2Request() {
   return { pair, csr: createCsr(pair, { C: "CN", CN: "ignored" }) };
 }
 
-async function issue(h: Holder, orderId: string, csr: Buffer, kmc?: null) {
+async function issue(h: Holder, orderId: string, csr: Buffer, kmc?: null, withCa = ca) {
   const clock = newClock();
   const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(csr));
   return issueForOrder(db, {
@@ -91,7 +91,7 @@ async function issue(h: Holder, orderId: string, csr: Buffer, kmc?: null) {
     actor: holderActor,
     clock,
     certificateId: h.row.id,
-    ca,
+    ca: withCa,
     ...(kmc === null ? { kmc } : {}),
   });
 }
@@ -196,5 +196,26 @@ describe("下证 of an SM2 key: signing and encryption certificates", () => {
     expect(issued.encryption).toBeNull();
     expect(Buffer.from(issued.pkcs7, "base64").length).toBeGreaterThan(0);
     expect(await db.certificate.count({ where: { signingCertificateId: issued.certificate.id } })).toBe(0);
+  });
+});
+
+describe("with the SM2 CA (CA_KEY_ALGORITHM=SM2)", () => {
+  const DISTID = "distid:1234567812345678";
+
+  it("signs both certificates SM2-with-SM3; openssl checks each against the issuing CA with the default ID", async () => {
+    const { ca: sm2Ca } = await createTestCa("SM2");
+    const { h, order } = await submitted(sm2Ca);
+    const { pair, csr } = sm2Request();
+    const issued = await issue(h, order.id, csr, undefined, sm2Ca);
+    const issuing = file("sm2-issuing.pem", pem(sm2Ca.issuingCert));
+    const signingFile = file("sm2-signing.pem", pem(issued.certificate.der));
+    const encFile = file("sm2-enc.pem", pem(issued.encryption!.certificate.der));
+    for (const f of [signingFile, encFile]) {
+      expect(openssl(["verify", "-vfyopt", DISTID, "-partial_chain", "-CAfile", issuing, f])).toContain(": OK");
+      expect(openssl(["x509", "-in", f, "-noout", "-text"])).toContain("Signature Algorithm: SM2-with-SM3");
+    }
+    const { d } = openEnvelope(issued.encryption!.envelope, pair.privateKey);
+    const keyFile = file("sm2-enc-key.pem", sm2PrivateKeyObject(d).export({ type: "pkcs8", format: "pem" }));
+    expect(openssl(["pkey", "-in", keyFile, "-pubout"])).toBe(openssl(["x509", "-in", encFile, "-noout", "-pubkey"]));
   });
 });
