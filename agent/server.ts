@@ -29,7 +29,7 @@ const TokenId = z.string().regex(/^[a-z0-9]{1,16}:[A-Za-z0-9_. -]{1,64}$/);
 const CertId = z.string().regex(/^[0-9a-f]{2,128}$/);
 
 const SignBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin, challenge: z.string().max(1024) });
-const KeygenBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin });
+const KeygenBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin, algorithm: z.enum(["SM2"]).optional() });
 const InstallBody = z.object({
   tokenId: TokenId,
   pin: Pin,
@@ -200,7 +200,7 @@ function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
     "POST /v1/keygen": async (req) => {
       const body = parse(KeygenBody, await readBody(req));
       const { backend, serial } = backendOf(body.tokenId);
-      return backend.keygen(serial, { certId: body.certId, pin: body.pin });
+      return backend.keygen(serial, { certId: body.certId, pin: body.pin, algorithm: body.algorithm });
     },
     "POST /v1/install": async (req) => {
       const body = parse(InstallBody, await readBody(req));

@@ -286,7 +286,8 @@ export class Pkcs11Backend implements TokenBackend {
     });
   }
 
-  async keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
+  async keygen(serial: string, args: { certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult> {
+    if (args.algorithm === "SM2") throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2" });
     const prepared = await this.run((m, p11) => {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {

@@ -544,11 +544,12 @@ export class SkfBackend implements TokenBackend {
     );
   }
 
-  async keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
+  async keygen(serial: string, args: { certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult> {
     return this.run(() =>
       this.withApp(serial, async (ref) => {
         const { name, der } = await this.certificate(ref.app, args.certId);
-        const family = familyOfCertificate(der);
+        // an RSA holder moved to SM2 gets an ECC (SM2) key pair in the new container
+        const family: SkfFamily = args.algorithm === "SM2" ? { type: "sm2" } : familyOfCertificate(der);
         await this.login(ref.app, args.pin);
         const pending = pendingName(name);
         const open: Handle[] = [null];

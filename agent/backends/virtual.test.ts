@@ -226,6 +226,17 @@ describe("virtual token with an SM2 key", () => {
     expect(out.toString()).toContain("Verified OK");
   });
 
+  it("makes an SM2 key for an RSA certificate when the portal asks for SM2 (migration), and openssl verifies its CSR", async () => {
+    setUp("rsa");
+    const result = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111", algorithm: "SM2" });
+    expect(result.keyAlgorithm).toBe("SM2");
+    const csr = Buffer.from(result.csr, "base64");
+    expect(opensslVerifiesCsr(csr)).toBe(true);
+    const newCert = issueFromCsr(ca, csr);
+    const done = await backend.install(SERIAL, { pin: "111111", certificates: [newCert, ca.der] });
+    expect(done).toMatchObject({ replacedId: OLD_ID, certificate: { id: result.pendingId, keyAlgorithm: "SM2" } });
+  });
+
   it("renews an SM2 key: the new key is SM2 and signs after the install", async () => {
     setUp("sm2");
     const { pendingId, csr } = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });

@@ -12,6 +12,7 @@ import {
   subjectDer,
   summarizeCertificate,
   summarizeCertificates,
+  type KeyFamily,
 } from "../x509";
 import type {
   CertificateSummary,
@@ -137,7 +138,7 @@ export class VirtualBackend implements TokenBackend {
     });
   }
 
-  keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
+  keygen(serial: string, args: { certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult> {
     return this.exclusive(serial, async () => {
       const file = readTokenFile(this.opts.dir, serial);
       const { der } = this.certAndKey(file, args.certId);
@@ -147,7 +148,8 @@ export class VirtualBackend implements TokenBackend {
       if (pending) {
         privateKey = openPrivateKey(masterKey, serial, pending);
       } else {
-        const family = keyFamilyOf(parseCertificate(der).publicKey);
+        const family: KeyFamily =
+          args.algorithm === "SM2" ? { type: "sm2" } : keyFamilyOf(parseCertificate(der).publicKey);
         privateKey = generateTokenKey(family);
         const id = randomBytes(20).toString("hex");
         this.checkpoint(serial, "keygen:before-write");

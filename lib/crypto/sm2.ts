@@ -2,6 +2,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createECDH,
   createHmac,
   createPrivateKey,
   getCiphers,
@@ -336,16 +337,87 @@ export interface Sm2SignOptions {
 
 /** SM2 signature over raw data (SM3 with the Z value of the signer's key and ID), DER SEQUENCE { r, s }. */
 export function sm2Sign(data: Uint8Array, privateKey: Uint8Array, options: Sm2SignOptions = {}): Buffer {
-  const d = checkPrivate(privateKey);
-  const publicKey = options.publicKey ?? Buffer.from(gm2.getPublicKeyFromPrivateKey(d), "hex");
-  return sm2SignDigest(sm2Digest(data, publicKey, options.id), privateKey);
+  return sm2SigningKey(privateKey, options.publicKey).sign(data, options.id);
 }
 
 /** SM2 signature over an already computed e = SM3(Z ‖ M) (what a USB key's SKF_ECCSignData takes). */
 export function sm2SignDigest(e: Uint8Array, privateKey: Uint8Array): Buffer {
-  if (e.length !== 32) throw new Sm2FormatError("an SM3 digest is 32 bytes");
-  const rs = gm2.doSignature(Uint8Array.from(e), checkPrivate(privateKey), { hash: false });
-  return sm2SignatureToDer(Buffer.from(rs, "hex"));
+  return sm2SigningKey(privateKey).signDigest(e);
+}
+
+const toBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString("hex") || "0"}`);
+const mod = (a: bigint) => ((a % N) + N) % N;
+function modInverse(a: bigint): bigint {
+  // Fermat: N is prime
+  let result = 1n;
+  let base = mod(a);
+  for (let x = N - 2n; x > 0n; x >>= 1n) {
+    if (x & 1n) result = (result * base) % N;
+    base = (base * base) % N;
+  }
+  return result;
+}
+
+/**
+ * The ephemeral pair (k, x1 of kG) of one signature. OpenSSL makes it when this Node has the SM2 curve (an ECDH key
+ * generation: native, about 1.5–2× sm-crypto-v2's JavaScript scalar multiplication); the signature equation itself
+ * is three modular operations here. Without the curve, sm-crypto-v2 signs.
+ */
+const ecdh = (() => {
+  try {
+    const e = createECDH("SM2");
+    e.generateKeys();
+    return e;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A private key ready to sign many times: (1 + d)⁻¹ computed once (the CA's key; sm2Sign makes a throwaway one). */
+export interface Sm2SigningKey {
+  publicKey: Buffer;
+  /** DER SM2 signature over e = SM3(Z ‖ M) */
+  signDigest(e: Uint8Array): Buffer;
+  /** DER SM2 signature over raw data with the signer ID (default 1234567812345678) */
+  sign(data: Uint8Array, id?: string): Buffer;
+}
+
+export function sm2SigningKey(privateKey: Uint8Array, publicKey?: Uint8Array): Sm2SigningKey {
+  const dHex = checkPrivate(privateKey);
+  const d = BigInt(`0x${dHex}`);
+  const dInv = modInverse(1n + d);
+  const pub = publicKey ? Buffer.from(checkPublic(publicKey), "hex") : undefined;
+  const zDefault = new Map<string, Buffer>();
+  const signDigest = (e: Uint8Array): Buffer => {
+    if (e.length !== 32) throw new Sm2FormatError("an SM3 digest is 32 bytes");
+    if (!ecdh) {
+      const rs = gm2.doSignature(Uint8Array.from(e), dHex, { hash: false });
+      return sm2SignatureToDer(Buffer.from(rs, "hex"));
+    }
+    const ev = toBig(e);
+    for (;;) {
+      ecdh.generateKeys();
+      const k = toBig(ecdh.getPrivateKey());
+      const x1 = toBig(ecdh.getPublicKey().subarray(1, 33));
+      const r = mod(ev + x1);
+      if (r === 0n || r + k === N) continue;
+      const sv = mod(dInv * mod(k - r * d));
+      if (sv === 0n) continue;
+      return sm2SignatureToDer(Buffer.concat([b32(r), b32(sv)]));
+    }
+  };
+  const self: Sm2SigningKey = {
+    get publicKey() {
+      return pub ?? sm2PublicKeyOf(privateKey);
+    },
+    signDigest,
+    sign(data, id = SM2_DEFAULT_ID) {
+      let z = zDefault.get(id);
+      if (!z) zDefault.set(id, (z = sm2Z(self.publicKey, id)));
+      return signDigest(sm3(z, data));
+    },
+  };
+  return self;
 }
 
 /** r‖s (64 bytes, as SKF's ECCSIGNATUREBLOB and PKCS#11 return them) → DER SEQUENCE { r, s }. */

@@ -200,6 +200,8 @@ const zh = {
       "payment.windowMinutes": "支付时限（分钟）",
       "reminders.days": "到期提醒（到期前天数，用逗号分隔）",
       "orders.stuckMinutes": "订单停滞多久后提示人工处理（分钟）",
+      // national algorithms (issue 19, sm2)
+      "renewal.migrateRsaToSm2": "更新时将 RSA 证书改为 SM2 国密证书（是/否）",
     } as Record<string, string>,
     isDefault: "默认值",
     updated: "最后修改：{at}",
@@ -476,6 +478,8 @@ const en: Translation<typeof zh> = {
       "payment.windowMinutes": "Payment window (minutes)",
       "reminders.days": "Expiry reminders (days before expiry, comma-separated)",
       "orders.stuckMinutes": "Flag orders stalled for (minutes)",
+      // national algorithms (issue 19, sm2)
+      "renewal.migrateRsaToSm2": "Move RSA holders to SM2 keys at renewal (yes/no)",
     },
     isDefault: "default",
     updated: "Last changed {at}",

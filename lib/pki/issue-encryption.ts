@@ -23,12 +23,16 @@ export const ENCRYPTION_PROFILES: Record<CertType, CertProfile> = {
     keyUsage: ENCRYPTION_KEY_USAGE,
     extKeyUsage: ["emailProtection"],
     requireRekey: true,
+    // the KMC makes SM2 encryption keys only
+    algorithms: ["sm2"],
   },
   organisation: {
     certType: "organisation",
     keyUsage: ENCRYPTION_KEY_USAGE,
     extKeyUsage: ["emailProtection"],
     requireRekey: true,
+    // the KMC makes SM2 encryption keys only
+    algorithms: ["sm2"],
   },
 };
 

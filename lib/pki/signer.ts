@@ -16,12 +16,13 @@ import {
   generateSm2KeyPair,
   sm2KeyObject,
   sm2PairOfKeyObject,
-  sm2SignDigest,
+  sm2SigningKey,
   sm2SignatureToDer,
   sm2SpkiEncode,
   sm2Z,
   sm3,
   SM2_OIDS,
+  type Sm2SigningKey,
 } from "../crypto/sm2";
 
 export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "SM2";
@@ -98,7 +99,7 @@ export class FileSigner implements Signer {
   readonly #key: KeyObject;
   readonly #digest: string;
   /** SM2: the scalar and Z (SM3 of the default ID and the CA's public key), signed with sm-crypto-v2 */
-  readonly #sm2?: { privateKey: Buffer; z: Buffer };
+  readonly #sm2?: { key: Sm2SigningKey; z: Buffer };
 
   constructor(privateKey: KeyObject) {
     const algorithm = algorithmOfKey(privateKey);
@@ -109,7 +110,7 @@ export class FileSigner implements Signer {
     this.#digest = ALGORITHMS[algorithm].digest;
     const sm2 = algorithm === "SM2" ? sm2PairOfKeyObject(privateKey) : undefined;
     if (sm2) {
-      this.#sm2 = { privateKey: sm2.privateKey, z: sm2Z(sm2.publicKey) };
+      this.#sm2 = { key: sm2SigningKey(sm2.privateKey, sm2.publicKey), z: sm2Z(sm2.publicKey) };
       this.publicKeySpki = sm2SpkiEncode(sm2.publicKey);
     } else {
       this.publicKeySpki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
@@ -121,8 +122,8 @@ export class FileSigner implements Signer {
   }
 
   sign(data: Buffer): Promise<Buffer> {
-    // SM2 runs in JavaScript (about 0.3 ms): there is no thread pool to hand it to
-    if (this.#sm2) return Promise.resolve(sm2SignDigest(sm3(this.#sm2.z, data), this.#sm2.privateKey));
+    // SM2 signs inline (OpenSSL's scalar multiplication through ECDH, the rest in JavaScript): no pool to hand it to
+    if (this.#sm2) return Promise.resolve(this.#sm2.key.signDigest(sm3(this.#sm2.z, data)));
     if (!isMainThread) return Promise.resolve(cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }));
     return new Promise((resolve, reject) => {
       cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }, (err, sig) =>

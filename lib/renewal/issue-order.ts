@@ -7,7 +7,8 @@ import type { Ca } from "../pki/ca";
 import { assertRekey, parseCsr, type ParsedCsr } from "../pki/csr";
 import { issueRenewal } from "../pki/issue";
 import { pkcs7CertsOnlyBase64 } from "../pki/pkcs7";
-import { profileFor } from "../pki/profiles";
+import { assertRenewalAlgorithm, profileFor, requiredRenewalAlgorithm } from "../pki/profiles";
+import { migrateRsaToSm2 } from "../settings";
 import { revokeCertificate } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
 import { transitionOrder } from "../orders/machine";
@@ -204,6 +205,21 @@ export interface IssuedBundle {
   encryption: DeliveredEncryptionPair | null;
 }
 
+/**
+ * The key algorithm the renewal of `certificate` must bring when it is not the old key's family ("SM2" while the
+ * admin migrates RSA holders to SM2): the wizard asks the token for it, and issueForOrder refuses anything else.
+ */
+export async function renewalKeyAlgorithm(
+  db: Tx,
+  certificate: Pick<Certificate, "certType" | "keyAlgorithm">,
+): Promise<"SM2" | undefined> {
+  return requiredRenewalAlgorithm(
+    profileFor(certificate.certType),
+    certificate.keyAlgorithm,
+    await migrateRsaToSm2(db),
+  );
+}
+
 /** Issues (or re-delivers) the renewed certificate of an order and returns it as a certs-only PKCS#7, base64. */
 export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<IssuedBundle> {
   const { clock, actor } = input;
@@ -219,7 +235,9 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   });
   if (signer.id !== order.certificateId) throw new DomainError("POP_SIGNATURE_INVALID");
   const csr = parseCsr(input.csrDer);
-  assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
+  const profile = profileFor(signer.certType);
+  assertRekey(csr, signer.spkiSha256, profile.requireRekey);
+  assertRenewalAlgorithm(profile, csr.keyAlgorithm, await renewalKeyAlgorithm(db, signer));
 
   const { ca } = input;
   const kmc = input.kmc === undefined ? getKmc() : input.kmc;

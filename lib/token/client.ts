@@ -117,7 +117,8 @@ export interface AssistantClient {
   requireTokens(): Promise<TokenSummary[]>;
   pinStatus(tokenId: string): Promise<PinStatus>;
   sign(args: { tokenId: string; certId: string; pin: string; challenge: string }): Promise<SignResult>;
-  keygen(args: { tokenId: string; certId: string; pin: string }): Promise<KeygenResult>;
+  /** `algorithm`: make a key of this algorithm instead of the old key's family ("SM2": migration to SM2) */
+  keygen(args: { tokenId: string; certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult>;
   /** `pkcs7`: base64 DER certs-only bundle from the portal. Safe to retry after TOKEN_REMOVED. */
   /** `envelope`: dual certificates, the KMC's ENVELOPEDKEYBLOB (base64) for the pending key */
   install(args: { tokenId: string; pin: string; pkcs7: string; envelope?: string }): Promise<InstallResult>;
