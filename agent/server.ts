@@ -29,7 +29,7 @@ const TokenId = z.string().regex(/^[a-z0-9]{1,16}:[A-Za-z0-9_. -]{1,64}$/);
 const CertId = z.string().regex(/^[0-9a-f]{2,128}$/);
 
 const SignBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin, challenge: z.string().max(1024) });
-const KeygenBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin });
+const KeygenBody = z.object({ tokenId: TokenId, certId: CertId, pin: Pin, algorithm: z.enum(["SM2"]).optional() });
 const InstallBody = z.object({
   tokenId: TokenId,
   pin: Pin,
@@ -37,6 +37,25 @@ const InstallBody = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]+={0,2}$/)
     .max(60_000),
+  /** dual certificates: the KMC's ENVELOPEDKEYBLOB for the pending key, base64 */
+  envelope: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(2_000)
+    .optional(),
+});
+const ImportKeyBody = z.object({
+  tokenId: TokenId,
+  certId: CertId,
+  pin: Pin,
+  envelope: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(2_000),
+  certificate: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+    .max(16_000),
 });
 const UnlockBody = z.object({ tokenId: TokenId, soPin: SoPin, newPin: Pin, newSoPin: SoPin });
 
@@ -181,13 +200,28 @@ function createAssistantHandler(opts: AssistantOptions): http.RequestListener {
     "POST /v1/keygen": async (req) => {
       const body = parse(KeygenBody, await readBody(req));
       const { backend, serial } = backendOf(body.tokenId);
-      return backend.keygen(serial, { certId: body.certId, pin: body.pin });
+      return backend.keygen(serial, { certId: body.certId, pin: body.pin, algorithm: body.algorithm });
     },
     "POST /v1/install": async (req) => {
       const body = parse(InstallBody, await readBody(req));
       const certificates = certificatesFromPkcs7(Buffer.from(body.pkcs7, "base64"));
       const { backend, serial } = backendOf(body.tokenId);
-      return backend.install(serial, { pin: body.pin, certificates });
+      const envelope = body.envelope ? Buffer.from(body.envelope, "base64") : undefined;
+      return backend.install(serial, { pin: body.pin, certificates, envelope });
+    },
+    // key recovery (dual certificates): the KMC's envelope for a certificate already on the key
+    "POST /v1/import-key": async (req) => {
+      const body = parse(ImportKeyBody, await readBody(req));
+      const { backend, serial } = backendOf(body.tokenId);
+      if (!backend.importEncryptionKeyPair)
+        throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2 (enveloped encryption key)" });
+      await backend.importEncryptionKeyPair(serial, {
+        certId: body.certId,
+        pin: body.pin,
+        envelope: Buffer.from(body.envelope, "base64"),
+        certificate: Buffer.from(body.certificate, "base64"),
+      });
+      return { tokenId: body.tokenId, certId: body.certId };
     },
     "POST /v1/unlock": async (req) => {
       const body = parse(UnlockBody, await readBody(req));

@@ -36,8 +36,8 @@ const OID = {
   sm2Curve: "1.2.156.10197.1.301",
 } as const;
 
-/** The key families a CSR can be made for: the token families, and SM2 (SKF keys; signed with SM3 and the default ID). */
-type CsrKeyFamily = KeyFamily | { type: "sm2" };
+/** The key families a CSR can be made for (SM2: SKF and virtual keys; signed with SM3 and the default ID). */
+type CsrKeyFamily = KeyFamily;
 
 /** An id-ecPublicKey SubjectPublicKeyInfo on the SM2 curve. */
 export function isSm2Spki(spki: Buffer): boolean {
@@ -51,6 +51,7 @@ export function isSm2Spki(spki: Buffer): boolean {
 }
 
 export function keyAlgorithmName(family: KeyFamily): string {
+  if (family.type === "sm2") return "SM2";
   return family.type === "rsa" ? `RSA-${family.bits}` : `EC-${family.curve.replace("-", "")}`;
 }
 

@@ -5,8 +5,8 @@
  * the certs-only PKCS#7 (leaf + chain). autocannon in the primary sends 64 distinct CSRs round-robin, each
  * verified every time. Next to it, the raw single-core crypto.sign rate of the same key.
  *
- *   DATABASE_URL=postgresql://… npx tsx bench/issue-http.ts [--ca P-256|RSA-2048] [--processes 1] [--threads 2]
- *                               [--connections 256] [--duration 10] [--csr-key rsa|p256]
+ *   DATABASE_URL=postgresql://… npx tsx bench/issue-http.ts [--ca P-256|RSA-2048|SM2] [--processes 1] [--threads 2]
+ *                               [--connections 256] [--duration 10] [--csr-key rsa|p256|sm2]
  *
  * `--processes` node:cluster server processes share the port; in each, the main thread speaks HTTP and stores,
  * and `--threads` worker threads (bench/lib/issue-pool.ts) check CSRs and sign, handed requests in small batches
@@ -16,7 +16,7 @@
  * renewal per 下证 request inside its order transaction (bench/flow.ts measures that path).
  */
 import cluster from "node:cluster";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -39,9 +39,13 @@ import {
   benchConfig,
   benchEnv,
   certificateRow,
+  CSR_KEY_NAMES,
+  csrKeyOf,
   GroupCommit,
+  newCsrKey,
   rawSignRate,
   runRoles,
+  sm2GoalLines,
 } from "./lib/cert-store";
 import { IssuePool } from "./lib/issue-pool";
 import type { IssueResult } from "./lib/issue-worker";
@@ -179,14 +183,8 @@ async function primary() {
   await ensureDevCa(caDir, { algorithm, passphrase: BENCH_PASS });
   const raw = rawSignRate(algorithm, caDir);
 
-  const csrKey = values["csr-key"] === "p256" ? "p256" : "rsa";
-  const bodies = Array.from({ length: 64 }, () =>
-    createCsr(
-      csrKey === "rsa"
-        ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
-        : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey,
-    ),
-  );
+  const csrKey = csrKeyOf(values["csr-key"]);
+  const bodies = Array.from({ length: 64 }, () => createCsr(newCsrKey(csrKey)));
   const port = 20000 + Math.floor(Math.random() * 20000);
   await Promise.all(
     Array.from({ length: processes }, () => {
@@ -214,7 +212,7 @@ async function primary() {
       })),
     };
     console.log(
-      `CA ${algorithm}, CSR key ${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct), autocannon connections=${opts.connections} duration=${opts.duration}s`,
+      `CA ${algorithm}, CSR key ${CSR_KEY_NAMES[csrKey]} (64 distinct), autocannon connections=${opts.connections} duration=${opts.duration}s`,
     );
     await autocannon({ ...opts, duration: 2 }); // warm-up
     const before = await db.prisma.certificate.count();
@@ -222,8 +220,9 @@ async function primary() {
     const stored = (await db.prisma.certificate.count()) - before;
     const rate = r["2xx"] / (r.duration || opts.duration);
     console.log(
-      `issued over HTTP: ${rate.toFixed(0)}/s (2xx=${r["2xx"]} in ${r.duration.toFixed(1)} s, stored=${stored}), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non2xx=${r.non2xx}, errors=${r.errors}, timeouts=${r.timeouts} | raw crypto.sign 1 core: ${raw.toFixed(0)}/s | ratio ${(rate / raw).toFixed(2)}`,
+      `issued over HTTP: ${rate.toFixed(0)}/s (2xx=${r["2xx"]} in ${r.duration.toFixed(1)} s, stored=${stored}), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non2xx=${r.non2xx}, errors=${r.errors}, timeouts=${r.timeouts} | raw ${algorithm === "SM2" ? "SM2 sign (lib/crypto/sm2)" : "crypto.sign"} 1 core: ${raw.toFixed(0)}/s | ratio ${(rate / raw).toFixed(2)}`,
     );
+    if (algorithm === "SM2") for (const line of sm2GoalLines(rate)) console.log(line);
     if (stored < r["2xx"]) throw new Error(`answered ${r["2xx"]} but stored ${stored}`);
   } finally {
     for (const id in cluster.workers) cluster.workers[id]?.kill();

@@ -2,7 +2,7 @@
  * Issuance throughput: CSR verify + certificate build + CA signature + DER encode + database insert (batched),
  * for a P-256 and an RSA-2048 CA key, next to the raw single-core crypto.sign rate of the same key.
  *
- *   npx tsx bench/issue.ts [--count 20000] [--workers N] [--batch 500] [--csr-key rsa|p256] [--ca P-256,RSA-2048]
+ *   npx tsx bench/issue.ts [--count 20000] [--workers N] [--batch 500] [--csr-key rsa|p256|sm2] [--ca P-256,RSA-2048,SM2]
  *                          [--insert unnest|createMany|none]
  *   DATABASE_URL=postgresql://… npx tsx bench/issue.ts     (PostgreSQL; else in-memory PGlite)
  *
@@ -11,15 +11,26 @@
  * the main thread, which stores them in batches of `--batch` with one INSERT … FROM unnest each.
  * `--workers 0` runs everything on the main thread (CSR verification and signing still on libuv's pool).
  * `--insert none` skips storing, to show what the database costs.
+ * `--ca SM2` also runs `openssl speed -seconds 5 sm2` after the run and prints the issued rate against it (goal ≥ 0.5×).
  */
-import { generateKeyPairSync } from "node:crypto";
 import { createTestDb } from "../lib/dev/testing/db";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { IssuePool } from "./lib/issue-pool";
-import { BENCH_PASS, benchEnv, certificateRow, insertUnnest, rawSignRate, type Row } from "./lib/cert-store";
+import {
+  BENCH_PASS,
+  benchEnv,
+  certificateRow,
+  CSR_KEY_NAMES,
+  csrKeyOf,
+  insertUnnest,
+  newCsrKey,
+  rawSignRate,
+  sm2GoalLines,
+  type Row,
+} from "./lib/cert-store";
 import { parseConfig } from "../lib/config";
 import type { OpenDb } from "../lib/db/client";
 import { ensureDevCa, loadCa } from "../lib/pki/ca";
@@ -111,6 +122,8 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
     ? await IssuePool.start(WORKERS, { env, csrs, subjectDer, oldNotAfter: oldNotAfter.getTime() })
     : undefined;
   const t0 = performance.now();
+  // CPU seconds of this process (its worker threads and the in-process PGlite included) during the run
+  const cpu0 = process.cpuUsage();
   let next = 0;
   async function worker() {
     while (next < COUNT) {
@@ -153,22 +166,20 @@ async function run(algorithm: SignerAlgorithm, db: OpenDb, csrs: Buffer[]) {
   rmSync(dir, { recursive: true, force: true });
   const rate = COUNT / secs;
   console.log(
-    `${algorithm.padEnd(8)} CA: ${rate.toFixed(0).padStart(6)} issued/s (${COUNT} stored=${stored} in ${secs.toFixed(2)} s; all built by ${built.toFixed(2)} s) | raw crypto.sign 1 core: ${raw.toFixed(0)}/s | ratio issued/raw = ${(rate / raw).toFixed(2)}`,
+    `${algorithm.padEnd(8)} CA: ${rate.toFixed(0).padStart(6)} issued/s (${COUNT} stored=${stored} in ${secs.toFixed(2)} s; all built by ${built.toFixed(2)} s) | raw ${algorithm === "SM2" ? "SM2 sign (lib/crypto/sm2)" : "crypto.sign"} 1 core: ${raw.toFixed(0)}/s | ratio issued/raw = ${(rate / raw).toFixed(2)}`,
   );
+  if (algorithm === "SM2") {
+    const cpu = process.cpuUsage(cpu0);
+    for (const line of sm2GoalLines(rate, COUNT / ((cpu.user + cpu.system) / 1e6))) console.log(`         ${line}`);
+  }
   await db.prisma.certificate.deleteMany({ where: { issuerDn: ca.issuerDn } });
 }
 
 async function main() {
-  const csrKey = values["csr-key"] === "p256" ? "p256" : "rsa";
-  const csrs = Array.from({ length: 64 }, () =>
-    createCsr(
-      csrKey === "rsa"
-        ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
-        : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey,
-    ),
-  );
+  const csrKey = csrKeyOf(values["csr-key"]);
+  const csrs = Array.from({ length: 64 }, () => createCsr(newCsrKey(csrKey)));
   console.log(
-    `count=${COUNT} workers=${WORKERS} ${WORKERS ? `(chunks of ${CHUNK}, ${IN_FLIGHT} in flight each)` : `concurrency=${CONCURRENCY}`} batch=${BATCH} insert=${values.insert} csr key=${csrKey === "rsa" ? "RSA-2048" : "EC P-256"} (64 distinct CSRs, each verified every time)`,
+    `count=${COUNT} workers=${WORKERS} ${WORKERS ? `(chunks of ${CHUNK}, ${IN_FLIGHT} in flight each)` : `concurrency=${CONCURRENCY}`} batch=${BATCH} insert=${values.insert} csr key=${CSR_KEY_NAMES[csrKey]} (64 distinct CSRs, each verified every time)`,
   );
   const db = await createTestDb(); // fresh migrated database: PostgreSQL (dropped afterwards) or in-memory PGlite
   try {

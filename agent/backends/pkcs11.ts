@@ -28,6 +28,17 @@ import type {
 } from "./types";
 
 /**
+ * PKCS#11 defines no SM2 mechanism (vendors each have their own): SM2 USB keys are used through SKF (skf.ts).
+ */
+type Pkcs11Family = Exclude<KeyFamily, { type: "sm2" }>;
+
+function pkcs11FamilyOf(certDer: Buffer): Pkcs11Family {
+  const family = keyFamilyOf(parseCertificate(certDer).publicKey);
+  if (family.type === "sm2") throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2" });
+  return family;
+}
+
+/**
  * Real tokens through a PKCS#11 module (vendor USB-key middleware, OpenSC, SoftHSM2).
  *
  * - ECDSA: many modules (SoftHSM2 among them) lack CKM_ECDSA_SHA256, so we hash here and use CKM_ECDSA,
@@ -221,7 +232,7 @@ export class Pkcs11Backend implements TokenBackend {
     p11: PKCS11,
     session: Session,
     privateKey: Handle,
-    family: KeyFamily,
+    family: Pkcs11Family,
     data: Buffer,
   ): Buffer {
     if (family.type === "rsa") {
@@ -261,7 +272,7 @@ export class Pkcs11Backend implements TokenBackend {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, false, (s) => {
         const der = this.certificate(m, p11, s, args.certId);
-        const family = keyFamilyOf(parseCertificate(der).publicKey);
+        const family = pkcs11FamilyOf(der);
         this.login(m, p11, slot, s, args.pin, "user");
         const key = this.keyHandle(m, p11, s, args.certId, m.CKO_PRIVATE_KEY);
         if (!key) throw new DomainError("TOKEN_CERT_NOT_FOUND");
@@ -275,12 +286,13 @@ export class Pkcs11Backend implements TokenBackend {
     });
   }
 
-  async keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
+  async keygen(serial: string, args: { certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult> {
+    if (args.algorithm === "SM2") throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2" });
     const prepared = await this.run((m, p11) => {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {
         const der = this.certificate(m, p11, s, args.certId);
-        const family = keyFamilyOf(parseCertificate(der).publicKey);
+        const family = pkcs11FamilyOf(der);
         this.login(m, p11, slot, s, args.pin, "user");
         const label = PENDING + args.certId;
         let publicKey = this.find(p11, s, [
@@ -313,7 +325,7 @@ export class Pkcs11Backend implements TokenBackend {
     return { pendingId: prepared.id, csr: csr.toString("base64"), keyAlgorithm: keyAlgorithmName(prepared.family) };
   }
 
-  private generate(m: Pkcs11Module, p11: PKCS11, s: Session, family: KeyFamily, id: string, label: string): Handle {
+  private generate(m: Pkcs11Module, p11: PKCS11, s: Session, family: Pkcs11Family, id: string, label: string): Handle {
     const common = [
       { type: m.CKA_TOKEN, value: true },
       { type: m.CKA_ID, value: Buffer.from(id, "hex") },
@@ -343,7 +355,12 @@ export class Pkcs11Backend implements TokenBackend {
     return p11.C_GenerateKeyPair(s, { mechanism: m.CKM_EC_KEY_PAIR_GEN }, publicTemplate, privateTemplate).publicKey;
   }
 
-  async install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  async install(
+    serial: string,
+    args: { pin: string; certificates: Buffer[]; envelope?: Buffer },
+  ): Promise<InstallResult> {
+    // dual certificates arrive as a GM/T 0016 envelope, which only SKF keys (and the virtual token) import
+    if (args.envelope) throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2 (enveloped encryption key)" });
     return this.run((m, p11) => {
       const slot = this.slotOf(m, p11, serial);
       return this.withSession(m, p11, slot, true, (s) => {

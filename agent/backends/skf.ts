@@ -8,12 +8,21 @@ import {
   findLeafFor,
   isSm2Spki,
   parseCertificate,
+  serialHex,
   spkiDer,
   subjectDer,
   summarizeCertificate,
   summarizeCertificates,
 } from "../x509";
-import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
+import type {
+  CertificateSummary,
+  InstallResult,
+  KeygenResult,
+  PinStatus,
+  SignResult,
+  TokenBackend,
+  TokenSummary,
+} from "./types";
 
 /**
  * USB keys through their vendor's SKF library (GM/T 0016-2012, the interface most Chinese USB-key middleware
@@ -45,6 +54,9 @@ const SAR = {
   PIN_LEN_RANGE: 0x0a000027,
   KEY_NOT_FOUND: 0x0a00001b,
   FILE_NOT_EXIST: 0x0a000031,
+  INVALID_PARAM: 0x0a000006,
+  NOT_SUPPORTED: 0x0a000003,
+  INDATA: 0x0a000011,
 } as const;
 
 const SGD_SM3 = 0x00000001;
@@ -491,12 +503,25 @@ export class SkfBackend implements TokenBackend {
           label: ref.label,
           serial: ref.serial,
           pin: await this.pinOf(ref.app),
-          certificates: summarizeCertificates(
-            containers.flatMap((c) => (c.cert ? [{ id: containerId(c.name), der: c.cert }] : [])),
+          certificates: await this.withEncryption(
+            ref.app,
+            summarizeCertificates(
+              containers.flatMap((c) => (c.cert ? [{ id: containerId(c.name), der: c.cert }] : [])),
+            ),
           ),
         };
       }),
     );
+  }
+
+  /** Dual certificates: each container's encryption certificate beside its signing one. */
+  private async withEncryption(app: Handle, summaries: CertificateSummary[]): Promise<CertificateSummary[]> {
+    const out: CertificateSummary[] = [];
+    for (const summary of summaries) {
+      const enc = await this.withContainer(app, containerName(summary.id), (c) => this.exportCertificate(c, false));
+      out.push(enc ? { ...summary, encryption: { serial: serialHex(enc), der: enc.toString("base64") } } : summary);
+    }
+    return out;
   }
 
   async pinStatus(serial: string): Promise<PinStatus> {
@@ -519,11 +544,12 @@ export class SkfBackend implements TokenBackend {
     );
   }
 
-  async keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
+  async keygen(serial: string, args: { certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult> {
     return this.run(() =>
       this.withApp(serial, async (ref) => {
         const { name, der } = await this.certificate(ref.app, args.certId);
-        const family = familyOfCertificate(der);
+        // an RSA holder moved to SM2 gets an ECC (SM2) key pair in the new container
+        const family: SkfFamily = args.algorithm === "SM2" ? { type: "sm2" } : familyOfCertificate(der);
         await this.login(ref.app, args.pin);
         const pending = pendingName(name);
         const open: Handle[] = [null];
@@ -564,7 +590,10 @@ export class SkfBackend implements TokenBackend {
     );
   }
 
-  async install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  async install(
+    serial: string,
+    args: { pin: string; certificates: Buffer[]; envelope?: Buffer },
+  ): Promise<InstallResult> {
     return this.run(() =>
       this.withApp(serial, async (ref) => {
         await this.login(ref.app, args.pin);
@@ -592,6 +621,8 @@ export class SkfBackend implements TokenBackend {
         }
         const target = pending[match.index].name;
         await this.withContainer(ref.app, target, async (c) => {
+          // the encryption pair first: the container stays pending (no signing certificate) until it is complete
+          if (args.envelope) await this.importEnvelope(c, args.envelope, args.certificates);
           await this.call("SKF_ImportCertificate", c, 1, match.der, match.der.length);
           const back = await this.exportCertificate(c, true);
           if (!back || !back.equals(match.der))
@@ -619,9 +650,28 @@ export class SkfBackend implements TokenBackend {
   }
 
   /**
-   * Imports an enveloped SM2 encryption key pair (ENVELOPEDKEYBLOB, see envelopedKeyBlob in tests/integration/token/skf.test.ts) into the container of
-   * `certId` (an installed certificate or a pending key), whose signing key opens the envelope, and optionally its
-   * encryption certificate. Not in TokenBackend yet: the national-cryptography issue wires it.
+   * SKF_ImportECCKeyPair of a KMC envelope (ENVELOPEDKEYBLOB, lib/token/enveloped-key.ts) into an open container whose
+   * signing key opens it, then the encryption certificate for the imported key (found in `certificates` by the
+   * public key the device reports), read back.
+   */
+  private async importEnvelope(container: Handle, envelope: Buffer, certificates: Buffer[]): Promise<void> {
+    const rv = await this.try("SKF_ImportECCKeyPair", container, envelope);
+    if (rv === SAR.INDATA || rv === SAR.INVALID_PARAM || rv === SAR.NOT_SUPPORTED)
+      throw new DomainError("TOKEN_ENVELOPE_INVALID", { reason: `SKF_ImportECCKeyPair 0x${rv.toString(16)}` });
+    if (rv !== SAR.OK) throw new SkfError("SKF_ImportECCKeyPair", rv);
+    const spki = sm2SpkiOf(await this.variable("SKF_ExportPublicKey", [container, 0], ECC_PUBLIC_BLOB));
+    const cert = findLeafFor(certificates, [spki]);
+    if (!cert) throw new DomainError("TOKEN_ENVELOPE_INVALID", { reason: "no certificate for the enveloped key" });
+    await this.call("SKF_ImportCertificate", container, 0, cert.der, cert.der.length);
+    const back = await this.exportCertificate(container, false);
+    if (!back || !back.equals(cert.der))
+      throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "encryption certificate read-back mismatch" });
+  }
+
+  /**
+   * Imports an enveloped SM2 encryption key pair (ENVELOPEDKEYBLOB, lib/token/enveloped-key.ts) into the container
+   * of `certId` (an installed certificate or a pending key), whose signing key opens the envelope, and optionally its
+   * encryption certificate: key recovery onto a key already in use.
    */
   async importEncryptionKeyPair(
     serial: string,

@@ -1,4 +1,5 @@
-import { X509Certificate, generateKeyPairSync, verify } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { X509Certificate, generateKeyPairSync, randomBytes, verify } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +19,7 @@ import {
 import { VirtualBackend } from "./virtual";
 import { createVirtualToken, importKeyAndCertificate } from "@/lib/token/virtual-store";
 import { scheduleUnplug } from "@/lib/dev/testing/virtual-token";
+import { formatChallenge, verifyChallengeSignature } from "@/lib/token/challenge";
 
 const SERIAL = "VT0001";
 const OLD_ID = "0a0b";
@@ -101,14 +103,14 @@ describe("virtual token PIN", () => {
 });
 
 describe("virtual token renewal", () => {
-  it.each(["ec", "rsa"] as const)(
+  it.each(["ec", "rsa", "sm2"] as const)(
     "makes a %s key of the old key's family on the token and a CSR that openssl verifies",
     async (type) => {
       setUp(type);
       const result = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
       const csr = Buffer.from(result.csr, "base64");
       expect(opensslVerifiesCsr(csr)).toBe(true);
-      expect(result.keyAlgorithm).toBe(type === "rsa" ? "RSA-2048" : "EC-P256");
+      expect(result.keyAlgorithm).toBe({ rsa: "RSA-2048", ec: "EC-P256", sm2: "SM2" }[type]);
       const again = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
       expect(again.pendingId).toBe(result.pendingId);
     },
@@ -192,6 +194,59 @@ describe("virtual token renewal", () => {
     );
     const [token] = await backend.listTokens();
     expect(token.certificates.map((c) => c.id)).toEqual([OLD_ID]);
+  });
+});
+
+describe("virtual token with an SM2 key", () => {
+  const challenge = formatChallenge({
+    origin: "https://renew.example.cn",
+    purpose: "login",
+    serial: "0a",
+    nonce: randomBytes(32).toString("base64url"),
+    issuedAt: new Date().toISOString(),
+  });
+
+  it("signs a challenge SM2-with-SM3 (default ID) that the portal and openssl verify", async () => {
+    setUp("sm2");
+    const signed = await backend.sign(SERIAL, { certId: OLD_ID, pin: "111111", data: Buffer.from(challenge) });
+    expect(signed.algorithm).toBe("SM2-SM3");
+    const spki = Buffer.from(new X509Certificate(oldCert).publicKey.export({ type: "spki", format: "der" }));
+    expect(verifyChallengeSignature(challenge, signed.signature, spki)).toBe(true);
+    expect(verifyChallengeSignature(challenge.replace("login", "revoke"), signed.signature, spki)).toBe(false);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "vt-sm2-"));
+    const file = (name: string, data: Buffer | string) => {
+      fs.writeFileSync(path.join(work, name), data);
+      return path.join(work, name);
+    };
+    const out = execFileSync("openssl", [
+      ...["dgst", "-sm3", "-verify", file("pub.der", spki), "-keyform", "DER"],
+      ...["-sigopt", "distid:1234567812345678", "-signature", file("sig", Buffer.from(signed.signature, "base64"))],
+      file("challenge", challenge),
+    ]);
+    expect(out.toString()).toContain("Verified OK");
+  });
+
+  it("makes an SM2 key for an RSA certificate when the portal asks for SM2 (migration), and openssl verifies its CSR", async () => {
+    setUp("rsa");
+    const result = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111", algorithm: "SM2" });
+    expect(result.keyAlgorithm).toBe("SM2");
+    const csr = Buffer.from(result.csr, "base64");
+    expect(opensslVerifiesCsr(csr)).toBe(true);
+    const newCert = issueFromCsr(ca, csr);
+    const done = await backend.install(SERIAL, { pin: "111111", certificates: [newCert, ca.der] });
+    expect(done).toMatchObject({ replacedId: OLD_ID, certificate: { id: result.pendingId, keyAlgorithm: "SM2" } });
+  });
+
+  it("renews an SM2 key: the new key is SM2 and signs after the install", async () => {
+    setUp("sm2");
+    const { pendingId, csr } = await backend.keygen(SERIAL, { certId: OLD_ID, pin: "111111" });
+    const newCert = issueFromCsr(ca, Buffer.from(csr, "base64"));
+    await backend.install(SERIAL, { pin: "111111", certificates: [newCert, ca.der] });
+    const [token] = await backend.listTokens();
+    expect(token.certificates.map((c) => [c.id, c.keyAlgorithm])).toEqual([[pendingId, "SM2"]]);
+    const signed = await backend.sign(SERIAL, { certId: pendingId, pin: "111111", data: Buffer.from(challenge) });
+    const spki = new X509Certificate(newCert).publicKey.export({ type: "spki", format: "der" });
+    expect(verifyChallengeSignature(challenge, signed.signature, spki)).toBe(true);
   });
 });
 

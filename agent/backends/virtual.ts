@@ -1,9 +1,10 @@
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { randomBytes, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import { DomainError } from "@/lib/errors";
 import {
   buildCsr,
   findLeafFor,
+  serialHex,
   keyAlgorithmName,
   keyFamilyOf,
   parseCertificate,
@@ -13,11 +14,23 @@ import {
   summarizeCertificates,
   type KeyFamily,
 } from "../x509";
-import type { InstallResult, KeygenResult, PinStatus, SignResult, TokenBackend, TokenSummary } from "./types";
+import type {
+  CertificateSummary,
+  InstallResult,
+  KeygenResult,
+  PinStatus,
+  SignResult,
+  TokenBackend,
+  TokenSummary,
+} from "./types";
+import { openEnvelope, sm2PrivateKeyObject, sm2PrivateScalar, sm2SpkiOfPoint } from "@/lib/token/enveloped-key";
 import {
+  encryptionKeyLabel,
+  generateTokenKey,
   openPrivateKey,
   readTokenFile,
   sealPrivateKey,
+  signWithTokenKey,
   unplugCheckpoint,
   unwrapMasterKey,
   wrapMasterKey,
@@ -36,17 +49,7 @@ function pinStatusOf(file: VirtualTokenFile): PinStatus {
   };
 }
 
-function generateLike(family: KeyFamily): KeyObject {
-  const pair =
-    family.type === "rsa"
-      ? generateKeyPairSync("rsa", { modulusLength: family.bits, publicExponent: 0x10001 })
-      : generateKeyPairSync("ec", { namedCurve: family.curve });
-  return pair.privateKey;
-}
-
-function signWith(key: KeyObject, data: Buffer): Buffer {
-  return cryptoSign("sha256", data, { key, dsaEncoding: "der" });
-}
+const SIGNATURE_ALGORITHM = { rsa: "RSA-SHA256", ec: "ECDSA-SHA256", sm2: "SM2-SM3" } as const;
 
 /** Tokens as files under `dir` (DATA_DIR/tokens): the demo's keys, and the place to test lockout and unplugging. */
 export class VirtualBackend implements TokenBackend {
@@ -108,7 +111,10 @@ export class VirtualBackend implements TokenBackend {
         pin: pinStatusOf(file),
         certificates: summarizeCertificates(
           file.certificates.map((c) => ({ id: c.id, der: Buffer.from(c.der, "base64") })),
-        ),
+        ).map((summary) => {
+          const encryption = file.keys.find((k) => k.id === summary.id)?.encryption;
+          return encryption ? this.summary(summary.id, Buffer.from(summary.der, "base64"), encryption) : summary;
+        }),
       };
     });
   }
@@ -123,16 +129,16 @@ export class VirtualBackend implements TokenBackend {
       const { der, key } = this.certAndKey(file, args.certId);
       const masterKey = this.login(file, args.pin);
       this.checkpoint(serial, "sign");
-      const signature = signWith(openPrivateKey(masterKey, serial, key), args.data);
+      const signature = signWithTokenKey(openPrivateKey(masterKey, serial, key), args.data);
       return {
         signature: signature.toString("base64"),
-        algorithm: key.family.type === "rsa" ? "RSA-SHA256" : "ECDSA-SHA256",
+        algorithm: SIGNATURE_ALGORITHM[key.family.type],
         certificate: der.toString("base64"),
       };
     });
   }
 
-  keygen(serial: string, args: { certId: string; pin: string }): Promise<KeygenResult> {
+  keygen(serial: string, args: { certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult> {
     return this.exclusive(serial, async () => {
       const file = readTokenFile(this.opts.dir, serial);
       const { der } = this.certAndKey(file, args.certId);
@@ -142,8 +148,9 @@ export class VirtualBackend implements TokenBackend {
       if (pending) {
         privateKey = openPrivateKey(masterKey, serial, pending);
       } else {
-        const family = keyFamilyOf(parseCertificate(der).publicKey);
-        privateKey = generateLike(family);
+        const family: KeyFamily =
+          args.algorithm === "SM2" ? { type: "sm2" } : keyFamilyOf(parseCertificate(der).publicKey);
+        privateKey = generateTokenKey(family);
         const id = randomBytes(20).toString("hex");
         this.checkpoint(serial, "keygen:before-write");
         pending = {
@@ -160,16 +167,16 @@ export class VirtualBackend implements TokenBackend {
         subject: subjectDer(der),
         spki: Buffer.from(pending.spki, "base64"),
         family: pending.family,
-        sign: async (tbs) => signWith(privateKey, tbs),
+        sign: async (tbs) => signWithTokenKey(privateKey, tbs),
       });
       return { pendingId: pending.id, csr: csr.toString("base64"), keyAlgorithm: keyAlgorithmName(pending.family) };
     });
   }
 
-  install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  install(serial: string, args: { pin: string; certificates: Buffer[]; envelope?: Buffer }): Promise<InstallResult> {
     return this.exclusive(serial, () => {
       const file = readTokenFile(this.opts.dir, serial);
-      this.login(file, args.pin);
+      const masterKey = this.login(file, args.pin);
       const pending = file.keys.filter((k) => k.pendingFor !== null);
       const match = findLeafFor(
         args.certificates,
@@ -178,6 +185,10 @@ export class VirtualBackend implements TokenBackend {
       if (!match) return this.alreadyInstalled(file, args.certificates);
       const key = pending[match.index];
       const replacedId = key.pendingFor;
+      // dual certificates: the envelope is opened and checked before anything is written (SKF_ImportECCKeyPair)
+      const encryption = args.envelope
+        ? this.importEnvelope(masterKey, serial, key, args.envelope, args.certificates)
+        : undefined;
 
       this.checkpoint(serial, "install:before-write");
       const existing = file.certificates.find((c) => c.id === key.id);
@@ -185,6 +196,7 @@ export class VirtualBackend implements TokenBackend {
         throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "another certificate holds the new key's id" });
       if (!existing) {
         file.certificates.push({ id: key.id, der: match.der.toString("base64") });
+        if (encryption) file.keys = file.keys.map((k) => (k.id === key.id ? { ...k, encryption } : k));
         writeTokenFile(this.opts.dir, file);
       }
       this.checkpoint(serial, "install:after-write");
@@ -200,7 +212,58 @@ export class VirtualBackend implements TokenBackend {
         .filter((k) => k.id !== replacedId)
         .map((k) => (k.id === key.id ? { ...k, pendingFor: null } : k));
       writeTokenFile(this.opts.dir, reread);
-      return { certificate: summarizeCertificate(key.id, match.der), replacedId };
+      return { certificate: this.summary(key.id, match.der, encryption), replacedId };
+    });
+  }
+
+  /**
+   * Opens a KMC envelope with the pending signing key and finds the encryption certificate for its key among
+   * `certificates`: the encryption pair to store in the pending key's container.
+   */
+  private importEnvelope(
+    masterKey: Buffer,
+    serial: string,
+    key: VirtualKey,
+    envelope: Buffer,
+    certificates: Buffer[],
+  ): NonNullable<VirtualKey["encryption"]> {
+    // TOKEN_ENVELOPE_INVALID unless the pending key is SM2 (node:crypto names imported SM2 keys no type)
+    const opened = openEnvelope(envelope, sm2PrivateScalar(openPrivateKey(masterKey, serial, key)));
+    try {
+      const spki = sm2SpkiOfPoint(opened.publicKey);
+      const cert = findLeafFor(certificates, [spki]);
+      if (!cert) throw new DomainError("TOKEN_ENVELOPE_INVALID", { reason: "no certificate for the enveloped key" });
+      return {
+        spki: spki.toString("base64"),
+        sealed: sealPrivateKey(masterKey, serial, encryptionKeyLabel(key.id), sm2PrivateKeyObject(opened.d)),
+        certificate: cert.der.toString("base64"),
+      };
+    } finally {
+      opened.d.fill(0);
+    }
+  }
+
+  private summary(id: string, der: Buffer, encryption?: VirtualKey["encryption"]): CertificateSummary {
+    const summary = summarizeCertificate(id, der);
+    if (!encryption) return summary;
+    const enc = Buffer.from(encryption.certificate, "base64");
+    return { ...summary, encryption: { serial: serialHex(enc), der: encryption.certificate } };
+  }
+
+  /** Key recovery: the KMC's envelope for installed certificate `certId`, opened with its key and kept beside it. */
+  importEncryptionKeyPair(
+    serial: string,
+    args: { certId: string; pin: string; envelope: Buffer; certificate?: Buffer },
+  ): Promise<{ publicKey: Buffer }> {
+    return this.exclusive(serial, () => {
+      const file = readTokenFile(this.opts.dir, serial);
+      const { key } = this.certAndKey(file, args.certId);
+      const masterKey = this.login(file, args.pin);
+      const certificates = args.certificate ? [args.certificate] : [];
+      const encryption = this.importEnvelope(masterKey, serial, key, args.envelope, certificates);
+      file.keys = file.keys.map((k) => (k.id === key.id ? { ...k, encryption } : k));
+      writeTokenFile(this.opts.dir, file);
+      return { publicKey: Buffer.from(encryption.spki, "base64") };
     });
   }
 
@@ -214,7 +277,7 @@ export class VirtualBackend implements TokenBackend {
     );
     if (!der) throw new DomainError("TOKEN_NO_PENDING_KEY");
     const id = file.certificates.find((c) => c.der === der.toString("base64"))!.id;
-    return { certificate: summarizeCertificate(id, der), replacedId: null };
+    return { certificate: this.summary(id, der, file.keys.find((k) => k.id === id)?.encryption), replacedId: null };
   }
 
   unlock(serial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void> {

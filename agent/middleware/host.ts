@@ -1,3 +1,4 @@
+import { DomainError } from "@/lib/errors";
 import type { TokenBackend } from "../backends/types";
 import type { ModuleKind } from "./known";
 import { decode, encode, errorOf, METHODS, type HostRequest, type HostResponse } from "./protocol";
@@ -42,10 +43,14 @@ export function runModuleHostIfAsked(argv: string[] = process.argv): boolean {
         });
         const b = await backend;
         const args = decode(message.args) as never[];
+        const fn = message.method === "probe" ? undefined : b[message.method];
+        // a library without SM2 containers (PKCS#11) has no enveloped-key import
+        if (message.method !== "probe" && !fn)
+          throw new DomainError("TOKEN_KEY_UNSUPPORTED", { algorithm: "SM2 (enveloped encryption key)" });
         const result =
           message.method === "probe"
             ? (await b.listTokens()).length
-            : await (b[message.method] as (...a: never[]) => Promise<unknown>).apply(b, args);
+            : await (fn as (...a: never[]) => Promise<unknown>).apply(b, args);
         reply({ id: message.id, ok: true, result: encode(result ?? null) });
       } catch (e) {
         reply({ id: message.id, ok: false, error: errorOf(e) });

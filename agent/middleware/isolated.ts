@@ -197,8 +197,15 @@ export class IsolatedBackend implements TokenBackend {
     return this.call("keygen", [serial, args], this.timeouts.keygen);
   }
 
-  install(serial: string, args: { pin: string; certificates: Buffer[] }): Promise<InstallResult> {
+  install(serial: string, args: { pin: string; certificates: Buffer[]; envelope?: Buffer }): Promise<InstallResult> {
     return this.call("install", [serial, args], this.timeouts.keygen);
+  }
+
+  importEncryptionKeyPair(
+    serial: string,
+    args: { certId: string; pin: string; envelope: Buffer; certificate?: Buffer },
+  ): Promise<{ publicKey: Buffer }> {
+    return this.call("importEncryptionKeyPair", [serial, args]);
   }
 
   async unlock(serial: string, args: { soPin: string; newPin: string; newSoPin: string }): Promise<void> {

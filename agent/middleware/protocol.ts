@@ -6,7 +6,16 @@ import { DomainError, type ErrorCode } from "@/lib/errors";
  * `{ $b64 }`; DomainErrors keep their code and details, anything else becomes a message.
  */
 
-export const METHODS = ["probe", "listTokens", "pinStatus", "sign", "keygen", "install", "unlock"] as const;
+export const METHODS = [
+  "probe",
+  "listTokens",
+  "pinStatus",
+  "sign",
+  "keygen",
+  "install",
+  "unlock",
+  "importEncryptionKeyPair",
+] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface HostRequest {

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { InvoiceDetails } from "../payments/invoice-details";
 import type * as common from "./common";
 import type * as invoice from "./invoice";
+import type * as kmc from "./kmc";
 import type * as renew from "./renew";
 import type * as services from "./services";
 
@@ -45,4 +46,5 @@ export interface PostEndpoints {
   "/api/services/unlock/release": Post<typeof services.RequestAndCode, typeof services.SoPinsResponse>;
   "/api/services/unlock/confirm": Post<typeof services.UnlockConfirmRequest, typeof services.UnlockConfirmedResponse>;
   "/api/services/unlock/report": Post<typeof services.UnlockReportRequest, typeof services.UnlockReportedResponse>;
+  "/api/services/key-recovery": Post<typeof kmc.KeyRecoveryRequest, typeof kmc.KeyRecoveryResponse>;
 }

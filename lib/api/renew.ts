@@ -70,7 +70,14 @@ export const OrderResponse = z.object({
     email: z.string(),
   }),
   hasInvoice: z.boolean(),
-  issued: z.object({ serial: z.string(), notBefore: z.string(), notAfter: z.string() }).nullable(),
+  issued: z
+    .object({
+      serial: z.string(),
+      notBefore: z.string(),
+      notAfter: z.string(),
+      encryptionSerial: z.string().optional(),
+    })
+    .nullable(),
 });
 export type OrderResponse = z.infer<typeof OrderResponse>;
 
@@ -91,5 +98,7 @@ export type PaymentStatusResponse = z.infer<typeof PaymentStatusResponse>;
 export const IssueResponse = z.object({
   pkcs7: z.string(),
   certificate: z.object({ serial: z.string(), subjectDn: z.string(), notBefore: z.string(), notAfter: z.string() }),
+  /** dual certificates (SM2): the encryption certificate (also in pkcs7) and its key as a GM/T 0016 envelope */
+  encryption: z.object({ serial: z.string(), envelope: z.string() }).nullable().optional(),
 });
 export type IssueResponse = z.infer<typeof IssueResponse>;

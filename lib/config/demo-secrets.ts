@@ -2,7 +2,16 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const GENERATED = ["SESSION_SECRET", "FIELD_ENCRYPTION_KEY", "SO_PIN_MASTER_SECRET", "CA_KEY_PASSPHRASE"] as const;
+const GENERATED = [
+  "SESSION_SECRET",
+  "FIELD_ENCRYPTION_KEY",
+  "SO_PIN_MASTER_SECRET",
+  "CA_KEY_PASSPHRASE",
+  "KMC_MASTER_KEY",
+] as const;
+
+/** Random bytes per secret: 32, except the KMC master key, an SM4 key (128 bits). */
+const BYTES: Partial<Record<(typeof GENERATED)[number], number>> = { KMC_MASTER_KEY: 16 };
 
 /**
  * Demo and development secrets: generated once into DATA_DIR/secrets.json (mode 0600, never committed)
@@ -15,7 +24,7 @@ export function loadDemoSecrets(dataDir: string, env: NodeJS.ProcessEnv = proces
   let changed = false;
   for (const name of GENERATED) {
     if (!stored[name]) {
-      stored[name] = randomBytes(32).toString("hex");
+      stored[name] = randomBytes(BYTES[name] ?? 32).toString("hex");
       changed = true;
     }
   }

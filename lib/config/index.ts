@@ -34,16 +34,36 @@ const Env = z.object({
   CA_SIGNER: z.enum(["file", "pkcs11"]).default("file"),
   CA_KEY_PASSPHRASE: z.string().min(12, "at least 12 characters").optional(),
   CA_DIR: z.string().optional(),
-  CA_KEY_ALGORITHM: z.enum(["P-256", "RSA-2048"]).default("P-256"),
+  CA_KEY_ALGORITHM: z.enum(["P-256", "RSA-2048", "SM2"]).default("P-256"),
   PKCS11_MODULE: z.string().optional(),
   PKCS11_TOKEN_LABEL: z.string().optional(),
   PKCS11_PIN: z.string().optional(),
   PKCS11_KEY_LABEL: z.string().optional(),
+  // national algorithms (issue 19, sm2): the HSM's vendor SM2 mechanism (PKCS#11 defines none)
+  /** the vendor mechanism id that signs with an SM2 key, decimal or 0x hex (e.g. 0x80000000 + n) */
+  CA_PKCS11_SM2_MECHANISM: z
+    .string()
+    .regex(/^(0x[0-9a-f]{1,8}|\d{1,10})$/i, "a mechanism number, decimal or 0x hex")
+    .transform(Number)
+    .optional(),
+  /** `data`: the mechanism computes Z and SM3 itself (default ID); `digest`: it signs e = SM3(Z ‖ M) */
+  CA_PKCS11_SM2_INPUT: z.enum(["data", "digest"]).default("data"),
+  /** a vendor-defined CKK_ key type for SM2 keys, for HSMs that do not store them as CKK_EC */
+  CA_PKCS11_SM2_KEY_TYPE: z
+    .string()
+    .regex(/^(0x[0-9a-f]{1,8}|\d{1,10})$/i, "a key type number, decimal or 0x hex")
+    .transform(Number)
+    .optional(),
   CERT_POLICY_OID: z
     .string()
     .regex(/^\d+(\.\d+)+$/, "a dotted OID such as 1.2.156.112559.1.1")
     .default("1.2.156.112559.1.1.1"),
   REVOKE_SUPERSEDED_ON_RENEWAL: bool.default(false),
+  /** the key management centre's SM4 master key (dual certificates: lib/kmc); without it SM2 renewals cannot issue */
+  KMC_MASTER_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/i, "32 hex characters (a 128-bit SM4 key)")
+    .optional(),
 
   // RA mode (#20): who signs renewals. builtin = the portal's own CA; cmp / cfssl = the operator's CA upstream
   ISSUER: z.enum(["builtin", "cmp", "cfssl"]).default("builtin"),
@@ -114,6 +134,8 @@ const Env = z.object({
   METRICS_PORT: port.optional(),
   /** the SESSION_SECRET before a rotation: links and codes made with it stay valid during the grace period */
   SESSION_SECRET_PREVIOUS: secret.optional(),
+  /** `gm`: the Chinese national algorithms (SM4 for field encryption, SM3 for the audit chain); `intl`: AES/SHA-256 */
+  CRYPTO_SUITE: z.enum(["intl", "gm"]).default("intl"),
 });
 
 export type Config = z.infer<typeof Env> & {

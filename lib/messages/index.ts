@@ -8,9 +8,10 @@ import { payments } from "./payments";
 import { mail } from "./mail";
 import { validation } from "./validation";
 import { renewal } from "./renewal";
+import { kmc } from "./kmc";
 
 /** UI strings, one module per area, zh-CN first. Components never hold literal UI text. */
-const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal };
+const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal, kmc };
 
 type Areas = typeof areas;
 export type Messages = { [K in keyof Areas]: Areas[K]["zh-CN"] };

@@ -10,6 +10,8 @@ const zh = {
     users: "账号管理",
     settings: "系统设置",
     audit: "审计日志",
+    // kmc: key recovery of dual-certificate encryption keys
+    kmc: "密钥恢复",
     account: "我的账号",
   },
   roles: { helpdesk: "客服", finance: "财务", admin: "管理员", auditor: "审计员" } as Record<string, string>,
@@ -205,6 +207,8 @@ const zh = {
       "payment.windowMinutes": "支付时限（分钟）",
       "reminders.days": "到期提醒（到期前天数，用逗号分隔）",
       "orders.stuckMinutes": "订单停滞多久后提示人工处理（分钟）",
+      // national algorithms (issue 19, sm2)
+      "renewal.migrateRsaToSm2": "更新时将 RSA 证书改为 SM2 国密证书（是/否）",
     } as Record<string, string>,
     isDefault: "默认值",
     updated: "最后修改：{at}",
@@ -290,6 +294,8 @@ const en: Translation<typeof zh> = {
     users: "Staff",
     settings: "Settings",
     audit: "Audit log",
+    // kmc: key recovery of dual-certificate encryption keys
+    kmc: "Key recovery",
     account: "My account",
   },
   roles: { helpdesk: "Helpdesk", finance: "Finance", admin: "Administrator", auditor: "Auditor" },
@@ -488,6 +494,8 @@ const en: Translation<typeof zh> = {
       "payment.windowMinutes": "Payment window (minutes)",
       "reminders.days": "Expiry reminders (days before expiry, comma-separated)",
       "orders.stuckMinutes": "Flag orders stalled for (minutes)",
+      // national algorithms (issue 19, sm2)
+      "renewal.migrateRsaToSm2": "Move RSA holders to SM2 keys at renewal (yes/no)",
     },
     isDefault: "default",
     updated: "Last changed {at}",

@@ -165,6 +165,8 @@ export const wizard = messageArea({
       title: "下证成功",
       body: "新证书已写入 U-Key，证书密码保持不变。",
       serial: "新证书序列号",
+      // kmc: dual certificates (SM2)
+      encryptionSerial: "加密证书序列号",
       validity: "新证书有效期",
       from: "{from} 至 {to}",
       orderNo: "申请编号",
@@ -357,6 +359,8 @@ export const wizard = messageArea({
       title: "Certificate downloaded",
       body: "The new certificate is on your key. Your PIN is unchanged.",
       serial: "New serial number",
+      // kmc: dual certificates (SM2)
+      encryptionSerial: "Encryption certificate serial number",
       validity: "New validity",
       from: "{from} to {to}",
       orderNo: "Application number",

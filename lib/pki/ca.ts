@@ -189,6 +189,9 @@ async function pkcs11Signer(config: Config): Promise<Pkcs11Signer> {
     tokenLabel: PKCS11_TOKEN_LABEL,
     pin: PKCS11_PIN,
     keyLabel: PKCS11_KEY_LABEL,
+    sm2Mechanism: config.CA_PKCS11_SM2_MECHANISM,
+    sm2Input: config.CA_PKCS11_SM2_INPUT,
+    sm2KeyType: config.CA_PKCS11_SM2_KEY_TYPE,
   });
 }
 

@@ -16,6 +16,7 @@ import { bits, children, explicit, nul, oid, raw, readAll, seq, set, tlv, uint, 
 import { encodeName } from "./name";
 import { OID } from "./oids";
 import { derToPem } from "@/tests/helpers/pem";
+import { generateSm2KeyPair, SM2_OIDS, sm2Sign, sm2SpkiEncode } from "../crypto/sm2";
 
 const ec = (namedCurve: string) => generateKeyPairSync("ec", { namedCurve }).privateKey;
 const rsa = (modulusLength: number) => generateKeyPairSync("rsa", { modulusLength }).privateKey;
@@ -221,6 +222,116 @@ describe("parseCsr", () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe("parseCsr with SM2 keys (GM/T 0010 requests)", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "csr-sm2-"));
+  const sm2CsrParts = (pair = generateSm2KeyPair()) => {
+    const [info] = children(readAll(createCsr(pair)));
+    return { pair, info: raw(info!) };
+  };
+  const assemble = (info: Buffer, alg: Buffer, sig: Buffer) => seq(info, alg, bits(sig));
+  const SM2_ALG = seq(oid(SM2_OIDS.sm2WithSm3));
+
+  it("accepts an SM2 request made on the key and reports SM2; openssl req -verify accepts it with the default ID", () => {
+    const pair = generateSm2KeyPair();
+    const der = createCsr(pair);
+    const csr = parseCsr(der);
+    expect(csr.keyAlgorithm).toBe("SM2");
+    expect(csr.spki.equals(sm2SpkiEncode(pair.publicKey))).toBe(true);
+    const out = execFileSync(
+      "openssl",
+      ["req", "-verify", "-noout", "-inform", "DER", "-vfyopt", "distid:1234567812345678"],
+      {
+        input: der,
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
+    expect(out.toString()).toBe("");
+  });
+
+  it("accepts openssl's SM2 request signed with the default ID, refuses one signed with another ID", () => {
+    const key = path.join(dir, "k.pem");
+    execFileSync("openssl", ["genpkey", "-algorithm", "SM2", "-out", key]);
+    const req = (distid: string) =>
+      execFileSync("openssl", [
+        "req",
+        "-new",
+        "-key",
+        key,
+        "-sm3",
+        "-subj",
+        "/CN=sm2",
+        "-outform",
+        "DER",
+        "-sigopt",
+        `distid:${distid}`,
+      ]);
+    expect(parseCsr(req("1234567812345678")).keyAlgorithm).toBe("SM2");
+    expect(code(() => parseCsr(req("another-id")))).toBe("CSR_INVALID_SIGNATURE");
+  });
+
+  it("refuses a tampered SM2 request or a signature by another key as CSR_INVALID_SIGNATURE", () => {
+    const { pair, info } = sm2CsrParts();
+    const other = generateSm2KeyPair();
+    expect(code(() => parseCsr(assemble(info, SM2_ALG, sm2Sign(info, other.privateKey))))).toBe(
+      "CSR_INVALID_SIGNATURE",
+    );
+    expect(code(() => parseCsr(assemble(info, SM2_ALG, sm2Sign(info, pair.privateKey, { id: "x" }))))).toBe(
+      "CSR_INVALID_SIGNATURE",
+    );
+    expect(parseCsr(assemble(info, SM2_ALG, sm2Sign(info, pair.privateKey))).keyAlgorithm).toBe("SM2");
+  });
+
+  it("refuses ECDSA over an SM2 key, and SM2-with-SM3 over a P-256 key, as CSR_UNSUPPORTED_ALGORITHM", () => {
+    const { info } = sm2CsrParts();
+    const ecdsa = assemble(info, seq(oid(OID.ecdsaSha256)), Buffer.from("3006020101020101", "hex"));
+    expect(code(() => parseCsr(ecdsa))).toBe("CSR_UNSUPPORTED_ALGORITHM");
+    const [p256Info] = children(readAll(createCsr(P256)));
+    const mixed = assemble(raw(p256Info!), SM2_ALG, Buffer.from("3006020101020101", "hex"));
+    expect(code(() => parseCsr(mixed))).toBe("CSR_UNSUPPORTED_ALGORITHM");
+  });
+
+  it("refuses a point off the SM2 curve as CSR_MALFORMED", () => {
+    const pair = generateSm2KeyPair();
+    const bad = Buffer.from(pair.publicKey);
+    bad[64] ^= 1;
+    const spki = seq(seq(oid(OID.ecPublicKey), oid(SM2_OIDS.sm2Curve)), bits(bad));
+    const info = seq(uint(0), encodeName({ C: "CN", CN: "x" }), spki, explicit(0));
+    expect(code(() => parseCsr(assemble(info, SM2_ALG, sm2Sign(info, pair.privateKey))))).toBe("CSR_MALFORMED");
+  });
+
+  it("a compressed encoding of the old key is still the old key (CSR_KEY_REUSED)", () => {
+    const pair = generateSm2KeyPair();
+    const old = parseCsr(createCsr(pair));
+    const compressed = Buffer.concat([Buffer.from([2 + (pair.publicKey[64]! & 1)]), pair.publicKey.subarray(1, 33)]);
+    const spki = seq(seq(oid(OID.ecPublicKey), oid(SM2_OIDS.sm2Curve)), bits(compressed));
+    const info = seq(uint(0), encodeName({ C: "CN", CN: "x" }), spki, explicit(0));
+    const again = parseCsr(assemble(info, SM2_ALG, sm2Sign(info, pair.privateKey)));
+    expect(code(() => assertRekey(again, old.spkiSha256, true))).toBe("CSR_KEY_REUSED");
+  });
+
+  it("throws nothing but DomainError for mutated SM2 requests (fuzz)", () => {
+    const good = createCsr(generateSm2KeyPair());
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat(good.length),
+        (edits, cut) => {
+          const b = Buffer.from(good);
+          for (const [i, v] of edits) b[i] = v;
+          for (const input of [b, b.subarray(0, Math.max(cut, 1))]) {
+            try {
+              parseCsr(input);
+            } catch (e) {
+              if (!(e instanceof DomainError) || !e.code.startsWith("CSR_")) throw e;
+            }
+          }
+        },
+      ),
+      { numRuns: 1500 },
     );
   });
 });

@@ -15,6 +15,7 @@ import {
   type Node,
 } from "./der";
 import { OID } from "./oids";
+import { Sm2FormatError, SM2_OIDS, sm2SpkiDecode, sm2SpkiEncode, sm2Verify } from "../crypto/sm2";
 import { keyAlgorithmOf, pemBlocks, publicKeyFromSpki, sha256Hex, spkiPartsOf, type SpkiParts } from "./x509";
 
 export const CSR_MAX_BYTES = 16 * 1024;
@@ -47,9 +48,11 @@ const RSA_MAX = 8192;
 /** A request read and held to the key policy, its self-signature not yet verified (the verifier's inputs). */
 export interface DecodedCsr extends ParsedCsr {
   info: Buffer;
-  key: KeyObject;
-  digest: string;
   signature: Buffer;
+  /** RSA and ECDSA: node:crypto verifies `signature` over `info` with `digest` and `key` */
+  node?: { key: KeyObject; digest: string };
+  /** SM2: the requester's point; the self-signature is SM2-with-SM3 with the default ID (GM/T 0009) */
+  sm2PublicKey?: Buffer;
 }
 
 function toDer(input: Buffer | string): Buffer {
@@ -164,6 +167,10 @@ export function readRequest(der: Buffer): Request {
 export function decodeCsr(input: Buffer | string): DecodedCsr {
   const der = toDer(input);
   const req = readRequest(der);
+  if (req.spkiParts.algorithm === OID.ecPublicKey && req.spkiParts.curve === SM2_OIDS.sm2Curve)
+    return decodeSm2(der, req);
+  if (req.signatureAlgorithm === SM2_OIDS.sm2WithSm3)
+    throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: req.signatureAlgorithm });
   const key = checkKey(req.spki, req.spkiParts);
   const sig = SIGNATURES[req.signatureAlgorithm];
   if (!sig || sig.keyType !== key.asymmetricKeyType)
@@ -174,10 +181,46 @@ export function decodeCsr(input: Buffer | string): DecodedCsr {
     spkiSha256: sha256Hex(req.spki),
     keyAlgorithm: keyAlgorithmOf(key),
     info: req.info,
-    key,
-    digest: sig.digest,
+    node: { key, digest: sig.digest },
     signature: req.signature,
   };
+}
+
+/**
+ * An SM2 request (GM/T 0010): the key must be a point on the SM2 curve and the signature SM2-with-SM3 (an ECDSA
+ * signature over an SM2-curve key, which Node's crypto.sign makes, is refused). The SPKI is re-encoded in its one
+ * uncompressed form, so that a compressed encoding of the old key cannot pass the key-reuse check.
+ */
+function decodeSm2(der: Buffer, req: Request): DecodedCsr {
+  let point: Buffer;
+  try {
+    point = sm2SpkiDecode(req.spki);
+  } catch (e) {
+    if (e instanceof Sm2FormatError) throw new DomainError("CSR_MALFORMED", { reason: "public key" });
+    throw e;
+  }
+  if (req.signatureAlgorithm !== SM2_OIDS.sm2WithSm3)
+    throw new DomainError("CSR_UNSUPPORTED_ALGORITHM", { algorithm: req.signatureAlgorithm });
+  const spki = sm2SpkiEncode(point);
+  return {
+    der,
+    spki,
+    spkiSha256: sha256Hex(spki),
+    keyAlgorithm: "SM2",
+    info: req.info,
+    sm2PublicKey: point,
+    signature: req.signature,
+  };
+}
+
+/** Whether the request's self-signature holds (synchronous; parseCsrAsync in lib/dev/testing has the pool version). */
+export function verifyDecodedCsr(d: DecodedCsr): boolean {
+  try {
+    if (d.sm2PublicKey) return sm2Verify(d.info, d.signature, d.sm2PublicKey);
+    return d.node ? cryptoVerify(d.node.digest, d.info, d.node.key, d.signature) : false;
+  } catch {
+    return false;
+  }
 }
 
 /** The ParsedCsr of a request whose signature was verified. */
@@ -190,18 +233,12 @@ export const parsedCsr = (d: DecodedCsr): ParsedCsr => ({
 
 /**
  * Parses a PKCS#10 request (DER, PEM or bare base64; at most 16 KiB), enforces the key policy (RSA ≥ 2048,
- * EC P-256/P-384) and verifies its self-signature. The CSR's subject is deliberately ignored: renewed
+ * EC P-256/P-384, SM2) and verifies its self-signature. The CSR's subject is deliberately ignored: renewed
  * certificates copy the old certificate's subject. Throws DomainError CSR_* only.
  */
 export function parseCsr(input: Buffer | string): ParsedCsr {
   const d = decodeCsr(input);
-  let ok: boolean;
-  try {
-    ok = cryptoVerify(d.digest, d.info, d.key, d.signature);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new DomainError("CSR_INVALID_SIGNATURE");
+  if (!verifyDecodedCsr(d)) throw new DomainError("CSR_INVALID_SIGNATURE");
   return parsedCsr(d);
 }
 

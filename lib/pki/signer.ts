@@ -13,8 +13,20 @@ import { bits, children, content, ecdsaRawToDer, nul, oid, read, seq } from "./d
 import { OID } from "./oids";
 import { CK, PKCS11, type Handle } from "../pkcs11";
 import { metrics } from "../metrics";
+import {
+  generateSm2KeyPair,
+  sm2KeyObject,
+  sm2PairOfKeyObject,
+  sm2SigningKey,
+  sm2SignatureToDer,
+  sm2SpkiEncode,
+  sm2Z,
+  sm3,
+  SM2_OIDS,
+  type Sm2SigningKey,
+} from "../crypto/sm2";
 
-export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096";
+export type SignerAlgorithm = "P-256" | "P-384" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "SM2";
 
 /** A CA key. The private key never leaves it: callers hand in bytes and get a DER-encoded X.509 signature. */
 export interface Signer {
@@ -25,7 +37,7 @@ export interface Signer {
 }
 
 interface AlgorithmSpec {
-  digest: "sha256" | "sha384";
+  digest: "sha256" | "sha384" | "sm3";
   /** AlgorithmIdentifier of the signature, DER */
   signatureAlgorithm: Buffer;
 }
@@ -36,6 +48,8 @@ const ALGORITHMS: Record<SignerAlgorithm, AlgorithmSpec> = {
   "RSA-2048": { digest: "sha256", signatureAlgorithm: seq(oid(OID.sha256WithRSA), nul()) },
   "RSA-3072": { digest: "sha256", signatureAlgorithm: seq(oid(OID.sha256WithRSA), nul()) },
   "RSA-4096": { digest: "sha256", signatureAlgorithm: seq(oid(OID.sha256WithRSA), nul()) },
+  // SM2-with-SM3 has no parameters (GM/T 0015)
+  SM2: { digest: "sm3", signatureAlgorithm: seq(oid(SM2_OIDS.sm2WithSm3)) },
 };
 
 export function signatureAlgorithmFor(algorithm: SignerAlgorithm): Buffer {
@@ -51,7 +65,7 @@ export async function signStructure(tbs: Buffer, signer: Signer): Promise<Buffer
   return seq(tbs, ALGORITHMS[signer.algorithm].signatureAlgorithm, bits(sig));
 }
 
-/** Key algorithm name of a public key, e.g. "RSA-2048" or "P-256"; undefined for anything else. */
+/** Key algorithm name of a key, e.g. "RSA-2048", "P-256" or "SM2"; undefined for anything else. */
 function algorithmOfKey(key: KeyObject): SignerAlgorithm | undefined {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === "ec")
@@ -60,16 +74,20 @@ function algorithmOfKey(key: KeyObject): SignerAlgorithm | undefined {
     const name = `RSA-${d?.modulusLength}`;
     return name in ALGORITHMS ? (name as SignerAlgorithm) : undefined;
   }
-  return undefined;
+  return sm2PairOfKeyObject(key) ? "SM2" : undefined;
 }
 
 export function generateKey(algorithm: SignerAlgorithm): KeyObject {
+  if (algorithm === "SM2") {
+    return sm2KeyObject(generateSm2KeyPair());
+  }
   const { privateKey } = algorithm.startsWith("P-")
     ? generateKeyPairSync("ec", { namedCurve: algorithm })
     : generateKeyPairSync("rsa", { modulusLength: Number(algorithm.slice(4)) });
   return privateKey;
 }
 
+/** Encrypted PKCS#8 PEM (PBES2, AES-256-CBC); SM2 keys too (OpenSSL encrypts them, sm-crypto-v2 signs with them). */
 export function encryptPrivateKey(key: KeyObject, passphrase: string): string {
   return key.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
 }
@@ -84,15 +102,23 @@ export class FileSigner implements Signer {
   readonly publicKeySpki: Buffer;
   readonly #key: KeyObject;
   readonly #digest: string;
+  /** SM2: the scalar and Z (SM3 of the default ID and the CA's public key), signed with sm-crypto-v2 */
+  readonly #sm2?: { key: Sm2SigningKey; z: Buffer };
 
   constructor(privateKey: KeyObject) {
     const algorithm = algorithmOfKey(privateKey);
     if (!algorithm || privateKey.type !== "private")
-      throw new Error("unsupported CA key: use P-256, P-384 or RSA-2048/3072/4096");
+      throw new Error("unsupported CA key: use P-256, P-384, RSA-2048/3072/4096 or SM2");
     this.algorithm = algorithm;
     this.#key = privateKey;
     this.#digest = ALGORITHMS[algorithm].digest;
-    this.publicKeySpki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
+    const sm2 = algorithm === "SM2" ? sm2PairOfKeyObject(privateKey) : undefined;
+    if (sm2) {
+      this.#sm2 = { key: sm2SigningKey(sm2.privateKey, sm2.publicKey), z: sm2Z(sm2.publicKey) };
+      this.publicKeySpki = sm2SpkiEncode(sm2.publicKey);
+    } else {
+      this.publicKeySpki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
+    }
   }
 
   static fromEncryptedPem(pem: string | Buffer, passphrase: string): FileSigner {
@@ -100,6 +126,8 @@ export class FileSigner implements Signer {
   }
 
   sign(data: Buffer): Promise<Buffer> {
+    // SM2 signs inline (OpenSSL's scalar multiplication through ECDH, the rest in JavaScript): no pool to hand it to
+    if (this.#sm2) return Promise.resolve(this.#sm2.key.signDigest(sm3(this.#sm2.z, data)));
     if (!isMainThread) return Promise.resolve(cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }));
     return new Promise((resolve, reject) => {
       cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }, (err, sig) =>
@@ -114,6 +142,15 @@ export interface Pkcs11Options {
   tokenLabel: string;
   pin: string;
   keyLabel: string;
+  /**
+   * The vendor's SM2 signing mechanism (PKCS#11 has none; e.g. a vendor-defined CKM_SM2_SM3). Needed for an SM2
+   * key (CKK_EC on curve 1.2.156.10197.1.301, or `sm2KeyType`).
+   */
+  sm2Mechanism?: number;
+  /** what that mechanism takes: the data (it computes Z and SM3 with the default ID) or e = SM3(Z ‖ M) */
+  sm2Input?: "data" | "digest";
+  /** a vendor-defined key type for SM2 keys, for HSMs that do not store them as CKK_EC */
+  sm2KeyType?: number;
 }
 
 type Pkcs11Module = typeof CK;
@@ -159,7 +196,7 @@ export class Pkcs11Signer implements Signer {
     private readonly p11: PKCS11,
     private readonly session: Handle,
     private readonly key: Handle,
-    private readonly mech: { mechanism: number; prehash?: "sha256" | "sha384" },
+    private readonly mech: { mechanism: number; prehash?: "sha256" | "sha384"; sm2Z?: Buffer },
     private readonly modulePath: string,
   ) {}
 
@@ -205,15 +242,26 @@ export class Pkcs11Signer implements Signer {
       const [type] = p11.C_GetAttributeValue(session, pub, [{ type: m.CKA_KEY_TYPE }]);
       const keyType = (type.value as Buffer).readUInt32LE(0); // CK_ULONG, little-endian; key types fit 32 bits
       let spki: Buffer;
-      if (keyType === m.CKK_EC) {
-        const [params, point] = p11.C_GetAttributeValue(session, pub, [
+      const sm2Curve = oid(SM2_OIDS.sm2Curve);
+      if (keyType === m.CKK_EC || (opts.sm2KeyType !== undefined && keyType === opts.sm2KeyType)) {
+        const [params, ecPoint] = p11.C_GetAttributeValue(session, pub, [
           { type: m.CKA_EC_PARAMS },
           { type: m.CKA_EC_POINT },
         ]);
         // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point
-        const q = fromDer(point.value as Buffer);
+        const q = fromDer(ecPoint.value as Buffer);
         if (!(q instanceof asn1js.OctetString)) throw new Error("PKCS#11 CKA_EC_POINT is not an OCTET STRING");
-        spki = seq(seq(oid(OID.ecPublicKey), params.value as Buffer), bits(bytesOf(q.valueBlock.valueHexView)));
+        const point = bytesOf(q.valueBlock.valueHexView);
+        if (keyType !== m.CKK_EC || sm2Curve.equals(params.value as Buffer)) {
+          if (opts.sm2Mechanism === undefined)
+            throw new Error(
+              `PKCS#11 key "${opts.keyLabel}" is an SM2 key: set CA_PKCS11_SM2_MECHANISM to the HSM's SM2 signing mechanism`,
+            );
+          const z = opts.sm2Input === "digest" ? sm2Z(point) : undefined;
+          const mech = { mechanism: opts.sm2Mechanism, sm2Z: z ?? Buffer.alloc(0) };
+          return new Pkcs11Signer("SM2", sm2SpkiEncode(point), p11, session, priv, mech, opts.module);
+        }
+        spki = seq(seq(oid(OID.ecPublicKey), params.value as Buffer), bits(point));
       } else if (keyType === m.CKK_RSA) {
         const [n, e] = p11.C_GetAttributeValue(session, pub, [
           { type: m.CKA_MODULUS },
@@ -233,7 +281,7 @@ export class Pkcs11Signer implements Signer {
       const algorithm = algorithmOfKey(createPublicKey({ key: spki, format: "der", type: "spki" }));
       if (!algorithm) throw new Error("PKCS#11 key size or curve not supported");
       const mech = algorithm.startsWith("P-")
-        ? { mechanism: m.CKM_ECDSA, prehash: ALGORITHMS[algorithm].digest }
+        ? { mechanism: m.CKM_ECDSA, prehash: ALGORITHMS[algorithm].digest as "sha256" | "sha384" }
         : { mechanism: m.CKM_SHA256_RSA_PKCS };
       return new Pkcs11Signer(algorithm, spki, p11, session, priv, mech, opts.module);
     } catch (e) {
@@ -260,8 +308,10 @@ export class Pkcs11Signer implements Signer {
         { type: m.CKA_SENSITIVE, value: true },
         { type: m.CKA_EXTRACTABLE, value: false },
       ];
-      if (opts.algorithm.startsWith("P-")) {
-        const curve = oid(opts.algorithm === "P-256" ? OID.p256 : OID.p384);
+      if (opts.algorithm.startsWith("P-") || opts.algorithm === "SM2") {
+        const curve = oid(
+          opts.algorithm === "SM2" ? SM2_OIDS.sm2Curve : opts.algorithm === "P-256" ? OID.p256 : OID.p384,
+        );
         p11.C_GenerateKeyPair(
           session,
           { mechanism: m.CKM_EC_KEY_PAIR_GEN },
@@ -288,6 +338,14 @@ export class Pkcs11Signer implements Signer {
   }
 
   async sign(data: Buffer): Promise<Buffer> {
+    if (this.mech.sm2Z) {
+      // an empty Z: the mechanism hashes the data itself; otherwise it signs e = SM3(Z ‖ M)
+      const input = this.mech.sm2Z.length ? sm3(this.mech.sm2Z, data) : data;
+      this.p11.C_SignInit(this.session, { mechanism: this.mech.mechanism }, this.key);
+      const out = Buffer.from(this.p11.C_Sign(this.session, input));
+      // vendors return r‖s (64 bytes) like CKM_ECDSA; a few return the DER SEQUENCE already
+      return out.length === 64 ? sm2SignatureToDer(out) : out;
+    }
     const input = this.mech.prehash ? createHash(this.mech.prehash).update(data).digest() : data;
     this.p11.C_SignInit(this.session, { mechanism: this.mech.mechanism }, this.key);
     const out = this.p11.C_Sign(this.session, input);

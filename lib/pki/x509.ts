@@ -23,6 +23,7 @@ import {
   type Node,
 } from "./der";
 import { OID } from "./oids";
+import { isSm2Spki } from "../crypto/sm2";
 import type { ExtKeyUsage, KeyUsageBit } from "./profiles";
 
 // ---- extensions ----
@@ -217,8 +218,10 @@ function fastImport({ algorithm, curve: curveOid, key }: SpkiParts): KeyObject |
   return undefined;
 }
 
-/** "RSA-2048", "EC-P256", "EC-P384" (the Certificate.keyAlgorithm form), or e.g. "ed25519" / "EC-secp256k1" otherwise. */
+/** "RSA-2048", "EC-P256", "EC-P384", "SM2" (the Certificate.keyAlgorithm form), or e.g. "ed25519" / "EC-secp256k1" otherwise. */
 export function keyAlgorithmName(spki: Buffer): string {
+  // Node reads SM2 keys without a key type: name them from the SPKI
+  if (isSm2Spki(spki)) return "SM2";
   return keyAlgorithmOf(publicKeyFromSpki(spki));
 }
 

@@ -69,7 +69,8 @@ export interface OrderView {
   paidAt: string | null;
   handler: { name: string; idType: string; idNumberMasked: string; mobileMasked: string; email: string };
   hasInvoice: boolean;
-  issued: { serial: string; notBefore: string; notAfter: string } | null;
+  /** `encryptionSerial`: dual certificates (SM2), the encryption certificate issued with it */
+  issued: { serial: string; notBefore: string; notAfter: string; encryptionSerial?: string } | null;
 }
 
 export async function orderView(
@@ -80,7 +81,10 @@ export async function orderView(
 ): Promise<OrderView> {
   const invoice = await db.invoice.findUnique({ where: { orderId: order.id }, select: { id: true } });
   const issued = order.issuedCertificateId
-    ? await db.certificate.findUnique({ where: { id: order.issuedCertificateId } })
+    ? await db.certificate.findUnique({
+        where: { id: order.issuedCertificateId },
+        include: { encryptionCertificate: { select: { serial: true } } },
+      })
     : null;
   return {
     id: order.id,
@@ -101,7 +105,12 @@ export async function orderView(
     },
     hasInvoice: Boolean(invoice),
     issued: issued
-      ? { serial: issued.serial, notBefore: issued.notBefore.toISOString(), notAfter: issued.notAfter.toISOString() }
+      ? {
+          serial: issued.serial,
+          notBefore: issued.notBefore.toISOString(),
+          notAfter: issued.notAfter.toISOString(),
+          ...(issued.encryptionCertificate ? { encryptionSerial: issued.encryptionCertificate.serial } : {}),
+        }
       : null,
   };
 }

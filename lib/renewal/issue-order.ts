@@ -7,7 +7,8 @@ import type { Ca } from "../pki/ca";
 import { assertRekey, parseCsr, type ParsedCsr } from "../pki/csr";
 import { issueRenewal } from "../pki/issue";
 import { pkcs7CertsOnlyBase64 } from "../pki/pkcs7";
-import { profileFor } from "../pki/profiles";
+import { assertRenewalAlgorithm, profileFor, requiredRenewalAlgorithm } from "../pki/profiles";
+import { migrateRsaToSm2 } from "../settings";
 import { revokeCertificate } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
 import { transitionOrder } from "../orders/machine";
@@ -15,6 +16,13 @@ import { verifyProof } from "./pop";
 import { read } from "../pki/der";
 import { requestUpstreamRevocation } from "../pki/revocation-intents";
 import { completeUpstreamIssuance, type UpstreamDeps } from "./upstream-issue";
+import { getKmc, type Kmc } from "../kmc/keys";
+import {
+  deliverEncryptionPair,
+  issueEncryptionPair,
+  needsEncryptionPair,
+  type DeliveredEncryptionPair,
+} from "../kmc/dual";
 
 /**
  * 下证 on the server. Issuance is two committed steps so nothing is lost if a process dies in between:
@@ -22,6 +30,10 @@ import { completeUpstreamIssuance, type UpstreamDeps } from "./upstream-issue";
  *   2. the certificate is issued and the order enters `issued`.
  * A retry with the same key gets the same certificate back; a retry with a new key (the pending key on the
  * token was lost) issues again and revokes the orphaned certificate, whose key no longer exists anywhere.
+ *
+ * Dual certificates (SM2 keys, lib/kmc): step 2 issues the encryption certificate for a new KMC key pair in the same
+ * transaction as the signing one, so both exist or neither; an orphan's encryption certificate is revoked with it;
+ * every delivery envelopes the escrowed key afresh to the signing key of the CSR.
  */
 
 const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
@@ -53,9 +65,10 @@ function splitDer(b: Buffer): Buffer[] {
   return out;
 }
 
-function bundle(cert: Certificate, issuance: Issuance): string {
+/** certs-only PKCS#7: the signing certificate, the encryption certificate of a dual pair, the CA chain */
+function bundle(cert: Certificate, issuance: Issuance, encryption?: Certificate): string {
   const chain = cert.chainDer ? splitDer(Buffer.from(cert.chainDer)) : (issuance.ca?.chain ?? []);
-  return pkcs7CertsOnlyBase64([Buffer.from(cert.der), ...chain]);
+  return pkcs7CertsOnlyBase64([Buffer.from(cert.der), ...(encryption ? [Buffer.from(encryption.der)] : []), ...chain]);
 }
 
 /**
@@ -70,11 +83,16 @@ async function dropOrphan(
   issuance: Issuance,
   actor: Actor,
 ): Promise<void> {
-  if (orphan.status !== "revoked") {
+  const revoke = async (c: Certificate) => {
+    if (c.status === "revoked") return;
     if (issuance.ca)
-      await revokeCertificate(tx, { serial: orphan.serial, reason: "superseded", clock, actor, ca: issuance.ca });
-    else await requestUpstreamRevocation(tx, { certificate: orphan, reason: 4, actor, clock });
-  }
+      await revokeCertificate(tx, { serial: c.serial, reason: "superseded", clock, actor, ca: issuance.ca });
+    else await requestUpstreamRevocation(tx, { certificate: c, reason: 4, actor, clock });
+  };
+  await revoke(orphan);
+  // the encryption certificate of a dual pair goes with its signing certificate
+  const pair = await tx.certificate.findUnique({ where: { signingCertificateId: orphan.id } });
+  if (pair) await revoke(pair);
   await tx.certificate.update({ where: { id: orphan.id }, data: { previousId: null } });
   await appendAudit(
     tx,
@@ -85,7 +103,11 @@ async function dropOrphan(
       targetId: order.id,
       fromState: order.state,
       toState: "issuing",
-      data: { orderNo: order.orderNo, orphanSerial: orphan.serial },
+      data: {
+        orderNo: order.orderNo,
+        orphanSerial: orphan.serial,
+        ...(pair ? { orphanEncryptionSerial: pair.serial } : {}),
+      },
     },
     clock,
   );
@@ -102,6 +124,7 @@ async function completeIssuance(
   clock: Clock,
   ca: Ca,
   actor: Actor,
+  kmc: Kmc | null | undefined,
   verified?: ParsedCsr,
 ): Promise<Certificate> {
   return withTx(db, async (tx) => {
@@ -112,20 +135,18 @@ async function completeIssuance(
       throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
     const stored = Buffer.from(order.csrDer);
-    const created = await issueRenewal(tx, {
-      oldCertificate: old,
-      csr: verified?.der.equals(stored) ? verified : parseCsr(stored),
-      orderId: order.id,
-      clock,
-      ca,
-    });
+    const csr = verified?.der.equals(stored) ? verified : parseCsr(stored);
+    const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
+    const encryption = needsEncryptionPair(csr.spki)
+      ? await issueEncryptionPair(tx, { signing: created, kmc, ca, clock, orderId: order.id })
+      : null;
     await transitionOrder(tx, {
       orderId: order.id,
       to: "issued",
       actor,
       clock,
       expectVersion: order.version,
-      data: { serial: created.serial },
+      data: { serial: created.serial, ...(encryption ? { encryptionSerial: encryption.serial } : {}) },
       set: { issuedCertificateId: created.id, issuedAt: clock.now() },
     });
     return created;
@@ -199,11 +220,34 @@ export interface IssueForOrderInput {
   /** the portal's CA (builtin) or, in RA mode, the upstream; `ca` alone means builtin */
   ca?: Ca;
   upstream?: UpstreamDeps | null;
+  /**
+   * the key management centre (default: the process KMC): SM2 keys get an encryption certificate too. Built-in CA
+   * only: in RA mode the upstream CA certifies the signing key alone (its own KMC, if any, is the operator's).
+   */
+  kmc?: Kmc | null;
 }
 
 export interface IssuedBundle {
+  /** certs-only PKCS#7: the signing certificate, the encryption certificate of a dual pair, the CA chain */
   pkcs7: string;
   certificate: Certificate;
+  /** dual certificates: the encryption certificate and its key enveloped to the CSR's key */
+  encryption: DeliveredEncryptionPair | null;
+}
+
+/**
+ * The key algorithm the renewal of `certificate` must bring when it is not the old key's family ("SM2" while the
+ * admin migrates RSA holders to SM2): the wizard asks the token for it, and issueForOrder refuses anything else.
+ */
+export async function renewalKeyAlgorithm(
+  db: Tx,
+  certificate: Pick<Certificate, "certType" | "keyAlgorithm">,
+): Promise<"SM2" | undefined> {
+  return requiredRenewalAlgorithm(
+    profileFor(certificate.certType),
+    certificate.keyAlgorithm,
+    await migrateRsaToSm2(db),
+  );
 }
 
 /** Issues (or re-delivers) the renewed certificate of an order and returns it as a certs-only PKCS#7, base64. */
@@ -221,7 +265,9 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   });
   if (signer.id !== order.certificateId) throw new DomainError("POP_SIGNATURE_INVALID");
   const csr = parseCsr(input.csrDer);
-  assertRekey(csr, signer.spkiSha256, profileFor(signer.certType).requireRekey);
+  const profile = profileFor(signer.certType);
+  assertRekey(csr, signer.spkiSha256, profile.requireRekey);
+  assertRenewalAlgorithm(profile, csr.keyAlgorithm, await renewalKeyAlgorithm(db, signer));
 
   const issuance = issuanceOf(input);
   if (
@@ -235,12 +281,14 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
     // upstream through an intent), so no certificate is left valid upstream without the portal knowing it.
     await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
   const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
-  const certificate =
-    already ??
-    (issuance.upstream
-      ? await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor)
-      : await completeIssuance(db, order.id, clock, issuance.ca, actor, csr));
-  return { pkcs7: bundle(certificate, issuance), certificate };
+  if (issuance.upstream) {
+    const certificate = already ?? (await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor));
+    return { pkcs7: bundle(certificate, issuance), certificate, encryption: null };
+  }
+  const kmc = input.kmc === undefined ? getKmc() : input.kmc;
+  const certificate = already ?? (await completeIssuance(db, order.id, clock, issuance.ca, actor, kmc, csr));
+  const encryption = await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc });
+  return { pkcs7: bundle(certificate, issuance, encryption?.certificate), certificate, encryption };
 }
 
 function issuanceOf(input: { ca?: Ca; upstream?: UpstreamDeps | null }): Issuance {
@@ -255,11 +303,12 @@ export async function resumeIssuance(
   orderId: string,
   clock: Clock,
   by: Ca | { upstream: UpstreamDeps },
+  kmc: Kmc | null = getKmc(),
 ): Promise<Certificate | null> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
   if ("upstream" in by) return completeUpstreamIssuance(db, orderId, by.upstream, clock, SYSTEM);
-  return completeIssuance(db, orderId, clock, by, SYSTEM);
+  return completeIssuance(db, orderId, clock, by, SYSTEM, kmc);
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
@@ -343,6 +392,13 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
       if (ca === "upstream")
         await requestUpstreamRevocation(tx, { certificate: old, reason: 4 /* superseded */, actor, clock });
       else if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
+    }
+    const oldPair = await tx.certificate.findUnique({ where: { signingCertificateId: old.id } });
+    if (oldPair?.status === "active") {
+      await tx.certificate.update({ where: { id: oldPair.id }, data: { status: "superseded" } });
+      if (ca === "upstream")
+        await requestUpstreamRevocation(tx, { certificate: oldPair, reason: 4 /* superseded */, actor, clock });
+      else if (ca) await revokeCertificate(tx, { serial: oldPair.serial, reason: "superseded", clock, actor, ca });
     }
     return installed;
   });

@@ -135,6 +135,10 @@ export async function revokeByHolder(db: Db, input: RevokeByHolderInput) {
       actor,
       ca: input.ca,
     });
+    // dual certificates: the encryption certificate paired with it goes too (its key stays escrowed in the KMC)
+    const pair = await tx.certificate.findUnique({ where: { signingCertificateId: certificate.id } });
+    if (pair && pair.status !== "revoked")
+      await revokeCertificate(tx, { serial: pair.serial, reason, clock: input.clock, actor, ca: input.ca });
     if (certificate.email) {
       await enqueueMail(
         tx,

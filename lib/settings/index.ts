@@ -12,6 +12,8 @@ export const DEFAULT_PAYMENT_WINDOW_MINUTES = 30;
 export const DEFAULT_STUCK_MINUTES = 30;
 export const REMINDER_DAYS_KEY = "reminders.days";
 export const DEFAULT_REMINDER_DAYS: readonly number[] = [30, 14, 7, 3, 1];
+/** national algorithms (issue 19): RSA holders get an SM2 key pair at renewal (lib/pki/profiles.ts) */
+export const MIGRATE_RSA_TO_SM2_KEY = "renewal.migrateRsaToSm2";
 
 export const ReminderDays = z
   .array(z.number().int().min(1).max(90))
@@ -44,4 +46,10 @@ export async function reminderDays(db: Tx): Promise<number[]> {
   if (parsed.success) return parsed.data;
   log.warn({ key: REMINDER_DAYS_KEY }, "reminder days setting unreadable; using the default");
   return ReminderDays.parse(DEFAULT_REMINDER_DAYS);
+}
+
+/** Whether RSA holders move to SM2 at renewal (`renewal.migrateRsaToSm2`, default off). */
+export async function migrateRsaToSm2(db: Tx): Promise<boolean> {
+  const row = await db.setting.findUnique({ where: { key: MIGRATE_RSA_TO_SM2_KEY } });
+  return row?.value === true;
 }

@@ -9,6 +9,7 @@ import {
   DEFAULT_REMINDER_DAYS,
   DEFAULT_STUCK_MINUTES,
   DEFAULT_WINDOW_DAYS,
+  MIGRATE_RSA_TO_SM2_KEY,
   REMINDER_DAYS_KEY,
   ReminderDays,
 } from ".";
@@ -28,6 +29,15 @@ function dayList(v: unknown): unknown {
     : v;
 }
 
+/** "是" / "on" / "true" / "1" as typed in the form → true, the opposites → false */
+function yesNo(v: unknown): unknown {
+  if (typeof v !== "string") return v;
+  const t = v.trim().toLowerCase();
+  if (["1", "true", "yes", "on", "是", "开"].includes(t)) return true;
+  if (["0", "false", "no", "off", "否", "关"].includes(t)) return false;
+  return v;
+}
+
 const SETTINGS = {
   "renewal.windowDays": { schema: z.coerce.number().int().min(1).max(90), fallback: DEFAULT_WINDOW_DAYS },
   "payment.windowMinutes": {
@@ -36,6 +46,7 @@ const SETTINGS = {
   },
   [REMINDER_DAYS_KEY]: { schema: z.preprocess(dayList, ReminderDays), fallback: [...DEFAULT_REMINDER_DAYS] },
   "orders.stuckMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_STUCK_MINUTES },
+  [MIGRATE_RSA_TO_SM2_KEY]: { schema: z.preprocess(yesNo, z.boolean()), fallback: false },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -10,6 +10,8 @@ import type { StaffRole } from "../generated/prisma/client";
  * - `orders.unmask` (showing a full ID number or phone, audited) belongs to the roles that talk to holders
  *   (helpdesk, finance, admin); the auditor reads masked data only.
  * - Each role includes the one before it: helpdesk ⊂ finance ⊂ admin. The auditor is separate.
+ * - `kmc.recover` (key recovery of escrowed encryption keys) is an administrator's, and one recovery needs two of
+ *   them: the one who asks can never approve (lib/kmc/recovery.ts). The auditor reads the requests.
  */
 export const ACTIONS = [
   "orders.read",
@@ -29,6 +31,9 @@ export const ACTIONS = [
   "settings.manage",
   "audit.read",
   "dashboard.read",
+  // key management centre (dual certificates): reading recovery requests, and asking for or approving one
+  "kmc.read",
+  "kmc.recover",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -72,6 +77,7 @@ export const STAFF_ROUTES = {
   "/staff/settings": "settings.read",
   "/staff/dashboard": "dashboard.read",
   "/staff/audit": "audit.read",
+  "/staff/kmc": "kmc.read",
   // API
   "POST /api/staff/session": "public",
   "DELETE /api/staff/session": "signed_in",
@@ -99,6 +105,9 @@ export const STAFF_ROUTES = {
   "PUT /api/staff/settings": "settings.manage",
   "GET /api/staff/audit/verify": "audit.read",
   "GET /api/staff/audit/export": "audit.read",
+  "GET /api/staff/kmc/recoveries": "kmc.read",
+  "POST /api/staff/kmc/recoveries": "kmc.recover",
+  "POST /api/staff/kmc/recoveries/[id]/decision": "kmc.recover",
 } as const satisfies Record<string, Requirement>;
 
 export type StaffRouteKey = keyof typeof STAFF_ROUTES;

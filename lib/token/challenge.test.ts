@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { generateSm2KeyPair, sm2Sign, sm2SpkiEncode } from "../crypto/sm2";
 import {
   ChallengeFormatError,
   formatChallenge,
@@ -88,6 +89,18 @@ describe("verifyChallengeSignature", () => {
     ).toBe(false);
     const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "der" });
     expect(verifyChallengeSignature(text, signature, other)).toBe(false);
+  });
+
+  it("accepts an SM2 signature with the default ID (SKF and virtual SM2 keys) and rejects other IDs and tampering", () => {
+    const pair = generateSm2KeyPair();
+    const spki = sm2SpkiEncode(pair.publicKey);
+    const signature = sm2Sign(Buffer.from(text), pair.privateKey).toString("base64");
+    expect(verifyChallengeSignature(text, signature, spki)).toBe(true);
+    expect(verifyChallengeSignature(text.replace("login", "revoke"), signature, spki)).toBe(false);
+    const otherId = sm2Sign(Buffer.from(text), pair.privateKey, { id: "alice" }).toString("base64");
+    expect(verifyChallengeSignature(text, otherId, spki)).toBe(false);
+    expect(verifyChallengeSignature(text, signature, sm2SpkiEncode(generateSm2KeyPair().publicKey))).toBe(false);
+    expect(verifyChallengeSignature(text, `${signature}=`, spki)).toBe(false);
   });
 
   it("rejects a valid signature over text that is not a challenge", () => {

@@ -1,4 +1,5 @@
 import { createPublicKey, verify } from "node:crypto";
+import { isSm2Spki, sm2Verify } from "../crypto/sm2";
 
 /**
  * The only text the certificate assistant will sign: a domain-separated, line-oriented challenge that
@@ -13,7 +14,8 @@ import { createPublicKey, verify } from "node:crypto";
  *   issued-at: 2026-11-25T10:00:00.000Z
  *   csr-sha256: <64 lowercase hex>     (purpose=issue only)
  *
- * Lines are joined by "\n", with no trailing newline. The signature is over the UTF-8 bytes with SHA-256.
+ * Lines are joined by "\n", with no trailing newline. The signature is over the UTF-8 bytes with SHA-256 (SM3 with
+ * the Z value for SM2 keys).
  */
 
 const CHALLENGE_HEADER = "CertRenew challenge v1";
@@ -111,16 +113,18 @@ export function parseChallenge(text: string): ChallengeFields {
 
 /**
  * True when `signatureB64` is a valid signature over the challenge by the key in `spkiDer`: RSA PKCS#1 v1.5
- * with SHA-256, or ECDSA with SHA-256 and a DER-encoded signature. False for anything that is not a
+ * with SHA-256, ECDSA with SHA-256 and a DER-encoded signature, or for SM2 keys a DER SM2 signature over
+ * SM3(Z ‖ challenge) with the default ID 1234567812345678 (what SKF keys make). False for anything that is not a
  * well-formed challenge, another key type, or a malformed key or signature.
  */
 export function verifyChallengeSignature(text: string, signatureB64: string, spkiDer: Uint8Array): boolean {
   try {
     parseChallenge(text);
-    const key = createPublicKey({ key: Buffer.from(spkiDer), format: "der", type: "spki" });
-    if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "ec") return false;
     const signature = Buffer.from(signatureB64, "base64");
     if (signature.length === 0 || signature.toString("base64") !== signatureB64) return false;
+    if (isSm2Spki(spkiDer)) return sm2Verify(Buffer.from(text, "utf8"), signature, spkiDer);
+    const key = createPublicKey({ key: Buffer.from(spkiDer), format: "der", type: "spki" });
+    if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "ec") return false;
     return verify("sha256", Buffer.from(text, "utf8"), { key, dsaEncoding: "der" }, signature);
   } catch {
     return false;

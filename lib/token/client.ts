@@ -41,6 +41,7 @@ export const ASSISTANT_ERROR_CODES = [
   "TOKEN_KEY_UNSUPPORTED",
   "TOKEN_OPERATION_FAILED",
   "TOKEN_MIDDLEWARE_ERROR",
+  "TOKEN_ENVELOPE_INVALID",
   "ASSISTANT_ORIGIN_FORBIDDEN",
   "ASSISTANT_HOST_FORBIDDEN",
   "BAD_REQUEST",
@@ -116,9 +117,11 @@ export interface AssistantClient {
   requireTokens(): Promise<TokenSummary[]>;
   pinStatus(tokenId: string): Promise<PinStatus>;
   sign(args: { tokenId: string; certId: string; pin: string; challenge: string }): Promise<SignResult>;
-  keygen(args: { tokenId: string; certId: string; pin: string }): Promise<KeygenResult>;
+  /** `algorithm`: make a key of this algorithm instead of the old key's family ("SM2": migration to SM2) */
+  keygen(args: { tokenId: string; certId: string; pin: string; algorithm?: "SM2" }): Promise<KeygenResult>;
   /** `pkcs7`: base64 DER certs-only bundle from the portal. Safe to retry after TOKEN_REMOVED. */
-  install(args: { tokenId: string; pin: string; pkcs7: string }): Promise<InstallResult>;
+  /** `envelope`: dual certificates, the KMC's ENVELOPEDKEYBLOB (base64) for the pending key */
+  install(args: { tokenId: string; pin: string; pkcs7: string; envelope?: string }): Promise<InstallResult>;
   unlock(args: { tokenId: string; soPin: string; newPin: string; newSoPin: string }): Promise<UnlockResult>;
 }
 

@@ -24,6 +24,8 @@ export interface CertificateSummary {
   keyAlgorithm: string;
   /** base64 DER */
   der: string;
+  /** dual certificates: the encryption certificate in the same container (its key came in the KMC's envelope) */
+  encryption?: { serial: string; der: string };
 }
 
 export interface TokenSummary {

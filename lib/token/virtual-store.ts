@@ -4,13 +4,16 @@ import {
   createDecipheriv,
   createPrivateKey,
   createPublicKey,
+  generateKeyPairSync,
   randomBytes,
   scryptSync,
+  sign as cryptoSign,
   type KeyObject,
 } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DomainError } from "../errors";
+import { generateSm2KeyPair, sm2KeyObject, sm2PairOfKeyObject, sm2Sign } from "../crypto/sm2";
 import { keyFamilyOf, type KeyFamily } from "./key-family";
 
 /**
@@ -52,6 +55,11 @@ export interface VirtualKey {
   sealed: Sealed;
   /** id of the certificate this key will replace once its own certificate is installed */
   pendingFor: string | null;
+  /**
+   * Dual certificates: the encryption key pair imported from the KMC's envelope into this key's container (like an
+   * SKF container's second pair), sealed under the TMK with `<serial>/key/<id>/enc`, and its certificate (base64 DER).
+   */
+  encryption?: { spki: string; sealed: Sealed; certificate: string };
 }
 
 interface VirtualCertificate {
@@ -129,10 +137,35 @@ export function sealPrivateKey(masterKey: Buffer, serial: string, id: string, pr
   return seal(masterKey, privateKey.export({ type: "pkcs8", format: "der" }), `${serial}/key/${id}`);
 }
 
-export function openPrivateKey(masterKey: Buffer, serial: string, key: VirtualKey): KeyObject {
+/** The AAD of a container's encryption private key: never interchangeable with its signing key. */
+export function encryptionKeyLabel(id: string): string {
+  return `${id}/enc`;
+}
+
+export function openPrivateKey(masterKey: Buffer, serial: string, key: Pick<VirtualKey, "id" | "sealed">): KeyObject {
   const der = open(masterKey, key.sealed, `${serial}/key/${key.id}`);
   if (!der) throw new DomainError("TOKEN_OPERATION_FAILED", { reason: "key object damaged" });
   return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+}
+
+/** A new private key of `family`, as a token makes it on the key. */
+export function generateTokenKey(family: KeyFamily): KeyObject {
+  if (family.type === "sm2") return sm2KeyObject(generateSm2KeyPair());
+  const pair =
+    family.type === "rsa"
+      ? generateKeyPairSync("rsa", { modulusLength: family.bits, publicExponent: 0x10001 })
+      : generateKeyPairSync("ec", { namedCurve: family.curve });
+  return pair.privateKey;
+}
+
+/**
+ * What a token signs: RSA PKCS#1 v1.5 or DER ECDSA over SHA-256; for SM2 a DER SM2 signature over SM3(Z ‖ data)
+ * with the default ID 1234567812345678, as an SKF key's SKF_DigestInit + SKF_ECCSignData make it.
+ */
+export function signWithTokenKey(key: KeyObject, data: Buffer): Buffer {
+  const sm2 = sm2PairOfKeyObject(key);
+  if (sm2) return sm2Sign(data, sm2.privateKey, { publicKey: sm2.publicKey });
+  return cryptoSign("sha256", data, { key, dsaEncoding: "der" });
 }
 
 export function readTokenFile(dir: string, serial: string): VirtualTokenFile {

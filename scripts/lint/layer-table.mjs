@@ -43,7 +43,9 @@ export const DOMAIN = {
   payments: ["orders", "outbox", "settings", "fees"],
   // add "renewal" here only if the expiry reminders stay in lib/mail (renewal imports mail)
   mail: ["outbox", "settings"],
-  renewal: ["orders", "payments", "pki", "registry", "token", "fees", "settings", "captcha", "outbox", "mail"],
+  // the key management centre: escrowed SM2 encryption key pairs, GM/T 0016 envelopes (lib/token), recovery
+  kmc: ["pki", "token"],
+  renewal: ["orders", "payments", "pki", "registry", "token", "fees", "settings", "captcha", "outbox", "mail", "kmc"],
   services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha"],
   content: ["messages"],
   staff: ["domain"],

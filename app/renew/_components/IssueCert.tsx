@@ -23,6 +23,8 @@ interface Props {
   issuedSerial: string | null;
   pinHint: string;
   errorTexts: Record<string, string>;
+  /** the new key's algorithm when it is not the old key's family ("SM2": the admin moves RSA holders to SM2) */
+  keyAlgorithm?: "SM2";
 }
 
 function find(tokens: TokenSummary[], serial: string | null): { token: TokenSummary; cert: CertificateSummary } | null {
@@ -47,6 +49,7 @@ export function IssueCert({
   issuedSerial,
   pinHint,
   errorTexts,
+  keyAlgorithm,
 }: Props) {
   const router = useRouter();
   const [pin, setPin] = useState("");
@@ -70,7 +73,7 @@ export function IssueCert({
       if (old) {
         const { token, cert } = old;
         setStep(0);
-        const kg = await client.keygen({ tokenId: token.id, certId: cert.id, pin });
+        const kg = await client.keygen({ tokenId: token.id, certId: cert.id, pin, algorithm: keyAlgorithm });
         setStep(1);
         const { challenge } = await apiPost("/api/renew/issue-challenge", { orderId, csr: kg.csr }, { csrf });
         const signed = await client.sign({ tokenId: token.id, certId: cert.id, pin, challenge });
@@ -81,7 +84,13 @@ export function IssueCert({
         );
         newSerial = issued.certificate.serial;
         setStep(2);
-        await client.install({ tokenId: token.id, pin, pkcs7: issued.pkcs7 });
+        // dual certificates (SM2): the encryption key comes enveloped to the new key, imported with the certificates
+        await client.install({
+          tokenId: token.id,
+          pin,
+          pkcs7: issued.pkcs7,
+          ...(issued.encryption ? { envelope: issued.encryption.envelope } : {}),
+        });
       }
       setStep(3);
       const placed = find(await client.tokens(), newSerial);

@@ -33,6 +33,14 @@ export default async function Done() {
               <dd className="mono" data-testid="new-serial">
                 {order.issued.serial}
               </dd>
+              {order.issued.encryptionSerial ? (
+                <>
+                  <dt>{d.encryptionSerial}</dt>
+                  <dd className="mono" data-testid="new-encryption-serial">
+                    {order.issued.encryptionSerial}
+                  </dd>
+                </>
+              ) : null}
               <dt>{d.validity}</dt>
               <dd data-testid="new-validity">
                 {fill(d.from, {

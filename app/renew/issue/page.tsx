@@ -5,6 +5,8 @@ import { Stepper } from "../_components/Stepper";
 import { IssueCert } from "../_components/IssueCert";
 import { assistantErrorTexts } from "../_lib/assistant-errors";
 import { fill, formatDateTime } from "@/lib/messages/format";
+import { getDb } from "@/lib/db";
+import { renewalKeyAlgorithm } from "@/lib/renewal/issue-order";
 
 export const dynamic = "force-dynamic";
 
@@ -15,6 +17,8 @@ export default async function Issue() {
   const order = summary.order!;
   const c = summary.certificate;
   const i = t.wizard.issue;
+  // the admin may move RSA holders to SM2: the token is then asked for an SM2 key pair
+  const keyAlgorithm = await renewalKeyAlgorithm(await getDb(), c);
   return (
     <div className="container narrow">
       <Stepper t={t.wizard} current="issue" free={order.priceFen === 0} />
@@ -47,6 +51,7 @@ export default async function Issue() {
           issuedSerial={order.issued?.serial ?? null}
           pinHint={t.wizard.key.pinHint}
           errorTexts={assistantErrorTexts(locale)}
+          keyAlgorithm={keyAlgorithm}
         />
       </section>
     </div>

@@ -9,7 +9,8 @@ export interface DemoHolder {
   payerClass: PayerClass;
   daysLeft: number;
   revoked?: boolean;
-  keyAlgorithm: "EC-P256" | "RSA-2048";
+  /** SM2: a dual-certificate holder (GM/T 0034): SM2 signing key on the token, KMC encryption key pair beside it */
+  keyAlgorithm: "EC-P256" | "RSA-2048" | "SM2";
 }
 
 const PEOPLE = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷", "吴昊", "徐丽", "孙杰"];
@@ -81,6 +82,21 @@ export const DEMO_HOLDERS: DemoHolder[] = [
     daysLeft: 200,
     keyAlgorithm: "EC-P256",
   },
+  // national cryptography (kmc): SM2 dual-certificate holders, self-paying and unified, inside the window
+  ...series("sm2_self", 2, (i) => ({
+    cn: `${["国密测试", "国密示范"][i]}个人证书`,
+    certType: "personal",
+    payerClass: "self",
+    daysLeft: 12 + i,
+    keyAlgorithm: "SM2",
+  })),
+  ...series("sm2_unified", 2, (i) => ({
+    cn: `德州市国密${["示范", "试点"][i]}单位`,
+    certType: "organisation",
+    payerClass: "unified",
+    daysLeft: 16 + i,
+    keyAlgorithm: "SM2",
+  })),
 ];
 
 export const DEMO_PIN = "111111";

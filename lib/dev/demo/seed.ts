@@ -14,6 +14,10 @@ import { issueHolderCertificate } from "./certificates";
 import { ensureDemoStaff } from "./staff";
 import { DEMO_HOLDERS, DEMO_PIN, demoCreditCode, demoResidentId, notAfterFor, type DemoHolder } from "./holders";
 import { withTx } from "../../audit";
+import { generateSm2KeyPair } from "../../crypto/sm2";
+import { sm2PrivateKeyObject } from "../../token/enveloped-key";
+import { importEnvelopeToVirtualToken } from "../../token/virtual-dual";
+import { seedEncryptionPair } from "./dual";
 
 export interface DemoHolderEntry {
   key: string;
@@ -28,6 +32,7 @@ export interface DemoHolderEntry {
 const SYSTEM = { type: "system" as const, id: "demo-seed" };
 
 function keyPair(alg: DemoHolder["keyAlgorithm"]): KeyObject {
+  if (alg === "SM2") return sm2PrivateKeyObject(generateSm2KeyPair().privateKey);
   return alg === "RSA-2048"
     ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
     : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
@@ -60,8 +65,8 @@ async function seedHolder(
     notAfter,
     certType: holder.certType,
   });
-  await withTx(db, async (tx) => {
-    await registerCertificate(tx, config, der, {
+  const dual = await withTx(db, async (tx) => {
+    const signing = await registerCertificate(tx, config, der, {
       holderName: holder.cn,
       holderIdType: org ? "uscc" : "resident_id",
       holderIdNumber: idNumber,
@@ -78,6 +83,7 @@ async function seedHolder(
         actor: SYSTEM,
         ca,
       });
+    return holder.keyAlgorithm === "SM2" ? seedEncryptionPair(tx, { config, ca, signing }) : null;
   });
   const tokensDir = path.join(config.dataDir, "tokens");
   const token = createVirtualToken({
@@ -87,7 +93,15 @@ async function seedHolder(
     pin: DEMO_PIN,
     soPin: deriveSoPin(config.SO_PIN_MASTER_SECRET, tokenSerial, 0),
   });
-  importKeyAndCertificate(token, { privateKey, certificateDer: der, id: info.spkiSha256.slice(0, 16) });
+  const id = info.spkiSha256.slice(0, 16);
+  importKeyAndCertificate(token, { privateKey, certificateDer: der, id });
+  if (dual)
+    importEnvelopeToVirtualToken(token, {
+      id,
+      signingKey: privateKey,
+      envelope: dual.envelope,
+      certificateDer: Buffer.from(dual.certificate.der),
+    });
   return {
     key: holder.key,
     serial: info.serial,

@@ -8,6 +8,7 @@ export function useTestEnv(overrides: Record<string, string> = {}): void {
     FIELD_ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
     SO_PIN_MASTER_SECRET: "test-so-pin-master-secret-0123456789abcdef",
     CA_KEY_PASSPHRASE: "test-ca-passphrase-0123",
+    KMC_MASTER_KEY: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
     DEMO_MODE: "1",
     ALIPAY_SANDBOX: "1",
     JOBS_ENABLED: "0",

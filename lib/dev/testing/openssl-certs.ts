@@ -3,10 +3,16 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { generateSm2KeyPair, sm2KeyObject, sm2PairOfKeyObject } from "../../crypto/sm2";
 
 /** Throwaway certificates for the assistant's tests and bench, made with openssl (independent of lib/pki). */
 
-export type TestKeyType = "rsa" | "ec";
+export type TestKeyType = "rsa" | "ec" | "sm2";
+
+/** openssl signs and checks SM2 requests with an empty ID unless told: ours use the GM/T 0009 default ID */
+const SM2_DISTID = "distid:1234567812345678";
+const SM2_WITH_SM3_OID = Buffer.from("06082a811ccf55018375", "hex");
+const isSm2Request = (csrDer: Buffer) => csrDer.subarray(0, 400).includes(SM2_WITH_SM3_OID);
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "certrenew-agent-"));
@@ -17,6 +23,7 @@ function openssl(args: string[], input?: Buffer): Buffer {
 }
 
 export function newKey(type: TestKeyType): KeyObject {
+  if (type === "sm2") return sm2KeyObject(generateSm2KeyPair());
   return type === "rsa"
     ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
     : generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
@@ -67,7 +74,19 @@ export function testCa(): TestCa {
 export function issueFor(ca: TestCa, holderKey: KeyObject, subject: string): Buffer {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "k.pem"), holderKey.export({ type: "pkcs8", format: "pem" }));
-  const csr = openssl(["req", "-utf8", "-new", "-key", path.join(dir, "k.pem"), "-subj", subject, "-outform", "DER"]);
+  const sm2 = sm2PairOfKeyObject(holderKey) ? ["-sm3", "-sigopt", SM2_DISTID] : [];
+  const csr = openssl([
+    "req",
+    "-utf8",
+    "-new",
+    "-key",
+    path.join(dir, "k.pem"),
+    "-subj",
+    subject,
+    ...sm2,
+    "-outform",
+    "DER",
+  ]);
   return issueFromCsr(ca, csr);
 }
 
@@ -75,7 +94,8 @@ export function issueFor(ca: TestCa, holderKey: KeyObject, subject: string): Buf
 export function issueFromCsr(ca: TestCa, csrDer: Buffer): Buffer {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, "req.der"), csrDer);
-  openssl(["req", "-inform", "DER", "-in", path.join(dir, "req.der"), "-verify", "-noout"]);
+  const vfy = isSm2Request(csrDer) ? ["-vfyopt", SM2_DISTID] : [];
+  openssl(["req", "-inform", "DER", "-in", path.join(dir, "req.der"), "-verify", "-noout", ...vfy]);
   openssl(["req", "-inform", "DER", "-in", path.join(dir, "req.der"), "-out", path.join(dir, "req.pem")]);
   return openssl([
     "x509",
@@ -91,6 +111,7 @@ export function issueFromCsr(ca: TestCa, csrDer: Buffer): Buffer {
     "-days",
     "395",
     "-sha256",
+    ...vfy,
     "-outform",
     "DER",
   ]);
@@ -99,7 +120,10 @@ export function issueFromCsr(ca: TestCa, csrDer: Buffer): Buffer {
 /** `openssl req -verify` on a DER request: true when the CSR's own signature verifies. */
 export function opensslVerifiesCsr(csrDer: Buffer): boolean {
   try {
-    openssl(["req", "-inform", "DER", "-verify", "-noout"], csrDer);
+    openssl(
+      ["req", "-inform", "DER", "-verify", "-noout", ...(isSm2Request(csrDer) ? ["-vfyopt", SM2_DISTID] : [])],
+      csrDer,
+    );
     return true;
   } catch {
     return false;

@@ -8,6 +8,7 @@ import { staffErrors } from "./staff";
 import { mailErrors } from "./mail";
 import { servicesErrors } from "./services";
 import { upstreamErrors } from "./upstream";
+import { kmcErrors } from "./kmc";
 
 export const ERRORS = {
   ...commonErrors,
@@ -20,6 +21,7 @@ export const ERRORS = {
   ...mailErrors,
   ...servicesErrors,
   ...upstreamErrors,
+  ...kmcErrors,
 };
 
 export type ErrorCode = keyof typeof ERRORS;

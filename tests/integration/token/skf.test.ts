@@ -13,6 +13,8 @@ import { fixedClock } from "@/lib/dev/testing/clock";
 import { log } from "@/lib/log";
 import { serialHex } from "@/agent/x509";
 import { issueFor, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
+import { generateSm2KeyPair } from "@/lib/crypto/sm2";
+import { sealEnvelope, sm2PointOfSpki, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 
 /** SGD_SM4_ECB (GM/T 0006): the symmetric algorithm the enveloped blob's private key is encrypted with. */
 const SGD_SM4_ECB = 0x00000401;
@@ -393,6 +395,65 @@ describe("SKF backend on the mock SKF library", () => {
     const list = (await backend.listTokens()).find((tok) => tok.serial === t.serial)!;
     expect(list.certificates.map((c) => c.der)).toEqual([t.cert.toString("base64")]);
   });
+
+  it("dual-certificate install: the portal's envelope (lib/token/enveloped-key) goes in with SKF_ImportECCKeyPair before the signing certificate", async () => {
+    const t = tokens.sm2;
+    const oldId = containerId(t.container);
+    const keygen = await backend.keygen(t.serial, { certId: oldId, pin: "111111" });
+    const csr = Buffer.from(keygen.csr, "base64");
+    const leaf = issueFromRequest(csr, "sm2");
+    const pendingPoint = sm2PointOfSpki(new X509Certificate(leaf).publicKey.export({ type: "spki", format: "der" }));
+    const encryption = generateSm2KeyPair();
+    const encCert = sm2Certificate(
+      sm2PrivateKeyObject(encryption.privateKey),
+      "/C=CN/ST=SD/L=dezhou/O=Dezhou Test/CN=holder-sm2",
+    );
+    const envelope = sealEnvelope({ d: encryption.privateKey, recipient: pendingPoint });
+    const pendingDir = path.join(
+      state,
+      "USBKEY-SM2",
+      "CERTRENEW",
+      Buffer.from(keygen.pendingId, "hex").toString("latin1"),
+    );
+
+    // sealed to another key: the device refuses it and the container stays pending (no certificate written)
+    const foreign = generateSm2KeyPair().publicKey;
+    const wrong = sealEnvelope({
+      d: encryption.privateKey,
+      recipient: { x: foreign.subarray(1, 33), y: foreign.subarray(33) },
+    });
+    expect(
+      (
+        await failure(
+          backend.install(t.serial, { pin: "111111", certificates: [leaf, encCert, ca.der], envelope: wrong }),
+        )
+      ).code,
+    ).toBe("TOKEN_ENVELOPE_INVALID");
+    expect(fs.existsSync(path.join(pendingDir, "sign.cer"))).toBe(false);
+
+    const installed = await backend.install(t.serial, {
+      pin: "111111",
+      certificates: [ca.der, encCert, leaf],
+      envelope,
+    });
+    expect(installed).toMatchObject({ replacedId: oldId, certificate: { id: keygen.pendingId } });
+    const listed = (await backend.listTokens()).find((tok) => tok.serial === t.serial)!;
+    expect(listed.certificates).toHaveLength(1);
+    expect(listed.certificates[0].encryption?.der).toBe(encCert.toString("base64"));
+    // the mock keeps the imported key as OpenSSL does: its public key is the encryption certificate's
+    const fromKey = openssl(["pkey", "-in", path.join(pendingDir, "enc.key"), "-pubout"]).toString();
+    const fromCert = openssl([
+      "x509",
+      "-inform",
+      "DER",
+      "-in",
+      file("enc.der", encCert),
+      "-noout",
+      "-pubkey",
+    ]).toString();
+    expect(fromKey).toBe(fromCert);
+    tokens.sm2 = { ...t, container: Buffer.from(keygen.pendingId, "hex").toString("latin1"), cert: leaf };
+  }, 60_000);
 
   it("serves the SKF keys over the assistant's HTTP API: list, PIN status, signing, a wrong PIN's count", async () => {
     const assistant = await startAssistant({

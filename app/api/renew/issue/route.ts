@@ -4,7 +4,10 @@ import { issueForOrder } from "@/lib/renewal/issue-order";
 import { processUpstreamDeps } from "@/lib/renewal/upstream-issue";
 import { holderCertificateId } from "../_holder";
 
-/** 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install. */
+/**
+ * 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install (and for an SM2
+ * key the encryption certificate's key, enveloped to the new key: only the token can open it).
+ */
 export const POST = route(
   { session: "holder", requireSession: true, body: IssueRequest, idempotency: "renew.issue" },
   async ({ db, ca, alipay, session, body, config, actor, clock }) => {
@@ -30,6 +33,9 @@ export const POST = route(
         notBefore: c.notBefore.toISOString(),
         notAfter: c.notAfter.toISOString(),
       },
+      encryption: issued.encryption
+        ? { serial: issued.encryption.certificate.serial, envelope: issued.encryption.envelope.toString("base64") }
+        : null,
     } satisfies IssueResponse;
   },
 );

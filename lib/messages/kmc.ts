@@ -1,0 +1,61 @@
+/** The key management centre's staff console (dual certificates: key recovery). */
+export const kmc = {
+  "zh-CN": {
+    title: "密钥恢复（加密证书）",
+    intro:
+      "国密双证书持有人的加密密钥由密钥管理中心托管。恢复须由一位密钥管理人员申请、另一位审批，之后持有人用 U-Key 证明身份即可取回（密钥只以数字信封形式交给持有人的签名密钥）。",
+    request: "新的恢复申请",
+    serial: "加密证书序列号",
+    reason: "申请原因",
+    submit: "提交申请",
+    approve: "批准",
+    reject: "驳回",
+    submitting: "提交中…",
+    empty: "暂无恢复申请。",
+    states: {
+      requested: "待审批",
+      approved: "已批准，待持有人取回",
+      rejected: "已驳回",
+      delivered: "已交付",
+    } as Record<string, string>,
+    columns: {
+      createdAt: "申请时间",
+      holder: "持有人",
+      serial: "加密证书",
+      reason: "原因",
+      requestedBy: "申请人",
+      approvedBy: "审批人",
+      state: "状态",
+    },
+    ownRequest: "本人申请，须由其他人员审批",
+  },
+  en: {
+    title: "Key recovery (encryption certificates)",
+    intro:
+      "The encryption keys of dual-certificate (SM2) holders are escrowed by the key management centre. A recovery is requested by one key-management officer and approved by another; the holder then proves their key and receives the key, enveloped to their signing key only.",
+    request: "New recovery request",
+    serial: "Encryption certificate serial",
+    reason: "Reason",
+    submit: "Submit request",
+    approve: "Approve",
+    reject: "Reject",
+    submitting: "Submitting…",
+    empty: "No recovery requests.",
+    states: {
+      requested: "Awaiting approval",
+      approved: "Approved, awaiting the holder",
+      rejected: "Rejected",
+      delivered: "Delivered",
+    } as Record<string, string>,
+    columns: {
+      createdAt: "Requested",
+      holder: "Holder",
+      serial: "Encryption certificate",
+      reason: "Reason",
+      requestedBy: "Requested by",
+      approvedBy: "Approved by",
+      state: "State",
+    },
+    ownRequest: "Your own request: another officer must approve it",
+  },
+};
