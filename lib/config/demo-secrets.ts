@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-const GENERATED = ["SESSION_SECRET", "FIELD_ENCRYPTION_KEY", "SO_PIN_MASTER_SECRET", "CA_KEY_PASSPHRASE"] as const;
+const GENERATED = [
+  "SESSION_SECRET",
+  "FIELD_ENCRYPTION_KEY",
+  "SO_PIN_MASTER_SECRET",
+  "CA_KEY_PASSPHRASE",
+  "AUDIT_CHAIN_KEY",
+] as const;
 
 /**
  * Demo and development secrets: generated once into DATA_DIR/secrets.json (mode 0600, never committed)
@@ -20,7 +26,7 @@ export function loadDemoSecrets(dataDir: string, env: NodeJS.ProcessEnv = proces
     }
   }
   if (changed) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(stored, null, 2) + "\n", { mode: 0o600 });
   }
   for (const name of GENERATED) env[name] ??= stored[name];

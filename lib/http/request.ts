@@ -25,19 +25,41 @@ export function requestLocale(req: Request): Locale {
 }
 
 /**
- * The client address for rate limits and audit. Next fills X-Forwarded-For with the socket address when
- * the client sent none. Behind a load balancer set TRUST_PROXY to the number of proxies in front
- * (usually 1): the address is then read that many entries from the right, where the proxy wrote it, so a
- * client cannot choose its own address by sending the header itself.
+ * The header the portal's own node:http front (scripts/portal-server.ts) sets to the socket's remote address,
+ * after deleting any copy the client sent. It is the only address the portal takes as given.
+ */
+export const PEER_HEADER = "x-certrenew-peer";
+
+/** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) is the same client as `10.0.0.1`. */
+function normaliseAddress(a: string): string {
+  const v4mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(a);
+  return (v4mapped ? v4mapped[1] : a).slice(0, 64);
+}
+
+/**
+ * The client address for rate limits and audit. The peer is the socket's address as the front reports it
+ * (PEER_HEADER); without the front there is no trustworthy address and the answer is null: a client's own
+ * X-Forwarded-For is never taken as its address. Behind load balancers set TRUST_PROXY to the number of
+ * proxies in front (usually 1): the address is then read exactly that many hops from the right of
+ * X-Forwarded-For followed by the peer, the entry the nearest trusted proxy wrote. A chain shorter than that
+ * (a client that reached the portal past the proxies) gives its leftmost entry, the farthest-out address seen.
  */
 export function clientIp(req: Request, trustProxy: number): string | null {
-  const hops = trustProxy;
-  const chain = (req.headers.get("x-forwarded-for") ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const ip = chain[Math.max(0, chain.length - Math.max(1, hops))];
-  return ip ? ip.slice(0, 64) : null;
+  const peer = req.headers.get(PEER_HEADER)?.trim();
+  if (!peer) return null;
+  const hops = Math.max(0, Math.floor(trustProxy) || 0);
+  const chain =
+    hops === 0
+      ? [peer]
+      : [
+          ...(req.headers.get("x-forwarded-for") ?? "")
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+          peer,
+        ];
+  const ip = chain[Math.max(0, chain.length - 1 - hops)];
+  return normaliseAddress(ip);
 }
 
 export interface CookieOptions {
