@@ -78,14 +78,70 @@ export function serializeCookie(name: string, value: string, o: CookieOptions): 
   return parts.join("; ");
 }
 
-/** Same-origin check for state-changing requests: Origin must be the portal's own origin. */
-export function isSameOrigin(req: Request, publicOrigin: string): boolean {
-  const origin = req.headers.get("origin");
-  if (origin) {
-    if (origin === publicOrigin) return true;
-    const host = req.headers.get("host");
-    const proto = req.headers.get("x-forwarded-proto") ?? new URL(req.url).protocol.replace(":", "");
-    return host !== null && origin === `${proto}://${host}`;
+/**
+ * The origins the portal answers as itself: the configured public origin, and in demo mode the same port on
+ * localhost and 127.0.0.1 (the demo is opened by either name). Never what a request's own Host header says.
+ */
+export function allowedOrigins(publicOrigin: string, demo: boolean): string[] {
+  const origins = [publicOrigin];
+  if (demo) {
+    const u = new URL(publicOrigin);
+    for (const host of ["localhost", "127.0.0.1", "[::1]"])
+      origins.push(`${u.protocol}//${host}${u.port ? `:${u.port}` : ""}`);
   }
+  return [...new Set(origins)];
+}
+
+/**
+ * Same-origin check for state-changing requests: Origin must be one of the portal's own origins (allowedOrigins).
+ * A matching Host header proves nothing: the client writes both.
+ */
+export function isSameOrigin(req: Request, publicOrigin: string, demo = false): boolean {
+  const origin = req.headers.get("origin");
+  if (origin) return allowedOrigins(publicOrigin, demo).includes(origin);
   return req.headers.get("sec-fetch-site") === "same-origin";
+}
+
+/**
+ * A `next=` target reduced to a path on this origin, as the browser will read it: parsed with the URL API against
+ * the origin (backslashes, tabs and newlines normalised as browsers do) and refused unless it stays on that origin.
+ * Anything else is "/".
+ */
+export function localPath(next: string | null | undefined, origin: string): string {
+  if (!next || !next.startsWith("/")) return "/";
+  let u: URL;
+  try {
+    u = new URL(next, origin);
+  } catch {
+    return "/";
+  }
+  if (u.origin !== new URL(origin).origin) return "/";
+  const path = `${u.pathname}${u.search}${u.hash}`;
+  // a path the normalisation turned into `//host` or `/\host` would leave the site when used as a Location
+  return /^\/[/\\]/.test(path) ? "/" : path;
+}
+
+/** JSON nested deeper than this, or any string with a NUL, is refused before validation (BAD_REQUEST). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether parsed input is sane for every later step: nesting at most MAX_JSON_DEPTH (deeper input made recursive
+ * code throw RangeError) and no NUL character in any key or string (PostgreSQL refuses them in text: 22021).
+ * Iterative, so the check itself cannot overflow the stack.
+ */
+export function saneInput(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) return false;
+    } else if (v !== null && typeof v === "object") {
+      if (depth >= MAX_JSON_DEPTH) return false;
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes("\u0000")) return false;
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return true;
 }
