@@ -151,7 +151,7 @@ export async function startUnlock(
   ctx: StepContext & { senders?: CodeSender[] },
 ): Promise<StartedUnlock> {
   await limit(db, ctx, `unlock-start:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_START_LIMITS.ip, null);
-  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock, ctx.config);
+  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock, ctx.config, ctx.actor.ip ?? null);
   const certificate = await registeredCertificate(db, input.certificateDer, "UNLOCK_CERT_UNKNOWN");
   await limit(
     db,
