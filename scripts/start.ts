@@ -41,6 +41,8 @@ try {
 // the portal pays through the emulator with the emulator's keys, configured like a real merchant's
 if (config.ALIPAY_SANDBOX) Object.assign(env, sandboxMerchantEnv(config.dataDir));
 
+// the portal's processes (and the proxy's Host check) see the public origin itself, whatever port they listen on
+env.PUBLIC_ORIGIN ||= config.publicOrigin;
 env.ASSISTANT_ORIGINS ||= [
   ...new Set([config.publicOrigin, `http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`]),
 ].join(",");

@@ -1,5 +1,6 @@
-import { createHash } from "node:crypto";
 import type { Db, Tx } from "../db";
+import { eventHash, GENESIS, type Hashable } from "./chain";
+import { currentChainKeys } from "./keys";
 import type { Clock } from "../clock";
 import type { AuditEvent, Prisma } from "../generated/prisma/client";
 
@@ -26,55 +27,10 @@ export interface Actor {
   userAgent?: string | null;
 }
 
-export const GENESIS = "0".repeat(64);
 // any fixed 64-bit key: serialises appenders so the chain never forks
 const CHAIN_LOCK = 4_242_001;
 
-interface Hashable {
-  seq?: number;
-  actorType: string;
-  actorId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  fromState: string | null;
-  toState: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  data: unknown;
-  createdAt: Date;
-  prevHash: string;
-}
-
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== "object") return JSON.stringify(v ?? null);
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-    .join(",")}}`;
-}
-
-export function auditHash(e: Hashable): string {
-  const body = canonical({
-    actorType: e.actorType,
-    actorId: e.actorId,
-    action: e.action,
-    targetType: e.targetType,
-    targetId: e.targetId,
-    fromState: e.fromState,
-    toState: e.toState,
-    ip: e.ip,
-    userAgent: e.userAgent,
-    data: e.data,
-    createdAt: e.createdAt.toISOString(),
-  });
-  return createHash("sha256").update(e.prevHash).update("\n").update(body).digest("hex");
-}
-
-type AuditRow = Omit<Hashable, "seq"> & { data: Prisma.InputJsonObject };
+type AuditRow = Hashable & { data: Prisma.InputJsonObject };
 
 /**
  * Options for withTx; unset ones keep the client's defaults (lib/db: room for the chain's lock under load).
@@ -163,11 +119,12 @@ const lockChain = (tx: Tx) => tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAI
 /** `rows` linked after the newest event, each with its hash: call it holding the chain's lock. */
 async function chained(tx: Tx, rows: AuditRow[]) {
   const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+  const keys = currentChainKeys();
   let prevHash = last?.hash ?? GENESIS;
   return rows.map((r) => {
     const row = { ...r, prevHash };
-    prevHash = auditHash(row);
-    return { ...row, hash: prevHash };
+    prevHash = eventHash(row, keys.alg, keys);
+    return { ...row, alg: keys.alg, hash: prevHash };
   });
 }
 
@@ -175,30 +132,5 @@ export function actorFields(actor: Actor): Pick<AuditInput, "actorType" | "actor
   return { actorType: actor.type, actorId: actor.id ?? null, ip: actor.ip ?? null, userAgent: actor.userAgent ?? null };
 }
 
-export interface ChainCheck {
-  ok: boolean;
-  checked: number;
-  /** seq of the first row whose hash or link does not verify */
-  brokenAt?: number;
-}
-
-/** Walks the whole chain in order, in pages, and reports the first row that does not verify. */
-export async function verifyAuditChain(db: Tx, pageSize = 5000): Promise<ChainCheck> {
-  let prev = GENESIS;
-  let after = 0;
-  let checked = 0;
-  for (;;) {
-    const rows = await db.auditEvent.findMany({
-      where: { seq: { gt: after } },
-      orderBy: { seq: "asc" },
-      take: pageSize,
-    });
-    if (rows.length === 0) return { ok: true, checked };
-    for (const r of rows) {
-      if (r.prevHash !== prev || auditHash(r) !== r.hash) return { ok: false, checked, brokenAt: r.seq };
-      prev = r.hash;
-      after = r.seq;
-      checked++;
-    }
-  }
-}
+export { currentChainKeys } from "./keys";
+export { verifyAuditChain, writeAuditCheckpoint } from "./verify";

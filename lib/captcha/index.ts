@@ -1,15 +1,65 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomInt } from "node:crypto";
 import svgCaptcha from "svg-captcha";
 import type { Db } from "../db";
 import type { Clock } from "../clock";
 import { MINUTE } from "../clock";
 import { DomainError } from "../errors";
 import type { Config } from "../config";
-import { hitRateLimit } from "../ratelimit";
+import { checkBackoff, clearRateLimit, hitRateLimit, recordBackoffFailure, type Backoff } from "../ratelimit";
 
 export const CAPTCHA_TTL_MS = 5 * MINUTE;
 /** accepted only when TEST_CAPTCHA_BYPASS=1 (load tests); never set in production */
 export const TEST_BYPASS_ANSWER = "test-bypass";
+
+/**
+ * The captcha is one layer, not the defence: wrong answers from one client address cost growing delays (the first
+ * few are free: people mistype), on top of each route's own per-address limits.
+ */
+export const CAPTCHA_BACKOFF: Backoff = { free: 5, baseMs: 30 * 1000, maxMs: 15 * MINUTE, forgetMs: 60 * MINUTE };
+const failureKey = (who: string) => `captcha.fail:${who}`;
+
+const rand = (min: number, max: number) => min + (randomInt(0, 1_000_001) / 1_000_000) * (max - min);
+
+/**
+ * svg-captcha draws each character with the same outline every time, which a solver learns. Each glyph's outline
+ * is put through its own random rotation, shear and scale (baked into the coordinates, not a transform attribute
+ * a solver could strip), every point is jittered, and extra distractor strokes cross the text.
+ */
+function distort(svg: string): string {
+  const glyphs = svg.replace(/<path fill="(#[0-9a-f]{3,8})" d="([^"]+)"\/>/gi, (_m, fill: string, d: string) => {
+    const nums = [...d.matchAll(/-?\d+(?:\.\d+)?/g)].map((m) => Number(m[0]));
+    const xs = nums.filter((_, i) => i % 2 === 0);
+    const ys = nums.filter((_, i) => i % 2 === 1);
+    const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
+    const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+    const angle = rand(-0.45, 0.45);
+    const shear = rand(-0.35, 0.35);
+    const sx = rand(0.8, 1.2);
+    const sy = rand(0.8, 1.2);
+    const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+    const out: string[] = [];
+    let x: number | null = null;
+    for (const t of d.match(/[A-Za-z]|-?\d+(?:\.\d+)?/g) ?? []) {
+      if (/[A-Za-z]/.test(t)) out.push(t);
+      else if (x === null) x = Number(t);
+      else {
+        const dx = (x - cx) * sx + (Number(t) - cy) * shear;
+        const dy = (Number(t) - cy) * sy;
+        out.push(
+          `${(cx + dx * cos - dy * sin + rand(-0.4, 0.4)).toFixed(2)} ${(cy + dx * sin + dy * cos + rand(-0.4, 0.4)).toFixed(2)}`,
+        );
+        x = null;
+      }
+    }
+    return `<path fill="${fill}" d="${out.join(" ")}"/>`;
+  });
+  const strokes = Array.from({ length: 2 }, () => {
+    const p = () => `${rand(0, 150).toFixed(1)} ${rand(5, 45).toFixed(1)}`;
+    const colour = `#${randomInt(0, 0xffffff).toString(16).padStart(6, "0")}`;
+    return `<path d="M${p()} Q${p()} ${p()} T${p()}" stroke="${colour}" stroke-width="${rand(0.8, 1.5).toFixed(1)}" fill="none"/>`;
+  }).join("");
+  return glyphs.replace("</svg>", `${strokes}</svg>`);
+}
 
 /** What the captcha needs of the configuration: the HMAC secret and whether load tests may skip it. */
 export type CaptchaConfig = Pick<Config, "SESSION_SECRET" | "TEST_CAPTCHA_BYPASS">;
@@ -29,8 +79,8 @@ export async function createCaptcha(
 ): Promise<{ id: string; svg: string }> {
   await hitRateLimit(db, `captcha:${rateKey}`, { max: 60, windowMs: 10 * MINUTE }, clock);
   const { text, data } = svgCaptcha.create({
-    size: 4,
-    noise: 2,
+    size: 5,
+    noise: 3,
     ignoreChars: "0o1ilI",
     color: true,
     background: "#f4f6f8",
@@ -39,12 +89,13 @@ export async function createCaptcha(
     data: { answerHash: "", expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS) },
   });
   await db.captcha.update({ where: { id: row.id }, data: { answerHash: answerHash(config, row.id, text) } });
-  return { id: row.id, svg: data };
+  return { id: row.id, svg: distort(data) };
 }
 
 /**
  * Checks an answer once: right or wrong, the captcha is used up (a wrong answer needs a new image).
- * Throws CAPTCHA_INVALID or CAPTCHA_EXPIRED.
+ * Throws CAPTCHA_INVALID or CAPTCHA_EXPIRED, or RATE_LIMITED while `who` (the client address) waits after too many
+ * wrong answers.
  */
 export async function verifyCaptcha(
   db: Db,
@@ -52,8 +103,21 @@ export async function verifyCaptcha(
   answer: string,
   clock: Clock,
   config: CaptchaConfig,
+  who: string | null = null,
 ): Promise<void> {
   if (config.TEST_CAPTCHA_BYPASS && answer === TEST_BYPASS_ANSWER) return;
+  const key = failureKey(who ?? "unknown");
+  await checkBackoff(db, key, CAPTCHA_BACKOFF, clock);
+  try {
+    await checkAnswer(db, id, answer, clock, config);
+  } catch (e) {
+    await recordBackoffFailure(db, key, CAPTCHA_BACKOFF, clock);
+    throw e;
+  }
+  await clearRateLimit(db, key);
+}
+
+async function checkAnswer(db: Db, id: string, answer: string, clock: Clock, config: CaptchaConfig): Promise<void> {
   const now = clock.now();
   const used = await db.captcha.updateMany({ where: { id, usedAt: null }, data: { usedAt: now } });
   const row = used.count === 1 ? await db.captcha.findUnique({ where: { id } }) : null;

@@ -8,6 +8,7 @@ const GENERATED = [
   "SO_PIN_MASTER_SECRET",
   "CA_KEY_PASSPHRASE",
   "KMC_MASTER_KEY",
+  "AUDIT_CHAIN_KEY",
 ] as const;
 
 /** Random bytes per secret: 32, except the KMC master key, an SM4 key (128 bits). */
@@ -29,7 +30,7 @@ export function loadDemoSecrets(dataDir: string, env: NodeJS.ProcessEnv = proces
     }
   }
   if (changed) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify(stored, null, 2) + "\n", { mode: 0o600 });
   }
   for (const name of GENERATED) env[name] ??= stored[name];

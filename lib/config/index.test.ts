@@ -68,9 +68,35 @@ describe("configuration", () => {
     expect(message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20) })).toContain(
       "ALIPAY_APP_ID is missing",
     );
-    expect(
-      message({ ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20), ALIPAY_SANDBOX: "1" }),
-    ).toContain("SMTP_HOST is missing");
+  });
+
+  test("production without demo mode refuses the demo switches with one line", () => {
+    const prod = { ...base, NODE_ENV: "production", CA_KEY_PASSPHRASE: "p".repeat(20) };
+    expect(message({ ...prod, ALIPAY_SANDBOX: "1" })).toBe(
+      "ALIPAY_SANDBOX is invalid: the Alipay sandbox is refused in production without DEMO_MODE",
+    );
+    expect(message({ ...prod, TEST_CAPTCHA_BYPASS: "1" })).toContain("TEST_CAPTCHA_BYPASS is invalid");
+    expect(parseConfig({ ...prod, DEMO_MODE: "1", ALIPAY_SANDBOX: "1", TEST_CAPTCHA_BYPASS: "1" }).ALIPAY_SANDBOX).toBe(
+      true,
+    );
+  });
+
+  test("production without demo mode requires the audit chain's key", () => {
+    const full = {
+      ...base,
+      NODE_ENV: "production",
+      CA_KEY_PASSPHRASE: "p".repeat(20),
+      ALIPAY_APP_ID: "2021",
+      ALIPAY_PRIVATE_KEY: "k",
+      ALIPAY_PUBLIC_KEY: "k",
+      ALIPAY_GATEWAY: "https://openapi.alipay.com/gateway.do",
+      ALIPAY_SELLER_ID: "2088",
+      SMTP_HOST: "smtp.example.cn",
+    };
+    expect(message(full)).toContain("AUDIT_CHAIN_KEY is missing");
+    expect(parseConfig({ ...full, AUDIT_CHAIN_KEY: "ab".repeat(32) }).auditCheckpointFile).toMatch(
+      /audit-checkpoints\.jsonl$/,
+    );
   });
 
   test("an https public origin makes cookies Secure", () => {

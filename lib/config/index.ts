@@ -134,6 +134,14 @@ const Env = z.object({
   METRICS_PORT: port.optional(),
   /** the SESSION_SECRET before a rotation: links and codes made with it stay valid during the grace period */
   SESSION_SECRET_PREVIOUS: secret.optional(),
+  // hardening (issue 21): the audit chain's key
+  /** the audit chain's HMAC key (lib/audit); kept out of the database so a database writer cannot re-seal the chain */
+  AUDIT_CHAIN_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, "64 hex characters (a 256-bit key)")
+    .optional(),
+  /** signed checkpoints of the audit chain's head; default DATA_DIR/audit-checkpoints.jsonl */
+  AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   /** `gm`: the Chinese national algorithms (SM4 for field encryption, SM3 for the audit chain); `intl`: AES/SHA-256 */
   CRYPTO_SUITE: z.enum(["intl", "gm"]).default("intl"),
 });
@@ -141,6 +149,7 @@ const Env = z.object({
 export type Config = z.infer<typeof Env> & {
   dataDir: string;
   caDir: string;
+  auditCheckpointFile: string;
   publicOrigin: string;
   secureCookies: boolean;
   /** PORTAL_PROCESSES, or one per core on PostgreSQL and 1 on PGlite */
@@ -196,6 +205,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   checkIssuer(c);
   if (c.NODE_ENV === "production" && !c.DEMO_MODE) {
+    // switches that let anyone pay any order or skip the captcha belong to demo mode only
+    if (c.ALIPAY_SANDBOX)
+      throw new ConfigError("ALIPAY_SANDBOX is invalid: the Alipay sandbox is refused in production without DEMO_MODE");
+    if (c.TEST_CAPTCHA_BYPASS)
+      throw new ConfigError("TEST_CAPTCHA_BYPASS is invalid: refused in production without DEMO_MODE");
     for (const name of ["CA_KEY_PASSPHRASE"] as const) {
       if (c.ISSUER === "builtin" && c.CA_SIGNER === "file" && !c[name])
         throw new ConfigError(`${name} is missing: required in production with CA_SIGNER=file`);
@@ -221,6 +235,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         );
     }
     if (!c.SMTP_HOST) throw new ConfigError("SMTP_HOST is missing: required in production (outgoing mail)");
+    if (!c.AUDIT_CHAIN_KEY)
+      throw new ConfigError(
+        "AUDIT_CHAIN_KEY is missing: required in production (64 hex characters, kept outside the database)",
+      );
   }
   const dataDir = path.resolve(c.DATA_DIR);
   const publicOrigin = (c.PUBLIC_ORIGIN ?? `http://localhost:${c.PORT}`).replace(/\/$/, "");
@@ -228,6 +246,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     ...c,
     dataDir,
     caDir: path.resolve(c.CA_DIR ?? path.join(dataDir, "ca")),
+    auditCheckpointFile: path.resolve(c.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, "audit-checkpoints.jsonl")),
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https://"),
     // one process per core on PostgreSQL (the 500-holder bench needs both cores); PGlite belongs to one process

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { mkdirSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -41,10 +41,14 @@ export async function openDb(opts: {
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
   }
   const dir = opts.pgliteDir ?? "memory://";
-  if (!dir.startsWith("memory://")) mkdirSync(path.dirname(dir), { recursive: true });
-  const pglite = await PGlite.create(
-    dir.startsWith("memory://") ? { loadDataDir: opts.loadDataDir } : { dataDir: dir },
-  );
+  const onDisk = !dir.startsWith("memory://");
+  if (onDisk) {
+    // DATA_DIR, when this creates it, is the portal's alone; an existing parent folder is left as it is
+    mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  const pglite = await PGlite.create(onDisk ? { dataDir: dir } : { loadDataDir: opts.loadDataDir });
+  if (onDisk) makePrivate(dir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TX_OPTIONS });
   return {
     prisma,
@@ -53,6 +57,22 @@ export async function openDb(opts: {
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      if (onDisk) makePrivate(dir);
     },
   };
+}
+
+/**
+ * PGlite (Emscripten's file system) creates its files 0666 whatever the umask: take group and other bits off every
+ * file and folder under `dir` (itself included), at open and at close. The folder is 0700, so files PGlite makes in
+ * between are not reachable by other users either.
+ */
+export function makePrivate(dir: string): void {
+  const walk = (p: string) => {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return;
+    if ((st.mode & 0o077) !== 0) chmodSync(p, st.mode & 0o700);
+    if (st.isDirectory()) for (const name of readdirSync(p)) walk(path.join(p, name));
+  };
+  walk(dir);
 }

@@ -257,6 +257,15 @@ const zh = {
     verify: "校验哈希链",
     verifyOk: "哈希链完整：已校验 {checked} 条记录。",
     verifyBroken: "哈希链在第 {seq} 条记录处断开（此前 {checked} 条记录完好）：该记录或其前一条被篡改。",
+    // hardening (issue 21): what the keyed chain and its checkpoints found
+    verifyProblem: {
+      edited: "该记录的内容被改动过。",
+      deleted: "此前有记录被删除。",
+      recomputed: "哈希链被未持有密钥者重新计算过（篡改后重算）。",
+      truncated: "最新的记录被删除：已签名的检查点记录了更靠后的事件。",
+      "checkpoint-invalid": "检查点文件中有签名不符的行（文件被改动过）。",
+      "key-missing": "未配置 AUDIT_CHAIN_KEY，无法校验带密钥的记录。",
+    },
     older: "更早的记录",
     none: "没有符合条件的记录。",
     columns: {
@@ -544,6 +553,15 @@ const en: Translation<typeof zh> = {
     verifyOk: "The hash chain is intact: {checked} events verified.",
     verifyBroken:
       "The hash chain breaks at event {seq} ({checked} events before it verify): that row or the one before it was altered.",
+    // hardening (issue 21): what the keyed chain and its checkpoints found
+    verifyProblem: {
+      edited: "That event's content was changed.",
+      deleted: "Events before it were deleted.",
+      recomputed: "The chain was re-computed by someone without the key (altered, then re-hashed).",
+      truncated: "The newest events were deleted: a signed checkpoint names a later event.",
+      "checkpoint-invalid": "A line of the checkpoint file does not verify (the file was changed).",
+      "key-missing": "AUDIT_CHAIN_KEY is not configured: keyed events cannot be checked.",
+    },
     older: "Older events",
     none: "No events match.",
     columns: {

@@ -1,8 +1,9 @@
 import type { Invoice } from "../generated/prisma/client";
-import type { Db } from "../db";
-import type { Clock } from "../clock";
+import type { Db, Tx } from "../db";
+import { DAY, type Clock } from "../clock";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
-import { DomainError } from "../errors";
+import { DomainError, isDomainError } from "../errors";
+import { hitRateLimit, type Limit } from "../ratelimit";
 import { verifyInvoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 import { enqueueMail } from "../outbox";
 import { maskEmail } from "../privacy/mask";
@@ -13,9 +14,29 @@ export { InvoiceDetails } from "./invoice-details";
 // money was received and kept: an invoice can be asked for
 const INVOICEABLE = new Set(["paid", "issuing", "issued", "installed"]);
 
+/** invoice_received mails per order and per recipient per day: the invoice link must not become a mail relay */
+export const INVOICE_MAIL_LIMITS = {
+  order: { max: 3, windowMs: DAY },
+  recipient: { max: 5, windowMs: DAY },
+} satisfies Record<string, Limit>;
+
+/** Counts a mail against `key`; false (and nothing counted past the limit) once the day's mails are used up. */
+async function mailAllowed(tx: Tx, key: string, limit: Limit, clock: Clock): Promise<boolean> {
+  try {
+    await hitRateLimit(tx, key, limit, clock);
+    return true;
+  } catch (e) {
+    if (isDomainError(e) && e.code === "RATE_LIMITED") return false;
+    throw e;
+  }
+}
+
 /**
  * Stores (or replaces) the order's invoice details until finance marks the invoice issued (INVOICE_LOCKED after
- * that), audited, and queues the invoice_received confirmation to the address given.
+ * that), audited, and queues the invoice_received confirmation. The confirmation goes to the handler's address on
+ * record (given in the wizard, signed in with the key), never to an address typed in the invoice form that is not
+ * that one: such an address is only stored for finance, and the holder learns of it from the mail on record. At
+ * most INVOICE_MAIL_LIMITS mails a day per order and per recipient; past them the details are still saved.
  */
 export async function saveInvoice(
   db: Db,
@@ -53,10 +74,16 @@ export async function saveInvoice(
       },
       input.clock,
     );
+    const to = order.handlerEmail;
+    const mail =
+      Boolean(to) &&
+      (await mailAllowed(tx, `invoice-mail:order:${order.id}`, INVOICE_MAIL_LIMITS.order, input.clock)) &&
+      (await mailAllowed(tx, `invoice-mail:to:${to.trim().toLowerCase()}`, INVOICE_MAIL_LIMITS.recipient, input.clock));
+    if (!mail) return invoice;
     await enqueueMail(
       tx,
       {
-        to: d.email,
+        to,
         template: "invoice_received",
         locale: order.locale === "en" ? "en" : "zh-CN",
         orderId: order.id,

@@ -37,3 +37,87 @@ export async function hitRateLimit(
 export async function clearRateLimit(db: Tx, key: string): Promise<void> {
   await db.rateLimit.deleteMany({ where: { key } });
 }
+
+/** Clears every limit whose key starts with `prefix` (an admin's unlock of an account, from every address). */
+export async function clearRateLimitPrefix(db: Tx, prefix: string): Promise<number> {
+  return (await db.rateLimit.deleteMany({ where: { key: { startsWith: prefix } } })).count;
+}
+
+/**
+ * Growing delays after failures: from the `free`-th failure on, each one locks the key for
+ * `baseMs` · 2^(failures − free), at most `maxMs`; the count is forgotten `forgetMs` after the last failure.
+ * Key it by the client's address (with the name or certificate it tried), never by a public value alone, so
+ * nobody can lock a rightful user out from elsewhere.
+ */
+export interface Backoff {
+  free: number;
+  baseMs: number;
+  maxMs: number;
+  forgetMs: number;
+}
+
+function delayMs(p: Backoff, failures: number): number {
+  if (failures < p.free) return 0;
+  return Math.min(p.baseMs * 2 ** Math.min(failures - p.free, 30), p.maxMs);
+}
+
+/** Throws RATE_LIMITED while `key` is in a delay. The row keeps the count and, as resetAt, last failure + forgetMs. */
+export async function checkBackoff(db: Tx, key: string, p: Backoff, clock: Clock): Promise<void> {
+  const row = await db.rateLimit.findUnique({ where: { key } });
+  const now = clock.now().getTime();
+  if (!row || row.resetAt.getTime() <= now) return;
+  const lockedUntil = row.resetAt.getTime() - p.forgetMs + delayMs(p, row.count);
+  if (lockedUntil > now)
+    throw new DomainError("RATE_LIMITED", { retryAfter: Math.max(1, Math.ceil((lockedUntil - now) / 1000)) });
+}
+
+/** Counts one failure for `key`; returns the count and how long the key is now locked (0: not yet). */
+export async function recordBackoffFailure(
+  db: Tx,
+  key: string,
+  p: Backoff,
+  clock: Clock,
+): Promise<{ failures: number; lockedForMs: number }> {
+  const now = clock.now();
+  const forgetAt = new Date(now.getTime() + p.forgetMs);
+  const rows = await db.$queryRaw<{ count: number }[]>`
+    INSERT INTO "RateLimit" ("key", "count", "resetAt") VALUES (${key}, 1, ${forgetAt})
+    ON CONFLICT ("key") DO UPDATE SET
+      "count" = CASE WHEN "RateLimit"."resetAt" <= ${now} THEN 1 ELSE "RateLimit"."count" + 1 END,
+      "resetAt" = ${forgetAt}
+    RETURNING "count"`;
+  const failures = Number(rows[0].count);
+  return { failures, lockedForMs: delayMs(p, failures) };
+}
+
+/**
+ * A cap on expensive work in this process (a password hash costs 32 MiB and ~100 ms of a core): at most `max` at
+ * once, and at most `perKey` for one client address. Past the cap the answer is an immediate RATE_LIMITED, so a
+ * flood is refused in microseconds instead of queueing, and a client on another address still finds a slot.
+ * Per process on purpose: it protects this process's CPU and memory; the shared limits stay in the database.
+ */
+export class WorkGate {
+  private running = 0;
+  private readonly byKey = new Map<string, number>();
+  constructor(
+    private readonly max: number,
+    private readonly perKey: number,
+  ) {}
+
+  /** Enters the gate or throws RATE_LIMITED; call the returned function when the work is done. */
+  enter(key: string): () => void {
+    const mine = this.byKey.get(key) ?? 0;
+    if (this.running >= this.max || mine >= this.perKey) throw new DomainError("RATE_LIMITED", { retryAfter: 1 });
+    this.running++;
+    this.byKey.set(key, mine + 1);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.running--;
+      const n = (this.byKey.get(key) ?? 1) - 1;
+      if (n <= 0) this.byKey.delete(key);
+      else this.byKey.set(key, n);
+    };
+  }
+}

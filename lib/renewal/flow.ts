@@ -275,7 +275,14 @@ export interface SaveHandlerInput {
 
 /** Step 2 (下一步): captcha, then the draft order is created or its handler changed (返回修改). */
 export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<OrderView> {
-  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, input.clock, input.config);
+  await verifyCaptcha(
+    db,
+    input.captchaId,
+    input.captchaAnswer,
+    input.clock,
+    input.config,
+    `${input.actor.ip ?? "unknown"}:${input.certificateId}`,
+  );
   const certificate = await sessionCertificate(db, input.certificateId);
   const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } });
   let order: RenewalOrder;

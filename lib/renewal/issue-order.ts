@@ -38,6 +38,14 @@ import {
 
 const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
 
+/**
+ * Holds the order's row until the transaction ends: concurrent 下证 requests of one order take their turns, so the
+ * second sees what the first stored (and never inserts a second certificate: PostgreSQL's unique violation).
+ */
+async function lockOrder(tx: Tx, orderId: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "RenewalOrder" WHERE "id" = ${orderId} FOR UPDATE`;
+}
+
 async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
@@ -114,9 +122,10 @@ async function dropOrphan(
 }
 
 /**
- * Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. `verified` is the CSR step 1 stored, as
- * issueForOrder parsed and verified it; it is used when it is still the stored one, else the stored CSR is parsed
- * (a resumed issuance, or another request replaced it meanwhile).
+ * Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. `verified` is the CSR this request's step 1
+ * stored, as issueForOrder parsed and verified it: the answer carries a certificate for exactly that CSR's key, or is
+ * CONFLICT when a concurrent request of the same order replaced the CSR (or was issued for another key) meanwhile.
+ * Without `verified` (the recovery job resuming an issuance) the stored CSR is issued.
  */
 async function completeIssuance(
   db: Db,
@@ -128,14 +137,19 @@ async function completeIssuance(
   verified?: ParsedCsr,
 ): Promise<Certificate> {
   return withTx(db, async (tx) => {
+    await lockOrder(tx, orderId);
     const order = await loadOrder(tx, orderId);
-    if (order.state === "issued" && order.issuedCertificateId)
-      return tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+    if (order.state === "issued" && order.issuedCertificateId) {
+      const issued = await tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+      if (verified && issued.spkiSha256 !== verified.spkiSha256) throw new DomainError("CONFLICT");
+      return issued;
+    }
     if (order.state !== "issuing" || !order.csrDer)
       throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
-    const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
     const stored = Buffer.from(order.csrDer);
-    const csr = verified?.der.equals(stored) ? verified : parseCsr(stored);
+    if (verified && !verified.der.equals(stored)) throw new DomainError("CONFLICT");
+    const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+    const csr = verified ?? parseCsr(stored);
     const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
     const encryption = needsEncryptionPair(csr.spki)
       ? await issueEncryptionPair(tx, { signing: created, kmc, ca, clock, orderId: order.id })
@@ -164,6 +178,7 @@ async function beginIssuance(
   actor: Actor,
 ): Promise<Certificate | null> {
   return withTx(db, async (tx) => {
+    await lockOrder(tx, orderId);
     const order = await loadOrder(tx, orderId);
     if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
     const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });

@@ -21,7 +21,10 @@ import {
  */
 
 export const CHALLENGE_TTL_MS = 2 * MINUTE;
-/** challenges per certificate serial per window: a holder needs a handful, a script hammering a serial is stopped */
+/**
+ * challenges per (purpose, client address, serial) per window: a holder needs a handful, a script hammering a serial
+ * is stopped. Never per serial alone: a serial is public, and a limit anyone can fill would lock its holder out.
+ */
 export const CHALLENGE_LIMIT = { max: 20, windowMs: 10 * MINUTE };
 /** challenges per client address (when known), so varying the serial does not fill the table */
 export const CHALLENGE_IP_LIMIT = { max: 120, windowMs: 10 * MINUTE };
@@ -65,8 +68,9 @@ export async function issueChallenge(
     if (e instanceof ChallengeFormatError) throw new DomainError("VALIDATION_FAILED", { reason: e.message });
     throw e;
   }
-  if (args.ip) await hitRateLimit(db, `challenge-ip:${args.ip}`, CHALLENGE_IP_LIMIT, args.clock);
-  await hitRateLimit(db, `challenge:${serial}`, CHALLENGE_LIMIT, args.clock);
+  const ip = args.ip ?? "unknown";
+  if (args.ip) await hitRateLimit(db, `challenge-ip:${ip}`, CHALLENGE_IP_LIMIT, args.clock);
+  await hitRateLimit(db, `challenge:${args.purpose}:${ip}:${serial}`, CHALLENGE_LIMIT, args.clock);
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
   await db.challenge.create({
     data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now },

@@ -12,6 +12,7 @@ import { sandboxNotifyJob } from "../dev/alipay-sandbox/job";
 import { crlRefreshJob } from "../pki/crl";
 import { upstreamCrlJob } from "../registry/upstream-crl";
 import { housekeepingJob } from "./housekeeping";
+import { auditCheckpointJob } from "./audit-checkpoint";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
@@ -32,5 +33,6 @@ export function serverJobs(config: Config): Job[] {
         ]
       : [crlRefreshJob(getCa)]),
     housekeepingJob,
+    auditCheckpointJob,
   ];
 }

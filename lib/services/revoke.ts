@@ -56,12 +56,18 @@ async function refuseIfBlocked(db: Db, certificate: Pick<Certificate, "id" | "st
 /** The challenge the key signs; refused up front when the certificate cannot be revoked now. */
 export async function revocationChallenge(
   db: Db,
-  args: { certificateDer: Buffer; origin: string; clock: Clock; rateKey: string },
+  args: { certificateDer: Buffer; origin: string; clock: Clock; rateKey: string; ip?: string | null },
 ): Promise<IssuedChallenge> {
   await hitRateLimit(db, `revoke:${args.rateKey}`, REVOKE_LIMIT, args.clock);
   const certificate = await registeredCertificate(db, args.certificateDer, "CERT_UNKNOWN");
   await refuseIfBlocked(db, certificate);
-  return issueChallenge(db, { serial: certificate.serial, origin: args.origin, purpose: "revoke", clock: args.clock });
+  return issueChallenge(db, {
+    serial: certificate.serial,
+    origin: args.origin,
+    purpose: "revoke",
+    clock: args.clock,
+    ip: args.ip,
+  });
 }
 
 export interface RevokeByHolderInput {

@@ -27,7 +27,10 @@ import { registeredCertificate } from "./certificate";
 
 const UNLOCK_CODE_TTL_MS = 10 * MINUTE;
 export const UNLOCK_MAX_CODE_ATTEMPTS = 5;
-/** per client address, then per certificate: identity checks and codes sent */
+/**
+ * per client address, then per (certificate, client address): identity checks and codes sent. Never per certificate
+ * alone: a certificate is public, and a limit anyone can fill would block its holder's unlock.
+ */
 const UNLOCK_START_LIMITS = {
   ip: { max: 10, windowMs: HOUR },
   certificate: { max: 5, windowMs: HOUR },
@@ -148,14 +151,21 @@ export async function startUnlock(
   ctx: StepContext & { senders?: CodeSender[] },
 ): Promise<StartedUnlock> {
   await limit(db, ctx, `unlock-start:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_START_LIMITS.ip, null);
-  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock, ctx.config);
+  await verifyCaptcha(db, input.captchaId, input.captchaAnswer, ctx.clock, ctx.config, ctx.actor.ip ?? null);
   const certificate = await registeredCertificate(db, input.certificateDer, "UNLOCK_CERT_UNKNOWN");
-  await limit(db, ctx, `unlock-start:cert:${certificate.id}`, UNLOCK_START_LIMITS.certificate, certificate.id);
+  await limit(
+    db,
+    ctx,
+    `unlock-start:cert:${certificate.id}:${ctx.actor.ip ?? "unknown"}`,
+    UNLOCK_START_LIMITS.certificate,
+    certificate.id,
+  );
   if (certificate.status === "revoked") await refuse(db, ctx, "CERT_REVOKED", "refused", certificate.id);
-  if (!certificate.tokenSerial || certificate.tokenSerial !== input.tokenSerial.trim())
-    await refuse(db, ctx, "UNLOCK_TOKEN_MISMATCH", "token_mismatch", certificate.id);
-  if (!sameHash(blindIndex(ctx.config, input.idNumber), certificate.holderIdHash))
-    await refuse(db, ctx, "UNLOCK_ID_MISMATCH", "id_mismatch", certificate.id);
+  // both checks always run; the audit says which failed, the answer does not
+  const tokenMatches = Boolean(certificate.tokenSerial) && certificate.tokenSerial === input.tokenSerial.trim();
+  const idMatches = sameHash(blindIndex(ctx.config, input.idNumber), certificate.holderIdHash);
+  if (!tokenMatches) await refuse(db, ctx, "UNLOCK_IDENTITY_MISMATCH", "token_mismatch", certificate.id);
+  if (!idMatches) await refuse(db, ctx, "UNLOCK_IDENTITY_MISMATCH", "id_mismatch", certificate.id);
   // a key from the operator's previous system whose admin PIN was not in its export (certs:import)
   const token = await db.tokenRecord.findUnique({ where: { tokenSerial: certificate.tokenSerial! } });
   if (token?.adminPinUnknown && token.soPinVersion === 0)

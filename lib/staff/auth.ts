@@ -3,32 +3,52 @@ import { MINUTE, type Clock } from "../clock";
 import type { Session, StaffRole, StaffUser } from "../generated/prisma/client";
 import { appendAudit, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
-import { clearRateLimit, hitRateLimit, type Limit } from "../ratelimit";
+import {
+  checkBackoff,
+  clearRateLimit,
+  hitRateLimit,
+  recordBackoffFailure,
+  WorkGate,
+  type Backoff,
+  type Limit,
+} from "../ratelimit";
 import { createSession, loadSession, type NewSession } from "../session";
 import { decryptField, type FieldKeys } from "../crypto/field";
-import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords";
+import { hashPassword, needsRehash, unknownUserDelay, verifyPassword } from "./passwords";
 import { acceptTotp } from "./totp";
 import { roleMayUse, type StaffRouteKey } from "./permissions";
 
 /**
- * Staff sign-in. Three brakes against guessing, all in the database so every instance shares them:
- * - per IP and per username, a fixed-window count of attempts (hitRateLimit → RATE_LIMITED);
- * - per account, consecutive failures: from the 5th on the account is locked for 1, 2, 4 … minutes (at most 60),
- *   whatever password is tried meanwhile (STAFF_LOCKED).
- * Unknown usernames take as long as known ones (a dummy hash is checked) and get the same answer.
+ * Staff sign-in. The brakes against guessing come before any password is hashed, and none of them can be turned
+ * against the rightful user from another address:
+ * - per client address, a fixed-window count of attempts (hitRateLimit → RATE_LIMITED), in the database;
+ * - per (username, client address), growing delays after failures: from the 5th on that pair waits 1, 2, 4 …
+ *   minutes (at most 60) — the same for unknown and existing names, so the answer tells nothing (RATE_LIMITED);
+ * - a cap on password hashes running at once in this process, and one per address (WorkGate): past it, an
+ *   immediate RATE_LIMITED instead of a queue, so a flood cannot starve a real sign-in.
+ * Unknown usernames wait as long as a password check takes (without hashing: a flood of made-up names costs
+ * nothing) and get the same answers. The account's
+ * `lockedUntil` only shows the newest lock on the users page; an admin's unlock clears it and every address's delay.
  */
 
 export const LOGIN_LIMITS = {
   ip: { max: 30, windowMs: 15 * MINUTE },
-  user: { max: 10, windowMs: 15 * MINUTE },
 } as const satisfies Record<string, Limit>;
 export const LOCK_AFTER_FAILURES = 5;
-const LOCK_MAX_MS = 60 * MINUTE;
+export const LOGIN_BACKOFF: Backoff = {
+  free: LOCK_AFTER_FAILURES,
+  baseMs: MINUTE,
+  maxMs: 60 * MINUTE,
+  forgetMs: 24 * 60 * MINUTE,
+};
+/** password hashes at once in this process (libuv runs 4 threads), and per client address */
+const hashGate = new WorkGate(3, 1);
 
-function lockDurationMs(failures: number): number {
-  if (failures < LOCK_AFTER_FAILURES) return 0;
-  return Math.min(MINUTE * 2 ** (failures - LOCK_AFTER_FAILURES), LOCK_MAX_MS);
-}
+/** The key of one username's failures from one client address. */
+export const loginFailureKey = (username: string, ip: string | null | undefined) =>
+  `staff.login.fail:${normaliseUsername(username)}:${ip ?? "unknown"}`;
+/** Every address's failures of one username (an admin's unlock clears them all). */
+export const loginFailurePrefix = (username: string) => `staff.login.fail:${normaliseUsername(username)}:`;
 
 export function normaliseUsername(username: string): string {
   return username.trim().toLowerCase();
@@ -62,14 +82,20 @@ export function identityOf(u: StaffUser): StaffIdentity {
 }
 
 async function recordFailure(db: Db, user: StaffUser, input: SignInInput, reason: string, clock: Clock): Promise<void> {
+  const { lockedForMs } = await recordBackoffFailure(
+    db,
+    loginFailureKey(user.username, input.ip),
+    LOGIN_BACKOFF,
+    clock,
+  );
   await withTx(db, async (tx) => {
     const [row] = await tx.$queryRaw<{ failedLogins: number }[]>`
       UPDATE "StaffUser" SET "failedLogins" = "failedLogins" + 1 WHERE "id" = ${user.id} RETURNING "failedLogins"`;
-    const lockMs = lockDurationMs(row.failedLogins);
-    if (lockMs > 0)
+    // shown on the users page (locked from some address until …); sign-in itself checks the per-address delay
+    if (lockedForMs > 0)
       await tx.staffUser.update({
         where: { id: user.id },
-        data: { lockedUntil: new Date(clock.now().getTime() + lockMs) },
+        data: { lockedUntil: new Date(clock.now().getTime() + lockedForMs) },
       });
     await appendAudit(
       tx,
@@ -81,7 +107,7 @@ async function recordFailure(db: Db, user: StaffUser, input: SignInInput, reason
         targetId: user.id,
         ip: input.ip ?? null,
         userAgent: input.userAgent ?? null,
-        data: { reason, failedLogins: row.failedLogins, lockedForMs: lockMs },
+        data: { reason, failedLogins: row.failedLogins, lockedForMs },
       },
       clock,
     );
@@ -96,22 +122,22 @@ export interface SignedIn extends NewSession {
 export async function signIn(db: Db, keys: FieldKeys, input: SignInInput, clock: Clock): Promise<SignedIn> {
   const username = normaliseUsername(input.username);
   if (input.ip) await hitRateLimit(db, `staff.login.ip:${input.ip}`, LOGIN_LIMITS.ip, clock);
-  await hitRateLimit(db, `staff.login.user:${username}`, LOGIN_LIMITS.user, clock);
-
+  const failureKey = loginFailureKey(username, input.ip);
+  await checkBackoff(db, failureKey, LOGIN_BACKOFF, clock);
   const user = username ? await db.staffUser.findUnique({ where: { username } }) : null;
   if (!user || user.disabled) {
-    await verifyPassword(input.password, await dummyHash());
+    await unknownUserDelay();
+    await recordBackoffFailure(db, failureKey, LOGIN_BACKOFF, clock);
     throw new DomainError("STAFF_BAD_CREDENTIALS");
   }
-  const now = clock.now();
-  if (user.lockedUntil && user.lockedUntil > now) {
-    throw new DomainError("STAFF_LOCKED", {
-      retryAfter: Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000),
-    });
-  }
-  if (!(await verifyPassword(input.password, user.passwordHash))) {
-    await recordFailure(db, user, input, "password", clock);
-    throw new DomainError("STAFF_BAD_CREDENTIALS");
+  const leave = hashGate.enter(input.ip ?? "unknown");
+  try {
+    if (!(await verifyPassword(input.password, user.passwordHash))) {
+      await recordFailure(db, user, input, "password", clock);
+      throw new DomainError("STAFF_BAD_CREDENTIALS");
+    }
+  } finally {
+    leave();
   }
   if (user.totpSecret) {
     if (!input.otp) throw new DomainError("STAFF_OTP_REQUIRED");
@@ -147,7 +173,7 @@ export async function signIn(db: Db, keys: FieldKeys, input: SignInInput, clock:
     );
     return { ...session, user: identityOf(fresh) };
   });
-  await clearRateLimit(db, `staff.login.user:${username}`);
+  await clearRateLimit(db, failureKey);
   return signedIn;
 }
 

@@ -12,12 +12,26 @@ const KEY_LEN = 32;
 // N=2^15, r=8 needs 32 MiB; node's default limit is exactly 32 MiB, which scrypt exceeds by its own overhead
 const MAX_MEM = 128 * 1024 * 1024;
 
+let derivations = 0;
+/** how long one derivation takes here (a moving average), for the unknown-user delay */
+let typicalMs: number | undefined;
+
 function derive(password: string, salt: Buffer, o: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { N: o.N, r: o.r, p: o.p, maxmem: MAX_MEM };
+  derivations++;
+  const started = performance.now();
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize("NFKC"), salt, KEY_LEN, options, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(password.normalize("NFKC"), salt, KEY_LEN, options, (err, key) => {
+      if (err) return reject(err);
+      const ms = performance.now() - started;
+      typicalMs = typicalMs === undefined ? ms : typicalMs * 0.8 + ms * 0.2;
+      resolve(key);
+    }),
   );
 }
+
+/** How many scrypt derivations this process has run (tests check that a flood of unknown names runs none). */
+export const passwordDerivations = () => derivations;
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
@@ -56,11 +70,17 @@ export function needsRehash(stored: string): boolean {
   return !p || p.N !== PARAMS.N || p.r !== PARAMS.r || p.p !== PARAMS.p;
 }
 
-/** A hash of nothing anyone knows: unknown usernames are checked against it so both paths take equally long. */
+/** A hash of nothing anyone knows, made once to learn how long a derivation takes. */
 let dummy: Promise<string> | undefined;
-export function dummyHash(): Promise<string> {
-  dummy ??= hashPassword(randomBytes(18).toString("base64url"));
-  return dummy;
+
+/**
+ * Unknown usernames wait as long as a password check takes, without doing it: the answer comes no sooner than for
+ * a real account, and a flood of made-up names costs no CPU or memory (a derivation is 32 MiB).
+ */
+export async function unknownUserDelay(): Promise<void> {
+  if (typicalMs === undefined) await (dummy ??= hashPassword(randomBytes(18).toString("base64url")));
+  const ms = (typicalMs ?? 100) * (0.9 + Math.random() * 0.2);
+  await new Promise((r) => setTimeout(r, ms));
 }
 
 export const PASSWORD_MIN_LENGTH = 12;

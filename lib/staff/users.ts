@@ -6,7 +6,8 @@ import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { decryptField, encryptField, type FieldKeys } from "../crypto/field";
 import { assertPasswordStrength, hashPassword } from "./passwords";
-import { identityOf, signOutEverywhere, type StaffIdentity } from "./auth";
+import { identityOf, loginFailurePrefix, signOutEverywhere, type StaffIdentity } from "./auth";
+import { clearRateLimitPrefix } from "../ratelimit";
 import { ROLES } from "./permissions";
 import { acceptTotp, newTotpSecret, totpUri } from "./totp";
 
@@ -152,12 +153,18 @@ export async function changeStaffUser(
           where: { id: user.id },
           data: { passwordHash, passwordChangedAt: clock.now(), failedLogins: 0, lockedUntil: null },
         });
+        await clearRateLimitPrefix(tx, loginFailurePrefix(user.username));
         await audit("staff.password_reset");
         await signOutEverywhere(tx, user.id, actor, clock);
         break;
       case "unlock":
-        updated = await tx.staffUser.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
-        await audit("staff.unlocked");
+        {
+          updated = await tx.staffUser.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
+          // every address's delay for this name, so the unlock really lets the user in
+          const cleared = await clearRateLimitPrefix(tx, loginFailurePrefix(user.username));
+          await audit("staff.unlocked", { addresses: cleared });
+          break;
+        }
         break;
     }
     return identityOf(updated);

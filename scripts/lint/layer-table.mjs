@@ -18,7 +18,7 @@ export const KERNEL = {
   config: ["errors"],
   crypto: ["errors", "type:config"],
   db: ["errors"],
-  audit: ["db", "clock", "errors"],
+  audit: ["db", "clock", "errors", "config"],
   jobs: ["db", "clock", "log", "errors"],
   ratelimit: ["db", "clock", "errors"],
   session: ["db", "clock", "crypto", "errors"],

@@ -1,11 +1,11 @@
-import { LOCALE_COOKIE, serializeCookie } from "@/lib/http/request";
+import { getConfig } from "@/lib/config";
+import { LOCALE_COOKIE, localPath, serializeCookie } from "@/lib/http/request";
 import { parseLocale } from "@/lib/messages";
 
 /** Sets the language preference and returns to a local path (never to another site). */
 export async function GET(req: Request, ctx: { params: Promise<{ locale: string }> }) {
   const locale = parseLocale((await ctx.params).locale);
-  const next = new URL(req.url).searchParams.get("next") ?? "/";
-  const target = next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  const target = localPath(new URL(req.url).searchParams.get("next"), getConfig().publicOrigin);
   return new Response(null, {
     status: 303,
     headers: {

@@ -1,4 +1,8 @@
+import os from "node:os";
+import path from "node:path";
 import { resetConfig } from "../../config";
+
+const LOADED_AT = Date.now();
 
 /** Demo-like secrets for tests and benches; call before anything reads getConfig(). */
 export function useTestEnv(overrides: Record<string, string> = {}): void {
@@ -9,6 +13,9 @@ export function useTestEnv(overrides: Record<string, string> = {}): void {
     SO_PIN_MASTER_SECRET: "test-so-pin-master-secret-0123456789abcdef",
     CA_KEY_PASSPHRASE: "test-ca-passphrase-0123",
     KMC_MASTER_KEY: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    AUDIT_CHAIN_KEY: "a5".repeat(32),
+    // never a checkpoint file a demo left in the working copy's DATA_DIR
+    AUDIT_CHECKPOINT_FILE: path.join(os.tmpdir(), `certrenew-test-checkpoints-${process.pid}-${LOADED_AT}.jsonl`),
     DEMO_MODE: "1",
     ALIPAY_SANDBOX: "1",
     JOBS_ENABLED: "0",

@@ -43,20 +43,17 @@ export const servicesErrors = defineErrors({
     "zh-CN": "这张证书不在登记记录中，无法在线解锁。请携带 U-Key 和身份证件前往德州政务服务中心。",
     en: "This certificate is not in our records and cannot be unlocked online. Bring the key and your ID to the Dezhou Government Service Centre.",
   },
-  UNLOCK_TOKEN_MISMATCH: {
-    status: 422,
-    "zh-CN": "这张证书不是登记在此 U-Key 上的，无法在线解锁。请携带 U-Key 前往德州政务服务中心。",
-    en: "This certificate is not registered on this key, so it cannot be unlocked online. Bring the key to the Dezhou Government Service Centre.",
-  },
   UNLOCK_NO_CONTACT: {
     status: 422,
     "zh-CN": "登记信息中没有可接收验证码的电子邮箱，无法在线解锁。请携带 U-Key 和身份证件前往德州政务服务中心。",
     en: "No e-mail address is on record to receive a code, so online unlock is not possible. Bring the key and your ID to the Dezhou Government Service Centre.",
   },
-  UNLOCK_ID_MISMATCH: {
+  // hardening (issue 21): one answer whichever identity check failed, so a wrong try tells nothing
+  UNLOCK_IDENTITY_MISMATCH: {
     status: 422,
-    "zh-CN": "证件号码与登记信息不符，未发送验证码。请核对后重试（多次输错将暂停在线解锁）。",
-    en: "The ID number does not match our records; no code was sent. Check it and try again (too many wrong tries pause online unlock).",
+    "zh-CN":
+      "U-Key 或证件号码与登记信息不符，未发送验证码。请核对证件号码并确认插入的是这张证书所在的 U-Key 后重试（多次输错将暂停在线解锁）；仍无法解锁请携带 U-Key 和身份证件前往德州政务服务中心。",
+    en: "The key or the ID number does not match our records; no code was sent. Check the ID number and that the inserted key holds this certificate, then try again (too many wrong tries pause online unlock). If it still fails, bring the key and your ID to the Dezhou Government Service Centre.",
   },
   UNLOCK_REQUEST_INVALID: {
     status: 404,

@@ -2,11 +2,6 @@ import { defineErrors } from "../types";
 
 export const staffErrors = defineErrors({
   STAFF_BAD_CREDENTIALS: { status: 401, "zh-CN": "用户名或密码不正确。", en: "Wrong username or password." },
-  STAFF_LOCKED: {
-    status: 423,
-    "zh-CN": "登录失败次数过多，账号已暂时锁定，请 {retryAfter} 秒后再试。",
-    en: "Too many failed sign-ins. The account is locked; try again in {retryAfter} seconds.",
-  },
   STAFF_OTP_REQUIRED: {
     status: 401,
     "zh-CN": "请输入身份验证器上的 6 位动态码。",

@@ -1,7 +1,9 @@
 import type { RenewalOrder } from "../../generated/prisma/client";
 import type { Db } from "../../db";
-import type { Clock } from "../../clock";
+import { MINUTE, type Clock } from "../../clock";
+import { isDomainError } from "../../errors";
 import { log } from "../../log";
+import { hitRateLimit } from "../../ratelimit";
 import type { Alipay, PaymentDeps } from "./client";
 import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
@@ -70,6 +72,19 @@ const HANDLERS: Record<string, Handler> = {
   TRADE_CLOSED: recordOnly,
 };
 
+/** forged (unsigned) notifications stored per refusal reason per window; the rest are answered "fail" unrecorded */
+export const FORGED_NOTIFY_SAMPLE = { max: 20, windowMs: 10 * MINUTE };
+
+async function sampleForged(db: Db, code: string, clock: Clock): Promise<boolean> {
+  try {
+    await hitRateLimit(db, `alipay.notify.forged:${code}`, FORGED_NOTIFY_SAMPLE, clock);
+    return true;
+  } catch (e) {
+    if (isDomainError(e) && e.code === "RATE_LIMITED") return false;
+    throw e;
+  }
+}
+
 /**
  * Alipay's asynchronous notification. Answers "success" only once what it says is committed; "fail" makes Alipay
  * retry, which is what a rejected (forged, foreign, wrong-amount) or not-yet-stored notification deserves.
@@ -83,6 +98,8 @@ export async function handleNotify(
   try {
     const v = await verify(db, pay.alipay(), params);
     if (!v.ok) {
+      // an unsigned (forged) notification is evidence worth a sample, not a row each: anyone can post millions
+      if (!v.signed && !(await sampleForged(db, v.code, clock))) return "fail";
       await withTx(db, (tx) =>
         recordPaymentEvent(
           tx,

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { PEER_HEADER } from "../../../lib/http/request";
 
 /**
  * The portal's route handlers (every `app/**\/route.ts`) behind a node:http server: the same exported functions
@@ -98,9 +99,11 @@ async function toRequest(req: http.IncomingMessage, base: string): Promise<Reque
   for await (const c of req) chunks.push(c as Buffer);
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined) continue;
+    if (v === undefined || k === PEER_HEADER) continue;
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
   }
+  // as the portal's front does: the socket's address, never the client's own copy of the header
+  if (req.socket.remoteAddress) headers.set(PEER_HEADER, req.socket.remoteAddress);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   return new Request(new URL(req.url ?? "/", base), {
     method: req.method,

@@ -52,7 +52,7 @@ describe("captcha", () => {
   test("the test bypass answer is refused unless TEST_CAPTCHA_BYPASS is set", async () => {
     const clock = fixedClock("2026-11-25T10:00:00Z");
     const { id } = await createCaptcha(db.prisma, clock, "ip-3", getConfig());
-    await expect(verifyCaptcha(db.prisma, id, "test-bypass", clock, getConfig())).rejects.toMatchObject({
+    await expect(verifyCaptcha(db.prisma, id, "test-bypass", clock, getConfig(), "ip-3")).rejects.toMatchObject({
       code: "CAPTCHA_INVALID",
     });
   });

@@ -134,6 +134,7 @@ describe("switching to real Alipay is configuration only", () => {
       SO_PIN_MASTER_SECRET: "s".repeat(32),
       CA_KEY_PASSPHRASE: "p".repeat(12),
       SMTP_HOST: "smtp.example.cn",
+      AUDIT_CHAIN_KEY: "ab".repeat(32),
     };
     const alipay = {
       ALIPAY_APP_ID: "2021",
@@ -144,6 +145,7 @@ describe("switching to real Alipay is configuration only", () => {
     expect(() => parseConfig({ ...env, ...alipay })).toThrow(/^ALIPAY_PUBLIC_KEY is missing/);
     expect(() => parseConfig({ ...env, ...alipay, ALIPAY_APP_CERT: "x" })).toThrow(/^ALIPAY_PUBLIC_CERT is missing/);
     expect(() => parseConfig({ ...env, ...alipay, ALIPAY_PUBLIC_KEY: "k" })).not.toThrow();
-    expect(() => parseConfig({ ...env, ALIPAY_SANDBOX: "1" })).not.toThrow();
+    // the emulator lets anyone pay any order: production refuses it (issue 21)
+    expect(() => parseConfig({ ...env, ALIPAY_SANDBOX: "1" })).toThrow(/^ALIPAY_SANDBOX is invalid/);
   });
 });

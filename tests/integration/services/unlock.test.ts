@@ -124,7 +124,7 @@ describe("online PIN unlock on a virtual token", () => {
   it("refuses a wrong ID number: no code sent, nothing released", async () => {
     const h = await holderOnToken();
     await expect(start(db.prisma, { ...h, idNumber: "370101199001019999", clock })).rejects.toMatchObject({
-      code: "UNLOCK_ID_MISMATCH",
+      code: "UNLOCK_IDENTITY_MISMATCH",
     });
     expect(await db.prisma.unlockRequest.count({ where: { certificateId: h.row.id } })).toBe(0);
     expect(await db.prisma.mailOutbox.count({ where: { certificateId: h.row.id } })).toBe(0);
@@ -143,7 +143,7 @@ describe("online PIN unlock on a virtual token", () => {
   it("refuses a certificate presented with another key's serial", async () => {
     const h = await holderOnToken();
     await expect(start(db.prisma, { ...h, tokenSerial: "UT999999", clock })).rejects.toMatchObject({
-      code: "UNLOCK_TOKEN_MISMATCH",
+      code: "UNLOCK_IDENTITY_MISMATCH",
     });
   });
 

@@ -73,7 +73,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         >
           {check.ok
             ? fill(a.verifyOk, { checked: check.checked })
-            : fill(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })}
+            : `${fill(a.verifyBroken, { seq: check.brokenAt ?? "?", checked: check.checked })} ${check.problem ? a.verifyProblem[check.problem] : ""}`}
           {!check.ok && (
             <>
               {" "}

@@ -11,6 +11,7 @@ export const POST = route({ body: RevokeChallengeRequest }, async ({ db, body, c
     origin: config.publicOrigin,
     clock,
     rateKey: rateKey(actor.ip),
+    ip: actor.ip,
   });
   return { challenge: c.text, expiresAt: c.expiresAt.toISOString() } satisfies ChallengeResponse;
 });

@@ -1,0 +1,190 @@
+import type { Tx } from "../db";
+import type { Clock } from "../clock";
+import { getConfig } from "../config";
+import { CHAIN_ALGS, eventHash, GENESIS, plainHash, type ChainAlg, type ChainKeys } from "./chain";
+import { appendCheckpoint, legacyHeadOf, newCheckpoint, readCheckpoints, type Checkpoint } from "./checkpoint";
+import { currentChainKeys } from "./keys";
+
+/**
+ * - `edited`: an event's content no longer matches its hash (changed in place);
+ * - `deleted`: an intact event links to a hash no event has (events before it were removed), or a checkpointed
+ *   event is gone while newer ones remain;
+ * - `recomputed`: the hashes agree with each other but were not made with the chain's key (an unkeyed event after
+ *   the keyed chain began, a keyed event whose hash is a plain hash), or a checkpointed event has another hash;
+ * - `truncated`: the newest events are gone: a signed checkpoint names an event past the head;
+ * - `checkpoint-invalid`: a checkpoint line whose signature does not verify (the file was edited);
+ * - `key-missing`: keyed events, but no key to check them with.
+ */
+export type ChainProblem = "edited" | "deleted" | "recomputed" | "truncated" | "checkpoint-invalid" | "key-missing";
+
+export interface ChainCheck {
+  ok: boolean;
+  checked: number;
+  /** seq of the first event that does not verify (for truncated: the checkpoint's seq) */
+  brokenAt?: number;
+  problem?: ChainProblem;
+  detail?: string;
+  /** the newest event */
+  head?: { seq: number; hash: string };
+  /** signed checkpoints the head was checked against */
+  checkpoints?: number;
+}
+
+export interface VerifyOptions {
+  /** default: the process configuration's keys */
+  keys?: ChainKeys | null;
+  /** default: the configured checkpoint file (AUDIT_CHECKPOINT_FILE or DATA_DIR/audit-checkpoints.jsonl) */
+  checkpointFiles?: string[];
+  pageSize?: number;
+  /** check only the events after this trusted point (the checkpoint job's last checkpoint) */
+  from?: { seq: number; hash: string };
+}
+
+interface Row {
+  seq: number;
+  alg: string;
+  hash: string;
+  prevHash: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  fromState: string | null;
+  toState: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  data: unknown;
+  createdAt: Date;
+}
+
+/** Walks the chain in order, in pages, checks it against the signed checkpoints, and names the first problem. */
+export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promise<ChainCheck> {
+  const keys = opts.keys === undefined ? currentChainKeys() : opts.keys;
+  const files = opts.checkpointFiles ?? [getConfig().auditCheckpointFile];
+  const cps = keys ? readCheckpoints(files, keys) : { valid: [] as Checkpoint[], invalid: [] as number[] };
+  const pageSize = opts.pageSize ?? 5000;
+  // the first checkpoint pins where the unkeyed chain ended (null: every event is keyed)
+  const legacyHead = cps.valid.length ? cps.valid[0].legacyHead : undefined;
+  const bySeq = new Map(cps.valid.map((c) => [c.seq, c]));
+  const seen = new Set<number>();
+
+  let prev = opts.from?.hash ?? GENESIS;
+  let after = opts.from?.seq ?? 0;
+  let keyedSeen = opts.from !== undefined && legacyHead !== undefined && (legacyHead?.seq ?? 0) < after;
+  let checked = 0;
+  let head: ChainCheck["head"];
+  const fail = (problem: ChainProblem, brokenAt: number | undefined, detail: string): ChainCheck => ({
+    ok: false,
+    checked,
+    brokenAt,
+    problem,
+    detail,
+    head,
+    checkpoints: cps.valid.length,
+  });
+
+  if (opts.from) {
+    const start = (await db.auditEvent.findUnique({ where: { seq: opts.from.seq } })) as Row | null;
+    if (!start) return fail("deleted", opts.from.seq, `the checkpointed event ${opts.from.seq} is gone`);
+    if (start.hash !== opts.from.hash)
+      return fail("recomputed", opts.from.seq, `event ${opts.from.seq} no longer has its checkpointed hash`);
+    const alg = start.alg as ChainAlg;
+    if (
+      !(CHAIN_ALGS as readonly string[]).includes(alg) ||
+      (alg !== "sha256" && !keys) ||
+      eventHash(start, alg, keys) !== start.hash
+    )
+      return fail("edited", opts.from.seq, `event ${opts.from.seq} does not match its hash`);
+  }
+  for (;;) {
+    const rows = (await db.auditEvent.findMany({
+      where: { seq: { gt: after } },
+      orderBy: { seq: "asc" },
+      take: pageSize,
+    })) as Row[];
+    if (rows.length === 0) break;
+    for (const r of rows) {
+      if (!(CHAIN_ALGS as readonly string[]).includes(r.alg))
+        return fail("edited", r.seq, `unknown algorithm ${r.alg}`);
+      const alg = r.alg as ChainAlg;
+      if (alg === "sha256") {
+        const legacyAllowed =
+          !keyedSeen && (legacyHead === undefined || (legacyHead !== null && r.seq <= legacyHead.seq));
+        if (!legacyAllowed)
+          return fail(
+            "recomputed",
+            r.seq,
+            `event ${r.seq} is unkeyed where the chain is keyed (re-computed without the key)`,
+          );
+      } else {
+        keyedSeen = true;
+        if (!keys) return fail("key-missing", r.seq, "keyed events need AUDIT_CHAIN_KEY to be checked");
+      }
+      if (eventHash(r, alg, keys) !== r.hash) {
+        const plain = alg !== "sha256" && plainHash(r, alg) === r.hash;
+        return plain
+          ? fail("recomputed", r.seq, `event ${r.seq} carries a hash made without the chain's key`)
+          : fail("edited", r.seq, `event ${r.seq} does not match its hash`);
+      }
+      if (r.prevHash !== prev)
+        return fail("deleted", r.seq, `event ${r.seq} follows an event that is missing (removed before it)`);
+      const cp = bySeq.get(r.seq);
+      if (cp && cp.hash !== r.hash)
+        return fail("recomputed", r.seq, `event ${r.seq} differs from the checkpoint of ${cp.at}`);
+      if (legacyHead && r.seq === legacyHead.seq && legacyHead.hash !== r.hash)
+        return fail("recomputed", r.seq, `the unkeyed chain's last event ${r.seq} differs from its checkpoint`);
+      seen.add(r.seq);
+      prev = r.hash;
+      after = r.seq;
+      head = { seq: r.seq, hash: r.hash };
+      checked++;
+    }
+  }
+  const headSeq = head?.seq ?? opts.from?.seq ?? 0;
+  for (const cp of cps.valid) {
+    if (cp.seq <= (opts.from?.seq ?? 0) || seen.has(cp.seq)) continue;
+    if (cp.seq > headSeq)
+      return fail(
+        "truncated",
+        cp.seq,
+        `the chain ends at ${headSeq} but a checkpoint of ${cp.at} names event ${cp.seq}: newer events were removed`,
+      );
+    return fail("deleted", cp.seq, `the checkpointed event ${cp.seq} is gone`);
+  }
+  if (cps.invalid.length)
+    return fail("checkpoint-invalid", undefined, `checkpoint lines ${cps.invalid.join(", ")} do not verify`);
+  return { ok: true, checked, head, checkpoints: cps.valid.length };
+}
+
+export interface CheckpointResult {
+  written?: Checkpoint;
+  /** the chain did not verify since the last checkpoint: nothing is signed */
+  problem?: ChainCheck;
+}
+
+/**
+ * The checkpoint job: checks the events since the last checkpoint and signs the new head into the checkpoint file.
+ * A chain that does not verify is never signed (the problem is returned for the log and the alert).
+ */
+export async function writeAuditCheckpoint(
+  db: Tx,
+  clock: Clock,
+  opts: { file?: string; keys?: ChainKeys } = {},
+): Promise<CheckpointResult> {
+  const keys = opts.keys ?? currentChainKeys();
+  const file = opts.file ?? getConfig().auditCheckpointFile;
+  const last = readCheckpoints([file], keys).valid.at(-1);
+  const check = await verifyAuditChain(db, {
+    keys,
+    checkpointFiles: [file],
+    from: last ? { seq: last.seq, hash: last.hash } : undefined,
+  });
+  if (!check.ok) return { problem: check };
+  const head = check.head ?? (last ? undefined : null);
+  if (!head) return {};
+  const legacyHead = last ? last.legacyHead : await legacyHeadOf(db);
+  const cp = newCheckpoint(head, legacyHead, keys, clock);
+  appendCheckpoint(file, cp);
+  return { written: cp };
+}

@@ -1,0 +1,120 @@
+import "@/tests/helpers/env";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getConfig, resetConfig } from "@/lib/config";
+import type { Db, OpenDb } from "@/lib/db";
+import type { Ca } from "@/lib/pki/ca";
+import { parseCsr } from "@/lib/pki/csr";
+import { sha256Hex } from "@/lib/pki/x509";
+import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
+import { isDomainError } from "@/lib/errors";
+import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
+import { issueForOrder } from "@/lib/renewal/issue-order";
+import { createTestDb } from "@/tests/helpers/db";
+import { createTestCa } from "@/tests/helpers/pki";
+import {
+  holder,
+  holderActor,
+  newClock,
+  newKeyAndCsr,
+  seedFeeTiers,
+  signedChallenge,
+} from "@/tests/integration/renew/fixture";
+
+/**
+ * Issue 21 item 11: parallel 下证 with different CSRs on one order. Every answer's certificate is for its own CSR's
+ * key, or the request gets a clean CONFLICT (409); never another request's certificate, never a 500.
+ */
+
+let opened: OpenDb;
+let db: Db;
+let ca: Ca;
+beforeAll(async () => {
+  process.env.TEST_CAPTCHA_BYPASS = "1";
+  ({ ca } = await createTestCa());
+  opened = await createTestDb();
+  db = opened.prisma as Db;
+  await seedFeeTiers(db);
+});
+afterAll(async () => {
+  delete process.env.TEST_CAPTCHA_BYPASS;
+  resetConfig();
+  await opened?.close();
+});
+
+async function submittedOrder() {
+  const h = await holder(db, ca, { payerClass: "unified", certType: "organisation" });
+  const clock = newClock();
+  const draft = await saveHandler(db, {
+    keys: getConfig(),
+    config: getConfig(),
+    certificateId: h.row.id,
+    handler: {
+      name: "张三",
+      idType: "resident_id",
+      idNumber: "11010519491231002X",
+      mobile: "13812345678",
+      email: "z@example.cn",
+    },
+    captchaId: "00000000-0000-4000-8000-000000000000",
+    captchaAnswer: TEST_BYPASS_ANSWER,
+    actor: holderActor,
+    clock,
+    locale: "zh-CN",
+  });
+  const order = await confirmOrder(db, {
+    keys: getConfig(),
+    certificateId: h.row.id,
+    orderId: draft.id,
+    actor: holderActor,
+    clock,
+  });
+  return { h, order };
+}
+
+describe("parallel 下证 on one order (item 11)", () => {
+  it.each([1, 2, 3])(
+    "18 requests with different CSRs: each gets its own key's certificate or CONFLICT (round %i)",
+    async () => {
+      const { h, order } = await submittedOrder();
+      const clock = newClock();
+      const requests = await Promise.all(
+        Array.from({ length: 18 }, async () => {
+          const { csr } = newKeyAndCsr();
+          const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(csr));
+          return { csr, proof };
+        }),
+      );
+      const results = await Promise.allSettled(
+        requests.map(({ csr, proof }) =>
+          issueForOrder(db, {
+            orderId: order.id,
+            csrDer: csr,
+            ...proof,
+            origin: getConfig().publicOrigin,
+            actor: holderActor,
+            clock,
+            certificateId: h.row.id,
+            ca,
+          }),
+        ),
+      );
+      const wrong: string[] = [];
+      let issued = 0;
+      results.forEach((r, i) => {
+        if (r.status === "fulfilled") {
+          issued++;
+          if (r.value.certificate.spkiSha256 !== parseCsr(requests[i].csr).spkiSha256) wrong.push(`#${i}: another key`);
+        } else if (!isDomainError(r.reason) || r.reason.code !== "CONFLICT") {
+          wrong.push(`#${i}: ${(r.reason as Error).message}`);
+        }
+      });
+      expect(wrong).toEqual([]);
+      expect(issued).toBeGreaterThan(0);
+      // whatever was answered, the order ends with one certificate, for the key of the CSR it stored last
+      const final = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+      expect(final.state).toBe("issued");
+      const cert = await db.certificate.findUniqueOrThrow({ where: { id: final.issuedCertificateId! } });
+      expect(cert.spkiSha256).toBe(final.newSpkiSha256);
+    },
+  );
+});
