@@ -19,6 +19,9 @@ async function main(): Promise<void> {
       tokenLabel: config.PKCS11_TOKEN_LABEL ?? "",
       pin: config.PKCS11_PIN ?? "",
       keyLabel: config.PKCS11_KEY_LABEL ?? "",
+      sm2Mechanism: config.CA_PKCS11_SM2_MECHANISM,
+      sm2Input: config.CA_PKCS11_SM2_INPUT,
+      sm2KeyType: config.CA_PKCS11_SM2_KEY_TYPE,
     };
     issuingSigner = await Pkcs11Signer.open(opts).catch(async (e: unknown) => {
       if (!String(e).includes("not found (private")) throw e;
