@@ -16,7 +16,7 @@ const config: KnipConfig = {
   entry: [
     "scripts/*.{ts,cjs}!",
     // bundled into release/scripts by scripts/release/assemble.ts (esbuild entry points, not imports)
-    "scripts/release/{next-front,serve-main}.ts!",
+    "scripts/release/serve-main.ts!",
     // knip finds it through the "assistant" script too, but not in production mode (hence --no-config-hints
     // in package.json, which would call this line redundant)
     "agent/main.ts!",

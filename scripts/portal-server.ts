@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import http from "node:http";
 import path from "node:path";
+import { serveClusterMetrics } from "../lib/metrics/cluster";
 
 /**
  * The portal's server, what `npm start` (scripts/start.ts) and a release run:
@@ -41,11 +42,17 @@ async function serve(): Promise<void> {
     server.once("error", reject);
     server.listen(port, host, resolve);
   });
-  if (!cluster.isWorker) console.log(`portal listening on ${host ?? "*"}:${port} (${dir})`);
+  let metrics: http.Server | null = null;
+  if (!cluster.isWorker) {
+    console.log(`portal listening on ${host ?? "*"}:${port} (${dir})`);
+    // METRICS_PORT: this process's /metrics (lib/metrics/cluster.ts)
+    metrics = serveClusterMetrics();
+  }
   let closing = false;
   const stop = () => {
     if (closing) return;
     closing = true;
+    metrics?.close();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5000).unref();
@@ -57,6 +64,8 @@ async function serve(): Promise<void> {
 function primary(): void {
   let stopping = false;
   for (let i = 0; i < count; i++) cluster.fork();
+  // METRICS_PORT: /metrics of all the processes together (prom-client's cluster aggregation)
+  const metrics = serveClusterMetrics();
   cluster.on("exit", (worker, code, signal) => {
     if (stopping) return;
     // a crashed process is replaced; the others keep serving meanwhile
@@ -69,6 +78,7 @@ function primary(): void {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    metrics?.close();
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
     setTimeout(() => process.exit(0), 6000).unref();
     cluster.on("exit", () => {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { systemClock, type Clock } from "../clock";
 import { getDb, type Db } from "../db";
 import { log } from "../log";
+import { PEER_HEADER } from "../http/request";
 import { assistantPackage } from "../content/downloads";
 import { getCa, type Ca } from "../pki/ca";
 import { servedCrl } from "../pki/crl";
@@ -24,13 +25,6 @@ import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
  * The Next routes of the same paths stay (next dev, and RA mode where /ocsp, /crl and /ca answer from upstream:
  * `pki: false`); both answer alike through lib/pki/http.ts and lib/pki/ocsp-http.ts.
  */
-
-/**
- * Contract with lib/http/request.ts (clientIp): the socket's remote address, set by the front on every request it
- * hands to Next after deleting any copy the client sent. The coordinator points this at harden's exported
- * constant when both branches are merged.
- */
-export const PEER_HEADER = "x-certrenew-peer";
 
 /** What every answer of the front carries (proxy.ts and next.config.ts give Next's answers the same). */
 const SECURITY_HEADERS: Record<string, string> = {

@@ -31,11 +31,10 @@ import { sourceHash } from "../lib/build-stamp";
  */
 
 /**
- * The process front every instance runs: N processes (PORTAL_PROCESSES) on PORT serving `.next` in the cwd.
- * MERGE: when scripts/portal-server.ts (perf's lean node:http front) is in the tree, this line becomes
- * `const FRONT = "scripts/portal-server.ts";` and nothing else changes.
+ * The process front every instance runs, the same as `npm start`'s: N processes (PORTAL_PROCESSES) on PORT serving
+ * `.next` in the cwd, OCSP/CRL/CA/downloads answered by lib/runtime/front.ts, the rest by Next.
  */
-const FRONT = "scripts/release/next-front.ts";
+const FRONT = "scripts/portal-server.ts";
 
 /** The run-time commands (name in release/scripts → source). */
 const COMMANDS: Record<string, string> = {
