@@ -172,16 +172,6 @@ export function sm2PublicKeyOf(privateKey: Uint8Array): Buffer {
   return Buffer.from(gm2.getPublicKeyFromPrivateKey(checkPrivate(privateKey)), "hex");
 }
 
-/** Whether `publicKey` is a valid point on the SM2 curve (uncompressed or compressed). */
-export function isSm2PublicKey(publicKey: Uint8Array): boolean {
-  try {
-    checkPublic(publicKey);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** SubjectPublicKeyInfo { id-ecPublicKey, sm2 curve } with the uncompressed point (GM/T 0015). */
 export function sm2SpkiEncode(publicKey: Uint8Array): Buffer {
   const point = Buffer.from(checkPublic(publicKey), "hex");
@@ -338,11 +328,6 @@ export interface Sm2SignOptions {
 /** SM2 signature over raw data (SM3 with the Z value of the signer's key and ID), DER SEQUENCE { r, s }. */
 export function sm2Sign(data: Uint8Array, privateKey: Uint8Array, options: Sm2SignOptions = {}): Buffer {
   return sm2SigningKey(privateKey, options.publicKey).sign(data, options.id);
-}
-
-/** SM2 signature over an already computed e = SM3(Z ‖ M) (what a USB key's SKF_ECCSignData takes). */
-export function sm2SignDigest(e: Uint8Array, privateKey: Uint8Array): Buffer {
-  return sm2SigningKey(privateKey).signDigest(e);
 }
 
 const toBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString("hex") || "0"}`);
