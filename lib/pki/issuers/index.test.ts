@@ -52,7 +52,17 @@ describe("ISSUER and RA mode settings", () => {
   });
 
   test("production needs no CA key passphrase in RA mode (the portal signs nothing)", () => {
-    const prod = { ...base, NODE_ENV: "production", ALIPAY_SANDBOX: "1", SMTP_HOST: "smtp" };
+    const prod = {
+      ...base,
+      NODE_ENV: "production",
+      SMTP_HOST: "smtp",
+      AUDIT_CHAIN_KEY: "ab".repeat(32),
+      ALIPAY_APP_ID: "2021000000000000",
+      ALIPAY_PRIVATE_KEY: "merchant-key",
+      ALIPAY_PUBLIC_KEY: "alipay-key",
+      ALIPAY_GATEWAY: "https://openapi.alipay.com/gateway.do",
+      ALIPAY_SELLER_ID: "2088000000000000",
+    };
     expect(() => parseConfig(prod)).toThrow(/CA_KEY_PASSPHRASE/);
     expect(parseConfig({ ...prod, ...cfssl }).ISSUER).toBe("cfssl");
   });
