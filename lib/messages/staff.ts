@@ -99,6 +99,11 @@ const zh = {
     handlerEmail: "邮箱",
     show: "显示完整信息",
     unmaskReason: "查看原因",
+    // reach (#24): export of a holder's data on request (PIPL)
+    holderExport: "导出用户个人信息",
+    holderExportHint:
+      "用户依法申请查阅、复制其个人信息时使用：导出该用户所有证书和订单中的完整信息（JSON），并记入审计日志。",
+    holderExported: "已导出并记入审计日志。",
     price: "价格快照",
     fenPerYear: "年费（元）",
     years: "年数",
@@ -198,6 +203,7 @@ const zh = {
       "payment.windowMinutes": "支付时限（分钟）",
       "reminders.days": "到期提醒（到期前天数，用逗号分隔）",
       "orders.stuckMinutes": "订单停滞多久后提示人工处理（分钟）",
+      "privacy.handlerRetentionDays": "订单办结后经办人信息保存天数（期满匿名化）",
     } as Record<string, string>,
     isDefault: "默认值",
     updated: "最后修改：{at}",
@@ -366,6 +372,11 @@ const en: Translation<typeof zh> = {
     handlerEmail: "E-mail",
     show: "Show in full",
     unmaskReason: "Why do you need it",
+    // reach (#24): export of a holder's data on request (PIPL)
+    holderExport: "Export the holder's personal data",
+    holderExportHint:
+      "For a holder's request to see or copy their data: every certificate and order of this holder in full (JSON); recorded in the audit log.",
+    holderExported: "Exported and recorded in the audit log.",
     price: "Price snapshot",
     fenPerYear: "Per year (CNY)",
     years: "Years",
@@ -472,6 +483,7 @@ const en: Translation<typeof zh> = {
       "payment.windowMinutes": "Payment window (minutes)",
       "reminders.days": "Expiry reminders (days before expiry, comma-separated)",
       "orders.stuckMinutes": "Flag orders stalled for (minutes)",
+      "privacy.handlerRetentionDays": "Keep handler data after an order ends for (days; then anonymised)",
     },
     isDefault: "default",
     updated: "Last changed {at}",

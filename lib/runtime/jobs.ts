@@ -9,6 +9,7 @@ import { alipayFor } from "../payments/alipay/client";
 import { sandboxNotifyJob } from "../dev/alipay-sandbox/job";
 import { crlRefreshJob } from "../pki/crl";
 import { housekeepingJob } from "./housekeeping";
+import { anonymiseJob } from "../renewal/retention";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
@@ -20,5 +21,6 @@ export function serverJobs(config: Config): Job[] {
     ...(config.ALIPAY_SANDBOX ? [sandboxNotifyJob(config.ALIPAY_SANDBOX_TIME_FACTOR)] : []),
     crlRefreshJob(getCa),
     housekeepingJob,
+    anonymiseJob(config),
   ];
 }

@@ -9,6 +9,8 @@ import {
   DEFAULT_REMINDER_DAYS,
   DEFAULT_STUCK_MINUTES,
   DEFAULT_WINDOW_DAYS,
+  DEFAULT_HANDLER_RETENTION_DAYS,
+  HANDLER_RETENTION_KEY,
   REMINDER_DAYS_KEY,
   ReminderDays,
 } from ".";
@@ -36,6 +38,10 @@ const SETTINGS = {
   },
   [REMINDER_DAYS_KEY]: { schema: z.preprocess(dayList, ReminderDays), fallback: [...DEFAULT_REMINDER_DAYS] },
   "orders.stuckMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_STUCK_MINUTES },
+  [HANDLER_RETENTION_KEY]: {
+    schema: z.coerce.number().int().min(30).max(3650),
+    fallback: DEFAULT_HANDLER_RETENTION_DAYS,
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -81,6 +81,8 @@ export const STAFF_ROUTES = {
   "DELETE /api/staff/account/totp": "signed_in",
   "GET /api/staff/orders": "orders.read",
   "POST /api/staff/orders/[id]/unmask": "orders.unmask",
+  // reach (#24): a holder's data in full on request (PIPL), for those who may unmask
+  "POST /api/staff/orders/[id]/holder-export": "orders.unmask",
   "POST /api/staff/orders/[id]/note": "orders.note",
   "POST /api/staff/orders/[id]/resend-mail": "orders.resend_mail",
   // a failed mail (the dashboard's list, the order page) sent again as it is: the same permission as a resend

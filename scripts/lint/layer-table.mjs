@@ -41,14 +41,16 @@ export const DOMAIN = {
   payments: ["orders", "outbox", "settings", "fees"],
   // add "renewal" here only if the expiry reminders stay in lib/mail (renewal imports mail)
   mail: ["outbox", "settings"],
-  renewal: ["orders", "payments", "pki", "registry", "token", "fees", "settings", "captcha", "outbox", "mail"],
+  renewal: ["orders", "payments", "pki", "registry", "token", "fees", "settings", "captcha", "outbox", "mail", "consent"],
   services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha"],
-  content: ["messages"],
+  content: ["messages", "consent"],
+  // the subscriber agreement and privacy notice a holder accepts before 确认提交, by version
+  consent: [],
   staff: ["domain"],
   // the route context carries the process CA (pki) and the Alipay client made from its config (payments)
   http: ["pki", "payments", "session", "messages"],
   // the HTTP contract the browser shares with the routes: schemas and types only, nothing that runs on the server
-  api: ["renewal", "payments", "services"],
+  api: ["renewal", "payments", "services", "consent"],
 };
 
 /** Composition points: lib/dev (demo and test doubles) and lib/runtime, the one lib folder that may use lib/dev. */

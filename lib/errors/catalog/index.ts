@@ -7,6 +7,7 @@ import { tokenErrors } from "./token";
 import { staffErrors } from "./staff";
 import { mailErrors } from "./mail";
 import { servicesErrors } from "./services";
+import { reachErrors } from "./reach";
 
 export const ERRORS = {
   ...commonErrors,
@@ -18,6 +19,7 @@ export const ERRORS = {
   ...staffErrors,
   ...mailErrors,
   ...servicesErrors,
+  ...reachErrors,
 };
 
 export type ErrorCode = keyof typeof ERRORS;

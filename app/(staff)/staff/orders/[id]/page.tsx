@@ -322,6 +322,26 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
             d.paidFen !== null &&
             ["paid", "issuing"].includes(d.state) &&
             act(o.refund, "refund", { danger: true, reasonId: "reason-refund" })}
+          {can(role, "orders.unmask") && (
+            <details className="card" data-testid="holder-export">
+              <summary>
+                <strong>{o.holderExport}</strong>
+              </summary>
+              <p className="muted small">{o.holderExportHint}</p>
+              <ActionForm
+                action={`${api}/holder-export`}
+                submitLabel={o.holderExport}
+                busyLabel={s.submitting}
+                downloadAs={{
+                  name: `holder-data-${d.orderNo}.json`,
+                  type: "application/json",
+                  downloaded: o.holderExported,
+                }}
+              >
+                <ReasonField t={t} id="reason-export" />
+              </ActionForm>
+            </details>
+          )}
           {can(role, "invoices.issue") && d.invoice && !d.invoice.issuedAt && (
             <div className="card">
               <ActionForm action={`${api}/invoice-issued`} submitLabel={o.invoiceIssue} busyLabel={s.submitting} />
