@@ -11,6 +11,7 @@ const zh = {
     settings: "系统设置",
     audit: "审计日志",
     account: "我的账号",
+    content: "内容管理",
   },
   roles: { helpdesk: "客服", finance: "财务", admin: "管理员", auditor: "审计员" } as Record<string, string>,
   signedInAs: "当前登录：{name}（{role}）",
@@ -196,6 +197,32 @@ const zh = {
     on: "已开启",
     off: "未开启",
   },
+  // reach (#24): the operator's content, edited in the console
+  content: {
+    title: "内容管理",
+    intro:
+      "服务中心地址与时间、现场办理材料清单、办理指南、常见问题、首页公告和下载中心的附加文件。以 JSON 编辑，先预览再保存；每次保存都记入审计日志，“恢复默认”回到系统内置内容。",
+    keys: {
+      centre: "服务中心地址与办公时间",
+      inPerson: "现场办理材料清单",
+      guide: "办理指南",
+      faq: "常见问题",
+      notices: "首页公告",
+      downloads: "下载中心附加文件",
+    },
+    locales: { "zh-CN": "中文", en: "English" } as Record<string, string>,
+    isDefault: "系统默认内容",
+    updated: "已于 {at} 修改",
+    editor: {
+      preview: "预览",
+      save: "保存",
+      reset: "恢复默认",
+      resetConfirm: "确定恢复为系统默认内容？当前修改将被丢弃（审计日志中保留记录）。",
+      saved: "已保存，页面已更新。",
+      previewTitle: "预览（尚未保存）",
+      json: "内容（JSON）",
+    },
+  },
   settings: {
     title: "系统设置",
     labels: {
@@ -287,6 +314,7 @@ const en: Translation<typeof zh> = {
     settings: "Settings",
     audit: "Audit log",
     account: "My account",
+    content: "Content",
   },
   roles: { helpdesk: "Helpdesk", finance: "Finance", admin: "Administrator", auditor: "Auditor" },
   signedInAs: "Signed in as {name} ({role})",
@@ -475,6 +503,32 @@ const en: Translation<typeof zh> = {
     newPassword: "New password",
     on: "On",
     off: "Off",
+  },
+  // reach (#24): the operator's content, edited in the console
+  content: {
+    title: "Content",
+    intro:
+      "Service centre address and hours, in-person checklists, the guide, the FAQ, home-page notices and extra downloads. Edit as JSON, preview, then save; every save is audited, and Reset goes back to the built-in content.",
+    keys: {
+      centre: "Service centre address and hours",
+      inPerson: "In-person checklists",
+      guide: "Guide",
+      faq: "FAQ",
+      notices: "Home-page notices",
+      downloads: "Extra downloads",
+    },
+    locales: { "zh-CN": "中文", en: "English" } as Record<string, string>,
+    isDefault: "Built-in content",
+    updated: "Changed {at}",
+    editor: {
+      preview: "Preview",
+      save: "Save",
+      reset: "Reset to default",
+      resetConfirm: "Go back to the built-in content? The current changes are dropped (the audit log keeps them).",
+      saved: "Saved; the pages show it now.",
+      previewTitle: "Preview (not saved yet)",
+      json: "Content (JSON)",
+    },
   },
   settings: {
     title: "Settings",

@@ -29,6 +29,9 @@ export const ACTIONS = [
   "settings.manage",
   "audit.read",
   "dashboard.read",
+  // reach (#24): the operator's content (service centre, checklists, FAQ, notices, downloads)
+  "content.read",
+  "content.manage",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -72,6 +75,7 @@ export const STAFF_ROUTES = {
   "/staff/settings": "settings.read",
   "/staff/dashboard": "dashboard.read",
   "/staff/audit": "audit.read",
+  "/staff/content": "content.read",
   // API
   "POST /api/staff/session": "public",
   "DELETE /api/staff/session": "signed_in",
@@ -101,6 +105,8 @@ export const STAFF_ROUTES = {
   "PUT /api/staff/settings": "settings.manage",
   "GET /api/staff/audit/verify": "audit.read",
   "GET /api/staff/audit/export": "audit.read",
+  "PUT /api/staff/content": "content.manage",
+  "POST /api/staff/content/preview": "content.read",
 } as const satisfies Record<string, Requirement>;
 
 export type StaffRouteKey = keyof typeof STAFF_ROUTES;

@@ -108,7 +108,9 @@ test("on a phone: the guide's labels, the text captcha, consent, the pay page, �
 
   // consent is enforced by the server: without the ticks 确认提交 is refused with the reason
   await page.getByRole("button", { name: "确认提交" }).click();
-  await expect(page.getByRole("alert")).toContainText("请先阅读并勾选同意《数字证书订户协议》和《个人信息保护声明》");
+  await expect(page.locator("#main").getByRole("alert")).toContainText(
+    "请先阅读并勾选同意《数字证书订户协议》和《个人信息保护声明》",
+  );
   await expect(page).toHaveURL(/\/renew\/review$/);
   const privacyHref = await page.getByRole("link", { name: "阅读《个人信息保护声明》" }).getAttribute("href");
   await confirmApplication(page);

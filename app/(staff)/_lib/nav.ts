@@ -9,5 +9,6 @@ export const SECTIONS: { path: StaffPagePath; key: keyof Messages["staff"]["nav"
   { path: "/staff/users", key: "users" },
   { path: "/staff/settings", key: "settings" },
   { path: "/staff/audit", key: "audit" },
+  { path: "/staff/content", key: "content" },
   { path: "/staff/account", key: "account" },
 ];

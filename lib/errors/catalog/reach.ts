@@ -12,6 +12,11 @@ export const reachErrors = defineErrors({
     "zh-CN": "协议或声明刚刚更新，请刷新本页，阅读新版本后重新勾选同意。",
     en: "The agreement or the notice has just been updated. Please reload this page, read the new version and accept it again.",
   },
+  STAFF_CONTENT_INVALID: {
+    status: 422,
+    "zh-CN": "内容格式不正确（{problem}），未保存。",
+    en: "The content is not valid ({problem}); nothing was saved.",
+  },
   HOLDER_NOT_FOUND: {
     status: 404,
     "zh-CN": "没有找到这位证书用户。",

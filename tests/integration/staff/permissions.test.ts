@@ -22,6 +22,8 @@ const EXPECTED: Record<Action, Record<(typeof ROLES)[number], boolean>> = {
   "settings.manage": { helpdesk: false, finance: false, admin: true, auditor: false },
   "audit.read": { helpdesk: false, finance: false, admin: true, auditor: true },
   "dashboard.read": { helpdesk: false, finance: false, admin: true, auditor: true },
+  "content.read": { helpdesk: false, finance: false, admin: true, auditor: true },
+  "content.manage": { helpdesk: false, finance: false, admin: true, auditor: false },
 };
 
 describe("roles as data", () => {
