@@ -35,6 +35,7 @@ function handlerColumns(keys: FieldKeys, h: HandlerInfo) {
     handlerMobileEnc: encryptField(keys, h.mobile),
     handlerMobileLast4: h.mobile.slice(-4),
     handlerEmail: h.email,
+    notifySms: h.notifySms ?? false,
   };
 }
 

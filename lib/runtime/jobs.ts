@@ -10,6 +10,7 @@ import { sandboxNotifyJob } from "../dev/alipay-sandbox/job";
 import { crlRefreshJob } from "../pki/crl";
 import { housekeepingJob } from "./housekeeping";
 import { anonymiseJob } from "../renewal/retention";
+import { smsDeliveryJob } from "../sms/worker";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
@@ -22,5 +23,6 @@ export function serverJobs(config: Config): Job[] {
     crlRefreshJob(getCa),
     housekeepingJob,
     anonymiseJob(config),
+    smsDeliveryJob(config),
   ];
 }

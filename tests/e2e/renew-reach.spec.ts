@@ -79,6 +79,8 @@ test("on a phone: the guide's labels, the text captcha, consent, the pay page, �
 
   // the captcha's text question: a wrong answer is refused and a new question comes, the right one passes
   await fillHandler(page);
+  // the handler chooses SMS as well as mail
+  await page.getByLabel("同时用短信通知经办人手机（付款回执、到期提醒）").check();
   await page.getByRole("button", { name: "看不清或使用读屏软件？改用文字题" }).click();
   const question = page.getByTestId("captcha-question");
   await expect(question).toHaveText(/^.+等于几？$/);
@@ -118,6 +120,7 @@ test("on a phone: the guide's labels, the text captcha, consent, the pay page, �
   // the pay page opens at its heading, and offers Alipay itself to someone already on the phone
   await expect(page).toHaveURL(/\/renew\/pay$/);
   await expect(page.getByRole("heading", { name: "支付宝扫码支付" })).toBeInViewport();
+  const orderNo = (await page.getByTestId("pay-order-no").textContent())!.trim();
   const appLink = page.getByTestId("alipay-app-link");
   await expect(appLink).toHaveText("在支付宝中打开并付款");
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
@@ -182,9 +185,18 @@ test("on a phone: the guide's labels, the text captcha, consent, the pay page, �
     /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} 至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/,
   );
   await snap(page, "reach-done");
-  const orderNo = (await page.getByTestId("order-no").textContent())!.trim();
+  expect((await page.getByTestId("order-no").textContent())!.trim()).toBe(orderNo);
   await checkRenewed(page, h, oldDer, (await page.getByTestId("new-serial").textContent())!.trim());
   expect(await mailText(page, `新证书已签发（订单号 ${orderNo}）`, HANDLER.email)).toContain(orderNo);
+
+  // the payment receipt also went by SMS (through the SDK to the local SMS sandbox)
+  await expect(async () => {
+    await page.goto("/dev/sms");
+    await expect(page.locator(`[data-phone="${HANDLER.mobile}"]`).first()).toContainText(
+      `【山东CA】已收到订单${orderNo}的付款50.00元，请回到页面继续下证。`,
+      { timeout: 1_000 },
+    );
+  }).toPass({ timeout: 30_000 });
 
   // the privacy notice names its version and the retention period
   await page.goto(privacyHref!);

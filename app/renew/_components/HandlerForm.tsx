@@ -241,6 +241,15 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
           captchaKind === "text" ? t.captchaQuestionHint : t.captchaHint,
         )}
       </div>
+      <div className={styles.optIn}>
+        <input
+          type="checkbox"
+          id="f-notifySms"
+          checked={values.notifySms ?? false}
+          onChange={(e) => setValues((v) => ({ ...v, notifySms: e.target.checked }))}
+        />
+        <label htmlFor="f-notifySms">{t.notifySms}</label>
+      </div>
       {formError ? (
         <div className="alert alert-err" role="alert">
           {formError}
