@@ -27,8 +27,8 @@ export function createSmsSender(c: SmsConfig): SmsSender | null {
       accessKeySecret: keys.secret,
       endpoint: mode === "sandbox" ? `127.0.0.1:${sandboxPort(c)}` : c.SMS_ENDPOINT,
       protocol: mode === "sandbox" ? "http" : "https",
-      readTimeout: 5000,
-      connectTimeout: 3000,
+      readTimeout: 10000,
+      connectTimeout: 5000,
     }),
   );
   return async ({ phone, signName, templateCode, params }) => {

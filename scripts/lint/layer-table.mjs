@@ -54,7 +54,7 @@ export const DOMAIN = {
     "mail",
     "consent",
   ],
-  services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha"],
+  services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha", "sms"],
   content: ["messages", "consent"],
   // the subscriber agreement and privacy notice a holder accepts before 确认提交, by version
   consent: [],
