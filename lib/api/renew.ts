@@ -23,7 +23,7 @@ export const ConfirmRequest = OrderRef.extend({ consent: ConsentGiven.optional()
 export const ChallengeRequest = z.object({ serial: z.string().regex(/^[0-9a-fA-F:]{1,64}$/) });
 
 /** The certificates on the inserted keys, before sign-in: which can be renewed now (the key list's marks). */
-export const RenewabilityRequest = z.object({ serials: z.array(ChallengeRequest.shape.serial).min(1).max(20) });
+export const RenewabilityRequest = z.object({ serials: z.array(ChallengeRequest.shape.serial).min(1).max(64) });
 
 export const RenewabilityResponse = z.object({
   items: z.array(

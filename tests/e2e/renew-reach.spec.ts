@@ -80,7 +80,7 @@ test("on a phone: the guide's labels, the text captcha, consent, the pay page, �
   // the captcha's text question: a wrong answer is refused and a new question comes, the right one passes
   await fillHandler(page);
   // the handler chooses SMS as well as mail
-  await page.getByLabel("同时用短信通知经办人手机（付款回执、到期提醒）").check();
+  await page.getByLabel("同时发送短信通知（付款回执、到期提醒）").check();
   await page.getByRole("button", { name: "看不清或使用读屏软件？改用文字题" }).click();
   const question = page.getByTestId("captcha-question");
   await expect(question).toHaveText(/^.+等于几？$/);

@@ -21,7 +21,7 @@ test("an admin edits the home notices and the centre's hours with a preview; eve
 }) => {
   page.on("dialog", (d) => void d.accept());
   await staffSignIn(page, "admin");
-  await page.getByRole("link", { name: "内容管理" }).click();
+  await page.getByRole("navigation", { name: "工作人员控制台" }).getByRole("link", { name: "内容管理" }).click();
   await expect(page.getByRole("heading", { name: "内容管理" })).toBeVisible();
 
   // a notice: wrong JSON is refused, the preview shows it as the home page will, saving publishes it

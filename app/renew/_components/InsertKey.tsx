@@ -101,7 +101,7 @@ export function InsertKey({
     return () => clearInterval(timer);
   }, [poll]);
 
-  const serials = [...new Set(choices.map((c) => c.cert.serial))].sort().slice(0, 20).join(",");
+  const serials = [...new Set(choices.map((c) => c.cert.serial))].sort().slice(0, 64).join(",");
   useEffect(() => {
     if (!serials) return;
     let live = true;
