@@ -60,7 +60,7 @@ test("an admin edits the home notices and the centre's hours with a preview; eve
   await centre.getByRole("button", { name: "恢复默认" }).click();
   await expect(centre.getByRole("status")).toBeVisible();
   await home.reload();
-  await expect(home.getByText(builtIn)).toBeVisible();
+  await expect(home.getByText(builtIn, { exact: true })).toBeVisible();
 
   const audit = await (await page.request.get("/api/staff/audit/export?action=content.")).text();
   expect(audit).toContain("content.updated");

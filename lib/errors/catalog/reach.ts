@@ -17,9 +17,4 @@ export const reachErrors = defineErrors({
     "zh-CN": "内容格式不正确（{problem}），未保存。",
     en: "The content is not valid ({problem}); nothing was saved.",
   },
-  HOLDER_NOT_FOUND: {
-    status: 404,
-    "zh-CN": "没有找到这位证书用户。",
-    en: "No such certificate holder.",
-  },
 });
