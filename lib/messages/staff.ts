@@ -127,6 +127,8 @@ const zh = {
     mails: "邮件",
     noMails: "暂无邮件。",
     mailStates: { pending: "待发送", sent: "已发送", failed: "发送失败" } as Record<string, string>,
+    // reach (#24)
+    sms: "短信",
     timeline: "处理时间线",
     flagged: "需人工处理：{reason}",
     actions: "操作",
@@ -427,6 +429,8 @@ const en: Translation<typeof zh> = {
     mails: "Mails",
     noMails: "No mails.",
     mailStates: { pending: "Pending", sent: "Sent", failed: "Failed" },
+    // reach (#24)
+    sms: "Text messages",
     timeline: "Timeline",
     flagged: "Needs attention: {reason}",
     actions: "Actions",

@@ -84,6 +84,15 @@ export interface SmsRequest {
   orderId?: string;
 }
 
+/** An order's text messages for the staff console (never the number or an unlock code: template and outcome). */
+export function smsForOrder(db: Tx, orderId: string) {
+  return db.smsOutbox.findMany({
+    where: { orderId },
+    orderBy: { createdAt: "asc" },
+    select: { id: true, template: true, state: true, attempts: true, lastError: true, createdAt: true, sentAt: true },
+  });
+}
+
 /** Queues one SMS in the caller's transaction. */
 export async function enqueueSms(tx: Tx, sms: SmsRequest, clock: Clock): Promise<void> {
   await tx.smsOutbox.create({

@@ -14,6 +14,7 @@ import {
   tokenCertificates,
 } from "./renew-helpers";
 import { mailText } from "./services-helpers";
+import { staffSignIn } from "./staff-helpers";
 
 const DAY = 24 * 60 * 60 * 1000;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -59,6 +60,7 @@ test("the key list marks each certificate: renewable now, too early from its ope
 
 test("on a phone: the guide's labels, the text captcha, consent, the pay page, 开票信息, 下证 told truthfully", async ({
   page,
+  browser,
 }) => {
   const h = demoHolder("personal_self_3");
   const oldDer = tokenCertificates(h)[0];
@@ -197,6 +199,16 @@ test("on a phone: the guide's labels, the text captcha, consent, the pay page, �
       { timeout: 1_000 },
     );
   }).toPass({ timeout: 30_000 });
+
+  // the helpdesk sees the text message on the order, as it sees the mails
+  const staff = await (await browser.newContext()).newPage();
+  await staffSignIn(staff, "helpdesk");
+  await staff.goto("/staff/orders");
+  await staff.getByLabel("用户名称（可输入开头部分）").fill(h.cn);
+  await staff.getByRole("button", { name: "查询" }).click();
+  await staff.getByRole("link", { name: orderNo }).click();
+  await expect(staff.getByTestId("order-sms")).toContainText("payment_received · 已发送");
+  await staff.context().close();
 
   // the privacy notice names its version and the retention period
   await page.goto(privacyHref!);

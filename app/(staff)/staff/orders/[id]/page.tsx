@@ -6,6 +6,7 @@ import { isDomainError } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
 import { can } from "@/lib/staff/permissions";
 import { orderDetail, type UnmaskableField } from "@/lib/staff/orders";
+import { smsForOrder } from "@/lib/sms";
 import { staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../../_lib/guard";
 import { ActionForm } from "../../../_components/ActionForm";
@@ -54,6 +55,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
     throw e;
   }
   const names = await staffNames(db);
+  const texts = await smsForOrder(db, d.id);
   const role = staff.user.role;
   const dt = (v: Date | null | undefined) => (v ? formatDateTime(v, locale) : "—");
   const api = `/api/staff/orders/${d.id}`;
@@ -248,6 +250,21 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
               </ul>
             )}
           </section>
+
+          {texts.length > 0 && (
+            <section className="card" data-testid="order-sms">
+              <h2>{o.sms}</h2>
+              <ul className="list-plain">
+                {texts.map((m) => (
+                  <li key={m.id}>
+                    <span className="mono small">{m.template}</span> · {o.mailStates[m.state]}{" "}
+                    <span className="muted small">{dt(m.sentAt ?? m.createdAt)}</span>
+                    {m.lastError && <span className="field-error"> {m.lastError}</span>}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
 
           <section className="card">
             <h2>{o.timeline}</h2>
