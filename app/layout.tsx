@@ -5,10 +5,13 @@ import { SiteHeader } from "@/components/SiteHeader";
 import { SiteFooter } from "@/components/SiteFooter";
 import { getT } from "./_lib/i18n";
 
-export const metadata: Metadata = {
-  title: { default: "数字证书在线服务 · CertRenew", template: "%s · CertRenew" },
-  description: "USB-key certificate renewal, status, revocation and PIN unlock online",
-};
+export async function generateMetadata(): Promise<Metadata> {
+  const { t } = await getT();
+  return {
+    title: { default: `${t.common.appName} · CertRenew`, template: "%s · CertRenew" },
+    description: t.home.metaDescription,
+  };
+}
 
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 

@@ -1,5 +1,11 @@
 import Link from "next/link";
 import { getT } from "./_lib/i18n";
+import { getDb } from "@/lib/db";
+import { systemClock } from "@/lib/clock";
+import { currentNotices, siteContent } from "@/lib/content/store";
+import { NoticeList } from "@/components/content/NoticeList";
+
+export const dynamic = "force-dynamic";
 
 type TileKey = "renew" | "status" | "unlock" | "revoke" | "guide" | "apply" | "change" | "replace";
 
@@ -16,13 +22,15 @@ const TILES: { key: TileKey; href: string; online: boolean }[] = [
 ];
 
 export default async function HomePage() {
-  const { t } = await getT();
+  const { t, locale } = await getT();
+  const notices = currentNotices((await siteContent(await getDb(), locale)).notices, systemClock.now());
   return (
     <div className="container">
       <section className="hero">
         <h1>{t.home.title}</h1>
         <p>{t.home.intro}</p>
       </section>
+      <NoticeList notices={notices} label={t.home.notices} />
       <nav className="tiles" aria-label={t.home.title}>
         {TILES.map(({ key, href, online }) => (
           <Link key={key} href={href} className={`tile${key === "renew" ? " tile-primary" : ""}`} data-tile={key}>

@@ -2,6 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { getConfig } from "@/lib/config";
 import { assistantPackage } from "@/lib/content/downloads";
+import { siteContent } from "@/lib/content/store";
+import { getDb } from "@/lib/db";
 import { getT } from "../_lib/i18n";
 
 export const dynamic = "force-dynamic";
@@ -18,8 +20,9 @@ function size(bytes: number): string {
 
 /** 下载中心: the certificate assistant, the CA certificates, the CRL and the user guide. */
 export default async function DownloadsPage() {
-  const { t } = await getT();
+  const { t, locale } = await getT();
   const c = t.services.content;
+  const more = (await siteContent(await getDb(), locale)).downloads;
   const pkg = assistantPackage();
   const origin = getConfig().publicOrigin;
   return (
@@ -83,6 +86,19 @@ export default async function DownloadsPage() {
           </li>
         </ul>
       </section>
+      {more.length > 0 && (
+        <section className="card" aria-labelledby="more-title" data-testid="more-downloads">
+          <h2 id="more-title">{c.moreDownloads}</h2>
+          <ul className="list-plain">
+            {more.map((d) => (
+              <li key={d.href}>
+                <a href={d.href}>{d.title}</a>
+                {d.desc && <div className="small muted">{d.desc}</div>}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <section className="card" aria-labelledby="guide-title">
         <h2 id="guide-title">{c.guide}</h2>
         <ul className="list-plain">

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { servicesContent } from "@/lib/content/services";
+import { siteContent } from "@/lib/content/store";
+import { getDb } from "@/lib/db";
 import { FaqList } from "@/components/services/FaqList";
 import { getT } from "../_lib/i18n";
 
@@ -18,7 +19,7 @@ export default async function FaqPage() {
         <p>{t.common.hotline}</p>
       </section>
       <section className="card">
-        <FaqList entries={servicesContent(locale).faq} t={c} />
+        <FaqList entries={(await siteContent(await getDb(), locale)).faq} t={c} />
       </section>
     </div>
   );

@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { IN_PERSON_KINDS, servicesContent } from "@/lib/content/services";
+import { IN_PERSON_KINDS } from "@/lib/content/services";
+import { siteContent } from "@/lib/content/store";
+import { getDb } from "@/lib/db";
 import { CentreCard } from "@/components/services/CentreCard";
 import { getT } from "../_lib/i18n";
 
@@ -11,7 +13,7 @@ export async function generateMetadata(): Promise<Metadata> {
 /** 办理指南: which services are online and which need a visit, with what to prepare. */
 export default async function GuidePage() {
   const { locale, t } = await getT();
-  const content = servicesContent(locale);
+  const content = await siteContent(await getDb(), locale);
   const c = t.services.content;
   return (
     <div className="container narrow">

@@ -8,7 +8,9 @@ import { STEP_PATH } from "./_lib/steps";
 import { assistantErrorTexts } from "./_lib/assistant-errors";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "数字证书更新" };
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getT()).t.wizard.title };
+}
 
 /** Step 1: find the assistant and the key, PIN, 提交 (proof of possession + eligibility on the server). */
 export default async function RenewStart({ searchParams }: { searchParams: Promise<{ expired?: string }> }) {

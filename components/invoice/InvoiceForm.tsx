@@ -19,14 +19,17 @@ export function InvoiceForm({
   validation,
   post,
   next,
+  initial,
 }: {
   t: Messages["wizard"]["invoice"];
   validation: Record<string, string>;
   post: { url: "/api/renew/invoice"; orderId: string; csrf: string } | { url: `/api/invoice/${string}` };
   next: string;
+  /** what the wizard already knows: the holder's name as 发票抬头, its kind, the handler's e-mail */
+  initial?: Partial<Values>;
 }) {
   const router = useRouter();
-  const [v, setV] = useState<Values>({ type: "personal", title: "", taxpayerId: "", email: "" });
+  const [v, setV] = useState<Values>({ type: "personal", title: "", taxpayerId: "", email: "", ...initial });
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);

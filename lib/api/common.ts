@@ -21,6 +21,10 @@ export const OrderState = z.enum([
 export const CaptchaResponse = z.object({ id: z.string(), svg: z.string() });
 export type CaptchaResponse = z.infer<typeof CaptchaResponse>;
 
+/** The captcha's accessible kind: a question in words, answered in digits; checked like an image's answer. */
+export const TextCaptchaResponse = z.object({ id: z.string(), question: z.string() });
+export type TextCaptchaResponse = z.infer<typeof TextCaptchaResponse>;
+
 /** A single-use challenge text for the key to sign. */
 export const ChallengeResponse = z.object({ challenge: z.string(), expiresAt: z.string() });
 export type ChallengeResponse = z.infer<typeof ChallengeResponse>;

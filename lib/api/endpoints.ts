@@ -17,6 +17,7 @@ type WithDetails<Req extends z.ZodType> = Omit<z.input<Req>, "details"> & { deta
 
 export interface GetEndpoints {
   "/api/renew/captcha": { response: common.CaptchaResponse };
+  "/api/renew/captcha/text": { response: common.TextCaptchaResponse };
   "/api/renew/payment": { query: z.input<typeof renew.OrderRef>; response: renew.PaymentStatusResponse };
   "/api/services/captcha": { response: common.CaptchaResponse };
 }
@@ -24,8 +25,9 @@ export interface GetEndpoints {
 export interface PostEndpoints {
   "/api/renew/challenge": Post<typeof renew.ChallengeRequest, typeof common.ChallengeResponse>;
   "/api/renew/login": Post<typeof renew.LoginRequest, typeof renew.LoginResponse>;
+  "/api/renew/renewability": Post<typeof renew.RenewabilityRequest, typeof renew.RenewabilityResponse>;
   "/api/renew/handler": Post<typeof renew.HandlerRequest, typeof renew.OrderResponse>;
-  "/api/renew/confirm": Post<typeof renew.OrderRef, typeof renew.OrderResponse>;
+  "/api/renew/confirm": Post<typeof renew.ConfirmRequest, typeof renew.OrderResponse>;
   "/api/renew/cancel": Post<typeof renew.OrderRef, typeof renew.OrderResponse>;
   "/api/renew/payment": Post<typeof renew.OrderRef, typeof renew.PaymentStartedResponse>;
   "/api/renew/invoice": {

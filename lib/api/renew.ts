@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HandlerInfo } from "../renewal/handler";
 import { OrderState } from "./common";
+import { ConsentGiven } from "../consent";
 
 /**
  * The HTTP contract of /api/renew (the wizard): each route validates its request with these schemas and its
@@ -16,7 +17,24 @@ const Base64 = z
 /** A request naming the holder's order (确认提交, 取消申请, opening the payment, its status). */
 export const OrderRef = z.object({ orderId: z.string().uuid() });
 
+/** 确认提交 with the versions of the subscriber agreement and privacy notice the holder ticked. */
+export const ConfirmRequest = OrderRef.extend({ consent: ConsentGiven.optional() });
+
 export const ChallengeRequest = z.object({ serial: z.string().regex(/^[0-9a-fA-F:]{1,64}$/) });
+
+/** The certificates on the inserted keys, before sign-in: which can be renewed now (the key list's marks). */
+export const RenewabilityRequest = z.object({ serials: z.array(ChallengeRequest.shape.serial).min(1).max(64) });
+
+export const RenewabilityResponse = z.object({
+  items: z.array(
+    z.object({
+      serial: z.string(),
+      status: z.enum(["open", "resume", "too_early", "expired", "revoked", "superseded", "unknown"]),
+      opensAt: z.string().optional(),
+    }),
+  ),
+});
+export type RenewabilityResponse = z.infer<typeof RenewabilityResponse>;
 
 export const LoginRequest = z.object({ challenge: z.string().max(1024), signature: z.string().min(1).max(2048) });
 

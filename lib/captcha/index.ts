@@ -64,7 +64,7 @@ function distort(svg: string): string {
 /** What the captcha needs of the configuration: the HMAC secret and whether load tests may skip it. */
 export type CaptchaConfig = Pick<Config, "SESSION_SECRET" | "TEST_CAPTCHA_BYPASS">;
 
-function answerHash(config: CaptchaConfig, id: string, answer: string): string {
+export function answerHash(config: CaptchaConfig, id: string, answer: string): string {
   return createHmac("sha256", config.SESSION_SECRET)
     .update(`captcha:${id}:${answer.trim().toLowerCase()}`)
     .digest("hex");

@@ -124,6 +124,17 @@ const Env = z.object({
   ASSISTANT_ORIGINS: z.string().optional(),
   TEST_CAPTCHA_BYPASS: bool.default(false),
   JOBS_ENABLED: bool.default(true),
+  // reach (#24): SMS through Alibaba Cloud (dysmsapi); the sandbox (lib/dev/sms-sandbox) answers like the service
+  SMS_SANDBOX: bool.default(false),
+  /** default PORT + 50 */
+  SMS_SANDBOX_PORT: port.optional(),
+  SMS_ENDPOINT: z.string().default("dysmsapi.aliyuncs.com"),
+  SMS_ACCESS_KEY_ID: z.string().optional(),
+  SMS_ACCESS_KEY_SECRET: z.string().optional(),
+  SMS_SIGN_NAME: z.string().default("山东CA"),
+  SMS_TEMPLATE_REMINDER: z.string().default("SMS_480215001"),
+  SMS_TEMPLATE_UNLOCK: z.string().default("SMS_480215002"),
+  SMS_TEMPLATE_PAYMENT: z.string().default("SMS_480215003"),
   /** reverse proxies in front (lib/http/request.ts clientIp); anything but a count means none */
   TRUST_PROXY: z.coerce.number().int().min(0).catch(0),
 

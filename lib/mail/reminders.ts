@@ -4,6 +4,8 @@ import type { CertType } from "../generated/prisma/client";
 import type { Job } from "../jobs/scheduler";
 import { reminderDays, windowDaysFor } from "../settings";
 import { enqueueMail } from "../outbox";
+import { enqueueSms } from "../sms";
+import { formatDate } from "../messages/format";
 import { unsubscribeToken } from "./unsubscribe";
 import type { LinkKeys } from "../crypto/link-token";
 import { withTx } from "../audit";
@@ -51,6 +53,8 @@ export async function sendExpiryReminders(
         notAfter: true,
         certType: true,
         reminders: { select: { thresholdDays: true } },
+        // the renewal that made this certificate: its handler may have asked for SMS as well
+        issuedBy: { select: { notifySms: true, handlerMobileEnc: true, handlerAnonymisedAt: true } },
       },
       orderBy: { id: "asc" },
       take: PAGE,
@@ -86,6 +90,17 @@ export async function sendExpiryReminders(
           },
           clock,
         );
+        const by = cert.issuedBy;
+        if (by?.notifySms && !by.handlerAnonymisedAt)
+          await enqueueSms(
+            tx,
+            {
+              toEnc: by.handlerMobileEnc,
+              template: "reminder",
+              params: { name: cert.holderName, date: formatDate(cert.notAfter) },
+            },
+            clock,
+          );
         return true;
       });
       if (sent) queued++;

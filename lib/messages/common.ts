@@ -4,6 +4,7 @@ export const common = messageArea({
   "zh-CN": {
     appName: "数字证书在线服务",
     caName: "山东CA · 德州电子政务数字证书",
+    operatorName: "山东省数字证书认证管理有限公司",
     hotline: "服务热线 96701666",
     hotlineNumber: "96701666",
     serviceCentre: "德州政务服务中心",
@@ -25,6 +26,7 @@ export const common = messageArea({
   en: {
     appName: "Certificate Online Services",
     caName: "Shandong CA · Dezhou e-Government Certificates",
+    operatorName: "Shandong Digital Certificate Authority Co., Ltd.",
     hotline: "Hotline 96701666",
     hotlineNumber: "96701666",
     serviceCentre: "Dezhou Government Service Centre",

@@ -10,26 +10,23 @@ export function fill(template: string, values: Record<string, unknown>): string 
   return template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ""));
 }
 
-export function formatDateTime(d: Date | string, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : "zh-CN", {
-    timeZone: "Asia/Shanghai",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hour12: false,
-  }).format(new Date(d));
+const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+function shanghaiIso(d: Date | string): string {
+  return new Date(new Date(d).getTime() + SHANGHAI_OFFSET_MS).toISOString();
 }
 
-export function formatDate(d: Date | string, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale === "en" ? "en-GB" : "zh-CN", {
-    timeZone: "Asia/Shanghai",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(new Date(d));
+/**
+ * "2018-08-03 17:38:33" in Asia/Shanghai (UTC+8, no daylight saving), the guide's format, in both languages:
+ * one way of writing a date everywhere (pages, mails, exports), which no reader can take for day/month.
+ */
+export function formatDateTime(d: Date | string, _locale?: Locale): string {
+  return shanghaiIso(d).slice(0, 19).replace("T", " ");
+}
+
+/** "2018-08-03" in Asia/Shanghai. */
+export function formatDate(d: Date | string, _locale?: Locale): string {
+  return shanghaiIso(d).slice(0, 10);
 }
 
 /** 10000 fen → "100.00" */

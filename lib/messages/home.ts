@@ -3,6 +3,8 @@ import { messageArea } from "./area";
 export const home = messageArea({
   "zh-CN": {
     title: "数字证书业务咨询与办理",
+    metaDescription: "U-Key 数字证书在线更新、状态查询、注销与在线解锁",
+    notices: "公告",
     intro: "在任何现代浏览器中办理证书更新，无需 IE 或 ActiveX。首次使用请先安装证书助手。",
     tiles: {
       guide: { title: "办理指南", desc: "为您提供办理手续查询" },
@@ -32,6 +34,8 @@ export const home = messageArea({
   },
   en: {
     title: "Certificate services",
+    metaDescription: "USB-key certificate renewal, status, revocation and PIN unlock online",
+    notices: "Notices",
     intro:
       "Renew your certificate in any modern browser, no IE or ActiveX needed. Install the certificate assistant once before you start.",
     tiles: {

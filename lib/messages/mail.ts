@@ -87,6 +87,14 @@ export const mail = messageArea({
         unsubscribe: "不再接收此证书的到期提醒",
       },
     },
+    // reach (#24)
+    devSms: {
+      title: "演示短信",
+      intro: "演示模式下短信由本地短信沙箱接收（签名、模板和流控按阿里云短信服务的规则检查），不会发到真实手机。",
+      empty: "还没有短信。",
+      to: "接收号码",
+      mailLink: "演示邮箱",
+    },
     devMail: {
       title: "演示邮箱",
       intro: "演示模式下系统不发送真实邮件，所有邮件都保存在这里。",
@@ -188,6 +196,15 @@ export const mail = messageArea({
         action: "Renew online",
         unsubscribe: "Stop expiry reminders for this certificate",
       },
+    },
+    // reach (#24)
+    devSms: {
+      title: "Demo SMS",
+      intro:
+        "In demo mode text messages go to the local SMS sandbox (which checks signature name, templates and flow control as Alibaba Cloud SMS does), never to a real phone.",
+      empty: "No messages yet.",
+      to: "To",
+      mailLink: "Demo mailbox",
     },
     devMail: {
       title: "Demo mailbox",

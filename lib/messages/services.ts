@@ -153,6 +153,7 @@ export const services = messageArea({
       faqNone: "没有找到相关问题。请换个关键词，或致电 96701666。",
       downloadsTitle: "下载中心",
       downloadsIntro: "首次在线办理前请先安装证书助手；CA 证书和证书吊销列表供验证证书使用。",
+      moreDownloads: "其他下载",
       assistant: "证书助手",
       assistantDesc:
         "让浏览器（Chrome、Edge、Firefox、360 极速模式）访问 U-Key，代替旧的 ActiveX 控件。适用于 Windows 10/11，双击安装，无需管理员权限，也无需任何设置。",
@@ -342,6 +343,7 @@ export const services = messageArea({
       downloadsTitle: "Download centre",
       downloadsIntro:
         "Install the certificate assistant before your first online service; the CA certificates and the revocation list are for checking certificates.",
+      moreDownloads: "More downloads",
       assistant: "Certificate assistant",
       assistantDesc:
         "Lets your browser (Chrome, Edge, Firefox, 360 speed mode) use the key, replacing the old ActiveX control. For Windows 10/11: double-click to install, no administrator rights and nothing to set.",

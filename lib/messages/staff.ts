@@ -13,6 +13,7 @@ const zh = {
     // kmc: key recovery of dual-certificate encryption keys
     kmc: "密钥恢复",
     account: "我的账号",
+    content: "内容管理",
   },
   roles: { helpdesk: "客服", finance: "财务", admin: "管理员", auditor: "审计员" } as Record<string, string>,
   signedInAs: "当前登录：{name}（{role}）",
@@ -101,6 +102,11 @@ const zh = {
     handlerEmail: "邮箱",
     show: "显示完整信息",
     unmaskReason: "查看原因",
+    // reach (#24): export of a holder's data on request (PIPL)
+    holderExport: "导出用户个人信息",
+    holderExportHint:
+      "用户依法申请查阅、复制其个人信息时使用：导出该用户所有证书和订单中的完整信息（JSON），并记入审计日志。",
+    holderExported: "已导出并记入审计日志。",
     price: "价格快照",
     fenPerYear: "年费（元）",
     years: "年数",
@@ -123,6 +129,8 @@ const zh = {
     mails: "邮件",
     noMails: "暂无邮件。",
     mailStates: { pending: "待发送", sent: "已发送", failed: "发送失败" } as Record<string, string>,
+    // reach (#24)
+    sms: "短信",
     timeline: "处理时间线",
     flagged: "需人工处理：{reason}",
     // RA mode (ra): the exchanges with the operator's CA
@@ -200,6 +208,32 @@ const zh = {
     on: "已开启",
     off: "未开启",
   },
+  // reach (#24): the operator's content, edited in the console
+  content: {
+    title: "内容管理",
+    intro:
+      "服务中心地址与时间、现场办理材料清单、办理指南、常见问题、首页公告和下载中心的附加文件。以 JSON 编辑，先预览再保存；每次保存都记入审计日志，“恢复默认”回到系统内置内容。",
+    keys: {
+      centre: "服务中心地址与办公时间",
+      inPerson: "现场办理材料清单",
+      guide: "办理指南",
+      faq: "常见问题",
+      notices: "首页公告",
+      downloads: "下载中心附加文件",
+    },
+    locales: { "zh-CN": "中文", en: "English" } as Record<string, string>,
+    isDefault: "系统默认内容",
+    updated: "已于 {at} 修改",
+    editor: {
+      preview: "预览",
+      save: "保存",
+      reset: "恢复默认",
+      resetConfirm: "确定恢复为系统默认内容？当前修改将被丢弃（审计日志中保留记录）。",
+      saved: "已保存，页面已更新。",
+      previewTitle: "预览（尚未保存）",
+      json: "内容（JSON）",
+    },
+  },
   settings: {
     title: "系统设置",
     labels: {
@@ -209,6 +243,7 @@ const zh = {
       "orders.stuckMinutes": "订单停滞多久后提示人工处理（分钟）",
       // national algorithms (issue 19, sm2)
       "renewal.migrateRsaToSm2": "更新时将 RSA 证书改为 SM2 国密证书（是/否）",
+      "privacy.handlerRetentionDays": "订单办结后经办人信息保存天数（期满匿名化）",
     } as Record<string, string>,
     isDefault: "默认值",
     updated: "最后修改：{at}",
@@ -306,6 +341,7 @@ const en: Translation<typeof zh> = {
     // kmc: key recovery of dual-certificate encryption keys
     kmc: "Key recovery",
     account: "My account",
+    content: "Content",
   },
   roles: { helpdesk: "Helpdesk", finance: "Finance", admin: "Administrator", auditor: "Auditor" },
   signedInAs: "Signed in as {name} ({role})",
@@ -391,6 +427,11 @@ const en: Translation<typeof zh> = {
     handlerEmail: "E-mail",
     show: "Show in full",
     unmaskReason: "Why do you need it",
+    // reach (#24): export of a holder's data on request (PIPL)
+    holderExport: "Export the holder's personal data",
+    holderExportHint:
+      "For a holder's request to see or copy their data: every certificate and order of this holder in full (JSON); recorded in the audit log.",
+    holderExported: "Exported and recorded in the audit log.",
     price: "Price snapshot",
     fenPerYear: "Per year (CNY)",
     years: "Years",
@@ -413,6 +454,8 @@ const en: Translation<typeof zh> = {
     mails: "Mails",
     noMails: "No mails.",
     mailStates: { pending: "Pending", sent: "Sent", failed: "Failed" },
+    // reach (#24)
+    sms: "Text messages",
     timeline: "Timeline",
     flagged: "Needs attention: {reason}",
     upstream: "Certificate authority (upstream)",
@@ -496,6 +539,32 @@ const en: Translation<typeof zh> = {
     on: "On",
     off: "Off",
   },
+  // reach (#24): the operator's content, edited in the console
+  content: {
+    title: "Content",
+    intro:
+      "Service centre address and hours, in-person checklists, the guide, the FAQ, home-page notices and extra downloads. Edit as JSON, preview, then save; every save is audited, and Reset goes back to the built-in content.",
+    keys: {
+      centre: "Service centre address and hours",
+      inPerson: "In-person checklists",
+      guide: "Guide",
+      faq: "FAQ",
+      notices: "Home-page notices",
+      downloads: "Extra downloads",
+    },
+    locales: { "zh-CN": "中文", en: "English" } as Record<string, string>,
+    isDefault: "Built-in content",
+    updated: "Changed {at}",
+    editor: {
+      preview: "Preview",
+      save: "Save",
+      reset: "Reset to default",
+      resetConfirm: "Go back to the built-in content? The current changes are dropped (the audit log keeps them).",
+      saved: "Saved; the pages show it now.",
+      previewTitle: "Preview (not saved yet)",
+      json: "Content (JSON)",
+    },
+  },
   settings: {
     title: "Settings",
     labels: {
@@ -505,6 +574,7 @@ const en: Translation<typeof zh> = {
       "orders.stuckMinutes": "Flag orders stalled for (minutes)",
       // national algorithms (issue 19, sm2)
       "renewal.migrateRsaToSm2": "Move RSA holders to SM2 keys at renewal (yes/no)",
+      "privacy.handlerRetentionDays": "Keep handler data after an order ends for (days; then anonymised)",
     },
     isDefault: "default",
     updated: "Last changed {at}",

@@ -4,6 +4,8 @@ import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/clien
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../outbox";
+import { enqueueSms } from "../sms";
+import { formatFen } from "../messages/format";
 import { invoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 
 /**
@@ -212,6 +214,19 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
   const mail = MAIL_ON_ENTER[args.to];
   if (mail && (!mail.from || mail.from.includes(order.state))) {
     await enqueueMail(tx, await orderMail(tx, mail.template, updated, args.clock.now(), args.links), args.clock);
+  }
+  // reach (#24): the payment receipt by SMS too, when the handler chose it
+  if (args.to === "paid" && order.state === "awaiting_payment" && updated.notifySms) {
+    await enqueueSms(
+      tx,
+      {
+        toEnc: updated.handlerMobileEnc,
+        template: "payment_received",
+        params: { orderNo: updated.orderNo, amount: formatFen(updated.paidFen ?? updated.priceFen) },
+        orderId: updated.id,
+      },
+      args.clock,
+    );
   }
   return updated;
 }

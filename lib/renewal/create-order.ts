@@ -15,6 +15,7 @@ import type { PaymentDeps } from "../payments/alipay/client";
 export type { PaymentDeps };
 import { newOrderNo } from "../orders/number";
 import { transitionOrder } from "../orders/machine";
+import type { ConsentRecord } from "../consent";
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
 function parseHandler(input: HandlerInfo): HandlerInfo {
@@ -34,6 +35,7 @@ function handlerColumns(keys: FieldKeys, h: HandlerInfo) {
     handlerMobileEnc: encryptField(keys, h.mobile),
     handlerMobileLast4: h.mobile.slice(-4),
     handlerEmail: h.email,
+    notifySms: h.notifySms ?? false,
   };
 }
 
@@ -175,7 +177,15 @@ export async function updateDraftHandler(
  */
 export async function submitOrder(
   db: Db,
-  args: { orderId: string; actor: Actor; clock: Clock; paymentWindowMinutes?: number; certificateId?: string },
+  args: {
+    orderId: string;
+    actor: Actor;
+    clock: Clock;
+    paymentWindowMinutes?: number;
+    certificateId?: string;
+    /** stored with the order and in the audit event of 确认提交 (the holder's path always gives it) */
+    consent?: ConsentRecord;
+  },
 ): Promise<RenewalOrder> {
   return withTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId, args.certificateId);
@@ -183,6 +193,18 @@ export async function submitOrder(
     if (order.state !== "draft")
       throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
     await checkEligibility(tx, await tx.certificate.findUnique({ where: { id: order.certificateId } }), args.clock);
+    const consent = args.consent
+      ? {
+          set: { ...args.consent },
+          data: {
+            consent: {
+              agreement: args.consent.agreementVersion,
+              privacy: args.consent.privacyVersion,
+              at: args.consent.consentAt.toISOString(),
+            },
+          },
+        }
+      : { set: {}, data: {} };
     if (order.priceFen === 0) {
       return transitionOrder(tx, {
         orderId: order.id,
@@ -190,6 +212,8 @@ export async function submitOrder(
         actor: args.actor,
         clock: args.clock,
         expectVersion: order.version,
+        set: consent.set,
+        data: consent.data,
       });
     }
     const minutes =
@@ -201,7 +225,8 @@ export async function submitOrder(
       actor: args.actor,
       clock: args.clock,
       expectVersion: order.version,
-      set: { paymentDeadline },
+      set: { paymentDeadline, ...consent.set },
+      data: consent.data,
     });
     return transitionOrder(tx, {
       orderId: order.id,

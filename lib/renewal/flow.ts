@@ -17,6 +17,7 @@ import { maskIdNumber, maskMobile } from "../privacy/mask";
 import { verifyProof } from "./pop";
 import { saveInvoice } from "../payments/invoice";
 import { confirmInstalled } from "./issue-order";
+import { acceptConsent, type ConsentGiven } from "../consent";
 
 /**
  * The holder's wizard, one function per step, thin over orders, fees, payments and pki. Every function takes
@@ -313,14 +314,24 @@ export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<Orde
 /** Step 3 确认提交: self-paying orders now await payment, unified-payment orders are ready for 下证. */
 export async function confirmOrder(
   db: Db,
-  args: { certificateId: string; orderId: string; actor: Actor; clock: Clock; keys: FieldKeys },
+  args: {
+    certificateId: string;
+    orderId: string;
+    /** the agreement and notice versions ticked on the page: refused unless both are the current ones */
+    consent: ConsentGiven | undefined;
+    actor: Actor;
+    clock: Clock;
+    keys: FieldKeys;
+  },
 ): Promise<OrderView> {
   await openOrder(db, args.certificateId, args.orderId);
+  const consent = acceptConsent(args.consent, args.clock.now());
   const order = await submitOrder(db, {
     orderId: args.orderId,
     actor: args.actor,
     clock: args.clock,
     certificateId: args.certificateId,
+    consent,
   });
   return orderView(db, args.keys, order);
 }

@@ -111,6 +111,8 @@ export const HandlerInfo = z
       .refine((v) => v.length <= 32, "idNumberFormat"),
     mobile: Mobile,
     email: Email,
+    /** SMS as well as mail to the handler's mobile (payment receipt, expiry reminders) */
+    notifySms: z.boolean().optional(),
   })
   .superRefine((v, ctx) => {
     const problem = idNumberProblem(v.idType, v.idNumber);

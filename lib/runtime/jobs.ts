@@ -13,6 +13,8 @@ import { crlRefreshJob } from "../pki/crl";
 import { upstreamCrlJob } from "../registry/upstream-crl";
 import { housekeepingJob } from "./housekeeping";
 import { auditCheckpointJob } from "./audit-checkpoint";
+import { anonymiseJob } from "../renewal/retention";
+import { smsDeliveryJob } from "../sms/worker";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
@@ -34,5 +36,7 @@ export function serverJobs(config: Config): Job[] {
       : [crlRefreshJob(getCa)]),
     housekeepingJob,
     auditCheckpointJob,
+    anonymiseJob(config),
+    smsDeliveryJob(config),
   ];
 }

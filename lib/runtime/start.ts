@@ -3,6 +3,9 @@ import { getConfig } from "../config";
 import { log } from "../log";
 import { startScheduler } from "../jobs/scheduler";
 import { serverJobs } from "./jobs";
+import { systemClock } from "../clock";
+import { smsMode } from "../sms";
+import { startSmsSandbox } from "../dev/sms-sandbox/server";
 
 let stop: (() => void) | undefined;
 
@@ -10,5 +13,6 @@ export async function startServerJobs(): Promise<void> {
   if (stop) return;
   const jobs = serverJobs(getConfig());
   stop = startScheduler(await getDb(), jobs);
+  if (smsMode(getConfig()) === "sandbox") startSmsSandbox(await getDb(), getConfig(), systemClock);
   log.info({ jobs: jobs.map((j) => j.name) }, "background jobs started");
 }

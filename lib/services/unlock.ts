@@ -13,6 +13,7 @@ import { hitRateLimit, type Limit } from "../ratelimit";
 import { maskEmail } from "../privacy/mask";
 import { deriveSoPin } from "../token/so-pin";
 import { registeredCertificate } from "./certificate";
+import { smsCodeSender } from "./unlock-sms";
 
 /**
  * 证书在线解锁 (online PIN unlock) for a key whose PIN is forgotten or locked. The key cannot sign, so the holder
@@ -171,7 +172,7 @@ export async function startUnlock(
   if (token?.adminPinUnknown && token.soPinVersion === 0)
     await refuse(db, ctx, "UNLOCK_IN_PERSON", "admin_pin_unknown", certificate.id);
 
-  const senders = ctx.senders ?? [emailCodeSender];
+  const senders = ctx.senders ?? [emailCodeSender, smsCodeSender(ctx.config)];
   const now = ctx.clock.now();
   const id = randomUUID();
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
@@ -193,9 +194,13 @@ export async function startUnlock(
       },
     });
     const sent: string[] = [];
+    const channels: CodeSender["channel"][] = [];
     for (const sender of senders) {
       const to = await sender.send(tx, { certificate, code, expiresAt, locale: input.locale }, ctx.clock);
-      if (to) sent.push(to);
+      if (to) {
+        sent.push(to);
+        channels.push(sender.channel);
+      }
     }
     if (sent.length === 0) throw new DomainError("UNLOCK_NO_CONTACT");
     await appendAudit(
@@ -205,7 +210,7 @@ export async function startUnlock(
         action: "unlock.code_sent",
         targetType: "certificate",
         targetId: certificate.id,
-        data: { requestId: id, channels: senders.map((s) => s.channel) },
+        data: { requestId: id, channels },
       },
       ctx.clock,
     );

@@ -14,6 +14,9 @@ export const REMINDER_DAYS_KEY = "reminders.days";
 export const DEFAULT_REMINDER_DAYS: readonly number[] = [30, 14, 7, 3, 1];
 /** national algorithms (issue 19): RSA holders get an SM2 key pair at renewal (lib/pki/profiles.ts) */
 export const MIGRATE_RSA_TO_SM2_KEY = "renewal.migrateRsaToSm2";
+/** reach (#24): days the handler's data is kept after an order ends, then anonymised (PIPL storage limitation) */
+export const HANDLER_RETENTION_KEY = "privacy.handlerRetentionDays";
+export const DEFAULT_HANDLER_RETENTION_DAYS = 1095;
 
 export const ReminderDays = z
   .array(z.number().int().min(1).max(90))
@@ -36,6 +39,11 @@ export async function numberSetting(db: Tx, keys: readonly string[], fallback: n
 /** Renewal window in days for the certificate's profile: `renewal.windowDays.<certType>`, else `renewal.windowDays`, else 30. */
 export function windowDaysFor(db: Tx, certificate: { certType: CertType }): Promise<number> {
   return numberSetting(db, [`renewal.windowDays.${certificate.certType}`, "renewal.windowDays"], DEFAULT_WINDOW_DAYS);
+}
+
+/** How long a finished order keeps its handler's data before the anonymisation job clears it. */
+export function handlerRetentionDays(db: Tx): Promise<number> {
+  return numberSetting(db, [HANDLER_RETENTION_KEY], DEFAULT_HANDLER_RETENTION_DAYS);
 }
 
 /** The admin's reminder thresholds (days before expiry), ascending; the default when unset or unreadable. */

@@ -10,6 +10,8 @@ import {
   DEFAULT_STUCK_MINUTES,
   DEFAULT_WINDOW_DAYS,
   MIGRATE_RSA_TO_SM2_KEY,
+  DEFAULT_HANDLER_RETENTION_DAYS,
+  HANDLER_RETENTION_KEY,
   REMINDER_DAYS_KEY,
   ReminderDays,
 } from ".";
@@ -47,6 +49,10 @@ const SETTINGS = {
   [REMINDER_DAYS_KEY]: { schema: z.preprocess(dayList, ReminderDays), fallback: [...DEFAULT_REMINDER_DAYS] },
   "orders.stuckMinutes": { schema: z.coerce.number().int().min(5).max(1440), fallback: DEFAULT_STUCK_MINUTES },
   [MIGRATE_RSA_TO_SM2_KEY]: { schema: z.preprocess(yesNo, z.boolean()), fallback: false },
+  [HANDLER_RETENTION_KEY]: {
+    schema: z.coerce.number().int().min(30).max(3650),
+    fallback: DEFAULT_HANDLER_RETENTION_DAYS,
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -34,6 +34,9 @@ export const ACTIONS = [
   // key management centre (dual certificates): reading recovery requests, and asking for or approving one
   "kmc.read",
   "kmc.recover",
+  // reach (#24): the operator's content (service centre, checklists, FAQ, notices, downloads)
+  "content.read",
+  "content.manage",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -78,6 +81,7 @@ export const STAFF_ROUTES = {
   "/staff/dashboard": "dashboard.read",
   "/staff/audit": "audit.read",
   "/staff/kmc": "kmc.read",
+  "/staff/content": "content.read",
   // API
   "POST /api/staff/session": "public",
   "DELETE /api/staff/session": "signed_in",
@@ -87,6 +91,8 @@ export const STAFF_ROUTES = {
   "DELETE /api/staff/account/totp": "signed_in",
   "GET /api/staff/orders": "orders.read",
   "POST /api/staff/orders/[id]/unmask": "orders.unmask",
+  // reach (#24): a holder's data in full on request (PIPL), for those who may unmask
+  "POST /api/staff/orders/[id]/holder-export": "orders.unmask",
   "POST /api/staff/orders/[id]/note": "orders.note",
   "POST /api/staff/orders/[id]/resend-mail": "orders.resend_mail",
   // a failed mail (the dashboard's list, the order page) sent again as it is: the same permission as a resend
@@ -108,6 +114,8 @@ export const STAFF_ROUTES = {
   "GET /api/staff/kmc/recoveries": "kmc.read",
   "POST /api/staff/kmc/recoveries": "kmc.recover",
   "POST /api/staff/kmc/recoveries/[id]/decision": "kmc.recover",
+  "PUT /api/staff/content": "content.manage",
+  "POST /api/staff/content/preview": "content.read",
 } as const satisfies Record<string, Requirement>;
 
 export type StaffRouteKey = keyof typeof STAFF_ROUTES;

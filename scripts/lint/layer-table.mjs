@@ -39,20 +39,37 @@ export const DOMAIN = {
   token: [],
   pki: [],
   registry: ["pki"],
-  orders: ["outbox"],
+  orders: ["outbox", "sms"],
   payments: ["orders", "outbox", "settings", "fees"],
   // add "renewal" here only if the expiry reminders stay in lib/mail (renewal imports mail)
-  mail: ["outbox", "settings"],
+  mail: ["outbox", "settings", "sms"],
   // the key management centre: escrowed SM2 encryption key pairs, GM/T 0016 envelopes (lib/token), recovery
   kmc: ["pki", "token"],
-  renewal: ["orders", "payments", "pki", "registry", "token", "fees", "settings", "captcha", "outbox", "mail", "kmc"],
-  services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha"],
-  content: ["messages"],
+  renewal: [
+    "orders",
+    "payments",
+    "pki",
+    "registry",
+    "token",
+    "fees",
+    "settings",
+    "captcha",
+    "outbox",
+    "mail",
+    "kmc",
+    "consent",
+  ],
+  services: ["renewal", "pki", "registry", "token", "orders", "outbox", "mail", "captcha", "sms"],
+  content: ["messages", "consent"],
+  // the subscriber agreement and privacy notice a holder accepts before 确认提交, by version
+  consent: [],
+  // SMS beside mail: outbox rows, the Alibaba Cloud SDK, the delivery job
+  sms: [],
   staff: ["domain"],
   // the route context carries the process CA (pki) and the Alipay client made from its config (payments)
   http: ["pki", "payments", "session", "messages"],
   // the HTTP contract the browser shares with the routes: schemas and types only, nothing that runs on the server
-  api: ["renewal", "payments", "services"],
+  api: ["renewal", "payments", "services", "consent"],
   // operations (#23): readiness checks and the database gauges of the metrics
   ops: ["pki"],
 };

@@ -46,9 +46,9 @@ test("返回修改 goes back with the values kept and the change is saved", asyn
   await page.getByRole("button", { name: "返回修改" }).click();
   await expect(page).toHaveURL(/\/renew\/details$/);
   await expect(page.getByLabel("经办人姓名")).toHaveValue(HANDLER.name);
-  await expect(page.getByLabel("经办人证件号码")).toHaveValue(HANDLER.idNumber);
-  await expect(page.getByLabel("手机号码")).toHaveValue(HANDLER.mobile);
-  await expect(page.getByLabel("电子邮箱")).toHaveValue(HANDLER.email);
+  await expect(page.getByLabel("经办人身份证号")).toHaveValue(HANDLER.idNumber);
+  await expect(page.getByLabel("经办人手机")).toHaveValue(HANDLER.mobile);
+  await expect(page.getByLabel("经办人电子邮件")).toHaveValue(HANDLER.email);
   await snap(page, "back-to-edit");
   await page.getByLabel("经办人姓名").fill("赵改名");
   await page.getByLabel("验证码", { exact: true }).fill("test-bypass");

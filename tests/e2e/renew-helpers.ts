@@ -78,10 +78,17 @@ export async function insertKey(page: Page, h: DemoHolder, pin = PIN): Promise<v
 export async function fillHandler(page: Page, values: Partial<typeof HANDLER> = {}, captcha = BYPASS): Promise<void> {
   const v = { ...HANDLER, ...values };
   await page.getByLabel("经办人姓名").fill(v.name);
-  await page.getByLabel("经办人证件号码").fill(v.idNumber);
-  await page.getByLabel("手机号码").fill(v.mobile);
-  await page.getByLabel("电子邮箱").fill(v.email);
+  await page.getByLabel("经办人身份证号").fill(v.idNumber);
+  await page.getByLabel("经办人手机").fill(v.mobile);
+  await page.getByLabel("经办人电子邮件").fill(v.email);
   await page.getByLabel("验证码", { exact: true }).fill(captcha);
+}
+
+/** Step 3: ticks the subscriber agreement and the privacy notice (refused by the server without them), 确认提交. */
+export async function confirmApplication(page: Page): Promise<void> {
+  await page.getByRole("checkbox", { name: /数字证书订户协议/ }).check();
+  await page.getByRole("checkbox", { name: /个人信息保护声明/ }).check();
+  await page.getByRole("button", { name: "确认提交" }).click();
 }
 
 /** Opens the emulator's scan-and-pay page (what the QR code on /renew/pay encodes) and pays. */
@@ -99,7 +106,7 @@ export async function reachIssueStep(page: Page, h: DemoHolder): Promise<void> {
   await insertKey(page, h);
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
   await expect(page).toHaveURL(/\/renew\/issue$/);
 }
 

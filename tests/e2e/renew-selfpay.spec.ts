@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import {
   checkRenewed,
+  confirmApplication,
   demoHolder,
   download,
   fillHandler,
@@ -21,7 +22,7 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
   await expect(page.getByTestId("amount")).toHaveText("100.00 元");
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
 
   await expect(page).toHaveURL(/\/renew\/pay$/);
   await expect(page.getByTestId("pay-amount")).toHaveText("100.00 元");
@@ -78,7 +79,7 @@ test("closing the page after payment and coming back resumes the paid order with
   await insertKey(page, h);
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
   await expect(page.getByTestId("pay-amount")).toHaveText("50.00 元");
   const orderNo = (await page.getByTestId("pay-order-no").textContent())!.trim();
   await payInSandbox(page);

@@ -8,6 +8,7 @@ import {
   PIN,
   demoHolder,
   download,
+  confirmApplication,
   fillHandler,
   insertKey,
   payInSandbox,
@@ -88,7 +89,7 @@ test("an SM2 unified-payment holder renews to 下证成功 with a signing and an
   await expect(page.getByTestId("price")).toHaveText("无需支付");
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
   await expect(page).toHaveURL(/\/renew\/issue$/);
   await download(page);
   await expect(page.getByRole("heading", { name: "下证成功" })).toBeVisible({ timeout: 30_000 });
@@ -105,7 +106,7 @@ test("an SM2 self-paying holder pays, then downloads both certificates", async (
   await expect(page.getByTestId("price")).toHaveText("50.00 元");
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
   await expect(page).toHaveURL(/\/renew\/pay$/);
   await payInSandbox(page);
   await expect(page).toHaveURL(/\/renew\/invoice$/, { timeout: 20_000 });

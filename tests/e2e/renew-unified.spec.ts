@@ -1,5 +1,14 @@
 import { expect, test } from "@playwright/test";
-import { checkRenewed, demoHolder, download, fillHandler, insertKey, snap, tokenCertificates } from "./renew-helpers";
+import {
+  checkRenewed,
+  confirmApplication,
+  demoHolder,
+  download,
+  fillHandler,
+  insertKey,
+  snap,
+  tokenCertificates,
+} from "./renew-helpers";
 
 test("a unified-payment personal holder renews to 下证成功 without paying", async ({ page }) => {
   const h = demoHolder(process.env.RENEW_UNIFIED_HOLDER ?? "personal_unified_1");
@@ -27,7 +36,7 @@ test("a unified-payment personal holder renews to 下证成功 without paying", 
   await expect(page.getByTestId("amount")).toHaveText("无需支付");
   await expect(page.getByText("1101**********002X")).toBeVisible();
   await snap(page, "unified-3-review");
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
 
   await expect(page).toHaveURL(/\/renew\/issue$/);
   await expect(page.getByTestId("subject-dn")).toContainText(`CN=${h.cn}`);

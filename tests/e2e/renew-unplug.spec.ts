@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import {
   checkRenewed,
+  confirmApplication,
   crlSerials,
   demoHolder,
   download,
@@ -71,7 +72,7 @@ test("the browser closed after the key was written: signing in with the new cert
   await insertKey(page, h);
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
   await payInSandbox(page);
   await expect(page).toHaveURL(/\/renew\/invoice$/, { timeout: 20_000 });
   await page.getByRole("button", { name: "跳过，直接下证" }).click();

@@ -52,6 +52,8 @@ test("admin sees the dashboard charts and verifies the audit chain", async ({ pa
   const csv = await page.request.get("/api/staff/audit/export?action=staff.");
   expect(csv.headers()["content-type"]).toContain("text/csv");
   expect(await csv.text()).toContain("staff.signed_in");
+  // a UTF-8 byte order mark first, so Excel on Chinese Windows does not read the file as GBK
+  expect([...(await csv.body()).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
 });
 
 test("sign-in refuses a wrong password with a clear message", async ({ page }) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { holderOrder, snapStaff, staffSignIn } from "./staff-helpers";
 
@@ -44,4 +45,23 @@ test("helpdesk signs in, finds an order made by the renewal flow, reads its time
   await expect(mobile.getByTestId("unmasked")).toHaveText("13812345678");
   await staff.reload();
   await expect(timeline).toContainText("order.unmasked");
+
+  // the holder asks for a copy of their data: one JSON file with the handler in full and the consent, audited
+  const exporter = staff.getByTestId("holder-export");
+  await exporter.getByText("导出用户个人信息").first().click();
+  await exporter.getByRole("textbox").fill("用户来电申请复制个人信息");
+  const [file] = await Promise.all([
+    staff.waitForEvent("download"),
+    exporter.getByRole("button", { name: "导出用户个人信息" }).click(),
+  ]);
+  expect(file.suggestedFilename()).toBe(`holder-data-${orderNo}.json`);
+  const data = JSON.parse(readFileSync(await file.path(), "utf8")) as {
+    orders: { orderNo: string; handler: { mobile: string }; consent: { privacyVersion: string } | null }[];
+  };
+  const mine = data.orders.find((o) => o.orderNo === orderNo)!;
+  expect(mine.handler.mobile).toBe("13812345678");
+  expect(mine.consent?.privacyVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  await expect(exporter.getByRole("status")).toHaveText("已导出并记入审计日志。");
+  await staff.reload();
+  await expect(timeline).toContainText("holder.data_exported");
 });

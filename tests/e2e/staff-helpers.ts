@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 import { snapAndCheck } from "./page-check";
-import { demoHolder, fillHandler, insertKey, payInSandbox, type DemoHolder } from "./renew-helpers";
+import { confirmApplication, demoHolder, fillHandler, insertKey, payInSandbox, type DemoHolder } from "./renew-helpers";
 
 /** Shared steps of the staff console's browser tests. Demo staff come from DATA_DIR/demo-staff.json (the seed). */
 
@@ -47,7 +47,7 @@ export async function holderOrder(
   await expect(page).toHaveURL(/\/renew\/details$/);
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
-  await page.getByRole("button", { name: "确认提交" }).click();
+  await confirmApplication(page);
   await expect(page).toHaveURL(/\/renew\/pay$/);
   const orderNo = (await page.getByTestId("pay-order-no").textContent())!.trim();
   if (opts.pay) {

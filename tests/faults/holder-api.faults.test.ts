@@ -6,6 +6,7 @@ import { issueAndInstall, runHolderFlow } from "@/lib/dev/sim/holder-flow";
 import { handlerFor, newKeyAndCsr, signChallenge } from "@/lib/dev/sim/holders";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
+import { CONSENT_VERSIONS } from "@/lib/consent";
 
 let w: World;
 const summary = useFaultSummary("holder API (browser closed, parallel POSTs)");
@@ -79,9 +80,11 @@ describe("holder API faults", () => {
     // confirm: the same idempotency key ten times → one answer replayed; then ten fresh keys → no second transition
     const sameKey = { "idempotency-key": "parallel-confirm-key-1" };
     const confirms = await burst("confirm (same key)", () =>
-      c.request("POST", "/api/renew/confirm", { json: { orderId }, headers: sameKey }),
+      c.request("POST", "/api/renew/confirm", { json: { orderId, consent: CONSENT_VERSIONS }, headers: sameKey }),
     );
-    await burst("confirm", () => c.request("POST", "/api/renew/confirm", { json: { orderId }, idempotent: true }));
+    await burst("confirm", () =>
+      c.request("POST", "/api/renew/confirm", { json: { orderId, consent: CONSENT_VERSIONS }, idempotent: true }),
+    );
     const pays = await burst("payment", () =>
       c.request("POST", "/api/renew/payment", { json: { orderId }, idempotent: true }),
     );

@@ -9,6 +9,7 @@ import { freePort } from "@/lib/dev/sim/portal";
 import { startWorld, type World } from "./helpers/world";
 import { useFaultSummary } from "./helpers/summary";
 import { clusterUnavailable, createCluster, type Cluster } from "./helpers/pg-cluster";
+import { CONSENT_VERSIONS } from "@/lib/consent";
 
 /**
  * PostgreSQL is restarted (pg_ctl restart -m fast) on a private cluster while holders are in the middle of the
@@ -94,7 +95,12 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
       call(c, seen, "handler", "POST", "/api/renew/handler", { json: handler, idempotent: true }),
     );
     const orderId = (draft.body as { id: string }).id;
-    await retry(() => call(c, seen, "confirm", "POST", "/api/renew/confirm", { json: { orderId }, idempotent: true }));
+    await retry(() =>
+      call(c, seen, "confirm", "POST", "/api/renew/confirm", {
+        json: { orderId, consent: CONSENT_VERSIONS },
+        idempotent: true,
+      }),
+    );
     // opening the QR trade calls the Alipay emulator, which shares the database: while it is down the emulator
     // answers "system busy" (ALIPAY_* errors, 4xx/502) and the holder presses the button again
     const pay = await retry(() =>

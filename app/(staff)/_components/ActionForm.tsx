@@ -18,6 +18,8 @@ export function ActionForm(props: {
   confirmText?: string;
   redirectTo?: string;
   showValue?: boolean;
+  /** the answer's `value` is saved as a file of this name (and `downloaded` shown) instead of being shown */
+  downloadAs?: { name: string; type: string; downloaded: string };
   /** fixed fields sent with the form's own */
   extra?: Record<string, unknown>;
   testId?: string;
@@ -39,6 +41,16 @@ export function ActionForm(props: {
       body[box.name] = box.checked;
     try {
       const data = (await apiSend(props.method ?? "POST", props.action, body, { csrf })) as { value?: string };
+      if (props.downloadAs) {
+        const url = URL.createObjectURL(new Blob([data.value ?? ""], { type: props.downloadAs.type }));
+        const link = document.createElement("a");
+        link.href = url;
+        link.download = props.downloadAs.name;
+        link.click();
+        URL.revokeObjectURL(url);
+        setValue(props.downloadAs.downloaded);
+        return;
+      }
       if (props.showValue) {
         setValue(data.value ?? "");
         return;

@@ -10,5 +10,6 @@ export const SECTIONS: { path: StaffPagePath; key: keyof Messages["staff"]["nav"
   { path: "/staff/settings", key: "settings" },
   { path: "/staff/audit", key: "audit" },
   { path: "/staff/kmc", key: "kmc" },
+  { path: "/staff/content", key: "content" },
   { path: "/staff/account", key: "account" },
 ];

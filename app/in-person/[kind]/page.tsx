@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { IN_PERSON_KINDS, isInPersonKind, servicesContent } from "@/lib/content/services";
+import { IN_PERSON_KINDS, isInPersonKind } from "@/lib/content/services";
+import { siteContent } from "@/lib/content/store";
+import { getDb } from "@/lib/db";
 import { CentreCard } from "@/components/services/CentreCard";
 import { PrintButton } from "@/components/services/PrintButton";
 import styles from "@/components/services/services.module.css";
@@ -16,7 +18,9 @@ export function generateStaticParams() {
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { kind } = await params;
   const { locale } = await getT();
-  return { title: isInPersonKind(kind) ? servicesContent(locale).inPerson[kind].title : undefined };
+  return {
+    title: isInPersonKind(kind) ? (await siteContent(await getDb(), locale)).inPerson[kind].title : undefined,
+  };
 }
 
 /** 数字证书申请 / 证书信息变更 / 证书补办: done in person; the page lists what to bring, printable. */
@@ -24,7 +28,7 @@ export default async function InPersonPage({ params }: Params) {
   const { kind } = await params;
   if (!isInPersonKind(kind)) notFound();
   const { locale, t } = await getT();
-  const content = servicesContent(locale);
+  const content = await siteContent(await getDb(), locale);
   const service = content.inPerson[kind];
   const c = t.services.content;
   return (

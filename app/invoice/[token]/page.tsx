@@ -8,7 +8,9 @@ import { InvoiceForm } from "@/components/invoice/InvoiceForm";
 import { formatDateTime, formatFen } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "开票信息" };
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getT()).t.wizard.invoice.heading };
+}
 
 /**
  * The order's invoice page, opened from the payment mail's link: 开票信息 can be given or corrected until finance

@@ -26,20 +26,27 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
   const router = useRouter();
   const [values, setValues] = useState<Values>(EMPTY);
   const [reenter, setReenter] = useState(false);
-  const [captcha, setCaptcha] = useState<{ id: string; svg: string } | null>(null);
+  const [captchaKind, setCaptchaKind] = useState<"image" | "text">("image");
+  const [captcha, setCaptcha] = useState<{ id: string; svg?: string; question?: string } | null>(null);
   const [answer, setAnswer] = useState("");
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [formError, setFormError] = useState("");
   const [busy, setBusy] = useState(false);
 
-  const newCaptcha = useCallback(async () => {
+  const newCaptcha = useCallback(async (kind: "image" | "text") => {
     setAnswer("");
     try {
-      setCaptcha(await apiGet("/api/renew/captcha"));
+      setCaptcha(kind === "text" ? await apiGet("/api/renew/captcha/text") : await apiGet("/api/renew/captcha"));
     } catch (e) {
       setFormError(e instanceof Error ? e.message : String(e));
     }
   }, []);
+
+  function switchCaptcha() {
+    const kind = captchaKind === "image" ? "text" : "image";
+    setCaptchaKind(kind);
+    void newCaptcha(kind);
+  }
 
   useEffect(() => {
     let stored: Values | null;
@@ -54,7 +61,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
       setValues({ ...EMPTY, name: saved.name, idType: saved.idType as Values["idType"], email: saved.email });
       setReenter(true);
     }
-    void newCaptcha();
+    void newCaptcha("image");
   }, [storageKey, saved, newCaptcha]);
 
   const set = (k: keyof Values) => (e: { target: { value: string } }) =>
@@ -67,7 +74,9 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
     setErrors({});
     setFormError("");
     try {
-      await apiPost("/api/renew/handler", { handler: values, captchaId: captcha.id, captchaAnswer: answer }, { csrf });
+      // full-width digits (Chinese input methods) count as the digits they are
+      const captchaAnswer = answer.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+      await apiPost("/api/renew/handler", { handler: values, captchaId: captcha.id, captchaAnswer }, { csrf });
       sessionStorage.setItem(storageKey, JSON.stringify(values));
       router.push("/renew/review");
     } catch (err) {
@@ -89,7 +98,8 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
         next[field] = validation[msg] ?? msg;
       }
       setErrors(next);
-      if (err.code === "CAPTCHA_INVALID" || err.code === "CAPTCHA_EXPIRED" || next.captcha) void newCaptcha();
+      if (err.code === "CAPTCHA_INVALID" || err.code === "CAPTCHA_EXPIRED" || next.captcha)
+        void newCaptcha(captchaKind);
       if (!Object.keys(next).length) setFormError(err.message);
     }
   }
@@ -111,7 +121,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
   const aria = (k: Field) => ({
     id: `f-${k}`,
     "aria-invalid": errors[k] ? true : undefined,
-    "aria-describedby": `e-${k}`,
+    "aria-describedby": k === "captcha" && captchaKind === "text" ? `q-captcha h-captcha e-${k}` : `e-${k}`,
   });
 
   return (
@@ -143,7 +153,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
         )}
         {field(
           "idNumber",
-          t.handlerIdNumber,
+          values.idType === "resident_id" ? t.handlerIdNumberResident : t.handlerIdNumber,
           <input
             {...aria("idNumber")}
             name="idNumber"
@@ -183,36 +193,62 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
         {field(
           "captcha",
           t.captcha,
-          <div className={styles.captchaRow}>
-            <input
-              {...aria("captcha")}
-              name="captcha"
-              autoComplete="off"
-              value={answer}
-              onChange={(e) => setAnswer(e.target.value)}
-              maxLength={16}
-              className={styles.captchaInput}
-            />
-            <button
-              type="button"
-              className={styles.captchaImage}
-              onClick={() => void newCaptcha()}
-              title={t.captchaHint}
-              aria-label={`${t.captchaAlt}: ${t.captchaRefresh}`}
-            >
-              {captcha ? (
-                <img
-                  src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.svg)}`}
-                  alt={t.captchaAlt}
-                  width={120}
-                  height={42}
-                  data-captcha-id={captcha.id}
-                />
-              ) : null}
+          <>
+            {captchaKind === "text" ? (
+              <p className={styles.captchaQuestion} id="q-captcha" data-testid="captcha-question" aria-live="polite">
+                {captcha?.question ?? ""}
+              </p>
+            ) : null}
+            <div className={styles.captchaRow}>
+              <input
+                {...aria("captcha")}
+                name="captcha"
+                autoComplete="off"
+                inputMode={captchaKind === "text" ? "numeric" : undefined}
+                value={answer}
+                onChange={(e) => setAnswer(e.target.value)}
+                maxLength={16}
+                className={styles.captchaInput}
+              />
+              {captchaKind === "image" ? (
+                <button
+                  type="button"
+                  className={styles.captchaImage}
+                  onClick={() => void newCaptcha("image")}
+                  title={t.captchaHint}
+                  aria-label={`${t.captchaAlt}: ${t.captchaRefresh}`}
+                >
+                  {captcha?.svg ? (
+                    <img
+                      src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(captcha.svg)}`}
+                      alt={t.captchaAlt}
+                      width={120}
+                      height={42}
+                      data-captcha-id={captcha.id}
+                    />
+                  ) : null}
+                </button>
+              ) : (
+                <button type="button" className="btn" onClick={() => void newCaptcha("text")}>
+                  {t.captchaNewQuestion}
+                </button>
+              )}
+            </div>
+            <button type="button" className={styles.linkButton} onClick={switchCaptcha}>
+              {captchaKind === "image" ? t.captchaUseText : t.captchaUseImage}
             </button>
-          </div>,
-          t.captchaHint,
+          </>,
+          captchaKind === "text" ? t.captchaQuestionHint : t.captchaHint,
         )}
+      </div>
+      <div className={styles.optIn}>
+        <input
+          type="checkbox"
+          id="f-notifySms"
+          checked={values.notifySms ?? false}
+          onChange={(e) => setValues((v) => ({ ...v, notifySms: e.target.checked }))}
+        />
+        <label htmlFor="f-notifySms">{t.notifySms}</label>
       </div>
       {formError ? (
         <div className="alert alert-err" role="alert">

@@ -7,9 +7,9 @@ import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
 import { ApiError, apiPost } from "@/lib/api/client";
-import { beijingDateTime } from "@/lib/renewal/dates";
+import type { RenewabilityResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
-import { fill } from "@/lib/messages/format";
+import { fill, formatDateTime } from "@/lib/messages/format";
 
 type Phase = "detecting" | "missing" | "outdated" | "blocked" | "nokey" | "ready";
 
@@ -33,6 +33,20 @@ function choicesOf(tokens: TokenSummary[]): Choice[] {
 }
 
 const keyOf = (c: Choice) => `${c.token.id}/${c.cert.id}`;
+
+type Mark = RenewabilityResponse["items"][number];
+
+/** 可在线更新 / 未到更新时间（起始日期）/ 已过期 / 已注销: what 提交 would answer, shown before it. */
+function MarkText({ t, mark, locale }: { t: Messages["wizard"]; mark: Mark | undefined; locale: Locale }) {
+  if (!mark) return null;
+  const text = fill(t.key.status[mark.status], { date: mark.opensAt ? formatDateTime(mark.opensAt, locale) : "" });
+  const ok = mark.status === "open" || mark.status === "resume";
+  return (
+    <span className={`${styles.mark} ${ok ? styles.markOk : styles.markNo}`} data-renewability={mark.status}>
+      {text}
+    </span>
+  );
+}
 
 export function InsertKey({
   t,
@@ -60,6 +74,7 @@ export function InsertKey({
   const [pinError, setPinError] = useState("");
   const [formError, setFormError] = useState("");
   const [busy, setBusy] = useState(false);
+  const [marks, setMarks] = useState<Record<string, Mark>>({});
 
   const poll = useCallback(async () => {
     client.current ??= createAssistantClient({ baseUrl: assistantUrl, locale });
@@ -85,6 +100,22 @@ export function InsertKey({
     const timer = setInterval(() => void poll(), POLL_MS);
     return () => clearInterval(timer);
   }, [poll]);
+
+  const serials = [...new Set(choices.map((c) => c.cert.serial))].sort().slice(0, 64).join(",");
+  useEffect(() => {
+    if (!serials) return;
+    let live = true;
+    apiPost("/api/renew/renewability", { serials: serials.split(",") }).then(
+      (r) => {
+        if (live) setMarks(Object.fromEntries(r.items.map((i) => [i.serial, i])));
+      },
+      // without the marks the list still works: 提交 says why a certificate cannot be renewed
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [serials]);
 
   const choice = choices.find((c) => keyOf(c) === selected);
 
@@ -190,8 +221,9 @@ export function InsertKey({
                 <strong>{c.cert.subjectCN}</strong>
                 <span className="small muted">
                   {" "}
-                  · {t.key.validUntil} {beijingDateTime(new Date(c.cert.notAfter))}
-                </span>
+                  · {t.key.validUntil} {formatDateTime(c.cert.notAfter, locale)}
+                </span>{" "}
+                <MarkText t={t} mark={marks[c.cert.serial]} locale={locale} />
               </span>
             </label>
           ))}
@@ -204,9 +236,17 @@ export function InsertKey({
             <strong>{choice.cert.subjectCN}</strong>
           </dd>
           <dt>{t.key.validUntil}</dt>
-          <dd>{beijingDateTime(new Date(choice.cert.notAfter))}</dd>
+          <dd>{formatDateTime(choice.cert.notAfter, locale)}</dd>
           <dt>{t.key.keyLabel}</dt>
           <dd>{choice.token.label}</dd>
+          {marks[choice.cert.serial] ? (
+            <>
+              <dt>{t.key.renewability}</dt>
+              <dd data-testid="cert-renewability">
+                <MarkText t={t} mark={marks[choice.cert.serial]} locale={locale} />
+              </dd>
+            </>
+          ) : null}
         </dl>
       ) : null}
       <div className={`field ${styles.pinField}${pinError ? " has-error" : ""}`}>

@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useRouter } from "next/navigation";
 import { AssistantError, createAssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
@@ -57,6 +57,20 @@ export function IssueCert({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const [attempted, setAttempted] = useState(false);
+  /** the serial of the new certificate once the portal issued it (before this visit, or during this run) */
+  const [issued, setIssued] = useState<string | null>(issuedSerial);
+
+  // leaving (reload, close, back) mid-下证 could leave the new certificate off the key: the browser asks first
+  useEffect(() => {
+    if (!busy) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = t.leaveWarning;
+      return t.leaveWarning;
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [busy, t.leaveWarning]);
 
   async function run(e: FormEvent) {
     e.preventDefault();
@@ -83,6 +97,7 @@ export function IssueCert({
           { csrf },
         );
         newSerial = issued.certificate.serial;
+        setIssued(newSerial);
         setStep(2);
         // dual certificates (SM2): the encryption key comes enveloped to the new key, imported with the certificates
         await client.install({
@@ -109,6 +124,7 @@ export function IssueCert({
         { csrf },
       );
       setStep(4);
+      setBusy(false);
       router.push("/renew/done");
     } catch (err) {
       setBusy(false);
@@ -165,16 +181,21 @@ export function IssueCert({
           </ol>
         </div>
       ) : null}
+      {issued && !error && !busy ? (
+        <div className="alert alert-info" role="status" data-testid="issue-pending">
+          {fill(t.issuedPending, { serial: issued })}
+        </div>
+      ) : null}
       {error ? (
         <div className="alert alert-err" role="alert" data-testid="issue-error">
           <strong>{t.failed}</strong>
           <p>{error}</p>
-          <p className="small">{t.keptOnServer}</p>
+          <p className="small">{issued ? t.keptOnServer : t.nothingIssued}</p>
         </div>
       ) : null}
       <div className="actions">
         <button type="submit" className="btn btn-primary" disabled={busy || !pin}>
-          {attempted && !busy ? t.retry : t.button}
+          {(attempted || issued) && !busy ? t.retry : t.button}
         </button>
       </div>
     </form>

@@ -7,6 +7,7 @@ import { apiGet, apiPost } from "@/lib/api/client";
 import type { PaymentStartedResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
 import { fill, formatFen } from "@/lib/messages/format";
+import { alipayAppLink } from "@/lib/payments/alipay/app-link";
 
 const POLL_MS = 2000;
 
@@ -117,6 +118,20 @@ export function Payment({
       >
         {state === "paid" ? t.paid : state === "expired" || left <= 0 ? t.expired : t.waiting}
       </p>
+      {state === "waiting" && left > 0 ? (
+        <div className={styles.phoneOnly} data-testid="alipay-app">
+          <p className="small">{t.onPhone}</p>
+          <a
+            className="btn btn-primary"
+            href={alipayAppLink(started.qrCode, sandbox)}
+            target={sandbox ? "_blank" : undefined}
+            rel={sandbox ? "noopener" : undefined}
+            data-testid="alipay-app-link"
+          >
+            {t.openInAlipay}
+          </a>
+        </div>
+      ) : null}
       {state === "expired" ? (
         <a className="btn" href="/renew/details">
           {t.restart}

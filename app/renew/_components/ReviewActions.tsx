@@ -6,6 +6,15 @@ import type { Messages } from "@/lib/messages";
 import { apiPost } from "@/lib/api/client";
 import type { OrderResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
+import { fill } from "@/lib/messages/format";
+
+/** A document to accept before 确认提交 (lib/consent), with where to read it. */
+export interface ConsentDoc {
+  key: "agreement" | "privacy";
+  title: string;
+  version: string;
+  href: string;
+}
 
 /** 确认提交 (idempotent: one key for the whole page, so a double click is one submission), 返回修改, 取消申请. */
 export function ReviewActions({
@@ -13,17 +22,20 @@ export function ReviewActions({
   orderId,
   csrf,
   stepPaths,
+  consentDocs,
 }: {
   t: Messages["wizard"]["review"];
   orderId: string;
   csrf: string;
   stepPaths: Record<string, string>;
+  consentDocs: ConsentDoc[];
 }) {
   const router = useRouter();
   const dialog = useRef<HTMLDialogElement>(null);
   const confirmKey = useRef(crypto.randomUUID());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
+  const [accepted, setAccepted] = useState<Partial<Record<ConsentDoc["key"], string>>>({});
 
   async function run(
     path: "/api/renew/confirm" | "/api/renew/cancel",
@@ -33,7 +45,9 @@ export function ReviewActions({
     setBusy(true);
     setError("");
     try {
-      const r = await apiPost(path, { orderId }, { csrf, idempotencyKey: key });
+      // the server refuses 确认提交 without both documents' current versions (CONSENT_REQUIRED / CONSENT_OUTDATED)
+      const body = path === "/api/renew/confirm" ? { orderId, consent: accepted } : { orderId };
+      const r = await apiPost(path, body, { csrf, idempotencyKey: key });
       router.push(next(r));
     } catch (e) {
       setBusy(false);
@@ -43,6 +57,23 @@ export function ReviewActions({
 
   return (
     <>
+      <fieldset className={styles.consent} data-testid="consent">
+        <legend>{t.consentLegend}</legend>
+        {consentDocs.map((d) => (
+          <div key={d.key} className={styles.consentRow}>
+            <input
+              type="checkbox"
+              id={`consent-${d.key}`}
+              checked={accepted[d.key] === d.version}
+              onChange={(e) => setAccepted((a) => ({ ...a, [d.key]: e.target.checked ? d.version : undefined }))}
+            />
+            <label htmlFor={`consent-${d.key}`}>{fill(t.consentAccept, { title: d.title, version: d.version })}</label>{" "}
+            <a href={d.href} target="_blank" rel="noopener" className="small">
+              {fill(t.consentRead, { title: d.title })}
+            </a>
+          </div>
+        ))}
+      </fieldset>
       {error ? (
         <div className="alert alert-err" role="alert">
           {error}

@@ -4,6 +4,7 @@ import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
 import styles from "../renew.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
+import { getConfig } from "@/lib/config";
 
 export const dynamic = "force-dynamic";
 
@@ -15,13 +16,23 @@ export default async function Done() {
   const d = t.wizard.done;
   return (
     <div className="container narrow">
-      <Stepper t={t.wizard} current="issue" free={order.priceFen === 0} />
+      <Stepper t={t.wizard} current="issue" free={order.priceFen === 0} complete />
       <section className="card">
         <div className={styles.success} aria-hidden="true">
           ✓
         </div>
         <h1 className="center">{d.title}</h1>
         <p className="center">{d.body}</p>
+        <ul className={styles.doneNotes} data-testid="done-notes">
+          <li>
+            <strong>{d.unplug}</strong>
+          </li>
+          <li>
+            {fill(d.oldReplaced, { serial: summary.certificate.serial })}
+            {getConfig().REVOKE_SUPERSEDED_ON_RENEWAL ? ` ${d.oldRevoked}` : null}
+          </li>
+          <li>{fill(d.mailSent, { email: order.handler.email })}</li>
+        </ul>
         <dl className="kv">
           <dt>{d.orderNo}</dt>
           <dd className="mono" data-testid="order-no">

@@ -12,9 +12,10 @@ export default async function Invoice() {
   const { session, summary } = await requireHolder(["invoice", "issue", "done"]);
   const order = summary.order!;
   if (order.priceFen === 0) redirect("/renew/issue");
+  const done = summary.step === "done";
   return (
     <div className="container narrow">
-      <Stepper t={t.wizard} current={summary.step === "done" ? "issue" : "pay"} />
+      <Stepper t={t.wizard} current={done ? "issue" : "pay"} complete />
       <section className="card">
         <h1>{t.wizard.invoice.heading}</h1>
         <p className="muted small">{t.wizard.invoice.intro}</p>
@@ -22,7 +23,12 @@ export default async function Invoice() {
           t={t.wizard.invoice}
           validation={t.validation}
           post={{ url: "/api/renew/invoice", orderId: order.id, csrf: session.csrfToken }}
-          next={summary.step === "done" ? "/renew/done" : "/renew/issue"}
+          next={done ? "/renew/done" : "/renew/issue"}
+          initial={{
+            type: summary.certificate.certType === "organisation" ? "organisation" : "personal",
+            title: summary.certificate.holderName,
+            email: order.handler.email,
+          }}
         />
       </section>
     </div>

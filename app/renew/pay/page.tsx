@@ -4,6 +4,7 @@ import { requireHolder } from "../_lib/holder";
 import { STEP_PATH } from "../_lib/steps";
 import { Stepper } from "../_components/Stepper";
 import { Payment } from "../_components/Payment";
+import { PageHeading } from "../_components/PageHeading";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +16,7 @@ export default async function Pay() {
     <div className="container narrow">
       <Stepper t={t.wizard} current="pay" />
       <section className="card">
-        <h1>{t.wizard.pay.heading}</h1>
+        <PageHeading>{t.wizard.pay.heading}</PageHeading>
         <p className="muted small">{t.wizard.pay.intro}</p>
         <Payment
           t={t.wizard.pay}

@@ -3,11 +3,18 @@ import { requireHolder } from "../_lib/holder";
 import { Stepper } from "../_components/Stepper";
 import { idTypeName } from "../_components/CertSummary";
 import { ReviewActions } from "../_components/ReviewActions";
+import { CONSENT_DOCUMENTS } from "@/lib/consent";
+import { legalText } from "@/lib/content/legal";
 import { STEP_PATH } from "../_lib/steps";
 import styles from "../renew.module.css";
 import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
 export const dynamic = "force-dynamic";
+
+/** 证书名称 as the key shows it: the subject's CN. */
+function commonName(dn: string): string | undefined {
+  return /(?:^|,)\s*CN=([^,]+)/.exec(dn)?.[1];
+}
 
 /** Step 3: 数字证书申请表 — everything for review, then 确认提交 / 返回修改 / 取消申请. */
 export default async function Review() {
@@ -21,8 +28,16 @@ export default async function Review() {
     <div className="container narrow">
       <Stepper t={t.wizard} current="review" free={order.priceFen === 0} />
       <section className="card">
-        <h1 className={styles.formTitle}>{r.heading}</h1>
-        <p className="muted small">{r.intro}</p>
+        <header className={styles.formHead}>
+          <p className={styles.operator} data-testid="operator-name">
+            {t.common.operatorName}
+          </p>
+          <h1 className={styles.formTitle}>{r.heading}</h1>
+        </header>
+        <p className={`alert alert-info small ${styles.tip}`} data-testid="review-tip">
+          <strong>{r.tipLabel}：</strong>
+          {r.tip} {r.intro}
+        </p>
         <table className={`table ${styles.formTable}`}>
           <caption className={styles.caption}>{r.certSection}</caption>
           <tbody>
@@ -47,6 +62,10 @@ export default async function Review() {
               <td>
                 {t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}
               </td>
+            </tr>
+            <tr>
+              <th scope="row">{r.certName}</th>
+              <td data-testid="review-cert-name">{commonName(c.subjectDn) ?? c.holderName}</td>
             </tr>
             <tr>
               <th scope="row">{r.serial}</th>
@@ -88,7 +107,9 @@ export default async function Review() {
               <td>{idTypeName(t, order.handler.idType)}</td>
             </tr>
             <tr>
-              <th scope="row">{d.handlerIdNumber}</th>
+              <th scope="row">
+                {order.handler.idType === "resident_id" ? d.handlerIdNumberResident : d.handlerIdNumber}
+              </th>
               <td className="mono">{order.handler.idNumberMasked}</td>
             </tr>
             <tr>
@@ -101,7 +122,16 @@ export default async function Review() {
             </tr>
           </tbody>
         </table>
-        <ReviewActions t={r} orderId={order.id} csrf={session.csrfToken} stepPaths={STEP_PATH} />
+        <ReviewActions
+          t={r}
+          orderId={order.id}
+          csrf={session.csrfToken}
+          stepPaths={STEP_PATH}
+          consentDocs={CONSENT_DOCUMENTS.map((key) => {
+            const doc = legalText(key, locale);
+            return { key, title: doc.title, version: doc.version, href: `/legal/${key}` };
+          })}
+        />
       </section>
     </div>
   );

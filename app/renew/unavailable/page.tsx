@@ -1,4 +1,6 @@
 import Link from "next/link";
+import { siteContent } from "@/lib/content/store";
+import { getDb } from "@/lib/db";
 import { getT } from "../../_lib/i18n";
 import styles from "../renew.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
@@ -21,6 +23,7 @@ export default async function Unavailable({
   searchParams: Promise<{ reason?: string; at?: string; exp?: string }>;
 }) {
   const { t, locale } = await getT();
+  const { centre } = await siteContent(await getDb(), locale);
   const q = await searchParams;
   const reason: Reason = REASONS.includes(q.reason as Reason) ? (q.reason as Reason) : "unknown";
   const u = t.wizard.unavailable;
@@ -52,14 +55,14 @@ export default async function Unavailable({
         {inPerson ? (
           <dl className="kv" aria-label={u.centre}>
             <dt>{u.centre}</dt>
-            <dd>{t.common.serviceCentre}</dd>
+            <dd>{centre.name}</dd>
             <dt>{u.address}</dt>
-            <dd>{t.common.serviceCentreAddress}</dd>
+            <dd>{centre.address}</dd>
             <dt>{u.hours}</dt>
-            <dd>{t.common.openingHours}</dd>
+            <dd>{centre.hours}</dd>
             <dt>{u.hotline}</dt>
             <dd>
-              <a href={`tel:${t.common.hotlineNumber}`}>{t.common.hotlineNumber}</a>
+              <a href={`tel:${centre.hotline}`}>{centre.hotline}</a>
             </dd>
           </dl>
         ) : null}

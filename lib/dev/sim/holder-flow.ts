@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import type { HolderClient } from "./http";
 import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "./holders";
 import type { Recorder } from "./stats";
+import { CONSENT_VERSIONS } from "../../consent";
 
 /**
  * One simulated holder through the whole wizard over HTTP, step by step as the browser and the certificate
@@ -144,7 +145,7 @@ export async function runHolderFlow(
   if (done("handler")) return result;
   const confirmed = (await step("confirm", () =>
     client.ok<OrderView & { orderNo?: string }>("POST", "/api/renew/confirm", {
-      json: { orderId: draft.id },
+      json: { orderId: draft.id, consent: CONSENT_VERSIONS },
       idempotent: true,
     }),
   ))!;

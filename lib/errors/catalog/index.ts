@@ -9,6 +9,7 @@ import { mailErrors } from "./mail";
 import { servicesErrors } from "./services";
 import { upstreamErrors } from "./upstream";
 import { kmcErrors } from "./kmc";
+import { reachErrors } from "./reach";
 
 export const ERRORS = {
   ...commonErrors,
@@ -22,6 +23,7 @@ export const ERRORS = {
   ...servicesErrors,
   ...upstreamErrors,
   ...kmcErrors,
+  ...reachErrors,
 };
 
 export type ErrorCode = keyof typeof ERRORS;

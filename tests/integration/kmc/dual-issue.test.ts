@@ -1,3 +1,4 @@
+import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import { X509Certificate, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -67,6 +68,7 @@ async function submitted(withCa = ca) {
   });
   const order = await confirmOrder(db, {
     keys: getConfig(),
+    consent: CONSENT_VERSIONS,
     certificateId: h.row.id,
     orderId: draft.id,
     actor: holderActor,

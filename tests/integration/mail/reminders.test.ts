@@ -97,7 +97,7 @@ describe("the reminder job with a fixed clock", () => {
     expect(m.mail.to).toEqual(["holder@example.cn"]);
     expect(m.mail.text).toContain("张*丰");
     expect(m.mail.text).not.toContain("张三丰");
-    expect(m.mail.text).toContain("（2026/10/09 17:38:33 起至 2026/11/08 17:38:33 止）");
+    expect(m.mail.text).toContain("（2026-10-09 17:38:33 起至 2026-11-08 17:38:33 止）");
     expect(m.mail.text).toMatch(/: http:\/\/localhost:3000\/renew\n/);
     expect(m.mail.text).toMatch(/http:\/\/localhost:3000\/unsubscribe\/[\w.-]+/);
   });

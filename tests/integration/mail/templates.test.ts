@@ -49,7 +49,7 @@ describe("each event produces exactly one mail with the right content", () => {
       expect(body).not.toContain("13812345678");
       expect(body).not.toContain("张三丰");
     }
-    expect(m.text).toContain("新证书有效期至: 2027/12/03 17:38:33");
+    expect(m.text).toContain("新证书有效期至: 2027-12-03 17:38:33");
     expect(m.messageId).toMatch(/^<[0-9a-f-]{36}@renew\.example\.cn>$/);
   });
 
@@ -78,7 +78,7 @@ describe("each event produces exactly one mail with the right content", () => {
     });
     expect(m.subject).toBe("Payment received (order R2)");
     expect(m.text).toContain("We received CNY 50.00 for order R2.");
-    expect(m.text).toContain("Paid at: 25/11/2026, 10:00:00");
+    expect(m.text).toContain("Paid at: 2026-11-25 10:00:00");
     expect(m.html).toContain('lang="en"');
   });
 
@@ -95,8 +95,8 @@ describe("each event produces exactly one mail with the right content", () => {
       },
     });
     expect(m.subject).toContain("R3");
-    expect(m.text).toContain("有效期起: 2026/11/25 10:00:00");
-    expect(m.text).toContain("有效期至: 2027/12/03 17:38:33");
+    expect(m.text).toContain("有效期起: 2026-11-25 10:00:00");
+    expect(m.text).toContain("有效期至: 2027-12-03 17:38:33");
     expect(m.text).toContain("0a1b2c");
   });
 
@@ -128,7 +128,7 @@ describe("each event produces exactly one mail with the right content", () => {
       data: { holderName: "张三丰", code: "482913", expiresAt: "2026-11-25T02:10:00Z" },
     });
     expect(m.text).toContain("验证码为 482913");
-    expect(m.text).toContain("2026/11/25 10:10:00");
+    expect(m.text).toContain("2026-11-25 10:10:00");
   });
 
   test("invoice received masks the taxpayer id and the e-mail", async () => {
@@ -163,7 +163,7 @@ describe("each event produces exactly one mail with the right content", () => {
       },
     });
     expect(m.subject).toBe("您的数字证书将于 8 天后到期，请及时在线更新");
-    expect(m.text).toContain("（2026/11/03 17:38:33 起至 2026/12/03 17:38:33 止）");
+    expect(m.text).toContain("（2026-11-03 17:38:33 起至 2026-12-03 17:38:33 止）");
     expect(m.text).toContain("在线更新证书: https://renew.example.cn/renew");
     expect(m.text).toContain("https://renew.example.cn/unsubscribe/abc.def0123456789");
     expect(m.headers.get("list-unsubscribe")).toBe("<https://renew.example.cn/unsubscribe/abc.def0123456789>");

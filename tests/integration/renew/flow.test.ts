@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { CONSENT_VERSIONS } from "@/lib/consent";
 import { envPayments } from "@/tests/helpers/payments";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addOneYear } from "@/lib/pki/issue";
@@ -99,6 +100,7 @@ describe("holder login", () => {
     expect((await login(h)).step).toBe("review");
     await confirmOrder(db, {
       keys: getConfig(),
+      consent: { ...CONSENT_VERSIONS },
       certificateId: h.row.id,
       orderId: order.id,
       actor: actor(),
@@ -173,6 +175,7 @@ describe("the wizard steps", () => {
       (
         await confirmOrder(db, {
           keys: getConfig(),
+          consent: { ...CONSENT_VERSIONS },
           certificateId: unified.row.id,
           orderId: u.id,
           actor: actor(),
@@ -184,6 +187,7 @@ describe("the wizard steps", () => {
     const s = await draft(self);
     const confirmed = await confirmOrder(db, {
       keys: getConfig(),
+      consent: { ...CONSENT_VERSIONS },
       certificateId: self.row.id,
       orderId: s.id,
       actor: actor(),
@@ -199,6 +203,7 @@ describe("the wizard steps", () => {
     await expect(
       confirmOrder(db, {
         keys: getConfig(),
+        consent: { ...CONSENT_VERSIONS },
         certificateId: b.row.id,
         orderId: order.id,
         actor: actor(),

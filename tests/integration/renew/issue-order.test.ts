@@ -1,4 +1,5 @@
 import "@/tests/helpers/env";
+import { CONSENT_VERSIONS } from "@/lib/consent";
 import { createPublicKey } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -72,6 +73,7 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   });
   const order = await confirmOrder(db, {
     keys: getConfig(),
+    consent: { ...CONSENT_VERSIONS },
     certificateId: h.row.id,
     orderId: draft.id,
     actor: holderActor,

@@ -17,6 +17,7 @@ import * as issueRoute from "@/app/api/renew/issue/route";
 import * as installedRoute from "@/app/api/renew/installed/route";
 import * as statusRoute from "@/app/api/renew/status/route";
 import { holder, newKeyAndCsr, seedFeeTiers, signText, type Holder } from "./fixture";
+import { CONSENT_VERSIONS } from "@/lib/consent";
 
 let opened: OpenDb;
 let db: Db;
@@ -126,8 +127,12 @@ describe("the holder API", () => {
     ).json();
     const k = key();
     const [a, c] = await Promise.all([
-      confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": k })),
-      confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": k })),
+      confirmRoute.POST(
+        request("/api/renew/confirm", b, { orderId: draft.id, consent: CONSENT_VERSIONS }, { "idempotency-key": k }),
+      ),
+      confirmRoute.POST(
+        request("/api/renew/confirm", b, { orderId: draft.id, consent: CONSENT_VERSIONS }, { "idempotency-key": k }),
+      ),
     ]);
     expect([a.status, c.status]).toEqual([200, 200]);
     expect((await a.json()).state).toBe("awaiting_payment");
@@ -148,7 +153,12 @@ describe("the holder API", () => {
     ).json();
     const other = await signIn(await holder(db, ca));
     const res = await confirmRoute.POST(
-      request("/api/renew/confirm", other, { orderId: draft.id }, { "idempotency-key": key() }),
+      request(
+        "/api/renew/confirm",
+        other,
+        { orderId: draft.id, consent: CONSENT_VERSIONS },
+        { "idempotency-key": key() },
+      ),
     );
     expect((await res.json()).error.code).toBe("RENEWAL_NO_ORDER");
     expect((await (await statusRoute.GET(request("/api/renew/status", other))).json()).order).toBeNull();
@@ -170,7 +180,14 @@ describe("the holder API", () => {
     expect(
       (
         await (
-          await confirmRoute.POST(request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": key() }))
+          await confirmRoute.POST(
+            request(
+              "/api/renew/confirm",
+              b,
+              { orderId: draft.id, consent: CONSENT_VERSIONS },
+              { "idempotency-key": key() },
+            ),
+          )
         ).json()
       ).step,
     ).toBe("issue");

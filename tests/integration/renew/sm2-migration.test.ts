@@ -1,3 +1,4 @@
+import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,6 +77,7 @@ async function readyHolder(key: KeyObject) {
   });
   const order = await confirmOrder(db, {
     keys: getConfig(),
+    consent: CONSENT_VERSIONS,
     certificateId: h.row.id,
     orderId: draft.id,
     actor: holderActor,

@@ -1,3 +1,4 @@
+import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,7 +108,12 @@ describe("SM2 holder over the holder API (SM2 CA)", () => {
       )
     ).json();
     await confirmRoute.POST(
-      request("/api/renew/confirm", b, { orderId: draft.id }, { "idempotency-key": crypto.randomUUID() }),
+      request(
+        "/api/renew/confirm",
+        b,
+        { orderId: draft.id, consent: CONSENT_VERSIONS },
+        { "idempotency-key": crypto.randomUUID() },
+      ),
     );
 
     const post = async (csrDer: Buffer) => {

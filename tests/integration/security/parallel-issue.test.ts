@@ -1,3 +1,4 @@
+import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig, resetConfig } from "@/lib/config";
@@ -63,6 +64,7 @@ async function submittedOrder() {
   });
   const order = await confirmOrder(db, {
     keys: getConfig(),
+    consent: CONSENT_VERSIONS,
     certificateId: h.row.id,
     orderId: draft.id,
     actor: holderActor,

@@ -24,6 +24,8 @@ const EXPECTED: Record<Action, Record<(typeof ROLES)[number], boolean>> = {
   "dashboard.read": { helpdesk: false, finance: false, admin: true, auditor: true },
   "kmc.read": { helpdesk: false, finance: false, admin: true, auditor: true },
   "kmc.recover": { helpdesk: false, finance: false, admin: true, auditor: false },
+  "content.read": { helpdesk: false, finance: false, admin: true, auditor: true },
+  "content.manage": { helpdesk: false, finance: false, admin: true, auditor: false },
 };
 
 describe("roles as data", () => {

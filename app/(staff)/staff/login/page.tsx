@@ -4,7 +4,9 @@ import { getT } from "@/app/_lib/i18n";
 import { currentStaff } from "../../_lib/guard";
 import { ActionForm } from "../../_components/ActionForm";
 
-export const metadata: Metadata = { title: "Staff sign-in" };
+export async function generateMetadata(): Promise<Metadata> {
+  return { title: (await getT()).t.staff.login.title };
+}
 
 /** Registered as "/staff/login" (public) in lib/staff/permissions STAFF_ROUTES. */
 export default async function StaffLoginPage() {

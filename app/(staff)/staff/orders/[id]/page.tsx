@@ -6,6 +6,7 @@ import { isDomainError } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
 import { can } from "@/lib/staff/permissions";
 import { orderDetail, type UnmaskableField } from "@/lib/staff/orders";
+import { smsForOrder } from "@/lib/sms";
 import { staffNames } from "@/lib/staff/audit-log";
 import { requireStaff } from "../../../_lib/guard";
 import { ActionForm } from "../../../_components/ActionForm";
@@ -54,6 +55,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
     throw e;
   }
   const names = await staffNames(db);
+  const texts = await smsForOrder(db, d.id);
   const role = staff.user.role;
   const dt = (v: Date | null | undefined) => (v ? formatDateTime(v, locale) : "—");
   const api = `/api/staff/orders/${d.id}`;
@@ -284,6 +286,21 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
             )}
           </section>
 
+          {texts.length > 0 && (
+            <section className="card" data-testid="order-sms">
+              <h2>{o.sms}</h2>
+              <ul className="list-plain">
+                {texts.map((m) => (
+                  <li key={m.id}>
+                    <span className="mono small">{m.template}</span> · {o.mailStates[m.state]}{" "}
+                    <span className="muted small">{dt(m.sentAt ?? m.createdAt)}</span>
+                    {m.lastError && <span className="field-error"> {m.lastError}</span>}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+
           <section className="card">
             <h2>{o.timeline}</h2>
             <ol className="list-plain" data-testid="timeline">
@@ -357,6 +374,26 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
             d.paidFen !== null &&
             ["paid", "issuing"].includes(d.state) &&
             act(o.refund, "refund", { danger: true, reasonId: "reason-refund" })}
+          {can(role, "orders.unmask") && (
+            <details className="card" data-testid="holder-export">
+              <summary>
+                <strong>{o.holderExport}</strong>
+              </summary>
+              <p className="muted small">{o.holderExportHint}</p>
+              <ActionForm
+                action={`${api}/holder-export`}
+                submitLabel={o.holderExport}
+                busyLabel={s.submitting}
+                downloadAs={{
+                  name: `holder-data-${d.orderNo}.json`,
+                  type: "application/json",
+                  downloaded: o.holderExported,
+                }}
+              >
+                <ReasonField t={t} id="reason-export" />
+              </ActionForm>
+            </details>
+          )}
           {can(role, "invoices.issue") && d.invoice && !d.invoice.issuedAt && (
             <div className="card">
               <ActionForm action={`${api}/invoice-issued`} submitLabel={o.invoiceIssue} busyLabel={s.submitting} />
