@@ -83,43 +83,43 @@ tester.run("layers/imports", importsRule, {
     bad(
       "lib/orders/create.ts",
       'import { eligibility } from "@/lib/renewal/eligibility";',
-      `lib/orders → lib/renewal: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/renewal: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/machine.ts",
       'import type { Invoice } from "../payments/invoice";',
-      `lib/orders → lib/payments: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/payments: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/machine.ts",
       'import { type Invoice } from "../payments/invoice";',
-      `lib/orders → lib/payments: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/payments: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/machine.ts",
       'const { close } = await import("@/lib/payments/alipay/close");',
-      `lib/orders → lib/payments: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/payments: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/machine.ts",
       "const { close } = await import(`@/lib/payments/alipay/close`);",
-      `lib/orders → lib/payments: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/payments: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/index.ts",
       'export { resume } from "../renewal/flow"; export type * from "@/lib/payments/types";',
-      `lib/orders → lib/renewal: lib/orders may import kernel, outbox ${TABLE}`,
-      `lib/orders → lib/payments: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/renewal: lib/orders may import kernel, outbox, sms ${TABLE}`,
+      `lib/orders → lib/payments: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/machine.ts",
       'type Flow = typeof import("@/lib/renewal/flow");',
-      `lib/orders → lib/renewal: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/renewal: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/orders/legacy.ts",
       'const flow = require("../renewal/flow");',
-      `lib/orders → lib/renewal: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/renewal: lib/orders may import kernel, outbox, sms ${TABLE}`,
     ),
     bad(
       "lib/crypto/field.ts",
@@ -213,7 +213,7 @@ tester.run("layers/imports", importsRule, {
     bad(
       "lib/orders/machine.test.ts",
       'import { startRenewal } from "@/lib/renewal/flow"; import { NextRequest } from "next/server";',
-      `lib/orders → lib/renewal: lib/orders may import kernel, outbox ${TABLE}`,
+      `lib/orders → lib/renewal: lib/orders may import kernel, outbox, sms ${TABLE}`,
       "lib/orders → next: lib/ never imports next (it is plain TypeScript, free of Next and React)",
     ),
     bad(
