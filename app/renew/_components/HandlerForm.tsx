@@ -195,7 +195,13 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
           t.captcha,
           <>
             {captchaKind === "text" ? (
-              <p className={styles.captchaQuestion} id="q-captcha" data-testid="captcha-question" aria-live="polite">
+              <p
+                className={styles.captchaQuestion}
+                id="q-captcha"
+                data-testid="captcha-question"
+                data-captcha-id={captcha?.id}
+                aria-live="polite"
+              >
                 {captcha?.question ?? ""}
               </p>
             ) : null}
