@@ -111,7 +111,8 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
         `payment never opened after the restart: ${pay.status} ${JSON.stringify(pay.body).slice(0, 200)}`,
       );
     const qr = new URL((pay.body as { qrCode: string }).qrCode);
-    await call(c, seen, "sandbox-pay", "POST", `${qr.pathname}/confirm`);
+    // the payer presses 付款 in Alipay again when the app said it failed (the emulator shares the database)
+    await retry(() => call(c, seen, "sandbox-pay", "POST", `${qr.pathname}/confirm`));
     // the pay page polls the payment's status (which asks Alipay when no notification came) until it is paid
     const paid = async (tries: number) => {
       for (let i = 0; i < tries; i++) {
@@ -145,7 +146,12 @@ describe.skipIf(Boolean(why))("PostgreSQL restarted mid-flow", () => {
       if (!serial) await new Promise((res) => setTimeout(res, 250));
     }
     if (!serial)
-      throw new Error(`下证 never went through after the restart: ${last?.status} ${JSON.stringify(last?.body)}`);
+      throw new Error(
+        `下证 never went through after the restart: ${last?.status} ${JSON.stringify(last?.body)}; steps: ${seen
+          .filter((x) => x.status !== 200)
+          .map((x) => `${x.step} ${x.status} ${x.code ?? ""}`)
+          .join(", ")}`,
+      );
     const proof = await call(c, seen, "challenge", "POST", "/api/renew/challenge", { json: { serial } });
     const challenge = (proof.body as { challenge: string }).challenge;
     await call(c, seen, "installed", "POST", "/api/renew/installed", {
