@@ -1,4 +1,4 @@
-import { isDomainError } from "@/lib/errors";
+import { isDbUnavailable, isDomainError } from "@/lib/errors";
 import { confirmSandboxPayment } from "@/lib/dev/alipay-sandbox/actions";
 
 export const dynamic = "force-dynamic";
@@ -10,6 +10,10 @@ export async function POST(_req: Request, ctx: { params: Promise<{ tradeNo: stri
   try {
     await confirmSandboxPayment(tradeNo);
   } catch (e) {
+    // the emulator shares the portal's database: while it is down the payer is told to try again, as Alipay's
+    // app says "system busy" (a 503 with Retry-After, never a 500)
+    if (isDbUnavailable(e))
+      return new Response("系统繁忙，请稍后再试", { status: 503, headers: { "retry-after": "1" } });
     if (!isDomainError(e)) throw e;
     if (e.code === "SANDBOX_DISABLED") return new Response("Not Found", { status: 404 });
   }
