@@ -1,24 +1,29 @@
-import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import { X509Certificate, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { getConfig } from "@/lib/config";
 import { generateSm2KeyPair } from "@/lib/crypto/sm2";
 import type { Db, OpenDb } from "@/lib/db";
 import { isDomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
 import { sha256Hex } from "@/lib/pki/x509";
-import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
 import { issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
 import { openEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 import { createCsr } from "@/lib/dev/testing/csr-build";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, openssl } from "@/tests/helpers/pki";
-import { holder, holderActor, newClock, seedFeeTiers, signedChallenge, type Holder } from "../renew/fixture";
+import {
+  holder,
+  holderActor,
+  newClock,
+  seedFeeTiers,
+  signedChallenge,
+  submitOrder,
+  type Holder,
+} from "../renew/fixture";
 
 /**
  * 下证 of an SM2 key (lib/renewal/issue-order.ts with lib/kmc): two certificates from one order — the signing
@@ -48,32 +53,7 @@ afterAll(async () => {
 
 async function submitted(withCa = ca) {
   const h = await holder(db, withCa, { payerClass: "unified", certType: "organisation" });
-  const clock = newClock();
-  const draft = await saveHandler(db, {
-    keys: getConfig(),
-    config: getConfig(),
-    certificateId: h.row.id,
-    handler: {
-      name: "张三",
-      idType: "resident_id",
-      idNumber: "11010519491231002X",
-      mobile: "13812345678",
-      email: "z@example.cn",
-    },
-    captchaId: "00000000-0000-4000-8000-000000000000",
-    captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: holderActor,
-    clock,
-    locale: "zh-CN",
-  });
-  const order = await confirmOrder(db, {
-    keys: getConfig(),
-    consent: CONSENT_VERSIONS,
-    certificateId: h.row.id,
-    orderId: draft.id,
-    actor: holderActor,
-    clock,
-  });
+  const order = await submitOrder(db, h.row.id);
   return { h, order };
 }
 

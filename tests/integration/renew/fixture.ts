@@ -11,6 +11,9 @@ import { issueChallenge } from "@/lib/renewal/pop";
 import type { ChallengePurpose } from "@/lib/token/challenge";
 import { insertHolderCertificate } from "@/tests/helpers/pki";
 import { withTx } from "@/lib/audit";
+import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
+import { CONSENT_VERSIONS } from "@/lib/consent";
+import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
 
 /** Shared set-up of the renewal integration tests: a clock, fee tiers, holders with their keys, signing. */
 
@@ -100,5 +103,34 @@ export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof
       clock,
       set: { paidAt: clock.now(), paidFen: order.priceFen, alipayTradeNo: `2026112522${order.orderNo.slice(-18)}` },
     });
+  });
+}
+
+/** 经办人 info (captcha bypassed) and 确认提交 with the current consent: the holder's order as submitted. */
+export async function submitOrder(db: Db, certificateId: string, clock = newClock()) {
+  const draft = await saveHandler(db, {
+    keys: getConfig(),
+    config: getConfig(),
+    certificateId,
+    handler: {
+      name: "张三",
+      idType: "resident_id",
+      idNumber: "11010519491231002X",
+      mobile: "13812345678",
+      email: "z@example.cn",
+    },
+    captchaId: "00000000-0000-4000-8000-000000000000",
+    captchaAnswer: TEST_BYPASS_ANSWER,
+    actor: holderActor,
+    clock,
+    locale: "zh-CN",
+  });
+  return confirmOrder(db, {
+    keys: getConfig(),
+    consent: CONSENT_VERSIONS,
+    certificateId,
+    orderId: draft.id,
+    actor: holderActor,
+    clock,
   });
 }

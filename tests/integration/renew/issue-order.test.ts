@@ -1,5 +1,4 @@
 import "@/tests/helpers/env";
-import { CONSENT_VERSIONS } from "@/lib/consent";
 import { createPublicKey } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -11,8 +10,7 @@ import type { Ca } from "@/lib/pki/ca";
 import { addOneYear } from "@/lib/pki/issue";
 import { certificateInfo } from "@/lib/pki/cert-info";
 import { pemBlocks, sha256Hex } from "@/lib/pki/x509";
-import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
-import { confirmOrder, holderLogin, saveHandler } from "@/lib/renewal/flow";
+import { holderLogin } from "@/lib/renewal/flow";
 import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
 import { transitionOrder } from "@/lib/orders/machine";
 import { createTestDb } from "@/tests/helpers/db";
@@ -25,6 +23,7 @@ import {
   newKeyAndCsr,
   seedFeeTiers,
   signedChallenge,
+  submitOrder,
   type Holder,
 } from "./fixture";
 import { withTx } from "@/lib/audit";
@@ -53,32 +52,7 @@ afterAll(async () => {
 /** A holder with a submitted order (unified: ready to issue; self-paying: awaiting payment). */
 async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   const h = await holder(db, ca, { payerClass: opts.payerClass ?? "unified", certType: "organisation" });
-  const clock = newClock();
-  const draft = await saveHandler(db, {
-    keys: getConfig(),
-    config: getConfig(),
-    certificateId: h.row.id,
-    handler: {
-      name: "张三",
-      idType: "resident_id",
-      idNumber: "11010519491231002X",
-      mobile: "13812345678",
-      email: "z@example.cn",
-    },
-    captchaId: "00000000-0000-4000-8000-000000000000",
-    captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: holderActor,
-    clock,
-    locale: "zh-CN",
-  });
-  const order = await confirmOrder(db, {
-    keys: getConfig(),
-    consent: { ...CONSENT_VERSIONS },
-    certificateId: h.row.id,
-    orderId: draft.id,
-    actor: holderActor,
-    clock,
-  });
+  const order = await submitOrder(db, h.row.id);
   return { h, order };
 }
 

@@ -1,9 +1,7 @@
-import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withTx } from "@/lib/audit";
-import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { getConfig } from "@/lib/config";
 import { generateSm2KeyPair, sm2KeyObject, sm2PairOfKeyObject, sm2Sign, type Sm2KeyPair } from "@/lib/crypto/sm2";
 import type { Db, OpenDb } from "@/lib/db";
@@ -12,14 +10,13 @@ import type { Ca } from "@/lib/pki/ca";
 import { certificateInfo } from "@/lib/pki/cert-info";
 import { addOneYear } from "@/lib/pki/issue";
 import { sha256Hex } from "@/lib/pki/x509";
-import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
 import { issueForOrder, renewalKeyAlgorithm } from "@/lib/renewal/issue-order";
 import { issueChallenge } from "@/lib/renewal/pop";
 import { migrateRsaToSm2 } from "@/lib/settings";
 import { updateSetting } from "@/lib/settings/policy";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
-import { holderActor, newClock, NOW, seedFeeTiers, signText } from "./fixture";
+import { holderActor, newClock, NOW, seedFeeTiers, signText, submitOrder } from "./fixture";
 
 const DAY = 86_400_000;
 const admin = { type: "staff" as const, id: "admin-1" };
@@ -57,32 +54,7 @@ async function readyHolder(key: KeyObject) {
     },
     key,
   });
-  const clock = newClock();
-  const draft = await saveHandler(db, {
-    keys: getConfig(),
-    config: getConfig(),
-    certificateId: h.row.id,
-    handler: {
-      name: "张三",
-      idType: "resident_id",
-      idNumber: "11010519491231002X",
-      mobile: "13812345678",
-      email: "z@example.cn",
-    },
-    captchaId: "00000000-0000-4000-8000-000000000000",
-    captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: holderActor,
-    clock,
-    locale: "zh-CN",
-  });
-  const order = await confirmOrder(db, {
-    keys: getConfig(),
-    consent: CONSENT_VERSIONS,
-    certificateId: h.row.id,
-    orderId: draft.id,
-    actor: holderActor,
-    clock,
-  });
+  const order = await submitOrder(db, h.row.id);
   return { ...h, order };
 }
 

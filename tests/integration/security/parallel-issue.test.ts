@@ -1,4 +1,3 @@
-import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig, resetConfig } from "@/lib/config";
@@ -6,9 +5,7 @@ import type { Db, OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { parseCsr } from "@/lib/pki/csr";
 import { sha256Hex } from "@/lib/pki/x509";
-import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { isDomainError } from "@/lib/errors";
-import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
 import { issueForOrder } from "@/lib/renewal/issue-order";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa } from "@/tests/helpers/pki";
@@ -19,6 +16,7 @@ import {
   newKeyAndCsr,
   seedFeeTiers,
   signedChallenge,
+  submitOrder,
 } from "@/tests/integration/renew/fixture";
 
 /**
@@ -44,32 +42,7 @@ afterAll(async () => {
 
 async function submittedOrder() {
   const h = await holder(db, ca, { payerClass: "unified", certType: "organisation" });
-  const clock = newClock();
-  const draft = await saveHandler(db, {
-    keys: getConfig(),
-    config: getConfig(),
-    certificateId: h.row.id,
-    handler: {
-      name: "张三",
-      idType: "resident_id",
-      idNumber: "11010519491231002X",
-      mobile: "13812345678",
-      email: "z@example.cn",
-    },
-    captchaId: "00000000-0000-4000-8000-000000000000",
-    captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: holderActor,
-    clock,
-    locale: "zh-CN",
-  });
-  const order = await confirmOrder(db, {
-    keys: getConfig(),
-    consent: CONSENT_VERSIONS,
-    certificateId: h.row.id,
-    orderId: draft.id,
-    actor: holderActor,
-    clock,
-  });
+  const order = await submitOrder(db, h.row.id);
   return { h, order };
 }
 
