@@ -551,7 +551,10 @@ describe("the installer under Wine", () => {
     const r = wine([path.join(distDir(root), INSTALLER_NAME), "/S"], 120_000);
     expect(r.status, r.out).toBe(0);
     await waitFor("the upgraded assistant to start", () => (starts() > before ? true : null), 45_000);
-    expect((await get("/v1/info", ORIGIN)).status).toBe(200);
+    // fetch keeps a pooled keep-alive socket to the replaced process: the first request may meet its close
+    await waitFor("the upgraded assistant to answer /v1/info", async () =>
+      (await get("/v1/info", ORIGIN)).status === 200 ? true : null,
+    );
     expect(JSON.parse(fs.readFileSync(settings, "utf8"))).toEqual(kept);
   }, 150_000);
 
