@@ -3,23 +3,21 @@ import { X509Certificate, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig } from "@/lib/config";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateSm2KeyPair } from "@/lib/crypto/sm2";
-import type { Db, OpenDb } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import { isDomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
 import { sha256Hex } from "@/lib/pki/x509";
 import { issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
 import { openEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 import { createCsr } from "@/lib/dev/testing/csr-build";
-import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, openssl } from "@/tests/helpers/pki";
 import {
   holder,
   holderActor,
   newClock,
-  seedFeeTiers,
+  useRenewWorld,
   signedChallenge,
   submitOrder,
   type Holder,
@@ -32,24 +30,13 @@ import {
  * died mid-way is finished by the recovery path, and nothing is issued without the KMC.
  */
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 let origin: string;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "kmc-issue-"));
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa());
-  origin = getConfig().publicOrigin;
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  await opened?.close();
-});
+const world = useRenewWorld();
+beforeAll(() => ({ db, ca, origin } = world));
 
 async function submitted(withCa = ca) {
   const h = await holder(db, withCa, { payerClass: "unified", certType: "organisation" });

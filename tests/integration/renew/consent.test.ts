@@ -1,7 +1,7 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
-import type { Db, OpenDb } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { getConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { DAY } from "@/lib/clock";
 import { TEST_BYPASS_ANSWER, verifyCaptcha } from "@/lib/captcha";
@@ -14,11 +14,8 @@ import { exportHolderData } from "@/lib/staff/holder-export";
 import { updateSetting } from "@/lib/settings/policy";
 import { decryptField } from "@/lib/crypto/field";
 import { envPayments } from "@/tests/helpers/payments";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa } from "@/tests/helpers/pki";
-import { holder, holderActor, newClock, seedFeeTiers, type Holder } from "./fixture";
+import { holder, holderActor, newClock, useRenewWorld, type Holder } from "./fixture";
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 
@@ -31,18 +28,8 @@ const handler = {
 };
 const staff = { type: "staff" as const, id: "00000000-0000-4000-8000-00000000aaaa", ip: "10.0.0.9" };
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa());
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  resetConfig();
-  await opened?.close();
-});
+const world = useRenewWorld();
+beforeAll(() => ({ db, ca } = world));
 
 async function draft(h: Holder, clock = newClock()) {
   return saveHandler(db, {

@@ -14,6 +14,13 @@ import { withTx } from "@/lib/audit";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
+import { afterAll, beforeAll } from "vitest";
+import { resetConfig } from "@/lib/config";
+import { setProcessDb, type OpenDb } from "@/lib/db";
+import { resetCa } from "@/lib/pki/ca";
+import type { SignerAlgorithm } from "@/lib/pki/signer";
+import { createTestDb } from "@/tests/helpers/db";
+import { createTestCa } from "@/tests/helpers/pki";
 
 /** Shared set-up of the renewal integration tests: a clock, fee tiers, holders with their keys, signing. */
 
@@ -34,6 +41,37 @@ export async function seedFeeTiers(db: Db): Promise<void> {
       { certType: "personal", payerClass: "unified", fenPerYear: 0, effectiveFrom: from },
     ],
   });
+}
+
+export interface RenewWorld {
+  opened: OpenDb;
+  db: Db;
+  ca: Ca;
+  origin: string;
+}
+
+/**
+ * Registers the suite's beforeAll/afterAll: a test CA, a fresh database with the fee tiers, the captcha bypass.
+ * `routes` also makes them the process's CA and database, for tests that call route handlers.
+ */
+export function useRenewWorld(opts: { algorithm?: SignerAlgorithm; routes?: boolean } = {}): RenewWorld {
+  const world = {} as RenewWorld;
+  beforeAll(async () => {
+    process.env.TEST_CAPTCHA_BYPASS = "1";
+    ({ ca: world.ca } = await createTestCa(opts.algorithm));
+    if (opts.routes) resetCa();
+    world.origin = getConfig().publicOrigin;
+    world.opened = await createTestDb();
+    world.db = world.opened.prisma as Db;
+    if (opts.routes) setProcessDb(world.opened);
+    await seedFeeTiers(world.db);
+  });
+  afterAll(async () => {
+    delete process.env.TEST_CAPTCHA_BYPASS;
+    resetConfig();
+    await world.opened?.close();
+  });
+  return world;
 }
 
 export interface Holder {

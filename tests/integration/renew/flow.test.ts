@@ -1,20 +1,17 @@
 import "@/tests/helpers/env";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 import { envPayments } from "@/tests/helpers/payments";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { addOneYear } from "@/lib/pki/issue";
 import { DAY } from "@/lib/clock";
-import { getConfig, resetConfig } from "@/lib/config";
-import type { Db, OpenDb } from "@/lib/db";
+import { getConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { TEST_BYPASS_ANSWER, createCaptcha } from "@/lib/captcha";
 import { cancel, confirmOrder, holderLogin, orderStatus, renewalSummary, saveHandler } from "@/lib/renewal/flow";
 import type { HandlerInfo } from "@/lib/renewal/handler";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa } from "@/tests/helpers/pki";
-import { holder, holderActor, newClock, seedFeeTiers, signedChallenge, type Holder } from "./fixture";
+import { holder, holderActor, newClock, useRenewWorld, signedChallenge, type Holder } from "./fixture";
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 let ipCounter = 0;
@@ -27,18 +24,8 @@ const handler: HandlerInfo = {
   email: "zhangsan@example.cn",
 };
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa());
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  resetConfig();
-  await opened?.close();
-});
+const world = useRenewWorld();
+beforeAll(() => ({ db, ca } = world));
 
 function actor() {
   return { ...holderActor, ip: `10.0.0.${++ipCounter}` };

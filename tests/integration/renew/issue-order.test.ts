@@ -4,8 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
-import type { Db, OpenDb } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { addOneYear } from "@/lib/pki/issue";
 import { certificateInfo } from "@/lib/pki/cert-info";
@@ -13,40 +12,29 @@ import { pemBlocks, sha256Hex } from "@/lib/pki/x509";
 import { holderLogin } from "@/lib/renewal/flow";
 import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
 import { transitionOrder } from "@/lib/orders/machine";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, openssl, writePem } from "@/tests/helpers/pki";
+import { openssl, writePem } from "@/tests/helpers/pki";
 import {
   holder,
   holderActor,
   markPaid,
   newClock,
   newKeyAndCsr,
-  seedFeeTiers,
+  useRenewWorld,
   signedChallenge,
   submitOrder,
   type Holder,
 } from "./fixture";
 import { withTx } from "@/lib/audit";
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 let origin: string;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "renew-issue-"));
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa());
-  origin = getConfig().publicOrigin;
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
+const world = useRenewWorld();
+beforeAll(() => ({ db, ca, origin } = world));
+afterAll(() => {
   delete process.env.REVOKE_SUPERSEDED_ON_RENEWAL;
-  resetConfig();
-  await opened?.close();
 });
 
 /** A holder with a submitted order (unified: ready to issue; self-paying: awaiting payment). */

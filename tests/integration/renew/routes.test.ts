@@ -1,13 +1,10 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
-import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
-import { resetCa, type Ca } from "@/lib/pki/ca";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Db } from "@/lib/db";
+import { type Ca } from "@/lib/pki/ca";
 import { sha256Hex } from "@/lib/pki/x509";
 import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import { issueChallenge } from "@/lib/renewal/pop";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa } from "@/tests/helpers/pki";
 import * as challengeRoute from "@/app/api/renew/challenge/route";
 import * as loginRoute from "@/app/api/renew/login/route";
 import * as handlerRoute from "@/app/api/renew/handler/route";
@@ -16,29 +13,15 @@ import * as issueChallengeRoute from "@/app/api/renew/issue-challenge/route";
 import * as issueRoute from "@/app/api/renew/issue/route";
 import * as installedRoute from "@/app/api/renew/installed/route";
 import * as statusRoute from "@/app/api/renew/status/route";
-import { holder, newKeyAndCsr, seedFeeTiers, signText, type Holder } from "./fixture";
+import { holder, newKeyAndCsr, useRenewWorld, signText, type Holder } from "./fixture";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 let origin: string;
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa());
-  resetCa();
-  origin = getConfig().publicOrigin;
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  setProcessDb(opened);
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  resetConfig();
-  await opened?.close();
-});
+const world = useRenewWorld({ routes: true });
+beforeAll(() => ({ db, ca, origin } = world));
 
 interface Browser {
   cookie?: string;

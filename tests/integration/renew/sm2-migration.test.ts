@@ -1,10 +1,10 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { withTx } from "@/lib/audit";
 import { getConfig } from "@/lib/config";
 import { generateSm2KeyPair, sm2KeyObject, sm2PairOfKeyObject, sm2Sign, type Sm2KeyPair } from "@/lib/crypto/sm2";
-import type { Db, OpenDb } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import { createCsr } from "@/lib/dev/testing/csr-build";
 import type { Ca } from "@/lib/pki/ca";
 import { certificateInfo } from "@/lib/pki/cert-info";
@@ -14,28 +14,17 @@ import { issueForOrder, renewalKeyAlgorithm } from "@/lib/renewal/issue-order";
 import { issueChallenge } from "@/lib/renewal/pop";
 import { migrateRsaToSm2 } from "@/lib/settings";
 import { updateSetting } from "@/lib/settings/policy";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
-import { holderActor, newClock, NOW, seedFeeTiers, signText, submitOrder } from "./fixture";
+import { insertHolderCertificate } from "@/tests/helpers/pki";
+import { holderActor, newClock, NOW, useRenewWorld, signText, submitOrder } from "./fixture";
 
 const DAY = 86_400_000;
 const admin = { type: "staff" as const, id: "admin-1" };
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa("SM2"));
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  await opened?.close();
-});
+const world = useRenewWorld({ algorithm: "SM2" });
+beforeAll(() => ({ db, ca } = world));
 
 /** A unified-payment holder with a confirmed order, ready for 下证. */
 async function readyHolder(key: KeyObject) {

@@ -1,44 +1,28 @@
 import { CONSENT_VERSIONS } from "@/lib/consent";
 import "@/tests/helpers/env";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateSm2KeyPair, sm2KeyObject, sm2Sign, type Sm2KeyPair } from "@/lib/crypto/sm2";
-import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
+import { type Db } from "@/lib/db";
 import { createCsr } from "@/lib/dev/testing/csr-build";
-import { resetCa, type Ca } from "@/lib/pki/ca";
+import { type Ca } from "@/lib/pki/ca";
 import { CSRF_HEADER } from "@/lib/session";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
+import { insertHolderCertificate } from "@/tests/helpers/pki";
 import * as challengeRoute from "@/app/api/renew/challenge/route";
 import * as confirmRoute from "@/app/api/renew/confirm/route";
 import * as handlerRoute from "@/app/api/renew/handler/route";
 import * as issueChallengeRoute from "@/app/api/renew/issue-challenge/route";
 import * as issueRoute from "@/app/api/renew/issue/route";
 import * as loginRoute from "@/app/api/renew/login/route";
-import { NOW, seedFeeTiers } from "./fixture";
+import { NOW, useRenewWorld } from "./fixture";
 
 /** An SM2 CA and an SM2 holder over the holder API: SM2 signatures on the challenges, fuzzed SM2 CSRs at 下证. */
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
 let origin: string;
 
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa("SM2"));
-  resetCa();
-  origin = getConfig().publicOrigin;
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  setProcessDb(opened);
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  resetConfig();
-  await opened?.close();
-});
+const world = useRenewWorld({ algorithm: "SM2", routes: true });
+beforeAll(() => ({ db, ca, origin } = world));
 
 interface Browser {
   cookie?: string;

@@ -1,20 +1,18 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
-import type { Db, OpenDb } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { getConfig } from "@/lib/config";
+import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { parseCsr } from "@/lib/pki/csr";
 import { sha256Hex } from "@/lib/pki/x509";
 import { isDomainError } from "@/lib/errors";
 import { issueForOrder } from "@/lib/renewal/issue-order";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa } from "@/tests/helpers/pki";
 import {
   holder,
   holderActor,
   newClock,
   newKeyAndCsr,
-  seedFeeTiers,
+  useRenewWorld,
   signedChallenge,
   submitOrder,
 } from "@/tests/integration/renew/fixture";
@@ -24,21 +22,10 @@ import {
  * key, or the request gets a clean CONFLICT (409); never another request's certificate, never a 500.
  */
 
-let opened: OpenDb;
 let db: Db;
 let ca: Ca;
-beforeAll(async () => {
-  process.env.TEST_CAPTCHA_BYPASS = "1";
-  ({ ca } = await createTestCa());
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  await seedFeeTiers(db);
-});
-afterAll(async () => {
-  delete process.env.TEST_CAPTCHA_BYPASS;
-  resetConfig();
-  await opened?.close();
-});
+const world = useRenewWorld();
+beforeAll(() => ({ db, ca } = world));
 
 async function submittedOrder() {
   const h = await holder(db, ca, { payerClass: "unified", certType: "organisation" });
