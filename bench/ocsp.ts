@@ -21,7 +21,7 @@ import { ensureDevCa, loadCa, type Ca } from "../lib/pki/ca";
 import { children, content, nul, octets, oid, readAll, seq, uint } from "../lib/pki/der";
 import { OID } from "../lib/pki/oids";
 import { respondOcsp } from "../lib/pki/ocsp";
-import { answerOcspHttp } from "../lib/pki/ocsp-http";
+import { serveOcsp } from "../lib/dev/testing/ocsp-server";
 import { issueHolderCertificate } from "../lib/dev/demo/certificates";
 import { runRoles } from "./lib/cert-store";
 
@@ -46,26 +46,8 @@ function config(caDir: string) {
   });
 }
 
-function serve(db: OpenDb, ca: Ca, port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      void answerOcspHttp(
-        { db: db.prisma, ca, clock: systemClock },
-        {
-          method: req.method ?? "GET",
-          path: (req.url ?? "").replace(/^\/ocsp\/?/, ""),
-          body: Buffer.concat(chunks),
-          contentType: req.headers["content-type"],
-        },
-      ).then((a) => {
-        res.writeHead(a.status, a.headers);
-        res.end(a.body);
-      });
-    });
-  });
-  return new Promise((r) => server.listen(port, "127.0.0.1", () => r(server)));
+async function serve(db: OpenDb, ca: Ca, port: number): Promise<http.Server> {
+  return (await serveOcsp(db, ca, port)).server;
 }
 
 async function worker() {

@@ -2,7 +2,6 @@ import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,10 +12,10 @@ import type { Ca } from "@/lib/pki/ca";
 import { currentCrl } from "@/lib/pki/crl";
 import { createCsr } from "@/lib/dev/testing/csr-build";
 import { issueRenewal } from "@/lib/pki/issue";
-import { answerOcspHttp } from "@/lib/pki/ocsp-http";
 import { pkcs7CertsOnly } from "@/lib/pki/pkcs7";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { derToPem } from "@/tests/helpers/pem";
+import { serveOcsp } from "@/lib/dev/testing/ocsp-server";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
 import { withTx } from "@/lib/audit";
@@ -37,26 +36,7 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     ({ ca } = await createTestCa(algorithm));
     tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-openssl-"));
     files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        void answerOcspHttp(
-          { db: db.prisma, ca, clock: systemClock },
-          {
-            method: req.method ?? "GET",
-            path: (req.url ?? "").replace(/^\/ocsp\/?/, ""),
-            body: Buffer.concat(chunks),
-            contentType: req.headers["content-type"],
-          },
-        ).then((a) => {
-          res.writeHead(a.status, a.headers);
-          res.end(a.body);
-        });
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ocsp`;
+    ({ server, url } = await serveOcsp(db, ca));
   });
 
   afterAll(async () => {

@@ -2,7 +2,6 @@ import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,9 +16,9 @@ import { currentCrl } from "@/lib/pki/crl";
 import { parseCsr } from "@/lib/pki/csr";
 import { bitStringContent, children, content, raw, readAll } from "@/lib/pki/der";
 import { issueRenewal } from "@/lib/pki/issue";
-import { answerOcspHttp } from "@/lib/pki/ocsp-http";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { parseCertificate } from "@/lib/pki/x509";
+import { serveOcsp } from "@/lib/dev/testing/ocsp-server";
 import { createTestDb } from "@/tests/helpers/db";
 import { derToPem } from "@/tests/helpers/pem";
 import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
@@ -47,26 +46,7 @@ describe("SM2 CA (CA_KEY_ALGORITHM=SM2), checked by openssl", () => {
     ({ ca } = await createTestCa("SM2"));
     tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-sm2-"));
     files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        void answerOcspHttp(
-          { db: db.prisma, ca, clock: systemClock },
-          {
-            method: req.method ?? "GET",
-            path: (req.url ?? "").replace(/^\/ocsp\/?/, ""),
-            body: Buffer.concat(chunks),
-            contentType: req.headers["content-type"],
-          },
-        ).then((a) => {
-          res.writeHead(a.status, a.headers);
-          res.end(a.body);
-        });
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ocsp`;
+    ({ server, url } = await serveOcsp(db, ca));
   });
 
   afterAll(async () => {
