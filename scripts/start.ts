@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { ConfigError, parseConfig } from "../lib/config";
+import { startupConfigOrExit } from "./lib/startup-config";
 import { loadDemoSecrets } from "../lib/config/demo-secrets";
 import { openDb } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
 import { seedDemo } from "../lib/dev/demo/seed";
-import { sandboxMerchantEnv } from "../lib/dev/alipay-sandbox/keys";
-import { validateMailConfig } from "../lib/mail/transport";
 import { ensureAssistantPackage, ensureBuild } from "./build";
 
 /**
@@ -26,20 +24,7 @@ if (demo) {
   env.ALIPAY_SANDBOX ??= "1";
 }
 
-let config;
-try {
-  config = parseConfig(env);
-  validateMailConfig(config);
-} catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(`Configuration error: ${e.message}`);
-    process.exit(2);
-  }
-  throw e;
-}
-
-// the portal pays through the emulator with the emulator's keys, configured like a real merchant's
-if (config.ALIPAY_SANDBOX) Object.assign(env, sandboxMerchantEnv(config.dataDir));
+const config = startupConfigOrExit(env);
 
 // the portal's processes (and the proxy's Host check) see the public origin itself, whatever port they listen on
 env.PUBLIC_ORIGIN ||= config.publicOrigin;

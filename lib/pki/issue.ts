@@ -173,14 +173,7 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
       serial,
       subjectDn: old.subjectDn,
       issuerDn: ca.issuerDn,
-      holderName: old.holderName,
-      holderIdType: old.holderIdType,
-      holderIdEnc: old.holderIdEnc,
-      holderIdHash: old.holderIdHash,
-      holderIdLast4: old.holderIdLast4,
-      email: old.email,
-      certType: old.certType,
-      payerClass: old.payerClass,
+      ...holderFieldsOf(old),
       keyAlgorithm: csr.keyAlgorithm,
       spkiSha256: csr.spkiSha256,
       notBefore,
@@ -205,4 +198,10 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
     clock,
   );
   return created;
+}
+
+/** What a renewed certificate carries over from the one it renews: the holder, the contact, the fee class. */
+export function holderFieldsOf(old: Certificate) {
+  const { holderName, holderIdType, holderIdEnc, holderIdHash, holderIdLast4, email, certType, payerClass } = old;
+  return { holderName, holderIdType, holderIdEnc, holderIdHash, holderIdLast4, email, certType, payerClass };
 }

@@ -8,7 +8,7 @@ import { log } from "../log";
 import { certificateInfo } from "../pki/cert-info";
 import { parseCsr } from "../pki/csr";
 import { raw } from "../pki/der";
-import { addOneYear } from "../pki/issue";
+import { addOneYear, holderFieldsOf } from "../pki/issue";
 import { UpstreamError, type RenewalOutcome, type UpstreamIssuer } from "../pki/issuers/types";
 import { profileFor } from "../pki/profiles";
 import { auditUpstreamExchange } from "../pki/revocation-intents";
@@ -113,14 +113,7 @@ async function record(
           serial: info.serial,
           subjectDn: info.subjectDn,
           issuerDn: info.issuerDn,
-          holderName: old.holderName,
-          holderIdType: old.holderIdType,
-          holderIdEnc: old.holderIdEnc,
-          holderIdHash: old.holderIdHash,
-          holderIdLast4: old.holderIdLast4,
-          email: old.email,
-          certType: old.certType,
-          payerClass: old.payerClass,
+          ...holderFieldsOf(old),
           keyAlgorithm: info.keyAlgorithm,
           spkiSha256: info.spkiSha256,
           notBefore: info.notBefore,

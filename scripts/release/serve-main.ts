@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError, parseConfig } from "../../lib/config";
+import { startupConfigOrExit } from "../lib/startup-config";
 import { loadDemoSecrets } from "../../lib/config/demo-secrets";
 import { openDb } from "../../lib/db/client";
 import { applyMigrations } from "../../lib/db/migrate";
-import { sandboxMerchantEnv } from "../../lib/dev/alipay-sandbox/keys";
-import { validateMailConfig } from "../../lib/mail/transport";
 
 /**
  * release/server.js (`npm run serve`): runs in the release folder, builds nothing. The configuration is checked
@@ -22,18 +20,7 @@ for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
 env.NEXT_TELEMETRY_DISABLED = "1";
 if (env.DEMO_MODE === "1" || env.DEMO_MODE === "true") loadDemoSecrets(path.resolve(env.DATA_DIR || ".data"), env);
 
-let config;
-try {
-  config = parseConfig(env);
-  validateMailConfig(config);
-} catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(`Configuration error: ${e.message}`);
-    process.exit(2);
-  }
-  throw e;
-}
-if (config.ALIPAY_SANDBOX) Object.assign(env, sandboxMerchantEnv(config.dataDir));
+const config = startupConfigOrExit(env);
 env.PORTAL_PROCESSES = String(config.portalProcesses);
 
 if (env.RUN_MIGRATIONS !== "0") {
