@@ -32,6 +32,20 @@ function code(f: () => unknown): string | undefined {
   return undefined;
 }
 
+/** A request made by `openssl req -new -newkey <args…>` for CN=x, as PEM. */
+function opensslCsr(...newkey: string[]): Buffer {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
+  const out = path.join(dir, "r.pem");
+  execFileSync(
+    "openssl",
+    ["req", "-new", "-newkey", ...newkey, "-nodes", "-subj", "/CN=x", "-keyout", path.join(dir, "k"), "-out", out],
+    {
+      stdio: "ignore",
+    },
+  );
+  return readFileSync(out);
+}
+
 describe("parseCsr", () => {
   it.each([
     ["EC P-256", P256, "EC-P256"],
@@ -103,48 +117,11 @@ describe("parseCsr", () => {
   it("refuses curves other than P-256/P-384 and non-RSA/EC keys as CSR_UNSUPPORTED_ALGORITHM", () => {
     expect(code(() => parseCsr(createCsr(ec("secp256k1"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
     expect(code(() => parseCsr(createCsr(ec("P-521"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
-    const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-new",
-        "-newkey",
-        "ed25519",
-        "-nodes",
-        "-subj",
-        "/CN=x",
-        "-keyout",
-        path.join(dir, "k"),
-        "-out",
-        path.join(dir, "r.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    expect(code(() => parseCsr(readFileSync(path.join(dir, "r.pem"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
+    expect(code(() => parseCsr(opensslCsr("ed25519")))).toBe("CSR_UNSUPPORTED_ALGORITHM");
   });
 
   it("refuses a SHA-1 signed request as CSR_UNSUPPORTED_ALGORITHM", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "csr-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-new",
-        "-newkey",
-        "rsa:2048",
-        "-sha1",
-        "-nodes",
-        "-subj",
-        "/CN=x",
-        "-keyout",
-        path.join(dir, "k"),
-        "-out",
-        path.join(dir, "r.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    expect(code(() => parseCsr(readFileSync(path.join(dir, "r.pem"))))).toBe("CSR_UNSUPPORTED_ALGORITHM");
+    expect(code(() => parseCsr(opensslCsr("rsa:2048", "-sha1")))).toBe("CSR_UNSUPPORTED_ALGORITHM");
   });
 
   it("checks the version, the attributes, the subject's shape and the RSA modulus sign", () => {
