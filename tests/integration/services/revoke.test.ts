@@ -6,6 +6,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
+import type { Certificate, OrderState } from "@/lib/generated/prisma/client";
 import type { Ca } from "@/lib/pki/ca";
 import { currentCrl } from "@/lib/pki/crl";
 import { revocationChallenge, revokeByHolder } from "@/lib/services/revoke";
@@ -33,6 +34,33 @@ async function signed(der: Buffer, key: Parameters<typeof signChallenge>[1]) {
 }
 
 const base = { origin: ORIGIN, locale: "zh-CN" as const, clock, actor: ACTOR, pay: envPayments };
+
+/** An open renewal order of `row` in `state`, inserted directly. */
+function openOrder(row: Certificate, state: OrderState, orderNo: string) {
+  return db.prisma.renewalOrder.create({
+    data: {
+      orderNo,
+      certificateId: row.id,
+      openCertificateId: row.id,
+      state,
+      certSerial: row.serial,
+      holderName: row.holderName,
+      certType: row.certType,
+      payerClass: row.payerClass,
+      fenPerYear: 5000,
+      years: 1,
+      priceFen: 5000,
+      newNotAfter: new Date(row.notAfter.getTime() + 365 * 86_400_000),
+      handlerName: "h",
+      handlerIdType: "id_card",
+      handlerIdEnc: "x",
+      handlerIdLast4: "1234",
+      handlerMobileEnc: "x",
+      handlerMobileLast4: "0000",
+      handlerEmail: "h@example.cn",
+    },
+  });
+}
 
 describe("revocation by the holder", () => {
   it("revokes with proof of possession: CRL lists it, the mail is queued, the audit names the holder", async () => {
@@ -103,29 +131,7 @@ describe("revocation by the holder", () => {
     for (const state of ["paid", "issuing"] as const) {
       const { row, der, key } = await holder(db.prisma, ca, NOW, 10);
       const proof = await signed(der, key);
-      await db.prisma.renewalOrder.create({
-        data: {
-          orderNo: `R20261125${state.toUpperCase().padEnd(10, "0").slice(0, 10)}`,
-          certificateId: row.id,
-          openCertificateId: row.id,
-          state,
-          certSerial: row.serial,
-          holderName: row.holderName,
-          certType: row.certType,
-          payerClass: row.payerClass,
-          fenPerYear: 5000,
-          years: 1,
-          priceFen: 5000,
-          newNotAfter: new Date(row.notAfter.getTime() + 365 * 86_400_000),
-          handlerName: "h",
-          handlerIdType: "id_card",
-          handlerIdEnc: "x",
-          handlerIdLast4: "1234",
-          handlerMobileEnc: "x",
-          handlerMobileLast4: "0000",
-          handlerEmail: "h@example.cn",
-        },
-      });
+      await openOrder(row, state, `R20261125${state.toUpperCase().padEnd(10, "0").slice(0, 10)}`);
       await expect(
         revokeByHolder(db.prisma, { ...proof, reason: "superseded", confirmed: true, ...base, ca }),
       ).rejects.toMatchObject({ code: "REVOKE_ORDER_IN_PROGRESS", details: { orderState: state } });
@@ -138,29 +144,7 @@ describe("revocation by the holder", () => {
 
   it("cancels an unpaid draft order through the order state machine, then revokes", async () => {
     const { row, der, key } = await holder(db.prisma, ca, NOW, 10);
-    const order = await db.prisma.renewalOrder.create({
-      data: {
-        orderNo: "R20261125DRAFT00001",
-        certificateId: row.id,
-        openCertificateId: row.id,
-        state: "draft",
-        certSerial: row.serial,
-        holderName: row.holderName,
-        certType: row.certType,
-        payerClass: row.payerClass,
-        fenPerYear: 5000,
-        years: 1,
-        priceFen: 5000,
-        newNotAfter: new Date(row.notAfter.getTime() + 365 * 86_400_000),
-        handlerName: "h",
-        handlerIdType: "id_card",
-        handlerIdEnc: "x",
-        handlerIdLast4: "1234",
-        handlerMobileEnc: "x",
-        handlerMobileLast4: "0000",
-        handlerEmail: "h@example.cn",
-      },
-    });
+    const order = await openOrder(row, "draft", "R20261125DRAFT00001");
     await revokeByHolder(db.prisma, {
       ...(await signed(der, key)),
       reason: "cessationOfOperation",
