@@ -64,6 +64,19 @@ const handler = {
 };
 
 describe("the holder API", () => {
+  /** 经办人 info through the route (captcha bypassed): the draft order's JSON. */
+  async function saveDraft(b: Browser) {
+    const res = await handlerRoute.POST(
+      request(
+        "/api/renew/handler",
+        b,
+        { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
+        { "idempotency-key": key() },
+      ),
+    );
+    return res.json();
+  }
+
   it("signs in with a strict, HttpOnly session cookie; an ineligible certificate gets its reason and no cookie", async () => {
     const ok = await signIn(await holder(db, ca));
     expect(ok.res.status).toBe(200);
@@ -98,16 +111,7 @@ describe("the holder API", () => {
   it("answers a repeated 确认提交 with the first response and submits once", async () => {
     const h = await holder(db, ca, { payerClass: "self" });
     const b = await signIn(h);
-    const draft = await (
-      await handlerRoute.POST(
-        request(
-          "/api/renew/handler",
-          b,
-          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
-          { "idempotency-key": key() },
-        ),
-      )
-    ).json();
+    const draft = await saveDraft(b);
     const k = key();
     const [a, c] = await Promise.all([
       confirmRoute.POST(
@@ -124,16 +128,7 @@ describe("the holder API", () => {
 
   it("does not show or confirm another holder's order", async () => {
     const a = await signIn(await holder(db, ca));
-    const draft = await (
-      await handlerRoute.POST(
-        request(
-          "/api/renew/handler",
-          a,
-          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
-          { "idempotency-key": key() },
-        ),
-      )
-    ).json();
+    const draft = await saveDraft(a);
     const other = await signIn(await holder(db, ca));
     const res = await confirmRoute.POST(
       request(
@@ -150,16 +145,7 @@ describe("the holder API", () => {
   it("runs a unified-payment renewal over HTTP to installed; a repeated 下证 POST returns the same certificate", async () => {
     const h = await holder(db, ca, { payerClass: "unified" });
     const b = await signIn(h);
-    const draft = await (
-      await handlerRoute.POST(
-        request(
-          "/api/renew/handler",
-          b,
-          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
-          { "idempotency-key": key() },
-        ),
-      )
-    ).json();
+    const draft = await saveDraft(b);
     expect(
       (
         await (
