@@ -146,7 +146,7 @@ export async function deliverRecovery(
       },
       args.clock,
     );
-    return { envelope: envelopeFor(kmc, key, spki), encryptionCertificate: key.certificate };
+    return { envelope: await envelopeFor(kmc, key, spki), encryptionCertificate: key.certificate };
   });
 }
 
