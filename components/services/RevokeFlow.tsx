@@ -8,6 +8,7 @@ import { apiPost } from "@/lib/api/client";
 import type { RevokedResponse } from "@/lib/api/services";
 import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
+import { PinField } from "./PinField";
 import { Steps } from "./Steps";
 import styles from "./services.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
@@ -135,23 +136,7 @@ export function RevokeFlow({ assistantUrl, locale, t }: Props) {
               <strong>{r.reasons[reason].title}</strong>
             </p>
           </div>
-          <div className="field">
-            <label htmlFor="pin">{r.pinLabel}</label>
-            <input
-              id="pin"
-              type="password"
-              inputMode="text"
-              autoComplete="off"
-              maxLength={8}
-              value={pin}
-              onChange={(e) => setPin(e.target.value)}
-              aria-describedby="pin-hint"
-              required
-            />
-            <span id="pin-hint" className="field-hint">
-              {r.pinHint}
-            </span>
-          </div>
+          <PinField label={r.pinLabel} hint={r.pinHint} value={pin} onChange={setPin} />
           <label className={styles.choice}>
             <input type="checkbox" checked={understood} onChange={(e) => setUnderstood(e.target.checked)} />{" "}
             {r.confirmCheck}

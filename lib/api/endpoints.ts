@@ -49,4 +49,6 @@ export interface PostEndpoints {
   "/api/services/unlock/confirm": Post<typeof services.UnlockConfirmRequest, typeof services.UnlockConfirmedResponse>;
   "/api/services/unlock/report": Post<typeof services.UnlockReportRequest, typeof services.UnlockReportedResponse>;
   "/api/services/key-recovery": Post<typeof kmc.KeyRecoveryRequest, typeof kmc.KeyRecoveryResponse>;
+  "/api/services/key-recovery/status": Post<typeof kmc.KeyRecoveryStatusRequest, typeof kmc.KeyRecoveryStatusResponse>;
+  "/api/services/key-recovery/request": Post<typeof kmc.KeyRecoveryAskRequest, typeof kmc.KeyRecoveryAskResponse>;
 }

@@ -64,6 +64,44 @@ const Env = z.object({
     .string()
     .regex(/^[0-9a-f]{32}$/i, "32 hex characters (a 128-bit SM4 key)")
     .optional(),
+  // kmc2: the KMC master key inside an HSM (lib/kmc/hsm.ts); new escrows are wrapped there, KMC_MASTER_KEY rows still open
+  /** "module=/path/lib.so;token=<label>;key=<label>[;mechanism=0x210a][;keyType=0x1f]" (PIN: KMC_MASTER_KEY_PKCS11_PIN) */
+  KMC_MASTER_KEY_PKCS11: z
+    .string()
+    .transform((v, ctx) => {
+      const fields = Object.fromEntries(
+        v
+          .split(";")
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]),
+      ) as Record<string, string>;
+      const num = (x: string | undefined) => (x && /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(x) ? Number(x) : undefined);
+      const unknown = Object.keys(fields).filter(
+        (k) => !["module", "token", "key", "mechanism", "keyType"].includes(k),
+      );
+      if (!fields.module || !fields.token || !fields.key || unknown.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: "module=<path>;token=<label>;key=<label>[;mechanism=<number>][;keyType=<number>]",
+        });
+        return z.NEVER;
+      }
+      for (const k of ["mechanism", "keyType"] as const)
+        if (fields[k] !== undefined && num(fields[k]) === undefined) {
+          ctx.addIssue({ code: "custom", message: `${k}: a number, decimal or 0x hex` });
+          return z.NEVER;
+        }
+      return {
+        module: fields.module,
+        tokenLabel: fields.token,
+        keyLabel: fields.key,
+        mechanism: num(fields.mechanism),
+        dataKeyType: num(fields.keyType),
+      };
+    })
+    .optional(),
+  KMC_MASTER_KEY_PKCS11_PIN: z.string().min(1).optional(),
 
   // RA mode (#20): who signs renewals. builtin = the portal's own CA; cmp / cfssl = the operator's CA upstream
   ISSUER: z.enum(["builtin", "cmp", "cfssl"]).default("builtin"),
@@ -215,6 +253,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       "PORTAL_PROCESSES is invalid: more than one process needs DATABASE_URL (PGlite belongs to one process)",
     );
   checkIssuer(c);
+  if (c.KMC_MASTER_KEY_PKCS11 && !c.KMC_MASTER_KEY_PKCS11_PIN)
+    throw new ConfigError("KMC_MASTER_KEY_PKCS11_PIN is missing: KMC_MASTER_KEY_PKCS11 needs the token's user PIN");
   if (c.NODE_ENV === "production" && !c.DEMO_MODE) {
     // switches that let anyone pay any order or skip the captcha belong to demo mode only
     if (c.ALIPAY_SANDBOX)

@@ -108,6 +108,11 @@ const zh: ServicesContent = {
       { title: "证书状态查询", text: "查询证书是否有效、何时到期、何时可以更新。", href: "/status" },
       { title: "证书在线解锁", text: "忘记密码或密码锁定时，验证身份后在线设置新密码。", href: "/unlock" },
       { title: "证书注销", text: "停止使用证书时在线注销（吊销），注销后不可恢复。", href: "/revoke" },
+      {
+        title: "加密密钥恢复",
+        text: "国密双证书的 U-Key 遗失或损坏后，在线申请找回托管的加密密钥，经两位工作人员审核后导入新 U-Key。",
+        href: "/recover",
+      },
     ],
     steps: {
       title: "在线办理前的准备",
@@ -308,6 +313,11 @@ const en: ServicesContent = {
         href: "/unlock",
       },
       { title: "Revocation", text: "Stop using a certificate; revocation cannot be undone.", href: "/revoke" },
+      {
+        title: "Encryption key recovery",
+        text: "After losing an SM2 dual-certificate key, ask online for the escrowed encryption key; two officers review it, then it is imported into your new key.",
+        href: "/recover",
+      },
     ],
     steps: {
       title: "Before you start online",

@@ -58,5 +58,5 @@ export async function deliverEncryptionPair(
   if (!certificate) return null;
   if (!certificate.kmcKey) throw new Error(`encryption certificate ${certificate.serial} has no escrowed key`);
   const { kmcKey, ...rest } = certificate;
-  return { certificate: rest, envelope: envelopeFor(requireKmc(args.kmc), kmcKey, args.signingSpki) };
+  return { certificate: rest, envelope: await envelopeFor(requireKmc(args.kmc), kmcKey, args.signingSpki) };
 }

@@ -44,3 +44,61 @@ export function openEscrow(master: KmcMasterKey, format: string, escrowed: Buffe
     throw new Error("escrowed key does not verify under the KMC master key");
   return sm4Decrypt(derive(master, "escrow-enc").subarray(0, 16), ct, { mode: "cbc", iv });
 }
+
+/**
+ * kmc2: escrow under a master key inside an HSM (hsm.ts). A fresh 16-byte data key seals the secret exactly as above
+ * (SM4-CBC + HMAC-SM3, the data key in the master key's place); the HSM wraps the data key under its master key with
+ * `mechanism`, which the format records:
+ *
+ *   format   = "PKCS11-WRAP(0x<mechanism>)+SM4-CBC/HMAC-SM3:v1"
+ *   escrowed = len (2, big-endian) ‖ wrapped data key ‖ sealed (as above, with aad = format ‖ 0 ‖ aad)
+ *
+ * Without the HSM's master key the data key, and so the secret, cannot be recovered.
+ */
+export interface KeyWrapper {
+  wrap(dataKey: Buffer, mechanism: number): Buffer;
+  unwrap(wrapped: Buffer, mechanism: number): Buffer;
+}
+
+const HSM_FORMAT = /^PKCS11-WRAP\(0x([0-9a-f]{1,8})\)\+SM4-CBC\/HMAC-SM3:v1$/;
+
+export const hsmEscrowFormat = (mechanism: number) => `PKCS11-WRAP(0x${mechanism.toString(16)})+${ESCROW_FORMAT}`;
+
+/** The wrapping mechanism of an HSM escrow format, or null for another format. */
+export function hsmMechanismOf(format: string): number | null {
+  const m = HSM_FORMAT.exec(format);
+  return m ? parseInt(m[1], 16) : null;
+}
+
+export function sealEscrowHsm(
+  hsm: KeyWrapper,
+  mechanism: number,
+  secret: Buffer,
+  aad: string,
+): { format: string; escrowed: Buffer } {
+  const format = hsmEscrowFormat(mechanism);
+  const dataKey = randomBytes(16);
+  try {
+    const wrapped = hsm.wrap(dataKey, mechanism);
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(wrapped.length);
+    const sealed = sealEscrow({ key: dataKey }, secret, `${format}\0${aad}`);
+    return { format, escrowed: Buffer.concat([length, wrapped, sealed]) };
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+export function openEscrowHsm(hsm: KeyWrapper, format: string, escrowed: Buffer, aad: string): Buffer {
+  const mechanism = hsmMechanismOf(format);
+  if (mechanism === null) throw new Error(`unknown escrow format ${format}`);
+  if (escrowed.length < 2) throw new Error("escrowed key too short");
+  const length = escrowed.readUInt16BE(0);
+  if (escrowed.length < 2 + length + 64) throw new Error("escrowed key too short");
+  const dataKey = hsm.unwrap(escrowed.subarray(2, 2 + length), mechanism);
+  try {
+    return openEscrow({ key: dataKey }, ESCROW_FORMAT, escrowed.subarray(2 + length), `${format}\0${aad}`);
+  } finally {
+    dataKey.fill(0);
+  }
+}

@@ -1,6 +1,6 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
-import type { Certificate, KmcRecovery } from "../generated/prisma/client";
+import type { Certificate, KmcRecovery, KmcRecoveryState } from "../generated/prisma/client";
 import { actorFields, appendAudit, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { parseCertificate, sha256Hex } from "../pki/x509";
@@ -10,9 +10,10 @@ import { envelopeFor, requireKmc, type Kmc } from "./keys";
 /**
  * Key recovery (GM/T 0034): a holder who lost the key holding an encryption key pair (a broken USB key, a token
  * re-issued in person) gets the escrowed key back to decrypt old data. Four eyes: one staff member with the `kmc`
- * permission asks, a second, different one approves; then the key is enveloped to a signing key the holder proved
- * on the token (the caller verified a challenge signature by that key), and to nothing else. Every step is audited;
- * the envelope itself is never stored or logged.
+ * permission asks, a second, different one approves — or the holder asks (/recover, proving a key of the same holder)
+ * and two different staff members approve; then the key is enveloped to a signing key the holder proved on the token
+ * (the caller verified a challenge signature by that key), and to nothing else. Every step is audited; the envelope
+ * itself is never stored or logged.
  */
 
 const REASON_MAX = 500;
@@ -59,35 +60,47 @@ export async function requestRecovery(
   });
 }
 
-/** A second staff member (never the requester) approves or rejects a request. */
+/**
+ * A staff decision on a request. A staff request needs one more staff member (never the requester): approve →
+ * `approved`. A holder's own request needs two different staff members: the first approval → `endorsed`, the second
+ * (never the endorser) → `approved`. Rejection by any deciding staff member ends either.
+ */
 export async function decideRecovery(
   db: Db,
   args: { id: string; approve: boolean; actor: Actor & { id: string }; clock: Clock },
 ): Promise<KmcRecovery> {
   return withTx(db, async (tx) => {
     const recovery = await loadRecovery(tx, args.id);
-    if (recovery.state !== "requested") throw new DomainError("KMC_RECOVERY_STATE", { state: recovery.state });
-    if (recovery.requestedById === args.actor.id) throw new DomainError("KMC_RECOVERY_SAME_STAFF");
-    const state = args.approve ? "approved" : "rejected";
-    const written = await tx.kmcRecovery.updateMany({
-      where: { id: recovery.id, state: "requested" },
-      data: { state, approvedById: args.actor.id, decidedAt: args.clock.now() },
-    });
+    const holderRequest = recovery.requestedById === null;
+    const open = holderRequest ? ["requested", "endorsed"] : ["requested"];
+    if (!open.includes(recovery.state)) throw new DomainError("KMC_RECOVERY_STATE", { state: recovery.state });
+    if (recovery.requestedById === args.actor.id || recovery.endorsedById === args.actor.id)
+      throw new DomainError("KMC_RECOVERY_SAME_STAFF");
+    const now = args.clock.now();
+    const endorse = holderRequest && recovery.state === "requested" && args.approve;
+    const state: KmcRecoveryState = endorse ? "endorsed" : args.approve ? "approved" : "rejected";
+    const data = endorse
+      ? { state, endorsedById: args.actor.id, endorsedAt: now }
+      : { state, approvedById: args.actor.id, decidedAt: now };
+    const written = await tx.kmcRecovery.updateMany({ where: { id: recovery.id, state: recovery.state }, data });
     if (written.count !== 1) throw new DomainError("CONFLICT");
     await appendAudit(
       tx,
       {
         ...actorFields(args.actor),
-        action: args.approve ? "kmc.recovery_approved" : "kmc.recovery_rejected",
+        action: `kmc.recovery_${state === "rejected" ? "rejected" : state}`,
         targetType: "kmc_recovery",
         targetId: recovery.id,
-        fromState: "requested",
+        fromState: recovery.state,
         toState: state,
-        data: { requestedBy: recovery.requestedById },
+        data: {
+          requestedBy: recovery.requestedById ?? `holder:${recovery.holderCertificateId}`,
+          ...(recovery.endorsedById ? { endorsedBy: recovery.endorsedById } : {}),
+        },
       },
       args.clock,
     );
-    return { ...recovery, state, approvedById: args.actor.id, decidedAt: args.clock.now() };
+    return { ...recovery, ...data };
   });
 }
 
@@ -133,7 +146,7 @@ export async function deliverRecovery(
       },
       args.clock,
     );
-    return { envelope: envelopeFor(kmc, key, spki), encryptionCertificate: key.certificate };
+    return { envelope: await envelopeFor(kmc, key, spki), encryptionCertificate: key.certificate };
   });
 }
 

@@ -17,7 +17,16 @@ export const kmc = {
       approved: "已批准，待持有人取回",
       rejected: "已驳回",
       delivered: "已交付",
+      endorsed: "持有人申请，已获一位人员批准，待第二位审批",
     } as Record<string, string>,
+    // kmc2: holders' own requests (/recover) need two staff approvals
+    holderRequest: "持有人在线申请（须两位人员批准）",
+    holderReasons: {
+      token_lost: "U-Key 遗失",
+      token_broken: "U-Key 损坏或已重新制证",
+      old_data: "需要解密以前的加密数据",
+    } as Record<string, string>,
+    ownApproval: "您已批准，须由另一位人员再次批准",
     columns: {
       createdAt: "申请时间",
       holder: "持有人",
@@ -46,7 +55,15 @@ export const kmc = {
       approved: "Approved, awaiting the holder",
       rejected: "Rejected",
       delivered: "Delivered",
+      endorsed: "Holder's request, approved once, awaiting a second officer",
     } as Record<string, string>,
+    holderRequest: "Requested online by the holder (two officers must approve)",
+    holderReasons: {
+      token_lost: "USB key lost",
+      token_broken: "USB key broken or re-issued",
+      old_data: "Needs to decrypt earlier encrypted data",
+    } as Record<string, string>,
+    ownApproval: "You approved it: another officer must approve it too",
     columns: {
       createdAt: "Requested",
       holder: "Holder",

@@ -64,6 +64,18 @@ export const CK = {
   CKM_SHA256_RSA_PKCS: 0x40,
   CKM_EC_KEY_PAIR_GEN: 0x1040,
   CKM_ECDSA: 0x1041,
+  // secret keys and key wrapping (the KMC master key in an HSM, lib/kmc/hsm.ts)
+  CKO_SECRET_KEY: 4,
+  CKK_GENERIC_SECRET: 0x10,
+  CKK_AES: 0x1f,
+  CKA_ENCRYPT: 0x104,
+  CKA_DECRYPT: 0x105,
+  CKA_WRAP: 0x106,
+  CKA_UNWRAP: 0x107,
+  CKA_VALUE_LEN: 0x161,
+  CKM_AES_KEY_GEN: 0x1080,
+  CKM_AES_KEY_WRAP: 0x2109,
+  CKM_AES_KEY_WRAP_PAD: 0x210a,
 } as const;
 
 const CKR_NAMES: Record<number, string> = {
@@ -76,11 +88,19 @@ const CKR_NAMES: Record<number, string> = {
   0x12: "CKR_ATTRIBUTE_TYPE_INVALID",
   0x13: "CKR_ATTRIBUTE_VALUE_INVALID",
   0x30: "CKR_DEVICE_ERROR",
+  0x40: "CKR_ENCRYPTED_DATA_INVALID",
+  0x41: "CKR_ENCRYPTED_DATA_LEN_RANGE",
   0x31: "CKR_DEVICE_MEMORY",
   0x32: "CKR_DEVICE_REMOVED",
   0x54: "CKR_FUNCTION_NOT_SUPPORTED",
   0x60: "CKR_KEY_HANDLE_INVALID",
+  0x62: "CKR_KEY_SIZE_RANGE",
+  0x63: "CKR_KEY_TYPE_INCONSISTENT",
+  0x68: "CKR_KEY_FUNCTION_NOT_PERMITTED",
+  0x69: "CKR_KEY_NOT_WRAPPABLE",
+  0x6a: "CKR_KEY_UNEXTRACTABLE",
   0x70: "CKR_MECHANISM_INVALID",
+  0x71: "CKR_MECHANISM_PARAM_INVALID",
   0x82: "CKR_OBJECT_HANDLE_INVALID",
   0x90: "CKR_OPERATION_ACTIVE",
   0x91: "CKR_OPERATION_NOT_INITIALIZED",
@@ -98,6 +118,11 @@ const CKR_NAMES: Record<number, string> = {
   0x100: "CKR_USER_ALREADY_LOGGED_IN",
   0x101: "CKR_USER_NOT_LOGGED_IN",
   0x104: "CKR_USER_TYPE_INVALID",
+  0x110: "CKR_WRAPPED_KEY_INVALID",
+  0x112: "CKR_WRAPPED_KEY_LEN_RANGE",
+  0x113: "CKR_WRAPPING_KEY_HANDLE_INVALID",
+  0x115: "CKR_WRAPPING_KEY_TYPE_INCONSISTENT",
+  0xf0: "CKR_UNWRAPPING_KEY_HANDLE_INVALID",
   0x150: "CKR_BUFFER_TOO_SMALL",
   0x190: "CKR_CRYPTOKI_NOT_INITIALIZED",
   0x191: "CKR_CRYPTOKI_ALREADY_INITIALIZED",
@@ -147,7 +172,10 @@ const FN = {
   C_FindObjectsFinal: [28, "unsigned long"],
   C_SignInit: [42, "unsigned long, void *, unsigned long"],
   C_Sign: [43, "unsigned long, void *, unsigned long, void *, void *"],
+  C_GenerateKey: [58, "unsigned long, void *, void *, unsigned long, void *"],
   C_GenerateKeyPair: [59, "unsigned long, void *, void *, unsigned long, void *, unsigned long, void *, void *"],
+  C_WrapKey: [60, "unsigned long, void *, unsigned long, unsigned long, void *, void *"],
+  C_UnwrapKey: [61, "unsigned long, void *, unsigned long, void *, unsigned long, void *, unsigned long, void *"],
 } as const;
 type FnName = keyof typeof FN;
 
@@ -470,5 +498,42 @@ export class PKCS11 {
     const signature = Buffer.alloc(Math.max(1, this.readUlong(length)));
     this.call("C_Sign", session, data, data.length, signature, length);
     return signature.subarray(0, this.readUlong(length));
+  }
+
+  /** A secret key made inside the token (e.g. CKM_AES_KEY_GEN with CKA_VALUE_LEN 32). */
+  C_GenerateKey(session: Handle, mechanism: { mechanism: number }, template: Template): Handle {
+    const out = this.ulongs(1);
+    this.withMechanism(mechanism, (mech) =>
+      this.withTemplate(template, (t) => this.call("C_GenerateKey", session, mech, t.pointer, t.count, out)),
+    );
+    return this.readUlong(out);
+  }
+
+  /** `key` encrypted under `wrappingKey` inside the token; the length is asked first (pWrappedKey NULL). */
+  C_WrapKey(session: Handle, mechanism: { mechanism: number }, wrappingKey: Handle, key: Handle): Buffer {
+    return this.withMechanism(mechanism, (mech) => {
+      const length = this.ulongs(1);
+      this.call("C_WrapKey", session, mech, wrappingKey, key, null, length);
+      const wrapped = Buffer.alloc(Math.max(1, this.readUlong(length)));
+      this.call("C_WrapKey", session, mech, wrappingKey, key, wrapped, length);
+      return wrapped.subarray(0, this.readUlong(length));
+    });
+  }
+
+  /** A new key object from `wrapped`, decrypted under `unwrappingKey` inside the token, with `template`'s attributes. */
+  C_UnwrapKey(
+    session: Handle,
+    mechanism: { mechanism: number },
+    unwrappingKey: Handle,
+    wrapped: Buffer,
+    template: Template,
+  ): Handle {
+    const out = this.ulongs(1);
+    this.withMechanism(mechanism, (mech) =>
+      this.withTemplate(template, (t) =>
+        this.call("C_UnwrapKey", session, mech, unwrappingKey, wrapped, wrapped.length, t.pointer, t.count, out),
+      ),
+    );
+    return this.readUlong(out);
   }
 }

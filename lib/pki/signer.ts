@@ -177,11 +177,48 @@ async function acquireModule(modulePath: string) {
   return entry;
 }
 
-function releaseModule(modulePath: string): void {
+export function releaseModule(modulePath: string): void {
   const entry = modules.get(modulePath);
   if (!entry || --entry.users > 0) return;
   modules.delete(modulePath);
   entry.p11.C_Finalize();
+}
+
+/**
+ * A logged-in R/W session on the token labelled `tokenLabel` (shared module, see acquireModule); the caller closes it
+ * and calls releaseModule. Also used by the KMC master key in an HSM (lib/kmc/hsm.ts).
+ */
+export async function openTokenSession(opts: Pick<Pkcs11Options, "module" | "tokenLabel" | "pin">) {
+  const entry = await acquireModule(opts.module);
+  const { m, p11 } = entry;
+  try {
+    const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === opts.tokenLabel);
+    if (!slot) throw new Error(`PKCS#11 token "${opts.tokenLabel}" not found`);
+    const session = p11.C_OpenSession(slot, m.CKF_SERIAL_SESSION | m.CKF_RW_SESSION);
+    try {
+      p11.C_Login(session, m.CKU_USER, opts.pin);
+      entry.pins.set(opts.tokenLabel, opts.pin);
+    } catch (e) {
+      // login state is shared by all sessions of this process: the token cannot check the PIN again, so we do
+      if (!/USER_ALREADY_LOGGED_IN/.test(String(e))) throw e;
+      if (entry.pins.get(opts.tokenLabel) !== opts.pin) throw new Error("CKR_PIN_INCORRECT", { cause: e });
+    }
+    return { m, p11, session };
+  } catch (e) {
+    releaseModule(opts.module);
+    throw e;
+  }
+}
+
+/** The first object of class `cls` labelled `label`, or null. */
+export function findObject(m: Pkcs11Module, p11: PKCS11, session: Handle, cls: number, label: string): Handle | null {
+  p11.C_FindObjectsInit(session, [
+    { type: m.CKA_CLASS, value: cls },
+    { type: m.CKA_LABEL, value: label },
+  ]);
+  const [h] = p11.C_FindObjects(session, 1);
+  p11.C_FindObjectsFinal(session);
+  return h ?? null;
 }
 
 /**
@@ -200,37 +237,8 @@ export class Pkcs11Signer implements Signer {
     private readonly modulePath: string,
   ) {}
 
-  private static async openSession(opts: Pkcs11Options) {
-    const entry = await acquireModule(opts.module);
-    const { m, p11 } = entry;
-    try {
-      const slot = p11.C_GetSlotList(true).find((s) => p11.C_GetTokenInfo(s).label.trim() === opts.tokenLabel);
-      if (!slot) throw new Error(`PKCS#11 token "${opts.tokenLabel}" not found`);
-      const session = p11.C_OpenSession(slot, m.CKF_SERIAL_SESSION | m.CKF_RW_SESSION);
-      try {
-        p11.C_Login(session, m.CKU_USER, opts.pin);
-        entry.pins.set(opts.tokenLabel, opts.pin);
-      } catch (e) {
-        // login state is shared by all sessions of this process: the token cannot check the PIN again, so we do
-        if (!/USER_ALREADY_LOGGED_IN/.test(String(e))) throw e;
-        if (entry.pins.get(opts.tokenLabel) !== opts.pin) throw new Error("CKR_PIN_INCORRECT", { cause: e });
-      }
-      return { m, p11, session };
-    } catch (e) {
-      releaseModule(opts.module);
-      throw e;
-    }
-  }
-
-  private static find(m: Pkcs11Module, p11: PKCS11, session: Handle, cls: number, label: string): Handle | null {
-    p11.C_FindObjectsInit(session, [
-      { type: m.CKA_CLASS, value: cls },
-      { type: m.CKA_LABEL, value: label },
-    ]);
-    const [h] = p11.C_FindObjects(session, 1);
-    p11.C_FindObjectsFinal(session);
-    return h ?? null;
-  }
+  private static openSession = openTokenSession;
+  private static find = findObject;
 
   static async open(opts: Pkcs11Options): Promise<Pkcs11Signer> {
     const { m, p11, session } = await Pkcs11Signer.openSession(opts);

@@ -123,6 +123,14 @@ export interface AssistantClient {
   /** `envelope`: dual certificates, the KMC's ENVELOPEDKEYBLOB (base64) for the pending key */
   install(args: { tokenId: string; pin: string; pkcs7: string; envelope?: string }): Promise<InstallResult>;
   unlock(args: { tokenId: string; soPin: string; newPin: string; newSoPin: string }): Promise<UnlockResult>;
+  /** key recovery: the KMC's ENVELOPEDKEYBLOB (base64) for certificate `certId`'s key, and the encryption certificate */
+  importKey(args: {
+    tokenId: string;
+    certId: string;
+    pin: string;
+    envelope: string;
+    certificate: string;
+  }): Promise<{ tokenId: string; certId: string }>;
 }
 
 export function createAssistantClient(options: AssistantClientOptions = {}): AssistantClient {
@@ -215,5 +223,7 @@ export function createAssistantClient(options: AssistantClientOptions = {}): Ass
     keygen: (args) => checkedCall<KeygenResult>("POST", "/v1/keygen", args, slowTimeoutMs),
     install: (args) => checkedCall<InstallResult>("POST", "/v1/install", args, slowTimeoutMs),
     unlock: (args) => checkedCall<UnlockResult>("POST", "/v1/unlock", args, slowTimeoutMs),
+    importKey: (args) =>
+      checkedCall<{ tokenId: string; certId: string }>("POST", "/v1/import-key", args, slowTimeoutMs),
   };
 }

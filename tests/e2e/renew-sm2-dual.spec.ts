@@ -1,11 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { openPrivateKey, unwrapMasterKey, type VirtualTokenFile } from "../../lib/token/virtual-store";
+import { expectEncryptionKeyMatches, openssl, tokenFile } from "./kmc-helpers";
 import {
-  PIN,
   demoHolder,
   download,
   confirmApplication,
@@ -24,18 +22,6 @@ import {
  * openssl: both chain to the portal's CA, same subject, the right key usages, SM2 keys, and the private key the token
  * holds (opened with the PIN, as the token would) is the encryption certificate's.
  */
-
-function openssl(args: string[]): string {
-  const r = spawnSync("openssl", args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stdout}${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function tokenFile(h: DemoHolder): VirtualTokenFile {
-  return JSON.parse(
-    readFileSync(path.join(process.env.E2E_DATA_DIR!, "tokens", `${h.tokenSerial}.json`), "utf8"),
-  ) as VirtualTokenFile;
-}
 
 async function checkDual(page: Page, h: DemoHolder, oldDer: Buffer, serial: string, encSerial: string) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "renew-sm2-"));
@@ -70,12 +56,7 @@ async function checkDual(page: Page, h: DemoHolder, oldDer: Buffer, serial: stri
   for (const f of [signing, encryption]) expect(openssl(["x509", "-in", f, "-noout", "-text"])).toContain("SM2");
 
   // the private key the token holds (opened with the PIN) is the encryption certificate's key (openssl compares)
-  const masterKey = unwrapMasterKey(file.userWrap, PIN, "user", file.serial)!;
-  const privateKey = openPrivateKey(masterKey, file.serial, { id: `${key.id}/enc`, sealed: key.encryption!.sealed });
-  writeFileSync(path.join(dir, "enc-key.pem"), privateKey.export({ type: "pkcs8", format: "pem" }));
-  expect(openssl(["pkey", "-in", path.join(dir, "enc-key.pem"), "-pubout"])).toBe(
-    openssl(["x509", "-in", encryption, "-noout", "-pubkey"]),
-  );
+  expectEncryptionKeyMatches(file, key, encryption, dir);
 }
 
 test("an SM2 unified-payment holder renews to 下证成功 with a signing and an encryption certificate", async ({

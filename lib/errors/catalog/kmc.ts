@@ -37,4 +37,16 @@ export const kmcErrors = defineErrors({
     "zh-CN": "用于接收恢复密钥的证书与被恢复的加密证书不属于同一持有人。",
     en: "The certificate that should receive the recovered key does not belong to the holder of the encryption certificate.",
   },
+  // kmc2: the holder's key recovery page (/recover)
+  KMC_NO_ESCROWED_KEY: {
+    status: 404,
+    "zh-CN":
+      "这张证书的持有人没有由密钥管理中心托管的加密密钥。只有国密（SM2）双证书才有加密证书；如有疑问，请联系客服。",
+    en: "The holder of this certificate has no encryption key escrowed by the key management centre. Only SM2 dual certificates have one; contact the helpdesk if in doubt.",
+  },
+  KMC_RECOVERY_NEEDS_SM2: {
+    status: 422,
+    "zh-CN": "恢复的加密密钥只能导入国密（SM2）U-Key。请插入装有您国密签名证书的 U-Key 后重试。",
+    en: "A recovered encryption key can only be imported into an SM2 key. Insert the key that holds your SM2 signing certificate and try again.",
+  },
 });

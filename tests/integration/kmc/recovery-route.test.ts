@@ -1,76 +1,29 @@
 import "@/tests/helpers/env";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { withTx } from "@/lib/audit";
-import { getConfig, resetConfig } from "@/lib/config";
-import { generateSm2KeyPair, sm2Sign } from "@/lib/crypto/sm2";
-import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
+import { generateSm2KeyPair } from "@/lib/crypto/sm2";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { issueEncryptionPair } from "@/lib/kmc/dual";
 import { getKmc } from "@/lib/kmc/keys";
 import { decideRecovery, requestRecovery } from "@/lib/kmc/recovery";
-import { resetCa, type Ca } from "@/lib/pki/ca";
-import { openEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
-import * as challengeRoute from "@/app/api/renew/challenge/route";
+import { openEnvelope } from "@/lib/token/enveloped-key";
 import * as recoveryRoute from "@/app/api/services/key-recovery/route";
+import { kmcRouteHarness } from "./harness";
 
 /**
  * Key recovery delivered over HTTP: the holder's SM2 key signs a login challenge (as the token does through the
  * assistant) and POST /api/services/key-recovery answers the approved recovery's envelope for that key only.
  */
 
-let opened: OpenDb;
-let db: Db;
-let ca: Ca;
-let origin: string;
+const { h, post, sm2Certificate, signedLogin } = kmcRouteHarness("10.1.2.4");
 const clock = fixedClock(new Date());
-
-beforeAll(async () => {
-  ({ ca } = await createTestCa());
-  resetCa();
-  origin = getConfig().publicOrigin;
-  opened = await createTestDb();
-  db = opened.prisma as Db;
-  setProcessDb(opened);
-});
-afterAll(async () => {
-  resetConfig();
-  await opened?.close();
-});
-
-function post(path: string, body: unknown): Request {
-  return new Request(`${origin}${path}`, {
-    method: "POST",
-    body: JSON.stringify(body),
-    headers: { origin, "content-type": "application/json", "x-real-ip": "10.1.2.4" },
-  });
-}
-
-async function sm2Certificate() {
-  const pair = generateSm2KeyPair();
-  const { row } = await insertHolderCertificate(db, ca, {
-    notBefore: new Date(Date.now() - 86_400_000),
-    notAfter: new Date(Date.now() + 300 * 86_400_000),
-    key: sm2PrivateKeyObject(pair.privateKey),
-  });
-  return { pair, row };
-}
-
-async function signedLogin(serial: string, privateKey: Buffer, publicKey: Buffer) {
-  const c = (await (await challengeRoute.POST(post("/api/renew/challenge", { serial }))).json()) as {
-    challenge: string;
-  };
-  const signature = sm2Sign(Buffer.from(c.challenge, "utf8"), privateKey, { publicKey }).toString("base64");
-  return { challenge: c.challenge, signature };
-}
 
 it("delivers an approved recovery to the key that signed the challenge, once", async () => {
   const lost = await sm2Certificate();
-  const enc = await withTx(db, (tx) =>
-    issueEncryptionPair(tx, { signing: lost.row, kmc: getKmc(), ca, clock, orderId: "route-test" }),
+  const enc = await withTx(h.db, (tx) =>
+    issueEncryptionPair(tx, { signing: lost.row, kmc: getKmc(), ca: h.ca, clock, orderId: "route-test" }),
   );
-  const asked = await requestRecovery(db, {
+  const asked = await requestRecovery(h.db, {
     serial: enc.serial,
     reason: "U-Key 遗失",
     actor: { type: "staff", id: "a" },
@@ -84,7 +37,7 @@ it("delivers an approved recovery to the key that signed the challenge, once", a
   expect(early.status).toBe(409);
   expect(((await early.json()) as { error: { code: string } }).error.code).toBe("KMC_RECOVERY_STATE");
 
-  await decideRecovery(db, { id: asked.id, approve: true, actor: { type: "staff", id: "b" }, clock });
+  await decideRecovery(h.db, { id: asked.id, approve: true, actor: { type: "staff", id: "b" }, clock });
   // a signature by another key is refused before anything is delivered
   const forged = await signedLogin(replacement.row.serial, generateSm2KeyPair().privateKey, replacement.pair.publicKey);
   const refused = await recoveryRoute.POST(post("/api/services/key-recovery", { recoveryId: asked.id, ...forged }));

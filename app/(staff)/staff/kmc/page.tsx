@@ -59,12 +59,22 @@ export default async function KmcPage() {
                 <td>{formatDateTime(r.createdAt, locale)}</td>
                 <td>{r.kmcKey.certificate?.holderName}</td>
                 <td className="mono">{r.kmcKey.certificate?.serial}</td>
-                <td>{r.reason}</td>
+                <td>
+                  {r.requestedById === null ? (
+                    <>
+                      {k.holderReasons[r.reason.replace(/^holder:/, "")] ?? r.reason}
+                      <br />
+                      <span className="muted small">{k.holderRequest}</span>
+                    </>
+                  ) : (
+                    r.reason
+                  )}
+                </td>
                 <td>{k.states[r.state]}</td>
                 <td>
-                  {recover && r.state === "requested" ? (
-                    r.requestedById === staff.user.id ? (
-                      <span className="muted small">{k.ownRequest}</span>
+                  {recover && (r.state === "requested" || r.state === "endorsed") ? (
+                    r.requestedById === staff.user.id || r.endorsedById === staff.user.id ? (
+                      <span className="muted small">{r.endorsedById ? k.ownApproval : k.ownRequest}</span>
                     ) : (
                       <>
                         <ActionForm

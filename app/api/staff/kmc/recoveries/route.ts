@@ -19,6 +19,8 @@ export const GET = staffRoute("GET /api/staff/kmc/recoveries", {}, async (ctx) =
     serial: r.kmcKey.certificate?.serial ?? null,
     holderName: r.kmcKey.certificate?.holderName ?? null,
     requestedById: r.requestedById,
+    holderCertificateId: r.holderCertificateId,
+    endorsedById: r.endorsedById,
     approvedById: r.approvedById,
     createdAt: r.createdAt.toISOString(),
   })),

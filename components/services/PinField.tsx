@@ -1,0 +1,32 @@
+/** The certificate PIN input of the service pages (the PIN goes to the certificate assistant only, never the portal). */
+export function PinField({
+  label,
+  hint,
+  value,
+  onChange,
+}: {
+  label: string;
+  hint: string;
+  value: string;
+  onChange(pin: string): void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor="pin">{label}</label>
+      <input
+        id="pin"
+        type="password"
+        inputMode="text"
+        autoComplete="off"
+        maxLength={8}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-describedby="pin-hint"
+        required
+      />
+      <span id="pin-hint" className="field-hint">
+        {hint}
+      </span>
+    </div>
+  );
+}

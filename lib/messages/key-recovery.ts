@@ -1,0 +1,93 @@
+import { messageArea } from "./area";
+
+/** kmc2: the holder's key recovery page (/recover): escrowed encryption keys of SM2 dual certificates. */
+export const keyRecovery = messageArea({
+  "zh-CN": {
+    title: "加密密钥恢复",
+    intro:
+      "国密（SM2）双证书的加密密钥由密钥管理中心托管。U-Key 遗失、损坏或重新制证后，可以在这里申请恢复以前的加密密钥，用来解密以前加密的文件。插入装有国密签名证书的 U-Key，输入证书密码并提交申请；两位工作人员审核批准后，再回到本页把密钥导入 U-Key。",
+    steps: ["选择证书", "输入密码", "申请与导入"],
+    pinLabel: "证书密码（PIN）",
+    pinHint: "密码只在 U-Key 内用于签名，证明您持有这张证书，不会发送给网站。",
+    query: "查询托管的加密密钥",
+    querying: "正在查询…",
+    keysTitle: "您名下托管的加密密钥",
+    current: "当前加密证书",
+    serial: "加密证书序列号",
+    validity: "有效期",
+    certStatus: { active: "有效", revoked: "已注销", superseded: "已被新证书取代" } as Record<string, string>,
+    states: {
+      none: "尚未申请恢复",
+      requested: "申请已提交，等待审核（已批准 {approvals}/2）",
+      endorsed: "等待第二位工作人员审核（已批准 {approvals}/2）",
+      approved: "已批准，可以导入 U-Key",
+      rejected: "申请未获批准。如有疑问请联系客服，也可以重新申请。",
+      delivered: "已导入 U-Key。如需再次导入，请重新申请。",
+    },
+    requestedAt: "申请时间 {at}",
+    reasonLegend: "申请原因",
+    reasons: {
+      token_lost: "U-Key 遗失",
+      token_broken: "U-Key 损坏或已重新制证",
+      old_data: "需要解密以前的加密数据",
+    },
+    ask: "申请恢复",
+    askAgain: "重新申请",
+    asking: "正在提交…",
+    asked: "申请已提交。两位工作人员审核后，请再回到本页查询并导入密钥。",
+    import: "导入到 U-Key",
+    importing: "正在导入，请勿拔出 U-Key…",
+    replaceWarning:
+      "导入会替换这个 U-Key 容器中现有的加密密钥（加密证书 {serial}）。被替换的密钥仍由密钥管理中心托管，需要时可以再申请恢复。",
+    refresh: "刷新状态",
+    working: "正在处理…",
+    done: "加密密钥已导入",
+    doneText: "加密证书（序列号 {serial}）的私钥已导入 U-Key，可以用来解密以前加密的数据。",
+    restart: "返回",
+  },
+  en: {
+    title: "Encryption key recovery",
+    intro:
+      "The encryption keys of SM2 dual certificates are escrowed by the key management centre. After a USB key was lost, broken or re-issued you can ask here for an earlier encryption key back, to decrypt earlier encrypted files. Insert the key holding your SM2 signing certificate, enter its PIN and submit a request; once two officers have approved it, come back to this page to import the key into your USB key.",
+    steps: ["Choose certificate", "Enter PIN", "Request and import"],
+    pinLabel: "Certificate PIN",
+    pinHint:
+      "The PIN is only used inside the USB key to sign, proving you hold this certificate; it is never sent to the site.",
+    query: "Show escrowed encryption keys",
+    querying: "Looking up…",
+    keysTitle: "Encryption keys escrowed for you",
+    current: "Current encryption certificate",
+    serial: "Encryption certificate serial",
+    validity: "Validity",
+    certStatus: { active: "Valid", revoked: "Revoked", superseded: "Superseded" } as Record<string, string>,
+    states: {
+      none: "No recovery requested",
+      requested: "Request submitted, awaiting review ({approvals}/2 approvals)",
+      endorsed: "Awaiting a second officer ({approvals}/2 approvals)",
+      approved: "Approved: ready to import into the USB key",
+      rejected: "The request was not approved. Contact the helpdesk if in doubt, or ask again.",
+      delivered: "Imported into a USB key. Ask again to import it once more.",
+    },
+    requestedAt: "Requested {at}",
+    reasonLegend: "Reason",
+    reasons: {
+      token_lost: "USB key lost",
+      token_broken: "USB key broken or re-issued",
+      old_data: "Need to decrypt earlier encrypted data",
+    },
+    ask: "Request recovery",
+    askAgain: "Ask again",
+    asking: "Submitting…",
+    asked: "Request submitted. Once two officers have reviewed it, come back to this page to check and import the key.",
+    import: "Import into the USB key",
+    importing: "Importing, do not remove the USB key…",
+    replaceWarning:
+      "Importing replaces the encryption key now in this container of the USB key (encryption certificate {serial}). The replaced key stays escrowed and can be recovered again.",
+    refresh: "Refresh",
+    working: "Working…",
+    done: "Encryption key imported",
+    doneText:
+      "The private key of encryption certificate {serial} is now on your USB key and can decrypt earlier encrypted data.",
+    restart: "Back",
+  },
+});
