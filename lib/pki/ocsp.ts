@@ -3,8 +3,9 @@
  *
  * Caching design (several portal instances, one database):
  * - A request for one certificate without a nonce (the common, RFC 5019 case) is answered from a pre-signed
- *   response: no signature per request. Pre-signed responses live in the OcspResponse table (one per serial,
- *   SHA-1 CertID) and in process memory.
+ *   response: no signature per request. Pre-signed responses live in the OcspResponse table (one per issuing key
+ *   and serial, SHA-1 CertID: after a CA key change the earlier key's responses are never served) and in process
+ *   memory.
  * - A memory entry is trusted for MEMORY_TTL_MS (1 s). After that the instance reads the row's producedAt
  *   (one primary-key lookup per hot serial per second): same producedAt → keep serving the entry; a different or
  *   missing row → reload or re-sign. Revocation deletes the row in its transaction and drops the entry of the
@@ -283,7 +284,8 @@ async function revalidate(
   now: number,
   mem: CachedResponse | undefined,
 ): Promise<CachedResponse | undefined> {
-  const row = await deps.db.ocspResponse.findUnique({ where: { serial } });
+  const where = { issuerKeyId_serial: { issuerKeyId: view.keyIdHex, serial } };
+  const row = await deps.db.ocspResponse.findUnique({ where });
   if (row && now - row.producedAt.getTime() < REFRESH_AFTER_MS) {
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
     const der = fresh ? fresh.der : Buffer.from(row.der);
@@ -307,7 +309,7 @@ async function revalidate(
     producedAt,
     nextUpdate: new Date(producedAt.getTime() + RESPONSE_VALIDITY_MS),
   };
-  await deps.db.ocspResponse.upsert({ where: { serial }, create: { serial, ...data }, update: data });
+  await deps.db.ocspResponse.upsert({ where, create: { serial, issuerKeyId: view.keyIdHex, ...data }, update: data });
   metrics.ocspAnswers.inc({ source: "signed" });
   return remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
 }
