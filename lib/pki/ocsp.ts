@@ -142,6 +142,8 @@ interface CachedResponse {
   der: Buffer;
   producedAt: number;
   checkedAt: number;
+  /** the answer as served, made on first use */
+  answer?: OcspAnswer;
 }
 
 // process memory, keyed by serial (see the design note at the top). Kept on globalThis: the node:http front
@@ -242,11 +244,12 @@ async function signResponse(
   return { der, producedAt: at, nextUpdate: next };
 }
 
-const answerOf = (e: CachedResponse): OcspAnswer => ({
-  der: e.der,
-  producedAt: new Date(e.producedAt),
-  nextUpdate: new Date(e.producedAt + RESPONSE_VALIDITY_MS),
-});
+const answerOf = (e: CachedResponse): OcspAnswer =>
+  (e.answer ??= {
+    der: e.der,
+    producedAt: new Date(e.producedAt),
+    nextUpdate: new Date(e.producedAt + RESPONSE_VALIDITY_MS),
+  });
 
 // one database check per serial at a time: concurrent requests for a hot serial wait for the same answer
 const inflight = new Map<string, Promise<CachedResponse | undefined>>();
@@ -290,7 +293,8 @@ async function revalidate(
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
     const der = fresh ? fresh.der : Buffer.from(row.der);
     metrics.ocspAnswers.inc({ source: "table" });
-    return remember(serial, { keyId: view.keyIdHex, der, producedAt: row.producedAt.getTime(), checkedAt: now });
+    const producedAt = row.producedAt.getTime();
+    return remember(serial, { keyId: view.keyIdHex, der, producedAt, checkedAt: now, answer: fresh?.answer });
   }
   const certId = view.sha1CertId(serial);
   const status = await lookup(deps.db, view, {
