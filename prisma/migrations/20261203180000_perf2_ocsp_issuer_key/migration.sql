@@ -1,4 +1,4 @@
--- perf2: pre-signed OCSP responses are keyed by (issuing CA key, serial); rows from before carry '' and are
+-- perf2: pre-signed OCSP responses are keyed by (issuing CA key, serial). Rows from before carry '' and are
 -- re-signed on their next request.
 ALTER TABLE "OcspResponse" ADD COLUMN "issuerKeyId" TEXT NOT NULL DEFAULT '';
 
