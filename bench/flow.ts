@@ -14,7 +14,7 @@ import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../l
 
 /**
  * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N]
- *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR]`
+ *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR] [--port N]`
  *
  * N simulated holders at once through the whole holder API (challenge, login, summary, captcha with the test
  * bypass, handler, confirm, Alipay sandbox payment, notification, invoice skip, 下证 with CSR + PoP, install
@@ -59,6 +59,7 @@ const { values: args } = parseArgs({
     "cpu-prof": { type: "string" },
     pool: { type: "string" },
     processes: { type: "string" },
+    port: { type: "string" },
     pace: { type: "string", default: "human" },
     arrive: { type: "string", default: "60" },
     keep: { type: "boolean", default: false },
@@ -98,6 +99,7 @@ if (args["cpu-prof"]) {
 const t0 = performance.now();
 const portal = await startPortal({
   root,
+  port: args.port ? Number(args.port) : undefined,
   env: portalEnv,
   quiet: args.quiet,
   nodeOptions: args["cpu-prof"] ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,

@@ -27,9 +27,6 @@ export interface Actor {
   userAgent?: string | null;
 }
 
-// any fixed 64-bit key: serialises appenders so the chain never forks
-const CHAIN_LOCK = 4_242_001;
-
 type AuditRow = Hashable & { data: Prisma.InputJsonObject };
 
 /**
@@ -49,7 +46,7 @@ const pending = new WeakMap<Tx, AuditRow[]>();
 
 /**
  * Runs `fn` in an interactive transaction and seals the audit events it appended just before COMMIT: they are
- * chained and written in one go under the chain's lock, so the lock is held only for that write and the COMMIT,
+ * chained and written in one go under the chain's lock (lockHead), so the lock is held only for that write and the COMMIT,
  * and transactions that append audit events overlap for all their other statements. Every transaction that
  * appends audit events is opened here; appendAudit refuses any other.
  */
@@ -87,8 +84,10 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock): Prom
 /** appendAudit written at once, for a caller that answers with the event itself (a helpdesk note and its seq). */
 export async function appendAuditNow(tx: Tx, input: AuditInput, clock: Clock): Promise<AuditEvent> {
   pendingOf(tx);
-  await lockChain(tx);
-  return tx.auditEvent.create({ data: await chained(tx, [auditRow(input, clock)]).then((rows) => rows[0]) });
+  const [row] = chained(await lockHead(tx), [auditRow(input, clock)]);
+  const event = await tx.auditEvent.create({ data: row });
+  await tx.auditHead.update({ where: { id: HEAD }, data: { hash: row.hash } });
+  return event;
 }
 
 function auditRow(input: AuditInput, clock: Clock): AuditRow {
@@ -108,19 +107,44 @@ function auditRow(input: AuditInput, clock: Clock): AuditRow {
   };
 }
 
-/** Writes `rows` linked to the newest event, under the chain's lock (held until COMMIT, so the chain never forks). */
-async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
-  await lockChain(tx);
-  await tx.auditEvent.createMany({ data: await chained(tx, rows) });
+// the one AuditHead row (prisma/migrations/*_perf2_audit_head)
+const HEAD = 1;
+
+/**
+ * Takes the chain's lock and returns where the chain ends, in one round trip: the head row is locked until COMMIT,
+ * and SELECT … FOR UPDATE returns its newest committed version once the lock is granted (READ COMMITTED re-reads a
+ * row it waited for), i.e. the hash the previous appender wrote.
+ */
+async function lockHead(tx: Tx): Promise<string> {
+  const rows = await tx.$queryRaw<{ hash: string }[]>`SELECT "hash" FROM "AuditHead" WHERE "id" = ${HEAD} FOR UPDATE`;
+  if (!rows.length) throw new Error("the audit chain's head row is missing (apply the migrations)");
+  return rows[0].hash;
 }
 
-const lockChain = (tx: Tx) => tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`;
+/**
+ * Writes `rows` linked to the chain's head, under the head's lock (held until COMMIT, so the chain never forks): the
+ * events and the new head go in one statement, so the lock is held for two round trips and the COMMIT.
+ */
+async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
+  const linked = chained(await lockHead(tx), rows).map((r, i) => ({ ...r, i, createdAt: r.createdAt.toISOString() }));
+  await tx.$executeRaw`
+    WITH "written" AS (
+      INSERT INTO "AuditEvent" ("actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState",
+        "ip", "userAgent", "data", "createdAt", "prevHash", "hash", "alg")
+      SELECT "actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState", "ip", "userAgent",
+        "data", "createdAt", "prevHash", "hash", "alg"
+      FROM jsonb_to_recordset(${JSON.stringify(linked)}::jsonb) AS e("i" int, "actorType" text, "actorId" text,
+        "action" text, "targetType" text, "targetId" text, "fromState" text, "toState" text, "ip" text,
+        "userAgent" text, "data" jsonb, "createdAt" timestamp(3), "prevHash" text, "hash" text, "alg" text)
+      ORDER BY "i"
+      RETURNING 1
+    )
+    UPDATE "AuditHead" SET "hash" = ${linked[linked.length - 1].hash} WHERE "id" = ${HEAD}`;
+}
 
-/** `rows` linked after the newest event, each with its hash: call it holding the chain's lock. */
-async function chained(tx: Tx, rows: AuditRow[]) {
-  const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+/** `rows` linked after `prevHash`, each with its hash: call it holding the chain's lock. */
+function chained(prevHash: string, rows: AuditRow[]) {
   const keys = currentChainKeys();
-  let prevHash = last?.hash ?? GENESIS;
   return rows.map((r) => {
     const row = { ...r, prevHash };
     prevHash = eventHash(row, keys.alg, keys);

@@ -25,14 +25,8 @@ export const conditionalOf = (h: Headers): Conditional => ({
   ifModifiedSince: h.get("if-modified-since"),
 });
 
-// the strong validator of each published object, by its bytes (pre-signed responses, CRLs and certificates are
-// the same Buffer for as long as they are current)
-const etags = new WeakMap<Buffer, string>();
-
 export function etagOf(body: Buffer): string {
-  let e = etags.get(body);
-  if (!e) etags.set(body, (e = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`));
-  return e;
+  return `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
 }
 
 /** RFC 9110 13.1.2: If-None-Match lists the entity tags the cache holds ("*": any); weak comparison for GET. */
@@ -52,56 +46,72 @@ export function notModified(h: Conditional, etag: string, lastModified: Date | u
   return Number.isFinite(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
 }
 
-/**
- * 200 with the body and its validators, or 304 with the validators and the caching headers only (RFC 9110
- * 15.4.5: a 304 carries what a 200 would have in Cache-Control, ETag, Expires, Last-Modified).
- */
-export function cacheableAnswer(
-  req: Conditional & { method?: string },
-  body: Buffer,
-  headers: Record<string, string>,
-  lastModified?: Date,
-): HttpAnswer {
+/** The 200 and the 304 answer of one published object, built once. */
+interface Prepared {
+  version: number;
+  etag: string;
+  lastModified?: Date;
+  ok: HttpAnswer;
+  notModified: HttpAnswer;
+}
+
+// Published objects (pre-signed OCSP responses, CRLs, CA certificates) are the same Buffer for as long as they are
+// current: their ETag (a SHA-256), their HTTP dates and both answers are built once per Buffer, not per request.
+const prepared = new WeakMap<Buffer, Prepared>();
+
+/** What a published object is served with: its headers (without validators) and Last-Modified. */
+export interface Publication {
+  headers: Record<string, string>;
+  lastModified?: Date;
+}
+
+function prepare(body: Buffer, { headers, lastModified }: Publication, version: number): Prepared {
   const etag = etagOf(body);
   const validators: Record<string, string> = { etag };
   if (lastModified) validators["last-modified"] = lastModified.toUTCString();
-  if (notModified(req, etag, lastModified)) {
-    const kept: Record<string, string> = {};
-    for (const k of ["cache-control", "expires"]) if (headers[k]) kept[k] = headers[k];
-    return { status: 304, headers: { ...kept, ...validators }, body: Buffer.alloc(0) };
-  }
-  return { status: 200, headers: { ...headers, ...validators }, body };
+  const kept: Record<string, string> = {};
+  for (const k of ["cache-control", "expires"]) if (headers[k]) kept[k] = headers[k];
+  return {
+    version,
+    etag,
+    lastModified,
+    ok: { status: 200, headers: { ...headers, ...validators }, body },
+    notModified: { status: 304, headers: { ...kept, ...validators }, body: Buffer.alloc(0) },
+  };
 }
+
+/**
+ * 200 with the body and its validators, or 304 with the validators and the caching headers only (RFC 9110
+ * 15.4.5: a 304 carries what a 200 would have in Cache-Control, ETag, Expires, Last-Modified). The answers are
+ * built on the first request for `body` and kept with it; `describe` is called again only when `version` changes
+ * (OCSP GET answers: their Expires moves every second). The same answer objects are returned each time: callers
+ * must not change them.
+ */
+export function cacheableAnswer(req: Conditional, body: Buffer, describe: () => Publication, version = 0): HttpAnswer {
+  let p = prepared.get(body);
+  if (!p || p.version !== version) prepared.set(body, (p = prepare(body, describe(), version)));
+  return (req.ifNoneMatch || req.ifModifiedSince) && notModified(req, p.etag, p.lastModified) ? p.notModified : p.ok;
+}
+
+const CRL_HEADERS = {
+  "content-type": "application/pkix-crl",
+  "content-disposition": 'attachment; filename="issuing.crl"',
+  "cache-control": "public, max-age=300",
+};
 
 /** The CRL (DER) as /crl/issuing.crl serves it. */
 export function crlAnswer(req: Conditional, crl: { der: Buffer; thisUpdate: Date }): HttpAnswer {
-  return cacheableAnswer(
-    req,
-    crl.der,
-    {
-      "content-type": "application/pkix-crl",
-      "content-disposition": 'attachment; filename="issuing.crl"',
-      "cache-control": "public, max-age=300",
-    },
-    crl.thisUpdate,
-  );
+  return cacheableAnswer(req, crl.der, () => ({ headers: CRL_HEADERS, lastModified: crl.thisUpdate }));
 }
-
-// notBefore of each CA certificate served, parsed once
-const notBefores = new WeakMap<Buffer, Date>();
 
 /** A CA certificate (DER) as /ca/<file> serves it; Last-Modified is its notBefore (the same on every instance). */
 export function caCertAnswer(req: Conditional, der: Buffer, filename: string): HttpAnswer {
-  let since = notBefores.get(der);
-  if (!since) notBefores.set(der, (since = parseCertificate(der).notBefore));
-  return cacheableAnswer(
-    req,
-    der,
-    {
+  return cacheableAnswer(req, der, () => ({
+    headers: {
       "content-type": "application/pkix-cert",
       "content-disposition": `attachment; filename="${filename}"`,
       "cache-control": "public, max-age=3600",
     },
-    since,
-  );
+    lastModified: parseCertificate(der).notBefore,
+  }));
 }

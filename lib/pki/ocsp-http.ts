@@ -1,4 +1,4 @@
-import { cacheableAnswer, type Conditional, type HttpAnswer } from "./http";
+import { cacheableAnswer, type Conditional, type HttpAnswer, type Publication } from "./http";
 import {
   OCSP_MAX_REQUEST_BYTES,
   OCSP_STATUS,
@@ -27,15 +27,30 @@ const OCSP_HEADERS = { "content-type": "application/ocsp-response", "cache-contr
  */
 export const OCSP_HTTP_MAX_AGE_S = 60;
 
-/** The caching headers of a successful GET answer (RFC 5019 6.2, max-age capped at OCSP_HTTP_MAX_AGE_S). */
-function cachingHeaders(a: OcspAnswer, now: number): Record<string, string> {
+/** How a successful GET answer is served (RFC 5019 6.2, max-age capped at OCSP_HTTP_MAX_AGE_S) at `second`. */
+function publication(a: OcspAnswer, second: number): Publication {
+  const now = second * 1000;
   const untilNext = Math.floor(((a.nextUpdate?.getTime() ?? now) - now) / 1000);
   const maxAge = Math.max(0, Math.min(OCSP_HTTP_MAX_AGE_S, untilNext));
   return {
-    "content-type": "application/ocsp-response",
-    "cache-control": `max-age=${maxAge}, public, no-transform, must-revalidate`,
-    expires: new Date(now + maxAge * 1000).toUTCString(),
+    headers: {
+      "content-type": "application/ocsp-response",
+      "cache-control": `max-age=${maxAge}, public, no-transform, must-revalidate`,
+      expires: new Date(now + maxAge * 1000).toUTCString(),
+    },
+    lastModified: a.producedAt,
   };
+}
+
+// GET paths already decoded into a request that has a pre-signed answer: RFC 5019 clients and HTTP caches ask with
+// the same path for the same certificate. Bounded, first in first out; only paths that got a successful answer.
+const decodedPaths = new Map<string, Buffer>();
+const DECODED_MAX_ENTRIES = 20_000;
+
+function remember(path: string, der: Buffer): void {
+  if (decodedPaths.has(path)) return;
+  if (decodedPaths.size >= DECODED_MAX_ENTRIES) decodedPaths.delete(decodedPaths.keys().next().value as string);
+  decodedPaths.set(path, der);
 }
 
 function decodeGetPath(path: string): Buffer | undefined {
@@ -72,7 +87,10 @@ export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Prom
       return { status: 413, headers: { "content-type": "text/plain" }, body: Buffer.from("request too large") };
     der = req.body;
   } else if (req.method === "GET") {
-    der = req.path && req.path.length <= OCSP_MAX_REQUEST_BYTES * 2 ? decodeGetPath(req.path) : undefined;
+    der =
+      req.path && req.path.length <= OCSP_MAX_REQUEST_BYTES * 2
+        ? (decodedPaths.get(req.path) ?? decodeGetPath(req.path))
+        : undefined;
   } else {
     return {
       status: 405,
@@ -83,5 +101,7 @@ export async function answerOcspHttp(deps: OcspDeps, req: OcspHttpRequest): Prom
   const answer: OcspAnswer =
     der && der.length ? await answerOcspRequest(deps, der) : { der: ocspError(OCSP_STATUS.malformedRequest) };
   if (req.method !== "GET" || !answer.producedAt) return { status: 200, headers: OCSP_HEADERS, body: answer.der };
-  return cacheableAnswer(req, answer.der, cachingHeaders(answer, deps.clock.now().getTime()), answer.producedAt);
+  remember(req.path!, der!);
+  const second = Math.floor(deps.clock.now().getTime() / 1000);
+  return cacheableAnswer(req, answer.der, () => publication(answer, second), second);
 }

@@ -3,8 +3,9 @@
  *
  * Caching design (several portal instances, one database):
  * - A request for one certificate without a nonce (the common, RFC 5019 case) is answered from a pre-signed
- *   response: no signature per request. Pre-signed responses live in the OcspResponse table (one per serial,
- *   SHA-1 CertID) and in process memory.
+ *   response: no signature per request. Pre-signed responses live in the OcspResponse table (one per issuing key
+ *   and serial, SHA-1 CertID: after a CA key change the earlier key's responses are never served) and in process
+ *   memory.
  * - A memory entry is trusted for MEMORY_TTL_MS (1 s). After that the instance reads the row's producedAt
  *   (one primary-key lookup per hot serial per second): same producedAt → keep serving the entry; a different or
  *   missing row → reload or re-sign. Revocation deletes the row in its transaction and drops the entry of the
@@ -141,6 +142,8 @@ interface CachedResponse {
   der: Buffer;
   producedAt: number;
   checkedAt: number;
+  /** the answer as served, made on first use */
+  answer?: OcspAnswer;
 }
 
 // process memory, keyed by serial (see the design note at the top). Kept on globalThis: the node:http front
@@ -241,11 +244,12 @@ async function signResponse(
   return { der, producedAt: at, nextUpdate: next };
 }
 
-const answerOf = (e: CachedResponse): OcspAnswer => ({
-  der: e.der,
-  producedAt: new Date(e.producedAt),
-  nextUpdate: new Date(e.producedAt + RESPONSE_VALIDITY_MS),
-});
+const answerOf = (e: CachedResponse): OcspAnswer =>
+  (e.answer ??= {
+    der: e.der,
+    producedAt: new Date(e.producedAt),
+    nextUpdate: new Date(e.producedAt + RESPONSE_VALIDITY_MS),
+  });
 
 // one database check per serial at a time: concurrent requests for a hot serial wait for the same answer
 const inflight = new Map<string, Promise<CachedResponse | undefined>>();
@@ -283,12 +287,14 @@ async function revalidate(
   now: number,
   mem: CachedResponse | undefined,
 ): Promise<CachedResponse | undefined> {
-  const row = await deps.db.ocspResponse.findUnique({ where: { serial } });
+  const where = { issuerKeyId_serial: { issuerKeyId: view.keyIdHex, serial } };
+  const row = await deps.db.ocspResponse.findUnique({ where });
   if (row && now - row.producedAt.getTime() < REFRESH_AFTER_MS) {
     const fresh = mem && mem.keyId === view.keyIdHex && mem.producedAt === row.producedAt.getTime() ? mem : undefined;
     const der = fresh ? fresh.der : Buffer.from(row.der);
     metrics.ocspAnswers.inc({ source: "table" });
-    return remember(serial, { keyId: view.keyIdHex, der, producedAt: row.producedAt.getTime(), checkedAt: now });
+    const producedAt = row.producedAt.getTime();
+    return remember(serial, { keyId: view.keyIdHex, der, producedAt, checkedAt: now, answer: fresh?.answer });
   }
   const certId = view.sha1CertId(serial);
   const status = await lookup(deps.db, view, {
@@ -307,7 +313,7 @@ async function revalidate(
     producedAt,
     nextUpdate: new Date(producedAt.getTime() + RESPONSE_VALIDITY_MS),
   };
-  await deps.db.ocspResponse.upsert({ where: { serial }, create: { serial, ...data }, update: data });
+  await deps.db.ocspResponse.upsert({ where, create: { serial, issuerKeyId: view.keyIdHex, ...data }, update: data });
   metrics.ocspAnswers.inc({ source: "signed" });
   return remember(serial, { keyId: view.keyIdHex, der, producedAt: producedAt.getTime(), checkedAt: now });
 }

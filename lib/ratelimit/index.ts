@@ -17,21 +17,37 @@ export async function hitRateLimit(
   limit: Limit,
   clock: Clock,
 ): Promise<{ count: number; resetAt: Date }> {
+  return (await hitRateLimits(db, [{ key, limit }], clock))[0];
+}
+
+/**
+ * hitRateLimit for several keys in one statement (one round trip): every key is counted, then RATE_LIMITED is
+ * thrown for the first one past its `max` (the one that frees last decides the wait).
+ */
+export async function hitRateLimits(
+  db: Tx,
+  hits: { key: string; limit: Limit }[],
+  clock: Clock,
+): Promise<{ count: number; resetAt: Date }[]> {
   const now = clock.now();
-  const reset = new Date(now.getTime() + limit.windowMs);
-  const rows = await db.$queryRaw<{ count: number; resetAt: Date }[]>`
-    INSERT INTO "RateLimit" ("key", "count", "resetAt") VALUES (${key}, 1, ${reset})
+  const keys = hits.map((h) => h.key);
+  const resets = hits.map((h) => new Date(now.getTime() + h.limit.windowMs).toISOString());
+  const rows = await db.$queryRaw<{ key: string; count: number; resetAt: Date }[]>`
+    INSERT INTO "RateLimit" ("key", "count", "resetAt")
+    SELECT "key", 1, "reset" FROM unnest(${keys}::text[], ${resets}::timestamp(3)[]) AS h("key", "reset")
     ON CONFLICT ("key") DO UPDATE SET
       "count" = CASE WHEN "RateLimit"."resetAt" <= ${now} THEN 1 ELSE "RateLimit"."count" + 1 END,
-      "resetAt" = CASE WHEN "RateLimit"."resetAt" <= ${now} THEN ${reset} ELSE "RateLimit"."resetAt" END
-    RETURNING "count", "resetAt"`;
-  const { count, resetAt } = rows[0];
-  if (count > limit.max) {
-    throw new DomainError("RATE_LIMITED", {
-      retryAfter: Math.max(1, Math.ceil((new Date(resetAt).getTime() - now.getTime()) / 1000)),
-    });
-  }
-  return { count, resetAt: new Date(resetAt) };
+      "resetAt" = CASE WHEN "RateLimit"."resetAt" <= ${now} THEN EXCLUDED."resetAt" ELSE "RateLimit"."resetAt" END
+    RETURNING "key", "count", "resetAt"`;
+  const byKey = new Map(rows.map((r) => [r.key, { count: Number(r.count), resetAt: new Date(r.resetAt) }]));
+  const counted = hits.map((h) => byKey.get(h.key)!);
+  let wait = 0;
+  hits.forEach((h, i) => {
+    if (counted[i].count > h.limit.max) wait = Math.max(wait, counted[i].resetAt.getTime() - now.getTime());
+  });
+  if (counted.some((c, i) => c.count > hits[i].limit.max))
+    throw new DomainError("RATE_LIMITED", { retryAfter: Math.max(1, Math.ceil(wait / 1000)) });
+  return counted;
 }
 
 export async function clearRateLimit(db: Tx, key: string): Promise<void> {

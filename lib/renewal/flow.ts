@@ -80,13 +80,23 @@ export async function orderView(
   order: RenewalOrder,
   opts: { invoiceSkipped?: boolean } = {},
 ): Promise<OrderView> {
-  const invoice = await db.invoice.findUnique({ where: { orderId: order.id }, select: { id: true } });
-  const issued = order.issuedCertificateId
-    ? await db.certificate.findUnique({
-        where: { id: order.issuedCertificateId },
-        include: { encryptionCertificate: { select: { serial: true } } },
-      })
-    : null;
+  // one query for both (the invoice, and the certificate the order issued)
+  const related = await db.renewalOrder.findUnique({
+    where: { id: order.id },
+    select: {
+      invoice: { select: { id: true } },
+      issuedCertificate: {
+        select: {
+          serial: true,
+          notBefore: true,
+          notAfter: true,
+          encryptionCertificate: { select: { serial: true } },
+        },
+      },
+    },
+  });
+  const invoice = related?.invoice;
+  const issued = order.issuedCertificateId ? related?.issuedCertificate : null;
   return {
     id: order.id,
     orderNo: order.orderNo,

@@ -3,7 +3,7 @@ import type { Tx } from "../db";
 import { MINUTE, type Clock } from "../clock";
 import type { Certificate } from "../generated/prisma/client";
 import { DomainError } from "../errors";
-import { hitRateLimit } from "../ratelimit";
+import { hitRateLimits } from "../ratelimit";
 import { parseCertificate } from "../pki/x509";
 import {
   ChallengeFormatError,
@@ -69,8 +69,9 @@ export async function issueChallenge(
     throw e;
   }
   const ip = args.ip ?? "unknown";
-  if (args.ip) await hitRateLimit(db, `challenge-ip:${ip}`, CHALLENGE_IP_LIMIT, args.clock);
-  await hitRateLimit(db, `challenge:${args.purpose}:${ip}:${serial}`, CHALLENGE_LIMIT, args.clock);
+  const limits = [{ key: `challenge:${args.purpose}:${ip}:${serial}`, limit: CHALLENGE_LIMIT }];
+  if (args.ip) limits.unshift({ key: `challenge-ip:${ip}`, limit: CHALLENGE_IP_LIMIT });
+  await hitRateLimits(db, limits, args.clock);
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
   await db.challenge.create({
     data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now },

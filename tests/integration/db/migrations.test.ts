@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -9,6 +9,7 @@ import { applyMigrations, diffMigrationsToSchema } from "@/lib/db/migrate";
 import { MIGRATIONS_DIR } from "@/lib/db/paths";
 import { checkHealth } from "@/lib/db/health";
 import { openDb } from "@/lib/db/client";
+import { createTestDb } from "@/tests/helpers/db";
 
 const pgUrl = process.env.DATABASE_URL || undefined;
 const cleanups: (() => Promise<void>)[] = [];
@@ -101,4 +102,20 @@ test("health reports pending migrations on an empty database", async () => {
   cleanups.push(() => db.close());
   const health = await checkHealth(db.prisma);
   expect(health.ok).toBe(false);
+});
+
+test("health is ok with every committed migration applied and names one that is not, on each request", async () => {
+  const db = await createTestDb();
+  cleanups.push(() => db.close());
+  const committed = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  expect(await checkHealth(db.prisma)).toMatchObject({ ok: true, migrations: { pending: [], failed: [] } });
+  const newest = committed.at(-1)!;
+  await db.prisma.$executeRaw`DELETE FROM "_prisma_migrations" WHERE migration_name = ${newest}`;
+  for (const _ of [1, 2]) {
+    const health = await checkHealth(db.prisma);
+    expect(health).toMatchObject({ ok: false, migrations: { pending: [newest] } });
+  }
 });

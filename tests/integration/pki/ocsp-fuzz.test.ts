@@ -1,5 +1,5 @@
 import "@/tests/helpers/env";
-import { generateKeyPairSync } from "node:crypto";
+import { X509Certificate, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +13,7 @@ import type { Ca } from "@/lib/pki/ca";
 import { children, readAll } from "@/lib/pki/der";
 import { parseOcspRequest, respondOcsp } from "@/lib/pki/ocsp";
 import { answerOcspHttp } from "@/lib/pki/ocsp-http";
+import { buildOcspRequest, readOcspResponse } from "@/lib/pki/issuers/ocsp-client";
 import { revokeCertificate } from "@/lib/pki/revoke";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, insertHolderCertificate, openssl, writePem } from "@/tests/helpers/pki";
@@ -74,12 +75,12 @@ describe("OCSP responder", () => {
         where: { serial },
         data: { status: "revoked", revokedAt: clock.now(), revocationReason: 1 },
       });
-      await tx.ocspResponse.delete({ where: { serial } });
+      await tx.ocspResponse.deleteMany({ where: { serial } });
     });
     clock.advance(2 * SECOND);
     const after = await respondOcsp(deps(), request);
     expect(after.equals(before)).toBe(false);
-    const row = await db.prisma.ocspResponse.findUniqueOrThrow({ where: { serial } });
+    const row = await db.prisma.ocspResponse.findFirstOrThrow({ where: { serial } });
     expect(row.status).toBe("revoked");
   });
 
@@ -145,5 +146,32 @@ describe("OCSP responder", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("OCSP responder across a CA key change", () => {
+  let db: OpenDb;
+  afterAll(() => db?.close());
+
+  it("never serves a response signed by the earlier key once the issuing key has changed (same name, same serial)", async () => {
+    db = await createTestDb();
+    const clock = fixedClock(new Date());
+    const { ca: before } = await createTestCa("P-256");
+    const holder = await insertHolderCertificate(db.prisma, before, {
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000),
+    });
+    const serial = holder.row.serial;
+    const asked = (ca: Ca) => respondOcsp({ db: db.prisma, ca, clock }, buildOcspRequest(holder.der, ca.issuingCert));
+    expect(readOcspResponse(await asked(before), serial, new X509Certificate(before.issuingCert)).status).toBe("good");
+
+    // the issuing CA is re-keyed under the same name (the old key's pre-signed response is ten seconds old)
+    const { ca: after } = await createTestCa("P-256");
+    expect(after.issuerDn).toBe(before.issuerDn);
+    clock.advance(10 * SECOND);
+    const answer = await asked(after);
+    expect(readOcspResponse(answer, serial, new X509Certificate(after.issuingCert)).status).toBe("good");
+    // and the earlier key's response is still what a request under the earlier key gets
+    expect(readOcspResponse(await asked(before), serial, new X509Certificate(before.issuingCert)).status).toBe("good");
   });
 });

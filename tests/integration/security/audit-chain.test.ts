@@ -136,6 +136,10 @@ describe("the keyed audit chain (issue 21, item 3)", () => {
     // make them look like the first, unkeyed chain: alg sha256 with plain hashes
     await db.$executeRawUnsafe(`UPDATE "AuditEvent" SET "alg" = 'sha256'`);
     await recomputeFrom((await rows())[0].seq);
+    // as the migration that added the chain's head row would have found them: the head is the newest event
+    await db.$executeRawUnsafe(
+      `UPDATE "AuditHead" SET "hash" = (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1)`,
+    );
     await append(2, 10);
     const all = await rows();
     expect(all.map((r) => r.alg)).toEqual(["sha256", "sha256", "sha256", "hmac-sha256", "hmac-sha256"]);
@@ -173,5 +177,25 @@ describe("the keyed audit chain (issue 21, item 3)", () => {
     });
     const other = chainKeysFrom({ AUDIT_CHAIN_KEY: "b6".repeat(32), CRYPTO_SUITE: "intl", SESSION_SECRET: "x" });
     expect(await verifyAuditChain(db, { keys: other, checkpointFiles: [file] })).toMatchObject({ ok: false });
+  });
+});
+
+describe("appending under load", () => {
+  test("transactions appending at once never fork the chain: each links to the one committed before it", async () => {
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        withTx(db, async (tx) => {
+          await appendAudit(tx, event(i), clock);
+          await appendAudit(tx, event(100 + i), clock);
+        }),
+      ),
+    );
+    const all = await rows();
+    expect(all).toHaveLength(48);
+    expect(all.slice(1).every((r, i) => r.prevHash === all[i].hash)).toBe(true);
+    expect(await verify()).toMatchObject({ ok: true, checked: 48 });
+    // the head is where the next append links
+    await append(1, 500);
+    expect((await rows()).at(-1)!.prevHash).toBe(all.at(-1)!.hash);
   });
 });
