@@ -39,6 +39,7 @@ const samples: { [T in MailTemplate]: MailData<T> } = {
     taxpayerId: "91371400MA3C000000",
     email: "fin@example.cn",
   },
+  invoice_email_confirm: { orderNo: "R1", confirmToken: "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OQ" },
   expiry_reminder: {
     holderName: "张三丰",
     serial: "0a",

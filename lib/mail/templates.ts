@@ -20,6 +20,7 @@ export function mailLinks(origin: string) {
     renew: () => `${origin}/renew`,
     unsubscribe: (token: string) => `${origin}/unsubscribe/${encodeURIComponent(token)}`,
     invoice: (token: string) => `${origin}/invoice/${encodeURIComponent(token)}`,
+    invoiceConfirm: (token: string) => `${origin}/invoice/confirm/${encodeURIComponent(token)}`,
   };
 }
 
@@ -57,7 +58,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
   const values: Record<string, string> = {};
   const rows: [label: string, value: string][] = [];
   for (const [name, f] of Object.entries(spec.fields) as [
-    keyof typeof t.labels | "unsubscribeToken" | "invoiceToken",
+    keyof typeof t.labels | "unsubscribeToken" | "invoiceToken" | "confirmToken",
     Field,
   ][]) {
     const v = data[name];
@@ -67,7 +68,12 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     rows.push([t.labels[name as keyof typeof t.labels], values[name]]);
   }
 
-  const action = spec.link === "order" ? links.order(String(data.orderNo)) : links[spec.link]();
+  const action =
+    spec.link === "order"
+      ? links.order(String(data.orderNo))
+      : spec.link === "invoiceConfirm"
+        ? links.invoiceConfirm(String(data.confirmToken))
+        : links[spec.link]();
   const unsubscribe = template === "expiry_reminder" ? links.unsubscribe(String(data.unsubscribeToken)) : undefined;
   const subject = fill(tt.subject, values);
   const intro = {

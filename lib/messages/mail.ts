@@ -86,6 +86,13 @@ export const mail = messageArea({
         action: "在线更新证书",
         unsubscribe: "不再接收此证书的到期提醒",
       },
+      // harden2 (#21 item 5): to an invoice address that is not the handler's; nothing the form's author typed
+      invoice_email_confirm: {
+        subject: "请确认是否接收电子发票（订单号 {orderNo}）",
+        intro:
+          "有人在德州电子政务数字证书在线服务为订单 {orderNo} 填写开票信息时，填写了本邮箱作为接收电子发票的邮箱。如确为您或贵单位所填，请在 48 小时内点击下方链接确认；如不知情，请忽略本邮件，本邮箱不会收到发票或其他邮件。",
+        action: "确认接收电子发票",
+      },
     },
     // reach (#24)
     devSms: {
@@ -195,6 +202,13 @@ export const mail = messageArea({
           "The certificate of {holderName} (serial {serial}) expires on {notAfter}. It can be renewed online during the 30 days before expiry (from {opensAt} until {notAfter}); once expired it must be renewed in person at the Dezhou Government Service Centre.",
         action: "Renew online",
         unsubscribe: "Stop expiry reminders for this certificate",
+      },
+      // harden2 (#21 item 5): to an invoice address that is not the handler's; nothing the form's author typed
+      invoice_email_confirm: {
+        subject: "Please confirm this address for an e-invoice (order {orderNo})",
+        intro:
+          "Someone giving the invoice details of order {orderNo} on the Dezhou e-Government certificate portal named this address to receive the e-invoice. If you or your organisation gave it, confirm within 48 hours with the link below; if not, ignore this mail: no invoice or other mail will be sent here.",
+        action: "Confirm this address for the e-invoice",
       },
     },
     // reach (#24)

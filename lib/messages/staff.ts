@@ -123,6 +123,9 @@ const zh = {
     noInvoice: "用户尚未提交开票信息。",
     invoiceIssued: "已开具（{at}）",
     invoiceNotIssued: "待开具",
+    // harden2 (#21 item 5)
+    invoiceDeliverTo: "电子发票发送至 {to}",
+    invoiceEmailPending: "（开票信息中的邮箱 {pending} 尚未确认，确认前发送至经办人邮箱）",
     issued: "新证书",
     notIssued: "尚未签发。",
     download: "下载证书（.cer）",
@@ -448,6 +451,10 @@ const en: Translation<typeof zh> = {
     noInvoice: "No invoice details given.",
     invoiceIssued: "Issued ({at})",
     invoiceNotIssued: "Not issued yet",
+    // harden2 (#21 item 5)
+    invoiceDeliverTo: "Send the e-invoice to {to}",
+    invoiceEmailPending:
+      "(the address in the invoice details, {pending}, is not confirmed yet: until then the handler's)",
     issued: "New certificate",
     notIssued: "Not issued yet.",
     download: "Download certificate (.cer)",

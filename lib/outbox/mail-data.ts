@@ -84,6 +84,11 @@ export const MAIL_SPECS = {
     },
     link: "order",
   },
+  // harden2 (#21 item 5): the confirmation link to an invoice address that is not the handler's
+  invoice_email_confirm: {
+    fields: { orderNo: "text", confirmToken: "token" },
+    link: "invoiceConfirm",
+  },
   expiry_reminder: {
     fields: {
       holderName: "name",
@@ -95,7 +100,10 @@ export const MAIL_SPECS = {
     },
     link: "renew",
   },
-} as const satisfies Record<string, { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" }>;
+} as const satisfies Record<
+  string,
+  { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" | "invoiceConfirm" }
+>;
 
 export type MailTemplate = keyof typeof MAIL_SPECS;
 export const MAIL_TEMPLATES = Object.keys(MAIL_SPECS) as MailTemplate[];

@@ -9,6 +9,8 @@ import { acquireLease, releaseLease } from "@/lib/jobs/lease";
 import { CMP_TRANSACTION_RETENTION_MS, dbCmpTransactionStore } from "@/lib/pki/issuers/cmp-store";
 
 let db: OpenDb;
+const clock = fixedClock("2026-11-25T12:00:00Z");
+const at = (ms: number) => new Date(clock.now().getTime() + ms);
 beforeAll(async () => {
   db = await createTestDb();
 });
@@ -17,9 +19,6 @@ afterAll(async () => {
 });
 
 test("housekeeping deletes only rows that can no longer matter", async () => {
-  const clock = fixedClock("2026-11-25T12:00:00Z");
-  const now = clock.now().getTime();
-  const at = (ms: number) => new Date(now + ms);
   await db.prisma.captcha.createMany({
     data: [
       { answerHash: "old", expiresAt: at(-2 * HOUR) },
@@ -46,9 +45,6 @@ test("housekeeping deletes only rows that can no longer matter", async () => {
 });
 
 test("housekeeping drops CMP transactions untouched for the retention period and keeps the ones still worked", async () => {
-  const clock = fixedClock("2026-11-25T12:00:00Z");
-  const now = clock.now().getTime();
-  const at = (ms: number) => new Date(now + ms);
   await db.prisma.cmpTransaction.createMany({
     data: [
       {
@@ -71,7 +67,6 @@ test("housekeeping drops CMP transactions untouched for the retention period and
 });
 
 test("a job lease is held by one instance at a time and taken over once it lapses", async () => {
-  const clock = fixedClock("2026-11-25T12:00:00Z");
   expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-a")).toBe(true);
   expect(await acquireLease(db.prisma, "test.job", 60_000, clock, "instance-b")).toBe(false);
   clock.advance(60_001);
