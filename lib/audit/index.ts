@@ -1,5 +1,5 @@
 import type { Db, Tx } from "../db";
-import { eventHash, GENESIS, type Hashable } from "./chain";
+import { eventHash, GENESIS, keyring, type Hashable } from "./chain";
 import { currentChainKeys } from "./keys";
 import type { Clock } from "../clock";
 import type { AuditEvent, Prisma } from "../generated/prisma/client";
@@ -120,11 +120,12 @@ const lockChain = (tx: Tx) => tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAI
 async function chained(tx: Tx, rows: AuditRow[]) {
   const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
   const keys = currentChainKeys();
+  const keyId = keyring(keys)[0].kid;
   let prevHash = last?.hash ?? GENESIS;
   return rows.map((r) => {
     const row = { ...r, prevHash };
     prevHash = eventHash(row, keys.alg, keys);
-    return { ...row, alg: keys.alg, hash: prevHash };
+    return { ...row, alg: keys.alg, keyId, hash: prevHash };
   });
 }
 

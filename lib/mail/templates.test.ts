@@ -39,6 +39,7 @@ const samples: { [T in MailTemplate]: MailData<T> } = {
     taxpayerId: "91371400MA3C000000",
     email: "fin@example.cn",
   },
+  audit_daily: { day: "2026-12-03", count: "1", checkpoints: ['{"v":2,"seq":1,"hash":"ab","mac":"cd"}'] },
   invoice_email_confirm: { orderNo: "R1", confirmToken: "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OQ" },
   expiry_reminder: {
     holderName: "张三丰",

@@ -18,7 +18,9 @@ export type Kind =
   | "years"
   | "days"
   | "date"
-  | "invoiceType";
+  | "invoiceType"
+  /** harden2: verbatim lines (the audit mail's signed checkpoints), shown as a block after the fields */
+  | "lines";
 export type Field = Kind | { optional: Kind };
 
 const MASKS: Partial<Record<Kind, (v: string) => string>> = {
@@ -89,6 +91,11 @@ export const MAIL_SPECS = {
     fields: { orderNo: "text", confirmToken: "token" },
     link: "invoiceConfirm",
   },
+  // harden2 (#21 item 3): the daily audit mail to AUDIT_MAIL_TO, a copy of the signed checkpoints off the machine
+  audit_daily: {
+    fields: { day: "text", count: "text", checkpoints: "lines" },
+    link: "audit",
+  },
   expiry_reminder: {
     fields: {
       holderName: "name",
@@ -102,7 +109,7 @@ export const MAIL_SPECS = {
   },
 } as const satisfies Record<
   string,
-  { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" | "invoiceConfirm" }
+  { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" | "invoiceConfirm" | "audit" }
 >;
 
 export type MailTemplate = keyof typeof MAIL_SPECS;
@@ -114,6 +121,7 @@ type KindInput = {
   days: number;
   date: Date | string;
   invoiceType: "personal" | "organisation";
+  lines: string[];
 };
 type InputOfKind<K extends Kind> = K extends keyof KindInput ? KindInput[K] : string;
 type Fields<T extends MailTemplate> = (typeof MAIL_SPECS)[T]["fields"];
@@ -140,6 +148,8 @@ function kindSchema(kind: Kind, mask: boolean): z.ZodType {
       return z.coerce.date().transform((d) => d.toISOString());
     case "invoiceType":
       return z.enum(["personal", "organisation"]);
+    case "lines":
+      return z.array(z.string().max(2000)).max(500);
     case "code":
       return z.string().regex(/^[0-9A-Za-z]{4,12}$/);
     case "token":
