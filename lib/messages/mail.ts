@@ -39,6 +39,8 @@ export const mail = messageArea({
       email: "接收邮箱",
       daysLeft: "剩余天数",
       opensAt: "在线更新开始",
+      // harden2 (#21 item 5): invoice_received while another address awaits its owner's confirmation
+      pendingEmail: "待邮箱所有者确认的发票邮箱",
       // harden2 (#21 item 3): the daily audit mail
       day: "日期",
       count: "检查点数",
@@ -162,6 +164,8 @@ export const mail = messageArea({
       email: "Delivery e-mail",
       daysLeft: "Days left",
       opensAt: "Online renewal opens",
+      // harden2 (#21 item 5): invoice_received while another address awaits its owner's confirmation
+      pendingEmail: "Invoice address awaiting its owner's confirmation",
       // harden2 (#21 item 3): the daily audit mail
       day: "Date",
       count: "Checkpoints",

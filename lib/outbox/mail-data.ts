@@ -83,6 +83,8 @@ export const MAIL_SPECS = {
       title: "text",
       taxpayerId: { optional: "idNumber" },
       email: "email",
+      // harden2 (#21 item 5): an address given in the details that its owner has not confirmed yet
+      pendingEmail: { optional: "email" },
     },
     link: "order",
   },

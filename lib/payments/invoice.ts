@@ -95,7 +95,9 @@ export async function saveInvoice(
           invoiceType: d.type,
           title: d.title,
           taxpayerId: d.taxpayerId ?? null,
-          email: d.email,
+          // until its owner confirms another address, the e-invoice goes to the handler's: the mail says so
+          email: confirmedAt ? d.email : to,
+          pendingEmail: confirmedAt ? null : d.email,
         },
       },
       input.clock,

@@ -7,7 +7,7 @@ import { createTestDb } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { appendAudit, currentChainKeys, verifyAuditChain, withTx, writeAuditCheckpoint } from "@/lib/audit";
-import { chainKeysFrom, keyId, plainHash, type Hashable } from "@/lib/audit/chain";
+import { chainKeysFrom, keyId, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
 import { resetConfig } from "@/lib/config";
 
 /**
@@ -216,5 +216,17 @@ describe("the keyed audit chain (issue 21, item 3)", () => {
     } finally {
       use({ AUDIT_CHAIN_KEY: before, AUDIT_CHAIN_KEY_PREVIOUS: undefined });
     }
+  });
+
+  test("without AUDIT_CHAIN_KEY (development) the key derived from SESSION_SECRET_PREVIOUS still verifies", () => {
+    const base = { AUDIT_CHAIN_KEY: undefined, CRYPTO_SUITE: "intl" as const };
+    const before = chainKeysFrom({ ...base, SESSION_SECRET: "old-session-secret-0123456789abcdef0123" });
+    const during = chainKeysFrom({
+      ...base,
+      SESSION_SECRET: "new-session-secret-0123456789abcdef0123",
+      SESSION_SECRET_PREVIOUS: "old-session-secret-0123456789abcdef0123",
+    });
+    expect(keyring(during).map((k) => k.kid)).toEqual([during.kid, before.kid]);
+    expect(during.kid).not.toBe(before.kid);
   });
 });

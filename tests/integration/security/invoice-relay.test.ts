@@ -11,6 +11,7 @@ import {
 } from "@/lib/payments/invoice-email";
 import { orderDetail } from "@/lib/staff/orders";
 import { renderMail } from "@/lib/mail/templates";
+import { maskEmail } from "@/lib/privacy/mask";
 import { HOUR, systemClock } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { insertOrder } from "@/tests/integration/payments/harness";
@@ -124,13 +125,23 @@ describe("confirming a changed invoice address (item 5)", () => {
 
   it("another address is used once its owner follows the single-use link; finance sees the details meanwhile", async () => {
     const clock = fixedClock("2026-12-03T02:00:00Z");
-    const order = await insertOrder(w.db, clock, { state: "paid" });
+    // a handler of its own: the other tests used up the day's mails to the fixture's handler address
+    const order = await w.db.renewalOrder.update({
+      where: { id: (await insertOrder(w.db, clock, { state: "paid" })).id },
+      data: { handlerEmail: "handler-round-trip@example.com" },
+    });
     await saveInvoice(w.db, { orderId: order.id, details: details("fin@example.net"), actor: holder, clock });
     const inv = await w.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } });
     expect([inv.title, inv.email, inv.emailConfirmedAt]).toEqual(["德州市测试有限公司", "fin@example.net", null]);
     const before = (await orderDetail(w.db, order.id)).invoiceDelivery!;
     expect(before.confirmed).toBe(false);
     expect(before.to).not.toContain("example.net");
+    // the handler is told where the e-invoice goes meanwhile, and which address awaits its owner
+    const told = await w.db.mailOutbox.findFirstOrThrow({ where: { orderId: order.id, template: "invoice_received" } });
+    expect(told.to).toBe(order.handlerEmail);
+    const said = renderMail("invoice_received", "zh-CN", told.data, w.origin).text;
+    expect(said).toContain(maskEmail(order.handlerEmail));
+    expect(said).toContain(maskEmail("fin@example.net"));
     const link = await confirmToken(order.id, "fin@example.net");
     // stored hashed: the token itself is nowhere in the table
     const rows = await w.db.invoiceEmailConfirmation.findMany({ where: { orderId: order.id } });
