@@ -302,8 +302,11 @@ const zh = {
       recomputed: "哈希链被未持有密钥者重新计算过（篡改后重算）。",
       truncated: "最新的记录被删除：已签名的检查点记录了更靠后的事件。",
       "checkpoint-invalid": "检查点文件中有签名不符的行（文件被改动过）。",
-      "key-missing": "未配置 AUDIT_CHAIN_KEY，无法校验带密钥的记录。",
+      "key-missing": "缺少校验这些记录所需的密钥（AUDIT_CHAIN_KEY，或轮换前的 AUDIT_CHAIN_KEY_PREVIOUS）。",
     },
+    // harden2 (#21 item 3): which key sealed each run of events
+    verifySegment: "第 {from}–{to} 条（共 {events} 条）：{key}",
+    segmentKey: { current: "当前密钥 {kid}", previous: "轮换前的密钥 {kid}", unkeyed: "早期无密钥的 SHA-256 链" },
     older: "更早的记录",
     none: "没有符合条件的记录。",
     columns: {
@@ -637,7 +640,15 @@ const en: Translation<typeof zh> = {
       recomputed: "The chain was re-computed by someone without the key (altered, then re-hashed).",
       truncated: "The newest events were deleted: a signed checkpoint names a later event.",
       "checkpoint-invalid": "A line of the checkpoint file does not verify (the file was changed).",
-      "key-missing": "AUDIT_CHAIN_KEY is not configured: keyed events cannot be checked.",
+      "key-missing":
+        "The key these events need is not configured (AUDIT_CHAIN_KEY, or AUDIT_CHAIN_KEY_PREVIOUS after a rotation).",
+    },
+    // harden2 (#21 item 3): which key sealed each run of events
+    verifySegment: "Events {from}–{to} ({events}): {key}",
+    segmentKey: {
+      current: "current key {kid}",
+      previous: "previous key {kid}",
+      unkeyed: "the early unkeyed SHA-256 chain",
     },
     older: "Older events",
     none: "No events match.",
