@@ -4,6 +4,7 @@ import "./globals.css";
 import { SiteHeader } from "@/components/SiteHeader";
 import { SiteFooter } from "@/components/SiteFooter";
 import { getT } from "./_lib/i18n";
+import { pageCentre } from "./_lib/centre";
 
 export async function generateMetadata(): Promise<Metadata> {
   const { t } = await getT();
@@ -17,15 +18,16 @@ export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const { locale, t } = await getT();
+  const centre = await pageCentre(locale);
   return (
     <html lang={locale}>
       <body>
         <a className="skip" href="#main">
           {t.common.skipToContent}
         </a>
-        <SiteHeader t={t} locale={locale} />
+        <SiteHeader t={t} locale={locale} centre={centre} />
         <main id="main">{children}</main>
-        <SiteFooter t={t} />
+        <SiteFooter t={t} centre={centre} />
       </body>
     </html>
   );

@@ -1,8 +1,9 @@
 import Link from "next/link";
 import type { Messages } from "@/lib/messages";
 import type { Locale } from "@/lib/errors";
+import type { ServicesContent } from "@/lib/content/services";
 
-export function SiteHeader({ t, locale }: { t: Messages; locale: Locale }) {
+export function SiteHeader({ t, locale, centre }: { t: Messages; locale: Locale; centre: ServicesContent["centre"] }) {
   const other = locale === "en" ? "zh-CN" : "en";
   return (
     <header className="site-header">
@@ -23,7 +24,9 @@ export function SiteHeader({ t, locale }: { t: Messages; locale: Locale }) {
           <a href={`/lang/${other}`} lang={other} hrefLang={other}>
             {t.common.language}
           </a>
-          <span className="hotline-pill">{t.common.hotline}</span>
+          <span className="hotline-pill">
+            {t.common.hotlineLabel} {centre.hotline}
+          </span>
         </nav>
       </div>
     </header>

@@ -10,9 +10,12 @@ import { openDb } from "../lib/db/client";
  * checkpoints kept outside the database, and says whether it is intact, edited, re-computed or truncated.
  *
  *   npm run audit:verify -- [--database URL | --pglite DIR] [--checkpoints FILE]... [--key-file FILE]
+ *                           [--previous-key-file FILE]...
  *
  * Defaults: DATABASE_URL, else PGlite in DATA_DIR/pglite; AUDIT_CHECKPOINT_FILE or DATA_DIR/audit-checkpoints.jsonl;
- * the key from AUDIT_CHAIN_KEY, else DATA_DIR/secrets.json (demo mode), else a `--key-file` holding the hex key.
+ * the key from AUDIT_CHAIN_KEY, else DATA_DIR/secrets.json (demo mode), else a `--key-file` holding the hex key; the
+ * keys of before a rotation from AUDIT_CHAIN_KEY_PREVIOUS (comma-separated) or `--previous-key-file`s. It prints
+ * which key sealed each run of events (by key id) and signed the checkpoints.
  * Exit 0: intact; 1: a problem (printed); 2: usage or the database cannot be opened.
  */
 
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     pglite: { type: "string" },
     checkpoints: { type: "string", multiple: true },
     "key-file": { type: "string" },
+    "previous-key-file": { type: "string", multiple: true },
     json: { type: "boolean", default: false },
   },
 });
@@ -41,8 +45,20 @@ if (hex !== undefined && !/^[0-9a-f]{64}$/i.test(hex)) {
   console.error("AUDIT_CHAIN_KEY is invalid: expected 64 hex characters");
   process.exit(2);
 }
+const previous = values["previous-key-file"]?.length
+  ? values["previous-key-file"].map((f) => readFileSync(f, "utf8").trim()).join(",")
+  : env.AUDIT_CHAIN_KEY_PREVIOUS || undefined;
+if (previous !== undefined && !/^[0-9a-f]{64}(,[0-9a-f]{64})*$/i.test(previous)) {
+  console.error("AUDIT_CHAIN_KEY_PREVIOUS is invalid: expected 64 hex characters per key, comma-separated");
+  process.exit(2);
+}
 const keys = hex
-  ? chainKeysFrom({ AUDIT_CHAIN_KEY: hex, CRYPTO_SUITE: "intl", SESSION_SECRET: "" })
+  ? chainKeysFrom({
+      AUDIT_CHAIN_KEY: hex,
+      AUDIT_CHAIN_KEY_PREVIOUS: previous,
+      CRYPTO_SUITE: "intl",
+      SESSION_SECRET: "",
+    })
   : env.SESSION_SECRET
     ? chainKeysFrom({ AUDIT_CHAIN_KEY: undefined, CRYPTO_SUITE: "intl", SESSION_SECRET: env.SESSION_SECRET })
     : null;
@@ -72,6 +88,14 @@ try {
         (r.checkpoints ? "" : " (no checkpoint: a truncation cannot be seen)"),
     );
   else console.log(`audit chain ${r.problem}: ${r.detail} (checked ${r.checked} events)`);
+  if (!values.json) {
+    for (const g of r.segments ?? [])
+      console.log(
+        `  events ${g.from}–${g.to} (${g.events}): ${g.key === "unkeyed" ? "unkeyed SHA-256 chain" : `key ${g.key}${g.current ? " (AUDIT_CHAIN_KEY)" : " (previous key)"}`}`,
+      );
+    for (const [kid, n] of Object.entries(r.checkpointKeys ?? {}))
+      console.log(`  ${n} checkpoint(s) signed with key ${kid}`);
+  }
   process.exitCode = r.ok ? 0 : 1;
 } finally {
   await db.close();

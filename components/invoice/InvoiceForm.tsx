@@ -60,7 +60,7 @@ export function InvoiceForm({
     void send("orderId" in post ? { orderId: post.orderId, details } : { details });
   }
 
-  const input = (k: Exclude<Field, "type">, label: string, type = "text") => (
+  const input = (k: Exclude<Field, "type">, label: string, type = "text", hint?: string) => (
     <div className={`field${errors[k] ? " has-error" : ""}`}>
       <label htmlFor={`i-${k}`}>{label}</label>
       <input
@@ -69,8 +69,13 @@ export function InvoiceForm({
         value={v[k]}
         onChange={(e) => setV({ ...v, [k]: e.target.value })}
         aria-invalid={errors[k] ? true : undefined}
-        aria-describedby={`ie-${k}`}
+        aria-describedby={hint ? `ih-${k} ie-${k}` : `ie-${k}`}
       />
+      {hint ? (
+        <span className="field-hint" id={`ih-${k}`}>
+          {hint}
+        </span>
+      ) : null}
       <span className="field-error" id={`ie-${k}`}>
         {errors[k] ?? ""}
       </span>
@@ -102,7 +107,7 @@ export function InvoiceForm({
       </fieldset>
       {input("title", t.title)}
       {v.type === "organisation" ? input("taxpayerId", t.taxpayerId) : null}
-      {input("email", t.email, "email")}
+      {input("email", t.email, "email", t.emailHint)}
       {error ? (
         <div className="alert alert-err" role="alert">
           {error}

@@ -19,6 +19,7 @@ export const InvoiceLinkResponse = z.object({
       title: z.string(),
       taxpayerId: z.string().nullable(),
       email: z.string(),
+      emailPending: z.boolean(),
       issued: z.boolean(),
     })
     .nullable(),

@@ -33,6 +33,26 @@ export interface ChainKeys {
   alg: Exclude<ChainAlg, "sha256">;
   /** the master key (AUDIT_CHAIN_KEY); sub-keys for the chain and the checkpoints are derived from it */
   master: Buffer;
+  /** the master key's id (keyId), recorded with each event and checkpoint it seals */
+  kid?: string;
+  /** keys of before a rotation (AUDIT_CHAIN_KEY_PREVIOUS): what they sealed keeps verifying; they seal nothing new */
+  previous?: Buffer[];
+}
+
+/** A chain key as the verifier holds it: the key and its id. */
+export interface ChainKey {
+  kid: string;
+  master: Buffer;
+}
+
+/** A key's id: a fingerprint that names it in events, checkpoints and reports without revealing it. */
+export function keyId(master: Buffer): string {
+  return createHmac("sha256", master).update("certrenew audit key id").digest("hex").slice(0, 16);
+}
+
+/** Every key that verifies, the current one first. */
+export function keyring(keys: ChainKeys): ChainKey[] {
+  return [keys.master, ...(keys.previous ?? [])].map((master) => ({ kid: keyId(master), master }));
 }
 
 function canonical(v: unknown): string {
@@ -89,12 +109,19 @@ export function eventHash(e: Hashable, alg: ChainAlg, keys: Pick<ChainKeys, "mas
 
 /**
  * The chain's keys from the configuration: AUDIT_CHAIN_KEY (required in production, generated into DATA_DIR in demo
- * mode). A development or test setup without it derives one from SESSION_SECRET, which the database does not hold
- * either.
+ * mode) and, after a rotation, AUDIT_CHAIN_KEY_PREVIOUS. A development or test setup without it derives one from
+ * SESSION_SECRET (and SESSION_SECRET_PREVIOUS), which the database does not hold either.
  */
-export function chainKeysFrom(config: Pick<Config, "AUDIT_CHAIN_KEY" | "CRYPTO_SUITE" | "SESSION_SECRET">): ChainKeys {
-  const master = config.AUDIT_CHAIN_KEY
-    ? Buffer.from(config.AUDIT_CHAIN_KEY, "hex")
-    : createHmac("sha256", config.SESSION_SECRET).update("certrenew audit chain key").digest();
-  return { alg: config.CRYPTO_SUITE === "gm" ? "hmac-sm3" : "hmac-sha256", master };
+export function chainKeysFrom(
+  config: Pick<Config, "AUDIT_CHAIN_KEY" | "CRYPTO_SUITE" | "SESSION_SECRET"> &
+    Partial<Pick<Config, "AUDIT_CHAIN_KEY_PREVIOUS" | "SESSION_SECRET_PREVIOUS">>,
+): ChainKeys {
+  const derived = (secret: string) => createHmac("sha256", secret).update("certrenew audit chain key").digest();
+  const master = config.AUDIT_CHAIN_KEY ? Buffer.from(config.AUDIT_CHAIN_KEY, "hex") : derived(config.SESSION_SECRET);
+  const previous = config.AUDIT_CHAIN_KEY
+    ? (config.AUDIT_CHAIN_KEY_PREVIOUS?.split(",") ?? []).map((hex) => Buffer.from(hex, "hex"))
+    : config.SESSION_SECRET_PREVIOUS
+      ? [derived(config.SESSION_SECRET_PREVIOUS)]
+      : [];
+  return { alg: config.CRYPTO_SUITE === "gm" ? "hmac-sm3" : "hmac-sha256", master, kid: keyId(master), previous };
 }

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
-import { subKey, type ChainAlg, type ChainKeys } from "./chain";
+import { keyring, subKey, type ChainAlg, type ChainKey, type ChainKeys } from "./chain";
 
 /**
  * Checkpoints of the audit chain's head, signed (HMAC with a sub-key of AUDIT_CHAIN_KEY) and kept OUTSIDE the
@@ -13,7 +13,8 @@ import { subKey, type ChainAlg, type ChainKeys } from "./chain";
  * the database cannot also rewrite it. `legacyHead` pins the last event of the unkeyed first chain.
  */
 export interface Checkpoint {
-  v: 1;
+  /** 2: `kid` names the key that signed it (and is signed too); 1: written before key ids, any key may verify it */
+  v: 1 | 2;
   seq: number;
   hash: string;
   /** when the checkpoint was made (ISO) */
@@ -21,13 +22,16 @@ export interface Checkpoint {
   /** the HMAC that signs this line */
   alg: Exclude<ChainAlg, "sha256">;
   legacyHead: { seq: number; hash: string } | null;
+  /** v2: the id of the AUDIT_CHAIN_KEY that signed it (lib/audit/chain.ts keyId) */
+  kid?: string;
   mac: string;
 }
 
 type Unsigned = Omit<Checkpoint, "mac">;
 
 function macOf(cp: Unsigned, keys: Pick<ChainKeys, "master">): string {
-  const text = JSON.stringify([cp.v, cp.seq, cp.hash, cp.at, cp.alg, cp.legacyHead]);
+  const fields: unknown[] = [cp.v, cp.seq, cp.hash, cp.at, cp.alg, cp.legacyHead];
+  const text = JSON.stringify(cp.v === 2 ? [...fields, cp.kid] : fields);
   return createHmac(cp.alg === "hmac-sm3" ? "sm3" : "sha256", subKey(keys, cp.alg, "checkpoint"))
     .update(text)
     .digest("hex");
@@ -39,6 +43,7 @@ export function signCheckpoint(cp: Unsigned, keys: Pick<ChainKeys, "master">): C
 
 export function checkpointValid(cp: Checkpoint, keys: Pick<ChainKeys, "master">): boolean {
   if (cp.alg !== "hmac-sha256" && cp.alg !== "hmac-sm3") return false;
+  if (cp.v !== 1 && cp.v !== 2) return false;
   const want = Buffer.from(macOf(cp, keys), "hex");
   const got = Buffer.from(String(cp.mac), "hex");
   return got.length === want.length && timingSafeEqual(got, want);
@@ -50,8 +55,17 @@ export interface CheckpointFile {
   invalid: number[];
 }
 
-/** Reads checkpoint files (missing files count as empty); valid checkpoints come back sorted by seq. */
-export function readCheckpoints(files: string[], keys: Pick<ChainKeys, "master">): CheckpointFile {
+/** The key of the ring that signed `cp` (the one its `kid` names, else any for a v1 line), or undefined. */
+function signerOf(cp: Checkpoint, ring: ChainKey[]): ChainKey | undefined {
+  return ring.filter((k) => cp.v !== 2 || k.kid === cp.kid).find((k) => checkpointValid(cp, k));
+}
+
+/**
+ * Reads checkpoint files (missing files count as empty); valid checkpoints come back sorted by seq, each with the id
+ * of the key (current or previous) that signed it in `kid`.
+ */
+export function readCheckpoints(files: string[], keys: ChainKeys): CheckpointFile {
+  const ring = keyring(keys);
   const valid: Checkpoint[] = [];
   const invalid: number[] = [];
   for (const file of files) {
@@ -62,7 +76,8 @@ export function readCheckpoints(files: string[], keys: Pick<ChainKeys, "master">
         if (!line.trim()) return;
         try {
           const cp = JSON.parse(line) as Checkpoint;
-          if (Number.isInteger(cp.seq) && typeof cp.hash === "string" && checkpointValid(cp, keys)) valid.push(cp);
+          const signer = Number.isInteger(cp.seq) && typeof cp.hash === "string" ? signerOf(cp, ring) : undefined;
+          if (signer) valid.push({ ...cp, kid: signer.kid });
           else invalid.push(i + 1);
         } catch {
           invalid.push(i + 1);
@@ -95,8 +110,9 @@ export function newCheckpoint(
   keys: ChainKeys,
   clock: Clock,
 ): Checkpoint {
+  const at = clock.now().toISOString();
   return signCheckpoint(
-    { v: 1, seq: head.seq, hash: head.hash, at: clock.now().toISOString(), alg: keys.alg, legacyHead },
+    { v: 2, seq: head.seq, hash: head.hash, at, alg: keys.alg, legacyHead, kid: keyring(keys)[0].kid },
     keys,
   );
 }

@@ -1,5 +1,5 @@
 import type { Db, Tx } from "../db";
-import { eventHash, GENESIS, type Hashable } from "./chain";
+import { eventHash, GENESIS, keyring, type Hashable } from "./chain";
 import { currentChainKeys } from "./keys";
 import type { Clock } from "../clock";
 import type { AuditEvent, Prisma } from "../generated/prisma/client";
@@ -130,12 +130,13 @@ async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
   await tx.$executeRaw`
     WITH "written" AS (
       INSERT INTO "AuditEvent" ("actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState",
-        "ip", "userAgent", "data", "createdAt", "prevHash", "hash", "alg")
+        "ip", "userAgent", "data", "createdAt", "prevHash", "hash", "alg", "keyId")
       SELECT "actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState", "ip", "userAgent",
-        "data", "createdAt", "prevHash", "hash", "alg"
+        "data", "createdAt", "prevHash", "hash", "alg", "keyId"
       FROM jsonb_to_recordset(${JSON.stringify(linked)}::jsonb) AS e("i" int, "actorType" text, "actorId" text,
         "action" text, "targetType" text, "targetId" text, "fromState" text, "toState" text, "ip" text,
-        "userAgent" text, "data" jsonb, "createdAt" timestamp(3), "prevHash" text, "hash" text, "alg" text)
+        "userAgent" text, "data" jsonb, "createdAt" timestamp(3), "prevHash" text, "hash" text, "alg" text,
+        "keyId" text)
       ORDER BY "i"
       RETURNING 1
     )
@@ -145,10 +146,11 @@ async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
 /** `rows` linked after `prevHash`, each with its hash: call it holding the chain's lock. */
 function chained(prevHash: string, rows: AuditRow[]) {
   const keys = currentChainKeys();
+  const keyId = keyring(keys)[0].kid;
   return rows.map((r) => {
     const row = { ...r, prevHash };
     prevHash = eventHash(row, keys.alg, keys);
-    return { ...row, alg: keys.alg, hash: prevHash };
+    return { ...row, alg: keys.alg, keyId, hash: prevHash };
   });
 }
 

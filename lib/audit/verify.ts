@@ -1,7 +1,16 @@
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
 import { getConfig } from "../config";
-import { CHAIN_ALGS, eventHash, GENESIS, plainHash, type ChainAlg, type ChainKeys } from "./chain";
+import {
+  CHAIN_ALGS,
+  eventHash,
+  GENESIS,
+  keyring,
+  plainHash,
+  type ChainAlg,
+  type ChainKey,
+  type ChainKeys,
+} from "./chain";
 import { appendCheckpoint, legacyHeadOf, newCheckpoint, readCheckpoints, type Checkpoint } from "./checkpoint";
 import { currentChainKeys } from "./keys";
 
@@ -28,6 +37,22 @@ export interface ChainCheck {
   head?: { seq: number; hash: string };
   /** signed checkpoints the head was checked against */
   checkpoints?: number;
+  /**
+   * The runs of consecutive events sealed with one key, oldest first, as far as the chain was checked: `key` is the
+   * key's id (lib/audit/chain.ts keyId) or "unkeyed" for the first, SHA-256 chain; `current` marks AUDIT_CHAIN_KEY
+   * (the others are AUDIT_CHAIN_KEY_PREVIOUS).
+   */
+  segments?: KeySegment[];
+  /** valid checkpoints by the id of the key that signed them */
+  checkpointKeys?: Record<string, number>;
+}
+
+export interface KeySegment {
+  key: string;
+  current: boolean;
+  from: number;
+  to: number;
+  events: number;
 }
 
 export interface VerifyOptions {
@@ -43,6 +68,7 @@ export interface VerifyOptions {
 interface Row {
   seq: number;
   alg: string;
+  keyId: string | null;
   hash: string;
   prevHash: string;
   actorType: string;
@@ -68,6 +94,15 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
   const legacyHead = cps.valid.length ? cps.valid[0].legacyHead : undefined;
   const bySeq = new Map(cps.valid.map((c) => [c.seq, c]));
   const seen = new Set<number>();
+  const ring = keys ? keyring(keys) : [];
+  const segments: KeySegment[] = [];
+  const checkpointKeys: Record<string, number> = {};
+  for (const c of cps.valid) checkpointKeys[c.kid ?? "?"] = (checkpointKeys[c.kid ?? "?"] ?? 0) + 1;
+  const track = (seq: number, key: string) => {
+    const last = segments.at(-1);
+    if (last?.key === key) Object.assign(last, { to: seq, events: last.events + 1 });
+    else segments.push({ key, current: key === ring[0]?.kid, from: seq, to: seq, events: 1 });
+  };
 
   let prev = opts.from?.hash ?? GENESIS;
   let after = opts.from?.seq ?? 0;
@@ -82,6 +117,8 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
     detail,
     head,
     checkpoints: cps.valid.length,
+    segments,
+    checkpointKeys,
   });
 
   if (opts.from) {
@@ -92,8 +129,7 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
     const alg = start.alg as ChainAlg;
     if (
       !(CHAIN_ALGS as readonly string[]).includes(alg) ||
-      (alg !== "sha256" && !keys) ||
-      eventHash(start, alg, keys) !== start.hash
+      (alg === "sha256" ? plainHash(start) !== start.hash : !sealedBy(start, alg, ring))
     )
       return fail("edited", opts.from.seq, `event ${opts.from.seq} does not match its hash`);
   }
@@ -120,8 +156,15 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
       } else {
         keyedSeen = true;
         if (!keys) return fail("key-missing", r.seq, "keyed events need AUDIT_CHAIN_KEY to be checked");
+        if (r.keyId && !ring.some((k) => k.kid === r.keyId))
+          return fail(
+            "key-missing",
+            r.seq,
+            `event ${r.seq} was sealed with key ${r.keyId}, which is neither AUDIT_CHAIN_KEY nor in AUDIT_CHAIN_KEY_PREVIOUS`,
+          );
       }
-      if (eventHash(r, alg, keys) !== r.hash) {
+      const signer = alg === "sha256" ? undefined : sealedBy(r, alg, ring);
+      if (alg === "sha256" ? plainHash(r) !== r.hash : !signer) {
         const plain = alg !== "sha256" && plainHash(r, alg) === r.hash;
         return plain
           ? fail("recomputed", r.seq, `event ${r.seq} carries a hash made without the chain's key`)
@@ -135,6 +178,7 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
       if (legacyHead && r.seq === legacyHead.seq && legacyHead.hash !== r.hash)
         return fail("recomputed", r.seq, `the unkeyed chain's last event ${r.seq} differs from its checkpoint`);
       seen.add(r.seq);
+      track(r.seq, signer?.kid ?? "unkeyed");
       prev = r.hash;
       after = r.seq;
       head = { seq: r.seq, hash: r.hash };
@@ -154,7 +198,12 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
   }
   if (cps.invalid.length)
     return fail("checkpoint-invalid", undefined, `checkpoint lines ${cps.invalid.join(", ")} do not verify`);
-  return { ok: true, checked, head, checkpoints: cps.valid.length };
+  return { ok: true, checked, head, checkpoints: cps.valid.length, segments, checkpointKeys };
+}
+
+/** The key of the ring whose MAC the event carries: the one its keyId names, or any for an event without one. */
+function sealedBy(r: Row, alg: ChainAlg, ring: ChainKey[]): ChainKey | undefined {
+  return ring.filter((k) => !r.keyId || k.kid === r.keyId).find((k) => eventHash(r, alg, k) === r.hash);
 }
 
 export interface CheckpointResult {

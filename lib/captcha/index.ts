@@ -5,6 +5,7 @@ import type { Clock } from "../clock";
 import { MINUTE } from "../clock";
 import { DomainError } from "../errors";
 import type { Config } from "../config";
+import { matchesAnySessionSecret } from "../crypto/link-token";
 import { checkBackoff, clearRateLimit, hitRateLimit, recordBackoffFailure, type Backoff } from "../ratelimit";
 
 export const CAPTCHA_TTL_MS = 5 * MINUTE;
@@ -61,13 +62,18 @@ function distort(svg: string): string {
   return glyphs.replace("</svg>", `${strokes}</svg>`);
 }
 
-/** What the captcha needs of the configuration: the HMAC secret and whether load tests may skip it. */
-export type CaptchaConfig = Pick<Config, "SESSION_SECRET" | "TEST_CAPTCHA_BYPASS">;
+/**
+ * What the captcha needs of the configuration: the HMAC secret (and the previous one during a rotation, so a captcha
+ * drawn by an instance still on the old secret can be answered on one with the new) and whether load tests may skip it.
+ */
+export type CaptchaConfig = Pick<Config, "SESSION_SECRET" | "TEST_CAPTCHA_BYPASS"> &
+  Partial<Pick<Config, "SESSION_SECRET_PREVIOUS">>;
+
+const hashWith = (secret: string, id: string, answer: string) =>
+  createHmac("sha256", secret).update(`captcha:${id}:${answer.trim().toLowerCase()}`).digest("hex");
 
 export function answerHash(config: CaptchaConfig, id: string, answer: string): string {
-  return createHmac("sha256", config.SESSION_SECRET)
-    .update(`captcha:${id}:${answer.trim().toLowerCase()}`)
-    .digest("hex");
+  return hashWith(config.SESSION_SECRET, id, answer);
 }
 
 /** A new captcha image; the answer is kept only as an HMAC bound to the captcha id. */
@@ -124,6 +130,6 @@ async function checkAnswer(db: Db, id: string, answer: string, clock: Clock, con
   if (!row) throw new DomainError("CAPTCHA_INVALID", { fields: { captcha: "captchaInvalid" } });
   if (row.expiresAt.getTime() <= now.getTime())
     throw new DomainError("CAPTCHA_EXPIRED", { fields: { captcha: "captchaExpired" } });
-  if (row.answerHash !== answerHash(config, id, answer))
+  if (!matchesAnySessionSecret(config, row.answerHash, (secret) => hashWith(secret, id, answer)))
     throw new DomainError("CAPTCHA_INVALID", { fields: { captcha: "captchaInvalid" } });
 }

@@ -189,6 +189,16 @@ const Env = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/i, "64 hex characters (a 256-bit key)")
     .optional(),
+  /**
+   * harden2 (#21 item 3): after a rotation of AUDIT_CHAIN_KEY, the keys used before it (comma-separated, newest
+   * first): events and checkpoints sealed with them keep verifying; new ones are sealed with AUDIT_CHAIN_KEY only
+   */
+  AUDIT_CHAIN_KEY_PREVIOUS: z
+    .string()
+    .regex(/^[0-9a-f]{64}(,[0-9a-f]{64})*$/i, "64 hex characters per key, comma-separated")
+    .optional(),
+  /** harden2 (#21 item 3): where the daily audit mail (the day's signed checkpoints) goes; unset: no audit mail */
+  AUDIT_MAIL_TO: z.email().max(254).optional(),
   /** signed checkpoints of the audit chain's head; default DATA_DIR/audit-checkpoints.jsonl */
   AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   /** `gm`: the Chinese national algorithms (SM4 for field encryption, SM3 for the audit chain); `intl`: AES/SHA-256 */

@@ -102,6 +102,18 @@ export async function siteContent(db: Tx, locale: Locale): Promise<SiteContent> 
   return out;
 }
 
+/**
+ * The service centre (name, address, hours, hotline) as the admins last saved it, else the default: what the
+ * page chrome shows on every page, so it reads this one entry only.
+ */
+export async function centreContent(db: Tx, locale: Locale): Promise<SiteContent["centre"]> {
+  const row = await db.contentEntry.findUnique({ where: { key_locale: { key: "centre", locale } } });
+  const parsed = row ? CONTENT_SCHEMAS.centre.safeParse(row.value) : undefined;
+  if (parsed && !parsed.success)
+    log.warn({ key: "centre", locale }, "content entry no longer valid; showing the default");
+  return parsed?.success ? parsed.data : defaultContent(locale).centre;
+}
+
 /** The home page's notices that are current at `now`. */
 export function currentNotices(notices: readonly Notice[], now: Date): Notice[] {
   const t = now.getTime();

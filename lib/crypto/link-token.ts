@@ -7,6 +7,23 @@ import type { Config } from "../config";
  */
 export type LinkKeys = Pick<Config, "SESSION_SECRET"> & Partial<Pick<Config, "SESSION_SECRET_PREVIOUS">>;
 
+/**
+ * The secrets a value keyed by SESSION_SECRET is checked against: the current one, then SESSION_SECRET_PREVIOUS during
+ * a rotation (links, captcha answers and unlock codes made by an instance still on the old secret keep working).
+ */
+export function sessionSecrets(keys: LinkKeys): string[] {
+  return keys.SESSION_SECRET_PREVIOUS ? [keys.SESSION_SECRET, keys.SESSION_SECRET_PREVIOUS] : [keys.SESSION_SECRET];
+}
+
+/** Whether `given` equals `make(secret)` for one of the session secrets (constant-time per comparison). */
+export function matchesAnySessionSecret(keys: LinkKeys, given: string, make: (secret: string) => string): boolean {
+  const g = Buffer.from(given);
+  return sessionSecrets(keys).some((secret) => {
+    const expected = Buffer.from(make(secret));
+    return g.length === expected.length && timingSafeEqual(g, expected);
+  });
+}
+
 function mac(secret: string, purpose: string, id: string): string {
   return createHmac("sha256", secret).update(`${purpose}:${id}`).digest("base64url").slice(0, 32);
 }
@@ -24,15 +41,7 @@ export function verifyLinkToken(keys: LinkKeys, purpose: string, token: string):
   const dot = token.lastIndexOf(".");
   if (dot <= 0) return null;
   const id = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1));
-  const secrets = keys.SESSION_SECRET_PREVIOUS
-    ? [keys.SESSION_SECRET, keys.SESSION_SECRET_PREVIOUS]
-    : [keys.SESSION_SECRET];
-  for (const secret of secrets) {
-    const expected = Buffer.from(mac(secret, purpose, id));
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return id;
-  }
-  return null;
+  return matchesAnySessionSecret(keys, token.slice(dot + 1), (secret) => mac(secret, purpose, id)) ? id : null;
 }
 
 const INVOICE_PURPOSE = "order-invoice";

@@ -38,7 +38,10 @@ const samples: { [T in MailTemplate]: MailData<T> } = {
     title: "德州某某有限公司",
     taxpayerId: "91371400MA3C000000",
     email: "fin@example.cn",
+    pendingEmail: "other@example.cn",
   },
+  audit_daily: { day: "2026-12-03", count: "1", checkpoints: ['{"v":2,"seq":1,"hash":"ab","mac":"cd"}'] },
+  invoice_email_confirm: { orderNo: "R1", confirmToken: "Zm9vYmFyYmF6cXV4MDEyMzQ1Njc4OQ" },
   expiry_reminder: {
     holderName: "张三丰",
     serial: "0a",

@@ -20,6 +20,8 @@ export function mailLinks(origin: string) {
     renew: () => `${origin}/renew`,
     unsubscribe: (token: string) => `${origin}/unsubscribe/${encodeURIComponent(token)}`,
     invoice: (token: string) => `${origin}/invoice/${encodeURIComponent(token)}`,
+    invoiceConfirm: (token: string) => `${origin}/invoice/confirm/${encodeURIComponent(token)}`,
+    audit: () => `${origin}/staff/audit`,
   };
 }
 
@@ -56,18 +58,29 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
 
   const values: Record<string, string> = {};
   const rows: [label: string, value: string][] = [];
+  // verbatim lines (kind "lines"): after the fields, unformatted, so they can be copied out exactly
+  const block: string[] = [];
   for (const [name, f] of Object.entries(spec.fields) as [
-    keyof typeof t.labels | "unsubscribeToken" | "invoiceToken",
+    keyof typeof t.labels | "unsubscribeToken" | "invoiceToken" | "confirmToken" | "checkpoints",
     Field,
   ][]) {
     const v = data[name];
     const kind = typeof f === "string" ? f : f.optional;
     if (v === undefined || v === null || kind === "token") continue;
+    if (kind === "lines") {
+      block.push(...(v as string[]));
+      continue;
+    }
     values[name] = formatValue(kind, v, locale);
     rows.push([t.labels[name as keyof typeof t.labels], values[name]]);
   }
 
-  const action = spec.link === "order" ? links.order(String(data.orderNo)) : links[spec.link]();
+  const action =
+    spec.link === "order"
+      ? links.order(String(data.orderNo))
+      : spec.link === "invoiceConfirm"
+        ? links.invoiceConfirm(String(data.confirmToken))
+        : links[spec.link]();
   const unsubscribe = template === "expiry_reminder" ? links.unsubscribe(String(data.unsubscribeToken)) : undefined;
   const subject = fill(tt.subject, values);
   const intro = {
@@ -91,6 +104,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     "",
     ...rows.map(([l, v]) => `${l}: ${v}`),
     "",
+    ...(block.length ? [...block, ""] : []),
     `${tt.action}: ${action}`,
     ...(invoice ? [`${invoice.label}: ${invoice.url}`] : []),
     "",
@@ -108,6 +122,7 @@ export function renderMail(template: MailTemplate, locale: Locale, stored: unkno
     greeting: t.greeting,
     introHtml: intro.html,
     rows,
+    block,
     action: { label: tt.action, url: action },
     secondary: invoice,
     footer: t.footer,
@@ -127,6 +142,8 @@ interface Layout {
   /** already escaped */
   introHtml: string;
   rows: [string, string][];
+  /** verbatim lines, shown preformatted under the fields */
+  block: string[];
   action: { label: string; url: string };
   /** a second link under the button */
   secondary?: { label: string; url: string };
@@ -157,7 +174,7 @@ function layout(l: Layout): string {
 <p style="margin:0 0 12px">${e(l.greeting)}</p>
 <p style="margin:0 0 16px">${l.introHtml}</p>
 <table role="presentation" cellspacing="0" cellpadding="0" style="font-size:14px;margin:0 0 20px">${rows}</table>
-<p style="margin:0 0 8px"><a href="${e(l.action.url)}" style="display:inline-block;padding:10px 20px;background:#0b4f8a;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${e(l.action.label)}</a></p>
+${l.block.length ? `<pre style="margin:0 0 20px;font-size:11px;line-height:1.5;white-space:pre-wrap;word-break:break-all">${e(l.block.join("\n"))}</pre>\n` : ""}<p style="margin:0 0 8px"><a href="${e(l.action.url)}" style="display:inline-block;padding:10px 20px;background:#0b4f8a;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${e(l.action.label)}</a></p>
 <p style="margin:0;color:#7b8794;font-size:12px;word-break:break-all">${e(l.action.url)}</p>
 ${l.secondary ? `<p style="margin:16px 0 0"><a href="${e(l.secondary.url)}" style="color:#0b4f8a">${e(l.secondary.label)}</a></p>\n` : ""}</td></tr>
 <tr><td style="padding:16px 28px;border-top:1px solid #eef1f4;color:#7b8794;font-size:12px;line-height:1.6">${e(l.footer)}${unsubscribe}</td></tr>

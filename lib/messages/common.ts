@@ -20,7 +20,9 @@ export const common = messageArea({
     cancel: "取消",
     loading: "加载中…",
     comingSoon: "此业务须前往德州政务服务中心现场办理",
-    footer: "德州电子政务数字证书服务 · 服务热线 96701666",
+    footer: "德州电子政务数字证书服务",
+    // harden2 (#24): the header and footer show the hotline of the centre the operator edits (lib/content)
+    hotlineLabel: "服务热线",
     skipToContent: "跳到正文",
   },
   en: {
@@ -42,7 +44,9 @@ export const common = messageArea({
     cancel: "Cancel",
     loading: "Loading…",
     comingSoon: "This service is handled in person at the Dezhou Government Service Centre",
-    footer: "Dezhou e-Government Certificate Services · Hotline 96701666",
+    footer: "Dezhou e-Government Certificate Services",
+    // harden2 (#24): the header and footer show the hotline of the centre the operator edits (lib/content)
+    hotlineLabel: "Hotline",
     skipToContent: "Skip to content",
   },
 });

@@ -39,6 +39,11 @@ export const mail = messageArea({
       email: "接收邮箱",
       daysLeft: "剩余天数",
       opensAt: "在线更新开始",
+      // harden2 (#21 item 5): invoice_received while another address awaits its owner's confirmation
+      pendingEmail: "待邮箱所有者确认的发票邮箱",
+      // harden2 (#21 item 3): the daily audit mail
+      day: "日期",
+      count: "检查点数",
     },
     templates: {
       order_submitted: {
@@ -85,6 +90,20 @@ export const mail = messageArea({
           "{holderName} 的数字证书（序列号 {serial}）将于 {notAfter} 到期。到期前 30 天内可在线更新（{opensAt} 起至 {notAfter} 止）；过期后须前往德州政务服务中心现场办理。",
         action: "在线更新证书",
         unsubscribe: "不再接收此证书的到期提醒",
+      },
+      // harden2 (#21 item 3): the daily audit mail (AUDIT_MAIL_TO)
+      audit_daily: {
+        subject: "审计日志签名检查点 {day}",
+        intro:
+          "以下 {count} 行是审计链自上一封审计邮件以来的签名检查点（每行一条 JSON）。请把本邮件保存在数据库服务器以外；核对时将这些行存为文件，用 npm run audit:verify -- --checkpoints 文件 检查数据库。",
+        action: "打开审计日志",
+      },
+      // harden2 (#21 item 5): to an invoice address that is not the handler's; nothing the form's author typed
+      invoice_email_confirm: {
+        subject: "请确认是否接收电子发票（订单号 {orderNo}）",
+        intro:
+          "有人在德州电子政务数字证书在线服务为订单 {orderNo} 填写开票信息时，填写了本邮箱作为接收电子发票的邮箱。如确为您或贵单位所填，请在 48 小时内点击下方链接确认；如不知情，请忽略本邮件，本邮箱不会收到发票或其他邮件。",
+        action: "确认接收电子发票",
       },
     },
     // reach (#24)
@@ -145,6 +164,11 @@ export const mail = messageArea({
       email: "Delivery e-mail",
       daysLeft: "Days left",
       opensAt: "Online renewal opens",
+      // harden2 (#21 item 5): invoice_received while another address awaits its owner's confirmation
+      pendingEmail: "Invoice address awaiting its owner's confirmation",
+      // harden2 (#21 item 3): the daily audit mail
+      day: "Date",
+      count: "Checkpoints",
     },
     templates: {
       order_submitted: {
@@ -195,6 +219,20 @@ export const mail = messageArea({
           "The certificate of {holderName} (serial {serial}) expires on {notAfter}. It can be renewed online during the 30 days before expiry (from {opensAt} until {notAfter}); once expired it must be renewed in person at the Dezhou Government Service Centre.",
         action: "Renew online",
         unsubscribe: "Stop expiry reminders for this certificate",
+      },
+      // harden2 (#21 item 3): the daily audit mail (AUDIT_MAIL_TO)
+      audit_daily: {
+        subject: "Audit log signed checkpoints {day}",
+        intro:
+          "The {count} lines below are the audit chain's signed checkpoints since the previous audit mail (one JSON line each). Keep this mail away from the database servers; to check a database, save the lines to a file and run npm run audit:verify -- --checkpoints FILE.",
+        action: "Open the audit log",
+      },
+      // harden2 (#21 item 5): to an invoice address that is not the handler's; nothing the form's author typed
+      invoice_email_confirm: {
+        subject: "Please confirm this address for an e-invoice (order {orderNo})",
+        intro:
+          "Someone giving the invoice details of order {orderNo} on the Dezhou e-Government certificate portal named this address to receive the e-invoice. If you or your organisation gave it, confirm within 48 hours with the link below; if not, ignore this mail: no invoice or other mail will be sent here.",
+        action: "Confirm this address for the e-invoice",
       },
     },
     // reach (#24)

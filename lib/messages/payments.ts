@@ -35,6 +35,14 @@ export const payments = messageArea({
       given: "已填写的开票信息",
       change: "如需修改，请重新填写并提交：",
       notOpen: "该订单当前不能填写开票信息（未付款或已退款）。",
+      // harden2 (#21 item 5): an invoice address other than the handler's waits for its owner's confirmation
+      emailPending:
+        "该邮箱不是经办人邮箱：我们已向它发送一封确认邮件，邮箱所有者确认后电子发票才会发往该邮箱；确认之前，电子发票将发送至经办人邮箱。",
+      confirmTitle: "确认接收电子发票",
+      confirmIntro:
+        "订单 {orderNo} 的开票信息填写了邮箱 {email} 接收电子发票。如确为您或贵单位所填，请点击下方按钮确认。",
+      confirmButton: "确认接收",
+      confirmDone: "已确认。订单 {orderNo} 的电子发票开具后将发送至 {email}。",
     },
     refund: {
       pending: "退款处理中",
@@ -97,6 +105,14 @@ export const payments = messageArea({
       given: "Invoice details given",
       change: "To change them, fill in and submit the form again:",
       notOpen: "Invoice details cannot be given for this order now (not paid, or refunded).",
+      // harden2 (#21 item 5): an invoice address other than the handler's waits for its owner's confirmation
+      emailPending:
+        "This is not the handler's address: we sent it a confirmation mail, and the e-invoice goes there only once its owner confirms; until then it is sent to the handler's address.",
+      confirmTitle: "Confirm the address for the e-invoice",
+      confirmIntro:
+        "The invoice details of order {orderNo} name {email} to receive the e-invoice. If you or your organisation gave it, confirm with the button below.",
+      confirmButton: "Confirm",
+      confirmDone: "Confirmed. The e-invoice of order {orderNo} will be sent to {email} once issued.",
     },
     refund: {
       pending: "Refund in progress",

@@ -123,6 +123,9 @@ const zh = {
     noInvoice: "用户尚未提交开票信息。",
     invoiceIssued: "已开具（{at}）",
     invoiceNotIssued: "待开具",
+    // harden2 (#21 item 5)
+    invoiceDeliverTo: "电子发票发送至 {to}",
+    invoiceEmailPending: "（开票信息中的邮箱 {pending} 尚未确认，确认前发送至经办人邮箱）",
     issued: "新证书",
     notIssued: "尚未签发。",
     download: "下载证书（.cer）",
@@ -299,8 +302,11 @@ const zh = {
       recomputed: "哈希链被未持有密钥者重新计算过（篡改后重算）。",
       truncated: "最新的记录被删除：已签名的检查点记录了更靠后的事件。",
       "checkpoint-invalid": "检查点文件中有签名不符的行（文件被改动过）。",
-      "key-missing": "未配置 AUDIT_CHAIN_KEY，无法校验带密钥的记录。",
+      "key-missing": "缺少校验这些记录所需的密钥（AUDIT_CHAIN_KEY，或轮换前的 AUDIT_CHAIN_KEY_PREVIOUS）。",
     },
+    // harden2 (#21 item 3): which key sealed each run of events
+    verifySegment: "第 {from}–{to} 条（共 {events} 条）：{key}",
+    segmentKey: { current: "当前密钥 {kid}", previous: "轮换前的密钥 {kid}", unkeyed: "早期无密钥的 SHA-256 链" },
     older: "更早的记录",
     none: "没有符合条件的记录。",
     columns: {
@@ -448,6 +454,10 @@ const en: Translation<typeof zh> = {
     noInvoice: "No invoice details given.",
     invoiceIssued: "Issued ({at})",
     invoiceNotIssued: "Not issued yet",
+    // harden2 (#21 item 5)
+    invoiceDeliverTo: "Send the e-invoice to {to}",
+    invoiceEmailPending:
+      "(the address in the invoice details, {pending}, is not confirmed yet: until then the handler's)",
     issued: "New certificate",
     notIssued: "Not issued yet.",
     download: "Download certificate (.cer)",
@@ -630,7 +640,15 @@ const en: Translation<typeof zh> = {
       recomputed: "The chain was re-computed by someone without the key (altered, then re-hashed).",
       truncated: "The newest events were deleted: a signed checkpoint names a later event.",
       "checkpoint-invalid": "A line of the checkpoint file does not verify (the file was changed).",
-      "key-missing": "AUDIT_CHAIN_KEY is not configured: keyed events cannot be checked.",
+      "key-missing":
+        "The key these events need is not configured (AUDIT_CHAIN_KEY, or AUDIT_CHAIN_KEY_PREVIOUS after a rotation).",
+    },
+    // harden2 (#21 item 3): which key sealed each run of events
+    verifySegment: "Events {from}–{to} ({events}): {key}",
+    segmentKey: {
+      current: "current key {kid}",
+      previous: "previous key {kid}",
+      unkeyed: "the early unkeyed SHA-256 chain",
     },
     older: "Older events",
     none: "No events match.",

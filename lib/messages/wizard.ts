@@ -165,6 +165,8 @@ export const wizard = messageArea({
       title: "发票抬头",
       taxpayerId: "纳税人识别号（统一社会信用代码）",
       email: "接收发票的电子邮箱",
+      // harden2 (#21 item 5)
+      emailHint: "如填写经办人以外的邮箱，我们会先向该邮箱发一封确认邮件；邮箱所有者确认后，电子发票才会发往该邮箱。",
       save: "提交开票信息",
       skip: "跳过，直接下证",
       saved: "开票信息已提交。",
@@ -388,6 +390,9 @@ export const wizard = messageArea({
       title: "Invoice title",
       taxpayerId: "Taxpayer ID (unified social credit code)",
       email: "E-mail for the invoice",
+      // harden2 (#21 item 5)
+      emailHint:
+        "For an address other than the handler's we first send a confirmation mail there; the e-invoice goes there once its owner confirms.",
       save: "Submit invoice details",
       skip: "Skip and download",
       saved: "Invoice details submitted.",

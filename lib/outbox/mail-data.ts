@@ -18,7 +18,9 @@ export type Kind =
   | "years"
   | "days"
   | "date"
-  | "invoiceType";
+  | "invoiceType"
+  /** harden2: verbatim lines (the audit mail's signed checkpoints), shown as a block after the fields */
+  | "lines";
 export type Field = Kind | { optional: Kind };
 
 const MASKS: Partial<Record<Kind, (v: string) => string>> = {
@@ -81,8 +83,20 @@ export const MAIL_SPECS = {
       title: "text",
       taxpayerId: { optional: "idNumber" },
       email: "email",
+      // harden2 (#21 item 5): an address given in the details that its owner has not confirmed yet
+      pendingEmail: { optional: "email" },
     },
     link: "order",
+  },
+  // harden2 (#21 item 5): the confirmation link to an invoice address that is not the handler's
+  invoice_email_confirm: {
+    fields: { orderNo: "text", confirmToken: "token" },
+    link: "invoiceConfirm",
+  },
+  // harden2 (#21 item 3): the daily audit mail to AUDIT_MAIL_TO, a copy of the signed checkpoints off the machine
+  audit_daily: {
+    fields: { day: "text", count: "text", checkpoints: "lines" },
+    link: "audit",
   },
   expiry_reminder: {
     fields: {
@@ -95,7 +109,10 @@ export const MAIL_SPECS = {
     },
     link: "renew",
   },
-} as const satisfies Record<string, { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" }>;
+} as const satisfies Record<
+  string,
+  { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" | "invoiceConfirm" | "audit" }
+>;
 
 export type MailTemplate = keyof typeof MAIL_SPECS;
 export const MAIL_TEMPLATES = Object.keys(MAIL_SPECS) as MailTemplate[];
@@ -106,6 +123,7 @@ type KindInput = {
   days: number;
   date: Date | string;
   invoiceType: "personal" | "organisation";
+  lines: string[];
 };
 type InputOfKind<K extends Kind> = K extends keyof KindInput ? KindInput[K] : string;
 type Fields<T extends MailTemplate> = (typeof MAIL_SPECS)[T]["fields"];
@@ -132,6 +150,8 @@ function kindSchema(kind: Kind, mask: boolean): z.ZodType {
       return z.coerce.date().transform((d) => d.toISOString());
     case "invoiceType":
       return z.enum(["personal", "organisation"]);
+    case "lines":
+      return z.array(z.string().max(2000)).max(500);
     case "code":
       return z.string().regex(/^[0-9A-Za-z]{4,12}$/);
     case "token":

@@ -1,13 +1,14 @@
 import type { Invoice } from "../generated/prisma/client";
-import type { Db, Tx } from "../db";
+import type { Db } from "../db";
 import { DAY, type Clock } from "../clock";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
-import { DomainError, isDomainError } from "../errors";
-import { hitRateLimit, type Limit } from "../ratelimit";
+import { DomainError } from "../errors";
+import type { Limit } from "../ratelimit";
 import { verifyInvoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 import { enqueueMail } from "../outbox";
 import { maskEmail } from "../privacy/mask";
 import { InvoiceDetails } from "./invoice-details";
+import { confirmationFor, invoiceDelivery, mailAllowed } from "./invoice-email";
 
 export { InvoiceDetails } from "./invoice-details";
 
@@ -20,23 +21,13 @@ export const INVOICE_MAIL_LIMITS = {
   recipient: { max: 5, windowMs: DAY },
 } satisfies Record<string, Limit>;
 
-/** Counts a mail against `key`; false (and nothing counted past the limit) once the day's mails are used up. */
-async function mailAllowed(tx: Tx, key: string, limit: Limit, clock: Clock): Promise<boolean> {
-  try {
-    await hitRateLimit(tx, key, limit, clock);
-    return true;
-  } catch (e) {
-    if (isDomainError(e) && e.code === "RATE_LIMITED") return false;
-    throw e;
-  }
-}
-
 /**
  * Stores (or replaces) the order's invoice details until finance marks the invoice issued (INVOICE_LOCKED after
  * that), audited, and queues the invoice_received confirmation. The confirmation goes to the handler's address on
  * record (given in the wizard, signed in with the key), never to an address typed in the invoice form that is not
- * that one: such an address is only stored for finance, and the holder learns of it from the mail on record. At
- * most INVOICE_MAIL_LIMITS mails a day per order and per recipient; past them the details are still saved.
+ * that one: such an address gets only a confirmation link (lib/payments/invoice-email.ts) and is used for the
+ * e-invoice once its owner confirms. At most INVOICE_MAIL_LIMITS mails a day per order and per recipient; past them
+ * the details are still saved.
  */
 export async function saveInvoice(
   db: Db,
@@ -54,7 +45,19 @@ export async function saveInvoice(
     if (!order) throw new DomainError("ORDER_NOT_FOUND");
     if (!INVOICEABLE.has(order.state)) throw new DomainError("INVOICE_NOT_ALLOWED", { state: order.state });
     if (order.invoice?.issuedAt) throw new DomainError("INVOICE_LOCKED");
-    const values = { type: d.type, title: d.title, taxpayerId: d.taxpayerId ?? null, email: d.email };
+    const { confirmedAt, confirmation } = await confirmationFor(tx, {
+      order,
+      previous: order.invoice,
+      email: d.email,
+      clock: input.clock,
+    });
+    const values = {
+      type: d.type,
+      title: d.title,
+      taxpayerId: d.taxpayerId ?? null,
+      email: d.email,
+      emailConfirmedAt: confirmedAt,
+    };
     // the update is conditional so a concurrent "issued" wins over a late edit
     const saved = order.invoice
       ? await tx.invoice.updateMany({ where: { id: order.invoice.id, issuedAt: null }, data: values })
@@ -70,7 +73,7 @@ export async function saveInvoice(
         action: order.invoice ? "invoice.updated" : "invoice.submitted",
         targetType: "order",
         targetId: order.id,
-        data: { type: d.type },
+        data: { type: d.type, emailConfirmation: confirmation },
       },
       input.clock,
     );
@@ -92,7 +95,9 @@ export async function saveInvoice(
           invoiceType: d.type,
           title: d.title,
           taxpayerId: d.taxpayerId ?? null,
-          email: d.email,
+          // until its owner confirms another address, the e-invoice goes to the handler's: the mail says so
+          email: confirmedAt ? d.email : to,
+          pendingEmail: confirmedAt ? null : d.email,
         },
       },
       input.clock,
@@ -135,8 +140,15 @@ export interface InvoiceLinkView {
   paidAt: Date | null;
   /** details can be given or changed now */
   open: boolean;
-  /** the details given so far (the e-mail masked), or null */
-  invoice: { type: string; title: string; taxpayerId: string | null; email: string; issued: boolean } | null;
+  /** the details given so far (the e-mail masked; `emailPending`: its owner has not confirmed it yet), or null */
+  invoice: {
+    type: string;
+    title: string;
+    taxpayerId: string | null;
+    email: string;
+    emailPending: boolean;
+    issued: boolean;
+  } | null;
 }
 
 async function orderOfLink(db: Db, keys: LinkKeys, token: string) {
@@ -161,6 +173,7 @@ export async function invoiceLinkView(db: Db, keys: LinkKeys, token: string): Pr
           title: inv.title,
           taxpayerId: inv.taxpayerId,
           email: maskEmail(inv.email),
+          emailPending: !invoiceDelivery(order, inv).confirmed,
           issued: Boolean(inv.issuedAt),
         }
       : null,

@@ -47,6 +47,7 @@ export async function anonymiseEndedOrders(db: Db, clock: Clock, keys: FieldKeys
         },
       });
       await tx.invoice.updateMany({ where: { orderId: id }, data: { email: "" } });
+      await tx.invoiceEmailConfirmation.deleteMany({ where: { orderId: id } });
       if (order.handlerEmail)
         await tx.mailOutbox.updateMany({
           where: { to: order.handlerEmail, createdAt: { lt: cutoff } },

@@ -13,6 +13,7 @@ import { crlRefreshJob } from "../pki/crl";
 import { upstreamCrlJob } from "../registry/upstream-crl";
 import { housekeepingJob } from "./housekeeping";
 import { auditCheckpointJob } from "./audit-checkpoint";
+import { auditMailJob } from "./audit-mail";
 import { anonymiseJob } from "../renewal/retention";
 import { smsDeliveryJob } from "../sms/worker";
 
@@ -36,6 +37,7 @@ export function serverJobs(config: Config): Job[] {
       : [crlRefreshJob(getCa)]),
     housekeepingJob,
     auditCheckpointJob,
+    ...(config.AUDIT_MAIL_TO ? [auditMailJob(config)] : []),
     anonymiseJob(config),
     smsDeliveryJob(config),
   ];

@@ -5,6 +5,7 @@ import { actorFields, appendAudit, type Actor, withTx } from "../audit";
 import { verifyCaptcha, type CaptchaConfig } from "../captcha";
 import type { Config } from "../config";
 import { blindIndex, decryptField } from "../crypto/field";
+import { matchesAnySessionSecret } from "../crypto/link-token";
 import type { Certificate, UnlockRequest } from "../generated/prisma/client";
 import { DomainError, isDomainError, type ErrorCode } from "../errors";
 import type { Locale } from "../errors/types";
@@ -77,6 +78,11 @@ interface StepContext {
 
 function codeHash(secret: string, requestId: string, code: string): string {
   return createHmac("sha256", secret).update(`unlock-code:${requestId}:${code.trim()}`).digest("hex");
+}
+
+/** The code hash was made with the session secret now or, during a rotation, with the previous one. */
+function codeMatches(config: CaptchaConfig, req: UnlockRequest, code: string): boolean {
+  return matchesAnySessionSecret(config, req.codeHash, (secret) => codeHash(secret, req.id, code));
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -233,7 +239,7 @@ async function checkCode(db: Db, ctx: StepContext, requestId: string, code: stri
     });
   if (req.expiresAt.getTime() <= ctx.clock.now().getTime())
     return refuse(db, ctx, "UNLOCK_CODE_EXPIRED", "code_expired", req.certificateId);
-  if (!sameHash(codeHash(ctx.config.SESSION_SECRET, req.id, code), req.codeHash)) {
+  if (!codeMatches(ctx.config, req, code)) {
     const counted = await db.unlockRequest.updateMany({
       where: { id: req.id, attempts: { lt: UNLOCK_MAX_CODE_ATTEMPTS } },
       data: { attempts: { increment: 1 } },
@@ -325,7 +331,7 @@ async function releasedRequest(
 ): Promise<UnlockRequest & { soPinVersion: number }> {
   await limit(db, ctx, `unlock-confirm:ip:${ctx.actor.ip ?? "unknown"}`, UNLOCK_RELEASE_LIMIT, null);
   const req = await db.unlockRequest.findUnique({ where: { id: requestId } });
-  if (!req || !sameHash(codeHash(ctx.config.SESSION_SECRET, req.id, code), req.codeHash))
+  if (!req || !codeMatches(ctx.config, req, code))
     return refuse(db, ctx, "UNLOCK_REQUEST_INVALID", "request_invalid", req?.certificateId ?? null);
   if (!req.verifiedAt || req.soPinVersion === null || req.completedAt)
     return refuse(db, ctx, "UNLOCK_NOT_RELEASED", "confirm_refused", req.certificateId);

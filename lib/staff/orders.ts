@@ -8,6 +8,7 @@ import { decryptField, type FieldKeys } from "../crypto/field";
 import { maskEmail } from "../privacy/mask";
 import { cancelOrder } from "../renewal/create-order";
 import { transitionOrder } from "../orders/machine";
+import { invoiceDelivery } from "../payments/invoice-email";
 import { resumeIssuance } from "../renewal/issue-order";
 import type { Ca } from "../pki/ca";
 
@@ -124,9 +125,15 @@ export async function orderDetail(db: Tx, orderId: string) {
       holderIdMasked: lastFourOnly(certificate.holderIdLast4, 18),
     },
     mails: mails.map((m) => ({ ...m, to: maskEmail(m.to) })),
+    // where finance sends the e-invoice: an address other than the handler's only once its owner confirmed it
+    invoiceDelivery: order.invoice ? maskedDelivery(invoiceDelivery(order, order.invoice)) : null,
     upstreamRevocations,
     timeline,
   };
+}
+
+function maskedDelivery(d: ReturnType<typeof invoiceDelivery>) {
+  return { ...d, to: maskEmail(d.to), pending: d.pending ? maskEmail(d.pending) : null };
 }
 
 export const UNMASKABLE = [

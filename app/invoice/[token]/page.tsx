@@ -87,6 +87,11 @@ export default async function InvoiceByLink({
               <dt>{p.email}</dt>
               <dd>{inv.email}</dd>
             </dl>
+            {inv.emailPending && !inv.issued ? (
+              <div className="alert alert-info" role="status" data-testid="invoice-email-pending">
+                {p.emailPending}
+              </div>
+            ) : null}
             {inv.issued ? (
               <div className="alert alert-info" role="status">
                 {p.locked}

@@ -1,30 +1,19 @@
-import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { systemClock } from "@/lib/clock";
 import { getDb } from "@/lib/db";
 import { errorMessage, isDomainError } from "@/lib/errors";
-import { clientIp } from "@/lib/http/request";
 import { getConfig } from "@/lib/config";
 import { unsubscribe, unsubscribeTarget } from "@/lib/mail/unsubscribe";
 import { getMessages } from "@/lib/messages";
 import { getLocale } from "../../_lib/i18n";
+import { pageActor } from "../../_lib/actor";
 import styles from "./page.module.css";
 
 export const dynamic = "force-dynamic";
 
-/** Holder-facing actor for the audit trail; the address as the proxy reports it. */
-async function requestActor() {
-  const h = await headers();
-  return {
-    type: "holder" as const,
-    ip: clientIp(new Request(getConfig().publicOrigin, { headers: h }), getConfig().TRUST_PROXY),
-    userAgent: h.get("user-agent")?.slice(0, 300) ?? null,
-  };
-}
-
 async function confirmUnsubscribe(token: string) {
   "use server";
-  await unsubscribe(await getDb(), getConfig(), token, await requestActor(), systemClock);
+  await unsubscribe(await getDb(), getConfig(), token, await pageActor(), systemClock);
   redirect(`/unsubscribe/${encodeURIComponent(token)}`);
 }
 

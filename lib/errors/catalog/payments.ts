@@ -56,6 +56,12 @@ export const paymentsErrors = defineErrors({
     "zh-CN": "该开票链接无效，请使用付款成功邮件中的链接，或致电 96701666。",
     en: "This invoice link is not valid. Use the link in the payment mail, or call 96701666.",
   },
+  // harden2 (#21 item 5): the confirmation link mailed to an invoice address that is not the handler's
+  INVOICE_CONFIRM_INVALID: {
+    status: 404,
+    "zh-CN": "该确认链接无效或已过期（开票信息可能已修改或发票已开具）。如需接收电子发票，请让经办人重新提交开票信息。",
+    en: "This confirmation link is not valid or has expired (the invoice details may have changed or the invoice has been issued). To receive the e-invoice, ask the handler to submit the invoice details again.",
+  },
   INVOICE_NOT_FOUND: { status: 404, "zh-CN": "尚未填写开票信息。", en: "No invoice details have been given yet." },
   SANDBOX_DISABLED: { status: 404, "zh-CN": "未找到相应内容。", en: "Not found." },
   SANDBOX_TRADE_NOT_FOUND: {

@@ -1,4 +1,5 @@
 import type { Db } from "../../db";
+import { DAY, type Clock } from "../../clock";
 import type { CmpTransactionStore } from "./cmp/transactions";
 
 /**
@@ -23,4 +24,18 @@ export function dbCmpTransactionStore(db: () => Promise<Db>): CmpTransactionStor
       await (await db()).cmpTransaction.deleteMany({ where: { transactionId } });
     },
   };
+}
+
+/**
+ * How long an open CMP transaction is kept after its last exchange. The upstream job retries an order at least every
+ * 30 minutes, so a row untouched this long belongs to an order that was settled another way (refunded, cancelled,
+ * re-issued) or to a transaction the CA has long since dropped (RFC 9483 servers time out open transactions within
+ * hours): continuing it could only be refused, and a retry then starts a new transaction.
+ */
+export const CMP_TRANSACTION_RETENTION_MS = 30 * DAY;
+
+/** Deletes the CmpTransaction rows untouched for CMP_TRANSACTION_RETENTION_MS (the housekeeping job). */
+export async function purgeStaleCmpTransactions(db: Db, clock: Clock): Promise<number> {
+  const before = new Date(clock.now().getTime() - CMP_TRANSACTION_RETENTION_MS);
+  return (await db.cmpTransaction.deleteMany({ where: { updatedAt: { lt: before } } })).count;
 }

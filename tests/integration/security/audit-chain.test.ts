@@ -7,7 +7,7 @@ import { createTestDb } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { appendAudit, currentChainKeys, verifyAuditChain, withTx, writeAuditCheckpoint } from "@/lib/audit";
-import { chainKeysFrom, plainHash, type Hashable } from "@/lib/audit/chain";
+import { chainKeysFrom, keyId, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
 import { resetConfig } from "@/lib/config";
 
 /**
@@ -177,6 +177,61 @@ describe("the keyed audit chain (issue 21, item 3)", () => {
     });
     const other = chainKeysFrom({ AUDIT_CHAIN_KEY: "b6".repeat(32), CRYPTO_SUITE: "intl", SESSION_SECRET: "x" });
     expect(await verifyAuditChain(db, { keys: other, checkpointFiles: [file] })).toMatchObject({ ok: false });
+  });
+
+  test("after an AUDIT_CHAIN_KEY rotation what the previous key sealed keeps verifying, each segment named by its key", async () => {
+    const [oldKey, newKey] = ["c1".repeat(32), "d2".repeat(32)];
+    const kid = (hex: string) => keyId(Buffer.from(hex, "hex"));
+    const before = process.env.AUDIT_CHAIN_KEY;
+    const use = (env: Record<string, string | undefined>) => {
+      for (const [k, v] of Object.entries(env))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      resetConfig();
+    };
+    try {
+      use({ AUDIT_CHAIN_KEY: oldKey, AUDIT_CHAIN_KEY_PREVIOUS: undefined });
+      await append(3);
+      await writeAuditCheckpoint(db, clock, { file });
+      use({ AUDIT_CHAIN_KEY: newKey, AUDIT_CHAIN_KEY_PREVIOUS: oldKey });
+      await append(2, 10);
+      expect((await writeAuditCheckpoint(db, clock, { file })).written).toMatchObject({ v: 2, kid: kid(newKey) });
+      const all = await rows();
+      expect(all.map((r) => r.keyId)).toEqual([...Array(3).fill(kid(oldKey)), ...Array(2).fill(kid(newKey))]);
+      const r = await verify();
+      expect(r).toMatchObject({ ok: true, checked: 5, checkpoints: 2 });
+      expect(r.segments).toEqual([
+        { key: kid(oldKey), current: false, from: all[0].seq, to: all[2].seq, events: 3 },
+        { key: kid(newKey), current: true, from: all[3].seq, to: all[4].seq, events: 2 },
+      ]);
+      expect(r.checkpointKeys).toEqual({ [kid(oldKey)]: 1, [kid(newKey)]: 1 });
+      // without the previous key the older segment cannot be checked, and says which key it needs
+      use({ AUDIT_CHAIN_KEY_PREVIOUS: undefined });
+      expect(await verify()).toMatchObject({
+        ok: false,
+        problem: "key-missing",
+        brokenAt: all[0].seq,
+        detail: expect.stringContaining(kid(oldKey)),
+      });
+      // an event re-labelled with the other key's id does not pass for sealed by it
+      use({ AUDIT_CHAIN_KEY_PREVIOUS: oldKey });
+      await db.$executeRawUnsafe(`UPDATE "AuditEvent" SET "keyId" = '${kid(newKey)}' WHERE "seq" = ${all[1].seq}`);
+      expect(await verify()).toMatchObject({ ok: false, problem: "edited", brokenAt: all[1].seq });
+    } finally {
+      use({ AUDIT_CHAIN_KEY: before, AUDIT_CHAIN_KEY_PREVIOUS: undefined });
+    }
+  });
+
+  test("without AUDIT_CHAIN_KEY (development) the key derived from SESSION_SECRET_PREVIOUS still verifies", () => {
+    const base = { AUDIT_CHAIN_KEY: undefined, CRYPTO_SUITE: "intl" as const };
+    const before = chainKeysFrom({ ...base, SESSION_SECRET: "old-session-secret-0123456789abcdef0123" });
+    const during = chainKeysFrom({
+      ...base,
+      SESSION_SECRET: "new-session-secret-0123456789abcdef0123",
+      SESSION_SECRET_PREVIOUS: "old-session-secret-0123456789abcdef0123",
+    });
+    expect(keyring(during).map((k) => k.kid)).toEqual([during.kid, before.kid]);
+    expect(during.kid).not.toBe(before.kid);
   });
 });
 

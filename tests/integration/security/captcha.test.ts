@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig, resetConfig } from "@/lib/config";
 import { systemClock } from "@/lib/clock";
 import { isDomainError } from "@/lib/errors";
-import { CAPTCHA_BACKOFF, createCaptcha, verifyCaptcha } from "@/lib/captcha";
+import { answerHash, CAPTCHA_BACKOFF, CAPTCHA_TTL_MS, createCaptcha, verifyCaptcha } from "@/lib/captcha";
 import type { OpenDb } from "@/lib/db";
 import { createTestDb } from "@/tests/helpers/db";
 
@@ -67,6 +67,28 @@ describe("the captcha (item 9)", () => {
     });
     // elsewhere the captcha is checked as usual
     await expect(verifyCaptcha(db.prisma, c.id, "wrong", systemClock, getConfig(), "192.0.2.8")).rejects.toMatchObject({
+      code: "CAPTCHA_INVALID",
+    });
+  });
+
+  it("during a SESSION_SECRET rotation a captcha drawn with the previous secret is still answered", async () => {
+    const old = { ...getConfig(), SESSION_SECRET: "old-session-secret-0123456789abcdef0123456789" };
+    const rotated = { ...getConfig(), SESSION_SECRET: "new-session-secret-0123456789abcdef0123456789" };
+    // as createCaptcha on an instance still running with the old secret stores it
+    const drawn = async () => {
+      const row = await db.prisma.captcha.create({
+        data: { answerHash: "", expiresAt: new Date(Date.now() + CAPTCHA_TTL_MS) },
+      });
+      await db.prisma.captcha.update({ where: { id: row.id }, data: { answerHash: answerHash(old, row.id, "k7Wq3") } });
+      return row.id;
+    };
+    const who = "203.0.113.77";
+    await expect(verifyCaptcha(db.prisma, await drawn(), "k7wq3", systemClock, rotated, who)).rejects.toMatchObject({
+      code: "CAPTCHA_INVALID",
+    });
+    const during = { ...rotated, SESSION_SECRET_PREVIOUS: old.SESSION_SECRET };
+    await expect(verifyCaptcha(db.prisma, await drawn(), "k7wq3", systemClock, during, who)).resolves.toBeUndefined();
+    await expect(verifyCaptcha(db.prisma, await drawn(), "wrong", systemClock, during, who)).rejects.toMatchObject({
       code: "CAPTCHA_INVALID",
     });
   });

@@ -64,6 +64,8 @@ describe("DATA_DIR and the embedded database", () => {
   test("npm run audit:verify checks the database offline and tells a truncation", { timeout: 240_000 }, async () => {
     const ok = auditVerify();
     expect(ok.out).toContain("audit chain intact: 3 events");
+    // which key sealed the events (after a rotation: one line per key)
+    expect(ok.out).toMatch(/events \d+–\d+ \(3\): key [0-9a-f]{16} \(AUDIT_CHAIN_KEY\)/);
     expect(ok.status).toBe(0);
     const db = await openDb({ pgliteDir });
     await db.prisma.$executeRawUnsafe(`DELETE FROM "AuditEvent" WHERE "seq" = (SELECT max("seq") FROM "AuditEvent")`);

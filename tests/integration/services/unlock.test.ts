@@ -281,4 +281,24 @@ describe("online PIN unlock on a virtual token", () => {
     ).rejects.toMatchObject({ code: "UNLOCK_ROTATION_INVALID" });
     expect(await version(h.tokenSerial)).toBe(0);
   });
+
+  it("during a SESSION_SECRET rotation a code mailed under the previous secret still releases and confirms", async () => {
+    const h = await holderOnToken();
+    const old = getConfig();
+    const { requestId } = await start(db.prisma, { ...h, clock });
+    const code = await mailedCode(db.prisma, h.row.id);
+    const rotatedOnly = { ...old, SESSION_SECRET: "new-session-secret-0123456789abcdef0123456789" };
+    await expect(
+      releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor, config: rotatedOnly }),
+    ).rejects.toMatchObject({ code: "UNLOCK_CODE_INVALID" });
+    const during = { ...rotatedOnly, SESSION_SECRET_PREVIOUS: old.SESSION_SECRET };
+    const pins = await releaseSoPin(db.prisma, { requestId, code }, { clock, actor: h.actor, config: during });
+    await backend.unlock(h.tokenSerial, { soPin: pins.soPin, newPin: "222222", newSoPin: pins.newSoPin });
+    await confirmUnlock(
+      db.prisma,
+      { requestId, code, usedAlternative: false },
+      { clock, actor: h.actor, config: during },
+    );
+    expect(await version(h.tokenSerial)).toBe(1);
+  });
 });

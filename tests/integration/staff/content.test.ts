@@ -1,6 +1,11 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db, OpenDb } from "@/lib/db";
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
+import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
+import { getMessages } from "@/lib/messages";
+import { SiteFooter } from "@/components/SiteFooter";
+import { pageCentre } from "@/app/_lib/centre";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { servicesContent } from "@/lib/content/services";
 import { currentNotices, parseContent, siteContent, updateContent } from "@/lib/content/store";
@@ -13,6 +18,7 @@ const clock = fixedClock("2026-12-03T02:00:00.000Z");
 
 beforeAll(async () => {
   opened = await createTestDb();
+  setProcessDb(opened);
   db = opened.prisma as Db;
 });
 afterAll(async () => {
@@ -79,5 +85,40 @@ describe("content the operator edits", () => {
     expect(currentNotices([n], new Date("2026-12-31T15:59:59Z"))).toEqual([]);
     expect(currentNotices([n], new Date("2026-12-31T16:00:00Z"))).toEqual([n]);
     expect(currentNotices([n], new Date("2027-01-02T16:00:00Z"))).toEqual([]);
+  });
+});
+
+/** #24: the page chrome (footer, header hotline) shows the service centre the operator edits, not a built-in text. */
+const footer = async (locale: "zh-CN" | "en") =>
+  renderToStaticMarkup(createElement(SiteFooter, { t: getMessages(locale), centre: await pageCentre(locale) }));
+
+describe("the footer's service centre", () => {
+  it("shows the built-in centre until an admin edits it, then the edited address, hours and hotline", async () => {
+    await updateContent(db, { key: "centre", locale: "zh-CN", reset: true, actor: admin, clock });
+    const builtIn = servicesContent("zh-CN").centre;
+    expect(await footer("zh-CN")).toContain(builtIn.hours);
+    const edited = {
+      ...builtIn,
+      address: "德州市德城区新湖大街 1 号 市民之家",
+      hours: "周一至周六 8:30–17:30（法定节假日除外）",
+      hotline: "0534-2345678",
+    };
+    await updateContent(db, { key: "centre", locale: "zh-CN", text: JSON.stringify(edited), actor: admin, clock });
+    const html = await footer("zh-CN");
+    expect(html).toContain(edited.hours);
+    expect(html).toContain(edited.address);
+    expect(html).toContain("0534-2345678");
+    expect(html).not.toContain(builtIn.hours);
+    expect(html).not.toContain("96701666");
+    // the other language keeps its own (default) centre
+    expect(await footer("en")).toContain(servicesContent("en").centre.hours);
+  });
+
+  it("an entry that no longer fits the schema shows the default instead of breaking every page", async () => {
+    await db.contentEntry.update({
+      where: { key_locale: { key: "centre", locale: "zh-CN" } },
+      data: { value: { name: "x" } },
+    });
+    expect(await footer("zh-CN")).toContain(servicesContent("zh-CN").centre.hours);
   });
 });

@@ -84,6 +84,23 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           )}
         </p>
       )}
+      {check?.segments?.length ? (
+        <ul className="small muted" data-testid="chain-segments">
+          {check.segments.map((g) => (
+            <li key={g.from}>
+              {fill(a.verifySegment, {
+                from: g.from,
+                to: g.to,
+                events: g.events,
+                key:
+                  g.key === "unkeyed"
+                    ? a.segmentKey.unkeyed
+                    : fill(g.current ? a.segmentKey.current : a.segmentKey.previous, { kid: g.key }),
+              })}
+            </li>
+          ))}
+        </ul>
+      ) : null}
 
       <section className="section">
         <DataTable

@@ -202,6 +202,12 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                 {d.invoice.issuedAt ? fill(o.invoiceIssued, { at: dt(d.invoice.issuedAt) }) : o.invoiceNotIssued}
               </p>
             )}
+            {d.invoiceDelivery ? (
+              <p className="small" data-testid="invoice-delivery">
+                {fill(o.invoiceDeliverTo, { to: d.invoiceDelivery.to })}{" "}
+                {d.invoiceDelivery.pending ? fill(o.invoiceEmailPending, { pending: d.invoiceDelivery.pending }) : null}
+              </p>
+            ) : null}
           </section>
 
           <section className="card">
