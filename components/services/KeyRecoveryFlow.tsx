@@ -175,7 +175,7 @@ export function KeyRecoveryFlow({ assistantUrl, locale, t, r }: Props) {
               {problem}
             </div>
           )}
-          <ul className="list-plain stack">
+          <ul className={own.entries}>
             {keys.map((k) => (
               <li key={k.serial} className={own.entry} data-testid="escrowed-key" data-serial={k.serial}>
                 <p>
