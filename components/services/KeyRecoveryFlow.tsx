@@ -9,7 +9,9 @@ import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
 import { PinField } from "./PinField";
 import { Steps } from "./Steps";
+import Link from "next/link";
 import styles from "./services.module.css";
+import own from "./key-recovery.module.css";
 import { fill, formatDate, formatDateTime } from "@/lib/messages/format";
 
 type Key = KeyRecoveryStatusResponse["keys"][number];
@@ -105,8 +107,11 @@ export function KeyRecoveryFlow({ assistantUrl, locale, t, r }: Props) {
       <section className="card" aria-labelledby="recover-done">
         <div className={`alert alert-ok ${styles.okText}`} role="status">
           <h2 id="recover-done">{r.done}</h2>
-          <p>{fill(r.doneText, { serial: done })}</p>
+          <p className={own.serial}>{fill(r.doneText, { serial: done })}</p>
         </div>
+        <Link className="btn" href="/">
+          {r.restart}
+        </Link>
       </section>
     );
   }
@@ -151,7 +156,12 @@ export function KeyRecoveryFlow({ assistantUrl, locale, t, r }: Props) {
         <section className="card" aria-labelledby="keys-title">
           <div className="section-title">
             <h2 id="keys-title">{r.keysTitle}</h2>
-            <button type="button" className="btn" onClick={() => void run("refresh", refresh)} disabled={busy !== null}>
+            <button
+              type="button"
+              className={`btn ${own.noWrap}`}
+              onClick={() => void run("refresh", refresh)}
+              disabled={busy !== null}
+            >
               {busy === "refresh" ? r.working : r.refresh}
             </button>
           </div>
@@ -165,11 +175,11 @@ export function KeyRecoveryFlow({ assistantUrl, locale, t, r }: Props) {
               {problem}
             </div>
           )}
-          <ul className="list-plain stack">
+          <ul className={own.entries}>
             {keys.map((k) => (
-              <li key={k.serial} className="card" data-testid="escrowed-key" data-serial={k.serial}>
+              <li key={k.serial} className={own.entry} data-testid="escrowed-key" data-serial={k.serial}>
                 <p>
-                  {r.serial} <span className="mono">{k.serial}</span>{" "}
+                  {r.serial} <span className={`mono ${own.serial}`}>{k.serial}</span>{" "}
                   {k.current && <span className="badge">{r.current}</span>}
                 </p>
                 <p className="small muted">

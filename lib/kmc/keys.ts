@@ -44,9 +44,7 @@ function hsmOf(config: KmcConfig): Kmc["hsm"] {
   const spec = config.KMC_MASTER_KEY_PKCS11;
   if (!spec || !config.KMC_MASTER_KEY_PKCS11_PIN) return undefined;
   const options: HsmMasterKeyOptions = {
-    module: spec.module,
-    tokenLabel: spec.tokenLabel,
-    keyLabel: spec.keyLabel,
+    ...spec,
     pin: config.KMC_MASTER_KEY_PKCS11_PIN,
     mechanism: spec.mechanism ?? DEFAULT_WRAP_MECHANISM,
     dataKeyType: spec.dataKeyType ?? DEFAULT_DATA_KEY_TYPE,

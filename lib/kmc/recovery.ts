@@ -17,6 +17,8 @@ import { envelopeFor, requireKmc, type Kmc } from "./keys";
  */
 
 const REASON_MAX = 500;
+/** how long the key a recovery was delivered to may fetch it again (its import into the token failed) */
+const REDELIVERY_MS = 24 * 3600_000;
 
 function cleanReason(reason: string): string {
   const r = reason.trim();
@@ -107,7 +109,9 @@ export async function decideRecovery(
 /**
  * Delivers an approved recovery: the escrowed key enveloped to `holderCertificate`'s SM2 key, whose possession the
  * caller proved (a challenge signed by it). It must be an active signing certificate of the same holder (same ID
- * number) as the encryption certificate. The request is then `delivered`; a later delivery needs a new request.
+ * number) as the encryption certificate. The request is then `delivered`; a later delivery needs a new request, except
+ * the same key asking again within REDELIVERY_MS (the import into the token failed: unplugged, interrupted), which gets
+ * a fresh envelope for that key only.
  */
 export async function deliverRecovery(
   db: Db,
@@ -117,10 +121,15 @@ export async function deliverRecovery(
   const holder = args.holderCertificate;
   return withTx(db, async (tx) => {
     const recovery = await loadRecovery(tx, args.id);
-    if (recovery.state !== "approved") throw new DomainError("KMC_RECOVERY_STATE", { state: recovery.state });
+    const spki = spkiOf(holder);
+    const again =
+      recovery.state === "delivered" &&
+      recovery.deliveredToSpki === sha256Hex(spki) &&
+      recovery.deliveredAt !== null &&
+      args.clock.now().getTime() - recovery.deliveredAt.getTime() < REDELIVERY_MS;
+    if (recovery.state !== "approved" && !again) throw new DomainError("KMC_RECOVERY_STATE", { state: recovery.state });
     const key = await tx.kmcKey.findUniqueOrThrow({ where: { id: recovery.kmcKeyId }, include: { certificate: true } });
     if (!key.certificate) throw new DomainError("KMC_KEY_NOT_FOUND");
-    const spki = spkiOf(holder);
     if (
       holder.usage !== "signing" ||
       holder.status !== "active" ||
@@ -128,19 +137,21 @@ export async function deliverRecovery(
       !isSm2Spki(spki)
     )
       throw new DomainError("KMC_RECOVERY_WRONG_HOLDER");
-    const written = await tx.kmcRecovery.updateMany({
-      where: { id: recovery.id, state: "approved" },
-      data: { state: "delivered", deliveredToSpki: sha256Hex(spki), deliveredAt: args.clock.now() },
-    });
-    if (written.count !== 1) throw new DomainError("CONFLICT");
+    if (!again) {
+      const written = await tx.kmcRecovery.updateMany({
+        where: { id: recovery.id, state: "approved" },
+        data: { state: "delivered", deliveredToSpki: sha256Hex(spki), deliveredAt: args.clock.now() },
+      });
+      if (written.count !== 1) throw new DomainError("CONFLICT");
+    }
     await appendAudit(
       tx,
       {
         ...actorFields(args.actor),
-        action: "kmc.recovery_delivered",
+        action: again ? "kmc.recovery_redelivered" : "kmc.recovery_delivered",
         targetType: "kmc_recovery",
         targetId: recovery.id,
-        fromState: "approved",
+        fromState: recovery.state,
         toState: "delivered",
         data: { encryptionSerial: key.certificate.serial, toSerial: holder.serial, toSpkiSha256: sha256Hex(spki) },
       },

@@ -43,7 +43,7 @@ export const keyRecovery = messageArea({
     working: "正在处理…",
     done: "加密密钥已导入",
     doneText: "加密证书（序列号 {serial}）的私钥已导入 U-Key，可以用来解密以前加密的数据。",
-    restart: "返回",
+    restart: "返回首页",
   },
   en: {
     title: "Encryption key recovery",
@@ -88,6 +88,6 @@ export const keyRecovery = messageArea({
     done: "Encryption key imported",
     doneText:
       "The private key of encryption certificate {serial} is now on your USB key and can decrypt earlier encrypted data.",
-    restart: "Back",
+    restart: "Back to the home page",
   },
 });

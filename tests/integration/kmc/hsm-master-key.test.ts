@@ -35,7 +35,13 @@ describe.skipIf(!hasSoftHsm)("KMC master key in PKCS#11 (SoftHSM2)", () => {
   let db: Db;
   const hsmConfig = (token: string, pin = PIN, extra: { KMC_MASTER_KEY?: string } = {}) => ({
     KMC_MASTER_KEY: extra.KMC_MASTER_KEY,
-    KMC_MASTER_KEY_PKCS11: { module: MODULE, tokenLabel: token, keyLabel: KEY_LABEL },
+    KMC_MASTER_KEY_PKCS11: {
+      module: MODULE,
+      tokenLabel: token,
+      keyLabel: KEY_LABEL,
+      mechanism: undefined,
+      dataKeyType: undefined,
+    },
     KMC_MASTER_KEY_PKCS11_PIN: pin,
   });
 

@@ -18,7 +18,7 @@ import { kmcRouteHarness } from "./harness";
 const { h, post, sm2Certificate, signedLogin } = kmcRouteHarness("10.1.2.4");
 const clock = fixedClock(new Date());
 
-it("delivers an approved recovery to the key that signed the challenge, once", async () => {
+it("delivers an approved recovery to the key that signed the challenge; only that key fetches it again", async () => {
   const lost = await sm2Certificate();
   const enc = await withTx(h.db, (tx) =>
     issueEncryptionPair(tx, { signing: lost.row, kmc: getKmc(), ca: h.ca, clock, orderId: "route-test" }),
@@ -52,7 +52,22 @@ it("delivers an approved recovery to the key that signed the challenge, once", a
   const { d } = openEnvelope(Buffer.from(body.envelope, "base64"), replacement.pair.privateKey);
   expect(d).toHaveLength(32);
 
+  // the import into the token failed (unplugged): the same key fetches a fresh envelope again, another key does not
   const again = await signedLogin(replacement.row.serial, replacement.pair.privateKey, replacement.pair.publicKey);
   const second = await recoveryRoute.POST(post("/api/services/key-recovery", { recoveryId: asked.id, ...again }));
-  expect(((await second.json()) as { error: { code: string } }).error.code).toBe("KMC_RECOVERY_STATE");
+  expect(second.status).toBe(200);
+  const envelope2 = Buffer.from(((await second.json()) as { envelope: string }).envelope, "base64");
+  expect(envelope2.equals(Buffer.from(body.envelope, "base64"))).toBe(false);
+  expect(openEnvelope(envelope2, replacement.pair.privateKey).d.equals(d)).toBe(true);
+  const other = await sm2Certificate();
+  const otherProof = await signedLogin(other.row.serial, other.pair.privateKey, other.pair.publicKey);
+  const third = await recoveryRoute.POST(post("/api/services/key-recovery", { recoveryId: asked.id, ...otherProof }));
+  expect(((await third.json()) as { error: { code: string } }).error.code).toBe("KMC_RECOVERY_STATE");
+  const actions = await h.db.auditEvent.findMany({ where: { targetId: asked.id }, orderBy: { seq: "asc" } });
+  expect(actions.map((e) => e.action)).toEqual([
+    "kmc.recovery_requested",
+    "kmc.recovery_approved",
+    "kmc.recovery_delivered",
+    "kmc.recovery_redelivered",
+  ]);
 });
