@@ -50,7 +50,6 @@ export const KeyRecoveryStatusResponse = z.object({
   ),
 });
 export type KeyRecoveryStatusResponse = z.infer<typeof KeyRecoveryStatusResponse>;
-export type KeyRecoveryState = z.infer<typeof RecoveryState>;
 
 /** POST /api/services/key-recovery/request: the holder asks to recover the key of encryption certificate `serial` */
 export const KeyRecoveryAskRequest = z.object({
