@@ -388,20 +388,12 @@ function pkcs8OfScalar(privateKey: Uint8Array): Buffer {
   return seq(tlv(0x02, Buffer.from([0])), seq(oid(SM2_OIDS.ecPublicKey), oid(SM2_OIDS.sm2Curve)), octets(ecKey));
 }
 
-/** An SPKI around a point whose curve membership OpenSSL checks when it reads it (d2i_PUBKEY). */
-function spkiOfPointUnchecked(point: Buffer): Buffer {
-  return seq(
-    seq(oid(SM2_OIDS.ecPublicKey), oid(SM2_OIDS.sm2Curve)),
-    tlv(0x03, Buffer.concat([Buffer.from([0]), point])),
-  );
-}
-
-/** An OpenSSL public key for a point or an SM2 SPKI, freed after `use`; false when either side refuses the key. */
+/** An OpenSSL public key for a point (on the curve: OpenSSL checks), freed after `use`; false when it is refused. */
 function withNativePublicKey(n: Sm2Native, publicKey: Uint8Array, use: (key: Sm2NativeKey) => boolean): boolean {
   const point = Buffer.from(publicKey);
   const shaped = (point.length === 65 && point[0] === 4) || (point.length === 33 && (point[0] === 2 || point[0] === 3));
   if (!shaped) return false;
-  const key = n.publicKey(spkiOfPointUnchecked(point));
+  const key = n.publicKeyFromPoint(point);
   if (!key) return false;
   try {
     return use(key);
