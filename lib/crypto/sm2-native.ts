@@ -103,13 +103,16 @@ function bind(koffi: typeof Koffi, lib: Koffi.IKoffiLib): Fns {
   return out;
 }
 
-/** The process's own OpenSSL when it exports an OpenSSL 3 with the EVP functions, else libcrypto.so.3. */
-function openLibrary(koffi: typeof Koffi): { fns: Fns; where: string } {
+/** `library` when given; else the process's own OpenSSL when it exports OpenSSL 3, else libcrypto.so.3. */
+function openLibrary(koffi: typeof Koffi, library?: string): { fns: Fns; where: string } {
   const reasons: string[] = [];
-  for (const [path, where] of [
-    [null, "this Node process"],
-    ["libcrypto.so.3", "libcrypto.so.3"],
-  ] as const) {
+  const candidates: [string | null, string][] = library
+    ? [[library, library]]
+    : [
+        [null, "this Node process"],
+        ["libcrypto.so.3", "libcrypto.so.3"],
+      ];
+  for (const [path, where] of candidates) {
     try {
       const fns = bind(koffi, koffi.load(path));
       const num = Number(fns.OpenSSL_version_num());
@@ -144,10 +147,14 @@ class NativeKey implements Sm2NativeKey {
   }
 }
 
-/** Loads libcrypto through koffi and binds the functions; throws with the reason when that is not possible. */
-export function loadSm2Native(): Sm2Native {
+/**
+ * Loads libcrypto through koffi and binds the functions; throws with the reason when that is not possible.
+ * `library`: a libcrypto file to use instead (SM2_LIBCRYPTO); inside Node its internal calls still bind to the
+ * process's OpenSSL symbols (see above), so this is for a Node that exports none.
+ */
+export function loadSm2Native(options: { library?: string } = {}): Sm2Native {
   const koffi = loadKoffi();
-  const { fns: f, where } = openLibrary(koffi);
+  const { fns: f, where } = openLibrary(koffi, options.library);
   const sm3 = f.EVP_MD_fetch(null, "SM3", null) as Ptr;
   if (!sm3) throw new Error("this OpenSSL has no SM3");
   const library = `${f.OpenSSL_version(0) as string} (${where})`;

@@ -316,6 +316,7 @@ let chosen: { native: Sm2Native | null; info: Sm2ImplInfo } | undefined;
 /**
  * Choose the implementation again (tests, benches): "native" fails loudly when OpenSSL cannot be used, "auto" falls
  * back to sm-crypto-v2 with one warning. Without a call the choice is `SM2_IMPL` (default auto), made at first use.
+ * `SM2_LIBCRYPTO=<file>` names the libcrypto to load instead of the process's own OpenSSL (see sm2-native.ts).
  */
 export function useSm2Implementation(which: Sm2ImplChoice): Sm2ImplInfo {
   choice = which;
@@ -335,7 +336,7 @@ function chooseImpl(): { native: Sm2Native | null; info: Sm2ImplInfo } {
     throw new Error(`SM2_IMPL=${want}: expected js, native or auto`);
   if (want === "js") return (chosen = { native: null, info: { impl: "js" } });
   try {
-    const n = loadSm2Native();
+    const n = loadSm2Native({ library: process.env.SM2_LIBCRYPTO || undefined });
     selfTest(n);
     return (chosen = { native: n, info: { impl: "native", library: n.library } });
   } catch (e) {
