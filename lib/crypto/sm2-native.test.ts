@@ -24,12 +24,15 @@ import { loadSm2Native, type Sm2Native } from "./sm2-native";
 // SM2 through OpenSSL's EVP API (koffi) checked against the openssl CLI and sm-crypto-v2, both directions.
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "sm2-native-"));
-const file = (name: string, data?: Uint8Array | string) => {
-  const p = path.join(dir, name);
-  if (data !== undefined) writeFileSync(p, data);
-  return p;
-};
-const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
+/** Writes `data` to a scratch file for the openssl CLI (or names one for openssl to write) and gives its path. */
+function file(name: string, data?: Uint8Array | string): string {
+  const at = path.join(dir, name);
+  if (data === undefined) return at;
+  writeFileSync(at, data);
+  return at;
+}
+/** openssl's binary stdout (signatures, DER keys). */
+const openssl = (...args: string[]): Buffer => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
 /** `openssl dgst -sm3 -verify` with the given distinguishing ID: whether openssl says "Verified OK". */
 function opensslVerifies(pubDer: Buffer, data: Buffer, sig: Buffer, id = SM2_DEFAULT_ID): boolean {
   const tag = Math.random().toString(36).slice(2);
