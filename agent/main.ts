@@ -11,6 +11,9 @@ import { runModuleHostIfAsked } from "./middleware/host";
 import { IsolatedBackend } from "./middleware/isolated";
 
 async function main(): Promise<void> {
+  // SM2 in the assistant is the virtual token's (demo), in sm-crypto-v2: lib/crypto's OpenSSL path finds no koffi
+  // in node_modules inside the single executable and would only print its fallback line
+  process.env.SM2_IMPL ??= "js";
   if (process.argv.includes("--check-native")) {
     // support and tests: the FFI add-on loads on this machine (inside the single executable: from its asset)
     const koffi = loadKoffi();

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { OpenDb } from "../../lib/db/client";
 import { CA_FILES } from "../../lib/pki/ca";
@@ -10,6 +11,7 @@ import { parseConfig } from "../../lib/config";
 import {
   decryptSm2PrivateKeyPem,
   generateSm2KeyPair,
+  sm2Implementation,
   sm2SigningKey,
   sm2Z,
   sm3,
@@ -51,6 +53,7 @@ export function rawSignRate(algorithm: SignerAlgorithm, caDir: string): number {
       key.signDigest(sm3(z, data));
       n++;
     }
+    key.close();
     return n / ((performance.now() - t0) / 1000);
   }
   const key = createPrivateKey({ key: pem, passphrase: BENCH_PASS });
@@ -181,36 +184,61 @@ export class GroupCommit {
 }
 
 /**
- * `openssl speed -seconds N sm2` on one core: OpenSSL's own SM2 sign/s, the reference of the SM2 goal (≥ 0.5×).
- * Without `-elapsed` openssl counts CPU seconds, not wall-clock seconds: on a shared, loaded machine that figure
- * stays high while every wall-clock rate falls, so both are taken.
+ * `openssl speed -seconds N sm2` on one core (or `multi` processes): OpenSSL's own SM2 sign/s and verify/s, the
+ * reference of the SM2 goal (≥ 0.5× sign/s). Without `-elapsed` openssl counts CPU seconds, not wall-clock seconds:
+ * on a shared, loaded machine that figure stays high while every wall-clock rate falls, so both are taken.
  */
-export function opensslSm2SignRate(seconds = 5, elapsed = false): number {
-  const args = ["speed", ...(elapsed ? ["-elapsed"] : []), "-seconds", String(seconds), "sm2"];
-  const r = spawnSync("openssl", args, { encoding: "utf8" });
+export function opensslSm2Speed(seconds = 5, elapsed = false, multi = 1): { sign: number; verify: number } {
+  const args = ["speed", ...(elapsed ? ["-elapsed"] : []), ...(multi > 1 ? ["-multi", String(multi)] : [])];
+  const r = spawnSync("openssl", [...args, "-seconds", String(seconds), "sm2"], { encoding: "utf8" });
   const line = r.stdout.split("\n").find((l) => /SM2 \(CurveSM2\)/.test(l));
   const fields = line?.trim().split(/\s+/) ?? [];
-  const rate = Number(fields[fields.length - 2]);
-  if (!Number.isFinite(rate)) throw new Error(`could not read openssl speed sm2:\n${r.stdout}${r.stderr}`);
-  return rate;
+  const sign = Number(fields[fields.length - 2]);
+  const verify = Number(fields[fields.length - 1]);
+  if (!Number.isFinite(sign)) throw new Error(`could not read openssl speed sm2:\n${r.stdout}${r.stderr}`);
+  return { sign, verify };
 }
 
 /**
- * The lines the issuance benches print for an SM2 CA: the issued rate against openssl's SM2 sign/s, per CPU second
- * (openssl's default; `perCpuSecond` is issued per CPU second of the issuing process, when the bench can count it)
- * and per wall-clock second (`openssl speed -elapsed`).
+ * The lines the issuance benches print for an SM2 CA: which SM2 implementation signed (lib/crypto/sm2: OpenSSL
+ * through koffi or sm-crypto-v2), the load, and the issued rate against openssl's SM2 sign/s in the same run —
+ * per CPU second (openssl's default; `perCpuSecond` is issued per CPU second of the issuing process, when the bench
+ * can count it), per wall-clock second (`-elapsed`), and against `-multi <cores>` (all cores, as the benches use).
  */
 export function sm2GoalLines(issuedPerSecond: number, perCpuSecond?: number, seconds = 5): string[] {
-  const cpu = opensslSm2SignRate(seconds);
-  const wall = opensslSm2SignRate(seconds, true);
   const verdict = (x: number) => `${x.toFixed(2)} (goal >= 0.5: ${x >= 0.5 ? "met" : "NOT met"})`;
-  return [
-    `openssl speed -seconds ${seconds} sm2 (1 core, CPU time): ${cpu.toFixed(0)} sign/s | issued per wall second / that = ${verdict(issuedPerSecond / cpu)}` +
-      (perCpuSecond
-        ? ` | issued per CPU second (${perCpuSecond.toFixed(0)}) / that = ${verdict(perCpuSecond / cpu)}`
-        : ""),
-    `openssl speed -elapsed -seconds ${seconds} sm2 (1 core, wall clock): ${wall.toFixed(0)} sign/s | issued/that = ${verdict(issuedPerSecond / wall)}`,
+  const impl = sm2Implementation();
+  const lines = [
+    `SM2 implementation: ${impl.impl}${impl.library ? ` — ${impl.library}` : ""}${impl.reason ? ` (fell back: ${impl.reason})` : ""} (SM2_IMPL=${process.env.SM2_IMPL ?? "auto"}); load average before openssl: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
   ];
+  const cores = os.availableParallelism();
+  const cpu = opensslSm2Speed(seconds);
+  lines.push(
+    `openssl speed -seconds ${seconds} sm2 (1 core, CPU time): ${cpu.sign.toFixed(0)} sign/s, ${cpu.verify.toFixed(0)} verify/s | issued per wall second / sign/s = ${verdict(issuedPerSecond / cpu.sign)}` +
+      (perCpuSecond
+        ? ` | issued per CPU second (${perCpuSecond.toFixed(0)}) / sign/s = ${verdict(perCpuSecond / cpu.sign)}`
+        : ""),
+  );
+  const wall = opensslSm2Speed(seconds, true);
+  lines.push(
+    `openssl speed -elapsed -seconds ${seconds} sm2 (1 core, wall clock): ${wall.sign.toFixed(0)} sign/s, ${wall.verify.toFixed(0)} verify/s | issued/sign/s = ${verdict(issuedPerSecond / wall.sign)}`,
+  );
+  for (const elapsed of cores > 1 ? [false, true] : []) {
+    const multi = opensslSm2Speed(seconds, elapsed, cores);
+    lines.push(
+      `openssl speed${elapsed ? " -elapsed" : ""} -multi ${cores} -seconds ${seconds} sm2 (all ${cores} cores, ${elapsed ? "wall clock" : "CPU time"}): ${multi.sign.toFixed(0)} sign/s, ${multi.verify.toFixed(0)} verify/s | issued per wall second / sign/s = ${verdict(issuedPerSecond / multi.sign)}`,
+    );
+  }
+  lines.push(
+    `load average after openssl: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  return lines;
 }
 
 /** The subject keys of the benches' CSRs (`--csr-key`). */

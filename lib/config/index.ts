@@ -54,6 +54,14 @@ const Env = z.object({
     .regex(/^(0x[0-9a-f]{1,8}|\d{1,10})$/i, "a key type number, decimal or 0x hex")
     .transform(Number)
     .optional(),
+  /**
+   * SM2 signatures and their verification (lib/crypto/sm2.ts, read there from the environment; listed here so a typo
+   * fails at start-up): `native` = OpenSSL's EVP API through koffi, `js` = sm-crypto-v2, `auto` = native when it
+   * loads and passes its self-test, else js with one warning
+   */
+  SM2_IMPL: z.enum(["auto", "native", "js"]).default("auto"),
+  /** a libcrypto (OpenSSL 3) file for SM2_IMPL native/auto instead of the OpenSSL inside this Node process */
+  SM2_LIBCRYPTO: z.string().optional(),
   CERT_POLICY_OID: z
     .string()
     .regex(/^\d+(\.\d+)+$/, "a dotted OID such as 1.2.156.112559.1.1")

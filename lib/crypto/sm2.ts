@@ -10,11 +10,14 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { sm2 as gm2, sm3 as jsSm3, sm4 as jsSm4 } from "sm-crypto-v2";
+import { loadSm2Native, type Sm2Native, type Sm2NativeKey } from "./sm2-native";
 
 /**
  * The national algorithms (GM/T 0003 SM2, GM/T 0004 SM3, GM/T 0002 SM4) in the forms X.509, GM/T 0009 and the
- * USB keys use. SM2 arithmetic is sm-crypto-v2's: Node's `crypto.sign('sm3', …)` on an SM2-curve key computes
- * ECDSA, not SM2, and openssl rejects it. SM3 and SM4 run in node:crypto (OpenSSL) where the build has them.
+ * USB keys use. Node's `crypto.sign('sm3', …)` on an SM2-curve key computes ECDSA, not SM2, and openssl rejects it:
+ * SM2 signatures and their verification go through OpenSSL's EVP API called with koffi (./sm2-native.ts) when it
+ * loads and passes a self-test, else sm-crypto-v2 (`SM2_IMPL=js|native|auto`, see sm2Implementation). Key
+ * generation and SM2 encryption are sm-crypto-v2's. SM3 and SM4 run in node:crypto (OpenSSL) where the build has them.
  *
  * Keys are bytes: a private key is the 32-byte scalar d, a public key the 65-byte uncompressed point 04‖x‖y.
  */
@@ -295,6 +298,111 @@ export function hmacSm3(key: Uint8Array, ...data: Uint8Array[]): Buffer {
   return Buffer.from(jsSm3(Buffer.concat(data), { key, mode: "hmac" }), "hex");
 }
 
+// ---- which SM2 signature implementation: OpenSSL through koffi (native) or sm-crypto-v2 (js) ----
+
+export type Sm2ImplChoice = "js" | "native" | "auto";
+
+export interface Sm2ImplInfo {
+  impl: "js" | "native";
+  /** the OpenSSL that signs (native), e.g. "OpenSSL 3.0.19 27 Jan 2026 (this Node process)" */
+  library?: string;
+  /** why auto fell back to js */
+  reason?: string;
+}
+
+let choice: Sm2ImplChoice | undefined;
+let chosen: { native: Sm2Native | null; info: Sm2ImplInfo } | undefined;
+
+/**
+ * Choose the implementation again (tests, benches): "native" fails loudly when OpenSSL cannot be used, "auto" falls
+ * back to sm-crypto-v2 with one warning. Without a call the choice is `SM2_IMPL` (default auto), made at first use.
+ * `SM2_LIBCRYPTO=<file>` names the libcrypto to load instead of the process's own OpenSSL (see sm2-native.ts).
+ */
+export function useSm2Implementation(which: Sm2ImplChoice): Sm2ImplInfo {
+  choice = which;
+  chosen = undefined;
+  return sm2Implementation();
+}
+
+/** The implementation SM2 signatures use in this process (thread), choosing it now if nobody did. */
+export function sm2Implementation(): Sm2ImplInfo {
+  return chooseImpl().info;
+}
+
+function chooseImpl(): { native: Sm2Native | null; info: Sm2ImplInfo } {
+  if (chosen) return chosen;
+  const want = choice ?? (process.env.SM2_IMPL || "auto").toLowerCase();
+  if (want !== "js" && want !== "native" && want !== "auto")
+    throw new Error(`SM2_IMPL=${want}: expected js, native or auto`);
+  if (want === "js") return (chosen = { native: null, info: { impl: "js" } });
+  try {
+    const n = loadSm2Native({ library: process.env.SM2_LIBCRYPTO || undefined });
+    selfTest(n);
+    return (chosen = { native: n, info: { impl: "native", library: n.library } });
+  } catch (e) {
+    const reason = (e as Error).message;
+    if (want === "native")
+      throw new Error(`SM2_IMPL=native, but OpenSSL cannot sign SM2 here: ${reason}`, { cause: e });
+    console.warn(`SM2 signatures: OpenSSL through koffi unavailable (${reason}); using sm-crypto-v2 (slower)`);
+    return (chosen = { native: null, info: { impl: "js", reason } });
+  }
+}
+
+const nativeSm2 = () => chooseImpl().native;
+
+/** An arbitrary fixed private key, used only by the self-test. */
+const SELF_TEST_D = "9f7ab0f1f9e8b0c5c88e1a1b0b0a3c7fb8c8d7b4a1a0e8f6d0c2b4a6e8f0a2c4";
+
+/**
+ * Before native signatures are used: OpenSSL's signature verifies with sm-crypto-v2 (and not for other data),
+ * and sm-crypto-v2's verifies with OpenSSL (and not with another ID). Throws when any of it disagrees.
+ */
+function selfTest(n: Sm2Native): void {
+  const d = Buffer.from(SELF_TEST_D, "hex");
+  const pub = Buffer.from(gm2.getPublicKeyFromPrivateKey(SELF_TEST_D), "hex");
+  const data = Buffer.from("CertRenew SM2 self-test 证书续期");
+  const e = sm2Digest(data, pub);
+  const priv = n.privateKey(sm2Pkcs8Encode(d, pub));
+  const pubKey = n.publicKey(sm2SpkiEncode(pub));
+  try {
+    if (!pubKey) throw new Error("OpenSSL did not read the SM2 public key");
+    const nativeSig = n.sign(priv, data, SM2_DEFAULT_ID);
+    if (!jsVerifyDigest(e, nativeSig, pub)) throw new Error("sm-crypto-v2 rejects OpenSSL's signature");
+    if (jsVerifyDigest(sm2Digest(Buffer.from("other"), pub), nativeSig, pub))
+      throw new Error("sm-crypto-v2 accepts OpenSSL's signature for other data");
+    const jsSig = sm2SignatureToDer(
+      Buffer.from(gm2.doSignature(Uint8Array.from(e), SELF_TEST_D, { hash: false }), "hex"),
+    );
+    if (!n.verify(pubKey, data, jsSig, SM2_DEFAULT_ID)) throw new Error("OpenSSL rejects sm-crypto-v2's signature");
+    if (n.verify(pubKey, data, jsSig, "1234567812345679")) throw new Error("OpenSSL ignores the signer ID");
+    if (!n.verifyDigest(pubKey, e, n.signDigest(priv, e))) throw new Error("OpenSSL's digest signature fails");
+  } finally {
+    priv.free();
+    pubKey?.free();
+  }
+}
+
+/** PKCS#8 of d alone: OpenSSL computes the public key when it reads it (no JavaScript point multiplication). */
+function pkcs8OfScalar(privateKey: Uint8Array): Buffer {
+  const d = Buffer.from(checkPrivate(privateKey), "hex");
+  const ecKey = seq(tlv(0x02, Buffer.from([1])), octets(d));
+  return seq(tlv(0x02, Buffer.from([0])), seq(oid(SM2_OIDS.ecPublicKey), oid(SM2_OIDS.sm2Curve)), octets(ecKey));
+}
+
+/** An OpenSSL public key for a point (on the curve: OpenSSL checks), freed after `use`; false when it is refused. */
+function withNativePublicKey(n: Sm2Native, publicKey: Uint8Array, use: (key: Sm2NativeKey) => boolean): boolean {
+  const point = Buffer.from(publicKey);
+  const shaped = (point.length === 65 && point[0] === 4) || (point.length === 33 && (point[0] === 2 || point[0] === 3));
+  if (!shaped) return false;
+  const key = n.publicKeyFromPoint(point);
+  if (!key) return false;
+  try {
+    return use(key);
+  } finally {
+    key.free();
+  }
+}
+
 // ---- SM2 signatures (GM/T 0003.2, DER as GM/T 0009 and X.509 carry them) ----
 
 const SM2_PARAMS = Buffer.from(
@@ -327,7 +435,12 @@ export interface Sm2SignOptions {
 
 /** SM2 signature over raw data (SM3 with the Z value of the signer's key and ID), DER SEQUENCE { r, s }. */
 export function sm2Sign(data: Uint8Array, privateKey: Uint8Array, options: Sm2SignOptions = {}): Buffer {
-  return sm2SigningKey(privateKey, options.publicKey).sign(data, options.id);
+  const key = sm2SigningKey(privateKey, options.publicKey);
+  try {
+    return key.sign(data, options.id);
+  } finally {
+    key.close();
+  }
 }
 
 const toBig = (b: Uint8Array) => BigInt(`0x${Buffer.from(b).toString("hex") || "0"}`);
@@ -358,16 +471,42 @@ const ecdh = (() => {
   }
 })();
 
-/** A private key ready to sign many times: (1 + d)⁻¹ computed once (the CA's key; sm2Sign makes a throwaway one). */
+/**
+ * A private key ready to sign many times (the CA's key; sm2Sign makes a throwaway one): an OpenSSL EVP_PKEY made
+ * once (native), or (1 + d)⁻¹ computed once (js).
+ */
 export interface Sm2SigningKey {
   publicKey: Buffer;
   /** DER SM2 signature over e = SM3(Z ‖ M) */
   signDigest(e: Uint8Array): Buffer;
   /** DER SM2 signature over raw data with the signer ID (default 1234567812345678) */
   sign(data: Uint8Array, id?: string): Buffer;
+  /** frees the native key now (it is freed when garbage-collected otherwise); the key cannot sign afterwards */
+  close(): void;
 }
 
 export function sm2SigningKey(privateKey: Uint8Array, publicKey?: Uint8Array): Sm2SigningKey {
+  const n = nativeSm2();
+  return n ? nativeSigningKey(n, privateKey, publicKey) : jsSigningKey(privateKey, publicKey);
+}
+
+function nativeSigningKey(n: Sm2Native, privateKey: Uint8Array, publicKey?: Uint8Array): Sm2SigningKey {
+  const pub = publicKey ? Buffer.from(checkPublic(publicKey), "hex") : undefined;
+  const key = n.privateKey(pub ? sm2Pkcs8Encode(privateKey, pub) : pkcs8OfScalar(privateKey));
+  return {
+    get publicKey() {
+      return pub ?? sm2PublicKeyOf(privateKey);
+    },
+    signDigest(e) {
+      if (e.length !== 32) throw new Sm2FormatError("an SM3 digest is 32 bytes");
+      return n.signDigest(key, e);
+    },
+    sign: (data, id = SM2_DEFAULT_ID) => n.sign(key, data, id),
+    close: () => key.free(),
+  };
+}
+
+function jsSigningKey(privateKey: Uint8Array, publicKey?: Uint8Array): Sm2SigningKey {
   const dHex = checkPrivate(privateKey);
   const d = BigInt(`0x${dHex}`);
   const dInv = modInverse(1n + d);
@@ -401,6 +540,7 @@ export function sm2SigningKey(privateKey: Uint8Array, publicKey?: Uint8Array): S
       if (!z) zDefault.set(id, (z = sm2Z(self.publicKey, id)));
       return signDigest(sm3(z, data));
     },
+    close() {},
   };
   return self;
 }
@@ -430,6 +570,12 @@ export function sm2Verify(
   id: string = SM2_DEFAULT_ID,
 ): boolean {
   try {
+    const n = nativeSm2();
+    if (n) {
+      sm2SignatureFromDer(signature);
+      const point = publicKey[0] === 0x30 ? sm2SpkiDecode(publicKey) : Buffer.from(publicKey);
+      return withNativePublicKey(n, point, (key) => n.verify(key, data, signature, id));
+    }
     const point = publicKey[0] === 0x30 ? sm2SpkiDecode(publicKey) : Buffer.from(checkPublic(publicKey), "hex");
     return sm2VerifyDigest(sm2Digest(data, point, id), signature, point);
   } catch (e) {
@@ -440,6 +586,19 @@ export function sm2Verify(
 
 /** Verification over e = SM3(Z ‖ M) already computed. */
 export function sm2VerifyDigest(e: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  const n = nativeSm2();
+  if (!n) return jsVerifyDigest(e, signature, publicKey);
+  try {
+    sm2SignatureFromDer(signature);
+    if (e.length !== 32) return false;
+    return withNativePublicKey(n, publicKey, (key) => n.verifyDigest(key, e, signature));
+  } catch (err) {
+    if (err instanceof Sm2FormatError) return false;
+    throw err;
+  }
+}
+
+function jsVerifyDigest(e: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   try {
     const rs = sm2SignatureFromDer(signature).toString("hex");
     return gm2.doVerifySignature(Uint8Array.from(e), rs, checkPublic(publicKey), { hash: false });

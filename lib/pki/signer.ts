@@ -102,7 +102,7 @@ export class FileSigner implements Signer {
   readonly publicKeySpki: Buffer;
   readonly #key: KeyObject;
   readonly #digest: string;
-  /** SM2: the scalar and Z (SM3 of the default ID and the CA's public key), signed with sm-crypto-v2 */
+  /** SM2: the key (an OpenSSL EVP_PKEY made once, or the scalar for sm-crypto-v2: lib/crypto/sm2) and Z (SM3 of the default ID and the CA's public key) */
   readonly #sm2?: { key: Sm2SigningKey; z: Buffer };
 
   constructor(privateKey: KeyObject) {
@@ -126,7 +126,7 @@ export class FileSigner implements Signer {
   }
 
   sign(data: Buffer): Promise<Buffer> {
-    // SM2 signs inline (OpenSSL's scalar multiplication through ECDH, the rest in JavaScript): no pool to hand it to
+    // SM2 signs inline (OpenSSL through koffi, synchronous; or the sm-crypto-v2 fallback): no pool to hand it to
     if (this.#sm2) return Promise.resolve(this.#sm2.key.signDigest(sm3(this.#sm2.z, data)));
     if (!isMainThread) return Promise.resolve(cryptoSign(this.#digest, data, { key: this.#key, dsaEncoding: "der" }));
     return new Promise((resolve, reject) => {

@@ -16,6 +16,7 @@ export const KERNEL = {
   clock: [],
   log: [],
   config: ["errors"],
+  // SM2 through OpenSSL loads koffi itself (sm2-native.ts, lazily, at the first SM2 signature): no lib edge
   crypto: ["errors", "type:config"],
   db: ["errors"],
   audit: ["db", "clock", "errors", "config"],
