@@ -18,6 +18,7 @@ export function mailLinks(origin: string) {
     status: () => `${origin}/status`,
     unlock: () => `${origin}/unlock`,
     renew: () => `${origin}/renew`,
+    org: () => `${origin}/org`,
     unsubscribe: (token: string) => `${origin}/unsubscribe/${encodeURIComponent(token)}`,
     invoice: (token: string) => `${origin}/invoice/${encodeURIComponent(token)}`,
   };

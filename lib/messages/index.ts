@@ -9,9 +9,10 @@ import { mail } from "./mail";
 import { validation } from "./validation";
 import { renewal } from "./renewal";
 import { kmc } from "./kmc";
+import { org } from "./org";
 
 /** UI strings, one module per area, zh-CN first. Components never hold literal UI text. */
-const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal, kmc };
+const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal, kmc, org };
 
 type Areas = typeof areas;
 export type Messages = { [K in keyof Areas]: Areas[K]["zh-CN"] };

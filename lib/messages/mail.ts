@@ -39,6 +39,9 @@ export const mail = messageArea({
       email: "接收邮箱",
       daysLeft: "剩余天数",
       opensAt: "在线更新开始",
+      organisationName: "单位",
+      count: "人数",
+      holders: "证书用户（名称 序列号 到期时间）",
     },
     templates: {
       order_submitted: {
@@ -85,6 +88,12 @@ export const mail = messageArea({
           "{holderName} 的数字证书（序列号 {serial}）将于 {notAfter} 到期。到期前 30 天内可在线更新（{opensAt} 起至 {notAfter} 止）；过期后须前往德州政务服务中心现场办理。",
         action: "在线更新证书",
         unsubscribe: "不再接收此证书的到期提醒",
+      },
+      org_expiry_report: {
+        subject: "{organisationName}：{count} 位证书用户的数字证书即将到期",
+        intro:
+          "{organisationName} 统一付费的 {count} 位证书用户已进入到期前 30 天的在线更新期。可在大客户专区一次为他们付费（或标记合同覆盖），他们随后在线更新时无需支付。",
+        action: "进入大客户专区",
       },
     },
     // reach (#24)
@@ -145,6 +154,9 @@ export const mail = messageArea({
       email: "Delivery e-mail",
       daysLeft: "Days left",
       opensAt: "Online renewal opens",
+      organisationName: "Organisation",
+      count: "Holders",
+      holders: "Holders (name, serial, expiry)",
     },
     templates: {
       order_submitted: {
@@ -195,6 +207,12 @@ export const mail = messageArea({
           "The certificate of {holderName} (serial {serial}) expires on {notAfter}. It can be renewed online during the 30 days before expiry (from {opensAt} until {notAfter}); once expired it must be renewed in person at the Dezhou Government Service Centre.",
         action: "Renew online",
         unsubscribe: "Stop expiry reminders for this certificate",
+      },
+      org_expiry_report: {
+        subject: "{organisationName}: the certificates of {count} holders expire soon",
+        intro:
+          "{count} holders {organisationName} pays for have entered the 30 days before expiry in which they renew online. Pay for them at once in the corporate console (or mark them covered by your contract); they then renew without paying.",
+        action: "Open the corporate console",
       },
     },
     // reach (#24)

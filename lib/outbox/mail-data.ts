@@ -95,7 +95,15 @@ export const MAIL_SPECS = {
     },
     link: "renew",
   },
-} as const satisfies Record<string, { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" }>;
+  // bigclient (#24): the organisation's contact, once per holder entering the renewal window
+  org_expiry_report: {
+    fields: { organisationName: "text", count: "text", holders: "text" },
+    link: "org",
+  },
+} as const satisfies Record<
+  string,
+  { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" | "org" }
+>;
 
 export type MailTemplate = keyof typeof MAIL_SPECS;
 export const MAIL_TEMPLATES = Object.keys(MAIL_SPECS) as MailTemplate[];

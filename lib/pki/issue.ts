@@ -181,6 +181,9 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
       email: old.email,
       certType: old.certType,
       payerClass: old.payerClass,
+      // the renewed certificate stays with the organisation that pays for it (大客户专区)
+      organisationId: old.organisationId,
+      consoleOrganisationId: old.consoleOrganisationId,
       keyAlgorithm: csr.keyAlgorithm,
       spkiSha256: csr.spkiSha256,
       notBefore,

@@ -9,7 +9,7 @@ import { decryptField, type FieldKeys } from "../crypto/field";
 import { verifyCaptcha, type CaptchaConfig } from "../captcha";
 import { hitRateLimit } from "../ratelimit";
 import { createSession, type NewSession } from "../session";
-import { priceFor } from "../fees/price";
+import { holderPrice } from "../fees/coverage";
 import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "./create-order";
 import { checkEligibility, renewalPreview } from "./eligibility";
 import type { HandlerInfo } from "./handler";
@@ -230,7 +230,7 @@ export async function renewalSummary(
   const order = await currentOrder(db, certificate.id);
   const preview = order
     ? { priceFen: order.priceFen, newNotAfter: order.newNotAfter }
-    : renewalPreview(certificate, await priceFor(db, certificate, args.clock.now()), args.clock);
+    : renewalPreview(certificate, (await holderPrice(db, certificate, args.clock.now())).price, args.clock);
   const newNotAfter = preview.newNotAfter;
   const view = order ? await orderView(db, args.keys, order, { invoiceSkipped: args.invoiceSkipped }) : null;
   return {

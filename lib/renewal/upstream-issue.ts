@@ -121,6 +121,9 @@ async function record(
           email: old.email,
           certType: old.certType,
           payerClass: old.payerClass,
+          // the renewed certificate stays with the organisation that pays for it (大客户专区)
+          organisationId: old.organisationId,
+          consoleOrganisationId: old.consoleOrganisationId,
           keyAlgorithm: info.keyAlgorithm,
           spkiSha256: info.spkiSha256,
           notBefore: info.notBefore,

@@ -15,6 +15,7 @@ import { housekeepingJob } from "./housekeeping";
 import { auditCheckpointJob } from "./audit-checkpoint";
 import { anonymiseJob } from "../renewal/retention";
 import { smsDeliveryJob } from "../sms/worker";
+import { orgReminderJob, orgSweepJob } from "../org/sweep";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
@@ -38,5 +39,8 @@ export function serverJobs(config: Config): Job[] {
     auditCheckpointJob,
     anonymiseJob(config),
     smsDeliveryJob(config),
+    // 大客户专区 (bigclient): expired batches closed, the organisations' expiry mails
+    orgSweepJob(pay),
+    orgReminderJob,
   ];
 }
