@@ -76,7 +76,7 @@ export async function listOrgHolders(
       certType: c.certType,
       payerClass: c.payerClass,
       notAfter: c.notAfter.toISOString(),
-      daysLeft: Math.ceil((c.notAfter.getTime() - now.getTime()) / DAY),
+      daysLeft: Math.floor((c.notAfter.getTime() - now.getTime()) / DAY),
       status: r.status,
       opensAt: r.opensAt ?? null,
       priceFen: (await priceFor(db, c, now)).priceFen,
