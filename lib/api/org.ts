@@ -36,8 +36,6 @@ export type BatchStatusResponse = z.infer<typeof BatchStatusResponse>;
 export const BatchCreatedResponse = z.object({ batchNo: z.string(), state: z.string(), totalFen: z.number().int() });
 export type BatchCreatedResponse = z.infer<typeof BatchCreatedResponse>;
 
-export const OkResponse = z.object({ ok: z.literal(true) });
-
 // staff
 export const LinkRequest = z.object({
   serial: Serial,
@@ -47,12 +45,4 @@ export const LinkRequest = z.object({
     .nullable()
     .transform((v) => v || null),
   console: z.boolean().optional(),
-});
-
-export const OrganisationRequest = z.object({
-  name: z.string().trim().min(2).max(100),
-  creditCode: z.string().trim().max(24),
-  contactEmail: z.email().max(254),
-  contractNo: z.string().trim().max(64).nullable().optional(),
-  contractUntil: z.iso.datetime().nullable().optional(),
 });

@@ -1,7 +1,6 @@
-import QRCode from "qrcode";
 import type { Db, Tx } from "../db";
 import { MINUTE, type Clock } from "../clock";
-import type { Organisation, OrgBatch, OrgBatchItem } from "../generated/prisma/client";
+import type { Organisation, OrgBatch } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { DomainError } from "../errors";
 import { activeCoverage, lockPayerOf } from "../fees/coverage";
@@ -9,9 +8,8 @@ import { priceFor } from "../fees/price";
 import { newOrderNo } from "../orders/number";
 import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
 import { checkEligibility } from "../renewal/eligibility";
-import { alipayExec, isSuccess, type PaymentDeps } from "../payments/alipay/client";
-import { fenToYuan } from "../payments/alipay/amount";
-import { recordPaymentEvent } from "../payments/alipay/events";
+import type { PaymentDeps } from "../payments/alipay/client";
+import { openTrade, precreateTrade, qrSvgOf } from "../payments/alipay/precreate";
 import type { InvoiceDetails } from "../payments/invoice-details";
 
 /**
@@ -20,7 +18,7 @@ import type { InvoiceDetails } from "../payments/invoice-details";
  * certificate is ever paid for twice (lib/fees/coverage.ts gives a covered holder's order the price 0).
  */
 
-export const MAX_BATCH = 200;
+const MAX_BATCH = 200;
 /** holders a holder's own open order in these states is paying (or has paid) for: the organisation cannot pay too */
 const HOLDER_PAYING = new Set(["submitted", "awaiting_payment", "paid", "issuing", "issued", "refund_pending"]);
 
@@ -153,15 +151,6 @@ export interface BatchPaymentStart {
   deadline: Date;
 }
 
-async function shownQr(db: Db, batchNo: string): Promise<string | null> {
-  const shown = await db.paymentEvent.findFirst({
-    where: { outTradeNo: batchNo, kind: "precreate", outcome: "applied" },
-    orderBy: { createdAt: "desc" },
-  });
-  const qr = (shown?.raw as { qr_code?: unknown } | undefined)?.qr_code;
-  return typeof qr === "string" ? qr : null;
-}
-
 /** The batch's Alipay QR trade (alipay.trade.precreate, as the holder's 支付), made once and shown again after. */
 export async function startBatchPayment(
   db: Db,
@@ -173,41 +162,25 @@ export async function startBatchPayment(
   if (batch.state !== "awaiting_payment" || batch.kind !== "alipay") throw new DomainError("ORG_BATCH_NOT_PAYABLE");
   const deadline = batch.paymentDeadline!;
   if (deadline <= clock.now()) throw new DomainError("PAYMENT_EXPIRED");
-  let qrCode = await shownQr(db, batch.batchNo);
+  let qrCode = await openTrade(db, { outTradeNo: batch.batchNo });
   if (!qrCode) {
-    const minutes = Math.max(1, Math.ceil((deadline.getTime() - clock.now().getTime()) / MINUTE));
-    const r = await alipayExec(
-      pay.alipay(),
-      "alipay.trade.precreate",
+    const made = await precreateTrade(
+      db,
+      pay,
       {
-        out_trade_no: batch.batchNo,
-        total_amount: fenToYuan(batch.totalFen),
+        order: null,
+        outTradeNo: batch.batchNo,
+        amountFen: batch.totalFen,
         subject: `数字证书更新延期（单位统一支付 ${batch.items.length} 人）`,
         body: `批次 ${batch.batchNo}`,
-        timeout_express: `${minutes}m`,
+        deadline,
       },
-      { notify: true },
+      clock,
     );
-    const ok = isSuccess(r) && typeof r.qr_code === "string";
-    await withTx(db, (tx) =>
-      recordPaymentEvent(
-        tx,
-        {
-          order: null,
-          kind: "precreate",
-          outTradeNo: batch.batchNo,
-          amountFen: batch.totalFen,
-          verified: true,
-          outcome: ok ? "applied" : `rejected:${String(r.sub_code ?? r.code)}`,
-          raw: r,
-        },
-        clock,
-      ),
-    );
-    if (!ok) throw new DomainError("ALIPAY_REJECTED", { subCode: String(r.sub_code ?? r.code) });
-    qrCode = r.qr_code as string;
+    if (!made.ok) throw new DomainError("ALIPAY_REJECTED", { subCode: String(made.r.sub_code ?? made.r.code) });
+    qrCode = made.qrCode;
   }
-  const qrSvg = await QRCode.toString(qrCode, { type: "svg", errorCorrectionLevel: "M", margin: 1 });
+  const qrSvg = await qrSvgOf(qrCode);
   return { qrCode, qrSvg, amountFen: batch.totalFen, batchNo: batch.batchNo, deadline };
 }
 
@@ -244,5 +217,3 @@ export async function saveBatchInvoice(
     return saved;
   });
 }
-
-export type BatchWithItems = OrgBatch & { items: OrgBatchItem[] };

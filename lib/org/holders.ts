@@ -26,8 +26,6 @@ export interface OrgHolderRow {
   orderState: string | null;
 }
 
-export { HOLDER_FILTERS, type HolderFilter } from "./filters";
-
 function matches(row: OrgHolderRow, filter: HolderFilter): boolean {
   switch (filter) {
     case "all":

@@ -1,12 +1,10 @@
 import type { Db } from "../db";
 import type { Clock } from "../clock";
 import type { Certificate, Organisation, Session } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor, withTx } from "../audit";
+import type { Actor } from "../audit";
 import { DomainError } from "../errors";
-import { hitRateLimit } from "../ratelimit";
-import { createSession, type NewSession } from "../session";
-import { LOGIN_LIMIT } from "../renewal/flow";
-import { verifyProof } from "../renewal/pop";
+import type { NewSession } from "../session";
+import { openProvenSession, verifyLoginProof } from "../renewal/pop";
 
 /**
  * 大客户专区 sign-in: the same proof of possession as the holder's (a single-use `login` challenge signed by the key
@@ -23,33 +21,19 @@ export async function orgLogin(
   input: { challengeText: string; signatureB64: string; origin: string; actor: Actor; clock: Clock },
 ): Promise<OrgLogin> {
   const { clock, actor } = input;
-  if (actor.ip) await hitRateLimit(db, `org-login:${actor.ip}`, LOGIN_LIMIT, clock);
-  const certificate = await verifyProof(db, {
-    challengeText: input.challengeText,
-    signatureB64: input.signatureB64,
-    purpose: "login",
-    origin: input.origin,
-    clock,
-  });
+  const certificate = await verifyLoginProof(db, input, "org-login");
   const organisation = await consoleOrganisationOf(db, certificate, clock);
-  const session = await withTx(db, async (tx) => {
-    const created = await createSession(
-      tx,
-      { kind: "org", certificateId: certificate.id, ip: actor.ip, userAgent: actor.userAgent },
-      clock,
-    );
-    await appendAudit(
-      tx,
-      {
-        ...actorFields({ ...actor, type: "org", id: certificate.id }),
-        action: "org.login",
-        targetType: "organisation",
-        targetId: organisation.id,
-        data: { serial: certificate.serial },
-      },
-      clock,
-    );
-    return created;
+  const session = await openProvenSession(db, {
+    kind: "org",
+    certificateId: certificate.id,
+    actor,
+    clock,
+    audit: {
+      action: "org.login",
+      targetType: "organisation",
+      targetId: organisation.id,
+      data: { serial: certificate.serial },
+    },
   });
   return { ...session, organisation };
 }

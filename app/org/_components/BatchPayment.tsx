@@ -1,15 +1,13 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
 import { apiGet, apiPost } from "@/lib/api/client";
-import type { BatchStartedResponse } from "@/lib/api/org";
+import { usePolledPayment } from "@/components/payments/usePolledPayment";
 import { alipayAppLink } from "@/lib/payments/alipay/app-link";
 import { formatDateTime, formatFen } from "@/lib/messages/format";
 import styles from "../org.module.css";
-
-const POLL_MS = 2000;
 
 /** The batch's QR code and live state, as the holder's 支付 page: one Alipay trade for the whole batch. */
 export function BatchPayment({
@@ -25,38 +23,19 @@ export function BatchPayment({
 }) {
   const router = useRouter();
   const key = useRef(crypto.randomUUID());
-  const [started, setStarted] = useState<BatchStartedResponse | null>(null);
   const [state, setState] = useState("awaiting_payment");
-  const [error, setError] = useState("");
-
-  useEffect(() => {
-    apiPost("/api/org/batches/pay", { batchNo }, { csrf, idempotencyKey: key.current }).then(setStarted, (e: Error) =>
-      setError(e.message),
-    );
-  }, [batchNo, csrf]);
-
-  useEffect(() => {
-    if (!started) return;
-    let stop = false;
-    const poll = async () => {
-      if (stop) return;
-      try {
-        const s = await apiGet("/api/org/batches/status", { query: { batchNo } });
-        if (s.state !== "awaiting_payment") {
-          setState(s.state);
-          router.refresh();
-          return;
-        }
-      } catch {
-        // a failed poll is retried on the next tick
-      }
-      if (!stop) setTimeout(() => void poll(), POLL_MS);
-    };
-    void poll();
-    return () => {
-      stop = true;
-    };
-  }, [started, batchNo, router]);
+  const start = useCallback(
+    () => apiPost("/api/org/batches/pay", { batchNo }, { csrf, idempotencyKey: key.current }),
+    [batchNo, csrf],
+  );
+  const poll = useCallback(async () => {
+    const s = await apiGet("/api/org/batches/status", { query: { batchNo } });
+    if (s.state === "awaiting_payment") return false;
+    setState(s.state);
+    router.refresh();
+    return true;
+  }, [batchNo, router]);
+  const { started, error } = usePolledPayment(start, poll);
 
   if (error)
     return (
