@@ -65,7 +65,7 @@ export default async function OrgPage({ searchParams }: { searchParams: Promise<
           <OrgLogout label={o.logout} csrf={session.csrfToken} />
         </div>
         <p data-testid="org-name">{fill(o.signedInAs, organisation)}</p>
-        <p className="small muted">
+        <p className="small">
           {contract
             ? fill(o.contract, { contractNo: organisation.contractNo, until: formatDate(organisation.contractUntil!) })
             : o.noContract}

@@ -63,7 +63,7 @@ test("an organisation pays for a batch of two in the sandbox; a holder then rene
 
   await page.getByRole("button", { name: "统一支付所选" }).click();
   await expect(page).toHaveURL(/\/org\/pay\/P\d{8}[0-9A-Z]{10}$/);
-  await expect(page.getByTestId("org-pay-amount")).toHaveText("100.00");
+  await expect(page.getByTestId("org-pay-amount")).toHaveText("100.00 元");
   await snapAndCheck(page, "org-3-pay");
   await payInSandbox(page);
   await expect(page.getByTestId("org-batch-paid")).toBeVisible({ timeout: 30_000 });

@@ -6,7 +6,7 @@ import type { Messages } from "@/lib/messages";
 import { apiGet, apiPost } from "@/lib/api/client";
 import { usePolledPayment } from "@/components/payments/usePolledPayment";
 import { alipayAppLink } from "@/lib/payments/alipay/app-link";
-import { formatDateTime, formatFen } from "@/lib/messages/format";
+import { formatDateTime } from "@/lib/messages/format";
 import styles from "../org.module.css";
 
 /** The batch's QR code and live state, as the holder's 支付 page: one Alipay trade for the whole batch. */
@@ -55,10 +55,6 @@ export function BatchPayment({
         />
       </div>
       <dl className="kv">
-        <dt>{t.amount}</dt>
-        <dd className="mono" data-testid="org-pay-amount">
-          {formatFen(started.amountFen)}
-        </dd>
         <dt>{t.deadline}</dt>
         <dd className="mono">{formatDateTime(started.deadline)}</dd>
       </dl>

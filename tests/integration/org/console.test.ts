@@ -14,7 +14,8 @@ import { linkCertificate, upsertOrganisation } from "@/lib/org/organisations";
 import { holdersCsv, listOrgHolders } from "@/lib/org/holders";
 import { createBatch, startBatchPayment } from "@/lib/org/batch";
 import { refundBatchItem } from "@/lib/org/refund";
-import { sendOrgReminders } from "@/lib/org/sweep";
+import { closeExpiredBatches, sendOrgReminders } from "@/lib/org/sweep";
+import { fixedClock } from "@/lib/dev/testing/clock";
 import { handleNotify } from "@/lib/payments/alipay/notify";
 import { batchTrades } from "@/lib/org/settle";
 import { stepFor } from "@/lib/renewal/flow";
@@ -243,6 +244,21 @@ describe("pay once for a batch", () => {
     // a second batch for the same holder is refused by the database's unique place, not only by the check
     await expect(batch([waiting], "contract")).rejects.toMatchObject({ code: "ORG_HOLDER_ALREADY_COVERED" });
     expect(pending.state).toBe("awaiting_payment");
+  });
+
+  it("closes a batch not paid within the payment window: its places are released, nothing charged", async () => {
+    const late = await member({ cn: "逾期未付", daysLeft: 10 });
+    const pending = await batch([late], "alipay");
+    await startBatchPayment(h.db, envPayments, { organisationId: org.id, batchNo: pending.batchNo, clock: h.clock });
+    expect(await closeExpiredBatches(h.db, envPayments, h.clock)).toBe(0);
+    const after = fixedClock(new Date(pending.paymentDeadline!.getTime() + 1000));
+    expect(await closeExpiredBatches(h.db, envPayments, after)).toBe(1);
+    const closed = await h.db.orgBatch.findUniqueOrThrow({ where: { id: pending.id }, include: { items: true } });
+    expect(closed.state).toBe("closed");
+    expect(closed.items.map((i) => [i.state, i.activeCertificateId])).toEqual([["void", null]]);
+    expect(await h.db.auditEvent.count({ where: { action: "org.batch.closed", targetId: pending.id } })).toBe(1);
+    // the holder pays for themselves again
+    expect((await submitOrder(h.db, late.row.id, h.clock)).state).toBe("awaiting_payment");
   });
 
   it("refuses holders of another organisation, unified holders in a paid batch, expired holders", async () => {

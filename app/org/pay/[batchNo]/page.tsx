@@ -37,7 +37,9 @@ export default async function BatchPay({ params }: { params: Promise<{ batchNo: 
             {batch.batchNo}
           </dd>
           <dt>{o.pay.amount}</dt>
-          <dd className="mono">{formatFen(batch.totalFen)}</dd>
+          <dd className="mono" data-testid="org-pay-amount">
+            {fill(t.wizard.details.yuan, { amount: formatFen(batch.totalFen) })}
+          </dd>
         </dl>
         {batch.state === "awaiting_payment" && (
           <>
