@@ -142,7 +142,7 @@ function layout(l: Layout): string {
   const rows = l.rows
     .map(
       ([k, v]) =>
-        `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v)}</td></tr>`,
+        `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v).replace(/\n/g, "<br>")}</td></tr>`,
     )
     .join("");
   const unsubscribe = l.unsubscribe

@@ -57,6 +57,8 @@ export async function closeExpiredBatches(db: Db, pay: PaymentDeps, clock: Clock
   return closed;
 }
 
+const MAIL_LIST = 200;
+
 /**
  * The organisation's contact gets one mail listing its holders that entered the renewal window since the last one
  * (one OrgReminderSent row per organisation and certificate, inserted in the mail's transaction: sent once).
@@ -101,7 +103,11 @@ export async function sendOrgReminders(db: Db, clock: Clock): Promise<{ queued: 
           data: {
             organisationName: org.name,
             count: String(entering.length),
-            holders: entering.map((c) => `${c.holderName} ${c.serial} ${formatDateTime(c.notAfter)}`).join("\n"),
+            // the organisation sees its holders' names in its console too; the mail lists at most MAIL_LIST
+            holders: entering
+              .slice(0, MAIL_LIST)
+              .map((c) => `${c.holderName} ${c.serial} ${formatDateTime(c.notAfter)}`)
+              .join("\n"),
           },
         },
         clock,

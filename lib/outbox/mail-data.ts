@@ -18,7 +18,9 @@ export type Kind =
   | "years"
   | "days"
   | "date"
-  | "invoiceType";
+  | "invoiceType"
+  // several lines of text (大客户专区: an organisation's holders), longer than one text field
+  | "lines";
 export type Field = Kind | { optional: Kind };
 
 const MASKS: Partial<Record<Kind, (v: string) => string>> = {
@@ -97,7 +99,7 @@ export const MAIL_SPECS = {
   },
   // bigclient (#24): the organisation's contact, once per holder entering the renewal window
   org_expiry_report: {
-    fields: { organisationName: "text", count: "text", holders: "text" },
+    fields: { organisationName: "text", count: "text", holders: "lines" },
     link: "org",
   },
 } as const satisfies Record<
@@ -142,6 +144,8 @@ function kindSchema(kind: Kind, mask: boolean): z.ZodType {
       return z.enum(["personal", "organisation"]);
     case "code":
       return z.string().regex(/^[0-9A-Za-z]{4,12}$/);
+    case "lines":
+      return z.string().trim().min(1).max(20_000);
     case "token":
       return z.string().regex(/^[\w.-]{10,300}$/);
     case "email":

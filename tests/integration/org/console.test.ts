@@ -16,6 +16,7 @@ import { createBatch, startBatchPayment } from "@/lib/org/batch";
 import { refundBatchItem } from "@/lib/org/refund";
 import { closeExpiredBatches, sendOrgReminders } from "@/lib/org/sweep";
 import { fixedClock } from "@/lib/dev/testing/clock";
+import { renderMail } from "@/lib/mail/templates";
 import { handleNotify } from "@/lib/payments/alipay/notify";
 import { batchTrades } from "@/lib/org/settle";
 import { stepFor } from "@/lib/renewal/flow";
@@ -252,7 +253,8 @@ describe("pay once for a batch", () => {
     await startBatchPayment(h.db, envPayments, { organisationId: org.id, batchNo: pending.batchNo, clock: h.clock });
     expect(await closeExpiredBatches(h.db, envPayments, h.clock)).toBe(0);
     const after = fixedClock(new Date(pending.paymentDeadline!.getTime() + 1000));
-    expect(await closeExpiredBatches(h.db, envPayments, after)).toBe(1);
+    // this batch and the one still waiting from the test before
+    expect(await closeExpiredBatches(h.db, envPayments, after)).toBe(2);
     const closed = await h.db.orgBatch.findUniqueOrThrow({ where: { id: pending.id }, include: { items: true } });
     expect(closed.state).toBe("closed");
     expect(closed.items.map((i) => [i.state, i.activeCertificateId])).toEqual([["void", null]]);
@@ -326,6 +328,10 @@ describe("reminder mail for the organisation", () => {
     const data = mail.data as { holders: string; count: string };
     expect(data.holders).toContain("报表甲");
     expect(data.holders).not.toContain("报表乙");
+    const rendered = renderMail("org_expiry_report", "zh-CN", mail.data, "https://renew.example.cn");
+    expect(rendered.subject).toBe(`德州市统一付费示范单位：${data.count} 位证书用户的数字证书即将到期`);
+    expect(rendered.text).toContain("https://renew.example.cn/org");
+    expect(rendered.html).toContain(data.holders.split("\n").slice(0, 2).join("<br>"));
     expect(await sendOrgReminders(h.db, h.clock)).toEqual({ queued: 0 });
   });
 });
