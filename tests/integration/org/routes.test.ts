@@ -1,12 +1,13 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
+import { resetConfig } from "@/lib/config";
 import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
 import { resetCa, type Ca } from "@/lib/pki/ca";
-import { COOKIE, CSRF_HEADER } from "@/lib/session";
+import { COOKIE } from "@/lib/session";
 import { systemClock } from "@/lib/clock";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa } from "@/tests/helpers/pki";
+import { browserRequest, type Browser } from "@/tests/helpers/http";
 import { demoCreditCode } from "@/lib/dev/demo/holders";
 import { linkCertificate, upsertOrganisation } from "@/lib/org/organisations";
 import * as challengeRoute from "@/app/api/renew/challenge/route";
@@ -22,31 +23,12 @@ import { holder, seedFeeTiers, signText, type Holder } from "../renew/fixture";
 let opened: OpenDb;
 let db: Db;
 let ca: Ca;
-let origin: string;
 let orgCert: Holder;
 let member: Holder;
 const staff = { type: "staff" as const, id: "staff-1" };
 
-interface Browser {
-  cookie?: string;
-  csrf?: string;
-}
-
-function request(path: string, b: Browser, body?: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(`${origin}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: {
-      origin,
-      "content-type": "application/json",
-      "x-real-ip": "10.7.7.7",
-      "idempotency-key": crypto.randomUUID(),
-      ...(b.cookie ? { cookie: b.cookie } : {}),
-      ...(b.csrf ? { [CSRF_HEADER]: b.csrf } : {}),
-      ...headers,
-    },
-  });
-}
+const request = (path: string, b: Browser, body?: unknown) =>
+  browserRequest(path, b, body, { "x-real-ip": "10.7.7.7", "idempotency-key": crypto.randomUUID() });
 
 async function signIn(h: Holder, route: typeof loginRoute | typeof holderLoginRoute = loginRoute) {
   const c = await (await challengeRoute.POST(request("/api/renew/challenge", {}, { serial: h.row.serial }))).json();
@@ -60,7 +42,6 @@ async function signIn(h: Holder, route: typeof loginRoute | typeof holderLoginRo
 beforeAll(async () => {
   ({ ca } = await createTestCa());
   resetCa();
-  origin = getConfig().publicOrigin;
   opened = await createTestDb();
   db = opened.prisma as Db;
   setProcessDb(opened);

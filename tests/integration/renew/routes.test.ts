@@ -1,13 +1,14 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getConfig, resetConfig } from "@/lib/config";
+import { resetConfig } from "@/lib/config";
 import { setProcessDb, type Db, type OpenDb } from "@/lib/db";
 import { resetCa, type Ca } from "@/lib/pki/ca";
 import { sha256Hex } from "@/lib/pki/x509";
-import { COOKIE, CSRF_HEADER } from "@/lib/session";
+import { COOKIE } from "@/lib/session";
 import { issueChallenge } from "@/lib/renewal/pop";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa } from "@/tests/helpers/pki";
+import { browserRequest as request, type Browser } from "@/tests/helpers/http";
 import * as challengeRoute from "@/app/api/renew/challenge/route";
 import * as loginRoute from "@/app/api/renew/login/route";
 import * as handlerRoute from "@/app/api/renew/handler/route";
@@ -22,13 +23,11 @@ import { CONSENT_VERSIONS } from "@/lib/consent";
 let opened: OpenDb;
 let db: Db;
 let ca: Ca;
-let origin: string;
 
 beforeAll(async () => {
   process.env.TEST_CAPTCHA_BYPASS = "1";
   ({ ca } = await createTestCa());
   resetCa();
-  origin = getConfig().publicOrigin;
   opened = await createTestDb();
   db = opened.prisma as Db;
   setProcessDb(opened);
@@ -39,26 +38,6 @@ afterAll(async () => {
   resetConfig();
   await opened?.close();
 });
-
-interface Browser {
-  cookie?: string;
-  csrf?: string;
-}
-
-function request(path: string, b: Browser, body?: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(`${origin}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: {
-      origin,
-      "content-type": "application/json",
-      "x-real-ip": "10.1.2.3",
-      ...(b.cookie ? { cookie: b.cookie } : {}),
-      ...(b.csrf ? { [CSRF_HEADER]: b.csrf } : {}),
-      ...headers,
-    },
-  });
-}
 
 const key = () => crypto.randomUUID();
 
