@@ -21,6 +21,7 @@ export function SiteHeader({ t, locale, centre }: { t: Messages; locale: Locale;
           <Link href="/">{t.common.home}</Link>
           <Link href="/faq">{t.common.faq}</Link>
           <Link href="/downloads">{t.common.downloads}</Link>
+          <Link href="/org">{t.common.org}</Link>
           <a href={`/lang/${other}`} lang={other} hrefLang={other}>
             {t.common.language}
           </a>

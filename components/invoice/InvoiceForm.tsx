@@ -23,7 +23,11 @@ export function InvoiceForm({
 }: {
   t: Messages["wizard"]["invoice"];
   validation: Record<string, string>;
-  post: { url: "/api/renew/invoice"; orderId: string; csrf: string } | { url: `/api/invoice/${string}` };
+  post:
+    | { url: "/api/renew/invoice"; orderId: string; csrf: string }
+    | { url: `/api/invoice/${string}` }
+    // 大客户专区: one invoice for an organisation's batch payment
+    | { url: "/api/org/batches/invoice"; batchNo: string; csrf: string };
   next: string;
   /** what the wizard already knows: the holder's name as 发票抬头, its kind, the handler's e-mail */
   initial?: Partial<Values>;
@@ -57,7 +61,13 @@ export function InvoiceForm({
   function submit(e: FormEvent) {
     e.preventDefault();
     const details = { ...v, taxpayerId: v.type === "organisation" || v.taxpayerId ? v.taxpayerId : undefined };
-    void send("orderId" in post ? { orderId: post.orderId, details } : { details });
+    void send(
+      "orderId" in post
+        ? { orderId: post.orderId, details }
+        : "batchNo" in post
+          ? { batchNo: post.batchNo, details }
+          : { details },
+    );
   }
 
   const input = (k: Exclude<Field, "type">, label: string, type = "text", hint?: string) => (

@@ -3,6 +3,7 @@ import type { InvoiceDetails } from "../payments/invoice-details";
 import type * as common from "./common";
 import type * as invoice from "./invoice";
 import type * as kmc from "./kmc";
+import type * as org from "./org";
 import type * as renew from "./renew";
 import type * as services from "./services";
 
@@ -20,6 +21,7 @@ export interface GetEndpoints {
   "/api/renew/captcha/text": { response: common.TextCaptchaResponse };
   "/api/renew/payment": { query: z.input<typeof renew.OrderRef>; response: renew.PaymentStatusResponse };
   "/api/services/captcha": { response: common.CaptchaResponse };
+  "/api/org/batches/status": { query: z.input<typeof org.BatchRef>; response: org.BatchStatusResponse };
 }
 
 export interface PostEndpoints {
@@ -51,4 +53,13 @@ export interface PostEndpoints {
   "/api/services/key-recovery": Post<typeof kmc.KeyRecoveryRequest, typeof kmc.KeyRecoveryResponse>;
   "/api/services/key-recovery/status": Post<typeof kmc.KeyRecoveryStatusRequest, typeof kmc.KeyRecoveryStatusResponse>;
   "/api/services/key-recovery/request": Post<typeof kmc.KeyRecoveryAskRequest, typeof kmc.KeyRecoveryAskResponse>;
+  // 大客户专区 (bigclient, #24)
+  "/api/org/login": { body: z.input<typeof renew.LoginRequest>; response: { organisation: string; csrfToken: string } };
+  "/api/org/logout": { body: Record<string, never>; response: { ok: true } };
+  "/api/org/batches": Post<typeof org.CreateBatchRequest, typeof org.BatchCreatedResponse>;
+  "/api/org/batches/pay": Post<typeof org.BatchRef, typeof org.BatchStartedResponse>;
+  "/api/org/batches/invoice": {
+    body: WithDetails<typeof org.BatchInvoiceRequest>;
+    response: { batchNo: string; email: string | null };
+  };
 }

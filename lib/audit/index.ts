@@ -4,7 +4,7 @@ import { currentChainKeys } from "./keys";
 import type { Clock } from "../clock";
 import type { AuditEvent, Prisma } from "../generated/prisma/client";
 
-export type ActorType = "holder" | "staff" | "system" | "alipay";
+export type ActorType = "holder" | "staff" | "system" | "alipay" | "org";
 
 export interface AuditInput {
   actorType: ActorType;

@@ -143,7 +143,7 @@ export function route<B = undefined, Q = undefined>(opts: RouteOptions<B, Q>, ha
       if (!saneInput(search) || !saneInput(params)) throw new DomainError("BAD_REQUEST");
       const query = (opts.query ? parseWith(opts.query, search, locale) : undefined) as Q;
       const actor: Actor = {
-        type: session?.kind === "staff" ? "staff" : "holder",
+        type: session?.kind === "staff" ? "staff" : session?.kind === "org" ? "org" : "holder",
         id: session?.kind === "staff" ? session.staffUserId : (session?.certificateId ?? null),
         ip: clientIp(req, config.TRUST_PROXY),
         userAgent: req.headers.get("user-agent")?.slice(0, 300) ?? null,

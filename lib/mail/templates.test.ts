@@ -50,6 +50,11 @@ const samples: { [T in MailTemplate]: MailData<T> } = {
     daysLeft: 6,
     unsubscribeToken: "id.signature0123",
   },
+  org_expiry_report: {
+    organisationName: "德州市统一付费示范单位",
+    holderCount: "2",
+    holders: ["张伟 0a 2026-12-01 08:00:00", "王芳 0b 2026-12-02 08:00:00"],
+  },
 };
 
 describe.each(MAIL_TEMPLATES)("template %s", (template) => {

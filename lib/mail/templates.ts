@@ -18,6 +18,7 @@ export function mailLinks(origin: string) {
     status: () => `${origin}/status`,
     unlock: () => `${origin}/unlock`,
     renew: () => `${origin}/renew`,
+    org: () => `${origin}/org`,
     unsubscribe: (token: string) => `${origin}/unsubscribe/${encodeURIComponent(token)}`,
     invoice: (token: string) => `${origin}/invoice/${encodeURIComponent(token)}`,
     invoiceConfirm: (token: string) => `${origin}/invoice/confirm/${encodeURIComponent(token)}`,
@@ -158,7 +159,7 @@ function layout(l: Layout): string {
   const rows = l.rows
     .map(
       ([k, v]) =>
-        `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v)}</td></tr>`,
+        `<tr><td style="padding:6px 12px 6px 0;color:#52606d;white-space:nowrap;vertical-align:top">${e(k)}</td><td style="padding:6px 0;color:#1f2933">${e(v).replace(/\n/g, "<br>")}</td></tr>`,
     )
     .join("");
   const unsubscribe = l.unsubscribe

@@ -13,6 +13,8 @@ export const common = messageArea({
     home: "首页",
     faq: "常见问题",
     downloads: "下载中心",
+    // bigclient (#24): the guide's top bar
+    org: "大客户专区",
     language: "English",
     back: "返回",
     next: "下一步",
@@ -37,6 +39,8 @@ export const common = messageArea({
     home: "Home",
     faq: "FAQ",
     downloads: "Downloads",
+    // bigclient (#24): the guide's top bar
+    org: "Corporate",
     language: "中文",
     back: "Back",
     next: "Next",

@@ -10,9 +10,10 @@ import { validation } from "./validation";
 import { renewal } from "./renewal";
 import { kmc } from "./kmc";
 import { keyRecovery } from "./key-recovery";
+import { org } from "./org";
 
 /** UI strings, one module per area, zh-CN first. Components never hold literal UI text. */
-const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal, kmc, keyRecovery };
+const areas = { common, home, wizard, services, staff, payments, mail, validation, renewal, kmc, keyRecovery, org };
 
 type Areas = typeof areas;
 export type Messages = { [K in keyof Areas]: Areas[K]["zh-CN"] };

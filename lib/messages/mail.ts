@@ -44,6 +44,9 @@ export const mail = messageArea({
       // harden2 (#21 item 3): the daily audit mail
       day: "日期",
       count: "检查点数",
+      organisationName: "单位",
+      holderCount: "人数",
+      holders: "证书用户（名称 序列号 到期时间）",
     },
     templates: {
       order_submitted: {
@@ -104,6 +107,13 @@ export const mail = messageArea({
         intro:
           "有人在德州电子政务数字证书在线服务为订单 {orderNo} 填写开票信息时，填写了本邮箱作为接收电子发票的邮箱。如确为您或贵单位所填，请在 48 小时内点击下方链接确认；如不知情，请忽略本邮件，本邮箱不会收到发票或其他邮件。",
         action: "确认接收电子发票",
+      },
+      // bigclient (#24): the organisation's contact, holders entering the renewal window
+      org_expiry_report: {
+        subject: "{organisationName}：{holderCount} 位证书用户的数字证书即将到期",
+        intro:
+          "{organisationName} 统一付费的 {holderCount} 位证书用户已进入到期前 30 天的在线更新期。可在大客户专区一次为他们付费（或标记合同覆盖），他们随后在线更新时无需支付。",
+        action: "进入大客户专区",
       },
     },
     // reach (#24)
@@ -169,6 +179,9 @@ export const mail = messageArea({
       // harden2 (#21 item 3): the daily audit mail
       day: "Date",
       count: "Checkpoints",
+      organisationName: "Organisation",
+      holderCount: "Holders",
+      holders: "Holders (name, serial, expiry)",
     },
     templates: {
       order_submitted: {
@@ -233,6 +246,13 @@ export const mail = messageArea({
         intro:
           "Someone giving the invoice details of order {orderNo} on the Dezhou e-Government certificate portal named this address to receive the e-invoice. If you or your organisation gave it, confirm within 48 hours with the link below; if not, ignore this mail: no invoice or other mail will be sent here.",
         action: "Confirm this address for the e-invoice",
+      },
+      // bigclient (#24): the organisation's contact, holders entering the renewal window
+      org_expiry_report: {
+        subject: "{organisationName}: the certificates of {holderCount} holders expire soon",
+        intro:
+          "{holderCount} holders {organisationName} pays for have entered the 30 days before expiry in which they renew online. Pay for them at once in the corporate console (or mark them covered by your contract); they then renew without paying.",
+        action: "Open the corporate console",
       },
     },
     // reach (#24)

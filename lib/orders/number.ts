@@ -7,12 +7,13 @@ const RANDOM_CHARS = 10;
 
 /**
  * `R20261125` (the Beijing date, so numbers sort by day) + 10 random base32 characters (50 bits): one order
- * number says nothing about another. Also used as Alipay's out_trade_no (alphanumeric, ≤ 64).
+ * number says nothing about another. Also used as Alipay's out_trade_no (alphanumeric, ≤ 64). `P`: an organisation's
+ * batch payment (lib/org), so a notification names which kind of order it is for.
  */
-export function newOrderNo(clock: Clock): string {
+export function newOrderNo(clock: Clock, prefix: "R" | "P" = "R"): string {
   const day = new Date(clock.now().getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10).replaceAll("-", "");
   const bytes = randomBytes(RANDOM_CHARS);
   let tail = "";
   for (const b of bytes) tail += ALPHABET[b & 31];
-  return `R${day}${tail}`;
+  return `${prefix}${day}${tail}`;
 }

@@ -19,7 +19,7 @@ export type Kind =
   | "days"
   | "date"
   | "invoiceType"
-  /** harden2: verbatim lines (the audit mail's signed checkpoints), shown as a block after the fields */
+  /** verbatim lines, shown as a block after the fields (the audit mail's signed checkpoints, 大客户专区's holders) */
   | "lines";
 export type Field = Kind | { optional: Kind };
 
@@ -109,9 +109,17 @@ export const MAIL_SPECS = {
     },
     link: "renew",
   },
+  // bigclient (#24): the organisation's contact, once per holder entering the renewal window
+  org_expiry_report: {
+    fields: { organisationName: "text", holderCount: "text", holders: "lines" },
+    link: "org",
+  },
 } as const satisfies Record<
   string,
-  { fields: Record<string, Field>; link: "order" | "status" | "unlock" | "renew" | "invoiceConfirm" | "audit" }
+  {
+    fields: Record<string, Field>;
+    link: "order" | "status" | "unlock" | "renew" | "invoiceConfirm" | "audit" | "org";
+  }
 >;
 
 export type MailTemplate = keyof typeof MAIL_SPECS;

@@ -200,8 +200,13 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
   return created;
 }
 
-/** What a renewed certificate carries over from the one it renews: the holder, the contact, the fee class. */
+/** What a renewed certificate carries over from the one it renews: the holder, the contact, who pays. */
 export function holderFieldsOf(old: Certificate) {
   const { holderName, holderIdType, holderIdEnc, holderIdHash, holderIdLast4, email, certType, payerClass } = old;
-  return { holderName, holderIdType, holderIdEnc, holderIdHash, holderIdLast4, email, certType, payerClass };
+  // the renewed certificate stays with the organisation that pays for it, and keeps signing in to its console (大客户专区)
+  const { organisationId, consoleOrganisationId } = old;
+  return {
+    ...{ holderName, holderIdType, holderIdEnc, holderIdHash, holderIdLast4, email, certType, payerClass },
+    ...{ organisationId, consoleOrganisationId },
+  };
 }

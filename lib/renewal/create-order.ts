@@ -7,7 +7,7 @@ import { decryptField, encryptField, type FieldKeys } from "../crypto/field";
 import { HandlerInfo } from "./handler";
 import { checkEligibility, renewalPreview } from "./eligibility";
 import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
-import { priceFor } from "../fees/price";
+import { claimCoverage, holderPrice, lockPayerOf } from "../fees/coverage";
 import { closeTradeBeforeCancel } from "../payments/alipay/close";
 import type { PaymentDeps } from "../payments/alipay/client";
 
@@ -77,7 +77,8 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
         if (eligible.openOrder) return eligible.openOrder;
         const cert = certificate!;
         const now = args.clock.now();
-        const price = await priceFor(tx, cert, now);
+        await lockPayerOf(tx, cert.id);
+        const { price, coveredBy } = await holderPrice(tx, cert, now);
         const preview = renewalPreview(cert, price, args.clock);
         const order = await tx.renewalOrder.create({
           data: {
@@ -114,10 +115,12 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
               feeTierId: price.tier.id,
               priceFen: price.priceFen,
               newNotAfter: preview.newNotAfter.toISOString(),
+              ...(coveredBy ? { coveredByBatchItem: coveredBy.id } : {}),
             },
           },
           args.clock,
         );
+        if (coveredBy) await claimCoverage(tx, order);
         return order;
       });
     } catch (e) {
@@ -193,6 +196,25 @@ export async function submitOrder(
     if (order.state !== "draft")
       throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
     await checkEligibility(tx, await tx.certificate.findUnique({ where: { id: order.certificateId } }), args.clock);
+    await lockPayerOf(tx, order.certificateId);
+    // an organisation paid for (or covers) this renewal since the draft was priced: the holder pays nothing
+    const coverage = order.priceFen > 0 ? await claimCoverage(tx, order) : null;
+    if (coverage) {
+      await tx.renewalOrder.update({ where: { id: order.id }, data: { priceFen: 0 } });
+      await appendAudit(
+        tx,
+        {
+          ...actorFields(args.actor),
+          action: "order.covered_by_organisation",
+          targetType: "order",
+          targetId: order.id,
+          fromState: "draft",
+          toState: "draft",
+          data: { orderNo: order.orderNo, batchItemId: coverage.id, priceFenBefore: order.priceFen },
+        },
+        args.clock,
+      );
+    }
     const consent = args.consent
       ? {
           set: { ...args.consent },
@@ -205,7 +227,7 @@ export async function submitOrder(
           },
         }
       : { set: {}, data: {} };
-    if (order.priceFen === 0) {
+    if (order.priceFen === 0 || coverage) {
       return transitionOrder(tx, {
         orderId: order.id,
         to: "submitted",

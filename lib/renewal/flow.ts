@@ -1,20 +1,19 @@
 import type { Ca } from "../pki/ca";
 import type { PaymentDeps } from "../payments/alipay/client";
 import type { Db } from "../db";
-import { DAY, MINUTE, type Clock } from "../clock";
+import { DAY, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor, withTx } from "../audit";
+import type { Actor } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField, type FieldKeys } from "../crypto/field";
 import { verifyCaptcha, type CaptchaConfig } from "../captcha";
-import { hitRateLimit } from "../ratelimit";
-import { createSession, type NewSession } from "../session";
-import { priceFor } from "../fees/price";
+import type { NewSession } from "../session";
+import { holderPrice } from "../fees/coverage";
 import { cancelOrder, createDraftOrder, submitOrder, updateDraftHandler } from "./create-order";
 import { checkEligibility, renewalPreview } from "./eligibility";
 import type { HandlerInfo } from "./handler";
 import { maskIdNumber, maskMobile } from "../privacy/mask";
-import { verifyProof } from "./pop";
+import { openProvenSession, verifyLoginProof } from "./pop";
 import { saveInvoice } from "../payments/invoice";
 import { confirmInstalled } from "./issue-order";
 import { acceptConsent, type ConsentGiven } from "../consent";
@@ -25,9 +24,6 @@ import { acceptConsent, type ConsentGiven } from "../consent";
  */
 
 export type WizardStep = "handler" | "review" | "pay" | "invoice" | "issue" | "done" | "refund";
-
-/** sign-ins per client address; applied only when the address is known (TRUST_PROXY or x-real-ip) */
-export const LOGIN_LIMIT = { max: 60, windowMs: 10 * MINUTE };
 
 /** Where the wizard resumes for an order (null: no open order, start with the handler form). */
 export function stepFor(
@@ -149,14 +145,7 @@ export interface HolderLogin extends NewSession {
  */
 export async function holderLogin(db: Db, input: HolderLoginInput): Promise<HolderLogin> {
   const { clock, actor } = input;
-  if (actor.ip) await hitRateLimit(db, `login:${actor.ip}`, LOGIN_LIMIT, clock);
-  const certificate = await verifyProof(db, {
-    challengeText: input.challengeText,
-    signatureB64: input.signatureB64,
-    purpose: "login",
-    origin: input.origin,
-    clock,
-  });
+  const certificate = await verifyLoginProof(db, input, "login");
 
   let sessionCertificate: Certificate = certificate;
   let step: WizardStep;
@@ -175,24 +164,17 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
     step = stepFor(eligible.openOrder ?? null);
   }
 
-  const session = await withTx(db, async (tx) => {
-    const created = await createSession(
-      tx,
-      { kind: "holder", certificateId: sessionCertificate.id, ip: actor.ip, userAgent: actor.userAgent },
-      clock,
-    );
-    await appendAudit(
-      tx,
-      {
-        ...actorFields({ ...actor, type: "holder", id: sessionCertificate.id }),
-        action: "holder.login",
-        targetType: "certificate",
-        targetId: sessionCertificate.id,
-        data: { serial: certificate.serial },
-      },
-      clock,
-    );
-    return created;
+  const session = await openProvenSession(db, {
+    kind: "holder",
+    certificateId: sessionCertificate.id,
+    actor,
+    clock,
+    audit: {
+      action: "holder.login",
+      targetType: "certificate",
+      targetId: sessionCertificate.id,
+      data: { serial: certificate.serial },
+    },
   });
   return { ...session, certificateId: sessionCertificate.id, step };
 }
@@ -240,7 +222,7 @@ export async function renewalSummary(
   const order = await currentOrder(db, certificate.id);
   const preview = order
     ? { priceFen: order.priceFen, newNotAfter: order.newNotAfter }
-    : renewalPreview(certificate, await priceFor(db, certificate, args.clock.now()), args.clock);
+    : renewalPreview(certificate, (await holderPrice(db, certificate, args.clock.now())).price, args.clock);
   const newNotAfter = preview.newNotAfter;
   const view = order ? await orderView(db, args.keys, order, { invoiceSkipped: args.invoiceSkipped }) : null;
   return {

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { Tx } from "../db";
+import type { Db, Tx } from "../db";
+import { appendAudit, actorFields, type Actor, withTx } from "../audit";
+import { createSession, type NewSession } from "../session";
 import { MINUTE, type Clock } from "../clock";
 import type { Certificate } from "../generated/prisma/client";
 import { DomainError } from "../errors";
-import { hitRateLimits } from "../ratelimit";
+import { hitRateLimit, hitRateLimits } from "../ratelimit";
 import { parseCertificate } from "../pki/x509";
 import {
   ChallengeFormatError,
@@ -142,10 +144,63 @@ export async function verifyProof(db: Tx, input: ProofInput): Promise<Certificat
   return certificate;
 }
 
+/** sign-ins per client address; applied only when the address is known (TRUST_PROXY or x-real-ip) */
+export const LOGIN_LIMIT = { max: 60, windowMs: 10 * MINUTE };
+
+/**
+ * A sign-in's proof: the client address's sign-in limit (per `scope`: the holder's wizard or 大客户专区), then the
+ * signed `login` challenge. Returns the certificate whose key signed.
+ */
+export async function verifyLoginProof(
+  db: Tx,
+  input: { challengeText: string; signatureB64: string; origin: string; actor: Actor; clock: Clock },
+  scope: "login" | "org-login",
+): Promise<Certificate> {
+  const { clock, actor } = input;
+  if (actor.ip) await hitRateLimit(db, `${scope}:${actor.ip}`, LOGIN_LIMIT, clock);
+  return verifyProof(db, {
+    challengeText: input.challengeText,
+    signatureB64: input.signatureB64,
+    purpose: "login",
+    origin: input.origin,
+    clock,
+  });
+}
+
 /** Deletes challenges that expired more than a day ago (a periodic job). Returns how many. */
 export async function purgeChallenges(db: Tx, clock: Clock): Promise<number> {
   const { count } = await db.challenge.deleteMany({
     where: { expiresAt: { lt: new Date(clock.now().getTime() - CHALLENGE_RETENTION_MS) } },
   });
   return count;
+}
+
+/**
+ * The session a proof of possession opens (the holder's wizard, or an organisation's 大客户专区: kind `org`), created
+ * with its audit event in one transaction. The actor is the certificate whose key signed.
+ */
+export async function openProvenSession(
+  db: Db,
+  args: {
+    kind: "holder" | "org";
+    certificateId: string;
+    actor: Actor;
+    clock: Clock;
+    audit: { action: string; targetType: string; targetId: string; data: Record<string, string> };
+  },
+): Promise<NewSession> {
+  const { actor, clock } = args;
+  return withTx(db, async (tx) => {
+    const created = await createSession(
+      tx,
+      { kind: args.kind, certificateId: args.certificateId, ip: actor.ip, userAgent: actor.userAgent },
+      clock,
+    );
+    await appendAudit(
+      tx,
+      { ...actorFields({ ...actor, type: args.kind, id: args.certificateId }), ...args.audit },
+      clock,
+    );
+    return created;
+  });
 }

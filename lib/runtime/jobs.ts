@@ -16,6 +16,7 @@ import { auditCheckpointJob } from "./audit-checkpoint";
 import { auditMailJob } from "./audit-mail";
 import { anonymiseJob } from "../renewal/retention";
 import { smsDeliveryJob } from "../sms/worker";
+import { orgReminderJob, orgSweepJob } from "../org/sweep";
 
 /** Every periodic job of the portal, wired to the process CA, the configuration and the Alipay client made from it. */
 export function serverJobs(config: Config): Job[] {
@@ -40,5 +41,8 @@ export function serverJobs(config: Config): Job[] {
     ...(config.AUDIT_MAIL_TO ? [auditMailJob(config)] : []),
     anonymiseJob(config),
     smsDeliveryJob(config),
+    // 大客户专区 (bigclient): expired batches closed, the organisations' expiry mails
+    orgSweepJob(pay),
+    orgReminderJob,
   ];
 }

@@ -9,12 +9,17 @@ import { HOUR, MINUTE } from "../clock";
  * its SHA-256, so a database leak gives no usable session. Any portal instance can read any session.
  */
 
-export const COOKIE = { holder: "cr_holder", staff: "cr_staff" } as const satisfies Record<SessionKind, string>;
+export const COOKIE = { holder: "cr_holder", staff: "cr_staff", org: "cr_org" } as const satisfies Record<
+  SessionKind,
+  string
+>;
 export const CSRF_HEADER = "x-csrf-token";
 
 export const TIMEOUTS: Record<SessionKind, { idleMs: number; absoluteMs: number }> = {
   holder: { idleMs: 30 * MINUTE, absoluteMs: 4 * HOUR },
   staff: { idleMs: 30 * MINUTE, absoluteMs: 12 * HOUR },
+  // 大客户专区 (bigclient): an organisation's console, signed in with its organisation certificate
+  org: { idleMs: 30 * MINUTE, absoluteMs: 4 * HOUR },
 };
 
 function hashToken(token: string): string {

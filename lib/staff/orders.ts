@@ -53,6 +53,8 @@ export async function orderDetail(db: Tx, orderId: string) {
           notAfter: true,
           status: true,
           email: true,
+          // 大客户专区 (bigclient): the organisation that pays for this holder
+          organisation: { select: { id: true, name: true, creditCode: true } },
         },
       },
       issuedCertificate: {
@@ -110,6 +112,11 @@ export async function orderDetail(db: Tx, orderId: string) {
       },
     }),
   ]);
+  // 大客户专区: the organisation's batch place this order used (price 0), if any
+  const orgCoverage = await db.orgBatchItem.findUnique({
+    where: { orderId },
+    select: { id: true, state: true, priceFen: true, batch: { select: { batchNo: true, kind: true, state: true } } },
+  });
   const { handlerIdEnc, handlerMobileEnc, csrDer, certificate, ...rest } = order;
   void handlerIdEnc;
   void handlerMobileEnc;
@@ -128,6 +135,7 @@ export async function orderDetail(db: Tx, orderId: string) {
     // where finance sends the e-invoice: an address other than the handler's only once its owner confirmed it
     invoiceDelivery: order.invoice ? maskedDelivery(invoiceDelivery(order, order.invoice)) : null,
     upstreamRevocations,
+    orgCoverage,
     timeline,
   };
 }

@@ -37,6 +37,8 @@ export const ACTIONS = [
   // reach (#24): the operator's content (service centre, checklists, FAQ, notices, downloads)
   "content.read",
   "content.manage",
+  // 大客户专区 (bigclient, #24): which organisation pays for a holder
+  "orders.org_link",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -116,6 +118,9 @@ export const STAFF_ROUTES = {
   "POST /api/staff/kmc/recoveries/[id]/decision": "kmc.recover",
   "PUT /api/staff/content": "content.manage",
   "POST /api/staff/content/preview": "content.read",
+  // 大客户专区 (bigclient, #24): the paying organisation of a holder; an unused batch place refunded (or released)
+  "POST /api/staff/org/link": "orders.org_link",
+  "POST /api/staff/org/items/[id]/refund": "payments.refund",
 } as const satisfies Record<string, Requirement>;
 
 export type StaffRouteKey = keyof typeof STAFF_ROUTES;

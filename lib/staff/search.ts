@@ -87,6 +87,8 @@ const RESULT_COLUMNS = {
   flagged: true,
   createdAt: true,
   updatedAt: true,
+  // 大客户专区 (bigclient): the organisation that pays for the holder, shown beside the name
+  certificate: { select: { organisation: { select: { name: true } } } },
 } as const satisfies Prisma.RenewalOrderSelect;
 
 type OrderRow = Prisma.RenewalOrderGetPayload<{ select: typeof RESULT_COLUMNS }>;

@@ -70,9 +70,12 @@ export const DOMAIN = {
   // the route context carries the process CA (pki) and the Alipay client made from its config (payments)
   http: ["pki", "payments", "session", "messages"],
   // the HTTP contract the browser shares with the routes: schemas and types only, nothing that runs on the server
-  api: ["renewal", "payments", "services", "consent"],
+  api: ["renewal", "payments", "services", "consent", "org"],
   // operations (#23): readiness checks and the database gauges of the metrics
   ops: ["pki"],
+  // 大客户专区 (bigclient, #24): organisations, their holders, batch payments and contract coverage; the wizard's
+  // pricing asks lib/fees/coverage.ts, never lib/org
+  org: ["renewal", "payments", "fees", "orders", "outbox", "settings"],
 };
 
 /** Composition points: lib/dev (demo and test doubles) and lib/runtime, the one lib folder that may use lib/dev. */

@@ -252,6 +252,12 @@ describe("the layer table", () => {
     expect(pairs).toEqual([]);
   });
 
+  it("keeps the wizard and the payments off lib/org (an organisation's coverage is read through lib/fees)", () => {
+    expect(mayImport("renewal").has("org")).toBe(false);
+    expect(mayImport("payments").has("org")).toBe(false);
+    expect(mayImport("org").has("fees")).toBe(true);
+  });
+
   it("keeps lib/orders off lib/renewal and lib/payments", () => {
     expect(mayImport("orders").has("renewal")).toBe(false);
     expect(mayImport("orders").has("payments")).toBe(false);

@@ -23,6 +23,15 @@ const ORGS = [
   "德州市教育服务中心",
 ];
 
+/** The demo organisation of 大客户专区 (lib/dev/demo/organisation.ts links its certificate and holders). */
+export const DEMO_ORGANISATION = {
+  name: "德州市统一付费示范单位",
+  contactEmail: "org_console@demo.certrenew.local",
+  contractNo: "DZCA-HT-2026-001",
+  consoleKey: "org_console_1",
+  holderKeys: [/^org_member_/, /^personal_unified_/, /^org_unified_1$/],
+};
+
 function series(prefix: string, n: number, make: (i: number) => Omit<DemoHolder, "key">): DemoHolder[] {
   return Array.from({ length: n }, (_, i) => ({ key: `${prefix}_${i + 1}`, ...make(i) }));
 }
@@ -97,6 +106,31 @@ export const DEMO_HOLDERS: DemoHolder[] = [
     daysLeft: 16 + i,
     keyAlgorithm: "SM2",
   })),
+  // 大客户专区 (bigclient, #24): the demo organisation's own certificate, which signs it into /org, and holders it pays
+  // for (self-paying until it does: batch pay or contract coverage); the unified-payment holders above are linked too
+  {
+    key: "org_console_1",
+    cn: DEMO_ORGANISATION.name,
+    certType: "organisation",
+    payerClass: "unified",
+    daysLeft: 300,
+    keyAlgorithm: "EC-P256",
+  },
+  ...series("org_member", 4, (i) => ({
+    cn: ["高翔", "林雪", "马超", "罗琳"][i],
+    certType: "personal",
+    payerClass: "self",
+    daysLeft: 9 + i,
+    keyAlgorithm: "EC-P256",
+  })),
+  {
+    key: "org_member_later",
+    cn: "宋佳",
+    certType: "personal",
+    payerClass: "self",
+    daysLeft: 45,
+    keyAlgorithm: "EC-P256",
+  },
 ];
 
 export const DEMO_PIN = "111111";

@@ -18,6 +18,7 @@ import { generateSm2KeyPair } from "../../crypto/sm2";
 import { sm2PrivateKeyObject } from "../../token/enveloped-key";
 import { importEnvelopeToVirtualToken } from "../../token/virtual-dual";
 import { seedEncryptionPair } from "./dual";
+import { ensureDemoOrganisation } from "./organisation";
 
 export interface DemoHolderEntry {
   key: string;
@@ -151,6 +152,8 @@ export async function seedDemo(db: Db, config: Config): Promise<string[]> {
     added++;
   }
   if (added) notes.push(`Created ${added} demo holders on virtual tokens (PIN ${DEMO_PIN}); list: ${manifestFile}`);
+  const orgNote = await ensureDemoOrganisation(db, manifest);
+  if (orgNote) notes.push(orgNote);
   const demoStaff = await ensureDemoStaff(db, systemClock, config.dataDir);
   notes.push(
     `Demo staff (sign in at /staff/login): ${demoStaff.map((s) => `${s.role} ${s.username} / ${s.password}`).join("; ")}`,

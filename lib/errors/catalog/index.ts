@@ -10,6 +10,7 @@ import { servicesErrors } from "./services";
 import { upstreamErrors } from "./upstream";
 import { kmcErrors } from "./kmc";
 import { reachErrors } from "./reach";
+import { orgErrors } from "./org";
 
 export const ERRORS = {
   ...commonErrors,
@@ -24,6 +25,7 @@ export const ERRORS = {
   ...upstreamErrors,
   ...kmcErrors,
   ...reachErrors,
+  ...orgErrors,
 };
 
 export type ErrorCode = keyof typeof ERRORS;

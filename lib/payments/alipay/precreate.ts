@@ -1,9 +1,10 @@
 import QRCode from "qrcode";
 import type { Db } from "../../db";
+import type { RenewalOrder } from "../../generated/prisma/client";
 import type { Clock } from "../../clock";
 import { MINUTE } from "../../clock";
 import { DomainError } from "../../errors";
-import { alipayExec, isSuccess, type PaymentDeps } from "./client";
+import { alipayExec, isSuccess, type AlipayResponse, type PaymentDeps } from "./client";
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { settleByQuery } from "./query";
@@ -18,13 +19,67 @@ export interface PaymentStart {
   deadline: Date;
 }
 
-async function openTrade(db: Db, orderId: string): Promise<string | null> {
+/** The QR code of the trade already opened (for an order, or by out_trade_no for other trades), if any. */
+export async function openTrade(db: Db, where: { orderId: string } | { outTradeNo: string }): Promise<string | null> {
   const shown = await db.paymentEvent.findFirst({
-    where: { orderId, kind: "precreate", outcome: "applied" },
+    where: { ...where, kind: "precreate", outcome: "applied" },
     orderBy: { createdAt: "desc" },
   });
   const qr = (shown?.raw as { qr_code?: unknown } | undefined)?.qr_code;
   return typeof qr === "string" ? qr : null;
+}
+
+export interface TradeRequest {
+  /** the order the trade is for (null: another kind of trade, e.g. an organisation's batch) */
+  order: RenewalOrder | null;
+  outTradeNo: string;
+  amountFen: number;
+  subject: string;
+  body: string;
+  deadline: Date;
+}
+
+/** alipay.trade.precreate for a QR trade timing out with the deadline, recorded as a payment event either way. */
+export async function precreateTrade(
+  db: Db,
+  pay: PaymentDeps,
+  t: TradeRequest,
+  clock: Clock,
+): Promise<{ ok: true; qrCode: string } | { ok: false; r: AlipayResponse }> {
+  const minutes = Math.max(1, Math.ceil((t.deadline.getTime() - clock.now().getTime()) / MINUTE));
+  const r = await alipayExec(
+    pay.alipay(),
+    "alipay.trade.precreate",
+    {
+      out_trade_no: t.outTradeNo,
+      total_amount: fenToYuan(t.amountFen),
+      subject: t.subject,
+      body: t.body,
+      timeout_express: `${minutes}m`,
+    },
+    { notify: true },
+  );
+  const ok = isSuccess(r) && typeof r.qr_code === "string";
+  await withTx(db, (tx) =>
+    recordPaymentEvent(
+      tx,
+      {
+        order: t.order,
+        kind: "precreate",
+        outTradeNo: t.outTradeNo,
+        amountFen: t.amountFen,
+        verified: true,
+        outcome: ok ? "applied" : `rejected:${String(r.sub_code ?? r.code)}`,
+        raw: r,
+      },
+      clock,
+    ),
+  );
+  return ok ? { ok, qrCode: r.qr_code as string } : { ok, r };
+}
+
+export function qrSvgOf(qrCode: string): Promise<string> {
+  return QRCode.toString(qrCode, { type: "svg", errorCorrectionLevel: "M", margin: 1 });
 }
 
 /**
@@ -45,46 +100,30 @@ export async function startPayment(
   const deadline = order.paymentDeadline;
   if (!deadline || deadline <= clock.now()) throw new DomainError("PAYMENT_EXPIRED");
 
-  let qrCode = await openTrade(db, order.id);
+  let qrCode = await openTrade(db, { orderId: order.id });
   if (!qrCode) {
-    const minutes = Math.max(1, Math.ceil((deadline.getTime() - clock.now().getTime()) / MINUTE));
-    const r = await alipayExec(
-      pay.alipay(),
-      "alipay.trade.precreate",
+    const made = await precreateTrade(
+      db,
+      pay,
       {
-        out_trade_no: order.orderNo,
-        total_amount: fenToYuan(order.priceFen),
+        order,
+        outTradeNo: order.orderNo,
+        amountFen: order.priceFen,
         subject: `数字证书更新延期 ${order.years} 年`,
         body: `订单 ${order.orderNo}`,
-        timeout_express: `${minutes}m`,
+        deadline,
       },
-      { notify: true },
+      clock,
     );
-    const ok = isSuccess(r) && typeof r.qr_code === "string";
-    await withTx(db, (tx) =>
-      recordPaymentEvent(
-        tx,
-        {
-          order,
-          kind: "precreate",
-          outTradeNo: order.orderNo,
-          amountFen: order.priceFen,
-          verified: true,
-          outcome: ok ? "applied" : `rejected:${String(r.sub_code ?? r.code)}`,
-          raw: r,
-        },
-        clock,
-      ),
-    );
-    if (!ok) {
+    if (!made.ok) {
+      const { r } = made;
       if (r.sub_code === "ACQ.TRADE_HAS_SUCCESS") {
         const { state } = await settleByQuery(db, pay, order.id, clock);
         throw new DomainError("PAYMENT_NOT_OPEN", { state });
       }
       throw new DomainError("ALIPAY_REJECTED", { subCode: String(r.sub_code ?? r.code) });
     }
-    qrCode = r.qr_code as string;
+    qrCode = made.qrCode;
   }
-  const qrSvg = await QRCode.toString(qrCode, { type: "svg", errorCorrectionLevel: "M", margin: 1 });
-  return { qrCode, qrSvg, amountFen: order.priceFen, orderNo: order.orderNo, deadline };
+  return { qrCode, qrSvg: await qrSvgOf(qrCode), amountFen: order.priceFen, orderNo: order.orderNo, deadline };
 }

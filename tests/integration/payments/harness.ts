@@ -17,6 +17,7 @@ import { handleGateway } from "@/lib/dev/alipay-sandbox/gateway";
 import { sandboxEnv, type SandboxEnv } from "@/lib/dev/alipay-sandbox/env";
 import { deliverDueNotifies } from "@/lib/dev/alipay-sandbox/notify";
 import { handleNotify } from "@/lib/payments/alipay/notify";
+import { batchTrades } from "@/lib/org/settle";
 import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
 
 export const TIME_FACTOR = 0.001;
@@ -67,7 +68,8 @@ export async function startHarness() {
       const r = await toRequest(req, notifyOrigin);
       const params = Object.fromEntries(new URLSearchParams(await r.text()));
       received.push(params);
-      const answer = state.mode === "handle" ? await handleNotify(db, envPayments, params, clock) : "fail";
+      // as the notify route: renewal orders, and 大客户专区's batch trades
+      const answer = state.mode === "handle" ? await handleNotify(db, envPayments, params, clock, batchTrades) : "fail";
       answers.push(answer);
       res.writeHead(200, { "content-type": "text/plain" });
       res.end(answer);

@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type Db } from "@/lib/db";
 import { type Ca } from "@/lib/pki/ca";
 import { sha256Hex } from "@/lib/pki/x509";
-import { COOKIE, CSRF_HEADER } from "@/lib/session";
+import { COOKIE } from "@/lib/session";
 import { issueChallenge } from "@/lib/renewal/pop";
+import { browserRequest as request, type Browser } from "@/tests/helpers/http";
 import * as challengeRoute from "@/app/api/renew/challenge/route";
 import * as loginRoute from "@/app/api/renew/login/route";
 import * as handlerRoute from "@/app/api/renew/handler/route";
@@ -18,30 +19,9 @@ import { CONSENT_VERSIONS } from "@/lib/consent";
 
 let db: Db;
 let ca: Ca;
-let origin: string;
 
 const world = useRenewWorld({ routes: true });
-beforeAll(() => ({ db, ca, origin } = world));
-
-interface Browser {
-  cookie?: string;
-  csrf?: string;
-}
-
-function request(path: string, b: Browser, body?: unknown, headers: Record<string, string> = {}): Request {
-  return new Request(`${origin}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: {
-      origin,
-      "content-type": "application/json",
-      "x-real-ip": "10.1.2.3",
-      ...(b.cookie ? { cookie: b.cookie } : {}),
-      ...(b.csrf ? { [CSRF_HEADER]: b.csrf } : {}),
-      ...headers,
-    },
-  });
-}
+beforeAll(() => ({ db, ca } = world));
 
 const key = () => crypto.randomUUID();
 

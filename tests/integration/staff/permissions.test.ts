@@ -26,6 +26,7 @@ const EXPECTED: Record<Action, Record<(typeof ROLES)[number], boolean>> = {
   "kmc.recover": { helpdesk: false, finance: false, admin: true, auditor: false },
   "content.read": { helpdesk: false, finance: false, admin: true, auditor: true },
   "content.manage": { helpdesk: false, finance: false, admin: true, auditor: false },
+  "orders.org_link": { helpdesk: true, finance: true, admin: true, auditor: false },
 };
 
 describe("roles as data", () => {

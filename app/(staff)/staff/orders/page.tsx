@@ -102,7 +102,20 @@ export default async function OrderSearchPage({ searchParams }: { searchParams: 
                 ),
               },
               { header: s.columns.state, cell: (r) => t.staff.states[r.state] },
-              { header: s.columns.holder, cell: (r) => r.holderName },
+              {
+                header: s.columns.holder,
+                cell: (r) => (
+                  <>
+                    {r.holderName}
+                    {r.certificate.organisation && (
+                      <span className="small muted" data-testid="order-row-organisation">
+                        {" "}
+                        · {r.certificate.organisation.name}
+                      </span>
+                    )}
+                  </>
+                ),
+              },
               { header: s.columns.serial, className: "mono small", cell: (r) => r.certSerial },
               {
                 header: s.columns.handler,

@@ -8,6 +8,7 @@ import { can } from "@/lib/staff/permissions";
 import { orderDetail, type UnmaskableField } from "@/lib/staff/orders";
 import { smsForOrder } from "@/lib/sms";
 import { staffNames } from "@/lib/staff/audit-log";
+import { listOrganisations } from "@/lib/org/organisations";
 import { requireStaff } from "../../../_lib/guard";
 import { ActionForm } from "../../../_components/ActionForm";
 import { DataTable } from "@/components/ui/DataTable";
@@ -55,6 +56,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
     throw e;
   }
   const names = await staffNames(db);
+  const organisations = await listOrganisations(db);
   const texts = await smsForOrder(db, d.id);
   const role = staff.user.role;
   const dt = (v: Date | null | undefined) => (v ? formatDateTime(v, locale) : "—");
@@ -118,6 +120,46 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
                 {formatDateTime(d.certificate.notBefore, locale)} – {formatDateTime(d.certificate.notAfter, locale)}
               </dd>
             </dl>
+          </section>
+
+          <section className="card" data-testid="order-organisation">
+            <h2>{t.org.staff.heading}</h2>
+            <p>
+              {d.certificate.organisation
+                ? `${d.certificate.organisation.name}（${t.org.staff.creditCode} ${d.certificate.organisation.creditCode}）`
+                : t.org.staff.none}
+            </p>
+            {d.orgCoverage && (
+              <p className="small">
+                {t.org.kinds[d.orgCoverage.batch.kind]} · <span className="mono">{d.orgCoverage.batch.batchNo}</span> ·{" "}
+                {t.org.batchStates[d.orgCoverage.batch.state]}
+              </p>
+            )}
+            {can(role, "orders.org_link") && (
+              <ActionForm
+                action="/api/staff/org/link"
+                extra={{ serial: d.certificate.serial }}
+                submitLabel={t.org.staff.link}
+                busyLabel={s.submitting}
+                testId="org-link"
+              >
+                <div className="field">
+                  <label htmlFor="org-link-select">{t.org.staff.organisation}</label>
+                  <select
+                    id="org-link-select"
+                    name="organisationId"
+                    defaultValue={d.certificate.organisation?.id ?? ""}
+                  >
+                    <option value="">{t.org.staff.clear}</option>
+                    {organisations.map((org) => (
+                      <option key={org.id} value={org.id}>
+                        {org.name}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+              </ActionForm>
+            )}
           </section>
 
           <section className="card">
