@@ -20,3 +20,10 @@ export function useConfigOf(portal: { dataDir: string; base: string }, databaseU
   resetConfig();
   return getConfig();
 }
+
+/** The `--db` option of the benches that want a PostgreSQL server (they create and drop their own database on it). */
+export const dbOption = {
+  type: "string",
+  default:
+    process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:55432/postgres",
+} as const;

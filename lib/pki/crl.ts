@@ -21,7 +21,13 @@ export interface CrlDeps {
   clock: Clock;
 }
 
-const crlIssuer = (ca: Ca) => ca.keyId.toString("hex");
+// by CA: the front asks for every CRL request
+const issuers = new WeakMap<Ca, string>();
+function crlIssuer(ca: Ca): string {
+  let hex = issuers.get(ca);
+  if (!hex) issuers.set(ca, (hex = ca.keyId.toString("hex")));
+  return hex;
+}
 
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 const crlTime = (d: Date) => new pkijs.Time({ type: d.getUTCFullYear() < 2050 ? 0 : 1, value: d });
@@ -141,14 +147,19 @@ const crlMemory = globalThis as unknown as {
   __certrenewCrlLoading?: Promise<PublishedCrl>;
 };
 
-/** currentCrl() for serving: from memory within a second of the last check, else checked (one query) or reloaded. */
-export function servedCrl(db: Db, deps: CrlDeps): Promise<PublishedCrl> | PublishedCrl {
+/**
+ * currentCrl() for serving: from memory within a second of the last check (no database, no promise), else checked
+ * (one query) or reloaded. `db` is only called then.
+ */
+export function servedCrl(db: () => Promise<Db>, deps: CrlDeps): Promise<PublishedCrl> | PublishedCrl {
   const now = deps.clock.now().getTime();
   const held = crlMemory.__certrenewCrl;
   const issuer = crlIssuer(deps.ca);
   if (held && held.crl.issuer === issuer && now - held.checkedAt < SECOND) return held.crl;
   crlMemory.__certrenewCrlLoading ??= (async () => {
-    const newest = await db.crl.findFirst({
+    const newest = await (
+      await db()
+    ).crl.findFirst({
       where: { issuer },
       orderBy: { crlNumber: "desc" },
       select: { crlNumber: true, thisUpdate: true },
@@ -158,7 +169,7 @@ export function servedCrl(db: Db, deps: CrlDeps): Promise<PublishedCrl> | Publis
       held.crl.issuer === issuer &&
       newest?.crlNumber === held.crl.crlNumber &&
       now - newest.thisUpdate.getTime() < CRL_REFRESH_AFTER_MS;
-    const crl = same ? held.crl : await currentCrl(db, deps);
+    const crl = same ? held.crl : await currentCrl(await db(), deps);
     crlMemory.__certrenewCrl = { crl, checkedAt: now };
     return crl;
   })().finally(() => (crlMemory.__certrenewCrlLoading = undefined));

@@ -97,9 +97,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 export function createFront(opts: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const pki = opts.pki ?? true;
   const db = opts.db ?? getDb;
-  const ca = opts.ca ?? getCa;
+  const loadCa = opts.ca ?? getCa;
   const clock = opts.clock ?? systemClock;
   const root = opts.root ?? process.cwd();
+  // the CA once loaded (a CA change restarts the portal): the CRL and certificate paths skip a promise per request
+  let resolvedCa: Ca | undefined;
+  const ca = async () => (resolvedCa = await loadCa());
 
   async function ocsp(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const deps = { db: await db(), ca: await ca(), clock };
@@ -124,7 +127,9 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
   }
 
   async function crl(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const current = await servedCrl(await db(), { ca: await ca(), clock });
+    const c = resolvedCa ?? (await ca());
+    const served = servedCrl(db, { ca: c, clock });
+    const current = served instanceof Promise ? await served : served;
     send(
       res,
       crlAnswer(
@@ -136,7 +141,7 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
   }
 
   async function caCert(req: IncomingMessage, res: ServerResponse, file: "root.cer" | "issuing.cer"): Promise<void> {
-    const c = await ca();
+    const c = resolvedCa ?? (await ca());
     const der = file === "root.cer" ? c.rootCert : c.issuingCert;
     send(
       res,

@@ -21,7 +21,7 @@ export async function GET(request: Request) {
     const a = await answerRaCrl(mode, config.UPSTREAM_TIMEOUT_MS);
     return new Response(new Uint8Array(a.body), { status: a.status, headers: a.headers });
   }
-  const crl = await servedCrl(await getDb(), { ca: await getCa(), clock: systemClock });
+  const crl = await servedCrl(getDb, { ca: await getCa(), clock: systemClock });
   const a = crlAnswer(conditionalOf(request.headers), crl);
   return new Response(a.status === 304 ? null : new Uint8Array(a.body), { status: a.status, headers: a.headers });
 }
