@@ -1,14 +1,11 @@
 import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
-import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { setProcessDb } from "@/lib/db";
-import { systemClock } from "@/lib/clock";
 import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
-import { signIn } from "@/lib/staff/auth";
-import { createStaffUser } from "@/lib/staff/users";
+import { staffSessions } from "@/tests/helpers/staff";
 import { POST as refundRoute } from "@/app/api/staff/orders/[id]/refund/route";
 import { POST as invoiceIssuedRoute } from "@/app/api/staff/orders/[id]/invoice-issued/route";
 import { saveInvoice } from "@/lib/payments/invoice";
@@ -17,21 +14,12 @@ import { insertOrder, tradeNoOf, type Harness, useHarness } from "../payments/ha
 /** Finance refunds a payment made in the Alipay emulator, through the staff API route, as the console does. */
 const harness = useHarness();
 let h: Harness;
-const sessions: Record<string, { token: string; csrf: string }> = {};
+let sessions: Record<string, { token: string; csrf: string }> = {};
 
 beforeAll(async () => {
   h = harness();
   setProcessDb({ prisma: h.db, kind: "pglite", close: async () => {} });
-  for (const role of ["helpdesk", "finance"] as const) {
-    await createStaffUser(
-      h.db,
-      { username: `pay-${role}`, password: "Correct-Horse-42!", role },
-      { type: "system", id: "test" },
-      systemClock,
-    );
-    const s = await signIn(h.db, getConfig(), { username: `pay-${role}`, password: "Correct-Horse-42!" }, systemClock);
-    sessions[role] = { token: s.token, csrf: s.session.csrfToken };
-  }
+  sessions = await staffSessions(h.db, "pay", ["helpdesk", "finance"]);
 });
 
 function post(role: string, orderId: string, body: unknown, route = refundRoute, action = "refund") {
