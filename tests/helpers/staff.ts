@@ -4,6 +4,7 @@ import { systemClock } from "@/lib/clock";
 import type { StaffRole } from "@/lib/generated/prisma/client";
 import { signIn } from "@/lib/staff/auth";
 import { createStaffUser } from "@/lib/staff/users";
+import { COOKIE, CSRF_HEADER } from "@/lib/session";
 
 const PASSWORD = "Correct-Horse-42!";
 
@@ -21,4 +22,28 @@ export async function staffSessions(
     sessions[role] = { token: s.token, csrf: s.session.csrfToken };
   }
   return sessions;
+}
+
+type StaffHandler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+/** A staff route handler called as the console's form calls it: same origin, JSON, the session cookie and CSRF. */
+export function staffCall(
+  handler: StaffHandler,
+  session: { token: string; csrf: string },
+  body: unknown,
+  params: Record<string, string> = {},
+  method = "POST",
+): Promise<Response> {
+  const origin = getConfig().publicOrigin;
+  const req = new Request(`${origin}/api/staff/route-under-test`, {
+    method,
+    headers: {
+      origin,
+      "content-type": "application/json",
+      cookie: `${COOKIE.staff}=${session.token}`,
+      [CSRF_HEADER]: session.csrf,
+    },
+    body: JSON.stringify(body),
+  });
+  return handler(req, { params: Promise.resolve(params) });
 }

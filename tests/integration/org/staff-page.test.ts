@@ -1,13 +1,11 @@
 import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
 import { beforeAll, describe, expect, test } from "vitest";
-import { getConfig } from "@/lib/config";
 import { setProcessDb } from "@/lib/db";
 import { verifyAuditChain } from "@/lib/audit";
-import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import type { Ca } from "@/lib/pki/ca";
 import { createTestCa } from "@/tests/helpers/pki";
-import { staffSessions } from "@/tests/helpers/staff";
+import { staffCall, staffSessions } from "@/tests/helpers/staff";
 import { demoCreditCode } from "@/lib/dev/demo/holders";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { createBatch, startBatchPayment } from "@/lib/org/batch";
@@ -24,7 +22,7 @@ const harness = useHarness();
 let h: Harness;
 let ca: Ca;
 let sessions: Record<string, { token: string; csrf: string }> = {};
-type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
+type Handler = Parameters<typeof staffCall>[0];
 
 beforeAll(async () => {
   h = harness();
@@ -35,18 +33,7 @@ beforeAll(async () => {
 });
 
 function call(handler: Handler, role: string, body: unknown, params: Record<string, string> = {}, method = "POST") {
-  const origin = getConfig().publicOrigin;
-  const req = new Request(`${origin}/api/staff/x`, {
-    method,
-    headers: {
-      origin,
-      "content-type": "application/json",
-      cookie: `${COOKIE.staff}=${sessions[role].token}`,
-      [CSRF_HEADER]: sessions[role].csrf,
-    },
-    body: JSON.stringify(body),
-  });
-  return handler(req, { params: Promise.resolve(params) });
+  return staffCall(handler, sessions[role], body, params, method);
 }
 
 const errorOf = async (res: Response) =>

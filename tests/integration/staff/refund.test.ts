@@ -2,10 +2,9 @@ import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
 import { beforeAll, describe, expect, test } from "vitest";
 import { setProcessDb } from "@/lib/db";
-import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
-import { staffSessions } from "@/tests/helpers/staff";
+import { staffCall, staffSessions } from "@/tests/helpers/staff";
 import { POST as refundRoute } from "@/app/api/staff/orders/[id]/refund/route";
 import { POST as invoiceIssuedRoute } from "@/app/api/staff/orders/[id]/invoice-issued/route";
 import { saveInvoice } from "@/lib/payments/invoice";
@@ -22,19 +21,8 @@ beforeAll(async () => {
   sessions = await staffSessions(h.db, "pay", ["helpdesk", "finance"]);
 });
 
-function post(role: string, orderId: string, body: unknown, route = refundRoute, action = "refund") {
-  const origin = "http://portal.test";
-  const req = new Request(`${origin}/api/staff/orders/${orderId}/${action}`, {
-    method: "POST",
-    headers: {
-      origin,
-      "content-type": "application/json",
-      cookie: `${COOKIE.staff}=${sessions[role].token}`,
-      [CSRF_HEADER]: sessions[role].csrf,
-    },
-    body: JSON.stringify(body),
-  });
-  return route(req, { params: Promise.resolve({ id: orderId }) });
+function post(role: string, orderId: string, body: unknown, route = refundRoute) {
+  return staffCall(route, sessions[role], body, { id: orderId });
 }
 
 async function paidOrder() {
@@ -89,9 +77,9 @@ describe("invoices from the staff console", () => {
       actor: { type: "holder", id: "h" },
       clock: h.clock,
     });
-    expect((await post("helpdesk", order.id, {}, invoiceIssuedRoute, "invoice-issued")).status).toBe(403);
+    expect((await post("helpdesk", order.id, {}, invoiceIssuedRoute)).status).toBe(403);
     expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).toBeNull();
-    const res = await post("finance", order.id, {}, invoiceIssuedRoute, "invoice-issued");
+    const res = await post("finance", order.id, {}, invoiceIssuedRoute);
     expect(res.status).toBe(200);
     expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).not.toBeNull();
     await expect(
