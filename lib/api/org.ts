@@ -46,3 +46,20 @@ export const LinkRequest = z.object({
     .transform((v) => v || null),
   console: z.boolean().optional(),
 });
+
+// orgstaff (#24): the staff organisations page. Empty form fields mean "none".
+const emptyToNull = (v: unknown) => (v === "" || v === undefined ? null : v);
+
+export const OrganisationRequest = z.object({
+  name: z.string().trim().min(2).max(100),
+  creditCode: z.string().trim().min(18).max(20),
+  contactEmail: z.email().max(254),
+  contractNo: z.preprocess(emptyToNull, z.string().trim().max(64).nullable()),
+  contractUntil: z
+    .preprocess(emptyToNull, z.iso.date().nullable())
+    .transform((d) => (d ? new Date(`${d}T23:59:59+08:00`) : null)),
+});
+
+export const InvoiceIssuedRequest = z.object({
+  invoiceNo: z.preprocess(emptyToNull, z.string().trim().max(40).nullable()),
+});

@@ -1,4 +1,4 @@
-import type { Db } from "../db";
+import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Organisation } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
@@ -6,6 +6,8 @@ import { DomainError } from "../errors";
 import { isValidCreditCode, normaliseCreditCode } from "../payments/credit-code";
 
 export interface OrganisationInput {
+  /** orgstaff (#24): an edit from the staff page names the organisation; its credit code may then change too */
+  id?: string;
   name: string;
   creditCode: string;
   contactEmail: string;
@@ -29,7 +31,9 @@ export async function upsertOrganisation(
       contractNo: input.contractNo ?? null,
       contractUntil: input.contractUntil ?? null,
     };
-    const org = await tx.organisation.upsert({ where: { creditCode }, create: { creditCode, ...data }, update: data });
+    const org = input.id
+      ? await updateById(tx, input.id, { creditCode, ...data })
+      : await tx.organisation.upsert({ where: { creditCode }, create: { creditCode, ...data }, update: data });
     await appendAudit(
       tx,
       {
@@ -43,6 +47,13 @@ export async function upsertOrganisation(
     );
     return org;
   });
+}
+
+async function updateById(tx: Tx, id: string, data: Omit<OrganisationInput, "id">): Promise<Organisation> {
+  if (!(await tx.organisation.findUnique({ where: { id } }))) throw new DomainError("ORG_NOT_FOUND");
+  const holder = await tx.organisation.findUnique({ where: { creditCode: data.creditCode } });
+  if (holder && holder.id !== id) throw new DomainError("VALIDATION_FAILED", { fields: { creditCode: "taken" } });
+  return tx.organisation.update({ where: { id }, data });
 }
 
 /**

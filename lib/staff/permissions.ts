@@ -39,6 +39,10 @@ export const ACTIONS = [
   "content.manage",
   // 大客户专区 (bigclient, #24): which organisation pays for a holder
   "orders.org_link",
+  // orgstaff (#24): the organisations page (admins register and edit organisations; finance reads it to refund and
+  // mark invoices)
+  "org.read",
+  "org.manage",
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
@@ -47,7 +51,7 @@ export const ROLES = ["helpdesk", "finance", "admin", "auditor"] as const satisf
 
 // helpdesk: every order action; finance: + money; admin: everything; auditor: every read and nothing else
 const HELPDESK = ACTIONS.filter((a) => a.startsWith("orders."));
-const FINANCE: readonly Action[] = [...HELPDESK, "payments.refund", "invoices.issue"];
+const FINANCE: readonly Action[] = [...HELPDESK, "payments.refund", "invoices.issue", "org.read"];
 const ADMIN: readonly Action[] = ACTIONS;
 const AUDITOR = ACTIONS.filter((a) => a.endsWith(".read"));
 
@@ -84,6 +88,7 @@ export const STAFF_ROUTES = {
   "/staff/audit": "audit.read",
   "/staff/kmc": "kmc.read",
   "/staff/content": "content.read",
+  "/staff/organisations": "org.read",
   // API
   "POST /api/staff/session": "public",
   "DELETE /api/staff/session": "signed_in",
@@ -121,6 +126,10 @@ export const STAFF_ROUTES = {
   // 大客户专区 (bigclient, #24): the paying organisation of a holder; an unused batch place refunded (or released)
   "POST /api/staff/org/link": "orders.org_link",
   "POST /api/staff/org/items/[id]/refund": "payments.refund",
+  // orgstaff (#24): organisations registered and edited; a paid batch's invoice marked as issued
+  "POST /api/staff/organisations": "org.manage",
+  "PATCH /api/staff/organisations/[id]": "org.manage",
+  "POST /api/staff/org/batches/[id]/invoice-issued": "invoices.issue",
 } as const satisfies Record<string, Requirement>;
 
 export type StaffRouteKey = keyof typeof STAFF_ROUTES;

@@ -11,5 +11,6 @@ export const SECTIONS: { path: StaffPagePath; key: keyof Messages["staff"]["nav"
   { path: "/staff/audit", key: "audit" },
   { path: "/staff/kmc", key: "kmc" },
   { path: "/staff/content", key: "content" },
+  { path: "/staff/organisations", key: "organisations" },
   { path: "/staff/account", key: "account" },
 ];

@@ -70,4 +70,10 @@ export const orgErrors = defineErrors({
     "zh-CN": "该批次尚未付款，付款后才能填写开票信息。",
     en: "Invoice details can be given once the batch is paid.",
   },
+  // orgstaff (#24): the staff page's invoice mark
+  ORG_INVOICE_NOT_ISSUABLE: {
+    status: 409,
+    "zh-CN": "该批次未在线付款，或发票已登记为已开具，不能重复登记。",
+    en: "This batch was not paid online, or its invoice is already marked as issued.",
+  },
 });

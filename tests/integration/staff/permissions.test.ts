@@ -27,6 +27,9 @@ const EXPECTED: Record<Action, Record<(typeof ROLES)[number], boolean>> = {
   "content.read": { helpdesk: false, finance: false, admin: true, auditor: true },
   "content.manage": { helpdesk: false, finance: false, admin: true, auditor: false },
   "orders.org_link": { helpdesk: true, finance: true, admin: true, auditor: false },
+  // orgstaff (#24): finance reads the organisations page to refund places and mark invoices
+  "org.read": { helpdesk: false, finance: true, admin: true, auditor: true },
+  "org.manage": { helpdesk: false, finance: false, admin: true, auditor: false },
 };
 
 describe("roles as data", () => {

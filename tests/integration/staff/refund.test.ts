@@ -1,14 +1,10 @@
 import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
-import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { setProcessDb } from "@/lib/db";
-import { systemClock } from "@/lib/clock";
-import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
-import { signIn } from "@/lib/staff/auth";
-import { createStaffUser } from "@/lib/staff/users";
+import { staffCall, staffSessions } from "@/tests/helpers/staff";
 import { POST as refundRoute } from "@/app/api/staff/orders/[id]/refund/route";
 import { POST as invoiceIssuedRoute } from "@/app/api/staff/orders/[id]/invoice-issued/route";
 import { saveInvoice } from "@/lib/payments/invoice";
@@ -17,36 +13,16 @@ import { insertOrder, tradeNoOf, type Harness, useHarness } from "../payments/ha
 /** Finance refunds a payment made in the Alipay emulator, through the staff API route, as the console does. */
 const harness = useHarness();
 let h: Harness;
-const sessions: Record<string, { token: string; csrf: string }> = {};
+let sessions: Record<string, { token: string; csrf: string }> = {};
 
 beforeAll(async () => {
   h = harness();
   setProcessDb({ prisma: h.db, kind: "pglite", close: async () => {} });
-  for (const role of ["helpdesk", "finance"] as const) {
-    await createStaffUser(
-      h.db,
-      { username: `pay-${role}`, password: "Correct-Horse-42!", role },
-      { type: "system", id: "test" },
-      systemClock,
-    );
-    const s = await signIn(h.db, getConfig(), { username: `pay-${role}`, password: "Correct-Horse-42!" }, systemClock);
-    sessions[role] = { token: s.token, csrf: s.session.csrfToken };
-  }
+  sessions = await staffSessions(h.db, "pay", ["helpdesk", "finance"]);
 });
 
-function post(role: string, orderId: string, body: unknown, route = refundRoute, action = "refund") {
-  const origin = "http://portal.test";
-  const req = new Request(`${origin}/api/staff/orders/${orderId}/${action}`, {
-    method: "POST",
-    headers: {
-      origin,
-      "content-type": "application/json",
-      cookie: `${COOKIE.staff}=${sessions[role].token}`,
-      [CSRF_HEADER]: sessions[role].csrf,
-    },
-    body: JSON.stringify(body),
-  });
-  return route(req, { params: Promise.resolve({ id: orderId }) });
+function post(role: string, orderId: string, body: unknown, route = refundRoute) {
+  return staffCall(route, sessions[role], body, { id: orderId });
 }
 
 async function paidOrder() {
@@ -101,9 +77,9 @@ describe("invoices from the staff console", () => {
       actor: { type: "holder", id: "h" },
       clock: h.clock,
     });
-    expect((await post("helpdesk", order.id, {}, invoiceIssuedRoute, "invoice-issued")).status).toBe(403);
+    expect((await post("helpdesk", order.id, {}, invoiceIssuedRoute)).status).toBe(403);
     expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).toBeNull();
-    const res = await post("finance", order.id, {}, invoiceIssuedRoute, "invoice-issued");
+    const res = await post("finance", order.id, {}, invoiceIssuedRoute);
     expect(res.status).toBe(200);
     expect((await h.db.invoice.findUniqueOrThrow({ where: { orderId: order.id } })).issuedAt).not.toBeNull();
     await expect(
