@@ -19,8 +19,8 @@ test("expired: the page sends the holder to the service centre with address and 
   await insertKey(page, demoHolder("expired"));
   await expect(page).toHaveURL(/reason=expired/);
   await expect(page.getByRole("heading", { name: "证书已过期，无法在线更新" })).toBeVisible();
-  await expect(page.getByText("德州政务服务中心", { exact: true })).toBeVisible();
-  await expect(page.getByText(/东方红路/)).toBeVisible();
+  await expect(page.getByRole("main").getByText("德州政务服务中心", { exact: true })).toBeVisible();
+  await expect(page.getByRole("main").getByText(/东方红路/)).toBeVisible();
   await expect(page.getByRole("link", { name: "96701666" })).toBeVisible();
   await snap(page, "expired");
 });

@@ -56,11 +56,14 @@ test("an admin edits the home notices and the centre's hours with a preview; eve
   await centre.getByRole("button", { name: "保存" }).click();
   await expect(centre.getByRole("status")).toBeVisible();
   await home.goto(new URL("/guide", page.url()).toString());
-  await expect(home.getByText("周一至周六 8:30–17:30")).toBeVisible();
+  await expect(home.getByRole("main").getByText("周一至周六 8:30–17:30")).toBeVisible();
+  // the footer on every page shows the centre the operator edited, too
+  await expect(home.getByTestId("footer-centre")).toContainText("周一至周六 8:30–17:30");
   await centre.getByRole("button", { name: "恢复默认" }).click();
   await expect(centre.getByRole("status")).toBeVisible();
   await home.reload();
-  await expect(home.getByText(builtIn, { exact: true })).toBeVisible();
+  await expect(home.getByRole("main").getByText(builtIn, { exact: true })).toBeVisible();
+  await expect(home.getByTestId("footer-centre")).not.toContainText("周一至周六 8:30–17:30");
 
   const audit = await (await page.request.get("/api/staff/audit/export?action=content.")).text();
   expect(audit).toContain("content.updated");
