@@ -1,4 +1,4 @@
-/** The certificate PIN input of the service pages (the PIN goes to the certificate assistant only, never the portal). */
+/** The certificate PIN input of the service pages and 大客户专区's sign-in (the PIN goes to the certificate assistant only, never the portal). */
 export function PinField({
   label,
   hint,
@@ -6,7 +6,7 @@ export function PinField({
   onChange,
 }: {
   label: string;
-  hint: string;
+  hint?: string;
   value: string;
   onChange(pin: string): void;
 }) {
@@ -21,12 +21,14 @@ export function PinField({
         maxLength={8}
         value={value}
         onChange={(e) => onChange(e.target.value)}
-        aria-describedby="pin-hint"
+        aria-describedby={hint ? "pin-hint" : undefined}
         required
       />
-      <span id="pin-hint" className="field-hint">
-        {hint}
-      </span>
+      {hint && (
+        <span id="pin-hint" className="field-hint">
+          {hint}
+        </span>
+      )}
     </div>
   );
 }

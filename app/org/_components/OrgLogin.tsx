@@ -7,6 +7,7 @@ import type { Messages } from "@/lib/messages";
 import { apiPost } from "@/lib/api/client";
 import { assistantClient, problemText } from "@/components/services/assistant";
 import { KeyPicker, type KeyChoice } from "@/components/services/KeyPicker";
+import { PinField } from "@/components/services/PinField";
 
 /** 使用单位证书登录: the key picker, the PIN, and the same signed `login` challenge as the holder's sign-in. */
 export function OrgLogin({
@@ -52,18 +53,7 @@ export function OrgLogin({
       <KeyPicker client={client} locale={locale} t={keyTexts} chosen={chosen} onChoose={setChosen} />
       {chosen && (
         <form onSubmit={submit} noValidate>
-          <div className="field">
-            <label htmlFor="org-pin">{t.pinLabel}</label>
-            <input
-              id="org-pin"
-              type="password"
-              autoComplete="off"
-              maxLength={8}
-              value={pin}
-              onChange={(e) => setPin(e.target.value)}
-              required
-            />
-          </div>
+          <PinField label={t.pinLabel} value={pin} onChange={setPin} />
           {problem && (
             <div className="alert alert-err" role="alert">
               {problem}
