@@ -13,8 +13,11 @@ import { keyring, subKey, type ChainAlg, type ChainKey, type ChainKeys } from ".
  * the database cannot also rewrite it. `legacyHead` pins the last event of the unkeyed first chain.
  */
 export interface Checkpoint {
-  /** 2: `kid` names the key that signed it (and is signed too); 1: written before key ids, any key may verify it */
-  v: 1 | 2;
+  /**
+   * 3: `lanes` names every chain lane's head (and is signed too); 2: `kid` names the key that signed it (and is
+   * signed too); 1: written before key ids, any key may verify it. Before v3 the chain had one lane (lane 1).
+   */
+  v: 1 | 2 | 3;
   seq: number;
   hash: string;
   /** when the checkpoint was made (ISO) */
@@ -24,14 +27,29 @@ export interface Checkpoint {
   legacyHead: { seq: number; hash: string } | null;
   /** v2: the id of the AUDIT_CHAIN_KEY that signed it (lib/audit/chain.ts keyId) */
   kid?: string;
+  /** v3: the newest event of each lane that has one, by lane (`seq`/`hash` above: the newest of them all) */
+  lanes?: LanePosition[];
   mac: string;
+}
+
+/** Where one lane of the chain ends: its newest event. */
+export interface LanePosition {
+  lane: number;
+  seq: number;
+  hash: string;
+}
+
+/** The lanes a checkpoint names; one written before lanes names lane 1, the only lane there was. */
+export function lanesOf(cp: Pick<Checkpoint, "seq" | "hash" | "lanes">): LanePosition[] {
+  return cp.lanes ?? [{ lane: 1, seq: cp.seq, hash: cp.hash }];
 }
 
 type Unsigned = Omit<Checkpoint, "mac">;
 
 function macOf(cp: Unsigned, keys: Pick<ChainKeys, "master">): string {
   const fields: unknown[] = [cp.v, cp.seq, cp.hash, cp.at, cp.alg, cp.legacyHead];
-  const text = JSON.stringify(cp.v === 2 ? [...fields, cp.kid] : fields);
+  const lanes = (cp.lanes ?? []).map((l) => [l.lane, l.seq, l.hash]);
+  const text = JSON.stringify(cp.v === 3 ? [...fields, cp.kid, lanes] : cp.v === 2 ? [...fields, cp.kid] : fields);
   return createHmac(cp.alg === "hmac-sm3" ? "sm3" : "sha256", subKey(keys, cp.alg, "checkpoint"))
     .update(text)
     .digest("hex");
@@ -43,7 +61,8 @@ export function signCheckpoint(cp: Unsigned, keys: Pick<ChainKeys, "master">): C
 
 export function checkpointValid(cp: Checkpoint, keys: Pick<ChainKeys, "master">): boolean {
   if (cp.alg !== "hmac-sha256" && cp.alg !== "hmac-sm3") return false;
-  if (cp.v !== 1 && cp.v !== 2) return false;
+  if (cp.v !== 1 && cp.v !== 2 && cp.v !== 3) return false;
+  if (cp.v === 3 && !Array.isArray(cp.lanes)) return false;
   const want = Buffer.from(macOf(cp, keys), "hex");
   const got = Buffer.from(String(cp.mac), "hex");
   return got.length === want.length && timingSafeEqual(got, want);
@@ -57,7 +76,7 @@ export interface CheckpointFile {
 
 /** The key of the ring that signed `cp` (the one its `kid` names, else any for a v1 line), or undefined. */
 function signerOf(cp: Checkpoint, ring: ChainKey[]): ChainKey | undefined {
-  return ring.filter((k) => cp.v !== 2 || k.kid === cp.kid).find((k) => checkpointValid(cp, k));
+  return ring.filter((k) => cp.v === 1 || k.kid === cp.kid).find((k) => checkpointValid(cp, k));
 }
 
 /**
@@ -106,13 +125,12 @@ export async function legacyHeadOf(db: Tx): Promise<{ seq: number; hash: string 
 
 export function newCheckpoint(
   head: { seq: number; hash: string },
+  lanes: LanePosition[],
   legacyHead: Checkpoint["legacyHead"],
   keys: ChainKeys,
   clock: Clock,
 ): Checkpoint {
   const at = clock.now().toISOString();
-  return signCheckpoint(
-    { v: 2, seq: head.seq, hash: head.hash, at, alg: keys.alg, legacyHead, kid: keyring(keys)[0].kid },
-    keys,
-  );
+  const kid = keyring(keys)[0].kid;
+  return signCheckpoint({ v: 3, seq: head.seq, hash: head.hash, at, alg: keys.alg, legacyHead, kid, lanes }, keys);
 }

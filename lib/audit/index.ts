@@ -46,7 +46,7 @@ const pending = new WeakMap<Tx, AuditRow[]>();
 
 /**
  * Runs `fn` in an interactive transaction and seals the audit events it appended just before COMMIT: they are
- * chained and written in one go under the chain's lock (lockHead), so the lock is held only for that write and the COMMIT,
+ * chained and written in one go under a chain lane's lock (lockLane), so the lock is held only for that write and the COMMIT,
  * and transactions that append audit events overlap for all their other statements. Every transaction that
  * appends audit events is opened here; appendAudit refuses any other.
  */
@@ -84,9 +84,10 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock): Prom
 /** appendAudit written at once, for a caller that answers with the event itself (a helpdesk note and its seq). */
 export async function appendAuditNow(tx: Tx, input: AuditInput, clock: Clock): Promise<AuditEvent> {
   pendingOf(tx);
-  const [row] = chained(await lockHead(tx), [auditRow(input, clock)]);
-  const event = await tx.auditEvent.create({ data: row });
-  await tx.auditHead.update({ where: { id: HEAD }, data: { hash: row.hash } });
+  const head = await lockLane(tx);
+  const [row] = chained(head.hash, [auditRow(input, clock)]);
+  const event = await tx.auditEvent.create({ data: { ...row, lane: head.lane } });
+  await tx.auditHead.update({ where: { id: head.lane }, data: { hash: row.hash, seq: event.seq } });
   return event;
 }
 
@@ -107,40 +108,71 @@ function auditRow(input: AuditInput, clock: Clock): AuditRow {
   };
 }
 
-// the one AuditHead row (prisma/migrations/*_perf2_audit_head)
-const HEAD = 1;
+/**
+ * The chain is kept in lanes, one AuditHead row each (16 since prisma/migrations/*_perf3_audit_lanes): every lane is
+ * a hash chain of its own, and an appender holds one lane's row lock from sealing to COMMIT, so transactions sealed
+ * in different lanes do not wait for each other. Within a lane, seq order is chain order (the next event is inserted
+ * only after the lock passes on). The verifier follows every lane, and a checkpoint signs every lane's head.
+ */
+interface LaneHead {
+  lane: number;
+  hash: string;
+}
+
+// the lane a transaction already holds (appendAuditNow, then its pending events), by its transaction client
+const held = new WeakMap<Tx, number>();
 
 /**
- * Takes the chain's lock and returns where the chain ends, in one round trip: the head row is locked until COMMIT,
- * and SELECT … FOR UPDATE returns its newest committed version once the lock is granted (READ COMMITTED re-reads a
- * row it waited for), i.e. the hash the previous appender wrote.
+ * Locks a lane and returns where its chain ends, in one round trip when a lane is free: the lowest-numbered lane no
+ * other transaction holds (SKIP LOCKED, so a quiet portal writes lane 1 only); when every lane is held it waits for
+ * one in turn. SELECT … FOR UPDATE returns the row's newest committed version once the lock is granted (READ
+ * COMMITTED re-reads a row it waited for), i.e. the hash the lane's previous appender wrote.
  */
-async function lockHead(tx: Tx): Promise<string> {
-  const rows = await tx.$queryRaw<{ hash: string }[]>`SELECT "hash" FROM "AuditHead" WHERE "id" = ${HEAD} FOR UPDATE`;
-  if (!rows.length) throw new Error("the audit chain's head row is missing (apply the migrations)");
-  return rows[0].hash;
+async function lockLane(tx: Tx): Promise<LaneHead> {
+  const mine = held.get(tx);
+  const rows =
+    mine !== undefined
+      ? await tx.$queryRaw<LaneHead[]>`SELECT "id" AS "lane", "hash" FROM "AuditHead" WHERE "id" = ${mine} FOR UPDATE`
+      : await tx.$queryRaw<LaneHead[]>`
+          SELECT "id" AS "lane", "hash" FROM "AuditHead" ORDER BY "id" LIMIT 1 FOR UPDATE SKIP LOCKED`;
+  const head = rows[0] ?? (await waitForLane(tx));
+  held.set(tx, head.lane);
+  return head;
+}
+
+let turn = 0;
+
+async function waitForLane(tx: Tx): Promise<LaneHead> {
+  const rows = await tx.$queryRaw<LaneHead[]>`
+    SELECT "id" AS "lane", "hash" FROM "AuditHead"
+    WHERE "id" = (SELECT "id" FROM "AuditHead" ORDER BY "id" OFFSET ${turn++ % 64} % (SELECT count(*) FROM "AuditHead") LIMIT 1)
+    FOR UPDATE`;
+  if (!rows.length) throw new Error("the audit chain's head rows are missing (apply the migrations)");
+  return rows[0];
 }
 
 /**
- * Writes `rows` linked to the chain's head, under the head's lock (held until COMMIT, so the chain never forks): the
- * events and the new head go in one statement, so the lock is held for two round trips and the COMMIT.
+ * Writes `rows` linked to a lane's head, under that lane's lock (held until COMMIT, so no lane ever forks): the events
+ * and the lane's new head go in one statement, so the lock is held for two round trips and the COMMIT.
  */
 async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
-  const linked = chained(await lockHead(tx), rows).map((r, i) => ({ ...r, i, createdAt: r.createdAt.toISOString() }));
+  const head = await lockLane(tx);
+  const linked = chained(head.hash, rows).map((r, i) => ({ ...r, i, createdAt: r.createdAt.toISOString() }));
   await tx.$executeRaw`
     WITH "written" AS (
       INSERT INTO "AuditEvent" ("actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState",
-        "ip", "userAgent", "data", "createdAt", "prevHash", "hash", "alg", "keyId")
+        "ip", "userAgent", "data", "createdAt", "prevHash", "hash", "alg", "keyId", "lane")
       SELECT "actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState", "ip", "userAgent",
-        "data", "createdAt", "prevHash", "hash", "alg", "keyId"
+        "data", "createdAt", "prevHash", "hash", "alg", "keyId", ${head.lane}::int
       FROM jsonb_to_recordset(${JSON.stringify(linked)}::jsonb) AS e("i" int, "actorType" text, "actorId" text,
         "action" text, "targetType" text, "targetId" text, "fromState" text, "toState" text, "ip" text,
         "userAgent" text, "data" jsonb, "createdAt" timestamp(3), "prevHash" text, "hash" text, "alg" text,
         "keyId" text)
       ORDER BY "i"
-      RETURNING 1
+      RETURNING "seq"
     )
-    UPDATE "AuditHead" SET "hash" = ${linked[linked.length - 1].hash} WHERE "id" = ${HEAD}`;
+    UPDATE "AuditHead" SET "hash" = ${linked[linked.length - 1].hash}, "seq" = (SELECT max("seq") FROM "written")
+    WHERE "id" = ${head.lane}`;
 }
 
 /** `rows` linked after `prevHash`, each with its hash: call it holding the chain's lock. */

@@ -11,7 +11,15 @@ import {
   type ChainKey,
   type ChainKeys,
 } from "./chain";
-import { appendCheckpoint, legacyHeadOf, newCheckpoint, readCheckpoints, type Checkpoint } from "./checkpoint";
+import {
+  appendCheckpoint,
+  lanesOf,
+  legacyHeadOf,
+  newCheckpoint,
+  readCheckpoints,
+  type Checkpoint,
+  type LanePosition,
+} from "./checkpoint";
 import { currentChainKeys } from "./keys";
 
 /**
@@ -20,7 +28,8 @@ import { currentChainKeys } from "./keys";
  *   event is gone while newer ones remain;
  * - `recomputed`: the hashes agree with each other but were not made with the chain's key (an unkeyed event after
  *   the keyed chain began, a keyed event whose hash is a plain hash), or a checkpointed event has another hash;
- * - `truncated`: the newest events are gone: a signed checkpoint names an event past the head;
+ * - `truncated`: the newest events are gone: a signed checkpoint names an event past the head, or a lane's head row
+ *   names an event its lane no longer reaches;
  * - `checkpoint-invalid`: a checkpoint line whose signature does not verify (the file was edited);
  * - `key-missing`: keyed events, but no key to check them with.
  */
@@ -35,6 +44,8 @@ export interface ChainCheck {
   detail?: string;
   /** the newest event */
   head?: { seq: number; hash: string };
+  /** the newest event of each lane (lib/audit/index.ts), as far as the chain was checked */
+  lanes?: LanePosition[];
   /** signed checkpoints the head was checked against */
   checkpoints?: number;
   /**
@@ -61,12 +72,13 @@ export interface VerifyOptions {
   /** default: the configured checkpoint file (AUDIT_CHECKPOINT_FILE or DATA_DIR/audit-checkpoints.jsonl) */
   checkpointFiles?: string[];
   pageSize?: number;
-  /** check only the events after this trusted point (the checkpoint job's last checkpoint) */
-  from?: { seq: number; hash: string };
+  /** check only the events after this trusted point (the checkpoint job's last checkpoint and its lanes) */
+  from?: { seq: number; hash: string; lanes?: LanePosition[] };
 }
 
 interface Row {
   seq: number;
+  lane: number;
   alg: string;
   keyId: string | null;
   hash: string;
@@ -84,15 +96,35 @@ interface Row {
   createdAt: Date;
 }
 
-/** Walks the chain in order, in pages, checks it against the signed checkpoints, and names the first problem. */
+/**
+ * Where the chain is checked to: the newest event of any lane once no appender is between sealing and COMMIT. Locking
+ * every lane's head row FOR SHARE waits for the appenders that hold one (and holds new ones back for that one
+ * statement); the rows come back as those appenders left them. Every event up to the cut is then committed, and none
+ * is added below it later (a lane's next event is numbered after its lock is granted): an event in flight while the
+ * chain is read can't be mistaken for a deleted one, and the next checkpoint's check starts after the cut.
+ */
+async function chainCut(db: Tx): Promise<Map<number, LanePosition>> {
+  const rows = await db.$queryRaw<LanePosition[]>`
+    SELECT "id" AS "lane", "seq", "hash" FROM "AuditHead" ORDER BY "id" FOR SHARE`;
+  return new Map(rows.map((r) => [r.lane, r]));
+}
+
+/**
+ * Walks the chain in order of seq, in pages, up to the cut: each event must link to its lane's previous one. Checks
+ * it against the signed checkpoints and the lanes' head rows, and names the first problem.
+ */
 export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promise<ChainCheck> {
+  const heads = await chainCut(db);
+  const cut = Math.max(0, ...[...heads.values()].map((h) => h.seq));
   const keys = opts.keys === undefined ? currentChainKeys() : opts.keys;
   const files = opts.checkpointFiles ?? [getConfig().auditCheckpointFile];
   const cps = keys ? readCheckpoints(files, keys) : { valid: [] as Checkpoint[], invalid: [] as number[] };
   const pageSize = opts.pageSize ?? 5000;
   // the first checkpoint pins where the unkeyed chain ended (null: every event is keyed)
   const legacyHead = cps.valid.length ? cps.valid[0].legacyHead : undefined;
-  const bySeq = new Map(cps.valid.map((c) => [c.seq, c]));
+  // every event a checkpoint names (each lane's head, the newest among them) and the checkpoint's time
+  const pinned = new Map<number, LanePosition & { at: string }>();
+  for (const c of cps.valid) for (const p of lanesOf(c)) pinned.set(p.seq, { ...p, at: c.at });
   const seen = new Set<number>();
   const ring = keys ? keyring(keys) : [];
   const segments: KeySegment[] = [];
@@ -104,7 +136,8 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
     else segments.push({ key, current: key === ring[0]?.kid, from: seq, to: seq, events: 1 });
   };
 
-  let prev = opts.from?.hash ?? GENESIS;
+  // each lane's newest event so far
+  const lanes = new Map<number, LanePosition>(opts.from ? lanesOf(opts.from).map((l) => [l.lane, l]) : []);
   let after = opts.from?.seq ?? 0;
   let keyedSeen = opts.from !== undefined && legacyHead !== undefined && (legacyHead?.seq ?? 0) < after;
   let checked = 0;
@@ -119,6 +152,7 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
     checkpoints: cps.valid.length,
     segments,
     checkpointKeys,
+    lanes: [...lanes.values()],
   });
 
   if (opts.from) {
@@ -135,7 +169,7 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
   }
   for (;;) {
     const rows = (await db.auditEvent.findMany({
-      where: { seq: { gt: after } },
+      where: { seq: { gt: after, lte: cut } },
       orderBy: { seq: "asc" },
       take: pageSize,
     })) as Row[];
@@ -145,8 +179,9 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
         return fail("edited", r.seq, `unknown algorithm ${r.alg}`);
       const alg = r.alg as ChainAlg;
       if (alg === "sha256") {
+        // the unkeyed chain is lane 1's beginning: there were no other lanes then
         const legacyAllowed =
-          !keyedSeen && (legacyHead === undefined || (legacyHead !== null && r.seq <= legacyHead.seq));
+          r.lane === 1 && !keyedSeen && (legacyHead === undefined || (legacyHead !== null && r.seq <= legacyHead.seq));
         if (!legacyAllowed)
           return fail(
             "recomputed",
@@ -170,35 +205,48 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
           ? fail("recomputed", r.seq, `event ${r.seq} carries a hash made without the chain's key`)
           : fail("edited", r.seq, `event ${r.seq} does not match its hash`);
       }
-      if (r.prevHash !== prev)
+      if (r.prevHash !== (lanes.get(r.lane)?.hash ?? GENESIS))
         return fail("deleted", r.seq, `event ${r.seq} follows an event that is missing (removed before it)`);
-      const cp = bySeq.get(r.seq);
-      if (cp && cp.hash !== r.hash)
-        return fail("recomputed", r.seq, `event ${r.seq} differs from the checkpoint of ${cp.at}`);
+      const pin = pinned.get(r.seq);
+      if (pin && pin.hash !== r.hash)
+        return fail("recomputed", r.seq, `event ${r.seq} differs from the checkpoint of ${pin.at}`);
       if (legacyHead && r.seq === legacyHead.seq && legacyHead.hash !== r.hash)
         return fail("recomputed", r.seq, `the unkeyed chain's last event ${r.seq} differs from its checkpoint`);
       seen.add(r.seq);
       track(r.seq, signer?.kid ?? "unkeyed");
-      prev = r.hash;
+      lanes.set(r.lane, { lane: r.lane, seq: r.seq, hash: r.hash });
       after = r.seq;
       head = { seq: r.seq, hash: r.hash };
       checked++;
     }
   }
   const headSeq = head?.seq ?? opts.from?.seq ?? 0;
-  for (const cp of cps.valid) {
-    if (cp.seq <= (opts.from?.seq ?? 0) || seen.has(cp.seq)) continue;
-    if (cp.seq > headSeq)
+  for (const [seq, pin] of [...pinned].sort((a, b) => a[0] - b[0])) {
+    if (seq <= (opts.from?.seq ?? 0) || seen.has(seq)) continue;
+    const laneEnd = lanes.get(pin.lane)?.seq ?? 0;
+    if (seq > Math.min(headSeq, laneEnd))
       return fail(
         "truncated",
-        cp.seq,
-        `the chain ends at ${headSeq} but a checkpoint of ${cp.at} names event ${cp.seq}: newer events were removed`,
+        seq,
+        `lane ${pin.lane} of the chain ends at ${laneEnd} but a checkpoint of ${pin.at} names event ${seq}: ` +
+          `newer events were removed`,
       );
-    return fail("deleted", cp.seq, `the checkpointed event ${cp.seq} is gone`);
+    return fail("deleted", seq, `the checkpointed event ${seq} is gone`);
+  }
+  for (const h of heads.values()) {
+    const reached = lanes.get(h.lane);
+    if (h.seq === 0 && !reached) continue;
+    if (reached?.seq !== h.seq || reached.hash !== h.hash)
+      return fail(
+        (reached?.seq ?? 0) < h.seq ? "truncated" : "recomputed",
+        h.seq,
+        `lane ${h.lane}'s head names event ${h.seq}, but the lane ends at ${reached?.seq ?? "its start"}`,
+      );
   }
   if (cps.invalid.length)
     return fail("checkpoint-invalid", undefined, `checkpoint lines ${cps.invalid.join(", ")} do not verify`);
-  return { ok: true, checked, head, checkpoints: cps.valid.length, segments, checkpointKeys };
+  const byLane = [...lanes.values()].sort((a, b) => a.lane - b.lane);
+  return { ok: true, checked, head, lanes: byLane, checkpoints: cps.valid.length, segments, checkpointKeys };
 }
 
 /** The key of the ring whose MAC the event carries: the one its keyId names, or any for an event without one. */
@@ -227,13 +275,13 @@ export async function writeAuditCheckpoint(
   const check = await verifyAuditChain(db, {
     keys,
     checkpointFiles: [file],
-    from: last ? { seq: last.seq, hash: last.hash } : undefined,
+    from: last ? { seq: last.seq, hash: last.hash, lanes: lanesOf(last) } : undefined,
   });
   if (!check.ok) return { problem: check };
   const head = check.head ?? (last ? undefined : null);
   if (!head) return {};
   const legacyHead = last ? last.legacyHead : await legacyHeadOf(db);
-  const cp = newCheckpoint(head, legacyHead, keys, clock);
+  const cp = newCheckpoint(head, check.lanes ?? [], legacyHead, keys, clock);
   appendCheckpoint(file, cp);
   return { written: cp };
 }

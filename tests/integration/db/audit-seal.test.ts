@@ -116,8 +116,72 @@ describe("audit events are sealed at the end of their transaction", () => {
         }),
       ),
     );
-    const all = await actions();
-    for (let i = 0; i < 20; i++) expect(all.indexOf(`parallel-${i}-b`)).toBe(all.indexOf(`parallel-${i}-a`) + 1);
+    const all = await db.auditEvent.findMany({ where: { action: { startsWith: "parallel-" } } });
+    const byAction = new Map(all.map((e) => [e.action, e]));
+    for (let i = 0; i < 20; i++) {
+      const [a, b] = [byAction.get(`parallel-${i}-a`)!, byAction.get(`parallel-${i}-b`)!];
+      // one transaction's events follow each other in its lane's chain
+      expect([b.lane, b.prevHash]).toEqual([a.lane, a.hash]);
+    }
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
+
+// perf3 (#22): the chain in lanes; only PostgreSQL runs transactions side by side
+describe.skipIf(!onPostgres)("the chain's lanes", () => {
+  /** A transaction that has sealed an event (holding its lane) and waits for `release` before it commits. */
+  async function sealedAndWaiting(action: string) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let sealed!: (seq: number) => void;
+    const seq = new Promise<number>((r) => (sealed = r));
+    const done = withTx(db, async (tx) => {
+      sealed((await appendAuditNow(tx, event(action), clock)).seq);
+      await gate;
+    });
+    return { seq: await seq, release, done };
+  }
+
+  test("an appender between sealing and COMMIT does not hold back another: it seals in the next free lane", async () => {
+    const first = await sealedAndWaiting("lane-holder");
+    await withTx(db, (tx) => appendAudit(tx, event("lane-other"), clock), { maxWait: 2_000, timeout: 2_000 });
+    first.release();
+    await first.done;
+    const [holder, other] = await Promise.all(
+      ["lane-holder", "lane-other"].map((action) => db.auditEvent.findFirstOrThrow({ where: { action } })),
+    );
+    expect(other.lane).not.toBe(holder.lane);
+    expect(other.seq).toBeGreaterThan(holder.seq);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+
+  test("the verifier waits for an event still in flight below the newest one instead of calling it deleted", async () => {
+    const first = await sealedAndWaiting("in-flight-low");
+    await withTx(db, (tx) => appendAudit(tx, event("committed-high"), clock));
+    let verified = false;
+    const check = verifyAuditChain(db).then((r) => ((verified = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(verified).toBe(false);
+    first.release();
+    await first.done;
+    const r = await check;
+    expect(r).toMatchObject({ ok: true });
+    expect(r.head?.seq).toBeGreaterThan(first.seq);
+  });
+
+  test("an event removed from the middle of a lane other than the first is reported as deleted", async () => {
+    const first = await sealedAndWaiting("lane-a");
+    // three transactions in a row while lane 1 (or whichever the holder has) is held: one lane, one chain
+    for (const i of [0, 1, 2]) await withTx(db, (tx) => appendAudit(tx, event(`lane-b-${i}`), clock));
+    first.release();
+    await first.done;
+    const lane = await db.auditEvent.findMany({
+      where: { action: { startsWith: "lane-b-" } },
+      orderBy: { seq: "asc" },
+    });
+    expect(new Set(lane.map((e) => e.lane)).size).toBe(1);
+    expect(lane[0].lane).not.toBe((await db.auditEvent.findFirstOrThrow({ where: { action: "lane-a" } })).lane);
+    await db.$executeRawUnsafe(`DELETE FROM "AuditEvent" WHERE "seq" = ${lane[1].seq}`);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: false, problem: "deleted", brokenAt: lane[2].seq });
   });
 });

@@ -3,11 +3,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "vitest";
-import { createTestDb } from "@/tests/helpers/db";
+import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/dev/testing/clock";
-import { appendAudit, currentChainKeys, verifyAuditChain, withTx, writeAuditCheckpoint } from "@/lib/audit";
-import { chainKeysFrom, keyId, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
+import {
+  appendAudit,
+  appendAuditNow,
+  currentChainKeys,
+  verifyAuditChain,
+  withTx,
+  writeAuditCheckpoint,
+} from "@/lib/audit";
+import { chainKeysFrom, GENESIS, keyId, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
 import { resetConfig } from "@/lib/config";
 
 /**
@@ -195,7 +202,7 @@ describe("the keyed audit chain (issue 21, item 3)", () => {
       await writeAuditCheckpoint(db, clock, { file });
       use({ AUDIT_CHAIN_KEY: newKey, AUDIT_CHAIN_KEY_PREVIOUS: oldKey });
       await append(2, 10);
-      expect((await writeAuditCheckpoint(db, clock, { file })).written).toMatchObject({ v: 2, kid: kid(newKey) });
+      expect((await writeAuditCheckpoint(db, clock, { file })).written).toMatchObject({ v: 3, kid: kid(newKey) });
       const all = await rows();
       expect(all.map((r) => r.keyId)).toEqual([...Array(3).fill(kid(oldKey)), ...Array(2).fill(kid(newKey))]);
       const r = await verify();
@@ -236,7 +243,7 @@ describe("the keyed audit chain (issue 21, item 3)", () => {
 });
 
 describe("appending under load", () => {
-  test("transactions appending at once never fork the chain: each links to the one committed before it", async () => {
+  test("transactions appending at once never fork a lane: each event links to the one committed before it in its lane", async () => {
     await Promise.all(
       Array.from({ length: 24 }, (_, i) =>
         withTx(db, async (tx) => {
@@ -247,10 +254,52 @@ describe("appending under load", () => {
     );
     const all = await rows();
     expect(all).toHaveLength(48);
-    expect(all.slice(1).every((r, i) => r.prevHash === all[i].hash)).toBe(true);
+    const lanes = new Map<number, typeof all>();
+    for (const r of all) lanes.set(r.lane, [...(lanes.get(r.lane) ?? []), r]);
+    for (const lane of lanes.values())
+      expect(lane.every((r, i) => r.prevHash === (i === 0 ? GENESIS : lane[i - 1].hash))).toBe(true);
     expect(await verify()).toMatchObject({ ok: true, checked: 48 });
-    // the head is where the next append links
+    // each lane's head is where its next append links: a quiet portal appends to lane 1
     await append(1, 500);
-    expect((await rows()).at(-1)!.prevHash).toBe(all.at(-1)!.hash);
+    expect((await rows()).at(-1)!.prevHash).toBe(lanes.get(1)!.at(-1)!.hash);
   });
+
+  // perf3 (#22): PGlite runs one transaction at a time, so only PostgreSQL fills a second lane
+  test.skipIf(!onPostgres)(
+    "a checkpoint signs every lane's head: removing a lane's newest events is found even when another lane goes on",
+    async () => {
+      // lane 1 is held between sealing and COMMIT while two events go to the next lane
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let sealed!: () => void;
+      const holding = new Promise<void>((r) => (sealed = r));
+      const holder = withTx(db, async (tx) => {
+        await appendAuditNow(tx, event(0), clock);
+        sealed();
+        await gate;
+      });
+      await holding;
+      await append(2, 1);
+      release();
+      await holder;
+      const cp = (await writeAuditCheckpoint(db, clock, { file })).written!;
+      const all = await rows();
+      expect(new Set(all.map((r) => r.lane))).toEqual(new Set([1, 2]));
+      expect(cp).toMatchObject({ v: 3, seq: all[2].seq, hash: all[2].hash });
+      expect(cp.lanes).toEqual([
+        { lane: 1, seq: all[0].seq, hash: all[0].hash },
+        { lane: 2, seq: all[2].seq, hash: all[2].hash },
+      ]);
+      // lane 1 goes on; lane 2's newest event is removed and its head row set back, as an attacker would
+      await append(2, 10);
+      await db.$executeRawUnsafe(`DELETE FROM "AuditEvent" WHERE "seq" = ${all[2].seq}`);
+      await db.$executeRawUnsafe(
+        `UPDATE "AuditHead" SET "seq" = ${all[1].seq}, "hash" = '${all[1].hash}' WHERE "id" = 2`,
+      );
+      expect(await verify()).toMatchObject({ ok: false, problem: "truncated", brokenAt: all[2].seq });
+      // without the checkpoint the head row alone would not tell (the attacker rewrote it)
+      rmSync(file);
+      expect(await verify()).toMatchObject({ ok: true });
+    },
+  );
 });
