@@ -13,6 +13,15 @@ export type ChainAlg = "sha256" | "hmac-sha256" | "hmac-sm3";
 export const CHAIN_ALGS: readonly ChainAlg[] = ["sha256", "hmac-sha256", "hmac-sm3"];
 export const GENESIS = "0".repeat(64);
 
+/**
+ * Where a lane's chain starts (lib/audit/index.ts): lane 1, the chain from before lanes, at GENESIS, every other lane
+ * at a value of its own, so two lanes never give the same event the same hash (the hash column is unique). The
+ * migration that made the lanes wrote the same values into their head rows.
+ */
+export function laneGenesis(lane: number): string {
+  return lane === 1 ? GENESIS : createHash("sha256").update(`certrenew-audit-lane-${lane}`).digest("hex");
+}
+
 export interface Hashable {
   actorType: string;
   actorId: string | null;

@@ -4,8 +4,8 @@ import { getConfig } from "../config";
 import {
   CHAIN_ALGS,
   eventHash,
-  GENESIS,
   keyring,
+  laneGenesis,
   plainHash,
   type ChainAlg,
   type ChainKey,
@@ -205,7 +205,7 @@ export async function verifyAuditChain(db: Tx, opts: VerifyOptions = {}): Promis
           ? fail("recomputed", r.seq, `event ${r.seq} carries a hash made without the chain's key`)
           : fail("edited", r.seq, `event ${r.seq} does not match its hash`);
       }
-      if (r.prevHash !== (lanes.get(r.lane)?.hash ?? GENESIS))
+      if (r.prevHash !== (lanes.get(r.lane)?.hash ?? laneGenesis(r.lane)))
         return fail("deleted", r.seq, `event ${r.seq} follows an event that is missing (removed before it)`);
       const pin = pinned.get(r.seq);
       if (pin && pin.hash !== r.hash)

@@ -6,4 +6,6 @@ ALTER TABLE "AuditHead" ADD COLUMN "seq" INTEGER NOT NULL DEFAULT 0;
 
 UPDATE "AuditHead" SET "seq" = COALESCE((SELECT max("seq") FROM "AuditEvent"), 0) WHERE "id" = 1;
 
-INSERT INTO "AuditHead" ("id", "hash", "seq") SELECT g, repeat('0', 64), 0 FROM generate_series(2, 16) AS g;
+-- each new lane starts at a hash of its own (lib/audit/chain.ts laneGenesis)
+INSERT INTO "AuditHead" ("id", "hash", "seq")
+SELECT g, encode(sha256(convert_to('certrenew-audit-lane-' || g, 'UTF8')), 'hex'), 0 FROM generate_series(2, 16) AS g;

@@ -14,7 +14,7 @@ import {
   withTx,
   writeAuditCheckpoint,
 } from "@/lib/audit";
-import { chainKeysFrom, GENESIS, keyId, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
+import { chainKeysFrom, keyId, laneGenesis, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
 import { resetConfig } from "@/lib/config";
 
 /**
@@ -257,7 +257,7 @@ describe("appending under load", () => {
     const lanes = new Map<number, typeof all>();
     for (const r of all) lanes.set(r.lane, [...(lanes.get(r.lane) ?? []), r]);
     for (const lane of lanes.values())
-      expect(lane.every((r, i) => r.prevHash === (i === 0 ? GENESIS : lane[i - 1].hash))).toBe(true);
+      expect(lane.every((r, i) => r.prevHash === (i === 0 ? laneGenesis(r.lane) : lane[i - 1].hash))).toBe(true);
     expect(await verify()).toMatchObject({ ok: true, checked: 48 });
     // each lane's head is where its next append links: a quiet portal appends to lane 1
     await append(1, 500);
