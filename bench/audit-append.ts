@@ -4,7 +4,7 @@ import { useTestEnv } from "../lib/dev/testing/env";
 import { openDb } from "../lib/db/client";
 import { applyMigrations } from "../lib/db/migrate";
 import { appendAudit, currentChainKeys, verifyAuditChain, withTx } from "../lib/audit";
-import { eventHash, GENESIS } from "../lib/audit/chain";
+import { eventHash, keyring } from "../lib/audit/chain";
 import { systemClock } from "../lib/clock";
 import { commandLine, machine } from "../lib/dev/sim/stats";
 import { dbOption } from "./lib/env";
@@ -12,13 +12,12 @@ import { dbOption } from "./lib/env";
 /**
  * `npx tsx bench/audit-append.ts [--db postgresql://…/postgres] [--count 400] [--concurrency 40] [--rounds 3]`
  *
- * The holder flow's bottleneck (issue #22): every audited transaction appends to one hash chain under one lock, so
- * the flow's capacity is 1 / (time the lock is held). Measures audited transactions per second on PostgreSQL with
- * `--concurrency` at once, alternating, in the same process and database:
- * - before: `pg_advisory_xact_lock`, then a read of the newest event, then the INSERT, then COMMIT (how lib/audit
- *   appended until session 6);
- * - now: lib/audit's withTx + appendAudit (the AuditHead row: lock and read in one SELECT … FOR UPDATE, the events
- *   and the new head in one statement, then COMMIT).
+ * The holder flow's bottleneck in session 6 (issue #22): every audited transaction appended to one hash chain under
+ * one lock, so the flow's capacity was 1 / (time the lock is held). Measures audited transactions per second on
+ * PostgreSQL with `--concurrency` at once (a pool of 10 connections), alternating, in the same process and database:
+ * - one lane: session 6's append (the one head row locked FOR UPDATE, the event inserted, the head moved, COMMIT);
+ * - lanes: lib/audit's withTx + appendAudit (16 lanes: the lowest free lane's head FOR UPDATE SKIP LOCKED, the
+ *   events and the lane's new head in one statement, COMMIT).
  * The process keeps its event loop busy (2 ms of work every few ms), as a loaded portal does: each round trip under
  * the lock waits for the event loop, which is what makes the lock expensive in the flow.
  */
@@ -45,10 +44,10 @@ url.pathname = `/${name}`;
 await applyMigrations({ url: url.toString() });
 const { prisma: db, close } = await openDb({ url: url.toString(), poolSize: 10 });
 
+/** Session 6's append: the one head row (now lane 1) locked FOR UPDATE, the event inserted, the head moved. */
 async function before(i: number): Promise<void> {
   await db.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(4242001)`;
-    const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+    const [head] = await tx.$queryRaw<{ hash: string }[]>`SELECT "hash" FROM "AuditHead" WHERE "id" = 1 FOR UPDATE`;
     const keys = currentChainKeys();
     const row = {
       actorType: "system",
@@ -62,15 +61,15 @@ async function before(i: number): Promise<void> {
       userAgent: null,
       data: { i },
       createdAt: new Date(),
-      prevHash: last?.hash ?? GENESIS,
+      prevHash: head.hash,
     };
-    await tx.auditEvent.createMany({ data: [{ ...row, alg: keys.alg, hash: eventHash(row, keys.alg, keys) }] });
+    const hash = eventHash(row, keys.alg, keys);
+    const e = await tx.auditEvent.create({
+      data: { ...row, alg: keys.alg, keyId: keyring(keys)[0].kid, hash, lane: 1 },
+    });
+    await tx.auditHead.update({ where: { id: 1 }, data: { hash, seq: e.seq } });
   });
 }
-
-/** After a "before" round the head is moved to the newest event, as the migration that added it does. */
-const syncHead = () =>
-  db.$executeRaw`UPDATE "AuditHead" SET "hash" = (SELECT "hash" FROM "AuditEvent" ORDER BY "seq" DESC LIMIT 1)`;
 
 async function now(i: number): Promise<void> {
   await withTx(db, (tx) =>
@@ -108,16 +107,14 @@ async function run(label: string, append: (i: number) => Promise<void>): Promise
 try {
   // warm-up, not counted: the first transactions of each kind load Prisma's query plans
   for (let i = 0; i < 20; i++) await before(-1);
-  await syncHead();
   for (let i = 0; i < 20; i++) await now(-1);
   const ratios: number[] = [];
   for (let r = 0; r < Number(args.rounds); r++) {
-    const b = await run("before (advisory lock, read, insert)", before);
-    await syncHead();
-    const a = await run("now (AuditHead FOR UPDATE, insert + head)", now);
+    const b = await run("one lane (session 6: the head row FOR UPDATE, insert, head)", before);
+    const a = await run("lanes (lib/audit now: the lowest free lane's head, insert + head)", now);
     ratios.push(a / b);
   }
-  console.log(`ratio now/before per round: ${ratios.map((x) => x.toFixed(2)).join(", ")}`);
+  console.log(`ratio lanes/one lane per round: ${ratios.map((x) => x.toFixed(2)).join(", ")}`);
   console.log(`audit chain verifies: ${(await verifyAuditChain(db)).ok}`);
 } finally {
   busy = false;
