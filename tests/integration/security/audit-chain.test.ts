@@ -16,6 +16,7 @@ import {
 } from "@/lib/audit";
 import { chainKeysFrom, keyId, laneGenesis, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
 import { resetConfig } from "@/lib/config";
+import { signCheckpoint } from "@/lib/audit/checkpoint";
 
 /**
  * Issue 21 item 3: the chain is keyed (HMAC with AUDIT_CHAIN_KEY, not in the database) and its head is checkpointed
@@ -300,6 +301,47 @@ describe("appending under load", () => {
       // without the checkpoint the head row alone would not tell (the attacker rewrote it)
       rmSync(file);
       expect(await verify()).toMatchObject({ ok: true });
+    },
+  );
+
+  test.skipIf(!onPostgres)(
+    "after the upgrade to lanes the checkpoint job goes on from the last one-lane (v2) checkpoint",
+    async () => {
+      await append(3);
+      const all = await rows();
+      // the line the checkpoint job wrote before lanes: v2, one head, lane 1 implied
+      const keys = currentChainKeys();
+      const v2 = signCheckpoint(
+        {
+          v: 2,
+          seq: all[2].seq,
+          hash: all[2].hash,
+          at: clock.now().toISOString(),
+          alg: keys.alg,
+          legacyHead: null,
+          kid: keyring(keys)[0].kid,
+        },
+        keys,
+      );
+      writeFileSync(file, JSON.stringify(v2) + "\n");
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let sealed!: () => void;
+      const holding = new Promise<void>((r) => (sealed = r));
+      const holder = withTx(db, async (tx) => {
+        await appendAuditNow(tx, event(50), clock);
+        sealed();
+        await gate;
+      });
+      await holding;
+      await append(2, 60);
+      release();
+      await holder;
+      const next = await writeAuditCheckpoint(db, clock, { file });
+      expect(next.problem).toBeUndefined();
+      expect(next.written).toMatchObject({ v: 3 });
+      expect(next.written!.lanes!.map((l) => l.lane)).toEqual([1, 2]);
+      expect(await verify()).toMatchObject({ ok: true, checked: 6, checkpoints: 2 });
     },
   );
 });
