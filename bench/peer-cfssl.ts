@@ -10,7 +10,8 @@ import { commandLine, machine } from "../lib/dev/sim/stats";
 
 /**
  * `npx tsx bench/peer-cfssl.ts [--db postgresql://…/postgres] [--connections 100] [--duration 15]
- *                              [--processes N] [--port 31220] [--only ocsp,crl,health] [--bare-dir DIR]`
+ *                              [--processes N] [--port 31220] [--only ocsp,crl,health] [--bare-dir DIR]
+ *                              [--rounds 1]`
  *
  * What `npm start` serves, against same-run baselines with the same autocannon settings (one load generator, in
  * this process, one after the other):
@@ -25,7 +26,9 @@ import { commandLine, machine } from "../lib/dev/sim/stats";
  *   Next sees a project of its own) and run as `next start` in the same number of processes (node:cluster, as the
  *   portal).
  * Prints each figure with its baseline and the ratio, and the load average before and after each run (the machine
- * may be shared: compare ratios). Ports: the portal --port, cfssl +1, nginx +2, the bare app +3, assistant +4.
+ * may be shared: compare ratios). `--rounds N` measures /api/health N times, baseline and portal alternating, and
+ * prints each round's ratio and their median (the row is the round with the median ratio): on a shared machine the
+ * load drifts between two 15 s runs, and one pair can say 0.4 or 1.9 of the same code. Ports: the portal --port, cfssl +1, nginx +2, the bare app +3, assistant +4.
  */
 
 const { values: args } = parseArgs({
@@ -41,6 +44,7 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "31220" },
     only: { type: "string", default: "ocsp,crl,health" },
     "bare-dir": { type: "string", default: path.join(os.tmpdir(), "certrenew-bench-bare-next") },
+    rounds: { type: "string", default: "1" },
   },
 });
 
@@ -386,9 +390,22 @@ try {
 
   if (only.has("health")) {
     const bare = await startBareNext();
-    const bareHealth = await measure(bare, [{ method: "GET", path: "/api/health" }]);
-    const poHealth = await measure(base, [{ method: "GET", path: "/api/health" }]);
-    row("GET /api/health", poHealth, bareHealth, "bare Next 16, one route handler");
+    const pairs: { portal: Measure; bare: Measure }[] = [];
+    for (let round = 1; round <= Math.max(1, Number(args.rounds)); round++) {
+      const bareHealth = await measure(bare, [{ method: "GET", path: "/api/health" }]);
+      const poHealth = await measure(base, [{ method: "GET", path: "/api/health" }]);
+      pairs.push({ portal: poHealth, bare: bareHealth });
+      if (Number(args.rounds) > 1)
+        console.log(
+          `  round ${round}: portal ${fmt(poHealth)}; bare ${fmt(bareHealth)}; ratio ${(poHealth.rps / bareHealth.rps).toFixed(2)} (load ${poHealth.load})`,
+        );
+    }
+    const ratios = pairs.map((p) => p.portal.rps / p.bare.rps);
+    const median = [...ratios].sort((a, b) => a - b)[(ratios.length - 1) >> 1];
+    const mid = pairs[ratios.indexOf(median)];
+    if (pairs.length > 1)
+      console.log(`  ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median.toFixed(2)}`);
+    row("GET /api/health", mid.portal, mid.bare, "bare Next 16, one route handler");
   }
 
   console.log(`\n| what the portal serves | portal | same-run baseline | ratio |\n|---|---|---|---:|`);
