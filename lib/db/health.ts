@@ -47,7 +47,7 @@ export async function checkHealth(db: Db): Promise<Health> {
 }
 
 /** How old a probe /api/health may answer from (see recentHealth). */
-export const HEALTH_MAX_AGE_MS = 1000;
+const HEALTH_MAX_AGE_MS = 1000;
 
 const recent = new WeakMap<Db, { at: number; health: Promise<Health> }>();
 
