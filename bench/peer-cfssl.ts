@@ -10,7 +10,8 @@ import { commandLine, machine } from "../lib/dev/sim/stats";
 
 /**
  * `npx tsx bench/peer-cfssl.ts [--db postgresql://…/postgres] [--connections 100] [--duration 15]
- *                              [--processes N] [--port 31220] [--only ocsp,crl,health] [--bare-dir DIR]`
+ *                              [--processes N] [--port 31220] [--only ocsp,crl,health] [--bare-dir DIR]
+ *                              [--rounds 1]`
  *
  * What `npm start` serves, against same-run baselines with the same autocannon settings (one load generator, in
  * this process, one after the other):
@@ -25,7 +26,10 @@ import { commandLine, machine } from "../lib/dev/sim/stats";
  *   Next sees a project of its own) and run as `next start` in the same number of processes (node:cluster, as the
  *   portal).
  * Prints each figure with its baseline and the ratio, and the load average before and after each run (the machine
- * may be shared: compare ratios). Ports: the portal --port, cfssl +1, nginx +2, the bare app +3, assistant +4.
+ * may be shared: compare ratios). `--rounds N` measures /api/health N times, baseline and portal alternating, and
+ * prints each round's ratio and their median (the row is the round with the median ratio): on a shared machine the
+ * load drifts between two 15 s runs, and one pair can say 0.4 or 1.9 of the same code. On Linux the health rows
+ * also give the CPU each side's processes spent per request (from /proc), and their ratio. Ports: the portal --port, cfssl +1, nginx +2, the bare app +3, assistant +4.
  */
 
 const { values: args } = parseArgs({
@@ -41,6 +45,7 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "31220" },
     only: { type: "string", default: "ocsp,crl,health" },
     "bare-dir": { type: "string", default: path.join(os.tmpdir(), "certrenew-bench-bare-next") },
+    rounds: { type: "string", default: "1" },
   },
 });
 
@@ -120,6 +125,31 @@ interface Measure {
   non2xx: number;
   errors: number;
   load: string;
+  /** CPU (user + system) the server's processes spent per answered request, ms; Linux only */
+  cpuPerRequest?: number;
+}
+
+/**
+ * CPU seconds (user + system) of a process and every live descendant, from /proc
+ * (Linux); undefined elsewhere. Less sensitive to a shared machine's load than requests/s: what each request costs.
+ */
+function treeCpuSeconds(pid: number | undefined): number | undefined {
+  if (!pid || !existsSync(`/proc/${pid}`)) return undefined;
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  const visit = (p: number): void => {
+    try {
+      // the fields after the command name, which may contain spaces: ") state ppid …"; utime and stime are 14 and 15
+      const after = readFileSync(`/proc/${p}/stat`, "utf8").split(") ").at(-1)!.split(" ");
+      total += (Number(after[11]) + Number(after[12])) / ticks;
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/))
+        if (c) visit(Number(c));
+    } catch {
+      // gone meanwhile
+    }
+  };
+  visit(pid);
+  return total;
 }
 
 async function measure(
@@ -127,9 +157,11 @@ async function measure(
   requests: autocannon.Request[],
   expectStatus = 200,
   headers?: Record<string, string>,
+  serverPid?: number,
 ): Promise<Measure> {
   const opts = { url, connections: CONNECTIONS, requests, headers };
   await autocannon({ ...opts, duration: 2 }); // warm-up: every process's caches and modules
+  const cpu0 = treeCpuSeconds(serverPid);
   const r = await autocannon({
     ...opts,
     duration: DURATION,
@@ -141,7 +173,9 @@ async function measure(
         .filter(([c]) => Number(c) !== expectStatus)
         .reduce((n, [, v]) => n + v.count, 0)
     : r.non2xx;
+  const cpu1 = treeCpuSeconds(serverPid);
   return {
+    cpuPerRequest: cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1000) / r.requests.total : undefined,
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -152,7 +186,7 @@ async function measure(
 }
 
 const fmt = (m: Measure) =>
-  `${Math.round(m.rps).toLocaleString("en")}/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.non2xx || m.errors ? `, ${m.non2xx} wrong status, ${m.errors} errors` : ""}`;
+  `${Math.round(m.rps).toLocaleString("en")}/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.cpuPerRequest !== undefined ? `, CPU ${m.cpuPerRequest.toFixed(2)} ms/request` : ""}${m.non2xx || m.errors ? `, ${m.non2xx} wrong status, ${m.errors} errors` : ""}`;
 
 const rows: { what: string; portal: Measure; baseline?: Measure; baselineName?: string }[] = [];
 function row(what: string, portal: Measure, baseline?: Measure, baselineName?: string): void {
@@ -237,7 +271,7 @@ const n = Number(process.env.BARE_PROCESSES || 1);
 cluster.setupPrimary({ exec: require.resolve("next/dist/bin/next"), args: ["start", "-p", process.env.PORT] });
 for (let i = 0; i < n; i++) cluster.fork();
 `;
-async function startBareNext(): Promise<string> {
+async function startBareNext(): Promise<{ base: string; pid?: number }> {
   const dir = path.resolve(args["bare-dir"]!);
   const stamp = path.join(dir, ".next", "BUILD_ID");
   const route = path.join(dir, "app", "api", "health", "route.js");
@@ -258,7 +292,7 @@ async function startBareNext(): Promise<string> {
     if (r.status !== 0) throw new Error(`bare next build failed:\n${r.stdout}${r.stderr}`);
   }
   const port = PORT + 3;
-  background(process.execPath, ["cluster.cjs"], {
+  const child = background(process.execPath, ["cluster.cjs"], {
     cwd: dir,
     env: {
       ...process.env,
@@ -270,7 +304,7 @@ async function startBareNext(): Promise<string> {
   });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/api/health`);
-  return base;
+  return { base, pid: child.pid };
 }
 
 let stopping = false;
@@ -386,9 +420,29 @@ try {
 
   if (only.has("health")) {
     const bare = await startBareNext();
-    const bareHealth = await measure(bare, [{ method: "GET", path: "/api/health" }]);
-    const poHealth = await measure(base, [{ method: "GET", path: "/api/health" }]);
-    row("GET /api/health", poHealth, bareHealth, "bare Next 16, one route handler");
+    const pairs: { portal: Measure; bare: Measure }[] = [];
+    for (let round = 1; round <= Math.max(1, Number(args.rounds)); round++) {
+      // with the CPU per request of each side's processes: the portal's tree is scripts/start.ts, its portal
+      // processes and the assistant (idle here); the bare app's is its cluster
+      const bareHealth = await measure(bare.base, [{ method: "GET", path: "/api/health" }], 200, undefined, bare.pid);
+      const poHealth = await measure(base, [{ method: "GET", path: "/api/health" }], 200, undefined, portal.child.pid);
+      pairs.push({ portal: poHealth, bare: bareHealth });
+      if (Number(args.rounds) > 1)
+        console.log(
+          `  round ${round}: portal ${fmt(poHealth)}; bare ${fmt(bareHealth)}; ratio ${(poHealth.rps / bareHealth.rps).toFixed(2)} (load ${poHealth.load})`,
+        );
+    }
+    const ratios = pairs.map((p) => p.portal.rps / p.bare.rps);
+    const median = [...ratios].sort((a, b) => a - b)[(ratios.length - 1) >> 1];
+    const mid = pairs[ratios.indexOf(median)];
+    const cpuRatios = pairs.map((p) => (p.bare.cpuPerRequest ?? NaN) / (p.portal.cpuPerRequest ?? NaN));
+    if (pairs.length > 1)
+      console.log(`  ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median.toFixed(2)}`);
+    if (cpuRatios.every((r) => Number.isFinite(r)))
+      console.log(
+        `  CPU per request, bare app / portal (what the ratio would be with the CPU as the only limit): ${cpuRatios.map((r) => r.toFixed(2)).join(", ")}`,
+      );
+    row("GET /api/health", mid.portal, mid.bare, "bare Next 16, one route handler");
   }
 
   console.log(`\n| what the portal serves | portal | same-run baseline | ratio |\n|---|---|---|---:|`);

@@ -7,7 +7,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, test } from "vitest";
 import { applyMigrations, diffMigrationsToSchema } from "@/lib/db/migrate";
 import { MIGRATIONS_DIR } from "@/lib/db/paths";
-import { checkHealth } from "@/lib/db/health";
+import { checkHealth, recentHealth } from "@/lib/db/health";
 import { openDb } from "@/lib/db/client";
 import { createTestDb } from "@/tests/helpers/db";
 
@@ -97,6 +97,12 @@ describe.runIf(pgUrl)("on PostgreSQL", () => {
   });
 });
 
+const committedNames = async () =>
+  (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+
 test("health reports pending migrations on an empty database", async () => {
   const db = await openDb({ pgliteDir: "memory://" });
   cleanups.push(() => db.close());
@@ -107,10 +113,7 @@ test("health reports pending migrations on an empty database", async () => {
 test("health is ok with every committed migration applied and names one that is not, on each request", async () => {
   const db = await createTestDb();
   cleanups.push(() => db.close());
-  const committed = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort();
+  const committed = await committedNames();
   expect(await checkHealth(db.prisma)).toMatchObject({ ok: true, migrations: { pending: [], failed: [] } });
   const newest = committed.at(-1)!;
   await db.prisma.$executeRaw`DELETE FROM "_prisma_migrations" WHERE migration_name = ${newest}`;
@@ -118,4 +121,21 @@ test("health is ok with every committed migration applied and names one that is 
     const health = await checkHealth(db.prisma);
     expect(health).toMatchObject({ ok: false, migrations: { pending: [newest] } });
   }
+});
+
+test("/api/health's probe is shared for up to a second and then made again", async () => {
+  const db = await createTestDb();
+  cleanups.push(() => db.close());
+  const newest = (await committedNames()).at(-1)!;
+  const first = recentHealth(db.prisma, 1000, 10_000);
+  // a request arriving while the probe runs waits for the same probe
+  expect(recentHealth(db.prisma, 1000, 10_000)).toBe(first);
+  expect(await first).toMatchObject({ ok: true });
+  await db.prisma.$executeRaw`DELETE FROM "_prisma_migrations" WHERE migration_name = ${newest}`;
+  // within the second: the probe made at 10 s, before the change
+  expect(await recentHealth(db.prisma, 1000, 10_999)).toMatchObject({ ok: true });
+  // a second later: a new probe sees it
+  expect(await recentHealth(db.prisma, 1000, 11_000)).toMatchObject({ ok: false, migrations: { pending: [newest] } });
+  // a clock that went back (another caller's `now`) is not a reason to answer from the future
+  expect(await recentHealth(db.prisma, 1000, 5_000)).toMatchObject({ ok: false });
 });
