@@ -32,7 +32,7 @@ import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../l
  *
  * Each holder has its own connections (a browser's). A request without an answer fails after twice the 60 s socket
  * timeout, counted from when it was made, and when no holder request is sent or answered for `--stall` seconds
- * (default 120) the run fails, printing where every holder is and which requests are open.
+ * (default 150: longer than any pause and any request's deadline) the run fails, printing where every holder is and which requests are open.
  */
 
 /** [min, max] seconds a person spends before each request of the wizard (uniformly drawn). */
@@ -68,7 +68,7 @@ const { values: args } = parseArgs({
     pace: { type: "string", default: "human" },
     arrive: { type: "string", default: "60" },
     keep: { type: "boolean", default: false },
-    stall: { type: "string", default: "120" },
+    stall: { type: "string", default: "150" },
     quiet: { type: "boolean", default: true },
   },
 });
