@@ -265,11 +265,10 @@ export async function renewalKeyAlgorithm(
   db: Tx,
   certificate: Pick<Certificate, "certType" | "keyAlgorithm">,
 ): Promise<"SM2" | undefined> {
-  return requiredRenewalAlgorithm(
-    profileFor(certificate.certType),
-    certificate.keyAlgorithm,
-    await migrateRsaToSm2(db),
-  );
+  const profile = profileFor(certificate.certType);
+  // the admin's switch concerns RSA holders whose profile allows SM2: nobody else needs it read
+  if (!requiredRenewalAlgorithm(profile, certificate.keyAlgorithm, true)) return undefined;
+  return requiredRenewalAlgorithm(profile, certificate.keyAlgorithm, await migrateRsaToSm2(db));
 }
 
 /** Issues (or re-delivers) the renewed certificate of an order and returns it as a certs-only PKCS#7, base64. */
@@ -317,7 +316,10 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   const certificate = needsEncryptionPair(csr.spki)
     ? ((await underOrderLock(db, order.id, begin)) ?? (await underOrderLock(db, order.id, complete)))
     : await underOrderLock(db, order.id, async (tx) => (await begin(tx)) ?? complete(tx));
-  const encryption = await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc });
+  // only an SM2 key has an encryption pair (the certificate is for this CSR's key, issued now or before)
+  const encryption = needsEncryptionPair(csr.spki)
+    ? await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc })
+    : null;
   return { pkcs7: bundle(certificate, issuance, encryption?.certificate), certificate, encryption };
 }
 
