@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openDb } from "../lib/db/client";
 import { loadCa } from "../lib/pki/ca";
 import { verifyAuditChain } from "../lib/audit";
-import { HolderClient, agent } from "../lib/dev/sim/http";
+import { HolderClient, Traffic, agent } from "../lib/dev/sim/http";
 import { registerHolders } from "../lib/dev/sim/holders";
 import { runHolderFlow, type FlowResult, type FlowStep } from "../lib/dev/sim/holder-flow";
 import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
@@ -14,7 +15,7 @@ import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../l
 
 /**
  * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N]
- *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR] [--port N]`
+ *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR] [--port N] [--stall SECONDS]`
  *
  * N simulated holders at once through the whole holder API (challenge, login, summary, captcha with the test
  * bypass, handler, confirm, Alipay sandbox payment, notification, invoice skip, 下证 with CSR + PoP, install
@@ -28,6 +29,10 @@ import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../l
  * the wizard does. All N holders are inside the flow at the same time for most of the run.
  * `--pace none`: every holder fires its next request the moment the last one answers, all starting together:
  * a stress test of capacity (N requests always in flight), not a model of holders.
+ *
+ * Each holder has its own connections (a browser's). A request without an answer fails after twice the 60 s socket
+ * timeout, counted from when it was made, and when no holder request is sent or answered for `--stall` seconds
+ * (default 150: longer than any pause and any request's deadline) the run fails, printing where every holder is and which requests are open.
  */
 
 /** [min, max] seconds a person spends before each request of the wizard (uniformly drawn). */
@@ -63,6 +68,7 @@ const { values: args } = parseArgs({
     pace: { type: "string", default: "human" },
     arrive: { type: "string", default: "60" },
     keep: { type: "boolean", default: false },
+    stall: { type: "string", default: "150" },
     quiet: { type: "boolean", default: true },
   },
 });
@@ -73,7 +79,58 @@ const ARRIVE_S = Number(args.arrive);
 if (!HUMAN && args.pace !== "none") throw new Error("--pace is human or none");
 const sleep = (s: number) => new Promise<void>((r) => setTimeout(r, s * 1000));
 const between = ([min, max]: [number, number]) => min + Math.random() * (max - min);
-const think = HUMAN ? (step: FlowStep) => sleep(between(HUMAN_PAUSES_S[step])) : undefined;
+const STALL_S = Number(args.stall);
+
+/** Where each holder of the run is (the step it thinks before or waits on, since when): printed when the run stalls. */
+const traffic = new Traffic();
+const whereabouts = new Map<number, { what: string; since: number }>();
+const at = (holder: number, what: string) => whereabouts.set(holder, { what, since: performance.now() });
+const thinkFor = (holder: number) => async (step: FlowStep) => {
+  if (HUMAN) {
+    at(holder, `thinking before ${step}`);
+    await sleep(between(HUMAN_PAUSES_S[step]));
+  }
+  at(holder, `waiting on ${step}`);
+};
+
+/**
+ * Rejects when no request was sent or answered for STALL_S seconds while holders are still inside the flow (no
+ * human pause is that long and every request times out before): a bench that stops making progress fails with
+ * what each holder and each open request was waiting for, instead of hanging.
+ */
+function stallWatch(): { stalled: Promise<never>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const now = performance.now();
+      const idle = (now - Math.max(traffic.lastSentAt, traffic.lastAnswerAt)) / 1000;
+      if (whereabouts.size === 0 || idle < STALL_S) return;
+      const groups = new Map<string, { n: number; oldest: number }>();
+      for (const { what, since } of whereabouts.values()) {
+        const g = groups.get(what) ?? { n: 0, oldest: now };
+        groups.set(what, { n: g.n + 1, oldest: Math.min(g.oldest, since) });
+      }
+      const holders = [...groups].map(
+        ([what, g]) => `${g.n} ${what} (longest ${((now - g.oldest) / 1000).toFixed(0)} s)`,
+      );
+      const open = [...traffic.pending].map(
+        (r) =>
+          `${r.method} ${r.path} ${r.connected ? "sent" : "queued in the agent"} ${((now - r.since) / 1000).toFixed(0)} s ago`,
+      );
+      reject(
+        new Error(
+          [
+            `STALLED: no request sent or answered for ${idle.toFixed(0)} s with ${whereabouts.size} holders inside the flow (${traffic.answered} requests answered in all)`,
+            `holders: ${holders.join("; ")}`,
+            `requests in flight: ${open.length}${open.length ? `\n  ${open.slice(0, 20).join("\n  ")}` : ""}`,
+          ].join("\n"),
+        ),
+      );
+    }, 5_000);
+  });
+  stalled.catch(() => undefined);
+  return { stalled, stop: () => clearInterval(timer) };
+}
 const root = path.resolve(args.root!);
 if (!existsSync(path.join(root, "scripts/start.ts"))) throw new Error(`not a CertRenew checkout: ${root}`);
 
@@ -156,26 +213,43 @@ try {
   let peakInside = 0;
   const insideSamples: number[] = [];
   const counter = setInterval(() => insideSamples.push(inside), 1000);
-  await Promise.all(
+  const watch = stallWatch();
+  const holdersDone = Promise.all(
     load.map(async (h) => {
       if (HUMAN) await sleep(Math.random() * ARRIVE_S);
+      // each holder is a browser with its own connections (not a share of one pool: queueing in the bench's
+      // agent would count as the portal's latency)
+      const browser = new http.Agent({ keepAlive: true, maxSockets: 6 });
       const client = new HolderClient({
         base: portal.base,
         forwardedFor: `10.${(h.index >> 16) & 255}.${(h.index >> 8) & 255}.${h.index & 255}`,
+        traffic,
+        agent: browser,
       });
       inside++;
       peakInside = Math.max(peakInside, inside);
       try {
         results.push(
-          await runHolderFlow(client, h, rec, { pollMs: HUMAN ? 2000 : 1000, paidTimeoutMs: 120_000, think }),
+          await runHolderFlow(client, h, rec, {
+            pollMs: HUMAN ? 2000 : 1000,
+            paidTimeoutMs: 120_000,
+            think: thinkFor(h.index),
+          }),
         );
       } catch {
         results.push(null);
       } finally {
         inside--;
+        whereabouts.delete(h.index);
+        browser.destroy();
       }
     }),
   );
+  try {
+    await Promise.race([holdersDone, watch.stalled]);
+  } finally {
+    watch.stop();
+  }
   clearInterval(counter);
   running = false;
   await sampler;

@@ -25,7 +25,8 @@ import {
 } from "../kmc/dual";
 
 /**
- * 下证 on the server. Issuance is two committed steps so nothing is lost if a process dies in between:
+ * 下证 on the server. Issuance is two steps, committed one after the other so nothing is lost if a process dies in
+ * between (RA mode and dual certificates; the built-in CA runs both in one transaction, see issueForOrder):
  *   1. the order enters `issuing` with the verified CSR stored;
  *   2. the certificate is issued and the order enters `issued`.
  * A retry with the same key gets the same certificate back; a retry with a new key (the pending key on the
@@ -121,14 +122,23 @@ async function dropOrphan(
   );
 }
 
+/** `fn` in a transaction that holds the order's row (lockOrder) from its first statement. */
+function underOrderLock<T>(db: Db, orderId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return withTx(db, async (tx) => {
+    await lockOrder(tx, orderId);
+    return fn(tx);
+  });
+}
+
 /**
- * Step 2: issue from the stored CSR and enter `issued`. Safe to repeat. `verified` is the CSR this request's step 1
- * stored, as issueForOrder parsed and verified it: the answer carries a certificate for exactly that CSR's key, or is
- * CONFLICT when a concurrent request of the same order replaced the CSR (or was issued for another key) meanwhile.
- * Without `verified` (the recovery job resuming an issuance) the stored CSR is issued.
+ * Step 2, in a transaction under the order's lock: issue from the stored CSR and enter `issued`. Safe to repeat.
+ * `verified` is the CSR this request's step 1 stored, as issueForOrder parsed and verified it: the answer carries a
+ * certificate for exactly that CSR's key, or is CONFLICT when a concurrent request of the same order replaced the CSR
+ * (or was issued for another key) meanwhile. Without `verified` (the recovery job resuming an issuance) the stored
+ * CSR is issued.
  */
 async function completeIssuance(
-  db: Db,
+  tx: Tx,
   orderId: string,
   clock: Clock,
   ca: Ca,
@@ -136,40 +146,40 @@ async function completeIssuance(
   kmc: Kmc | null | undefined,
   verified?: ParsedCsr,
 ): Promise<Certificate> {
-  return withTx(db, async (tx) => {
-    await lockOrder(tx, orderId);
-    const order = await loadOrder(tx, orderId);
-    if (order.state === "issued" && order.issuedCertificateId) {
-      const issued = await tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
-      if (verified && issued.spkiSha256 !== verified.spkiSha256) throw new DomainError("CONFLICT");
-      return issued;
-    }
-    if (order.state !== "issuing" || !order.csrDer)
-      throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
-    const stored = Buffer.from(order.csrDer);
-    if (verified && !verified.der.equals(stored)) throw new DomainError("CONFLICT");
-    const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
-    const csr = verified ?? parseCsr(stored);
-    const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
-    const encryption = needsEncryptionPair(csr.spki)
-      ? await issueEncryptionPair(tx, { signing: created, kmc, ca, clock, orderId: order.id })
-      : null;
-    await transitionOrder(tx, {
-      orderId: order.id,
-      to: "issued",
-      actor,
-      clock,
-      expectVersion: order.version,
-      data: { serial: created.serial, ...(encryption ? { encryptionSerial: encryption.serial } : {}) },
-      set: { issuedCertificateId: created.id, issuedAt: clock.now() },
-    });
-    return created;
+  const order = await loadOrder(tx, orderId);
+  if (order.state === "issued" && order.issuedCertificateId) {
+    const issued = await tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+    if (verified && issued.spkiSha256 !== verified.spkiSha256) throw new DomainError("CONFLICT");
+    return issued;
+  }
+  if (order.state !== "issuing" || !order.csrDer)
+    throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+  const stored = Buffer.from(order.csrDer);
+  if (verified && !verified.der.equals(stored)) throw new DomainError("CONFLICT");
+  const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+  const csr = verified ?? parseCsr(stored);
+  const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
+  const encryption = needsEncryptionPair(csr.spki)
+    ? await issueEncryptionPair(tx, { signing: created, kmc, ca, clock, orderId: order.id })
+    : null;
+  await transitionOrder(tx, {
+    orderId: order.id,
+    to: "issued",
+    actor,
+    clock,
+    expectVersion: order.version,
+    data: { serial: created.serial, ...(encryption ? { encryptionSerial: encryption.serial } : {}) },
+    set: { issuedCertificateId: created.id, issuedAt: clock.now() },
   });
+  return created;
 }
 
-/** Step 1: store the CSR and enter `issuing`, dropping an orphan issued for another key. */
+/**
+ * Step 1, in a transaction under the order's lock: store the CSR and enter `issuing`, dropping an orphan issued for
+ * another key.
+ */
 async function beginIssuance(
-  db: Db,
+  tx: Tx,
   orderId: string,
   csrDer: Buffer,
   spkiSha256: string,
@@ -177,47 +187,44 @@ async function beginIssuance(
   issuance: Issuance,
   actor: Actor,
 ): Promise<Certificate | null> {
-  return withTx(db, async (tx) => {
-    await lockOrder(tx, orderId);
-    const order = await loadOrder(tx, orderId);
-    if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
-    const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });
-    if (existing && existing.spkiSha256 === spkiSha256) {
-      // same key as before: hand back the same certificate (finishing step 2 if a process died after issuing)
-      if (order.state === "issued") return existing;
-      if (order.state === "issuing") return null;
-    }
-    // RA mode: the CSR of an order whose upstream exchange is in flight (or told to wait) must not change under it
-    if (order.state === "issuing" && order.upstreamLeaseUntil && order.upstreamLeaseUntil > clock.now())
-      throw new DomainError("UPSTREAM_RETRY_LATER", {
-        retryAfter: Math.ceil((order.upstreamLeaseUntil.getTime() - clock.now().getTime()) / 1000),
-      });
-    if (existing) await dropOrphan(tx, existing, order, clock, issuance, actor);
-    const set = {
-      csrDer: new Uint8Array(csrDer),
-      newSpkiSha256: spkiSha256,
-      issuedCertificateId: null,
-      issuedAt: null,
-    };
-    if (order.state === "issuing") {
-      const written = await tx.renewalOrder.updateMany({
-        where: { id: order.id, version: order.version },
-        data: { ...set, version: { increment: 1 }, updatedAt: clock.now() },
-      });
-      if (written.count !== 1) throw new DomainError("CONFLICT");
-    } else {
-      await transitionOrder(tx, {
-        orderId: order.id,
-        to: "issuing",
-        actor,
-        clock,
-        expectVersion: order.version,
-        data: { keyChanged: Boolean(existing) },
-        set,
-      });
-    }
-    return null;
-  });
+  const order = await loadOrder(tx, orderId);
+  if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
+  const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });
+  if (existing && existing.spkiSha256 === spkiSha256) {
+    // same key as before: hand back the same certificate (finishing step 2 if a process died after issuing)
+    if (order.state === "issued") return existing;
+    if (order.state === "issuing") return null;
+  }
+  // RA mode: the CSR of an order whose upstream exchange is in flight (or told to wait) must not change under it
+  if (order.state === "issuing" && order.upstreamLeaseUntil && order.upstreamLeaseUntil > clock.now())
+    throw new DomainError("UPSTREAM_RETRY_LATER", {
+      retryAfter: Math.ceil((order.upstreamLeaseUntil.getTime() - clock.now().getTime()) / 1000),
+    });
+  if (existing) await dropOrphan(tx, existing, order, clock, issuance, actor);
+  const set = {
+    csrDer: new Uint8Array(csrDer),
+    newSpkiSha256: spkiSha256,
+    issuedCertificateId: null,
+    issuedAt: null,
+  };
+  if (order.state === "issuing") {
+    const written = await tx.renewalOrder.updateMany({
+      where: { id: order.id, version: order.version },
+      data: { ...set, version: { increment: 1 }, updatedAt: clock.now() },
+    });
+    if (written.count !== 1) throw new DomainError("CONFLICT");
+  } else {
+    await transitionOrder(tx, {
+      orderId: order.id,
+      to: "issuing",
+      actor,
+      clock,
+      expectVersion: order.version,
+      data: { keyChanged: Boolean(existing) },
+      set,
+    });
+  }
+  return null;
 }
 
 export interface IssueForOrderInput {
@@ -258,11 +265,10 @@ export async function renewalKeyAlgorithm(
   db: Tx,
   certificate: Pick<Certificate, "certType" | "keyAlgorithm">,
 ): Promise<"SM2" | undefined> {
-  return requiredRenewalAlgorithm(
-    profileFor(certificate.certType),
-    certificate.keyAlgorithm,
-    await migrateRsaToSm2(db),
-  );
+  const profile = profileFor(certificate.certType);
+  // the admin's switch concerns RSA holders whose profile allows SM2: nobody else needs it read
+  if (!requiredRenewalAlgorithm(profile, certificate.keyAlgorithm, true)) return undefined;
+  return requiredRenewalAlgorithm(profile, certificate.keyAlgorithm, await migrateRsaToSm2(db));
 }
 
 /** Issues (or re-delivers) the renewed certificate of an order and returns it as a certs-only PKCS#7, base64. */
@@ -295,14 +301,25 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
     // key. Finish that transaction first (its certificate is then recorded and dropped as an orphan below, revoked
     // upstream through an intent), so no certificate is left valid upstream without the portal knowing it.
     await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
-  const already = await beginIssuance(db, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
+  const begin = (tx: Tx) => beginIssuance(tx, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
   if (issuance.upstream) {
+    const already = await underOrderLock(db, order.id, begin);
     const certificate = already ?? (await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor));
     return { pkcs7: bundle(certificate, issuance), certificate, encryption: null };
   }
   const kmc = input.kmc === undefined ? getKmc() : input.kmc;
-  const certificate = already ?? (await completeIssuance(db, order.id, clock, issuance.ca, actor, kmc, csr));
-  const encryption = await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc });
+  const { ca } = issuance;
+  // The built-in CA signs in the process: both steps in one transaction (one commit, one turn of the audit chain),
+  // as safe as two, since a process dying in it leaves nothing. A dual pair keeps two: its second step needs the
+  // KMC, and without it the order waits in `issuing` with its CSR for the recovery path.
+  const complete = (tx: Tx) => completeIssuance(tx, order.id, clock, ca, actor, kmc, csr);
+  const certificate = needsEncryptionPair(csr.spki)
+    ? ((await underOrderLock(db, order.id, begin)) ?? (await underOrderLock(db, order.id, complete)))
+    : await underOrderLock(db, order.id, async (tx) => (await begin(tx)) ?? complete(tx));
+  // only an SM2 key has an encryption pair (the certificate is for this CSR's key, issued now or before)
+  const encryption = needsEncryptionPair(csr.spki)
+    ? await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc })
+    : null;
   return { pkcs7: bundle(certificate, issuance, encryption?.certificate), certificate, encryption };
 }
 
@@ -323,7 +340,7 @@ export async function resumeIssuance(
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
   if ("upstream" in by) return completeUpstreamIssuance(db, orderId, by.upstream, clock, SYSTEM);
-  return completeIssuance(db, orderId, clock, by, SYSTEM, kmc);
+  return underOrderLock(db, orderId, (tx) => completeIssuance(tx, orderId, clock, by, SYSTEM, kmc));
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */

@@ -126,17 +126,18 @@ async function post(url: string, params: Record<string, string>): Promise<string
 }
 
 /**
- * Sends the notifications that are due, oldest first. Each row is claimed by moving its next attempt to the
- * following slot of the schedule before posting, so a crash mid-post only means a retry, as with Alipay.
+ * Sends the notifications that are due, oldest first (`tradeNo`: only that trade's). Each row is claimed by moving
+ * its next attempt to the following slot of the schedule before posting, so a crash mid-post only means a retry, as
+ * with Alipay.
  */
 export async function deliverDueNotifies(
   db: Db,
   clock: Clock,
   timeFactor: number,
-  limit = 50,
+  { limit = 50, tradeNo }: { limit?: number; tradeNo?: string } = {},
 ): Promise<{ delivered: number; failed: number }> {
   const due = await db.sandboxNotify.findMany({
-    where: { state: "pending", nextAttemptAt: { lte: clock.now() } },
+    where: { state: "pending", nextAttemptAt: { lte: clock.now() }, ...(tradeNo ? { tradeNo } : {}) },
     orderBy: [{ nextAttemptAt: "asc" }, { createdAt: "asc" }],
     take: limit,
   });

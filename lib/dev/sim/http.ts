@@ -8,6 +8,24 @@ import http from "node:http";
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
+/** A request of some client that has not answered yet: what a bench prints when its holders stop making progress. */
+export interface PendingRequest {
+  method: string;
+  path: string;
+  /** performance.now() when it was handed to the agent */
+  since: number;
+  /** false while it waits in the agent's queue for a connection */
+  connected: boolean;
+}
+
+/** The requests in flight of the clients that share it, and when the last one was sent and answered (performance.now()). */
+export class Traffic {
+  readonly pending = new Set<PendingRequest>();
+  lastSentAt = 0;
+  lastAnswerAt = 0;
+  answered = 0;
+}
+
 export interface HttpResult<T = unknown> {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -41,6 +59,10 @@ export interface ClientOptions {
    */
   retries?: number;
   retryDelayMs?: number;
+  /** counts this client's requests (a bench's stall watch) */
+  traffic?: Traffic;
+  /** this client's own connections, as a browser has (default: the shared `agent`) */
+  agent?: http.Agent;
 }
 
 export interface RequestOptions {
@@ -138,31 +160,60 @@ export class HolderClient {
     if (payload) headers["content-length"] = String(payload.length);
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
 
-    return new Promise((resolve, reject) => {
-      const req = http.request(url, { method, headers, agent, localAddress: this.opts.localAddress }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          this.storeCookies(res.headers);
-          const text = Buffer.concat(chunks).toString("utf8");
-          let body: unknown = text;
-          if ((res.headers["content-type"] ?? "").includes("json")) {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = text;
+    const traffic = this.opts.traffic;
+    const pending: PendingRequest = { method, path, since: performance.now(), connected: false };
+    traffic?.pending.add(pending);
+    if (traffic) traffic.lastSentAt = pending.since;
+    const settled = () => {
+      if (!traffic) return;
+      traffic.pending.delete(pending);
+      traffic.lastAnswerAt = performance.now();
+      traffic.answered++;
+    };
+    const timeoutMs = this.opts.timeoutMs ?? 60_000;
+    let deadline: NodeJS.Timeout | undefined;
+    return new Promise<HttpResult<T>>((resolve, reject) => {
+      // the whole request, from the moment it is handed to the agent: the socket's idle timeout below starts only
+      // once a connection is assigned, and a request queued in the agent or answered byte by byte would wait forever
+      deadline = setTimeout(() => {
+        const e = new Error(
+          `no answer to ${method} ${path} within ${2 * timeoutMs} ms (${pending.connected ? "sent" : "still waiting for a connection"})`,
+        );
+        req.destroy(e);
+        reject(e);
+      }, 2 * timeoutMs);
+      const req = http.request(
+        url,
+        { method, headers, agent: this.opts.agent ?? agent, localAddress: this.opts.localAddress },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            this.storeCookies(res.headers);
+            const text = Buffer.concat(chunks).toString("utf8");
+            let body: unknown = text;
+            if ((res.headers["content-type"] ?? "").includes("json")) {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                body = text;
+              }
             }
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
-        });
-        res.on("error", reject);
-      });
-      req.setTimeout(this.opts.timeoutMs ?? 60_000, () => req.destroy(new Error(`timeout ${method} ${path}`)));
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
+          });
+          res.on("error", reject);
+        },
+      );
+      req.once("socket", () => (pending.connected = true));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout ${method} ${path}`)));
       req.on("error", (e: NodeJS.ErrnoException) =>
         reject(req.reusedSocket && e.code === "ECONNRESET" ? new StaleSocketError() : e),
       );
       if (payload) req.write(payload);
       req.end();
+    }).finally(() => {
+      clearTimeout(deadline);
+      settled();
     });
   }
 

@@ -7,7 +7,7 @@ import { startPayment } from "@/lib/payments/alipay/precreate";
 import { handleNotify } from "@/lib/payments/alipay/notify";
 import { settleByQuery, sweepPayments } from "@/lib/payments/alipay/query";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
-import { buildNotify, RETRY_SCHEDULE_MS } from "@/lib/dev/alipay-sandbox/notify";
+import { buildNotify, deliverDueNotifies, RETRY_SCHEDULE_MS } from "@/lib/dev/alipay-sandbox/notify";
 import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { insertOrder, tradeNoOf, TIME_FACTOR, type Harness, useHarness } from "./harness";
 
@@ -56,6 +56,20 @@ describe("Alipay notify against the local emulator", () => {
     expect(await h.db.mailOutbox.count({ where: { orderId: order.id, template: "payment_received" } })).toBe(1);
     expect((await h.db.sandboxNotify.findFirstOrThrow({ where: { tradeNo: trade.tradeNo } })).state).toBe("delivered");
     expect((await verifyAuditChain(h.db)).ok).toBe(true);
+  });
+
+  it("the pay page's delivery (one trade) leaves other trades' due notifications to the job", async () => {
+    const a = await openAndPay();
+    const b = await openAndPay();
+    const pending = (tradeNo: string) => h.db.sandboxNotify.findFirstOrThrow({ where: { tradeNo } });
+    expect(await deliverDueNotifies(h.db, h.clock, TIME_FACTOR, { tradeNo: a.trade.tradeNo })).toEqual({
+      delivered: 1,
+      failed: 0,
+    });
+    expect([(await reload(a.order.id)).state, (await reload(b.order.id)).state]).toEqual(["paid", "awaiting_payment"]);
+    expect([(await pending(b.trade.tradeNo)).state, (await pending(b.trade.tradeNo)).attempts]).toEqual(["pending", 0]);
+    await deliverDueNotifies(h.db, h.clock, TIME_FACTOR, { tradeNo: b.trade.tradeNo });
+    expect((await reload(b.order.id)).state).toBe("paid");
   });
 
   it("rejects a notification with a forged signature, leaves the order unchanged, and Alipay retries on schedule", async () => {
