@@ -4,6 +4,7 @@ import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { appendAudit, appendAuditNow, verifyAuditChain, withTx } from "@/lib/audit";
+import { sealedAndWaiting as sealedAndWaitingOn } from "@/tests/helpers/audit-lanes";
 
 let open: OpenDb;
 let db: Db;
@@ -129,18 +130,7 @@ describe("audit events are sealed at the end of their transaction", () => {
 
 // perf3 (#22): the chain in lanes; only PostgreSQL runs transactions side by side
 describe.skipIf(!onPostgres)("the chain's lanes", () => {
-  /** A transaction that has sealed an event (holding its lane) and waits for `release` before it commits. */
-  async function sealedAndWaiting(action: string) {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let sealed!: (seq: number) => void;
-    const seq = new Promise<number>((r) => (sealed = r));
-    const done = withTx(db, async (tx) => {
-      sealed((await appendAuditNow(tx, event(action), clock)).seq);
-      await gate;
-    });
-    return { seq: await seq, release, done };
-  }
+  const sealedAndWaiting = (action: string) => sealedAndWaitingOn(db, event(action), clock);
 
   test("an appender between sealing and COMMIT does not hold back another: it seals in the next free lane", async () => {
     const first = await sealedAndWaiting("lane-holder");

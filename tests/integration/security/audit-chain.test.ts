@@ -6,17 +6,11 @@ import { afterAll, afterEach, beforeEach, describe, expect, test } from "vitest"
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
 import { fixedClock } from "@/lib/dev/testing/clock";
-import {
-  appendAudit,
-  appendAuditNow,
-  currentChainKeys,
-  verifyAuditChain,
-  withTx,
-  writeAuditCheckpoint,
-} from "@/lib/audit";
+import { appendAudit, currentChainKeys, verifyAuditChain, withTx, writeAuditCheckpoint } from "@/lib/audit";
 import { chainKeysFrom, keyId, laneGenesis, keyring, plainHash, type Hashable } from "@/lib/audit/chain";
 import { resetConfig } from "@/lib/config";
 import { signCheckpoint } from "@/lib/audit/checkpoint";
+import { sealedAndWaiting } from "@/tests/helpers/audit-lanes";
 
 /**
  * Issue 21 item 3: the chain is keyed (HMAC with AUDIT_CHAIN_KEY, not in the database) and its head is checkpointed
@@ -270,19 +264,10 @@ describe("appending under load", () => {
     "a checkpoint signs every lane's head: removing a lane's newest events is found even when another lane goes on",
     async () => {
       // lane 1 is held between sealing and COMMIT while two events go to the next lane
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      let sealed!: () => void;
-      const holding = new Promise<void>((r) => (sealed = r));
-      const holder = withTx(db, async (tx) => {
-        await appendAuditNow(tx, event(0), clock);
-        sealed();
-        await gate;
-      });
-      await holding;
+      const held = await sealedAndWaiting(db, event(0), clock);
       await append(2, 1);
-      release();
-      await holder;
+      held.release();
+      await held.done;
       const cp = (await writeAuditCheckpoint(db, clock, { file })).written!;
       const all = await rows();
       expect(new Set(all.map((r) => r.lane))).toEqual(new Set([1, 2]));
@@ -324,19 +309,10 @@ describe("appending under load", () => {
         keys,
       );
       writeFileSync(file, JSON.stringify(v2) + "\n");
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      let sealed!: () => void;
-      const holding = new Promise<void>((r) => (sealed = r));
-      const holder = withTx(db, async (tx) => {
-        await appendAuditNow(tx, event(50), clock);
-        sealed();
-        await gate;
-      });
-      await holding;
+      const held = await sealedAndWaiting(db, event(50), clock);
       await append(2, 60);
-      release();
-      await holder;
+      held.release();
+      await held.done;
       const next = await writeAuditCheckpoint(db, clock, { file });
       expect(next.problem).toBeUndefined();
       expect(next.written).toMatchObject({ v: 3 });
