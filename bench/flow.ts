@@ -145,6 +145,9 @@ const portalEnv: Record<string, string> = {
   JOBS_ENABLED: "1",
   TRUST_PROXY: "1",
   LOG_LEVEL: "warn",
+  // the installer `npm start` builds once in the background (a minute of CPU on a fresh data folder) is not what
+  // is measured; a release builds it in `npm run build`
+  ASSISTANT_PACK: "0",
 };
 if (args.pool) portalEnv.DATABASE_POOL_SIZE = args.pool;
 // unset: the portal's own default, one process per core on PostgreSQL

@@ -1,6 +1,6 @@
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
-import type { OrderState, Prisma, RenewalOrder } from "../generated/prisma/client";
+import { Prisma, type OrderState, type RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../outbox";
@@ -71,6 +71,9 @@ export const MAIL_ON_ENTER: Readonly<
   issued: { template: "certificate_issued" },
   refunded: { template: "refund_made" },
 };
+
+/** Prisma's "no row matched the update's where" (P2025). */
+const isRecordNotFound = (e: unknown): boolean => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2025";
 
 export function canTransition(order: Pick<RenewalOrder, "state" | "priceFen">, to: OrderState): boolean {
   if (!TRANSITIONS[order.state].includes(to)) return false;
@@ -184,18 +187,22 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
   if (!canTransition(order, args.to))
     throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: args.to });
 
-  const written = await tx.renewalOrder.updateMany({
-    where: { id: order.id, version: order.version, state: order.state },
-    data: {
-      ...args.set,
-      state: args.to,
-      version: { increment: 1 },
-      updatedAt: args.clock.now(),
-      ...(RELEASES_CERTIFICATE.has(args.to) ? { openCertificateId: null } : {}),
-    },
-  });
-  if (written.count !== 1) throw new DomainError("CONFLICT");
-  const updated = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+  // one UPDATE … RETURNING, guarded by the version and state just read: no row means someone else moved it first
+  const updated = await tx.renewalOrder
+    .update({
+      where: { id: order.id, version: order.version, state: order.state },
+      data: {
+        ...args.set,
+        state: args.to,
+        version: { increment: 1 },
+        updatedAt: args.clock.now(),
+        ...(RELEASES_CERTIFICATE.has(args.to) ? { openCertificateId: null } : {}),
+      },
+    })
+    .catch((e: unknown) => {
+      if (isRecordNotFound(e)) throw new DomainError("CONFLICT");
+      throw e;
+    });
 
   await appendAudit(
     tx,

@@ -1,0 +1,147 @@
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { openDb } from "../lib/db/client";
+import { loadCa } from "../lib/pki/ca";
+import { HolderClient, agent } from "../lib/dev/sim/http";
+import { registerHolders } from "../lib/dev/sim/holders";
+import { runHolderFlow, type FlowStep } from "../lib/dev/sim/holder-flow";
+import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
+import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
+import { dbOption, useConfigOf } from "./lib/env";
+
+/**
+ * `npx tsx bench/step-cpu.ts [--holders 40] [--db postgresql://…/postgres] [--port N] [--cpu-prof DIR]`
+ *
+ * A lead for #22's flow capacity, not a figure of it: what each step of the holder flow costs the machine.
+ * Holders go through the wizard one after the other (one request in flight at a time, against `npm start`'s
+ * portal with one process), and around every step the bench reads the on-CPU time of the portal's server
+ * process and of every PostgreSQL process (`/proc/<pid>/task/<tid>/schedstat`, nanoseconds), and the
+ * statements the portal's database ran (`pg_stat_statements` when the server preloads it). Prints per step:
+ * portal CPU ms, database CPU ms, statements, and the sum per renewal.
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    holders: { type: "string", default: "40" },
+    db: dbOption,
+    port: { type: "string" },
+    "cpu-prof": { type: "string" },
+  },
+});
+const N = Number(args.holders);
+
+/** On-CPU nanoseconds of every thread of the processes whose command line matches. */
+function cpuNs(match: (cmdline: string) => boolean): number {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (!match(cmd)) continue;
+      for (const tid of readdirSync(`/proc/${pid}/task`))
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+const portalCpu = () => cpuNs((c) => c.includes("scripts/portal-server.ts"));
+const dbCpu = () => cpuNs((c) => c.startsWith("postgres") || c.includes("/postgres "));
+
+console.log(`$ ${commandLine()}`);
+console.log(`date ${new Date().toISOString()}  machine ${machine()}`);
+
+if (args["cpu-prof"]) mkdirSync(args["cpu-prof"], { recursive: true });
+const database = await freshDatabase(args.db);
+const portal = await startPortal({
+  port: args.port ? Number(args.port) : undefined,
+  env: {
+    DATABASE_URL: database.url,
+    DEMO_MODE: "1",
+    TEST_CAPTCHA_BYPASS: "1",
+    JOBS_ENABLED: "1",
+    TRUST_PROXY: "1",
+    LOG_LEVEL: "warn",
+    ASSISTANT_PACK: "0",
+    PORTAL_PROCESSES: "1",
+    ...(args["cpu-prof"] ? { CERTRENEW_CPU_PROF_DIR: path.resolve(args["cpu-prof"]) } : {}),
+  },
+  nodeOptions: args["cpu-prof"] ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,
+  quiet: true,
+});
+const stats = new pg.Client({ connectionString: args.db });
+await stats.connect();
+const dbName = new URL(database.url).pathname.slice(1);
+const hasStatements = await stats
+  .query("SELECT 1 FROM pg_stat_statements LIMIT 1")
+  .then(() => true)
+  .catch(() => false);
+const statements = async (): Promise<number> => {
+  if (!hasStatements) return 0;
+  const r = await stats.query(
+    `SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
+    [dbName],
+  );
+  return Number(r.rows[0].n);
+};
+
+try {
+  const config = useConfigOf(portal, database.url);
+  const ca = await loadCa(config);
+  const db = await openDb({ url: database.url });
+  const holders = await registerHolders(db.prisma, ca, N + 3);
+  await db.close();
+  // warm-up: every route loaded once
+  for (const h of holders.slice(N)) await runHolderFlow(new HolderClient({ base: portal.base }), h, new Recorder());
+
+  const cost = new Map<FlowStep, { portal: number; db: number; statements: number; n: number }>();
+  let last: { step: FlowStep; portal: number; db: number; statements: number } | undefined;
+  const settle = async () => {
+    // the portal's background work after an answer (the emulator's notification, jobs) belongs to the step
+    await new Promise((r) => setTimeout(r, 30));
+  };
+  const mark = async (step: FlowStep | undefined) => {
+    await settle();
+    const now = { portal: portalCpu(), db: dbCpu(), statements: await statements() };
+    if (last) {
+      const c = cost.get(last.step) ?? { portal: 0, db: 0, statements: 0, n: 0 };
+      c.portal += now.portal - last.portal;
+      c.db += now.db - last.db;
+      c.statements += now.statements - last.statements - (hasStatements ? 1 : 0); // this bench's own query
+      c.n++;
+      cost.set(last.step, c);
+    }
+    last = step ? { step, ...now } : undefined;
+  };
+  for (const h of holders.slice(0, N)) {
+    const client = new HolderClient({ base: portal.base, forwardedFor: `10.9.${h.index >> 8}.${h.index & 255}` });
+    const r = await runHolderFlow(client, h, new Recorder(), { think: mark, pollMs: 100 });
+    await mark(undefined);
+    if (!r.completed.includes("installed")) throw new Error(`holder ${h.index} stopped after ${r.completed.at(-1)}`);
+  }
+
+  console.log(`\n${N} holders one after the other; per step, mean per call (portal: one process)`);
+  console.log("step                calls/renewal  portal CPU ms  database CPU ms  statements");
+  let sum = { portal: 0, db: 0, statements: 0 };
+  for (const [step, c] of cost) {
+    const per = c.n / N;
+    console.log(
+      `${step.padEnd(20)}${per.toFixed(1).padStart(13)}${(c.portal / c.n / 1e6).toFixed(2).padStart(15)}${(c.db / c.n / 1e6).toFixed(2).padStart(17)}${(c.statements / c.n).toFixed(1).padStart(12)}`,
+    );
+    sum = { portal: sum.portal + c.portal, db: sum.db + c.db, statements: sum.statements + c.statements };
+  }
+  console.log(
+    `per renewal: portal ${(sum.portal / N / 1e6).toFixed(1)} ms CPU, database ${(sum.db / N / 1e6).toFixed(1)} ms CPU, ${(sum.statements / N).toFixed(0)} statements${hasStatements ? "" : " (pg_stat_statements not preloaded: not counted)"}`,
+  );
+  console.log(
+    `→ the renewals/s two cores could carry if nothing else ran: ${(2e3 / ((sum.portal + sum.db) / N / 1e6)).toFixed(1)}`,
+  );
+} finally {
+  await stats.end();
+  agent.destroy();
+  await portal.stop();
+  await database.drop();
+  rmSync(portal.dataDir, { recursive: true, force: true });
+}
