@@ -27,3 +27,21 @@ export const dbOption = {
   default:
     process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:55432/postgres",
 } as const;
+
+/**
+ * The portal's environment for the holder-flow benches (bench/flow.ts, bench/step-cpu.ts): demo mode on `databaseUrl`
+ * with the captcha's test bypass, the background jobs on, X-Forwarded-For trusted (each simulated holder has its own
+ * address) and quiet logs. Not the installer `npm start` builds once in the background (a minute of CPU on a fresh
+ * data folder): a release builds it in `npm run build`, and a bench starting on a fresh folder would measure it.
+ */
+export function flowPortalEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    DEMO_MODE: "1",
+    TEST_CAPTCHA_BYPASS: "1",
+    JOBS_ENABLED: "1",
+    TRUST_PROXY: "1",
+    LOG_LEVEL: "warn",
+    ASSISTANT_PACK: "0",
+  };
+}
