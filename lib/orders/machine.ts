@@ -73,7 +73,8 @@ export const MAIL_ON_ENTER: Readonly<
 };
 
 /** Prisma's "no row matched the update's where" (P2025). */
-const isRecordNotFound = (e: unknown): boolean => e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2025";
+const isRecordNotFound = (e: unknown): boolean =>
+  e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2025";
 
 export function canTransition(order: Pick<RenewalOrder, "state" | "priceFen">, to: OrderState): boolean {
   if (!TRANSITIONS[order.state].includes(to)) return false;
