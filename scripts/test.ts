@@ -20,7 +20,15 @@ interface Tally {
   name: string;
   passed: number;
   failed: number;
+  /** what failed, one line each, repeated at the end where a log cut to its tail still shows it */
+  failures?: string[];
 }
+
+const firstLine = (text: string | undefined) =>
+  (text ?? "")
+    .split("\n")
+    .find((l) => l.trim() !== "")
+    ?.trim() ?? "";
 
 const tallies: Tally[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-test-"));
@@ -47,29 +55,42 @@ function vitest(name: string, files: string[], env: Record<string, string | unde
     env,
   );
   if (!existsSync(out)) {
-    tallies.push({ name, passed: 0, failed: 1 });
+    tallies.push({ name, passed: 0, failed: 1, failures: [`vitest exited ${status} without a report`] });
     return;
   }
   const r = JSON.parse(readFileSync(out, "utf8")) as {
     numPassedTests: number;
-    numFailedTests: number;
-    testResults: { status: string; assertionResults: unknown[] }[];
+    testResults: {
+      name: string;
+      status: string;
+      message?: string;
+      assertionResults: { fullName: string; status: string; failureMessages?: string[] }[];
+    }[];
   };
-  // a file that fails to load has no assertions but must still count as a failure
-  const brokenFiles = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
-  tallies.push({
-    name,
-    passed: r.numPassedTests,
-    failed: r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0),
-  });
+  const where = (file: string) => path.relative(process.cwd(), file);
+  const failures: string[] = [];
+  for (const f of r.testResults) {
+    // a file that fails to load has no assertions but must still count as a failure
+    if (f.status === "failed" && f.assertionResults.length === 0)
+      failures.push(`${where(f.name)}: ${firstLine(f.message) || "failed to load"}`);
+    for (const a of f.assertionResults.filter((t) => t.status === "failed"))
+      failures.push(`${where(f.name)} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+  }
+  // every test passed but vitest still failed: an unhandled error or rejection, printed above
+  if (status !== 0 && failures.length === 0)
+    failures.push(`vitest exited ${status} with every test passing (an unhandled error; see "Unhandled" above)`);
+  tallies.push({ name, passed: r.numPassedTests, failed: failures.length, failures });
 }
 
 if (wanted("static")) {
-  const checks: Tally = { name: "static", passed: 0, failed: 0 };
+  const checks: Tally = { name: "static", passed: 0, failed: 0, failures: [] };
   const check = (name: string, ok: boolean) => {
     console.log(`${ok ? "✓" : "✗"} ${name}`);
     if (ok) checks.passed++;
-    else checks.failed++;
+    else {
+      checks.failed++;
+      checks.failures?.push(name);
+    }
   };
   console.log("\n▶ static: system tools");
   check("system tools", checkSystemTools(process.cwd()));
@@ -85,7 +106,7 @@ ensureSystemPackages();
 if (wanted("types")) {
   console.log("\n▶ tsc --noEmit");
   const ok = run(process.execPath, ["node_modules/typescript/bin/tsc", "--noEmit"]) === 0;
-  tallies.push({ name: "types", passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+  tallies.push({ name: "types", passed: ok ? 1 : 0, failed: ok ? 0 : 1, failures: ok ? [] : ["tsc --noEmit"] });
 }
 
 if (wanted("vitest")) {
@@ -108,13 +129,35 @@ function playwright(name: string, args: string[], env: Record<string, string>): 
     ...env,
   });
   if (existsSync(out)) {
-    const s = (
-      JSON.parse(readFileSync(out, "utf8")) as { stats: { expected: number; unexpected: number; flaky: number } }
-    ).stats;
-    tallies.push({ name, passed: s.expected + s.flaky, failed: s.unexpected });
+    const report = JSON.parse(readFileSync(out, "utf8")) as PlaywrightReport;
+    const s = report.stats;
+    const failures: string[] = [];
+    const walk = (suite: PlaywrightSuite) => {
+      for (const spec of suite.specs ?? [])
+        for (const t of spec.tests)
+          if (t.status === "unexpected")
+            failures.push(`${spec.file}:${spec.line} › ${spec.title}: ${firstLine(t.results.at(-1)?.error?.message)}`);
+      suite.suites?.forEach(walk);
+    };
+    report.suites.forEach(walk);
+    tallies.push({ name, passed: s.expected + s.flaky, failed: s.unexpected, failures });
   } else {
-    tallies.push({ name, passed: 0, failed: 1 });
+    tallies.push({ name, passed: 0, failed: 1, failures: ["playwright wrote no report"] });
   }
+}
+
+interface PlaywrightSuite {
+  specs?: {
+    title: string;
+    file: string;
+    line: number;
+    tests: { status: string; results: { error?: { message?: string } }[] }[];
+  }[];
+  suites?: PlaywrightSuite[];
+}
+interface PlaywrightReport {
+  stats: { expected: number; unexpected: number; flaky: number };
+  suites: PlaywrightSuite[];
 }
 
 if (wanted("e2e")) {
@@ -145,6 +188,8 @@ if (wanted("cluster")) {
 }
 
 rmSync(tmp, { recursive: true, force: true });
+const failures = tallies.flatMap((t) => (t.failures ?? []).map((f) => `  ${t.name}: ${f}`));
+if (failures.length > 0) console.log("\nFailed:\n" + failures.join("\n"));
 console.log("\nSuites: " + tallies.map((t) => `${t.name} ${t.passed}/${t.passed + t.failed}`).join(", "));
 const passed = tallies.reduce((n, t) => n + t.passed, 0);
 const failed = tallies.reduce((n, t) => n + t.failed, 0);
