@@ -10,6 +10,7 @@ import { HolderClient, Traffic, agent } from "../lib/dev/sim/http";
 import { registerHolders } from "../lib/dev/sim/holders";
 import { runHolderFlow, type FlowResult, type FlowStep } from "../lib/dev/sim/holder-flow";
 import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
+import { dbCpu, machineTicks, portalCpu, selfCpuNs, spent } from "./lib/cpu";
 import { flowPortalEnv, useConfigOf } from "./lib/env";
 import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../lib/dev/sim/stats";
 
@@ -201,6 +202,7 @@ try {
 
   const rec = new Recorder();
   const results: (FlowResult | null)[] = [];
+  const cpu0 = { portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() };
   t = performance.now();
   // how many holders are inside the flow at once (sampled every second)
   let inside = 0;
@@ -248,6 +250,7 @@ try {
   running = false;
   await sampler;
   const wall = (performance.now() - t) / 1000;
+  const cpu1 = { portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() };
   const requests = rec.stats().reduce((n, s) => n + s.count, 0);
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
@@ -259,6 +262,12 @@ try {
     `whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`,
   );
   console.log(statsTable([...base.stats(), ...rec.stats()]));
+  // where the machine's CPU went during the run, per completed renewal
+  const perRenewal = (ns: number) => `${(ns / 1e6 / Math.max(1, completed)).toFixed(1)} ms`;
+  const ticks = { busy: cpu1.machine.busy - cpu0.machine.busy, total: cpu1.machine.total - cpu0.machine.total };
+  console.log(
+    `CPU per renewal during the run: portal ${perRenewal(spent(cpu0.portal, cpu1.portal))} (${cpu1.portal.size} processes), PostgreSQL ${perRenewal(spent(cpu0.db, cpu1.db))} (every process of the server), this bench ${perRenewal(cpu1.self - cpu0.self)}; machine busy ${((100 * ticks.busy) / Math.max(1, ticks.total)).toFixed(0)} % of ${os.availableParallelism()} cores`,
+  );
   console.log(
     `payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`,
   );

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -10,6 +10,7 @@ import { runHolderFlow, type FlowStep } from "../lib/dev/sim/holder-flow";
 import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
 import { dbOption, flowPortalEnv, useConfigOf } from "./lib/env";
+import { dbCpu, portalCpu, spent } from "./lib/cpu";
 
 /**
  * `npx tsx bench/step-cpu.ts [--holders 40] [--db postgresql://…/postgres] [--port N] [--cpu-prof DIR]`
@@ -32,32 +33,6 @@ const { values: args } = parseArgs({
   },
 });
 const N = Number(args.holders);
-
-/** On-CPU nanoseconds of every thread of each process whose command line matches, by pid. */
-function cpuNs(match: (cmdline: string) => boolean): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (!match(cmd)) continue;
-      let total = 0;
-      for (const tid of readdirSync(`/proc/${pid}/task`))
-        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-      out.set(pid, total);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-/**
- * CPU spent between two readings by the processes alive at the second (a process that started meanwhile counts
- * whole; one that exited is lost, which only PostgreSQL's backends do, when the pool closes an idle connection).
- */
-const spent = (before: Map<string, number>, after: Map<string, number>): number =>
-  [...after].reduce((sum, [pid, ns]) => sum + ns - (before.get(pid) ?? 0), 0);
-const portalCpu = () => cpuNs((c) => c.includes("scripts/portal-server.ts"));
-const dbCpu = () => cpuNs((c) => c.startsWith("postgres") || c.includes("/postgres "));
 
 console.log(`$ ${commandLine()}`);
 console.log(`date ${new Date().toISOString()}  machine ${machine()}`);

@@ -1,0 +1,49 @@
+import { readFileSync, readdirSync } from "node:fs";
+
+/**
+ * On-CPU time of processes, read from /proc (Linux): the benches use it to say where a run's CPU went — the
+ * portal's processes, PostgreSQL's, the bench's own — rather than only how fast the run was.
+ */
+
+/** On-CPU nanoseconds of every thread of each process whose command line matches, by pid. */
+export function cpuNs(match: (cmdline: string) => boolean): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (!match(cmd)) continue;
+      let total = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`))
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      out.set(pid, total);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU spent between two readings by the processes alive at the second (a process that started meanwhile counts
+ * whole; one that exited is lost, which only PostgreSQL's backends do, when a pool closes an idle connection).
+ */
+export const spent = (before: Map<string, number>, after: Map<string, number>): number =>
+  [...after].reduce((sum, [pid, ns]) => sum + ns - (before.get(pid) ?? 0), 0);
+
+/** the portal's server processes (`npm start`'s scripts/portal-server.ts and its workers) */
+export const portalCpu = () => cpuNs((c) => c.includes("scripts/portal-server.ts"));
+/** every PostgreSQL process on the machine, background workers included (an upper bound for one database) */
+export const dbCpu = () => cpuNs((c) => c.startsWith("postgres") || c.includes("/postgres "));
+/** this process, every thread, in nanoseconds */
+export const selfCpuNs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+
+/** busy and total CPU time of the whole machine so far (USER_HZ ticks, from /proc/stat) */
+export function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
