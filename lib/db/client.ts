@@ -2,6 +2,7 @@ import path from "node:path";
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
 
@@ -23,6 +24,29 @@ export interface OpenDb {
  */
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
+/** how many distinct statements a process names (and each of its connections keeps parsed); the rest go unnamed */
+const NAMED_STATEMENTS_MAX = 2000;
+
+/**
+ * Names for the statements Prisma sends, so node-postgres parses each once per connection and then only binds and
+ * executes it: PostgreSQL's parse and plan of an unnamed statement were most of its CPU per query (bench/README.md).
+ * A name is the hash of the SQL text, so the same text gets the same name on every connection. Texts that vary with
+ * the data (IN lists, batches) would grow every connection's statement cache without end, so past
+ * NAMED_STATEMENTS_MAX distinct texts a process sends new ones unnamed (the name ""), as before.
+ */
+export function statementNames(max = NAMED_STATEMENTS_MAX): (query: { sql: string }) => string {
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    let name = names.get(sql);
+    if (name === undefined) {
+      if (names.size >= max) return ""; // the unnamed statement
+      name = `cr_${createHash("sha1").update(sql).digest("base64url")}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+}
+
 /**
  * Opens PostgreSQL when `url` is given (a pool of `poolSize` connections, default 10), otherwise PGlite in
  * `pgliteDir` (or in memory when that is "memory://").
@@ -32,10 +56,15 @@ export async function openDb(opts: {
   poolSize?: number;
   pgliteDir?: string;
   loadDataDir?: Blob;
+  /** PostgreSQL: keep each connection's parsed statements (default on; off behind a transaction-mode pooler) */
+  preparedStatements?: boolean;
 }): Promise<OpenDb> {
   if (opts.url) {
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: opts.url, max: opts.poolSize ?? 10 }),
+      adapter: new PrismaPg(
+        { connectionString: opts.url, max: opts.poolSize ?? 10 },
+        opts.preparedStatements === false ? {} : { statementNameGenerator: statementNames() },
+      ),
       transactionOptions: TX_OPTIONS,
     });
     return { prisma, kind: "postgres", close: () => prisma.$disconnect() };

@@ -17,6 +17,8 @@ export function getOpenDb(): Promise<OpenDb> {
   holder.__certrenewDb ??= openDb({
     url: process.env.DATABASE_URL || undefined,
     poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+    // behind a transaction-mode pooler that does not track them (PgBouncer before 1.21, or max_prepared_statements 0)
+    preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== "0",
     pgliteDir: path.join(dataDir(), "pglite"),
   });
   return holder.__certrenewDb;
