@@ -196,7 +196,7 @@ describe("RA mode: 下证 pressed twice at once", () => {
     const p = await paidHolder();
     const { csr } = newKeyAndCsr();
     proxy.mode = "slow";
-    proxy.delayMs = 700; // under the 1.5 s timeout: the first exchange succeeds, slowly
+    proxy.delayMs = 300; // well under the 1.5 s timeout, on a busy machine too: the first exchange succeeds, slowly
     const both = await Promise.all([issue(p, csr), issue(p, csr)]);
     proxy.mode = "pass";
     const statuses = both.map((r) => r.status).sort();
@@ -216,11 +216,13 @@ describe("RA mode: a new key while the CA is being asked", () => {
     const p = await paidHolder();
     const a = newKeyAndCsr();
     const b = newKeyAndCsr();
-    proxy.mode = "slow";
-    proxy.delayMs = 900;
+    // the CA's answer to the first key is held back until the second key has been answered
+    proxy.mode = "hold";
+    const inFlight = proxy.arrived();
     const first = issue(p, a.csr);
-    await new Promise((r) => setTimeout(r, 400));
+    await inFlight;
     const second = await issue(p, b.csr);
+    proxy.release();
     const done = await first;
     proxy.mode = "pass";
     expect(second.status).toBe(503);

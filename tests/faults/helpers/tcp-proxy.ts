@@ -6,21 +6,40 @@ import net from "node:net";
  * - `cut`: the request reaches the upstream, its answer is dropped and the connection reset (the CA issued, the
  *   portal never hears of it: "dies after issuing, before answering");
  * - `slow`: the answer is held back `delayMs` before it goes on;
+ * - `hold`: the answer is held back until `release()` (a request certainly in flight, however busy the machine);
  * - `garbage`: the upstream is not reached, the proxy answers HTTP 200 with bytes that are no CA answer;
  * - `error`: the upstream is not reached, the proxy answers HTTP 502 with an HTML page, as a broken gateway does.
  */
-export type ProxyMode = "pass" | "cut" | "slow" | "garbage" | "error";
+export type ProxyMode = "pass" | "cut" | "slow" | "hold" | "garbage" | "error";
 
 export interface TcpProxy {
   url: string;
   mode: ProxyMode;
   delayMs: number;
+  /** resolves when the next request's bytes have been passed on to the upstream */
+  arrived(): Promise<void>;
+  /** lets the answers `hold` kept back go on, and the rest of them as they come */
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(listenPort: number, target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
-  const state: TcpProxy = { url: `http://127.0.0.1:${listenPort}`, mode: "pass", delayMs: 0, close: async () => {} };
+  let waiting: (() => void)[] = [];
+  let held: (() => void)[] = [];
+  let released = false;
+  const state: TcpProxy = {
+    url: `http://127.0.0.1:${listenPort}`,
+    mode: "pass",
+    delayMs: 0,
+    arrived: () => new Promise<void>((r) => waiting.push(r)),
+    release() {
+      released = true;
+      for (const write of held) write();
+      held = [];
+    },
+    close: async () => {},
+  };
   const server = net.createServer((client) => {
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
@@ -41,6 +60,7 @@ export async function startTcpProxy(listenPort: number, target: { host: string; 
           client.resetAndDestroy();
           u.destroy();
         } else if (mode === "slow") setTimeout(() => client.writable && client.write(chunk), state.delayMs);
+        else if (mode === "hold" && !released) held.push(() => client.writable && client.write(chunk));
         else client.write(chunk);
       });
       return u;
@@ -48,6 +68,7 @@ export async function startTcpProxy(listenPort: number, target: { host: string; 
     client.on("close", () => upstream?.destroy());
     client.on("data", (chunk: Buffer) => {
       mode = state.mode;
+      if (mode === "hold") released = false;
       if (mode === "garbage" || mode === "error") {
         upstream?.destroy();
         const body = mode === "garbage" ? "\u0000\u00ffnot a CA answer{" : "<html><body>502 Bad Gateway</body></html>";
@@ -59,6 +80,8 @@ export async function startTcpProxy(listenPort: number, target: { host: string; 
       }
       upstream ??= connectUpstream();
       upstream.write(chunk);
+      for (const r of waiting) r();
+      waiting = [];
     });
   });
   await new Promise<void>((resolve, reject) => {
