@@ -108,6 +108,12 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+/** until the backend has seen its library's process die (SIGKILLed by the test), however busy the machine */
+async function stopped(backend: IsolatedBackend): Promise<void> {
+  for (let i = 0; i < 250 && backend.pid !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(backend.pid).toBeUndefined();
+}
+
 async function tokens(): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${assistant.port}/v1/tokens`, { headers: { origin: ORIGIN } });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -139,7 +145,7 @@ describe("middleware libraries in their own processes", () => {
     await good.listTokens();
     const first = good.pid!;
     process.kill(first, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await stopped(good);
     expect((await good.listTokens()).map((t) => t.serial)).toEqual([serial]);
     expect(good.pid).not.toBe(first);
   }, 30_000);
@@ -148,12 +154,12 @@ describe("middleware libraries in their own processes", () => {
     const good = backends[3];
     const keygen = await good.keygen(serial, { certId: "0c03", pin: "111111" });
     process.kill(good.pid!, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await stopped(good);
     const again = await good.keygen(serial, { certId: "0c03", pin: "111111" });
     expect(again.pendingId).toBe(keygen.pendingId);
     const newCert = issueFromCsr(ca, Buffer.from(again.csr, "base64"));
     process.kill(good.pid!, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await stopped(good);
     const installed = await good.install(serial, { pin: "111111", certificates: [newCert, ca.der] });
     expect(installed).toMatchObject({ replacedId: "0c03", certificate: { id: keygen.pendingId } });
     const { json } = await tokens();
