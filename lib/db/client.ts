@@ -24,8 +24,12 @@ export interface OpenDb {
  */
 const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
-/** how many distinct statements a process names (and each of its connections keeps parsed); the rest go unnamed */
-const NAMED_STATEMENTS_MAX = 2000;
+/**
+ * How many distinct statements a process names, and so each of its connections keeps parsed; the rest go unnamed.
+ * A kept statement costs its PostgreSQL backend ~40–60 KB (plan source and plan; bench/README.md, ninth session), so
+ * at most ~25 MB per connection; the holder flow uses about a hundred.
+ */
+const NAMED_STATEMENTS_MAX = 500;
 
 /**
  * Names for the statements Prisma sends, so node-postgres parses each once per connection and then only binds and
