@@ -202,7 +202,8 @@ try {
 
   const rec = new Recorder();
   const results: (FlowResult | null)[] = [];
-  const cpu0 = { portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() };
+  const cpuReading = () => ({ portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() });
+  const cpu0 = cpuReading();
   t = performance.now();
   // how many holders are inside the flow at once (sampled every second)
   let inside = 0;
@@ -250,7 +251,7 @@ try {
   running = false;
   await sampler;
   const wall = (performance.now() - t) / 1000;
-  const cpu1 = { portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() };
+  const cpu1 = cpuReading();
   const requests = rec.stats().reduce((n, s) => n + s.count, 0);
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from "node:fs";
  */
 
 /** On-CPU nanoseconds of every thread of each process whose command line matches, by pid. */
-export function cpuNs(match: (cmdline: string) => boolean): Map<string, number> {
+function cpuNs(match: (cmdline: string) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
