@@ -230,6 +230,13 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A path known only at run time: the operator's, else `name` in the data folder. The comments keep Next's build from
+ * tracing every file the expression could name (the whole project) into its server output.
+ */
+const runtimePath = (given: string | undefined, dataDir: string, name: string) =>
+  given ? path.resolve(/* turbopackIgnore: true */ given) : path.join(/* turbopackIgnore: true */ dataDir, name);
+
 /** RA mode needs its upstream's settings, whatever the environment (there is no demo upstream). */
 function checkIssuer(c: z.infer<typeof Env>): void {
   if (c.ISSUER === "cfssl") {
@@ -314,8 +321,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return {
     ...c,
     dataDir,
-    caDir: path.resolve(c.CA_DIR ?? path.join(dataDir, "ca")),
-    auditCheckpointFile: path.resolve(c.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, "audit-checkpoints.jsonl")),
+    caDir: runtimePath(c.CA_DIR, dataDir, "ca"),
+    auditCheckpointFile: runtimePath(c.AUDIT_CHECKPOINT_FILE, dataDir, "audit-checkpoints.jsonl"),
     publicOrigin,
     secureCookies: publicOrigin.startsWith("https://"),
     // one process per core on PostgreSQL (the 500-holder bench needs both cores); PGlite belongs to one process

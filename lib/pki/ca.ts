@@ -51,6 +51,12 @@ export const CA_FILES = {
   issuingCert: "issuing.cer",
 } as const;
 
+/**
+ * A file of the CA folder. The folder is the operator's (CA_DIR, or under DATA_DIR), known only at run time: the
+ * comment keeps Next's build from tracing every file the expression could name, i.e. the whole project.
+ */
+const caFile = (dir: string, name: string) => path.join(/* turbopackIgnore: true */ dir, name);
+
 const YEAR_MS = 365.25 * 24 * 3600 * 1000;
 
 interface CaCertInput {
@@ -104,7 +110,7 @@ function writeOnce(file: string, data: string | Buffer): void {
  * Idempotent: existing files are never touched. Returns whether it created anything.
  */
 export async function ensureDevCa(dir: string, opts: DevCaOptions): Promise<{ created: boolean }> {
-  if (existsSync(path.join(dir, CA_FILES.issuingCert))) return { created: false };
+  if (existsSync(caFile(dir, CA_FILES.issuingCert))) return { created: false };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const now = opts.now ?? new Date();
   const name = opts.commonName ?? "CertRenew Demo";
@@ -140,10 +146,10 @@ export async function ensureDevCa(dir: string, opts: DevCaOptions): Promise<{ cr
     years: 10,
     now,
   });
-  writeOnce(path.join(dir, CA_FILES.rootKey), encryptPrivateKey(rootKey, opts.passphrase));
-  writeOnce(path.join(dir, CA_FILES.rootCert), rootCert);
-  if (issuingPem) writeOnce(path.join(dir, CA_FILES.issuingKey), issuingPem);
-  writeOnce(path.join(dir, CA_FILES.issuingCert), issuingCert);
+  writeOnce(caFile(dir, CA_FILES.rootKey), encryptPrivateKey(rootKey, opts.passphrase));
+  writeOnce(caFile(dir, CA_FILES.rootCert), rootCert);
+  if (issuingPem) writeOnce(caFile(dir, CA_FILES.issuingKey), issuingPem);
+  writeOnce(caFile(dir, CA_FILES.issuingCert), issuingCert);
   return { created: true };
 }
 
@@ -213,17 +219,17 @@ export async function loadCa(config: Config): Promise<Ca> {
       });
     return buildCa(
       signer,
-      readFileSync(path.join(dir, CA_FILES.issuingCert)),
-      readFileSync(path.join(dir, CA_FILES.rootCert)),
+      readFileSync(caFile(dir, CA_FILES.issuingCert)),
+      readFileSync(caFile(dir, CA_FILES.rootCert)),
       config,
     );
   }
   if (mayCreate) await ensureDevCa(dir, { algorithm: config.CA_KEY_ALGORITHM, passphrase: passphraseOf(config) });
-  const signer = FileSigner.fromEncryptedPem(readFileSync(path.join(dir, CA_FILES.issuingKey)), passphraseOf(config));
+  const signer = FileSigner.fromEncryptedPem(readFileSync(caFile(dir, CA_FILES.issuingKey)), passphraseOf(config));
   return buildCa(
     signer,
-    readFileSync(path.join(dir, CA_FILES.issuingCert)),
-    readFileSync(path.join(dir, CA_FILES.rootCert)),
+    readFileSync(caFile(dir, CA_FILES.issuingCert)),
+    readFileSync(caFile(dir, CA_FILES.rootCert)),
     config,
   );
 }
