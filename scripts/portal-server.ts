@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { serveClusterMetrics } from "../lib/metrics/cluster";
@@ -27,6 +28,15 @@ process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 const port = Number(process.env.PORT || 3000);
 const host = process.env.PORTAL_HOST || undefined;
 const count = Math.max(1, Math.floor(Number(process.env.PORTAL_PROCESSES)) || 1);
+
+// Next runs with the configuration the app was built with, as Next's own standalone server.js does: a release folder
+// has no next.config.ts, and without it Next warns on every start that "next start" does not suit "output: standalone"
+// (no build at all: Next's own error says so)
+const builtConfig = ".next/required-server-files.json";
+if (existsSync(builtConfig))
+  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG ??= JSON.stringify(
+    (JSON.parse(readFileSync(builtConfig, "utf8")) as { config: object }).config,
+  );
 
 async function serve(): Promise<void> {
   const { default: next } = await import("next");

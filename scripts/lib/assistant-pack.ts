@@ -211,7 +211,17 @@ export function verifyExe(file: string, rootPem?: string): void {
 
 async function inject(exe: string, blob: string): Promise<void> {
   const { inject: postject } = await import("postject");
-  await postject(exe, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  // postject's LIEF (wasm, a fresh instance per call, printing through console.warn) warns once per ELF note
+  // section of Node's own runtime it cannot name — harmless, and a dozen lines on every newcomer's first `npm start`
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => {
+    if (!/^warning: Can't find string offset for section name/.test(String(a[0]))) warn(...a);
+  };
+  try {
+    await postject(exe, "NODE_SEA_BLOB", readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  } finally {
+    console.warn = warn;
+  }
 }
 
 /** One single executable for `target`: blob from the Linux node of NODE_VERSION, injected into that target's node. */
@@ -238,7 +248,8 @@ async function singleExecutable(
       assets: { [KOFFI_ASSET]: koffiAddon(root, target) },
     }),
   );
-  execFileSync(linuxNode, ["--experimental-sea-config", config], { stdio: ["ignore", "ignore", "inherit"] });
+  // its "Wrote … blob" line stays out of `npm start`'s console; on failure the thrown error carries its stderr
+  execFileSync(linuxNode, ["--experimental-sea-config", config], { stdio: ["ignore", "pipe", "pipe"] });
   const tmp = `${out}.tmp`;
   copyFileSync(base, tmp);
   if (target === "win") {

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { startupConfigOrExit } from "../lib/startup-config";
@@ -37,10 +36,5 @@ if (env.RUN_MIGRATIONS !== "0") {
     process.exit(1);
   }
 }
-
-// the Next configuration the app was built with, for whichever front loads Next (what Next's standalone server.js
-// passes): the release folder has no next.config.ts
-const built = JSON.parse(readFileSync(".next/required-server-files.json", "utf8")) as { config: object };
-env.__NEXT_PRIVATE_STANDALONE_CONFIG ??= JSON.stringify(built.config);
 
 await import(pathToFileURL(path.join(import.meta.dirname, "front.mjs")).href);
