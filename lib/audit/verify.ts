@@ -10,6 +10,7 @@ import {
   type ChainAlg,
   type ChainKey,
   type ChainKeys,
+  type Hashable,
 } from "./chain";
 import {
   appendCheckpoint,
@@ -76,24 +77,13 @@ export interface VerifyOptions {
   from?: { seq: number; hash: string; lanes?: LanePosition[] };
 }
 
-interface Row {
+/** An event as read back: what was hashed, and where and how it was sealed. */
+interface Row extends Hashable {
   seq: number;
   lane: number;
   alg: string;
   keyId: string | null;
   hash: string;
-  prevHash: string;
-  actorType: string;
-  actorId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  fromState: string | null;
-  toState: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  data: unknown;
-  createdAt: Date;
 }
 
 /**
