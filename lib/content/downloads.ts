@@ -21,15 +21,19 @@ export interface AssistantDownload {
   files: PackageFile[];
 }
 
-function packageDir(root = process.cwd()): string {
-  return path.join(root, "dist", "assistant");
+/**
+ * A file of the built assistant, where `npm start` and the release keep it. Read at run time only: the comment keeps
+ * Next's build from copying the installers (~235 MB) into its server output (the release carries its own dist/).
+ */
+function packageFile(name: string, root = process.cwd()): string {
+  return path.join(/* turbopackIgnore: true */ root, "dist", "assistant", name);
 }
 
 let cache: { mtimeMs: number; value: AssistantDownload } | null = null;
 
 /** The installer and its facts; null when it has not been built (or is being rebuilt). */
 export function assistantPackage(root?: string): AssistantDownload | null {
-  const file = path.join(packageDir(root), "manifest.json");
+  const file = packageFile("manifest.json", root);
   if (!existsSync(file)) return null;
   const mtimeMs = statSync(file).mtimeMs;
   if (cache?.mtimeMs !== mtimeMs) {
@@ -37,11 +41,11 @@ export function assistantPackage(root?: string): AssistantDownload | null {
     cache = { mtimeMs, value: { version: m.version, installer: m.installer, files: m.files } };
   }
   const value = cache.value;
-  return [value.installer, ...value.files].every((f) => existsSync(path.join(packageDir(root), f.name))) ? value : null;
+  return [value.installer, ...value.files].every((f) => existsSync(packageFile(f.name, root))) ? value : null;
 }
 
 export function readAssistantFile(name: string, root?: string): Buffer | null {
   const pkg = assistantPackage(root);
   const file = pkg && [pkg.installer, ...pkg.files].find((f) => f.name === name);
-  return file ? readFileSync(path.join(packageDir(root), file.name)) : null;
+  return file ? readFileSync(packageFile(file.name, root)) : null;
 }
