@@ -6,8 +6,10 @@ import { describe, expect, it } from "vitest";
  * `next build`'s server output holds what the server runs, not the repository. A file-system call whose path Next
  * cannot bound (the CA folder, the data folder: known only at run time) makes it trace the whole project into
  * `.next/standalone` — tests, benches, the assistant's sources, README — with a warning per call site on every
- * newcomer's first `npm start`. Those call sites carry a `turbopackIgnore` comment (lib/pki/ca.ts caFile,
- * lib/config runtimePath); this checks the build that `npm test` made for the cluster suite.
+ * newcomer's first `npm start`; one it can bound to a folder of build products copies them (dist/: the assistant's
+ * installers, ~235 MB). Those call sites carry a `turbopackIgnore` comment (lib/pki/ca.ts caFile, lib/config
+ * runtimePath, lib/content/downloads.ts packageFile); this checks the build that `npm test` made for the cluster
+ * suite, after the assistant was built.
  */
 
 const STANDALONE = path.resolve(".next", "standalone");
@@ -18,7 +20,7 @@ describe.skipIf(!process.env.CLUSTER_RELEASE || !existsSync(STANDALONE))("the se
   it("holds the server, not the whole project", () => {
     const extra = readdirSync(STANDALONE).filter((name) => !EXPECTED.has(name));
     expect(extra).toEqual([]);
-    for (const dir of ["tests", "bench", "agent", "app", "components", "scripts", ".data"])
+    for (const dir of ["tests", "bench", "agent", "app", "components", "scripts", "dist", ".data"])
       expect(existsSync(path.join(STANDALONE, dir)), dir).toBe(false);
   });
 });
