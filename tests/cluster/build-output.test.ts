@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
  * newcomer's first `npm start`; one it can bound to a folder of build products copies them (dist/: the assistant's
  * installers, ~235 MB). Those call sites carry a `turbopackIgnore` comment (lib/pki/ca.ts caFile, lib/config
  * runtimePath, lib/content/downloads.ts packageFile); this checks the build that `npm test` made for the cluster
- * suite, after the assistant was built.
+ * suite (in a full `npm test` run the assistant is built by then).
  */
 
 const STANDALONE = path.resolve(".next", "standalone");
