@@ -192,6 +192,14 @@ beforeAll(async () => {
   expect(wine(["reg", "add", "HKCU\\Software\\Wine", "/v", "Version", "/d", "win10", "/f"]).status).toBe(0);
 }, 600_000);
 
+/** SIGTERM, then the process's exit. */
+async function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
 afterAll(() => {
   if (prefix) spawnSync("wineserver", ["-k"], { env: wineEnv, stdio: "ignore", timeout: 20_000 });
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -253,7 +261,8 @@ describe("npm run assistant:pack", () => {
       });
       expect(info.version).toBe(ASSISTANT_VERSION);
     } finally {
-      child.kill("SIGTERM");
+      // it writes into its HOME (~/.cache/certrenew) until it has exited
+      await stopped(child);
       fs.rmSync(home, { recursive: true, force: true });
     }
   });
@@ -362,8 +371,7 @@ describe("npm run assistant:pack", () => {
       expect(error).toMatchObject({ code: "TOKEN_MIDDLEWARE_ERROR", details: { library: "missing-pkcs11.so" } });
       expect(error.details.reason).toMatch(/^not loaded/);
     } finally {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode === null ? child.once("exit", r) : r(null)));
+      await stopped(child);
       fs.rmSync(home, { recursive: true, force: true });
     }
   }, 60_000);
