@@ -13,6 +13,7 @@ import {
   isNull,
   octets,
   oid,
+  raw,
   readAll,
   readOid,
   seq,
@@ -147,6 +148,18 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     signatureAlgorithm: cert.signatureAlgorithm.algorithmId,
     signature: bitStringBytes(cert.signatureValue),
   };
+}
+
+/**
+ * The SubjectPublicKeyInfo (DER) of a certificate, read with der.ts alone: what a proof of possession needs from the
+ * registered certificate on every sign-in, 下证 and install confirmation, without pkijs' whole parse.
+ */
+export function certificateSpki(der: Buffer): Buffer {
+  const [tbs] = children(tagged(readAll(der), TAG.SEQUENCE, "Certificate"));
+  const fields = children(tagged(tbs, TAG.SEQUENCE, "TBSCertificate"));
+  // [0] version, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
+  const i = fields[0]?.tag === TAG.CONTEXT_0 ? 1 : 0;
+  return raw(tagged(fields[i + 5], TAG.SEQUENCE, "SubjectPublicKeyInfo"));
 }
 
 const JWK_CURVES: Record<string, { crv: string; size: number }> = {

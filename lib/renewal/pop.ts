@@ -6,7 +6,7 @@ import { MINUTE, type Clock } from "../clock";
 import type { Certificate } from "../generated/prisma/client";
 import { DomainError } from "../errors";
 import { hitRateLimit, hitRateLimits } from "../ratelimit";
-import { parseCertificate } from "../pki/x509";
+import { certificateSpki } from "../pki/x509";
 import {
   ChallengeFormatError,
   formatChallenge,
@@ -138,7 +138,7 @@ export async function verifyProof(db: Tx, input: ProofInput): Promise<Certificat
   const certificate = await db.certificate.findUnique({ where: { serial: fields.serial } });
   if (!certificate) throw new DomainError("CERT_UNKNOWN");
   if (certificate.status === "revoked") throw new DomainError("CERT_REVOKED");
-  const spki = parseCertificate(Buffer.from(certificate.der)).spki;
+  const spki = certificateSpki(Buffer.from(certificate.der));
   if (!verifyChallengeSignature(input.challengeText, input.signatureB64, spki))
     throw new DomainError("POP_SIGNATURE_INVALID");
   return certificate;
