@@ -1,6 +1,6 @@
 import type { OrderState, RenewalOrder } from "../../generated/prisma/client";
 import type { Db } from "../../db";
-import type { Clock } from "../../clock";
+import { SECOND, type Clock } from "../../clock";
 import { DomainError } from "../../errors";
 import { log } from "../../log";
 import { transitionOrder } from "../../orders/machine";
@@ -9,6 +9,7 @@ import { isPaidStatus, retryOnConflict, settleFromQuery } from "./settle";
 import { closeTradeBeforeCancel } from "./close";
 import { retryPendingRefunds } from "./refund";
 import { withTx } from "../../audit";
+import { hitRateLimit } from "../../ratelimit";
 
 /**
  * Asks Alipay about an order still waiting for payment (the holder's page polls this; the sweep runs it for
@@ -29,6 +30,35 @@ export async function settleByQuery(
   if (isPaidStatus(r)) await settleFromQuery(db, pay, order, r, "query", clock);
   const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
   return { state: after.state, paid: after.paidAt !== null };
+}
+
+/**
+ * How often the holder's page (it polls every 2 s while the QR code is shown) may make the portal ask Alipay about
+ * one order. The notification settles a paid order within moments; the page's own question is for a notification
+ * that is late or lost, and asked on every poll it would be one signed gateway call per holder every 2 s.
+ */
+export const POLL_QUERY_INTERVAL_MS = 10 * SECOND;
+
+/**
+ * The holder's page polling its order: the order's state from the database, and settleByQuery at most once per
+ * POLL_QUERY_INTERVAL_MS per order, counted in the database (every instance shares the count).
+ */
+export async function settleByPoll(
+  db: Db,
+  pay: PaymentDeps,
+  orderId: string,
+  clock: Clock,
+): Promise<{ state: OrderState; paid: boolean }> {
+  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  if (!order) throw new DomainError("ORDER_NOT_FOUND");
+  if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
+  try {
+    await hitRateLimit(db, `alipay-query:${order.id}`, { max: 1, windowMs: POLL_QUERY_INTERVAL_MS }, clock);
+  } catch (e) {
+    if (e instanceof DomainError && e.code === "RATE_LIMITED") return { state: order.state, paid: false };
+    throw e;
+  }
+  return settleByQuery(db, pay, orderId, clock);
 }
 
 function qrShown(db: Db, orderId: string): Promise<boolean> {

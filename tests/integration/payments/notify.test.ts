@@ -5,7 +5,8 @@ import { verifyAuditChain } from "@/lib/audit";
 import { MINUTE } from "@/lib/clock";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { handleNotify } from "@/lib/payments/alipay/notify";
-import { settleByQuery, sweepPayments } from "@/lib/payments/alipay/query";
+import { metrics } from "@/lib/metrics";
+import { POLL_QUERY_INTERVAL_MS, settleByPoll, settleByQuery, sweepPayments } from "@/lib/payments/alipay/query";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { buildNotify, deliverDueNotifies, RETRY_SCHEDULE_MS } from "@/lib/dev/alipay-sandbox/notify";
 import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
@@ -170,6 +171,32 @@ describe("Alipay notify against the local emulator", () => {
     const second = await openAndPay({ lost: true });
     await sweepPayments(h.db, envPayments, h.clock);
     expect((await reload(second.order.id)).state).toBe("paid");
+  });
+
+  it("the page's poll asks Alipay at most once per order every 10 s, and settles a paid order whose notification is lost", async () => {
+    const queries = async () =>
+      (await metrics.alipayCalls.get()).values
+        .filter((v) => v.labels.method === "alipay.trade.query")
+        .reduce((n, v) => n + v.value, 0);
+    const order = await insertOrder(h.db, h.clock);
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
+    await setSandboxFaults(h.db, { lost: true }, order.orderNo);
+    const before = await queries();
+    const waiting = { state: "awaiting_payment", paid: false };
+    expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual(waiting);
+    await payTrade(h.env, tradeNoOf(start.qrCode));
+    expect(await h.deliver()).toEqual({ delivered: 0, failed: 0 });
+    for (let i = 0; i < 4; i++) {
+      h.clock.advance(2_000);
+      expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual(waiting);
+    }
+    expect(await queries()).toBe(before + 1);
+    h.clock.advance(POLL_QUERY_INTERVAL_MS - 8_000);
+    expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual({ state: "paid", paid: true });
+    expect(await queries()).toBe(before + 2);
+    // paid: later polls read the order and ask nobody
+    expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual({ state: "paid", paid: true });
+    expect(await queries()).toBe(before + 2);
   });
 
   it("a delayed notification arrives after the query settled the order and changes nothing", async () => {

@@ -1,7 +1,7 @@
 import { OrderRef, type PaymentStartedResponse, type PaymentStatusResponse } from "@/lib/api/renew";
 import { route } from "@/lib/http/route";
 import { startPayment } from "@/lib/payments/alipay/precreate";
-import { settleByQuery } from "@/lib/payments/alipay/query";
+import { settleByPoll } from "@/lib/payments/alipay/query";
 import { orderStatus, requireOpenOrder } from "@/lib/renewal/flow";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
@@ -21,13 +21,13 @@ export const POST = route(
   },
 );
 
-/** The page's live status: asks Alipay about the trade and settles it when paid. */
+/** The page's live status; asks Alipay about the trade now and then (settleByPoll) and settles it when paid. */
 export const GET = route(
   { session: "holder", requireSession: true, query: OrderRef },
   async ({ db, session, query, clock, config, alipay }) => {
     const certificateId = holderCertificateId(session);
     const order = await requireOpenOrder(db, certificateId, query.orderId);
-    const settled = await settleByQuery(db, { alipay, links: config }, order.id, clock);
+    const settled = await settleByPoll(db, { alipay, links: config }, order.id, clock);
     const status = await orderStatus(db, {
       certificateId,
       invoiceSkipped: invoiceSkipped(session, order.id),
