@@ -44,7 +44,7 @@ describe("certificateSpki", () => {
   it("reads a version 1 certificate (no [0] version field)", () => {
     const spki = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "der" });
     const alg = seq(oid(OID.ecdsaSha256));
-    const name = encodeName({ CN: "v1" });
+    const name = encodeName({ C: "CN", CN: "v1" });
     const tbs = seq(uint(7), alg, name, seq(time(new Date()), time(new Date())), name, spki);
     const der = seq(tbs, alg, bits(Buffer.from([0x30, 0x00])));
     expect(certificateSpki(der).equals(spki)).toBe(true);
