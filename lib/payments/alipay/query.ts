@@ -40,17 +40,15 @@ export async function settleByQuery(
 export const POLL_QUERY_INTERVAL_MS = 10 * SECOND;
 
 /**
- * The holder's page polling its order: the order's state from the database, and settleByQuery at most once per
+ * The holder's page polling its order (as just read): its state, and settleByQuery at most once per
  * POLL_QUERY_INTERVAL_MS per order, counted in the database (every instance shares the count).
  */
 export async function settleByPoll(
   db: Db,
   pay: PaymentDeps,
-  orderId: string,
+  order: RenewalOrder,
   clock: Clock,
 ): Promise<{ state: OrderState; paid: boolean }> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
-  if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
   try {
     await hitRateLimit(db, `alipay-query:${order.id}`, { max: 1, windowMs: POLL_QUERY_INTERVAL_MS }, clock);
@@ -58,7 +56,7 @@ export async function settleByPoll(
     if (e instanceof DomainError && e.code === "RATE_LIMITED") return { state: order.state, paid: false };
     throw e;
   }
-  return settleByQuery(db, pay, orderId, clock);
+  return settleByQuery(db, pay, order.id, clock);
 }
 
 function qrShown(db: Db, orderId: string): Promise<boolean> {

@@ -183,19 +183,25 @@ describe("Alipay notify against the local emulator", () => {
     await setSandboxFaults(h.db, { lost: true }, order.orderNo);
     const before = await queries();
     const waiting = { state: "awaiting_payment", paid: false };
-    expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual(waiting);
+    expect(await settleByPoll(h.db, envPayments, await reload(order.id), h.clock)).toEqual(waiting);
     await payTrade(h.env, tradeNoOf(start.qrCode));
     expect(await h.deliver()).toEqual({ delivered: 0, failed: 0 });
     for (let i = 0; i < 4; i++) {
       h.clock.advance(2_000);
-      expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual(waiting);
+      expect(await settleByPoll(h.db, envPayments, await reload(order.id), h.clock)).toEqual(waiting);
     }
     expect(await queries()).toBe(before + 1);
     h.clock.advance(POLL_QUERY_INTERVAL_MS - 8_000);
-    expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual({ state: "paid", paid: true });
+    expect(await settleByPoll(h.db, envPayments, await reload(order.id), h.clock)).toEqual({
+      state: "paid",
+      paid: true,
+    });
     expect(await queries()).toBe(before + 2);
     // paid: later polls read the order and ask nobody
-    expect(await settleByPoll(h.db, envPayments, order.id, h.clock)).toEqual({ state: "paid", paid: true });
+    expect(await settleByPoll(h.db, envPayments, await reload(order.id), h.clock)).toEqual({
+      state: "paid",
+      paid: true,
+    });
     expect(await queries()).toBe(before + 2);
   });
 

@@ -2,7 +2,7 @@ import { OrderRef, type PaymentStartedResponse, type PaymentStatusResponse } fro
 import { route } from "@/lib/http/route";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { settleByPoll } from "@/lib/payments/alipay/query";
-import { orderStatus, requireOpenOrder } from "@/lib/renewal/flow";
+import { orderStatus, requireOpenOrder, stepFor } from "@/lib/renewal/flow";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
 /** Opens (or shows again) the Alipay QR trade of the holder's order. */
@@ -27,7 +27,10 @@ export const GET = route(
   async ({ db, session, query, clock, config, alipay }) => {
     const certificateId = holderCertificateId(session);
     const order = await requireOpenOrder(db, certificateId, query.orderId);
-    const settled = await settleByPoll(db, { alipay, links: config }, order.id, clock);
+    const settled = await settleByPoll(db, { alipay, links: config }, order, clock);
+    // still waiting (every poll but the last): the page stays where it is
+    if (settled.state === "awaiting_payment")
+      return { state: settled.state, paid: false, step: stepFor(order) } satisfies PaymentStatusResponse;
     const status = await orderStatus(db, {
       certificateId,
       invoiceSkipped: invoiceSkipped(session, order.id),
