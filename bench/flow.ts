@@ -15,7 +15,7 @@ import { flowPortalEnv, useConfigOf } from "./lib/env";
 import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../lib/dev/sim/stats";
 
 /**
- * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N]
+ * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N] [--qr-polls on|off]
  *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR] [--port N] [--stall SECONDS]`
  *
  * N simulated holders at once through the whole holder API (challenge, login, summary, captcha with the test
@@ -28,7 +28,9 @@ import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../l
  * `--pace human` (default): each holder arrives at a random moment within `--arrive` seconds (default 60) and
  * then takes the time a person takes before each request (HUMAN_PAUSES_S below: typing the PIN, filling in the
  * handler form, scanning the QR code with a phone, the token making its key); the payment page polls every 2 s as
- * the wizard does. All N holders are inside the flow at the same time for most of the run.
+ * the wizard does, from the moment the QR code is shown ("payment-poll", while the holder scans and pays;
+ * `--qr-polls off`: only once paid, as the bench did before 2026-12-04). All N holders are inside the flow at the
+ * same time for most of the run.
  * `--pace none`: every holder fires its next request the moment the last one answers, all starting together:
  * a stress test of capacity (N requests always in flight), not a model of holders.
  *
@@ -48,6 +50,7 @@ const HUMAN_PAUSES_S: Record<FlowStep, [number, number]> = {
   payment: [1, 3],
   "sandbox-pay": [10, 30], // scans the QR code and pays on the phone
   "payment-status": [0, 0],
+  "payment-poll": [0, 0], // the page polls by itself
   "invoice-skip": [3, 10],
   "issue-challenge": [1, 3], // clicks 下证
   issue: [1, 3], // the token makes its new key and signs
@@ -68,6 +71,7 @@ const { values: args } = parseArgs({
     processes: { type: "string" },
     port: { type: "string" },
     pace: { type: "string", default: "human" },
+    "qr-polls": { type: "string", default: "on" },
     arrive: { type: "string", default: "60" },
     keep: { type: "boolean", default: false },
     stall: { type: "string", default: "150" },
@@ -229,6 +233,7 @@ try {
         results.push(
           await runHolderFlow(client, h, rec, {
             pollMs: HUMAN ? 2000 : 1000,
+            qrPollMs: HUMAN && args["qr-polls"] !== "off" ? 2000 : undefined,
             paidTimeoutMs: 120_000,
             think: thinkFor(h.index),
           }),

@@ -19,6 +19,7 @@ export type FlowStep =
   | "payment"
   | "sandbox-pay"
   | "payment-status"
+  | "payment-poll"
   | "invoice-skip"
   | "issue-challenge"
   | "issue"
@@ -36,6 +37,11 @@ export interface FlowOptions {
   /** how long to wait for the notification to mark the order paid */
   paidTimeoutMs?: number;
   pollMs?: number;
+  /**
+   * the payment page's poll while the QR code is shown, before the holder has paid (Payment.tsx: every 2 s), timed
+   * as "payment-poll"; off by default (without think time the holder pays at once)
+   */
+  qrPollMs?: number;
   /** waits before each step as the person at the keyboard would (bench/flow.ts --pace human); none by default */
   think?: (step: FlowStep) => Promise<void>;
 }
@@ -105,6 +111,34 @@ export async function issueAndInstall(
   return issued.certificate.serial;
 }
 
+/**
+ * The payment page polling its order every `everyMs` while the holder scans the QR code and pays: started when the
+ * QR code is shown, stopped once the phone has paid (the flow's own status loop is the page's poll after that). A
+ * failed poll is counted and the page polls again, as Payment.tsx does.
+ */
+function pollWhileQrShown(client: HolderClient, rec: Recorder, orderId: string, everyMs: number): { stop(): void } {
+  let stopped = false;
+  let wake = () => {};
+  void (async () => {
+    for (;;) {
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, everyMs);
+      });
+      if (stopped) return;
+      await rec
+        .time("payment-poll", () => client.ok("GET", `/api/renew/payment?orderId=${orderId}`))
+        .catch(() => undefined);
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+      wake();
+    },
+  };
+}
+
 export async function runHolderFlow(
   client: HolderClient,
   holder: SimHolder,
@@ -161,11 +195,12 @@ export async function runHolderFlow(
     result.orderNo = pay.orderNo;
     if (done("payment")) return result;
     const payUrl = new URL(pay.qrCode);
+    const polling = opts.qrPollMs ? pollWhileQrShown(client, rec, draft.id, opts.qrPollMs) : undefined;
     // the buyer's phone: Alipay's pay page (the emulator) is on the portal in demo mode
     await step("sandbox-pay", async () => {
       const r = await client.request("POST", `${payUrl.pathname}/confirm`);
       if (r.status !== 303 && r.status !== 200) throw new Error(`sandbox pay → ${r.status}`);
-    });
+    }).finally(() => polling?.stop());
     if (done("sandbox-pay")) return result;
     const paidFrom = performance.now();
     const until = paidFrom + (opts.paidTimeoutMs ?? 60_000);
