@@ -1,10 +1,9 @@
-import { appendAudit } from "@/lib/audit";
 import type { Clock } from "@/lib/clock";
 import type { Tx } from "@/lib/db";
 import type { CertType, Certificate } from "@/lib/generated/prisma/client";
 import type { Ca } from "./ca";
 import { raw } from "./der";
-import { buildCertificate, randomSerialHex } from "./issue";
+import { auditCertificateIssued, buildCertificate, randomSerialHex } from "./issue";
 import type { CertProfile } from "./profiles";
 import { parseCertificate, sha256Hex } from "./x509";
 
@@ -95,16 +94,10 @@ export async function issueEncryptionCertificate(tx: Tx, input: IssueEncryptionI
       reminderOptOut: true,
     },
   });
-  await appendAudit(
+  await auditCertificateIssued(
     tx,
-    {
-      actorType: "system",
-      action: "certificate.issued",
-      targetType: "certificate",
-      targetId: created.id,
-      toState: "active",
-      data: { serial, usage: "encryption", signingSerial: signing.serial, orderId: input.orderId },
-    },
+    created.id,
+    { serial, usage: "encryption", signingSerial: signing.serial, orderId: input.orderId },
     clock,
   );
   return created;

@@ -185,19 +185,29 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
       reminderOptOut: old.reminderOptOut,
     },
   });
-  await appendAudit(
+  await auditCertificateIssued(
+    tx,
+    created.id,
+    { serial, previousSerial: old.serial, orderId: input.orderId, notAfter: notAfter.toISOString() },
+    clock,
+  );
+  return created;
+}
+
+/** The audit event of a newly issued certificate (renewed, encryption or upstream); `data` tells which. */
+export function auditCertificateIssued(tx: Tx, certificateId: string, data: Record<string, unknown>, clock: Clock) {
+  return appendAudit(
     tx,
     {
       actorType: "system",
       action: "certificate.issued",
       targetType: "certificate",
-      targetId: created.id,
+      targetId: certificateId,
       toState: "active",
-      data: { serial, previousSerial: old.serial, orderId: input.orderId, notAfter: notAfter.toISOString() },
+      data,
     },
     clock,
   );
-  return created;
 }
 
 /** What a renewed certificate carries over from the one it renews: the holder, the contact, who pays. */

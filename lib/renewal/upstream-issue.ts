@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import type { Db } from "../db";
 import { MINUTE, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, withTx, type Actor } from "../audit";
+import { withTx, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { log } from "../log";
 import { certificateInfo } from "../pki/cert-info";
 import { parseCsr } from "../pki/csr";
 import { raw } from "../pki/der";
-import { addOneYear, holderFieldsOf } from "../pki/issue";
+import { addOneYear, auditCertificateIssued, holderFieldsOf } from "../pki/issue";
 import { UpstreamError, type RenewalOutcome, type UpstreamIssuer } from "../pki/issuers/types";
 import { profileFor } from "../pki/profiles";
 import { auditUpstreamExchange } from "../pki/revocation-intents";
@@ -127,21 +127,15 @@ async function record(
         },
       }));
     if (!existing)
-      await appendAudit(
+      await auditCertificateIssued(
         tx,
+        created.id,
         {
-          actorType: "system",
-          action: "certificate.issued",
-          targetType: "certificate",
-          targetId: created.id,
-          toState: "active",
-          data: {
-            serial: created.serial,
-            previousSerial: old.serial,
-            orderId,
-            notAfter: info.notAfter.toISOString(),
-            issuer: "upstream",
-          },
+          serial: created.serial,
+          previousSerial: old.serial,
+          orderId,
+          notAfter: info.notAfter.toISOString(),
+          issuer: "upstream",
         },
         clock,
       );
