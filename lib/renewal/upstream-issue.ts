@@ -9,7 +9,7 @@ import { certificateInfo } from "../pki/cert-info";
 import { parseCsr } from "../pki/csr";
 import { raw } from "../pki/der";
 import { addOneYear, auditCertificateIssued, holderFieldsOf } from "../pki/issue";
-import { UpstreamError, type RenewalOutcome, type UpstreamIssuer } from "../pki/issuers/types";
+import { asUpstreamError, UpstreamError, type RenewalOutcome, type UpstreamIssuer } from "../pki/issuers/types";
 import { profileFor } from "../pki/profiles";
 import { auditUpstreamExchange } from "../pki/revocation-intents";
 import { parseCertificate, sha256Hex } from "../pki/x509";
@@ -259,10 +259,7 @@ export async function completeUpstreamIssuance(
       profile: profileFor(old.certType),
     });
   } catch (err) {
-    const e =
-      err instanceof UpstreamError
-        ? err
-        : new UpstreamError(`upstream client failed: ${(err as Error).message}`, true, { fault: "client" });
+    const e = asUpstreamError(err);
     await exchange(e.retryable ? "retry" : "refused", { message: e.message.slice(0, 200), ...e.detail });
     if (!e.retryable) {
       await refused(db, order, e, deps, clock, actor);

@@ -6,7 +6,7 @@ import { INSTANCE_ID } from "../jobs/lease";
 import { log } from "../log";
 import { enqueueMail } from "../outbox";
 import { withTx, type Actor } from "../audit";
-import { UpstreamError, type UpstreamIssuer } from "../pki/issuers/types";
+import { asUpstreamError, type UpstreamIssuer } from "../pki/issuers/types";
 import { auditUpstreamExchange, recordUpstreamRevocation } from "../pki/revocation-intents";
 import { REVOCATION_REASONS, type RevocationReason } from "../pki/revoke";
 import { sha256Hex } from "../pki/x509";
@@ -70,10 +70,7 @@ async function sendOne(db: Db, row: UpstreamRevocation, upstream: UpstreamIssuer
   try {
     await upstream.revoke({ transactionId, certDer: Buffer.from(cert.der), reason: row.reason });
   } catch (err) {
-    const e =
-      err instanceof UpstreamError
-        ? err
-        : new UpstreamError(`upstream client failed: ${(err as Error).message}`, true, { fault: "client" });
+    const e = asUpstreamError(err);
     await exchange(e.retryable ? "retry" : "refused", { message: e.message.slice(0, 200), ...e.detail });
     const now = clock.now();
     await db.upstreamRevocation.updateMany({

@@ -58,3 +58,10 @@ export class UpstreamError extends Error {
     this.name = "UpstreamError";
   }
 }
+
+/** What a call to the upstream threw, as an UpstreamError: anything else is our client's own fault, retried. */
+export function asUpstreamError(err: unknown): UpstreamError {
+  return err instanceof UpstreamError
+    ? err
+    : new UpstreamError(`upstream client failed: ${(err as Error).message}`, true, { fault: "client" });
+}
