@@ -8,20 +8,11 @@ import { generateSm2KeyPair } from "@/lib/crypto/sm2";
 import type { Db } from "@/lib/db";
 import { isDomainError } from "@/lib/errors";
 import type { Ca } from "@/lib/pki/ca";
-import { sha256Hex } from "@/lib/pki/x509";
-import { issueForOrder, resumeIssuance } from "@/lib/renewal/issue-order";
+import { resumeIssuance } from "@/lib/renewal/issue-order";
 import { openEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 import { createCsr } from "@/lib/dev/testing/csr-build";
 import { createTestCa, openssl } from "@/tests/helpers/pki";
-import {
-  holder,
-  holderActor,
-  newClock,
-  useRenewWorld,
-  signedChallenge,
-  submitOrder,
-  type Holder,
-} from "../renew/fixture";
+import { holder, newClock, useRenewWorld, issueWithProof, submitOrder, type Holder } from "../renew/fixture";
 
 /**
  * 下证 of an SM2 key (lib/renewal/issue-order.ts with lib/kmc): two certificates from one order — the signing
@@ -49,20 +40,8 @@ function sm2Request() {
   return { pair, csr: createCsr(pair, { C: "CN", CN: "ignored" }) };
 }
 
-async function issue(h: Holder, orderId: string, csr: Buffer, kmc?: null, withCa = ca) {
-  const clock = newClock();
-  const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(csr));
-  return issueForOrder(db, {
-    orderId,
-    csrDer: csr,
-    ...proof,
-    origin,
-    actor: holderActor,
-    clock,
-    certificateId: h.row.id,
-    ca: withCa,
-    ...(kmc === null ? { kmc } : {}),
-  });
+function issue(h: Holder, orderId: string, csr: Buffer, kmc?: null, withCa = ca) {
+  return issueWithProof(db, h, { orderId, csr, origin, ca: withCa, kmc });
 }
 
 function file(name: string, data: Buffer | string): string {

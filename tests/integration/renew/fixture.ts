@@ -14,6 +14,8 @@ import { withTx } from "@/lib/audit";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
+import { issueForOrder } from "@/lib/renewal/issue-order";
+import { sha256Hex } from "@/lib/pki/x509";
 import { afterAll, beforeAll } from "vitest";
 import { resetConfig } from "@/lib/config";
 import { setProcessDb, type OpenDb } from "@/lib/db";
@@ -122,6 +124,27 @@ export async function signedChallenge(
     csrSha256,
   });
   return { challengeText: text, signatureB64: signText(h.key, text) };
+}
+
+/** 下证 of `orderId` with `csr` (issueForOrder), the issue challenge signed by the holder's old key. */
+export async function issueWithProof(
+  db: Db,
+  h: Holder,
+  args: { orderId: string; csr: Buffer; origin: string; ca: Ca; clock?: ReturnType<typeof newClock>; kmc?: null },
+) {
+  const clock = args.clock ?? newClock();
+  const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(args.csr));
+  return issueForOrder(db, {
+    orderId: args.orderId,
+    csrDer: args.csr,
+    ...proof,
+    origin: args.origin,
+    actor: holderActor,
+    clock,
+    certificateId: h.row.id,
+    ca: args.ca,
+    ...(args.kmc === null ? { kmc: null } : {}),
+  });
 }
 
 export function newKeyAndCsr(): { key: KeyObject; csr: Buffer } {

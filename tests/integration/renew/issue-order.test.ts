@@ -20,6 +20,7 @@ import {
   newClock,
   newKeyAndCsr,
   useRenewWorld,
+  issueWithProof,
   signedChallenge,
   submitOrder,
   type Holder,
@@ -44,18 +45,8 @@ async function submitted(opts: { payerClass?: "self" | "unified" } = {}) {
   return { h, order };
 }
 
-async function issue(h: Holder, orderId: string, csr: Buffer, clock = newClock()) {
-  const proof = await signedChallenge(db, h, clock, "issue", sha256Hex(csr));
-  return issueForOrder(db, {
-    orderId,
-    csrDer: csr,
-    ...proof,
-    origin,
-    actor: holderActor,
-    clock,
-    certificateId: h.row.id,
-    ca,
-  });
+function issue(h: Holder, orderId: string, csr: Buffer, clock = newClock()) {
+  return issueWithProof(db, h, { orderId, csr, origin, ca, clock });
 }
 
 /** The leaf of a certs-only PKCS#7 as openssl reads it, checked against the test CA's chain. */
