@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig, resetConfig } from "@/lib/config";
 import { openDb, type OpenDb } from "@/lib/db/client";
 import { setProcessDb, type Db } from "@/lib/db";
+import { OrderState } from "@/lib/generated/prisma/client";
 import { verifyAuditChain } from "@/lib/audit";
 import { forgetOcsp } from "@/lib/pki/ocsp";
 import { resetCa } from "@/lib/pki/ca";
@@ -27,19 +28,7 @@ import { backup, openSecrets, readBackup, restore, secretsOf } from "@/scripts/l
  */
 
 const PASSPHRASE = "backup passphrase for the test";
-const STATES = [
-  "draft",
-  "submitted",
-  "awaiting_payment",
-  "paid",
-  "issuing",
-  "issued",
-  "installed",
-  "cancelled",
-  "expired",
-  "refund_pending",
-  "refunded",
-] as const;
+const STATES = Object.values(OrderState);
 /** States no HTTP flow of the sandbox reaches quickly: set on spare drafts directly (an ended order is no longer open). */
 const SET_DIRECTLY = ["submitted", "issuing", "cancelled", "expired", "refund_pending", "refunded"] as const;
 const ENDED = new Set(["cancelled", "expired", "refunded"]);
