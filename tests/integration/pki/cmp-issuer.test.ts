@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createCmpIssuer, type CmpExchange, type CmpSettings, type CmpTransactionStore } from "@/lib/pki/issuers/cmp";
 import { BODY_NAME, parseMessage } from "@/lib/pki/issuers/cmp/messages";
 import { certFields } from "@/lib/pki/issuers/cmp/protection";
-import { UpstreamError, type RenewalRequest } from "@/lib/pki/issuers/types";
+import { UpstreamError, type RenewalOutcome, type RenewalRequest } from "@/lib/pki/issuers/types";
 import { PROFILES } from "@/lib/pki/profiles";
 import { Pkcs11Signer } from "@/lib/pki/signer";
 import { SOFTHSM_MODULE, useSoftHsm } from "@/lib/dev/testing/softhsm";
@@ -102,8 +102,23 @@ function renewal(): RenewalRequest {
   };
 }
 
-/** The issued certificate passes `openssl verify` against the mock root and carries the CSR's public key. */
-function expectIssuedForCsr(certDer: Buffer, chainDer: Buffer[]) {
+/** The mock CA's messages of a kur it answered after two polls. */
+const POLLED_TWICE = [
+  "received KUR",
+  "sending KUP",
+  "received POLLREQ",
+  "sending POLLREP",
+  "received POLLREQ",
+  "sending KUP",
+  "received CERTCONF",
+  "sending PKICONF",
+];
+
+/** The renewal is issued, and its certificate passes `openssl verify` against the mock root with the CSR's key. */
+function expectIssuedForCsr(outcome: RenewalOutcome) {
+  expect(outcome.status).toBe("issued");
+  if (outcome.status !== "issued") return;
+  const { certDer, chainDer } = outcome;
   writeFileSync(f("got.der"), certDer);
   openssl(["x509", "-inform", "DER", "-in", "got.der", "-out", "got.crt"]);
   writeFileSync(f("chain.der"), chainDer[0]);
@@ -135,9 +150,7 @@ describe.each([
     const request = renewal();
     const issuer = createCmpIssuer(settings(mock.url), { onExchange: (e) => exchanges.push(e) });
     const outcome = await issuer.renew(request);
-    expect(outcome.status).toBe("issued");
-    if (outcome.status !== "issued") return;
-    expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    expectIssuedForCsr(outcome);
     expect(exchanges.map(({ request, answer, pkiStatus }) => ({ request, answer, pkiStatus }))).toEqual([
       { request: "kur", answer: "kup", pkiStatus: 0 },
       { request: "certConf", answer: "pkiconf", pkiStatus: undefined },
@@ -199,18 +212,8 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
   it("polls a waiting CA (pollReq/pollRep, checkAfter) until the certificate comes", async () => {
     const mock = await mockServer([...MAC_SERVER, ...ANSWER, "-poll_count", "2", "-check_after", "1"]);
     const outcome = await createCmpIssuer(macSettings(mock.url)).renew(renewal());
-    expect(outcome.status).toBe("issued");
-    if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
-    expect(await mock.messages("sending PKICONF")).toEqual([
-      "received KUR",
-      "sending KUP",
-      "received POLLREQ",
-      "sending POLLREP",
-      "received POLLREQ",
-      "sending KUP",
-      "received CERTCONF",
-      "sending PKICONF",
-    ]);
+    expectIssuedForCsr(outcome);
+    expect(await mock.messages("sending PKICONF")).toEqual(POLLED_TWICE);
   });
 
   it("answers pending when the CA asks to wait longer than maxWaitSeconds, and resumes polling on the retry", async () => {
@@ -239,16 +242,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
     const after = createCmpIssuer(macSettings(mock.url, { maxWaitSeconds: 0 }), { transactions });
     expect((await after.renew(request)).status).toBe("issued");
     expect(saved.size).toBe(0);
-    expect(await mock.messages("sending PKICONF")).toEqual([
-      "received KUR",
-      "sending KUP",
-      "received POLLREQ",
-      "sending POLLREP",
-      "received POLLREQ",
-      "sending KUP",
-      "received CERTCONF",
-      "sending PKICONF",
-    ]);
+    expect(await mock.messages("sending PKICONF")).toEqual(POLLED_TWICE);
   });
 
   it("turns a rejection into a final UpstreamError with the CA's failure and text", async () => {
@@ -444,8 +438,7 @@ describe("CMP issuer: waiting, refusals and answers it must not trust", () => {
 
     const mock = await mockServer(args);
     const outcome = await createCmpIssuer(macSettings(mock.url, { renewalRequest: "p10cr" })).renew(renewal());
-    expect(outcome.status).toBe("issued");
-    if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+    expectIssuedForCsr(outcome);
     expect(await mock.messages("sending PKICONF")).toEqual([
       "received P10CR",
       "sending CP",
@@ -524,8 +517,7 @@ describe.skipIf(!existsSync(SOFTHSM_MODULE))(
         { signer },
       );
       const outcome = await issuer.renew(renewal());
-      expect(outcome.status).toBe("issued");
-      if (outcome.status === "issued") expectIssuedForCsr(outcome.certDer, outcome.chainDer);
+      expectIssuedForCsr(outcome);
     });
 
     it("refuses a token key that is not CMP_CERT's", () => {
