@@ -24,6 +24,12 @@ export function openssl(args: string[], input?: Buffer): string {
   return out;
 }
 
+/** Writes a DER CRL to `file` and returns openssl's text of it, its signature verified with `issuerPem`'s key. */
+export function crlTextOf(file: string, der: Uint8Array, issuerPem: string): string {
+  writeFileSync(file, der);
+  return openssl(["crl", "-inform", "DER", "-in", file, "-CAfile", issuerPem, "-verify", "-noout", "-text"]);
+}
+
 /** openssl without blocking the event loop: needed when it talks to a server in this process. */
 export function opensslAsync(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

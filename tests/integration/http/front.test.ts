@@ -16,7 +16,7 @@ import { createFront } from "@/lib/runtime/front";
 import { PEER_HEADER } from "@/lib/http/request";
 import { derToPem } from "@/tests/helpers/pem";
 import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { createTestCa, crlTextOf, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
 
 const DAY = 86_400_000;
 
@@ -223,20 +223,7 @@ describe("the node:http front (lib/runtime/front.ts) of scripts/portal-server.ts
     expect(crl.headers.get("content-type")).toBe("application/pkix-crl");
     expect(crl.headers.get("cache-control")).toBe("public, max-age=300");
     const crlDer = Buffer.from(await crl.arrayBuffer());
-    const crlFile = path.join(tmp, "served.crl");
-    writeFileSync(crlFile, crlDer);
-    const crlText = openssl([
-      "crl",
-      "-inform",
-      "DER",
-      "-in",
-      crlFile,
-      "-CAfile",
-      files.issuing,
-      "-verify",
-      "-noout",
-      "-text",
-    ]);
+    const crlText = crlTextOf(path.join(tmp, "served.crl"), crlDer, files.issuing);
     expect(crlText).toContain("verify OK");
     const lastUpdate = /Last Update: (.+)/.exec(crlText)![1];
     expect(Date.parse(crl.headers.get("last-modified")!)).toBe(new Date(lastUpdate).getTime());

@@ -17,7 +17,7 @@ import { revokeCertificate } from "@/lib/pki/revoke";
 import { derToPem } from "@/tests/helpers/pem";
 import { serveOcsp } from "@/lib/dev/testing/ocsp-server";
 import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { createTestCa, crlTextOf, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
 import { withTx } from "@/lib/audit";
 import { parseCsr } from "@/lib/pki/csr";
 
@@ -169,20 +169,7 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(unknown).toMatch(/: unknown/);
 
     const crl = await currentCrl(db.prisma, { ca, clock: systemClock });
-    const crlFile = path.join(tmp, "issuing.crl");
-    writeFileSync(crlFile, crl.der);
-    const crlText = openssl([
-      "crl",
-      "-inform",
-      "DER",
-      "-in",
-      crlFile,
-      "-CAfile",
-      files.issuing,
-      "-verify",
-      "-noout",
-      "-text",
-    ]);
+    const crlText = crlTextOf(path.join(tmp, "issuing.crl"), crl.der, files.issuing);
     expect(crlText).toContain("verify OK");
     expect(crlText).toContain(`Serial Number: ${cert.serial.toUpperCase()}`);
     expect(crlText).toContain("Key Compromise");
