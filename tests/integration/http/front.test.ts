@@ -6,15 +6,14 @@ import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withTx } from "@/lib/audit";
 import { systemClock } from "@/lib/clock";
 import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
-import { revokeCertificate } from "@/lib/pki/revoke";
 import { OCSP_HTTP_MAX_AGE_S } from "@/lib/pki/ocsp-http";
 import { createFront } from "@/lib/runtime/front";
 import { PEER_HEADER } from "@/lib/http/request";
 import { derToPem } from "@/tests/helpers/pem";
+import { revokeForKeyCompromise } from "@/tests/helpers/ocsp-ca";
 import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, crlTextOf, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
 
@@ -121,15 +120,7 @@ describe("the node:http front (lib/runtime/front.ts) of scripts/portal-server.ts
     expect(good).toContain("Response verify OK");
     expect(good).toMatch(/: good/);
     expect(await ask(h.pem, ["-no_nonce"])).toMatch(/: good/);
-    await withTx(db.prisma, (tx) =>
-      revokeCertificate(tx, {
-        serial: h.serial,
-        reason: "keyCompromise",
-        clock: systemClock,
-        actor: { type: "staff", id: "staff-1" },
-        ca,
-      }),
-    );
+    await revokeForKeyCompromise(db, ca, h.serial);
     const revoked = await ask(h.pem, ["-no_nonce"]);
     expect(revoked).toContain("Response verify OK");
     expect(revoked).toMatch(/: revoked/);

@@ -1,10 +1,8 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import type { OpenDb } from "@/lib/db";
@@ -13,11 +11,9 @@ import { currentCrl } from "@/lib/pki/crl";
 import { createCsr } from "@/lib/dev/testing/csr-build";
 import { issueRenewal } from "@/lib/pki/issue";
 import { pkcs7CertsOnly } from "@/lib/pki/pkcs7";
-import { revokeCertificate } from "@/lib/pki/revoke";
 import { derToPem } from "@/tests/helpers/pem";
-import { serveOcsp } from "@/lib/dev/testing/ocsp-server";
-import { createTestDb } from "@/tests/helpers/db";
-import { createTestCa, crlTextOf, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { crlTextOf, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { revokeForKeyCompromise, useOcspCa } from "@/tests/helpers/ocsp-ca";
 import { withTx } from "@/lib/audit";
 import { parseCsr } from "@/lib/pki/csr";
 
@@ -27,22 +23,10 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
   let db: OpenDb;
   let ca: Ca;
   let tmp: string;
-  let server: http.Server;
   let url: string;
   let files: Record<string, string>;
-
-  beforeAll(async () => {
-    db = await createTestDb();
-    ({ ca } = await createTestCa(algorithm));
-    tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-openssl-"));
-    files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
-    ({ server, url } = await serveOcsp(db, ca));
-  });
-
-  afterAll(async () => {
-    server?.close();
-    await db?.close();
-  });
+  const world = useOcspCa(algorithm, "certrenew-openssl-");
+  beforeAll(() => ({ db, ca, tmp, files, url } = world));
 
   async function renewOne() {
     const now = new Date();
@@ -131,15 +115,7 @@ describe.each(["P-256", "RSA-2048"] as const)("CA with a %s key, checked by open
     expect(good).toContain("Next Update:");
     expect(await ask(["-no_nonce"])).toMatch(/: good/);
 
-    await withTx(db.prisma, (tx) =>
-      revokeCertificate(tx, {
-        serial: cert.serial,
-        reason: "keyCompromise",
-        clock: systemClock,
-        actor: { type: "staff", id: "staff-1" },
-        ca,
-      }),
-    );
+    await revokeForKeyCompromise(db, ca, cert.serial);
     const revoked = await ask(["-no_nonce"]);
     expect(revoked).toContain("Response verify OK");
     expect(revoked).toMatch(/: revoked/);

@@ -1,10 +1,8 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { withTx } from "@/lib/audit";
 import { systemClock } from "@/lib/clock";
 import { generateSm2KeyPair, sm2KeyObject, sm2SpkiDecode } from "@/lib/crypto/sm2";
@@ -16,12 +14,10 @@ import { currentCrl } from "@/lib/pki/crl";
 import { parseCsr } from "@/lib/pki/csr";
 import { bitStringContent, children, content, raw, readAll } from "@/lib/pki/der";
 import { issueRenewal } from "@/lib/pki/issue";
-import { revokeCertificate } from "@/lib/pki/revoke";
 import { parseCertificate } from "@/lib/pki/x509";
-import { serveOcsp } from "@/lib/dev/testing/ocsp-server";
-import { createTestDb } from "@/tests/helpers/db";
 import { derToPem } from "@/tests/helpers/pem";
-import { createTestCa, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
+import { insertHolderCertificate, openssl, opensslAsync } from "@/tests/helpers/pki";
+import { revokeForKeyCompromise, useOcspCa } from "@/tests/helpers/ocsp-ca";
 
 /*
  * OpenSSL 3.0 checks SM2 signatures in certificates, CRLs and OCSP responses with an EMPTY signer ID unless told
@@ -38,21 +34,9 @@ describe("SM2 CA (CA_KEY_ALGORITHM=SM2), checked by openssl", () => {
   let ca: Ca;
   let tmp: string;
   let files: Record<string, string>;
-  let server: http.Server;
   let url: string;
-
-  beforeAll(async () => {
-    db = await createTestDb();
-    ({ ca } = await createTestCa("SM2"));
-    tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-sm2-"));
-    files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
-    ({ server, url } = await serveOcsp(db, ca));
-  });
-
-  afterAll(async () => {
-    server?.close();
-    await db?.close();
-  });
+  const world = useOcspCa("SM2", "certrenew-sm2-");
+  beforeAll(() => ({ db, ca, tmp, files, url } = world));
 
   /** openssl dgst checks the SM2 signature of a SEQUENCE { tbs, algorithm, BIT STRING } against `spki`. */
   function opensslChecksSignature(signed: Buffer, spki: Buffer, name: string, distid = DISTID): string {
@@ -130,15 +114,7 @@ describe("SM2 CA (CA_KEY_ALGORITHM=SM2), checked by openssl", () => {
 
   it("signs the CRL SM2-with-SM3: openssl reads it and verifies its signature with the issuing key", async () => {
     const { cert } = await renewOne(generateSm2KeyPair());
-    await withTx(db.prisma, (tx) =>
-      revokeCertificate(tx, {
-        serial: cert.serial,
-        reason: "keyCompromise",
-        clock: systemClock,
-        actor: { type: "staff", id: "staff-1" },
-        ca,
-      }),
-    );
+    await revokeForKeyCompromise(db, ca, cert.serial);
     const crl = await currentCrl(db.prisma, { ca, clock: systemClock });
     const crlFile = path.join(tmp, "issuing.crl");
     writeFileSync(crlFile, crl.der);
@@ -168,15 +144,7 @@ describe("SM2 CA (CA_KEY_ALGORITHM=SM2), checked by openssl", () => {
     expect(good.out).toContain("Signature Algorithm: SM2-with-SM3");
     expect(opensslChecksSignature(good.basic, ca.signer.publicKeySpki, "ocsp-good")).toContain("Verified OK");
 
-    await withTx(db.prisma, (tx) =>
-      revokeCertificate(tx, {
-        serial: cert.serial,
-        reason: "keyCompromise",
-        clock: systemClock,
-        actor: { type: "staff", id: "staff-1" },
-        ca,
-      }),
-    );
+    await revokeForKeyCompromise(db, ca, cert.serial);
     const revoked = await ask("revoked");
     expect(revoked.out).toMatch(/: revoked/);
     expect(opensslChecksSignature(revoked.basic, ca.signer.publicKeySpki, "ocsp-revoked")).toContain("Verified OK");
