@@ -4,12 +4,28 @@ import type { Db, OpenDb } from "@/lib/db";
 import type { Clock } from "@/lib/clock";
 import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
+import { getConfig } from "@/lib/config";
+import type { Certificate } from "@/lib/generated/prisma/client";
+import { createDraftOrder } from "@/lib/renewal/create-order";
+import { HANDLER, HOLDER } from "@/lib/dev/testing/fixtures";
 
 /** Order fixtures (shared with the benches, which may not import tests/). */
 export { HANDLER, HOLDER, SYSTEM, insertCertificate } from "@/lib/dev/testing/fixtures";
 
 /** What newOrderNo returns: `R`, the Beijing date, 10 Crockford base32 characters. */
 export const ORDER_NO_PATTERN = /^R\d{8}[0-9A-HJKMNP-TV-Z]{10}$/;
+
+/** The holder's draft order for `certificate`, with the standard 经办人, in Chinese. */
+export function draftOrder(db: Db, certificate: Certificate, clock: Clock) {
+  return createDraftOrder(db, {
+    keys: getConfig(),
+    certificate,
+    handler: HANDLER,
+    actor: HOLDER,
+    clock,
+    locale: "zh-CN",
+  });
+}
 
 /** The DomainError code a promise rejects with, or "ok": for tables of outcomes. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {

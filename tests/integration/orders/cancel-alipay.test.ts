@@ -1,12 +1,11 @@
 import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
-import { getConfig } from "@/lib/config";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tradeNoOf, useHarness } from "../payments/harness";
-import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
+import { HOLDER, draftOrder, insertCertificate } from "@/tests/helpers/orders";
 import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { cancelOrder, createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { cancelOrder, submitOrder } from "@/lib/renewal/create-order";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
 
@@ -21,14 +20,7 @@ beforeAll(async () => {
 async function awaitingPayment() {
   const { db, clock } = harness();
   const cert = await insertCertificate(db, { notAfter: new Date(clock.now().getTime() + 15 * 86_400_000) });
-  const order = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock,
-    locale: "zh-CN",
-  });
+  const order = await draftOrder(db, cert, clock);
   return submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
 }
 

@@ -6,6 +6,7 @@ import { onPostgres } from "@/tests/helpers/db";
 import {
   HANDLER,
   HOLDER,
+  draftOrder,
   ORDER_NO_PATTERN,
   SYSTEM,
   codeOf,
@@ -33,14 +34,7 @@ beforeAll(() => {
 describe("creating the draft", () => {
   test("prices from the tier, encrypts the handler's ID and mobile, opens the certificate", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     expect(order).toMatchObject({
       state: "draft",
       version: 0,
@@ -71,14 +65,7 @@ describe("creating the draft", () => {
 
   test("a second create for the same certificate resumes the open order", async () => {
     const cert = await insertCertificate(db);
-    const first = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const first = await draftOrder(db, cert, clock);
     const again = await createDraftOrder(db, {
       keys: getConfig(),
       certificate: cert,
@@ -98,18 +85,7 @@ describe("creating the draft", () => {
     ["revoked", { status: "revoked" as const }, "CERT_REVOKED"],
   ])("refuses a %s certificate and writes nothing", async (_, patch, code) => {
     const cert = await insertCertificate(db, patch);
-    expect(
-      await codeOf(
-        createDraftOrder(db, {
-          keys: getConfig(),
-          certificate: cert,
-          handler: HANDLER,
-          actor: HOLDER,
-          clock,
-          locale: "zh-CN",
-        }),
-      ),
-    ).toBe(code);
+    expect(await codeOf(draftOrder(db, cert, clock))).toBe(code);
     expect(await db.renewalOrder.count({ where: { certificateId: cert.id } })).toBe(0);
   });
 
@@ -152,14 +128,7 @@ describe("creating the draft", () => {
 describe("review, submit and cancel", () => {
   test("返回修改 changes the handler of a draft, audited without the values", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     const edited = await updateDraftHandler(db, {
       keys: getConfig(),
       orderId: order.id,
@@ -177,14 +146,7 @@ describe("review, submit and cancel", () => {
 
   test("self-paying: 确认提交 leads to awaiting_payment with a 30-minute deadline and queues the mail", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     const submitted = await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
     expect(submitted).toMatchObject({
       state: "awaiting_payment",
@@ -214,14 +176,7 @@ describe("review, submit and cancel", () => {
     await db.setting.create({ data: { key: "payment.windowMinutes", value: 15 } });
     try {
       const cert = await insertCertificate(db);
-      const order = await createDraftOrder(db, {
-        keys: getConfig(),
-        certificate: cert,
-        handler: HANDLER,
-        actor: HOLDER,
-        clock,
-        locale: "zh-CN",
-      });
+      const order = await draftOrder(db, cert, clock);
       const submitted = await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
       expect(submitted.paymentDeadline).toEqual(new Date(clock.now().getTime() + 15 * MINUTE));
     } finally {
@@ -248,14 +203,7 @@ describe("review, submit and cancel", () => {
 
   test("submitting after the certificate expired is refused", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     const later = fixedClock(new Date(cert.notAfter.getTime() + 1000));
     expect(await codeOf(submitOrder(db, { orderId: order.id, actor: HOLDER, clock: later }))).toBe("RENEWAL_EXPIRED");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("draft");
@@ -263,14 +211,7 @@ describe("review, submit and cancel", () => {
 
   test("取消申请 frees the certificate for a new order", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     const cancelled = await cancelOrder(db, {
       pay: envPayments,
       orderId: order.id,
@@ -279,14 +220,7 @@ describe("review, submit and cancel", () => {
       reason: "holder",
     });
     expect(cancelled).toMatchObject({ state: "cancelled", openCertificateId: null });
-    const next = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const next = await draftOrder(db, cert, clock);
     expect(next.id).not.toBe(order.id);
     expect(
       await codeOf(cancelOrder(db, { pay: envPayments, orderId: order.id, actor: HOLDER, clock, reason: "again" })),
@@ -295,14 +229,7 @@ describe("review, submit and cancel", () => {
 
   test("another certificate's session cannot touch the order", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     const args = { orderId: order.id, actor: HOLDER, clock, certificateId: "someone-else" };
     expect(await codeOf(cancelOrder(db, { pay: envPayments, ...args, reason: "x" }))).toBe("ORDER_NOT_FOUND");
     expect(await codeOf(submitOrder(db, args))).toBe("ORDER_NOT_FOUND");
@@ -313,14 +240,7 @@ describe("review, submit and cancel", () => {
 
   test("a paid order cannot be cancelled", async () => {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
     await withTx(db, (tx) =>
       transitionOrder(tx, {
@@ -340,14 +260,7 @@ describe("review, submit and cancel", () => {
 
 test("a unified-payment order being issued cannot be cancelled either (and is not called paid)", async () => {
   const cert = await insertCertificate(db, { payerClass: "unified" });
-  const order = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock,
-    locale: "zh-CN",
-  });
+  const order = await draftOrder(db, cert, clock);
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   await withTx(db, (tx) => transitionOrder(tx, { orderId: order.id, to: "issuing", actor: SYSTEM, clock }));
   expect(
@@ -359,14 +272,7 @@ describe("fee tier change mid-order", () => {
   test("an existing order keeps its price; new orders get the new tier", async () => {
     const k = { certType: "personal", payerClass: "self" } as const;
     const c1 = await insertCertificate(db, k);
-    const before = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: c1,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const before = await draftOrder(db, c1, clock);
     expect(before.priceFen).toBe(5000);
 
     const admin = { type: "staff" as const, id: "admin" };
@@ -382,14 +288,7 @@ describe("fee tier change mid-order", () => {
     expect(submitted).toMatchObject({ state: "awaiting_payment", priceFen: 5000, feeTierId: before.feeTierId });
 
     const c2 = await insertCertificate(db, k);
-    const after = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: c2,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock: later,
-      locale: "zh-CN",
-    });
+    const after = await draftOrder(db, c2, later);
     expect(after.priceFen).toBe(6000);
     expect(after.feeTierId).not.toBe(before.feeTierId);
   });

@@ -2,12 +2,12 @@ import "@/tests/helpers/env";
 import { getConfig } from "@/lib/config";
 import { beforeAll, expect, test } from "vitest";
 import fc from "fast-check";
-import { HANDLER, HOLDER, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
+import { HOLDER, draftOrder, SYSTEM, codeOf, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
 import type { Db } from "@/lib/db";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { verifyAuditChain, withTx } from "@/lib/audit";
 import type { OrderState } from "@/lib/generated/prisma/client";
-import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { submitOrder } from "@/lib/renewal/create-order";
 import { ORDER_STATES, RELEASES_CERTIFICATE, TRANSITIONS, canTransition, transitionOrder } from "@/lib/orders/machine";
 
 const clock = fixedClock("2026-11-30T02:00:00Z");
@@ -71,14 +71,7 @@ test("random transition sequences: no illegal state stored, one open order per c
       const orders: Model[] = [];
       for (const c of cmds) {
         if (c.kind === "create") {
-          const got = await createDraftOrder(db, {
-            keys: getConfig(),
-            certificate: certs[c.cert]!,
-            handler: HANDLER,
-            actor: HOLDER,
-            clock,
-            locale: "zh-CN",
-          });
+          const got = await draftOrder(db, certs[c.cert]!, clock);
           const existing = orders.find((o) => o.cert === c.cert && o.open);
           if (existing) expect(got.id).toBe(existing.id);
           else orders.push({ id: got.id, cert: c.cert, state: "draft", priceFen: got.priceFen, open: true });
@@ -125,14 +118,7 @@ test("random transition sequences: no illegal state stored, one open order per c
 test("two parallel transitions of one order: exactly one wins", async () => {
   for (let i = 0; i < 5; i++) {
     const cert = await insertCertificate(db);
-    const order = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const order = await draftOrder(db, cert, clock);
     await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
     const outcomes = await Promise.all([move(order.id, "paid"), move(order.id, "expired")]);
     expect(outcomes.filter((o) => o === "ok")).toHaveLength(1);
@@ -145,14 +131,7 @@ test("two parallel transitions of one order: exactly one wins", async () => {
 
 test("an expected version that is no longer current is a CONFLICT and changes nothing", async () => {
   const cert = await insertCertificate(db);
-  const order = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock,
-    locale: "zh-CN",
-  });
+  const order = await draftOrder(db, cert, clock);
   const err = await withTx(db, (tx) =>
     transitionOrder(tx, { orderId: order.id, to: "submitted", actor: HOLDER, clock, expectVersion: 7 }),
   ).catch((e: unknown) => e);
@@ -162,14 +141,7 @@ test("an expected version that is no longer current is a CONFLICT and changes no
 
 test("mails follow the states: payment announced once even after a failed issuance", async () => {
   const cert = await insertCertificate(db);
-  const order = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock,
-    locale: "zh-CN",
-  });
+  const order = await draftOrder(db, cert, clock);
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   for (const to of ["paid", "issuing", "paid", "issuing", "issued", "installed"] as const)
     expect(await move(order.id, to)).toBe("ok");

@@ -1,7 +1,7 @@
 import "@/tests/helpers/env";
 import { generateKeyPairSync } from "node:crypto";
 import { beforeAll, expect, test } from "vitest";
-import { HANDLER, HOLDER, SYSTEM, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
+import { HOLDER, draftOrder, SYSTEM, insertCertificate, useOrdersDb } from "@/tests/helpers/orders";
 import { createTestCa, insertHolderCertificate } from "@/tests/helpers/pki";
 import type { Db } from "@/lib/db";
 import { MINUTE, type Clock } from "@/lib/clock";
@@ -12,7 +12,7 @@ import type { OrderState } from "@/lib/generated/prisma/client";
 import { serverJobs } from "@/lib/runtime/jobs";
 import { getConfig } from "@/lib/config";
 import { getCa } from "@/lib/pki/ca";
-import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder } from "@/lib/orders/machine";
 import { orderRecoveryJob, recoverStuckOrders } from "@/lib/renewal/recovery";
 import { createCsr } from "@/lib/dev/testing/csr-build";
@@ -28,14 +28,7 @@ beforeAll(() => {
 /** A self-paying order walked to `path`'s last state at `clock`'s time. */
 async function orderIn(path: OrderState[], clock: Clock, csr = false) {
   const cert = await insertCertificate(db);
-  const order = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock,
-    locale: "zh-CN",
-  });
+  const order = await draftOrder(db, cert, clock);
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   for (const to of path) {
     const set =
@@ -154,14 +147,7 @@ test("with the real issuer: a paid order stuck in issuing with its CSR ends with
     notBefore: new Date("2025-12-10T02:00:00Z"),
     notAfter: new Date("2026-12-10T02:00:00Z"),
   });
-  const order = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock,
-    locale: "zh-CN",
-  });
+  const order = await draftOrder(db, cert, clock);
   await submitOrder(db, { orderId: order.id, actor: HOLDER, clock });
   const csrDer = new Uint8Array(createCsr(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey));
   await withTx(db, async (tx) => {

@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
+import { HOLDER, draftOrder, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY, HOUR } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
+import { submitOrder } from "@/lib/renewal/create-order";
 import { transitionOrder } from "@/lib/orders/machine";
 import { dashboard } from "@/lib/staff/dashboard";
 import { ensureDemoStaff } from "@/lib/dev/demo/staff";
@@ -34,14 +34,7 @@ afterAll(async () => {
 async function paidAt(at: Date, expiresInDays = 10) {
   const c = fixedClock(at);
   const cert = await insertCertificate(db, { notAfter: new Date(at.getTime() + expiresInDays * DAY) });
-  const draft = await createDraftOrder(db, {
-    keys: getConfig(),
-    certificate: cert,
-    handler: HANDLER,
-    actor: HOLDER,
-    clock: c,
-    locale: "zh-CN",
-  });
+  const draft = await draftOrder(db, cert, c);
   const o = await submitOrder(db, { orderId: draft.id, actor: HOLDER, clock: c });
   return withTx(db, (tx) =>
     transitionOrder(tx, {

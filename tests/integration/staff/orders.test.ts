@@ -3,7 +3,7 @@ import { envPayments } from "@/tests/helpers/payments";
 import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, insertCertificate } from "@/tests/helpers/orders";
+import { HANDLER, HOLDER, draftOrder, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
@@ -289,14 +289,7 @@ describe("fee tiers scheduled by an admin", () => {
     expect((await previewFee(db, { serial: cert.serial, at: new Date(from.getTime() - 1) })).price.priceFen).toBe(5000);
     expect((await previewFee(db, { serial: cert.serial, at: from })).price.priceFen).toBe(6000);
 
-    const before = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock,
-      locale: "zh-CN",
-    });
+    const before = await draftOrder(db, cert, clock);
     expect(before.priceFen).toBe(5000);
     await cancelOrderByStaff(db, {
       pay: envPayments,
@@ -307,14 +300,7 @@ describe("fee tiers scheduled by an admin", () => {
     });
 
     const onTheDay = fixedClock(from);
-    const after = await createDraftOrder(db, {
-      keys: getConfig(),
-      certificate: cert,
-      handler: HANDLER,
-      actor: HOLDER,
-      clock: onTheDay,
-      locale: "zh-CN",
-    });
+    const after = await draftOrder(db, cert, onTheDay);
     expect(after).toMatchObject({ priceFen: 6000, fenPerYear: 6000 });
     // the earlier order keeps its snapshot
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: before.id } })).priceFen).toBe(5000);
