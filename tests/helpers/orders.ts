@@ -6,7 +6,8 @@ import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { getConfig } from "@/lib/config";
 import type { Certificate } from "@/lib/generated/prisma/client";
-import { createDraftOrder } from "@/lib/renewal/create-order";
+import { cancelOrder, createDraftOrder } from "@/lib/renewal/create-order";
+import { envPayments } from "./payments";
 import { HANDLER, HOLDER } from "@/lib/dev/testing/fixtures";
 
 /** Order fixtures (shared with the benches, which may not import tests/). */
@@ -25,6 +26,11 @@ export function draftOrder(db: Db, certificate: Certificate, clock: Clock) {
     clock,
     locale: "zh-CN",
   });
+}
+
+/** 取消申请 by the holder (an open Alipay trade is closed first, through the test environment's client). */
+export function holderCancels(db: Db, orderId: string, clock: Clock) {
+  return cancelOrder(db, { pay: envPayments, orderId, actor: HOLDER, clock, reason: "holder" });
 }
 
 /** The DomainError code a promise rejects with, or "ok": for tables of outcomes. */

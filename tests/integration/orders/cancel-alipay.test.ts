@@ -2,10 +2,10 @@ import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tradeNoOf, useHarness } from "../payments/harness";
-import { HOLDER, draftOrder, insertCertificate } from "@/tests/helpers/orders";
+import { HOLDER, draftOrder, holderCancels, insertCertificate } from "@/tests/helpers/orders";
 import { DomainError } from "@/lib/errors";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
-import { cancelOrder, submitOrder } from "@/lib/renewal/create-order";
+import { submitOrder } from "@/lib/renewal/create-order";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { payTrade, scanTrade } from "@/lib/dev/alipay-sandbox/trades";
 
@@ -28,13 +28,7 @@ describe("取消申请 of an order awaiting payment (Alipay emulator)", () => {
   test("before the QR code was ever opened: nothing to close, the order is cancelled", async () => {
     const { db, clock } = harness();
     const order = await awaitingPayment();
-    const cancelled = await cancelOrder(db, {
-      pay: envPayments,
-      orderId: order.id,
-      actor: HOLDER,
-      clock,
-      reason: "holder",
-    });
+    const cancelled = await holderCancels(db, order.id, clock);
     expect(cancelled).toMatchObject({ state: "cancelled", openCertificateId: null });
   });
 
@@ -43,13 +37,7 @@ describe("取消申请 of an order awaiting payment (Alipay emulator)", () => {
     const order = await awaitingPayment();
     const start = await startPayment(db, envPayments, { orderId: order.id, clock });
     await scanTrade(env, tradeNoOf(start.qrCode));
-    const cancelled = await cancelOrder(db, {
-      pay: envPayments,
-      orderId: order.id,
-      actor: HOLDER,
-      clock,
-      reason: "holder",
-    });
+    const cancelled = await holderCancels(db, order.id, clock);
     expect(cancelled.state).toBe("cancelled");
     expect(await db.paymentEvent.count({ where: { orderId: order.id, kind: "close", outcome: "closed" } })).toBe(1);
   });
@@ -59,13 +47,7 @@ describe("取消申请 of an order awaiting payment (Alipay emulator)", () => {
     const order = await awaitingPayment();
     const start = await startPayment(db, envPayments, { orderId: order.id, clock });
     await payTrade(env, tradeNoOf(start.qrCode));
-    const err = await cancelOrder(db, {
-      pay: envPayments,
-      orderId: order.id,
-      actor: HOLDER,
-      clock,
-      reason: "holder",
-    }).catch((e: unknown) => e);
+    const err = await holderCancels(db, order.id, clock).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe("ORDER_ALREADY_PAID");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
