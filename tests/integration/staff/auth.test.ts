@@ -3,11 +3,11 @@ import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Secret, TOTP } from "otpauth";
 import { createTestDb } from "@/tests/helpers/db";
+import { codeOf } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { MINUTE, HOUR, SECOND, type Clock } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { TIMEOUTS } from "@/lib/session";
-import { isDomainError } from "@/lib/errors";
 import { authenticateStaff, LOCK_AFTER_FAILURES, LOGIN_LIMITS, signIn, signOutEverywhere } from "@/lib/staff/auth";
 import { changeStaffUser, confirmTotp, createStaffUser, startTotp } from "@/lib/staff/users";
 import { verifyAuditChain, withTx } from "@/lib/audit";
@@ -36,16 +36,6 @@ async function newUser(role: "helpdesk" | "admin" = "helpdesk") {
   const username = `user${++n}`;
   await createStaffUser(db, { username, password: PASSWORD, role }, ADMIN, clock);
   return username;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (isDomainError(e)) return e.code;
-    throw e;
-  }
 }
 
 describe("staff sign-in", () => {

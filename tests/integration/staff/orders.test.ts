@@ -3,11 +3,10 @@ import { envPayments } from "@/tests/helpers/payments";
 import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
-import { HANDLER, HOLDER, draftOrder, insertCertificate } from "@/tests/helpers/orders";
+import { HANDLER, HOLDER, codeOf, draftOrder, insertCertificate } from "@/tests/helpers/orders";
 import type { Db, OpenDb } from "@/lib/db";
 import { DAY } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
-import { isDomainError } from "@/lib/errors";
 import { verifyAuditChain, withTx } from "@/lib/audit";
 import { createFeeTier, ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { createDraftOrder, submitOrder } from "@/lib/renewal/create-order";
@@ -41,16 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await open?.close();
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    if (isDomainError(e)) return e.code;
-    throw e;
-  }
-}
 
 async function submittedOrder(patch: Parameters<typeof insertCertificate>[1] = {}, handler = HANDLER) {
   const cert = await insertCertificate(db, patch);
