@@ -4,17 +4,17 @@ import { getConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { DAY } from "@/lib/clock";
-import { TEST_BYPASS_ANSWER, verifyCaptcha } from "@/lib/captcha";
+import { verifyCaptcha } from "@/lib/captcha";
 import { createTextCaptcha, textQuestion } from "@/lib/captcha/text";
 import { CONSENT_VERSIONS } from "@/lib/consent";
-import { cancel, confirmOrder, saveHandler } from "@/lib/renewal/flow";
+import { cancel, confirmOrder } from "@/lib/renewal/flow";
 import { ANONYMISED_NAME, ANONYMISED_SECRET, anonymiseEndedOrders } from "@/lib/renewal/retention";
 import { renewabilityOf } from "@/lib/renewal/renewability";
 import { exportHolderData } from "@/lib/staff/holder-export";
 import { updateSetting } from "@/lib/settings/policy";
 import { decryptField } from "@/lib/crypto/field";
 import { envPayments } from "@/tests/helpers/payments";
-import { holder, holderActor, newClock, useRenewWorld, type Holder } from "./fixture";
+import { holder, holderActor, newClock, saveDraft, useRenewWorld, type Holder } from "./fixture";
 
 let db: Db;
 let ca: Ca;
@@ -31,18 +31,8 @@ const staff = { type: "staff" as const, id: "00000000-0000-4000-8000-00000000aaa
 const world = useRenewWorld();
 beforeAll(() => ({ db, ca } = world));
 
-async function draft(h: Holder, clock = newClock()) {
-  return saveHandler(db, {
-    keys: getConfig(),
-    config: getConfig(),
-    certificateId: h.row.id,
-    handler,
-    captchaId: "00000000-0000-4000-8000-000000000000",
-    captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: holderActor,
-    clock,
-    locale: "zh-CN",
-  });
+function draft(h: Holder, clock = newClock()) {
+  return saveDraft(db, h.row.id, handler, { clock });
 }
 
 const confirm = (h: Holder, orderId: string, consent: Record<string, string> | undefined, clock = newClock()) =>

@@ -14,6 +14,7 @@ import { withTx } from "@/lib/audit";
 import { TEST_BYPASS_ANSWER } from "@/lib/captcha";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 import { confirmOrder, saveHandler } from "@/lib/renewal/flow";
+import type { HandlerInfo } from "@/lib/renewal/handler";
 import { issueForOrder } from "@/lib/renewal/issue-order";
 import { sha256Hex } from "@/lib/pki/x509";
 import { afterAll, beforeAll } from "vitest";
@@ -167,25 +168,36 @@ export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof
   });
 }
 
-/** 经办人 info (captcha bypassed) and 确认提交 with the current consent: the holder's order as submitted. */
-export async function submitOrder(db: Db, certificateId: string, clock = newClock()) {
-  const draft = await saveHandler(db, {
+/** 经办人 info saved with the captcha bypassed: the holder's draft order. */
+export function saveDraft(
+  db: Db,
+  certificateId: string,
+  handler: HandlerInfo,
+  opts: { actor?: typeof holderActor; clock?: ReturnType<typeof newClock> } = {},
+) {
+  return saveHandler(db, {
     keys: getConfig(),
     config: getConfig(),
     certificateId,
-    handler: {
-      name: "张三",
-      idType: "resident_id",
-      idNumber: "11010519491231002X",
-      mobile: "13812345678",
-      email: "z@example.cn",
-    },
+    handler,
     captchaId: "00000000-0000-4000-8000-000000000000",
     captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: holderActor,
-    clock,
+    actor: opts.actor ?? holderActor,
+    clock: opts.clock ?? newClock(),
     locale: "zh-CN",
   });
+}
+
+/** 经办人 info (captcha bypassed) and 确认提交 with the current consent: the holder's order as submitted. */
+export async function submitOrder(db: Db, certificateId: string, clock = newClock()) {
+  const handler: HandlerInfo = {
+    name: "张三",
+    idType: "resident_id",
+    idNumber: "11010519491231002X",
+    mobile: "13812345678",
+    email: "z@example.cn",
+  };
+  const draft = await saveDraft(db, certificateId, handler, { clock });
   return confirmOrder(db, {
     keys: getConfig(),
     consent: CONSENT_VERSIONS,

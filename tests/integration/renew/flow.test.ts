@@ -7,10 +7,10 @@ import { DAY } from "@/lib/clock";
 import { getConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
-import { TEST_BYPASS_ANSWER, createCaptcha } from "@/lib/captcha";
+import { createCaptcha } from "@/lib/captcha";
 import { cancel, confirmOrder, holderLogin, orderStatus, renewalSummary, saveHandler } from "@/lib/renewal/flow";
 import type { HandlerInfo } from "@/lib/renewal/handler";
-import { holder, holderActor, newClock, useRenewWorld, signedChallenge, type Holder } from "./fixture";
+import { holder, holderActor, newClock, saveDraft, useRenewWorld, signedChallenge, type Holder } from "./fixture";
 
 let db: Db;
 let ca: Ca;
@@ -40,18 +40,8 @@ async function login(h: Holder, clock = newClock()) {
   });
 }
 
-async function draft(h: Holder, clock = newClock()) {
-  return saveHandler(db, {
-    keys: getConfig(),
-    config: getConfig(),
-    certificateId: h.row.id,
-    handler,
-    captchaId: "00000000-0000-4000-8000-000000000000",
-    captchaAnswer: TEST_BYPASS_ANSWER,
-    actor: actor(),
-    clock,
-    locale: "zh-CN",
-  });
+function draft(h: Holder, clock = newClock()) {
+  return saveDraft(db, h.row.id, handler, { actor: actor(), clock });
 }
 
 describe("holder login", () => {
@@ -135,17 +125,7 @@ describe("the wizard steps", () => {
   it("keeps one draft per certificate: 返回修改 changes the same order's handler", async () => {
     const h = await holder(db, ca);
     const first = await draft(h);
-    const again = await saveHandler(db, {
-      keys: getConfig(),
-      config: getConfig(),
-      certificateId: h.row.id,
-      handler: { ...handler, name: "李四" },
-      captchaId: "00000000-0000-4000-8000-000000000000",
-      captchaAnswer: TEST_BYPASS_ANSWER,
-      actor: actor(),
-      clock: newClock(),
-      locale: "zh-CN",
-    });
+    const again = await saveDraft(db, h.row.id, { ...handler, name: "李四" }, { actor: actor() });
     expect(again.id).toBe(first.id);
     expect(again.handler).toMatchObject({
       name: "李四",
