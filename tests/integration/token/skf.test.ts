@@ -12,7 +12,7 @@ import { startAssistant } from "@/agent/server";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { log } from "@/lib/log";
 import { serialHex } from "@/agent/x509";
-import { issueFor, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
+import { issueFor, issueFromCsr, newKey, testCa, type TestCa } from "@/lib/dev/testing/openssl-certs";
 import { generateSm2KeyPair } from "@/lib/crypto/sm2";
 import { sealEnvelope, sm2PointOfSpki, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 
@@ -93,35 +93,10 @@ function file(name: string, data: Buffer | string): string {
   return p;
 }
 
-/** A certificate from `ca` for a PKCS#10 request (DER or PEM); SM2 requests verify with the default ID. */
-function issueFromRequest(csr: Buffer, kind: Kind): Buffer {
-  const req = file(`req-${randomBytes(4).toString("hex")}.der`, csr);
-  return openssl([
-    "x509",
-    "-req",
-    "-inform",
-    "DER",
-    "-in",
-    req,
-    "-CA",
-    path.join(ca.dir, "ca.pem"),
-    "-CAkey",
-    path.join(ca.dir, "ca.key"),
-    "-set_serial",
-    `0x${randomBytes(9).toString("hex")}`,
-    "-days",
-    "395",
-    "-sha256",
-    ...(kind === "sm2" ? ["-vfyopt", DISTID] : []),
-    "-outform",
-    "DER",
-  ]);
-}
-
 function sm2Certificate(key: KeyObject, subject: string): Buffer {
   const keyPem = file("sm2-holder.pem", key.export({ type: "pkcs8", format: "pem" }));
   const csr = openssl(["req", "-new", "-key", keyPem, "-subj", subject, "-sm3", "-sigopt", DISTID, "-outform", "DER"]);
-  return issueFromRequest(csr, "sm2");
+  return issueFromCsr(ca, csr);
 }
 
 /** The state the mock reads: <dir>/<device>/device, …/<application>/pin, …/<container>/sign.key + sign.cer. */
@@ -291,7 +266,7 @@ describe("SKF backend on the mock SKF library", () => {
       const midway = (await backend.listTokens()).find((tok) => tok.serial === t.serial)!;
       expect(midway.certificates.map((c) => c.id)).toEqual([oldId]);
 
-      const leaf = issueFromRequest(csr, kind);
+      const leaf = issueFromCsr(ca, csr);
       const installed = await backend.install(t.serial, { pin: "111111", certificates: [ca.der, leaf] });
       expect(installed).toMatchObject({ replacedId: oldId, certificate: { id: keygen.pendingId } });
 
@@ -323,7 +298,7 @@ describe("SKF backend on the mock SKF library", () => {
     const t = tokens.rsa;
     const oldId = containerId(t.container);
     const keygen = await backend.keygen(t.serial, { certId: oldId, pin: "111111" });
-    const leaf = issueFromRequest(Buffer.from(keygen.csr, "base64"), "rsa");
+    const leaf = issueFromCsr(ca, Buffer.from(keygen.csr, "base64"));
     // as if the key were unplugged between SKF_ImportCertificate and SKF_DeleteContainer
     const pending = Buffer.from(keygen.pendingId, "hex").toString("latin1");
     fs.writeFileSync(path.join(state, "USBKEY-RSA", "CERTRENEW", pending, "sign.cer"), leaf);
@@ -401,7 +376,7 @@ describe("SKF backend on the mock SKF library", () => {
     const oldId = containerId(t.container);
     const keygen = await backend.keygen(t.serial, { certId: oldId, pin: "111111" });
     const csr = Buffer.from(keygen.csr, "base64");
-    const leaf = issueFromRequest(csr, "sm2");
+    const leaf = issueFromCsr(ca, csr);
     const pendingPoint = sm2PointOfSpki(new X509Certificate(leaf).publicKey.export({ type: "spki", format: "der" }));
     const encryption = generateSm2KeyPair();
     const encCert = sm2Certificate(
