@@ -3,9 +3,7 @@ import { writeFileSync } from "node:fs";
 import type { KeyObject } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MINUTE, type Clock } from "@/lib/clock";
-import { Recorder } from "@/lib/dev/sim/stats";
-import { runHolderFlow } from "@/lib/dev/sim/holder-flow";
-import { newKeyAndCsr, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
+import { newKeyAndCsr, signChallenge } from "@/lib/dev/sim/holders";
 import type { HolderClient } from "@/lib/dev/sim/http";
 import {
   CMP_MOCK_MAC_ARGS,
@@ -25,6 +23,7 @@ import { sha256Hex } from "@/lib/pki/x509";
 import { retryUpstreamIssuance } from "@/lib/renewal/upstream-issue";
 import { derToPem } from "@/tests/helpers/pem";
 import { startWorld, type World } from "./helpers/world";
+import { issue, paidHolder } from "./helpers/paid-holder";
 import { useFaultSummary } from "./helpers/summary";
 import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy";
 
@@ -99,24 +98,6 @@ function verifyWithMockCa(der: Buffer): string {
   return pki.openssl(["verify", "-CAfile", "root.crt", "-untrusted", "issuing.crt", file]);
 }
 
-async function paidHolder(): Promise<{ h: SimHolder; client: HolderClient; orderId: string }> {
-  const [h] = await w.holders(1);
-  const client = w.client();
-  const r = await runHolderFlow(client, h, new Recorder(), { until: "invoice-skip", pollMs: 50 });
-  return { h, client, orderId: r.orderId! };
-}
-
-/** 下证 as the wizard sends it; the raw answer. */
-async function issue(p: { h: SimHolder; client: HolderClient; orderId: string }, csr: Buffer) {
-  const body = { orderId: p.orderId, csr: csr.toString("base64") };
-  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-  return p.client.request<{ certificate?: { serial: string }; error?: { code: string; message: string } }>(
-    "POST",
-    "/api/renew/issue",
-    { json: { ...body, challenge, signature: signChallenge(p.h.key, challenge) }, idempotent: true },
-  );
-}
-
 async function cmpEvents(targetId: string) {
   const rows = await w.db.auditEvent.findMany({ where: { action: "upstream.cmp", targetId }, orderBy: { seq: "asc" } });
   return rows.map(
@@ -132,7 +113,7 @@ async function issuedCertificate(orderId: string) {
 
 describe("RA mode through CMP (openssl's mock server)", () => {
   it("renews through the wizard's API: the certificate is the CMP server's and openssl verifies it", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr, key } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr);
     const r = await issue(p, csr);
@@ -181,7 +162,7 @@ describe("RA mode through CMP (openssl's mock server)", () => {
 
 describe("RA mode through CMP with signature protection (CMP_CERT/CMP_KEY)", () => {
   it("the RA signs its requests with its key file, the mock signs its answers; the job renews the order", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr, CMP_MOCK_SIGNATURE_ARGS);
     stopMock();
@@ -208,7 +189,7 @@ describe("RA mode through CMP with signature protection (CMP_CERT/CMP_KEY)", () 
 
 describe("RA mode through CMP: faults", () => {
   it("CMP server down, then up: 稍后重试, the order waits paid in issuing, the job completes it, one certificate", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr);
     stopMock();
@@ -244,7 +225,7 @@ describe("RA mode through CMP: faults", () => {
   });
 
   it("the CA keeps it waiting: the open transaction is in the database, another instance polls it to the end", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr);
     // waiting, then a pollRep whose checkAfter is longer than one renew() waits (30 s): `pending`; the second poll
@@ -285,7 +266,7 @@ describe("RA mode through CMP: faults", () => {
   });
 
   it("an error answer that may change (the CA cannot check our MAC) keeps the order; the job completes it", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr, ["-srv_ref", CMP_MOCK_REF, "-srv_secret", "pass:another-secret"]);
     const failed = await issue(p, csr);
@@ -306,7 +287,7 @@ describe("RA mode through CMP: faults", () => {
   });
 
   it("the CMP server dies after issuing, before its answer arrives: 稍后重试, the job completes it", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr);
     proxy.mode = "cut";
@@ -346,7 +327,7 @@ describe("RA mode through CMP: faults", () => {
   });
 
   it("a final refusal (rejection, badRequest) refunds the paid order and flags it; nothing is issued", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr);
     await restartMock(name, CMP_MOCK_MAC_ARGS, ["-send_error"]);

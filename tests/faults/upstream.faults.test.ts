@@ -4,9 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MINUTE, type Clock } from "@/lib/clock";
 import { startCfssl, type CfsslPeer } from "@/lib/dev/testing/cfssl";
-import { Recorder } from "@/lib/dev/sim/stats";
-import { runHolderFlow } from "@/lib/dev/sim/holder-flow";
-import { newKeyAndCsr, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
+import { newKeyAndCsr, signChallenge } from "@/lib/dev/sim/holders";
 import type { HolderClient } from "@/lib/dev/sim/http";
 import { getUpstreamIssuer, resetUpstreamIssuer } from "@/lib/pki/issuers";
 import { cfsslSerial, createCfsslIssuer } from "@/lib/pki/issuers/cfssl";
@@ -18,6 +16,7 @@ import { parseCsr } from "@/lib/pki/csr";
 import { derToPem } from "@/tests/helpers/pem";
 import { openssl } from "@/tests/helpers/pki";
 import { startWorld, type World } from "./helpers/world";
+import { issue, paidHolder } from "./helpers/paid-holder";
 import { startTcpProxy, type ProxyMode, type TcpProxy } from "./helpers/tcp-proxy";
 import { useFaultSummary } from "./helpers/summary";
 import http from "node:http";
@@ -72,27 +71,6 @@ function deps() {
   return { upstream: getUpstreamIssuer()! };
 }
 
-async function paidHolder(): Promise<{ h: SimHolder; client: HolderClient; orderId: string }> {
-  const [h] = await w.holders(1);
-  const client = w.client();
-  const r = await runHolderFlow(client, h, new Recorder(), { until: "invoice-skip", pollMs: 50 });
-  return { h, client, orderId: r.orderId! };
-}
-
-/** 下证 as the wizard sends it; the raw answer (the fault cases expect a 503). */
-async function issue(p: { h: SimHolder; client: HolderClient; orderId: string }, csr: Buffer) {
-  const body = { orderId: p.orderId, csr: csr.toString("base64") };
-  const { challenge } = await p.client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-  return p.client.request<{
-    certificate?: { serial: string };
-    pkcs7?: string;
-    error?: { code: string; message: string };
-  }>("POST", "/api/renew/issue", {
-    json: { ...body, challenge, signature: signChallenge(p.h.key, challenge) },
-    idempotent: true,
-  });
-}
-
 function verifyWithUpstreamCa(der: Buffer): string {
   const file = path.join(cfssl.dir, `leaf-${sha256Hex(der).slice(0, 8)}.pem`);
   writeFileSync(file, derToPem(der));
@@ -108,7 +86,7 @@ function upstreamView(orderId: string, csr: Buffer) {
 
 describe("RA mode through cfssl", () => {
   it("renews through the wizard's API: the certificate is cfssl's and openssl verifies it against cfssl's CA", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr, key } = newKeyAndCsr();
     const r = await issue(p, csr);
     expect(r.status).toBe(200);
@@ -135,7 +113,7 @@ describe("RA mode through cfssl", () => {
 
   for (const c of cases) {
     it(`${c.name}: 稍后重试, the order waits in issuing, the job completes it, nothing issued twice`, async () => {
-      const p = await paidHolder();
+      const p = await paidHolder(w);
       const { csr, key } = newKeyAndCsr();
       if (c.mode === "down") cfssl.kill();
       else {
@@ -193,7 +171,7 @@ describe("RA mode through cfssl", () => {
 
 describe("RA mode: 下证 pressed twice at once", () => {
   it("one exchange with the CA at a time per order: the second request waits its turn, one certificate", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     proxy.mode = "slow";
     proxy.delayMs = 300; // well under the 1.5 s timeout, on a busy machine too: the first exchange succeeds, slowly
@@ -213,7 +191,7 @@ describe("RA mode: 下证 pressed twice at once", () => {
 
 describe("RA mode: a new key while the CA is being asked", () => {
   it("the order's CSR does not change under an exchange in flight: the second key is told 稍后重试", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const a = newKeyAndCsr();
     const b = newKeyAndCsr();
     // the CA's answer to the first key is held back until the second key has been answered
@@ -238,7 +216,7 @@ describe("RA mode: a new key while the CA is being asked", () => {
 
 describe("RA mode: a new key after a lost answer", () => {
   it("the old key's transaction is finished first, its certificate revoked upstream; the new key gets one", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const a = newKeyAndCsr();
     const b = newKeyAndCsr();
     proxy.mode = "cut";
@@ -264,7 +242,7 @@ describe("RA mode: a new key after a lost answer", () => {
 
 describe("RA mode: an upstream down for long", () => {
   it("the order is flagged for the helpdesk after 30 minutes, keeps being retried, and the flag goes once issued", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     cfssl.kill();
     try {
@@ -286,7 +264,7 @@ describe("RA mode: an upstream down for long", () => {
 
 describe("RA mode: a final refusal", () => {
   it("the CA refusing the request for good refunds the paid order and flags it; nothing is issued", async () => {
-    const p = await paidHolder();
+    const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     proxy.mode = "error";
     const failed = await issue(p, csr);
