@@ -153,6 +153,11 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
       {problem}
     </div>
   );
+  const restartButton = (
+    <button type="button" className="btn" onClick={restart}>
+      {u.restart}
+    </button>
+  );
 
   return (
     <div className="stack">
@@ -217,9 +222,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
           </div>
           {alert}
           <div className="actions">
-            <button type="button" className="btn" onClick={restart}>
-              {u.restart}
-            </button>
+            {restartButton}
             <button
               type="submit"
               className="btn btn-primary"
@@ -249,9 +252,7 @@ export function UnlockFlow({ assistantUrl, locale, t }: Props) {
           </div>
           {alert}
           <div className="actions">
-            <button type="button" className="btn" onClick={restart}>
-              {u.restart}
-            </button>
+            {restartButton}
             <button type="submit" className="btn btn-primary" disabled={code.length !== 6}>
               {u.steps[3]}
             </button>
