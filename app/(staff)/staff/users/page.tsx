@@ -15,6 +15,18 @@ export default async function StaffUsersPage() {
   const users = await listStaffUsers(await getDb());
   const manage = can(staff.user.role, "staff.manage");
   const now = new Date();
+  // the props every change of one account shares: PATCH of its URL with the change's kind
+  const change = (id: string, kind: string) => ({
+    action: `/api/staff/users/${id}`,
+    method: "PATCH" as const,
+    extra: { kind },
+    busyLabel: t.staff.submitting,
+  });
+  const roleOptions = ROLES.map((r) => (
+    <option key={r} value={r}>
+      {t.staff.roles[r]}
+    </option>
+  ));
 
   return (
     <>
@@ -54,46 +66,19 @@ export default async function StaffUsersPage() {
                     <summary>{u.manage}</summary>
                     <div className="stack">
                       <ActionForm
-                        action={`/api/staff/users/${user.id}`}
-                        method="PATCH"
-                        extra={{ kind: user.disabled ? "enable" : "disable" }}
+                        {...change(user.id, user.disabled ? "enable" : "disable")}
                         submitLabel={user.disabled ? u.enable : u.disable}
-                        busyLabel={t.staff.submitting}
                         danger={!user.disabled}
                       />
-                      {user.lockedUntil && (
-                        <ActionForm
-                          action={`/api/staff/users/${user.id}`}
-                          method="PATCH"
-                          extra={{ kind: "unlock" }}
-                          submitLabel={u.unlock}
-                          busyLabel={t.staff.submitting}
-                        />
-                      )}
-                      <ActionForm
-                        action={`/api/staff/users/${user.id}`}
-                        method="PATCH"
-                        extra={{ kind: "role" }}
-                        submitLabel={u.changeRole}
-                        busyLabel={t.staff.submitting}
-                      >
+                      {user.lockedUntil && <ActionForm {...change(user.id, "unlock")} submitLabel={u.unlock} />}
+                      <ActionForm {...change(user.id, "role")} submitLabel={u.changeRole}>
                         <div className="field">
                           <select name="role" defaultValue={user.role} aria-label={u.role}>
-                            {ROLES.map((r) => (
-                              <option key={r} value={r}>
-                                {t.staff.roles[r]}
-                              </option>
-                            ))}
+                            {roleOptions}
                           </select>
                         </div>
                       </ActionForm>
-                      <ActionForm
-                        action={`/api/staff/users/${user.id}`}
-                        method="PATCH"
-                        extra={{ kind: "password" }}
-                        submitLabel={u.resetPassword}
-                        busyLabel={t.staff.submitting}
-                      >
+                      <ActionForm {...change(user.id, "password")} submitLabel={u.resetPassword}>
                         <div className="field">
                           <input
                             name="password"
@@ -147,11 +132,7 @@ export default async function StaffUsersPage() {
             <div className="field">
               <label htmlFor="role">{u.role}</label>
               <select id="role" name="role" defaultValue="helpdesk">
-                {ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {t.staff.roles[r]}
-                  </option>
-                ))}
+                {roleOptions}
               </select>
             </div>
           </ActionForm>
