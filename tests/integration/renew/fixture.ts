@@ -168,6 +168,15 @@ export async function markPaid(db: Db, orderId: string, clock: ReturnType<typeof
   });
 }
 
+/** The 经办人 of the tests' orders. */
+export const HANDLER: HandlerInfo = {
+  name: "张三",
+  idType: "resident_id",
+  idNumber: "11010519491231002X",
+  mobile: "13812345678",
+  email: "z@example.cn",
+};
+
 /** 经办人 info saved with the captcha bypassed: the holder's draft order. */
 export function saveDraft(
   db: Db,
@@ -190,14 +199,7 @@ export function saveDraft(
 
 /** 经办人 info (captcha bypassed) and 确认提交 with the current consent: the holder's order as submitted. */
 export async function submitOrder(db: Db, certificateId: string, clock = newClock()) {
-  const handler: HandlerInfo = {
-    name: "张三",
-    idType: "resident_id",
-    idNumber: "11010519491231002X",
-    mobile: "13812345678",
-    email: "z@example.cn",
-  };
-  const draft = await saveDraft(db, certificateId, handler, { clock });
+  const draft = await saveDraft(db, certificateId, HANDLER, { clock });
   return confirmOrder(db, {
     keys: getConfig(),
     consent: CONSENT_VERSIONS,

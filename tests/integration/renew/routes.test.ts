@@ -14,7 +14,7 @@ import * as issueChallengeRoute from "@/app/api/renew/issue-challenge/route";
 import * as issueRoute from "@/app/api/renew/issue/route";
 import * as installedRoute from "@/app/api/renew/installed/route";
 import * as statusRoute from "@/app/api/renew/status/route";
-import { holder, newKeyAndCsr, useRenewWorld, signText, type Holder } from "./fixture";
+import { HANDLER, holder, newKeyAndCsr, useRenewWorld, signText, type Holder } from "./fixture";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 
 let db: Db;
@@ -35,14 +35,6 @@ async function signIn(h: Holder): Promise<Browser & { res: Response }> {
   return { res, cookie: setCookie.split(";")[0], csrf: body.csrfToken };
 }
 
-const handler = {
-  name: "张三",
-  idType: "resident_id",
-  idNumber: "11010519491231002X",
-  mobile: "13812345678",
-  email: "z@example.cn",
-};
-
 describe("the holder API", () => {
   /** 经办人 info through the route (captcha bypassed): the draft order's JSON. */
   async function saveDraft(b: Browser) {
@@ -50,7 +42,7 @@ describe("the holder API", () => {
       request(
         "/api/renew/handler",
         b,
-        { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
+        { handler: HANDLER, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
         { "idempotency-key": key() },
       ),
     );
@@ -73,7 +65,7 @@ describe("the holder API", () => {
   it("refuses holder POSTs without the session's CSRF token or from another origin, changing nothing", async () => {
     const h = await holder(db, ca);
     const b = await signIn(h);
-    const body = { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" };
+    const body = { handler: HANDLER, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" };
     expect(
       (await handlerRoute.POST(request("/api/renew/handler", { cookie: b.cookie }, body, { "idempotency-key": key() })))
         .status,

@@ -14,7 +14,7 @@ import * as handlerRoute from "@/app/api/renew/handler/route";
 import * as issueChallengeRoute from "@/app/api/renew/issue-challenge/route";
 import * as issueRoute from "@/app/api/renew/issue/route";
 import * as loginRoute from "@/app/api/renew/login/route";
-import { NOW, useRenewWorld } from "./fixture";
+import { HANDLER, NOW, useRenewWorld } from "./fixture";
 
 /** An SM2 CA and an SM2 holder over the holder API: SM2 signatures on the challenges, fuzzed SM2 CSRs at 下证. */
 let db: Db;
@@ -74,19 +74,12 @@ describe("SM2 holder over the holder API (SM2 CA)", () => {
       csrf: (await res.json()).csrfToken,
     };
 
-    const handler = {
-      name: "张三",
-      idType: "resident_id",
-      idNumber: "11010519491231002X",
-      mobile: "13812345678",
-      email: "z@example.cn",
-    };
     const draft = await (
       await handlerRoute.POST(
         request(
           "/api/renew/handler",
           b,
-          { handler, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
+          { handler: HANDLER, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" },
           { "idempotency-key": crypto.randomUUID() },
         ),
       )
