@@ -4,7 +4,8 @@ import { getConfig } from "@/lib/config";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "@/tests/helpers/db";
 import { HANDLER, HOLDER, codeOf, draftOrder, insertCertificate } from "@/tests/helpers/orders";
-import type { Db, OpenDb } from "@/lib/db";
+import type { Db, OpenDb, Tx } from "@/lib/db";
+import type { RenewalOrder } from "@/lib/generated/prisma/client";
 import { DAY } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { verifyAuditChain, withTx } from "@/lib/audit";
@@ -31,6 +32,18 @@ let db: Db;
 // ten days before the test certificates expire (2026-12-10 02:00 UTC)
 const clock = fixedClock("2026-11-30T02:00:00Z");
 const AGENT = { type: "staff" as const, id: "staff-helpdesk-1", ip: "10.0.0.5", userAgent: "vitest" };
+/** The helpdesk agent's cancel or handled-in-person of an order, with `reason`. */
+const byAgent = (orderId: string, reason: string) => ({ pay: envPayments, orderId, reason, actor: AGENT, clock });
+/** The order paid in full (what a settled Alipay payment does to its state), recorded by the agent. */
+const markPaid = (tx: Tx, order: RenewalOrder) =>
+  transitionOrder(tx, {
+    orderId: order.id,
+    to: "paid",
+    links: getConfig(),
+    actor: AGENT,
+    clock,
+    set: { paidFen: order.priceFen, paidAt: clock.now() },
+  });
 
 beforeAll(async () => {
   open = await createTestDb();
@@ -148,13 +161,7 @@ describe("helpdesk actions", () => {
 
   test("cancelling an unpaid order goes through the state machine with the reason", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
-    const cancelled = await cancelOrderByStaff(db, {
-      pay: envPayments,
-      orderId: order.id,
-      reason: "duplicate application",
-      actor: AGENT,
-      clock,
-    });
+    const cancelled = await cancelOrderByStaff(db, byAgent(order.id, "duplicate application"));
     expect(cancelled.state).toBe("cancelled");
     expect(cancelled.openCertificateId).toBeNull();
     expect(await db.auditEvent.findFirst({ where: { targetId: order.id, action: "order.cancelled" } })).toMatchObject({
@@ -166,34 +173,15 @@ describe("helpdesk actions", () => {
 
   test("a paid order can be neither cancelled nor marked as handled in person", async () => {
     const order = await submittedOrder();
-    await withTx(db, (tx) =>
-      transitionOrder(tx, {
-        orderId: order.id,
-        to: "paid",
-        links: getConfig(),
-        actor: AGENT,
-        clock,
-        set: { paidFen: order.priceFen, paidAt: clock.now() },
-      }),
-    );
-    expect(
-      await codeOf(cancelOrderByStaff(db, { pay: envPayments, orderId: order.id, reason: "x", actor: AGENT, clock })),
-    ).toBe("ORDER_ALREADY_PAID");
-    expect(
-      await codeOf(markHandledInPerson(db, { pay: envPayments, orderId: order.id, reason: "x", actor: AGENT, clock })),
-    ).toBe("STAFF_IN_PERSON_NOT_ALLOWED");
+    await withTx(db, (tx) => markPaid(tx, order));
+    expect(await codeOf(cancelOrderByStaff(db, byAgent(order.id, "x")))).toBe("ORDER_ALREADY_PAID");
+    expect(await codeOf(markHandledInPerson(db, byAgent(order.id, "x")))).toBe("STAFF_IN_PERSON_NOT_ALLOWED");
     expect((await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
   });
 
   test("handled in person cancels the online order with a recognisable reason, in one transaction", async () => {
     const order = await submittedOrder({ payerClass: "unified" });
-    const done = await markHandledInPerson(db, {
-      pay: envPayments,
-      orderId: order.id,
-      reason: "came to the service centre",
-      actor: AGENT,
-      clock,
-    });
+    const done = await markHandledInPerson(db, byAgent(order.id, "came to the service centre"));
     expect(done.state).toBe("cancelled");
     const events = await db.auditEvent.findMany({ where: { targetId: order.id }, orderBy: { seq: "asc" } });
     expect(events.at(-2)).toMatchObject({
@@ -223,14 +211,7 @@ describe("helpdesk actions", () => {
   test("an order stuck in issuing without a stored CSR goes back to paid, unflagged, for the holder to retry", async () => {
     const order = await submittedOrder();
     await withTx(db, async (tx) => {
-      await transitionOrder(tx, {
-        orderId: order.id,
-        to: "paid",
-        links: getConfig(),
-        actor: AGENT,
-        clock,
-        set: { paidFen: order.priceFen, paidAt: clock.now() },
-      });
+      await markPaid(tx, order);
       await transitionOrder(tx, {
         orderId: order.id,
         to: "issuing",
