@@ -6,6 +6,7 @@ import type { Messages } from "@/lib/messages";
 import { ApiError, apiPost } from "@/lib/api/client";
 import type { PostEndpoints } from "@/lib/api/endpoints";
 import styles from "./InvoiceForm.module.css";
+import { ErrorAlert } from "@/components/ui/ErrorAlert";
 
 type Field = "type" | "title" | "taxpayerId" | "email";
 type Values = Record<Exclude<Field, "type">, string> & { type: "personal" | "organisation" };
@@ -118,11 +119,7 @@ export function InvoiceForm({
       {input("title", t.title)}
       {v.type === "organisation" ? input("taxpayerId", t.taxpayerId) : null}
       {input("email", t.email, "email", t.emailHint)}
-      {error ? (
-        <div className="alert alert-err" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <ErrorAlert message={error} />
       <div className="actions">
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {t.save}

@@ -6,6 +6,7 @@ import type { Messages } from "@/lib/messages";
 import { ApiError, apiGet, apiPost } from "@/lib/api/client";
 import type { PostEndpoints } from "@/lib/api/endpoints";
 import styles from "../renew.module.css";
+import { ErrorAlert } from "@/components/ui/ErrorAlert";
 
 type Field = "name" | "idType" | "idNumber" | "mobile" | "email" | "captcha";
 type Values = PostEndpoints["/api/renew/handler"]["body"]["handler"];
@@ -256,11 +257,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
         />
         <label htmlFor="f-notifySms">{t.notifySms}</label>
       </div>
-      {formError ? (
-        <div className="alert alert-err" role="alert">
-          {formError}
-        </div>
-      ) : null}
+      <ErrorAlert message={formError} />
       <div className="actions">
         <button type="submit" className="btn btn-primary" disabled={busy || !captcha}>
           {busy ? t.saving : t.next}

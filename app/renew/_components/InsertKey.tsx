@@ -10,6 +10,7 @@ import { ApiError, apiPost } from "@/lib/api/client";
 import type { RenewabilityResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
 import { fill, formatDateTime } from "@/lib/messages/format";
+import { ErrorAlert } from "@/components/ui/ErrorAlert";
 
 type Phase = "detecting" | "missing" | "outdated" | "blocked" | "nokey" | "ready";
 
@@ -270,11 +271,7 @@ export function InsertKey({
           {pinError}
         </span>
       </div>
-      {formError ? (
-        <div className="alert alert-err" role="alert">
-          {formError}
-        </div>
-      ) : null}
+      <ErrorAlert message={formError} />
       {pinError && choice?.token.pin.locked ? (
         <p>
           <a href="/unlock">{t.key.unlockLink}</a>

@@ -7,6 +7,7 @@ import { apiPost } from "@/lib/api/client";
 import type { OrderResponse } from "@/lib/api/renew";
 import styles from "../renew.module.css";
 import { fill } from "@/lib/messages/format";
+import { ErrorAlert } from "@/components/ui/ErrorAlert";
 
 /** A document to accept before 确认提交 (lib/consent), with where to read it. */
 export interface ConsentDoc {
@@ -74,11 +75,7 @@ export function ReviewActions({
           </div>
         ))}
       </fieldset>
-      {error ? (
-        <div className="alert alert-err" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <ErrorAlert message={error} />
       <div className="actions">
         <button
           type="button"
