@@ -53,6 +53,19 @@ async function pay(client: HolderClient, tradeNo: string) {
   expect(r.status).toBe(303);
 }
 
+/**
+ * The payment page's poll (every 2 s, as Payment.tsx does) until the order is paid or 30 s have passed: the last
+ * answer. The portal asks Alipay itself from 10 s after the QR code was shown (settleByPoll).
+ */
+async function pollUntilPaid(client: HolderClient, orderId: string): Promise<{ paid: boolean }> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const s = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${orderId}`);
+    if (s.paid || Date.now() > until) return s;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
 const state = async (orderId: string) => (await w.db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } })).state;
 const events = (orderId: string) =>
   w.db.paymentEvent.findMany({ where: { orderId, kind: "notify" }, orderBy: { createdAt: "asc" } });
@@ -145,7 +158,7 @@ describe("Alipay notification faults", () => {
     const outcomes = (await w.db.paymentEvent.findMany({ where: { outTradeNo: order.orderNo, kind: "notify" } })).map(
       (e) => `${e.outcome}/${e.verified}`,
     );
-    const polled = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${order.id}`);
+    const polled = await pollUntilPaid(client, order.id);
     const checks: [string, boolean][] = [
       ["order unchanged by the forgeries", before === "awaiting_payment"],
       [
@@ -164,7 +177,7 @@ describe("Alipay notification faults", () => {
     await pay(client, trade.tradeNo);
     const before = await state(order.id);
     const outcomes = (await events(order.id)).map((e) => e.outcome);
-    const polled = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${order.id}`);
+    const polled = await pollUntilPaid(client, order.id);
     const after = await w.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
     const checks: [string, boolean][] = [
       ["order unchanged by it", before === "awaiting_payment"],

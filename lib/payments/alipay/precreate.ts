@@ -7,7 +7,7 @@ import { DomainError } from "../../errors";
 import { alipayExec, isSuccess, type AlipayResponse, type PaymentDeps } from "./client";
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
-import { settleByQuery } from "./query";
+import { holdPollQueries, settleByQuery } from "./query";
 import { withTx } from "../../audit";
 
 export interface PaymentStart {
@@ -124,6 +124,7 @@ export async function startPayment(
       throw new DomainError("ALIPAY_REJECTED", { subCode: String(r.sub_code ?? r.code) });
     }
     qrCode = made.qrCode;
+    await holdPollQueries(db, order.id, clock);
   }
   return { qrCode, qrSvg: await qrSvgOf(qrCode), amountFen: order.priceFen, orderNo: order.orderNo, deadline };
 }

@@ -34,10 +34,29 @@ export async function settleByQuery(
 
 /**
  * How often the holder's page (it polls every 2 s while the QR code is shown) may make the portal ask Alipay about
- * one order. The notification settles a paid order within moments; the page's own question is for a notification
- * that is late or lost, and asked on every poll it would be one signed gateway call per holder every 2 s.
+ * one order, and how long after the QR code is shown it asks first. The notification settles a paid order within
+ * moments; the page's own question is for a notification that is late or lost, and asked on every poll it would be
+ * a signed gateway call per holder every 2 s.
  */
 export const POLL_QUERY_INTERVAL_MS = 10 * SECOND;
+
+const pollQueryKey = (orderId: string) => `alipay-query:${orderId}`;
+
+/** Counts one question about the order in the poll's window; false when one was already asked in it. */
+async function mayAskAlipay(db: Db, orderId: string, clock: Clock): Promise<boolean> {
+  try {
+    await hitRateLimit(db, pollQueryKey(orderId), { max: 1, windowMs: POLL_QUERY_INTERVAL_MS }, clock);
+    return true;
+  } catch (e) {
+    if (e instanceof DomainError && e.code === "RATE_LIMITED") return false;
+    throw e;
+  }
+}
+
+/** The QR code was just shown: the page's poll first asks Alipay after POLL_QUERY_INTERVAL_MS (nobody pays sooner). */
+export async function holdPollQueries(db: Db, orderId: string, clock: Clock): Promise<void> {
+  await mayAskAlipay(db, orderId, clock);
+}
 
 /**
  * The holder's page polling its order (as just read): its state, and settleByQuery at most once per
@@ -50,12 +69,7 @@ export async function settleByPoll(
   clock: Clock,
 ): Promise<{ state: OrderState; paid: boolean }> {
   if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
-  try {
-    await hitRateLimit(db, `alipay-query:${order.id}`, { max: 1, windowMs: POLL_QUERY_INTERVAL_MS }, clock);
-  } catch (e) {
-    if (e instanceof DomainError && e.code === "RATE_LIMITED") return { state: order.state, paid: false };
-    throw e;
-  }
+  if (!(await mayAskAlipay(db, order.id, clock))) return { state: order.state, paid: false };
   return settleByQuery(db, pay, order.id, clock);
 }
 
