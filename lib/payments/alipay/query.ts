@@ -11,24 +11,27 @@ import { retryPendingRefunds } from "./refund";
 import { withTx } from "../../audit";
 import { hitRateLimit } from "../../ratelimit";
 
+/** An order's state after a question to Alipay, and whether it is paid. */
+type Settled = { state: OrderState; paid: boolean };
+
 /**
  * Asks Alipay about an order still waiting for payment (the holder's page polls this; the sweep runs it for
  * orders whose notification is late or lost) and settles it when the trade is paid. Returns the order's state.
  */
-export async function settleByQuery(
-  db: Db,
-  pay: PaymentDeps,
-  orderId: string,
-  clock: Clock,
-): Promise<{ state: OrderState; paid: boolean }> {
+export async function settleByQuery(db: Db, pay: PaymentDeps, orderId: string, clock: Clock): Promise<Settled> {
   const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
+  return settleOrderByQuery(db, pay, order, clock);
+}
+
+/** settleByQuery for an order as just read. */
+async function settleOrderByQuery(db: Db, pay: PaymentDeps, order: RenewalOrder, clock: Clock): Promise<Settled> {
   if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
   // no QR code shown yet: Alipay cannot know this order, and the page may poll often
   if (!(await qrShown(db, order.id))) return { state: order.state, paid: false };
   const r = await alipayExec(pay.alipay(), "alipay.trade.query", { out_trade_no: order.orderNo });
   if (isPaidStatus(r)) await settleFromQuery(db, pay, order, r, "query", clock);
-  const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
+  const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
   return { state: after.state, paid: after.paidAt !== null };
 }
 
@@ -62,15 +65,10 @@ export async function holdPollQueries(db: Db, orderId: string, clock: Clock): Pr
  * The holder's page polling its order (as just read): its state, and settleByQuery at most once per
  * POLL_QUERY_INTERVAL_MS per order, counted in the database (every instance shares the count).
  */
-export async function settleByPoll(
-  db: Db,
-  pay: PaymentDeps,
-  order: RenewalOrder,
-  clock: Clock,
-): Promise<{ state: OrderState; paid: boolean }> {
-  if (order.state !== "awaiting_payment") return { state: order.state, paid: order.paidAt !== null };
-  if (!(await mayAskAlipay(db, order.id, clock))) return { state: order.state, paid: false };
-  return settleByQuery(db, pay, order.id, clock);
+export async function settleByPoll(db: Db, pay: PaymentDeps, order: RenewalOrder, clock: Clock): Promise<Settled> {
+  if (order.state === "awaiting_payment" && !(await mayAskAlipay(db, order.id, clock)))
+    return { state: order.state, paid: false };
+  return settleOrderByQuery(db, pay, order, clock);
 }
 
 function qrShown(db: Db, orderId: string): Promise<boolean> {
