@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { serveClusterMetrics } from "../lib/metrics/cluster";
+import { releaseOrderWatches } from "../lib/orders/changes";
 
 /**
  * The portal's server, what `npm start` (scripts/start.ts) and a release run:
@@ -63,6 +64,8 @@ async function serve(): Promise<void> {
     if (closing) return;
     closing = true;
     metrics?.close();
+    // requests held open for an order's payment (lib/orders/changes.ts) answer now rather than be cut off
+    releaseOrderWatches();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 5000).unref();

@@ -19,7 +19,7 @@ type WithDetails<Req extends z.ZodType> = Omit<z.input<Req>, "details"> & { deta
 export interface GetEndpoints {
   "/api/renew/captcha": { response: common.CaptchaResponse };
   "/api/renew/captcha/text": { response: common.TextCaptchaResponse };
-  "/api/renew/payment": { query: z.input<typeof renew.OrderRef>; response: renew.PaymentStatusResponse };
+  "/api/renew/payment": { query: z.input<typeof renew.PaymentStatusQuery>; response: renew.PaymentStatusResponse };
   "/api/services/captcha": { response: common.CaptchaResponse };
   "/api/org/batches/status": { query: z.input<typeof org.BatchRef>; response: org.BatchStatusResponse };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { HandlerInfo } from "../renewal/handler";
 import { OrderState } from "./common";
 import { ConsentGiven } from "../consent";
+import { PAYMENT_WAIT_MAX_S } from "./payment-wait";
 
 /**
  * The HTTP contract of /api/renew (the wizard): each route validates its request with these schemas and its
@@ -16,6 +17,15 @@ const Base64 = z
 
 /** A request naming the holder's order (确认提交, 取消申请, opening the payment, its status). */
 export const OrderRef = z.object({ orderId: z.string().uuid() });
+
+/**
+ * The payment page's status poll: with `wait` (seconds, at most PAYMENT_WAIT_MAX_S) an order still awaiting payment
+ * is answered when it moves or when the wait is over, whichever comes first (one request open instead of a poll
+ * every 2 s).
+ */
+export const PaymentStatusQuery = OrderRef.extend({
+  wait: z.coerce.number().int().min(0).max(PAYMENT_WAIT_MAX_S).optional(),
+});
 
 /** 确认提交 with the versions of the subscriber agreement and privacy notice the holder ticked. */
 export const ConfirmRequest = OrderRef.extend({ consent: ConsentGiven.optional() });

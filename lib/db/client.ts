@@ -5,6 +5,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
+import { PgListener, checkChannel, type Listener, type Unlisten } from "./listen";
 
 export type Db = PrismaClient;
 /** The client or an interactive-transaction client: domain functions accept either. */
@@ -15,6 +16,11 @@ export interface OpenDb {
   kind: "pglite" | "postgres";
   /** the PGlite instance when embedded (migrations need it) */
   pglite?: PGlite;
+  /**
+   * Calls `fn` with the payload of every NOTIFY on `channel` (sent by any process on this database, delivered once
+   * its transaction commits). Absent on a database opened without it (some tests): callers then do not wait.
+   */
+  listen?(channel: string, fn: Listener): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -71,7 +77,16 @@ export async function openDb(opts: {
       ),
       transactionOptions: TX_OPTIONS,
     });
-    return { prisma, kind: "postgres", close: () => prisma.$disconnect() };
+    const listener = new PgListener(opts.url);
+    return {
+      prisma,
+      kind: "postgres",
+      listen: (channel, fn) => listener.listen(channel, fn),
+      async close() {
+        await listener.close();
+        await prisma.$disconnect();
+      },
+    };
   }
   const dir = opts.pgliteDir ?? "memory://";
   const onDisk = !dir.startsWith("memory://");
@@ -87,6 +102,10 @@ export async function openDb(opts: {
     prisma,
     kind: "pglite",
     pglite,
+    async listen(channel, fn) {
+      const stop = await pglite.listen(checkChannel(channel), fn);
+      return () => void stop().catch(() => undefined);
+    },
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -7,6 +7,7 @@ import { enqueueMail, type MailRequest } from "../outbox";
 import { enqueueSms } from "../sms";
 import { formatFen } from "../messages/format";
 import { invoiceLinkToken, type LinkKeys } from "../crypto/link-token";
+import { announceOrderChange } from "./changes";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -204,6 +205,9 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
       if (isRecordNotFound(e)) throw new DomainError("CONFLICT");
       throw e;
     });
+
+  // the payment page waits for its order to leave awaiting_payment (paid, expired, cancelled)
+  if (order.state === "awaiting_payment") await announceOrderChange(tx, order.id);
 
   await appendAudit(
     tx,

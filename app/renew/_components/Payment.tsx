@@ -5,10 +5,15 @@ import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
 import { apiGet, apiPost } from "@/lib/api/client";
 import type { PaymentStartedResponse } from "@/lib/api/renew";
+import { PAYMENT_WAIT_MAX_S } from "@/lib/api/payment-wait";
 import styles from "../renew.module.css";
 import { fill, formatFen } from "@/lib/messages/format";
 import { alipayAppLink } from "@/lib/payments/alipay/app-link";
 
+/**
+ * The status request waits up to PAYMENT_WAIT_MAX_S on the server for the payment to land and is sent again at
+ * once; an answer sooner than that without news (an error, a server that does not wait) waits POLL_MS first.
+ */
 const POLL_MS = 2000;
 
 function clock(ms: number): string {
@@ -50,8 +55,9 @@ export function Payment({
     let stop = false;
     const poll = async () => {
       if (stop) return;
+      const sent = Date.now();
       try {
-        const s = await apiGet("/api/renew/payment", { query: { orderId } });
+        const s = await apiGet("/api/renew/payment", { query: { orderId, wait: PAYMENT_WAIT_MAX_S } });
         if (s.paid) {
           setState("paid");
           router.push(stepPaths[s.step] ?? "/renew/invoice");
@@ -64,7 +70,7 @@ export function Payment({
       } catch {
         // a failed poll is retried on the next tick
       }
-      if (!stop) setTimeout(() => void poll(), POLL_MS);
+      if (!stop) setTimeout(() => void poll(), Date.now() - sent >= POLL_MS ? 0 : POLL_MS);
     };
     void poll();
     return () => {

@@ -20,6 +20,7 @@ export type FlowStep =
   | "sandbox-pay"
   | "payment-status"
   | "payment-poll"
+  | "payment-wait"
   | "invoice-skip"
   | "issue-challenge"
   | "issue"
@@ -42,6 +43,12 @@ export interface FlowOptions {
    * as "payment-poll"; off by default (without think time the holder pays at once)
    */
   qrPollMs?: number;
+  /**
+   * the payment page as it is (Payment.tsx): one status request at a time waiting up to this many seconds on the
+   * server, from the QR code until the page learns of the payment; each held request is timed as "payment-wait" (a
+   * wait, not a latency), and "payment-status" is from the phone's payment until the page knows. Wins over qrPollMs.
+   */
+  qrWaitS?: number;
   /** waits before each step as the person at the keyboard would (bench/flow.ts --pace human); none by default */
   think?: (step: FlowStep) => Promise<void>;
 }
@@ -109,6 +116,42 @@ export async function issueAndInstall(
   });
   await confirmInstall(client, newKey.key, issued.certificate.serial, orderId);
   return issued.certificate.serial;
+}
+
+/**
+ * The payment page waiting for its order (Payment.tsx): a status request that the server holds up to `waitS`
+ * seconds, sent again at once, from the QR code until the order is paid; `paid` resolves then (or rejects after
+ * `timeoutMs` or once `stop` is called). A failed request is counted and sent again after 2 s, as the page does.
+ */
+function waitWhileQrShown(
+  client: HolderClient,
+  rec: Recorder,
+  orderId: string,
+  waitS: number,
+  timeoutMs: number,
+): { paid: Promise<void>; stop(): void } {
+  let stopped = false;
+  const paid = (async () => {
+    const until = performance.now() + timeoutMs;
+    while (!stopped && performance.now() < until) {
+      const s = await rec
+        .time("payment-wait", () =>
+          client.ok<{ paid: boolean; state: string }>("GET", `/api/renew/payment?orderId=${orderId}&wait=${waitS}`),
+        )
+        .catch(() => undefined);
+      if (s?.paid) return;
+      if (s && s.state !== "awaiting_payment") throw new Error(`order ${s.state}, not paid`);
+      if (!s) await new Promise((r) => setTimeout(r, 2000));
+    }
+    throw new Error(stopped ? "stopped" : `not paid after ${timeoutMs} ms`);
+  })();
+  paid.catch(() => undefined); // observed by the caller, or abandoned with the flow
+  return {
+    paid,
+    stop() {
+      stopped = true;
+    },
+  };
 }
 
 /**
@@ -195,22 +238,37 @@ export async function runHolderFlow(
     result.orderNo = pay.orderNo;
     if (done("payment")) return result;
     const payUrl = new URL(pay.qrCode);
-    const polling = opts.qrPollMs ? pollWhileQrShown(client, rec, draft.id, opts.qrPollMs) : undefined;
+    const paidTimeoutMs = opts.paidTimeoutMs ?? 60_000;
+    const waiting = opts.qrWaitS ? waitWhileQrShown(client, rec, draft.id, opts.qrWaitS, 10 * paidTimeoutMs) : undefined;
+    const polling =
+      !waiting && opts.qrPollMs ? pollWhileQrShown(client, rec, draft.id, opts.qrPollMs) : undefined;
     // the buyer's phone: Alipay's pay page (the emulator) is on the portal in demo mode
     await step("sandbox-pay", async () => {
       const r = await client.request("POST", `${payUrl.pathname}/confirm`);
       if (r.status !== 303 && r.status !== 200) throw new Error(`sandbox pay → ${r.status}`);
-    }).finally(() => polling?.stop());
-    if (done("sandbox-pay")) return result;
+    })
+      .catch((e: unknown) => {
+        waiting?.stop();
+        throw e;
+      })
+      .finally(() => polling?.stop());
+    if (done("sandbox-pay")) {
+      waiting?.stop();
+      return result;
+    }
     const paidFrom = performance.now();
-    const until = paidFrom + (opts.paidTimeoutMs ?? 60_000);
-    for (;;) {
+    const until = paidFrom + paidTimeoutMs;
+    if (waiting) {
+      const timer = setTimeout(() => waiting.stop(), paidTimeoutMs);
+      await rec.time("payment-status", () => waiting.paid).finally(() => clearTimeout(timer));
+    }
+    for (; !waiting; ) {
       const s = (await rec.time("payment-status", () =>
         client.ok<{ paid: boolean; state: string }>("GET", `/api/renew/payment?orderId=${draft.id}`),
       ))!;
       if (s.paid) break;
       if (performance.now() > until) {
-        rec.fail("payment-status", `not paid after ${opts.paidTimeoutMs ?? 60_000} ms (state ${s.state})`);
+        rec.fail("payment-status", `not paid after ${paidTimeoutMs} ms (state ${s.state})`);
         throw new Error("payment not settled in time");
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));

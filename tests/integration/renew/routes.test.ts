@@ -14,7 +14,8 @@ import * as issueChallengeRoute from "@/app/api/renew/issue-challenge/route";
 import * as issueRoute from "@/app/api/renew/issue/route";
 import * as installedRoute from "@/app/api/renew/installed/route";
 import * as statusRoute from "@/app/api/renew/status/route";
-import { HANDLER, holder, newKeyAndCsr, useRenewWorld, signText, type Holder } from "./fixture";
+import * as paymentRoute from "@/app/api/renew/payment/route";
+import { HANDLER, holder, markPaid, newClock, newKeyAndCsr, useRenewWorld, signText, type Holder } from "./fixture";
 import { CONSENT_VERSIONS } from "@/lib/consent";
 
 let db: Db;
@@ -96,6 +97,41 @@ describe("the holder API", () => {
     expect([a.status, c.status]).toEqual([200, 200]);
     expect((await a.json()).state).toBe("awaiting_payment");
     expect(await db.auditEvent.count({ where: { targetId: draft.id, action: "order.submitted" } })).toBe(1);
+  });
+
+  it("the payment page's status request waits for the payment (?wait) and answers the moment it lands", async () => {
+    const b = await signIn(await holder(db, ca, { payerClass: "self" }));
+    const draft = await saveDraft(b);
+    const confirm = { orderId: draft.id, consent: CONSENT_VERSIONS };
+    await confirmRoute.POST(request("/api/renew/confirm", b, confirm, { "idempotency-key": key() }));
+    const status = (wait: string) =>
+      paymentRoute.GET(request(`/api/renew/payment?orderId=${draft.id}&wait=${wait}`, b));
+    const timed = async (wait: string) => {
+      const t = performance.now();
+      const res = await status(wait);
+      return { status: res.status, body: await res.json(), ms: performance.now() - t };
+    };
+
+    // nothing happens: answered when the wait is over
+    const idle = await timed("1");
+    expect([idle.status, idle.body]).toEqual([200, { state: "awaiting_payment", paid: false, step: "pay" }]);
+    expect(idle.ms).toBeGreaterThanOrEqual(900);
+
+    // the payment lands while the request waits (the notification's transaction): answered then
+    const waiting = timed("10");
+    setTimeout(() => void markPaid(db, draft.id, newClock()), 300);
+    const paid = await waiting;
+    expect([paid.status, paid.body]).toEqual([200, { state: "paid", paid: true, step: "invoice" }]);
+    expect(paid.ms).toBeGreaterThanOrEqual(250);
+    expect(paid.ms).toBeLessThan(5_000);
+
+    // a wait out of bounds is refused, in the holder's language, before anything is read
+    for (const wait of ["11", "-1", "x", "1.5"]) {
+      const bad = await timed(wait);
+      expect([bad.status, bad.body.error.code]).toEqual([422, "VALIDATION_FAILED"]);
+      expect(bad.body.error.details.fields.wait).toMatch(/[\u4e00-\u9fff]/); // said in the holder's language (zh)
+      expect(bad.ms).toBeLessThan(900);
+    }
   });
 
   it("does not show or confirm another holder's order", async () => {

@@ -1,8 +1,17 @@
-import { OrderRef, type PaymentStartedResponse, type PaymentStatusResponse } from "@/lib/api/renew";
+import {
+  OrderRef,
+  PaymentStatusQuery,
+  type PaymentStartedResponse,
+  type PaymentStatusResponse,
+} from "@/lib/api/renew";
+import { SECOND } from "@/lib/clock";
+import { getOpenDb } from "@/lib/db";
+import { watchOrder } from "@/lib/orders/changes";
 import { route } from "@/lib/http/route";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { settleByPoll } from "@/lib/payments/alipay/query";
-import { orderStatus, requireOpenOrder, stepFor } from "@/lib/renewal/flow";
+import { RELEASES_CERTIFICATE } from "@/lib/orders/machine";
+import { orderStatus, ownOrder, requireOpenOrder, stepFor } from "@/lib/renewal/flow";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
 /** Opens (or shows again) the Alipay QR trade of the holder's order. */
@@ -21,21 +30,37 @@ export const POST = route(
   },
 );
 
-/** The page's live status; asks Alipay about the trade now and then (settleByPoll) and settles it when paid. */
+/**
+ * The page's live status; asks Alipay about the trade now and then (settleByPoll) and settles it when paid. With
+ * `wait`, an order still awaiting payment is answered once it moves (the notification, on any instance, wakes
+ * this request: lib/orders/changes.ts) or after `wait` seconds.
+ */
 export const GET = route(
-  { session: "holder", requireSession: true, query: OrderRef },
-  async ({ db, session, query, clock, config, alipay }) => {
+  { session: "holder", requireSession: true, query: PaymentStatusQuery },
+  async ({ db, session, query, clock, config, alipay, req }) => {
     const certificateId = holderCertificateId(session);
-    const order = await requireOpenOrder(db, certificateId, query.orderId);
-    const settled = await settleByPoll(db, { alipay, links: config }, order, clock);
-    // still waiting (every poll but the last): the page stays where it is
-    if (settled.state === "awaiting_payment")
-      return { state: settled.state, paid: false, step: stepFor(order) } satisfies PaymentStatusResponse;
-    const status = await orderStatus(db, {
-      certificateId,
-      invoiceSkipped: invoiceSkipped(session, order.id),
-      keys: config,
-    });
-    return { state: settled.state, paid: settled.paid, step: status.step } satisfies PaymentStatusResponse;
+    const pay = { alipay, links: config };
+    // watching starts before the read, so a payment landing between the two still wakes this request
+    const watch = query.wait ? await watchOrder(await getOpenDb(), query.orderId) : undefined;
+    try {
+      let order = await requireOpenOrder(db, certificateId, query.orderId);
+      let settled = await settleByPoll(db, pay, order, clock);
+      if (settled.state === "awaiting_payment" && watch && (await watch.changed(query.wait! * SECOND, req.signal))) {
+        // it may have left the open orders too (expired, cancelled): the page shows that
+        order = await ownOrder(db, certificateId, query.orderId);
+        settled = { state: order.state, paid: order.paidAt !== null };
+      }
+      // still waiting (every poll but the last), or over without payment: the page stays or says so
+      if (settled.state === "awaiting_payment" || RELEASES_CERTIFICATE.has(settled.state))
+        return { state: settled.state, paid: settled.paid, step: stepFor(order) } satisfies PaymentStatusResponse;
+      const status = await orderStatus(db, {
+        certificateId,
+        invoiceSkipped: invoiceSkipped(session, order.id),
+        keys: config,
+      });
+      return { state: settled.state, paid: settled.paid, step: status.step } satisfies PaymentStatusResponse;
+    } finally {
+      watch?.stop();
+    }
   },
 );
