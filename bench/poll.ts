@@ -47,7 +47,11 @@ const database = await freshDatabase(args.db);
 const portal = await startPortal({
   root: args.root,
   port: args.port ? Number(args.port) : undefined,
-  env: { ...flowPortalEnv(database.url), PORTAL_PROCESSES: "1", ...(profile ? { CERTRENEW_CPU_PROF_DIR: profile } : {}) },
+  env: {
+    ...flowPortalEnv(database.url),
+    PORTAL_PROCESSES: "1",
+    ...(profile ? { CERTRENEW_CPU_PROF_DIR: profile } : {}),
+  },
   nodeOptions: profile ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,
   quiet: true,
 });
@@ -102,7 +106,9 @@ try {
     orders.push(r.orderId);
   }
   const health = holders.map(() => new HolderClient({ base: portal.base }));
-  console.log(`\n${N} orders awaiting payment; ${N} clients per route, back to back, ${SECONDS} s per row (one portal process)`);
+  console.log(
+    `\n${N} orders awaiting payment; ${N} clients per route, back to back, ${SECONDS} s per row (one portal process)`,
+  );
   for (let round = 1; round <= Number(args.rounds); round++) {
     await measure(`round ${round} payment poll`, clients, (i) => `/api/renew/payment?orderId=${orders[i]}`);
     if (!profile) await measure(`round ${round} /api/health`, health, () => "/api/health");

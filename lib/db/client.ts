@@ -5,7 +5,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
-import { PgListener, checkChannel, type Listener, type Unlisten } from "./listen";
+import { PgListener, checkChannel, type ListenTrouble, type Listener, type Unlisten } from "./listen";
 
 export type Db = PrismaClient;
 /** The client or an interactive-transaction client: domain functions accept either. */
@@ -20,7 +20,7 @@ export interface OpenDb {
    * Calls `fn` with the payload of every NOTIFY on `channel` (sent by any process on this database, delivered once
    * its transaction commits). Absent on a database opened without it (some tests): callers then do not wait.
    */
-  listen?(channel: string, fn: Listener): Promise<Unlisten>;
+  listen?(channel: string, fn: Listener, trouble?: ListenTrouble): Promise<Unlisten>;
   close(): Promise<void>;
 }
 
@@ -68,6 +68,8 @@ export async function openDb(opts: {
   loadDataDir?: Blob;
   /** PostgreSQL: keep each connection's parsed statements (default on; off behind a transaction-mode pooler) */
   preparedStatements?: boolean;
+  /** PostgreSQL: where the one LISTEN connection goes, when `url` is a pooler that cannot hold one (default `url`) */
+  listenUrl?: string;
 }): Promise<OpenDb> {
   if (opts.url) {
     const prisma = new PrismaClient({
@@ -77,11 +79,11 @@ export async function openDb(opts: {
       ),
       transactionOptions: TX_OPTIONS,
     });
-    const listener = new PgListener(opts.url);
+    const listener = new PgListener(opts.listenUrl ?? opts.url);
     return {
       prisma,
       kind: "postgres",
-      listen: (channel, fn) => listener.listen(channel, fn),
+      listen: (channel, fn, trouble) => listener.listen(channel, fn, trouble),
       async close() {
         await listener.close();
         await prisma.$disconnect();

@@ -19,6 +19,8 @@ export function getOpenDb(): Promise<OpenDb> {
     poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10),
     // behind a transaction-mode pooler that does not track them (PgBouncer before 1.21, or max_prepared_statements 0)
     preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== "0",
+    // a transaction-mode pooler cannot keep a LISTEN: the payment page's wake-ups go straight to PostgreSQL then
+    listenUrl: process.env.DATABASE_LISTEN_URL || undefined,
     pgliteDir: path.join(dataDir(), "pglite"),
   });
   return holder.__certrenewDb;

@@ -1,9 +1,10 @@
 import pg from "pg";
-import { log } from "../log";
 
 /** Called with a notification's payload (PostgreSQL's NOTIFY, delivered once the sending transaction commits). */
 export type Listener = (payload: string) => void;
 export type Unlisten = () => void;
+/** Told when the listening connection is lost or cannot be opened (the caller logs it; lib/db has no logger). */
+export type ListenTrouble = (err: unknown, what: string) => void;
 
 /** Channel names are the portal's own constants; anything else is refused rather than quoted. */
 export function checkChannel(channel: string): string {
@@ -24,11 +25,13 @@ export class PgListener {
   private readonly channels = new Map<string, Set<Listener>>();
   private delay = RECONNECT_MS.first;
   private closed = false;
+  private trouble: ListenTrouble = () => {};
 
   constructor(private readonly url: string) {}
 
-  async listen(channel: string, fn: Listener): Promise<Unlisten> {
+  async listen(channel: string, fn: Listener, trouble?: ListenTrouble): Promise<Unlisten> {
     checkChannel(channel);
+    if (trouble) this.trouble = trouble;
     let set = this.channels.get(channel);
     if (!set) {
       set = new Set();
@@ -54,7 +57,7 @@ export class PgListener {
       client.removeAllListeners("notification");
       void client.end().catch(() => undefined);
       if (this.closed) return;
-      log.warn({ err }, "database notifications: connection lost, reconnecting");
+      this.trouble(err, "database notifications: connection lost, reconnecting");
       this.retryLater();
     };
     client.on("error", lost);
@@ -67,7 +70,7 @@ export class PgListener {
       for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`);
     } catch (err) {
       void client.end().catch(() => undefined);
-      log.warn({ err }, "database notifications: cannot listen, retrying");
+      this.trouble(err, "database notifications: cannot listen, retrying");
       this.retryLater();
       return;
     }

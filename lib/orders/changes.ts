@@ -1,4 +1,5 @@
 import type { OpenDb, Tx } from "../db";
+import { log } from "../log";
 
 /**
  * Pages that wait for an order to move (the payment page, for the payment to land) hold one request open and are
@@ -33,10 +34,12 @@ function subscribe(open: OpenDb): Promise<boolean> {
   let s = w.subscribed.get(open);
   if (!s) {
     s = open.listen
-      ? open.listen(ORDER_CHANNEL, wake).then(
-          () => true,
-          () => false,
-        )
+      ? open
+          .listen(ORDER_CHANNEL, wake, (err, what) => log.warn({ err }, what))
+          .then(
+            () => true,
+            () => false,
+          )
       : Promise.resolve(false);
     w.subscribed.set(open, s);
   }

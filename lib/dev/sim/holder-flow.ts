@@ -239,9 +239,10 @@ export async function runHolderFlow(
     if (done("payment")) return result;
     const payUrl = new URL(pay.qrCode);
     const paidTimeoutMs = opts.paidTimeoutMs ?? 60_000;
-    const waiting = opts.qrWaitS ? waitWhileQrShown(client, rec, draft.id, opts.qrWaitS, 10 * paidTimeoutMs) : undefined;
-    const polling =
-      !waiting && opts.qrPollMs ? pollWhileQrShown(client, rec, draft.id, opts.qrPollMs) : undefined;
+    const waiting = opts.qrWaitS
+      ? waitWhileQrShown(client, rec, draft.id, opts.qrWaitS, 10 * paidTimeoutMs)
+      : undefined;
+    const polling = !waiting && opts.qrPollMs ? pollWhileQrShown(client, rec, draft.id, opts.qrPollMs) : undefined;
     // the buyer's phone: Alipay's pay page (the emulator) is on the portal in demo mode
     await step("sandbox-pay", async () => {
       const r = await client.request("POST", `${payUrl.pathname}/confirm`);
@@ -262,7 +263,7 @@ export async function runHolderFlow(
       const timer = setTimeout(() => waiting.stop(), paidTimeoutMs);
       await rec.time("payment-status", () => waiting.paid).finally(() => clearTimeout(timer));
     }
-    for (; !waiting; ) {
+    for (; !waiting;) {
       const s = (await rec.time("payment-status", () =>
         client.ok<{ paid: boolean; state: string }>("GET", `/api/renew/payment?orderId=${draft.id}`),
       ))!;

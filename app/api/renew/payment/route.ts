@@ -1,9 +1,4 @@
-import {
-  OrderRef,
-  PaymentStatusQuery,
-  type PaymentStartedResponse,
-  type PaymentStatusResponse,
-} from "@/lib/api/renew";
+import { OrderRef, PaymentStatusQuery, type PaymentStartedResponse, type PaymentStatusResponse } from "@/lib/api/renew";
 import { SECOND } from "@/lib/clock";
 import { getOpenDb } from "@/lib/db";
 import { watchOrder } from "@/lib/orders/changes";
