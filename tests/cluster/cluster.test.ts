@@ -13,6 +13,7 @@ import { verifyAuditChain } from "@/lib/audit";
 import { agent, HolderClient } from "@/lib/dev/sim/http";
 import { registerHolders, signChallenge, type SimHolder } from "@/lib/dev/sim/holders";
 import { runHolderFlow, type FlowResult } from "@/lib/dev/sim/holder-flow";
+import { PAYMENT_WAIT_MAX_S } from "@/lib/api/payment-wait";
 import { freePort, freshDatabase } from "@/lib/dev/sim/portal";
 import { Recorder } from "@/lib/dev/sim/stats";
 import { sandboxMerchantEnv } from "@/lib/dev/alipay-sandbox/keys";
@@ -203,7 +204,8 @@ describe.skipIf(Boolean(why))("cluster: release ×2 behind nginx on PostgreSQL, 
         for (let attempt = 0; attempt < 3 && !results[i]; attempt++) {
           const c = client(i);
           try {
-            results[i] = await runHolderFlow(c, h, rec, { pollMs: 500, paidTimeoutMs: 120_000 });
+            // the payment page as it is: its status request held until the payment lands, on either instance
+            results[i] = await runHolderFlow(c, h, rec, { qrWaitS: PAYMENT_WAIT_MAX_S, paidTimeoutMs: 120_000 });
           } catch (e) {
             failures.push(`holder ${i} attempt ${attempt}: ${e instanceof Error ? e.message : String(e)}`);
             const order = await db.prisma.renewalOrder.findFirst({ where: { certSerial: h.serial } });
