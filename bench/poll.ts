@@ -1,15 +1,12 @@
-import { mkdirSync, rmSync } from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { openDb } from "../lib/db/client";
 import { loadCa } from "../lib/pki/ca";
-import { HolderClient, agent } from "../lib/dev/sim/http";
+import { HolderClient } from "../lib/dev/sim/http";
 import { registerHolders } from "../lib/dev/sim/holders";
 import { runHolderFlow } from "../lib/dev/sim/holder-flow";
-import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
-import { dbOption, flowPortalEnv, useConfigOf } from "./lib/env";
+import { startOnePortal } from "./lib/one-portal";
+import { dbOption, useConfigOf } from "./lib/env";
 import { dbCpu, portalCpu, spent } from "./lib/cpu";
 
 /**
@@ -41,32 +38,9 @@ const SECONDS = Number(args.seconds);
 console.log(`$ ${commandLine()}`);
 console.log(`date ${new Date().toISOString()}  machine ${machine()}`);
 
-const profile = args["cpu-prof"] ? path.resolve(args["cpu-prof"]) : undefined;
-if (profile) mkdirSync(profile, { recursive: true });
-const database = await freshDatabase(args.db);
-const portal = await startPortal({
-  root: args.root,
-  port: args.port ? Number(args.port) : undefined,
-  env: {
-    ...flowPortalEnv(database.url),
-    PORTAL_PROCESSES: "1",
-    ...(profile ? { CERTRENEW_CPU_PROF_DIR: profile } : {}),
-  },
-  nodeOptions: profile ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,
-  quiet: true,
-});
-const stats = new pg.Client({ connectionString: args.db });
-await stats.connect();
-const dbName = new URL(database.url).pathname.slice(1);
-const statements = async (): Promise<number> => {
-  const r = await stats
-    .query(
-      `SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
-      [dbName],
-    )
-    .catch(() => ({ rows: [{ n: Number.NaN }] }));
-  return Number(r.rows[0].n);
-};
+const profile = args["cpu-prof"];
+const run = await startOnePortal({ db: args.db, port: args.port, root: args.root, cpuProf: profile });
+const { portal, statements } = run;
 
 /** `clients` loops sending `send` back to back for `SECONDS`; what it cost the portal and PostgreSQL per request */
 async function measure(label: string, clients: HolderClient[], path: (i: number) => string) {
@@ -91,9 +65,9 @@ async function measure(label: string, clients: HolderClient[], path: (i: number)
 }
 
 try {
-  const config = useConfigOf(portal, database.url);
+  const config = useConfigOf(portal, run.databaseUrl);
   const ca = await loadCa(config);
-  const db = await openDb({ url: database.url });
+  const db = await openDb({ url: run.databaseUrl });
   const holders = await registerHolders(db.prisma, ca, N);
   await db.close();
   const clients: HolderClient[] = [];
@@ -114,9 +88,5 @@ try {
     if (!profile) await measure(`round ${round} /api/health`, health, () => "/api/health");
   }
 } finally {
-  await stats.end();
-  agent.destroy();
-  await portal.stop();
-  await database.drop();
-  rmSync(portal.dataDir, { recursive: true, force: true });
+  await run.stop();
 }

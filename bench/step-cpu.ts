@@ -1,15 +1,12 @@
-import { mkdirSync, rmSync } from "node:fs";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { openDb } from "../lib/db/client";
 import { loadCa } from "../lib/pki/ca";
-import { HolderClient, agent } from "../lib/dev/sim/http";
+import { HolderClient } from "../lib/dev/sim/http";
 import { registerHolders } from "../lib/dev/sim/holders";
 import { runHolderFlow, type FlowStep } from "../lib/dev/sim/holder-flow";
-import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
-import { dbOption, flowPortalEnv, useConfigOf } from "./lib/env";
+import { startOnePortal } from "./lib/one-portal";
+import { dbOption, useConfigOf } from "./lib/env";
 import { dbCpu, portalCpu, spent } from "./lib/cpu";
 
 /**
@@ -37,38 +34,13 @@ const N = Number(args.holders);
 console.log(`$ ${commandLine()}`);
 console.log(`date ${new Date().toISOString()}  machine ${machine()}`);
 
-if (args["cpu-prof"]) mkdirSync(args["cpu-prof"], { recursive: true });
-const database = await freshDatabase(args.db);
-const portal = await startPortal({
-  port: args.port ? Number(args.port) : undefined,
-  env: {
-    ...flowPortalEnv(database.url),
-    PORTAL_PROCESSES: "1",
-    ...(args["cpu-prof"] ? { CERTRENEW_CPU_PROF_DIR: path.resolve(args["cpu-prof"]) } : {}),
-  },
-  nodeOptions: args["cpu-prof"] ? `--require ${path.resolve(import.meta.dirname, "lib/cpu-profile.cjs")}` : undefined,
-  quiet: true,
-});
-const stats = new pg.Client({ connectionString: args.db });
-await stats.connect();
-const dbName = new URL(database.url).pathname.slice(1);
-const hasStatements = await stats
-  .query("SELECT 1 FROM pg_stat_statements LIMIT 1")
-  .then(() => true)
-  .catch(() => false);
-const statements = async (): Promise<number> => {
-  if (!hasStatements) return 0;
-  const r = await stats.query(
-    `SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
-    [dbName],
-  );
-  return Number(r.rows[0].n);
-};
+const run = await startOnePortal({ db: args.db, port: args.port, cpuProf: args["cpu-prof"] });
+const { portal, statements, hasStatements } = run;
 
 try {
-  const config = useConfigOf(portal, database.url);
+  const config = useConfigOf(portal, run.databaseUrl);
   const ca = await loadCa(config);
-  const db = await openDb({ url: database.url });
+  const db = await openDb({ url: run.databaseUrl });
   const holders = await registerHolders(db.prisma, ca, N + 3);
   await db.close();
   // warm-up: every route loaded once
@@ -117,9 +89,5 @@ try {
     `→ the renewals/s two cores could carry with the portal's CPU alone: ${(2e3 / (sum.portal / N / 1e6)).toFixed(1)} (the database column includes PostgreSQL's background workers: an upper bound)`,
   );
 } finally {
-  await stats.end();
-  agent.destroy();
-  await portal.stop();
-  await database.drop();
-  rmSync(portal.dataDir, { recursive: true, force: true });
+  await run.stop();
 }
