@@ -16,6 +16,9 @@ export async function announceOrderChange(tx: Tx, orderId: string): Promise<void
 
 type Waiter = () => void;
 
+/** Requests one process holds for one order (a holder with a few tabs open); more are answered without waiting. */
+const WAITERS_PER_ORDER = 4;
+
 /** This process's waiting requests by order, on globalThis: Next's bundles and the start script share one. */
 interface Watches {
   byOrder: Map<string, Set<Waiter>>;
@@ -58,8 +61,8 @@ export interface OrderWatch {
 
 /** Starts watching an order: begin before reading it, so that no change slips between the read and the wait. */
 export async function watchOrder(open: OpenDb, orderId: string): Promise<OrderWatch> {
-  const live = await subscribe(open);
   const byOrder = watches().byOrder;
+  const live = (await subscribe(open)) && (byOrder.get(orderId)?.size ?? 0) < WAITERS_PER_ORDER;
   let announced = false;
   let settle: ((changed: boolean) => void) | undefined;
   const waiter: Waiter = () => {

@@ -97,6 +97,20 @@ describe("waiting for an order to move", () => {
     watch.stop();
   });
 
+  it("holds at most four requests per order and process; a fifth is answered at once", async () => {
+    const order = await insertOrder(open.prisma, systemClock);
+    const watches = await Promise.all(Array.from({ length: 5 }, () => watchOrder(open, order.id)));
+    try {
+      const fifth = await timed(watches[4].changed(10_000));
+      expect([fifth.value, fifth.ms < 50]).toEqual([false, true]);
+      const held = watches.slice(0, 4).map((w) => w.changed(10_000));
+      await expire(open, order.id);
+      expect(await Promise.all(held)).toEqual([true, true, true, true]);
+    } finally {
+      for (const w of watches) w.stop();
+    }
+  });
+
   it("a database that cannot notify never makes a request wait", async () => {
     const order = await insertOrder(open.prisma, systemClock);
     const mute: OpenDb = { prisma: open.prisma, kind: open.kind, close: async () => {} };
