@@ -28,6 +28,11 @@ import { createTestCa } from "@/tests/helpers/pki";
 /** Shared set-up of the renewal integration tests: a clock, fee tiers, holders with their keys, signing. */
 
 export const NOW = "2026-11-25T03:00:00.000Z";
+/**
+ * `openssl verify -attime` for certificates issued on the fixed clock: checked at NOW, when the world's CA and the
+ * certificate are valid, not at the real time (a renewal issued at NOW ends a year after its holder's old expiry).
+ */
+export const AT_NOW = ["-attime", String(Date.parse(NOW) / 1000)];
 export const holderActor = { type: "holder" as const, id: null, ip: "127.0.0.1", userAgent: "vitest" };
 
 export function newClock() {
@@ -61,7 +66,8 @@ export function useRenewWorld(opts: { algorithm?: SignerAlgorithm; routes?: bool
   const world = {} as RenewWorld;
   beforeAll(async () => {
     process.env.TEST_CAPTCHA_BYPASS = "1";
-    ({ ca: world.ca } = await createTestCa(opts.algorithm));
+    // the CA starts at NOW: valid when the fixed clock issues, and for ten years of real time after it
+    ({ ca: world.ca } = await createTestCa(opts.algorithm, { now: new Date(NOW) }));
     if (opts.routes) resetCa();
     world.origin = getConfig().publicOrigin;
     world.opened = await createTestDb();
