@@ -11,13 +11,19 @@ import type { SubjectFields } from "../../pki/name";
 import { issueHolderCertificate } from "../demo/certificates";
 import type { SignerAlgorithm } from "../../pki/signer";
 
-/** A fresh file-key CA (root + issuing) in a temp dir. */
-export async function createTestCa(algorithm: SignerAlgorithm = "P-256"): Promise<{ ca: Ca; dir: string }> {
+/**
+ * A fresh file-key CA (root + issuing) in a temp dir, valid from an hour before `now` (the system time unless
+ * told: a test on a fixed clock makes its CA at that clock's time, so the CA is valid when its certificates are).
+ */
+export async function createTestCa(
+  algorithm: SignerAlgorithm = "P-256",
+  opts: { now?: Date } = {},
+): Promise<{ ca: Ca; dir: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "certrenew-ca-"));
   process.env.CA_DIR = dir;
   process.env.PUBLIC_ORIGIN = "http://127.0.0.1:9";
   resetConfig();
-  await ensureDevCa(dir, { algorithm, passphrase: getConfig().CA_KEY_PASSPHRASE! });
+  await ensureDevCa(dir, { algorithm, passphrase: getConfig().CA_KEY_PASSPHRASE!, now: opts.now });
   return { ca: await loadCa(getConfig()), dir };
 }
 

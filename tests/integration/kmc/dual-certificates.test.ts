@@ -27,6 +27,14 @@ let db: Db;
 let ca: Ca;
 const tmp = mkdtempSync(path.join(os.tmpdir(), "kmc-dual-"));
 const clock = fixedClock("2026-11-25T10:00:00.000Z");
+/**
+ * The holders' signing certificates: valid from before the fixed clock until a year after the real time, since
+ * `openssl verify` checks the issued encryption certificate (which copies this validity) against the system clock.
+ */
+const validity = {
+  notBefore: new Date("2026-11-25T00:00:00Z"),
+  notAfter: new Date(Date.now() + 365 * 86_400_000),
+};
 
 beforeAll(async () => {
   ({ ca } = await createTestCa());
@@ -40,8 +48,7 @@ afterAll(async () => {
 async function sm2Holder() {
   const pair = generateSm2KeyPair();
   const { row } = await insertHolderCertificate(db, ca, {
-    notBefore: new Date("2026-11-25T00:00:00Z"),
-    notAfter: new Date("2027-12-01T00:00:00Z"),
+    ...validity,
     key: sm2PrivateKeyObject(pair.privateKey),
   });
   return { pair, signing: row };
@@ -152,8 +159,7 @@ describe("key recovery: two staff members, then an envelope to a key the holder 
     );
     const replacement = generateSm2KeyPair();
     const { row: newSigning } = await insertHolderCertificate(db, ca, {
-      notBefore: new Date("2026-11-25T00:00:00Z"),
-      notAfter: new Date("2027-12-01T00:00:00Z"),
+      ...validity,
       key: sm2PrivateKeyObject(replacement.privateKey),
     });
     // not approved yet: nothing is delivered
@@ -165,8 +171,7 @@ describe("key recovery: two staff members, then an envelope to a key the holder 
 
     // another person's certificate (another ID number) never receives the key
     const stranger = await insertHolderCertificate(db, ca, {
-      notBefore: new Date("2026-11-25T00:00:00Z"),
-      notAfter: new Date("2027-12-01T00:00:00Z"),
+      ...validity,
       key: sm2PrivateKeyObject(generateSm2KeyPair().privateKey),
     });
     await db.certificate.update({ where: { id: stranger.row.id }, data: { holderIdHash: "another-holder" } });

@@ -12,7 +12,16 @@ import { resumeIssuance } from "@/lib/renewal/issue-order";
 import { openEnvelope, sm2PrivateKeyObject } from "@/lib/token/enveloped-key";
 import { createCsr } from "@/lib/dev/testing/csr-build";
 import { createTestCa, openssl } from "@/tests/helpers/pki";
-import { holder, newClock, useRenewWorld, issueWithProof, submitOrder, type Holder } from "../renew/fixture";
+import {
+  AT_NOW,
+  holder,
+  NOW,
+  newClock,
+  useRenewWorld,
+  issueWithProof,
+  submitOrder,
+  type Holder,
+} from "../renew/fixture";
 
 /**
  * 下证 of an SM2 key (lib/renewal/issue-order.ts with lib/kmc): two certificates from one order — the signing
@@ -78,7 +87,7 @@ describe("下证 of an SM2 key: signing and encryption certificates", () => {
     const signingFile = file("signing.pem", pem(issued.certificate.der));
     const encFile = file("enc.pem", pem(enc.der));
     for (const f of [signingFile, encFile])
-      expect(openssl(["verify", "-CAfile", root, "-untrusted", chain, f])).toContain(": OK");
+      expect(openssl(["verify", ...AT_NOW, "-CAfile", root, "-untrusted", chain, f])).toContain(": OK");
     expect(openssl(["x509", "-in", encFile, "-noout", "-ext", "keyUsage"])).toMatch(
       /Key Encipherment, Data Encipherment/,
     );
@@ -151,7 +160,7 @@ describe("with the SM2 CA (CA_KEY_ALGORITHM=SM2)", () => {
   const DISTID = "distid:1234567812345678";
 
   it("signs both certificates SM2-with-SM3; openssl checks each against the issuing CA with the default ID", async () => {
-    const { ca: sm2Ca } = await createTestCa("SM2");
+    const { ca: sm2Ca } = await createTestCa("SM2", { now: new Date(NOW) });
     const { h, order } = await submitted(sm2Ca);
     const { pair, csr } = sm2Request();
     const issued = await issue(h, order.id, csr, undefined, sm2Ca);
@@ -159,7 +168,9 @@ describe("with the SM2 CA (CA_KEY_ALGORITHM=SM2)", () => {
     const signingFile = file("sm2-signing.pem", pem(issued.certificate.der));
     const encFile = file("sm2-enc.pem", pem(issued.encryption!.certificate.der));
     for (const f of [signingFile, encFile]) {
-      expect(openssl(["verify", "-vfyopt", DISTID, "-partial_chain", "-CAfile", issuing, f])).toContain(": OK");
+      expect(openssl(["verify", ...AT_NOW, "-vfyopt", DISTID, "-partial_chain", "-CAfile", issuing, f])).toContain(
+        ": OK",
+      );
       expect(openssl(["x509", "-in", f, "-noout", "-text"])).toContain("Signature Algorithm: SM2-with-SM3");
     }
     const { d } = openEnvelope(issued.encryption!.envelope, pair.privateKey);

@@ -52,7 +52,12 @@ beforeAll(async () => {
     staff,
     systemClock,
   );
-  orgCert = await holder(db, ca, { certType: "organisation", daysLeft: 300, cn: "德州市路由测试单位" });
+  orgCert = await holder(db, ca, {
+    certType: "organisation",
+    daysLeft: 300,
+    cn: "德州市路由测试单位",
+    from: new Date(),
+  });
   await linkCertificate(db, {
     serial: orgCert.row.serial,
     organisationId: org.id,
@@ -60,7 +65,7 @@ beforeAll(async () => {
     actor: staff,
     clock: systemClock,
   });
-  member = await holder(db, ca, { payerClass: "self", daysLeft: 40, cn: "路由成员" });
+  member = await holder(db, ca, { payerClass: "self", daysLeft: 40, cn: "路由成员", from: new Date() });
   await linkCertificate(db, { serial: member.row.serial, organisationId: org.id, actor: staff, clock: systemClock });
 });
 afterAll(async () => {

@@ -28,6 +28,11 @@ import { createTestCa } from "@/tests/helpers/pki";
 /** Shared set-up of the renewal integration tests: a clock, fee tiers, holders with their keys, signing. */
 
 export const NOW = "2026-11-25T03:00:00.000Z";
+/**
+ * `openssl verify -attime` for certificates issued on the fixed clock: checked at NOW, when the world's CA and the
+ * certificate are valid, not at the real time (a renewal issued at NOW ends a year after its holder's old expiry).
+ */
+export const AT_NOW = ["-attime", String(Date.parse(NOW) / 1000)];
 export const holderActor = { type: "holder" as const, id: null, ip: "127.0.0.1", userAgent: "vitest" };
 
 export function newClock() {
@@ -61,7 +66,8 @@ export function useRenewWorld(opts: { algorithm?: SignerAlgorithm; routes?: bool
   const world = {} as RenewWorld;
   beforeAll(async () => {
     process.env.TEST_CAPTCHA_BYPASS = "1";
-    ({ ca: world.ca } = await createTestCa(opts.algorithm));
+    // the CA starts at NOW: valid when the fixed clock issues, and for ten years of real time after it
+    ({ ca: world.ca } = await createTestCa(opts.algorithm, { now: new Date(NOW) }));
     if (opts.routes) resetCa();
     world.origin = getConfig().publicOrigin;
     world.opened = await createTestDb();
@@ -83,13 +89,17 @@ export interface Holder {
   der: Buffer;
 }
 
-/** A registered holder certificate expiring `daysLeft` days after NOW. */
+/**
+ * A registered holder certificate expiring `daysLeft` days after `from` (NOW unless told). Tests that go through
+ * route handlers, which read the system clock, pass `from: new Date()`: the certificate's validity must be relative
+ * to the real time there, or the test fails once the fixed NOW is far enough in the past.
+ */
 export async function holder(
   db: Db,
   ca: Ca,
-  opts: { daysLeft?: number; certType?: CertType; payerClass?: PayerClass; cn?: string } = {},
+  opts: { daysLeft?: number; certType?: CertType; payerClass?: PayerClass; cn?: string; from?: Date } = {},
 ): Promise<Holder> {
-  const notAfter = new Date(new Date(NOW).getTime() + (opts.daysLeft ?? 10) * DAY);
+  const notAfter = new Date((opts.from ?? new Date(NOW)).getTime() + (opts.daysLeft ?? 10) * DAY);
   const notBefore = new Date(notAfter.getTime() - 365 * DAY);
   return insertHolderCertificate(db, ca, {
     notBefore,

@@ -14,6 +14,7 @@ import { confirmInstalled, issueForOrder, resumeIssuance } from "@/lib/renewal/i
 import { transitionOrder } from "@/lib/orders/machine";
 import { openssl, writePem } from "@/tests/helpers/pki";
 import {
+  AT_NOW,
   holder,
   holderActor,
   markPaid,
@@ -65,7 +66,15 @@ function opensslCheck(pkcs7: string, name: string) {
   const leafPem = leaves[0];
   writeFileSync(path.join(tmp, `${name}.pem`), leafPem);
   const files = writePem(tmp, { root: ca.rootCert, issuing: ca.issuingCert });
-  const verify = openssl(["verify", "-CAfile", files.root, "-untrusted", files.issuing, path.join(tmp, `${name}.pem`)]);
+  const verify = openssl([
+    "verify",
+    ...AT_NOW,
+    "-CAfile",
+    files.root,
+    "-untrusted",
+    files.issuing,
+    path.join(tmp, `${name}.pem`),
+  ]);
   const subject = openssl([
     "x509",
     "-in",

@@ -51,20 +51,20 @@ describe("the holder API", () => {
   }
 
   it("signs in with a strict, HttpOnly session cookie; an ineligible certificate gets its reason and no cookie", async () => {
-    const ok = await signIn(await holder(db, ca));
+    const ok = await signIn(await holder(db, ca, { from: new Date() }));
     expect(ok.res.status).toBe(200);
     expect(ok.res.headers.get("set-cookie")).toMatch(
       new RegExp(`^${COOKIE.holder}=[^;]+; Path=/; SameSite=Strict; HttpOnly`),
     );
 
-    const early = await signIn(await holder(db, ca, { daysLeft: 45 }));
+    const early = await signIn(await holder(db, ca, { daysLeft: 45, from: new Date() }));
     expect(early.res.status).toBe(409);
     expect((await early.res.json()).error).toMatchObject({ code: "RENEWAL_TOO_EARLY", details: { windowDays: 30 } });
     expect(early.res.headers.get("set-cookie")).toBeNull();
   });
 
   it("refuses holder POSTs without the session's CSRF token or from another origin, changing nothing", async () => {
-    const h = await holder(db, ca);
+    const h = await holder(db, ca, { from: new Date() });
     const b = await signIn(h);
     const body = { handler: HANDLER, captchaId: "00000000-0000-4000-8000-000000000000", captchaAnswer: "test-bypass" };
     expect(
@@ -82,7 +82,7 @@ describe("the holder API", () => {
   });
 
   it("answers a repeated 确认提交 with the first response and submits once", async () => {
-    const h = await holder(db, ca, { payerClass: "self" });
+    const h = await holder(db, ca, { payerClass: "self", from: new Date() });
     const b = await signIn(h);
     const draft = await saveDraft(b);
     const k = key();
@@ -135,9 +135,9 @@ describe("the holder API", () => {
   });
 
   it("does not show or confirm another holder's order", async () => {
-    const a = await signIn(await holder(db, ca));
+    const a = await signIn(await holder(db, ca, { from: new Date() }));
     const draft = await saveDraft(a);
-    const other = await signIn(await holder(db, ca));
+    const other = await signIn(await holder(db, ca, { from: new Date() }));
     const res = await confirmRoute.POST(
       request(
         "/api/renew/confirm",
@@ -151,7 +151,7 @@ describe("the holder API", () => {
   });
 
   it("runs a unified-payment renewal over HTTP to installed; a repeated 下证 POST returns the same certificate", async () => {
-    const h = await holder(db, ca, { payerClass: "unified" });
+    const h = await holder(db, ca, { payerClass: "unified", from: new Date() });
     const b = await signIn(h);
     const draft = await saveDraft(b);
     expect(
