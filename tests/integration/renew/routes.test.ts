@@ -100,7 +100,7 @@ describe("the holder API", () => {
   });
 
   it("the payment page's status request waits for the payment (?wait) and answers the moment it lands", async () => {
-    const b = await signIn(await holder(db, ca, { payerClass: "self" }));
+    const b = await signIn(await holder(db, ca, { payerClass: "self", from: new Date() }));
     const draft = await saveDraft(b);
     const confirm = { orderId: draft.id, consent: CONSENT_VERSIONS };
     await confirmRoute.POST(request("/api/renew/confirm", b, confirm, { "idempotency-key": key() }));
