@@ -7,7 +7,7 @@ import { runHolderFlow } from "../lib/dev/sim/holder-flow";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
 import { startOnePortal } from "./lib/one-portal";
 import { dbOption, useConfigOf } from "./lib/env";
-import { dbCpu, portalCpu, spent } from "./lib/cpu";
+import { portalCpu, spent } from "./lib/cpu";
 
 /**
  * `npx tsx bench/poll.ts [--orders 40] [--seconds 10] [--rounds 3] [--db postgresql://…/postgres] [--port N] [--root DIR] [--cpu-prof DIR]`
@@ -44,7 +44,7 @@ const { portal, statements } = run;
 
 /** `clients` loops sending `send` back to back for `SECONDS`; what it cost the portal and PostgreSQL per request */
 async function measure(label: string, clients: HolderClient[], path: (i: number) => string) {
-  const before = { portal: portalCpu(), db: dbCpu(), statements: await statements() };
+  const before = { portal: portalCpu(), db: run.dbCpu(), statements: await statements() };
   const until = performance.now() + SECONDS * 1000;
   let n = 0;
   const started = performance.now();
@@ -58,7 +58,7 @@ async function measure(label: string, clients: HolderClient[], path: (i: number)
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const after = { portal: portalCpu(), db: dbCpu(), statements: await statements() };
+  const after = { portal: portalCpu(), db: run.dbCpu(), statements: await statements() };
   console.log(
     `${label.padEnd(26)}${(n / seconds).toFixed(0).padStart(8)}/s  portal ${(spent(before.portal, after.portal) / n / 1e6).toFixed(2)} ms  PostgreSQL ${(spent(before.db, after.db) / n / 1e6).toFixed(2)} ms  ${((after.statements - before.statements - 1) / n).toFixed(1)} statements per request`,
   );

@@ -7,7 +7,7 @@ import { runHolderFlow, type FlowStep } from "../lib/dev/sim/holder-flow";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
 import { startOnePortal } from "./lib/one-portal";
 import { dbOption, useConfigOf } from "./lib/env";
-import { dbCpu, portalCpu, spent } from "./lib/cpu";
+import { portalCpu, spent } from "./lib/cpu";
 
 /**
  * `npx tsx bench/step-cpu.ts [--holders 40] [--db postgresql://…/postgres] [--port N] [--cpu-prof DIR]`
@@ -54,7 +54,7 @@ try {
   };
   const mark = async (step: FlowStep | undefined) => {
     await settle();
-    const now = { portal: portalCpu(), db: dbCpu(), statements: await statements() };
+    const now = { portal: portalCpu(), db: run.dbCpu(), statements: await statements() };
     if (last) {
       const c = cost.get(last.step) ?? { portal: 0, db: 0, statements: 0, n: 0 };
       c.portal += spent(last.portal, now.portal);

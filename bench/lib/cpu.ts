@@ -5,13 +5,13 @@ import { readFileSync, readdirSync } from "node:fs";
  * portal's processes, PostgreSQL's, the bench's own — rather than only how fast the run was.
  */
 
-/** On-CPU nanoseconds of every thread of each process whose command line matches, by pid. */
-function cpuNs(match: (cmdline: string) => boolean): Map<string, number> {
+/** On-CPU nanoseconds of every thread of each process whose arguments match, by pid. */
+function cpuNs(match: (argv: string[]) => boolean): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (!match(cmd)) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (!match(argv)) continue;
       let total = 0;
       for (const tid of readdirSync(`/proc/${pid}/task`))
         total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
@@ -31,9 +31,13 @@ export const spent = (before: Map<string, number>, after: Map<string, number>): 
   [...after].reduce((sum, [pid, ns]) => sum + ns - (before.get(pid) ?? 0), 0);
 
 /** the portal's server processes (`npm start`'s scripts/portal-server.ts and its workers) */
-export const portalCpu = () => cpuNs((c) => c.includes("scripts/portal-server.ts"));
-/** every PostgreSQL process on the machine, background workers included (an upper bound for one database) */
-export const dbCpu = () => cpuNs((c) => c.startsWith("postgres") || c.includes("/postgres "));
+export const portalCpu = () => cpuNs((argv) => argv.some((a) => a.includes("scripts/portal-server.ts")));
+/**
+ * every PostgreSQL process on the machine, background workers included (an upper bound for one database): the
+ * postmaster by its program, the others by the title they give themselves ("postgres: …"). Only the program is
+ * looked at: a bench's own command line names the server too (`--db postgresql://…/postgres`).
+ */
+export const dbCpu = () => cpuNs(([program]) => program.startsWith("postgres") || program.endsWith("/postgres"));
 /** this process, every thread, in nanoseconds */
 export const selfCpuNs = () => {
   const u = process.cpuUsage();

@@ -4,6 +4,7 @@ import pg from "pg";
 import { agent } from "../../lib/dev/sim/http";
 import { freshDatabase, startPortal, type Portal } from "../../lib/dev/sim/portal";
 import { flowPortalEnv } from "./env";
+import { dbCpu } from "./cpu";
 
 export interface OnePortal {
   portal: Portal;
@@ -11,6 +12,11 @@ export interface OnePortal {
   /** statements the portal's database has run so far (pg_stat_statements), or 0 when the server does not preload it */
   statements(): Promise<number>;
   hasStatements: boolean;
+  /**
+   * On-CPU time of every PostgreSQL process but the backend that answers statements(): reading
+   * pg_stat_statements costs its backend a millisecond or more, which a per-step figure must not count.
+   */
+  dbCpu(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +48,7 @@ export async function startOnePortal(opts: {
   const stats = new pg.Client({ connectionString: opts.db });
   await stats.connect();
   const dbName = new URL(database.url).pathname.slice(1);
+  const statsPid = String((await stats.query("SELECT pg_backend_pid() AS pid")).rows[0].pid);
   const hasStatements = await stats
     .query("SELECT 1 FROM pg_stat_statements LIMIT 1")
     .then(() => true)
@@ -50,10 +57,15 @@ export async function startOnePortal(opts: {
     portal,
     databaseUrl: database.url,
     hasStatements,
+    dbCpu() {
+      const all = dbCpu();
+      all.delete(statsPid);
+      return all;
+    },
     async statements() {
       if (!hasStatements) return 0;
       const r = await stats.query(
-        `SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
+        `SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements(false) s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1`,
         [dbName],
       );
       return Number(r.rows[0].n);
