@@ -1,4 +1,4 @@
-import { createHmac, randomInt } from "node:crypto";
+import { createHmac, randomInt, randomUUID } from "node:crypto";
 import svgCaptcha from "svg-captcha";
 import type { Db } from "../db";
 import type { Clock } from "../clock";
@@ -76,6 +76,20 @@ export function answerHash(config: CaptchaConfig, id: string, answer: string): s
   return hashWith(config.SESSION_SECRET, id, answer);
 }
 
+/** Keeps a new captcha's answer (as its HMAC, bound to the id) for CAPTCHA_TTL_MS; returns the captcha's id. */
+export async function storeCaptcha(db: Db, clock: Clock, config: CaptchaConfig, answer: string): Promise<string> {
+  const id = randomUUID();
+  await db.captcha.create({
+    data: {
+      id,
+      answerHash: answerHash(config, id, answer),
+      expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS),
+    },
+    select: { id: true },
+  });
+  return id;
+}
+
 /** A new captcha image; the answer is kept only as an HMAC bound to the captcha id. */
 export async function createCaptcha(
   db: Db,
@@ -91,11 +105,7 @@ export async function createCaptcha(
     color: true,
     background: "#f4f6f8",
   });
-  const row = await db.captcha.create({
-    data: { answerHash: "", expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS) },
-  });
-  await db.captcha.update({ where: { id: row.id }, data: { answerHash: answerHash(config, row.id, text) } });
-  return { id: row.id, svg: distort(data) };
+  return { id: await storeCaptcha(db, clock, config, text), svg: distort(data) };
 }
 
 /**

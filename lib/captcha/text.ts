@@ -6,7 +6,7 @@ import type { Locale } from "../errors/types";
 import { getMessages } from "../messages";
 import { hitRateLimit } from "../ratelimit";
 import { fill } from "../messages/format";
-import { CAPTCHA_TTL_MS, answerHash, type CaptchaConfig } from "./index";
+import { storeCaptcha, type CaptchaConfig } from "./index";
 
 const ZH_DIGITS = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
 
@@ -41,9 +41,5 @@ export async function createTextCaptcha(
 ): Promise<{ id: string; question: string }> {
   await hitRateLimit(db, `captcha:${rateKey}`, { max: 60, windowMs: 10 * MINUTE }, clock);
   const { text, answer } = textQuestion(locale);
-  const row = await db.captcha.create({
-    data: { answerHash: "", expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS) },
-  });
-  await db.captcha.update({ where: { id: row.id }, data: { answerHash: answerHash(config, row.id, answer) } });
-  return { id: row.id, question: text };
+  return { id: await storeCaptcha(db, clock, config, answer), question: text };
 }

@@ -102,6 +102,11 @@ export interface TransitionArgs {
   /** refuse with CONFLICT unless the order still has this version */
   expectVersion?: number;
   /**
+   * The order as this transaction last read it (its row for `orderId`): saves reading it again. The write is guarded
+   * by its version and state all the same, so a row someone changed meanwhile ends in CONFLICT, as with expectVersion.
+   */
+  current?: RenewalOrder;
+  /**
    * The secret the payment mail's invoice link is made with (SESSION_SECRET): required when the transition
    * sends `payment_received` (awaiting_payment → paid), read at the edge and passed in.
    */
@@ -178,12 +183,14 @@ async function orderMail(
 
 /**
  * Moves an order to `to`. Call it inside `withTx(db, async (tx) => …)` (lib/audit) together with the
- * change that causes it: it re-reads the order, refuses illegal moves (ORDER_ILLEGAL_TRANSITION), writes with
- * optimistic concurrency on `version` (CONFLICT when someone else changed the order first), appends the audit
- * event and queues the mail of the new state.
+ * change that causes it: it reads the order (unless given `current`), refuses illegal moves
+ * (ORDER_ILLEGAL_TRANSITION), writes with optimistic concurrency on `version` (CONFLICT when someone else changed
+ * the order first), appends the audit event and queues the mail of the new state.
  */
 export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<RenewalOrder> {
-  const order = await tx.renewalOrder.findUnique({ where: { id: args.orderId } });
+  if (args.current && args.current.id !== args.orderId)
+    throw new Error(`transitionOrder: current is order ${args.current.id}, not ${args.orderId}`);
+  const order = args.current ?? (await tx.renewalOrder.findUnique({ where: { id: args.orderId } }));
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (args.expectVersion !== undefined && order.version !== args.expectVersion) throw new DomainError("CONFLICT");
   if (!canTransition(order, args.to))

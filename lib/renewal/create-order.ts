@@ -241,18 +241,19 @@ export async function submitOrder(
     const minutes =
       args.paymentWindowMinutes ?? (await numberSetting(tx, ["payment.windowMinutes"], DEFAULT_PAYMENT_WINDOW_MINUTES));
     const paymentDeadline = new Date(args.clock.now().getTime() + minutes * MINUTE);
-    await transitionOrder(tx, {
+    const submitted = await transitionOrder(tx, {
       orderId: order.id,
       to: "submitted",
       actor: args.actor,
       clock: args.clock,
-      expectVersion: order.version,
+      current: order,
       set: { paymentDeadline, ...consent.set },
       data: consent.data,
     });
     return transitionOrder(tx, {
       orderId: order.id,
       to: "awaiting_payment",
+      current: submitted,
       actor: args.actor,
       clock: args.clock,
       data: { paymentDeadline: paymentDeadline.toISOString() },

@@ -384,14 +384,17 @@ export async function skipInvoice(
   args: { sessionId: string; certificateId: string; orderId: string; keys: FieldKeys },
 ): Promise<OrderView> {
   const order = await ownOrder(db, args.certificateId, args.orderId);
-  const session = await db.session.findUniqueOrThrow({ where: { id: args.sessionId } });
-  const skipped = (session.data as { invoiceSkipped?: unknown }).invoiceSkipped;
-  const list = Array.isArray(skipped) ? skipped.filter((v): v is string => typeof v === "string") : [];
-  if (!list.includes(order.id)) {
-    await db.session.update({
-      where: { id: session.id },
-      data: { data: { ...(session.data as object), invoiceSkipped: [...list, order.id] } },
-    });
-  }
+  // the order joins the session's invoiceSkipped list in one statement: two skips at once (two orders, two tabs)
+  // cannot overwrite each other's, and a repeat adds nothing
+  await db.$executeRaw`
+    UPDATE "Session"
+    SET "data" = jsonb_set(
+      CASE WHEN jsonb_typeof("data") = 'object' THEN "data" ELSE '{}'::jsonb END,
+      '{invoiceSkipped}',
+      CASE WHEN jsonb_typeof("data"->'invoiceSkipped') = 'array' THEN "data"->'invoiceSkipped' ELSE '[]'::jsonb END
+        || jsonb_build_array(${order.id}::text))
+    WHERE "id" = ${args.sessionId}
+      AND NOT coalesce(jsonb_typeof("data"->'invoiceSkipped') = 'array'
+        AND "data"->'invoiceSkipped' @> jsonb_build_array(${order.id}::text), false)`;
   return orderView(db, args.keys, order, { invoiceSkipped: true });
 }

@@ -167,7 +167,7 @@ async function completeIssuance(
     to: "issued",
     actor,
     clock,
-    expectVersion: order.version,
+    current: order,
     data: { serial: created.serial, ...(encryption ? { encryptionSerial: encryption.serial } : {}) },
     set: { issuedCertificateId: created.id, issuedAt: clock.now() },
   });
@@ -219,7 +219,7 @@ async function beginIssuance(
       to: "issuing",
       actor,
       clock,
-      expectVersion: order.version,
+      current: order,
       data: { keyChanged: Boolean(existing) },
       set,
     });
@@ -402,7 +402,7 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
       to: "installed",
       actor,
       clock,
-      expectVersion: order.version,
+      current: order,
       set: { installedAt: clock.now() },
     });
     const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });

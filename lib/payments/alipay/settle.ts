@@ -63,7 +63,7 @@ export async function applyPayment(
           to: "paid",
           actor,
           clock,
-          expectVersion: order.version,
+          current: order,
           action: "payment.received",
           links: pay.links,
           set: money,

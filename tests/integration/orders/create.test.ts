@@ -288,3 +288,30 @@ describe("fee tier change mid-order", () => {
     expect(after.feeTierId).not.toBe(before.feeTierId);
   });
 });
+
+test("a transition given the order as read is refused with CONFLICT when another wrote it meanwhile", async () => {
+  const cert = await insertCertificate(db);
+  const read = await draftOrder(db, cert, clock);
+  // another request moves the order between this one's read and its write
+  await withTx(db, (tx) => transitionOrder(tx, { orderId: read.id, to: "submitted", actor: HOLDER, clock }));
+  const err = await withTx(db, (tx) =>
+    transitionOrder(tx, { orderId: read.id, current: read, to: "cancelled", actor: HOLDER, clock }),
+  ).catch((e: unknown) => e);
+  expect(err).toMatchObject({ code: "CONFLICT" });
+  const row = await db.renewalOrder.findUniqueOrThrow({ where: { id: read.id } });
+  expect([row.state, row.version]).toEqual(["submitted", 1]);
+  expect(await db.auditEvent.count({ where: { targetId: read.id, toState: "cancelled" } })).toBe(0);
+
+  // the row as just read moves without a second read, and a row of another order is a programming error
+  const fresh = await db.renewalOrder.findUniqueOrThrow({ where: { id: read.id } });
+  const other = await draftOrder(db, await insertCertificate(db), clock);
+  await expect(
+    withTx(db, (tx) =>
+      transitionOrder(tx, { orderId: read.id, current: other, to: "cancelled", actor: HOLDER, clock }),
+    ),
+  ).rejects.toThrow(/current is order/);
+  const moved = await withTx(db, (tx) =>
+    transitionOrder(tx, { orderId: read.id, current: fresh, to: "cancelled", actor: HOLDER, clock }),
+  );
+  expect([moved.state, moved.version]).toEqual(["cancelled", 2]);
+});

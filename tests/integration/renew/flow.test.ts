@@ -8,7 +8,15 @@ import { getConfig } from "@/lib/config";
 import type { Db } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { createCaptcha } from "@/lib/captcha";
-import { cancel, confirmOrder, holderLogin, orderStatus, renewalSummary, saveHandler } from "@/lib/renewal/flow";
+import {
+  cancel,
+  confirmOrder,
+  holderLogin,
+  orderStatus,
+  renewalSummary,
+  saveHandler,
+  skipInvoice,
+} from "@/lib/renewal/flow";
 import type { HandlerInfo } from "@/lib/renewal/handler";
 import { holder, holderActor, newClock, saveDraft, useRenewWorld, signedChallenge, type Holder } from "./fixture";
 
@@ -205,5 +213,39 @@ describe("the wizard steps", () => {
     expect((await orderStatus(db, { keys: getConfig(), certificateId: h.row.id })).step).toBe("handler");
     const second = await draft(h);
     expect(second.id).not.toBe(first.id);
+  });
+});
+
+describe("跳过 the invoice step", () => {
+  async function skipped(sessionId: string): Promise<unknown> {
+    return (await db.session.findUniqueOrThrow({ where: { id: sessionId } })).data;
+  }
+
+  it("adds the order to the session's list once, keeps what else the session holds, and mends a list that is not one", async () => {
+    const h = await holder(db, ca);
+    const { session } = await login(h);
+    const order = await draft(h);
+    const skip = () =>
+      skipInvoice(db, { sessionId: session.id, certificateId: h.row.id, orderId: order.id, keys: getConfig() });
+
+    await db.session.update({ where: { id: session.id }, data: { data: { invoiceSkipped: ["earlier"], kept: 1 } } });
+    expect((await skip()).id).toBe(order.id);
+    expect(await skipped(session.id)).toEqual({ invoiceSkipped: ["earlier", order.id], kept: 1 });
+    await skip();
+    expect(await skipped(session.id)).toEqual({ invoiceSkipped: ["earlier", order.id], kept: 1 });
+
+    await db.session.update({ where: { id: session.id }, data: { data: { invoiceSkipped: "not a list" } } });
+    await skip();
+    expect(await skipped(session.id)).toEqual({ invoiceSkipped: [order.id] });
+  });
+
+  it("refuses another certificate's order and leaves the session as it was", async () => {
+    const [a, b] = [await holder(db, ca), await holder(db, ca)];
+    const { session } = await login(a);
+    const other = await draft(b);
+    await expect(
+      skipInvoice(db, { sessionId: session.id, certificateId: a.row.id, orderId: other.id, keys: getConfig() }),
+    ).rejects.toMatchObject({ code: "ORDER_NOT_FOUND" });
+    expect(await skipped(session.id)).toEqual({});
   });
 });

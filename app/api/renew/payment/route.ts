@@ -4,7 +4,7 @@ import { getOpenDb } from "@/lib/db";
 import { route } from "@/lib/http/route";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { RELEASES_CERTIFICATE } from "@/lib/orders/machine";
-import { orderStatus, requireOpenOrder, stepFor } from "@/lib/renewal/flow";
+import { orderView, requireOpenOrder, stepFor } from "@/lib/renewal/flow";
 import { paymentStatus } from "@/lib/renewal/payment-status";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
@@ -39,11 +39,8 @@ export const GET = route(
     // still waiting (every poll but the last), or over without payment: the page stays or says so
     if (state === "awaiting_payment" || RELEASES_CERTIFICATE.has(state))
       return { state, paid, step: stepFor(order) } satisfies PaymentStatusResponse;
-    const status = await orderStatus(db, {
-      certificateId,
-      invoiceSkipped: invoiceSkipped(session, order.id),
-      keys: config,
-    });
-    return { state, paid, step: status.step } satisfies PaymentStatusResponse;
+    // paid: the invoice step, or 下证 when the invoice is already given or skipped
+    const view = await orderView(db, config, order, { invoiceSkipped: invoiceSkipped(session, order.id) });
+    return { state, paid, step: view.step } satisfies PaymentStatusResponse;
   },
 );
