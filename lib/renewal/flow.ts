@@ -394,7 +394,6 @@ export async function skipInvoice(
       CASE WHEN jsonb_typeof("data"->'invoiceSkipped') = 'array' THEN "data"->'invoiceSkipped' ELSE '[]'::jsonb END
         || jsonb_build_array(${order.id}::text))
     WHERE "id" = ${args.sessionId}
-      AND NOT coalesce(jsonb_typeof("data"->'invoiceSkipped') = 'array'
-        AND "data"->'invoiceSkipped' @> jsonb_build_array(${order.id}::text), false)`;
+      AND NOT coalesce("data"->'invoiceSkipped' @> jsonb_build_array(${order.id}::text), false)`;
   return orderView(db, args.keys, order, { invoiceSkipped: true });
 }

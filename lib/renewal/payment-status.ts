@@ -4,7 +4,7 @@ import type { OrderState, RenewalOrder } from "../generated/prisma/client";
 import type { PaymentDeps } from "../payments/alipay/client";
 import { settleByPoll } from "../payments/alipay/query";
 import { watchOrder } from "../orders/changes";
-import { ownOrder, requireOpenOrder } from "./flow";
+import { ownOrder, requireOpenOrder, stepFor, type WizardStep } from "./flow";
 
 /** The payment page holding its request until the order moves: on this database, for at most `ms`. */
 export interface PaymentWait {
@@ -17,9 +17,24 @@ export interface PaymentWait {
  * The payment page's status of the holder's open order: settleByPoll (asks Alipay now and then, settles a paid
  * trade), and with `wait` an order still awaiting payment is answered once it moves — the notification, on any
  * instance, wakes it (lib/orders/changes.ts) — or when the wait is over. A woken order is read again whether or not
- * it is still open (expired and cancelled orders leave the open ones).
+ * it is still open (expired and cancelled orders leave the open ones). `step` is where the wizard goes from there:
+ * a paid order to the invoice, or to 下证 when the invoice is given or was skipped (`invoiceSkipped`).
  */
 export async function paymentStatus(
+  db: Db,
+  pay: PaymentDeps,
+  args: { certificateId: string; orderId: string; invoiceSkipped: boolean; wait?: PaymentWait },
+  clock: Clock,
+): Promise<{ state: OrderState; paid: boolean; step: WizardStep }> {
+  const { order, state, paid } = await settledStatus(db, pay, args, clock);
+  const invoiceDone =
+    state === "paid" &&
+    (args.invoiceSkipped ||
+      (await db.invoice.findUnique({ where: { orderId: order.id }, select: { id: true } })) !== null);
+  return { state, paid, step: stepFor({ state, priceFen: order.priceFen }, { invoiceDone }) };
+}
+
+async function settledStatus(
   db: Db,
   pay: PaymentDeps,
   args: { certificateId: string; orderId: string; wait?: PaymentWait },

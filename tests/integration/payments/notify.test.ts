@@ -10,6 +10,7 @@ import { POLL_QUERY_INTERVAL_MS, settleByPoll, settleByQuery, sweepPayments } fr
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { buildNotify, deliverDueNotifies, RETRY_SCHEDULE_MS } from "@/lib/dev/alipay-sandbox/notify";
 import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
+import { paymentStatus } from "@/lib/renewal/payment-status";
 import { insertOrder, tradeNoOf, TIME_FACTOR, type Harness, useHarness } from "./harness";
 
 const harness = useHarness();
@@ -207,6 +208,25 @@ describe("Alipay notify against the local emulator", () => {
     // paid: later polls read the order and ask nobody
     expect(await poll()).toEqual({ state: "paid", paid: true });
     expect(await queries()).toBe(before + 2);
+  });
+
+  it("the page's status says where the wizard goes when its own question to Alipay settles the payment", async () => {
+    const order = await insertOrder(h.db, h.clock);
+    const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
+    await setSandboxFaults(h.db, { lost: true }, order.orderNo);
+    await payTrade(h.env, tradeNoOf(start.qrCode));
+    const status = (invoiceSkipped: boolean) =>
+      paymentStatus(
+        h.db,
+        envPayments,
+        { certificateId: order.certificateId, orderId: order.id, invoiceSkipped },
+        h.clock,
+      );
+    expect(await status(false)).toEqual({ state: "awaiting_payment", paid: false, step: "pay" });
+    h.clock.advance(POLL_QUERY_INTERVAL_MS);
+    // this request's query settles the order: the invoice comes next, or 下证 when the holder skipped it
+    expect(await status(false)).toEqual({ state: "paid", paid: true, step: "invoice" });
+    expect(await status(true)).toEqual({ state: "paid", paid: true, step: "issue" });
   });
 
   it("a delayed notification arrives after the query settled the order and changes nothing", async () => {

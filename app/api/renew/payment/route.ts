@@ -3,8 +3,7 @@ import { SECOND } from "@/lib/clock";
 import { getOpenDb } from "@/lib/db";
 import { route } from "@/lib/http/route";
 import { startPayment } from "@/lib/payments/alipay/precreate";
-import { RELEASES_CERTIFICATE } from "@/lib/orders/machine";
-import { orderView, requireOpenOrder, stepFor } from "@/lib/renewal/flow";
+import { requireOpenOrder } from "@/lib/renewal/flow";
 import { paymentStatus } from "@/lib/renewal/payment-status";
 import { holderCertificateId, invoiceSkipped } from "../_holder";
 
@@ -30,17 +29,11 @@ export const GET = route(
   async ({ db, session, query, clock, config, alipay, req }) => {
     const certificateId = holderCertificateId(session);
     const wait = query.wait ? { open: await getOpenDb(), ms: query.wait * SECOND, signal: req.signal } : undefined;
-    const { order, state, paid } = await paymentStatus(
+    return (await paymentStatus(
       db,
       { alipay, links: config },
-      { certificateId, orderId: query.orderId, wait },
+      { certificateId, orderId: query.orderId, invoiceSkipped: invoiceSkipped(session, query.orderId), wait },
       clock,
-    );
-    // still waiting (every poll but the last), or over without payment: the page stays or says so
-    if (state === "awaiting_payment" || RELEASES_CERTIFICATE.has(state))
-      return { state, paid, step: stepFor(order) } satisfies PaymentStatusResponse;
-    // paid: the invoice step, or 下证 when the invoice is already given or skipped
-    const view = await orderView(db, config, order, { invoiceSkipped: invoiceSkipped(session, order.id) });
-    return { state, paid, step: view.step } satisfies PaymentStatusResponse;
+    )) satisfies PaymentStatusResponse;
   },
 );
