@@ -10,7 +10,7 @@ import { dbOption, useConfigOf } from "./lib/env";
 import { portalCpu, spent } from "./lib/cpu";
 
 /**
- * `npx tsx bench/step-cpu.ts [--holders 40] [--db postgresql://…/postgres] [--port N] [--cpu-prof DIR]`
+ * `npx tsx bench/step-cpu.ts [--holders 40] [--db postgresql://…/postgres] [--port N] [--root DIR] [--cpu-prof DIR]`
  *
  * A lead for #22's flow capacity, not a figure of it: what each step of the holder flow costs the machine.
  * Holders go through the wizard one after the other (one request in flight at a time, against `npm start`'s
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     holders: { type: "string", default: "40" },
     db: dbOption,
     port: { type: "string" },
+    // another checkout's build (its own `npm run build`), to compare code side by side in one hour
+    root: { type: "string" },
     "cpu-prof": { type: "string" },
   },
 });
@@ -34,7 +36,7 @@ const N = Number(args.holders);
 console.log(`$ ${commandLine()}`);
 console.log(`date ${new Date().toISOString()}  machine ${machine()}`);
 
-const run = await startOnePortal({ db: args.db, port: args.port, cpuProf: args["cpu-prof"] });
+const run = await startOnePortal({ db: args.db, port: args.port, root: args.root, cpuProf: args["cpu-prof"] });
 const { portal, statements, hasStatements } = run;
 
 try {
