@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOUR, MINUTE } from "@/lib/clock";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { transitionOrder } from "@/lib/orders/machine";
-import { sweepPayments } from "@/lib/payments/alipay/query";
+import { POLL_FIRST_QUERY_MS, sweepPayments } from "@/lib/payments/alipay/query";
 import { setSandboxFaults, type SandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
 import { deliverDueNotifies } from "@/lib/dev/alipay-sandbox/notify";
 import { Recorder } from "@/lib/dev/sim/stats";
@@ -58,7 +58,8 @@ async function pay(client: HolderClient, tradeNo: string) {
  * answer. The portal asks Alipay itself from 10 s after the QR code was shown (settleByPoll).
  */
 async function pollUntilPaid(client: HolderClient, orderId: string): Promise<{ paid: boolean }> {
-  const until = Date.now() + 30_000;
+  // the portal first asks Alipay POLL_FIRST_QUERY_MS after the QR code was shown, then every 10 s
+  const until = Date.now() + POLL_FIRST_QUERY_MS + 15_000;
   for (;;) {
     const s = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${orderId}`);
     if (s.paid || Date.now() > until) return s;
@@ -193,7 +194,8 @@ describe("Alipay notification faults", () => {
     const { client, order, trade } = p;
     await pay(client, trade.tradeNo);
     const before = await state(order.id);
-    await sweepPayments(w.db, envPayments, fixedClock(new Date()));
+    // the sweep asks Alipay once the notification is overdue (POLL_FIRST_QUERY_MS after the QR code)
+    await sweepPayments(w.db, envPayments, fixedClock(new Date(Date.now() + POLL_FIRST_QUERY_MS)));
     const checks: [string, boolean][] = [
       ["no notification, not paid yet", before === "awaiting_payment" && (await events(order.id)).length === 0],
       ["paid by the sweep", (await state(order.id)) === "paid"],

@@ -36,19 +36,32 @@ async function settleOrderByQuery(db: Db, pay: PaymentDeps, order: RenewalOrder,
 }
 
 /**
- * How often the holder's page (it polls every 2 s while the QR code is shown) may make the portal ask Alipay about
- * one order, and how long after the QR code is shown it asks first. The notification settles a paid order within
- * moments; the page's own question is for a notification that is late or lost, and asked on every poll it would be
- * a signed gateway call per holder every 2 s.
+ * How often the holder's page (one status request held up to 10 s, then the next) and the payments sweep may make
+ * the portal ask Alipay about one order: the notification settles a paid order within moments; the question is for
+ * a notification that is late or lost, and asked on every request it would be a signed gateway call per holder every
+ * few seconds.
  */
 export const POLL_QUERY_INTERVAL_MS = 10 * SECOND;
 
+/**
+ * How long after the QR code is shown the portal first asks Alipay about the order (the page and the sweep alike).
+ * Scanning the code and paying on the phone takes a holder 10–30 s, and the notification comes within a second of
+ * the payment, so a question before then finds the trade unpaid or paid and already settled; a lost notification
+ * is settled from here on, every POLL_QUERY_INTERVAL_MS.
+ */
+export const POLL_FIRST_QUERY_MS = 30 * SECOND;
+
 const pollQueryKey = (orderId: string) => `alipay-query:${orderId}`;
 
-/** Counts one question about the order in the poll's window; false when one was already asked in it. */
-async function mayAskAlipay(db: Db, orderId: string, clock: Clock): Promise<boolean> {
+/** Counts one question about the order in its window; false when one was already asked in it. */
+async function mayAskAlipay(
+  db: Db,
+  orderId: string,
+  clock: Clock,
+  windowMs = POLL_QUERY_INTERVAL_MS,
+): Promise<boolean> {
   try {
-    await hitRateLimit(db, pollQueryKey(orderId), { max: 1, windowMs: POLL_QUERY_INTERVAL_MS }, clock);
+    await hitRateLimit(db, pollQueryKey(orderId), { max: 1, windowMs }, clock);
     return true;
   } catch (e) {
     if (e instanceof DomainError && e.code === "RATE_LIMITED") return false;
@@ -56,9 +69,9 @@ async function mayAskAlipay(db: Db, orderId: string, clock: Clock): Promise<bool
   }
 }
 
-/** The QR code was just shown: the page's poll first asks Alipay after POLL_QUERY_INTERVAL_MS (nobody pays sooner). */
+/** The QR code was just shown: nobody asks Alipay about the order for POLL_FIRST_QUERY_MS. */
 export async function holdPollQueries(db: Db, orderId: string, clock: Clock): Promise<void> {
-  await mayAskAlipay(db, orderId, clock);
+  await mayAskAlipay(db, orderId, clock, POLL_FIRST_QUERY_MS);
 }
 
 /**
@@ -94,7 +107,9 @@ async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<v
 
 /**
  * The payments sweep: orders in awaiting_payment whose QR code was shown are queried (a lost notification is
- * settled here); past their deadline the trade is closed and the order expires. Pending refunds are retried.
+ * settled here), within the same per-order budget as the page's questions (none in the first POLL_FIRST_QUERY_MS,
+ * then one per POLL_QUERY_INTERVAL_MS); past their deadline the trade is closed and the order expires, whatever the
+ * budget. Pending refunds are retried.
  */
 export async function sweepPayments(
   db: Db,
@@ -112,6 +127,7 @@ export async function sweepPayments(
     try {
       const pastDeadline = order.paymentDeadline !== null && order.paymentDeadline <= clock.now();
       if (await qrShown(db, order.id)) {
+        if (!pastDeadline && !(await mayAskAlipay(db, order.id, clock))) continue;
         const { state } = await settleByQuery(db, pay, order.id, clock);
         if (state !== "awaiting_payment" || !pastDeadline) continue;
         if ((await closeTradeBeforeCancel(db, pay, order, clock)) === "paid") continue;

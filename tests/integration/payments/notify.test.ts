@@ -5,8 +5,15 @@ import { verifyAuditChain } from "@/lib/audit";
 import { MINUTE } from "@/lib/clock";
 import { startPayment } from "@/lib/payments/alipay/precreate";
 import { handleNotify } from "@/lib/payments/alipay/notify";
-import { metrics } from "@/lib/metrics";
-import { POLL_QUERY_INTERVAL_MS, settleByPoll, settleByQuery, sweepPayments } from "@/lib/payments/alipay/query";
+import type { AlipaySdk } from "alipay-sdk";
+import type { PaymentDeps } from "@/lib/payments/alipay/client";
+import {
+  POLL_FIRST_QUERY_MS,
+  POLL_QUERY_INTERVAL_MS,
+  settleByPoll,
+  settleByQuery,
+  sweepPayments,
+} from "@/lib/payments/alipay/query";
 import { payTrade } from "@/lib/dev/alipay-sandbox/trades";
 import { buildNotify, deliverDueNotifies, RETRY_SCHEDULE_MS } from "@/lib/dev/alipay-sandbox/notify";
 import { setSandboxFaults } from "@/lib/dev/alipay-sandbox/faults";
@@ -25,6 +32,27 @@ async function openAndPay(faults?: Parameters<typeof setSandboxFaults>[1]) {
   if (faults) await setSandboxFaults(h.db, faults, order.orderNo);
   const trade = await payTrade(h.env, tradeNoOf(start.qrCode));
   return { order, start, trade };
+}
+
+/** envPayments that also notes the order number of every alipay.trade.query it sends (the sweep queries every order). */
+function askedPayments(): { pay: PaymentDeps; asked: (orderNo: string) => number } {
+  const sent: string[] = [];
+  const pay: PaymentDeps = {
+    alipay: () => {
+      const a = envPayments.alipay();
+      const sdk: AlipaySdk = Object.create(a.sdk);
+      sdk.exec = (method, params, options) => {
+        if (method === "alipay.trade.query")
+          sent.push(String((params?.bizContent as { out_trade_no: string }).out_trade_no));
+        return a.sdk.exec(method, params, options);
+      };
+      return { ...a, sdk };
+    },
+    get links() {
+      return envPayments.links;
+    },
+  };
+  return { pay, asked: (orderNo) => sent.filter((n) => n === orderNo).length };
 }
 
 const reload = (id: string) => h.db.renewalOrder.findUniqueOrThrow({ where: { id } });
@@ -170,44 +198,66 @@ describe("Alipay notify against the local emulator", () => {
     expect(await settleByQuery(h.db, envPayments, order.id, h.clock)).toEqual({ state: "paid", paid: true });
 
     const second = await openAndPay({ lost: true });
-    await sweepPayments(h.db, envPayments, h.clock);
+    const { pay, asked } = askedPayments();
+    // within POLL_FIRST_QUERY_MS of the QR code the notification is still expected: the sweep asks nobody
+    h.clock.advance(POLL_FIRST_QUERY_MS - 1_000);
+    await sweepPayments(h.db, pay, h.clock);
+    expect((await reload(second.order.id)).state).toBe("awaiting_payment");
+    expect(asked(second.order.orderNo)).toBe(0);
+    h.clock.advance(1_000);
+    await sweepPayments(h.db, pay, h.clock);
     expect((await reload(second.order.id)).state).toBe("paid");
+    expect(asked(second.order.orderNo)).toBe(1);
   });
 
-  it("the page's poll asks Alipay 10 s after the QR code is shown and then at most every 10 s; a lost notification is settled so", async () => {
-    const queries = async () =>
-      (await metrics.alipayCalls.get()).values
-        .filter((v) => v.labels.method === "alipay.trade.query")
-        .reduce((n, v) => n + v.value, 0);
+  it("the sweep and the page share one budget of questions per order", async () => {
+    const order = await insertOrder(h.db, h.clock);
+    await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
+    const { pay, asked } = askedPayments();
+    const waiting = { state: "awaiting_payment", paid: false };
+    h.clock.advance(POLL_FIRST_QUERY_MS);
+    // the page asks; the sweep right after leaves the order to the next window, then asks in it
+    expect(await settleByPoll(h.db, pay, await reload(order.id), h.clock)).toEqual(waiting);
+    expect(asked(order.orderNo)).toBe(1);
+    await sweepPayments(h.db, pay, h.clock);
+    expect(asked(order.orderNo)).toBe(1);
+    h.clock.advance(POLL_QUERY_INTERVAL_MS);
+    await sweepPayments(h.db, pay, h.clock);
+    expect(asked(order.orderNo)).toBe(2);
+    expect(await settleByPoll(h.db, pay, await reload(order.id), h.clock)).toEqual(waiting);
+    expect(asked(order.orderNo)).toBe(2);
+  });
+
+  it("the page's poll asks Alipay 30 s after the QR code is shown and then at most every 10 s; a lost notification is settled so", async () => {
     const order = await insertOrder(h.db, h.clock);
     const start = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     await setSandboxFaults(h.db, { lost: true }, order.orderNo);
-    const before = await queries();
-    const poll = async () => settleByPoll(h.db, envPayments, await reload(order.id), h.clock);
+    const { pay, asked } = askedPayments();
+    const poll = async () => settleByPoll(h.db, pay, await reload(order.id), h.clock);
     const waiting = { state: "awaiting_payment", paid: false };
-    const pollFor = async (seconds: number) => {
-      for (let t = 0; t < seconds; t += 2) {
+    const pollFor = async (ms: number) => {
+      for (let t = 0; t < ms; t += 2_000) {
         h.clock.advance(2_000);
         expect(await poll()).toEqual(waiting);
       }
     };
     expect(await poll()).toEqual(waiting);
-    await pollFor(8);
-    expect(await queries()).toBe(before);
-    h.clock.advance(POLL_QUERY_INTERVAL_MS - 8_000);
+    await pollFor(POLL_FIRST_QUERY_MS - 2_000);
+    expect(asked(order.orderNo)).toBe(0);
+    h.clock.advance(2_000);
     expect(await poll()).toEqual(waiting);
-    expect(await queries()).toBe(before + 1);
+    expect(asked(order.orderNo)).toBe(1);
 
     await payTrade(h.env, tradeNoOf(start.qrCode));
     expect(await h.deliver()).toEqual({ delivered: 0, failed: 0 });
-    await pollFor(8);
-    expect(await queries()).toBe(before + 1);
-    h.clock.advance(POLL_QUERY_INTERVAL_MS - 8_000);
+    await pollFor(POLL_QUERY_INTERVAL_MS - 2_000);
+    expect(asked(order.orderNo)).toBe(1);
+    h.clock.advance(2_000);
     expect(await poll()).toEqual({ state: "paid", paid: true });
-    expect(await queries()).toBe(before + 2);
+    expect(asked(order.orderNo)).toBe(2);
     // paid: later polls read the order and ask nobody
     expect(await poll()).toEqual({ state: "paid", paid: true });
-    expect(await queries()).toBe(before + 2);
+    expect(asked(order.orderNo)).toBe(2);
   });
 
   it("the page's status says where the wizard goes when its own question to Alipay settles the payment", async () => {
@@ -223,7 +273,7 @@ describe("Alipay notify against the local emulator", () => {
         h.clock,
       );
     expect(await status(false)).toEqual({ state: "awaiting_payment", paid: false, step: "pay" });
-    h.clock.advance(POLL_QUERY_INTERVAL_MS);
+    h.clock.advance(POLL_FIRST_QUERY_MS);
     // this request's query settles the order: the invoice comes next, or 下证 when the holder skipped it
     expect(await status(false)).toEqual({ state: "paid", paid: true, step: "invoice" });
     expect(await status(true)).toEqual({ state: "paid", paid: true, step: "issue" });
