@@ -54,11 +54,11 @@ async function pay(client: HolderClient, tradeNo: string) {
 }
 
 /**
- * The payment page's poll (every 2 s, as Payment.tsx does) until the order is paid or 30 s have passed: the last
- * answer. The portal asks Alipay itself from 10 s after the QR code was shown (settleByPoll).
+ * The payment page's status requests (one every 2 s) until the order is paid or 45 s have passed: the last answer.
+ * The portal asks Alipay itself from POLL_FIRST_QUERY_MS (30 s) after the QR code was shown, then every 10 s
+ * (settleByPoll).
  */
 async function pollUntilPaid(client: HolderClient, orderId: string): Promise<{ paid: boolean }> {
-  // the portal first asks Alipay POLL_FIRST_QUERY_MS after the QR code was shown, then every 10 s
   const until = Date.now() + POLL_FIRST_QUERY_MS + 15_000;
   for (;;) {
     const s = await client.ok<{ paid: boolean }>("GET", `/api/renew/payment?orderId=${orderId}`);
