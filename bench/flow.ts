@@ -42,6 +42,9 @@ import { PAYMENT_WAIT_MAX_S } from "../lib/api/payment-wait";
  * (default 150: longer than any pause and any request's deadline) the run fails, printing where every holder is and which requests are open.
  */
 
+/** Answers slower than this are listed by the second they were asked in (slowSeconds). */
+const SLOW_MS = 250;
+
 /** [min, max] seconds a person spends before each request of the wizard (uniformly drawn). */
 const HUMAN_PAUSES_S: Record<FlowStep, [number, number]> = {
   challenge: [0, 0], // arrival is spread by --arrive
@@ -208,11 +211,13 @@ try {
       })()
     : undefined;
 
-  const rec = new Recorder();
+  const rec = new Recorder(SLOW_MS);
   const results: (FlowResult | null)[] = [];
   const cpuReading = () => ({ portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() });
   const cpu0 = cpuReading();
   t = performance.now();
+  const startedAt = Date.now();
+  const lag = watchOwnLoop(startedAt);
   // how many holders are inside the flow at once (sampled every second)
   let inside = 0;
   let peakInside = 0;
@@ -273,6 +278,8 @@ try {
     `whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`,
   );
   console.log(statsTable([...base.stats(), ...rec.stats()]));
+  lag.stop();
+  console.log(slowSeconds(rec, startedAt, lag.bySecond));
   // where the machine's CPU went during the run, per completed renewal
   const perRenewal = (ns: number) => `${(ns / 1e6 / Math.max(1, completed)).toFixed(1)} ms`;
   const ticks = { busy: cpu1.machine.busy - cpu0.machine.busy, total: cpu1.machine.total - cpu0.machine.total };
@@ -329,3 +336,50 @@ try {
   if (args["cpu-prof"]) console.log(`CPU profile of next start in ${path.resolve(args["cpu-prof"])}`);
 }
 process.exit(exitCode);
+
+/**
+ * When the slow answers were asked, by second of the run: a stall (every request of one second slow at once) reads
+ * differently from a queue that builds up over the peak. The held status requests are waits, not answers: left out.
+ */
+function slowSeconds(rec: Recorder, startedAt: number, benchLate: Map<number, number>): string {
+  const bySecond = new Map<number, { n: number; max: number; steps: Set<string> }>();
+  for (const s of rec.slow) {
+    if (s.step === "payment-wait") continue;
+    const second = Math.floor((s.at - startedAt) / 1000);
+    const b = bySecond.get(second) ?? { n: 0, max: 0, steps: new Set<string>() };
+    b.n++;
+    b.max = Math.max(b.max, s.ms);
+    b.steps.add(s.step);
+    bySecond.set(second, b);
+  }
+  if (!bySecond.size) return `answers slower than ${SLOW_MS} ms: none`;
+  const worst = [...bySecond.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 12);
+  const total = [...bySecond.values()].reduce((n, b) => n + b.n, 0);
+  return [
+    `answers slower than ${SLOW_MS} ms: ${total}, asked in ${bySecond.size} of the run's seconds; the busiest seconds:`,
+    ...worst
+      .sort((a, b) => a[0] - b[0])
+      .map(
+        ([second, b]) =>
+          `  t+${second} s: ${b.n} (max ${ms(b.max)} ms; ${[...b.steps].join(", ")}); this bench's own event loop late by up to ${ms(Math.max(benchLate.get(second) ?? 0, benchLate.get(second + 1) ?? 0))} ms then`,
+      ),
+  ].join("\n");
+}
+
+/**
+ * How late this process's own timers fire, worst per second of the run: when the load generator itself stalls
+ * (GC, a burst of key generation), every answer it is waiting for looks slow, and the portal is not to blame.
+ */
+function watchOwnLoop(startedAt: number): { bySecond: Map<number, number>; stop(): void } {
+  const bySecond = new Map<number, number>();
+  const PERIOD = 20;
+  let due = performance.now() + PERIOD;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = Math.max(0, now - due);
+    due = now + PERIOD;
+    const second = Math.floor((Date.now() - startedAt) / 1000);
+    bySecond.set(second, Math.max(bySecond.get(second) ?? 0, late));
+  }, PERIOD);
+  return { bySecond, stop: () => clearInterval(timer) };
+}

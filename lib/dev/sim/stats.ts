@@ -23,11 +23,17 @@ export class Recorder {
   private readonly samples = new Map<string, number[]>();
   private readonly failures = new Map<string, number>();
   readonly errorSamples: string[] = [];
+  /** every answer slower than `slowMs`: when it was asked (ms since the epoch) and how long it took */
+  readonly slow: { step: string; at: number; ms: number }[] = [];
+
+  /** @param slowMs answers slower than this are kept with their start time (see `slow`); none by default */
+  constructor(private readonly slowMs = Number.POSITIVE_INFINITY) {}
 
   record(step: string, ms: number): void {
     const list = this.samples.get(step) ?? [];
     list.push(ms);
     this.samples.set(step, list);
+    if (ms > this.slowMs) this.slow.push({ step, at: Date.now() - ms, ms });
   }
 
   fail(step: string, reason: string): void {
