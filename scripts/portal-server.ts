@@ -14,7 +14,8 @@ import { releaseOrderWatches } from "../lib/orders/changes";
  * and becomes the working directory, so the app's relative paths (prisma/migrations, dist/assistant, DATA_DIR)
  * mean the same for Next and for the front. Environment: PORT (default 3000), PORTAL_HOST (default: every
  * address), PORTAL_PROCESSES (default 1: one process; N > 1: N worker processes sharing PORT through
- * node:cluster, each replaced when it dies; more than one needs PostgreSQL), and the portal's own settings.
+ * node:cluster, each replaced when it dies; more than one needs PostgreSQL), PORTAL_API_CONCURRENCY (API requests
+ * each process begins at once: lib/runtime/gate.ts), and the portal's own settings.
  *
  * Each process is a node:http server whose handler is the front (lib/runtime/front.ts): OCSP, the CRL, the CA
  * certificates and the assistant's files are answered there from the process's caches; everything else goes to
@@ -29,6 +30,8 @@ process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 const port = Number(process.env.PORT || 3000);
 const host = process.env.PORTAL_HOST || undefined;
 const count = Math.max(1, Math.floor(Number(process.env.PORTAL_PROCESSES)) || 1);
+// lib/config checks it at start (scripts/start.ts, the release's server.js); unset or empty: the front's default
+const apiConcurrency = process.env.PORTAL_API_CONCURRENCY ? Number(process.env.PORTAL_API_CONCURRENCY) : undefined;
 
 // Next runs with the configuration the app was built with, as Next's own standalone server.js does: a release folder
 // has no next.config.ts, and without it Next warns on every start that "next start" does not suit "output: standalone"
@@ -46,7 +49,7 @@ async function serve(): Promise<void> {
   await app.prepare();
   // RA mode (lib/pki/issuers): /ocsp, /crl and /ca answer from the upstream CA through Next's routes
   const builtinCa = (process.env.ISSUER ?? "builtin") === "builtin";
-  const server = http.createServer(createFront({ next: app.getRequestHandler(), pki: builtinCa }));
+  const server = http.createServer(createFront({ next: app.getRequestHandler(), pki: builtinCa, apiConcurrency }));
   // a little longer than the usual load balancer's idle timeout (nginx keepalive_timeout 60 s upstream: 60 s)
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,8 @@ const Env = z.object({
   PORT: port.default(3000),
   /** `next start` processes sharing PORT (node:cluster); more than one needs PostgreSQL. Unset: see parseConfig */
   PORTAL_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
+  /** API requests each portal process begins at once, the rest wait their turn (lib/runtime/gate.ts); 0: no limit */
+  PORTAL_API_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
     .string()

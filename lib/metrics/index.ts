@@ -21,6 +21,11 @@ function create() {
       labelNames: ["route", "method"] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
+    apiQueueWait: new client.Histogram({
+      name: "certrenew_api_queue_wait_seconds",
+      help: "How long API requests waited for a turn in their process (lib/runtime/gate.ts; 0 when begun at once)",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    }),
     ocspAnswers: new client.Counter({
       name: "certrenew_ocsp_answers_total",
       help: "OCSP answers by source: memory and table are cache hits, signed is a miss, nonce is never cached",

@@ -11,6 +11,8 @@ import { servedCrl } from "../pki/crl";
 import { caCertAnswer, crlAnswer, notModified, type HttpAnswer } from "../pki/http";
 import { answerOcspHttp } from "../pki/ocsp-http";
 import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
+import { metrics } from "../metrics";
+import { API_CONCURRENCY_DEFAULT, createGate, takesTurns } from "./gate";
 
 /**
  * The portal's node:http front (scripts/portal-server.ts runs it in every portal process).
@@ -20,7 +22,8 @@ import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
  * /ca/issuing.cer) and the certificate assistant's files (/downloads/assistant/<file>), with HTTP caching
  * headers and conditional GET. Relying parties check every signature against /ocsp: through Next's request
  * handler (routing, proxy.ts, the App Router's Request/Response adaptation) an answer cost ~2 ms of CPU, here it
- * costs a map lookup. Every other request goes to Next unchanged, except for the peer header below.
+ * costs a map lookup. Every other request goes to Next unchanged, except for the peer header below; API requests
+ * take turns on the way (lib/runtime/gate.ts: a few at a time per process, so a burst is not answered all late).
  *
  * The Next routes of the same paths stay (next dev, and RA mode where /ocsp, /crl and /ca answer from upstream:
  * `pki: false`); both answer alike through lib/pki/http.ts and lib/pki/ocsp-http.ts.
@@ -48,6 +51,11 @@ export interface FrontOptions {
   db?: () => Promise<Db>;
   ca?: () => Promise<Ca>;
   clock?: Clock;
+  /**
+   * API requests this process begins at once, the rest wait their turn (lib/runtime/gate.ts; PORTAL_API_CONCURRENCY,
+   * default API_CONCURRENCY_DEFAULT); 0: no limit
+   */
+  apiConcurrency?: number;
 }
 
 // Each answer's headers as node:http takes them fastest (one flat list with the security headers and the length),
@@ -95,6 +103,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 }
 
 export function createFront(opts: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const limit = opts.apiConcurrency ?? API_CONCURRENCY_DEFAULT;
+  const gate = limit > 0 ? createGate(limit, { onBegin: (ms) => metrics.apiQueueWait.observe(ms / 1000) }) : undefined;
   const pki = opts.pki ?? true;
   const db = opts.db ?? getDb;
   const loadCa = opts.ca ?? getCa;
@@ -224,6 +234,8 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
     delete req.headers[PEER_HEADER];
     const peer = req.socket.remoteAddress;
     if (peer) req.headers[PEER_HEADER] = peer;
+    if (gate && takesTurns(req.method, pathname, q < 0 ? "" : url.slice(q)))
+      return gate.admit(res, () => void opts.next(req, res));
     void opts.next(req, res);
   };
 }
