@@ -14,10 +14,11 @@ import { dbCpu, machineTicks, portalCpu, selfCpuNs, spent } from "./lib/cpu";
 import { flowPortalEnv, useConfigOf } from "./lib/env";
 import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../lib/dev/sim/stats";
 import { PAYMENT_WAIT_MAX_S } from "../lib/api/payment-wait";
+import { API_CONCURRENCY_DEFAULT } from "../lib/runtime/gate";
 
 /**
  * `npx tsx bench/flow.ts [--holders 500] [--pace human|none] [--arrive SECONDS] [--processes N] [--qr-polls wait|on|off]
- *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR] [--port N] [--stall SECONDS]`
+ *                        [--db postgresql://…/postgres] [--root DIR] [--cpu-prof DIR] [--port N] [--stall SECONDS] [--seed N]`
  *
  * N simulated holders at once through the whole holder API (challenge, login, summary, captcha with the test
  * bypass, handler, confirm, Alipay sandbox payment, notification, invoice skip, 下证 with CSR + PoP, install
@@ -74,6 +75,8 @@ const { values: args } = parseArgs({
     },
     root: { type: "string", default: process.cwd() },
     "cpu-prof": { type: "string" },
+    // the holders' arrivals and pauses (--pace human): the same seed, the same people
+    seed: { type: "string", default: "1" },
     pool: { type: "string" },
     processes: { type: "string" },
     port: { type: "string" },
@@ -91,7 +94,30 @@ const HUMAN = args.pace === "human";
 const ARRIVE_S = Number(args.arrive);
 if (!HUMAN && args.pace !== "none") throw new Error("--pace is human or none");
 const sleep = (s: number) => new Promise<void>((r) => setTimeout(r, s * 1000));
-const between = ([min, max]: [number, number]) => min + Math.random() * (max - min);
+const SEED = Number(args.seed);
+if (!Number.isSafeInteger(SEED)) throw new Error("--seed is an integer");
+
+/**
+ * Each holder's own random numbers (mulberry32, seeded by --seed and the holder's number): its arrival and its pauses
+ * are the same in every run with the same seed, whatever order the holders happen to reach their steps in, so two
+ * versions of the portal (or two settings) can be measured against the same people.
+ */
+function randomFor(holder: number): () => number {
+  let a = (Math.imul(SEED ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(holder + 1, 0xc2b2ae35)) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randoms = new Map<number, () => number>();
+const random = (holder: number) => {
+  let r = randoms.get(holder);
+  if (!r) randoms.set(holder, (r = randomFor(holder)));
+  return r();
+};
+const between = (holder: number, [min, max]: [number, number]) => min + random(holder) * (max - min);
 const STALL_S = Number(args.stall);
 
 /** Where each holder of the run is (the step it thinks before or waits on, since when): printed when the run stalls. */
@@ -101,7 +127,7 @@ const at = (holder: number, what: string) => whereabouts.set(holder, { what, sin
 const thinkFor = (holder: number) => async (step: FlowStep) => {
   if (HUMAN) {
     at(holder, `thinking before ${step}`);
-    await sleep(between(HUMAN_PAUSES_S[step]));
+    await sleep(between(holder, HUMAN_PAUSES_S[step]));
   }
   at(holder, `waiting on ${step}`);
 };
@@ -226,7 +252,7 @@ try {
   const watch = stallWatch();
   const holdersDone = Promise.all(
     load.map(async (h) => {
-      if (HUMAN) await sleep(Math.random() * ARRIVE_S);
+      if (HUMAN) await sleep(random(h.index) * ARRIVE_S);
       // each holder is a browser with its own connections (not a share of one pool: queueing in the bench's
       // agent would count as the portal's latency)
       const browser = new http.Agent({ keepAlive: true, maxSockets: 6 });
@@ -272,7 +298,7 @@ try {
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
 
   console.log(
-    `\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}`,
+    `\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}, API requests begun at once per process ${process.env.PORTAL_API_CONCURRENCY || `${API_CONCURRENCY_DEFAULT} (default)`}${HUMAN ? `, seed ${SEED}` : ""}`,
   );
   console.log(
     `whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`,
