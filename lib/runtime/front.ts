@@ -104,7 +104,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 
 export function createFront(opts: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = opts.apiConcurrency ?? API_CONCURRENCY_DEFAULT;
-  const gate = limit > 0 ? createGate(limit, { onBegin: (ms) => metrics.apiQueueWait.observe(ms / 1000) }) : undefined;
+  const gate = limit > 0 ? createGate(limit, (ms) => metrics.apiQueueWait.observe(ms / 1000)) : undefined;
   const pki = opts.pki ?? true;
   const db = opts.db ?? getDb;
   const loadCa = opts.ca ?? getCa;

@@ -10,95 +10,62 @@ import type { ServerResponse } from "node:http";
  * process does the same work (a little less: fewer requests half-done in memory at once), so a human-pace run has a
  * fraction of the slow answers (bench/README.md, fifteenth session).
  *
- * A request never waits more than `maxWaitMs` for a turn: after that it begins anyway, over the limit. So a slow
+ * A request never waits more than 2 s for a turn: after that it begins anyway, over the limit. So a slow
  * outside service (Alipay, an upstream CA) that holds the begun requests can delay the others by that much at most,
  * never block them, and nothing is refused for waiting.
  */
 export interface Gate {
   /** begins `start` now or when a turn comes; a response closed while waiting (the client left) never begins */
   admit(res: ServerResponse, start: () => void): void;
-  /** requests begun and not yet answered (or abandoned) */
-  readonly running: number;
-  /** requests waiting for a turn */
-  readonly waiting: number;
-}
-
-export interface GateOptions {
-  /** the longest a request waits before it begins regardless (default API_QUEUE_MAX_MS) */
-  maxWaitMs?: number;
-  /** how long each request waited, in ms (0 when it began at once) */
-  onBegin?: (waitedMs: number) => void;
 }
 
 /** PORTAL_API_CONCURRENCY's default: requests one process begins at once (bench/README.md, fifteenth session) */
 export const API_CONCURRENCY_DEFAULT = 6;
-export const API_QUEUE_MAX_MS = 2_000;
+/** the longest a request waits for a turn before it begins regardless */
+const API_QUEUE_MAX_MS = 2_000;
 
 interface Waiting {
   res: ServerResponse;
   start: () => void;
   since: number;
-  timer: NodeJS.Timeout;
-  gone: boolean;
+  timer?: NodeJS.Timeout;
+  /** begun, or gone while waiting: either way no longer waiting (left in the queue, skipped when reached) */
+  done: boolean;
 }
 
-export function createGate(limit: number, opts: GateOptions = {}): Gate {
-  const maxWaitMs = opts.maxWaitMs ?? API_QUEUE_MAX_MS;
+/** @param onBegin how long each request waited, in ms (0 when it began at once) */
+export function createGate(limit: number, onBegin?: (waitedMs: number) => void): Gate {
   let running = 0;
   const queue: Waiting[] = [];
 
-  const begin = (res: ServerResponse, start: () => void, since: number) => {
+  const begin = (w: Waiting) => {
+    w.done = true;
+    clearTimeout(w.timer);
     running++;
     // "close" comes once the answer is sent or the connection is gone, whichever is first
-    res.once("close", () => {
+    w.res.once("close", () => {
       running--;
-      next();
+      while (running < limit && queue.length) {
+        const next = queue.shift()!;
+        if (!next.done) begin(next);
+      }
     });
-    opts.onBegin?.(performance.now() - since);
-    start();
-  };
-
-  const next = () => {
-    while (running < limit && queue.length) {
-      const w = queue.shift()!;
-      clearTimeout(w.timer);
-      if (!w.gone) begin(w.res, w.start, w.since);
-    }
+    onBegin?.(performance.now() - w.since);
+    w.start();
   };
 
   return {
     admit(res, start) {
-      const since = performance.now();
-      if (running < limit && !queue.length) return begin(res, start, since);
-      const w: Waiting = {
-        res,
-        start,
-        since,
-        gone: false,
-        timer: setTimeout(() => {
-          // waited long enough: begins over the limit
-          const at = queue.indexOf(w);
-          if (at < 0) return;
-          queue.splice(at, 1);
-          if (!w.gone) begin(res, start, since);
-        }, maxWaitMs),
-      };
+      const w: Waiting = { res, start, since: performance.now(), done: false };
+      if (running < limit && !queue.length) return begin(w);
+      // waited long enough: begins over the limit
+      w.timer = setTimeout(() => begin(w), API_QUEUE_MAX_MS);
       res.once("close", () => {
-        if (w.gone) return;
-        w.gone = true;
-        const at = queue.indexOf(w);
-        if (at >= 0) {
-          queue.splice(at, 1);
-          clearTimeout(w.timer);
-        }
+        if (w.done) return;
+        w.done = true;
+        clearTimeout(w.timer);
       });
       queue.push(w);
-    },
-    get running() {
-      return running;
-    },
-    get waiting() {
-      return queue.length;
     },
   };
 }
