@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { EVERY_ANSWER_HEADERS, HTTPS_ANSWER_HEADERS } from "./lib/http/security-headers";
 
 const config: NextConfig = {
   // PGlite loads its wasm from its own package directory; bundling breaks that at run time.
@@ -16,22 +17,17 @@ const config: NextConfig = {
   // `npm run build` assembles release/ from .next/standalone (scripts/release/assemble.ts): build once, run many
   output: "standalone",
   poweredByHeader: false,
-  // the same on every answer (the pages' nonce CSP is proxy.ts's; the node:http front sets these on its own answers)
+  // the same on every answer (lib/http/security-headers.ts; the pages' nonce CSP is proxy.ts's)
   async headers() {
     return [
       {
         source: "/:path*",
-        headers: [
-          { key: "x-frame-options", value: "DENY" },
-          { key: "x-content-type-options", value: "nosniff" },
-          { key: "referrer-policy", value: "strict-origin-when-cross-origin" },
-          { key: "permissions-policy", value: "camera=(), microphone=(), geolocation=()" },
-        ],
+        headers: [...EVERY_ANSWER_HEADERS],
       },
       {
         source: "/:path*",
         has: [{ type: "header", key: "x-forwarded-proto", value: "https" }],
-        headers: [{ key: "strict-transport-security", value: "max-age=31536000; includeSubDomains" }],
+        headers: [...HTTPS_ANSWER_HEADERS],
       },
     ];
   },

@@ -20,7 +20,8 @@ import { releaseOrderWatches } from "../lib/orders/changes";
  * Each process is a node:http server whose handler is the front (lib/runtime/front.ts): OCSP, the CRL, the CA
  * certificates and the assistant's files are answered there from the process's caches; everything else goes to
  * Next's request handler (`next({ dev: false, dir }).getRequestHandler()`), with the peer header set from the
- * socket.
+ * socket. The holder's renewal API is answered by the front too, with the same route handlers (app/api/front-routes.ts,
+ * lib/runtime/direct.ts; PORTAL_API_DIRECT=0 leaves it to Next).
  */
 
 const dir = path.resolve(process.argv[2] ?? process.env.PORTAL_DIR ?? ".");
@@ -45,11 +46,16 @@ if (existsSync(builtConfig))
 async function serve(): Promise<void> {
   const { default: next } = await import("next");
   const { createFront } = await import("../lib/runtime/front");
+  const { FRONT_ROUTES } = await import("../app/api/front-routes");
   const app = next({ dev: false, dir, port, hostname: host ?? "localhost" });
   await app.prepare();
   // RA mode (lib/pki/issuers): /ocsp, /crl and /ca answer from the upstream CA through Next's routes
   const builtinCa = (process.env.ISSUER ?? "builtin") === "builtin";
-  const server = http.createServer(createFront({ next: app.getRequestHandler(), pki: builtinCa, apiConcurrency }));
+  // PORTAL_API_DIRECT=0: Next answers the holder API too (as `next dev` does)
+  const direct = process.env.PORTAL_API_DIRECT === "0" ? undefined : FRONT_ROUTES;
+  const server = http.createServer(
+    createFront({ next: app.getRequestHandler(), pki: builtinCa, apiConcurrency, direct }),
+  );
   // a little longer than the usual load balancer's idle timeout (nginx keepalive_timeout 60 s upstream: 60 s)
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -22,6 +22,8 @@ const Env = z.object({
   PORTAL_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
   /** API requests each portal process begins at once, the rest wait their turn (lib/runtime/gate.ts); 0: no limit */
   PORTAL_API_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
+  /** the front answers the holder's renewal API itself (lib/runtime/direct.ts); 0: Next answers it */
+  PORTAL_API_DIRECT: z.enum(["0", "1"]).default("1"),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
     .string()

@@ -13,6 +13,8 @@ import { answerOcspHttp } from "../pki/ocsp-http";
 import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
 import { metrics } from "../metrics";
 import { API_CONCURRENCY_DEFAULT, createGate, takesTurns } from "./gate";
+import { createDirect, type DirectRoutes } from "./direct";
+import { readBody } from "./read-body";
 
 /**
  * The portal's node:http front (scripts/portal-server.ts runs it in every portal process).
@@ -22,8 +24,10 @@ import { API_CONCURRENCY_DEFAULT, createGate, takesTurns } from "./gate";
  * /ca/issuing.cer) and the certificate assistant's files (/downloads/assistant/<file>), with HTTP caching
  * headers and conditional GET. Relying parties check every signature against /ocsp: through Next's request
  * handler (routing, proxy.ts, the App Router's Request/Response adaptation) an answer cost ~2 ms of CPU, here it
- * costs a map lookup. Every other request goes to Next unchanged, except for the peer header below; API requests
- * take turns on the way (lib/runtime/gate.ts: a few at a time per process, so a burst is not answered all late).
+ * costs a map lookup. The holder's renewal API is answered here too, by the same route handlers without Next's
+ * pipeline (`direct`: lib/runtime/direct.ts). Every other request goes to Next unchanged, except for the peer header
+ * below; API requests take turns on the way (lib/runtime/gate.ts: a few at a time per process, so a burst is not
+ * answered all late).
  *
  * The Next routes of the same paths stay (next dev, and RA mode where /ocsp, /crl and /ca answer from upstream:
  * `pki: false`); both answer alike through lib/pki/http.ts and lib/pki/ocsp-http.ts.
@@ -56,6 +60,11 @@ export interface FrontOptions {
    * default API_CONCURRENCY_DEFAULT); 0: no limit
    */
   apiConcurrency?: number;
+  /**
+   * API routes the front answers itself by calling their handlers (app/api/front-routes.ts under `npm start`;
+   * PORTAL_API_DIRECT=0: none, Next answers them); exact paths
+   */
+  direct?: DirectRoutes;
 }
 
 // Each answer's headers as node:http takes them fastest (one flat list with the security headers and the length),
@@ -82,26 +91,6 @@ const text = (status: number, body: string, extra: Record<string, string> = {}):
 
 const METHOD_NOT_ALLOWED = text(405, "method not allowed", { allow: "GET, HEAD" });
 
-/** Reads a request body up to `max` bytes; undefined when it is longer (the rest is not read). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > max) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    req.on("data", (c: Buffer) => {
-      length += c.length;
-      if (length > max) {
-        req.removeAllListeners("data");
-        req.pause();
-        resolve(undefined);
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
 export function createFront(opts: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = opts.apiConcurrency ?? API_CONCURRENCY_DEFAULT;
   const gate = limit > 0 ? createGate(limit, (ms) => metrics.apiQueueWait.observe(ms / 1000)) : undefined;
@@ -110,6 +99,8 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
   const loadCa = opts.ca ?? getCa;
   const clock = opts.clock ?? systemClock;
   const root = opts.root ?? process.cwd();
+  const direct = opts.direct;
+  const serveDirect = direct && createDirect(direct);
   // the CA once loaded (a CA change restarts the portal): the CRL and certificate paths skip a promise per request
   let resolvedCa: Ca | undefined;
   const ca = async () => (resolvedCa = await loadCa());
@@ -234,8 +225,16 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
     delete req.headers[PEER_HEADER];
     const peer = req.socket.remoteAddress;
     if (peer) req.headers[PEER_HEADER] = peer;
-    if (gate && takesTurns(req.method, pathname, q < 0 ? "" : url.slice(q)))
-      return gate.admit(res, () => void opts.next(req, res));
-    void opts.next(req, res);
+    const toNext = () => void opts.next(req, res);
+    const go =
+      serveDirect && Object.hasOwn(direct, pathname)
+        ? () =>
+            void serveDirect(req, res, pathname, toNext).catch((e: unknown) => {
+              log.error({ err: e, path: pathname }, "front: cannot answer");
+              res.destroy();
+            })
+        : toNext;
+    if (gate && takesTurns(req.method, pathname, q < 0 ? "" : url.slice(q))) return gate.admit(res, go);
+    go();
   };
 }

@@ -1,0 +1,135 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { log } from "../log";
+import { DomainError, toErrorResponse } from "../errors";
+import { requestLocale } from "../http/request";
+import { EVERY_ANSWER_HEADERS, HTTPS_ANSWER_HEADERS } from "../http/security-headers";
+import { readBody } from "./read-body";
+
+/**
+ * The holder API answered by the node:http front itself (lib/runtime/front.ts), without Next's request pipeline.
+ *
+ * The API's route handlers are plain functions from a Web `Request` to a `Response` (lib/http/route.ts does the
+ * rest: session, CSRF, zod, idempotency, errors). Next adds routing, its own Request/Response adaptation and
+ * instrumentation around each call: ~1 ms of CPU a request here (bench/README.md), on the ~15 requests of every
+ * renewal. The front calls the same handlers, from the same modules, with a `Request` made from the socket's
+ * request and the headers next.config.ts gives Next's answers (lib/http/security-headers.ts).
+ *
+ * Only exact paths of routes without dynamic segments are answered here (app/api/front-routes.ts); a method the
+ * module does not export, and every other path, goes to Next as before, which answers 405, OPTIONS and redirects.
+ * Module state the two copies of the code would otherwise each keep (the database, the CA, metrics, the held
+ * payment requests) is on globalThis, as it already is for the protocol endpoints.
+ */
+
+type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type DirectHandler = (req: Request) => Response | Promise<Response>;
+export type RouteModule = Partial<Record<Method, unknown>>;
+/** Exact path → the route module (loaded on its first request). */
+export type DirectRoutes = Readonly<Record<string, () => Promise<RouteModule>>>;
+
+/** The largest body the front reads for a handler; every API route limits its own body to far less (64 KiB). */
+export const DIRECT_MAX_BODY = 1024 * 1024;
+
+/**
+ * The request's headers as the front left them (req.headers, not the raw list: the front replaced the client's copy
+ * of the peer header with the socket's address).
+ */
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    // HTTP/2 pseudo-headers are not the handler's business
+    if (value === undefined || name.startsWith(":")) continue;
+    try {
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    } catch {
+      // a header value undici does not take (a control character): left out, as it would be of a fetch
+    }
+  }
+  return headers;
+}
+
+/** The answer's headers as node:http takes them: every Set-Cookie on its own, then what every answer carries. */
+function answerHeaders(res: Response, https: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  res.headers.forEach((value, key) => {
+    if (key !== "set-cookie") out[key] = value;
+  });
+  const cookies = res.headers.getSetCookie();
+  if (cookies.length) out["set-cookie"] = cookies;
+  for (const { key, value } of EVERY_ANSWER_HEADERS) out[key] ??= value;
+  if (https) for (const { key, value } of HTTPS_ANSWER_HEADERS) out[key] ??= value;
+  return out;
+}
+
+function handlerOf(mod: RouteModule, method: string): DirectHandler | undefined {
+  const h = mod[method as Method];
+  return typeof h === "function" ? (h as DirectHandler) : undefined;
+}
+
+/**
+ * The front's part: `serve(req, res, pathname, next)` answers the request when `routes` has its path and its module
+ * exports its method, and hands it to `next` otherwise. The request's signal aborts when the client leaves before
+ * the answer (the payment page's held status request stops waiting then).
+ */
+export function createDirect(
+  routes: DirectRoutes,
+): (req: IncomingMessage, res: ServerResponse, pathname: string, next: () => void) => Promise<void> {
+  const loaded = new Map<string, Promise<RouteModule>>();
+  const moduleOf = (pathname: string) => {
+    let m = loaded.get(pathname);
+    if (!m) {
+      m = routes[pathname]();
+      // a module that failed to load is tried again on the next request (and this one goes to Next)
+      m.catch(() => loaded.delete(pathname));
+      loaded.set(pathname, m);
+    }
+    return m;
+  };
+
+  return async (req, res, pathname, next) => {
+    const method = (req.method ?? "GET").toUpperCase();
+    let handler: DirectHandler | undefined;
+    try {
+      handler = handlerOf(await moduleOf(pathname), method);
+    } catch (e) {
+      log.error({ err: e, path: pathname }, "front: cannot load the route module, Next answers");
+    }
+    if (!handler) return next();
+
+    const aborter = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) aborter.abort();
+    });
+    const https = req.headers["x-forwarded-proto"] === "https";
+    let answer: Response;
+    try {
+      const hasBody = method !== "GET" && method !== "HEAD";
+      const body = hasBody ? await readBody(req, DIRECT_MAX_BODY) : undefined;
+      if (hasBody && !body) {
+        // answered without reading the rest: the connection is not reused
+        res.setHeader("connection", "close");
+        throw new DomainError("PAYLOAD_TOO_LARGE");
+      }
+      const request = new Request(new URL(req.url ?? "/", "http://localhost"), {
+        method,
+        headers: toHeaders(req),
+        body: body?.length ? new Uint8Array(body) : undefined,
+        signal: aborter.signal,
+      });
+      answer = await handler(request);
+    } catch (e) {
+      const headers = new Headers({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+      const { status, body } = toErrorResponse(
+        e,
+        requestLocale(new Request("http://localhost", { headers: toHeaders(req) })),
+      );
+      if (status >= 500) log.error({ err: e, path: pathname }, "front: request failed");
+      answer = new Response(JSON.stringify(body), { status, headers });
+    }
+    if (res.destroyed) return;
+    const bytes = answer.body === null ? undefined : Buffer.from(await answer.arrayBuffer());
+    const headers = answerHeaders(answer, https);
+    if (bytes) headers["content-length"] = String(bytes.length);
+    res.writeHead(answer.status, headers);
+    res.end(method === "HEAD" ? undefined : bytes);
+  };
+}
