@@ -162,7 +162,10 @@ async function loadKoffi() {
 }
 
 // A module may be initialised once per process: share it between signers and finalise after the last one closes.
-const modules = new Map<string, { m: Pkcs11Module; p11: PKCS11; users: number; pins: Map<string, string> }>();
+// On globalThis: Next's bundles and the node:http front's copy of this code (lib/runtime/direct.ts) share the process.
+type LoadedModule = { m: Pkcs11Module; p11: PKCS11; users: number; pins: Map<string, string> };
+const shared = globalThis as unknown as { __certrenewPkcs11Modules?: Map<string, LoadedModule> };
+const modules = (shared.__certrenewPkcs11Modules ??= new Map<string, LoadedModule>());
 
 async function acquireModule(modulePath: string) {
   let entry = modules.get(modulePath);

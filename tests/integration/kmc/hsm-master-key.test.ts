@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { withTx } from "@/lib/audit";
 import { ConfigError, parseConfig } from "@/lib/config";
 import { generateSm2KeyPair, sm2PublicKeyOf, sm2SpkiEncode } from "@/lib/crypto/sm2";
@@ -89,6 +89,27 @@ describe.skipIf(!hasSoftHsm)("KMC master key in PKCS#11 (SoftHSM2)", () => {
     // length ‖ RFC 5649 wrap of a 16-byte data key (24 bytes) ‖ IV ‖ SM4-CBC(d) ‖ HMAC-SM3
     expect(key.escrowed).toHaveLength(2 + 24 + 16 + 48 + 32);
     await expectEnvelopeOpens(kmc, key);
+  });
+
+  it("a second copy of this code in the process (the front's, beside Next's) shares the token's initialised module", async () => {
+    // the first copy holds the module initialised and its session logged in
+    const key = await escrow(kmcFromConfig(hsmConfig(TOKEN)));
+    vi.resetModules();
+    const again = await import("@/lib/kmc/keys");
+    try {
+      const holder = generateSm2KeyPair();
+      const envelope = await again.envelopeFor(
+        again.kmcFromConfig(hsmConfig(TOKEN))!,
+        key,
+        sm2SpkiEncode(holder.publicKey),
+      );
+      const { d } = openEnvelope(envelope, holder.privateKey);
+      expect(sm2SpkiEncode(sm2PublicKeyOf(d)).equals(Buffer.from(key.spki))).toBe(true);
+    } finally {
+      await again.closeKmcHsm();
+    }
+    // the second copy's close leaves the first one's session working
+    await expectEnvelopeOpens(kmcFromConfig(hsmConfig(TOKEN)), key);
   });
 
   it("keeps opening rows escrowed under KMC_MASTER_KEY, and seals new ones in the HSM", async () => {
