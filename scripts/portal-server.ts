@@ -53,6 +53,9 @@ async function serve(): Promise<void> {
   const builtinCa = (process.env.ISSUER ?? "builtin") === "builtin";
   // PORTAL_API_DIRECT=0: Next answers the holder API too (as `next dev` does)
   const direct = process.env.PORTAL_API_DIRECT === "0" ? undefined : FRONT_ROUTES;
+  // loaded before listening, as Next preloads its own routes: not on the first holder's request (~1.5 s under tsx);
+  // a module that fails here is tried again on its first request, and Next answers if it fails again
+  if (direct) await Promise.all(Object.values(direct).map((load) => load().catch(() => undefined)));
   const server = http.createServer(
     createFront({ next: app.getRequestHandler(), pki: builtinCa, apiConcurrency, direct }),
   );

@@ -10,8 +10,8 @@ import { readBody } from "./read-body";
  *
  * The API's route handlers are plain functions from a Web `Request` to a `Response` (lib/http/route.ts does the
  * rest: session, CSRF, zod, idempotency, errors). Next adds routing, its own Request/Response adaptation and
- * instrumentation around each call: ~1 ms of CPU a request here (bench/README.md), on the ~15 requests of every
- * renewal. The front calls the same handlers, from the same modules, with a `Request` made from the socket's
+ * instrumentation around each call: ~3 ms of CPU a request on a saturated portal here, ~7 ms one at a time
+ * (bench/README.md, sixteenth session), on the ~13 requests of every renewal. The front calls the same handlers, from the same modules, with a `Request` made from the socket's
  * request and the headers next.config.ts gives Next's answers (lib/http/security-headers.ts).
  *
  * Only exact paths of routes without dynamic segments are answered here (app/api/front-routes.ts); a method the
@@ -117,6 +117,8 @@ export function createDirect(
       });
       answer = await handler(request);
     } catch (e) {
+      // the client left (its body cut off, or the handler stopped on the signal): nobody to answer
+      if (aborter.signal.aborted) return;
       const headers = new Headers({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
       const { status, body } = toErrorResponse(
         e,
