@@ -24,7 +24,9 @@ import { API_CONCURRENCY_DEFAULT } from "../lib/runtime/gate";
  * bypass, handler, confirm, Alipay sandbox payment, notification, invoice skip, 下证 with CSR + PoP, install
  * confirmation) against `next start` on a fresh PostgreSQL database, started by `scripts/start.ts` in demo mode
  * with TEST_CAPTCHA_BYPASS=1 and the background jobs on (not the installer's one-time build: ASSISTANT_PACK=0).
- * Prints p50/p95/p99 per step and the error count, with a static page at the same concurrency as the baseline.
+ * Prints p50/p95/p99 per step and the error count, with a static page at the same concurrency as the baseline; the
+ * answers slower than 250 ms by the second they were asked in, with how busy the machine was then; the machine's busy
+ * share by 10 s of the run; and the CPU each side spent per renewal.
  * Goal: p99 < 250 ms per step, 0 errors.
  *
  * `--pace human` (default): each holder arrives at a random moment within `--arrive` seconds (default 60) and
@@ -248,7 +250,16 @@ try {
   let inside = 0;
   let peakInside = 0;
   const insideSamples: number[] = [];
-  const counter = setInterval(() => insideSamples.push(inside), 1000);
+  // and how busy the whole machine was in each second of the run (from /proc/stat): is a burst of slow answers the
+  // machine saturated at the peak, or a stall on a machine with room to spare?
+  const busyBySecond: number[] = [];
+  let ticksThen = machineTicks();
+  const counter = setInterval(() => {
+    insideSamples.push(inside);
+    const now = machineTicks();
+    busyBySecond.push((now.busy - ticksThen.busy) / Math.max(1, now.total - ticksThen.total));
+    ticksThen = now;
+  }, 1000);
   const watch = stallWatch();
   const holdersDone = Promise.all(
     load.map(async (h) => {
@@ -305,7 +316,8 @@ try {
   );
   console.log(statsTable([...base.stats(), ...rec.stats()]));
   lag.stop();
-  console.log(slowSeconds(rec, startedAt, lag.bySecond));
+  console.log(slowSeconds(rec, startedAt, lag.bySecond, busyBySecond));
+  console.log(busyTimeline(busyBySecond));
   // where the machine's CPU went during the run, per completed renewal
   const perRenewal = (ns: number) => `${(ns / 1e6 / Math.max(1, completed)).toFixed(1)} ms`;
   const ticks = { busy: cpu1.machine.busy - cpu0.machine.busy, total: cpu1.machine.total - cpu0.machine.total };
@@ -367,7 +379,7 @@ process.exit(exitCode);
  * When the slow answers were asked, by second of the run: a stall (every request of one second slow at once) reads
  * differently from a queue that builds up over the peak. The held status requests are waits, not answers: left out.
  */
-function slowSeconds(rec: Recorder, startedAt: number, benchLate: Map<number, number>): string {
+function slowSeconds(rec: Recorder, startedAt: number, benchLate: Map<number, number>, busy: number[]): string {
   const bySecond = new Map<number, { n: number; max: number; steps: Set<string> }>();
   for (const s of rec.slow) {
     if (s.step === "payment-wait") continue;
@@ -387,9 +399,24 @@ function slowSeconds(rec: Recorder, startedAt: number, benchLate: Map<number, nu
       .sort((a, b) => a[0] - b[0])
       .map(
         ([second, b]) =>
-          `  t+${second} s: ${b.n} (max ${ms(b.max)} ms; ${[...b.steps].join(", ")}); this bench's own event loop late by up to ${ms(Math.max(benchLate.get(second) ?? 0, benchLate.get(second + 1) ?? 0))} ms then`,
+          `  t+${second} s: ${b.n} (max ${ms(b.max)} ms; ${[...b.steps].join(", ")}); machine ${pct(busy[second])} busy, this bench's own event loop late by up to ${ms(Math.max(benchLate.get(second) ?? 0, benchLate.get(second + 1) ?? 0))} ms then`,
       ),
   ].join("\n");
+}
+
+const pct = (f: number | undefined) => (f === undefined ? "?" : `${Math.round(100 * f)} %`);
+
+/** The machine's busy share by 10 s of the run, and its busiest second: how high the peak went, and when. */
+function busyTimeline(busy: number[]): string {
+  if (!busy.length) return "machine busy: not sampled";
+  const tens: string[] = [];
+  for (let i = 0; i < busy.length; i += 10) {
+    const part = busy.slice(i, i + 10);
+    tens.push(pct(part.reduce((a, b) => a + b, 0) / part.length));
+  }
+  const top = busy.reduce((best, f, i) => (f > busy[best] ? i : best), 0);
+  const full = busy.filter((f) => f >= 0.9).length;
+  return `machine busy by 10 s of the run: ${tens.join(" ")}; busiest second t+${top} s (${pct(busy[top])}); ${full} s at ≥ 90 %`;
 }
 
 /**
