@@ -404,7 +404,9 @@ function slowSeconds(rec: Recorder, startedAt: number, benchLate: Map<number, nu
   ].join("\n");
 }
 
-const pct = (f: number | undefined) => (f === undefined ? "?" : `${Math.round(100 * f)} %`);
+function pct(f: number | undefined): string {
+  return f === undefined ? "?" : `${Math.round(100 * f)} %`;
+}
 
 /** The machine's busy share by 10 s of the run, and its busiest second: how high the peak went, and when. */
 function busyTimeline(busy: number[]): string {
