@@ -17,7 +17,7 @@ import { readBody } from "./read-body";
  * Only exact paths of routes without dynamic segments are answered here (app/api/front-routes.ts); a method the
  * module does not export, and every other path, goes to Next as before, which answers 405, OPTIONS and redirects.
  * Module state the two copies of the code would otherwise each keep (the database, the CA, metrics, the held
- * payment requests) is on globalThis, as it already is for the protocol endpoints.
+ * payment requests, PKCS#11 modules) is on globalThis, as it already was for the protocol endpoints.
  */
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
