@@ -5,7 +5,9 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { createHash } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client";
+import pg from "pg";
 import { PgListener, checkChannel, type ListenTrouble, type Listener, type Unlisten } from "./listen";
+import { attachLean, pgLean, pgliteLean } from "./lean";
 
 export type Db = PrismaClient;
 /** The client or an interactive-transaction client: domain functions accept either. */
@@ -72,13 +74,16 @@ export async function openDb(opts: {
   listenUrl?: string;
 }): Promise<OpenDb> {
   if (opts.url) {
+    // one pool for Prisma's adapter and the lean statements (lib/db/lean.ts)
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // an idle connection the server closed is dropped by the pool; unheard, the event would end the process
+    pool.on("error", () => undefined);
+    const names = opts.preparedStatements === false ? undefined : statementNames();
     const prisma = new PrismaClient({
-      adapter: new PrismaPg(
-        { connectionString: opts.url, max: opts.poolSize ?? 10 },
-        opts.preparedStatements === false ? {} : { statementNameGenerator: statementNames() },
-      ),
+      adapter: new PrismaPg(pool, names ? { statementNameGenerator: names } : {}),
       transactionOptions: TX_OPTIONS,
     });
+    attachLean(prisma, pgLean(pool, names));
     const listener = new PgListener(opts.listenUrl ?? opts.url);
     return {
       prisma,
@@ -87,6 +92,7 @@ export async function openDb(opts: {
       async close() {
         await listener.close();
         await prisma.$disconnect();
+        await pool.end();
       },
     };
   }
@@ -100,6 +106,7 @@ export async function openDb(opts: {
   const pglite = await PGlite.create(onDisk ? { dataDir: dir } : { loadDataDir: opts.loadDataDir });
   if (onDisk) makePrivate(dir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TX_OPTIONS });
+  attachLean(prisma, pgliteLean(pglite));
   return {
     prisma,
     kind: "pglite",

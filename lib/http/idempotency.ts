@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db";
+import { sqlRows } from "../db/lean";
 import { DomainError } from "../errors";
-import { Prisma } from "../generated/prisma/client";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 const PENDING = 0;
@@ -18,10 +18,6 @@ export interface StoredResponse {
   body: unknown;
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  return e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
-}
-
 /**
  * Runs `fn` once per key: a repeat with the same key and body gets the first response back, a repeat with
  * another body is refused. Concurrent repeats wait for the first to finish. Errors are not remembered, so a
@@ -36,29 +32,31 @@ export async function withIdempotency(
   const requestHash = createHash("sha256")
     .update(JSON.stringify(requestBody ?? null))
     .digest("hex");
-  try {
-    await db.idempotencyKey.create({
-      data: { key, requestHash, status: PENDING, response: {}, createdAt: new Date() },
-    });
-  } catch (e) {
-    if (!isUniqueViolation(e)) throw e;
+  if (!(await claim(db, key, requestHash))) {
     const seen = await replay(db, key, requestHash);
     if (seen !== TAKEOVER) return seen;
   }
   try {
     const result = await fn();
-    await db.idempotencyKey.update({
-      where: { key },
-      data: {
-        status: result.status,
-        response: JSON.parse(JSON.stringify(result.body ?? null)) as Prisma.InputJsonValue,
-      },
-    });
+    await sqlRows(db, RECORD, [key, result.status, JSON.stringify(result.body ?? null)]);
     return result;
   } catch (e) {
-    await db.idempotencyKey.deleteMany({ where: { key, status: PENDING } });
+    await sqlRows(db, RELEASE, [key]);
     throw e;
   }
+}
+
+// the three statements every idempotent request runs (lib/db/lean.ts)
+const CLAIM = `INSERT INTO "IdempotencyKey" ("key", "requestHash", "status", "response", "createdAt")
+  VALUES ($1, $2, ${PENDING}, '{}', $3) ON CONFLICT ("key") DO NOTHING RETURNING "key"`;
+// a key swept away meanwhile is not brought back: the answer still goes out
+const RECORD = `UPDATE "IdempotencyKey" SET "status" = $2, "response" = $3::jsonb WHERE "key" = $1`;
+// errors are not remembered: the key is free again for a retry
+const RELEASE = `DELETE FROM "IdempotencyKey" WHERE "key" = $1 AND "status" = ${PENDING}`;
+
+/** Records the key as pending; false when it was there already (a repeat, or a request still running). */
+async function claim(db: Db, key: string, requestHash: string): Promise<boolean> {
+  return (await sqlRows(db, CLAIM, [key, requestHash, new Date()])).length === 1;
 }
 
 /** The first request's answer once it is there; TAKEOVER when its process died and this request now owns the key. */

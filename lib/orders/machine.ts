@@ -8,6 +8,7 @@ import { enqueueSms } from "../sms";
 import { formatFen } from "../messages/format";
 import { invoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 import { announceOrderChange } from "./changes";
+import { uniqueRow } from "../db/lean";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -190,7 +191,7 @@ async function orderMail(
 export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<RenewalOrder> {
   if (args.current && args.current.id !== args.orderId)
     throw new Error(`transitionOrder: current is order ${args.current.id}, not ${args.orderId}`);
-  const order = args.current ?? (await tx.renewalOrder.findUnique({ where: { id: args.orderId } }));
+  const order = args.current ?? (await uniqueRow(tx, "RenewalOrder", "id", args.orderId));
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (args.expectVersion !== undefined && order.version !== args.expectVersion) throw new DomainError("CONFLICT");
   if (!canTransition(order, args.to))

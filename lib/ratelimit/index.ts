@@ -1,6 +1,7 @@
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
 import { DomainError } from "../errors";
+import { sqlRows } from "../db/lean";
 
 export interface Limit {
   max: number;
@@ -32,13 +33,8 @@ export async function hitRateLimits(
   const now = clock.now();
   const keys = hits.map((h) => h.key);
   const resets = hits.map((h) => new Date(now.getTime() + h.limit.windowMs).toISOString());
-  const rows = await db.$queryRaw<{ key: string; count: number; resetAt: Date }[]>`
-    INSERT INTO "RateLimit" ("key", "count", "resetAt")
-    SELECT "key", 1, "reset" FROM unnest(${keys}::text[], ${resets}::timestamp(3)[]) AS h("key", "reset")
-    ON CONFLICT ("key") DO UPDATE SET
-      "count" = CASE WHEN "RateLimit"."resetAt" <= ${now} THEN 1 ELSE "RateLimit"."count" + 1 END,
-      "resetAt" = CASE WHEN "RateLimit"."resetAt" <= ${now} THEN EXCLUDED."resetAt" ELSE "RateLimit"."resetAt" END
-    RETURNING "key", "count", "resetAt"`;
+  // every request that changes state runs it: lib/db/lean.ts
+  const rows = await sqlRows<Counted>(db, COUNT_HITS, [keys, resets, now]);
   const byKey = new Map(rows.map((r) => [r.key, { count: Number(r.count), resetAt: new Date(r.resetAt) }]));
   const counted = hits.map((h) => byKey.get(h.key)!);
   let wait = 0;
@@ -49,6 +45,15 @@ export async function hitRateLimits(
     throw new DomainError("RATE_LIMITED", { retryAfter: Math.max(1, Math.ceil(wait / 1000)) });
   return counted;
 }
+
+type Counted = { key: string; count: number; resetAt: Date };
+
+const COUNT_HITS = `INSERT INTO "RateLimit" ("key", "count", "resetAt")
+  SELECT "key", 1, "reset" FROM unnest($1::text[], $2::timestamp(3)[]) AS h("key", "reset")
+  ON CONFLICT ("key") DO UPDATE SET
+    "count" = CASE WHEN "RateLimit"."resetAt" <= $3 THEN 1 ELSE "RateLimit"."count" + 1 END,
+    "resetAt" = CASE WHEN "RateLimit"."resetAt" <= $3 THEN EXCLUDED."resetAt" ELSE "RateLimit"."resetAt" END
+  RETURNING "key", "count", "resetAt"`;
 
 export async function clearRateLimit(db: Tx, key: string): Promise<void> {
   await db.rateLimit.deleteMany({ where: { key } });

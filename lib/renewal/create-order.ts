@@ -16,6 +16,7 @@ export type { PaymentDeps };
 import { newOrderNo } from "../orders/number";
 import { transitionOrder } from "../orders/machine";
 import type { ConsentRecord } from "../consent";
+import { uniqueRow, rowOrThrow } from "../db/lean";
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
 function parseHandler(input: HandlerInfo): HandlerInfo {
@@ -45,7 +46,7 @@ function isUniqueViolation(e: unknown): boolean {
 
 /** The order, or ORDER_NOT_FOUND, also when it belongs to another certificate than the caller's session. */
 async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
     throw new DomainError("ORDER_NOT_FOUND");
   return order;
@@ -72,7 +73,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return await withTx(db, async (tx) => {
-        const certificate = await tx.certificate.findUnique({ where: { id: certificateId } });
+        const certificate = await uniqueRow(tx, "Certificate", "id", certificateId);
         const eligible = await checkEligibility(tx, certificate, args.clock);
         if (eligible.openOrder) return eligible.openOrder;
         const cert = certificate!;
@@ -126,7 +127,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       // another request opened the certificate's order first: resume that one
-      const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificateId } });
+      const open = await uniqueRow(db, "RenewalOrder", "openCertificateId", certificateId);
       if (open) return open;
     }
   }
@@ -168,7 +169,7 @@ export async function updateDraftHandler(
       },
       args.clock,
     );
-    return tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+    return rowOrThrow(uniqueRow(tx, "RenewalOrder", "id", order.id));
   });
 }
 
@@ -195,7 +196,7 @@ export async function submitOrder(
     if (order.state === "submitted" || order.state === "awaiting_payment") return order;
     if (order.state !== "draft")
       throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
-    await checkEligibility(tx, await tx.certificate.findUnique({ where: { id: order.certificateId } }), args.clock);
+    await checkEligibility(tx, await uniqueRow(tx, "Certificate", "id", order.certificateId), args.clock);
     await lockPayerOf(tx, order.certificateId);
     // an organisation paid for (or covers) this renewal since the draft was priced: the holder pays nothing
     const coverage = order.priceFen > 0 ? await claimCoverage(tx, order) : null;

@@ -24,7 +24,11 @@ function cert(patch: Partial<Certificate> = {}): Certificate {
 function fakeDb(opts: { settings?: Record<string, unknown>; openOrder?: Partial<RenewalOrder> } = {}): Tx {
   return {
     setting: { findMany: async () => Object.entries(opts.settings ?? {}).map(([key, value]) => ({ key, value })) },
-    renewalOrder: { findUnique: async () => (opts.openOrder ? { id: "o1", ...opts.openOrder } : null) },
+    // the open order is read by lib/db/lean.ts's uniqueRow, which on a client it did not open is a raw query
+    $queryRawUnsafe: async (sql: string) => {
+      if (!/FROM "RenewalOrder" WHERE "openCertificateId" = \$1$/.test(sql)) throw new Error(`unexpected ${sql}`);
+      return opts.openOrder ? [{ id: "o1", ...opts.openOrder }] : [];
+    },
   } as unknown as Tx;
 }
 

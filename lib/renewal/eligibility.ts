@@ -1,4 +1,5 @@
 import type { Tx } from "../db";
+import { uniqueRow } from "../db/lean";
 import type { Clock } from "../clock";
 import { DAY } from "../clock";
 import type { Certificate, OrderState, RenewalOrder } from "../generated/prisma/client";
@@ -36,7 +37,7 @@ export async function checkEligibility(
   const windowDays = opts.windowDays ?? (await windowDaysFor(db, certificate));
   const closesAt = certificate.notAfter;
   const opensAt = new Date(closesAt.getTime() - windowDays * DAY);
-  const openOrder = (await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } })) ?? undefined;
+  const openOrder = (await uniqueRow(db, "RenewalOrder", "openCertificateId", certificate.id)) ?? undefined;
   if (openOrder && COMMITTED.has(openOrder.state)) return { ok: true, opensAt, closesAt, openOrder };
 
   if (certificate.status === "superseded") throw new DomainError("CERT_SUPERSEDED");

@@ -1,6 +1,7 @@
 import type { Ca } from "../pki/ca";
 import type { PaymentDeps } from "../payments/alipay/client";
 import type { Db } from "../db";
+import { uniqueRow, rowOrThrow } from "../db/lean";
 import { DAY, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
 import type { Actor } from "../audit";
@@ -149,7 +150,7 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
 
   let sessionCertificate: Certificate = certificate;
   let step: WizardStep;
-  const renewedBy = await db.renewalOrder.findUnique({ where: { issuedCertificateId: certificate.id } });
+  const renewedBy = await uniqueRow(db, "RenewalOrder", "issuedCertificateId", certificate.id);
   if (renewedBy?.state === "issued") {
     await confirmInstalled(db, {
       orderId: renewedBy.id,
@@ -157,7 +158,7 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
       clock,
       revokeSupersededWith: input.revokeSupersededWith,
     });
-    sessionCertificate = await db.certificate.findUniqueOrThrow({ where: { id: renewedBy.certificateId } });
+    sessionCertificate = await rowOrThrow(uniqueRow(db, "Certificate", "id", renewedBy.certificateId));
     step = "done";
   } else {
     const eligible = await checkEligibility(db, certificate, clock);
@@ -180,14 +181,14 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
 }
 
 async function sessionCertificate(db: Db, certificateId: string): Promise<Certificate> {
-  const certificate = await db.certificate.findUnique({ where: { id: certificateId } });
+  const certificate = await uniqueRow(db, "Certificate", "id", certificateId);
   if (!certificate) throw new DomainError("UNAUTHENTICATED");
   return certificate;
 }
 
 /** The certificate's open order, else its last finished one when that was a completed renewal (for 下证成功). */
 async function currentOrder(db: Db, certificateId: string): Promise<RenewalOrder | null> {
-  const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificateId } });
+  const open = await uniqueRow(db, "RenewalOrder", "openCertificateId", certificateId);
   if (open) return open;
   return db.renewalOrder.findFirst({ where: { certificateId, state: "installed" }, orderBy: { updatedAt: "desc" } });
 }
@@ -248,7 +249,7 @@ export async function renewalSummary(
 
 /** The open order of the session's certificate, or RENEWAL_NO_ORDER. */
 async function openOrder(db: Db, certificateId: string, orderId?: string): Promise<RenewalOrder> {
-  const order = await db.renewalOrder.findUnique({ where: { openCertificateId: certificateId } });
+  const order = await uniqueRow(db, "RenewalOrder", "openCertificateId", certificateId);
   if (!order || (orderId !== undefined && order.id !== orderId)) throw new DomainError("RENEWAL_NO_ORDER");
   return order;
 }
@@ -277,7 +278,7 @@ export async function saveHandler(db: Db, input: SaveHandlerInput): Promise<Orde
     `${input.actor.ip ?? "unknown"}:${input.certificateId}`,
   );
   const certificate = await sessionCertificate(db, input.certificateId);
-  const open = await db.renewalOrder.findUnique({ where: { openCertificateId: certificate.id } });
+  const open = await uniqueRow(db, "RenewalOrder", "openCertificateId", certificate.id);
   let order: RenewalOrder;
   if (open?.state === "draft") {
     order = await updateDraftHandler(db, {
@@ -363,7 +364,7 @@ export function requireOpenOrder(db: Db, certificateId: string, orderId?: string
 
 /** The holder's own order (open or finished), else ORDER_NOT_FOUND. */
 export async function ownOrder(db: Db, certificateId: string, orderId: string): Promise<RenewalOrder> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || order.certificateId !== certificateId) throw new DomainError("ORDER_NOT_FOUND");
   return order;
 }

@@ -23,6 +23,7 @@ import {
   needsEncryptionPair,
   type DeliveredEncryptionPair,
 } from "../kmc/dual";
+import { uniqueRow, rowOrThrow } from "../db/lean";
 
 /**
  * 下证 on the server. Issuance is two steps, committed one after the other so nothing is lost if a process dies in
@@ -48,7 +49,7 @@ async function lockOrder(tx: Tx, orderId: string): Promise<void> {
 }
 
 async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
     throw new DomainError("ORDER_NOT_FOUND");
   return order;
@@ -100,7 +101,7 @@ async function dropOrphan(
   };
   await revoke(orphan);
   // the encryption certificate of a dual pair goes with its signing certificate
-  const pair = await tx.certificate.findUnique({ where: { signingCertificateId: orphan.id } });
+  const pair = await uniqueRow(tx, "Certificate", "signingCertificateId", orphan.id);
   if (pair) await revoke(pair);
   await tx.certificate.update({ where: { id: orphan.id }, data: { previousId: null } });
   await appendAudit(
@@ -148,7 +149,7 @@ async function completeIssuance(
 ): Promise<Certificate> {
   const order = await loadOrder(tx, orderId);
   if (order.state === "issued" && order.issuedCertificateId) {
-    const issued = await tx.certificate.findUniqueOrThrow({ where: { id: order.issuedCertificateId } });
+    const issued = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.issuedCertificateId));
     if (verified && issued.spkiSha256 !== verified.spkiSha256) throw new DomainError("CONFLICT");
     return issued;
   }
@@ -156,7 +157,7 @@ async function completeIssuance(
     throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
   const stored = Buffer.from(order.csrDer);
   if (verified && !verified.der.equals(stored)) throw new DomainError("CONFLICT");
-  const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+  const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
   const csr = verified ?? parseCsr(stored);
   const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
   const encryption = needsEncryptionPair(csr.spki)
@@ -189,7 +190,7 @@ async function beginIssuance(
 ): Promise<Certificate | null> {
   const order = await loadOrder(tx, orderId);
   if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
-  const existing = await tx.certificate.findUnique({ where: { previousId: order.certificateId } });
+  const existing = await uniqueRow(tx, "Certificate", "previousId", order.certificateId);
   if (existing && existing.spkiSha256 === spkiSha256) {
     // same key as before: hand back the same certificate (finishing step 2 if a process died after issuing)
     if (order.state === "issued") return existing;
@@ -337,7 +338,7 @@ export async function resumeIssuance(
   by: Ca | { upstream: UpstreamDeps },
   kmc: Kmc | null = getKmc(),
 ): Promise<Certificate | null> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
   if ("upstream" in by) return completeUpstreamIssuance(db, orderId, by.upstream, clock, SYSTEM);
   return underOrderLock(db, orderId, (tx) => completeIssuance(tx, orderId, clock, by, SYSTEM, kmc));
@@ -405,7 +406,7 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
       current: order,
       set: { installedAt: clock.now() },
     });
-    const old = await tx.certificate.findUniqueOrThrow({ where: { id: order.certificateId } });
+    const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
     if (old.status === "active") {
       await tx.certificate.update({ where: { id: old.id }, data: { status: "superseded" } });
       await appendAudit(
@@ -425,7 +426,7 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
         await requestUpstreamRevocation(tx, { certificate: old, reason: 4 /* superseded */, actor, clock });
       else if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
     }
-    const oldPair = await tx.certificate.findUnique({ where: { signingCertificateId: old.id } });
+    const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
     if (oldPair?.status === "active") {
       await tx.certificate.update({ where: { id: oldPair.id }, data: { status: "superseded" } });
       if (ca === "upstream")

@@ -15,6 +15,7 @@ import {
   type ChallengeFields,
   type ChallengePurpose,
 } from "../token/challenge";
+import { uniqueRow } from "../db/lean";
 
 /**
  * Proof of possession: the portal hands out a single-use challenge naming the certificate, the holder's key
@@ -135,7 +136,7 @@ export async function verifyProof(db: Tx, input: ProofInput): Promise<Certificat
     throw new DomainError("POP_CSR_MISMATCH");
   await consume(db, fields, input.clock);
 
-  const certificate = await db.certificate.findUnique({ where: { serial: fields.serial } });
+  const certificate = await uniqueRow(db, "Certificate", "serial", fields.serial);
   if (!certificate) throw new DomainError("CERT_UNKNOWN");
   if (certificate.status === "revoked") throw new DomainError("CERT_REVOKED");
   const spki = certificateSpki(Buffer.from(certificate.der));

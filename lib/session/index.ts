@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Prisma, Session, SessionKind } from "../generated/prisma/client";
 import type { Tx } from "../db";
+import { sqlRows } from "../db/lean";
 import type { Clock } from "../clock";
 import { HOUR, MINUTE } from "../clock";
 
@@ -63,6 +64,9 @@ export async function createSession(
   return { token, session };
 }
 
+const SESSION_BY_ID = `SELECT "id", "kind"::text AS "kind", "staffUserId", "certificateId", "csrfToken", "ip", "userAgent",
+  "createdAt", "lastSeenAt", "expiresAt", "data" FROM "Session" WHERE "id" = $1`;
+
 /** The live session for a cookie token, touched; null when unknown, idle too long or past its absolute end. */
 export async function loadSession(
   tx: Tx,
@@ -71,7 +75,8 @@ export async function loadSession(
   clock: Clock,
 ): Promise<Session | null> {
   if (!token || token.length > 200) return null;
-  const session = await tx.session.findUnique({ where: { id: hashToken(token) } });
+  // every request with a cookie runs it: lib/db/lean.ts
+  const [session] = await sqlRows<Session>(tx, SESSION_BY_ID, [hashToken(token)]);
   if (!session || session.kind !== kind) return null;
   const now = clock.now().getTime();
   if (session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + TIMEOUTS[kind].idleMs <= now) {

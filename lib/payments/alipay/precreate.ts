@@ -9,6 +9,7 @@ import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { holdPollQueries, settleByQuery } from "./query";
 import { withTx } from "../../audit";
+import { uniqueRow } from "../../db/lean";
 
 export interface PaymentStart {
   /** the URL Alipay returned; the QR code encodes it, and on a phone it opens Alipay */
@@ -93,7 +94,7 @@ export async function startPayment(
   input: { orderId: string; clock: Clock },
 ): Promise<PaymentStart> {
   const { clock } = input;
-  const order = await db.renewalOrder.findUnique({ where: { id: input.orderId } });
+  const order = await uniqueRow(db, "RenewalOrder", "id", input.orderId);
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (order.state !== "awaiting_payment" || order.priceFen <= 0)
     throw new DomainError("PAYMENT_NOT_OPEN", { state: order.state });

@@ -10,6 +10,7 @@ import { closeTradeBeforeCancel } from "./close";
 import { retryPendingRefunds } from "./refund";
 import { withTx } from "../../audit";
 import { hitRateLimit } from "../../ratelimit";
+import { uniqueRow, rowOrThrow } from "../../db/lean";
 
 /** An order's state after a question to Alipay, and whether it is paid. */
 type Settled = { state: OrderState; paid: boolean };
@@ -19,7 +20,7 @@ type Settled = { state: OrderState; paid: boolean };
  * orders whose notification is late or lost) and settles it when the trade is paid. Returns the order's state.
  */
 export async function settleByQuery(db: Db, pay: PaymentDeps, orderId: string, clock: Clock): Promise<Settled> {
-  const order = await db.renewalOrder.findUnique({ where: { id: orderId } });
+  const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   return settleOrderByQuery(db, pay, order, clock);
 }
@@ -31,7 +32,7 @@ async function settleOrderByQuery(db: Db, pay: PaymentDeps, order: RenewalOrder,
   if (!(await qrShown(db, order.id))) return { state: order.state, paid: false };
   const r = await alipayExec(pay.alipay(), "alipay.trade.query", { out_trade_no: order.orderNo });
   if (isPaidStatus(r)) await settleFromQuery(db, pay, order, r, "query", clock);
-  const after = await db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+  const after = await rowOrThrow(uniqueRow(db, "RenewalOrder", "id", order.id));
   return { state: after.state, paid: after.paidAt !== null };
 }
 
@@ -91,7 +92,7 @@ function qrShown(db: Db, orderId: string): Promise<boolean> {
 async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<void> {
   await retryOnConflict(() =>
     withTx(db, async (tx) => {
-      const o = await tx.renewalOrder.findUniqueOrThrow({ where: { id: order.id } });
+      const o = await rowOrThrow(uniqueRow(tx, "RenewalOrder", "id", order.id));
       if (o.state !== "awaiting_payment") return;
       await transitionOrder(tx, {
         orderId: o.id,

@@ -11,6 +11,7 @@ import { parseAlipayTime } from "./time";
 import { recordPaymentEvent, type PaymentEventInput } from "./events";
 import { executeRefund } from "./refund";
 import { withTx } from "../../audit";
+import { uniqueRow, rowOrThrow } from "../../db/lean";
 
 /** A payment Alipay vouches for (a verified notification or a signed query answer). */
 export interface PaymentFacts {
@@ -52,7 +53,7 @@ export async function applyPayment(
   const actor: Actor = { type: "alipay", id: facts.tradeNo };
   const result = await retryOnConflict(() =>
     withTx(db, async (tx) => {
-      const order = await tx.renewalOrder.findUniqueOrThrow({ where: { id: orderId } });
+      const order = await rowOrThrow(uniqueRow(tx, "RenewalOrder", "id", orderId));
       const record = (outcome: SettleOutcome, o: Pick<RenewalOrder, "id" | "state"> = order, audit = true) =>
         recordPaymentEvent(tx, { ...event, order: o, outcome, verified: true, audit }, clock);
       const money = { alipayTradeNo: facts.tradeNo, paidFen: facts.amountFen, paidAt: facts.paidAt };

@@ -1,0 +1,122 @@
+import type { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import type { Tx } from "./client";
+import { Prisma, type Certificate, type RenewalOrder } from "../generated/prisma/client";
+
+/**
+ * The hottest statements of the holder's requests (the session look-up, the idempotency record, the rate-limit
+ * count) go straight to the driver, without Prisma's query interpreter: measured on one connection, a Prisma
+ * `findUnique` cost the portal ~130 µs of CPU where the same statement on node-postgres cost ~25 µs, and the holder
+ * flow runs a few dozen of them per renewal (bench/README.md, seventeenth session).
+ *
+ * Only the process client that openDb made has one (`leanOf`); inside an interactive transaction the statement
+ * must run on the transaction's connection, so callers given a transaction's client go through Prisma as before.
+ * Rows come back as objects keyed by column name; `timestamp` columns (Prisma's DateTime, stored as UTC) become
+ * Dates read as UTC and json columns are parsed, the same values Prisma gives. Parameters that are Dates are sent
+ * as UTC text for the same reason.
+ */
+export interface Lean {
+  rows<T>(sql: string, values: readonly unknown[]): Promise<T[]>;
+}
+
+const leans = new WeakMap<object, Lean>();
+
+/** The lean runner of `db` when it is a process client made by openDb, else undefined (a transaction's client). */
+export function leanOf(db: object): Lean | undefined {
+  return leans.get(db);
+}
+
+export function attachLean(client: object, lean: Lean): void {
+  leans.set(client, lean);
+}
+
+/**
+ * The rows of `sql` (parameters `$1`, `$2`…): through the lean runner when `db` is the process client, else Prisma's
+ * raw query on `db` (a transaction's client runs it inside its transaction). One text serves both.
+ */
+export function sqlRows<T>(db: Tx, sql: string, values: readonly unknown[]): Promise<T[]> {
+  const lean = leans.get(db);
+  return lean ? lean.rows<T>(sql, values) : db.$queryRawUnsafe<T[]>(sql, ...values);
+}
+
+/** The models whose rows the holder's requests read by a unique column on nearly every step. */
+interface ModelRow {
+  Certificate: Certificate;
+  RenewalOrder: RenewalOrder;
+}
+const COLUMNS: Record<keyof ModelRow, string> = {
+  Certificate: columnList(Prisma.CertificateScalarFieldEnum),
+  RenewalOrder: columnList(Prisma.RenewalOrderScalarFieldEnum),
+};
+
+function columnList(fields: Record<string, string>): string {
+  // the schema maps no field to another column name (no @map), so Prisma's field list is the column list
+  return Object.values(fields)
+    .map((f) => `"${f}"`)
+    .join(", ");
+}
+
+/**
+ * The row of `model` whose unique `column` is `value`, or null: every scalar column, the values `findUnique` gives
+ * (tests/integration/db/lean.test.ts compares them), through `sqlRows`.
+ */
+export async function uniqueRow<M extends keyof ModelRow>(
+  db: Tx,
+  model: M,
+  column: keyof ModelRow[M] & string,
+  value: string,
+): Promise<ModelRow[M] | null> {
+  const [row] = await sqlRows<ModelRow[M]>(db, `SELECT ${COLUMNS[model]} FROM "${model}" WHERE "${column}" = $1`, [
+    value,
+  ]);
+  return row ?? null;
+}
+
+const TIMESTAMP = 1114;
+
+/** `2026-12-05 11:26:13.205` (PostgreSQL's ISO output of a timestamp without time zone) as the UTC instant it is. */
+export function utcTimestamp(text: string): Date {
+  return new Date(`${text.replace(" ", "T")}Z`);
+}
+
+function param(v: unknown): unknown {
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === TIMESTAMP && format !== "binary"
+      ? utcTimestamp
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * On PostgreSQL: the pool Prisma's adapter uses; with `name` (lib/db/client.ts statementNames) each text is a named
+ * statement, parsed once per connection.
+ */
+export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string): Lean {
+  return {
+    async rows<T>(sql: string, values: readonly unknown[]) {
+      const text = { name: name?.({ sql }) || undefined, text: sql };
+      const r = await pool.query({ ...text, values: values.map(param), types: pgTypes });
+      return r.rows as T[];
+    },
+  };
+}
+
+/** On PGlite: the one instance (its queries wait for an open transaction to end, as Prisma's do). */
+export function pgliteLean(db: PGlite): Lean {
+  const parsers = { [TIMESTAMP]: utcTimestamp };
+  return {
+    async rows<T>(sql: string, values: readonly unknown[]) {
+      return (await db.query<T>(sql, values.map(param), { parsers })).rows;
+    },
+  };
+}
+
+/** A uniqueRow the data model guarantees (a foreign key's target): its absence is a bug, not an answer. */
+export async function rowOrThrow<T>(row: Promise<T | null>): Promise<T> {
+  const found = await row;
+  if (found === null) throw new Error("a row the data model guarantees is missing");
+  return found;
+}
