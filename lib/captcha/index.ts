@@ -1,6 +1,7 @@
 import { createHmac, randomInt, randomUUID } from "node:crypto";
 import svgCaptcha from "svg-captcha";
 import type { Db } from "../db";
+import { sqlRows } from "../db/lean";
 import type { Clock } from "../clock";
 import { MINUTE } from "../clock";
 import { DomainError } from "../errors";
@@ -76,17 +77,16 @@ export function answerHash(config: CaptchaConfig, id: string, answer: string): s
   return hashWith(config.SESSION_SECRET, id, answer);
 }
 
+// every holder's 下一步 runs both (lib/db/lean.ts); a captcha is used once, right or wrong
+const NEW_CAPTCHA = `INSERT INTO "Captcha" ("id", "answerHash", "expiresAt", "createdAt") VALUES ($1, $2, $3, $4)`;
+const USE_CAPTCHA = `UPDATE "Captcha" SET "usedAt" = $2 WHERE "id" = $1 AND "usedAt" IS NULL RETURNING "expiresAt", "answerHash"`;
+
 /** Keeps a new captcha's answer (as its HMAC, bound to the id) for CAPTCHA_TTL_MS; returns the captcha's id. */
 export async function storeCaptcha(db: Db, clock: Clock, config: CaptchaConfig, answer: string): Promise<string> {
   const id = randomUUID();
-  await db.captcha.create({
-    data: {
-      id,
-      answerHash: answerHash(config, id, answer),
-      expiresAt: new Date(clock.now().getTime() + CAPTCHA_TTL_MS),
-    },
-    select: { id: true },
-  });
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + CAPTCHA_TTL_MS);
+  await sqlRows(db, NEW_CAPTCHA, [id, answerHash(config, id, answer), expiresAt, now]);
   return id;
 }
 
@@ -135,8 +135,7 @@ export async function verifyCaptcha(
 
 async function checkAnswer(db: Db, id: string, answer: string, clock: Clock, config: CaptchaConfig): Promise<void> {
   const now = clock.now();
-  const used = await db.captcha.updateMany({ where: { id, usedAt: null }, data: { usedAt: now } });
-  const row = used.count === 1 ? await db.captcha.findUnique({ where: { id } }) : null;
+  const [row] = await sqlRows<{ expiresAt: Date; answerHash: string }>(db, USE_CAPTCHA, [id, now]);
   if (!row) throw new DomainError("CAPTCHA_INVALID", { fields: { captcha: "captchaInvalid" } });
   if (row.expiresAt.getTime() <= now.getTime())
     throw new DomainError("CAPTCHA_EXPIRED", { fields: { captcha: "captchaExpired" } });

@@ -56,7 +56,7 @@ const COUNT_HITS = `INSERT INTO "RateLimit" ("key", "count", "resetAt")
   RETURNING "key", "count", "resetAt"`;
 
 export async function clearRateLimit(db: Tx, key: string): Promise<void> {
-  await db.rateLimit.deleteMany({ where: { key } });
+  await sqlRows(db, `DELETE FROM "RateLimit" WHERE "key" = $1`, [key]);
 }
 
 /** Clears every limit whose key starts with `prefix` (an admin's unlock of an account, from every address). */
@@ -84,7 +84,11 @@ function delayMs(p: Backoff, failures: number): number {
 
 /** Throws RATE_LIMITED while `key` is in a delay. The row keeps the count and, as resetAt, last failure + forgetMs. */
 export async function checkBackoff(db: Tx, key: string, p: Backoff, clock: Clock): Promise<void> {
-  const row = await db.rateLimit.findUnique({ where: { key } });
+  const [row] = await sqlRows<{ count: number; resetAt: Date }>(
+    db,
+    `SELECT "count", "resetAt" FROM "RateLimit" WHERE "key" = $1`,
+    [key],
+  );
   const now = clock.now().getTime();
   if (!row || row.resetAt.getTime() <= now) return;
   const lockedUntil = row.resetAt.getTime() - p.forgetMs + delayMs(p, row.count);

@@ -20,14 +20,17 @@ function cert(patch: Partial<Certificate> = {}): Certificate {
   } as Certificate;
 }
 
-/** Only what eligibility reads: settings and the certificate's open order. */
+/** Only what eligibility reads: settings and the certificate's open order (raw queries: lib/db/lean.ts). */
 function fakeDb(opts: { settings?: Record<string, unknown>; openOrder?: Partial<RenewalOrder> } = {}): Tx {
   return {
-    setting: { findMany: async () => Object.entries(opts.settings ?? {}).map(([key, value]) => ({ key, value })) },
-    // the open order is read by lib/db/lean.ts's uniqueRow, which on a client it did not open is a raw query
-    $queryRawUnsafe: async (sql: string) => {
-      if (!/FROM "RenewalOrder" WHERE "openCertificateId" = \$1$/.test(sql)) throw new Error(`unexpected ${sql}`);
-      return opts.openOrder ? [{ id: "o1", ...opts.openOrder }] : [];
+    $queryRawUnsafe: async (sql: string, keys?: unknown) => {
+      if (/FROM "Setting" WHERE "key" = ANY/.test(sql))
+        return Object.entries(opts.settings ?? {})
+          .filter(([key]) => (keys as string[]).includes(key))
+          .map(([key, value]) => ({ key, value }));
+      if (/FROM "RenewalOrder" WHERE "openCertificateId" = \$1$/.test(sql))
+        return opts.openOrder ? [{ id: "o1", ...opts.openOrder }] : [];
+      throw new Error(`unexpected ${sql}`);
     },
   } as unknown as Tx;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Db, Tx } from "../db";
 import { appendAudit, actorFields, type Actor, withTx } from "../audit";
 import { createSession, type NewSession } from "../session";
@@ -15,7 +15,7 @@ import {
   type ChallengeFields,
   type ChallengePurpose,
 } from "../token/challenge";
-import { uniqueRow } from "../db/lean";
+import { sqlRows, uniqueRow } from "../db/lean";
 
 /**
  * Proof of possession: the portal hands out a single-use challenge naming the certificate, the holder's key
@@ -76,9 +76,7 @@ export async function issueChallenge(
   if (args.ip) limits.unshift({ key: `challenge-ip:${ip}`, limit: CHALLENGE_IP_LIMIT });
   await hitRateLimits(db, limits, args.clock);
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
-  await db.challenge.create({
-    data: { nonce, serial, origin: args.origin, purpose: args.purpose, expiresAt, createdAt: now },
-  });
+  await sqlRows(db, NEW_CHALLENGE, [randomUUID(), nonce, serial, args.origin, args.purpose, expiresAt, now]);
   return { text, expiresAt };
 }
 
@@ -90,21 +88,19 @@ function parse(text: string): ChallengeFields {
   }
 }
 
+// every sign-in and every 下证 runs both (lib/db/lean.ts)
+const NEW_CHALLENGE = `INSERT INTO "Challenge" ("id", "nonce", "serial", "origin", "purpose", "expiresAt", "createdAt")
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const USE_CHALLENGE = `UPDATE "Challenge" SET "usedAt" = $5
+  WHERE "nonce" = $1 AND "serial" = $2 AND "origin" = $3 AND "purpose" = $4 AND "usedAt" IS NULL AND "expiresAt" > $5
+  RETURNING "nonce"`;
+
 /** Marks the challenge used, exactly once across every instance; says why when it cannot. */
 async function consume(db: Tx, fields: ChallengeFields, clock: Clock): Promise<void> {
   const now = clock.now();
-  const used = await db.challenge.updateMany({
-    where: {
-      nonce: fields.nonce,
-      serial: fields.serial,
-      origin: fields.origin,
-      purpose: fields.purpose,
-      usedAt: null,
-      expiresAt: { gt: now },
-    },
-    data: { usedAt: now },
-  });
-  if (used.count === 1) return;
+  const { nonce, serial, origin, purpose } = fields;
+  const used = await sqlRows(db, USE_CHALLENGE, [nonce, serial, origin, purpose, now]);
+  if (used.length === 1) return;
   const row = await db.challenge.findUnique({ where: { nonce: fields.nonce } });
   if (!row || row.serial !== fields.serial || row.origin !== fields.origin || row.purpose !== fields.purpose)
     throw new DomainError("POP_CHALLENGE_INVALID");

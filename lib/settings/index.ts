@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Tx } from "../db";
 import type { CertType } from "../generated/prisma/client";
 import { log } from "../log";
+import { sqlRows } from "../db/lean";
 
 /**
  * The `Setting` table: policy values an admin may change (lib/settings/policy.ts writes them), each read here with
@@ -25,9 +26,16 @@ export const ReminderDays = z
   .refine((a) => new Set(a).size === a.length)
   .transform((a) => [...a].sort((x, y) => x - y));
 
+const SETTINGS = `SELECT "key", "value" FROM "Setting" WHERE "key" = ANY($1::text[])`;
+
+/** The values of `keys` that are set (read on most holder steps: lib/db/lean.ts). */
+function settingRows(db: Tx, keys: readonly string[]): Promise<{ key: string; value: unknown }[]> {
+  return sqlRows(db, SETTINGS, [[...keys]]);
+}
+
 /** A numeric `Setting` (stored as a JSON number or numeric string); the first key present wins. */
 export async function numberSetting(db: Tx, keys: readonly string[], fallback: number): Promise<number> {
-  const rows = await db.setting.findMany({ where: { key: { in: [...keys] } } });
+  const rows = await settingRows(db, keys);
   for (const key of keys) {
     const v = rows.find((r) => r.key === key)?.value;
     const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
@@ -58,6 +66,6 @@ export async function reminderDays(db: Tx): Promise<number[]> {
 
 /** Whether RSA holders move to SM2 at renewal (`renewal.migrateRsaToSm2`, default off). */
 export async function migrateRsaToSm2(db: Tx): Promise<boolean> {
-  const row = await db.setting.findUnique({ where: { key: MIGRATE_RSA_TO_SM2_KEY } });
+  const [row] = await settingRows(db, [MIGRATE_RSA_TO_SM2_KEY]);
   return row?.value === true;
 }
