@@ -1,7 +1,13 @@
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { Tx } from "./client";
-import { Prisma, type Certificate, type RenewalOrder } from "../generated/prisma/client";
+import {
+  Prisma,
+  type Certificate,
+  type FeeTier,
+  type OrgBatchItem,
+  type RenewalOrder,
+} from "../generated/prisma/client";
 
 /**
  * The hottest statements of the holder's requests (the session look-up, the idempotency record, the rate-limit
@@ -42,12 +48,26 @@ export function sqlRows<T>(db: Tx, sql: string, values: readonly unknown[]): Pro
 /** The models whose rows the holder's requests read by a unique column on nearly every step. */
 interface ModelRow {
   Certificate: Certificate;
+  FeeTier: FeeTier;
+  OrgBatchItem: OrgBatchItem;
   RenewalOrder: RenewalOrder;
 }
 const COLUMNS: Record<keyof ModelRow, string> = {
   Certificate: columnList(Prisma.CertificateScalarFieldEnum),
+  FeeTier: columnList(Prisma.FeeTierScalarFieldEnum),
+  OrgBatchItem: columnList(Prisma.OrgBatchItemScalarFieldEnum),
   RenewalOrder: columnList(Prisma.RenewalOrderScalarFieldEnum),
 };
+
+/** `SELECT <every column of model> FROM "<model>" ` and the rest: rows that are what Prisma's reads of it give. */
+export function selectRows<M extends keyof ModelRow>(
+  db: Tx,
+  model: M,
+  rest: string,
+  values: readonly unknown[],
+): Promise<ModelRow[M][]> {
+  return sqlRows<ModelRow[M]>(db, `SELECT ${COLUMNS[model]} FROM "${model}" ${rest}`, values);
+}
 
 function columnList(fields: Record<string, string>): string {
   // the schema maps no field to another column name (no @map), so Prisma's field list is the column list
@@ -66,9 +86,7 @@ export async function uniqueRow<M extends keyof ModelRow>(
   column: keyof ModelRow[M] & string,
   value: string,
 ): Promise<ModelRow[M] | null> {
-  const [row] = await sqlRows<ModelRow[M]>(db, `SELECT ${COLUMNS[model]} FROM "${model}" WHERE "${column}" = $1`, [
-    value,
-  ]);
+  const [row] = await selectRows(db, model, `WHERE "${column}" = $1`, [value]);
   return row ?? null;
 }
 

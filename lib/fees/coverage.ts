@@ -1,6 +1,7 @@
 import type { Tx } from "../db";
 import type { Certificate, OrgBatchItem } from "../generated/prisma/client";
 import { DomainError } from "../errors";
+import { uniqueRow } from "../db/lean";
 import { priceFor, type Price } from "./price";
 
 /**
@@ -16,7 +17,7 @@ export async function lockPayerOf(tx: Tx, certificateId: string): Promise<void> 
 
 /** The certificate's live coverage: an item still waiting for its batch's payment, or a paid/contract one. */
 export function activeCoverage(tx: Tx, certificateId: string): Promise<OrgBatchItem | null> {
-  return tx.orgBatchItem.findUnique({ where: { activeCertificateId: certificateId } });
+  return uniqueRow(tx, "OrgBatchItem", "activeCertificateId", certificateId);
 }
 
 export interface HolderPrice {

@@ -1,6 +1,7 @@
 import type { Tx } from "../db";
 import type { CertType, FeeTier, PayerClass } from "../generated/prisma/client";
 import { DomainError } from "../errors";
+import { selectRows } from "../db/lean";
 
 export interface FeeKey {
   certType: CertType;
@@ -15,19 +16,15 @@ export interface Price {
   priceFen: number;
 }
 
-/** Prisma filter for the tiers of `key` in force at `at` (effectiveFrom inclusive, effectiveTo exclusive). */
-function inForceAt(key: FeeKey, at: Date) {
-  return {
-    certType: key.certType,
-    payerClass: key.payerClass,
-    effectiveFrom: { lte: at },
-    OR: [{ effectiveTo: null }, { effectiveTo: { gt: at } }],
-  };
-}
+/** The tier of a key in force at a moment: effectiveFrom inclusive, effectiveTo exclusive, the latest start first. */
+const TIER_IN_FORCE = `WHERE "certType" = $1::"CertType" AND "payerClass" = $2::"PayerClass"
+  AND "effectiveFrom" <= $3 AND ("effectiveTo" IS NULL OR "effectiveTo" > $3)
+  ORDER BY "effectiveFrom" DESC LIMIT 1`;
 
 /** The price the system decides from the certificate's type and payer class; never taken from the client. */
 export async function priceFor(db: Tx, key: FeeKey, at: Date): Promise<Price> {
-  const tier = await db.feeTier.findFirst({ where: inForceAt(key, at), orderBy: { effectiveFrom: "desc" } });
+  // every holder's summary and order prices it (lib/db/lean.ts)
+  const [tier] = await selectRows(db, "FeeTier", TIER_IN_FORCE, [key.certType, key.payerClass, at]);
   if (!tier) throw new DomainError("FEE_TIER_MISSING", { certType: key.certType, payerClass: key.payerClass });
   return { tier, fenPerYear: tier.fenPerYear, years: 1, priceFen: tier.fenPerYear };
 }

@@ -8,7 +8,7 @@ import { enqueueSms } from "../sms";
 import { formatFen } from "../messages/format";
 import { invoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 import { announceOrderChange } from "./changes";
-import { uniqueRow } from "../db/lean";
+import { rowOrThrow, uniqueRow } from "../db/lean";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -155,7 +155,7 @@ async function orderMail(
       };
     case "certificate_issued": {
       if (!o.issuedCertificateId) throw new Error(`order ${o.id} entered issued without issuedCertificateId`);
-      const cert = await tx.certificate.findUniqueOrThrow({ where: { id: o.issuedCertificateId } });
+      const cert = await rowOrThrow(uniqueRow(tx, "Certificate", "id", o.issuedCertificateId));
       return {
         ...base,
         template,

@@ -1,7 +1,7 @@
 import type { Ca } from "../pki/ca";
 import type { PaymentDeps } from "../payments/alipay/client";
 import type { Db } from "../db";
-import { uniqueRow, rowOrThrow } from "../db/lean";
+import { rowOrThrow, sqlRows, uniqueRow } from "../db/lean";
 import { DAY, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
 import type { Actor } from "../audit";
@@ -71,29 +71,30 @@ export interface OrderView {
   issued: { serial: string; notBefore: string; notAfter: string; encryptionSerial?: string } | null;
 }
 
+const ORDER_RELATED = `SELECT EXISTS (SELECT 1 FROM "Invoice" i WHERE i."orderId" = o."id") AS "hasInvoice",
+    c."serial", c."notBefore", c."notAfter", e."serial" AS "encryptionSerial"
+  FROM "RenewalOrder" o
+  LEFT JOIN "Certificate" c ON c."id" = o."issuedCertificateId"
+  LEFT JOIN "Certificate" e ON e."signingCertificateId" = c."id"
+  WHERE o."id" = $1`;
+
 export async function orderView(
   db: Db,
   keys: FieldKeys,
   order: RenewalOrder,
   opts: { invoiceSkipped?: boolean } = {},
 ): Promise<OrderView> {
-  // one query for both (the invoice, and the certificate the order issued)
-  const related = await db.renewalOrder.findUnique({
-    where: { id: order.id },
-    select: {
-      invoice: { select: { id: true } },
-      issuedCertificate: {
-        select: {
-          serial: true,
-          notBefore: true,
-          notAfter: true,
-          encryptionCertificate: { select: { serial: true } },
-        },
-      },
-    },
-  });
-  const invoice = related?.invoice;
-  const issued = order.issuedCertificateId ? related?.issuedCertificate : null;
+  // one statement for both (the invoice, and the certificate the order issued); every holder step answers with it
+  const [related] = await sqlRows<{
+    hasInvoice: boolean;
+    serial: string | null;
+    notBefore: Date | null;
+    notAfter: Date | null;
+    encryptionSerial: string | null;
+  }>(db, ORDER_RELATED, [order.id]);
+  const invoice = related?.hasInvoice;
+  const { serial, notBefore, notAfter, encryptionSerial } = related ?? {};
+  const issued = order.issuedCertificateId && serial && notBefore && notAfter ? { serial, notBefore, notAfter } : null;
   return {
     id: order.id,
     orderNo: order.orderNo,
@@ -117,7 +118,7 @@ export async function orderView(
           serial: issued.serial,
           notBefore: issued.notBefore.toISOString(),
           notAfter: issued.notAfter.toISOString(),
-          ...(issued.encryptionCertificate ? { encryptionSerial: issued.encryptionCertificate.serial } : {}),
+          ...(encryptionSerial ? { encryptionSerial } : {}),
         }
       : null,
   };

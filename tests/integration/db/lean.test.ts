@@ -2,7 +2,7 @@ import "../../helpers/env";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb } from "../../helpers/db";
 import type { OpenDb } from "@/lib/db";
-import { leanOf, sqlRows, uniqueRow } from "@/lib/db/lean";
+import { leanOf, selectRows, sqlRows, uniqueRow } from "@/lib/db/lean";
 import { ensureDefaultFeeTiers } from "@/lib/fees/tiers";
 import { draftOrder, insertCertificate } from "../../helpers/orders";
 import type { Session } from "@/lib/generated/prisma/client";
@@ -148,6 +148,9 @@ describe("lean statements", () => {
       same(await read((d) => uniqueRow(d, "RenewalOrder", "id", order.id)), viaPrisma);
       same(await read((d) => uniqueRow(d, "RenewalOrder", "openCertificateId", cert.id)), viaPrisma);
       expect(await read((d) => uniqueRow(d, "RenewalOrder", "id", "no-such-order"))).toBeNull();
+      const tiers = await read((d) => selectRows(d, "FeeTier", `WHERE "id" = $1`, [viaPrisma.feeTierId]));
+      expect(tiers).toHaveLength(1);
+      same(tiers[0], await db.prisma.feeTier.findUniqueOrThrow({ where: { id: viaPrisma.feeTierId! } }));
     }
     expect(viaPrisma.state).toBe("draft");
     expect(certificate.der).toBeInstanceOf(Uint8Array);
