@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import pg from "pg";
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import { openDb, statementNames, type OpenDb } from "@/lib/db/client";
+import { sqlRows } from "@/lib/db/lean";
 
 const named = (db: OpenDb["prisma"]) =>
   // one transaction: the same connection ran the statements and answers which it keeps parsed
@@ -52,6 +53,22 @@ describe.skipIf(!onPostgres)("prepared statements on PostgreSQL", () => {
 
   test("DATABASE_PREPARED_STATEMENTS=0 (a transaction-mode pooler): nothing is kept", async () => {
     expect(await named(await open({ preparedStatements: false }))).toEqual([]);
+  });
+
+  test("the lean statements (lib/db/lean.ts) are kept under names too, and not with DATABASE_PREPARED_STATEMENTS=0", async () => {
+    for (const preparedStatements of [true, false]) {
+      const db = await open({ poolSize: 1, preparedStatements });
+      const probe = `SELECT "key" AS "leanProbe" FROM "Setting" WHERE "key" = $1`;
+      expect(await sqlRows(db, probe, ["prepared.lean"])).toEqual([]);
+      // one connection in the pool: the statement that asks runs where the probe ran (its text must not match)
+      const kept = await sqlRows<{ name: string }>(
+        db,
+        `SELECT name FROM pg_prepared_statements WHERE statement LIKE '%lean' || 'Probe%'`,
+        [],
+      );
+      if (preparedStatements) expect(kept).toEqual([{ name: expect.stringMatching(/^cr_/) }]);
+      else expect(kept).toEqual([]);
+    }
   });
 
   test("a column added while connections keep parsed statements: the same queries go on working", async () => {
