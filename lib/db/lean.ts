@@ -10,16 +10,16 @@ import {
 } from "../generated/prisma/client";
 
 /**
- * The hottest statements of the holder's requests (the session look-up, the idempotency record, the rate-limit
- * count) go straight to the driver, without Prisma's query interpreter: measured on one connection, a Prisma
- * `findUnique` cost the portal ~130 µs of CPU where the same statement on node-postgres cost ~25 µs, and the holder
- * flow runs a few dozen of them per renewal (bench/README.md, seventeenth session).
+ * The statements nearly every holder request runs (its session, idempotency record and rate-limit count, the order
+ * and certificate rows, the challenge, the captcha, the fee tier) as plain SQL, without Prisma's query interpreter:
+ * measured on one connection, a Prisma `findUnique` of a session cost ~130 µs of CPU, `$queryRaw` of the same SQL
+ * ~75 µs, node-postgres with a named statement ~22 µs (bench/README.md, seventeenth session).
  *
- * Only the process client that openDb made has one (`leanOf`); inside an interactive transaction the statement
- * must run on the transaction's connection, so callers given a transaction's client go through Prisma as before.
- * Rows come back as objects keyed by column name; `timestamp` columns (Prisma's DateTime, stored as UTC) become
- * Dates read as UTC and json columns are parsed, the same values Prisma gives. Parameters that are Dates are sent
- * as UTC text for the same reason.
+ * On the process client that openDb made (`leanOf`) a statement goes straight to the driver: the pool Prisma's
+ * adapter uses, or the one PGlite instance. Given an interactive transaction's client it must run on that
+ * transaction's connection, so it goes through Prisma's raw query there (`sqlRows`). Rows come back as objects keyed
+ * by column name with the values Prisma gives: `timestamp` columns (Prisma's DateTime, stored as UTC) as Dates read
+ * as UTC whatever `TZ` is, json columns parsed. Date parameters are sent as UTC text for the same reason.
  */
 export interface Lean {
   rows<T>(sql: string, values: readonly unknown[]): Promise<T[]>;
