@@ -1,6 +1,7 @@
 import "@/tests/helpers/env";
 import { envPayments } from "@/tests/helpers/payments";
 import { execFileSync } from "node:child_process";
+import { KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -44,6 +45,15 @@ async function payOnce() {
   expect((await h.db.renewalOrder.findUniqueOrThrow({ where: { id: order.id } })).state).toBe("paid");
 }
 
+/** The SDK signs and verifies with keys parsed once (client.ts parsedKeys), not with PEM text parsed on every call. */
+function expectParsedKeys() {
+  const keys = alipayFor(getConfig()).sdk.config as unknown as Record<string, unknown>;
+  expect(keys.privateKey).toBeInstanceOf(KeyObject);
+  expect((keys.privateKey as KeyObject).type).toBe("private");
+  expect(keys.alipayPublicKey).toBeInstanceOf(KeyObject);
+  expect((keys.alipayPublicKey as KeyObject).type).toBe("public");
+}
+
 const bare = (pemText: string) =>
   pemText
     .split("\n")
@@ -59,6 +69,7 @@ describe("switching to real Alipay is configuration only", () => {
       { ALIPAY_PRIVATE_KEY: bare(pkcs8), ALIPAY_PUBLIC_KEY: bare(h.env.identity.alipayPublicKey) },
       async () => {
         expect(alipayFor(getConfig()).appId).toBe(h.env.identity.appId);
+        expectParsedKeys();
         await payOnce();
       },
     );
@@ -118,6 +129,7 @@ describe("switching to real Alipay is configuration only", () => {
         },
         async () => {
           expect(alipayFor(getConfig()).sdk.config.appCertSn).toMatch(/^[0-9a-f]{32}$/);
+          expectParsedKeys();
           await payOnce();
         },
       );

@@ -217,7 +217,7 @@ describe("the emulator's gateway checks signatures both ways", () => {
     const sdk = new AlipaySdk({
       appId: ours.appId,
       privateKey: strangerKey(),
-      alipayPublicKey: ours.sdk.config.alipayPublicKey,
+      alipayPublicKey: h.env.identity.alipayPublicKey,
       gateway: ours.gateway,
       camelcase: false,
     });
@@ -229,8 +229,8 @@ describe("the emulator's gateway checks signatures both ways", () => {
     const ours = alipayFor(getConfig());
     const sdk = new AlipaySdk({
       appId: "2021000000000000",
-      privateKey: ours.sdk.config.privateKey,
-      alipayPublicKey: ours.sdk.config.alipayPublicKey,
+      privateKey: h.env.identity.appPrivateKey,
+      alipayPublicKey: h.env.identity.alipayPublicKey,
       gateway: ours.gateway,
       camelcase: false,
     });
@@ -245,7 +245,7 @@ describe("the emulator's gateway checks signatures both ways", () => {
       .toString();
     const sdk = new AlipaySdk({
       appId: ours.appId,
-      privateKey: ours.sdk.config.privateKey,
+      privateKey: h.env.identity.appPrivateKey,
       alipayPublicKey: stranger,
       gateway: ours.gateway,
       camelcase: false,
