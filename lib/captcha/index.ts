@@ -1,4 +1,4 @@
-import { createHmac, randomInt, randomUUID } from "node:crypto";
+import { createHmac, getRandomValues, randomUUID } from "node:crypto";
 import svgCaptcha from "svg-captcha";
 import type { Db } from "../db";
 import { sqlRows } from "../db/lean";
@@ -20,7 +20,19 @@ export const TEST_BYPASS_ANSWER = "test-bypass";
 export const CAPTCHA_BACKOFF: Backoff = { free: 5, baseMs: 30 * 1000, maxMs: 15 * MINUTE, forgetMs: 60 * MINUTE };
 const failureKey = (who: string) => `captcha.fail:${who}`;
 
-const rand = (min: number, max: number) => min + (randomInt(0, 1_000_001) / 1_000_000) * (max - min);
+// An image draws ~1,000 random numbers (every point of every glyph is jittered): they come from the CSPRNG a batch
+// at a time, since one call each cost more than drawing the image.
+const pool = new Uint32Array(2048);
+let drawn = pool.length;
+function unit(): number {
+  if (drawn === pool.length) {
+    getRandomValues(pool);
+    drawn = 0;
+  }
+  return pool[drawn++] / 0x1_0000_0000;
+}
+const rand = (min: number, max: number) => min + unit() * (max - min);
+const isLetter = (t: string) => t.length === 1 && ((t.charCodeAt(0) | 32) - 97) >>> 0 < 26;
 
 /**
  * svg-captcha draws each character with the same outline every time, which a solver learns. Each glyph's outline
@@ -29,35 +41,41 @@ const rand = (min: number, max: number) => min + (randomInt(0, 1_000_001) / 1_00
  */
 function distort(svg: string): string {
   const glyphs = svg.replace(/<path fill="(#[0-9a-f]{3,8})" d="([^"]+)"\/>/gi, (_m, fill: string, d: string) => {
-    const nums = [...d.matchAll(/-?\d+(?:\.\d+)?/g)].map((m) => Number(m[0]));
-    const xs = nums.filter((_, i) => i % 2 === 0);
-    const ys = nums.filter((_, i) => i % 2 === 1);
-    const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
-    const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+    const tokens = d.match(/[A-Za-z]|-?\d+(?:\.\d+)?/g) ?? [];
+    // the outline's centre: numbers alternate x, y (svg-captcha writes absolute M, L and Q commands)
+    const points: number[] = [];
+    let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (const t of tokens) {
+      if (isLetter(t)) continue;
+      const v = Number(t);
+      if (points.length % 2 === 0) [minX, maxX] = [Math.min(minX, v), Math.max(maxX, v)];
+      else [minY, maxY] = [Math.min(minY, v), Math.max(maxY, v)];
+      points.push(v);
+    }
+    const [cx, cy] = [(minX + maxX) / 2, (minY + maxY) / 2];
     const angle = rand(-0.45, 0.45);
     const shear = rand(-0.35, 0.35);
     const sx = rand(0.8, 1.2);
     const sy = rand(0.8, 1.2);
     const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
-    const out: string[] = [];
-    let x: number | null = null;
-    for (const t of d.match(/[A-Za-z]|-?\d+(?:\.\d+)?/g) ?? []) {
-      if (/[A-Za-z]/.test(t)) out.push(t);
-      else if (x === null) x = Number(t);
-      else {
-        const dx = (x - cx) * sx + (Number(t) - cy) * shear;
-        const dy = (Number(t) - cy) * sy;
-        out.push(
-          `${(cx + dx * cos - dy * sin + rand(-0.4, 0.4)).toFixed(2)} ${(cy + dx * sin + dy * cos + rand(-0.4, 0.4)).toFixed(2)}`,
-        );
-        x = null;
+    let out = "";
+    let n = 0;
+    for (const t of tokens) {
+      if (isLetter(t)) out += `${t} `;
+      else if (n++ % 2 === 1) {
+        const [x, y] = [points[n - 2], points[n - 1]];
+        const dx = (x - cx) * sx + (y - cy) * shear;
+        const dy = (y - cy) * sy;
+        out += `${(cx + dx * cos - dy * sin + rand(-0.4, 0.4)).toFixed(2)} ${(cy + dx * sin + dy * cos + rand(-0.4, 0.4)).toFixed(2)} `;
       }
     }
-    return `<path fill="${fill}" d="${out.join(" ")}"/>`;
+    return `<path fill="${fill}" d="${out.trimEnd()}"/>`;
   });
   const strokes = Array.from({ length: 2 }, () => {
     const p = () => `${rand(0, 150).toFixed(1)} ${rand(5, 45).toFixed(1)}`;
-    const colour = `#${randomInt(0, 0xffffff).toString(16).padStart(6, "0")}`;
+    const colour = `#${Math.floor(unit() * 0x1000000)
+      .toString(16)
+      .padStart(6, "0")}`;
     return `<path d="M${p()} Q${p()} ${p()} T${p()}" stroke="${colour}" stroke-width="${rand(0.8, 1.5).toFixed(1)}" fill="none"/>`;
   }).join("");
   return glyphs.replace("</svg>", `${strokes}</svg>`);
