@@ -7,6 +7,8 @@ import {
   type FeeTier,
   type OrgBatchItem,
   type RenewalOrder,
+  type SandboxNotify,
+  type SandboxTrade,
 } from "../generated/prisma/client";
 
 /**
@@ -45,19 +47,31 @@ export function sqlRows<T>(db: Tx, sql: string, values: readonly unknown[]): Pro
   return lean ? lean.rows<T>(sql, values) : db.$queryRawUnsafe<T[]>(sql, ...values);
 }
 
-/** The models whose rows the holder's requests read by a unique column on nearly every step. */
+/**
+ * The models whose rows the holder's requests read by a unique column on nearly every step, and the Alipay
+ * emulator's trades and notifications (every demo payment).
+ */
 interface ModelRow {
   Certificate: Certificate;
   FeeTier: FeeTier;
   OrgBatchItem: OrgBatchItem;
   RenewalOrder: RenewalOrder;
+  SandboxNotify: SandboxNotify;
+  SandboxTrade: SandboxTrade;
 }
 const COLUMNS: Record<keyof ModelRow, string> = {
   Certificate: columnList(Prisma.CertificateScalarFieldEnum),
   FeeTier: columnList(Prisma.FeeTierScalarFieldEnum),
   OrgBatchItem: columnList(Prisma.OrgBatchItemScalarFieldEnum),
   RenewalOrder: columnList(Prisma.RenewalOrderScalarFieldEnum),
+  SandboxNotify: columnList(Prisma.SandboxNotifyScalarFieldEnum),
+  SandboxTrade: columnList(Prisma.SandboxTradeScalarFieldEnum),
 };
+
+/** The column list `selectRows` reads of `model`, for a statement's RETURNING. */
+export function columnsOf(model: keyof ModelRow): string {
+  return COLUMNS[model];
+}
 
 /** `SELECT <every column of model> FROM "<model>" ` and the rest: rows that are what Prisma's reads of it give. */
 export function selectRows<M extends keyof ModelRow>(

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Prisma } from "../../generated/prisma/client";
-import type { Db } from "../../db";
+import type { Db, Tx } from "../../db";
+import { sqlRows } from "../../db/lean";
 
 /** Ways the emulator can misbehave, to prove the merchant side copes; per trade, or for every trade. */
 export const SandboxFaults = z
@@ -39,8 +40,10 @@ export async function setSandboxFaults(db: Db, faults: SandboxFaults, outTradeNo
 }
 
 /** The switches in force for a trade: its own override the global ones. */
-export async function effectiveFaults(db: Db, tradeFaults: unknown): Promise<SandboxFaults> {
-  const global = await db.setting.findUnique({ where: { key: GLOBAL_KEY } });
+export async function effectiveFaults(db: Tx, tradeFaults: unknown): Promise<SandboxFaults> {
+  const [global] = await sqlRows<{ value: unknown }>(db, `SELECT "value" FROM "Setting" WHERE "key" = $1`, [
+    GLOBAL_KEY,
+  ]);
   const g = SandboxFaults.safeParse(global?.value ?? {});
   const t = SandboxFaults.safeParse(tradeFaults ?? {});
   return { ...(g.success ? g.data : {}), ...(t.success ? t.data : {}) };

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import type { Prisma, SandboxTrade } from "../../generated/prisma/client";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import type { SandboxTrade } from "../../generated/prisma/client";
 import type { Db, Tx } from "../../db";
 import type { Clock } from "../../clock";
 import { MINUTE, HOUR } from "../../clock";
@@ -9,6 +9,7 @@ import { formatAlipayTime } from "../../payments/alipay/time";
 import type { SandboxEnv } from "./env";
 import { effectiveFaults } from "./faults";
 import { rsa2Sign, signingString } from "./sign";
+import { selectRows, sqlRows } from "../../db/lean";
 
 /** Alipay's documented notify schedule after the first attempt: 4m, 10m, 10m, 1h, 2h, 6h, 15h (8 attempts, ~25 h). */
 export const RETRY_SCHEDULE_MS = [4 * MINUTE, 10 * MINUTE, 10 * MINUTE, HOUR, 2 * HOUR, 6 * HOUR, 15 * HOUR];
@@ -85,7 +86,7 @@ export async function queueNotify(
   extra: NotifyExtra = {},
 ): Promise<void> {
   if (!trade.notifyUrl) return;
-  const faults = await effectiveFaults(tx as Db, trade.faults);
+  const faults = await effectiveFaults(tx, trade.faults);
   if (faults.lost) return;
   const start = env.clock.now().getTime() + (faults.delayMs ?? 0);
   const amountFen = faults.wrongAmount ? trade.totalFen + 1 : undefined;
@@ -98,17 +99,29 @@ export async function queueNotify(
       params: buildNotify({ ...trade, paidAt: null }, env, "WAIT_BUYER_PAY", { amountFen }, faults.badSignature),
     });
   }
-  await tx.sandboxNotify.createMany({
-    // all due together; createdAt (a millisecond apart) keeps them in this order
-    data: rows.map((r, i) => ({
-      tradeNo: trade.tradeNo,
-      url: trade.notifyUrl!,
-      params: r.params as Prisma.InputJsonObject,
-      nextAttemptAt: new Date(start),
-      createdAt: new Date(env.clock.now().getTime() + i),
-    })),
-  });
+  // all due together; createdAt (a millisecond apart) keeps them in this order
+  const now = env.clock.now().getTime();
+  const values = rows.flatMap((r, i) => [
+    randomUUID(),
+    trade.tradeNo,
+    trade.notifyUrl,
+    JSON.stringify(r.params),
+    new Date(start),
+    new Date(now + i),
+  ]);
+  const tuples = rows.map(
+    (_, i) => `($${i * 6 + 1}, $${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}::jsonb, $${i * 6 + 5}, $${i * 6 + 6})`,
+  );
+  await sqlRows(tx, `${NEW_NOTIFY} ${tuples.join(", ")}`, values);
 }
+
+// every demo payment runs these (lib/db/lean.ts)
+const NEW_NOTIFY = `INSERT INTO "SandboxNotify" ("id", "tradeNo", "url", "params", "nextAttemptAt", "createdAt") VALUES`;
+const DUE = `WHERE "state" = 'pending' AND "nextAttemptAt" <= $1`;
+const DUE_ORDER = `ORDER BY "nextAttemptAt", "createdAt" LIMIT`;
+const CLAIM = `UPDATE "SandboxNotify" SET "attempts" = $3, "nextAttemptAt" = coalesce($4, "nextAttemptAt")
+  WHERE "id" = $1 AND "attempts" = $2 AND "state" = 'pending' RETURNING "id"`;
+const RESULT = `UPDATE "SandboxNotify" SET "lastResult" = $2, "state" = $3 WHERE "id" = $1`;
 
 async function post(url: string, params: Record<string, string>): Promise<string> {
   try {
@@ -136,34 +149,23 @@ export async function deliverDueNotifies(
   timeFactor: number,
   { limit = 50, tradeNo }: { limit?: number; tradeNo?: string } = {},
 ): Promise<{ delivered: number; failed: number }> {
-  const due = await db.sandboxNotify.findMany({
-    where: { state: "pending", nextAttemptAt: { lte: clock.now() }, ...(tradeNo ? { tradeNo } : {}) },
-    orderBy: [{ nextAttemptAt: "asc" }, { createdAt: "asc" }],
-    take: limit,
-  });
+  const due = tradeNo
+    ? await selectRows(db, "SandboxNotify", `${DUE} AND "tradeNo" = $2 ${DUE_ORDER} $3`, [clock.now(), tradeNo, limit])
+    : await selectRows(db, "SandboxNotify", `${DUE} ${DUE_ORDER} $2`, [clock.now(), limit]);
   let delivered = 0;
   let failed = 0;
   for (const n of due) {
     const attempt = n.attempts + 1;
     const wait = RETRY_SCHEDULE_MS[n.attempts];
-    const claimed = await db.sandboxNotify.updateMany({
-      where: { id: n.id, attempts: n.attempts, state: "pending" },
-      data: {
-        attempts: attempt,
-        ...(wait === undefined
-          ? {}
-          : { nextAttemptAt: new Date(clock.now().getTime() + Math.max(1, Math.round(wait * timeFactor))) }),
-      },
-    });
-    if (claimed.count === 0) continue;
+    const next =
+      wait === undefined ? null : new Date(clock.now().getTime() + Math.max(1, Math.round(wait * timeFactor)));
+    const claimed = await sqlRows(db, CLAIM, [n.id, n.attempts, attempt, next]);
+    if (claimed.length === 0) continue;
     const result = await post(n.url, n.params as Record<string, string>);
     const ok = result === "success";
     if (ok) delivered++;
     else failed++;
-    await db.sandboxNotify.update({
-      where: { id: n.id },
-      data: { lastResult: result, state: ok ? "delivered" : attempt >= MAX_ATTEMPTS ? "gave_up" : "pending" },
-    });
+    await sqlRows(db, RESULT, [n.id, result, ok ? "delivered" : attempt >= MAX_ATTEMPTS ? "gave_up" : "pending"]);
     if (!ok) log.info({ tradeNo: n.tradeNo, attempt, result }, "sandbox notify not acknowledged");
   }
   return { delivered, failed };

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Prisma, type SandboxTrade } from "../../generated/prisma/client";
+import type { Prisma, SandboxTrade } from "../../generated/prisma/client";
 import { DomainError } from "../../errors";
 import { fenToYuan, tryYuanToFen } from "../../payments/alipay/amount";
 import { formatAlipayTime } from "../../payments/alipay/time";
@@ -7,6 +7,7 @@ import { MINUTE, HOUR, DAY } from "../../clock";
 import type { SandboxEnv } from "./env";
 import { queueNotify } from "./notify";
 import { withTx } from "../../audit";
+import { columnsOf, selectRows, sqlRows } from "../../db/lean";
 
 /** What a gateway method answers: Alipay's `<method>_response` object. */
 export type GatewayResult = Record<string, string>;
@@ -31,20 +32,30 @@ function timeoutMs(express: string | undefined): number | null {
   return Number(m[1]) * { m: MINUTE, h: HOUR, d: DAY }[m[2] as "m" | "h" | "d"];
 }
 
+// Every demo payment runs these (lib/db/lean.ts): the precreate, the buyer's scan and 确认付款.
+const TRADE_BY_NO = `WHERE "tradeNo" = $1`;
+const TRADE_BY_OUT_NO = `WHERE "outTradeNo" = $1`;
+const CLOSE_TIMED_OUT = `UPDATE "SandboxTrade" SET "status" = 'TRADE_CLOSED', "updatedAt" = $2
+  WHERE "tradeNo" = $1 AND "status" = 'WAIT_BUYER_PAY'`;
+const NEW_TRADE = `INSERT INTO "SandboxTrade"
+  ("tradeNo", "appId", "outTradeNo", "totalFen", "subject", "notifyUrl", "status", "timeoutAt", "createdAt", "updatedAt")
+  VALUES ($1, $2, $3, $4, $5, $6, 'WAIT_BUYER_PAY', $7, $8, $8)
+  ON CONFLICT ("outTradeNo") DO NOTHING RETURNING "tradeNo"`;
+const SCAN = `UPDATE "SandboxTrade" SET "scannedAt" = $2, "updatedAt" = $2 WHERE "tradeNo" = $1 AND "scannedAt" IS NULL`;
+const PAY = `UPDATE "SandboxTrade" SET "status" = 'TRADE_SUCCESS', "paidAt" = $2, "buyerLogonId" = $3, "updatedAt" = $2
+  WHERE "tradeNo" = $1 AND "status" = 'WAIT_BUYER_PAY' AND "timeoutAt" > $2 RETURNING ${columnsOf("SandboxTrade")}`;
+
 /** Trades past their timeout close by themselves, as on Alipay; the change is written when first seen. */
 async function current(
   env: SandboxEnv,
   where: { outTradeNo?: string; tradeNo?: string },
 ): Promise<SandboxTrade | null> {
   if (!where.outTradeNo && !where.tradeNo) return null;
-  const trade = await env.db.sandboxTrade.findFirst({
-    where: where.tradeNo ? { tradeNo: where.tradeNo } : { outTradeNo: where.outTradeNo },
-  });
-  if (!trade || trade.status !== "WAIT_BUYER_PAY" || trade.timeoutAt > env.clock.now()) return trade;
-  await env.db.sandboxTrade.updateMany({
-    where: { tradeNo: trade.tradeNo, status: "WAIT_BUYER_PAY" },
-    data: { status: "TRADE_CLOSED" },
-  });
+  const [trade] = where.tradeNo
+    ? await selectRows(env.db, "SandboxTrade", TRADE_BY_NO, [where.tradeNo])
+    : await selectRows(env.db, "SandboxTrade", TRADE_BY_OUT_NO, [where.outTradeNo]);
+  if (!trade || trade.status !== "WAIT_BUYER_PAY" || trade.timeoutAt > env.clock.now()) return trade ?? null;
+  await sqlRows(env.db, CLOSE_TIMED_OUT, [trade.tradeNo, env.clock.now()]);
   return { ...trade, status: "TRADE_CLOSED" };
 }
 
@@ -82,25 +93,21 @@ export async function precreate(
   const existing = await current(env, { outTradeNo });
   if (!existing) {
     const now = env.clock.now();
-    try {
-      const trade = await env.db.sandboxTrade.create({
-        data: {
-          tradeNo: newTradeNo(now),
-          appId,
-          outTradeNo,
-          totalFen,
-          subject,
-          notifyUrl,
-          status: "WAIT_BUYER_PAY",
-          timeoutAt: new Date(now.getTime() + timeout),
-          createdAt: now,
-        },
-      });
-      return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, trade.tradeNo) };
-    } catch (e) {
-      if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")) throw e;
-      return precreate(env, appId, notifyUrl, biz); // a concurrent precreate of the same out_trade_no won
-    }
+    const tradeNo = newTradeNo(now);
+    const values = [
+      tradeNo,
+      appId,
+      outTradeNo,
+      totalFen,
+      subject,
+      notifyUrl ?? null,
+      new Date(now.getTime() + timeout),
+      now,
+    ];
+    const [created] = await sqlRows<{ tradeNo: string }>(env.db, NEW_TRADE, values);
+    // no row: a concurrent precreate of the same out_trade_no won
+    if (!created) return precreate(env, appId, notifyUrl, biz);
+    return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, tradeNo) };
   }
   if (existing.totalFen !== totalFen) return bizError("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
   if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED")
@@ -204,7 +211,7 @@ export async function scanTrade(env: SandboxEnv, tradeNo: string): Promise<Sandb
   if (!trade) throw new DomainError("SANDBOX_TRADE_NOT_FOUND");
   if (trade.scannedAt) return trade;
   const now = env.clock.now();
-  await env.db.sandboxTrade.updateMany({ where: { tradeNo, scannedAt: null }, data: { scannedAt: now } });
+  await sqlRows(env.db, SCAN, [tradeNo, now]);
   return { ...trade, scannedAt: now };
 }
 
@@ -216,13 +223,11 @@ export async function payTrade(
 ): Promise<SandboxTrade> {
   await scanTrade(env, tradeNo);
   return withTx(env.db, async (tx) => {
-    const now = env.clock.now();
-    const n = await tx.sandboxTrade.updateMany({
-      where: { tradeNo, status: "WAIT_BUYER_PAY", timeoutAt: { gt: now } },
-      data: { status: "TRADE_SUCCESS", paidAt: now, buyerLogonId },
-    });
-    const trade = (await tx.sandboxTrade.findUnique({ where: { tradeNo } }))!;
-    if (n.count !== 1) throw new DomainError("SANDBOX_TRADE_NOT_PAYABLE", { status: trade.status });
+    const [trade] = await sqlRows<SandboxTrade>(tx, PAY, [tradeNo, env.clock.now(), buyerLogonId]);
+    if (!trade) {
+      const [unpaid] = await selectRows(tx, "SandboxTrade", TRADE_BY_NO, [tradeNo]);
+      throw new DomainError("SANDBOX_TRADE_NOT_PAYABLE", { status: unpaid.status });
+    }
     await queueNotify(tx, env, trade, "TRADE_SUCCESS");
     return trade;
   });

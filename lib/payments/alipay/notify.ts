@@ -10,6 +10,7 @@ import { parseAlipayTime } from "./time";
 import { recordPaymentEvent } from "./events";
 import { applyPayment } from "./settle";
 import { withTx } from "../../audit";
+import { uniqueRow } from "../../db/lean";
 import { metrics } from "../../metrics";
 
 type Verified =
@@ -35,7 +36,7 @@ async function verify(db: Db, alipay: Alipay, p: Record<string, string>): Promis
   const source = verifySource(alipay, p);
   if (source.code) return { ok: false, code: source.code, signed: source.signed, order: null };
   const signed = true;
-  const order = p.out_trade_no ? await db.renewalOrder.findUnique({ where: { orderNo: p.out_trade_no } }) : null;
+  const order = p.out_trade_no ? await uniqueRow(db, "RenewalOrder", "orderNo", p.out_trade_no) : null;
   if (!order) return { ok: false, code: "UNKNOWN_ORDER", signed, order: null };
   const amountFen = tryYuanToFen(p.total_amount);
   if (amountFen === null || amountFen !== order.priceFen) return { ok: false, code: "WRONG_AMOUNT", signed, order };

@@ -9,7 +9,7 @@ import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { holdPollQueries, settleByQuery } from "./query";
 import { withTx } from "../../audit";
-import { uniqueRow } from "../../db/lean";
+import { sqlRows, uniqueRow } from "../../db/lean";
 
 export interface PaymentStart {
   /** the URL Alipay returned; the QR code encodes it, and on a phone it opens Alipay */
@@ -20,12 +20,16 @@ export interface PaymentStart {
   deadline: Date;
 }
 
+// every payment step asks (lib/db/lean.ts)
+const SHOWN_TRADE = `SELECT "raw" FROM "PaymentEvent" WHERE "kind" = 'precreate' AND "outcome" = 'applied' AND`;
+const LATEST = `ORDER BY "createdAt" DESC LIMIT 1`;
+
 /** The QR code of the trade already opened (for an order, or by out_trade_no for other trades), if any. */
 export async function openTrade(db: Db, where: { orderId: string } | { outTradeNo: string }): Promise<string | null> {
-  const shown = await db.paymentEvent.findFirst({
-    where: { ...where, kind: "precreate", outcome: "applied" },
-    orderBy: { createdAt: "desc" },
-  });
+  const [shown] =
+    "orderId" in where
+      ? await sqlRows<{ raw: unknown }>(db, `${SHOWN_TRADE} "orderId" = $1 ${LATEST}`, [where.orderId])
+      : await sqlRows<{ raw: unknown }>(db, `${SHOWN_TRADE} "outTradeNo" = $1 ${LATEST}`, [where.outTradeNo]);
   const qr = (shown?.raw as { qr_code?: unknown } | undefined)?.qr_code;
   return typeof qr === "string" ? qr : null;
 }
