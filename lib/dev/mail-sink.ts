@@ -1,6 +1,11 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
-import { Prisma } from "../generated/prisma/client";
+import { sqlRows } from "../db/lean";
 import type { MailTransport } from "../mail/transport";
+
+// every demo renewal stores two or three mails (lib/db/lean.ts)
+const STORE = `INSERT INTO "DevMail" ("id", "messageId", "from", "to", "subject", "text", "html", "createdAt")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT ("messageId") DO NOTHING`;
 
 /** Demo mode: "delivering" stores the mail in DevMail for /dev/mail. The same Message-ID twice is stored once. */
 export function devMailSink(db: Db, from: string): MailTransport {
@@ -8,13 +13,7 @@ export function devMailSink(db: Db, from: string): MailTransport {
     kind: "sink",
     from,
     async send(m) {
-      try {
-        await db.devMail.create({
-          data: { messageId: m.messageId, from, to: m.to, subject: m.subject, text: m.text, html: m.html },
-        });
-      } catch (e) {
-        if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002")) throw e;
-      }
+      await sqlRows(db, STORE, [randomUUID(), m.messageId, from, m.to, m.subject, m.text, m.html, new Date()]);
       return { messageId: m.messageId };
     },
     close: () => undefined,

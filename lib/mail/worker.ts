@@ -1,4 +1,5 @@
 import type { Db, Tx } from "../db";
+import { sqlRows } from "../db/lean";
 import type { Clock } from "../clock";
 import { MINUTE, HOUR } from "../clock";
 import { DomainError } from "../errors";
@@ -48,6 +49,18 @@ interface ClaimedRow {
   attempts: number;
 }
 
+// every mail runs these two (lib/db/lean.ts)
+const CLAIM = `UPDATE "MailOutbox" SET "leaseUntil" = $1, "leaseOwner" = $2, "attempts" = "attempts" + 1
+  WHERE "id" IN (
+    SELECT "id" FROM "MailOutbox"
+    WHERE "state" = 'pending' AND "nextAttemptAt" <= $3 AND ("leaseUntil" IS NULL OR "leaseUntil" < $3)
+    ORDER BY "nextAttemptAt"
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED)
+  RETURNING "id", "to", "template", "locale", "data", "attempts"`;
+const SENT = `UPDATE "MailOutbox" SET "state" = 'sent', "sentAt" = $3, "messageId" = $4, "leaseUntil" = NULL, "lastError" = NULL
+  WHERE "id" = $1 AND "leaseOwner" = $2 AND "state" = 'pending'`;
+
 /**
  * Claims due rows with a lease in one statement (FOR UPDATE SKIP LOCKED: concurrent workers never claim the same
  * row), sends them, and marks each sent or schedules a retry. A row is only ever sent by the lease holder, and the
@@ -59,16 +72,12 @@ export async function deliverDue(db: Db, opts: DeliverOptions): Promise<DeliverR
   const leaseMs = opts.leaseMs ?? 5 * MINUTE;
   const maxAttempts = opts.maxAttempts ?? MAX_ATTEMPTS;
   const claimedAt = clock.now();
-  const rows = await db.$queryRaw<ClaimedRow[]>`
-    UPDATE "MailOutbox"
-    SET "leaseUntil" = ${new Date(claimedAt.getTime() + leaseMs)}, "leaseOwner" = ${owner}, "attempts" = "attempts" + 1
-    WHERE "id" IN (
-      SELECT "id" FROM "MailOutbox"
-      WHERE "state" = 'pending' AND "nextAttemptAt" <= ${claimedAt} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${claimedAt})
-      ORDER BY "nextAttemptAt"
-      LIMIT ${opts.batch ?? 20}
-      FOR UPDATE SKIP LOCKED)
-    RETURNING "id", "to", "template", "locale", "data", "attempts"`;
+  const rows = await sqlRows<ClaimedRow>(db, CLAIM, [
+    new Date(claimedAt.getTime() + leaseMs),
+    owner,
+    claimedAt,
+    opts.batch ?? 20,
+  ]);
 
   const result: DeliverResult = { claimed: rows.length, sent: 0, retried: 0, failed: 0 };
   const domain = senderDomain(transport.from);
@@ -107,10 +116,7 @@ async function deliverOne(
   }
   try {
     const info = await o.transport.send({ messageId: `<${row.id}@${o.domain}>`, to: row.to, ...rendered });
-    await db.mailOutbox.updateMany({
-      where: mine,
-      data: { state: "sent", sentAt: o.clock.now(), messageId: info.messageId, leaseUntil: null, lastError: null },
-    });
+    await sqlRows(db, SENT, [row.id, o.owner, o.clock.now(), info.messageId]);
     return "sent";
   } catch (err) {
     const final = isPermanentSmtpError(err) || row.attempts >= o.maxAttempts;
