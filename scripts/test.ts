@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureSystemPackages } from "./lib/system-deps";
@@ -32,11 +32,15 @@ const firstLine = (text: string | undefined) =>
 
 const tallies: Tally[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-test-"));
+// Every suite's scratch files (test CAs, PGlite copies, token stores, Wine prefixes…) go under this run's folder as
+// their TMPDIR, and go with it at the end: a test that forgets its own leaves nothing behind in /tmp.
+const scratch = path.join(tmp, "scratch");
+mkdirSync(scratch);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
 function run(cmd: string, args: string[], env: Record<string, string | undefined> = {}): number {
-  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, ...env } });
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, TMPDIR: scratch, ...env } });
   return r.status ?? 1;
 }
 
