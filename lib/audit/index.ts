@@ -178,7 +178,7 @@ async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
 /** `rows` linked after `prevHash`, each with its hash: call it holding the chain's lock. */
 function chained(prevHash: string, rows: AuditRow[]) {
   const keys = currentChainKeys();
-  const keyId = keyring(keys)[0].kid;
+  const keyId = keys.kid ?? keyring(keys)[0].kid;
   return rows.map((r) => {
     const row = { ...r, prevHash };
     prevHash = eventHash(row, keys.alg, keys);
