@@ -21,7 +21,7 @@ export const CAPTCHA_BACKOFF: Backoff = { free: 5, baseMs: 30 * 1000, maxMs: 15 
 const failureKey = (who: string) => `captcha.fail:${who}`;
 
 // An image draws ~1,000 random numbers (every point of every glyph is jittered): they come from the CSPRNG a batch
-// at a time, since one call each cost more than drawing the image.
+// at a time, not in one call each.
 const pool = new Uint32Array(2048);
 let drawn = pool.length;
 function unit(): number {
