@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureSystemPackages } from "./lib/system-deps";
@@ -34,8 +34,12 @@ const tallies: Tally[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-test-"));
 // Every suite's scratch files (test CAs, PGlite copies, token stores, Wine prefixes…) go under this run's folder as
 // their TMPDIR, and go with it at the end: a test that forgets its own leaves nothing behind in /tmp.
+// Like /tmp it is open to every user (sticky): the fault and cluster suites run their own PostgreSQL as `postgres`
+// in a folder of it.
 const scratch = path.join(tmp, "scratch");
 mkdirSync(scratch);
+chmodSync(tmp, 0o755);
+chmodSync(scratch, 0o1777);
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 
