@@ -1,5 +1,5 @@
 import type { Db, Tx } from "../db";
-import { eventHash, GENESIS, keyring, type Hashable } from "./chain";
+import { eventHash, GENESIS, keyId, type Hashable } from "./chain";
 import { currentChainKeys } from "./keys";
 import type { Clock } from "../clock";
 import type { AuditEvent, Prisma } from "../generated/prisma/client";
@@ -178,11 +178,11 @@ async function writeChained(tx: Tx, rows: AuditRow[]): Promise<void> {
 /** `rows` linked after `prevHash`, each with its hash: call it holding the chain's lock. */
 function chained(prevHash: string, rows: AuditRow[]) {
   const keys = currentChainKeys();
-  const keyId = keys.kid ?? keyring(keys)[0].kid;
+  const kid = keys.kid ?? keyId(keys.master);
   return rows.map((r) => {
     const row = { ...r, prevHash };
     prevHash = eventHash(row, keys.alg, keys);
-    return { ...row, alg: keys.alg, keyId, hash: prevHash };
+    return { ...row, alg: keys.alg, keyId: kid, hash: prevHash };
   });
 }
 

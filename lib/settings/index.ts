@@ -33,6 +33,12 @@ function settingRows(db: Tx, keys: readonly string[]): Promise<{ key: string; va
   return sqlRows(db, SETTINGS, [[...keys]]);
 }
 
+/** The stored value of one `Setting`, or undefined when it is not set. */
+export async function settingValue(db: Tx, key: string): Promise<unknown> {
+  const [row] = await settingRows(db, [key]);
+  return row?.value;
+}
+
 /** A numeric `Setting` (stored as a JSON number or numeric string); the first key present wins. */
 export async function numberSetting(db: Tx, keys: readonly string[], fallback: number): Promise<number> {
   const rows = await settingRows(db, keys);
@@ -66,6 +72,5 @@ export async function reminderDays(db: Tx): Promise<number[]> {
 
 /** Whether RSA holders move to SM2 at renewal (`renewal.migrateRsaToSm2`, default off). */
 export async function migrateRsaToSm2(db: Tx): Promise<boolean> {
-  const [row] = await settingRows(db, [MIGRATE_RSA_TO_SM2_KEY]);
-  return row?.value === true;
+  return (await settingValue(db, MIGRATE_RSA_TO_SM2_KEY)) === true;
 }

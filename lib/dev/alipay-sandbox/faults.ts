@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Prisma } from "../../generated/prisma/client";
 import type { Db, Tx } from "../../db";
-import { sqlRows } from "../../db/lean";
+import { settingValue } from "../../settings";
 
 /** Ways the emulator can misbehave, to prove the merchant side copes; per trade, or for every trade. */
 export const SandboxFaults = z
@@ -41,10 +41,7 @@ export async function setSandboxFaults(db: Db, faults: SandboxFaults, outTradeNo
 
 /** The switches in force for a trade: its own override the global ones. */
 export async function effectiveFaults(db: Tx, tradeFaults: unknown): Promise<SandboxFaults> {
-  const [global] = await sqlRows<{ value: unknown }>(db, `SELECT "value" FROM "Setting" WHERE "key" = $1`, [
-    GLOBAL_KEY,
-  ]);
-  const g = SandboxFaults.safeParse(global?.value ?? {});
+  const g = SandboxFaults.safeParse((await settingValue(db, GLOBAL_KEY)) ?? {});
   const t = SandboxFaults.safeParse(tradeFaults ?? {});
   return { ...(g.success ? g.data : {}), ...(t.success ? t.data : {}) };
 }
