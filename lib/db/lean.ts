@@ -1,14 +1,18 @@
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import type { Tx } from "./client";
+import type { Db, Tx } from "./client";
 import {
   Prisma,
   type Certificate,
   type FeeTier,
+  type MailOutbox,
   type OrgBatchItem,
+  type PaymentEvent,
   type RenewalOrder,
   type SandboxNotify,
   type SandboxTrade,
+  type Session,
+  type SmsOutbox,
 } from "../generated/prisma/client";
 
 /**
@@ -25,6 +29,54 @@ import {
  */
 export interface Lean {
   rows<T>(sql: string, values: readonly unknown[]): Promise<T[]>;
+  /** `fn` in a transaction on one connection, given the transaction as a SqlTx its statements run on (sqlRows). */
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>, options: LeanTxOptions): Promise<T>;
+}
+
+declare const sqlOnly: unique symbol;
+
+/**
+ * A transaction of plain SQL (lib/audit withSqlTx), run on the driver without Prisma's interactive-transaction
+ * machinery: its statements go through sqlRows and the helpers on it (selectRows, uniqueRow, insertRow…). Prisma's
+ * model calls are not on it, so the compiler keeps them out.
+ */
+export interface SqlTx {
+  readonly [sqlOnly]: true;
+}
+
+/** Where a statement runs: the process client, a Prisma transaction's client, or a plain-SQL transaction. */
+export type Sql = Tx | SqlTx;
+
+/** As Prisma's transaction options: how long to wait for a connection, how long the whole may take, its isolation. */
+export interface LeanTxOptions {
+  maxWait: number;
+  timeout: number;
+  isolationLevel?: "ReadUncommitted" | "ReadCommitted" | "RepeatableRead" | "Serializable";
+}
+
+const ISOLATION: Record<NonNullable<LeanTxOptions["isolationLevel"]>, string> = {
+  ReadUncommitted: "READ UNCOMMITTED",
+  ReadCommitted: "READ COMMITTED",
+  RepeatableRead: "REPEATABLE READ",
+  Serializable: "SERIALIZABLE",
+};
+
+/**
+ * A transaction that could not begin or outlived its time: nothing was written (the route answers 503, to retry;
+ * lib/errors isDbUnavailable knows these codes).
+ */
+export class LeanTxError extends Error {
+  constructor(
+    readonly code: "TX_WAIT" | "TX_EXPIRED",
+    ms: number,
+  ) {
+    super(
+      code === "TX_WAIT"
+        ? `Unable to start a transaction in the given time (${ms} ms)`
+        : `Transaction already closed: it ran longer than ${ms} ms and was rolled back`,
+    );
+    this.name = "LeanTxError";
+  }
 }
 
 const leans = new WeakMap<object, Lean>();
@@ -42,31 +94,172 @@ export function attachLean(client: object, lean: Lean): void {
  * The rows of `sql` (parameters `$1`, `$2`…): through the lean runner when `db` is the process client, else Prisma's
  * raw query on `db` (a transaction's client runs it inside its transaction). One text serves both.
  */
-export function sqlRows<T>(db: Tx, sql: string, values: readonly unknown[]): Promise<T[]> {
+export function sqlRows<T>(db: Sql, sql: string, values: readonly unknown[]): Promise<T[]> {
   const lean = leans.get(db);
-  return lean ? lean.rows<T>(sql, values) : db.$queryRawUnsafe<T[]>(sql, ...values);
+  // a SqlTx not in the map is a Prisma transaction's client (withSqlTx on a client openDb did not make)
+  return lean ? lean.rows<T>(sql, values) : (db as Tx).$queryRawUnsafe<T[]>(sql, ...values);
 }
 
 /**
- * The models whose rows the holder's requests read by a unique column on nearly every step, and the Alipay
+ * `fn` in a plain-SQL transaction on `db`'s own driver (a pooled PostgreSQL connection, or PGlite's one instance),
+ * or, on a client openDb did not make, in a Prisma interactive transaction whose client stands in for the SqlTx.
+ * Either way it commits when `fn` resolves and rolls back when it throws.
+ */
+export function sqlTransaction<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, options: LeanTxOptions): Promise<T> {
+  const lean = leans.get(db);
+  if (lean) return lean.transaction(fn, options);
+  return db.$transaction((tx) => fn(tx as unknown as SqlTx), options);
+}
+
+/**
+ * Runs one transaction's statements on `run` within `options.timeout`: the SqlTx handed to `fn` is registered as a
+ * lean runner of its own; after the timeout every statement on it throws TX_EXPIRED, and so does the end.
+ */
+async function inTransaction<T>(
+  run: (sql: string, values: readonly unknown[]) => Promise<unknown[]>,
+  fn: (tx: SqlTx) => Promise<T>,
+  options: LeanTxOptions,
+): Promise<T> {
+  const deadline = Date.now() + options.timeout;
+  const check = () => {
+    if (Date.now() > deadline) throw new LeanTxError("TX_EXPIRED", options.timeout);
+  };
+  const tx = {} as SqlTx;
+  leans.set(tx, {
+    async rows<R>(sql: string, values: readonly unknown[]) {
+      check();
+      return (await run(sql, values)) as R[];
+    },
+    transaction: () => Promise.reject(new Error("a plain-SQL transaction does not nest")),
+  });
+  if (options.isolationLevel) await run(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION[options.isolationLevel]}`, []);
+  const result = await fn(tx);
+  check();
+  return result;
+}
+
+/** Rejects with TX_WAIT when `p` (a connection, a lock) has not come within `ms`; `late` receives it if it comes. */
+function withinWait<T>(p: Promise<T>, ms: number, late: (v: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let waited = false;
+    const timer = setTimeout(() => {
+      waited = true;
+      reject(new LeanTxError("TX_WAIT", ms));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (waited) late(v);
+        else resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * The models whose rows the holder's requests read by a unique column on nearly every step or write in their
+ * transactions (the order, its mail and payment events, the new certificate, the session), and the Alipay
  * emulator's trades and notifications (every demo payment).
  */
-interface ModelRow {
+export interface ModelRow {
   Certificate: Certificate;
   FeeTier: FeeTier;
+  MailOutbox: MailOutbox;
   OrgBatchItem: OrgBatchItem;
+  PaymentEvent: PaymentEvent;
   RenewalOrder: RenewalOrder;
   SandboxNotify: SandboxNotify;
   SandboxTrade: SandboxTrade;
+  Session: Session;
+  SmsOutbox: SmsOutbox;
 }
 const COLUMNS: Record<keyof ModelRow, string> = {
   Certificate: columnList(Prisma.CertificateScalarFieldEnum),
   FeeTier: columnList(Prisma.FeeTierScalarFieldEnum),
+  MailOutbox: columnList(Prisma.MailOutboxScalarFieldEnum),
   OrgBatchItem: columnList(Prisma.OrgBatchItemScalarFieldEnum),
+  PaymentEvent: columnList(Prisma.PaymentEventScalarFieldEnum),
   RenewalOrder: columnList(Prisma.RenewalOrderScalarFieldEnum),
   SandboxNotify: columnList(Prisma.SandboxNotifyScalarFieldEnum),
   SandboxTrade: columnList(Prisma.SandboxTradeScalarFieldEnum),
+  Session: columnList(Prisma.SessionScalarFieldEnum),
+  SmsOutbox: columnList(Prisma.SmsOutboxScalarFieldEnum),
 };
+
+/**
+ * The columns whose parameter a write must type: enums (by their type's name; Prisma's raw query sends text as
+ * text) and json (`jsonb`: the value is sent as JSON text). tests/integration/db/lean.test.ts checks this against
+ * the database's own catalogue.
+ */
+export const TYPED_COLUMNS: { [M in keyof ModelRow]: Partial<Record<keyof ModelRow[M] & string, string>> } = {
+  Certificate: { certType: '"CertType"', payerClass: '"PayerClass"', status: '"CertStatus"', usage: '"CertUsage"' },
+  FeeTier: { certType: '"CertType"', payerClass: '"PayerClass"' },
+  MailOutbox: { data: "jsonb", state: '"MailState"' },
+  OrgBatchItem: { state: '"OrgItemState"' },
+  PaymentEvent: { raw: "jsonb" },
+  RenewalOrder: { state: '"OrderState"', certType: '"CertType"', payerClass: '"PayerClass"' },
+  SandboxNotify: { params: "jsonb" },
+  SandboxTrade: { refunds: "jsonb", faults: "jsonb" },
+  Session: { kind: '"SessionKind"', data: "jsonb" },
+  SmsOutbox: { params: "jsonb" },
+};
+
+/** The columns of a row to write: a row's scalar fields, any subset (undefined ones are left out). */
+export type RowData<M extends keyof ModelRow> = Partial<ModelRow[M]>;
+
+/** `$n` for `column` of `model`, typed when it must be, and the value it is sent with. */
+function placed(model: keyof ModelRow, column: string, value: unknown, n: number): { sql: string; value: unknown } {
+  const type = (TYPED_COLUMNS[model] as Record<string, string | undefined>)[column];
+  if (!type) return { sql: `$${n}`, value };
+  if (type === "jsonb") return { sql: `$${n}::jsonb`, value: value === null ? null : JSON.stringify(value) };
+  return { sql: `$${n}::${type}`, value };
+}
+
+function written(data: object): [string, unknown][] {
+  return Object.entries(data).filter(([, v]) => v !== undefined);
+}
+
+/**
+ * INSERT of one row of `model` with the columns `data` gives (the others take the table's defaults: give `id`,
+ * `createdAt` and `updatedAt`, which Prisma's client, not the table, fills in), RETURNING the row as Prisma reads it.
+ */
+export async function insertRow<M extends keyof ModelRow>(db: Sql, model: M, data: RowData<M>): Promise<ModelRow[M]> {
+  const cols = written(data);
+  const params = cols.map(([c, v], i) => placed(model, c, v, i + 1));
+  const [row] = await sqlRows<ModelRow[M]>(
+    db,
+    `INSERT INTO "${model}" (${cols.map(([c]) => `"${c}"`).join(", ")}) VALUES (${params.map((p) => p.sql).join(", ")}) ` +
+      `RETURNING ${COLUMNS[model]}`,
+    params.map((p) => p.value),
+  );
+  return row!;
+}
+
+/**
+ * `UPDATE "<model>" SET <the columns set gives>[, <also>] <where>` (where's parameters are `$1`… in `values`, set's
+ * follow them), RETURNING every changed row as Prisma reads it. `also` is SQL of the SET list the caller writes
+ * itself, e.g. `"version" = "version" + 1`.
+ */
+export function updateRows<M extends keyof ModelRow>(
+  db: Sql,
+  model: M,
+  set: RowData<M>,
+  where: { sql: string; values: readonly unknown[]; also?: string },
+): Promise<ModelRow[M][]> {
+  const cols = written(set);
+  const params = cols.map(([c, v], i) => placed(model, c, v, where.values.length + i + 1));
+  const assignments = cols.map(([c], i) => `"${c}" = ${params[i]!.sql}`);
+  if (where.also) assignments.push(where.also);
+  return sqlRows<ModelRow[M]>(
+    db,
+    `UPDATE "${model}" SET ${assignments.join(", ")} ${where.sql} RETURNING ${COLUMNS[model]}`,
+    [...where.values, ...params.map((p) => p.value)],
+  );
+}
 
 /** The column list `selectRows` reads of `model`, for a statement's RETURNING. */
 export function columnsOf(model: keyof ModelRow): string {
@@ -75,7 +268,7 @@ export function columnsOf(model: keyof ModelRow): string {
 
 /** `SELECT <every column of model> FROM "<model>" ` and the rest: rows that are what Prisma's reads of it give. */
 export function selectRows<M extends keyof ModelRow>(
-  db: Tx,
+  db: Sql,
   model: M,
   rest: string,
   values: readonly unknown[],
@@ -95,7 +288,7 @@ function columnList(fields: Record<string, string>): string {
  * (tests/integration/db/lean.test.ts compares them), through `sqlRows`.
  */
 export async function uniqueRow<M extends keyof ModelRow>(
-  db: Tx,
+  db: Sql,
   model: M,
   column: keyof ModelRow[M] & string,
   value: string,
@@ -127,11 +320,35 @@ const pgTypes = {
  * statement, parsed once per connection.
  */
 export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string): Lean {
+  const config = (sql: string, values: readonly unknown[]) => ({
+    name: name?.({ sql }) || undefined,
+    text: sql,
+    values: values.map(param),
+    types: pgTypes,
+  });
   return {
     async rows<T>(sql: string, values: readonly unknown[]) {
-      const text = { name: name?.({ sql }) || undefined, text: sql };
-      const r = await pool.query({ ...text, values: values.map(param), types: pgTypes });
-      return r.rows as T[];
+      return (await pool.query(config(sql, values))).rows as T[];
+    },
+    async transaction(fn, options) {
+      const client = await withinWait(pool.connect(), options.maxWait, (late) => late.release());
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const result = await inTransaction(
+          async (sql, values) => (await client.query(config(sql, values))).rows,
+          fn,
+          options,
+        );
+        await client.query("COMMIT");
+        return result;
+      } catch (e) {
+        await client.query("ROLLBACK").catch((err: Error) => (broken = err));
+        throw e;
+      } finally {
+        // a connection whose ROLLBACK failed is in an unknown state: the pool closes it instead of lending it again
+        client.release(broken);
+      }
     },
   };
 }
@@ -143,7 +360,40 @@ export function pgliteLean(db: PGlite): Lean {
     async rows<T>(sql: string, values: readonly unknown[]) {
       return (await db.query<T>(sql, values.map(param), { parsers })).rows;
     },
+    transaction(fn, options) {
+      // PGlite runs one transaction at a time: the wait for its turn is the wait for a connection
+      let begun = false;
+      let gaveUp = false;
+      const done = db.transaction(async (t) => {
+        if (gaveUp) throw new LeanTxError("TX_WAIT", options.maxWait);
+        begun = true;
+        const run = async (sql: string, values: readonly unknown[]) =>
+          (await t.query(sql, values.map(param), { parsers })).rows;
+        return inTransaction(run, fn, options);
+      });
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          if (begun) return;
+          gaveUp = true;
+          reject(new LeanTxError("TX_WAIT", options.maxWait));
+        }, options.maxWait);
+        done.then(
+          (v) => (clearTimeout(timer), resolve(v)),
+          (e: unknown) => (clearTimeout(timer), reject(e)),
+        );
+      });
+    },
   };
+}
+
+/**
+ * A unique constraint refused the write: Prisma's P2002 from a model call, or SQLSTATE 23505 from the driver
+ * (node-postgres, PGlite) or under Prisma's raw-query error.
+ */
+export function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const o = e as { code?: unknown; meta?: { code?: unknown }; cause?: { code?: unknown } };
+  return o.code === "P2002" || o.code === "23505" || o.meta?.code === "23505" || o.cause?.code === "23505";
 }
 
 /** A uniqueRow the data model guarantees (a foreign key's target): its absence is a bug, not an answer. */

@@ -1,7 +1,6 @@
-import type { Tx } from "../db";
 import type { Certificate, OrgBatchItem } from "../generated/prisma/client";
 import { DomainError } from "../errors";
-import { uniqueRow } from "../db/lean";
+import { sqlRows, uniqueRow, updateRows, type Sql } from "../db/lean";
 import { priceFor, type Price } from "./price";
 
 /**
@@ -11,12 +10,12 @@ import { priceFor, type Price } from "./price";
  */
 
 /** Serialises everything that decides who pays for one certificate (a batch vs. the holder's own 确认提交). */
-export async function lockPayerOf(tx: Tx, certificateId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`cert-payer:${certificateId}`}))`;
+export async function lockPayerOf(tx: Sql, certificateId: string): Promise<void> {
+  await sqlRows(tx, `SELECT 1 AS "locked" FROM pg_advisory_xact_lock(hashtext($1))`, [`cert-payer:${certificateId}`]);
 }
 
 /** The certificate's live coverage: an item still waiting for its batch's payment, or a paid/contract one. */
-export function activeCoverage(tx: Tx, certificateId: string): Promise<OrgBatchItem | null> {
+export function activeCoverage(tx: Sql, certificateId: string): Promise<OrgBatchItem | null> {
   return uniqueRow(tx, "OrgBatchItem", "activeCertificateId", certificateId);
 }
 
@@ -27,7 +26,7 @@ export interface HolderPrice {
 }
 
 /** The holder's price: 0 when an organisation covers the certificate, else the fee tier's (lib/fees/price). */
-export async function holderPrice(tx: Tx, certificate: Certificate, at: Date): Promise<HolderPrice> {
+export async function holderPrice(tx: Sql, certificate: Certificate, at: Date): Promise<HolderPrice> {
   const price = await priceFor(tx, certificate, at);
   const coverage = await activeCoverage(tx, certificate.id);
   if (coverage?.state === "covered") return { price: { ...price, priceFen: 0 }, coveredBy: coverage };
@@ -40,15 +39,22 @@ export async function holderPrice(tx: Tx, certificate: Certificate, at: Date): P
  * Returns the coverage used, or null when the holder pays. Call inside the transaction, after lockPayerOf.
  */
 export async function claimCoverage(
-  tx: Tx,
+  tx: Sql,
   order: { id: string; certificateId: string },
 ): Promise<OrgBatchItem | null> {
   const coverage = await activeCoverage(tx, order.certificateId);
   if (!coverage) return null;
   if (coverage.state === "pending") throw new DomainError("ORG_BATCH_PENDING");
   if (coverage.orderId && coverage.orderId !== order.id) {
-    const other = await tx.renewalOrder.findUnique({ where: { id: coverage.orderId }, select: { state: true } });
+    const other = await uniqueRow(tx, "RenewalOrder", "id", coverage.orderId);
     if (other && other.state !== "cancelled" && other.state !== "expired") throw new DomainError("CONFLICT");
   }
-  return tx.orgBatchItem.update({ where: { id: coverage.id }, data: { orderId: order.id } });
+  const [claimed] = await updateRows(
+    tx,
+    "OrgBatchItem",
+    { orderId: order.id },
+    { sql: `WHERE "id" = $1`, values: [coverage.id] },
+  );
+  if (!claimed) throw new Error(`coverage ${coverage.id} vanished while its payer was locked`);
+  return claimed;
 }

@@ -1,7 +1,6 @@
-import type { Tx } from "../db";
 import type { CertType, FeeTier, PayerClass } from "../generated/prisma/client";
 import { DomainError } from "../errors";
-import { selectRows } from "../db/lean";
+import { selectRows, type Sql } from "../db/lean";
 
 export interface FeeKey {
   certType: CertType;
@@ -22,7 +21,7 @@ const TIER_IN_FORCE = `WHERE "certType" = $1::"CertType" AND "payerClass" = $2::
   ORDER BY "effectiveFrom" DESC LIMIT 1`;
 
 /** The price the system decides from the certificate's type and payer class; never taken from the client. */
-export async function priceFor(db: Tx, key: FeeKey, at: Date): Promise<Price> {
+export async function priceFor(db: Sql, key: FeeKey, at: Date): Promise<Price> {
   // every holder's summary and order prices it (lib/db/lean.ts)
   const [tier] = await selectRows(db, "FeeTier", TIER_IN_FORCE, [key.certType, key.payerClass, at]);
   if (!tier) throw new DomainError("FEE_TIER_MISSING", { certType: key.certType, payerClass: key.payerClass });

@@ -1,4 +1,5 @@
-import type { OpenDb, Tx } from "../db";
+import type { OpenDb } from "../db";
+import { sqlRows, type Sql } from "../db/lean";
 import { log } from "../log";
 
 /**
@@ -10,8 +11,8 @@ import { log } from "../log";
 export const ORDER_CHANNEL = "certrenew_order";
 
 /** Inside the transaction that moves an order a page may be waiting on: the pages are woken once it commits. */
-export async function announceOrderChange(tx: Tx, orderId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_notify(${ORDER_CHANNEL}, ${orderId})`;
+export async function announceOrderChange(tx: Sql, orderId: string): Promise<void> {
+  await sqlRows(tx, `SELECT 1 AS "sent" FROM pg_notify($1, $2)`, [ORDER_CHANNEL, orderId]);
 }
 
 type Waiter = () => void;

@@ -1,6 +1,5 @@
-import type { Tx } from "../db";
 import type { Clock } from "../clock";
-import { Prisma, type OrderState, type RenewalOrder } from "../generated/prisma/client";
+import type { OrderState, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../outbox";
@@ -8,7 +7,7 @@ import { enqueueSms } from "../sms";
 import { formatFen } from "../messages/format";
 import { invoiceLinkToken, type LinkKeys } from "../crypto/link-token";
 import { announceOrderChange } from "./changes";
-import { rowOrThrow, uniqueRow } from "../db/lean";
+import { rowOrThrow, sqlRows, uniqueRow, updateRows, type RowData, type Sql } from "../db/lean";
 
 /**
  * The order state machine: the one way an order changes state.
@@ -74,10 +73,6 @@ export const MAIL_ON_ENTER: Readonly<
   refunded: { template: "refund_made" },
 };
 
-/** Prisma's "no row matched the update's where" (P2025). */
-const isRecordNotFound = (e: unknown): boolean =>
-  e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2025";
-
 export function canTransition(order: Pick<RenewalOrder, "state" | "priceFen">, to: OrderState): boolean {
   if (!TRANSITIONS[order.state].includes(to)) return false;
   const condition = PRICE_CONDITION[`${order.state}>${to}`];
@@ -87,7 +82,7 @@ export function canTransition(order: Pick<RenewalOrder, "state" | "priceFen">, t
 }
 
 /** Columns the machine owns; a caller's `set` may write any other column. */
-type ExtraColumns = Omit<Prisma.RenewalOrderUncheckedUpdateManyInput, "id" | "state" | "version" | "openCertificateId">;
+type ExtraColumns = Omit<RowData<"RenewalOrder">, "id" | "state" | "version" | "openCertificateId">;
 
 export interface TransitionArgs {
   orderId: string;
@@ -118,7 +113,7 @@ type OrderMail = "order_submitted" | "payment_received" | "certificate_issued" |
 
 /** The mail for entering a state, built from the order row (templates mask personal fields before storing). */
 async function orderMail(
-  tx: Tx,
+  tx: Sql,
   template: OrderMail,
   o: RenewalOrder,
   now: Date,
@@ -169,14 +164,15 @@ async function orderMail(
       };
     }
     case "refund_made": {
-      const refunded = await tx.refund.aggregate({
-        where: { orderId: o.id, state: "succeeded" },
-        _sum: { amountFen: true },
-      });
+      const [refunded] = await sqlRows<{ fen: number | null }>(
+        tx,
+        `SELECT sum("amountFen")::int AS "fen" FROM "Refund" WHERE "orderId" = $1 AND "state" = 'succeeded'`,
+        [o.id],
+      );
       return {
         ...base,
         template,
-        data: { orderNo: o.orderNo, amountFen: refunded._sum.amountFen ?? o.paidFen ?? o.priceFen, refundedAt: now },
+        data: { orderNo: o.orderNo, amountFen: refunded?.fen ?? o.paidFen ?? o.priceFen, refundedAt: now },
       };
     }
   }
@@ -188,7 +184,7 @@ async function orderMail(
  * (ORDER_ILLEGAL_TRANSITION), writes with optimistic concurrency on `version` (CONFLICT when someone else changed
  * the order first), appends the audit event and queues the mail of the new state.
  */
-export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<RenewalOrder> {
+export async function transitionOrder(tx: Sql, args: TransitionArgs): Promise<RenewalOrder> {
   if (args.current && args.current.id !== args.orderId)
     throw new Error(`transitionOrder: current is order ${args.current.id}, not ${args.orderId}`);
   const order = args.current ?? (await uniqueRow(tx, "RenewalOrder", "id", args.orderId));
@@ -198,21 +194,22 @@ export async function transitionOrder(tx: Tx, args: TransitionArgs): Promise<Ren
     throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: args.to });
 
   // one UPDATE … RETURNING, guarded by the version and state just read: no row means someone else moved it first
-  const updated = await tx.renewalOrder
-    .update({
-      where: { id: order.id, version: order.version, state: order.state },
-      data: {
-        ...args.set,
-        state: args.to,
-        version: { increment: 1 },
-        updatedAt: args.clock.now(),
-        ...(RELEASES_CERTIFICATE.has(args.to) ? { openCertificateId: null } : {}),
-      },
-    })
-    .catch((e: unknown) => {
-      if (isRecordNotFound(e)) throw new DomainError("CONFLICT");
-      throw e;
-    });
+  const [updated] = await updateRows(
+    tx,
+    "RenewalOrder",
+    {
+      ...args.set,
+      state: args.to,
+      updatedAt: args.clock.now(),
+      ...(RELEASES_CERTIFICATE.has(args.to) ? { openCertificateId: null } : {}),
+    },
+    {
+      sql: `WHERE "id" = $1 AND "version" = $2 AND "state" = $3::"OrderState"`,
+      values: [order.id, order.version, order.state],
+      also: `"version" = "version" + 1`,
+    },
+  );
+  if (!updated) throw new DomainError("CONFLICT");
 
   // the payment page waits for its order to leave awaiting_payment (paid, expired, cancelled)
   if (order.state === "awaiting_payment") await announceOrderChange(tx, order.id);

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { Prisma } from "../generated/prisma/client";
-import type { Tx } from "../db";
+import { randomUUID } from "node:crypto";
+import { insertRow, type RowData, type Sql } from "../db/lean";
 import type { Clock } from "../clock";
 import type { Locale } from "../errors/types";
 import { prepareMailData, type MailData, type MailTemplate } from "./mail-data";
@@ -25,17 +25,18 @@ const Recipient = z.email().max(254);
  * Queues a mail in the same transaction as the change that causes it; the outbox worker delivers it.
  * The data is validated against the template and personal fields are masked before the row is written.
  */
-export async function enqueueMail<T extends MailTemplate>(tx: Tx, mail: MailRequest<T>, clock: Clock) {
+export async function enqueueMail<T extends MailTemplate>(tx: Sql, mail: MailRequest<T>, clock: Clock) {
   const data = prepareMailData(mail.template, mail.data as Record<string, unknown>);
-  return tx.mailOutbox.create({
-    data: {
-      to: Recipient.parse(mail.to),
-      template: mail.template,
-      locale: mail.locale ?? "zh-CN",
-      data: data as Prisma.InputJsonObject,
-      orderId: mail.orderId,
-      certificateId: mail.certificateId,
-      nextAttemptAt: clock.now(),
-    },
+  const now = clock.now();
+  return insertRow(tx, "MailOutbox", {
+    id: randomUUID(),
+    to: Recipient.parse(mail.to),
+    template: mail.template,
+    locale: mail.locale ?? "zh-CN",
+    data: data as RowData<"MailOutbox">["data"],
+    orderId: mail.orderId,
+    certificateId: mail.certificateId,
+    nextAttemptAt: now,
+    createdAt: new Date(),
   });
 }

@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../db";
 import { MINUTE, type Clock } from "../clock";
-import { Prisma, type Certificate, type OrderState, type RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor, withTx } from "../audit";
+import type { Certificate, OrderState, RenewalOrder } from "../generated/prisma/client";
+import { appendAudit, actorFields, type Actor, withSqlTx, withTx } from "../audit";
 import { DomainError, type Locale } from "../errors";
 import { decryptField, encryptField, type FieldKeys } from "../crypto/field";
 import { HandlerInfo } from "./handler";
@@ -16,7 +16,8 @@ export type { PaymentDeps };
 import { newOrderNo } from "../orders/number";
 import { transitionOrder } from "../orders/machine";
 import type { ConsentRecord } from "../consent";
-import { uniqueRow, rowOrThrow } from "../db/lean";
+import { insertRow, isUniqueViolation, rowOrThrow, uniqueRow, updateRows, type Sql } from "../db/lean";
+import { randomUUID } from "node:crypto";
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
 function parseHandler(input: HandlerInfo): HandlerInfo {
@@ -40,12 +41,8 @@ function handlerColumns(keys: FieldKeys, h: HandlerInfo) {
   };
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  return e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
-}
-
 /** The order, or ORDER_NOT_FOUND, also when it belongs to another certificate than the caller's session. */
-async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
+async function loadOrder(db: Sql, orderId: string, certificateId?: string): Promise<RenewalOrder> {
   const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
     throw new DomainError("ORDER_NOT_FOUND");
@@ -72,7 +69,7 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
   const certificateId = args.certificate.id;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await withTx(db, async (tx) => {
+      return await withSqlTx(db, async (tx) => {
         const certificate = await uniqueRow(tx, "Certificate", "id", certificateId);
         const eligible = await checkEligibility(tx, certificate, args.clock);
         if (eligible.openOrder) return eligible.openOrder;
@@ -81,26 +78,25 @@ export async function createDraftOrder(db: Db, args: CreateDraftArgs): Promise<R
         await lockPayerOf(tx, cert.id);
         const { price, coveredBy } = await holderPrice(tx, cert, now);
         const preview = renewalPreview(cert, price, args.clock);
-        const order = await tx.renewalOrder.create({
-          data: {
-            orderNo: newOrderNo(args.clock),
-            certificateId: cert.id,
-            openCertificateId: cert.id,
-            state: "draft",
-            certSerial: cert.serial,
-            holderName: cert.holderName,
-            certType: cert.certType,
-            payerClass: cert.payerClass,
-            feeTierId: price.tier.id,
-            fenPerYear: price.fenPerYear,
-            years: price.years,
-            priceFen: price.priceFen,
-            newNotAfter: preview.newNotAfter,
-            ...handlerColumns(args.keys, handler),
-            locale: args.locale,
-            createdAt: now,
-            updatedAt: now,
-          },
+        const order = await insertRow(tx, "RenewalOrder", {
+          id: randomUUID(),
+          orderNo: newOrderNo(args.clock),
+          certificateId: cert.id,
+          openCertificateId: cert.id,
+          state: "draft",
+          certSerial: cert.serial,
+          holderName: cert.holderName,
+          certType: cert.certType,
+          payerClass: cert.payerClass,
+          feeTierId: price.tier.id,
+          fenPerYear: price.fenPerYear,
+          years: price.years,
+          priceFen: price.priceFen,
+          newNotAfter: preview.newNotAfter,
+          ...handlerColumns(args.keys, handler),
+          locale: args.locale,
+          createdAt: now,
+          updatedAt: now,
         });
         await appendAudit(
           tx,
@@ -140,7 +136,7 @@ export async function updateDraftHandler(
   args: { orderId: string; handler: HandlerInfo; actor: Actor; clock: Clock; keys: FieldKeys; certificateId?: string },
 ): Promise<RenewalOrder> {
   const handler = parseHandler(args.handler);
-  return withTx(db, async (tx) => {
+  return withSqlTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId, args.certificateId);
     if (order.state !== "draft") throw new DomainError("ORDER_NOT_EDITABLE", { state: order.state });
     const before: Record<string, string> = {
@@ -151,11 +147,17 @@ export async function updateDraftHandler(
       email: order.handlerEmail,
     };
     const changed = Object.keys(before).filter((k) => before[k] !== handler[k as keyof HandlerInfo]);
-    const written = await tx.renewalOrder.updateMany({
-      where: { id: order.id, version: order.version, state: "draft" },
-      data: { ...handlerColumns(args.keys, handler), version: { increment: 1 }, updatedAt: args.clock.now() },
-    });
-    if (written.count !== 1) throw new DomainError("CONFLICT");
+    const [updated] = await updateRows(
+      tx,
+      "RenewalOrder",
+      { ...handlerColumns(args.keys, handler), updatedAt: args.clock.now() },
+      {
+        sql: `WHERE "id" = $1 AND "version" = $2 AND "state" = 'draft'`,
+        values: [order.id, order.version],
+        also: `"version" = "version" + 1`,
+      },
+    );
+    if (!updated) throw new DomainError("CONFLICT");
     await appendAudit(
       tx,
       {
@@ -169,7 +171,7 @@ export async function updateDraftHandler(
       },
       args.clock,
     );
-    return rowOrThrow(uniqueRow(tx, "RenewalOrder", "id", order.id));
+    return updated;
   });
 }
 
@@ -191,7 +193,7 @@ export async function submitOrder(
     consent?: ConsentRecord;
   },
 ): Promise<RenewalOrder> {
-  return withTx(db, async (tx) => {
+  return withSqlTx(db, async (tx) => {
     const order = await loadOrder(tx, args.orderId, args.certificateId);
     if (order.state === "submitted" || order.state === "awaiting_payment") return order;
     if (order.state !== "draft")
@@ -201,7 +203,7 @@ export async function submitOrder(
     // an organisation paid for (or covers) this renewal since the draft was priced: the holder pays nothing
     const coverage = order.priceFen > 0 ? await claimCoverage(tx, order) : null;
     if (coverage) {
-      await tx.renewalOrder.update({ where: { id: order.id }, data: { priceFen: 0 } });
+      await updateRows(tx, "RenewalOrder", { priceFen: 0 }, { sql: `WHERE "id" = $1`, values: [order.id] });
       await appendAudit(
         tx,
         {

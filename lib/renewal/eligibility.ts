@@ -1,4 +1,4 @@
-import type { Tx } from "../db";
+import type { Sql } from "../db/lean";
 import { uniqueRow } from "../db/lean";
 import type { Clock } from "../clock";
 import { DAY } from "../clock";
@@ -27,7 +27,7 @@ const COMMITTED: ReadonlySet<OrderState> = new Set(["paid", "issuing", "issued",
  * certificate is active and known. Throws a DomainError saying why not (with the opening date when too early).
  */
 export async function checkEligibility(
-  db: Tx,
+  db: Sql,
   certificate: Certificate | null,
   clock: Clock,
   opts: { windowDays?: number } = {},

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Tx } from "../db";
 import type { CertType } from "../generated/prisma/client";
 import { log } from "../log";
-import { sqlRows } from "../db/lean";
+import { sqlRows, type Sql } from "../db/lean";
 
 /**
  * The `Setting` table: policy values an admin may change (lib/settings/policy.ts writes them), each read here with
@@ -29,18 +29,18 @@ export const ReminderDays = z
 const SETTINGS = `SELECT "key", "value" FROM "Setting" WHERE "key" = ANY($1::text[])`;
 
 /** The values of `keys` that are set (read on most holder steps: lib/db/lean.ts). */
-function settingRows(db: Tx, keys: readonly string[]): Promise<{ key: string; value: unknown }[]> {
+function settingRows(db: Sql, keys: readonly string[]): Promise<{ key: string; value: unknown }[]> {
   return sqlRows(db, SETTINGS, [[...keys]]);
 }
 
 /** The stored value of one `Setting`, or undefined when it is not set. */
-export async function settingValue(db: Tx, key: string): Promise<unknown> {
+export async function settingValue(db: Sql, key: string): Promise<unknown> {
   const [row] = await settingRows(db, [key]);
   return row?.value;
 }
 
 /** A numeric `Setting` (stored as a JSON number or numeric string); the first key present wins. */
-export async function numberSetting(db: Tx, keys: readonly string[], fallback: number): Promise<number> {
+export async function numberSetting(db: Sql, keys: readonly string[], fallback: number): Promise<number> {
   const rows = await settingRows(db, keys);
   for (const key of keys) {
     const v = rows.find((r) => r.key === key)?.value;
@@ -51,12 +51,12 @@ export async function numberSetting(db: Tx, keys: readonly string[], fallback: n
 }
 
 /** Renewal window in days for the certificate's profile: `renewal.windowDays.<certType>`, else `renewal.windowDays`, else 30. */
-export function windowDaysFor(db: Tx, certificate: { certType: CertType }): Promise<number> {
+export function windowDaysFor(db: Sql, certificate: { certType: CertType }): Promise<number> {
   return numberSetting(db, [`renewal.windowDays.${certificate.certType}`, "renewal.windowDays"], DEFAULT_WINDOW_DAYS);
 }
 
 /** How long a finished order keeps its handler's data before the anonymisation job clears it. */
-export function handlerRetentionDays(db: Tx): Promise<number> {
+export function handlerRetentionDays(db: Sql): Promise<number> {
   return numberSetting(db, [HANDLER_RETENTION_KEY], DEFAULT_HANDLER_RETENTION_DAYS);
 }
 
@@ -71,6 +71,6 @@ export async function reminderDays(db: Tx): Promise<number[]> {
 }
 
 /** Whether RSA holders move to SM2 at renewal (`renewal.migrateRsaToSm2`, default off). */
-export async function migrateRsaToSm2(db: Tx): Promise<boolean> {
+export async function migrateRsaToSm2(db: Sql): Promise<boolean> {
   return (await settingValue(db, MIGRATE_RSA_TO_SM2_KEY)) === true;
 }

@@ -1,8 +1,8 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import type { Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
-import type { Prisma } from "../generated/prisma/client";
+import { insertRow, type Sql } from "../db/lean";
 
 /**
  * SMS beside mail (reach, #24): reminders, unlock codes and payment receipts through Alibaba Cloud SMS
@@ -94,15 +94,14 @@ export function smsForOrder(db: Tx, orderId: string) {
 }
 
 /** Queues one SMS in the caller's transaction. */
-export async function enqueueSms(tx: Tx, sms: SmsRequest, clock: Clock): Promise<void> {
-  await tx.smsOutbox.create({
-    data: {
-      toEnc: sms.toEnc,
-      template: sms.template,
-      params: sms.params as Prisma.InputJsonValue,
-      orderId: sms.orderId ?? null,
-      createdAt: clock.now(),
-      nextAttemptAt: clock.now(),
-    },
+export async function enqueueSms(tx: Sql, sms: SmsRequest, clock: Clock): Promise<void> {
+  await insertRow(tx, "SmsOutbox", {
+    id: randomUUID(),
+    toEnc: sms.toEnc,
+    template: sms.template,
+    params: sms.params,
+    orderId: sms.orderId ?? null,
+    createdAt: clock.now(),
+    nextAttemptAt: clock.now(),
   });
 }
