@@ -16,7 +16,7 @@ export type { PaymentDeps };
 import { newOrderNo } from "../orders/number";
 import { transitionOrder } from "../orders/machine";
 import type { ConsentRecord } from "../consent";
-import { insertRow, isUniqueViolation, rowOrThrow, uniqueRow, updateRows, type Sql } from "../db/lean";
+import { insertRow, isUniqueViolation, uniqueRow, updateRows, type Sql } from "../db/lean";
 import { randomUUID } from "node:crypto";
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
