@@ -1,5 +1,5 @@
 import type { Db, Tx } from "../db";
-import { sqlRows, sqlTransaction, type Sql, type SqlTx } from "../db/lean";
+import { PrismaTxNeeded, sqlRows, sqlTransaction, type Sql, type SqlTx } from "../db/lean";
 import { eventHash, GENESIS, keyId, type Hashable } from "./chain";
 import { currentChainKeys } from "./keys";
 import type { Clock } from "../clock";
@@ -65,6 +65,26 @@ const SQL_TX = { maxWait: 10_000, timeout: 30_000 };
  */
 export function withSqlTx<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, options?: TxOptions): Promise<T> {
   return sqlTransaction(db, (tx) => sealed(tx, fn), { ...SQL_TX, ...options });
+}
+
+/**
+ * `fn` in withSqlTx, or in withTx when `prisma` says so or `fn` finds it needs Prisma's model calls after all (it
+ * calls lib/db/lean.ts prismaTx, which throws before anything is written; that transaction is rolled back).
+ */
+export async function withSqlTxOrPrisma<T>(
+  db: Db,
+  fn: (tx: Sql) => Promise<T>,
+  opts: TxOptions & { prisma?: boolean } = {},
+): Promise<T> {
+  const { prisma, ...options } = opts;
+  if (!prisma) {
+    try {
+      return await withSqlTx(db, fn, options);
+    } catch (e) {
+      if (!(e instanceof PrismaTxNeeded)) throw e;
+    }
+  }
+  return withTx(db, fn, options);
 }
 
 async function sealed<X extends Sql, T>(tx: X, fn: (tx: X) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import {
   type MailOutbox,
   type OrgBatchItem,
   type PaymentEvent,
+  type Refund,
   type RenewalOrder,
   type SandboxNotify,
   type SandboxTrade,
@@ -60,6 +61,24 @@ const ISOLATION: Record<NonNullable<LeanTxOptions["isolationLevel"]>, string> = 
   RepeatableRead: "REPEATABLE READ",
   Serializable: "SERIALIZABLE",
 };
+
+/**
+ * Thrown by prismaTx in a plain-SQL transaction: this work needs Prisma's model calls after all (a rare branch: an
+ * orphaned certificate to revoke, a dual certificate pair). Throw it before writing anything; lib/audit
+ * withSqlTxOrPrisma then rolls back and runs the same work in a Prisma transaction.
+ */
+export class PrismaTxNeeded extends Error {
+  constructor() {
+    super("this transaction's work needs Prisma's model calls (lib/audit withSqlTxOrPrisma runs it again in one)");
+    this.name = "PrismaTxNeeded";
+  }
+}
+
+/** `tx` as Prisma's client when it is one (the process client, or a Prisma transaction's); else PrismaTxNeeded. */
+export function prismaTx(tx: Sql): Tx {
+  if (typeof (tx as Partial<Tx>).$queryRawUnsafe === "function") return tx as Tx;
+  throw new PrismaTxNeeded();
+}
 
 /**
  * A transaction that could not begin or outlived its time: nothing was written (the route answers 503, to retry;
@@ -171,6 +190,7 @@ export interface ModelRow {
   MailOutbox: MailOutbox;
   OrgBatchItem: OrgBatchItem;
   PaymentEvent: PaymentEvent;
+  Refund: Refund;
   RenewalOrder: RenewalOrder;
   SandboxNotify: SandboxNotify;
   SandboxTrade: SandboxTrade;
@@ -183,6 +203,7 @@ const COLUMNS: Record<keyof ModelRow, string> = {
   MailOutbox: columnList(Prisma.MailOutboxScalarFieldEnum),
   OrgBatchItem: columnList(Prisma.OrgBatchItemScalarFieldEnum),
   PaymentEvent: columnList(Prisma.PaymentEventScalarFieldEnum),
+  Refund: columnList(Prisma.RefundScalarFieldEnum),
   RenewalOrder: columnList(Prisma.RenewalOrderScalarFieldEnum),
   SandboxNotify: columnList(Prisma.SandboxNotifyScalarFieldEnum),
   SandboxTrade: columnList(Prisma.SandboxTradeScalarFieldEnum),
@@ -201,6 +222,7 @@ export const TYPED_COLUMNS: { [M in keyof ModelRow]: Partial<Record<keyof ModelR
   MailOutbox: { data: "jsonb", state: '"MailState"' },
   OrgBatchItem: { state: '"OrgItemState"' },
   PaymentEvent: { raw: "jsonb" },
+  Refund: { state: '"RefundState"' },
   RenewalOrder: { state: '"OrderState"', certType: '"CertType"', payerClass: '"PayerClass"' },
   SandboxNotify: { params: "jsonb" },
   SandboxTrade: { refunds: "jsonb", faults: "jsonb" },

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { appendAudit } from "@/lib/audit";
 import type { Clock } from "@/lib/clock";
-import type { Tx } from "@/lib/db";
+import { insertRow, sqlRows, uniqueRow, type Sql } from "@/lib/db/lean";
 import type { Certificate } from "@/lib/generated/prisma/client";
 import type { Ca } from "./ca";
 import { assertRekey, type ParsedCsr } from "./csr";
@@ -139,9 +139,9 @@ const SERIAL_TRIES = 5;
  * the new Certificate (previousId = old.id). Calling it again for the same old certificate returns the first one
  * (Certificate.previousId is unique), so a retried order step cannot issue twice.
  */
-export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Certificate> {
+export async function issueRenewal(tx: Sql, input: IssueRenewalInput): Promise<Certificate> {
   const { oldCertificate: old, ca, clock } = input;
-  const existing = await tx.certificate.findUnique({ where: { previousId: old.id } });
+  const existing = await uniqueRow(tx, "Certificate", "previousId", old.id);
   if (existing) return existing;
 
   const { csr } = input;
@@ -150,7 +150,7 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
 
   const nextSerial = input.serial ?? randomSerialHex;
   let serial = nextSerial();
-  for (let i = 1; await tx.certificate.findUnique({ where: { serial }, select: { id: true } }); i++) {
+  for (let i = 1; await serialTaken(tx, serial); i++) {
     if (i >= SERIAL_TRIES) throw new Error("could not find an unused serial number");
     serial = nextSerial();
   }
@@ -168,22 +168,22 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
     ca,
   });
 
-  const created = await tx.certificate.create({
-    data: {
-      serial,
-      subjectDn: old.subjectDn,
-      issuerDn: ca.issuerDn,
-      ...holderFieldsOf(old),
-      keyAlgorithm: csr.keyAlgorithm,
-      spkiSha256: csr.spkiSha256,
-      notBefore,
-      notAfter,
-      status: "active",
-      der: new Uint8Array(der),
-      tokenSerial: old.tokenSerial,
-      previousId: old.id,
-      reminderOptOut: old.reminderOptOut,
-    },
+  const created = await insertRow(tx, "Certificate", {
+    id: randomUUID(),
+    serial,
+    subjectDn: old.subjectDn,
+    issuerDn: ca.issuerDn,
+    ...holderFieldsOf(old),
+    keyAlgorithm: csr.keyAlgorithm,
+    spkiSha256: csr.spkiSha256,
+    notBefore,
+    notAfter,
+    status: "active",
+    der: new Uint8Array(der),
+    tokenSerial: old.tokenSerial,
+    previousId: old.id,
+    reminderOptOut: old.reminderOptOut,
+    createdAt: new Date(),
   });
   await auditCertificateIssued(
     tx,
@@ -194,8 +194,12 @@ export async function issueRenewal(tx: Tx, input: IssueRenewalInput): Promise<Ce
   return created;
 }
 
+async function serialTaken(tx: Sql, serial: string): Promise<boolean> {
+  return (await sqlRows(tx, `SELECT 1 AS "taken" FROM "Certificate" WHERE "serial" = $1`, [serial])).length > 0;
+}
+
 /** The audit event of a newly issued certificate (renewed, encryption or upstream); `data` tells which. */
-export function auditCertificateIssued(tx: Tx, certificateId: string, data: Record<string, unknown>, clock: Clock) {
+export function auditCertificateIssued(tx: Sql, certificateId: string, data: Record<string, unknown>, clock: Clock) {
   return appendAudit(
     tx,
     {

@@ -380,6 +380,17 @@ export async function saveInvoiceDetails(
   return orderView(db, args.keys, await ownOrder(db, args.certificateId, args.orderId));
 }
 
+const SKIP_INVOICE = `
+    UPDATE "Session"
+    SET "data" = jsonb_set(
+      CASE WHEN jsonb_typeof("data") = 'object' THEN "data" ELSE '{}'::jsonb END,
+      '{invoiceSkipped}',
+      CASE WHEN jsonb_typeof("data"->'invoiceSkipped') = 'array' THEN "data"->'invoiceSkipped' ELSE '[]'::jsonb END
+        || jsonb_build_array($2::text))
+    WHERE "id" = $1
+      AND NOT coalesce("data"->'invoiceSkipped' @> jsonb_build_array($2::text), false)
+    RETURNING "id"`;
+
 /** 跳过: remembered in the holder's session, so resuming in this browser goes straight to 下证. */
 export async function skipInvoice(
   db: Db,
@@ -388,14 +399,6 @@ export async function skipInvoice(
   const order = await ownOrder(db, args.certificateId, args.orderId);
   // the order joins the session's invoiceSkipped list in one statement: two skips at once (two orders, two tabs)
   // cannot overwrite each other's, and a repeat adds nothing
-  await db.$executeRaw`
-    UPDATE "Session"
-    SET "data" = jsonb_set(
-      CASE WHEN jsonb_typeof("data") = 'object' THEN "data" ELSE '{}'::jsonb END,
-      '{invoiceSkipped}',
-      CASE WHEN jsonb_typeof("data"->'invoiceSkipped') = 'array' THEN "data"->'invoiceSkipped' ELSE '[]'::jsonb END
-        || jsonb_build_array(${order.id}::text))
-    WHERE "id" = ${args.sessionId}
-      AND NOT coalesce("data"->'invoiceSkipped' @> jsonb_build_array(${order.id}::text), false)`;
+  await sqlRows(db, SKIP_INVOICE, [args.sessionId, order.id]);
   return orderView(db, args.keys, order, { invoiceSkipped: true });
 }

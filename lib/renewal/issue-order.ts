@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../db";
 import type { Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
-import { appendAudit, actorFields, type Actor, withTx } from "../audit";
+import { appendAudit, actorFields, type Actor, withSqlTxOrPrisma } from "../audit";
 import { DomainError } from "../errors";
 import type { Ca } from "../pki/ca";
 import { assertRekey, parseCsr, type ParsedCsr } from "../pki/csr";
@@ -23,7 +23,7 @@ import {
   needsEncryptionPair,
   type DeliveredEncryptionPair,
 } from "../kmc/dual";
-import { uniqueRow, rowOrThrow } from "../db/lean";
+import { prismaTx, rowOrThrow, sqlRows, uniqueRow, updateRows, type Sql } from "../db/lean";
 
 /**
  * 下证 on the server. Issuance is two steps, committed one after the other so nothing is lost if a process dies in
@@ -44,11 +44,11 @@ const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
  * Holds the order's row until the transaction ends: concurrent 下证 requests of one order take their turns, so the
  * second sees what the first stored (and never inserts a second certificate: PostgreSQL's unique violation).
  */
-async function lockOrder(tx: Tx, orderId: string): Promise<void> {
-  await tx.$queryRaw`SELECT 1 FROM "RenewalOrder" WHERE "id" = ${orderId} FOR UPDATE`;
+async function lockOrder(tx: Sql, orderId: string): Promise<void> {
+  await sqlRows(tx, `SELECT 1 AS "locked" FROM "RenewalOrder" WHERE "id" = $1 FOR UPDATE`, [orderId]);
 }
 
-async function loadOrder(db: Tx, orderId: string, certificateId?: string): Promise<RenewalOrder> {
+async function loadOrder(db: Sql, orderId: string, certificateId?: string): Promise<RenewalOrder> {
   const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
     throw new DomainError("ORDER_NOT_FOUND");
@@ -123,12 +123,19 @@ async function dropOrphan(
   );
 }
 
-/** `fn` in a transaction that holds the order's row (lockOrder) from its first statement. */
-function underOrderLock<T>(db: Db, orderId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return withTx(db, async (tx) => {
-    await lockOrder(tx, orderId);
-    return fn(tx);
-  });
+/**
+ * `fn` in a transaction that holds the order's row (lockOrder) from its first statement: plain SQL, or a Prisma
+ * transaction when `prisma` says it will need one (a dual pair) or `fn` finds so (an orphan to revoke).
+ */
+function underOrderLock<T>(db: Db, orderId: string, fn: (tx: Sql) => Promise<T>, prisma = false): Promise<T> {
+  return withSqlTxOrPrisma(
+    db,
+    async (tx) => {
+      await lockOrder(tx, orderId);
+      return fn(tx);
+    },
+    { prisma },
+  );
 }
 
 /**
@@ -139,7 +146,7 @@ function underOrderLock<T>(db: Db, orderId: string, fn: (tx: Tx) => Promise<T>):
  * CSR is issued.
  */
 async function completeIssuance(
-  tx: Tx,
+  tx: Sql,
   orderId: string,
   clock: Clock,
   ca: Ca,
@@ -159,9 +166,11 @@ async function completeIssuance(
   if (verified && !verified.der.equals(stored)) throw new DomainError("CONFLICT");
   const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
   const csr = verified ?? parseCsr(stored);
+  // a dual pair's encryption half is written through Prisma: asked before anything is issued
+  const dual = needsEncryptionPair(csr.spki) ? prismaTx(tx) : null;
   const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
-  const encryption = needsEncryptionPair(csr.spki)
-    ? await issueEncryptionPair(tx, { signing: created, kmc, ca, clock, orderId: order.id })
+  const encryption = dual
+    ? await issueEncryptionPair(dual, { signing: created, kmc, ca, clock, orderId: order.id })
     : null;
   await transitionOrder(tx, {
     orderId: order.id,
@@ -180,7 +189,7 @@ async function completeIssuance(
  * another key.
  */
 async function beginIssuance(
-  tx: Tx,
+  tx: Sql,
   orderId: string,
   csrDer: Buffer,
   spkiSha256: string,
@@ -201,7 +210,7 @@ async function beginIssuance(
     throw new DomainError("UPSTREAM_RETRY_LATER", {
       retryAfter: Math.ceil((order.upstreamLeaseUntil.getTime() - clock.now().getTime()) / 1000),
     });
-  if (existing) await dropOrphan(tx, existing, order, clock, issuance, actor);
+  if (existing) await dropOrphan(prismaTx(tx), existing, order, clock, issuance, actor);
   const set = {
     csrDer: new Uint8Array(csrDer),
     newSpkiSha256: spkiSha256,
@@ -209,11 +218,17 @@ async function beginIssuance(
     issuedAt: null,
   };
   if (order.state === "issuing") {
-    const written = await tx.renewalOrder.updateMany({
-      where: { id: order.id, version: order.version },
-      data: { ...set, version: { increment: 1 }, updatedAt: clock.now() },
-    });
-    if (written.count !== 1) throw new DomainError("CONFLICT");
+    const [written] = await updateRows(
+      tx,
+      "RenewalOrder",
+      { ...set, updatedAt: clock.now() },
+      {
+        sql: `WHERE "id" = $1 AND "version" = $2`,
+        values: [order.id, order.version],
+        also: `"version" = "version" + 1`,
+      },
+    );
+    if (!written) throw new DomainError("CONFLICT");
   } else {
     await transitionOrder(tx, {
       orderId: order.id,
@@ -302,7 +317,7 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
     // key. Finish that transaction first (its certificate is then recorded and dropped as an orphan below, revoked
     // upstream through an intent), so no certificate is left valid upstream without the portal knowing it.
     await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
-  const begin = (tx: Tx) => beginIssuance(tx, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
+  const begin = (tx: Sql) => beginIssuance(tx, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
   if (issuance.upstream) {
     const already = await underOrderLock(db, order.id, begin);
     const certificate = already ?? (await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor));
@@ -313,9 +328,9 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   // The built-in CA signs in the process: both steps in one transaction (one commit, one turn of the audit chain),
   // as safe as two, since a process dying in it leaves nothing. A dual pair keeps two: its second step needs the
   // KMC, and without it the order waits in `issuing` with its CSR for the recovery path.
-  const complete = (tx: Tx) => completeIssuance(tx, order.id, clock, ca, actor, kmc, csr);
+  const complete = (tx: Sql) => completeIssuance(tx, order.id, clock, ca, actor, kmc, csr);
   const certificate = needsEncryptionPair(csr.spki)
-    ? ((await underOrderLock(db, order.id, begin)) ?? (await underOrderLock(db, order.id, complete)))
+    ? ((await underOrderLock(db, order.id, begin)) ?? (await underOrderLock(db, order.id, complete, true)))
     : await underOrderLock(db, order.id, async (tx) => (await begin(tx)) ?? complete(tx));
   // only an SM2 key has an encryption pair (the certificate is for this CSR's key, issued now or before)
   const encryption = needsEncryptionPair(csr.spki)
@@ -341,7 +356,7 @@ export async function resumeIssuance(
   const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
   if ("upstream" in by) return completeUpstreamIssuance(db, orderId, by.upstream, clock, SYSTEM);
-  return underOrderLock(db, orderId, (tx) => completeIssuance(tx, orderId, clock, by, SYSTEM, kmc));
+  return underOrderLock(db, orderId, (tx) => completeIssuance(tx, orderId, clock, by, SYSTEM, kmc), true);
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
@@ -394,45 +409,61 @@ export interface ConfirmInstalledInput {
 export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Promise<RenewalOrder> {
   const { clock, actor } = input;
   const ca = input.revokeSupersededWith;
-  return withTx(db, async (tx) => {
-    const order = await loadOrder(tx, input.orderId, input.certificateId);
-    if (order.state === "installed") return order;
-    if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
-    const installed = await transitionOrder(tx, {
-      orderId: order.id,
-      to: "installed",
-      actor,
-      clock,
-      current: order,
-      set: { installedAt: clock.now() },
-    });
-    const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
-    if (old.status === "active") {
-      await tx.certificate.update({ where: { id: old.id }, data: { status: "superseded" } });
-      await appendAudit(
-        tx,
-        {
-          ...actorFields(actor),
-          action: "certificate.superseded",
-          targetType: "certificate",
-          targetId: old.id,
-          fromState: "active",
-          toState: "superseded",
-          data: { serial: old.serial, orderNo: order.orderNo },
-        },
+  // revoking the superseded certificate goes through Prisma (lib/pki/revoke): a Prisma transaction when asked for
+  return withSqlTxOrPrisma(
+    db,
+    async (tx) => {
+      const order = await loadOrder(tx, input.orderId, input.certificateId);
+      if (order.state === "installed") return order;
+      if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
+      const installed = await transitionOrder(tx, {
+        orderId: order.id,
+        to: "installed",
+        actor,
         clock,
-      );
-      if (ca === "upstream")
-        await requestUpstreamRevocation(tx, { certificate: old, reason: 4 /* superseded */, actor, clock });
-      else if (ca) await revokeCertificate(tx, { serial: old.serial, reason: "superseded", clock, actor, ca });
-    }
-    const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
-    if (oldPair?.status === "active") {
-      await tx.certificate.update({ where: { id: oldPair.id }, data: { status: "superseded" } });
-      if (ca === "upstream")
-        await requestUpstreamRevocation(tx, { certificate: oldPair, reason: 4 /* superseded */, actor, clock });
-      else if (ca) await revokeCertificate(tx, { serial: oldPair.serial, reason: "superseded", clock, actor, ca });
-    }
-    return installed;
-  });
+        current: order,
+        set: { installedAt: clock.now() },
+      });
+      const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
+      if (old.status === "active") {
+        await supersede(tx, old.id);
+        await appendAudit(
+          tx,
+          {
+            ...actorFields(actor),
+            action: "certificate.superseded",
+            targetType: "certificate",
+            targetId: old.id,
+            fromState: "active",
+            toState: "superseded",
+            data: { serial: old.serial, orderNo: order.orderNo },
+          },
+          clock,
+        );
+        if (ca === "upstream")
+          await requestUpstreamRevocation(prismaTx(tx), { certificate: old, reason: 4 /* superseded */, actor, clock });
+        else if (ca)
+          await revokeCertificate(prismaTx(tx), { serial: old.serial, reason: "superseded", clock, actor, ca });
+      }
+      const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
+      if (oldPair?.status === "active") {
+        await supersede(tx, oldPair.id);
+        if (ca === "upstream")
+          await requestUpstreamRevocation(prismaTx(tx), {
+            certificate: oldPair,
+            reason: 4 /* superseded */,
+            actor,
+            clock,
+          });
+        else if (ca)
+          await revokeCertificate(prismaTx(tx), { serial: oldPair.serial, reason: "superseded", clock, actor, ca });
+      }
+      return installed;
+    },
+    { prisma: Boolean(ca) },
+  );
+}
+
+async function supersede(tx: Sql, certificateId: string): Promise<void> {
+  await updateRows(tx, "Certificate", { status: "superseded" }, { sql: `WHERE "id" = $1`, values: [certificateId] });
 }

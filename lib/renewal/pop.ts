@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Db, Tx } from "../db";
-import { appendAudit, actorFields, type Actor, withTx } from "../audit";
+import { appendAudit, actorFields, type Actor, withSqlTx } from "../audit";
 import { createSession, type NewSession } from "../session";
 import { MINUTE, type Clock } from "../clock";
 import type { Certificate } from "../generated/prisma/client";
@@ -187,7 +187,7 @@ export async function openProvenSession(
   },
 ): Promise<NewSession> {
   const { actor, clock } = args;
-  return withTx(db, async (tx) => {
+  return withSqlTx(db, async (tx) => {
     const created = await createSession(
       tx,
       { kind: args.kind, certificateId: args.certificateId, ip: actor.ip, userAgent: actor.userAgent },

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Prisma, Session, SessionKind } from "../generated/prisma/client";
 import type { Tx } from "../db";
-import { sqlRows } from "../db/lean";
+import { insertRow, sqlRows, type RowData, type Sql } from "../db/lean";
 import type { Clock } from "../clock";
 import { HOUR, MINUTE } from "../clock";
 
@@ -33,7 +33,7 @@ export interface NewSession {
 }
 
 export async function createSession(
-  tx: Tx,
+  tx: Sql,
   args: {
     kind: SessionKind;
     staffUserId?: string;
@@ -46,20 +46,18 @@ export async function createSession(
 ): Promise<NewSession> {
   const token = randomBytes(32).toString("base64url");
   const now = clock.now();
-  const session = await tx.session.create({
-    data: {
-      id: hashToken(token),
-      kind: args.kind,
-      staffUserId: args.staffUserId,
-      certificateId: args.certificateId,
-      csrfToken: randomBytes(24).toString("base64url"),
-      ip: args.ip ?? null,
-      userAgent: args.userAgent ?? null,
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: new Date(now.getTime() + TIMEOUTS[args.kind].absoluteMs),
-      data: args.data ?? {},
-    },
+  const session = await insertRow(tx, "Session", {
+    id: hashToken(token),
+    kind: args.kind,
+    staffUserId: args.staffUserId,
+    certificateId: args.certificateId,
+    csrfToken: randomBytes(24).toString("base64url"),
+    ip: args.ip ?? null,
+    userAgent: args.userAgent ?? null,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + TIMEOUTS[args.kind].absoluteMs),
+    data: (args.data ?? {}) as RowData<"Session">["data"],
   });
   return { token, session };
 }
@@ -80,12 +78,15 @@ export async function loadSession(
   if (!session || session.kind !== kind) return null;
   const now = clock.now().getTime();
   if (session.expiresAt.getTime() <= now || session.lastSeenAt.getTime() + TIMEOUTS[kind].idleMs <= now) {
-    await tx.session.deleteMany({ where: { id: session.id } });
+    await sqlRows(tx, `DELETE FROM "Session" WHERE "id" = $1 RETURNING "id"`, [session.id]);
     return null;
   }
   // touching at most once a minute keeps reads cheap under load
   if (now - session.lastSeenAt.getTime() > MINUTE) {
-    await tx.session.updateMany({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
+    await sqlRows(tx, `UPDATE "Session" SET "lastSeenAt" = $2 WHERE "id" = $1 RETURNING "id"`, [
+      session.id,
+      new Date(now),
+    ]);
   }
   return session;
 }

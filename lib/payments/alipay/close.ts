@@ -5,7 +5,7 @@ import { DomainError } from "../../errors";
 import { alipayExec, isSuccess, type PaymentDeps } from "./client";
 import { recordPaymentEvent } from "./events";
 import { isPaidStatus, settleFromQuery } from "./settle";
-import { withTx } from "../../audit";
+import { withSqlTx } from "../../audit";
 
 /**
  * Before an unpaid order is cancelled or expires: asks Alipay first, so a payment that just happened is
@@ -38,7 +38,7 @@ export async function closeTradeBeforeCancel(
     }
     throw new DomainError("ALIPAY_REJECTED", { subCode: String(c.sub_code ?? c.code) });
   }
-  await withTx(db, (tx) =>
+  await withSqlTx(db, (tx) =>
     recordPaymentEvent(
       tx,
       {

@@ -1,5 +1,6 @@
-import type { Prisma, RenewalOrder } from "../../generated/prisma/client";
-import type { Tx } from "../../db";
+import { randomUUID } from "node:crypto";
+import type { RenewalOrder } from "../../generated/prisma/client";
+import { insertRow, type RowData, type Sql } from "../../db/lean";
 import type { Clock } from "../../clock";
 import { appendAudit } from "../../audit";
 
@@ -18,20 +19,19 @@ export interface PaymentEventInput {
 }
 
 /** Stores what Alipay said (raw) and what we made of it; on a known order it is also an audit event. */
-export async function recordPaymentEvent(tx: Tx, e: PaymentEventInput, clock: Clock): Promise<void> {
-  await tx.paymentEvent.create({
-    data: {
-      orderId: e.order?.id ?? null,
-      outTradeNo: e.outTradeNo.slice(0, 64),
-      kind: e.kind,
-      tradeStatus: e.tradeStatus ?? null,
-      tradeNo: e.tradeNo ?? null,
-      amountFen: e.amountFen ?? null,
-      verified: e.verified,
-      outcome: e.outcome,
-      raw: JSON.parse(JSON.stringify(e.raw)) as Prisma.InputJsonObject,
-      createdAt: clock.now(),
-    },
+export async function recordPaymentEvent(tx: Sql, e: PaymentEventInput, clock: Clock): Promise<void> {
+  await insertRow(tx, "PaymentEvent", {
+    id: randomUUID(),
+    orderId: e.order?.id ?? null,
+    outTradeNo: e.outTradeNo.slice(0, 64),
+    kind: e.kind,
+    tradeStatus: e.tradeStatus ?? null,
+    tradeNo: e.tradeNo ?? null,
+    amountFen: e.amountFen ?? null,
+    verified: e.verified,
+    outcome: e.outcome,
+    raw: e.raw as RowData<"PaymentEvent">["raw"],
+    createdAt: clock.now(),
   });
   if (e.order && e.audit !== false) {
     await appendAudit(

@@ -9,7 +9,7 @@ import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
 import { recordPaymentEvent } from "./events";
 import { applyPayment } from "./settle";
-import { withTx } from "../../audit";
+import { withSqlTx } from "../../audit";
 import { uniqueRow } from "../../db/lean";
 import { metrics } from "../../metrics";
 
@@ -63,7 +63,7 @@ const event = (v: Extract<Verified, { ok: true }>, p: Record<string, string>) =>
 
 /** Recorded for the timeline, nothing else changes (a stale WAIT_BUYER_PAY never undoes a payment). */
 const recordOnly: Handler = (db, _pay, v, p, clock) =>
-  withTx(db, (tx) =>
+  withSqlTx(db, (tx) =>
     recordPaymentEvent(tx, { ...event(v, p), order: v.order, verified: true, outcome: "recorded" }, clock),
   ).then(() => undefined);
 
@@ -124,7 +124,7 @@ export async function handleNotify(
     if (!v.ok) {
       // an unsigned (forged) notification is evidence worth a sample, not a row each: anyone can post millions
       if (!v.signed && !(await sampleForged(db, v.code, clock))) return "fail";
-      await withTx(db, (tx) =>
+      await withSqlTx(db, (tx) =>
         recordPaymentEvent(
           tx,
           {

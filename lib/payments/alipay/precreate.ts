@@ -8,7 +8,7 @@ import { alipayExec, isSuccess, type AlipayResponse, type PaymentDeps } from "./
 import { fenToYuan } from "./amount";
 import { recordPaymentEvent } from "./events";
 import { holdPollQueries, settleByQuery } from "./query";
-import { withTx } from "../../audit";
+import { withSqlTx } from "../../audit";
 import { sqlRows, uniqueRow } from "../../db/lean";
 
 export interface PaymentStart {
@@ -65,7 +65,7 @@ export async function precreateTrade(
     { notify: true },
   );
   const ok = isSuccess(r) && typeof r.qr_code === "string";
-  await withTx(db, (tx) =>
+  await withSqlTx(db, (tx) =>
     recordPaymentEvent(
       tx,
       {

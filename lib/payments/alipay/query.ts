@@ -8,7 +8,7 @@ import { alipayExec, type PaymentDeps } from "./client";
 import { isPaidStatus, retryOnConflict, settleFromQuery } from "./settle";
 import { closeTradeBeforeCancel } from "./close";
 import { retryPendingRefunds } from "./refund";
-import { withTx } from "../../audit";
+import { withSqlTx } from "../../audit";
 import { hitRateLimit } from "../../ratelimit";
 import { uniqueRow, rowOrThrow } from "../../db/lean";
 
@@ -91,7 +91,7 @@ function qrShown(db: Db, orderId: string): Promise<boolean> {
 
 async function expireOrder(db: Db, order: RenewalOrder, clock: Clock): Promise<void> {
   await retryOnConflict(() =>
-    withTx(db, async (tx) => {
+    withSqlTx(db, async (tx) => {
       const o = await rowOrThrow(uniqueRow(tx, "RenewalOrder", "id", order.id));
       if (o.state !== "awaiting_payment") return;
       await transitionOrder(tx, {

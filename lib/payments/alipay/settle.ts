@@ -10,8 +10,9 @@ import { tryYuanToFen } from "./amount";
 import { parseAlipayTime } from "./time";
 import { recordPaymentEvent, type PaymentEventInput } from "./events";
 import { executeRefund } from "./refund";
-import { withTx } from "../../audit";
-import { uniqueRow, rowOrThrow } from "../../db/lean";
+import { randomUUID } from "node:crypto";
+import { withSqlTx } from "../../audit";
+import { insertRow, rowOrThrow, uniqueRow, updateRows } from "../../db/lean";
 
 /** A payment Alipay vouches for (a verified notification or a signed query answer). */
 export interface PaymentFacts {
@@ -52,7 +53,7 @@ export async function applyPayment(
 ): Promise<SettleOutcome> {
   const actor: Actor = { type: "alipay", id: facts.tradeNo };
   const result = await retryOnConflict(() =>
-    withTx(db, async (tx) => {
+    withSqlTx(db, async (tx) => {
       const order = await rowOrThrow(uniqueRow(tx, "RenewalOrder", "id", orderId));
       const record = (outcome: SettleOutcome, o: Pick<RenewalOrder, "id" | "state"> = order, audit = true) =>
         recordPaymentEvent(tx, { ...event, order: o, outcome, verified: true, audit }, clock);
@@ -88,25 +89,26 @@ export async function applyPayment(
           set: { ...money, flagged: true, flagReason: PAID_LATE },
           data: { tradeNo: facts.tradeNo, amountFen: facts.amountFen, via: event.kind },
         });
-        const refund = await tx.refund.create({
-          data: {
-            orderId,
-            outRequestNo: `${order.orderNo}-A`,
-            amountFen: facts.amountFen,
-            reason: PAID_LATE,
-            automatic: true,
-            requestedBy: "system",
-            createdAt: clock.now(),
-          },
+        const refund = await insertRow(tx, "Refund", {
+          id: randomUUID(),
+          orderId,
+          outRequestNo: `${order.orderNo}-A`,
+          amountFen: facts.amountFen,
+          reason: PAID_LATE,
+          automatic: true,
+          requestedBy: "system",
+          createdAt: clock.now(),
         });
         await record("refunding", pending, false);
         return { outcome: "refunding" as const, refundId: refund.id };
       }
       // money for an order in a state that cannot take it: keep the evidence and ask a person to look
-      await tx.renewalOrder.update({
-        where: { id: orderId },
-        data: { flagged: true, flagReason: `unexpected payment ${facts.tradeNo} in state ${order.state}` },
-      });
+      await updateRows(
+        tx,
+        "RenewalOrder",
+        { flagged: true, flagReason: `unexpected payment ${facts.tradeNo} in state ${order.state}` },
+        { sql: `WHERE "id" = $1`, values: [orderId] },
+      );
       await record("unexpected");
       return { outcome: "unexpected" as const };
     }),
@@ -143,7 +145,7 @@ export async function settleFromQuery(
   const tradeNo = typeof r.trade_no === "string" ? r.trade_no : "";
   const base = { kind, outTradeNo: order.orderNo, tradeStatus: String(r.trade_status), tradeNo, amountFen, raw: r };
   if (amountFen !== order.priceFen || !tradeNo) {
-    await withTx(db, (tx) =>
+    await withSqlTx(db, (tx) =>
       recordPaymentEvent(tx, { ...base, order, verified: true, outcome: "rejected:WRONG_AMOUNT" }, clock),
     );
     log.error({ orderId: order.id, tradeNo }, "alipay query reports a paid trade with the wrong amount");
