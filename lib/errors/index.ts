@@ -73,7 +73,7 @@ export function toErrorResponse(e: unknown, locale: Locale, requestId?: string):
 }
 
 const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down|in recovery mode)|\b57P0[1-3]\b|Code: `08|P1001|P1017|P2028|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed|Connection is closed|not queryable|Server has closed the connection|Connection lost/;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|terminating connection|Can't reach database|the database system is (starting up|shutting down|in recovery mode)|\b57P0[1-3]\b|Code: `08|P1001|P1017|P2028|TX_WAIT|TX_EXPIRED|Unable to start a transaction|DatabaseNotReachable|ConnectionClosed|Connection is closed|not queryable|Server has closed the connection|Connection lost/;
 
 /**
  * A lost or refused database connection (including PostgreSQL's "operator intervention" and connection

@@ -1,7 +1,7 @@
 import type { Ca } from "../pki/ca";
 import type { PaymentDeps } from "../payments/alipay/client";
 import type { Db } from "../db";
-import { rowOrThrow, sqlRows, uniqueRow } from "../db/lean";
+import { rowOrThrow, selectRows, sqlRows, uniqueRow } from "../db/lean";
 import { DAY, type Clock } from "../clock";
 import type { Certificate, RenewalOrder } from "../generated/prisma/client";
 import type { Actor } from "../audit";
@@ -191,7 +191,13 @@ async function sessionCertificate(db: Db, certificateId: string): Promise<Certif
 async function currentOrder(db: Db, certificateId: string): Promise<RenewalOrder | null> {
   const open = await uniqueRow(db, "RenewalOrder", "openCertificateId", certificateId);
   if (open) return open;
-  return db.renewalOrder.findFirst({ where: { certificateId, state: "installed" }, orderBy: { updatedAt: "desc" } });
+  const [installed] = await selectRows(
+    db,
+    "RenewalOrder",
+    `WHERE "certificateId" = $1 AND "state" = 'installed' ORDER BY "updatedAt" DESC LIMIT 1`,
+    [certificateId],
+  );
+  return installed ?? null;
 }
 
 export interface RenewalSummary {

@@ -5,6 +5,7 @@ import type { PaymentDeps } from "../payments/alipay/client";
 import { settleByPoll } from "../payments/alipay/query";
 import { watchOrder } from "../orders/changes";
 import { ownOrder, requireOpenOrder, stepFor, type WizardStep } from "./flow";
+import { sqlRows } from "../db/lean";
 
 /** The payment page holding its request until the order moves: on this database, for at most `ms`. */
 export interface PaymentWait {
@@ -30,7 +31,7 @@ export async function paymentStatus(
   const invoiceDone =
     state === "paid" &&
     (args.invoiceSkipped ||
-      (await db.invoice.findUnique({ where: { orderId: order.id }, select: { id: true } })) !== null);
+      (await sqlRows(db, `SELECT 1 AS "given" FROM "Invoice" WHERE "orderId" = $1`, [order.id])).length > 0);
   return { state, paid, step: stepFor({ state, priceFen: order.priceFen }, { invoiceDone }) };
 }
 
