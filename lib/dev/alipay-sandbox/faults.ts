@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Prisma } from "../../generated/prisma/client";
-import type { Db, Tx } from "../../db";
+import type { Db } from "../../db";
 import { settingValue } from "../../settings";
+import type { Sql } from "../../db/lean";
 
 /** Ways the emulator can misbehave, to prove the merchant side copes; per trade, or for every trade. */
 export const SandboxFaults = z
@@ -40,7 +41,7 @@ export async function setSandboxFaults(db: Db, faults: SandboxFaults, outTradeNo
 }
 
 /** The switches in force for a trade: its own override the global ones. */
-export async function effectiveFaults(db: Tx, tradeFaults: unknown): Promise<SandboxFaults> {
+export async function effectiveFaults(db: Sql, tradeFaults: unknown): Promise<SandboxFaults> {
   const g = SandboxFaults.safeParse((await settingValue(db, GLOBAL_KEY)) ?? {});
   const t = SandboxFaults.safeParse(tradeFaults ?? {});
   return { ...(g.success ? g.data : {}), ...(t.success ? t.data : {}) };

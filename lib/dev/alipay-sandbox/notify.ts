@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import type { SandboxTrade } from "../../generated/prisma/client";
-import type { Db, Tx } from "../../db";
+import type { Db } from "../../db";
 import type { Clock } from "../../clock";
 import { MINUTE, HOUR } from "../../clock";
 import { log } from "../../log";
@@ -9,7 +9,7 @@ import { formatAlipayTime } from "../../payments/alipay/time";
 import type { SandboxEnv } from "./env";
 import { effectiveFaults } from "./faults";
 import { rsa2Sign, signingString } from "./sign";
-import { selectRows, sqlRows } from "../../db/lean";
+import { selectRows, sqlRows, type Sql } from "../../db/lean";
 
 /** Alipay's documented notify schedule after the first attempt: 4m, 10m, 10m, 1h, 2h, 6h, 15h (8 attempts, ~25 h). */
 export const RETRY_SCHEDULE_MS = [4 * MINUTE, 10 * MINUTE, 10 * MINUTE, HOUR, 2 * HOUR, 6 * HOUR, 15 * HOUR];
@@ -79,7 +79,7 @@ export function buildNotify(
 
 /** Queues the notification for a status change, shaped by the fault switches in force. Call inside the trade's transaction. */
 export async function queueNotify(
-  tx: Tx,
+  tx: Sql,
   env: SandboxEnv,
   trade: SandboxTrade,
   status: TradeStatus,

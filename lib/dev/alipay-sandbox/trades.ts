@@ -6,7 +6,7 @@ import { formatAlipayTime } from "../../payments/alipay/time";
 import { MINUTE, HOUR, DAY } from "../../clock";
 import type { SandboxEnv } from "./env";
 import { queueNotify } from "./notify";
-import { withTx } from "../../audit";
+import { withSqlTx, withTx } from "../../audit";
 import { columnsOf, selectRows, sqlRows } from "../../db/lean";
 
 /** What a gateway method answers: Alipay's `<method>_response` object. */
@@ -222,7 +222,7 @@ export async function payTrade(
   buyerLogonId = "sandbox***@example.com",
 ): Promise<SandboxTrade> {
   await scanTrade(env, tradeNo);
-  return withTx(env.db, async (tx) => {
+  return withSqlTx(env.db, async (tx) => {
     const [trade] = await sqlRows<SandboxTrade>(tx, PAY, [tradeNo, env.clock.now(), buyerLogonId]);
     if (!trade) {
       const [unpaid] = await selectRows(tx, "SandboxTrade", TRADE_BY_NO, [tradeNo]);
