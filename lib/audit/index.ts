@@ -73,8 +73,8 @@ export function withSqlTx<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, options?: Tx
  */
 export async function withSqlTxOrPrisma<T>(
   db: Db,
+  opts: TxOptions & { prisma?: boolean },
   fn: (tx: Sql) => Promise<T>,
-  opts: TxOptions & { prisma?: boolean } = {},
 ): Promise<T> {
   const { prisma, ...options } = opts;
   if (!prisma) {

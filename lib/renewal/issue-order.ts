@@ -128,14 +128,10 @@ async function dropOrphan(
  * transaction when `prisma` says it will need one (a dual pair) or `fn` finds so (an orphan to revoke).
  */
 function underOrderLock<T>(db: Db, orderId: string, fn: (tx: Sql) => Promise<T>, prisma = false): Promise<T> {
-  return withSqlTxOrPrisma(
-    db,
-    async (tx) => {
-      await lockOrder(tx, orderId);
-      return fn(tx);
-    },
-    { prisma },
-  );
+  return withSqlTxOrPrisma(db, { prisma }, async (tx) => {
+    await lockOrder(tx, orderId);
+    return fn(tx);
+  });
 }
 
 /**
@@ -410,58 +406,54 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
   const { clock, actor } = input;
   const ca = input.revokeSupersededWith;
   // revoking the superseded certificate goes through Prisma (lib/pki/revoke): a Prisma transaction when asked for
-  return withSqlTxOrPrisma(
-    db,
-    async (tx) => {
-      const order = await loadOrder(tx, input.orderId, input.certificateId);
-      if (order.state === "installed") return order;
-      if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
-      const installed = await transitionOrder(tx, {
-        orderId: order.id,
-        to: "installed",
-        actor,
+  return withSqlTxOrPrisma(db, { prisma: Boolean(ca) }, async (tx) => {
+    const order = await loadOrder(tx, input.orderId, input.certificateId);
+    if (order.state === "installed") return order;
+    if (order.state !== "issued") throw new DomainError("RENEWAL_NOT_ISSUED");
+    const installed = await transitionOrder(tx, {
+      orderId: order.id,
+      to: "installed",
+      actor,
+      clock,
+      current: order,
+      set: { installedAt: clock.now() },
+    });
+    const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
+    if (old.status === "active") {
+      await supersede(tx, old.id);
+      await appendAudit(
+        tx,
+        {
+          ...actorFields(actor),
+          action: "certificate.superseded",
+          targetType: "certificate",
+          targetId: old.id,
+          fromState: "active",
+          toState: "superseded",
+          data: { serial: old.serial, orderNo: order.orderNo },
+        },
         clock,
-        current: order,
-        set: { installedAt: clock.now() },
-      });
-      const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
-      if (old.status === "active") {
-        await supersede(tx, old.id);
-        await appendAudit(
-          tx,
-          {
-            ...actorFields(actor),
-            action: "certificate.superseded",
-            targetType: "certificate",
-            targetId: old.id,
-            fromState: "active",
-            toState: "superseded",
-            data: { serial: old.serial, orderNo: order.orderNo },
-          },
+      );
+      if (ca === "upstream")
+        await requestUpstreamRevocation(prismaTx(tx), { certificate: old, reason: 4 /* superseded */, actor, clock });
+      else if (ca)
+        await revokeCertificate(prismaTx(tx), { serial: old.serial, reason: "superseded", clock, actor, ca });
+    }
+    const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
+    if (oldPair?.status === "active") {
+      await supersede(tx, oldPair.id);
+      if (ca === "upstream")
+        await requestUpstreamRevocation(prismaTx(tx), {
+          certificate: oldPair,
+          reason: 4 /* superseded */,
+          actor,
           clock,
-        );
-        if (ca === "upstream")
-          await requestUpstreamRevocation(prismaTx(tx), { certificate: old, reason: 4 /* superseded */, actor, clock });
-        else if (ca)
-          await revokeCertificate(prismaTx(tx), { serial: old.serial, reason: "superseded", clock, actor, ca });
-      }
-      const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
-      if (oldPair?.status === "active") {
-        await supersede(tx, oldPair.id);
-        if (ca === "upstream")
-          await requestUpstreamRevocation(prismaTx(tx), {
-            certificate: oldPair,
-            reason: 4 /* superseded */,
-            actor,
-            clock,
-          });
-        else if (ca)
-          await revokeCertificate(prismaTx(tx), { serial: oldPair.serial, reason: "superseded", clock, actor, ca });
-      }
-      return installed;
-    },
-    { prisma: Boolean(ca) },
-  );
+        });
+      else if (ca)
+        await revokeCertificate(prismaTx(tx), { serial: oldPair.serial, reason: "superseded", clock, actor, ca });
+    }
+    return installed;
+  });
 }
 
 async function supersede(tx: Sql, certificateId: string): Promise<void> {

@@ -203,7 +203,7 @@ describe("withSqlTxOrPrisma", () => {
   test("work that finds it needs Prisma is rolled back and run again in a Prisma transaction", async () => {
     const to = `escalated-${randomUUID()}@example.com`;
     const kinds: string[] = [];
-    const row = await withSqlTxOrPrisma(db.prisma, async (tx: Sql) => {
+    const row = await withSqlTxOrPrisma(db.prisma, {}, async (tx: Sql) => {
       kinds.push(leanOf(tx) ? "sql" : "prisma");
       await insertRow(tx, "MailOutbox", mailRow(null, to));
       const prisma = prismaTx(tx);
