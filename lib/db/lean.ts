@@ -98,7 +98,12 @@ export class LeanTxError extends Error {
   }
 }
 
-const leans = new WeakMap<object, Lean>();
+/**
+ * The lean runners by client, on globalThis: the portal loads this module more than once (Next's server bundle, and
+ * the node:http front's own import of lib/), and the client openDb made in one must be known to all of them.
+ */
+const g = globalThis as unknown as { __certrenewLeans?: WeakMap<object, Lean> };
+const leans = (g.__certrenewLeans ??= new WeakMap<object, Lean>());
 
 /** The lean runner of `db` when it is a process client made by openDb, else undefined (a transaction's client). */
 export function leanOf(db: object): Lean | undefined {
