@@ -115,8 +115,9 @@ export function attachLean(client: object, lean: Lean): void {
 }
 
 /**
- * The rows of `sql` (parameters `$1`, `$2`…): through the lean runner when `db` is the process client, else Prisma's
- * raw query on `db` (a transaction's client runs it inside its transaction). One text serves both.
+ * The rows of `sql` (parameters `$1`, `$2`…): through the lean runner when `db` is the process client or a plain-SQL
+ * transaction (SqlTx), else Prisma's raw query on `db` (a Prisma transaction's client runs it inside its
+ * transaction). One text serves both.
  */
 export function sqlRows<T>(db: Sql, sql: string, values: readonly unknown[]): Promise<T[]> {
   const lean = leans.get(db);
@@ -137,7 +138,9 @@ export function sqlTransaction<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, options
 
 /**
  * Runs one transaction's statements on `run` within `options.timeout`: the SqlTx handed to `fn` is registered as a
- * lean runner of its own; after the timeout every statement on it throws TX_EXPIRED, and so does the end.
+ * lean runner of its own; after the timeout every statement on it throws TX_EXPIRED, and so does the end. Once the
+ * transaction is over, a statement still sent on it (work left running) throws instead of reaching the connection,
+ * which is back in the pool.
  */
 async function inTransaction<T>(
   run: (sql: string, values: readonly unknown[]) => Promise<unknown[]>,
@@ -148,18 +151,24 @@ async function inTransaction<T>(
   const check = () => {
     if (Date.now() > deadline) throw new LeanTxError("TX_EXPIRED", options.timeout);
   };
+  let over = false;
   const tx = {} as SqlTx;
   leans.set(tx, {
     async rows<R>(sql: string, values: readonly unknown[]) {
+      if (over) throw new Error("Transaction already closed: a statement was sent after its end");
       check();
       return (await run(sql, values)) as R[];
     },
     transaction: () => Promise.reject(new Error("a plain-SQL transaction does not nest")),
   });
-  if (options.isolationLevel) await run(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION[options.isolationLevel]}`, []);
-  const result = await fn(tx);
-  check();
-  return result;
+  try {
+    if (options.isolationLevel) await run(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION[options.isolationLevel]}`, []);
+    const result = await fn(tx);
+    check();
+    return result;
+  } finally {
+    over = true;
+  }
 }
 
 /** Rejects with TX_WAIT when `p` (a connection, a lock) has not come within `ms`; `late` receives it if it comes. */
@@ -218,7 +227,7 @@ const COLUMNS: Record<keyof ModelRow, string> = {
 
 /**
  * The columns whose parameter a write must type: enums (by their type's name; Prisma's raw query sends text as
- * text) and json (`jsonb`: the value is sent as JSON text). tests/integration/db/lean.test.ts checks this against
+ * text) and json (`jsonb`: the value is sent as JSON text). tests/integration/db/lean-tx.test.ts checks this against
  * the database's own catalogue.
  */
 export const TYPED_COLUMNS: { [M in keyof ModelRow]: Partial<Record<keyof ModelRow[M] & string, string>> } = {

@@ -92,6 +92,15 @@ describe("withSqlTx", () => {
     expect(check.ok).toBe(true);
   });
 
+  test("a statement sent on a transaction after its end is refused (its connection is back in the pool)", async () => {
+    let kept: Sql | undefined;
+    await withSqlTx(db.prisma, async (tx) => {
+      kept = tx;
+      await sqlRows(tx, `SELECT 1 AS "one"`, []);
+    });
+    await expect(sqlRows(kept!, `SELECT 1 AS "one"`, [])).rejects.toThrow(/already closed/);
+  });
+
   test("a throw rolls everything back, audit event included, and reaches the caller unchanged", async () => {
     const before = await auditCount();
     const to = `rollback-${randomUUID()}@example.com`;
