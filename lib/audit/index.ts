@@ -1,4 +1,5 @@
 import type { Db, Tx } from "../db";
+import { TX_OPTIONS } from "../db/client";
 import { PrismaTxNeeded, sqlRows, sqlTransaction, type Sql, type SqlTx } from "../db/lean";
 import { eventHash, GENESIS, keyId, type Hashable } from "./chain";
 import { currentChainKeys } from "./keys";
@@ -55,16 +56,14 @@ export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, options?: TxOption
   return db.$transaction((tx) => sealed(tx, fn), options);
 }
 
-/** Prisma's defaults for a transaction on the driver (lib/db/client.ts TX_OPTIONS: room for the chain's lock). */
-const SQL_TX = { maxWait: 10_000, timeout: 30_000 };
-
 /**
  * withTx for a transaction of plain SQL only (lib/db/lean.ts SqlTx): it runs on the driver, without Prisma's
  * interactive-transaction machinery (~0.3 ms of CPU per transaction and ~0.15 ms per statement in it;
  * bench/README.md), and seals its audit events the same way. The holder's path uses it.
  */
 export function withSqlTx<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, options?: TxOptions): Promise<T> {
-  return sqlTransaction(db, (tx) => sealed(tx, fn), { ...SQL_TX, ...options });
+  // the client's own limits (room for the chain's lock under load), as Prisma's transactions have them
+  return sqlTransaction(db, (tx) => sealed(tx, fn), { ...TX_OPTIONS, ...options });
 }
 
 /**

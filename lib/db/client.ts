@@ -30,7 +30,7 @@ export interface OpenDb {
  * Under load, transactions queue for a pooled connection and for the audit chain's lock; Prisma's defaults
  * (2 s to start, 5 s to finish) turned that wait into errors. A request that still waits longer gets a 503.
  */
-const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+export const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
 /**
  * How many distinct statements a process names, and so each of its connections keeps parsed; the rest go unnamed.
