@@ -369,6 +369,10 @@ export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string)
     async transaction(fn, options) {
       const client = await withinWait(pool.connect(), options.maxWait, (late) => late.release());
       let broken: Error | undefined;
+      // the server may end the connection while it is lent to us and idle (a restart, an administrator): the client
+      // then emits "error", which unheard would end the process; the next statement fails and the pool drops it
+      const lost = (err: Error) => (broken = err);
+      client.on("error", lost);
       try {
         await client.query("BEGIN");
         const result = await inTransaction(
@@ -382,7 +386,8 @@ export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string)
         await client.query("ROLLBACK").catch((err: Error) => (broken = err));
         throw e;
       } finally {
-        // a connection whose ROLLBACK failed is in an unknown state: the pool closes it instead of lending it again
+        // a connection lost, or whose ROLLBACK failed, is in an unknown state: the pool closes it instead of lending it
+        client.off("error", lost);
         client.release(broken);
       }
     },

@@ -184,6 +184,20 @@ describe("withSqlTx", () => {
     }
   });
 
+  test("a connection the server ends while lent to a transaction fails that transaction, not the process", async () => {
+    if (!onPostgres) return; // PGlite has no server to end it
+    const err = await withSqlTx(db.prisma, async (tx) => {
+      const [mine] = await sqlRows<{ pid: number }>(tx, `SELECT pg_backend_pid() AS "pid"`, []);
+      // an administrator (or a restart) ends this backend while the transaction waits between two statements
+      await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend($1::int) AS "ended"`, mine!.pid);
+      await sleep(200);
+      await sqlRows(tx, `SELECT 1 AS "one"`, []);
+    }).catch((e: unknown) => e);
+    // unheard, the client's "error" event would have been an uncaught exception (vitest fails the file on one)
+    expect(isDbUnavailable(err)).toBe(true);
+    expect(await withSqlTx(db.prisma, (tx) => sqlRows(tx, `SELECT 1 AS "one"`, []))).toHaveLength(1);
+  });
+
   test("serializable isolation: a write skew between two transactions fails one of them", async () => {
     if (!onPostgres) return; // PGlite runs one transaction at a time: nothing can interleave
     const a = await insertCertificate(db.prisma, { serial: `ISO${Date.now()}` });
