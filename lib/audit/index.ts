@@ -41,16 +41,16 @@ export interface TxOptions {
   isolationLevel?: Prisma.TransactionIsolationLevel;
 }
 
-// The events each open withTx transaction has appended so far, by its transaction client (Prisma makes one per
-// transaction; a property set on it would land on the shared client underneath). Module state is enough: the code
-// that appends to a transaction is always bundled with the withTx that opened it.
+// The events each open withTx or withSqlTx transaction has appended so far, by its transaction client (Prisma makes
+// one per transaction; a property set on it would land on the shared client underneath). Module state is enough: the
+// code that appends to a transaction is always bundled with the withTx that opened it.
 const pending = new WeakMap<Sql, AuditRow[]>();
 
 /**
  * Runs `fn` in an interactive transaction and seals the audit events it appended just before COMMIT: they are
  * chained and written in one go under a chain lane's lock (lockLane), so the lock is held only for that write and the COMMIT,
  * and transactions that append audit events overlap for all their other statements. Every transaction that
- * appends audit events is opened here; appendAudit refuses any other.
+ * appends audit events is opened here or by withSqlTx; appendAudit refuses any other.
  */
 export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, options?: TxOptions): Promise<T> {
   return db.$transaction((tx) => sealed(tx, fn), options);
@@ -100,7 +100,7 @@ const isClient = (db: Sql): db is Db => typeof (db as Partial<Db>).$connect === 
 
 function pendingOf(tx: Sql): AuditRow[] {
   const queue = pending.get(tx);
-  if (!queue) throw new Error("audit events are written in a transaction opened by withTx (lib/audit)");
+  if (!queue) throw new Error("audit events are written in a transaction opened by withTx or withSqlTx (lib/audit)");
   return queue;
 }
 

@@ -10,6 +10,7 @@ import {
   leanOf,
   prismaTx,
   sqlRows,
+  sqlTransaction,
   uniqueRow,
   updateRows,
   LeanTxError,
@@ -99,6 +100,17 @@ describe("withSqlTx", () => {
       await sqlRows(tx, `SELECT 1 AS "one"`, []);
     });
     await expect(sqlRows(kept!, `SELECT 1 AS "one"`, [])).rejects.toThrow(/already closed/);
+  });
+
+  test("a plain-SQL transaction not opened by withSqlTx cannot append an audit event", async () => {
+    const before = await auditCount();
+    const unsealed = sqlTransaction(
+      db.prisma,
+      (tx) => appendAudit(tx, { actorType: "system", action: "test.unsealed", targetType: "mail" }, systemClock),
+      { maxWait: 1000, timeout: 5000 },
+    );
+    await expect(unsealed).rejects.toThrow(/withSqlTx/);
+    expect(await auditCount()).toBe(before);
   });
 
   test("a throw rolls everything back, audit event included, and reaches the caller unchanged", async () => {
