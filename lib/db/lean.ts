@@ -297,6 +297,17 @@ export function updateRows<M extends keyof ModelRow>(
   );
 }
 
+/** updateRows of the one row whose `id` is `id`: the row as written, or null when there is none. */
+export async function updateById<M extends "Certificate" | "OrgBatchItem" | "RenewalOrder">(
+  db: Sql,
+  model: M,
+  id: string,
+  set: RowData<M>,
+): Promise<ModelRow[M] | null> {
+  const [row] = await updateRows(db, model, set, { sql: `WHERE "id" = $1`, values: [id] });
+  return row ?? null;
+}
+
 /** The column list `selectRows` reads of `model`, for a statement's RETURNING. */
 export function columnsOf(model: keyof ModelRow): string {
   return COLUMNS[model];

@@ -1,6 +1,6 @@
 import type { Certificate, OrgBatchItem } from "../generated/prisma/client";
 import { DomainError } from "../errors";
-import { sqlRows, uniqueRow, updateRows, type Sql } from "../db/lean";
+import { sqlRows, uniqueRow, updateById, type Sql } from "../db/lean";
 import { priceFor, type Price } from "./price";
 
 /**
@@ -49,12 +49,7 @@ export async function claimCoverage(
     const other = await uniqueRow(tx, "RenewalOrder", "id", coverage.orderId);
     if (other && other.state !== "cancelled" && other.state !== "expired") throw new DomainError("CONFLICT");
   }
-  const [claimed] = await updateRows(
-    tx,
-    "OrgBatchItem",
-    { orderId: order.id },
-    { sql: `WHERE "id" = $1`, values: [coverage.id] },
-  );
+  const claimed = await updateById(tx, "OrgBatchItem", coverage.id, { orderId: order.id });
   if (!claimed) throw new Error(`coverage ${coverage.id} vanished while its payer was locked`);
   return claimed;
 }

@@ -27,7 +27,6 @@ const Recipient = z.email().max(254);
  */
 export async function enqueueMail<T extends MailTemplate>(tx: Sql, mail: MailRequest<T>, clock: Clock) {
   const data = prepareMailData(mail.template, mail.data as Record<string, unknown>);
-  const now = clock.now();
   return insertRow(tx, "MailOutbox", {
     id: randomUUID(),
     to: Recipient.parse(mail.to),
@@ -36,7 +35,7 @@ export async function enqueueMail<T extends MailTemplate>(tx: Sql, mail: MailReq
     data: data as RowData<"MailOutbox">["data"],
     orderId: mail.orderId,
     certificateId: mail.certificateId,
-    nextAttemptAt: now,
+    nextAttemptAt: clock.now(),
     createdAt: new Date(),
   });
 }

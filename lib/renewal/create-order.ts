@@ -16,7 +16,7 @@ export type { PaymentDeps };
 import { newOrderNo } from "../orders/number";
 import { transitionOrder } from "../orders/machine";
 import type { ConsentRecord } from "../consent";
-import { insertRow, isUniqueViolation, uniqueRow, updateRows, type Sql } from "../db/lean";
+import { insertRow, isUniqueViolation, uniqueRow, updateById, updateRows, type Sql } from "../db/lean";
 import { randomUUID } from "node:crypto";
 
 /** Re-validates on the server whatever the route already parsed: the domain never trusts its caller's input. */
@@ -203,7 +203,7 @@ export async function submitOrder(
     // an organisation paid for (or covers) this renewal since the draft was priced: the holder pays nothing
     const coverage = order.priceFen > 0 ? await claimCoverage(tx, order) : null;
     if (coverage) {
-      await updateRows(tx, "RenewalOrder", { priceFen: 0 }, { sql: `WHERE "id" = $1`, values: [order.id] });
+      await updateById(tx, "RenewalOrder", order.id, { priceFen: 0 });
       await appendAudit(
         tx,
         {

@@ -23,7 +23,7 @@ import {
   needsEncryptionPair,
   type DeliveredEncryptionPair,
 } from "../kmc/dual";
-import { prismaTx, rowOrThrow, sqlRows, uniqueRow, updateRows, type Sql } from "../db/lean";
+import { prismaTx, rowOrThrow, sqlRows, uniqueRow, updateById, updateRows, type Sql } from "../db/lean";
 
 /**
  * 下证 on the server. Issuance is two steps, committed one after the other so nothing is lost if a process dies in
@@ -420,7 +420,7 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
     });
     const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
     if (old.status === "active") {
-      await supersede(tx, old.id);
+      await updateById(tx, "Certificate", old.id, { status: "superseded" });
       await appendAudit(
         tx,
         {
@@ -441,7 +441,7 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
     }
     const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
     if (oldPair?.status === "active") {
-      await supersede(tx, oldPair.id);
+      await updateById(tx, "Certificate", oldPair.id, { status: "superseded" });
       if (ca === "upstream")
         await requestUpstreamRevocation(prismaTx(tx), {
           certificate: oldPair,
@@ -454,8 +454,4 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
     }
     return installed;
   });
-}
-
-async function supersede(tx: Sql, certificateId: string): Promise<void> {
-  await updateRows(tx, "Certificate", { status: "superseded" }, { sql: `WHERE "id" = $1`, values: [certificateId] });
 }

@@ -12,7 +12,7 @@ import { recordPaymentEvent, type PaymentEventInput } from "./events";
 import { executeRefund } from "./refund";
 import { randomUUID } from "node:crypto";
 import { withSqlTx } from "../../audit";
-import { insertRow, rowOrThrow, uniqueRow, updateRows } from "../../db/lean";
+import { insertRow, rowOrThrow, uniqueRow, updateById } from "../../db/lean";
 
 /** A payment Alipay vouches for (a verified notification or a signed query answer). */
 export interface PaymentFacts {
@@ -103,12 +103,10 @@ export async function applyPayment(
         return { outcome: "refunding" as const, refundId: refund.id };
       }
       // money for an order in a state that cannot take it: keep the evidence and ask a person to look
-      await updateRows(
-        tx,
-        "RenewalOrder",
-        { flagged: true, flagReason: `unexpected payment ${facts.tradeNo} in state ${order.state}` },
-        { sql: `WHERE "id" = $1`, values: [orderId] },
-      );
+      await updateById(tx, "RenewalOrder", orderId, {
+        flagged: true,
+        flagReason: `unexpected payment ${facts.tradeNo} in state ${order.state}`,
+      });
       await record("unexpected");
       return { outcome: "unexpected" as const };
     }),
