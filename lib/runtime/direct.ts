@@ -14,17 +14,68 @@ import { readBody } from "./read-body";
  * (bench/README.md, sixteenth session), on the ~13 requests of every renewal. The front calls the same handlers, from the same modules, with a `Request` made from the socket's
  * request and the headers next.config.ts gives Next's answers (lib/http/security-headers.ts).
  *
- * Only exact paths of routes without dynamic segments are answered here (app/api/front-routes.ts); a method the
- * module does not export, and every other path, goes to Next as before, which answers 405, OPTIONS and redirects.
+ * The paths answered here are listed in app/api/front-routes.ts, as Next names them: exact, or with whole dynamic
+ * segments (`/pay/[tradeNo]/confirm`), whose values reach the handler as Next passes them (`{ params }`, decoded). A
+ * method the module does not export, and every other path, goes to Next as before, which answers 405, OPTIONS and
+ * redirects.
  * Module state the two copies of the code would otherwise each keep (the database, the CA, metrics, the held
  * payment requests, PKCS#11 modules) is on globalThis, as it already was for the protocol endpoints.
  */
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
-export type DirectHandler = (req: Request) => Response | Promise<Response>;
+type Params = Record<string, string>;
+export type DirectHandler = (req: Request, ctx: { params: Promise<Params> }) => Response | Promise<Response>;
 export type RouteModule = Partial<Record<Method, unknown>>;
-/** Exact path → the route module (loaded on its first request). */
+/** Path as Next names it (exact, or with `[name]` segments) → the route module (loaded on its first request). */
 export type DirectRoutes = Readonly<Record<string, () => Promise<RouteModule>>>;
+
+/** A request's path matched to a listed route: the route's name (its key) and its segments' values. */
+export interface DirectMatch {
+  route: string;
+  params: Params;
+}
+
+const DYNAMIC = /^\[([A-Za-z][A-Za-z0-9]*)\]$/;
+
+/**
+ * The matcher for `routes`: exact paths by a map lookup, the few with dynamic segments segment by segment. A
+ * dynamic segment takes one whole, non-empty segment (no `/`); a value that does not decode is no match (Next
+ * answers it).
+ */
+export function directMatcher(routes: DirectRoutes): (pathname: string) => DirectMatch | undefined {
+  const exact = new Set<string>();
+  const patterns: { route: string; segments: string[] }[] = [];
+  for (const route of Object.keys(routes)) {
+    const segments = route.split("/");
+    if (segments.some((s) => DYNAMIC.test(s))) patterns.push({ route, segments });
+    else exact.add(route);
+  }
+  return (pathname) => {
+    if (exact.has(pathname)) return { route: pathname, params: {} };
+    if (!patterns.length) return undefined;
+    const given = pathname.split("/");
+    for (const { route, segments } of patterns) {
+      if (segments.length !== given.length) continue;
+      const params: Params = {};
+      let i = 0;
+      for (; i < segments.length; i++) {
+        const name = DYNAMIC.exec(segments[i])?.[1];
+        if (!name) {
+          if (segments[i] !== given[i]) break;
+          continue;
+        }
+        if (!given[i]) break;
+        try {
+          params[name] = decodeURIComponent(given[i]);
+        } catch {
+          break;
+        }
+      }
+      if (i === segments.length) return { route, params };
+    }
+    return undefined;
+  };
+}
 
 /** The largest body the front reads for a handler; every API route limits its own body to far less (64 KiB). */
 export const DIRECT_MAX_BODY = 1024 * 1024;
@@ -66,32 +117,32 @@ function handlerOf(mod: RouteModule, method: string): DirectHandler | undefined 
 }
 
 /**
- * The front's part: `serve(req, res, pathname, next)` answers the request when `routes` has its path and its module
+ * The front's part: `serve(req, res, match, next)` answers the request when `routes` has its path and its module
  * exports its method, and hands it to `next` otherwise. The request's signal aborts when the client leaves before
  * the answer (the payment page's held status request stops waiting then).
  */
 export function createDirect(
   routes: DirectRoutes,
-): (req: IncomingMessage, res: ServerResponse, pathname: string, next: () => void) => Promise<void> {
+): (req: IncomingMessage, res: ServerResponse, match: DirectMatch, next: () => void) => Promise<void> {
   const loaded = new Map<string, Promise<RouteModule>>();
-  const moduleOf = (pathname: string) => {
-    let m = loaded.get(pathname);
+  const moduleOf = (route: string) => {
+    let m = loaded.get(route);
     if (!m) {
-      m = routes[pathname]();
+      m = routes[route]();
       // a module that failed to load is tried again on the next request (and this one goes to Next)
-      m.catch(() => loaded.delete(pathname));
-      loaded.set(pathname, m);
+      m.catch(() => loaded.delete(route));
+      loaded.set(route, m);
     }
     return m;
   };
 
-  return async (req, res, pathname, next) => {
+  return async (req, res, { route, params }, next) => {
     const method = (req.method ?? "GET").toUpperCase();
     let handler: DirectHandler | undefined;
     try {
-      handler = handlerOf(await moduleOf(pathname), method);
+      handler = handlerOf(await moduleOf(route), method);
     } catch (e) {
-      log.error({ err: e, path: pathname }, "front: cannot load the route module, Next answers");
+      log.error({ err: e, path: route }, "front: cannot load the route module, Next answers");
     }
     if (!handler) return next();
 
@@ -115,7 +166,7 @@ export function createDirect(
         body: body?.length ? new Uint8Array(body) : undefined,
         signal: aborter.signal,
       });
-      answer = await handler(request);
+      answer = await handler(request, { params: Promise.resolve(params) });
     } catch (e) {
       // the client left (its body cut off, or the handler stopped on the signal): nobody to answer
       if (aborter.signal.aborted) return;
@@ -124,7 +175,7 @@ export function createDirect(
         e,
         requestLocale(new Request("http://localhost", { headers: toHeaders(req) })),
       );
-      if (status >= 500) log.error({ err: e, path: pathname }, "front: request failed");
+      if (status >= 500) log.error({ err: e, path: route }, "front: request failed");
       answer = new Response(JSON.stringify(body), { status, headers });
     }
     if (res.destroyed) return;

@@ -13,7 +13,7 @@ import { answerOcspHttp } from "../pki/ocsp-http";
 import { OCSP_MAX_REQUEST_BYTES } from "../pki/ocsp";
 import { metrics } from "../metrics";
 import { API_CONCURRENCY_DEFAULT, createGate, takesTurns } from "./gate";
-import { createDirect, type DirectRoutes } from "./direct";
+import { createDirect, directMatcher, type DirectRoutes } from "./direct";
 import { readBody } from "./read-body";
 
 /**
@@ -101,6 +101,7 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
   const root = opts.root ?? process.cwd();
   const direct = opts.direct;
   const serveDirect = direct && createDirect(direct);
+  const directRoute = direct && directMatcher(direct);
   // the CA once loaded (a CA change restarts the portal): the CRL and certificate paths skip a promise per request
   let resolvedCa: Ca | undefined;
   const ca = async () => (resolvedCa = await loadCa());
@@ -226,10 +227,11 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
     const peer = req.socket.remoteAddress;
     if (peer) req.headers[PEER_HEADER] = peer;
     const toNext = () => void opts.next(req, res);
+    const match = directRoute?.(pathname);
     const go =
-      serveDirect && Object.hasOwn(direct, pathname)
+      serveDirect && match
         ? () =>
-            void serveDirect(req, res, pathname, toNext).catch((e: unknown) => {
+            void serveDirect(req, res, match, toNext).catch((e: unknown) => {
               log.error({ err: e, path: pathname }, "front: cannot answer");
               res.destroy();
             })

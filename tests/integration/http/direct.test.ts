@@ -174,7 +174,14 @@ describe("the front answers the holder API itself (lib/runtime/direct.ts)", () =
       );
     const onDisk = routes(path.join("app", "api", "renew")).map((d) => `/${d.split(path.sep).join("/").slice(4)}`);
     expect(onDisk.every((p) => !p.includes("["))).toBe(true);
-    expect(Object.keys(FRONT_ROUTES).sort()).toEqual([...onDisk, "/api/payments/alipay/notify"].sort());
+    expect(Object.keys(FRONT_ROUTES).sort()).toEqual(
+      [
+        ...onDisk,
+        "/api/payments/alipay/notify",
+        "/sandbox/alipay/gateway.do",
+        "/sandbox/alipay/pay/[tradeNo]/confirm",
+      ].sort(),
+    );
   });
 });
 
@@ -241,5 +248,31 @@ describe("the front's direct answers, with modules made for the test", () => {
       headers: { [CSRF_HEADER]: "t" },
     });
     expect(JSON.parse(a.body)).toEqual({ url: "/api/renew/confirm?a=1&b=%E4%B8%AD", body: "中文 body", csrf: "t" });
+  });
+
+  it("answers a route with dynamic segments with their decoded values, as Next passes them; other shapes go to Next", async () => {
+    const on = await frontWith({
+      "/pay/[tradeNo]/confirm": async () => ({
+        POST: async (_req: Request, ctx: { params: Promise<Record<string, string>> }) =>
+          Response.json(await ctx.params),
+      }),
+      "/pay/list": async () => ({ GET: () => new Response("exact") }),
+    });
+    const post = (url: string) => ask(url, { on, method: "POST", body: "" });
+    expect(JSON.parse((await post("/pay/2026120522001/confirm")).body)).toEqual({ tradeNo: "2026120522001" });
+    expect(JSON.parse((await post("/pay/a%20b%E4%B8%AD/confirm")).body)).toEqual({ tradeNo: "a b中" });
+    expect((await ask("/pay/list", { on })).body).toBe("exact");
+    const before = handedToNext.length;
+    for (const url of ["/pay//confirm", "/pay/a/b/confirm", "/pay/a/confirm/", "/pay/%E4%B8/confirm", "/pay/a/other"])
+      expect((await post(url)).status).toBe(299);
+    expect((await ask("/pay/a/confirm", { on })).status).toBe(299); // the module exports POST only
+    expect(handedToNext.slice(before)).toEqual([
+      "POST /pay//confirm",
+      "POST /pay/a/b/confirm",
+      "POST /pay/a/confirm/",
+      "POST /pay/%E4%B8/confirm",
+      "POST /pay/a/other",
+      "GET /pay/a/confirm",
+    ]);
   });
 });
