@@ -53,7 +53,7 @@ const pending = new WeakMap<Sql, AuditRow[]>();
  * appends audit events is opened here or by withSqlTx; appendAudit refuses any other.
  */
 export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, options?: TxOptions): Promise<T> {
-  return db.$transaction((tx) => sealed(tx, fn), options);
+  return committed(db, (seal) => db.$transaction((tx) => sealed(tx, fn, seal), options));
 }
 
 /**
@@ -63,7 +63,7 @@ export function withTx<T>(db: Db, fn: (tx: Tx) => Promise<T>, options?: TxOption
  */
 export function withSqlTx<T>(db: Db, fn: (tx: SqlTx) => Promise<T>, options?: TxOptions): Promise<T> {
   // the client's own limits (room for the chain's lock under load), as Prisma's transactions have them
-  return sqlTransaction(db, (tx) => sealed(tx, fn), { ...TX_OPTIONS, ...options });
+  return committed(db, (seal) => sqlTransaction(db, (tx) => sealed(tx, fn, seal), { ...TX_OPTIONS, ...options }));
 }
 
 /**
@@ -86,12 +86,31 @@ export async function withSqlTxOrPrisma<T>(
   return withTx(db, fn, options);
 }
 
-async function sealed<X extends Sql, T>(tx: X, fn: (tx: X) => Promise<T>): Promise<T> {
+/** What a transaction's seal left: the lane it wrote and the lane's new head, known to be committed once it is. */
+interface Seal {
+  lanes: LaneCache;
+  wrote?: LaneHead;
+}
+
+/** `run` (a transaction that seals with the Seal it is given); the lane it wrote is remembered once it committed. */
+async function committed<T>(db: Db, run: (seal: Seal) => Promise<T>): Promise<T> {
+  const seal: Seal = { lanes: laneCache(db) };
+  const result = await run(seal);
+  if (seal.wrote) {
+    // last in the map's order: the lane taken next (takeLane), so a quiet process keeps writing one lane
+    seal.lanes.delete(seal.wrote.lane);
+    seal.lanes.set(seal.wrote.lane, seal.wrote.hash);
+  }
+  return result;
+}
+
+async function sealed<X extends Sql, T>(tx: X, fn: (tx: X) => Promise<T>, seal: Seal): Promise<T> {
   const queue: AuditRow[] = [];
   pending.set(tx, queue);
+  seal.wrote = undefined;
   const result = await fn(tx);
   pending.delete(tx);
-  if (queue.length) await writeChained(tx, queue);
+  if (queue.length) seal.wrote = await writeChained(tx, queue, seal.lanes);
   return result;
 }
 
@@ -153,6 +172,33 @@ interface LaneHead {
   hash: string;
 }
 
+/**
+ * The lanes this process wrote last, each with the head it committed, by database (on globalThis: the portal loads
+ * this module twice, lib/db/lean.ts). A lane is taken out while a transaction of the process tries it, and put back
+ * with its new head once that transaction committed; a lane written by anyone else since is simply not at that head.
+ */
+type LaneCache = Map<number, string>;
+const lanesOf = globalThis as unknown as {
+  __certrenewAuditLanes?: { byDb: WeakMap<object, LaneCache>; offset: number };
+};
+const laneState = () =>
+  (lanesOf.__certrenewAuditLanes ??= { byDb: new WeakMap(), offset: Math.floor(Math.random() * LANE_ROTATION) });
+
+function laneCache(db: Db): LaneCache {
+  const { byDb } = laneState();
+  let lanes = byDb.get(db);
+  if (!lanes) byDb.set(db, (lanes = new Map()));
+  return lanes;
+}
+
+/** The lane committed last (a Map keeps insertion order), taken out of the cache while it is tried. */
+function takeLane(lanes: LaneCache): LaneHead | undefined {
+  let last: LaneHead | undefined;
+  for (const [lane, hash] of lanes) last = { lane, hash };
+  if (last) lanes.delete(last.lane);
+  return last;
+}
+
 // the lane a transaction already holds (appendAuditNow, then its pending events), by its transaction client
 const held = new WeakMap<Sql, number>();
 
@@ -167,13 +213,17 @@ async function lockLane(tx: Sql): Promise<LaneHead> {
   const rows =
     mine !== undefined
       ? await sqlRows<LaneHead>(tx, `SELECT "id" AS "lane", "hash" FROM "AuditHead" WHERE "id" = $1 FOR UPDATE`, [mine])
-      : await sqlRows<LaneHead>(tx, LOCK_FREE_LANE, []);
+      : await sqlRows<LaneHead>(tx, LOCK_FREE_LANE, [laneState().offset]);
   const head = rows[0] ?? (await waitForLane(tx));
   held.set(tx, head.lane);
   return head;
 }
 
-const LOCK_FREE_LANE = `SELECT "id" AS "lane", "hash" FROM "AuditHead" ORDER BY "id" LIMIT 1 FOR UPDATE SKIP LOCKED`;
+// Each process starts looking at its own lane (a random rotation), so processes sealing side by side rarely take the
+// lanes another remembers (LaneCache); a quiet process keeps writing one lane.
+const LANE_ROTATION = 16;
+const LOCK_FREE_LANE = `SELECT "id" AS "lane", "hash" FROM "AuditHead" ORDER BY ("id" + $1::int) % ${LANE_ROTATION}, "id"
+  LIMIT 1 FOR UPDATE SKIP LOCKED`;
 
 let turn = 0;
 
@@ -190,17 +240,36 @@ async function waitForLane(tx: Sql): Promise<LaneHead> {
 }
 
 /**
- * Writes `rows` linked to a lane's head, under that lane's lock (held until COMMIT, so no lane ever forks): the events
- * and the lane's new head go in one statement, so the lock is held for two round trips and the COMMIT.
+ * Writes `rows` linked to a lane's head, under that lane's lock (held until COMMIT, so no lane ever forks), and returns
+ * the lane's new head. The events and the head go in one statement. When the process remembers a lane (LaneCache),
+ * that statement also takes the lane's lock, only if nobody holds it and its head is still the one remembered: one
+ * round trip. Otherwise a free lane is locked and read first (lockLane), and the events written after.
  */
-async function writeChained(tx: Sql, rows: AuditRow[]): Promise<void> {
+async function writeChained(tx: Sql, rows: AuditRow[], lanes: LaneCache): Promise<LaneHead> {
+  const remembered = held.has(tx) ? undefined : takeLane(lanes);
+  if (remembered) {
+    const linked = linkedRows(remembered.hash, rows);
+    const hash = linked[linked.length - 1].hash;
+    const wrote = await sqlRows(tx, WRITE_CHAINED_IF_HEAD, [
+      remembered.lane,
+      JSON.stringify(linked),
+      hash,
+      remembered.hash,
+    ]);
+    if (wrote.length) return { lane: remembered.lane, hash };
+  }
   const head = await lockLane(tx);
-  const linked = chained(head.hash, rows).map((r, i) => ({ ...r, i, createdAt: r.createdAt.toISOString() }));
-  await sqlRows(tx, WRITE_CHAINED, [head.lane, JSON.stringify(linked), linked[linked.length - 1].hash]);
+  const linked = linkedRows(head.hash, rows);
+  const hash = linked[linked.length - 1].hash;
+  await sqlRows(tx, WRITE_CHAINED, [head.lane, JSON.stringify(linked), hash]);
+  return { lane: head.lane, hash };
 }
 
-const WRITE_CHAINED = `
-    WITH "written" AS (
+function linkedRows(prevHash: string, rows: AuditRow[]) {
+  return chained(prevHash, rows).map((r, i) => ({ ...r, i, createdAt: r.createdAt.toISOString() }));
+}
+
+const INSERT_EVENTS = `
       INSERT INTO "AuditEvent" ("actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState",
         "ip", "userAgent", "data", "createdAt", "prevHash", "hash", "alg", "keyId", "lane")
       SELECT "actorType", "actorId", "action", "targetType", "targetId", "fromState", "toState", "ip", "userAgent",
@@ -208,12 +277,30 @@ const WRITE_CHAINED = `
       FROM jsonb_to_recordset($2::jsonb) AS e("i" int, "actorType" text, "actorId" text,
         "action" text, "targetType" text, "targetId" text, "fromState" text, "toState" text, "ip" text,
         "userAgent" text, "data" jsonb, "createdAt" timestamp(3), "prevHash" text, "hash" text, "alg" text,
-        "keyId" text)
+        "keyId" text)`;
+
+const WRITE_CHAINED = `
+    WITH "written" AS (${INSERT_EVENTS}
       ORDER BY "i"
       RETURNING "seq"
     )
     UPDATE "AuditHead" SET "hash" = $3, "seq" = (SELECT max("seq") FROM "written")
     WHERE "id" = $1`;
+
+// The lane's lock is taken by "head" before the first event is inserted, and only when the lane is free and its
+// committed head is $4 (FOR UPDATE re-checks the condition on the row it locks); otherwise nothing is written and no
+// row is returned (the EXISTS conditions are evaluated once, before their scans).
+const WRITE_CHAINED_IF_HEAD = `
+    WITH "head" AS (
+      SELECT "id" FROM "AuditHead" WHERE "id" = $1 AND "hash" = $4 FOR UPDATE SKIP LOCKED
+    ), "written" AS (${INSERT_EVENTS}
+      WHERE EXISTS (SELECT 1 FROM "head")
+      ORDER BY "i"
+      RETURNING "seq"
+    )
+    UPDATE "AuditHead" SET "hash" = $3, "seq" = (SELECT max("seq") FROM "written")
+    WHERE "id" = $1 AND EXISTS (SELECT 1 FROM "written")
+    RETURNING "id"`;
 
 /** `rows` linked after `prevHash`, each with its hash: call it holding the chain's lock. */
 function chained(prevHash: string, rows: AuditRow[]) {

@@ -2,6 +2,7 @@ import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
 import type { Db, OpenDb } from "@/lib/db";
+import { openDb } from "@/lib/db/client";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { appendAudit, appendAuditNow, verifyAuditChain, withTx } from "@/lib/audit";
 import { sealedAndWaiting as sealedAndWaitingOn } from "@/tests/helpers/audit-lanes";
@@ -173,5 +174,46 @@ describe.skipIf(!onPostgres)("the chain's lanes", () => {
     expect(lane[0].lane).not.toBe((await db.auditEvent.findFirstOrThrow({ where: { action: "lane-a" } })).lane);
     await db.$executeRawUnsafe(`DELETE FROM "AuditEvent" WHERE "seq" = ${lane[1].seq}`);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, problem: "deleted", brokenAt: lane[2].seq });
+  });
+
+  // a process remembers the lane it committed last and seals the next transaction there in one statement
+  // (lib/audit LaneCache). Clients of their own stand for portal instances (each remembers its own lanes). The chain
+  // is checked link by link: the test above broke the whole chain's verification on purpose.
+  test("transactions in a row seal in the lane the process wrote last, after its committed head", async () => {
+    for (const i of [0, 1, 2]) await withTx(db, (tx) => appendAudit(tx, event(`remembered-${i}`), clock));
+    const rows = await db.auditEvent.findMany({
+      where: { action: { startsWith: "remembered-" } },
+      orderBy: { seq: "asc" },
+    });
+    expect(new Set(rows.map((e) => e.lane)).size).toBe(1);
+    expect(rows[1].prevHash).toBe(rows[0].hash);
+    expect(rows[2].prevHash).toBe(rows[1].hash);
+  });
+
+  test("a remembered lane another instance wrote since, or holds now, is left for a free one: no fork, no wait", async () => {
+    const [one, two] = await Promise.all([openDb({ url: open.url! }), openDb({ url: open.url! })]);
+    const row = (action: string) => db.auditEvent.findFirstOrThrow({ where: { action } });
+    try {
+      // both start looking at the same free lane (one process, one rotation)
+      await withTx(one.prisma, (tx) => appendAudit(tx, event("one-a"), clock));
+      await withTx(two.prisma, (tx) => appendAudit(tx, event("two-b"), clock));
+      const [a, b] = [await row("one-a"), await row("two-b")];
+      expect([b.lane, b.prevHash]).toEqual([a.lane, a.hash]);
+      // `one` remembers the lane at a's head: it is at b's now
+      await withTx(one.prisma, (tx) => appendAudit(tx, event("one-c"), clock));
+      const c = await row("one-c");
+      expect([c.lane, c.prevHash]).toEqual([a.lane, b.hash]);
+
+      // `two` holds that lane between sealing and COMMIT; `one`, which remembers it at c's head, does not wait
+      const holder = await sealedAndWaitingOn(two.prisma, event("two-held"), clock);
+      await withTx(one.prisma, (tx) => appendAudit(tx, event("one-d"), clock), { maxWait: 2_000, timeout: 2_000 });
+      holder.release();
+      await holder.done;
+      const [held, d] = [await row("two-held"), await row("one-d")];
+      expect([held.lane, held.prevHash]).toEqual([a.lane, c.hash]);
+      expect(d.lane).not.toBe(a.lane);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 });
