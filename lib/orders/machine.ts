@@ -1,5 +1,5 @@
 import type { Clock } from "../clock";
-import type { OrderState, RenewalOrder } from "../generated/prisma/client";
+import type { Certificate, OrderState, RenewalOrder } from "../generated/prisma/client";
 import { appendAudit, actorFields, type Actor } from "../audit";
 import { DomainError } from "../errors";
 import { enqueueMail, type MailRequest } from "../outbox";
@@ -107,6 +107,8 @@ export interface TransitionArgs {
    * sends `payment_received` (awaiting_payment → paid), read at the edge and passed in.
    */
   links?: LinkKeys;
+  /** entering `issued`: the certificate just issued (set.issuedCertificateId's row), for its mail; read when not given */
+  issued?: Certificate;
 }
 
 type OrderMail = "order_submitted" | "payment_received" | "certificate_issued" | "refund_made";
@@ -114,6 +116,7 @@ type OrderMail = "order_submitted" | "payment_received" | "certificate_issued" |
 /** The mail for entering a state, built from the order row (templates mask personal fields before storing). */
 async function orderMail(
   tx: Sql,
+  issued: Certificate | undefined,
   template: OrderMail,
   o: RenewalOrder,
   now: Date,
@@ -150,7 +153,10 @@ async function orderMail(
       };
     case "certificate_issued": {
       if (!o.issuedCertificateId) throw new Error(`order ${o.id} entered issued without issuedCertificateId`);
-      const cert = await rowOrThrow(uniqueRow(tx, "Certificate", "id", o.issuedCertificateId));
+      const cert =
+        issued?.id === o.issuedCertificateId
+          ? issued
+          : await rowOrThrow(uniqueRow(tx, "Certificate", "id", o.issuedCertificateId));
       return {
         ...base,
         template,
@@ -230,7 +236,11 @@ export async function transitionOrder(tx: Sql, args: TransitionArgs): Promise<Re
 
   const mail = MAIL_ON_ENTER[args.to];
   if (mail && (!mail.from || mail.from.includes(order.state))) {
-    await enqueueMail(tx, await orderMail(tx, mail.template, updated, args.clock.now(), args.links), args.clock);
+    await enqueueMail(
+      tx,
+      await orderMail(tx, args.issued, mail.template, updated, args.clock.now(), args.links),
+      args.clock,
+    );
   }
   // reach (#24): the payment receipt by SMS too, when the handler chose it
   if (args.to === "paid" && order.state === "awaiting_payment" && updated.notifySms) {

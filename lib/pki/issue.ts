@@ -128,6 +128,11 @@ export interface IssueRenewalInput {
   ca: Ca;
   /** serial source; tests inject clashes */
   serial?: () => string;
+  /**
+   * the renewal of `oldCertificate` as the caller read it in this transaction, under the order's lock (null: none);
+   * read here when not given
+   */
+  previous?: Certificate | null;
 }
 
 const SERIAL_TRIES = 5;
@@ -141,7 +146,8 @@ const SERIAL_TRIES = 5;
  */
 export async function issueRenewal(tx: Sql, input: IssueRenewalInput): Promise<Certificate> {
   const { oldCertificate: old, ca, clock } = input;
-  const existing = await uniqueRow(tx, "Certificate", "previousId", old.id);
+  const existing =
+    input.previous !== undefined ? input.previous : await uniqueRow(tx, "Certificate", "previousId", old.id);
   if (existing) return existing;
 
   const { csr } = input;

@@ -23,7 +23,7 @@ import {
   needsEncryptionPair,
   type DeliveredEncryptionPair,
 } from "../kmc/dual";
-import { prismaTx, rowOrThrow, sqlRows, uniqueRow, updateById, updateRows, type Sql } from "../db/lean";
+import { prismaTx, rowOrThrow, selectRows, uniqueRow, updateById, updateRows, type Sql } from "../db/lean";
 
 /**
  * 下证 on the server. Issuance is two steps, committed one after the other so nothing is lost if a process dies in
@@ -41,11 +41,13 @@ import { prismaTx, rowOrThrow, sqlRows, uniqueRow, updateById, updateRows, type 
 const SYSTEM: Actor = { type: "system", id: "renewal.issue" };
 
 /**
- * Holds the order's row until the transaction ends: concurrent 下证 requests of one order take their turns, so the
+ * The order's row, held until the transaction ends: concurrent 下证 requests of one order take their turns, so the
  * second sees what the first stored (and never inserts a second certificate: PostgreSQL's unique violation).
  */
-async function lockOrder(tx: Sql, orderId: string): Promise<void> {
-  await sqlRows(tx, `SELECT 1 AS "locked" FROM "RenewalOrder" WHERE "id" = $1 FOR UPDATE`, [orderId]);
+async function lockOrder(tx: Sql, orderId: string): Promise<RenewalOrder> {
+  const [order] = await selectRows(tx, "RenewalOrder", `WHERE "id" = $1 FOR UPDATE`, [orderId]);
+  if (!order) throw new DomainError("ORDER_NOT_FOUND");
+  return order;
 }
 
 async function loadOrder(db: Sql, orderId: string, certificateId?: string): Promise<RenewalOrder> {
@@ -124,33 +126,37 @@ async function dropOrphan(
 }
 
 /**
- * `fn` in a transaction that holds the order's row (lockOrder) from its first statement: plain SQL, or a Prisma
- * transaction when `prisma` says it will need one (a dual pair) or `fn` finds so (an orphan to revoke).
+ * `fn` in a transaction that holds the order's row (lockOrder, which reads it) from its first statement: plain SQL,
+ * or a Prisma transaction when `prisma` says it will need one (a dual pair) or `fn` finds so (an orphan to revoke).
  */
-function underOrderLock<T>(db: Db, orderId: string, fn: (tx: Sql) => Promise<T>, prisma = false): Promise<T> {
-  return withSqlTxOrPrisma(db, { prisma }, async (tx) => {
-    await lockOrder(tx, orderId);
-    return fn(tx);
-  });
+function underOrderLock<T>(
+  db: Db,
+  orderId: string,
+  fn: (tx: Sql, order: RenewalOrder) => Promise<T>,
+  prisma = false,
+): Promise<T> {
+  return withSqlTxOrPrisma(db, { prisma }, async (tx) => fn(tx, await lockOrder(tx, orderId)));
 }
 
 /**
- * Step 2, in a transaction under the order's lock: issue from the stored CSR and enter `issued`. Safe to repeat.
+ * Step 2, in a transaction under the order's lock (`order`: its row as locked, or as step 1 left it in the same
+ * transaction): issue from the stored CSR and enter `issued`. Safe to repeat.
  * `verified` is the CSR this request's step 1 stored, as issueForOrder parsed and verified it: the answer carries a
  * certificate for exactly that CSR's key, or is CONFLICT when a concurrent request of the same order replaced the CSR
  * (or was issued for another key) meanwhile. Without `verified` (the recovery job resuming an issuance) the stored
- * CSR is issued.
+ * CSR is issued. `previous`: the renewal of the order's certificate as step 1 found it in this transaction (read
+ * again when not given).
  */
 async function completeIssuance(
   tx: Sql,
-  orderId: string,
+  order: RenewalOrder,
   clock: Clock,
   ca: Ca,
   actor: Actor,
   kmc: Kmc | null | undefined,
   verified?: ParsedCsr,
+  previous?: Certificate | null,
 ): Promise<Certificate> {
-  const order = await loadOrder(tx, orderId);
   if (order.state === "issued" && order.issuedCertificateId) {
     const issued = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.issuedCertificateId));
     if (verified && issued.spkiSha256 !== verified.spkiSha256) throw new DomainError("CONFLICT");
@@ -164,7 +170,7 @@ async function completeIssuance(
   const csr = verified ?? parseCsr(stored);
   // a dual pair's encryption half is written through Prisma: asked before anything is issued
   const dual = needsEncryptionPair(csr.spki) ? prismaTx(tx) : null;
-  const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca });
+  const created = await issueRenewal(tx, { oldCertificate: old, csr, orderId: order.id, clock, ca, previous });
   const encryption = dual
     ? await issueEncryptionPair(dual, { signing: created, kmc, ca, clock, orderId: order.id })
     : null;
@@ -176,30 +182,36 @@ async function completeIssuance(
     current: order,
     data: { serial: created.serial, ...(encryption ? { encryptionSerial: encryption.serial } : {}) },
     set: { issuedCertificateId: created.id, issuedAt: clock.now() },
+    issued: created,
   });
   return created;
 }
 
 /**
- * Step 1, in a transaction under the order's lock: store the CSR and enter `issuing`, dropping an orphan issued for
- * another key.
+ * What step 1 left: the certificate already issued for this key, or the order in `issuing` with this CSR and the
+ * renewal of its certificate that step 2 may hand back (the same key's, issued before), else null.
+ */
+type Begun = { issued: Certificate } | { order: RenewalOrder; previous: Certificate | null };
+
+/**
+ * Step 1, in a transaction under the order's lock (`order`: its row as locked): store the CSR and enter `issuing`,
+ * dropping an orphan issued for another key.
  */
 async function beginIssuance(
   tx: Sql,
-  orderId: string,
+  order: RenewalOrder,
   csrDer: Buffer,
   spkiSha256: string,
   clock: Clock,
   issuance: Issuance,
   actor: Actor,
-): Promise<Certificate | null> {
-  const order = await loadOrder(tx, orderId);
+): Promise<Begun> {
   if (!readyToIssue(order)) throw new DomainError("RENEWAL_NOT_READY_TO_ISSUE", { state: order.state });
   const existing = await uniqueRow(tx, "Certificate", "previousId", order.certificateId);
   if (existing && existing.spkiSha256 === spkiSha256) {
     // same key as before: hand back the same certificate (finishing step 2 if a process died after issuing)
-    if (order.state === "issued") return existing;
-    if (order.state === "issuing") return null;
+    if (order.state === "issued") return { issued: existing };
+    if (order.state === "issuing") return { order, previous: existing };
   }
   // RA mode: the CSR of an order whose upstream exchange is in flight (or told to wait) must not change under it
   if (order.state === "issuing" && order.upstreamLeaseUntil && order.upstreamLeaseUntil > clock.now())
@@ -225,18 +237,18 @@ async function beginIssuance(
       },
     );
     if (!written) throw new DomainError("CONFLICT");
-  } else {
-    await transitionOrder(tx, {
-      orderId: order.id,
-      to: "issuing",
-      actor,
-      clock,
-      current: order,
-      data: { keyChanged: Boolean(existing) },
-      set,
-    });
+    return { order: written, previous: null };
   }
-  return null;
+  const issuing = await transitionOrder(tx, {
+    orderId: order.id,
+    to: "issuing",
+    actor,
+    clock,
+    current: order,
+    data: { keyChanged: Boolean(existing) },
+    set,
+  });
+  return { order: issuing, previous: null };
 }
 
 export interface IssueForOrderInput {
@@ -313,10 +325,12 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
     // key. Finish that transaction first (its certificate is then recorded and dropped as an orphan below, revoked
     // upstream through an intent), so no certificate is left valid upstream without the portal knowing it.
     await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
-  const begin = (tx: Sql) => beginIssuance(tx, order.id, csr.der, csr.spkiSha256, clock, issuance, actor);
+  const begin = (tx: Sql, locked: RenewalOrder) =>
+    beginIssuance(tx, locked, csr.der, csr.spkiSha256, clock, issuance, actor);
   if (issuance.upstream) {
-    const already = await underOrderLock(db, order.id, begin);
-    const certificate = already ?? (await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor));
+    const begun = await underOrderLock(db, order.id, begin);
+    const certificate =
+      "issued" in begun ? begun.issued : await completeUpstreamIssuance(db, order.id, issuance.upstream, clock, actor);
     return { pkcs7: bundle(certificate, issuance), certificate, encryption: null };
   }
   const kmc = input.kmc === undefined ? getKmc() : input.kmc;
@@ -324,10 +338,18 @@ export async function issueForOrder(db: Db, input: IssueForOrderInput): Promise<
   // The built-in CA signs in the process: both steps in one transaction (one commit, one turn of the audit chain),
   // as safe as two, since a process dying in it leaves nothing. A dual pair keeps two: its second step needs the
   // KMC, and without it the order waits in `issuing` with its CSR for the recovery path.
-  const complete = (tx: Sql) => completeIssuance(tx, order.id, clock, ca, actor, kmc, csr);
-  const certificate = needsEncryptionPair(csr.spki)
-    ? ((await underOrderLock(db, order.id, begin)) ?? (await underOrderLock(db, order.id, complete, true)))
-    : await underOrderLock(db, order.id, async (tx) => (await begin(tx)) ?? complete(tx));
+  const complete = (tx: Sql, locked: RenewalOrder, previous?: Certificate | null) =>
+    completeIssuance(tx, locked, clock, ca, actor, kmc, csr, previous);
+  let certificate: Certificate;
+  if (needsEncryptionPair(csr.spki)) {
+    const begun = await underOrderLock(db, order.id, begin);
+    certificate = "issued" in begun ? begun.issued : await underOrderLock(db, order.id, complete, true);
+  } else {
+    certificate = await underOrderLock(db, order.id, async (tx, locked) => {
+      const begun = await begin(tx, locked);
+      return "issued" in begun ? begun.issued : complete(tx, begun.order, begun.previous);
+    });
+  }
   // only an SM2 key has an encryption pair (the certificate is for this CSR's key, issued now or before)
   const encryption = needsEncryptionPair(csr.spki)
     ? await deliverEncryptionPair(db, { signing: certificate, signingSpki: csr.spki, kmc })
@@ -352,7 +374,7 @@ export async function resumeIssuance(
   const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
   if (!order || order.state !== "issuing" || !order.csrDer) return null;
   if ("upstream" in by) return completeUpstreamIssuance(db, orderId, by.upstream, clock, SYSTEM);
-  return underOrderLock(db, orderId, (tx) => completeIssuance(tx, orderId, clock, by, SYSTEM, kmc), true);
+  return underOrderLock(db, orderId, (tx, locked) => completeIssuance(tx, locked, clock, by, SYSTEM, kmc), true);
 }
 
 /** RENEWAL_NOT_ISSUED unless the order has its certificate (issued, or already installed). */
@@ -418,7 +440,11 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
       current: order,
       set: { installedAt: clock.now() },
     });
-    const old = await rowOrThrow(uniqueRow(tx, "Certificate", "id", order.certificateId));
+    // the old certificate and, for a dual pair (SM2), its encryption certificate: one statement
+    const olds = await selectRows(tx, "Certificate", `WHERE "id" = $1 OR "signingCertificateId" = $1`, [
+      order.certificateId,
+    ]);
+    const old = await rowOrThrow(Promise.resolve(olds.find((c) => c.id === order.certificateId) ?? null));
     if (old.status === "active") {
       await updateById(tx, "Certificate", old.id, { status: "superseded" });
       await appendAudit(
@@ -439,7 +465,7 @@ export async function confirmInstalled(db: Db, input: ConfirmInstalledInput): Pr
       else if (ca)
         await revokeCertificate(prismaTx(tx), { serial: old.serial, reason: "superseded", clock, actor, ca });
     }
-    const oldPair = await uniqueRow(tx, "Certificate", "signingCertificateId", old.id);
+    const oldPair = olds.find((c) => c.signingCertificateId === old.id);
     if (oldPair?.status === "active") {
       await updateById(tx, "Certificate", oldPair.id, { status: "superseded" });
       if (ca === "upstream")

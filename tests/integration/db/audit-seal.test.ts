@@ -1,13 +1,13 @@
 import "@/tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestDb, onPostgres } from "@/tests/helpers/db";
-import type { Db, OpenDb } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import { openDb } from "@/lib/db/client";
 import { fixedClock } from "@/lib/dev/testing/clock";
 import { appendAudit, appendAuditNow, verifyAuditChain, withTx } from "@/lib/audit";
 import { sealedAndWaiting as sealedAndWaitingOn } from "@/tests/helpers/audit-lanes";
 
-let open: OpenDb;
+let open: Awaited<ReturnType<typeof createTestDb>>;
 let db: Db;
 const clock = fixedClock("2026-11-25T02:00:00Z");
 const event = (action: string) => ({ actorType: "system" as const, action, targetType: "test", targetId: action });
