@@ -6,7 +6,7 @@ import { DomainError, type Locale } from "../errors";
 import { decryptField, encryptField, type FieldKeys } from "../crypto/field";
 import { HandlerInfo } from "./handler";
 import { checkEligibility, renewalPreview } from "./eligibility";
-import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
+import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSettings, windowDaysKeys } from "../settings";
 import { claimCoverage, holderPrice, lockPayerOf } from "../fees/coverage";
 import { closeTradeBeforeCancel } from "../payments/alipay/close";
 import type { PaymentDeps } from "../payments/alipay/client";
@@ -41,9 +41,14 @@ function handlerColumns(keys: FieldKeys, h: HandlerInfo) {
   };
 }
 
-/** The order, or ORDER_NOT_FOUND, also when it belongs to another certificate than the caller's session. */
-async function loadOrder(db: Sql, orderId: string, certificateId?: string): Promise<RenewalOrder> {
+/**
+ * The order, or ORDER_NOT_FOUND, also when it belongs to another certificate than the caller's session. `open`: the
+ * order must be the open order of `certificateId` (the holder's steps before payment), else RENEWAL_NO_ORDER.
+ */
+async function loadOrder(db: Sql, orderId: string, certificateId?: string, open = false): Promise<RenewalOrder> {
   const order = await uniqueRow(db, "RenewalOrder", "id", orderId);
+  if (open && (!order || certificateId === undefined || order.openCertificateId !== certificateId))
+    throw new DomainError("RENEWAL_NO_ORDER");
   if (!order || (certificateId !== undefined && order.certificateId !== certificateId))
     throw new DomainError("ORDER_NOT_FOUND");
   return order;
@@ -189,16 +194,26 @@ export async function submitOrder(
     clock: Clock;
     paymentWindowMinutes?: number;
     certificateId?: string;
+    /** the holder's 确认提交: the order must be the open order of `certificateId` (else RENEWAL_NO_ORDER) */
+    open?: boolean;
     /** stored with the order and in the audit event of 确认提交 (the holder's path always gives it) */
     consent?: ConsentRecord;
   },
 ): Promise<RenewalOrder> {
   return withSqlTx(db, async (tx) => {
-    const order = await loadOrder(tx, args.orderId, args.certificateId);
+    const order = await loadOrder(tx, args.orderId, args.certificateId, args.open);
     if (order.state === "submitted" || order.state === "awaiting_payment") return order;
     if (order.state !== "draft")
       throw new DomainError("ORDER_ILLEGAL_TRANSITION", { from: order.state, to: "submitted" });
-    await checkEligibility(tx, await uniqueRow(tx, "Certificate", "id", order.certificateId), args.clock);
+    const certificate = await uniqueRow(tx, "Certificate", "id", order.certificateId);
+    if (!certificate) throw new DomainError("CERT_UNKNOWN");
+    // the renewal window and the payment window in one statement
+    const [windowDays, paymentWindow] = await numberSettings(tx, [
+      windowDaysKeys(certificate.certType),
+      { keys: ["payment.windowMinutes"], fallback: DEFAULT_PAYMENT_WINDOW_MINUTES },
+    ]);
+    // a draft is its certificate's open order (RenewalOrder.openCertificateId)
+    await checkEligibility(tx, certificate, args.clock, { windowDays, openOrder: order });
     await lockPayerOf(tx, order.certificateId);
     // an organisation paid for (or covers) this renewal since the draft was priced: the holder pays nothing
     const coverage = order.priceFen > 0 ? await claimCoverage(tx, order) : null;
@@ -241,8 +256,7 @@ export async function submitOrder(
         data: consent.data,
       });
     }
-    const minutes =
-      args.paymentWindowMinutes ?? (await numberSetting(tx, ["payment.windowMinutes"], DEFAULT_PAYMENT_WINDOW_MINUTES));
+    const minutes = args.paymentWindowMinutes ?? paymentWindow!;
     const paymentDeadline = new Date(args.clock.now().getTime() + minutes * MINUTE);
     const submitted = await transitionOrder(tx, {
       orderId: order.id,

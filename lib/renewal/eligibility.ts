@@ -30,14 +30,18 @@ export async function checkEligibility(
   db: Sql,
   certificate: Certificate | null,
   clock: Clock,
-  opts: { windowDays?: number } = {},
+  /** `openOrder`: the certificate's open order as the caller read it in this transaction (null: none), else read here */
+  opts: { windowDays?: number; openOrder?: RenewalOrder | null } = {},
 ): Promise<Eligible> {
   if (!certificate) throw new DomainError("CERT_UNKNOWN");
   if (certificate.status === "revoked") throw new DomainError("CERT_REVOKED");
   const windowDays = opts.windowDays ?? (await windowDaysFor(db, certificate));
   const closesAt = certificate.notAfter;
   const opensAt = new Date(closesAt.getTime() - windowDays * DAY);
-  const openOrder = (await uniqueRow(db, "RenewalOrder", "openCertificateId", certificate.id)) ?? undefined;
+  const openOrder =
+    (opts.openOrder !== undefined
+      ? opts.openOrder
+      : await uniqueRow(db, "RenewalOrder", "openCertificateId", certificate.id)) ?? undefined;
   if (openOrder && COMMITTED.has(openOrder.state)) return { ok: true, opensAt, closesAt, openOrder };
 
   if (certificate.status === "superseded") throw new DomainError("CERT_SUPERSEDED");

@@ -78,6 +78,9 @@ const ORDER_RELATED = `SELECT EXISTS (SELECT 1 FROM "Invoice" i WHERE i."orderId
   LEFT JOIN "Certificate" e ON e."signingCertificateId" = c."id"
   WHERE o."id" = $1`;
 
+/** Orders that were never paid and issued nothing: no invoice (lib/payments/invoice.ts), no certificate to show. */
+const BEFORE_PAYMENT: ReadonlySet<RenewalOrder["state"]> = new Set(["draft", "submitted", "awaiting_payment"]);
+
 export async function orderView(
   db: Db,
   keys: FieldKeys,
@@ -85,13 +88,16 @@ export async function orderView(
   opts: { invoiceSkipped?: boolean } = {},
 ): Promise<OrderView> {
   // one statement for both (the invoice, and the certificate the order issued); every holder step answers with it
-  const [related] = await sqlRows<{
-    hasInvoice: boolean;
-    serial: string | null;
-    notBefore: Date | null;
-    notAfter: Date | null;
-    encryptionSerial: string | null;
-  }>(db, ORDER_RELATED, [order.id]);
+  const [related] =
+    BEFORE_PAYMENT.has(order.state) && !order.issuedCertificateId
+      ? [undefined]
+      : await sqlRows<{
+          hasInvoice: boolean;
+          serial: string | null;
+          notBefore: Date | null;
+          notAfter: Date | null;
+          encryptionSerial: string | null;
+        }>(db, ORDER_RELATED, [order.id]);
   const invoice = related?.hasInvoice;
   const { serial, notBefore, notAfter, encryptionSerial } = related ?? {};
   const issued = order.issuedCertificateId && serial && notBefore && notAfter ? { serial, notBefore, notAfter } : null;
@@ -151,7 +157,11 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
 
   let sessionCertificate: Certificate = certificate;
   let step: WizardStep;
-  const renewedBy = await uniqueRow(db, "RenewalOrder", "issuedCertificateId", certificate.id);
+  // the order that issued this certificate (if any) and the certificate's open order, in one statement
+  const orders = await selectRows(db, "RenewalOrder", `WHERE "issuedCertificateId" = $1 OR "openCertificateId" = $1`, [
+    certificate.id,
+  ]);
+  const renewedBy = orders.find((o) => o.issuedCertificateId === certificate.id);
   if (renewedBy?.state === "issued") {
     await confirmInstalled(db, {
       orderId: renewedBy.id,
@@ -162,7 +172,8 @@ export async function holderLogin(db: Db, input: HolderLoginInput): Promise<Hold
     sessionCertificate = await rowOrThrow(uniqueRow(db, "Certificate", "id", renewedBy.certificateId));
     step = "done";
   } else {
-    const eligible = await checkEligibility(db, certificate, clock);
+    const openOrder = orders.find((o) => o.openCertificateId === certificate.id) ?? null;
+    const eligible = await checkEligibility(db, certificate, clock, { openOrder });
     step = stepFor(eligible.openOrder ?? null);
   }
 
@@ -324,13 +335,13 @@ export async function confirmOrder(
     keys: FieldKeys;
   },
 ): Promise<OrderView> {
-  await openOrder(db, args.certificateId, args.orderId);
   const consent = acceptConsent(args.consent, args.clock.now());
   const order = await submitOrder(db, {
     orderId: args.orderId,
     actor: args.actor,
     clock: args.clock,
     certificateId: args.certificateId,
+    open: true,
     consent,
   });
   return orderView(db, args.keys, order);

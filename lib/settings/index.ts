@@ -41,18 +41,38 @@ export async function settingValue(db: Sql, key: string): Promise<unknown> {
 
 /** A numeric `Setting` (stored as a JSON number or numeric string); the first key present wins. */
 export async function numberSetting(db: Sql, keys: readonly string[], fallback: number): Promise<number> {
-  const rows = await settingRows(db, keys);
-  for (const key of keys) {
-    const v = rows.find((r) => r.key === key)?.value;
-    const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-    if (Number.isFinite(n) && n > 0) return n;
-  }
-  return fallback;
+  const [n] = await numberSettings(db, [{ keys, fallback }]);
+  return n!;
+}
+
+/** Several numberSetting values read in one statement, in the order asked. */
+export async function numberSettings(
+  db: Sql,
+  wanted: readonly { keys: readonly string[]; fallback: number }[],
+): Promise<number[]> {
+  const rows = await settingRows(
+    db,
+    wanted.flatMap((w) => w.keys),
+  );
+  return wanted.map(({ keys, fallback }) => {
+    for (const key of keys) {
+      const v = rows.find((r) => r.key === key)?.value;
+      const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+      if (Number.isFinite(n) && n > 0) return n;
+    }
+    return fallback;
+  });
+}
+
+/** The keys of the renewal window for a certificate type (windowDaysFor), most specific first. */
+export function windowDaysKeys(certType: CertType) {
+  return { keys: [`renewal.windowDays.${certType}`, "renewal.windowDays"], fallback: DEFAULT_WINDOW_DAYS };
 }
 
 /** Renewal window in days for the certificate's profile: `renewal.windowDays.<certType>`, else `renewal.windowDays`, else 30. */
 export function windowDaysFor(db: Sql, certificate: { certType: CertType }): Promise<number> {
-  return numberSetting(db, [`renewal.windowDays.${certificate.certType}`, "renewal.windowDays"], DEFAULT_WINDOW_DAYS);
+  const { keys, fallback } = windowDaysKeys(certificate.certType);
+  return numberSetting(db, keys, fallback);
 }
 
 /** How long a finished order keeps its handler's data before the anonymisation job clears it. */
