@@ -5,7 +5,6 @@ import { insertRow, sqlRows, uniqueRow, type Sql } from "@/lib/db/lean";
 import type { Certificate } from "@/lib/generated/prisma/client";
 import type { Ca } from "./ca";
 import { assertRekey, type ParsedCsr } from "./csr";
-import { raw } from "./der";
 import { profileFor, type CertProfile } from "./profiles";
 import { signStructure, signatureAlgorithmFor, keyIdentifier } from "./signer";
 import {
@@ -16,8 +15,8 @@ import {
   crlDistributionPointsExt,
   encodeTbsCertificate,
   extKeyUsageExt,
+  certificateSubject,
   keyUsageExt,
-  parseCertificate,
   subjectKeyIdExt,
 } from "./x509";
 
@@ -161,11 +160,10 @@ export async function issueRenewal(tx: Sql, input: IssueRenewalInput): Promise<C
     serial = nextSerial();
   }
 
-  const oldCert = parseCertificate(Buffer.from(old.der));
   const notBefore = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
   const notAfter = addOneYear(old.notAfter);
   const der = await buildCertificate({
-    subjectDer: raw(oldCert.subjectName),
+    subjectDer: certificateSubject(Buffer.from(old.der)),
     spki: csr.spki,
     serial,
     notBefore,

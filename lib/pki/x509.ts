@@ -155,11 +155,21 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
  * registered certificate on every sign-in, 下证 and install confirmation, without pkijs' whole parse.
  */
 export function certificateSpki(der: Buffer): Buffer {
+  return raw(tagged(tbsField(der, 5), TAG.SEQUENCE, "SubjectPublicKeyInfo"));
+}
+
+/** The subject Name (DER) of a certificate, read with der.ts alone: what a renewal copies into the new certificate. */
+export function certificateSubject(der: Buffer): Buffer {
+  return raw(tagged(tbsField(der, 4), TAG.SEQUENCE, "Name"));
+}
+
+/** A field of the TBSCertificate by its place after the optional version: serialNumber 0, … subject 4, SPKI 5. */
+function tbsField(der: Buffer, at: number) {
   const [tbs] = children(tagged(readAll(der), TAG.SEQUENCE, "Certificate"));
   const fields = children(tagged(tbs, TAG.SEQUENCE, "TBSCertificate"));
   // [0] version, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
   const i = fields[0]?.tag === TAG.CONTEXT_0 ? 1 : 0;
-  return raw(tagged(fields[i + 5], TAG.SEQUENCE, "SubjectPublicKeyInfo"));
+  return fields[i + at];
 }
 
 const JWK_CURVES: Record<string, { crv: string; size: number }> = {

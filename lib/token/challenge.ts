@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from "node:crypto";
+import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import { isSm2Spki, sm2Verify } from "../crypto/sm2";
 
 /**
@@ -112,6 +112,25 @@ export function parseChallenge(text: string): ChallengeFields {
 }
 
 /**
+ * The registered keys the last challenges were verified with: a holder's key signs at sign-in, 下证 and the
+ * install, and node:crypto's import of a public key (~0.13 ms) cost more than the verification itself. Bounded; the
+ * oldest entry goes first.
+ */
+const KEYS_KEPT = 4096;
+const keys = new Map<string, KeyObject>();
+
+function publicKeyOf(spkiDer: Uint8Array): KeyObject {
+  const id = Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength).toString("base64");
+  let key = keys.get(id);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(spkiDer), format: "der", type: "spki" });
+    if (keys.size >= KEYS_KEPT) keys.delete(keys.keys().next().value!);
+    keys.set(id, key);
+  }
+  return key;
+}
+
+/**
  * True when `signatureB64` is a valid signature over the challenge by the key in `spkiDer`: RSA PKCS#1 v1.5
  * with SHA-256, ECDSA with SHA-256 and a DER-encoded signature, or for SM2 keys a DER SM2 signature over
  * SM3(Z ‖ challenge) with the default ID 1234567812345678 (what SKF keys make). False for anything that is not a
@@ -123,7 +142,7 @@ export function verifyChallengeSignature(text: string, signatureB64: string, spk
     const signature = Buffer.from(signatureB64, "base64");
     if (signature.length === 0 || signature.toString("base64") !== signatureB64) return false;
     if (isSm2Spki(spkiDer)) return sm2Verify(Buffer.from(text, "utf8"), signature, spkiDer);
-    const key = createPublicKey({ key: Buffer.from(spkiDer), format: "der", type: "spki" });
+    const key = publicKeyOf(spkiDer);
     if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "ec") return false;
     return verify("sha256", Buffer.from(text, "utf8"), { key, dsaEncoding: "der" }, signature);
   } catch {
