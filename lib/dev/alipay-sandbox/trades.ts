@@ -90,25 +90,24 @@ export async function precreate(
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(outTradeNo) || !subject || totalFen === null || totalFen < 1 || timeout === null) {
     return bizError("isv.invalid-parameter", "参数无效", "40002");
   }
+  // a new out_trade_no is the usual case: the trade is inserted unless one exists (ON CONFLICT), then looked at
+  const now = env.clock.now();
+  const tradeNo = newTradeNo(now);
+  const values = [
+    tradeNo,
+    appId,
+    outTradeNo,
+    totalFen,
+    subject,
+    notifyUrl ?? null,
+    new Date(now.getTime() + timeout),
+    now,
+  ];
+  const [created] = await sqlRows<{ tradeNo: string }>(env.db, NEW_TRADE, values);
+  if (created) return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, tradeNo) };
   const existing = await current(env, { outTradeNo });
-  if (!existing) {
-    const now = env.clock.now();
-    const tradeNo = newTradeNo(now);
-    const values = [
-      tradeNo,
-      appId,
-      outTradeNo,
-      totalFen,
-      subject,
-      notifyUrl ?? null,
-      new Date(now.getTime() + timeout),
-      now,
-    ];
-    const [created] = await sqlRows<{ tradeNo: string }>(env.db, NEW_TRADE, values);
-    // no row: a concurrent precreate of the same out_trade_no won
-    if (!created) return precreate(env, appId, notifyUrl, biz);
-    return { ...OK, out_trade_no: outTradeNo, qr_code: payUrl(env, tradeNo) };
-  }
+  // gone meanwhile (the emulator's trades are never deleted, but a test may empty the table): try again
+  if (!existing) return precreate(env, appId, notifyUrl, biz);
   if (existing.totalFen !== totalFen) return bizError("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改");
   if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED")
     return bizError("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");

@@ -95,10 +95,12 @@ export function qrSvgOf(qrCode: string): Promise<string> {
 export async function startPayment(
   db: Db,
   pay: PaymentDeps,
-  input: { orderId: string; clock: Clock },
+  /** `order`: the order's row as the caller just read it (the holder's route), else read here */
+  input: { orderId: string; clock: Clock; order?: RenewalOrder },
 ): Promise<PaymentStart> {
   const { clock } = input;
-  const order = await uniqueRow(db, "RenewalOrder", "id", input.orderId);
+  const order =
+    input.order?.id === input.orderId ? input.order : await uniqueRow(db, "RenewalOrder", "id", input.orderId);
   if (!order) throw new DomainError("ORDER_NOT_FOUND");
   if (order.state !== "awaiting_payment" || order.priceFen <= 0)
     throw new DomainError("PAYMENT_NOT_OPEN", { state: order.state });

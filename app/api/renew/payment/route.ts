@@ -12,7 +12,7 @@ export const POST = route(
   { session: "holder", requireSession: true, body: OrderRef, idempotency: "renew.payment" },
   async ({ db, session, body, clock, alipay, config }) => {
     const order = await requireOpenOrder(db, holderCertificateId(session), body.orderId);
-    const p = await startPayment(db, { alipay, links: config }, { orderId: order.id, clock });
+    const p = await startPayment(db, { alipay, links: config }, { orderId: order.id, clock, order });
     return {
       qrCode: p.qrCode,
       qrSvg: p.qrSvg,
