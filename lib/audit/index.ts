@@ -203,9 +203,9 @@ function takeLane(lanes: LaneCache): LaneHead | undefined {
 const held = new WeakMap<Sql, number>();
 
 /**
- * Locks a lane and returns where its chain ends, in one round trip when a lane is free: the lowest-numbered lane no
- * other transaction holds (SKIP LOCKED, so a quiet portal writes lane 1 only); when every lane is held it waits for
- * one in turn. SELECT … FOR UPDATE returns the row's newest committed version once the lock is granted (READ
+ * Locks a lane and returns where its chain ends, in one round trip when a lane is free: the first lane no other
+ * transaction holds, counting from the process's own starting lane (SKIP LOCKED, so a quiet process writes one lane
+ * only); when every lane is held it waits for one in turn. SELECT … FOR UPDATE returns the row's newest committed version once the lock is granted (READ
  * COMMITTED re-reads a row it waited for), i.e. the hash the lane's previous appender wrote.
  */
 async function lockLane(tx: Sql): Promise<LaneHead> {
