@@ -178,14 +178,10 @@ interface LaneHead {
  * with its new head once that transaction committed; a lane written by anyone else since is simply not at that head.
  */
 type LaneCache = Map<number, string>;
-const lanesOf = globalThis as unknown as {
-  __certrenewAuditLanes?: { byDb: WeakMap<object, LaneCache>; offset: number };
-};
-const laneState = () =>
-  (lanesOf.__certrenewAuditLanes ??= { byDb: new WeakMap(), offset: Math.floor(Math.random() * LANE_ROTATION) });
+const lanesOf = globalThis as unknown as { __certrenewAuditLanes?: WeakMap<object, LaneCache> };
 
 function laneCache(db: Db): LaneCache {
-  const { byDb } = laneState();
+  const byDb = (lanesOf.__certrenewAuditLanes ??= new WeakMap());
   let lanes = byDb.get(db);
   if (!lanes) byDb.set(db, (lanes = new Map()));
   return lanes;
@@ -203,9 +199,9 @@ function takeLane(lanes: LaneCache): LaneHead | undefined {
 const held = new WeakMap<Sql, number>();
 
 /**
- * Locks a lane and returns where its chain ends, in one round trip when a lane is free: the first lane no other
- * transaction holds, counting from the process's own starting lane (SKIP LOCKED, so a quiet process writes one lane
- * only); when every lane is held it waits for one in turn. SELECT … FOR UPDATE returns the row's newest committed version once the lock is granted (READ
+ * Locks a lane and returns where its chain ends, in one round trip when a lane is free: the lowest-numbered lane no
+ * other transaction holds (SKIP LOCKED, so a quiet portal writes lane 1 only); when every lane is held it waits for
+ * one in turn. SELECT … FOR UPDATE returns the row's newest committed version once the lock is granted (READ
  * COMMITTED re-reads a row it waited for), i.e. the hash the lane's previous appender wrote.
  */
 async function lockLane(tx: Sql): Promise<LaneHead> {
@@ -213,17 +209,13 @@ async function lockLane(tx: Sql): Promise<LaneHead> {
   const rows =
     mine !== undefined
       ? await sqlRows<LaneHead>(tx, `SELECT "id" AS "lane", "hash" FROM "AuditHead" WHERE "id" = $1 FOR UPDATE`, [mine])
-      : await sqlRows<LaneHead>(tx, LOCK_FREE_LANE, [laneState().offset]);
+      : await sqlRows<LaneHead>(tx, LOCK_FREE_LANE, []);
   const head = rows[0] ?? (await waitForLane(tx));
   held.set(tx, head.lane);
   return head;
 }
 
-// Each process starts looking at its own lane (a random rotation), so processes sealing side by side rarely take the
-// lanes another remembers (LaneCache); a quiet process keeps writing one lane.
-const LANE_ROTATION = 16;
-const LOCK_FREE_LANE = `SELECT "id" AS "lane", "hash" FROM "AuditHead" ORDER BY ("id" + $1::int) % ${LANE_ROTATION}, "id"
-  LIMIT 1 FOR UPDATE SKIP LOCKED`;
+const LOCK_FREE_LANE = `SELECT "id" AS "lane", "hash" FROM "AuditHead" ORDER BY "id" LIMIT 1 FOR UPDATE SKIP LOCKED`;
 
 let turn = 0;
 
