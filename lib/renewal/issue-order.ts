@@ -188,8 +188,8 @@ async function completeIssuance(
 }
 
 /**
- * What step 1 left: the certificate already issued for this key, or the order in `issuing` with this CSR and the
- * renewal of its certificate that step 2 may hand back (the same key's, issued before), else null.
+ * What step 1 left: the certificate already issued for this key; or the order, now in `issuing` with this CSR, and
+ * the renewal of its certificate that step 2 hands back (one issued before for this same key; null: none).
  */
 type Begun = { issued: Certificate } | { order: RenewalOrder; previous: Certificate | null };
 
