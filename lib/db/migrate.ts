@@ -56,7 +56,9 @@ class PGliteMigrationFactory implements SqlMigrationAwareDriverAdapterFactory {
   }
   async connectToShadowDb() {
     const shadow = new PGlite();
-    return awaitScripts(await new PrismaPGlite(shadow).connect(), shadow);
+    const adapter = awaitScripts(await new PrismaPGlite(shadow).connect(), shadow);
+    adapter.dispose = () => shadow.close();
+    return adapter;
   }
 }
 
@@ -66,19 +68,53 @@ function factoryFor(target: MigrationTarget): SqlMigrationAwareDriverAdapterFact
   return "url" in target ? new PrismaPg({ connectionString: target.url }) : new PGliteMigrationFactory(target.pglite);
 }
 
+/**
+ * The engine never disposes the adapters it connects, and freeing it does not either: the pool's idle connection
+ * kept the session's migration advisory lock for pg's 10 s idle timeout, so the next migrate (another instance
+ * starting, or `db:migrate` right after `start`) waited for it and could hit the engine's own 10 s lock timeout.
+ */
+class DisposingFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = "postgres" as const;
+  readonly adapterName: string;
+  private readonly opened: SqlDriverAdapter[] = [];
+  constructor(private readonly inner: SqlMigrationAwareDriverAdapterFactory) {
+    this.adapterName = inner.adapterName;
+  }
+  /** The engine does dispose a shadow database it is done with: each adapter is disposed once, whoever asks first. */
+  private keep(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    const dispose = adapter.dispose.bind(adapter);
+    let disposed: Promise<void> | undefined;
+    adapter.dispose = () => (disposed ??= dispose());
+    this.opened.push(adapter);
+    return adapter;
+  }
+  async connect() {
+    return this.keep(await this.inner.connect());
+  }
+  async connectToShadowDb() {
+    return this.keep(await this.inner.connectToShadowDb());
+  }
+  async disposeAll(): Promise<void> {
+    // the shadow database (opened last) is dropped through the main connection, so dispose newest first
+    for (const adapter of this.opened.splice(0).reverse()) await adapter.dispose();
+  }
+}
+
 async function withEngine<T>(target: MigrationTarget, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const js = await loadRuntime();
   const schema = await readFile(SCHEMA_FILE, "utf8");
   const logs: string[] = [];
+  const factory = new DisposingFactory(factoryFor(target));
   const engine = await js.SchemaEngine.new(
     { datamodels: [["schema.prisma", schema]] },
     (line: string) => logs.push(line),
-    bindMigrationAwareSqlAdapterFactory(factoryFor(target)),
+    bindMigrationAwareSqlAdapterFactory(factory),
   );
   try {
     return await fn(engine);
   } finally {
     engine.free();
+    await factory.disposeAll();
   }
 }
 

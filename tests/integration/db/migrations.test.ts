@@ -77,9 +77,23 @@ describe.runIf(!pgUrl)("on PGlite", () => {
 });
 
 describe.runIf(pgUrl)("on PostgreSQL", () => {
-  test("applies each migration once", async () => {
+  test("applies each migration once, and leaves no connection holding the migration lock", async () => {
     const url = await freshPostgres();
     expect((await applyMigrations({ url })).length).toBeGreaterThan(0);
+    // a lingering pooled connection kept the session-level advisory lock until pg's idle timeout (10 s), and the
+    // next migrate (another instance starting) waited for it up to the engine's own 10 s limit
+    const name = new URL(url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: pgUrl });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [name],
+      );
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await admin.end();
+    }
     expect(await applyMigrations({ url })).toEqual([]);
   });
 
