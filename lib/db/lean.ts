@@ -1,6 +1,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { Db, Tx } from "./client";
+import { namedRows } from "./pg-statement";
 import {
   Prisma,
   type Certificate,
@@ -355,27 +356,24 @@ function param(v: unknown): unknown {
   return v instanceof Date ? v.toISOString() : v;
 }
 
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === TIMESTAMP && format !== "binary"
-      ? utcTimestamp
-      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
-};
+const parserOf = (oid: number, format?: string): ((text: string) => unknown) =>
+  oid === TIMESTAMP && format !== "binary" ? utcTimestamp : pg.types.getTypeParser(oid, format as "text");
+const pgTypes = { getTypeParser: parserOf as typeof pg.types.getTypeParser };
 
 /**
  * On PostgreSQL: the pool Prisma's adapter uses; with `name` (lib/db/client.ts statementNames) each text is a named
  * statement, parsed once per connection.
  */
 export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string): Lean {
-  const config = (sql: string, values: readonly unknown[]) => ({
-    name: name?.({ sql }) || undefined,
-    text: sql,
-    values: values.map(param),
-    types: pgTypes,
-  });
+  // a named statement keeps its row shape per connection (lib/db/pg-statement.ts); past the cap, unnamed as before
+  const run = async <T>(on: pg.Pool | pg.PoolClient, sql: string, values: readonly unknown[]): Promise<T[]> => {
+    const named = name?.({ sql });
+    if (named) return namedRows<T>(on, named, sql, values.map(param), parserOf);
+    return (await on.query({ text: sql, values: values.map(param), types: pgTypes })).rows as T[];
+  };
   return {
-    async rows<T>(sql: string, values: readonly unknown[]) {
-      return (await pool.query(config(sql, values))).rows as T[];
+    rows<T>(sql: string, values: readonly unknown[]) {
+      return run<T>(pool, sql, values);
     },
     async transaction(fn, options) {
       const client = await withinWait(pool.connect(), options.maxWait, (late) => late.release());
@@ -386,11 +384,7 @@ export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string)
       client.on("error", lost);
       try {
         await client.query("BEGIN");
-        const result = await inTransaction(
-          async (sql, values) => (await client.query(config(sql, values))).rows,
-          fn,
-          options,
-        );
+        const result = await inTransaction((sql, values) => run(client, sql, values), fn, options);
         await client.query("COMMIT");
         return result;
       } catch (e) {
