@@ -4,6 +4,7 @@ import { DomainError, toErrorResponse } from "../errors";
 import { requestLocale } from "../http/request";
 import { EVERY_ANSWER_HEADERS, HTTPS_ANSWER_HEADERS } from "../http/security-headers";
 import { readBody } from "./read-body";
+import { BODY_TEXT } from "../http/route";
 
 /**
  * The holder API answered by the node:http front itself (lib/runtime/front.ts), without Next's request pipeline.
@@ -111,6 +112,97 @@ function answerHeaders(res: Response, https: boolean): Record<string, string | s
   return out;
 }
 
+/**
+ * The Request a handler gets from the front: the body the front has read already, given back as it is asked for
+ * (json, text, arrayBuffer…) without the Web stream undici builds around a body and reads back (~60 µs a request
+ * measured alone, more under load), and the front's own abort signal.
+ */
+class FrontRequest extends Request {
+  #bytes: Uint8Array<ArrayBuffer> | null;
+  #used = false;
+  #signal: AbortSignal;
+
+  constructor(
+    url: string,
+    init: { method: string; headers: Headers },
+    bytes: Uint8Array<ArrayBuffer> | null,
+    signal: AbortSignal,
+  ) {
+    super(url, init);
+    this.#bytes = bytes;
+    this.#signal = signal;
+  }
+
+  override get signal(): AbortSignal {
+    return this.#signal;
+  }
+
+  override get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  /** A stream of the body; asking for it counts as reading it (a handler that wants the stream reads it). */
+  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    if (this.#bytes === null) return null;
+    const bytes = this.#take();
+    return new ReadableStream({
+      start(c) {
+        c.enqueue(bytes);
+        c.close();
+      },
+    });
+  }
+
+  #take(): Uint8Array<ArrayBuffer> {
+    if (this.#used) throw new TypeError("Body is unusable: Body has already been read");
+    this.#used = true;
+    return this.#bytes ?? new Uint8Array(0);
+  }
+
+  override async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = this.#take();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  }
+
+  override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return this.#take().slice();
+  }
+
+  override async text(): Promise<string> {
+    return new TextDecoder().decode(this.#take());
+  }
+
+  override async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  override async blob(): Promise<Blob> {
+    return new Blob([this.#take()], { type: this.headers.get("content-type") ?? "" });
+  }
+
+  override async formData(): Promise<FormData> {
+    const type = this.headers.get("content-type");
+    return new Response(this.#take(), type ? { headers: { "content-type": type } } : {}).formData();
+  }
+
+  override clone(): Request {
+    if (this.#used) throw new TypeError("Request.clone: Body has already been consumed");
+    return new FrontRequest(
+      this.url,
+      { method: this.method, headers: new Headers(this.headers) },
+      this.#bytes,
+      this.#signal,
+    );
+  }
+}
+
+/** The answer's bytes: the text `json` (lib/http/route.ts) made when it made it, else read from the Response. */
+async function answerBytes(res: Response): Promise<Buffer | undefined> {
+  const text = (res as Response & { [BODY_TEXT]?: string })[BODY_TEXT];
+  if (typeof text === "string" && !res.bodyUsed) return Buffer.from(text);
+  return res.body === null ? undefined : Buffer.from(await res.arrayBuffer());
+}
+
 function handlerOf(mod: RouteModule, method: string): DirectHandler | undefined {
   const h = mod[method as Method];
   return typeof h === "function" ? (h as DirectHandler) : undefined;
@@ -160,12 +252,13 @@ export function createDirect(
         res.setHeader("connection", "close");
         throw new DomainError("PAYLOAD_TOO_LARGE");
       }
-      const request = new Request(new URL(req.url ?? "/", "http://localhost"), {
-        method,
-        headers: toHeaders(req),
-        body: body?.length ? new Uint8Array(body) : undefined,
-        signal: aborter.signal,
-      });
+      const request = new FrontRequest(
+        new URL(req.url ?? "/", "http://localhost").href,
+        { method, headers: toHeaders(req) },
+        // a Buffer's memory is an ArrayBuffer (node:http never hands out shared memory)
+        body?.length ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength) : null,
+        aborter.signal,
+      );
       answer = await handler(request, { params: Promise.resolve(params) });
     } catch (e) {
       // the client left (its body cut off, or the handler stopped on the signal): nobody to answer
@@ -179,7 +272,7 @@ export function createDirect(
       answer = new Response(JSON.stringify(body), { status, headers });
     }
     if (res.destroyed) return;
-    const bytes = answer.body === null ? undefined : Buffer.from(await answer.arrayBuffer());
+    const bytes = await answerBytes(answer);
     const headers = answerHeaders(answer, https);
     if (bytes) headers["content-length"] = String(bytes.length);
     res.writeHead(answer.status, headers);

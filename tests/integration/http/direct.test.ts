@@ -11,6 +11,7 @@ import { PEER_HEADER } from "@/lib/http/request";
 import { COOKIE, CSRF_HEADER } from "@/lib/session";
 import { getConfig } from "@/lib/config";
 import { DomainError, toErrorResponse } from "@/lib/errors";
+import { json as jsonAnswer } from "@/lib/http/route";
 import { FRONT_ROUTES } from "@/app/api/front-routes";
 import nextConfig from "@/next.config";
 import { holder, signText, useRenewWorld } from "../renew/fixture";
@@ -248,6 +249,54 @@ describe("the front's direct answers, with modules made for the test", () => {
       headers: { [CSRF_HEADER]: "t" },
     });
     expect(JSON.parse(a.body)).toEqual({ url: "/api/renew/confirm?a=1&b=%E4%B8%AD", body: "中文 body", csrf: "t" });
+  });
+
+  it("gives the body the front read as each reader asks for it, once, and writes json()'s answer as it was made", async () => {
+    const seen: unknown[] = [];
+    const on = await frontWith({
+      "/api/renew/confirm": async () => ({
+        POST: async (req: Request) => {
+          const copy = req.clone();
+          seen.push(req.bodyUsed, await req.json(), req.bodyUsed);
+          await req.text().then(
+            () => seen.push("read twice"),
+            (e: Error) => seen.push(e.name),
+          );
+          seen.push(new Uint8Array(await copy.arrayBuffer()).length);
+          return jsonAnswer({ 中: "文", n: 1 }, 201, { "x-extra": "1" });
+        },
+      }),
+      "/api/renew/invoice": async () => ({
+        POST: async (req: Request) => {
+          seen.push(Object.fromEntries(await req.formData()));
+          return new Response(req.body, { status: 200 });
+        },
+      }),
+      "/api/renew/status": async () => ({
+        GET: async (req: Request) => Response.json({ body: req.body, used: req.bodyUsed, text: await req.text() }),
+      }),
+    });
+    const body = JSON.stringify({ orderId: "x", 中: "文" });
+    const a = await ask("/api/renew/confirm", { on, method: "POST", body });
+    expect(seen.splice(0)).toEqual([false, { orderId: "x", 中: "文" }, true, "TypeError", Buffer.byteLength(body)]);
+    expect(a.status).toBe(201);
+    expect(a.body).toBe(JSON.stringify({ 中: "文", n: 1 }));
+    expect(a.headers["content-length"]).toBe(String(Buffer.byteLength(a.body)));
+    expect(a.headers["x-extra"]).toBe("1");
+    expect(a.headers["content-type"]).toBe("application/json; charset=utf-8");
+
+    const form = await ask("/api/renew/invoice", {
+      on,
+      method: "POST",
+      body: "a=1&b=%E4%B8%AD",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(seen.splice(0)).toEqual([{ a: "1", b: "中" }]);
+    // the form was read: its stream is not there to give back
+    expect(form.status).toBe(500);
+
+    const get = await ask("/api/renew/status", { on });
+    expect(JSON.parse(get.body)).toEqual({ body: null, used: false, text: "" });
   });
 
   it("answers a route with dynamic segments with their decoded values, as Next passes them; other shapes go to Next", async () => {
