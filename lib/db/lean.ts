@@ -1,7 +1,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { Db, Tx } from "./client";
-import { namedRows } from "./pg-statement";
+import { canBeginWith, namedRows } from "./pg-statement";
 import {
   Prisma,
   type Certificate,
@@ -382,13 +382,24 @@ export function pgLean(pool: pg.Pool, name?: (query: { sql: string }) => string)
       // then emits "error", which unheard would end the process; the next statement fails and the pool drops it
       const lost = (err: Error) => (broken = err);
       client.on("error", lost);
-      try {
+      // BEGIN goes with the first statement when that one is parsed on this connection already (one round trip
+      // less); a transaction that sent no statement has nothing to commit or roll back
+      let begun = false;
+      const first = async <R>(sql: string, values: readonly unknown[]): Promise<R[]> => {
+        if (begun) return run<R>(client, sql, values);
+        begun = true;
+        const named = name?.({ sql });
+        if (named && canBeginWith(client, named, sql))
+          return namedRows<R>(client, named, sql, values.map(param), parserOf, true);
         await client.query("BEGIN");
-        const result = await inTransaction((sql, values) => run(client, sql, values), fn, options);
-        await client.query("COMMIT");
+        return run<R>(client, sql, values);
+      };
+      try {
+        const result = await inTransaction(first, fn, options);
+        if (begun) await client.query("COMMIT");
         return result;
       } catch (e) {
-        await client.query("ROLLBACK").catch((err: Error) => (broken = err));
+        if (begun) await client.query("ROLLBACK").catch((err: Error) => (broken = err));
         throw e;
       } finally {
         // a connection lost, or whose ROLLBACK failed, is in an unknown state: the pool closes it instead of lending it

@@ -54,6 +54,7 @@ class NamedStatement<T> {
     readonly text: string,
     private readonly values: readonly unknown[],
     private readonly parserOf: ParserOf,
+    private readonly begin: boolean,
   ) {}
 
   submit(connection: Wire): Error | undefined {
@@ -68,6 +69,13 @@ class NamedStatement<T> {
     // one write for the whole exchange, as node-postgres does
     connection.stream.cork?.();
     try {
+      if (this.begin) {
+        // BEGIN in the same exchange, as the unnamed statement: no Sync between, so one round trip opens the
+        // transaction and runs the first statement (an error in either leaves the transaction to be rolled back)
+        connection.parse({ text: "BEGIN", name: "", types: [] });
+        connection.bind({ statement: "", values: [], valueMapper: prepareValue });
+        connection.execute({ portal: "" });
+      }
       if (pending === undefined) {
         connection.parse({ text: this.text, name: this.name, types: [] });
         connection.submittedNamedStatements[this.name] = this.text;
@@ -130,15 +138,29 @@ class NamedStatement<T> {
   }
 }
 
-/** The rows of the named statement `name` (its text `text`) on `client`, a connection of the pool or one held. */
+/**
+ * Whether `name` is parsed on the held `client` with this text: then `namedRows` can send BEGIN with it. (Node-
+ * postgres marks the statement of the exchange as parsed on every ParseComplete it gets, so BEGIN's parse must not
+ * share an exchange with the statement's own.)
+ */
+export function canBeginWith(client: pg.ClientBase, name: string, text: string): boolean {
+  const connection = (client as unknown as { connection?: Partial<Wire> }).connection;
+  return connection?.parsedStatements?.[name] === text;
+}
+
+/**
+ * The rows of the named statement `name` (its text `text`) on `client`, a connection of the pool or one held;
+ * with `begin` (a held connection, canBeginWith), a BEGIN goes first in the same round trip.
+ */
 export function namedRows<T>(
   client: pg.ClientBase | pg.Pool,
   name: string,
   text: string,
   values: readonly unknown[],
   parserOf: ParserOf,
+  begin = false,
 ): Promise<T[]> {
-  const statement = new NamedStatement<T>(name, text, values, parserOf);
+  const statement = new NamedStatement<T>(name, text, values, parserOf, begin);
   if ("totalCount" in client)
     // the pool lends a connection, sets the callback and takes the connection back when it is called
     return (client as unknown as { query(s: NamedStatement<T>): Promise<T[]> }).query(statement);

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { namedRows } from "@/lib/db/pg-statement";
+import { canBeginWith, namedRows } from "@/lib/db/pg-statement";
 
 const url = process.env.DATABASE_URL || undefined;
 const parserOf = (oid: number, format: string) => pg.types.getTypeParser(oid, format as "text");
@@ -77,6 +77,27 @@ describe.runIf(url)("named statements that keep their row shape (PostgreSQL)", (
     expect((await client.query(`SELECT count(*)::int AS n FROM t WHERE id = 30`)).rows).toEqual([{ n: 0 }]);
     await namedRows(client, "s_insert3", INSERT, [30, "fine"], parserOf);
     expect((await client.query(`SELECT name FROM t WHERE id = 30`)).rows).toEqual([{ name: "fine" }]);
+  });
+
+  test("BEGIN sent with a parsed statement opens the transaction it runs in", async () => {
+    const INSERT = `INSERT INTO t (id, name) VALUES ($1, $2) RETURNING id`;
+    expect(canBeginWith(client, "s_begin", INSERT)).toBe(false);
+    await namedRows(client, "s_begin", INSERT, [40, "a"], parserOf);
+    expect(canBeginWith(client, "s_begin", INSERT)).toBe(true);
+    expect(canBeginWith(client, "s_begin", `${INSERT} `)).toBe(false);
+
+    expect(await namedRows(client, "s_begin", INSERT, [41, "b"], parserOf, true)).toEqual([{ id: 41 }]);
+    expect((await client.query(`SELECT count(*)::int AS n FROM t WHERE id = 41`)).rows).toEqual([{ n: 1 }]);
+    await client.query("ROLLBACK");
+    expect((await client.query(`SELECT count(*)::int AS n FROM t WHERE id = 41`)).rows).toEqual([{ n: 0 }]);
+
+    // the statement refused: the transaction BEGIN opened is aborted, and ROLLBACK ends it
+    await expect(namedRows(client, "s_begin", INSERT, [40, "again"], parserOf, true)).rejects.toMatchObject({
+      code: "23505",
+    });
+    await expect(client.query(`SELECT 1`)).rejects.toMatchObject({ code: "25P02" });
+    await client.query("ROLLBACK");
+    expect((await client.query(`SELECT 1 AS one`)).rows).toEqual([{ one: 1 }]);
   });
 
   test("one name for two texts is refused", async () => {
