@@ -24,7 +24,6 @@ export const BatchInvoiceRequest = BatchRef.extend({ details: InvoiceDetails });
 export const BatchStartedResponse = z.object({
   batchNo: z.string(),
   qrCode: z.string(),
-  qrSvg: z.string(),
   amountFen: z.number().int(),
   deadline: z.string(),
 });

@@ -112,7 +112,6 @@ export type OrderResponse = z.infer<typeof OrderResponse>;
 /** The Alipay QR trade of the order. */
 export const PaymentStartedResponse = z.object({
   qrCode: z.string(),
-  qrSvg: z.string(),
   amountFen: z.number().int(),
   orderNo: z.string(),
   deadline: z.string(),

@@ -9,7 +9,7 @@ import { newOrderNo } from "../orders/number";
 import { DEFAULT_PAYMENT_WINDOW_MINUTES, numberSetting } from "../settings";
 import { checkEligibility } from "../renewal/eligibility";
 import type { PaymentDeps } from "../payments/alipay/client";
-import { openTrade, precreateTrade, qrSvgOf } from "../payments/alipay/precreate";
+import { openTrade, precreateTrade } from "../payments/alipay/precreate";
 import type { InvoiceDetails } from "../payments/invoice-details";
 
 /**
@@ -145,7 +145,6 @@ export async function loadBatch(db: Tx, organisationId: string, batchNo: string)
 
 export interface BatchPaymentStart {
   qrCode: string;
-  qrSvg: string;
   amountFen: number;
   batchNo: string;
   deadline: Date;
@@ -180,8 +179,7 @@ export async function startBatchPayment(
     if (!made.ok) throw new DomainError("ALIPAY_REJECTED", { subCode: String(made.r.sub_code ?? made.r.code) });
     qrCode = made.qrCode;
   }
-  const qrSvg = await qrSvgOf(qrCode);
-  return { qrCode, qrSvg, amountFen: batch.totalFen, batchNo: batch.batchNo, deadline };
+  return { qrCode, amountFen: batch.totalFen, batchNo: batch.batchNo, deadline };
 }
 
 /** 开票信息 for the whole batch (one invoice), once it is paid; audited. */

@@ -28,7 +28,10 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await expect(page.getByTestId("pay-amount")).toHaveText("100.00 元");
   await expect(page.getByTestId("pay-order-no")).not.toBeEmpty();
   await expect(page.getByTestId("pay-countdown")).toHaveText(/^(2\d|30):\d\d$/);
-  await expect(page.getByRole("img", { name: "支付宝付款二维码" })).toBeVisible();
+  // drawn in the browser from the link the portal sent: an SVG of the QR code's modules
+  const qr = page.getByRole("img", { name: "支付宝付款二维码" });
+  await expect(qr).toBeVisible();
+  await expect(qr).toHaveAttribute("src", /^data:image\/svg\+xml;charset=utf-8,%3Csvg.*%3Cpath/);
   await snap(page, "selfpay-4-pay");
   await payInSandbox(page);
 

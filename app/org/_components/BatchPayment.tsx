@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import type { Messages } from "@/lib/messages";
 import { apiGet, apiPost } from "@/lib/api/client";
 import { usePolledPayment } from "@/components/payments/usePolledPayment";
+import { QrCode } from "@/components/payments/QrCode";
 import { alipayAppLink } from "@/lib/payments/alipay/app-link";
 import { formatDateTime } from "@/lib/messages/format";
 import styles from "../org.module.css";
@@ -47,12 +48,7 @@ export function BatchPayment({
   return (
     <div className="stack">
       <div className={styles.qr}>
-        <img
-          src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qrSvg)}`}
-          alt={t.title}
-          width={220}
-          height={220}
-        />
+        <QrCode text={started.qrCode} alt={t.title} />
       </div>
       <dl className="kv">
         <dt>{t.deadline}</dt>

@@ -9,6 +9,7 @@ import { PAYMENT_WAIT_MAX_S } from "@/lib/api/payment-wait";
 import styles from "../renew.module.css";
 import { fill, formatFen } from "@/lib/messages/format";
 import { alipayAppLink } from "@/lib/payments/alipay/app-link";
+import { QrCode } from "@/components/payments/QrCode";
 
 /**
  * The status request waits up to PAYMENT_WAIT_MAX_S on the server for the payment to land and is sent again at
@@ -95,12 +96,7 @@ export function Payment({
   return (
     <div className={styles.payBox}>
       <div className={styles.qr}>
-        <img
-          src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(started.qrSvg)}`}
-          alt={t.qrAlt}
-          width={220}
-          height={220}
-        />
+        <QrCode text={started.qrCode} alt={t.qrAlt} />
       </div>
       <dl className="kv">
         <dt>{t.amount}</dt>

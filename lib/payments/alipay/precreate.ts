@@ -1,4 +1,3 @@
-import QRCode from "qrcode";
 import type { Db } from "../../db";
 import type { RenewalOrder } from "../../generated/prisma/client";
 import type { Clock } from "../../clock";
@@ -14,7 +13,6 @@ import { sqlRows, uniqueRow } from "../../db/lean";
 export interface PaymentStart {
   /** the URL Alipay returned; the QR code encodes it, and on a phone it opens Alipay */
   qrCode: string;
-  qrSvg: string;
   amountFen: number;
   orderNo: string;
   deadline: Date;
@@ -83,10 +81,6 @@ export async function precreateTrade(
   return ok ? { ok, qrCode: r.qr_code as string } : { ok, r };
 }
 
-export function qrSvgOf(qrCode: string): Promise<string> {
-  return QRCode.toString(qrCode, { type: "svg", errorCorrectionLevel: "M", margin: 1 });
-}
-
 /**
  * Opens the Alipay QR trade for an order awaiting payment (alipay.trade.precreate, out_trade_no = order number,
  * the amount from the order's price snapshot, timing out with the payment window). Calling it again returns the
@@ -133,5 +127,5 @@ export async function startPayment(
     qrCode = made.qrCode;
     await holdPollQueries(db, order.id, clock);
   }
-  return { qrCode, qrSvg: await qrSvgOf(qrCode), amountFen: order.priceFen, orderNo: order.orderNo, deadline };
+  return { qrCode, amountFen: order.priceFen, orderNo: order.orderNo, deadline };
 }

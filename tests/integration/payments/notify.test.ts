@@ -66,7 +66,6 @@ describe("Alipay notify against the local emulator", () => {
     expect(start.amountFen).toBe(10000);
     expect(start.orderNo).toBe(order.orderNo);
     expect(start.qrCode).toMatch(/^http:\/\/portal\.test\/sandbox\/alipay\/pay\/\d{28}$/);
-    expect(start.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     const again = await startPayment(h.db, envPayments, { orderId: order.id, clock: h.clock });
     expect(again.qrCode).toBe(start.qrCode);
     expect(await h.db.sandboxTrade.count({ where: { outTradeNo: order.orderNo } })).toBe(1);

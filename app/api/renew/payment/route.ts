@@ -15,7 +15,6 @@ export const POST = route(
     const p = await startPayment(db, { alipay, links: config }, { orderId: order.id, clock, order });
     return {
       qrCode: p.qrCode,
-      qrSvg: p.qrSvg,
       amountFen: p.amountFen,
       orderNo: p.orderNo,
       deadline: p.deadline.toISOString(),
