@@ -85,7 +85,8 @@ class NamedStatement<T> {
       connection.execute({ portal: "" });
       connection.sync();
     } catch (e) {
-      // a value that cannot be sent (prepareValue throws): nothing past Parse was written, and Sync ends the exchange
+      // a value that cannot be sent (prepareValue throws): nothing of the statement past its Parse was written, and
+      // Sync ends the exchange (after a BEGIN sent with it, the caller's ROLLBACK ends the transaction)
       connection.sync();
       this.broken ??= e;
     } finally {
