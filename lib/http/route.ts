@@ -13,6 +13,9 @@ import { getCa, type Ca } from "../pki/ca";
 import { alipayFor, type Alipay } from "../payments/alipay/client";
 import { COOKIE, CSRF_HEADER, csrfMatches, loadSession } from "../session";
 import { IDEMPOTENCY_HEADER, withIdempotency } from "./idempotency";
+import { json } from "./json";
+
+export { json };
 import {
   clientIp,
   isSameOrigin,
@@ -69,22 +72,6 @@ type Handler<B, Q> = (ctx: RouteContext<B, Q>) => Promise<unknown>;
 type NextCtx = { params: Promise<Record<string, string | string[]>> };
 
 const DEFAULT_MAX_BODY = 64 * 1024;
-
-/**
- * The text of a body `json` made, on the Response: the node:http front (lib/runtime/direct.ts) writes it as it is
- * instead of reading the Response's stream back. A symbol of the registry: the portal loads lib/ twice.
- */
-export const BODY_TEXT = Symbol.for("certrenew.bodyText");
-
-export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  const text = JSON.stringify(body);
-  const res = new Response(text, {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
-  });
-  (res as Response & { [BODY_TEXT]?: string })[BODY_TEXT] = text;
-  return res;
-}
 
 async function readBody(req: Request, max: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "0");

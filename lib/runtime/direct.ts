@@ -4,7 +4,7 @@ import { DomainError, toErrorResponse } from "../errors";
 import { requestLocale } from "../http/request";
 import { EVERY_ANSWER_HEADERS, HTTPS_ANSWER_HEADERS } from "../http/security-headers";
 import { readBody } from "./read-body";
-import { BODY_TEXT } from "../http/route";
+import { BODY_TEXT, json } from "../http/json";
 
 /**
  * The holder API answered by the node:http front itself (lib/runtime/front.ts), without Next's request pipeline.
@@ -196,7 +196,7 @@ class FrontRequest extends Request {
   }
 }
 
-/** The answer's bytes: the text `json` (lib/http/route.ts) made when it made it, else read from the Response. */
+/** The answer's bytes: the text `json` (lib/http/json.ts) made when it made it, else read from the Response. */
 async function answerBytes(res: Response): Promise<Buffer | undefined> {
   const text = (res as Response & { [BODY_TEXT]?: string })[BODY_TEXT];
   if (typeof text === "string" && !res.bodyUsed) return Buffer.from(text);
@@ -263,13 +263,12 @@ export function createDirect(
     } catch (e) {
       // the client left (its body cut off, or the handler stopped on the signal): nobody to answer
       if (aborter.signal.aborted) return;
-      const headers = new Headers({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
       const { status, body } = toErrorResponse(
         e,
         requestLocale(new Request("http://localhost", { headers: toHeaders(req) })),
       );
       if (status >= 500) log.error({ err: e, path: route }, "front: request failed");
-      answer = new Response(JSON.stringify(body), { status, headers });
+      answer = json(body, status);
     }
     if (res.destroyed) return;
     const bytes = await answerBytes(answer);
