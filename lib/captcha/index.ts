@@ -1,5 +1,4 @@
-import { createHmac, getRandomValues, randomUUID } from "node:crypto";
-import svgCaptcha from "svg-captcha";
+import { createHmac, randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import { sqlRows } from "../db/lean";
 import type { Clock } from "../clock";
@@ -7,6 +6,7 @@ import { MINUTE } from "../clock";
 import { DomainError } from "../errors";
 import type { Config } from "../config";
 import { matchesAnySessionSecret } from "../crypto/link-token";
+import { drawCaptcha } from "./draw";
 import { checkBackoff, clearRateLimit, hitRateLimit, recordBackoffFailure, type Backoff } from "../ratelimit";
 
 export const CAPTCHA_TTL_MS = 5 * MINUTE;
@@ -19,67 +19,6 @@ export const TEST_BYPASS_ANSWER = "test-bypass";
  */
 export const CAPTCHA_BACKOFF: Backoff = { free: 5, baseMs: 30 * 1000, maxMs: 15 * MINUTE, forgetMs: 60 * MINUTE };
 const failureKey = (who: string) => `captcha.fail:${who}`;
-
-// An image draws ~1,000 random numbers (every point of every glyph is jittered): they come from the CSPRNG a batch
-// at a time, not in one call each.
-const pool = new Uint32Array(2048);
-let drawn = pool.length;
-function unit(): number {
-  if (drawn === pool.length) {
-    getRandomValues(pool);
-    drawn = 0;
-  }
-  return pool[drawn++] / 0x1_0000_0000;
-}
-const rand = (min: number, max: number) => min + unit() * (max - min);
-const isLetter = (t: string) => t.length === 1 && ((t.charCodeAt(0) | 32) - 97) >>> 0 < 26;
-
-/**
- * svg-captcha draws each character with the same outline every time, which a solver learns. Each glyph's outline
- * is put through its own random rotation, shear and scale (baked into the coordinates, not a transform attribute
- * a solver could strip), every point is jittered, and extra distractor strokes cross the text.
- */
-function distort(svg: string): string {
-  const glyphs = svg.replace(/<path fill="(#[0-9a-f]{3,8})" d="([^"]+)"\/>/gi, (_m, fill: string, d: string) => {
-    const tokens = d.match(/[A-Za-z]|-?\d+(?:\.\d+)?/g) ?? [];
-    // the outline's centre: numbers alternate x, y (svg-captcha writes absolute M, L and Q commands)
-    const points: number[] = [];
-    let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
-    for (const t of tokens) {
-      if (isLetter(t)) continue;
-      const v = Number(t);
-      if (points.length % 2 === 0) [minX, maxX] = [Math.min(minX, v), Math.max(maxX, v)];
-      else [minY, maxY] = [Math.min(minY, v), Math.max(maxY, v)];
-      points.push(v);
-    }
-    const [cx, cy] = [(minX + maxX) / 2, (minY + maxY) / 2];
-    const angle = rand(-0.45, 0.45);
-    const shear = rand(-0.35, 0.35);
-    const sx = rand(0.8, 1.2);
-    const sy = rand(0.8, 1.2);
-    const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
-    let out = "";
-    let n = 0;
-    for (const t of tokens) {
-      if (isLetter(t)) out += `${t} `;
-      else if (n++ % 2 === 1) {
-        const [x, y] = [points[n - 2], points[n - 1]];
-        const dx = (x - cx) * sx + (y - cy) * shear;
-        const dy = (y - cy) * sy;
-        out += `${(cx + dx * cos - dy * sin + rand(-0.4, 0.4)).toFixed(2)} ${(cy + dx * sin + dy * cos + rand(-0.4, 0.4)).toFixed(2)} `;
-      }
-    }
-    return `<path fill="${fill}" d="${out.trimEnd()}"/>`;
-  });
-  const strokes = Array.from({ length: 2 }, () => {
-    const p = () => `${rand(0, 150).toFixed(1)} ${rand(5, 45).toFixed(1)}`;
-    const colour = `#${Math.floor(unit() * 0x1000000)
-      .toString(16)
-      .padStart(6, "0")}`;
-    return `<path d="M${p()} Q${p()} ${p()} T${p()}" stroke="${colour}" stroke-width="${rand(0.8, 1.5).toFixed(1)}" fill="none"/>`;
-  }).join("");
-  return glyphs.replace("</svg>", `${strokes}</svg>`);
-}
 
 /**
  * What the captcha needs of the configuration: the HMAC secret (and the previous one during a rotation, so a captcha
@@ -116,14 +55,8 @@ export async function createCaptcha(
   config: CaptchaConfig,
 ): Promise<{ id: string; svg: string }> {
   await hitRateLimit(db, `captcha:${rateKey}`, { max: 60, windowMs: 10 * MINUTE }, clock);
-  const { text, data } = svgCaptcha.create({
-    size: 5,
-    noise: 3,
-    ignoreChars: "0o1ilI",
-    color: true,
-    background: "#f4f6f8",
-  });
-  return { id: await storeCaptcha(db, clock, config, text), svg: distort(data) };
+  const { text, svg } = drawCaptcha();
+  return { id: await storeCaptcha(db, clock, config, text), svg };
 }
 
 /**
