@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { HandlerInfo } from "../renewal/handler";
-import { OrderState } from "./common";
+import { ChallengeResponse, OrderState } from "./common";
 import { ConsentGiven } from "../consent";
 import { PAYMENT_WAIT_MAX_S } from "./payment-wait";
 
@@ -127,5 +127,12 @@ export const IssueResponse = z.object({
   certificate: z.object({ serial: z.string(), subjectDn: z.string(), notBefore: z.string(), notAfter: z.string() }),
   /** dual certificates (SM2): the encryption certificate (also in pkcs7) and its key as a GM/T 0016 envelope */
   encryption: z.object({ serial: z.string(), envelope: z.string() }).nullable().optional(),
+  /**
+   * a `login` challenge for the new certificate, which the new key signs for the install confirmation
+   * (POST /api/renew/installed) once the certificate is on the token: one round trip less than asking
+   * /api/renew/challenge. Absent when none could be made (the challenge limits); one that has expired or was used
+   * meanwhile (a repeated 下证 answer) is refused there, and the wizard asks /api/renew/challenge for another.
+   */
+  install: ChallengeResponse.optional(),
 });
 export type IssueResponse = z.infer<typeof IssueResponse>;

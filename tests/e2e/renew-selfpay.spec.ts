@@ -47,8 +47,16 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await page.getByLabel("纳税人识别号（统一社会信用代码）").fill("91350100M000100Y43");
   await page.getByRole("button", { name: "提交开票信息" }).click();
   await expect(page).toHaveURL(/\/renew\/issue$/);
+  // the install confirmation signs the challenge the 下证 answer brought: the page asks for no other
+  const asked: string[] = [];
+  page.on("request", (r) => void (r.url().includes("/api/renew/") && asked.push(new URL(r.url()).pathname)));
   await download(page);
   await expect(page.getByRole("heading", { name: "下证成功" })).toBeVisible({ timeout: 30_000 });
+  expect(asked.filter((p) => p !== "/api/renew/status")).toEqual([
+    "/api/renew/issue-challenge",
+    "/api/renew/issue",
+    "/api/renew/installed",
+  ]);
   await snap(page, "selfpay-6-done");
   const orderNo = (await page.getByTestId("order-no").textContent())!.trim();
   await checkRenewed(page, h, oldDer, (await page.getByTestId("new-serial").textContent())!.trim());

@@ -6,12 +6,14 @@ import { AssistantError, createAssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
-import { apiPost } from "@/lib/api/client";
+import { ApiError, apiPost } from "@/lib/api/client";
 import styles from "../renew.module.css";
 import { fill } from "@/lib/messages/format";
 
 type T = Messages["wizard"]["issue"];
 const STEPS = ["keygen", "request", "write", "verify"] as const;
+/** the 下证 answer's install challenge can no longer be answered: a new one is asked for */
+const STALE_CHALLENGE = new Set(["POP_CHALLENGE_EXPIRED", "POP_CHALLENGE_USED"]);
 
 interface Props {
   t: T;
@@ -81,6 +83,7 @@ export function IssueCert({
       const client = createAssistantClient({ baseUrl: assistantUrl, locale });
       const tokens = await client.requireTokens();
       let newSerial = issuedSerial;
+      let installChallenge: string | undefined;
       const installed = find(tokens, issuedSerial);
       const old = find(tokens, oldSerial);
       if (!old && !installed) throw new Error(t.noKey);
@@ -97,6 +100,7 @@ export function IssueCert({
           { csrf },
         );
         newSerial = issued.certificate.serial;
+        installChallenge = issued.install?.challenge;
         setIssued(newSerial);
         setStep(2);
         // dual certificates (SM2): the encryption key comes enveloped to the new key, imported with the certificates
@@ -110,19 +114,20 @@ export function IssueCert({
       setStep(3);
       const placed = find(await client.tokens(), newSerial);
       if (!placed) throw new AssistantError("TOKEN_OPERATION_FAILED", { reason: "read-back" });
-      // the new key signs a login challenge for the new certificate: the portal's proof that both are on the key
-      const proof = await apiPost("/api/renew/challenge", { serial: placed.cert.serial }, { csrf });
-      const signedByNew = await client.sign({
-        tokenId: placed.token.id,
-        certId: placed.cert.id,
-        pin,
-        challenge: proof.challenge,
-      });
-      await apiPost(
-        "/api/renew/installed",
-        { orderId, challenge: proof.challenge, signature: signedByNew.signature },
-        { csrf },
-      );
+      // the new key signs a login challenge for the new certificate: the portal's proof that both are on the key (the
+      // 下证 answer brought one; a new one is asked for when it did not, or when it can no longer be answered)
+      const confirm = async (challenge: string) => {
+        const signedByNew = await client.sign({ tokenId: placed.token.id, certId: placed.cert.id, pin, challenge });
+        await apiPost("/api/renew/installed", { orderId, challenge, signature: signedByNew.signature }, { csrf });
+      };
+      const fresh = async () =>
+        (await apiPost("/api/renew/challenge", { serial: placed.cert.serial }, { csrf })).challenge;
+      try {
+        await confirm(installChallenge ?? (await fresh()));
+      } catch (err) {
+        if (!installChallenge || !(err instanceof ApiError) || !STALE_CHALLENGE.has(err.code)) throw err;
+        await confirm(await fresh());
+      }
       setStep(4);
       setBusy(false);
       router.push("/renew/done");

@@ -3,6 +3,7 @@ import type { HolderClient } from "./http";
 import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "./holders";
 import type { Recorder } from "./stats";
 import { CONSENT_VERSIONS } from "../../consent";
+import type { IssueResponse } from "../../api/renew";
 
 /**
  * One simulated holder through the whole wizard over HTTP, step by step as the browser and the certificate
@@ -64,22 +65,33 @@ export interface FlowResult {
 
 /**
  * The install confirmation as the wizard sends it once the certificate is on the key: the new key signs a login
- * challenge for the new certificate.
+ * challenge for the new certificate, the one the 下证 answer brought (`given`) or, without one or when that one can no
+ * longer be answered, a new one.
  */
 async function confirmInstall(
   client: HolderClient,
   newKey: KeyObject,
   newSerial: string,
   orderId: string,
+  given?: string,
 ): Promise<{ state: string }> {
+  const post = (challenge: string) =>
+    client.ok<{ state: string }>("POST", "/api/renew/installed", {
+      json: { orderId, challenge, signature: signChallenge(newKey, challenge) },
+      idempotent: true,
+    });
+  if (given) {
+    try {
+      return await post(given);
+    } catch (e) {
+      if (!(e instanceof Error) || !/POP_CHALLENGE_(USED|EXPIRED)/.test(e.message)) throw e;
+    }
+  }
   return withFreshChallenge(async () => {
     const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/challenge", {
       json: { serial: newSerial },
     });
-    return client.ok<{ state: string }>("POST", "/api/renew/installed", {
-      json: { orderId, challenge, signature: signChallenge(newKey, challenge) },
-      idempotent: true,
-    });
+    return post(challenge);
   });
 }
 
@@ -109,12 +121,12 @@ export async function issueAndInstall(
   const body = { orderId, csr: newKey.csr.toString("base64") };
   const issued = await withFreshChallenge(async () => {
     const { challenge } = await client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", { json: body });
-    return client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
+    return client.ok<IssueResponse>("POST", "/api/renew/issue", {
       json: { ...body, challenge, signature: signChallenge(oldKey, challenge) },
       idempotent: true,
     });
   });
-  await confirmInstall(client, newKey.key, issued.certificate.serial, orderId);
+  await confirmInstall(client, newKey.key, issued.certificate.serial, orderId, issued.install?.challenge);
   return issued.certificate.serial;
 }
 
@@ -285,7 +297,7 @@ export async function runHolderFlow(
 
   const { key: newKey, csr } = newKeyAndCsr();
   const csrB64 = csr.toString("base64");
-  let issued: { certificate: { serial: string } } | undefined;
+  let issued: IssueResponse | undefined;
   for (let round = 0; !issued; round++) {
     const ic = (await step("issue-challenge", () =>
       client.ok<{ challenge: string }>("POST", "/api/renew/issue-challenge", {
@@ -295,7 +307,7 @@ export async function runHolderFlow(
     if (done("issue-challenge")) return result;
     try {
       issued = (await step("issue", () =>
-        client.ok<{ certificate: { serial: string } }>("POST", "/api/renew/issue", {
+        client.ok<IssueResponse>("POST", "/api/renew/issue", {
           json: {
             orderId: draft.id,
             csr: csrB64,
@@ -312,6 +324,8 @@ export async function runHolderFlow(
   }
   result.issuedSerial = issued.certificate.serial;
   if (done("issue")) return result;
-  await step("installed", () => confirmInstall(client, newKey, issued.certificate.serial, draft.id));
+  await step("installed", () =>
+    confirmInstall(client, newKey, issued.certificate.serial, draft.id, issued.install?.challenge),
+  );
   return result;
 }

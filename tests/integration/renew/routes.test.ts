@@ -185,6 +185,10 @@ describe("the holder API", () => {
     ).json();
     expect(again.certificate.serial).toBe(first.certificate.serial);
     expect(again.pkcs7).toBe(first.pkcs7);
+    // the answer brings the install confirmation's challenge: a login challenge for the new certificate
+    expect(first.install.challenge).toContain(`serial: ${first.certificate.serial}`);
+    expect(first.install.challenge).toContain("purpose: login");
+    expect(again.install).toEqual(first.install);
 
     const reused = await issueRoute.POST(request("/api/renew/issue", b, issueBody, { "idempotency-key": key() }));
     expect((await reused.json()).error.code).toBe("POP_CHALLENGE_USED");
@@ -203,6 +207,10 @@ describe("the holder API", () => {
     const p2 = await proofFor(h.row.serial);
     expect((await install(p2, signText(h.key, p2))).error.code).toBe("POP_SIGNATURE_INVALID"); // the old certificate's own challenge
     expect((await (await statusRoute.GET(request("/api/renew/status", b))).json()).order.state).toBe("issued");
+    // the challenge the 下证 answer brought, signed by the new key; once only
+    const brought = first.install.challenge as string;
+    expect((await install(brought, signText(newKey.key, brought))).state).toBe("installed");
+    expect((await install(brought, signText(newKey.key, brought))).error.code).toBe("POP_CHALLENGE_USED");
     const p3 = await proofFor(first.certificate.serial);
     expect((await install(p3, signText(newKey.key, p3))).state).toBe("installed");
     const status = await (await statusRoute.GET(request("/api/renew/status", b))).json();

@@ -1,12 +1,15 @@
 import { IssueRequest, type IssueResponse } from "@/lib/api/renew";
+import { isDomainError } from "@/lib/errors";
 import { route } from "@/lib/http/route";
 import { issueForOrder } from "@/lib/renewal/issue-order";
+import { issueChallenge } from "@/lib/renewal/pop";
 import { processUpstreamDeps } from "@/lib/renewal/upstream-issue";
 import { holderCertificateId } from "../_holder";
 
 /**
  * 下证: issues (or re-delivers) the new certificate for the key's CSR; returns the PKCS#7 to install (and for an SM2
- * key the encryption certificate's key, enveloped to the new key: only the token can open it).
+ * key the encryption certificate's key, enveloped to the new key: only the token can open it), and the challenge
+ * the new key signs to confirm the installation.
  */
 export const POST = route(
   { session: "holder", requireSession: true, body: IssueRequest, idempotency: "renew.issue" },
@@ -25,6 +28,17 @@ export const POST = route(
       ...(upstream ? { upstream } : { ca: await ca() }),
     });
     const c = issued.certificate;
+    // the certificate is issued whatever comes of this: past the challenge limits, the wizard asks for one itself
+    const install = await issueChallenge(db, {
+      serial: c.serial,
+      origin: config.publicOrigin,
+      purpose: "login",
+      clock,
+      ip: actor.ip,
+    }).catch((e: unknown) => {
+      if (isDomainError(e)) return undefined;
+      throw e;
+    });
     return {
       pkcs7: issued.pkcs7,
       certificate: {
@@ -36,6 +50,7 @@ export const POST = route(
       encryption: issued.encryption
         ? { serial: issued.encryption.certificate.serial, envelope: issued.encryption.envelope.toString("base64") }
         : null,
+      ...(install ? { install: { challenge: install.text, expiresAt: install.expiresAt.toISOString() } } : {}),
     } satisfies IssueResponse;
   },
 );
