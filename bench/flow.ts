@@ -10,7 +10,7 @@ import { HolderClient, Traffic, agent } from "../lib/dev/sim/http";
 import { registerHolders } from "../lib/dev/sim/holders";
 import { runHolderFlow, type FlowResult, type FlowStep } from "../lib/dev/sim/holder-flow";
 import { freshDatabase, startPortal } from "../lib/dev/sim/portal";
-import { dbCpu, machineTicks, portalCpu, selfCpuNs, spent } from "./lib/cpu";
+import { dbCpu, machineTicks, portalCpu, referenceWorkMs, selfCpuNs, spent } from "./lib/cpu";
 import { flowPortalEnv, useConfigOf } from "./lib/env";
 import { Recorder, commandLine, machine, ms, percentile, statsTable } from "../lib/dev/sim/stats";
 import { PAYMENT_WAIT_MAX_S } from "../lib/api/payment-wait";
@@ -242,6 +242,7 @@ try {
   const rec = new Recorder(SLOW_MS);
   const results: (FlowResult | null)[] = [];
   const cpuReading = () => ({ portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() });
+  const referenceBefore = referenceWorkMs();
   const cpu0 = cpuReading();
   t = performance.now();
   const startedAt = Date.now();
@@ -304,6 +305,7 @@ try {
   await sampler;
   const wall = (performance.now() - t) / 1000;
   const cpu1 = cpuReading();
+  const referenceAfter = referenceWorkMs();
   const requests = rec.stats().reduce((n, s) => n + s.count, 0);
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
@@ -323,6 +325,9 @@ try {
   const ticks = { busy: cpu1.machine.busy - cpu0.machine.busy, total: cpu1.machine.total - cpu0.machine.total };
   console.log(
     `CPU per renewal during the run: portal ${perRenewal(spent(cpu0.portal, cpu1.portal))} (${cpu1.portal.size} processes), PostgreSQL ${perRenewal(spent(cpu0.db, cpu1.db))} (every process of the server), this bench ${perRenewal(cpu1.self - cpu0.self)}; machine busy ${((100 * ticks.busy) / Math.max(1, ticks.total)).toFixed(0)} % of ${os.availableParallelism()} cores`,
+  );
+  console.log(
+    `machine reference (a fixed piece of work in this process's CPU, bench/lib/cpu.ts; lower is a faster stretch): ${referenceBefore.toFixed(1)} ms before the run, ${referenceAfter.toFixed(1)} ms after`,
   );
   console.log(
     `payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`,

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 
 /**
  * On-CPU time of processes, read from /proc (Linux): the benches use it to say where a run's CPU went — the
@@ -50,4 +51,28 @@ export function machineTicks(): { busy: number; total: number } {
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
   return { busy: total - idle, total };
+}
+
+/**
+ * A fixed piece of work (SHA-256 over 24 MB, then JSON round trips of a renewal-sized document), timed in this
+ * process's CPU, median of five. This machine has slow and fast stretches, where the same code takes up to a third
+ * more CPU (a busy host; steal time stays under 1 %): the same figure before and after a run says which stretch the
+ * run was in, so runs of different hours can be compared.
+ */
+export function referenceWorkMs(): number {
+  const data = Buffer.alloc(64 * 1024, 7);
+  const doc = {
+    order: { id: "0b6f6d1e-3a5c-4f8e-9d61-2f0c7a1b9e44", state: "awaiting_payment", priceFen: 10000, years: 1 },
+    handler: { name: "张三", idType: "id_card", mobile: "13800000000", email: "holder@example.cn" },
+    steps: Array.from({ length: 20 }, (_, i) => ({ step: i, at: new Date(1_700_000_000_000 + i).toISOString() })),
+  };
+  const times: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 75; i++) createHash("sha256").update(data).digest();
+    for (let i = 0; i < 1500; i++) JSON.parse(JSON.stringify(doc));
+    const c = process.cpuUsage(c0);
+    times.push((c.user + c.system) / 1000);
+  }
+  return times.sort((a, b) => a - b)[2];
 }
