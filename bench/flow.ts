@@ -203,6 +203,7 @@ console.log(
 );
 
 let exitCode = 0;
+let referenceBefore: number | undefined;
 try {
   const config = useConfigOf(portal, database.url);
   const ca = await loadCa(config);
@@ -242,7 +243,7 @@ try {
   const rec = new Recorder(SLOW_MS);
   const results: (FlowResult | null)[] = [];
   const cpuReading = () => ({ portal: portalCpu(), db: dbCpu(), self: selfCpuNs(), machine: machineTicks() });
-  const referenceBefore = referenceWorkMs();
+  referenceBefore = referenceWorkMs();
   const cpu0 = cpuReading();
   t = performance.now();
   const startedAt = Date.now();
@@ -305,7 +306,6 @@ try {
   await sampler;
   const wall = (performance.now() - t) / 1000;
   const cpu1 = cpuReading();
-  const referenceAfter = referenceWorkMs();
   const requests = rec.stats().reduce((n, s) => n + s.count, 0);
   const completed = results.filter((r) => r?.completed.includes("installed")).length;
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
@@ -325,9 +325,6 @@ try {
   const ticks = { busy: cpu1.machine.busy - cpu0.machine.busy, total: cpu1.machine.total - cpu0.machine.total };
   console.log(
     `CPU per renewal during the run: portal ${perRenewal(spent(cpu0.portal, cpu1.portal))} (${cpu1.portal.size} processes), PostgreSQL ${perRenewal(spent(cpu0.db, cpu1.db))} (every process of the server), this bench ${perRenewal(cpu1.self - cpu0.self)}; machine busy ${((100 * ticks.busy) / Math.max(1, ticks.total)).toFixed(0)} % of ${os.availableParallelism()} cores`,
-  );
-  console.log(
-    `machine reference (a fixed piece of work in this process's CPU, bench/lib/cpu.ts; lower is a faster stretch): ${referenceBefore.toFixed(1)} ms before the run, ${referenceAfter.toFixed(1)} ms after`,
   );
   console.log(
     `payment → paid (notification or query): p50 ${ms(percentile(paid, 50))} ms, p99 ${ms(percentile(paid, 99))} ms`,
@@ -376,6 +373,11 @@ try {
     await database.drop();
     rmSync(portal.dataDir, { recursive: true, force: true });
   }
+  // after the portal stopped: its jobs and PostgreSQL's background work right after a run would weigh on the figure
+  if (referenceBefore !== undefined)
+    console.log(
+      `machine reference (a fixed piece of work in this process's CPU, bench/lib/cpu.ts; lower is a faster stretch): ${referenceBefore.toFixed(1)} ms before the run, ${referenceWorkMs().toFixed(1)} ms after it`,
+    );
   if (args["cpu-prof"]) console.log(`CPU profile of next start in ${path.resolve(args["cpu-prof"])}`);
 }
 process.exit(exitCode);
