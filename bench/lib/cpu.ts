@@ -55,8 +55,8 @@ export function machineTicks(): { busy: number; total: number } {
 
 /**
  * A fixed piece of work (SHA-256 over 24 MB, then JSON round trips of a renewal-sized document), timed in this
- * process's CPU, median of five. This machine has slow and fast stretches, where the same code takes up to a third
- * more CPU (a busy host; steal time stays under 1 %): the same figure before and after a run says which stretch the
+ * process's CPU, median of five. This machine has slow and fast stretches, where the same code takes up to ~1.8× the
+ * CPU (a busy host; steal time stays under 1 %): the same figure before and after a run says which stretch the
  * run was in, so runs of different hours can be compared.
  */
 export function referenceWorkMs(): number {

@@ -14,8 +14,6 @@ import { alipayFor, type Alipay } from "../payments/alipay/client";
 import { COOKIE, CSRF_HEADER, csrfMatches, loadSession } from "../session";
 import { IDEMPOTENCY_HEADER, withIdempotency } from "./idempotency";
 import { json } from "./json";
-
-export { json };
 import {
   clientIp,
   isSameOrigin,
@@ -25,6 +23,8 @@ import {
   serializeCookie,
   type CookieOptions,
 } from "./request";
+
+export { json };
 
 /**
  * The one wrapper every API route uses: request id, locale, body limit and zod validation, same-origin +

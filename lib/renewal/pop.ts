@@ -4,7 +4,7 @@ import { appendAudit, actorFields, type Actor, withSqlTx } from "../audit";
 import { createSession, type NewSession } from "../session";
 import { MINUTE, type Clock } from "../clock";
 import type { Certificate } from "../generated/prisma/client";
-import { DomainError } from "../errors";
+import { DomainError, isDomainError } from "../errors";
 import { hitRateLimit, hitRateLimits } from "../ratelimit";
 import { certificateSpki } from "../pki/x509";
 import {
@@ -78,6 +78,23 @@ export async function issueChallenge(
   const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
   await sqlRows(db, NEW_CHALLENGE, [randomUUID(), nonce, serial, args.origin, args.purpose, expiresAt, now]);
   return { text, expiresAt };
+}
+
+/**
+ * The challenge the new key signs to confirm 下证's installation (a `login` challenge for the new certificate), handed
+ * out with the 下证 answer. The certificate is issued whatever comes of this: past the challenge limits there is none,
+ * and the wizard asks /api/renew/challenge itself.
+ */
+export async function installChallenge(
+  db: Tx,
+  args: { serial: string; origin: string; clock: Clock; ip?: string | null },
+): Promise<IssuedChallenge | undefined> {
+  try {
+    return await issueChallenge(db, { ...args, purpose: "login" });
+  } catch (e) {
+    if (isDomainError(e)) return undefined;
+    throw e;
+  }
 }
 
 function parse(text: string): ChallengeFields {

@@ -1,8 +1,7 @@
 import { IssueRequest, type IssueResponse } from "@/lib/api/renew";
-import { isDomainError } from "@/lib/errors";
 import { route } from "@/lib/http/route";
 import { issueForOrder } from "@/lib/renewal/issue-order";
-import { issueChallenge } from "@/lib/renewal/pop";
+import { installChallenge } from "@/lib/renewal/pop";
 import { processUpstreamDeps } from "@/lib/renewal/upstream-issue";
 import { holderCertificateId } from "../_holder";
 
@@ -28,17 +27,7 @@ export const POST = route(
       ...(upstream ? { upstream } : { ca: await ca() }),
     });
     const c = issued.certificate;
-    // the certificate is issued whatever comes of this: past the challenge limits, the wizard asks for one itself
-    const install = await issueChallenge(db, {
-      serial: c.serial,
-      origin: config.publicOrigin,
-      purpose: "login",
-      clock,
-      ip: actor.ip,
-    }).catch((e: unknown) => {
-      if (isDomainError(e)) return undefined;
-      throw e;
-    });
+    const install = await installChallenge(db, { serial: c.serial, origin: config.publicOrigin, clock, ip: actor.ip });
     return {
       pkcs7: issued.pkcs7,
       certificate: {
