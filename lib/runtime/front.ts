@@ -15,6 +15,7 @@ import { metrics } from "../metrics";
 import { API_CONCURRENCY_DEFAULT, createGate, takesTurns } from "./gate";
 import { createDirect, directMatcher, type DirectRoutes } from "./direct";
 import { readBody } from "./read-body";
+import { createStaticAssets } from "./static-assets";
 
 /**
  * The portal's node:http front (scripts/portal-server.ts runs it in every portal process).
@@ -24,7 +25,8 @@ import { readBody } from "./read-body";
  * /ca/issuing.cer) and the certificate assistant's files (/downloads/assistant/<file>), with HTTP caching
  * headers and conditional GET. Relying parties check every signature against /ocsp: through Next's request
  * handler (routing, proxy.ts, the App Router's Request/Response adaptation) an answer cost ~2 ms of CPU, here it
- * costs a map lookup. The holder's renewal API is answered here too, by the same route handlers without Next's
+ * costs a map lookup. Next's build files under /_next/static are answered here from memory, compressed once
+ * (lib/runtime/static-assets.ts; Next would gzip them again on every request). The holder's renewal API is answered here too, by the same route handlers without Next's
  * pipeline (`direct`: lib/runtime/direct.ts). Every other request goes to Next unchanged, except for the peer header
  * below; API requests take turns on the way (lib/runtime/gate.ts: a few at a time per process, so a burst is not
  * answered all late).
@@ -39,6 +41,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   "x-frame-options": "DENY",
   "referrer-policy": "strict-origin-when-cross-origin",
 };
+const SECURITY_FLAT = Object.entries(SECURITY_HEADERS).flat();
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -50,7 +53,7 @@ export interface FrontOptions {
    * Next's routes answer them from the upstream CA
    */
   pki?: boolean;
-  /** where dist/assistant is (default: the working directory) */
+  /** where dist/assistant and .next/static are (default: the working directory) */
   root?: string;
   db?: () => Promise<Db>;
   ca?: () => Promise<Ca>;
@@ -102,6 +105,7 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
   const direct = opts.direct;
   const serveDirect = direct && createDirect(direct);
   const directRoute = direct && directMatcher(direct);
+  const statics = createStaticAssets(root);
   // the CA once loaded (a CA change restarts the portal): the CRL and certificate paths skip a promise per request
   let resolvedCa: Ca | undefined;
   const ca = async () => (resolvedCa = await loadCa());
@@ -207,6 +211,7 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const pathname = q < 0 ? url : url.slice(0, q);
+    if (statics.answer(req, res, pathname, SECURITY_FLAT)) return;
     let answered: Promise<void> | void | false;
     try {
       answered = protocol(req, res, pathname);

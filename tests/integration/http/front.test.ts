@@ -5,6 +5,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "@/lib/clock";
 import type { OpenDb } from "@/lib/db";
@@ -18,6 +19,20 @@ import { createTestDb } from "@/tests/helpers/db";
 import { createTestCa, crlTextOf, insertHolderCertificate, openssl, opensslAsync, writePem } from "@/tests/helpers/pki";
 
 const DAY = 86_400_000;
+const APP_JS = Array.from({ length: 400 }, (_, i) => `self.chunk${i} = function () { return ${i * 7}; };`).join("\n");
+
+/** A raw answer (node:http does not decode content codings, unlike fetch). */
+function rawGet(url: string, headers: Record<string, string> = {}, method = "GET") {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 /** What the front handed to Next: the request as Next's handler receives it. */
 interface Handed {
@@ -77,6 +92,13 @@ describe("the node:http front (lib/runtime/front.ts) of scripts/portal-server.ts
       sha256: createHash("sha256").update(exe).digest("hex"),
     };
     writeFileSync(path.join(dist, "manifest.json"), JSON.stringify({ version: "1.0.0", installer: entry, files: [] }));
+    // Next's build output: a script and a style sheet worth compressing, a font that is not
+    const built = path.join(tmp, ".next", "static");
+    mkdirSync(path.join(built, "chunks"), { recursive: true });
+    mkdirSync(path.join(built, "media"), { recursive: true });
+    writeFileSync(path.join(built, "chunks", "app-0a1b.js"), APP_JS);
+    writeFileSync(path.join(built, "chunks", "site-9f.css"), "body { margin: 0; color: #222 }\n".repeat(100));
+    writeFileSync(path.join(built, "media", "font.woff2"), Buffer.alloc(4096, 7));
     const deps = { db: async () => db.prisma, ca: async () => ca, clock: systemClock, root: tmp };
     base = await listen(createFront({ next, ...deps }));
     raBase = await listen(createFront({ next, ...deps, pki: false }));
@@ -261,6 +283,74 @@ describe("the node:http front (lib/runtime/front.ts) of scripts/portal-server.ts
     for (const name of ["secret.txt", "manifest.json", "..%2Fmanifest.json", "nothing.exe"])
       expect((await fetch(`${base}/downloads/assistant/${name}`)).status).toBe(404);
     expect(handed).toHaveLength(0);
+  });
+
+  it("answers Next's build files under /_next/static from memory, compressed once, immutable, with 304", async () => {
+    handed.length = 0;
+    const url = `${base}/_next/static/chunks/app-0a1b.js`;
+    const plain = await rawGet(url);
+    expect(plain.status).toBe(200);
+    expect(plain.body.toString()).toBe(APP_JS);
+    expect(plain.headers).toMatchObject({
+      "content-type": "application/javascript; charset=utf-8",
+      "cache-control": "public, max-age=31536000, immutable",
+      vary: "accept-encoding",
+      "x-content-type-options": "nosniff",
+      "content-length": String(Buffer.byteLength(APP_JS)),
+    });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    // compressed in the thread pool after the first request; until then the file goes out as it is
+    let br = await rawGet(url, { "accept-encoding": "gzip, deflate, br" });
+    for (let i = 0; i < 100 && !br.headers["content-encoding"]; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      br = await rawGet(url, { "accept-encoding": "gzip, deflate, br" });
+    }
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(zlib.brotliDecompressSync(br.body).toString()).toBe(APP_JS);
+    expect(br.body.length).toBeLessThan(Buffer.byteLength(APP_JS) / 4);
+    expect(br.headers.etag).not.toBe(plain.headers.etag);
+
+    const gz = await rawGet(url, { "accept-encoding": "br;q=0, gzip" });
+    expect(gz.headers["content-encoding"]).toBe("gzip");
+    expect(zlib.gunzipSync(gz.body).toString()).toBe(APP_JS);
+    expect((await rawGet(url, { "accept-encoding": "*" })).headers["content-encoding"]).toBe("br");
+    expect(
+      (await rawGet(url, { "accept-encoding": "gzip;q=0, identity" })).headers["content-encoding"],
+    ).toBeUndefined();
+
+    // the validator of the coding it was sent with; HEAD: the headers alone
+    const cond = await rawGet(url, { "accept-encoding": "br", "if-none-match": br.headers.etag! });
+    expect(cond.status).toBe(304);
+    expect(cond.body.length).toBe(0);
+    expect(cond.headers.etag).toBe(br.headers.etag);
+    expect((await rawGet(url, { "accept-encoding": "gzip", "if-none-match": br.headers.etag! })).status).toBe(200);
+    const head = await rawGet(url, { "accept-encoding": "br" }, "HEAD");
+    expect(head.status).toBe(200);
+    expect(head.headers["content-length"]).toBe(String(br.body.length));
+    expect(head.body.length).toBe(0);
+
+    // a font is already compressed: never a content coding
+    const font = await rawGet(`${base}/_next/static/media/font.woff2`, { "accept-encoding": "br, gzip" });
+    expect(font.headers["content-type"]).toBe("font/woff2");
+    expect(font.headers["content-encoding"]).toBeUndefined();
+    expect(font.body.equals(Buffer.alloc(4096, 7))).toBe(true);
+    const css = await rawGet(`${base}/_next/static/chunks/site-9f.css`);
+    expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
+    expect(handed).toHaveLength(0);
+
+    // what is not a file of the build as the process found it is Next's: another name, a way out, another method,
+    // a file written after the start
+    writeFileSync(path.join(tmp, ".next", "static", "chunks", "later.js"), "later");
+    for (const p of [
+      "/_next/static/chunks/other.js",
+      "/_next/static/chunks/later.js",
+      "/_next/static/chunks/..%2F..%2F..%2Fdist%2Fassistant%2Fmanifest.json",
+      "/_next/static/%E0%A4%A",
+      "/_next/staticx/chunks/app-0a1b.js",
+    ])
+      expect((await rawGet(`${base}${p}`)).status).toBe(299);
+    expect((await fetch(url, { method: "POST", body: "x" })).status).toBe(299);
+    expect(handed).toHaveLength(6);
   });
 
   it("hands every other request to Next with the peer header set from the socket, whatever the client sent", async () => {
