@@ -74,8 +74,16 @@ export default defineConfig([
   {
     files: ["app/**/*.tsx", "components/**/*.tsx"],
     plugins: { "react-hooks": reactHooks },
-    rules: { "react-hooks/rules-of-hooks": "error", "react-hooks/exhaustive-deps": "warn" },
+    rules: {
+      "react-hooks/rules-of-hooks": "error",
+      "react-hooks/exhaustive-deps": "warn",
+      "no-restricted-imports": [
+        "error",
+        { paths: [{ name: "next/link", message: "Use @/components/Link (no prefetching: see there why)." }] },
+      ],
+    },
   },
+  { files: ["components/Link.tsx"], rules: { "no-restricted-imports": "off" } },
   { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: node } },
   {
     files: ["**/*.cjs"],

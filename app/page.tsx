@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import { getT } from "./_lib/i18n";
 import { getDb } from "@/lib/db";
 import { systemClock } from "@/lib/clock";

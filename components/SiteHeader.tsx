@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import type { Messages } from "@/lib/messages";
 import type { Locale } from "@/lib/errors";
 import type { ServicesContent } from "@/lib/content/services";

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import Link from "next/link";
+import Link from "@/components/Link";
 import { getConfig } from "@/lib/config";
 import { assistantPackage } from "@/lib/content/downloads";
 import { siteContent } from "@/lib/content/store";

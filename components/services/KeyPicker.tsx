@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
-import Link from "next/link";
+import Link from "@/components/Link";
 import type { AssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";

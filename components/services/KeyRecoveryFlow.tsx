@@ -9,7 +9,7 @@ import { assistantClient, problemText } from "./assistant";
 import { KeyPicker, type KeyChoice } from "./KeyPicker";
 import { PinField } from "./PinField";
 import { Steps } from "./Steps";
-import Link from "next/link";
+import Link from "@/components/Link";
 import styles from "./services.module.css";
 import own from "./key-recovery.module.css";
 import { fill, formatDate, formatDateTime } from "@/lib/messages/format";

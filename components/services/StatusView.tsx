@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import Link from "next/link";
+import Link from "@/components/Link";
 import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
 import { apiPost } from "@/lib/api/client";

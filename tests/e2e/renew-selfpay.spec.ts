@@ -15,6 +15,9 @@ import { mailText } from "./services-helpers";
 
 test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads its certificate", async ({ page }) => {
   const h = demoHolder("org_self_1");
+  // links do not prefetch (components/Link.tsx): every page is rendered per request, a prefetch would bring nothing
+  const prefetched: string[] = [];
+  page.on("request", (r) => void (r.headers()["next-router-prefetch"] && prefetched.push(r.url())));
   const oldDer = tokenCertificates(h)[0];
   await insertKey(page, h);
   await expect(page).toHaveURL(/\/renew\/details$/);
@@ -58,6 +61,7 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
     "/api/renew/installed",
   ]);
   await snap(page, "selfpay-6-done");
+  expect(prefetched).toEqual([]);
   const orderNo = (await page.getByTestId("order-no").textContent())!.trim();
   await checkRenewed(page, h, oldDer, (await page.getByTestId("new-serial").textContent())!.trim());
 

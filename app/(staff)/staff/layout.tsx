@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import type { ReactNode } from "react";
 import { getT } from "@/app/_lib/i18n";
 import { roleMayUse } from "@/lib/staff/permissions";

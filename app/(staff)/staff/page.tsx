@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import { getT } from "@/app/_lib/i18n";
 import { roleMayUse } from "@/lib/staff/permissions";
 import { SECTIONS } from "../_lib/nav";

@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import { notFound } from "next/navigation";
 import { getConfig } from "@/lib/config";
 import { getDb } from "@/lib/db";

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import Link from "next/link";
+import Link from "@/components/Link";
 import { notFound } from "next/navigation";
 import { IN_PERSON_KINDS, isInPersonKind } from "@/lib/content/services";
 import { siteContent } from "@/lib/content/store";

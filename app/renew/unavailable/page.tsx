@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import { siteContent } from "@/lib/content/store";
 import { getDb } from "@/lib/db";
 import { getT } from "../../_lib/i18n";

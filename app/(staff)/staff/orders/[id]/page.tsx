@@ -1,4 +1,4 @@
-import Link from "next/link";
+import Link from "@/components/Link";
 import { notFound } from "next/navigation";
 import { getT } from "@/app/_lib/i18n";
 import { getDb } from "@/lib/db";
