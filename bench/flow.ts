@@ -41,6 +41,10 @@ import { API_CONCURRENCY_DEFAULT } from "../lib/runtime/gate";
  * `--pace none`: every holder fires its next request the moment the last one answers, all starting together:
  * a stress test of capacity (N requests always in flight), not a model of holders.
  *
+ * `--pages`: each holder's browser asks for the wizard's pages too, as chromium does (lib/dev/sim/pages.ts): the first
+ * page as a document with its scripts and style sheets (an empty cache), each step's page as the App Router's
+ * navigation, and the key list's marks; the summary API is left out (the pages render it). Without it, the API alone.
+ *
  * Before the run, `--warmup` holders (default 5, enough to load every route) go through the flow all at once, not
  * counted: `--warmup 1000` measures a portal whose JIT has optimised the hot code, as in service after its first
  * minute, and prints the warm-up's own renewals/s beside it (the cold portal's figure, same run).
@@ -70,6 +74,15 @@ const HUMAN_PAUSES_S: Record<FlowStep, [number, number]> = {
   "issue-challenge": [1, 3], // clicks 下证
   issue: [1, 3], // the token makes its new key and signs
   installed: [1, 2], // the token writes the certificate
+  // --pages: each page loads as soon as the answer before it arrives (the key list's marks with the first page)
+  "page /renew": [0, 0],
+  renewability: [0, 0],
+  "page details": [0, 0],
+  "page review": [0, 0],
+  "page pay": [0, 0],
+  "page invoice": [0, 0],
+  "page issue": [0, 0],
+  "page done": [0, 0],
 };
 
 const { values: args } = parseArgs({
@@ -93,6 +106,8 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     // holders through the whole flow at full concurrency before the run, not counted: the portal's JIT warm
     warmup: { type: "string", default: "5" },
+    // the browser's page requests too (lib/dev/sim/pages.ts), not only the API
+    pages: { type: "boolean", default: false },
     stall: { type: "string", default: "150" },
     quiet: { type: "boolean", default: true },
   },
@@ -236,7 +251,9 @@ try {
         agent: browser,
       });
       try {
-        return (await runHolderFlow(client, h, warmRec, { pollMs: 250 })).completed.includes("installed");
+        return (await runHolderFlow(client, h, warmRec, { pollMs: 250, pages: args.pages })).completed.includes(
+          "installed",
+        );
       } finally {
         browser.destroy();
       }
@@ -311,6 +328,7 @@ try {
             qrPollMs: HUMAN && args["qr-polls"] === "on" ? 2000 : undefined,
             paidTimeoutMs: 120_000,
             think: thinkFor(h.index),
+            pages: args.pages,
           }),
         );
       } catch {
@@ -337,7 +355,7 @@ try {
   const paid = results.flatMap((r) => (r?.timeToPaidMs === undefined ? [] : [r.timeToPaidMs])).sort((a, b) => a - b);
 
   console.log(
-    `\n${N} holders, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}, API requests begun at once per process ${process.env.PORTAL_API_CONCURRENCY || `${API_CONCURRENCY_DEFAULT} (default)`}${HUMAN ? `, seed ${SEED}` : ""}`,
+    `\n${N} holders${args.pages ? " with the pages (--pages)" : ", the API alone"}, pace ${HUMAN ? `human (arrivals over ${ARRIVE_S} s)` : "none (stress: every holder's next request as soon as the last answers)"}, portal processes ${args.processes ?? `${os.availableParallelism()} (default: one per core)`}, API requests begun at once per process ${process.env.PORTAL_API_CONCURRENCY || `${API_CONCURRENCY_DEFAULT} (default)`}${HUMAN ? `, seed ${SEED}` : ""}`,
   );
   console.log(
     `whole flow: ${completed}/${N} completed in ${wall.toFixed(1)} s (${(completed / wall).toFixed(1)} renewals/s, ${(requests / wall).toFixed(0)} requests/s); holders inside the flow at once: peak ${peakInside}, ${insideSamples.filter((n) => n >= N * 0.9).length} s at ≥ 90 % of ${N}`,

@@ -4,6 +4,7 @@ import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "./holde
 import type { Recorder } from "./stats";
 import { CONSENT_VERSIONS } from "../../consent";
 import type { IssueResponse } from "../../api/renew";
+import { navigate, openPage } from "./pages";
 
 /**
  * One simulated holder through the whole wizard over HTTP, step by step as the browser and the certificate
@@ -25,7 +26,16 @@ export type FlowStep =
   | "invoice-skip"
   | "issue-challenge"
   | "issue"
-  | "installed";
+  | "installed"
+  // with `pages`: the wizard's own pages (lib/dev/sim/pages.ts) and the key list's marks
+  | "page /renew"
+  | "renewability"
+  | "page details"
+  | "page review"
+  | "page pay"
+  | "page invoice"
+  | "page issue"
+  | "page done";
 
 interface OrderView {
   id: string;
@@ -50,6 +60,11 @@ export interface FlowOptions {
    * wait, not a latency), and "payment-status" is from the phone's payment until the page knows. Wins over qrPollMs.
    */
   qrWaitS?: number;
+  /**
+   * the browser's page requests too (lib/dev/sim/pages.ts): the first page with its scripts, then each step's page
+   * as the wizard navigates to it; the pages render the summary, so the summary API is not asked
+   */
+  pages?: boolean;
   /** waits before each step as the person at the keyboard would (bench/flow.ts --pace human); none by default */
   think?: (step: FlowStep) => Promise<void>;
 }
@@ -208,7 +223,19 @@ export async function runHolderFlow(
     return r;
   };
   const done = (name: FlowStep) => opts.until === name;
+  let on = "/renew";
+  const page = async (name: FlowStep, to: string) => {
+    if (!opts.pages) return;
+    await step(name, () => navigate(client, on, to));
+    on = to;
+  };
 
+  if (opts.pages) {
+    await step("page /renew", () => openPage(client, "/renew"));
+    await step("renewability", () =>
+      client.ok("POST", "/api/renew/renewability", { json: { serials: [holder.serial] } }),
+    );
+  }
   const { challenge } = (await step("challenge", () =>
     client.ok<{ challenge: string }>("POST", "/api/renew/challenge", { json: { serial: holder.serial } }),
   ))!;
@@ -220,7 +247,8 @@ export async function runHolderFlow(
   ))!;
   client.csrfToken = login.csrfToken;
   if (done("login")) return result;
-  await step("summary", () => client.ok("GET", "/api/renew/summary"));
+  if (opts.pages) await page("page details", "/renew/details");
+  else await step("summary", () => client.ok("GET", "/api/renew/summary"));
   if (done("summary")) return result;
   const captcha = (await step("captcha", () => client.ok<{ id: string }>("GET", "/api/renew/captcha")))!;
   if (done("captcha")) return result;
@@ -232,6 +260,7 @@ export async function runHolderFlow(
   ))!;
   result.orderId = draft.id;
   if (done("handler")) return result;
+  await page("page review", "/renew/review");
   const confirmed = (await step("confirm", () =>
     client.ok<OrderView & { orderNo?: string }>("POST", "/api/renew/confirm", {
       json: { orderId: draft.id, consent: CONSENT_VERSIONS },
@@ -241,6 +270,7 @@ export async function runHolderFlow(
   if (done("confirm")) return result;
 
   if (confirmed.state === "awaiting_payment") {
+    await page("page pay", "/renew/pay");
     const pay = (await step("payment", () =>
       client.ok<{ qrCode: string; orderNo: string }>("POST", "/api/renew/payment", {
         json: { orderId: draft.id },
@@ -289,11 +319,13 @@ export async function runHolderFlow(
     result.timeToPaidMs = performance.now() - paidFrom;
     result.completed.push("payment-status");
     if (done("payment-status")) return result;
+    await page("page invoice", "/renew/invoice");
     await step("invoice-skip", () =>
       client.ok("POST", "/api/renew/invoice", { json: { orderId: draft.id, skip: true }, idempotent: true }),
     );
     if (done("invoice-skip")) return result;
   }
+  await page("page issue", "/renew/issue");
 
   const { key: newKey, csr } = newKeyAndCsr();
   const csrB64 = csr.toString("base64");
@@ -327,5 +359,6 @@ export async function runHolderFlow(
   await step("installed", () =>
     confirmInstall(client, newKey, issued.certificate.serial, draft.id, issued.install?.challenge),
   );
+  await page("page done", "/renew/done");
   return result;
 }

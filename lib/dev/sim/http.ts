@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
+import zlib from "node:zlib";
 
 /**
  * A small HTTP client for simulated holders: one cookie jar per client, the portal's CSRF and idempotency
@@ -74,6 +75,14 @@ export interface RequestOptions {
 }
 
 class StaleSocketError extends Error {}
+
+/** The body as a browser reads it: content codings undone. */
+function decoded(coding: string | undefined, body: Buffer): Buffer {
+  if (coding === "br") return zlib.brotliDecompressSync(body);
+  if (coding === "gzip") return zlib.gunzipSync(body);
+  if (coding === "deflate") return zlib.inflateSync(body);
+  return body;
+}
 
 export class HolderClient {
   private readonly cookies = new Map<string, string>();
@@ -190,7 +199,7 @@ export class HolderClient {
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             this.storeCookies(res.headers);
-            const text = Buffer.concat(chunks).toString("utf8");
+            const text = decoded(res.headers["content-encoding"], Buffer.concat(chunks)).toString("utf8");
             let body: unknown = text;
             if ((res.headers["content-type"] ?? "").includes("json")) {
               try {
