@@ -42,16 +42,20 @@ export async function openPage(client: HolderClient, path: string): Promise<void
   );
 }
 
+/** The request of router.push(to) from the page `from`. */
+export function navigationRequest(from: string, to: string): { path: string; headers: Record<string, string> } {
+  const tree = stateTree(from);
+  return {
+    path: `${to}?_rsc=${cacheBusting(tree, from)}`,
+    headers: { rsc: "1", "next-router-state-tree": tree, "next-url": from },
+  };
+}
+
 /** router.push(to) from the page `from`. */
 export async function navigate(client: HolderClient, from: string, to: string): Promise<void> {
-  const tree = stateTree(from);
-  const r = await client.request("GET", `${to}?_rsc=${cacheBusting(tree, from)}`, {
-    headers: {
-      rsc: "1",
-      "next-router-state-tree": tree,
-      "next-url": from,
-      "accept-encoding": BROWSER["accept-encoding"],
-    },
+  const { path, headers } = navigationRequest(from, to);
+  const r = await client.request("GET", path, {
+    headers: { ...headers, "accept-encoding": BROWSER["accept-encoding"] },
   });
   expectOk(`navigation to ${to}`, r.status);
   if (!String(r.headers["content-type"]).startsWith("text/x-component"))
