@@ -2,7 +2,7 @@ import http from "node:http";
 import { parseArgs } from "node:util";
 import { commandLine, machine, percentile } from "../lib/dev/sim/stats";
 import { startOnePortal } from "./lib/one-portal";
-import { dbOption } from "./lib/env";
+import { onePortalOptions } from "./lib/env";
 import { portalCpu, spent } from "./lib/cpu";
 
 /**
@@ -21,9 +21,7 @@ const { values: args } = parseArgs({
   options: {
     visitors: { type: "string", default: "20" },
     seconds: { type: "string", default: "10" },
-    db: dbOption,
-    port: { type: "string" },
-    root: { type: "string" },
+    ...onePortalOptions,
   },
 });
 const VISITORS = Number(args.visitors);

@@ -8,7 +8,7 @@ import { runHolderFlow } from "../lib/dev/sim/holder-flow";
 import { navigationRequest } from "../lib/dev/sim/pages";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
 import { startOnePortal } from "./lib/one-portal";
-import { dbOption, useConfigOf } from "./lib/env";
+import { onePortalOptions, useConfigOf } from "./lib/env";
 import { portalCpu, spent } from "./lib/cpu";
 
 /**
@@ -21,12 +21,7 @@ import { portalCpu, spent } from "./lib/cpu";
  */
 
 const { values: args } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "5" },
-    db: dbOption,
-    port: { type: "string" },
-    root: { type: "string" },
-  },
+  options: { seconds: { type: "string", default: "5" }, ...onePortalOptions },
 });
 const SECONDS = Number(args.seconds);
 console.log(`$ ${commandLine()}`);

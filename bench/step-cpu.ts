@@ -6,7 +6,7 @@ import { registerHolders } from "../lib/dev/sim/holders";
 import { runHolderFlow, type FlowStep } from "../lib/dev/sim/holder-flow";
 import { Recorder, commandLine, machine } from "../lib/dev/sim/stats";
 import { startOnePortal } from "./lib/one-portal";
-import { dbOption, useConfigOf } from "./lib/env";
+import { onePortalOptions, useConfigOf } from "./lib/env";
 import { portalCpu, spent } from "./lib/cpu";
 
 /**
@@ -24,10 +24,7 @@ import { portalCpu, spent } from "./lib/cpu";
 const { values: args } = parseArgs({
   options: {
     holders: { type: "string", default: "40" },
-    db: dbOption,
-    port: { type: "string" },
-    // another checkout's build (its own `npm run build`), to compare code side by side in one hour
-    root: { type: "string" },
+    ...onePortalOptions,
     "cpu-prof": { type: "string" },
   },
 });

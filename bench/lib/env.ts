@@ -29,6 +29,16 @@ export const dbOption = {
 } as const;
 
 /**
+ * The options of the benches that start one portal of their own (bench/lib/one-portal.ts): `--db`, `--port`, and
+ * `--root`, another checkout's build (its own `npm run build`) to compare code side by side in one hour.
+ */
+export const onePortalOptions = {
+  db: dbOption,
+  port: { type: "string" },
+  root: { type: "string" },
+} as const;
+
+/**
  * The portal's environment for the holder-flow benches (bench/flow.ts, bench/step-cpu.ts): demo mode on `databaseUrl`
  * with the captcha's test bypass, the background jobs on, X-Forwarded-For trusted (each simulated holder has its own
  * address) and quiet logs. Not the installer `npm start` builds once in the background (a minute of CPU on a fresh
