@@ -12,6 +12,7 @@ import type { OpenDb } from "@/lib/db";
 import type { Ca } from "@/lib/pki/ca";
 import { OCSP_HTTP_MAX_AGE_S } from "@/lib/pki/ocsp-http";
 import { createFront } from "@/lib/runtime/front";
+import { site } from "@/lib/http/guard";
 import { PEER_HEADER } from "@/lib/http/request";
 import { derToPem } from "@/tests/helpers/pem";
 import { revokeForKeyCompromise } from "@/tests/helpers/ocsp-ca";
@@ -351,6 +352,36 @@ describe("the node:http front (lib/runtime/front.ts) of scripts/portal-server.ts
       expect((await rawGet(`${base}${p}`)).status).toBe(299);
     expect((await fetch(url, { method: "POST", body: "x" })).status).toBe(299);
     expect(handed).toHaveLength(6);
+  });
+
+  it("guards the App Router's own requests (an RSC header, which skip proxy.ts) as proxy.ts guards documents", async () => {
+    handed.length = 0;
+    const { publicOrigin } = site();
+    const publicHost = new URL(publicOrigin).host;
+    const rsc = (host: string) => ({ rsc: "1", host });
+    expect((await rawGet(`${base}/renew/details?_rsc=abc`, rsc(publicHost))).status).toBe(299);
+    const malformed = await rawGet(`${base}/renew/%E0%A4%A?_rsc=abc`, rsc(publicHost));
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.body.toString())).toMatchObject({ error: { code: "BAD_REQUEST" } });
+    const elsewhere = await rawGet(`${base}/renew/review?_rsc=abc`, rsc("renew.example.net"));
+    expect(elsewhere.status).toBe(308);
+    expect(elsewhere.headers.location).toBe(`${publicOrigin}/renew/review?_rsc=abc`);
+    const action = await rawGet(`${base}/invoice/confirm/t`, rsc("renew.example.net"), "POST");
+    expect(action.status).toBe(421);
+    expect(JSON.parse(action.body.toString())).toMatchObject({ error: { code: "MISDIRECTED_REQUEST" } });
+    // the demo's pages in production without demo mode
+    const env = { NODE_ENV: process.env.NODE_ENV, DEMO_MODE: process.env.DEMO_MODE };
+    try {
+      Object.assign(process.env, { NODE_ENV: "production", DEMO_MODE: "" });
+      expect((await rawGet(`${base}/dev/mail?_rsc=abc`, rsc(publicHost))).status).toBe(404);
+    } finally {
+      for (const [k, v] of Object.entries(env))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+    // documents are proxy.ts's to guard (Next's), as before
+    expect((await rawGet(`${base}/renew/%E0%A4%A`, { host: publicHost })).status).toBe(299);
+    expect(handed.map((h) => h.url)).toEqual(["/renew/details?_rsc=abc", "/renew/%E0%A4%A"]);
   });
 
   it("hands every other request to Next with the peer header set from the socket, whatever the client sent", async () => {
