@@ -27,10 +27,11 @@ import { refusal, type Refusal } from "../http/guard";
  * headers and conditional GET. Relying parties check every signature against /ocsp: through Next's request
  * handler (routing, proxy.ts, the App Router's Request/Response adaptation) an answer cost ~2 ms of CPU, here it
  * costs a map lookup. Next's build files under /_next/static are answered here from memory, compressed once
- * (lib/runtime/static-assets.ts; Next would gzip them again on every request). The holder's renewal API is answered here too, by the same route handlers without Next's
- * pipeline (`direct`: lib/runtime/direct.ts). Every other request goes to Next unchanged, except for the peer header
- * below; API requests take turns on the way (lib/runtime/gate.ts: a few at a time per process, so a burst is not
- * answered all late).
+ * (lib/runtime/static-assets.ts; Next would gzip them again on every request). The holder's renewal API is answered
+ * here too, by the same route handlers without Next's pipeline (`direct`: lib/runtime/direct.ts). Every other request
+ * goes to Next unchanged, except for the peer header below, and the App Router's navigations meet proxy.ts's guard
+ * here (lib/http/guard.ts), as they skip the proxy; API requests take turns on the way (lib/runtime/gate.ts: a few
+ * at a time per process, so a burst is not answered all late).
  *
  * The Next routes of the same paths stay (next dev, and RA mode where /ocsp, /crl and /ca answer from upstream:
  * `pki: false`); both answer alike through lib/pki/http.ts and lib/pki/ocsp-http.ts.
