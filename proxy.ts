@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { refusal } from "@/lib/http/guard";
+import { refusal, refusalAnswer } from "@/lib/http/guard";
 
 /**
  * The per-request nonce CSP of the pages (no inline scripts without it; the certificate assistant on 127.0.0.1 is
@@ -23,11 +23,8 @@ function guard(request: NextRequest): NextResponse | null {
     host: request.headers.get("host") ?? undefined,
   });
   if (!r) return null;
-  if (r.status === 308) return NextResponse.redirect(r.location, 308);
-  return NextResponse.json(
-    { error: { code: r.code, message: r.message } },
-    { status: r.status, headers: { "cache-control": "no-store" } },
-  );
+  const a = refusalAnswer(r);
+  return new NextResponse(a.body || null, { status: a.status, headers: a.headers });
 }
 
 export function proxy(request: NextRequest) {

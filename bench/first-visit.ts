@@ -1,6 +1,8 @@
 import http from "node:http";
 import { parseArgs } from "node:util";
 import { commandLine, machine, percentile } from "../lib/dev/sim/stats";
+import { decoded } from "../lib/dev/sim/http";
+import { staticFiles } from "../lib/dev/sim/pages";
 import { startOnePortal } from "./lib/one-portal";
 import { onePortalOptions } from "./lib/env";
 import { portalCpu, spent } from "./lib/cpu";
@@ -37,7 +39,10 @@ const BROWSER_HEADERS = {
 console.log(`$ ${commandLine()}`);
 console.log(`date ${new Date().toISOString()}  machine ${machine()}`);
 
-function get(agent: http.Agent, url: string): Promise<{ status: number; bytes: number; ms: number; body: Buffer }> {
+function get(
+  agent: http.Agent,
+  url: string,
+): Promise<{ status: number; bytes: number; ms: number; body: Buffer; coding?: string }> {
   const t = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent, headers: BROWSER_HEADERS }, (res) => {
@@ -45,7 +50,8 @@ function get(agent: http.Agent, url: string): Promise<{ status: number; bytes: n
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
         const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, bytes: body.length, ms: performance.now() - t, body });
+        const coding = res.headers["content-encoding"];
+        resolve({ status: res.statusCode ?? 0, bytes: body.length, ms: performance.now() - t, body, coding });
       });
       res.on("error", reject);
     });
@@ -53,34 +59,16 @@ function get(agent: http.Agent, url: string): Promise<{ status: number; bytes: n
   });
 }
 
-/** The /_next/static files a page's HTML names (scripts, preloads, style sheets), once each. */
-function staticFiles(html: string): string[] {
-  return [...new Set([...html.matchAll(/(?:src|href)="(\/_next\/static\/[^"]+)"/g)].map((m) => m[1]))];
-}
-
 const run = await startOnePortal({ db: args.db, port: args.port, root: args.root });
 try {
   const base = run.portal.base;
-  const decode = async (r: { body: Buffer }) => {
-    const zlib = await import("node:zlib");
-    // the document comes compressed as Next chose (gzip or brotli)
-    try {
-      return zlib.brotliDecompressSync(r.body).toString();
-    } catch {
-      try {
-        return zlib.gunzipSync(r.body).toString();
-      } catch {
-        return r.body.toString();
-      }
-    }
-  };
   const visit = async (docMs: number[], fileMs: number[]) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
     try {
       const doc = await get(agent, base + PAGE);
       if (doc.status !== 200) throw new Error(`${PAGE}: ${doc.status}`);
       docMs.push(doc.ms);
-      const files = staticFiles(await decode(doc));
+      const files = staticFiles(decoded(doc.coding, doc.body).toString());
       const got = await Promise.all(files.map((f) => get(agent, base + f)));
       for (const g of got) {
         if (g.status !== 200) throw new Error(`a static file: ${g.status}`);

@@ -21,6 +21,16 @@ export function site() {
   return { publicOrigin, demo, production: process.env.NODE_ENV === "production" };
 }
 
+/** A refusal as it is answered (by proxy.ts and by the front alike): the JSON error, or the redirect. */
+export function refusalAnswer(r: Refusal): { status: number; headers: Record<string, string>; body: string } {
+  if (r.status === 308) return { status: 308, headers: { location: r.location }, body: "" };
+  return {
+    status: r.status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+    body: JSON.stringify({ error: { code: r.code, message: r.message } }),
+  };
+}
+
 /** Paths any name may reach: load balancers' probes and the PKI endpoints (relying parties use the URL they have). */
 const ANY_HOST = /^\/(api\/health|api\/ready|ocsp|crl\/|ca\/)/;
 

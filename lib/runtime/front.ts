@@ -16,7 +16,7 @@ import { API_CONCURRENCY_DEFAULT, createGate, takesTurns } from "./gate";
 import { createDirect, directMatcher, type DirectRoutes } from "./direct";
 import { readBody } from "./read-body";
 import { createStaticAssets } from "./static-assets";
-import { refusal, type Refusal } from "../http/guard";
+import { refusal, refusalAnswer } from "../http/guard";
 
 /**
  * The portal's node:http front (scripts/portal-server.ts runs it in every portal process).
@@ -95,17 +95,6 @@ const text = (status: number, body: string, extra: Record<string, string> = {}):
 });
 
 const METHOD_NOT_ALLOWED = text(405, "method not allowed", { allow: "GET, HEAD" });
-
-/** A refusal of lib/http/guard.ts as proxy.ts answers it. */
-function refused(r: Refusal): HttpAnswer {
-  if (r.status === 308)
-    return { status: 308, headers: { location: r.location, "cache-control": "no-store" }, body: Buffer.alloc(0) };
-  return {
-    status: r.status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-    body: Buffer.from(JSON.stringify({ error: { code: r.code, message: r.message } })),
-  };
-}
 
 export function createFront(opts: FrontOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = opts.apiConcurrency ?? API_CONCURRENCY_DEFAULT;
@@ -248,7 +237,10 @@ export function createFront(opts: FrontOptions): (req: IncomingMessage, res: Ser
         method: req.method ?? "GET",
         host: req.headers.host,
       });
-      if (r) return send(res, refused(r), req.method === "HEAD");
+      if (r) {
+        const a = refusalAnswer(r);
+        return send(res, { ...a, body: Buffer.from(a.body) }, req.method === "HEAD");
+      }
     }
     // the contract with clientIp (lib/http/request.ts): the peer is the socket's address, never the client's word
     delete req.headers[PEER_HEADER];

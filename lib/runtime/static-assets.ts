@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { notModified } from "../pki/http";
 
 /**
  * Next's build output under /_next/static (the pages' scripts and style sheets), answered by the front from memory.
@@ -164,8 +165,7 @@ export function createStaticAssets(appDir: string): StaticAssets {
         break;
       }
     }
-    const inm = req.headers["if-none-match"];
-    if (inm && inm.split(",").some((t) => t.trim() === "*" || t.trim().replace(/^W\//, "") === v.etag)) {
+    if (notModified({ ifNoneMatch: req.headers["if-none-match"] }, v.etag, undefined)) {
       res.writeHead(304, [...security, "cache-control", IMMUTABLE, "etag", v.etag, "vary", "accept-encoding"]);
       return void res.end();
     }

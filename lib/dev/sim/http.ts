@@ -77,7 +77,7 @@ export interface RequestOptions {
 class StaleSocketError extends Error {}
 
 /** The body as a browser reads it: content codings undone. */
-function decoded(coding: string | undefined, body: Buffer): Buffer {
+export function decoded(coding: string | undefined, body: Buffer): Buffer {
   if (coding === "br") return zlib.brotliDecompressSync(body);
   if (coding === "gzip") return zlib.gunzipSync(body);
   if (coding === "deflate") return zlib.inflateSync(body);

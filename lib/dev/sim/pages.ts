@@ -29,11 +29,16 @@ function expectOk(what: string, status: number): void {
   if (status !== 200) throw new Error(`${what} → ${status}`);
 }
 
+/** The /_next/static files a page's HTML names (scripts, preloads, style sheets), once each. */
+export function staticFiles(html: string): string[] {
+  return [...new Set([...html.matchAll(/(?:src|href)="(\/_next\/static\/[^"]+)"/g)].map((m) => m[1]))];
+}
+
 /** The page as a document, then its scripts and style sheets, at most six at a time (the client's agent). */
 export async function openPage(client: HolderClient, path: string): Promise<void> {
   const doc = await client.request<string>("GET", path, { headers: BROWSER });
   expectOk(`GET ${path}`, doc.status);
-  const files = [...new Set([...doc.text.matchAll(/(?:src|href)="(\/_next\/static\/[^"]+)"/g)].map((m) => m[1]))];
+  const files = staticFiles(doc.text);
   if (!files.length) throw new Error(`GET ${path}: no scripts in the page`);
   await Promise.all(
     files.map(async (f) =>
