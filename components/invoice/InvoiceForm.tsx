@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type FormEvent } from "react";
-import { useRouter } from "next/navigation";
+import { useStepNav } from "@/components/StepNav";
 import type { Messages } from "@/lib/messages";
 import { ApiError, apiPost } from "@/lib/api/client";
 import type { PostEndpoints } from "@/lib/api/endpoints";
@@ -33,7 +33,7 @@ export function InvoiceForm({
   /** what the wizard already knows: the holder's name as 发票抬头, its kind, the handler's e-mail */
   initial?: Partial<Values>;
 }) {
-  const router = useRouter();
+  const go = useStepNav();
   const [v, setV] = useState<Values>({ type: "personal", title: "", taxpayerId: "", email: "", ...initial });
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [error, setError] = useState("");
@@ -45,7 +45,7 @@ export function InvoiceForm({
     setError("");
     try {
       await apiPost(post.url, body, { csrf: "csrf" in post ? post.csrf : undefined });
-      router.push(next);
+      go(next);
       // the link page stays where it is (it shows what was saved): the form can be sent again
       if (!("orderId" in post)) setBusy(false);
     } catch (e) {

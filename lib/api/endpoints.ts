@@ -6,6 +6,7 @@ import type * as kmc from "./kmc";
 import type * as org from "./org";
 import type * as renew from "./renew";
 import type * as services from "./services";
+import type { RenewalSummary } from "../renewal/flow";
 
 /**
  * Every route the browser calls, by method and path: what it takes (the request schema's input) and what it
@@ -20,6 +21,8 @@ export interface GetEndpoints {
   "/api/renew/captcha": { response: common.CaptchaResponse };
   "/api/renew/captcha/text": { response: common.TextCaptchaResponse };
   "/api/renew/payment": { query: z.input<typeof renew.PaymentStatusQuery>; response: renew.PaymentStatusResponse };
+  /** where the renewal stands: the wizard's pages in the browser (app/renew/_components/Wizard.tsx) */
+  "/api/renew/summary": { response: RenewalSummary & { csrfToken: string } };
   "/api/services/captcha": { response: common.CaptchaResponse };
   "/api/org/batches/status": { query: z.input<typeof org.BatchRef>; response: org.BatchStatusResponse };
 }

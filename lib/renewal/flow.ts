@@ -16,7 +16,7 @@ import type { HandlerInfo } from "./handler";
 import { maskIdNumber, maskMobile } from "../privacy/mask";
 import { openProvenSession, verifyLoginProof } from "./pop";
 import { saveInvoice } from "../payments/invoice";
-import { confirmInstalled } from "./issue-order";
+import { confirmInstalled, renewalKeyAlgorithm } from "./issue-order";
 import { acceptConsent, type ConsentGiven } from "../consent";
 
 /**
@@ -230,6 +230,8 @@ export interface RenewalSummary {
   priceFen: number;
   order: OrderView | null;
   step: WizardStep;
+  /** at the 下证 step: "SM2" when the token must make an SM2 key for an RSA certificate (the admin's migration) */
+  newKeyAlgorithm?: "SM2";
 }
 
 /** Step 2's header (用户名称, 证件类型, masked 证件号码, 有效期, 价格) and where to resume. */
@@ -244,6 +246,8 @@ export async function renewalSummary(
     : renewalPreview(certificate, (await holderPrice(db, certificate, args.clock.now())).price, args.clock);
   const newNotAfter = preview.newNotAfter;
   const view = order ? await orderView(db, args.keys, order, { invoiceSkipped: args.invoiceSkipped }) : null;
+  const step = view?.step ?? "handler";
+  const newKeyAlgorithm = step === "issue" ? await renewalKeyAlgorithm(db, certificate) : undefined;
   return {
     certificate: {
       serial: certificate.serial,
@@ -261,7 +265,8 @@ export async function renewalSummary(
     newNotAfter: newNotAfter.toISOString(),
     priceFen: preview.priceFen,
     order: view,
-    step: view?.step ?? "handler",
+    step,
+    ...(newKeyAlgorithm ? { newKeyAlgorithm } : {}),
   };
 }
 

@@ -18,6 +18,9 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   // links do not prefetch (components/Link.tsx): every page is rendered per request, a prefetch would bring nothing
   const prefetched: string[] = [];
   page.on("request", (r) => void (r.headers()["next-router-prefetch"] && prefetched.push(r.url())));
+  // after the sign-in the wizard draws its pages in the browser (Wizard.tsx): the server renders none of them
+  const rendered: string[] = [];
+  page.on("request", (r) => void (r.headers()["rsc"] && rendered.push(new URL(r.url()).pathname)));
   const oldDer = tokenCertificates(h)[0];
   await insertKey(page, h);
   await expect(page).toHaveURL(/\/renew\/details$/);
@@ -25,10 +28,21 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await fillHandler(page);
   await page.getByRole("button", { name: "下一步" }).click();
   await expect(page.getByTestId("amount")).toHaveText("100.00 元");
+  await expect(page).toHaveURL(/\/renew\/review$/);
+  // back and forward move between the pages the wizard drew, as between any pages
+  await page.goBack();
+  await expect(page).toHaveURL(/\/renew\/details$/);
+  await expect(page.getByTestId("cert-summary")).toBeVisible();
+  await page.goForward();
+  await expect(page).toHaveURL(/\/renew\/review$/);
+  await expect(page.getByTestId("amount")).toHaveText("100.00 元");
   await confirmApplication(page);
 
   await expect(page).toHaveURL(/\/renew\/pay$/);
   await expect(page.getByTestId("pay-amount")).toHaveText("100.00 元");
+  // a page the wizard draws opens at its top (the review's buttons were scrolled to), its heading focused
+  await expect(page.getByRole("heading", { level: 1 })).toBeFocused();
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
   await expect(page.getByTestId("pay-order-no")).not.toBeEmpty();
   await expect(page.getByTestId("pay-countdown")).toHaveText(/^(2\d|30):\d\d$/);
   // drawn in the browser from the link the portal sent: an SVG of the QR code's modules
@@ -50,7 +64,8 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
   await page.getByLabel("纳税人识别号（统一社会信用代码）").fill("91350100M000100Y43");
   await page.getByRole("button", { name: "提交开票信息" }).click();
   await expect(page).toHaveURL(/\/renew\/issue$/);
-  // the install confirmation signs the challenge the 下证 answer brought: the page asks for no other
+  // the install confirmation signs the challenge the 下证 answer brought: the page asks for no other; then the
+  // summary for the last page
   const asked: string[] = [];
   page.on("request", (r) => void (r.url().includes("/api/renew/") && asked.push(new URL(r.url()).pathname)));
   await download(page);
@@ -59,9 +74,11 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
     "/api/renew/issue-challenge",
     "/api/renew/issue",
     "/api/renew/installed",
+    "/api/renew/summary",
   ]);
   await snap(page, "selfpay-6-done");
   expect(prefetched).toEqual([]);
+  expect(rendered).toEqual(["/renew/details"]);
   const orderNo = (await page.getByTestId("order-no").textContent())!.trim();
   await checkRenewed(page, h, oldDer, (await page.getByTestId("new-serial").textContent())!.trim());
 

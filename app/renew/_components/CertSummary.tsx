@@ -4,12 +4,15 @@ import type { RenewalSummary } from "@/lib/renewal/flow";
 import styles from "../renew.module.css";
 import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 
-export function idTypeName(t: Messages, code: string): string {
+/** The texts these need: the whole catalog on the server, the wizard's share in the browser (WizardTexts). */
+type Texts = Pick<Messages, "wizard" | "renewal">;
+
+export function idTypeName(t: Texts, code: string): string {
   return (t.renewal.idType as Record<string, string>)[code] ?? t.wizard.holderIdTypes[code] ?? code;
 }
 
 /** 用户名称, 证件类型, 证件号码 (masked), 证书类型, 有效期 (days), 价格 or 无需支付. */
-export function CertSummary({ t, locale, summary }: { t: Messages; locale: Locale; summary: RenewalSummary }) {
+export function CertSummary({ t, locale, summary }: { t: Texts; locale: Locale; summary: RenewalSummary }) {
   const d = t.wizard.details;
   const c = summary.certificate;
   return (

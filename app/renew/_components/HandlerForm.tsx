@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { useRouter } from "next/navigation";
+import { useStepNav } from "@/components/StepNav";
 import type { Messages } from "@/lib/messages";
 import { ApiError, apiGet, apiPost } from "@/lib/api/client";
 import type { PostEndpoints } from "@/lib/api/endpoints";
@@ -24,7 +24,7 @@ interface Props {
 const EMPTY: Values = { name: "", idType: "resident_id", idNumber: "", mobile: "", email: "" };
 
 export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }: Props) {
-  const router = useRouter();
+  const go = useStepNav();
   const [values, setValues] = useState<Values>(EMPTY);
   const [reenter, setReenter] = useState(false);
   const [captchaKind, setCaptchaKind] = useState<"image" | "text">("image");
@@ -79,7 +79,7 @@ export function HandlerForm({ t, validation, idTypes, csrf, storageKey, saved }:
       const captchaAnswer = answer.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
       await apiPost("/api/renew/handler", { handler: values, captchaId: captcha.id, captchaAnswer }, { csrf });
       sessionStorage.setItem(storageKey, JSON.stringify(values));
-      router.push("/renew/review");
+      go("/renew/review");
     } catch (err) {
       setBusy(false);
       if (!(err instanceof ApiError)) {

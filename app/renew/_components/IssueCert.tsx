@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState, type FormEvent } from "react";
-import { useRouter } from "next/navigation";
+import { useStepNav } from "@/components/StepNav";
 import { AssistantError, createAssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
@@ -53,7 +53,7 @@ export function IssueCert({
   errorTexts,
   keyAlgorithm,
 }: Props) {
-  const router = useRouter();
+  const go = useStepNav();
   const [pin, setPin] = useState("");
   const [step, setStep] = useState(-1);
   const [busy, setBusy] = useState(false);
@@ -130,7 +130,7 @@ export function IssueCert({
       }
       setStep(4);
       setBusy(false);
-      router.push("/renew/done");
+      go("/renew/done");
     } catch (err) {
       setBusy(false);
       setError(

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import { useRouter } from "next/navigation";
+import { useStepNav } from "@/components/StepNav";
 import type { Messages } from "@/lib/messages";
 import { apiGet, apiPost } from "@/lib/api/client";
 import type { PaymentStartedResponse } from "@/lib/api/renew";
@@ -37,7 +37,7 @@ export function Payment({
   sandbox: boolean;
   stepPaths: Record<string, string>;
 }) {
-  const router = useRouter();
+  const go = useStepNav();
   const key = useRef(crypto.randomUUID());
   const [started, setStarted] = useState<PaymentStartedResponse | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -61,7 +61,7 @@ export function Payment({
         const s = await apiGet("/api/renew/payment", { query: { orderId, wait: PAYMENT_WAIT_MAX_S } });
         if (s.paid) {
           setState("paid");
-          router.push(stepPaths[s.step] ?? "/renew/invoice");
+          go(stepPaths[s.step] ?? "/renew/invoice");
           return;
         }
         if (s.state === "expired" || s.state === "cancelled") {
@@ -78,7 +78,7 @@ export function Payment({
       stop = true;
       clearInterval(tick);
     };
-  }, [started, orderId, router, stepPaths]);
+  }, [started, orderId, go, stepPaths]);
 
   if (error)
     return (

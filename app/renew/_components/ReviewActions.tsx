@@ -1,7 +1,7 @@
 "use client";
 
 import { useRef, useState } from "react";
-import { useRouter } from "next/navigation";
+import { useStepNav } from "@/components/StepNav";
 import type { Messages } from "@/lib/messages";
 import { apiPost } from "@/lib/api/client";
 import type { OrderResponse } from "@/lib/api/renew";
@@ -31,7 +31,7 @@ export function ReviewActions({
   stepPaths: Record<string, string>;
   consentDocs: ConsentDoc[];
 }) {
-  const router = useRouter();
+  const go = useStepNav();
   const dialog = useRef<HTMLDialogElement>(null);
   const confirmKey = useRef(crypto.randomUUID());
   const [busy, setBusy] = useState(false);
@@ -49,7 +49,7 @@ export function ReviewActions({
       // the server refuses 确认提交 without both documents' current versions (CONSENT_REQUIRED / CONSENT_OUTDATED)
       const body = path === "/api/renew/confirm" ? { orderId, consent: accepted } : { orderId };
       const r = await apiPost(path, body, { csrf, idempotencyKey: key });
-      router.push(next(r));
+      go(next(r));
     } catch (e) {
       setBusy(false);
       setError(e instanceof Error ? e.message : String(e));
@@ -85,7 +85,7 @@ export function ReviewActions({
         >
           {busy ? t.submitting : t.confirm}
         </button>
-        <button type="button" className="btn" disabled={busy} onClick={() => router.push("/renew/details")}>
+        <button type="button" className="btn" disabled={busy} onClick={() => go("/renew/details")}>
           {t.edit}
         </button>
         <button type="button" className="btn btn-danger" disabled={busy} onClick={() => dialog.current?.showModal()}>

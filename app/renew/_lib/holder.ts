@@ -6,7 +6,7 @@ import { systemClock } from "@/lib/clock";
 import { COOKIE, loadSession } from "@/lib/session";
 import { renewalSummary, type RenewalSummary, type WizardStep } from "@/lib/renewal/flow";
 import type { Session } from "@/lib/generated/prisma/client";
-import { STEP_PATH } from "./steps";
+import { PAGE_PATH, STEP_PATH, shownPage, type WizardPage } from "./steps";
 
 export interface Holder {
   session: Session;
@@ -23,6 +23,21 @@ function skipped(session: Session): boolean {
  * A page that does not match the order's step sends the holder to the right one (resume after leaving).
  */
 export async function requireHolder(allowed: readonly WizardStep[]): Promise<Holder> {
+  const holder = await signedInHolder();
+  if (!allowed.includes(holder.summary.step)) redirect(STEP_PATH[holder.summary.step]);
+  return holder;
+}
+
+/** requireHolder for one of the wizard's pages: the page the step allows (steps.ts), or a redirect to it. */
+export async function requireHolderOn(page: WizardPage): Promise<Holder> {
+  const holder = await signedInHolder();
+  const shown = shownPage(page, holder.summary);
+  if ("path" in shown) redirect(shown.path);
+  if (shown.page !== page) redirect(PAGE_PATH[shown.page]);
+  return holder;
+}
+
+async function signedInHolder(): Promise<Holder> {
   const db = await getDb();
   const token = (await cookies()).get(COOKIE.holder)?.value;
   const session = await loadSession(db, "holder", token, systemClock);
@@ -33,6 +48,5 @@ export async function requireHolder(allowed: readonly WizardStep[]): Promise<Hol
     keys: getConfig(),
     invoiceSkipped: skipped(session),
   });
-  if (!allowed.includes(summary.step)) redirect(STEP_PATH[summary.step]);
   return { session, summary };
 }

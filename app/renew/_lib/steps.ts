@@ -10,3 +10,54 @@ export const STEP_PATH: Record<WizardStep, string> = {
   done: "/renew/done",
   refund: "/renew/refund",
 };
+
+/** The wizard's pages after the sign-in: the browser changes from one to the next itself (Wizard.tsx). */
+export type WizardPage = "details" | "review" | "pay" | "invoice" | "issue" | "done";
+
+export const PAGE_PATH: Record<WizardPage, string> = {
+  details: "/renew/details",
+  review: "/renew/review",
+  pay: "/renew/pay",
+  invoice: "/renew/invoice",
+  issue: "/renew/issue",
+  done: "/renew/done",
+};
+
+/** The steps of the renewal at which each page may be shown (开票信息 also once issued, 返回修改 from the review). */
+const PAGE_STEPS: Record<WizardPage, readonly WizardStep[]> = {
+  details: ["handler", "review"],
+  review: ["review"],
+  pay: ["pay"],
+  invoice: ["invoice", "issue", "done"],
+  issue: ["issue"],
+  done: ["done"],
+};
+
+const PAGE_OF_STEP: Partial<Record<WizardStep, WizardPage>> = {
+  handler: "details",
+  review: "review",
+  pay: "pay",
+  invoice: "invoice",
+  issue: "issue",
+  done: "done",
+};
+
+export function pageOfPath(path: string): WizardPage | undefined {
+  return (Object.keys(PAGE_PATH) as WizardPage[]).find((p) => PAGE_PATH[p] === path);
+}
+
+/**
+ * What the holder sees when asking for `wanted` with the renewal at `step`: that page when the step allows it,
+ * otherwise the step's own page, or for a step outside these pages (a refund) its path. A free order has no
+ * 开票信息. The server's pages redirect by it and the wizard in the browser follows it, so both agree.
+ */
+export function shownPage(
+  wanted: WizardPage,
+  at: { step: WizardStep; order: { priceFen: number } | null },
+): { page: WizardPage } | { path: string } {
+  const page =
+    wanted === "invoice" && at.order?.priceFen === 0 && PAGE_STEPS.invoice.includes(at.step) ? "issue" : wanted;
+  if (PAGE_STEPS[page].includes(at.step)) return { page };
+  const own = PAGE_OF_STEP[at.step];
+  return own ? { page: own } : { path: STEP_PATH[at.step] };
+}

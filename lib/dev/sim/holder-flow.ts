@@ -61,8 +61,9 @@ export interface FlowOptions {
    */
   qrWaitS?: number;
   /**
-   * the browser's page requests too (lib/dev/sim/pages.ts): the first page with its scripts, then each step's page
-   * as the wizard navigates to it; the pages render the summary, so the summary API is not asked
+   * the browser's page requests too (lib/dev/sim/pages.ts): the first page with its scripts, the details page as
+   * the App Router's navigation after the sign-in (it renders the summary, so the summary API is not asked then), and
+   * for each later page the summary the wizard draws it from (app/renew/_components/Wizard.tsx)
    */
   pages?: boolean;
   /** waits before each step as the person at the keyboard would (bench/flow.ts --pace human); none by default */
@@ -224,9 +225,10 @@ export async function runHolderFlow(
   };
   const done = (name: FlowStep) => opts.until === name;
   let on = "/renew";
+  // the sign-in's page is the App Router's navigation; the wizard draws each later page from the summary
   const page = async (name: FlowStep, to: string) => {
     if (!opts.pages) return;
-    await step(name, () => navigate(client, on, to));
+    await step(name, () => (on === "/renew" ? navigate(client, on, to) : client.ok("GET", "/api/renew/summary")));
     on = to;
   };
 

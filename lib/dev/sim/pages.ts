@@ -4,8 +4,9 @@ import type { HolderClient } from "./http";
 /**
  * The wizard's pages as a holder's browser asks for them (seen in chromium, tests/e2e/renew-selfpay.spec.ts): the
  * first page as a document with every script and style sheet its HTML names under /_next/static (an empty cache),
- * then each step's page as the App Router's client navigation fetches it (`router.push`: an RSC request with the
- * router's state tree and Next's cache-busting `_rsc` parameter). Links do not prefetch (components/Link.tsx).
+ * then the page after the sign-in as the App Router's client navigation fetches it (`router.push`: an RSC request
+ * with the router's state tree and Next's cache-busting `_rsc` parameter); the wizard draws the later pages in the
+ * browser (holder-flow.ts asks the summary for them). Links do not prefetch (components/Link.tsx).
  */
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8", "accept-encoding": "gzip, deflate, br, zstd" };

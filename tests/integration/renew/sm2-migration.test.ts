@@ -11,6 +11,7 @@ import { certificateInfo } from "@/lib/pki/cert-info";
 import { addOneYear } from "@/lib/pki/issue";
 import { sha256Hex } from "@/lib/pki/x509";
 import { issueForOrder, renewalKeyAlgorithm } from "@/lib/renewal/issue-order";
+import { renewalSummary } from "@/lib/renewal/flow";
 import { issueChallenge } from "@/lib/renewal/pop";
 import { migrateRsaToSm2 } from "@/lib/settings";
 import { updateSetting } from "@/lib/settings/policy";
@@ -74,6 +75,12 @@ async function issue(h: Awaited<ReturnType<typeof readyHolder>>, csr: Buffer) {
   });
 }
 
+/** The summary's step and the key it asks the token for. */
+async function summaryKey(certificateId: string) {
+  const s = await renewalSummary(db, { certificateId, clock: newClock(), keys: getConfig() });
+  return { step: s.step, newKeyAlgorithm: s.newKeyAlgorithm };
+}
+
 const rsa = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -114,6 +121,8 @@ describe("SM2 holders and the RSA → SM2 migration setting", () => {
     try {
       const h = await readyHolder(rsa());
       expect(await renewalKeyAlgorithm(db, h.row)).toBe("SM2");
+      // the 下证 page learns it from the summary (the wizard draws that page in the browser)
+      expect(await summaryKey(h.row.id)).toEqual({ step: "issue", newKeyAlgorithm: "SM2" });
       expect(await codeOf(issue(h, createCsr(rsa(), { C: "CN", CN: "x" })))).toBe("CSR_UNSUPPORTED_ALGORITHM");
       const pair: Sm2KeyPair = generateSm2KeyPair();
       const r = await issue(h, createCsr(pair, { C: "CN", CN: "x" }));
@@ -124,6 +133,7 @@ describe("SM2 holders and the RSA → SM2 migration setting", () => {
       // a P-256 holder is not an RSA holder: it keeps its family
       const ec = await readyHolder(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey);
       expect(await renewalKeyAlgorithm(db, ec.row)).toBeUndefined();
+      expect(await summaryKey(ec.row.id)).toEqual({ step: "issue", newKeyAlgorithm: undefined });
     } finally {
       await withTx(db, (tx) => tx.setting.deleteMany({ where: { key: "renewal.migrateRsaToSm2" } }));
     }
@@ -132,6 +142,7 @@ describe("SM2 holders and the RSA → SM2 migration setting", () => {
   it("with the migration off, an RSA holder renews with RSA as before", async () => {
     const h = await readyHolder(rsa());
     expect(await renewalKeyAlgorithm(db, h.row)).toBeUndefined();
+    expect(await summaryKey(h.row.id)).toEqual({ step: "issue", newKeyAlgorithm: undefined });
     const r = await issue(h, createCsr(rsa(), { C: "CN", CN: "x" }));
     expect(r.certificate.keyAlgorithm).toBe("RSA-2048");
   });

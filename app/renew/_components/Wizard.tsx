@@ -1,0 +1,108 @@
+"use client";
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useRouter } from "next/navigation";
+import { apiGet } from "@/lib/api/client";
+import { StepNavContext } from "@/components/StepNav";
+import { PAGE_PATH, pageOfPath, shownPage, type WizardPage } from "../_lib/steps";
+import { DetailsPage, DonePage, InvoicePage, IssuePage, PayPage, ReviewPage, type PageProps } from "./WizardPages";
+
+const PAGES: Record<WizardPage, (p: PageProps) => React.ReactNode> = {
+  details: DetailsPage,
+  review: ReviewPage,
+  pay: PayPage,
+  invoice: InvoicePage,
+  issue: IssuePage,
+  done: DonePage,
+};
+
+/** What is on screen: the page, the renewal as the portal last told it, and when (ms since the epoch). */
+interface Shown {
+  page: WizardPage;
+  summary: PageProps["summary"];
+  at: number;
+}
+
+type Props = Omit<PageProps, "summary" | "at"> & Shown;
+
+/**
+ * The wizard's pages after the sign-in (填写信息 → 申请表 → 支付 → 开票 → 下证 → 下证成功), changing into each
+ * other in the browser. The server renders the page a holder opens (requireHolderOn: the page the renewal's step
+ * allows); from there each form's next page is drawn here from `/api/renew/summary`, under the same rule
+ * (steps.ts shownPage), with its address pushed to the history. An App Router navigation rendered the page on the
+ * server instead: ~2.3 ms of the portal's CPU for each of a renewal's five page changes, against ~0.4 ms for the
+ * summary (bench/README.md). Back and forward show the page of the address the same way. When the summary cannot
+ * be had (the session ended, the network), the page is asked of the server as before.
+ */
+export function Wizard({ page, summary, at, ...rest }: Props) {
+  const router = useRouter();
+  const [shown, setShown] = useState<Shown>({ page, summary, at });
+  // a new render from the server (a document, the router's refresh) brings its own page
+  const [given, setGiven] = useState(summary);
+  if (given !== summary) {
+    setGiven(summary);
+    setShown({ page, summary, at });
+  }
+  const latest = useRef(0);
+  const mounted = useRef(true);
+  const box = useRef<HTMLDivElement>(null);
+  const first = useRef(true);
+
+  const move = useCallback(
+    async (path: string, history: "push" | "replace") => {
+      const wanted = pageOfPath(path);
+      if (!wanted) return router.push(path);
+      const ask = ++latest.current;
+      let now: PageProps["summary"];
+      try {
+        now = await apiGet("/api/renew/summary");
+      } catch {
+        return router.push(path);
+      }
+      if (ask !== latest.current || !mounted.current) return;
+      const where = shownPage(wanted, now);
+      if ("path" in where) return router.push(where.path);
+      const url = PAGE_PATH[where.page];
+      if (history === "push") window.history.pushState(null, "", url);
+      else if (url !== window.location.pathname) window.history.replaceState(null, "", url);
+      setShown({ page: where.page, summary: now, at: Date.now() });
+    },
+    [router],
+  );
+
+  useEffect(() => {
+    mounted.current = true;
+    const traversed = () => {
+      if (pageOfPath(window.location.pathname)) void move(window.location.pathname, "replace");
+    };
+    window.addEventListener("popstate", traversed);
+    return () => {
+      mounted.current = false;
+      window.removeEventListener("popstate", traversed);
+    };
+  }, [move]);
+
+  // a page drawn here opens at its top, its heading focused (what a screen reader announces), as a new page would
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    const heading = box.current?.querySelector("h1");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  }, [shown]);
+
+  const go = useCallback((path: string) => void move(path, "push"), [move]);
+  const Page = PAGES[shown.page];
+  return (
+    <StepNavContext.Provider value={go}>
+      <div ref={box}>
+        <Page key={`${shown.page}@${shown.at}`} {...rest} summary={shown.summary} at={shown.at} />
+      </div>
+    </StepNavContext.Provider>
+  );
+}
