@@ -72,6 +72,11 @@ export interface RequestOptions {
   /** send a fresh Idempotency-Key (the same one on the one automatic retry) */
   idempotent?: boolean;
   headers?: Record<string, string>;
+  /**
+   * the body is received but not read (a page's scripts: the browser's engine runs them, not the sim): left as it
+   * came, content coding and all, and `text` is empty. Spares a load generator the decompression.
+   */
+  unread?: boolean;
 }
 
 class StaleSocketError extends Error {}
@@ -199,7 +204,9 @@ export class HolderClient {
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             this.storeCookies(res.headers);
-            const text = decoded(res.headers["content-encoding"], Buffer.concat(chunks)).toString("utf8");
+            const text = opts.unread
+              ? ""
+              : decoded(res.headers["content-encoding"], Buffer.concat(chunks)).toString("utf8");
             let body: unknown = text;
             if ((res.headers["content-type"] ?? "").includes("json")) {
               try {

@@ -43,7 +43,10 @@ export async function openPage(client: HolderClient, path: string): Promise<void
   if (!files.length) throw new Error(`GET ${path}: no scripts in the page`);
   await Promise.all(
     files.map(async (f) =>
-      expectOk(`GET ${f}`, (await client.request("GET", f, { headers: { ...BROWSER, accept: "*/*" } })).status),
+      expectOk(
+        `GET ${f}`,
+        (await client.request("GET", f, { headers: { ...BROWSER, accept: "*/*" }, unread: true })).status,
+      ),
     ),
   );
 }
