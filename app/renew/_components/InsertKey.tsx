@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
-import { useRouter } from "next/navigation";
+import { useStepNav } from "@/components/StepNav";
 import { AssistantError, createAssistantClient, type AssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
@@ -65,7 +65,7 @@ export function InsertKey({
   stepPaths: Record<string, string>;
   errorTexts: Record<string, string>;
 }) {
-  const router = useRouter();
+  const go = useStepNav();
   const client = useRef<AssistantClient | null>(null);
   const [phase, setPhase] = useState<Phase>("detecting");
   const [blockedText, setBlockedText] = useState("");
@@ -136,7 +136,7 @@ export function InsertKey({
       });
       const signed = await client.current.sign({ tokenId: choice.token.id, certId: choice.cert.id, pin, challenge });
       const login = await apiPost("/api/renew/login", { challenge, signature: signed.signature });
-      router.push(stepPaths[login.step] ?? "/renew/details");
+      go(stepPaths[login.step] ?? "/renew/details");
     } catch (err) {
       setBusy(false);
       if (err instanceof AssistantError) {
@@ -157,7 +157,7 @@ export function InsertKey({
         const q = new URLSearchParams({ reason: UNAVAILABLE[err.code] });
         if (at) q.set("at", at);
         q.set("exp", choice.cert.notAfter);
-        router.push(`/renew/unavailable?${q.toString()}`);
+        go(`/renew/unavailable?${q.toString()}`);
         return;
       }
       setFormError(err instanceof Error ? err.message : String(err));

@@ -5,7 +5,16 @@ import { useRouter } from "next/navigation";
 import { apiGet } from "@/lib/api/client";
 import { StepNavContext } from "@/components/StepNav";
 import { PAGE_PATH, pageOfPath, shownPage, type WizardPage } from "../_lib/steps";
-import { DetailsPage, DonePage, InvoicePage, IssuePage, PayPage, ReviewPage, type PageProps } from "./WizardPages";
+import {
+  DetailsPage,
+  DonePage,
+  InvoicePage,
+  IssuePage,
+  KeyPage,
+  PayPage,
+  ReviewPage,
+  type PageProps,
+} from "./WizardPages";
 
 const PAGES: Record<WizardPage, (p: PageProps) => React.ReactNode> = {
   details: DetailsPage,
@@ -16,43 +25,54 @@ const PAGES: Record<WizardPage, (p: PageProps) => React.ReactNode> = {
   done: DonePage,
 };
 
-/** What is on screen: the page, the renewal as the portal last told it, and when (ms since the epoch). */
-interface Shown {
-  page: WizardPage;
-  summary: PageProps["summary"];
-  at: number;
-}
+/**
+ * What is on screen: the insert-key page (no renewal known yet), or a page after the sign-in with the renewal as the
+ * portal last told it; `at`: when (ms since the epoch).
+ */
+export type Shown =
+  { page: "key"; summary: null; at: number } | { page: WizardPage; summary: PageProps["summary"]; at: number };
 
-type Props = Omit<PageProps, "summary" | "at"> & Shown;
+type Props = Omit<PageProps, "summary" | "at"> & {
+  /** the page the server rendered */
+  first: Shown;
+  /** the insert-key page's own: the installer's link, and whether the holder came back after the session ended */
+  keyPage: { downloadHref: string; expired: boolean };
+};
 
 /**
- * The wizard's pages after the sign-in (填写信息 → 申请表 → 支付 → 开票 → 下证 → 下证成功), changing into each
+ * The renewal wizard (插入U-Key → 填写信息 → 申请表 → 支付 → 开票 → 下证 → 下证成功), its pages changing into each
  * other in the browser. The server renders the page a holder opens (requireHolderOn: the page the renewal's step
  * allows); from there each form's next page is drawn here from `/api/renew/summary`, under the same rule
  * (steps.ts shownPage), with its address pushed to the history. An App Router navigation rendered the page on the
- * server instead: ~2.3 ms of the portal's CPU for each of a renewal's five page changes, against ~0.4 ms for the
+ * server instead: ~2.3 ms of the portal's CPU for each of a renewal's six page changes, against ~0.4 ms for the
  * summary (bench/README.md). Back and forward show the page of the address the same way. When the summary cannot
  * be had (the session ended, the network), the page is asked of the server as before.
  */
-export function Wizard({ page, summary, at, ...rest }: Props) {
+export function Wizard({ first, keyPage, ...rest }: Props) {
   const router = useRouter();
-  const [shown, setShown] = useState<Shown>({ page, summary, at });
+  const [shown, setShown] = useState<Shown>(first);
   // a new render from the server (a document, the router's refresh) brings its own page
-  const [given, setGiven] = useState(summary);
-  if (given !== summary) {
-    setGiven(summary);
-    setShown({ page, summary, at });
+  const [given, setGiven] = useState(first);
+  if (given !== first) {
+    setGiven(first);
+    setShown(first);
   }
   const latest = useRef(0);
   const mounted = useRef(true);
   const box = useRef<HTMLDivElement>(null);
-  const first = useRef(true);
+  const opening = useRef(true);
 
   const move = useCallback(
     async (path: string, history: "push" | "replace") => {
       const wanted = pageOfPath(path);
       if (!wanted) return router.push(path);
       const ask = ++latest.current;
+      if (wanted === "key") {
+        // the insert-key page needs no session: drawn at once
+        if (history === "push") window.history.pushState(null, "", PAGE_PATH.key);
+        setShown({ page: "key", summary: null, at: Date.now() });
+        return;
+      }
       let now: PageProps["summary"];
       try {
         now = await apiGet("/api/renew/summary");
@@ -84,8 +104,8 @@ export function Wizard({ page, summary, at, ...rest }: Props) {
 
   // a page drawn here opens at its top, its heading focused (what a screen reader announces), as a new page would
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
+    if (opening.current) {
+      opening.current = false;
       return;
     }
     window.scrollTo(0, 0);
@@ -97,12 +117,16 @@ export function Wizard({ page, summary, at, ...rest }: Props) {
   }, [shown]);
 
   const go = useCallback((path: string) => void move(path, "push"), [move]);
-  const Page = PAGES[shown.page];
+  const key = `${shown.page}@${shown.at}`;
+  let page: React.ReactNode;
+  if (shown.page === "key") page = <KeyPage key={key} {...rest} {...keyPage} />;
+  else {
+    const Page = PAGES[shown.page];
+    page = <Page key={key} {...rest} summary={shown.summary} at={shown.at} />;
+  }
   return (
     <StepNavContext.Provider value={go}>
-      <div ref={box}>
-        <Page key={`${shown.page}@${shown.at}`} {...rest} summary={shown.summary} at={shown.at} />
-      </div>
+      <div ref={box}>{page}</div>
     </StepNavContext.Provider>
   );
 }

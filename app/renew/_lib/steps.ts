@@ -14,7 +14,8 @@ export const STEP_PATH: Record<WizardStep, string> = {
 /** The wizard's pages after the sign-in: the browser changes from one to the next itself (Wizard.tsx). */
 export type WizardPage = "details" | "review" | "pay" | "invoice" | "issue" | "done";
 
-export const PAGE_PATH: Record<WizardPage, string> = {
+export const PAGE_PATH: Record<WizardPage | "key", string> = {
+  key: "/renew",
   details: "/renew/details",
   review: "/renew/review",
   pay: "/renew/pay",
@@ -42,8 +43,10 @@ const PAGE_OF_STEP: Partial<Record<WizardStep, WizardPage>> = {
   done: "done",
 };
 
-export function pageOfPath(path: string): WizardPage | undefined {
-  return (Object.keys(PAGE_PATH) as WizardPage[]).find((p) => PAGE_PATH[p] === path);
+/** The wizard page at `path` (its query left aside), "key" for the insert-key page /renew. */
+export function pageOfPath(path: string): WizardPage | "key" | undefined {
+  const bare = path.split("?")[0];
+  return (Object.keys(PAGE_PATH) as (keyof typeof PAGE_PATH)[]).find((p) => PAGE_PATH[p] === bare);
 }
 
 /**

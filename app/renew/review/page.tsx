@@ -1,8 +1,9 @@
 import { WizardPage } from "../_lib/wizard-page";
 
 export const dynamic = "force-dynamic";
+export { generateMetadata } from "../_lib/wizard-page";
 
-/** 证书名称 as the key shows it: the subject's CN. */
+/** Step 3: 数字证书申请表 — everything for review, then 确认提交 / 返回修改 / 取消申请. */
 export default function Review() {
   return <WizardPage page="review" />;
 }

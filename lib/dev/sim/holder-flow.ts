@@ -4,7 +4,7 @@ import { handlerFor, newKeyAndCsr, signChallenge, type SimHolder } from "./holde
 import type { Recorder } from "./stats";
 import { CONSENT_VERSIONS } from "../../consent";
 import type { IssueResponse } from "../../api/renew";
-import { navigate, openPage } from "./pages";
+import { openPage } from "./pages";
 
 /**
  * One simulated holder through the whole wizard over HTTP, step by step as the browser and the certificate
@@ -61,9 +61,9 @@ export interface FlowOptions {
    */
   qrWaitS?: number;
   /**
-   * the browser's page requests too (lib/dev/sim/pages.ts): the first page with its scripts, the details page as
-   * the App Router's navigation after the sign-in (it renders the summary, so the summary API is not asked then), and
-   * for each later page the summary the wizard draws it from (app/renew/_components/Wizard.tsx)
+   * the browser's page requests too (lib/dev/sim/pages.ts): the first page (/renew) with its scripts and the key
+   * list's marks, and for each page after the sign-in the summary the wizard draws it from
+   * (app/renew/_components/Wizard.tsx): "page details" is then the flow's summary step
    */
   pages?: boolean;
   /** waits before each step as the person at the keyboard would (bench/flow.ts --pace human); none by default */
@@ -224,12 +224,9 @@ export async function runHolderFlow(
     return r;
   };
   const done = (name: FlowStep) => opts.until === name;
-  let on = "/renew";
-  // the sign-in's page is the App Router's navigation; the wizard draws each later page from the summary
-  const page = async (name: FlowStep, to: string) => {
-    if (!opts.pages) return;
-    await step(name, () => (on === "/renew" ? navigate(client, on, to) : client.ok("GET", "/api/renew/summary")));
-    on = to;
+  // the wizard draws each page after the sign-in in the browser, from the summary (app/renew/_components/Wizard.tsx)
+  const page = async (name: FlowStep) => {
+    if (opts.pages) await step(name, () => client.ok("GET", "/api/renew/summary"));
   };
 
   if (opts.pages) {
@@ -249,7 +246,7 @@ export async function runHolderFlow(
   ))!;
   client.csrfToken = login.csrfToken;
   if (done("login")) return result;
-  if (opts.pages) await page("page details", "/renew/details");
+  if (opts.pages) await page("page details");
   else await step("summary", () => client.ok("GET", "/api/renew/summary"));
   if (done("summary")) return result;
   const captcha = (await step("captcha", () => client.ok<{ id: string }>("GET", "/api/renew/captcha")))!;
@@ -262,7 +259,7 @@ export async function runHolderFlow(
   ))!;
   result.orderId = draft.id;
   if (done("handler")) return result;
-  await page("page review", "/renew/review");
+  await page("page review");
   const confirmed = (await step("confirm", () =>
     client.ok<OrderView & { orderNo?: string }>("POST", "/api/renew/confirm", {
       json: { orderId: draft.id, consent: CONSENT_VERSIONS },
@@ -272,7 +269,7 @@ export async function runHolderFlow(
   if (done("confirm")) return result;
 
   if (confirmed.state === "awaiting_payment") {
-    await page("page pay", "/renew/pay");
+    await page("page pay");
     const pay = (await step("payment", () =>
       client.ok<{ qrCode: string; orderNo: string }>("POST", "/api/renew/payment", {
         json: { orderId: draft.id },
@@ -321,13 +318,13 @@ export async function runHolderFlow(
     result.timeToPaidMs = performance.now() - paidFrom;
     result.completed.push("payment-status");
     if (done("payment-status")) return result;
-    await page("page invoice", "/renew/invoice");
+    await page("page invoice");
     await step("invoice-skip", () =>
       client.ok("POST", "/api/renew/invoice", { json: { orderId: draft.id, skip: true }, idempotent: true }),
     );
     if (done("invoice-skip")) return result;
   }
-  await page("page issue", "/renew/issue");
+  await page("page issue");
 
   const { key: newKey, csr } = newKeyAndCsr();
   const csrB64 = csr.toString("base64");
@@ -361,6 +358,6 @@ export async function runHolderFlow(
   await step("installed", () =>
     confirmInstall(client, newKey, issued.certificate.serial, draft.id, issued.install?.challenge),
   );
-  await page("page done", "/renew/done");
+  await page("page done");
   return result;
 }

@@ -4,9 +4,9 @@ import type { HolderClient } from "./http";
 /**
  * The wizard's pages as a holder's browser asks for them (seen in chromium, tests/e2e/renew-selfpay.spec.ts): the
  * first page as a document with every script and style sheet its HTML names under /_next/static (an empty cache),
- * then the page after the sign-in as the App Router's client navigation fetches it (`router.push`: an RSC request
- * with the router's state tree and Next's cache-busting `_rsc` parameter); the wizard draws the later pages in the
- * browser (holder-flow.ts asks the summary for them). Links do not prefetch (components/Link.tsx).
+ * and the request an App Router navigation makes (`router.push`: an RSC request with the router's state tree and
+ * Next's cache-busting `_rsc` parameter), which bench/page-cpu.ts times. The wizard draws its pages after the first in
+ * the browser (holder-flow.ts asks the summary for them). Links do not prefetch (components/Link.tsx).
  */
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8", "accept-encoding": "gzip, deflate, br, zstd" };
@@ -58,15 +58,4 @@ export function navigationRequest(from: string, to: string): { path: string; hea
     path: `${to}?_rsc=${cacheBusting(tree, from)}`,
     headers: { rsc: "1", "next-router-state-tree": tree, "next-url": from },
   };
-}
-
-/** router.push(to) from the page `from`. */
-export async function navigate(client: HolderClient, from: string, to: string): Promise<void> {
-  const { path, headers } = navigationRequest(from, to);
-  const r = await client.request("GET", path, {
-    headers: { ...headers, "accept-encoding": BROWSER["accept-encoding"] },
-  });
-  expectOk(`navigation to ${to}`, r.status);
-  if (!String(r.headers["content-type"]).startsWith("text/x-component"))
-    throw new Error(`navigation to ${to}: not RSC`);
 }
