@@ -15,9 +15,10 @@ import { portalCpu, spent } from "./lib/cpu";
  * `npx tsx bench/page-cpu.ts [--seconds 5] [--db postgresql://…/postgres] [--port N] [--root DIR]`
  *
  * A lead for the pages' share of a renewal, not a figure of it: the portal's CPU per request (one process, autocannon
- * with 10 connections for `--seconds`, after a round of the same to warm up) for a page as a document, the wizard's
- * step page as the App Router's navigation fetches it (lib/dev/sim/pages.ts), and the summary API beside them, for
- * a holder signed in at the details step. bench/flow.ts --pages is the figure.
+ * with 10 connections for `--seconds`, after a round of the same to warm up) for a page as a document, a step page as
+ * an App Router navigation would fetch it (lib/dev/sim/pages.ts; the wizard made one per page change until it drew
+ * its pages in the browser), and the summary API the wizard now draws them from, for a holder signed in at the
+ * details step. bench/flow.ts --pages is the figure.
  */
 
 const { values: args } = parseArgs({
