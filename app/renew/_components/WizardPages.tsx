@@ -1,5 +1,6 @@
 "use client";
 
+import type { ReactNode } from "react";
 import Link from "@/components/Link";
 import type { Locale } from "@/lib/errors";
 import type { Messages } from "@/lib/messages";
@@ -93,9 +94,7 @@ export function DetailsPage({ texts: t, locale, summary }: PageProps) {
         <h1>{t.wizard.details.heading}</h1>
         <CertSummary t={t} locale={locale} summary={summary} />
       </section>
-      <section className="card">
-        <h2>{t.wizard.details.handlerHeading}</h2>
-        <p className="muted small">{t.wizard.details.handlerIntro}</p>
+      <Card heading={t.wizard.details.handlerHeading} intro={t.wizard.details.handlerIntro} below>
         <HandlerForm
           t={t.wizard.details}
           validation={t.validation}
@@ -113,8 +112,54 @@ export function DetailsPage({ texts: t, locale, summary }: PageProps) {
               : null
           }
         />
-      </section>
+      </Card>
     </div>
+  );
+}
+
+/** A card of a page: its heading (the page's h1, or an h2 `below` the page's own), a short intro, the content. */
+function Card({
+  heading,
+  intro,
+  below,
+  children,
+}: {
+  heading: string;
+  intro: string;
+  below?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <section className="card">
+      {below ? <h2>{heading}</h2> : <h1>{heading}</h1>}
+      <p className="muted small">{intro}</p>
+      {children}
+    </section>
+  );
+}
+
+/** A table of the application form: a heading and a value per row (monospaced, or with a test id). */
+function FormTable({
+  caption,
+  rows,
+}: {
+  caption: string;
+  rows: [heading: string, value: string, how?: { mono?: boolean; testId?: string }][];
+}) {
+  return (
+    <table className={`table ${styles.formTable}`}>
+      <caption className={styles.caption}>{caption}</caption>
+      <tbody>
+        {rows.map(([heading, value, how]) => (
+          <tr key={heading}>
+            <th scope="row">{heading}</th>
+            <td className={how?.mono ? "mono" : undefined} data-testid={how?.testId}>
+              {value}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -138,90 +183,41 @@ export function ReviewPage({ texts: t, locale, summary }: PageProps) {
           <strong>{r.tipLabel}：</strong>
           {r.tip} {r.intro}
         </p>
-        <table className={`table ${styles.formTable}`}>
-          <caption className={styles.caption}>{r.certSection}</caption>
-          <tbody>
-            <tr>
-              <th scope="row">{r.orderNo}</th>
-              <td className="mono">{order.orderNo}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.holderName}</th>
-              <td>{c.holderName}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.idType}</th>
-              <td>{idTypeName(t, c.holderIdType)}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.idNumber}</th>
-              <td className="mono">{c.holderIdMasked}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.certType}</th>
-              <td>
-                {t.renewal.certType[c.certType]} · {t.renewal.payerClass[c.payerClass]}
-              </td>
-            </tr>
-            <tr>
-              <th scope="row">{r.certName}</th>
-              <td data-testid="review-cert-name">{commonName(c.subjectDn) ?? c.holderName}</td>
-            </tr>
-            <tr>
-              <th scope="row">{r.serial}</th>
-              <td className="mono">{c.serial}</td>
-            </tr>
-            <tr>
-              <th scope="row">{r.subject}</th>
-              <td className="mono">{c.subjectDn}</td>
-            </tr>
-            <tr>
-              <th scope="row">{r.currentExpiry}</th>
-              <td>{formatDateTime(c.notAfter, locale)}</td>
-            </tr>
-            <tr>
-              <th scope="row">{r.newExpiry}</th>
-              <td>{formatDateTime(order.newNotAfter, locale)}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.validity}</th>
-              <td>{fill(d.validityDays, { n: summary.validityDays })}</td>
-            </tr>
-            <tr>
-              <th scope="row">{r.amount}</th>
-              <td data-testid="amount">
-                {order.priceFen === 0 ? t.renewal.noPaymentNeeded : fill(d.yuan, { amount: formatFen(order.priceFen) })}
-              </td>
-            </tr>
-          </tbody>
-        </table>
-        <table className={`table ${styles.formTable}`}>
-          <caption className={styles.caption}>{r.handlerSection}</caption>
-          <tbody>
-            <tr>
-              <th scope="row">{d.handlerName}</th>
-              <td data-testid="review-name">{order.handler.name}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.handlerIdType}</th>
-              <td>{idTypeName(t, order.handler.idType)}</td>
-            </tr>
-            <tr>
-              <th scope="row">
-                {order.handler.idType === "resident_id" ? d.handlerIdNumberResident : d.handlerIdNumber}
-              </th>
-              <td className="mono">{order.handler.idNumberMasked}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.mobile}</th>
-              <td className="mono">{order.handler.mobileMasked}</td>
-            </tr>
-            <tr>
-              <th scope="row">{d.email}</th>
-              <td>{order.handler.email}</td>
-            </tr>
-          </tbody>
-        </table>
+        <FormTable
+          caption={r.certSection}
+          rows={[
+            [r.orderNo, order.orderNo, { mono: true }],
+            [d.holderName, c.holderName],
+            [d.idType, idTypeName(t, c.holderIdType)],
+            [d.idNumber, c.holderIdMasked, { mono: true }],
+            [d.certType, `${t.renewal.certType[c.certType]} · ${t.renewal.payerClass[c.payerClass]}`],
+            [r.certName, commonName(c.subjectDn) ?? c.holderName, { testId: "review-cert-name" }],
+            [r.serial, c.serial, { mono: true }],
+            [r.subject, c.subjectDn, { mono: true }],
+            [r.currentExpiry, formatDateTime(c.notAfter, locale)],
+            [r.newExpiry, formatDateTime(order.newNotAfter, locale)],
+            [d.validity, fill(d.validityDays, { n: summary.validityDays })],
+            [
+              r.amount,
+              order.priceFen === 0 ? t.renewal.noPaymentNeeded : fill(d.yuan, { amount: formatFen(order.priceFen) }),
+              { testId: "amount" },
+            ],
+          ]}
+        />
+        <FormTable
+          caption={r.handlerSection}
+          rows={[
+            [d.handlerName, order.handler.name, { testId: "review-name" }],
+            [d.handlerIdType, idTypeName(t, order.handler.idType)],
+            [
+              order.handler.idType === "resident_id" ? d.handlerIdNumberResident : d.handlerIdNumber,
+              order.handler.idNumberMasked,
+              { mono: true },
+            ],
+            [d.mobile, order.handler.mobileMasked, { mono: true }],
+            [d.email, order.handler.email],
+          ]}
+        />
         <ReviewActions
           t={r}
           orderId={order.id}
@@ -239,9 +235,7 @@ export function PayPage({ texts: t, env, summary }: PageProps) {
   return (
     <div className="container narrow">
       <Stepper t={t.wizard} current="pay" />
-      <section className="card">
-        <h1>{t.wizard.pay.heading}</h1>
-        <p className="muted small">{t.wizard.pay.intro}</p>
+      <Card heading={t.wizard.pay.heading} intro={t.wizard.pay.intro}>
         <Payment
           t={t.wizard.pay}
           yuanLabel={t.wizard.details.yuan}
@@ -250,7 +244,7 @@ export function PayPage({ texts: t, env, summary }: PageProps) {
           sandbox={env.sandbox}
           stepPaths={STEP_PATH}
         />
-      </section>
+      </Card>
     </div>
   );
 }
@@ -262,9 +256,7 @@ export function InvoicePage({ texts: t, summary }: PageProps) {
   return (
     <div className="container narrow">
       <Stepper t={t.wizard} current={done ? "issue" : "pay"} complete />
-      <section className="card">
-        <h1>{t.wizard.invoice.heading}</h1>
-        <p className="muted small">{t.wizard.invoice.intro}</p>
+      <Card heading={t.wizard.invoice.heading} intro={t.wizard.invoice.intro}>
         <InvoiceForm
           t={t.wizard.invoice}
           validation={t.validation}
@@ -276,7 +268,7 @@ export function InvoicePage({ texts: t, summary }: PageProps) {
             email: order.handler.email,
           }}
         />
-      </section>
+      </Card>
     </div>
   );
 }
@@ -289,9 +281,7 @@ export function IssuePage({ texts: t, locale, env, summary, at }: PageProps) {
   return (
     <div className="container narrow">
       <Stepper t={t.wizard} current="issue" free={order.priceFen === 0} />
-      <section className="card">
-        <h1>{i.heading}</h1>
-        <p className="muted small">{i.intro}</p>
+      <Card heading={i.heading} intro={i.intro}>
         <dl className="kv" data-testid="issue-facts">
           <dt>{i.certType}</dt>
           <dd>{t.renewal.certType[c.certType]}</dd>
@@ -320,7 +310,7 @@ export function IssuePage({ texts: t, locale, env, summary, at }: PageProps) {
           errorTexts={t.assistantErrors}
           keyAlgorithm={summary.newKeyAlgorithm}
         />
-      </section>
+      </Card>
     </div>
   );
 }
