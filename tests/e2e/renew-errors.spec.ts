@@ -54,6 +54,11 @@ test("返回修改 goes back with the values kept and the change is saved", asyn
   await page.getByLabel("验证码", { exact: true }).fill("test-bypass");
   await page.getByRole("button", { name: "下一步" }).click();
   await expect(page.getByTestId("review-name")).toHaveText("赵改名");
+  // the session ended meanwhile: the wizard cannot draw the page, the server sends the holder to the key again
+  await page.context().clearCookies();
+  await page.getByRole("button", { name: "返回修改" }).click();
+  await expect(page).toHaveURL(/\/renew\?expired=1$/);
+  await expect(page.getByText("登录已过期，请重新插入 U-Key 验证。")).toBeVisible();
 });
 
 test("取消申请 asks first, cancels, and the certificate can be applied for again", async ({ page }) => {
