@@ -58,6 +58,9 @@ test("a self-paying organisation pays 100.00 with Alipay (sandbox) and downloads
 
   await expect(page).toHaveURL(/\/renew\/invoice$/, { timeout: 20_000 });
   await snap(page, "selfpay-4b-invoice");
+  // a reload asks the server for the page at that address, as for any page
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: "开票信息" })).toBeVisible();
   await page.getByRole("radio", { name: "单位" }).check();
   await page.getByLabel("发票抬头").fill(h.cn);
   await page.getByLabel("纳税人识别号（统一社会信用代码）").fill("91350100M000100Y44");
