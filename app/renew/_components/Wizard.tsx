@@ -1,28 +1,26 @@
 "use client";
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type ComponentType } from "react";
+import dynamic from "next/dynamic";
 import { useRouter } from "next/navigation";
 import { apiGet } from "@/lib/api/client";
 import { StepNavContext } from "@/components/StepNav";
 import { PAGE_PATH, pageOfPath, shownPage, type WizardPage } from "../_lib/steps";
-import {
-  DetailsPage,
-  DonePage,
-  InvoicePage,
-  IssuePage,
-  KeyPage,
-  PayPage,
-  ReviewPage,
-  type PageProps,
-} from "./WizardPages";
+import { KeyPage } from "./KeyPage";
+import type { PageProps } from "./WizardPages";
 
-const PAGES: Record<WizardPage, (p: PageProps) => React.ReactNode> = {
-  details: DetailsPage,
-  review: ReviewPage,
-  pay: PayPage,
-  invoice: InvoicePage,
-  issue: IssuePage,
-  done: DonePage,
+/**
+ * The pages after the sign-in, in a script of their own: a first visit to the insert-key page does not wait for
+ * them (the wizard fetches it once that page is up, while the holder types the PIN). A page the server renders
+ * comes with it, as Next's dynamic components do.
+ */
+const PAGES: Record<WizardPage, ComponentType<PageProps>> = {
+  details: dynamic(() => import("./WizardPages").then((m) => m.DetailsPage)),
+  review: dynamic(() => import("./WizardPages").then((m) => m.ReviewPage)),
+  pay: dynamic(() => import("./WizardPages").then((m) => m.PayPage)),
+  invoice: dynamic(() => import("./WizardPages").then((m) => m.InvoicePage)),
+  issue: dynamic(() => import("./WizardPages").then((m) => m.IssuePage)),
+  done: dynamic(() => import("./WizardPages").then((m) => m.DonePage)),
 };
 
 /**
@@ -89,6 +87,10 @@ export function Wizard({ first, keyPage, ...rest }: Props) {
     },
     [router],
   );
+
+  useEffect(() => {
+    void import("./WizardPages");
+  }, []);
 
   useEffect(() => {
     mounted.current = true;

@@ -12,7 +12,6 @@ import { STEP_PATH } from "../_lib/steps";
 import styles from "../renew.module.css";
 import { CertSummary, idTypeName } from "./CertSummary";
 import { HandlerForm } from "./HandlerForm";
-import { InsertKey } from "./InsertKey";
 import { IssueCert } from "./IssueCert";
 import { Payment } from "./Payment";
 import { ReviewActions, type ConsentDoc } from "./ReviewActions";
@@ -43,39 +42,6 @@ export interface PageProps {
   summary: GetEndpoints["/api/renew/summary"]["response"];
   /** when the summary was read (ms since the epoch): 下证's start date before issuance */
   at: number;
-}
-
-/** Step 1: find the assistant and the key, PIN, 提交 (proof of possession + eligibility on the server). */
-export function KeyPage({
-  texts: t,
-  locale,
-  env,
-  downloadHref,
-  expired,
-}: Omit<PageProps, "summary" | "at"> & { downloadHref: string; expired: boolean }) {
-  return (
-    <div className="container narrow">
-      <Stepper t={t.wizard} current="key" />
-      <section className="card">
-        <h1>{t.wizard.title}</h1>
-        <p className="muted">{t.wizard.intro}</p>
-        {expired ? (
-          <div className="alert alert-info" role="status">
-            {t.wizard.sessionExpired}
-          </div>
-        ) : null}
-        <h2>{t.wizard.key.heading}</h2>
-        <InsertKey
-          t={t.wizard}
-          locale={locale}
-          assistantUrl={env.assistantUrl}
-          downloadHref={downloadHref}
-          stepPaths={STEP_PATH}
-          errorTexts={t.assistantErrors}
-        />
-      </section>
-    </div>
-  );
 }
 
 /** 证书名称 as the key shows it: the subject's CN. */
