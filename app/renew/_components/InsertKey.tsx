@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { useStepNav } from "@/components/StepNav";
+import { stepPathOf } from "../_lib/steps";
 import { AssistantError, createAssistantClient, type AssistantClient } from "@/lib/token/client";
 import type { CertificateSummary, TokenSummary } from "@/lib/token/types";
 import type { Locale } from "@/lib/errors";
@@ -54,7 +55,6 @@ export function InsertKey({
   locale,
   assistantUrl,
   downloadHref,
-  stepPaths,
   errorTexts,
 }: {
   t: Messages["wizard"];
@@ -62,7 +62,6 @@ export function InsertKey({
   assistantUrl: string;
   /** the installer (or the download centre while it is not built) */
   downloadHref: string;
-  stepPaths: Record<string, string>;
   errorTexts: Record<string, string>;
 }) {
   const go = useStepNav();
@@ -136,7 +135,7 @@ export function InsertKey({
       });
       const signed = await client.current.sign({ tokenId: choice.token.id, certId: choice.cert.id, pin, challenge });
       const login = await apiPost("/api/renew/login", { challenge, signature: signed.signature });
-      go(stepPaths[login.step] ?? "/renew/details");
+      go(stepPathOf(login.step) ?? "/renew/details");
     } catch (err) {
       setBusy(false);
       if (err instanceof AssistantError) {

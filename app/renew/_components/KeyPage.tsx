@@ -1,6 +1,5 @@
 "use client";
 
-import { STEP_PATH } from "../_lib/steps";
 import { InsertKey } from "./InsertKey";
 import { Stepper } from "./Stepper";
 import type { PageProps } from "./WizardPages";
@@ -30,7 +29,6 @@ export function KeyPage({
           locale={locale}
           assistantUrl={env.assistantUrl}
           downloadHref={downloadHref}
-          stepPaths={STEP_PATH}
           errorTexts={t.assistantErrors}
         />
       </section>

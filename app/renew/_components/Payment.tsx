@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { useStepNav } from "@/components/StepNav";
+import { stepPathOf } from "../_lib/steps";
 import type { Messages } from "@/lib/messages";
 import { apiGet, apiPost } from "@/lib/api/client";
 import type { PaymentStartedResponse } from "@/lib/api/renew";
@@ -28,14 +29,12 @@ export function Payment({
   orderId,
   csrf,
   sandbox,
-  stepPaths,
 }: {
   t: Messages["wizard"]["pay"];
   yuanLabel: string;
   orderId: string;
   csrf: string;
   sandbox: boolean;
-  stepPaths: Record<string, string>;
 }) {
   const go = useStepNav();
   const key = useRef(crypto.randomUUID());
@@ -61,7 +60,7 @@ export function Payment({
         const s = await apiGet("/api/renew/payment", { query: { orderId, wait: PAYMENT_WAIT_MAX_S } });
         if (s.paid) {
           setState("paid");
-          go(stepPaths[s.step] ?? "/renew/invoice");
+          go(stepPathOf(s.step) ?? "/renew/invoice");
           return;
         }
         if (s.state === "expired" || s.state === "cancelled") {
@@ -78,7 +77,7 @@ export function Payment({
       stop = true;
       clearInterval(tick);
     };
-  }, [started, orderId, go, stepPaths]);
+  }, [started, orderId, go]);
 
   if (error)
     return (

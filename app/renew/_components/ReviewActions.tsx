@@ -2,6 +2,7 @@
 
 import { useRef, useState } from "react";
 import { useStepNav } from "@/components/StepNav";
+import { stepPathOf } from "../_lib/steps";
 import type { Messages } from "@/lib/messages";
 import { apiPost } from "@/lib/api/client";
 import type { OrderResponse } from "@/lib/api/renew";
@@ -22,13 +23,11 @@ export function ReviewActions({
   t,
   orderId,
   csrf,
-  stepPaths,
   consentDocs,
 }: {
   t: Messages["wizard"]["review"];
   orderId: string;
   csrf: string;
-  stepPaths: Record<string, string>;
   consentDocs: ConsentDoc[];
 }) {
   const go = useStepNav();
@@ -81,7 +80,7 @@ export function ReviewActions({
           type="button"
           className="btn btn-primary"
           disabled={busy}
-          onClick={() => void run("/api/renew/confirm", confirmKey.current, (r) => stepPaths[r.step] ?? "/renew")}
+          onClick={() => void run("/api/renew/confirm", confirmKey.current, (r) => stepPathOf(r.step) ?? "/renew")}
         >
           {busy ? t.submitting : t.confirm}
         </button>

@@ -8,7 +8,6 @@ import type { GetEndpoints } from "@/lib/api/endpoints";
 import { fill, formatDateTime, formatFen } from "@/lib/messages/format";
 import { ID_TYPES } from "@/lib/renewal/handler";
 import { InvoiceForm } from "@/components/invoice/InvoiceForm";
-import { STEP_PATH } from "../_lib/steps";
 import styles from "../renew.module.css";
 import { CertSummary, idTypeName } from "./CertSummary";
 import { HandlerForm } from "./HandlerForm";
@@ -184,13 +183,7 @@ export function ReviewPage({ texts: t, locale, summary }: PageProps) {
             [d.email, order.handler.email],
           ]}
         />
-        <ReviewActions
-          t={r}
-          orderId={order.id}
-          csrf={summary.csrfToken}
-          stepPaths={STEP_PATH}
-          consentDocs={t.consentDocs}
-        />
+        <ReviewActions t={r} orderId={order.id} csrf={summary.csrfToken} consentDocs={t.consentDocs} />
       </section>
     </div>
   );
@@ -208,7 +201,6 @@ export function PayPage({ texts: t, env, summary }: PageProps) {
           orderId={summary.order!.id}
           csrf={summary.csrfToken}
           sandbox={env.sandbox}
-          stepPaths={STEP_PATH}
         />
       </Card>
     </div>

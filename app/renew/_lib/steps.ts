@@ -11,6 +11,11 @@ export const STEP_PATH: Record<WizardStep, string> = {
   refund: "/renew/refund",
 };
 
+/** The page of a step as the API's answers name it (a string there); undefined for a name it does not know. */
+export function stepPathOf(step: string): string | undefined {
+  return Object.hasOwn(STEP_PATH, step) ? STEP_PATH[step as WizardStep] : undefined;
+}
+
 /** The wizard's pages after the sign-in: the browser changes from one to the next itself (Wizard.tsx). */
 export type WizardPage = "details" | "review" | "pay" | "invoice" | "issue" | "done";
 
@@ -34,15 +39,6 @@ const PAGE_STEPS: Record<WizardPage, readonly WizardStep[]> = {
   done: ["done"],
 };
 
-const PAGE_OF_STEP: Partial<Record<WizardStep, WizardPage>> = {
-  handler: "details",
-  review: "review",
-  pay: "pay",
-  invoice: "invoice",
-  issue: "issue",
-  done: "done",
-};
-
 /** The wizard page at `path` (its query left aside), "key" for the insert-key page /renew. */
 export function pageOfPath(path: string): WizardPage | "key" | undefined {
   const bare = path.split("?")[0];
@@ -61,6 +57,6 @@ export function shownPage(
   const page =
     wanted === "invoice" && at.order?.priceFen === 0 && PAGE_STEPS.invoice.includes(at.step) ? "issue" : wanted;
   if (PAGE_STEPS[page].includes(at.step)) return { page };
-  const own = PAGE_OF_STEP[at.step];
-  return own ? { page: own } : { path: STEP_PATH[at.step] };
+  const own = pageOfPath(STEP_PATH[at.step]);
+  return own && own !== "key" ? { page: own } : { path: STEP_PATH[at.step] };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pageOfPath, shownPage, type WizardPage } from "@/app/renew/_lib/steps";
+import { pageOfPath, shownPage, stepPathOf, type WizardPage } from "@/app/renew/_lib/steps";
 import type { WizardStep } from "@/lib/renewal/flow";
 
 /**
@@ -60,5 +60,12 @@ describe("which wizard page a holder sees", () => {
     expect(pageOfPath("/renew/unavailable?reason=expired")).toBeUndefined();
     expect(pageOfPath("/renew/refund")).toBeUndefined();
     expect(pageOfPath("/renew/details/")).toBeUndefined();
+  });
+
+  it("finds the page of a step the API names, and none for a name it does not know", () => {
+    expect(stepPathOf("review")).toBe("/renew/review");
+    expect(stepPathOf("refund")).toBe("/renew/refund");
+    expect(stepPathOf("toString")).toBeUndefined();
+    expect(stepPathOf("")).toBeUndefined();
   });
 });
