@@ -69,7 +69,7 @@ async function run(name: string, serverArgs: string[], settings: (url: string) =
         `revocations ${((count / revokeMs) * 1000).toFixed(0).padStart(5)}/s`,
     );
   } finally {
-    mock.stop();
+    await mock.stop();
   }
 }
 

@@ -184,11 +184,11 @@ if (wanted.includes("cmp")) {
         `-----BEGIN CERTIFICATE REQUEST-----\n${csr.toString("base64").replace(/(.{64})(?=.)/g, "$1\n")}\n-----END CERTIFICATE REQUEST-----\n`,
       );
       pki.issue(name, { ca: "issuing", ext: "ee" });
-      mock?.stop();
+      await mock?.stop();
       mock = await startCmpMock(pki, [...CMP_MOCK_MAC_ARGS, ...cmpMockAnswer(name)], CMP_PORT);
     });
   } finally {
-    mock?.stop();
+    await mock?.stop();
     rmSync(pki.dir, { recursive: true, force: true });
   }
 }

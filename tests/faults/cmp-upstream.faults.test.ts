@@ -64,7 +64,7 @@ beforeAll(async () => {
   resetUpstreamIssuer();
 });
 afterAll(async () => {
-  mock?.stop();
+  await stopMock();
   await w?.close();
   await proxy?.close();
 });
@@ -79,13 +79,14 @@ async function upstreamWillIssue(csr: Buffer, serverArgs: string[] = CMP_MOCK_MA
 }
 
 async function restartMock(name: string, serverArgs: string[] = CMP_MOCK_MAC_ARGS, extra: string[] = []) {
-  stopMock();
+  await stopMock();
   mock = await startCmpMock(pki, [...serverArgs, ...cmpMockAnswer(name), ...extra], MOCK_PORT);
 }
 
-function stopMock() {
-  mock?.stop();
+async function stopMock() {
+  const stopping = mock?.stop();
   mock = undefined;
+  await stopping;
 }
 
 /** How often the mock did something so far ("sending CP" = a certificate handed out). */
@@ -165,7 +166,7 @@ describe("RA mode through CMP with signature protection (CMP_CERT/CMP_KEY)", () 
     const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr, CMP_MOCK_SIGNATURE_ARGS);
-    stopMock();
+    await stopMock();
     expect((await issue(p, csr)).status).toBe(503); // the order waits in issuing for the job
     await restartMock(name, CMP_MOCK_SIGNATURE_ARGS);
     const signed = upstreamIssuerFor({
@@ -192,7 +193,7 @@ describe("RA mode through CMP: faults", () => {
     const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
     const name = await upstreamWillIssue(csr);
-    stopMock();
+    await stopMock();
     const failed = await issue(p, csr);
     expect(failed.status).toBe(503);
     expect(failed.body.error?.code).toBe("UPSTREAM_RETRY_LATER");

@@ -110,7 +110,8 @@ export interface CmpMock {
   log(): string;
   /** the CMP messages it received and sent ("received KUR", "sending KUP", …), once it has logged `last` */
   messages(last: string): Promise<string[]>;
-  stop(): void;
+  /** ends the mock; resolves once it has exited, so its port is free for the next one */
+  stop(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -133,6 +134,7 @@ export async function startCmpMock(pki: CmpMockPki, args: string[], port?: numbe
     { cwd: pki.dir },
   );
   let log = "";
+  const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
   const listening = await new Promise<number>((resolve, reject) => {
     const onData = (d: Buffer) => {
       log += d.toString();
@@ -152,6 +154,9 @@ export async function startCmpMock(pki: CmpMockPki, args: string[], port?: numbe
       for (let i = 0; i < 100 && !list().includes(last); i++) await new Promise((r) => setTimeout(r, 50));
       return list();
     },
-    stop: () => p.kill(),
+    stop() {
+      if (p.exitCode === null && p.signalCode === null) p.kill();
+      return exited;
+    },
   };
 }

@@ -57,7 +57,7 @@ afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
 const mocks: CmpMock[] = [];
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const m of mocks.splice(0)) m.stop();
+  await Promise.all(mocks.splice(0).map((m) => m.stop()));
   for (const close of closers.splice(0)) await close();
 });
 
