@@ -158,7 +158,7 @@ if (wanted.includes("cfssl")) {
       }),
     });
   } finally {
-    peer.stop();
+    await peer.stop();
   }
 }
 if (wanted.includes("cmp")) {

@@ -64,7 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await w?.close();
   await proxy?.close();
-  cfssl?.stop();
+  await cfssl?.stop();
 });
 
 function deps() {
@@ -115,7 +115,7 @@ describe("RA mode through cfssl", () => {
     it(`${c.name}: 稍后重试, the order waits in issuing, the job completes it, nothing issued twice`, async () => {
       const p = await paidHolder(w);
       const { csr, key } = newKeyAndCsr();
-      if (c.mode === "down") cfssl.kill();
+      if (c.mode === "down") await cfssl.kill();
       else {
         proxy.mode = c.mode;
         proxy.delayMs = 2500;
@@ -244,7 +244,7 @@ describe("RA mode: an upstream down for long", () => {
   it("the order is flagged for the helpdesk after 30 minutes, keeps being retried, and the flag goes once issued", async () => {
     const p = await paidHolder(w);
     const { csr } = newKeyAndCsr();
-    cfssl.kill();
+    await cfssl.kill();
     try {
       expect((await issue(p, csr)).status).toBe(503);
       const pass = await retryUpstreamIssuance(w.db, deps(), later(40));
@@ -317,7 +317,7 @@ describe("RA mode: revocations reach the upstream, and the upstream's revocation
 
   it("with cfssl down the 注销 is requested, not done: the job sends it later and only then marks it revoked", async () => {
     const c = renewed[1];
-    cfssl.kill();
+    await cfssl.kill();
     const out = await revoke(c);
     await cfssl.restart();
     expect(out.pending).toBe(true);
@@ -402,7 +402,7 @@ describe("RA mode: /ocsp and /crl answer as configured (the portal signs neither
     );
     expect(first.status).toBe(200);
     expect(readOcspResponse(first.body, c.serial, new X509Certificate(issuerDer)).status).toBe("good");
-    cfssl.stop(); // the responder (and cfssl) gone: the cached answer still serves
+    await cfssl.stop(); // the responder (and cfssl) gone: the cached answer still serves
     const again = await answerRaOcsp(
       mode,
       { method: "GET", path: encodeURIComponent(request.toString("base64")) },

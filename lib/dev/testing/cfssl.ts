@@ -35,11 +35,11 @@ export interface CfsslPeer {
    * ocsp_url points there when startCfssl was given `ocspPort`).
    */
   serveOcsp(): Promise<void>;
-  /** SIGKILL (the upstream "dies") */
-  kill(): void;
+  /** SIGKILL (the upstream "dies"); resolves once it has exited, so its port is closed */
+  kill(): Promise<void>;
   /** start again on the same port with the same CA and store */
   restart(): Promise<void>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 const CERTDB_FIXTURE = path.resolve("tests/fixtures/cfssl/certdb.sqlite");
@@ -61,6 +61,13 @@ function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
     };
     attempt();
   });
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  return exited;
 }
 
 export async function startCfssl(opts: { port: number; expiry?: string; ocspPort?: number; crlUrl?: string }) {
@@ -146,8 +153,9 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspPort
   await start();
   let ocspChild: ChildProcess | undefined;
   const kill = () => {
-    if (child && child.exitCode === null) child.kill("SIGKILL");
+    const dying = child;
     child = undefined;
+    return dying ? killAndWait(dying) : Promise.resolve();
   };
   const peer: CfsslPeer = {
     url: base,
@@ -180,7 +188,7 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspPort
       return { map, responses };
     },
     restart: async () => {
-      kill();
+      await kill();
       await start();
     },
     crl: () => {
@@ -194,11 +202,7 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspPort
     },
     serveOcsp: async () => {
       if (!opts.ocspPort) throw new Error("startCfssl was given no ocspPort");
-      if (ocspChild && ocspChild.exitCode === null) {
-        const exited = new Promise((r) => ocspChild!.once("exit", r));
-        ocspChild.kill("SIGKILL");
-        await exited;
-      }
+      if (ocspChild) await killAndWait(ocspChild);
       const file = path.join(dir, "responses.txt");
       writeFileSync(file, peer.statuses().responses);
       ocspChild = spawn(
@@ -208,9 +212,8 @@ export async function startCfssl(opts: { port: number; expiry?: string; ocspPort
       );
       await waitForPort(opts.ocspPort);
     },
-    stop: () => {
-      kill();
-      if (ocspChild && ocspChild.exitCode === null) ocspChild.kill("SIGKILL");
+    stop: async () => {
+      await Promise.all([kill(), ocspChild && killAndWait(ocspChild)]);
     },
   };
   return peer;
