@@ -50,3 +50,31 @@ test("health says ok and nothing else; readiness details need the metrics token"
   expect(Object.keys(await ready.json())).toEqual(["status"]);
   expect((await request.get("/api/metrics")).status()).toBe(404);
 });
+
+test("the site's icon: /favicon.ico holds the mark at 16, 32 and 48 px, and the home page loads nothing that fails", async ({
+  page,
+  request,
+}) => {
+  const failed: string[] = [];
+  page.on("response", (r) => {
+    if (r.status() >= 300) failed.push(`${r.status()} ${r.url()}`);
+  });
+  await page.goto("/");
+  const href = await page.locator('link[rel="icon"]').first().getAttribute("href");
+  expect(href).toMatch(/^\/favicon\.ico/);
+  const icon = await request.get(href!, { maxRedirects: 0 });
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()["content-type"]).toBe("image/x-icon");
+  const ico = await icon.body();
+  // ICONDIR: reserved 0, type 1 (icon), count; then 16-byte entries (width, height, …, length, offset), PNG each
+  expect([ico.readUInt16LE(0), ico.readUInt16LE(2)]).toEqual([0, 1]);
+  const sizes = Array.from({ length: ico.readUInt16LE(4) }, (_, i) => {
+    const at = 6 + 16 * i;
+    const png = ico.subarray(ico.readUInt32LE(at + 12), ico.readUInt32LE(at + 12) + ico.readUInt32LE(at + 8));
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([ico[at], ico[at + 1]]);
+    return ico[at];
+  });
+  expect(sizes).toEqual([16, 32, 48]);
+  expect(failed).toEqual([]);
+});
