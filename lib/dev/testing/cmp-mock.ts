@@ -143,7 +143,11 @@ export async function startCmpMock(pki: CmpMockPki, args: string[], port?: numbe
     };
     p.stdout!.on("data", onData);
     p.stderr!.on("data", onData);
-    p.once("exit", (code) => reject(new Error(`openssl cmp exited (${code}): ${log}`)));
+    p.once("exit", (code) => {
+      // a failure summary shows a message's first line: the mock's errors go there, its whole log below
+      const errors = log.split("\n").filter((l) => /error/i.test(l));
+      reject(new Error(`openssl cmp on port ${port ?? "(free)"} exited (${code}): ${errors.join(" | ")}\n${log}`));
+    });
   });
   const list = () => [...log.matchAll(/CMP DEBUG: ((?:received|sending) [A-Z0-9]+)/g)].map((m) => m[1]);
   return {
