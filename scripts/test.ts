@@ -24,11 +24,20 @@ interface Tally {
   failures?: string[];
 }
 
-const firstLine = (text: string | undefined) =>
-  (text ?? "")
+/**
+ * A failure in one line: its message's first line, and when the cause is further down (a process's log under
+ * "exited (1):"), the first two lines below that name an error; stack frames are left out.
+ */
+function firstLine(text: string | undefined): string {
+  const lines = (text ?? "")
     .split("\n")
-    .find((l) => l.trim() !== "")
-    ?.trim() ?? "";
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("at "));
+  const [first = "", ...rest] = lines;
+  const causes = rest.filter((l) => /\b(error|errno|refused|denied|failed|cannot|unable)\b/i.test(l)).slice(0, 2);
+  const line = [first, ...causes].join(" | ");
+  return line.length > 600 ? `${line.slice(0, 600)}…` : line;
+}
 
 const tallies: Tally[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "certrenew-test-"));
