@@ -42,9 +42,9 @@ import { API_CONCURRENCY_DEFAULT } from "../lib/runtime/gate";
  * a stress test of capacity (N requests always in flight), not a model of holders.
  *
  * `--pages`: each holder's browser asks for the wizard's pages too, as chromium does (lib/dev/sim/pages.ts): the first
- * page as a document with its scripts and style sheets (an empty cache), the key list's marks, the details page as the
- * App Router's navigation (in place of the summary API, which it renders), and the summary for each later page,
- * which the wizard draws in the browser. Without it, the API alone.
+ * page as a document with its scripts and style sheets (an empty cache), the key list's marks, and the summary for
+ * each page after the sign-in, which the wizard draws in the browser (the details page's summary is the flow's own
+ * summary step). Without it, the API alone.
  *
  * Before the run, `--warmup` holders (default 5, enough to load every route) go through the flow all at once, not
  * counted: `--warmup 1000` measures a portal whose JIT has optimised the hot code, as in service after its first

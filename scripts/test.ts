@@ -28,7 +28,7 @@ interface Tally {
  * A failure in one line: its message's first line, and when the cause is further down (a process's log under
  * "exited (1):"), the first two lines below that name an error; stack frames are left out.
  */
-function firstLine(text: string | undefined): string {
+function failureLine(text: string | undefined): string {
   const lines = (text ?? "")
     .split("\n")
     .map((l) => l.trim())
@@ -89,9 +89,9 @@ function vitest(name: string, files: string[], env: Record<string, string | unde
   for (const f of r.testResults) {
     // a file that fails to load has no assertions but must still count as a failure
     if (f.status === "failed" && f.assertionResults.length === 0)
-      failures.push(`${where(f.name)}: ${firstLine(f.message) || "failed to load"}`);
+      failures.push(`${where(f.name)}: ${failureLine(f.message) || "failed to load"}`);
     for (const a of f.assertionResults.filter((t) => t.status === "failed"))
-      failures.push(`${where(f.name)} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+      failures.push(`${where(f.name)} › ${a.fullName}: ${failureLine(a.failureMessages?.[0])}`);
   }
   // every test passed but vitest still failed: an unhandled error or rejection, printed above
   if (status !== 0 && failures.length === 0)
@@ -153,7 +153,9 @@ function playwright(name: string, args: string[], env: Record<string, string>): 
       for (const spec of suite.specs ?? [])
         for (const t of spec.tests)
           if (t.status === "unexpected")
-            failures.push(`${spec.file}:${spec.line} › ${spec.title}: ${firstLine(t.results.at(-1)?.error?.message)}`);
+            failures.push(
+              `${spec.file}:${spec.line} › ${spec.title}: ${failureLine(t.results.at(-1)?.error?.message)}`,
+            );
       suite.suites?.forEach(walk);
     };
     report.suites.forEach(walk);
